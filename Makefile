@@ -1,0 +1,51 @@
+# Kedaitong portal. `make run` and `make test` are the whole set-up on a fresh Debian machine.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+
+.PHONY: run test setup sysdeps migrate demo lint check messages lock clean bench
+
+run: setup migrate demo
+	@echo "Serving on http://127.0.0.1:8000 (Ctrl-C stops)"
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+setup: sysdeps $(STAMP)
+
+sysdeps:
+	@bash scripts/sysdeps.sh $(EXTRA_SYSDEPS)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q -r requirements.lock
+	touch $(STAMP)
+
+migrate: setup
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py load_demo
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+check: lint test
+
+# Regenerate the translation catalog after changing UI strings (needs gettext).
+messages: setup
+	$(PY) manage.py makemessages -l zh_Hans --no-location --no-obsolete -i ".venv/*"
+	$(PY) manage.py compilemessages -l zh_Hans -i .venv
+
+# Re-resolve the pinned versions from pyproject.toml's bounds.
+lock:
+	rm -rf /tmp/kedaitong-lock && $(PYTHON) -m venv /tmp/kedaitong-lock
+	/tmp/kedaitong-lock/bin/pip install -q ".[dev]"
+	( echo "# Pinned versions that CI tested; regenerate with \`make lock\`."; /tmp/kedaitong-lock/bin/pip freeze --exclude kedaitong ) > requirements.lock
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

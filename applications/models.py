@@ -1,0 +1,306 @@
+"""Programs and their versions, enterprises, the reference lists of the annexes, applications."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import TYPE_CHECKING
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField
+
+from kedaitong.roles import Role
+
+if TYPE_CHECKING:
+    from kedaitong.models import User
+
+MONEY = {"max_digits": 16, "decimal_places": 2}
+RATE = {"max_digits": 7, "decimal_places": 4}
+
+
+class Program(models.Model):
+    """One policy. Its rules live in a rule-set module named by `kind`; its numbers in its versions."""
+
+    class Kind(models.TextChoices):
+        CHANGJIANG = "changjiang_kedaitong", _("Changjiang Kedaitong (recommendation and risk compensation)")
+        QUZHOU = "quzhou_coop_loan", _("Quzhou cooperation loan (interest subsidy)")
+
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("rule set"), max_length=30, choices=Kind.choices)
+    region = models.CharField(_("region"), max_length=50)
+    authority = models.CharField(_("responsible bureau"), max_length=100)
+
+    class Meta:
+        verbose_name = _("program")
+        verbose_name_plural = _("programs")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def version_on(self, day: dt.date) -> ProgramVersion | None:
+        """The version in force on `day` (Quzhou 七(二): a loan keeps the version it was made under)."""
+        return (
+            self.versions.filter(effective_from__lte=day)
+            .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=day))
+            .order_by("-effective_from")
+            .first()
+        )
+
+
+class ProgramVersion(models.Model):
+    """The numbers of one edition of a policy, with the dates it is in force."""
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="versions", verbose_name=_("program"))
+    code = models.CharField(_("version"), max_length=20)
+    title = models.CharField(_("document title"), max_length=200)
+    document_no = models.CharField(_("document number"), max_length=60, blank=True)
+    effective_from = models.DateField(_("in force from"))
+    effective_to = models.DateField(_("in force until"), null=True, blank=True)
+    max_amount = models.DecimalField(_("maximum loan (yuan)"), null=True, blank=True, **MONEY)
+    max_term_months = models.PositiveSmallIntegerField(_("maximum term (months)"), null=True, blank=True)
+    enterprise_annual_cap = models.DecimalField(
+        _("annualized cap per enterprise per year (yuan)"), null=True, blank=True, **MONEY
+    )
+    total_annual_cap = models.DecimalField(_("annualized cap of all banks per year (yuan)"), null=True, blank=True, **MONEY)
+    rate_capped_by_lpr = models.BooleanField(_("rate at most the LPR"), default=False)
+    lpr_long_tier_above_months = models.PositiveSmallIntegerField(
+        _("terms longer than this use the 5-year LPR (months)"), default=60
+    )
+    subsidy_share = models.DecimalField(_("interest subsidy share"), null=True, blank=True, **RATE)
+    one_bank_per_enterprise = models.BooleanField(_("one bank per enterprise"), default=False)
+    needs_recommendation = models.BooleanField(_("bureau and leading group recommend before the bank"), default=False)
+    publicity_workdays = models.PositiveSmallIntegerField(_("publicity period (working days)"), null=True, blank=True)
+    risk_compensation = models.BooleanField(_("risk compensation pool"), default=False)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("program version")
+        verbose_name_plural = _("program versions")
+        ordering = ["program", "effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "code"], name="programversion_unique_code"),
+            models.CheckConstraint(
+                condition=Q(effective_to__isnull=True) | Q(effective_to__gte=models.F("effective_from")),
+                name="programversion_dates_in_order",
+            ),
+            models.CheckConstraint(condition=Q(max_amount__isnull=True) | Q(max_amount__gt=0), name="programversion_max_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program.name} {self.code}"
+
+
+class ProductType(models.Model):
+    """The eight loan products of Changjiang 附件4."""
+
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=30)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("product type")
+        verbose_name_plural = _("product types")
+        ordering = ["order"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TechField(models.Model):
+    """The technology fields of Quzhou 附件1 (主营产品（服务）所属技术领域)."""
+
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=30)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("technology field")
+        verbose_name_plural = _("technology fields")
+        ordering = ["order"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MaterialType(models.Model):
+    """A material an application must carry: the eleven of Changjiang 附件2."""
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="material_types", verbose_name=_("program"))
+    number = models.PositiveSmallIntegerField(_("number"))
+    name = models.CharField(_("name"), max_length=60)
+    required = models.BooleanField(_("required at submission"), default=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("material type")
+        verbose_name_plural = _("material types")
+        ordering = ["program", "number"]
+        constraints = [models.UniqueConstraint(fields=["program", "number"], name="materialtype_unique_number")]
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.name}"
+
+
+class RegistrationPlace(models.Model):
+    """Where an enterprise is registered, as a program's form offers it (Quzhou 附件1 企业注册地)."""
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="registration_places", verbose_name=_("program"))
+    code = models.SlugField(_("code"), max_length=30)
+    name = models.CharField(_("name"), max_length=50)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("registration place")
+        verbose_name_plural = _("registration places")
+        ordering = ["program", "order"]
+        constraints = [models.UniqueConstraint(fields=["program", "code"], name="registrationplace_unique_code")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Industry(models.TextChoices):
+    """Sectors of 工信部联企业〔2011〕300号 that the size rule distinguishes."""
+
+    INDUSTRIAL = "industrial", _("Industry (manufacturing, mining, utilities)")
+    SOFTWARE = "software", _("Software and information technology services")
+    WHOLESALE = "wholesale", _("Wholesale")
+    RETAIL = "retail", _("Retail")
+    OTHER = "other", _("Other sectors not listed")
+
+
+class EnterpriseQuerySet(models.QuerySet["Enterprise"]):
+    def visible_to(self, user: User) -> EnterpriseQuerySet:
+        role = user.effective_role if user.is_authenticated else ""
+        if role == Role.ADMIN:
+            return self.all()
+        if role == Role.ENTERPRISE:
+            return self.filter(pk=user.enterprise_id)
+        if role == Role.BANK:
+            return self.filter(Q(loans__bank=user.bank_id) | Q(applications__bank=user.bank_id)).distinct()
+        if user.is_authenticated and user.is_program_scoped and user.program_id:
+            return self.filter(
+                Q(applications__program_version__program=user.program_id)
+                | Q(loans__program_version__program=user.program_id)
+            ).distinct()
+        return self.none()
+
+
+class Enterprise(models.Model):
+    """A tech SME that borrows. Every record of the enterprise side hangs from it."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    credit_code = models.CharField(_("unified social credit code"), max_length=18, unique=True)
+    name = models.CharField(_("enterprise name"), max_length=100)
+    registered_region = models.CharField(_("registered in (province, city, district)"), max_length=100, blank=True)
+    registration_place = models.ForeignKey(
+        RegistrationPlace, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("registration place (Quzhou)")
+    )
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    legal_representative = models.CharField(_("legal representative"), max_length=50, blank=True)
+    contact_name = models.CharField(_("contact person"), max_length=50, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
+    founded_on = models.DateField(_("founded on"), null=True, blank=True)
+    industry = models.CharField(_("industry"), max_length=20, choices=Industry.choices, blank=True)
+    employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
+    revenue = models.DecimalField(_("operating revenue last year (yuan)"), null=True, blank=True, **MONEY)
+    total_assets = models.DecimalField(_("total assets (yuan)"), null=True, blank=True, **MONEY)
+    registered_capital = models.DecimalField(_("registered capital (yuan)"), null=True, blank=True, **MONEY)
+    paid_in_capital = models.DecimalField(_("paid-in capital (yuan)"), null=True, blank=True, **MONEY)
+    main_business = models.CharField(_("main business"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = EnterpriseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("enterprise")
+        verbose_name_plural = _("enterprises")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(revenue__isnull=True) | Q(revenue__gte=0), name="enterprise_revenue_not_negative"),
+            models.CheckConstraint(
+                condition=Q(total_assets__isnull=True) | Q(total_assets__gte=0), name="enterprise_assets_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApplicationQuerySet(models.QuerySet["Application"]):
+    def visible_to(self, user: User) -> ApplicationQuerySet:
+        role = user.effective_role if user.is_authenticated else ""
+        if role == Role.ADMIN:
+            return self.all()
+        if role == Role.ENTERPRISE:
+            return self.filter(enterprise=user.enterprise_id)
+        if role == Role.BANK:
+            return self.filter(bank=user.bank_id).exclude(state__in=Application.State.enterprise_only())
+        if user.is_authenticated and user.is_program_scoped and user.program_id:
+            return self.filter(program_version__program=user.program_id).exclude(state=Application.State.DRAFT)
+        return self.none()
+
+
+class Application(models.Model):
+    """An enterprise's request for a loan under one program version.
+
+    The state machine (transitions, roles, conditions) is built on this field
+    by the review workflow; nothing assigns `state` by hand.
+    """
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        RETURNED = "returned", _("Returned for changes")
+        BUREAU_REVIEW = "bureau_review", _("Bureau review")
+        GROUP_REVIEW = "group_review", _("Leading group review")
+        BANK_REVIEW = "bank_review", _("Bank review")
+        PUBLICITY = "publicity", _("Publicity")
+        CREDIT_GRANTED = "credit_granted", _("Credit granted")
+        DISBURSED = "disbursed", _("Disbursed")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+        @classmethod
+        def enterprise_only(cls) -> list[str]:
+            return [cls.DRAFT, cls.WITHDRAWN]
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    reference = models.CharField(_("reference"), max_length=30, unique=True)
+    program_version = models.ForeignKey(
+        ProgramVersion, on_delete=models.PROTECT, related_name="applications", verbose_name=_("program version")
+    )
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="applications", verbose_name=_("enterprise"))
+    bank = models.ForeignKey(
+        "loans.Bank", on_delete=models.PROTECT, null=True, blank=True, related_name="applications", verbose_name=_("bank")
+    )
+    amount = models.DecimalField(_("amount applied for (yuan)"), **MONEY)
+    term_months = models.PositiveSmallIntegerField(_("term (months)"), null=True, blank=True)
+    product_type = models.ForeignKey(ProductType, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("product type"))
+    purpose = models.TextField(_("reason for the loan"), blank=True)
+    state = FSMField(_("state"), max_length=20, choices=State.choices, default=State.DRAFT, protected=True, db_index=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ApplicationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="application_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.enterprise.name}"
+
+    @property
+    def program(self) -> Program:
+        return self.program_version.program

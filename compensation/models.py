@@ -1,0 +1,1 @@
+"""Models of the compensation app; filled in by its own issue."""

@@ -1,0 +1,60 @@
+"""Admin pages for users, the calendar, and a read-only audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from kedaitong.models import AuditEntry, CalendarDay, CalendarYear, User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ("username", "display_name", "role", "enterprise", "bank", "program", "is_active")
+    list_filter = ("role", "program", "is_active", "is_staff")
+    search_fields = ("username", "display_name", "email", "enterprise__name", "bank__name")
+    autocomplete_fields = ("enterprise", "bank")
+    fieldsets = (
+        *BaseUserAdmin.fieldsets,
+        (_("Role and scope"), {"fields": ("display_name", "phone", "role", "enterprise", "bank", "program")}),
+    )
+    add_fieldsets = (
+        *BaseUserAdmin.add_fieldsets,
+        (_("Role and scope"), {"fields": ("display_name", "role", "enterprise", "bank", "program")}),
+    )
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The audit trail can be read and searched here, never edited or deleted."""
+
+    list_display = ("at", "actor_name", "actor_role", "action", "object_repr", "from_state", "to_state")
+    list_filter = ("action", "actor_role")
+    search_fields = ("action", "object_repr", "actor_name", "comment")
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(CalendarYear)
+class CalendarYearAdmin(admin.ModelAdmin):
+    list_display = ("year", "source")
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    list_display = ("date", "kind", "name")
+    list_filter = ("kind",)
+    date_hierarchy = "date"
+    search_fields = ("name",)

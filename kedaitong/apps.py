@@ -1,0 +1,12 @@
+"""The shared app: users and roles, audit trail, calendar, money and document helpers."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class KedaitongConfig(AppConfig):
+    name = "kedaitong"
+    verbose_name = _("Portal")
+
+    def ready(self) -> None:
+        from kedaitong import checks  # noqa: F401  (registers the system checks)

@@ -1,0 +1,45 @@
+"""Writing the audit trail: every state change and money record leaves one row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.http import HttpRequest
+
+from kedaitong.models import AuditEntry, User
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def log_action(
+    *,
+    actor: User | None,
+    action: str,
+    obj: models.Model | None = None,
+    from_state: str = "",
+    to_state: str = "",
+    comment: str = "",
+    data: dict[str, Any] | None = None,
+    request: HttpRequest | None = None,
+) -> AuditEntry:
+    """Append one audit row. `action` is a namespaced code such as `review.application.approved`."""
+    return AuditEntry.objects.create(
+        actor=actor if actor is not None and actor.pk else None,
+        actor_name=str(actor) if actor is not None else "system",
+        actor_role=getattr(actor, "effective_role", "") if actor is not None else "",
+        action=action,
+        content_type=ContentType.objects.get_for_model(obj) if obj is not None else None,
+        object_id=str(obj.pk) if obj is not None else "",
+        object_repr=str(obj)[:200] if obj is not None else "",
+        from_state=from_state,
+        to_state=to_state,
+        comment=comment,
+        data=data or {},
+        ip_address=client_ip(request),
+    )

@@ -1,0 +1,79 @@
+"""Strict readers for settings taken from the environment.
+
+A malformed value stops start-up with one line naming the variable: a typo in
+production must never quietly fall back to a laptop default.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import dj_database_url
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
+class EnvError(Exception):
+    """A variable in the environment has a value the portal cannot use."""
+
+
+def env_str(name: str, default: str = "", *, environ: Mapping[str, str] | None = None) -> str:
+    environ = os.environ if environ is None else environ
+    return environ.get(name, default)
+
+
+def env_bool(name: str, default: bool, *, environ: Mapping[str, str] | None = None) -> bool:
+    environ = os.environ if environ is None else environ
+    if name not in environ:
+        return default
+    value = environ[name].strip().lower()
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    raise EnvError(f"{name}={environ[name]!r} is not a boolean; use one of 1/0, true/false, yes/no, on/off")
+
+
+def env_int(name: str, default: int, *, environ: Mapping[str, str] | None = None) -> int:
+    environ = os.environ if environ is None else environ
+    if name not in environ or environ[name].strip() == "":
+        return default
+    try:
+        return int(environ[name])
+    except ValueError:
+        raise EnvError(f"{name}={environ[name]!r} is not a whole number") from None
+
+
+def env_list(name: str, default: list[str], *, environ: Mapping[str, str] | None = None) -> list[str]:
+    environ = os.environ if environ is None else environ
+    if name not in environ:
+        return default
+    return [item.strip() for item in environ[name].split(",") if item.strip()]
+
+
+def env_database(name: str, default: str, *, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Parse DATABASE_URL; only SQLite and PostgreSQL are supported."""
+    environ = os.environ if environ is None else environ
+    url = environ.get(name) or default
+    try:
+        config = dj_database_url.parse(url, conn_max_age=0)
+    except Exception as exc:  # dj-database-url raises several kinds
+        raise EnvError(f"{name}={url!r} does not parse as a database URL ({exc})") from None
+    engine = config.get("ENGINE", "")
+    if engine not in ("django.db.backends.sqlite3", "django.db.backends.postgresql"):
+        raise EnvError(f"{name}={url!r}: only sqlite:/// and postgres:// URLs are supported")
+    if engine == "django.db.backends.sqlite3":
+        if not config.get("NAME"):
+            raise EnvError(f"{name}={url!r} names no SQLite file")
+        # IMMEDIATE takes the write lock at BEGIN, so concurrent writers queue
+        # behind the busy timeout instead of failing with "database is locked";
+        # WAL lets readers go on while one writes.
+        config["OPTIONS"] = {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        }
+    return config

@@ -1,0 +1,28 @@
+"""Load the fictional demo data and print one login per role. Safe to run again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from kedaitong.demo import demo_load
+
+
+class Command(BaseCommand):
+    help = "Load fictional demo data (idempotent) and print one login per role."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--quiet-logins", action="store_true", help="do not print the logins")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        result = demo_load()
+        created = ", ".join(f"{name} {count}" for name, count in sorted(result.created.items()) if count)
+        self.stdout.write(f"Demo data: {created or 'nothing new (already loaded)'}")
+        if options["quiet_logins"]:
+            return
+        self.stdout.write("")
+        self.stdout.write("Logins (http://127.0.0.1:8000/accounts/login/):")
+        width = max(len(str(role)) for role, _, _ in result.logins)
+        for role, username, password in result.logins:
+            self.stdout.write(f"  {str(role).ljust(width)}  {username.ljust(12)}  {password}")

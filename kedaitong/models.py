@@ -1,0 +1,187 @@
+"""Users with roles and scope, the append-only audit trail, and the official calendar."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kedaitong.roles import PROGRAM_ROLES, Role
+
+
+class User(AbstractUser):
+    """A person who logs in. Role and scope decide everything they may see."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    display_name = models.CharField(_("name"), max_length=50, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, blank=True)
+    enterprise = models.ForeignKey(
+        "applications.Enterprise",
+        verbose_name=_("enterprise"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
+    )
+    bank = models.ForeignKey(
+        "loans.Bank",
+        verbose_name=_("bank"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
+    )
+    program = models.ForeignKey(
+        "applications.Program",
+        verbose_name=_("program"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
+    )
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            # Scope fields belong to one role each, so a bank clerk can never
+            # also carry an enterprise, and an enterprise user always has one.
+            models.CheckConstraint(
+                condition=~Q(role=Role.ENTERPRISE) | Q(enterprise__isnull=False),
+                name="user_enterprise_role_has_enterprise",
+            ),
+            models.CheckConstraint(
+                condition=Q(role=Role.ENTERPRISE) | Q(enterprise__isnull=True),
+                name="user_enterprise_only_for_enterprise_role",
+            ),
+            models.CheckConstraint(
+                condition=~Q(role=Role.BANK) | Q(bank__isnull=False),
+                name="user_bank_role_has_bank",
+            ),
+            models.CheckConstraint(
+                condition=Q(role=Role.BANK) | Q(bank__isnull=True),
+                name="user_bank_only_for_bank_role",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def effective_role(self) -> str:
+        """The role that decides access; a superuser without a role acts as admin.
+
+        An unknown or empty role gives no access at all, never a broader one.
+        """
+        if self.role in Role.values:
+            return self.role
+        if self.is_superuser:
+            return Role.ADMIN
+        return ""
+
+    @property
+    def is_program_scoped(self) -> bool:
+        return self.effective_role in PROGRAM_ROLES
+
+
+class AuditQuerySet(models.QuerySet["AuditEntry"]):
+    def update(self, **kwargs: Any) -> int:
+        raise PermissionError("audit entries are append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("audit entries are append-only")
+
+    def for_object(self, obj: models.Model) -> AuditQuerySet:
+        return self.filter(
+            content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk)
+        ).select_related("actor")
+
+
+class AuditEntry(models.Model):
+    """One thing that happened: who, when, what, to which object, from and to which state."""
+
+    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        User, verbose_name=_("actor"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_name = models.CharField(_("actor name"), max_length=150, blank=True)
+    actor_role = models.CharField(_("actor role"), max_length=20, blank=True)
+    action = models.CharField(_("action"), max_length=100, db_index=True)
+    content_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    object_id = models.CharField(max_length=64, blank=True)
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
+    from_state = models.CharField(_("from"), max_length=40, blank=True)
+    to_state = models.CharField(_("to"), max_length=40, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+    ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit trail")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionError("audit entries are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionError("audit entries are append-only")
+
+
+class CalendarYear(models.Model):
+    """A year whose official holiday arrangement (国务院办公厅通知) is loaded.
+
+    For a year not listed here, working days fall back to Monday–Friday and
+    every page that uses them says so.
+    """
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    source = models.CharField(_("source"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar year")
+        verbose_name_plural = _("calendar years")
+        ordering = ["year"]
+
+    def __str__(self) -> str:
+        return str(self.year)
+
+
+class CalendarDay(models.Model):
+    """A day that breaks the Monday–Friday rule: a holiday on a weekday or an adjusted working day."""
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("Holiday")
+        WORKDAY = "workday", _("Adjusted working day")
+
+    date = models.DateField(_("date"), unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.get_kind_display()} {self.name}"

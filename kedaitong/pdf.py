@@ -1,0 +1,50 @@
+"""One renderer for every official form: HTML template → A4 PDF with CJK fonts embedded.
+
+WeasyPrint may fetch nothing but the project's own static files: its default
+fetcher follows file:// and http:// URLs, and a `<link rel="attachment">` in
+user text would embed a local file into the PDF.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+
+class FetchRefused(ValueError):
+    pass
+
+
+class StaticOnlyFetcher(URLFetcher):
+    """Deny by default: only files inside the project's static folders are served."""
+
+    def __init__(self) -> None:
+        super().__init__(allowed_protocols=["file"], allow_redirects=False)
+        self.roots = [Path(p).resolve() for p in settings.STATICFILES_DIRS]
+
+    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        parsed = urlparse(url)
+        if parsed.scheme != "file" or parsed.netloc not in ("", "localhost"):
+            raise FetchRefused(f"refused to fetch {url!r}")
+        path = Path(unquote(parsed.path)).resolve()
+        if not any(path.is_relative_to(root) for root in self.roots) or not path.is_file():
+            raise FetchRefused(f"refused to fetch {url!r}")
+        return URLFetcherResponse(url, path.read_bytes(), {})
+
+
+def render_pdf(template_name: str, context: dict[str, Any]) -> bytes:
+    """Render a template under templates/pdf/ to PDF bytes. User text is autoescaped by the template."""
+    html = render_to_string(template_name, context)
+    base_url = Path(settings.STATICFILES_DIRS[0]).resolve().as_uri() + "/"
+    return HTML(string=html, base_url=base_url, url_fetcher=StaticOnlyFetcher()).write_pdf()
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

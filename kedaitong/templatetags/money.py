@@ -1,0 +1,26 @@
+"""Template filters for money: yuan with thousands separators, 万元, Chinese capitals."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import template
+
+from kedaitong.money import format_yuan, rmb_capitals, yuan_to_wan
+
+register = template.Library()
+
+
+@register.filter
+def yuan(value: Decimal | None) -> str:
+    return "" if value is None else format_yuan(value)
+
+
+@register.filter
+def wan(value: Decimal | None) -> str:
+    return "" if value is None else f"{yuan_to_wan(value):f}"
+
+
+@register.filter
+def capitals(value: Decimal | None) -> str:
+    return "" if value is None else rmb_capitals(value)

@@ -1,0 +1,22 @@
+"""URLs of the portal; each app keeps its own under its namespace."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from kedaitong import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz/", views.healthz, name="healthz"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("enterprises/", include("applications.urls")),
+    path("banks/", include("loans.urls")),
+    path("admin/", admin.site.urls),
+]

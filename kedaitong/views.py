@@ -1,0 +1,59 @@
+"""Home pages by role, health check, and the error pages."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models import Count, QuerySet, Sum
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from applications.models import Application, Enterprise
+from kedaitong.roles import Role
+from loans.models import Bank, Loan
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not user.is_authenticated:
+        return render(request, "home/anonymous.html")
+    role = user.effective_role
+    if not role:
+        return render(request, "home/no_role.html", status=403)
+    applications = Application.objects.visible_to(user).select_related(
+        "enterprise", "bank", "program_version__program"
+    )
+    loans = Loan.objects.visible_to(user).select_related("enterprise", "bank", "program_version__program")
+    context = {
+        "role": role,
+        "recent_applications": applications[:10],
+        "application_count": applications.count(),
+        "applications_by_state": _by_state(applications),
+        "recent_loans": loans[:10],
+        "loan_totals": loans.aggregate(count=Count("id"), principal=Sum("principal")),
+    }
+    if role == Role.ENTERPRISE:
+        context["enterprise"] = user.enterprise
+    elif role == Role.BANK:
+        context["bank"] = user.bank
+    elif role == Role.ADMIN:
+        context["counts"] = {
+            "enterprises": Enterprise.objects.count(),
+            "banks": Bank.objects.count(),
+        }
+    else:
+        context["program"] = user.program
+    return render(request, f"home/{role}.html", context)
+
+
+def _by_state(applications: QuerySet[Application]) -> list[tuple[str, int]]:
+    counts = dict(applications.order_by().values_list("state").annotate(n=Count("id")))
+    return [(label, counts[value]) for value, label in Application.State.choices if counts.get(value)]
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

@@ -1,0 +1,139 @@
+"""Banks, their cooperation agreements, and loans."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from applications.models import MONEY, RATE, Enterprise, ProductType, Program, ProgramVersion
+from kedaitong.roles import Role
+
+if TYPE_CHECKING:
+    from kedaitong.models import User
+
+
+class BankQuerySet(models.QuerySet["Bank"]):
+    def visible_to(self, user: User) -> BankQuerySet:
+        role = user.effective_role if user.is_authenticated else ""
+        if role == Role.ADMIN:
+            return self.all()
+        if role == Role.BANK:
+            return self.filter(pk=user.bank_id)
+        if user.is_authenticated and user.is_program_scoped and user.program_id:
+            return self.filter(agreements__program=user.program_id).distinct()
+        return self.none()
+
+    def cooperating_in(self, program: Program) -> BankQuerySet:
+        return self.filter(agreements__program=program, agreements__status=BankAgreement.Status.ACTIVE).distinct()
+
+
+class Bank(models.Model):
+    """A cooperating bank branch. URLs name it by its code."""
+
+    code = models.SlugField(_("bank code"), max_length=30, unique=True)
+    name = models.CharField(_("bank name"), max_length=100)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    contact_name = models.CharField(_("contact person"), max_length=50, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
+
+    objects = BankQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("bank")
+        verbose_name_plural = _("banks")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BankAgreement(models.Model):
+    """A bank's cooperation with a program: Changjiang membership or a Quzhou filing (附件2, three years)."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("In force")
+        EXPIRED = "expired", _("Expired")
+        TERMINATED = "terminated", _("Terminated")
+
+    bank = models.ForeignKey(Bank, on_delete=models.PROTECT, related_name="agreements", verbose_name=_("bank"))
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="agreements", verbose_name=_("program"))
+    number = models.CharField(_("agreement number"), max_length=50, blank=True)
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("cooperation agreement")
+        verbose_name_plural = _("cooperation agreements")
+        ordering = ["bank", "-starts_on"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_on__gt=models.F("starts_on")), name="bankagreement_dates_in_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bank} · {self.program} ({self.starts_on} – {self.ends_on})"
+
+
+class LoanQuerySet(models.QuerySet["Loan"]):
+    def visible_to(self, user: User) -> LoanQuerySet:
+        role = user.effective_role if user.is_authenticated else ""
+        if role == Role.ADMIN:
+            return self.all()
+        if role == Role.ENTERPRISE:
+            return self.filter(enterprise=user.enterprise_id)
+        if role == Role.BANK:
+            return self.filter(bank=user.bank_id)
+        if user.is_authenticated and user.is_program_scoped and user.program_id:
+            return self.filter(program_version__program=user.program_id)
+        return self.none()
+
+
+class Loan(models.Model):
+    """A disbursed loan. It keeps the program version it was made under (Quzhou 七(二))."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    program_version = models.ForeignKey(
+        ProgramVersion, on_delete=models.PROTECT, related_name="loans", verbose_name=_("program version")
+    )
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="loans", verbose_name=_("enterprise"))
+    bank = models.ForeignKey(Bank, on_delete=models.PROTECT, related_name="loans", verbose_name=_("bank"))
+    application = models.ForeignKey(
+        "applications.Application",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="loans",
+        verbose_name=_("application"),
+    )
+    contract_no = models.CharField(_("contract number"), max_length=60)
+    disbursement_date = models.DateField(_("disbursement date"))
+    maturity_date = models.DateField(_("maturity date"))
+    principal = models.DecimalField(_("principal (yuan)"), **MONEY)
+    annual_rate = models.DecimalField(_("annual rate (%)"), **RATE)
+    lpr_at_pricing = models.DecimalField(_("LPR at pricing (%)"), null=True, blank=True, **RATE)
+    product_type = models.ForeignKey(ProductType, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("product type"))
+    purpose = models.CharField(_("purpose"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = LoanQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("loan")
+        verbose_name_plural = _("loans")
+        ordering = ["-disbursement_date", "contract_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["bank", "contract_no"], name="loan_unique_contract_per_bank"),
+            models.CheckConstraint(condition=Q(principal__gt=0), name="loan_principal_positive"),
+            models.CheckConstraint(condition=Q(annual_rate__gte=0), name="loan_rate_not_negative"),
+            models.CheckConstraint(
+                condition=Q(maturity_date__gt=models.F("disbursement_date")), name="loan_maturity_after_disbursement"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract_no} {self.enterprise.name}"

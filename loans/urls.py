@@ -1,0 +1,9 @@
+from django.urls import path
+
+from loans import views
+
+app_name = "loans"
+urlpatterns = [
+    path("", views.bank_list, name="bank-list"),
+    path("<slug:code>/", views.bank_detail, name="bank-detail"),
+]

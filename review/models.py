@@ -1,0 +1,1 @@
+"""Models of the review app; filled in by its own issue."""

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SubsidyConfig(AppConfig):
+    name = "subsidy"
+    verbose_name = _("LPR and interest subsidy")

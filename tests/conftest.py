@@ -1,0 +1,95 @@
+"""The fixed cast every access test uses: two enterprises, the bureau, the group, two banks, an auditor, an admin."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from applications.models import Application, Enterprise, Program
+from kedaitong.models import User
+from kedaitong.roles import Role
+from loans.models import Bank, Loan
+from tests.factories import (
+    ApplicationFactory,
+    BankAgreementFactory,
+    BankFactory,
+    EnterpriseFactory,
+    LoanFactory,
+    UserFactory,
+)
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing(settings):
+    # Argon2 is the production hasher (tested in test_settings); tests use a fast one.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@dataclass
+class Cast:
+    changjiang: Program
+    quzhou: Program
+    enterprise_a: Enterprise
+    enterprise_b: Enterprise
+    bank_x: Bank
+    bank_y: Bank
+    applicant: User
+    other_applicant: User
+    bureau_staff: User
+    bureau_head: User
+    leading_group: User
+    bank_x_user: User
+    bank_y_user: User
+    auditor: User
+    admin: User
+    application_a: Application
+    application_b: Application
+    loan_a: Loan
+    loan_b: Loan
+
+    def users(self) -> dict[str, User]:
+        return {
+            "enterprise_a": self.applicant,
+            "enterprise_b": self.other_applicant,
+            "bureau_staff": self.bureau_staff,
+            "bureau_head": self.bureau_head,
+            "leading_group": self.leading_group,
+            "bank_x": self.bank_x_user,
+            "bank_y": self.bank_y_user,
+            "auditor": self.auditor,
+            "admin": self.admin,
+        }
+
+
+@pytest.fixture
+def cast(db) -> Cast:
+    changjiang = Program.objects.get(code="changjiang")
+    quzhou = Program.objects.get(code="quzhou")
+    enterprise_a = EnterpriseFactory(name="甲科技有限公司")
+    enterprise_b = EnterpriseFactory(name="乙科技有限公司")
+    bank_x = BankFactory(code="bank-x", name="X银行")
+    bank_y = BankFactory(code="bank-y", name="Y银行")
+    BankAgreementFactory(bank=bank_x, program=changjiang)
+    BankAgreementFactory(bank=bank_y, program=changjiang)
+    return Cast(
+        changjiang=changjiang,
+        quzhou=quzhou,
+        enterprise_a=enterprise_a,
+        enterprise_b=enterprise_b,
+        bank_x=bank_x,
+        bank_y=bank_y,
+        applicant=UserFactory(username="applicant", role=Role.ENTERPRISE, enterprise=enterprise_a),
+        other_applicant=UserFactory(username="other", role=Role.ENTERPRISE, enterprise=enterprise_b),
+        bureau_staff=UserFactory(username="staff", role=Role.BUREAU_STAFF, program=changjiang),
+        bureau_head=UserFactory(username="head", role=Role.BUREAU_HEAD, program=changjiang),
+        leading_group=UserFactory(username="group", role=Role.LEADING_GROUP, program=changjiang),
+        bank_x_user=UserFactory(username="bankx", role=Role.BANK, bank=bank_x),
+        bank_y_user=UserFactory(username="banky", role=Role.BANK, bank=bank_y),
+        auditor=UserFactory(username="auditor", role=Role.AUDITOR, program=changjiang),
+        admin=UserFactory(username="admin", role=Role.ADMIN, is_staff=True, is_superuser=True),
+        application_a=ApplicationFactory(enterprise=enterprise_a, bank=bank_x),
+        application_b=ApplicationFactory(enterprise=enterprise_b, bank=bank_y),
+        loan_a=LoanFactory(enterprise=enterprise_a, bank=bank_x),
+        loan_b=LoanFactory(enterprise=enterprise_b, bank=bank_y),
+    )

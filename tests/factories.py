@@ -1,0 +1,100 @@
+"""Factories for the test suite; reference data (programs, versions, lists) comes from migrations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import factory
+
+from applications.credit_code import check_character
+from applications.models import Application, Enterprise, ProgramVersion
+from kedaitong.models import User
+from kedaitong.roles import Role
+from loans.models import Bank, BankAgreement, Loan
+
+
+def credit_code(n: int, region: str = "360202") -> str:
+    first17 = f"91{region}MA{n:07d}"
+    return first17 + check_character(first17)
+
+
+def version(program: str = "changjiang") -> ProgramVersion:
+    code = {"changjiang": "2025", "quzhou": "2023"}[program]
+    return ProgramVersion.objects.get(program__code=program, code=code)
+
+
+class EnterpriseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Enterprise
+
+    credit_code = factory.Sequence(lambda n: credit_code(n + 1))
+    name = factory.Sequence(lambda n: f"测试科技有限公司{n}")
+    registered_region = "江西省景德镇市昌江区"
+    industry = "industrial"
+    employees = 50
+    revenue = Decimal("10000000.00")
+
+
+class BankFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Bank
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"bank-{n}")
+    name = factory.Sequence(lambda n: f"测试银行{n}支行")
+
+
+class BankAgreementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BankAgreement
+
+    bank = factory.SubFactory(BankFactory)
+    program = factory.LazyFunction(lambda: version("changjiang").program)
+    starts_on = dt.date(2025, 1, 1)
+    ends_on = dt.date(2027, 12, 31)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    display_name = factory.LazyAttribute(lambda o: o.username)
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.invalid")
+    role = Role.BUREAU_STAFF
+
+    @factory.post_generation
+    def password(obj: User, create: bool, extracted: str | None, **kwargs: object) -> None:  # noqa: N805
+        obj.set_password(extracted or "correct-horse-battery")
+        if create:
+            obj.save(update_fields=["password"])
+
+
+class ApplicationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Application
+
+    reference = factory.Sequence(lambda n: f"T-{n:06d}")
+    program_version = factory.LazyFunction(lambda: version("changjiang"))
+    enterprise = factory.SubFactory(EnterpriseFactory)
+    bank = factory.SubFactory(BankFactory)
+    amount = Decimal("1000000.00")
+    term_months = 12
+    state = Application.State.SUBMITTED
+
+
+class LoanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Loan
+
+    program_version = factory.LazyFunction(lambda: version("changjiang"))
+    enterprise = factory.SubFactory(EnterpriseFactory)
+    bank = factory.SubFactory(BankFactory)
+    contract_no = factory.Sequence(lambda n: f"HT-{n:06d}")
+    disbursement_date = dt.date(2026, 2, 10)
+    maturity_date = dt.date(2027, 2, 9)
+    principal = Decimal("1000000.00")
+    annual_rate = Decimal("3.4500")

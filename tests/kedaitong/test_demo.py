@@ -1,0 +1,61 @@
+"""The demo loader fills every role's pages and changes nothing when run again."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+from django.test import Client
+
+from kedaitong.models import User
+from kedaitong.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+
+def snapshot() -> dict[str, list[tuple]]:
+    models = ["applications.Enterprise", "applications.Application", "loans.Bank", "loans.BankAgreement", "loans.Loan", "kedaitong.User"]
+    return {name: list(apps.get_model(name).objects.order_by("pk").values_list()) for name in models}
+
+
+def test_running_the_demo_loader_twice_changes_nothing():
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    first = snapshot()
+    assert len(first["applications.Application"]) == 8
+    out2 = StringIO()
+    call_command("load_demo", stdout=out2)
+    assert snapshot() == first
+    assert "already loaded" in out2.getvalue() or "已" in out2.getvalue()
+
+
+def test_it_prints_a_login_for_every_role_and_each_reaches_its_home_page():
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    printed = out.getvalue()
+    users = User.objects.all()
+    assert {u.role for u in users} == set(Role.values)
+    for user in users:
+        assert user.username in printed
+        assert user.check_password("Kedaitong-demo-2026")
+        client = Client()
+        response = client.post("/accounts/login/", {"username": user.username, "password": "Kedaitong-demo-2026"})
+        assert response.status_code == 302, user.username
+        home = client.get("/")
+        assert home.status_code == 200, user.username
+        assert f"home/{user.role}.html" in [t.name for t in home.templates]
+
+
+def test_demo_pages_show_records_for_each_side():
+    call_command("load_demo", stdout=StringIO())
+    client = Client()
+    client.force_login(User.objects.get(username="qiye"))
+    assert "景德镇青瓷智造科技有限公司" in client.get("/").content.decode()
+    client.force_login(User.objects.get(username="bank-icbc"))
+    page = client.get("/").content.decode()
+    assert "ICBC-KDT-2026-001" in page
+    client.force_login(User.objects.get(username="jingban"))
+    page = client.get("/").content.decode()
+    assert "CJ-2026-0003" in page and "QZ-2026" not in page

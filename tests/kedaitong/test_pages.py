@@ -1,0 +1,62 @@
+"""The layout: Chinese by default, English on request, security headers, error pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polib
+import pytest
+from django.conf import settings
+
+pytestmark = pytest.mark.django_db
+
+
+def test_pages_are_in_chinese_by_default_and_english_on_request(client, cast):
+    client.force_login(cast.applicant)
+    assert "本企业申请" in client.get("/").content.decode()
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert response.status_code == 302
+    assert "Your applications" in client.get("/").content.decode()
+
+
+def test_the_chinese_catalog_is_complete():
+    po = polib.pofile(str(Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"))
+    assert po.percent_translated() == 100
+    assert not po.fuzzy_entries()
+    mo = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.mo"
+    compiled = {e.msgid: e.msgstr for e in polib.mofile(str(mo)) if not e.msgid_plural}
+    assert compiled == {e.msgid: e.msgstr for e in po if not e.msgid_plural and e.msgid}, "run `make messages`"
+
+
+def test_pages_carry_a_policy_without_inline_scripts(client):
+    response = client.get("/")
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert "<script" not in response.content.decode()
+    assert response["X-Frame-Options"] == "DENY"
+
+
+def test_a_missing_page_is_a_chinese_404(client, settings):
+    settings.DEBUG = False
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert "页面不存在" in response.content.decode()
+
+
+def test_the_health_check_touches_the_database(client):
+    assert client.get("/healthz/").json() == {"status": "ok"}
+
+
+def test_static_assets_are_vendored_not_fetched():
+    base = Path(settings.BASE_DIR) / "templates"
+    for template in base.rglob("*.html"):
+        text = template.read_text(encoding="utf-8")
+        assert "http://" not in text.replace("{{ protocol }}://", "") and "https://" not in text, template
+    assert (Path(settings.BASE_DIR) / "static" / "vendor" / "pico" / "pico.min.css").exists()
+
+
+def test_the_pdf_libraries_are_present():
+    from kedaitong.checks import cjk_font_available, harfbuzz_subset_available
+
+    assert harfbuzz_subset_available(), "apt-get install libharfbuzz-subset0"
+    assert cjk_font_available(), "apt-get install fonts-noto-cjk"

@@ -1,0 +1,102 @@
+"""Settings come from the environment; bad values stop start-up with one line naming the variable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from kedaitong.env import EnvError, env_bool, env_database, env_int
+
+ROOT = Path(__file__).resolve().parents[2]
+STRONG_KEY = "k3y-" + "x9Qz" * 15
+
+
+def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in ("DJANGO_ENV", "DEBUG", "SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS")}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_it_reads_booleans_strictly():
+    assert env_bool("DEBUG", False, environ={"DEBUG": "yes"}) is True
+    assert env_bool("DEBUG", True, environ={"DEBUG": "0"}) is False
+    assert env_bool("DEBUG", True, environ={}) is True
+    with pytest.raises(EnvError, match="DEBUG"):
+        env_bool("DEBUG", False, environ={"DEBUG": "maybe"})
+
+
+def test_it_reads_integers_strictly():
+    assert env_int("UPLOAD_MAX_MB", 20, environ={"UPLOAD_MAX_MB": "5"}) == 5
+    with pytest.raises(EnvError, match="UPLOAD_MAX_MB"):
+        env_int("UPLOAD_MAX_MB", 20, environ={"UPLOAD_MAX_MB": "lots"})
+
+
+def test_it_parses_postgres_and_sqlite_urls():
+    pg = env_database("DATABASE_URL", "", environ={"DATABASE_URL": "postgres://u:p@db.internal:5432/kdt"})
+    assert pg["ENGINE"] == "django.db.backends.postgresql"
+    assert (pg["HOST"], pg["PORT"], pg["NAME"], pg["USER"]) == ("db.internal", 5432, "kdt", "u")
+    lite = env_database("DATABASE_URL", "sqlite:////tmp/x.sqlite3", environ={})
+    assert lite["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert "journal_mode=WAL" in lite["OPTIONS"]["init_command"]
+    assert lite["OPTIONS"]["timeout"] == 20
+
+
+@pytest.mark.parametrize("url", ["not a url", "mysql://u:p@h/db", "postgres//missing-colon"])
+def test_it_refuses_a_database_url_it_cannot_use(url):
+    with pytest.raises(EnvError, match="DATABASE_URL"):
+        env_database("DATABASE_URL", "", environ={"DATABASE_URL": url})
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"DATABASE_URL": "nonsense"}, "DATABASE_URL"),
+        ({"DEBUG": "maybe"}, "DEBUG"),
+        ({"DJANGO_ENV": "production", "ALLOWED_HOSTS": "kdt.example.org"}, "SECRET_KEY"),
+        ({"DJANGO_ENV": "production", "SECRET_KEY": STRONG_KEY}, "ALLOWED_HOSTS"),
+        ({"DJANGO_ENV": "staging"}, "DJANGO_ENV"),
+    ],
+)
+def test_a_bad_environment_stops_start_up_with_one_line_naming_the_variable(env, variable):
+    result = run_manage("check", **env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert variable in lines[0]
+
+
+def test_production_settings_pass_the_deploy_check(tmp_path):
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_ENV="production",
+        SECRET_KEY=STRONG_KEY,
+        ALLOWED_HOSTS="kdt.example.org",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_it_hashes_passwords_with_argon2_and_speaks_chinese_first():
+    from kedaitong import settings as project_settings
+
+    assert project_settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    assert settings.LANGUAGE_CODE == "zh-hans"
+    assert [code for code, _ in settings.LANGUAGES] == ["zh-hans", "en"]
+    assert settings.TIME_ZONE == "Asia/Shanghai"
+    assert settings.AUTH_USER_MODEL == "kedaitong.User"
+
+
+def test_openpyxl_parses_with_defusedxml():
+    from openpyxl.xml import DEFUSEDXML
+
+    assert DEFUSEDXML is True
