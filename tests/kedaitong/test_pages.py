@@ -60,3 +60,10 @@ def test_the_pdf_libraries_are_present():
 
     assert harfbuzz_subset_available(), "apt-get install libharfbuzz-subset0"
     assert cjk_font_available(), "apt-get install fonts-noto-cjk"
+
+
+def test_an_english_browser_still_gets_chinese_until_the_user_switches(client, cast):
+    client.force_login(cast.applicant)
+    assert "本企业申请" in client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert "Your applications" in client.get("/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
