@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import io
 import shutil
 import subprocess
 from decimal import Decimal
 
 import pytest
-from django.template import engines
 from openpyxl import load_workbook
 
 from kedaitong import excel
@@ -23,15 +23,15 @@ def pdf_text(data: bytes) -> str:
 
 @pytest.fixture
 def hostile_template(tmp_path, settings):
-    settings.TEMPLATES[0]["DIRS"] = [*settings.TEMPLATES[0]["DIRS"], tmp_path]
-    engines._engines = {}  # type: ignore[attr-defined]
+    templates = copy.deepcopy(settings.TEMPLATES)
+    templates[0]["DIRS"] = [*templates[0]["DIRS"], tmp_path]
+    settings.TEMPLATES = templates  # assigning (not mutating) resets the template engines
     (tmp_path / "hostile.html").write_text(
         "<html><head><style>body{font-family:'Noto Sans CJK SC'}</style>{{ head|safe }}</head>"
         "<body><p>{{ text }}</p>{{ body|safe }}</body></html>",
         encoding="utf-8",
     )
-    yield "hostile.html"
-    engines._engines = {}  # type: ignore[attr-defined]
+    return "hostile.html"
 
 
 @needs_pdftotext
