@@ -6,6 +6,7 @@ from applications.models import (
     MaterialType,
     ProductType,
     Program,
+    ProgramListing,
     ProgramVersion,
     RegistrationPlace,
     TechField,
@@ -59,3 +60,10 @@ class ApplicationAdmin(admin.ModelAdmin):
     search_fields = ("reference", "enterprise__name", "enterprise__credit_code")
     readonly_fields = ("state",)
     autocomplete_fields = ("enterprise",)
+
+
+@admin.register(ProgramListing)
+class ProgramListingAdmin(admin.ModelAdmin):
+    list_display = ("program", "credit_code", "name", "registration_place", "listed_on", "delisted_on")
+    list_filter = ("program",)
+    search_fields = ("credit_code", "name")

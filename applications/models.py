@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField
 
+from applications.workflow import ApplicationWorkflow
 from kedaitong.roles import Role
 
 if TYPE_CHECKING:
@@ -246,7 +247,7 @@ class ApplicationQuerySet(models.QuerySet["Application"]):
         return self.none()
 
 
-class Application(models.Model):
+class Application(ApplicationWorkflow, models.Model):
     """An enterprise's request for a loan under one program version.
 
     The state machine (transitions, roles, conditions) is built on this field
@@ -304,3 +305,35 @@ class Application(models.Model):
     @property
     def program(self) -> Program:
         return self.program_version.program
+
+
+class ProgramListing(models.Model):
+    """An enterprise on a program's list, e.g. the provincial tech SMEs the Quzhou bureau gives the banks (一(一)).
+
+    Keyed by credit code, since an enterprise may be listed before it has an account.
+    """
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="listings", verbose_name=_("program"))
+    credit_code = models.CharField(_("unified social credit code"), max_length=18)
+    name = models.CharField(_("enterprise name"), max_length=100)
+    registration_place = models.ForeignKey(
+        RegistrationPlace, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("registration place")
+    )
+    listed_on = models.DateField(_("listed on"))
+    delisted_on = models.DateField(_("delisted on"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("program listing")
+        verbose_name_plural = _("program listings")
+        ordering = ["program", "credit_code"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "credit_code"], name="programlisting_unique_code"),
+            models.CheckConstraint(
+                condition=Q(delisted_on__isnull=True) | Q(delisted_on__gte=models.F("listed_on")),
+                name="programlisting_dates_in_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program.code} {self.credit_code} {self.name}"

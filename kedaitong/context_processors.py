@@ -1,7 +1,9 @@
-"""The navigation: what each role may reach, computed once per request."""
+"""The navigation: each app's `nav.py` says what it offers the user; counts appear beside queues."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from importlib import import_module
 from typing import Any
 
 from django.http import HttpRequest
@@ -10,20 +12,32 @@ from django.utils.translation import gettext_lazy as _
 
 from kedaitong.roles import Role
 
+# Apps asked for navigation items, in menu order. Each may have a `nav.py`
+# with `items(user) -> list[NavItem]`.
+NAV_APPS = ["applications", "review", "loans", "compensation", "subsidy"]
+
+
+@dataclass(frozen=True)
+class NavItem:
+    url: str
+    label: Any
+    count: int | None = None
+
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": [], "nav_role_label": ""}
     role = user.effective_role
-    items: list[tuple[str, Any]] = [(reverse("home"), _("Home"))]
-    if role == Role.ENTERPRISE and user.enterprise_id:
-        items.append((reverse("applications:enterprise-detail", args=[user.enterprise.public_id]), _("My enterprise")))
-    if role == Role.BANK and user.bank_id:
-        items.append((reverse("loans:bank-detail", args=[user.bank.code]), _("My bank")))
-    if role in (Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR, Role.ADMIN):
-        items.append((reverse("loans:bank-list"), _("Banks")))
+    items: list[NavItem] = [NavItem(reverse("home"), _("Home"))]
+    if role:
+        for app in NAV_APPS:
+            try:
+                module = import_module(f"{app}.nav")
+            except ModuleNotFoundError:
+                continue
+            items.extend(module.items(user))
     if role == Role.ADMIN and user.is_staff:
-        items.append((reverse("admin:index"), _("Administration")))
+        items.append(NavItem(reverse("admin:index"), _("Administration")))
     role_label = Role(role).label if role else _("No role")
     return {"nav_items": items, "nav_role_label": role_label}

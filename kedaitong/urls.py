@@ -9,14 +9,15 @@ from kedaitong import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz/", views.healthz, name="healthz"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("enterprises/", include("applications.urls")),
-    path("banks/", include("loans.urls")),
+    # Each app's URLs carry their own first path segment (enterprises/, applications/,
+    # review/, publicity/, banks/, loans/, imports/, compensation/, subsidy/ ...).
+    path("", include("applications.urls")),
+    path("", include("review.urls")),
+    path("", include("loans.urls")),
+    path("", include("compensation.urls")),
+    path("", include("subsidy.urls")),
     path("admin/", admin.site.urls),
 ]

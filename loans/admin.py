@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from loans.models import Bank, BankAgreement, Loan
+from loans.models import Bank, BankAgreement, InterestSettlement, Loan, OverdueEvent, Repayment
 
 
 class BankAgreementInline(admin.TabularInline):
@@ -27,3 +27,10 @@ class LoanAdmin(admin.ModelAdmin):
     list_filter = ("bank", "program_version__program")
     search_fields = ("contract_no", "enterprise__name", "enterprise__credit_code")
     autocomplete_fields = ("enterprise",)
+
+
+@admin.register(Repayment, InterestSettlement, OverdueEvent)
+class LoanRecordAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "created_at", "created_by")
+    search_fields = ("loan__contract_no",)
+    raw_id_fields = ("loan", "created_by")

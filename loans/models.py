@@ -137,3 +137,86 @@ class Loan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract_no} {self.enterprise.name}"
+
+
+class LoanRecord(models.Model):
+    """What every bank record has: the loan, when it was entered, and by whom."""
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="%(class)ss", verbose_name=_("loan"))
+    created_at = models.DateTimeField(_("entered at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        "kedaitong.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("entered by")
+    )
+
+    class Meta:
+        abstract = True
+
+
+class Repayment(LoanRecord):
+    """Principal repaid on a date."""
+
+    repaid_on = models.DateField(_("repayment date"))
+    principal = models.DecimalField(_("principal repaid (yuan)"), **MONEY)
+
+    class Meta:
+        verbose_name = _("repayment")
+        verbose_name_plural = _("repayments")
+        ordering = ["loan", "repaid_on"]
+        constraints = [models.CheckConstraint(condition=Q(principal__gt=0), name="repayment_principal_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.loan.contract_no} {self.repaid_on} {self.principal}"
+
+
+class InterestSettlement(LoanRecord):
+    """Interest the bank settled for a period; overdue-period interest is marked (Quzhou 四: not subsidized)."""
+
+    settled_on = models.DateField(_("settlement date"))
+    period_start = models.DateField(_("interest period start"))
+    period_end = models.DateField(_("interest period end"))
+    amount = models.DecimalField(_("interest (yuan)"), **MONEY)
+    is_overdue_interest = models.BooleanField(_("overdue-period interest"), default=False)
+
+    class Meta:
+        verbose_name = _("interest settlement")
+        verbose_name_plural = _("interest settlements")
+        ordering = ["loan", "settled_on"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="interestsettlement_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=models.F("period_start")), name="interestsettlement_period_in_order"
+            ),
+        ]
+        indexes = [models.Index(fields=["loan", "settled_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.loan.contract_no} {self.settled_on} {self.amount}"
+
+
+class OverdueEvent(LoanRecord):
+    """A loan falling past due on a date, until the arrears are cleared."""
+
+    started_on = models.DateField(_("overdue since"))
+    overdue_principal = models.DecimalField(_("overdue principal (yuan)"), **MONEY)
+    overdue_interest = models.DecimalField(_("overdue interest (yuan)"), default=0, **MONEY)
+    cleared_on = models.DateField(_("cleared on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("overdue event")
+        verbose_name_plural = _("overdue events")
+        ordering = ["loan", "started_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(overdue_principal__gte=0) & Q(overdue_interest__gte=0), name="overdueevent_amounts_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(overdue_principal__gt=0) | Q(overdue_interest__gt=0), name="overdueevent_something_overdue"
+            ),
+            models.CheckConstraint(
+                condition=Q(cleared_on__isnull=True) | Q(cleared_on__gte=models.F("started_on")),
+                name="overdueevent_cleared_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan.contract_no} {self.started_on}"

@@ -4,6 +4,6 @@ from loans import views
 
 app_name = "loans"
 urlpatterns = [
-    path("", views.bank_list, name="bank-list"),
-    path("<slug:code>/", views.bank_detail, name="bank-detail"),
+    path("banks/", views.bank_list, name="bank-list"),
+    path("banks/<slug:code>/", views.bank_detail, name="bank-detail"),
 ]

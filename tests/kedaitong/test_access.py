@@ -30,8 +30,8 @@ def test_an_enterprise_user_asking_for_another_enterprise_gets_404(client, cast)
 
 def test_an_enterprise_user_cannot_open_another_enterprises_application(client, cast):
     client.force_login(cast.applicant)
-    assert client.get(f"/enterprises/applications/{cast.application_a.public_id}/").status_code == 200
-    assert client.get(f"/enterprises/applications/{cast.application_b.public_id}/").status_code == 404
+    assert client.get(f"/applications/{cast.application_a.public_id}/").status_code == 200
+    assert client.get(f"/applications/{cast.application_b.public_id}/").status_code == 404
 
 
 def test_a_bank_user_asking_for_another_banks_page_gets_404(client, cast):

@@ -1,0 +1,114 @@
+"""Uploaded evidence: PDF, JPEG or PNG judged by content, size-limited, stored under random names.
+
+Files live under MEDIA_ROOT, never under static, and are served only through
+views that first look the owning record up within the user's scope
+(`serve_upload`). The name the user gave is kept for display only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from pathlib import PurePath
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db.models.fields.files import FieldFile
+from django.http import FileResponse
+from django.utils.translation import gettext_lazy as _
+
+SIGNATURES: list[tuple[bytes, str, str]] = [
+    (b"%PDF-", "application/pdf", ".pdf"),
+    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
+]
+EXTENSIONS = {ext: mime for _, mime, ext in SIGNATURES}
+
+
+def sniff(head: bytes) -> tuple[str, str] | None:
+    """(content type, extension) from the first bytes, or None."""
+    for signature, mime, ext in SIGNATURES:
+        if head.startswith(signature):
+            return mime, ext
+    return None
+
+
+def check_upload(upload: UploadedFile, *, max_mb: int | None = None) -> str:
+    """Return the content type of an acceptable upload, or raise ValidationError saying why not."""
+    limit = (max_mb or settings.UPLOAD_MAX_MB) * 1024 * 1024
+    if upload.size is None or upload.size == 0:
+        raise ValidationError(_("The file is empty."), code="empty")
+    if upload.size > limit:
+        raise ValidationError(
+            _("The file is %(size).1f MB; at most %(limit)d MB is accepted."),
+            code="too_large",
+            params={"size": upload.size / 1024 / 1024, "limit": limit // 1024 // 1024},
+        )
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    found = sniff(head)
+    if found is None:
+        raise ValidationError(
+            _("Only PDF, JPEG or PNG files are accepted; this file's content is none of them, whatever its name."),
+            code="bad_type",
+        )
+    mime, _ext = found
+    if mime != "application/pdf":
+        _verify_image(upload)
+    return mime
+
+
+def _verify_image(upload: UploadedFile) -> None:
+    from PIL import Image
+
+    try:
+        with Image.open(upload) as image:
+            image.verify()
+    except Exception:
+        raise ValidationError(_("The image is damaged or not really an image."), code="bad_image") from None
+    finally:
+        upload.seek(0)
+
+
+def upload_to(prefix: str) -> Any:
+    """An `upload_to` callable: `<prefix>/<year>/<random><ext>`; the extension follows the content."""
+
+    def path(instance: Any, filename: str) -> str:
+        ext = PurePath(filename).suffix.lower()
+        if ext == ".jpeg":
+            ext = ".jpg"
+        if ext not in EXTENSIONS:
+            ext = ""
+        return f"{prefix}/{dt.date.today():%Y}/{uuid.uuid4().hex}{ext}"
+
+    path.__name__ = f"upload_to_{prefix.replace('/', '_')}"
+    return path
+
+
+def display_name(filename: str) -> str:
+    """The user's file name without any folder part, for display and downloads."""
+    return PurePath(filename.replace("\\", "/")).name[:200] or "file"
+
+
+class EvidenceFileField(forms.FileField):
+    """A form field that accepts PDF, JPEG or PNG by content, within the size limit."""
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        value = super().clean(data, initial)
+        if isinstance(value, UploadedFile):
+            check_upload(value)
+        return value
+
+
+def serve_upload(fieldfile: FieldFile, *, filename: str) -> FileResponse:
+    """Send a stored file as a download. Call only after the access check on its record."""
+    ext = PurePath(fieldfile.name).suffix.lower()
+    response = FileResponse(
+        fieldfile.open("rb"), as_attachment=True, filename=display_name(filename), content_type=EXTENSIONS.get(ext, "application/octet-stream")
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,56 @@
+"""Days past due and buckets, derived from a loan's overdue events (pure functions)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Protocol
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Bucket(models.TextChoices):
+    CURRENT = "current", _("Current")
+    DPD_1_30 = "1-30", _("1–30 days")
+    DPD_31_90 = "31-90", _("31–90 days")
+    DPD_91_180 = "91-180", _("91–180 days")
+    DPD_OVER_180 = "180+", _("Over 180 days")
+
+
+class OverdueSpan(Protocol):
+    started_on: dt.date
+    cleared_on: dt.date | None
+
+
+def days_past_due(events: Iterable[OverdueSpan], on: dt.date) -> int:
+    """Days since the oldest arrears still open on `on` (0 when none are)."""
+    open_since = [e.started_on for e in events if e.started_on <= on and (e.cleared_on is None or e.cleared_on > on)]
+    return (on - min(open_since)).days if open_since else 0
+
+
+def bucket_for(days: int) -> Bucket:
+    if days <= 0:
+        return Bucket.CURRENT
+    if days <= 30:
+        return Bucket.DPD_1_30
+    if days <= 90:
+        return Bucket.DPD_31_90
+    if days <= 180:
+        return Bucket.DPD_91_180
+    return Bucket.DPD_OVER_180
+
+
+def months_later(day: dt.date, months: int) -> dt.date:
+    """The same day `months` later, clamped to the month's end (2026-01-31 + 1 → 2026-02-28)."""
+    import calendar
+
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def overdue_more_than_months(events: Iterable[OverdueSpan], on: dt.date, months: int) -> bool:
+    """Changjiang 第十一条 1 (more than one month) and 第九条 (more than six months) use this."""
+    open_since = [e.started_on for e in events if e.started_on <= on and (e.cleared_on is None or e.cleared_on > on)]
+    return bool(open_since) and months_later(min(open_since), months) < on

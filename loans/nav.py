@@ -1,0 +1,19 @@
+"""Navigation items of the bank side."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from kedaitong.context_processors import NavItem
+from kedaitong.models import User
+from kedaitong.roles import PROGRAM_ROLES, Role
+
+
+def items(user: User) -> list[NavItem]:
+    role = user.effective_role
+    if role == Role.BANK and user.bank_id:
+        return [NavItem(reverse("loans:bank-detail", args=[user.bank.code]), _("My bank"))]
+    if role in PROGRAM_ROLES or role == Role.ADMIN:
+        return [NavItem(reverse("loans:bank-list"), _("Banks"))]
+    return []

@@ -1,0 +1,53 @@
+"""Uploads are judged by content, not by name, and limited in size."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from kedaitong.uploads import check_upload, display_name, upload_to
+
+
+def png_bytes() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "white").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_a_real_pdf_and_a_real_png_are_accepted_whatever_their_names():
+    assert check_upload(SimpleUploadedFile("scan.bin", b"%PDF-1.7\n...%%EOF")) == "application/pdf"
+    assert check_upload(SimpleUploadedFile("photo.pdf", png_bytes())) == "image/png"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "code"),
+    [
+        ("invoice.pdf", b"MZ\x90\x00 this is an executable", "bad_type"),
+        ("page.pdf", b"<html><script>alert(1)</script></html>", "bad_type"),
+        ("logo.png", b"<svg xmlns='http://www.w3.org/2000/svg'><script/></svg>", "bad_type"),
+        ("empty.pdf", b"", "empty"),
+        ("broken.png", b"\x89PNG\r\n\x1a\n" + b"garbage" * 10, "bad_image"),
+    ],
+)
+def test_anything_else_is_refused_with_a_reason(name, content, code):
+    with pytest.raises(ValidationError) as excinfo:
+        check_upload(SimpleUploadedFile(name, content))
+    assert excinfo.value.code == code
+
+
+def test_files_over_the_limit_are_refused(settings):
+    settings.UPLOAD_MAX_MB = 1
+    with pytest.raises(ValidationError) as excinfo:
+        check_upload(SimpleUploadedFile("big.pdf", b"%PDF-" + b"0" * (1024 * 1024 + 1)))
+    assert excinfo.value.code == "too_large"
+
+
+def test_stored_names_are_random_and_user_names_lose_their_folders():
+    path = upload_to("materials")(None, "../../etc/passwd.PDF")
+    assert path.startswith("materials/") and path.endswith(".pdf") and "passwd" not in path
+    assert display_name("C:\\Users\\x\\营业执照.pdf") == "营业执照.pdf"
+    assert display_name("../../etc/passwd") == "passwd"
