@@ -11,6 +11,7 @@ run: setup migrate demo
 	@echo "Serving on http://127.0.0.1:8000 (Ctrl-C stops)"
 	$(PY) manage.py runserver 127.0.0.1:8000
 
+test: EXTRA_SYSDEPS = chromium
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
