@@ -35,7 +35,7 @@ DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
 @dataclass
 class DemoResult:
     created: Counter[str] = field(default_factory=Counter)
-    logins: list[tuple[str, str, str]] = field(default_factory=list)  # (role label, username, password)
+    logins: list[tuple[str, str, str]] = field(default_factory=list)  # (username, password, role and scope)
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -99,7 +99,9 @@ def demo_load(*, path: Path = DEMO_FILE) -> DemoResult:
             user.set_password(password)
             user.save()
             result.created["users"] += 1
-        result.logins.append((user.get_role_display(), user.username, password))
+        scope = user.enterprise or user.bank or user.program
+        label = f"{user.get_role_display()}（{scope}）" if scope else str(user.get_role_display())
+        result.logins.append((user.username, password, label))
 
     applications: dict[str, Application] = {}
     for row in data["applications"]:

@@ -23,6 +23,6 @@ class Command(BaseCommand):
             return
         self.stdout.write("")
         self.stdout.write("Logins (http://127.0.0.1:8000/accounts/login/):")
-        width = max(len(str(role)) for role, _, _ in result.logins)
-        for role, username, password in result.logins:
-            self.stdout.write(f"  {str(role).ljust(width)}  {username.ljust(12)}  {password}")
+        width = max(len(username) for username, _, _ in result.logins)
+        for username, password, label in result.logins:
+            self.stdout.write(f"  {username.ljust(width)}  {password}  {label}")
