@@ -9,4 +9,9 @@ class KedaitongConfig(AppConfig):
     verbose_name = _("Portal")
 
     def ready(self) -> None:
+        from django.utils.module_loading import autodiscover_modules
+
         from kedaitong import checks  # noqa: F401  (registers the system checks)
+
+        # Each app's tasks.py registers its background job functions (kedaitong.jobs.register).
+        autodiscover_modules("tasks")

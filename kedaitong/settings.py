@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "loans",
     "compensation",
     "subsidy",
+    "reports",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -160,6 +161,16 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "kedaitong@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Background jobs (kedaitong/jobs.py): "thread" runs them inside the web process,
+# "worker" leaves them to `manage.py run_jobs` processes (several machines).
+JOBS_RUNNER = env_str("JOBS_RUNNER", "thread")
+if JOBS_RUNNER not in ("thread", "worker", "inline"):
+    raise EnvError(f"JOBS_RUNNER={JOBS_RUNNER!r} must be thread, worker or inline")
+JOBS_STALE_SECONDS = env_int("JOBS_STALE_SECONDS", 60)
+JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 3)
+# Exports up to this many rows download at once; larger ones run as a job with progress.
+EXPORT_INLINE_MAX_ROWS = env_int("EXPORT_INLINE_MAX_ROWS", 5000)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
+
+from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.db.models import Count, QuerySet, Sum
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from applications.models import Application, Enterprise
+from kedaitong.models import Job
 from kedaitong.roles import Role
 from loans.models import Bank, Loan
 
@@ -57,3 +61,30 @@ def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+def _own_job(request: HttpRequest, public_id: uuid.UUID) -> Job:
+    # A job belongs to whoever started it; anyone else gets 404.
+    return get_object_or_404(Job, public_id=public_id, owner=request.user)
+
+
+@require_GET
+@login_required
+def job_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    job = _own_job(request, public_id)
+    if request.headers.get("Accept") == "application/json":
+        return JsonResponse(
+            {"state": job.state, "done": job.done, "total": job.total, "percent": job.percent, "message": job.message}
+        )
+    return render(request, "kedaitong/job_detail.html", {"job": job, "active": job.state in (Job.State.QUEUED, Job.State.RUNNING)})
+
+
+@require_GET
+@login_required
+def job_download(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    job = _own_job(request, public_id)
+    if job.state != Job.State.DONE or not job.result:
+        raise Http404
+    response = FileResponse(job.result.open("rb"), as_attachment=True, filename=job.result_name)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -9,3 +9,11 @@ trap 'rm -rf "$tmp"' EXIT
 mkdir -p static/vendor/pico
 cp "$tmp/package/css/pico.min.css" "$tmp/package/LICENSE.md" static/vendor/pico/
 echo "pico ${PICO_VERSION}" > static/vendor/pico/VERSION
+
+CHARTJS_VERSION=4.6.1
+tmp2=$(mktemp -d)
+(cd "$tmp2" && npm pack "chart.js@${CHARTJS_VERSION}" >/dev/null && tar xzf chart.js-*.tgz)
+mkdir -p static/vendor/chartjs
+cp "$tmp2/package/dist/chart.umd.min.js" "$tmp2/package/LICENSE.md" static/vendor/chartjs/
+echo "chart.js ${CHARTJS_VERSION}" > static/vendor/chartjs/VERSION
+rm -rf "$tmp2"

@@ -26,6 +26,14 @@ def _fast_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _jobs_inline(settings, request):
+    # Jobs run at commit in the test's own thread, except in browser tests,
+    # whose live server runs them in the background thread as in production.
+    if "live_server" not in request.fixturenames:
+        settings.JOBS_RUNNER = "inline"
+
+
 @dataclass
 class Cast:
     changjiang: Program

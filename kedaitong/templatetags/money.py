@@ -24,3 +24,9 @@ def wan(value: Decimal | None) -> str:
 @register.filter
 def capitals(value: Decimal | None) -> str:
     return "" if value is None else rmb_capitals(value)
+
+
+@register.filter
+def number(value: object) -> object:
+    """Decimals as yuan with separators; anything else unchanged."""
+    return format_yuan(value) if isinstance(value, Decimal) else value

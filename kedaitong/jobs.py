@@ -1,0 +1,169 @@
+"""Background jobs that survive restarts, with progress, on one machine or many.
+
+1. `job_enqueue` stores a queued `Job`; after the commit it wakes the runner.
+2. A runner claims the oldest queued job with a compare-and-swap
+   (`filter(pk=..., state=queued).update(state=running)`): two runners never
+   take the same job.
+3. The job's function reports progress through `JobContext.progress`, which
+   also beats the heartbeat, and leaves its result with `JobContext.save_result`.
+4. A running job whose heartbeat is older than `JOBS_STALE_SECONDS` lost its
+   worker (process killed, machine restarted): `requeue_stale` puts it back,
+   up to `JOBS_MAX_ATTEMPTS` tries, and the work starts again from scratch.
+   Job functions therefore write nothing but their result file (or work
+   inside one transaction), so a second run cannot double anything.
+
+Where they run (`JOBS_RUNNER`): `thread` (default) runs them in a daemon
+thread of the web process, no extra service; `worker` leaves them to
+`python manage.py run_jobs` processes on any number of machines sharing the
+database and the media storage; `inline` runs them at once (tests).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import close_old_connections, transaction
+from django.utils import timezone
+
+from kedaitong.models import Job, User
+
+log = logging.getLogger(__name__)
+JobFunction = Callable[..., None]
+_REGISTRY: dict[str, tuple[JobFunction, str]] = {}
+_wake = threading.Event()
+_thread: threading.Thread | None = None
+_thread_lock = threading.Lock()
+
+
+def register(kind: str, *, title: str = "") -> Callable[[JobFunction], JobFunction]:
+    """Register a job function under `kind`; it is called as `fn(ctx, **params)`."""
+
+    def decorator(fn: JobFunction) -> JobFunction:
+        _REGISTRY[kind] = (fn, title or kind)
+        return fn
+
+    return decorator
+
+
+@dataclass
+class JobContext:
+    job: Job
+    _last_beat: float = 0.0
+
+    def progress(self, done: int, total: int | None = None, message: str = "") -> None:
+        """Record progress; written at most every half second so a tight loop stays fast."""
+        import time
+
+        now = time.monotonic()
+        if total is not None:
+            self.job.total = total
+        self.job.done = min(done, self.job.total) if self.job.total else done
+        if message:
+            self.job.message = message[:300]
+        if now - self._last_beat >= 0.5 or (self.job.total and done >= self.job.total):
+            self._last_beat = now
+            Job.objects.filter(pk=self.job.pk).update(
+                done=self.job.done, total=self.job.total, message=self.job.message, heartbeat_at=timezone.now()
+            )
+
+    def save_result(self, filename: str, content: bytes) -> None:
+        self.job.result.save(filename, ContentFile(content), save=False)
+        self.job.result_name = filename
+        Job.objects.filter(pk=self.job.pk).update(result=self.job.result.name, result_name=filename)
+
+
+def job_enqueue(*, owner: User, kind: str, params: dict[str, Any] | None = None, title: str = "") -> Job:
+    if kind not in _REGISTRY:
+        raise KeyError(f"unknown job kind {kind!r}")
+    job = Job.objects.create(owner=owner, kind=kind, params=params or {}, title=title or str(_REGISTRY[kind][1]))
+    mode = getattr(settings, "JOBS_RUNNER", "thread")
+    if mode == "inline":
+        transaction.on_commit(lambda: run_pending())
+    elif mode == "thread":
+        transaction.on_commit(_wake_thread)
+    return job
+
+
+def requeue_stale(now: dt.datetime | None = None) -> int:
+    """Put back jobs whose worker stopped beating; fail those out of attempts."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(seconds=getattr(settings, "JOBS_STALE_SECONDS", 60))
+    max_attempts = getattr(settings, "JOBS_MAX_ATTEMPTS", 3)
+    stale = Job.objects.filter(state=Job.State.RUNNING, heartbeat_at__lt=cutoff)
+    failed = stale.filter(attempts__gte=max_attempts).update(
+        state=Job.State.FAILED, message="工作进程多次中断，任务未能完成", finished_at=now
+    )
+    requeued = stale.filter(attempts__lt=max_attempts).update(state=Job.State.QUEUED, done=0, heartbeat_at=None)
+    return requeued + failed
+
+
+def claim_next() -> Job | None:
+    """Take the oldest queued job, or None; safe against other runners."""
+    for job_id in Job.objects.filter(state=Job.State.QUEUED).order_by("created_at").values_list("pk", flat=True)[:5]:
+        now = timezone.now()
+        from django.db.models import F
+
+        taken = Job.objects.filter(pk=job_id, state=Job.State.QUEUED).update(
+            state=Job.State.RUNNING, started_at=now, heartbeat_at=now, attempts=F("attempts") + 1
+        )
+        if taken == 1:
+            return Job.objects.get(pk=job_id)
+    return None
+
+
+def run_job(job: Job) -> None:
+    fn, _title = _REGISTRY.get(job.kind, (None, ""))
+    try:
+        if fn is None:
+            raise KeyError(f"unknown job kind {job.kind!r}")
+        fn(JobContext(job), **job.params)
+    except Exception as exc:  # the job's error is shown to its owner, not raised in the runner
+        log.error("job %s failed:\n%s", job.public_id, traceback.format_exc())
+        Job.objects.filter(pk=job.pk).update(state=Job.State.FAILED, message=str(exc)[:300], finished_at=timezone.now())
+        return
+    Job.objects.filter(pk=job.pk, state=Job.State.RUNNING).update(
+        state=Job.State.DONE, finished_at=timezone.now(), heartbeat_at=timezone.now()
+    )
+
+
+def run_pending(limit: int | None = None) -> int:
+    """Run queued jobs until none is left (or `limit`); returns how many ran."""
+    requeue_stale()
+    count = 0
+    while limit is None or count < limit:
+        job = claim_next()
+        if job is None:
+            break
+        run_job(job)
+        count += 1
+    return count
+
+
+def _thread_main() -> None:
+    while True:
+        _wake.wait(timeout=30)
+        _wake.clear()
+        close_old_connections()
+        try:
+            run_pending()
+        except Exception:  # keep the runner alive; the next wake retries
+            log.exception("job runner")
+        finally:
+            close_old_connections()
+
+
+def _wake_thread() -> None:
+    global _thread
+    with _thread_lock:
+        if _thread is None or not _thread.is_alive():
+            _thread = threading.Thread(target=_thread_main, name="kedaitong-jobs", daemon=True)
+            _thread.start()
+    _wake.set()

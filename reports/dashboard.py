@@ -1,0 +1,123 @@
+"""Figures for the dashboards, each computed in the database and scoped to the user."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from applications.models import Application
+from kedaitong.models import User
+from loans.delinquency import Bucket, bucket_for, days_past_due
+from loans.models import Loan, OverdueEvent, Repayment
+
+ZERO = Decimal("0.00")
+
+
+@dataclass
+class Chart:
+    """A chart and the table of its numbers: labels, one or more series, the kind of chart."""
+
+    key: str
+    title: Any
+    labels: list[str]
+    series: list[tuple[str, list[Any]]]
+    kind: str = "bar"
+    unit: str = ""
+    note: Any = ""
+    rows: list[list[Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.rows = [[label, *(values[i] for _, values in self.series)] for i, label in enumerate(self.labels)]
+
+    @property
+    def element_id(self) -> str:
+        return f"chart-{self.key}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "labels": self.labels,
+            "series": [{"name": name, "values": [str(v) for v in values]} for name, values in self.series],
+        }
+
+
+def applications_by_state(user: User) -> Chart:
+    counts = dict(Application.objects.visible_to(user).order_by().values_list("state").annotate(n=Count("id")))
+    states = [(value, label) for value, label in Application.State.choices if counts.get(value)]
+    return Chart(
+        "states", _("Applications by state"), [str(label) for _, label in states],
+        [(str(_("Applications")), [counts[value] for value, _ in states])],
+    )
+
+
+def applications_by_month(user: User, months: int = 12) -> Chart:
+    since = (timezone.localdate().replace(day=1) - dt.timedelta(days=31 * (months - 1))).replace(day=1)
+    rows = (
+        Application.objects.visible_to(user)
+        .filter(created_at__date__gte=since)
+        .annotate(month=TruncMonth("created_at"))
+        .order_by()
+        .values("month")
+        .annotate(n=Count("id"), amount=Sum("amount"))
+        .order_by("month")
+    )
+    labels = [f"{r['month']:%Y-%m}" for r in rows]
+    return Chart(
+        "months", _("Applications by month"), labels,
+        [(str(_("Applications")), [r["n"] for r in rows]), (str(_("Amount (yuan)")), [r["amount"] or ZERO for r in rows])],
+        kind="line",
+    )
+
+
+def principal_by_bank(user: User) -> Chart:
+    rows = (
+        Loan.objects.visible_to(user)
+        .order_by()
+        .values("bank__name")
+        .annotate(n=Count("id"), principal=Sum("principal"))
+        .order_by("-principal")
+    )
+    return Chart(
+        "banks", _("Loans by bank"), [r["bank__name"] for r in rows],
+        [(str(_("Principal (yuan)")), [r["principal"] for r in rows]), (str(_("Loans")), [r["n"] for r in rows])],
+    )
+
+
+def delinquency(user: User, on: dt.date | None = None) -> tuple[Chart, Decimal | None]:
+    """Outstanding principal by bucket, and the non-performing ratio (over 90 days past due / outstanding)."""
+    on = on or timezone.localdate()
+    loans = Loan.objects.visible_to(user).filter(disbursement_date__lte=on)
+    repaid = dict(
+        Repayment.objects.filter(loan__in=loans, repaid_on__lte=on).order_by().values_list("loan").annotate(s=Sum("principal"))
+    )
+    principal = dict(loans.values_list("pk", "principal"))
+    outstanding = {pk: p - repaid.get(pk, ZERO) for pk, p in principal.items()}
+    open_events: dict[int, list[OverdueEvent]] = {}
+    for event in OverdueEvent.objects.filter(loan__in=loans, started_on__lte=on).filter(
+        Q(cleared_on__isnull=True) | Q(cleared_on__gt=on)
+    ):
+        open_events.setdefault(event.loan_id, []).append(event)
+    by_bucket = {b: ZERO for b in Bucket}
+    count = {b: 0 for b in Bucket}
+    for pk, amount in outstanding.items():
+        if amount <= 0:
+            continue
+        bucket = bucket_for(days_past_due(open_events.get(pk, []), on))
+        by_bucket[bucket] += amount
+        count[bucket] += 1
+    total = sum(by_bucket.values(), ZERO)
+    npl = by_bucket[Bucket.DPD_91_180] + by_bucket[Bucket.DPD_OVER_180]
+    ratio = (npl / total * 100).quantize(Decimal("0.01")) if total else None
+    chart = Chart(
+        "buckets", _("Outstanding principal by days past due"), [str(b.label) for b in Bucket],
+        [(str(_("Outstanding (yuan)")), [by_bucket[b] for b in Bucket]), (str(_("Loans")), [count[b] for b in Bucket])],
+        note=_("Non-performing: more than 90 days past due."),
+    )
+    return chart, ratio

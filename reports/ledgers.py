@@ -1,0 +1,238 @@
+"""Ledgers: one definition per ledger serves its page, its totals and its Excel export.
+
+A ledger is a scoped queryset (`visible_to(user)`), the page's filters, and
+columns read with `values_list`, so a 100,000-row export streams from the
+database without building model instances.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet, Sum
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from applications.models import Application, Program
+from kedaitong.excel import Column
+from kedaitong.models import User
+from kedaitong.roles import PROGRAM_ROLES, Role
+from loans.delinquency import bucket_for, days_past_due
+from loans.models import Bank, InterestSettlement, Loan, OverdueEvent, Repayment
+
+GOVERNMENT_AND_BANK = frozenset({*PROGRAM_ROLES, Role.BANK, Role.ADMIN})
+
+
+class LedgerFilterForm(forms.Form):
+    """The filters every ledger page offers; the export applies the same ones."""
+
+    program = forms.ModelChoiceField(
+        label=_("Program"), queryset=Program.objects.all(), required=False, to_field_name="code"
+    )
+    bank = forms.ModelChoiceField(label=_("Bank"), queryset=Bank.objects.none(), required=False, to_field_name="code")
+    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    q = forms.CharField(label=_("Enterprise name or credit code"), required=False, max_length=100)
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["bank"].queryset = Bank.objects.visible_to(user)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            raise forms.ValidationError(_("The end date is before the start date."))
+        return data
+
+
+@dataclass(frozen=True)
+class Ledger:
+    code: str
+    title: Promise
+    columns: Sequence[Column]
+    base: Callable[[User], QuerySet[Any]]
+    fields: Sequence[str]
+    date_field: str
+    enterprise_prefix: str
+    bank_field: str
+    program_field: str
+    order_by: Sequence[str]
+    convert: Callable[[tuple[Any, ...]], Sequence[Any]] | None = None
+
+    def queryset(self, user: User, filters: dict[str, Any]) -> QuerySet[Any]:
+        qs = self.base(user)
+        if filters.get("program"):
+            qs = qs.filter(**{self.program_field: filters["program"]})
+        if filters.get("bank"):
+            qs = qs.filter(**{self.bank_field: filters["bank"]})
+        if filters.get("date_from"):
+            qs = qs.filter(**{f"{self.date_field}__gte": filters["date_from"]})
+        if filters.get("date_to"):
+            qs = qs.filter(**{f"{self.date_field}__lte": filters["date_to"]})
+        if filters.get("q"):
+            from django.db.models import Q
+
+            term = filters["q"].strip()
+            qs = qs.filter(
+                Q(**{f"{self.enterprise_prefix}name__icontains": term})
+                | Q(**{f"{self.enterprise_prefix}credit_code__iexact": term})
+            )
+        return qs.order_by(*self.order_by)
+
+    def rows(self, qs: QuerySet[Any]) -> Iterator[Sequence[Any]]:
+        for values in qs.values_list(*self.fields).iterator(chunk_size=2000):
+            yield self.convert(values) if self.convert else values
+
+    def totals(self, qs: QuerySet[Any]) -> list[Decimal | None]:
+        wanted = {i: self.fields[i] for i, c in enumerate(self.columns) if c.total}
+        sums = qs.aggregate(**{f"t{i}": Sum(field) for i, field in wanted.items()}) if wanted else {}
+        return [sums.get(f"t{i}") or Decimal("0.00") if i in wanted else None for i in range(len(self.columns))]
+
+
+def _state_label(values: tuple[Any, ...]) -> Sequence[Any]:
+    row = list(values)
+    row[7] = str(Application.State(row[7]).label)
+    row[9] = timezone.localtime(row[9]).date() if row[9] else None
+    return row
+
+
+def _delinquency_row(values: tuple[Any, ...]) -> Sequence[Any]:
+    row = list(values)
+    started, cleared = row[5], row[8]
+    today = timezone.localdate()
+    days = days_past_due([_Span(started, cleared)], today)
+    return [*row, days, str(bucket_for(days).label)]
+
+
+@dataclass
+class _Span:
+    started_on: dt.date
+    cleared_on: dt.date | None
+
+
+MONEY, DATE, INT = "money", "date", "int"
+LEDGERS: dict[str, Ledger] = {}
+
+
+def _register(ledger: Ledger) -> None:
+    LEDGERS[ledger.code] = ledger
+
+
+_register(
+    Ledger(
+        code="applications",
+        title=_("Applications"),
+        columns=[
+            Column("申请编号", 16), Column("统一社会信用代码", 22), Column("企业名称", 32), Column("项目", 24),
+            Column("银行代码", 16), Column("申请金额（元）", 18, MONEY, total=True), Column("期限（月）", 10, INT),
+            Column("状态", 14), Column("产品类型", 14), Column("提交日期", 12, DATE),
+        ],
+        base=lambda user: Application.objects.visible_to(user),
+        fields=[
+            "reference", "enterprise__credit_code", "enterprise__name", "program_version__program__name", "bank__code",
+            "amount", "term_months", "state", "product_type__name", "submitted_at",
+        ],
+        date_field="created_at__date",
+        enterprise_prefix="enterprise__",
+        bank_field="bank",
+        program_field="program_version__program",
+        order_by=["-created_at", "reference"],
+        convert=_state_label,
+    )
+)
+_register(
+    Ledger(
+        code="loans",
+        title=_("Loans"),
+        columns=[
+            Column("贷款合同编号", 22), Column("银行代码", 16), Column("银行名称", 28), Column("统一社会信用代码", 22),
+            Column("企业名称", 32), Column("项目", 24), Column("政策版本", 10), Column("放款日期", 12, DATE),
+            Column("到期日期", 12, DATE), Column("放款金额（元）", 18, MONEY, total=True), Column("年利率（%）", 12, "percent"),
+            Column("定价时LPR（%）", 14, "percent"),
+        ],
+        base=lambda user: Loan.objects.visible_to(user),
+        fields=[
+            "contract_no", "bank__code", "bank__name", "enterprise__credit_code", "enterprise__name",
+            "program_version__program__name", "program_version__code", "disbursement_date", "maturity_date", "principal",
+            "annual_rate", "lpr_at_pricing",
+        ],
+        date_field="disbursement_date",
+        enterprise_prefix="enterprise__",
+        bank_field="bank",
+        program_field="program_version__program",
+        order_by=["-disbursement_date", "bank__code", "contract_no"],
+    )
+)
+_register(
+    Ledger(
+        code="repayments",
+        title=_("Repayments"),
+        columns=[
+            Column("贷款合同编号", 22), Column("银行代码", 16), Column("企业名称", 32), Column("还款日期", 12, DATE),
+            Column("归还本金（元）", 18, MONEY, total=True),
+        ],
+        base=lambda user: Repayment.objects.filter(loan__in=Loan.objects.visible_to(user)),
+        fields=["loan__contract_no", "loan__bank__code", "loan__enterprise__name", "repaid_on", "principal"],
+        date_field="repaid_on",
+        enterprise_prefix="loan__enterprise__",
+        bank_field="loan__bank",
+        program_field="loan__program_version__program",
+        order_by=["-repaid_on", "loan__contract_no"],
+    )
+)
+_register(
+    Ledger(
+        code="interest",
+        title=_("Interest settlements"),
+        columns=[
+            Column("贷款合同编号", 22), Column("银行代码", 16), Column("企业名称", 32), Column("结息日期", 12, DATE),
+            Column("计息起始日", 12, DATE), Column("计息截止日", 12, DATE), Column("利息金额（元）", 18, MONEY, total=True),
+            Column("是否逾期利息", 12),
+        ],
+        base=lambda user: InterestSettlement.objects.filter(loan__in=Loan.objects.visible_to(user)),
+        fields=[
+            "loan__contract_no", "loan__bank__code", "loan__enterprise__name", "settled_on", "period_start", "period_end",
+            "amount", "is_overdue_interest",
+        ],
+        date_field="settled_on",
+        enterprise_prefix="loan__enterprise__",
+        bank_field="loan__bank",
+        program_field="loan__program_version__program",
+        order_by=["-settled_on", "loan__contract_no"],
+        convert=lambda v: [*v[:7], "是" if v[7] else "否"],
+    )
+)
+_register(
+    Ledger(
+        code="delinquency",
+        title=_("Delinquency"),
+        columns=[
+            Column("贷款合同编号", 22), Column("银行代码", 16), Column("统一社会信用代码", 22), Column("企业名称", 32),
+            Column("项目", 24), Column("逾期起始日", 12, DATE), Column("逾期本金（元）", 18, MONEY, total=True),
+            Column("逾期利息（元）", 18, MONEY, total=True), Column("结清日期", 12, DATE), Column("逾期天数", 10, INT),
+            Column("逾期分类", 14),
+        ],
+        base=lambda user: OverdueEvent.objects.filter(loan__in=Loan.objects.visible_to(user)),
+        fields=[
+            "loan__contract_no", "loan__bank__code", "loan__enterprise__credit_code", "loan__enterprise__name",
+            "loan__program_version__program__name", "started_on", "overdue_principal", "overdue_interest", "cleared_on",
+        ],
+        date_field="started_on",
+        enterprise_prefix="loan__enterprise__",
+        bank_field="loan__bank",
+        program_field="loan__program_version__program",
+        order_by=["-started_on", "loan__contract_no"],
+        convert=_delinquency_row,
+    )
+)
+
+
+def ledgers_for(user: User) -> list[Ledger]:
+    return list(LEDGERS.values()) if user.effective_role in GOVERNMENT_AND_BANK else []

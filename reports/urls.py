@@ -1,0 +1,11 @@
+from django.urls import path
+
+from reports import views
+
+app_name = "reports"
+urlpatterns = [
+    path("reports/", views.ledger_index, name="index"),
+    path("reports/dashboard/", views.dashboard, name="dashboard"),
+    path("reports/ledgers/<slug:code>/", views.ledger_page, name="ledger"),
+    path("reports/ledgers/<slug:code>/export/", views.ledger_export, name="ledger-export"),
+]

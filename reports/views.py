@@ -1,0 +1,104 @@
+"""Ledger pages with filters, totals and exports."""
+
+from __future__ import annotations
+
+import io
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from kedaitong.jobs import job_enqueue
+from reports.exports import export_filename, filters_to_params, write_ledger
+from reports.ledgers import LEDGERS, Ledger, LedgerFilterForm, ledgers_for
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _ledger_for(request: HttpRequest, code: str) -> Ledger:
+    ledger = LEDGERS.get(code)
+    if ledger is None:
+        raise Http404
+    if ledger not in ledgers_for(request.user):
+        raise PermissionDenied
+    return ledger
+
+
+@require_GET
+@login_required
+def ledger_index(request: HttpRequest) -> HttpResponse:
+    ledgers = ledgers_for(request.user)
+    if not ledgers:
+        raise PermissionDenied
+    return render(request, "reports/index.html", {"ledgers": ledgers})
+
+
+@require_GET
+@login_required
+def ledger_page(request: HttpRequest, code: str) -> HttpResponse:
+    ledger = _ledger_for(request, code)
+    form = LedgerFilterForm(request.GET or None, user=request.user)
+    filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    qs = ledger.queryset(request.user, filters)
+    page = Paginator(qs.values_list(*ledger.fields), 50).get_page(request.GET.get("page"))
+    kinds = [column.kind for column in ledger.columns]
+    rows = [
+        list(zip(ledger.convert(values) if ledger.convert else values, kinds, strict=True)) for values in page.object_list
+    ]
+    return render(
+        request,
+        "reports/ledger.html",
+        {
+            "ledger": ledger,
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "totals": ledger.totals(qs),
+            "export_params": filters_to_params(filters),
+        },
+    )
+
+
+@require_POST
+@login_required
+def ledger_export(request: HttpRequest, code: str) -> HttpResponse:
+    """Small exports download at once; large ones become a background job with a progress page."""
+    ledger = _ledger_for(request, code)
+    form = LedgerFilterForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return render(request, "reports/ledger.html", {"ledger": ledger, "form": form, "rows": [], "page": None}, status=400)
+    filters = form.cleaned_data
+    if ledger.queryset(request.user, filters).count() <= settings.EXPORT_INLINE_MAX_ROWS:
+        buffer = io.BytesIO()
+        write_ledger(ledger, request.user, filters, buffer)
+        response = HttpResponse(buffer.getvalue(), content_type=XLSX)
+        response["Content-Disposition"] = f'attachment; filename="{export_filename(ledger)}"'
+        return response
+    job = job_enqueue(
+        owner=request.user,
+        kind="reports.ledger_export",
+        params={"ledger": ledger.code, "filters": filters_to_params(filters)},
+        title=f"导出{ledger.title}",
+    )
+    return redirect("job-detail", public_id=job.public_id)
+
+
+@require_GET
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    if not ledgers_for(request.user):
+        raise PermissionDenied
+    from reports import dashboard as figures
+
+    buckets, npl_ratio = figures.delinquency(request.user)
+    charts = [
+        figures.applications_by_state(request.user),
+        figures.applications_by_month(request.user),
+        figures.principal_by_bank(request.user),
+        buckets,
+    ]
+    return render(request, "reports/dashboard.html", {"charts": charts, "npl_ratio": npl_ratio})

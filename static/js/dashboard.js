@@ -1,0 +1,26 @@
+// Draws each dashboard chart from the JSON data block next to its canvas.
+// The numbers are also in the table under every chart, so nothing depends on this script.
+(function () {
+  "use strict";
+  if (typeof Chart === "undefined") { return; }
+  var palette = ["#1f6feb", "#e36209", "#2da44e", "#8250df", "#bf3989", "#6e7781"];
+  document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
+    var source = document.getElementById("chart-" + canvas.dataset.chart);
+    if (!source) { return; }
+    var data = JSON.parse(source.textContent);
+    var datasets = data.series.map(function (series, i) {
+      return {
+        label: series.name,
+        data: series.values.map(Number),
+        backgroundColor: palette[i % palette.length],
+        borderColor: palette[i % palette.length],
+        yAxisID: i === 0 ? "y" : "y" + i
+      };
+    });
+    // Bar charts show their first series; the table under the chart has the others.
+    if (data.kind === "bar") { datasets = datasets.slice(0, 1); }
+    var scales = { y: { beginAtZero: true } };
+    datasets.slice(1).forEach(function (d) { scales[d.yAxisID] = { beginAtZero: true, position: "right", grid: { drawOnChartArea: false } }; });
+    new Chart(canvas, { type: data.kind, data: { labels: data.labels, datasets: datasets }, options: { animation: false, responsive: true, scales: scales } });
+  });
+})();

@@ -1,0 +1,106 @@
+"""Ledger pages and their Excel exports: same filters, same figures, typed cells, scoped rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+
+from kedaitong.models import Job
+from loans.models import InterestSettlement, OverdueEvent
+from tests.factories import LoanFactory
+
+pytestmark = pytest.mark.django_db
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def sheet(response):
+    assert response["Content-Type"] == XLSX
+    return load_workbook(io.BytesIO(response.content)).active
+
+
+def test_the_loans_export_matches_the_page_and_the_database(client, cast):
+    LoanFactory(bank=cast.bank_x, enterprise=cast.enterprise_a, principal=Decimal("1234567.89"), contract_no="=HACK()")
+    client.force_login(cast.bureau_staff)
+    page = client.get("/reports/ledgers/loans/")
+    assert page.status_code == 200
+    assert "3,234,567.89" in page.content.decode()  # 1,000,000 × 2 + 1,234,567.89
+    ws = sheet(client.post("/reports/ledgers/loans/export/", {}))
+    header = [c.value for c in ws[1]]
+    assert header[:3] == ["贷款合同编号", "银行代码", "银行名称"] and header[9] == "放款金额（元）"
+    amounts = [ws.cell(row=r, column=10) for r in range(2, ws.max_row)]
+    assert all(c.data_type == "n" and c.number_format == "#,##0.00" for c in amounts)
+    assert sum(Decimal(str(c.value)) for c in amounts) == Decimal("3234567.89")
+    assert ws.cell(row=ws.max_row, column=1).value == "合计"
+    assert Decimal(str(ws.cell(row=ws.max_row, column=10).value)) == Decimal("3234567.89")
+    assert isinstance(ws.cell(row=2, column=8).value, dt.datetime)  # a real date cell
+    contract_cells = [ws.cell(row=r, column=1) for r in range(2, ws.max_row)]
+    hacked = next(c for c in contract_cells if c.value == "=HACK()")
+    assert hacked.data_type == "s"
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref
+
+
+def test_the_page_filters_apply_to_the_export(client, cast):
+    client.force_login(cast.admin)
+    ws = sheet(client.post("/reports/ledgers/loans/export/", {"bank": "bank-x"}))
+    assert [ws.cell(row=r, column=2).value for r in range(2, ws.max_row)] == ["bank-x"]
+    response = client.get("/reports/ledgers/loans/", {"date_from": "2026-03-01", "date_to": "2026-01-01"})
+    assert "结束日期早于开始日期" in response.content.decode()
+
+
+def test_a_bank_exports_only_its_own_rows(client, cast):
+    InterestSettlement.objects.create(
+        loan=cast.loan_a, settled_on=dt.date(2026, 3, 20), period_start=dt.date(2026, 2, 10),
+        period_end=dt.date(2026, 3, 20), amount=Decimal("3600.00"),
+    )
+    InterestSettlement.objects.create(
+        loan=cast.loan_b, settled_on=dt.date(2026, 3, 20), period_start=dt.date(2026, 2, 10),
+        period_end=dt.date(2026, 3, 20), amount=Decimal("999.00"), is_overdue_interest=True,
+    )
+    client.force_login(cast.bank_x_user)
+    ws = sheet(client.post("/reports/ledgers/interest/export/", {}))
+    assert ws.max_row == 3  # header, one row, totals
+    assert ws.cell(row=2, column=7).value == 3600 and ws.cell(row=2, column=8).value == "否"
+
+
+def test_delinquency_ledger_derives_days_and_bucket(client, cast):
+    OverdueEvent.objects.create(loan=cast.loan_a, started_on=dt.date(2020, 1, 1), overdue_principal=Decimal("10.00"))
+    client.force_login(cast.bureau_staff)
+    ws = sheet(client.post("/reports/ledgers/delinquency/export/", {}))
+    assert ws.cell(row=2, column=11).value == "逾期180天以上"
+
+
+def test_enterprises_have_no_ledgers_and_exports_need_post(client, cast):
+    client.force_login(cast.applicant)
+    assert client.get("/reports/ledgers/loans/").status_code == 403
+    assert client.post("/reports/ledgers/loans/export/", {}).status_code == 403
+    client.force_login(cast.bureau_staff)
+    assert client.get("/reports/ledgers/loans/export/").status_code == 405
+    assert client.get("/reports/ledgers/nope/").status_code == 404
+
+
+def test_a_large_export_becomes_a_job_with_a_download(client, cast, settings, django_capture_on_commit_callbacks):
+    settings.EXPORT_INLINE_MAX_ROWS = 1
+    client.force_login(cast.bureau_staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/reports/ledgers/loans/export/", {})
+    job = Job.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/jobs/{job.public_id}/"
+    job.refresh_from_db()
+    assert job.state == Job.State.DONE and job.total == 2
+    download = client.get(f"/jobs/{job.public_id}/download/")
+    ws = load_workbook(io.BytesIO(b"".join(download.streaming_content))).active
+    assert ws.max_row == 4
+
+
+def test_the_dashboard_shows_each_chart_with_its_numbers(client, cast):
+    OverdueEvent.objects.create(loan=cast.loan_a, started_on=dt.date(2020, 1, 1), overdue_principal=Decimal("10.00"))
+    client.force_login(cast.bureau_staff)
+    response = client.get("/reports/dashboard/")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="chart-buckets"' in body and "<canvas" in body
+    assert response.context["npl_ratio"] == Decimal("50.00")  # loan_a (180+ days) is half of what is outstanding
