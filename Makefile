@@ -50,3 +50,9 @@ lock:
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
+
+# Benchmarks (not part of `make test`): each script prints rows of one table.
+bench: setup
+	@echo "| measure | result | target |"
+	@echo "| --- | --- | --- |"
+	@for script in bench/bench_*.py; do $(PY) $$script || exit 1; done

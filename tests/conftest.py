@@ -26,6 +26,35 @@ def _fast_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+REFERENCE_MIGRATIONS = [
+    "kedaitong.migrations.0002_official_calendar",
+    "applications.migrations.0003_reference_data",
+    "subsidy.migrations.0002_lpr_history",
+]
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Transactional tests flush every table when they end; put the migrated reference data back first.
+
+    (Django's serialized_rollback would do this, but its snapshot is lost once an
+    ordinary transactional-rollback test has run in the same session.)
+    """
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("live_server", "transactional_db")
+    )
+    if not transactional:
+        return
+    request.getfixturevalue("transactional_db")
+    from importlib import import_module
+
+    from django.apps import apps
+
+    for module in REFERENCE_MIGRATIONS:
+        import_module(module).load(apps, None)
+
+
 @pytest.fixture(autouse=True)
 def _jobs_inline(settings, request):
     # Jobs run at commit in the test's own thread, except in browser tests,

@@ -2,8 +2,9 @@
 
 Use `pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]`
 in each e2e module: the live server runs in another thread, so data must be
-committed, and serialized_rollback restores the migrated reference data
-(programs, LPR, calendar) that a transactional test would otherwise flush.
+committed. The migrated reference data (programs, LPR, calendar) that a
+transactional test flushes is put back by the autouse `_reference_data`
+fixture in tests/conftest.py.
 A failing test leaves a full-page screenshot in test-results/.
 """
 
