@@ -90,8 +90,9 @@ def upload_to(prefix: str) -> Any:
 
 
 def display_name(filename: str) -> str:
-    """The user's file name without any folder part, for display and downloads."""
-    return PurePath(filename.replace("\\", "/")).name[:200] or "file"
+    """The user's file name without folders or control characters, for display and downloads."""
+    cleaned = "".join(ch for ch in filename if ch >= " " and ch != "\x7f")
+    return PurePath(cleaned.replace("\\", "/")).name[:200] or "file"
 
 
 class EvidenceFileField(forms.FileField):

@@ -1,0 +1,186 @@
+"""Writes the hostile-file corpus in tests/data/hostile/ (run once; the files are committed).
+
+Every file here must be refused by the upload gate (PDF, JPEG, PNG by content)
+with a reason, within 5 s and 200 MB; the spreadsheets among them must also be
+refused by the Excel importer. Nothing here is large on disk: the bombs are
+small files that claim or unpack to huge sizes.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+import zlib
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent / "hostile"
+
+XLSX_CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+    '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+    "</Types>"
+)
+RELS = (
+    '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+    "</Relationships>"
+)
+WORKBOOK = (
+    '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
+)
+WB_RELS = (
+    '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+    "</Relationships>"
+)
+
+
+def xlsx(sheet_xml: str, *, extra: dict[str, bytes] | None = None) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", XLSX_CONTENT_TYPES)
+        z.writestr("_rels/.rels", RELS)
+        z.writestr("xl/workbook.xml", WORKBOOK)
+        z.writestr("xl/_rels/workbook.xml.rels", WB_RELS)
+        z.writestr("xl/worksheets/sheet1.xml", sheet_xml)
+        for name, data in (extra or {}).items():
+            z.writestr(name, data)
+    return buffer.getvalue()
+
+
+def sheet(rows: str, *, dimension: str = "A1") -> str:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f'<dimension ref="{dimension}"/><sheetData>{rows}</sheetData></worksheet>'
+    )
+
+
+def zip_bomb_xlsx() -> bytes:
+    """A small .xlsx whose sheet unpacks to about 300 MB of zeros-and-tags."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        for name, text in [("[Content_Types].xml", XLSX_CONTENT_TYPES), ("_rels/.rels", RELS),
+                           ("xl/workbook.xml", WORKBOOK), ("xl/_rels/workbook.xml.rels", WB_RELS)]:
+            z.writestr(name, text)
+        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as f:
+            f.write(b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
+            chunk = b"<row>" + b" " * (1024 * 1024 - 11) + b"</row>"
+            for _ in range(300):
+                f.write(chunk)
+            f.write(b"</sheetData></worksheet>")
+    return buffer.getvalue()
+
+
+def many_entries_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as z:
+        for i in range(20000):
+            z.writestr(f"x/{i}.xml", b"")
+    return buffer.getvalue()
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def png_decompression_bomb() -> bytes:
+    """A valid-looking PNG header declaring 100,000 × 100,000 pixels."""
+    ihdr = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 1024 * 1024, 9)
+    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b"")
+
+
+ENTITY_BOMB = (
+    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+    '<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;"><!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">'
+    '<!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;"><!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">'
+    '<!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;"><!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">'
+    '<!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">]>'
+)
+
+
+def corpus() -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    # Executables and scripts under document names.
+    files["invoice.pdf.exe"] = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 64 + b"This program cannot be run in DOS mode."
+    files["营业执照.pdf"] = b"MZ\x90\x00" + b"\x00" * 60 + b"PE\x00\x00"
+    files["report.pdf"] = b"\x7fELF\x02\x01\x01" + b"\x00" * 64
+    files["scan.jpg"] = b"#!/bin/sh\nrm -rf / --no-preserve-root\n"
+    files["statement.png"] = b"@echo off\r\ndel /f /s /q C:\\*\r\n"
+    files["macro.xlsm.pdf"] = b"PK\x03\x04" + b"\x00" * 26 + b"xl/vbaProject.bin"
+    files["applet.pdf"] = b"\xca\xfe\xba\xbe\x00\x00\x00\x34"
+    files["script.pdf"] = b"<?php system($_GET['c']); ?>"
+    files["shell.jpeg"] = b"<% Runtime.getRuntime().exec(request.getParameter(\"c\")); %>"
+    files["library.png"] = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 100
+    # HTML and SVG with script.
+    files["page.pdf"] = b"<html><body><script>alert(document.cookie)</script></body></html>"
+    files["page.html"] = b"<!doctype html><script src=//evil.example/x.js></script>"
+    files["logo.svg"] = b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>"
+    files["logo.png"] = b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>"
+    files["photo.jpg"] = b"<?xml version='1.0'?><svg xmlns='http://www.w3.org/2000/svg'><foreignObject><iframe src='javascript:alert(1)'/></foreignObject></svg>"
+    files["xss.pdf"] = b"\xef\xbb\xbf<html><img src=x onerror=alert(1)></html>"
+    files["hta.pdf"] = b"<HTA:APPLICATION ID='x'><script language='VBScript'>CreateObject(\"WScript.Shell\")</script>"
+    files["mhtml.pdf"] = b"MIME-Version: 1.0\r\nContent-Type: multipart/related\r\n\r\n<script>alert(1)</script>"
+    # Broken or fake images and PDFs.
+    files["truncated.png"] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
+    files["garbage.png"] = b"\x89PNG\r\n\x1a\n" + b"\x00garbage" * 50
+    files["bomb.png"] = png_decompression_bomb()
+    files["fake.jpg"] = b"\xff\xd8\xff\xe0" + b"not really a jpeg" * 10
+    files["empty.pdf"] = b""
+    files["one-byte.pdf"] = b"%"
+    files["pdf-in-text.pdf"] = b"Hello, this is text that mentions %PDF-1.7 later on."
+    files["utf16.pdf"] = "%PDF-1.7".encode("utf-16")
+    files["gif.png"] = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,"
+    files["bmp.jpg"] = b"BM" + b"\x00" * 60
+    files["tiff.png"] = b"II*\x00" + b"\x00" * 60
+    files["webp.jpg"] = b"RIFF\x00\x00\x00\x00WEBPVP8 " + b"\x00" * 40
+    files["rtf.pdf"] = b"{\\rtf1\\ansi {\\object\\objemb {\\*\\objdata 0105000002000000}}}"
+    files["doc.pdf"] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100
+    files["zip.pdf"] = b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + b"\x00" * 40
+    files["gzip.pdf"] = b"\x1f\x8b\x08\x00" + b"\x00" * 40
+    files["rar.jpg"] = b"Rar!\x1a\x07\x01\x00" + b"\x00" * 40
+    files["7z.png"] = b"7z\xbc\xaf\x27\x1c" + b"\x00" * 40
+    # Hostile names (content is plain text, so refused by content; the names test storage).
+    files["..%2f..%2fetc%2fpasswd.pdf"] = b"not a pdf"
+    files["con.pdf"] = b"not a pdf either"
+    files["name with\nnewline.pdf"] = b"text"
+    files["a" * 200 + ".pdf"] = b"text"
+    files["<script>alert(1)<script>.png"] = b"text"
+    files[".htaccess"] = b"AddType application/x-httpd-php .pdf"
+    files["null\x00byte.pdf"] = b"text"
+    # Spreadsheets: bombs, formulas, odd shapes.
+    files["zip-bomb.xlsx"] = zip_bomb_xlsx()
+    files["many-entries.xlsx"] = many_entries_zip()
+    files["entity-bomb.xlsx"] = xlsx(ENTITY_BOMB + sheet("<row r='1'><c r='A1' t='inlineStr'><is><t>&lol9;</t></is></c></row>"))
+    files["external-entity.xlsx"] = xlsx(
+        '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+        + sheet("<row r='1'><c r='A1' t='inlineStr'><is><t>&xxe;</t></is></c></row>")
+    )
+    files["16384-columns.xlsx"] = xlsx(sheet("<row r='1'><c r='XFD1' t='inlineStr'><is><t>x</t></is></c></row>", dimension="A1:XFD1048576"))
+    files["formula-no-cache.xlsx"] = xlsx(sheet("<row r='1'><c r='A1'><f>SUM(1,2)</f></c></row>"))
+    files["dde.csv"] = b"=cmd|' /C calc'!A0,+1+1,@SUM(1)\r\n"
+    files["not-a-zip.xlsx"] = b"this is not a workbook"
+    files["html-as.xlsx"] = b"<table><tr><td>=HYPERLINK(\"http://evil\")</td></tr></table>"
+    files["truncated.xlsx"] = xlsx(sheet(""))[:200]
+    files["binary.csv"] = bytes(range(256)) * 4
+    return files
+
+
+def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    for old in OUT.iterdir():
+        old.unlink()
+    for i, (_name, data) in enumerate(sorted(corpus().items()), start=1):
+        # The stored file name is safe; the hostile name the test uploads under is in the index.
+        (OUT / f"{i:03d}.bin").write_bytes(data)
+    index = "\n".join(f"{i:03d}.bin\t{name!r}" for i, (name, _) in enumerate(sorted(corpus().items()), start=1))
+    (OUT / "INDEX.tsv").write_text(index + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
