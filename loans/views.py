@@ -8,12 +8,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from kedaitong.permissions import get_visible_or_404
+from kedaitong.permissions import get_visible_or_404, role_required
+from kedaitong.roles import PROGRAM_ROLES, Role
 from loans.models import Bank, Loan
 
 
 @require_GET
-@login_required
+@role_required(*PROGRAM_ROLES, Role.BANK, Role.ADMIN)
 def bank_list(request: HttpRequest) -> HttpResponse:
     banks = Bank.objects.visible_to(request.user).annotate(
         loan_count=Count("loans", distinct=True), principal=Sum("loans__principal")
