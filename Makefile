@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup sysdeps migrate demo lint check messages lock clean bench
+.PHONY: run test setup sysdeps migrate demo lint check messages lock clean bench load
 
 run: setup migrate demo
 	@echo "Serving on http://127.0.0.1:8000 (Ctrl-C stops)"
@@ -56,3 +56,7 @@ bench: setup
 	@echo "| measure | result | target |"
 	@echo "| --- | --- | --- |"
 	@for script in bench/bench_*.py; do $(PY) $$script || exit 1; done
+
+# Bounded load test on loopback (gunicorn 2 workers, wrk); not part of `make test`.
+load: setup
+	bash bench/load.sh $(LOAD_SECONDS)

@@ -9,7 +9,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from kedaitong.models import AuditEntry, CalendarDay, CalendarYear, User
+from kedaitong.models import AuditEntry, CalendarDay, CalendarYear, Job, User
 
 
 @admin.register(User)
@@ -58,3 +58,15 @@ class CalendarDayAdmin(admin.ModelAdmin):
     list_filter = ("kind",)
     date_hierarchy = "date"
     search_fields = ("name",)
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    """Jobs are watched here; they are started from the pages that need them."""
+
+    list_display = ("title", "kind", "owner", "state", "done", "total", "attempts", "created_at", "finished_at")
+    list_filter = ("state", "kind")
+    readonly_fields = [f.name for f in Job._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -1,0 +1,147 @@
+"""The large dataset of issue 9: 20,000 enterprises, 100,000 applications, 100,000 loans, 1,000,000 interest settlements.
+
+`seed_large()` fills the current database with bulk inserts (a few minutes on
+SQLite); benchmarks that need it call `large_database()`, which seeds a cached
+SQLite file once and reuses it while the migrations are unchanged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import shutil
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+
+from common import ROOT
+
+ENTERPRISES = int(os.environ.get("BENCH_ENTERPRISES", "20000"))
+APPLICATIONS = int(os.environ.get("BENCH_APPLICATIONS", "100000"))
+LOANS = int(os.environ.get("BENCH_LOANS", "100000"))
+SETTLEMENTS_PER_LOAN = int(os.environ.get("BENCH_SETTLEMENTS_PER_LOAN", "10"))
+BATCH = 5000
+
+
+def _migrations_digest() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(ROOT.glob("*/migrations/*.py")):
+        digest.update(path.read_bytes())
+    digest.update(f"{ENTERPRISES}-{APPLICATIONS}-{LOANS}-{SETTLEMENTS_PER_LOAN}".encode())
+    return digest.hexdigest()[:12]
+
+
+def large_database() -> str:
+    """Path of a SQLite file holding the large dataset; seeded on first use."""
+    cache = Path(tempfile.gettempdir()) / f"kedaitong-bench-large-{_migrations_digest()}.sqlite3"
+    if not cache.exists():
+        work = cache.with_suffix(".seeding")
+        import subprocess
+        import sys
+
+        subprocess.run([sys.executable, str(Path(__file__)), str(work)], check=True)
+        shutil.move(str(work), str(cache))
+    return str(cache)
+
+
+def seed_large() -> None:
+    from django.db import connection, transaction
+
+    from applications.credit_code import check_character
+    from applications.models import Application, Enterprise, ProductType, ProgramVersion
+    from loans.models import Bank, BankAgreement, InterestSettlement, Loan
+
+    changjiang = ProgramVersion.objects.get(program__code="changjiang", code="2025")
+    quzhou = ProgramVersion.objects.get(program__code="quzhou", code="2023")
+    products = list(ProductType.objects.all())
+    banks = [Bank.objects.create(code=f"bank-{i:02d}", name=f"基准银行{i:02d}支行") for i in range(20)]
+    for i, bank in enumerate(banks):
+        BankAgreement.objects.create(
+            bank=bank, program=(changjiang if i % 2 else quzhou).program, starts_on=dt.date(2024, 1, 1), ends_on=dt.date(2027, 12, 31)
+        )
+    with transaction.atomic():
+        enterprises = []
+        for i in range(ENTERPRISES):
+            first17 = f"91{'360202' if i % 2 else '330800'}MA{i:07d}"
+            enterprises.append(
+                Enterprise(
+                    credit_code=first17 + check_character(first17), name=f"基准科技有限公司{i:05d}",
+                    registered_region="江西省景德镇市昌江区" if i % 2 else "浙江省衢州市", industry="industrial",
+                    employees=50 + i % 200, revenue=Decimal(5_000_000 + i * 100),
+                )
+            )
+        Enterprise.objects.bulk_create(enterprises, batch_size=BATCH)
+    enterprises = list(Enterprise.objects.order_by("pk"))
+    states = [s for s, _ in Application.State.choices if s != "draft"]
+    with transaction.atomic():
+        batch = []
+        for i in range(APPLICATIONS):
+            enterprise = enterprises[i % len(enterprises)]
+            cj = i % 2 == 1
+            batch.append(
+                Application(
+                    reference=f"B-{i:07d}", program_version=changjiang if cj else quzhou, enterprise=enterprise,
+                    bank=banks[(i % 10) * 2 + (1 if cj else 0)], amount=Decimal(100_000 + (i % 49) * 100_000),
+                    term_months=12, product_type=products[i % len(products)] if cj else None,
+                    state=states[i % len(states)], purpose="基准测试",
+                )
+            )
+            if len(batch) == BATCH:
+                Application.objects.bulk_create(batch)
+                batch = []
+        Application.objects.bulk_create(batch)
+    start = dt.date(2025, 1, 1)
+    with transaction.atomic():
+        batch = []
+        for i in range(LOANS):
+            day = start + dt.timedelta(days=i % 365)
+            cj = i % 2 == 1
+            batch.append(
+                Loan(
+                    program_version=changjiang if cj else quzhou, enterprise=enterprises[i % len(enterprises)],
+                    bank=banks[(i % 10) * 2 + (1 if cj else 0)], contract_no=f"HT-{i:07d}", disbursement_date=day,
+                    maturity_date=day + dt.timedelta(days=365), principal=Decimal(500_000 + (i % 9) * 500_000),
+                    annual_rate=Decimal("2.9500") if i % 7 else Decimal("3.5000"), lpr_at_pricing=Decimal("3.0000"),
+                )
+            )
+            if len(batch) == BATCH:
+                Loan.objects.bulk_create(batch)
+                batch = []
+        Loan.objects.bulk_create(batch)
+    loan_rows = list(Loan.objects.values_list("pk", "disbursement_date", "principal"))
+    with transaction.atomic():
+        batch = []
+        for pk, day, principal in loan_rows:
+            for k in range(SETTLEMENTS_PER_LOAN):
+                period_start = day + dt.timedelta(days=30 * k)
+                batch.append(
+                    InterestSettlement(
+                        loan_id=pk, settled_on=period_start + dt.timedelta(days=30), period_start=period_start,
+                        period_end=period_start + dt.timedelta(days=29), amount=(principal * Decimal("0.0025")).quantize(Decimal("0.01")),
+                        is_overdue_interest=(k == SETTLEMENTS_PER_LOAN - 1 and pk % 13 == 0),
+                    )
+                )
+                if len(batch) == 20000:
+                    InterestSettlement.objects.bulk_create(batch)
+                    batch = []
+        InterestSettlement.objects.bulk_create(batch)
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+            # Fold the write-ahead log into the file, so the file alone holds the data when moved.
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+if __name__ == "__main__":
+    import sys
+    import time
+
+    from common import setup_django
+
+    target = Path(sys.argv[1])
+    os.environ["BENCH_DATABASE_URL"] = f"sqlite:///{target}"
+    setup_django("large")
+    started = time.perf_counter()
+    seed_large()
+    print(f"seeded {target} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
