@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -58,20 +58,32 @@ def applications_by_state(user: User) -> Chart:
 
 
 def applications_by_month(user: User, months: int = 12) -> Chart:
-    since = (timezone.localdate().replace(day=1) - dt.timedelta(days=31 * (months - 1))).replace(day=1)
-    rows = (
-        Application.objects.visible_to(user)
-        .filter(created_at__date__gte=since)
-        .annotate(month=TruncMonth("created_at"))
-        .order_by()
-        .values("month")
-        .annotate(n=Count("id"), amount=Sum("amount"))
-        .order_by("month")
-    )
-    labels = [f"{r['month']:%Y-%m}" for r in rows]
+    """Applications created in each of the last `months` months (Asia/Shanghai), one conditional aggregate.
+
+    Month boundaries are computed here as aware datetimes, so the database compares
+    indexed timestamps instead of converting every row's time zone.
+    """
+    first = timezone.localdate().replace(day=1)
+    starts = []
+    for _i in range(months):
+        starts.insert(0, first)
+        first = (first - dt.timedelta(days=1)).replace(day=1)
+    bounds = [timezone.make_aware(dt.datetime.combine(day, dt.time())) for day in starts]
+    next_month = (starts[-1] + dt.timedelta(days=32)).replace(day=1)
+    bounds.append(timezone.make_aware(dt.datetime.combine(next_month, dt.time())))
+    aggregates = {}
+    for i in range(months):
+        window = Q(created_at__gte=bounds[i], created_at__lt=bounds[i + 1])
+        aggregates[f"n{i}"] = Count("id", filter=window)
+        aggregates[f"a{i}"] = Sum("amount", filter=window)
+    figures = Application.objects.visible_to(user).filter(created_at__gte=bounds[0]).aggregate(**aggregates)
+    shown = [i for i in range(months) if figures[f"n{i}"]]
     return Chart(
-        "months", _("Applications by month"), labels,
-        [(str(_("Applications")), [r["n"] for r in rows]), (str(_("Amount (yuan)")), [r["amount"] or ZERO for r in rows])],
+        "months", _("Applications by month"), [f"{starts[i]:%Y-%m}" for i in shown],
+        [
+            (str(_("Applications")), [figures[f"n{i}"] for i in shown]),
+            (str(_("Amount (yuan)")), [figures[f"a{i}"] or ZERO for i in shown]),
+        ],
         kind="line",
     )
 
@@ -91,14 +103,25 @@ def principal_by_bank(user: User) -> Chart:
 
 
 def delinquency(user: User, on: dt.date | None = None) -> tuple[Chart, Decimal | None]:
-    """Outstanding principal by bucket, and the non-performing ratio (over 90 days past due / outstanding)."""
+    """Outstanding principal by bucket, and the non-performing ratio (over 90 days past due / outstanding).
+
+    1. Outstanding = principal − repayments to date, summed in the database.
+    2. Only loans with arrears open on `on` (usually few) are bucketed one by one.
+    3. Everything else outstanding is current.
+    """
     on = on or timezone.localdate()
     loans = Loan.objects.visible_to(user).filter(disbursement_date__lte=on)
-    repaid = dict(
-        Repayment.objects.filter(loan__in=loans, repaid_on__lte=on).order_by().values_list("loan").annotate(s=Sum("principal"))
+    repaid_sq = (
+        Repayment.objects.filter(loan=OuterRef("pk"), repaid_on__lte=on)
+        .order_by()
+        .values("loan")
+        .annotate(s=Sum("principal"))
+        .values("s")
     )
-    principal = dict(loans.values_list("pk", "principal"))
-    outstanding = {pk: p - repaid.get(pk, ZERO) for pk, p in principal.items()}
+    outstanding = loans.annotate(
+        outstanding=ExpressionWrapper(F("principal") - Coalesce(Subquery(repaid_sq), ZERO), output_field=DecimalField())
+    ).filter(outstanding__gt=0)
+    totals = outstanding.aggregate(n=Count("id"), amount=Sum("outstanding"))
     open_events: dict[int, list[OverdueEvent]] = {}
     for event in OverdueEvent.objects.filter(loan__in=loans, started_on__lte=on).filter(
         Q(cleared_on__isnull=True) | Q(cleared_on__gt=on)
@@ -106,13 +129,13 @@ def delinquency(user: User, on: dt.date | None = None) -> tuple[Chart, Decimal |
         open_events.setdefault(event.loan_id, []).append(event)
     by_bucket = {b: ZERO for b in Bucket}
     count = {b: 0 for b in Bucket}
-    for pk, amount in outstanding.items():
-        if amount <= 0:
-            continue
-        bucket = bucket_for(days_past_due(open_events.get(pk, []), on))
+    for pk, amount in outstanding.filter(pk__in=list(open_events)).values_list("pk", "outstanding"):
+        bucket = bucket_for(days_past_due(open_events[pk], on))
         by_bucket[bucket] += amount
         count[bucket] += 1
-    total = sum(by_bucket.values(), ZERO)
+    total = totals["amount"] or ZERO
+    by_bucket[Bucket.CURRENT] += total - sum(by_bucket.values(), ZERO)
+    count[Bucket.CURRENT] += (totals["n"] or 0) - sum(count.values())
     npl = by_bucket[Bucket.DPD_91_180] + by_bucket[Bucket.DPD_OVER_180]
     ratio = (npl / total * 100).quantize(Decimal("0.01")) if total else None
     chart = Chart(

@@ -104,3 +104,33 @@ def test_the_dashboard_shows_each_chart_with_its_numbers(client, cast):
     assert response.status_code == 200
     assert 'id="chart-buckets"' in body and "<canvas" in body
     assert response.context["npl_ratio"] == Decimal("50.00")  # loan_a (180+ days) is half of what is outstanding
+
+
+def test_outstanding_principal_is_bucketed_after_repayments(cast):
+    from loans.models import Repayment
+    from reports.dashboard import delinquency
+
+    Repayment.objects.create(loan=cast.loan_b, repaid_on=dt.date(2026, 3, 1), principal=Decimal("400000.00"))
+    OverdueEvent.objects.create(loan=cast.loan_a, started_on=dt.date(2026, 4, 1), overdue_principal=Decimal("10.00"))
+    chart, ratio = delinquency(cast.bureau_staff, on=dt.date(2026, 5, 1))
+    outstanding = dict(zip(chart.labels, chart.series[0][1], strict=True))
+    assert outstanding["正常"] == Decimal("600000.00")
+    assert outstanding["逾期1–30天"] == Decimal("1000000.00")  # 30 days past due on 05-01
+    assert ratio == Decimal("0.00")
+    _, later = delinquency(cast.bureau_staff, on=dt.date(2026, 7, 15))
+    assert later == (Decimal("1000000.00") / Decimal("1600000.00") * 100).quantize(Decimal("0.01"))
+
+
+def test_applications_by_month_counts_in_shanghai_time(cast):
+    from django.utils import timezone
+
+    from applications.models import Application
+    from reports.dashboard import applications_by_month
+
+    # 2026-06-30 17:00 UTC is 2026-07-01 01:00 in Shanghai: a July application.
+    Application.objects.filter(pk=cast.application_a.pk).update(created_at=dt.datetime(2026, 6, 30, 17, 0, tzinfo=dt.UTC))
+    Application.objects.filter(pk=cast.application_b.pk).update(created_at=dt.datetime(2026, 6, 30, 15, 0, tzinfo=dt.UTC))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(timezone, "localdate", lambda *a, **k: dt.date(2026, 7, 20))
+        chart = applications_by_month(cast.bureau_staff)
+    assert dict(zip(chart.labels, chart.series[0][1], strict=True)) == {"2026-06": 1, "2026-07": 1}

@@ -1,0 +1,80 @@
+"""Issue 9: page medians and query counts over the large dataset (seeded once by bench/seed.py).
+
+Each page is requested through Django's test client (no network), warm, N times;
+the table shows the median, the query count, and the target where an issue sets one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from common import report
+from seed import large_database
+
+REPEAT = int(os.environ.get("BENCH_REPEAT", "15"))
+
+
+def setup() -> None:
+    copy = Path(tempfile.mkdtemp()) / "pages.sqlite3"
+    shutil.copy(large_database(), copy)
+    os.environ["DATABASE_URL"] = f"sqlite:///{copy}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kedaitong.settings")
+    os.environ["ALLOWED_HOSTS"] = "testserver"
+    import django
+
+    django.setup()
+
+
+def measure(client, url: str) -> tuple[float, int, int]:  # type: ignore[no-untyped-def]
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url)  # warm caches and the process
+    times = []
+    for _ in range(REPEAT):
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            response = client.get(url)
+            times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000, len(queries), response.status_code
+
+
+def pages() -> list[tuple[str, str, Callable[[], str], str]]:
+    """(label, username, url builder, target)."""
+    from applications.models import Application
+
+    def first_application() -> str:
+        return f"/applications/{Application.objects.filter(program_version__program__code='changjiang').first().public_id}/"
+
+    return [
+        ("Home page, bureau clerk (100,000 applications)", "bench-clerk", lambda: "/", ""),
+        ("Loans ledger page, bureau clerk", "bench-clerk", lambda: "/reports/ledgers/loans/", ""),
+        ("Loans ledger page, filtered by bank and date", "bench-clerk", lambda: "/reports/ledgers/loans/?bank=bank-01&date_from=2025-03-01&date_to=2025-06-30", ""),
+        ("Dashboard, bureau clerk", "bench-clerk", lambda: "/reports/dashboard/", ""),
+        ("Application page", "bench-clerk", first_application, "< 100 ms"),
+    ]
+
+
+def main() -> None:
+    setup()
+    from django.test import Client
+
+    from applications.models import Program
+    from kedaitong.models import User
+
+    User.objects.get_or_create(username="bench-clerk", defaults={"role": "bureau_staff", "program": Program.objects.get(code="changjiang")})
+    for label, username, url, target in pages():
+        client = Client()
+        client.force_login(User.objects.get(username=username))
+        median, queries, status = measure(client, url())
+        report(label, f"median {median:.0f} ms, {queries} queries (HTTP {status})", target or "—")
+
+
+if __name__ == "__main__":
+    main()
