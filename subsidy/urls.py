@@ -1,4 +1,18 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from subsidy import views
 
 app_name = "subsidy"
-urlpatterns: list = []
+urlpatterns = [
+    path("subsidy/runs/", views.run_list, name="run-list"),
+    path("subsidy/runs/new/", views.run_create, name="run-create"),
+    path("subsidy/runs/<int:pk>/", views.run_detail, name="run-detail"),
+    path("subsidy/runs/<int:pk>/export.xlsx", views.run_export, name="run-export"),
+    path("subsidy/runs/<int:pk>/opinion/", views.run_opinion, name="run-opinion"),
+    path("subsidy/runs/<int:pk>/audit/", views.run_audit, name="run-audit"),
+    path("subsidy/runs/<int:pk>/publicize/", views.run_publicize, name="run-publicize"),
+    path("subsidy/runs/<int:pk>/approve/", views.run_approve, name="run-approve"),
+    path("subsidy/runs/<int:pk>/cancel/", views.run_cancel, name="run-cancel"),
+    path("subsidy/runs/<int:pk>/pay/", views.run_pay, name="run-pay"),
+    path("subsidy/public/<slug:program>/<int:year>/", views.public_notice, name="public-notice"),
+]

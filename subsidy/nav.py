@@ -1,0 +1,19 @@
+"""Navigation items of the interest subsidy (Quzhou program roles and admins)."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from kedaitong.context_processors import NavItem
+from kedaitong.models import User
+from kedaitong.roles import PROGRAM_ROLES, Role
+
+
+def items(user: User) -> list[NavItem]:
+    role = user.effective_role
+    if role == Role.ADMIN or (
+        role in PROGRAM_ROLES and user.program_id and user.program.kind == "quzhou_coop_loan"
+    ):
+        return [NavItem(reverse("subsidy:run-list"), _("Interest subsidy"))]
+    return []
