@@ -116,6 +116,18 @@ class ReviewBody(models.TextChoices):
     FINANCE_BUREAU = "finance_bureau", _("Finance bureau")
 
 
+class BankFilingQuerySet(models.QuerySet["BankFiling"]):
+    def visible_to(self, user: User) -> BankFilingQuerySet:
+        role = user.effective_role if user.is_authenticated else ""
+        if role == Role.ADMIN:
+            return self.all()
+        if role == Role.BANK and user.bank_id:
+            return self.filter(bank=user.bank_id)
+        if user.is_authenticated and user.is_program_scoped and user.program_id:
+            return self.filter(program=user.program_id)
+        return self.none()
+
+
 class BankFiling(models.Model):
     """A bank's application to be on file for a program (一(三)), decided jointly by the four bodies."""
 
@@ -151,6 +163,8 @@ class BankFiling(models.Model):
         blank=True,
         related_name="filing",
     )
+
+    objects = BankFilingQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("bank filing")

@@ -15,5 +15,10 @@ def items(user: User) -> list[NavItem]:
     if role == Role.ADMIN or (
         role in PROGRAM_ROLES and user.program_id and user.program.kind == "quzhou_coop_loan"
     ):
-        return [NavItem(reverse("subsidy:run-list"), _("Interest subsidy"))]
+        return [
+            NavItem(reverse("subsidy:run-list"), _("Interest subsidy")),
+            NavItem(reverse("subsidy:filing-list"), _("Banks on file")),
+        ]
+    if role == Role.BANK and user.bank_id:
+        return [NavItem(reverse("subsidy:filing-list"), _("Banks on file"))]
     return []

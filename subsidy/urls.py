@@ -1,6 +1,6 @@
 from django.urls import path
 
-from subsidy import views
+from subsidy import filing_views, views
 
 app_name = "subsidy"
 urlpatterns = [
@@ -15,4 +15,30 @@ urlpatterns = [
     path("subsidy/runs/<int:pk>/cancel/", views.run_cancel, name="run-cancel"),
     path("subsidy/runs/<int:pk>/pay/", views.run_pay, name="run-pay"),
     path("subsidy/public/<slug:program>/<int:year>/", views.public_notice, name="public-notice"),
+    path("subsidy/banks/", filing_views.filing_list, name="filing-list"),
+    path("subsidy/banks/filings/new/", filing_views.filing_create, name="filing-create"),
+    path("subsidy/banks/filings/<int:pk>/", filing_views.filing_detail, name="filing-detail"),
+    path(
+        "subsidy/banks/filings/<int:pk>/opinion/",
+        filing_views.filing_opinion,
+        name="filing-opinion",
+    ),
+    path(
+        "subsidy/banks/filings/<int:pk>/materials/",
+        filing_views.filing_materials,
+        name="filing-materials",
+    ),
+    path(
+        "subsidy/banks/agreements/<int:pk>/pdf/", filing_views.agreement_pdf, name="agreement-pdf"
+    ),
+    path(
+        "subsidy/banks/agreements/<int:pk>/renew/",
+        filing_views.agreement_renew,
+        name="agreement-renew",
+    ),
+    path(
+        "subsidy/banks/agreements/<int:pk>/terminate/",
+        filing_views.agreement_terminate,
+        name="agreement-terminate",
+    ),
 ]
