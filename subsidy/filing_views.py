@@ -183,3 +183,51 @@ def agreement_terminate(request: HttpRequest, pk: int) -> HttpResponse:
         {"agreement": agreement, "form": form},
         status=status,
     )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def fraud_list(request: HttpRequest) -> HttpResponse:
+    """Quzhou 六: the fraud records of the program, and (bureau) the form to add one."""
+    from applications.models import Enterprise
+    from loans.models import Bank
+    from subsidy.forms import FraudForm
+    from subsidy.models import FraudRecord
+    from subsidy.views import subsidy_program
+
+    program = subsidy_program(request.user)
+    records = FraudRecord.objects.filter(program=program).select_related(
+        "bank", "enterprise", "recorded_by"
+    )
+    can_record = request.user.effective_role in BUREAU
+    form = FraudForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        require_role(request.user, *BUREAU)
+        if form.is_valid():
+            data = form.cleaned_data
+            bank = enterprise = None
+            if data["kind"] == "bank":
+                bank = Bank.objects.filter(code=data["code"].strip()).first()
+            else:
+                enterprise = Enterprise.objects.filter(
+                    credit_code=data["code"].strip().upper()
+                ).first()
+            if bank is None and enterprise is None:
+                form.add_error("code", "没有找到该银行或企业")
+            else:
+                try:
+                    filings.fraud_record(
+                        actor=request.user, program=program, bank=bank, enterprise=enterprise, found_on=data["found_on"],
+                        description=data["description"], evidence=data["evidence"], request=request,
+                    )  # fmt: skip
+                except StageRefused as exc:
+                    form.add_error(None, str(exc))
+                else:
+                    return redirect("subsidy:fraud-list")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "subsidy/fraud_list.html",
+        {"records": records, "form": form if can_record else None},
+        status=status,
+    )

@@ -212,3 +212,39 @@ def agreement_terminate(
             comment=description, request=request, data={"complaint": complaint.pk, "complainant": complainant},
         )  # fmt: skip
     return complaint
+
+
+def fraud_record(
+    *, actor: User, program: Program, bank: Any = None, enterprise: Any = None, found_on: dt.date, description: str,
+    evidence: UploadedFile, request: Any = None,
+) -> Any:  # fmt: skip
+    """Quzhou 六: record a bank or enterprise found to have defrauded; later runs and registrations exclude it."""
+    from subsidy.models import FraudRecord
+
+    role = actor.effective_role
+    if role != Role.ADMIN and (
+        role not in (Role.BUREAU_STAFF, Role.BUREAU_HEAD) or actor.program_id != program.pk
+    ):
+        raise StageRefused("当前角色无权登记骗取贴息记录")
+    if (bank is None) == (enterprise is None):
+        raise StageRefused("请指定一家银行或一家企业")
+    with transaction.atomic():
+        record = FraudRecord(
+            program=program,
+            bank=bank,
+            enterprise=enterprise,
+            found_on=found_on,
+            description=description,
+            recorded_by=actor,
+        )
+        record.evidence_name = display_name(evidence.name or "evidence.pdf")
+        record.evidence.save(evidence.name or "evidence.pdf", evidence, save=False)
+        record.save()
+        log_action(
+            actor=actor,
+            action="subsidy.fraud.recorded",
+            obj=record,
+            comment=description,
+            request=request,
+        )
+    return record

@@ -60,3 +60,23 @@ class ComplaintForm(forms.Form):
         label=_("What the bank charged, as verified"), widget=forms.Textarea(attrs={"rows": 3})
     )
     evidence = EvidenceFileField(label=_("Evidence (PDF, JPEG or PNG)"))
+
+
+class FraudForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Who"), choices=[("bank", _("Bank")), ("enterprise", _("Enterprise"))]
+    )
+    code = forms.CharField(
+        label=_("Bank code or unified social credit code"),
+        max_length=30,
+        help_text=_("As recorded in the portal."),
+    )
+    found_on = forms.DateField(label=_("Found on"), widget=forms.DateInput(attrs={"type": "date"}))
+    description = forms.CharField(
+        label=_("What was found"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+    evidence = EvidenceFileField(label=_("Evidence (PDF, JPEG or PNG)"))
+
+
+class LPRImportForm(forms.Form):
+    file = forms.FileField(label=_("LPR file (.xlsx or .csv)"))

@@ -12,12 +12,17 @@ from kedaitong.roles import PROGRAM_ROLES, Role
 
 def items(user: User) -> list[NavItem]:
     role = user.effective_role
-    if role == Role.ADMIN or (
-        role in PROGRAM_ROLES and user.program_id and user.program.kind == "quzhou_coop_loan"
-    ):
+    if role == Role.ADMIN:
         return [
             NavItem(reverse("subsidy:run-list"), _("Interest subsidy")),
             NavItem(reverse("subsidy:filing-list"), _("Banks on file")),
+            NavItem(reverse("subsidy:lpr-import"), _("LPR")),
+        ]
+    if role in PROGRAM_ROLES and user.program_id and user.program.kind == "quzhou_coop_loan":
+        return [
+            NavItem(reverse("subsidy:run-list"), _("Interest subsidy")),
+            NavItem(reverse("subsidy:filing-list"), _("Banks on file")),
+            NavItem(reverse("subsidy:fraud-list"), _("Fraud records")),
         ]
     if role == Role.BANK and user.bank_id:
         return [NavItem(reverse("subsidy:filing-list"), _("Banks on file"))]

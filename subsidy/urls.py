@@ -41,4 +41,6 @@ urlpatterns = [
         filing_views.agreement_terminate,
         name="agreement-terminate",
     ),
+    path("subsidy/fraud/", filing_views.fraud_list, name="fraud-list"),
+    path("subsidy/lpr/import/", views.lpr_import, name="lpr-import"),
 ]

@@ -242,3 +242,35 @@ def public_notice(request: HttpRequest, program: str, year: int) -> HttpResponse
     return render(
         request, "subsidy/public_notice.html", {"run": run, "lines": lines, "totals": totals}
     )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def lpr_import(request: HttpRequest) -> HttpResponse:
+    """New LPR publications from a file (admins); the table itself is in the admin site."""
+    from subsidy.forms import LPRImportForm
+    from subsidy.lpr_import import LPRImportError, import_lpr
+    from subsidy.models import LPRRate
+
+    require_role(request.user, Role.ADMIN)
+    form = LPRImportForm(request.POST or None, request.FILES or None)
+    problems: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            created = import_lpr(
+                actor=request.user, upload=upload, filename=upload.name or "", request=request
+            )
+        except LPRImportError as exc:
+            problems = exc.problems
+        else:
+            messages.success(request, f"已导入{len(created)}条LPR报价")
+            return redirect("subsidy:lpr-import")
+    latest = LPRRate.objects.all()[:12]
+    status = 400 if problems or (request.method == "POST" and not form.is_valid()) else 200
+    return render(
+        request,
+        "subsidy/lpr_import.html",
+        {"form": form, "problems": problems, "latest": latest},
+        status=status,
+    )
