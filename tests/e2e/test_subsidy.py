@@ -8,30 +8,11 @@ import pytest
 
 from subsidy.models import RunState, SubsidyRun
 from tests.e2e.conftest import login
-from tests.subsidy.conftest import qz  # noqa: F401 (fixture)
+from tests.subsidy.conftest import qz, reference_data  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-@pytest.fixture
-def reference_data(transactional_db):  # type: ignore[no-untyped-def]
-    """Reload the migrated reference data if an earlier transactional test flushed it.
-
-    serialized_rollback does not restore it when this module runs after another
-    e2e module and non-transactional tests (seen with pytest-django 4.14); the
-    loaders are idempotent get_or_create calls.
-    """
-    import importlib
-
-    from django.apps import apps
-
-    from applications.models import Program
-
-    if not Program.objects.filter(code="quzhou").exists():
-        for module in ("applications.migrations.0003_reference_data", "subsidy.migrations.0002_lpr_history"):
-            importlib.import_module(module).load(apps, None)
 
 
 def switch(page, username):  # type: ignore[no-untyped-def]
