@@ -2,14 +2,49 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, transition
+
+from kedaitong.roles import Role
+from kedaitong.uploads import upload_to
+
+if TYPE_CHECKING:
+    from kedaitong.models import User
 
 RATE = {"max_digits": 7, "decimal_places": 4}
+
+_filing_path = upload_to("subsidy/filings")
+_complaint_path = upload_to("subsidy/complaints")
+_fraud_path = upload_to("subsidy/fraud")
+_audit_path = upload_to("subsidy/audit")
+
+
+def filing_upload_to(instance: object, filename: str) -> str:
+    return _filing_path(instance, filename)
+
+
+def complaint_upload_to(instance: object, filename: str) -> str:
+    return _complaint_path(instance, filename)
+
+
+def fraud_upload_to(instance: object, filename: str) -> str:
+    return _fraud_path(instance, filename)
+
+
+def audit_upload_to(instance: object, filename: str) -> str:
+    return _audit_path(instance, filename)
+
+
+MONEY = {"max_digits": 16, "decimal_places": 2}
 
 
 class LPRRate(models.Model):
@@ -25,7 +60,9 @@ class LPRRate(models.Model):
         verbose_name_plural = _("LPR publications")
         ordering = ["-effective_date"]
         constraints = [
-            models.CheckConstraint(condition=Q(one_year__gt=0) & Q(five_year__gt=0), name="lprrate_positive"),
+            models.CheckConstraint(
+                condition=Q(one_year__gt=0) & Q(five_year__gt=0), name="lprrate_positive"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -46,3 +83,400 @@ def lpr_on(day: dt.date, term_months: int, *, long_tier_above_months: int = 60) 
     if rate is None:
         raise LPRMissing(f"{day:%Y-%m-%d} 没有适用的LPR报价（LPR自2019-08-20起发布）")
     return rate.five_year if term_months > long_tier_above_months else rate.one_year
+
+
+def lpr_lookup() -> Callable[[dt.date, int, int], Decimal]:
+    """`lpr_on` for many dates at once: the table read once, then a bisect per date (same rule, same errors)."""
+    rows = list(
+        LPRRate.objects.order_by("effective_date").values_list(
+            "effective_date", "one_year", "five_year"
+        )
+    )
+    dates = [r[0] for r in rows]
+
+    def lookup(day: dt.date, term_months: int, long_tier_above_months: int = 60) -> Decimal:
+        i = bisect.bisect_right(dates, day)
+        if i == 0:
+            raise LPRMissing(f"{day:%Y-%m-%d} 没有适用的LPR报价（LPR自2019-08-20起发布）")
+        _d, one, five = rows[i - 1]
+        return five if term_months > long_tier_above_months else one
+
+    return lookup
+
+
+# --- Banks on file (备案制, 一(三)) and their agreements (附件2) ------------------------------------
+
+
+class ReviewBody(models.TextChoices):
+    """The four bodies that jointly decide a filing (一(三))."""
+
+    PBOC = "pboc", _("PBoC Quzhou branch")
+    BUREAU = "bureau", _("Science and technology bureau")
+    FINANCE_OFFICE = "finance_office", _("Financial work office")
+    FINANCE_BUREAU = "finance_bureau", _("Finance bureau")
+
+
+class BankFilingQuerySet(models.QuerySet["BankFiling"]):
+    def visible_to(self, user: User) -> BankFilingQuerySet:
+        role = user.effective_role if user.is_authenticated else ""
+        if role == Role.ADMIN:
+            return self.all()
+        if role == Role.BANK and user.bank_id:
+            return self.filter(bank=user.bank_id)
+        if user.is_authenticated and user.is_program_scoped and user.program_id:
+            return self.filter(program=user.program_id)
+        return self.none()
+
+
+class BankFiling(models.Model):
+    """A bank's application to be on file for a program (一(三)), decided jointly by the four bodies."""
+
+    class State(models.TextChoices):
+        SUBMITTED = "submitted", _("Under joint review")
+        APPROVED = "approved", _("On file")
+        REJECTED = "rejected", _("Rejected")
+
+    bank = models.ForeignKey(
+        "loans.Bank", on_delete=models.PROTECT, related_name="filings", verbose_name=_("bank")
+    )
+    program = models.ForeignKey(
+        "applications.Program",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("program"),
+    )
+    materials = models.FileField(_("filing materials"), upload_to=filing_upload_to)
+    materials_name = models.CharField(max_length=200, blank=True)
+    statement = models.TextField(_("statement"), blank=True)
+    state = FSMField(
+        _("state"), max_length=12, choices=State.choices, default=State.SUBMITTED, protected=True
+    )
+    submitted_by = models.ForeignKey(
+        "kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True
+    )
+    submitted_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    agreement = models.OneToOneField(
+        "loans.BankAgreement",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="filing",
+    )
+
+    objects = BankFilingQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("bank filing")
+        verbose_name_plural = _("bank filings")
+        ordering = ["-submitted_at"]
+
+    def __str__(self) -> str:
+        return f"{self.bank} · {self.get_state_display()}"
+
+    @transition(field=state, source=State.SUBMITTED, target=State.APPROVED)
+    def approve(self) -> None:
+        self.decided_at = timezone.now()
+
+    @transition(field=state, source=State.SUBMITTED, target=State.REJECTED)
+    def reject(self) -> None:
+        self.decided_at = timezone.now()
+
+
+class FilingOpinion(models.Model):
+    """One body's decision on a filing: who signed for it, when, and what it said."""
+
+    filing = models.ForeignKey(BankFiling, on_delete=models.CASCADE, related_name="opinions")
+    body = models.CharField(_("reviewing body"), max_length=20, choices=ReviewBody.choices)
+    approved = models.BooleanField(_("approved"))
+    signer = models.CharField(_("signed by"), max_length=50)
+    opinion = models.TextField(_("opinion"), blank=True)
+    recorded_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("filing opinion")
+        verbose_name_plural = _("filing opinions")
+        ordering = ["filing", "recorded_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["filing", "body"], name="filingopinion_one_per_body")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filing_id} {self.body} {self.approved}"
+
+
+class Complaint(models.Model):
+    """A borrower's complaint that the bank added charges (附件2 十一(二)); if verified, the agreement ends."""
+
+    agreement = models.ForeignKey(
+        "loans.BankAgreement", on_delete=models.PROTECT, related_name="complaints"
+    )
+    received_on = models.DateField(_("received on"))
+    complainant = models.CharField(_("complainant"), max_length=100)
+    description = models.TextField(_("what the bank charged"))
+    evidence = models.FileField(_("evidence"), upload_to=complaint_upload_to)
+    evidence_name = models.CharField(max_length=200, blank=True)
+    verified = models.BooleanField(_("verified"), default=True)
+    recorded_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("complaint")
+        verbose_name_plural = _("complaints")
+        ordering = ["-received_on"]
+
+    def __str__(self) -> str:
+        return f"{self.complainant} {self.received_on}"
+
+
+class FraudRecord(models.Model):
+    """Quzhou 六: a bank or enterprise found to have defrauded; it takes no further part."""
+
+    program = models.ForeignKey(
+        "applications.Program",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("program"),
+    )
+    bank = models.ForeignKey(
+        "loans.Bank",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("bank"),
+    )
+    enterprise = models.ForeignKey(
+        "applications.Enterprise",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("enterprise"),
+    )
+    found_on = models.DateField(_("found on"))
+    description = models.TextField(_("what was found"))
+    evidence = models.FileField(_("evidence"), upload_to=fraud_upload_to)
+    evidence_name = models.CharField(max_length=200, blank=True)
+    recorded_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("fraud record")
+        verbose_name_plural = _("fraud records")
+        ordering = ["-found_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(bank__isnull=False) & Q(enterprise__isnull=True))
+                | (Q(bank__isnull=True) & Q(enterprise__isnull=False)),
+                name="fraudrecord_bank_xor_enterprise",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bank or self.enterprise} {self.found_on}"
+
+
+# --- The annual run (四(一)) ----------------------------------------------------------------------
+
+
+class RunState(models.TextChoices):
+    COMPUTED = "computed", _("Computed")
+    AUDITED = "audited", _("Audited")
+    PUBLICIZED = "publicized", _("Publicized")
+    APPROVED = "approved", _("Approved")
+    PAID = "paid", _("Paid")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class SubsidyRunQuerySet(models.QuerySet["SubsidyRun"]):
+    def visible_to(self, user: User) -> SubsidyRunQuerySet:
+        role = user.effective_role if user.is_authenticated else ""
+        if role == Role.ADMIN:
+            return self.all()
+        if user.is_authenticated and user.is_program_scoped and user.program_id:
+            return self.filter(program=user.program_id)
+        return self.none()
+
+
+class SubsidyRun(models.Model):
+    """One committed annual run. Its lines are stored at commit; from "audited" on nothing recomputes them."""
+
+    program = models.ForeignKey(
+        "applications.Program",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("program"),
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    budget = models.DecimalField(_("budget (yuan)"), **MONEY)
+    cutoff = models.DateField(_("settlement cutoff"))
+    computed_total = models.DecimalField(_("subsidy before pro-rating (yuan)"), **MONEY)
+    total = models.DecimalField(_("subsidy (yuan)"), **MONEY)
+    scaled = models.BooleanField(_("pro-rated to the budget"), default=False)
+    state = FSMField(
+        _("stage"),
+        max_length=12,
+        choices=RunState.choices,
+        default=RunState.COMPUTED,
+        protected=True,
+    )
+    created_by = models.ForeignKey(
+        "kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    audit_opinion = models.FileField(
+        _("accountant's opinion"), upload_to=audit_upload_to, blank=True
+    )
+    audit_opinion_name = models.CharField(max_length=200, blank=True)
+    audited_at = models.DateTimeField(null=True, blank=True)
+    publicized_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SubsidyRunQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("subsidy run")
+        verbose_name_plural = _("subsidy runs")
+        ordering = ["-year", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "year"],
+                condition=~Q(state="cancelled"),
+                name="subsidyrun_one_live_per_year",
+            ),
+            models.CheckConstraint(condition=Q(budget__gt=0), name="subsidyrun_budget_positive"),
+            models.CheckConstraint(
+                condition=Q(total__lte=models.F("budget")), name="subsidyrun_within_budget"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program} {self.year}"
+
+    @transition(field=state, source=RunState.COMPUTED, target=RunState.AUDITED)
+    def audit(self) -> None:
+        self.audited_at = timezone.now()
+
+    @transition(field=state, source=RunState.AUDITED, target=RunState.PUBLICIZED)
+    def publicize(self) -> None:
+        self.publicized_at = timezone.now()
+
+    @transition(field=state, source=RunState.PUBLICIZED, target=RunState.APPROVED)
+    def approve(self) -> None:
+        self.approved_at = timezone.now()
+
+    @transition(field=state, source=RunState.APPROVED, target=RunState.PAID)
+    def pay(self) -> None:
+        self.paid_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=[RunState.COMPUTED, RunState.AUDITED, RunState.PUBLICIZED, RunState.APPROVED],
+        target=RunState.CANCELLED,
+    )
+    def cancel(self) -> None:
+        self.cancelled_at = timezone.now()
+
+
+class SubsidyLine(models.Model):
+    """One loan's subsidy in a run, with the figures it came from (stored, so the run never changes)."""
+
+    run = models.ForeignKey(SubsidyRun, on_delete=models.CASCADE, related_name="lines")
+    loan = models.ForeignKey("loans.Loan", on_delete=models.PROTECT, related_name="+")
+    bank = models.ForeignKey("loans.Bank", on_delete=models.PROTECT, related_name="+")
+    bank_code = models.CharField(max_length=30)
+    contract_no = models.CharField(max_length=60)
+    enterprise_name = models.CharField(max_length=100)
+    version_code = models.CharField(max_length=20)
+    disbursement_date = models.DateField()
+    principal = models.DecimalField(**MONEY)
+    annual_rate = models.DecimalField(**RATE)
+    lpr = models.DecimalField(**RATE)
+    settled_interest = models.DecimalField(**MONEY)
+    overdue_interest = models.DecimalField(**MONEY)
+    eligible_interest = models.DecimalField(**MONEY)
+    share = models.DecimalField(**RATE)
+    computed = models.DecimalField(**MONEY)
+    amount = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["bank_code", "contract_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "loan"], name="subsidyline_one_per_loan"),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0) & Q(amount__lte=models.F("computed")),
+                name="subsidyline_amount_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract_no} {self.amount}"
+
+
+class SubsidyExclusion(models.Model):
+    """A loan of the year that gets no subsidy in a run, and why."""
+
+    run = models.ForeignKey(SubsidyRun, on_delete=models.CASCADE, related_name="exclusions")
+    loan = models.ForeignKey("loans.Loan", on_delete=models.PROTECT, related_name="+")
+    bank_code = models.CharField(max_length=30)
+    contract_no = models.CharField(max_length=60)
+    enterprise_name = models.CharField(max_length=100)
+    reason = models.CharField(max_length=30)
+    detail = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["bank_code", "contract_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "loan"], name="subsidyexclusion_one_per_loan")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract_no} {self.reason}"
+
+
+class SubsidizedSettlement(models.Model):
+    """Which settled interest a run's line subsidized, so a later run does not subsidize it again."""
+
+    run = models.ForeignKey(SubsidyRun, on_delete=models.CASCADE, related_name="+")
+    line = models.ForeignKey(SubsidyLine, on_delete=models.CASCADE, related_name="settlements")
+    settlement = models.ForeignKey(
+        "loans.InterestSettlement", on_delete=models.PROTECT, related_name="subsidy_links"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "settlement"], name="subsidizedsettlement_once_per_run"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}:{self.settlement_id}"
+
+
+class BankPayment(models.Model):
+    """The payment of a run's subsidy to one bank (兑现): date and voucher."""
+
+    run = models.ForeignKey(SubsidyRun, on_delete=models.PROTECT, related_name="payments")
+    bank = models.ForeignKey(
+        "loans.Bank", on_delete=models.PROTECT, related_name="+", verbose_name=_("bank")
+    )
+    amount = models.DecimalField(_("amount (yuan)"), **MONEY)
+    paid_on = models.DateField(_("paid on"))
+    voucher_no = models.CharField(_("voucher number"), max_length=60)
+    recorded_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["bank__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "bank"], name="bankpayment_one_per_bank"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="bankpayment_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bank_id} {self.amount} {self.paid_on}"

@@ -1,0 +1,121 @@
+"""Benchmark of the Quzhou subsidy run (issue 7): 100,000 loans, 1,000,000 settlements, target under 30 s.
+
+    .venv/bin/python bench/bench_subsidy.py [--loans 100000] [--settlements-per-loan 10] [--commit]
+
+Seeds a fresh SQLite file database in a temporary folder (or the database in
+BENCH_DATABASE_URL, which it migrates and fills: never point it at real data),
+then times `subsidy.services.compute_run` (and, with --commit, `run_commit`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--loans", type=int, default=100_000)
+    parser.add_argument("--settlements-per-loan", type=int, default=10)
+    parser.add_argument("--commit", action="store_true", help="also time saving the run (lines and settlement links)")
+    args = parser.parse_args()
+
+    tmp = tempfile.TemporaryDirectory()
+    os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tmp.name}/bench.sqlite3"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kedaitong.settings")
+    os.environ.setdefault("DEBUG", "false")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from applications.models import Enterprise, Program, ProgramVersion
+    from kedaitong.models import User
+    from kedaitong.roles import Role
+    from loans.models import Bank, InterestSettlement, Loan
+    from subsidy.services import compute_run, run_commit
+
+    t0 = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    if connection.vendor == "sqlite":
+        with connection.cursor() as c:
+            c.execute("PRAGMA journal_mode=WAL")
+            c.execute("PRAGMA synchronous=OFF")
+    program = Program.objects.get(code="quzhou")
+    v2023 = ProgramVersion.objects.get(program=program, code="2023")
+    v2020 = ProgramVersion.objects.get(program=program, code="2020")
+    banks = Bank.objects.bulk_create([Bank(code=f"bench-{i:02d}", name=f"基准银行{i:02d}") for i in range(20)])
+    enterprises = Enterprise.objects.bulk_create(
+        [Enterprise(credit_code=f"BENCH{i:013d}", name=f"基准企业{i}") for i in range(5000)], batch_size=2000
+    )
+    rng = random.Random(7)
+    n, per = args.loans, args.settlements_per_loan
+    batch = 5000
+    for start in range(0, n, batch):
+        loans = []
+        for i in range(start, min(n, start + batch)):
+            day = dt.date(2025, 1, 1) + dt.timedelta(days=i % 365)
+            loans.append(
+                Loan(
+                    program_version=v2020 if i % 50 == 0 else v2023,
+                    enterprise=enterprises[i % len(enterprises)],
+                    bank=banks[i % len(banks)],
+                    contract_no=f"BM-{i:07d}",
+                    disbursement_date=day,
+                    maturity_date=day + dt.timedelta(days=365),
+                    principal=Decimal(rng.randrange(100_000, 5_000_000)),
+                    annual_rate=Decimal("3.1000") if i % 20 else Decimal("3.9000"),
+                    lpr_at_pricing=Decimal("3.1000") if i % 7 else None,
+                )
+            )
+        Loan.objects.bulk_create(loans)
+    loan_ids = list(Loan.objects.order_by("id").values_list("id", "disbursement_date"))
+    rows = []
+    for loan_id, day in loan_ids:
+        for k in range(per):
+            settled = day + dt.timedelta(days=30 * (k + 1))
+            rows.append(
+                InterestSettlement(
+                    loan_id=loan_id, settled_on=settled, period_start=settled - dt.timedelta(days=29), period_end=settled,
+                    amount=Decimal(rng.randrange(100, 2_000_000)) / 100, is_overdue_interest=(k == per - 1 and loan_id % 9 == 0),
+                )  # fmt: skip
+            )
+            if len(rows) >= 20_000:
+                InterestSettlement.objects.bulk_create(rows)
+                rows = []
+    if rows:
+        InterestSettlement.objects.bulk_create(rows)
+    seeded = time.perf_counter() - t0
+    count_l, count_s = Loan.objects.count(), InterestSettlement.objects.count()
+    print(f"seeded {count_l:,} loans and {count_s:,} settlements on {connection.vendor} in {seeded:.1f} s")
+
+    t1 = time.perf_counter()
+    result = compute_run(program=program, year=2025, budget="50000000", cutoff="2026-03-31")
+    computed = time.perf_counter() - t1
+    print(
+        f"compute_run: {computed:.2f} s  ({len(result.lines):,} lines, {len(result.exclusions):,} not subsidized, "
+        f"at 30% {result.computed_total:,} yuan, paid {result.total:,} yuan, scaled={result.scaled})"
+    )
+    assert result.total == Decimal("50000000.00")
+    if args.commit:
+        actor = User.objects.create(username="bench", role=Role.ADMIN)
+        t2 = time.perf_counter()
+        run = run_commit(actor=actor, program=program, year=2025, budget="50000000", cutoff="2026-03-31")
+        committed = time.perf_counter() - t2
+        print(f"run_commit (compute + save lines and settlement links): {committed:.2f} s (run #{run.pk})")
+    tmp.cleanup()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,233 @@
+"""Pages of banks on file: the bank files, the four bodies decide, the bureau renews or ends the agreement."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from applications.models import Program
+from kedaitong.pdf import render_pdf
+from kedaitong.permissions import get_visible_or_404, require_role
+from kedaitong.roles import Role
+from kedaitong.uploads import serve_upload
+from loans.models import BankAgreement
+from subsidy import filings
+from subsidy.forms import ComplaintForm, FilingForm, OpinionForm
+from subsidy.models import BankFiling
+from subsidy.services import StageRefused
+
+BUREAU = (Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.ADMIN)
+
+
+def _quzhou() -> Program:
+    program = Program.objects.filter(kind=Program.Kind.QUZHOU).order_by("pk").first()
+    if program is None:
+        raise Http404
+    return program
+
+
+def _agreements_visible_to(user):  # type: ignore[no-untyped-def]
+    qs = BankAgreement.objects.filter(program__kind=Program.Kind.QUZHOU).select_related(
+        "bank", "program"
+    )
+    role = user.effective_role
+    if role == Role.ADMIN:
+        return qs
+    if role == Role.BANK and user.bank_id:
+        return qs.filter(bank=user.bank_id)
+    if user.is_program_scoped and user.program_id:
+        return qs.filter(program=user.program_id)
+    return qs.none()
+
+
+@require_GET
+@login_required
+def filing_list(request: HttpRequest) -> HttpResponse:
+    role = request.user.effective_role
+    if role not in (Role.BANK, Role.ADMIN) and not (
+        request.user.is_program_scoped and request.user.program_id
+    ):
+        raise Http404
+    filings_qs = BankFiling.objects.visible_to(request.user).select_related(
+        "bank", "program", "agreement"
+    )
+    agreements = _agreements_visible_to(request.user)
+    return render(
+        request, "subsidy/filing_list.html",
+        {"filings": filings_qs, "agreements": agreements, "form": FilingForm() if role == Role.BANK else None},
+    )  # fmt: skip
+
+
+@require_POST
+@login_required
+def filing_create(request: HttpRequest) -> HttpResponse:
+    require_role(request.user, Role.BANK)
+    form = FilingForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            filing = filings.filing_submit(
+                actor=request.user, program=_quzhou(), materials=form.cleaned_data["materials"],
+                statement=form.cleaned_data["statement"], request=request,
+            )  # fmt: skip
+        except StageRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("subsidy:filing-detail", pk=filing.pk)
+    filings_qs = BankFiling.objects.visible_to(request.user)
+    return render(
+        request,
+        "subsidy/filing_list.html",
+        {"filings": filings_qs, "agreements": [], "form": form},
+        status=400,
+    )
+
+
+@require_GET
+@login_required
+def filing_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    filing = get_visible_or_404(
+        BankFiling.objects.visible_to(request.user).select_related("bank", "program", "agreement"),
+        pk=pk,
+    )
+    done = set(filing.opinions.values_list("body", flat=True))
+    bodies = [b for b in filings.bodies_for(request.user, filing.program) if b not in done]
+    form = (
+        OpinionForm(bodies=bodies)
+        if bodies and filing.state == BankFiling.State.SUBMITTED
+        else None
+    )
+    return render(
+        request, "subsidy/filing_detail.html",
+        {"filing": filing, "opinions": filing.opinions.select_related("recorded_by"), "form": form,
+         "is_bureau": request.user.effective_role in BUREAU},
+    )  # fmt: skip
+
+
+@require_POST
+@login_required
+def filing_opinion(request: HttpRequest, pk: int) -> HttpResponse:
+    filing = get_visible_or_404(BankFiling.objects.visible_to(request.user), pk=pk)
+    bodies = filings.bodies_for(request.user, filing.program)
+    if not bodies:
+        raise PermissionDenied
+    form = OpinionForm(request.POST, bodies=bodies)
+    if form.is_valid():
+        try:
+            filings.filing_record_opinion(
+                actor=request.user, filing=filing, request=request, **form.cleaned_data
+            )
+        except StageRefused as exc:
+            messages.error(request, str(exc))
+    else:
+        messages.error(request, "请选择审定单位并填写签署人")
+    return redirect("subsidy:filing-detail", pk=filing.pk)
+
+
+@require_GET
+@login_required
+def filing_materials(request: HttpRequest, pk: int) -> HttpResponse:
+    filing = get_visible_or_404(BankFiling.objects.visible_to(request.user), pk=pk)
+    return serve_upload(filing.materials, filename=filing.materials_name)
+
+
+@require_GET
+@login_required
+def agreement_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """附件2, filled: the parties, the term, the number."""
+    agreement = get_visible_or_404(_agreements_visible_to(request.user), pk=pk)
+    pdf = render_pdf("pdf/subsidy_agreement.html", {"agreement": agreement, "bank": agreement.bank})
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'inline; filename="agreement-{agreement.bank.code}-{agreement.starts_on:%Y}.pdf"'
+    )
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def agreement_renew(request: HttpRequest, pk: int) -> HttpResponse:
+    agreement = get_visible_or_404(_agreements_visible_to(request.user), pk=pk)
+    require_role(request.user, *BUREAU)
+    if request.method == "GET":
+        return render(request, "subsidy/agreement_confirm.html", {"agreement": agreement})
+    try:
+        filings.agreement_renew(actor=request.user, agreement=agreement, request=request)
+    except StageRefused as exc:
+        messages.error(request, str(exc))
+    return redirect("subsidy:filing-list")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def agreement_terminate(request: HttpRequest, pk: int) -> HttpResponse:
+    agreement = get_visible_or_404(_agreements_visible_to(request.user), pk=pk)
+    require_role(request.user, *BUREAU)
+    form = ComplaintForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            filings.agreement_terminate(
+                actor=request.user, agreement=agreement, request=request, **form.cleaned_data
+            )
+        except StageRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("subsidy:filing-list")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "subsidy/agreement_terminate.html",
+        {"agreement": agreement, "form": form},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def fraud_list(request: HttpRequest) -> HttpResponse:
+    """Quzhou 六: the fraud records of the program, and (bureau) the form to add one."""
+    from applications.models import Enterprise
+    from loans.models import Bank
+    from subsidy.forms import FraudForm
+    from subsidy.models import FraudRecord
+    from subsidy.views import subsidy_program
+
+    program = subsidy_program(request.user)
+    records = FraudRecord.objects.filter(program=program).select_related(
+        "bank", "enterprise", "recorded_by"
+    )
+    can_record = request.user.effective_role in BUREAU
+    form = FraudForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        require_role(request.user, *BUREAU)
+        if form.is_valid():
+            data = form.cleaned_data
+            bank = enterprise = None
+            if data["kind"] == "bank":
+                bank = Bank.objects.filter(code=data["code"].strip()).first()
+            else:
+                enterprise = Enterprise.objects.filter(
+                    credit_code=data["code"].strip().upper()
+                ).first()
+            if bank is None and enterprise is None:
+                form.add_error("code", "没有找到该银行或企业")
+            else:
+                try:
+                    filings.fraud_record(
+                        actor=request.user, program=program, bank=bank, enterprise=enterprise, found_on=data["found_on"],
+                        description=data["description"], evidence=data["evidence"], request=request,
+                    )  # fmt: skip
+                except StageRefused as exc:
+                    form.add_error(None, str(exc))
+                else:
+                    return redirect("subsidy:fraud-list")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "subsidy/fraud_list.html",
+        {"records": records, "form": form if can_record else None},
+        status=status,
+    )

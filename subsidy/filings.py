@@ -1,0 +1,250 @@
+"""Banks on file (备案制, Quzhou 一(三)) and their three-year agreements (附件2 十一).
+
+The bank files its materials; the PBoC branch, the bureau, the financial work
+office and the finance bureau decide jointly; when all four have approved, the
+bank gets a three-year agreement. The agreement can be renewed (十一(二)) and
+the bureau can end it when a borrower's complaint that the bank added charges
+is verified (十一(二)); its loans then get no subsidy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from applications.models import Program
+from kedaitong.audit import log_action
+from kedaitong.models import User
+from kedaitong.roles import Role
+from kedaitong.uploads import display_name
+from loans.models import BankAgreement
+from subsidy.models import BankFiling, Complaint, FilingOpinion, ReviewBody
+from subsidy.services import StageRefused
+
+AGREEMENT_YEARS = 3  # 附件2 十一(一): 有效期为三年
+
+
+def three_years_from(start: dt.date) -> dt.date:
+    """附件2 十一(一): the last day of a three-year agreement that starts on `start`."""
+    try:
+        end = start.replace(year=start.year + AGREEMENT_YEARS)
+    except ValueError:  # 29 February
+        end = start.replace(year=start.year + AGREEMENT_YEARS, day=28) + dt.timedelta(days=1)
+    return end - dt.timedelta(days=1)
+
+
+def bodies_for(user: User, program: Program) -> list[str]:
+    """The reviewing bodies a user may record an opinion for (see docs/decisions.md, issue 7).
+
+    Bureau staff and head act for the bureau and enter the signed opinions of
+    the PBoC branch and the financial work office, which have no portal users;
+    the auditor role is the finance bureau.
+    """
+    role = user.effective_role
+    if role == Role.ADMIN:
+        return list(ReviewBody.values)
+    if user.program_id != program.pk:
+        return []
+    if role in (Role.BUREAU_STAFF, Role.BUREAU_HEAD):
+        return [ReviewBody.BUREAU, ReviewBody.PBOC, ReviewBody.FINANCE_OFFICE]
+    if role == Role.AUDITOR:
+        return [ReviewBody.FINANCE_BUREAU]
+    return []
+
+
+def filing_submit(
+    *,
+    actor: User,
+    program: Program,
+    materials: UploadedFile,
+    statement: str = "",
+    request: Any = None,
+) -> BankFiling:
+    if actor.effective_role != Role.BANK or not actor.bank_id:
+        raise StageRefused("只有银行用户可以申请备案")
+    with transaction.atomic():
+        if BankFiling.objects.filter(
+            bank=actor.bank_id, program=program, state=BankFiling.State.SUBMITTED
+        ).exists():
+            raise StageRefused("已有审定中的备案申请")
+        filing = BankFiling(
+            bank_id=actor.bank_id, program=program, statement=statement, submitted_by=actor
+        )
+        filing.materials_name = display_name(materials.name or "materials.pdf")
+        filing.materials.save(materials.name or "materials.pdf", materials, save=False)
+        filing.save()
+        log_action(
+            actor=actor,
+            action="subsidy.filing.submitted",
+            obj=filing,
+            to_state=filing.state,
+            request=request,
+        )
+    return filing
+
+
+def filing_record_opinion(
+    *,
+    actor: User,
+    filing: BankFiling,
+    body: str,
+    approved: bool,
+    signer: str,
+    opinion: str = "",
+    request: Any = None,
+) -> FilingOpinion:
+    """一(三): 市人行会同市科技局、市金融办、市财政局联合审定 — one opinion per body; all four approve → on file."""
+    if body not in bodies_for(actor, filing.program):
+        raise StageRefused("当前角色无权代表该单位签署意见")
+    if not signer.strip():
+        raise StageRefused("请填写签署人")
+    with transaction.atomic():
+        locked = BankFiling.objects.select_for_update().get(pk=filing.pk)
+        if locked.state != BankFiling.State.SUBMITTED:
+            raise StageRefused("该备案申请已审定完毕")
+        if locked.opinions.filter(body=body).exists():
+            raise StageRefused(f"{ReviewBody(body).label}的意见已录入")
+        entry = FilingOpinion.objects.create(
+            filing=locked,
+            body=body,
+            approved=approved,
+            signer=signer.strip(),
+            opinion=opinion,
+            recorded_by=actor,
+        )
+        log_action(
+            actor=actor, action="subsidy.filing.opinion", obj=locked, comment=opinion, request=request,
+            data={"body": body, "approved": approved, "signer": signer},
+        )  # fmt: skip
+        before = locked.state
+        if not approved:
+            locked.reject()
+            locked.save()
+        elif locked.opinions.filter(approved=True).count() == len(ReviewBody.values):
+            locked.approve()
+            start = timezone.localdate()
+            locked.agreement = BankAgreement.objects.create(
+                bank=locked.bank, program=locked.program, starts_on=start, ends_on=three_years_from(start),
+                number=f"QZKJJR-{start:%Y}-{locked.bank.code}",
+            )  # fmt: skip
+            locked.save()
+        if locked.state != before:
+            log_action(
+                actor=actor,
+                action=f"subsidy.filing.{locked.state}",
+                obj=locked,
+                from_state=before,
+                to_state=locked.state,
+                request=request,
+            )
+    return entry
+
+
+def _check_bureau(actor: User, agreement: BankAgreement, what: str) -> None:
+    role = actor.effective_role
+    if role == Role.ADMIN:
+        return
+    if (
+        role not in (Role.BUREAU_STAFF, Role.BUREAU_HEAD)
+        or actor.program_id != agreement.program_id
+    ):
+        raise StageRefused(f"当前角色无权{what}")
+
+
+def agreement_renew(*, actor: User, agreement: BankAgreement, request: Any = None) -> BankAgreement:
+    """附件2 十一(二): 协议期满，双方如无异议，可重新签定合作协议，执行期限为三年."""
+    _check_bureau(actor, agreement, "续签协议")
+    with transaction.atomic():
+        locked = BankAgreement.objects.select_for_update().get(pk=agreement.pk)
+        if locked.status == BankAgreement.Status.TERMINATED:
+            raise StageRefused("协议已终止，不能续签")
+        if BankAgreement.objects.filter(
+            bank=locked.bank, program=locked.program, starts_on__gt=locked.starts_on
+        ).exists():
+            raise StageRefused("该协议已续签")
+        start = locked.ends_on + dt.timedelta(days=1)
+        renewed = BankAgreement.objects.create(
+            bank=locked.bank, program=locked.program, starts_on=start, ends_on=three_years_from(start),
+            number=f"QZKJJR-{start:%Y}-{locked.bank.code}", notes=f"续签自协议 {locked.number or locked.pk}",
+        )  # fmt: skip
+        log_action(
+            actor=actor,
+            action="subsidy.agreement.renewed",
+            obj=renewed,
+            request=request,
+            data={"previous": locked.pk},
+        )
+    return renewed
+
+
+def agreement_terminate(
+    *, actor: User, agreement: BankAgreement, received_on: dt.date, complainant: str, description: str,
+    evidence: UploadedFile, request: Any = None,
+) -> Complaint:  # fmt: skip
+    """附件2 十一(二): 乙方增加借款人负担且遭投诉，一经查实，甲方可终止协议，且对借款人的贷款不予财政贴息."""
+    _check_bureau(actor, agreement, "终止协议")
+    with transaction.atomic():
+        locked = BankAgreement.objects.select_for_update().get(pk=agreement.pk)
+        if locked.status == BankAgreement.Status.TERMINATED:
+            raise StageRefused("协议已终止")
+        complaint = Complaint(
+            agreement=locked,
+            received_on=received_on,
+            complainant=complainant,
+            description=description,
+            recorded_by=actor,
+        )
+        complaint.evidence_name = display_name(evidence.name or "evidence.pdf")
+        complaint.evidence.save(evidence.name or "evidence.pdf", evidence, save=False)
+        complaint.save()
+        before = locked.status
+        locked.status = BankAgreement.Status.TERMINATED
+        locked.notes = (
+            locked.notes + "\n" if locked.notes else ""
+        ) + f"{received_on:%Y-%m-%d} 投诉查实，协议终止（附件2 十一(二)）"
+        locked.save(update_fields=["status", "notes"])
+        log_action(
+            actor=actor, action="subsidy.agreement.terminated", obj=locked, from_state=before, to_state=locked.status,
+            comment=description, request=request, data={"complaint": complaint.pk, "complainant": complainant},
+        )  # fmt: skip
+    return complaint
+
+
+def fraud_record(
+    *, actor: User, program: Program, bank: Any = None, enterprise: Any = None, found_on: dt.date, description: str,
+    evidence: UploadedFile, request: Any = None,
+) -> Any:  # fmt: skip
+    """Quzhou 六: record a bank or enterprise found to have defrauded; later runs and registrations exclude it."""
+    from subsidy.models import FraudRecord
+
+    role = actor.effective_role
+    if role != Role.ADMIN and (
+        role not in (Role.BUREAU_STAFF, Role.BUREAU_HEAD) or actor.program_id != program.pk
+    ):
+        raise StageRefused("当前角色无权登记骗取贴息记录")
+    if (bank is None) == (enterprise is None):
+        raise StageRefused("请指定一家银行或一家企业")
+    with transaction.atomic():
+        record = FraudRecord(
+            program=program,
+            bank=bank,
+            enterprise=enterprise,
+            found_on=found_on,
+            description=description,
+            recorded_by=actor,
+        )
+        record.evidence_name = display_name(evidence.name or "evidence.pdf")
+        record.evidence.save(evidence.name or "evidence.pdf", evidence, save=False)
+        record.save()
+        log_action(
+            actor=actor,
+            action="subsidy.fraud.recorded",
+            obj=record,
+            comment=description,
+            request=request,
+        )
+    return record

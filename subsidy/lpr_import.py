@@ -1,0 +1,146 @@
+"""Importing new LPR publications from .xlsx or .csv (a small reader; see the issue-7 report).
+
+Columns, in order, with one header row: 生效日期 (YYYY-MM-DD), 1年期LPR（%）, 5年期以上LPR（%）[, 来源].
+Every row is checked (date valid and not already in the table or repeated in
+the file, rates positive with at most four decimals); if any row is wrong,
+nothing is saved and every problem is reported with its row number.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import IO, Any
+
+from django.db import transaction
+
+from kedaitong.audit import log_action
+from subsidy.models import LPRRate
+
+MAX_ROWS = 1000
+DEFAULT_SOURCE = "全国银行间同业拆借中心公告"
+
+
+class LPRImportError(ValueError):
+    def __init__(self, problems: list[str]):
+        super().__init__("；".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Publication:
+    effective_date: dt.date
+    one_year: Decimal
+    five_year: Decimal
+    source: str
+
+
+def read_rows(upload: IO[bytes], filename: str) -> list[list[Any]]:
+    """Raw rows (header included) of the first sheet of an .xlsx, or of a UTF-8 .csv."""
+    name = filename.lower()
+    data = upload.read()
+    if name.endswith(".xlsx"):
+        from python_calamine import CalamineWorkbook
+
+        try:
+            wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+            return [list(r) for r in wb.get_sheet_by_index(0).to_python(skip_empty_area=False)][
+                : MAX_ROWS + 1
+            ]
+        except Exception:
+            raise LPRImportError(["无法读取该Excel文件"]) from None
+    if name.endswith(".csv"):
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise LPRImportError(["CSV文件须为UTF-8编码"]) from None
+        return [row for row in csv.reader(io.StringIO(text))][: MAX_ROWS + 1]
+    raise LPRImportError(["只接受 .xlsx 或 .csv 文件"])
+
+
+def _date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value).strip().replace("/", "-"))
+
+
+def _rate(value: Any) -> Decimal:
+    if isinstance(value, float):
+        value = repr(value)  # calamine gives floats; their shortest repr is the typed number
+    rate = Decimal(str(value).strip().rstrip("%"))
+    if not rate.is_finite():
+        raise InvalidOperation
+    return rate
+
+
+def parse(rows: list[list[Any]]) -> list[Publication]:
+    """Check every row; raise LPRImportError listing all problems, or return the publications."""
+    problems: list[str] = []
+    body = [r for r in rows[1:] if any(str(c).strip() for c in r if c is not None)]
+    if not body:
+        raise LPRImportError(["文件中没有数据行（第一行为表头）"])
+    existing = set(LPRRate.objects.values_list("effective_date", flat=True))
+    seen: set[dt.date] = set()
+    result: list[Publication] = []
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(str(c).strip() for c in row if c is not None):
+            continue
+        cells = list(row) + [None] * 4
+        try:
+            day = _date(cells[0])
+        except (ValueError, TypeError):
+            problems.append(f"第{number}行：生效日期“{cells[0]}”无效")
+            continue
+        rates = []
+        for label, cell in (("1年期LPR", cells[1]), ("5年期以上LPR", cells[2])):
+            try:
+                rate = _rate(cell)
+            except (InvalidOperation, ValueError, TypeError):
+                problems.append(f"第{number}行：{label}“{cell}”不是数字")
+                continue
+            exponent = rate.as_tuple().exponent
+            if rate <= 0:
+                problems.append(f"第{number}行：{label}必须大于零")
+            elif isinstance(exponent, int) and exponent < -4:
+                problems.append(f"第{number}行：{label}最多四位小数")
+            else:
+                rates.append(rate)
+        if day in existing:
+            problems.append(f"第{number}行：{day:%Y-%m-%d}的LPR已在表中")
+        elif day in seen:
+            problems.append(f"第{number}行：{day:%Y-%m-%d}在文件中重复")
+        seen.add(day)
+        if len(rates) == 2:
+            source = str(cells[3]).strip() if cells[3] not in (None, "") else DEFAULT_SOURCE
+            result.append(Publication(day, rates[0], rates[1], source[:200]))
+    if problems:
+        raise LPRImportError(problems)
+    return result
+
+
+def import_lpr(
+    *, actor: Any, upload: IO[bytes], filename: str, request: Any = None
+) -> list[LPRRate]:
+    publications = parse(read_rows(upload, filename))
+    with transaction.atomic():
+        created = LPRRate.objects.bulk_create(
+            [
+                LPRRate(
+                    effective_date=p.effective_date,
+                    one_year=p.one_year,
+                    five_year=p.five_year,
+                    source=p.source,
+                )
+                for p in publications
+            ]
+        )
+        log_action(
+            actor=actor, action="subsidy.lpr.imported", request=request,
+            data={"dates": [p.effective_date.isoformat() for p in publications], "file": filename[:200]},
+        )  # fmt: skip
+    return created

@@ -1,0 +1,603 @@
+"""The Quzhou interest-subsidy run (四(一)) and its stages; the web pages and `subsidy_run` call these.
+
+Errors for bad input are `SubsidyInputError` with a message in Chinese; a
+refused stage change is `StageRefused`. Nothing is saved when either is raised.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q, Sum
+from django_fsm import can_proceed
+
+from applications.models import Program
+from kedaitong.audit import log_action
+from kedaitong.models import User
+from kedaitong.money import ZERO, to_fen
+from kedaitong.roles import Role
+from kedaitong.uploads import display_name
+from loans.models import Bank, BankAgreement, InterestSettlement, Loan
+from subsidy.calculation import prorate, subsidy_line
+from subsidy.models import (
+    BankPayment,
+    Complaint,
+    FraudRecord,
+    LPRMissing,
+    RunState,
+    SubsidizedSettlement,
+    SubsidyExclusion,
+    SubsidyLine,
+    SubsidyRun,
+    lpr_lookup,
+)
+
+
+class SubsidyInputError(ValueError):
+    """Bad input for a run (budget, year, cutoff, LPR gap, a live run already committed)."""
+
+
+class StageRefused(ValueError):
+    """A stage change that is not allowed now."""
+
+
+class Reason:
+    """Why a loan of the year gets no subsidy (codes stored with each exclusion)."""
+
+    OLD_PLAN = "old_plan"
+    FRAUD_BANK = "fraud_bank"
+    FRAUD_ENTERPRISE = "fraud_enterprise"
+    AGREEMENT_TERMINATED = "agreement_terminated"
+    ABOVE_LPR = "above_lpr"
+    ONLY_OVERDUE = "only_overdue_interest"
+    ALREADY_SUBSIDIZED = "already_subsidized"
+    NO_INTEREST = "no_settled_interest"
+    BELOW_ONE_FEN = "below_one_fen"
+
+
+@dataclass
+class Line:
+    loan_id: int
+    bank_id: int
+    bank_code: str
+    bank_name: str
+    contract_no: str
+    enterprise_name: str
+    version_code: str
+    disbursement_date: dt.date
+    principal: Decimal
+    annual_rate: Decimal
+    lpr: Decimal
+    settled_interest: Decimal
+    overdue_interest: Decimal
+    eligible_interest: Decimal
+    share: Decimal
+    computed: Decimal
+    amount: Decimal = ZERO
+
+
+@dataclass
+class Exclusion:
+    loan_id: int
+    bank_code: str
+    contract_no: str
+    enterprise_name: str
+    reason: str
+    detail: str
+
+
+@dataclass
+class BankTotal:
+    bank_id: int
+    bank_code: str
+    bank_name: str
+    loans: int
+    eligible_interest: Decimal
+    computed: Decimal
+    amount: Decimal
+
+
+@dataclass
+class RunResult:
+    program: Program
+    year: int
+    budget: Decimal
+    cutoff: dt.date
+    lines: list[Line] = field(default_factory=list)
+    exclusions: list[Exclusion] = field(default_factory=list)
+    computed_total: Decimal = ZERO
+    total: Decimal = ZERO
+    scaled: bool = False
+
+    @property
+    def loan_count(self) -> int:
+        return len(self.lines) + len(self.exclusions)
+
+    def bank_totals(self) -> list[BankTotal]:
+        return bank_totals(self.lines)
+
+
+def bank_totals(lines: Any) -> list[BankTotal]:
+    """Bank total = the sum of its lines (四(一): 给予经办银行贴息)."""
+    totals: dict[int, BankTotal] = {}
+    for line in lines:
+        t = totals.get(line.bank_id)
+        if t is None:
+            t = totals[line.bank_id] = BankTotal(
+                line.bank_id, line.bank_code, getattr(line, "bank_name", ""), 0, ZERO, ZERO, ZERO
+            )
+        t.loans += 1
+        t.eligible_interest += line.eligible_interest
+        t.computed += line.computed
+        t.amount += line.amount
+    return sorted(totals.values(), key=lambda t: t.bank_code)
+
+
+def term_months(start: dt.date, end: dt.date) -> int:
+    """Whole months from disbursement to maturity, a part month counting as one (for the LPR tier)."""
+    months = (end.year - start.year) * 12 + (end.month - start.month)
+    return months + (1 if end.day > start.day else 0)
+
+
+def parse_inputs(*, year: Any, budget: Any, cutoff: Any = None) -> tuple[int, Decimal, dt.date]:
+    """Check the run's inputs; messages in Chinese."""
+    from kedaitong.money import parse_amount
+
+    try:
+        year_i = int(str(year).strip())
+    except (TypeError, ValueError):
+        raise SubsidyInputError(f"年度“{year}”无效，请填写四位年份") from None
+    if not 2000 <= year_i <= 2100:
+        raise SubsidyInputError(f"年度“{year}”无效，请填写四位年份")
+    if budget is None or str(budget).strip() == "":
+        raise SubsidyInputError("请填写年度贴息预算（元）")
+    try:
+        budget_d = parse_amount(budget, allow_zero=True)
+    except ValueError as exc:
+        if str(budget).strip().startswith("-"):
+            raise SubsidyInputError(f"年度贴息预算必须大于零（填写的是{budget}）") from None
+        raise SubsidyInputError(str(exc)) from None
+    if budget_d <= 0:
+        raise SubsidyInputError(f"年度贴息预算必须大于零（填写的是{budget}）")
+    if cutoff in (None, ""):
+        cutoff_d = dt.date(year_i, 12, 31)
+    elif isinstance(cutoff, dt.date):
+        cutoff_d = cutoff
+    else:
+        try:
+            cutoff_d = dt.date.fromisoformat(str(cutoff).strip())
+        except ValueError:
+            raise SubsidyInputError(f"结算截止日“{cutoff}”无效，请按YYYY-MM-DD填写") from None
+    if cutoff_d < dt.date(year_i, 1, 1):
+        raise SubsidyInputError(f"结算截止日{cutoff_d:%Y-%m-%d}早于{year_i}年1月1日，请核对")
+    return year_i, budget_d, cutoff_d
+
+
+def compute_run(*, program: Program, year: Any, budget: Any, cutoff: Any = None) -> RunResult:
+    """Quzhou 四(一): the subsidy of every loan disbursed in `year`, pro-rated to `budget`. Saves nothing.
+
+    Interest is aggregated in the database per loan (settled by the cutoff,
+    overdue-period interest apart, interest a live run already subsidized apart);
+    Python only walks the loans.
+    """
+    year_i, budget_d, cutoff_d = parse_inputs(year=year, budget=budget, cutoff=cutoff)
+    first, last = dt.date(year_i, 1, 1), dt.date(year_i, 12, 31)
+    loans = list(
+        Loan.objects.filter(program_version__program=program, disbursement_date__gte=first, disbursement_date__lte=last)
+        .order_by("bank__code", "contract_no")
+        .values(
+            "id", "contract_no", "bank_id", "bank__code", "bank__name", "enterprise_id", "enterprise__name",
+            "disbursement_date", "maturity_date", "principal", "annual_rate", "lpr_at_pricing",
+            "program_version__code", "program_version__subsidy_share", "program_version__lpr_long_tier_above_months",
+        )
+    )  # fmt: skip
+    if not loans:
+        raise SubsidyInputError(f"{year_i}年没有{program.name}的放款记录，贴息为空，未生成批次")
+
+    subsidized = SubsidizedSettlement.objects.exclude(run__state=RunState.CANCELLED).values(
+        "settlement_id"
+    )
+    in_time = Q(settled_on__lte=cutoff_d)
+    sums = {
+        row["loan_id"]: row
+        for row in InterestSettlement.objects.filter(
+            loan__program_version__program=program,
+            loan__disbursement_date__gte=first,
+            loan__disbursement_date__lte=last,
+            settled_on__lte=cutoff_d,
+        )
+        .values("loan_id")
+        .annotate(
+            settled=Sum("amount", filter=in_time & Q(is_overdue_interest=False)),
+            overdue=Sum("amount", filter=in_time & Q(is_overdue_interest=True)),
+            already=Sum(
+                "amount", filter=in_time & Q(is_overdue_interest=False) & Q(id__in=subsidized)
+            ),
+        )
+        .order_by()
+    }
+
+    fraud_banks = set(
+        FraudRecord.objects.filter(program=program, bank__isnull=False).values_list(
+            "bank_id", flat=True
+        )
+    )
+    fraud_enterprises = set(
+        FraudRecord.objects.filter(program=program, enterprise__isnull=False).values_list(
+            "enterprise_id", flat=True
+        )
+    )
+    terminated: dict[int, list[tuple[dt.date, dt.date]]] = defaultdict(list)
+    for bank_id, start, end in (
+        BankAgreement.objects.filter(
+            program=program, status=BankAgreement.Status.TERMINATED, complaints__verified=True
+        )
+        .values_list("bank_id", "starts_on", "ends_on")
+        .distinct()
+    ):
+        terminated[bank_id].append((start, end))
+    lookup = lpr_lookup()
+
+    result = RunResult(program=program, year=year_i, budget=budget_d, cutoff=cutoff_d)
+    for loan in loans:
+
+        def exclude(reason: str, detail: str, loan: dict[str, Any] = loan) -> None:
+            result.exclusions.append(
+                Exclusion(
+                    loan["id"],
+                    loan["bank__code"],
+                    loan["contract_no"],
+                    loan["enterprise__name"],
+                    reason,
+                    detail,
+                )
+            )
+
+        share = loan["program_version__subsidy_share"]
+        if share is None:
+            exclude(
+                Reason.OLD_PLAN,
+                f"按{loan['program_version__code']}年方案发放，按原方案执行（七(二)），该方案无贴息参数",
+            )
+            continue
+        if loan["bank_id"] in fraud_banks:
+            exclude(Reason.FRAUD_BANK, "经办银行有骗取贴息记录，不得再参与（六）")
+            continue
+        if loan["enterprise_id"] in fraud_enterprises:
+            exclude(Reason.FRAUD_ENTERPRISE, "借款企业有骗取贷款或贴息记录，不得再参与（六）")
+            continue
+        if any(s <= loan["disbursement_date"] <= e for s, e in terminated.get(loan["bank_id"], [])):
+            exclude(
+                Reason.AGREEMENT_TERMINATED,
+                "经办银行增加借款人负担遭投诉查实，协议终止，贷款不予贴息（附件2 十一(二)）",
+            )
+            continue
+        lpr = loan["lpr_at_pricing"]
+        if lpr is None:
+            try:
+                lpr = lookup(
+                    loan["disbursement_date"],
+                    term_months(loan["disbursement_date"], loan["maturity_date"]),
+                    loan["program_version__lpr_long_tier_above_months"],
+                )
+            except LPRMissing:
+                raise SubsidyInputError(
+                    f"LPR表缺少{loan['disbursement_date']:%Y-%m-%d}的报价（贷款合同{loan['contract_no']}），"
+                    "请先补录LPR后再计算"
+                ) from None
+        if loan["annual_rate"] > lpr:
+            exclude(
+                Reason.ABOVE_LPR,
+                f"年利率{loan['annual_rate']}%高于定价时LPR {lpr}%（一(六)、四(一)）",
+            )
+            continue
+        agg = sums.get(loan["id"], {})
+        settled = agg.get("settled") or ZERO
+        overdue = agg.get("overdue") or ZERO
+        already = agg.get("already") or ZERO
+        eligible = settled - already
+        if eligible <= 0:
+            if settled == 0 and overdue > 0:
+                exclude(
+                    Reason.ONLY_OVERDUE,
+                    f"截止日前结算的利息{overdue}元均为逾期期间利息，不予贴息（四(一)）",
+                )
+            elif already > 0:
+                exclude(Reason.ALREADY_SUBSIDIZED, "截止日前结算的利息已在未撤销的贴息批次中计算")
+            else:
+                exclude(Reason.NO_INTEREST, f"{cutoff_d:%Y-%m-%d}前没有已结算利息")
+            continue
+        computed = subsidy_line(eligible, share)
+        if computed <= 0:
+            exclude(Reason.BELOW_ONE_FEN, f"计贴息利息{eligible}元，贴息不足一分")
+            continue
+        result.lines.append(
+            Line(
+                loan_id=loan["id"], bank_id=loan["bank_id"], bank_code=loan["bank__code"], bank_name=loan["bank__name"],
+                contract_no=loan["contract_no"], enterprise_name=loan["enterprise__name"],
+                version_code=loan["program_version__code"], disbursement_date=loan["disbursement_date"],
+                principal=loan["principal"], annual_rate=loan["annual_rate"], lpr=lpr, settled_interest=settled,
+                overdue_interest=overdue, eligible_interest=eligible, share=share, computed=computed,
+            )
+        )  # fmt: skip
+
+    result.computed_total = sum((line.computed for line in result.lines), ZERO)
+    if result.lines:
+        prorated = prorate(
+            budget_d, [((line.bank_code, line.contract_no), line.computed) for line in result.lines]
+        )
+        for line, amount in zip(result.lines, prorated.amounts, strict=True):
+            line.amount = amount
+        result.scaled = prorated.scaled
+    result.total = sum((line.amount for line in result.lines), ZERO)
+    return result
+
+
+# --- Stages ---------------------------------------------------------------------------------------
+
+MAKERS = (Role.BUREAU_STAFF, Role.ADMIN)
+
+
+def _check_role(actor: User, program: Program, roles: tuple[str, ...], what: str) -> None:
+    role = actor.effective_role
+    if role not in roles:
+        raise StageRefused(f"当前角色无权{what}")
+    if role != Role.ADMIN and actor.program_id != program.pk:
+        raise StageRefused(f"当前角色无权{what}")
+
+
+def run_commit(
+    *,
+    actor: User,
+    program: Program,
+    year: Any,
+    budget: Any,
+    cutoff: Any = None,
+    request: Any = None,
+) -> SubsidyRun:
+    """Compute and save a run ("computed"); refused while a run for the same program and year is not cancelled."""
+    _check_role(actor, program, MAKERS, "生成贴息批次")
+    with transaction.atomic():
+        Program.objects.select_for_update().get(pk=program.pk)
+        year_i, _b, _c = parse_inputs(year=year, budget=budget, cutoff=cutoff)
+        if (
+            SubsidyRun.objects.filter(program=program, year=year_i)
+            .exclude(state=RunState.CANCELLED)
+            .exists()
+        ):
+            raise SubsidyInputError(f"{year_i}年已有未撤销的贴息批次，请先撤销后再生成")
+        result = compute_run(program=program, year=year, budget=budget, cutoff=cutoff)
+        try:
+            with transaction.atomic():
+                run = SubsidyRun.objects.create(
+                    program=program, year=result.year, budget=result.budget, cutoff=result.cutoff,
+                    computed_total=result.computed_total, total=result.total, scaled=result.scaled,
+                    created_by=actor if actor.pk else None,
+                )  # fmt: skip
+        except IntegrityError:
+            raise SubsidyInputError(f"{year_i}年已有未撤销的贴息批次，请先撤销后再生成") from None
+        SubsidyLine.objects.bulk_create(
+            (
+                SubsidyLine(
+                    run=run,
+                    loan_id=x.loan_id,
+                    bank_id=x.bank_id,
+                    bank_code=x.bank_code,
+                    contract_no=x.contract_no,
+                    enterprise_name=x.enterprise_name,
+                    version_code=x.version_code,
+                    disbursement_date=x.disbursement_date,
+                    principal=x.principal,
+                    annual_rate=x.annual_rate,
+                    lpr=x.lpr,
+                    settled_interest=x.settled_interest,
+                    overdue_interest=x.overdue_interest,
+                    eligible_interest=x.eligible_interest,
+                    share=x.share,
+                    computed=x.computed,
+                    amount=x.amount,
+                )  # fmt: skip
+                for x in result.lines
+            ),
+            batch_size=2000,
+        )
+        SubsidyExclusion.objects.bulk_create(
+            (
+                SubsidyExclusion(
+                    run=run,
+                    loan_id=x.loan_id,
+                    bank_code=x.bank_code,
+                    contract_no=x.contract_no,
+                    enterprise_name=x.enterprise_name,
+                    reason=x.reason,
+                    detail=x.detail[:300],
+                )  # fmt: skip
+                for x in result.exclusions
+            ),
+            batch_size=2000,
+        )
+        _link_settlements(run)
+        log_action(
+            actor=actor, action="subsidy.run.computed", obj=run, to_state=run.state, request=request,
+            data={"year": run.year, "budget": str(run.budget), "cutoff": str(run.cutoff), "total": str(run.total),
+                  "lines": len(result.lines), "excluded": len(result.exclusions)},
+        )  # fmt: skip
+    return run
+
+
+def _link_settlements(run: SubsidyRun) -> None:
+    """Record which settlements each line subsidized: one INSERT … SELECT, no rows through Python."""
+    link = SubsidizedSettlement._meta.db_table
+    line = SubsidyLine._meta.db_table
+    settlement = InterestSettlement._meta.db_table
+    runs = SubsidyRun._meta.db_table
+    sql = f"""
+        INSERT INTO {link} (run_id, line_id, settlement_id)
+        SELECT %s, l.id, s.id FROM {settlement} s JOIN {line} l ON l.loan_id = s.loan_id
+        WHERE l.run_id = %s AND s.settled_on <= %s AND s.is_overdue_interest = %s
+          AND NOT EXISTS (
+            SELECT 1 FROM {link} x JOIN {runs} r ON r.id = x.run_id
+            WHERE x.settlement_id = s.id AND r.state <> %s AND r.id <> %s)
+    """  # noqa: S608 (table names come from model metadata)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [run.pk, run.pk, run.cutoff, False, RunState.CANCELLED, run.pk])
+
+
+def _locked(run: SubsidyRun) -> SubsidyRun:
+    return SubsidyRun.objects.select_for_update().get(pk=run.pk)
+
+
+def _stage(
+    run: SubsidyRun,
+    *,
+    actor: User,
+    roles: tuple[str, ...],
+    transition: str,
+    what: str,
+    request: Any,
+) -> SubsidyRun:
+    _check_role(actor, run.program, roles, what)
+    locked = _locked(run)
+    method = getattr(locked, transition)
+    if not can_proceed(method):
+        raise StageRefused(f"批次处于“{locked.get_state_display()}”阶段，不能{what}")
+    before = locked.state
+    method()
+    locked.save()
+    log_action(
+        actor=actor,
+        action=f"subsidy.run.{locked.state}",
+        obj=locked,
+        from_state=before,
+        to_state=locked.state,
+        request=request,
+    )
+    return locked
+
+
+def run_audit(
+    *, actor: User, run: SubsidyRun, opinion: UploadedFile, request: Any = None
+) -> SubsidyRun:
+    """四(一): the third-party accountant's review; the auditor uploads the opinion. Figures are frozen from here."""
+    with transaction.atomic():
+        locked = _stage(
+            run,
+            actor=actor,
+            roles=(Role.AUDITOR, Role.ADMIN),
+            transition="audit",
+            what="上传审核意见",
+            request=request,
+        )
+        locked.audit_opinion_name = display_name(opinion.name or "opinion.pdf")
+        locked.audit_opinion.save(opinion.name or "opinion.pdf", opinion, save=False)
+        locked.save(update_fields=["audit_opinion", "audit_opinion_name"])
+    return locked
+
+
+def run_publicize(*, actor: User, run: SubsidyRun, request: Any = None) -> SubsidyRun:
+    with transaction.atomic():
+        return _stage(
+            run, actor=actor, roles=MAKERS, transition="publicize", what="公示", request=request
+        )
+
+
+def run_approve(*, actor: User, run: SubsidyRun, request: Any = None) -> SubsidyRun:
+    """四(一): 局党组会审定, after publicity without objection: the bureau head approves."""
+    with transaction.atomic():
+        return _stage(
+            run,
+            actor=actor,
+            roles=(Role.BUREAU_HEAD, Role.ADMIN),
+            transition="approve",
+            what="审定",
+            request=request,
+        )
+
+
+def run_cancel(*, actor: User, run: SubsidyRun, request: Any = None) -> SubsidyRun:
+    with transaction.atomic():
+        return _stage(
+            run,
+            actor=actor,
+            roles=(Role.BUREAU_HEAD, Role.ADMIN),
+            transition="cancel",
+            what="撤销批次",
+            request=request,
+        )
+
+
+def run_record_payment(
+    *,
+    actor: User,
+    run: SubsidyRun,
+    bank: Bank,
+    paid_on: dt.date,
+    voucher_no: str,
+    request: Any = None,
+) -> BankPayment:
+    """兑现: one payment per bank of its total; the run is paid when every bank is."""
+    _check_role(actor, run.program, MAKERS, "登记拨付")
+    with transaction.atomic():
+        locked = _locked(run)
+        if locked.state != RunState.APPROVED:
+            raise StageRefused(f"批次处于“{locked.get_state_display()}”阶段，审定后才能登记拨付")
+        amount = locked.lines.filter(bank=bank).aggregate(s=Sum("amount"))["s"] or ZERO
+        if amount <= 0:
+            raise StageRefused(f"{bank.name}在本批次没有贴息")
+        if locked.payments.filter(bank=bank).exists():
+            raise StageRefused(f"{bank.name}的贴息已登记拨付")
+        if not voucher_no.strip():
+            raise StageRefused("请填写拨付凭证号")
+        payment = BankPayment.objects.create(
+            run=locked,
+            bank=bank,
+            amount=to_fen(amount),
+            paid_on=paid_on,
+            voucher_no=voucher_no.strip(),
+            recorded_by=actor,
+        )
+        log_action(
+            actor=actor, action="subsidy.payment.recorded", obj=locked, request=request,
+            data={"bank": bank.code, "amount": str(amount), "paid_on": str(paid_on), "voucher": voucher_no},
+        )  # fmt: skip
+        unpaid = (
+            locked.lines.filter(amount__gt=0)
+            .exclude(bank__in=locked.payments.values("bank"))
+            .exists()
+        )
+        if not unpaid:
+            before = locked.state
+            locked.pay()
+            locked.save()
+            log_action(
+                actor=actor,
+                action="subsidy.run.paid",
+                obj=locked,
+                from_state=before,
+                to_state=locked.state,
+                request=request,
+            )
+    return payment
+
+
+__all__ = [
+    "Complaint",
+    "Reason",
+    "RunResult",
+    "StageRefused",
+    "SubsidyInputError",
+    "bank_totals",
+    "compute_run",
+    "run_approve",
+    "run_audit",
+    "run_cancel",
+    "run_commit",
+    "run_publicize",
+    "run_record_payment",
+]

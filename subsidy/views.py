@@ -1,0 +1,276 @@
+"""Subsidy run pages: compute (preview) and commit, the run with its stage actions, export, the public notice."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from applications.models import Program
+from kedaitong.permissions import get_visible_or_404, require_role
+from kedaitong.roles import PROGRAM_ROLES, Role
+from kedaitong.uploads import serve_upload
+from loans.models import Bank
+from subsidy import export, services
+from subsidy.forms import AuditForm, PaymentForm, RunForm
+from subsidy.models import RunState, SubsidyRun
+
+MAKER_ROLES = (Role.BUREAU_STAFF, Role.ADMIN)
+
+
+def subsidy_program(user) -> Program:  # type: ignore[no-untyped-def]
+    """The Quzhou program the user works on; anyone else is an outsider (404)."""
+    role = user.effective_role
+    if role == Role.ADMIN:
+        program = Program.objects.filter(kind=Program.Kind.QUZHOU).order_by("pk").first()
+    elif role in PROGRAM_ROLES and user.program_id:
+        program = Program.objects.filter(pk=user.program_id, kind=Program.Kind.QUZHOU).first()
+    else:
+        program = None
+    if program is None:
+        raise Http404
+    return program
+
+
+def _stored(run: SubsidyRun) -> tuple[list, list, list]:
+    lines = list(run.lines.select_related("bank"))
+    for line in lines:
+        line.bank_name = line.bank.name
+    return lines, services.bank_totals(lines), list(run.exclusions.all())
+
+
+@require_GET
+@login_required
+def run_list(request: HttpRequest) -> HttpResponse:
+    program = subsidy_program(request.user)
+    runs = SubsidyRun.objects.visible_to(request.user).filter(program=program)
+    preview = None
+    form = RunForm(request.GET or None)
+    can_make = request.user.effective_role in MAKER_ROLES
+    if request.GET and form.is_valid():
+        try:
+            preview = services.compute_run(
+                program=program,
+                year=form.cleaned_data["year"],
+                budget=form.cleaned_data["budget"],
+                cutoff=form.cleaned_data["cutoff"],
+            )
+        except services.SubsidyInputError as exc:
+            form.add_error(None, str(exc))
+    return render(
+        request, "subsidy/run_list.html",
+        {"program": program, "runs": runs, "form": form, "preview": preview, "can_make": can_make,
+         "totals": preview.bank_totals() if preview else []},
+    )  # fmt: skip
+
+
+@require_POST
+@login_required
+def run_create(request: HttpRequest) -> HttpResponse:
+    program = subsidy_program(request.user)
+    require_role(request.user, *MAKER_ROLES)
+    form = RunForm(request.POST)
+    if form.is_valid():
+        try:
+            run = services.run_commit(
+                actor=request.user, program=program, year=form.cleaned_data["year"], budget=form.cleaned_data["budget"],
+                cutoff=form.cleaned_data["cutoff"], request=request,
+            )  # fmt: skip
+        except (services.SubsidyInputError, services.StageRefused) as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"已保存{run.year}年度贴息批次")
+            return redirect("subsidy:run-detail", pk=run.pk)
+    runs = SubsidyRun.objects.visible_to(request.user).filter(program=program)
+    return render(
+        request,
+        "subsidy/run_list.html",
+        {"program": program, "runs": runs, "form": form, "can_make": True},
+        status=400,
+    )
+
+
+@require_GET
+@login_required
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_visible_or_404(
+        SubsidyRun.objects.visible_to(request.user).select_related("program"), pk=pk
+    )
+    lines, totals, exclusions = _stored(run)
+    paid = {p.bank_id: p for p in run.payments.all()}
+    for t in totals:
+        t.payment = paid.get(t.bank_id)
+    role = request.user.effective_role
+    return render(
+        request, "subsidy/run_detail.html",
+        {"run": run, "lines": lines[:500], "line_count": len(lines), "totals": totals, "exclusions": exclusions[:500],
+         "exclusion_count": len(exclusions), "role": role, "audit_form": AuditForm(), "S": RunState,
+         "can_make": role in MAKER_ROLES, "can_audit": role in (Role.AUDITOR, Role.ADMIN),
+         "can_approve": role in (Role.BUREAU_HEAD, Role.ADMIN)},
+    )  # fmt: skip
+
+
+@require_GET
+@login_required
+def run_export(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_visible_or_404(SubsidyRun.objects.visible_to(request.user), pk=pk)
+    lines, totals, exclusions = _stored(run)
+    response = HttpResponse(
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="subsidy-{run.program.code}-{run.year}.xlsx"'
+    )
+    export.write_run(response, lines=lines, totals=totals, exclusions=exclusions)
+    return response
+
+
+@require_GET
+@login_required
+def run_opinion(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_visible_or_404(SubsidyRun.objects.visible_to(request.user), pk=pk)
+    if not run.audit_opinion:
+        raise Http404
+    return serve_upload(run.audit_opinion, filename=run.audit_opinion_name)
+
+
+def _action(request: HttpRequest, pk: int, roles: tuple, title: str, call) -> HttpResponse:  # type: ignore[no-untyped-def]
+    run = get_visible_or_404(SubsidyRun.objects.visible_to(request.user), pk=pk)
+    require_role(request.user, *roles)
+    if request.method == "GET":
+        return render(request, "subsidy/run_confirm.html", {"run": run, "title": title})
+    try:
+        call(run)
+    except services.StageRefused as exc:
+        messages.error(request, str(exc))
+    return redirect("subsidy:run-detail", pk=run.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def run_audit(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_visible_or_404(SubsidyRun.objects.visible_to(request.user), pk=pk)
+    require_role(request.user, Role.AUDITOR, Role.ADMIN)
+    form = AuditForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.run_audit(
+                actor=request.user, run=run, opinion=form.cleaned_data["opinion"], request=request
+            )
+        except services.StageRefused as exc:
+            messages.error(request, str(exc))
+        return redirect("subsidy:run-detail", pk=run.pk)
+    return render(
+        request,
+        "subsidy/run_audit.html",
+        {"run": run, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def run_publicize(request: HttpRequest, pk: int) -> HttpResponse:
+    return _action(
+        request,
+        pk,
+        MAKER_ROLES,
+        "公示",
+        lambda run: services.run_publicize(actor=request.user, run=run, request=request),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def run_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    return _action(
+        request,
+        pk,
+        (Role.BUREAU_HEAD, Role.ADMIN),
+        "审定",
+        lambda run: services.run_approve(actor=request.user, run=run, request=request),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def run_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    return _action(
+        request,
+        pk,
+        (Role.BUREAU_HEAD, Role.ADMIN),
+        "撤销",
+        lambda run: services.run_cancel(actor=request.user, run=run, request=request),
+    )
+
+
+@require_POST
+@login_required
+def run_pay(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_visible_or_404(SubsidyRun.objects.visible_to(request.user), pk=pk)
+    require_role(request.user, *MAKER_ROLES)
+    form = PaymentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请填写拨付日期和凭证号")
+        return redirect("subsidy:run-detail", pk=run.pk)
+    bank = get_object_or_404(Bank, code=form.cleaned_data["bank"])
+    try:
+        services.run_record_payment(
+            actor=request.user, run=run, bank=bank, paid_on=form.cleaned_data["paid_on"],
+            voucher_no=form.cleaned_data["voucher_no"], request=request,
+        )  # fmt: skip
+    except services.StageRefused as exc:
+        messages.error(request, str(exc))
+    return redirect("subsidy:run-detail", pk=run.pk)
+
+
+PUBLIC_STATES = [RunState.PUBLICIZED, RunState.APPROVED, RunState.PAID]
+
+
+@require_GET
+def public_notice(request: HttpRequest, program: str, year: int) -> HttpResponse:
+    """The publicity notice (四(一): 公示无异议后): no login, only publicized runs, bank totals and lines."""
+    run = get_object_or_404(
+        SubsidyRun.objects.select_related("program"),
+        program__code=program,
+        year=year,
+        state__in=PUBLIC_STATES,
+    )
+    lines, totals, _exclusions = _stored(run)
+    return render(
+        request, "subsidy/public_notice.html", {"run": run, "lines": lines, "totals": totals}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def lpr_import(request: HttpRequest) -> HttpResponse:
+    """New LPR publications from a file (admins); the table itself is in the admin site."""
+    from subsidy.forms import LPRImportForm
+    from subsidy.lpr_import import LPRImportError, import_lpr
+    from subsidy.models import LPRRate
+
+    require_role(request.user, Role.ADMIN)
+    form = LPRImportForm(request.POST or None, request.FILES or None)
+    problems: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            created = import_lpr(
+                actor=request.user, upload=upload, filename=upload.name or "", request=request
+            )
+        except LPRImportError as exc:
+            problems = exc.problems
+        else:
+            messages.success(request, f"已导入{len(created)}条LPR报价")
+            return redirect("subsidy:lpr-import")
+    latest = LPRRate.objects.all()[:12]
+    status = 400 if problems or (request.method == "POST" and not form.is_valid()) else 200
+    return render(
+        request,
+        "subsidy/lpr_import.html",
+        {"form": form, "problems": problems, "latest": latest},
+        status=status,
+    )
