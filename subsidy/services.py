@@ -521,7 +521,10 @@ def run_approve(*, actor: User, run: SubsidyRun, request: Any = None) -> Subsidy
 
 
 def run_cancel(*, actor: User, run: SubsidyRun, request: Any = None) -> SubsidyRun:
+    """Cancel a run before any bank is paid; its settlements become free for a new run of the year."""
     with transaction.atomic():
+        if BankPayment.objects.filter(run=run).exists():
+            raise StageRefused("已有银行登记拨付，不能撤销批次")
         return _stage(
             run,
             actor=actor,
