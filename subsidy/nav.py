@@ -16,6 +16,7 @@ def items(user: User) -> list[NavItem]:
         return [
             NavItem(reverse("subsidy:run-list"), _("Interest subsidy")),
             NavItem(reverse("subsidy:filing-list"), _("Banks on file")),
+            NavItem(reverse("subsidy:fraud-list"), _("Fraud records")),
             NavItem(reverse("subsidy:lpr-import"), _("LPR")),
         ]
     if role in PROGRAM_ROLES and user.program_id and user.program.kind == "quzhou_coop_loan":

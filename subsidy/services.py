@@ -373,6 +373,8 @@ def run_commit(
         ):
             raise SubsidyInputError(f"{year_i}年已有未撤销的贴息批次，请先撤销后再生成")
         result = compute_run(program=program, year=year, budget=budget, cutoff=cutoff)
+        if not result.lines:
+            raise SubsidyInputError(f"{result.year}年没有可贴息的贷款（{len(result.exclusions)}笔均未予贴息），未生成批次")
         try:
             with transaction.atomic():
                 run = SubsidyRun.objects.create(
@@ -521,7 +523,10 @@ def run_approve(*, actor: User, run: SubsidyRun, request: Any = None) -> Subsidy
 
 
 def run_cancel(*, actor: User, run: SubsidyRun, request: Any = None) -> SubsidyRun:
+    """Cancel a run before any bank is paid; its settlements become free for a new run of the year."""
     with transaction.atomic():
+        if BankPayment.objects.filter(run=run).exists():
+            raise StageRefused("已有银行登记拨付，不能撤销批次")
         return _stage(
             run,
             actor=actor,

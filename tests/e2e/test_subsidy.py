@@ -8,7 +8,7 @@ import pytest
 
 from subsidy.models import RunState, SubsidyRun
 from tests.e2e.conftest import login
-from tests.subsidy.conftest import qz, reference_data  # noqa: F401 (fixtures)
+from tests.subsidy.conftest import qz  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -20,7 +20,7 @@ def switch(page, username):  # type: ignore[no-untyped-def]
     login(page, username)
 
 
-def test_a_run_from_computation_to_payment(reference_data, page, qz, tmp_path):  # noqa: F811
+def test_a_run_from_computation_to_payment(page, qz, tmp_path):  # noqa: F811
     qz.interest(qz.loan(contract="A-1"), "1000.00")
     qz.interest(qz.loan(contract="B-1", bank=qz.bank_b), "2000.00")
     qz.interest(qz.loan(contract="A-2", rate="3.50"), "500.00")  # above the LPR

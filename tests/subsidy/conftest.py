@@ -97,25 +97,3 @@ def qz(db) -> Qz:
 @pytest.fixture
 def enterprise(db):
     return EnterpriseFactory(name="衢州测试科技有限公司")
-
-
-@pytest.fixture
-def reference_data(transactional_db):  # type: ignore[no-untyped-def]
-    """Reload the migrated reference data if an earlier transactional test flushed it.
-
-    serialized_rollback does not restore it when this module runs after another
-    e2e module and non-transactional tests (seen with pytest-django 4.14); the
-    loaders are idempotent get_or_create calls.
-    """
-    import importlib
-
-    from django.apps import apps
-
-    from applications.models import Program
-
-    if not Program.objects.filter(code="quzhou").exists():
-        for module in (
-            "applications.migrations.0003_reference_data",
-            "subsidy.migrations.0002_lpr_history",
-        ):
-            importlib.import_module(module).load(apps, None)

@@ -137,3 +137,41 @@ def test_figures_are_frozen_after_commit(qz, run):
 
     qz.interest(qz.bank_a.loans.get(contract_no="A-1"), "900.00", settled=dt.date(2025, 11, 21))
     assert SubsidyLine.objects.get(run=run, contract_no="A-1").amount == Decimal("30.00")
+
+
+@pytest.mark.parametrize(
+    ("name", "allowed", "data"),
+    [
+        ("subsidy:run-pay", "staff", {"bank": "qz-a", "paid_on": "2026-04-10", "voucher_no": "X"}),
+        ("subsidy:run-cancel", "head", {}),
+        ("subsidy:run-approve", "head", {}),
+        ("subsidy:run-publicize", "staff", {}),
+        ("subsidy:run-audit", "auditor", {}),
+    ],
+)
+def test_every_run_action_for_read_only_and_outsider(client, qz, run, name, allowed, data):
+    url = reverse(name, args=[run.pk])
+    readers = {"staff": qz.auditor, "head": qz.staff, "auditor": qz.head}
+    client.force_login(readers[allowed])
+    assert client.post(url, data).status_code == 403
+    client.force_login(qz.other_staff)
+    assert client.post(url, data).status_code == 404
+    client.force_login(qz.bank_user)
+    assert client.post(url, data).status_code == 404
+    client.force_login(getattr(qz, allowed))
+    assert client.get(url).status_code in (200, 405)  # a confirmation page or not allowed
+    assert SubsidyRun.objects.get(pk=run.pk).state == RunState.COMPUTED
+
+
+def test_a_run_with_a_payment_cannot_be_cancelled(qz, run):
+    from subsidy.services import StageRefused, run_approve, run_cancel, run_record_payment
+
+    SubsidyRun.objects.filter(pk=run.pk).update(
+        state=RunState.PUBLICIZED
+    )  # the earlier stages are tested above
+    run_approve(actor=qz.head, run=run)
+    run_record_payment(
+        actor=qz.staff, run=run, bank=qz.bank_a, paid_on=dt.date(2026, 4, 10), voucher_no="PZ-1"
+    )
+    with pytest.raises(StageRefused, match="不能撤销"):
+        run_cancel(actor=qz.head, run=run)

@@ -289,3 +289,11 @@ def test_command_bad_input_exits_non_zero_and_saves_nothing(qz, args):
 def test_command_refuses_changjiang(qz):
     with pytest.raises(CommandError, match="贴息"):
         call_command("subsidy_run", "--program=changjiang", "--year=2025", "--budget=1")
+
+
+def test_a_year_where_every_loan_is_excluded_is_not_committed(qz):
+    qz.interest(qz.loan(contract="A-1", rate="9.00"), "100.00")
+    assert compute_run(program=qz.program, year=2025, budget="100").lines == []
+    with pytest.raises(SubsidyInputError, match="没有可贴息"):
+        run_commit(actor=qz.staff, program=qz.program, year=2025, budget="100")
+    assert not SubsidyRun.objects.exists()
