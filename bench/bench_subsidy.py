@@ -98,22 +98,22 @@ def main() -> None:
         InterestSettlement.objects.bulk_create(rows)
     seeded = time.perf_counter() - t0
     count_l, count_s = Loan.objects.count(), InterestSettlement.objects.count()
-    print(f"seeded {count_l:,} loans and {count_s:,} settlements on {connection.vendor} in {seeded:.1f} s")
+    print(f"seeded {count_l:,} loans and {count_s:,} settlements on {connection.vendor} in {seeded:.1f} s", file=sys.stderr)
 
     t1 = time.perf_counter()
     result = compute_run(program=program, year=2025, budget="50000000", cutoff="2026-03-31")
     computed = time.perf_counter() - t1
     print(
-        f"compute_run: {computed:.2f} s  ({len(result.lines):,} lines, {len(result.exclusions):,} not subsidized, "
-        f"at 30% {result.computed_total:,} yuan, paid {result.total:,} yuan, scaled={result.scaled})"
+        f"| Subsidy run computed, {count_l:,} loans × {count_s:,} settlements ({connection.vendor}) | {computed:.2f} s "
+        f"({len(result.lines):,} lines, {len(result.exclusions):,} not subsidized, pro-rated to the budget) | < 30 s |"
     )
     assert result.total == Decimal("50000000.00")
     if args.commit:
         actor = User.objects.create(username="bench", role=Role.ADMIN)
         t2 = time.perf_counter()
-        run = run_commit(actor=actor, program=program, year=2025, budget="50000000", cutoff="2026-03-31")
+        run_commit(actor=actor, program=program, year=2025, budget="50000000", cutoff="2026-03-31")
         committed = time.perf_counter() - t2
-        print(f"run_commit (compute + save lines and settlement links): {committed:.2f} s (run #{run.pk})")
+        print(f"| Subsidy run committed (compute + save lines and settlement links) | {committed:.2f} s | — |")
     tmp.cleanup()
 
 
