@@ -29,7 +29,7 @@ class Chart:
     labels: list[str]
     series: list[tuple[str, list[Any]]]
     kind: str = "bar"
-    unit: str = ""
+    plot: int = 1  # how many series a bar chart draws; the table always shows all
     note: Any = ""
     rows: list[list[Any]] = field(default_factory=list)
 
@@ -43,6 +43,7 @@ class Chart:
     def as_json(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
+            "plot": self.plot,
             "labels": self.labels,
             "series": [{"name": name, "values": [str(v) for v in values]} for name, values in self.series],
         }
@@ -144,3 +145,58 @@ def delinquency(user: User, on: dt.date | None = None) -> tuple[Chart, Decimal |
         note=_("Non-performing: more than 90 days past due."),
     )
     return chart, ratio
+
+
+def review_stage_days(user: User) -> Chart:
+    """Median days applications spent in each review stage, read from the audit trail's transitions.
+
+    The time in a state is the gap between the transition that entered it and the
+    next transition of the same application.
+    """
+    import statistics
+
+    from django.contrib.contenttypes.models import ContentType
+
+    from kedaitong.models import AuditEntry
+
+    visible = Application.objects.visible_to(user).values("pk")
+    entries = (
+        AuditEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Application),
+            object_id__in=[str(pk) for pk in visible.values_list("pk", flat=True)[:50000]],
+        )
+        .exclude(to_state="")
+        .order_by("object_id", "at", "id")
+        .values_list("object_id", "at", "to_state")
+    )
+    spans: dict[str, list[float]] = {}
+    previous: tuple[str, dt.datetime, str] | None = None
+    for object_id, at, to_state in entries:
+        if previous is not None and previous[0] == object_id:
+            spans.setdefault(previous[2], []).append((at - previous[1]).total_seconds() / 86400)
+        previous = (object_id, at, to_state)
+    states = [(value, label) for value, label in Application.State.choices if value in spans]
+    return Chart(
+        "stages", _("Median days in each review stage"), [str(label) for _, label in states],
+        [
+            (str(_("Median days")), [Decimal(str(round(statistics.median(spans[v]), 1))) for v, _ in states]),
+            (str(_("Applications")), [len(spans[v]) for v, _ in states]),
+        ],
+    )
+
+
+def subsidy_budgets(user: User) -> Chart:
+    """Each subsidy run's budget against what it pays (Quzhou 四: pro-rated when over budget)."""
+    from subsidy.models import SubsidyRun
+
+    runs = SubsidyRun.objects.visible_to(user).exclude(state="cancelled").order_by("year").values_list("year", "budget", "total")
+    runs = list(runs)
+    return Chart(
+        "subsidy", _("Interest subsidy: budget and amount granted"), [str(year) for year, _, _ in runs],
+        [
+            (str(_("Budget (yuan)")), [budget for _, budget, _ in runs]),
+            (str(_("Granted (yuan)")), [total for _, _, total in runs]),
+            (str(_("Remaining (yuan)")), [budget - total for _, budget, total in runs]),
+        ],
+        plot=2,
+    )

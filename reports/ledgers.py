@@ -60,8 +60,8 @@ class Ledger:
     base: Callable[[User], QuerySet[Any]]
     fields: Sequence[str]
     date_field: str
-    enterprise_prefix: str
-    bank_field: str
+    enterprise_prefix: str | None
+    bank_field: str | None
     program_field: str
     order_by: Sequence[str]
     convert: Callable[[tuple[Any, ...]], Sequence[Any]] | None = None
@@ -70,13 +70,13 @@ class Ledger:
         qs = self.base(user)
         if filters.get("program"):
             qs = qs.filter(**{self.program_field: filters["program"]})
-        if filters.get("bank"):
+        if filters.get("bank") and self.bank_field:
             qs = qs.filter(**{self.bank_field: filters["bank"]})
         if filters.get("date_from"):
             qs = qs.filter(**{f"{self.date_field}__gte": filters["date_from"]})
         if filters.get("date_to"):
             qs = qs.filter(**{f"{self.date_field}__lte": filters["date_to"]})
-        if filters.get("q"):
+        if filters.get("q") and self.enterprise_prefix is not None:
             from django.db.models import Q
 
             term = filters["q"].strip()
@@ -230,6 +230,42 @@ _register(
         program_field="loan__program_version__program",
         order_by=["-started_on", "loan__contract_no"],
         convert=_delinquency_row,
+    )
+)
+
+
+def _run_row(values: tuple[Any, ...]) -> Sequence[Any]:
+    from subsidy.models import RunState
+
+    row = list(values)
+    row[2] = str(RunState(row[2]).label)
+    row[7] = "是" if row[7] else "否"
+    return row
+
+
+def _subsidy_runs(user: User) -> QuerySet[Any]:
+    from subsidy.models import SubsidyRun
+
+    return SubsidyRun.objects.visible_to(user)
+
+
+_register(
+    Ledger(
+        code="subsidy-runs",
+        title=_("Interest subsidy runs"),
+        columns=[
+            Column("项目", 24), Column("年度", 8, INT), Column("状态", 10), Column("结算截止日", 12, DATE),
+            Column("年度预算（元）", 18, MONEY, total=True), Column("按30%计算（元）", 18, MONEY, total=True),
+            Column("核定贴息（元）", 18, MONEY, total=True), Column("是否按预算同比例下降", 12),
+        ],
+        base=_subsidy_runs,
+        fields=["program__name", "year", "state", "cutoff", "budget", "computed_total", "total", "scaled"],
+        date_field="cutoff",
+        enterprise_prefix=None,
+        bank_field=None,
+        program_field="program",
+        order_by=["-year", "program__code"],
+        convert=_run_row,
     )
 )
 

@@ -6,6 +6,7 @@ app_name = "reports"
 urlpatterns = [
     path("reports/", views.ledger_index, name="index"),
     path("reports/dashboard/", views.dashboard, name="dashboard"),
+    path("reports/statistics/", views.statistics_page, name="statistics"),
     path("reports/ledgers/<slug:code>/", views.ledger_page, name="ledger"),
     path("reports/ledgers/<slug:code>/export/", views.ledger_export, name="ledger-export"),
 ]

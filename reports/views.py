@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import io
+from decimal import Decimal
+from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from kedaitong import excel
 from kedaitong.jobs import job_enqueue
 from reports.exports import export_filename, filters_to_params, write_ledger
 from reports.ledgers import LEDGERS, Ledger, LedgerFilterForm, ledgers_for
@@ -98,7 +104,54 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     charts = [
         figures.applications_by_state(request.user),
         figures.applications_by_month(request.user),
+        figures.review_stage_days(request.user),
         figures.principal_by_bank(request.user),
         buckets,
+        figures.subsidy_budgets(request.user),
     ]
     return render(request, "reports/dashboard.html", {"charts": charts, "npl_ratio": npl_ratio})
+
+
+class PeriodForm(forms.Form):
+    date_from = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+            raise forms.ValidationError(_("The end date is before the start date."))
+        return data
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def statistics_page(request: HttpRequest) -> HttpResponse:
+    """Per-bank statistics for a period; POST downloads the same table as Excel."""
+    from reports.statistics import COLUMNS, bank_statistics
+
+    if not ledgers_for(request.user):
+        raise PermissionDenied
+    today = timezone.localdate()
+    data = request.POST if request.method == "POST" else (request.GET or {"date_from": today.replace(month=1, day=1), "date_to": today})
+    form = PeriodForm(data)
+    rows = bank_statistics(request.user, form.cleaned_data["date_from"], form.cleaned_data["date_to"]) if form.is_valid() else []
+    if request.method == "POST" and form.is_valid():
+        wb = excel.new_workbook()
+        excel.write_sheet(wb, "分银行统计", COLUMNS, rows)
+        buffer = io.BytesIO()
+        excel.save(wb, buffer)
+        response = HttpResponse(buffer.getvalue(), content_type=XLSX)
+        response["Content-Disposition"] = (
+            f'attachment; filename="statistics-{form.cleaned_data["date_from"]:%Y%m%d}-{form.cleaned_data["date_to"]:%Y%m%d}.xlsx"'
+        )
+        return response
+    kinds = [c.kind for c in COLUMNS]
+    totals = [
+        sum((row[i] for row in rows), Decimal("0.00")) if column.total else None for i, column in enumerate(COLUMNS)
+    ]
+    return render(
+        request,
+        "reports/statistics.html",
+        {"form": form, "columns": COLUMNS, "rows": [list(zip(row, kinds, strict=True)) for row in rows], "totals": totals},
+        status=200 if form.is_valid() or not form.is_bound else 400,
+    )

@@ -59,6 +59,7 @@ CORE: list[Row] = [
     Row("reports:dashboard", lambda c: "/reports/dashboard/", for_government_and_banks()),
     Row("reports:ledger", lambda c: "/reports/ledgers/loans/", for_government_and_banks()),
     Row("reports:ledger-export", lambda c: "/reports/ledgers/loans/export/", expect(405)),
+    Row("reports:statistics", lambda c: "/reports/statistics/", for_government_and_banks()),
     Row("job-detail", own_job, expect(404, anonymous=LOGIN, bureau_staff=200)),
     Row("job-download", lambda c: own_job(c) + "download/", expect(404, anonymous=LOGIN, bureau_staff=200)),
 ]

@@ -17,8 +17,8 @@
         yAxisID: i === 0 ? "y" : "y" + i
       };
     });
-    // Bar charts show their first series; the table under the chart has the others.
-    if (data.kind === "bar") { datasets = datasets.slice(0, 1); }
+    // Bar charts show their first series (or as many as data.plot says); the table has the others.
+    if (data.kind === "bar") { datasets = datasets.slice(0, data.plot || 1); }
     var scales = { y: { beginAtZero: true } };
     datasets.slice(1).forEach(function (d) { scales[d.yAxisID] = { beginAtZero: true, position: "right", grid: { drawOnChartArea: false } }; });
     new Chart(canvas, { type: data.kind, data: { labels: data.labels, datasets: datasets }, options: { animation: false, responsive: true, scales: scales } });
