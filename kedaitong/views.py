@@ -6,12 +6,13 @@ import uuid
 
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from applications.models import Application, Enterprise
+from kedaitong.db import MoneySum
 from kedaitong.models import Job
 from kedaitong.roles import Role
 from loans.models import Bank, Loan
@@ -35,7 +36,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "application_count": applications.count(),
         "applications_by_state": _by_state(applications),
         "recent_loans": loans[:10],
-        "loan_totals": loans.aggregate(count=Count("id"), principal=Sum("principal")),
+        "loan_totals": loans.aggregate(count=Count("id"), principal=MoneySum("principal")),
     }
     if role == Role.ENTERPRISE:
         context["enterprise"] = user.enterprise

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Sum
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from kedaitong.db import MoneySum
 from kedaitong.permissions import get_visible_or_404, role_required
 from kedaitong.roles import PROGRAM_ROLES, Role
 from loans.models import Bank, Loan
@@ -17,7 +18,7 @@ from loans.models import Bank, Loan
 @role_required(*PROGRAM_ROLES, Role.BANK, Role.ADMIN)
 def bank_list(request: HttpRequest) -> HttpResponse:
     banks = Bank.objects.visible_to(request.user).annotate(
-        loan_count=Count("loans", distinct=True), principal=Sum("loans__principal")
+        loan_count=Count("loans", distinct=True), principal=MoneySum("loans__principal")
     )
     return render(request, "loans/bank_list.html", {"banks": banks})
 

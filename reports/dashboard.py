@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Application
+from kedaitong.db import MoneySum
 from kedaitong.models import User
 from loans.delinquency import Bucket, bucket_for, days_past_due
 from loans.models import Loan, OverdueEvent, Repayment
@@ -76,7 +77,7 @@ def applications_by_month(user: User, months: int = 12) -> Chart:
     for i in range(months):
         window = Q(created_at__gte=bounds[i], created_at__lt=bounds[i + 1])
         aggregates[f"n{i}"] = Count("id", filter=window)
-        aggregates[f"a{i}"] = Sum("amount", filter=window)
+        aggregates[f"a{i}"] = MoneySum("amount", filter=window)
     figures = Application.objects.visible_to(user).filter(created_at__gte=bounds[0]).aggregate(**aggregates)
     shown = [i for i in range(months) if figures[f"n{i}"]]
     return Chart(
@@ -94,7 +95,7 @@ def principal_by_bank(user: User) -> Chart:
         Loan.objects.visible_to(user)
         .order_by()
         .values("bank__name")
-        .annotate(n=Count("id"), principal=Sum("principal"))
+        .annotate(n=Count("id"), principal=MoneySum("principal"))
         .order_by("-principal")
     )
     return Chart(
@@ -116,13 +117,13 @@ def delinquency(user: User, on: dt.date | None = None) -> tuple[Chart, Decimal |
         Repayment.objects.filter(loan=OuterRef("pk"), repaid_on__lte=on)
         .order_by()
         .values("loan")
-        .annotate(s=Sum("principal"))
+        .annotate(s=MoneySum("principal"))
         .values("s")
     )
     outstanding = loans.annotate(
         outstanding=ExpressionWrapper(F("principal") - Coalesce(Subquery(repaid_sq), ZERO), output_field=DecimalField())
     ).filter(outstanding__gt=0)
-    totals = outstanding.aggregate(n=Count("id"), amount=Sum("outstanding"))
+    totals = outstanding.aggregate(n=Count("id"), amount=MoneySum("outstanding"))
     open_events: dict[int, list[OverdueEvent]] = {}
     for event in OverdueEvent.objects.filter(loan__in=loans, started_on__lte=on).filter(
         Q(cleared_on__isnull=True) | Q(cleared_on__gt=on)

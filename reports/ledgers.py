@@ -14,12 +14,13 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.db.models import QuerySet, Sum
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Application, Program
+from kedaitong.db import MoneySum
 from kedaitong.excel import Column
 from kedaitong.models import User
 from kedaitong.roles import PROGRAM_ROLES, Role
@@ -92,7 +93,7 @@ class Ledger:
 
     def totals(self, qs: QuerySet[Any]) -> list[Decimal | None]:
         wanted = {i: self.fields[i] for i, c in enumerate(self.columns) if c.total}
-        sums = qs.aggregate(**{f"t{i}": Sum(field) for i, field in wanted.items()}) if wanted else {}
+        sums = qs.aggregate(**{f"t{i}": MoneySum(field) for i, field in wanted.items()}) if wanted else {}
         return [sums.get(f"t{i}") or Decimal("0.00") if i in wanted else None for i in range(len(self.columns))]
 
 

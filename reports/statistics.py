@@ -14,8 +14,9 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 
+from kedaitong.db import MoneySum
 from kedaitong.excel import Column
 from kedaitong.models import User
 from loans.delinquency import days_past_due
@@ -43,7 +44,7 @@ def bank_statistics(user: User, start: dt.date, end: dt.date) -> list[list[Any]]
         loans.filter(disbursement_date__range=(start, end))
         .order_by()
         .values("program_version__program__name", "bank__code", "bank__name")
-        .annotate(n=Count("id"), principal=Sum("principal"))
+        .annotate(n=Count("id"), principal=MoneySum("principal"))
     ):
         rows[key(r)][0] = r["n"]
         rows[key(r)][1] = r["principal"]
@@ -51,20 +52,20 @@ def bank_statistics(user: User, start: dt.date, end: dt.date) -> list[list[Any]]
         Repayment.objects.filter(loan__in=loans, repaid_on__range=(start, end))
         .order_by()
         .values("loan__program_version__program__name", "loan__bank__code", "loan__bank__name")
-        .annotate(s=Sum("principal"))
+        .annotate(s=MoneySum("principal"))
     ):
         rows[key(r, "loan__")][2] = r["s"]
     for r in (
         InterestSettlement.objects.filter(loan__in=loans, settled_on__range=(start, end))
         .order_by()
         .values("loan__program_version__program__name", "loan__bank__code", "loan__bank__name")
-        .annotate(s=Sum("amount"), overdue=Sum("amount", filter=Q(is_overdue_interest=True)))
+        .annotate(s=MoneySum("amount"), overdue=MoneySum("amount", filter=Q(is_overdue_interest=True)))
     ):
         rows[key(r, "loan__")][3] = r["s"]
         rows[key(r, "loan__")][4] = r["overdue"] or ZERO
     live = loans.filter(disbursement_date__lte=end)
     repaid = dict(
-        Repayment.objects.filter(loan__in=live, repaid_on__lte=end).order_by().values_list("loan").annotate(s=Sum("principal"))
+        Repayment.objects.filter(loan__in=live, repaid_on__lte=end).order_by().values_list("loan").annotate(s=MoneySum("principal"))
     )
     open_events: dict[int, list[OverdueEvent]] = defaultdict(list)
     for event in OverdueEvent.objects.filter(loan__in=live, started_on__lte=end).filter(
@@ -74,7 +75,7 @@ def bank_statistics(user: User, start: dt.date, end: dt.date) -> list[list[Any]]
     for r in (
         live.order_by()
         .values("program_version__program__name", "bank__code", "bank__name")
-        .annotate(principal=Sum("principal"))
+        .annotate(principal=MoneySum("principal"))
     ):
         rows[key(r)][5] += r["principal"]
     for pk, principal, *k in live.values_list(

@@ -14,11 +14,12 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q, Sum
+from django.db.models import Q
 from django_fsm import can_proceed
 
 from applications.models import Program
 from kedaitong.audit import log_action
+from kedaitong.db import MoneySum
 from kedaitong.models import User
 from kedaitong.money import ZERO, to_fen
 from kedaitong.roles import Role
@@ -214,9 +215,9 @@ def compute_run(*, program: Program, year: Any, budget: Any, cutoff: Any = None)
         )
         .values("loan_id")
         .annotate(
-            settled=Sum("amount", filter=in_time & Q(is_overdue_interest=False)),
-            overdue=Sum("amount", filter=in_time & Q(is_overdue_interest=True)),
-            already=Sum(
+            settled=MoneySum("amount", filter=in_time & Q(is_overdue_interest=False)),
+            overdue=MoneySum("amount", filter=in_time & Q(is_overdue_interest=True)),
+            already=MoneySum(
                 "amount", filter=in_time & Q(is_overdue_interest=False) & Q(id__in=subsidized)
             ),
         )
@@ -552,7 +553,7 @@ def run_record_payment(
         locked = _locked(run)
         if locked.state != RunState.APPROVED:
             raise StageRefused(f"批次处于“{locked.get_state_display()}”阶段，审定后才能登记拨付")
-        amount = locked.lines.filter(bank=bank).aggregate(s=Sum("amount"))["s"] or ZERO
+        amount = locked.lines.filter(bank=bank).aggregate(s=MoneySum("amount"))["s"] or ZERO
         if amount <= 0:
             raise StageRefused(f"{bank.name}在本批次没有贴息")
         if locked.payments.filter(bank=bank).exists():

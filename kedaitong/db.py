@@ -1,0 +1,36 @@
+"""Database expressions that keep money exact on every backend.
+
+SQLite stores DecimalField values with NUMERIC affinity, i.e. as binary
+floats, and its SUM adds floats: 3,000 subsidy lines that add up to exactly
+100,000.00 came back as 99,999.9999999999. `MoneySum` sums whole fens
+(integers, exact up to 2**53 fen) and divides once, so the result is the exact
+fen amount; PostgreSQL's numeric SUM is exact already and is left alone.
+Use it for every sum of yuan.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import DecimalField, Func, Sum
+
+
+class _FenSum(Sum):
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, Any]:
+        # A copy with its own template: Aggregate.as_sql builds the FILTER clause around `template`.
+        fens = self.copy()
+        fens.template = "%(function)s(ROUND(%(distinct)s%(expressions)s * 100))"
+        return fens.as_sql(compiler, connection, **extra_context)
+
+
+class MoneySum(Func):
+    """SUM of a yuan column, exact to the fen on SQLite and PostgreSQL; accepts `filter=` like Sum."""
+
+    template = "%(expressions)s"
+    contains_aggregate = True
+
+    def __init__(self, expression: Any, *, filter: Any = None, **extra: Any) -> None:  # noqa: A002
+        super().__init__(_FenSum(expression, filter=filter), output_field=DecimalField(max_digits=18, decimal_places=2), **extra)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, Any]:
+        return super().as_sql(compiler, connection, template="(%(expressions)s / 100.0)", **extra_context)

@@ -1,0 +1,120 @@
+"""A process killed in the middle of committing money work leaves it wholly done or wholly undone.
+
+`manage.py subsidy_run --commit` runs in a child process against the test
+database and is killed with SIGKILL at moments spread over its run; after
+every kill the database holds either no run, or a complete one whose lines
+add up to the budget.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.db.models import Count
+
+from applications.models import Enterprise
+from kedaitong.db import MoneySum
+from loans.models import Bank, BankAgreement, InterestSettlement, Loan
+from subsidy.models import SubsidyRun
+from tests.factories import version
+
+ROOT = Path(__file__).resolve().parents[2]
+LOANS = 3000
+BUDGET = Decimal("100000.00")
+
+
+def database_url() -> str:
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{s['NAME']}"
+    return f"postgres://{s['USER']}:{s['PASSWORD']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+def seed() -> None:
+    quzhou = version("quzhou")
+    bank = Bank.objects.create(code="kill-bank", name="中断测试银行")
+    BankAgreement.objects.create(bank=bank, program=quzhou.program, starts_on=dt.date(2024, 1, 1), ends_on=dt.date(2026, 12, 31))
+    enterprise = Enterprise.objects.create(credit_code="91330800MA00000099", name="中断测试科技有限公司")
+    Loan.objects.bulk_create(
+        [
+            Loan(
+                program_version=quzhou, enterprise=enterprise, bank=bank, contract_no=f"K{i:05d}",
+                disbursement_date=dt.date(2025, 1, 2) + dt.timedelta(days=i % 300), maturity_date=dt.date(2026, 12, 1),
+                principal=Decimal("100000.00"), annual_rate=Decimal("3.0000"), lpr_at_pricing=Decimal("3.1000"),
+            )
+            for i in range(LOANS)
+        ],
+        batch_size=1000,
+    )
+    InterestSettlement.objects.bulk_create(
+        [
+            InterestSettlement(
+                loan=loan, settled_on=dt.date(2025, 12, 20), period_start=loan.disbursement_date,
+                period_end=dt.date(2025, 12, 20), amount=Decimal("1000.00") + loan.pk % 97,
+            )
+            for loan in Loan.objects.filter(bank=bank)
+        ],
+        batch_size=1000,
+    )
+
+
+def start_commit() -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env["DATABASE_URL"] = database_url()
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "subsidy_run", "--program", "quzhou", "--year", "2025", "--budget", str(BUDGET), "--commit"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+
+
+def assert_all_or_nothing() -> str:
+    """No run at all, or one run with every line and settlement link, adding up to the budget."""
+    from subsidy.models import SubsidizedSettlement, SubsidyLine
+
+    runs = list(SubsidyRun.objects.all())
+    if not runs:
+        assert not SubsidyLine.objects.exists() and not SubsidizedSettlement.objects.exists()
+        return "undone"
+    assert len(runs) == 1
+    run = runs[0]
+    lines = run.lines.aggregate(n=Count("id"), total=MoneySum("amount"))
+    assert run.total == BUDGET and lines == {"n": LOANS, "total": BUDGET}
+    assert SubsidizedSettlement.objects.filter(line__run=run).count() == LOANS
+    return "done"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_subsidy_commit_is_all_or_nothing():
+    seed()
+    # How long a whole commit takes here, to spread the kills over it.
+    started = time.perf_counter()
+    assert start_commit().wait(timeout=300) == 0
+    full = time.perf_counter() - started
+    assert assert_all_or_nothing() == "done"
+    outcomes = []
+    for fraction in (0.2, 0.5, 0.7, 0.85, 0.95):
+        _clear_runs()
+        process = start_commit()
+        time.sleep(full * fraction)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=60)
+        outcomes.append(assert_all_or_nothing())
+    assert "undone" in outcomes  # at least one kill landed before the commit
+
+
+def _clear_runs() -> None:
+    from subsidy.models import SubsidizedSettlement, SubsidyExclusion, SubsidyLine
+
+    SubsidizedSettlement.objects.all().delete()
+    SubsidyLine.objects.all().delete()
+    SubsidyExclusion.objects.all().delete()
+    SubsidyRun.objects.all().delete()
