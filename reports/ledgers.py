@@ -97,10 +97,38 @@ class Ledger:
         return [sums.get(f"t{i}") or Decimal("0.00") if i in wanted else None for i in range(len(self.columns))]
 
 
+# The stages whose dates the applications ledger shows, read from the audit trail.
+STAGES = [
+    ("bureau_review", "受理日期"), ("group_review", "科技局审核通过日期"), ("bank_review", "专班推荐日期"),
+    ("publicity", "公示开始日期"), ("credit_granted", "授信日期"), ("disbursed", "放款日期"),
+]
+
+
+def _applications(user: User) -> QuerySet[Any]:
+    """Applications with the first time each stage was entered, one subquery per stage."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import CharField, OuterRef, Subquery
+    from django.db.models.functions import Cast
+
+    from kedaitong.models import AuditEntry
+
+    kind = ContentType.objects.get_for_model(Application)
+    entered = {
+        f"entered_{state}": Subquery(
+            AuditEntry.objects.filter(
+                content_type=kind, object_id=Cast(OuterRef("pk"), CharField()), to_state=state
+            ).order_by("at").values("at")[:1]
+        )
+        for state, _label in STAGES
+    }
+    return Application.objects.visible_to(user).annotate(**entered)
+
+
 def _state_label(values: tuple[Any, ...]) -> Sequence[Any]:
     row = list(values)
     row[7] = str(Application.State(row[7]).label)
-    row[9] = timezone.localtime(row[9]).date() if row[9] else None
+    for i in range(9, len(row)):
+        row[i] = timezone.localtime(row[i]).date() if row[i] else None
     return row
 
 
@@ -134,11 +162,13 @@ _register(
             Column("申请编号", 16), Column("统一社会信用代码", 22), Column("企业名称", 32), Column("项目", 24),
             Column("银行代码", 16), Column("申请金额（元）", 18, MONEY, total=True), Column("期限（月）", 10, INT),
             Column("状态", 14), Column("产品类型", 14), Column("提交日期", 12, DATE),
+            *[Column(label, 14, DATE) for _state, label in STAGES],
         ],
-        base=lambda user: Application.objects.visible_to(user),
+        base=_applications,
         fields=[
             "reference", "enterprise__credit_code", "enterprise__name", "program_version__program__name", "bank__code",
             "amount", "term_months", "state", "product_type__name", "submitted_at",
+            *[f"entered_{state}" for state, _label in STAGES],
         ],
         date_field="created_at__date",
         enterprise_prefix="enterprise__",

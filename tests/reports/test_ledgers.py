@@ -134,3 +134,21 @@ def test_applications_by_month_counts_in_shanghai_time(cast):
         mp.setattr(timezone, "localdate", lambda *a, **k: dt.date(2026, 7, 20))
         chart = applications_by_month(cast.bureau_staff)
     assert dict(zip(chart.labels, chart.series[0][1], strict=True)) == {"2026-06": 1, "2026-07": 1}
+
+
+def test_the_applications_ledger_shows_when_each_stage_was_reached(client, cast):
+    from django.contrib.contenttypes.models import ContentType
+
+    from applications.models import Application
+    from kedaitong.models import AuditEntry
+
+    kind = ContentType.objects.get_for_model(Application)
+    for when, to_state in [(dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC), "bureau_review"), (dt.datetime(2026, 3, 9, 17, tzinfo=dt.UTC), "group_review")]:
+        AuditEntry.objects.create(at=when, action="review.application.moved", to_state=to_state, content_type=kind, object_id=str(cast.application_a.pk))
+    client.force_login(cast.bureau_staff)
+    ws = sheet(client.post("/reports/ledgers/applications/export/", {"bank": "bank-x"}))
+    header = [c.value for c in ws[1]]
+    row = {h: c.value for h, c in zip(header, ws[2], strict=True)}
+    assert row["受理日期"].date() == dt.date(2026, 3, 1)
+    assert row["科技局审核通过日期"].date() == dt.date(2026, 3, 10)  # 17:00 UTC is the next day in Shanghai
+    assert row["专班推荐日期"] is None
