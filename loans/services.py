@@ -12,6 +12,7 @@ from kedaitong.audit import log_action
 from kedaitong.models import User
 from loans.models import Bank, Loan
 from subsidy.models import LPRMissing, lpr_on
+from subsidy.selectors import fraud_bar
 
 
 class LoanRefused(Exception):
@@ -55,6 +56,9 @@ def loan_register(
         problems.append("放款金额必须大于零")
     if Loan.objects.filter(bank=bank, contract_no=contract_no).exists():
         problems.append(f"贷款合同编号“{contract_no}”在本行已存在")
+    for record in fraud_bar(bank=bank, enterprise=enterprise, program=program_version.program):
+        party = record.bank or record.enterprise
+        problems.append(f"{party}已被认定骗取科技金融合作贷款或贴息（{record.found_on:%Y-%m-%d}），不得再参与（衢州方案六）")
     lpr = None
     try:
         lpr = lpr_on(disbursement_date, _term_months(disbursement_date, maturity_date),
