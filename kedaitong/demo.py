@@ -12,6 +12,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,9 @@ from applications.models import (
 )
 from kedaitong.models import User
 from loans.models import Bank, BankAgreement, Loan
+
+# Apps whose `demo.py` extends the demo after the rows of fixtures/demo.json, in this order.
+DEMO_APPS = ["applications", "review", "loans", "compensation", "subsidy"]
 
 DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
 
@@ -143,6 +147,15 @@ def demo_load(*, path: Path = DEMO_FILE) -> DemoResult:
             },
         )
         result.created["loans"] += created
+
+    # Each app may extend the demo with its own records: `<app>/demo.py` with
+    # `extend(result: DemoResult) -> None`, idempotent like the rows above.
+    for app in DEMO_APPS:
+        try:
+            module = import_module(f"{app}.demo")
+        except ModuleNotFoundError:
+            continue
+        module.extend(result)
     return result
 
 
