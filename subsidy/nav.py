@@ -26,5 +26,8 @@ def items(user: User) -> list[NavItem]:
             NavItem(reverse("subsidy:fraud-list"), _("Fraud records")),
         ]
     if role == Role.BANK and user.bank_id:
-        return [NavItem(reverse("subsidy:filing-list"), _("Banks on file"))]
+        return [
+            NavItem(reverse("subsidy:bank-subsidy"), _("Interest subsidy")),
+            NavItem(reverse("subsidy:filing-list"), _("Banks on file")),
+        ]
     return []

@@ -274,3 +274,59 @@ def lpr_import(request: HttpRequest) -> HttpResponse:
         {"form": form, "problems": problems, "latest": latest},
         status=status,
     )
+
+
+# States from which a run's figures are public (四(一) 公示), and so shown to the banks.
+BANK_VISIBLE_STATES = (RunState.PUBLICIZED, RunState.APPROVED, RunState.PAID)
+
+
+def _bank_runs(user) -> list[SubsidyRun]:  # type: ignore[no-untyped-def]
+    require_role(user, Role.BANK)
+    return list(
+        SubsidyRun.objects.filter(state__in=BANK_VISIBLE_STATES, lines__bank=user.bank_id)
+        .select_related("program")
+        .distinct()
+        .order_by("-year", "-pk")
+    )
+
+
+@require_GET
+@login_required
+def bank_subsidy(request: HttpRequest) -> HttpResponse:
+    """A bank's own subsidy: for each publicized run, its lines, the loans left out and why, and the payment."""
+    bank = request.user.bank
+    sections = []
+    for run in _bank_runs(request.user):
+        lines = list(run.lines.filter(bank=bank))
+        for line in lines:
+            line.bank_name = bank.name
+        (total,) = services.bank_totals(lines) or [None]
+        sections.append(
+            {
+                "run": run,
+                "lines": lines[:500],
+                "line_count": len(lines),
+                "total": total,
+                "payment": run.payments.filter(bank=bank).first(),
+                "exclusions": list(run.exclusions.filter(bank_code=bank.code)[:500]),
+            }
+        )
+    return render(request, "subsidy/bank_subsidy.html", {"bank": bank, "sections": sections})
+
+
+@require_GET
+@login_required
+def bank_subsidy_export(request: HttpRequest, pk: int) -> HttpResponse:
+    runs = {run.pk: run for run in _bank_runs(request.user)}
+    if pk not in runs:
+        raise Http404
+    run, bank = runs[pk], request.user.bank
+    lines = list(run.lines.filter(bank=bank))
+    for line in lines:
+        line.bank_name = bank.name
+    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="subsidy-{run.program.code}-{run.year}-{bank.code}.xlsx"'
+    export.write_run(
+        response, lines=lines, totals=services.bank_totals(lines), exclusions=run.exclusions.filter(bank_code=bank.code)
+    )
+    return response

@@ -60,6 +60,10 @@ ROWS = [
         ("agreement-terminate", lambda c: f"/subsidy/banks/agreements/{bank_x_agreement(c).pk}/terminate/",
          program_action(bureau_staff=200, bureau_head=200, admin=200, bank_x=403)),
         ("fraud-list", lambda c: "/subsidy/fraud/", PROGRAM_GOVERNMENT),
+        ("bank-subsidy", lambda c: "/subsidy/bank/", expect(403, anonymous=LOGIN, bank_x=200, bank_y=200)),
+        # A publicized run with no line of bank X: nobody's to export (banks see only runs with their lines).
+        ("bank-subsidy-export", lambda c: f"/subsidy/bank/{subsidy_run(c, state='publicized').pk}/export.xlsx",
+         expect(403, anonymous=LOGIN, bank_x=404, bank_y=404)),
         ("lpr-import", lambda c: "/subsidy/lpr/import/", expect(403, anonymous=LOGIN, admin=200)),
     ]
 ]
