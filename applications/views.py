@@ -100,8 +100,9 @@ def register(request: HttpRequest) -> HttpResponse:
                 display_name=data["display_name"], email=data["email"], password=data["password1"],
             )
         except services.DomainError as exc:
+            code = data["credit_code"]
             form.add_error("credit_code", exc.problems[0])
-            existing = Enterprise.objects.filter(credit_code=data["credit_code"]).first()
+            existing = Enterprise.objects.filter(credit_code=code).first()
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, _("Your enterprise is registered. Complete its profile now."))
