@@ -170,7 +170,8 @@ class ApplicationForm(forms.ModelForm):
         self.fields["bank"].queryset = Bank.objects.cooperating_in(version.program)
         self.fields["bank"].required = False
         if self.instance.pk:
-            self.fields["amount_wan"].initial = (self.instance.amount / WAN).normalize()
+            self.fields["amount_wan"].initial = f"{(self.instance.amount / WAN).normalize():f}"
+        self.order_fields(["amount_wan"])  # the amount first, as the annexes ask it
 
     def clean_amount_wan(self) -> Decimal:
         wan = self.cleaned_data["amount_wan"]
@@ -245,7 +246,7 @@ class QuzhouDetailsForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.total_investment is not None:
-            self.fields["total_investment_wan"].initial = (self.instance.total_investment / WAN).normalize()
+            self.fields["total_investment_wan"].initial = f"{(self.instance.total_investment / WAN).normalize():f}"
 
     def save(self, commit: bool = True) -> QuzhouDetails:
         wan = self.cleaned_data.get("total_investment_wan")

@@ -209,7 +209,7 @@ def application_submit(*, actor: User, application: Application) -> Application:
 
     with transaction.atomic():
         locked = (
-            Application.objects.select_for_update()
+            Application.objects.select_for_update(of=("self",))
             .select_related("enterprise", "bank", "program_version__program", "product_type")
             .get(pk=application.pk)
         )

@@ -350,6 +350,7 @@ def _edit_context(application: Application, form: object, details_form: object, 
         "team": application.team.all(),
         "checklist": eligibility_now(application),
         "problems": services.form_problems(application),
+        "annexes": [(code, documents.ANNEX_TITLES[code]) for code in documents.ANNEXES.get(program.kind, {})],
         **extra,
     }
 

@@ -159,3 +159,75 @@ def test_quzhou_intro_too_long_is_refused_with_the_count(cast):
     with pytest.raises(services.DomainError) as refused:
         services.application_submit(actor=cast.applicant, application=application)
     assert any("501" in p for p in refused.value.problems)
+
+
+def test_an_open_application_with_another_bank_blocks(cast):
+    # cast.application_b is enterprise B's; give enterprise A an open application with bank Y, and no loans.
+    cast.application_a.delete()
+    cast.loan_a.delete()
+    ApplicationFactory(enterprise=cast.enterprise_a, bank=cast.bank_y, state=Application.State.BUREAU_REVIEW)
+    application = changjiang_draft(cast, bank=cast.bank_x)
+    with pytest.raises(services.DomainError) as refused:
+        services.application_submit(actor=cast.applicant, application=application)
+    assert any("Y银行" in p for p in refused.value.problems)
+
+
+def test_a_returned_application_is_edited_and_resubmitted_with_a_new_snapshot(cast):
+    cast.application_a.delete()
+    application = changjiang_draft(cast)
+    services.application_submit(actor=cast.applicant, application=application)
+    first_hash = Application.objects.get(pk=application.pk).submitted_pdf_sha256
+    # A reviewer's return (issue 4's transition) puts it in `returned`; simulated here.
+    Application.objects.filter(pk=application.pk).update(state=Application.State.RETURNED)
+    cast.enterprise_a.name = "甲科技股份有限公司"
+    cast.enterprise_a.save()
+    returned = Application.objects.get(pk=application.pk)
+    services.material_add(actor=cast.applicant, application=returned,
+                          material_type=MaterialType.objects.get(program=cast.changjiang, number=11),
+                          upload=SimpleUploadedFile("bank.pdf", PDF))
+    resubmitted = services.application_submit(actor=cast.applicant, application=returned)
+    assert resubmitted.state == Application.State.SUBMITTED
+    assert resubmitted.snapshot["enterprise"]["name"] == "甲科技股份有限公司"
+    assert resubmitted.submitted_pdf_sha256 != first_hash
+
+
+def test_only_the_enterprise_submits(cast):
+    cast.application_a.delete()
+    application = changjiang_draft(cast)
+    with pytest.raises(services.DomainError):
+        services.application_submit(actor=cast.other_applicant, application=application)
+    with pytest.raises(services.DomainError):
+        services.application_submit(actor=cast.bureau_staff, application=application)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_tabs_submitting_at_once_give_one_submission(cast):
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL row locks")
+    cast.application_a.delete()
+    application = changjiang_draft(cast)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def tab() -> None:
+        try:
+            barrier.wait()
+            services.application_submit(actor=cast.applicant, application=Application.objects.get(pk=application.pk))
+            outcomes.append("submitted")
+        except services.DomainError:
+            outcomes.append("refused")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=tab) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["refused", "submitted"]
+    assert AuditEntry.objects.filter(action="applications.application.submitted").count() == 1
