@@ -1,14 +1,20 @@
 from django.contrib import admin
 
 from applications.models import (
+    AnnualFigure,
     Application,
     Enterprise,
+    Material,
     MaterialType,
+    Patent,
     ProductType,
     Program,
     ProgramListing,
     ProgramVersion,
+    Qualification,
+    QuzhouDetails,
     RegistrationPlace,
+    TeamMember,
     TechField,
 )
 
@@ -58,7 +64,7 @@ class ApplicationAdmin(admin.ModelAdmin):
     list_display = ("reference", "enterprise", "program_version", "bank", "amount", "state", "submitted_at")
     list_filter = ("state", "program_version__program")
     search_fields = ("reference", "enterprise__name", "enterprise__credit_code")
-    readonly_fields = ("state",)
+    readonly_fields = ("state", "amount", "submitted_pdf_sha256")
     autocomplete_fields = ("enterprise",)
 
 
@@ -67,3 +73,37 @@ class ProgramListingAdmin(admin.ModelAdmin):
     list_display = ("program", "credit_code", "name", "registration_place", "listed_on", "delisted_on")
     list_filter = ("program",)
     search_fields = ("credit_code", "name")
+
+
+@admin.register(Qualification)
+class QualificationAdmin(admin.ModelAdmin):
+    list_display = ("enterprise", "kind", "number", "name", "year", "valid_until", "level")
+    list_filter = ("kind",)
+    search_fields = ("enterprise__name", "number", "name")
+
+
+@admin.register(Patent)
+class PatentAdmin(admin.ModelAdmin):
+    list_display = ("enterprise", "number", "title")
+    search_fields = ("enterprise__name", "number")
+
+
+@admin.register(AnnualFigure)
+class AnnualFigureAdmin(admin.ModelAdmin):
+    list_display = ("enterprise", "year", "revenue", "profit")
+
+
+@admin.register(Material)
+class MaterialAdmin(admin.ModelAdmin):
+    list_display = ("application", "material_type", "original_name", "size", "uploaded_at")
+    readonly_fields = ("application", "material_type", "file", "original_name", "content_type", "size", "uploaded_by")
+
+
+@admin.register(QuzhouDetails)
+class QuzhouDetailsAdmin(admin.ModelAdmin):
+    list_display = ("application", "project_name")
+
+
+@admin.register(TeamMember)
+class TeamMemberAdmin(admin.ModelAdmin):
+    list_display = ("application", "name", "employer", "title")

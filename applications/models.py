@@ -13,11 +13,28 @@ from django_fsm import FSMField
 
 from applications.workflow import ApplicationWorkflow
 from kedaitong.roles import Role
+from kedaitong.uploads import upload_to
 
 if TYPE_CHECKING:
     from kedaitong.models import User
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
+
+_pdf_path = upload_to("applications/pdf")
+_qualification_path = upload_to("qualifications")
+_material_path = upload_to("materials")
+
+
+def submitted_pdf_upload_to(instance: object, filename: str) -> str:
+    return _pdf_path(instance, filename)
+
+
+def qualification_upload_to(instance: object, filename: str) -> str:
+    return _qualification_path(instance, filename)
+
+
+def material_upload_to(instance: object, filename: str) -> str:
+    return _material_path(instance, filename)
 RATE = {"max_digits": 7, "decimal_places": 4}
 
 
@@ -213,6 +230,26 @@ class Enterprise(models.Model):
     registered_capital = models.DecimalField(_("registered capital (yuan)"), null=True, blank=True, **MONEY)
     paid_in_capital = models.DecimalField(_("paid-in capital (yuan)"), null=True, blank=True, **MONEY)
     main_business = models.CharField(_("main business"), max_length=200, blank=True)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    contact_mobile = models.CharField(_("contact mobile"), max_length=30, blank=True)
+    last_year_sales = models.DecimalField(_("sales last year (yuan)"), null=True, blank=True, **MONEY)
+    last_year_tax = models.DecimalField(_("tax paid last year (yuan)"), null=True, blank=True, **MONEY)
+    tech_field = models.ForeignKey(
+        TechField, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("technology field of the main products")
+    )
+    # Quzhou 附件1: intellectual property, staff, high-tech revenue and R&D.
+    ip_invention = models.PositiveIntegerField(_("invention patents"), null=True, blank=True)
+    ip_utility = models.PositiveIntegerField(_("utility models"), null=True, blank=True)
+    ip_design = models.PositiveIntegerField(_("design patents"), null=True, blank=True)
+    ip_software = models.PositiveIntegerField(_("software copyrights"), null=True, blank=True)
+    ip_ic_layout = models.PositiveIntegerField(_("integrated circuit layout designs"), null=True, blank=True)
+    ip_plant_variety = models.PositiveIntegerField(_("new plant varieties"), null=True, blank=True)
+    ip_other = models.PositiveIntegerField(_("other intellectual property"), null=True, blank=True)
+    staff_college_tech = models.PositiveIntegerField(_("technical staff with college degree or above"), null=True, blank=True)
+    staff_rnd = models.PositiveIntegerField(_("R&D staff"), null=True, blank=True)
+    staff_rnd_recruited = models.PositiveIntegerField(_("R&D staff recruited"), null=True, blank=True)
+    high_tech_revenue = models.DecimalField(_("high-tech product revenue last year (yuan)"), null=True, blank=True, **MONEY)
+    rnd_expense = models.DecimalField(_("R&D expense last year (yuan)"), null=True, blank=True, **MONEY)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -284,6 +321,13 @@ class Application(ApplicationWorkflow, models.Model):
     term_months = models.PositiveSmallIntegerField(_("term (months)"), null=True, blank=True)
     product_type = models.ForeignKey(ProductType, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("product type"))
     purpose = models.TextField(_("reason for the loan"), blank=True)
+    planned_disbursement_on = models.DateField(_("planned disbursement date"), null=True, blank=True)
+    annual_rate = models.DecimalField(_("annual rate (%)"), null=True, blank=True, **RATE)
+    # Kept at submission: what was checked and what was signed (a later profile change alters neither).
+    snapshot = models.JSONField(_("enterprise record at submission"), null=True, blank=True, editable=False)
+    eligibility_result = models.JSONField(_("eligibility at submission"), null=True, blank=True, editable=False)
+    submitted_pdf = models.FileField(_("PDF made at submission"), upload_to=submitted_pdf_upload_to, blank=True, editable=False)
+    submitted_pdf_sha256 = models.CharField(_("SHA-256 of the PDF"), max_length=64, blank=True, editable=False)
     state = FSMField(_("state"), max_length=20, choices=State.choices, default=State.DRAFT, protected=True, db_index=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -297,6 +341,9 @@ class Application(ApplicationWorkflow, models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="application_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(annual_rate__isnull=True) | Q(annual_rate__gte=0), name="application_rate_not_negative"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -337,3 +384,196 @@ class ProgramListing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.program.code} {self.credit_code} {self.name}"
+
+
+class Level(models.TextChoices):
+    NATIONAL = "national", _("National")
+    PROVINCIAL = "provincial", _("Provincial")
+    CITY = "city", _("City")
+    DISTRICT = "district", _("District or county")
+    OWN = "own", _("Own research project")
+
+
+class Qualification(models.Model):
+    """One qualification of an enterprise, with its number, dates and evidence (Changjiang 第六条, Quzhou 一(一))."""
+
+    class Kind(models.TextChoices):
+        NATIONAL_TECH_SME = "national_tech_sme", _("National tech-SME database entry")
+        PROVINCIAL_TECH_SME = "provincial_tech_sme", _("Zhejiang provincial tech SME")
+        HIGH_TECH = "high_tech", _("High-tech enterprise certificate")
+        LISTING = "listing", _("Unicorn or gazelle listing")
+        TALENT = "talent", _("Talent-program shareholder")
+        PROJECT = "project", _("Science and technology project")
+        AWARD = "award", _("Science and technology award")
+
+    class Listing(models.TextChoices):
+        UNICORN = "unicorn", _("Unicorn")
+        POTENTIAL_UNICORN = "potential_unicorn", _("Potential unicorn")
+        SEED_UNICORN = "seed_unicorn", _("Seed unicorn")
+        GAZELLE = "gazelle", _("Gazelle")
+        POTENTIAL_GAZELLE = "potential_gazelle", _("Potential gazelle")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="qualifications", verbose_name=_("enterprise"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    number = models.CharField(_("certificate or project number"), max_length=60, blank=True)
+    name = models.CharField(_("name (project, award or shareholder)"), max_length=100, blank=True)
+    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
+    issued_on = models.DateField(_("issued on"), null=True, blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    listing = models.CharField(_("listing"), max_length=20, choices=Listing.choices, blank=True)
+    level = models.CharField(_("level"), max_length=12, choices=Level.choices, blank=True)
+    talent_program = models.CharField(_("talent program"), max_length=100, blank=True)
+    share = models.DecimalField(_("shareholding (%)"), max_digits=7, decimal_places=4, null=True, blank=True)
+    project_type = models.CharField(_("project type"), max_length=60, blank=True)
+    executed_as_planned = models.BooleanField(_("executed as planned"), default=False)
+    evidence = models.FileField(_("evidence"), upload_to=qualification_upload_to, blank=True)
+    evidence_name = models.CharField(_("evidence file name"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("qualification")
+        verbose_name_plural = _("qualifications")
+        ordering = ["enterprise", "kind", "-year", "-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(share__isnull=True) | (Q(share__gte=0) & Q(share__lte=100)), name="qualification_share_percent"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(issued_on__isnull=True) | Q(valid_until__gte=models.F("issued_on")),
+                name="qualification_dates_in_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.number or self.name}".strip()
+
+
+class Patent(models.Model):
+    """A granted invention patent (Quzhou 附件1 近年来发明专利授权情况)."""
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="patents", verbose_name=_("enterprise"))
+    number = models.CharField(_("patent number"), max_length=40)
+    title = models.CharField(_("patent title"), max_length=200)
+
+    class Meta:
+        verbose_name = _("granted invention patent")
+        verbose_name_plural = _("granted invention patents")
+        ordering = ["enterprise", "number"]
+        constraints = [models.UniqueConstraint(fields=["enterprise", "number"], name="patent_unique_number")]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+
+class AnnualFigure(models.Model):
+    """One year's sales (technical services) revenue and profit (Quzhou 附件1 近3年)."""
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="annual_figures", verbose_name=_("enterprise"))
+    year = models.PositiveSmallIntegerField(_("year"))
+    revenue = models.DecimalField(_("sales revenue (yuan)"), null=True, blank=True, **MONEY)
+    profit = models.DecimalField(_("profit (yuan)"), null=True, blank=True, **MONEY)
+
+    class Meta:
+        verbose_name = _("annual figure")
+        verbose_name_plural = _("annual figures")
+        ordering = ["enterprise", "-year"]
+        constraints = [models.UniqueConstraint(fields=["enterprise", "year"], name="annualfigure_unique_year")]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise} {self.year}"
+
+
+class Material(models.Model):
+    """An uploaded material of an application (Changjiang 附件2), stored under a random name."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="materials", verbose_name=_("application"))
+    material_type = models.ForeignKey(MaterialType, on_delete=models.PROTECT, related_name="+", verbose_name=_("material"))
+    file = models.FileField(_("file"), upload_to=material_upload_to)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("content type"), max_length=40)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    uploaded_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("uploaded by"))
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("material")
+        verbose_name_plural = _("materials")
+        ordering = ["application", "material_type__number", "uploaded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.material_type} {self.original_name}"
+
+
+class YesNo(models.TextChoices):
+    YES = "yes", _("Yes")
+    NO = "no", _("No")
+
+
+class QuzhouDetails(models.Model):
+    """Table two and the two introductions of Quzhou 附件1 (科技贷款项目情况表, 公司简介, 项目介绍)."""
+
+    class TechSource(models.TextChoices):
+        OWN = "own", "企业自有技术"
+        OTHER_ENTERPRISE = "other_enterprise", "其他企业技术"
+        CENTRAL_INSTITUTE = "central_institute", "中央属科研院所"
+        LOCAL_INSTITUTE = "local_institute", "地方属科研院所"
+        UNIVERSITY = "university", "大专院校"
+        ABSORBED = "absorbed", "引进技术本企业消化创新"
+        FOREIGN = "foreign", "国外技术"
+
+    class IPMethod(models.TextChoices):
+        OWN = "own", "自主研发"
+        TRANSFER = "transfer", "受让"
+        GIFT = "gift", "受赠"
+        MERGER = "merger", "并购"
+        LICENSE = "license", "拥有5年以上的独占许可"
+
+    application = models.OneToOneField(Application, on_delete=models.CASCADE, related_name="quzhou", verbose_name=_("application"))
+    loan_card_no = models.CharField(_("loan card number"), max_length=40, blank=True)
+    project_name = models.CharField(_("project name"), max_length=100, blank=True)
+    project_field = models.ForeignKey(TechField, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("technology field of the project"))
+    energy_saving = models.CharField(_("energy saving or emission reduction project"), max_length=3, choices=YesNo.choices, blank=True)
+    tech_source = models.CharField(_("source of the technology"), max_length=20, choices=TechSource.choices, blank=True)
+    ip_method = models.CharField(_("how the intellectual property was obtained"), max_length=20, choices=IPMethod.choices, blank=True)
+    total_investment = models.DecimalField(_("planned total investment (yuan)"), null=True, blank=True, **MONEY)
+    expected_sales = models.DecimalField(_("expected sales during the loan (yuan)"), null=True, blank=True, **MONEY)
+    expected_profit_tax = models.DecimalField(_("expected profit and tax during the loan (yuan)"), null=True, blank=True, **MONEY)
+    expected_new_products = models.PositiveIntegerField(_("new technologies, products, varieties or software expected"), null=True, blank=True)
+    expected_utility_patents = models.PositiveIntegerField(_("utility model patents expected"), null=True, blank=True)
+    expected_invention_patents = models.PositiveIntegerField(_("invention patents expected"), null=True, blank=True)
+    talents_recruited = models.PositiveIntegerField(_("talents to recruit"), null=True, blank=True)
+    talents_trained = models.PositiveIntegerField(_("talents to train"), null=True, blank=True)
+    partners = models.TextField(_("partner organisations"), blank=True)
+    contact_name = models.CharField(_("contact person"), max_length=50, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
+    contact_mobile = models.CharField(_("mobile"), max_length=30, blank=True)
+    contact_email = models.EmailField(_("e-mail"), blank=True)
+    company_intro = models.TextField(_("company introduction"), blank=True)
+    project_intro = models.TextField(_("project introduction"), blank=True)
+
+    class Meta:
+        verbose_name = _("Quzhou application form")
+        verbose_name_plural = _("Quzhou application forms")
+
+    def __str__(self) -> str:
+        return f"{self.application.reference} {self.project_name}"
+
+
+class TeamMember(models.Model):
+    """A main member of the project team (Quzhou 附件1 项目团队主要成员)."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="team", verbose_name=_("application"))
+    name = models.CharField(_("name"), max_length=50)
+    employer = models.CharField(_("employer"), max_length=100, blank=True)
+    title = models.CharField(_("position and title"), max_length=60, blank=True)
+    id_number = models.CharField(_("ID number"), max_length=18)
+
+    class Meta:
+        verbose_name = _("team member")
+        verbose_name_plural = _("team members")
+        ordering = ["application", "pk"]
+
+    def __str__(self) -> str:
+        return self.name

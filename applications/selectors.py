@@ -1,34 +1,120 @@
-"""Reads of the enterprise side that other apps use (the review page, the bank portal).
+"""Reads of the enterprise side that other apps use (the review page, the bank portal): eligibility checklists.
 
-The eligibility engine (issue 3) fills these; until it does they return empty
-checklists, so callers can be written against the final shapes.
+The rules are pure (`applications.eligibility`); this module gathers their
+facts from the database once per call.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+import datetime as dt
+from decimal import Decimal
 
-from applications.models import Application
+from django.db.models import Sum
+from django.utils import timezone
 
-Status = Literal["pass", "fail", "unknown"]
+from applications import eligibility
+from applications.eligibility import ApplicationFacts, Facts, QualificationFact, RuleResult, Status
+from applications.models import Application, Enterprise, Program, ProgramListing
+from applications.workflow import OPEN_STATES
+
+__all__ = ["RuleResult", "Status", "eligibility_now", "eligibility_at_submission", "enterprise_checklist", "enterprise_facts"]
 
 
-@dataclass(frozen=True)
-class RuleResult:
-    """One line of an eligibility checklist: the rule, the article it applies, the outcome and why (in Chinese)."""
+def enterprise_facts(enterprise: Enterprise, program: Program, today: dt.date | None = None) -> Facts:
+    from review.models import BlacklistEntry
+    from subsidy.selectors import fraud_bar
 
-    code: str
-    article: str
-    status: Status
-    reason: str
+    today = today or timezone.localdate()
+    entry = BlacklistEntry.objects.blocking(enterprise)
+    fraud = fraud_bar(enterprise=enterprise, program=program).first()
+    listed: bool | None = None
+    if program.kind == Program.Kind.QUZHOU:
+        listed = (
+            ProgramListing.objects.filter(program=program, credit_code=enterprise.credit_code, listed_on__lte=today)
+            .exclude(delisted_on__lt=today)
+            .exists()
+        )
+    place = enterprise.registration_place
+    return Facts(
+        today=today,
+        registered_region=enterprise.registered_region,
+        registration_place=place.name if place is not None and place.program_id == program.pk else "",
+        industry=enterprise.industry,
+        employees=enterprise.employees,
+        revenue=enterprise.revenue,
+        qualifications=tuple(
+            QualificationFact(
+                kind=q.kind, year=q.year, valid_until=q.valid_until, listing=q.listing, level=q.level,
+                share=q.share, executed_as_planned=q.executed_as_planned, label=q.name or q.number,
+            )
+            for q in enterprise.qualifications.all()
+        ),
+        on_program_list=listed,
+        blacklisted=entry.get_reason_display() if entry is not None else "",
+        fraud=f"已被认定骗取贷款或贴息（{fraud.found_on:%Y-%m-%d}）" if fraud is not None else "",
+    )
+
+
+def _outstanding(loan_id: int, principal: Decimal) -> Decimal:
+    from loans.models import Repayment
+
+    repaid = Repayment.objects.filter(loan=loan_id).aggregate(total=Sum("principal"))["total"] or Decimal(0)
+    return principal - repaid
+
+
+def application_facts(application: Application) -> ApplicationFacts:
+    from applications.eligibility import add_months
+    from loans.models import Bank, Loan
+
+    version = application.program_version
+    program = version.program
+    bank_name = application.bank.name if application.bank_id else ""
+    others = Application.objects.filter(
+        enterprise=application.enterprise_id, program_version__program=program, state__in=OPEN_STATES
+    ).exclude(pk=application.pk).exclude(state=Application.State.DRAFT)
+    loans = Loan.objects.filter(enterprise=application.enterprise_id, program_version__program=program).select_related("bank")
+    other_banks: set[str] = set()
+    commitments: list[tuple[Decimal, dt.date, dt.date]] = []
+    if version.one_bank_per_enterprise:
+        other_banks |= {a.bank.name for a in others.select_related("bank") if a.bank_id}
+        other_banks |= {loan.bank.name for loan in loans if _outstanding(loan.pk, loan.principal) > 0}
+    if version.enterprise_annual_cap is not None:
+        commitments += [(loan.principal, loan.disbursement_date, loan.maturity_date) for loan in loans]
+        for other in others.filter(loans__isnull=True):
+            if other.planned_disbursement_on and other.term_months:
+                start = other.planned_disbursement_on
+                commitments.append((other.amount, start, add_months(start, other.term_months)))
+    on_file = True
+    if application.bank_id:
+        on_file = Bank.objects.cooperating_in(program).filter(pk=application.bank_id).exists()
+    return ApplicationFacts(
+        amount=application.amount,
+        max_amount=version.max_amount,
+        bank=bank_name,
+        bank_on_file=on_file,
+        term_months=application.term_months,
+        max_term_months=version.max_term_months,
+        planned_disbursement_on=application.planned_disbursement_on,
+        annual_cap=version.enterprise_annual_cap,
+        other_commitments=tuple(commitments),
+        other_banks=tuple(sorted(other_banks)),
+    )
+
+
+def enterprise_checklist(enterprise: Enterprise, program: Program, today: dt.date | None = None) -> list[RuleResult]:
+    """The checklist of `program` for `enterprise` before any application (home page)."""
+    return eligibility.CHECKLISTS[program.kind](enterprise_facts(enterprise, program, today), None)
 
 
 def eligibility_now(application: Application) -> list[RuleResult]:
     """The application's eligibility checklist judged against the enterprise's records today."""
-    return []
+    program = application.program_version.program
+    facts = enterprise_facts(application.enterprise, program)
+    return eligibility.CHECKLISTS[program.kind](facts, application_facts(application))
 
 
 def eligibility_at_submission(application: Application) -> list[RuleResult] | None:
     """The checklist stored when the application was (last) submitted; None if it never was."""
-    return None
+    if application.eligibility_result is None:
+        return None
+    return eligibility.from_json(application.eligibility_result)

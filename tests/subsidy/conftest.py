@@ -11,6 +11,7 @@ import pytest
 from applications.models import Program, ProgramVersion
 from kedaitong.models import User
 from kedaitong.roles import Role
+from loans.delinquency import months_later
 from loans.models import Bank, InterestSettlement, Loan
 from tests.factories import (
     BankAgreementFactory,
@@ -50,7 +51,7 @@ class Qz:
             bank=bank or self.bank_a,
             contract_no=contract,
             disbursement_date=disbursed,
-            maturity_date=disbursed.replace(year=disbursed.year + 1),
+            maturity_date=months_later(disbursed, 12),
             annual_rate=Decimal(rate),
             lpr_at_pricing=None if lpr is None else Decimal(lpr),
             **kw,

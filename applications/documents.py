@@ -1,0 +1,180 @@
+"""The annex PDFs of an application (Changjiang 附件2–4, Quzhou 附件1), filled from the record it was submitted with.
+
+Until submission the record is read live; at submission `build_snapshot`
+freezes the enterprise's profile, qualifications, patents and annual figures
+into the application, and every PDF afterwards reads that snapshot, so a later
+profile change alters nothing already submitted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
+
+from django.utils import timezone
+
+from applications.models import (
+    Application,
+    Enterprise,
+    MaterialType,
+    ProductType,
+    Program,
+    QuzhouDetails,
+    TechField,
+)
+from kedaitong.money import rmb_capitals, yuan_to_wan
+from kedaitong.pdf import render_pdf
+
+ENTERPRISE_FIELDS = [
+    "name", "credit_code", "registered_region", "address", "legal_representative", "contact_name", "contact_phone",
+    "contact_mobile", "contact_email", "founded_on", "industry", "employees", "revenue", "total_assets",
+    "registered_capital", "paid_in_capital", "main_business", "last_year_sales", "last_year_tax", "ip_invention",
+    "ip_utility", "ip_design", "ip_software", "ip_ic_layout", "ip_plant_variety", "ip_other", "staff_college_tech",
+    "staff_rnd", "staff_rnd_recruited", "high_tech_revenue", "rnd_expense",
+]
+MONEY_FIELDS = {"revenue", "total_assets", "registered_capital", "paid_in_capital", "last_year_sales", "last_year_tax",
+                "high_tech_revenue", "rnd_expense"}
+DATE_FIELDS = {"founded_on"}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (Decimal, dt.date)):
+        return str(value) if isinstance(value, Decimal) else value.isoformat()
+    return value
+
+
+def build_snapshot(application: Application) -> dict[str, Any]:
+    """The enterprise's record as it stands now, in JSON-safe values."""
+    enterprise: Enterprise = application.enterprise
+    data = {name: _plain(getattr(enterprise, name)) for name in ENTERPRISE_FIELDS}
+    data["registration_place"] = enterprise.registration_place.name if enterprise.registration_place_id else ""
+    data["tech_field"] = enterprise.tech_field.code if enterprise.tech_field_id else ""
+    data["industry_label"] = str(enterprise.get_industry_display()) if enterprise.industry else ""
+    return {
+        "taken_at": timezone.now().isoformat(),
+        "enterprise": data,
+        "qualifications": [
+            {"kind": q.kind, "number": q.number, "name": q.name, "year": q.year, "level": q.level,
+             "project_type": q.project_type, "valid_until": _plain(q.valid_until), "listing": q.listing}
+            for q in enterprise.qualifications.all()
+        ],
+        "patents": [{"number": p.number, "title": p.title} for p in enterprise.patents.all()],
+        "annual_figures": [
+            {"year": f.year, "revenue": _plain(f.revenue), "profit": _plain(f.profit)}
+            for f in enterprise.annual_figures.order_by("-year")[:3]
+        ],
+    }
+
+
+def record_for(application: Application) -> dict[str, Any]:
+    """The frozen record once submitted (and not returned), otherwise the live one."""
+    if application.snapshot and application.state not in (Application.State.DRAFT, Application.State.RETURNED):
+        return application.snapshot
+    return build_snapshot(application)
+
+
+def _typed_enterprise(data: dict[str, Any]) -> SimpleNamespace:
+    values = dict(data)
+    for name in MONEY_FIELDS:
+        values[name] = Decimal(values[name]) if values.get(name) not in (None, "") else None
+    for name in DATE_FIELDS:
+        values[name] = dt.date.fromisoformat(values[name]) if values.get(name) else None
+    return SimpleNamespace(**values)
+
+
+def _wan(value: Decimal | None) -> str:
+    return "" if value is None else f"{yuan_to_wan(value):f}"
+
+
+def base_context(application: Application) -> dict[str, Any]:
+    record = record_for(application)
+    e = _typed_enterprise(record["enterprise"])
+    return {
+        "application": application,
+        "e": e,
+        "record": record,
+        "wan": {name: _wan(getattr(e, name)) for name in MONEY_FIELDS},
+        "amount_wan": _wan(application.amount),
+        "amount_capitals": rmb_capitals(application.amount),
+        "today": timezone.localdate(),
+    }
+
+
+def changjiang_annex2(application: Application) -> bytes:
+    """附件2 “科贷通”申请资料清单, each line marked with what was uploaded."""
+    uploaded: dict[int, list[str]] = {}
+    for material in application.materials.select_related("material_type"):
+        uploaded.setdefault(material.material_type_id, []).append(material.original_name)
+    rows = [
+        {"type": m, "files": uploaded.get(m.pk, [])}
+        for m in MaterialType.objects.filter(program=application.program_version.program_id)
+    ]
+    return render_pdf("pdf/changjiang_annex2.html", base_context(application) | {"rows": rows})
+
+
+def changjiang_annex3(application: Application) -> bytes:
+    """附件3 “科贷通”贷款申请报告."""
+    return render_pdf("pdf/changjiang_annex3.html", base_context(application))
+
+
+def changjiang_annex4(application: Application) -> bytes:
+    """附件4 昌江区“科贷通”贷款备案审核表, with the opinion boxes as the review has filled them."""
+    from review.selectors import annex4_boxes
+
+    context = base_context(application) | {
+        "boxes": annex4_boxes(application),
+        "product_types": ProductType.objects.all(),
+    }
+    return render_pdf("pdf/changjiang_annex4.html", context)
+
+
+def quzhou_annex1(application: Application) -> bytes:
+    """Quzhou 附件1 衢州市科技金融合作贷款申请表, both tables and the two introductions, with drawn check boxes."""
+    details = QuzhouDetails.objects.filter(application=application).select_related("project_field").first() or QuzhouDetails()
+    record = record_for(application)
+    places = list(application.program_version.program.registration_places.all())
+    figures = record["annual_figures"] + [{"year": "", "revenue": None, "profit": None}] * 3
+    projects = [q for q in record["qualifications"] if q["kind"] == "project"]
+    context = base_context(application) | {
+        "d": details,
+        "places": places,
+        "fields": TechField.objects.all(),
+        "figures": [
+            {"year": f["year"], "revenue": _wan(Decimal(f["revenue"])) if f["revenue"] else "",
+             "profit": _wan(Decimal(f["profit"])) if f["profit"] else ""}
+            for f in figures[:3]
+        ],
+        "patents": record["patents"] or [{"number": "", "title": ""}],
+        "projects": projects or [{"number": "", "project_type": "", "name": ""}],
+        "team": list(application.team.all()) or [None],
+        "provincial_tech_sme": any(q["kind"] == "provincial_tech_sme" for q in record["qualifications"]),
+        "tech_sources": QuzhouDetails.TechSource.choices,
+        "ip_methods": QuzhouDetails.IPMethod.choices,
+        "d_wan": {
+            "total_investment": _wan(details.total_investment),
+            "expected_sales": _wan(details.expected_sales),
+            "expected_profit_tax": _wan(details.expected_profit_tax),
+        },
+    }
+    return render_pdf("pdf/quzhou_annex1.html", context)
+
+
+ANNEXES = {
+    Program.Kind.CHANGJIANG: {"annex2": changjiang_annex2, "annex3": changjiang_annex3, "annex4": changjiang_annex4},
+    Program.Kind.QUZHOU: {"annex1": quzhou_annex1},
+}
+ANNEX_TITLES = {
+    "annex1": "附件1 衢州市科技金融合作贷款申请表",
+    "annex2": "附件2 “科贷通”申请资料清单",
+    "annex3": "附件3 “科贷通”贷款申请报告",
+    "annex4": "附件4 昌江区“科贷通”贷款备案审核表",
+}
+
+
+def submission_pdf(application: Application) -> bytes:
+    """The PDF kept at submission: the application report (Changjiang 附件3) or the application form (Quzhou 附件1)."""
+    if application.program_version.program.kind == Program.Kind.QUZHOU:
+        return quzhou_annex1(application)
+    return changjiang_annex3(application)

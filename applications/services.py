@@ -1,0 +1,235 @@
+"""Operations of the enterprise side: registration, invitations, profile, applications, materials, submission.
+
+Each operation runs in one transaction, checks, changes, and writes an audit
+row; e-mails leave at commit. Views and commands call these functions.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
+from django_fsm import can_proceed
+
+from applications import eligibility
+from applications.credit_code import validate as validate_credit_code
+from applications.models import (
+    Application,
+    Enterprise,
+    Material,
+    MaterialType,
+    Program,
+    ProgramVersion,
+    QuzhouDetails,
+)
+from applications.selectors import eligibility_now
+from kedaitong.audit import log_action
+from kedaitong.models import User
+from kedaitong.pdf import sha256
+from kedaitong.roles import Role
+from kedaitong.uploads import check_upload, display_name
+
+EDITABLE_STATES = (Application.State.DRAFT, Application.State.RETURNED)
+COMPANY_INTRO_MAX = 500  # Quzhou 附件1 三、公司简介，限500字
+PROJECT_INTRO_MAX = 1000  # Quzhou 附件1 四、项目介绍，限1000字
+REFERENCE_PREFIX = {Program.Kind.CHANGJIANG: "CJ", Program.Kind.QUZHOU: "QZ"}
+
+
+class DomainError(Exception):
+    """An operation refused, with every reason (translated, for the user)."""
+
+    def __init__(self, problems: list[str] | str) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("；".join(self.problems))
+
+
+# --- Registration and invitations ----------------------------------------------------------------------------
+
+
+def enterprise_register(*, credit_code: str, name: str, username: str, display_name: str, email: str, password: str) -> User:
+    """Create an enterprise and its first user. One account per credit code (GB 32100 check character)."""
+    code = credit_code.strip().upper()
+    reason = validate_credit_code(code)
+    if reason:
+        raise DomainError(reason)
+    with transaction.atomic():
+        if Enterprise.objects.filter(credit_code=code).exists():
+            raise DomainError(_("This credit code is already registered. Ask a colleague of that account to invite you, or reset your password."))
+        try:
+            with transaction.atomic():
+                enterprise = Enterprise.objects.create(credit_code=code, name=name.strip())
+        except IntegrityError:  # a concurrent registration of the same code won
+            raise DomainError(_("This credit code is already registered. Ask a colleague of that account to invite you, or reset your password.")) from None
+        user = User(username=username, display_name=display_name, email=email, role=Role.ENTERPRISE, enterprise=enterprise)
+        user.set_password(password)
+        user.save()
+        log_action(actor=user, action="applications.enterprise.registered", obj=enterprise, data={"credit_code": code})
+    return user
+
+
+def enterprise_invite(*, actor: User, email: str, display_name: str, base_url: str) -> User:
+    """Invite a colleague: a user of the same enterprise without a password, who sets one through a one-time link.
+
+    The link is Django's password-reset link: its token stops working once the
+    password is set (it hashes the password) and after PASSWORD_RESET_TIMEOUT.
+    """
+    if actor.effective_role != Role.ENTERPRISE or not actor.enterprise_id:
+        raise DomainError(_("Only an enterprise's users may invite colleagues."))
+    email = email.strip().lower()
+    with transaction.atomic():
+        if User.objects.filter(username=email).exists() or User.objects.filter(email__iexact=email).exists():
+            raise DomainError(_("A user with this e-mail address already exists."))
+        user = User(username=email, email=email, display_name=display_name, role=Role.ENTERPRISE, enterprise_id=actor.enterprise_id)
+        user.set_unusable_password()
+        user.save()
+        log_action(actor=actor, action="applications.enterprise.invited", obj=actor.enterprise, data={"email": email})
+        uid = urlsafe_base64_encode(force_bytes(user.pk))
+        link = base_url.rstrip("/") + reverse("password_reset_confirm", args=[uid, default_token_generator.make_token(user)])
+        subject = _("Invitation to Kedaitong for %(enterprise)s") % {"enterprise": actor.enterprise.name}
+        body = _(
+            "%(inviter)s invites you to the Kedaitong portal account of %(enterprise)s.\n\n"
+            "Set your password with this link (it works once):\n%(link)s\n\nYour user name is %(username)s."
+        ) % {"inviter": actor.display_name or actor.username, "enterprise": actor.enterprise.name, "link": link, "username": email}
+        transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email]))
+    return user
+
+
+# --- Applications ----------------------------------------------------------------------------------------------
+
+
+def _new_reference(program: Program) -> str:
+    prefix = REFERENCE_PREFIX.get(program.kind, "AP")
+    return f"{prefix}-{uuid.uuid4().hex[:8].upper()}"
+
+
+def application_create(*, actor: User, enterprise: Enterprise, version: ProgramVersion, amount: Decimal, **fields: Any) -> Application:
+    """A new draft. Later edits go through the application's form until it is submitted."""
+    with transaction.atomic():
+        application = Application(
+            reference=_new_reference(version.program), program_version=version, enterprise=enterprise, amount=amount, **fields
+        )
+        application.save()
+        if version.program.kind == Program.Kind.QUZHOU:
+            QuzhouDetails.objects.create(application=application)
+        log_action(actor=actor, action="applications.application.created", obj=application, to_state=application.state)
+    return application
+
+
+def ensure_editable(application: Application) -> None:
+    if application.state not in EDITABLE_STATES:
+        raise DomainError(_("A submitted application is frozen; only a reviewer's return reopens it."))
+
+
+def material_add(*, actor: User, application: Application, material_type: MaterialType, upload: UploadedFile) -> Material:
+    """Store one uploaded material, judged by content (PDF, JPEG, PNG) and size."""
+    content_type = check_upload(upload)
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        ensure_editable(locked)
+        if material_type.program_id != locked.program_version.program_id:
+            raise DomainError(_("This material does not belong to the application's program."))
+        material = Material(
+            application=locked, material_type=material_type, original_name=display_name(upload.name or "file"),
+            content_type=content_type, size=upload.size or 0, uploaded_by=actor,
+        )
+        material.file.save(upload.name or "file", upload, save=False)
+        material.save()
+        log_action(actor=actor, action="applications.material.added", obj=locked,
+                   data={"material": material_type.number, "name": material.original_name, "size": material.size})
+    return material
+
+
+def material_remove(*, actor: User, material: Material) -> None:
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=material.application_id)
+        ensure_editable(locked)
+        log_action(actor=actor, action="applications.material.removed", obj=locked,
+                   data={"material": material.material_type.number, "name": material.original_name})
+        material.delete()
+
+
+def missing_materials(application: Application) -> list[MaterialType]:
+    present = set(application.materials.values_list("material_type", flat=True))
+    return [m for m in application.program_version.program.material_types.filter(required=True) if m.pk not in present]
+
+
+def form_problems(application: Application) -> list[str]:
+    """What the forms still lack for a submission (every problem, not the first)."""
+    problems: list[str] = []
+
+    def need(value: Any, label: str) -> None:
+        if value in (None, ""):
+            problems.append(_("%(field)s is missing.") % {"field": label})
+
+    need(application.bank_id, _("Bank"))
+    need(application.term_months, _("Term (months)"))
+    need(application.planned_disbursement_on, _("Planned disbursement date"))
+    kind = application.program_version.program.kind
+    if kind == Program.Kind.CHANGJIANG:
+        need(application.purpose.strip(), _("Reason for the loan"))
+        need(application.annual_rate, _("Annual rate (%)"))
+        need(application.product_type_id, _("Product type"))
+        for material in missing_materials(application):
+            problems.append(_("Material %(number)s “%(name)s” is not uploaded.") % {"number": material.number, "name": material.name})
+    if kind == Program.Kind.QUZHOU:
+        details = QuzhouDetails.objects.get_or_create(application=application)[0]
+        need(details.project_name.strip(), _("Project name"))
+        need(details.company_intro.strip(), _("Company introduction"))
+        need(details.project_intro.strip(), _("Project introduction"))
+        if len(details.company_intro) > COMPANY_INTRO_MAX:
+            problems.append(_("The company introduction has %(count)d characters; at most %(max)d (附件1).") % {"count": len(details.company_intro), "max": COMPANY_INTRO_MAX})
+        if len(details.project_intro) > PROJECT_INTRO_MAX:
+            problems.append(_("The project introduction has %(count)d characters; at most %(max)d (附件1).") % {"count": len(details.project_intro), "max": PROJECT_INTRO_MAX})
+        if not application.team.exists():
+            problems.append(_("Add at least one main member of the project team."))
+    return problems
+
+
+def application_submit(*, actor: User, application: Application) -> Application:
+    """Submit (or resubmit after a return): check everything, store the checklist, the record and the PDF, then submit.
+
+    1. lock the application; a second submission (two tabs, double click) finds it submitted and is refused;
+    2. gather every problem: missing fields and materials, the eligibility and submit-time rules;
+    3. keep the enterprise record as it is now (the application no longer follows the profile),
+       the checklist, and the PDF with its SHA-256;
+    4. the `submit` transition, the save, the audit row.
+    """
+    from applications import documents
+
+    with transaction.atomic():
+        locked = (
+            Application.objects.select_for_update(of=("self",))
+            .select_related("enterprise", "bank", "program_version__program", "product_type")
+            .get(pk=application.pk)
+        )
+        if actor.effective_role != Role.ENTERPRISE or actor.enterprise_id != locked.enterprise_id:
+            raise DomainError(_("Only the enterprise's own users may submit its application."))
+        if not can_proceed(locked.submit):
+            raise DomainError(_("This application has already been submitted."))
+        checklist = eligibility_now(locked)
+        problems = form_problems(locked)
+        problems += [f"{r.reason}（{r.article}）" for r in eligibility.problems(checklist)]
+        if problems:
+            raise DomainError(problems)
+        from_state = locked.state
+        locked.snapshot = documents.build_snapshot(locked)
+        locked.eligibility_result = eligibility.to_json(checklist)
+        pdf = documents.submission_pdf(locked)
+        locked.submitted_pdf_sha256 = sha256(pdf)
+        locked.submitted_pdf.save(f"{locked.reference}.pdf", ContentFile(pdf), save=False)
+        locked.submit()
+        locked.save()
+        log_action(actor=actor, action="applications.application.submitted", obj=locked, from_state=from_state,
+                   to_state=locked.state, data={"sha256": locked.submitted_pdf_sha256, "amount": locked.amount})
+    return locked

@@ -1,0 +1,63 @@
+"""SME size by 工信部联企业〔2011〕300号, the credit-code check (letters first), ID numbers."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from applications.credit_code import check_character, validate
+from applications.forms import TeamMemberForm
+from applications.sme import classify
+
+
+@pytest.mark.parametrize(
+    ("industry", "employees", "revenue", "size"),
+    [
+        ("industrial", 1000, "400000000", "large"),
+        ("industrial", 1000, "399999999.99", "medium"),  # below one bound (或) is an SME
+        ("industrial", 300, "20000000", "medium"),
+        ("industrial", 299, "20000000", "small"),
+        ("industrial", 20, "3000000", "small"),
+        ("industrial", 19, "3000000", "micro"),
+        ("software", 300, "100000000", "large"),
+        ("software", 100, "10000000", "medium"),
+        ("software", 10, "500000", "small"),
+        ("software", 9, "500000", "micro"),
+        ("wholesale", 20, "50000000", "medium"),
+        ("retail", 50, "5000000", "medium"),
+        ("other", 300, None, "large"),
+        ("other", 100, None, "medium"),
+        ("other", 9, None, "micro"),
+    ],
+)
+def test_size_by_sector(industry, employees, revenue, size):
+    result = classify(industry, employees, Decimal(revenue) if revenue else None)
+    assert result.size == size
+    assert result.thresholds is not None and "300" not in result.name
+
+
+def test_size_unknown_without_figures():
+    assert classify("", 10, Decimal(1)).size is None
+    assert classify("industrial", None, Decimal(1)).size is None
+    assert classify("industrial", 10, None).size is None
+
+
+def test_thresholds_are_described():
+    assert "从业人员1000人或营业收入40000万元以下" in classify("industrial", 50, Decimal(1)).thresholds.describe()
+
+
+def test_codes_starting_with_a_letter_validate():
+    first17 = "N2330802MA2DX0001"
+    code = first17 + check_character(first17)
+    assert validate(code) is None
+    wrong = code[:17] + ("0" if code[17] != "0" else "1")
+    assert "校验码错误" in (validate(wrong) or "")
+
+
+def test_id_numbers_are_checked():
+    good = TeamMemberForm({"name": "王五", "id_number": "11010519491231002X"})
+    assert good.is_valid(), good.errors
+    bad = TeamMemberForm({"name": "王五", "id_number": "110105194912310021"})
+    assert not bad.is_valid()
+    assert "GB 11643" in str(bad.errors["id_number"])

@@ -1,0 +1,206 @@
+"""The enterprise's pages: registration, invitations, profile, qualifications, drafts, uploads, submission, PDFs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import subprocess
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from applications.credit_code import check_character
+from applications.models import Application, Enterprise, Material, MaterialType, Qualification
+from kedaitong.models import AuditEntry, User
+from tests.factories import credit_code
+
+pytestmark = pytest.mark.django_db
+
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def client_for(user) -> Client:  # type: ignore[no-untyped-def]
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def registration(code: str, username: str = "new-user") -> dict[str, str]:
+    return {"credit_code": code, "name": "新合作社", "display_name": "赵六", "email": f"{username}@example.invalid",
+            "username": username, "password1": "Kedaitong-test-2026", "password2": "Kedaitong-test-2026"}
+
+
+def test_a_cooperative_registers_with_a_code_starting_with_n(db):
+    first17 = "N2360202MA0000001"
+    response = Client().post("/enterprise/register/", registration(first17 + check_character(first17)))
+    assert response.status_code == 302 and response["Location"] == "/enterprise/profile/"
+    user = User.objects.get(username="new-user")
+    assert user.enterprise.credit_code.startswith("N2") and user.role == "enterprise"
+
+
+def test_an_invalid_code_is_a_field_error_naming_the_rule(db):
+    code = credit_code(5)
+    wrong = code[:17] + ("0" if code[17] != "0" else "1")
+    response = Client().post("/enterprise/register/", registration(wrong))
+    assert response.status_code == 200
+    assert "GB 32100-2015" in response.content.decode()
+    assert 'value="新合作社"' in response.content.decode()  # what was typed is kept
+    assert not Enterprise.objects.filter(credit_code=wrong).exists()
+
+
+def test_a_second_registration_of_a_code_points_to_the_existing_account(cast):
+    response = Client().post("/enterprise/register/", registration(cast.enterprise_a.credit_code))
+    assert response.status_code == 200
+    assert "甲科技有限公司" in response.content.decode()
+    assert Enterprise.objects.filter(credit_code=cast.enterprise_a.credit_code).count() == 1
+
+
+def test_a_colleague_is_invited_and_sets_a_password_once(cast, django_capture_on_commit_callbacks):
+    client = client_for(cast.applicant)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/enterprise/colleagues/", {"display_name": "钱七", "email": "qian@example.invalid"})
+    assert response.status_code == 302
+    invited = User.objects.get(username="qian@example.invalid")
+    assert invited.enterprise == cast.enterprise_a and not invited.has_usable_password()
+    link = re.search(r"http://testserver(/accounts/reset/\S+/)", mail.outbox[0].body).group(1)
+    browser = Client()
+    form_page = browser.get(link, follow=True)
+    assert form_page.status_code == 200
+    set_url = form_page.redirect_chain[-1][0]
+    done = browser.post(set_url, {"new_password1": "Qian-new-pass-2026", "new_password2": "Qian-new-pass-2026"})
+    assert done.status_code == 302
+    invited.refresh_from_db()
+    assert invited.check_password("Qian-new-pass-2026")
+    again = Client().get(link, follow=True)
+    assert "new_password1" not in again.content.decode()  # the link worked once
+
+
+def test_only_enterprises_invite(cast):
+    assert client_for(cast.bureau_staff).post("/enterprise/colleagues/", {"display_name": "x", "email": "x@example.invalid"}).status_code == 403
+
+
+def test_the_profile_shows_the_sme_size_with_its_thresholds(cast):
+    client = client_for(cast.applicant)
+    data = {"name": "甲科技有限公司", "registered_region": "江西省景德镇市昌江区", "industry": "software", "employees": "120", "revenue": "15000000"}
+    assert client.post("/enterprise/profile/", data).status_code == 302
+    page = client.get("/enterprise/profile/").content.decode()
+    assert "中型企业" in page and "软件和信息技术服务业" in page
+    assert AuditEntry.objects.filter(action="applications.enterprise.updated").exists()
+
+
+def test_the_checklist_changes_when_a_high_tech_certificate_is_added(cast):
+    client = client_for(cast.applicant)
+    home = client.get("/").content.decode()
+    assert "暂不符合申请条件" in home
+    response = client.post("/enterprise/qualifications/", {
+        "kind": "high_tech", "number": "GR202436000123", "valid_until": "2027-12-01",
+        "evidence": SimpleUploadedFile("cert.pdf", PDF),
+    })
+    assert response.status_code == 302
+    home = client.get("/").content.decode()
+    assert "国家高新技术企业证书有效期至2027-12-01" in home
+
+
+def test_a_bad_evidence_file_is_refused_and_the_form_kept(cast):
+    response = client_for(cast.applicant).post("/enterprise/qualifications/", {
+        "kind": "high_tech", "number": "GR-KEPT", "valid_until": "2027-12-01",
+        "evidence": SimpleUploadedFile("cert.pdf", b"MZ\x90\x00 not a pdf"),
+    })
+    assert response.status_code == 200
+    assert "GR-KEPT" in response.content.decode()
+    assert not Qualification.objects.exists()
+
+
+def test_an_amount_over_the_limit_is_a_field_error_citing_the_article(cast):
+    response = client_for(cast.applicant).post("/applications/new/changjiang/", {"amount_wan": "500.01", "term_months": "12"})
+    assert response.status_code == 200
+    assert "第一条" in response.content.decode()
+
+
+def test_a_quzhou_term_over_three_years_is_a_field_error(cast):
+    response = client_for(cast.applicant).post("/applications/new/quzhou/", {"amount_wan": "100", "term_months": "37"})
+    assert "一（二）" in response.content.decode()
+
+
+def test_a_draft_is_saved_and_resumed(cast):
+    client = client_for(cast.applicant)
+    response = client.post("/applications/new/changjiang/", {"amount_wan": "123.45", "purpose": "研发", "bank": cast.bank_x.pk})
+    application = Application.objects.get(state="draft")
+    assert response["Location"] == f"/applications/{application.public_id}/edit/"
+    assert application.amount == Decimal("1234500.00")
+    page = client.get(response["Location"]).content.decode()
+    assert "壹佰贰拾叁万肆仟伍佰元整" in page and "研发" in page
+
+
+def test_a_wrong_upload_is_refused_with_the_reason(cast):
+    cast.application_a.delete()
+    client = client_for(cast.applicant)
+    client.post("/applications/new/changjiang/", {"amount_wan": "100"})
+    application = Application.objects.get(state="draft")
+    material = MaterialType.objects.get(program=cast.changjiang, number=3)
+    response = client.post(f"/applications/{application.public_id}/materials/", {
+        "material_type": material.pk, "file": SimpleUploadedFile("licence.pdf", b"<html>no</html>"),
+    })
+    assert response.status_code == 400
+    assert "PDF" in response.content.decode()
+    ok = client.post(f"/applications/{application.public_id}/materials/", {
+        "material_type": material.pk, "file": SimpleUploadedFile("licence.pdf", PDF),
+    })
+    assert ok.status_code == 302 and Material.objects.count() == 1
+
+
+def test_other_roles_cannot_act_on_the_enterprise_application(cast):
+    url = f"/applications/{cast.application_a.public_id}/submit/"
+    assert client_for(cast.other_applicant).post(url).status_code == 404
+    assert client_for(cast.bank_x_user).post(url).status_code == 403
+    assert client_for(cast.auditor).post(url).status_code == 403
+
+
+def test_submit_page_lists_every_problem_and_post_refuses(cast):
+    cast.application_a.delete()
+    client = client_for(cast.applicant)
+    client.post("/applications/new/changjiang/", {"amount_wan": "100"})
+    application = Application.objects.get(state="draft")
+    page = client.get(f"/applications/{application.public_id}/submit/").content.decode()
+    assert "有效营业执照副本" in page and "拟放款日期" in page
+    response = client.post(f"/applications/{application.public_id}/submit/", follow=True)
+    assert "第六条（一）1、2" in response.content.decode()
+    assert Application.objects.get(pk=application.pk).state == "draft"
+
+
+def pdf_text(data: bytes) -> str:
+    """The PDF's text without white space (pdftotext breaks lines inside phrases)."""
+    text = subprocess.run(["pdftotext", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
+    return "".join(text.split())
+
+
+def test_annex_3_holds_the_name_and_the_amount_in_capitals(cast):
+    response = client_for(cast.bank_x_user).get(f"/applications/{cast.application_a.public_id}/pdf/annex3/")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    text = pdf_text(response.content)
+    assert "甲科技有限公司" in text and "壹佰万元整" in text
+
+
+def test_user_text_cannot_embed_local_files(cast):
+    cast.enterprise_a.address = "<link rel=attachment href='file:///etc/hostname'>"
+    cast.enterprise_a.save()
+    data = client_for(cast.applicant).get(f"/applications/{cast.application_a.public_id}/pdf/annex4/").content
+    assert b"/EmbeddedFile" not in data
+    assert "rel=attachment" in pdf_text(data)  # shown as text, escaped
+
+
+def test_quzhou_dates_and_ids_in_the_team(cast):
+    client = client_for(cast.applicant)
+    client.post("/applications/new/quzhou/", {"amount_wan": "100", "term_months": "24", "planned_disbursement_on": dt.date(2026, 12, 1)})
+    application = Application.objects.get(state="draft", program_version__program=cast.quzhou)
+    bad = client.post(f"/applications/{application.public_id}/team/", {"name": "王五", "id_number": "110105194912310021"})
+    assert bad.status_code == 400 and "GB 11643" in bad.content.decode()
+    good = client.post(f"/applications/{application.public_id}/team/", {"name": "王五", "id_number": "11010519491231002x"})
+    assert good.status_code == 302 and application.team.get().id_number == "11010519491231002X"
+    long_intro = client.post(f"/applications/{application.public_id}/edit/", {
+        "amount_wan": "100", "term_months": "24", "qz-company_intro": "字" * 501,
+    })
+    assert "现为501字" in long_intro.content.decode()

@@ -1,0 +1,131 @@
+"""Done when (issue 3): a new enterprise registers, fills its profile, sees its checklist change with a
+high-tech certificate, submits a Changjiang application with materials and downloads 附件3 and 附件4;
+the same for a Quzhou 附件1."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from applications.credit_code import check_character
+from applications.models import Application, Program, ProgramListing
+from tests.factories import BankAgreementFactory, BankFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
+
+
+def pdf_text(path: str) -> str:
+    text = subprocess.run(["pdftotext", path, "-"], capture_output=True, check=True).stdout.decode()
+    return "".join(text.split())
+
+
+def download(page, selector: str) -> str:  # type: ignore[no-untyped-def]
+    with page.expect_download() as info:
+        page.click(selector)
+    return str(info.value.path())
+
+
+def submit_form(page, form: str) -> None:  # type: ignore[no-untyped-def]
+    with page.expect_navigation():
+        page.click(f"{form} button[type=submit]")
+
+
+def test_a_new_enterprise_applies_to_both_programs(page, tmp_path):
+    changjiang = Program.objects.get(code="changjiang")
+    quzhou = Program.objects.get(code="quzhou")
+    bank = BankFactory(code="cj-bank", name="昌江测试银行")
+    BankAgreementFactory(bank=bank, program=changjiang, starts_on=dt.date(2025, 1, 1), ends_on=dt.date(2099, 1, 1))
+    qz_bank = BankFactory(code="qz-bank", name="衢州测试银行")
+    BankAgreementFactory(bank=qz_bank, program=quzhou, starts_on=dt.date(2025, 1, 1), ends_on=dt.date(2099, 1, 1))
+    first17 = "91360202MA9E2E001"
+    code = first17 + check_character(first17)
+    ProgramListing.objects.create(program=quzhou, credit_code=code, name="浏览器测试科技有限公司", listed_on=dt.date(2025, 1, 1))
+    evidence = tmp_path / "certificate.pdf"
+    evidence.write_bytes(PDF)
+
+    # 1. Registration.
+    page.goto("/enterprise/register/")
+    for name, value in {"credit_code": code, "name": "浏览器测试科技有限公司", "display_name": "周八", "email": "zhou@example.invalid",
+                        "username": "zhouba", "password1": "Kedaitong-e2e-2026", "password2": "Kedaitong-e2e-2026"}.items():
+        page.fill(f"#id_{name}", value)
+    submit_form(page, "form.register-form")
+    assert page.url.endswith("/enterprise/profile/")
+
+    # 2. Profile.
+    for name, value in {"registered_region": "江西省景德镇市昌江区", "address": "景德镇市昌江区测试路8号", "legal_representative": "周八",
+                        "contact_name": "周八", "contact_phone": "0798-8888888", "founded_on": "2019-05-20", "registered_capital": "10000000",
+                        "paid_in_capital": "8000000", "employees": "60", "revenue": "20000000", "last_year_sales": "20000000",
+                        "last_year_tax": "1000000", "main_business": "工业检测设备"}.items():
+        page.fill(f"#id_{name}", value)
+    page.select_option("#id_industry", "industrial")
+    page.select_option("#id_registration_place", label="市本级")
+    submit_form(page, "form.profile-form")
+    assert page.locator("#sme-size").inner_text() == "小型企业"
+
+    # 3. The checklist changes with a high-tech certificate.
+    page.goto("/")
+    tech = page.locator("#checklist-changjiang [data-code='changjiang.tech']")
+    assert "rule-fail" in (tech.get_attribute("class") or "")
+    page.goto("/enterprise/qualifications/")
+    page.select_option("#id_kind", "high_tech")
+    page.fill("#id_number", "GR202436000999")
+    page.fill("#id_valid_until", "2099-12-31")
+    page.set_input_files("#id_evidence", str(evidence))
+    submit_form(page, "form.qualification-form")
+    page.select_option("#id_kind", "provincial_tech_sme")
+    page.fill("#id_year", "2025")
+    submit_form(page, "form.qualification-form")
+    page.goto("/")
+    assert "rule-pass" in (tech.get_attribute("class") or "")
+    assert "2099-12-31" in tech.inner_text()
+
+    # 4. A Changjiang application with its materials.
+    page.click("a[href='/applications/new/changjiang/']")
+    page.fill("#id_amount_wan", "123.45")
+    page.fill("#id_purpose", "扩大检测设备研发投入")
+    page.select_option("#id_bank", label="昌江测试银行")
+    page.fill("#id_planned_disbursement_on", "2099-01-15")
+    page.fill("#id_term_months", "12")
+    page.fill("#id_annual_rate", "3.45")
+    page.select_option("#id_product_type", label="科技周转贷")
+    submit_form(page, "form.application-form")
+    for number in range(1, 11):
+        page.select_option("#id_material_type", label=page.locator("#id_material_type option").nth(number).inner_text())
+        page.set_input_files("#id_file", str(evidence))
+        submit_form(page, "form.material-form")
+    page.click("text=检查并提交")
+    submit_form(page, "form.submit-form")
+    application = Application.objects.get(program_version__program=changjiang, enterprise__credit_code=code)
+    assert application.state == Application.State.SUBMITTED and application.submitted_pdf_sha256
+    for annex in ("annex3", "annex4"):
+        text = pdf_text(download(page, f"a.annex-link[data-annex='{annex}']"))
+        assert "浏览器测试科技有限公司" in text and "壹佰贰拾叁万肆仟伍佰元整" in text, annex
+
+    # 5. A Quzhou application: 附件1.
+    page.goto("/applications/new/quzhou/")
+    page.fill("#id_amount_wan", "300")
+    page.select_option("#id_bank", label="衢州测试银行")
+    page.fill("#id_planned_disbursement_on", "2099-01-15")
+    page.fill("#id_term_months", "36")
+    submit_form(page, "form.application-form")
+    page.fill("#id_qz-project_name", "智能检测装备研发")
+    page.fill("#id_qz-company_intro", "公司专注工业检测设备。")
+    page.fill("#id_qz-project_intro", "研发新一代检测装备。")
+    submit_form(page, "form.application-form")
+    page.fill("#id_name", "王五")
+    page.fill("#id_id_number", "11010519491231002X")
+    submit_form(page, "form.team-form")
+    page.click("text=检查并提交")
+    submit_form(page, "form.submit-form")
+    quzhou_application = Application.objects.get(program_version__program=quzhou, enterprise__credit_code=code)
+    assert quzhou_application.state == Application.State.SUBMITTED
+    text = pdf_text(download(page, "a.annex-link[data-annex='annex1']"))
+    assert "浏览器测试科技有限公司" in text and "叁佰万元整" in text and "智能检测装备研发" in text
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "enterprise-quzhou-submitted.png"), full_page=True)
