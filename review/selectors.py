@@ -10,11 +10,11 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django_fsm import Transition, get_available_user_FIELD_transitions
 
-from applications.models import Application
+from applications.models import Application, Enterprise
 from applications.selectors import RuleResult, eligibility_at_submission, eligibility_now
 from kedaitong.models import AuditEntry, User
 from kedaitong.roles import Role
-from review.models import BankDecision, MeetingDecision, Opinion, PublicityEntry
+from review.models import BankDecision, BlacklistEntry, MeetingDecision, Opinion, PublicityEntry
 
 
 @dataclass(frozen=True)
@@ -210,6 +210,34 @@ def available_transitions(application: Application, user: User) -> list[Transiti
         t for t in get_available_user_FIELD_transitions(application, user, Application._meta.get_field("state"))
         if t.name not in ("submit", "withdraw")
     ]
+
+
+def permitted_transitions(application: Application, user: User) -> list[Transition]:
+    """Review transitions from the current state whose role and scope fit `user`, conditions aside."""
+    field_ = Application._meta.get_field("state")
+    found = []
+    for t in field_.get_all_transitions(Application):  # type: ignore[attr-defined]
+        sources = t.source if isinstance(t.source, list | tuple | set) else [t.source]
+        if t.name not in ("submit", "withdraw") and application.state in sources and t.has_perm(application, user):
+            found.append(t)
+    return found
+
+
+def priority_renewal() -> QuerySet[Enterprise]:
+    """Changjiang 第九条: 诚信良好、按时履约的 enterprises, marked for priority renewal (优先续贷).
+
+    On time = at least one repayment recorded, no overdue event and no
+    overdue-period interest on any of its loans, and not blacklisted.
+    """
+    from loans.models import InterestSettlement, OverdueEvent, Repayment
+
+    return (
+        Enterprise.objects.filter(pk__in=Repayment.objects.values("loan__enterprise"))
+        .exclude(pk__in=OverdueEvent.objects.values("loan__enterprise"))
+        .exclude(pk__in=InterestSettlement.objects.filter(is_overdue_interest=True).values("loan__enterprise"))
+        .exclude(pk__in=BlacklistEntry.objects.filter(status=BlacklistEntry.Status.LISTED).values("enterprise"))
+        .order_by("name")
+    )
 
 
 def history(application: Application) -> QuerySet[AuditEntry]:
