@@ -95,14 +95,14 @@ class BankDecisionForm(forms.Form):
 
 class DisburseForm(forms.Form):
     contract_no = forms.CharField(label=_("Contract number"), max_length=50)
-    disbursement_date = forms.DateField(label=_("Disbursement date"), widget=forms.DateInput(attrs={"type": "date"}))
-    maturity_date = forms.DateField(label=_("Maturity date"), widget=forms.DateInput(attrs={"type": "date"}))
+    disbursement_date = forms.DateField(label=_("Disbursement date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    maturity_date = forms.DateField(label=_("Maturity date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     principal = MoneyField(label=_("Principal (yuan)"))
     annual_rate = forms.DecimalField(label=_("Annual rate (%)"), max_digits=7, decimal_places=4, min_value=Decimal("0.0001"))
 
 
 class MeetingForm(forms.Form):
-    date = forms.DateField(label=_("Meeting date"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("Meeting date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     attendees = forms.MultipleChoiceField(label=_("Attendees (roster of 附件1)"), choices=LeadingGroupRole.choices,
                                           widget=forms.CheckboxSelectMultiple)
     minutes = forms.CharField(label=_("Minutes"), required=False, widget=forms.Textarea(attrs={"rows": 4}), max_length=5000)
@@ -124,9 +124,9 @@ class MeetingItemForm(forms.Form):
 
 
 class PublicityBatchForm(forms.Form):
-    start_date = forms.DateField(label=_("Start"), widget=forms.DateInput(attrs={"type": "date"}))
+    start_date = forms.DateField(label=_("Start"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     end_date = forms.DateField(label=_("End (empty: the period in working days)"), required=False,
-                               widget=forms.DateInput(attrs={"type": "date"}))
+                               widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -181,12 +181,12 @@ def application_return(*, actor: User, application: Application, reasons: Sequen
 @transaction.atomic
 def application_resubmit(*, actor: User, application: Application, seen_state: str | None = None,
                          request: HttpRequest | None = None) -> Application:
-    """The enterprise resubmits after a return (stand-in until `applications.services.application_submit` exists)."""
+    """The enterprise (re)submits (stand-in until `applications.services.application_submit`, which checks materials)."""
     application = _lock(application, seen_state)
     if actor.effective_role != Role.ENTERPRISE or actor.enterprise_id != application.enterprise_id:
         raise ReviewError(_("Your role may not take this step on this application."))
-    if application.state != Application.State.RETURNED:
-        raise ReviewError(_("Only a returned application is resubmitted here."))
+    if application.state not in (Application.State.RETURNED, Application.State.DRAFT):
+        raise ReviewError(_("Only a draft or a returned application is submitted."))
     _transition(application, "submit", actor=actor, request=request)
     return application
 

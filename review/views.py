@@ -106,7 +106,8 @@ def _review_context(request: HttpRequest, application: Application, **extra: Any
         "disburse_form": bound("disburse", forms.DisburseForm, initial=_disburse_initial(application)),
         "may_draft": has_role(user, Role.BUREAU_STAFF) and application.state == Application.State.BUREAU_REVIEW
         and "return_for_changes" in permitted,
-        "may_resubmit": has_role(user, Role.ENTERPRISE) and application.state == Application.State.RETURNED,
+        "may_resubmit": has_role(user, Role.ENTERPRISE)
+        and application.state in (Application.State.RETURNED, Application.State.DRAFT),
     }
     context.update(extra)
     return context
