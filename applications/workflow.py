@@ -76,6 +76,7 @@ def bureau_draft_recommends(instance: Any) -> bool:
 
 
 def bureau_draft_rejects(instance: Any) -> bool:
+    """Maker-checker: the head signs only a rejection that staff have drafted."""
     from review.selectors import unsigned_bureau_draft
 
     draft = unsigned_bureau_draft(instance)
@@ -83,6 +84,7 @@ def bureau_draft_rejects(instance: Any) -> bool:
 
 
 def group_recommended(instance: Any) -> bool:
+    """Changjiang 第一条, 第三条: a leading-group meeting recommended it, with an amount."""
     from review.selectors import latest_group_decision
 
     decision = latest_group_decision(instance)
@@ -90,6 +92,7 @@ def group_recommended(instance: Any) -> bool:
 
 
 def group_declined(instance: Any) -> bool:
+    """A leading-group meeting declined to recommend it."""
     from review.selectors import latest_group_decision
 
     decision = latest_group_decision(instance)
@@ -97,6 +100,7 @@ def group_declined(instance: Any) -> bool:
 
 
 def bank_approved(instance: Any) -> bool:
+    """Changjiang 第一条 (由合作银行独立审核): the bank recorded an approval with amount, rate and term."""
     from review.selectors import latest_bank_decision
 
     decision = latest_bank_decision(instance)
@@ -104,6 +108,7 @@ def bank_approved(instance: Any) -> bool:
 
 
 def bank_declined(instance: Any) -> bool:
+    """The bank recorded a rejection with its reason."""
     from review.selectors import latest_bank_decision
 
     decision = latest_bank_decision(instance)
@@ -127,6 +132,7 @@ def objection_upheld(instance: Any) -> bool:
 
 
 def loan_opened(instance: Any) -> bool:
+    """The bank's loan for this application is registered in loans/ (loan_register)."""
     from loans.models import Loan
 
     return Loan.objects.filter(application=instance).exists()

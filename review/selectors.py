@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import CharField, Exists, OuterRef, Q, QuerySet
 from django_fsm import Transition, get_available_user_FIELD_transitions
 
 from applications.models import Application, Enterprise
@@ -175,6 +175,31 @@ def queue_for(user: User) -> QuerySet[Application]:
 
 def queue_count(user: User) -> int:
     return queue_for(user).count() if user.effective_role in QUEUE_ROLES else 0
+
+
+WAITING_STATES = [Application.State.SUBMITTED, Application.State.BUREAU_REVIEW, Application.State.GROUP_REVIEW,
+                  Application.State.BANK_REVIEW, Application.State.PUBLICITY, Application.State.CREDIT_GRANTED]
+
+
+def waiting_longer_than(age: dt.timedelta, *, now: dt.datetime) -> list[tuple[Application, dt.datetime]]:
+    """Applications in a review state whose last transition (or submission) is older than `age`, oldest first."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import Subquery
+    from django.db.models.functions import Cast, Coalesce
+
+    entered = (
+        AuditEntry.objects.filter(content_type=ContentType.objects.get_for_model(Application),
+                                  object_id=Cast(OuterRef("pk"), output_field=CharField()), to_state=OuterRef("state"))
+        .order_by("-at").values("at")[:1]
+    )
+    qs = (
+        Application.objects.filter(state__in=WAITING_STATES)
+        .annotate(entered=Coalesce(Subquery(entered), "submitted_at"))
+        .filter(entered__lt=now - age)
+        .select_related("enterprise")
+        .order_by("entered")
+    )
+    return [(a, a.entered) for a in qs]
 
 
 # --- review page --------------------------------------------------------------------------------

@@ -75,7 +75,7 @@ def test_a_pending_objection_blocks_closing(cast):
     services.objection_submit(entry=cast.application_a.publicity_entry, name="李四", contact="x", reason="y")
     PublicityBatch.objects.filter(pk=batch.pk).update(start_date=dt.date(2026, 1, 5), end_date=dt.date(2026, 1, 9))
     batch.refresh_from_db()
-    with pytest.raises(services.ReviewError, match="objection"):
+    with pytest.raises(services.ReviewError, match="异议"):
         services.publicity_batch_close(actor=cast.bureau_staff, batch=batch)
 
 

@@ -194,3 +194,17 @@ def test_email_goes_to_the_parties_on_commit(cast, django_capture_on_commit_call
     with django_capture_on_commit_callbacks(execute=True):
         services.application_accept(actor=cast.bureau_staff, application=submitted(cast))
     assert any("a@example.invalid" in m.to for m in mail.outbox)
+
+
+def test_daily_command_lists_what_waits_too_long(cast):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    application = to_bureau_review(cast)  # entered bureau_review now; application_b submitted on 2026-01-05? no date
+    Application.objects.filter(pk=cast.application_b.pk).update(submitted_at=dt.datetime(2026, 1, 5, tzinfo=dt.UTC))
+    out = StringIO()
+    call_command("review_overdue", "--days", "3", stdout=out)
+    text = out.getvalue()
+    assert cast.application_b.reference in text and application.reference not in text
+    assert "1 waiting longer than 3 days" in text
