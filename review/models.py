@@ -1,12 +1,28 @@
-"""The blacklist (Changjiang 第九条); the review workflow's own models join it with their issue."""
+"""The Changjiang review's records: opinions (附件4), meetings, bank decisions, publicity (第八条), blacklist (第九条)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
+
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Enterprise
+from kedaitong.uploads import upload_to
+
+_blacklist_path = upload_to("review/blacklist")
+_objection_path = upload_to("review/objections")
+
+
+def blacklist_evidence_path(instance: object, filename: str) -> str:
+    return _blacklist_path(instance, filename)
+
+
+def objection_file_path(instance: object, filename: str) -> str:
+    return _objection_path(instance, filename)
 
 
 class BlacklistQuerySet(models.QuerySet["BlacklistEntry"]):
@@ -39,6 +55,8 @@ class BlacklistEntry(models.Model):
     loan = models.ForeignKey(
         "loans.Loan", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("loan")
     )
+    evidence = models.FileField(_("evidence"), upload_to=blacklist_evidence_path, blank=True)
+    evidence_name = models.CharField(_("evidence file name"), max_length=200, blank=True)
     force_majeure_note = models.TextField(_("force majeure (第九条 exception)"), blank=True)
     proposed_at = models.DateTimeField(_("proposed at"), auto_now_add=True)
     listed_at = models.DateTimeField(_("listed at"), null=True, blank=True)
@@ -63,3 +81,273 @@ class BlacklistEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enterprise.name} · {self.get_reason_display()} · {self.get_status_display()}"
+
+
+MONEY = {"max_digits": 16, "decimal_places": 2}
+RATE = {"max_digits": 7, "decimal_places": 4}
+
+
+class Opinion(models.Model):
+    """The bureau's opinion of 附件4 (科技局意见) or the reasons of a return; staff draft it, the head signs it.
+
+    Every round stays: a return is one row (kind=return, reasons per item), the
+    enterprise mends and resubmits, and the next round's rows follow it.
+    """
+
+    class Kind(models.TextChoices):
+        BUREAU = "bureau", _("Bureau opinion")
+        RETURN = "return", _("Return for changes")
+
+    class Recommendation(models.TextChoices):
+        APPROVE = "approve", _("Recommend to the leading group")
+        REJECT = "reject", _("Reject")
+
+    application = models.ForeignKey(
+        "applications.Application", on_delete=models.PROTECT, related_name="opinions", verbose_name=_("application")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    recommendation = models.CharField(_("recommendation"), max_length=10, choices=Recommendation.choices, blank=True)
+    text = models.TextField(_("opinion"))
+    reasons = models.JSONField(_("reasons per item"), default=list, blank=True)
+    handler = models.ForeignKey(
+        "kedaitong.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("handler (经办人)")
+    )
+    head = models.ForeignKey(
+        "kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True,
+        verbose_name=_("head (负责人)"),
+    )
+    signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("opinion")
+        verbose_name_plural = _("opinions")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(head__isnull=True) | Q(signed_at__isnull=False), name="opinion_signed_has_date"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="bureau") | ~Q(recommendation=""), name="opinion_bureau_has_recommendation"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application.reference} · {self.get_kind_display()}"
+
+
+class LeadingGroupRole(models.TextChoices):
+    """The roster of 附件1 as roles (people change; the roles are what the rules name)."""
+
+    LEADER = "leader", _("Group leader (executive deputy district head)")
+    DEPUTY = "deputy", _("Deputy leader (deputy district head)")
+    SCIENCE = "science", _("Director, district science bureau (office head)")
+    JUSTICE = "justice", _("Director, district justice bureau")
+    FINANCE = "finance", _("Director, district finance bureau")
+    INDUSTRY = "industry", _("Director, district industry and IT bureau")
+    PARK = "park", _("Director, Changjiang industrial park")
+    COURT = "court", _("Vice president, district court")
+    BANK_ICBC = "icbc", _("President, ICBC Xishi sub-branch")
+    BANK_RCB = "rcb", _("President, Jingdezhen rural commercial bank Changjiang sub-branch")
+    BANK_BOC = "boc", _("Head, Bank of China business department")
+
+
+class Meeting(models.Model):
+    """A leading-group meeting (第三条: 领导专班负责审核、推荐) that decides several applications at once."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    program = models.ForeignKey("applications.Program", on_delete=models.PROTECT, verbose_name=_("program"))
+    date = models.DateField(_("date"))
+    attendees = models.JSONField(_("attendees (roles of the 附件1 roster)"), default=list)
+    minutes = models.TextField(_("minutes"), blank=True)
+    created_by = models.ForeignKey(
+        "kedaitong.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("leading-group meeting")
+        verbose_name_plural = _("leading-group meetings")
+        ordering = ["-date", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d}"
+
+    def attendee_labels(self) -> list[str]:
+        labels = dict(LeadingGroupRole.choices)
+        return [str(labels.get(code, code)) for code in self.attendees]
+
+
+class MeetingDecision(models.Model):
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="decisions", verbose_name=_("meeting"))
+    application = models.ForeignKey(
+        "applications.Application", on_delete=models.PROTECT, related_name="group_decisions",
+        verbose_name=_("application"),
+    )
+    recommended = models.BooleanField(_("recommended"))
+    recommended_amount = models.DecimalField(_("recommended amount (yuan)"), null=True, blank=True, **MONEY)
+    opinion = models.TextField(_("opinion"), blank=True)
+
+    class Meta:
+        verbose_name = _("meeting decision")
+        verbose_name_plural = _("meeting decisions")
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "application"], name="meetingdecision_once_per_meeting"),
+            models.CheckConstraint(
+                condition=Q(recommended=False) | Q(recommended_amount__gt=0),
+                name="meetingdecision_amount_when_recommended",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.meeting} · {self.application.reference}"
+
+
+class BankDecision(models.Model):
+    """The bank's independent decision (第一条: 由合作银行独立审核): credit amount, rate and term, or a reason."""
+
+    application = models.ForeignKey(
+        "applications.Application", on_delete=models.PROTECT, related_name="bank_decisions",
+        verbose_name=_("application"),
+    )
+    approved = models.BooleanField(_("approved"))
+    credit_amount = models.DecimalField(_("credit amount (yuan)"), null=True, blank=True, **MONEY)
+    annual_rate = models.DecimalField(_("annual rate (%)"), null=True, blank=True, **RATE)
+    term_months = models.PositiveSmallIntegerField(_("term (months)"), null=True, blank=True)
+    opinion = models.TextField(_("opinion or reason"))
+    head_name = models.CharField(_("head (负责人)"), max_length=50, blank=True)
+    decided_by = models.ForeignKey(
+        "kedaitong.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("handler (经办人)")
+    )
+    decided_at = models.DateTimeField(_("decided at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("bank decision")
+        verbose_name_plural = _("bank decisions")
+        ordering = ["-decided_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(approved=False)
+                | (Q(credit_amount__gt=0) & Q(annual_rate__gt=0) & Q(term_months__gt=0)),
+                name="bankdecision_terms_when_approved",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application.reference} · {self.decided_at:%Y-%m-%d}"
+
+
+class PublicityBatch(models.Model):
+    """Changjiang 第八条: a publicity period, its end counted in working days from its start."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    program = models.ForeignKey("applications.Program", on_delete=models.PROTECT, verbose_name=_("program"))
+    start_date = models.DateField(_("start"))
+    end_date = models.DateField(_("end"))
+    created_by = models.ForeignKey(
+        "kedaitong.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("publicity batch")
+        verbose_name_plural = _("publicity batches")
+        ordering = ["-start_date", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="publicitybatch_end_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.start_date:%Y-%m-%d} – {self.end_date:%Y-%m-%d}"
+
+    def is_over(self, today: dt.date | None = None) -> bool:
+        return (today or timezone.localdate()) > self.end_date
+
+    def is_running(self, today: dt.date | None = None) -> bool:
+        today = today or timezone.localdate()
+        return self.start_date <= today <= self.end_date
+
+
+class PublicityEntry(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    batch = models.ForeignKey(
+        PublicityBatch, on_delete=models.PROTECT, related_name="entries", verbose_name=_("publicity batch")
+    )
+    application = models.OneToOneField(
+        "applications.Application", on_delete=models.PROTECT, related_name="publicity_entry",
+        verbose_name=_("application"),
+    )
+    credit_amount = models.DecimalField(_("credit amount (yuan)"), **MONEY)
+
+    class Meta:
+        verbose_name = _("publicity entry")
+        verbose_name_plural = _("publicity entries")
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(credit_amount__gt=0), name="publicityentry_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch} · {self.application.reference}"
+
+    def has_upheld_objection(self) -> bool:
+        return self.objections.filter(ruling=Objection.Ruling.UPHELD).exists()
+
+
+class Objection(models.Model):
+    class Ruling(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        UPHELD = "upheld", _("Upheld")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    entry = models.ForeignKey(
+        PublicityEntry, on_delete=models.PROTECT, related_name="objections", verbose_name=_("publicity entry")
+    )
+    name = models.CharField(_("your name"), max_length=50)
+    contact = models.CharField(_("contact (phone or e-mail)"), max_length=100)
+    reason = models.TextField(_("reason"), max_length=2000)
+    attachment = models.FileField(_("file (optional)"), upload_to=objection_file_path, blank=True)
+    attachment_name = models.CharField(_("file name"), max_length=200, blank=True)
+    ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
+    ruling = models.CharField(_("ruling"), max_length=10, choices=Ruling.choices, default=Ruling.PENDING)
+    ruling_note = models.TextField(_("ruling note"), blank=True)
+    ruled_by = models.ForeignKey(
+        "kedaitong.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("ruled by")
+    )
+    ruled_at = models.DateTimeField(_("ruled at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("objection")
+        verbose_name_plural = _("objections")
+        ordering = ["submitted_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.entry} · {self.name}"
+
+
+class Notification(models.Model):
+    """The in-app inbox: one row per party of a transition."""
+
+    user = models.ForeignKey(
+        "kedaitong.User", on_delete=models.CASCADE, related_name="notifications", verbose_name=_("user")
+    )
+    application = models.ForeignKey(
+        "applications.Application", on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+        verbose_name=_("application"),
+    )
+    message = models.CharField(_("message"), max_length=300)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_user_unread")]
+
+    def __str__(self) -> str:
+        return self.message

@@ -1,12 +1,20 @@
-"""Reads of the review workflow that other apps use (the annex PDFs, loan registration)."""
+"""Reads of the review workflow: what other apps use (附件4's boxes, the granted credit) and what its pages share."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
-from applications.models import Application
+from django.db.models import CharField, Exists, OuterRef, Q, QuerySet
+from django_fsm import Transition, get_available_user_FIELD_transitions
+
+from applications.models import Application, Enterprise
+from applications.selectors import RuleResult, eligibility_at_submission, eligibility_now
+from kedaitong.models import AuditEntry, User
+from kedaitong.roles import Role
+from review.models import BankDecision, BlacklistEntry, MeetingDecision, Opinion, PublicityEntry
 
 
 @dataclass(frozen=True)
@@ -27,11 +35,244 @@ class Annex4Boxes:
     group: OpinionBox = field(default_factory=OpinionBox)
 
 
+def _local_date(moment: dt.datetime | None) -> dt.date | None:
+    from django.utils import timezone
+
+    return timezone.localdate(moment) if moment else None
+
+
+def current_round_opinions(application: Application) -> QuerySet[Opinion]:
+    qs = Opinion.objects.filter(application=application)
+    if application.submitted_at:
+        qs = qs.filter(created_at__gte=application.submitted_at)
+    return qs
+
+
+def unsigned_bureau_draft(application: Application) -> Opinion | None:
+    """The bureau opinion staff drafted in this round that the head has not signed yet (the latest one counts)."""
+    return (
+        current_round_opinions(application)
+        .filter(kind=Opinion.Kind.BUREAU, signed_at__isnull=True)
+        .select_related("handler")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def signed_bureau_opinion(application: Application) -> Opinion | None:
+    return (
+        Opinion.objects.filter(application=application, kind=Opinion.Kind.BUREAU, signed_at__isnull=False)
+        .select_related("handler", "head")
+        .order_by("-signed_at", "-pk")
+        .first()
+    )
+
+
+def latest_group_decision(application: Application) -> MeetingDecision | None:
+    return (
+        MeetingDecision.objects.filter(application=application)
+        .select_related("meeting")
+        .order_by("-meeting__date", "-pk")
+        .first()
+    )
+
+
+def latest_bank_decision(application: Application) -> BankDecision | None:
+    return (
+        BankDecision.objects.filter(application=application)
+        .select_related("decided_by")
+        .order_by("-decided_at", "-pk")
+        .first()
+    )
+
+
+def publicity_entry(application: Application) -> PublicityEntry | None:
+    return PublicityEntry.objects.filter(application=application).select_related("batch").first()
+
+
 def annex4_boxes(application: Application) -> Annex4Boxes:
     """The four opinion boxes of 附件4 as the review has filled them so far (empty until it has)."""
-    return Annex4Boxes()
+    enterprise = application.enterprise
+    boxes: dict[str, OpinionBox] = {}
+    if application.submitted_at:
+        boxes["enterprise"] = OpinionBox(
+            text=f"申请“科贷通”贷款{application.amount}元。{application.purpose}".strip(),
+            head=enterprise.legal_representative,
+            date=_local_date(application.submitted_at),
+        )
+    bank = latest_bank_decision(application)
+    if bank is not None:
+        if bank.approved:
+            text = f"同意授信{bank.credit_amount}元，年利率{bank.annual_rate}%，期限{bank.term_months}个月。{bank.opinion}"
+        else:
+            text = f"不同意授信。{bank.opinion}"
+        boxes["bank"] = OpinionBox(
+            text=text.strip(), handler=str(bank.decided_by), head=bank.head_name, date=_local_date(bank.decided_at)
+        )
+    bureau = signed_bureau_opinion(application)
+    if bureau is not None:
+        boxes["bureau"] = OpinionBox(
+            text=bureau.text, handler=str(bureau.handler), head=str(bureau.head or ""),
+            date=_local_date(bureau.signed_at),
+        )
+    group = latest_group_decision(application)
+    if group is not None:
+        if group.recommended:
+            text = f"同意推荐，推荐金额{group.recommended_amount}元。{group.opinion}"
+        else:
+            text = f"不予推荐。{group.opinion}"
+        boxes["group"] = OpinionBox(text=text.strip(), date=group.meeting.date)
+    return Annex4Boxes(**boxes)
 
 
 def granted_credit(application: Application) -> Decimal | None:
     """The credit amount the bank approved, once publicity has granted it; None before."""
-    return None
+    if application.state not in (Application.State.CREDIT_GRANTED, Application.State.DISBURSED):
+        return None
+    entry = publicity_entry(application)
+    return entry.credit_amount if entry is not None else None
+
+
+# --- queues -------------------------------------------------------------------------------------
+
+
+def _pending_draft() -> Exists:
+    return Exists(
+        Opinion.objects.filter(
+            application=OuterRef("pk"), kind=Opinion.Kind.BUREAU, signed_at__isnull=True,
+            created_at__gte=OuterRef("submitted_at"),
+        )
+    )
+
+
+QUEUE_ROLES = (Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.BANK)
+
+
+def queue_for(user: User) -> QuerySet[Application]:
+    """The applications waiting for `user`'s role, within their scope; empty for other roles.
+
+    Staff: submitted and resubmitted, and those under review without a draft awaiting
+    sign-off; head: awaiting sign-off; leading group: awaiting a meeting; bank:
+    recommended to this bank, and credit granted awaiting disbursement.
+    """
+    role = user.effective_role
+    qs = Application.objects.visible_to(user).annotate(
+        pending_draft=_pending_draft(),
+        resubmitted=Exists(Opinion.objects.filter(application=OuterRef("pk"), kind=Opinion.Kind.RETURN)),
+    )
+    if role == Role.BUREAU_STAFF:
+        qs = qs.filter(Q(state=Application.State.SUBMITTED) | Q(state=Application.State.BUREAU_REVIEW, pending_draft=False))
+    elif role == Role.BUREAU_HEAD:
+        qs = qs.filter(state=Application.State.BUREAU_REVIEW, pending_draft=True)
+    elif role == Role.LEADING_GROUP:
+        qs = qs.filter(state=Application.State.GROUP_REVIEW)
+    elif role == Role.BANK:
+        qs = qs.filter(state__in=[Application.State.BANK_REVIEW, Application.State.CREDIT_GRANTED])
+    else:
+        return Application.objects.none()
+    return qs.select_related("enterprise", "bank")
+
+
+def queue_count(user: User) -> int:
+    return queue_for(user).count() if user.effective_role in QUEUE_ROLES else 0
+
+
+WAITING_STATES = [Application.State.SUBMITTED, Application.State.BUREAU_REVIEW, Application.State.GROUP_REVIEW,
+                  Application.State.BANK_REVIEW, Application.State.PUBLICITY, Application.State.CREDIT_GRANTED]
+
+
+def waiting_longer_than(age: dt.timedelta, *, now: dt.datetime) -> list[tuple[Application, dt.datetime]]:
+    """Applications in a review state whose last transition (or submission) is older than `age`, oldest first."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import Subquery
+    from django.db.models.functions import Cast, Coalesce
+
+    entered = (
+        AuditEntry.objects.filter(content_type=ContentType.objects.get_for_model(Application),
+                                  object_id=Cast(OuterRef("pk"), output_field=CharField()), to_state=OuterRef("state"))
+        .order_by("-at").values("at")[:1]
+    )
+    qs = (
+        Application.objects.filter(state__in=WAITING_STATES)
+        .annotate(entered=Coalesce(Subquery(entered), "submitted_at"))
+        .filter(entered__lt=now - age)
+        .select_related("enterprise")
+        .order_by("entered")
+    )
+    return [(a, a.entered) for a in qs]
+
+
+# --- review page --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EligibilityLine:
+    code: str
+    article: str
+    now: RuleResult | None
+    then: RuleResult | None
+
+    @property
+    def changed(self) -> bool:
+        return (self.now.status if self.now else None) != (self.then.status if self.then else None)
+
+
+def eligibility_comparison(application: Application) -> list[EligibilityLine]:
+    """Eligibility judged today beside the snapshot taken at submission, matched by rule code."""
+    now = {r.code: r for r in eligibility_now(application)}
+    then = {r.code: r for r in (eligibility_at_submission(application) or [])}
+    codes = list(now) + [code for code in then if code not in now]
+    lines = []
+    for code in codes:
+        either = now.get(code) or then[code]
+        lines.append(EligibilityLine(code=code, article=either.article, now=now.get(code), then=then.get(code)))
+    return lines
+
+
+def available_transitions(application: Application, user: User) -> list[Transition]:
+    """The review transitions `user` may take now: right role, right scope, right state, conditions met."""
+    return [
+        t for t in get_available_user_FIELD_transitions(application, user, Application._meta.get_field("state"))
+        if t.name not in ("submit", "withdraw")
+    ]
+
+
+def permitted_transitions(application: Application, user: User) -> list[Transition]:
+    """Review transitions from the current state whose role and scope fit `user`, conditions aside."""
+    field_ = Application._meta.get_field("state")
+    found = []
+    for t in field_.get_all_transitions(Application):  # type: ignore[attr-defined]
+        sources = t.source if isinstance(t.source, list | tuple | set) else [t.source]
+        if t.name not in ("submit", "withdraw") and application.state in sources and t.has_perm(application, user):
+            found.append(t)
+    return found
+
+
+def priority_renewal() -> QuerySet[Enterprise]:
+    """Changjiang 第九条: 诚信良好、按时履约的 enterprises, marked for priority renewal (优先续贷).
+
+    On time = at least one repayment recorded, no overdue event and no
+    overdue-period interest on any of its loans, and not blacklisted.
+    """
+    from loans.models import InterestSettlement, OverdueEvent, Repayment
+
+    return (
+        Enterprise.objects.filter(pk__in=Repayment.objects.values("loan__enterprise"))
+        .exclude(pk__in=OverdueEvent.objects.values("loan__enterprise"))
+        .exclude(pk__in=InterestSettlement.objects.filter(is_overdue_interest=True).values("loan__enterprise"))
+        .exclude(pk__in=BlacklistEntry.objects.filter(status=BlacklistEntry.Status.LISTED).values("enterprise"))
+        .order_by("name")
+    )
+
+
+def history(application: Application) -> QuerySet[AuditEntry]:
+    return AuditEntry.objects.for_object(application).select_related("actor").order_by("at", "pk")
+
+
+def last_change(application: Application) -> AuditEntry | None:
+    return AuditEntry.objects.for_object(application).exclude(to_state="").order_by("-at", "-pk").first()
+
+
+def transition_labels() -> dict[str, Any]:
+    field_ = Application._meta.get_field("state")
+    return {t.name: t.custom.get("label", t.name) for t in field_.get_all_transitions(Application)}  # type: ignore[attr-defined]

@@ -1,0 +1,166 @@
+"""Forms of the review pages; they parse and validate input, the services decide."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from applications.models import Application, MaterialType
+from kedaitong.money import parse_amount
+from kedaitong.uploads import EvidenceFileField
+from review.models import BlacklistEntry, LeadingGroupRole, Opinion
+
+
+class MoneyField(forms.CharField):
+    """Yuan with at most two decimals (`parse_amount`: a third decimal is refused, never rounded away)."""
+
+    def clean(self, value: Any) -> Decimal | None:  # type: ignore[override]
+        value = super().clean(value)
+        if value in ("", None):
+            return None
+        try:
+            return parse_amount(value)
+        except (ValueError, ArithmeticError) as exc:
+            raise forms.ValidationError(_("Enter an amount in yuan with at most two decimals.")) from exc
+
+
+class QueueFilterForm(forms.Form):
+    SORTS = [
+        ("age", _("Oldest first")),
+        ("-age", _("Newest first")),
+        ("-amount", _("Largest amount first")),
+        ("amount", _("Smallest amount first")),
+        ("name", _("Enterprise name")),
+    ]
+    PAGE_SIZES = [(10, "10"), (25, "25"), (50, "50"), (100, "100")]
+
+    q = forms.CharField(label=_("Name or credit code"), required=False, max_length=100)
+    state = forms.ChoiceField(label=_("State"), required=False)
+    sort = forms.ChoiceField(label=_("Sort"), required=False, choices=SORTS)
+    size = forms.TypedChoiceField(label=_("Per page"), required=False, choices=PAGE_SIZES, coerce=int, empty_value=25)
+
+    def __init__(self, *args: Any, states: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        labels = dict(Application.State.choices)
+        self.fields["state"].choices = [("", _("All"))] + [(s, labels[s]) for s in states]
+
+
+class CommentForm(forms.Form):
+    comment = forms.CharField(label=_("Opinion"), required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+
+class ReturnForm(forms.Form):
+    """A reason per item of 附件2 (empty items are fine), plus anything else."""
+
+    comment = forms.CharField(label=_("Overall note"), required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+    other = forms.CharField(label=_("Other"), required=False, max_length=500)
+
+    def __init__(self, *args: Any, application: Application, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.materials = list(MaterialType.objects.filter(program=application.program_version.program_id).order_by("number"))
+        for material in self.materials:
+            self.fields[f"item_{material.number}"] = forms.CharField(
+                label=f"{material.number}. {material.name}", required=False, max_length=500)
+
+    def reasons(self) -> list[tuple[str, str]]:
+        found = [(f"{m.number}. {m.name}", self.cleaned_data.get(f"item_{m.number}", "")) for m in self.materials]
+        found.append((str(_("Other")), self.cleaned_data.get("other", "")))
+        return [(item, reason) for item, reason in found if reason.strip()]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not self.errors and not self.reasons():
+            raise forms.ValidationError(_("A return needs at least one reason."))
+        return data
+
+
+class DraftForm(forms.Form):
+    recommendation = forms.ChoiceField(label=_("Recommendation"), choices=Opinion.Recommendation.choices,
+                                       widget=forms.RadioSelect)
+    text = forms.CharField(label=_("Bureau opinion (科技局意见)"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+
+class BankDecisionForm(forms.Form):
+    credit_amount = MoneyField(label=_("Credit amount (yuan)"), required=False)
+    annual_rate = forms.DecimalField(label=_("Annual rate (%)"), required=False, max_digits=7, decimal_places=4,
+                                     min_value=Decimal("0.0001"))
+    term_months = forms.IntegerField(label=_("Term (months)"), required=False, min_value=1, max_value=360)
+    opinion = forms.CharField(label=_("Opinion or reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    head_name = forms.CharField(label=_("Head (负责人)"), required=False, max_length=50)
+
+
+class DisburseForm(forms.Form):
+    contract_no = forms.CharField(label=_("Contract number"), max_length=50)
+    disbursement_date = forms.DateField(label=_("Disbursement date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    maturity_date = forms.DateField(label=_("Maturity date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    principal = MoneyField(label=_("Principal (yuan)"))
+    annual_rate = forms.DecimalField(label=_("Annual rate (%)"), max_digits=7, decimal_places=4, min_value=Decimal("0.0001"))
+
+
+class MeetingForm(forms.Form):
+    date = forms.DateField(label=_("Meeting date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    attendees = forms.MultipleChoiceField(label=_("Attendees (roster of 附件1)"), choices=LeadingGroupRole.choices,
+                                          widget=forms.CheckboxSelectMultiple)
+    minutes = forms.CharField(label=_("Minutes"), required=False, widget=forms.Textarea(attrs={"rows": 4}), max_length=5000)
+
+
+DECISIONS = [("", _("Not discussed")), ("recommend", _("Recommend")), ("decline", _("Decline"))]
+
+
+class MeetingItemForm(forms.Form):
+    decision = forms.ChoiceField(label=_("Decision"), choices=DECISIONS, required=False)
+    amount = MoneyField(label=_("Recommended amount (yuan)"), required=False)
+    opinion = forms.CharField(label=_("Opinion"), required=False, max_length=1000)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("decision") == "recommend" and not data.get("amount"):
+            self.add_error("amount", _("A recommendation needs an amount."))
+        return data
+
+
+class PublicityBatchForm(forms.Form):
+    start_date = forms.DateField(label=_("Start"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    end_date = forms.DateField(label=_("End (empty: the period in working days)"), required=False,
+                               widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("start_date"), data.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", _("The publicity period cannot end before it starts."))
+        return data
+
+
+class ObjectionForm(forms.Form):
+    name = forms.CharField(label=_("Your name"), max_length=50)
+    contact = forms.CharField(label=_("Contact (phone or e-mail)"), max_length=100)
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 5}), max_length=2000)
+    attachment = EvidenceFileField(label=_("File (optional)"), required=False)
+
+
+class RulingForm(forms.Form):
+    ruling = forms.ChoiceField(label=_("Ruling"), choices=[("upheld", _("Uphold")), ("dismissed", _("Dismiss"))],
+                               widget=forms.RadioSelect)
+    note = forms.CharField(label=_("Reason for the ruling"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class BlacklistForm(forms.Form):
+    credit_code = forms.CharField(label=_("Unified social credit code"), max_length=18)
+    reason = forms.ChoiceField(label=_("Reason"), choices=BlacklistEntry.Reason.choices)
+    details = forms.CharField(label=_("Facts and evidence"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+    evidence = EvidenceFileField(label=_("Evidence file"), required=False)
+    force_majeure_note = forms.CharField(
+        label=_("Force majeure (第九条 exception)"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Fill in only when the overdue was caused by a major natural disaster, epidemic or other force majeure; "
+                    "the entry is then recorded as exempted and does not block."), max_length=2000)
+
+
+def today() -> dt.date:
+    from django.utils import timezone
+
+    return timezone.localdate()

@@ -1,0 +1,493 @@
+"""Pages of the Changjiang review: queues, the review page and its actions, meetings, publicity, blacklist, inbox.
+
+Every view parses, calls one service or selector, and renders or redirects.
+Objects are looked up within the user's scope (outsider → 404); a role that
+may not act gets 403; GET on an action URL is 405.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from applications.models import Application, Enterprise
+from applications.services import DomainError as SubmitRefused
+from applications.services import application_submit
+from kedaitong import excel
+from kedaitong.audit import client_ip
+from kedaitong.permissions import get_visible_or_404, has_role, role_required
+from kedaitong.roles import Role
+from kedaitong.uploads import serve_upload
+from loans.services import LoanRefused
+from review import forms, selectors, services
+from review.models import (
+    BlacklistEntry,
+    Meeting,
+    Notification,
+    Objection,
+    Opinion,
+    PublicityBatch,
+    PublicityEntry,
+)
+
+QUEUE_STATES = {
+    Role.BUREAU_STAFF: [Application.State.SUBMITTED, Application.State.BUREAU_REVIEW],
+    Role.BUREAU_HEAD: [Application.State.BUREAU_REVIEW],
+    Role.LEADING_GROUP: [Application.State.GROUP_REVIEW],
+    Role.BANK: [Application.State.BANK_REVIEW, Application.State.CREDIT_GRANTED],
+}
+SORTS = {"age": ["submitted_at", "pk"], "-age": ["-submitted_at", "-pk"], "amount": ["amount", "pk"],
+         "-amount": ["-amount", "-pk"], "name": ["enterprise__name", "pk"]}
+
+
+@require_GET
+@role_required(Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.BANK)
+def queue(request: HttpRequest) -> HttpResponse:
+    """What waits for this role, oldest first; the same handful of queries whatever the page size."""
+    role = request.user.effective_role
+    form = forms.QueueFilterForm(request.GET or None, states=QUEUE_STATES[role])
+    applications = selectors.queue_for(request.user)
+    sort, size = "age", 25
+    if form.is_valid():
+        q = form.cleaned_data["q"].strip()
+        if q:
+            applications = applications.filter(Q(enterprise__name__icontains=q) | Q(enterprise__credit_code=q.upper()))
+        if form.cleaned_data["state"]:
+            applications = applications.filter(state=form.cleaned_data["state"])
+        sort = form.cleaned_data["sort"] or "age"
+        size = form.cleaned_data["size"] or 25
+    applications = applications.order_by(*SORTS[sort])
+    page = Paginator(applications, size).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    rows = [(a, (today - timezone.localdate(a.submitted_at)).days if a.submitted_at else None) for a in page]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "review/queue.html", {"form": form, "page": page, "rows": rows, "query": query.urlencode()})
+
+
+def _review_context(request: HttpRequest, application: Application, **extra: Any) -> dict[str, Any]:
+    user = request.user
+    names = {t.name for t in selectors.available_transitions(application, user)}
+    permitted = {t.name for t in _permitted_transitions(application, user)}
+    post = request.POST if request.method == "POST" else None
+    action = request.POST.get("action") if post else None
+
+    def bound(name: str, form_class: Any, **kwargs: Any) -> Any:
+        return form_class(post if action in name.split("|") else None, **kwargs)
+
+    context: dict[str, Any] = {
+        "application": application,
+        "transitions": names,
+        "permitted": permitted,
+        "labels": selectors.transition_labels(),
+        "eligibility": selectors.eligibility_comparison(application),
+        "history": selectors.history(application),
+        "opinions": Opinion.objects.filter(application=application).select_related("handler", "head"),
+        "draft": selectors.unsigned_bureau_draft(application),
+        "boxes": selectors.annex4_boxes(application),
+        "group_decision": selectors.latest_group_decision(application),
+        "bank_decision": selectors.latest_bank_decision(application),
+        "entry": selectors.publicity_entry(application),
+        "granted": selectors.granted_credit(application),
+        "comment_form": bound("accept", forms.CommentForm),
+        "return_form": bound("return_for_changes", forms.ReturnForm, application=application),
+        "draft_form": bound("draft", forms.DraftForm),
+        "bank_form": bound("bank_approve|bank_reject", forms.BankDecisionForm),
+        "disburse_form": bound("disburse", forms.DisburseForm, initial=_disburse_initial(application)),
+        "may_draft": has_role(user, Role.BUREAU_STAFF) and application.state == Application.State.BUREAU_REVIEW
+        and "return_for_changes" in permitted,
+        "may_resubmit": has_role(user, Role.ENTERPRISE)
+        and application.state in (Application.State.RETURNED, Application.State.DRAFT),
+    }
+    context.update(extra)
+    return context
+
+
+def _permitted_transitions(application: Application, user: Any) -> list[Any]:
+    """Transitions from the current state whose role and scope fit `user`.
+
+    Conditions that the action's own form fulfils (the bank's decision, the
+    return's reasons, the disbursed loan) are left to the service; the others
+    must hold already (see `selectors.available_transitions`).
+    """
+    return selectors.permitted_transitions(application, user)
+
+
+def _disburse_initial(application: Application) -> dict[str, Any]:
+    decision = selectors.latest_bank_decision(application)
+    return {
+        "principal": selectors.granted_credit(application),
+        "annual_rate": decision.annual_rate if decision else None,
+        "disbursement_date": timezone.localdate(),
+    }
+
+
+def _scoped_application(request: HttpRequest, public_id: uuid.UUID) -> Application:
+    return get_visible_or_404(
+        Application.objects.visible_to(request.user).select_related(
+            "enterprise", "bank", "program_version__program", "product_type"),
+        public_id=public_id,
+    )
+
+
+@require_GET
+@login_required
+def application_review(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    application = _scoped_application(request, public_id)
+    if not request.user.effective_role:
+        raise PermissionDenied
+    return render(request, "review/application_review.html", _review_context(request, application))
+
+
+# Actions of the review page: name → (roles allowed to post it).
+ACTIONS = {
+    "accept": (Role.BUREAU_STAFF,),
+    "return_for_changes": (Role.BUREAU_STAFF,),
+    "draft": (Role.BUREAU_STAFF,),
+    "sign": (Role.BUREAU_HEAD,),
+    "bank_approve": (Role.BANK,),
+    "bank_reject": (Role.BANK,),
+    "disburse": (Role.BANK,),
+    "resubmit": (Role.ENTERPRISE,),
+}
+
+
+@require_POST
+@login_required
+def application_act(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """One POST endpoint for the review page's buttons; a refused or stale action re-renders with what was typed."""
+    application = _scoped_application(request, public_id)
+    action = request.POST.get("action", "")
+    if action not in ACTIONS or not has_role(request.user, *ACTIONS[action]):
+        raise PermissionDenied
+    seen = request.POST.get("seen_state") or None
+    user = request.user
+    try:
+        done = _dispatch(request, application, action, seen, user)
+    except services.StaleApplication as exc:
+        messages.error(request, str(exc))
+        fresh = _scoped_application(request, public_id)
+        return render(request, "review/application_review.html", _review_context(request, fresh, stale=exc), status=409)
+    except services.ReviewError as exc:
+        if str(exc) == _("Your role may not take this step on this application."):
+            raise PermissionDenied from exc
+        messages.error(request, str(exc))
+        return render(request, "review/application_review.html", _review_context(request, application), status=400)
+    except (LoanRefused, SubmitRefused) as exc:
+        for problem in exc.problems:
+            messages.error(request, problem)
+        return render(request, "review/application_review.html", _review_context(request, application), status=400)
+    if not done:
+        return render(request, "review/application_review.html", _review_context(request, application), status=400)
+    messages.success(request, _("Saved."))
+    return redirect("review:application-review", public_id=application.public_id)
+
+
+def _dispatch(request: HttpRequest, application: Application, action: str, seen: str | None, user: Any) -> bool:
+    common = {"actor": user, "application": application, "seen_state": seen, "request": request}
+    if action == "accept":
+        form = forms.CommentForm(request.POST)
+        if not form.is_valid():
+            return False
+        services.application_accept(comment=form.cleaned_data["comment"], **common)
+    elif action == "return_for_changes":
+        rform = forms.ReturnForm(request.POST, application=application)
+        if not rform.is_valid():
+            return False
+        services.application_return(reasons=[services.ReturnReason(i, r) for i, r in rform.reasons()],
+                                    comment=rform.cleaned_data["comment"], **common)
+    elif action == "draft":
+        dform = forms.DraftForm(request.POST)
+        if not dform.is_valid():
+            return False
+        services.opinion_draft(recommendation=dform.cleaned_data["recommendation"], text=dform.cleaned_data["text"], **common)
+    elif action == "sign":
+        services.opinion_sign(comment=request.POST.get("comment", "")[:2000], **common)
+    elif action in ("bank_approve", "bank_reject"):
+        bform = forms.BankDecisionForm(request.POST)
+        if not bform.is_valid():
+            return False
+        data = bform.cleaned_data
+        services.bank_decide(approved=action == "bank_approve", opinion=data["opinion"], credit_amount=data["credit_amount"],
+                             annual_rate=data["annual_rate"], term_months=data["term_months"], head_name=data["head_name"],
+                             **common)
+    elif action == "disburse":
+        fform = forms.DisburseForm(request.POST)
+        if not fform.is_valid():
+            return False
+        services.application_disburse(**fform.cleaned_data, **common)
+    elif action == "resubmit":
+        _resubmit(**common)
+    return True
+
+
+def _resubmit(*, actor: Any, application: Application, seen_state: str | None, request: HttpRequest) -> None:
+    """Resubmission is the enterprise side's submit: it checks the form, the materials and the checklist again."""
+    if seen_state and seen_state != application.state:
+        raise services.StaleApplication(application, selectors.last_change(application))
+    application_submit(actor=actor, application=application)
+
+
+@require_GET
+@login_required
+def history_export(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The application's history as Excel: who, when, from, to, opinion, address."""
+    application = _scoped_application(request, public_id)
+    if not request.user.effective_role:
+        raise PermissionDenied
+    wb = excel.new_workbook()
+    columns = [excel.Column(_("Time"), 20), excel.Column(_("Who"), 16), excel.Column(_("Role"), 12),
+               excel.Column(_("Action"), 32), excel.Column(_("From"), 14), excel.Column(_("To"), 14),
+               excel.Column(_("Opinion"), 50), excel.Column(_("Address"), 16)]
+    rows = [[timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M:%S"), e.actor_name, e.actor_role, e.action,
+             e.from_state, e.to_state, e.comment, e.ip_address or ""] for e in selectors.history(application)]
+    excel.write_sheet(wb, _("History"), columns, rows)
+    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="{application.reference}-history.xlsx"'
+    excel.save(wb, response)
+    return response
+
+
+# --- leading-group meetings ---------------------------------------------------------------------
+
+
+@require_GET
+@role_required(Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR, Role.ADMIN)
+def meeting_list(request: HttpRequest) -> HttpResponse:
+    meetings = Meeting.objects.all() if has_role(request.user, Role.ADMIN) else Meeting.objects.filter(program=request.user.program_id)
+    return render(request, "review/meeting_list.html", {"meetings": meetings.prefetch_related("decisions__application__enterprise")})
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.LEADING_GROUP)
+def meeting_new(request: HttpRequest) -> HttpResponse:
+    """One meeting, several applications: each one recommended with an amount, declined, or left for later."""
+    waiting = list(selectors.queue_for(request.user).order_by("submitted_at", "pk"))
+    post = request.POST if request.method == "POST" else None
+    form = forms.MeetingForm(post, initial={"date": timezone.localdate()})
+    items = [(a, forms.MeetingItemForm(post, prefix=f"a{a.pk}", initial={"amount": a.amount})) for a in waiting]
+    if post is not None and form.is_valid() and all(f.is_valid() for _a, f in items):
+        decisions = [
+            services.DecisionInput(a, f.cleaned_data["decision"] == "recommend", f.cleaned_data["amount"],
+                                   f.cleaned_data["opinion"])
+            for a, f in items if f.cleaned_data["decision"]
+        ]
+        try:
+            meeting = services.meeting_record(actor=request.user, program=request.user.program, request=request,
+                                              decisions=decisions, **form.cleaned_data)
+        except services.ReviewError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("The meeting is recorded."))
+            return redirect("review:meeting-detail", public_id=meeting.public_id)
+    return render(request, "review/meeting_new.html", {"form": form, "items": items}, status=400 if post else 200)
+
+
+@require_GET
+@role_required(Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR, Role.ADMIN)
+def meeting_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    meetings = Meeting.objects.all() if has_role(request.user, Role.ADMIN) else Meeting.objects.filter(program=request.user.program_id)
+    meeting = get_object_or_404(meetings, public_id=public_id)
+    decisions = meeting.decisions.select_related("application__enterprise")
+    return render(request, "review/meeting_detail.html", {"meeting": meeting, "decisions": decisions})
+
+
+# --- publicity (bureau side) --------------------------------------------------------------------
+
+
+def _program_batches(request: HttpRequest) -> Any:
+    if has_role(request.user, Role.ADMIN):
+        return PublicityBatch.objects.all()
+    return PublicityBatch.objects.filter(program=request.user.program_id)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR, Role.ADMIN)
+def publicity_manage(request: HttpRequest) -> HttpResponse:
+    form = forms.PublicityBatchForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        if not has_role(request.user, Role.BUREAU_STAFF):
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                batch = services.publicity_batch_create(actor=request.user, program=request.user.program, request=request,
+                                                        **form.cleaned_data)
+            except services.ReviewError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, _("The publicity batch is open."))
+                return redirect("review:publicity-batch", public_id=batch.public_id)
+    waiting = Application.objects.visible_to(request.user).filter(
+        state=Application.State.PUBLICITY, publicity_entry__isnull=True).select_related("enterprise", "bank")
+    return render(request, "review/publicity_manage.html", {
+        "form": form, "batches": _program_batches(request), "waiting": waiting,
+        "may_open": has_role(request.user, Role.BUREAU_STAFF)}, status=400 if form.errors else 200)
+
+
+@require_GET
+@role_required(Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR, Role.ADMIN)
+def publicity_batch(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    batch = get_object_or_404(_program_batches(request), public_id=public_id)
+    entries = batch.entries.select_related("application__enterprise", "application__bank").prefetch_related("objections")
+    return render(request, "review/publicity_batch.html", {
+        "batch": batch, "entries": entries, "ruling_form": forms.RulingForm(),
+        "may_rule": has_role(request.user, Role.BUREAU_STAFF)})
+
+
+@require_POST
+@role_required(Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR, Role.ADMIN)
+def publicity_close(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    batch = get_object_or_404(_program_batches(request), public_id=public_id)
+    if not has_role(request.user, Role.BUREAU_STAFF):
+        raise PermissionDenied
+    try:
+        granted = services.publicity_batch_close(actor=request.user, batch=batch, request=request)
+    except services.ReviewError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Publicity closed: credit granted to %(n)d applications.") % {"n": len(granted)})
+    return redirect("review:publicity-batch", public_id=batch.public_id)
+
+
+@require_POST
+@role_required(Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR, Role.ADMIN)
+def objection_rule(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    scope = Objection.objects.all() if has_role(request.user, Role.ADMIN) else Objection.objects.filter(
+        entry__batch__program=request.user.program_id)
+    objection = get_object_or_404(scope.select_related("entry__batch"), public_id=public_id)
+    if not has_role(request.user, Role.BUREAU_STAFF):
+        raise PermissionDenied
+    form = forms.RulingForm(request.POST)
+    if form.is_valid():
+        try:
+            services.objection_rule(actor=request.user, objection=objection, request=request,
+                                    upheld=form.cleaned_data["ruling"] == "upheld", note=form.cleaned_data["note"])
+        except services.ReviewError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Ruling recorded."))
+    else:
+        messages.error(request, _("Choose a ruling and give its reason."))
+    return redirect("review:publicity-batch", public_id=objection.entry.batch.public_id)
+
+
+@require_GET
+@role_required(Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR, Role.ADMIN)
+def objection_file(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    scope = Objection.objects.all() if has_role(request.user, Role.ADMIN) else Objection.objects.filter(
+        entry__batch__program=request.user.program_id)
+    objection = get_object_or_404(scope.exclude(attachment=""), public_id=public_id)
+    return serve_upload(objection.attachment, filename=objection.attachment_name or "file")
+
+
+# --- publicity (public, no login) ---------------------------------------------------------------
+
+OBJECTION_LIMIT = 5  # per address per hour; see docs/decisions.md
+
+
+@require_GET
+def public_publicity(request: HttpRequest) -> HttpResponse:
+    """第八条: the running batches with enterprise, bank and credit amount; past batches below."""
+    today = timezone.localdate()
+    batches = PublicityBatch.objects.filter(start_date__lte=today).select_related("program")
+    running = [b for b in batches if b.end_date >= today]
+    past = [b for b in batches if b.end_date < today][:50]
+    entries = (PublicityEntry.objects.filter(batch__in=[b.pk for b in running])
+               .select_related("application__enterprise", "application__bank", "batch").order_by("batch", "pk"))
+    return render(request, "review/public_publicity.html", {"running": running, "past": past, "entries": entries})
+
+
+@require_GET
+def public_batch(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    batch = get_object_or_404(PublicityBatch.objects.filter(start_date__lte=timezone.localdate()), public_id=public_id)
+    entries = batch.entries.select_related("application__enterprise", "application__bank")
+    return render(request, "review/public_batch.html", {"batch": batch, "entries": entries})
+
+
+@require_http_methods(["GET", "POST"])
+def public_objection(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    entry = get_object_or_404(
+        PublicityEntry.objects.select_related("batch", "application__enterprise", "application__bank")
+        .filter(batch__start_date__lte=timezone.localdate()),
+        public_id=public_id,
+    )
+    if not entry.batch.is_running():
+        raise Http404
+    form = forms.ObjectionForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        key = f"review:objection:{client_ip(request) or 'unknown'}"
+        cache.add(key, 0, timeout=3600)
+        try:
+            count = cache.incr(key)
+        except ValueError:
+            count = 1
+        if count > OBJECTION_LIMIT:
+            return render(request, "review/public_objection.html", {"entry": entry, "form": form, "throttled": True}, status=429)
+        if form.is_valid():
+            try:
+                services.objection_submit(entry=entry, ip_address=client_ip(request), **form.cleaned_data)
+            except services.ReviewError as exc:
+                messages.error(request, str(exc))
+            else:
+                return render(request, "review/public_objection_done.html", {"entry": entry})
+    return render(request, "review/public_objection.html", {"entry": entry, "form": form},
+                  status=400 if form.errors else 200)
+
+
+# --- blacklist (第九条) --------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR, Role.ADMIN)
+def blacklist(request: HttpRequest) -> HttpResponse:
+    form = forms.BlacklistForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        if not has_role(request.user, Role.BUREAU_STAFF):
+            raise PermissionDenied
+        if form.is_valid():
+            data = form.cleaned_data
+            enterprise = Enterprise.objects.filter(credit_code=data["credit_code"].strip().upper()).first()
+            if enterprise is None:
+                form.add_error("credit_code", _("No enterprise with this credit code."))
+            else:
+                entry = services.blacklist_add(
+                    actor=request.user, enterprise=enterprise, reason=data["reason"], details=data["details"],
+                    evidence=data["evidence"] or None, force_majeure_note=data["force_majeure_note"], request=request)
+                messages.success(request, _("Recorded: %(entry)s") % {"entry": entry})
+                return redirect("review:blacklist")
+    entries = BlacklistEntry.objects.select_related("enterprise", "listed_by", "loan")
+    return render(request, "review/blacklist.html", {
+        "form": form, "entries": entries, "priority": selectors.priority_renewal(),
+        "may_add": has_role(request.user, Role.BUREAU_STAFF)}, status=400 if form.errors else 200)
+
+
+@require_GET
+@role_required(Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR, Role.ADMIN)
+def blacklist_evidence(request: HttpRequest, pk: int) -> HttpResponse:
+    entry = get_object_or_404(BlacklistEntry.objects.exclude(evidence=""), pk=pk)
+    return serve_upload(entry.evidence, filename=entry.evidence_name or "evidence")
+
+
+# --- inbox --------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    notifications = Notification.objects.filter(user=request.user).select_related("application")
+    if request.method == "POST":
+        notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
+        return redirect("review:inbox")
+    return render(request, "review/inbox.html", {"notifications": notifications[:100]})
