@@ -6,11 +6,24 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 
-from applications.models import Application, Enterprise, ProductType, ProgramVersion
+from applications.models import (
+    Application,
+    Enterprise,
+    ProductType,
+    Program,
+    ProgramListing,
+    ProgramVersion,
+)
+from kedaitong.annualized import annualized_by_year
 from kedaitong.audit import log_action
+from kedaitong.db import MoneySum
 from kedaitong.models import User
-from loans.models import Bank, Loan
+from loans import rules
+from loans.models import Bank, BankAgreement, Loan
+from review.models import BlacklistEntry
+from review.selectors import granted_credit
 from subsidy.models import LPRMissing, lpr_on
 from subsidy.selectors import fraud_bar
 
@@ -23,9 +36,140 @@ class LoanRefused(Exception):
         self.problems = problems
 
 
-def _term_months(start: dt.date, end: dt.date) -> int:
-    months = (end.year - start.year) * 12 + (end.month - start.month)
-    return months + (1 if end.day > start.day else 0)
+class RegistrationContext:
+    """Facts shared by the rows of one import: the program's annualized totals and the loans earlier in the file.
+
+    The caps of Quzhou 一(四) and 一(五) count loans of the same file that are
+    not saved yet, so a file cannot break a cap by splitting it over rows.
+    """
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self._program_totals: dict[int, Decimal] | None = None
+        self.pending: list[tuple[str, int, str, Decimal, dt.date, dt.date]] = []  # credit code, bank, bank name, ...
+
+    def program_totals(self) -> dict[int, Decimal]:
+        if self._program_totals is None:
+            self._program_totals = rules.annualized_totals(
+                Loan.objects.filter(program_version__program=self.program).values_list(
+                    "principal", "disbursement_date", "maturity_date"
+                )
+            )
+        return self._program_totals
+
+    def add(self, *, credit_code: str, bank: Bank, principal: Decimal, start: dt.date, end: dt.date) -> None:
+        totals = self.program_totals()
+        for year, amount in annualized_by_year(principal, start, end).items():
+            totals[year] = totals.get(year, Decimal("0")) + amount
+        self.pending.append((credit_code, bank.pk, bank.name, principal, start, end))
+
+
+def registration_problems(
+    *,
+    program_version: ProgramVersion,
+    enterprise: Enterprise | None,
+    credit_code: str,
+    bank: Bank,
+    contract_no: str,
+    disbursement_date: dt.date,
+    maturity_date: dt.date,
+    principal: Decimal,
+    annual_rate: Decimal,
+    application: Application | None = None,
+    context: RegistrationContext | None = None,
+) -> tuple[list[str], Decimal | None]:
+    """Every rule a new loan breaks (in Chinese), and the LPR in force at pricing.
+
+    `enterprise` may be None for a listed enterprise without a record yet (the
+    importer creates it from the listing); `credit_code` names it either way.
+    """
+    version = program_version
+    program = version.program
+    problems: list[str] = []
+    if maturity_date <= disbursement_date:
+        problems.append("到期日期必须晚于放款日期")
+    if principal <= 0:
+        problems.append("放款金额必须大于零")
+    if Loan.objects.filter(bank=bank, contract_no=contract_no).exists():
+        problems.append(f"贷款合同编号“{contract_no}”在本行已存在")
+    if problem := rules.check_max_amount(principal, version.max_amount):
+        problems.append(problem)
+    if enterprise is not None:
+        for record in fraud_bar(bank=bank, enterprise=enterprise, program=program):
+            party = record.bank or record.enterprise
+            problems.append(f"{party}已被认定骗取科技金融合作贷款或贴息（{record.found_on:%Y-%m-%d}），不得再参与（衢州方案六）")
+        if BlacklistEntry.objects.blocking(enterprise) is not None:
+            problems.append("该企业已列入黑名单，不得获得财政支持的贷款（昌江细则第九条）")
+    else:
+        for record in fraud_bar(bank=bank, program=program):
+            problems.append(f"{record.bank}已被认定骗取科技金融合作贷款或贴息（{record.found_on:%Y-%m-%d}），不得再参与（衢州方案六）")
+    lpr = None
+    if maturity_date > disbursement_date:
+        try:
+            lpr = lpr_on(disbursement_date, rules.term_months(disbursement_date, maturity_date),
+                         long_tier_above_months=version.lpr_long_tier_above_months)
+        except LPRMissing as exc:
+            if version.rate_capped_by_lpr:
+                problems.append(str(exc))
+    if problems:
+        return problems, lpr
+    if program.kind == Program.Kind.QUZHOU:
+        listed = ProgramListing.objects.filter(program=program, credit_code=credit_code).filter(
+            Q(delisted_on__isnull=True) | Q(delisted_on__gt=disbursement_date)
+        ).exists()
+        in_force = BankAgreement.objects.filter(
+            bank=bank, program=program, status=BankAgreement.Status.ACTIVE,
+            starts_on__lte=disbursement_date, ends_on__gte=disbursement_date,
+        ).exists()  # fmt: skip
+        found = [
+            rules.check_on_list(listed),
+            rules.check_agreement(in_force, disbursement_date),
+            rules.check_term(disbursement_date, maturity_date, version.max_term_months),
+            rules.check_rate(annual_rate, lpr, capped=version.rate_capped_by_lpr, day=disbursement_date),
+        ]
+        problems.extend(p for p in found if p)
+        new = annualized_by_year(principal, disbursement_date, maturity_date)
+        own = Loan.objects.filter(program_version__program=program, enterprise__credit_code=credit_code).values_list(
+            "principal", "disbursement_date", "maturity_date"
+        )
+        pending = context.pending if context else []
+        own_totals = rules.annualized_totals([*own, *((p, s, e) for c, _b, _n, p, s, e in pending if c == credit_code)])
+        problems += rules.check_annual_cap(new, own_totals, version.enterprise_annual_cap, whose="该企业", article="一(五)")
+        program_totals = (context or RegistrationContext(program)).program_totals()
+        problems += rules.check_annual_cap(new, program_totals, version.total_annual_cap, whose="所有合作银行", article="一(四)")
+    else:
+        if version.needs_recommendation:
+            if application is None:
+                problems.append("昌江科贷通贷款须对应一份经推荐并取得授信的申请")
+            else:
+                found = [
+                    rules.check_credit_granted(granted_credit(application), principal),
+                    rules.check_same_bank(application.bank_id, bank.pk),
+                    None if application.enterprise.credit_code == credit_code else "放款企业与申请企业不一致",
+                ]
+                problems.extend(p for p in found if p)
+        if version.one_bank_per_enterprise:
+            others = [
+                name
+                for loan_bank, name, open_ in _open_loans_elsewhere(program, credit_code, bank, disbursement_date)
+                if open_
+            ]
+            pending = context.pending if context else []
+            others += [n for c, b, n, _p, _s, e in pending if c == credit_code and b != bank.pk and e > disbursement_date]
+            if problem := rules.check_one_bank(others):
+                problems.append(problem)
+    return problems, lpr
+
+
+def _open_loans_elsewhere(program: Program, credit_code: str, bank: Bank, day: dt.date) -> list[tuple[int, str, bool]]:
+    """Loans of the enterprise at other banks of the program, and whether each still has principal out on `day`."""
+    loans = (
+        Loan.objects.filter(program_version__program=program, enterprise__credit_code=credit_code)
+        .exclude(bank=bank)
+        .select_related("bank")
+        .annotate(repaid=MoneySum("repayments__principal"))
+    )
+    return [(loan.bank_id, loan.bank.name, loan.maturity_date > day and (loan.repaid or 0) < loan.principal) for loan in loans]
 
 
 @transaction.atomic
@@ -47,25 +191,16 @@ def loan_register(
     """Open a loan at disbursement, with the LPR in force on the disbursement date.
 
     The registration rules of each program (Quzhou 一(二)–(六), Changjiang
-    credit granted and same bank) are checked here and raise `LoanRefused`.
+    第一条, 第六条(二), 第八条, 第九条) are checked here and raise `LoanRefused`
+    listing every problem. The program row is locked so that two banks
+    registering at once cannot both pass the all-banks cap.
     """
-    problems: list[str] = []
-    if maturity_date <= disbursement_date:
-        problems.append("到期日期必须晚于放款日期")
-    if principal <= 0:
-        problems.append("放款金额必须大于零")
-    if Loan.objects.filter(bank=bank, contract_no=contract_no).exists():
-        problems.append(f"贷款合同编号“{contract_no}”在本行已存在")
-    for record in fraud_bar(bank=bank, enterprise=enterprise, program=program_version.program):
-        party = record.bank or record.enterprise
-        problems.append(f"{party}已被认定骗取科技金融合作贷款或贴息（{record.found_on:%Y-%m-%d}），不得再参与（衢州方案六）")
-    lpr = None
-    try:
-        lpr = lpr_on(disbursement_date, _term_months(disbursement_date, maturity_date),
-                     long_tier_above_months=program_version.lpr_long_tier_above_months)
-    except LPRMissing as exc:
-        if program_version.rate_capped_by_lpr:
-            problems.append(str(exc))
+    Program.objects.select_for_update().filter(pk=program_version.program_id).first()
+    problems, lpr = registration_problems(
+        program_version=program_version, enterprise=enterprise, credit_code=enterprise.credit_code, bank=bank,
+        contract_no=contract_no, disbursement_date=disbursement_date, maturity_date=maturity_date,
+        principal=principal, annual_rate=annual_rate, application=application,
+    )  # fmt: skip
     if problems:
         raise LoanRefused(problems)
     loan = Loan.objects.create(
