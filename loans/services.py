@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.db import transaction
@@ -21,7 +22,7 @@ from kedaitong.audit import log_action
 from kedaitong.db import MoneySum
 from kedaitong.models import User
 from loans import rules
-from loans.models import Bank, BankAgreement, Loan
+from loans.models import Bank, BankAgreement, Loan, PostLoanReport, RecordUpload
 from review.models import BlacklistEntry
 from review.selectors import granted_credit
 from subsidy.models import LPRMissing, lpr_on
@@ -219,3 +220,173 @@ def loan_register(
     )
     log_action(actor=actor, action="loans.loan.registered", obj=loan, data={"principal": principal, "contract_no": contract_no})
     return loan
+
+
+# ── uploads of bank records (web) ─────────────────────────────────────────────
+
+INLINE_MAX_BYTES = 256 * 1024  # smaller files are checked and saved during the request; larger ones by a job
+
+
+class UploadError(Exception):
+    pass
+
+
+def upload_receive(*, actor: User, kind: str, program: Program, data: bytes, filename: str) -> RecordUpload:
+    """Keep the file, then check every row: at once for a small file, in a background job for a large one."""
+    from kedaitong.jobs import job_enqueue
+    from loans.importer import context_for, store_upload
+
+    context = context_for(kind=kind, program=program, actor=actor)
+    with transaction.atomic():
+        upload = store_upload(kind=kind, data=data, filename=filename, context=context)
+        log_action(actor=actor, action="loans.upload.received", obj=upload,
+                   data={"kind": kind, "checksum": upload.checksum, "file": upload.original_name})
+        if len(data) > INLINE_MAX_BYTES:
+            upload.job = job_enqueue(owner=actor, kind="loans.import_check", params={"upload": upload.pk},
+                                     title=f"检查{upload.get_kind_display()}：{upload.original_name}")
+            upload.save(update_fields=["job"])
+            return upload
+    upload_check(upload=upload)
+    upload.refresh_from_db()
+    return upload
+
+
+def upload_check(*, upload: RecordUpload, progress: Callable[[int, int], None] | None = None) -> None:
+    """Check every row of a kept upload without saving (the preview)."""
+    from loans.importer import context_for, run_import
+
+    context = context_for(kind=upload.kind, program=upload.program, actor=upload.uploaded_by)
+    context.progress = progress
+    run_import(kind=upload.kind, data=_read(upload), filename=upload.original_name, context=context, commit=False,
+               source=upload.source, upload=upload)  # fmt: skip
+
+
+def upload_confirm(*, actor: User, upload: RecordUpload) -> RecordUpload:
+    """Save a checked upload: every row is checked again against today's records, then all are saved or none."""
+    from kedaitong.jobs import job_enqueue
+
+    if upload.uploaded_by_id != actor.pk:
+        raise UploadError("只有上传人可以确认保存")
+    taken = RecordUpload.objects.filter(pk=upload.pk, state=RecordUpload.State.CHECKED).update(state=RecordUpload.State.SAVING)
+    if taken != 1:
+        raise UploadError("该文件当前不能保存（可能已保存、已被拒绝或正在处理）")
+    if upload.size > INLINE_MAX_BYTES:
+        with transaction.atomic():
+            job = job_enqueue(owner=actor, kind="loans.import_save", params={"upload": upload.pk},
+                              title=f"保存{upload.get_kind_display()}：{upload.original_name}")
+            RecordUpload.objects.filter(pk=upload.pk).update(job=job)
+    else:
+        upload.refresh_from_db()
+        upload_save(upload=upload)
+    upload.refresh_from_db()
+    return upload
+
+
+def upload_save(*, upload: RecordUpload, progress: Callable[[int, int], None] | None = None) -> None:
+    from loans.importer import context_for, run_import
+
+    context = context_for(kind=upload.kind, program=upload.program, actor=upload.uploaded_by)
+    context.progress = progress
+    run_import(kind=upload.kind, data=_read(upload), filename=upload.original_name, context=context, commit=True,
+               source=upload.source, upload=upload)  # fmt: skip
+
+
+def upload_cancel(*, actor: User, upload: RecordUpload) -> None:
+    if upload.uploaded_by_id != actor.pk:
+        raise UploadError("只有上传人可以撤销")
+    if RecordUpload.objects.filter(pk=upload.pk, state__in=[RecordUpload.State.CHECKED, RecordUpload.State.REFUSED]).update(
+        state=RecordUpload.State.CANCELLED
+    ) != 1:
+        raise UploadError("该文件当前不能撤销")
+    log_action(actor=actor, action="loans.upload.cancelled", obj=upload)
+
+
+def _read(upload: RecordUpload) -> bytes:
+    with upload.file.open("rb") as f:
+        return f.read()
+
+
+# ── delinquency ──────────────────────────────────────────────────────────────
+
+
+def delinquency_refresh(*, on: dt.date) -> dict[str, int]:
+    """Store each loan's days past due and bucket on `on`; propose blacklist entries past six months.
+
+    Only loans with overdue events or a stored non-current state are looked at.
+    Each loan is updated with a conditional update, so a second run the same
+    day changes nothing.
+    """
+    from loans.delinquency import bucket_for, days_past_due, overdue_more_than_months
+    from loans.models import OverdueEvent
+
+    loan_ids = set(OverdueEvent.objects.values_list("loan_id", flat=True).distinct())
+    loan_ids |= set(Loan.objects.exclude(days_past_due=0, compensation_eligible=False).values_list("pk", flat=True))
+    events: dict[int, list[OverdueEvent]] = {}
+    for event in OverdueEvent.objects.filter(loan_id__in=loan_ids).only("loan_id", "started_on", "cleared_on"):
+        events.setdefault(event.loan_id, []).append(event)
+    counts = {"loans": len(loan_ids), "changed": 0, "eligible": 0, "proposed": 0}
+    for loan in Loan.objects.filter(pk__in=loan_ids).select_related("program_version", "enterprise"):
+        spans = events.get(loan.pk, [])
+        days = days_past_due(spans, on)
+        bucket = bucket_for(days)
+        changjiang = loan.program_version.risk_compensation
+        eligible = changjiang and overdue_more_than_months(spans, on, 1)
+        counts["eligible"] += eligible
+        changed = Loan.objects.filter(pk=loan.pk).exclude(
+            days_past_due=days, bucket=bucket, compensation_eligible=eligible
+        ).update(days_past_due=days, bucket=bucket, compensation_eligible=eligible, delinquency_as_of=on)
+        if changed and (loan.bucket != bucket or loan.compensation_eligible != eligible):
+            counts["changed"] += 1
+            log_action(actor=None, action="loans.loan.delinquency_changed", obj=loan, from_state=loan.bucket, to_state=bucket,
+                       data={"days_past_due": days, "compensation_eligible": eligible, "on": on})
+        if changjiang and overdue_more_than_months(spans, on, 6):
+            with transaction.atomic():
+                exists = BlacklistEntry.objects.filter(
+                    loan=loan, reason=BlacklistEntry.Reason.OVERDUE_6_MONTHS
+                ).exists() or BlacklistEntry.objects.filter(
+                    enterprise=loan.enterprise, reason=BlacklistEntry.Reason.OVERDUE_6_MONTHS,
+                    status__in=[BlacklistEntry.Status.PROPOSED, BlacklistEntry.Status.LISTED],
+                ).exists()  # fmt: skip
+                if not exists:
+                    entry = BlacklistEntry.objects.create(
+                        enterprise=loan.enterprise, loan=loan, reason=BlacklistEntry.Reason.OVERDUE_6_MONTHS,
+                        details=f"贷款{loan.contract_no}（{loan.bank}）截至{on:%Y-%m-%d}逾期{days}天，超过6个月未归还（系统自动提出）",
+                    )  # fmt: skip
+                    log_action(actor=None, action="loans.blacklist.proposed", obj=entry, data={"loan": loan.contract_no})
+                    counts["proposed"] += 1
+    return counts
+
+
+# ── post-loan reports (Changjiang 第十条) ─────────────────────────────────────
+
+
+class ReportRefused(Exception):
+    pass
+
+
+def post_loan_report_file(
+    *, actor: User, loan: Loan, year: int, quarter: int, status: str, operations: str, repayment: str = "", risks: str = ""
+) -> PostLoanReport:
+    """Changjiang 第十条: the lending bank reports its post-loan management of one loan for one quarter."""
+    from loans.selectors import quarter_of
+
+    if actor.bank_id != loan.bank_id:
+        raise ReportRefused("只有放款银行可以报送贷后管理情况")
+    if not 1 <= quarter <= 4:
+        raise ReportRefused("季度应为1至4")
+    if (year, quarter) > quarter_of(dt.date.today()):
+        raise ReportRefused("不能报送将来季度的贷后管理情况")
+    first = dt.date(year, 3 * quarter - 2, 1)
+    if (year, quarter) < quarter_of(loan.disbursement_date) or first > loan.maturity_date:
+        raise ReportRefused("该季度不在贷款期限内")
+    with transaction.atomic():
+        Loan.objects.select_for_update().get(pk=loan.pk)
+        if PostLoanReport.objects.filter(loan=loan, year=year, quarter=quarter).exists():
+            raise ReportRefused(f"{year}年第{quarter}季度的贷后报告已报送")
+        report = PostLoanReport.objects.create(
+            loan=loan, year=year, quarter=quarter, status=status, operations=operations, repayment=repayment,
+            risks=risks, filed_by=actor,
+        )  # fmt: skip
+        log_action(actor=actor, action="loans.post_loan_report.filed", obj=report,
+                   data={"loan": loan.contract_no, "year": year, "quarter": quarter, "status": status})
+    return report
