@@ -164,3 +164,17 @@ def test_refresh_delinquency_buckets_compensation_and_blacklist(cast):
     call_command("refresh_delinquency", "--on", "2027-04-23", stdout=io.StringIO())
     loan.refresh_from_db()
     assert (loan.days_past_due, loan.bucket, loan.compensation_eligible) == (0, "current", False)
+
+
+def test_cancelling_a_checked_upload(cast):
+    upload(client_for(cast.bank_x_user), cast, interest_file(cast, bad=False))
+    record = RecordUpload.objects.get()
+    url = f"/loans/uploads/{record.public_id}/cancel/"
+    assert client_for(cast.bank_x_user).get(url).status_code == 405
+    assert client_for(cast.auditor).post(url).status_code == 403
+    assert client_for(cast.bank_y_user).post(url).status_code == 404
+    assert client_for(cast.bank_x_user).post(url).status_code == 302
+    record.refresh_from_db()
+    assert record.state == RecordUpload.State.CANCELLED
+    assert client_for(cast.bank_x_user).post(f"/loans/uploads/{record.public_id}/confirm/").status_code == 302
+    assert not InterestSettlement.objects.exists()
