@@ -5,6 +5,7 @@ from loans.models import (
     BankAgreement,
     InterestSettlement,
     Loan,
+    LoanDocument,
     OverdueEvent,
     PostLoanReport,
     RecordUpload,
@@ -67,3 +68,10 @@ class PostLoanReportAdmin(ReadOnlyAdmin):
     list_display = ("loan", "year", "quarter", "status", "filed_by", "filed_at")
     list_filter = ("year", "quarter", "status")
     raw_id_fields = ("loan", "filed_by")
+
+
+@admin.register(LoanDocument)
+class LoanDocumentAdmin(ReadOnlyAdmin):
+    list_display = ("loan", "kind", "original_name", "uploaded_by", "uploaded_at")
+    list_filter = ("kind",)
+    raw_id_fields = ("loan", "uploaded_by")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from applications.models import Program, ProgramListing, RegistrationPlace
 from kedaitong.models import User
-from loans.models import Loan, OverdueEvent, PostLoanReport, RecordUpload, Repayment
+from loans.models import Loan, LoanDocument, OverdueEvent, PostLoanReport, RecordUpload, Repayment
 
 if TYPE_CHECKING:
     from kedaitong.demo import DemoResult
@@ -58,6 +58,17 @@ def extend(result: DemoResult) -> None:
         _, created = Repayment.objects.get_or_create(loan=loan, repaid_on=dt.date(2025, 7, 15),
                                                      defaults={"principal": Decimal("300000.00")})
         result.created["repayments"] += created
+        clerk = User.objects.filter(username="qz-bank").first()
+        if clerk is not None and not LoanDocument.objects.filter(loan=loan, kind=LoanDocument.Kind.APPLICATION_FORM).exists():
+            # Quzhou 二: the application form was sent; the voucher copy is still missing (shown on the loan page).
+            from django.core.files.base import ContentFile
+
+            data = b"%PDF-1.4\n% demo application form\n%%EOF\n"
+            document = LoanDocument(loan=loan, kind=LoanDocument.Kind.APPLICATION_FORM, original_name="贷款申请表.pdf",
+                                    checksum=hashlib.sha256(data).hexdigest(), uploaded_by=clerk)
+            document.file.save("application-form.pdf", ContentFile(data), save=False)
+            document.save()
+            result.created["loan documents"] += 1
 
     changjiang_loan = Loan.objects.filter(contract_no="ICBC-KDT-2026-001").first()
     if changjiang_loan is not None:

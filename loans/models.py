@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from applications.models import MONEY, RATE, Enterprise, ProductType, Program, ProgramVersion
 from kedaitong.roles import Role
+from kedaitong.uploads import upload_to
 from loans.delinquency import Bucket
 
 if TYPE_CHECKING:
@@ -312,6 +313,44 @@ class RecordUpload(models.Model):
         return f"{self.get_kind_display()} {self.original_name}"
 
 
+def document_upload_to(instance: LoanDocument, filename: str) -> str:
+    """`loans/documents/<year>/<random><ext>`: the extension follows the content."""
+    return upload_to("loans/documents")(instance, filename)
+
+
+class LoanDocumentQuerySet(models.QuerySet["LoanDocument"]):
+    def visible_to(self, user: User) -> LoanDocumentQuerySet:
+        return self.filter(loan__in=Loan.objects.visible_to(user))
+
+
+class LoanDocument(models.Model):
+    """Quzhou 二: the bank sends the bureau each loan's application form and a copy of the disbursement voucher.
+
+    Kept, never replaced: a corrected file is filed again and the latest of each kind counts.
+    """
+
+    class Kind(models.TextChoices):
+        APPLICATION_FORM = "application_form", _("Loan application form")
+        DISBURSEMENT_VOUCHER = "disbursement_voucher", _("Disbursement voucher (copy)")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="documents", verbose_name=_("loan"))
+    kind = models.CharField(_("document"), max_length=24, choices=Kind.choices)
+    file = models.FileField(_("file"), upload_to=document_upload_to)
+    original_name = models.CharField(_("file name"), max_length=200)
+    checksum = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by"))
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    objects = LoanDocumentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("loan document")
+        verbose_name_plural = _("loan documents")
+        ordering = ["loan", "kind", "-uploaded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.loan.contract_no} {self.get_kind_display()}"
 
 
 class PostLoanReportQuerySet(models.QuerySet["PostLoanReport"]):

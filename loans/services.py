@@ -6,6 +6,8 @@ import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
 
@@ -22,7 +24,7 @@ from kedaitong.audit import log_action
 from kedaitong.db import MoneySum
 from kedaitong.models import User
 from loans import rules
-from loans.models import Bank, BankAgreement, Loan, PostLoanReport, RecordUpload
+from loans.models import Bank, BankAgreement, Loan, LoanDocument, PostLoanReport, RecordUpload
 from review.models import BlacklistEntry
 from review.selectors import granted_credit
 from subsidy.models import LPRMissing, lpr_on
@@ -390,3 +392,42 @@ def post_loan_report_file(
         log_action(actor=actor, action="loans.post_loan_report.filed", obj=report,
                    data={"loan": loan.contract_no, "year": year, "quarter": quarter, "status": status})
     return report
+
+
+# ── loan documents (Quzhou 二) ────────────────────────────────────────────────
+
+
+class DocumentRefused(Exception):
+    pass
+
+
+def loan_document_file(*, actor: User, loan: Loan, kind: str, upload: UploadedFile) -> LoanDocument:
+    """Quzhou 二: the lending bank sends the bureau the loan's application form and a copy of the disbursement voucher.
+
+    The file is checked by content (PDF, JPEG or PNG); an earlier document of the same kind is kept, the new one counts.
+    """
+    import hashlib
+
+    from kedaitong.uploads import check_upload, display_name
+
+    if actor.bank_id is None or actor.bank_id != loan.bank_id:
+        raise DocumentRefused("只有放款银行可以报送贷款材料")
+    if kind not in LoanDocument.Kind.values:
+        raise DocumentRefused("未知的材料类型")
+    try:
+        check_upload(upload)
+    except ValidationError as exc:
+        raise DocumentRefused(" ".join(str(m) for m in exc.messages)) from None
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    with transaction.atomic():
+        Loan.objects.select_for_update().get(pk=loan.pk)
+        document = LoanDocument(loan=loan, kind=kind, original_name=display_name(upload.name or "file"),
+                                checksum=digest.hexdigest(), uploaded_by=actor)
+        document.file.save(upload.name or "file", upload, save=False)
+        document.save()
+        log_action(actor=actor, action="loans.document.filed", obj=document,
+                   data={"loan": loan.contract_no, "kind": kind, "checksum": document.checksum, "file": document.original_name})
+    return document

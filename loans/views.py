@@ -22,12 +22,12 @@ from applications.models import Program
 from kedaitong.db import MoneySum
 from kedaitong.permissions import get_visible_or_404, require_role, role_required
 from kedaitong.roles import PROGRAM_ROLES, Role
-from kedaitong.uploads import display_name
+from kedaitong.uploads import EvidenceFileField, display_name, serve_upload
 from loans import selectors, services
 from loans.delinquency import Bucket
 from loans.importer import ImportNotAllowed, template_bytes
 from loans.importer.engine import kinds as importer_kinds
-from loans.models import Bank, Loan, PostLoanReport, RecordUpload
+from loans.models import Bank, Loan, LoanDocument, PostLoanReport, RecordUpload
 
 
 @require_GET
@@ -71,9 +71,13 @@ def loan_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     if query:
         loans = loans.filter(Q(contract_no__icontains=query) | Q(enterprise__name__icontains=query))
+    documents = request.GET.get("documents", "")
+    if documents == "missing":
+        loans = selectors.loans_missing_documents(loans)
     page = Paginator(loans, 50).get_page(request.GET.get("page"))
     return render(request, "loans/loan_list.html", {
         "page": page, "loans": page.object_list, "buckets": Bucket.choices, "bucket": bucket, "q": query,
+        "documents": documents,
         "totals": loans.aggregate(count=Count("id"), principal=MoneySum("principal")),
     })  # fmt: skip
 
@@ -91,7 +95,42 @@ def loan_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         "repayments": loan.repayments.select_related("upload"), "settlements": loan.interestsettlements.select_related("upload"),
         "events": loan.overdueevents.select_related("upload"), "reports": loan.post_loan_reports.select_related("filed_by"),
         "can_report": request.user.effective_role == Role.BANK,
+        "documents": loan.documents.select_related("uploaded_by").order_by("kind", "-uploaded_at"),
+        "documents_required": selectors.documents_required(loan),
+        "documents_missing": selectors.documents_missing(loan),
     })  # fmt: skip
+
+
+class LoanDocumentForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Document"), choices=LoanDocument.Kind.choices)
+    file = EvidenceFileField(label=_("File (PDF, JPEG or PNG)"))
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def document_create(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Quzhou 二: the lending bank sends the application form and a copy of the disbursement voucher."""
+    loan = get_visible_or_404(Loan.objects.visible_to(request.user).select_related("enterprise", "bank", "program_version"),
+                              public_id=public_id)
+    require_role(request.user, Role.BANK)
+    form = LoanDocumentForm(request.POST or None, request.FILES or None, initial={"kind": request.GET.get("kind", "")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.loan_document_file(actor=request.user, loan=loan, kind=form.cleaned_data["kind"],
+                                        upload=form.cleaned_data["file"])
+        except services.DocumentRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("The document was sent to the bureau."))
+            return redirect("loans:loan-detail", public_id=loan.public_id)
+    return render(request, "loans/document_form.html", {"loan": loan, "form": form}, status=400 if form.errors else 200)
+
+
+@require_GET
+@login_required
+def document_file(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    document = get_visible_or_404(LoanDocument.objects.visible_to(request.user), public_id=public_id)
+    return serve_upload(document.file, filename=document.original_name)
 
 
 # ── uploads ───────────────────────────────────────────────────────────────────

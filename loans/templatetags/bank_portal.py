@@ -25,5 +25,6 @@ def bank_portal(context: dict[str, Any]) -> dict[str, Any]:
         "past_due": loans.exclude(bucket=Bucket.CURRENT).order_by("-days_past_due")[:10],
         "uploads": RecordUpload.objects.visible_to(user).select_related("program", "uploaded_by")[:5],
         "reports_missing": selectors.loans_due_a_report(loans, year, quarter).count(),
+        "documents_missing": selectors.loans_missing_documents(loans).count(),
         "year": year, "quarter": quarter,
     }
