@@ -279,7 +279,14 @@ def upload_confirm(*, actor: User, upload: RecordUpload) -> RecordUpload:
             RecordUpload.objects.filter(pk=upload.pk).update(job=job)
     else:
         upload.refresh_from_db()
-        upload_save(upload=upload)
+        try:
+            upload_save(upload=upload)
+        except Exception as exc:
+            # Nothing was saved (one transaction); the upload must not stay "being saved" for ever.
+            RecordUpload.objects.filter(pk=upload.pk, state=RecordUpload.State.SAVING).update(
+                state=RecordUpload.State.REFUSED, errors=[{"row": 0, "column": "", "message": f"处理失败：{exc}"[:300]}]
+            )
+            raise
     upload.refresh_from_db()
     return upload
 

@@ -209,9 +209,11 @@ def _visible_upload(request: HttpRequest, public_id: uuid.UUID) -> RecordUpload:
 def upload_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     upload = _visible_upload(request, public_id)
     busy = upload.state in (RecordUpload.State.CHECKING, RecordUpload.State.SAVING)
+    # A worker killed more often than the job runner retries leaves the job failed and nothing saved.
+    stalled = busy and upload.job is not None and upload.job.state == upload.job.State.FAILED
     spec = importer_kinds()[upload.kind]
     return render(request, "loans/upload_detail.html", {
-        "upload": upload, "busy": busy, "spec": spec, "errors": upload.errors[:2000],
+        "upload": upload, "busy": busy and not stalled, "stalled": stalled, "spec": spec, "errors": upload.errors[:2000],
         "more_errors": max(len(upload.errors) - 2000, 0),
         "is_uploader": upload.uploaded_by_id == request.user.pk,
         "created": {

@@ -110,6 +110,22 @@ def test_a_large_upload_is_checked_and_saved_by_background_jobs(cast, monkeypatc
     assert record.state == RecordUpload.State.SAVED and InterestSettlement.objects.count() == 2
 
 
+def test_an_upload_whose_job_gave_up_says_so_instead_of_refreshing(cast, monkeypatch, django_capture_on_commit_callbacks):
+    from kedaitong.models import Job
+
+    monkeypatch.setattr(services, "INLINE_MAX_BYTES", 10)
+    client = client_for(cast.bank_x_user)
+    with django_capture_on_commit_callbacks(execute=False):
+        upload(client, cast, interest_file(cast, bad=False))
+    record = RecordUpload.objects.get()
+    RecordUpload.objects.filter(pk=record.pk).update(state=RecordUpload.State.SAVING)
+    page = client.get(f"/loans/uploads/{record.public_id}/").content.decode()
+    assert 'http-equiv="refresh"' in page
+    Job.objects.filter(pk=record.job_id).update(state=Job.State.FAILED)
+    page = client.get(f"/loans/uploads/{record.public_id}/").content.decode()
+    assert 'http-equiv="refresh"' not in page and 'role="alert"' in page
+
+
 def test_the_bank_portal_lists_recommended_applications_read_only(cast):
     shown = ApplicationFactory(enterprise=cast.enterprise_a, bank=cast.bank_x, state=Application.State.PUBLICITY, reference="REC-1")
     ApplicationFactory(enterprise=cast.enterprise_a, bank=cast.bank_x, state=Application.State.BUREAU_REVIEW, reference="NOT-YET")
@@ -177,4 +193,23 @@ def test_cancelling_a_checked_upload(cast):
     record.refresh_from_db()
     assert record.state == RecordUpload.State.CANCELLED
     assert client_for(cast.bank_x_user).post(f"/loans/uploads/{record.public_id}/confirm/").status_code == 302
+    assert not InterestSettlement.objects.exists()
+
+
+def test_a_save_that_fails_unexpectedly_saves_nothing_and_does_not_hang(cast, monkeypatch):
+    import dataclasses
+
+    from loans.importer.kinds import KINDS
+
+    upload(client_for(cast.bank_x_user), cast, interest_file(cast, bad=False))
+    record = RecordUpload.objects.get()
+
+    def broken(table, context):  # type: ignore[no-untyped-def]
+        raise RuntimeError("disk full")
+
+    monkeypatch.setitem(KINDS, "interest", dataclasses.replace(KINDS["interest"], validate=broken))
+    with pytest.raises(RuntimeError):
+        services.upload_confirm(actor=cast.bank_x_user, upload=record)
+    record.refresh_from_db()
+    assert record.state == RecordUpload.State.REFUSED and "disk full" in record.errors[0]["message"]
     assert not InterestSettlement.objects.exists()
