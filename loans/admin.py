@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from loans.models import Bank, BankAgreement, InterestSettlement, Loan, OverdueEvent, Repayment
+from loans.models import (
+    Bank,
+    BankAgreement,
+    InterestSettlement,
+    Loan,
+    LoanDocument,
+    OverdueEvent,
+    PostLoanReport,
+    RecordUpload,
+    Repayment,
+)
 
 
 class BankAgreementInline(admin.TabularInline):
@@ -34,3 +44,34 @@ class LoanRecordAdmin(admin.ModelAdmin):
     list_display = ("__str__", "created_at", "created_by")
     search_fields = ("loan__contract_no",)
     raw_id_fields = ("loan", "created_by")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Uploads and reports are records of what a bank handed in: shown, never edited here."""
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(RecordUpload)
+class RecordUploadAdmin(ReadOnlyAdmin):
+    list_display = ("uploaded_at", "kind", "program", "bank", "original_name", "state", "row_count", "created_count")
+    list_filter = ("kind", "state", "program")
+    search_fields = ("original_name", "checksum")
+
+
+@admin.register(PostLoanReport)
+class PostLoanReportAdmin(ReadOnlyAdmin):
+    list_display = ("loan", "year", "quarter", "status", "filed_by", "filed_at")
+    list_filter = ("year", "quarter", "status")
+    raw_id_fields = ("loan", "filed_by")
+
+
+@admin.register(LoanDocument)
+class LoanDocumentAdmin(ReadOnlyAdmin):
+    list_display = ("loan", "kind", "original_name", "uploaded_by", "uploaded_at")
+    list_filter = ("kind",)
+    raw_id_fields = ("loan", "uploaded_by")

@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from applications.models import MONEY, RATE, Enterprise, ProductType, Program, ProgramVersion
 from kedaitong.roles import Role
+from kedaitong.uploads import upload_to
+from loans.delinquency import Bucket
 
 if TYPE_CHECKING:
     from kedaitong.models import User
@@ -119,6 +121,14 @@ class Loan(models.Model):
     product_type = models.ForeignKey(ProductType, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("product type"))
     purpose = models.CharField(_("purpose"), max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    upload = models.ForeignKey(
+        "loans.RecordUpload", on_delete=models.PROTECT, null=True, blank=True, related_name="loans", verbose_name=_("upload")
+    )
+    # Derived daily by `refresh_delinquency` from the overdue events (loans.delinquency).
+    days_past_due = models.PositiveIntegerField(_("days past due"), default=0)
+    bucket = models.CharField(_("delinquency bucket"), max_length=10, choices=Bucket.choices, default=Bucket.CURRENT)
+    compensation_eligible = models.BooleanField(_("eligible for risk compensation"), default=False)
+    delinquency_as_of = models.DateField(_("delinquency as of"), null=True, blank=True)
 
     objects = LoanQuerySet.as_manager()
 
@@ -146,6 +156,10 @@ class LoanRecord(models.Model):
     created_at = models.DateTimeField(_("entered at"), auto_now_add=True)
     created_by = models.ForeignKey(
         "kedaitong.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("entered by")
+    )
+    upload = models.ForeignKey(
+        "loans.RecordUpload", on_delete=models.PROTECT, null=True, blank=True, related_name="%(class)ss",
+        verbose_name=_("upload"),
     )
 
     class Meta:
@@ -220,3 +234,158 @@ class OverdueEvent(LoanRecord):
 
     def __str__(self) -> str:
         return f"{self.loan.contract_no} {self.started_on}"
+
+
+class RecordUploadQuerySet(models.QuerySet["RecordUpload"]):
+    def visible_to(self, user: User) -> RecordUploadQuerySet:
+        role = user.effective_role if user.is_authenticated else ""
+        if role == Role.ADMIN:
+            return self.all()
+        if role == Role.BANK:
+            return self.filter(bank=user.bank_id)
+        if user.is_authenticated and user.is_program_scoped and user.program_id:
+            return self.filter(program=user.program_id)
+        return self.none()
+
+
+class RecordUpload(models.Model):
+    """One file of bank records as uploaded (web) or imported (command line): kept with who, when and checksum.
+
+    The records it created point back to it (`upload`); banks and listings it
+    created are named in `created_ids`.
+    """
+
+    class Kind(models.TextChoices):
+        BANKS = "banks", _("Banks and agreements")
+        ENTERPRISES = "enterprises", _("Program list of enterprises")
+        DISBURSEMENTS = "disbursements", _("Disbursements")
+        REPAYMENTS = "repayments", _("Repayments")
+        INTEREST = "interest", _("Interest settlements")
+        OVERDUE = "overdue", _("Overdue events")
+
+    class State(models.TextChoices):
+        CHECKING = "checking", _("Being checked")
+        CHECKED = "checked", _("Checked, waiting for confirmation")
+        REFUSED = "refused", _("Refused")
+        SAVING = "saving", _("Being saved")
+        SAVED = "saved", _("Saved")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Source(models.TextChoices):
+        WEB = "web", _("Web upload")
+        COMMAND = "command", _("Command line")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+", verbose_name=_("program"))
+    bank = models.ForeignKey(
+        Bank, on_delete=models.PROTECT, null=True, blank=True, related_name="uploads", verbose_name=_("bank"),
+        help_text=_("The uploading user's bank; its rows must all be this bank's."),
+    )
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.WEB)
+    file = models.FileField(_("file"), upload_to="imports/%Y/")
+    original_name = models.CharField(_("file name"), max_length=200)
+    checksum = models.CharField(_("SHA-256"), max_length=64)
+    size = models.PositiveIntegerField(_("size (bytes)"), default=0)
+    uploaded_by = models.ForeignKey(
+        "kedaitong.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("uploaded by")
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.CHECKING)
+    job = models.ForeignKey("kedaitong.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    row_count = models.PositiveIntegerField(_("rows"), default=0)
+    created_count = models.PositiveIntegerField(_("created"), default=0)
+    unchanged_count = models.PositiveIntegerField(_("unchanged"), default=0)
+    updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    error_count = models.PositiveIntegerField(_("rows with errors"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    created_ids = models.JSONField(_("created rows"), default=dict, blank=True)
+    saved_at = models.DateTimeField(_("saved at"), null=True, blank=True)
+
+    objects = RecordUploadQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("record upload")
+        verbose_name_plural = _("record uploads")
+        ordering = ["-uploaded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.original_name}"
+
+
+def document_upload_to(instance: LoanDocument, filename: str) -> str:
+    """`loans/documents/<year>/<random><ext>`: the extension follows the content."""
+    return upload_to("loans/documents")(instance, filename)
+
+
+class LoanDocumentQuerySet(models.QuerySet["LoanDocument"]):
+    def visible_to(self, user: User) -> LoanDocumentQuerySet:
+        return self.filter(loan__in=Loan.objects.visible_to(user))
+
+
+class LoanDocument(models.Model):
+    """Quzhou 二: the bank sends the bureau each loan's application form and a copy of the disbursement voucher.
+
+    Kept, never replaced: a corrected file is filed again and the latest of each kind counts.
+    """
+
+    class Kind(models.TextChoices):
+        APPLICATION_FORM = "application_form", _("Loan application form")
+        DISBURSEMENT_VOUCHER = "disbursement_voucher", _("Disbursement voucher (copy)")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="documents", verbose_name=_("loan"))
+    kind = models.CharField(_("document"), max_length=24, choices=Kind.choices)
+    file = models.FileField(_("file"), upload_to=document_upload_to)
+    original_name = models.CharField(_("file name"), max_length=200)
+    checksum = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by"))
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    objects = LoanDocumentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("loan document")
+        verbose_name_plural = _("loan documents")
+        ordering = ["loan", "kind", "-uploaded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.loan.contract_no} {self.get_kind_display()}"
+
+
+class PostLoanReportQuerySet(models.QuerySet["PostLoanReport"]):
+    def visible_to(self, user: User) -> PostLoanReportQuerySet:
+        return self.filter(loan__in=Loan.objects.visible_to(user))
+
+
+class PostLoanReport(models.Model):
+    """Changjiang 第十条: the bank's post-loan management report on one loan for one quarter."""
+
+    class Status(models.TextChoices):
+        NORMAL = "normal", _("Normal")
+        WATCH = "watch", _("Needs attention")
+        RISK = "risk", _("At risk")
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="post_loan_reports", verbose_name=_("loan"))
+    year = models.PositiveSmallIntegerField(_("year"))
+    quarter = models.PositiveSmallIntegerField(_("quarter"))
+    status = models.CharField(_("assessment"), max_length=10, choices=Status.choices)
+    operations = models.TextField(_("operations and use of the loan"))
+    repayment = models.TextField(_("repayment of principal and interest"), blank=True)
+    risks = models.TextField(_("risks found and measures taken"), blank=True)
+    filed_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("filed by"))
+    filed_at = models.DateTimeField(_("filed at"), auto_now_add=True)
+
+    objects = PostLoanReportQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("post-loan report")
+        verbose_name_plural = _("post-loan reports")
+        ordering = ["-year", "-quarter", "loan"]
+        constraints = [
+            models.UniqueConstraint(fields=["loan", "year", "quarter"], name="postloanreport_one_per_quarter"),
+            models.CheckConstraint(condition=Q(quarter__gte=1) & Q(quarter__lte=4), name="postloanreport_quarter_1_to_4"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan.contract_no} {self.year}Q{self.quarter}"

@@ -12,8 +12,15 @@ from kedaitong.roles import PROGRAM_ROLES, Role
 
 def items(user: User) -> list[NavItem]:
     role = user.effective_role
+    records = [
+        NavItem(reverse("loans:loan-list"), _("Loans")),
+        NavItem(reverse("loans:upload-list"), _("Uploads")),
+        NavItem(reverse("loans:report-overview"), _("Post-loan reports")),
+    ]
     if role == Role.BANK and user.bank_id:
-        return [NavItem(reverse("loans:bank-detail", args=[user.bank.code]), _("My bank"))]
+        return [NavItem(reverse("loans:bank-detail", args=[user.bank.code]), _("My bank")), *records]
     if role in PROGRAM_ROLES or role == Role.ADMIN:
-        return [NavItem(reverse("loans:bank-list"), _("Banks"))]
+        return [NavItem(reverse("loans:bank-list"), _("Banks")), *records]
+    if role == Role.ENTERPRISE:
+        return [NavItem(reverse("loans:loan-list"), _("Loans"))]
     return []

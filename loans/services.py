@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Q
 
-from applications.models import Application, Enterprise, ProductType, ProgramVersion
+from applications.models import (
+    Application,
+    Enterprise,
+    ProductType,
+    Program,
+    ProgramListing,
+    ProgramVersion,
+)
+from kedaitong.annualized import annualized_by_year
 from kedaitong.audit import log_action
+from kedaitong.db import MoneySum
 from kedaitong.models import User
-from loans.models import Bank, Loan
+from loans import rules
+from loans.models import Bank, BankAgreement, Loan, LoanDocument, PostLoanReport, RecordUpload
+from review.models import BlacklistEntry
+from review.selectors import granted_credit
 from subsidy.models import LPRMissing, lpr_on
 from subsidy.selectors import fraud_bar
 
@@ -23,9 +39,140 @@ class LoanRefused(Exception):
         self.problems = problems
 
 
-def _term_months(start: dt.date, end: dt.date) -> int:
-    months = (end.year - start.year) * 12 + (end.month - start.month)
-    return months + (1 if end.day > start.day else 0)
+class RegistrationContext:
+    """Facts shared by the rows of one import: the program's annualized totals and the loans earlier in the file.
+
+    The caps of Quzhou 一(四) and 一(五) count loans of the same file that are
+    not saved yet, so a file cannot break a cap by splitting it over rows.
+    """
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self._program_totals: dict[int, Decimal] | None = None
+        self.pending: list[tuple[str, int, str, Decimal, dt.date, dt.date]] = []  # credit code, bank, bank name, ...
+
+    def program_totals(self) -> dict[int, Decimal]:
+        if self._program_totals is None:
+            self._program_totals = rules.annualized_totals(
+                Loan.objects.filter(program_version__program=self.program).values_list(
+                    "principal", "disbursement_date", "maturity_date"
+                )
+            )
+        return self._program_totals
+
+    def add(self, *, credit_code: str, bank: Bank, principal: Decimal, start: dt.date, end: dt.date) -> None:
+        totals = self.program_totals()
+        for year, amount in annualized_by_year(principal, start, end).items():
+            totals[year] = totals.get(year, Decimal("0")) + amount
+        self.pending.append((credit_code, bank.pk, bank.name, principal, start, end))
+
+
+def registration_problems(
+    *,
+    program_version: ProgramVersion,
+    enterprise: Enterprise | None,
+    credit_code: str,
+    bank: Bank,
+    contract_no: str,
+    disbursement_date: dt.date,
+    maturity_date: dt.date,
+    principal: Decimal,
+    annual_rate: Decimal,
+    application: Application | None = None,
+    context: RegistrationContext | None = None,
+) -> tuple[list[str], Decimal | None]:
+    """Every rule a new loan breaks (in Chinese), and the LPR in force at pricing.
+
+    `enterprise` may be None for a listed enterprise without a record yet (the
+    importer creates it from the listing); `credit_code` names it either way.
+    """
+    version = program_version
+    program = version.program
+    problems: list[str] = []
+    if maturity_date <= disbursement_date:
+        problems.append("到期日期必须晚于放款日期")
+    if principal <= 0:
+        problems.append("放款金额必须大于零")
+    if Loan.objects.filter(bank=bank, contract_no=contract_no).exists():
+        problems.append(f"贷款合同编号“{contract_no}”在本行已存在")
+    if problem := rules.check_max_amount(principal, version.max_amount):
+        problems.append(problem)
+    if enterprise is not None:
+        for record in fraud_bar(bank=bank, enterprise=enterprise, program=program):
+            party = record.bank or record.enterprise
+            problems.append(f"{party}已被认定骗取科技金融合作贷款或贴息（{record.found_on:%Y-%m-%d}），不得再参与（衢州方案六）")
+        if BlacklistEntry.objects.blocking(enterprise) is not None:
+            problems.append("该企业已列入黑名单，不得获得财政支持的贷款（昌江细则第九条）")
+    else:
+        for record in fraud_bar(bank=bank, program=program):
+            problems.append(f"{record.bank}已被认定骗取科技金融合作贷款或贴息（{record.found_on:%Y-%m-%d}），不得再参与（衢州方案六）")
+    lpr = None
+    if maturity_date > disbursement_date:
+        try:
+            lpr = lpr_on(disbursement_date, rules.term_months(disbursement_date, maturity_date),
+                         long_tier_above_months=version.lpr_long_tier_above_months)
+        except LPRMissing as exc:
+            if version.rate_capped_by_lpr:
+                problems.append(str(exc))
+    if problems:
+        return problems, lpr
+    if program.kind == Program.Kind.QUZHOU:
+        listed = ProgramListing.objects.filter(program=program, credit_code=credit_code).filter(
+            Q(delisted_on__isnull=True) | Q(delisted_on__gt=disbursement_date)
+        ).exists()
+        in_force = BankAgreement.objects.filter(
+            bank=bank, program=program, status=BankAgreement.Status.ACTIVE,
+            starts_on__lte=disbursement_date, ends_on__gte=disbursement_date,
+        ).exists()  # fmt: skip
+        found = [
+            rules.check_on_list(listed),
+            rules.check_agreement(in_force, disbursement_date),
+            rules.check_term(disbursement_date, maturity_date, version.max_term_months),
+            rules.check_rate(annual_rate, lpr, capped=version.rate_capped_by_lpr, day=disbursement_date),
+        ]
+        problems.extend(p for p in found if p)
+        new = annualized_by_year(principal, disbursement_date, maturity_date)
+        own = Loan.objects.filter(program_version__program=program, enterprise__credit_code=credit_code).values_list(
+            "principal", "disbursement_date", "maturity_date"
+        )
+        pending = context.pending if context else []
+        own_totals = rules.annualized_totals([*own, *((p, s, e) for c, _b, _n, p, s, e in pending if c == credit_code)])
+        problems += rules.check_annual_cap(new, own_totals, version.enterprise_annual_cap, whose="该企业", article="一(五)")
+        program_totals = (context or RegistrationContext(program)).program_totals()
+        problems += rules.check_annual_cap(new, program_totals, version.total_annual_cap, whose="所有合作银行", article="一(四)")
+    else:
+        if version.needs_recommendation:
+            if application is None:
+                problems.append("昌江科贷通贷款须对应一份经推荐并取得授信的申请")
+            else:
+                found = [
+                    rules.check_credit_granted(granted_credit(application), principal),
+                    rules.check_same_bank(application.bank_id, bank.pk),
+                    None if application.enterprise.credit_code == credit_code else "放款企业与申请企业不一致",
+                ]
+                problems.extend(p for p in found if p)
+        if version.one_bank_per_enterprise:
+            others = [
+                name
+                for loan_bank, name, open_ in _open_loans_elsewhere(program, credit_code, bank, disbursement_date)
+                if open_
+            ]
+            pending = context.pending if context else []
+            others += [n for c, b, n, _p, _s, e in pending if c == credit_code and b != bank.pk and e > disbursement_date]
+            if problem := rules.check_one_bank(others):
+                problems.append(problem)
+    return problems, lpr
+
+
+def _open_loans_elsewhere(program: Program, credit_code: str, bank: Bank, day: dt.date) -> list[tuple[int, str, bool]]:
+    """Loans of the enterprise at other banks of the program, and whether each still has principal out on `day`."""
+    loans = (
+        Loan.objects.filter(program_version__program=program, enterprise__credit_code=credit_code)
+        .exclude(bank=bank)
+        .select_related("bank")
+        .annotate(repaid=MoneySum("repayments__principal"))
+    )
+    return [(loan.bank_id, loan.bank.name, loan.maturity_date > day and (loan.repaid or 0) < loan.principal) for loan in loans]
 
 
 @transaction.atomic
@@ -47,25 +194,16 @@ def loan_register(
     """Open a loan at disbursement, with the LPR in force on the disbursement date.
 
     The registration rules of each program (Quzhou 一(二)–(六), Changjiang
-    credit granted and same bank) are checked here and raise `LoanRefused`.
+    第一条, 第六条(二), 第八条, 第九条) are checked here and raise `LoanRefused`
+    listing every problem. The program row is locked so that two banks
+    registering at once cannot both pass the all-banks cap.
     """
-    problems: list[str] = []
-    if maturity_date <= disbursement_date:
-        problems.append("到期日期必须晚于放款日期")
-    if principal <= 0:
-        problems.append("放款金额必须大于零")
-    if Loan.objects.filter(bank=bank, contract_no=contract_no).exists():
-        problems.append(f"贷款合同编号“{contract_no}”在本行已存在")
-    for record in fraud_bar(bank=bank, enterprise=enterprise, program=program_version.program):
-        party = record.bank or record.enterprise
-        problems.append(f"{party}已被认定骗取科技金融合作贷款或贴息（{record.found_on:%Y-%m-%d}），不得再参与（衢州方案六）")
-    lpr = None
-    try:
-        lpr = lpr_on(disbursement_date, _term_months(disbursement_date, maturity_date),
-                     long_tier_above_months=program_version.lpr_long_tier_above_months)
-    except LPRMissing as exc:
-        if program_version.rate_capped_by_lpr:
-            problems.append(str(exc))
+    Program.objects.select_for_update().filter(pk=program_version.program_id).first()
+    problems, lpr = registration_problems(
+        program_version=program_version, enterprise=enterprise, credit_code=enterprise.credit_code, bank=bank,
+        contract_no=contract_no, disbursement_date=disbursement_date, maturity_date=maturity_date,
+        principal=principal, annual_rate=annual_rate, application=application,
+    )  # fmt: skip
     if problems:
         raise LoanRefused(problems)
     loan = Loan.objects.create(
@@ -84,3 +222,219 @@ def loan_register(
     )
     log_action(actor=actor, action="loans.loan.registered", obj=loan, data={"principal": principal, "contract_no": contract_no})
     return loan
+
+
+# ── uploads of bank records (web) ─────────────────────────────────────────────
+
+INLINE_MAX_BYTES = 256 * 1024  # smaller files are checked and saved during the request; larger ones by a job
+
+
+class UploadError(Exception):
+    pass
+
+
+def upload_receive(*, actor: User, kind: str, program: Program, data: bytes, filename: str) -> RecordUpload:
+    """Keep the file, then check every row: at once for a small file, in a background job for a large one."""
+    from kedaitong.jobs import job_enqueue
+    from loans.importer import context_for, store_upload
+
+    context = context_for(kind=kind, program=program, actor=actor)
+    with transaction.atomic():
+        upload = store_upload(kind=kind, data=data, filename=filename, context=context)
+        log_action(actor=actor, action="loans.upload.received", obj=upload,
+                   data={"kind": kind, "checksum": upload.checksum, "file": upload.original_name})
+        if len(data) > INLINE_MAX_BYTES:
+            upload.job = job_enqueue(owner=actor, kind="loans.import_check", params={"upload": upload.pk},
+                                     title=f"检查{upload.get_kind_display()}：{upload.original_name}")
+            upload.save(update_fields=["job"])
+            return upload
+    upload_check(upload=upload)
+    upload.refresh_from_db()
+    return upload
+
+
+def upload_check(*, upload: RecordUpload, progress: Callable[[int, int], None] | None = None) -> None:
+    """Check every row of a kept upload without saving (the preview)."""
+    from loans.importer import context_for, run_import
+
+    context = context_for(kind=upload.kind, program=upload.program, actor=upload.uploaded_by)
+    context.progress = progress
+    run_import(kind=upload.kind, data=_read(upload), filename=upload.original_name, context=context, commit=False,
+               source=upload.source, upload=upload)  # fmt: skip
+
+
+def upload_confirm(*, actor: User, upload: RecordUpload) -> RecordUpload:
+    """Save a checked upload: every row is checked again against today's records, then all are saved or none."""
+    from kedaitong.jobs import job_enqueue
+
+    if upload.uploaded_by_id != actor.pk:
+        raise UploadError("只有上传人可以确认保存")
+    taken = RecordUpload.objects.filter(pk=upload.pk, state=RecordUpload.State.CHECKED).update(state=RecordUpload.State.SAVING)
+    if taken != 1:
+        raise UploadError("该文件当前不能保存（可能已保存、已被拒绝或正在处理）")
+    if upload.size > INLINE_MAX_BYTES:
+        with transaction.atomic():
+            job = job_enqueue(owner=actor, kind="loans.import_save", params={"upload": upload.pk},
+                              title=f"保存{upload.get_kind_display()}：{upload.original_name}")
+            RecordUpload.objects.filter(pk=upload.pk).update(job=job)
+    else:
+        upload.refresh_from_db()
+        try:
+            upload_save(upload=upload)
+        except Exception as exc:
+            # Nothing was saved (one transaction); the upload must not stay "being saved" for ever.
+            RecordUpload.objects.filter(pk=upload.pk, state=RecordUpload.State.SAVING).update(
+                state=RecordUpload.State.REFUSED, errors=[{"row": 0, "column": "", "message": f"处理失败：{exc}"[:300]}]
+            )
+            raise
+    upload.refresh_from_db()
+    return upload
+
+
+def upload_save(*, upload: RecordUpload, progress: Callable[[int, int], None] | None = None) -> None:
+    from loans.importer import context_for, run_import
+
+    context = context_for(kind=upload.kind, program=upload.program, actor=upload.uploaded_by)
+    context.progress = progress
+    run_import(kind=upload.kind, data=_read(upload), filename=upload.original_name, context=context, commit=True,
+               source=upload.source, upload=upload)  # fmt: skip
+
+
+def upload_cancel(*, actor: User, upload: RecordUpload) -> None:
+    if upload.uploaded_by_id != actor.pk:
+        raise UploadError("只有上传人可以撤销")
+    if RecordUpload.objects.filter(pk=upload.pk, state__in=[RecordUpload.State.CHECKED, RecordUpload.State.REFUSED]).update(
+        state=RecordUpload.State.CANCELLED
+    ) != 1:
+        raise UploadError("该文件当前不能撤销")
+    log_action(actor=actor, action="loans.upload.cancelled", obj=upload)
+
+
+def _read(upload: RecordUpload) -> bytes:
+    with upload.file.open("rb") as f:
+        return f.read()
+
+
+# ── delinquency ──────────────────────────────────────────────────────────────
+
+
+def delinquency_refresh(*, on: dt.date) -> dict[str, int]:
+    """Store each loan's days past due and bucket on `on`; propose blacklist entries past six months.
+
+    Only loans with overdue events or a stored non-current state are looked at.
+    Each loan is updated with a conditional update, so a second run the same
+    day changes nothing.
+    """
+    from loans.delinquency import bucket_for, days_past_due, overdue_more_than_months
+    from loans.models import OverdueEvent
+
+    loan_ids = set(OverdueEvent.objects.values_list("loan_id", flat=True).distinct())
+    loan_ids |= set(Loan.objects.exclude(days_past_due=0, compensation_eligible=False).values_list("pk", flat=True))
+    events: dict[int, list[OverdueEvent]] = {}
+    for event in OverdueEvent.objects.filter(loan_id__in=loan_ids).only("loan_id", "started_on", "cleared_on"):
+        events.setdefault(event.loan_id, []).append(event)
+    counts = {"loans": len(loan_ids), "changed": 0, "eligible": 0, "proposed": 0}
+    for loan in Loan.objects.filter(pk__in=loan_ids).select_related("program_version", "enterprise"):
+        spans = events.get(loan.pk, [])
+        days = days_past_due(spans, on)
+        bucket = bucket_for(days)
+        changjiang = loan.program_version.risk_compensation
+        eligible = changjiang and overdue_more_than_months(spans, on, 1)
+        counts["eligible"] += eligible
+        changed = Loan.objects.filter(pk=loan.pk).exclude(
+            days_past_due=days, bucket=bucket, compensation_eligible=eligible
+        ).update(days_past_due=days, bucket=bucket, compensation_eligible=eligible, delinquency_as_of=on)
+        if changed and (loan.bucket != bucket or loan.compensation_eligible != eligible):
+            counts["changed"] += 1
+            log_action(actor=None, action="loans.loan.delinquency_changed", obj=loan, from_state=loan.bucket, to_state=bucket,
+                       data={"days_past_due": days, "compensation_eligible": eligible, "on": on})
+        if changjiang and overdue_more_than_months(spans, on, 6):
+            with transaction.atomic():
+                exists = BlacklistEntry.objects.filter(
+                    loan=loan, reason=BlacklistEntry.Reason.OVERDUE_6_MONTHS
+                ).exists() or BlacklistEntry.objects.filter(
+                    enterprise=loan.enterprise, reason=BlacklistEntry.Reason.OVERDUE_6_MONTHS,
+                    status__in=[BlacklistEntry.Status.PROPOSED, BlacklistEntry.Status.LISTED],
+                ).exists()  # fmt: skip
+                if not exists:
+                    entry = BlacklistEntry.objects.create(
+                        enterprise=loan.enterprise, loan=loan, reason=BlacklistEntry.Reason.OVERDUE_6_MONTHS,
+                        details=f"贷款{loan.contract_no}（{loan.bank}）截至{on:%Y-%m-%d}逾期{days}天，超过6个月未归还（系统自动提出）",
+                    )  # fmt: skip
+                    log_action(actor=None, action="loans.blacklist.proposed", obj=entry, data={"loan": loan.contract_no})
+                    counts["proposed"] += 1
+    return counts
+
+
+# ── post-loan reports (Changjiang 第十条) ─────────────────────────────────────
+
+
+class ReportRefused(Exception):
+    pass
+
+
+def post_loan_report_file(
+    *, actor: User, loan: Loan, year: int, quarter: int, status: str, operations: str, repayment: str = "", risks: str = ""
+) -> PostLoanReport:
+    """Changjiang 第十条: the lending bank reports its post-loan management of one loan for one quarter."""
+    from loans.selectors import quarter_of
+
+    if actor.bank_id != loan.bank_id:
+        raise ReportRefused("只有放款银行可以报送贷后管理情况")
+    if not 1 <= quarter <= 4:
+        raise ReportRefused("季度应为1至4")
+    if (year, quarter) > quarter_of(dt.date.today()):
+        raise ReportRefused("不能报送将来季度的贷后管理情况")
+    first = dt.date(year, 3 * quarter - 2, 1)
+    if (year, quarter) < quarter_of(loan.disbursement_date) or first > loan.maturity_date:
+        raise ReportRefused("该季度不在贷款期限内")
+    with transaction.atomic():
+        Loan.objects.select_for_update().get(pk=loan.pk)
+        if PostLoanReport.objects.filter(loan=loan, year=year, quarter=quarter).exists():
+            raise ReportRefused(f"{year}年第{quarter}季度的贷后报告已报送")
+        report = PostLoanReport.objects.create(
+            loan=loan, year=year, quarter=quarter, status=status, operations=operations, repayment=repayment,
+            risks=risks, filed_by=actor,
+        )  # fmt: skip
+        log_action(actor=actor, action="loans.post_loan_report.filed", obj=report,
+                   data={"loan": loan.contract_no, "year": year, "quarter": quarter, "status": status})
+    return report
+
+
+# ── loan documents (Quzhou 二) ────────────────────────────────────────────────
+
+
+class DocumentRefused(Exception):
+    pass
+
+
+def loan_document_file(*, actor: User, loan: Loan, kind: str, upload: UploadedFile) -> LoanDocument:
+    """Quzhou 二: the lending bank sends the bureau the loan's application form and a copy of the disbursement voucher.
+
+    The file is checked by content (PDF, JPEG or PNG); an earlier document of the same kind is kept, the new one counts.
+    """
+    import hashlib
+
+    from kedaitong.uploads import check_upload, display_name
+
+    if actor.bank_id is None or actor.bank_id != loan.bank_id:
+        raise DocumentRefused("只有放款银行可以报送贷款材料")
+    if kind not in LoanDocument.Kind.values:
+        raise DocumentRefused("未知的材料类型")
+    try:
+        check_upload(upload)
+    except ValidationError as exc:
+        raise DocumentRefused(" ".join(str(m) for m in exc.messages)) from None
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    with transaction.atomic():
+        Loan.objects.select_for_update().get(pk=loan.pk)
+        document = LoanDocument(loan=loan, kind=kind, original_name=display_name(upload.name or "file"),
+                                checksum=digest.hexdigest(), uploaded_by=actor)
+        document.file.save(upload.name or "file", upload, save=False)
+        document.save()
+        log_action(actor=actor, action="loans.document.filed", obj=document,
+                   data={"loan": loan.contract_no, "kind": kind, "checksum": document.checksum, "file": document.original_name})
+    return document

@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+import datetime as dt
+import uuid
+from typing import Any
 
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Q, QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from applications.models import Program
 from kedaitong.db import MoneySum
-from kedaitong.permissions import get_visible_or_404, role_required
+from kedaitong.permissions import get_visible_or_404, require_role, role_required
 from kedaitong.roles import PROGRAM_ROLES, Role
-from loans.models import Bank, Loan
+from kedaitong.uploads import EvidenceFileField, display_name, serve_upload
+from loans import selectors, services
+from loans.delinquency import Bucket
+from loans.importer import ImportNotAllowed, template_bytes
+from loans.importer.engine import kinds as importer_kinds
+from loans.models import Bank, Loan, LoanDocument, PostLoanReport, RecordUpload
 
 
 @require_GET
@@ -38,3 +54,307 @@ def bank_detail(request: HttpRequest, code: str) -> HttpResponse:
         "loans/bank_detail.html",
         {"bank": bank, "loans": loans[:50], "loan_count": loans.count(), "agreements": agreements},
     )
+
+
+# ── loans ─────────────────────────────────────────────────────────────────────
+
+LOAN_VIEW_ROLES = (*PROGRAM_ROLES, Role.BANK, Role.ADMIN, Role.ENTERPRISE)
+
+
+@require_GET
+@role_required(*LOAN_VIEW_ROLES)
+def loan_list(request: HttpRequest) -> HttpResponse:
+    loans = selectors.loans_for(request.user)
+    bucket = request.GET.get("bucket", "")
+    if bucket in Bucket.values:
+        loans = loans.filter(bucket=bucket)
+    query = request.GET.get("q", "").strip()
+    if query:
+        loans = loans.filter(Q(contract_no__icontains=query) | Q(enterprise__name__icontains=query))
+    documents = request.GET.get("documents", "")
+    if documents == "missing":
+        loans = selectors.loans_missing_documents(loans)
+    page = Paginator(loans, 50).get_page(request.GET.get("page"))
+    return render(request, "loans/loan_list.html", {
+        "page": page, "loans": page.object_list, "buckets": Bucket.choices, "bucket": bucket, "q": query,
+        "documents": documents,
+        "totals": loans.aggregate(count=Count("id"), principal=MoneySum("principal")),
+    })  # fmt: skip
+
+
+@require_GET
+@login_required
+def loan_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    loan = get_visible_or_404(
+        Loan.objects.visible_to(request.user).select_related("enterprise", "bank", "program_version__program",
+                                                             "product_type", "application", "upload"),
+        public_id=public_id,
+    )  # fmt: skip
+    return render(request, "loans/loan_detail.html", {
+        "loan": loan, "figures": selectors.loan_figures(loan),
+        "repayments": loan.repayments.select_related("upload"), "settlements": loan.interestsettlements.select_related("upload"),
+        "events": loan.overdueevents.select_related("upload"), "reports": loan.post_loan_reports.select_related("filed_by"),
+        "can_report": request.user.effective_role == Role.BANK,
+        "documents": loan.documents.select_related("uploaded_by").order_by("kind", "-uploaded_at"),
+        "documents_required": selectors.documents_required(loan),
+        "documents_missing": selectors.documents_missing(loan),
+    })  # fmt: skip
+
+
+class LoanDocumentForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Document"), choices=LoanDocument.Kind.choices)
+    file = EvidenceFileField(label=_("File (PDF, JPEG or PNG)"))
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def document_create(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Quzhou 二: the lending bank sends the application form and a copy of the disbursement voucher."""
+    loan = get_visible_or_404(Loan.objects.visible_to(request.user).select_related("enterprise", "bank", "program_version"),
+                              public_id=public_id)
+    require_role(request.user, Role.BANK)
+    form = LoanDocumentForm(request.POST or None, request.FILES or None, initial={"kind": request.GET.get("kind", "")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.loan_document_file(actor=request.user, loan=loan, kind=form.cleaned_data["kind"],
+                                        upload=form.cleaned_data["file"])
+        except services.DocumentRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("The document was sent to the bureau."))
+            return redirect("loans:loan-detail", public_id=loan.public_id)
+    return render(request, "loans/document_form.html", {"loan": loan, "form": form}, status=400 if form.errors else 200)
+
+
+@require_GET
+@login_required
+def document_file(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    document = get_visible_or_404(LoanDocument.objects.visible_to(request.user), public_id=public_id)
+    return serve_upload(document.file, filename=document.original_name)
+
+
+# ── uploads ───────────────────────────────────────────────────────────────────
+
+UPLOAD_ROLES = (Role.BANK, Role.BUREAU_STAFF, Role.ADMIN)
+
+
+def _programs_for(user: Any) -> QuerySet[Program]:
+    role = user.effective_role
+    if role == Role.ADMIN:
+        return Program.objects.all()
+    if role == Role.BANK:
+        return Program.objects.filter(agreements__bank=user.bank_id).distinct()
+    return Program.objects.filter(pk=user.program_id)
+
+
+class UploadForm(forms.Form):
+    kind = forms.ChoiceField(label=_("What the file holds"))
+    program = forms.ModelChoiceField(queryset=Program.objects.none(), label=_("Program"), empty_label=None)
+    file = forms.FileField(label=_("File (.xlsx, or .csv in UTF-8 or GBK)"))
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        role = user.effective_role
+        self.fields["kind"].choices = [
+            (name, spec.label) for name, spec in importer_kinds().items() if role in spec.roles
+        ]
+        self.fields["program"].queryset = _programs_for(user)
+
+
+@require_GET
+@role_required(*PROGRAM_ROLES, Role.BANK, Role.ADMIN)
+def upload_list(request: HttpRequest) -> HttpResponse:
+    uploads = RecordUpload.objects.visible_to(request.user).select_related("program", "bank", "uploaded_by")
+    page = Paginator(uploads, 30).get_page(request.GET.get("page"))
+    can_upload = request.user.effective_role in UPLOAD_ROLES
+    return render(request, "loans/upload_list.html", {
+        "page": page, "uploads": page.object_list, "can_upload": can_upload,
+        "form": UploadForm(user=request.user) if can_upload else None, "kinds": importer_kinds(),
+    })  # fmt: skip
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(*PROGRAM_ROLES, Role.BANK, Role.ADMIN)
+def upload_create(request: HttpRequest) -> HttpResponse:
+    require_role(request.user, *UPLOAD_ROLES)
+    form = UploadForm(request.POST or None, request.FILES or None, user=request.user)
+    problem = ""
+    if request.method == "POST" and form.is_valid():
+        file = form.cleaned_data["file"]
+        limit = settings.UPLOAD_MAX_MB * 1024 * 1024
+        if file.size > limit:
+            form.add_error("file", _("The file is larger than %(mb)d MB.") % {"mb": settings.UPLOAD_MAX_MB})
+        else:
+            try:
+                upload = services.upload_receive(
+                    actor=request.user, kind=form.cleaned_data["kind"], program=form.cleaned_data["program"],
+                    data=file.read(), filename=file.name or "upload",
+                )  # fmt: skip
+            except ImportNotAllowed as exc:
+                problem = str(exc)
+            else:
+                return redirect("loans:upload-detail", public_id=upload.public_id)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "loans/upload_form.html", {"form": form, "problem": problem, "kinds": importer_kinds()}, status=status)
+
+
+def _visible_upload(request: HttpRequest, public_id: uuid.UUID) -> RecordUpload:
+    return get_visible_or_404(
+        RecordUpload.objects.visible_to(request.user).select_related("program", "bank", "uploaded_by", "job"), public_id=public_id
+    )
+
+
+@require_GET
+@login_required
+def upload_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    upload = _visible_upload(request, public_id)
+    busy = upload.state in (RecordUpload.State.CHECKING, RecordUpload.State.SAVING)
+    # A worker killed more often than the job runner retries leaves the job failed and nothing saved.
+    stalled = busy and upload.job is not None and upload.job.state == upload.job.State.FAILED
+    spec = importer_kinds()[upload.kind]
+    return render(request, "loans/upload_detail.html", {
+        "upload": upload, "busy": busy and not stalled, "stalled": stalled, "spec": spec, "errors": upload.errors[:2000],
+        "more_errors": max(len(upload.errors) - 2000, 0),
+        "is_uploader": upload.uploaded_by_id == request.user.pk,
+        "created": {
+            "loans": upload.loans.select_related("enterprise")[:200], "repayments": upload.repayments.count(),
+            "settlements": upload.interestsettlements.count(), "events": upload.overdueevents.count(),
+        },
+    })  # fmt: skip
+
+
+@require_POST
+@login_required
+def upload_confirm(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    upload = _visible_upload(request, public_id)
+    if upload.uploaded_by_id != request.user.pk:
+        raise PermissionDenied
+    try:
+        upload = services.upload_confirm(actor=request.user, upload=upload)
+    except services.UploadError as exc:
+        messages.error(request, str(exc))
+    else:
+        if upload.state == RecordUpload.State.SAVED:
+            messages.success(request, _("Saved: %(n)d new records.") % {"n": upload.created_count})
+        elif upload.state == RecordUpload.State.REFUSED:
+            messages.error(request, _("Nothing was saved: the records changed since the check. See the rows below."))
+    return redirect("loans:upload-detail", public_id=upload.public_id)
+
+
+@require_POST
+@login_required
+def upload_cancel(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    upload = _visible_upload(request, public_id)
+    if upload.uploaded_by_id != request.user.pk:
+        raise PermissionDenied
+    try:
+        services.upload_cancel(actor=request.user, upload=upload)
+    except services.UploadError as exc:
+        messages.error(request, str(exc))
+    return redirect("loans:upload-detail", public_id=upload.public_id)
+
+
+@require_GET
+@login_required
+def upload_file(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    upload = _visible_upload(request, public_id)
+    response = FileResponse(upload.file.open("rb"), as_attachment=True, filename=display_name(upload.original_name),
+                            content_type="application/octet-stream")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_GET
+@role_required(*PROGRAM_ROLES, Role.BANK, Role.ADMIN)
+def upload_template(request: HttpRequest, kind: str) -> HttpResponse:
+    if kind not in importer_kinds():
+        raise Http404
+    response = HttpResponse(template_bytes(kind), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="{kind}-template.xlsx"'
+    return response
+
+
+# ── post-loan reports (Changjiang 第十条) ─────────────────────────────────────
+
+
+class PostLoanReportForm(forms.ModelForm):
+    class Meta:
+        model = PostLoanReport
+        fields = ["year", "quarter", "status", "operations", "repayment", "risks"]
+        widgets = {"quarter": forms.Select(choices=[(q, q) for q in range(1, 5)])}
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def report_create(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    loan = get_visible_or_404(Loan.objects.visible_to(request.user).select_related("enterprise", "bank"), public_id=public_id)
+    require_role(request.user, Role.BANK)
+    year, quarter = selectors.previous_quarter(dt.date.today())
+    form = PostLoanReportForm(request.POST or None, initial={"year": year, "quarter": quarter})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.post_loan_report_file(actor=request.user, loan=loan, **form.cleaned_data)
+        except services.ReportRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("The post-loan report was filed."))
+            return redirect("loans:loan-detail", public_id=loan.public_id)
+    return render(request, "loans/report_form.html", {"loan": loan, "form": form}, status=400 if form.errors else 200)
+
+
+def _quarter(request: HttpRequest) -> tuple[int, int]:
+    default = selectors.previous_quarter(dt.date.today())
+    try:
+        year, quarter = int(request.GET.get("year", default[0])), int(request.GET.get("quarter", default[1]))
+    except ValueError:
+        return default
+    return (year, quarter) if 2000 <= year <= 2100 and 1 <= quarter <= 4 else default
+
+
+@require_GET
+@role_required(*PROGRAM_ROLES, Role.BANK, Role.ADMIN)
+def report_overview(request: HttpRequest) -> HttpResponse:
+    """For one quarter: loans still without a report, and the worrying reports (needs attention, at risk)."""
+    year, quarter = _quarter(request)
+    loans = Loan.objects.visible_to(request.user).select_related("enterprise", "bank")
+    missing = selectors.loans_due_a_report(loans, year, quarter)
+    reports = PostLoanReport.objects.visible_to(request.user).filter(year=year, quarter=quarter).select_related(
+        "loan__enterprise", "loan__bank", "filed_by"
+    )
+    return render(request, "loans/report_overview.html", {
+        "year": year, "quarter": quarter, "missing": missing[:500], "missing_count": missing.count(),
+        "worrying": reports.exclude(status=PostLoanReport.Status.NORMAL), "filed_count": reports.count(),
+        "quarters": [(y, q) for y in range(dt.date.today().year, dt.date.today().year - 3, -1) for q in (4, 3, 2, 1)],
+    })  # fmt: skip
+
+
+@require_GET
+@role_required(*PROGRAM_ROLES, Role.BANK, Role.ADMIN)
+def report_export(request: HttpRequest) -> HttpResponse:
+    """The quarter's post-loan reports and the loans without one, for the provincial centre (第十条: 报送省高新中心)."""
+    import io
+
+    from kedaitong.excel import Column, new_workbook, save, write_sheet
+
+    year, quarter = _quarter(request)
+    loans = Loan.objects.visible_to(request.user).select_related("enterprise", "bank")
+    reports = PostLoanReport.objects.visible_to(request.user).filter(year=year, quarter=quarter).select_related(
+        "loan__enterprise", "loan__bank", "filed_by"
+    ).order_by("loan__bank__code", "loan__contract_no")
+    wb = new_workbook()
+    write_sheet(wb, f"{year}年第{quarter}季度贷后报告", [
+        Column("贷款合同编号", 18), Column("银行", 20), Column("企业", 28), Column("放款金额（元）", 16, "money", total=True),
+        Column("评价", 10), Column("经营及资金使用情况", 40), Column("还本付息情况", 30), Column("风险及措施", 40),
+        Column("报送人", 12), Column("报送日期", 12, "date"),
+    ], ((r.loan.contract_no, r.loan.bank.name, r.loan.enterprise.name, r.loan.principal, r.get_status_display(),
+         r.operations, r.repayment, r.risks, str(r.filed_by), r.filed_at.date()) for r in reports))  # fmt: skip
+    write_sheet(wb, "未报送", [
+        Column("贷款合同编号", 18), Column("银行", 20), Column("企业", 28), Column("放款金额（元）", 16, "money", total=True),
+        Column("放款日期", 12, "date"), Column("到期日期", 12, "date"),
+    ], ((x.contract_no, x.bank.name, x.enterprise.name, x.principal, x.disbursement_date, x.maturity_date)
+        for x in selectors.loans_due_a_report(loans, year, quarter).order_by("bank__code", "contract_no")))  # fmt: skip
+    out = io.BytesIO()
+    save(wb, out)
+    response = HttpResponse(out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="post-loan-{year}Q{quarter}.xlsx"'
+    return response

@@ -1,0 +1,230 @@
+"""The one importer behind the web upload and `manage.py import_records`.
+
+1. Read the file safely (`reader.read_table`) and check the exact headers.
+2. Inside one transaction, with the program row locked: validate every row
+   against the database and the earlier rows of the file (`kinds.*.validate`),
+   collecting every problem with its row number and column.
+3. Any problem, or a dry run: nothing is written (the transaction holds no
+   writes). Otherwise every row is saved in that same transaction with the
+   upload record (file, who, when, checksum) that the created rows point to.
+   A process killed anywhere before the commit leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from applications.models import Program
+from kedaitong.audit import log_action
+from kedaitong.roles import Role
+from loans.importer.reader import FileRefused, Table, read_table
+
+if TYPE_CHECKING:
+    from kedaitong.models import User
+    from loans.models import Bank, RecordUpload
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # spreadsheet row number (the header is row 1); 0 for the file as a whole
+    column: str
+    message: str
+
+    def line(self) -> str:
+        if self.row == 0:
+            return f"文件：{self.message}"
+        return f"第{self.row}行 [{self.column}]：{self.message}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+
+@dataclass
+class Plan:
+    """What a valid file would do: `saver` writes it, given the upload record."""
+
+    rows: int = 0
+    created: int = 0
+    unchanged: int = 0
+    updated: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    saver: Callable[[RecordUpload | None], dict[str, list[int]]] | None = None
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    rows: int = 0
+    created: int = 0
+    unchanged: int = 0
+    updated: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    saved: bool = False
+    upload: RecordUpload | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def error_rows(self) -> int:
+        return len({e.row for e in self.errors})
+
+
+@dataclass
+class ImportContext:
+    """Who imports what: `bank` narrows the rows to one bank (a bank user's own)."""
+
+    program: Program
+    actor: User | None = None
+    bank: Bank | None = None
+    progress: Progress | None = None
+
+    def tick(self, done: int, total: int) -> None:
+        if self.progress is not None and (done % 1000 == 0 or done == total):
+            self.progress(done, total)
+
+
+class ImportNotAllowed(PermissionError):
+    pass
+
+
+def kinds() -> dict[str, Any]:
+    from loans.importer import kinds as k
+
+    return k.KINDS
+
+
+def context_for(*, kind: str, program: Program, actor: User | None, progress: Progress | None = None) -> ImportContext:
+    """The scope of an import by `actor` (None: the command line as the system, every bank)."""
+    spec = kinds()[kind]
+    if actor is None:
+        return ImportContext(program=program, progress=progress)
+    role = actor.effective_role
+    if role not in spec.roles:
+        raise ImportNotAllowed(f"{actor}无权导入{spec.label}")
+    if role == Role.BANK:
+        return ImportContext(program=program, actor=actor, bank=actor.bank, progress=progress)
+    if role != Role.ADMIN and actor.program_id != program.pk:
+        raise ImportNotAllowed(f"{actor}只能导入本计划的数据")
+    return ImportContext(program=program, actor=actor, progress=progress)
+
+
+def check_headers(table: Table, spec: Any) -> list[RowError]:
+    present = [h.strip() for h in table.header]
+    missing = [h for h in spec.headers if h not in present]
+    errors = []
+    if missing:
+        errors.append(RowError(1, "表头", f"缺少表头：{'、'.join(missing)}（表头须与模板完全一致）"))
+    duplicated = sorted({h for h in present if h and present.count(h) > 1})
+    if duplicated:
+        errors.append(RowError(1, "表头", f"表头重复：{'、'.join(duplicated)}"))
+    return errors
+
+
+def run_import(
+    *,
+    kind: str,
+    data: bytes,
+    filename: str,
+    context: ImportContext,
+    commit: bool,
+    source: str = "command",
+    upload: RecordUpload | None = None,
+) -> ImportResult:
+    """Check (and with `commit`, save) one file. Saving happens only when every row is valid."""
+    from loans.models import RecordUpload
+
+    spec = kinds()[kind]
+    result = ImportResult(kind=kind)
+    try:
+        table = read_table(data, filename)
+    except FileRefused as exc:
+        result.errors = [RowError(0, "", p) for p in exc.problems]
+        return _finish(result, data, filename, context, commit, source, upload)
+    result.rows = sum(1 for r in table.rows if any(c is not None for c in r))
+    result.errors = check_headers(table, spec)
+    if not result.errors and result.rows == 0:
+        result.errors = [RowError(0, "", "文件中没有数据行（第一行为表头，数据从第二行开始）")]
+    if result.errors:
+        return _finish(result, data, filename, context, commit, source, upload)
+    with transaction.atomic():
+        Program.objects.select_for_update().filter(pk=context.program.pk).first()
+        plan = spec.validate(table, context)
+        result.rows, result.created, result.unchanged, result.updated = plan.rows, plan.created, plan.unchanged, plan.updated
+        result.errors = sorted(plan.errors, key=lambda e: (e.row, e.column))
+        if result.errors or not commit:
+            return _finish(result, data, filename, context, commit, source, upload)
+        record = upload or _new_upload(kind, data, filename, context, source)
+        created_ids = plan.saver(record) if plan.saver else {}
+        record.state = RecordUpload.State.SAVED
+        record.saved_at = timezone.now()
+        record.created_ids = created_ids
+        _counts(record, result)
+        record.save()
+        log_action(
+            actor=context.actor, action="loans.upload.saved", obj=record,
+            data={"kind": kind, "rows": result.rows, "created": result.created, "unchanged": result.unchanged,
+                  "updated": result.updated, "checksum": record.checksum, "file": record.original_name},
+        )  # fmt: skip
+        result.saved, result.upload = True, record
+    return result
+
+
+def _finish(
+    result: ImportResult, data: bytes, filename: str, context: ImportContext, commit: bool, source: str,
+    upload: RecordUpload | None,
+) -> ImportResult:
+    """A check without saving: a refused or previewed web upload keeps its record; a dry run keeps nothing."""
+    from loans.models import RecordUpload
+
+    if upload is not None:
+        upload.state = RecordUpload.State.REFUSED if result.errors else RecordUpload.State.CHECKED
+        _counts(upload, result)
+        upload.save()
+        result.upload = upload
+    elif commit and result.errors:
+        # A refused command-line import is kept too (who tried what), in its own small transaction.
+        with transaction.atomic():
+            record = _new_upload(result.kind, data, filename, context, source)
+            record.state = RecordUpload.State.REFUSED
+            _counts(record, result)
+            record.save()
+            result.upload = record
+    return result
+
+
+def _counts(record: RecordUpload, result: ImportResult) -> None:
+    record.row_count = result.rows
+    record.created_count = result.created
+    record.unchanged_count = result.unchanged
+    record.updated_count = result.updated
+    record.error_count = result.error_rows
+    record.errors = [e.as_dict() for e in result.errors[:5000]]
+
+
+def _new_upload(kind: str, data: bytes, filename: str, context: ImportContext, source: str) -> RecordUpload:
+    from kedaitong.uploads import display_name
+    from loans.models import RecordUpload
+
+    record = RecordUpload(
+        kind=kind, program=context.program, bank=context.bank, source=source, original_name=display_name(filename),
+        checksum=hashlib.sha256(data).hexdigest(), size=len(data), uploaded_by=context.actor,
+    )  # fmt: skip
+    record.file.save(f"{kind}.{'xlsx' if data.startswith(b'PK') else 'csv'}", ContentFile(data), save=False)
+    record.save()
+    return record
+
+
+def store_upload(*, kind: str, data: bytes, filename: str, context: ImportContext) -> RecordUpload:
+    """Keep a web upload before it is checked (state `checking`)."""
+    return _new_upload(kind, data, filename, context, "web")

@@ -1,0 +1,115 @@
+"""Reads of the bank side shared by pages, exports and other apps."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Exists, OuterRef, QuerySet
+
+from applications.models import Application
+from kedaitong.db import MoneySum
+from kedaitong.models import User
+from loans.delinquency import Bucket, bucket_for, days_past_due, overdue_more_than_months
+from loans.models import Loan, LoanDocument, PostLoanReport
+
+RECOMMENDED_STATES = (Application.State.BANK_REVIEW, Application.State.PUBLICITY, Application.State.CREDIT_GRANTED)
+
+
+def recommended_applications(user: User) -> QuerySet[Application]:
+    """Applications recommended to the user's bank and not yet disbursed (read-only on the bank portal)."""
+    return (
+        Application.objects.visible_to(user)
+        .filter(state__in=RECOMMENDED_STATES)
+        .select_related("enterprise", "bank", "program_version__program")
+        .order_by("-updated_at")
+    )
+
+
+def loans_for(user: User) -> QuerySet[Loan]:
+    """The user's loans with the principal repaid so far (`repaid`)."""
+    return (
+        Loan.objects.visible_to(user)
+        .select_related("enterprise", "bank", "program_version__program")
+        .annotate(repaid=MoneySum("repayments__principal"))
+        .order_by("-disbursement_date", "contract_no")
+    )
+
+
+@dataclass(frozen=True)
+class LoanFigures:
+    repaid: Decimal
+    outstanding: Decimal
+    interest_settled: Decimal
+    days_past_due: int
+    bucket: Bucket
+    compensation_eligible: bool
+    blacklist_due: bool
+
+
+def loan_figures(loan: Loan, on: dt.date | None = None) -> LoanFigures:
+    """Derived figures of one loan on `on` (today): outstanding = principal − repayments to date."""
+    on = on or dt.date.today()
+    repaid = loan.repayments.filter(repaid_on__lte=on).aggregate(t=MoneySum("principal"))["t"] or Decimal("0.00")
+    interest = loan.interestsettlements.aggregate(t=MoneySum("amount"))["t"] or Decimal("0.00")
+    events = list(loan.overdueevents.all())
+    days = days_past_due(events, on)
+    changjiang = loan.program_version.risk_compensation
+    return LoanFigures(
+        repaid=repaid,
+        outstanding=loan.principal - repaid,
+        interest_settled=interest,
+        days_past_due=days,
+        bucket=bucket_for(days),
+        compensation_eligible=changjiang and overdue_more_than_months(events, on, 1),
+        blacklist_due=changjiang and overdue_more_than_months(events, on, 6),
+    )
+
+
+def quarter_of(day: dt.date) -> tuple[int, int]:
+    return day.year, (day.month - 1) // 3 + 1
+
+
+def previous_quarter(day: dt.date) -> tuple[int, int]:
+    year, quarter = quarter_of(day)
+    return (year - 1, 4) if quarter == 1 else (year, quarter - 1)
+
+
+def loans_due_a_report(loans: QuerySet[Loan], year: int, quarter: int) -> QuerySet[Loan]:
+    """Changjiang 第十条: loans of risk-pool programs outstanding at some time in the quarter without a report for it.
+
+    Quzhou has no such duty (its banks bear the risk themselves, 四(二)); a bank may still file reports there.
+    """
+    first = dt.date(year, 3 * quarter - 2, 1)
+    last = (dt.date(year + (quarter == 4), (3 * quarter) % 12 + 1, 1)) - dt.timedelta(days=1)
+    filed = PostLoanReport.objects.filter(year=year, quarter=quarter).values("loan_id")
+    return loans.filter(program_version__risk_compensation=True, disbursement_date__lte=last,
+                        maturity_date__gte=first).exclude(pk__in=filed)
+
+
+def documents_required(loan: Loan) -> bool:
+    """Quzhou 二: where banks approve on their own (no recommendation), they send the application form and voucher."""
+    return not loan.program_version.needs_recommendation
+
+
+def documents_missing(loan: Loan) -> list[str]:
+    """The labels of the Quzhou 二 documents a loan still lacks (none where they are not required)."""
+    if not documents_required(loan):
+        return []
+    filed = set(loan.documents.values_list("kind", flat=True))
+    return [str(label) for value, label in LoanDocument.Kind.choices if value not in filed]
+
+
+def with_documents(loans: QuerySet[Loan]) -> QuerySet[Loan]:
+    """Annotate `has_form` and `has_voucher` (Quzhou 二)."""
+    def filed(kind: str) -> Exists:
+        return Exists(LoanDocument.objects.filter(loan=OuterRef("pk"), kind=kind))
+
+    return loans.annotate(has_form=filed(LoanDocument.Kind.APPLICATION_FORM),
+                          has_voucher=filed(LoanDocument.Kind.DISBURSEMENT_VOUCHER))
+
+
+def loans_missing_documents(loans: QuerySet[Loan]) -> QuerySet[Loan]:
+    """Loans of programs where banks approve on their own still without the application form or the voucher (Quzhou 二)."""
+    return with_documents(loans.filter(program_version__needs_recommendation=False)).exclude(has_form=True, has_voucher=True)

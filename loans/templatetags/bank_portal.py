@@ -1,0 +1,30 @@
+"""The bank portal's blocks on the bank home page: recommended applications, loans to watch, latest uploads."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import template
+
+from loans import selectors
+from loans.delinquency import Bucket
+from loans.models import RecordUpload
+
+register = template.Library()
+
+
+@register.inclusion_tag("loans/_bank_portal.html", takes_context=True)
+def bank_portal(context: dict[str, Any]) -> dict[str, Any]:
+    user = context["request"].user
+    year, quarter = selectors.previous_quarter(dt.date.today())
+    loans = selectors.loans_for(user)
+    return {
+        "request": context["request"],
+        "recommended": selectors.recommended_applications(user)[:20],
+        "past_due": loans.exclude(bucket=Bucket.CURRENT).order_by("-days_past_due")[:10],
+        "uploads": RecordUpload.objects.visible_to(user).select_related("program", "uploaded_by")[:5],
+        "reports_missing": selectors.loans_due_a_report(loans, year, quarter).count(),
+        "documents_missing": selectors.loans_missing_documents(loans).count(),
+        "year": year, "quarter": quarter,
+    }

@@ -1,0 +1,215 @@
+"""Web upload (preview, confirm, background job), bank portal, loan page, post-loan reports, delinquency."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from applications.models import Application
+from kedaitong.models import AuditEntry
+from loans import services
+from loans.models import InterestSettlement, Loan, OverdueEvent, PostLoanReport, RecordUpload
+from review.models import BlacklistEntry
+from tests.factories import ApplicationFactory, UserFactory
+from tests.loans.sheets import INTEREST, xlsx
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def interest_file(cast, *, bad: bool) -> bytes:
+    loan = cast.loan_a
+    rows = [
+        [loan.contract_no, "bank-x", "2026-03-21", "2026-02-10", "2026-03-20", "3,450.00", "否"],
+        [loan.contract_no, "bank-x", "2026-06-21", "2026-03-21", "2026-06-20", "8,912.50" if not bad else "8,912.505", "否"],
+    ]
+    return xlsx(INTEREST, rows)
+
+
+def upload(client, cast, data, name="interest.xlsx"):
+    return client.post("/loans/uploads/new/", {"kind": "interest", "program": cast.changjiang.pk, "file": _named(data, name)})
+
+
+def _named(data: bytes, name: str):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data)
+
+
+def test_a_bank_uploads_sees_the_bad_row_fixes_it_and_confirms(cast):
+    client = client_for(cast.bank_x_user)
+    response = upload(client, cast, interest_file(cast, bad=True))
+    assert response.status_code == 302
+    first = RecordUpload.objects.get()
+    page = client.get(response["Location"]).content.decode()
+    assert first.state == RecordUpload.State.REFUSED
+    assert "两位小数" in page and "<td>3</td>" in page and not InterestSettlement.objects.exists()
+    response = upload(client, cast, interest_file(cast, bad=False))
+    second = RecordUpload.objects.exclude(pk=first.pk).get()
+    assert second.state == RecordUpload.State.CHECKED and second.created_count == 2
+    assert not InterestSettlement.objects.exists()  # preview saves nothing
+    assert client.get(f"/loans/uploads/{second.public_id}/confirm/").status_code == 405
+    response = client.post(f"/loans/uploads/{second.public_id}/confirm/")
+    assert response.status_code == 302
+    second.refresh_from_db()
+    assert second.state == RecordUpload.State.SAVED
+    assert sorted(second.interestsettlements.values_list("amount", flat=True)) == [Decimal("3450.00"), Decimal("8912.50")]
+    assert AuditEntry.objects.filter(action="loans.upload.saved", object_id=str(second.pk)).exists()
+    assert client.post(f"/loans/uploads/{second.public_id}/confirm/").status_code == 302  # told, nothing doubled
+    assert InterestSettlement.objects.count() == 2
+
+
+def test_the_command_line_and_the_web_give_the_same_result(cast, tmp_path):
+    data = interest_file(cast, bad=False)
+    path = tmp_path / "interest.xlsx"
+    path.write_bytes(data)
+    call_command("import_records", "interest", str(path), "--program", "changjiang", stdout=io.StringIO())
+    by_command = list(InterestSettlement.objects.order_by("period_start").values_list(
+        "loan_id", "settled_on", "period_start", "period_end", "amount", "is_overdue_interest"))
+    InterestSettlement.objects.all().delete()
+    client = client_for(cast.bank_x_user)
+    upload(client, cast, data)
+    client.post(f"/loans/uploads/{RecordUpload.objects.get(source='web').public_id}/confirm/")
+    by_web = list(InterestSettlement.objects.order_by("period_start").values_list(
+        "loan_id", "settled_on", "period_start", "period_end", "amount", "is_overdue_interest"))
+    assert by_web == by_command and len(by_web) == 2
+
+
+def test_confirming_is_for_the_uploader_only(cast):
+    upload(client_for(cast.bank_x_user), cast, interest_file(cast, bad=False))
+    record = RecordUpload.objects.get()
+    colleague = UserFactory(username="bankx2", role="bank", bank=cast.bank_x)
+    assert client_for(colleague).post(f"/loans/uploads/{record.public_id}/confirm/").status_code == 403
+    assert client_for(cast.auditor).post(f"/loans/uploads/{record.public_id}/confirm/").status_code == 403
+    assert client_for(cast.bank_y_user).post(f"/loans/uploads/{record.public_id}/confirm/").status_code == 404
+    assert client_for(cast.auditor).post("/loans/uploads/new/", {}).status_code == 403
+    record.refresh_from_db()
+    assert record.state == RecordUpload.State.CHECKED
+
+
+def test_a_large_upload_is_checked_and_saved_by_background_jobs(cast, monkeypatch, django_capture_on_commit_callbacks):
+    monkeypatch.setattr(services, "INLINE_MAX_BYTES", 10)
+    client = client_for(cast.bank_x_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(client, cast, interest_file(cast, bad=False))
+    record = RecordUpload.objects.get()
+    assert record.job is not None and record.job.state == "done" and record.state == RecordUpload.State.CHECKED
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/loans/uploads/{record.public_id}/confirm/")
+    record.refresh_from_db()
+    assert record.state == RecordUpload.State.SAVED and InterestSettlement.objects.count() == 2
+
+
+def test_an_upload_whose_job_gave_up_says_so_instead_of_refreshing(cast, monkeypatch, django_capture_on_commit_callbacks):
+    from kedaitong.models import Job
+
+    monkeypatch.setattr(services, "INLINE_MAX_BYTES", 10)
+    client = client_for(cast.bank_x_user)
+    with django_capture_on_commit_callbacks(execute=False):
+        upload(client, cast, interest_file(cast, bad=False))
+    record = RecordUpload.objects.get()
+    RecordUpload.objects.filter(pk=record.pk).update(state=RecordUpload.State.SAVING)
+    page = client.get(f"/loans/uploads/{record.public_id}/").content.decode()
+    assert 'http-equiv="refresh"' in page
+    Job.objects.filter(pk=record.job_id).update(state=Job.State.FAILED)
+    page = client.get(f"/loans/uploads/{record.public_id}/").content.decode()
+    assert 'http-equiv="refresh"' not in page and 'role="alert"' in page
+
+
+def test_the_bank_portal_lists_recommended_applications_read_only(cast):
+    shown = ApplicationFactory(enterprise=cast.enterprise_a, bank=cast.bank_x, state=Application.State.PUBLICITY, reference="REC-1")
+    ApplicationFactory(enterprise=cast.enterprise_a, bank=cast.bank_x, state=Application.State.BUREAU_REVIEW, reference="NOT-YET")
+    ApplicationFactory(enterprise=cast.enterprise_b, bank=cast.bank_y, state=Application.State.BANK_REVIEW, reference="OTHER-BANK")
+    page = client_for(cast.bank_x_user).get("/").content.decode()
+    recommended = page.split('id="recommended"')[1].split("</section>")[0]
+    assert "REC-1" in recommended and f"/applications/{shown.public_id}/" in recommended
+    assert "NOT-YET" not in recommended and "OTHER-BANK" not in page
+
+
+def test_the_loan_page_shows_derived_figures_and_records(cast):
+    loan = cast.loan_a
+    loan.repayments.create(repaid_on=dt.date(2026, 3, 1), principal=Decimal("250000.00"))
+    OverdueEvent.objects.create(loan=loan, started_on=dt.date.today() - dt.timedelta(days=40), overdue_principal=Decimal("1000"))
+    page = client_for(cast.bank_x_user).get(f"/loans/{loan.public_id}/").content.decode()
+    assert "750,000.00" in page and ">40<" in page
+
+
+def test_post_loan_reports_are_filed_by_the_lending_bank_once_per_quarter(cast):
+    loan = cast.loan_a
+    url = f"/loans/{loan.public_id}/reports/new/"
+    data = {"year": 2026, "quarter": 1, "status": "watch", "operations": "经营正常，资金用于研发", "risks": "订单下滑"}
+    assert client_for(cast.bank_x_user).get(url).status_code == 200
+    assert client_for(cast.auditor).post(url, data).status_code == 403
+    assert client_for(cast.bureau_staff).post(url, data).status_code == 403
+    assert client_for(cast.bank_y_user).post(url, data).status_code == 404
+    assert client_for(cast.bank_x_user).post(url, data).status_code == 302
+    again = client_for(cast.bank_x_user).post(url, data)
+    assert again.status_code == 400 and "已报送" in again.content.decode()
+    assert PostLoanReport.objects.get().status == "watch"
+    overview = client_for(cast.bureau_staff).get("/loans/reports/?year=2026&quarter=1").content.decode()
+    assert "订单下滑" in overview and cast.loan_b.contract_no in overview  # worrying, and the loan without a report
+    export = client_for(cast.bureau_staff).get("/loans/reports/export.xlsx?year=2026&quarter=1")
+    assert export.status_code == 200 and export.content.startswith(b"PK")
+
+
+def test_refresh_delinquency_buckets_compensation_and_blacklist(cast):
+    loan = cast.loan_a  # Changjiang
+    today = dt.date(2026, 12, 1)
+    OverdueEvent.objects.create(loan=loan, started_on=dt.date(2026, 10, 20), overdue_principal=Decimal("1000"))
+    call_command("refresh_delinquency", "--on", today.isoformat(), stdout=io.StringIO())
+    loan.refresh_from_db()
+    assert (loan.days_past_due, loan.bucket, loan.compensation_eligible) == (42, "31-90", True)
+    assert not BlacklistEntry.objects.exists()
+    later = dt.date(2027, 4, 21)  # 2026-10-20 + 6 months = 2027-04-20: more than six months the next day
+    call_command("refresh_delinquency", "--on", later.isoformat(), stdout=io.StringIO())
+    call_command("refresh_delinquency", "--on", later.isoformat(), stdout=io.StringIO())
+    entry = BlacklistEntry.objects.get()
+    assert entry.status == "proposed" and entry.loan == loan and entry.reason == "overdue"
+    Loan.objects.filter(pk=loan.pk).update(days_past_due=0)
+    OverdueEvent.objects.update(cleared_on=dt.date(2027, 4, 22))
+    call_command("refresh_delinquency", "--on", "2027-04-23", stdout=io.StringIO())
+    loan.refresh_from_db()
+    assert (loan.days_past_due, loan.bucket, loan.compensation_eligible) == (0, "current", False)
+
+
+def test_cancelling_a_checked_upload(cast):
+    upload(client_for(cast.bank_x_user), cast, interest_file(cast, bad=False))
+    record = RecordUpload.objects.get()
+    url = f"/loans/uploads/{record.public_id}/cancel/"
+    assert client_for(cast.bank_x_user).get(url).status_code == 405
+    assert client_for(cast.auditor).post(url).status_code == 403
+    assert client_for(cast.bank_y_user).post(url).status_code == 404
+    assert client_for(cast.bank_x_user).post(url).status_code == 302
+    record.refresh_from_db()
+    assert record.state == RecordUpload.State.CANCELLED
+    assert client_for(cast.bank_x_user).post(f"/loans/uploads/{record.public_id}/confirm/").status_code == 302
+    assert not InterestSettlement.objects.exists()
+
+
+def test_a_save_that_fails_unexpectedly_saves_nothing_and_does_not_hang(cast, monkeypatch):
+    import dataclasses
+
+    from loans.importer.kinds import KINDS
+
+    upload(client_for(cast.bank_x_user), cast, interest_file(cast, bad=False))
+    record = RecordUpload.objects.get()
+
+    def broken(table, context):  # type: ignore[no-untyped-def]
+        raise RuntimeError("disk full")
+
+    monkeypatch.setitem(KINDS, "interest", dataclasses.replace(KINDS["interest"], validate=broken))
+    with pytest.raises(RuntimeError):
+        services.upload_confirm(actor=cast.bank_x_user, upload=record)
+    record.refresh_from_db()
+    assert record.state == RecordUpload.State.REFUSED and "disk full" in record.errors[0]["message"]
+    assert not InterestSettlement.objects.exists()
