@@ -62,6 +62,15 @@ FINANCE = (Role.AUDITOR, Role.ADMIN)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def _post(request: HttpRequest) -> Any:
+    """Bind forms on every POST, even an empty one (a bare confirmation), so it is validated, not re-shown."""
+    return request.POST if request.method == "POST" else None
+
+
+def _files(request: HttpRequest) -> Any:
+    return request.FILES if request.method == "POST" else None
+
+
 def compensation_program(user: Any) -> Program:
     """The Changjiang program the user works on; enterprises and other programs' users are outsiders (404)."""
     role = user.effective_role
@@ -120,7 +129,7 @@ def claim_create(request: HttpRequest) -> HttpResponse:
     program = compensation_program(request.user)
     require_role(request.user, *BANK)
     loans = Loan.objects.visible_to(request.user).filter(program_version__program=program).select_related("enterprise").order_by("contract_no")
-    form = ClaimForm(request.POST or None, loans=loans[:1000])
+    form = ClaimForm(_post(request), loans=loans[:1000])
     if request.method == "POST" and form.is_valid():
         loan = get_object_or_404(loans, public_id=form.cleaned_data["loan"])
         try:
@@ -195,7 +204,7 @@ def _action(
 @login_required
 def material_upload(request: HttpRequest, public_id: Any) -> HttpResponse:
     claim = _claim(request, public_id)
-    form = MaterialForm(request.POST or None, request.FILES or None)
+    form = MaterialForm(_post(request), _files(request))
     return _action(request, claim, roles=BANK, title=_("Upload a material"), form=form, multipart=True, done=_("Material uploaded."),
                    perform=lambda d: services.material_add(actor=request.user, claim=claim, kind=d["kind"], upload=d["file"], request=request))  # fmt: skip
 
@@ -212,7 +221,7 @@ def material_download(request: HttpRequest, public_id: Any, pk: int) -> HttpResp
 @login_required
 def claim_submit(request: HttpRequest, public_id: Any) -> HttpResponse:
     claim = _claim(request, public_id)
-    return _action(request, claim, roles=BANK, title=_("Submit the claim"), form=CommentForm(request.POST or None), done=_("Claim submitted."),
+    return _action(request, claim, roles=BANK, title=_("Submit the claim"), form=CommentForm(_post(request)), done=_("Claim submitted."),
                    perform=lambda d: services.claim_submit(actor=request.user, claim=claim, request=request))  # fmt: skip
 
 
@@ -220,7 +229,7 @@ def claim_submit(request: HttpRequest, public_id: Any) -> HttpResponse:
 @login_required
 def claim_withdraw(request: HttpRequest, public_id: Any) -> HttpResponse:
     claim = _claim(request, public_id)
-    return _action(request, claim, roles=BANK, title=_("Withdraw the claim"), form=CommentForm(request.POST or None), done=_("Claim withdrawn."),
+    return _action(request, claim, roles=BANK, title=_("Withdraw the claim"), form=CommentForm(_post(request)), done=_("Claim withdrawn."),
                    perform=lambda d: services.claim_withdraw(actor=request.user, claim=claim, request=request))  # fmt: skip
 
 
@@ -236,7 +245,7 @@ def claim_review(request: HttpRequest, public_id: Any) -> HttpResponse:
         else:
             services.claim_send_back(actor=request.user, claim=claim, reject=d["outcome"] == "reject", comment=d["comment"], request=request)
 
-    return _action(request, claim, roles=BUREAU, title=_("Bureau review"), form=ReviewForm(request.POST or None), perform=perform,
+    return _action(request, claim, roles=BUREAU, title=_("Bureau review"), form=ReviewForm(_post(request)), perform=perform,
                    done=_("Review recorded."), button=_("Record the review"))  # fmt: skip
 
 
@@ -253,7 +262,7 @@ def claim_decide(request: HttpRequest, public_id: Any) -> HttpResponse:
             services.claim_send_back(actor=request.user, claim=claim, reject=d["outcome"] == "reject", comment=d["comment"], request=request)
 
     budget = CompensationBudget.objects.filter(program=claim.program_id, year=timezone.localdate().year).first()
-    return _action(request, claim, roles=GROUP, title=_("Leading group decision"), form=DecisionForm(request.POST or None), perform=perform,
+    return _action(request, claim, roles=GROUP, title=_("Leading group decision"), form=DecisionForm(_post(request)), perform=perform,
                    done=_("Decision recorded."), button=_("Record the decision"), extra={"budget": budget})  # fmt: skip
 
 
@@ -261,7 +270,7 @@ def claim_decide(request: HttpRequest, public_id: Any) -> HttpResponse:
 @login_required
 def claim_pay(request: HttpRequest, public_id: Any) -> HttpResponse:
     claim = _claim(request, public_id)
-    return _action(request, claim, roles=BUREAU, title=_("Record the payment"), form=PaymentForm(request.POST or None), done=_("Payment recorded."),
+    return _action(request, claim, roles=BUREAU, title=_("Record the payment"), form=PaymentForm(_post(request)), done=_("Payment recorded."),
                    perform=lambda d: services.claim_pay(actor=request.user, claim=claim, paid_on=d["paid_on"], voucher_no=d["voucher_no"], request=request))  # fmt: skip
 
 
@@ -269,7 +278,7 @@ def claim_pay(request: HttpRequest, public_id: Any) -> HttpResponse:
 @login_required
 def agreement_record(request: HttpRequest, public_id: Any) -> HttpResponse:
     claim = _claim(request, public_id)
-    form = AgreementForm(request.POST or None, request.FILES or None)
+    form = AgreementForm(_post(request), _files(request))
     return _action(request, claim, roles=BUREAU, title=_("Record the recovery agreement"), form=form, multipart=True, done=_("Recovery agreement recorded."),
                    perform=lambda d: services.agreement_record(actor=request.user, claim=claim, signed_on=d["signed_on"], upload=d["file"], request=request))  # fmt: skip
 
@@ -288,7 +297,7 @@ def agreement_file(request: HttpRequest, public_id: Any) -> HttpResponse:
 @login_required
 def recovery_create(request: HttpRequest, public_id: Any) -> HttpResponse:
     claim = _claim(request, public_id)
-    form = RecoveryForm(request.POST or None, request.FILES or None)
+    form = RecoveryForm(_post(request), _files(request))
 
     def perform(d: dict[str, Any]) -> None:
         costs = [
@@ -310,7 +319,7 @@ def _recovery(request: HttpRequest, pk: int) -> Recovery:
 @login_required
 def recovery_reverse(request: HttpRequest, pk: int) -> HttpResponse:
     recovery = _recovery(request, pk)
-    return _action(request, recovery.claim, roles=BANK + BUREAU, title=_("Reverse a recovery"), form=ReverseForm(request.POST or None),
+    return _action(request, recovery.claim, roles=BANK + BUREAU, title=_("Reverse a recovery"), form=ReverseForm(_post(request)),
                    done=_("Reversing entry recorded."), extra={"recovery": recovery},
                    perform=lambda d: services.recovery_reverse(actor=request.user, recovery=recovery, reason=d["reason"], request=request))  # fmt: skip
 
@@ -327,7 +336,7 @@ def cost_receipt(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def return_create(request: HttpRequest, pk: int) -> HttpResponse:
     recovery = _recovery(request, pk)
-    form = ReturnForm(request.POST or None, initial={"amount": recovery.share - recovery.returned})
+    form = ReturnForm(_post(request), initial={"amount": recovery.share - recovery.returned})
     return _action(request, recovery.claim, roles=BANK, title=_("Record a return to the finance bureau"), form=form, done=_("Return recorded."),
                    extra={"recovery": recovery},
                    perform=lambda d: services.return_record(actor=request.user, recovery=recovery, amount=d["amount"], returned_on=d["returned_on"],
@@ -342,7 +351,7 @@ def return_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         ShareReturn.objects.select_related("recovery__claim"), pk=pk, recovery__claim__in=Claim.objects.visible_to(request.user).values("pk")
     )
     claim = share_return.recovery.claim
-    return _action(request, claim, roles=FINANCE, title=_("Confirm the returned share"), form=CommentForm(request.POST or None),
+    return _action(request, claim, roles=FINANCE, title=_("Confirm the returned share"), form=CommentForm(_post(request)),
                    done=_("Return confirmed."), extra={"share_return": share_return},
                    perform=lambda d: services.return_confirm(actor=request.user, share_return=share_return, request=request))  # fmt: skip
 
@@ -351,7 +360,7 @@ def return_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def writeoff_record(request: HttpRequest, public_id: Any) -> HttpResponse:
     claim = _claim(request, public_id)
-    return _action(request, claim, roles=BANK, title=_("Record the write-off"), form=WriteOffForm(request.POST or None), done=_("Write-off recorded."),
+    return _action(request, claim, roles=BANK, title=_("Record the write-off"), form=WriteOffForm(_post(request)), done=_("Write-off recorded."),
                    perform=lambda d: services.writeoff_record(actor=request.user, claim=claim, written_off_on=d["written_off_on"], request=request))  # fmt: skip
 
 
@@ -359,7 +368,7 @@ def writeoff_record(request: HttpRequest, public_id: Any) -> HttpResponse:
 @login_required
 def writeoff_certificate(request: HttpRequest, public_id: Any) -> HttpResponse:
     claim = _claim(request, public_id)
-    form = CertificateForm(request.POST or None, request.FILES or None)
+    form = CertificateForm(_post(request), _files(request))
     return _action(request, claim, roles=BANK, title=_("Hand in the write-off certificate"), form=form, multipart=True, done=_("Certificate handed in."),
                    perform=lambda d: services.writeoff_certificate(actor=request.user, claim=claim, upload=d["file"], request=request))  # fmt: skip
 
@@ -378,7 +387,7 @@ def writeoff_file(request: HttpRequest, public_id: Any) -> HttpResponse:
 @login_required
 def claim_close(request: HttpRequest, public_id: Any) -> HttpResponse:
     claim = _claim(request, public_id)
-    return _action(request, claim, roles=BUREAU, title=_("Close the claim"), form=CommentForm(request.POST or None), done=_("Claim closed."),
+    return _action(request, claim, roles=BUREAU, title=_("Close the claim"), form=CommentForm(_post(request)), done=_("Claim closed."),
                    perform=lambda d: services.claim_close(actor=request.user, claim=claim, comment=d["comment"], request=request))  # fmt: skip
 
 
@@ -452,7 +461,7 @@ def budget_list(request: HttpRequest) -> HttpResponse:
     """第三条: the leading group sets the year's compensation budget."""
     program = _government(request)
     can_set = has_role(request.user, *GROUP)
-    form = BudgetForm(request.POST or None, initial={"year": timezone.localdate().year})
+    form = BudgetForm(_post(request), initial={"year": timezone.localdate().year})
     if request.method == "POST":
         if not can_set:
             raise PermissionDenied
