@@ -49,6 +49,30 @@ def certificate_upload_to(instance: object, filename: str) -> str:
     return _certificate_path(instance, filename)
 
 
+class AppendOnlyError(Exception):
+    """Code tried to edit or delete a money record (build item 8: corrections are new reversing entries)."""
+
+
+class AppendOnly(models.Model):
+    """A money record is written once. Only the running fields in `MUTABLE_FIELDS` may change afterwards, and only
+    through `save(update_fields=[...])` by the services under a row lock; deleting is refused."""
+
+    MUTABLE_FIELDS: frozenset[str] = frozenset()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            fields = kwargs.get("update_fields")
+            if fields is None or not set(fields) <= self.MUTABLE_FIELDS:  # type: ignore[arg-type]
+                raise AppendOnlyError(f"{type(self).__name__} is append-only: record a reversing entry instead")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError(f"{type(self).__name__} is append-only: record a reversing entry instead")
+
+
 class CompensationBudget(models.Model):
     """The year's risk-compensation budget the leading group sets (第三条, 第十一条 2(3) 年度预算安排控制数)."""
 
@@ -223,7 +247,7 @@ class ClaimMaterial(models.Model):
         return f"{self.claim_id} {self.kind} {self.file_name}"
 
 
-class Decision(models.Model):
+class Decision(AppendOnly):
     """The leading group's decision (第十一条 2(3)(4)): the amount and the loss it covers; ratio = amount / covered_loss.
 
     Both numbers are stored; the ratio is never rounded or stored, so every
@@ -260,7 +284,7 @@ class Decision(models.Model):
         return (self.amount * 100 / self.covered_loss).quantize(FEN / 100)
 
 
-class Payment(models.Model):
+class Payment(AppendOnly):
     """The compensation paid to the bank (按程序下达科贷补偿金): date and voucher."""
 
     claim = models.OneToOneField(Claim, on_delete=models.PROTECT, related_name="payment")
@@ -297,7 +321,7 @@ class RecoveryAgreement(models.Model):
         return f"{self.claim_id} {self.signed_on}"
 
 
-class Recovery(models.Model):
+class Recovery(AppendOnly):
     """Money the bank recovered on a compensated loan (第十一条 2(5), 4): gross − legal costs = net; share = the pool's part.
 
     A reversing entry (`reverses` set) carries the negated figures of the one
@@ -318,6 +342,8 @@ class Recovery(models.Model):
     )
     recorded_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True)
     recorded_at = models.DateTimeField(auto_now_add=True)
+
+    MUTABLE_FIELDS = frozenset({"returned"})
 
     class Meta:
         verbose_name = _("recovery")
@@ -356,7 +382,7 @@ class CostKind(models.TextChoices):
     ENFORCEMENT = "enforcement", _("Enforcement fee")
 
 
-class LegalCost(models.Model):
+class LegalCost(AppendOnly):
     """One legal cost deducted from a recovery, with its receipt (合理费用单证)."""
 
     recovery = models.ForeignKey(Recovery, on_delete=models.PROTECT, related_name="legal_costs")
@@ -375,23 +401,40 @@ class LegalCost(models.Model):
         return f"{self.recovery_id} {self.kind} {self.amount}"
 
 
-class ShareReturn(models.Model):
-    """The bank's return of a recovery's share to the finance bureau (交回区财政), confirmed by the finance bureau."""
+class ShareReturn(AppendOnly):
+    """The bank's return of a recovery's share to the finance bureau (交回区财政), confirmed by the finance bureau.
+
+    A return recorded by mistake (the finance bureau did not receive it) is
+    never edited or deleted: a reversing entry (`reverses` set, negated amount,
+    the reason in `note`) cancels it before it is confirmed.
+    """
 
     recovery = models.ForeignKey(Recovery, on_delete=models.PROTECT, related_name="returns")
     amount = models.DecimalField(_("amount returned (yuan)"), **MONEY)
     returned_on = models.DateField(_("returned on"))
     voucher_no = models.CharField(_("voucher number"), max_length=60)
+    note = models.TextField(_("note"), blank=True)
+    reverses = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by", verbose_name=_("reverses")
+    )
     recorded_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True)
     recorded_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     confirmed_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True)
 
+    MUTABLE_FIELDS = frozenset({"confirmed_at", "confirmed_by"})
+
     class Meta:
         verbose_name = _("share return")
         verbose_name_plural = _("share returns")
-        ordering = ["recovery", "returned_on"]
-        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="sharereturn_amount_positive")]
+        ordering = ["recovery", "returned_on", "recorded_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(reverses__isnull=True) & Q(amount__gt=0))
+                | (Q(reverses__isnull=False) & Q(amount__lt=0) & Q(confirmed_at__isnull=True)),
+                name="sharereturn_amount_valid",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.recovery_id} {self.amount} {self.returned_on}"

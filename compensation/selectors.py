@@ -199,7 +199,9 @@ def recovery_lines(user: User, flt: LedgerFilter) -> tuple[list[RecoveryLine], T
 def pending_returns(user: User) -> Any:
     """Returns the finance bureau has not confirmed yet."""
     return (
-        ShareReturn.objects.filter(recovery__claim__in=Claim.objects.visible_to(user).values("pk"), confirmed_at__isnull=True)
+        ShareReturn.objects.filter(
+            recovery__claim__in=Claim.objects.visible_to(user).values("pk"), confirmed_at__isnull=True, reverses__isnull=True, reversed_by__isnull=True
+        )
         .select_related("recovery__claim__bank", "recovery__claim__loan__enterprise")
         .order_by("returned_on", "pk")
     )

@@ -406,8 +406,8 @@ def recovery_reverse(*, actor: User, recovery: Recovery, reason: str, request: H
             raise CompensationError("冲销记录本身不能再冲销")
         if Recovery.objects.filter(reverses=original).exists():
             raise CompensationError("该清收记录已冲销")
-        if original.returns.exists():
-            raise CompensationError("该清收记录已登记交回，不能冲销")
+        if original.returned != 0:  # returns that were themselves reversed add up to zero
+            raise CompensationError("该清收记录已登记交回，不能冲销（须先冲销交回）")
         reversal = Recovery.objects.create(
             claim_id=original.claim_id, received_on=timezone.localdate(), gross=-original.gross, costs=-original.costs,
             net=-original.net, share=-original.share, note=reason.strip(), reverses=original, recorded_by=actor,
@@ -446,12 +446,43 @@ def return_confirm(*, actor: User, share_return: ShareReturn, request: HttpReque
         share_return = ShareReturn.objects.select_for_update().get(pk=share_return.pk)
         if share_return.confirmed_at is not None:
             raise CompensationError("该笔交回已确认")
+        if share_return.reverses_id is not None or ShareReturn.objects.filter(reverses=share_return).exists():
+            raise CompensationError("已冲销的交回不能确认")
         share_return.confirmed_at = timezone.now()
         share_return.confirmed_by = actor
         share_return.save(update_fields=["confirmed_at", "confirmed_by"])
         log_action(actor=actor, action="compensation.return.confirmed", obj=share_return.recovery.claim,
                    data={"return": share_return.pk, "amount": str(share_return.amount)}, request=request)  # fmt: skip
     return share_return
+
+
+def return_reverse(*, actor: User, share_return: ShareReturn, reason: str, request: HttpRequest | None = None) -> ShareReturn:
+    """A return recorded by mistake is cancelled by a reversing entry with a reason, never edited or deleted.
+
+    Only an unconfirmed return can be reversed: once the finance bureau has
+    confirmed the money arrived there is nothing to correct. The recovery's
+    running `returned` goes down by the same amount, so the share is owed again.
+    """
+    if not (reason or "").strip():
+        raise CompensationError("冲销须填写理由")
+    with transaction.atomic():
+        recovery = Recovery.objects.select_for_update().get(pk=share_return.recovery_id)
+        original = ShareReturn.objects.select_for_update().get(pk=share_return.pk)
+        if original.reverses_id is not None:
+            raise CompensationError("冲销记录本身不能再冲销")
+        if ShareReturn.objects.filter(reverses=original).exists():
+            raise CompensationError("该笔交回已冲销")
+        if original.confirmed_at is not None:
+            raise CompensationError("区财政局已确认收到该笔交回，不能冲销")
+        recovery.returned = recovery.returned - original.amount
+        recovery.save(update_fields=["returned"])
+        reversal = ShareReturn.objects.create(
+            recovery=recovery, amount=-original.amount, returned_on=timezone.localdate(), voucher_no=original.voucher_no,
+            note=reason.strip(), reverses=original, recorded_by=actor,
+        )  # fmt: skip
+        log_action(actor=actor, action="compensation.return.reversed", obj=recovery.claim, comment=reason,
+                   data={"return": original.pk, "amount": str(original.amount)}, request=request)  # fmt: skip
+    return reversal
 
 
 def certificate_due(written_off_on: dt.date) -> tuple[dt.date, list[int]]:

@@ -29,6 +29,7 @@ urlpatterns = [
     path("compensation/recoveries/<int:pk>/returns/new/", views.return_create, name="return-create"),
     path("compensation/costs/<int:pk>/receipt/", views.cost_receipt, name="cost-receipt"),
     path("compensation/returns/<int:pk>/confirm/", views.return_confirm, name="return-confirm"),
+    path("compensation/returns/<int:pk>/reverse/", views.return_reverse, name="return-reverse"),
     path("compensation/ledger/", views.ledger, name="ledger"),
     path("compensation/ledger/export.xlsx", views.ledger_export, name="ledger-export"),
     path("compensation/budgets/", views.budget_list, name="budget-list"),

@@ -155,6 +155,10 @@ def claim_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     reversed_ids = {r.reverses_id for r in recoveries if r.reverses_id}
     for r in recoveries:
         r.is_reversed = r.pk in reversed_ids
+        returns = list(r.returns.all())
+        reversed_returns = {x.reverses_id for x in returns if x.reverses_id}
+        for x in returns:
+            x.is_reversed = x.pk in reversed_returns
     history = AuditEntry.objects.filter(content_type__model="claim", content_type__app_label="compensation", object_id=str(claim.pk)).order_by("at")
     write_off = selectors._has(claim, "write_off")
     decision = selectors._has(claim, "decision")
@@ -354,6 +358,19 @@ def return_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     return _action(request, claim, roles=FINANCE, title=_("Confirm the returned share"), form=CommentForm(_post(request)),
                    done=_("Return confirmed."), extra={"share_return": share_return},
                    perform=lambda d: services.return_confirm(actor=request.user, share_return=share_return, request=request))  # fmt: skip
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def return_reverse(request: HttpRequest, pk: int) -> HttpResponse:
+    """A return recorded by mistake: the bank that recorded it, or the finance bureau that did not receive it, reverses it."""
+    compensation_program(request.user)
+    share_return = get_object_or_404(
+        ShareReturn.objects.select_related("recovery__claim"), pk=pk, recovery__claim__in=Claim.objects.visible_to(request.user).values("pk")
+    )
+    return _action(request, share_return.recovery.claim, roles=BANK + FINANCE, title=_("Reverse a return"), form=ReverseForm(_post(request)),
+                   done=_("Reversing entry recorded."), extra={"share_return": share_return},
+                   perform=lambda d: services.return_reverse(actor=request.user, share_return=share_return, reason=d["reason"], request=request))  # fmt: skip
 
 
 @require_http_methods(["GET", "POST"])

@@ -76,6 +76,7 @@ ROWS = [
         ("return-create", lambda c: f"/compensation/recoveries/{helpers.with_recovery(c).pk}/returns/new/", BANK),
         ("cost-receipt", lambda c: f"/compensation/costs/{helpers.with_recovery(c).legal_costs.first().pk}/receipt/", CLAIM_VIEW),
         ("return-confirm", lambda c: f"/compensation/returns/{share_return(c)}/confirm/", FINANCE),
+        ("return-reverse", lambda c: f"/compensation/returns/{share_return(c)}/reverse/", claim_action(bank_x=200, auditor=200, admin=200)),
         ("ledger", lambda c: "/compensation/ledger/", EVERYONE_BUT_ENTERPRISES),
         ("ledger-export", lambda c: "/compensation/ledger/export.xlsx", EVERYONE_BUT_ENTERPRISES),
         ("budget-list", lambda c: "/compensation/budgets/", GOVERNMENT),

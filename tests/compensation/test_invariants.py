@@ -2,7 +2,7 @@
 
 Hypothesis files claims on fresh bad loans, decides them against the year's
 budget (sometimes above what remains), pays them, records recoveries with legal
-costs (sometimes above the gross), returns, reversals, confirmations, budget
+costs (sometimes above the gross), returns, reversals of recoveries and of returns, confirmations, budget
 changes and closings, in random order. Each example runs inside one
 transaction rolled back at the end. After every step:
 
@@ -203,21 +203,35 @@ class CompensationMachine(RuleBasedStateMachine):
         amount = max(Decimal("0.01"), (owed * pct / 100).quantize(Decimal("0.01")))
         services.return_record(actor=self.cast.bank_x_user, recovery=recovery, amount=amount, returned_on=RECEIVED_ON, voucher_no="R")
 
-    @precondition(lambda self: Recovery.objects.filter(claim__in=self.claims, reverses__isnull=True, reversed_by__isnull=True, returns__isnull=True).exists())
+    @precondition(lambda self: Recovery.objects.filter(claim__in=self.claims, reverses__isnull=True, reversed_by__isnull=True, returned=0).exists())
     @rule(data=st.data())
     def reverse(self, data: st.DataObject) -> None:
-        candidates = list(Recovery.objects.filter(claim__in=self.claims, reverses__isnull=True, reversed_by__isnull=True, returns__isnull=True).order_by("pk"))
+        candidates = list(Recovery.objects.filter(claim__in=self.claims, reverses__isnull=True, reversed_by__isnull=True, returned=0).order_by("pk"))
         recovery = data.draw(st.sampled_from(candidates))
         reversal = services.recovery_reverse(actor=self.cast.bank_x_user, recovery=recovery, reason="录入错误")
         self.expected_share[reversal.pk] = -recovery.share
         self.refused(lambda: services.recovery_reverse(actor=self.cast.bank_x_user, recovery=recovery, reason="再次冲销"))
 
-    @precondition(lambda self: ShareReturn.objects.filter(confirmed_at__isnull=True).exists())
+    @precondition(lambda self: ShareReturn.objects.filter(confirmed_at__isnull=True, reverses__isnull=True, reversed_by__isnull=True).exists())
+    @rule(data=st.data())
+    def reverse_return(self, data: st.DataObject) -> None:
+        """A return the finance bureau did not receive is reversed; the share is owed again."""
+        candidates = list(ShareReturn.objects.filter(confirmed_at__isnull=True, reverses__isnull=True, reversed_by__isnull=True).order_by("pk"))
+        share_return = data.draw(st.sampled_from(candidates))
+        before = Recovery.objects.get(pk=share_return.recovery_id).returned
+        services.return_reverse(actor=self.cast.auditor, share_return=share_return, reason="未收到")
+        assert Recovery.objects.get(pk=share_return.recovery_id).returned == before - share_return.amount
+        self.refused(lambda: services.return_reverse(actor=self.cast.auditor, share_return=share_return, reason="再次"))
+        self.refused(lambda: services.return_confirm(actor=self.cast.auditor, share_return=share_return))
+
+    @precondition(lambda self: ShareReturn.objects.filter(confirmed_at__isnull=True, reverses__isnull=True, reversed_by__isnull=True).exists())
     @rule(data=st.data())
     def confirm(self, data: st.DataObject) -> None:
-        share_return = data.draw(st.sampled_from(list(ShareReturn.objects.filter(confirmed_at__isnull=True).order_by("pk"))))
+        candidates = list(ShareReturn.objects.filter(confirmed_at__isnull=True, reverses__isnull=True, reversed_by__isnull=True).order_by("pk"))
+        share_return = data.draw(st.sampled_from(candidates))
         services.return_confirm(actor=self.cast.auditor, share_return=share_return)
         self.refused(lambda: services.return_confirm(actor=self.cast.auditor, share_return=share_return))
+        self.refused(lambda: services.return_reverse(actor=self.cast.auditor, share_return=share_return, reason="已确认"))
 
     @precondition(lambda self: Claim.objects.filter(pk__in=self.claims, state=ClaimState.RECOVERING, recoveries__isnull=False).exists())
     @rule(data=st.data())
@@ -254,8 +268,10 @@ class CompensationMachine(RuleBasedStateMachine):
     @invariant()
     def returns_within_shares(self) -> None:
         for recovery in Recovery.objects.all():
-            assert recovery.returned == total(recovery.returns.all(), "amount")
+            assert recovery.returned == total(recovery.returns.all(), "amount")  # reversals count negative
             assert ZERO <= recovery.returned <= max(recovery.share, ZERO)
+        for share_return in ShareReturn.objects.filter(reverses__isnull=False):
+            assert share_return.amount == -share_return.reverses.amount and share_return.confirmed_at is None
 
     @invariant()
     def ledger_totals_are_the_sums(self) -> None:
@@ -280,7 +296,7 @@ def test_compensation_money_invariants_hold_under_random_sequences(cast):
     run_state_machine_as_test(
         CompensationMachine,
         settings=settings(
-            max_examples=12,
+            max_examples=10,
             stateful_step_count=12,
             deadline=None,
             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

@@ -116,6 +116,22 @@ def test_payment_agreement_recovery_return_and_confirmation(cast):
     assert "confirmed" in client(cast.auditor).get(url(claim)).content.decode() or "已确认" in client(cast.auditor).get(url(claim)).content.decode()
 
 
+def test_a_mistaken_return_is_reversed_on_its_page(cast):
+    recovery = helpers.with_recovery(cast, "80000.00", ())
+    share_return = services.return_record(actor=cast.bank_x_user, recovery=recovery, amount="500.00", returned_on=dt.date(2026, 11, 25), voucher_no="JH")
+    path = f"/compensation/returns/{share_return.pk}/reverse/"
+    assert client(cast.auditor).get(path).status_code == 200
+    assert client(cast.bureau_staff).post(path, {"reason": "x"}).status_code == 403
+    assert client(cast.bank_y_user).post(path, {"reason": "x"}).status_code == 404
+    assert client(cast.auditor).post(path, {"reason": ""}).status_code == 400
+    assert ShareReturn.objects.count() == 1
+    assert client(cast.auditor).post(path, {"reason": "财政未收到"}).status_code == 302
+    assert Recovery.objects.get(pk=recovery.pk).returned == Decimal("0.00")
+    page = client(cast.bank_x_user).get(url(recovery.claim)).content.decode()
+    assert "财政未收到" in page and "-500.00" in page.replace(",", "")
+    assert client(cast.auditor).post(path, {"reason": "again"}).status_code == 400
+
+
 def test_a_write_off_shows_its_due_day_and_a_late_certificate_is_flagged(cast):
     claim = helpers.paid(cast)
     bank = client(cast.bank_x_user)

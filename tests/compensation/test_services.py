@@ -254,6 +254,79 @@ def test_a_wrong_recovery_is_reversed_by_a_new_entry_never_edited(cast):
         services.return_record(actor=cast.bank_x_user, recovery=recovery, amount="1", returned_on=dt.date(2026, 11, 25), voucher_no="J")
 
 
+def test_a_mistaken_return_is_reversed_by_a_new_entry_and_the_share_is_owed_again(cast):
+    recovery = with_recovery(cast, "80000.00", ())  # share 30000.00
+    wrong = services.return_record(actor=cast.bank_x_user, recovery=recovery, amount="3000.00", returned_on=dt.date(2026, 11, 25), voucher_no="JH-9")
+    with pytest.raises(CompensationError, match="理由"):
+        services.return_reverse(actor=cast.auditor, share_return=wrong, reason=" ")
+    reversal = services.return_reverse(actor=cast.auditor, share_return=wrong, reason="财政未收到该笔款项")
+    assert (reversal.amount, reversal.reverses, reversal.note) == (Decimal("-3000.00"), wrong, "财政未收到该笔款项")
+    assert ShareReturn.objects.get(pk=wrong.pk).amount == Decimal("3000.00")  # the original stays as it was
+    assert Recovery.objects.get(pk=recovery.pk).returned == Decimal("0.00")
+    assert AuditEntry.objects.filter(action="compensation.return.reversed").count() == 1
+    with pytest.raises(CompensationError, match="已冲销"):
+        services.return_reverse(actor=cast.bank_x_user, share_return=wrong, reason="again")
+    with pytest.raises(CompensationError, match="不能再冲销"):
+        services.return_reverse(actor=cast.bank_x_user, share_return=reversal, reason="again")
+    with pytest.raises(CompensationError, match="已冲销"):
+        services.return_confirm(actor=cast.auditor, share_return=wrong)
+    # The whole share can be returned again; the recovery, with its returns netting to zero, could have been reversed.
+    services.return_record(actor=cast.bank_x_user, recovery=recovery, amount="30000.00", returned_on=dt.date(2026, 11, 26), voucher_no="JH-10")
+
+
+def test_a_confirmed_return_cannot_be_reversed(cast):
+    recovery = with_recovery(cast, "80000.00", ())
+    share_return = services.return_record(actor=cast.bank_x_user, recovery=recovery, amount="1.00", returned_on=dt.date(2026, 11, 25), voucher_no="J")
+    services.return_confirm(actor=cast.auditor, share_return=share_return)
+    with pytest.raises(CompensationError, match="已确认"):
+        services.return_reverse(actor=cast.bank_x_user, share_return=share_return, reason="录错")
+    assert ShareReturn.objects.count() == 1
+
+
+def test_a_recovery_with_returns_is_reversed_only_after_its_returns(cast):
+    recovery = with_recovery(cast, "80000.00", ())
+    share_return = services.return_record(actor=cast.bank_x_user, recovery=recovery, amount="1.00", returned_on=dt.date(2026, 11, 25), voucher_no="J")
+    with pytest.raises(CompensationError, match="须先冲销交回"):
+        services.recovery_reverse(actor=cast.bank_x_user, recovery=recovery, reason="录错")
+    services.return_reverse(actor=cast.bank_x_user, share_return=share_return, reason="录错")
+    services.recovery_reverse(actor=cast.bank_x_user, recovery=Recovery.objects.get(pk=recovery.pk), reason="录错")
+    from compensation import selectors
+
+    line = selectors.ledger_line(Claim.objects.with_parts().get(pk=recovery.claim_id), ON)
+    assert (line.gross, line.share, line.returned, line.owed) == (Decimal("0.00"),) * 4
+
+
+def test_money_records_refuse_edits_and_deletes_in_code(cast):
+    from compensation.models import AppendOnlyError, LegalCost, Payment
+
+    recovery = with_recovery(cast, "100000.00")
+    payment = Payment.objects.get(claim=recovery.claim_id)
+    payment.amount = Decimal("1.00")
+    with pytest.raises(AppendOnlyError):
+        payment.save()
+    for record in (Decision.objects.get(claim=recovery.claim_id), LegalCost.objects.get(recovery=recovery), recovery):
+        with pytest.raises(AppendOnlyError):
+            record.save()
+        with pytest.raises(AppendOnlyError):
+            record.delete()
+    recovery.gross = Decimal("1.00")
+    with pytest.raises(AppendOnlyError):
+        recovery.save(update_fields=["gross", "returned"])
+    assert Payment.objects.get(pk=payment.pk).amount == Decimal("300000.00")
+
+
+def test_the_database_refuses_a_positive_reversal_or_a_confirmed_one(cast):
+    from django.db import IntegrityError, transaction
+    from django.utils import timezone
+
+    recovery = with_recovery(cast, "80000.00", ())
+    original = services.return_record(actor=cast.bank_x_user, recovery=recovery, amount="1.00", returned_on=dt.date(2026, 11, 25), voucher_no="J")
+    for amount, confirmed in ((Decimal("1.00"), None), (Decimal("-1.00"), timezone.now())):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            ShareReturn.objects.create(recovery=recovery, amount=amount, returned_on=dt.date(2026, 11, 25), voucher_no="J", reverses=original,
+                                       confirmed_at=confirmed)  # fmt: skip
+
+
 def test_closing_is_refused_while_a_share_is_owed(cast):
     recovery = with_recovery(cast, "80000.00", ())
     with pytest.raises(CompensationError, match="不能结案"):
