@@ -1,1 +1,475 @@
-"""Models of the compensation app; filled in by its own issue."""
+"""Risk compensation (Changjiang 第十一条): claims, yearly budgets, decisions, payments, recoveries and the clawback.
+
+Money records (decisions, payments, recoveries, legal costs, returns) are
+append-only: the services create them and never edit their amounts; a wrong
+recovery is corrected by a reversing entry with a reason. Two running totals
+are kept under row locks so that the database itself refuses an overspend:
+`CompensationBudget.committed` (≤ amount) and `Recovery.returned` (≤ share).
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from kedaitong.roles import Role
+from kedaitong.uploads import upload_to
+
+if TYPE_CHECKING:
+    from kedaitong.models import User
+
+MONEY = {"max_digits": 16, "decimal_places": 2}
+
+_material_path = upload_to("compensation/materials")
+_agreement_path = upload_to("compensation/agreements")
+_receipt_path = upload_to("compensation/receipts")
+_certificate_path = upload_to("compensation/writeoffs")
+
+
+def material_upload_to(instance: object, filename: str) -> str:
+    return _material_path(instance, filename)
+
+
+def agreement_upload_to(instance: object, filename: str) -> str:
+    return _agreement_path(instance, filename)
+
+
+def receipt_upload_to(instance: object, filename: str) -> str:
+    return _receipt_path(instance, filename)
+
+
+def certificate_upload_to(instance: object, filename: str) -> str:
+    return _certificate_path(instance, filename)
+
+
+class AppendOnlyError(Exception):
+    """Code tried to edit or delete a money record (build item 8: corrections are new reversing entries)."""
+
+
+class AppendOnly(models.Model):
+    """A money record is written once. Only the running fields in `MUTABLE_FIELDS` may change afterwards, and only
+    through `save(update_fields=[...])` by the services under a row lock; deleting is refused."""
+
+    MUTABLE_FIELDS: frozenset[str] = frozenset()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            fields = kwargs.get("update_fields")
+            if fields is None or not set(fields) <= self.MUTABLE_FIELDS:  # type: ignore[arg-type]
+                raise AppendOnlyError(f"{type(self).__name__} is append-only: record a reversing entry instead")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError(f"{type(self).__name__} is append-only: record a reversing entry instead")
+
+
+class CompensationBudget(models.Model):
+    """The year's risk-compensation budget the leading group sets (第三条, 第十一条 2(3) 年度预算安排控制数)."""
+
+    program = models.ForeignKey("applications.Program", on_delete=models.PROTECT, related_name="+", verbose_name=_("program"))
+    year = models.PositiveSmallIntegerField(_("year"))
+    amount = models.DecimalField(_("budget (yuan)"), **MONEY)
+    committed = models.DecimalField(_("decided so far (yuan)"), default=Decimal("0.00"), **MONEY)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("compensation budget")
+        verbose_name_plural = _("compensation budgets")
+        ordering = ["program", "-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "year"], name="compensationbudget_one_per_year"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="compensationbudget_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(committed__gte=0) & Q(committed__lte=models.F("amount")),
+                name="compensationbudget_never_overspent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program} {self.year}"
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.amount - self.committed
+
+
+class ClaimState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Bureau review")
+    RETURNED = "returned", _("Returned to the bank")
+    GROUP_REVIEW = "group_review", _("Leading group decision")
+    DECIDED = "decided", _("Decided, awaiting payment")
+    PAID = "paid", _("Paid")
+    RECOVERING = "recovering", _("Recovering")
+    CLOSED = "closed", _("Closed")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+# A loan may have one claim at a time; only a rejected or withdrawn claim lets the bank file again.
+CLAIM_FINISHED_WITHOUT_MONEY = [ClaimState.REJECTED, ClaimState.WITHDRAWN]
+
+
+class ClaimQuerySet(models.QuerySet["Claim"]):
+    def visible_to(self, user: User) -> ClaimQuerySet:
+        role = user.effective_role if user.is_authenticated else ""
+        if role == Role.ADMIN:
+            return self.all()
+        if role == Role.BANK and user.bank_id:
+            return self.filter(bank=user.bank_id)
+        if user.is_authenticated and user.is_program_scoped and user.program_id:
+            # Drafts and withdrawn drafts are the bank's own.
+            return self.filter(program=user.program_id).exclude(state__in=[ClaimState.DRAFT, ClaimState.WITHDRAWN])
+        return self.none()
+
+    def with_parts(self) -> ClaimQuerySet:
+        return self.select_related("loan", "loan__enterprise", "bank", "program", "decision", "payment", "agreement", "write_off")
+
+
+class Claim(ConcurrentTransitionMixin, models.Model):
+    """A bank's claim for risk compensation on one bad Changjiang loan (第十一条 1–3)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    reference = models.CharField(_("reference"), max_length=30, unique=True)
+    loan = models.ForeignKey("loans.Loan", on_delete=models.PROTECT, related_name="compensation_claims", verbose_name=_("loan"))
+    bank = models.ForeignKey("loans.Bank", on_delete=models.PROTECT, related_name="compensation_claims", verbose_name=_("bank"))
+    program = models.ForeignKey("applications.Program", on_delete=models.PROTECT, related_name="+", verbose_name=_("program"))
+    requested_amount = models.DecimalField(_("compensation requested (yuan)"), **MONEY)
+    loss_principal = models.DecimalField(_("unpaid principal (yuan)"), **MONEY)
+    loss_interest = models.DecimalField(_("unpaid interest (yuan)"), default=Decimal("0.00"), **MONEY)
+    overdue_since = models.DateField(_("overdue since"))
+    case_number = models.CharField(_("court or police case number"), max_length=80)
+    description = models.TextField(_("how the loan went bad and what the bank did"))
+    state = FSMField(_("state"), max_length=20, choices=ClaimState.choices, default=ClaimState.DRAFT, protected=True, db_index=True)
+    created_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True, verbose_name=_("filed by"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    reviewed_at = models.DateTimeField(_("bureau approved at"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("payment recorded at"), null=True, blank=True)
+    recovering_at = models.DateTimeField(_("recovery agreement recorded at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    last_comment = models.TextField(_("last comment"), blank=True)
+
+    objects = ClaimQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("compensation claim")
+        verbose_name_plural = _("compensation claims")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["loan"],
+                condition=~Q(state__in=["rejected", "withdrawn"]),
+                name="claim_one_open_per_loan",
+            ),
+            models.CheckConstraint(
+                condition=Q(requested_amount__gt=0) & Q(loss_principal__gte=0) & Q(loss_interest__gte=0),
+                name="claim_amounts_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    # Transitions change the state and its timestamp only; services check the rules and write the audit rows.
+    @transition(field=state, source=[ClaimState.DRAFT, ClaimState.RETURNED], target=ClaimState.SUBMITTED)
+    def submit(self) -> None:
+        self.submitted_at = timezone.now()
+
+    @transition(field=state, source=[ClaimState.DRAFT, ClaimState.RETURNED], target=ClaimState.WITHDRAWN)
+    def withdraw(self) -> None:
+        pass
+
+    @transition(field=state, source=ClaimState.SUBMITTED, target=ClaimState.GROUP_REVIEW)
+    def approve_review(self) -> None:
+        self.reviewed_at = timezone.now()
+
+    @transition(field=state, source=[ClaimState.SUBMITTED, ClaimState.GROUP_REVIEW], target=ClaimState.RETURNED)
+    def return_to_bank(self) -> None:
+        pass
+
+    @transition(field=state, source=[ClaimState.SUBMITTED, ClaimState.GROUP_REVIEW], target=ClaimState.REJECTED)
+    def reject(self) -> None:
+        pass
+
+    @transition(field=state, source=ClaimState.GROUP_REVIEW, target=ClaimState.DECIDED)
+    def decide(self) -> None:
+        self.decided_at = timezone.now()
+
+    @transition(field=state, source=ClaimState.DECIDED, target=ClaimState.PAID)
+    def pay(self) -> None:
+        self.paid_at = timezone.now()
+
+    @transition(field=state, source=ClaimState.PAID, target=ClaimState.RECOVERING)
+    def start_recovery(self) -> None:
+        self.recovering_at = timezone.now()
+
+    @transition(field=state, source=ClaimState.RECOVERING, target=ClaimState.CLOSED)
+    def close(self) -> None:
+        self.closed_at = timezone.now()
+
+
+class MaterialKind(models.TextChoices):
+    """The five materials of 第十一条 3."""
+
+    APPLICATION_FORM = "application_form", _("Compensation application form")
+    BAD_LOAN_STATEMENT = "bad_loan_statement", _("Statement on how the loan went bad")
+    CASE_NOTICE = "case_notice", _("Court acceptance notice or police filing decision")
+    COLLECTION_PROOF = "collection_proof", _("Proof of collection efforts")
+    OTHER = "other", _("Other relevant materials")
+
+
+class ClaimMaterial(models.Model):
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="materials", verbose_name=_("claim"))
+    kind = models.CharField(_("material"), max_length=30, choices=MaterialKind.choices)
+    file = models.FileField(_("file"), upload_to=material_upload_to)
+    file_name = models.CharField(max_length=200, blank=True)
+    uploaded_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("claim material")
+        verbose_name_plural = _("claim materials")
+        ordering = ["claim", "kind", "uploaded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id} {self.kind} {self.file_name}"
+
+
+class Decision(AppendOnly):
+    """The leading group's decision (第十一条 2(3)(4)): the amount and the loss it covers; ratio = amount / covered_loss.
+
+    Both numbers are stored; the ratio is never rounded or stored, so every
+    share is computed from the exact fraction.
+    """
+
+    claim = models.OneToOneField(Claim, on_delete=models.PROTECT, related_name="decision")
+    budget = models.ForeignKey(CompensationBudget, on_delete=models.PROTECT, related_name="decisions", verbose_name=_("budget"))
+    amount = models.DecimalField(_("compensation (yuan)"), **MONEY)
+    covered_loss = models.DecimalField(_("loss covered (yuan)"), **MONEY)
+    decided_on = models.DateField(_("decided on"))
+    minutes = models.TextField(_("minutes / opinion"), blank=True)
+    decided_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("compensation decision")
+        verbose_name_plural = _("compensation decisions")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0) & Q(covered_loss__gt=0) & Q(amount__lte=models.F("covered_loss")),
+                name="decision_amount_within_loss",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id} {self.amount}/{self.covered_loss}"
+
+    @property
+    def ratio(self) -> Decimal:
+        """For display only (percent, 4 places); shares use the exact fraction."""
+        from kedaitong.money import FEN
+
+        return (self.amount * 100 / self.covered_loss).quantize(FEN / 100)
+
+
+class Payment(AppendOnly):
+    """The compensation paid to the bank (按程序下达科贷补偿金): date and voucher."""
+
+    claim = models.OneToOneField(Claim, on_delete=models.PROTECT, related_name="payment")
+    amount = models.DecimalField(_("amount paid (yuan)"), **MONEY)
+    paid_on = models.DateField(_("paid on"))
+    voucher_no = models.CharField(_("voucher number"), max_length=60)
+    recorded_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("compensation payment")
+        verbose_name_plural = _("compensation payments")
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id} {self.amount} {self.paid_on}"
+
+
+class RecoveryAgreement(models.Model):
+    """第十一条 2(5): the recovery agreement the bank and the bureau sign once the claim is paid."""
+
+    claim = models.OneToOneField(Claim, on_delete=models.PROTECT, related_name="agreement")
+    signed_on = models.DateField(_("signed on"))
+    file = models.FileField(_("agreement"), upload_to=agreement_upload_to)
+    file_name = models.CharField(max_length=200, blank=True)
+    recorded_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("recovery agreement")
+        verbose_name_plural = _("recovery agreements")
+
+    def __str__(self) -> str:
+        return f"{self.claim_id} {self.signed_on}"
+
+
+class Recovery(AppendOnly):
+    """Money the bank recovered on a compensated loan (第十一条 2(5), 4): gross − legal costs = net; share = the pool's part.
+
+    A reversing entry (`reverses` set) carries the negated figures of the one
+    it corrects, with a reason; both stay in the ledger and add up to zero.
+    `returned` is the running total of returns recorded against the share.
+    """
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="recoveries")
+    received_on = models.DateField(_("received on"))
+    gross = models.DecimalField(_("gross recovery (yuan)"), **MONEY)
+    costs = models.DecimalField(_("legal costs (yuan)"), **MONEY)
+    net = models.DecimalField(_("net recovery (yuan)"), **MONEY)
+    share = models.DecimalField(_("pool's share to return (yuan)"), **MONEY)
+    returned = models.DecimalField(_("returned (yuan)"), default=Decimal("0.00"), **MONEY)
+    note = models.TextField(_("note"), blank=True)
+    reverses = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by", verbose_name=_("reverses")
+    )
+    recorded_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    MUTABLE_FIELDS = frozenset({"returned"})
+
+    class Meta:
+        verbose_name = _("recovery")
+        verbose_name_plural = _("recoveries")
+        ordering = ["claim", "received_on", "recorded_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(reverses__isnull=True)
+                    & Q(gross__gt=0) & Q(costs__gte=0) & Q(costs__lte=models.F("gross"))
+                    & Q(net__gte=0) & Q(share__gte=0) & Q(share__lte=models.F("net"))
+                )
+                | (
+                    Q(reverses__isnull=False)
+                    & Q(gross__lt=0) & Q(costs__lte=0) & Q(net__lte=0) & Q(share__lte=0) & Q(returned=0)
+                ),
+                name="recovery_figures_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(returned__gte=0) & (Q(reverses__isnull=False) | Q(returned__lte=models.F("share"))),
+                name="recovery_returned_within_share",
+            ),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"{self.claim_id} {self.received_on} {self.gross}"
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.share - self.returned
+
+
+class CostKind(models.TextChoices):
+    LITIGATION = "litigation", _("Litigation fee")
+    ARBITRATION = "arbitration", _("Arbitration fee")
+    ENFORCEMENT = "enforcement", _("Enforcement fee")
+
+
+class LegalCost(AppendOnly):
+    """One legal cost deducted from a recovery, with its receipt (合理费用单证)."""
+
+    recovery = models.ForeignKey(Recovery, on_delete=models.PROTECT, related_name="legal_costs")
+    kind = models.CharField(_("kind"), max_length=20, choices=CostKind.choices)
+    amount = models.DecimalField(_("amount (yuan)"), **MONEY)
+    receipt = models.FileField(_("receipt"), upload_to=receipt_upload_to)
+    receipt_name = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("legal cost")
+        verbose_name_plural = _("legal costs")
+        ordering = ["recovery", "kind"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="legalcost_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.recovery_id} {self.kind} {self.amount}"
+
+
+class ShareReturn(AppendOnly):
+    """The bank's return of a recovery's share to the finance bureau (交回区财政), confirmed by the finance bureau.
+
+    A return recorded by mistake (the finance bureau did not receive it) is
+    never edited or deleted: a reversing entry (`reverses` set, negated amount,
+    the reason in `note`) cancels it before it is confirmed.
+    """
+
+    recovery = models.ForeignKey(Recovery, on_delete=models.PROTECT, related_name="returns")
+    amount = models.DecimalField(_("amount returned (yuan)"), **MONEY)
+    returned_on = models.DateField(_("returned on"))
+    voucher_no = models.CharField(_("voucher number"), max_length=60)
+    note = models.TextField(_("note"), blank=True)
+    reverses = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by", verbose_name=_("reverses")
+    )
+    recorded_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    confirmed_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+
+    MUTABLE_FIELDS = frozenset({"confirmed_at", "confirmed_by"})
+
+    class Meta:
+        verbose_name = _("share return")
+        verbose_name_plural = _("share returns")
+        ordering = ["recovery", "returned_on", "recorded_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(reverses__isnull=True) & Q(amount__gt=0))
+                | (Q(reverses__isnull=False) & Q(amount__lt=0) & Q(confirmed_at__isnull=True)),
+                name="sharereturn_amount_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recovery_id} {self.amount} {self.returned_on}"
+
+
+class WriteOff(models.Model):
+    """第十一条 4: the bank wrote the loan off; the certificate is due within 5 working days."""
+
+    claim = models.OneToOneField(Claim, on_delete=models.PROTECT, related_name="write_off")
+    written_off_on = models.DateField(_("written off on"))
+    certificate_due_on = models.DateField(_("certificate due by"))
+    calendar_unknown = models.BooleanField(_("computed without the official calendar"), default=False)
+    certificate = models.FileField(_("write-off certificate"), upload_to=certificate_upload_to, blank=True)
+    certificate_name = models.CharField(max_length=200, blank=True)
+    certificate_submitted_on = models.DateField(_("certificate handed in on"), null=True, blank=True)
+    recorded_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("write-off")
+        verbose_name_plural = _("write-offs")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(certificate_due_on__gt=models.F("written_off_on")), name="writeoff_due_after_writeoff"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id} {self.written_off_on}"
+
+    def is_late(self, today: object = None) -> bool:
+        """Handed in after the due day, or not handed in and the due day has passed."""
+        import datetime as dt
+
+        if self.certificate_submitted_on is not None:
+            return self.certificate_submitted_on > self.certificate_due_on
+        day = today if isinstance(today, dt.date) else timezone.localdate()
+        return day > self.certificate_due_on

@@ -1,0 +1,48 @@
+from django.contrib import admin
+
+from compensation.models import (
+    Claim,
+    ClaimMaterial,
+    CompensationBudget,
+    Decision,
+    LegalCost,
+    Payment,
+    Recovery,
+    RecoveryAgreement,
+    ShareReturn,
+    WriteOff,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Money records and claims change only through the services (with their audit rows): visible here, never edited."""
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Claim)
+class ClaimAdmin(ReadOnlyAdmin):
+    list_display = ("reference", "bank", "loan", "state", "requested_amount", "created_at")
+    list_filter = ("state", "bank")
+
+
+@admin.register(CompensationBudget)
+class CompensationBudgetAdmin(ReadOnlyAdmin):
+    list_display = ("program", "year", "amount", "committed")
+
+
+@admin.register(Recovery)
+class RecoveryAdmin(ReadOnlyAdmin):
+    list_display = ("claim", "received_on", "gross", "costs", "net", "share", "returned", "reverses")
+
+
+@admin.register(ClaimMaterial, Decision, Payment, RecoveryAgreement, LegalCost, ShareReturn, WriteOff)
+class CompensationRecordAdmin(ReadOnlyAdmin):
+    """Materials, decisions, payments, agreements, costs, returns and write-offs, for reading only."""

@@ -1,0 +1,251 @@
+"""Reads of the compensation ledger (台账, 第十一条 2(6)), the recoveries, the budgets and the cooperation-end reconciliation.
+
+Pages and Excel exports take their rows and totals from these functions, so an
+export always holds the figures of the page it came from. Totals are sums of
+the lines' Decimals, never recomputed another way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+
+from compensation.models import Claim, ClaimState, CompensationBudget, Recovery, ShareReturn
+from kedaitong.models import User
+from kedaitong.money import ZERO
+
+# Claims in the ledger: from the bureau's review on (drafts and withdrawn ones are the bank's own).
+LEDGER_STATES = [s for s in ClaimState.values if s not in (ClaimState.DRAFT, ClaimState.WITHDRAWN)]
+# Claims the pool may still get money back on.
+OPEN_FOR_RECOVERY = (ClaimState.PAID, ClaimState.RECOVERING)
+
+
+@dataclass
+class LedgerLine:
+    claim: Claim
+    reference: str
+    bank_code: str
+    bank_name: str
+    enterprise_name: str
+    contract_no: str
+    state_label: str
+    overdue_since: dt.date
+    requested: Decimal
+    decided: Decimal
+    covered_loss: Decimal
+    ratio: Decimal | None
+    paid: Decimal
+    paid_on: dt.date | None
+    voucher_no: str
+    gross: Decimal
+    costs: Decimal
+    net: Decimal
+    share: Decimal
+    returned: Decimal
+    confirmed: Decimal
+    owed: Decimal
+    expected: Decimal
+    written_off_on: dt.date | None
+    certificate_due_on: dt.date | None
+    certificate_late: bool
+
+    MONEY_FIELDS = ("requested", "decided", "paid", "gross", "costs", "net", "share", "returned", "confirmed", "owed", "expected")
+
+
+@dataclass
+class Totals:
+    values: dict[str, Decimal] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Decimal:
+        try:
+            return self.__dict__["values"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def totals_of(lines: Sequence[Any], names: Iterable[str]) -> Totals:
+    return Totals({name: sum((getattr(line, name) for line in lines), ZERO) for name in names})
+
+
+@dataclass(frozen=True)
+class LedgerFilter:
+    bank: str = ""
+    state: str = ""
+    year: int | None = None
+    q: str = ""
+
+    @classmethod
+    def from_query(cls, query: Any) -> LedgerFilter:
+        year = query.get("year", "").strip()
+        return cls(
+            bank=query.get("bank", "").strip(),
+            state=query.get("state", "").strip() if query.get("state", "").strip() in ClaimState.values else "",
+            year=int(year) if year.isdigit() else None,
+            q=query.get("q", "").strip(),
+        )
+
+    def as_query(self) -> str:
+        from urllib.parse import urlencode
+
+        return urlencode({k: v for k, v in (("bank", self.bank), ("state", self.state), ("year", self.year or ""), ("q", self.q)) if v})
+
+
+def ledger_claims(user: User, flt: LedgerFilter) -> Any:
+    qs = (
+        Claim.objects.visible_to(user)
+        .filter(state__in=LEDGER_STATES)
+        .with_parts()
+        .prefetch_related(Prefetch("recoveries", queryset=Recovery.objects.prefetch_related("returns")))
+        .order_by("bank__code", "reference")
+    )
+    if flt.bank:
+        qs = qs.filter(bank__code=flt.bank)
+    if flt.state:
+        qs = qs.filter(state=flt.state)
+    if flt.year:
+        qs = qs.filter(decision__decided_on__year=flt.year)
+    if flt.q:
+        qs = qs.filter(Q(reference__icontains=flt.q) | Q(loan__contract_no__icontains=flt.q) | Q(loan__enterprise__name__icontains=flt.q))
+    return qs
+
+
+def _has(claim: Claim, name: str) -> Any:
+    try:
+        return getattr(claim, name)
+    except Exception:  # RelatedObjectDoesNotExist
+        return None
+
+
+def ledger_line(claim: Claim, today: dt.date) -> LedgerLine:
+    decision = _has(claim, "decision")
+    payment = _has(claim, "payment")
+    write_off = _has(claim, "write_off")
+    recoveries = list(claim.recoveries.all())
+    gross = sum((r.gross for r in recoveries), ZERO)
+    costs = sum((r.costs for r in recoveries), ZERO)
+    net = sum((r.net for r in recoveries), ZERO)
+    share = sum((r.share for r in recoveries), ZERO)
+    returned = sum((r.returned for r in recoveries), ZERO)
+    confirmed = sum((x.amount for r in recoveries for x in r.returns.all() if x.confirmed_at is not None), ZERO)
+    paid = payment.amount if payment else ZERO
+    return LedgerLine(
+        claim=claim, reference=claim.reference, bank_code=claim.bank.code, bank_name=claim.bank.name,
+        enterprise_name=claim.loan.enterprise.name, contract_no=claim.loan.contract_no, state_label=str(claim.get_state_display()),
+        overdue_since=claim.overdue_since, requested=claim.requested_amount,
+        decided=decision.amount if decision else ZERO, covered_loss=decision.covered_loss if decision else ZERO,
+        ratio=decision.ratio if decision else None, paid=paid, paid_on=payment.paid_on if payment else None,
+        voucher_no=payment.voucher_no if payment else "", gross=gross, costs=costs, net=net, share=share,
+        returned=returned, confirmed=confirmed, owed=share - returned,
+        expected=paid - share if claim.state in OPEN_FOR_RECOVERY else ZERO,
+        written_off_on=write_off.written_off_on if write_off else None,
+        certificate_due_on=write_off.certificate_due_on if write_off else None,
+        certificate_late=bool(write_off and write_off.is_late(today)),
+    )  # fmt: skip
+
+
+def ledger(user: User, flt: LedgerFilter) -> tuple[list[LedgerLine], Totals]:
+    today = timezone.localdate()
+    lines = [ledger_line(c, today) for c in ledger_claims(user, flt)]
+    return lines, totals_of(lines, LedgerLine.MONEY_FIELDS)
+
+
+@dataclass
+class RecoveryLine:
+    recovery: Recovery
+    reference: str
+    bank_code: str
+    enterprise_name: str
+    received_on: dt.date
+    gross: Decimal
+    costs: Decimal
+    net: Decimal
+    share: Decimal
+    returned: Decimal
+    confirmed: Decimal
+    owed: Decimal
+    kind: str
+    note: str
+
+    MONEY_FIELDS = ("gross", "costs", "net", "share", "returned", "confirmed", "owed")
+
+
+def recovery_lines(user: User, flt: LedgerFilter) -> tuple[list[RecoveryLine], Totals]:
+    claims = ledger_claims(user, flt).select_related(None).select_related("bank", "loan__enterprise")
+    qs = (
+        Recovery.objects.filter(claim__in=claims.values("pk"))
+        .select_related("claim", "claim__bank", "claim__loan__enterprise", "reverses")
+        .prefetch_related("returns", "legal_costs")
+        .order_by("claim__bank__code", "claim__reference", "received_on", "pk")
+    )
+    lines = []
+    for r in qs:
+        confirmed = sum((x.amount for x in r.returns.all() if x.confirmed_at is not None), ZERO)
+        lines.append(RecoveryLine(
+            recovery=r, reference=r.claim.reference, bank_code=r.claim.bank.code, enterprise_name=r.claim.loan.enterprise.name,
+            received_on=r.received_on, gross=r.gross, costs=r.costs, net=r.net, share=r.share, returned=r.returned,
+            confirmed=confirmed, owed=r.share - r.returned if r.reverses_id is None and not hasattr(r, "reversed_by") else ZERO,
+            kind="冲销" if r.reverses_id else "清收", note=r.note,
+        ))  # fmt: skip
+    # A reversed recovery and its reversal add up to zero; neither is owed.
+    return lines, totals_of(lines, RecoveryLine.MONEY_FIELDS)
+
+
+def pending_returns(user: User) -> Any:
+    """Returns the finance bureau has not confirmed yet."""
+    return (
+        ShareReturn.objects.filter(
+            recovery__claim__in=Claim.objects.visible_to(user).values("pk"), confirmed_at__isnull=True, reverses__isnull=True, reversed_by__isnull=True
+        )
+        .select_related("recovery__claim__bank", "recovery__claim__loan__enterprise")
+        .order_by("returned_on", "pk")
+    )
+
+
+@dataclass
+class BudgetLine:
+    year: int
+    amount: Decimal
+    committed: Decimal
+    remaining: Decimal
+    decisions: int
+    paid: Decimal
+
+    MONEY_FIELDS = ("amount", "committed", "remaining", "paid")
+
+
+def budget_lines(program_id: int) -> tuple[list[BudgetLine], Totals]:
+    lines = []
+    for b in CompensationBudget.objects.filter(program=program_id).prefetch_related("decisions__claim__payment").order_by("-year"):
+        decisions = list(b.decisions.all())
+        paid = sum((d.claim.payment.amount for d in decisions if _has(d.claim, "payment")), ZERO)
+        lines.append(BudgetLine(b.year, b.amount, b.committed, b.remaining, len(decisions), paid))
+    return lines, totals_of(lines, BudgetLine.MONEY_FIELDS)
+
+
+@dataclass
+class Reconciliation:
+    """第十一条 5: what the pool paid a bank, what came back, what is still owed back and still expected."""
+
+    bank: Any
+    as_of: dt.date
+    lines: list[LedgerLine]
+    totals: Totals
+    open_claims: int
+    unconfirmed: Decimal
+
+
+def reconciliation(user: User, bank: Any) -> Reconciliation:
+    lines, totals = ledger(user, LedgerFilter(bank=bank.code))
+    lines = [line for line in lines if line.paid > 0]
+    totals = totals_of(lines, LedgerLine.MONEY_FIELDS)
+    return Reconciliation(
+        bank=bank, as_of=timezone.localdate(), lines=lines, totals=totals,
+        open_claims=sum(1 for line in lines if line.claim.state in OPEN_FOR_RECOVERY),
+        unconfirmed=totals.returned - totals.confirmed,
+    )  # fmt: skip

@@ -1,0 +1,545 @@
+"""Operations on risk-compensation claims (Changjiang 第十一条); web views and tests call these.
+
+Each runs in one transaction, locks what it changes, checks the rules and
+raises `CompensationError` (message in Chinese, as `money.parse_amount` does)
+before anything is saved, then writes one audit row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django_fsm import can_proceed
+
+from applications.models import Program
+from compensation import rules
+from compensation.models import (
+    Claim,
+    ClaimMaterial,
+    ClaimState,
+    CompensationBudget,
+    Decision,
+    LegalCost,
+    MaterialKind,
+    Payment,
+    Recovery,
+    RecoveryAgreement,
+    ShareReturn,
+    WriteOff,
+)
+from kedaitong.audit import log_action
+from kedaitong.db import MoneySum
+from kedaitong.models import User
+from kedaitong.money import ZERO, to_fen
+from kedaitong.uploads import display_name
+from kedaitong.workdays import add_workdays, unknown_years
+from loans.models import Loan
+from review.selectors import granted_credit
+
+WRITE_OFF_WORKDAYS = 5  # 第十一条 4: 核销后5个工作日内
+
+
+class CompensationError(ValueError):
+    """A refused operation; nothing was saved."""
+
+
+def _today(on: dt.date | None) -> dt.date:
+    return on if on is not None else timezone.localdate()
+
+
+def _money(value: Any, label: str, *, allow_zero: bool = False) -> Decimal:
+    from kedaitong.money import parse_amount
+
+    if value is None or str(value).strip() == "":
+        raise CompensationError(f"请填写{label}")
+    try:
+        return parse_amount(value, allow_zero=allow_zero)
+    except ValueError as exc:
+        raise CompensationError(f"{label}：{exc}") from None
+
+
+def _lock(claim: Claim) -> Claim:
+    return Claim.objects.select_for_update().get(pk=claim.pk)
+
+
+def _transition(claim: Claim, name: str, message: str) -> str:
+    method = getattr(claim, name)
+    if not can_proceed(method):
+        raise CompensationError(message.format(state=claim.get_state_display()))
+    before = claim.state
+    method()
+    return before
+
+
+# --- Budget ------------------------------------------------------------------------------------------
+
+
+def budget_set(*, actor: User, program: Program, year: int, amount: Any, request: HttpRequest | None = None) -> CompensationBudget:
+    """第三条: the leading group sets the year's compensation budget; never below what is already decided."""
+    value = _money(amount, "年度补偿预算")
+    if not 2000 <= int(year) <= 2100:
+        raise CompensationError(f"年度“{year}”无效")
+    with transaction.atomic():
+        budget, created = CompensationBudget.objects.select_for_update().get_or_create(
+            program=program, year=int(year), defaults={"amount": value}
+        )
+        before = None if created else budget.amount
+        if not created:
+            if value < budget.committed:
+                raise CompensationError(f"{year}年度已决定补偿{budget.committed}元，预算不能低于该金额")
+            budget.amount = value
+            budget.save(update_fields=["amount", "updated_at"])
+        log_action(
+            actor=actor, action="compensation.budget.set", obj=budget, request=request,
+            data={"year": int(year), "amount": str(value), "before": str(before) if before is not None else None},
+        )  # fmt: skip
+    return budget
+
+
+# --- Claims ------------------------------------------------------------------------------------------
+
+
+def claim_problems(loan: Loan, *, on: dt.date) -> list[str]:
+    """Why a claim for `loan` cannot be opened on `on` (第十一条 1, 第十一条 2(1) with 第六条); empty when it can."""
+    application = loan.application
+    granted = granted_credit(application) if application is not None else None
+    problems = rules.lending_met_article_6(
+        program_kind=loan.program_version.program.kind,
+        loan_bank_id=loan.bank_id,
+        loan_enterprise_id=loan.enterprise_id,
+        loan_principal=loan.principal,
+        application_state=application.state if application is not None else None,
+        application_bank_id=application.bank_id if application is not None else None,
+        application_enterprise_id=application.enterprise_id if application is not None else None,
+        granted=granted,
+    )
+    if not rules.overdue_long_enough(list(loan.overdueevents.all()), on):
+        problems.append("贷款逾期或欠息未超过1个月，尚不能申请风险补偿（第十一条第1款）")
+    if Claim.objects.filter(loan=loan).exclude(state__in=[ClaimState.REJECTED, ClaimState.WITHDRAWN]).exists():
+        problems.append("该贷款已有一笔未结束的补偿申请，不能重复申请")
+    return problems
+
+
+def claim_create(
+    *,
+    actor: User,
+    loan: Loan,
+    requested_amount: Any,
+    loss_principal: Any,
+    loss_interest: Any = "0",
+    case_number: str,
+    description: str,
+    on: dt.date | None = None,
+    request: HttpRequest | None = None,
+) -> Claim:
+    """The bank drafts a claim for one of its loans."""
+    day = _today(on)
+    requested = _money(requested_amount, "申请补偿金额")
+    principal = _money(loss_principal, "未还本金", allow_zero=True)
+    interest = _money(loss_interest or "0", "未还利息", allow_zero=True)
+    if requested > principal + interest:
+        raise CompensationError(f"申请补偿金额{requested}元超过损失（本金加利息）{principal + interest}元")
+    if not (case_number or "").strip():
+        raise CompensationError("请填写法院受理通知书或公安立案决定书的编号（第十一条第1款）")
+    with transaction.atomic():
+        loan = Loan.objects.select_for_update().select_related("program_version__program", "application").get(pk=loan.pk)
+        problems = claim_problems(loan, on=day)
+        if problems:
+            raise CompensationError("；".join(problems))
+        events = [e for e in loan.overdueevents.all() if e.started_on <= day and (e.cleared_on is None or e.cleared_on > day)]
+        claim = Claim(
+            loan=loan, bank_id=loan.bank_id, program=loan.program_version.program,
+            reference=f"BC{day:%Y%m%d}-{uuid.uuid4().hex[:6].upper()}",
+            requested_amount=requested, loss_principal=principal, loss_interest=interest,
+            overdue_since=min(e.started_on for e in events), case_number=case_number.strip(),
+            description=description.strip(), created_by=actor,
+        )  # fmt: skip
+        try:
+            with transaction.atomic():
+                claim.save()
+        except IntegrityError:
+            raise CompensationError("该贷款已有一笔未结束的补偿申请，不能重复申请") from None
+        log_action(actor=actor, action="compensation.claim.created", obj=claim, to_state=claim.state, request=request)
+    return claim
+
+
+def material_add(*, actor: User, claim: Claim, kind: str, upload: UploadedFile, request: HttpRequest | None = None) -> ClaimMaterial:
+    """第十一条 3: one of the five materials, while the bank may still change the claim."""
+    if kind not in MaterialKind.values:
+        raise CompensationError("材料类别无效")
+    with transaction.atomic():
+        claim = _lock(claim)
+        if claim.state not in (ClaimState.DRAFT, ClaimState.RETURNED):
+            raise CompensationError("申请已提交，不能再上传材料")
+        material = ClaimMaterial(claim=claim, kind=kind, file_name=display_name(upload.name or ""), uploaded_by=actor)
+        material.file.save(upload.name or "file", upload, save=False)
+        material.save()
+        log_action(actor=actor, action="compensation.material.added", obj=claim, data={"kind": kind, "file": material.file_name}, request=request)
+    return material
+
+
+def missing_materials(claim: Claim) -> list[str]:
+    present = set(claim.materials.values_list("kind", flat=True))
+    return [label for value, label in MaterialKind.choices if value not in present]
+
+
+def claim_submit(*, actor: User, claim: Claim, on: dt.date | None = None, request: HttpRequest | None = None) -> Claim:
+    """第十一条 2(1), 3: the bank submits with all five materials; the loan must still qualify."""
+    day = _today(on)
+    with transaction.atomic():
+        claim = _lock(claim)
+        missing = missing_materials(claim)
+        if missing:
+            raise CompensationError("缺少材料：" + "、".join(str(m) for m in missing))
+        loan = Loan.objects.select_related("program_version__program", "application").get(pk=claim.loan_id)
+        problems = [p for p in claim_problems(loan, on=day) if "重复申请" not in p]
+        if problems:
+            raise CompensationError("；".join(problems))
+        before = _transition(claim, "submit", "当前状态（{state}）不能提交")
+        claim.last_comment = ""
+        claim.save()
+        log_action(actor=actor, action="compensation.claim.submitted", obj=claim, from_state=before, to_state=claim.state, request=request)
+    return claim
+
+
+def claim_withdraw(*, actor: User, claim: Claim, request: HttpRequest | None = None) -> Claim:
+    with transaction.atomic():
+        claim = _lock(claim)
+        before = _transition(claim, "withdraw", "当前状态（{state}）不能撤回")
+        claim.save()
+        log_action(actor=actor, action="compensation.claim.withdrawn", obj=claim, from_state=before, to_state=claim.state, request=request)
+    return claim
+
+
+def claim_review(*, actor: User, claim: Claim, approve: bool, comment: str = "", request: HttpRequest | None = None) -> Claim:
+    """第十一条 2(2): the bureau approves (to the leading group)."""
+    with transaction.atomic():
+        claim = _lock(claim)
+        before = _transition(claim, "approve_review", "当前状态（{state}）不能审核")
+        claim.last_comment = comment
+        claim.save()
+        log_action(actor=actor, action="compensation.claim.reviewed", obj=claim, from_state=before, to_state=claim.state, comment=comment, request=request)
+    return claim
+
+
+def claim_send_back(*, actor: User, claim: Claim, reject: bool, comment: str, request: HttpRequest | None = None) -> Claim:
+    """The bureau or the leading group returns the claim to the bank for changes, or rejects it; a reason is required."""
+    if not (comment or "").strip():
+        raise CompensationError("退回或不予补偿须填写理由")
+    with transaction.atomic():
+        claim = _lock(claim)
+        name, verb = ("reject", "rejected") if reject else ("return_to_bank", "returned")
+        before = _transition(claim, name, "当前状态（{state}）不能退回或不予补偿")
+        claim.last_comment = comment.strip()
+        claim.save()
+        log_action(actor=actor, action=f"compensation.claim.{verb}", obj=claim, from_state=before, to_state=claim.state, comment=comment, request=request)
+    return claim
+
+
+def claim_decide(
+    *,
+    actor: User,
+    claim: Claim,
+    amount: Any,
+    covered_loss: Any,
+    minutes: str = "",
+    on: dt.date | None = None,
+    request: HttpRequest | None = None,
+) -> Decision:
+    """第十一条 2(3)(4): the leading group decides the amount within what remains of the year's budget.
+
+    Steps: 1. lock the claim; 2. lock the year's budget row (so concurrent
+    decisions queue on it); 3. refuse if the amount does not fit what remains;
+    4. raise the committed total, which the database also checks ≤ budget;
+    5. store the decision and move the claim on.
+    """
+    day = _today(on)
+    value = _money(amount, "补偿金额")
+    covered = _money(covered_loss, "补偿对应的损失金额")
+    if value > covered:
+        raise CompensationError(f"补偿金额{value}元不能超过其对应的损失{covered}元")
+    with transaction.atomic():
+        claim = _lock(claim)
+        if not can_proceed(claim.decide):
+            raise CompensationError(f"当前状态（{claim.get_state_display()}）不能作出补偿决定")
+        loss = claim.loss_principal + claim.loss_interest
+        if covered > loss:
+            raise CompensationError(f"对应损失{covered}元超过申请的损失{loss}元")
+        if value > claim.requested_amount:
+            raise CompensationError(f"补偿金额{value}元超过银行申请的{claim.requested_amount}元")
+        budget = CompensationBudget.objects.select_for_update().filter(program=claim.program_id, year=day.year).first()
+        if budget is None:
+            raise CompensationError(f"领导专班尚未设定{day.year}年度风险补偿预算")
+        new_committed = rules.remaining_after(budget.amount, budget.committed, value)
+        if new_committed is None:
+            raise CompensationError(f"补偿金额{value}元超过{day.year}年度预算余额{budget.remaining}元")
+        budget.committed = new_committed
+        budget.save(update_fields=["committed", "updated_at"])
+        decision = Decision.objects.create(
+            claim=claim, budget=budget, amount=value, covered_loss=covered, decided_on=day, minutes=minutes.strip(), decided_by=actor
+        )
+        before = claim.state
+        claim.decide()
+        claim.save()
+        log_action(
+            actor=actor, action="compensation.claim.decided", obj=claim, from_state=before, to_state=claim.state,
+            comment=minutes, data={"amount": str(value), "covered_loss": str(covered), "year": day.year}, request=request,
+        )  # fmt: skip
+    return decision
+
+
+def claim_pay(*, actor: User, claim: Claim, paid_on: dt.date, voucher_no: str, request: HttpRequest | None = None) -> Payment:
+    """第十一条 2(4): the decided amount was paid to the bank (date and voucher)."""
+    if not (voucher_no or "").strip():
+        raise CompensationError("请填写拨付凭证号")
+    with transaction.atomic():
+        claim = _lock(claim)
+        if not can_proceed(claim.pay):
+            raise CompensationError(f"当前状态（{claim.get_state_display()}）不能登记拨付")
+        decision = Decision.objects.get(claim=claim)
+        if paid_on < decision.decided_on:
+            raise CompensationError(f"拨付日期{paid_on}早于决定日期{decision.decided_on}")
+        payment = Payment.objects.create(claim=claim, amount=decision.amount, paid_on=paid_on, voucher_no=voucher_no.strip(), recorded_by=actor)
+        before = claim.state
+        claim.pay()
+        claim.save()
+        log_action(actor=actor, action="compensation.claim.paid", obj=claim, from_state=before, to_state=claim.state,
+                   data={"amount": str(payment.amount), "paid_on": str(paid_on), "voucher": payment.voucher_no}, request=request)  # fmt: skip
+    return payment
+
+
+def agreement_record(*, actor: User, claim: Claim, signed_on: dt.date, upload: UploadedFile, request: HttpRequest | None = None) -> RecoveryAgreement:
+    """第十一条 2(5): the recovery agreement, signed once the compensation is paid."""
+    with transaction.atomic():
+        claim = _lock(claim)
+        if not can_proceed(claim.start_recovery):
+            raise CompensationError(f"当前状态（{claim.get_state_display()}）不能登记追偿协议")
+        if signed_on < claim.payment.paid_on:
+            raise CompensationError(f"追偿协议签署日期{signed_on}早于拨付日期{claim.payment.paid_on}")
+        agreement = RecoveryAgreement(claim=claim, signed_on=signed_on, file_name=display_name(upload.name or ""), recorded_by=actor)
+        agreement.file.save(upload.name or "file", upload, save=False)
+        agreement.save()
+        before = claim.state
+        claim.start_recovery()
+        claim.save()
+        log_action(actor=actor, action="compensation.claim.agreement_signed", obj=claim, from_state=before, to_state=claim.state, request=request)
+    return agreement
+
+
+@dataclass(frozen=True)
+class CostInput:
+    kind: str
+    amount: Any
+    receipt: UploadedFile
+
+
+def recovery_record(
+    *,
+    actor: User,
+    claim: Claim,
+    received_on: dt.date,
+    gross: Any,
+    costs: Sequence[CostInput] = (),
+    note: str = "",
+    request: HttpRequest | None = None,
+) -> Recovery:
+    """第十一条 2(5), 4: a recovery; net = gross − legal costs; the pool's share = net × amount / covered loss.
+
+    The share is capped so that the shares of one claim never exceed what the
+    pool paid on it. Recoveries after a write-off are recorded the same way.
+    """
+    gross_v = _money(gross, "清收金额")
+    cost_values = []
+    for cost in costs:
+        from compensation.models import CostKind
+
+        if cost.kind not in CostKind.values:
+            raise CompensationError("费用类别无效（诉讼、仲裁、执行）")
+        if cost.receipt is None:
+            raise CompensationError("每项法定费用都须提供费用单证")
+        cost_values.append(_money(cost.amount, "法定费用"))
+    try:
+        cost_total, net = rules.recovery_figures(gross_v, cost_values)
+    except ValueError as exc:
+        raise CompensationError(str(exc)) from None
+    with transaction.atomic():
+        claim = _lock(claim)
+        if claim.state != ClaimState.RECOVERING:
+            raise CompensationError("须先登记追偿协议，才能登记清收款（第十一条第2款(5)）")
+        payment = claim.payment
+        if received_on < payment.paid_on:
+            raise CompensationError(f"清收日期{received_on}早于补偿拨付日期{payment.paid_on}")
+        decision = claim.decision
+        so_far = claim.recoveries.aggregate(s=MoneySum("share"))["s"] or ZERO
+        share = rules.capped_share(rules.pool_share(net, decision.amount, decision.covered_loss), payment.amount, to_fen(so_far))
+        recovery = Recovery.objects.create(
+            claim=claim, received_on=received_on, gross=gross_v, costs=cost_total, net=net, share=share, note=note.strip(), recorded_by=actor
+        )
+        for cost, value in zip(costs, cost_values, strict=True):
+            item = LegalCost(recovery=recovery, kind=cost.kind, amount=value, receipt_name=display_name(cost.receipt.name or ""))
+            item.receipt.save(cost.receipt.name or "receipt", cost.receipt, save=False)
+            item.save()
+        log_action(
+            actor=actor, action="compensation.recovery.recorded", obj=claim, request=request,
+            data={"gross": str(gross_v), "costs": str(cost_total), "net": str(net), "share": str(share), "received_on": str(received_on)},
+        )  # fmt: skip
+    return recovery
+
+
+def recovery_reverse(*, actor: User, recovery: Recovery, reason: str, request: HttpRequest | None = None) -> Recovery:
+    """A wrong recovery is never edited: a reversing entry with the negated figures and a reason."""
+    if not (reason or "").strip():
+        raise CompensationError("冲销须填写理由")
+    with transaction.atomic():
+        _lock(recovery.claim)
+        original = Recovery.objects.select_for_update().get(pk=recovery.pk)
+        if original.reverses_id is not None:
+            raise CompensationError("冲销记录本身不能再冲销")
+        if Recovery.objects.filter(reverses=original).exists():
+            raise CompensationError("该清收记录已冲销")
+        if original.returned != 0:  # returns that were themselves reversed add up to zero
+            raise CompensationError("该清收记录已登记交回，不能冲销（须先冲销交回）")
+        reversal = Recovery.objects.create(
+            claim_id=original.claim_id, received_on=timezone.localdate(), gross=-original.gross, costs=-original.costs,
+            net=-original.net, share=-original.share, note=reason.strip(), reverses=original, recorded_by=actor,
+        )  # fmt: skip
+        log_action(actor=actor, action="compensation.recovery.reversed", obj=original.claim, comment=reason, data={"recovery": original.pk}, request=request)
+    return reversal
+
+
+def return_record(
+    *, actor: User, recovery: Recovery, amount: Any, returned_on: dt.date, voucher_no: str, request: HttpRequest | None = None
+) -> ShareReturn:
+    """The bank returned (part of) a recovery's share to the finance bureau; never more than is owed."""
+    value = _money(amount, "交回金额")
+    if not (voucher_no or "").strip():
+        raise CompensationError("请填写交回凭证号")
+    with transaction.atomic():
+        recovery = Recovery.objects.select_for_update().get(pk=recovery.pk)
+        if recovery.reverses_id is not None or Recovery.objects.filter(reverses=recovery).exists():
+            raise CompensationError("已冲销的清收记录不能登记交回")
+        owed = recovery.share - recovery.returned
+        if value > owed:
+            raise CompensationError(f"交回金额{value}元超过尚应交回的{owed}元")
+        if returned_on < recovery.received_on:
+            raise CompensationError(f"交回日期{returned_on}早于清收日期{recovery.received_on}")
+        recovery.returned = recovery.returned + value
+        recovery.save(update_fields=["returned"])
+        share_return = ShareReturn.objects.create(recovery=recovery, amount=value, returned_on=returned_on, voucher_no=voucher_no.strip(), recorded_by=actor)
+        log_action(actor=actor, action="compensation.return.recorded", obj=recovery.claim, request=request,
+                   data={"recovery": recovery.pk, "amount": str(value), "returned_on": str(returned_on), "voucher": share_return.voucher_no})  # fmt: skip
+    return share_return
+
+
+def return_confirm(*, actor: User, share_return: ShareReturn, request: HttpRequest | None = None) -> ShareReturn:
+    """第十一条 2(5): the finance bureau confirms it received the returned share (区财政局按规定程序收回)."""
+    with transaction.atomic():
+        share_return = ShareReturn.objects.select_for_update().get(pk=share_return.pk)
+        if share_return.confirmed_at is not None:
+            raise CompensationError("该笔交回已确认")
+        if share_return.reverses_id is not None or ShareReturn.objects.filter(reverses=share_return).exists():
+            raise CompensationError("已冲销的交回不能确认")
+        share_return.confirmed_at = timezone.now()
+        share_return.confirmed_by = actor
+        share_return.save(update_fields=["confirmed_at", "confirmed_by"])
+        log_action(actor=actor, action="compensation.return.confirmed", obj=share_return.recovery.claim,
+                   data={"return": share_return.pk, "amount": str(share_return.amount)}, request=request)  # fmt: skip
+    return share_return
+
+
+def return_reverse(*, actor: User, share_return: ShareReturn, reason: str, request: HttpRequest | None = None) -> ShareReturn:
+    """A return recorded by mistake is cancelled by a reversing entry with a reason, never edited or deleted.
+
+    Only an unconfirmed return can be reversed: once the finance bureau has
+    confirmed the money arrived there is nothing to correct. The recovery's
+    running `returned` goes down by the same amount, so the share is owed again.
+    """
+    if not (reason or "").strip():
+        raise CompensationError("冲销须填写理由")
+    with transaction.atomic():
+        recovery = Recovery.objects.select_for_update().get(pk=share_return.recovery_id)
+        original = ShareReturn.objects.select_for_update().get(pk=share_return.pk)
+        if original.reverses_id is not None:
+            raise CompensationError("冲销记录本身不能再冲销")
+        if ShareReturn.objects.filter(reverses=original).exists():
+            raise CompensationError("该笔交回已冲销")
+        if original.confirmed_at is not None:
+            raise CompensationError("区财政局已确认收到该笔交回，不能冲销")
+        recovery.returned = recovery.returned - original.amount
+        recovery.save(update_fields=["returned"])
+        reversal = ShareReturn.objects.create(
+            recovery=recovery, amount=-original.amount, returned_on=timezone.localdate(), voucher_no=original.voucher_no,
+            note=reason.strip(), reverses=original, recorded_by=actor,
+        )  # fmt: skip
+        log_action(actor=actor, action="compensation.return.reversed", obj=recovery.claim, comment=reason,
+                   data={"return": original.pk, "amount": str(original.amount)}, request=request)  # fmt: skip
+    return reversal
+
+
+def certificate_due(written_off_on: dt.date) -> tuple[dt.date, list[int]]:
+    """第十一条 4: the certificate is due on the 5th working day after the write-off; years the calendar lacks."""
+    due = add_workdays(written_off_on, WRITE_OFF_WORKDAYS)
+    return due, unknown_years(written_off_on, due)
+
+
+def writeoff_record(*, actor: User, claim: Claim, written_off_on: dt.date, request: HttpRequest | None = None) -> WriteOff:
+    """第十一条 4: the bank wrote the compensated loan off; the certificate's due day is fixed now."""
+    with transaction.atomic():
+        claim = _lock(claim)
+        if claim.state not in (ClaimState.PAID, ClaimState.RECOVERING):
+            raise CompensationError("只有已补偿的贷款才能登记核销")
+        if WriteOff.objects.filter(claim=claim).exists():
+            raise CompensationError("该笔贷款已登记核销")
+        if written_off_on < claim.payment.paid_on:
+            raise CompensationError(f"核销日期{written_off_on}早于补偿拨付日期{claim.payment.paid_on}")
+        due, unknown = certificate_due(written_off_on)
+        write_off = WriteOff.objects.create(
+            claim=claim, written_off_on=written_off_on, certificate_due_on=due, calendar_unknown=bool(unknown), recorded_by=actor
+        )
+        log_action(actor=actor, action="compensation.writeoff.recorded", obj=claim,
+                   data={"written_off_on": str(written_off_on), "due": str(due)}, request=request)  # fmt: skip
+    return write_off
+
+
+def writeoff_certificate(
+    *, actor: User, claim: Claim, upload: UploadedFile, on: dt.date | None = None, request: HttpRequest | None = None
+) -> WriteOff:
+    """The write-off certificate handed in; a late one stays flagged on the bureau's pages."""
+    day = _today(on)
+    with transaction.atomic():
+        claim = _lock(claim)
+        write_off = WriteOff.objects.select_for_update().filter(claim=claim).first()
+        if write_off is None:
+            raise CompensationError("请先登记核销日期")
+        if write_off.certificate:
+            raise CompensationError("核销凭据已提交")
+        write_off.certificate.save(upload.name or "certificate", upload, save=False)
+        write_off.certificate_name = display_name(upload.name or "")
+        write_off.certificate_submitted_on = day
+        write_off.save()
+        log_action(actor=actor, action="compensation.writeoff.certificate", obj=claim,
+                   data={"submitted_on": str(day), "late": write_off.is_late()}, request=request)  # fmt: skip
+    return write_off
+
+
+def claim_close(*, actor: User, claim: Claim, comment: str = "", request: HttpRequest | None = None) -> Claim:
+    """The bank has finished recovery (书面通知区科技局); closing is refused while a share is still owed."""
+    with transaction.atomic():
+        claim = _lock(claim)
+        owed = sum((r.share - r.returned for r in claim.recoveries.filter(reverses__isnull=True, reversed_by__isnull=True)), ZERO)
+        if owed > 0:
+            raise CompensationError(f"尚有{owed}元应交回区财政，不能结案")
+        before = _transition(claim, "close", "当前状态（{state}）不能结案")
+        claim.last_comment = comment
+        claim.save()
+        log_action(actor=actor, action="compensation.claim.closed", obj=claim, from_state=before, to_state=claim.state, comment=comment, request=request)
+    return claim

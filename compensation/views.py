@@ -1,0 +1,533 @@
+"""Compensation pages: claims and their stages, the ledgers with Excel exports, budgets, the reconciliation at cooperation end.
+
+Every action URL answers GET with its form (a confirmation page) and POST with
+the service call; objects are looked up within the user's scope first (404),
+then the role is checked (403).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from applications.models import Program
+from compensation import export, selectors, services
+from compensation.forms import (
+    AgreementForm,
+    BudgetForm,
+    CertificateForm,
+    ClaimForm,
+    CommentForm,
+    DecisionForm,
+    MaterialForm,
+    PaymentForm,
+    RecoveryForm,
+    ReturnForm,
+    ReverseForm,
+    ReviewForm,
+    WriteOffForm,
+)
+from compensation.models import (
+    Claim,
+    ClaimMaterial,
+    ClaimState,
+    CompensationBudget,
+    CostKind,
+    LegalCost,
+    Recovery,
+    ShareReturn,
+)
+from kedaitong.audit import log_action
+from kedaitong.models import AuditEntry
+from kedaitong.pdf import render_pdf
+from kedaitong.permissions import get_visible_or_404, has_role, require_role
+from kedaitong.roles import PROGRAM_ROLES, Role
+from kedaitong.uploads import serve_upload
+from loans.models import Bank, Loan
+
+BANK = (Role.BANK, Role.ADMIN)
+BUREAU = (Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.ADMIN)
+GROUP = (Role.LEADING_GROUP, Role.ADMIN)
+FINANCE = (Role.AUDITOR, Role.ADMIN)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _post(request: HttpRequest) -> Any:
+    """Bind forms on every POST, even an empty one (a bare confirmation), so it is validated, not re-shown."""
+    return request.POST if request.method == "POST" else None
+
+
+def _files(request: HttpRequest) -> Any:
+    return request.FILES if request.method == "POST" else None
+
+
+def compensation_program(user: Any) -> Program:
+    """The Changjiang program the user works on; enterprises and other programs' users are outsiders (404)."""
+    role = user.effective_role
+    program = None
+    if role in (Role.ADMIN, Role.BANK):
+        program = Program.objects.filter(kind=Program.Kind.CHANGJIANG).order_by("pk").first()
+    elif role in PROGRAM_ROLES and user.program_id:
+        program = Program.objects.filter(pk=user.program_id, kind=Program.Kind.CHANGJIANG).first()
+    if program is None:
+        raise Http404
+    return program
+
+
+def _claim(request: HttpRequest, public_id: Any) -> Claim:
+    compensation_program(request.user)
+    return get_visible_or_404(Claim.objects.visible_to(request.user).with_parts(), public_id=public_id)
+
+
+def _xlsx(filename: str, write: Callable[[Any], None]) -> HttpResponse:
+    response = HttpResponse(content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    write(response)
+    return response
+
+
+# --- Claims ------------------------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def claim_list(request: HttpRequest) -> HttpResponse:
+    program = compensation_program(request.user)
+    flt = selectors.LedgerFilter.from_query(request.GET)
+    claims = Claim.objects.visible_to(request.user).with_parts().filter(program=program).order_by("-created_at")
+    if flt.state:
+        claims = claims.filter(state=flt.state)
+    if flt.bank:
+        claims = claims.filter(bank__code=flt.bank)
+    if flt.q:
+        claims = claims.filter(Q(reference__icontains=flt.q) | Q(loan__contract_no__icontains=flt.q) | Q(loan__enterprise__name__icontains=flt.q))
+    today = timezone.localdate()
+    claims = list(claims[:500])
+    for claim in claims:
+        write_off = selectors._has(claim, "write_off")
+        claim.late_certificate = bool(write_off and write_off.is_late(today))
+    return render(request, "compensation/claim_list.html", {
+        "claims": claims, "flt": flt, "states": ClaimState.choices, "banks": Bank.objects.visible_to(request.user),
+        "can_file": has_role(request.user, *BANK), "pending": selectors.pending_returns(request.user).count()
+        if has_role(request.user, *FINANCE) else 0,
+    })  # fmt: skip
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def claim_create(request: HttpRequest) -> HttpResponse:
+    program = compensation_program(request.user)
+    require_role(request.user, *BANK)
+    loans = Loan.objects.visible_to(request.user).filter(program_version__program=program).select_related("enterprise").order_by("contract_no")
+    form = ClaimForm(_post(request), loans=loans[:1000])
+    if request.method == "POST" and form.is_valid():
+        loan = get_object_or_404(loans, public_id=form.cleaned_data["loan"])
+        try:
+            claim = services.claim_create(
+                actor=request.user, loan=loan, requested_amount=form.cleaned_data["requested_amount"],
+                loss_principal=form.cleaned_data["loss_principal"], loss_interest=form.cleaned_data["loss_interest"] or "0",
+                case_number=form.cleaned_data["case_number"], description=form.cleaned_data["description"], request=request,
+            )  # fmt: skip
+        except services.CompensationError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Claim drafted; upload the five materials, then submit."))
+            return redirect("compensation:claim-detail", public_id=claim.public_id)
+    return render(request, "compensation/claim_form.html", {"form": form}, status=400 if request.method == "POST" else 200)
+
+
+@require_GET
+@login_required
+def claim_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
+    claim = _claim(request, public_id)
+    role = request.user.effective_role
+    recoveries = list(claim.recoveries.select_related("reverses").prefetch_related("legal_costs", "returns"))
+    reversed_ids = {r.reverses_id for r in recoveries if r.reverses_id}
+    for r in recoveries:
+        r.is_reversed = r.pk in reversed_ids
+        returns = list(r.returns.all())
+        reversed_returns = {x.reverses_id for x in returns if x.reverses_id}
+        for x in returns:
+            x.is_reversed = x.pk in reversed_returns
+    history = AuditEntry.objects.filter(content_type__model="claim", content_type__app_label="compensation", object_id=str(claim.pk)).order_by("at")
+    write_off = selectors._has(claim, "write_off")
+    decision = selectors._has(claim, "decision")
+    return render(request, "compensation/claim_detail.html", {
+        "claim": claim, "S": ClaimState, "materials": claim.materials.all(), "missing": services.missing_materials(claim),
+        "decision": decision, "payment": selectors._has(claim, "payment"), "agreement": selectors._has(claim, "agreement"),
+        "write_off": write_off, "write_off_late": bool(write_off and write_off.is_late()),
+        "unknown_years": services.unknown_years(write_off.written_off_on, write_off.certificate_due_on) if write_off else [],
+        "recoveries": recoveries, "history": history, "line": selectors.ledger_line(claim, timezone.localdate()),
+        "is_bank": role in BANK, "is_bureau": role in BUREAU, "is_group": role in GROUP, "is_finance": role in FINANCE,
+        "material_form": MaterialForm(),
+    })  # fmt: skip
+
+
+def _action(
+    request: HttpRequest,
+    claim: Claim,
+    *,
+    roles: tuple[str, ...],
+    title: str,
+    form: Any,
+    perform: Callable[[Any], Any],
+    done: str,
+    button: str | None = None,
+    multipart: bool = False,
+    extra: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """GET: the form; POST: validate, call the service, report its refusal on the same form (what was typed is kept)."""
+    require_role(request.user, *roles)
+    if request.method == "POST" and form.is_valid():
+        try:
+            perform(form.cleaned_data)
+        except services.CompensationError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, done)
+            return redirect("compensation:claim-detail", public_id=claim.public_id)
+    return render(
+        request,
+        "compensation/action.html",
+        {"claim": claim, "title": title, "form": form, "button": button or title, "multipart": multipart, **(extra or {})},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def material_upload(request: HttpRequest, public_id: Any) -> HttpResponse:
+    claim = _claim(request, public_id)
+    form = MaterialForm(_post(request), _files(request))
+    return _action(request, claim, roles=BANK, title=_("Upload a material"), form=form, multipart=True, done=_("Material uploaded."),
+                   perform=lambda d: services.material_add(actor=request.user, claim=claim, kind=d["kind"], upload=d["file"], request=request))  # fmt: skip
+
+
+@require_GET
+@login_required
+def material_download(request: HttpRequest, public_id: Any, pk: int) -> HttpResponse:
+    claim = _claim(request, public_id)
+    material = get_object_or_404(ClaimMaterial, claim=claim, pk=pk)
+    return serve_upload(material.file, filename=material.file_name)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def claim_submit(request: HttpRequest, public_id: Any) -> HttpResponse:
+    claim = _claim(request, public_id)
+    return _action(request, claim, roles=BANK, title=_("Submit the claim"), form=CommentForm(_post(request)), done=_("Claim submitted."),
+                   perform=lambda d: services.claim_submit(actor=request.user, claim=claim, request=request))  # fmt: skip
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def claim_withdraw(request: HttpRequest, public_id: Any) -> HttpResponse:
+    claim = _claim(request, public_id)
+    return _action(request, claim, roles=BANK, title=_("Withdraw the claim"), form=CommentForm(_post(request)), done=_("Claim withdrawn."),
+                   perform=lambda d: services.claim_withdraw(actor=request.user, claim=claim, request=request))  # fmt: skip
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def claim_review(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """第十一条 2(2): the bureau's review."""
+    claim = _claim(request, public_id)
+
+    def perform(d: dict[str, Any]) -> None:
+        if d["outcome"] == "approve":
+            services.claim_review(actor=request.user, claim=claim, approve=True, comment=d["comment"], request=request)
+        else:
+            services.claim_send_back(actor=request.user, claim=claim, reject=d["outcome"] == "reject", comment=d["comment"], request=request)
+
+    return _action(request, claim, roles=BUREAU, title=_("Bureau review"), form=ReviewForm(_post(request)), perform=perform,
+                   done=_("Review recorded."), button=_("Record the review"))  # fmt: skip
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def claim_decide(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """第十一条 2(3)(4): the leading group's decision within the year's budget."""
+    claim = _claim(request, public_id)
+
+    def perform(d: dict[str, Any]) -> None:
+        if d["outcome"] == "decide":
+            services.claim_decide(actor=request.user, claim=claim, amount=d["amount"], covered_loss=d["covered_loss"], minutes=d["comment"], request=request)
+        else:
+            services.claim_send_back(actor=request.user, claim=claim, reject=d["outcome"] == "reject", comment=d["comment"], request=request)
+
+    budget = CompensationBudget.objects.filter(program=claim.program_id, year=timezone.localdate().year).first()
+    return _action(request, claim, roles=GROUP, title=_("Leading group decision"), form=DecisionForm(_post(request)), perform=perform,
+                   done=_("Decision recorded."), button=_("Record the decision"), extra={"budget": budget})  # fmt: skip
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def claim_pay(request: HttpRequest, public_id: Any) -> HttpResponse:
+    claim = _claim(request, public_id)
+    return _action(request, claim, roles=BUREAU, title=_("Record the payment"), form=PaymentForm(_post(request)), done=_("Payment recorded."),
+                   perform=lambda d: services.claim_pay(actor=request.user, claim=claim, paid_on=d["paid_on"], voucher_no=d["voucher_no"], request=request))  # fmt: skip
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def agreement_record(request: HttpRequest, public_id: Any) -> HttpResponse:
+    claim = _claim(request, public_id)
+    form = AgreementForm(_post(request), _files(request))
+    return _action(request, claim, roles=BUREAU, title=_("Record the recovery agreement"), form=form, multipart=True, done=_("Recovery agreement recorded."),
+                   perform=lambda d: services.agreement_record(actor=request.user, claim=claim, signed_on=d["signed_on"], upload=d["file"], request=request))  # fmt: skip
+
+
+@require_GET
+@login_required
+def agreement_file(request: HttpRequest, public_id: Any) -> HttpResponse:
+    claim = _claim(request, public_id)
+    agreement = selectors._has(claim, "agreement")
+    if agreement is None:
+        raise Http404
+    return serve_upload(agreement.file, filename=agreement.file_name)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def recovery_create(request: HttpRequest, public_id: Any) -> HttpResponse:
+    claim = _claim(request, public_id)
+    form = RecoveryForm(_post(request), _files(request))
+
+    def perform(d: dict[str, Any]) -> None:
+        costs = [
+            services.CostInput(kind, d[f"{kind}_amount"], d[f"{kind}_receipt"])
+            for kind in CostKind.values
+            if (d.get(f"{kind}_amount") or "").strip()
+        ]
+        services.recovery_record(actor=request.user, claim=claim, received_on=d["received_on"], gross=d["gross"], costs=costs, note=d["note"], request=request)
+
+    return _action(request, claim, roles=BANK, title=_("Record a recovery"), form=form, multipart=True, perform=perform, done=_("Recovery recorded."))
+
+
+def _recovery(request: HttpRequest, pk: int) -> Recovery:
+    compensation_program(request.user)
+    return get_object_or_404(Recovery.objects.select_related("claim"), pk=pk, claim__in=Claim.objects.visible_to(request.user).values("pk"))
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def recovery_reverse(request: HttpRequest, pk: int) -> HttpResponse:
+    recovery = _recovery(request, pk)
+    return _action(request, recovery.claim, roles=BANK + BUREAU, title=_("Reverse a recovery"), form=ReverseForm(_post(request)),
+                   done=_("Reversing entry recorded."), extra={"recovery": recovery},
+                   perform=lambda d: services.recovery_reverse(actor=request.user, recovery=recovery, reason=d["reason"], request=request))  # fmt: skip
+
+
+@require_GET
+@login_required
+def cost_receipt(request: HttpRequest, pk: int) -> HttpResponse:
+    compensation_program(request.user)
+    cost = get_object_or_404(LegalCost, pk=pk, recovery__claim__in=Claim.objects.visible_to(request.user).values("pk"))
+    return serve_upload(cost.receipt, filename=cost.receipt_name)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def return_create(request: HttpRequest, pk: int) -> HttpResponse:
+    recovery = _recovery(request, pk)
+    form = ReturnForm(_post(request), initial={"amount": recovery.share - recovery.returned})
+    return _action(request, recovery.claim, roles=BANK, title=_("Record a return to the finance bureau"), form=form, done=_("Return recorded."),
+                   extra={"recovery": recovery},
+                   perform=lambda d: services.return_record(actor=request.user, recovery=recovery, amount=d["amount"], returned_on=d["returned_on"],
+                                                            voucher_no=d["voucher_no"], request=request))  # fmt: skip
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def return_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    compensation_program(request.user)
+    share_return = get_object_or_404(
+        ShareReturn.objects.select_related("recovery__claim"), pk=pk, recovery__claim__in=Claim.objects.visible_to(request.user).values("pk")
+    )
+    claim = share_return.recovery.claim
+    return _action(request, claim, roles=FINANCE, title=_("Confirm the returned share"), form=CommentForm(_post(request)),
+                   done=_("Return confirmed."), extra={"share_return": share_return},
+                   perform=lambda d: services.return_confirm(actor=request.user, share_return=share_return, request=request))  # fmt: skip
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def return_reverse(request: HttpRequest, pk: int) -> HttpResponse:
+    """A return recorded by mistake: the bank that recorded it, or the finance bureau that did not receive it, reverses it."""
+    compensation_program(request.user)
+    share_return = get_object_or_404(
+        ShareReturn.objects.select_related("recovery__claim"), pk=pk, recovery__claim__in=Claim.objects.visible_to(request.user).values("pk")
+    )
+    return _action(request, share_return.recovery.claim, roles=BANK + FINANCE, title=_("Reverse a return"), form=ReverseForm(_post(request)),
+                   done=_("Reversing entry recorded."), extra={"share_return": share_return},
+                   perform=lambda d: services.return_reverse(actor=request.user, share_return=share_return, reason=d["reason"], request=request))  # fmt: skip
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def writeoff_record(request: HttpRequest, public_id: Any) -> HttpResponse:
+    claim = _claim(request, public_id)
+    return _action(request, claim, roles=BANK, title=_("Record the write-off"), form=WriteOffForm(_post(request)), done=_("Write-off recorded."),
+                   perform=lambda d: services.writeoff_record(actor=request.user, claim=claim, written_off_on=d["written_off_on"], request=request))  # fmt: skip
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def writeoff_certificate(request: HttpRequest, public_id: Any) -> HttpResponse:
+    claim = _claim(request, public_id)
+    form = CertificateForm(_post(request), _files(request))
+    return _action(request, claim, roles=BANK, title=_("Hand in the write-off certificate"), form=form, multipart=True, done=_("Certificate handed in."),
+                   perform=lambda d: services.writeoff_certificate(actor=request.user, claim=claim, upload=d["file"], request=request))  # fmt: skip
+
+
+@require_GET
+@login_required
+def writeoff_file(request: HttpRequest, public_id: Any) -> HttpResponse:
+    claim = _claim(request, public_id)
+    write_off = selectors._has(claim, "write_off")
+    if write_off is None or not write_off.certificate:
+        raise Http404
+    return serve_upload(write_off.certificate, filename=write_off.certificate_name)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def claim_close(request: HttpRequest, public_id: Any) -> HttpResponse:
+    claim = _claim(request, public_id)
+    return _action(request, claim, roles=BUREAU, title=_("Close the claim"), form=CommentForm(_post(request)), done=_("Claim closed."),
+                   perform=lambda d: services.claim_close(actor=request.user, claim=claim, comment=d["comment"], request=request))  # fmt: skip
+
+
+@require_GET
+@login_required
+def claim_pdf(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """科贷补偿金补偿申请表 (第十一条 3(1)), filled from the claim."""
+    claim = _claim(request, public_id)
+    pdf = render_pdf("pdf/compensation_claim.html", {
+        "claim": claim, "loan": claim.loan, "decision": selectors._has(claim, "decision"),
+        "materials": claim.materials.all(), "today": timezone.localdate(),
+    })  # fmt: skip
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="claim-{claim.reference}.pdf"'
+    return response
+
+
+# --- Ledgers, budgets, reconciliation ----------------------------------------------------------------
+
+
+def _ledger_context(request: HttpRequest) -> dict[str, Any]:
+    compensation_program(request.user)
+    flt = selectors.LedgerFilter.from_query(request.GET)
+    return {"flt": flt, "states": ClaimState.choices, "banks": Bank.objects.visible_to(request.user)}
+
+
+@require_GET
+@login_required
+def ledger(request: HttpRequest) -> HttpResponse:
+    """The compensation ledger (台账, 第十一条 2(6)); read-only for the finance bureau."""
+    ctx = _ledger_context(request)
+    lines, totals = selectors.ledger(request.user, ctx["flt"])
+    return render(request, "compensation/ledger.html", ctx | {"lines": lines, "totals": totals})
+
+
+@require_GET
+@login_required
+def ledger_export(request: HttpRequest) -> HttpResponse:
+    ctx = _ledger_context(request)
+    lines, _totals = selectors.ledger(request.user, ctx["flt"])
+    return _xlsx("compensation-ledger.xlsx", lambda out: export.write_ledger(out, lines))
+
+
+@require_GET
+@login_required
+def recovery_list(request: HttpRequest) -> HttpResponse:
+    ctx = _ledger_context(request)
+    lines, totals = selectors.recovery_lines(request.user, ctx["flt"])
+    pending = list(selectors.pending_returns(request.user)) if has_role(request.user, *FINANCE) else []
+    return render(request, "compensation/recoveries.html", ctx | {"lines": lines, "totals": totals, "pending": pending})
+
+
+@require_GET
+@login_required
+def recovery_export(request: HttpRequest) -> HttpResponse:
+    ctx = _ledger_context(request)
+    lines, _totals = selectors.recovery_lines(request.user, ctx["flt"])
+    return _xlsx("compensation-recoveries.xlsx", lambda out: export.write_recoveries(out, lines))
+
+
+def _government(request: HttpRequest) -> Program:
+    program = compensation_program(request.user)
+    if request.user.effective_role == Role.BANK:
+        raise Http404  # budgets are the government's
+    return program
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def budget_list(request: HttpRequest) -> HttpResponse:
+    """第三条: the leading group sets the year's compensation budget."""
+    program = _government(request)
+    can_set = has_role(request.user, *GROUP)
+    form = BudgetForm(_post(request), initial={"year": timezone.localdate().year})
+    if request.method == "POST":
+        if not can_set:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                services.budget_set(actor=request.user, program=program, year=form.cleaned_data["year"], amount=form.cleaned_data["amount"], request=request)
+            except services.CompensationError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("Budget saved."))
+                return redirect("compensation:budget-list")
+    lines, totals = selectors.budget_lines(program.pk)
+    return render(request, "compensation/budgets.html", {"lines": lines, "totals": totals, "form": form, "can_set": can_set},
+                  status=400 if request.method == "POST" else 200)  # fmt: skip
+
+
+@require_GET
+@login_required
+def budget_export(request: HttpRequest) -> HttpResponse:
+    program = _government(request)
+    lines, _totals = selectors.budget_lines(program.pk)
+    return _xlsx("compensation-budgets.xlsx", lambda out: export.write_budgets(out, lines))
+
+
+def _bank(request: HttpRequest, code: str) -> Bank:
+    compensation_program(request.user)
+    return get_visible_or_404(Bank.objects.visible_to(request.user), code=code)
+
+
+@require_GET
+@login_required
+def reconciliation(request: HttpRequest, code: str) -> HttpResponse:
+    """第十一条 5: at cooperation end, per bank: paid, recovered, owed back, still expected."""
+    rec = selectors.reconciliation(request.user, _bank(request, code))
+    return render(request, "compensation/reconciliation.html", {"rec": rec})
+
+
+@require_GET
+@login_required
+def reconciliation_pdf(request: HttpRequest, code: str) -> HttpResponse:
+    rec = selectors.reconciliation(request.user, _bank(request, code))
+    log_action(actor=request.user, action="compensation.reconciliation.printed", obj=rec.bank, request=request)
+    response = HttpResponse(render_pdf("pdf/compensation_reconciliation.html", {"rec": rec}), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="reconciliation-{rec.bank.code}.pdf"'
+    return response
+
+
+@require_GET
+@login_required
+def reconciliation_export(request: HttpRequest, code: str) -> HttpResponse:
+    rec = selectors.reconciliation(request.user, _bank(request, code))
+    return _xlsx(f"reconciliation-{rec.bank.code}.xlsx", lambda out: export.write_reconciliation(out, rec))

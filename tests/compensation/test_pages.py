@@ -1,0 +1,214 @@
+"""The compensation pages: each action POSTed by the allowed role, refused for a read-only role (403) and an outsider (404)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from openpyxl import load_workbook
+
+from compensation import selectors, services
+from compensation.models import (
+    Claim,
+    ClaimState,
+    CompensationBudget,
+    Decision,
+    Payment,
+    Recovery,
+    ShareReturn,
+    WriteOff,
+)
+from kedaitong.db import MoneySum
+from tests.compensation import helpers
+
+pytestmark = pytest.mark.django_db
+
+
+def client(user) -> Client:  # type: ignore[no-untyped-def]
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+def url(claim: Claim, suffix: str = "") -> str:
+    return f"/compensation/claims/{claim.public_id}/{suffix}"
+
+
+def test_a_bank_files_a_claim_and_a_refusal_keeps_what_was_typed(cast):
+    loan = helpers.bad_loan(cast)
+    young = helpers.bad_loan(cast, enterprise=cast.enterprise_b, overdue_since=dt.date.today() - dt.timedelta(days=5), contract="HT-YOUNG")
+    form = {"requested_amount": "400000.00", "loss_principal": "800000.00", "loss_interest": "", "case_number": "(2026)赣0202民初9号", "description": "停产"}
+    response = client(cast.bank_x_user).post("/compensation/claims/new/", form | {"loan": str(young.public_id)})
+    assert response.status_code == 400
+    assert "未超过1个月" in response.content.decode() and "(2026)赣0202民初9号" in response.content.decode()
+    assert not Claim.objects.exists()
+    response = client(cast.bank_x_user).post("/compensation/claims/new/", form | {"loan": str(loan.public_id)})
+    claim = Claim.objects.get()
+    assert response.status_code == 302 and response["Location"] == url(claim)
+    assert client(cast.bank_x_user).get(url(claim)).status_code == 200
+    # another bank's loan is not even offered
+    assert client(cast.bank_y_user).post("/compensation/claims/new/", form | {"loan": str(loan.public_id)}).status_code == 400
+
+
+def test_materials_upload_and_submit(cast):
+    claim = helpers.draft(cast, materials=False)
+    bank = client(cast.bank_x_user)
+    assert bank.post(url(claim, "submit/")).status_code == 400  # missing materials, said on the page
+    for kind in ("application_form", "bad_loan_statement", "case_notice", "collection_proof", "other"):
+        assert bank.post(url(claim, "materials/"), {"kind": kind, "file": helpers.pdf(f"{kind}.pdf")}).status_code == 302
+    bad = bank.post(url(claim, "materials/"), {"kind": "other", "file": helpers.pdf("x.pdf").__class__("x.pdf", b"MZ not a pdf")})
+    assert bad.status_code == 400
+    r = bank.post(url(claim, "submit/"))
+    assert r.status_code == 302, r.content.decode()[-3000:]
+    assert Claim.objects.get().state == ClaimState.SUBMITTED
+
+
+def test_bureau_review_by_role(cast):
+    claim = helpers.submitted(cast)
+    assert client(cast.auditor).post(url(claim, "review/"), {"outcome": "approve"}).status_code == 403
+    assert client(cast.bank_x_user).post(url(claim, "review/"), {"outcome": "approve"}).status_code == 403
+    assert client(cast.bank_y_user).post(url(claim, "review/"), {"outcome": "approve"}).status_code == 404
+    assert client(cast.applicant).post(url(claim, "review/"), {"outcome": "approve"}).status_code == 404
+    assert client(cast.bureau_staff).post(url(claim, "review/"), {"outcome": "approve", "comment": "材料齐全"}).status_code == 302
+    assert Claim.objects.get().state == ClaimState.GROUP_REVIEW
+
+
+def test_group_decides_within_budget_and_above_is_refused(cast):
+    claim = helpers.in_group_review(cast)
+    helpers.budget(cast, "100000.00", year=dt.date.today().year)
+    group = client(cast.leading_group)
+    assert client(cast.bureau_staff).post(url(claim, "decide/"), {"outcome": "decide"}).status_code == 403
+    page = group.get(url(claim, "decide/"))
+    assert "100,000.00" in page.content.decode()
+    response = group.post(url(claim, "decide/"), {"outcome": "decide", "amount": "100000.01", "covered_loss": "800000"})
+    assert response.status_code == 400 and "预算余额100000.00元" in response.content.decode()
+    assert not Decision.objects.exists()
+    assert group.post(url(claim, "decide/"), {"outcome": "decide", "amount": "100000.00", "covered_loss": "800000"}).status_code == 302
+    assert CompensationBudget.objects.get().remaining == Decimal("0.00")
+
+
+def test_payment_agreement_recovery_return_and_confirmation(cast):
+    claim = helpers.decided(cast)
+    staff = client(cast.bureau_staff)
+    assert client(cast.auditor).post(url(claim, "pay/"), {"paid_on": "2026-11-23", "voucher_no": "BF-1"}).status_code == 403
+    assert staff.post(url(claim, "pay/"), {"paid_on": "2026-11-23", "voucher_no": "BF-1"}).status_code == 302
+    assert Payment.objects.get().voucher_no == "BF-1"
+    assert staff.post(url(claim, "agreement/"), {"signed_on": "2026-11-24", "file": helpers.pdf("a.pdf")}).status_code == 302
+    bank = client(cast.bank_x_user)
+    no_receipt = bank.post(url(claim, "recoveries/new/"), {"received_on": "2026-11-24", "gross": "100000.00", "litigation_amount": "5000"})
+    assert no_receipt.status_code == 400 and not Recovery.objects.exists()
+    response = bank.post(url(claim, "recoveries/new/"), {
+        "received_on": "2026-11-24", "gross": "100000.00", "litigation_amount": "5000.00", "litigation_receipt": helpers.pdf("fee.pdf"),
+        "enforcement_amount": "1000.00", "enforcement_receipt": helpers.pdf("fee2.pdf"),
+    })  # fmt: skip
+    assert response.status_code == 302
+    recovery = Recovery.objects.get()
+    assert (recovery.net, recovery.share) == (Decimal("94000.00"), Decimal("35250.00"))  # 94000 × 300000/800000
+    assert bank.post(f"/compensation/recoveries/{recovery.pk}/returns/new/", {"amount": "35250.01", "returned_on": "2026-11-25", "voucher_no": "JH"}).status_code == 400
+    assert bank.post(f"/compensation/recoveries/{recovery.pk}/returns/new/", {"amount": "35250.00", "returned_on": "2026-11-25", "voucher_no": "JH"}).status_code == 302
+    share_return = ShareReturn.objects.get()
+    assert client(cast.bureau_staff).post(f"/compensation/returns/{share_return.pk}/confirm/").status_code == 403
+    assert client(cast.auditor).post(f"/compensation/returns/{share_return.pk}/confirm/").status_code == 302
+    assert ShareReturn.objects.get().confirmed_by == cast.auditor
+    assert "confirmed" in client(cast.auditor).get(url(claim)).content.decode() or "已确认" in client(cast.auditor).get(url(claim)).content.decode()
+
+
+def test_a_mistaken_return_is_reversed_on_its_page(cast):
+    recovery = helpers.with_recovery(cast, "80000.00", ())
+    share_return = services.return_record(actor=cast.bank_x_user, recovery=recovery, amount="500.00", returned_on=dt.date(2026, 11, 25), voucher_no="JH")
+    path = f"/compensation/returns/{share_return.pk}/reverse/"
+    assert client(cast.auditor).get(path).status_code == 200
+    assert client(cast.bureau_staff).post(path, {"reason": "x"}).status_code == 403
+    assert client(cast.bank_y_user).post(path, {"reason": "x"}).status_code == 404
+    assert client(cast.auditor).post(path, {"reason": ""}).status_code == 400
+    assert ShareReturn.objects.count() == 1
+    assert client(cast.auditor).post(path, {"reason": "财政未收到"}).status_code == 302
+    assert Recovery.objects.get(pk=recovery.pk).returned == Decimal("0.00")
+    page = client(cast.bank_x_user).get(url(recovery.claim)).content.decode()
+    assert "财政未收到" in page and "-500.00" in page.replace(",", "")
+    assert client(cast.auditor).post(path, {"reason": "again"}).status_code == 400
+
+
+def test_a_write_off_shows_its_due_day_and_a_late_certificate_is_flagged(cast):
+    claim = helpers.paid(cast)
+    bank = client(cast.bank_x_user)
+    assert bank.post(url(claim, "write-off/"), {"written_off_on": "2026-11-24"}).status_code == 302
+    write_off = WriteOff.objects.get()
+    assert write_off.certificate_due_on == dt.date(2026, 12, 1) and not write_off.calendar_unknown
+    services.writeoff_certificate(actor=cast.bank_x_user, claim=claim, upload=helpers.pdf("c.pdf"), on=dt.date(2026, 12, 2))
+    assert WriteOff.objects.get().is_late()
+    page = client(cast.bureau_staff).get("/compensation/claims/").content.decode()
+    assert "state-late" in page
+
+
+def test_a_write_off_in_a_year_the_calendar_lacks_warns(cast):
+    claim = helpers.paid(cast)
+    services.writeoff_record(actor=cast.bank_x_user, claim=claim, written_off_on=dt.date(2027, 1, 4))
+    page = client(cast.bureau_staff).get(url(claim)).content.decode()
+    assert 'role="alert"' in page and "2027" in page
+
+
+def test_budget_is_set_by_the_group_only(cast):
+    assert client(cast.bureau_staff).post("/compensation/budgets/", {"year": 2026, "amount": "5000000"}).status_code == 403
+    assert client(cast.bank_x_user).post("/compensation/budgets/", {"year": 2026, "amount": "5000000"}).status_code == 404
+    assert client(cast.leading_group).post("/compensation/budgets/", {"year": 2026, "amount": "5000000"}).status_code == 302
+    assert CompensationBudget.objects.get().amount == Decimal("5000000.00")
+
+
+def cells(response) -> list[list]:  # type: ignore[no-untyped-def]
+    wb = load_workbook(io.BytesIO(b"".join(response.streaming_content) if response.streaming else response.content))
+    return [list(row) for row in wb.worksheets[0].iter_rows(values_only=True)]
+
+
+def test_the_ledger_export_holds_the_page_figures_and_totals_equal_the_database(cast):
+    recovery = helpers.with_recovery(cast, "100000.00")
+    services.return_record(actor=cast.bank_x_user, recovery=recovery, amount="10000.00", returned_on=dt.date(2026, 11, 25), voucher_no="J")
+    second = helpers.decided(cast, helpers.bad_loan(cast, enterprise=cast.enterprise_b, contract="HT-B"), amount="50000.00")
+    auditor = client(cast.auditor)
+    page = auditor.get("/compensation/ledger/")
+    lines, totals = page.context["lines"], page.context["totals"]
+    assert [x.reference for x in lines] == sorted([recovery.claim.reference, second.reference])
+    assert totals.paid == Payment.objects.aggregate(s=MoneySum("amount"))["s"] == Decimal("300000.00")
+    assert totals.share == Recovery.objects.aggregate(s=MoneySum("share"))["s"]
+    assert totals.decided == Decimal("350000.00")
+    rows = cells(auditor.get("/compensation/ledger/export.xlsx"))
+    header, body, total = rows[0], rows[1:-1], rows[-1]
+    assert total[0] == "合计" and len(body) == len(lines)
+    col = {h: i for i, h in enumerate(header)}
+    for name, attr in [("决定补偿金额（元）", "decided"), ("拨付金额（元）", "paid"), ("应交回区财政（元）", "share"),
+                       ("已交回（元）", "returned"), ("尚应交回（元）", "owed"), ("预计仍可收回（元）", "expected")]:  # fmt: skip
+        assert Decimal(str(total[col[name]])) == getattr(totals, attr)
+        assert [Decimal(str(r[col[name]])) for r in body] == [getattr(x, attr) for x in lines]
+    # filtered: the export follows the page's filters
+    rows = cells(auditor.get(f"/compensation/ledger/export.xlsx?q={second.reference}"))
+    assert len(rows) == 3 and rows[1][0] == second.reference
+
+
+def test_the_reconciliation_adds_up_per_bank(cast):
+    recovery = helpers.with_recovery(cast, "80000.00", ())  # share 30000
+    services.return_record(actor=cast.bank_x_user, recovery=recovery, amount="10000.00", returned_on=dt.date(2026, 11, 25), voucher_no="J")
+    rec = selectors.reconciliation(cast.admin, cast.bank_x)
+    assert (rec.totals.paid, rec.totals.share, rec.totals.returned, rec.totals.owed, rec.totals.expected) == (
+        Decimal("300000.00"), Decimal("30000.00"), Decimal("10000.00"), Decimal("20000.00"), Decimal("270000.00"))
+    pdf = client(cast.bank_x_user).get(f"/compensation/reconciliation/{cast.bank_x.code}/reconciliation.pdf")
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    rows = cells(client(cast.bank_x_user).get(f"/compensation/reconciliation/{cast.bank_x.code}/reconciliation.xlsx"))
+    assert rows[-1][0] == "合计" and len(rows) == 3
+
+
+def test_the_claim_form_pdf(cast):
+    claim = helpers.submitted(cast)
+    response = client(cast.bureau_staff).get(url(claim, "form.pdf"))
+    assert response["Content-Type"] == "application/pdf" and response.content.startswith(b"%PDF")
+
+
+def test_the_finance_bureau_reads_but_changes_nothing(cast):
+    claim = helpers.in_group_review(cast)
+    auditor = client(cast.auditor)
+    assert auditor.get("/compensation/ledger/").status_code == 200
+    assert auditor.get(url(claim)).status_code == 200
+    for suffix in ("review/", "decide/", "pay/", "close/", "materials/", "submit/"):
+        assert auditor.post(url(claim, suffix)).status_code == 403, suffix

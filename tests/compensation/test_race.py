@@ -1,0 +1,61 @@
+"""Forty decisions at once against a budget that fits ten: exactly ten are paid out of it (PostgreSQL)."""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.conf import settings
+from django.db import connections
+
+from compensation import services
+from compensation.models import Claim, ClaimState, CompensationBudget, Decision
+from kedaitong.db import MoneySum
+from tests.compensation.helpers import ON, bad_loan
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"), reason="needs PostgreSQL"),
+    pytest.mark.django_db(transaction=True),
+]
+
+THREADS = 40
+
+
+def claims_in_group_review(cast, n):  # type: ignore[no-untyped-def]
+    claims = []
+    for i in range(n):
+        loan = bad_loan(cast, contract=f"RACE-{i:03d}")
+        claims.append(Claim.objects.create(
+            reference=f"RACE-{i:03d}", loan=loan, bank=loan.bank, program=cast.changjiang, requested_amount=Decimal("100.00"),
+            loss_principal=Decimal("1000.00"), overdue_since=ON, case_number="c", description="d", state=ClaimState.GROUP_REVIEW,
+        ))  # fmt: skip
+    return claims
+
+
+def test_forty_concurrent_decisions_spend_exactly_the_budget(cast):
+    claims = claims_in_group_review(cast, THREADS)
+    services.budget_set(actor=cast.leading_group, program=cast.changjiang, year=ON.year, amount="1000.00")
+    barrier = threading.Barrier(THREADS)
+    outcomes: list[str] = []
+
+    def decide(claim: Claim) -> None:
+        try:
+            barrier.wait()
+            services.claim_decide(actor=cast.leading_group, claim=claim, amount="100.00", covered_loss="1000.00", on=ON)
+            outcomes.append("decided")
+        except services.CompensationError:
+            outcomes.append("refused")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=decide, args=(c,)) for c in claims]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("decided") == 10 and outcomes.count("refused") == 30
+    budget = CompensationBudget.objects.get()
+    assert budget.committed == Decimal("1000.00") == Decision.objects.aggregate(s=MoneySum("amount"))["s"]
+    assert Claim.objects.filter(state=ClaimState.DECIDED).count() == 10
