@@ -150,7 +150,7 @@ def enterprise_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpRespons
             "enterprise": enterprise,
             "applications": applications,
             "loans": loans,
-            "size": classify(enterprise.industry, enterprise.employees, enterprise.revenue),
+            "size": classify(enterprise.industry, enterprise.employees, enterprise.revenue, enterprise.total_assets),
             "qualifications": enterprise.qualifications.all(),
             "is_own": request.user.effective_role == Role.ENTERPRISE and request.user.enterprise_id == enterprise.pk,
         },
@@ -175,7 +175,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         {
             "enterprise": enterprise,
             "form": form,
-            "size": classify(enterprise.industry, enterprise.employees, enterprise.revenue),
+            "size": classify(enterprise.industry, enterprise.employees, enterprise.revenue, enterprise.total_assets),
             "patent_form": PatentForm(),
             "figure_form": AnnualFigureForm(),
             "patents": enterprise.patents.all(),
