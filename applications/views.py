@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -246,7 +246,7 @@ def _row_add(request: HttpRequest, form_class: type, label: str) -> HttpResponse
             with transaction.atomic():
                 row.save()
                 log_action(actor=request.user, action=f"applications.{label}.added", obj=enterprise, data=form.cleaned_data, request=request)
-        except Exception:  # the unique (enterprise, number/year) constraint
+        except IntegrityError:  # the unique (enterprise, number/year) constraint
             messages.error(request, _("This row exists already."))
     else:
         for field, errors in form.errors.items():
@@ -270,14 +270,22 @@ def figure_add(request: HttpRequest) -> HttpResponse:
 @require_POST
 @role_required(Role.ENTERPRISE)
 def patent_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    get_object_or_404(Patent, pk=pk, enterprise=_own_enterprise(request)).delete()
+    enterprise = _own_enterprise(request)
+    patent = get_object_or_404(Patent, pk=pk, enterprise=enterprise)
+    with transaction.atomic():
+        log_action(actor=request.user, action="applications.patent.removed", obj=enterprise, data={"number": patent.number}, request=request)
+        patent.delete()
     return redirect(reverse("applications:profile") + "#annex1")
 
 
 @require_POST
 @role_required(Role.ENTERPRISE)
 def figure_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    get_object_or_404(AnnualFigure, pk=pk, enterprise=_own_enterprise(request)).delete()
+    enterprise = _own_enterprise(request)
+    figure = get_object_or_404(AnnualFigure, pk=pk, enterprise=enterprise)
+    with transaction.atomic():
+        log_action(actor=request.user, action="applications.annual_figure.removed", obj=enterprise, data={"year": figure.year}, request=request)
+        figure.delete()
     return redirect(reverse("applications:profile") + "#annex1")
 
 
