@@ -32,6 +32,7 @@ from applications.models import (
     Program,
     ProgramVersion,
     QuzhouDetails,
+    TeamMember,
 )
 from applications.selectors import eligibility_now
 from kedaitong.audit import log_action
@@ -157,6 +158,28 @@ def material_remove(*, actor: User, material: Material) -> None:
         log_action(actor=actor, action="applications.material.removed", obj=locked,
                    data={"material": material.material_type.number, "name": material.original_name})
         material.delete()
+
+
+def team_member_add(*, actor: User, application: Application, member: TeamMember) -> TeamMember:
+    """Add a main member of the project team (Quzhou 附件1); the ID number is checked by the form."""
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        ensure_editable(locked)
+        member.application = locked
+        member.save()
+        log_action(actor=actor, action="applications.team_member.added", obj=locked, data={"name": member.name})
+    return member
+
+
+def team_member_remove(*, actor: User, application: Application, member_id: int) -> None:
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        ensure_editable(locked)
+        member = TeamMember.objects.filter(pk=member_id, application=locked).first()
+        if member is None:
+            raise DomainError(_("This team member does not exist."))
+        log_action(actor=actor, action="applications.team_member.removed", obj=locked, data={"name": member.name})
+        member.delete()
 
 
 def missing_materials(application: Application) -> list[MaterialType]:

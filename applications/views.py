@@ -43,7 +43,6 @@ from applications.models import (
     Program,
     Qualification,
     QuzhouDetails,
-    TeamMember,
 )
 from applications.selectors import eligibility_at_submission, eligibility_now, enterprise_checklist
 from applications.sme import classify
@@ -411,15 +410,16 @@ def material_delete(request: HttpRequest, public_id: uuid.UUID, material_id: uui
 def team_add(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     application = _application(request, public_id, enterprise_only=True)
     form = TeamMemberForm(request.POST)
+    if form.is_valid():
+        try:
+            services.team_member_add(actor=request.user, application=application, member=form.save(commit=False))
+        except services.DomainError as exc:
+            _refused(request, exc)
+            return redirect("applications:application-detail", application.public_id)
+        return redirect(reverse("applications:application-edit", args=[application.public_id]) + "#team")
     if application.state not in services.EDITABLE_STATES:
         messages.error(request, _("A submitted application is frozen; only a reviewer's return reopens it."))
         return redirect("applications:application-detail", application.public_id)
-    if form.is_valid():
-        member = form.save(commit=False)
-        member.application = application
-        member.save()
-        log_action(actor=request.user, action="applications.team_member.added", obj=application, data={"name": member.name}, request=request)
-        return redirect(reverse("applications:application-edit", args=[application.public_id]) + "#team")
     version = application.program_version
     details_form = QuzhouDetailsForm(instance=QuzhouDetails.objects.get_or_create(application=application)[0], prefix="qz")
     context = _edit_context(application, FORMS[version.program.kind](instance=application, version=version), details_form, team_form=form)
@@ -430,8 +430,10 @@ def team_add(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 @login_required
 def team_delete(request: HttpRequest, public_id: uuid.UUID, pk: int) -> HttpResponse:
     application = _application(request, public_id, enterprise_only=True)
-    if application.state in services.EDITABLE_STATES:
-        get_object_or_404(TeamMember, pk=pk, application=application).delete()
+    try:
+        services.team_member_remove(actor=request.user, application=application, member_id=pk)
+    except services.DomainError as exc:
+        _refused(request, exc)
     return redirect(reverse("applications:application-edit", args=[application.public_id]) + "#team")
 
 
