@@ -341,6 +341,8 @@ class Application(ApplicationWorkflow, models.Model):
     submitted_pdf_sha256 = models.CharField(_("SHA-256 of the PDF"), max_length=64, blank=True, editable=False)
     state = FSMField(_("state"), max_length=20, choices=State.choices, default=State.DRAFT, protected=True, db_index=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    # The new-application form's one-time token: a double click or a second tab posting it again finds this draft.
+    creation_token = models.UUIDField(_("creation token"), null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -115,15 +115,33 @@ def _new_reference(program: Program) -> str:
 
 
 def application_create(*, actor: User, enterprise: Enterprise, version: ProgramVersion, amount: Decimal, **fields: Any) -> Application:
-    """A new draft. Later edits go through the application's form until it is submitted."""
-    with transaction.atomic():
-        application = Application(
-            reference=_new_reference(version.program), program_version=version, enterprise=enterprise, amount=amount, **fields
-        )
-        application.save()
-        if version.program.kind == Program.Kind.QUZHOU:
-            QuzhouDetails.objects.create(application=application)
-        log_action(actor=actor, action="applications.application.created", obj=application, to_state=application.state)
+    """A new draft. Later edits go through the application's form until it is submitted.
+
+    `creation_token` (the form's one-time token) makes the creation idempotent: the same form posted twice
+    (double click, second tab) returns the draft the first post created.
+    """
+    token = fields.get("creation_token")
+
+    def existing() -> Application | None:
+        return Application.objects.filter(creation_token=token, enterprise=enterprise).first() if token else None
+
+    found = existing()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            application = Application(
+                reference=_new_reference(version.program), program_version=version, enterprise=enterprise, amount=amount, **fields
+            )
+            application.save()
+            if version.program.kind == Program.Kind.QUZHOU:
+                QuzhouDetails.objects.create(application=application)
+            log_action(actor=actor, action="applications.application.created", obj=application, to_state=application.state)
+    except IntegrityError:  # the other post of the same form won the race
+        found = existing()
+        if found is None:
+            raise
+        return found
     return application
 
 
