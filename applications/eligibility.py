@@ -58,6 +58,7 @@ class Facts:
     industry: str = ""
     employees: int | None = None
     revenue: Decimal | None = None
+    total_assets: Decimal | None = None
     qualifications: tuple[QualificationFact, ...] = ()
     on_program_list: bool | None = None  # Quzhou 一(一): on the bureau's list; None where the program keeps none
     blacklisted: str = ""  # reason of a listed blacklist entry, empty if none
@@ -115,7 +116,7 @@ def cj_registered_in_jiangxi(facts: Facts) -> RuleResult:
 def cj_sme_size(facts: Facts) -> RuleResult:
     """Changjiang 第六条(一): SME by 工信部联企业〔2011〕300号."""
     article = "昌江细则第六条（一）；工信部联企业〔2011〕300号"
-    size = classify(facts.industry, facts.employees, facts.revenue)
+    size = classify(facts.industry, facts.employees, facts.revenue, facts.total_assets)
     if size.is_sme is None:
         return RuleResult("changjiang.sme", article, UNKNOWN, size.reason)
     status = PASS if size.is_sme else FAIL

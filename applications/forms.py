@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -155,6 +156,7 @@ class ApplicationForm(forms.ModelForm):
     """The loan fields shared by both programs; the limits cite the program's article."""
 
     amount_wan = WanAmountField(label=_("Amount applied for (10,000 yuan)"))
+    creation_token = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
     class Meta:
         model = Application
@@ -171,6 +173,9 @@ class ApplicationForm(forms.ModelForm):
         self.fields["bank"].required = False
         if self.instance.pk:
             self.fields["amount_wan"].initial = f"{(self.instance.amount / WAN).normalize():f}"
+            del self.fields["creation_token"]
+        else:
+            self.fields["creation_token"].initial = uuid.uuid4()
         self.order_fields(["amount_wan"])  # the amount first, as the annexes ask it
 
     def clean_amount_wan(self) -> Decimal:

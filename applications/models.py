@@ -182,13 +182,24 @@ class RegistrationPlace(models.Model):
 
 
 class Industry(models.TextChoices):
-    """Sectors of 工信部联企业〔2011〕300号 that the size rule distinguishes."""
+    """The sixteen sectors of 工信部联企业〔2011〕300号 第四条 (the size rule's thresholds)."""
 
+    AGRICULTURE = "agriculture", _("Agriculture, forestry, animal husbandry and fishery")
     INDUSTRIAL = "industrial", _("Industry (manufacturing, mining, utilities)")
-    SOFTWARE = "software", _("Software and information technology services")
+    CONSTRUCTION = "construction", _("Construction")
     WHOLESALE = "wholesale", _("Wholesale")
     RETAIL = "retail", _("Retail")
-    OTHER = "other", _("Other sectors not listed")
+    TRANSPORT = "transport", _("Transport")
+    WAREHOUSING = "warehousing", _("Warehousing")
+    POSTAL = "postal", _("Postal services")
+    ACCOMMODATION = "accommodation", _("Accommodation")
+    CATERING = "catering", _("Catering")
+    TELECOM = "telecom", _("Information transmission")
+    SOFTWARE = "software", _("Software and information technology services")
+    REAL_ESTATE = "real_estate", _("Real estate development")
+    PROPERTY = "property", _("Property management")
+    LEASING = "leasing", _("Leasing and business services")
+    OTHER = "other", _("Other sectors not listed (incl. scientific research and technical services)")
 
 
 class EnterpriseQuerySet(models.QuerySet["Enterprise"]):
@@ -330,6 +341,8 @@ class Application(ApplicationWorkflow, models.Model):
     submitted_pdf_sha256 = models.CharField(_("SHA-256 of the PDF"), max_length=64, blank=True, editable=False)
     state = FSMField(_("state"), max_length=20, choices=State.choices, default=State.DRAFT, protected=True, db_index=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    # The new-application form's one-time token: a double click or a second tab posting it again finds this draft.
+    creation_token = models.UUIDField(_("creation token"), null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

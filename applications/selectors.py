@@ -42,6 +42,7 @@ def enterprise_facts(enterprise: Enterprise, program: Program, today: dt.date | 
         industry=enterprise.industry,
         employees=enterprise.employees,
         revenue=enterprise.revenue,
+        total_assets=enterprise.total_assets,
         qualifications=tuple(
             QualificationFact(
                 kind=q.kind, year=q.year, valid_until=q.valid_until, listing=q.listing, level=q.level,

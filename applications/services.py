@@ -32,6 +32,7 @@ from applications.models import (
     Program,
     ProgramVersion,
     QuzhouDetails,
+    TeamMember,
 )
 from applications.selectors import eligibility_now
 from kedaitong.audit import log_action
@@ -114,15 +115,33 @@ def _new_reference(program: Program) -> str:
 
 
 def application_create(*, actor: User, enterprise: Enterprise, version: ProgramVersion, amount: Decimal, **fields: Any) -> Application:
-    """A new draft. Later edits go through the application's form until it is submitted."""
-    with transaction.atomic():
-        application = Application(
-            reference=_new_reference(version.program), program_version=version, enterprise=enterprise, amount=amount, **fields
-        )
-        application.save()
-        if version.program.kind == Program.Kind.QUZHOU:
-            QuzhouDetails.objects.create(application=application)
-        log_action(actor=actor, action="applications.application.created", obj=application, to_state=application.state)
+    """A new draft. Later edits go through the application's form until it is submitted.
+
+    `creation_token` (the form's one-time token) makes the creation idempotent: the same form posted twice
+    (double click, second tab) returns the draft the first post created.
+    """
+    token = fields.get("creation_token")
+
+    def existing() -> Application | None:
+        return Application.objects.filter(creation_token=token, enterprise=enterprise).first() if token else None
+
+    found = existing()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            application = Application(
+                reference=_new_reference(version.program), program_version=version, enterprise=enterprise, amount=amount, **fields
+            )
+            application.save()
+            if version.program.kind == Program.Kind.QUZHOU:
+                QuzhouDetails.objects.create(application=application)
+            log_action(actor=actor, action="applications.application.created", obj=application, to_state=application.state)
+    except IntegrityError:  # the other post of the same form won the race
+        found = existing()
+        if found is None:
+            raise
+        return found
     return application
 
 
@@ -157,6 +176,28 @@ def material_remove(*, actor: User, material: Material) -> None:
         log_action(actor=actor, action="applications.material.removed", obj=locked,
                    data={"material": material.material_type.number, "name": material.original_name})
         material.delete()
+
+
+def team_member_add(*, actor: User, application: Application, member: TeamMember) -> TeamMember:
+    """Add a main member of the project team (Quzhou 附件1); the ID number is checked by the form."""
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        ensure_editable(locked)
+        member.application = locked
+        member.save()
+        log_action(actor=actor, action="applications.team_member.added", obj=locked, data={"name": member.name})
+    return member
+
+
+def team_member_remove(*, actor: User, application: Application, member_id: int) -> None:
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        ensure_editable(locked)
+        member = TeamMember.objects.filter(pk=member_id, application=locked).first()
+        if member is None:
+            raise DomainError(_("This team member does not exist."))
+        log_action(actor=actor, action="applications.team_member.removed", obj=locked, data={"name": member.name})
+        member.delete()
 
 
 def missing_materials(application: Application) -> list[MaterialType]:

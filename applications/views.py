@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -43,7 +43,6 @@ from applications.models import (
     Program,
     Qualification,
     QuzhouDetails,
-    TeamMember,
 )
 from applications.selectors import eligibility_at_submission, eligibility_now, enterprise_checklist
 from applications.sme import classify
@@ -150,7 +149,7 @@ def enterprise_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpRespons
             "enterprise": enterprise,
             "applications": applications,
             "loans": loans,
-            "size": classify(enterprise.industry, enterprise.employees, enterprise.revenue),
+            "size": classify(enterprise.industry, enterprise.employees, enterprise.revenue, enterprise.total_assets),
             "qualifications": enterprise.qualifications.all(),
             "is_own": request.user.effective_role == Role.ENTERPRISE and request.user.enterprise_id == enterprise.pk,
         },
@@ -175,7 +174,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         {
             "enterprise": enterprise,
             "form": form,
-            "size": classify(enterprise.industry, enterprise.employees, enterprise.revenue),
+            "size": classify(enterprise.industry, enterprise.employees, enterprise.revenue, enterprise.total_assets),
             "patent_form": PatentForm(),
             "figure_form": AnnualFigureForm(),
             "patents": enterprise.patents.all(),
@@ -246,7 +245,7 @@ def _row_add(request: HttpRequest, form_class: type, label: str) -> HttpResponse
             with transaction.atomic():
                 row.save()
                 log_action(actor=request.user, action=f"applications.{label}.added", obj=enterprise, data=form.cleaned_data, request=request)
-        except Exception:  # the unique (enterprise, number/year) constraint
+        except IntegrityError:  # the unique (enterprise, number/year) constraint
             messages.error(request, _("This row exists already."))
     else:
         for field, errors in form.errors.items():
@@ -270,14 +269,22 @@ def figure_add(request: HttpRequest) -> HttpResponse:
 @require_POST
 @role_required(Role.ENTERPRISE)
 def patent_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    get_object_or_404(Patent, pk=pk, enterprise=_own_enterprise(request)).delete()
+    enterprise = _own_enterprise(request)
+    patent = get_object_or_404(Patent, pk=pk, enterprise=enterprise)
+    with transaction.atomic():
+        log_action(actor=request.user, action="applications.patent.removed", obj=enterprise, data={"number": patent.number}, request=request)
+        patent.delete()
     return redirect(reverse("applications:profile") + "#annex1")
 
 
 @require_POST
 @role_required(Role.ENTERPRISE)
 def figure_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    get_object_or_404(AnnualFigure, pk=pk, enterprise=_own_enterprise(request)).delete()
+    enterprise = _own_enterprise(request)
+    figure = get_object_or_404(AnnualFigure, pk=pk, enterprise=enterprise)
+    with transaction.atomic():
+        log_action(actor=request.user, action="applications.annual_figure.removed", obj=enterprise, data={"year": figure.year}, request=request)
+        figure.delete()
     return redirect(reverse("applications:profile") + "#annex1")
 
 
@@ -403,15 +410,16 @@ def material_delete(request: HttpRequest, public_id: uuid.UUID, material_id: uui
 def team_add(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     application = _application(request, public_id, enterprise_only=True)
     form = TeamMemberForm(request.POST)
+    if form.is_valid():
+        try:
+            services.team_member_add(actor=request.user, application=application, member=form.save(commit=False))
+        except services.DomainError as exc:
+            _refused(request, exc)
+            return redirect("applications:application-detail", application.public_id)
+        return redirect(reverse("applications:application-edit", args=[application.public_id]) + "#team")
     if application.state not in services.EDITABLE_STATES:
         messages.error(request, _("A submitted application is frozen; only a reviewer's return reopens it."))
         return redirect("applications:application-detail", application.public_id)
-    if form.is_valid():
-        member = form.save(commit=False)
-        member.application = application
-        member.save()
-        log_action(actor=request.user, action="applications.team_member.added", obj=application, data={"name": member.name}, request=request)
-        return redirect(reverse("applications:application-edit", args=[application.public_id]) + "#team")
     version = application.program_version
     details_form = QuzhouDetailsForm(instance=QuzhouDetails.objects.get_or_create(application=application)[0], prefix="qz")
     context = _edit_context(application, FORMS[version.program.kind](instance=application, version=version), details_form, team_form=form)
@@ -422,8 +430,10 @@ def team_add(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 @login_required
 def team_delete(request: HttpRequest, public_id: uuid.UUID, pk: int) -> HttpResponse:
     application = _application(request, public_id, enterprise_only=True)
-    if application.state in services.EDITABLE_STATES:
-        get_object_or_404(TeamMember, pk=pk, application=application).delete()
+    try:
+        services.team_member_remove(actor=request.user, application=application, member_id=pk)
+    except services.DomainError as exc:
+        _refused(request, exc)
     return redirect(reverse("applications:application-edit", args=[application.public_id]) + "#team")
 
 

@@ -151,3 +151,17 @@ def test_quzhou_annualized_cap_per_calendar_year():
 def test_add_months_keeps_the_day_or_takes_the_last_one():
     assert el.add_months(dt.date(2026, 1, 31), 1) == dt.date(2026, 2, 28)
     assert el.add_months(dt.date(2026, 7, 1), 36) == dt.date(2029, 7, 1)
+
+
+def test_quzhou_amount_at_most_five_million():
+    cap = Decimal("5000000.00")
+    assert el.qz_amount(ApplicationFacts(amount=cap, max_amount=cap)).status == "pass"
+    over = el.qz_amount(ApplicationFacts(amount=cap + Decimal("0.01"), max_amount=cap))
+    assert over.status == "fail" and over.article == "衢州方案附件1"
+    assert el.qz_amount(ApplicationFacts(amount=None, max_amount=cap)).status == "unknown"
+
+
+def test_every_rule_cites_its_article():
+    rules = [getattr(el, name) for name in dir(el) if name.startswith(("cj_", "qz_")) or name == "blacklist"]
+    for rule in rules:
+        assert rule.__doc__ and rule.__doc__.split(":")[0].split(" ")[0] in ("Changjiang", "Quzhou"), rule.__name__

@@ -37,7 +37,40 @@ def test_size_by_sector(industry, employees, revenue, size):
     assert result.thresholds is not None and "300" not in result.name
 
 
+@pytest.mark.parametrize(
+    ("industry", "employees", "revenue", "assets", "size"),
+    [
+        ("agriculture", None, "200000000", None, "large"),
+        ("agriculture", None, "5000000", None, "medium"),
+        ("agriculture", None, "499999.99", None, "micro"),
+        ("construction", None, "800000000", "800000000", "large"),
+        ("construction", None, "800000000", "799999999", "medium"),  # below the assets bound (或) is an SME
+        ("construction", None, "60000000", "49999999", "small"),  # medium needs both (且)
+        ("telecom", 2000, "1000000000", None, "large"),
+        ("telecom", 1999, "1000000000", None, "medium"),
+        ("real_estate", None, "10000000", "50000000", "medium"),
+        ("real_estate", None, "1000000", "19999999", "micro"),
+        ("leasing", 300, None, "1200000000", "large"),
+        ("leasing", 100, None, "80000000", "medium"),
+        ("property", 100, "5000000", None, "small"),
+        ("property", 99, "5000000", None, "micro"),
+    ],
+)
+def test_size_of_the_other_sectors(industry, employees, revenue, assets, size):
+    result = classify(industry, employees, Decimal(revenue) if revenue else None, Decimal(assets) if assets else None)
+    assert result.size == size, result.reason
+
+
+def test_every_sector_of_300_is_offered():
+    from applications.models import Industry
+    from applications.sme import THRESHOLDS
+
+    assert set(Industry.values) == set(THRESHOLDS) and len(THRESHOLDS) == 16
+
+
 def test_size_unknown_without_figures():
+    assert classify("construction", None, Decimal(1), None).reason == "未填写资产总额，无法划型"
+    assert classify("agriculture", None, Decimal(1)).size == "micro"  # employees not used by this sector
     assert classify("", 10, Decimal(1)).size is None
     assert classify("industrial", None, Decimal(1)).size is None
     assert classify("industrial", 10, None).size is None

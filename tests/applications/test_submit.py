@@ -135,6 +135,11 @@ def test_a_quzhou_application_is_submitted(cast):
     application = quzhou_draft(cast)
     submitted = services.application_submit(actor=cast.applicant, application=application)
     assert submitted.state == Application.State.SUBMITTED and submitted.submitted_pdf_sha256
+    with pytest.raises(services.DomainError):  # the team is frozen with the rest
+        services.team_member_add(actor=cast.applicant, application=submitted, member=TeamMember(name="赵六", id_number="11010519491231002X"))
+    with pytest.raises(services.DomainError):
+        services.team_member_remove(actor=cast.applicant, application=submitted, member_id=submitted.team.get().pk)
+    assert submitted.team.count() == 1
 
 
 def test_quzhou_term_over_three_years_is_refused(cast):

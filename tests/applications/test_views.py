@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import subprocess
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -204,3 +205,29 @@ def test_quzhou_dates_and_ids_in_the_team(cast):
         "amount_wan": "100", "term_months": "24", "qz-company_intro": "字" * 501,
     })
     assert "现为501字" in long_intro.content.decode()
+
+
+def test_patent_rows_are_added_once_and_removed_with_an_audit_row(cast):
+    client = client_for(cast.applicant)
+    row = {"number": "ZL202310000009.1", "title": "一种釉料配方"}
+    assert client.post("/enterprise/patents/", row).status_code == 302
+    again = client.post("/enterprise/patents/", row, follow=True)
+    assert cast.enterprise_a.patents.count() == 1 and "该条记录已存在" in again.content.decode()
+    patent = cast.enterprise_a.patents.get()
+    assert client_for(cast.other_applicant).post(f"/enterprise/patents/{patent.pk}/delete/").status_code == 404
+    assert client.post(f"/enterprise/patents/{patent.pk}/delete/").status_code == 302
+    assert not cast.enterprise_a.patents.exists()
+    assert AuditEntry.objects.filter(action="applications.patent.removed").count() == 1
+
+
+def test_a_double_click_on_save_draft_makes_one_application(cast):
+    client = client_for(cast.applicant)
+    page = client.get("/applications/new/quzhou/").content.decode()
+    token = re.search(r'name="creation_token" value="([0-9a-f-]+)"', page).group(1)
+    data = {"amount_wan": "100", "term_months": "24", "planned_disbursement_on": "2026-12-01", "creation_token": token}
+    first, second = client.post("/applications/new/quzhou/", data), client.post("/applications/new/quzhou/", data)
+    drafts = Application.objects.filter(state="draft", program_version__program=cast.quzhou)
+    assert drafts.count() == 1 and first["Location"] == second["Location"]
+    assert AuditEntry.objects.filter(action="applications.application.created").count() == 1
+    client.post("/applications/new/quzhou/", data | {"creation_token": str(uuid.uuid4())})
+    assert drafts.count() == 2  # a new form is a new application
