@@ -90,6 +90,21 @@ def applications_by_month(user: User, months: int = 12) -> Chart:
     )
 
 
+def principal_by_tech_field(user: User) -> Chart:
+    """Loans by the enterprise's technology field (the profile's field; "not stated" when the profile leaves it empty)."""
+    rows = (
+        Loan.objects.visible_to(user)
+        .order_by()
+        .values("enterprise__tech_field__name")
+        .annotate(n=Count("id"), principal=MoneySum("principal"))
+        .order_by("-principal")
+    )
+    return Chart(
+        "fields", _("Loans by technology field"), [r["enterprise__tech_field__name"] or str(_("Not stated")) for r in rows],
+        [(str(_("Principal (yuan)")), [r["principal"] for r in rows]), (str(_("Loans")), [r["n"] for r in rows])],
+    )
+
+
 def principal_by_bank(user: User) -> Chart:
     rows = (
         Loan.objects.visible_to(user)
@@ -198,6 +213,28 @@ def subsidy_budgets(user: User) -> Chart:
             (str(_("Budget (yuan)")), [budget for _, budget, _ in runs]),
             (str(_("Granted (yuan)")), [total for _, _, total in runs]),
             (str(_("Remaining (yuan)")), [budget - total for _, budget, total in runs]),
+        ],
+        plot=2,
+    )
+
+
+def compensation_budgets(user: User) -> Chart:
+    """Each year's risk-compensation budget against what the leading group has decided (Changjiang 第三条, 第十一条 2(3))."""
+    from compensation.models import CompensationBudget
+    from kedaitong.roles import Role
+
+    budgets = CompensationBudget.objects.select_related("program").order_by("program__code", "year")
+    if user.effective_role != Role.ADMIN:
+        budgets = budgets.filter(program=user.program_id) if user.is_program_scoped and user.program_id else budgets.none()
+    rows = list(budgets)
+    several = len({b.program_id for b in rows}) > 1
+    return Chart(
+        "compensation", _("Risk compensation: budget and amount decided"),
+        [f"{b.program.name} {b.year}" if several else str(b.year) for b in rows],
+        [
+            (str(_("Budget (yuan)")), [b.amount for b in rows]),
+            (str(_("Decided (yuan)")), [b.committed for b in rows]),
+            (str(_("Remaining (yuan)")), [b.remaining for b in rows]),
         ],
         plot=2,
     )

@@ -15,6 +15,7 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -303,3 +304,25 @@ _register(
 
 def ledgers_for(user: User) -> list[Ledger]:
     return list(LEDGERS.values()) if user.effective_role in GOVERNMENT_AND_BANK else []
+
+
+def kept_elsewhere(user: User) -> list[tuple[str, str]]:
+    """Ledgers that live on their own app's pages (each with its Excel export), for the index: (title, url).
+
+    They are listed only where that app's navigation already offers them to the user, so the index never links a
+    page the user would be refused.
+    """
+    from compensation import nav as compensation_nav
+    from subsidy import nav as subsidy_nav
+
+    offered = {item.url for item in [*compensation_nav.items(user), *subsidy_nav.items(user)]}
+    candidates = [
+        ("compensation:ledger", _("Compensation ledger")),
+        ("compensation:recovery-list", _("Recoveries and returns")),
+        ("compensation:budget-list", _("Compensation budgets")),
+        ("subsidy:run-list", _("Interest subsidy runs")),
+        ("subsidy:bank-subsidy", _("Interest subsidy")),
+    ]
+    rows = [(str(title), reverse(name)) for name, title in candidates]
+    ledger_url = reverse("compensation:ledger")
+    return [(title, url) for title, url in rows if url in offered or (url == reverse("compensation:recovery-list") and ledger_url in offered)]

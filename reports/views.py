@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from kedaitong import excel
 from kedaitong.jobs import job_enqueue
 from reports.exports import export_filename, filters_to_params, write_ledger
-from reports.ledgers import LEDGERS, Ledger, LedgerFilterForm, ledgers_for
+from reports.ledgers import LEDGERS, Ledger, LedgerFilterForm, kept_elsewhere, ledgers_for
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -40,7 +40,7 @@ def ledger_index(request: HttpRequest) -> HttpResponse:
     ledgers = ledgers_for(request.user)
     if not ledgers:
         raise PermissionDenied
-    return render(request, "reports/index.html", {"ledgers": ledgers})
+    return render(request, "reports/index.html", {"ledgers": ledgers, "kept_elsewhere": kept_elsewhere(request.user)})
 
 
 @require_GET
@@ -106,7 +106,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         figures.applications_by_month(request.user),
         figures.review_stage_days(request.user),
         figures.principal_by_bank(request.user),
+        figures.principal_by_tech_field(request.user),
         buckets,
+        figures.compensation_budgets(request.user),
         figures.subsidy_budgets(request.user),
     ]
     return render(request, "reports/dashboard.html", {"charts": charts, "npl_ratio": npl_ratio})
