@@ -343,7 +343,7 @@ def publicity_batch_create(*, actor: User, program: Program, start_date: dt.date
         raise ReviewError(_("The publicity period must last until at least %(end)s (working days).") % {
             "end": minimum_end.isoformat()})
     waiting = list(
-        Application.objects.select_for_update()
+        Application.objects.select_for_update(of=("self",))  # the outer join to the entry cannot be locked
         .filter(program_version__program=program, state=Application.State.PUBLICITY, publicity_entry__isnull=True)
         .select_related("enterprise", "bank")
     )
