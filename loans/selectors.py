@@ -93,12 +93,12 @@ def documents_required(loan: Loan) -> bool:
     return not loan.program_version.needs_recommendation
 
 
-def documents_missing(loan: Loan) -> list[str]:
-    """The labels of the Quzhou 二 documents a loan still lacks (none where they are not required)."""
+def documents_missing(loan: Loan) -> list[LoanDocument.Kind]:
+    """The Quzhou 二 documents a loan still lacks (none where they are not required)."""
     if not documents_required(loan):
         return []
     filed = set(loan.documents.values_list("kind", flat=True))
-    return [str(label) for value, label in LoanDocument.Kind.choices if value not in filed]
+    return [kind for kind in LoanDocument.Kind if kind not in filed]
 
 
 def with_documents(loans: QuerySet[Loan]) -> QuerySet[Loan]:

@@ -95,8 +95,6 @@ def registration_problems(
         problems.append("放款金额必须大于零")
     if Loan.objects.filter(bank=bank, contract_no=contract_no).exists():
         problems.append(f"贷款合同编号“{contract_no}”在本行已存在")
-    if problem := rules.check_max_amount(principal, version.max_amount):
-        problems.append(problem)
     if enterprise is not None:
         for record in fraud_bar(bank=bank, enterprise=enterprise, program=program):
             party = record.bank or record.enterprise
@@ -116,6 +114,8 @@ def registration_problems(
                 problems.append(str(exc))
     if problems:
         return problems, lpr
+    if problem := rules.check_max_amount(principal, version.max_amount):
+        problems.append(problem)
     if program.kind == Program.Kind.QUZHOU:
         listed = ProgramListing.objects.filter(program=program, credit_code=credit_code).filter(
             Q(delisted_on__isnull=True) | Q(delisted_on__gt=disbursement_date)
@@ -222,6 +222,63 @@ def loan_register(
     )
     log_action(actor=actor, action="loans.loan.registered", obj=loan, data={"principal": principal, "contract_no": contract_no})
     return loan
+
+
+def loan_disbursement_report(
+    *,
+    actor: User,
+    program: Program,
+    credit_code: str,
+    contract_no: str,
+    disbursement_date: dt.date,
+    maturity_date: dt.date,
+    principal: Decimal,
+    annual_rate: Decimal,
+    product_type: ProductType | None = None,
+    purpose: str = "",
+) -> Loan:
+    """Quzhou 二: a bank that approved a loan on its own reports one disbursement (the web form's one-row import).
+
+    The version in force on the disbursement date applies; an enterprise on the program's list without a record
+    yet is created from the listing, only once every registration rule has passed.
+    """
+    from applications import credit_code as codes
+
+    bank = actor.bank
+    if bank is None:
+        raise LoanRefused(["只有合作银行可以登记放款"])
+    credit_code = credit_code.strip().upper()
+    if problem := codes.validate(credit_code):
+        raise LoanRefused([problem])
+    if disbursement_date > dt.date.today():
+        raise LoanRefused(["放款日期不能是将来的日期"])
+    with transaction.atomic():
+        Program.objects.select_for_update().filter(pk=program.pk).first()
+        version = program.version_on(disbursement_date)
+        if version is None:
+            raise LoanRefused([f"{disbursement_date:%Y-%m-%d}不在本计划任何版本的施行期内"])
+        if version.needs_recommendation:
+            raise LoanRefused(["本计划的贷款须经推荐和授信，请在申请页面办理放款"])
+        enterprise = Enterprise.objects.filter(credit_code=credit_code).first()
+        if enterprise is None:
+            listing = ProgramListing.objects.filter(program=program, credit_code=credit_code).first()
+            if listing is None:
+                raise LoanRefused(["该企业未在系统中登记，也不在本计划的企业名单中"])
+            problems, _lpr = registration_problems(
+                program_version=version, enterprise=None, credit_code=credit_code, bank=bank, contract_no=contract_no,
+                disbursement_date=disbursement_date, maturity_date=maturity_date, principal=principal,
+                annual_rate=annual_rate,
+            )  # fmt: skip
+            if problems:
+                raise LoanRefused(problems)
+            enterprise = Enterprise.objects.create(
+                credit_code=credit_code, name=listing.name, registration_place=listing.registration_place
+            )
+        return loan_register(
+            actor=actor, program_version=version, enterprise=enterprise, bank=bank, contract_no=contract_no,
+            disbursement_date=disbursement_date, maturity_date=maturity_date, principal=principal,
+            annual_rate=annual_rate, product_type=product_type, purpose=purpose,
+        )  # fmt: skip
 
 
 # ── uploads of bank records (web) ─────────────────────────────────────────────

@@ -7,6 +7,7 @@ urlpatterns = [
     path("banks/", views.bank_list, name="bank-list"),
     path("banks/<slug:code>/", views.bank_detail, name="bank-detail"),
     path("loans/", views.loan_list, name="loan-list"),
+    path("loans/new/", views.loan_create, name="loan-create"),
     path("loans/<uuid:public_id>/", views.loan_detail, name="loan-detail"),
     path("loans/<uuid:public_id>/reports/new/", views.report_create, name="report-create"),
     path("loans/<uuid:public_id>/documents/new/", views.document_create, name="document-create"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -18,8 +19,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from applications.models import Program
+from applications.models import ProductType, Program
 from kedaitong.db import MoneySum
+from kedaitong.money import parse_amount
 from kedaitong.permissions import get_visible_or_404, require_role, role_required
 from kedaitong.roles import PROGRAM_ROLES, Role
 from kedaitong.uploads import EvidenceFileField, display_name, serve_upload
@@ -99,6 +101,50 @@ def loan_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         "documents_required": selectors.documents_required(loan),
         "documents_missing": selectors.documents_missing(loan),
     })  # fmt: skip
+
+
+class DisbursementForm(forms.Form):
+    """One disbursement reported by the lending bank (Quzhou 二); the rules are the importer's."""
+
+    program = forms.ModelChoiceField(label=_("Program"), queryset=Program.objects.none(), empty_label=None)
+    credit_code = forms.CharField(label=_("Unified social credit code"), max_length=18)
+    contract_no = forms.CharField(label=_("Contract number"), max_length=60)
+    disbursement_date = forms.DateField(label=_("Disbursement date"), widget=forms.DateInput(attrs={"type": "date"}))
+    maturity_date = forms.DateField(label=_("Maturity date"), widget=forms.DateInput(attrs={"type": "date"}))
+    principal = forms.CharField(label=_("Principal (yuan)"), max_length=20,
+                                help_text=_("In yuan, at most two decimals; thousands separators allowed."))
+    annual_rate = forms.DecimalField(label=_("Annual rate (%)"), max_digits=7, decimal_places=4, min_value=0)
+    product_type = forms.ModelChoiceField(label=_("Product type"), queryset=ProductType.objects.all(), required=False)
+    purpose = forms.CharField(label=_("Purpose"), max_length=200, required=False)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["program"].queryset = Program.objects.filter(  # type: ignore[attr-defined]
+            agreements__bank=user.bank_id, versions__needs_recommendation=False
+        ).distinct()
+
+    def clean_principal(self) -> Decimal:
+        try:
+            return parse_amount(self.cleaned_data["principal"])
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.BANK)
+def loan_create(request: HttpRequest) -> HttpResponse:
+    """Quzhou 二: the bank approved on its own and reports the disbursement; every registration rule applies."""
+    form = DisbursementForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            loan = services.loan_disbursement_report(actor=request.user, **form.cleaned_data)
+        except services.LoanRefused as exc:
+            for problem in exc.problems:
+                form.add_error(None, problem)
+        else:
+            messages.success(request, _("The loan was registered. Send its application form and disbursement voucher."))
+            return redirect("loans:loan-detail", public_id=loan.public_id)
+    return render(request, "loans/loan_form.html", {"form": form}, status=400 if form.errors else 200)
 
 
 class LoanDocumentForm(forms.Form):

@@ -30,6 +30,7 @@ BANK_X_UPLOAD = expect(200, anonymous=LOGIN, enterprise_a=404, enterprise_b=404,
 
 ROWS = [
     Row("loans:loan-list", lambda c: "/loans/", expect(200, anonymous=LOGIN)),
+    Row("loans:loan-create", lambda c: "/loans/new/", expect(403, anonymous=LOGIN, bank_x=200, bank_y=200)),
     Row("loans:loan-detail", lambda c: f"/loans/{c.loan_a.public_id}/", LOAN_A),
     Row("loans:report-create", lambda c: f"/loans/{c.loan_a.public_id}/reports/new/",
         expect(403, anonymous=LOGIN, enterprise_b=404, bank_y=404, bank_x=200)),

@@ -37,7 +37,7 @@ def quzhou_loan(cast) -> Loan:
 
 def test_a_quzhou_loan_needs_both_documents_and_a_changjiang_loan_none(cast, quzhou_loan):
     kinds = LoanDocument.Kind
-    assert selectors.documents_missing(quzhou_loan) == [str(kinds.APPLICATION_FORM.label), str(kinds.DISBURSEMENT_VOUCHER.label)]
+    assert selectors.documents_missing(quzhou_loan) == [kinds.APPLICATION_FORM, kinds.DISBURSEMENT_VOUCHER]
     assert selectors.documents_missing(cast.loan_a) == []  # Changjiang: the application went through the portal
     assert list(selectors.loans_missing_documents(Loan.objects.all())) == [quzhou_loan]
 
@@ -49,6 +49,8 @@ def test_the_lending_bank_sends_the_form_and_the_voucher(cast, quzhou_loan):
     assert bank.post(url, {"kind": "application_form", "file": pdf()}).status_code == 302
     page = bank.get(f"/loans/{quzhou_loan.public_id}/").content.decode()
     assert "申请表.pdf" in page and "尚未报送科技局（衢州方案二）： 放款凭证（复印件）" in page  # the voucher still missing
+    assert f'{url}?kind=disbursement_voucher"' in page  # the button asks for what is missing
+    assert 'value="disbursement_voucher" selected' in bank.get(f"{url}?kind=disbursement_voucher").content.decode()
     assert bank.post(url, {"kind": "disbursement_voucher", "file": pdf("放款凭证.pdf")}).status_code == 302
     assert selectors.documents_missing(quzhou_loan) == []
     assert not selectors.loans_missing_documents(Loan.objects.all()).exists()

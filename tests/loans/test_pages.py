@@ -85,6 +85,25 @@ def test_the_command_line_and_the_web_give_the_same_result(cast, tmp_path):
     assert by_web == by_command and len(by_web) == 2
 
 
+def test_the_command_line_and_the_web_refuse_a_bad_file_with_the_same_lines(cast, tmp_path):
+    from django.core.management.base import CommandError
+
+    from loans.importer.engine import RowError
+
+    data = interest_file(cast, bad=True)
+    path = tmp_path / "interest.xlsx"
+    path.write_bytes(data)
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_records", "interest", str(path), "--program", "changjiang", "--user", "bankx", stderr=err)
+    upload(client_for(cast.bank_x_user), cast, data)
+    web = RecordUpload.objects.get(source="web")
+    assert web.state == RecordUpload.State.REFUSED
+    assert [RowError(**e).line() for e in web.errors] == err.getvalue().splitlines()
+    assert len(web.errors) == 1 and web.errors[0]["row"] == 3
+    assert not InterestSettlement.objects.exists()
+
+
 def test_confirming_is_for_the_uploader_only(cast):
     upload(client_for(cast.bank_x_user), cast, interest_file(cast, bad=False))
     record = RecordUpload.objects.get()

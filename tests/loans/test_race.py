@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import connections
 
 from applications.models import ProgramListing
+from loans import services
 from loans.importer.kinds import KINDS
 from loans.models import BankAgreement, Loan
 from loans.services import LoanRefused, loan_register
@@ -58,11 +59,19 @@ def test_concurrent_registrations_respect_the_enterprise_cap():
         finally:
             connections.close_all()
 
+    checked = services.registration_problems
+
+    def slow_check(**kwargs):  # type: ignore[no-untyped-def]
+        found = checked(**kwargs)
+        time.sleep(0.5)  # both would have passed the cap before either saved, were they not serialized
+        return found
+
     threads = [threading.Thread(target=register, args=(bank,)) for bank in banks]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    with mock.patch.object(services, "registration_problems", slow_check):
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
     assert sorted(outcomes) == ["refused", "saved"]
     assert Loan.objects.count() == 1
 
