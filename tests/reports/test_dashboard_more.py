@@ -19,7 +19,7 @@ def test_loans_are_summed_by_the_enterprises_technology_field(cast):
     Enterprise.objects.filter(pk=cast.enterprise_a.pk).update(tech_field=field)
     LoanFactory(bank=cast.bank_x, enterprise=cast.enterprise_a, principal=Decimal("0.01"))
     chart = principal_by_tech_field(cast.bureau_staff)
-    principal, count = dict(zip(chart.labels, chart.series[0][1])), dict(zip(chart.labels, chart.series[1][1]))
+    principal, count = dict(zip(chart.labels, chart.series[0][1], strict=True)), dict(zip(chart.labels, chart.series[1][1], strict=True))
     assert principal[field.name] == Decimal("1000000.01") and count[field.name] == 2  # loan_a and the new one
     assert principal["未填写"] == Decimal("1000000.00")  # loan_b: enterprise B states no field
     assert sum(principal.values()) == Decimal("2000000.01")
