@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Prefetch, Q
+from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 
 from compensation.models import Claim, ClaimState, CompensationBudget, Recovery, ShareReturn
@@ -194,6 +194,18 @@ def recovery_lines(user: User, flt: LedgerFilter) -> tuple[list[RecoveryLine], T
         ))  # fmt: skip
     # A reversed recovery and its reversal add up to zero; neither is owed.
     return lines, totals_of(lines, RecoveryLine.MONEY_FIELDS)
+
+
+def late_certificate_q(today: dt.date, prefix: str = "write_off__") -> Q:
+    """第十一条 4: a write-off certificate handed in after its due day, or still missing once the due day has passed."""
+    return Q(**{f"{prefix}certificate_submitted_on__gt": F(f"{prefix}certificate_due_on")}) | Q(
+        **{f"{prefix}certificate_submitted_on__isnull": True, f"{prefix}certificate_due_on__lt": today, f"{prefix}isnull": False}
+    )
+
+
+def late_certificates(user: User, today: dt.date | None = None) -> Any:
+    """Claims the bureau must chase: the write-off certificate is late (the same rule as `WriteOff.is_late`)."""
+    return Claim.objects.visible_to(user).filter(late_certificate_q(today or timezone.localdate()))
 
 
 def pending_returns(user: User) -> Any:

@@ -151,7 +151,7 @@ def claim_create(
     if not (case_number or "").strip():
         raise CompensationError("请填写法院受理通知书或公安立案决定书的编号（第十一条第1款）")
     with transaction.atomic():
-        loan = Loan.objects.select_for_update().select_related("program_version__program", "application").get(pk=loan.pk)
+        loan = Loan.objects.select_for_update(of=("self",)).select_related("program_version__program", "application").get(pk=loan.pk)
         problems = claim_problems(loan, on=day)
         if problems:
             raise CompensationError("；".join(problems))

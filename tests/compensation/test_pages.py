@@ -129,6 +129,7 @@ def test_a_mistaken_return_is_reversed_on_its_page(cast):
     assert Recovery.objects.get(pk=recovery.pk).returned == Decimal("0.00")
     page = client(cast.bank_x_user).get(url(recovery.claim)).content.decode()
     assert "财政未收到" in page and "-500.00" in page.replace(",", "")
+    assert "冲销交回记录" in page and "compensation.return.reversed" not in page  # the history reads as words, not codes
     assert client(cast.auditor).post(path, {"reason": "again"}).status_code == 400
 
 
@@ -141,7 +142,19 @@ def test_a_write_off_shows_its_due_day_and_a_late_certificate_is_flagged(cast):
     services.writeoff_certificate(actor=cast.bank_x_user, claim=claim, upload=helpers.pdf("c.pdf"), on=dt.date(2026, 12, 2))
     assert WriteOff.objects.get().is_late()
     page = client(cast.bureau_staff).get("/compensation/claims/").content.decode()
-    assert "state-late" in page
+    assert "state-late" in page and "late-certificates" in page  # flagged to the bureau, with a filter
+    helpers.submitted(cast)  # another claim, not late
+    late = client(cast.bureau_staff).get("/compensation/claims/?late=1")
+    assert [c.pk for c in late.context["claims"]] == [claim.pk]
+    assert list(selectors.late_certificates(cast.bureau_staff, dt.date(2026, 11, 30))) == [claim]
+
+
+def test_a_missing_certificate_is_late_once_its_due_day_has_passed(cast):
+    claim = helpers.paid(cast)
+    services.writeoff_record(actor=cast.bank_x_user, claim=claim, written_off_on=dt.date(2026, 11, 24))  # due 2026-12-01
+    assert not selectors.late_certificates(cast.bureau_staff, dt.date(2026, 12, 1)).exists()
+    assert list(selectors.late_certificates(cast.bureau_staff, dt.date(2026, 12, 2))) == [claim]
+    assert not selectors.late_certificates(cast.bank_y_user, dt.date(2026, 12, 2)).exists()
 
 
 def test_a_write_off_in_a_year_the_calendar_lacks_warns(cast):
