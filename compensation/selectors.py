@@ -122,8 +122,14 @@ def _has(claim: Claim, name: str) -> Any:
         return None
 
 
-def ledger_line(claim: Claim, today: dt.date) -> LedgerLine:
+def live_decision(claim: Claim) -> Any:
+    """The claim's decision unless it was revoked before payment (its reversal nets the amount to zero)."""
     decision = _has(claim, "decision")
+    return None if decision is None or _has(decision, "reversal") is not None else decision
+
+
+def ledger_line(claim: Claim, today: dt.date) -> LedgerLine:
+    decision = live_decision(claim)
     payment = _has(claim, "payment")
     write_off = _has(claim, "write_off")
     recoveries = list(claim.recoveries.all())
@@ -233,8 +239,9 @@ class BudgetLine:
 
 def budget_lines(program_id: int) -> tuple[list[BudgetLine], Totals]:
     lines = []
-    for b in CompensationBudget.objects.filter(program=program_id).prefetch_related("decisions__claim__payment").order_by("-year"):
-        decisions = list(b.decisions.all())
+    budgets = CompensationBudget.objects.filter(program=program_id).prefetch_related("decisions__claim__payment", "decisions__reversal")
+    for b in budgets.order_by("-year"):
+        decisions = [d for d in b.decisions.all() if _has(d, "reversal") is None]
         paid = sum((d.claim.payment.amount for d in decisions if _has(d.claim, "payment")), ZERO)
         lines.append(BudgetLine(b.year, b.amount, b.committed, b.remaining, len(decisions), paid))
     return lines, totals_of(lines, BudgetLine.MONEY_FIELDS)

@@ -72,6 +72,7 @@ ACTION_LABELS = {
     "compensation.claim.returned": gettext_lazy("Returned to the bank"),
     "compensation.claim.rejected": gettext_lazy("Rejected"),
     "compensation.claim.decided": gettext_lazy("Compensation decided"),
+    "compensation.decision.revoked": gettext_lazy("Decision revoked"),
     "compensation.claim.paid": gettext_lazy("Payment recorded"),
     "compensation.claim.agreement_signed": gettext_lazy("Recovery agreement recorded"),
     "compensation.recovery.recorded": gettext_lazy("Recovery recorded"),
@@ -194,9 +195,10 @@ def claim_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
         entry.state_label = state_labels.get(entry.to_state, entry.to_state)
     write_off = selectors._has(claim, "write_off")
     decision = selectors._has(claim, "decision")
+    reversal = selectors._has(decision, "reversal") if decision else None
     return render(request, "compensation/claim_detail.html", {
         "claim": claim, "S": ClaimState, "materials": claim.materials.all(), "missing": services.missing_materials(claim),
-        "decision": decision, "payment": selectors._has(claim, "payment"), "agreement": selectors._has(claim, "agreement"),
+        "decision": decision, "reversal": reversal, "payment": selectors._has(claim, "payment"), "agreement": selectors._has(claim, "agreement"),
         "write_off": write_off, "write_off_late": bool(write_off and write_off.is_late()),
         "unknown_years": services.unknown_years(write_off.written_off_on, write_off.certificate_due_on) if write_off else [],
         "recoveries": recoveries, "history": history, "line": selectors.ledger_line(claim, timezone.localdate()),
@@ -300,6 +302,15 @@ def claim_decide(request: HttpRequest, public_id: Any) -> HttpResponse:
     budget = CompensationBudget.objects.filter(program=claim.program_id, year=timezone.localdate().year).first()
     return _action(request, claim, roles=GROUP, title=_("Leading group decision"), form=DecisionForm(_post(request)), perform=perform,
                    done=_("Decision recorded."), button=_("Record the decision"), extra={"budget": budget})  # fmt: skip
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def decision_revoke(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """A decision taken in error, before payment: the leading group revokes it with a reason (a reversing entry)."""
+    claim = _claim(request, public_id)
+    return _action(request, claim, roles=GROUP, title=_("Revoke the decision"), form=ReverseForm(_post(request)), done=_("Decision revoked."),
+                   perform=lambda d: services.decision_revoke(actor=request.user, claim=claim, reason=d["reason"], request=request))  # fmt: skip
 
 
 @require_http_methods(["GET", "POST"])
@@ -446,7 +457,7 @@ def claim_pdf(request: HttpRequest, public_id: Any) -> HttpResponse:
     """科贷补偿金补偿申请表 (第十一条 3(1)), filled from the claim."""
     claim = _claim(request, public_id)
     pdf = render_pdf("pdf/compensation_claim.html", {
-        "claim": claim, "loan": claim.loan, "decision": selectors._has(claim, "decision"),
+        "claim": claim, "loan": claim.loan, "decision": selectors.live_decision(claim),
         "materials": claim.materials.all(), "today": timezone.localdate(),
     })  # fmt: skip
     response = HttpResponse(pdf, content_type="application/pdf")

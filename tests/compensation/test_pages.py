@@ -133,6 +133,22 @@ def test_a_mistaken_return_is_reversed_on_its_page(cast):
     assert client(cast.auditor).post(path, {"reason": "again"}).status_code == 400
 
 
+def test_the_group_revokes_a_decision_before_payment(cast):
+    claim = helpers.decided(cast)
+    path = url(claim, "revoke/")
+    assert client(cast.leading_group).get(path).status_code == 200
+    assert client(cast.auditor).post(path, {"reason": "x"}).status_code == 403
+    assert client(cast.bureau_staff).post(path, {"reason": "x"}).status_code == 403
+    assert client(cast.bank_y_user).post(path, {"reason": "x"}).status_code == 404
+    assert client(cast.leading_group).post(path, {"reason": ""}).status_code == 400
+    assert client(cast.leading_group).post(path, {"reason": "金额录错"}).status_code == 302
+    assert CompensationBudget.objects.get().committed == Decimal("0.00")
+    page = client(cast.bank_x_user).get(url(claim)).content.decode()
+    assert "金额录错" in page and "-300,000.00" in page
+    lines, totals = selectors.ledger(cast.admin, selectors.LedgerFilter())
+    assert [line.decided for line in lines] == [Decimal("0.00")] and totals.decided == Decimal("0.00")
+
+
 def test_a_write_off_shows_its_due_day_and_a_late_certificate_is_flagged(cast):
     claim = helpers.paid(cast)
     bank = client(cast.bank_x_user)

@@ -183,6 +183,32 @@ def test_the_amount_cannot_exceed_the_covered_loss(cast):
 # --- Payment, agreement, recoveries (第十一条 2(5)) ---------------------------------------------------
 
 
+def test_a_decision_is_revoked_before_payment_by_a_reversing_entry_and_the_budget_freed(cast):
+    from compensation.models import DecisionReversal
+
+    claim = decided(cast)  # 300000.00 of a 1000000.00 budget
+    with pytest.raises(CompensationError, match="理由"):
+        services.decision_revoke(actor=cast.leading_group, claim=claim, reason="")
+    reversal = services.decision_revoke(actor=cast.leading_group, claim=claim, reason="金额录入错误")
+    assert reversal.amount == Decimal("-300000.00") and Decision.objects.get(claim=claim).amount == Decimal("300000.00")
+    assert CompensationBudget.objects.get().committed == Decimal("0.00")
+    assert Claim.objects.get(pk=claim.pk).state == ClaimState.REJECTED
+    with pytest.raises(CompensationError, match="不能撤销"):
+        services.decision_revoke(actor=cast.leading_group, claim=claim, reason="again")
+    assert DecisionReversal.objects.count() == 1
+    # The bank may file again for the same loan, and the freed budget can be decided anew.
+    new_claim = services.claim_create(actor=cast.bank_x_user, loan=claim.loan, requested_amount="400000.00", loss_principal="800000.00",
+                                      case_number="c", description="d", on=ON)  # fmt: skip
+    assert new_claim.state == ClaimState.DRAFT
+
+
+def test_a_paid_decision_cannot_be_revoked(cast):
+    claim = paid(cast)
+    with pytest.raises(CompensationError, match="不能撤销"):
+        services.decision_revoke(actor=cast.leading_group, claim=claim, reason="录错")
+    assert CompensationBudget.objects.get().committed == Decimal("300000.00")
+
+
 def test_a_paid_claim_records_date_and_voucher(cast):
     claim = paid(cast)
     assert claim.state == ClaimState.PAID
