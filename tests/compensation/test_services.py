@@ -375,3 +375,25 @@ def test_the_database_refuses_an_overspent_budget(cast):
     b = budget(cast, "100.00")
     with pytest.raises(IntegrityError), transaction.atomic():
         CompensationBudget.objects.filter(pk=b.pk).update(committed=Decimal("100.01"))
+
+
+def test_write_off_rules_and_a_recovery_after_it_follows_article_11_2_5(cast):
+    """第十一条 4: the write-off date fixes the certificate's due day; recoveries after it are netted and shared the same way."""
+    from compensation.models import WriteOff
+
+    claim = recovering(cast)  # paid 2026-11-23, 300000 of a covered loss of 800000
+    with pytest.raises(CompensationError, match="早于补偿拨付日期"):
+        services.writeoff_record(actor=cast.bank_x_user, claim=claim, written_off_on=dt.date(2026, 11, 20))
+    with pytest.raises(CompensationError, match="请先登记核销日期"):
+        services.writeoff_certificate(actor=cast.bank_x_user, claim=claim, upload=pdf("c.pdf"))
+    write_off = services.writeoff_record(actor=cast.bank_x_user, claim=claim, written_off_on=dt.date(2026, 11, 24))
+    assert write_off.certificate_due_on == dt.date(2026, 12, 1)
+    with pytest.raises(CompensationError, match="已登记核销"):
+        services.writeoff_record(actor=cast.bank_x_user, claim=claim, written_off_on=dt.date(2026, 11, 25))
+    services.writeoff_certificate(actor=cast.bank_x_user, claim=claim, upload=pdf("c.pdf"), on=dt.date(2026, 12, 1))
+    assert not WriteOff.objects.get().is_late()
+    with pytest.raises(CompensationError, match="已提交"):
+        services.writeoff_certificate(actor=cast.bank_x_user, claim=claim, upload=pdf("c.pdf"))
+    recovery = services.recovery_record(actor=cast.bank_x_user, claim=claim, received_on=dt.date(2026, 12, 10), gross="10000.00",
+                                        costs=[CostInput("enforcement", "1000.00", pdf())])  # fmt: skip
+    assert (recovery.net, recovery.share) == (Decimal("9000.00"), Decimal("3375.00"))  # 9000 × 300000 / 800000
