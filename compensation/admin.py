@@ -5,6 +5,7 @@ from compensation.models import (
     ClaimMaterial,
     CompensationBudget,
     Decision,
+    DecisionReversal,
     LegalCost,
     Payment,
     Recovery,
@@ -43,6 +44,6 @@ class RecoveryAdmin(ReadOnlyAdmin):
     list_display = ("claim", "received_on", "gross", "costs", "net", "share", "returned", "reverses")
 
 
-@admin.register(ClaimMaterial, Decision, Payment, RecoveryAgreement, LegalCost, ShareReturn, WriteOff)
+@admin.register(ClaimMaterial, Decision, DecisionReversal, Payment, RecoveryAgreement, LegalCost, ShareReturn, WriteOff)
 class CompensationRecordAdmin(ReadOnlyAdmin):
     """Materials, decisions, payments, agreements, costs, returns and write-offs, for reading only."""

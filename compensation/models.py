@@ -133,7 +133,9 @@ class ClaimQuerySet(models.QuerySet["Claim"]):
         return self.none()
 
     def with_parts(self) -> ClaimQuerySet:
-        return self.select_related("loan", "loan__enterprise", "bank", "program", "decision", "payment", "agreement", "write_off")
+        return self.select_related(
+            "loan", "loan__enterprise", "bank", "program", "decision", "decision__reversal", "payment", "agreement", "write_off"
+        )
 
 
 class Claim(ConcurrentTransitionMixin, models.Model):
@@ -206,6 +208,10 @@ class Claim(ConcurrentTransitionMixin, models.Model):
     @transition(field=state, source=ClaimState.GROUP_REVIEW, target=ClaimState.DECIDED)
     def decide(self) -> None:
         self.decided_at = timezone.now()
+
+    @transition(field=state, source=ClaimState.DECIDED, target=ClaimState.REJECTED)
+    def revoke_decision(self) -> None:
+        pass
 
     @transition(field=state, source=ClaimState.DECIDED, target=ClaimState.PAID)
     def pay(self) -> None:
@@ -282,6 +288,28 @@ class Decision(AppendOnly):
         from kedaitong.money import FEN
 
         return (self.amount * 100 / self.covered_loss).quantize(FEN / 100)
+
+
+class DecisionReversal(AppendOnly):
+    """A decision revoked before payment: the reversing entry (negated amount, reason) of build item 8.
+
+    Its amount goes back to the decision's budget year; the claim ends as
+    rejected, so the bank may file a new claim for the loan.
+    """
+
+    decision = models.OneToOneField(Decision, on_delete=models.PROTECT, related_name="reversal")
+    amount = models.DecimalField(_("amount reversed (yuan)"), **MONEY)
+    reason = models.TextField(_("reason"))
+    reversed_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True)
+    reversed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("revoked decision")
+        verbose_name_plural = _("revoked decisions")
+        constraints = [models.CheckConstraint(condition=Q(amount__lt=0), name="decisionreversal_amount_negative")]
+
+    def __str__(self) -> str:
+        return f"{self.decision_id} {self.amount}"
 
 
 class Payment(AppendOnly):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Prefetch, Q
+from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 
 from compensation.models import Claim, ClaimState, CompensationBudget, Recovery, ShareReturn
@@ -122,8 +122,14 @@ def _has(claim: Claim, name: str) -> Any:
         return None
 
 
-def ledger_line(claim: Claim, today: dt.date) -> LedgerLine:
+def live_decision(claim: Claim) -> Any:
+    """The claim's decision unless it was revoked before payment (its reversal nets the amount to zero)."""
     decision = _has(claim, "decision")
+    return None if decision is None or _has(decision, "reversal") is not None else decision
+
+
+def ledger_line(claim: Claim, today: dt.date) -> LedgerLine:
+    decision = live_decision(claim)
     payment = _has(claim, "payment")
     write_off = _has(claim, "write_off")
     recoveries = list(claim.recoveries.all())
@@ -196,6 +202,18 @@ def recovery_lines(user: User, flt: LedgerFilter) -> tuple[list[RecoveryLine], T
     return lines, totals_of(lines, RecoveryLine.MONEY_FIELDS)
 
 
+def late_certificate_q(today: dt.date, prefix: str = "write_off__") -> Q:
+    """第十一条 4: a write-off certificate handed in after its due day, or still missing once the due day has passed."""
+    return Q(**{f"{prefix}certificate_submitted_on__gt": F(f"{prefix}certificate_due_on")}) | Q(
+        **{f"{prefix}certificate_submitted_on__isnull": True, f"{prefix}certificate_due_on__lt": today, f"{prefix}isnull": False}
+    )
+
+
+def late_certificates(user: User, today: dt.date | None = None) -> Any:
+    """Claims the bureau must chase: the write-off certificate is late (the same rule as `WriteOff.is_late`)."""
+    return Claim.objects.visible_to(user).filter(late_certificate_q(today or timezone.localdate()))
+
+
 def pending_returns(user: User) -> Any:
     """Returns the finance bureau has not confirmed yet."""
     return (
@@ -221,8 +239,9 @@ class BudgetLine:
 
 def budget_lines(program_id: int) -> tuple[list[BudgetLine], Totals]:
     lines = []
-    for b in CompensationBudget.objects.filter(program=program_id).prefetch_related("decisions__claim__payment").order_by("-year"):
-        decisions = list(b.decisions.all())
+    budgets = CompensationBudget.objects.filter(program=program_id).prefetch_related("decisions__claim__payment", "decisions__reversal")
+    for b in budgets.order_by("-year"):
+        decisions = [d for d in b.decisions.all() if _has(d, "reversal") is None]
         paid = sum((d.claim.payment.amount for d in decisions if _has(d.claim, "payment")), ZERO)
         lines.append(BudgetLine(b.year, b.amount, b.committed, b.remaining, len(decisions), paid))
     return lines, totals_of(lines, BudgetLine.MONEY_FIELDS)

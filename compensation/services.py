@@ -28,6 +28,7 @@ from compensation.models import (
     ClaimState,
     CompensationBudget,
     Decision,
+    DecisionReversal,
     LegalCost,
     MaterialKind,
     Payment,
@@ -151,7 +152,7 @@ def claim_create(
     if not (case_number or "").strip():
         raise CompensationError("请填写法院受理通知书或公安立案决定书的编号（第十一条第1款）")
     with transaction.atomic():
-        loan = Loan.objects.select_for_update().select_related("program_version__program", "application").get(pk=loan.pk)
+        loan = Loan.objects.select_for_update(of=("self",)).select_related("program_version__program", "application").get(pk=loan.pk)
         problems = claim_problems(loan, on=day)
         if problems:
             raise CompensationError("；".join(problems))
@@ -295,6 +296,33 @@ def claim_decide(
             comment=minutes, data={"amount": str(value), "covered_loss": str(covered), "year": day.year}, request=request,
         )  # fmt: skip
     return decision
+
+
+def decision_revoke(*, actor: User, claim: Claim, reason: str, request: HttpRequest | None = None) -> DecisionReversal:
+    """A decision taken in error is revoked before payment by a reversing entry with a reason, never edited.
+
+    Steps: lock the claim, then the budget row; give the amount back to the
+    year's budget; record the reversal; the claim ends as rejected (the bank
+    may file again). Once paid, a decision can no longer be revoked.
+    """
+    if not (reason or "").strip():
+        raise CompensationError("撤销补偿决定须填写理由")
+    with transaction.atomic():
+        claim = _lock(claim)
+        if not can_proceed(claim.revoke_decision):
+            raise CompensationError(f"当前状态（{claim.get_state_display()}）不能撤销补偿决定（已拨付的不能撤销）")
+        decision = Decision.objects.get(claim=claim)
+        budget = CompensationBudget.objects.select_for_update().get(pk=decision.budget_id)
+        budget.committed = budget.committed - decision.amount
+        budget.save(update_fields=["committed", "updated_at"])
+        reversal = DecisionReversal.objects.create(decision=decision, amount=-decision.amount, reason=reason.strip(), reversed_by=actor)
+        before = claim.state
+        claim.revoke_decision()
+        claim.last_comment = reason.strip()
+        claim.save()
+        log_action(actor=actor, action="compensation.decision.revoked", obj=claim, from_state=before, to_state=claim.state, comment=reason,
+                   data={"amount": str(decision.amount), "year": budget.year}, request=request)  # fmt: skip
+    return reversal
 
 
 def claim_pay(*, actor: User, claim: Claim, paid_on: dt.date, voucher_no: str, request: HttpRequest | None = None) -> Payment:

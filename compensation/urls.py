@@ -15,6 +15,7 @@ urlpatterns = [
     path(C + "withdraw/", views.claim_withdraw, name="claim-withdraw"),
     path(C + "review/", views.claim_review, name="claim-review"),
     path(C + "decide/", views.claim_decide, name="claim-decide"),
+    path(C + "revoke/", views.decision_revoke, name="decision-revoke"),
     path(C + "pay/", views.claim_pay, name="claim-pay"),
     path(C + "agreement/", views.agreement_record, name="agreement-record"),
     path(C + "agreement/file/", views.agreement_file, name="agreement-file"),

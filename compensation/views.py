@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from applications.models import Program
@@ -60,6 +61,30 @@ BUREAU = (Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.ADMIN)
 GROUP = (Role.LEADING_GROUP, Role.ADMIN)
 FINANCE = (Role.AUDITOR, Role.ADMIN)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# The claim page's history shows these instead of the audit codes.
+ACTION_LABELS = {
+    "compensation.claim.created": gettext_lazy("Claim drafted"),
+    "compensation.material.added": gettext_lazy("Material uploaded"),
+    "compensation.claim.submitted": gettext_lazy("Submitted to the bureau"),
+    "compensation.claim.withdrawn": gettext_lazy("Withdrawn by the bank"),
+    "compensation.claim.reviewed": gettext_lazy("Approved by the bureau"),
+    "compensation.claim.returned": gettext_lazy("Returned to the bank"),
+    "compensation.claim.rejected": gettext_lazy("Rejected"),
+    "compensation.claim.decided": gettext_lazy("Compensation decided"),
+    "compensation.decision.revoked": gettext_lazy("Decision revoked"),
+    "compensation.claim.paid": gettext_lazy("Payment recorded"),
+    "compensation.claim.agreement_signed": gettext_lazy("Recovery agreement recorded"),
+    "compensation.recovery.recorded": gettext_lazy("Recovery recorded"),
+    "compensation.recovery.reversed": gettext_lazy("Recovery reversed"),
+    "compensation.return.recorded": gettext_lazy("Return recorded"),
+    "compensation.return.reversed": gettext_lazy("Return reversed"),
+    "compensation.return.confirmed": gettext_lazy("Return confirmed by the finance bureau"),
+    "compensation.writeoff.recorded": gettext_lazy("Write-off recorded"),
+    "compensation.writeoff.certificate": gettext_lazy("Write-off certificate handed in"),
+    "compensation.claim.closed": gettext_lazy("Claim closed"),
+    "compensation.reconciliation.printed": gettext_lazy("Reconciliation printed"),
+}
 
 
 def _post(request: HttpRequest) -> Any:
@@ -112,6 +137,9 @@ def claim_list(request: HttpRequest) -> HttpResponse:
     if flt.q:
         claims = claims.filter(Q(reference__icontains=flt.q) | Q(loan__contract_no__icontains=flt.q) | Q(loan__enterprise__name__icontains=flt.q))
     today = timezone.localdate()
+    late_only = request.GET.get("late") == "1"
+    if late_only:
+        claims = claims.filter(selectors.late_certificate_q(today))
     claims = list(claims[:500])
     for claim in claims:
         write_off = selectors._has(claim, "write_off")
@@ -120,6 +148,7 @@ def claim_list(request: HttpRequest) -> HttpResponse:
         "claims": claims, "flt": flt, "states": ClaimState.choices, "banks": Bank.objects.visible_to(request.user),
         "can_file": has_role(request.user, *BANK), "pending": selectors.pending_returns(request.user).count()
         if has_role(request.user, *FINANCE) else 0,
+        "late": selectors.late_certificates(request.user, today).filter(program=program).count(), "late_only": late_only,
     })  # fmt: skip
 
 
@@ -159,12 +188,17 @@ def claim_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
         reversed_returns = {x.reverses_id for x in returns if x.reverses_id}
         for x in returns:
             x.is_reversed = x.pk in reversed_returns
-    history = AuditEntry.objects.filter(content_type__model="claim", content_type__app_label="compensation", object_id=str(claim.pk)).order_by("at")
+    history = list(AuditEntry.objects.filter(content_type__model="claim", content_type__app_label="compensation", object_id=str(claim.pk)).order_by("at"))
+    state_labels = dict(ClaimState.choices)
+    for entry in history:
+        entry.label = ACTION_LABELS.get(entry.action, entry.action)
+        entry.state_label = state_labels.get(entry.to_state, entry.to_state)
     write_off = selectors._has(claim, "write_off")
     decision = selectors._has(claim, "decision")
+    reversal = selectors._has(decision, "reversal") if decision else None
     return render(request, "compensation/claim_detail.html", {
         "claim": claim, "S": ClaimState, "materials": claim.materials.all(), "missing": services.missing_materials(claim),
-        "decision": decision, "payment": selectors._has(claim, "payment"), "agreement": selectors._has(claim, "agreement"),
+        "decision": decision, "reversal": reversal, "payment": selectors._has(claim, "payment"), "agreement": selectors._has(claim, "agreement"),
         "write_off": write_off, "write_off_late": bool(write_off and write_off.is_late()),
         "unknown_years": services.unknown_years(write_off.written_off_on, write_off.certificate_due_on) if write_off else [],
         "recoveries": recoveries, "history": history, "line": selectors.ledger_line(claim, timezone.localdate()),
@@ -268,6 +302,15 @@ def claim_decide(request: HttpRequest, public_id: Any) -> HttpResponse:
     budget = CompensationBudget.objects.filter(program=claim.program_id, year=timezone.localdate().year).first()
     return _action(request, claim, roles=GROUP, title=_("Leading group decision"), form=DecisionForm(_post(request)), perform=perform,
                    done=_("Decision recorded."), button=_("Record the decision"), extra={"budget": budget})  # fmt: skip
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def decision_revoke(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """A decision taken in error, before payment: the leading group revokes it with a reason (a reversing entry)."""
+    claim = _claim(request, public_id)
+    return _action(request, claim, roles=GROUP, title=_("Revoke the decision"), form=ReverseForm(_post(request)), done=_("Decision revoked."),
+                   perform=lambda d: services.decision_revoke(actor=request.user, claim=claim, reason=d["reason"], request=request))  # fmt: skip
 
 
 @require_http_methods(["GET", "POST"])
@@ -414,7 +457,7 @@ def claim_pdf(request: HttpRequest, public_id: Any) -> HttpResponse:
     """科贷补偿金补偿申请表 (第十一条 3(1)), filled from the claim."""
     claim = _claim(request, public_id)
     pdf = render_pdf("pdf/compensation_claim.html", {
-        "claim": claim, "loan": claim.loan, "decision": selectors._has(claim, "decision"),
+        "claim": claim, "loan": claim.loan, "decision": selectors.live_decision(claim),
         "materials": claim.materials.all(), "today": timezone.localdate(),
     })  # fmt: skip
     response = HttpResponse(pdf, content_type="application/pdf")

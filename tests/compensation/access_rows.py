@@ -62,6 +62,7 @@ ROWS = [
         ("claim-review", claim_url(helpers.submitted, "review/"), BUREAU),
         ("claim-decide", claim_url(helpers.in_group_review, "decide/"), GROUP),
         ("claim-pay", claim_url(helpers.decided, "pay/"), BUREAU),
+        ("decision-revoke", claim_url(helpers.decided, "revoke/"), GROUP),
         ("agreement-record", claim_url(helpers.paid, "agreement/"), BUREAU),
         ("agreement-file", claim_url(helpers.recovering, "agreement/file/"), CLAIM_VIEW),
         ("recovery-create", claim_url(helpers.recovering, "recoveries/new/"), BANK),

@@ -2,7 +2,7 @@
 
 Hypothesis files claims on fresh bad loans, decides them against the year's
 budget (sometimes above what remains), pays them, records recoveries with legal
-costs (sometimes above the gross), returns, reversals of recoveries and of returns, confirmations, budget
+costs (sometimes above the gross), revoked decisions, returns, reversals of recoveries and of returns, confirmations, budget
 changes and closings, in random order. Each example runs inside one
 transaction rolled back at the end. After every step:
 
@@ -43,6 +43,7 @@ from compensation.models import (
     ClaimState,
     CompensationBudget,
     Decision,
+    DecisionReversal,
     Payment,
     Recovery,
     ShareReturn,
@@ -156,6 +157,18 @@ class CompensationMachine(RuleBasedStateMachine):
 
     @precondition(lambda self: Claim.objects.filter(pk__in=self.claims, state=ClaimState.DECIDED).exists())
     @rule(data=st.data())
+    def revoke(self, data: st.DataObject) -> None:
+        """A decision taken in error is revoked before payment; its amount goes back to the budget."""
+        claim = data.draw(st.sampled_from(self.in_state(ClaimState.DECIDED)))
+        before = CompensationBudget.objects.get(program=self.cast.changjiang, year=ON.year).committed
+        reversal = services.decision_revoke(actor=self.cast.leading_group, claim=claim, reason="录错")
+        assert CompensationBudget.objects.get(program=self.cast.changjiang, year=ON.year).committed == before + reversal.amount
+        claim = Claim.objects.get(pk=claim.pk)
+        self.refused(lambda: services.decision_revoke(actor=self.cast.leading_group, claim=claim, reason="再次"))
+        self.refused(lambda: services.claim_pay(actor=self.cast.bureau_staff, claim=claim, paid_on=PAID_ON, voucher_no="BF"))
+
+    @precondition(lambda self: Claim.objects.filter(pk__in=self.claims, state=ClaimState.DECIDED).exists())
+    @rule(data=st.data())
     def pay(self, data: st.DataObject) -> None:
         self.pay_and_sign(data.draw(st.sampled_from(self.in_state(ClaimState.DECIDED))))
 
@@ -248,7 +261,8 @@ class CompensationMachine(RuleBasedStateMachine):
     @invariant()
     def decisions_within_budget(self) -> None:
         for budget in CompensationBudget.objects.all():
-            assert budget.committed == total(budget.decisions.all(), "amount")
+            reversed_ = total(DecisionReversal.objects.filter(decision__budget=budget), "amount")
+            assert budget.committed == total(budget.decisions.all(), "amount") + reversed_
             assert ZERO <= budget.committed <= budget.amount
 
     @invariant()
@@ -280,7 +294,7 @@ class CompensationMachine(RuleBasedStateMachine):
         for name in selectors.LedgerLine.MONEY_FIELDS:
             assert getattr(totals, name) == sum((getattr(x, name) for x in lines), ZERO)
         assert totals.paid == total(Payment.objects.all(), "amount")
-        assert totals.decided == total(Decision.objects.all(), "amount")
+        assert totals.decided == total(Decision.objects.all(), "amount") + total(DecisionReversal.objects.all(), "amount")
         assert totals.share == total(Recovery.objects.all(), "share")
         assert totals.returned == total(Recovery.objects.all(), "returned")
         assert totals.confirmed == total(ShareReturn.objects.filter(confirmed_at__isnull=False), "amount")

@@ -129,7 +129,24 @@ def test_a_mistaken_return_is_reversed_on_its_page(cast):
     assert Recovery.objects.get(pk=recovery.pk).returned == Decimal("0.00")
     page = client(cast.bank_x_user).get(url(recovery.claim)).content.decode()
     assert "财政未收到" in page and "-500.00" in page.replace(",", "")
+    assert "冲销交回记录" in page and "compensation.return.reversed" not in page  # the history reads as words, not codes
     assert client(cast.auditor).post(path, {"reason": "again"}).status_code == 400
+
+
+def test_the_group_revokes_a_decision_before_payment(cast):
+    claim = helpers.decided(cast)
+    path = url(claim, "revoke/")
+    assert client(cast.leading_group).get(path).status_code == 200
+    assert client(cast.auditor).post(path, {"reason": "x"}).status_code == 403
+    assert client(cast.bureau_staff).post(path, {"reason": "x"}).status_code == 403
+    assert client(cast.bank_y_user).post(path, {"reason": "x"}).status_code == 404
+    assert client(cast.leading_group).post(path, {"reason": ""}).status_code == 400
+    assert client(cast.leading_group).post(path, {"reason": "金额录错"}).status_code == 302
+    assert CompensationBudget.objects.get().committed == Decimal("0.00")
+    page = client(cast.bank_x_user).get(url(claim)).content.decode()
+    assert "金额录错" in page and "-300,000.00" in page
+    lines, totals = selectors.ledger(cast.admin, selectors.LedgerFilter())
+    assert [line.decided for line in lines] == [Decimal("0.00")] and totals.decided == Decimal("0.00")
 
 
 def test_a_write_off_shows_its_due_day_and_a_late_certificate_is_flagged(cast):
@@ -141,7 +158,19 @@ def test_a_write_off_shows_its_due_day_and_a_late_certificate_is_flagged(cast):
     services.writeoff_certificate(actor=cast.bank_x_user, claim=claim, upload=helpers.pdf("c.pdf"), on=dt.date(2026, 12, 2))
     assert WriteOff.objects.get().is_late()
     page = client(cast.bureau_staff).get("/compensation/claims/").content.decode()
-    assert "state-late" in page
+    assert "state-late" in page and "late-certificates" in page  # flagged to the bureau, with a filter
+    helpers.submitted(cast)  # another claim, not late
+    late = client(cast.bureau_staff).get("/compensation/claims/?late=1")
+    assert [c.pk for c in late.context["claims"]] == [claim.pk]
+    assert list(selectors.late_certificates(cast.bureau_staff, dt.date(2026, 11, 30))) == [claim]
+
+
+def test_a_missing_certificate_is_late_once_its_due_day_has_passed(cast):
+    claim = helpers.paid(cast)
+    services.writeoff_record(actor=cast.bank_x_user, claim=claim, written_off_on=dt.date(2026, 11, 24))  # due 2026-12-01
+    assert not selectors.late_certificates(cast.bureau_staff, dt.date(2026, 12, 1)).exists()
+    assert list(selectors.late_certificates(cast.bureau_staff, dt.date(2026, 12, 2))) == [claim]
+    assert not selectors.late_certificates(cast.bank_y_user, dt.date(2026, 12, 2)).exists()
 
 
 def test_a_write_off_in_a_year_the_calendar_lacks_warns(cast):

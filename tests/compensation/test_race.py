@@ -1,4 +1,5 @@
-"""Forty decisions at once against a budget that fits ten: exactly ten are paid out of it (PostgreSQL)."""
+"""Races on PostgreSQL: forty decisions against a budget that fits ten decide exactly ten; twenty payments of one claim
+pay it once; thirty returns against a share that fits ten record exactly ten."""
 
 from __future__ import annotations
 
@@ -59,3 +60,50 @@ def test_forty_concurrent_decisions_spend_exactly_the_budget(cast):
     budget = CompensationBudget.objects.get()
     assert budget.committed == Decimal("1000.00") == Decision.objects.aggregate(s=MoneySum("amount"))["s"]
     assert Claim.objects.filter(state=ClaimState.DECIDED).count() == 10
+
+
+def run_at_once(n: int, call) -> list[str]:  # type: ignore[no-untyped-def]
+    barrier = threading.Barrier(n)
+    outcomes: list[str] = []
+
+    def one(i: int) -> None:
+        try:
+            barrier.wait()
+            call(i)
+            outcomes.append("done")
+        except services.CompensationError:
+            outcomes.append("refused")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outcomes
+
+
+def test_twenty_concurrent_payments_of_one_claim_pay_it_once(cast):
+    import datetime as dt
+
+    from compensation.models import Payment
+    from tests.compensation.helpers import decided
+
+    claim = decided(cast)
+    outcomes = run_at_once(20, lambda i: services.claim_pay(actor=cast.bureau_staff, claim=claim, paid_on=dt.date(2026, 11, 23), voucher_no=f"BF-{i}"))
+    assert outcomes.count("done") == 1 and Payment.objects.filter(claim=claim).count() == 1
+
+
+def test_thirty_concurrent_returns_never_exceed_the_share(cast):
+    import datetime as dt
+
+    from compensation.models import Recovery, ShareReturn
+    from tests.compensation.helpers import with_recovery
+
+    recovery = with_recovery(cast, "80000.00", ())  # share 30000.00: fits ten returns of 3000.00
+    outcomes = run_at_once(
+        30, lambda i: services.return_record(actor=cast.bank_x_user, recovery=recovery, amount="3000.00", returned_on=dt.date(2026, 11, 25), voucher_no=f"J{i}")
+    )
+    assert outcomes.count("done") == 10
+    assert Recovery.objects.get(pk=recovery.pk).returned == Decimal("30000.00") == ShareReturn.objects.aggregate(s=MoneySum("amount"))["s"]

@@ -183,6 +183,32 @@ def test_the_amount_cannot_exceed_the_covered_loss(cast):
 # --- Payment, agreement, recoveries (第十一条 2(5)) ---------------------------------------------------
 
 
+def test_a_decision_is_revoked_before_payment_by_a_reversing_entry_and_the_budget_freed(cast):
+    from compensation.models import DecisionReversal
+
+    claim = decided(cast)  # 300000.00 of a 1000000.00 budget
+    with pytest.raises(CompensationError, match="理由"):
+        services.decision_revoke(actor=cast.leading_group, claim=claim, reason="")
+    reversal = services.decision_revoke(actor=cast.leading_group, claim=claim, reason="金额录入错误")
+    assert reversal.amount == Decimal("-300000.00") and Decision.objects.get(claim=claim).amount == Decimal("300000.00")
+    assert CompensationBudget.objects.get().committed == Decimal("0.00")
+    assert Claim.objects.get(pk=claim.pk).state == ClaimState.REJECTED
+    with pytest.raises(CompensationError, match="不能撤销"):
+        services.decision_revoke(actor=cast.leading_group, claim=claim, reason="again")
+    assert DecisionReversal.objects.count() == 1
+    # The bank may file again for the same loan, and the freed budget can be decided anew.
+    new_claim = services.claim_create(actor=cast.bank_x_user, loan=claim.loan, requested_amount="400000.00", loss_principal="800000.00",
+                                      case_number="c", description="d", on=ON)  # fmt: skip
+    assert new_claim.state == ClaimState.DRAFT
+
+
+def test_a_paid_decision_cannot_be_revoked(cast):
+    claim = paid(cast)
+    with pytest.raises(CompensationError, match="不能撤销"):
+        services.decision_revoke(actor=cast.leading_group, claim=claim, reason="录错")
+    assert CompensationBudget.objects.get().committed == Decimal("300000.00")
+
+
 def test_a_paid_claim_records_date_and_voucher(cast):
     claim = paid(cast)
     assert claim.state == ClaimState.PAID
@@ -349,3 +375,25 @@ def test_the_database_refuses_an_overspent_budget(cast):
     b = budget(cast, "100.00")
     with pytest.raises(IntegrityError), transaction.atomic():
         CompensationBudget.objects.filter(pk=b.pk).update(committed=Decimal("100.01"))
+
+
+def test_write_off_rules_and_a_recovery_after_it_follows_article_11_2_5(cast):
+    """第十一条 4: the write-off date fixes the certificate's due day; recoveries after it are netted and shared the same way."""
+    from compensation.models import WriteOff
+
+    claim = recovering(cast)  # paid 2026-11-23, 300000 of a covered loss of 800000
+    with pytest.raises(CompensationError, match="早于补偿拨付日期"):
+        services.writeoff_record(actor=cast.bank_x_user, claim=claim, written_off_on=dt.date(2026, 11, 20))
+    with pytest.raises(CompensationError, match="请先登记核销日期"):
+        services.writeoff_certificate(actor=cast.bank_x_user, claim=claim, upload=pdf("c.pdf"))
+    write_off = services.writeoff_record(actor=cast.bank_x_user, claim=claim, written_off_on=dt.date(2026, 11, 24))
+    assert write_off.certificate_due_on == dt.date(2026, 12, 1)
+    with pytest.raises(CompensationError, match="已登记核销"):
+        services.writeoff_record(actor=cast.bank_x_user, claim=claim, written_off_on=dt.date(2026, 11, 25))
+    services.writeoff_certificate(actor=cast.bank_x_user, claim=claim, upload=pdf("c.pdf"), on=dt.date(2026, 12, 1))
+    assert not WriteOff.objects.get().is_late()
+    with pytest.raises(CompensationError, match="已提交"):
+        services.writeoff_certificate(actor=cast.bank_x_user, claim=claim, upload=pdf("c.pdf"))
+    recovery = services.recovery_record(actor=cast.bank_x_user, claim=claim, received_on=dt.date(2026, 12, 10), gross="10000.00",
+                                        costs=[CostInput("enforcement", "1000.00", pdf())])  # fmt: skip
+    assert (recovery.net, recovery.share) == (Decimal("9000.00"), Decimal("3375.00"))  # 9000 × 300000 / 800000
