@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup sysdeps migrate demo lint check messages lock clean bench load
+.PHONY: run test setup sysdeps migrate demo lint audit check messages lock clean bench load
 
 run: setup migrate demo
 	@echo "Serving on http://127.0.0.1:8000 (Ctrl-C stops)"
@@ -35,7 +35,11 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
 
-check: lint test
+# pip-audit of requirements.lock, in its own virtualenv (.venv-audit).
+audit:
+	bash scripts/audit.sh
+
+check: lint audit test
 
 # Regenerate the translation catalog after changing UI strings (needs gettext).
 messages: setup
@@ -49,7 +53,7 @@ lock:
 	( echo "# Pinned versions that CI tested; regenerate with \`make lock\`."; /tmp/kedaitong-lock/bin/pip freeze --exclude kedaitong ) > requirements.lock
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache
+	rm -rf $(VENV) .venv-audit staticfiles .pytest_cache
 
 # Benchmarks (not part of `make test`): each script prints rows of one table.
 bench: setup

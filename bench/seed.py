@@ -12,6 +12,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -26,23 +27,35 @@ BATCH = 5000
 
 def _migrations_digest() -> str:
     digest = hashlib.sha256()
-    for path in sorted(ROOT.glob("*/migrations/*.py")):
+    for path in [*sorted(ROOT.glob("*/migrations/*.py")), Path(__file__)]:
         digest.update(path.read_bytes())
     digest.update(f"{ENTERPRISES}-{APPLICATIONS}-{LOANS}-{SETTLEMENTS_PER_LOAN}".encode())
     return digest.hexdigest()[:12]
 
 
+def _cache() -> Path:
+    return Path(tempfile.gettempdir()) / f"kedaitong-bench-large-{_migrations_digest()}.sqlite3"
+
+
 def large_database() -> str:
     """Path of a SQLite file holding the large dataset; seeded on first use."""
-    cache = Path(tempfile.gettempdir()) / f"kedaitong-bench-large-{_migrations_digest()}.sqlite3"
+    cache = _cache()
     if not cache.exists():
         work = cache.with_suffix(".seeding")
         import subprocess
         import sys
 
+        started = time.perf_counter()
         subprocess.run([sys.executable, str(Path(__file__)), str(work)], check=True)
         shutil.move(str(work), str(cache))
+        cache.with_suffix(".seconds").write_text(f"{time.perf_counter() - started:.0f}")
     return str(cache)
+
+
+def seeding_seconds() -> str:
+    """How long seeding the cached large database took, as recorded when it was made."""
+    marker = _cache().with_suffix(".seconds")
+    return marker.read_text() if marker.exists() else "?"
 
 
 def seed_large() -> None:
@@ -74,6 +87,7 @@ def seed_large() -> None:
         Enterprise.objects.bulk_create(enterprises, batch_size=BATCH)
     enterprises = list(Enterprise.objects.order_by("pk"))
     states = [s for s, _ in Application.State.choices if s != "draft"]
+    submitted_base = dt.datetime(2025, 1, 1, 9, tzinfo=dt.UTC)
     with transaction.atomic():
         batch = []
         for i in range(APPLICATIONS):
@@ -85,12 +99,14 @@ def seed_large() -> None:
                     bank=banks[(i % 10) * 2 + (1 if cj else 0)], amount=Decimal(100_000 + (i % 49) * 100_000),
                     term_months=12, product_type=products[i % len(products)] if cj else None,
                     state=states[i % len(states)], purpose="基准测试",
+                    submitted_at=submitted_base + dt.timedelta(minutes=7 * i),
                 )
             )
             if len(batch) == BATCH:
                 Application.objects.bulk_create(batch)
                 batch = []
         Application.objects.bulk_create(batch)
+    _seed_publicity(changjiang.program)
     start = dt.date(2025, 1, 1)
     with transaction.atomic():
         batch = []
@@ -133,9 +149,35 @@ def seed_large() -> None:
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
+def _seed_publicity(program) -> None:  # type: ignore[no-untyped-def]
+    """A running publicity batch of 100 entries (around today) and 30 past batches of 20, for the public page."""
+    from django.utils import timezone
+
+    from applications.models import Application
+    from kedaitong.models import User
+    from review.models import PublicityBatch, PublicityEntry
+
+    clerk = User.objects.create(username="bench-publicity-clerk", role="bureau_staff", program=program)
+    in_publicity = list(
+        Application.objects.filter(program_version__program=program, state=Application.State.PUBLICITY).order_by("pk")[:700]
+    )
+    today = timezone.localdate()
+    batches = [PublicityBatch(program=program, start_date=today - dt.timedelta(days=2), end_date=today + dt.timedelta(days=30), created_by=clerk)]
+    batches += [
+        PublicityBatch(program=program, start_date=today - dt.timedelta(days=30 + 14 * k), end_date=today - dt.timedelta(days=25 + 14 * k), created_by=clerk)
+        for k in range(30)
+    ]
+    PublicityBatch.objects.bulk_create(batches)
+    batches = list(PublicityBatch.objects.order_by("pk"))
+    entries, offset = [], 0
+    for batch, size in zip(batches, [100] + [20] * 30, strict=True):
+        entries += [PublicityEntry(batch=batch, application=a, credit_amount=a.amount) for a in in_publicity[offset:offset + size]]
+        offset += size
+    PublicityEntry.objects.bulk_create(entries)
+
+
 if __name__ == "__main__":
     import sys
-    import time
 
     from common import setup_django
 
