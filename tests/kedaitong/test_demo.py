@@ -59,3 +59,14 @@ def test_demo_pages_show_records_for_each_side():
     client.force_login(User.objects.get(username="jingban"))
     page = client.get("/").content.decode()
     assert "CJ-2026-0003" in page and "QZ-2026" not in page
+
+
+def test_the_public_publicity_page_shows_the_demo_batch_running_and_it_is_loaded_once():
+    call_command("load_demo", stdout=StringIO())
+    call_command("load_demo", stdout=StringIO())
+    from review.models import PublicityBatch
+
+    assert PublicityBatch.objects.count() == 1
+    page = Client().get("/publicity/").content.decode()
+    assert "景德镇青瓷智造科技有限公司" in page
+    assert "1,000,000.00" in page
