@@ -68,6 +68,39 @@ class StaleApplication(ReviewError):
         super().__init__(message)
 
 
+class StaleDraft(StaleApplication):
+    """The draft opinion changed since this user loaded the page (same state, different text)."""
+
+    def __init__(self, application: Application, draft: Opinion | None) -> None:
+        self.application = application
+        self.change = None
+        self.draft = draft
+        if draft is None:
+            message = _("The draft opinion you saw has been signed or replaced meanwhile. Nothing was saved; "
+                        "what you typed is kept below.")
+        else:
+            message = _("%(who)s saved a new draft opinion (“%(recommendation)s”: %(text)s) at %(at)s. Nothing was "
+                        "saved; what you typed is kept below.") % {
+                "who": str(draft.handler),
+                "recommendation": draft.get_recommendation_display(), "text": draft.text[:200],
+                "at": timezone.localtime(draft.created_at).strftime("%Y-%m-%d %H:%M"),
+            }
+        ReviewError.__init__(self, message)
+
+
+# `seen_draft` of the opinion operations: the pk of the unsigned draft the user saw, NO_DRAFT when
+# they saw none, None when the caller does not check (commands, tests that do not care).
+NO_DRAFT = 0
+
+
+def _check_draft(application: Application, seen_draft: int | None) -> Opinion | None:
+    """Optimistic locking on the draft itself: a new draft does not change the state, so the state check misses it."""
+    draft = selectors.unsigned_bureau_draft(application)
+    if seen_draft is not None and (draft.pk if draft else NO_DRAFT) != seen_draft:
+        raise StaleDraft(application, draft)
+    return draft
+
+
 def _lock(application: Application, seen_state: str | None) -> Application:
     locked = Application.objects.select_for_update().select_related("program_version", "enterprise").get(pk=application.pk)
     if seen_state is not None and locked.state != seen_state:
@@ -180,8 +213,13 @@ def application_return(*, actor: User, application: Application, reasons: Sequen
 
 @transaction.atomic
 def opinion_draft(*, actor: User, application: Application, recommendation: str, text: str,
-                  seen_state: str | None = None, request: HttpRequest | None = None) -> Opinion:
-    """Staff draft the bureau's opinion (科技局意见); it waits for the head's signature (maker-checker)."""
+                  seen_state: str | None = None, seen_draft: int | None = None,
+                  request: HttpRequest | None = None) -> Opinion:
+    """Staff draft the bureau's opinion (科技局意见); it waits for the head's signature (maker-checker).
+
+    A new draft replaces the one waiting, so a form loaded before someone else's
+    draft is refused (`seen_draft`), rather than silently replacing it.
+    """
     application = _lock(application, seen_state)
     if not (actor.effective_role == Role.BUREAU_STAFF and actor.program_id == application.program_version.program_id):
         raise ReviewError(_("Your role may not take this step on this application."))
@@ -191,6 +229,7 @@ def opinion_draft(*, actor: User, application: Application, recommendation: str,
         raise ReviewError(_("Choose a recommendation."))
     if not text.strip():
         raise ReviewError(_("Write the opinion."))
+    _check_draft(application, seen_draft)
     opinion = Opinion.objects.create(application=application, kind=Opinion.Kind.BUREAU,
                                      recommendation=recommendation, text=text.strip(), handler=actor)
     entry = log_action(actor=actor, action="review.opinion.drafted", obj=application, comment=opinion.text,
@@ -201,10 +240,14 @@ def opinion_draft(*, actor: User, application: Application, recommendation: str,
 
 @transaction.atomic
 def opinion_sign(*, actor: User, application: Application, comment: str = "", seen_state: str | None = None,
-                 request: HttpRequest | None = None) -> Opinion:
-    """The head signs the staff draft; its recommendation decides the transition (approve or reject)."""
+                 seen_draft: int | None = None, request: HttpRequest | None = None) -> Opinion:
+    """The head signs the staff draft; its recommendation decides the transition (approve or reject).
+
+    The head signs the draft they read (`seen_draft`): a draft saved after the
+    page was loaded is refused, naming who saved what and when.
+    """
     application = _lock(application, seen_state)
-    draft = selectors.unsigned_bureau_draft(application)
+    draft = _check_draft(application, seen_draft)
     if draft is None:
         raise ReviewError(_("There is no draft opinion to sign."))
     if draft.handler_id == actor.pk:
@@ -465,4 +508,4 @@ def blacklist_add(*, actor: User, enterprise: Enterprise, reason: str, details: 
     return entry
 
 
-__all__ = ["LoanRefused", "ReviewError", "StaleApplication"]
+__all__ = ["NO_DRAFT", "LoanRefused", "ReviewError", "StaleApplication", "StaleDraft"]

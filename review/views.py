@@ -111,8 +111,40 @@ def _review_context(request: HttpRequest, application: Application, **extra: Any
         "may_resubmit": has_role(user, Role.ENTERPRISE)
         and application.state in (Application.State.RETURNED, Application.State.DRAFT),
     }
+    stale = extra.get("stale")
+    if stale is not None and post is not None:
+        context["typed"] = _typed(post, application, action or "")
     context.update(extra)
     return context
+
+
+def _typed(post: Any, application: Application, action: str) -> list[tuple[str, str]]:
+    """What the user typed into a refused stale form, label and text, to show whatever the state is now."""
+    form_class = {"accept": forms.CommentForm, "return_for_changes": forms.ReturnForm, "draft": forms.DraftForm,
+                  "bank_approve": forms.BankDecisionForm, "bank_reject": forms.BankDecisionForm,
+                  "disburse": forms.DisburseForm, "sign": forms.CommentForm}.get(action)
+    if form_class is None:
+        return []
+    form = form_class(application=application) if form_class is forms.ReturnForm else form_class()
+    found = []
+    for name, field in form.fields.items():
+        value = post.get(name, "").strip()
+        if not value:
+            continue
+        choices = dict(getattr(field, "choices", []) or [])
+        found.append((str(field.label), str(choices.get(value, value))))
+    return found
+
+
+def _seen_draft(request: HttpRequest) -> int | None:
+    """The hidden `seen_draft` of the opinion forms: the draft's pk, 0 for none; absent means unchecked."""
+    if "seen_draft" not in request.POST:
+        return None
+    raw = request.POST["seen_draft"].strip()
+    try:
+        return int(raw or services.NO_DRAFT)
+    except ValueError:
+        return -1  # matches no draft: refused as stale
 
 
 def _permitted_transitions(application: Application, user: Any) -> list[Any]:
@@ -212,9 +244,10 @@ def _dispatch(request: HttpRequest, application: Application, action: str, seen:
         dform = forms.DraftForm(request.POST)
         if not dform.is_valid():
             return False
-        services.opinion_draft(recommendation=dform.cleaned_data["recommendation"], text=dform.cleaned_data["text"], **common)
+        services.opinion_draft(recommendation=dform.cleaned_data["recommendation"], text=dform.cleaned_data["text"],
+                               seen_draft=_seen_draft(request), **common)
     elif action == "sign":
-        services.opinion_sign(comment=request.POST.get("comment", "")[:2000], **common)
+        services.opinion_sign(comment=request.POST.get("comment", "")[:2000], seen_draft=_seen_draft(request), **common)
     elif action in ("bank_approve", "bank_reject"):
         bform = forms.BankDecisionForm(request.POST)
         if not bform.is_valid():
