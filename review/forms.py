@@ -53,6 +53,11 @@ class CommentForm(forms.Form):
     comment = forms.CharField(label=_("Opinion"), required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
 
 
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(label=_("Reason (optional)"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                             max_length=1000)
+
+
 class ReturnForm(forms.Form):
     """A reason per item of 附件2 (empty items are fine), plus anything else."""
 

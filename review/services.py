@@ -147,6 +147,7 @@ NEXT_ROLE = {
     Application.State.BUREAU_REVIEW: Role.BUREAU_HEAD,
     Application.State.GROUP_REVIEW: Role.LEADING_GROUP,
     Application.State.PUBLICITY: Role.BUREAU_STAFF,
+    Application.State.WITHDRAWN: Role.BUREAU_STAFF,  # the bureau learns that an application left its queue
 }
 
 
@@ -185,6 +186,22 @@ def application_accept(*, actor: User, application: Application, seen_state: str
     """Staff take a submitted application into review (its eligibility must not fail: 第六条)."""
     application = _lock(application, seen_state)
     _transition(application, "accept", actor=actor, comment=comment, request=request)
+    return application
+
+
+@transaction.atomic
+def application_withdraw(*, actor: User, application: Application, reason: str = "", seen_state: str | None = None,
+                         request: HttpRequest | None = None) -> Application:
+    """The enterprise withdraws its own open application (DESIGN.md: any open state ─withdraw→ withdrawn).
+
+    Open = before credit is granted; afterwards the bank's credit stands and the
+    enterprise simply does not draw it. The transition (applications/workflow.py)
+    names no role, so the enterprise check is here.
+    """
+    application = _lock(application, seen_state)
+    if not (actor.effective_role == Role.ENTERPRISE and actor.enterprise_id == application.enterprise_id):
+        raise ReviewError(_("Your role may not take this step on this application."))
+    _transition(application, "withdraw", actor=actor, comment=reason.strip(), request=request)
     return application
 
 

@@ -7,6 +7,7 @@ urlpatterns = [
     path("review/queue/", views.queue, name="queue"),
     path("review/applications/<uuid:public_id>/", views.application_review, name="application-review"),
     path("review/applications/<uuid:public_id>/act/", views.application_act, name="application-act"),
+    path("review/applications/<uuid:public_id>/withdraw/", views.application_withdraw, name="application-withdraw"),
     path("review/applications/<uuid:public_id>/history.xlsx", views.history_export, name="history-export"),
     path("review/meetings/", views.meeting_list, name="meeting-list"),
     path("review/meetings/new/", views.meeting_new, name="meeting-new"),

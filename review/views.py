@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from applications.models import Application, Enterprise
 from applications.services import DomainError as SubmitRefused
 from applications.services import application_submit
+from applications.workflow import OPEN_STATES
 from kedaitong import excel
 from kedaitong.audit import client_ip
 from kedaitong.permissions import get_visible_or_404, has_role, role_required
@@ -108,6 +109,7 @@ def _review_context(request: HttpRequest, application: Application, **extra: Any
         "disburse_form": bound("disburse", forms.DisburseForm, initial=_disburse_initial(application)),
         "may_draft": has_role(user, Role.BUREAU_STAFF) and application.state == Application.State.BUREAU_REVIEW
         and "return_for_changes" in permitted,
+        "may_withdraw": has_role(user, Role.ENTERPRISE) and application.state in OPEN_STATES,
         "may_resubmit": has_role(user, Role.ENTERPRISE)
         and application.state in (Application.State.RETURNED, Application.State.DRAFT),
     }
@@ -271,6 +273,37 @@ def _resubmit(*, actor: Any, application: Application, seen_state: str | None, r
     if seen_state and seen_state != application.state:
         raise services.StaleApplication(application, selectors.last_change(application))
     application_submit(actor=actor, application=application)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def application_withdraw(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The enterprise withdraws its application: GET asks for confirmation, POST withdraws."""
+    application = _scoped_application(request, public_id)
+    if not has_role(request.user, Role.ENTERPRISE):
+        raise PermissionDenied
+    form = forms.WithdrawForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.application_withdraw(actor=request.user, application=application, request=request,
+                                          reason=form.cleaned_data["reason"],
+                                          seen_state=request.POST.get("seen_state") or None)
+        except services.StaleApplication as exc:
+            messages.error(request, str(exc))
+            application = _scoped_application(request, public_id)
+            status = 409
+        except services.ReviewError as exc:
+            if str(exc) == _("Your role may not take this step on this application."):
+                raise PermissionDenied from exc
+            messages.error(request, str(exc))
+            status = 400
+        else:
+            messages.success(request, _("The application is withdrawn."))
+            return redirect("review:application-review", public_id=application.public_id)
+    return render(request, "review/withdraw_confirm.html", {
+        "application": application, "form": form,
+        "open": application.state in OPEN_STATES}, status=status)
 
 
 @require_GET

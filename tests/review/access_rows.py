@@ -36,6 +36,8 @@ ROWS = [
                                                            leading_group=200, bank_x=200, bank_y=200)),
     Row("review:application-review", lambda c: f"/review/applications/{c.application_a.public_id}/", APPLICATION_A),
     Row("review:application-act", lambda c: f"/review/applications/{c.application_a.public_id}/act/", expect(405)),
+    Row("review:application-withdraw", lambda c: f"/review/applications/{c.application_a.public_id}/withdraw/",
+        expect(403, anonymous=LOGIN, enterprise_a=200, enterprise_b=404, bank_y=404)),
     Row("review:history-export", lambda c: f"/review/applications/{c.application_a.public_id}/history.xlsx", APPLICATION_A),
     Row("review:meeting-list", lambda c: "/review/meetings/", GOVERNMENT),
     Row("review:meeting-new", lambda c: "/review/meetings/new/", expect(403, anonymous=LOGIN, leading_group=200)),
