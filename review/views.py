@@ -43,14 +43,17 @@ from review.models import (
     PublicityEntry,
 )
 
-QUEUE_STATES = {
-    Role.BUREAU_STAFF: [Application.State.SUBMITTED, Application.State.BUREAU_REVIEW],
-    Role.BUREAU_HEAD: [Application.State.BUREAU_REVIEW],
-    Role.LEADING_GROUP: [Application.State.GROUP_REVIEW],
-    Role.BANK: [Application.State.BANK_REVIEW, Application.State.CREDIT_GRANTED],
-}
-SORTS = {"age": ["submitted_at", "pk"], "-age": ["-submitted_at", "-pk"], "amount": ["amount", "pk"],
-         "-amount": ["-amount", "-pk"], "name": ["enterprise__name", "pk"]}
+SORTS = {"age": ["entered", "pk"], "-age": ["-entered", "-pk"], "amount": ["amount", "pk"],
+         "-amount": ["-amount", "-pk"], "name": ["enterprise__name", "pk"], "-submitted": ["-submitted_at", "-pk"]}
+
+
+def _queue_banks(user: Any) -> list[tuple[str, str]] | None:
+    """The banks of the user's program, for the queue's bank filter; None for a bank (its queue is its own)."""
+    if has_role(user, Role.BANK):
+        return None
+    from loans.models import Bank
+
+    return list(Bank.objects.visible_to(user).order_by("name").values_list("code", "name"))
 
 
 @require_GET
@@ -58,24 +61,37 @@ SORTS = {"age": ["submitted_at", "pk"], "-age": ["-submitted_at", "-pk"], "amoun
 def queue(request: HttpRequest) -> HttpResponse:
     """What waits for this role, oldest first; the same handful of queries whatever the page size."""
     role = request.user.effective_role
-    form = forms.QueueFilterForm(request.GET or None, states=QUEUE_STATES[role])
+    form = forms.QueueFilterForm(request.GET or None, states=selectors.QUEUE_STATES[role],
+                                 banks=_queue_banks(request.user))
     applications = selectors.queue_for(request.user)
     sort, size = "age", 25
     if form.is_valid():
-        q = form.cleaned_data["q"].strip()
+        data = form.cleaned_data
+        q = data["q"].strip()
         if q:
             applications = applications.filter(Q(enterprise__name__icontains=q) | Q(enterprise__credit_code=q.upper()))
-        if form.cleaned_data["state"]:
-            applications = applications.filter(state=form.cleaned_data["state"])
-        sort = form.cleaned_data["sort"] or "age"
-        size = form.cleaned_data["size"] or 25
+        if data["state"]:
+            applications = applications.filter(state=data["state"])
+        if data.get("bank"):
+            applications = applications.filter(bank__code=data["bank"])
+        if data["submitted_from"]:
+            applications = applications.filter(submitted_at__date__gte=data["submitted_from"])
+        if data["submitted_to"]:
+            applications = applications.filter(submitted_at__date__lte=data["submitted_to"])
+        if data["amount_min"] is not None:
+            applications = applications.filter(amount__gte=data["amount_min"])
+        if data["amount_max"] is not None:
+            applications = applications.filter(amount__lte=data["amount_max"])
+        sort = data["sort"] or "age"
+        size = data["size"] or 25
     applications = applications.order_by(*SORTS[sort])
     page = Paginator(applications, size).get_page(request.GET.get("page"))
     today = timezone.localdate()
-    rows = [(a, (today - timezone.localdate(a.submitted_at)).days if a.submitted_at else None) for a in page]
+    rows = [(a, selectors.age_in_days(a.entered, today)) for a in page]
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "review/queue.html", {"form": form, "page": page, "rows": rows, "query": query.urlencode()})
+    return render(request, "review/queue.html", {"form": form, "page": page, "rows": rows, "query": query.urlencode()},
+                  status=400 if form.errors else 200)
 
 
 def _review_context(request: HttpRequest, application: Application, **extra: Any) -> dict[str, Any]:
