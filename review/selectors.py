@@ -252,6 +252,33 @@ def eligibility_comparison(application: Application) -> list[EligibilityLine]:
     return lines
 
 
+@dataclass(frozen=True)
+class MaterialLine:
+    """One material of the program's list (Changjiang 附件2) and the files the enterprise uploaded for it."""
+
+    number: int
+    name: str
+    required: bool
+    files: list[Any]
+
+    @property
+    def missing(self) -> bool:
+        return self.required and not self.files
+
+
+def material_lines(application: Application) -> list[MaterialLine]:
+    """Every material of the program in its order, uploaded or missing; two queries whatever the count."""
+    from applications.models import Material, MaterialType
+
+    uploaded: dict[int, list[Any]] = {}
+    for material in Material.objects.filter(application=application).order_by("uploaded_at", "pk"):
+        uploaded.setdefault(material.material_type_id, []).append(material)
+    return [
+        MaterialLine(number=t.number, name=t.name, required=t.required, files=uploaded.get(t.pk, []))
+        for t in MaterialType.objects.filter(program=application.program_version.program_id).order_by("number")
+    ]
+
+
 def available_transitions(application: Application, user: User) -> list[Transition]:
     """The review transitions `user` may take now: right role, right scope, right state, conditions met."""
     return [

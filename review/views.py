@@ -110,6 +110,7 @@ def _review_context(request: HttpRequest, application: Application, **extra: Any
         "permitted": permitted,
         "labels": selectors.transition_labels(),
         "eligibility": selectors.eligibility_comparison(application),
+        "materials": selectors.material_lines(application),
         "history": selectors.history(application),
         "opinions": Opinion.objects.filter(application=application).select_related("handler", "head"),
         "draft": selectors.unsigned_bureau_draft(application),
