@@ -187,6 +187,16 @@ class BlacklistForm(forms.Form):
                     "the entry is then recorded as exempted and does not block."), max_length=2000)
 
 
+class BlacklistDecisionForm(forms.Form):
+    DECISIONS = [
+        (BlacklistEntry.Status.LISTED, _("Confirm: list the enterprise")),
+        (BlacklistEntry.Status.EXEMPTED, _("Exempt: force majeure (第九条)")),
+        (BlacklistEntry.Status.DISMISSED, _("Dismiss the proposal")),
+    ]
+    decision = forms.ChoiceField(label=_("Decision"), choices=DECISIONS)
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+
 def today() -> dt.date:
     from django.utils import timezone
 

@@ -177,6 +177,19 @@ def _notify(application: Application, entry: AuditEntry) -> None:
         transaction.on_commit(lambda: send_mail(message[:150], body, settings.DEFAULT_FROM_EMAIL, emails, fail_silently=True))
 
 
+def notify_bureau(*, program_id: int | None, message: str, body: str = "", application: Application | None = None) -> None:
+    """Tell the bureau (staff and head of the program; every bureau user when no program): inbox now, e-mail on commit."""
+    users = User.objects.filter(is_active=True, role__in=[Role.BUREAU_STAFF, Role.BUREAU_HEAD])
+    if program_id is not None:
+        users = users.filter(program=program_id)
+    recipients = list(users)
+    Notification.objects.bulk_create(Notification(user=u, application=application, message=message[:300]) for u in recipients)
+    emails = sorted({u.email for u in recipients if u.email})
+    if emails:
+        text = message + ("\n\n" + body if body else "")
+        transaction.on_commit(lambda: send_mail(message[:150], text, settings.DEFAULT_FROM_EMAIL, emails, fail_silently=True))
+
+
 # --- bureau -------------------------------------------------------------------------------------
 
 
@@ -522,6 +535,57 @@ def blacklist_add(*, actor: User, enterprise: Enterprise, reason: str, details: 
     entry.save()
     log_action(actor=actor, action="review.blacklist." + ("exempted" if exempted else "listed"), obj=entry,
                comment=entry.details, data={"reason": reason, "enterprise": enterprise.credit_code}, request=request)
+    return entry
+
+
+def _entry_program(entry: BlacklistEntry) -> int | None:
+    return entry.loan.program_version.program_id if entry.loan_id else None
+
+
+def blacklist_proposed(*, entry: BlacklistEntry) -> None:
+    """A proposal was made (loans' `refresh_delinquency`, loans over six months overdue): the bureau decides it."""
+    notify_bureau(
+        program_id=_entry_program(entry),
+        message=_("Blacklist proposal: %(enterprise)s (%(reason)s); confirm or dismiss it.") % {
+            "enterprise": entry.enterprise.name, "reason": entry.get_reason_display()},
+        body=entry.details,
+    )
+
+
+@transaction.atomic
+def blacklist_decide(*, actor: User, entry: BlacklistEntry, decision: str, reason: str,
+                     request: HttpRequest | None = None) -> BlacklistEntry:
+    """The bureau decides a proposed entry (第九条): confirm (listed, it blocks), exempt (force majeure) or dismiss.
+
+    Each decision needs its reason and writes an audit row; an entry decided
+    once is not decided again here (lifting a listing is a separate matter).
+    """
+    entry = BlacklistEntry.objects.select_for_update().select_related("enterprise", "loan__program_version").get(pk=entry.pk)
+    program = _entry_program(entry)
+    if actor.effective_role != Role.BUREAU_STAFF or (program is not None and actor.program_id != program):
+        raise ReviewError(_("Your role may not take this step on this application."))
+    if entry.status != BlacklistEntry.Status.PROPOSED:
+        raise ReviewError(_("This entry has been decided already (%(status)s).") % {"status": entry.get_status_display()})
+    reason = reason.strip()
+    if not reason:
+        raise ReviewError(_("Give the reason for the decision."))
+    Status = BlacklistEntry.Status
+    if decision == Status.EXEMPTED and entry.reason != BlacklistEntry.Reason.OVERDUE_6_MONTHS:
+        raise ReviewError(_("The force-majeure exception applies to overdue loans only (第九条)."))
+    if decision not in (Status.LISTED, Status.EXEMPTED, Status.DISMISSED):
+        raise ReviewError(_("Choose a decision."))
+    now = timezone.now()
+    from_status = entry.status
+    entry.status = decision
+    entry.decided_at, entry.decided_by, entry.decision_note = now, actor, reason
+    if decision == Status.LISTED:
+        entry.listed_at, entry.listed_by = now, actor
+    if decision == Status.EXEMPTED:
+        entry.force_majeure_note = reason
+    entry.save()
+    action = {Status.LISTED: "confirmed", Status.EXEMPTED: "exempted", Status.DISMISSED: "dismissed"}[decision]
+    log_action(actor=actor, action=f"review.blacklist.{action}", obj=entry, from_state=from_status, to_state=decision,
+               comment=reason, data={"enterprise": entry.enterprise.credit_code}, request=request)
     return entry
 
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("review/objections/<uuid:public_id>/rule/", views.objection_rule, name="objection-rule"),
     path("review/objections/<uuid:public_id>/file/", views.objection_file, name="objection-file"),
     path("review/blacklist/", views.blacklist, name="blacklist"),
+    path("review/blacklist/<int:pk>/decide/", views.blacklist_decide, name="blacklist-decide"),
     path("review/blacklist/<int:pk>/evidence/", views.blacklist_evidence, name="blacklist-evidence"),
     path("review/inbox/", views.inbox, name="inbox"),
     path("publicity/", views.public_publicity, name="public-publicity"),

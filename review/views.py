@@ -532,6 +532,20 @@ def public_objection(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
 # --- blacklist (第九条) --------------------------------------------------------------------------
 
 
+def _blacklist_page(request: HttpRequest, form: Any, *, failed: BlacklistEntry | None = None,
+                    failed_form: Any = None, status: int = 200) -> HttpResponse:
+    may_decide = has_role(request.user, Role.BUREAU_STAFF)
+    entries = BlacklistEntry.objects.select_related("enterprise", "listed_by", "decided_by", "loan")
+    rows = [
+        (e, (failed_form if failed is not None and e.pk == failed.pk else forms.BlacklistDecisionForm(prefix=f"e{e.pk}"))
+         if may_decide and e.status == BlacklistEntry.Status.PROPOSED else None)
+        for e in entries
+    ]
+    return render(request, "review/blacklist.html", {
+        "form": form, "rows": rows, "priority": selectors.priority_renewal(),
+        "may_add": may_decide}, status=status)
+
+
 @require_http_methods(["GET", "POST"])
 @role_required(Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR, Role.ADMIN)
 def blacklist(request: HttpRequest) -> HttpResponse:
@@ -550,10 +564,29 @@ def blacklist(request: HttpRequest) -> HttpResponse:
                     evidence=data["evidence"] or None, force_majeure_note=data["force_majeure_note"], request=request)
                 messages.success(request, _("Recorded: %(entry)s") % {"entry": entry})
                 return redirect("review:blacklist")
-    entries = BlacklistEntry.objects.select_related("enterprise", "listed_by", "loan")
-    return render(request, "review/blacklist.html", {
-        "form": form, "entries": entries, "priority": selectors.priority_renewal(),
-        "may_add": has_role(request.user, Role.BUREAU_STAFF)}, status=400 if form.errors else 200)
+    return _blacklist_page(request, form, status=400 if form.errors else 200)
+
+
+@require_POST
+@role_required(Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR, Role.ADMIN)
+def blacklist_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """The bureau confirms, exempts or dismisses a proposed entry, with a reason; a refusal keeps what was typed."""
+    entry = get_object_or_404(BlacklistEntry, pk=pk)
+    if not has_role(request.user, Role.BUREAU_STAFF):
+        raise PermissionDenied
+    form = forms.BlacklistDecisionForm(request.POST, prefix=f"e{entry.pk}")
+    if form.is_valid():
+        try:
+            services.blacklist_decide(actor=request.user, entry=entry, decision=form.cleaned_data["decision"],
+                                      reason=form.cleaned_data["reason"], request=request)
+        except services.ReviewError as exc:
+            if str(exc) == _("Your role may not take this step on this application."):
+                raise PermissionDenied from exc
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Decision recorded."))
+            return redirect("review:blacklist")
+    return _blacklist_page(request, forms.BlacklistForm(), failed=entry, failed_form=form, status=400)
 
 
 @require_GET

@@ -49,6 +49,7 @@ ROWS = [
     Row("review:objection-file", lambda c: f"/review/objections/{objection(c).public_id}/file/",  # no file attached
         expect(403, anonymous=LOGIN, bureau_staff=404, bureau_head=404, leading_group=404, auditor=404, admin=404)),
     Row("review:blacklist", lambda c: "/review/blacklist/", GOVERNMENT),
+    Row("review:blacklist-decide", lambda c: "/review/blacklist/999999/decide/", expect(405)),
     Row("review:blacklist-evidence", lambda c: "/review/blacklist/999999/evidence/",
         expect(403, anonymous=LOGIN, bureau_staff=404, bureau_head=404, leading_group=404, auditor=404, admin=404)),
     Row("review:inbox", lambda c: "/review/inbox/", expect(200, anonymous=LOGIN)),
