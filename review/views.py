@@ -7,9 +7,11 @@ may not act gets 403; GET on an action URL is 405.
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -477,7 +479,22 @@ def objection_file(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
 # --- publicity (public, no login) ---------------------------------------------------------------
 
-OBJECTION_LIMIT = 5  # per address per hour; see docs/decisions.md
+OBJECTION_LIMIT = 5  # per address per hour, counted in the shared cache (settings.CACHES); see docs/decisions.md
+
+
+def _sender_address(request: HttpRequest) -> str | None:
+    """The sender's address: REMOTE_ADDR, or behind our proxy (BEHIND_PROXY) the address it appended to X-Forwarded-For.
+
+    Only the right-most entry is the proxy's own; those before it come from the
+    client and are not trusted. Without BEHIND_PROXY the header is ignored.
+    """
+    if settings.BEHIND_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
+        try:
+            return str(ipaddress.ip_address(forwarded))
+        except ValueError:
+            pass
+    return client_ip(request)
 
 
 @require_GET
@@ -510,7 +527,7 @@ def public_objection(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
         raise Http404
     form = forms.ObjectionForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
-        key = f"review:objection:{client_ip(request) or 'unknown'}"
+        key = f"review:objection:{_sender_address(request) or 'unknown'}"
         cache.add(key, 0, timeout=3600)
         try:
             count = cache.incr(key)
@@ -520,7 +537,7 @@ def public_objection(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
             return render(request, "review/public_objection.html", {"entry": entry, "form": form, "throttled": True}, status=429)
         if form.is_valid():
             try:
-                services.objection_submit(entry=entry, ip_address=client_ip(request), **form.cleaned_data)
+                services.objection_submit(entry=entry, ip_address=_sender_address(request), **form.cleaned_data)
             except services.ReviewError as exc:
                 messages.error(request, str(exc))
             else:
