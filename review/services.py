@@ -429,6 +429,12 @@ def publicity_batch_create(*, actor: User, program: Program, start_date: dt.date
         PublicityEntry.objects.create(batch=batch, application=application, credit_amount=decision.credit_amount)
         log_action(actor=actor, action="review.publicity.started", obj=application, request=request,
                    comment=f"{batch}", data={"batch": str(batch.public_id)})
+    notify_bureau(
+        program_id=program.pk,
+        message=_("Publicity batch %(batch)s opened by %(who)s: %(n)d applications.") % {
+            "batch": str(batch), "who": str(actor), "n": len(waiting)},
+        body="\n".join(f"{a.reference} {a.enterprise.name}" for a in waiting),
+    )
     return batch
 
 
@@ -436,7 +442,7 @@ def publicity_batch_create(*, actor: User, program: Program, start_date: dt.date
 def objection_submit(*, entry: PublicityEntry, name: str, contact: str, reason: str, attachment: Any = None,
                      ip_address: str | None = None) -> Objection:
     """Anyone may object while the period runs (第八条)."""
-    entry = PublicityEntry.objects.select_related("batch", "application").get(pk=entry.pk)
+    entry = PublicityEntry.objects.select_related("batch", "application__enterprise").get(pk=entry.pk)
     if not entry.batch.is_running():
         raise ReviewError(_("Objections are accepted only while the publicity period runs."))
     objection = Objection(entry=entry, name=name.strip(), contact=contact.strip(), reason=reason.strip(),
@@ -449,6 +455,11 @@ def objection_submit(*, entry: PublicityEntry, name: str, contact: str, reason: 
     objection.save()
     log_action(actor=None, action="review.objection.submitted", obj=entry.application, comment=objection.reason,
                data={"objection": str(objection.public_id)})
+    notify_bureau(
+        program_id=entry.batch.program_id, application=entry.application, body=objection.reason,
+        message=_("New objection against %(reference)s %(enterprise)s: rule on it before the batch closes.") % {
+            "reference": entry.application.reference, "enterprise": entry.application.enterprise.name},
+    )
     return objection
 
 
