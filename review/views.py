@@ -333,11 +333,19 @@ def history_export(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     if not request.user.effective_role:
         raise PermissionDenied
     wb = excel.new_workbook()
-    columns = [excel.Column(_("Time"), 20), excel.Column(_("Who"), 16), excel.Column(_("Role"), 12),
-               excel.Column(_("Action"), 32), excel.Column(_("From"), 14), excel.Column(_("To"), 14),
+    columns = [excel.Column(_("Time"), 20, kind="datetime"), excel.Column(_("Acted by"), 16), excel.Column(_("Role"), 12),
+               excel.Column(_("Action"), 32), excel.Column(_("From state"), 14), excel.Column(_("To state"), 14),
                excel.Column(_("Opinion"), 50), excel.Column(_("Address"), 16)]
-    rows = [[timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M:%S"), e.actor_name, e.actor_role, e.action,
-             e.from_state, e.to_state, e.comment, e.ip_address or ""] for e in selectors.history(application)]
+    labels = dict(Application.State.choices)
+    roles = dict(Role.choices)
+
+    def state(code: str) -> str:
+        return str(labels.get(code, code))
+
+    # Excel has no time zones: the time is written as a real date-time in the portal's zone (Asia/Shanghai).
+    rows = [[timezone.localtime(e.at).replace(tzinfo=None, microsecond=0), e.actor_name, str(roles.get(e.actor_role, e.actor_role)),
+             e.action, state(e.from_state), state(e.to_state), e.comment, e.ip_address or ""]
+            for e in selectors.history(application)]
     excel.write_sheet(wb, _("History"), columns, rows)
     response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="{application.reference}-history.xlsx"'
