@@ -19,13 +19,14 @@ from openpyxl.utils import get_column_letter
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MONEY_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 
 
 @dataclass(frozen=True)
 class Column:
     header: str
     width: int = 14
-    kind: str = "text"  # text | money | date | int | percent
+    kind: str = "text"  # text | money | date | datetime (naive, local) | int | percent
     total: bool = False
 
 
@@ -40,6 +41,8 @@ def _cell(ws: Any, value: Any, column: Column) -> WriteOnlyCell:
     cell.value = value
     if column.kind == "money" and isinstance(value, Decimal):
         cell.number_format = MONEY_FORMAT
+    elif column.kind == "datetime" and isinstance(value, dt.datetime):
+        cell.number_format = DATETIME_FORMAT
     elif column.kind == "date" and isinstance(value, dt.date):
         cell.number_format = DATE_FORMAT
     elif column.kind == "percent":

@@ -172,6 +172,32 @@ JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 3)
 # Exports up to this many rows download at once; larger ones run as a job with progress.
 EXPORT_INLINE_MAX_ROWS = env_int("EXPORT_INLINE_MAX_ROWS", 5000)
 
+# Behind a reverse proxy: trust its X-Forwarded-Proto (production) and the address it
+# appends to X-Forwarded-For (the objection throttle); never otherwise, since clients can forge both.
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+
+# The cache is shared by every web process (the public objection form's throttle counts
+# per address across all of them): the database by default, whose table a migration of
+# review/ creates; memcached or redis when CACHE_LOCATION names the server.
+CACHE_BACKENDS = {
+    "database": "django.core.cache.backends.db.DatabaseCache",
+    "memcached": "django.core.cache.backends.memcached.PyMemcacheCache",
+    "redis": "django.core.cache.backends.redis.RedisCache",
+    "locmem": "django.core.cache.backends.locmem.LocMemCache",  # one process only: development
+}
+CACHE_BACKEND = env_str("CACHE_BACKEND", "database").strip().lower()
+if CACHE_BACKEND not in CACHE_BACKENDS:
+    raise EnvError(f"CACHE_BACKEND={CACHE_BACKEND!r} must be one of {', '.join(CACHE_BACKENDS)}")
+CACHE_LOCATION = env_str("CACHE_LOCATION", "kedaitong_cache" if CACHE_BACKEND == "database" else "")
+if CACHE_BACKEND in ("memcached", "redis") and not CACHE_LOCATION:
+    raise EnvError(f"CACHE_LOCATION must name the server when CACHE_BACKEND={CACHE_BACKEND}")
+CACHES = {"default": {"BACKEND": CACHE_BACKENDS[CACHE_BACKEND], "LOCATION": CACHE_LOCATION}}
+
+# The daily `review_overdue` lists items waiting in a review state longer than this many days.
+REVIEW_OVERDUE_DAYS = env_int("REVIEW_OVERDUE_DAYS", 5)
+if REVIEW_OVERDUE_DAYS < 1:
+    raise EnvError(f"REVIEW_OVERDUE_DAYS={REVIEW_OVERDUE_DAYS!r} must be a whole number of days, 1 or more")
+
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
@@ -187,7 +213,7 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     # Behind a load balancer that terminates TLS and sets X-Forwarded-Proto.
-    if env_bool("BEHIND_PROXY", False):
+    if BEHIND_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {

@@ -419,6 +419,11 @@ def delinquency_refresh(*, on: dt.date) -> dict[str, int]:
                         details=f"贷款{loan.contract_no}（{loan.bank}）截至{on:%Y-%m-%d}逾期{days}天，超过6个月未归还（系统自动提出）",
                     )  # fmt: skip
                     log_action(actor=None, action="loans.blacklist.proposed", obj=entry, data={"loan": loan.contract_no})
+                    from review.services import (
+                        blacklist_proposed,  # late: review.services imports this module
+                    )
+
+                    blacklist_proposed(entry=entry)  # inbox + e-mail: the bureau confirms or dismisses it
                     counts["proposed"] += 1
     return counts
 

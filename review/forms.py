@@ -35,22 +35,49 @@ class QueueFilterForm(forms.Form):
         ("-amount", _("Largest amount first")),
         ("amount", _("Smallest amount first")),
         ("name", _("Enterprise name")),
+        ("-submitted", _("Latest submission first")),
     ]
     PAGE_SIZES = [(10, "10"), (25, "25"), (50, "50"), (100, "100")]
 
     q = forms.CharField(label=_("Name or credit code"), required=False, max_length=100)
     state = forms.ChoiceField(label=_("State"), required=False)
+    bank = forms.ChoiceField(label=_("Bank"), required=False)
+    submitted_from = forms.DateField(label=_("Submitted from"), required=False,
+                                     widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    submitted_to = forms.DateField(label=_("Submitted until"), required=False,
+                                   widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    amount_min = MoneyField(label=_("Amount from (yuan)"), required=False)
+    amount_max = MoneyField(label=_("Amount up to (yuan)"), required=False)
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=SORTS)
     size = forms.TypedChoiceField(label=_("Per page"), required=False, choices=PAGE_SIZES, coerce=int, empty_value=25)
 
-    def __init__(self, *args: Any, states: list[str], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, states: list[str], banks: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         labels = dict(Application.State.choices)
         self.fields["state"].choices = [("", _("All"))] + [(s, labels[s]) for s in states]
+        if banks is None:  # a bank's own queue: no bank filter
+            del self.fields["bank"]
+        else:
+            self.fields["bank"].choices = [("", _("All"))] + list(banks)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("submitted_from"), data.get("submitted_to")
+        if start and end and end < start:
+            self.add_error("submitted_to", _("The end date is before the start date."))
+        low, high = data.get("amount_min"), data.get("amount_max")
+        if low is not None and high is not None and high < low:
+            self.add_error("amount_max", _("The upper amount is below the lower one."))
+        return data
 
 
 class CommentForm(forms.Form):
     comment = forms.CharField(label=_("Opinion"), required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(label=_("Reason (optional)"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                             max_length=1000)
 
 
 class ReturnForm(forms.Form):
@@ -158,6 +185,16 @@ class BlacklistForm(forms.Form):
         label=_("Force majeure (第九条 exception)"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Fill in only when the overdue was caused by a major natural disaster, epidemic or other force majeure; "
                     "the entry is then recorded as exempted and does not block."), max_length=2000)
+
+
+class BlacklistDecisionForm(forms.Form):
+    DECISIONS = [
+        (BlacklistEntry.Status.LISTED, _("Confirm: list the enterprise")),
+        (BlacklistEntry.Status.EXEMPTED, _("Exempt: force majeure (第九条)")),
+        (BlacklistEntry.Status.DISMISSED, _("Dismiss the proposal")),
+    ]
+    decision = forms.ChoiceField(label=_("Decision"), choices=DECISIONS)
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
 
 
 def today() -> dt.date:

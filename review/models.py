@@ -45,6 +45,7 @@ class BlacklistEntry(models.Model):
         LISTED = "listed", _("Listed")
         EXEMPTED = "exempted", _("Exempted (force majeure)")
         LIFTED = "lifted", _("Lifted")
+        DISMISSED = "dismissed", _("Proposal dismissed")
 
     enterprise = models.ForeignKey(
         Enterprise, on_delete=models.PROTECT, related_name="blacklist_entries", verbose_name=_("enterprise")
@@ -63,6 +64,12 @@ class BlacklistEntry(models.Model):
     listed_by = models.ForeignKey(
         "kedaitong.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("listed by")
     )
+    # The bureau's decision on a proposal (confirm, exempt or dismiss) and its reason.
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        "kedaitong.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("decided by")
+    )
+    decision_note = models.TextField(_("reason of the decision"), blank=True)
 
     objects = BlacklistQuerySet.as_manager()
 
@@ -76,6 +83,9 @@ class BlacklistEntry(models.Model):
             ),
             models.CheckConstraint(
                 condition=~Q(status="exempted") | ~Q(force_majeure_note=""), name="blacklistentry_exemption_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="dismissed") | ~Q(decision_note=""), name="blacklistentry_dismissal_has_reason"
             ),
         ]
 

@@ -146,6 +146,38 @@ def _pending_draft() -> Exists:
 
 
 QUEUE_ROLES = (Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.BANK)
+# The states each role's queue holds (the state filter of the queue page offers exactly these).
+QUEUE_STATES = {
+    Role.BUREAU_STAFF: [Application.State.SUBMITTED, Application.State.BUREAU_REVIEW],
+    Role.BUREAU_HEAD: [Application.State.BUREAU_REVIEW],
+    Role.LEADING_GROUP: [Application.State.GROUP_REVIEW],
+    Role.BANK: [Application.State.BANK_REVIEW, Application.State.CREDIT_GRANTED],
+}
+
+
+def with_entered_state(qs: QuerySet[Application]) -> QuerySet[Application]:
+    """Annotate `entered`: when each application entered its current state (the last transition into it).
+
+    An application never moved by a logged transition (imported, or the cast of
+    the tests) counts from its submission. The queue's age and `review_overdue`
+    both read this, so they agree.
+    """
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import Subquery
+    from django.db.models.functions import Cast, Coalesce
+
+    entered = (
+        AuditEntry.objects.filter(content_type=ContentType.objects.get_for_model(Application),
+                                  object_id=Cast(OuterRef("pk"), output_field=CharField()), to_state=OuterRef("state"))
+        .order_by("-at").values("at")[:1]
+    )
+    return qs.annotate(entered=Coalesce(Subquery(entered), "submitted_at"))
+
+
+def age_in_days(entered: dt.datetime | None, today: dt.date) -> int | None:
+    from django.utils import timezone
+
+    return (today - timezone.localdate(entered)).days if entered else None
 
 
 def queue_for(user: User) -> QuerySet[Application]:
@@ -153,7 +185,8 @@ def queue_for(user: User) -> QuerySet[Application]:
 
     Staff: submitted and resubmitted, and those under review without a draft awaiting
     sign-off; head: awaiting sign-off; leading group: awaiting a meeting; bank:
-    recommended to this bank, and credit granted awaiting disbursement.
+    recommended to this bank, and credit granted awaiting disbursement. Each row
+    carries `entered` (see `with_entered_state`).
     """
     role = user.effective_role
     qs = Application.objects.visible_to(user).annotate(
@@ -170,7 +203,7 @@ def queue_for(user: User) -> QuerySet[Application]:
         qs = qs.filter(state__in=[Application.State.BANK_REVIEW, Application.State.CREDIT_GRANTED])
     else:
         return Application.objects.none()
-    return qs.select_related("enterprise", "bank")
+    return with_entered_state(qs).select_related("enterprise", "bank")
 
 
 def queue_count(user: User) -> int:
@@ -182,19 +215,9 @@ WAITING_STATES = [Application.State.SUBMITTED, Application.State.BUREAU_REVIEW, 
 
 
 def waiting_longer_than(age: dt.timedelta, *, now: dt.datetime) -> list[tuple[Application, dt.datetime]]:
-    """Applications in a review state whose last transition (or submission) is older than `age`, oldest first."""
-    from django.contrib.contenttypes.models import ContentType
-    from django.db.models import Subquery
-    from django.db.models.functions import Cast, Coalesce
-
-    entered = (
-        AuditEntry.objects.filter(content_type=ContentType.objects.get_for_model(Application),
-                                  object_id=Cast(OuterRef("pk"), output_field=CharField()), to_state=OuterRef("state"))
-        .order_by("-at").values("at")[:1]
-    )
+    """Applications in a review state that entered it longer than `age` ago, oldest first."""
     qs = (
-        Application.objects.filter(state__in=WAITING_STATES)
-        .annotate(entered=Coalesce(Subquery(entered), "submitted_at"))
+        with_entered_state(Application.objects.filter(state__in=WAITING_STATES))
         .filter(entered__lt=now - age)
         .select_related("enterprise")
         .order_by("entered")
@@ -227,6 +250,33 @@ def eligibility_comparison(application: Application) -> list[EligibilityLine]:
         either = now.get(code) or then[code]
         lines.append(EligibilityLine(code=code, article=either.article, now=now.get(code), then=then.get(code)))
     return lines
+
+
+@dataclass(frozen=True)
+class MaterialLine:
+    """One material of the program's list (Changjiang 附件2) and the files the enterprise uploaded for it."""
+
+    number: int
+    name: str
+    required: bool
+    files: list[Any]
+
+    @property
+    def missing(self) -> bool:
+        return self.required and not self.files
+
+
+def material_lines(application: Application) -> list[MaterialLine]:
+    """Every material of the program in its order, uploaded or missing; two queries whatever the count."""
+    from applications.models import Material, MaterialType
+
+    uploaded: dict[int, list[Any]] = {}
+    for material in Material.objects.filter(application=application).order_by("uploaded_at", "pk"):
+        uploaded.setdefault(material.material_type_id, []).append(material)
+    return [
+        MaterialLine(number=t.number, name=t.name, required=t.required, files=uploaded.get(t.pk, []))
+        for t in MaterialType.objects.filter(program=application.program_version.program_id).order_by("number")
+    ]
 
 
 def available_transitions(application: Application, user: User) -> list[Transition]:

@@ -68,6 +68,39 @@ class StaleApplication(ReviewError):
         super().__init__(message)
 
 
+class StaleDraft(StaleApplication):
+    """The draft opinion changed since this user loaded the page (same state, different text)."""
+
+    def __init__(self, application: Application, draft: Opinion | None) -> None:
+        self.application = application
+        self.change = None
+        self.draft = draft
+        if draft is None:
+            message = _("The draft opinion you saw has been signed or replaced meanwhile. Nothing was saved; "
+                        "what you typed is kept below.")
+        else:
+            message = _("%(who)s saved a new draft opinion (“%(recommendation)s”: %(text)s) at %(at)s. Nothing was "
+                        "saved; what you typed is kept below.") % {
+                "who": str(draft.handler),
+                "recommendation": draft.get_recommendation_display(), "text": draft.text[:200],
+                "at": timezone.localtime(draft.created_at).strftime("%Y-%m-%d %H:%M"),
+            }
+        ReviewError.__init__(self, message)
+
+
+# `seen_draft` of the opinion operations: the pk of the unsigned draft the user saw, NO_DRAFT when
+# they saw none, None when the caller does not check (commands, tests that do not care).
+NO_DRAFT = 0
+
+
+def _check_draft(application: Application, seen_draft: int | None) -> Opinion | None:
+    """Optimistic locking on the draft itself: a new draft does not change the state, so the state check misses it."""
+    draft = selectors.unsigned_bureau_draft(application)
+    if seen_draft is not None and (draft.pk if draft else NO_DRAFT) != seen_draft:
+        raise StaleDraft(application, draft)
+    return draft
+
+
 def _lock(application: Application, seen_state: str | None) -> Application:
     locked = Application.objects.select_for_update().select_related("program_version", "enterprise").get(pk=application.pk)
     if seen_state is not None and locked.state != seen_state:
@@ -114,6 +147,7 @@ NEXT_ROLE = {
     Application.State.BUREAU_REVIEW: Role.BUREAU_HEAD,
     Application.State.GROUP_REVIEW: Role.LEADING_GROUP,
     Application.State.PUBLICITY: Role.BUREAU_STAFF,
+    Application.State.WITHDRAWN: Role.BUREAU_STAFF,  # the bureau learns that an application left its queue
 }
 
 
@@ -143,6 +177,19 @@ def _notify(application: Application, entry: AuditEntry) -> None:
         transaction.on_commit(lambda: send_mail(message[:150], body, settings.DEFAULT_FROM_EMAIL, emails, fail_silently=True))
 
 
+def notify_bureau(*, program_id: int | None, message: str, body: str = "", application: Application | None = None) -> None:
+    """Tell the bureau (staff and head of the program; every bureau user when no program): inbox now, e-mail on commit."""
+    users = User.objects.filter(is_active=True, role__in=[Role.BUREAU_STAFF, Role.BUREAU_HEAD])
+    if program_id is not None:
+        users = users.filter(program=program_id)
+    recipients = list(users)
+    Notification.objects.bulk_create(Notification(user=u, application=application, message=message[:300]) for u in recipients)
+    emails = sorted({u.email for u in recipients if u.email})
+    if emails:
+        text = message + ("\n\n" + body if body else "")
+        transaction.on_commit(lambda: send_mail(message[:150], text, settings.DEFAULT_FROM_EMAIL, emails, fail_silently=True))
+
+
 # --- bureau -------------------------------------------------------------------------------------
 
 
@@ -152,6 +199,22 @@ def application_accept(*, actor: User, application: Application, seen_state: str
     """Staff take a submitted application into review (its eligibility must not fail: 第六条)."""
     application = _lock(application, seen_state)
     _transition(application, "accept", actor=actor, comment=comment, request=request)
+    return application
+
+
+@transaction.atomic
+def application_withdraw(*, actor: User, application: Application, reason: str = "", seen_state: str | None = None,
+                         request: HttpRequest | None = None) -> Application:
+    """The enterprise withdraws its own open application (DESIGN.md: any open state ─withdraw→ withdrawn).
+
+    Open = before credit is granted; afterwards the bank's credit stands and the
+    enterprise simply does not draw it. The transition (applications/workflow.py)
+    names no role, so the enterprise check is here.
+    """
+    application = _lock(application, seen_state)
+    if not (actor.effective_role == Role.ENTERPRISE and actor.enterprise_id == application.enterprise_id):
+        raise ReviewError(_("Your role may not take this step on this application."))
+    _transition(application, "withdraw", actor=actor, comment=reason.strip(), request=request)
     return application
 
 
@@ -180,8 +243,13 @@ def application_return(*, actor: User, application: Application, reasons: Sequen
 
 @transaction.atomic
 def opinion_draft(*, actor: User, application: Application, recommendation: str, text: str,
-                  seen_state: str | None = None, request: HttpRequest | None = None) -> Opinion:
-    """Staff draft the bureau's opinion (科技局意见); it waits for the head's signature (maker-checker)."""
+                  seen_state: str | None = None, seen_draft: int | None = None,
+                  request: HttpRequest | None = None) -> Opinion:
+    """Staff draft the bureau's opinion (科技局意见); it waits for the head's signature (maker-checker).
+
+    A new draft replaces the one waiting, so a form loaded before someone else's
+    draft is refused (`seen_draft`), rather than silently replacing it.
+    """
     application = _lock(application, seen_state)
     if not (actor.effective_role == Role.BUREAU_STAFF and actor.program_id == application.program_version.program_id):
         raise ReviewError(_("Your role may not take this step on this application."))
@@ -191,6 +259,7 @@ def opinion_draft(*, actor: User, application: Application, recommendation: str,
         raise ReviewError(_("Choose a recommendation."))
     if not text.strip():
         raise ReviewError(_("Write the opinion."))
+    _check_draft(application, seen_draft)
     opinion = Opinion.objects.create(application=application, kind=Opinion.Kind.BUREAU,
                                      recommendation=recommendation, text=text.strip(), handler=actor)
     entry = log_action(actor=actor, action="review.opinion.drafted", obj=application, comment=opinion.text,
@@ -201,10 +270,14 @@ def opinion_draft(*, actor: User, application: Application, recommendation: str,
 
 @transaction.atomic
 def opinion_sign(*, actor: User, application: Application, comment: str = "", seen_state: str | None = None,
-                 request: HttpRequest | None = None) -> Opinion:
-    """The head signs the staff draft; its recommendation decides the transition (approve or reject)."""
+                 seen_draft: int | None = None, request: HttpRequest | None = None) -> Opinion:
+    """The head signs the staff draft; its recommendation decides the transition (approve or reject).
+
+    The head signs the draft they read (`seen_draft`): a draft saved after the
+    page was loaded is refused, naming who saved what and when.
+    """
     application = _lock(application, seen_state)
-    draft = selectors.unsigned_bureau_draft(application)
+    draft = _check_draft(application, seen_draft)
     if draft is None:
         raise ReviewError(_("There is no draft opinion to sign."))
     if draft.handler_id == actor.pk:
@@ -356,6 +429,12 @@ def publicity_batch_create(*, actor: User, program: Program, start_date: dt.date
         PublicityEntry.objects.create(batch=batch, application=application, credit_amount=decision.credit_amount)
         log_action(actor=actor, action="review.publicity.started", obj=application, request=request,
                    comment=f"{batch}", data={"batch": str(batch.public_id)})
+    notify_bureau(
+        program_id=program.pk,
+        message=_("Publicity batch %(batch)s opened by %(who)s: %(n)d applications.") % {
+            "batch": str(batch), "who": str(actor), "n": len(waiting)},
+        body="\n".join(f"{a.reference} {a.enterprise.name}" for a in waiting),
+    )
     return batch
 
 
@@ -363,7 +442,7 @@ def publicity_batch_create(*, actor: User, program: Program, start_date: dt.date
 def objection_submit(*, entry: PublicityEntry, name: str, contact: str, reason: str, attachment: Any = None,
                      ip_address: str | None = None) -> Objection:
     """Anyone may object while the period runs (第八条)."""
-    entry = PublicityEntry.objects.select_related("batch", "application").get(pk=entry.pk)
+    entry = PublicityEntry.objects.select_related("batch", "application__enterprise").get(pk=entry.pk)
     if not entry.batch.is_running():
         raise ReviewError(_("Objections are accepted only while the publicity period runs."))
     objection = Objection(entry=entry, name=name.strip(), contact=contact.strip(), reason=reason.strip(),
@@ -376,6 +455,11 @@ def objection_submit(*, entry: PublicityEntry, name: str, contact: str, reason: 
     objection.save()
     log_action(actor=None, action="review.objection.submitted", obj=entry.application, comment=objection.reason,
                data={"objection": str(objection.public_id)})
+    notify_bureau(
+        program_id=entry.batch.program_id, application=entry.application, body=objection.reason,
+        message=_("New objection against %(reference)s %(enterprise)s: rule on it before the batch closes.") % {
+            "reference": entry.application.reference, "enterprise": entry.application.enterprise.name},
+    )
     return objection
 
 
@@ -465,4 +549,55 @@ def blacklist_add(*, actor: User, enterprise: Enterprise, reason: str, details: 
     return entry
 
 
-__all__ = ["LoanRefused", "ReviewError", "StaleApplication"]
+def _entry_program(entry: BlacklistEntry) -> int | None:
+    return entry.loan.program_version.program_id if entry.loan_id else None
+
+
+def blacklist_proposed(*, entry: BlacklistEntry) -> None:
+    """A proposal was made (loans' `refresh_delinquency`, loans over six months overdue): the bureau decides it."""
+    notify_bureau(
+        program_id=_entry_program(entry),
+        message=_("Blacklist proposal: %(enterprise)s (%(reason)s); confirm or dismiss it.") % {
+            "enterprise": entry.enterprise.name, "reason": entry.get_reason_display()},
+        body=entry.details,
+    )
+
+
+@transaction.atomic
+def blacklist_decide(*, actor: User, entry: BlacklistEntry, decision: str, reason: str,
+                     request: HttpRequest | None = None) -> BlacklistEntry:
+    """The bureau decides a proposed entry (第九条): confirm (listed, it blocks), exempt (force majeure) or dismiss.
+
+    Each decision needs its reason and writes an audit row; an entry decided
+    once is not decided again here (lifting a listing is a separate matter).
+    """
+    entry = BlacklistEntry.objects.select_for_update().select_related("enterprise", "loan__program_version").get(pk=entry.pk)
+    program = _entry_program(entry)
+    if actor.effective_role != Role.BUREAU_STAFF or (program is not None and actor.program_id != program):
+        raise ReviewError(_("Your role may not take this step on this application."))
+    if entry.status != BlacklistEntry.Status.PROPOSED:
+        raise ReviewError(_("This entry has been decided already (%(status)s).") % {"status": entry.get_status_display()})
+    reason = reason.strip()
+    if not reason:
+        raise ReviewError(_("Give the reason for the decision."))
+    Status = BlacklistEntry.Status
+    if decision == Status.EXEMPTED and entry.reason != BlacklistEntry.Reason.OVERDUE_6_MONTHS:
+        raise ReviewError(_("The force-majeure exception applies to overdue loans only (第九条)."))
+    if decision not in (Status.LISTED, Status.EXEMPTED, Status.DISMISSED):
+        raise ReviewError(_("Choose a decision."))
+    now = timezone.now()
+    from_status = entry.status
+    entry.status = decision
+    entry.decided_at, entry.decided_by, entry.decision_note = now, actor, reason
+    if decision == Status.LISTED:
+        entry.listed_at, entry.listed_by = now, actor
+    if decision == Status.EXEMPTED:
+        entry.force_majeure_note = reason
+    entry.save()
+    action = {Status.LISTED: "confirmed", Status.EXEMPTED: "exempted", Status.DISMISSED: "dismissed"}[decision]
+    log_action(actor=actor, action=f"review.blacklist.{action}", obj=entry, from_state=from_status, to_state=decision,
+               comment=reason, data={"enterprise": entry.enterprise.credit_code}, request=request)
+    return entry
+
+
+__all__ = ["NO_DRAFT", "LoanRefused", "ReviewError", "StaleApplication", "StaleDraft"]

@@ -7,9 +7,11 @@ may not act gets 403; GET on an action URL is 405.
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -25,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from applications.models import Application, Enterprise
 from applications.services import DomainError as SubmitRefused
 from applications.services import application_submit
+from applications.workflow import OPEN_STATES
 from kedaitong import excel
 from kedaitong.audit import client_ip
 from kedaitong.permissions import get_visible_or_404, has_role, role_required
@@ -42,14 +45,17 @@ from review.models import (
     PublicityEntry,
 )
 
-QUEUE_STATES = {
-    Role.BUREAU_STAFF: [Application.State.SUBMITTED, Application.State.BUREAU_REVIEW],
-    Role.BUREAU_HEAD: [Application.State.BUREAU_REVIEW],
-    Role.LEADING_GROUP: [Application.State.GROUP_REVIEW],
-    Role.BANK: [Application.State.BANK_REVIEW, Application.State.CREDIT_GRANTED],
-}
-SORTS = {"age": ["submitted_at", "pk"], "-age": ["-submitted_at", "-pk"], "amount": ["amount", "pk"],
-         "-amount": ["-amount", "-pk"], "name": ["enterprise__name", "pk"]}
+SORTS = {"age": ["entered", "pk"], "-age": ["-entered", "-pk"], "amount": ["amount", "pk"],
+         "-amount": ["-amount", "-pk"], "name": ["enterprise__name", "pk"], "-submitted": ["-submitted_at", "-pk"]}
+
+
+def _queue_banks(user: Any) -> list[tuple[str, str]] | None:
+    """The banks of the user's program, for the queue's bank filter; None for a bank (its queue is its own)."""
+    if has_role(user, Role.BANK):
+        return None
+    from loans.models import Bank
+
+    return list(Bank.objects.visible_to(user).order_by("name").values_list("code", "name"))
 
 
 @require_GET
@@ -57,24 +63,37 @@ SORTS = {"age": ["submitted_at", "pk"], "-age": ["-submitted_at", "-pk"], "amoun
 def queue(request: HttpRequest) -> HttpResponse:
     """What waits for this role, oldest first; the same handful of queries whatever the page size."""
     role = request.user.effective_role
-    form = forms.QueueFilterForm(request.GET or None, states=QUEUE_STATES[role])
+    form = forms.QueueFilterForm(request.GET or None, states=selectors.QUEUE_STATES[role],
+                                 banks=_queue_banks(request.user))
     applications = selectors.queue_for(request.user)
     sort, size = "age", 25
     if form.is_valid():
-        q = form.cleaned_data["q"].strip()
+        data = form.cleaned_data
+        q = data["q"].strip()
         if q:
             applications = applications.filter(Q(enterprise__name__icontains=q) | Q(enterprise__credit_code=q.upper()))
-        if form.cleaned_data["state"]:
-            applications = applications.filter(state=form.cleaned_data["state"])
-        sort = form.cleaned_data["sort"] or "age"
-        size = form.cleaned_data["size"] or 25
+        if data["state"]:
+            applications = applications.filter(state=data["state"])
+        if data.get("bank"):
+            applications = applications.filter(bank__code=data["bank"])
+        if data["submitted_from"]:
+            applications = applications.filter(submitted_at__date__gte=data["submitted_from"])
+        if data["submitted_to"]:
+            applications = applications.filter(submitted_at__date__lte=data["submitted_to"])
+        if data["amount_min"] is not None:
+            applications = applications.filter(amount__gte=data["amount_min"])
+        if data["amount_max"] is not None:
+            applications = applications.filter(amount__lte=data["amount_max"])
+        sort = data["sort"] or "age"
+        size = data["size"] or 25
     applications = applications.order_by(*SORTS[sort])
     page = Paginator(applications, size).get_page(request.GET.get("page"))
     today = timezone.localdate()
-    rows = [(a, (today - timezone.localdate(a.submitted_at)).days if a.submitted_at else None) for a in page]
+    rows = [(a, selectors.age_in_days(a.entered, today)) for a in page]
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "review/queue.html", {"form": form, "page": page, "rows": rows, "query": query.urlencode()})
+    return render(request, "review/queue.html", {"form": form, "page": page, "rows": rows, "query": query.urlencode()},
+                  status=400 if form.errors else 200)
 
 
 def _review_context(request: HttpRequest, application: Application, **extra: Any) -> dict[str, Any]:
@@ -93,6 +112,7 @@ def _review_context(request: HttpRequest, application: Application, **extra: Any
         "permitted": permitted,
         "labels": selectors.transition_labels(),
         "eligibility": selectors.eligibility_comparison(application),
+        "materials": selectors.material_lines(application),
         "history": selectors.history(application),
         "opinions": Opinion.objects.filter(application=application).select_related("handler", "head"),
         "draft": selectors.unsigned_bureau_draft(application),
@@ -108,11 +128,44 @@ def _review_context(request: HttpRequest, application: Application, **extra: Any
         "disburse_form": bound("disburse", forms.DisburseForm, initial=_disburse_initial(application)),
         "may_draft": has_role(user, Role.BUREAU_STAFF) and application.state == Application.State.BUREAU_REVIEW
         and "return_for_changes" in permitted,
+        "may_withdraw": has_role(user, Role.ENTERPRISE) and application.state in OPEN_STATES,
         "may_resubmit": has_role(user, Role.ENTERPRISE)
         and application.state in (Application.State.RETURNED, Application.State.DRAFT),
     }
+    stale = extra.get("stale")
+    if stale is not None and post is not None:
+        context["typed"] = _typed(post, application, action or "")
     context.update(extra)
     return context
+
+
+def _typed(post: Any, application: Application, action: str) -> list[tuple[str, str]]:
+    """What the user typed into a refused stale form, label and text, to show whatever the state is now."""
+    form_class = {"accept": forms.CommentForm, "return_for_changes": forms.ReturnForm, "draft": forms.DraftForm,
+                  "bank_approve": forms.BankDecisionForm, "bank_reject": forms.BankDecisionForm,
+                  "disburse": forms.DisburseForm, "sign": forms.CommentForm}.get(action)
+    if form_class is None:
+        return []
+    form = form_class(application=application) if form_class is forms.ReturnForm else form_class()
+    found = []
+    for name, field in form.fields.items():
+        value = post.get(name, "").strip()
+        if not value:
+            continue
+        choices = dict(getattr(field, "choices", []) or [])
+        found.append((str(field.label), str(choices.get(value, value))))
+    return found
+
+
+def _seen_draft(request: HttpRequest) -> int | None:
+    """The hidden `seen_draft` of the opinion forms: the draft's pk, 0 for none; absent means unchecked."""
+    if "seen_draft" not in request.POST:
+        return None
+    raw = request.POST["seen_draft"].strip()
+    try:
+        return int(raw or services.NO_DRAFT)
+    except ValueError:
+        return -1  # matches no draft: refused as stale
 
 
 def _permitted_transitions(application: Application, user: Any) -> list[Any]:
@@ -212,9 +265,10 @@ def _dispatch(request: HttpRequest, application: Application, action: str, seen:
         dform = forms.DraftForm(request.POST)
         if not dform.is_valid():
             return False
-        services.opinion_draft(recommendation=dform.cleaned_data["recommendation"], text=dform.cleaned_data["text"], **common)
+        services.opinion_draft(recommendation=dform.cleaned_data["recommendation"], text=dform.cleaned_data["text"],
+                               seen_draft=_seen_draft(request), **common)
     elif action == "sign":
-        services.opinion_sign(comment=request.POST.get("comment", "")[:2000], **common)
+        services.opinion_sign(comment=request.POST.get("comment", "")[:2000], seen_draft=_seen_draft(request), **common)
     elif action in ("bank_approve", "bank_reject"):
         bform = forms.BankDecisionForm(request.POST)
         if not bform.is_valid():
@@ -240,6 +294,37 @@ def _resubmit(*, actor: Any, application: Application, seen_state: str | None, r
     application_submit(actor=actor, application=application)
 
 
+@require_http_methods(["GET", "POST"])
+@login_required
+def application_withdraw(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The enterprise withdraws its application: GET asks for confirmation, POST withdraws."""
+    application = _scoped_application(request, public_id)
+    if not has_role(request.user, Role.ENTERPRISE):
+        raise PermissionDenied
+    form = forms.WithdrawForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.application_withdraw(actor=request.user, application=application, request=request,
+                                          reason=form.cleaned_data["reason"],
+                                          seen_state=request.POST.get("seen_state") or None)
+        except services.StaleApplication as exc:
+            messages.error(request, str(exc))
+            application = _scoped_application(request, public_id)
+            status = 409
+        except services.ReviewError as exc:
+            if str(exc) == _("Your role may not take this step on this application."):
+                raise PermissionDenied from exc
+            messages.error(request, str(exc))
+            status = 400
+        else:
+            messages.success(request, _("The application is withdrawn."))
+            return redirect("review:application-review", public_id=application.public_id)
+    return render(request, "review/withdraw_confirm.html", {
+        "application": application, "form": form,
+        "open": application.state in OPEN_STATES}, status=status)
+
+
 @require_GET
 @login_required
 def history_export(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
@@ -248,11 +333,19 @@ def history_export(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     if not request.user.effective_role:
         raise PermissionDenied
     wb = excel.new_workbook()
-    columns = [excel.Column(_("Time"), 20), excel.Column(_("Who"), 16), excel.Column(_("Role"), 12),
-               excel.Column(_("Action"), 32), excel.Column(_("From"), 14), excel.Column(_("To"), 14),
+    columns = [excel.Column(_("Time"), 20, kind="datetime"), excel.Column(_("Acted by"), 16), excel.Column(_("Role"), 12),
+               excel.Column(_("Action"), 32), excel.Column(_("From state"), 14), excel.Column(_("To state"), 14),
                excel.Column(_("Opinion"), 50), excel.Column(_("Address"), 16)]
-    rows = [[timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M:%S"), e.actor_name, e.actor_role, e.action,
-             e.from_state, e.to_state, e.comment, e.ip_address or ""] for e in selectors.history(application)]
+    labels = dict(Application.State.choices)
+    roles = dict(Role.choices)
+
+    def state(code: str) -> str:
+        return str(labels.get(code, code))
+
+    # Excel has no time zones: the time is written as a real date-time in the portal's zone (Asia/Shanghai).
+    rows = [[timezone.localtime(e.at).replace(tzinfo=None, microsecond=0), e.actor_name, str(roles.get(e.actor_role, e.actor_role)),
+             e.action, state(e.from_state), state(e.to_state), e.comment, e.ip_address or ""]
+            for e in selectors.history(application)]
     excel.write_sheet(wb, _("History"), columns, rows)
     response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="{application.reference}-history.xlsx"'
@@ -394,7 +487,22 @@ def objection_file(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
 # --- publicity (public, no login) ---------------------------------------------------------------
 
-OBJECTION_LIMIT = 5  # per address per hour; see docs/decisions.md
+OBJECTION_LIMIT = 5  # per address per hour, counted in the shared cache (settings.CACHES); see docs/decisions.md
+
+
+def _sender_address(request: HttpRequest) -> str | None:
+    """The sender's address: REMOTE_ADDR, or behind our proxy (BEHIND_PROXY) the address it appended to X-Forwarded-For.
+
+    Only the right-most entry is the proxy's own; those before it come from the
+    client and are not trusted. Without BEHIND_PROXY the header is ignored.
+    """
+    if settings.BEHIND_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
+        try:
+            return str(ipaddress.ip_address(forwarded))
+        except ValueError:
+            pass
+    return client_ip(request)
 
 
 @require_GET
@@ -427,7 +535,7 @@ def public_objection(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
         raise Http404
     form = forms.ObjectionForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
-        key = f"review:objection:{client_ip(request) or 'unknown'}"
+        key = f"review:objection:{_sender_address(request) or 'unknown'}"
         cache.add(key, 0, timeout=3600)
         try:
             count = cache.incr(key)
@@ -437,7 +545,7 @@ def public_objection(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
             return render(request, "review/public_objection.html", {"entry": entry, "form": form, "throttled": True}, status=429)
         if form.is_valid():
             try:
-                services.objection_submit(entry=entry, ip_address=client_ip(request), **form.cleaned_data)
+                services.objection_submit(entry=entry, ip_address=_sender_address(request), **form.cleaned_data)
             except services.ReviewError as exc:
                 messages.error(request, str(exc))
             else:
@@ -447,6 +555,20 @@ def public_objection(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
 
 
 # --- blacklist (第九条) --------------------------------------------------------------------------
+
+
+def _blacklist_page(request: HttpRequest, form: Any, *, failed: BlacklistEntry | None = None,
+                    failed_form: Any = None, status: int = 200) -> HttpResponse:
+    may_decide = has_role(request.user, Role.BUREAU_STAFF)
+    entries = BlacklistEntry.objects.select_related("enterprise", "listed_by", "decided_by", "loan")
+    rows = [
+        (e, (failed_form if failed is not None and e.pk == failed.pk else forms.BlacklistDecisionForm(prefix=f"e{e.pk}"))
+         if may_decide and e.status == BlacklistEntry.Status.PROPOSED else None)
+        for e in entries
+    ]
+    return render(request, "review/blacklist.html", {
+        "form": form, "rows": rows, "priority": selectors.priority_renewal(),
+        "may_add": may_decide}, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -467,10 +589,29 @@ def blacklist(request: HttpRequest) -> HttpResponse:
                     evidence=data["evidence"] or None, force_majeure_note=data["force_majeure_note"], request=request)
                 messages.success(request, _("Recorded: %(entry)s") % {"entry": entry})
                 return redirect("review:blacklist")
-    entries = BlacklistEntry.objects.select_related("enterprise", "listed_by", "loan")
-    return render(request, "review/blacklist.html", {
-        "form": form, "entries": entries, "priority": selectors.priority_renewal(),
-        "may_add": has_role(request.user, Role.BUREAU_STAFF)}, status=400 if form.errors else 200)
+    return _blacklist_page(request, form, status=400 if form.errors else 200)
+
+
+@require_POST
+@role_required(Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR, Role.ADMIN)
+def blacklist_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """The bureau confirms, exempts or dismisses a proposed entry, with a reason; a refusal keeps what was typed."""
+    entry = get_object_or_404(BlacklistEntry, pk=pk)
+    if not has_role(request.user, Role.BUREAU_STAFF):
+        raise PermissionDenied
+    form = forms.BlacklistDecisionForm(request.POST, prefix=f"e{entry.pk}")
+    if form.is_valid():
+        try:
+            services.blacklist_decide(actor=request.user, entry=entry, decision=form.cleaned_data["decision"],
+                                      reason=form.cleaned_data["reason"], request=request)
+        except services.ReviewError as exc:
+            if str(exc) == _("Your role may not take this step on this application."):
+                raise PermissionDenied from exc
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Decision recorded."))
+            return redirect("review:blacklist")
+    return _blacklist_page(request, forms.BlacklistForm(), failed=entry, failed_form=form, status=400)
 
 
 @require_GET

@@ -36,6 +36,8 @@ ROWS = [
                                                            leading_group=200, bank_x=200, bank_y=200)),
     Row("review:application-review", lambda c: f"/review/applications/{c.application_a.public_id}/", APPLICATION_A),
     Row("review:application-act", lambda c: f"/review/applications/{c.application_a.public_id}/act/", expect(405)),
+    Row("review:application-withdraw", lambda c: f"/review/applications/{c.application_a.public_id}/withdraw/",
+        expect(403, anonymous=LOGIN, enterprise_a=200, enterprise_b=404, bank_y=404)),
     Row("review:history-export", lambda c: f"/review/applications/{c.application_a.public_id}/history.xlsx", APPLICATION_A),
     Row("review:meeting-list", lambda c: "/review/meetings/", GOVERNMENT),
     Row("review:meeting-new", lambda c: "/review/meetings/new/", expect(403, anonymous=LOGIN, leading_group=200)),
@@ -47,6 +49,7 @@ ROWS = [
     Row("review:objection-file", lambda c: f"/review/objections/{objection(c).public_id}/file/",  # no file attached
         expect(403, anonymous=LOGIN, bureau_staff=404, bureau_head=404, leading_group=404, auditor=404, admin=404)),
     Row("review:blacklist", lambda c: "/review/blacklist/", GOVERNMENT),
+    Row("review:blacklist-decide", lambda c: "/review/blacklist/999999/decide/", expect(405)),
     Row("review:blacklist-evidence", lambda c: "/review/blacklist/999999/evidence/",
         expect(403, anonymous=LOGIN, bureau_staff=404, bureau_head=404, leading_group=404, auditor=404, admin=404)),
     Row("review:inbox", lambda c: "/review/inbox/", expect(200, anonymous=LOGIN)),

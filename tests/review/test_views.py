@@ -214,7 +214,29 @@ def test_blacklist_blocks_and_force_majeure_exempts_article_nine(client, cast):
 
 
 def test_history_exports_to_excel(client, cast):
-    application = to_bureau_review(cast)
+    """Who, when, from, to, opinion, address: one row per history entry, times as real date-times."""
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from kedaitong.models import AuditEntry
+
+    application = submitted(cast)
+    services.application_accept(actor=cast.bureau_staff, application=application, comment="材料齐全，受理")
+    services.application_return(actor=cast.bureau_staff, application=application, comment="请补正",
+                                reasons=[services.ReturnReason("营业执照", "已过期")])
     client.force_login(cast.bureau_head)
     response = client.get(f"/review/applications/{application.public_id}/history.xlsx")
     assert response.status_code == 200 and response["Content-Type"].startswith("application/vnd.openxml")
+    assert f'{application.reference}-history.xlsx' in response["Content-Disposition"]
+    sheet = load_workbook(BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == ("时间", "操作人", "角色", "操作", "原状态", "新状态", "意见", "地址")
+    entries = list(AuditEntry.objects.for_object(application).order_by("at", "pk"))
+    assert len(rows) == 1 + len(entries) == 3
+    for row, entry in zip(rows[1:], entries, strict=True):
+        assert isinstance(row[0], dt.datetime)  # a real date-time, in the portal's zone
+        assert row[0] == timezone.localtime(entry.at).replace(tzinfo=None, microsecond=0)
+    assert sheet.cell(row=2, column=1).number_format == "yyyy-mm-dd hh:mm:ss"
+    assert rows[1][1:7] == ("staff", "科技局经办人", "review.application.accept", "已提交", "科技局审核", "材料齐全，受理")
+    assert rows[2][1:7] == ("staff", "科技局经办人", "review.application.return_for_changes", "科技局审核", "已退回修改", "请补正")

@@ -16,10 +16,11 @@ class Command(BaseCommand):
     help = "List applications waiting in a review queue longer than --days (default REVIEW_OVERDUE_DAYS or 5)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--days", type=int, default=getattr(settings, "REVIEW_OVERDUE_DAYS", 5))
+        parser.add_argument("--days", type=int, default=None,
+                            help="default: REVIEW_OVERDUE_DAYS from the environment (settings), 5 when unset")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        days = options["days"]
+        days = settings.REVIEW_OVERDUE_DAYS if options["days"] is None else options["days"]
         if days < 0:
             self.stderr.write("--days must be zero or more")
             raise SystemExit(2)
