@@ -82,7 +82,7 @@ def commit_and_open_run(page) -> int:  # type: ignore[no-untyped-def]
                 with page.expect_navigation():
                     link.first.click()
                 continue
-            assert "失败" not in page.locator("#job-state").inner_text(timeout=1000)
+            assert page.locator("main [role=alert], main .message-error").count() == 0
         except AssertionError:
             raise AssertionError(f"the subsidy commit failed: {page.locator('main').inner_text()}") from None
         except Exception:  # the page is reloading itself between reads
