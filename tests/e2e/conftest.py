@@ -127,3 +127,28 @@ def login(page, username: str, password: str = PASSWORD) -> None:  # type: ignor
     page.fill("input[name=password]", password)
     page.click("form button[type=submit]")
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+RUN_PAGE = re.compile(r"/subsidy/runs/(\d+)/$")
+
+
+def commit_and_open_run(page) -> int:  # type: ignore[no-untyped-def]
+    """Press "save this run"; the commit may answer with the run page at once or with a job page that leads to it."""
+    page.click("form[action='/subsidy/runs/new/'] button")
+    page.wait_for_url(lambda url: bool(RUN_PAGE.search(url)) or "/jobs/" in url)
+    for _ in range(240):  # a background commit: the job page refreshes itself until it links to (or redirects to) the run
+        if match := RUN_PAGE.search(page.url):
+            return int(match.group(1))
+        try:
+            link = page.locator("main a[href*='/subsidy/runs/']")
+            if link.count():
+                with page.expect_navigation():
+                    link.first.click()
+                continue
+            assert page.locator("main [role=alert], main .message-error").count() == 0
+        except AssertionError:
+            raise AssertionError(f"the subsidy commit failed: {page.locator('main').inner_text()}") from None
+        except Exception:  # the page is reloading itself between reads
+            pass
+        page.wait_for_timeout(250)
+    raise AssertionError(f"the subsidy commit never led to its run: {page.url}")

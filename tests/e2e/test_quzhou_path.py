@@ -34,6 +34,7 @@ from kedaitong.roles import Role
 from loans.delinquency import months_later
 from loans.models import InterestSettlement, Loan, LoanDocument, RecordUpload
 from subsidy.models import BankPayment, RunState, SubsidyRun
+from tests.e2e.conftest import commit_and_open_run
 from tests.factories import (
     BankAgreementFactory,
     BankFactory,
@@ -46,7 +47,6 @@ from tests.loans.sheets import DISBURSEMENTS, INTEREST, xlsx
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-RUN_PAGE = re.compile(r"/subsidy/runs/(\d+)/$")
 
 
 def submit(page, selector: str) -> None:  # type: ignore[no-untyped-def]
@@ -67,28 +67,6 @@ def upload_records(page, kind: str, program: str, path: str) -> str:  # type: ig
     submit(page, "#upload-confirm")
     assert page.locator("#upload-state").inner_text() == "已保存"
     return page.locator("main").inner_text()
-
-
-def commit_and_open_run(page) -> int:  # type: ignore[no-untyped-def]
-    """Press "save this run"; the commit may answer with the run page at once or with a job page that leads to it."""
-    page.click("form[action='/subsidy/runs/new/'] button")
-    page.wait_for_url(lambda url: bool(RUN_PAGE.search(url)) or "/jobs/" in url)
-    for _ in range(240):  # a background commit: the job page refreshes itself until it links to (or redirects to) the run
-        if match := RUN_PAGE.search(page.url):
-            return int(match.group(1))
-        try:
-            link = page.locator("main a[href*='/subsidy/runs/']")
-            if link.count():
-                with page.expect_navigation():
-                    link.first.click()
-                continue
-            assert page.locator("main [role=alert], main .message-error").count() == 0
-        except AssertionError:
-            raise AssertionError(f"the subsidy commit failed: {page.locator('main').inner_text()}") from None
-        except Exception:  # the page is reloading itself between reads
-            pass
-        page.wait_for_timeout(250)
-    raise AssertionError(f"the subsidy commit never led to its run: {page.url}")
 
 
 def test_a_quzhou_loan_from_application_to_subsidy_payment(new_page, tmp_path):
