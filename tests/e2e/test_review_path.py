@@ -16,9 +16,11 @@ import subprocess
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from applications.models import Application, Enterprise, MaterialType
 from kedaitong.models import AuditEntry
+from loans.delinquency import months_later
 from loans.models import Loan
 from review.models import BankDecision, MeetingDecision, Objection, Opinion, PublicityBatch
 from tests.conftest import Cast
@@ -57,6 +59,7 @@ def pdf_text(path: str) -> str:
 
 
 def test_an_application_goes_from_submission_to_disbursement(new_page, cast: Cast, tmp_path):
+    today = timezone.localdate()
     Application.objects.filter(pk=cast.application_a.pk).delete()  # only our own application for enterprise A
     Enterprise.objects.filter(pk=cast.enterprise_a.pk).update(
         legal_representative="张三", address="景德镇市昌江区测试路1号", contact_name="张三", contact_phone="0798-1234567")
@@ -140,7 +143,7 @@ def test_an_application_goes_from_submission_to_disbursement(new_page, cast: Cas
 
     # 7. Publicity: staff open a batch with both applications; the public objects to the second, no login.
     staff.goto("/review/publicity/")
-    staff.fill("input[name=start_date]", dt.date.today().isoformat())
+    staff.fill("input[name=start_date]", today.isoformat())
     staff.click("[data-testid=open-batch]")
     staff.wait_for_url(re.compile(r"/review/publicity/[0-9a-f-]{36}/$"))
     batch = PublicityBatch.objects.get()
@@ -168,8 +171,9 @@ def test_an_application_goes_from_submission_to_disbursement(new_page, cast: Cas
     assert state(second) == Application.State.REJECTED
     assert state(application) == Application.State.PUBLICITY
 
-    # The period (5 working days) passes: move the batch into the past, then close it on its page.
-    PublicityBatch.objects.filter(pk=batch.pk).update(start_date=dt.date(2026, 1, 5), end_date=dt.date(2026, 1, 9))
+    # The period (5 working days) passes: move the batch back by its own length, so it ended yesterday; close it on its page.
+    length = batch.end_date - batch.start_date + dt.timedelta(days=1)
+    PublicityBatch.objects.filter(pk=batch.pk).update(start_date=batch.start_date - length, end_date=batch.end_date - length)
     staff.goto(f"/review/publicity/{batch.public_id}/")
     with staff.expect_navigation():
         staff.click("form[action*='/close/'] button[type=submit]")
@@ -180,12 +184,13 @@ def test_an_application_goes_from_submission_to_disbursement(new_page, cast: Cas
     # 8. Bank X disburses: the loan opens.
     bank.goto(review_url(application))
     bank.fill("input[name=contract_no]", "CJ-HT-2026-001")
-    bank.fill("input[name=disbursement_date]", "2026-02-02")
-    bank.fill("input[name=maturity_date]", "2027-02-01")
+    assert bank.locator("input[name=disbursement_date]").input_value() == today.isoformat()  # the form proposes today
+    bank.fill("input[name=maturity_date]", months_later(today, 12).isoformat())
     act(bank, "disburse")
     assert state(application) == Application.State.DISBURSED
     loan = Loan.objects.get(application=application)
-    assert (loan.principal, loan.bank_id, loan.contract_no) == (Decimal("900000.00"), cast.bank_x.pk, "CJ-HT-2026-001")
+    assert (loan.principal, loan.bank_id, loan.contract_no, loan.disbursement_date) == (
+        Decimal("900000.00"), cast.bank_x.pk, "CJ-HT-2026-001", today)
 
     # 9. Its 附件4, downloaded in the browser, shows the four opinions with their signatories.
     bank.goto(detail_url(application))
