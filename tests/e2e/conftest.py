@@ -69,6 +69,55 @@ def browser() -> Iterator[Any]:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+        _reap_descendants()
+
+
+def _descendants(root: int) -> list[int]:
+    """Processes below `root` (Linux /proc; empty elsewhere)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2 :].split()
+        if fields[0] != "Z":  # a zombie is already gone, only not yet waited for
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _browser_processes() -> list[int]:
+    """This session's own processes that belong to Playwright's driver or to Chromium."""
+    found = []
+    for pid in _descendants(os.getpid()):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if any(word in command for word in ("playwright", "chromium", "chrome")):
+            found.append(pid)
+    return found
+
+
+def _reap_descendants() -> None:
+    """Once Playwright has stopped, nothing it started may outlive the session: wait a moment, then end what is left."""
+    import signal
+    import time
+
+    deadline = time.monotonic() + 10
+    while (left := _browser_processes()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for pid in left:
+        print(f"e2e: process {pid} outlived the browser session; ending it")
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
 
 
 def _slug(text: str) -> str:
