@@ -16,6 +16,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -237,7 +238,7 @@ def form_problems(application: Application) -> list[str]:
     return problems
 
 
-def application_submit(*, actor: User, application: Application) -> Application:
+def application_submit(*, actor: User, application: Application, request: HttpRequest | None = None) -> Application:
     """Submit (or resubmit after a return): check everything, store the checklist, the record and the PDF, then submit.
 
     1. lock the application; a second submission (two tabs, double click) finds it submitted and is refused;
@@ -272,5 +273,6 @@ def application_submit(*, actor: User, application: Application) -> Application:
         locked.submit()
         locked.save()
         log_action(actor=actor, action="applications.application.submitted", obj=locked, from_state=from_state,
-                   to_state=locked.state, data={"sha256": locked.submitted_pdf_sha256, "amount": locked.amount})
+                   to_state=locked.state, data={"sha256": locked.submitted_pdf_sha256, "amount": locked.amount},
+                   request=request)
     return locked

@@ -444,7 +444,7 @@ def application_submit(request: HttpRequest, public_id: uuid.UUID) -> HttpRespon
     application = _application(request, public_id, enterprise_only=True)
     if request.method == "POST":
         try:
-            services.application_submit(actor=request.user, application=application)
+            services.application_submit(actor=request.user, application=application, request=request)
         except services.DomainError as exc:
             _refused(request, exc)
             return redirect("applications:application-submit", application.public_id)

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from applications.models import (
     Application,
@@ -250,7 +251,7 @@ def loan_disbursement_report(
     credit_code = credit_code.strip().upper()
     if problem := codes.validate(credit_code):
         raise LoanRefused([problem])
-    if disbursement_date > dt.date.today():
+    if disbursement_date > timezone.localdate():
         raise LoanRefused(["放款日期不能是将来的日期"])
     with transaction.atomic():
         Program.objects.select_for_update().filter(pk=program.pk).first()

@@ -291,7 +291,7 @@ def _resubmit(*, actor: Any, application: Application, seen_state: str | None, r
     """Resubmission is the enterprise side's submit: it checks the form, the materials and the checklist again."""
     if seen_state and seen_state != application.state:
         raise services.StaleApplication(application, selectors.last_change(application))
-    application_submit(actor=actor, application=application)
+    application_submit(actor=actor, application=application, request=request)
 
 
 @require_http_methods(["GET", "POST"])

@@ -5,15 +5,23 @@ in each e2e module: the live server runs in another thread, so data must be
 committed. The migrated reference data (programs, LPR, calendar) that a
 transactional test flushes is put back by the autouse `_reference_data`
 fixture in tests/conftest.py.
-A failing test leaves a full-page screenshot in test-results/.
+
+Every browser page comes from one factory, `new_page`: `new_page("staff")`
+opens a fresh context (its own cookies, so one person) and logs in;
+`new_page()` stays anonymous. The `page` fixture is `new_page()`. When a test
+fails, every page still open in any of its contexts leaves a full-page
+screenshot in test-results/ (`<test>-<n>-<who>.png`); every context is
+closed when the test ends, pass or fail.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,6 +35,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 RESULTS = Path(__file__).resolve().parents[2] / "test-results"
+PASSWORD = "correct-horse-battery"  # the factories' default
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
@@ -37,7 +46,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
+def browser() -> Iterator[Any]:
     if shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: run `apt-get install chromium` (make test does it as root)")
     from playwright.sync_api import sync_playwright
@@ -47,34 +56,148 @@ def browser() -> Iterator[object]:
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
+        # Leaving the `with` stops the driver, which kills any browser still
+        # running: nothing outlives the session, even when a test errs.
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            yield browser
-            browser.close()
+            try:
+                yield browser
+            finally:
+                browser.close()
     finally:
         if previous is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+        _reap_descendants()
+
+
+def _descendants(root: int) -> list[int]:
+    """Processes below `root` (Linux /proc; empty elsewhere)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2 :].split()
+        if fields[0] != "Z":  # a zombie is already gone, only not yet waited for
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _browser_processes() -> list[int]:
+    """This session's own processes that belong to Playwright's driver or to Chromium."""
+    found = []
+    for pid in _descendants(os.getpid()):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if any(word in command for word in ("playwright", "chromium", "chrome")):
+            found.append(pid)
+    return found
+
+
+def _reap_descendants() -> None:
+    """Once Playwright has stopped, nothing it started may outlive the session: wait a moment, then end what is left."""
+    import signal
+    import time
+
+    deadline = time.monotonic() + 10
+    while (left := _browser_processes()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for pid in left:
+        print(f"e2e: process {pid} outlived the browser session; ending it")
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "page"
 
 
 @pytest.fixture
-def page(browser, live_server, request):  # type: ignore[no-untyped-def]
-    context = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    yield page
-    failed = getattr(request.node, "rep_call", None)
-    if failed is not None and failed.failed:
-        RESULTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(RESULTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
+def new_page(browser, live_server, request) -> Iterator[Callable[..., Any]]:  # type: ignore[no-untyped-def]
+    """Factory of browser pages, one context (one person) each; screenshots on failure, contexts always closed."""
+    opened: list[tuple[str, Any]] = []
+    name = _slug(request.node.name)
+    if RESULTS.exists():
+        for stale in RESULTS.glob(f"{name}-*.png"):
+            stale.unlink()
+
+    def factory(username: str = "", password: str = PASSWORD) -> Any:
+        context = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(15_000)
+        opened.append((username or "anonymous", context))
+        page = context.new_page()
+        if username:
+            login(page, username, password)
+        return page
+
+    yield factory
+    report = getattr(request.node, "rep_call", None)
+    try:
+        if report is not None and report.failed:
+            RESULTS.mkdir(exist_ok=True)
+            n = 0
+            for who, context in opened:
+                for page in context.pages:
+                    n += 1
+                    try:
+                        page.screenshot(path=str(RESULTS / f"{name}-{n}-{_slug(who)}.png"), full_page=True, timeout=10_000)
+                    except Exception as exc:  # a crashed or closed page: say so, keep the others
+                        print(f"screenshot of {who}'s page {page.url} failed: {exc}")
+    finally:
+        for _who, context in opened:
+            try:
+                context.close()
+            except Exception as exc:  # the browser may be gone already; the session fixture stops it
+                print(f"closing {_who}'s browser context failed: {exc}")
 
 
-def login(page, username: str, password: str = "correct-horse-battery") -> None:  # type: ignore[no-untyped-def]
-    """Log in through the real form (the factories' default password)."""
+@pytest.fixture
+def page(new_page):  # type: ignore[no-untyped-def]
+    """One anonymous page; tests that switch users on it log in with `login` (after clearing cookies)."""
+    return new_page()
+
+
+def login(page, username: str, password: str = PASSWORD) -> None:  # type: ignore[no-untyped-def]
+    """Log in through the real form."""
     page.goto("/accounts/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("form button[type=submit]")
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+RUN_PAGE = re.compile(r"/subsidy/runs/(\d+)/$")
+
+
+def commit_and_open_run(page) -> int:  # type: ignore[no-untyped-def]
+    """Press "save this run"; the commit may answer with the run page at once or with a job page that leads to it."""
+    page.click("form[action='/subsidy/runs/new/'] button")
+    page.wait_for_url(lambda url: bool(RUN_PAGE.search(url)) or "/jobs/" in url)
+    for _ in range(240):  # a background commit: the job page refreshes itself until it links to (or redirects to) the run
+        if match := RUN_PAGE.search(page.url):
+            return int(match.group(1))
+        try:
+            link = page.locator("main a[href*='/subsidy/runs/']")
+            if link.count():
+                with page.expect_navigation():
+                    link.first.click()
+                continue
+            assert page.locator("main [role=alert], main .message-error").count() == 0
+        except AssertionError:
+            raise AssertionError(f"the subsidy commit failed: {page.locator('main').inner_text()}") from None
+        except Exception:  # the page is reloading itself between reads
+            pass
+        page.wait_for_timeout(250)
+    raise AssertionError(f"the subsidy commit never led to its run: {page.url}")

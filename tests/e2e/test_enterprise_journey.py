@@ -6,18 +6,17 @@ from __future__ import annotations
 
 import datetime as dt
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from applications.credit_code import check_character
 from applications.models import Application, Program, ProgramListing
+from tests.e2e.conftest import RESULTS
 from tests.factories import BankAgreementFactory, BankFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
 
 
 def pdf_text(path: str) -> str:
@@ -127,5 +126,5 @@ def test_a_new_enterprise_applies_to_both_programs(page, tmp_path):
     assert quzhou_application.state == Application.State.SUBMITTED
     text = pdf_text(download(page, "a.annex-link[data-annex='annex1']"))
     assert "浏览器测试科技有限公司" in text and "叁佰万元整" in text and "智能检测装备研发" in text
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "enterprise-quzhou-submitted.png"), full_page=True)
+    RESULTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(RESULTS / "enterprise-quzhou-submitted.png"), full_page=True)

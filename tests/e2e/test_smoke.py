@@ -1,4 +1,4 @@
-"""The browser reaches every role's home page through the login form."""
+"""Every role reaches its own home page through the login form, sees its own party's records and not another's, and logs out."""
 
 from __future__ import annotations
 
@@ -7,17 +7,32 @@ import pytest
 from tests.e2e.conftest import login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+ANONYMOUS_HEADING = "科贷通科技信贷服务平台"
 
 
 def test_each_role_logs_in_and_lands_on_its_home_page(page, cast):
+    a, b = cast.application_a.reference, cast.application_b.reference
+    program = cast.changjiang.name
+    # username → (its home page's heading, text it must show, text it must not show)
     expectations = {
-        "applicant": cast.enterprise_a.name,
-        "bankx": cast.bank_x.name,
-        "staff": "昌江区“科贷通”",
-        "admin": "系统管理",
+        "applicant": (cast.enterprise_a.name, a, b),
+        "other": (cast.enterprise_b.name, b, a),
+        "staff": (program, a, None),
+        "head": (program, a, None),
+        "group": (program, a, None),
+        "bankx": (cast.bank_x.name, cast.bank_x.code, cast.bank_y.name),
+        "banky": (cast.bank_y.name, cast.bank_y.code, cast.bank_x.name),
+        "auditor": (program, a, None),
+        "admin": ("系统管理", a, None),
     }
-    for username, text in expectations.items():
+    page.goto("/")
+    assert page.locator("main h1").first.inner_text() == ANONYMOUS_HEADING
+    for username, (heading, shown, hidden) in expectations.items():
         login(page, username)
-        assert page.locator("main").inner_text().count(text) >= 1, username
+        main = page.locator("main").inner_text()
+        assert heading in page.locator("main h1").first.inner_text(), username
+        assert shown in main, (username, shown)
+        if hidden:
+            assert hidden not in main, (username, hidden)
         page.click("text=退出")
         page.wait_for_url("**/accounts/login/")

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from subsidy.models import RunState, SubsidyRun
-from tests.e2e.conftest import login
+from tests.e2e.conftest import commit_and_open_run, login
 from tests.subsidy.conftest import qz  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -33,10 +33,8 @@ def test_a_run_from_computation_to_payment(page, qz, tmp_path):  # noqa: F811
     preview = page.locator("#preview")
     assert "600.00" in preview.inner_text()
     assert "A-2" in preview.inner_text()  # listed with its reason
-    page.click("form[action='/subsidy/runs/new/'] button")
-    page.wait_for_url("**/subsidy/runs/*/")
+    run = SubsidyRun.objects.get(pk=commit_and_open_run(page))
     assert page.locator("#run-total").inner_text() == "600.00"
-    run = SubsidyRun.objects.get()
 
     switch(page, "qz_auditor")
     page.goto(f"/subsidy/runs/{run.pk}/")

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from applications.models import Enterprise, ProgramListing
 from kedaitong.models import AuditEntry
@@ -55,7 +56,7 @@ def test_a_listed_enterprise_gets_its_loan_priced_against_the_lpr(cast, quzhou):
         ({"maturity_date": "2028-06-04"}, "36个月"),
         ({"principal": "12.345"}, "两位小数"),
         ({"credit_code": credit_code(7002, region="330800")}, "名单"),
-        ({"disbursement_date": (dt.date.today() + dt.timedelta(days=1)).isoformat(), "maturity_date": "2030-01-01"}, "将来"),
+        ({"disbursement_date": (timezone.localdate() + dt.timedelta(days=1)).isoformat(), "maturity_date": "2030-01-01"}, "将来"),
     ],
     ids=["above-lpr", "over-three-years", "three-decimals", "not-listed", "future"],
 )

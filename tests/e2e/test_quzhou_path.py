@@ -1,0 +1,235 @@
+"""The Quzhou path in real Chromium, from the enterprise's 附件1 application to the subsidy payment (issue 9's e2e item,
+issue 7's Done-when):
+
+an enterprise on the bureau's list submits 附件1 to a bank on file; the bank (which approves on its own, 二)
+registers the disbursement on the one-loan form, sends the application form and the voucher copy, and uploads
+its interest file; a second bank registers its loan with the disbursements upload and its interest file; bureau
+staff compute the year's run on the web page and commit it; the auditor uploads the accountant's opinion;
+staff publicize it and the notice is public, no login; the head approves; staff record each bank's payment and
+the run shows paid.
+
+Dates: the loans are disbursed today (a bank may not report a future disbursement) and their first interest is
+settled today, so the run is for this year with today as the settlement cutoff.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from applications.models import (
+    Application,
+    Enterprise,
+    Program,
+    ProgramListing,
+    Qualification,
+    RegistrationPlace,
+)
+from kedaitong.models import AuditEntry
+from kedaitong.roles import Role
+from loans.delinquency import months_later
+from loans.models import InterestSettlement, Loan, LoanDocument, RecordUpload
+from subsidy.models import BankPayment, RunState, SubsidyRun
+from tests.e2e.conftest import commit_and_open_run
+from tests.factories import (
+    BankAgreementFactory,
+    BankFactory,
+    EnterpriseFactory,
+    UserFactory,
+    credit_code,
+)
+from tests.loans.sheets import DISBURSEMENTS, INTEREST, xlsx
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def submit(page, selector: str) -> None:  # type: ignore[no-untyped-def]
+    with page.expect_navigation():
+        page.click(selector)
+
+
+def upload_records(page, kind: str, program: str, path: str) -> str:  # type: ignore[no-untyped-def]
+    """A bank clerk uploads a records file, sees every row correct, confirms; returns the saved page's text."""
+    page.goto("/loans/uploads/")
+    page.select_option("select[name=kind]", kind)
+    page.select_option("select[name=program]", label=program)
+    page.set_input_files("input[name=file]", path)
+    page.click("#upload-submit")
+    page.wait_for_url(re.compile(r"/loans/uploads/[0-9a-f-]{36}/$"))
+    assert page.locator("#count-errors").inner_text() == "0", page.locator("main").inner_text()
+    assert page.locator("#count-created").inner_text() == "1"
+    submit(page, "#upload-confirm")
+    assert page.locator("#upload-state").inner_text() == "已保存"
+    return page.locator("main").inner_text()
+
+
+def test_a_quzhou_loan_from_application_to_subsidy_payment(new_page, tmp_path):
+    # On file before the story starts: the program's list, two banks with agreements, the people.
+    quzhou = Program.objects.get(code="quzhou")
+    place = RegistrationPlace.objects.get(program=quzhou, name="市本级")
+    today = timezone.localdate()  # the bureau's day (Asia/Shanghai), also when the server's clock is on UTC's yesterday
+    year = today.year
+    maturity = months_later(today, 12)
+    bank_a = BankFactory(code="qz-a", name="衢州甲银行")
+    bank_b = BankFactory(code="qz-b", name="衢州乙银行")
+    for bank in (bank_a, bank_b):
+        BankAgreementFactory(bank=bank, program=quzhou, starts_on=dt.date(2024, 1, 1), ends_on=dt.date(2099, 12, 31))
+    code_a, code_b = credit_code(801, region="330802"), credit_code(802, region="330802")
+    enterprise = EnterpriseFactory(credit_code=code_a, name="衢州智检科技有限公司", registered_region="浙江省衢州市",
+                                   registration_place=place, legal_representative="钱七")
+    Qualification.objects.create(enterprise=enterprise, kind=Qualification.Kind.PROVINCIAL_TECH_SME, year=year - 1)
+    ProgramListing.objects.create(program=quzhou, credit_code=code_a, name=enterprise.name, registration_place=place,
+                                  listed_on=dt.date(2024, 1, 1))
+    ProgramListing.objects.create(program=quzhou, credit_code=code_b, name="衢州新材料有限公司", registration_place=place,
+                                  listed_on=dt.date(2024, 1, 1))
+    UserFactory(username="qz_applicant", role=Role.ENTERPRISE, enterprise=enterprise)
+    UserFactory(username="qz_bank_a", role=Role.BANK, bank=bank_a)
+    UserFactory(username="qz_bank_b", role=Role.BANK, bank=bank_b)
+    staff = UserFactory(username="qz_staff", role=Role.BUREAU_STAFF, program=quzhou)
+    head = UserFactory(username="qz_head", role=Role.BUREAU_HEAD, program=quzhou)
+    auditor = UserFactory(username="qz_auditor", role=Role.AUDITOR, program=quzhou)
+    pdf = tmp_path / "scan.pdf"
+    pdf.write_bytes(PDF)
+
+    # 1. The enterprise fills and submits 附件1 to bank A.
+    applicant = new_page("qz_applicant")
+    applicant.goto("/applications/new/quzhou/")
+    applicant.fill("#id_amount_wan", "100")
+    applicant.select_option("#id_bank", label="衢州甲银行")
+    applicant.fill("#id_planned_disbursement_on", today.isoformat())
+    applicant.fill("#id_term_months", "12")
+    submit(applicant, "form.application-form button[type=submit]")
+    applicant.fill("#id_qz-project_name", "在线视觉检测系统")
+    applicant.fill("#id_qz-company_intro", "公司专注工业视觉检测。")
+    applicant.fill("#id_qz-project_intro", "研发产线在线视觉检测系统。")
+    submit(applicant, "form.application-form button[type=submit]")
+    applicant.fill("#id_name", "孙八")
+    applicant.fill("#id_id_number", "11010519491231002X")
+    submit(applicant, "form.team-form button[type=submit]")
+    applicant.click("text=检查并提交")
+    submit(applicant, "form.submit-form button[type=submit]")
+    application = Application.objects.get(enterprise=enterprise, program_version__program=quzhou)
+    assert application.state == Application.State.SUBMITTED and application.bank == bank_a
+    assert application.amount == Decimal("1000000.00") and application.submitted_pdf_sha256
+
+    # 2. Bank A sees the application, registers its disbursement on the one-loan form ...
+    clerk_a = new_page("qz_bank_a")
+    clerk_a.goto(f"/applications/{application.public_id}/")
+    assert "衢州智检科技有限公司" in clerk_a.locator("main").inner_text()
+    clerk_a.goto("/loans/new/")
+    clerk_a.select_option("#id_program", label=quzhou.name)
+    for name, value in {"credit_code": code_a, "contract_no": "QZ-A-001", "disbursement_date": today.isoformat(),
+                        "maturity_date": maturity.isoformat(), "principal": "1,000,000.00", "annual_rate": "3.00",
+                        "purpose": "在线视觉检测系统研发"}.items():
+        clerk_a.fill(f"#id_{name}", value)
+    submit(clerk_a, "main form button[type=submit]")
+    assert re.search(r"/loans/[0-9a-f-]{36}/$", clerk_a.url), clerk_a.locator("main").inner_text()
+    loan_a = Loan.objects.get(bank=bank_a, contract_no="QZ-A-001")
+    assert (loan_a.enterprise, loan_a.principal, loan_a.lpr_at_pricing, loan_a.program_version.code) == (
+        enterprise, Decimal("1000000.00"), Decimal("3.00"), "2023")
+    # ... sends the application form and the voucher copy (Quzhou 二) ...
+    for kind in (LoanDocument.Kind.APPLICATION_FORM, LoanDocument.Kind.DISBURSEMENT_VOUCHER):
+        clerk_a.click("a[href*='/documents/new/']")
+        assert clerk_a.locator("select[name=kind]").input_value() == kind  # the link names the document still missing
+        clerk_a.set_input_files("input[name=file]", str(pdf))
+        submit(clerk_a, "main form[enctype] button[type=submit]")
+        assert clerk_a.locator(".message-success").count() == 1
+    assert "尚未报送" not in clerk_a.locator("main").inner_text()
+    assert sorted(LoanDocument.objects.filter(loan=loan_a).values_list("kind", flat=True)) == sorted(LoanDocument.Kind.values)
+    # ... and its interest file: 1,000,000.00 at 3.00% for one day (act/360) is 83.33 yuan.
+    interest_a = tmp_path / "甲银行结息.xlsx"
+    interest_a.write_bytes(xlsx(INTEREST, [["QZ-A-001", "qz-a", today.isoformat(), today.isoformat(), today.isoformat(), "83.33", "否"]]))
+    upload_records(clerk_a, "interest", quzhou.name, str(interest_a))
+
+    # 3. Bank B reports its loan with the disbursements upload (the enterprise is only on the list: created from it).
+    clerk_b = new_page("qz_bank_b")
+    disbursements = tmp_path / "乙银行放款.xlsx"
+    disbursements.write_bytes(xlsx(DISBURSEMENTS, [["QZ-B-001", "qz-b", code_b, today.isoformat(), maturity.isoformat(),
+                                                    "500,000.00", "2.90"]]))
+    saved = upload_records(clerk_b, "disbursements", quzhou.name, str(disbursements))
+    assert "QZ-B-001" in saved
+    interest_b = tmp_path / "乙银行结息.xlsx"
+    interest_b.write_bytes(xlsx(INTEREST, [["QZ-B-001", "qz-b", today.isoformat(), today.isoformat(), today.isoformat(), "40.28", "否"]]))
+    upload_records(clerk_b, "interest", quzhou.name, str(interest_b))
+    loan_b = Loan.objects.get(bank=bank_b, contract_no="QZ-B-001")
+    assert loan_b.enterprise.name == "衢州新材料有限公司" and loan_b.upload is not None
+    assert InterestSettlement.objects.filter(loan__in=[loan_a, loan_b]).count() == 2
+    assert RecordUpload.objects.filter(state=RecordUpload.State.SAVED).count() == 3
+
+    # 4. Staff compute the year on the web page (nothing saved), then commit the run.
+    bureau = new_page("qz_staff")
+    bureau.goto("/subsidy/runs/")
+    bureau.fill("input[name=year]", str(year))
+    bureau.fill("input[name=budget]", "100,000")
+    bureau.fill("input[name=cutoff]", today.isoformat())
+    submit(bureau, "form.run-form button[type=submit]")
+    preview = bureau.locator("#preview").inner_text()
+    assert "本年度贷款均予贴息。" in preview  # no loan of the year left out
+    assert "37.08" in preview  # 83.33 × 30% = 25.00 (half-up) + 40.28 × 30% = 12.08
+    assert not SubsidyRun.objects.exists()
+    run_pk = commit_and_open_run(bureau)
+    run = SubsidyRun.objects.get(pk=run_pk)
+    assert (run.year, run.cutoff, run.state, run.total, run.scaled) == (year, today, RunState.COMPUTED, Decimal("37.08"), False)
+    assert bureau.locator("#run-total").inner_text() == "37.08"
+    assert sorted(run.lines.values_list("contract_no", "bank_code", "eligible_interest", "amount")) == [
+        ("QZ-A-001", "qz-a", Decimal("83.33"), Decimal("25.00")),
+        ("QZ-B-001", "qz-b", Decimal("40.28"), Decimal("12.08")),
+    ]
+    run_url = f"/subsidy/runs/{run.pk}/"
+
+    # 5. The auditor uploads the accountant's opinion.
+    audit = new_page("qz_auditor")
+    audit.goto(run_url)
+    audit.set_input_files("input[name=opinion]", str(pdf))
+    submit(audit, f"form[action='{run_url}audit/'] button")
+    assert SubsidyRun.objects.get(pk=run.pk).state == RunState.AUDITED
+
+    # 6. Staff publicize it; the notice is public.
+    bureau.goto(run_url)
+    submit(bureau, f"form[action='{run_url}publicize/'] button")
+    assert SubsidyRun.objects.get(pk=run.pk).state == RunState.PUBLICIZED
+    public = new_page()
+    response = public.goto(f"/subsidy/public/quzhou/{year}/")
+    assert response is not None and response.status == 200
+    notice = public.locator("main").inner_text()
+    for text in ("QZ-A-001", "QZ-B-001", "衢州甲银行", "衢州乙银行", "25.00", "12.08", "37.08"):
+        assert text in notice, text
+
+    # 7. The head approves.
+    approver = new_page("qz_head")
+    approver.goto(run_url)
+    submit(approver, f"form[action='{run_url}approve/'] button")
+    assert SubsidyRun.objects.get(pk=run.pk).state == RunState.APPROVED
+
+    # 8. Staff record each bank's payment; the run is paid.
+    bureau.goto(run_url)
+    for bank, voucher in ((bank_a, "QZBT-2026-001"), (bank_b, "QZBT-2026-002")):
+        form = bureau.locator(f"form.pay-form:has(input[name=bank][value='{bank.code}'])")
+        form.locator("input[name=paid_on]").fill(today.isoformat())
+        form.locator("input[name=voucher_no]").fill(voucher)
+        with bureau.expect_navigation():
+            form.locator("button").click()
+    assert bureau.locator("form.pay-form").count() == 0
+    page_text = bureau.locator("main").inner_text()
+    assert "已拨付" in page_text and "QZBT-2026-001" in page_text and "QZBT-2026-002" in page_text
+
+    run = SubsidyRun.objects.get(pk=run.pk)
+    assert run.state == RunState.PAID and run.paid_at is not None and run.audit_opinion_name
+    assert sorted(BankPayment.objects.filter(run=run).values_list("bank__code", "amount", "paid_on", "voucher_no")) == [
+        ("qz-a", Decimal("25.00"), today, "QZBT-2026-001"),
+        ("qz-b", Decimal("12.08"), today, "QZBT-2026-002"),
+    ]
+    trail = list(AuditEntry.objects.filter(object_id=str(run.pk), content_type__model="subsidyrun")
+                 .order_by("pk").values_list("action", "actor_id"))
+    assert trail == [
+        ("subsidy.run.computed", staff.pk), ("subsidy.run.audited", auditor.pk), ("subsidy.run.publicized", staff.pk),
+        ("subsidy.run.approved", head.pk), ("subsidy.payment.recorded", staff.pk), ("subsidy.payment.recorded", staff.pk),
+        ("subsidy.run.paid", staff.pk),
+    ], trail
+    assert Enterprise.objects.filter(credit_code=code_b).count() == 1
