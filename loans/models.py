@@ -138,6 +138,10 @@ class Loan(models.Model):
         ordering = ["-disbursement_date", "contract_no"]
         constraints = [
             models.UniqueConstraint(fields=["bank", "contract_no"], name="loan_unique_contract_per_bank"),
+            # Changjiang 第八条: one credit granted after publicity, one loan.
+            models.UniqueConstraint(
+                fields=["application"], condition=Q(application__isnull=False), name="loan_one_per_application"
+            ),
             models.CheckConstraint(condition=Q(principal__gt=0), name="loan_principal_positive"),
             models.CheckConstraint(condition=Q(annual_rate__gte=0), name="loan_rate_not_negative"),
             models.CheckConstraint(
