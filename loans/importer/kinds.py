@@ -89,7 +89,8 @@ class Rows:
             return None
 
 
-def chunks(items: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:
+def chunks(items: Iterable[Any], size: int | None = None) -> Iterator[list[Any]]:
+    size = size or CHUNK
     items = list(items)
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -224,8 +225,9 @@ def validate_enterprises(table: Table, context: ImportContext) -> Plan:
 
     def save(upload: RecordUpload | None) -> dict[str, list[int]]:
         ProgramListing.objects.bulk_create(new, batch_size=1000)
-        ids = list(ProgramListing.objects.filter(program=program, credit_code__in=[x.credit_code for x in new])
-                   .values_list("pk", flat=True)) if len(new) < 5000 else []
+        ids: list[int] = []
+        for part in chunks(x.credit_code for x in new):  # every one, whatever the size (the file's rows are its record)
+            ids.extend(ProgramListing.objects.filter(program=program, credit_code__in=part).values_list("pk", flat=True))
         return {"listings": ids}
 
     plan.saver = save
