@@ -538,6 +538,36 @@ def writeoff_record(*, actor: User, claim: Claim, written_off_on: dt.date, reque
     return write_off
 
 
+def writeoff_due_refresh(*, years: Sequence[int] | None = None, actor: User | None = None) -> int:
+    """第十一条 4: recompute write-off due days from the calendar as it now stands; returns how many moved.
+
+    The due day is the 5th working day by the official calendar. For a year the calendar lacked it was
+    counted by weekends only (`calendar_unknown`, warned on every page); when an admin adds or corrects a
+    year's holidays or adjusted working days, every write-off whose window touches that year takes the
+    corrected day, whether its certificate is handed in or not (a certificate is judged by the official
+    calendar, not by a provisional count), and each move is audited with the day before and after.
+    `years`: only write-offs whose window may touch these years (the 5 working days after a write-off late
+    in December reach into the next year); None: all of them (the daily check, after a bulk load).
+    """
+    candidates = WriteOff.objects.all()
+    if years:
+        candidates = candidates.filter(written_off_on__year__in={y for year in years for y in (year - 1, year)})
+    moved = 0
+    for write_off in candidates.select_related("claim"):
+        due, unknown = certificate_due(write_off.written_off_on)
+        if (due, bool(unknown)) == (write_off.certificate_due_on, write_off.calendar_unknown):
+            continue
+        changed = WriteOff.objects.filter(
+            pk=write_off.pk, certificate_due_on=write_off.certificate_due_on, calendar_unknown=write_off.calendar_unknown
+        ).update(certificate_due_on=due, calendar_unknown=bool(unknown))
+        if changed == 1:
+            moved += 1
+            log_action(actor=actor, action="compensation.writeoff.due_recomputed", obj=write_off.claim,
+                       data={"before": str(write_off.certificate_due_on), "due": str(due), "calendar_unknown": bool(unknown),
+                             "years": list(years or [])})  # fmt: skip
+    return moved
+
+
 def writeoff_certificate(
     *, actor: User, claim: Claim, upload: UploadedFile, on: dt.date | None = None, request: HttpRequest | None = None
 ) -> WriteOff:

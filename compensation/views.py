@@ -141,14 +141,18 @@ def claim_list(request: HttpRequest) -> HttpResponse:
     if late_only:
         claims = claims.filter(selectors.late_certificate_q(today))
     claims = list(claims[:500])
+    write_offs = []
     for claim in claims:
         write_off = selectors._has(claim, "write_off")
         claim.late_certificate = bool(write_off and write_off.is_late(today))
+        claim.due_provisional = bool(write_off and write_off.calendar_unknown)
+        write_offs.append(write_off)
     return render(request, "compensation/claim_list.html", {
         "claims": claims, "flt": flt, "states": ClaimState.choices, "banks": Bank.objects.visible_to(request.user),
         "can_file": has_role(request.user, *BANK), "pending": selectors.pending_returns(request.user).count()
         if has_role(request.user, *FINANCE) else 0,
         "late": selectors.late_certificates(request.user, today).filter(program=program).count(), "late_only": late_only,
+        "unknown_years": selectors.provisional_years(write_offs),
     })  # fmt: skip
 
 
@@ -200,7 +204,7 @@ def claim_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
         "claim": claim, "S": ClaimState, "materials": claim.materials.all(), "missing": services.missing_materials(claim),
         "decision": decision, "reversal": reversal, "payment": selectors._has(claim, "payment"), "agreement": selectors._has(claim, "agreement"),
         "write_off": write_off, "write_off_late": bool(write_off and write_off.is_late()),
-        "unknown_years": services.unknown_years(write_off.written_off_on, write_off.certificate_due_on) if write_off else [],
+        "unknown_years": selectors.provisional_years([write_off]),
         "recoveries": recoveries, "history": history, "line": selectors.ledger_line(claim, timezone.localdate()),
         "is_bank": role in BANK, "is_bureau": role in BUREAU, "is_group": role in GROUP, "is_finance": role in FINANCE,
         "material_form": MaterialForm(),
@@ -480,7 +484,8 @@ def ledger(request: HttpRequest) -> HttpResponse:
     """The compensation ledger (台账, 第十一条 2(6)); read-only for the finance bureau."""
     ctx = _ledger_context(request)
     lines, totals = selectors.ledger(request.user, ctx["flt"])
-    return render(request, "compensation/ledger.html", ctx | {"lines": lines, "totals": totals})
+    unknown = selectors.provisional_years(selectors._has(line.claim, "write_off") for line in lines if line.due_provisional)
+    return render(request, "compensation/ledger.html", ctx | {"lines": lines, "totals": totals, "unknown_years": unknown})
 
 
 @require_GET
