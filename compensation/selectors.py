@@ -258,10 +258,10 @@ class BudgetLine:
 
 def budget_lines(program_id: int) -> tuple[list[BudgetLine], Totals]:
     lines = []
-    budgets = CompensationBudget.objects.filter(program=program_id).prefetch_related("decisions__claim__payment", "decisions__reversal")
+    budgets = CompensationBudget.objects.filter(program=program_id).prefetch_related("decisions__claim__payments", "decisions__reversal")
     for b in budgets.order_by("-year"):
         decisions = [d for d in b.decisions.all() if _has(d, "reversal") is None]
-        paid = sum((d.claim.payment.amount for d in decisions if _has(d.claim, "payment")), ZERO)
+        paid = sum((p.amount for d in decisions for p in d.claim.payments.all()), ZERO)  # a reversal nets its payment
         lines.append(BudgetLine(b.year, b.amount, b.committed, b.remaining, len(decisions), paid))
     return lines, totals_of(lines, BudgetLine.MONEY_FIELDS)
 
