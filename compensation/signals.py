@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 
-def calendar_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
+def calendar_changed(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    if raw:  # loaddata or a test database restored: not an admin's change (the daily check recomputes anyway)
+        return
     from compensation.services import writeoff_due_refresh
     from kedaitong.models import CalendarYear
 
