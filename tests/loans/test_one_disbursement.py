@@ -127,3 +127,33 @@ def test_the_database_holds_one_loan_per_application(granted):
     LoanFactory(application=granted["application"], enterprise=granted["enterprise"], bank=granted["bank"])
     with pytest.raises(IntegrityError), transaction.atomic():
         LoanFactory(application=granted["application"], enterprise=granted["enterprise"], bank=granted["bank"])
+
+
+def post_disburse(world, contract: str):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(world["bank_user"])
+    application = Application.objects.get(pk=world["application"].pk)
+    return client.post(f"/review/applications/{application.public_id}/act/", {
+        "action": "disburse", "seen_state": application.state, "contract_no": contract, "disbursement_date": "2026-02-02",
+        "maturity_date": "2027-02-01", "principal": "600,000.00", "annual_rate": "3.45",
+    })  # fmt: skip
+
+
+def test_import_then_the_application_pages_disburse_button_is_refused(granted):
+    assert run(granted, [row(granted, "CJ-1")]).saved
+    response = post_disburse(granted, "CJ-2")
+    assert response.status_code == 400 and "已放款" in response.content.decode()
+    assert list(Loan.objects.values_list("contract_no", flat=True)) == ["CJ-1"]
+
+
+def test_the_application_page_names_the_loan_already_made_for_the_credit(granted):
+    LoanFactory(application=granted["application"], enterprise=granted["enterprise"], bank=granted["bank"], contract_no="OLD-1")
+    response = post_disburse(granted, "CJ-2")
+    assert response.status_code == 400
+    assert "该申请已放款（贷款合同“OLD-1”），同一笔授信只能放款一次" in response.content.decode()
+    assert Loan.objects.count() == 1
+    Loan.objects.all().delete()  # without that loan, the page's disbursement goes through and takes the step
+    assert post_disburse(granted, "CJ-3").status_code == 302
+    assert Application.objects.get(pk=granted["application"].pk).state == S.DISBURSED
