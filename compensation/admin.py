@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from compensation.models import (
+    BudgetChange,
     Claim,
     ClaimMaterial,
     CompensationBudget,
@@ -44,6 +45,6 @@ class RecoveryAdmin(ReadOnlyAdmin):
     list_display = ("claim", "received_on", "gross", "costs", "net", "share", "returned", "reverses")
 
 
-@admin.register(ClaimMaterial, Decision, DecisionReversal, Payment, RecoveryAgreement, LegalCost, ShareReturn, WriteOff)
+@admin.register(ClaimMaterial, Decision, DecisionReversal, Payment, RecoveryAgreement, LegalCost, ShareReturn, WriteOff, BudgetChange)
 class CompensationRecordAdmin(ReadOnlyAdmin):
     """Materials, decisions, payments, agreements, costs, returns and write-offs, for reading only."""

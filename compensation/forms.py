@@ -108,3 +108,5 @@ class CertificateForm(forms.Form):
 class BudgetForm(forms.Form):
     year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
     amount = money_field(_("Budget (yuan)"))
+    reason = forms.CharField(label=_("Reason (required to change a budget already set)"), required=False,
+                             widget=forms.Textarea(attrs={"rows": 2}))

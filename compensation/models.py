@@ -53,11 +53,40 @@ class AppendOnlyError(Exception):
     """Code tried to edit or delete a money record (build item 8: corrections are new reversing entries)."""
 
 
+class AppendOnlyQuerySet(models.QuerySet):  # type: ignore[type-arg]
+    """The same guard for the bulk paths that skip `save()` and `delete()`: `update()` and `bulk_update()` may touch
+    only the running fields in `MUTABLE_FIELDS` (which the services change under a row lock); `delete()` is refused."""
+
+    def _check(self, fields: object) -> None:
+        extra = set(fields) - self.model.MUTABLE_FIELDS  # type: ignore[call-overload, attr-defined]
+        if extra:
+            raise AppendOnlyError(
+                f"{self.model.__name__} is append-only: {', '.join(sorted(extra))} cannot be updated in bulk; record a reversing entry"
+            )
+
+    def update(self, **kwargs: object) -> int:
+        self._check(kwargs)
+        return super().update(**kwargs)
+
+    def bulk_update(self, objs: object, fields: object, batch_size: int | None = None) -> int:
+        self._check(fields)
+        return super().bulk_update(objs, fields, batch_size=batch_size)  # type: ignore[arg-type]
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError(f"{self.model.__name__} is append-only: record a reversing entry instead")
+
+    delete.alters_data = True  # type: ignore[attr-defined]
+    delete.queryset_only = True  # type: ignore[attr-defined]
+
+
 class AppendOnly(models.Model):
     """A money record is written once. Only the running fields in `MUTABLE_FIELDS` may change afterwards, and only
-    through `save(update_fields=[...])` by the services under a row lock; deleting is refused."""
+    through `save(update_fields=[...])` (or a queryset `update()` of those fields) by the services under a row lock;
+    deleting is refused, one by one or in bulk."""
 
     MUTABLE_FIELDS: frozenset[str] = frozenset()
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -73,8 +102,15 @@ class AppendOnly(models.Model):
         raise AppendOnlyError(f"{type(self).__name__} is append-only: record a reversing entry instead")
 
 
-class CompensationBudget(models.Model):
-    """The year's risk-compensation budget the leading group sets (第三条, 第十一条 2(3) 年度预算安排控制数)."""
+class CompensationBudget(AppendOnly):
+    """The year's risk-compensation budget the leading group sets (第三条, 第十一条 2(3) 年度预算安排控制数).
+
+    `amount` is the running total of the year's `BudgetChange` entries (each change is a new entry with its
+    reason, never an edit); `committed` the running total of its decisions. Both change only in the services,
+    under the row lock; the database refuses committed above amount.
+    """
+
+    MUTABLE_FIELDS = frozenset({"amount", "committed", "updated_at"})
 
     program = models.ForeignKey("applications.Program", on_delete=models.PROTECT, related_name="+", verbose_name=_("program"))
     year = models.PositiveSmallIntegerField(_("year"))
@@ -101,6 +137,28 @@ class CompensationBudget(models.Model):
     @property
     def remaining(self) -> Decimal:
         return self.amount - self.committed
+
+
+class BudgetChange(AppendOnly):
+    """One setting or change of a year's budget, with its reason: the budget's amount is the sum of its changes."""
+
+    budget = models.ForeignKey(CompensationBudget, on_delete=models.PROTECT, related_name="changes", verbose_name=_("budget"))
+    change = models.DecimalField(_("change (yuan)"), **MONEY)
+    amount_after = models.DecimalField(_("budget after the change (yuan)"), **MONEY)
+    reason = models.TextField(_("reason"))
+    changed_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True)
+    changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("budget change")
+        verbose_name_plural = _("budget changes")
+        ordering = ["budget", "changed_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(change=0) & Q(amount_after__gt=0), name="budgetchange_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.budget_id} {self.change:+} → {self.amount_after}"
 
 
 class ClaimState(models.TextChoices):
@@ -134,8 +192,8 @@ class ClaimQuerySet(models.QuerySet["Claim"]):
 
     def with_parts(self) -> ClaimQuerySet:
         return self.select_related(
-            "loan", "loan__enterprise", "bank", "program", "decision", "decision__reversal", "payment", "agreement", "write_off"
-        )
+            "loan", "loan__enterprise", "bank", "program", "decision", "decision__reversal", "agreement", "write_off"
+        ).prefetch_related("payments")
 
 
 class Claim(ConcurrentTransitionMixin, models.Model):
@@ -184,6 +242,14 @@ class Claim(ConcurrentTransitionMixin, models.Model):
     def __str__(self) -> str:
         return self.reference
 
+    @property
+    def payment(self) -> Payment | None:
+        """The payment that stands: recorded and not reversed (a mistaken one and its reversal add up to zero)."""
+        payments = list(self.payments.all())
+        reversed_ids = {p.reverses_id for p in payments if p.reverses_id}
+        live = [p for p in payments if p.reverses_id is None and p.pk not in reversed_ids]
+        return live[-1] if live else None
+
     # Transitions change the state and its timestamp only; services check the rules and write the audit rows.
     @transition(field=state, source=[ClaimState.DRAFT, ClaimState.RETURNED], target=ClaimState.SUBMITTED)
     def submit(self) -> None:
@@ -216,6 +282,10 @@ class Claim(ConcurrentTransitionMixin, models.Model):
     @transition(field=state, source=ClaimState.DECIDED, target=ClaimState.PAID)
     def pay(self) -> None:
         self.paid_at = timezone.now()
+
+    @transition(field=state, source=ClaimState.PAID, target=ClaimState.DECIDED)
+    def reverse_payment(self) -> None:
+        self.paid_at = None
 
     @transition(field=state, source=ClaimState.PAID, target=ClaimState.RECOVERING)
     def start_recovery(self) -> None:
@@ -313,19 +383,35 @@ class DecisionReversal(AppendOnly):
 
 
 class Payment(AppendOnly):
-    """The compensation paid to the bank (按程序下达科贷补偿金): date and voucher."""
+    """The compensation paid to the bank (按程序下达科贷补偿金): date and voucher.
 
-    claim = models.OneToOneField(Claim, on_delete=models.PROTECT, related_name="payment")
+    A payment recorded by mistake (wrong voucher or date, or money that never left) is never edited: the
+    bureau head records a reversing entry (`reverses` set, negated amount, the reason in `note`) before any
+    recovery agreement or write-off, and the claim goes back to decided so the right payment can be recorded.
+    `Claim.payment` is the one that stands.
+    """
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="payments")
     amount = models.DecimalField(_("amount paid (yuan)"), **MONEY)
     paid_on = models.DateField(_("paid on"))
     voucher_no = models.CharField(_("voucher number"), max_length=60)
+    note = models.TextField(_("note"), blank=True)
+    reverses = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by", verbose_name=_("reverses")
+    )
     recorded_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True)
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("compensation payment")
         verbose_name_plural = _("compensation payments")
-        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive")]
+        ordering = ["claim", "recorded_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(reverses__isnull=True) & Q(amount__gt=0)) | (Q(reverses__isnull=False) & Q(amount__lt=0)),
+                name="payment_amount_valid",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.claim_id} {self.amount} {self.paid_on}"

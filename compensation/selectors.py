@@ -54,6 +54,7 @@ class LedgerLine:
     written_off_on: dt.date | None
     certificate_due_on: dt.date | None
     certificate_late: bool
+    due_provisional: bool = False  # counted by weekends only: the calendar lacked a year (第十一条 4)
 
     MONEY_FIELDS = ("requested", "decided", "paid", "gross", "costs", "net", "share", "returned", "confirmed", "owed", "expected")
 
@@ -152,6 +153,7 @@ def ledger_line(claim: Claim, today: dt.date) -> LedgerLine:
         written_off_on=write_off.written_off_on if write_off else None,
         certificate_due_on=write_off.certificate_due_on if write_off else None,
         certificate_late=bool(write_off and write_off.is_late(today)),
+        due_provisional=bool(write_off and write_off.calendar_unknown),
     )  # fmt: skip
 
 
@@ -202,6 +204,23 @@ def recovery_lines(user: User, flt: LedgerFilter) -> tuple[list[RecoveryLine], T
     return lines, totals_of(lines, RecoveryLine.MONEY_FIELDS)
 
 
+def provisional_years(write_offs: Iterable[Any]) -> list[int]:
+    """第十一条 4: the years an admin must add to the calendar so that these write-offs' due days are final.
+
+    A write-off's due day is provisional while `calendar_unknown` is set (cleared only when the day is
+    recomputed, `services.writeoff_due_refresh`); its window's years the calendar still lacks are named,
+    or all of them when the calendar was loaded but the day not recomputed yet.
+    """
+    from kedaitong.models import CalendarYear
+
+    spans = [(w.written_off_on.year, w.certificate_due_on.year) for w in write_offs if w is not None and w.calendar_unknown]
+    if not spans:
+        return []
+    years = {y for start, end in spans for y in range(start, end + 1)}
+    known = set(CalendarYear.objects.filter(year__in=years).values_list("year", flat=True))
+    return sorted(years - known) or sorted(years)
+
+
 def late_certificate_q(today: dt.date, prefix: str = "write_off__") -> Q:
     """第十一条 4: a write-off certificate handed in after its due day, or still missing once the due day has passed."""
     return Q(**{f"{prefix}certificate_submitted_on__gt": F(f"{prefix}certificate_due_on")}) | Q(
@@ -239,10 +258,10 @@ class BudgetLine:
 
 def budget_lines(program_id: int) -> tuple[list[BudgetLine], Totals]:
     lines = []
-    budgets = CompensationBudget.objects.filter(program=program_id).prefetch_related("decisions__claim__payment", "decisions__reversal")
+    budgets = CompensationBudget.objects.filter(program=program_id).prefetch_related("decisions__claim__payments", "decisions__reversal")
     for b in budgets.order_by("-year"):
         decisions = [d for d in b.decisions.all() if _has(d, "reversal") is None]
-        paid = sum((d.claim.payment.amount for d in decisions if _has(d.claim, "payment")), ZERO)
+        paid = sum((p.amount for d in decisions for p in d.claim.payments.all()), ZERO)  # a reversal nets its payment
         lines.append(BudgetLine(b.year, b.amount, b.committed, b.remaining, len(decisions), paid))
     return lines, totals_of(lines, BudgetLine.MONEY_FIELDS)
 

@@ -23,6 +23,7 @@ from django_fsm import can_proceed
 from applications.models import Program
 from compensation import rules
 from compensation.models import (
+    BudgetChange,
     Claim,
     ClaimMaterial,
     ClaimState,
@@ -84,24 +85,42 @@ def _transition(claim: Claim, name: str, message: str) -> str:
 # --- Budget ------------------------------------------------------------------------------------------
 
 
-def budget_set(*, actor: User, program: Program, year: int, amount: Any, request: HttpRequest | None = None) -> CompensationBudget:
-    """第三条: the leading group sets the year's compensation budget; never below what is already decided."""
+def budget_set(
+    *, actor: User, program: Program, year: int, amount: Any, reason: str = "", request: HttpRequest | None = None
+) -> CompensationBudget:
+    """第三条: the leading group sets the year's compensation budget; never below what is already decided.
+
+    Append-only: each setting is a `BudgetChange` entry (the difference and the budget after it, with the
+    reason), and the budget's amount is their running total, changed under the row lock. A change of an
+    existing budget needs a reason.
+    """
     value = _money(amount, "年度补偿预算")
     if not 2000 <= int(year) <= 2100:
         raise CompensationError(f"年度“{year}”无效")
+    reason = (reason or "").strip()
     with transaction.atomic():
-        budget, created = CompensationBudget.objects.select_for_update().get_or_create(
-            program=program, year=int(year), defaults={"amount": value}
-        )
-        before = None if created else budget.amount
-        if not created:
+        budget = CompensationBudget.objects.select_for_update().filter(program=program, year=int(year)).first()
+        if budget is None:
+            budget = CompensationBudget.objects.create(program=program, year=int(year), amount=value)
+            before = None
+            change = value
+            reason = reason or "设定年度预算"
+        else:
+            before = budget.amount
+            change = value - before
+            if change == 0:
+                raise CompensationError(f"{year}年度预算已是{value}元，没有变化")
+            if not reason:
+                raise CompensationError("调整已设定的年度预算须填写理由")
             if value < budget.committed:
                 raise CompensationError(f"{year}年度已决定补偿{budget.committed}元，预算不能低于该金额")
             budget.amount = value
             budget.save(update_fields=["amount", "updated_at"])
+        entry = BudgetChange.objects.create(budget=budget, change=change, amount_after=value, reason=reason, changed_by=actor)
         log_action(
-            actor=actor, action="compensation.budget.set", obj=budget, request=request,
-            data={"year": int(year), "amount": str(value), "before": str(before) if before is not None else None},
+            actor=actor, action="compensation.budget.set", obj=budget, request=request, comment=reason,
+            data={"year": int(year), "amount": str(value), "before": str(before) if before is not None else None,
+                  "change": str(change), "entry": entry.pk},
         )  # fmt: skip
     return budget
 
@@ -345,6 +364,39 @@ def claim_pay(*, actor: User, claim: Claim, paid_on: dt.date, voucher_no: str, r
     return payment
 
 
+def payment_reverse(*, actor: User, claim: Claim, reason: str, request: HttpRequest | None = None) -> Payment:
+    """A payment recorded by mistake is cancelled by a reversing entry with a reason; the claim goes back to decided.
+
+    Only the bureau head (the view checks the role), only while the claim is paid and nothing was built on the
+    payment yet: no recovery agreement (so no recovery) and no write-off. The decision and its share of the
+    budget stand; the right payment is then recorded as usual.
+    """
+    if not (reason or "").strip():
+        raise CompensationError("冲销拨付须填写理由")
+    with transaction.atomic():
+        claim = _lock(claim)
+        if not can_proceed(claim.reverse_payment):
+            raise CompensationError(f"当前状态（{claim.get_state_display()}）不能冲销拨付（已登记追偿协议或清收的不能冲销）")
+        if claim.recoveries.exists() or RecoveryAgreement.objects.filter(claim=claim).exists():
+            raise CompensationError("已登记追偿协议或清收，不能冲销拨付")
+        if WriteOff.objects.filter(claim=claim).exists():
+            raise CompensationError("该贷款已登记核销，不能冲销拨付")
+        original = Payment.objects.select_for_update().filter(claim=claim, reverses__isnull=True, reversed_by__isnull=True).get()
+        reversal = Payment.objects.create(
+            claim=claim, amount=-original.amount, paid_on=timezone.localdate(), voucher_no=original.voucher_no,
+            note=reason.strip(), reverses=original, recorded_by=actor,
+        )  # fmt: skip
+        before = claim.state
+        claim.reverse_payment()
+        claim.last_comment = reason.strip()
+        claim.save()
+        log_action(actor=actor, action="compensation.payment.reversed", obj=claim, from_state=before, to_state=claim.state,
+                   comment=reason, request=request,
+                   data={"payment": original.pk, "amount": str(original.amount), "paid_on": str(original.paid_on),
+                         "voucher": original.voucher_no})  # fmt: skip
+    return reversal
+
+
 def agreement_record(*, actor: User, claim: Claim, signed_on: dt.date, upload: UploadedFile, request: HttpRequest | None = None) -> RecoveryAgreement:
     """第十一条 2(5): the recovery agreement, signed once the compensation is paid."""
     with transaction.atomic():
@@ -536,6 +588,36 @@ def writeoff_record(*, actor: User, claim: Claim, written_off_on: dt.date, reque
         log_action(actor=actor, action="compensation.writeoff.recorded", obj=claim,
                    data={"written_off_on": str(written_off_on), "due": str(due)}, request=request)  # fmt: skip
     return write_off
+
+
+def writeoff_due_refresh(*, years: Sequence[int] | None = None, actor: User | None = None) -> int:
+    """第十一条 4: recompute write-off due days from the calendar as it now stands; returns how many moved.
+
+    The due day is the 5th working day by the official calendar. For a year the calendar lacked it was
+    counted by weekends only (`calendar_unknown`, warned on every page); when an admin adds or corrects a
+    year's holidays or adjusted working days, every write-off whose window touches that year takes the
+    corrected day, whether its certificate is handed in or not (a certificate is judged by the official
+    calendar, not by a provisional count), and each move is audited with the day before and after.
+    `years`: only write-offs whose window may touch these years (the 5 working days after a write-off late
+    in December reach into the next year); None: all of them (the daily check, after a bulk load).
+    """
+    candidates = WriteOff.objects.all()
+    if years:
+        candidates = candidates.filter(written_off_on__year__in={y for year in years for y in (year - 1, year)})
+    moved = 0
+    for write_off in candidates.select_related("claim"):
+        due, unknown = certificate_due(write_off.written_off_on)
+        if (due, bool(unknown)) == (write_off.certificate_due_on, write_off.calendar_unknown):
+            continue
+        changed = WriteOff.objects.filter(
+            pk=write_off.pk, certificate_due_on=write_off.certificate_due_on, calendar_unknown=write_off.calendar_unknown
+        ).update(certificate_due_on=due, calendar_unknown=bool(unknown))
+        if changed == 1:
+            moved += 1
+            log_action(actor=actor, action="compensation.writeoff.due_recomputed", obj=write_off.claim,
+                       data={"before": str(write_off.certificate_due_on), "due": str(due), "calendar_unknown": bool(unknown),
+                             "years": list(years or [])})  # fmt: skip
+    return moved
 
 
 def writeoff_certificate(

@@ -17,6 +17,7 @@ urlpatterns = [
     path(C + "decide/", views.claim_decide, name="claim-decide"),
     path(C + "revoke/", views.decision_revoke, name="decision-revoke"),
     path(C + "pay/", views.claim_pay, name="claim-pay"),
+    path(C + "pay/reverse/", views.payment_reverse, name="payment-reverse"),
     path(C + "agreement/", views.agreement_record, name="agreement-record"),
     path(C + "agreement/file/", views.agreement_file, name="agreement-file"),
     path(C + "recoveries/new/", views.recovery_create, name="recovery-create"),

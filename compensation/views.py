@@ -39,6 +39,7 @@ from compensation.forms import (
     WriteOffForm,
 )
 from compensation.models import (
+    BudgetChange,
     Claim,
     ClaimMaterial,
     ClaimState,
@@ -60,6 +61,7 @@ BANK = (Role.BANK, Role.ADMIN)
 BUREAU = (Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.ADMIN)
 GROUP = (Role.LEADING_GROUP, Role.ADMIN)
 FINANCE = (Role.AUDITOR, Role.ADMIN)
+HEAD = (Role.BUREAU_HEAD, Role.ADMIN)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # The claim page's history shows these instead of the audit codes.
@@ -74,6 +76,8 @@ ACTION_LABELS = {
     "compensation.claim.decided": gettext_lazy("Compensation decided"),
     "compensation.decision.revoked": gettext_lazy("Decision revoked"),
     "compensation.claim.paid": gettext_lazy("Payment recorded"),
+    "compensation.payment.reversed": gettext_lazy("Payment reversed"),
+    "compensation.writeoff.due_recomputed": gettext_lazy("Certificate due day recomputed from the calendar"),
     "compensation.claim.agreement_signed": gettext_lazy("Recovery agreement recorded"),
     "compensation.recovery.recorded": gettext_lazy("Recovery recorded"),
     "compensation.recovery.reversed": gettext_lazy("Recovery reversed"),
@@ -141,14 +145,18 @@ def claim_list(request: HttpRequest) -> HttpResponse:
     if late_only:
         claims = claims.filter(selectors.late_certificate_q(today))
     claims = list(claims[:500])
+    write_offs = []
     for claim in claims:
         write_off = selectors._has(claim, "write_off")
         claim.late_certificate = bool(write_off and write_off.is_late(today))
+        claim.due_provisional = bool(write_off and write_off.calendar_unknown)
+        write_offs.append(write_off)
     return render(request, "compensation/claim_list.html", {
         "claims": claims, "flt": flt, "states": ClaimState.choices, "banks": Bank.objects.visible_to(request.user),
         "can_file": has_role(request.user, *BANK), "pending": selectors.pending_returns(request.user).count()
         if has_role(request.user, *FINANCE) else 0,
         "late": selectors.late_certificates(request.user, today).filter(program=program).count(), "late_only": late_only,
+        "unknown_years": selectors.provisional_years(write_offs),
     })  # fmt: skip
 
 
@@ -198,9 +206,10 @@ def claim_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     reversal = selectors._has(decision, "reversal") if decision else None
     return render(request, "compensation/claim_detail.html", {
         "claim": claim, "S": ClaimState, "materials": claim.materials.all(), "missing": services.missing_materials(claim),
-        "decision": decision, "reversal": reversal, "payment": selectors._has(claim, "payment"), "agreement": selectors._has(claim, "agreement"),
+        "decision": decision, "reversal": reversal, "payment": claim.payment, "reversed_payments": [p for p in claim.payments.all() if p.reverses_id],
+        "is_head": role in HEAD, "agreement": selectors._has(claim, "agreement"),
         "write_off": write_off, "write_off_late": bool(write_off and write_off.is_late()),
-        "unknown_years": services.unknown_years(write_off.written_off_on, write_off.certificate_due_on) if write_off else [],
+        "unknown_years": selectors.provisional_years([write_off]),
         "recoveries": recoveries, "history": history, "line": selectors.ledger_line(claim, timezone.localdate()),
         "is_bank": role in BANK, "is_bureau": role in BUREAU, "is_group": role in GROUP, "is_finance": role in FINANCE,
         "material_form": MaterialForm(),
@@ -319,6 +328,16 @@ def claim_pay(request: HttpRequest, public_id: Any) -> HttpResponse:
     claim = _claim(request, public_id)
     return _action(request, claim, roles=BUREAU, title=_("Record the payment"), form=PaymentForm(_post(request)), done=_("Payment recorded."),
                    perform=lambda d: services.claim_pay(actor=request.user, claim=claim, paid_on=d["paid_on"], voucher_no=d["voucher_no"], request=request))  # fmt: skip
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def payment_reverse(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """A payment recorded by mistake: the bureau head reverses it with a reason before anything is built on it."""
+    claim = _claim(request, public_id)
+    return _action(request, claim, roles=HEAD, title=_("Reverse the payment"), form=ReverseForm(_post(request)),
+                   done=_("Payment reversed; the claim is back to decided."),
+                   perform=lambda d: services.payment_reverse(actor=request.user, claim=claim, reason=d["reason"], request=request))  # fmt: skip
 
 
 @require_http_methods(["GET", "POST"])
@@ -480,7 +499,8 @@ def ledger(request: HttpRequest) -> HttpResponse:
     """The compensation ledger (台账, 第十一条 2(6)); read-only for the finance bureau."""
     ctx = _ledger_context(request)
     lines, totals = selectors.ledger(request.user, ctx["flt"])
-    return render(request, "compensation/ledger.html", ctx | {"lines": lines, "totals": totals})
+    unknown = selectors.provisional_years(selectors._has(line.claim, "write_off") for line in lines if line.due_provisional)
+    return render(request, "compensation/ledger.html", ctx | {"lines": lines, "totals": totals, "unknown_years": unknown})
 
 
 @require_GET
@@ -527,14 +547,17 @@ def budget_list(request: HttpRequest) -> HttpResponse:
             raise PermissionDenied
         if form.is_valid():
             try:
-                services.budget_set(actor=request.user, program=program, year=form.cleaned_data["year"], amount=form.cleaned_data["amount"], request=request)
+                services.budget_set(actor=request.user, program=program, year=form.cleaned_data["year"], amount=form.cleaned_data["amount"],
+                                    reason=form.cleaned_data["reason"], request=request)  # fmt: skip
             except services.CompensationError as exc:
                 form.add_error(None, str(exc))
             else:
                 messages.success(request, _("Budget saved."))
                 return redirect("compensation:budget-list")
     lines, totals = selectors.budget_lines(program.pk)
-    return render(request, "compensation/budgets.html", {"lines": lines, "totals": totals, "form": form, "can_set": can_set},
+    changes = BudgetChange.objects.filter(budget__program=program).select_related("budget", "changed_by").order_by("-changed_at", "-pk")
+    return render(request, "compensation/budgets.html", {"lines": lines, "totals": totals, "form": form, "can_set": can_set,
+                                                         "changes": changes[:200]},
                   status=400 if request.method == "POST" else 200)  # fmt: skip
 
 

@@ -10,6 +10,7 @@ from loans.models import (
     PostLoanReport,
     RecordUpload,
     Repayment,
+    UploadedRecord,
 )
 
 
@@ -61,6 +62,13 @@ class RecordUploadAdmin(ReadOnlyAdmin):
     list_display = ("uploaded_at", "kind", "program", "bank", "original_name", "state", "row_count", "created_count")
     list_filter = ("kind", "state", "program")
     search_fields = ("original_name", "checksum")
+
+
+@admin.register(UploadedRecord)
+class UploadedRecordAdmin(ReadOnlyAdmin):
+    list_display = ("upload", "kind", "object_id")
+    list_filter = ("kind",)
+    raw_id_fields = ("upload",)
 
 
 @admin.register(PostLoanReport)

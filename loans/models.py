@@ -138,6 +138,10 @@ class Loan(models.Model):
         ordering = ["-disbursement_date", "contract_no"]
         constraints = [
             models.UniqueConstraint(fields=["bank", "contract_no"], name="loan_unique_contract_per_bank"),
+            # Changjiang 第八条: one credit granted after publicity, one loan.
+            models.UniqueConstraint(
+                fields=["application"], condition=Q(application__isnull=False), name="loan_one_per_application"
+            ),
             models.CheckConstraint(condition=Q(principal__gt=0), name="loan_principal_positive"),
             models.CheckConstraint(condition=Q(annual_rate__gte=0), name="loan_rate_not_negative"),
             models.CheckConstraint(
@@ -251,8 +255,10 @@ class RecordUploadQuerySet(models.QuerySet["RecordUpload"]):
 class RecordUpload(models.Model):
     """One file of bank records as uploaded (web) or imported (command line): kept with who, when and checksum.
 
-    The records it created point back to it (`upload`); banks and listings it
-    created are named in `created_ids`.
+    The loan records it created point back to it (`upload`); every other row it
+    created (banks, agreements, enterprises, list entries) or changed (overdue
+    events marked cleared) is named by an `UploadedRecord`, however large the
+    file. `created_ids` holds their counts per kind.
     """
 
     class Kind(models.TextChoices):
@@ -299,7 +305,7 @@ class RecordUpload(models.Model):
     updated_count = models.PositiveIntegerField(_("updated"), default=0)
     error_count = models.PositiveIntegerField(_("rows with errors"), default=0)
     errors = models.JSONField(_("errors"), default=list, blank=True)
-    created_ids = models.JSONField(_("created rows"), default=dict, blank=True)
+    created_ids = models.JSONField(_("rows created, per kind"), default=dict, blank=True)
     saved_at = models.DateTimeField(_("saved at"), null=True, blank=True)
 
     objects = RecordUploadQuerySet.as_manager()
@@ -311,6 +317,32 @@ class RecordUpload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.original_name}"
+
+
+class UploadedRecord(models.Model):
+    """A row an upload created (or changed) that does not point to its upload itself: a link, one per row."""
+
+    class Kind(models.TextChoices):
+        BANK = "banks", _("Bank")
+        AGREEMENT = "agreements", _("Cooperation agreement")
+        ENTERPRISE = "enterprises", _("Enterprise")
+        LISTING = "listings", _("Program list entry")
+        CLEARED = "cleared", _("Overdue event marked cleared")
+
+    upload = models.ForeignKey(RecordUpload, on_delete=models.PROTECT, related_name="records", verbose_name=_("upload"))
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    object_id = models.PositiveBigIntegerField(_("row id"))
+
+    class Meta:
+        verbose_name = _("row of an upload")
+        verbose_name_plural = _("rows of uploads")
+        constraints = [
+            models.UniqueConstraint(fields=["upload", "kind", "object_id"], name="uploadedrecord_once_per_upload"),
+        ]
+        indexes = [models.Index(fields=["kind", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.upload_id} {self.kind} {self.object_id}"
 
 
 def document_upload_to(instance: LoanDocument, filename: str) -> str:

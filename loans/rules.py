@@ -90,6 +90,14 @@ def check_credit_granted(granted: Decimal | None, principal: Decimal) -> str | N
     return None
 
 
+def check_not_disbursed(existing_contracts: Iterable[str]) -> str | None:
+    """Changjiang 第八条: one credit granted after publicity opens one loan; a second disbursement is refused."""
+    names = sorted(set(existing_contracts))
+    if names:
+        return f"该申请已放款（贷款合同“{'、'.join(names)}”），同一笔授信只能放款一次"
+    return None
+
+
 def check_same_bank(application_bank_id: int | None, bank_id: int) -> str | None:
     """Changjiang 第一条: the recommended application's bank is the bank that lends."""
     return None if application_bank_id == bank_id else "放款银行与申请推荐的合作银行不一致"

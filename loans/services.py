@@ -10,7 +10,9 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
+from django.http import HttpRequest
 from django.utils import timezone
+from django_fsm import can_proceed
 
 from applications.models import (
     Application,
@@ -51,6 +53,7 @@ class RegistrationContext:
         self.program = program
         self._program_totals: dict[int, Decimal] | None = None
         self.pending: list[tuple[str, int, str, Decimal, dt.date, dt.date]] = []  # credit code, bank, bank name, ...
+        self.disbursed: dict[int, str] = {}  # application id → contract number of a loan earlier in the file
 
     def program_totals(self) -> dict[int, Decimal]:
         if self._program_totals is None:
@@ -61,7 +64,12 @@ class RegistrationContext:
             )
         return self._program_totals
 
-    def add(self, *, credit_code: str, bank: Bank, principal: Decimal, start: dt.date, end: dt.date) -> None:
+    def add(
+        self, *, credit_code: str, bank: Bank, principal: Decimal, start: dt.date, end: dt.date,
+        application: Application | None = None, contract_no: str = "",
+    ) -> None:
+        if application is not None:
+            self.disbursed[application.pk] = contract_no
         totals = self.program_totals()
         for year, amount in annualized_by_year(principal, start, end).items():
             totals[year] = totals.get(year, Decimal("0")) + amount
@@ -146,7 +154,11 @@ def registration_problems(
             if application is None:
                 problems.append("昌江科贷通贷款须对应一份经推荐并取得授信的申请")
             else:
+                earlier = list(Loan.objects.filter(application=application).values_list("contract_no", flat=True))
+                if context is not None and application.pk in context.disbursed:
+                    earlier.append(context.disbursed[application.pk])
                 found = [
+                    rules.check_not_disbursed(earlier),
                     rules.check_credit_granted(granted_credit(application), principal),
                     rules.check_same_bank(application.bank_id, bank.pk),
                     None if application.enterprise.credit_code == credit_code else "放款企业与申请企业不一致",
@@ -191,6 +203,7 @@ def loan_register(
     application: Application | None = None,
     product_type: ProductType | None = None,
     purpose: str = "",
+    request: HttpRequest | None = None,
 ) -> Loan:
     """Open a loan at disbursement, with the LPR in force on the disbursement date.
 
@@ -222,7 +235,42 @@ def loan_register(
         purpose=purpose,
     )
     log_action(actor=actor, action="loans.loan.registered", obj=loan, data={"principal": principal, "contract_no": contract_no})
+    if application is not None:
+        application_disbursement_take(actor=actor, application=application, loan=loan, request=request)
     return loan
+
+
+def application_disbursement_take(
+    *, actor: User | None, application: Application, loan: Loan, request: HttpRequest | None = None
+) -> Application:
+    """Changjiang 第八条: the loan of a credit granted after publicity has opened, so the application is disbursed.
+
+    The one step after a disbursement, whether the bank typed it on the application's page
+    (`review.services.application_disburse`) or imported it (`import_records disbursements`): the
+    application is locked, must be credit-granted with this loan as its only one, takes the FSM
+    `disburse` transition and writes the review's audit row (`review.application.disburse`).
+    The caller holds the transaction (and has checked who may act).
+    """
+    from review.services import _notify
+
+    Application.objects.select_for_update().filter(pk=application.pk).first()
+    application.refresh_from_db()  # the state under the lock (the caller's copy follows the transition)
+    others = list(Loan.objects.filter(application=application).exclude(pk=loan.pk).values_list("contract_no", flat=True))
+    if problem := rules.check_not_disbursed(others):
+        raise LoanRefused([problem])
+    if not can_proceed(application.disburse):
+        raise LoanRefused([f"该申请当前为“{application.get_state_display()}”，不能放款（须在公示后取得授信）"])
+    from_state = application.state
+    application.disburse()
+    application.save()
+    entry = log_action(
+        actor=actor, action="review.application.disburse", obj=application, from_state=from_state,
+        to_state=application.state, request=request,
+        data={"loan": loan.pk, "contract_no": loan.contract_no, "principal": str(loan.principal),
+              "upload": str(loan.upload.public_id) if loan.upload_id else ""},
+    )  # fmt: skip
+    _notify(application, entry)
+    return application
 
 
 def loan_disbursement_report(

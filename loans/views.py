@@ -29,7 +29,7 @@ from loans import selectors, services
 from loans.delinquency import Bucket
 from loans.importer import ImportNotAllowed, template_bytes
 from loans.importer.engine import kinds as importer_kinds
-from loans.models import Bank, Loan, LoanDocument, PostLoanReport, RecordUpload
+from loans.models import Bank, Loan, LoanDocument, PostLoanReport, RecordUpload, UploadedRecord
 
 
 @require_GET
@@ -265,6 +265,8 @@ def upload_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         "created": {
             "loans": upload.loans.select_related("enterprise")[:200], "repayments": upload.repayments.count(),
             "settlements": upload.interestsettlements.count(), "events": upload.overdueevents.count(),
+            "records": [(UploadedRecord.Kind(k).label, n) for k, n in
+                        upload.records.values_list("kind").annotate(n=Count("pk")).order_by("kind")],
         },
     })  # fmt: skip
 

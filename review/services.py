@@ -381,10 +381,8 @@ def application_disburse(*, actor: User, application: Application, contract_no: 
         actor=actor, program_version=application.program_version, enterprise=application.enterprise,
         bank=application.bank, contract_no=contract_no, disbursement_date=disbursement_date,
         maturity_date=maturity_date, principal=principal, annual_rate=annual_rate, application=application,
-        product_type=application.product_type, purpose=application.purpose,
-    )
-    _transition(application, "disburse", actor=actor, request=request,
-                data={"loan": loan.pk, "contract_no": contract_no, "principal": str(principal)})
+        product_type=application.product_type, purpose=application.purpose, request=request,
+    )  # loan_register takes the `disburse` step, the same one an imported disbursement takes
     return loan
 
 

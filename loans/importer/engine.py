@@ -142,7 +142,7 @@ def run_import(
     upload: RecordUpload | None = None,
 ) -> ImportResult:
     """Check (and with `commit`, save) one file. Saving happens only when every row is valid."""
-    from loans.models import RecordUpload
+    from loans.models import RecordUpload, UploadedRecord
 
     spec = kinds()[kind]
     result = ImportResult(kind=kind)
@@ -166,9 +166,13 @@ def run_import(
             return _finish(result, data, filename, context, commit, source, upload)
         record = upload or _new_upload(kind, data, filename, context, source)
         created_ids = plan.saver(record) if plan.saver else {}
+        UploadedRecord.objects.bulk_create(
+            (UploadedRecord(upload=record, kind=name, object_id=pk) for name, ids in created_ids.items() for pk in ids),
+            batch_size=2000,
+        )
         record.state = RecordUpload.State.SAVED
         record.saved_at = timezone.now()
-        record.created_ids = created_ids
+        record.created_ids = {name: len(ids) for name, ids in created_ids.items() if ids}
         _counts(record, result)
         record.save()
         log_action(

@@ -89,7 +89,8 @@ class Rows:
             return None
 
 
-def chunks(items: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:
+def chunks(items: Iterable[Any], size: int | None = None) -> Iterator[list[Any]]:
+    size = size or CHUNK
     items = list(items)
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -224,8 +225,9 @@ def validate_enterprises(table: Table, context: ImportContext) -> Plan:
 
     def save(upload: RecordUpload | None) -> dict[str, list[int]]:
         ProgramListing.objects.bulk_create(new, batch_size=1000)
-        ids = list(ProgramListing.objects.filter(program=program, credit_code__in=[x.credit_code for x in new])
-                   .values_list("pk", flat=True)) if len(new) < 5000 else []
+        ids: list[int] = []
+        for part in chunks(x.credit_code for x in new):  # every one, whatever the size (the file's rows are its record)
+            ids.extend(ProgramListing.objects.filter(program=program, credit_code__in=part).values_list("pk", flat=True))
         return {"listings": ids}
 
     plan.saver = save
@@ -235,7 +237,7 @@ def validate_enterprises(table: Table, context: ImportContext) -> Plan:
 # ── disbursements ────────────────────────────────────────────────────────────
 
 RULE_COLUMNS = (
-    ("LPR", "年利率（%）"), ("利率", "年利率（%）"), ("期限", "到期日期"), ("名单", "统一社会信用代码"),
+    ("已放款", "贷款合同编号"), ("LPR", "年利率（%）"), ("利率", "年利率（%）"), ("期限", "到期日期"), ("名单", "统一社会信用代码"),
     ("黑名单", "统一社会信用代码"), ("骗取", "统一社会信用代码"), ("协议", "银行代码"), ("一家银行", "银行代码"),
     ("授信", "放款金额（元）"), ("上限", "放款金额（元）"), ("申请", "申请编号"), ("合同编号", "贷款合同编号"),
 )
@@ -333,7 +335,11 @@ def validate_disbursements(table: Table, context: ImportContext) -> Plan:
                     rows.error(number, "申请编号", f"找不到本行、本企业的申请“{r['reference']}”")
                     continue
             else:
-                application = applications.filter(state=Application.State.CREDIT_GRANTED).order_by("-updated_at").first()
+                # The credit waiting for its loan; failing that the one already disbursed, so the row error names its loan.
+                application = (
+                    applications.filter(state=Application.State.CREDIT_GRANTED).order_by("-updated_at").first()
+                    or applications.filter(state=Application.State.DISBURSED).order_by("-updated_at").first()
+                )
         problems, lpr = registration_problems(
             program_version=version, enterprise=enterprise, credit_code=r["credit_code"], bank=bank,
             contract_no=r["contract_no"], disbursement_date=r["disbursement_date"], maturity_date=r["maturity_date"],
@@ -344,12 +350,15 @@ def validate_disbursements(table: Table, context: ImportContext) -> Plan:
         if problems:
             continue
         registration.add(credit_code=r["credit_code"], bank=bank, principal=r["principal"],
-                         start=r["disbursement_date"], end=r["maturity_date"])
+                         start=r["disbursement_date"], end=r["maturity_date"], application=application,
+                         contract_no=r["contract_no"])
         to_create.append(r | {"bank": bank, "version": version, "lpr": lpr, "application": application,
                               "product_type": products.get(r["product"]) if r["product"] else None})
         plan.created += 1
 
     def save(upload: RecordUpload | None) -> dict[str, list[int]]:
+        from loans.services import application_disbursement_take
+
         missing = {r["credit_code"] for r in to_create if r["credit_code"] not in enterprises}
         for code in missing:
             listing = listings[code]
@@ -369,9 +378,13 @@ def validate_disbursements(table: Table, context: ImportContext) -> Plan:
             batch_size=1000,
         )
         saved = Loan.objects.filter(upload=upload) if upload is not None else loans
+        applications = {r["application"].pk: r["application"] for r in to_create if r["application"] is not None}
         for loan in saved:
             log_action(actor=context.actor, action="loans.loan.registered", obj=loan,
                        data={"principal": loan.principal, "contract_no": loan.contract_no, "upload": str(upload.public_id) if upload else ""})
+            if loan.application_id is not None:
+                # Changjiang 第八条: the same step as a disbursement typed on the application's page.
+                application_disbursement_take(actor=context.actor, application=applications[loan.application_id], loan=loan)
         return {"enterprises": [enterprises[c].pk for c in missing]}
 
     plan.saver = save

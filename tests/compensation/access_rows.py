@@ -63,6 +63,7 @@ ROWS = [
         ("claim-decide", claim_url(helpers.in_group_review, "decide/"), GROUP),
         ("claim-pay", claim_url(helpers.decided, "pay/"), BUREAU),
         ("decision-revoke", claim_url(helpers.decided, "revoke/"), GROUP),
+        ("payment-reverse", claim_url(helpers.paid, "pay/reverse/"), claim_action(bureau_head=200, admin=200)),
         ("agreement-record", claim_url(helpers.paid, "agreement/"), BUREAU),
         ("agreement-file", claim_url(helpers.recovering, "agreement/file/"), CLAIM_VIEW),
         ("recovery-create", claim_url(helpers.recovering, "recoveries/new/"), BANK),

@@ -54,8 +54,8 @@ def in_group_review(cast: Cast, loan: Loan | None = None) -> Claim:
     return services.claim_review(actor=cast.bureau_staff, claim=submitted(cast, loan), approve=True)
 
 
-def budget(cast: Cast, amount: str = "1000000.00", year: int = 2026) -> CompensationBudget:
-    return services.budget_set(actor=cast.leading_group, program=cast.changjiang, year=year, amount=amount)
+def budget(cast: Cast, amount: str = "1000000.00", year: int = 2026, reason: str = "领导专班会议纪要") -> CompensationBudget:
+    return services.budget_set(actor=cast.leading_group, program=cast.changjiang, year=year, amount=amount, reason=reason)
 
 
 def decided(cast: Cast, loan: Loan | None = None, *, amount: str = "300000.00", covered: str = "800000.00") -> Claim:

@@ -125,9 +125,14 @@ class CompensationMachine(RuleBasedStateMachine):
         if lower and budget.committed > 0:
             below = budget.committed - Decimal("0.01")
             if below > 0:
-                self.refused(lambda: services.budget_set(actor=self.cast.leading_group, program=self.cast.changjiang, year=ON.year, amount=below))
+                self.refused(lambda: services.budget_set(actor=self.cast.leading_group, program=self.cast.changjiang, year=ON.year, amount=below,
+                                                         reason="压减"))  # fmt: skip
             return
-        services.budget_set(actor=self.cast.leading_group, program=self.cast.changjiang, year=ON.year, amount=budget.amount + delta)
+        # A change without a reason is refused; with one it is a new entry, the amount their sum.
+        self.refused(lambda: services.budget_set(actor=self.cast.leading_group, program=self.cast.changjiang, year=ON.year,
+                                                 amount=budget.amount + delta))  # fmt: skip
+        services.budget_set(actor=self.cast.leading_group, program=self.cast.changjiang, year=ON.year, amount=budget.amount + delta,
+                            reason="追加预算")  # fmt: skip
 
     @precondition(lambda self: Claim.objects.filter(pk__in=self.claims, state=ClaimState.GROUP_REVIEW).exists())
     @rule(data=st.data(), covered_pct=st.integers(min_value=1, max_value=100), over=st.booleans(), and_pay=st.booleans())
@@ -168,15 +173,24 @@ class CompensationMachine(RuleBasedStateMachine):
         self.refused(lambda: services.claim_pay(actor=self.cast.bureau_staff, claim=claim, paid_on=PAID_ON, voucher_no="BF"))
 
     @precondition(lambda self: Claim.objects.filter(pk__in=self.claims, state=ClaimState.DECIDED).exists())
-    @rule(data=st.data())
-    def pay(self, data: st.DataObject) -> None:
-        self.pay_and_sign(data.draw(st.sampled_from(self.in_state(ClaimState.DECIDED))))
+    @rule(data=st.data(), mistaken=st.booleans())
+    def pay(self, data: st.DataObject, mistaken: bool) -> None:
+        claim = data.draw(st.sampled_from(self.in_state(ClaimState.DECIDED)))
+        if mistaken:  # recorded by mistake, reversed by the bureau head, then recorded right
+            services.claim_pay(actor=self.cast.bureau_staff, claim=claim, paid_on=PAID_ON, voucher_no="BF-WRONG")
+            services.payment_reverse(actor=self.cast.bureau_head, claim=Claim.objects.get(pk=claim.pk), reason="凭证号录错")
+            claim = Claim.objects.get(pk=claim.pk)
+            assert claim.state == ClaimState.DECIDED and claim.payment is None
+            self.refused(lambda: services.payment_reverse(actor=self.cast.bureau_head, claim=claim, reason="再次"))
+        self.pay_and_sign(claim)
 
     def pay_and_sign(self, claim: Claim) -> None:
         services.claim_pay(actor=self.cast.bureau_staff, claim=claim, paid_on=PAID_ON, voucher_no="BF")
         claim = Claim.objects.get(pk=claim.pk)  # protected FSM fields cannot be refreshed in place
         self.refused(lambda: services.claim_pay(actor=self.cast.bureau_staff, claim=claim, paid_on=PAID_ON, voucher_no="BF-2"))
         services.agreement_record(actor=self.cast.bureau_staff, claim=claim, signed_on=SIGNED_ON, upload=pdf("agreement.pdf"))
+        # Once the recovery agreement is recorded the payment can no longer be reversed.
+        self.refused(lambda: services.payment_reverse(actor=self.cast.bureau_head, claim=Claim.objects.get(pk=claim.pk), reason="晚了"))
 
     @precondition(lambda self: Claim.objects.filter(pk__in=self.claims, state=ClaimState.RECOVERING).exists())
     @rule(data=st.data(), gross=fens, costs=st.lists(st.integers(min_value=0, max_value=70), max_size=3), back=percents)
@@ -192,7 +206,7 @@ class CompensationMachine(RuleBasedStateMachine):
             return
         # A recovery dated before the payment is refused.
         self.refused(lambda: services.recovery_record(actor=self.cast.bank_x_user, claim=claim, received_on=PAID_ON - dt.timedelta(days=1), gross=gross))
-        decision, payment = Decision.objects.get(claim=claim), Payment.objects.get(claim=claim)
+        decision, payment = Decision.objects.get(claim=claim), claim.payment
         so_far = total(Recovery.objects.filter(claim=claim), "share")
         exact = half_up_fen(Fraction(gross - cost_total) * Fraction(decision.amount) / Fraction(decision.covered_loss))
         recovery = services.recovery_record(actor=self.cast.bank_x_user, claim=claim, received_on=RECEIVED_ON, gross=gross, costs=inputs)
@@ -264,19 +278,27 @@ class CompensationMachine(RuleBasedStateMachine):
             reversed_ = total(DecisionReversal.objects.filter(decision__budget=budget), "amount")
             assert budget.committed == total(budget.decisions.all(), "amount") + reversed_
             assert ZERO <= budget.committed <= budget.amount
+            assert budget.amount == total(budget.changes.all(), "change")  # append-only: the sum of its entries
+            assert budget.changes.order_by("-changed_at", "-pk").first().amount_after == budget.amount
 
     @invariant()
     def no_claim_paid_twice(self) -> None:
-        for payment in Payment.objects.select_related("claim__decision"):
-            assert payment.amount == payment.claim.decision.amount
         paid_states = (ClaimState.PAID, ClaimState.RECOVERING, ClaimState.CLOSED)
-        assert Payment.objects.count() == Claim.objects.filter(state__in=paid_states).count()
+        live = Payment.objects.filter(reverses__isnull=True, reversed_by__isnull=True).select_related("claim__decision")
+        for payment in live:
+            assert payment.amount == payment.claim.decision.amount
+        assert live.count() == Claim.objects.filter(state__in=paid_states).count()
+        for reversal in Payment.objects.filter(reverses__isnull=False).select_related("reverses"):
+            assert reversal.amount == -reversal.reverses.amount
+        for claim in Claim.objects.filter(pk__in=self.claims):
+            expected = Decision.objects.get(claim=claim).amount if claim.state in paid_states else ZERO
+            assert total(Payment.objects.filter(claim=claim), "amount") == expected
 
     @invariant()
     def shares_follow_the_rule_and_stay_within_what_was_paid(self) -> None:
         for recovery in Recovery.objects.all():
             assert recovery.share == self.expected_share[recovery.pk]
-        for payment in Payment.objects.all():
+        for payment in Payment.objects.filter(reverses__isnull=True, reversed_by__isnull=True):
             assert ZERO <= total(Recovery.objects.filter(claim=payment.claim_id), "share") <= payment.amount
 
     @invariant()

@@ -192,46 +192,130 @@ def cells(response) -> list[list]:  # type: ignore[no-untyped-def]
     return [list(row) for row in wb.worksheets[0].iter_rows(values_only=True)]
 
 
-def test_the_ledger_export_holds_the_page_figures_and_totals_equal_the_database(cast):
-    recovery = helpers.with_recovery(cast, "100000.00")
-    services.return_record(actor=cast.bank_x_user, recovery=recovery, amount="10000.00", returned_on=dt.date(2026, 11, 25), voucher_no="J")
-    second = helpers.decided(cast, helpers.bad_loan(cast, enterprise=cast.enterprise_b, contract="HT-B"), amount="50000.00")
+def pdf_text(data: bytes) -> str:
+    import subprocess
+
+    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
+
+
+def yuan(value: Decimal) -> str:
+    return f"{value:,.2f}"
+
+
+# Every money column of the ledger workbook and the line attribute it holds.
+LEDGER_MONEY = [
+    ("申请补偿金额（元）", "requested"), ("决定补偿金额（元）", "decided"), ("对应损失（元）", "covered_loss"),
+    ("拨付金额（元）", "paid"), ("清收总额（元）", "gross"), ("法定费用（元）", "costs"), ("清收净额（元）", "net"),
+    ("应交回区财政（元）", "share"), ("已交回（元）", "returned"), ("财政已确认（元）", "confirmed"),
+    ("尚应交回（元）", "owed"), ("预计仍可收回（元）", "expected"),
+]  # fmt: skip
+
+
+def two_banks_of_claims(cast):  # type: ignore[no-untyped-def]
+    """Bank X: one claim recovering (two recoveries, costs, a confirmed and an open return) and one decided; bank Y: one paid."""
+    recovery = helpers.with_recovery(cast, "100000.00", (("litigation", "5000.00"), ("enforcement", "1200.00")))
+    claim = recovery.claim
+    second = services.recovery_record(actor=cast.bank_x_user, claim=claim, received_on=dt.date(2026, 11, 26), gross="20000.00")
+    confirmed = services.return_record(actor=cast.bank_x_user, recovery=recovery, amount="10000.00", returned_on=dt.date(2026, 11, 25),
+                                       voucher_no="J1")  # fmt: skip
+    services.return_confirm(actor=cast.auditor, share_return=confirmed)
+    services.return_record(actor=cast.bank_x_user, recovery=second, amount="2500.00", returned_on=dt.date(2026, 11, 27), voucher_no="J2")
+    decided = helpers.decided(cast, helpers.bad_loan(cast, enterprise=cast.enterprise_b, contract="HT-B"), amount="50000.00")
+    other = helpers.paid(cast, helpers.bad_loan(cast, bank=cast.bank_y, enterprise=cast.enterprise_b, contract="HT-Y"), amount="70000.00")
+    return claim, decided, other
+
+
+def test_the_ledger_export_holds_every_money_column_of_the_page_and_the_database(cast):
+    claim, decided, other = two_banks_of_claims(cast)
     auditor = client(cast.auditor)
     page = auditor.get("/compensation/ledger/")
     lines, totals = page.context["lines"], page.context["totals"]
-    assert [x.reference for x in lines] == sorted([recovery.claim.reference, second.reference])
-    assert totals.paid == Payment.objects.aggregate(s=MoneySum("amount"))["s"] == Decimal("300000.00")
-    assert totals.share == Recovery.objects.aggregate(s=MoneySum("share"))["s"]
-    assert totals.decided == Decimal("350000.00")
+    assert [x.reference for x in lines] == sorted([claim.reference, decided.reference]) + [other.reference]  # bank X, then bank Y
+    # The page's lines against the database, claim by claim.
+    for line in lines:
+        recoveries = Recovery.objects.filter(claim=line.claim)
+        decision = Decision.objects.filter(claim=line.claim).first()
+        assert line.requested == line.claim.requested_amount
+        assert line.decided == (decision.amount if decision else 0) and line.covered_loss == (decision.covered_loss if decision else 0)
+        assert line.paid == (Payment.objects.filter(claim=line.claim).aggregate(s=MoneySum("amount"))["s"] or 0)
+        for attr in ("gross", "costs", "net", "share", "returned"):
+            assert getattr(line, attr) == (recoveries.aggregate(s=MoneySum(attr))["s"] or 0), attr
+        assert line.confirmed == (ShareReturn.objects.filter(recovery__claim=line.claim, confirmed_at__isnull=False)
+                                  .aggregate(s=MoneySum("amount"))["s"] or 0)  # fmt: skip
+    mine = next(x for x in lines if x.claim.pk == claim.pk)
+    assert (mine.gross, mine.costs, mine.net, mine.share, mine.returned, mine.confirmed, mine.owed, mine.expected) == (
+        Decimal("120000.00"), Decimal("6200.00"), Decimal("113800.00"), Decimal("42675.00"), Decimal("12500.00"),
+        Decimal("10000.00"), Decimal("30175.00"), Decimal("257325.00"))
     rows = cells(auditor.get("/compensation/ledger/export.xlsx"))
     header, body, total = rows[0], rows[1:-1], rows[-1]
-    assert total[0] == "合计" and len(body) == len(lines)
     col = {h: i for i, h in enumerate(header)}
-    for name, attr in [("决定补偿金额（元）", "decided"), ("拨付金额（元）", "paid"), ("应交回区财政（元）", "share"),
-                       ("已交回（元）", "returned"), ("尚应交回（元）", "owed"), ("预计仍可收回（元）", "expected")]:  # fmt: skip
-        assert Decimal(str(total[col[name]])) == getattr(totals, attr)
-        assert [Decimal(str(r[col[name]])) for r in body] == [getattr(x, attr) for x in lines]
-    # filtered: the export follows the page's filters
-    rows = cells(auditor.get(f"/compensation/ledger/export.xlsx?q={second.reference}"))
-    assert len(rows) == 3 and rows[1][0] == second.reference
+    assert total[0] == "合计" and [r[col["补偿编号"]] for r in body] == [x.reference for x in lines]
+    for name, attr in LEDGER_MONEY:
+        assert [Decimal(str(r[col[name]])) for r in body] == [getattr(x, attr) for x in lines], name
+        assert Decimal(str(total[col[name]])) == sum((getattr(x, attr) for x in lines), Decimal("0")), name
+        if attr in selectors.LedgerLine.MONEY_FIELDS:
+            assert Decimal(str(total[col[name]])) == getattr(totals, attr), name
+    for r, x in zip(body, lines, strict=True):
+        assert (r[col["银行代码"]], r[col["企业名称"]], r[col["贷款合同编号"]], r[col["拨付凭证号"]] or "") == (
+            x.bank_code, x.enterprise_name, x.contract_no, x.voucher_no)
+        assert (Decimal(str(r[col["补偿比例（%）"]])) if r[col["补偿比例（%）"]] is not None else None) == x.ratio
+    # Filtered: the export follows the page's filters.
+    rows = cells(auditor.get(f"/compensation/ledger/export.xlsx?q={decided.reference}"))
+    assert len(rows) == 3 and rows[1][0] == decided.reference
 
 
-def test_the_reconciliation_adds_up_per_bank(cast):
-    recovery = helpers.with_recovery(cast, "80000.00", ())  # share 30000
-    services.return_record(actor=cast.bank_x_user, recovery=recovery, amount="10000.00", returned_on=dt.date(2026, 11, 25), voucher_no="J")
-    rec = selectors.reconciliation(cast.admin, cast.bank_x)
-    assert (rec.totals.paid, rec.totals.share, rec.totals.returned, rec.totals.owed, rec.totals.expected) == (
-        Decimal("300000.00"), Decimal("30000.00"), Decimal("10000.00"), Decimal("20000.00"), Decimal("270000.00"))
-    pdf = client(cast.bank_x_user).get(f"/compensation/reconciliation/{cast.bank_x.code}/reconciliation.pdf")
+def test_the_reconciliation_adds_up_per_bank_in_the_pdf_and_the_workbook(cast):
+    claim, decided, other = two_banks_of_claims(cast)
+    bank = client(cast.bank_x_user)
+    page = bank.get(f"/compensation/reconciliation/{cast.bank_x.code}/")
+    rec = page.context["rec"]
+    assert [x.reference for x in rec.lines] == [claim.reference]  # only what was paid, only bank X
+    assert (rec.totals.paid, rec.totals.net, rec.totals.share, rec.totals.returned, rec.totals.owed, rec.totals.expected) == (
+        Decimal("300000.00"), Decimal("113800.00"), Decimal("42675.00"), Decimal("12500.00"), Decimal("30175.00"), Decimal("257325.00"))
+    pdf = bank.get(f"/compensation/reconciliation/{cast.bank_x.code}/reconciliation.pdf")
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
-    rows = cells(client(cast.bank_x_user).get(f"/compensation/reconciliation/{cast.bank_x.code}/reconciliation.xlsx"))
-    assert rows[-1][0] == "合计" and len(rows) == 3
+    text = pdf_text(pdf.content)
+    assert "合作结束科贷补偿金核查表" in text and "X银行" in text and "Y银行" not in text
+    assert claim.reference in text and "HT-B" not in text and "HT-Y" not in text and other.reference not in text
+    summary = text.split(claim.reference)[0]
+    for label, value in [("已补偿金额（元）", rec.totals.paid), ("清收净额（元）", rec.totals.net), ("应交回区财政（元）", rec.totals.share),
+                         ("已交回（元）", rec.totals.returned), ("尚应交回（元）", rec.totals.owed), ("预计仍可收回（元）", rec.totals.expected)]:  # fmt: skip
+        assert label in summary and yuan(value) in summary, label
+    line = rec.lines[0]
+    row = next(r for r in text.splitlines() if claim.reference in r)
+    for value in (line.paid, line.gross, line.costs, line.net, line.share, line.returned, line.confirmed, line.owed, line.expected):
+        assert yuan(value) in row, value
+    footer = next(r for r in text.splitlines() if r.strip().startswith("合计"))
+    assert [yuan(getattr(rec.totals, a)) for a in ("paid", "gross", "costs", "net", "share", "returned", "confirmed", "owed", "expected")] == [
+        w for w in footer.split() if w[0].isdigit()]
+    rows = cells(bank.get(f"/compensation/reconciliation/{cast.bank_x.code}/reconciliation.xlsx"))
+    header, body, total = rows[0], rows[1:-1], rows[-1]
+    col = {h: i for i, h in enumerate(header)}
+    assert total[0] == "合计" and len(body) == len(rec.lines) == 1
+    for r, x in zip(body, rec.lines, strict=True):
+        assert r[col["补偿编号"]] == x.reference and r[col["银行代码"]] == "bank-x"
+        for name, attr in LEDGER_MONEY:
+            assert Decimal(str(r[col[name]])) == getattr(x, attr), name
+    for name, attr in LEDGER_MONEY:
+        if attr in selectors.LedgerLine.MONEY_FIELDS:
+            assert Decimal(str(total[col[name]])) == getattr(rec.totals, attr), name
 
 
-def test_the_claim_form_pdf(cast):
-    claim = helpers.submitted(cast)
+def test_the_claim_form_pdf_holds_the_bank_enterprise_contract_and_amounts(cast):
+    claim = helpers.decided(cast, amount="300000.00", covered="800000.00")
+    loan = claim.loan
     response = client(cast.bureau_staff).get(url(claim, "form.pdf"))
     assert response["Content-Type"] == "application/pdf" and response.content.startswith(b"%PDF")
+    text = pdf_text(response.content)
+    compact = "".join(text.split())
+    assert "科贷补偿金补偿申请表" in compact and claim.reference in compact
+    assert "X银行" in compact and "甲科技有限公司" in compact and loan.enterprise.credit_code in compact
+    assert loan.contract_no in compact and yuan(loan.principal) in compact
+    assert "(2026)赣0202民初123号" in compact
+    assert "800,000.00" in compact and "12,000.00" in compact  # unpaid principal and interest
+    assert "肆拾万元整" in compact and "￥400,000.00" in compact  # requested, in capitals and figures
+    assert "同意补偿人民币（大写）叁拾万元整（￥300,000.00）" in compact and "对应损失￥800,000.00" in compact
+    assert "2026年9月1日" in compact  # overdue since
 
 
 def test_the_finance_bureau_reads_but_changes_nothing(cast):

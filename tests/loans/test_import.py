@@ -347,3 +347,56 @@ def test_each_template_has_the_exact_headers(kind, tmp_path):
     assert table.header == [*KINDS[kind].headers, *KINDS[kind].optional] and table.rows == []
     call_command("import_records", kind, "--template", str(tmp_path / "t.xlsx"), stdout=io.StringIO())
     assert (tmp_path / "t.xlsx").stat().st_size > 0
+
+
+# ── every upload keeps the rows it created (issue 5, 7) ──
+
+
+def test_a_large_list_import_records_every_listing_it_created(world, monkeypatch):
+    """More rows than one lookup chunk (shrunk to 7 here; 900 in production): every listing is linked to the upload."""
+    from applications.credit_code import check_character
+    from loans.importer import kinds
+    from loans.models import UploadedRecord
+
+    monkeypatch.setattr(kinds, "CHUNK", 7)
+    staff = UserFactory(username="qz-staff2", role=Role.BUREAU_STAFF, program=world["program"])
+    world["staff"] = staff
+    codes = []
+    for n in range(25):
+        body = f"91330800MA{n:07d}"
+        codes.append(body + check_character(body))
+    from applications.models import RegistrationPlace
+
+    place = RegistrationPlace.objects.filter(program=world["program"]).first()
+    rows = [[code, f"名单企业{i}", place.name if place else ""] for i, code in enumerate(codes)]
+    result = run(world, "enterprises", xlsx(sheets.ENTERPRISES, rows), user="staff")
+    assert result.saved, result.errors
+    listed = set(ProgramListing.objects.filter(credit_code__in=codes).values_list("pk", flat=True))
+    assert len(listed) == 25
+    linked = set(UploadedRecord.objects.filter(upload=result.upload, kind="listings").values_list("object_id", flat=True))
+    assert linked == listed
+    assert RecordUpload.objects.get(pk=result.upload.pk).created_ids == {"listings": 25}
+    again = run(world, "enterprises", xlsx(sheets.ENTERPRISES, rows), user="staff")
+    assert again.saved and again.unchanged == 25 and not UploadedRecord.objects.filter(upload=again.upload).exists()
+
+
+def test_banks_enterprises_and_cleared_events_are_linked_to_their_upload(world):
+    from applications.credit_code import check_character
+    from loans.models import UploadedRecord
+
+    world["admin"] = UserFactory(username="root2", role=Role.ADMIN)
+    banks = run(world, "banks", xlsx(sheets.BANKS, [["bank-new", "新银行", "2025-01-01", "2027-12-31"]]), user="admin")
+    bank = Bank.objects.get(code="bank-new")
+    assert set(UploadedRecord.objects.filter(upload=banks.upload).values_list("kind", "object_id")) == {
+        ("banks", bank.pk), ("agreements", BankAgreement.objects.get(bank=bank).pk)}
+    body = "91330800MA0000077"
+    code = body + check_character(body)
+    ProgramListing.objects.create(program=world["program"], credit_code=code, name="名单内企业乙", listed_on=dt.date(2025, 1, 1))
+    made = run(world, "disbursements", xlsx(DISBURSEMENTS, [disbursement(world, c="QZ-E", code=code)]))
+    assert made.saved, made.errors
+    assert list(UploadedRecord.objects.filter(upload=made.upload).values_list("kind", "object_id")) == [
+        ("enterprises", Enterprise.objects.get(credit_code=code).pk)]
+    run(world, "overdue", xlsx(OVERDUE, [["QZ-1", "bank-x", "2025-08-05", "100,000", "0", None]]))
+    cleared = run(world, "overdue", xlsx(OVERDUE, [["QZ-1", "bank-x", "2025-08-05", "100,000", "0", "2025-09-01"]]))
+    assert list(UploadedRecord.objects.filter(upload=cleared.upload).values_list("kind", "object_id")) == [
+        ("cleared", OverdueEvent.objects.get().pk)]

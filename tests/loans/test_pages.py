@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.test import Client
+from openpyxl import load_workbook
 
 from applications.models import Application
 from kedaitong.models import AuditEntry
@@ -83,6 +84,84 @@ def test_the_command_line_and_the_web_give_the_same_result(cast, tmp_path):
     by_web = list(InterestSettlement.objects.order_by("period_start").values_list(
         "loan_id", "settled_on", "period_start", "period_end", "amount", "is_overdue_interest"))
     assert by_web == by_command and len(by_web) == 2
+
+
+def quzhou_disbursements(cast, *, other_bank: bool = False) -> bytes:
+    """Two Quzhou disbursements of bank X to a listed enterprise (and, if asked, one of bank Y's)."""
+    from applications.models import ProgramListing
+    from loans.models import BankAgreement
+    from tests.loans.sheets import DISBURSEMENTS
+
+    for bank in (cast.bank_x, cast.bank_y):
+        BankAgreement.objects.get_or_create(bank=bank, program=cast.quzhou,
+                                            defaults={"starts_on": dt.date(2025, 1, 1), "ends_on": dt.date(2027, 12, 31)})
+    e = cast.enterprise_a
+    ProgramListing.objects.get_or_create(program=cast.quzhou, credit_code=e.credit_code,
+                                         defaults={"name": e.name, "listed_on": dt.date(2025, 1, 1)})
+    rows = [["QZ-A1", "bank-x", e.credit_code, "2025-06-03", "2026-06-02", "1,200,000.00", "3.0"],
+            ["QZ-A2", "bank-x", e.credit_code, "2025-09-01", "2026-08-31", "800,000", "2.95"]]
+    if other_bank:
+        rows.append(["QZ-Y1", "bank-y", e.credit_code, "2025-09-01", "2026-08-31", "800,000", "2.95"])
+    return xlsx(DISBURSEMENTS, rows)
+
+
+LOAN_FIELDS = ("contract_no", "bank_id", "enterprise_id", "program_version_id", "application_id", "disbursement_date",
+               "maturity_date", "principal", "annual_rate", "lpr_at_pricing", "product_type_id", "purpose")
+
+
+def test_the_command_line_and_a_bank_users_upload_give_the_same_disbursements(cast, tmp_path):
+    data = quzhou_disbursements(cast)
+    path = tmp_path / "disbursements.xlsx"
+    path.write_bytes(data)
+    call_command("import_records", "disbursements", str(path), "--program", "quzhou", "--user", "bankx", stdout=io.StringIO())
+    new = Loan.objects.filter(program_version__program=cast.quzhou).order_by("contract_no")
+    by_command = list(new.values_list(*LOAN_FIELDS))
+    command_upload = RecordUpload.objects.get(source="command")
+    assert (command_upload.uploaded_by, command_upload.bank, command_upload.created_count) == (cast.bank_x_user, cast.bank_x, 2)
+    new.delete()
+    client = client_for(cast.bank_x_user)
+    response = client.post("/loans/uploads/new/", {"kind": "disbursements", "program": cast.quzhou.pk,
+                                                   "file": _named(data, "disbursements.xlsx")})
+    web = RecordUpload.objects.get(source="web")
+    assert response.status_code == 302 and web.state == RecordUpload.State.CHECKED, web.errors
+    client.post(f"/loans/uploads/{web.public_id}/confirm/")
+    web.refresh_from_db()
+    by_web = list(new.values_list(*LOAN_FIELDS))
+    assert web.state == RecordUpload.State.SAVED and (web.created_count, web.bank) == (2, cast.bank_x)
+    assert by_web == by_command and [x[0] for x in by_web] == ["QZ-A1", "QZ-A2"]
+    assert by_web[0][7:10] == (Decimal("1200000.00"), Decimal("3.0000"), Decimal("3.0000"))
+
+
+def test_the_command_line_and_a_bank_users_upload_refuse_another_banks_row_alike(cast, tmp_path):
+    from django.core.management.base import CommandError
+
+    from loans.importer.engine import RowError
+
+    data = quzhou_disbursements(cast, other_bank=True)
+    path = tmp_path / "disbursements.xlsx"
+    path.write_bytes(data)
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_records", "disbursements", str(path), "--program", "quzhou", "--user", "bankx", stderr=err)
+    client_for(cast.bank_x_user).post("/loans/uploads/new/", {"kind": "disbursements", "program": cast.quzhou.pk,
+                                                              "file": _named(data, "disbursements.xlsx")})
+    web = RecordUpload.objects.get(source="web")
+    assert web.state == RecordUpload.State.REFUSED
+    lines = [RowError(**e).line() for e in web.errors]
+    assert lines == err.getvalue().splitlines() == ["第4行 [银行代码]：“bank-y”是其他银行的数据，本行只能导入本行的记录"]
+    assert not Loan.objects.filter(program_version__program=cast.quzhou).exists()
+
+
+def test_the_upload_page_lists_the_other_rows_a_file_created(cast):
+    from tests.loans.sheets import BANKS
+
+    client = client_for(cast.admin)
+    client.post("/loans/uploads/new/", {"kind": "banks", "program": cast.changjiang.pk,
+                                        "file": _named(xlsx(BANKS, [["bank-z", "Z银行", "2026-01-01", "2028-12-31"]]), "b.xlsx")})
+    record = RecordUpload.objects.get()
+    client.post(f"/loans/uploads/{record.public_id}/confirm/")
+    page = client.get(f"/loans/uploads/{record.public_id}/").content.decode()
+    assert "本文件新建的其他记录" in page and "<li>合作银行：1</li>" in page and "<li>合作协议：1</li>" in page
 
 
 def test_the_command_line_and_the_web_refuse_a_bad_file_with_the_same_lines(cast, tmp_path):
@@ -179,6 +258,22 @@ def test_post_loan_reports_are_filed_by_the_lending_bank_once_per_quarter(cast):
     assert "订单下滑" in overview and cast.loan_b.contract_no in overview  # worrying, and the loan without a report
     export = client_for(cast.bureau_staff).get("/loans/reports/export.xlsx?year=2026&quarter=1")
     assert export.status_code == 200 and export.content.startswith(b"PK")
+    wb = load_workbook(io.BytesIO(export.content))
+    assert wb.sheetnames == ["2026年第1季度贷后报告", "未报送"]
+    report = PostLoanReport.objects.get()
+    filed = [[c.value for c in row] for row in wb["2026年第1季度贷后报告"].iter_rows()]
+    assert filed[0] == ["贷款合同编号", "银行", "企业", "放款金额（元）", "评价", "经营及资金使用情况", "还本付息情况",
+                        "风险及措施", "报送人", "报送日期"]
+    assert filed[1][:8] == [loan.contract_no, "X银行", "甲科技有限公司", 1000000, "关注", "经营正常，资金用于研发", None,
+                            "订单下滑"]
+    assert filed[1][8] == str(cast.bank_x_user) and filed[1][9].date() == report.filed_at.date()
+    assert filed[2][0] == "合计" and filed[2][3] == 1000000 and len(filed) == 3
+    missing = [[c.value for c in row] for row in wb["未报送"].iter_rows()]
+    assert missing[0] == ["贷款合同编号", "银行", "企业", "放款金额（元）", "放款日期", "到期日期"]
+    other = cast.loan_b
+    assert [r[:4] for r in missing[1:-1]] == [[other.contract_no, "Y银行", "乙科技有限公司", 1000000]]
+    assert missing[1][4].date() == other.disbursement_date and missing[1][5].date() == other.maturity_date
+    assert missing[-1][0] == "合计" and missing[-1][3] == 1000000
 
 
 def test_refresh_delinquency_buckets_compensation_and_blacklist(cast):

@@ -2,7 +2,8 @@
 
 The same rule as the claim list's 逾期 flag (`selectors.late_certificate_q`): handed in after the due day, or still
 missing once the due day has passed. Prints one line per claim; exits with status 1 when there is any, so a cron job
-can mail its output.
+can mail its output. Due days that may still move are recomputed from the calendar first
+(`services.writeoff_due_refresh`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 from compensation.models import Claim
 from compensation.selectors import late_certificate_q
+from compensation.services import writeoff_due_refresh
 
 
 class Command(BaseCommand):
@@ -30,6 +32,7 @@ class Command(BaseCommand):
             today = dt.date.fromisoformat(options["as_of"]) if options["as_of"] else timezone.localdate()
         except ValueError:
             raise CommandError(f"日期“{options['as_of']}”无效，应为 YYYY-MM-DD") from None
+        writeoff_due_refresh()  # a calendar loaded in bulk (no signals) still moves the provisional due days first
         claims = Claim.objects.filter(late_certificate_q(today)).select_related("bank", "loan__enterprise", "write_off")
         if options["bank"]:
             claims = claims.filter(bank__code=options["bank"])
