@@ -10,6 +10,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from django.utils import timezone
+
 from applications.models import Program, ProgramListing, RegistrationPlace
 from kedaitong.models import User
 from loans.models import Loan, LoanDocument, OverdueEvent, PostLoanReport, RecordUpload, Repayment
@@ -88,4 +90,4 @@ def extend(result: DemoResult) -> None:
             result.created["post-loan reports"] += created
     from loans.services import delinquency_refresh
 
-    delinquency_refresh(on=dt.date.today())
+    delinquency_refresh(on=timezone.localdate())

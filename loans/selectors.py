@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
 
 from applications.models import Application
 from kedaitong.db import MoneySum
@@ -50,7 +51,7 @@ class LoanFigures:
 
 def loan_figures(loan: Loan, on: dt.date | None = None) -> LoanFigures:
     """Derived figures of one loan on `on` (today): outstanding = principal − repayments to date."""
-    on = on or dt.date.today()
+    on = on or timezone.localdate()
     repaid = loan.repayments.filter(repaid_on__lte=on).aggregate(t=MoneySum("principal"))["t"] or Decimal("0.00")
     interest = loan.interestsettlements.aggregate(t=MoneySum("amount"))["t"] or Decimal("0.00")
     events = list(loan.overdueevents.all())

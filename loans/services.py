@@ -494,7 +494,7 @@ def post_loan_report_file(
         raise ReportRefused("只有放款银行可以报送贷后管理情况")
     if not 1 <= quarter <= 4:
         raise ReportRefused("季度应为1至4")
-    if (year, quarter) > quarter_of(dt.date.today()):
+    if (year, quarter) > quarter_of(timezone.localdate()):
         raise ReportRefused("不能报送将来季度的贷后管理情况")
     first = dt.date(year, 3 * quarter - 2, 1)
     if (year, quarter) < quarter_of(loan.disbursement_date) or first > loan.maturity_date:

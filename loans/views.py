@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -16,6 +15,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -337,7 +337,7 @@ class PostLoanReportForm(forms.ModelForm):
 def report_create(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     loan = get_visible_or_404(Loan.objects.visible_to(request.user).select_related("enterprise", "bank"), public_id=public_id)
     require_role(request.user, Role.BANK)
-    year, quarter = selectors.previous_quarter(dt.date.today())
+    year, quarter = selectors.previous_quarter(timezone.localdate())
     form = PostLoanReportForm(request.POST or None, initial={"year": year, "quarter": quarter})
     if request.method == "POST" and form.is_valid():
         try:
@@ -351,7 +351,7 @@ def report_create(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
 
 def _quarter(request: HttpRequest) -> tuple[int, int]:
-    default = selectors.previous_quarter(dt.date.today())
+    default = selectors.previous_quarter(timezone.localdate())
     try:
         year, quarter = int(request.GET.get("year", default[0])), int(request.GET.get("quarter", default[1]))
     except ValueError:
@@ -372,7 +372,7 @@ def report_overview(request: HttpRequest) -> HttpResponse:
     return render(request, "loans/report_overview.html", {
         "year": year, "quarter": quarter, "missing": missing[:500], "missing_count": missing.count(),
         "worrying": reports.exclude(status=PostLoanReport.Status.NORMAL), "filed_count": reports.count(),
-        "quarters": [(y, q) for y in range(dt.date.today().year, dt.date.today().year - 3, -1) for q in (4, 3, 2, 1)],
+        "quarters": [(y, q) for y in range(timezone.localdate().year, timezone.localdate().year - 3, -1) for q in (4, 3, 2, 1)],
     })  # fmt: skip
 
 

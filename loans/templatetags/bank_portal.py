@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django import template
+from django.utils import timezone
 
 from loans import selectors
 from loans.delinquency import Bucket
@@ -17,7 +17,7 @@ register = template.Library()
 @register.inclusion_tag("loans/_bank_portal.html", takes_context=True)
 def bank_portal(context: dict[str, Any]) -> dict[str, Any]:
     user = context["request"].user
-    year, quarter = selectors.previous_quarter(dt.date.today())
+    year, quarter = selectors.previous_quarter(timezone.localdate())
     loans = selectors.loans_for(user)
     return {
         "request": context["request"],

@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils import timezone
 
 from loans.services import delinquency_refresh
 
@@ -22,7 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--on", type=dt.date.fromisoformat, default=None, help="the day to compute for (default today)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        result = delinquency_refresh(on=options["on"] or dt.date.today())
+        result = delinquency_refresh(on=options["on"] or timezone.localdate())
         self.stdout.write(
             f"{result['loans']}笔贷款：{result['changed']}笔逾期状态变化，{result['eligible']}笔可申请风险补偿，"
             f"新提出黑名单建议{result['proposed']}条"
