@@ -25,6 +25,7 @@ from kedaitong.money import ZERO, to_fen
 from kedaitong.roles import Role
 from kedaitong.uploads import display_name
 from loans.models import Bank, BankAgreement, InterestSettlement, Loan
+from loans.rules import term_months
 from subsidy.calculation import prorate, subsidy_line
 from subsidy.models import (
     BankPayment,
@@ -140,12 +141,6 @@ def bank_totals(lines: Any) -> list[BankTotal]:
     return sorted(totals.values(), key=lambda t: t.bank_code)
 
 
-def term_months(start: dt.date, end: dt.date) -> int:
-    """Whole months from disbursement to maturity, a part month counting as one (for the LPR tier)."""
-    months = (end.year - start.year) * 12 + (end.month - start.month)
-    return months + (1 if end.day > start.day else 0)
-
-
 def parse_inputs(*, year: Any, budget: Any, cutoff: Any = None) -> tuple[int, Decimal, dt.date]:
     """Check the run's inputs; messages in Chinese."""
     from kedaitong.money import parse_amount
@@ -195,7 +190,8 @@ def compute_run(*, program: Program, year: Any, budget: Any, cutoff: Any = None)
         .values(
             "id", "contract_no", "bank_id", "bank__code", "bank__name", "enterprise_id", "enterprise__name",
             "disbursement_date", "maturity_date", "principal", "annual_rate", "lpr_at_pricing",
-            "program_version__code", "program_version__subsidy_share", "program_version__lpr_long_tier_above_months",
+            "program_version__code", "program_version__subsidy_share", "program_version__rate_capped_by_lpr",
+            "program_version__lpr_long_tier_above_months",
         )
     )  # fmt: skip
     if not loans:
@@ -264,7 +260,8 @@ def compute_run(*, program: Program, year: Any, budget: Any, cutoff: Any = None)
         if share is None:
             exclude(
                 Reason.OLD_PLAN,
-                f"按{loan['program_version__code']}年方案发放，按原方案执行（七(二)），该方案无贴息参数",
+                f"按{loan['program_version__code']}年方案发放，按原方案执行（七(二)）；"
+                "该方案的贴息比例尚未由管理员按原文补录，暂不予贴息",
             )
             continue
         if loan["bank_id"] in fraud_banks:
@@ -287,12 +284,12 @@ def compute_run(*, program: Program, year: Any, budget: Any, cutoff: Any = None)
                     term_months(loan["disbursement_date"], loan["maturity_date"]),
                     loan["program_version__lpr_long_tier_above_months"],
                 )
-            except LPRMissing:
+            except LPRMissing as exc:
                 raise SubsidyInputError(
-                    f"LPR表缺少{loan['disbursement_date']:%Y-%m-%d}的报价（贷款合同{loan['contract_no']}），"
+                    f"贷款合同{loan['contract_no']}的放款日{exc.day:%Y-%m-%d}没有适用的LPR报价（{exc}），"
                     "请先补录LPR后再计算"
                 ) from None
-        if loan["annual_rate"] > lpr:
+        if loan["program_version__rate_capped_by_lpr"] and loan["annual_rate"] > lpr:
             exclude(
                 Reason.ABOVE_LPR,
                 f"年利率{loan['annual_rate']}%高于定价时LPR {lpr}%（一(六)、四(一)）",
