@@ -1,5 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 
+from loans.models import InterestSettlement, Loan
+from subsidy import guards
 from subsidy.models import (
     BankFiling,
     BankPayment,
@@ -14,8 +17,44 @@ from subsidy.models import (
 )
 
 
+class FrozenInputsAdmin:
+    """Records an audited run was computed from (subsidy/guards.py): shown read-only, with the reason."""
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        if obj is not None and guards.frozen_reason(obj):
+            return False
+        return super().has_change_permission(request, obj)  # type: ignore[misc]
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        if obj is not None and guards.frozen_reason(obj):
+            return False
+        return super().has_delete_permission(request, obj)  # type: ignore[misc]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):  # type: ignore[no-untyped-def]
+        obj = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
+        if obj is not None and (reason := guards.frozen_reason(obj)):
+            messages.warning(request, reason)
+        return super().change_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+
+
+def freeze_admin(model) -> None:  # type: ignore[no-untyped-def]
+    """Give the admin another app registered for `model` the read-only behaviour of frozen inputs.
+
+    loans/admin.py is imported before this module (INSTALLED_APPS order), so the
+    registration exists; its class gets FrozenInputsAdmin in front.
+    """
+    model_admin = admin.site._registry.get(model)
+    if model_admin is not None and not isinstance(model_admin, FrozenInputsAdmin):
+        base = type(model_admin)
+        model_admin.__class__ = type(f"Frozen{base.__name__}", (FrozenInputsAdmin, base), {})
+
+
+freeze_admin(Loan)
+freeze_admin(InterestSettlement)
+
+
 @admin.register(LPRRate)
-class LPRRateAdmin(admin.ModelAdmin):
+class LPRRateAdmin(FrozenInputsAdmin, admin.ModelAdmin):
     list_display = ("effective_date", "one_year", "five_year", "source")
     date_hierarchy = "effective_date"
 

@@ -175,8 +175,15 @@ def parse_inputs(*, year: Any, budget: Any, cutoff: Any = None) -> tuple[int, De
     return year_i, budget_d, cutoff_d
 
 
-def compute_run(*, program: Program, year: Any, budget: Any, cutoff: Any = None) -> RunResult:
+def compute_run(
+    *, program: Program, year: Any, budget: Any, cutoff: Any = None, reproducing: SubsidyRun | None = None
+) -> RunResult:
     """Quzhou 四(一): the subsidy of every loan disbursed in `year`, pro-rated to `budget`. Saves nothing.
+
+    `reproducing`: a committed run to compute again from its frozen inputs (see
+    `run_recompute`): its own loans only, its own settlement links not counted as
+    "already subsidized", and only settlements, fraud records and complaints
+    entered before it was committed.
 
     Interest is aggregated in the database per loan (settled by the cutoff,
     overdue-period interest apart, interest a live run already subsidized apart);
@@ -184,8 +191,23 @@ def compute_run(*, program: Program, year: Any, budget: Any, cutoff: Any = None)
     """
     year_i, budget_d, cutoff_d = parse_inputs(year=year, budget=budget, cutoff=cutoff)
     first, last = dt.date(year_i, 1, 1), dt.date(year_i, 12, 31)
+    loan_rows = Loan.objects.filter(
+        program_version__program=program, disbursement_date__gte=first, disbursement_date__lte=last
+    )
+    settlement_rows = InterestSettlement.objects.all()
+    fraud_rows = FraudRecord.objects.filter(program=program)
+    complaint_rows = Complaint.objects.filter(verified=True)
+    links = SubsidizedSettlement.objects.exclude(run__state=RunState.CANCELLED)
+    if reproducing is not None:
+        loan_rows = loan_rows.filter(
+            Q(id__in=reproducing.lines.values("loan_id")) | Q(id__in=reproducing.exclusions.values("loan_id"))
+        )
+        settlement_rows = settlement_rows.filter(created_at__lte=reproducing.created_at)
+        fraud_rows = fraud_rows.filter(recorded_at__lte=reproducing.created_at)
+        complaint_rows = complaint_rows.filter(recorded_at__lte=reproducing.created_at)
+        links = links.exclude(run=reproducing)
     loans = list(
-        Loan.objects.filter(program_version__program=program, disbursement_date__gte=first, disbursement_date__lte=last)
+        loan_rows
         .order_by("bank__code", "contract_no")
         .values(
             "id", "contract_no", "bank_id", "bank__code", "bank__name", "enterprise_id", "enterprise__name",
@@ -197,16 +219,12 @@ def compute_run(*, program: Program, year: Any, budget: Any, cutoff: Any = None)
     if not loans:
         raise SubsidyInputError(f"{year_i}年没有{program.name}的放款记录，贴息为空，未生成批次")
 
-    subsidized = SubsidizedSettlement.objects.exclude(run__state=RunState.CANCELLED).values(
-        "settlement_id"
-    )
+    subsidized = links.values("settlement_id")
     in_time = Q(settled_on__lte=cutoff_d)
     sums = {
         row["loan_id"]: row
-        for row in InterestSettlement.objects.filter(
-            loan__program_version__program=program,
-            loan__disbursement_date__gte=first,
-            loan__disbursement_date__lte=last,
+        for row in settlement_rows.filter(
+            loan__in=loan_rows,
             settled_on__lte=cutoff_d,
         )
         .values("loan_id")
@@ -220,20 +238,14 @@ def compute_run(*, program: Program, year: Any, budget: Any, cutoff: Any = None)
         .order_by()
     }
 
-    fraud_banks = set(
-        FraudRecord.objects.filter(program=program, bank__isnull=False).values_list(
-            "bank_id", flat=True
-        )
-    )
+    fraud_banks = set(fraud_rows.filter(bank__isnull=False).values_list("bank_id", flat=True))
     fraud_enterprises = set(
-        FraudRecord.objects.filter(program=program, enterprise__isnull=False).values_list(
-            "enterprise_id", flat=True
-        )
+        fraud_rows.filter(enterprise__isnull=False).values_list("enterprise_id", flat=True)
     )
     terminated: dict[int, list[tuple[dt.date, dt.date]]] = defaultdict(list)
     for bank_id, start, end in (
         BankAgreement.objects.filter(
-            program=program, status=BankAgreement.Status.TERMINATED, complaints__verified=True
+            program=program, status=BankAgreement.Status.TERMINATED, complaints__in=complaint_rows
         )
         .values_list("bank_id", "starts_on", "ends_on")
         .distinct()
@@ -335,6 +347,13 @@ def compute_run(*, program: Program, year: Any, budget: Any, cutoff: Any = None)
         result.scaled = prorated.scaled
     result.total = sum((line.amount for line in result.lines), ZERO)
     return result
+
+
+def run_recompute(run: SubsidyRun) -> RunResult:
+    """Compute a committed run again from its inputs (frozen from "audited" on): the figures it stored."""
+    return compute_run(
+        program=run.program, year=run.year, budget=run.budget, cutoff=run.cutoff, reproducing=run
+    )
 
 
 # --- Stages ---------------------------------------------------------------------------------------
@@ -602,5 +621,6 @@ __all__ = [
     "run_cancel",
     "run_commit",
     "run_publicize",
+    "run_recompute",
     "run_record_payment",
 ]
