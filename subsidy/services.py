@@ -185,16 +185,18 @@ def compute_run(
     "already subsidized", and only settlements, fraud records and complaints
     entered before it was committed.
 
-    Interest is aggregated in the database per loan (settled by the cutoff,
-    overdue-period interest apart, interest a live run already subsidized apart);
-    Python only walks the loans.
+    The interest figures of each loan (settled by the cutoff, overdue-period
+    interest apart, interest a live run already subsidized apart, and what is
+    left to subsidize) are aggregated in the database, in the query that reads
+    the loans. Python then gives each loan its reason or its line (the LPR
+    lookup when the loan has no LPR at pricing, the share, the rounding) and
+    pro-rates.
     """
     year_i, budget_d, cutoff_d = parse_inputs(year=year, budget=budget, cutoff=cutoff)
     first, last = dt.date(year_i, 1, 1), dt.date(year_i, 12, 31)
     loan_rows = Loan.objects.filter(
         program_version__program=program, disbursement_date__gte=first, disbursement_date__lte=last
     )
-    settlement_rows = InterestSettlement.objects.all()
     fraud_rows = FraudRecord.objects.filter(program=program)
     complaint_rows = Complaint.objects.filter(verified=True)
     links = SubsidizedSettlement.objects.exclude(run__state=RunState.CANCELLED)
@@ -202,41 +204,35 @@ def compute_run(
         loan_rows = loan_rows.filter(
             Q(id__in=reproducing.lines.values("loan_id")) | Q(id__in=reproducing.exclusions.values("loan_id"))
         )
-        settlement_rows = settlement_rows.filter(created_at__lte=reproducing.created_at)
         fraud_rows = fraud_rows.filter(recorded_at__lte=reproducing.created_at)
         complaint_rows = complaint_rows.filter(recorded_at__lte=reproducing.created_at)
         links = links.exclude(run=reproducing)
+    # One query: each loan of the year with its interest aggregated in the database (LEFT JOIN of its
+    # settlements, SUM(... FILTER ...) per figure), so no settlement row reaches Python.
+    subsidized = links.values("settlement_id")
+    s = "interestsettlements__"
+    counted = Q(**{f"{s}settled_on__lte": cutoff_d})
+    if reproducing is not None:
+        counted &= Q(**{f"{s}created_at__lte": reproducing.created_at})
+    normal = counted & Q(**{f"{s}is_overdue_interest": False})
+    already = normal & Q(**{f"{s}id__in": subsidized})
     loans = list(
-        loan_rows
+        loan_rows.annotate(
+            settled=MoneySum(f"{s}amount", filter=normal),
+            overdue=MoneySum(f"{s}amount", filter=counted & Q(**{f"{s}is_overdue_interest": True})),
+            already=MoneySum(f"{s}amount", filter=already),
+            eligible=MoneySum(f"{s}amount", filter=normal & ~Q(**{f"{s}id__in": subsidized})),
+        )
         .order_by("bank__code", "contract_no")
         .values(
             "id", "contract_no", "bank_id", "bank__code", "bank__name", "enterprise_id", "enterprise__name",
             "disbursement_date", "maturity_date", "principal", "annual_rate", "lpr_at_pricing",
             "program_version__code", "program_version__subsidy_share", "program_version__rate_capped_by_lpr",
-            "program_version__lpr_long_tier_above_months",
+            "program_version__lpr_long_tier_above_months", "settled", "overdue", "already", "eligible",
         )
     )  # fmt: skip
     if not loans:
         raise SubsidyInputError(f"{year_i}年没有{program.name}的放款记录，贴息为空，未生成批次")
-
-    subsidized = links.values("settlement_id")
-    in_time = Q(settled_on__lte=cutoff_d)
-    sums = {
-        row["loan_id"]: row
-        for row in settlement_rows.filter(
-            loan__in=loan_rows,
-            settled_on__lte=cutoff_d,
-        )
-        .values("loan_id")
-        .annotate(
-            settled=MoneySum("amount", filter=in_time & Q(is_overdue_interest=False)),
-            overdue=MoneySum("amount", filter=in_time & Q(is_overdue_interest=True)),
-            already=MoneySum(
-                "amount", filter=in_time & Q(is_overdue_interest=False) & Q(id__in=subsidized)
-            ),
-        )
-        .order_by()
-    }
 
     fraud_banks = set(fraud_rows.filter(bank__isnull=False).values_list("bank_id", flat=True))
     fraud_enterprises = set(
@@ -307,11 +303,10 @@ def compute_run(
                 f"年利率{loan['annual_rate']}%高于定价时LPR {lpr}%（一(六)、四(一)）",
             )
             continue
-        agg = sums.get(loan["id"], {})
-        settled = agg.get("settled") or ZERO
-        overdue = agg.get("overdue") or ZERO
-        already = agg.get("already") or ZERO
-        eligible = settled - already
+        settled = loan["settled"] or ZERO
+        overdue = loan["overdue"] or ZERO
+        already = loan["already"] or ZERO
+        eligible = loan["eligible"] or ZERO
         if eligible <= 0:
             if settled == 0 and overdue > 0:
                 exclude(
