@@ -127,16 +127,18 @@ def check_settlement(settlement: Any, *, deleting: bool = False, update_fields: 
         old, changed = _changed(InterestSettlement, settlement, SETTLEMENT_FIELDS, update_fields)
         if not changed:
             return
-    what = f"贷款合同{settlement.loan.contract_no}在{settlement.settled_on:%Y-%m-%d}结算的利息"
     candidates = [(settlement.loan_id, settlement.settled_on)]
     if old is not None:
         candidates.append((old["loan_id"], old["settled_on"]))
     for loan_id, settled_on in candidates:
         run = settlement_run(loan_id, settled_on)
         if run is not None:
+            from loans.models import Loan
+
+            contract = Loan.objects.filter(pk=loan_id).values_list("contract_no", flat=True).first()
             if settlement.pk is None:
-                what = f"贷款合同{settlement.loan.contract_no}在{run.cutoff:%Y-%m-%d}截止日前的利息结算"
-            _refuse(what, run)
+                _refuse(f"贷款合同{contract}在{run.cutoff:%Y-%m-%d}截止日前的利息结算", run)
+            _refuse(f"贷款合同{contract}在{settled_on:%Y-%m-%d}结算的利息", run)
 
 
 # --- LPR ------------------------------------------------------------------------------------------
@@ -245,6 +247,18 @@ def connect() -> None:
     pre_save.connect(
         _pre_save(check_version), sender=ProgramVersion, weak=False, dispatch_uid="subsidy.frozen.save.ProgramVersion"
     )
+
+
+def check_instance(obj: Any) -> None:
+    """The check of `obj`'s model for saving it as it is now (admin forms call it before saving)."""
+    from applications.models import ProgramVersion
+    from loans.models import InterestSettlement, Loan
+    from subsidy.models import LPRRate
+
+    checks = {Loan: check_loan, InterestSettlement: check_settlement, LPRRate: check_lpr, ProgramVersion: check_version}
+    check = checks.get(type(obj))
+    if check is not None:
+        check(obj)
 
 
 def frozen_reason(obj: Any) -> str | None:

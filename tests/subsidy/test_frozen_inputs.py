@@ -134,3 +134,37 @@ def test_before_the_audit_and_after_cancelling_the_inputs_can_be_corrected(qz):
     settlement.amount = D("950.00")
     settlement.save()
     assert InterestSettlement.objects.get(pk=settlement.pk).amount == D("950.00")
+
+
+def test_admin_forms_show_a_refused_change_as_an_error(client, qz, audited):
+    run, loan, _s = audited
+    admin_user = UserFactory(username="qz_site_admin2", role=Role.ADMIN, is_staff=True, is_superuser=True)
+    client.force_login(admin_user)
+    response = client.post(
+        "/admin/subsidy/lprrate/add/",
+        {"effective_date": "2025-02-27", "one_year": "3.0", "five_year": "3.5", "source": "补录"},
+    )
+    assert response.status_code == 200
+    assert "2025-02-27的LPR报价" in response.content.decode() and "已进入2025年贴息批次" in response.content.decode()
+    assert not LPRRate.objects.filter(effective_date=dt.date(2025, 2, 27)).exists()
+    response = client.post(
+        "/admin/loans/interestsettlement/add/",
+        {"loan": loan.pk, "settled_on": "2025-09-21", "period_start": "2025-06-22", "period_end": "2025-09-21",
+         "amount": "50.00"},
+    )  # fmt: skip
+    assert response.status_code == 200 and "截止日前的利息结算" in response.content.decode()
+    assert not InterestSettlement.objects.filter(loan=loan, settled_on=dt.date(2025, 9, 21)).exists()
+    # the version's page: the share cannot be changed, the form says why
+    from django.contrib import admin
+    from django.forms.models import model_to_dict
+    from django.test import RequestFactory
+
+    version = ProgramVersion.objects.get(pk=qz.v2023.pk)
+    request = RequestFactory().post("/")
+    request.user = admin_user
+    form_class = admin.site._registry[ProgramVersion].get_form(request, version)
+    data = {k: v for k, v in model_to_dict(version).items() if v is not None} | {"subsidy_share": "0.5"}
+    form = form_class(data, instance=version)
+    assert not form.is_valid()
+    assert "贴息参数已进入2025年贴息批次" in " ".join(form.non_field_errors())
+    assert ProgramVersion.objects.get(pk=version.pk).subsidy_share == D("0.3000")
