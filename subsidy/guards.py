@@ -55,11 +55,15 @@ def frozen_run_of_loan(loan_id: int | None) -> Any:
     """The latest frozen run the loan entered (line or exclusion), or None."""
     if loan_id is None:
         return None
-    from subsidy.models import SubsidyRun
+    from subsidy.models import SubsidyExclusion, SubsidyLine, SubsidyRun
 
+    # Two indexed subqueries (by loan), not a join of a run's lines with its exclusions.
     return (
         SubsidyRun.objects.filter(state__in=FROZEN)
-        .filter(Q(lines__loan_id=loan_id) | Q(exclusions__loan_id=loan_id))
+        .filter(
+            Q(pk__in=SubsidyLine.objects.filter(loan_id=loan_id).values("run_id"))
+            | Q(pk__in=SubsidyExclusion.objects.filter(loan_id=loan_id).values("run_id"))
+        )
         .order_by("-cutoff")
         .first()
     )
@@ -196,20 +200,22 @@ def check_lpr(rate: Any, *, deleting: bool = False, update_fields: Any = None) -
 
 def check_version(version: Any, *, update_fields: Any = None) -> None:
     from applications.models import ProgramVersion
-    from subsidy.models import SubsidyRun
+    from subsidy.models import SubsidyExclusion, SubsidyLine, SubsidyRun
 
     if version.pk is None or not _any_frozen():
         return
     _old, changed = _changed(ProgramVersion, version, VERSION_FIELDS, update_fields)
     if not changed:
         return
-    run = (
-        SubsidyRun.objects.filter(state__in=FROZEN)
-        .filter(
-            Q(lines__loan__program_version=version.pk) | Q(exclusions__loan__program_version=version.pk)
-        )
-        .order_by("-year")
-        .first()
+    frozen = SubsidyRun.objects.filter(state__in=FROZEN).order_by("-year")
+    run = next(
+        (
+            r
+            for r in frozen
+            if SubsidyLine.objects.filter(run=r, loan__program_version=version.pk).exists()
+            or SubsidyExclusion.objects.filter(run=r, loan__program_version=version.pk).exists()
+        ),
+        None,
     )
     if run is not None:
         _refuse(f"{version}的贴息参数", run)
