@@ -138,8 +138,10 @@ def coverage_problems(existing: set[dt.date], new: list[dt.date]) -> list[str]:
     if problems:
         return problems
     keys = sorted(months)
+    added = {(d.year, d.month) for d in new}
     for (y1, m1), (y2, m2) in zip(keys, keys[1:], strict=False):
-        if y2 * 12 + m2 - (y1 * 12 + m1) > 1:
+        # a gap next to an imported month (a gap already in the table is the lookup's to report)
+        if y2 * 12 + m2 - (y1 * 12 + m1) > 1 and ((y1, m1) in added or (y2, m2) in added):
             gap_y, gap_m = (y1, m1 + 1) if m1 < 12 else (y1 + 1, 1)
             problems.append(f"导入后LPR表缺少{gap_y}年{gap_m}月的报价，请把缺少的月份一并导入")
     return problems
@@ -148,7 +150,17 @@ def coverage_problems(existing: set[dt.date], new: list[dt.date]) -> list[str]:
 def import_lpr(
     *, actor: Any, upload: IO[bytes], filename: str, request: Any = None
 ) -> list[LPRRate]:
+    from subsidy.guards import InputFrozen, check_lpr
+
     publications = parse(read_rows(upload, filename))
+    refused = []
+    for p in publications:  # bulk_create sends no pre_save: the frozen-inputs check, row by row
+        try:
+            check_lpr(LPRRate(effective_date=p.effective_date, one_year=p.one_year, five_year=p.five_year))
+        except InputFrozen as exc:
+            refused.append(exc.messages[0])
+    if refused:
+        raise LPRImportError(refused)
     with transaction.atomic():
         created = LPRRate.objects.bulk_create(
             [

@@ -168,3 +168,21 @@ def test_admin_forms_show_a_refused_change_as_an_error(client, qz, audited):
     assert not form.is_valid()
     assert "贴息参数已进入2025年贴息批次" in " ".join(form.non_field_errors())
     assert ProgramVersion.objects.get(pk=version.pk).subsidy_share == D("0.3000")
+
+
+
+def test_the_lpr_import_refuses_a_publication_an_audited_run_may_have_read(qz):
+    import io
+
+    from subsidy.lpr_import import LPRImportError, import_lpr
+
+    LPRRate.objects.filter(effective_date=dt.date(2024, 6, 20)).delete()  # a month missing, long before the loans
+    qz.interest(qz.loan(contract="A-1", lpr=None), "1000.00")
+    run = run_commit(actor=qz.staff, program=qz.program, year=2025, budget="1000")
+    run_audit(actor=qz.auditor, run=run, opinion=SimpleUploadedFile("o.pdf", PDF))
+    backfill = "生效日期,1年期,5年期\n2024-06-20,3.45,3.95\n".encode()
+    with pytest.raises(LPRImportError, match="2024-06-20的LPR报价.*已进入2025年贴息批次"):
+        import_lpr(actor=qz.staff, upload=io.BytesIO(backfill), filename="lpr.csv")
+    assert not LPRRate.objects.filter(effective_date=dt.date(2024, 6, 20)).exists()
+    later = "生效日期,1年期,5年期\n2026-12-21,2.90,3.40\n".encode()
+    assert len(import_lpr(actor=qz.staff, upload=io.BytesIO(later), filename="lpr.csv")) == 1
