@@ -1,5 +1,9 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 
+from applications.models import Program, ProgramVersion
+from loans.models import InterestSettlement, Loan
+from subsidy import guards
 from subsidy.models import (
     BankFiling,
     BankPayment,
@@ -14,10 +18,79 @@ from subsidy.models import (
 )
 
 
+class FrozenInputsAdmin:
+    """Records an audited run was computed from (subsidy/guards.py): shown read-only, with the reason."""
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        if obj is not None and guards.frozen_reason(obj):
+            return False
+        return super().has_change_permission(request, obj)  # type: ignore[misc]
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        if obj is not None and guards.frozen_reason(obj):
+            return False
+        return super().has_delete_permission(request, obj)  # type: ignore[misc]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):  # type: ignore[no-untyped-def]
+        obj = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
+        if obj is not None and (reason := guards.frozen_reason(obj)):
+            messages.warning(request, reason)
+        return super().change_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+
+
+def guarded_form(form_class):  # type: ignore[no-untyped-def]
+    """`form_class` whose validation runs the frozen-inputs check: a refused change is a form error, not a 500."""
+
+    class Guarded(form_class):  # type: ignore[misc, valid-type]
+        def _post_clean(self) -> None:
+            super()._post_clean()
+            if self.errors:
+                return
+            try:
+                guards.check_instance(self.instance)
+            except guards.InputFrozen as exc:
+                self.add_error(None, exc.messages[0])
+
+    Guarded.__name__ = f"Frozen{form_class.__name__}"
+    return Guarded
+
+
+def freeze_admin(model) -> None:  # type: ignore[no-untyped-def]
+    """Give the admin another app registered for `model` the read-only behaviour of frozen inputs.
+
+    loans/admin.py is imported before this module (INSTALLED_APPS order), so the
+    registration exists; its class gets FrozenInputsAdmin in front.
+    """
+    model_admin = admin.site._registry.get(model)
+    if model_admin is not None and not isinstance(model_admin, FrozenInputsAdmin):
+        base = type(model_admin)
+        model_admin.__class__ = type(f"Frozen{base.__name__}", (FrozenInputsAdmin, base), {})
+        model_admin.form = guarded_form(model_admin.form)
+
+
+def freeze_version_admin() -> None:
+    """The subsidy parameters of a version with loans in an audited run: a form error on its page and inline."""
+    version_admin = admin.site._registry.get(ProgramVersion)
+    if version_admin is not None:
+        version_admin.form = guarded_form(version_admin.form)
+    program_admin = admin.site._registry.get(Program)
+    for inline in getattr(program_admin, "inlines", []):
+        if inline.model is ProgramVersion and not inline.form.__name__.startswith("Frozen"):
+            inline.form = guarded_form(inline.form)
+
+
+freeze_admin(Loan)
+freeze_admin(InterestSettlement)
+freeze_version_admin()
+
+
 @admin.register(LPRRate)
-class LPRRateAdmin(admin.ModelAdmin):
+class LPRRateAdmin(FrozenInputsAdmin, admin.ModelAdmin):
     list_display = ("effective_date", "one_year", "five_year", "source")
     date_hierarchy = "effective_date"
+
+
+LPRRateAdmin.form = guarded_form(LPRRateAdmin.form)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

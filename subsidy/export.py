@@ -1,7 +1,14 @@
-"""The run as a workbook: detail lines, per-bank totals, loans not subsidized (headers in Chinese, as filed)."""
+"""The run as a workbook (headers in Chinese, as filed).
+
+Sheets: 贴息明细 (every line), 按银行汇总 (a row per bank), 未予贴息 (loans not
+subsidized, with the reason), then one sheet per bank with its lines and its
+total (named by bank code and name, made safe for Excel).
+"""
 
 from __future__ import annotations
 
+import re
+from collections import defaultdict
 from collections.abc import Iterable
 from typing import IO, Any
 
@@ -38,6 +45,31 @@ EXCLUDED = [
 ]
 
 
+FIXED_SHEETS = ("贴息明细", "按银行汇总", "未予贴息")
+_UNSAFE = re.compile(r"[\[\]:*?/\\]")
+
+
+def sheet_name(title: str, taken: set[str]) -> str:
+    """An Excel-safe sheet name: no []:*?/\\, no leading or trailing apostrophe, at most 31 characters, unique
+    (Excel compares names case-insensitively); `taken` holds the names already used and gets this one."""
+    name = _UNSAFE.sub("_", title).strip().strip("'").strip() or "银行"
+    name = name[:31]
+    candidate, n = name, 1
+    while candidate.lower() in {t.lower() for t in taken} or candidate.lower() == "history":
+        n += 1
+        suffix = f"~{n}"
+        candidate = name[: 31 - len(suffix)] + suffix
+    taken.add(candidate)
+    return candidate
+
+
+def _detail_row(x: Any) -> tuple[Any, ...]:
+    return (
+        x.contract_no, x.bank_code, x.enterprise_name, x.version_code, x.disbursement_date, x.principal,
+        x.annual_rate, x.lpr, x.settled_interest, x.overdue_interest, x.eligible_interest, x.computed, x.amount,
+    )  # fmt: skip
+
+
 def write_run(
     target: IO[bytes] | str,
     *,
@@ -47,32 +79,17 @@ def write_run(
 ) -> None:
     """`lines`/`exclusions`: computed (`services.Line`) or stored (`SubsidyLine`) rows; both have these attributes."""
     wb = new_workbook()
+    by_bank: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    detail = []
+    for x in lines:
+        row = _detail_row(x)
+        detail.append(row)
+        by_bank[x.bank_code].append(row)
+    totals = list(totals)
+    write_sheet(wb, FIXED_SHEETS[0], DETAIL, detail)
     write_sheet(
         wb,
-        "贴息明细",
-        DETAIL,
-        (
-            (
-                x.contract_no,
-                x.bank_code,
-                x.enterprise_name,
-                x.version_code,
-                x.disbursement_date,
-                x.principal,
-                x.annual_rate,
-                x.lpr,
-                x.settled_interest,
-                x.overdue_interest,
-                x.eligible_interest,
-                x.computed,
-                x.amount,
-            )  # fmt: skip
-            for x in lines
-        ),
-    )
-    write_sheet(
-        wb,
-        "按银行汇总",
+        FIXED_SHEETS[1],
         BANKS,
         (
             (t.bank_code, t.bank_name, t.loans, t.eligible_interest, t.computed, t.amount)
@@ -81,8 +98,11 @@ def write_run(
     )
     write_sheet(
         wb,
-        "未予贴息",
+        FIXED_SHEETS[2],
         EXCLUDED,
         ((x.contract_no, x.bank_code, x.enterprise_name, x.detail) for x in exclusions),
     )
+    taken = set(FIXED_SHEETS)
+    for t in totals:  # ordered by bank code; a bank's sheet ends with its total (合计)
+        write_sheet(wb, sheet_name(f"{t.bank_code} {t.bank_name}", taken), DETAIL, by_bank.get(t.bank_code, []))
     save(wb, target)

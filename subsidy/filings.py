@@ -67,6 +67,14 @@ def filing_submit(
     if actor.effective_role != Role.BANK or not actor.bank_id:
         raise StageRefused("只有银行用户可以申请备案")
     with transaction.atomic():
+        from subsidy.selectors import fraud_bar
+
+        record = fraud_bar(bank=actor.bank_id, program=program).first()
+        if record is not None:
+            raise StageRefused(
+                f"{record.bank}已被认定骗取科技金融合作贷款或贴息（{record.found_on:%Y-%m-%d}：{record.description}），"
+                "不得再参与，不能申请备案（衢州方案六）"
+            )
         if BankFiling.objects.filter(
             bank=actor.bank_id, program=program, state=BankFiling.State.SUBMITTED
         ).exists():

@@ -2,7 +2,8 @@
 
 Columns, in order, with one header row: 生效日期 (YYYY-MM-DD), 1年期LPR（%）, 5年期以上LPR（%）[, 来源].
 Every row is checked (date valid and not already in the table or repeated in
-the file, rates positive with at most four decimals); if any row is wrong,
+the file, rates positive with at most four decimals, one publication a month and
+no month missing once imported); if any row is wrong,
 nothing is saved and every problem is reported with its row number.
 """
 
@@ -118,15 +119,48 @@ def parse(rows: list[list[Any]]) -> list[Publication]:
         if len(rates) == 2:
             source = str(cells[3]).strip() if cells[3] not in (None, "") else DEFAULT_SOURCE
             result.append(Publication(day, rates[0], rates[1], source[:200]))
+    if not problems:
+        problems = coverage_problems(existing, [p.effective_date for p in result])
     if problems:
         raise LPRImportError(problems)
     return result
 
 
+def coverage_problems(existing: set[dt.date], new: list[dt.date]) -> list[str]:
+    """The table holds one publication a month with no month missing (see `subsidy.models.lpr_lookup`)."""
+    problems: list[str] = []
+    months = {(d.year, d.month): d for d in existing}
+    for day in sorted(new):
+        other = months.get((day.year, day.month))
+        if other is not None:
+            problems.append(f"{day:%Y-%m-%d}：{day.year}年{day.month}月已有{other:%Y-%m-%d}的报价（LPR每月发布一次）")
+        months[(day.year, day.month)] = day
+    if problems:
+        return problems
+    keys = sorted(months)
+    added = {(d.year, d.month) for d in new}
+    for (y1, m1), (y2, m2) in zip(keys, keys[1:], strict=False):
+        # a gap next to an imported month (a gap already in the table is the lookup's to report)
+        if y2 * 12 + m2 - (y1 * 12 + m1) > 1 and ((y1, m1) in added or (y2, m2) in added):
+            gap_y, gap_m = (y1, m1 + 1) if m1 < 12 else (y1 + 1, 1)
+            problems.append(f"导入后LPR表缺少{gap_y}年{gap_m}月的报价，请把缺少的月份一并导入")
+    return problems
+
+
 def import_lpr(
     *, actor: Any, upload: IO[bytes], filename: str, request: Any = None
 ) -> list[LPRRate]:
+    from subsidy.guards import InputFrozen, check_lpr
+
     publications = parse(read_rows(upload, filename))
+    refused = []
+    for p in publications:  # bulk_create sends no pre_save: the frozen-inputs check, row by row
+        try:
+            check_lpr(LPRRate(effective_date=p.effective_date, one_year=p.one_year, five_year=p.five_year))
+        except InputFrozen as exc:
+            refused.append(exc.messages[0])
+    if refused:
+        raise LPRImportError(refused)
     with transaction.atomic():
         created = LPRRate.objects.bulk_create(
             [

@@ -70,23 +70,44 @@ class LPRRate(models.Model):
 
 
 class LPRMissing(LookupError):
-    """No LPR publication covers a date (before 2019-08-20, or the table has a gap)."""
+    """No LPR publication covers a date: before 2019-08-20, a month missing from the table, or after its end.
+
+    The message (in Chinese) starts with the date; `day` is that date.
+    """
+
+    def __init__(self, day: dt.date, message: str):
+        super().__init__(message)
+        self.day = day
 
 
-def lpr_on(day: dt.date, term_months: int, *, long_tier_above_months: int = 60) -> Decimal:
-    """The LPR of the tier a loan of `term_months` uses, in force on `day` (Quzhou 一(六)).
+def _month_index(day: dt.date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def next_publication_due(published: dt.date) -> dt.date:
+    """The nominal date of the publication after `published`: the 20th of the next month.
+
+    The real one may move to the next working day; until it is in the table,
+    dates from the 20th on are not covered (refused rather than guessed).
+    """
+    index = _month_index(published) + 1
+    return dt.date(index // 12, index % 12 + 1, 20)
+
+
+def lpr_lookup() -> Callable[..., Decimal]:
+    """The one LPR lookup (Quzhou 一(六)): the table read once, then `lookup(day, term_months, long_tier_above_months=60)`.
+
+    The LPR is published monthly (the 20th, moved to the next working day) and
+    the table holds every publication, changed or not. A publication is in force
+    from its date until the next one; a date is covered only if the table holds
+    the publication in force on it, so `lookup` raises `LPRMissing` (naming the
+    date) before the first publication, when the next month's publication is
+    missing from the middle of the table, and after the latest publication once
+    the next one is due (the 20th of the following month).
 
     Terms up to `long_tier_above_months` (default 5 years) use the 1-year LPR,
     longer ones the 5-year one: the usual convention, kept a program parameter.
     """
-    rate = LPRRate.objects.filter(effective_date__lte=day).order_by("-effective_date").first()
-    if rate is None:
-        raise LPRMissing(f"{day:%Y-%m-%d} 没有适用的LPR报价（LPR自2019-08-20起发布）")
-    return rate.five_year if term_months > long_tier_above_months else rate.one_year
-
-
-def lpr_lookup() -> Callable[[dt.date, int, int], Decimal]:
-    """`lpr_on` for many dates at once: the table read once, then a bisect per date (same rule, same errors)."""
     rows = list(
         LPRRate.objects.order_by("effective_date").values_list(
             "effective_date", "one_year", "five_year"
@@ -97,11 +118,32 @@ def lpr_lookup() -> Callable[[dt.date, int, int], Decimal]:
     def lookup(day: dt.date, term_months: int, long_tier_above_months: int = 60) -> Decimal:
         i = bisect.bisect_right(dates, day)
         if i == 0:
-            raise LPRMissing(f"{day:%Y-%m-%d} 没有适用的LPR报价（LPR自2019-08-20起发布）")
-        _d, one, five = rows[i - 1]
+            first = f"{dates[0]:%Y-%m-%d}" if dates else "2019-08-20"
+            raise LPRMissing(day, f"{day:%Y-%m-%d} 没有适用的LPR报价（LPR自{first}起发布）")
+        published, one, five = rows[i - 1]
+        due = next_publication_due(published)
+        if day >= due:
+            later = dates[i] if i < len(dates) else None
+            if later is None:
+                raise LPRMissing(
+                    day,
+                    f"{day:%Y-%m-%d} 没有适用的LPR报价：LPR表只录入到{published:%Y-%m-%d}的报价，"
+                    f"{due.year}年{due.month}月的报价尚未录入，请先导入",
+                )
+            if _month_index(later) > _month_index(published) + 1:
+                raise LPRMissing(
+                    day,
+                    f"{day:%Y-%m-%d} 没有适用的LPR报价：LPR表缺少{due.year}年{due.month}月的报价"
+                    f"（前一次{published:%Y-%m-%d}，后一次{later:%Y-%m-%d}），请先补录",
+                )
         return five if term_months > long_tier_above_months else one
 
     return lookup
+
+
+def lpr_on(day: dt.date, term_months: int, *, long_tier_above_months: int = 60) -> Decimal:
+    """The LPR of the tier a loan of `term_months` uses, in force on `day`: `lpr_lookup` for one date."""
+    return lpr_lookup()(day, term_months, long_tier_above_months)
 
 
 # --- Banks on file (备案制, 一(三)) and their agreements (附件2) ------------------------------------

@@ -25,6 +25,7 @@ from kedaitong.money import ZERO, to_fen
 from kedaitong.roles import Role
 from kedaitong.uploads import display_name
 from loans.models import Bank, BankAgreement, InterestSettlement, Loan
+from loans.rules import term_months
 from subsidy.calculation import prorate, subsidy_line
 from subsidy.models import (
     BankPayment,
@@ -140,12 +141,6 @@ def bank_totals(lines: Any) -> list[BankTotal]:
     return sorted(totals.values(), key=lambda t: t.bank_code)
 
 
-def term_months(start: dt.date, end: dt.date) -> int:
-    """Whole months from disbursement to maturity, a part month counting as one (for the LPR tier)."""
-    months = (end.year - start.year) * 12 + (end.month - start.month)
-    return months + (1 if end.day > start.day else 0)
-
-
 def parse_inputs(*, year: Any, budget: Any, cutoff: Any = None) -> tuple[int, Decimal, dt.date]:
     """Check the run's inputs; messages in Chinese."""
     from kedaitong.money import parse_amount
@@ -180,64 +175,73 @@ def parse_inputs(*, year: Any, budget: Any, cutoff: Any = None) -> tuple[int, De
     return year_i, budget_d, cutoff_d
 
 
-def compute_run(*, program: Program, year: Any, budget: Any, cutoff: Any = None) -> RunResult:
+def compute_run(
+    *, program: Program, year: Any, budget: Any, cutoff: Any = None, reproducing: SubsidyRun | None = None
+) -> RunResult:
     """Quzhou 四(一): the subsidy of every loan disbursed in `year`, pro-rated to `budget`. Saves nothing.
 
-    Interest is aggregated in the database per loan (settled by the cutoff,
-    overdue-period interest apart, interest a live run already subsidized apart);
-    Python only walks the loans.
+    `reproducing`: a committed run to compute again from its frozen inputs (see
+    `run_recompute`): its own loans only, its own settlement links not counted as
+    "already subsidized", and only settlements, fraud records and complaints
+    entered before it was committed.
+
+    The interest figures of each loan (settled by the cutoff, overdue-period
+    interest apart, interest a live run already subsidized apart, and what is
+    left to subsidize) are aggregated in the database, in the query that reads
+    the loans. Python then gives each loan its reason or its line (the LPR
+    lookup when the loan has no LPR at pricing, the share, the rounding) and
+    pro-rates.
     """
     year_i, budget_d, cutoff_d = parse_inputs(year=year, budget=budget, cutoff=cutoff)
     first, last = dt.date(year_i, 1, 1), dt.date(year_i, 12, 31)
+    loan_rows = Loan.objects.filter(
+        program_version__program=program, disbursement_date__gte=first, disbursement_date__lte=last
+    )
+    fraud_rows = FraudRecord.objects.filter(program=program)
+    complaint_rows = Complaint.objects.filter(verified=True)
+    links = SubsidizedSettlement.objects.exclude(run__state=RunState.CANCELLED)
+    if reproducing is not None:
+        loan_rows = loan_rows.filter(
+            Q(id__in=reproducing.lines.values("loan_id")) | Q(id__in=reproducing.exclusions.values("loan_id"))
+        )
+        fraud_rows = fraud_rows.filter(recorded_at__lte=reproducing.created_at)
+        complaint_rows = complaint_rows.filter(recorded_at__lte=reproducing.created_at)
+        links = links.exclude(run=reproducing)
+    # One query: each loan of the year with its interest aggregated in the database (LEFT JOIN of its
+    # settlements, SUM(... FILTER ...) per figure), so no settlement row reaches Python.
+    subsidized = links.values("settlement_id")
+    s = "interestsettlements__"
+    counted = Q(**{f"{s}settled_on__lte": cutoff_d})
+    if reproducing is not None:
+        counted &= Q(**{f"{s}created_at__lte": reproducing.created_at})
+    normal = counted & Q(**{f"{s}is_overdue_interest": False})
+    already = normal & Q(**{f"{s}id__in": subsidized})
     loans = list(
-        Loan.objects.filter(program_version__program=program, disbursement_date__gte=first, disbursement_date__lte=last)
+        loan_rows.annotate(
+            settled=MoneySum(f"{s}amount", filter=normal),
+            overdue=MoneySum(f"{s}amount", filter=counted & Q(**{f"{s}is_overdue_interest": True})),
+            already=MoneySum(f"{s}amount", filter=already),
+            eligible=MoneySum(f"{s}amount", filter=normal & ~Q(**{f"{s}id__in": subsidized})),
+        )
         .order_by("bank__code", "contract_no")
         .values(
             "id", "contract_no", "bank_id", "bank__code", "bank__name", "enterprise_id", "enterprise__name",
             "disbursement_date", "maturity_date", "principal", "annual_rate", "lpr_at_pricing",
-            "program_version__code", "program_version__subsidy_share", "program_version__lpr_long_tier_above_months",
+            "program_version__code", "program_version__subsidy_share", "program_version__rate_capped_by_lpr",
+            "program_version__lpr_long_tier_above_months", "settled", "overdue", "already", "eligible",
         )
     )  # fmt: skip
     if not loans:
         raise SubsidyInputError(f"{year_i}年没有{program.name}的放款记录，贴息为空，未生成批次")
 
-    subsidized = SubsidizedSettlement.objects.exclude(run__state=RunState.CANCELLED).values(
-        "settlement_id"
-    )
-    in_time = Q(settled_on__lte=cutoff_d)
-    sums = {
-        row["loan_id"]: row
-        for row in InterestSettlement.objects.filter(
-            loan__program_version__program=program,
-            loan__disbursement_date__gte=first,
-            loan__disbursement_date__lte=last,
-            settled_on__lte=cutoff_d,
-        )
-        .values("loan_id")
-        .annotate(
-            settled=MoneySum("amount", filter=in_time & Q(is_overdue_interest=False)),
-            overdue=MoneySum("amount", filter=in_time & Q(is_overdue_interest=True)),
-            already=MoneySum(
-                "amount", filter=in_time & Q(is_overdue_interest=False) & Q(id__in=subsidized)
-            ),
-        )
-        .order_by()
-    }
-
-    fraud_banks = set(
-        FraudRecord.objects.filter(program=program, bank__isnull=False).values_list(
-            "bank_id", flat=True
-        )
-    )
+    fraud_banks = set(fraud_rows.filter(bank__isnull=False).values_list("bank_id", flat=True))
     fraud_enterprises = set(
-        FraudRecord.objects.filter(program=program, enterprise__isnull=False).values_list(
-            "enterprise_id", flat=True
-        )
+        fraud_rows.filter(enterprise__isnull=False).values_list("enterprise_id", flat=True)
     )
     terminated: dict[int, list[tuple[dt.date, dt.date]]] = defaultdict(list)
     for bank_id, start, end in (
         BankAgreement.objects.filter(
-            program=program, status=BankAgreement.Status.TERMINATED, complaints__verified=True
+            program=program, status=BankAgreement.Status.TERMINATED, complaints__in=complaint_rows
         )
         .values_list("bank_id", "starts_on", "ends_on")
         .distinct()
@@ -264,7 +268,8 @@ def compute_run(*, program: Program, year: Any, budget: Any, cutoff: Any = None)
         if share is None:
             exclude(
                 Reason.OLD_PLAN,
-                f"按{loan['program_version__code']}年方案发放，按原方案执行（七(二)），该方案无贴息参数",
+                f"按{loan['program_version__code']}年方案发放，按原方案执行（七(二)）；"
+                "该方案的贴息比例尚未由管理员按原文补录，暂不予贴息",
             )
             continue
         if loan["bank_id"] in fraud_banks:
@@ -287,22 +292,21 @@ def compute_run(*, program: Program, year: Any, budget: Any, cutoff: Any = None)
                     term_months(loan["disbursement_date"], loan["maturity_date"]),
                     loan["program_version__lpr_long_tier_above_months"],
                 )
-            except LPRMissing:
+            except LPRMissing as exc:
                 raise SubsidyInputError(
-                    f"LPR表缺少{loan['disbursement_date']:%Y-%m-%d}的报价（贷款合同{loan['contract_no']}），"
+                    f"贷款合同{loan['contract_no']}的放款日{exc.day:%Y-%m-%d}没有适用的LPR报价（{exc}），"
                     "请先补录LPR后再计算"
                 ) from None
-        if loan["annual_rate"] > lpr:
+        if loan["program_version__rate_capped_by_lpr"] and loan["annual_rate"] > lpr:
             exclude(
                 Reason.ABOVE_LPR,
                 f"年利率{loan['annual_rate']}%高于定价时LPR {lpr}%（一(六)、四(一)）",
             )
             continue
-        agg = sums.get(loan["id"], {})
-        settled = agg.get("settled") or ZERO
-        overdue = agg.get("overdue") or ZERO
-        already = agg.get("already") or ZERO
-        eligible = settled - already
+        settled = loan["settled"] or ZERO
+        overdue = loan["overdue"] or ZERO
+        already = loan["already"] or ZERO
+        eligible = loan["eligible"] or ZERO
         if eligible <= 0:
             if settled == 0 and overdue > 0:
                 exclude(
@@ -338,6 +342,13 @@ def compute_run(*, program: Program, year: Any, budget: Any, cutoff: Any = None)
         result.scaled = prorated.scaled
     result.total = sum((line.amount for line in result.lines), ZERO)
     return result
+
+
+def run_recompute(run: SubsidyRun) -> RunResult:
+    """Compute a committed run again from its inputs (frozen from "audited" on): the figures it stored."""
+    return compute_run(
+        program=run.program, year=run.year, budget=run.budget, cutoff=run.cutoff, reproducing=run
+    )
 
 
 # --- Stages ---------------------------------------------------------------------------------------
@@ -605,5 +616,6 @@ __all__ = [
     "run_cancel",
     "run_commit",
     "run_publicize",
+    "run_recompute",
     "run_record_payment",
 ]

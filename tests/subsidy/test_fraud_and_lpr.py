@@ -65,26 +65,29 @@ def xlsx(rows):
 def test_lpr_import_xlsx_and_lookup(qz):
     rows = [
         ["生效日期", "1年期LPR（%）", "5年期以上LPR（%）"],
-        [dt.date(2026, 6, 22), 2.9, 3.4],
-        ["2026-07-21", "2.85", "3.35"],
+        [dt.date(2026, 12, 21), 2.9, 3.4],
+        ["2027-01-20", "2.85", "3.35"],
     ]
     created = import_lpr(actor=qz.staff, upload=xlsx(rows), filename="lpr.xlsx")
     assert len(created) == 2
-    assert LPRRate.objects.get(effective_date=dt.date(2026, 6, 22)).one_year == Decimal("2.9000")
-    assert lpr_on(dt.date(2026, 7, 1), 12) == Decimal("2.9000")
-    assert lpr_on(dt.date(2026, 8, 1), 72) == Decimal("3.3500")
+    assert LPRRate.objects.get(effective_date=dt.date(2026, 12, 21)).one_year == Decimal("2.9000")
+    assert lpr_on(dt.date(2026, 12, 20), 12) == Decimal("3.0000")  # the November publication
+    assert lpr_on(dt.date(2027, 1, 1), 12) == Decimal("2.9000")
+    assert lpr_on(dt.date(2027, 2, 1), 72) == Decimal("3.3500")
 
 
 @pytest.mark.parametrize(
     ("rows", "message"),
     [
         ([["d", "1y", "5y"], ["2025-05-20", "3.0", "3.5"]], "已在表中"),
-        ([["d", "1y", "5y"], ["2026-06-22", "2.9", "3.4"], ["2026-06-22", "2.9", "3.4"]], "重复"),
-        ([["d", "1y", "5y"], ["2026-06-22", "0", "3.4"]], "大于零"),
-        ([["d", "1y", "5y"], ["2026-06-22", "-1", "3.4"]], "大于零"),
+        ([["d", "1y", "5y"], ["2026-12-21", "2.9", "3.4"], ["2026-12-21", "2.9", "3.4"]], "重复"),
+        ([["d", "1y", "5y"], ["2026-12-21", "0", "3.4"]], "大于零"),
+        ([["d", "1y", "5y"], ["2026-12-21", "-1", "3.4"]], "大于零"),
         ([["d", "1y", "5y"], ["2026-13-01", "2.9", "3.4"]], "日期"),
-        ([["d", "1y", "5y"], ["2026-06-22", "abc", "3.4"]], "不是数字"),
+        ([["d", "1y", "5y"], ["2026-12-21", "abc", "3.4"]], "不是数字"),
         ([["d", "1y", "5y"]], "没有数据行"),
+        ([["d", "1y", "5y"], ["2026-11-27", "2.9", "3.4"]], "2026年11月已有2026-11-20的报价"),
+        ([["d", "1y", "5y"], ["2027-01-20", "2.9", "3.4"]], "缺少2026年12月的报价"),
     ],
 )
 def test_lpr_import_refuses_bad_rows_and_saves_nothing(qz, rows, message):
@@ -105,6 +108,6 @@ def test_lpr_import_page_is_for_admins(client, qz):
     bad = SimpleUploadedFile("lpr.csv", "生效日期,1年期,5年期\n2025-05-20,3.0,3.5\n".encode())
     response = client.post(url, {"file": bad})
     assert response.status_code == 400 and "已在表中" in response.content.decode()
-    good = SimpleUploadedFile("lpr.csv", "生效日期,1年期,5年期\n2026-06-22,2.90,3.40\n".encode())
+    good = SimpleUploadedFile("lpr.csv", "生效日期,1年期,5年期\n2026-12-21,2.90,3.40\n".encode())
     assert client.post(url, {"file": good}).status_code == 302
-    assert LPRRate.objects.filter(effective_date=dt.date(2026, 6, 22)).exists()
+    assert LPRRate.objects.filter(effective_date=dt.date(2026, 12, 21)).exists()

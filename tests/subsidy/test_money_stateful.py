@@ -34,6 +34,7 @@ from hypothesis.stateful import (
 from kedaitong.db import MoneySum
 from kedaitong.money import to_fen
 from loans.models import InterestSettlement, Loan
+from subsidy.guards import InputFrozen, settlement_run
 from subsidy.models import BankPayment, RunState, SubsidizedSettlement, SubsidyLine, SubsidyRun
 from subsidy.services import (
     StageRefused,
@@ -97,7 +98,12 @@ class SubsidyMachine(RuleBasedStateMachine):
     @rule(data=st.data(), amount=interest_amounts, after=st.integers(min_value=1, max_value=200), overdue=st.booleans())
     def settle_interest(self, data: st.DataObject, amount: Decimal, after: int, overdue: bool) -> None:
         loan = data.draw(st.sampled_from(self.loans))
-        self.qz.interest(loan, str(amount), settled=loan.disbursement_date + dt.timedelta(days=after), overdue=overdue)
+        settled = loan.disbursement_date + dt.timedelta(days=after)
+        if settlement_run(loan.pk, settled) is not None:  # before the cutoff of an audited run: frozen
+            with pytest.raises(InputFrozen), transaction.atomic():
+                self.qz.interest(loan, str(amount), settled=settled, overdue=overdue)
+            return
+        self.qz.interest(loan, str(amount), settled=settled, overdue=overdue)
 
     @rule(year=st.sampled_from([2024, 2025]), budget=fens)
     def commit_run(self, year: int, budget: Decimal) -> None:

@@ -243,7 +243,7 @@ def test_command_dry_run_exports_and_saves_nothing(qz, tmp_path):
     )
     assert not SubsidyRun.objects.exists()
     wb = load_workbook(target)
-    assert wb.sheetnames == ["贴息明细", "按银行汇总", "未予贴息"]
+    assert wb.sheetnames == ["贴息明细", "按银行汇总", "未予贴息", "qz-a 衢州甲银行", "qz-b 衢州乙银行"]
     header = [c.value for c in wb["贴息明细"][1]]
     for name in ["贷款合同编号", "银行代码", "企业名称", "放款日期", "放款金额（元）", "年利率（%）", "定价时LPR（%）",
                  "已结算利息（元）", "逾期利息（元）", "计贴息利息（元）", "贴息金额（元）"]:  # fmt: skip
