@@ -53,6 +53,32 @@ def _reference_data(request):
 
     for module in REFERENCE_MIGRATIONS:
         import_module(module).load(apps, None)
+    add_assumed_lpr()
+
+
+# The confirmed LPR table (subsidy/data/lpr.csv) ends with the 2026-04-20 publication;
+# later ones are for admins to import. Tests need a table reaching into 2026-11, so they
+# add these publications, assumed unchanged, as test data only (never in migrations).
+ASSUMED_LPR = ["2026-05-20", "2026-06-22", "2026-07-20", "2026-08-20", "2026-09-20", "2026-10-20", "2026-11-20"]
+
+
+def add_assumed_lpr() -> None:
+    import datetime as dt
+    from decimal import Decimal
+
+    from subsidy.models import LPRRate
+
+    for day in ASSUMED_LPR:
+        LPRRate.objects.get_or_create(
+            effective_date=dt.date.fromisoformat(day),
+            defaults={"one_year": Decimal("3.00"), "five_year": Decimal("3.50"), "source": "测试数据（假定未变）"},
+        )
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):  # noqa: F811 - extends pytest-django's fixture
+    with django_db_blocker.unblock():
+        add_assumed_lpr()
 
 
 @pytest.fixture(autouse=True)

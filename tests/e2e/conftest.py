@@ -1,6 +1,6 @@
 """End-to-end tests: Playwright driving Debian's Chromium against the live test server.
 
-Use `pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]`
+Use `pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]`
 in each e2e module: the live server runs in another thread, so data must be
 committed. The migrated reference data (programs, LPR, calendar) that a
 transactional test flushes is put back by the autouse `_reference_data`

@@ -10,7 +10,7 @@ from loans.models import InterestSettlement, RecordUpload
 from tests.e2e.conftest import login
 from tests.loans.sheets import INTEREST, xlsx
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_upload_preview_fix_and_confirm(page, cast, tmp_path):

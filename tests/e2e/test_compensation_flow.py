@@ -14,7 +14,7 @@ from compensation.models import Claim, ClaimState, ShareReturn
 from tests.compensation.helpers import PDF, bad_loan
 from tests.e2e.conftest import login
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def switch(page, username):  # type: ignore[no-untyped-def]

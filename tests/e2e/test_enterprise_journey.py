@@ -14,7 +14,7 @@ from applications.models import Application, Program, ProgramListing
 from tests.e2e.conftest import RESULTS
 from tests.factories import BankAgreementFactory, BankFactory
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

@@ -13,7 +13,7 @@ from loans.models import Loan
 from tests.e2e.conftest import login
 from tests.factories import version
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 ROWS = 20_000
 
 

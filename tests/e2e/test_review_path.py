@@ -27,7 +27,7 @@ from tests.conftest import Cast
 from tests.factories import ApplicationFactory
 from tests.review.helpers import PDF, complete, eligible, to_publicity
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 REFERENCE = "CJ-E2E-1"
 RETURN_REASON = "缺少2025年完税证明"

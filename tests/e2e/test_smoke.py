@@ -6,7 +6,7 @@ import pytest
 
 from tests.e2e.conftest import login
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 ANONYMOUS_HEADING = "科贷通科技信贷服务平台"
 
 

@@ -10,7 +10,7 @@ from subsidy.models import RunState, SubsidyRun
 from tests.e2e.conftest import commit_and_open_run, login
 from tests.subsidy.conftest import qz  # noqa: F401 (fixtures)
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

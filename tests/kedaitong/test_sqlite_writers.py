@@ -11,7 +11,7 @@ from kedaitong.audit import log_action
 from kedaitong.models import AuditEntry
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_forty_concurrent_read_then_write_transactions_all_succeed():
     if connection.vendor != "sqlite":
         pytest.skip("SQLite behaviour")

@@ -26,7 +26,7 @@ pytestmark = [
         not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
         reason="needs PostgreSQL",
     ),
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 

@@ -16,7 +16,7 @@ pytestmark = [
     pytest.mark.postgres,
     # Skip before any database fixture runs: a transactional test's flush is not always undone for the next one.
     pytest.mark.skipif(not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"), reason="needs PostgreSQL"),
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 
