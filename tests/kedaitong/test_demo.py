@@ -70,3 +70,19 @@ def test_the_public_publicity_page_shows_the_demo_batch_running_and_it_is_loaded
     page = Client().get("/publicity/").content.decode()
     assert "景德镇青瓷智造科技有限公司" in page
     assert "1,000,000.00" in page
+
+
+def test_the_demo_fills_lpr_publications_up_to_today_labelled_as_assumed():
+    from django.utils import timezone
+
+    from subsidy.demo import DEMO_SOURCE
+    from subsidy.models import LPRRate, lpr_on
+
+    LPRRate.objects.filter(source__startswith="测试数据").delete()  # only the confirmed table, as migrated
+    call_command("load_demo", stdout=StringIO())
+    demo = LPRRate.objects.filter(source=DEMO_SOURCE)
+    count = demo.count()
+    assert count >= 1 and all(r.effective_date <= timezone.localdate() for r in demo)
+    assert lpr_on(timezone.localdate(), 12) is not None  # today is covered, so a demo bank can register a loan
+    call_command("load_demo", stdout=StringIO())
+    assert demo.count() == count
