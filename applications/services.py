@@ -16,6 +16,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -59,23 +60,38 @@ class DomainError(Exception):
 
 
 def enterprise_register(*, credit_code: str, name: str, username: str, display_name: str, email: str, password: str) -> User:
-    """Create an enterprise and its first user. One account per credit code (GB 32100 check character)."""
+    """Create an enterprise account and its first user. One account per credit code (GB 32100 check character).
+
+    An enterprise may already be on record without any user: a bank registered its loan, or the bureau imported
+    its list. The first registration with that code claims the record (its name, loans and listings stay as they
+    are; the audit trail keeps the name typed at registration). A code whose enterprise already has users is
+    refused: the registrant is sent to a colleague's invitation or the password reset.
+    """
     code = credit_code.strip().upper()
     reason = validate_credit_code(code)
     if reason:
         raise DomainError(reason)
+    taken = _("This credit code is already registered. Ask a colleague of that account to invite you, or reset your password.")
     with transaction.atomic():
-        if Enterprise.objects.filter(credit_code=code).exists():
-            raise DomainError(_("This credit code is already registered. Ask a colleague of that account to invite you, or reset your password."))
-        try:
-            with transaction.atomic():
-                enterprise = Enterprise.objects.create(credit_code=code, name=name.strip())
-        except IntegrityError:  # a concurrent registration of the same code won
-            raise DomainError(_("This credit code is already registered. Ask a colleague of that account to invite you, or reset your password.")) from None
+        # The row lock makes two registrations claiming the same record run one after the other.
+        enterprise = Enterprise.objects.select_for_update().filter(credit_code=code).first()
+        claimed = enterprise is not None
+        if enterprise is not None and User.objects.filter(enterprise=enterprise).exists():
+            raise DomainError(taken)
+        if enterprise is None:
+            try:
+                with transaction.atomic():
+                    enterprise = Enterprise.objects.create(credit_code=code, name=name.strip())
+            except IntegrityError:  # a concurrent registration of the same code won
+                raise DomainError(taken) from None
         user = User(username=username, display_name=display_name, email=email, role=Role.ENTERPRISE, enterprise=enterprise)
         user.set_password(password)
         user.save()
-        log_action(actor=user, action="applications.enterprise.registered", obj=enterprise, data={"credit_code": code})
+        if claimed:
+            log_action(actor=user, action="applications.enterprise.claimed", obj=enterprise,
+                       data={"credit_code": code, "name_on_record": enterprise.name, "name_typed": name.strip()})
+        else:
+            log_action(actor=user, action="applications.enterprise.registered", obj=enterprise, data={"credit_code": code})
     return user
 
 
@@ -84,24 +100,47 @@ def enterprise_invite(*, actor: User, email: str, display_name: str, base_url: s
 
     The link is Django's password-reset link: its token stops working once the
     password is set (it hashes the password) and after PASSWORD_RESET_TIMEOUT.
+    Inviting again a colleague of the same enterprise who has not set a password yet
+    (the link expired or the mail was lost) sends a new link and kills the old one: the
+    unusable password is drawn afresh, and the old token hashed the previous one.
     """
     if actor.effective_role != Role.ENTERPRISE or not actor.enterprise_id:
         raise DomainError(_("Only an enterprise's users may invite colleagues."))
     email = email.strip().lower()
     with transaction.atomic():
-        if User.objects.filter(username=email).exists() or User.objects.filter(email__iexact=email).exists():
-            raise DomainError(_("A user with this e-mail address already exists."))
-        user = User(username=email, email=email, display_name=display_name, role=Role.ENTERPRISE, enterprise_id=actor.enterprise_id)
-        user.set_unusable_password()
-        user.save()
-        log_action(actor=actor, action="applications.enterprise.invited", obj=actor.enterprise, data={"email": email})
+        existing = list(
+            User.objects.select_for_update().filter(Q(username__iexact=email) | Q(email__iexact=email)).order_by("pk")
+        )
+        resent = False
+        if existing:
+            user = existing[0]
+            pending = (
+                len(existing) == 1 and user.enterprise_id == actor.enterprise_id and user.role == Role.ENTERPRISE
+                and not user.has_usable_password() and user.is_active
+            )
+            if not pending:
+                raise DomainError(_("A user with this e-mail address already exists."))
+            resent = True
+            user.display_name = display_name or user.display_name
+            user.set_unusable_password()  # a new random marker: the previous link stops working
+            user.save(update_fields=["display_name", "password"])
+            log_action(actor=actor, action="applications.enterprise.invitation_resent", obj=actor.enterprise,
+                       data={"email": email})
+        else:
+            user = User(username=email, email=email, display_name=display_name, role=Role.ENTERPRISE, enterprise_id=actor.enterprise_id)
+            user.set_unusable_password()
+            user.save()
+            log_action(actor=actor, action="applications.enterprise.invited", obj=actor.enterprise, data={"email": email})
         uid = urlsafe_base64_encode(force_bytes(user.pk))
         link = base_url.rstrip("/") + reverse("password_reset_confirm", args=[uid, default_token_generator.make_token(user)])
         subject = _("Invitation to Kedaitong for %(enterprise)s") % {"enterprise": actor.enterprise.name}
         body = _(
             "%(inviter)s invites you to the Kedaitong portal account of %(enterprise)s.\n\n"
             "Set your password with this link (it works once):\n%(link)s\n\nYour user name is %(username)s."
-        ) % {"inviter": actor.display_name or actor.username, "enterprise": actor.enterprise.name, "link": link, "username": email}
+        ) % {"inviter": actor.display_name or actor.username, "enterprise": actor.enterprise.name, "link": link,
+             "username": user.username}
+        if resent:
+            body += "\n\n" + _("This invitation replaces the earlier one, whose link no longer works.")
         transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email]))
     return user
 
