@@ -63,7 +63,8 @@ def build_snapshot(application: Application) -> dict[str, Any]:
         "patents": [{"number": p.number, "title": p.title} for p in enterprise.patents.all()],
         "annual_figures": [
             {"year": f.year, "revenue": _plain(f.revenue), "profit": _plain(f.profit)}
-            for f in enterprise.annual_figures.order_by("-year")[:3]
+            # 近3年: the three years before this one, the years the submission checks (services.figure_years).
+            for f in enterprise.annual_figures.filter(year__lt=timezone.localdate().year).order_by("-year")[:3]
         ],
     }
 

@@ -6,6 +6,7 @@ row; e-mails leave at commit. Views and commands call these functions.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -18,6 +19,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
@@ -244,6 +246,57 @@ def missing_materials(application: Application) -> list[MaterialType]:
     return [m for m in application.program_version.program.material_types.filter(required=True) if m.pk not in present]
 
 
+# The profile fields each annex prints; an empty one would leave a blank on the signed form.
+CHANGJIANG_ANNEX3_FIELDS = (
+    "address", "legal_representative", "founded_on", "registered_capital", "paid_in_capital", "last_year_sales", "last_year_tax",
+)
+QUZHOU_ANNEX1_FIELDS = (
+    "ip_invention", "ip_utility", "ip_design", "ip_software", "ip_ic_layout", "ip_plant_variety", "ip_other",
+    "employees", "staff_college_tech", "staff_rnd", "staff_rnd_recruited", "high_tech_revenue", "rnd_expense",
+)
+QUZHOU_FIGURE_YEARS = 3  # 附件1 近3年产品销售（技术服务）收入 / 近3年利润
+
+
+def figure_years(today: dt.date | None = None) -> list[int]:
+    """Quzhou 附件1 近3年: the three calendar years before the year of submission."""
+    year = (today or timezone.localdate()).year
+    return list(range(year - QUZHOU_FIGURE_YEARS, year))
+
+
+def profile_problems(enterprise: Enterprise, kind: str, today: dt.date | None = None) -> list[str]:
+    """The profile fields the program's annex prints and the enterprise has not filled (every one, naming the annex).
+
+    Changjiang 附件3 (申请报告): address, legal representative, founding date, registered and paid-in capital,
+    last year's sales and tax. Quzhou 附件1 (申请表): IP counts by kind, staff figures, high-tech revenue and
+    R&D expense of the last year, and sales revenue and profit of each of the last three years. A zero is an
+    answer; only an empty field is a problem.
+    """
+    if kind == Program.Kind.CHANGJIANG:
+        fields, annex = CHANGJIANG_ANNEX3_FIELDS, _("Changjiang annex 3")
+    elif kind == Program.Kind.QUZHOU:
+        fields, annex = QUZHOU_ANNEX1_FIELDS, _("Quzhou annex 1")
+    else:
+        return []
+    problems = []
+    for name in fields:
+        value = getattr(enterprise, name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            label = Enterprise._meta.get_field(name).verbose_name
+            problems.append(_("The profile lacks “%(field)s”, which %(annex)s prints.") % {"field": label, "annex": annex})
+    if kind == Program.Kind.QUZHOU:
+        complete = {
+            f.year for f in enterprise.annual_figures.filter(year__in=figure_years(today))
+            if f.revenue is not None and f.profit is not None
+        }
+        missing = [str(year) for year in figure_years(today) if year not in complete]
+        if missing:
+            problems.append(
+                _("The profile lacks the sales revenue and profit of %(years)s, which %(annex)s prints (近3年).")
+                % {"years": "、".join(missing), "annex": annex}
+            )
+    return problems
+
+
 def form_problems(application: Application) -> list[str]:
     """What the forms still lack for a submission (every problem, not the first)."""
     problems: list[str] = []
@@ -256,6 +309,7 @@ def form_problems(application: Application) -> list[str]:
     need(application.term_months, _("Term (months)"))
     need(application.planned_disbursement_on, _("Planned disbursement date"))
     kind = application.program_version.program.kind
+    problems += profile_problems(application.enterprise, kind)
     if kind == Program.Kind.CHANGJIANG:
         need(application.purpose.strip(), _("Reason for the loan"))
         need(application.annual_rate, _("Annual rate (%)"))
