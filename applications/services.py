@@ -359,10 +359,12 @@ def application_submit(*, actor: User, application: Application) -> Application:
         from_state = locked.state
         locked.snapshot = documents.build_snapshot(locked)
         locked.eligibility_result = eligibility.to_json(checklist)
+        # The transition first: it sets submitted_at, the date the kept PDF is signed with, and the PDF
+        # then reads the snapshot just taken (a failure below rolls the whole submission back).
+        locked.submit()
         pdf = documents.submission_pdf(locked)
         locked.submitted_pdf_sha256 = sha256(pdf)
         locked.submitted_pdf.save(f"{locked.reference}.pdf", ContentFile(pdf), save=False)
-        locked.submit()
         locked.save()
         log_action(actor=actor, action="applications.application.submitted", obj=locked, from_state=from_state,
                    to_state=locked.state, data={"sha256": locked.submitted_pdf_sha256, "amount": locked.amount})

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import shutil
+import subprocess
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -305,3 +308,21 @@ def test_the_submit_page_lists_the_profile_gaps(cast):
     client.force_login(cast.applicant)
     page = client.get(f"/applications/{application.public_id}/submit/").content.decode()
     assert "企业资料未填写“法定代表人”（昌江细则附件3需填写）。" in page
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+def test_the_pdf_kept_at_submission_is_signed_with_the_submission_date(cast, monkeypatch):
+    from django.utils import timezone
+
+    # 17:30 UTC on 4 March is 01:30 on 5 March in Shanghai: the date printed is the local one.
+    moment = dt.datetime(2026, 3, 4, 17, 30, tzinfo=dt.UTC)
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+    cast.application_a.delete()
+    application = changjiang_draft(cast)
+    submitted = services.application_submit(actor=cast.applicant, application=application)
+    assert Application.objects.get(pk=application.pk).submitted_at == moment
+    stored = Path(submitted.submitted_pdf.path)
+    text = "".join(subprocess.run(["pdftotext", str(stored), "-"], capture_output=True, check=True).stdout.decode().split())
+    assert "2026年3月5日" in text
+    assert "年月日" not in text  # the blank date line of an unsubmitted report
+    assert hashlib.sha256(stored.read_bytes()).hexdigest() == submitted.submitted_pdf_sha256
