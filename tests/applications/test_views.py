@@ -231,3 +231,31 @@ def test_a_double_click_on_save_draft_makes_one_application(cast):
     assert AuditEntry.objects.filter(action="applications.application.created").count() == 1
     client.post("/applications/new/quzhou/", data | {"creation_token": str(uuid.uuid4())})
     assert drafts.count() == 2  # a new form is a new application
+
+
+def png_bytes() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "white").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_a_png_uploaded_as_pdf_is_stored_and_served_as_png(cast):
+    client = client_for(cast.applicant)
+    application = Application.objects.create(reference="CJ-PNG", program_version=cast.application_a.program_version,
+                                             enterprise=cast.enterprise_a, amount=Decimal("100000.00"))
+    licence = MaterialType.objects.get(program=cast.changjiang, number=3)
+    response = client.post(f"/applications/{application.public_id}/materials/",
+                           {"material_type": licence.pk, "file": SimpleUploadedFile("x.pdf", png_bytes())})
+    assert response.status_code == 302
+    material = Material.objects.get(application=application)
+    assert material.file.name.endswith(".png") and material.content_type == "image/png"
+    assert material.original_name == "x.png"
+    download = client.get(f"/applications/{application.public_id}/materials/{material.public_id}/")
+    assert download.status_code == 200
+    assert download["Content-Type"] == "image/png"
+    assert 'filename="x.png"' in download["Content-Disposition"]
+    assert b"".join(download.streaming_content) == png_bytes()
