@@ -39,9 +39,18 @@ QUZHOU_PLACES = {"91330800MA2DX00012": "zhizao", "91330800MA2DX00025": "zhihui"}
 # so that every demo enterprise can submit a new application. Set only where still empty.
 _QUZHOU_ANNEX1 = {"ip_design": 0, "ip_ic_layout": 0, "ip_plant_variety": 0, "ip_other": 0}
 PROFILE = {
-    "91360202MA3PQ0001M": {"last_year_sales": Decimal("31500000.00"), "last_year_tax": Decimal("1260000.00")},
-    "91360202MA3PQ0002Q": {"last_year_sales": Decimal("8800000.00"), "last_year_tax": Decimal("352000.00")},
-    "91360202MA3PQ0003U": {"last_year_sales": Decimal("55000000.00"), "last_year_tax": Decimal("2200000.00")},
+    "91360202MA3PQ0001M": {
+        "kedaitong_entry_no": "KDT-2024-360202-0101", "kedaitong_entry_on": dt.date(2024, 3, 18),
+        "last_year_sales": Decimal("31500000.00"), "last_year_tax": Decimal("1260000.00"),
+    },
+    "91360202MA3PQ0002Q": {
+        "kedaitong_entry_no": "KDT-2025-360202-0207", "kedaitong_entry_on": dt.date(2025, 4, 2),
+        "last_year_sales": Decimal("8800000.00"), "last_year_tax": Decimal("352000.00"),
+    },
+    "91360202MA3PQ0003U": {
+        "kedaitong_entry_no": "KDT-2023-360202-0033", "kedaitong_entry_on": dt.date(2023, 9, 12),
+        "last_year_sales": Decimal("55000000.00"), "last_year_tax": Decimal("2200000.00"),
+    },
     "91330800MA2DX00012": _QUZHOU_ANNEX1 | {
         "ip_invention": 4, "ip_utility": 11, "ip_software": 2, "staff_college_tech": 46, "staff_rnd": 28,
         "staff_rnd_recruited": 5, "high_tech_revenue": Decimal("21000000.00"), "rnd_expense": Decimal("2300000.00"),

@@ -32,11 +32,11 @@ ENTERPRISE_FIELDS = [
     "contact_mobile", "contact_email", "founded_on", "industry", "employees", "revenue", "total_assets",
     "registered_capital", "paid_in_capital", "main_business", "last_year_sales", "last_year_tax", "ip_invention",
     "ip_utility", "ip_design", "ip_software", "ip_ic_layout", "ip_plant_variety", "ip_other", "staff_college_tech",
-    "staff_rnd", "staff_rnd_recruited", "high_tech_revenue", "rnd_expense",
+    "staff_rnd", "staff_rnd_recruited", "high_tech_revenue", "rnd_expense", "kedaitong_entry_no", "kedaitong_entry_on",
 ]
 MONEY_FIELDS = {"revenue", "total_assets", "registered_capital", "paid_in_capital", "last_year_sales", "last_year_tax",
                 "high_tech_revenue", "rnd_expense"}
-DATE_FIELDS = {"founded_on"}
+DATE_FIELDS = {"founded_on", "kedaitong_entry_on"}
 
 
 def _plain(value: Any) -> Any:

@@ -326,3 +326,29 @@ def test_the_pdf_kept_at_submission_is_signed_with_the_submission_date(cast, mon
     assert "2026年3月5日" in text
     assert "年月日" not in text  # the blank date line of an unsubmitted report
     assert hashlib.sha256(stored.read_bytes()).hexdigest() == submitted.submitted_pdf_sha256
+
+
+def test_changjiang_submit_needs_the_provincial_system_entry(cast):
+    cast.application_a.delete()
+    application = changjiang_draft(cast)
+    Enterprise.objects.filter(pk=cast.enterprise_a.pk).update(kedaitong_entry_no="")
+    with pytest.raises(services.DomainError) as refused:
+        services.application_submit(actor=cast.applicant, application=application)
+    assert any("江西省科贷通业务管理系统" in p and "昌江细则第二条" in p for p in refused.value.problems)
+
+
+def test_quzhou_submit_is_refused_when_the_region_contradicts_the_place(cast):
+    application = quzhou_draft(cast)
+    Enterprise.objects.filter(pk=cast.enterprise_a.pk).update(registered_region="江西省景德镇市昌江区")
+    with pytest.raises(services.DomainError) as refused:
+        services.application_submit(actor=cast.applicant, application=application)
+    assert any("衢州方案一（一）" in p and "江西" in p and "市本级" in p for p in refused.value.problems)
+
+
+def test_a_blacklisted_enterprise_cannot_submit_to_quzhou_either(cast):
+    application = quzhou_draft(cast)
+    BlacklistEntry.objects.create(enterprise=cast.enterprise_a, reason="overdue", status="listed", listed_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    with pytest.raises(services.DomainError) as refused:
+        services.application_submit(actor=cast.applicant, application=application)
+    assert any("黑名单" in p and "昌江细则第九条" in p for p in refused.value.problems)
+    assert Application.objects.get(pk=application.pk).state == Application.State.DRAFT

@@ -259,3 +259,20 @@ def test_a_png_uploaded_as_pdf_is_stored_and_served_as_png(cast):
     assert download["Content-Type"] == "image/png"
     assert 'filename="x.png"' in download["Content-Disposition"]
     assert b"".join(download.streaming_content) == png_bytes()
+
+
+def test_the_checklist_names_each_rule_and_its_outcome_in_chinese(cast):
+    page = client_for(cast.applicant).get("/").content.decode()
+    assert '<span class="rule-label">已入江西省科贷通业务管理系统</span>' in page
+    assert '<span class="rule-status">符合</span>' in page
+    assert "changjiang.provincial_system" not in page.replace('data-code="changjiang.provincial_system"', "")
+
+
+def test_the_profile_records_the_provincial_system_entry(cast):
+    client = client_for(cast.applicant)
+    data = {"name": "甲科技有限公司", "registered_region": "江西省景德镇市昌江区", "industry": "software", "employees": "120",
+            "revenue": "15000000", "kedaitong_entry_no": "KDT-2026-0099", "kedaitong_entry_on": "2026-02-03"}
+    assert client.post("/enterprise/profile/", data).status_code == 302
+    enterprise = Enterprise.objects.get(pk=cast.enterprise_a.pk)
+    assert (enterprise.kedaitong_entry_no, enterprise.kedaitong_entry_on) == ("KDT-2026-0099", dt.date(2026, 2, 3))
+    assert "KDT-2026-0099" in client.get("/").content.decode()
