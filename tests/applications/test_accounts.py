@@ -143,3 +143,39 @@ def test_a_pending_invitation_of_another_enterprise_cannot_be_resent(cast, djang
     invited = User.objects.get(username="qian@example.invalid")
     assert invited.enterprise_id == cast.enterprise_a.pk
     assert not AuditEntry.objects.filter(action="applications.enterprise.invitation_resent").exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_registrations_claiming_one_record_at_once_give_one_account():
+    import threading
+
+    from django.db import connection, connections
+
+    from applications import services
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL row locks")
+    on_record = EnterpriseFactory(credit_code=credit_code(904))
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def register(username: str) -> None:
+        try:
+            barrier.wait()
+            services.enterprise_register(credit_code=on_record.credit_code, name="丙", username=username,
+                                         display_name=username, email=f"{username}@example.invalid", password="Kedaitong-test-2026")
+            outcomes.append("registered")
+        except services.DomainError:
+            outcomes.append("refused")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=register, args=(name,)) for name in ("first", "second")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["refused", "registered"]
+    assert User.objects.filter(enterprise=on_record).count() == 1
+    assert AuditEntry.objects.filter(action="applications.enterprise.claimed").count() == 1

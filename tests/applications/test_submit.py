@@ -18,6 +18,7 @@ from applications.models import (
     Application,
     Enterprise,
     MaterialType,
+    ProductType,
     ProgramListing,
     Qualification,
     QuzhouDetails,
@@ -43,7 +44,7 @@ def changjiang_draft(cast, **fields):  # type: ignore[no-untyped-def]
     values = {
         "enterprise": cast.enterprise_a, "bank": cast.bank_x, "state": Application.State.DRAFT, "purpose": "研发投入",
         "planned_disbursement_on": dt.date(2026, 12, 1), "term_months": 12, "annual_rate": Decimal("3.4500"),
-        "product_type_id": 1,
+        "product_type": ProductType.objects.order_by("pk").first(),
     } | fields
     application = ApplicationFactory(**values)
     for material in MaterialType.objects.filter(program=cast.changjiang, required=True):
