@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.test import Client
 
@@ -146,16 +147,14 @@ def test_a_pending_invitation_of_another_enterprise_cannot_be_resent(cast, djang
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"), reason="needs PostgreSQL row locks")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_registrations_claiming_one_record_at_once_give_one_account():
     import threading
 
-    from django.db import connection, connections
+    from django.db import connections
 
     from applications import services
-
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL row locks")
     on_record = EnterpriseFactory(credit_code=credit_code(904))
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
