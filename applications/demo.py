@@ -9,6 +9,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from django.utils import timezone
+
 from applications.models import (
     AnnualFigure,
     Enterprise,
@@ -33,6 +35,35 @@ QUALIFICATIONS = [
 ]
 QUZHOU_PLACES = {"91330800MA2DX00012": "zhizao", "91330800MA2DX00025": "zhihui"}
 
+# The profile fields the annexes print (Changjiang 附件3, Quzhou 附件1) that fixtures/demo.json leaves empty,
+# so that every demo enterprise can submit a new application. Set only where still empty.
+_QUZHOU_ANNEX1 = {"ip_design": 0, "ip_ic_layout": 0, "ip_plant_variety": 0, "ip_other": 0}
+PROFILE = {
+    "91360202MA3PQ0001M": {
+        "kedaitong_entry_no": "KDT-2024-360202-0101", "kedaitong_entry_on": dt.date(2024, 3, 18),
+        "last_year_sales": Decimal("31500000.00"), "last_year_tax": Decimal("1260000.00"),
+    },
+    "91360202MA3PQ0002Q": {
+        "kedaitong_entry_no": "KDT-2025-360202-0207", "kedaitong_entry_on": dt.date(2025, 4, 2),
+        "last_year_sales": Decimal("8800000.00"), "last_year_tax": Decimal("352000.00"),
+    },
+    "91360202MA3PQ0003U": {
+        "kedaitong_entry_no": "KDT-2023-360202-0033", "kedaitong_entry_on": dt.date(2023, 9, 12),
+        "last_year_sales": Decimal("55000000.00"), "last_year_tax": Decimal("2200000.00"),
+    },
+    "91330800MA2DX00012": _QUZHOU_ANNEX1 | {
+        "ip_invention": 4, "ip_utility": 11, "ip_software": 2, "staff_college_tech": 46, "staff_rnd": 28,
+        "staff_rnd_recruited": 5, "high_tech_revenue": Decimal("21000000.00"), "rnd_expense": Decimal("2300000.00"),
+    },
+    "91330800MA2DX00025": _QUZHOU_ANNEX1 | {
+        "ip_invention": 1, "ip_utility": 3, "ip_software": 9, "staff_college_tech": 38, "staff_rnd": 24,
+        "staff_rnd_recruited": 3, "high_tech_revenue": Decimal("9600000.00"), "rnd_expense": Decimal("1800000.00"),
+    },
+}
+# 附件1 近3年 by distance from this year (1 = last year); rows already there are kept.
+YUNFAN_FIGURES = {3: ("18000000.00", "1500000.00"), 2: ("22000000.00", "2100000.00"), 1: ("26000000.00", "2600000.00")}
+ZHIHUI_FIGURES = {3: ("9800000.00", "650000.00"), 2: ("12400000.00", "980000.00"), 1: ("15000000.00", "1320000.00")}
+
 
 def extend(result: DemoResult) -> None:
     enterprises = {e.credit_code: e for e in Enterprise.objects.all()}
@@ -42,6 +73,16 @@ def extend(result: DemoResult) -> None:
             continue
         _, created = Qualification.objects.get_or_create(enterprise=enterprise, kind=kind, number=number, defaults=fields)
         result.created["qualifications"] += created
+    for code, values in PROFILE.items():
+        enterprise = enterprises.get(code)
+        if enterprise is None:
+            continue
+        missing = [name for name in values if getattr(enterprise, name) in (None, "")]
+        for name in missing:
+            setattr(enterprise, name, values[name])
+        if missing:
+            enterprise.save(update_fields=missing)
+            result.created["enterprise profiles completed"] += 1
     quzhou = Program.objects.get(code="quzhou")
     for code, place_code in QUZHOU_PLACES.items():
         enterprise = enterprises.get(code)
@@ -62,5 +103,16 @@ def extend(result: DemoResult) -> None:
         for year, revenue, profit in [(2023, "18000000.00", "1500000.00"), (2024, "22000000.00", "2100000.00"), (2025, "26000000.00", "2600000.00")]:
             _, created = AnnualFigure.objects.get_or_create(
                 enterprise=yunfan, year=year, defaults={"revenue": Decimal(revenue), "profit": Decimal(profit)}
+            )
+            result.created["annual figures"] += created
+    # The submission asks for the three years before this one; keep the demo submittable in later years too.
+    this_year = timezone.localdate().year
+    for code, figures in (("91330800MA2DX00012", YUNFAN_FIGURES), ("91330800MA2DX00025", ZHIHUI_FIGURES)):
+        enterprise = enterprises.get(code)
+        if enterprise is None:
+            continue
+        for back, (revenue, profit) in figures.items():
+            _, created = AnnualFigure.objects.get_or_create(
+                enterprise=enterprise, year=this_year - back, defaults={"revenue": Decimal(revenue), "profit": Decimal(profit)}
             )
             result.created["annual figures"] += created

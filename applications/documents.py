@@ -32,11 +32,11 @@ ENTERPRISE_FIELDS = [
     "contact_mobile", "contact_email", "founded_on", "industry", "employees", "revenue", "total_assets",
     "registered_capital", "paid_in_capital", "main_business", "last_year_sales", "last_year_tax", "ip_invention",
     "ip_utility", "ip_design", "ip_software", "ip_ic_layout", "ip_plant_variety", "ip_other", "staff_college_tech",
-    "staff_rnd", "staff_rnd_recruited", "high_tech_revenue", "rnd_expense",
+    "staff_rnd", "staff_rnd_recruited", "high_tech_revenue", "rnd_expense", "kedaitong_entry_no", "kedaitong_entry_on",
 ]
 MONEY_FIELDS = {"revenue", "total_assets", "registered_capital", "paid_in_capital", "last_year_sales", "last_year_tax",
                 "high_tech_revenue", "rnd_expense"}
-DATE_FIELDS = {"founded_on"}
+DATE_FIELDS = {"founded_on", "kedaitong_entry_on"}
 
 
 def _plain(value: Any) -> Any:
@@ -63,7 +63,8 @@ def build_snapshot(application: Application) -> dict[str, Any]:
         "patents": [{"number": p.number, "title": p.title} for p in enterprise.patents.all()],
         "annual_figures": [
             {"year": f.year, "revenue": _plain(f.revenue), "profit": _plain(f.profit)}
-            for f in enterprise.annual_figures.order_by("-year")[:3]
+            # 近3年: the three years before this one, the years the submission checks (services.figure_years).
+            for f in enterprise.annual_figures.filter(year__lt=timezone.localdate().year).order_by("-year")[:3]
         ],
     }
 

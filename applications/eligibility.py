@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
+from django.utils.translation import gettext_lazy as _
+
 from applications.sme import classify
 from kedaitong.annualized import annualized_by_year
 from kedaitong.money import format_yuan
@@ -34,6 +36,16 @@ class RuleResult:
     article: str
     status: Status
     reason: str
+
+    @property
+    def label(self) -> str:
+        """The rule's name in the user's language (the code itself for a rule this version does not know)."""
+        return str(RULE_LABELS.get(self.code, self.code))
+
+    @property
+    def status_label(self) -> str:
+        """Pass / fail / unknown in the user's language."""
+        return str(STATUS_LABELS.get(self.status, self.status))
 
 
 @dataclass(frozen=True)
@@ -54,7 +66,10 @@ class Facts:
 
     today: dt.date
     registered_region: str = ""
+    address: str = ""
     registration_place: str = ""  # name of a Quzhou registration place, if chosen
+    kedaitong_entry_no: str = ""  # Changjiang 第二条: entry in the Jiangxi provincial Kedaitong system
+    kedaitong_entry_on: dt.date | None = None
     industry: str = ""
     employees: int | None = None
     revenue: Decimal | None = None
@@ -81,6 +96,31 @@ class ApplicationFacts:
     other_commitments: tuple[tuple[Decimal, dt.date, dt.date], ...] = ()
     other_banks: tuple[str, ...] = field(default_factory=tuple)  # Changjiang 第六条(二)
 
+
+STATUS_LABELS = {"pass": _("Pass"), "fail": _("Fail"), "unknown": _("Unknown")}
+RULE_LABELS = {
+    "changjiang.jiangxi": _("Registered in Jiangxi"),
+    "changjiang.provincial_system": _("Entered in the Jiangxi Kedaitong system"),
+    "changjiang.sme": _("SME size"),
+    "changjiang.tech": _("Tech condition (any one)"),
+    "changjiang.tech.national_db": _("National tech-SME database"),
+    "changjiang.tech.high_tech": _("High-tech enterprise certificate"),
+    "changjiang.tech.listing": _("Unicorn or gazelle listing"),
+    "changjiang.tech.talent": _("Talent-program shareholder"),
+    "changjiang.tech.project": _("Provincial or national S&T project"),
+    "changjiang.tech.award": _("National or provincial S&T award"),
+    "changjiang.amount": _("Loan amount limit"),
+    "changjiang.one_bank": _("One bank per enterprise"),
+    "blacklist": _("Blacklist"),
+    "quzhou.place": _("Registration place"),
+    "quzhou.provincial_tech_sme": _("Zhejiang provincial tech SME"),
+    "quzhou.list": _("On the science bureau's list"),
+    "quzhou.fraud": _("No fraud record"),
+    "quzhou.amount": _("Loan amount limit"),
+    "quzhou.term": _("Term at most three years"),
+    "quzhou.annual_cap": _("Annualized total per year"),
+    "quzhou.bank": _("Bank on file"),
+}
 
 RECENT_YEARS = 3
 TALENT_SHARE = Decimal("20")
@@ -111,6 +151,25 @@ def cj_registered_in_jiangxi(facts: Facts) -> RuleResult:
     if "江西" in facts.registered_region:
         return RuleResult("changjiang.jiangxi", article, PASS, f"注册地“{facts.registered_region}”在江西省境内")
     return RuleResult("changjiang.jiangxi", article, FAIL, f"注册地“{facts.registered_region}”不在江西省境内")
+
+
+def cj_provincial_system(facts: Facts) -> RuleResult:
+    """Changjiang 第二条 (and 第一条): the enterprise is entered (入库) in the Jiangxi provincial Kedaitong system.
+
+    第一条 defines the loan as one for enterprises entered through 江西省科贷通业务管理系统; 第二条 says how they get
+    there (tech SMEs first through the MIIT platform, others by 第六条, then entry in the provincial system). The
+    portal checks the recorded entry number and date; the bureau verifies them against the provincial system.
+    """
+    article = "昌江细则第二条"
+    number = facts.kedaitong_entry_no.strip()
+    if not number:
+        return RuleResult("changjiang.provincial_system", article, FAIL,
+                          "未登记江西省科贷通业务管理系统入库编号，须先通过该系统申请入库成为“科贷通”入库企业")
+    if facts.kedaitong_entry_on is not None and facts.kedaitong_entry_on > facts.today:
+        return RuleResult("changjiang.provincial_system", article, FAIL,
+                          f"入库日期{facts.kedaitong_entry_on:%Y-%m-%d}晚于今天，尚未入库")
+    when = f"，{facts.kedaitong_entry_on:%Y-%m-%d}入库" if facts.kedaitong_entry_on else ""
+    return RuleResult("changjiang.provincial_system", article, PASS, f"已入江西省科贷通业务管理系统（编号{number}{when}）")
 
 
 def cj_sme_size(facts: Facts) -> RuleResult:
@@ -224,14 +283,47 @@ def blacklist(facts: Facts) -> RuleResult:
 # --- Quzhou 一(一) ------------------------------------------------------------------------------------------
 
 
+# Quzhou's counties and county-level cities are outside 市本级 (一(一)); its districts and the two new towns name
+# the city. Any other province, or a Zhejiang city other than Quzhou, is outside as well.
+QUZHOU_MARKERS = ("衢州", "柯城", "衢江", "智造新城", "智慧新城")
+QUZHOU_COUNTIES = ("江山", "常山", "开化", "龙游")
+PROVINCES = (
+    "北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海", "江苏", "安徽", "福建", "江西", "山东",
+    "河南", "湖北", "湖南", "广东", "广西", "海南", "重庆", "四川", "贵州", "云南", "西藏", "陕西", "甘肃", "青海", "宁夏",
+    "新疆", "香港", "澳门", "台湾",
+)
+ZHEJIANG_CITIES = ("杭州", "宁波", "温州", "嘉兴", "湖州", "绍兴", "金华", "舟山", "台州", "丽水")
+
+
 def qz_registration_place(facts: Facts) -> RuleResult:
-    """Quzhou 一(一): registered within Quzhou city level (市本级, incl. 智造新城 and 智慧新城)."""
+    """Quzhou 一(一): registered within Quzhou city level (市本级, incl. 智造新城 and 智慧新城).
+
+    The registration place chosen from the 附件1 list is checked against what the enterprise typed: a registered
+    region in another province, another Zhejiang city or one of Quzhou's counties fails; a region or address that
+    names Quzhou passes; text naming no place cannot confirm the choice (unknown). Only the region is searched for
+    other places, since addresses are full of 北京路 and 上海街.
+    """
     article = "衢州方案一（一）"
-    if facts.registration_place:
-        return RuleResult("quzhou.place", article, PASS, f"企业注册地为{facts.registration_place}")
-    if "衢州" in facts.registered_region:
-        return RuleResult("quzhou.place", article, UNKNOWN, "请在企业信息中选择衢州企业注册地（市本级或七三共享）")
-    return RuleResult("quzhou.place", article, FAIL, "企业不在衢州市本级（含智造新城、智慧新城）范围内注册")
+    region = facts.registered_region.strip()
+    text = f"{region} {facts.address.strip()}".strip()
+    if not facts.registration_place:
+        if "衢州" in facts.registered_region:
+            return RuleResult("quzhou.place", article, UNKNOWN, "请在企业信息中选择衢州企业注册地（市本级或七三共享）")
+        return RuleResult("quzhou.place", article, FAIL, "企业不在衢州市本级（含智造新城、智慧新城）范围内注册")
+    chosen = facts.registration_place
+    if not text:
+        return RuleResult("quzhou.place", article, UNKNOWN, f"已选择注册地{chosen}，但未填写注册地区和地址，无法核对")
+    elsewhere = next((p for p in PROVINCES if p in region), "") or next((c for c in ZHEJIANG_CITIES if c in region), "")
+    if elsewhere:
+        return RuleResult("quzhou.place", article, FAIL,
+                          f"所选注册地{chosen}与填写的注册地区“{region}”不符：企业注册在{elsewhere}，不在衢州市本级")
+    county = next((c for c in QUZHOU_COUNTIES if c in region), "")
+    if county:
+        return RuleResult("quzhou.place", article, FAIL,
+                          f"所选注册地{chosen}与填写的注册地区“{region}”不符：{county}不属衢州市本级（含智造新城、智慧新城）")
+    if any(marker in text for marker in QUZHOU_MARKERS):
+        return RuleResult("quzhou.place", article, PASS, f"企业注册地为{chosen}（“{text}”）")
+    return RuleResult("quzhou.place", article, UNKNOWN, f"已选择注册地{chosen}，但注册地区和地址“{text}”未写明衢州，无法核对")
 
 
 def qz_provincial_tech_sme(facts: Facts) -> RuleResult:
@@ -356,7 +448,10 @@ OPTIONAL = frozenset(
 
 def changjiang_checklist(facts: Facts, app: ApplicationFacts | None = None) -> list[RuleResult]:
     options = [rule(facts) for rule in CHANGJIANG_OPTIONS]
-    results = [cj_registered_in_jiangxi(facts), cj_sme_size(facts), cj_tech_condition(options), *options, blacklist(facts)]
+    results = [
+        cj_registered_in_jiangxi(facts), cj_provincial_system(facts), cj_sme_size(facts), cj_tech_condition(options), *options,
+        blacklist(facts),
+    ]
     if app is not None:
         results += [cj_amount(app), cj_one_bank(app)]
     return results

@@ -87,17 +87,18 @@ class EnterpriseForm(forms.ModelForm):
     class Meta:
         model = Enterprise
         fields = [
-            "name", "registered_region", "registration_place", "address", "legal_representative", "contact_name",
+            "name", "registered_region", "registration_place", "address", "kedaitong_entry_no", "kedaitong_entry_on", "legal_representative", "contact_name",
             "contact_phone", "contact_mobile", "contact_email", "founded_on", "registered_capital", "paid_in_capital",
             "industry", "main_business", "tech_field", "employees", "revenue", "total_assets", "last_year_sales",
             "last_year_tax", "ip_invention", "ip_utility", "ip_design", "ip_software", "ip_ic_layout", "ip_plant_variety",
             "ip_other", "staff_college_tech", "staff_rnd", "staff_rnd_recruited", "high_tech_revenue", "rnd_expense",
         ]
-        widgets = {"founded_on": DateInput()}
+        widgets = {"founded_on": DateInput(), "kedaitong_entry_on": DateInput()}
         help_texts = {
             "registered_region": _("Province, city and district, e.g. 江西省景德镇市昌江区."),
             "industry": _("Decides the SME size thresholds (工信部联企业〔2011〕300号)."),
             "registration_place": _("Quzhou applicants only (附件1 企业注册地)."),
+            "kedaitong_entry_no": _("Changjiang applicants: the number under which the Jiangxi Kedaitong business system (江西省科贷通业务管理系统) entered the enterprise (第二条)."),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

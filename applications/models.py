@@ -245,6 +245,9 @@ class Enterprise(models.Model):
     contact_mobile = models.CharField(_("contact mobile"), max_length=30, blank=True)
     last_year_sales = models.DecimalField(_("sales last year (yuan)"), null=True, blank=True, **MONEY)
     last_year_tax = models.DecimalField(_("tax paid last year (yuan)"), null=True, blank=True, **MONEY)
+    # Changjiang 第一条、第二条: a 科贷通 borrower is an enterprise entered (入库) in the Jiangxi provincial system.
+    kedaitong_entry_no = models.CharField(_("Jiangxi Kedaitong system entry number"), max_length=50, blank=True)
+    kedaitong_entry_on = models.DateField(_("entered in the Jiangxi Kedaitong system on"), null=True, blank=True)
     tech_field = models.ForeignKey(
         TechField, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("technology field of the main products")
     )

@@ -38,7 +38,10 @@ def enterprise_facts(enterprise: Enterprise, program: Program, today: dt.date | 
     return Facts(
         today=today,
         registered_region=enterprise.registered_region,
+        address=enterprise.address,
         registration_place=place.name if place is not None and place.program_id == program.pk else "",
+        kedaitong_entry_no=enterprise.kedaitong_entry_no,
+        kedaitong_entry_on=enterprise.kedaitong_entry_on,
         industry=enterprise.industry,
         employees=enterprise.employees,
         revenue=enterprise.revenue,

@@ -6,6 +6,7 @@ row; e-mails leave at commit. Views and commands call these functions.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -16,8 +17,10 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
@@ -60,23 +63,38 @@ class DomainError(Exception):
 
 
 def enterprise_register(*, credit_code: str, name: str, username: str, display_name: str, email: str, password: str) -> User:
-    """Create an enterprise and its first user. One account per credit code (GB 32100 check character)."""
+    """Create an enterprise account and its first user. One account per credit code (GB 32100 check character).
+
+    An enterprise may already be on record without any user: a bank registered its loan, or the bureau imported
+    its list. The first registration with that code claims the record (its name, loans and listings stay as they
+    are; the audit trail keeps the name typed at registration). A code whose enterprise already has users is
+    refused: the registrant is sent to a colleague's invitation or the password reset.
+    """
     code = credit_code.strip().upper()
     reason = validate_credit_code(code)
     if reason:
         raise DomainError(reason)
+    taken = _("This credit code is already registered. Ask a colleague of that account to invite you, or reset your password.")
     with transaction.atomic():
-        if Enterprise.objects.filter(credit_code=code).exists():
-            raise DomainError(_("This credit code is already registered. Ask a colleague of that account to invite you, or reset your password."))
-        try:
-            with transaction.atomic():
-                enterprise = Enterprise.objects.create(credit_code=code, name=name.strip())
-        except IntegrityError:  # a concurrent registration of the same code won
-            raise DomainError(_("This credit code is already registered. Ask a colleague of that account to invite you, or reset your password.")) from None
+        # The row lock makes two registrations claiming the same record run one after the other.
+        enterprise = Enterprise.objects.select_for_update().filter(credit_code=code).first()
+        claimed = enterprise is not None
+        if enterprise is not None and User.objects.filter(enterprise=enterprise).exists():
+            raise DomainError(taken)
+        if enterprise is None:
+            try:
+                with transaction.atomic():
+                    enterprise = Enterprise.objects.create(credit_code=code, name=name.strip())
+            except IntegrityError:  # a concurrent registration of the same code won
+                raise DomainError(taken) from None
         user = User(username=username, display_name=display_name, email=email, role=Role.ENTERPRISE, enterprise=enterprise)
         user.set_password(password)
         user.save()
-        log_action(actor=user, action="applications.enterprise.registered", obj=enterprise, data={"credit_code": code})
+        if claimed:
+            log_action(actor=user, action="applications.enterprise.claimed", obj=enterprise,
+                       data={"credit_code": code, "name_on_record": enterprise.name, "name_typed": name.strip()})
+        else:
+            log_action(actor=user, action="applications.enterprise.registered", obj=enterprise, data={"credit_code": code})
     return user
 
 
@@ -85,24 +103,47 @@ def enterprise_invite(*, actor: User, email: str, display_name: str, base_url: s
 
     The link is Django's password-reset link: its token stops working once the
     password is set (it hashes the password) and after PASSWORD_RESET_TIMEOUT.
+    Inviting again a colleague of the same enterprise who has not set a password yet
+    (the link expired or the mail was lost) sends a new link and kills the old one: the
+    unusable password is drawn afresh, and the old token hashed the previous one.
     """
     if actor.effective_role != Role.ENTERPRISE or not actor.enterprise_id:
         raise DomainError(_("Only an enterprise's users may invite colleagues."))
     email = email.strip().lower()
     with transaction.atomic():
-        if User.objects.filter(username=email).exists() or User.objects.filter(email__iexact=email).exists():
-            raise DomainError(_("A user with this e-mail address already exists."))
-        user = User(username=email, email=email, display_name=display_name, role=Role.ENTERPRISE, enterprise_id=actor.enterprise_id)
-        user.set_unusable_password()
-        user.save()
-        log_action(actor=actor, action="applications.enterprise.invited", obj=actor.enterprise, data={"email": email})
+        existing = list(
+            User.objects.select_for_update().filter(Q(username__iexact=email) | Q(email__iexact=email)).order_by("pk")
+        )
+        resent = False
+        if existing:
+            user = existing[0]
+            pending = (
+                len(existing) == 1 and user.enterprise_id == actor.enterprise_id and user.role == Role.ENTERPRISE
+                and not user.has_usable_password() and user.is_active
+            )
+            if not pending:
+                raise DomainError(_("A user with this e-mail address already exists."))
+            resent = True
+            user.display_name = display_name or user.display_name
+            user.set_unusable_password()  # a new random marker: the previous link stops working
+            user.save(update_fields=["display_name", "password"])
+            log_action(actor=actor, action="applications.enterprise.invitation_resent", obj=actor.enterprise,
+                       data={"email": email})
+        else:
+            user = User(username=email, email=email, display_name=display_name, role=Role.ENTERPRISE, enterprise_id=actor.enterprise_id)
+            user.set_unusable_password()
+            user.save()
+            log_action(actor=actor, action="applications.enterprise.invited", obj=actor.enterprise, data={"email": email})
         uid = urlsafe_base64_encode(force_bytes(user.pk))
         link = base_url.rstrip("/") + reverse("password_reset_confirm", args=[uid, default_token_generator.make_token(user)])
         subject = _("Invitation to Kedaitong for %(enterprise)s") % {"enterprise": actor.enterprise.name}
         body = _(
             "%(inviter)s invites you to the Kedaitong portal account of %(enterprise)s.\n\n"
             "Set your password with this link (it works once):\n%(link)s\n\nYour user name is %(username)s."
-        ) % {"inviter": actor.display_name or actor.username, "enterprise": actor.enterprise.name, "link": link, "username": email}
+        ) % {"inviter": actor.display_name or actor.username, "enterprise": actor.enterprise.name, "link": link,
+             "username": user.username}
+        if resent:
+            body += "\n\n" + _("This invitation replaces the earlier one, whose link no longer works.")
         transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email]))
     return user
 
@@ -206,6 +247,57 @@ def missing_materials(application: Application) -> list[MaterialType]:
     return [m for m in application.program_version.program.material_types.filter(required=True) if m.pk not in present]
 
 
+# The profile fields each annex prints; an empty one would leave a blank on the signed form.
+CHANGJIANG_ANNEX3_FIELDS = (
+    "address", "legal_representative", "founded_on", "registered_capital", "paid_in_capital", "last_year_sales", "last_year_tax",
+)
+QUZHOU_ANNEX1_FIELDS = (
+    "ip_invention", "ip_utility", "ip_design", "ip_software", "ip_ic_layout", "ip_plant_variety", "ip_other",
+    "employees", "staff_college_tech", "staff_rnd", "staff_rnd_recruited", "high_tech_revenue", "rnd_expense",
+)
+QUZHOU_FIGURE_YEARS = 3  # 附件1 近3年产品销售（技术服务）收入 / 近3年利润
+
+
+def figure_years(today: dt.date | None = None) -> list[int]:
+    """Quzhou 附件1 近3年: the three calendar years before the year of submission."""
+    year = (today or timezone.localdate()).year
+    return list(range(year - QUZHOU_FIGURE_YEARS, year))
+
+
+def profile_problems(enterprise: Enterprise, kind: str, today: dt.date | None = None) -> list[str]:
+    """The profile fields the program's annex prints and the enterprise has not filled (every one, naming the annex).
+
+    Changjiang 附件3 (申请报告): address, legal representative, founding date, registered and paid-in capital,
+    last year's sales and tax. Quzhou 附件1 (申请表): IP counts by kind, staff figures, high-tech revenue and
+    R&D expense of the last year, and sales revenue and profit of each of the last three years. A zero is an
+    answer; only an empty field is a problem.
+    """
+    if kind == Program.Kind.CHANGJIANG:
+        fields, annex = CHANGJIANG_ANNEX3_FIELDS, _("Changjiang annex 3")
+    elif kind == Program.Kind.QUZHOU:
+        fields, annex = QUZHOU_ANNEX1_FIELDS, _("Quzhou annex 1")
+    else:
+        return []
+    problems = []
+    for name in fields:
+        value = getattr(enterprise, name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            label = Enterprise._meta.get_field(name).verbose_name
+            problems.append(_("The profile lacks “%(field)s”, which %(annex)s prints.") % {"field": label, "annex": annex})
+    if kind == Program.Kind.QUZHOU:
+        complete = {
+            f.year for f in enterprise.annual_figures.filter(year__in=figure_years(today))
+            if f.revenue is not None and f.profit is not None
+        }
+        missing = [str(year) for year in figure_years(today) if year not in complete]
+        if missing:
+            problems.append(
+                _("The profile lacks the sales revenue and profit of %(years)s, which %(annex)s prints (近3年).")
+                % {"years": "、".join(missing), "annex": annex}
+            )
+    return problems
+
+
 def form_problems(application: Application) -> list[str]:
     """What the forms still lack for a submission (every problem, not the first)."""
     problems: list[str] = []
@@ -218,6 +310,7 @@ def form_problems(application: Application) -> list[str]:
     need(application.term_months, _("Term (months)"))
     need(application.planned_disbursement_on, _("Planned disbursement date"))
     kind = application.program_version.program.kind
+    problems += profile_problems(application.enterprise, kind)
     if kind == Program.Kind.CHANGJIANG:
         need(application.purpose.strip(), _("Reason for the loan"))
         need(application.annual_rate, _("Annual rate (%)"))
@@ -267,10 +360,12 @@ def application_submit(*, actor: User, application: Application, request: HttpRe
         from_state = locked.state
         locked.snapshot = documents.build_snapshot(locked)
         locked.eligibility_result = eligibility.to_json(checklist)
+        # The transition first: it sets submitted_at, the date the kept PDF is signed with, and the PDF
+        # then reads the snapshot just taken (a failure below rolls the whole submission back).
+        locked.submit()
         pdf = documents.submission_pdf(locked)
         locked.submitted_pdf_sha256 = sha256(pdf)
         locked.submitted_pdf.save(f"{locked.reference}.pdf", ContentFile(pdf), save=False)
-        locked.submit()
         locked.save()
         log_action(actor=actor, action="applications.application.submitted", obj=locked, from_state=from_state,
                    to_state=locked.state, data={"sha256": locked.submitted_pdf_sha256, "amount": locked.amount},

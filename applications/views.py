@@ -176,7 +176,8 @@ def profile(request: HttpRequest) -> HttpResponse:
             "form": form,
             "size": classify(enterprise.industry, enterprise.employees, enterprise.revenue, enterprise.total_assets),
             "patent_form": PatentForm(),
-            "figure_form": AnnualFigureForm(),
+            # Its own ids: the profile form above has a "revenue" field too.
+            "figure_form": AnnualFigureForm(auto_id="id_figure_%s"),
             "patents": enterprise.patents.all(),
             "figures": enterprise.annual_figures.all(),
         },

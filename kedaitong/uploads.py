@@ -2,7 +2,8 @@
 
 Files live under MEDIA_ROOT, never under static, and are served only through
 views that first look the owning record up within the user's scope
-(`serve_upload`). The name the user gave is kept for display only.
+(`serve_upload`). The name the user gave is kept for display only, with the
+extension of what the file really is.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ SIGNATURES: list[tuple[bytes, str, str]] = [
     (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
 ]
 EXTENSIONS = {ext: mime for _, mime, ext in SIGNATURES}
+SUFFIX_OF_ANY = {".pdf", ".jpg", ".jpeg", ".jpe", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".doc", ".docx", ".bin"}
+# The suffixes a user's file name may carry for each content type without being renamed.
+SUFFIXES = {"application/pdf": (".pdf",), "image/jpeg": (".jpg", ".jpeg", ".jpe"), "image/png": (".png",)}
 
 
 def sniff(head: bytes) -> tuple[str, str] | None:
@@ -56,10 +60,22 @@ def check_upload(upload: UploadedFile, *, max_mb: int | None = None) -> str:
             _("Only PDF, JPEG or PNG files are accepted; this file's content is none of them, whatever its name."),
             code="bad_type",
         )
-    mime, _ext = found
+    mime, ext = found
     if mime != "application/pdf":
         _verify_image(upload)
+    # The name follows the content: a PNG sent as x.pdf becomes x.png, so that the stored file
+    # (upload_to takes the name's extension) and the name shown and downloaded say what it is.
+    upload.name = named_for(upload.name or "file", mime, ext)
     return mime
+
+
+def named_for(filename: str, mime: str, ext: str) -> str:
+    """`filename` with the extension of its sniffed content type (kept when it already is one of that type's)."""
+    path = PurePath(filename)
+    if path.suffix.lower() in SUFFIXES.get(mime, ()):
+        return filename
+    stem = path.stem if path.suffix.lower() in SUFFIX_OF_ANY else path.name
+    return f"{stem or 'file'}{ext}"
 
 
 def _verify_image(upload: UploadedFile) -> None:
@@ -75,7 +91,11 @@ def _verify_image(upload: UploadedFile) -> None:
 
 
 def upload_to(prefix: str) -> Any:
-    """An `upload_to` callable: `<prefix>/<year>/<random><ext>`; the extension follows the content."""
+    """An `upload_to` callable: `<prefix>/<year>/<random><ext>`.
+
+    The extension follows the content: `check_upload` has already given the name the extension of the
+    sniffed type, and only the three accepted extensions are ever kept.
+    """
 
     def path(instance: Any, filename: str) -> str:
         ext = PurePath(filename).suffix.lower()
@@ -106,10 +126,21 @@ class EvidenceFileField(forms.FileField):
 
 
 def serve_upload(fieldfile: FieldFile, *, filename: str) -> FileResponse:
-    """Send a stored file as a download. Call only after the access check on its record."""
-    ext = PurePath(fieldfile.name).suffix.lower()
-    response = FileResponse(
-        fieldfile.open("rb"), as_attachment=True, filename=display_name(filename), content_type=EXTENSIONS.get(ext, "application/octet-stream")
-    )
+    """Send a stored file as a download. Call only after the access check on its record.
+
+    The Content-Type comes from the stored bytes, not from any name (files stored before names followed
+    the content may carry the user's wrong extension); the download's name gets the matching extension.
+    """
+    handle = fieldfile.open("rb")
+    head = handle.read(16)
+    handle.seek(0)
+    found = sniff(head)
+    name = display_name(filename)
+    if found is None:
+        content_type = "application/octet-stream"
+    else:
+        content_type = found[0]
+        name = named_for(name, *found)
+    response = FileResponse(handle, as_attachment=True, filename=name, content_type=content_type)
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -34,6 +34,27 @@ class EnterpriseFactory(factory.django.DjangoModelFactory):
     industry = "industrial"
     employees = 50
     revenue = Decimal("10000000.00")
+    kedaitong_entry_no = "KDT-360202-0001"  # Changjiang 第二条: entered in the Jiangxi provincial system
+    # What Changjiang 附件3 and Quzhou 附件1 print, so that a factory enterprise can submit.
+    address = "景德镇市昌江区测试路1号"
+    legal_representative = "张三"
+    founded_on = dt.date(2018, 3, 15)
+    registered_capital = Decimal("10000000.00")
+    paid_in_capital = Decimal("8000000.00")
+    last_year_sales = Decimal("10000000.00")
+    last_year_tax = Decimal("500000.00")
+    ip_invention = 2
+    ip_utility = 5
+    ip_design = 0
+    ip_software = 3
+    ip_ic_layout = 0
+    ip_plant_variety = 0
+    ip_other = 0
+    staff_college_tech = 30
+    staff_rnd = 12
+    staff_rnd_recruited = 2
+    high_tech_revenue = Decimal("6000000.00")
+    rnd_expense = Decimal("800000.00")
 
 
 class BankFactory(factory.django.DjangoModelFactory):

@@ -14,7 +14,8 @@ TODAY = dt.date(2026, 6, 1)
 
 
 def facts(**kw) -> Facts:  # type: ignore[no-untyped-def]
-    base = {"today": TODAY, "registered_region": "江西省景德镇市昌江区", "industry": "industrial", "employees": 50, "revenue": Decimal("10000000")}
+    base = {"today": TODAY, "registered_region": "江西省景德镇市昌江区", "industry": "industrial", "employees": 50,
+            "revenue": Decimal("10000000"), "kedaitong_entry_no": "KDT-360202-0001"}
     return Facts(**(base | kw))
 
 
@@ -107,7 +108,7 @@ def test_changjiang_amount_at_most_five_million():
 
 
 def test_quzhou_place_list_and_provincial_status():
-    assert el.qz_registration_place(facts(registration_place="市本级")).status == "pass"
+    assert el.qz_registration_place(facts(registration_place="市本级", registered_region="浙江省衢州市")).status == "pass"
     assert el.qz_registration_place(facts(registered_region="浙江省杭州市")).status == "fail"
     assert el.qz_provincial_tech_sme(facts(qualifications=(q("provincial_tech_sme", year=2025),))).status == "pass"
     assert el.qz_provincial_tech_sme(facts()).status == "fail"
@@ -165,3 +166,109 @@ def test_every_rule_cites_its_article():
     rules = [getattr(el, name) for name in dir(el) if name.startswith(("cj_", "qz_")) or name == "blacklist"]
     for rule in rules:
         assert rule.__doc__ and rule.__doc__.split(":")[0].split(" ")[0] in ("Changjiang", "Quzhou"), rule.__name__
+
+
+# --- Changjiang 第二条: entered in the Jiangxi provincial Kedaitong system -------------------------------------
+
+
+def test_provincial_system_entry_passes_with_its_number():
+    result = el.cj_provincial_system(facts(kedaitong_entry_on=dt.date(2025, 3, 1)))
+    assert result.status == "pass" and result.article == "昌江细则第二条"
+    assert "KDT-360202-0001" in result.reason and "2025-03-01" in result.reason
+
+
+def test_provincial_system_entry_missing_or_in_the_future_fails():
+    missing = el.cj_provincial_system(facts(kedaitong_entry_no="  "))
+    assert missing.status == "fail" and "江西省科贷通业务管理系统" in missing.reason
+    future = el.cj_provincial_system(facts(kedaitong_entry_on=TODAY + dt.timedelta(days=1)))
+    assert future.status == "fail" and "晚于今天" in future.reason
+
+
+def test_provincial_system_entry_blocks_the_changjiang_checklist():
+    cert = (q("high_tech", valid_until=dt.date(2027, 1, 1)),)
+    assert el.passes(el.changjiang_checklist(facts(qualifications=cert)))
+    blocked = el.problems(el.changjiang_checklist(facts(qualifications=cert, kedaitong_entry_no="")))
+    assert [r.code for r in blocked] == ["changjiang.provincial_system"]
+
+
+# --- Quzhou 一(一): the chosen place against the typed region and address -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("region", "address"),
+    [("浙江省衢州市智造新城", ""), ("浙江省衢州市柯城区", "北京路8号"), ("", "衢州市智慧新城示范路9号"), ("衢江区", "")],
+)
+def test_a_quzhou_place_agreeing_with_the_region_passes(region, address):
+    assert el.qz_registration_place(facts(registration_place="市本级", registered_region=region, address=address)).status == "pass"
+
+
+@pytest.mark.parametrize(
+    ("region", "named"),
+    [("江西省景德镇市昌江区", "江西"), ("浙江省杭州市西湖区", "杭州"), ("浙江省衢州市江山市", "江山"), ("浙江省衢州市龙游县", "龙游")],
+)
+def test_a_quzhou_place_contradicted_by_the_region_fails_naming_it(region, named):
+    result = el.qz_registration_place(facts(registration_place="市本级", registered_region=region))
+    assert result.status == "fail"
+    assert "市本级" in result.reason and region in result.reason and named in result.reason
+
+
+def test_a_quzhou_place_the_text_cannot_confirm_is_unknown():
+    nothing = el.qz_registration_place(facts(registration_place="市本级", registered_region="", address=""))
+    assert nothing.status == "unknown" and "未填写注册地区和地址" in nothing.reason
+    vague = el.qz_registration_place(facts(registration_place="市本级", registered_region="", address="示范路8号"))
+    assert vague.status == "unknown" and "未写明衢州" in vague.reason
+    unchosen = el.qz_registration_place(facts(registered_region="浙江省衢州市柯城区"))
+    assert unchosen.status == "unknown" and "请在企业信息中选择" in unchosen.reason
+
+
+# --- The unknown branches of the submit-time rules -----------------------------------------------------------
+
+
+def test_one_bank_is_unknown_without_a_bank():
+    result = el.cj_one_bank(ApplicationFacts(amount=Decimal(1), max_amount=None, bank=""))
+    assert result.status == "unknown" and result.reason == "未选择贷款银行"
+
+
+def test_term_is_unknown_without_a_term():
+    result = el.qz_term(ApplicationFacts(amount=None, max_amount=None, term_months=None, max_term_months=36))
+    assert result.status == "unknown" and result.reason == "未填写贷款期限"
+
+
+@pytest.mark.parametrize("missing", ["amount", "term_months", "planned_disbursement_on"])
+def test_annual_cap_is_unknown_until_amount_term_and_date_are_filled(missing):
+    values = {"amount": Decimal("1000000"), "max_amount": None, "term_months": 12,
+              "planned_disbursement_on": dt.date(2026, 7, 1), "annual_cap": Decimal("5000000")}
+    result = el.qz_annual_cap(ApplicationFacts(**(values | {missing: None})))
+    assert result.status == "unknown" and "按年折算" in result.reason
+
+
+def test_bank_on_file_is_unknown_without_a_bank():
+    result = el.qz_bank_on_file(ApplicationFacts(amount=None, max_amount=None, bank=""))
+    assert result.status == "unknown" and result.article == "衢州方案一（三）"
+
+
+def test_unknown_blocks_like_fail():
+    unknown = el.RuleResult("quzhou.term", "衢州方案一（二）", "unknown", "未填写贷款期限")
+    assert el.problems([unknown]) == [unknown]
+
+
+# --- Labels for the pages (the review page among them) --------------------------------------------------------
+
+
+def test_results_carry_translated_labels_for_every_rule():
+    from django.utils import translation
+
+    results = el.changjiang_checklist(facts(), ApplicationFacts(amount=Decimal(1), max_amount=None, bank="X")) + \
+        el.quzhou_checklist(facts(), ApplicationFacts(amount=Decimal(1), max_amount=None, bank="X"))
+    with translation.override("zh-hans"):
+        labels = {r.code: r.label for r in results}
+        assert labels["changjiang.provincial_system"] == "已入江西省科贷通业务管理系统"
+        assert labels["quzhou.annual_cap"] == "每年按年折算合计"
+        assert el.RuleResult("x", "", "pass", "").status_label == "符合"
+        assert el.RuleResult("x", "", "unknown", "").status_label == "待确认"
+        assert el.RuleResult("x", "", "fail", "").status_label == "不符合"
+    assert all(label != code for code, label in labels.items()), [c for c, lbl in labels.items() if lbl == c]
+    with translation.override("en"):
+        assert el.RuleResult("quzhou.bank", "", "fail", "").label == "Bank on file"
+        assert el.RuleResult("quzhou.bank", "", "fail", "").status_label == "Fail"
+    assert el.RuleResult("some.future.rule", "", "pass", "").label == "some.future.rule"

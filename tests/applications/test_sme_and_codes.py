@@ -88,6 +88,29 @@ def test_codes_starting_with_a_letter_validate():
     assert "校验码错误" in (validate(wrong) or "")
 
 
+def test_the_standards_own_example_code_validates():
+    # GB 32100-2015's example 91350100M000100Y43, fixed, not computed by the code under test.
+    assert validate("91350100M000100Y43") is None
+    assert validate("91350100m000100y43") is None  # typed in lower case
+    assert validate("91350100M000100Y44") == "校验码错误：按GB 32100-2015第18位应为“3”"
+    assert validate("91350100M000100Y4") == "统一社会信用代码应为18位，现为17位"
+    assert validate("91350100M000I00Y43") == "统一社会信用代码含有不允许的字符：I（不使用I、O、S、V、Z）"
+
+
+def _check_by_the_standard(first17: str) -> str:
+    # GB 32100-2015 §4.4: weights 3^(i-1) mod 31, C18 = 31 − (Σ Ci×Wi mod 31), 31 read as 0.
+    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    total = sum(alphabet.index(c) * pow(3, i, 31) for i, c in enumerate(first17))
+    return alphabet[(31 - total % 31) % 31]
+
+
+@pytest.mark.parametrize("code", ["N2360202MA0000001D", "N1330802MA2DX0001H", "Y1110000MA01ABCD10"])
+def test_fixed_letter_first_codes_validate(code):
+    assert _check_by_the_standard(code[:17]) == code[17]  # the literal is right by the standard's formula
+    assert validate(code) is None
+    assert (validate(code[:17] + ("0" if code[17] != "0" else "1")) or "").startswith("校验码错误")
+
+
 def test_id_numbers_are_checked():
     good = TeamMemberForm({"name": "王五", "id_number": "11010519491231002X"})
     assert good.is_valid(), good.errors

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import shutil
+import subprocess
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from applications import services
 from applications.models import (
+    AnnualFigure,
     Application,
+    Enterprise,
     MaterialType,
+    ProductType,
     ProgramListing,
     Qualification,
     QuzhouDetails,
@@ -38,7 +44,7 @@ def changjiang_draft(cast, **fields):  # type: ignore[no-untyped-def]
     values = {
         "enterprise": cast.enterprise_a, "bank": cast.bank_x, "state": Application.State.DRAFT, "purpose": "研发投入",
         "planned_disbursement_on": dt.date(2026, 12, 1), "term_months": 12, "annual_rate": Decimal("3.4500"),
-        "product_type_id": 1,
+        "product_type": ProductType.objects.order_by("pk").first(),
     } | fields
     application = ApplicationFactory(**values)
     for material in MaterialType.objects.filter(program=cast.changjiang, required=True):
@@ -118,7 +124,11 @@ def quzhou_draft(cast, *, term=24, amount="3000000.00"):  # type: ignore[no-unty
     cast.application_a.delete()
     enterprise = cast.enterprise_a
     enterprise.registration_place = cast.quzhou.registration_places.get(code="shibenji")
+    enterprise.registered_region = "浙江省衢州市柯城区"
+    enterprise.address = "衢州市柯城区测试路2号"
     enterprise.save()
+    for year in services.figure_years():
+        AnnualFigure.objects.create(enterprise=enterprise, year=year, revenue=Decimal("9000000.00"), profit=Decimal("700000.00"))
     Qualification.objects.create(enterprise=enterprise, kind="provincial_tech_sme", year=2025)
     ProgramListing.objects.create(program=cast.quzhou, credit_code=enterprise.credit_code, name=enterprise.name, listed_on=dt.date(2025, 1, 1))
     BankAgreementFactory(bank=cast.bank_x, program=cast.quzhou)
@@ -236,3 +246,110 @@ def test_two_tabs_submitting_at_once_give_one_submission(cast):
         t.join()
     assert sorted(outcomes) == ["refused", "submitted"]
     assert AuditEntry.objects.filter(action="applications.application.submitted").count() == 1
+
+
+# --- The profile fields the annexes print ----------------------------------------------------------------------
+
+CHANGJIANG_ANNEX3_LABELS = ["地址", "法定代表人", "成立日期", "注册资本（元）", "实缴资本（元）", "近一年销售额（元）", "近一年纳税额（元）"]
+
+
+def test_changjiang_submit_lists_every_empty_field_of_annex_3_at_once(cast):
+    cast.application_a.delete()
+    application = changjiang_draft(cast)
+    Enterprise.objects.filter(pk=cast.enterprise_a.pk).update(
+        address="", legal_representative=" ", founded_on=None, registered_capital=None, paid_in_capital=None,
+        last_year_sales=None, last_year_tax=None,
+    )
+    with pytest.raises(services.DomainError) as refused:
+        services.application_submit(actor=cast.applicant, application=application)
+    profile = [p for p in refused.value.problems if p.startswith("企业资料")]
+    assert profile == [f"企业资料未填写“{label}”（昌江细则附件3需填写）。" for label in CHANGJIANG_ANNEX3_LABELS]
+    assert Application.objects.get(pk=application.pk).state == Application.State.DRAFT
+
+
+def test_changjiang_zero_tax_is_an_answer_not_a_gap(cast):
+    cast.application_a.delete()
+    application = changjiang_draft(cast)
+    Enterprise.objects.filter(pk=cast.enterprise_a.pk).update(last_year_tax=Decimal("0.00"))
+    assert services.application_submit(actor=cast.applicant, application=application).state == Application.State.SUBMITTED
+
+
+def test_quzhou_submit_lists_empty_ip_staff_and_annual_figures_of_annex_1(cast):
+    application = quzhou_draft(cast)
+    Enterprise.objects.filter(pk=cast.enterprise_a.pk).update(
+        ip_invention=None, ip_other=None, employees=None, staff_rnd=None, high_tech_revenue=None, rnd_expense=None,
+    )
+    years = services.figure_years()
+    AnnualFigure.objects.filter(enterprise=cast.enterprise_a, year=years[0]).delete()
+    AnnualFigure.objects.filter(enterprise=cast.enterprise_a, year=years[2]).update(profit=None)
+    with pytest.raises(services.DomainError) as refused:
+        services.application_submit(actor=cast.applicant, application=application)
+    profile = [p for p in refused.value.problems if p.startswith("企业资料")]
+    labels = ["发明专利（件）", "其他知识产权（件）", "从业人员（人）", "从事研究开发人员数（人）",
+              "近1年高新技术产品（服务）收入（元）", "近1年研究开发费用总额（元）"]
+    assert profile == [f"企业资料未填写“{label}”（衢州方案附件1需填写）。" for label in labels] + [
+        f"企业资料缺少{years[0]}、{years[2]}年的销售收入和利润（衢州方案附件1近3年）。"
+    ]
+    # Changjiang's 附件3 fields are not asked of a Quzhou application.
+    assert not any("昌江细则附件3" in p for p in refused.value.problems)
+
+
+def test_quzhou_figures_are_the_three_years_before_the_submission_year():
+    assert services.figure_years(dt.date(2026, 12, 1)) == [2023, 2024, 2025]
+    assert services.figure_years(dt.date(2027, 1, 2)) == [2024, 2025, 2026]
+
+
+def test_the_submit_page_lists_the_profile_gaps(cast):
+    from django.test import Client
+
+    cast.application_a.delete()
+    application = changjiang_draft(cast)
+    Enterprise.objects.filter(pk=cast.enterprise_a.pk).update(legal_representative="")
+    client = Client()
+    client.force_login(cast.applicant)
+    page = client.get(f"/applications/{application.public_id}/submit/").content.decode()
+    assert "企业资料未填写“法定代表人”（昌江细则附件3需填写）。" in page
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+def test_the_pdf_kept_at_submission_is_signed_with_the_submission_date(cast, monkeypatch):
+    from django.utils import timezone
+
+    # 17:30 UTC on 4 March is 01:30 on 5 March in Shanghai: the date printed is the local one.
+    moment = dt.datetime(2026, 3, 4, 17, 30, tzinfo=dt.UTC)
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+    cast.application_a.delete()
+    application = changjiang_draft(cast)
+    submitted = services.application_submit(actor=cast.applicant, application=application)
+    assert Application.objects.get(pk=application.pk).submitted_at == moment
+    stored = Path(submitted.submitted_pdf.path)
+    text = "".join(subprocess.run(["pdftotext", str(stored), "-"], capture_output=True, check=True).stdout.decode().split())
+    assert "2026年3月5日" in text
+    assert "年月日" not in text  # the blank date line of an unsubmitted report
+    assert hashlib.sha256(stored.read_bytes()).hexdigest() == submitted.submitted_pdf_sha256
+
+
+def test_changjiang_submit_needs_the_provincial_system_entry(cast):
+    cast.application_a.delete()
+    application = changjiang_draft(cast)
+    Enterprise.objects.filter(pk=cast.enterprise_a.pk).update(kedaitong_entry_no="")
+    with pytest.raises(services.DomainError) as refused:
+        services.application_submit(actor=cast.applicant, application=application)
+    assert any("江西省科贷通业务管理系统" in p and "昌江细则第二条" in p for p in refused.value.problems)
+
+
+def test_quzhou_submit_is_refused_when_the_region_contradicts_the_place(cast):
+    application = quzhou_draft(cast)
+    Enterprise.objects.filter(pk=cast.enterprise_a.pk).update(registered_region="江西省景德镇市昌江区")
+    with pytest.raises(services.DomainError) as refused:
+        services.application_submit(actor=cast.applicant, application=application)
+    assert any("衢州方案一（一）" in p and "江西" in p and "市本级" in p for p in refused.value.problems)
+
+
+def test_a_blacklisted_enterprise_cannot_submit_to_quzhou_either(cast):
+    application = quzhou_draft(cast)
+    BlacklistEntry.objects.create(enterprise=cast.enterprise_a, reason="overdue", status="listed", listed_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    with pytest.raises(services.DomainError) as refused:
+        services.application_submit(actor=cast.applicant, application=application)
+    assert any("黑名单" in p and "昌江细则第九条" in p for p in refused.value.problems)
+    assert Application.objects.get(pk=application.pk).state == Application.State.DRAFT

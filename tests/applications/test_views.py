@@ -116,14 +116,60 @@ def test_a_bad_evidence_file_is_refused_and_the_form_kept(cast):
 
 
 def test_an_amount_over_the_limit_is_a_field_error_citing_the_article(cast):
+    before = Application.objects.count()
     response = client_for(cast.applicant).post("/applications/new/changjiang/", {"amount_wan": "500.01", "term_months": "12"})
     assert response.status_code == 200
-    assert "第一条" in response.content.decode()
+    assert response.context["form"].errors["amount_wan"] == ["最高不超过5,000,000.00元（昌江细则第一条）。"]
+    assert "最高不超过5,000,000.00元（昌江细则第一条）。" in response.content.decode()
+    assert 'value="500.01"' in response.content.decode()  # what was typed is kept
+    assert Application.objects.count() == before
+
+
+def test_a_quzhou_amount_over_the_limit_cites_annex_1(cast):
+    response = client_for(cast.applicant).post("/applications/new/quzhou/", {"amount_wan": "500.000001", "term_months": "12"})
+    assert response.context["form"].errors["amount_wan"] == ["最高不超过5,000,000.00元（衢州方案附件1）。"]
 
 
 def test_a_quzhou_term_over_three_years_is_a_field_error(cast):
+    before = Application.objects.count()
     response = client_for(cast.applicant).post("/applications/new/quzhou/", {"amount_wan": "100", "term_months": "37"})
-    assert "一（二）" in response.content.decode()
+    assert response.status_code == 200
+    assert response.context["form"].errors["term_months"] == ["单笔贷款期限不超过36个月（衢州方案一（二））。"]
+    assert "单笔贷款期限不超过36个月（衢州方案一（二））。" in response.content.decode()
+    assert 'value="37"' in response.content.decode()
+    assert Application.objects.count() == before
+
+
+def test_an_evidence_file_over_the_size_limit_is_refused_and_the_form_kept(cast, settings):
+    settings.UPLOAD_MAX_MB = 1
+    response = client_for(cast.applicant).post("/enterprise/qualifications/", {
+        "kind": "high_tech", "number": "GR-BIG-KEPT", "valid_until": "2027-12-01",
+        "evidence": SimpleUploadedFile("cert.pdf", PDF + b"0" * (1024 * 1024)),
+    })
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "文件大小为1.0 MB，最大允许1 MB。" in page
+    assert 'value="GR-BIG-KEPT"' in page and 'value="2027-12-01"' in page
+    assert '<option value="high_tech" selected>' in page
+    assert not Qualification.objects.exists()
+
+
+def test_a_material_over_the_size_limit_is_refused_and_the_page_kept(cast, settings):
+    settings.UPLOAD_MAX_MB = 1
+    cast.application_a.delete()
+    client = client_for(cast.applicant)
+    client.post("/applications/new/changjiang/", {"amount_wan": "123.45", "purpose": "扩大研发"})
+    application = Application.objects.get(state="draft")
+    material = MaterialType.objects.get(program=cast.changjiang, number=3)
+    response = client.post(f"/applications/{application.public_id}/materials/", {
+        "material_type": material.pk, "file": SimpleUploadedFile("licence.pdf", PDF + b"0" * (2 * 1024 * 1024)),
+    })
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "文件大小为2.0 MB，最大允许1 MB。" in page
+    assert f'<option value="{material.pk}" selected>' in page  # the chosen material stays chosen
+    assert "扩大研发" in page and 'value="123.45"' in page  # the rest of the application is shown as saved
+    assert not Material.objects.exists()
 
 
 def test_a_draft_is_saved_and_resumed(cast):
@@ -231,3 +277,48 @@ def test_a_double_click_on_save_draft_makes_one_application(cast):
     assert AuditEntry.objects.filter(action="applications.application.created").count() == 1
     client.post("/applications/new/quzhou/", data | {"creation_token": str(uuid.uuid4())})
     assert drafts.count() == 2  # a new form is a new application
+
+
+def png_bytes() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "white").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_a_png_uploaded_as_pdf_is_stored_and_served_as_png(cast):
+    client = client_for(cast.applicant)
+    application = Application.objects.create(reference="CJ-PNG", program_version=cast.application_a.program_version,
+                                             enterprise=cast.enterprise_a, amount=Decimal("100000.00"))
+    licence = MaterialType.objects.get(program=cast.changjiang, number=3)
+    response = client.post(f"/applications/{application.public_id}/materials/",
+                           {"material_type": licence.pk, "file": SimpleUploadedFile("x.pdf", png_bytes())})
+    assert response.status_code == 302
+    material = Material.objects.get(application=application)
+    assert material.file.name.endswith(".png") and material.content_type == "image/png"
+    assert material.original_name == "x.png"
+    download = client.get(f"/applications/{application.public_id}/materials/{material.public_id}/")
+    assert download.status_code == 200
+    assert download["Content-Type"] == "image/png"
+    assert 'filename="x.png"' in download["Content-Disposition"]
+    assert b"".join(download.streaming_content) == png_bytes()
+
+
+def test_the_checklist_names_each_rule_and_its_outcome_in_chinese(cast):
+    page = client_for(cast.applicant).get("/").content.decode()
+    assert '<span class="rule-label">已入江西省科贷通业务管理系统</span>' in page
+    assert '<span class="rule-status">符合</span>' in page
+    assert "changjiang.provincial_system" not in page.replace('data-code="changjiang.provincial_system"', "")
+
+
+def test_the_profile_records_the_provincial_system_entry(cast):
+    client = client_for(cast.applicant)
+    data = {"name": "甲科技有限公司", "registered_region": "江西省景德镇市昌江区", "industry": "software", "employees": "120",
+            "revenue": "15000000", "kedaitong_entry_no": "KDT-2026-0099", "kedaitong_entry_on": "2026-02-03"}
+    assert client.post("/enterprise/profile/", data).status_code == 302
+    enterprise = Enterprise.objects.get(pk=cast.enterprise_a.pk)
+    assert (enterprise.kedaitong_entry_no, enterprise.kedaitong_entry_on) == ("KDT-2026-0099", dt.date(2026, 2, 3))
+    assert "KDT-2026-0099" in client.get("/").content.decode()

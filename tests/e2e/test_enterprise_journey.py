@@ -60,12 +60,21 @@ def test_a_new_enterprise_applies_to_both_programs(page, tmp_path):
     for name, value in {"registered_region": "江西省景德镇市昌江区", "address": "景德镇市昌江区测试路8号", "legal_representative": "周八",
                         "contact_name": "周八", "contact_phone": "0798-8888888", "founded_on": "2019-05-20", "registered_capital": "10000000",
                         "paid_in_capital": "8000000", "employees": "60", "revenue": "20000000", "last_year_sales": "20000000",
-                        "last_year_tax": "1000000", "main_business": "工业检测设备"}.items():
+                        "last_year_tax": "1000000", "main_business": "工业检测设备", "kedaitong_entry_no": "KDT-E2E-0001",
+                        # Quzhou 附件1: IP counts, staff, the last year's high-tech revenue and R&D expense.
+                        "ip_invention": "2", "ip_utility": "6", "ip_design": "0", "ip_software": "3", "ip_ic_layout": "0",
+                        "ip_plant_variety": "0", "ip_other": "0", "staff_college_tech": "25", "staff_rnd": "12",
+                        "staff_rnd_recruited": "2", "high_tech_revenue": "12000000", "rnd_expense": "1500000"}.items():
         page.fill(f"#id_{name}", value)
     page.select_option("#id_industry", "industrial")
     page.select_option("#id_registration_place", label="市本级")
     submit_form(page, "form.profile-form")
     assert page.locator("#sme-size").inner_text() == "小型企业"
+    for year in range(dt.date.today().year - 3, dt.date.today().year):  # 附件1 近3年
+        page.fill("#id_figure_year", str(year))
+        page.fill("#id_figure_revenue", "18000000")
+        page.fill("#id_figure_profit", "1500000")
+        submit_form(page, "form.figure-form")
 
     # 3. The checklist changes with a high-tech certificate.
     page.goto("/")
@@ -106,7 +115,12 @@ def test_a_new_enterprise_applies_to_both_programs(page, tmp_path):
         text = pdf_text(download(page, f"a.annex-link[data-annex='{annex}']"))
         assert "浏览器测试科技有限公司" in text and "壹佰贰拾叁万肆仟伍佰元整" in text, annex
 
-    # 5. A Quzhou application: 附件1.
+    # 5. A Quzhou application: 附件1. The enterprise has moved to Quzhou (一(一) checks the region against the
+    # chosen registration place); the submitted Changjiang application keeps its frozen record.
+    page.goto("/enterprise/profile/")
+    page.fill("#id_registered_region", "浙江省衢州市柯城区")
+    page.fill("#id_address", "衢州市柯城区测试路8号")
+    submit_form(page, "form.profile-form")
     page.goto("/applications/new/quzhou/")
     page.fill("#id_amount_wan", "300")
     page.select_option("#id_bank", label="衢州测试银行")

@@ -7,8 +7,17 @@ from pathlib import Path
 import polib
 import pytest
 from django.conf import settings
+from django.urls import path
 
 pytestmark = pytest.mark.django_db
+
+
+def _raise(request):
+    raise RuntimeError("boom")
+
+
+# A URLconf of one broken view, for the 500 page (pytest.mark.urls points here).
+urlpatterns = [path("boom/", _raise)]
 
 
 def test_pages_are_in_chinese_by_default_and_english_on_request(client, cast):
@@ -41,6 +50,28 @@ def test_a_missing_page_is_a_chinese_404(client, settings):
     response = client.get("/no-such-page/")
     assert response.status_code == 404
     assert "页面不存在" in response.content.decode()
+
+
+def test_a_role_without_the_right_gets_a_chinese_403(client, cast):
+    client.force_login(cast.bank_x_user)
+    response = client.get("/enterprise/profile/")
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "403 · 无权操作" in page
+    assert "Not allowed" not in page
+
+
+@pytest.mark.urls("tests.kedaitong.test_pages")
+def test_a_failing_view_is_a_chinese_500_when_debug_is_off(settings):
+    from django.test import Client
+
+    settings.DEBUG = False
+    response = Client(raise_request_exception=False).get("/boom/")
+    assert response.status_code == 500
+    page = response.content.decode()
+    assert "500 · 系统错误" in page
+    assert "系统出现错误，已记录" in page
+    assert "RuntimeError" not in page and "Traceback" not in page
 
 
 def test_the_health_check_touches_the_database(client):

@@ -100,3 +100,107 @@ def test_openpyxl_parses_with_defusedxml():
     from openpyxl.xml import DEFUSEDXML
 
     assert DEFUSEDXML is True
+
+
+def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "EMAIL_"))
+        and k not in ("DEBUG", "SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "MEDIA_ROOT", "DEFAULT_FROM_EMAIL")
+    }
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.parametrize("module", ["kedaitong.wsgi", "kedaitong.asgi"])
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"DEBUG": "maybe"}, "DEBUG"),
+        ({"DJANGO_ENV": "production", "ALLOWED_HOSTS": "kdt.example.org"}, "SECRET_KEY"),
+        ({"DATABASE_URL": "nonsense"}, "DATABASE_URL"),
+    ],
+)
+def test_a_bad_environment_stops_the_web_server_with_one_line_naming_the_variable(module, env, variable):
+    result = run_python(f"import {module}", **env)
+    # 4: gunicorn's "application failed to load", so its master stops rather than respawning.
+    assert result.returncode == 4
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Configuration error: ")
+    assert variable in lines[0]
+
+
+def test_gunicorn_stops_on_a_bad_environment_instead_of_respawning_workers():
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    if not gunicorn.exists():
+        pytest.skip("gunicorn is not installed in this environment")
+    clean = {k: v for k, v in os.environ.items() if k not in ("DJANGO_ENV", "DEBUG", "DJANGO_SETTINGS_MODULE")}
+    result = subprocess.run(
+        [str(gunicorn), "--no-control-socket", "-b", "127.0.0.1:0", "kedaitong.wsgi"],
+        cwd=ROOT,
+        env={**clean, "DEBUG": "maybe"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 4
+    config_lines = [line for line in result.stderr.splitlines() if "Configuration error" in line]
+    assert config_lines == ["Configuration error: DEBUG='maybe' is not a boolean; use one of 1/0, true/false, yes/no, on/off"]
+
+
+SHOW_SETTINGS = (
+    "import json, django; django.setup(); from django.conf import settings as s; "
+    "print(json.dumps({'media': str(s.MEDIA_ROOT), 'hosts': s.ALLOWED_HOSTS, 'backend': s.EMAIL_BACKEND, "
+    "'host': s.EMAIL_HOST, 'port': s.EMAIL_PORT, 'user': s.EMAIL_HOST_USER, 'password': s.EMAIL_HOST_PASSWORD, "
+    "'tls': s.EMAIL_USE_TLS, 'from': s.DEFAULT_FROM_EMAIL, 'server': s.SERVER_EMAIL, 'debug': s.DEBUG}))"
+)
+
+
+def show_settings(**env: str) -> dict:
+    import json
+
+    result = run_python(SHOW_SETTINGS, DJANGO_SETTINGS_MODULE="kedaitong.settings", **env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_without_environment_mail_goes_to_the_console_and_media_stays_in_the_checkout():
+    values = show_settings()
+    assert values["backend"] == "django.core.mail.backends.console.EmailBackend"
+    assert values["media"] == str(ROOT / "var" / "media")
+    assert values["hosts"] == ["127.0.0.1", "localhost", "testserver"]
+    assert (values["host"], values["port"], values["tls"]) == ("localhost", 25, False)
+    assert values["debug"] is True
+
+
+def test_it_reads_media_root_mail_and_allowed_hosts_from_the_environment(tmp_path):
+    values = show_settings(
+        MEDIA_ROOT=str(tmp_path / "uploads"),
+        ALLOWED_HOSTS="kdt.example.org, www.kdt.example.org",
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST="smtp.example.org",
+        EMAIL_PORT="587",
+        EMAIL_HOST_USER="portal",
+        EMAIL_HOST_PASSWORD="s3cret",
+        EMAIL_USE_TLS="yes",
+        DEFAULT_FROM_EMAIL="kdt@example.org",
+        DEBUG="off",
+    )
+    assert values["media"] == str(tmp_path / "uploads")
+    assert values["hosts"] == ["kdt.example.org", "www.kdt.example.org"]
+    assert values["backend"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert (values["host"], values["port"], values["user"], values["password"]) == ("smtp.example.org", 587, "portal", "s3cret")
+    assert values["tls"] is True
+    assert values["from"] == values["server"] == "kdt@example.org"
+    assert values["debug"] is False
+
+
+@pytest.mark.parametrize(("env", "variable"), [({"EMAIL_PORT": "smtp"}, "EMAIL_PORT"), ({"EMAIL_USE_TLS": "perhaps"}, "EMAIL_USE_TLS")])
+def test_a_malformed_mail_setting_stops_start_up(env, variable):
+    result = run_manage("check", **env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and variable in lines[0], result.stderr

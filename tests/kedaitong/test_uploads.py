@@ -51,3 +51,41 @@ def test_stored_names_are_random_and_user_names_lose_their_folders():
     assert path.startswith("materials/") and path.endswith(".pdf") and "passwd" not in path
     assert display_name("C:\\Users\\x\\营业执照.pdf") == "营业执照.pdf"
     assert display_name("../../etc/passwd") == "passwd"
+
+
+def test_a_file_takes_the_extension_of_its_content_not_of_its_name():
+    mislabeled = SimpleUploadedFile("营业执照.pdf", png_bytes())
+    assert check_upload(mislabeled) == "image/png"
+    assert mislabeled.name == "营业执照.png"
+    assert upload_to("materials")(None, mislabeled.name).endswith(".png")
+    honest = SimpleUploadedFile("photo.JPEG", jpeg_bytes())
+    assert check_upload(honest) == "image/jpeg" and honest.name == "photo.JPEG"
+    bare = SimpleUploadedFile("scan", b"%PDF-1.7\n%%EOF")
+    check_upload(bare)
+    assert bare.name == "scan.pdf"
+
+
+def jpeg_bytes() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "white").save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+@pytest.mark.django_db
+def test_a_stored_file_is_served_by_its_content(tmp_path, settings):
+    from django.core.files.storage import FileSystemStorage
+    from django.db.models.fields.files import FieldFile
+
+    from applications.models import Material
+    from kedaitong.uploads import serve_upload
+
+    settings.MEDIA_ROOT = tmp_path
+    # A file stored before names followed the content: PNG bytes under a .pdf name.
+    (tmp_path / "old.pdf").write_bytes(png_bytes())
+    fieldfile = FieldFile(Material(), Material._meta.get_field("file"), "old.pdf")
+    fieldfile.storage = FileSystemStorage(location=tmp_path)
+    response = serve_upload(fieldfile, filename="营业执照.pdf")
+    assert response["Content-Type"] == "image/png"
+    assert "%E8%90%A5%E4%B8%9A%E6%89%A7%E7%85%A7.png" in response["Content-Disposition"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+    response.close()
