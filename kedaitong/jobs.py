@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 JobFunction = Callable[..., None]
 _REGISTRY: dict[str, tuple[JobFunction, str]] = {}
 _wake = threading.Event()
+_stop = threading.Event()
 _thread: threading.Thread | None = None
 _thread_lock = threading.Lock()
 
@@ -73,6 +74,11 @@ class JobContext:
             Job.objects.filter(pk=self.job.pk).update(
                 done=self.job.done, total=self.job.total, message=self.job.message, heartbeat_at=timezone.now()
             )
+
+    def set_link(self, url: str, label: str) -> None:
+        """The job's result is a page (a saved record): its owner is sent there from the job page."""
+        self.job.link, self.job.link_label = url[:300], label[:200]
+        Job.objects.filter(pk=self.job.pk).update(link=self.job.link, link_label=self.job.link_label)
 
     def save_result(self, filename: str, content: bytes) -> None:
         self.job.result.save(filename, ContentFile(content), save=False)
@@ -148,9 +154,11 @@ def run_pending(limit: int | None = None) -> int:
 
 
 def _thread_main() -> None:
-    while True:
+    while not _stop.is_set():
         _wake.wait(timeout=30)
         _wake.clear()
+        if _stop.is_set():
+            break
         close_old_connections()
         try:
             run_pending()
@@ -158,6 +166,42 @@ def _thread_main() -> None:
             log.exception("job runner")
         finally:
             close_old_connections()
+
+
+def ensure_runner() -> None:
+    """In thread mode, start this process's runner if it is not running, and wake it.
+
+    The runner otherwise starts only when a job is queued, so after a restart a
+    job left queued (or running when the process died) would wait for the next
+    one. Called at the process's first request and whenever a job page is viewed;
+    not in `AppConfig.ready`, which also runs for management commands and tests.
+    """
+    if getattr(settings, "JOBS_RUNNER", "thread") == "thread":
+        _wake_thread()
+
+
+_first_request_seen = False
+
+
+def on_first_request(**kwargs: Any) -> None:
+    """`request_started` receiver: the first request a web process serves starts its runner."""
+    global _first_request_seen
+    if _first_request_seen:
+        return
+    _first_request_seen = True
+    ensure_runner()
+
+
+def stop_runner(timeout: float = 10) -> None:
+    """Stop this process's runner thread after its current job (tests; a web process just exits)."""
+    global _thread
+    with _thread_lock:
+        thread, _thread = _thread, None
+    if thread is not None and thread.is_alive():
+        _stop.set()
+        _wake.set()
+        thread.join(timeout)
+    _stop.clear()
 
 
 def _wake_thread() -> None:
