@@ -9,4 +9,5 @@ urlpatterns = [
     path("reports/statistics/", views.statistics_page, name="statistics"),
     path("reports/ledgers/<slug:code>/", views.ledger_page, name="ledger"),
     path("reports/ledgers/<slug:code>/export/", views.ledger_export, name="ledger-export"),
+    path("reports/annex4/<slug:scope>/<uuid:public_id>/", views.annex4_zip, name="annex4-zip"),
 ]

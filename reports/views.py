@@ -157,3 +157,22 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
         {"form": form, "columns": COLUMNS, "rows": [list(zip(row, kinds, strict=True)) for row in rows], "totals": totals},
         status=200 if form.is_valid() or not form.is_bound else 400,
     )
+
+
+@require_POST
+@login_required
+def annex4_zip(request: HttpRequest, scope: str, public_id: Any) -> HttpResponse:
+    """Queue the zip of the 附件4 of a meeting's or a publicity batch's applications; 404 outside the user's scope."""
+    from django.contrib import messages
+
+    from review.tasks import annex4_batch
+
+    batch = annex4_batch(request.user, scope, public_id)
+    back = "review:meeting-detail" if scope == "meeting" else "review:publicity-batch"
+    if not batch.applications:
+        messages.error(request, _("There is no application to print."))
+        return redirect(back, public_id=public_id)
+    job = job_enqueue(
+        owner=request.user, kind="review.annex4_zip", params={"scope": scope, "public_id": str(public_id)}, title=batch.title
+    )
+    return redirect("job-detail", public_id=job.public_id)
