@@ -4,8 +4,10 @@
 2. A runner claims the oldest queued job with a compare-and-swap
    (`filter(pk=..., state=queued).update(state=running)`): two runners never
    take the same job.
-3. The job's function reports progress through `JobContext.progress`, which
-   also beats the heartbeat, and leaves its result with `JobContext.save_result`.
+3. The job's function reports progress through `JobContext.progress` and leaves
+   its result with `JobContext.save_result` (a file) or `JobContext.set_link`
+   (a record's page). While it runs, a companion thread beats the job's
+   heartbeat every third of `JOBS_STALE_SECONDS`, however long a step takes.
 4. A running job whose heartbeat is older than `JOBS_STALE_SECONDS` lost its
    worker (process killed, machine restarted): `requeue_stale` puts it back,
    up to `JOBS_MAX_ATTEMPTS` tries, and the work starts again from scratch.
@@ -13,7 +15,9 @@
    inside one transaction), so a second run cannot double anything.
 
 Where they run (`JOBS_RUNNER`): `thread` (default) runs them in a daemon
-thread of the web process, no extra service; `worker` leaves them to
+thread of the web process, no extra service (started at the process's first
+request, when a job is queued, and when a job page is viewed; it also looks
+for queued and stale jobs every 30 s); `worker` leaves them to
 `python manage.py run_jobs` processes on any number of machines sharing the
 database and the media storage; `inline` runs them at once (tests).
 """
@@ -125,16 +129,40 @@ def claim_next() -> Job | None:
     return None
 
 
+def _beat_while_running(job_pk: int, finished: threading.Event) -> None:
+    """Beat the heartbeat of a running job every third of the stale time, however long its function goes quiet.
+
+    So "stale" means "its worker died", never "one step took long" (a subsidy
+    commit is one 25-second transaction without progress). The first beat is a
+    third of the stale time after the start: a short job ends before it.
+    """
+    interval = max(getattr(settings, "JOBS_STALE_SECONDS", 60) / 3, 0.2)
+    try:
+        while not finished.wait(interval):
+            Job.objects.filter(pk=job_pk, state=Job.State.RUNNING).update(heartbeat_at=timezone.now())
+    except Exception:  # the job itself goes on; a missed beat only risks a re-run
+        log.exception("job heartbeat")
+    finally:
+        close_old_connections()
+
+
 def run_job(job: Job) -> None:
     fn, _title = _REGISTRY.get(job.kind, (None, ""))
+    finished = threading.Event()
+    beater = threading.Thread(target=_beat_while_running, args=(job.pk, finished), name="kedaitong-job-beat", daemon=True)
+    beater.start()
     try:
         if fn is None:
             raise KeyError(f"unknown job kind {job.kind!r}")
         fn(JobContext(job), **job.params)
     except Exception as exc:  # the job's error is shown to its owner, not raised in the runner
         log.error("job %s failed:\n%s", job.public_id, traceback.format_exc())
+        finished.set()
+        beater.join()
         Job.objects.filter(pk=job.pk).update(state=Job.State.FAILED, message=str(exc)[:300], finished_at=timezone.now())
         return
+    finished.set()
+    beater.join()
     Job.objects.filter(pk=job.pk, state=Job.State.RUNNING).update(
         state=Job.State.DONE, finished_at=timezone.now(), heartbeat_at=timezone.now()
     )

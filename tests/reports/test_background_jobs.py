@@ -156,3 +156,23 @@ def test_management_commands_and_inline_mode_start_no_runner(settings, cast):
     settings.JOBS_RUNNER = "worker"
     jobs.ensure_runner()
     assert jobs._thread is None
+
+
+def test_a_commit_rerun_after_its_worker_died_links_the_run_it_saved(qz, django_capture_on_commit_callbacks):  # noqa: F811
+    """The worker died after the commit but before marking the job done: the re-run links that run, saves no other."""
+    from subsidy.services import run_commit
+
+    qz.interest(qz.loan(contract="A-1"), "100.00")
+    job = Job.objects.create(owner=qz.staff, kind="subsidy.run_commit", title="t", state=Job.State.QUEUED, attempts=1,
+                             params={"program": qz.program.pk, "year": "2025", "budget": "1000", "cutoff": ""})  # fmt: skip
+    run = run_commit(actor=qz.staff, program=qz.program, year=2025, budget="1000")
+    assert jobs.run_pending() == 1
+    job.refresh_from_db()
+    assert (job.state, job.attempts, job.link) == ("done", 2, f"/subsidy/runs/{run.pk}/")
+    assert SubsidyRun.objects.count() == 1
+    # A first attempt that meets someone else's run is refused, not linked.
+    other = Job.objects.create(owner=qz.staff, kind="subsidy.run_commit", title="t",
+                               params={"program": qz.program.pk, "year": "2025", "budget": "1000", "cutoff": ""})  # fmt: skip
+    jobs.run_pending()
+    other.refresh_from_db()
+    assert other.state == "failed" and "已有未撤销的贴息批次" in other.message and not other.link
