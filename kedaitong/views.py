@@ -38,6 +38,10 @@ def home(request: HttpRequest) -> HttpResponse:
         "recent_loans": loans[:10],
         "loan_totals": loans.aggregate(count=Count("id"), principal=MoneySum("principal")),
     }
+    from reports.dashboard import charts_for
+
+    context["charts"], context["npl_ratio"] = charts_for(user)
+    context["show_npl"] = role != Role.ENTERPRISE
     if role == Role.ENTERPRISE:
         context["enterprise"] = user.enterprise
     elif role == Role.BANK:

@@ -98,20 +98,10 @@ def ledger_export(request: HttpRequest, code: str) -> HttpResponse:
 def dashboard(request: HttpRequest) -> HttpResponse:
     if not ledgers_for(request.user):
         raise PermissionDenied
-    from reports import dashboard as figures
+    from reports.dashboard import charts_for
 
-    buckets, npl_ratio = figures.delinquency(request.user)
-    charts = [
-        figures.applications_by_state(request.user),
-        figures.applications_by_month(request.user),
-        figures.review_stage_days(request.user),
-        figures.principal_by_bank(request.user),
-        figures.principal_by_tech_field(request.user),
-        buckets,
-        figures.compensation_budgets(request.user),
-        figures.subsidy_budgets(request.user),
-    ]
-    return render(request, "reports/dashboard.html", {"charts": charts, "npl_ratio": npl_ratio})
+    charts, npl_ratio = charts_for(request.user)
+    return render(request, "reports/dashboard.html", {"charts": charts, "npl_ratio": npl_ratio, "show_npl": True})
 
 
 class PeriodForm(forms.Form):
