@@ -166,3 +166,46 @@ def annex4_zip(request: HttpRequest, scope: str, public_id: Any) -> HttpResponse
         owner=request.user, kind="review.annex4_zip", params={"scope": scope, "public_id": str(public_id)}, title=batch.title
     )
     return redirect("job-detail", public_id=job.public_id)
+
+
+class YearForm(forms.Form):
+    year = forms.IntegerField(label=_("Year of disbursement"), min_value=2000, max_value=2100)
+
+
+def _with_kinds(rows: list[list[Any]], columns: Any) -> tuple[list[Any], list[Decimal | None]]:
+    kinds = [c.kind for c in columns]
+    totals = [sum((row[i] for row in rows), Decimal("0.00")) if c.total else None for i, c in enumerate(columns)]
+    return [list(zip(row, kinds, strict=True)) for row in rows], totals
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def annual_statistics_page(request: HttpRequest) -> HttpResponse:
+    """The March audit (Quzhou 四): year Y's loans, interest and subsidy per bank and per enterprise; POST is the workbook."""
+    from reports.statistics import ANNUAL_BANK_COLUMNS, ANNUAL_ENTERPRISE_COLUMNS, annual_statistics
+
+    if not ledgers_for(request.user):
+        raise PermissionDenied
+    data = request.POST if request.method == "POST" else (request.GET or {"year": timezone.localdate().year - 1})
+    form = YearForm(data)
+    if not form.is_valid():
+        return render(request, "reports/annual_statistics.html", {"form": form, "sections": []}, status=400)
+    year = form.cleaned_data["year"]
+    banks, enterprises = annual_statistics(request.user, year)
+    if request.method == "POST":
+        wb = excel.new_workbook()
+        excel.write_sheet(wb, f"{year}年分银行", ANNUAL_BANK_COLUMNS, banks)
+        excel.write_sheet(wb, f"{year}年分企业", ANNUAL_ENTERPRISE_COLUMNS, enterprises)
+        buffer = io.BytesIO()
+        excel.save(wb, buffer)
+        response = HttpResponse(buffer.getvalue(), content_type=XLSX)
+        response["Content-Disposition"] = f'attachment; filename="annual-statistics-{year}.xlsx"'
+        return response
+    sections = []
+    for key, title, columns, rows in (
+        ("banks", _("By bank"), ANNUAL_BANK_COLUMNS, banks),
+        ("enterprises", _("By enterprise"), ANNUAL_ENTERPRISE_COLUMNS, enterprises),
+    ):
+        shown, totals = _with_kinds(rows, columns)
+        sections.append({"key": key, "title": title, "columns": columns, "rows": shown, "totals": totals})
+    return render(request, "reports/annual_statistics.html", {"form": form, "year": year, "sections": sections})

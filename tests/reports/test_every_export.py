@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db.models import Q, Sum
+from django.db.models import Q
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
@@ -50,7 +50,8 @@ def money(value: Any) -> Decimal:
 
 
 def db_sum(qs: Any, field: str) -> Decimal:
-    return qs.aggregate(s=Sum(field))["s"] or Decimal("0")
+    """The exact sum of the stored values (Python Decimals: SQLite's SUM adds binary floats)."""
+    return sum((v for v in qs.values_list(field, flat=True) if v is not None), Decimal("0"))
 
 
 @dataclass
@@ -203,6 +204,37 @@ EXPORTS = [
             )
         },
         {"year": "2026", "quarter": "2"},
+    ),
+]
+
+
+EXPORTS += [
+    Export(
+        "statistics-by-bank",
+        lambda client, w, params: client.post(
+            "/reports/statistics/", params or {"date_from": "2024-01-01", "date_to": "2026-12-31"}
+        ),
+        lambda w, f: {
+            "期内放款金额（元）": db_sum(
+                Loan.objects.filter(disbursement_date__range=("2024-01-01", "2025-12-31" if f else "2026-12-31")), "principal"
+            ),
+            "期内结算利息（元）": db_sum(
+                InterestSettlement.objects.filter(settled_on__range=("2024-01-01", "2025-12-31" if f else "2026-12-31")),
+                "amount",
+            ),
+        },
+        {"date_from": "2024-01-01", "date_to": "2025-12-31"},
+    ),
+    Export(
+        "annual-statistics",
+        lambda client, w, params: client.post("/reports/statistics/annual/", params or {"year": "2025"}),
+        lambda w, f: {
+            "放款金额（元）": db_sum(Loan.objects.filter(disbursement_date__year=2024 if f else 2025), "principal"),
+            "贴息金额（元）": db_sum(
+                SubsidyLine.objects.filter(run__year=2024 if f else 2025).exclude(run__state="cancelled"), "amount"
+            ),
+        },
+        {"year": "2024"},
     ),
 ]
 

@@ -8,7 +8,6 @@ from collections import Counter
 from decimal import Decimal
 
 import pytest
-from django.db.models import Sum
 
 from applications.models import Application
 from compensation.models import CompensationBudget
@@ -62,10 +61,13 @@ def data(cast):
     return cast
 
 
+def total(qs, field="principal") -> Decimal:  # type: ignore[no-untyped-def]
+    """The exact sum of the stored values (Python Decimals: SQLite's SUM adds binary floats)."""
+    return sum(qs.values_list(field, flat=True), Decimal("0"))
+
+
 def outstanding(loans) -> Decimal:  # type: ignore[no-untyped-def]
-    principal = loans.aggregate(s=Sum("principal"))["s"] or Decimal("0")
-    repaid = Repayment.objects.filter(loan__in=loans).aggregate(s=Sum("principal"))["s"] or Decimal("0")
-    return principal - repaid
+    return total(loans) - total(Repayment.objects.filter(loan__in=loans))
 
 
 def home(client, user) -> tuple[str, dict[str, dict[str, list[str]]]]:  # type: ignore[no-untyped-def]
@@ -93,7 +95,7 @@ def test_government_homes_show_the_programs_figures(client, data, role):
     loans = Loan.objects.filter(**scope)
     by_bank = {}
     for name in loans.values_list("bank__name", flat=True).distinct():
-        by_bank[name] = [loans.filter(bank__name=name).aggregate(s=Sum("principal"))["s"], loans.filter(bank__name=name).count()]
+        by_bank[name] = [total(loans.filter(bank__name=name)), loans.filter(bank__name=name).count()]
     assert {k: [num(v[0]), num(v[1])] for k, v in found["banks"].items()} == by_bank
     buckets = {k: num(v[0]) for k, v in found["buckets"].items()}
     assert sum(buckets.values()) == outstanding(loans)
@@ -130,7 +132,7 @@ def test_an_enterprises_home_shows_its_applications_and_loans(client, data):
     assert len(rows) == mine.count() == 2
     for loan in mine:
         cells = next(v for k, v in rows.items() if k.startswith(loan.contract_no))
-        repaid = Repayment.objects.filter(loan=loan).aggregate(s=Sum("principal"))["s"] or Decimal("0")
+        repaid = total(Repayment.objects.filter(loan=loan))
         assert [num(c) for c in cells] == [loan.principal - repaid, repaid, loan.principal]
     assert data.loan_b.contract_no not in body and 'id="npl-ratio"' not in body
     client.force_login(data.applicant)
