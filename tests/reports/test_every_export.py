@@ -93,6 +93,7 @@ def world(cast, qz):  # noqa: F811
     # Subsidy: two runs (2024 and 2025) so the runs ledger can be filtered by cutoff.
     qz.interest(qz.loan(contract="QZ-24", disbursed=dt.date(2024, 5, 1)), "80.00", settled=dt.date(2024, 12, 21))
     qz.interest(qz.loan(contract="QZ-A"), "100.00")
+    qz.interest(qz.loan(contract="QZ-A2"), "50.05")
     qz.interest(qz.loan(contract="QZ-B", bank=qz.bank_b), "233.33")
     run_commit(actor=qz.staff, program=qz.program, year=2024, budget="1000", cutoff=dt.date(2025, 3, 15))
     run = run_commit(actor=qz.staff, program=qz.program, year=2025, budget="1000", cutoff=dt.date(2026, 3, 15))
@@ -208,7 +209,27 @@ EXPORTS = [
 ]
 
 
+def _bank_subsidy(client: Any, w: World, params: dict[str, str]) -> Any:
+    SubsidyRun.objects.filter(pk=w.run.pk).update(state="publicized")  # banks see a run once it is public
+    client.force_login(w.qz.bank_user)
+    return client.get(f"/subsidy/bank/{w.run.pk}/export.xlsx", params)
+
+
 EXPORTS += [
+    Export(
+        "compensation-reconciliation", get("/compensation/reconciliation/bank-x/reconciliation.xlsx"),
+        lambda w, f: {
+            "拨付金额（元）": db_sum(Claim.objects.filter(bank=w.cast.bank_x), "payment__amount"),
+            "清收总额（元）": db_sum(Recovery.objects.filter(claim__bank=w.cast.bank_x), "gross"),
+        },
+        None,
+    ),
+    Export(
+        "bank-subsidy", _bank_subsidy,
+        lambda w, f: {"贴息金额（元）": db_sum(SubsidyLine.objects.filter(run=w.run, bank=w.qz.bank_a), "amount")},
+        None,
+        sheet="贴息明细",
+    ),
     Export(
         "statistics-by-bank",
         lambda client, w, params: client.post(
