@@ -176,3 +176,31 @@ def test_a_commit_rerun_after_its_worker_died_links_the_run_it_saved(qz, django_
     jobs.run_pending()
     other.refresh_from_db()
     assert other.state == "failed" and "已有未撤销的贴息批次" in other.message and not other.link
+
+
+SEEN: list[tuple[float, int]] = []
+
+
+@jobs.register("tests.quiet", title="quiet")
+def quiet_job(ctx: jobs.JobContext, *, seconds: float) -> None:
+    """One long step without progress (like a subsidy commit), then: is the job still fresh for other workers?"""
+    import time
+
+    started = Job.objects.get(pk=ctx.job.pk).heartbeat_at
+    time.sleep(seconds)
+    beat = Job.objects.get(pk=ctx.job.pk).heartbeat_at
+    SEEN.append(((beat - started).total_seconds(), jobs.requeue_stale()))
+
+
+# Transactional tests live here, after tests/kedaitong/test_sqlite_writers.py (serialized rollback), which a flush
+# by an earlier transactional test would break (content types re-created under new ids).
+@pytest.mark.django_db(transaction=True)
+def test_a_long_quiet_step_keeps_beating_so_no_other_worker_takes_the_job(cast, settings):
+    settings.JOBS_STALE_SECONDS = 1
+    SEEN.clear()
+    job = Job.objects.create(owner=cast.admin, kind="tests.quiet", params={"seconds": 2.5}, title="quiet")
+    assert jobs.run_pending() == 1
+    job.refresh_from_db()
+    ((moved, requeued),) = SEEN
+    assert moved > 1.5 and requeued == 0  # beaten during the step; nothing was stale
+    assert (job.state, job.attempts) == ("done", 1)
