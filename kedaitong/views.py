@@ -86,7 +86,9 @@ def job_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             {"state": job.state, "done": job.done, "total": job.total, "percent": job.percent, "message": job.message,
              "link": job.link if job.state == Job.State.DONE else ""}
         )
-    return render(request, "kedaitong/job_detail.html", {"job": job, "active": job.state in (Job.State.QUEUED, Job.State.RUNNING)})
+    # ?follow=1 (the page a form sends its user to): once done, go on to the record the job made.
+    follow = request.GET.get("follow") == "1" and job.state == Job.State.DONE and bool(job.link)
+    return render(request, "kedaitong/job_detail.html", {"job": job, "active": job.state in (Job.State.QUEUED, Job.State.RUNNING), "follow": follow})
 
 
 @require_GET

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from applications.models import Program
@@ -100,7 +101,8 @@ def run_create(request: HttpRequest) -> HttpResponse:
                 params=tasks.job_params(program, form),
                 title=f"试算{year}年度贴息（不保存）" if preview else f"生成{year}年度贴息批次",
             )
-            return redirect("job-detail", public_id=job.public_id)
+            # The progress page, which goes on to the saved run once the job is done (?follow=1).
+            return redirect(reverse("job-detail", kwargs={"public_id": job.public_id}) + ("" if preview else "?follow=1"))
     runs = SubsidyRun.objects.visible_to(request.user).filter(program=program)
     return render(
         request,

@@ -27,7 +27,7 @@ def test_saving_a_run_is_a_job_whose_page_links_to_the_run(client, qz, django_ca
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = client.post(reverse("subsidy:run-create"), {"year": "2025", "budget": "1000", "cutoff": ""})
     job = Job.objects.get()
-    assert response.status_code == 302 and response["Location"] == f"/jobs/{job.public_id}/"
+    assert response.status_code == 302 and response["Location"] == f"/jobs/{job.public_id}/?follow=1"
     assert (job.kind, job.state, job.owner) == ("subsidy.run_commit", "queued", qz.staff)
     assert not SubsidyRun.objects.exists()  # nothing is computed inside the request
     queued = client.get(response["Location"])
@@ -40,6 +40,9 @@ def test_saving_a_run_is_a_job_whose_page_links_to_the_run(client, qz, django_ca
     assert AuditEntry.objects.filter(action="subsidy.run.computed", object_id=str(run.pk)).count() == 1
     page = client.get(response["Location"]).content.decode()
     assert f'href="/subsidy/runs/{run.pk}/"' in page and "查看2025年度贴息批次" in page
+    assert f'<meta http-equiv="refresh" content="0;url=/subsidy/runs/{run.pk}/">' in page  # goes on to the run
+    revisit = client.get(f"/jobs/{job.public_id}/").content.decode()
+    assert f'href="/subsidy/runs/{run.pk}/"' in revisit and 'http-equiv="refresh"' not in revisit
     job.refresh_from_db()
     assert (job.state, job.percent) == ("done", 100)
 
@@ -57,6 +60,7 @@ def test_a_refused_run_shows_the_service_message_and_saves_nothing(client, qz, d
     body = page.content.decode()
     assert page.context["job"].state == "failed"
     assert "2025年已有未撤销的贴息批次，请先撤销后再生成" in body and 'role="alert"' in body
+    assert 'http-equiv="refresh"' not in body  # a failed job stays on its page
     assert SubsidyRun.objects.count() == 1 and SubsidyRun.objects.get().budget == Decimal("1000.00")
     # A year without loans: the service's message, nothing saved.
     with django_capture_on_commit_callbacks(execute=True):
