@@ -89,3 +89,14 @@ def test_tab_and_carriage_return_text_comes_back_whole_as_text(text):
     assert ws["A2"].value == text and ws["A2"].data_type == "s"
     assert ws["B2"].value == 1 and ws["B2"].number_format == "#,##0.00"
     assert ws.freeze_panes == "A2"
+
+
+def test_carriage_return_text_written_straight_into_a_response_comes_back_whole():
+    from django.http import HttpResponse
+
+    response = HttpResponse()  # the compensation and subsidy exports write into the response, which cannot seek
+    wb = excel.new_workbook()
+    excel.write_sheet(wb, "台账", [excel.Column("企业名称")], [["\r=1+1"], ["甲\r\n乙"]])
+    excel.save(wb, response)
+    ws = load_workbook(io.BytesIO(response.content))["台账"]
+    assert [ws["A2"].value, ws["A3"].value] == ["\r=1+1", "甲\r\n乙"]
