@@ -15,3 +15,11 @@ class KedaitongConfig(AppConfig):
 
         # Each app's tasks.py registers its background job functions (kedaitong.jobs.register).
         autodiscover_modules("tasks")
+
+        # A web process starts its job runner at its first request (thread mode), so a job left queued or stale
+        # by a restart is picked up without waiting for someone to queue another one.
+        from django.core.signals import request_started
+
+        from kedaitong import jobs
+
+        request_started.connect(jobs.on_first_request, dispatch_uid="kedaitong-jobs-first-request")

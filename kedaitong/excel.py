@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -17,6 +19,10 @@ from openpyxl.utils import get_column_letter
 # LibreOffice (CSV/DDE injection). Such text is written as an explicit string
 # cell, so its value stays whole and is never evaluated.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# A carriage return written as a raw character is turned into a line feed by every XML reader (XML end-of-line
+# handling), so the text would not come back whole. Cells carry it as this private-use stand-in, and `save` turns the
+# stand-in into the character reference &#13;, which XML readers keep as a carriage return.
+CR_STAND_IN = "\ue00d"
 MONEY_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
@@ -34,7 +40,10 @@ def _cell(ws: Any, value: Any, column: Column) -> WriteOnlyCell:
     if isinstance(value, float):
         raise TypeError("no floats in ledgers; use Decimal")
     cell = WriteOnlyCell(ws)
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    if isinstance(value, str) and "\r" in value:
+        ws.parent._kdt_carriage_returns = True
+        value = value.replace("\r", CR_STAND_IN)
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES + (CR_STAND_IN,)):
         cell.value = value
         cell.data_type = "s"  # stored as a shared string, shown as typed, never evaluated
         return cell
@@ -94,4 +103,17 @@ def new_workbook() -> Workbook:
 
 
 def save(wb: Workbook, target: IO[bytes] | str) -> None:
-    wb.save(target)
+    if not getattr(wb, "_kdt_carriage_returns", False):
+        wb.save(target)
+        return
+    # Rare: some text holds a carriage return. Write the workbook aside, then copy it with each stand-in made &#13;.
+    with tempfile.TemporaryFile() as raw:
+        wb.save(raw)
+        raw.seek(0)
+        stand_in, reference = CR_STAND_IN.encode(), b"&#13;"
+        with zipfile.ZipFile(raw) as source, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as copy:
+            for info in source.infolist():
+                data = source.read(info)
+                if info.filename.startswith("xl/worksheets/") and stand_in in data:
+                    data = data.replace(stand_in, reference)
+                copy.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)

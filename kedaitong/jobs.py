@@ -4,8 +4,10 @@
 2. A runner claims the oldest queued job with a compare-and-swap
    (`filter(pk=..., state=queued).update(state=running)`): two runners never
    take the same job.
-3. The job's function reports progress through `JobContext.progress`, which
-   also beats the heartbeat, and leaves its result with `JobContext.save_result`.
+3. The job's function reports progress through `JobContext.progress` and leaves
+   its result with `JobContext.save_result` (a file) or `JobContext.set_link`
+   (a record's page). While it runs, a companion thread beats the job's
+   heartbeat every third of `JOBS_STALE_SECONDS`, however long a step takes.
 4. A running job whose heartbeat is older than `JOBS_STALE_SECONDS` lost its
    worker (process killed, machine restarted): `requeue_stale` puts it back,
    up to `JOBS_MAX_ATTEMPTS` tries, and the work starts again from scratch.
@@ -13,7 +15,9 @@
    inside one transaction), so a second run cannot double anything.
 
 Where they run (`JOBS_RUNNER`): `thread` (default) runs them in a daemon
-thread of the web process, no extra service; `worker` leaves them to
+thread of the web process, no extra service (started at the process's first
+request, when a job is queued, and when a job page is viewed; it also looks
+for queued and stale jobs every 30 s); `worker` leaves them to
 `python manage.py run_jobs` processes on any number of machines sharing the
 database and the media storage; `inline` runs them at once (tests).
 """
@@ -39,6 +43,7 @@ log = logging.getLogger(__name__)
 JobFunction = Callable[..., None]
 _REGISTRY: dict[str, tuple[JobFunction, str]] = {}
 _wake = threading.Event()
+_stop = threading.Event()
 _thread: threading.Thread | None = None
 _thread_lock = threading.Lock()
 
@@ -73,6 +78,11 @@ class JobContext:
             Job.objects.filter(pk=self.job.pk).update(
                 done=self.job.done, total=self.job.total, message=self.job.message, heartbeat_at=timezone.now()
             )
+
+    def set_link(self, url: str, label: str) -> None:
+        """The job's result is a page (a saved record): its owner is sent there from the job page."""
+        self.job.link, self.job.link_label = url[:300], label[:200]
+        Job.objects.filter(pk=self.job.pk).update(link=self.job.link, link_label=self.job.link_label)
 
     def save_result(self, filename: str, content: bytes) -> None:
         self.job.result.save(filename, ContentFile(content), save=False)
@@ -119,16 +129,41 @@ def claim_next() -> Job | None:
     return None
 
 
+def _beat_while_running(job_pk: int, finished: threading.Event) -> None:
+    """Beat the heartbeat of a running job every third of the stale time, however long its function goes quiet.
+
+    So "stale" means "its worker died", never "one step took long" (a subsidy
+    commit is one 25-second transaction without progress). The first beat is a
+    third of the stale time after the start: a short job ends before it.
+    """
+    interval = max(getattr(settings, "JOBS_STALE_SECONDS", 60) / 3, 0.2)
+    try:
+        while not finished.wait(interval):
+            try:
+                Job.objects.filter(pk=job_pk, state=Job.State.RUNNING).update(heartbeat_at=timezone.now())
+            except Exception:  # a locked database (SQLite, the job mid-transaction): beat again next time
+                log.warning("job %s: heartbeat missed", job_pk, exc_info=True)
+    finally:
+        close_old_connections()
+
+
 def run_job(job: Job) -> None:
     fn, _title = _REGISTRY.get(job.kind, (None, ""))
+    finished = threading.Event()
+    beater = threading.Thread(target=_beat_while_running, args=(job.pk, finished), name="kedaitong-job-beat", daemon=True)
+    beater.start()
     try:
         if fn is None:
             raise KeyError(f"unknown job kind {job.kind!r}")
         fn(JobContext(job), **job.params)
     except Exception as exc:  # the job's error is shown to its owner, not raised in the runner
         log.error("job %s failed:\n%s", job.public_id, traceback.format_exc())
+        finished.set()
+        beater.join()
         Job.objects.filter(pk=job.pk).update(state=Job.State.FAILED, message=str(exc)[:300], finished_at=timezone.now())
         return
+    finished.set()
+    beater.join()
     Job.objects.filter(pk=job.pk, state=Job.State.RUNNING).update(
         state=Job.State.DONE, finished_at=timezone.now(), heartbeat_at=timezone.now()
     )
@@ -148,9 +183,11 @@ def run_pending(limit: int | None = None) -> int:
 
 
 def _thread_main() -> None:
-    while True:
+    while not _stop.is_set():
         _wake.wait(timeout=30)
         _wake.clear()
+        if _stop.is_set():
+            break
         close_old_connections()
         try:
             run_pending()
@@ -158,6 +195,42 @@ def _thread_main() -> None:
             log.exception("job runner")
         finally:
             close_old_connections()
+
+
+def ensure_runner() -> None:
+    """In thread mode, start this process's runner if it is not running, and wake it.
+
+    The runner otherwise starts only when a job is queued, so after a restart a
+    job left queued (or running when the process died) would wait for the next
+    one. Called at the process's first request and whenever a job page is viewed;
+    not in `AppConfig.ready`, which also runs for management commands and tests.
+    """
+    if getattr(settings, "JOBS_RUNNER", "thread") == "thread":
+        _wake_thread()
+
+
+_first_request_seen = False
+
+
+def on_first_request(**kwargs: Any) -> None:
+    """`request_started` receiver: the first request a web process serves starts its runner."""
+    global _first_request_seen
+    if _first_request_seen:
+        return
+    _first_request_seen = True
+    ensure_runner()
+
+
+def stop_runner(timeout: float = 10) -> None:
+    """Stop this process's runner thread after its current job (tests; a web process just exits)."""
+    global _thread
+    with _thread_lock:
+        thread, _thread = _thread, None
+    if thread is not None and thread.is_alive():
+        _stop.set()
+        _wake.set()
+        thread.join(timeout)
+    _stop.clear()
 
 
 def _wake_thread() -> None:

@@ -212,6 +212,9 @@ class Job(models.Model):
     message = models.CharField(_("message"), max_length=300, blank=True)
     result = models.FileField(_("result"), upload_to="jobs/%Y/", blank=True)
     result_name = models.CharField(_("file name"), max_length=200, blank=True)
+    # Where the job's result lives when it is a record rather than a file (a subsidy run, say).
+    link = models.CharField(_("result page"), max_length=300, blank=True)
+    link_label = models.CharField(_("result page title"), max_length=200, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)

@@ -38,6 +38,10 @@ def home(request: HttpRequest) -> HttpResponse:
         "recent_loans": loans[:10],
         "loan_totals": loans.aggregate(count=Count("id"), principal=MoneySum("principal")),
     }
+    from reports.dashboard import charts_for
+
+    context["charts"], context["npl_ratio"] = charts_for(user)
+    context["show_npl"] = role != Role.ENTERPRISE
     if role == Role.ENTERPRISE:
         context["enterprise"] = user.enterprise
     elif role == Role.BANK:
@@ -73,11 +77,18 @@ def _own_job(request: HttpRequest, public_id: uuid.UUID) -> Job:
 @login_required
 def job_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     job = _own_job(request, public_id)
+    if job.state in (Job.State.QUEUED, Job.State.RUNNING):
+        from kedaitong.jobs import ensure_runner
+
+        ensure_runner()  # a job left from before a restart is taken up as soon as its owner looks at it
     if request.headers.get("Accept") == "application/json":
         return JsonResponse(
-            {"state": job.state, "done": job.done, "total": job.total, "percent": job.percent, "message": job.message}
+            {"state": job.state, "done": job.done, "total": job.total, "percent": job.percent, "message": job.message,
+             "link": job.link if job.state == Job.State.DONE else ""}
         )
-    return render(request, "kedaitong/job_detail.html", {"job": job, "active": job.state in (Job.State.QUEUED, Job.State.RUNNING)})
+    # ?follow=1 (the page a form sends its user to): once done, go on to the record the job made.
+    follow = request.GET.get("follow") == "1" and job.state == Job.State.DONE and bool(job.link)
+    return render(request, "kedaitong/job_detail.html", {"job": job, "active": job.state in (Job.State.QUEUED, Job.State.RUNNING), "follow": follow})
 
 
 @require_GET

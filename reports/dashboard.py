@@ -238,3 +238,62 @@ def compensation_budgets(user: User) -> Chart:
         ],
         plot=2,
     )
+
+
+def enterprise_loans(user: User, on: dt.date | None = None) -> Chart:
+    """Each of the user's loans: principal, repaid to date, outstanding (an enterprise's own; scoped by visible_to)."""
+    on = on or timezone.localdate()
+    loans = list(
+        Loan.objects.visible_to(user)
+        .filter(disbursement_date__lte=on)
+        .order_by("disbursement_date", "contract_no")
+        .values_list("pk", "contract_no", "bank__name", "principal")
+    )
+    repaid = dict(
+        Repayment.objects.filter(loan__in=[pk for pk, *_rest in loans], repaid_on__lte=on)
+        .order_by()
+        .values_list("loan")
+        .annotate(s=MoneySum("principal"))
+    )
+    return Chart(
+        "my-loans", _("Your loans: principal and outstanding"), [f"{contract}（{bank}）" for _pk, contract, bank, _p in loans],
+        [
+            (str(_("Outstanding (yuan)")), [p - repaid.get(pk, ZERO) for pk, _c, _b, p in loans]),
+            (str(_("Repaid (yuan)")), [repaid.get(pk, ZERO) for pk, _c, _b, _p in loans]),
+            (str(_("Principal (yuan)")), [p for _pk, _c, _b, p in loans]),
+        ],
+        plot=2,
+    )
+
+
+def charts_for(user: User) -> tuple[list[Chart], Decimal | None]:
+    """The charts that answer "where do we stand" for the user's role, each scoped by visible_to, and the NPL ratio.
+
+    Government roles and admins: the whole program (applications, amounts, review time, delinquency, budgets).
+    A bank: its own loans by days past due, its applications by state and month. An enterprise: its applications
+    and its loans. Anyone else: nothing.
+    """
+    from kedaitong.roles import PROGRAM_ROLES, Role
+
+    role = user.effective_role
+    if role in PROGRAM_ROLES or role == Role.ADMIN:
+        from applications.models import Program
+
+        buckets, ratio = delinquency(user)
+        charts = [
+            applications_by_state(user), applications_by_month(user), review_stage_days(user), principal_by_bank(user),
+            principal_by_tech_field(user), buckets,
+        ]  # fmt: skip
+        # Risk compensation is Changjiang's, interest subsidy Quzhou's: each program's staff see their own budget.
+        kind = user.program.kind if role != Role.ADMIN and user.program_id else None
+        if kind in (None, Program.Kind.CHANGJIANG):
+            charts.append(compensation_budgets(user))
+        if kind in (None, Program.Kind.QUZHOU):
+            charts.append(subsidy_budgets(user))
+        return charts, ratio
+    if role == Role.BANK:
+        buckets, ratio = delinquency(user)
+        return [buckets, applications_by_state(user), applications_by_month(user), principal_by_tech_field(user)], ratio
+    if role == Role.ENTERPRISE:
+        return [applications_by_state(user), enterprise_loans(user)], None
+    return [], None

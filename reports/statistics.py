@@ -89,3 +89,63 @@ def bank_statistics(user: User, start: dt.date, end: dt.date) -> list[list[Any]]
             if days_past_due(open_events[pk], end) > 90:
                 row[7] += outstanding
     return [[*k, *v] for k, v in sorted(rows.items())]
+
+
+# --- The March audit (Quzhou 四): loans of year Y, their interest and subsidy, per bank and per enterprise ----------
+
+ANNUAL_BANK_COLUMNS = [
+    Column("项目", 24), Column("银行代码", 16), Column("银行名称", 28), Column("放款笔数", 10, "int"),
+    Column("放款金额（元）", 18, "money", total=True), Column("已结算利息（元）", 18, "money", total=True),
+    Column("其中逾期期间利息（元）", 20, "money", total=True), Column("贴息金额（元）", 16, "money", total=True),
+    Column("利息统计截止日", 14, "date"),
+]  # fmt: skip
+ANNUAL_ENTERPRISE_COLUMNS = [
+    Column("项目", 24), Column("统一社会信用代码", 22), Column("企业名称", 32), Column("贷款银行", 28), Column("放款笔数", 10, "int"),
+    Column("放款金额（元）", 18, "money", total=True), Column("已结算利息（元）", 18, "money", total=True),
+    Column("其中逾期期间利息（元）", 20, "money", total=True), Column("贴息金额（元）", 16, "money", total=True),
+    Column("利息统计截止日", 14, "date"),
+]  # fmt: skip
+
+
+def annual_cutoff(program_id: int, year: int) -> dt.date:
+    """The settlement cutoff of the year's live subsidy run, else 31 December of the year (the run's default)."""
+    from subsidy.models import RunState, SubsidyRun
+
+    run = SubsidyRun.objects.filter(program=program_id, year=year).exclude(state=RunState.CANCELLED).first()
+    return run.cutoff if run else dt.date(year, 12, 31)
+
+
+def annual_statistics(user: User, year: int) -> tuple[list[list[Any]], list[list[Any]]]:
+    """Loans disbursed in `year` (the user's scope), the interest settled on them up to the cutoff, and the subsidy
+    of the year's live run, per program and bank, and per program and enterprise. Every figure a database sum."""
+    from subsidy.models import RunState, SubsidyLine
+
+    loans = Loan.objects.visible_to(user).filter(disbursement_date__year=year)
+    groups: dict[str, dict[tuple[str, str, str], list[Any]]] = {"bank": {}, "enterprise": {}}
+    fields = {"bank": ("bank__code", "bank__name"), "enterprise": ("enterprise__credit_code", "enterprise__name")}
+    lenders: dict[tuple[str, str], set[str]] = defaultdict(set)
+    programs = set(loans.order_by().values_list("program_version__program", "program_version__program__name"))
+    for program_id, program_name in sorted(programs, key=lambda p: p[1]):
+        cutoff = annual_cutoff(program_id, year)
+        mine = loans.filter(program_version__program=program_id)
+        interest = InterestSettlement.objects.filter(loan__in=mine, settled_on__lte=cutoff)
+        subsidy = SubsidyLine.objects.filter(loan__in=mine, run__program=program_id, run__year=year).exclude(
+            run__state=RunState.CANCELLED
+        )
+        for group, (code, name) in fields.items():
+            rows = groups[group]
+            for r in mine.order_by().values(code, name).annotate(n=Count("id"), principal=MoneySum("principal")):
+                rows[(program_name, r[code], r[name])] = [r["n"], r["principal"], ZERO, ZERO, ZERO, cutoff]
+            by_loan = (f"loan__{code}", f"loan__{name}")
+            for r in interest.order_by().values(*by_loan).annotate(
+                s=MoneySum("amount"), overdue=MoneySum("amount", filter=Q(is_overdue_interest=True))
+            ):
+                row = rows[(program_name, r[by_loan[0]], r[by_loan[1]])]
+                row[2], row[3] = r["s"], r["overdue"] or ZERO
+            for r in subsidy.order_by().values(*by_loan).annotate(s=MoneySum("amount")):
+                rows[(program_name, r[by_loan[0]], r[by_loan[1]])][4] = r["s"]
+        for credit_code, bank in mine.values_list("enterprise__credit_code", "bank__name"):
+            lenders[(program_name, credit_code)].add(bank)
+    bank_rows = [[*k, *v] for k, v in sorted(groups["bank"].items())]
+    enterprise_rows = [[*k, "、".join(sorted(lenders[(k[0], k[1])])), *v] for k, v in sorted(groups["enterprise"].items())]
+    return bank_rows, enterprise_rows

@@ -98,20 +98,10 @@ def ledger_export(request: HttpRequest, code: str) -> HttpResponse:
 def dashboard(request: HttpRequest) -> HttpResponse:
     if not ledgers_for(request.user):
         raise PermissionDenied
-    from reports import dashboard as figures
+    from reports.dashboard import charts_for
 
-    buckets, npl_ratio = figures.delinquency(request.user)
-    charts = [
-        figures.applications_by_state(request.user),
-        figures.applications_by_month(request.user),
-        figures.review_stage_days(request.user),
-        figures.principal_by_bank(request.user),
-        figures.principal_by_tech_field(request.user),
-        buckets,
-        figures.compensation_budgets(request.user),
-        figures.subsidy_budgets(request.user),
-    ]
-    return render(request, "reports/dashboard.html", {"charts": charts, "npl_ratio": npl_ratio})
+    charts, npl_ratio = charts_for(request.user)
+    return render(request, "reports/dashboard.html", {"charts": charts, "npl_ratio": npl_ratio, "show_npl": True})
 
 
 class PeriodForm(forms.Form):
@@ -157,3 +147,65 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
         {"form": form, "columns": COLUMNS, "rows": [list(zip(row, kinds, strict=True)) for row in rows], "totals": totals},
         status=200 if form.is_valid() or not form.is_bound else 400,
     )
+
+
+@require_POST
+@login_required
+def annex4_zip(request: HttpRequest, scope: str, public_id: Any) -> HttpResponse:
+    """Queue the zip of the 附件4 of a meeting's or a publicity batch's applications; 404 outside the user's scope."""
+    from django.contrib import messages
+
+    from review.tasks import annex4_batch
+
+    batch = annex4_batch(request.user, scope, public_id)
+    back = "review:meeting-detail" if scope == "meeting" else "review:publicity-batch"
+    if not batch.applications:
+        messages.error(request, _("There is no application to print."))
+        return redirect(back, public_id=public_id)
+    job = job_enqueue(
+        owner=request.user, kind="review.annex4_zip", params={"scope": scope, "public_id": str(public_id)}, title=batch.title
+    )
+    return redirect("job-detail", public_id=job.public_id)
+
+
+class YearForm(forms.Form):
+    year = forms.IntegerField(label=_("Year of disbursement"), min_value=2000, max_value=2100)
+
+
+def _with_kinds(rows: list[list[Any]], columns: Any) -> tuple[list[Any], list[Decimal | None]]:
+    kinds = [c.kind for c in columns]
+    totals = [sum((row[i] for row in rows), Decimal("0.00")) if c.total else None for i, c in enumerate(columns)]
+    return [list(zip(row, kinds, strict=True)) for row in rows], totals
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def annual_statistics_page(request: HttpRequest) -> HttpResponse:
+    """The March audit (Quzhou 四): year Y's loans, interest and subsidy per bank and per enterprise; POST is the workbook."""
+    from reports.statistics import ANNUAL_BANK_COLUMNS, ANNUAL_ENTERPRISE_COLUMNS, annual_statistics
+
+    if not ledgers_for(request.user):
+        raise PermissionDenied
+    data = request.POST if request.method == "POST" else (request.GET or {"year": timezone.localdate().year - 1})
+    form = YearForm(data)
+    if not form.is_valid():
+        return render(request, "reports/annual_statistics.html", {"form": form, "sections": []}, status=400)
+    year = form.cleaned_data["year"]
+    banks, enterprises = annual_statistics(request.user, year)
+    if request.method == "POST":
+        wb = excel.new_workbook()
+        excel.write_sheet(wb, f"{year}年分银行", ANNUAL_BANK_COLUMNS, banks)
+        excel.write_sheet(wb, f"{year}年分企业", ANNUAL_ENTERPRISE_COLUMNS, enterprises)
+        buffer = io.BytesIO()
+        excel.save(wb, buffer)
+        response = HttpResponse(buffer.getvalue(), content_type=XLSX)
+        response["Content-Disposition"] = f'attachment; filename="annual-statistics-{year}.xlsx"'
+        return response
+    sections = []
+    for key, title, columns, rows in (
+        ("banks", _("By bank"), ANNUAL_BANK_COLUMNS, banks),
+        ("enterprises", _("By enterprise"), ANNUAL_ENTERPRISE_COLUMNS, enterprises),
+    ):
+        shown, totals = _with_kinds(rows, columns)
+        sections.append({"key": key, "title": title, "columns": columns, "rows": shown, "totals": totals})
+    return render(request, "reports/annual_statistics.html", {"form": form, "year": year, "sections": sections})

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from applications.models import Program
@@ -13,7 +14,7 @@ from kedaitong.permissions import get_visible_or_404, require_role
 from kedaitong.roles import PROGRAM_ROLES, Role
 from kedaitong.uploads import serve_upload
 from loans.models import Bank
-from subsidy import export, services
+from subsidy import export, services, tasks
 from subsidy.forms import AuditForm, PaymentForm, RunForm
 from subsidy.models import RunState, SubsidyRun
 
@@ -44,24 +45,34 @@ def _stored(run: SubsidyRun) -> tuple[list, list, list]:
 @require_GET
 @login_required
 def run_list(request: HttpRequest) -> HttpResponse:
+    """Runs, and the preview of a year: computed here when the year is small, as a background job when it is large."""
+    from django.conf import settings
+
     program = subsidy_program(request.user)
     runs = SubsidyRun.objects.visible_to(request.user).filter(program=program)
     preview = None
+    large = 0
     form = RunForm(request.GET or None)
     can_make = request.user.effective_role in MAKER_ROLES
     if request.GET and form.is_valid():
         try:
-            preview = services.compute_run(
-                program=program,
-                year=form.cleaned_data["year"],
-                budget=form.cleaned_data["budget"],
-                cutoff=form.cleaned_data["cutoff"],
-            )
+            services.parse_inputs(year=form.cleaned_data["year"], budget=form.cleaned_data["budget"], cutoff=form.cleaned_data["cutoff"])
+            count = tasks.year_loan_count(program, form.cleaned_data["year"])
+            if count > getattr(settings, "SUBSIDY_PREVIEW_INLINE_MAX_LOANS", 5000):
+                large = count  # the page offers the preview as a background job instead
+            else:
+                preview = services.compute_run(
+                    program=program,
+                    year=form.cleaned_data["year"],
+                    budget=form.cleaned_data["budget"],
+                    cutoff=form.cleaned_data["cutoff"],
+                )
         except services.SubsidyInputError as exc:
             form.add_error(None, str(exc))
     return render(
         request, "subsidy/run_list.html",
-        {"program": program, "runs": runs, "form": form, "preview": preview, "can_make": can_make,
+        {"program": program, "runs": runs, "form": form, "preview": preview, "can_make": can_make, "large": large,
+         "job_params": tasks.job_params(program, form) if large else None,
          "totals": preview.bank_totals() if preview else []},
     )  # fmt: skip
 
@@ -69,20 +80,29 @@ def run_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def run_create(request: HttpRequest) -> HttpResponse:
+    """Queue the commit (or, with action=preview, a large year's preview) as a job; its page shows progress and result."""
+    from kedaitong.jobs import job_enqueue
+
     program = subsidy_program(request.user)
     require_role(request.user, *MAKER_ROLES)
     form = RunForm(request.POST)
     if form.is_valid():
         try:
-            run = services.run_commit(
-                actor=request.user, program=program, year=form.cleaned_data["year"], budget=form.cleaned_data["budget"],
-                cutoff=form.cleaned_data["cutoff"], request=request,
-            )  # fmt: skip
-        except (services.SubsidyInputError, services.StageRefused) as exc:
+            year, _budget, _cutoff = services.parse_inputs(
+                year=form.cleaned_data["year"], budget=form.cleaned_data["budget"], cutoff=form.cleaned_data["cutoff"]
+            )
+        except services.SubsidyInputError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"已保存{run.year}年度贴息批次")
-            return redirect("subsidy:run-detail", pk=run.pk)
+            preview = request.POST.get("action") == "preview"
+            job = job_enqueue(
+                owner=request.user,
+                kind="subsidy.run_preview" if preview else "subsidy.run_commit",
+                params=tasks.job_params(program, form),
+                title=f"试算{year}年度贴息（不保存）" if preview else f"生成{year}年度贴息批次",
+            )
+            # The progress page, which goes on to the saved run once the job is done (?follow=1).
+            return redirect(reverse("job-detail", kwargs={"public_id": job.public_id}) + ("" if preview else "?follow=1"))
     runs = SubsidyRun.objects.visible_to(request.user).filter(program=program)
     return render(
         request,

@@ -75,3 +75,28 @@ def test_formula_like_text_is_kept_whole_as_text_and_money_is_numeric():
     assert ws["B2"].data_type == "n" and ws["B2"].number_format == "#,##0.00"
     assert ws["A6"].value == "合计" and Decimal(str(ws["B6"].value)) == Decimal("7.00")
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:B5"
+
+
+@pytest.mark.parametrize(
+    "text", ["\tcmd", "\r=1+2", "\rcalc", "a\rb", "line\r\nnext", "=A1\r", "+86\t123", "-\r-", "@x", "=1+1"]
+)
+def test_tab_and_carriage_return_text_comes_back_whole_as_text(text):
+    wb = excel.new_workbook()
+    excel.write_sheet(wb, "台账", [excel.Column("企业名称"), excel.Column("金额（元）", kind="money", total=True)], [[text, Decimal("1.00")]])
+    buffer = io.BytesIO()
+    excel.save(wb, buffer)
+    ws = load_workbook(io.BytesIO(buffer.getvalue()))["台账"]
+    assert ws["A2"].value == text and ws["A2"].data_type == "s"
+    assert ws["B2"].value == 1 and ws["B2"].number_format == "#,##0.00"
+    assert ws.freeze_panes == "A2"
+
+
+def test_carriage_return_text_written_straight_into_a_response_comes_back_whole():
+    from django.http import HttpResponse
+
+    response = HttpResponse()  # the compensation and subsidy exports write into the response, which cannot seek
+    wb = excel.new_workbook()
+    excel.write_sheet(wb, "台账", [excel.Column("企业名称")], [["\r=1+1"], ["甲\r\n乙"]])
+    excel.save(wb, response)
+    ws = load_workbook(io.BytesIO(response.content))["台账"]
+    assert [ws["A2"].value, ws["A3"].value] == ["\r=1+1", "甲\r\n乙"]

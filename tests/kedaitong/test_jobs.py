@@ -85,3 +85,4 @@ def test_only_the_owner_sees_a_job(client, cast):
     assert client.get(f"/jobs/{job.public_id}/", HTTP_ACCEPT="application/json").json()["percent"] == 100
     download = client.get(f"/jobs/{job.public_id}/download/")
     assert b"".join(download.streaming_content) == b"1"
+

@@ -22,17 +22,19 @@ def run(qz):
     return run_commit(actor=qz.staff, program=qz.program, year=2025, budget="1000")
 
 
-def test_preview_saves_nothing_and_commit_saves(client, qz):
+def test_preview_saves_nothing_and_commit_saves(client, qz, django_capture_on_commit_callbacks):
     qz.interest(qz.loan(contract="A-1"), "100.00")
     client.force_login(qz.staff)
     page = client.get(reverse("subsidy:run-list"), {"year": "2025", "budget": "1000"})
     assert page.status_code == 200 and "30.00" in page.content.decode()
     assert not SubsidyRun.objects.exists()
-    response = client.post(
-        reverse("subsidy:run-create"), {"year": "2025", "budget": "1000", "cutoff": ""}
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the commit runs as a background job
+        response = client.post(
+            reverse("subsidy:run-create"), {"year": "2025", "budget": "1000", "cutoff": ""}
+        )
     run = SubsidyRun.objects.get()
-    assert response.status_code == 302 and response.url == reverse(
+    job_page = client.get(response.url)
+    assert response.status_code == 302 and job_page.context["job"].link == reverse(
         "subsidy:run-detail", args=[run.pk]
     )
 

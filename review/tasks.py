@@ -1,0 +1,75 @@
+"""Background jobs of the review: the 附件4 of every application of a meeting or a publicity batch, as one zip.
+
+A meeting or a batch of twenty applications is twenty WeasyPrint renderings
+(about a second each), so the zip is made by a job whose progress moves one
+PDF at a time. The job is its owner's: only they see its page and download it
+(kedaitong.views), and it holds only applications the owner may see.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+import zipfile
+from dataclasses import dataclass
+
+from django.http import Http404
+
+from applications.models import Application, Program
+from kedaitong.jobs import JobContext, register
+from kedaitong.models import User
+from kedaitong.roles import Role
+from review.models import Meeting, PublicityBatch
+
+# The roles that see meeting and publicity pages (review.views).
+BATCH_ROLES = (Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR, Role.ADMIN)
+SCOPES = ("meeting", "publicity")
+
+
+@dataclass
+class Batch:
+    title: str
+    filename: str
+    applications: list[Application]
+
+
+def annex4_batch(user: User, scope: str, public_id: uuid.UUID | str) -> Batch:
+    """The applications of a meeting or publicity batch the user may see; 404 when the user may not see the batch."""
+    if scope not in SCOPES or user.effective_role not in BATCH_ROLES:
+        raise Http404
+    model = Meeting if scope == "meeting" else PublicityBatch
+    owners = model.objects.all() if user.effective_role == Role.ADMIN else model.objects.filter(program=user.program_id)
+    obj = owners.filter(public_id=public_id, program__kind=Program.Kind.CHANGJIANG).first()
+    if obj is None:
+        raise Http404
+    if scope == "meeting":
+        ids = obj.decisions.values("application")
+        label, day = "领导专班会议", obj.date
+    else:
+        ids = obj.entries.values("application")
+        label, day = "公示", obj.start_date
+    applications = list(
+        Application.objects.visible_to(user).filter(pk__in=ids).select_related("enterprise").order_by("reference")
+    )
+    return Batch(f"{label}{day:%Y-%m-%d}附件4", f"附件4-{label}-{day:%Y%m%d}.zip", applications)
+
+
+def pdf_name(application: Application) -> str:
+    """附件4-<reference>-<enterprise>.pdf, without characters a file system refuses."""
+    safe = "".join(ch for ch in application.enterprise.name if ch not in '\\/:*?"<>|').strip() or "企业"
+    return f"附件4-{application.reference}-{safe}.pdf"
+
+
+@register("review.annex4_zip", title="批量生成附件4")
+def annex4_zip_job(ctx: JobContext, *, scope: str, public_id: str) -> None:
+    from applications.documents import changjiang_annex4
+
+    batch = annex4_batch(ctx.job.owner, scope, public_id)
+    total = len(batch.applications)
+    ctx.progress(0, total, message=batch.title)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for n, application in enumerate(batch.applications, start=1):
+            archive.writestr(pdf_name(application), changjiang_annex4(application))
+            ctx.progress(n, total, message=f"{application.reference}（{n}/{total}）")
+    ctx.save_result(batch.filename, buffer.getvalue())
