@@ -8,7 +8,6 @@ extension of what the file really is.
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from pathlib import PurePath
 from typing import Any
@@ -19,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 SIGNATURES: list[tuple[bytes, str, str]] = [
@@ -103,7 +103,7 @@ def upload_to(prefix: str) -> Any:
             ext = ".jpg"
         if ext not in EXTENSIONS:
             ext = ""
-        return f"{prefix}/{dt.date.today():%Y}/{uuid.uuid4().hex}{ext}"
+        return f"{prefix}/{timezone.localdate():%Y}/{uuid.uuid4().hex}{ext}"
 
     path.__name__ = f"upload_to_{prefix.replace('/', '_')}"
     return path

@@ -395,7 +395,7 @@ def report_export(request: HttpRequest) -> HttpResponse:
         Column("评价", 10), Column("经营及资金使用情况", 40), Column("还本付息情况", 30), Column("风险及措施", 40),
         Column("报送人", 12), Column("报送日期", 12, "date"),
     ], ((r.loan.contract_no, r.loan.bank.name, r.loan.enterprise.name, r.loan.principal, r.get_status_display(),
-         r.operations, r.repayment, r.risks, str(r.filed_by), r.filed_at.date()) for r in reports))  # fmt: skip
+         r.operations, r.repayment, r.risks, str(r.filed_by), timezone.localdate(r.filed_at)) for r in reports))  # fmt: skip
     write_sheet(wb, "未报送", [
         Column("贷款合同编号", 18), Column("银行", 20), Column("企业", 28), Column("放款金额（元）", 16, "money", total=True),
         Column("放款日期", 12, "date"), Column("到期日期", 12, "date"),

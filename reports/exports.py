@@ -8,6 +8,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from django.utils import timezone
+
 from kedaitong import excel
 from kedaitong.jobs import JobContext, register
 from kedaitong.models import User
@@ -37,7 +39,7 @@ def parse_filters(user: User, params: dict[str, str]) -> dict[str, Any]:
 
 
 def export_filename(ledger: Ledger) -> str:
-    return f"{ledger.code}-{dt.date.today():%Y%m%d}.xlsx"
+    return f"{ledger.code}-{timezone.localdate():%Y%m%d}.xlsx"
 
 
 def write_ledger(ledger: Ledger, user: User, filters: dict[str, Any], target: Any, ctx: JobContext | None = None) -> int:
