@@ -139,8 +139,10 @@ class MoneyMachine(RuleBasedStateMachine):
 
     # --- set-up ------------------------------------------------------------------------------------
 
-    @initialize(budget=budgets)
-    def programs(self, budget: Decimal) -> None:
+    @initialize(data=st.data(), budget=budgets, gross=st.integers(min_value=1000, max_value=2_000_000), back=percents,
+                interest=st.integers(min_value=100, max_value=50_000))  # fmt: skip
+    def programs(self, data: st.DataObject, budget: Decimal, gross: int, back: int, interest: int) -> None:
+        """Every sequence starts with one loan of each program carried through every money step once."""
         cast = self.cast
         self.quzhou_staff = UserFactory(role=Role.BUREAU_STAFF, program=cast.quzhou)
         self.quzhou_head = UserFactory(role=Role.BUREAU_HEAD, program=cast.quzhou)
@@ -148,6 +150,11 @@ class MoneyMachine(RuleBasedStateMachine):
         compensation.budget_set(actor=cast.leading_group, program=cast.changjiang, year=ON.year, amount=budget)
         self.disburse_changjiang()
         self.disburse_quzhou()
+        self.default(data, dt.date(2026, 9, 1), and_claim=False)
+        self.claim(data, decide=True)
+        self.recover(data, Decimal(gross), back)
+        self.interest(data, Decimal(interest), overdue=False)
+        self.subsidy_run(data.draw(fens, label="subsidy budget"))
 
     # --- loans -------------------------------------------------------------------------------------
 
@@ -214,7 +221,7 @@ class MoneyMachine(RuleBasedStateMachine):
         self.imported("overdue", self.cast.changjiang, OVERDUE, [[loan.contract_no, loan.bank.code, since, "800000.00", "12000.00", None]])
         REACHED["default"] += 1
         if and_claim:  # most defaults go on to a claim at once
-            self.claim(data)
+            self.claim(data, decide=False)
 
     @precondition(lambda self: self.qz_loans)
     @rule(data=st.data(), amount=st.integers(min_value=100, max_value=2_000_000).map(lambda n: Decimal(n) / 100),
@@ -229,8 +236,8 @@ class MoneyMachine(RuleBasedStateMachine):
     # --- compensation ------------------------------------------------------------------------------
 
     @precondition(lambda self: Loan.objects.filter(pk__in=self.cj_loans, overdueevents__isnull=False, compensation_claims__isnull=True).exists())
-    @rule(data=st.data())
-    def claim(self, data: st.DataObject) -> None:
+    @rule(data=st.data(), decide=st.booleans())
+    def claim(self, data: st.DataObject, decide: bool) -> None:
         loan = data.draw(st.sampled_from(self.loans_in(self.cj_loans, overdueevents__isnull=False, compensation_claims__isnull=True)))
         event = loan.overdueevents.get()
         if event.started_on > dt.date(2026, 10, 20):  # overdue less than a month on the claim day (第十一条第1款)
@@ -239,7 +246,7 @@ class MoneyMachine(RuleBasedStateMachine):
         claim = compensation.claim_submit(actor=self.cast.bank_x_user, claim=draft(self.cast, loan), on=ON)
         compensation.claim_review(actor=self.cast.bureau_staff, claim=claim, approve=True)
         REACHED["claim"] += 1
-        if data.draw(st.booleans(), label="decide at once"):
+        if decide:  # often decided (and paid) at once
             self.decide(data, data.draw(percents, label="pct"), over=False, and_pay=True)
 
     @precondition(lambda self: Claim.objects.filter(state=ClaimState.GROUP_REVIEW).exists())
