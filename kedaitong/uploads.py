@@ -109,9 +109,13 @@ def upload_to(prefix: str) -> Any:
     return path
 
 
+# Direction controls let "invoice\u202excod.exe" show as "invoiceexe.docx"; a file name needs none.
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def display_name(filename: str) -> str:
-    """The user's file name without folders or control characters, for display and downloads."""
-    cleaned = "".join(ch for ch in filename if ch >= " " and ch != "\x7f")
+    """The user's file name without folders, control or direction-control characters, for display and downloads."""
+    cleaned = "".join(ch for ch in filename if ch >= " " and ch != "\x7f" and ch not in BIDI_CONTROLS)
     return PurePath(cleaned.replace("\\", "/")).name[:200] or "file"
 
 

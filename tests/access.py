@@ -1,8 +1,4 @@
-"""Shared vocabulary of the access matrix (tests/test_access_matrix.py).
-
-Each app lists its URLs in `tests/<app>/access_rows.py` as `ROWS = [Row(...), ...]`;
-the matrix collects them, and a URL without a row fails the suite.
-"""
+"""Shared vocabulary of the access matrix: the table is tests/access_matrix_table.py, run by tests/test_access_matrix.py."""
 
 from __future__ import annotations
 
@@ -44,7 +40,7 @@ def program_action(**allowed: int) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class Row:
-    """GET `url(cast)` as each role; `expected` maps role → status.
+    """`method` `url(cast)` as each role; `expected` maps role → status.
 
     The objects behind the URL belong to enterprise A and bank X. With
     program="quzhou", the cast's government users and both banks work on
@@ -55,6 +51,8 @@ class Row:
     url: Callable[[Cast], str]
     expected: dict[str, int]
     program: str = "changjiang"
+    method: str = "GET"  # or "POST": sent without a form; each role's request is rolled back
+    data: dict[str, str] | None = None  # the POST body, when an empty one would not tell who may act
 
 
 def move_cast_to_quzhou(cast: Cast) -> None:

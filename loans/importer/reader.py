@@ -28,6 +28,7 @@ MAX_ENTRIES = 200
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # all parts of the workbook together
 MAX_RATIO = 150  # unpacked / packed of one large part; real sheets stay far below
 CHUNK = 1024 * 1024
+MAX_COLUMNS = 200  # the widest template has 7; a 16,384-column file is refused before anything loops over it
 FORMULA = re.compile(rb"<f[\s>/]")
 FORMULA_CELL = re.compile(rb"<c\b[^>]*?\br=[\"']([A-Z]{1,3}[0-9]{1,7})[\"'][^>]*>\s*<f[\s>/]")
 MERGE = re.compile(rb"<mergeCell\b[^>]*?\bref=[\"']([A-Z0-9:]{2,30})[\"']")
@@ -148,8 +149,8 @@ def _read_xlsx(data: bytes) -> Table:
     except Exception:
         raise FileRefused(["无法读取该Excel文件"]) from None
     limit = max_rows()
-    if sheet.total_height > limit + 1 or sheet.total_width > 200:
-        if sheet.total_width > 200:
+    if sheet.total_height > limit + 1 or sheet.total_width > MAX_COLUMNS:
+        if sheet.total_width > MAX_COLUMNS:
             raise FileRefused([f"表格有{sheet.total_width}列，超过200列的上限"])
         raise FileRefused([f"数据超过{limit:,}行的上限，请分批导入"])
     try:
@@ -168,6 +169,9 @@ def _table(rows: list[list[Any]]) -> Table:
         rows.pop()
     if not rows:
         raise FileRefused(["文件中没有内容（第一行应为表头）"])
+    width = max(len(row) for row in rows)
+    if width > MAX_COLUMNS:  # a CSV has no declared width: count it
+        raise FileRefused([f"表格有{width}列，超过{MAX_COLUMNS}列的上限"])
     header = ["" if c is None else _text(c) for c in rows[0]]
     while header and header[-1] == "":
         header.pop()

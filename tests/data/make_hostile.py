@@ -168,7 +168,50 @@ def corpus() -> dict[str, bytes]:
     files["html-as.xlsx"] = b"<table><tr><td>=HYPERLINK(\"http://evil\")</td></tr></table>"
     files["truncated.xlsx"] = xlsx(sheet(""))[:200]
     files["binary.csv"] = bytes(range(256)) * 4
+    # More spreadsheets and CSVs for the importer (every one refused with a reason by loans.importer).
+    files["sharedstrings-entity.xlsx"] = xlsx(sheet("<row r='1'><c r='A1' t='s'><v>0</v></c></row>"), extra={
+        "xl/sharedStrings.xml": (ENTITY_BOMB + "<sst xmlns='http://schemas.openxmlformats.org/spreadsheetml/2006/main'>"
+                                 "<si><t>&lol9;</t></si></sst>").encode()})
+    files["16384-columns.csv"] = (",".join(f"c{i}" for i in range(16384)) + "\r\n" + ",".join("1" for _ in range(16384)) + "\r\n").encode()
+    files["100001-rows.csv"] = "贷款合同编号\r\n".encode() + b"1\r\n" * 100_001
+    files["utf16.csv"] = "贷款合同编号,银行代码\r\nA,B\r\n".encode("utf-16")
+    files["not-gbk.csv"] = b"\x80\x80\xff\xfe\x81"
+    files["bom-only.csv"] = b"\xef\xbb\xbf"
+    files["unterminated-quote.csv"] = b'"\xe8\xb4\xb7\xe6\xac\xbe,' + b"x" * 5000
+    files["pdf-as.csv"] = b" %PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>\x00\x00endobj"
+    files["exe-as.csv"] = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 64
+    files["old-xls.xlsx"] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 500
+    files["ods-as.xlsx"] = ods()
+    files["header-only.xlsx"] = xlsx(sheet("<row r='1'><c r='A1' t='inlineStr'><is><t>贷款合同编号</t></is></c></row>"))
+    files["macro.xlsx"] = xlsx(sheet("<row r='1'><c r='A1' t='inlineStr'><is><t>x</t></is></c></row>"),
+                               extra={"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0" + b"\x00" * 100})
+    files["zip-slip.xlsx"] = xlsx(sheet("<row r='1'><c r='A1' t='inlineStr'><is><t>x</t></is></c></row>"),
+                                  extra={"../../../../tmp/evil.sh": b"#!/bin/sh\necho pwned\n"})
+    files["deep-nesting.xlsx"] = xlsx(sheet("<row r='1'><c r='A1' t='inlineStr'><is><t>x</t></is></c></row>")
+                                      .replace("<sheetData>", "<extLst>" + "<ext>" * 50_000 + "</ext>" * 50_000 + "</extLst><sheetData>"))
+    files["merged-cells.xlsx"] = xlsx(sheet("<row r='1'><c r='A1' t='inlineStr'><is><t>x</t></is></c></row>")
+                                      .replace("</worksheet>", "<mergeCells count='1'><mergeCell ref='A1:G1'/></mergeCells></worksheet>"))
+    files["formula-injection.csv"] = ("贷款合同编号,银行代码,结息日期,计息起始日,计息截止日,利息金额（元）,是否逾期利息\r\n"
+                                      "=cmd|' /C calc'!A0,@SUM(1),+1,-1,=HYPERLINK(\"http://evil\"),=1+1,否\r\n").encode()
+    # Hostile names on table-shaped files (for the importer path; the upload gate refuses them by content).
+    files["../../../etc/cron.d/x.csv"] = b"\x00binary"
+    files["..\\..\\windows\\system32\\drivers.xlsx"] = b"not a workbook"
+    files["statement\x00.exe.csv"] = b"MZ\x00\x00"
+    files["b" * 300 + ".xlsx"] = b"not a workbook"
+    files["invoice\u202excod.exe.csv"] = b"MZ\x90\x00\x00"
+    files["report\u202efdp.exe"] = b"MZ\x90\x00\x00"
+    files["\u200f\u2066rtl-isolate.xlsx"] = b"PK\x03\x04broken"
+    files["CON.csv"] = b"\x00"
     return files
+
+
+def ods() -> bytes:
+    """An OpenDocument spreadsheet: a zip, but no Excel workbook inside."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", "<office:document-content/>")
+    return buffer.getvalue()
 
 
 def main() -> None:
