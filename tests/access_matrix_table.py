@@ -66,6 +66,13 @@ GET_ONLY_LOGIN = expect(405, anonymous=LOGIN)
 # --- core ----------------------------------------------------------------------------------------
 
 
+def proposed_entry(cast: Cast) -> str:
+    from review.models import BlacklistEntry
+
+    entry = BlacklistEntry.objects.create(enterprise=cast.enterprise_a, reason="overdue", details="逾期超过六个月", status="proposed")
+    return f"/review/blacklist/{entry.pk}/decide/"
+
+
 def own_job(cast: Cast) -> str:
     job = Job.objects.create(owner=cast.bureau_staff, kind="reports.ledger_export", title="t", state=Job.State.DONE)
     job.result.save("t.xlsx", ContentFile(b"x"))
@@ -232,6 +239,9 @@ REVIEW: list[Row] = [
     get("review:application-act", review_url("act/"), expect(405)),
     # One endpoint for every review button: "accept" is the bureau staff's step on a submitted application.
     post("review:application-act", review_url("act/"), expect(403, anonymous=LOGIN, enterprise_b=404, bank_y=404, bureau_staff=400), data={"action": "accept"}),
+    get("review:application-withdraw", review_url("withdraw/"), expect(403, anonymous=LOGIN, enterprise_a=200, enterprise_b=404, bank_y=404)),
+    # the reason is optional: the enterprise's POST withdraws (rolled back here), everyone else is refused
+    post("review:application-withdraw", review_url("withdraw/"), expect(403, anonymous=LOGIN, enterprise_a=302, enterprise_b=404, bank_y=404)),
     get("review:history-export", review_url("history.xlsx"), SEES_A),
     post("review:history-export", review_url("history.xlsx"), GET_ONLY),
     get("review:meeting-list", lambda c: "/review/meetings/", REVIEW_GOVERNMENT),
@@ -252,6 +262,8 @@ REVIEW: list[Row] = [
     post("review:objection-file", lambda c: f"/review/objections/{objection(c).public_id}/file/", GET_ONLY),
     get("review:blacklist", lambda c: "/review/blacklist/", REVIEW_GOVERNMENT),
     post("review:blacklist", lambda c: "/review/blacklist/", expect(403, anonymous=LOGIN, bureau_staff=400)),
+    get("review:blacklist-decide", proposed_entry, GET_ONLY),
+    post("review:blacklist-decide", proposed_entry, expect(403, anonymous=LOGIN, bureau_staff=400)),
     get("review:blacklist-evidence", lambda c: "/review/blacklist/999999/evidence/", GOVERNMENT_ONLY_FILE),
     post("review:blacklist-evidence", lambda c: "/review/blacklist/999999/evidence/", GET_ONLY),
     get("review:inbox", lambda c: "/review/inbox/", expect(200, anonymous=LOGIN)),
@@ -386,6 +398,7 @@ COMPENSATION_URLS = [
     ("claim-decide", claim_url(helpers.in_group_review, "decide/")),
     ("claim-pay", claim_url(helpers.decided, "pay/")),
     ("decision-revoke", claim_url(helpers.decided, "revoke/")),
+    ("payment-reverse", claim_url(helpers.paid, "pay/reverse/")),
     ("agreement-record", claim_url(helpers.paid, "agreement/")),
     ("agreement-file", claim_url(helpers.recovering, "agreement/file/")),
     ("recovery-create", claim_url(helpers.recovering, "recoveries/new/")),
@@ -422,6 +435,7 @@ COMPENSATION_EXPECTED = {
     "claim-decide": (GROUP, expect(403, anonymous=LOGIN, enterprise_a=404, enterprise_b=404, leading_group=400, bank_y=404, admin=400)),
     "claim-pay": (BUREAU, expect(404, anonymous=LOGIN, bureau_staff=400, bureau_head=400, leading_group=403, bank_x=403, auditor=403, admin=400)),
     "decision-revoke": (GROUP, expect(403, anonymous=LOGIN, enterprise_a=404, enterprise_b=404, leading_group=400, bank_y=404, admin=400)),
+    "payment-reverse": (claim_action(bureau_head=200, admin=200), expect(404, anonymous=LOGIN, bureau_staff=403, bureau_head=400, leading_group=403, bank_x=403, auditor=403, admin=400)),
     "agreement-record": (BUREAU, expect(404, anonymous=LOGIN, bureau_staff=400, bureau_head=400, leading_group=403, bank_x=403, auditor=403, admin=400)),
     "agreement-file": (CLAIM_VIEW, GET_ONLY),
     "recovery-create": (BANK, expect(403, anonymous=LOGIN, enterprise_a=404, enterprise_b=404, bank_x=400, bank_y=404, admin=400)),
@@ -543,6 +557,11 @@ SUBSIDY: list[Row] = [
 
 # --- reports (issue 8) ---------------------------------------------------------------------------
 
+def meeting_zip(cast: Cast) -> str:
+    meeting = Meeting.objects.create(program=cast.changjiang, date=dt.date(2026, 1, 20), attendees=["leader"], created_by=cast.leading_group)
+    return f"/reports/annex4/meeting/{meeting.public_id}/"
+
+
 REPORTS: list[Row] = [
     get("reports:index", lambda c: "/reports/", for_government_and_banks()),
     post("reports:index", lambda c: "/reports/", GET_ONLY),
@@ -552,6 +571,10 @@ REPORTS: list[Row] = [
     post("reports:ledger", lambda c: "/reports/ledgers/loans/", GET_ONLY),
     get("reports:statistics", lambda c: "/reports/statistics/", for_government_and_banks()),
     post("reports:statistics", lambda c: "/reports/statistics/", expect(400, anonymous=LOGIN, enterprise_a=403, enterprise_b=403)),
+    get("reports:annual-statistics", lambda c: "/reports/statistics/annual/", for_government_and_banks()),
+    post("reports:annual-statistics", lambda c: "/reports/statistics/annual/", expect(400, anonymous=LOGIN, enterprise_a=403, enterprise_b=403)),
+    get("reports:annex4-zip", meeting_zip, GET_ONLY),
+    post("reports:annex4-zip", meeting_zip, expect(302, anonymous=LOGIN, enterprise_a=404, enterprise_b=404, bank_x=404, bank_y=404)),
     get("reports:ledger-export", lambda c: "/reports/ledgers/loans/export/", expect(405)),
     post("reports:ledger-export", lambda c: "/reports/ledgers/loans/export/", expect(200, anonymous=LOGIN, enterprise_a=403, enterprise_b=403)),
 ]
