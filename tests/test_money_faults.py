@@ -341,7 +341,7 @@ class MoneyMachine(RuleBasedStateMachine):
     def clawback_never_exceeds_what_was_paid(self) -> None:
         for payment in Payment.objects.all():
             assert ZERO <= total(Recovery.objects.filter(claim=payment.claim_id), "share") <= payment.amount
-        assert not Recovery.objects.exclude(claim__payment__isnull=False).exists()
+        assert not Recovery.objects.exclude(claim__payments__isnull=False).exists()
 
     @invariant()
     def returns_within_shares(self) -> None:

@@ -169,7 +169,7 @@ EXPORTS = [
         lambda w, f: {
             "申请补偿金额（元）": db_sum(_claims(w, f), "requested_amount"),
             "决定补偿金额（元）": db_sum(_claims(w, f), "decision__amount"),
-            "拨付金额（元）": db_sum(_claims(w, f), "payment__amount"),
+            "拨付金额（元）": db_sum(_claims(w, f), "payments__amount"),
             "清收总额（元）": db_sum(Recovery.objects.filter(claim__in=_claims(w, f)), "gross"),
         },
         {"q": "乙科技"},
@@ -219,7 +219,7 @@ EXPORTS += [
     Export(
         "compensation-reconciliation", get("/compensation/reconciliation/bank-x/reconciliation.xlsx"),
         lambda w, f: {
-            "拨付金额（元）": db_sum(Claim.objects.filter(bank=w.cast.bank_x), "payment__amount"),
+            "拨付金额（元）": db_sum(Claim.objects.filter(bank=w.cast.bank_x), "payments__amount"),
             "清收总额（元）": db_sum(Recovery.objects.filter(claim__bank=w.cast.bank_x), "gross"),
         },
         None,
