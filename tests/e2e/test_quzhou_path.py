@@ -22,6 +22,7 @@ import pytest
 from django.utils import timezone
 
 from applications.models import (
+    AnnualFigure,
     Application,
     Enterprise,
     Program,
@@ -84,6 +85,8 @@ def test_a_quzhou_loan_from_application_to_subsidy_payment(new_page, tmp_path):
     enterprise = EnterpriseFactory(credit_code=code_a, name="衢州智检科技有限公司", registered_region="浙江省衢州市",
                                    registration_place=place, legal_representative="钱七")
     Qualification.objects.create(enterprise=enterprise, kind=Qualification.Kind.PROVINCIAL_TECH_SME, year=year - 1)
+    for figure_year in range(year - 3, year):  # 附件1 近3年销售收入和利润, checked at submission
+        AnnualFigure.objects.create(enterprise=enterprise, year=figure_year, revenue=Decimal("9000000.00"), profit=Decimal("700000.00"))
     ProgramListing.objects.create(program=quzhou, credit_code=code_a, name=enterprise.name, registration_place=place,
                                   listed_on=dt.date(2024, 1, 1))
     ProgramListing.objects.create(program=quzhou, credit_code=code_b, name="衢州新材料有限公司", registration_place=place,
