@@ -381,7 +381,7 @@ def payment_reverse(*, actor: User, claim: Claim, reason: str, request: HttpRequ
             raise CompensationError("已登记追偿协议或清收，不能冲销拨付")
         if WriteOff.objects.filter(claim=claim).exists():
             raise CompensationError("该贷款已登记核销，不能冲销拨付")
-        original = Payment.objects.select_for_update().filter(claim=claim, reverses__isnull=True, reversed_by__isnull=True).get()
+        original = Payment.objects.select_for_update(of=("self",)).filter(claim=claim, reverses__isnull=True, reversed_by__isnull=True).get()
         reversal = Payment.objects.create(
             claim=claim, amount=-original.amount, paid_on=timezone.localdate(), voucher_no=original.voucher_no,
             note=reason.strip(), reverses=original, recorded_by=actor,

@@ -569,7 +569,7 @@ def blacklist_decide(*, actor: User, entry: BlacklistEntry, decision: str, reaso
     Each decision needs its reason and writes an audit row; an entry decided
     once is not decided again here (lifting a listing is a separate matter).
     """
-    entry = BlacklistEntry.objects.select_for_update().select_related("enterprise", "loan__program_version").get(pk=entry.pk)
+    entry = BlacklistEntry.objects.select_for_update(of=("self",)).select_related("enterprise", "loan__program_version").get(pk=entry.pk)
     program = _entry_program(entry)
     if actor.effective_role != Role.BUREAU_STAFF or (program is not None and actor.program_id != program):
         raise ReviewError(_("Your role may not take this step on this application."))

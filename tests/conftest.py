@@ -33,27 +33,41 @@ REFERENCE_MIGRATIONS = [
 ]
 
 
+_FLUSHED = {"pending": False}
+
+
 @pytest.fixture(autouse=True)
 def _reference_data(request):
     """Transactional tests flush every table when they end; put the migrated reference data back first.
 
     (Django's serialized_rollback would do this, but its snapshot is lost once an
-    ordinary transactional-rollback test has run in the same session.)
+    ordinary transactional-rollback test has run in the same session.) A flush
+    also recreates the content types, with new ids on PostgreSQL, whose sequences
+    run on: the next test, whatever its kind, starts with the cache of content
+    types emptied.
     """
+    from django.contrib.contenttypes.models import ContentType
+
+    if _FLUSHED["pending"]:
+        ContentType.objects.clear_cache()
+        _FLUSHED["pending"] = False
     marker = request.node.get_closest_marker("django_db")
     transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
         name in request.fixturenames for name in ("live_server", "transactional_db")
     )
     if not transactional:
+        yield
         return
-    request.getfixturevalue("transactional_db")
     from importlib import import_module
 
     from django.apps import apps
 
+    request.getfixturevalue("transactional_db")
     for module in REFERENCE_MIGRATIONS:
         import_module(module).load(apps, None)
     add_assumed_lpr()
+    yield
+    _FLUSHED["pending"] = True  # the flush itself runs after this teardown
 
 
 # The confirmed LPR table (subsidy/data/lpr.csv) ends with the 2026-04-20 publication;
