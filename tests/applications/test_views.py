@@ -231,6 +231,17 @@ def test_annex_3_holds_the_name_and_the_amount_in_capitals(cast):
     assert "甲科技有限公司" in text and "壹佰万元整" in text
 
 
+@pytest.mark.parametrize("annex", ["annex2", "annex3", "annex4"])
+def test_each_annex_embeds_one_cjk_face_subset(cast, annex):
+    """A4, the CJK face embedded (printable anywhere), and only one face: each costs its subsetting time."""
+    data = client_for(cast.applicant).get(f"/applications/{cast.application_a.public_id}/pdf/{annex}/").content
+    fonts = subprocess.run(["pdffonts", "-"], input=data, capture_output=True, check=True).stdout.decode().splitlines()[2:]
+    assert fonts and all(" yes " in line.split("CID", 1)[-1] for line in fonts), fonts  # emb yes, sub yes
+    assert {line.split()[0].split("+", 1)[1] for line in fonts} == {"Noto-Serif-CJK-SC"}, fonts
+    size = subprocess.run(["pdfinfo", "-"], input=data, capture_output=True, check=True).stdout.decode()
+    assert "595.276 x 841.89 pts (A4)" in size
+
+
 def test_user_text_cannot_embed_local_files(cast):
     cast.enterprise_a.address = "<link rel=attachment href='file:///etc/hostname'>"
     cast.enterprise_a.save()
