@@ -89,6 +89,21 @@ def add_assumed_lpr() -> None:
         )
 
 
+def assume_lpr_through(day) -> None:  # type: ignore[no-untyped-def]
+    """Tests that use today's date: monthly publications after the table's last one up to `day`, assumed unchanged."""
+    from subsidy.demo import publication_day
+    from subsidy.models import LPRRate
+
+    last = LPRRate.objects.order_by("-effective_date").first()
+    year, month = last.effective_date.year, last.effective_date.month
+    while True:
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        published = publication_day(year, month)
+        if published > day:
+            return
+        LPRRate.objects.create(effective_date=published, one_year=last.one_year, five_year=last.five_year, source="测试数据（假定未变）")
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):  # noqa: F811 - extends pytest-django's fixture
     with django_db_blocker.unblock():

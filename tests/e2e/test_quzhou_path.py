@@ -35,6 +35,7 @@ from kedaitong.roles import Role
 from loans.delinquency import months_later
 from loans.models import InterestSettlement, Loan, LoanDocument, RecordUpload
 from subsidy.models import BankPayment, RunState, SubsidyRun
+from tests.conftest import assume_lpr_through
 from tests.e2e.conftest import commit_and_open_run
 from tests.factories import (
     BankAgreementFactory,
@@ -77,6 +78,7 @@ def test_a_quzhou_loan_from_application_to_subsidy_payment(new_page, tmp_path):
     today = timezone.localdate()  # the bureau's day (Asia/Shanghai), also when the server's clock is on UTC's yesterday
     year = today.year
     maturity = months_later(today, 12)
+    assume_lpr_through(today)  # the rate rule needs the LPR in force today, whenever the suite runs
     bank_a = BankFactory(code="qz-a", name="衢州甲银行")
     bank_b = BankFactory(code="qz-b", name="衢州乙银行")
     for bank in (bank_a, bank_b):
