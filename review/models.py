@@ -47,6 +47,7 @@ class BlacklistEntry(models.Model):
         LIFTED = "lifted", _("Lifted")
         DISMISSED = "dismissed", _("Proposal dismissed")
 
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     enterprise = models.ForeignKey(
         Enterprise, on_delete=models.PROTECT, related_name="blacklist_entries", verbose_name=_("enterprise")
     )

@@ -594,9 +594,9 @@ def blacklist(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @role_required(Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR, Role.ADMIN)
-def blacklist_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def blacklist_decide(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """The bureau confirms, exempts or dismisses a proposed entry, with a reason; a refusal keeps what was typed."""
-    entry = get_object_or_404(BlacklistEntry, pk=pk)
+    entry = get_object_or_404(BlacklistEntry, public_id=public_id)
     if not has_role(request.user, Role.BUREAU_STAFF):
         raise PermissionDenied
     form = forms.BlacklistDecisionForm(request.POST, prefix=f"e{entry.pk}")
@@ -616,8 +616,8 @@ def blacklist_decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @role_required(Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR, Role.ADMIN)
-def blacklist_evidence(request: HttpRequest, pk: int) -> HttpResponse:
-    entry = get_object_or_404(BlacklistEntry.objects.exclude(evidence=""), pk=pk)
+def blacklist_evidence(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    entry = get_object_or_404(BlacklistEntry.objects.exclude(evidence=""), public_id=public_id)
     return serve_upload(entry.evidence, filename=entry.evidence_name or "evidence")
 
 

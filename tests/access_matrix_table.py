@@ -70,7 +70,7 @@ def proposed_entry(cast: Cast) -> str:
     from review.models import BlacklistEntry
 
     entry = BlacklistEntry.objects.create(enterprise=cast.enterprise_a, reason="overdue", details="逾期超过六个月", status="proposed")
-    return f"/review/blacklist/{entry.pk}/decide/"
+    return f"/review/blacklist/{entry.public_id}/decide/"
 
 
 def own_job(cast: Cast) -> str:
@@ -264,8 +264,8 @@ REVIEW: list[Row] = [
     post("review:blacklist", lambda c: "/review/blacklist/", expect(403, anonymous=LOGIN, bureau_staff=400)),
     get("review:blacklist-decide", proposed_entry, GET_ONLY),
     post("review:blacklist-decide", proposed_entry, expect(403, anonymous=LOGIN, bureau_staff=400)),
-    get("review:blacklist-evidence", lambda c: "/review/blacklist/999999/evidence/", GOVERNMENT_ONLY_FILE),
-    post("review:blacklist-evidence", lambda c: "/review/blacklist/999999/evidence/", GET_ONLY),
+    get("review:blacklist-evidence", lambda c: "/review/blacklist/00000000-0000-0000-0000-000000000000/evidence/", GOVERNMENT_ONLY_FILE),
+    post("review:blacklist-evidence", lambda c: "/review/blacklist/00000000-0000-0000-0000-000000000000/evidence/", GET_ONLY),
     get("review:inbox", lambda c: "/review/inbox/", expect(200, anonymous=LOGIN)),
     post("review:inbox", lambda c: "/review/inbox/", expect(302)),
     get("review:public-publicity", lambda c: "/publicity/", expect(200)),

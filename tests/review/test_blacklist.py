@@ -28,7 +28,7 @@ def proposal(cast) -> BlacklistEntry:  # type: ignore[no-untyped-def]
 
 
 def decide_url(entry: BlacklistEntry) -> str:
-    return f"/review/blacklist/{entry.pk}/decide/"
+    return f"/review/blacklist/{entry.public_id}/decide/"
 
 
 def test_a_new_proposal_reaches_the_bureau_by_inbox_and_mail(cast, django_capture_on_commit_callbacks):
