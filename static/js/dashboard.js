@@ -14,13 +14,17 @@
         data: series.values.map(Number),
         backgroundColor: palette[i % palette.length],
         borderColor: palette[i % palette.length],
-        yAxisID: i === 0 ? "y" : "y" + i
+        // Bars side by side are in one unit (yuan against yuan) and share one axis, so their heights
+        // compare; a line chart's later series (an amount beside a count) get an axis of their own.
+        yAxisID: (i === 0 || data.kind === "bar") ? "y" : "y" + i
       };
     });
     // Bar charts show their first series (or as many as data.plot says); the table has the others.
     if (data.kind === "bar") { datasets = datasets.slice(0, data.plot || 1); }
     var scales = { y: { beginAtZero: true } };
-    datasets.slice(1).forEach(function (d) { scales[d.yAxisID] = { beginAtZero: true, position: "right", grid: { drawOnChartArea: false } }; });
+    datasets.slice(1).forEach(function (d) {
+      if (d.yAxisID !== "y") { scales[d.yAxisID] = { beginAtZero: true, position: "right", grid: { drawOnChartArea: false } }; }
+    });
     new Chart(canvas, { type: data.kind, data: { labels: data.labels, datasets: datasets }, options: { animation: false, responsive: true, scales: scales } });
   });
 })();
