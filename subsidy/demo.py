@@ -30,16 +30,23 @@ def publication_day(year: int, month: int) -> dt.date:
     return day
 
 
-def extend(result: DemoResult) -> None:
+def assume_unchanged_through(day: dt.date, *, source: str) -> int:
+    """Add each monthly publication after the table's last one up to `day`, with its figures; how many were added."""
     last = LPRRate.objects.order_by("-effective_date").first()
     if last is None:
-        return
-    today = timezone.localdate()
+        return 0
+    added = 0
     year, month = last.effective_date.year, last.effective_date.month
     while True:
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-        day = publication_day(year, month)
-        if day > today:
-            break
-        LPRRate.objects.create(effective_date=day, one_year=last.one_year, five_year=last.five_year, source=DEMO_SOURCE)
-        result.created["LPR publications (demo, assumed unchanged)"] += 1
+        published = publication_day(year, month)
+        if published > day:
+            return added
+        LPRRate.objects.create(effective_date=published, one_year=last.one_year, five_year=last.five_year, source=source)
+        added += 1
+
+
+def extend(result: DemoResult) -> None:
+    added = assume_unchanged_through(timezone.localdate(), source=DEMO_SOURCE)
+    if added:
+        result.created["LPR publications (demo, assumed unchanged)"] += added

@@ -72,36 +72,23 @@ def _reference_data(request):
 
 # The confirmed LPR table (subsidy/data/lpr.csv) ends with the 2026-04-20 publication;
 # later ones are for admins to import. Tests need a table reaching into 2026-11, so they
-# add these publications, assumed unchanged, as test data only (never in migrations).
-ASSUMED_LPR = ["2026-05-20", "2026-06-22", "2026-07-20", "2026-08-20", "2026-09-20", "2026-10-20", "2026-11-20"]
+# add those publications, assumed unchanged, as test data only (never in migrations).
+TEST_LPR_SOURCE = "测试数据（假定未变）"
 
 
 def add_assumed_lpr() -> None:
     import datetime as dt
-    from decimal import Decimal
 
-    from subsidy.models import LPRRate
+    from subsidy.demo import assume_unchanged_through
 
-    for day in ASSUMED_LPR:
-        LPRRate.objects.get_or_create(
-            effective_date=dt.date.fromisoformat(day),
-            defaults={"one_year": Decimal("3.00"), "five_year": Decimal("3.50"), "source": "测试数据（假定未变）"},
-        )
+    assume_unchanged_through(dt.date(2026, 11, 20), source=TEST_LPR_SOURCE)
 
 
 def assume_lpr_through(day) -> None:  # type: ignore[no-untyped-def]
-    """Tests that use today's date: monthly publications after the table's last one up to `day`, assumed unchanged."""
-    from subsidy.demo import publication_day
-    from subsidy.models import LPRRate
+    """Tests that use today's date: the publications up to `day` too, assumed unchanged."""
+    from subsidy.demo import assume_unchanged_through
 
-    last = LPRRate.objects.order_by("-effective_date").first()
-    year, month = last.effective_date.year, last.effective_date.month
-    while True:
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-        published = publication_day(year, month)
-        if published > day:
-            return
-        LPRRate.objects.create(effective_date=published, one_year=last.one_year, five_year=last.five_year, source="测试数据（假定未变）")
+    assume_unchanged_through(day, source=TEST_LPR_SOURCE)
 
 
 @pytest.fixture(scope="session")
