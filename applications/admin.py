@@ -32,7 +32,14 @@ class ProgramAdmin(admin.ModelAdmin):
 
 @admin.register(ProgramVersion)
 class ProgramVersionAdmin(admin.ModelAdmin):
-    list_display = ("program", "code", "document_no", "effective_from", "effective_to", "max_amount")
+    list_display = (
+        "program",
+        "code",
+        "document_no",
+        "effective_from",
+        "effective_to",
+        "max_amount",
+    )
     list_filter = ("program",)
 
 
@@ -61,7 +68,15 @@ class EnterpriseAdmin(admin.ModelAdmin):
 
 @admin.register(Application)
 class ApplicationAdmin(admin.ModelAdmin):
-    list_display = ("reference", "enterprise", "program_version", "bank", "amount", "state", "submitted_at")
+    list_display = (
+        "reference",
+        "enterprise",
+        "program_version",
+        "bank",
+        "amount",
+        "state",
+        "submitted_at",
+    )
     list_filter = ("state", "program_version__program")
     search_fields = ("reference", "enterprise__name", "enterprise__credit_code")
     readonly_fields = ("state", "amount", "submitted_pdf_sha256")
@@ -70,7 +85,14 @@ class ApplicationAdmin(admin.ModelAdmin):
 
 @admin.register(ProgramListing)
 class ProgramListingAdmin(admin.ModelAdmin):
-    list_display = ("program", "credit_code", "name", "registration_place", "listed_on", "delisted_on")
+    list_display = (
+        "program",
+        "credit_code",
+        "name",
+        "registration_place",
+        "listed_on",
+        "delisted_on",
+    )
     list_filter = ("program",)
     search_fields = ("credit_code", "name")
 
@@ -96,7 +118,15 @@ class AnnualFigureAdmin(admin.ModelAdmin):
 @admin.register(Material)
 class MaterialAdmin(admin.ModelAdmin):
     list_display = ("application", "material_type", "original_name", "size", "uploaded_at")
-    readonly_fields = ("application", "material_type", "file", "original_name", "content_type", "size", "uploaded_by")
+    readonly_fields = (
+        "application",
+        "material_type",
+        "file",
+        "original_name",
+        "content_type",
+        "size",
+        "uploaded_by",
+    )
 
 
 @admin.register(QuzhouDetails)

@@ -28,14 +28,50 @@ from kedaitong.money import rmb_capitals, yuan_to_wan
 from kedaitong.pdf import render_pdf
 
 ENTERPRISE_FIELDS = [
-    "name", "credit_code", "registered_region", "address", "legal_representative", "contact_name", "contact_phone",
-    "contact_mobile", "contact_email", "founded_on", "industry", "employees", "revenue", "total_assets",
-    "registered_capital", "paid_in_capital", "main_business", "last_year_sales", "last_year_tax", "ip_invention",
-    "ip_utility", "ip_design", "ip_software", "ip_ic_layout", "ip_plant_variety", "ip_other", "staff_college_tech",
-    "staff_rnd", "staff_rnd_recruited", "high_tech_revenue", "rnd_expense", "kedaitong_entry_no", "kedaitong_entry_on",
+    "name",
+    "credit_code",
+    "registered_region",
+    "address",
+    "legal_representative",
+    "contact_name",
+    "contact_phone",
+    "contact_mobile",
+    "contact_email",
+    "founded_on",
+    "industry",
+    "employees",
+    "revenue",
+    "total_assets",
+    "registered_capital",
+    "paid_in_capital",
+    "main_business",
+    "last_year_sales",
+    "last_year_tax",
+    "ip_invention",
+    "ip_utility",
+    "ip_design",
+    "ip_software",
+    "ip_ic_layout",
+    "ip_plant_variety",
+    "ip_other",
+    "staff_college_tech",
+    "staff_rnd",
+    "staff_rnd_recruited",
+    "high_tech_revenue",
+    "rnd_expense",
+    "kedaitong_entry_no",
+    "kedaitong_entry_on",
 ]
-MONEY_FIELDS = {"revenue", "total_assets", "registered_capital", "paid_in_capital", "last_year_sales", "last_year_tax",
-                "high_tech_revenue", "rnd_expense"}
+MONEY_FIELDS = {
+    "revenue",
+    "total_assets",
+    "registered_capital",
+    "paid_in_capital",
+    "last_year_sales",
+    "last_year_tax",
+    "high_tech_revenue",
+    "rnd_expense",
+}
 DATE_FIELDS = {"founded_on", "kedaitong_entry_on"}
 
 
@@ -49,29 +85,44 @@ def build_snapshot(application: Application) -> dict[str, Any]:
     """The enterprise's record as it stands now, in JSON-safe values."""
     enterprise: Enterprise = application.enterprise
     data = {name: _plain(getattr(enterprise, name)) for name in ENTERPRISE_FIELDS}
-    data["registration_place"] = enterprise.registration_place.name if enterprise.registration_place_id else ""
+    data["registration_place"] = (
+        enterprise.registration_place.name if enterprise.registration_place_id else ""
+    )
     data["tech_field"] = enterprise.tech_field.code if enterprise.tech_field_id else ""
     data["industry_label"] = str(enterprise.get_industry_display()) if enterprise.industry else ""
     return {
         "taken_at": timezone.now().isoformat(),
         "enterprise": data,
         "qualifications": [
-            {"kind": q.kind, "number": q.number, "name": q.name, "year": q.year, "level": q.level,
-             "project_type": q.project_type, "valid_until": _plain(q.valid_until), "listing": q.listing}
+            {
+                "kind": q.kind,
+                "number": q.number,
+                "name": q.name,
+                "year": q.year,
+                "level": q.level,
+                "project_type": q.project_type,
+                "valid_until": _plain(q.valid_until),
+                "listing": q.listing,
+            }
             for q in enterprise.qualifications.all()
         ],
         "patents": [{"number": p.number, "title": p.title} for p in enterprise.patents.all()],
         "annual_figures": [
             {"year": f.year, "revenue": _plain(f.revenue), "profit": _plain(f.profit)}
             # 近3年: the three years before this one, the years the submission checks (services.figure_years).
-            for f in enterprise.annual_figures.filter(year__lt=timezone.localdate().year).order_by("-year")[:3]
+            for f in enterprise.annual_figures.filter(year__lt=timezone.localdate().year).order_by(
+                "-year"
+            )[:3]
         ],
     }
 
 
 def record_for(application: Application) -> dict[str, Any]:
     """The frozen record once submitted (and not returned), otherwise the live one."""
-    if application.snapshot and application.state not in (Application.State.DRAFT, Application.State.RETURNED):
+    if application.snapshot and application.state not in (
+        Application.State.DRAFT,
+        Application.State.RETURNED,
+    ):
         return application.snapshot
     return build_snapshot(application)
 
@@ -133,7 +184,12 @@ def changjiang_annex4(application: Application) -> bytes:
 
 def quzhou_annex1(application: Application) -> bytes:
     """Quzhou 附件1 衢州市科技金融合作贷款申请表, both tables and the two introductions, with drawn check boxes."""
-    details = QuzhouDetails.objects.filter(application=application).select_related("project_field").first() or QuzhouDetails()
+    details = (
+        QuzhouDetails.objects.filter(application=application)
+        .select_related("project_field")
+        .first()
+        or QuzhouDetails()
+    )
     record = record_for(application)
     places = list(application.program_version.program.registration_places.all())
     figures = record["annual_figures"] + [{"year": "", "revenue": None, "profit": None}] * 3
@@ -143,14 +199,19 @@ def quzhou_annex1(application: Application) -> bytes:
         "places": places,
         "fields": TechField.objects.all(),
         "figures": [
-            {"year": f["year"], "revenue": _wan(Decimal(f["revenue"])) if f["revenue"] else "",
-             "profit": _wan(Decimal(f["profit"])) if f["profit"] else ""}
+            {
+                "year": f["year"],
+                "revenue": _wan(Decimal(f["revenue"])) if f["revenue"] else "",
+                "profit": _wan(Decimal(f["profit"])) if f["profit"] else "",
+            }
             for f in figures[:3]
         ],
         "patents": record["patents"] or [{"number": "", "title": ""}],
         "projects": projects or [{"number": "", "project_type": "", "name": ""}],
         "team": list(application.team.all()) or [None],
-        "provincial_tech_sme": any(q["kind"] == "provincial_tech_sme" for q in record["qualifications"]),
+        "provincial_tech_sme": any(
+            q["kind"] == "provincial_tech_sme" for q in record["qualifications"]
+        ),
         "tech_sources": QuzhouDetails.TechSource.choices,
         "ip_methods": QuzhouDetails.IPMethod.choices,
         "d_wan": {
@@ -163,7 +224,11 @@ def quzhou_annex1(application: Application) -> bytes:
 
 
 ANNEXES = {
-    Program.Kind.CHANGJIANG: {"annex2": changjiang_annex2, "annex3": changjiang_annex3, "annex4": changjiang_annex4},
+    Program.Kind.CHANGJIANG: {
+        "annex2": changjiang_annex2,
+        "annex3": changjiang_annex3,
+        "annex4": changjiang_annex4,
+    },
     Program.Kind.QUZHOU: {"annex1": quzhou_annex1},
 }
 ANNEX_TITLES = {

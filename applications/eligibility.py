@@ -68,14 +68,18 @@ class Facts:
     registered_region: str = ""
     address: str = ""
     registration_place: str = ""  # name of a Quzhou registration place, if chosen
-    kedaitong_entry_no: str = ""  # Changjiang 第二条: entry in the Jiangxi provincial Kedaitong system
+    kedaitong_entry_no: str = (
+        ""  # Changjiang 第二条: entry in the Jiangxi provincial Kedaitong system
+    )
     kedaitong_entry_on: dt.date | None = None
     industry: str = ""
     employees: int | None = None
     revenue: Decimal | None = None
     total_assets: Decimal | None = None
     qualifications: tuple[QualificationFact, ...] = ()
-    on_program_list: bool | None = None  # Quzhou 一(一): on the bureau's list; None where the program keeps none
+    on_program_list: bool | None = (
+        None  # Quzhou 一(一): on the bureau's list; None where the program keeps none
+    )
     blacklisted: str = ""  # reason of a listed blacklist entry, empty if none
     fraud: str = ""  # Quzhou 六: a fraud record, empty if none
 
@@ -126,8 +130,11 @@ RECENT_YEARS = 3
 TALENT_SHARE = Decimal("20")
 HIGHER_LEVELS = ("national", "provincial")
 LISTINGS = {
-    "unicorn": "独角兽", "potential_unicorn": "潜在独角兽", "seed_unicorn": "种子独角兽",
-    "gazelle": "瞪羚", "potential_gazelle": "潜在瞪羚",
+    "unicorn": "独角兽",
+    "potential_unicorn": "潜在独角兽",
+    "seed_unicorn": "种子独角兽",
+    "gazelle": "瞪羚",
+    "potential_gazelle": "潜在瞪羚",
 }
 
 
@@ -147,10 +154,16 @@ def cj_registered_in_jiangxi(facts: Facts) -> RuleResult:
     """Changjiang 第六条(一): registered in Jiangxi province (在我省境内注册)."""
     article = "昌江细则第六条（一）"
     if not facts.registered_region.strip():
-        return RuleResult("changjiang.jiangxi", article, UNKNOWN, "未填写注册地，无法判断是否在江西省境内注册")
+        return RuleResult(
+            "changjiang.jiangxi", article, UNKNOWN, "未填写注册地，无法判断是否在江西省境内注册"
+        )
     if "江西" in facts.registered_region:
-        return RuleResult("changjiang.jiangxi", article, PASS, f"注册地“{facts.registered_region}”在江西省境内")
-    return RuleResult("changjiang.jiangxi", article, FAIL, f"注册地“{facts.registered_region}”不在江西省境内")
+        return RuleResult(
+            "changjiang.jiangxi", article, PASS, f"注册地“{facts.registered_region}”在江西省境内"
+        )
+    return RuleResult(
+        "changjiang.jiangxi", article, FAIL, f"注册地“{facts.registered_region}”不在江西省境内"
+    )
 
 
 def cj_provincial_system(facts: Facts) -> RuleResult:
@@ -163,13 +176,26 @@ def cj_provincial_system(facts: Facts) -> RuleResult:
     article = "昌江细则第二条"
     number = facts.kedaitong_entry_no.strip()
     if not number:
-        return RuleResult("changjiang.provincial_system", article, FAIL,
-                          "未登记江西省科贷通业务管理系统入库编号，须先通过该系统申请入库成为“科贷通”入库企业")
+        return RuleResult(
+            "changjiang.provincial_system",
+            article,
+            FAIL,
+            "未登记江西省科贷通业务管理系统入库编号，须先通过该系统申请入库成为“科贷通”入库企业",
+        )
     if facts.kedaitong_entry_on is not None and facts.kedaitong_entry_on > facts.today:
-        return RuleResult("changjiang.provincial_system", article, FAIL,
-                          f"入库日期{facts.kedaitong_entry_on:%Y-%m-%d}晚于今天，尚未入库")
+        return RuleResult(
+            "changjiang.provincial_system",
+            article,
+            FAIL,
+            f"入库日期{facts.kedaitong_entry_on:%Y-%m-%d}晚于今天，尚未入库",
+        )
     when = f"，{facts.kedaitong_entry_on:%Y-%m-%d}入库" if facts.kedaitong_entry_on else ""
-    return RuleResult("changjiang.provincial_system", article, PASS, f"已入江西省科贷通业务管理系统（编号{number}{when}）")
+    return RuleResult(
+        "changjiang.provincial_system",
+        article,
+        PASS,
+        f"已入江西省科贷通业务管理系统（编号{number}{when}）",
+    )
 
 
 def cj_sme_size(facts: Facts) -> RuleResult:
@@ -189,21 +215,40 @@ def cj_national_tech_sme(facts: Facts) -> RuleResult:
     years = sorted({q.year for q in _of(facts, "national_tech_sme") if q.year}, reverse=True)
     good = [y for y in years if facts.today.year - 1 <= y <= facts.today.year]
     if good:
-        return RuleResult("changjiang.tech.national_db", article, PASS, f"{good[0]}年已入国家科技型中小企业库")
+        return RuleResult(
+            "changjiang.tech.national_db", article, PASS, f"{good[0]}年已入国家科技型中小企业库"
+        )
     if years:
-        return RuleResult("changjiang.tech.national_db", article, FAIL, f"入库年度为{years[0]}年，不是本年度或上一年度")
-    return RuleResult("changjiang.tech.national_db", article, FAIL, "未登记国家科技型中小企业入库信息")
+        return RuleResult(
+            "changjiang.tech.national_db",
+            article,
+            FAIL,
+            f"入库年度为{years[0]}年，不是本年度或上一年度",
+        )
+    return RuleResult(
+        "changjiang.tech.national_db", article, FAIL, "未登记国家科技型中小企业入库信息"
+    )
 
 
 def cj_high_tech(facts: Facts) -> RuleResult:
     """Changjiang 第六条(一)2(1): a national high-tech enterprise certificate within its validity."""
     article = "昌江细则第六条（一）2（1）"
     certs = _of(facts, "high_tech")
-    valid = sorted((q.valid_until for q in certs if q.valid_until and q.valid_until >= facts.today), reverse=True)
+    valid = sorted(
+        (q.valid_until for q in certs if q.valid_until and q.valid_until >= facts.today),
+        reverse=True,
+    )
     if valid:
-        return RuleResult("changjiang.tech.high_tech", article, PASS, f"国家高新技术企业证书有效期至{valid[0]:%Y-%m-%d}")
+        return RuleResult(
+            "changjiang.tech.high_tech",
+            article,
+            PASS,
+            f"国家高新技术企业证书有效期至{valid[0]:%Y-%m-%d}",
+        )
     if certs:
-        return RuleResult("changjiang.tech.high_tech", article, FAIL, "国家高新技术企业证书已过有效期或未填有效期")
+        return RuleResult(
+            "changjiang.tech.high_tech", article, FAIL, "国家高新技术企业证书已过有效期或未填有效期"
+        )
     return RuleResult("changjiang.tech.high_tech", article, FAIL, "未登记国家高新技术企业证书")
 
 
@@ -214,9 +259,13 @@ def cj_listing(facts: Facts) -> RuleResult:
     recent = [q for q in listings if q.listing in LISTINGS and _recent(q.year, facts.today)]
     if recent:
         q = max(recent, key=lambda q: q.year or 0)
-        return RuleResult("changjiang.tech.listing", article, PASS, f"{q.year}年入选省{LISTINGS[q.listing]}企业")
+        return RuleResult(
+            "changjiang.tech.listing", article, PASS, f"{q.year}年入选省{LISTINGS[q.listing]}企业"
+        )
     if listings:
-        return RuleResult("changjiang.tech.listing", article, FAIL, "独角兽、瞪羚企业入选年度不在近三年内")
+        return RuleResult(
+            "changjiang.tech.listing", article, FAIL, "独角兽、瞪羚企业入选年度不在近三年内"
+        )
     return RuleResult("changjiang.tech.listing", article, FAIL, "未登记省独角兽、瞪羚企业入选信息")
 
 
@@ -224,12 +273,26 @@ def cj_talent_shareholder(facts: Facts) -> RuleResult:
     """Changjiang 第六条(一)2(3): a main shareholder (20% or more) selected by a national or provincial talent program."""
     article = "昌江细则第六条（一）2（3）"
     people = _of(facts, "talent")
-    good = [q for q in people if q.level in HIGHER_LEVELS and q.share is not None and q.share >= TALENT_SHARE]
+    good = [
+        q
+        for q in people
+        if q.level in HIGHER_LEVELS and q.share is not None and q.share >= TALENT_SHARE
+    ]
     if good:
         q = max(good, key=lambda q: q.share or 0)
-        return RuleResult("changjiang.tech.talent", article, PASS, f"股东{q.label}持股{q.share.normalize():f}%，为国家级或省级人才计划入选者")  # type: ignore[union-attr]
+        return RuleResult(
+            "changjiang.tech.talent",
+            article,
+            PASS,
+            f"股东{q.label}持股{q.share.normalize():f}%，为国家级或省级人才计划入选者",
+        )  # type: ignore[union-attr]
     if people:
-        return RuleResult("changjiang.tech.talent", article, FAIL, "人才计划入选股东持股不足20%或人才计划级别低于省级")
+        return RuleResult(
+            "changjiang.tech.talent",
+            article,
+            FAIL,
+            "人才计划入选股东持股不足20%或人才计划级别低于省级",
+        )
     return RuleResult("changjiang.tech.talent", article, FAIL, "未登记人才计划入选股东")
 
 
@@ -237,12 +300,26 @@ def cj_project(facts: Facts) -> RuleResult:
     """Changjiang 第六条(一)2(4): a provincial-or-higher S&T project in the last three years, executed as planned."""
     article = "昌江细则第六条（一）2（4）"
     projects = _of(facts, "project")
-    good = [q for q in projects if q.level in HIGHER_LEVELS and _recent(q.year, facts.today) and q.executed_as_planned]
+    good = [
+        q
+        for q in projects
+        if q.level in HIGHER_LEVELS and _recent(q.year, facts.today) and q.executed_as_planned
+    ]
     if good:
         q = max(good, key=lambda q: q.year or 0)
-        return RuleResult("changjiang.tech.project", article, PASS, f"{q.year}年承担省级以上科技计划项目{q.label}且按计划执行")
+        return RuleResult(
+            "changjiang.tech.project",
+            article,
+            PASS,
+            f"{q.year}年承担省级以上科技计划项目{q.label}且按计划执行",
+        )
     if projects:
-        return RuleResult("changjiang.tech.project", article, FAIL, "科技计划项目不是近三年省级以上项目，或未按计划执行")
+        return RuleResult(
+            "changjiang.tech.project",
+            article,
+            FAIL,
+            "科技计划项目不是近三年省级以上项目，或未按计划执行",
+        )
     return RuleResult("changjiang.tech.project", article, FAIL, "未登记科技计划项目")
 
 
@@ -253,14 +330,23 @@ def cj_award(facts: Facts) -> RuleResult:
     good = [q for q in awards if q.level in HIGHER_LEVELS and _recent(q.year, facts.today)]
     if good:
         q = max(good, key=lambda q: q.year or 0)
-        return RuleResult("changjiang.tech.award", article, PASS, f"{q.year}年获得科学技术奖励{q.label}")
+        return RuleResult(
+            "changjiang.tech.award", article, PASS, f"{q.year}年获得科学技术奖励{q.label}"
+        )
     if awards:
-        return RuleResult("changjiang.tech.award", article, FAIL, "科学技术奖励不是近三年国家或省级奖励")
+        return RuleResult(
+            "changjiang.tech.award", article, FAIL, "科学技术奖励不是近三年国家或省级奖励"
+        )
     return RuleResult("changjiang.tech.award", article, FAIL, "未登记科学技术奖励")
 
 
 CHANGJIANG_OPTIONS: tuple[Callable[[Facts], RuleResult], ...] = (
-    cj_national_tech_sme, cj_high_tech, cj_listing, cj_talent_shareholder, cj_project, cj_award,
+    cj_national_tech_sme,
+    cj_high_tech,
+    cj_listing,
+    cj_talent_shareholder,
+    cj_project,
+    cj_award,
 )
 
 
@@ -269,14 +355,26 @@ def cj_tech_condition(options: Iterable[RuleResult]) -> RuleResult:
     article = "昌江细则第六条（一）1、2"
     met = [r for r in options if r.status == PASS]
     if met:
-        return RuleResult("changjiang.tech", article, PASS, "具备条件：" + "；".join(r.reason for r in met))
-    return RuleResult("changjiang.tech", article, FAIL, "国家科技型中小企业入库及第六条（一）2所列五项条件均不具备")
+        return RuleResult(
+            "changjiang.tech", article, PASS, "具备条件：" + "；".join(r.reason for r in met)
+        )
+    return RuleResult(
+        "changjiang.tech",
+        article,
+        FAIL,
+        "国家科技型中小企业入库及第六条（一）2所列五项条件均不具备",
+    )
 
 
 def blacklist(facts: Facts) -> RuleResult:
     """Changjiang 第九条: a blacklisted enterprise gets no further financial support (every program)."""
     if facts.blacklisted:
-        return RuleResult("blacklist", "昌江细则第九条", FAIL, f"企业已被列入黑名单（{facts.blacklisted}），今后不得获得财政支持")
+        return RuleResult(
+            "blacklist",
+            "昌江细则第九条",
+            FAIL,
+            f"企业已被列入黑名单（{facts.blacklisted}），今后不得获得财政支持",
+        )
     return RuleResult("blacklist", "昌江细则第九条", PASS, "未列入黑名单")
 
 
@@ -288,9 +386,39 @@ def blacklist(facts: Facts) -> RuleResult:
 QUZHOU_MARKERS = ("衢州", "柯城", "衢江", "智造新城", "智慧新城")
 QUZHOU_COUNTIES = ("江山", "常山", "开化", "龙游")
 PROVINCES = (
-    "北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海", "江苏", "安徽", "福建", "江西", "山东",
-    "河南", "湖北", "湖南", "广东", "广西", "海南", "重庆", "四川", "贵州", "云南", "西藏", "陕西", "甘肃", "青海", "宁夏",
-    "新疆", "香港", "澳门", "台湾",
+    "北京",
+    "天津",
+    "河北",
+    "山西",
+    "内蒙古",
+    "辽宁",
+    "吉林",
+    "黑龙江",
+    "上海",
+    "江苏",
+    "安徽",
+    "福建",
+    "江西",
+    "山东",
+    "河南",
+    "湖北",
+    "湖南",
+    "广东",
+    "广西",
+    "海南",
+    "重庆",
+    "四川",
+    "贵州",
+    "云南",
+    "西藏",
+    "陕西",
+    "甘肃",
+    "青海",
+    "宁夏",
+    "新疆",
+    "香港",
+    "澳门",
+    "台湾",
 )
 ZHEJIANG_CITIES = ("杭州", "宁波", "温州", "嘉兴", "湖州", "绍兴", "金华", "舟山", "台州", "丽水")
 
@@ -308,22 +436,49 @@ def qz_registration_place(facts: Facts) -> RuleResult:
     text = f"{region} {facts.address.strip()}".strip()
     if not facts.registration_place:
         if "衢州" in facts.registered_region:
-            return RuleResult("quzhou.place", article, UNKNOWN, "请在企业信息中选择衢州企业注册地（市本级或七三共享）")
-        return RuleResult("quzhou.place", article, FAIL, "企业不在衢州市本级（含智造新城、智慧新城）范围内注册")
+            return RuleResult(
+                "quzhou.place",
+                article,
+                UNKNOWN,
+                "请在企业信息中选择衢州企业注册地（市本级或七三共享）",
+            )
+        return RuleResult(
+            "quzhou.place", article, FAIL, "企业不在衢州市本级（含智造新城、智慧新城）范围内注册"
+        )
     chosen = facts.registration_place
     if not text:
-        return RuleResult("quzhou.place", article, UNKNOWN, f"已选择注册地{chosen}，但未填写注册地区和地址，无法核对")
-    elsewhere = next((p for p in PROVINCES if p in region), "") or next((c for c in ZHEJIANG_CITIES if c in region), "")
+        return RuleResult(
+            "quzhou.place",
+            article,
+            UNKNOWN,
+            f"已选择注册地{chosen}，但未填写注册地区和地址，无法核对",
+        )
+    elsewhere = next((p for p in PROVINCES if p in region), "") or next(
+        (c for c in ZHEJIANG_CITIES if c in region), ""
+    )
     if elsewhere:
-        return RuleResult("quzhou.place", article, FAIL,
-                          f"所选注册地{chosen}与填写的注册地区“{region}”不符：企业注册在{elsewhere}，不在衢州市本级")
+        return RuleResult(
+            "quzhou.place",
+            article,
+            FAIL,
+            f"所选注册地{chosen}与填写的注册地区“{region}”不符：企业注册在{elsewhere}，不在衢州市本级",
+        )
     county = next((c for c in QUZHOU_COUNTIES if c in region), "")
     if county:
-        return RuleResult("quzhou.place", article, FAIL,
-                          f"所选注册地{chosen}与填写的注册地区“{region}”不符：{county}不属衢州市本级（含智造新城、智慧新城）")
+        return RuleResult(
+            "quzhou.place",
+            article,
+            FAIL,
+            f"所选注册地{chosen}与填写的注册地区“{region}”不符：{county}不属衢州市本级（含智造新城、智慧新城）",
+        )
     if any(marker in text for marker in QUZHOU_MARKERS):
         return RuleResult("quzhou.place", article, PASS, f"企业注册地为{chosen}（“{text}”）")
-    return RuleResult("quzhou.place", article, UNKNOWN, f"已选择注册地{chosen}，但注册地区和地址“{text}”未写明衢州，无法核对")
+    return RuleResult(
+        "quzhou.place",
+        article,
+        UNKNOWN,
+        f"已选择注册地{chosen}，但注册地区和地址“{text}”未写明衢州，无法核对",
+    )
 
 
 def qz_provincial_tech_sme(facts: Facts) -> RuleResult:
@@ -332,8 +487,12 @@ def qz_provincial_tech_sme(facts: Facts) -> RuleResult:
     found = sorted((q.year or 0 for q in _of(facts, "provincial_tech_sme")), reverse=True)
     if found:
         year = f"{found[0]}年" if found[0] else ""
-        return RuleResult("quzhou.provincial_tech_sme", article, PASS, f"{year}认定为浙江省科技型中小企业")
-    return RuleResult("quzhou.provincial_tech_sme", article, FAIL, "未登记浙江省科技型中小企业认定信息")
+        return RuleResult(
+            "quzhou.provincial_tech_sme", article, PASS, f"{year}认定为浙江省科技型中小企业"
+        )
+    return RuleResult(
+        "quzhou.provincial_tech_sme", article, FAIL, "未登记浙江省科技型中小企业认定信息"
+    )
 
 
 def qz_on_bureau_list(facts: Facts) -> RuleResult:
@@ -347,7 +506,9 @@ def qz_on_bureau_list(facts: Facts) -> RuleResult:
 def qz_fraud(facts: Facts) -> RuleResult:
     """Quzhou 六: an enterprise found to have obtained a loan or subsidy by fraud may not take part again."""
     if facts.fraud:
-        return RuleResult("quzhou.fraud", "衢州方案六", FAIL, f"企业{facts.fraud}，不得再参与科技金融合作贷款")
+        return RuleResult(
+            "quzhou.fraud", "衢州方案六", FAIL, f"企业{facts.fraud}，不得再参与科技金融合作贷款"
+        )
     return RuleResult("quzhou.fraud", "衢州方案六", PASS, "无骗取贷款或贴息记录")
 
 
@@ -368,7 +529,12 @@ def _amount(app: ApplicationFacts, code: str, article: str) -> RuleResult:
     if app.amount is None or app.amount <= 0:
         return RuleResult(code, article, UNKNOWN, "未填写申请贷款金额")
     if app.max_amount is not None and app.amount > app.max_amount:
-        return RuleResult(code, article, FAIL, f"申请金额{format_yuan(app.amount)}元超过上限{format_yuan(app.max_amount)}元")
+        return RuleResult(
+            code,
+            article,
+            FAIL,
+            f"申请金额{format_yuan(app.amount)}元超过上限{format_yuan(app.max_amount)}元",
+        )
     return RuleResult(code, article, PASS, f"申请金额{format_yuan(app.amount)}元，未超过上限")
 
 
@@ -377,7 +543,12 @@ def cj_one_bank(app: ApplicationFacts) -> RuleResult:
     article = "昌江细则第六条（二）"
     others = sorted(set(app.other_banks) - {app.bank})
     if others:
-        return RuleResult("changjiang.one_bank", article, FAIL, f"企业在{'、'.join(others)}有未结清的科贷通申请或贷款，单个企业仅接受一家银行的科贷通贷款")
+        return RuleResult(
+            "changjiang.one_bank",
+            article,
+            FAIL,
+            f"企业在{'、'.join(others)}有未结清的科贷通申请或贷款，单个企业仅接受一家银行的科贷通贷款",
+        )
     if not app.bank:
         return RuleResult("changjiang.one_bank", article, UNKNOWN, "未选择贷款银行")
     return RuleResult("changjiang.one_bank", article, PASS, f"仅向{app.bank}申请")
@@ -389,7 +560,9 @@ def qz_bank_on_file(app: ApplicationFacts) -> RuleResult:
     if not app.bank:
         return RuleResult("quzhou.bank", article, UNKNOWN, "未选择贷款银行")
     if not app.bank_on_file:
-        return RuleResult("quzhou.bank", article, FAIL, f"{app.bank}不是已备案的科技金融合作贷款经办银行")
+        return RuleResult(
+            "quzhou.bank", article, FAIL, f"{app.bank}不是已备案的科技金融合作贷款经办银行"
+        )
     return RuleResult("quzhou.bank", article, PASS, f"{app.bank}为已备案经办银行")
 
 
@@ -400,7 +573,9 @@ def qz_term(app: ApplicationFacts) -> RuleResult:
         return RuleResult("quzhou.term", article, UNKNOWN, "未填写贷款期限")
     limit = app.max_term_months or 36
     if app.term_months > limit:
-        return RuleResult("quzhou.term", article, FAIL, f"贷款期限{app.term_months}个月，超过三年（{limit}个月）")
+        return RuleResult(
+            "quzhou.term", article, FAIL, f"贷款期限{app.term_months}个月，超过三年（{limit}个月）"
+        )
     return RuleResult("quzhou.term", article, PASS, f"贷款期限{app.term_months}个月，不超过三年")
 
 
@@ -420,7 +595,9 @@ def qz_annual_cap(app: ApplicationFacts) -> RuleResult:
     """
     article = "衢州方案一（五）"
     if app.amount is None or app.term_months is None or app.planned_disbursement_on is None:
-        return RuleResult("quzhou.annual_cap", article, UNKNOWN, "需填写金额、期限和拟放款日期才能按年折算")
+        return RuleResult(
+            "quzhou.annual_cap", article, UNKNOWN, "需填写金额、期限和拟放款日期才能按年折算"
+        )
     if app.annual_cap is None:
         return RuleResult("quzhou.annual_cap", article, PASS, "本版本无每年累计上限")
     start = app.planned_disbursement_on
@@ -433,7 +610,12 @@ def qz_annual_cap(app: ApplicationFacts) -> RuleResult:
     over = [(y, v) for y, v in sorted(totals.items()) if v > app.annual_cap]
     if over:
         text = "；".join(f"{y}年按年折算合计{format_yuan(v)}元" for y, v in over)
-        return RuleResult("quzhou.annual_cap", article, FAIL, f"{text}，超过每家企业每年{format_yuan(app.annual_cap)}元的上限")
+        return RuleResult(
+            "quzhou.annual_cap",
+            article,
+            FAIL,
+            f"{text}，超过每家企业每年{format_yuan(app.annual_cap)}元的上限",
+        )
     text = "；".join(f"{y}年{format_yuan(v)}元" for y, v in sorted(totals.items()))
     return RuleResult("quzhou.annual_cap", article, PASS, f"按年折算合计：{text}，均未超过上限")
 
@@ -441,15 +623,25 @@ def qz_annual_cap(app: ApplicationFacts) -> RuleResult:
 # --- Checklists per program ----------------------------------------------------------------------------------
 
 OPTIONAL = frozenset(
-    {"changjiang.tech.national_db", "changjiang.tech.high_tech", "changjiang.tech.listing",
-     "changjiang.tech.talent", "changjiang.tech.project", "changjiang.tech.award"}
+    {
+        "changjiang.tech.national_db",
+        "changjiang.tech.high_tech",
+        "changjiang.tech.listing",
+        "changjiang.tech.talent",
+        "changjiang.tech.project",
+        "changjiang.tech.award",
+    }
 )
 
 
 def changjiang_checklist(facts: Facts, app: ApplicationFacts | None = None) -> list[RuleResult]:
     options = [rule(facts) for rule in CHANGJIANG_OPTIONS]
     results = [
-        cj_registered_in_jiangxi(facts), cj_provincial_system(facts), cj_sme_size(facts), cj_tech_condition(options), *options,
+        cj_registered_in_jiangxi(facts),
+        cj_provincial_system(facts),
+        cj_sme_size(facts),
+        cj_tech_condition(options),
+        *options,
         blacklist(facts),
     ]
     if app is not None:
@@ -458,7 +650,13 @@ def changjiang_checklist(facts: Facts, app: ApplicationFacts | None = None) -> l
 
 
 def quzhou_checklist(facts: Facts, app: ApplicationFacts | None = None) -> list[RuleResult]:
-    results = [qz_registration_place(facts), qz_provincial_tech_sme(facts), qz_on_bureau_list(facts), qz_fraud(facts), blacklist(facts)]
+    results = [
+        qz_registration_place(facts),
+        qz_provincial_tech_sme(facts),
+        qz_on_bureau_list(facts),
+        qz_fraud(facts),
+        blacklist(facts),
+    ]
     if app is not None:
         results += [qz_amount(app), qz_term(app), qz_annual_cap(app), qz_bank_on_file(app)]
     return results
@@ -480,7 +678,10 @@ def passes(results: Iterable[RuleResult]) -> bool:
 
 
 def to_json(results: Iterable[RuleResult]) -> list[dict[str, str]]:
-    return [{"code": r.code, "article": r.article, "status": r.status, "reason": r.reason} for r in results]
+    return [
+        {"code": r.code, "article": r.article, "status": r.status, "reason": r.reason}
+        for r in results
+    ]
 
 
 def from_json(rows: Iterable[dict[str, str]]) -> list[RuleResult]:

@@ -46,12 +46,18 @@ class CreditCodeField(forms.CharField):
         code = str(super().clean(value) or "").strip().upper()
         reason = validate_credit_code(code)
         if reason:
-            raise ValidationError(_("Invalid unified social credit code (GB 32100-2015): %(reason)s"), params={"reason": reason}, code="credit_code")
+            raise ValidationError(
+                _("Invalid unified social credit code (GB 32100-2015): %(reason)s"),
+                params={"reason": reason},
+                code="credit_code",
+            )
         return code
 
 
 class RegistrationForm(forms.Form):
-    credit_code = CreditCodeField(label=_("Unified social credit code"), max_length=18, min_length=18)
+    credit_code = CreditCodeField(
+        label=_("Unified social credit code"), max_length=18, min_length=18
+    )
     name = forms.CharField(label=_("Enterprise name"), max_length=100)
     display_name = forms.CharField(label=_("Your name"), max_length=50)
     email = forms.EmailField(label=_("E-mail"))
@@ -72,7 +78,9 @@ class RegistrationForm(forms.Form):
             self.add_error("password2", _("The two passwords differ."))
         elif first:
             try:
-                validate_password(first, User(username=data.get("username", ""), email=data.get("email", "")))
+                validate_password(
+                    first, User(username=data.get("username", ""), email=data.get("email", ""))
+                )
             except ValidationError as exc:
                 self.add_error("password1", exc)
         return data
@@ -87,23 +95,56 @@ class EnterpriseForm(forms.ModelForm):
     class Meta:
         model = Enterprise
         fields = [
-            "name", "registered_region", "registration_place", "address", "kedaitong_entry_no", "kedaitong_entry_on", "legal_representative", "contact_name",
-            "contact_phone", "contact_mobile", "contact_email", "founded_on", "registered_capital", "paid_in_capital",
-            "industry", "main_business", "tech_field", "employees", "revenue", "total_assets", "last_year_sales",
-            "last_year_tax", "ip_invention", "ip_utility", "ip_design", "ip_software", "ip_ic_layout", "ip_plant_variety",
-            "ip_other", "staff_college_tech", "staff_rnd", "staff_rnd_recruited", "high_tech_revenue", "rnd_expense",
+            "name",
+            "registered_region",
+            "registration_place",
+            "address",
+            "kedaitong_entry_no",
+            "kedaitong_entry_on",
+            "legal_representative",
+            "contact_name",
+            "contact_phone",
+            "contact_mobile",
+            "contact_email",
+            "founded_on",
+            "registered_capital",
+            "paid_in_capital",
+            "industry",
+            "main_business",
+            "tech_field",
+            "employees",
+            "revenue",
+            "total_assets",
+            "last_year_sales",
+            "last_year_tax",
+            "ip_invention",
+            "ip_utility",
+            "ip_design",
+            "ip_software",
+            "ip_ic_layout",
+            "ip_plant_variety",
+            "ip_other",
+            "staff_college_tech",
+            "staff_rnd",
+            "staff_rnd_recruited",
+            "high_tech_revenue",
+            "rnd_expense",
         ]
         widgets = {"founded_on": DateInput(), "kedaitong_entry_on": DateInput()}
         help_texts = {
             "registered_region": _("Province, city and district, e.g. 江西省景德镇市昌江区."),
             "industry": _("Decides the SME size thresholds (工信部联企业〔2011〕300号)."),
             "registration_place": _("Quzhou applicants only (附件1 企业注册地)."),
-            "kedaitong_entry_no": _("Changjiang applicants: the number under which the Jiangxi Kedaitong business system (江西省科贷通业务管理系统) entered the enterprise (第二条)."),
+            "kedaitong_entry_no": _(
+                "Changjiang applicants: the number under which the Jiangxi Kedaitong business system (江西省科贷通业务管理系统) entered the enterprise (第二条)."
+            ),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["registration_place"].queryset = RegistrationPlace.objects.filter(program__code="quzhou")
+        self.fields["registration_place"].queryset = RegistrationPlace.objects.filter(
+            program__code="quzhou"
+        )
 
 
 class QualificationForm(forms.ModelForm):
@@ -111,8 +152,21 @@ class QualificationForm(forms.ModelForm):
 
     class Meta:
         model = Qualification
-        fields = ["kind", "number", "name", "year", "issued_on", "valid_until", "listing", "level", "talent_program",
-                  "share", "project_type", "executed_as_planned", "evidence"]
+        fields = [
+            "kind",
+            "number",
+            "name",
+            "year",
+            "issued_on",
+            "valid_until",
+            "listing",
+            "level",
+            "talent_program",
+            "share",
+            "project_type",
+            "executed_as_planned",
+            "evidence",
+        ]
         widgets = {"issued_on": DateInput(), "valid_until": DateInput()}
 
     def clean(self) -> dict[str, Any]:
@@ -187,7 +241,8 @@ class ApplicationForm(forms.ModelForm):
         limit = self.version.max_amount
         if limit is not None and yuan > limit:
             raise ValidationError(
-                _("At most %(limit)s yuan (%(article)s)."), params={"limit": f"{limit:,.2f}", "article": self.article_amount}
+                _("At most %(limit)s yuan (%(article)s)."),
+                params={"limit": f"{limit:,.2f}", "article": self.article_amount},
             )
         return wan
 
@@ -196,7 +251,8 @@ class ApplicationForm(forms.ModelForm):
         limit = self.version.max_term_months
         if term is not None and limit is not None and term > limit:
             raise ValidationError(
-                _("A single loan's term is at most %(limit)d months (%(article)s)."), params={"limit": limit, "article": self.article_term}
+                _("A single loan's term is at most %(limit)d months (%(article)s)."),
+                params={"limit": limit, "article": self.article_term},
             )
         return term
 
@@ -209,9 +265,19 @@ class ChangjiangApplicationForm(ApplicationForm):
     article_amount = "昌江细则第一条"
 
     class Meta(ApplicationForm.Meta):
-        fields = ["purpose", "bank", "planned_disbursement_on", "term_months", "annual_rate", "product_type"]
+        fields = [
+            "purpose",
+            "bank",
+            "planned_disbursement_on",
+            "term_months",
+            "annual_rate",
+            "product_type",
+        ]
         labels = {"purpose": _("Reason for the loan (附件3)")}
-        widgets = {"planned_disbursement_on": DateInput(), "purpose": forms.Textarea(attrs={"rows": 3})}
+        widgets = {
+            "planned_disbursement_on": DateInput(),
+            "purpose": forms.Textarea(attrs={"rows": 3}),
+        }
 
 
 class QuzhouApplicationForm(ApplicationForm):
@@ -230,33 +296,61 @@ class IntroField(forms.CharField):
         super().validate(value)
         if len(value) > self.limit:
             raise ValidationError(
-                _("%(count)d characters; at most %(limit)d (附件1)."), params={"count": len(value), "limit": self.limit}, code="too_long"
+                _("%(count)d characters; at most %(limit)d (附件1)."),
+                params={"count": len(value), "limit": self.limit},
+                code="too_long",
             )
 
 
 class QuzhouDetailsForm(forms.ModelForm):
-    company_intro = IntroField(limit=COMPANY_INTRO_MAX, label=_("Company introduction (at most 500 characters)"))
-    project_intro = IntroField(limit=PROJECT_INTRO_MAX, label=_("Project introduction (at most 1000 characters)"))
-    total_investment_wan = WanAmountField(label=_("Planned total investment (10,000 yuan)"), required=False)
+    company_intro = IntroField(
+        limit=COMPANY_INTRO_MAX, label=_("Company introduction (at most 500 characters)")
+    )
+    project_intro = IntroField(
+        limit=PROJECT_INTRO_MAX, label=_("Project introduction (at most 1000 characters)")
+    )
+    total_investment_wan = WanAmountField(
+        label=_("Planned total investment (10,000 yuan)"), required=False
+    )
 
     class Meta:
         model = QuzhouDetails
         fields = [
-            "loan_card_no", "project_name", "project_field", "energy_saving", "tech_source", "ip_method",
-            "expected_sales", "expected_profit_tax", "expected_new_products", "expected_utility_patents",
-            "expected_invention_patents", "talents_recruited", "talents_trained", "partners", "contact_name",
-            "contact_phone", "contact_mobile", "contact_email", "company_intro", "project_intro",
+            "loan_card_no",
+            "project_name",
+            "project_field",
+            "energy_saving",
+            "tech_source",
+            "ip_method",
+            "expected_sales",
+            "expected_profit_tax",
+            "expected_new_products",
+            "expected_utility_patents",
+            "expected_invention_patents",
+            "talents_recruited",
+            "talents_trained",
+            "partners",
+            "contact_name",
+            "contact_phone",
+            "contact_mobile",
+            "contact_email",
+            "company_intro",
+            "project_intro",
         ]
         widgets = {"partners": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.total_investment is not None:
-            self.fields["total_investment_wan"].initial = f"{(self.instance.total_investment / WAN).normalize():f}"
+            self.fields[
+                "total_investment_wan"
+            ].initial = f"{(self.instance.total_investment / WAN).normalize():f}"
 
     def save(self, commit: bool = True) -> QuzhouDetails:
         wan = self.cleaned_data.get("total_investment_wan")
-        self.instance.total_investment = None if wan is None else (wan * WAN).quantize(Decimal("0.01"))
+        self.instance.total_investment = (
+            None if wan is None else (wan * WAN).quantize(Decimal("0.01"))
+        )
         return super().save(commit)
 
 
@@ -271,13 +365,17 @@ class TeamMemberForm(forms.ModelForm):
             return ric.validate(value)
         except StdnumError:
             raise ValidationError(
-                _("Invalid resident ID number (GB 11643-1999: 18 characters, a real birth date and the check character)."),
+                _(
+                    "Invalid resident ID number (GB 11643-1999: 18 characters, a real birth date and the check character)."
+                ),
                 code="id_number",
             ) from None
 
 
 class MaterialForm(forms.Form):
-    material_type = forms.ModelChoiceField(label=_("Material"), queryset=MaterialType.objects.none())
+    material_type = forms.ModelChoiceField(
+        label=_("Material"), queryset=MaterialType.objects.none()
+    )
     file = EvidenceFileField(label=_("File (PDF, JPEG or PNG)"))
 
     def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:

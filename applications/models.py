@@ -35,6 +35,8 @@ def qualification_upload_to(instance: object, filename: str) -> str:
 
 def material_upload_to(instance: object, filename: str) -> str:
     return _material_path(instance, filename)
+
+
 RATE = {"max_digits": 7, "decimal_places": 4}
 
 
@@ -42,7 +44,10 @@ class Program(models.Model):
     """One policy. Its rules live in a rule-set module named by `kind`; its numbers in its versions."""
 
     class Kind(models.TextChoices):
-        CHANGJIANG = "changjiang_kedaitong", _("Changjiang Kedaitong (recommendation and risk compensation)")
+        CHANGJIANG = (
+            "changjiang_kedaitong",
+            _("Changjiang Kedaitong (recommendation and risk compensation)"),
+        )
         QUZHOU = "quzhou_coop_loan", _("Quzhou cooperation loan (interest subsidy)")
 
     code = models.SlugField(_("code"), max_length=30, unique=True)
@@ -72,26 +77,36 @@ class Program(models.Model):
 class ProgramVersion(models.Model):
     """The numbers of one edition of a policy, with the dates it is in force."""
 
-    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="versions", verbose_name=_("program"))
+    program = models.ForeignKey(
+        Program, on_delete=models.PROTECT, related_name="versions", verbose_name=_("program")
+    )
     code = models.CharField(_("version"), max_length=20)
     title = models.CharField(_("document title"), max_length=200)
     document_no = models.CharField(_("document number"), max_length=60, blank=True)
     effective_from = models.DateField(_("in force from"))
     effective_to = models.DateField(_("in force until"), null=True, blank=True)
     max_amount = models.DecimalField(_("maximum loan (yuan)"), null=True, blank=True, **MONEY)
-    max_term_months = models.PositiveSmallIntegerField(_("maximum term (months)"), null=True, blank=True)
+    max_term_months = models.PositiveSmallIntegerField(
+        _("maximum term (months)"), null=True, blank=True
+    )
     enterprise_annual_cap = models.DecimalField(
         _("annualized cap per enterprise per year (yuan)"), null=True, blank=True, **MONEY
     )
-    total_annual_cap = models.DecimalField(_("annualized cap of all banks per year (yuan)"), null=True, blank=True, **MONEY)
+    total_annual_cap = models.DecimalField(
+        _("annualized cap of all banks per year (yuan)"), null=True, blank=True, **MONEY
+    )
     rate_capped_by_lpr = models.BooleanField(_("rate at most the LPR"), default=False)
     lpr_long_tier_above_months = models.PositiveSmallIntegerField(
         _("terms longer than this use the 5-year LPR (months)"), default=60
     )
     subsidy_share = models.DecimalField(_("interest subsidy share"), null=True, blank=True, **RATE)
     one_bank_per_enterprise = models.BooleanField(_("one bank per enterprise"), default=False)
-    needs_recommendation = models.BooleanField(_("bureau and leading group recommend before the bank"), default=False)
-    publicity_workdays = models.PositiveSmallIntegerField(_("publicity period (working days)"), null=True, blank=True)
+    needs_recommendation = models.BooleanField(
+        _("bureau and leading group recommend before the bank"), default=False
+    )
+    publicity_workdays = models.PositiveSmallIntegerField(
+        _("publicity period (working days)"), null=True, blank=True
+    )
     risk_compensation = models.BooleanField(_("risk compensation pool"), default=False)
     notes = models.TextField(_("notes"), blank=True)
 
@@ -102,10 +117,14 @@ class ProgramVersion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["program", "code"], name="programversion_unique_code"),
             models.CheckConstraint(
-                condition=Q(effective_to__isnull=True) | Q(effective_to__gte=models.F("effective_from")),
+                condition=Q(effective_to__isnull=True)
+                | Q(effective_to__gte=models.F("effective_from")),
                 name="programversion_dates_in_order",
             ),
-            models.CheckConstraint(condition=Q(max_amount__isnull=True) | Q(max_amount__gt=0), name="programversion_max_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(max_amount__isnull=True) | Q(max_amount__gt=0),
+                name="programversion_max_amount_positive",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -147,7 +166,9 @@ class TechField(models.Model):
 class MaterialType(models.Model):
     """A material an application must carry: the eleven of Changjiang 附件2."""
 
-    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="material_types", verbose_name=_("program"))
+    program = models.ForeignKey(
+        Program, on_delete=models.PROTECT, related_name="material_types", verbose_name=_("program")
+    )
     number = models.PositiveSmallIntegerField(_("number"))
     name = models.CharField(_("name"), max_length=60)
     required = models.BooleanField(_("required at submission"), default=True)
@@ -157,7 +178,9 @@ class MaterialType(models.Model):
         verbose_name = _("material type")
         verbose_name_plural = _("material types")
         ordering = ["program", "number"]
-        constraints = [models.UniqueConstraint(fields=["program", "number"], name="materialtype_unique_number")]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "number"], name="materialtype_unique_number")
+        ]
 
     def __str__(self) -> str:
         return f"{self.number}. {self.name}"
@@ -166,7 +189,12 @@ class MaterialType(models.Model):
 class RegistrationPlace(models.Model):
     """Where an enterprise is registered, as a program's form offers it (Quzhou 附件1 企业注册地)."""
 
-    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="registration_places", verbose_name=_("program"))
+    program = models.ForeignKey(
+        Program,
+        on_delete=models.PROTECT,
+        related_name="registration_places",
+        verbose_name=_("program"),
+    )
     code = models.SlugField(_("code"), max_length=30)
     name = models.CharField(_("name"), max_length=50)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
@@ -175,7 +203,11 @@ class RegistrationPlace(models.Model):
         verbose_name = _("registration place")
         verbose_name_plural = _("registration places")
         ordering = ["program", "order"]
-        constraints = [models.UniqueConstraint(fields=["program", "code"], name="registrationplace_unique_code")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "code"], name="registrationplace_unique_code"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -199,7 +231,10 @@ class Industry(models.TextChoices):
     REAL_ESTATE = "real_estate", _("Real estate development")
     PROPERTY = "property", _("Property management")
     LEASING = "leasing", _("Leasing and business services")
-    OTHER = "other", _("Other sectors not listed (incl. scientific research and technical services)")
+    OTHER = (
+        "other",
+        _("Other sectors not listed (incl. scientific research and technical services)"),
+    )
 
 
 class EnterpriseQuerySet(models.QuerySet["Enterprise"]):
@@ -210,7 +245,9 @@ class EnterpriseQuerySet(models.QuerySet["Enterprise"]):
         if role == Role.ENTERPRISE:
             return self.filter(pk=user.enterprise_id)
         if role == Role.BANK:
-            return self.filter(Q(loans__bank=user.bank_id) | Q(applications__bank=user.bank_id)).distinct()
+            return self.filter(
+                Q(loans__bank=user.bank_id) | Q(applications__bank=user.bank_id)
+            ).distinct()
         if user.is_authenticated and user.is_program_scoped and user.program_id:
             return self.filter(
                 Q(applications__program_version__program=user.program_id)
@@ -225,9 +262,15 @@ class Enterprise(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     credit_code = models.CharField(_("unified social credit code"), max_length=18, unique=True)
     name = models.CharField(_("enterprise name"), max_length=100)
-    registered_region = models.CharField(_("registered in (province, city, district)"), max_length=100, blank=True)
+    registered_region = models.CharField(
+        _("registered in (province, city, district)"), max_length=100, blank=True
+    )
     registration_place = models.ForeignKey(
-        RegistrationPlace, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("registration place (Quzhou)")
+        RegistrationPlace,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("registration place (Quzhou)"),
     )
     address = models.CharField(_("address"), max_length=200, blank=True)
     legal_representative = models.CharField(_("legal representative"), max_length=50, blank=True)
@@ -236,34 +279,62 @@ class Enterprise(models.Model):
     founded_on = models.DateField(_("founded on"), null=True, blank=True)
     industry = models.CharField(_("industry"), max_length=20, choices=Industry.choices, blank=True)
     employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
-    revenue = models.DecimalField(_("operating revenue last year (yuan)"), null=True, blank=True, **MONEY)
+    revenue = models.DecimalField(
+        _("operating revenue last year (yuan)"), null=True, blank=True, **MONEY
+    )
     total_assets = models.DecimalField(_("total assets (yuan)"), null=True, blank=True, **MONEY)
-    registered_capital = models.DecimalField(_("registered capital (yuan)"), null=True, blank=True, **MONEY)
-    paid_in_capital = models.DecimalField(_("paid-in capital (yuan)"), null=True, blank=True, **MONEY)
+    registered_capital = models.DecimalField(
+        _("registered capital (yuan)"), null=True, blank=True, **MONEY
+    )
+    paid_in_capital = models.DecimalField(
+        _("paid-in capital (yuan)"), null=True, blank=True, **MONEY
+    )
     main_business = models.CharField(_("main business"), max_length=200, blank=True)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
     contact_mobile = models.CharField(_("contact mobile"), max_length=30, blank=True)
-    last_year_sales = models.DecimalField(_("sales last year (yuan)"), null=True, blank=True, **MONEY)
-    last_year_tax = models.DecimalField(_("tax paid last year (yuan)"), null=True, blank=True, **MONEY)
+    last_year_sales = models.DecimalField(
+        _("sales last year (yuan)"), null=True, blank=True, **MONEY
+    )
+    last_year_tax = models.DecimalField(
+        _("tax paid last year (yuan)"), null=True, blank=True, **MONEY
+    )
     # Changjiang 第一条、第二条: a 科贷通 borrower is an enterprise entered (入库) in the Jiangxi provincial system.
-    kedaitong_entry_no = models.CharField(_("Jiangxi Kedaitong system entry number"), max_length=50, blank=True)
-    kedaitong_entry_on = models.DateField(_("entered in the Jiangxi Kedaitong system on"), null=True, blank=True)
+    kedaitong_entry_no = models.CharField(
+        _("Jiangxi Kedaitong system entry number"), max_length=50, blank=True
+    )
+    kedaitong_entry_on = models.DateField(
+        _("entered in the Jiangxi Kedaitong system on"), null=True, blank=True
+    )
     tech_field = models.ForeignKey(
-        TechField, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("technology field of the main products")
+        TechField,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("technology field of the main products"),
     )
     # Quzhou 附件1: intellectual property, staff, high-tech revenue and R&D.
     ip_invention = models.PositiveIntegerField(_("invention patents"), null=True, blank=True)
     ip_utility = models.PositiveIntegerField(_("utility models"), null=True, blank=True)
     ip_design = models.PositiveIntegerField(_("design patents"), null=True, blank=True)
     ip_software = models.PositiveIntegerField(_("software copyrights"), null=True, blank=True)
-    ip_ic_layout = models.PositiveIntegerField(_("integrated circuit layout designs"), null=True, blank=True)
+    ip_ic_layout = models.PositiveIntegerField(
+        _("integrated circuit layout designs"), null=True, blank=True
+    )
     ip_plant_variety = models.PositiveIntegerField(_("new plant varieties"), null=True, blank=True)
     ip_other = models.PositiveIntegerField(_("other intellectual property"), null=True, blank=True)
-    staff_college_tech = models.PositiveIntegerField(_("technical staff with college degree or above"), null=True, blank=True)
+    staff_college_tech = models.PositiveIntegerField(
+        _("technical staff with college degree or above"), null=True, blank=True
+    )
     staff_rnd = models.PositiveIntegerField(_("R&D staff"), null=True, blank=True)
-    staff_rnd_recruited = models.PositiveIntegerField(_("R&D staff recruited"), null=True, blank=True)
-    high_tech_revenue = models.DecimalField(_("high-tech product revenue last year (yuan)"), null=True, blank=True, **MONEY)
-    rnd_expense = models.DecimalField(_("R&D expense last year (yuan)"), null=True, blank=True, **MONEY)
+    staff_rnd_recruited = models.PositiveIntegerField(
+        _("R&D staff recruited"), null=True, blank=True
+    )
+    high_tech_revenue = models.DecimalField(
+        _("high-tech product revenue last year (yuan)"), null=True, blank=True, **MONEY
+    )
+    rnd_expense = models.DecimalField(
+        _("R&D expense last year (yuan)"), null=True, blank=True, **MONEY
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -274,9 +345,13 @@ class Enterprise(models.Model):
         verbose_name_plural = _("enterprises")
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(condition=Q(revenue__isnull=True) | Q(revenue__gte=0), name="enterprise_revenue_not_negative"),
             models.CheckConstraint(
-                condition=Q(total_assets__isnull=True) | Q(total_assets__gte=0), name="enterprise_assets_not_negative"
+                condition=Q(revenue__isnull=True) | Q(revenue__gte=0),
+                name="enterprise_revenue_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(total_assets__isnull=True) | Q(total_assets__gte=0),
+                name="enterprise_assets_not_negative",
             ),
         ]
 
@@ -292,9 +367,13 @@ class ApplicationQuerySet(models.QuerySet["Application"]):
         if role == Role.ENTERPRISE:
             return self.filter(enterprise=user.enterprise_id)
         if role == Role.BANK:
-            return self.filter(bank=user.bank_id).exclude(state__in=Application.State.enterprise_only())
+            return self.filter(bank=user.bank_id).exclude(
+                state__in=Application.State.enterprise_only()
+            )
         if user.is_authenticated and user.is_program_scoped and user.program_id:
-            return self.filter(program_version__program=user.program_id).exclude(state=Application.State.DRAFT)
+            return self.filter(program_version__program=user.program_id).exclude(
+                state=Application.State.DRAFT
+            )
         return self.none()
 
 
@@ -325,27 +404,61 @@ class Application(ApplicationWorkflow, models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     reference = models.CharField(_("reference"), max_length=30, unique=True)
     program_version = models.ForeignKey(
-        ProgramVersion, on_delete=models.PROTECT, related_name="applications", verbose_name=_("program version")
+        ProgramVersion,
+        on_delete=models.PROTECT,
+        related_name="applications",
+        verbose_name=_("program version"),
     )
-    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="applications", verbose_name=_("enterprise"))
+    enterprise = models.ForeignKey(
+        Enterprise,
+        on_delete=models.PROTECT,
+        related_name="applications",
+        verbose_name=_("enterprise"),
+    )
     bank = models.ForeignKey(
-        "loans.Bank", on_delete=models.PROTECT, null=True, blank=True, related_name="applications", verbose_name=_("bank")
+        "loans.Bank",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="applications",
+        verbose_name=_("bank"),
     )
     amount = models.DecimalField(_("amount applied for (yuan)"), **MONEY)
     term_months = models.PositiveSmallIntegerField(_("term (months)"), null=True, blank=True)
-    product_type = models.ForeignKey(ProductType, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("product type"))
+    product_type = models.ForeignKey(
+        ProductType, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("product type")
+    )
     purpose = models.TextField(_("reason for the loan"), blank=True)
-    planned_disbursement_on = models.DateField(_("planned disbursement date"), null=True, blank=True)
+    planned_disbursement_on = models.DateField(
+        _("planned disbursement date"), null=True, blank=True
+    )
     annual_rate = models.DecimalField(_("annual rate (%)"), null=True, blank=True, **RATE)
     # Kept at submission: what was checked and what was signed (a later profile change alters neither).
-    snapshot = models.JSONField(_("enterprise record at submission"), null=True, blank=True, editable=False)
-    eligibility_result = models.JSONField(_("eligibility at submission"), null=True, blank=True, editable=False)
-    submitted_pdf = models.FileField(_("PDF made at submission"), upload_to=submitted_pdf_upload_to, blank=True, editable=False)
-    submitted_pdf_sha256 = models.CharField(_("SHA-256 of the PDF"), max_length=64, blank=True, editable=False)
-    state = FSMField(_("state"), max_length=20, choices=State.choices, default=State.DRAFT, protected=True, db_index=True)
+    snapshot = models.JSONField(
+        _("enterprise record at submission"), null=True, blank=True, editable=False
+    )
+    eligibility_result = models.JSONField(
+        _("eligibility at submission"), null=True, blank=True, editable=False
+    )
+    submitted_pdf = models.FileField(
+        _("PDF made at submission"), upload_to=submitted_pdf_upload_to, blank=True, editable=False
+    )
+    submitted_pdf_sha256 = models.CharField(
+        _("SHA-256 of the PDF"), max_length=64, blank=True, editable=False
+    )
+    state = FSMField(
+        _("state"),
+        max_length=20,
+        choices=State.choices,
+        default=State.DRAFT,
+        protected=True,
+        db_index=True,
+    )
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     # The new-application form's one-time token: a double click or a second tab posting it again finds this draft.
-    creation_token = models.UUIDField(_("creation token"), null=True, blank=True, unique=True, editable=False)
+    creation_token = models.UUIDField(
+        _("creation token"), null=True, blank=True, unique=True, editable=False
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -358,7 +471,8 @@ class Application(ApplicationWorkflow, models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="application_amount_positive"),
             models.CheckConstraint(
-                condition=Q(annual_rate__isnull=True) | Q(annual_rate__gte=0), name="application_rate_not_negative"
+                condition=Q(annual_rate__isnull=True) | Q(annual_rate__gte=0),
+                name="application_rate_not_negative",
             ),
         ]
 
@@ -376,11 +490,17 @@ class ProgramListing(models.Model):
     Keyed by credit code, since an enterprise may be listed before it has an account.
     """
 
-    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="listings", verbose_name=_("program"))
+    program = models.ForeignKey(
+        Program, on_delete=models.PROTECT, related_name="listings", verbose_name=_("program")
+    )
     credit_code = models.CharField(_("unified social credit code"), max_length=18)
     name = models.CharField(_("enterprise name"), max_length=100)
     registration_place = models.ForeignKey(
-        RegistrationPlace, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("registration place")
+        RegistrationPlace,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("registration place"),
     )
     listed_on = models.DateField(_("listed on"))
     delisted_on = models.DateField(_("delisted on"), null=True, blank=True)
@@ -391,7 +511,9 @@ class ProgramListing(models.Model):
         verbose_name_plural = _("program listings")
         ordering = ["program", "credit_code"]
         constraints = [
-            models.UniqueConstraint(fields=["program", "credit_code"], name="programlisting_unique_code"),
+            models.UniqueConstraint(
+                fields=["program", "credit_code"], name="programlisting_unique_code"
+            ),
             models.CheckConstraint(
                 condition=Q(delisted_on__isnull=True) | Q(delisted_on__gte=models.F("listed_on")),
                 name="programlisting_dates_in_order",
@@ -430,7 +552,12 @@ class Qualification(models.Model):
         POTENTIAL_GAZELLE = "potential_gazelle", _("Potential gazelle")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="qualifications", verbose_name=_("enterprise"))
+    enterprise = models.ForeignKey(
+        Enterprise,
+        on_delete=models.CASCADE,
+        related_name="qualifications",
+        verbose_name=_("enterprise"),
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     number = models.CharField(_("certificate or project number"), max_length=60, blank=True)
     name = models.CharField(_("name (project, award or shareholder)"), max_length=100, blank=True)
@@ -440,7 +567,9 @@ class Qualification(models.Model):
     listing = models.CharField(_("listing"), max_length=20, choices=Listing.choices, blank=True)
     level = models.CharField(_("level"), max_length=12, choices=Level.choices, blank=True)
     talent_program = models.CharField(_("talent program"), max_length=100, blank=True)
-    share = models.DecimalField(_("shareholding (%)"), max_digits=7, decimal_places=4, null=True, blank=True)
+    share = models.DecimalField(
+        _("shareholding (%)"), max_digits=7, decimal_places=4, null=True, blank=True
+    )
     project_type = models.CharField(_("project type"), max_length=60, blank=True)
     executed_as_planned = models.BooleanField(_("executed as planned"), default=False)
     evidence = models.FileField(_("evidence"), upload_to=qualification_upload_to, blank=True)
@@ -453,10 +582,13 @@ class Qualification(models.Model):
         ordering = ["enterprise", "kind", "-year", "-created_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(share__isnull=True) | (Q(share__gte=0) & Q(share__lte=100)), name="qualification_share_percent"
+                condition=Q(share__isnull=True) | (Q(share__gte=0) & Q(share__lte=100)),
+                name="qualification_share_percent",
             ),
             models.CheckConstraint(
-                condition=Q(valid_until__isnull=True) | Q(issued_on__isnull=True) | Q(valid_until__gte=models.F("issued_on")),
+                condition=Q(valid_until__isnull=True)
+                | Q(issued_on__isnull=True)
+                | Q(valid_until__gte=models.F("issued_on")),
                 name="qualification_dates_in_order",
             ),
         ]
@@ -468,7 +600,9 @@ class Qualification(models.Model):
 class Patent(models.Model):
     """A granted invention patent (Quzhou 附件1 近年来发明专利授权情况)."""
 
-    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="patents", verbose_name=_("enterprise"))
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.CASCADE, related_name="patents", verbose_name=_("enterprise")
+    )
     number = models.CharField(_("patent number"), max_length=40)
     title = models.CharField(_("patent title"), max_length=200)
 
@@ -476,7 +610,9 @@ class Patent(models.Model):
         verbose_name = _("granted invention patent")
         verbose_name_plural = _("granted invention patents")
         ordering = ["enterprise", "number"]
-        constraints = [models.UniqueConstraint(fields=["enterprise", "number"], name="patent_unique_number")]
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "number"], name="patent_unique_number")
+        ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
@@ -485,7 +621,12 @@ class Patent(models.Model):
 class AnnualFigure(models.Model):
     """One year's sales (technical services) revenue and profit (Quzhou 附件1 近3年)."""
 
-    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="annual_figures", verbose_name=_("enterprise"))
+    enterprise = models.ForeignKey(
+        Enterprise,
+        on_delete=models.CASCADE,
+        related_name="annual_figures",
+        verbose_name=_("enterprise"),
+    )
     year = models.PositiveSmallIntegerField(_("year"))
     revenue = models.DecimalField(_("sales revenue (yuan)"), null=True, blank=True, **MONEY)
     profit = models.DecimalField(_("profit (yuan)"), null=True, blank=True, **MONEY)
@@ -494,7 +635,9 @@ class AnnualFigure(models.Model):
         verbose_name = _("annual figure")
         verbose_name_plural = _("annual figures")
         ordering = ["enterprise", "-year"]
-        constraints = [models.UniqueConstraint(fields=["enterprise", "year"], name="annualfigure_unique_year")]
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "year"], name="annualfigure_unique_year")
+        ]
 
     def __str__(self) -> str:
         return f"{self.enterprise} {self.year}"
@@ -504,13 +647,26 @@ class Material(models.Model):
     """An uploaded material of an application (Changjiang 附件2), stored under a random name."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="materials", verbose_name=_("application"))
-    material_type = models.ForeignKey(MaterialType, on_delete=models.PROTECT, related_name="+", verbose_name=_("material"))
+    application = models.ForeignKey(
+        Application,
+        on_delete=models.CASCADE,
+        related_name="materials",
+        verbose_name=_("application"),
+    )
+    material_type = models.ForeignKey(
+        MaterialType, on_delete=models.PROTECT, related_name="+", verbose_name=_("material")
+    )
     file = models.FileField(_("file"), upload_to=material_upload_to)
     original_name = models.CharField(_("file name"), max_length=200)
     content_type = models.CharField(_("content type"), max_length=40)
     size = models.PositiveIntegerField(_("size (bytes)"))
-    uploaded_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("uploaded by"))
+    uploaded_by = models.ForeignKey(
+        "kedaitong.User",
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
     class Meta:
@@ -546,19 +702,51 @@ class QuzhouDetails(models.Model):
         MERGER = "merger", "并购"
         LICENSE = "license", "拥有5年以上的独占许可"
 
-    application = models.OneToOneField(Application, on_delete=models.CASCADE, related_name="quzhou", verbose_name=_("application"))
+    application = models.OneToOneField(
+        Application, on_delete=models.CASCADE, related_name="quzhou", verbose_name=_("application")
+    )
     loan_card_no = models.CharField(_("loan card number"), max_length=40, blank=True)
     project_name = models.CharField(_("project name"), max_length=100, blank=True)
-    project_field = models.ForeignKey(TechField, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("technology field of the project"))
-    energy_saving = models.CharField(_("energy saving or emission reduction project"), max_length=3, choices=YesNo.choices, blank=True)
-    tech_source = models.CharField(_("source of the technology"), max_length=20, choices=TechSource.choices, blank=True)
-    ip_method = models.CharField(_("how the intellectual property was obtained"), max_length=20, choices=IPMethod.choices, blank=True)
-    total_investment = models.DecimalField(_("planned total investment (yuan)"), null=True, blank=True, **MONEY)
-    expected_sales = models.DecimalField(_("expected sales during the loan (yuan)"), null=True, blank=True, **MONEY)
-    expected_profit_tax = models.DecimalField(_("expected profit and tax during the loan (yuan)"), null=True, blank=True, **MONEY)
-    expected_new_products = models.PositiveIntegerField(_("new technologies, products, varieties or software expected"), null=True, blank=True)
-    expected_utility_patents = models.PositiveIntegerField(_("utility model patents expected"), null=True, blank=True)
-    expected_invention_patents = models.PositiveIntegerField(_("invention patents expected"), null=True, blank=True)
+    project_field = models.ForeignKey(
+        TechField,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("technology field of the project"),
+    )
+    energy_saving = models.CharField(
+        _("energy saving or emission reduction project"),
+        max_length=3,
+        choices=YesNo.choices,
+        blank=True,
+    )
+    tech_source = models.CharField(
+        _("source of the technology"), max_length=20, choices=TechSource.choices, blank=True
+    )
+    ip_method = models.CharField(
+        _("how the intellectual property was obtained"),
+        max_length=20,
+        choices=IPMethod.choices,
+        blank=True,
+    )
+    total_investment = models.DecimalField(
+        _("planned total investment (yuan)"), null=True, blank=True, **MONEY
+    )
+    expected_sales = models.DecimalField(
+        _("expected sales during the loan (yuan)"), null=True, blank=True, **MONEY
+    )
+    expected_profit_tax = models.DecimalField(
+        _("expected profit and tax during the loan (yuan)"), null=True, blank=True, **MONEY
+    )
+    expected_new_products = models.PositiveIntegerField(
+        _("new technologies, products, varieties or software expected"), null=True, blank=True
+    )
+    expected_utility_patents = models.PositiveIntegerField(
+        _("utility model patents expected"), null=True, blank=True
+    )
+    expected_invention_patents = models.PositiveIntegerField(
+        _("invention patents expected"), null=True, blank=True
+    )
     talents_recruited = models.PositiveIntegerField(_("talents to recruit"), null=True, blank=True)
     talents_trained = models.PositiveIntegerField(_("talents to train"), null=True, blank=True)
     partners = models.TextField(_("partner organisations"), blank=True)
@@ -580,7 +768,9 @@ class QuzhouDetails(models.Model):
 class TeamMember(models.Model):
     """A main member of the project team (Quzhou 附件1 项目团队主要成员)."""
 
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="team", verbose_name=_("application"))
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="team", verbose_name=_("application")
+    )
     name = models.CharField(_("name"), max_length=50)
     employer = models.CharField(_("employer"), max_length=100, blank=True)
     title = models.CharField(_("position and title"), max_length=60, blank=True)

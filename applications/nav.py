@@ -12,5 +12,10 @@ from kedaitong.roles import Role
 
 def items(user: User) -> list[NavItem]:
     if user.effective_role == Role.ENTERPRISE and user.enterprise_id:
-        return [NavItem(reverse("applications:enterprise-detail", args=[user.enterprise.public_id]), _("My enterprise"))]
+        return [
+            NavItem(
+                reverse("applications:enterprise-detail", args=[user.enterprise.public_id]),
+                _("My enterprise"),
+            )
+        ]
     return []

@@ -17,10 +17,19 @@ from applications.eligibility import ApplicationFacts, Facts, QualificationFact,
 from applications.models import Application, Enterprise, Program, ProgramListing
 from applications.workflow import OPEN_STATES
 
-__all__ = ["RuleResult", "Status", "eligibility_now", "eligibility_at_submission", "enterprise_checklist", "enterprise_facts"]
+__all__ = [
+    "RuleResult",
+    "Status",
+    "eligibility_now",
+    "eligibility_at_submission",
+    "enterprise_checklist",
+    "enterprise_facts",
+]
 
 
-def enterprise_facts(enterprise: Enterprise, program: Program, today: dt.date | None = None) -> Facts:
+def enterprise_facts(
+    enterprise: Enterprise, program: Program, today: dt.date | None = None
+) -> Facts:
     from review.models import BlacklistEntry
     from subsidy.selectors import fraud_bar
 
@@ -30,7 +39,9 @@ def enterprise_facts(enterprise: Enterprise, program: Program, today: dt.date | 
     listed: bool | None = None
     if program.kind == Program.Kind.QUZHOU:
         listed = (
-            ProgramListing.objects.filter(program=program, credit_code=enterprise.credit_code, listed_on__lte=today)
+            ProgramListing.objects.filter(
+                program=program, credit_code=enterprise.credit_code, listed_on__lte=today
+            )
             .exclude(delisted_on__lt=today)
             .exists()
         )
@@ -39,7 +50,9 @@ def enterprise_facts(enterprise: Enterprise, program: Program, today: dt.date | 
         today=today,
         registered_region=enterprise.registered_region,
         address=enterprise.address,
-        registration_place=place.name if place is not None and place.program_id == program.pk else "",
+        registration_place=place.name
+        if place is not None and place.program_id == program.pk
+        else "",
         kedaitong_entry_no=enterprise.kedaitong_entry_no,
         kedaitong_entry_on=enterprise.kedaitong_entry_on,
         industry=enterprise.industry,
@@ -48,8 +61,14 @@ def enterprise_facts(enterprise: Enterprise, program: Program, today: dt.date | 
         total_assets=enterprise.total_assets,
         qualifications=tuple(
             QualificationFact(
-                kind=q.kind, year=q.year, valid_until=q.valid_until, listing=q.listing, level=q.level,
-                share=q.share, executed_as_planned=q.executed_as_planned, label=q.name or q.number,
+                kind=q.kind,
+                year=q.year,
+                valid_until=q.valid_until,
+                listing=q.listing,
+                level=q.level,
+                share=q.share,
+                executed_as_planned=q.executed_as_planned,
+                label=q.name or q.number,
             )
             for q in enterprise.qualifications.all()
         ),
@@ -62,7 +81,9 @@ def enterprise_facts(enterprise: Enterprise, program: Program, today: dt.date | 
 def _outstanding(loan_id: int, principal: Decimal) -> Decimal:
     from loans.models import Repayment
 
-    repaid = Repayment.objects.filter(loan=loan_id).aggregate(total=Sum("principal"))["total"] or Decimal(0)
+    repaid = Repayment.objects.filter(loan=loan_id).aggregate(total=Sum("principal"))[
+        "total"
+    ] or Decimal(0)
     return principal - repaid
 
 
@@ -73,17 +94,29 @@ def application_facts(application: Application) -> ApplicationFacts:
     version = application.program_version
     program = version.program
     bank_name = application.bank.name if application.bank_id else ""
-    others = Application.objects.filter(
-        enterprise=application.enterprise_id, program_version__program=program, state__in=OPEN_STATES
-    ).exclude(pk=application.pk).exclude(state=Application.State.DRAFT)
-    loans = Loan.objects.filter(enterprise=application.enterprise_id, program_version__program=program).select_related("bank")
+    others = (
+        Application.objects.filter(
+            enterprise=application.enterprise_id,
+            program_version__program=program,
+            state__in=OPEN_STATES,
+        )
+        .exclude(pk=application.pk)
+        .exclude(state=Application.State.DRAFT)
+    )
+    loans = Loan.objects.filter(
+        enterprise=application.enterprise_id, program_version__program=program
+    ).select_related("bank")
     other_banks: set[str] = set()
     commitments: list[tuple[Decimal, dt.date, dt.date]] = []
     if version.one_bank_per_enterprise:
         other_banks |= {a.bank.name for a in others.select_related("bank") if a.bank_id}
-        other_banks |= {loan.bank.name for loan in loans if _outstanding(loan.pk, loan.principal) > 0}
+        other_banks |= {
+            loan.bank.name for loan in loans if _outstanding(loan.pk, loan.principal) > 0
+        }
     if version.enterprise_annual_cap is not None:
-        commitments += [(loan.principal, loan.disbursement_date, loan.maturity_date) for loan in loans]
+        commitments += [
+            (loan.principal, loan.disbursement_date, loan.maturity_date) for loan in loans
+        ]
         for other in others.filter(loans__isnull=True):
             if other.planned_disbursement_on and other.term_months:
                 start = other.planned_disbursement_on
@@ -105,7 +138,9 @@ def application_facts(application: Application) -> ApplicationFacts:
     )
 
 
-def enterprise_checklist(enterprise: Enterprise, program: Program, today: dt.date | None = None) -> list[RuleResult]:
+def enterprise_checklist(
+    enterprise: Enterprise, program: Program, today: dt.date | None = None
+) -> list[RuleResult]:
     """The checklist of `program` for `enterprise` before any application (home page)."""
     return eligibility.CHECKLISTS[program.kind](enterprise_facts(enterprise, program, today), None)
 

@@ -62,7 +62,9 @@ class DomainError(Exception):
 # --- Registration and invitations ----------------------------------------------------------------------------
 
 
-def enterprise_register(*, credit_code: str, name: str, username: str, display_name: str, email: str, password: str) -> User:
+def enterprise_register(
+    *, credit_code: str, name: str, username: str, display_name: str, email: str, password: str
+) -> User:
     """Create an enterprise account and its first user. One account per credit code (GB 32100 check character).
 
     An enterprise may already be on record without any user: a bank registered its loan, or the bureau imported
@@ -74,7 +76,9 @@ def enterprise_register(*, credit_code: str, name: str, username: str, display_n
     reason = validate_credit_code(code)
     if reason:
         raise DomainError(reason)
-    taken = _("This credit code is already registered. Ask a colleague of that account to invite you, or reset your password.")
+    taken = _(
+        "This credit code is already registered. Ask a colleague of that account to invite you, or reset your password."
+    )
     with transaction.atomic():
         # The row lock makes two registrations claiming the same record run one after the other.
         enterprise = Enterprise.objects.select_for_update().filter(credit_code=code).first()
@@ -87,14 +91,33 @@ def enterprise_register(*, credit_code: str, name: str, username: str, display_n
                     enterprise = Enterprise.objects.create(credit_code=code, name=name.strip())
             except IntegrityError:  # a concurrent registration of the same code won
                 raise DomainError(taken) from None
-        user = User(username=username, display_name=display_name, email=email, role=Role.ENTERPRISE, enterprise=enterprise)
+        user = User(
+            username=username,
+            display_name=display_name,
+            email=email,
+            role=Role.ENTERPRISE,
+            enterprise=enterprise,
+        )
         user.set_password(password)
         user.save()
         if claimed:
-            log_action(actor=user, action="applications.enterprise.claimed", obj=enterprise,
-                       data={"credit_code": code, "name_on_record": enterprise.name, "name_typed": name.strip()})
+            log_action(
+                actor=user,
+                action="applications.enterprise.claimed",
+                obj=enterprise,
+                data={
+                    "credit_code": code,
+                    "name_on_record": enterprise.name,
+                    "name_typed": name.strip(),
+                },
+            )
         else:
-            log_action(actor=user, action="applications.enterprise.registered", obj=enterprise, data={"credit_code": code})
+            log_action(
+                actor=user,
+                action="applications.enterprise.registered",
+                obj=enterprise,
+                data={"credit_code": code},
+            )
     return user
 
 
@@ -112,14 +135,19 @@ def enterprise_invite(*, actor: User, email: str, display_name: str, base_url: s
     email = email.strip().lower()
     with transaction.atomic():
         existing = list(
-            User.objects.select_for_update().filter(Q(username__iexact=email) | Q(email__iexact=email)).order_by("pk")
+            User.objects.select_for_update()
+            .filter(Q(username__iexact=email) | Q(email__iexact=email))
+            .order_by("pk")
         )
         resent = False
         if existing:
             user = existing[0]
             pending = (
-                len(existing) == 1 and user.enterprise_id == actor.enterprise_id and user.role == Role.ENTERPRISE
-                and not user.has_usable_password() and user.is_active
+                len(existing) == 1
+                and user.enterprise_id == actor.enterprise_id
+                and user.role == Role.ENTERPRISE
+                and not user.has_usable_password()
+                and user.is_active
             )
             if not pending:
                 raise DomainError(_("A user with this e-mail address already exists."))
@@ -127,24 +155,51 @@ def enterprise_invite(*, actor: User, email: str, display_name: str, base_url: s
             user.display_name = display_name or user.display_name
             user.set_unusable_password()  # a new random marker: the previous link stops working
             user.save(update_fields=["display_name", "password"])
-            log_action(actor=actor, action="applications.enterprise.invitation_resent", obj=actor.enterprise,
-                       data={"email": email})
+            log_action(
+                actor=actor,
+                action="applications.enterprise.invitation_resent",
+                obj=actor.enterprise,
+                data={"email": email},
+            )
         else:
-            user = User(username=email, email=email, display_name=display_name, role=Role.ENTERPRISE, enterprise_id=actor.enterprise_id)
+            user = User(
+                username=email,
+                email=email,
+                display_name=display_name,
+                role=Role.ENTERPRISE,
+                enterprise_id=actor.enterprise_id,
+            )
             user.set_unusable_password()
             user.save()
-            log_action(actor=actor, action="applications.enterprise.invited", obj=actor.enterprise, data={"email": email})
+            log_action(
+                actor=actor,
+                action="applications.enterprise.invited",
+                obj=actor.enterprise,
+                data={"email": email},
+            )
         uid = urlsafe_base64_encode(force_bytes(user.pk))
-        link = base_url.rstrip("/") + reverse("password_reset_confirm", args=[uid, default_token_generator.make_token(user)])
-        subject = _("Invitation to Kedaitong for %(enterprise)s") % {"enterprise": actor.enterprise.name}
+        link = base_url.rstrip("/") + reverse(
+            "password_reset_confirm", args=[uid, default_token_generator.make_token(user)]
+        )
+        subject = _("Invitation to Kedaitong for %(enterprise)s") % {
+            "enterprise": actor.enterprise.name
+        }
         body = _(
             "%(inviter)s invites you to the Kedaitong portal account of %(enterprise)s.\n\n"
             "Set your password with this link (it works once):\n%(link)s\n\nYour user name is %(username)s."
-        ) % {"inviter": actor.display_name or actor.username, "enterprise": actor.enterprise.name, "link": link,
-             "username": user.username}
+        ) % {
+            "inviter": actor.display_name or actor.username,
+            "enterprise": actor.enterprise.name,
+            "link": link,
+            "username": user.username,
+        }
         if resent:
-            body += "\n\n" + _("This invitation replaces the earlier one, whose link no longer works.")
-        transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email]))
+            body += "\n\n" + _(
+                "This invitation replaces the earlier one, whose link no longer works."
+            )
+        transaction.on_commit(
+            lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
+        )
     return user
 
 
@@ -156,7 +211,9 @@ def _new_reference(program: Program) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8].upper()}"
 
 
-def application_create(*, actor: User, enterprise: Enterprise, version: ProgramVersion, amount: Decimal, **fields: Any) -> Application:
+def application_create(
+    *, actor: User, enterprise: Enterprise, version: ProgramVersion, amount: Decimal, **fields: Any
+) -> Application:
     """A new draft. Later edits go through the application's form until it is submitted.
 
     `creation_token` (the form's one-time token) makes the creation idempotent: the same form posted twice
@@ -165,7 +222,11 @@ def application_create(*, actor: User, enterprise: Enterprise, version: ProgramV
     token = fields.get("creation_token")
 
     def existing() -> Application | None:
-        return Application.objects.filter(creation_token=token, enterprise=enterprise).first() if token else None
+        return (
+            Application.objects.filter(creation_token=token, enterprise=enterprise).first()
+            if token
+            else None
+        )
 
     found = existing()
     if found is not None:
@@ -173,12 +234,21 @@ def application_create(*, actor: User, enterprise: Enterprise, version: ProgramV
     try:
         with transaction.atomic():
             application = Application(
-                reference=_new_reference(version.program), program_version=version, enterprise=enterprise, amount=amount, **fields
+                reference=_new_reference(version.program),
+                program_version=version,
+                enterprise=enterprise,
+                amount=amount,
+                **fields,
             )
             application.save()
             if version.program.kind == Program.Kind.QUZHOU:
                 QuzhouDetails.objects.create(application=application)
-            log_action(actor=actor, action="applications.application.created", obj=application, to_state=application.state)
+            log_action(
+                actor=actor,
+                action="applications.application.created",
+                obj=application,
+                to_state=application.state,
+            )
     except IntegrityError:  # the other post of the same form won the race
         found = existing()
         if found is None:
@@ -189,10 +259,14 @@ def application_create(*, actor: User, enterprise: Enterprise, version: ProgramV
 
 def ensure_editable(application: Application) -> None:
     if application.state not in EDITABLE_STATES:
-        raise DomainError(_("A submitted application is frozen; only a reviewer's return reopens it."))
+        raise DomainError(
+            _("A submitted application is frozen; only a reviewer's return reopens it.")
+        )
 
 
-def material_add(*, actor: User, application: Application, material_type: MaterialType, upload: UploadedFile) -> Material:
+def material_add(
+    *, actor: User, application: Application, material_type: MaterialType, upload: UploadedFile
+) -> Material:
     """Store one uploaded material, judged by content (PDF, JPEG, PNG) and size."""
     content_type = check_upload(upload)
     with transaction.atomic():
@@ -201,13 +275,25 @@ def material_add(*, actor: User, application: Application, material_type: Materi
         if material_type.program_id != locked.program_version.program_id:
             raise DomainError(_("This material does not belong to the application's program."))
         material = Material(
-            application=locked, material_type=material_type, original_name=display_name(upload.name or "file"),
-            content_type=content_type, size=upload.size or 0, uploaded_by=actor,
+            application=locked,
+            material_type=material_type,
+            original_name=display_name(upload.name or "file"),
+            content_type=content_type,
+            size=upload.size or 0,
+            uploaded_by=actor,
         )
         material.file.save(upload.name or "file", upload, save=False)
         material.save()
-        log_action(actor=actor, action="applications.material.added", obj=locked,
-                   data={"material": material_type.number, "name": material.original_name, "size": material.size})
+        log_action(
+            actor=actor,
+            action="applications.material.added",
+            obj=locked,
+            data={
+                "material": material_type.number,
+                "name": material.original_name,
+                "size": material.size,
+            },
+        )
     return material
 
 
@@ -215,8 +301,12 @@ def material_remove(*, actor: User, material: Material) -> None:
     with transaction.atomic():
         locked = Application.objects.select_for_update().get(pk=material.application_id)
         ensure_editable(locked)
-        log_action(actor=actor, action="applications.material.removed", obj=locked,
-                   data={"material": material.material_type.number, "name": material.original_name})
+        log_action(
+            actor=actor,
+            action="applications.material.removed",
+            obj=locked,
+            data={"material": material.material_type.number, "name": material.original_name},
+        )
         material.delete()
 
 
@@ -227,7 +317,12 @@ def team_member_add(*, actor: User, application: Application, member: TeamMember
         ensure_editable(locked)
         member.application = locked
         member.save()
-        log_action(actor=actor, action="applications.team_member.added", obj=locked, data={"name": member.name})
+        log_action(
+            actor=actor,
+            action="applications.team_member.added",
+            obj=locked,
+            data={"name": member.name},
+        )
     return member
 
 
@@ -238,22 +333,48 @@ def team_member_remove(*, actor: User, application: Application, member_id: int)
         member = TeamMember.objects.filter(pk=member_id, application=locked).first()
         if member is None:
             raise DomainError(_("This team member does not exist."))
-        log_action(actor=actor, action="applications.team_member.removed", obj=locked, data={"name": member.name})
+        log_action(
+            actor=actor,
+            action="applications.team_member.removed",
+            obj=locked,
+            data={"name": member.name},
+        )
         member.delete()
 
 
 def missing_materials(application: Application) -> list[MaterialType]:
     present = set(application.materials.values_list("material_type", flat=True))
-    return [m for m in application.program_version.program.material_types.filter(required=True) if m.pk not in present]
+    return [
+        m
+        for m in application.program_version.program.material_types.filter(required=True)
+        if m.pk not in present
+    ]
 
 
 # The profile fields each annex prints; an empty one would leave a blank on the signed form.
 CHANGJIANG_ANNEX3_FIELDS = (
-    "address", "legal_representative", "founded_on", "registered_capital", "paid_in_capital", "last_year_sales", "last_year_tax",
+    "address",
+    "legal_representative",
+    "founded_on",
+    "registered_capital",
+    "paid_in_capital",
+    "last_year_sales",
+    "last_year_tax",
 )
 QUZHOU_ANNEX1_FIELDS = (
-    "ip_invention", "ip_utility", "ip_design", "ip_software", "ip_ic_layout", "ip_plant_variety", "ip_other",
-    "employees", "staff_college_tech", "staff_rnd", "staff_rnd_recruited", "high_tech_revenue", "rnd_expense",
+    "ip_invention",
+    "ip_utility",
+    "ip_design",
+    "ip_software",
+    "ip_ic_layout",
+    "ip_plant_variety",
+    "ip_other",
+    "employees",
+    "staff_college_tech",
+    "staff_rnd",
+    "staff_rnd_recruited",
+    "high_tech_revenue",
+    "rnd_expense",
 )
 QUZHOU_FIGURE_YEARS = 3  # 附件1 近3年产品销售（技术服务）收入 / 近3年利润
 
@@ -283,16 +404,22 @@ def profile_problems(enterprise: Enterprise, kind: str, today: dt.date | None = 
         value = getattr(enterprise, name)
         if value is None or (isinstance(value, str) and not value.strip()):
             label = Enterprise._meta.get_field(name).verbose_name
-            problems.append(_("The profile lacks “%(field)s”, which %(annex)s prints.") % {"field": label, "annex": annex})
+            problems.append(
+                _("The profile lacks “%(field)s”, which %(annex)s prints.")
+                % {"field": label, "annex": annex}
+            )
     if kind == Program.Kind.QUZHOU:
         complete = {
-            f.year for f in enterprise.annual_figures.filter(year__in=figure_years(today))
+            f.year
+            for f in enterprise.annual_figures.filter(year__in=figure_years(today))
             if f.revenue is not None and f.profit is not None
         }
         missing = [str(year) for year in figure_years(today) if year not in complete]
         if missing:
             problems.append(
-                _("The profile lacks the sales revenue and profit of %(years)s, which %(annex)s prints (近3年).")
+                _(
+                    "The profile lacks the sales revenue and profit of %(years)s, which %(annex)s prints (近3年)."
+                )
                 % {"years": "、".join(missing), "annex": annex}
             )
     return problems
@@ -316,22 +443,33 @@ def form_problems(application: Application) -> list[str]:
         need(application.annual_rate, _("Annual rate (%)"))
         need(application.product_type_id, _("Product type"))
         for material in missing_materials(application):
-            problems.append(_("Material %(number)s “%(name)s” is not uploaded.") % {"number": material.number, "name": material.name})
+            problems.append(
+                _("Material %(number)s “%(name)s” is not uploaded.")
+                % {"number": material.number, "name": material.name}
+            )
     if kind == Program.Kind.QUZHOU:
         details = QuzhouDetails.objects.get_or_create(application=application)[0]
         need(details.project_name.strip(), _("Project name"))
         need(details.company_intro.strip(), _("Company introduction"))
         need(details.project_intro.strip(), _("Project introduction"))
         if len(details.company_intro) > COMPANY_INTRO_MAX:
-            problems.append(_("The company introduction has %(count)d characters; at most %(max)d (附件1).") % {"count": len(details.company_intro), "max": COMPANY_INTRO_MAX})
+            problems.append(
+                _("The company introduction has %(count)d characters; at most %(max)d (附件1).")
+                % {"count": len(details.company_intro), "max": COMPANY_INTRO_MAX}
+            )
         if len(details.project_intro) > PROJECT_INTRO_MAX:
-            problems.append(_("The project introduction has %(count)d characters; at most %(max)d (附件1).") % {"count": len(details.project_intro), "max": PROJECT_INTRO_MAX})
+            problems.append(
+                _("The project introduction has %(count)d characters; at most %(max)d (附件1).")
+                % {"count": len(details.project_intro), "max": PROJECT_INTRO_MAX}
+            )
         if not application.team.exists():
             problems.append(_("Add at least one main member of the project team."))
     return problems
 
 
-def application_submit(*, actor: User, application: Application, request: HttpRequest | None = None) -> Application:
+def application_submit(
+    *, actor: User, application: Application, request: HttpRequest | None = None
+) -> Application:
     """Submit (or resubmit after a return): check everything, store the checklist, the record and the PDF, then submit.
 
     1. lock the application; a second submission (two tabs, double click) finds it submitted and is refused;
@@ -367,7 +505,13 @@ def application_submit(*, actor: User, application: Application, request: HttpRe
         locked.submitted_pdf_sha256 = sha256(pdf)
         locked.submitted_pdf.save(f"{locked.reference}.pdf", ContentFile(pdf), save=False)
         locked.save()
-        log_action(actor=actor, action="applications.application.submitted", obj=locked, from_state=from_state,
-                   to_state=locked.state, data={"sha256": locked.submitted_pdf_sha256, "amount": locked.amount},
-                   request=request)
+        log_action(
+            actor=actor,
+            action="applications.application.submitted",
+            obj=locked,
+            from_state=from_state,
+            to_state=locked.state,
+            data={"sha256": locked.submitted_pdf_sha256, "amount": locked.amount},
+            request=request,
+        )
     return locked

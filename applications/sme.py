@@ -52,28 +52,62 @@ class Thresholds:
 
 # 300号 第四条, all sixteen sectors.
 THRESHOLDS: dict[str, Thresholds] = {
-    "agriculture": Thresholds("农、林、牧、渔业（第四条（一））", Bound(revenue_wan=20000), Bound(revenue_wan=500), Bound(revenue_wan=50)),
-    "industrial": Thresholds("工业（第四条（二））", Bound(1000, 40000), Bound(300, 2000), Bound(20, 300)),
+    "agriculture": Thresholds(
+        "农、林、牧、渔业（第四条（一））",
+        Bound(revenue_wan=20000),
+        Bound(revenue_wan=500),
+        Bound(revenue_wan=50),
+    ),
+    "industrial": Thresholds(
+        "工业（第四条（二））", Bound(1000, 40000), Bound(300, 2000), Bound(20, 300)
+    ),
     "construction": Thresholds(
-        "建筑业（第四条（三））", Bound(revenue_wan=80000, assets_wan=80000), Bound(revenue_wan=6000, assets_wan=5000),
+        "建筑业（第四条（三））",
+        Bound(revenue_wan=80000, assets_wan=80000),
+        Bound(revenue_wan=6000, assets_wan=5000),
         Bound(revenue_wan=300, assets_wan=300),
     ),
-    "wholesale": Thresholds("批发业（第四条（四））", Bound(200, 40000), Bound(20, 5000), Bound(5, 1000)),
-    "retail": Thresholds("零售业（第四条（五））", Bound(300, 20000), Bound(50, 500), Bound(10, 100)),
-    "transport": Thresholds("交通运输业（第四条（六））", Bound(1000, 30000), Bound(300, 3000), Bound(20, 200)),
-    "warehousing": Thresholds("仓储业（第四条（七））", Bound(200, 30000), Bound(100, 1000), Bound(20, 100)),
-    "postal": Thresholds("邮政业（第四条（八））", Bound(1000, 30000), Bound(300, 2000), Bound(20, 100)),
-    "accommodation": Thresholds("住宿业（第四条（九））", Bound(300, 10000), Bound(100, 2000), Bound(10, 100)),
-    "catering": Thresholds("餐饮业（第四条（十））", Bound(300, 10000), Bound(100, 2000), Bound(10, 100)),
-    "telecom": Thresholds("信息传输业（第四条（十一））", Bound(2000, 100000), Bound(100, 1000), Bound(10, 100)),
-    "software": Thresholds("软件和信息技术服务业（第四条（十二））", Bound(300, 10000), Bound(100, 1000), Bound(10, 50)),
+    "wholesale": Thresholds(
+        "批发业（第四条（四））", Bound(200, 40000), Bound(20, 5000), Bound(5, 1000)
+    ),
+    "retail": Thresholds(
+        "零售业（第四条（五））", Bound(300, 20000), Bound(50, 500), Bound(10, 100)
+    ),
+    "transport": Thresholds(
+        "交通运输业（第四条（六））", Bound(1000, 30000), Bound(300, 3000), Bound(20, 200)
+    ),
+    "warehousing": Thresholds(
+        "仓储业（第四条（七））", Bound(200, 30000), Bound(100, 1000), Bound(20, 100)
+    ),
+    "postal": Thresholds(
+        "邮政业（第四条（八））", Bound(1000, 30000), Bound(300, 2000), Bound(20, 100)
+    ),
+    "accommodation": Thresholds(
+        "住宿业（第四条（九））", Bound(300, 10000), Bound(100, 2000), Bound(10, 100)
+    ),
+    "catering": Thresholds(
+        "餐饮业（第四条（十））", Bound(300, 10000), Bound(100, 2000), Bound(10, 100)
+    ),
+    "telecom": Thresholds(
+        "信息传输业（第四条（十一））", Bound(2000, 100000), Bound(100, 1000), Bound(10, 100)
+    ),
+    "software": Thresholds(
+        "软件和信息技术服务业（第四条（十二））", Bound(300, 10000), Bound(100, 1000), Bound(10, 50)
+    ),
     "real_estate": Thresholds(
-        "房地产开发经营（第四条（十三））", Bound(revenue_wan=200000, assets_wan=10000), Bound(revenue_wan=1000, assets_wan=5000),
+        "房地产开发经营（第四条（十三））",
+        Bound(revenue_wan=200000, assets_wan=10000),
+        Bound(revenue_wan=1000, assets_wan=5000),
         Bound(revenue_wan=100, assets_wan=2000),
     ),
-    "property": Thresholds("物业管理（第四条（十四））", Bound(1000, 5000), Bound(300, 1000), Bound(100, 500)),
+    "property": Thresholds(
+        "物业管理（第四条（十四））", Bound(1000, 5000), Bound(300, 1000), Bound(100, 500)
+    ),
     "leasing": Thresholds(
-        "租赁和商务服务业（第四条（十五））", Bound(300, assets_wan=120000), Bound(100, assets_wan=8000), Bound(10, assets_wan=100),
+        "租赁和商务服务业（第四条（十五））",
+        Bound(300, assets_wan=120000),
+        Bound(100, assets_wan=8000),
+        Bound(10, assets_wan=100),
     ),
     "other": Thresholds("其他未列明行业（第四条（十六））", Bound(300), Bound(100), Bound(10)),
 }
@@ -97,7 +131,10 @@ class SizeResult:
 
 
 def classify(
-    industry: str, employees: int | None, revenue_yuan: Decimal | None, total_assets_yuan: Decimal | None = None
+    industry: str,
+    employees: int | None,
+    revenue_yuan: Decimal | None,
+    total_assets_yuan: Decimal | None = None,
 ) -> SizeResult:
     """工信部联企业〔2011〕300号 第四条: the size of an enterprise of `industry` by the figures its sector uses."""
     thresholds = THRESHOLDS.get(industry)
@@ -135,4 +172,6 @@ def classify(
         figures.append(f"营业收入{revenue_wan.normalize():f}万元")
     if large.assets_wan is not None:
         figures.append(f"资产总额{assets_wan.normalize():f}万元")
-    return SizeResult(size, thresholds, f"{'、'.join(figures)}，按{thresholds.label}标准为{SIZE_NAMES[size]}")
+    return SizeResult(
+        size, thresholds, f"{'、'.join(figures)}，按{thresholds.label}标准为{SIZE_NAMES[size]}"
+    )

@@ -8,8 +8,16 @@ urlpatterns = [
     path("enterprise/profile/", views.profile, name="profile"),
     path("enterprise/colleagues/", views.colleagues, name="colleagues"),
     path("enterprise/qualifications/", views.qualifications, name="qualifications"),
-    path("enterprise/qualifications/<uuid:public_id>/delete/", views.qualification_delete, name="qualification-delete"),
-    path("enterprise/qualifications/<uuid:public_id>/evidence/", views.qualification_evidence, name="qualification-evidence"),
+    path(
+        "enterprise/qualifications/<uuid:public_id>/delete/",
+        views.qualification_delete,
+        name="qualification-delete",
+    ),
+    path(
+        "enterprise/qualifications/<uuid:public_id>/evidence/",
+        views.qualification_evidence,
+        name="qualification-evidence",
+    ),
     path("enterprise/patents/", views.patent_add, name="patent-add"),
     path("enterprise/patents/<int:pk>/delete/", views.patent_delete, name="patent-delete"),
     path("enterprise/figures/", views.figure_add, name="figure-add"),
@@ -18,12 +26,24 @@ urlpatterns = [
     path("applications/new/<slug:program>/", views.application_create, name="application-create"),
     path("applications/<uuid:public_id>/", views.application_detail, name="application-detail"),
     path("applications/<uuid:public_id>/edit/", views.application_edit, name="application-edit"),
-    path("applications/<uuid:public_id>/submit/", views.application_submit, name="application-submit"),
+    path(
+        "applications/<uuid:public_id>/submit/", views.application_submit, name="application-submit"
+    ),
     path("applications/<uuid:public_id>/materials/", views.material_add, name="material-add"),
-    path("applications/<uuid:public_id>/materials/<uuid:material_id>/", views.material_download, name="material-download"),
-    path("applications/<uuid:public_id>/materials/<uuid:material_id>/delete/", views.material_delete, name="material-delete"),
+    path(
+        "applications/<uuid:public_id>/materials/<uuid:material_id>/",
+        views.material_download,
+        name="material-download",
+    ),
+    path(
+        "applications/<uuid:public_id>/materials/<uuid:material_id>/delete/",
+        views.material_delete,
+        name="material-delete",
+    ),
     path("applications/<uuid:public_id>/team/", views.team_add, name="team-add"),
-    path("applications/<uuid:public_id>/team/<int:pk>/delete/", views.team_delete, name="team-delete"),
+    path(
+        "applications/<uuid:public_id>/team/<int:pk>/delete/", views.team_delete, name="team-delete"
+    ),
     path("applications/<uuid:public_id>/pdf/<slug:annex>/", views.annex_pdf, name="annex-pdf"),
     path("applications/<uuid:public_id>/submitted.pdf", views.submitted_pdf, name="submitted-pdf"),
 ]

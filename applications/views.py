@@ -64,7 +64,9 @@ def _own_enterprise(request: HttpRequest) -> Enterprise:
     return request.user.enterprise
 
 
-def _application(request: HttpRequest, public_id: uuid.UUID, *, enterprise_only: bool = False) -> Application:
+def _application(
+    request: HttpRequest, public_id: uuid.UUID, *, enterprise_only: bool = False
+) -> Application:
     application = get_visible_or_404(
         Application.objects.visible_to(request.user).select_related(
             "enterprise", "bank", "program_version__program", "product_type"
@@ -95,8 +97,12 @@ def register(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             user = services.enterprise_register(
-                credit_code=data["credit_code"], name=data["name"], username=data["username"],
-                display_name=data["display_name"], email=data["email"], password=data["password1"],
+                credit_code=data["credit_code"],
+                name=data["name"],
+                username=data["username"],
+                display_name=data["display_name"],
+                email=data["email"],
+                password=data["password1"],
             )
         except services.DomainError as exc:
             code = data["credit_code"]
@@ -117,16 +123,24 @@ def colleagues(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.enterprise_invite(
-                actor=request.user, email=form.cleaned_data["email"], display_name=form.cleaned_data["display_name"],
+                actor=request.user,
+                email=form.cleaned_data["email"],
+                display_name=form.cleaned_data["display_name"],
                 base_url=request.build_absolute_uri("/"),
             )
         except services.DomainError as exc:
             form.add_error("email", exc.problems[0])
         else:
-            messages.success(request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]})
+            messages.success(
+                request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]}
+            )
             return redirect("applications:colleagues")
     users = User.objects.filter(enterprise=enterprise).order_by("username")
-    return render(request, "applications/colleagues.html", {"enterprise": enterprise, "form": form, "users": users})
+    return render(
+        request,
+        "applications/colleagues.html",
+        {"enterprise": enterprise, "form": form, "users": users},
+    )
 
 
 # --- Profile and qualifications ----------------------------------------------------------------------------------
@@ -135,13 +149,17 @@ def colleagues(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def enterprise_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    enterprise = get_visible_or_404(Enterprise.objects.visible_to(request.user), public_id=public_id)
+    enterprise = get_visible_or_404(
+        Enterprise.objects.visible_to(request.user), public_id=public_id
+    )
     applications = (
         Application.objects.visible_to(request.user)
         .filter(enterprise=enterprise)
         .select_related("bank", "program_version__program")
     )
-    loans = Loan.objects.visible_to(request.user).filter(enterprise=enterprise).select_related("bank")
+    loans = (
+        Loan.objects.visible_to(request.user).filter(enterprise=enterprise).select_related("bank")
+    )
     return render(
         request,
         "applications/enterprise_detail.html",
@@ -149,9 +167,15 @@ def enterprise_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpRespons
             "enterprise": enterprise,
             "applications": applications,
             "loans": loans,
-            "size": classify(enterprise.industry, enterprise.employees, enterprise.revenue, enterprise.total_assets),
+            "size": classify(
+                enterprise.industry,
+                enterprise.employees,
+                enterprise.revenue,
+                enterprise.total_assets,
+            ),
             "qualifications": enterprise.qualifications.all(),
-            "is_own": request.user.effective_role == Role.ENTERPRISE and request.user.enterprise_id == enterprise.pk,
+            "is_own": request.user.effective_role == Role.ENTERPRISE
+            and request.user.enterprise_id == enterprise.pk,
         },
     )
 
@@ -164,8 +188,13 @@ def profile(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             form.save()
-            log_action(actor=request.user, action="applications.enterprise.updated", obj=enterprise,
-                       data={"fields": form.changed_data}, request=request)
+            log_action(
+                actor=request.user,
+                action="applications.enterprise.updated",
+                obj=enterprise,
+                data={"fields": form.changed_data},
+                request=request,
+            )
         messages.success(request, _("Profile saved."))
         return redirect("applications:profile")
     return render(
@@ -174,7 +203,12 @@ def profile(request: HttpRequest) -> HttpResponse:
         {
             "enterprise": enterprise,
             "form": form,
-            "size": classify(enterprise.industry, enterprise.employees, enterprise.revenue, enterprise.total_assets),
+            "size": classify(
+                enterprise.industry,
+                enterprise.employees,
+                enterprise.revenue,
+                enterprise.total_assets,
+            ),
             "patent_form": PatentForm(),
             # Its own ids: the profile form above has a "revenue" field too.
             "figure_form": AnnualFigureForm(auto_id="id_figure_%s"),
@@ -197,8 +231,13 @@ def qualifications(request: HttpRequest) -> HttpResponse:
             if upload:
                 qualification.evidence_name = display_name(upload.name)
             qualification.save()
-            log_action(actor=request.user, action="applications.qualification.added", obj=enterprise,
-                       data={"kind": qualification.kind, "number": qualification.number}, request=request)
+            log_action(
+                actor=request.user,
+                action="applications.qualification.added",
+                obj=enterprise,
+                data={"kind": qualification.kind, "number": qualification.number},
+                request=request,
+            )
         messages.success(request, _("Qualification added."))
         return redirect("applications:qualifications")
     return render(
@@ -219,8 +258,13 @@ def qualification_delete(request: HttpRequest, public_id: uuid.UUID) -> HttpResp
     enterprise = _own_enterprise(request)
     qualification = get_object_or_404(Qualification, public_id=public_id, enterprise=enterprise)
     with transaction.atomic():
-        log_action(actor=request.user, action="applications.qualification.removed", obj=enterprise,
-                   data={"kind": qualification.kind, "number": qualification.number}, request=request)
+        log_action(
+            actor=request.user,
+            action="applications.qualification.removed",
+            obj=enterprise,
+            data={"kind": qualification.kind, "number": qualification.number},
+            request=request,
+        )
         qualification.delete()
     return redirect("applications:qualifications")
 
@@ -229,7 +273,8 @@ def qualification_delete(request: HttpRequest, public_id: uuid.UUID) -> HttpResp
 @login_required
 def qualification_evidence(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     qualification = get_object_or_404(
-        Qualification.objects.filter(enterprise__in=Enterprise.objects.visible_to(request.user)), public_id=public_id
+        Qualification.objects.filter(enterprise__in=Enterprise.objects.visible_to(request.user)),
+        public_id=public_id,
     )
     if not qualification.evidence:
         raise Http404
@@ -245,13 +290,22 @@ def _row_add(request: HttpRequest, form_class: type, label: str) -> HttpResponse
         try:
             with transaction.atomic():
                 row.save()
-                log_action(actor=request.user, action=f"applications.{label}.added", obj=enterprise, data=form.cleaned_data, request=request)
+                log_action(
+                    actor=request.user,
+                    action=f"applications.{label}.added",
+                    obj=enterprise,
+                    data=form.cleaned_data,
+                    request=request,
+                )
         except IntegrityError:  # the unique (enterprise, number/year) constraint
             messages.error(request, _("This row exists already."))
     else:
         for field, errors in form.errors.items():
             for error in errors:
-                messages.error(request, f"{form.fields[field].label if field in form.fields else ''} {error}".strip())
+                messages.error(
+                    request,
+                    f"{form.fields[field].label if field in form.fields else ''} {error}".strip(),
+                )
     return redirect(reverse("applications:profile") + "#annex1")
 
 
@@ -273,7 +327,13 @@ def patent_delete(request: HttpRequest, pk: int) -> HttpResponse:
     enterprise = _own_enterprise(request)
     patent = get_object_or_404(Patent, pk=pk, enterprise=enterprise)
     with transaction.atomic():
-        log_action(actor=request.user, action="applications.patent.removed", obj=enterprise, data={"number": patent.number}, request=request)
+        log_action(
+            actor=request.user,
+            action="applications.patent.removed",
+            obj=enterprise,
+            data={"number": patent.number},
+            request=request,
+        )
         patent.delete()
     return redirect(reverse("applications:profile") + "#annex1")
 
@@ -284,14 +344,23 @@ def figure_delete(request: HttpRequest, pk: int) -> HttpResponse:
     enterprise = _own_enterprise(request)
     figure = get_object_or_404(AnnualFigure, pk=pk, enterprise=enterprise)
     with transaction.atomic():
-        log_action(actor=request.user, action="applications.annual_figure.removed", obj=enterprise, data={"year": figure.year}, request=request)
+        log_action(
+            actor=request.user,
+            action="applications.annual_figure.removed",
+            obj=enterprise,
+            data={"year": figure.year},
+            request=request,
+        )
         figure.delete()
     return redirect(reverse("applications:profile") + "#annex1")
 
 
 # --- Applications ------------------------------------------------------------------------------------------------
 
-FORMS = {Program.Kind.CHANGJIANG: ChangjiangApplicationForm, Program.Kind.QUZHOU: QuzhouApplicationForm}
+FORMS = {
+    Program.Kind.CHANGJIANG: ChangjiangApplicationForm,
+    Program.Kind.QUZHOU: QuzhouApplicationForm,
+}
 
 
 @role_required(Role.ENTERPRISE)
@@ -306,12 +375,19 @@ def application_create(request: HttpRequest, program: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         fields = {k: v for k, v in form.cleaned_data.items() if k != "amount_wan"}
         application = services.application_create(
-            actor=request.user, enterprise=enterprise, version=version,
-            amount=wan_to_yuan(form.cleaned_data["amount_wan"]), **fields,
+            actor=request.user,
+            enterprise=enterprise,
+            version=version,
+            amount=wan_to_yuan(form.cleaned_data["amount_wan"]),
+            **fields,
         )
         messages.success(request, _("Draft saved."))
         return redirect("applications:application-edit", application.public_id)
-    return render(request, "applications/application_form.html", {"form": form, "program": program_obj, "version": version})
+    return render(
+        request,
+        "applications/application_form.html",
+        {"form": form, "program": program_obj, "version": version},
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -319,7 +395,9 @@ def application_create(request: HttpRequest, program: str) -> HttpResponse:
 def application_edit(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     application = _application(request, public_id, enterprise_only=True)
     if application.state not in services.EDITABLE_STATES:
-        messages.info(request, _("A submitted application is frozen; only a reviewer's return reopens it."))
+        messages.info(
+            request, _("A submitted application is frozen; only a reviewer's return reopens it.")
+        )
         return redirect("applications:application-detail", application.public_id)
     version = application.program_version
     kind = version.program.kind
@@ -334,18 +412,34 @@ def application_edit(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
             with transaction.atomic():
                 locked = Application.objects.select_for_update().get(pk=application.pk)
                 if locked.state not in services.EDITABLE_STATES:
-                    messages.error(request, _("A submitted application is frozen; only a reviewer's return reopens it."))
+                    messages.error(
+                        request,
+                        _(
+                            "A submitted application is frozen; only a reviewer's return reopens it."
+                        ),
+                    )
                     return redirect("applications:application-detail", application.public_id)
                 form.save()
                 if details_form is not None:
                     details_form.save()
-                log_action(actor=request.user, action="applications.application.saved", obj=application, request=request)
+                log_action(
+                    actor=request.user,
+                    action="applications.application.saved",
+                    obj=application,
+                    request=request,
+                )
             messages.success(request, _("Draft saved."))
             return redirect("applications:application-edit", application.public_id)
-    return render(request, "applications/application_edit.html", _edit_context(application, form, details_form))
+    return render(
+        request,
+        "applications/application_edit.html",
+        _edit_context(application, form, details_form),
+    )
 
 
-def _edit_context(application: Application, form: object, details_form: object, **extra: object) -> dict[str, object]:
+def _edit_context(
+    application: Application, form: object, details_form: object, **extra: object
+) -> dict[str, object]:
     program = application.program_version.program
     return {
         "application": application,
@@ -358,7 +452,9 @@ def _edit_context(application: Application, form: object, details_form: object, 
         "team": application.team.all(),
         "checklist": eligibility_now(application),
         "problems": services.form_problems(application),
-        "annexes": [(code, documents.ANNEX_TITLES[code]) for code in documents.ANNEXES.get(program.kind, {})],
+        "annexes": [
+            (code, documents.ANNEX_TITLES[code]) for code in documents.ANNEXES.get(program.kind, {})
+        ],
         **extra,
     }
 
@@ -370,25 +466,40 @@ def material_add(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     form = MaterialForm(request.POST, request.FILES, program=application.program_version.program)
     if form.is_valid():
         try:
-            services.material_add(actor=request.user, application=application,
-                                  material_type=form.cleaned_data["material_type"], upload=form.cleaned_data["file"])
+            services.material_add(
+                actor=request.user,
+                application=application,
+                material_type=form.cleaned_data["material_type"],
+                upload=form.cleaned_data["file"],
+            )
         except services.DomainError as exc:
             _refused(request, exc)
         else:
             messages.success(request, _("Material uploaded."))
-        return redirect(reverse("applications:application-edit", args=[application.public_id]) + "#materials")
+        return redirect(
+            reverse("applications:application-edit", args=[application.public_id]) + "#materials"
+        )
     # Show the whole page again, everything typed kept, the upload's reason next to it.
     version = application.program_version
     details_form = None
     if version.program.kind == Program.Kind.QUZHOU:
-        details_form = QuzhouDetailsForm(instance=QuzhouDetails.objects.get_or_create(application=application)[0], prefix="qz")
-    context = _edit_context(application, FORMS[version.program.kind](instance=application, version=version), details_form, material_form=form)
+        details_form = QuzhouDetailsForm(
+            instance=QuzhouDetails.objects.get_or_create(application=application)[0], prefix="qz"
+        )
+    context = _edit_context(
+        application,
+        FORMS[version.program.kind](instance=application, version=version),
+        details_form,
+        material_form=form,
+    )
     return render(request, "applications/application_edit.html", context, status=400)
 
 
 @require_GET
 @login_required
-def material_download(request: HttpRequest, public_id: uuid.UUID, material_id: uuid.UUID) -> HttpResponse:
+def material_download(
+    request: HttpRequest, public_id: uuid.UUID, material_id: uuid.UUID
+) -> HttpResponse:
     application = _application(request, public_id)
     material = get_object_or_404(Material, public_id=material_id, application=application)
     return serve_upload(material.file, filename=material.original_name)
@@ -396,14 +507,18 @@ def material_download(request: HttpRequest, public_id: uuid.UUID, material_id: u
 
 @require_POST
 @login_required
-def material_delete(request: HttpRequest, public_id: uuid.UUID, material_id: uuid.UUID) -> HttpResponse:
+def material_delete(
+    request: HttpRequest, public_id: uuid.UUID, material_id: uuid.UUID
+) -> HttpResponse:
     application = _application(request, public_id, enterprise_only=True)
     material = get_object_or_404(Material, public_id=material_id, application=application)
     try:
         services.material_remove(actor=request.user, material=material)
     except services.DomainError as exc:
         _refused(request, exc)
-    return redirect(reverse("applications:application-edit", args=[application.public_id]) + "#materials")
+    return redirect(
+        reverse("applications:application-edit", args=[application.public_id]) + "#materials"
+    )
 
 
 @require_POST
@@ -413,17 +528,30 @@ def team_add(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     form = TeamMemberForm(request.POST)
     if form.is_valid():
         try:
-            services.team_member_add(actor=request.user, application=application, member=form.save(commit=False))
+            services.team_member_add(
+                actor=request.user, application=application, member=form.save(commit=False)
+            )
         except services.DomainError as exc:
             _refused(request, exc)
             return redirect("applications:application-detail", application.public_id)
-        return redirect(reverse("applications:application-edit", args=[application.public_id]) + "#team")
+        return redirect(
+            reverse("applications:application-edit", args=[application.public_id]) + "#team"
+        )
     if application.state not in services.EDITABLE_STATES:
-        messages.error(request, _("A submitted application is frozen; only a reviewer's return reopens it."))
+        messages.error(
+            request, _("A submitted application is frozen; only a reviewer's return reopens it.")
+        )
         return redirect("applications:application-detail", application.public_id)
     version = application.program_version
-    details_form = QuzhouDetailsForm(instance=QuzhouDetails.objects.get_or_create(application=application)[0], prefix="qz")
-    context = _edit_context(application, FORMS[version.program.kind](instance=application, version=version), details_form, team_form=form)
+    details_form = QuzhouDetailsForm(
+        instance=QuzhouDetails.objects.get_or_create(application=application)[0], prefix="qz"
+    )
+    context = _edit_context(
+        application,
+        FORMS[version.program.kind](instance=application, version=version),
+        details_form,
+        team_form=form,
+    )
     return render(request, "applications/application_edit.html", context, status=400)
 
 
@@ -435,7 +563,9 @@ def team_delete(request: HttpRequest, public_id: uuid.UUID, pk: int) -> HttpResp
         services.team_member_remove(actor=request.user, application=application, member_id=pk)
     except services.DomainError as exc:
         _refused(request, exc)
-    return redirect(reverse("applications:application-edit", args=[application.public_id]) + "#team")
+    return redirect(
+        reverse("applications:application-edit", args=[application.public_id]) + "#team"
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -445,16 +575,23 @@ def application_submit(request: HttpRequest, public_id: uuid.UUID) -> HttpRespon
     application = _application(request, public_id, enterprise_only=True)
     if request.method == "POST":
         try:
-            services.application_submit(actor=request.user, application=application, request=request)
+            services.application_submit(
+                actor=request.user, application=application, request=request
+            )
         except services.DomainError as exc:
             _refused(request, exc)
             return redirect("applications:application-submit", application.public_id)
         messages.success(request, _("Application submitted."))
         return redirect("applications:application-detail", application.public_id)
     checklist = eligibility_now(application)
-    problems = services.form_problems(application) if application.state in services.EDITABLE_STATES else []
-    return render(request, "applications/application_submit.html",
-                  {"application": application, "checklist": checklist, "problems": problems})
+    problems = (
+        services.form_problems(application) if application.state in services.EDITABLE_STATES else []
+    )
+    return render(
+        request,
+        "applications/application_submit.html",
+        {"application": application, "checklist": checklist, "problems": problems},
+    )
 
 
 @require_GET
@@ -473,7 +610,10 @@ def application_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpRespon
             "team": application.team.all(),
             "checklist_now": eligibility_now(application),
             "checklist_submitted": eligibility_at_submission(application),
-            "annexes": [(code, documents.ANNEX_TITLES[code]) for code in documents.ANNEXES.get(application.program_version.program.kind, {})],
+            "annexes": [
+                (code, documents.ANNEX_TITLES[code])
+                for code in documents.ANNEXES.get(application.program_version.program.kind, {})
+            ],
         },
     )
 

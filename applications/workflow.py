@@ -37,7 +37,15 @@ CREDIT_GRANTED = "credit_granted"
 DISBURSED = "disbursed"
 REJECTED = "rejected"
 WITHDRAWN = "withdrawn"
-OPEN_STATES = ["draft", "submitted", "returned", "bureau_review", "group_review", "bank_review", "publicity"]
+OPEN_STATES = [
+    "draft",
+    "submitted",
+    "returned",
+    "bureau_review",
+    "group_review",
+    "bank_review",
+    "publicity",
+]
 
 
 def may_act(role: str) -> Any:
@@ -66,7 +74,11 @@ def eligibility_not_failed(instance: Any) -> bool:
     from applications.selectors import eligibility_now
 
     # The alternatives of 第六条(一)2 fail on their own by design; their aggregate line decides.
-    return all(result.status != "fail" for result in eligibility_now(instance) if result.code not in OPTIONAL)
+    return all(
+        result.status != "fail"
+        for result in eligibility_now(instance)
+        if result.code not in OPTIONAL
+    )
 
 
 def bureau_draft_recommends(instance: Any) -> bool:
@@ -141,7 +153,11 @@ def loan_opened(instance: Any) -> bool:
 
 
 def _custom(label: Any, role: str, *conditions: Any) -> dict[str, Any]:
-    return {"label": label, "role": role, "conditions": [c.__doc__ or c.__name__ for c in conditions]}
+    return {
+        "label": label,
+        "role": role,
+        "conditions": [c.__doc__ or c.__name__ for c in conditions],
+    }
 
 
 class ApplicationWorkflow(ConcurrentTransitionMixin):
@@ -158,7 +174,10 @@ class ApplicationWorkflow(ConcurrentTransitionMixin):
     # --- Changjiang review (第一条: 区科技局审核 → 领导专班研究同意推荐 → 合作银行独立审核 → 第八条 公示) ---
 
     @transition(
-        field="state", source=SUBMITTED, target=BUREAU_REVIEW, permission=may_act(Role.BUREAU_STAFF),
+        field="state",
+        source=SUBMITTED,
+        target=BUREAU_REVIEW,
+        permission=may_act(Role.BUREAU_STAFF),
         conditions=[eligibility_not_failed],
         custom=_custom(_("Accept for review"), Role.BUREAU_STAFF, eligibility_not_failed),
     )
@@ -166,23 +185,36 @@ class ApplicationWorkflow(ConcurrentTransitionMixin):
         pass
 
     @transition(
-        field="state", source=[SUBMITTED, BUREAU_REVIEW], target=RETURNED, permission=may_act(Role.BUREAU_STAFF),
+        field="state",
+        source=[SUBMITTED, BUREAU_REVIEW],
+        target=RETURNED,
+        permission=may_act(Role.BUREAU_STAFF),
         custom=_custom(_("Return for changes"), Role.BUREAU_STAFF),
     )
     def return_for_changes(self) -> None:
         pass
 
     @transition(
-        field="state", source=BUREAU_REVIEW, target=GROUP_REVIEW, permission=may_act(Role.BUREAU_HEAD),
+        field="state",
+        source=BUREAU_REVIEW,
+        target=GROUP_REVIEW,
+        permission=may_act(Role.BUREAU_HEAD),
         conditions=[bureau_draft_recommends, eligibility_not_failed],
-        custom=_custom(_("Sign: recommend to the leading group"), Role.BUREAU_HEAD, bureau_draft_recommends,
-                       eligibility_not_failed),
+        custom=_custom(
+            _("Sign: recommend to the leading group"),
+            Role.BUREAU_HEAD,
+            bureau_draft_recommends,
+            eligibility_not_failed,
+        ),
     )
     def approve(self) -> None:
         pass
 
     @transition(
-        field="state", source=BUREAU_REVIEW, target=REJECTED, permission=may_act(Role.BUREAU_HEAD),
+        field="state",
+        source=BUREAU_REVIEW,
+        target=REJECTED,
+        permission=may_act(Role.BUREAU_HEAD),
         conditions=[bureau_draft_rejects],
         custom=_custom(_("Sign: reject"), Role.BUREAU_HEAD, bureau_draft_rejects),
     )
@@ -190,7 +222,10 @@ class ApplicationWorkflow(ConcurrentTransitionMixin):
         pass
 
     @transition(
-        field="state", source=GROUP_REVIEW, target=BANK_REVIEW, permission=may_act(Role.LEADING_GROUP),
+        field="state",
+        source=GROUP_REVIEW,
+        target=BANK_REVIEW,
+        permission=may_act(Role.LEADING_GROUP),
         conditions=[group_recommended],
         custom=_custom(_("Recommend to the bank (meeting)"), Role.LEADING_GROUP, group_recommended),
     )
@@ -198,7 +233,10 @@ class ApplicationWorkflow(ConcurrentTransitionMixin):
         pass
 
     @transition(
-        field="state", source=GROUP_REVIEW, target=REJECTED, permission=may_act(Role.LEADING_GROUP),
+        field="state",
+        source=GROUP_REVIEW,
+        target=REJECTED,
+        permission=may_act(Role.LEADING_GROUP),
         conditions=[group_declined],
         custom=_custom(_("Decline (meeting)"), Role.LEADING_GROUP, group_declined),
     )
@@ -206,7 +244,10 @@ class ApplicationWorkflow(ConcurrentTransitionMixin):
         pass
 
     @transition(
-        field="state", source=BANK_REVIEW, target=PUBLICITY, permission=may_act(Role.BANK),
+        field="state",
+        source=BANK_REVIEW,
+        target=PUBLICITY,
+        permission=may_act(Role.BANK),
         conditions=[bank_approved],
         custom=_custom(_("Approve credit"), Role.BANK, bank_approved),
     )
@@ -214,7 +255,10 @@ class ApplicationWorkflow(ConcurrentTransitionMixin):
         pass
 
     @transition(
-        field="state", source=BANK_REVIEW, target=REJECTED, permission=may_act(Role.BANK),
+        field="state",
+        source=BANK_REVIEW,
+        target=REJECTED,
+        permission=may_act(Role.BANK),
         conditions=[bank_declined],
         custom=_custom(_("Reject credit"), Role.BANK, bank_declined),
     )
@@ -222,15 +266,25 @@ class ApplicationWorkflow(ConcurrentTransitionMixin):
         pass
 
     @transition(
-        field="state", source=PUBLICITY, target=CREDIT_GRANTED, permission=may_act(Role.BUREAU_STAFF),
+        field="state",
+        source=PUBLICITY,
+        target=CREDIT_GRANTED,
+        permission=may_act(Role.BUREAU_STAFF),
         conditions=[publicity_over_without_upheld_objection],
-        custom=_custom(_("Grant credit (publicity over)"), Role.BUREAU_STAFF, publicity_over_without_upheld_objection),
+        custom=_custom(
+            _("Grant credit (publicity over)"),
+            Role.BUREAU_STAFF,
+            publicity_over_without_upheld_objection,
+        ),
     )
     def grant(self) -> None:
         pass
 
     @transition(
-        field="state", source=PUBLICITY, target=REJECTED, permission=may_act(Role.BUREAU_STAFF),
+        field="state",
+        source=PUBLICITY,
+        target=REJECTED,
+        permission=may_act(Role.BUREAU_STAFF),
         conditions=[objection_upheld],
         custom=_custom(_("Reject (objection upheld)"), Role.BUREAU_STAFF, objection_upheld),
     )
@@ -238,7 +292,10 @@ class ApplicationWorkflow(ConcurrentTransitionMixin):
         pass
 
     @transition(
-        field="state", source=CREDIT_GRANTED, target=DISBURSED, permission=may_act(Role.BANK),
+        field="state",
+        source=CREDIT_GRANTED,
+        target=DISBURSED,
+        permission=may_act(Role.BANK),
         conditions=[loan_opened],
         custom=_custom(_("Disburse"), Role.BANK, loan_opened),
     )

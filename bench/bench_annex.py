@@ -54,25 +54,58 @@ def main() -> None:
     changjiang = ProgramVersion.objects.get(program__code="changjiang", code="2025")
     quzhou = ProgramVersion.objects.get(program__code="quzhou", code="2023")
     enterprise = Enterprise.objects.create(
-        credit_code="91360202MA0BENCH00", name="基准测试科技有限公司", address="景德镇市昌江区基准路1号", legal_representative="测试",
-        contact_phone="0798-0000000", founded_on=dt.date(2018, 1, 1), registered_capital=Decimal("10000000"),
-        paid_in_capital=Decimal("8000000"), last_year_sales=Decimal("30000000"), last_year_tax=Decimal("1000000"),
+        credit_code="91360202MA0BENCH00",
+        name="基准测试科技有限公司",
+        address="景德镇市昌江区基准路1号",
+        legal_representative="测试",
+        contact_phone="0798-0000000",
+        founded_on=dt.date(2018, 1, 1),
+        registered_capital=Decimal("10000000"),
+        paid_in_capital=Decimal("8000000"),
+        last_year_sales=Decimal("30000000"),
+        last_year_tax=Decimal("1000000"),
     )
     bank = Bank.objects.create(code="bench-bank", name="基准测试银行")
-    user = User.objects.create_user(username="bench-enterprise", password="x", role=Role.ENTERPRISE, enterprise=enterprise)
+    user = User.objects.create_user(
+        username="bench-enterprise", password="x", role=Role.ENTERPRISE, enterprise=enterprise
+    )
     application = Application.objects.create(
-        reference="CJ-BENCH", program_version=changjiang, enterprise=enterprise, bank=bank, amount=Decimal("1234500.00"),
-        term_months=12, purpose="研发投入", planned_disbursement_on=dt.date(2026, 12, 1), annual_rate=Decimal("3.45"),
+        reference="CJ-BENCH",
+        program_version=changjiang,
+        enterprise=enterprise,
+        bank=bank,
+        amount=Decimal("1234500.00"),
+        term_months=12,
+        purpose="研发投入",
+        planned_disbursement_on=dt.date(2026, 12, 1),
+        annual_rate=Decimal("3.45"),
     )
     types = list(MaterialType.objects.filter(program=changjiang.program))
     for n in range(20):
-        material = Material(application=application, material_type=types[n % len(types)], original_name=f"m{n}.pdf",
-                            content_type="application/pdf", size=20)
+        material = Material(
+            application=application,
+            material_type=types[n % len(types)],
+            original_name=f"m{n}.pdf",
+            content_type="application/pdf",
+            size=20,
+        )
         material.file.save(f"m{n}.pdf", ContentFile(b"%PDF-1.4 bench"), save=False)
         material.save()
-    qz = Application.objects.create(reference="QZ-BENCH", program_version=quzhou, enterprise=enterprise, bank=bank,
-                                    amount=Decimal("3000000.00"), term_months=24, planned_disbursement_on=dt.date(2026, 12, 1))
-    QuzhouDetails.objects.create(application=qz, project_name="基准项目", company_intro="简介" * 200, project_intro="介绍" * 400)
+    qz = Application.objects.create(
+        reference="QZ-BENCH",
+        program_version=quzhou,
+        enterprise=enterprise,
+        bank=bank,
+        amount=Decimal("3000000.00"),
+        term_months=24,
+        planned_disbursement_on=dt.date(2026, 12, 1),
+    )
+    QuzhouDetails.objects.create(
+        application=qz,
+        project_name="基准项目",
+        company_intro="简介" * 200,
+        project_intro="介绍" * 400,
+    )
     for n in range(5):
         TeamMember.objects.create(application=qz, name=f"成员{n}", id_number="11010519491231002X")
 
@@ -87,7 +120,11 @@ def main() -> None:
     client.force_login(user)
     url = f"/applications/{application.public_id}/"
     assert client.get(url).status_code == 200
-    report("Application page with 20 attachments, median", median_ms(lambda: client.get(url)), "< 100 ms")
+    report(
+        "Application page with 20 attachments, median",
+        median_ms(lambda: client.get(url)),
+        "< 100 ms",
+    )
 
 
 if __name__ == "__main__":

@@ -26,15 +26,24 @@ def seed() -> None:
     version = ProgramVersion.objects.get(program__code="quzhou", code="2023")
     bank = Bank.objects.create(code="bench-bank", name="基准测试银行")
     enterprises = Enterprise.objects.bulk_create(
-        [Enterprise(credit_code=f"91330800MA{i:08d}", name=f"基准测试科技有限公司{i}") for i in range(1000)]
+        [
+            Enterprise(credit_code=f"91330800MA{i:08d}", name=f"基准测试科技有限公司{i}")
+            for i in range(1000)
+        ]
     )
     Loan.objects.bulk_create(
         [
             Loan(
-                program_version=version, enterprise=enterprises[i % 1000], bank=bank, contract_no=f"HT{i:06d}",
-                disbursement_date=dt.date(2024, 1, 2), maturity_date=dt.date(2026, 12, 31), principal=Decimal("1000000.00"),
-                annual_rate=Decimal("3.0000"), lpr_at_pricing=Decimal("3.4500"),
-            )  # fmt: skip
+                program_version=version,
+                enterprise=enterprises[i % 1000],
+                bank=bank,
+                contract_no=f"HT{i:06d}",
+                disbursement_date=dt.date(2024, 1, 2),
+                maturity_date=dt.date(2026, 12, 31),
+                principal=Decimal("1000000.00"),
+                annual_rate=Decimal("3.0000"),
+                lpr_at_pricing=Decimal("3.4500"),
+            )
             for i in range(LOANS)
         ],
         batch_size=2000,
@@ -44,7 +53,15 @@ def seed() -> None:
 def interest_file(rows: int) -> bytes:
     from kedaitong.excel import Column, new_workbook, save, write_sheet
 
-    headers = ["贷款合同编号", "银行代码", "结息日期", "计息起始日", "计息截止日", "利息金额（元）", "是否逾期利息"]
+    headers = [
+        "贷款合同编号",
+        "银行代码",
+        "结息日期",
+        "计息起始日",
+        "计息截止日",
+        "利息金额（元）",
+        "是否逾期利息",
+    ]
     kinds = ["text", "text", "date", "date", "date", "money", "text"]
     start = dt.date(2024, 1, 2)
 
@@ -53,11 +70,20 @@ def interest_file(rows: int) -> bytes:
             loan, period = i % LOANS, i // LOANS
             first = start + dt.timedelta(days=30 * period)
             last = first + dt.timedelta(days=29)
-            yield (f"HT{loan:06d}", "bench-bank", last + dt.timedelta(days=1), first, last,
-                   Decimal(2000 + i % 997) + Decimal("0.25"), "是" if i % 50 == 0 else "否")  # fmt: skip
+            yield (
+                f"HT{loan:06d}",
+                "bench-bank",
+                last + dt.timedelta(days=1),
+                first,
+                last,
+                Decimal(2000 + i % 997) + Decimal("0.25"),
+                "是" if i % 50 == 0 else "否",
+            )
 
     wb = new_workbook()
-    write_sheet(wb, "导入数据", [Column(h, kind=k) for h, k in zip(headers, kinds, strict=True)], body())
+    write_sheet(
+        wb, "导入数据", [Column(h, kind=k) for h, k in zip(headers, kinds, strict=True)], body()
+    )
     out = io.BytesIO()
     save(wb, out)
     return out.getvalue()
@@ -80,11 +106,15 @@ def main() -> None:
     before = peak_rss_mb()
     context = context_for(kind="interest", program=Program.objects.get(code="quzhou"), actor=None)
     with timed() as t:
-        result = run_import(kind="interest", data=data, filename="interest.xlsx", context=context, commit=True)
+        result = run_import(
+            kind="interest", data=data, filename="interest.xlsx", context=context, commit=True
+        )
     assert result.saved and result.created == args.rows, result.errors[:5]
     assert InterestSettlement.objects.count() == args.rows
     with timed() as again:
-        repeat = run_import(kind="interest", data=data, filename="interest.xlsx", context=context, commit=True)
+        repeat = run_import(
+            kind="interest", data=data, filename="interest.xlsx", context=context, commit=True
+        )
     assert repeat.saved and repeat.unchanged == args.rows
     report(
         f"Interest import, {args.rows:,} rows .xlsx checked and saved",

@@ -61,15 +61,45 @@ def pages() -> list[tuple[str, str, Callable[[], str], str]]:
 
     queue = "Review queue page, bureau clerk"
     return [
-        (f"{queue}, 10 per page", "bench-clerk", lambda: "/review/queue/?size=10", "< 100 ms, ≤ 15 queries"),
-        (f"{queue}, 100 per page", "bench-clerk", lambda: "/review/queue/?size=100", "< 100 ms, same queries"),
-        (f"{queue}, sorted by amount, page 40", "bench-clerk", lambda: "/review/queue/?sort=-amount&page=40", "< 100 ms, same queries"),
-        (f"{queue}, search by name", "bench-clerk", lambda: "/review/queue/?q=基准科技有限公司0042", "< 100 ms, same queries"),
-        ("Review queue page, bank", "bench-bank", lambda: "/review/queue/", "< 100 ms, ≤ 15 queries"),
+        (
+            f"{queue}, 10 per page",
+            "bench-clerk",
+            lambda: "/review/queue/?size=10",
+            "< 100 ms, ≤ 15 queries",
+        ),
+        (
+            f"{queue}, 100 per page",
+            "bench-clerk",
+            lambda: "/review/queue/?size=100",
+            "< 100 ms, same queries",
+        ),
+        (
+            f"{queue}, sorted by amount, page 40",
+            "bench-clerk",
+            lambda: "/review/queue/?sort=-amount&page=40",
+            "< 100 ms, same queries",
+        ),
+        (
+            f"{queue}, search by name",
+            "bench-clerk",
+            lambda: "/review/queue/?q=基准科技有限公司0042",
+            "< 100 ms, same queries",
+        ),
+        (
+            "Review queue page, bank",
+            "bench-bank",
+            lambda: "/review/queue/",
+            "< 100 ms, ≤ 15 queries",
+        ),
         ("Public publicity page (no login)", "", lambda: "/publicity/", "—"),
         ("Home page, bureau clerk (100,000 applications)", "bench-clerk", lambda: "/", ""),
         ("Loans ledger page, bureau clerk", "bench-clerk", lambda: "/reports/ledgers/loans/", ""),
-        ("Loans ledger page, filtered by bank and date", "bench-clerk", lambda: "/reports/ledgers/loans/?bank=bank-01&date_from=2025-03-01&date_to=2025-06-30", ""),
+        (
+            "Loans ledger page, filtered by bank and date",
+            "bench-clerk",
+            lambda: "/reports/ledgers/loans/?bank=bank-01&date_from=2025-03-01&date_to=2025-06-30",
+            "",
+        ),
         ("Dashboard, bureau clerk", "bench-clerk", lambda: "/reports/dashboard/", ""),
         ("Application page", "bench-clerk", first_application, "< 100 ms"),
     ]
@@ -86,10 +116,16 @@ def main() -> None:
     report(
         f"Seeding the large dataset ({ENTERPRISES:,} enterprises, {APPLICATIONS:,} applications, {LOANS:,} loans, "
         f"{LOANS * SETTLEMENTS_PER_LOAN:,} interest settlements; SQLite, cached between runs)",
-        f"{seeding_seconds()} s", "—",
+        f"{seeding_seconds()} s",
+        "—",
     )
-    User.objects.get_or_create(username="bench-clerk", defaults={"role": "bureau_staff", "program": Program.objects.get(code="changjiang")})
-    User.objects.get_or_create(username="bench-bank", defaults={"role": "bank", "bank": Bank.objects.get(code="bank-01")})
+    User.objects.get_or_create(
+        username="bench-clerk",
+        defaults={"role": "bureau_staff", "program": Program.objects.get(code="changjiang")},
+    )
+    User.objects.get_or_create(
+        username="bench-bank", defaults={"role": "bank", "bank": Bank.objects.get(code="bank-01")}
+    )
     for label, username, url, target in pages():
         client = Client()
         if username:

@@ -21,7 +21,10 @@ sys.path.insert(0, str(ROOT))
 
 def setup_django(name: str) -> None:
     """Point Django at a fresh database for this benchmark and migrate it."""
-    url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{Path(tempfile.gettempdir()) / f'kedaitong-bench-{name}.sqlite3'}"
+    url = (
+        os.environ.get("BENCH_DATABASE_URL")
+        or f"sqlite:///{Path(tempfile.gettempdir()) / f'kedaitong-bench-{name}.sqlite3'}"
+    )
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         for suffix in ("", "-wal", "-shm"):

@@ -68,10 +68,15 @@ def seed_large() -> None:
     changjiang = ProgramVersion.objects.get(program__code="changjiang", code="2025")
     quzhou = ProgramVersion.objects.get(program__code="quzhou", code="2023")
     products = list(ProductType.objects.all())
-    banks = [Bank.objects.create(code=f"bank-{i:02d}", name=f"基准银行{i:02d}支行") for i in range(20)]
+    banks = [
+        Bank.objects.create(code=f"bank-{i:02d}", name=f"基准银行{i:02d}支行") for i in range(20)
+    ]
     for i, bank in enumerate(banks):
         BankAgreement.objects.create(
-            bank=bank, program=(changjiang if i % 2 else quzhou).program, starts_on=dt.date(2024, 1, 1), ends_on=dt.date(2027, 12, 31)
+            bank=bank,
+            program=(changjiang if i % 2 else quzhou).program,
+            starts_on=dt.date(2024, 1, 1),
+            ends_on=dt.date(2027, 12, 31),
         )
     with transaction.atomic():
         enterprises = []
@@ -79,9 +84,12 @@ def seed_large() -> None:
             first17 = f"91{'360202' if i % 2 else '330800'}MA{i:07d}"
             enterprises.append(
                 Enterprise(
-                    credit_code=first17 + check_character(first17), name=f"基准科技有限公司{i:05d}",
-                    registered_region="江西省景德镇市昌江区" if i % 2 else "浙江省衢州市", industry="industrial",
-                    employees=50 + i % 200, revenue=Decimal(5_000_000 + i * 100),
+                    credit_code=first17 + check_character(first17),
+                    name=f"基准科技有限公司{i:05d}",
+                    registered_region="江西省景德镇市昌江区" if i % 2 else "浙江省衢州市",
+                    industry="industrial",
+                    employees=50 + i % 200,
+                    revenue=Decimal(5_000_000 + i * 100),
                 )
             )
         Enterprise.objects.bulk_create(enterprises, batch_size=BATCH)
@@ -95,10 +103,15 @@ def seed_large() -> None:
             cj = i % 2 == 1
             batch.append(
                 Application(
-                    reference=f"B-{i:07d}", program_version=changjiang if cj else quzhou, enterprise=enterprise,
-                    bank=banks[(i % 10) * 2 + (1 if cj else 0)], amount=Decimal(100_000 + (i % 49) * 100_000),
-                    term_months=12, product_type=products[i % len(products)] if cj else None,
-                    state=states[i % len(states)], purpose="基准测试",
+                    reference=f"B-{i:07d}",
+                    program_version=changjiang if cj else quzhou,
+                    enterprise=enterprise,
+                    bank=banks[(i % 10) * 2 + (1 if cj else 0)],
+                    amount=Decimal(100_000 + (i % 49) * 100_000),
+                    term_months=12,
+                    product_type=products[i % len(products)] if cj else None,
+                    state=states[i % len(states)],
+                    purpose="基准测试",
                     submitted_at=submitted_base + dt.timedelta(minutes=7 * i),
                 )
             )
@@ -115,10 +128,15 @@ def seed_large() -> None:
             cj = i % 2 == 1
             batch.append(
                 Loan(
-                    program_version=changjiang if cj else quzhou, enterprise=enterprises[i % len(enterprises)],
-                    bank=banks[(i % 10) * 2 + (1 if cj else 0)], contract_no=f"HT-{i:07d}", disbursement_date=day,
-                    maturity_date=day + dt.timedelta(days=365), principal=Decimal(500_000 + (i % 9) * 500_000),
-                    annual_rate=Decimal("2.9500") if i % 7 else Decimal("3.5000"), lpr_at_pricing=Decimal("3.0000"),
+                    program_version=changjiang if cj else quzhou,
+                    enterprise=enterprises[i % len(enterprises)],
+                    bank=banks[(i % 10) * 2 + (1 if cj else 0)],
+                    contract_no=f"HT-{i:07d}",
+                    disbursement_date=day,
+                    maturity_date=day + dt.timedelta(days=365),
+                    principal=Decimal(500_000 + (i % 9) * 500_000),
+                    annual_rate=Decimal("2.9500") if i % 7 else Decimal("3.5000"),
+                    lpr_at_pricing=Decimal("3.0000"),
                 )
             )
             if len(batch) == BATCH:
@@ -133,8 +151,11 @@ def seed_large() -> None:
                 period_start = day + dt.timedelta(days=30 * k)
                 batch.append(
                     InterestSettlement(
-                        loan_id=pk, settled_on=period_start + dt.timedelta(days=30), period_start=period_start,
-                        period_end=period_start + dt.timedelta(days=29), amount=(principal * Decimal("0.0025")).quantize(Decimal("0.01")),
+                        loan_id=pk,
+                        settled_on=period_start + dt.timedelta(days=30),
+                        period_start=period_start,
+                        period_end=period_start + dt.timedelta(days=29),
+                        amount=(principal * Decimal("0.0025")).quantize(Decimal("0.01")),
                         is_overdue_interest=(k == SETTLEMENTS_PER_LOAN - 1 and pk % 13 == 0),
                     )
                 )
@@ -157,21 +178,40 @@ def _seed_publicity(program) -> None:  # type: ignore[no-untyped-def]
     from kedaitong.models import User
     from review.models import PublicityBatch, PublicityEntry
 
-    clerk = User.objects.create(username="bench-publicity-clerk", role="bureau_staff", program=program)
+    clerk = User.objects.create(
+        username="bench-publicity-clerk", role="bureau_staff", program=program
+    )
     in_publicity = list(
-        Application.objects.filter(program_version__program=program, state=Application.State.PUBLICITY).order_by("pk")[:700]
+        Application.objects.filter(
+            program_version__program=program, state=Application.State.PUBLICITY
+        ).order_by("pk")[:700]
     )
     today = timezone.localdate()
-    batches = [PublicityBatch(program=program, start_date=today - dt.timedelta(days=2), end_date=today + dt.timedelta(days=30), created_by=clerk)]
+    batches = [
+        PublicityBatch(
+            program=program,
+            start_date=today - dt.timedelta(days=2),
+            end_date=today + dt.timedelta(days=30),
+            created_by=clerk,
+        )
+    ]
     batches += [
-        PublicityBatch(program=program, start_date=today - dt.timedelta(days=30 + 14 * k), end_date=today - dt.timedelta(days=25 + 14 * k), created_by=clerk)
+        PublicityBatch(
+            program=program,
+            start_date=today - dt.timedelta(days=30 + 14 * k),
+            end_date=today - dt.timedelta(days=25 + 14 * k),
+            created_by=clerk,
+        )
         for k in range(30)
     ]
     PublicityBatch.objects.bulk_create(batches)
     batches = list(PublicityBatch.objects.order_by("pk"))
     entries, offset = [], 0
     for batch, size in zip(batches, [100] + [20] * 30, strict=True):
-        entries += [PublicityEntry(batch=batch, application=a, credit_amount=a.amount) for a in in_publicity[offset:offset + size]]
+        entries += [
+            PublicityEntry(batch=batch, application=a, credit_amount=a.amount)
+            for a in in_publicity[offset : offset + size]
+        ]
         offset += size
     PublicityEntry.objects.bulk_create(entries)
 

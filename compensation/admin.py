@@ -42,9 +42,28 @@ class CompensationBudgetAdmin(ReadOnlyAdmin):
 
 @admin.register(Recovery)
 class RecoveryAdmin(ReadOnlyAdmin):
-    list_display = ("claim", "received_on", "gross", "costs", "net", "share", "returned", "reverses")
+    list_display = (
+        "claim",
+        "received_on",
+        "gross",
+        "costs",
+        "net",
+        "share",
+        "returned",
+        "reverses",
+    )
 
 
-@admin.register(ClaimMaterial, Decision, DecisionReversal, Payment, RecoveryAgreement, LegalCost, ShareReturn, WriteOff, BudgetChange)
+@admin.register(
+    ClaimMaterial,
+    Decision,
+    DecisionReversal,
+    Payment,
+    RecoveryAgreement,
+    LegalCost,
+    ShareReturn,
+    WriteOff,
+    BudgetChange,
+)
 class CompensationRecordAdmin(ReadOnlyAdmin):
     """Materials, decisions, payments, agreements, costs, returns and write-offs, for reading only."""

@@ -13,4 +13,8 @@ class CompensationConfig(AppConfig):
 
         for model in (CalendarYear, CalendarDay):
             for name, signal in (("saved", post_save), ("deleted", post_delete)):
-                signal.connect(calendar_changed, sender=model, dispatch_uid=f"compensation.calendar.{model.__name__}.{name}")
+                signal.connect(
+                    calendar_changed,
+                    sender=model,
+                    dispatch_uid=f"compensation.calendar.{model.__name__}.{name}",
+                )

@@ -12,7 +12,12 @@ DATE = forms.DateInput(attrs={"type": "date"})
 
 
 def money_field(label: str, required: bool = True) -> forms.CharField:
-    return forms.CharField(label=label, max_length=20, required=required, widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+    return forms.CharField(
+        label=label,
+        max_length=20,
+        required=required,
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+    )
 
 
 class ClaimForm(forms.Form):
@@ -20,12 +25,19 @@ class ClaimForm(forms.Form):
     requested_amount = money_field(_("Compensation requested (yuan)"))
     loss_principal = money_field(_("Unpaid principal (yuan)"))
     loss_interest = money_field(_("Unpaid interest (yuan)"), required=False)
-    case_number = forms.CharField(label=_("Court acceptance or police filing number"), max_length=80)
-    description = forms.CharField(label=_("How the loan went bad and what the bank did"), widget=forms.Textarea(attrs={"rows": 4}))
+    case_number = forms.CharField(
+        label=_("Court acceptance or police filing number"), max_length=80
+    )
+    description = forms.CharField(
+        label=_("How the loan went bad and what the bank did"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
 
     def __init__(self, *args, loans=(), **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.fields["loan"].choices = [(str(loan.public_id), f"{loan.contract_no} · {loan.enterprise.name}") for loan in loans]
+        self.fields["loan"].choices = [
+            (str(loan.public_id), f"{loan.contract_no} · {loan.enterprise.name}") for loan in loans
+        ]
 
 
 class MaterialForm(forms.Form):
@@ -34,28 +46,42 @@ class MaterialForm(forms.Form):
 
 
 class CommentForm(forms.Form):
-    comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    comment = forms.CharField(
+        label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class ReviewForm(forms.Form):
     outcome = forms.ChoiceField(
         label=_("Outcome"),
-        choices=[("approve", _("Approve and send to the leading group")), ("return", _("Return to the bank")), ("reject", _("Reject"))],
+        choices=[
+            ("approve", _("Approve and send to the leading group")),
+            ("return", _("Return to the bank")),
+            ("reject", _("Reject")),
+        ],
         widget=forms.RadioSelect,
     )
-    comment = forms.CharField(label=_("Opinion"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    comment = forms.CharField(
+        label=_("Opinion"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class DecisionForm(forms.Form):
     outcome = forms.ChoiceField(
         label=_("Outcome"),
-        choices=[("decide", _("Compensate")), ("return", _("Return to the bank")), ("reject", _("Reject"))],
+        choices=[
+            ("decide", _("Compensate")),
+            ("return", _("Return to the bank")),
+            ("reject", _("Reject")),
+        ],
         widget=forms.RadioSelect,
         initial="decide",
     )
     amount = money_field(_("Compensation (yuan)"), required=False)
     covered_loss = money_field(_("Loss it covers (yuan)"), required=False)
-    comment = forms.CharField(label=_("Minutes / opinion"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    comment = forms.CharField(
+        label=_("Minutes / opinion"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class PaymentForm(forms.Form):
@@ -71,13 +97,19 @@ class AgreementForm(forms.Form):
 class RecoveryForm(forms.Form):
     received_on = forms.DateField(label=_("Received on"), widget=DATE)
     gross = money_field(_("Gross recovery (yuan)"))
-    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         for kind, label in CostKind.choices:
-            self.fields[f"{kind}_amount"] = money_field(_("%(kind)s (yuan)") % {"kind": label}, required=False)
-            self.fields[f"{kind}_receipt"] = EvidenceFileField(label=_("%(kind)s receipt") % {"kind": label}, required=False)
+            self.fields[f"{kind}_amount"] = money_field(
+                _("%(kind)s (yuan)") % {"kind": label}, required=False
+            )
+            self.fields[f"{kind}_receipt"] = EvidenceFileField(
+                label=_("%(kind)s receipt") % {"kind": label}, required=False
+            )
 
     def clean(self):  # type: ignore[no-untyped-def]
         data = super().clean()
@@ -88,7 +120,9 @@ class RecoveryForm(forms.Form):
 
 
 class ReverseForm(forms.Form):
-    reason = forms.CharField(label=_("Reason for the correction"), widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label=_("Reason for the correction"), widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class ReturnForm(forms.Form):
@@ -108,5 +142,8 @@ class CertificateForm(forms.Form):
 class BudgetForm(forms.Form):
     year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
     amount = money_field(_("Budget (yuan)"))
-    reason = forms.CharField(label=_("Reason (required to change a budget already set)"), required=False,
-                             widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label=_("Reason (required to change a budget already set)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

@@ -73,7 +73,9 @@ class AppendOnlyQuerySet(models.QuerySet):  # type: ignore[type-arg]
         return super().bulk_update(objs, fields, batch_size=batch_size)  # type: ignore[arg-type]
 
     def delete(self) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError(f"{self.model.__name__} is append-only: record a reversing entry instead")
+        raise AppendOnlyError(
+            f"{self.model.__name__} is append-only: record a reversing entry instead"
+        )
 
     delete.alters_data = True  # type: ignore[attr-defined]
     delete.queryset_only = True  # type: ignore[attr-defined]
@@ -95,11 +97,15 @@ class AppendOnly(models.Model):
         if not self._state.adding:
             fields = kwargs.get("update_fields")
             if fields is None or not set(fields) <= self.MUTABLE_FIELDS:  # type: ignore[arg-type]
-                raise AppendOnlyError(f"{type(self).__name__} is append-only: record a reversing entry instead")
+                raise AppendOnlyError(
+                    f"{type(self).__name__} is append-only: record a reversing entry instead"
+                )
         super().save(*args, **kwargs)  # type: ignore[arg-type]
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError(f"{type(self).__name__} is append-only: record a reversing entry instead")
+        raise AppendOnlyError(
+            f"{type(self).__name__} is append-only: record a reversing entry instead"
+        )
 
 
 class CompensationBudget(AppendOnly):
@@ -112,7 +118,12 @@ class CompensationBudget(AppendOnly):
 
     MUTABLE_FIELDS = frozenset({"amount", "committed", "updated_at"})
 
-    program = models.ForeignKey("applications.Program", on_delete=models.PROTECT, related_name="+", verbose_name=_("program"))
+    program = models.ForeignKey(
+        "applications.Program",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("program"),
+    )
     year = models.PositiveSmallIntegerField(_("year"))
     amount = models.DecimalField(_("budget (yuan)"), **MONEY)
     committed = models.DecimalField(_("decided so far (yuan)"), default=Decimal("0.00"), **MONEY)
@@ -123,8 +134,12 @@ class CompensationBudget(AppendOnly):
         verbose_name_plural = _("compensation budgets")
         ordering = ["program", "-year"]
         constraints = [
-            models.UniqueConstraint(fields=["program", "year"], name="compensationbudget_one_per_year"),
-            models.CheckConstraint(condition=Q(amount__gt=0), name="compensationbudget_amount_positive"),
+            models.UniqueConstraint(
+                fields=["program", "year"], name="compensationbudget_one_per_year"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="compensationbudget_amount_positive"
+            ),
             models.CheckConstraint(
                 condition=Q(committed__gte=0) & Q(committed__lte=models.F("amount")),
                 name="compensationbudget_never_overspent",
@@ -142,11 +157,18 @@ class CompensationBudget(AppendOnly):
 class BudgetChange(AppendOnly):
     """One setting or change of a year's budget, with its reason: the budget's amount is the sum of its changes."""
 
-    budget = models.ForeignKey(CompensationBudget, on_delete=models.PROTECT, related_name="changes", verbose_name=_("budget"))
+    budget = models.ForeignKey(
+        CompensationBudget,
+        on_delete=models.PROTECT,
+        related_name="changes",
+        verbose_name=_("budget"),
+    )
     change = models.DecimalField(_("change (yuan)"), **MONEY)
     amount_after = models.DecimalField(_("budget after the change (yuan)"), **MONEY)
     reason = models.TextField(_("reason"))
-    changed_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True)
+    changed_by = models.ForeignKey(
+        "kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True
+    )
     changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)
 
     class Meta:
@@ -154,7 +176,9 @@ class BudgetChange(AppendOnly):
         verbose_name_plural = _("budget changes")
         ordering = ["budget", "changed_at", "pk"]
         constraints = [
-            models.CheckConstraint(condition=~Q(change=0) & Q(amount_after__gt=0), name="budgetchange_valid"),
+            models.CheckConstraint(
+                condition=~Q(change=0) & Q(amount_after__gt=0), name="budgetchange_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -187,12 +211,21 @@ class ClaimQuerySet(models.QuerySet["Claim"]):
             return self.filter(bank=user.bank_id)
         if user.is_authenticated and user.is_program_scoped and user.program_id:
             # Drafts and withdrawn drafts are the bank's own.
-            return self.filter(program=user.program_id).exclude(state__in=[ClaimState.DRAFT, ClaimState.WITHDRAWN])
+            return self.filter(program=user.program_id).exclude(
+                state__in=[ClaimState.DRAFT, ClaimState.WITHDRAWN]
+            )
         return self.none()
 
     def with_parts(self) -> ClaimQuerySet:
         return self.select_related(
-            "loan", "loan__enterprise", "bank", "program", "decision", "decision__reversal", "agreement", "write_off"
+            "loan",
+            "loan__enterprise",
+            "bank",
+            "program",
+            "decision",
+            "decision__reversal",
+            "agreement",
+            "write_off",
         ).prefetch_related("payments")
 
 
@@ -201,17 +234,47 @@ class Claim(ConcurrentTransitionMixin, models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     reference = models.CharField(_("reference"), max_length=30, unique=True)
-    loan = models.ForeignKey("loans.Loan", on_delete=models.PROTECT, related_name="compensation_claims", verbose_name=_("loan"))
-    bank = models.ForeignKey("loans.Bank", on_delete=models.PROTECT, related_name="compensation_claims", verbose_name=_("bank"))
-    program = models.ForeignKey("applications.Program", on_delete=models.PROTECT, related_name="+", verbose_name=_("program"))
+    loan = models.ForeignKey(
+        "loans.Loan",
+        on_delete=models.PROTECT,
+        related_name="compensation_claims",
+        verbose_name=_("loan"),
+    )
+    bank = models.ForeignKey(
+        "loans.Bank",
+        on_delete=models.PROTECT,
+        related_name="compensation_claims",
+        verbose_name=_("bank"),
+    )
+    program = models.ForeignKey(
+        "applications.Program",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("program"),
+    )
     requested_amount = models.DecimalField(_("compensation requested (yuan)"), **MONEY)
     loss_principal = models.DecimalField(_("unpaid principal (yuan)"), **MONEY)
-    loss_interest = models.DecimalField(_("unpaid interest (yuan)"), default=Decimal("0.00"), **MONEY)
+    loss_interest = models.DecimalField(
+        _("unpaid interest (yuan)"), default=Decimal("0.00"), **MONEY
+    )
     overdue_since = models.DateField(_("overdue since"))
     case_number = models.CharField(_("court or police case number"), max_length=80)
     description = models.TextField(_("how the loan went bad and what the bank did"))
-    state = FSMField(_("state"), max_length=20, choices=ClaimState.choices, default=ClaimState.DRAFT, protected=True, db_index=True)
-    created_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True, verbose_name=_("filed by"))
+    state = FSMField(
+        _("state"),
+        max_length=20,
+        choices=ClaimState.choices,
+        default=ClaimState.DRAFT,
+        protected=True,
+        db_index=True,
+    )
+    created_by = models.ForeignKey(
+        "kedaitong.User",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        verbose_name=_("filed by"),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     reviewed_at = models.DateTimeField(_("bureau approved at"), null=True, blank=True)
@@ -234,7 +297,9 @@ class Claim(ConcurrentTransitionMixin, models.Model):
                 name="claim_one_open_per_loan",
             ),
             models.CheckConstraint(
-                condition=Q(requested_amount__gt=0) & Q(loss_principal__gte=0) & Q(loss_interest__gte=0),
+                condition=Q(requested_amount__gt=0)
+                & Q(loss_principal__gte=0)
+                & Q(loss_interest__gte=0),
                 name="claim_amounts_valid",
             ),
         ]
@@ -251,11 +316,15 @@ class Claim(ConcurrentTransitionMixin, models.Model):
         return live[-1] if live else None
 
     # Transitions change the state and its timestamp only; services check the rules and write the audit rows.
-    @transition(field=state, source=[ClaimState.DRAFT, ClaimState.RETURNED], target=ClaimState.SUBMITTED)
+    @transition(
+        field=state, source=[ClaimState.DRAFT, ClaimState.RETURNED], target=ClaimState.SUBMITTED
+    )
     def submit(self) -> None:
         self.submitted_at = timezone.now()
 
-    @transition(field=state, source=[ClaimState.DRAFT, ClaimState.RETURNED], target=ClaimState.WITHDRAWN)
+    @transition(
+        field=state, source=[ClaimState.DRAFT, ClaimState.RETURNED], target=ClaimState.WITHDRAWN
+    )
     def withdraw(self) -> None:
         pass
 
@@ -263,11 +332,19 @@ class Claim(ConcurrentTransitionMixin, models.Model):
     def approve_review(self) -> None:
         self.reviewed_at = timezone.now()
 
-    @transition(field=state, source=[ClaimState.SUBMITTED, ClaimState.GROUP_REVIEW], target=ClaimState.RETURNED)
+    @transition(
+        field=state,
+        source=[ClaimState.SUBMITTED, ClaimState.GROUP_REVIEW],
+        target=ClaimState.RETURNED,
+    )
     def return_to_bank(self) -> None:
         pass
 
-    @transition(field=state, source=[ClaimState.SUBMITTED, ClaimState.GROUP_REVIEW], target=ClaimState.REJECTED)
+    @transition(
+        field=state,
+        source=[ClaimState.SUBMITTED, ClaimState.GROUP_REVIEW],
+        target=ClaimState.REJECTED,
+    )
     def reject(self) -> None:
         pass
 
@@ -307,11 +384,15 @@ class MaterialKind(models.TextChoices):
 
 
 class ClaimMaterial(models.Model):
-    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="materials", verbose_name=_("claim"))
+    claim = models.ForeignKey(
+        Claim, on_delete=models.PROTECT, related_name="materials", verbose_name=_("claim")
+    )
     kind = models.CharField(_("material"), max_length=30, choices=MaterialKind.choices)
     file = models.FileField(_("file"), upload_to=material_upload_to)
     file_name = models.CharField(max_length=200, blank=True)
-    uploaded_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True)
+    uploaded_by = models.ForeignKey(
+        "kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True
+    )
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -331,12 +412,19 @@ class Decision(AppendOnly):
     """
 
     claim = models.OneToOneField(Claim, on_delete=models.PROTECT, related_name="decision")
-    budget = models.ForeignKey(CompensationBudget, on_delete=models.PROTECT, related_name="decisions", verbose_name=_("budget"))
+    budget = models.ForeignKey(
+        CompensationBudget,
+        on_delete=models.PROTECT,
+        related_name="decisions",
+        verbose_name=_("budget"),
+    )
     amount = models.DecimalField(_("compensation (yuan)"), **MONEY)
     covered_loss = models.DecimalField(_("loss covered (yuan)"), **MONEY)
     decided_on = models.DateField(_("decided on"))
     minutes = models.TextField(_("minutes / opinion"), blank=True)
-    decided_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True)
+    decided_by = models.ForeignKey(
+        "kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -344,7 +432,9 @@ class Decision(AppendOnly):
         verbose_name_plural = _("compensation decisions")
         constraints = [
             models.CheckConstraint(
-                condition=Q(amount__gt=0) & Q(covered_loss__gt=0) & Q(amount__lte=models.F("covered_loss")),
+                condition=Q(amount__gt=0)
+                & Q(covered_loss__gt=0)
+                & Q(amount__lte=models.F("covered_loss")),
                 name="decision_amount_within_loss",
             ),
         ]
@@ -370,13 +460,19 @@ class DecisionReversal(AppendOnly):
     decision = models.OneToOneField(Decision, on_delete=models.PROTECT, related_name="reversal")
     amount = models.DecimalField(_("amount reversed (yuan)"), **MONEY)
     reason = models.TextField(_("reason"))
-    reversed_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True)
+    reversed_by = models.ForeignKey(
+        "kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True
+    )
     reversed_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("revoked decision")
         verbose_name_plural = _("revoked decisions")
-        constraints = [models.CheckConstraint(condition=Q(amount__lt=0), name="decisionreversal_amount_negative")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__lt=0), name="decisionreversal_amount_negative"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.decision_id} {self.amount}"
@@ -397,9 +493,16 @@ class Payment(AppendOnly):
     voucher_no = models.CharField(_("voucher number"), max_length=60)
     note = models.TextField(_("note"), blank=True)
     reverses = models.OneToOneField(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by", verbose_name=_("reverses")
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversed_by",
+        verbose_name=_("reverses"),
     )
-    recorded_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True)
+    recorded_by = models.ForeignKey(
+        "kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True
+    )
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -408,7 +511,8 @@ class Payment(AppendOnly):
         ordering = ["claim", "recorded_at", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=(Q(reverses__isnull=True) & Q(amount__gt=0)) | (Q(reverses__isnull=False) & Q(amount__lt=0)),
+                condition=(Q(reverses__isnull=True) & Q(amount__gt=0))
+                | (Q(reverses__isnull=False) & Q(amount__lt=0)),
                 name="payment_amount_valid",
             ),
         ]
@@ -424,7 +528,9 @@ class RecoveryAgreement(models.Model):
     signed_on = models.DateField(_("signed on"))
     file = models.FileField(_("agreement"), upload_to=agreement_upload_to)
     file_name = models.CharField(max_length=200, blank=True)
-    recorded_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True)
+    recorded_by = models.ForeignKey(
+        "kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True
+    )
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -452,9 +558,16 @@ class Recovery(AppendOnly):
     returned = models.DecimalField(_("returned (yuan)"), default=Decimal("0.00"), **MONEY)
     note = models.TextField(_("note"), blank=True)
     reverses = models.OneToOneField(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by", verbose_name=_("reverses")
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversed_by",
+        verbose_name=_("reverses"),
     )
-    recorded_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True)
+    recorded_by = models.ForeignKey(
+        "kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True
+    )
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     MUTABLE_FIELDS = frozenset({"returned"})
@@ -467,20 +580,29 @@ class Recovery(AppendOnly):
             models.CheckConstraint(
                 condition=(
                     Q(reverses__isnull=True)
-                    & Q(gross__gt=0) & Q(costs__gte=0) & Q(costs__lte=models.F("gross"))
-                    & Q(net__gte=0) & Q(share__gte=0) & Q(share__lte=models.F("net"))
+                    & Q(gross__gt=0)
+                    & Q(costs__gte=0)
+                    & Q(costs__lte=models.F("gross"))
+                    & Q(net__gte=0)
+                    & Q(share__gte=0)
+                    & Q(share__lte=models.F("net"))
                 )
                 | (
                     Q(reverses__isnull=False)
-                    & Q(gross__lt=0) & Q(costs__lte=0) & Q(net__lte=0) & Q(share__lte=0) & Q(returned=0)
+                    & Q(gross__lt=0)
+                    & Q(costs__lte=0)
+                    & Q(net__lte=0)
+                    & Q(share__lte=0)
+                    & Q(returned=0)
                 ),
                 name="recovery_figures_valid",
             ),
             models.CheckConstraint(
-                condition=Q(returned__gte=0) & (Q(reverses__isnull=False) | Q(returned__lte=models.F("share"))),
+                condition=Q(returned__gte=0)
+                & (Q(reverses__isnull=False) | Q(returned__lte=models.F("share"))),
                 name="recovery_returned_within_share",
             ),
-        ]  # fmt: skip
+        ]
 
     def __str__(self) -> str:
         return f"{self.claim_id} {self.received_on} {self.gross}"
@@ -509,7 +631,9 @@ class LegalCost(AppendOnly):
         verbose_name = _("legal cost")
         verbose_name_plural = _("legal costs")
         ordering = ["recovery", "kind"]
-        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="legalcost_amount_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="legalcost_amount_positive")
+        ]
 
     def __str__(self) -> str:
         return f"{self.recovery_id} {self.kind} {self.amount}"
@@ -529,12 +653,21 @@ class ShareReturn(AppendOnly):
     voucher_no = models.CharField(_("voucher number"), max_length=60)
     note = models.TextField(_("note"), blank=True)
     reverses = models.OneToOneField(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by", verbose_name=_("reverses")
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversed_by",
+        verbose_name=_("reverses"),
     )
-    recorded_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True)
+    recorded_by = models.ForeignKey(
+        "kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True
+    )
     recorded_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
-    confirmed_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        "kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
 
     MUTABLE_FIELDS = frozenset({"confirmed_at", "confirmed_by"})
 
@@ -560,11 +693,19 @@ class WriteOff(models.Model):
     claim = models.OneToOneField(Claim, on_delete=models.PROTECT, related_name="write_off")
     written_off_on = models.DateField(_("written off on"))
     certificate_due_on = models.DateField(_("certificate due by"))
-    calendar_unknown = models.BooleanField(_("computed without the official calendar"), default=False)
-    certificate = models.FileField(_("write-off certificate"), upload_to=certificate_upload_to, blank=True)
+    calendar_unknown = models.BooleanField(
+        _("computed without the official calendar"), default=False
+    )
+    certificate = models.FileField(
+        _("write-off certificate"), upload_to=certificate_upload_to, blank=True
+    )
     certificate_name = models.CharField(max_length=200, blank=True)
-    certificate_submitted_on = models.DateField(_("certificate handed in on"), null=True, blank=True)
-    recorded_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True)
+    certificate_submitted_on = models.DateField(
+        _("certificate handed in on"), null=True, blank=True
+    )
+    recorded_by = models.ForeignKey(
+        "kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True
+    )
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -572,7 +713,8 @@ class WriteOff(models.Model):
         verbose_name_plural = _("write-offs")
         constraints = [
             models.CheckConstraint(
-                condition=Q(certificate_due_on__gt=models.F("written_off_on")), name="writeoff_due_after_writeoff"
+                condition=Q(certificate_due_on__gt=models.F("written_off_on")),
+                name="writeoff_due_after_writeoff",
             ),
         ]
 

@@ -12,13 +12,19 @@ from kedaitong.roles import PROGRAM_ROLES, Role
 
 def items(user: User) -> list[NavItem]:
     role = user.effective_role
-    changjiang = role in PROGRAM_ROLES and user.program_id and user.program.kind == "changjiang_kedaitong"
+    changjiang = (
+        role in PROGRAM_ROLES and user.program_id and user.program.kind == "changjiang_kedaitong"
+    )
     if role == Role.BANK and user.bank_id:
         return [NavItem(reverse("compensation:claim-list"), _("Compensation claims"))]
     if role == Role.ADMIN or changjiang:
         from compensation.models import Claim, ClaimState
 
-        queue = {Role.BUREAU_STAFF: ClaimState.SUBMITTED, Role.BUREAU_HEAD: ClaimState.SUBMITTED, Role.LEADING_GROUP: ClaimState.GROUP_REVIEW}.get(role)
+        queue = {
+            Role.BUREAU_STAFF: ClaimState.SUBMITTED,
+            Role.BUREAU_HEAD: ClaimState.SUBMITTED,
+            Role.LEADING_GROUP: ClaimState.GROUP_REVIEW,
+        }.get(role)
         count = Claim.objects.visible_to(user).filter(state=queue).count() if queue else None
         return [
             NavItem(reverse("compensation:claim-list"), _("Compensation claims"), count or None),

@@ -54,9 +54,23 @@ class LedgerLine:
     written_off_on: dt.date | None
     certificate_due_on: dt.date | None
     certificate_late: bool
-    due_provisional: bool = False  # counted by weekends only: the calendar lacked a year (第十一条 4)
+    due_provisional: bool = (
+        False  # counted by weekends only: the calendar lacked a year (第十一条 4)
+    )
 
-    MONEY_FIELDS = ("requested", "decided", "paid", "gross", "costs", "net", "share", "returned", "confirmed", "owed", "expected")
+    MONEY_FIELDS = (
+        "requested",
+        "decided",
+        "paid",
+        "gross",
+        "costs",
+        "net",
+        "share",
+        "returned",
+        "confirmed",
+        "owed",
+        "expected",
+    )
 
 
 @dataclass
@@ -86,7 +100,9 @@ class LedgerFilter:
         year = query.get("year", "").strip()
         return cls(
             bank=query.get("bank", "").strip(),
-            state=query.get("state", "").strip() if query.get("state", "").strip() in ClaimState.values else "",
+            state=query.get("state", "").strip()
+            if query.get("state", "").strip() in ClaimState.values
+            else "",
             year=int(year) if year.isdigit() else None,
             q=query.get("q", "").strip(),
         )
@@ -94,7 +110,18 @@ class LedgerFilter:
     def as_query(self) -> str:
         from urllib.parse import urlencode
 
-        return urlencode({k: v for k, v in (("bank", self.bank), ("state", self.state), ("year", self.year or ""), ("q", self.q)) if v})
+        return urlencode(
+            {
+                k: v
+                for k, v in (
+                    ("bank", self.bank),
+                    ("state", self.state),
+                    ("year", self.year or ""),
+                    ("q", self.q),
+                )
+                if v
+            }
+        )
 
 
 def ledger_claims(user: User, flt: LedgerFilter) -> Any:
@@ -102,7 +129,9 @@ def ledger_claims(user: User, flt: LedgerFilter) -> Any:
         Claim.objects.visible_to(user)
         .filter(state__in=LEDGER_STATES)
         .with_parts()
-        .prefetch_related(Prefetch("recoveries", queryset=Recovery.objects.prefetch_related("returns")))
+        .prefetch_related(
+            Prefetch("recoveries", queryset=Recovery.objects.prefetch_related("returns"))
+        )
         .order_by("bank__code", "reference")
     )
     if flt.bank:
@@ -112,7 +141,11 @@ def ledger_claims(user: User, flt: LedgerFilter) -> Any:
     if flt.year:
         qs = qs.filter(decision__decided_on__year=flt.year)
     if flt.q:
-        qs = qs.filter(Q(reference__icontains=flt.q) | Q(loan__contract_no__icontains=flt.q) | Q(loan__enterprise__name__icontains=flt.q))
+        qs = qs.filter(
+            Q(reference__icontains=flt.q)
+            | Q(loan__contract_no__icontains=flt.q)
+            | Q(loan__enterprise__name__icontains=flt.q)
+        )
     return qs
 
 
@@ -139,22 +172,39 @@ def ledger_line(claim: Claim, today: dt.date) -> LedgerLine:
     net = sum((r.net for r in recoveries), ZERO)
     share = sum((r.share for r in recoveries), ZERO)
     returned = sum((r.returned for r in recoveries), ZERO)
-    confirmed = sum((x.amount for r in recoveries for x in r.returns.all() if x.confirmed_at is not None), ZERO)
+    confirmed = sum(
+        (x.amount for r in recoveries for x in r.returns.all() if x.confirmed_at is not None), ZERO
+    )
     paid = payment.amount if payment else ZERO
     return LedgerLine(
-        claim=claim, reference=claim.reference, bank_code=claim.bank.code, bank_name=claim.bank.name,
-        enterprise_name=claim.loan.enterprise.name, contract_no=claim.loan.contract_no, state_label=str(claim.get_state_display()),
-        overdue_since=claim.overdue_since, requested=claim.requested_amount,
-        decided=decision.amount if decision else ZERO, covered_loss=decision.covered_loss if decision else ZERO,
-        ratio=decision.ratio if decision else None, paid=paid, paid_on=payment.paid_on if payment else None,
-        voucher_no=payment.voucher_no if payment else "", gross=gross, costs=costs, net=net, share=share,
-        returned=returned, confirmed=confirmed, owed=share - returned,
+        claim=claim,
+        reference=claim.reference,
+        bank_code=claim.bank.code,
+        bank_name=claim.bank.name,
+        enterprise_name=claim.loan.enterprise.name,
+        contract_no=claim.loan.contract_no,
+        state_label=str(claim.get_state_display()),
+        overdue_since=claim.overdue_since,
+        requested=claim.requested_amount,
+        decided=decision.amount if decision else ZERO,
+        covered_loss=decision.covered_loss if decision else ZERO,
+        ratio=decision.ratio if decision else None,
+        paid=paid,
+        paid_on=payment.paid_on if payment else None,
+        voucher_no=payment.voucher_no if payment else "",
+        gross=gross,
+        costs=costs,
+        net=net,
+        share=share,
+        returned=returned,
+        confirmed=confirmed,
+        owed=share - returned,
         expected=paid - share if claim.state in OPEN_FOR_RECOVERY else ZERO,
         written_off_on=write_off.written_off_on if write_off else None,
         certificate_due_on=write_off.certificate_due_on if write_off else None,
         certificate_late=bool(write_off and write_off.is_late(today)),
         due_provisional=bool(write_off and write_off.calendar_unknown),
-    )  # fmt: skip
+    )
 
 
 def ledger(user: User, flt: LedgerFilter) -> tuple[list[LedgerLine], Totals]:
@@ -184,7 +234,9 @@ class RecoveryLine:
 
 
 def recovery_lines(user: User, flt: LedgerFilter) -> tuple[list[RecoveryLine], Totals]:
-    claims = ledger_claims(user, flt).select_related(None).select_related("bank", "loan__enterprise")
+    claims = (
+        ledger_claims(user, flt).select_related(None).select_related("bank", "loan__enterprise")
+    )
     qs = (
         Recovery.objects.filter(claim__in=claims.values("pk"))
         .select_related("claim", "claim__bank", "claim__loan__enterprise", "reverses")
@@ -194,12 +246,26 @@ def recovery_lines(user: User, flt: LedgerFilter) -> tuple[list[RecoveryLine], T
     lines = []
     for r in qs:
         confirmed = sum((x.amount for x in r.returns.all() if x.confirmed_at is not None), ZERO)
-        lines.append(RecoveryLine(
-            recovery=r, reference=r.claim.reference, bank_code=r.claim.bank.code, enterprise_name=r.claim.loan.enterprise.name,
-            received_on=r.received_on, gross=r.gross, costs=r.costs, net=r.net, share=r.share, returned=r.returned,
-            confirmed=confirmed, owed=r.share - r.returned if r.reverses_id is None and not hasattr(r, "reversed_by") else ZERO,
-            kind="冲销" if r.reverses_id else "清收", note=r.note,
-        ))  # fmt: skip
+        lines.append(
+            RecoveryLine(
+                recovery=r,
+                reference=r.claim.reference,
+                bank_code=r.claim.bank.code,
+                enterprise_name=r.claim.loan.enterprise.name,
+                received_on=r.received_on,
+                gross=r.gross,
+                costs=r.costs,
+                net=r.net,
+                share=r.share,
+                returned=r.returned,
+                confirmed=confirmed,
+                owed=r.share - r.returned
+                if r.reverses_id is None and not hasattr(r, "reversed_by")
+                else ZERO,
+                kind="冲销" if r.reverses_id else "清收",
+                note=r.note,
+            )
+        )
     # A reversed recovery and its reversal add up to zero; neither is owed.
     return lines, totals_of(lines, RecoveryLine.MONEY_FIELDS)
 
@@ -213,7 +279,11 @@ def provisional_years(write_offs: Iterable[Any]) -> list[int]:
     """
     from kedaitong.models import CalendarYear
 
-    spans = [(w.written_off_on.year, w.certificate_due_on.year) for w in write_offs if w is not None and w.calendar_unknown]
+    spans = [
+        (w.written_off_on.year, w.certificate_due_on.year)
+        for w in write_offs
+        if w is not None and w.calendar_unknown
+    ]
     if not spans:
         return []
     years = {y for start, end in spans for y in range(start, end + 1)}
@@ -224,7 +294,11 @@ def provisional_years(write_offs: Iterable[Any]) -> list[int]:
 def late_certificate_q(today: dt.date, prefix: str = "write_off__") -> Q:
     """第十一条 4: a write-off certificate handed in after its due day, or still missing once the due day has passed."""
     return Q(**{f"{prefix}certificate_submitted_on__gt": F(f"{prefix}certificate_due_on")}) | Q(
-        **{f"{prefix}certificate_submitted_on__isnull": True, f"{prefix}certificate_due_on__lt": today, f"{prefix}isnull": False}
+        **{
+            f"{prefix}certificate_submitted_on__isnull": True,
+            f"{prefix}certificate_due_on__lt": today,
+            f"{prefix}isnull": False,
+        }
     )
 
 
@@ -237,7 +311,10 @@ def pending_returns(user: User) -> Any:
     """Returns the finance bureau has not confirmed yet."""
     return (
         ShareReturn.objects.filter(
-            recovery__claim__in=Claim.objects.visible_to(user).values("pk"), confirmed_at__isnull=True, reverses__isnull=True, reversed_by__isnull=True
+            recovery__claim__in=Claim.objects.visible_to(user).values("pk"),
+            confirmed_at__isnull=True,
+            reverses__isnull=True,
+            reversed_by__isnull=True,
         )
         .select_related("recovery__claim__bank", "recovery__claim__loan__enterprise")
         .order_by("returned_on", "pk")
@@ -258,10 +335,14 @@ class BudgetLine:
 
 def budget_lines(program_id: int) -> tuple[list[BudgetLine], Totals]:
     lines = []
-    budgets = CompensationBudget.objects.filter(program=program_id).prefetch_related("decisions__claim__payments", "decisions__reversal")
+    budgets = CompensationBudget.objects.filter(program=program_id).prefetch_related(
+        "decisions__claim__payments", "decisions__reversal"
+    )
     for b in budgets.order_by("-year"):
         decisions = [d for d in b.decisions.all() if _has(d, "reversal") is None]
-        paid = sum((p.amount for d in decisions for p in d.claim.payments.all()), ZERO)  # a reversal nets its payment
+        paid = sum(
+            (p.amount for d in decisions for p in d.claim.payments.all()), ZERO
+        )  # a reversal nets its payment
         lines.append(BudgetLine(b.year, b.amount, b.committed, b.remaining, len(decisions), paid))
     return lines, totals_of(lines, BudgetLine.MONEY_FIELDS)
 
@@ -283,7 +364,10 @@ def reconciliation(user: User, bank: Any) -> Reconciliation:
     lines = [line for line in lines if line.paid > 0]
     totals = totals_of(lines, LedgerLine.MONEY_FIELDS)
     return Reconciliation(
-        bank=bank, as_of=timezone.localdate(), lines=lines, totals=totals,
+        bank=bank,
+        as_of=timezone.localdate(),
+        lines=lines,
+        totals=totals,
         open_claims=sum(1 for line in lines if line.claim.state in OPEN_FOR_RECOVERY),
         unconfirmed=totals.returned - totals.confirmed,
-    )  # fmt: skip
+    )

@@ -86,7 +86,13 @@ def _transition(claim: Claim, name: str, message: str) -> str:
 
 
 def budget_set(
-    *, actor: User, program: Program, year: int, amount: Any, reason: str = "", request: HttpRequest | None = None
+    *,
+    actor: User,
+    program: Program,
+    year: int,
+    amount: Any,
+    reason: str = "",
+    request: HttpRequest | None = None,
 ) -> CompensationBudget:
     """第三条: the leading group sets the year's compensation budget; never below what is already decided.
 
@@ -99,9 +105,15 @@ def budget_set(
         raise CompensationError(f"年度“{year}”无效")
     reason = (reason or "").strip()
     with transaction.atomic():
-        budget = CompensationBudget.objects.select_for_update().filter(program=program, year=int(year)).first()
+        budget = (
+            CompensationBudget.objects.select_for_update()
+            .filter(program=program, year=int(year))
+            .first()
+        )
         if budget is None:
-            budget = CompensationBudget.objects.create(program=program, year=int(year), amount=value)
+            budget = CompensationBudget.objects.create(
+                program=program, year=int(year), amount=value
+            )
             before = None
             change = value
             reason = reason or "设定年度预算"
@@ -113,15 +125,28 @@ def budget_set(
             if not reason:
                 raise CompensationError("调整已设定的年度预算须填写理由")
             if value < budget.committed:
-                raise CompensationError(f"{year}年度已决定补偿{budget.committed}元，预算不能低于该金额")
+                raise CompensationError(
+                    f"{year}年度已决定补偿{budget.committed}元，预算不能低于该金额"
+                )
             budget.amount = value
             budget.save(update_fields=["amount", "updated_at"])
-        entry = BudgetChange.objects.create(budget=budget, change=change, amount_after=value, reason=reason, changed_by=actor)
+        entry = BudgetChange.objects.create(
+            budget=budget, change=change, amount_after=value, reason=reason, changed_by=actor
+        )
         log_action(
-            actor=actor, action="compensation.budget.set", obj=budget, request=request, comment=reason,
-            data={"year": int(year), "amount": str(value), "before": str(before) if before is not None else None,
-                  "change": str(change), "entry": entry.pk},
-        )  # fmt: skip
+            actor=actor,
+            action="compensation.budget.set",
+            obj=budget,
+            request=request,
+            comment=reason,
+            data={
+                "year": int(year),
+                "amount": str(value),
+                "before": str(before) if before is not None else None,
+                "change": str(change),
+                "entry": entry.pk,
+            },
+        )
     return budget
 
 
@@ -144,7 +169,11 @@ def claim_problems(loan: Loan, *, on: dt.date) -> list[str]:
     )
     if not rules.overdue_long_enough(list(loan.overdueevents.all()), on):
         problems.append("贷款逾期或欠息未超过1个月，尚不能申请风险补偿（第十一条第1款）")
-    if Claim.objects.filter(loan=loan).exclude(state__in=[ClaimState.REJECTED, ClaimState.WITHDRAWN]).exists():
+    if (
+        Claim.objects.filter(loan=loan)
+        .exclude(state__in=[ClaimState.REJECTED, ClaimState.WITHDRAWN])
+        .exists()
+    ):
         problems.append("该贷款已有一笔未结束的补偿申请，不能重复申请")
     return problems
 
@@ -167,32 +196,61 @@ def claim_create(
     principal = _money(loss_principal, "未还本金", allow_zero=True)
     interest = _money(loss_interest or "0", "未还利息", allow_zero=True)
     if requested > principal + interest:
-        raise CompensationError(f"申请补偿金额{requested}元超过损失（本金加利息）{principal + interest}元")
+        raise CompensationError(
+            f"申请补偿金额{requested}元超过损失（本金加利息）{principal + interest}元"
+        )
     if not (case_number or "").strip():
         raise CompensationError("请填写法院受理通知书或公安立案决定书的编号（第十一条第1款）")
     with transaction.atomic():
-        loan = Loan.objects.select_for_update(of=("self",)).select_related("program_version__program", "application").get(pk=loan.pk)
+        loan = (
+            Loan.objects.select_for_update(of=("self",))
+            .select_related("program_version__program", "application")
+            .get(pk=loan.pk)
+        )
         problems = claim_problems(loan, on=day)
         if problems:
             raise CompensationError("；".join(problems))
-        events = [e for e in loan.overdueevents.all() if e.started_on <= day and (e.cleared_on is None or e.cleared_on > day)]
+        events = [
+            e
+            for e in loan.overdueevents.all()
+            if e.started_on <= day and (e.cleared_on is None or e.cleared_on > day)
+        ]
         claim = Claim(
-            loan=loan, bank_id=loan.bank_id, program=loan.program_version.program,
+            loan=loan,
+            bank_id=loan.bank_id,
+            program=loan.program_version.program,
             reference=f"BC{day:%Y%m%d}-{uuid.uuid4().hex[:6].upper()}",
-            requested_amount=requested, loss_principal=principal, loss_interest=interest,
-            overdue_since=min(e.started_on for e in events), case_number=case_number.strip(),
-            description=description.strip(), created_by=actor,
-        )  # fmt: skip
+            requested_amount=requested,
+            loss_principal=principal,
+            loss_interest=interest,
+            overdue_since=min(e.started_on for e in events),
+            case_number=case_number.strip(),
+            description=description.strip(),
+            created_by=actor,
+        )
         try:
             with transaction.atomic():
                 claim.save()
         except IntegrityError:
             raise CompensationError("该贷款已有一笔未结束的补偿申请，不能重复申请") from None
-        log_action(actor=actor, action="compensation.claim.created", obj=claim, to_state=claim.state, request=request)
+        log_action(
+            actor=actor,
+            action="compensation.claim.created",
+            obj=claim,
+            to_state=claim.state,
+            request=request,
+        )
     return claim
 
 
-def material_add(*, actor: User, claim: Claim, kind: str, upload: UploadedFile, request: HttpRequest | None = None) -> ClaimMaterial:
+def material_add(
+    *,
+    actor: User,
+    claim: Claim,
+    kind: str,
+    upload: UploadedFile,
+    request: HttpRequest | None = None,
+) -> ClaimMaterial:
     """第十一条 3: one of the five materials, while the bank may still change the claim."""
     if kind not in MaterialKind.values:
         raise CompensationError("材料类别无效")
@@ -200,10 +258,18 @@ def material_add(*, actor: User, claim: Claim, kind: str, upload: UploadedFile, 
         claim = _lock(claim)
         if claim.state not in (ClaimState.DRAFT, ClaimState.RETURNED):
             raise CompensationError("申请已提交，不能再上传材料")
-        material = ClaimMaterial(claim=claim, kind=kind, file_name=display_name(upload.name or ""), uploaded_by=actor)
+        material = ClaimMaterial(
+            claim=claim, kind=kind, file_name=display_name(upload.name or ""), uploaded_by=actor
+        )
         material.file.save(upload.name or "file", upload, save=False)
         material.save()
-        log_action(actor=actor, action="compensation.material.added", obj=claim, data={"kind": kind, "file": material.file_name}, request=request)
+        log_action(
+            actor=actor,
+            action="compensation.material.added",
+            obj=claim,
+            data={"kind": kind, "file": material.file_name},
+            request=request,
+        )
     return material
 
 
@@ -212,7 +278,9 @@ def missing_materials(claim: Claim) -> list[str]:
     return [label for value, label in MaterialKind.choices if value not in present]
 
 
-def claim_submit(*, actor: User, claim: Claim, on: dt.date | None = None, request: HttpRequest | None = None) -> Claim:
+def claim_submit(
+    *, actor: User, claim: Claim, on: dt.date | None = None, request: HttpRequest | None = None
+) -> Claim:
     """第十一条 2(1), 3: the bank submits with all five materials; the loan must still qualify."""
     day = _today(on)
     with transaction.atomic():
@@ -220,14 +288,23 @@ def claim_submit(*, actor: User, claim: Claim, on: dt.date | None = None, reques
         missing = missing_materials(claim)
         if missing:
             raise CompensationError("缺少材料：" + "、".join(str(m) for m in missing))
-        loan = Loan.objects.select_related("program_version__program", "application").get(pk=claim.loan_id)
+        loan = Loan.objects.select_related("program_version__program", "application").get(
+            pk=claim.loan_id
+        )
         problems = [p for p in claim_problems(loan, on=day) if "重复申请" not in p]
         if problems:
             raise CompensationError("；".join(problems))
         before = _transition(claim, "submit", "当前状态（{state}）不能提交")
         claim.last_comment = ""
         claim.save()
-        log_action(actor=actor, action="compensation.claim.submitted", obj=claim, from_state=before, to_state=claim.state, request=request)
+        log_action(
+            actor=actor,
+            action="compensation.claim.submitted",
+            obj=claim,
+            from_state=before,
+            to_state=claim.state,
+            request=request,
+        )
     return claim
 
 
@@ -236,22 +313,46 @@ def claim_withdraw(*, actor: User, claim: Claim, request: HttpRequest | None = N
         claim = _lock(claim)
         before = _transition(claim, "withdraw", "当前状态（{state}）不能撤回")
         claim.save()
-        log_action(actor=actor, action="compensation.claim.withdrawn", obj=claim, from_state=before, to_state=claim.state, request=request)
+        log_action(
+            actor=actor,
+            action="compensation.claim.withdrawn",
+            obj=claim,
+            from_state=before,
+            to_state=claim.state,
+            request=request,
+        )
     return claim
 
 
-def claim_review(*, actor: User, claim: Claim, approve: bool, comment: str = "", request: HttpRequest | None = None) -> Claim:
+def claim_review(
+    *,
+    actor: User,
+    claim: Claim,
+    approve: bool,
+    comment: str = "",
+    request: HttpRequest | None = None,
+) -> Claim:
     """第十一条 2(2): the bureau approves (to the leading group)."""
     with transaction.atomic():
         claim = _lock(claim)
         before = _transition(claim, "approve_review", "当前状态（{state}）不能审核")
         claim.last_comment = comment
         claim.save()
-        log_action(actor=actor, action="compensation.claim.reviewed", obj=claim, from_state=before, to_state=claim.state, comment=comment, request=request)
+        log_action(
+            actor=actor,
+            action="compensation.claim.reviewed",
+            obj=claim,
+            from_state=before,
+            to_state=claim.state,
+            comment=comment,
+            request=request,
+        )
     return claim
 
 
-def claim_send_back(*, actor: User, claim: Claim, reject: bool, comment: str, request: HttpRequest | None = None) -> Claim:
+def claim_send_back(
+    *, actor: User, claim: Claim, reject: bool, comment: str, request: HttpRequest | None = None
+) -> Claim:
     """The bureau or the leading group returns the claim to the bank for changes, or rejects it; a reason is required."""
     if not (comment or "").strip():
         raise CompensationError("退回或不予补偿须填写理由")
@@ -261,7 +362,15 @@ def claim_send_back(*, actor: User, claim: Claim, reject: bool, comment: str, re
         before = _transition(claim, name, "当前状态（{state}）不能退回或不予补偿")
         claim.last_comment = comment.strip()
         claim.save()
-        log_action(actor=actor, action=f"compensation.claim.{verb}", obj=claim, from_state=before, to_state=claim.state, comment=comment, request=request)
+        log_action(
+            actor=actor,
+            action=f"compensation.claim.{verb}",
+            obj=claim,
+            from_state=before,
+            to_state=claim.state,
+            comment=comment,
+            request=request,
+        )
     return claim
 
 
@@ -296,28 +405,48 @@ def claim_decide(
             raise CompensationError(f"对应损失{covered}元超过申请的损失{loss}元")
         if value > claim.requested_amount:
             raise CompensationError(f"补偿金额{value}元超过银行申请的{claim.requested_amount}元")
-        budget = CompensationBudget.objects.select_for_update().filter(program=claim.program_id, year=day.year).first()
+        budget = (
+            CompensationBudget.objects.select_for_update()
+            .filter(program=claim.program_id, year=day.year)
+            .first()
+        )
         if budget is None:
             raise CompensationError(f"领导专班尚未设定{day.year}年度风险补偿预算")
         new_committed = rules.remaining_after(budget.amount, budget.committed, value)
         if new_committed is None:
-            raise CompensationError(f"补偿金额{value}元超过{day.year}年度预算余额{budget.remaining}元")
+            raise CompensationError(
+                f"补偿金额{value}元超过{day.year}年度预算余额{budget.remaining}元"
+            )
         budget.committed = new_committed
         budget.save(update_fields=["committed", "updated_at"])
         decision = Decision.objects.create(
-            claim=claim, budget=budget, amount=value, covered_loss=covered, decided_on=day, minutes=minutes.strip(), decided_by=actor
+            claim=claim,
+            budget=budget,
+            amount=value,
+            covered_loss=covered,
+            decided_on=day,
+            minutes=minutes.strip(),
+            decided_by=actor,
         )
         before = claim.state
         claim.decide()
         claim.save()
         log_action(
-            actor=actor, action="compensation.claim.decided", obj=claim, from_state=before, to_state=claim.state,
-            comment=minutes, data={"amount": str(value), "covered_loss": str(covered), "year": day.year}, request=request,
-        )  # fmt: skip
+            actor=actor,
+            action="compensation.claim.decided",
+            obj=claim,
+            from_state=before,
+            to_state=claim.state,
+            comment=minutes,
+            data={"amount": str(value), "covered_loss": str(covered), "year": day.year},
+            request=request,
+        )
     return decision
 
 
-def decision_revoke(*, actor: User, claim: Claim, reason: str, request: HttpRequest | None = None) -> DecisionReversal:
+def decision_revoke(
+    *, actor: User, claim: Claim, reason: str, request: HttpRequest | None = None
+) -> DecisionReversal:
     """A decision taken in error is revoked before payment by a reversing entry with a reason, never edited.
 
     Steps: lock the claim, then the budget row; give the amount back to the
@@ -329,22 +458,41 @@ def decision_revoke(*, actor: User, claim: Claim, reason: str, request: HttpRequ
     with transaction.atomic():
         claim = _lock(claim)
         if not can_proceed(claim.revoke_decision):
-            raise CompensationError(f"当前状态（{claim.get_state_display()}）不能撤销补偿决定（已拨付的不能撤销）")
+            raise CompensationError(
+                f"当前状态（{claim.get_state_display()}）不能撤销补偿决定（已拨付的不能撤销）"
+            )
         decision = Decision.objects.get(claim=claim)
         budget = CompensationBudget.objects.select_for_update().get(pk=decision.budget_id)
         budget.committed = budget.committed - decision.amount
         budget.save(update_fields=["committed", "updated_at"])
-        reversal = DecisionReversal.objects.create(decision=decision, amount=-decision.amount, reason=reason.strip(), reversed_by=actor)
+        reversal = DecisionReversal.objects.create(
+            decision=decision, amount=-decision.amount, reason=reason.strip(), reversed_by=actor
+        )
         before = claim.state
         claim.revoke_decision()
         claim.last_comment = reason.strip()
         claim.save()
-        log_action(actor=actor, action="compensation.decision.revoked", obj=claim, from_state=before, to_state=claim.state, comment=reason,
-                   data={"amount": str(decision.amount), "year": budget.year}, request=request)  # fmt: skip
+        log_action(
+            actor=actor,
+            action="compensation.decision.revoked",
+            obj=claim,
+            from_state=before,
+            to_state=claim.state,
+            comment=reason,
+            data={"amount": str(decision.amount), "year": budget.year},
+            request=request,
+        )
     return reversal
 
 
-def claim_pay(*, actor: User, claim: Claim, paid_on: dt.date, voucher_no: str, request: HttpRequest | None = None) -> Payment:
+def claim_pay(
+    *,
+    actor: User,
+    claim: Claim,
+    paid_on: dt.date,
+    voucher_no: str,
+    request: HttpRequest | None = None,
+) -> Payment:
     """第十一条 2(4): the decided amount was paid to the bank (date and voucher)."""
     if not (voucher_no or "").strip():
         raise CompensationError("请填写拨付凭证号")
@@ -355,16 +503,35 @@ def claim_pay(*, actor: User, claim: Claim, paid_on: dt.date, voucher_no: str, r
         decision = Decision.objects.get(claim=claim)
         if paid_on < decision.decided_on:
             raise CompensationError(f"拨付日期{paid_on}早于决定日期{decision.decided_on}")
-        payment = Payment.objects.create(claim=claim, amount=decision.amount, paid_on=paid_on, voucher_no=voucher_no.strip(), recorded_by=actor)
+        payment = Payment.objects.create(
+            claim=claim,
+            amount=decision.amount,
+            paid_on=paid_on,
+            voucher_no=voucher_no.strip(),
+            recorded_by=actor,
+        )
         before = claim.state
         claim.pay()
         claim.save()
-        log_action(actor=actor, action="compensation.claim.paid", obj=claim, from_state=before, to_state=claim.state,
-                   data={"amount": str(payment.amount), "paid_on": str(paid_on), "voucher": payment.voucher_no}, request=request)  # fmt: skip
+        log_action(
+            actor=actor,
+            action="compensation.claim.paid",
+            obj=claim,
+            from_state=before,
+            to_state=claim.state,
+            data={
+                "amount": str(payment.amount),
+                "paid_on": str(paid_on),
+                "voucher": payment.voucher_no,
+            },
+            request=request,
+        )
     return payment
 
 
-def payment_reverse(*, actor: User, claim: Claim, reason: str, request: HttpRequest | None = None) -> Payment:
+def payment_reverse(
+    *, actor: User, claim: Claim, reason: str, request: HttpRequest | None = None
+) -> Payment:
     """A payment recorded by mistake is cancelled by a reversing entry with a reason; the claim goes back to decided.
 
     Only the bureau head (the view checks the role), only while the claim is paid and nothing was built on the
@@ -376,42 +543,85 @@ def payment_reverse(*, actor: User, claim: Claim, reason: str, request: HttpRequ
     with transaction.atomic():
         claim = _lock(claim)
         if not can_proceed(claim.reverse_payment):
-            raise CompensationError(f"当前状态（{claim.get_state_display()}）不能冲销拨付（已登记追偿协议或清收的不能冲销）")
+            raise CompensationError(
+                f"当前状态（{claim.get_state_display()}）不能冲销拨付（已登记追偿协议或清收的不能冲销）"
+            )
         if claim.recoveries.exists() or RecoveryAgreement.objects.filter(claim=claim).exists():
             raise CompensationError("已登记追偿协议或清收，不能冲销拨付")
         if WriteOff.objects.filter(claim=claim).exists():
             raise CompensationError("该贷款已登记核销，不能冲销拨付")
-        original = Payment.objects.select_for_update(of=("self",)).filter(claim=claim, reverses__isnull=True, reversed_by__isnull=True).get()
+        original = (
+            Payment.objects.select_for_update(of=("self",))
+            .filter(claim=claim, reverses__isnull=True, reversed_by__isnull=True)
+            .get()
+        )
         reversal = Payment.objects.create(
-            claim=claim, amount=-original.amount, paid_on=timezone.localdate(), voucher_no=original.voucher_no,
-            note=reason.strip(), reverses=original, recorded_by=actor,
-        )  # fmt: skip
+            claim=claim,
+            amount=-original.amount,
+            paid_on=timezone.localdate(),
+            voucher_no=original.voucher_no,
+            note=reason.strip(),
+            reverses=original,
+            recorded_by=actor,
+        )
         before = claim.state
         claim.reverse_payment()
         claim.last_comment = reason.strip()
         claim.save()
-        log_action(actor=actor, action="compensation.payment.reversed", obj=claim, from_state=before, to_state=claim.state,
-                   comment=reason, request=request,
-                   data={"payment": original.pk, "amount": str(original.amount), "paid_on": str(original.paid_on),
-                         "voucher": original.voucher_no})  # fmt: skip
+        log_action(
+            actor=actor,
+            action="compensation.payment.reversed",
+            obj=claim,
+            from_state=before,
+            to_state=claim.state,
+            comment=reason,
+            request=request,
+            data={
+                "payment": original.pk,
+                "amount": str(original.amount),
+                "paid_on": str(original.paid_on),
+                "voucher": original.voucher_no,
+            },
+        )
     return reversal
 
 
-def agreement_record(*, actor: User, claim: Claim, signed_on: dt.date, upload: UploadedFile, request: HttpRequest | None = None) -> RecoveryAgreement:
+def agreement_record(
+    *,
+    actor: User,
+    claim: Claim,
+    signed_on: dt.date,
+    upload: UploadedFile,
+    request: HttpRequest | None = None,
+) -> RecoveryAgreement:
     """第十一条 2(5): the recovery agreement, signed once the compensation is paid."""
     with transaction.atomic():
         claim = _lock(claim)
         if not can_proceed(claim.start_recovery):
             raise CompensationError(f"当前状态（{claim.get_state_display()}）不能登记追偿协议")
         if signed_on < claim.payment.paid_on:
-            raise CompensationError(f"追偿协议签署日期{signed_on}早于拨付日期{claim.payment.paid_on}")
-        agreement = RecoveryAgreement(claim=claim, signed_on=signed_on, file_name=display_name(upload.name or ""), recorded_by=actor)
+            raise CompensationError(
+                f"追偿协议签署日期{signed_on}早于拨付日期{claim.payment.paid_on}"
+            )
+        agreement = RecoveryAgreement(
+            claim=claim,
+            signed_on=signed_on,
+            file_name=display_name(upload.name or ""),
+            recorded_by=actor,
+        )
         agreement.file.save(upload.name or "file", upload, save=False)
         agreement.save()
         before = claim.state
         claim.start_recovery()
         claim.save()
-        log_action(actor=actor, action="compensation.claim.agreement_signed", obj=claim, from_state=before, to_state=claim.state, request=request)
+        log_action(
+            actor=actor,
+            action="compensation.claim.agreement_signed",
+            obj=claim,
+            from_state=before,
+            to_state=claim.state,
+            request=request,
+        )
     return agreement
 
 
@@ -460,22 +670,49 @@ def recovery_record(
             raise CompensationError(f"清收日期{received_on}早于补偿拨付日期{payment.paid_on}")
         decision = claim.decision
         so_far = claim.recoveries.aggregate(s=MoneySum("share"))["s"] or ZERO
-        share = rules.capped_share(rules.pool_share(net, decision.amount, decision.covered_loss), payment.amount, to_fen(so_far))
+        share = rules.capped_share(
+            rules.pool_share(net, decision.amount, decision.covered_loss),
+            payment.amount,
+            to_fen(so_far),
+        )
         recovery = Recovery.objects.create(
-            claim=claim, received_on=received_on, gross=gross_v, costs=cost_total, net=net, share=share, note=note.strip(), recorded_by=actor
+            claim=claim,
+            received_on=received_on,
+            gross=gross_v,
+            costs=cost_total,
+            net=net,
+            share=share,
+            note=note.strip(),
+            recorded_by=actor,
         )
         for cost, value in zip(costs, cost_values, strict=True):
-            item = LegalCost(recovery=recovery, kind=cost.kind, amount=value, receipt_name=display_name(cost.receipt.name or ""))
+            item = LegalCost(
+                recovery=recovery,
+                kind=cost.kind,
+                amount=value,
+                receipt_name=display_name(cost.receipt.name or ""),
+            )
             item.receipt.save(cost.receipt.name or "receipt", cost.receipt, save=False)
             item.save()
         log_action(
-            actor=actor, action="compensation.recovery.recorded", obj=claim, request=request,
-            data={"gross": str(gross_v), "costs": str(cost_total), "net": str(net), "share": str(share), "received_on": str(received_on)},
-        )  # fmt: skip
+            actor=actor,
+            action="compensation.recovery.recorded",
+            obj=claim,
+            request=request,
+            data={
+                "gross": str(gross_v),
+                "costs": str(cost_total),
+                "net": str(net),
+                "share": str(share),
+                "received_on": str(received_on),
+            },
+        )
     return recovery
 
 
-def recovery_reverse(*, actor: User, recovery: Recovery, reason: str, request: HttpRequest | None = None) -> Recovery:
+def recovery_reverse(
+    *, actor: User, recovery: Recovery, reason: str, request: HttpRequest | None = None
+) -> Recovery:
     """A wrong recovery is never edited: a reversing entry with the negated figures and a reason."""
     if not (reason or "").strip():
         raise CompensationError("冲销须填写理由")
@@ -489,15 +726,35 @@ def recovery_reverse(*, actor: User, recovery: Recovery, reason: str, request: H
         if original.returned != 0:  # returns that were themselves reversed add up to zero
             raise CompensationError("该清收记录已登记交回，不能冲销（须先冲销交回）")
         reversal = Recovery.objects.create(
-            claim_id=original.claim_id, received_on=timezone.localdate(), gross=-original.gross, costs=-original.costs,
-            net=-original.net, share=-original.share, note=reason.strip(), reverses=original, recorded_by=actor,
-        )  # fmt: skip
-        log_action(actor=actor, action="compensation.recovery.reversed", obj=original.claim, comment=reason, data={"recovery": original.pk}, request=request)
+            claim_id=original.claim_id,
+            received_on=timezone.localdate(),
+            gross=-original.gross,
+            costs=-original.costs,
+            net=-original.net,
+            share=-original.share,
+            note=reason.strip(),
+            reverses=original,
+            recorded_by=actor,
+        )
+        log_action(
+            actor=actor,
+            action="compensation.recovery.reversed",
+            obj=original.claim,
+            comment=reason,
+            data={"recovery": original.pk},
+            request=request,
+        )
     return reversal
 
 
 def return_record(
-    *, actor: User, recovery: Recovery, amount: Any, returned_on: dt.date, voucher_no: str, request: HttpRequest | None = None
+    *,
+    actor: User,
+    recovery: Recovery,
+    amount: Any,
+    returned_on: dt.date,
+    voucher_no: str,
+    request: HttpRequest | None = None,
 ) -> ShareReturn:
     """The bank returned (part of) a recovery's share to the finance bureau; never more than is owed."""
     value = _money(amount, "交回金额")
@@ -514,29 +771,57 @@ def return_record(
             raise CompensationError(f"交回日期{returned_on}早于清收日期{recovery.received_on}")
         recovery.returned = recovery.returned + value
         recovery.save(update_fields=["returned"])
-        share_return = ShareReturn.objects.create(recovery=recovery, amount=value, returned_on=returned_on, voucher_no=voucher_no.strip(), recorded_by=actor)
-        log_action(actor=actor, action="compensation.return.recorded", obj=recovery.claim, request=request,
-                   data={"recovery": recovery.pk, "amount": str(value), "returned_on": str(returned_on), "voucher": share_return.voucher_no})  # fmt: skip
+        share_return = ShareReturn.objects.create(
+            recovery=recovery,
+            amount=value,
+            returned_on=returned_on,
+            voucher_no=voucher_no.strip(),
+            recorded_by=actor,
+        )
+        log_action(
+            actor=actor,
+            action="compensation.return.recorded",
+            obj=recovery.claim,
+            request=request,
+            data={
+                "recovery": recovery.pk,
+                "amount": str(value),
+                "returned_on": str(returned_on),
+                "voucher": share_return.voucher_no,
+            },
+        )
     return share_return
 
 
-def return_confirm(*, actor: User, share_return: ShareReturn, request: HttpRequest | None = None) -> ShareReturn:
+def return_confirm(
+    *, actor: User, share_return: ShareReturn, request: HttpRequest | None = None
+) -> ShareReturn:
     """第十一条 2(5): the finance bureau confirms it received the returned share (区财政局按规定程序收回)."""
     with transaction.atomic():
         share_return = ShareReturn.objects.select_for_update().get(pk=share_return.pk)
         if share_return.confirmed_at is not None:
             raise CompensationError("该笔交回已确认")
-        if share_return.reverses_id is not None or ShareReturn.objects.filter(reverses=share_return).exists():
+        if (
+            share_return.reverses_id is not None
+            or ShareReturn.objects.filter(reverses=share_return).exists()
+        ):
             raise CompensationError("已冲销的交回不能确认")
         share_return.confirmed_at = timezone.now()
         share_return.confirmed_by = actor
         share_return.save(update_fields=["confirmed_at", "confirmed_by"])
-        log_action(actor=actor, action="compensation.return.confirmed", obj=share_return.recovery.claim,
-                   data={"return": share_return.pk, "amount": str(share_return.amount)}, request=request)  # fmt: skip
+        log_action(
+            actor=actor,
+            action="compensation.return.confirmed",
+            obj=share_return.recovery.claim,
+            data={"return": share_return.pk, "amount": str(share_return.amount)},
+            request=request,
+        )
     return share_return
 
 
-def return_reverse(*, actor: User, share_return: ShareReturn, reason: str, request: HttpRequest | None = None) -> ShareReturn:
+def return_reverse(
+    *, actor: User, share_return: ShareReturn, reason: str, request: HttpRequest | None = None
+) -> ShareReturn:
     """A return recorded by mistake is cancelled by a reversing entry with a reason, never edited or deleted.
 
     Only an unconfirmed return can be reversed: once the finance bureau has
@@ -557,11 +842,22 @@ def return_reverse(*, actor: User, share_return: ShareReturn, reason: str, reque
         recovery.returned = recovery.returned - original.amount
         recovery.save(update_fields=["returned"])
         reversal = ShareReturn.objects.create(
-            recovery=recovery, amount=-original.amount, returned_on=timezone.localdate(), voucher_no=original.voucher_no,
-            note=reason.strip(), reverses=original, recorded_by=actor,
-        )  # fmt: skip
-        log_action(actor=actor, action="compensation.return.reversed", obj=recovery.claim, comment=reason,
-                   data={"return": original.pk, "amount": str(original.amount)}, request=request)  # fmt: skip
+            recovery=recovery,
+            amount=-original.amount,
+            returned_on=timezone.localdate(),
+            voucher_no=original.voucher_no,
+            note=reason.strip(),
+            reverses=original,
+            recorded_by=actor,
+        )
+        log_action(
+            actor=actor,
+            action="compensation.return.reversed",
+            obj=recovery.claim,
+            comment=reason,
+            data={"return": original.pk, "amount": str(original.amount)},
+            request=request,
+        )
     return reversal
 
 
@@ -571,7 +867,9 @@ def certificate_due(written_off_on: dt.date) -> tuple[dt.date, list[int]]:
     return due, unknown_years(written_off_on, due)
 
 
-def writeoff_record(*, actor: User, claim: Claim, written_off_on: dt.date, request: HttpRequest | None = None) -> WriteOff:
+def writeoff_record(
+    *, actor: User, claim: Claim, written_off_on: dt.date, request: HttpRequest | None = None
+) -> WriteOff:
     """第十一条 4: the bank wrote the compensated loan off; the certificate's due day is fixed now."""
     with transaction.atomic():
         claim = _lock(claim)
@@ -580,13 +878,24 @@ def writeoff_record(*, actor: User, claim: Claim, written_off_on: dt.date, reque
         if WriteOff.objects.filter(claim=claim).exists():
             raise CompensationError("该笔贷款已登记核销")
         if written_off_on < claim.payment.paid_on:
-            raise CompensationError(f"核销日期{written_off_on}早于补偿拨付日期{claim.payment.paid_on}")
+            raise CompensationError(
+                f"核销日期{written_off_on}早于补偿拨付日期{claim.payment.paid_on}"
+            )
         due, unknown = certificate_due(written_off_on)
         write_off = WriteOff.objects.create(
-            claim=claim, written_off_on=written_off_on, certificate_due_on=due, calendar_unknown=bool(unknown), recorded_by=actor
+            claim=claim,
+            written_off_on=written_off_on,
+            certificate_due_on=due,
+            calendar_unknown=bool(unknown),
+            recorded_by=actor,
         )
-        log_action(actor=actor, action="compensation.writeoff.recorded", obj=claim,
-                   data={"written_off_on": str(written_off_on), "due": str(due)}, request=request)  # fmt: skip
+        log_action(
+            actor=actor,
+            action="compensation.writeoff.recorded",
+            obj=claim,
+            data={"written_off_on": str(written_off_on), "due": str(due)},
+            request=request,
+        )
     return write_off
 
 
@@ -603,25 +912,42 @@ def writeoff_due_refresh(*, years: Sequence[int] | None = None, actor: User | No
     """
     candidates = WriteOff.objects.all()
     if years:
-        candidates = candidates.filter(written_off_on__year__in={y for year in years for y in (year - 1, year)})
+        candidates = candidates.filter(
+            written_off_on__year__in={y for year in years for y in (year - 1, year)}
+        )
     moved = 0
     for write_off in candidates.select_related("claim"):
         due, unknown = certificate_due(write_off.written_off_on)
         if (due, bool(unknown)) == (write_off.certificate_due_on, write_off.calendar_unknown):
             continue
         changed = WriteOff.objects.filter(
-            pk=write_off.pk, certificate_due_on=write_off.certificate_due_on, calendar_unknown=write_off.calendar_unknown
+            pk=write_off.pk,
+            certificate_due_on=write_off.certificate_due_on,
+            calendar_unknown=write_off.calendar_unknown,
         ).update(certificate_due_on=due, calendar_unknown=bool(unknown))
         if changed == 1:
             moved += 1
-            log_action(actor=actor, action="compensation.writeoff.due_recomputed", obj=write_off.claim,
-                       data={"before": str(write_off.certificate_due_on), "due": str(due), "calendar_unknown": bool(unknown),
-                             "years": list(years or [])})  # fmt: skip
+            log_action(
+                actor=actor,
+                action="compensation.writeoff.due_recomputed",
+                obj=write_off.claim,
+                data={
+                    "before": str(write_off.certificate_due_on),
+                    "due": str(due),
+                    "calendar_unknown": bool(unknown),
+                    "years": list(years or []),
+                },
+            )
     return moved
 
 
 def writeoff_certificate(
-    *, actor: User, claim: Claim, upload: UploadedFile, on: dt.date | None = None, request: HttpRequest | None = None
+    *,
+    actor: User,
+    claim: Claim,
+    upload: UploadedFile,
+    on: dt.date | None = None,
+    request: HttpRequest | None = None,
 ) -> WriteOff:
     """The write-off certificate handed in; a late one stays flagged on the bureau's pages."""
     day = _today(on)
@@ -636,20 +962,41 @@ def writeoff_certificate(
         write_off.certificate_name = display_name(upload.name or "")
         write_off.certificate_submitted_on = day
         write_off.save()
-        log_action(actor=actor, action="compensation.writeoff.certificate", obj=claim,
-                   data={"submitted_on": str(day), "late": write_off.is_late()}, request=request)  # fmt: skip
+        log_action(
+            actor=actor,
+            action="compensation.writeoff.certificate",
+            obj=claim,
+            data={"submitted_on": str(day), "late": write_off.is_late()},
+            request=request,
+        )
     return write_off
 
 
-def claim_close(*, actor: User, claim: Claim, comment: str = "", request: HttpRequest | None = None) -> Claim:
+def claim_close(
+    *, actor: User, claim: Claim, comment: str = "", request: HttpRequest | None = None
+) -> Claim:
     """The bank has finished recovery (书面通知区科技局); closing is refused while a share is still owed."""
     with transaction.atomic():
         claim = _lock(claim)
-        owed = sum((r.share - r.returned for r in claim.recoveries.filter(reverses__isnull=True, reversed_by__isnull=True)), ZERO)
+        owed = sum(
+            (
+                r.share - r.returned
+                for r in claim.recoveries.filter(reverses__isnull=True, reversed_by__isnull=True)
+            ),
+            ZERO,
+        )
         if owed > 0:
             raise CompensationError(f"尚有{owed}元应交回区财政，不能结案")
         before = _transition(claim, "close", "当前状态（{state}）不能结案")
         claim.last_comment = comment
         claim.save()
-        log_action(actor=actor, action="compensation.claim.closed", obj=claim, from_state=before, to_state=claim.state, comment=comment, request=request)
+        log_action(
+            actor=actor,
+            action="compensation.claim.closed",
+            obj=claim,
+            from_state=before,
+            to_state=claim.state,
+            comment=comment,
+            request=request,
+        )
     return claim

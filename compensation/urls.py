@@ -27,8 +27,12 @@ urlpatterns = [
     path(C + "close/", views.claim_close, name="claim-close"),
     path("compensation/recoveries/", views.recovery_list, name="recovery-list"),
     path("compensation/recoveries/export.xlsx", views.recovery_export, name="recovery-export"),
-    path("compensation/recoveries/<int:pk>/reverse/", views.recovery_reverse, name="recovery-reverse"),
-    path("compensation/recoveries/<int:pk>/returns/new/", views.return_create, name="return-create"),
+    path(
+        "compensation/recoveries/<int:pk>/reverse/", views.recovery_reverse, name="recovery-reverse"
+    ),
+    path(
+        "compensation/recoveries/<int:pk>/returns/new/", views.return_create, name="return-create"
+    ),
     path("compensation/costs/<int:pk>/receipt/", views.cost_receipt, name="cost-receipt"),
     path("compensation/returns/<int:pk>/confirm/", views.return_confirm, name="return-confirm"),
     path("compensation/returns/<int:pk>/reverse/", views.return_reverse, name="return-reverse"),
@@ -37,6 +41,14 @@ urlpatterns = [
     path("compensation/budgets/", views.budget_list, name="budget-list"),
     path("compensation/budgets/export.xlsx", views.budget_export, name="budget-export"),
     path("compensation/reconciliation/<slug:code>/", views.reconciliation, name="reconciliation"),
-    path("compensation/reconciliation/<slug:code>/reconciliation.pdf", views.reconciliation_pdf, name="reconciliation-pdf"),
-    path("compensation/reconciliation/<slug:code>/reconciliation.xlsx", views.reconciliation_export, name="reconciliation-export"),
+    path(
+        "compensation/reconciliation/<slug:code>/reconciliation.pdf",
+        views.reconciliation_pdf,
+        name="reconciliation-pdf",
+    ),
+    path(
+        "compensation/reconciliation/<slug:code>/reconciliation.xlsx",
+        views.reconciliation_export,
+        name="reconciliation-export",
+    ),
 ]

@@ -77,7 +77,9 @@ ACTION_LABELS = {
     "compensation.decision.revoked": gettext_lazy("Decision revoked"),
     "compensation.claim.paid": gettext_lazy("Payment recorded"),
     "compensation.payment.reversed": gettext_lazy("Payment reversed"),
-    "compensation.writeoff.due_recomputed": gettext_lazy("Certificate due day recomputed from the calendar"),
+    "compensation.writeoff.due_recomputed": gettext_lazy(
+        "Certificate due day recomputed from the calendar"
+    ),
     "compensation.claim.agreement_signed": gettext_lazy("Recovery agreement recorded"),
     "compensation.recovery.recorded": gettext_lazy("Recovery recorded"),
     "compensation.recovery.reversed": gettext_lazy("Recovery reversed"),
@@ -115,7 +117,9 @@ def compensation_program(user: Any) -> Program:
 
 def _claim(request: HttpRequest, public_id: Any) -> Claim:
     compensation_program(request.user)
-    return get_visible_or_404(Claim.objects.visible_to(request.user).with_parts(), public_id=public_id)
+    return get_visible_or_404(
+        Claim.objects.visible_to(request.user).with_parts(), public_id=public_id
+    )
 
 
 def _xlsx(filename: str, write: Callable[[Any], None]) -> HttpResponse:
@@ -133,13 +137,22 @@ def _xlsx(filename: str, write: Callable[[Any], None]) -> HttpResponse:
 def claim_list(request: HttpRequest) -> HttpResponse:
     program = compensation_program(request.user)
     flt = selectors.LedgerFilter.from_query(request.GET)
-    claims = Claim.objects.visible_to(request.user).with_parts().filter(program=program).order_by("-created_at")
+    claims = (
+        Claim.objects.visible_to(request.user)
+        .with_parts()
+        .filter(program=program)
+        .order_by("-created_at")
+    )
     if flt.state:
         claims = claims.filter(state=flt.state)
     if flt.bank:
         claims = claims.filter(bank__code=flt.bank)
     if flt.q:
-        claims = claims.filter(Q(reference__icontains=flt.q) | Q(loan__contract_no__icontains=flt.q) | Q(loan__enterprise__name__icontains=flt.q))
+        claims = claims.filter(
+            Q(reference__icontains=flt.q)
+            | Q(loan__contract_no__icontains=flt.q)
+            | Q(loan__enterprise__name__icontains=flt.q)
+        )
     today = timezone.localdate()
     late_only = request.GET.get("late") == "1"
     if late_only:
@@ -151,13 +164,25 @@ def claim_list(request: HttpRequest) -> HttpResponse:
         claim.late_certificate = bool(write_off and write_off.is_late(today))
         claim.due_provisional = bool(write_off and write_off.calendar_unknown)
         write_offs.append(write_off)
-    return render(request, "compensation/claim_list.html", {
-        "claims": claims, "flt": flt, "states": ClaimState.choices, "banks": Bank.objects.visible_to(request.user),
-        "can_file": has_role(request.user, *BANK), "pending": selectors.pending_returns(request.user).count()
-        if has_role(request.user, *FINANCE) else 0,
-        "late": selectors.late_certificates(request.user, today).filter(program=program).count(), "late_only": late_only,
-        "unknown_years": selectors.provisional_years(write_offs),
-    })  # fmt: skip
+    return render(
+        request,
+        "compensation/claim_list.html",
+        {
+            "claims": claims,
+            "flt": flt,
+            "states": ClaimState.choices,
+            "banks": Bank.objects.visible_to(request.user),
+            "can_file": has_role(request.user, *BANK),
+            "pending": selectors.pending_returns(request.user).count()
+            if has_role(request.user, *FINANCE)
+            else 0,
+            "late": selectors.late_certificates(request.user, today)
+            .filter(program=program)
+            .count(),
+            "late_only": late_only,
+            "unknown_years": selectors.provisional_years(write_offs),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -165,22 +190,37 @@ def claim_list(request: HttpRequest) -> HttpResponse:
 def claim_create(request: HttpRequest) -> HttpResponse:
     program = compensation_program(request.user)
     require_role(request.user, *BANK)
-    loans = Loan.objects.visible_to(request.user).filter(program_version__program=program).select_related("enterprise").order_by("contract_no")
+    loans = (
+        Loan.objects.visible_to(request.user)
+        .filter(program_version__program=program)
+        .select_related("enterprise")
+        .order_by("contract_no")
+    )
     form = ClaimForm(_post(request), loans=loans[:1000])
     if request.method == "POST" and form.is_valid():
         loan = get_object_or_404(loans, public_id=form.cleaned_data["loan"])
         try:
             claim = services.claim_create(
-                actor=request.user, loan=loan, requested_amount=form.cleaned_data["requested_amount"],
-                loss_principal=form.cleaned_data["loss_principal"], loss_interest=form.cleaned_data["loss_interest"] or "0",
-                case_number=form.cleaned_data["case_number"], description=form.cleaned_data["description"], request=request,
-            )  # fmt: skip
+                actor=request.user,
+                loan=loan,
+                requested_amount=form.cleaned_data["requested_amount"],
+                loss_principal=form.cleaned_data["loss_principal"],
+                loss_interest=form.cleaned_data["loss_interest"] or "0",
+                case_number=form.cleaned_data["case_number"],
+                description=form.cleaned_data["description"],
+                request=request,
+            )
         except services.CompensationError as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, _("Claim drafted; upload the five materials, then submit."))
             return redirect("compensation:claim-detail", public_id=claim.public_id)
-    return render(request, "compensation/claim_form.html", {"form": form}, status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "compensation/claim_form.html",
+        {"form": form},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @require_GET
@@ -188,7 +228,9 @@ def claim_create(request: HttpRequest) -> HttpResponse:
 def claim_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     claim = _claim(request, public_id)
     role = request.user.effective_role
-    recoveries = list(claim.recoveries.select_related("reverses").prefetch_related("legal_costs", "returns"))
+    recoveries = list(
+        claim.recoveries.select_related("reverses").prefetch_related("legal_costs", "returns")
+    )
     reversed_ids = {r.reverses_id for r in recoveries if r.reverses_id}
     for r in recoveries:
         r.is_reversed = r.pk in reversed_ids
@@ -196,7 +238,13 @@ def claim_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
         reversed_returns = {x.reverses_id for x in returns if x.reverses_id}
         for x in returns:
             x.is_reversed = x.pk in reversed_returns
-    history = list(AuditEntry.objects.filter(content_type__model="claim", content_type__app_label="compensation", object_id=str(claim.pk)).order_by("at"))
+    history = list(
+        AuditEntry.objects.filter(
+            content_type__model="claim",
+            content_type__app_label="compensation",
+            object_id=str(claim.pk),
+        ).order_by("at")
+    )
     state_labels = dict(ClaimState.choices)
     for entry in history:
         entry.label = ACTION_LABELS.get(entry.action, entry.action)
@@ -204,16 +252,33 @@ def claim_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     write_off = selectors._has(claim, "write_off")
     decision = selectors._has(claim, "decision")
     reversal = selectors._has(decision, "reversal") if decision else None
-    return render(request, "compensation/claim_detail.html", {
-        "claim": claim, "S": ClaimState, "materials": claim.materials.all(), "missing": services.missing_materials(claim),
-        "decision": decision, "reversal": reversal, "payment": claim.payment, "reversed_payments": [p for p in claim.payments.all() if p.reverses_id],
-        "is_head": role in HEAD, "agreement": selectors._has(claim, "agreement"),
-        "write_off": write_off, "write_off_late": bool(write_off and write_off.is_late()),
-        "unknown_years": selectors.provisional_years([write_off]),
-        "recoveries": recoveries, "history": history, "line": selectors.ledger_line(claim, timezone.localdate()),
-        "is_bank": role in BANK, "is_bureau": role in BUREAU, "is_group": role in GROUP, "is_finance": role in FINANCE,
-        "material_form": MaterialForm(),
-    })  # fmt: skip
+    return render(
+        request,
+        "compensation/claim_detail.html",
+        {
+            "claim": claim,
+            "S": ClaimState,
+            "materials": claim.materials.all(),
+            "missing": services.missing_materials(claim),
+            "decision": decision,
+            "reversal": reversal,
+            "payment": claim.payment,
+            "reversed_payments": [p for p in claim.payments.all() if p.reverses_id],
+            "is_head": role in HEAD,
+            "agreement": selectors._has(claim, "agreement"),
+            "write_off": write_off,
+            "write_off_late": bool(write_off and write_off.is_late()),
+            "unknown_years": selectors.provisional_years([write_off]),
+            "recoveries": recoveries,
+            "history": history,
+            "line": selectors.ledger_line(claim, timezone.localdate()),
+            "is_bank": role in BANK,
+            "is_bureau": role in BUREAU,
+            "is_group": role in GROUP,
+            "is_finance": role in FINANCE,
+            "material_form": MaterialForm(),
+        },
+    )
 
 
 def _action(
@@ -242,7 +307,14 @@ def _action(
     return render(
         request,
         "compensation/action.html",
-        {"claim": claim, "title": title, "form": form, "button": button or title, "multipart": multipart, **(extra or {})},
+        {
+            "claim": claim,
+            "title": title,
+            "form": form,
+            "button": button or title,
+            "multipart": multipart,
+            **(extra or {}),
+        },
         status=400 if request.method == "POST" else 200,
     )
 
@@ -252,8 +324,18 @@ def _action(
 def material_upload(request: HttpRequest, public_id: Any) -> HttpResponse:
     claim = _claim(request, public_id)
     form = MaterialForm(_post(request), _files(request))
-    return _action(request, claim, roles=BANK, title=_("Upload a material"), form=form, multipart=True, done=_("Material uploaded."),
-                   perform=lambda d: services.material_add(actor=request.user, claim=claim, kind=d["kind"], upload=d["file"], request=request))  # fmt: skip
+    return _action(
+        request,
+        claim,
+        roles=BANK,
+        title=_("Upload a material"),
+        form=form,
+        multipart=True,
+        done=_("Material uploaded."),
+        perform=lambda d: services.material_add(
+            actor=request.user, claim=claim, kind=d["kind"], upload=d["file"], request=request
+        ),
+    )
 
 
 @require_GET
@@ -268,16 +350,30 @@ def material_download(request: HttpRequest, public_id: Any, pk: int) -> HttpResp
 @login_required
 def claim_submit(request: HttpRequest, public_id: Any) -> HttpResponse:
     claim = _claim(request, public_id)
-    return _action(request, claim, roles=BANK, title=_("Submit the claim"), form=CommentForm(_post(request)), done=_("Claim submitted."),
-                   perform=lambda d: services.claim_submit(actor=request.user, claim=claim, request=request))  # fmt: skip
+    return _action(
+        request,
+        claim,
+        roles=BANK,
+        title=_("Submit the claim"),
+        form=CommentForm(_post(request)),
+        done=_("Claim submitted."),
+        perform=lambda d: services.claim_submit(actor=request.user, claim=claim, request=request),
+    )
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def claim_withdraw(request: HttpRequest, public_id: Any) -> HttpResponse:
     claim = _claim(request, public_id)
-    return _action(request, claim, roles=BANK, title=_("Withdraw the claim"), form=CommentForm(_post(request)), done=_("Claim withdrawn."),
-                   perform=lambda d: services.claim_withdraw(actor=request.user, claim=claim, request=request))  # fmt: skip
+    return _action(
+        request,
+        claim,
+        roles=BANK,
+        title=_("Withdraw the claim"),
+        form=CommentForm(_post(request)),
+        done=_("Claim withdrawn."),
+        perform=lambda d: services.claim_withdraw(actor=request.user, claim=claim, request=request),
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -288,12 +384,28 @@ def claim_review(request: HttpRequest, public_id: Any) -> HttpResponse:
 
     def perform(d: dict[str, Any]) -> None:
         if d["outcome"] == "approve":
-            services.claim_review(actor=request.user, claim=claim, approve=True, comment=d["comment"], request=request)
+            services.claim_review(
+                actor=request.user, claim=claim, approve=True, comment=d["comment"], request=request
+            )
         else:
-            services.claim_send_back(actor=request.user, claim=claim, reject=d["outcome"] == "reject", comment=d["comment"], request=request)
+            services.claim_send_back(
+                actor=request.user,
+                claim=claim,
+                reject=d["outcome"] == "reject",
+                comment=d["comment"],
+                request=request,
+            )
 
-    return _action(request, claim, roles=BUREAU, title=_("Bureau review"), form=ReviewForm(_post(request)), perform=perform,
-                   done=_("Review recorded."), button=_("Record the review"))  # fmt: skip
+    return _action(
+        request,
+        claim,
+        roles=BUREAU,
+        title=_("Bureau review"),
+        form=ReviewForm(_post(request)),
+        perform=perform,
+        done=_("Review recorded."),
+        button=_("Record the review"),
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -304,13 +416,37 @@ def claim_decide(request: HttpRequest, public_id: Any) -> HttpResponse:
 
     def perform(d: dict[str, Any]) -> None:
         if d["outcome"] == "decide":
-            services.claim_decide(actor=request.user, claim=claim, amount=d["amount"], covered_loss=d["covered_loss"], minutes=d["comment"], request=request)
+            services.claim_decide(
+                actor=request.user,
+                claim=claim,
+                amount=d["amount"],
+                covered_loss=d["covered_loss"],
+                minutes=d["comment"],
+                request=request,
+            )
         else:
-            services.claim_send_back(actor=request.user, claim=claim, reject=d["outcome"] == "reject", comment=d["comment"], request=request)
+            services.claim_send_back(
+                actor=request.user,
+                claim=claim,
+                reject=d["outcome"] == "reject",
+                comment=d["comment"],
+                request=request,
+            )
 
-    budget = CompensationBudget.objects.filter(program=claim.program_id, year=timezone.localdate().year).first()
-    return _action(request, claim, roles=GROUP, title=_("Leading group decision"), form=DecisionForm(_post(request)), perform=perform,
-                   done=_("Decision recorded."), button=_("Record the decision"), extra={"budget": budget})  # fmt: skip
+    budget = CompensationBudget.objects.filter(
+        program=claim.program_id, year=timezone.localdate().year
+    ).first()
+    return _action(
+        request,
+        claim,
+        roles=GROUP,
+        title=_("Leading group decision"),
+        form=DecisionForm(_post(request)),
+        perform=perform,
+        done=_("Decision recorded."),
+        button=_("Record the decision"),
+        extra={"budget": budget},
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -318,16 +454,38 @@ def claim_decide(request: HttpRequest, public_id: Any) -> HttpResponse:
 def decision_revoke(request: HttpRequest, public_id: Any) -> HttpResponse:
     """A decision taken in error, before payment: the leading group revokes it with a reason (a reversing entry)."""
     claim = _claim(request, public_id)
-    return _action(request, claim, roles=GROUP, title=_("Revoke the decision"), form=ReverseForm(_post(request)), done=_("Decision revoked."),
-                   perform=lambda d: services.decision_revoke(actor=request.user, claim=claim, reason=d["reason"], request=request))  # fmt: skip
+    return _action(
+        request,
+        claim,
+        roles=GROUP,
+        title=_("Revoke the decision"),
+        form=ReverseForm(_post(request)),
+        done=_("Decision revoked."),
+        perform=lambda d: services.decision_revoke(
+            actor=request.user, claim=claim, reason=d["reason"], request=request
+        ),
+    )
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def claim_pay(request: HttpRequest, public_id: Any) -> HttpResponse:
     claim = _claim(request, public_id)
-    return _action(request, claim, roles=BUREAU, title=_("Record the payment"), form=PaymentForm(_post(request)), done=_("Payment recorded."),
-                   perform=lambda d: services.claim_pay(actor=request.user, claim=claim, paid_on=d["paid_on"], voucher_no=d["voucher_no"], request=request))  # fmt: skip
+    return _action(
+        request,
+        claim,
+        roles=BUREAU,
+        title=_("Record the payment"),
+        form=PaymentForm(_post(request)),
+        done=_("Payment recorded."),
+        perform=lambda d: services.claim_pay(
+            actor=request.user,
+            claim=claim,
+            paid_on=d["paid_on"],
+            voucher_no=d["voucher_no"],
+            request=request,
+        ),
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -335,9 +493,17 @@ def claim_pay(request: HttpRequest, public_id: Any) -> HttpResponse:
 def payment_reverse(request: HttpRequest, public_id: Any) -> HttpResponse:
     """A payment recorded by mistake: the bureau head reverses it with a reason before anything is built on it."""
     claim = _claim(request, public_id)
-    return _action(request, claim, roles=HEAD, title=_("Reverse the payment"), form=ReverseForm(_post(request)),
-                   done=_("Payment reversed; the claim is back to decided."),
-                   perform=lambda d: services.payment_reverse(actor=request.user, claim=claim, reason=d["reason"], request=request))  # fmt: skip
+    return _action(
+        request,
+        claim,
+        roles=HEAD,
+        title=_("Reverse the payment"),
+        form=ReverseForm(_post(request)),
+        done=_("Payment reversed; the claim is back to decided."),
+        perform=lambda d: services.payment_reverse(
+            actor=request.user, claim=claim, reason=d["reason"], request=request
+        ),
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -345,8 +511,22 @@ def payment_reverse(request: HttpRequest, public_id: Any) -> HttpResponse:
 def agreement_record(request: HttpRequest, public_id: Any) -> HttpResponse:
     claim = _claim(request, public_id)
     form = AgreementForm(_post(request), _files(request))
-    return _action(request, claim, roles=BUREAU, title=_("Record the recovery agreement"), form=form, multipart=True, done=_("Recovery agreement recorded."),
-                   perform=lambda d: services.agreement_record(actor=request.user, claim=claim, signed_on=d["signed_on"], upload=d["file"], request=request))  # fmt: skip
+    return _action(
+        request,
+        claim,
+        roles=BUREAU,
+        title=_("Record the recovery agreement"),
+        form=form,
+        multipart=True,
+        done=_("Recovery agreement recorded."),
+        perform=lambda d: services.agreement_record(
+            actor=request.user,
+            claim=claim,
+            signed_on=d["signed_on"],
+            upload=d["file"],
+            request=request,
+        ),
+    )
 
 
 @require_GET
@@ -371,30 +551,62 @@ def recovery_create(request: HttpRequest, public_id: Any) -> HttpResponse:
             for kind in CostKind.values
             if (d.get(f"{kind}_amount") or "").strip()
         ]
-        services.recovery_record(actor=request.user, claim=claim, received_on=d["received_on"], gross=d["gross"], costs=costs, note=d["note"], request=request)
+        services.recovery_record(
+            actor=request.user,
+            claim=claim,
+            received_on=d["received_on"],
+            gross=d["gross"],
+            costs=costs,
+            note=d["note"],
+            request=request,
+        )
 
-    return _action(request, claim, roles=BANK, title=_("Record a recovery"), form=form, multipart=True, perform=perform, done=_("Recovery recorded."))
+    return _action(
+        request,
+        claim,
+        roles=BANK,
+        title=_("Record a recovery"),
+        form=form,
+        multipart=True,
+        perform=perform,
+        done=_("Recovery recorded."),
+    )
 
 
 def _recovery(request: HttpRequest, pk: int) -> Recovery:
     compensation_program(request.user)
-    return get_object_or_404(Recovery.objects.select_related("claim"), pk=pk, claim__in=Claim.objects.visible_to(request.user).values("pk"))
+    return get_object_or_404(
+        Recovery.objects.select_related("claim"),
+        pk=pk,
+        claim__in=Claim.objects.visible_to(request.user).values("pk"),
+    )
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def recovery_reverse(request: HttpRequest, pk: int) -> HttpResponse:
     recovery = _recovery(request, pk)
-    return _action(request, recovery.claim, roles=BANK + BUREAU, title=_("Reverse a recovery"), form=ReverseForm(_post(request)),
-                   done=_("Reversing entry recorded."), extra={"recovery": recovery},
-                   perform=lambda d: services.recovery_reverse(actor=request.user, recovery=recovery, reason=d["reason"], request=request))  # fmt: skip
+    return _action(
+        request,
+        recovery.claim,
+        roles=BANK + BUREAU,
+        title=_("Reverse a recovery"),
+        form=ReverseForm(_post(request)),
+        done=_("Reversing entry recorded."),
+        extra={"recovery": recovery},
+        perform=lambda d: services.recovery_reverse(
+            actor=request.user, recovery=recovery, reason=d["reason"], request=request
+        ),
+    )
 
 
 @require_GET
 @login_required
 def cost_receipt(request: HttpRequest, pk: int) -> HttpResponse:
     compensation_program(request.user)
-    cost = get_object_or_404(LegalCost, pk=pk, recovery__claim__in=Claim.objects.visible_to(request.user).values("pk"))
+    cost = get_object_or_404(
+        LegalCost, pk=pk, recovery__claim__in=Claim.objects.visible_to(request.user).values("pk")
+    )
     return serve_upload(cost.receipt, filename=cost.receipt_name)
 
 
@@ -403,10 +615,23 @@ def cost_receipt(request: HttpRequest, pk: int) -> HttpResponse:
 def return_create(request: HttpRequest, pk: int) -> HttpResponse:
     recovery = _recovery(request, pk)
     form = ReturnForm(_post(request), initial={"amount": recovery.share - recovery.returned})
-    return _action(request, recovery.claim, roles=BANK, title=_("Record a return to the finance bureau"), form=form, done=_("Return recorded."),
-                   extra={"recovery": recovery},
-                   perform=lambda d: services.return_record(actor=request.user, recovery=recovery, amount=d["amount"], returned_on=d["returned_on"],
-                                                            voucher_no=d["voucher_no"], request=request))  # fmt: skip
+    return _action(
+        request,
+        recovery.claim,
+        roles=BANK,
+        title=_("Record a return to the finance bureau"),
+        form=form,
+        done=_("Return recorded."),
+        extra={"recovery": recovery},
+        perform=lambda d: services.return_record(
+            actor=request.user,
+            recovery=recovery,
+            amount=d["amount"],
+            returned_on=d["returned_on"],
+            voucher_no=d["voucher_no"],
+            request=request,
+        ),
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -414,12 +639,23 @@ def return_create(request: HttpRequest, pk: int) -> HttpResponse:
 def return_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     compensation_program(request.user)
     share_return = get_object_or_404(
-        ShareReturn.objects.select_related("recovery__claim"), pk=pk, recovery__claim__in=Claim.objects.visible_to(request.user).values("pk")
+        ShareReturn.objects.select_related("recovery__claim"),
+        pk=pk,
+        recovery__claim__in=Claim.objects.visible_to(request.user).values("pk"),
     )
     claim = share_return.recovery.claim
-    return _action(request, claim, roles=FINANCE, title=_("Confirm the returned share"), form=CommentForm(_post(request)),
-                   done=_("Return confirmed."), extra={"share_return": share_return},
-                   perform=lambda d: services.return_confirm(actor=request.user, share_return=share_return, request=request))  # fmt: skip
+    return _action(
+        request,
+        claim,
+        roles=FINANCE,
+        title=_("Confirm the returned share"),
+        form=CommentForm(_post(request)),
+        done=_("Return confirmed."),
+        extra={"share_return": share_return},
+        perform=lambda d: services.return_confirm(
+            actor=request.user, share_return=share_return, request=request
+        ),
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -428,19 +664,39 @@ def return_reverse(request: HttpRequest, pk: int) -> HttpResponse:
     """A return recorded by mistake: the bank that recorded it, or the finance bureau that did not receive it, reverses it."""
     compensation_program(request.user)
     share_return = get_object_or_404(
-        ShareReturn.objects.select_related("recovery__claim"), pk=pk, recovery__claim__in=Claim.objects.visible_to(request.user).values("pk")
+        ShareReturn.objects.select_related("recovery__claim"),
+        pk=pk,
+        recovery__claim__in=Claim.objects.visible_to(request.user).values("pk"),
     )
-    return _action(request, share_return.recovery.claim, roles=BANK + FINANCE, title=_("Reverse a return"), form=ReverseForm(_post(request)),
-                   done=_("Reversing entry recorded."), extra={"share_return": share_return},
-                   perform=lambda d: services.return_reverse(actor=request.user, share_return=share_return, reason=d["reason"], request=request))  # fmt: skip
+    return _action(
+        request,
+        share_return.recovery.claim,
+        roles=BANK + FINANCE,
+        title=_("Reverse a return"),
+        form=ReverseForm(_post(request)),
+        done=_("Reversing entry recorded."),
+        extra={"share_return": share_return},
+        perform=lambda d: services.return_reverse(
+            actor=request.user, share_return=share_return, reason=d["reason"], request=request
+        ),
+    )
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def writeoff_record(request: HttpRequest, public_id: Any) -> HttpResponse:
     claim = _claim(request, public_id)
-    return _action(request, claim, roles=BANK, title=_("Record the write-off"), form=WriteOffForm(_post(request)), done=_("Write-off recorded."),
-                   perform=lambda d: services.writeoff_record(actor=request.user, claim=claim, written_off_on=d["written_off_on"], request=request))  # fmt: skip
+    return _action(
+        request,
+        claim,
+        roles=BANK,
+        title=_("Record the write-off"),
+        form=WriteOffForm(_post(request)),
+        done=_("Write-off recorded."),
+        perform=lambda d: services.writeoff_record(
+            actor=request.user, claim=claim, written_off_on=d["written_off_on"], request=request
+        ),
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -448,8 +704,18 @@ def writeoff_record(request: HttpRequest, public_id: Any) -> HttpResponse:
 def writeoff_certificate(request: HttpRequest, public_id: Any) -> HttpResponse:
     claim = _claim(request, public_id)
     form = CertificateForm(_post(request), _files(request))
-    return _action(request, claim, roles=BANK, title=_("Hand in the write-off certificate"), form=form, multipart=True, done=_("Certificate handed in."),
-                   perform=lambda d: services.writeoff_certificate(actor=request.user, claim=claim, upload=d["file"], request=request))  # fmt: skip
+    return _action(
+        request,
+        claim,
+        roles=BANK,
+        title=_("Hand in the write-off certificate"),
+        form=form,
+        multipart=True,
+        done=_("Certificate handed in."),
+        perform=lambda d: services.writeoff_certificate(
+            actor=request.user, claim=claim, upload=d["file"], request=request
+        ),
+    )
 
 
 @require_GET
@@ -466,8 +732,17 @@ def writeoff_file(request: HttpRequest, public_id: Any) -> HttpResponse:
 @login_required
 def claim_close(request: HttpRequest, public_id: Any) -> HttpResponse:
     claim = _claim(request, public_id)
-    return _action(request, claim, roles=BUREAU, title=_("Close the claim"), form=CommentForm(_post(request)), done=_("Claim closed."),
-                   perform=lambda d: services.claim_close(actor=request.user, claim=claim, comment=d["comment"], request=request))  # fmt: skip
+    return _action(
+        request,
+        claim,
+        roles=BUREAU,
+        title=_("Close the claim"),
+        form=CommentForm(_post(request)),
+        done=_("Claim closed."),
+        perform=lambda d: services.claim_close(
+            actor=request.user, claim=claim, comment=d["comment"], request=request
+        ),
+    )
 
 
 @require_GET
@@ -475,10 +750,16 @@ def claim_close(request: HttpRequest, public_id: Any) -> HttpResponse:
 def claim_pdf(request: HttpRequest, public_id: Any) -> HttpResponse:
     """科贷补偿金补偿申请表 (第十一条 3(1)), filled from the claim."""
     claim = _claim(request, public_id)
-    pdf = render_pdf("pdf/compensation_claim.html", {
-        "claim": claim, "loan": claim.loan, "decision": selectors.live_decision(claim),
-        "materials": claim.materials.all(), "today": timezone.localdate(),
-    })  # fmt: skip
+    pdf = render_pdf(
+        "pdf/compensation_claim.html",
+        {
+            "claim": claim,
+            "loan": claim.loan,
+            "decision": selectors.live_decision(claim),
+            "materials": claim.materials.all(),
+            "today": timezone.localdate(),
+        },
+    )
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="claim-{claim.reference}.pdf"'
     return response
@@ -490,7 +771,11 @@ def claim_pdf(request: HttpRequest, public_id: Any) -> HttpResponse:
 def _ledger_context(request: HttpRequest) -> dict[str, Any]:
     compensation_program(request.user)
     flt = selectors.LedgerFilter.from_query(request.GET)
-    return {"flt": flt, "states": ClaimState.choices, "banks": Bank.objects.visible_to(request.user)}
+    return {
+        "flt": flt,
+        "states": ClaimState.choices,
+        "banks": Bank.objects.visible_to(request.user),
+    }
 
 
 @require_GET
@@ -499,8 +784,14 @@ def ledger(request: HttpRequest) -> HttpResponse:
     """The compensation ledger (台账, 第十一条 2(6)); read-only for the finance bureau."""
     ctx = _ledger_context(request)
     lines, totals = selectors.ledger(request.user, ctx["flt"])
-    unknown = selectors.provisional_years(selectors._has(line.claim, "write_off") for line in lines if line.due_provisional)
-    return render(request, "compensation/ledger.html", ctx | {"lines": lines, "totals": totals, "unknown_years": unknown})
+    unknown = selectors.provisional_years(
+        selectors._has(line.claim, "write_off") for line in lines if line.due_provisional
+    )
+    return render(
+        request,
+        "compensation/ledger.html",
+        ctx | {"lines": lines, "totals": totals, "unknown_years": unknown},
+    )
 
 
 @require_GET
@@ -516,8 +807,14 @@ def ledger_export(request: HttpRequest) -> HttpResponse:
 def recovery_list(request: HttpRequest) -> HttpResponse:
     ctx = _ledger_context(request)
     lines, totals = selectors.recovery_lines(request.user, ctx["flt"])
-    pending = list(selectors.pending_returns(request.user)) if has_role(request.user, *FINANCE) else []
-    return render(request, "compensation/recoveries.html", ctx | {"lines": lines, "totals": totals, "pending": pending})
+    pending = (
+        list(selectors.pending_returns(request.user)) if has_role(request.user, *FINANCE) else []
+    )
+    return render(
+        request,
+        "compensation/recoveries.html",
+        ctx | {"lines": lines, "totals": totals, "pending": pending},
+    )
 
 
 @require_GET
@@ -547,18 +844,37 @@ def budget_list(request: HttpRequest) -> HttpResponse:
             raise PermissionDenied
         if form.is_valid():
             try:
-                services.budget_set(actor=request.user, program=program, year=form.cleaned_data["year"], amount=form.cleaned_data["amount"],
-                                    reason=form.cleaned_data["reason"], request=request)  # fmt: skip
+                services.budget_set(
+                    actor=request.user,
+                    program=program,
+                    year=form.cleaned_data["year"],
+                    amount=form.cleaned_data["amount"],
+                    reason=form.cleaned_data["reason"],
+                    request=request,
+                )
             except services.CompensationError as exc:
                 form.add_error(None, str(exc))
             else:
                 messages.success(request, _("Budget saved."))
                 return redirect("compensation:budget-list")
     lines, totals = selectors.budget_lines(program.pk)
-    changes = BudgetChange.objects.filter(budget__program=program).select_related("budget", "changed_by").order_by("-changed_at", "-pk")
-    return render(request, "compensation/budgets.html", {"lines": lines, "totals": totals, "form": form, "can_set": can_set,
-                                                         "changes": changes[:200]},
-                  status=400 if request.method == "POST" else 200)  # fmt: skip
+    changes = (
+        BudgetChange.objects.filter(budget__program=program)
+        .select_related("budget", "changed_by")
+        .order_by("-changed_at", "-pk")
+    )
+    return render(
+        request,
+        "compensation/budgets.html",
+        {
+            "lines": lines,
+            "totals": totals,
+            "form": form,
+            "can_set": can_set,
+            "changes": changes[:200],
+        },
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @require_GET
@@ -586,8 +902,16 @@ def reconciliation(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def reconciliation_pdf(request: HttpRequest, code: str) -> HttpResponse:
     rec = selectors.reconciliation(request.user, _bank(request, code))
-    log_action(actor=request.user, action="compensation.reconciliation.printed", obj=rec.bank, request=request)
-    response = HttpResponse(render_pdf("pdf/compensation_reconciliation.html", {"rec": rec}), content_type="application/pdf")
+    log_action(
+        actor=request.user,
+        action="compensation.reconciliation.printed",
+        obj=rec.bank,
+        request=request,
+    )
+    response = HttpResponse(
+        render_pdf("pdf/compensation_reconciliation.html", {"rec": rec}),
+        content_type="application/pdf",
+    )
     response["Content-Disposition"] = f'inline; filename="reconciliation-{rec.bank.code}.pdf"'
     return response
 
@@ -596,4 +920,6 @@ def reconciliation_pdf(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def reconciliation_export(request: HttpRequest, code: str) -> HttpResponse:
     rec = selectors.reconciliation(request.user, _bank(request, code))
-    return _xlsx(f"reconciliation-{rec.bank.code}.xlsx", lambda out: export.write_reconciliation(out, rec))
+    return _xlsx(
+        f"reconciliation-{rec.bank.code}.xlsx", lambda out: export.write_reconciliation(out, rec)
+    )

@@ -14,17 +14,31 @@ from kedaitong.models import AuditEntry, CalendarDay, CalendarYear, Job, User
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    list_display = ("username", "display_name", "role", "enterprise", "bank", "program", "is_active")
+    list_display = (
+        "username",
+        "display_name",
+        "role",
+        "enterprise",
+        "bank",
+        "program",
+        "is_active",
+    )
     list_filter = ("role", "program", "is_active", "is_staff")
     search_fields = ("username", "display_name", "email", "enterprise__name", "bank__name")
     autocomplete_fields = ("enterprise", "bank")
     fieldsets = (
         *BaseUserAdmin.fieldsets,
-        (_("Role and scope"), {"fields": ("display_name", "phone", "role", "enterprise", "bank", "program")}),
+        (
+            _("Role and scope"),
+            {"fields": ("display_name", "phone", "role", "enterprise", "bank", "program")},
+        ),
     )
     add_fieldsets = (
         *BaseUserAdmin.add_fieldsets,
-        (_("Role and scope"), {"fields": ("display_name", "role", "enterprise", "bank", "program")}),
+        (
+            _("Role and scope"),
+            {"fields": ("display_name", "role", "enterprise", "bank", "program")},
+        ),
     )
 
 
@@ -32,7 +46,15 @@ class UserAdmin(BaseUserAdmin):
 class AuditEntryAdmin(admin.ModelAdmin):
     """The audit trail can be read and searched here, never edited or deleted."""
 
-    list_display = ("at", "actor_name", "actor_role", "action", "object_repr", "from_state", "to_state")
+    list_display = (
+        "at",
+        "actor_name",
+        "actor_role",
+        "action",
+        "object_repr",
+        "from_state",
+        "to_state",
+    )
     list_filter = ("action", "actor_role")
     search_fields = ("action", "object_repr", "actor_name", "comment")
     date_hierarchy = "at"
@@ -64,7 +86,17 @@ class CalendarDayAdmin(admin.ModelAdmin):
 class JobAdmin(admin.ModelAdmin):
     """Jobs are watched here; they are started from the pages that need them."""
 
-    list_display = ("title", "kind", "owner", "state", "done", "total", "attempts", "created_at", "finished_at")
+    list_display = (
+        "title",
+        "kind",
+        "owner",
+        "state",
+        "done",
+        "total",
+        "attempts",
+        "created_at",
+        "finished_at",
+    )
     list_filter = ("state", "kind")
     readonly_fields = [f.name for f in Job._meta.fields]
 

@@ -35,4 +35,7 @@ def annualized_amount(principal: Decimal, start: dt.date, end: dt.date, year: in
 def annualized_by_year(principal: Decimal, start: dt.date, end: dt.date) -> dict[int, Decimal]:
     """Every calendar year the loan spans, with its annualized amount."""
     last_day = end - dt.timedelta(days=1)
-    return {year: annualized_amount(principal, start, end, year) for year in range(start.year, last_day.year + 1)}
+    return {
+        year: annualized_amount(principal, start, end, year)
+        for year in range(start.year, last_day.year + 1)
+    }

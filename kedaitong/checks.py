@@ -24,7 +24,9 @@ def harfbuzz_subset_available() -> bool:
 def cjk_font_available() -> bool:
     if shutil.which("fc-list") is None:
         return False
-    out = subprocess.run(["fc-list", ":lang=zh-cn", "family"], capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        ["fc-list", ":lang=zh-cn", "family"], capture_output=True, text=True, check=False
+    )
     return "Noto" in out.stdout or "CJK" in out.stdout
 
 
@@ -41,6 +43,10 @@ def pdf_libraries(app_configs: Any, **kwargs: Any) -> list[Warning]:
         )
     if not cjk_font_available():
         problems.append(
-            Warning("No CJK font (Noto CJK) found: Chinese text in PDFs will not print.", hint=APT_LINE, id="kedaitong.W002")
+            Warning(
+                "No CJK font (Noto CJK) found: Chinese text in PDFs will not print.",
+                hint=APT_LINE,
+                id="kedaitong.W002",
+            )
         )
     return problems

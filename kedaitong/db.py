@@ -30,7 +30,13 @@ class MoneySum(Func):
     contains_aggregate = True
 
     def __init__(self, expression: Any, *, filter: Any = None, **extra: Any) -> None:  # noqa: A002
-        super().__init__(_FenSum(expression, filter=filter), output_field=DecimalField(max_digits=18, decimal_places=2), **extra)
+        super().__init__(
+            _FenSum(expression, filter=filter),
+            output_field=DecimalField(max_digits=18, decimal_places=2),
+            **extra,
+        )
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, Any]:
-        return super().as_sql(compiler, connection, template="(%(expressions)s / 100.0)", **extra_context)
+        return super().as_sql(
+            compiler, connection, template="(%(expressions)s / 100.0)", **extra_context
+        )

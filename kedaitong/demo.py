@@ -39,7 +39,9 @@ DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
 @dataclass
 class DemoResult:
     created: Counter[str] = field(default_factory=Counter)
-    logins: list[tuple[str, str, str]] = field(default_factory=list)  # (username, password, role and scope)
+    logins: list[tuple[str, str, str]] = field(
+        default_factory=list
+    )  # (username, password, role and scope)
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -51,7 +53,9 @@ def demo_load(*, path: Path = DEMO_FILE) -> DemoResult:
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     result = DemoResult()
     programs = {p.code: p for p in Program.objects.all()}
-    places = {(p.program.code, p.code): p for p in RegistrationPlace.objects.select_related("program")}
+    places = {
+        (p.program.code, p.code): p for p in RegistrationPlace.objects.select_related("program")
+    }
     products = {p.code: p for p in ProductType.objects.all()}
 
     def version(program_code: str, code: str) -> ProgramVersion:
@@ -65,14 +69,17 @@ def demo_load(*, path: Path = DEMO_FILE) -> DemoResult:
         defaults["founded_on"] = _date(defaults.get("founded_on"))
         if row.get("registration_place"):
             defaults["registration_place"] = places[("quzhou", row["registration_place"])]
-        obj, created = Enterprise.objects.get_or_create(credit_code=row["credit_code"], defaults=defaults)
+        obj, created = Enterprise.objects.get_or_create(
+            credit_code=row["credit_code"], defaults=defaults
+        )
         result.created["enterprises"] += created
         enterprises[obj.credit_code] = obj
 
     banks: dict[str, Bank] = {}
     for row in data["banks"]:
         bank, created = Bank.objects.get_or_create(
-            code=row["code"], defaults={"name": row["name"], "contact_name": row.get("contact_name", "")}
+            code=row["code"],
+            defaults={"name": row["name"], "contact_name": row.get("contact_name", "")},
         )
         result.created["banks"] += created
         banks[bank.code] = bank
@@ -81,7 +88,10 @@ def demo_load(*, path: Path = DEMO_FILE) -> DemoResult:
                 bank=bank,
                 program=programs[agreement["program"]],
                 number=agreement["number"],
-                defaults={"starts_on": _date(agreement["starts_on"]), "ends_on": _date(agreement["ends_on"])},
+                defaults={
+                    "starts_on": _date(agreement["starts_on"]),
+                    "ends_on": _date(agreement["ends_on"]),
+                },
             )
             result.created["agreements"] += created
 
@@ -123,7 +133,9 @@ def demo_load(*, path: Path = DEMO_FILE) -> DemoResult:
                 product_type=products.get(row.get("product_type", "")),
                 purpose=row.get("purpose", ""),
                 state=row["state"],
-                submitted_at=None if row["state"] == Application.State.DRAFT else _aware(dt.datetime(2026, 1, 15, 10)),
+                submitted_at=None
+                if row["state"] == Application.State.DRAFT
+                else _aware(dt.datetime(2026, 1, 15, 10)),
             )
             result.created["applications"] += 1
         applications[application.reference] = application
@@ -141,7 +153,9 @@ def demo_load(*, path: Path = DEMO_FILE) -> DemoResult:
                 "maturity_date": _date(row["maturity_date"]),
                 "principal": Decimal(row["principal"]),
                 "annual_rate": Decimal(row["annual_rate"]),
-                "lpr_at_pricing": Decimal(row["lpr_at_pricing"]) if row.get("lpr_at_pricing") else None,
+                "lpr_at_pricing": Decimal(row["lpr_at_pricing"])
+                if row.get("lpr_at_pricing")
+                else None,
                 "product_type": products.get(row.get("product_type", "")),
                 "purpose": row.get("purpose", ""),
             },

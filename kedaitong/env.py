@@ -34,7 +34,9 @@ def env_bool(name: str, default: bool, *, environ: Mapping[str, str] | None = No
         return True
     if value in FALSE_WORDS:
         return False
-    raise EnvError(f"{name}={environ[name]!r} is not a boolean; use one of 1/0, true/false, yes/no, on/off")
+    raise EnvError(
+        f"{name}={environ[name]!r} is not a boolean; use one of 1/0, true/false, yes/no, on/off"
+    )
 
 
 def env_int(name: str, default: int, *, environ: Mapping[str, str] | None = None) -> int:
@@ -47,14 +49,18 @@ def env_int(name: str, default: int, *, environ: Mapping[str, str] | None = None
         raise EnvError(f"{name}={environ[name]!r} is not a whole number") from None
 
 
-def env_list(name: str, default: list[str], *, environ: Mapping[str, str] | None = None) -> list[str]:
+def env_list(
+    name: str, default: list[str], *, environ: Mapping[str, str] | None = None
+) -> list[str]:
     environ = os.environ if environ is None else environ
     if name not in environ:
         return default
     return [item.strip() for item in environ[name].split(",") if item.strip()]
 
 
-def env_database(name: str, default: str, *, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+def env_database(
+    name: str, default: str, *, environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """Parse DATABASE_URL; only SQLite and PostgreSQL are supported."""
     environ = os.environ if environ is None else environ
     url = environ.get(name) or default

@@ -59,7 +59,9 @@ def _cell(ws: Any, value: Any, column: Column) -> WriteOnlyCell:
     return cell
 
 
-def write_sheet(wb: Workbook, title: str, columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> None:
+def write_sheet(
+    wb: Workbook, title: str, columns: Sequence[Column], rows: Iterable[Sequence[Any]]
+) -> None:
     """Append a sheet: bold frozen header, autofilter, widths, rows, then a totals row."""
     ws = wb.create_sheet(title=title[:31])
     for i, column in enumerate(columns, start=1):
@@ -111,7 +113,10 @@ def save(wb: Workbook, target: IO[bytes] | str) -> None:
         wb.save(raw)
         raw.seek(0)
         stand_in, reference = CR_STAND_IN.encode(), b"&#13;"
-        with zipfile.ZipFile(raw) as source, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as copy:
+        with (
+            zipfile.ZipFile(raw) as source,
+            zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as copy,
+        ):
             for info in source.infolist():
                 data = source.read(info)
                 if info.filename.startswith("xl/worksheets/") and stand_in in data:

@@ -76,13 +76,18 @@ class JobContext:
         if now - self._last_beat >= 0.5 or (self.job.total and done >= self.job.total):
             self._last_beat = now
             Job.objects.filter(pk=self.job.pk).update(
-                done=self.job.done, total=self.job.total, message=self.job.message, heartbeat_at=timezone.now()
+                done=self.job.done,
+                total=self.job.total,
+                message=self.job.message,
+                heartbeat_at=timezone.now(),
             )
 
     def set_link(self, url: str, label: str) -> None:
         """The job's result is a page (a saved record): its owner is sent there from the job page."""
         self.job.link, self.job.link_label = url[:300], label[:200]
-        Job.objects.filter(pk=self.job.pk).update(link=self.job.link, link_label=self.job.link_label)
+        Job.objects.filter(pk=self.job.pk).update(
+            link=self.job.link, link_label=self.job.link_label
+        )
 
     def save_result(self, filename: str, content: bytes) -> None:
         self.job.result.save(filename, ContentFile(content), save=False)
@@ -90,10 +95,14 @@ class JobContext:
         Job.objects.filter(pk=self.job.pk).update(result=self.job.result.name, result_name=filename)
 
 
-def job_enqueue(*, owner: User, kind: str, params: dict[str, Any] | None = None, title: str = "") -> Job:
+def job_enqueue(
+    *, owner: User, kind: str, params: dict[str, Any] | None = None, title: str = ""
+) -> Job:
     if kind not in _REGISTRY:
         raise KeyError(f"unknown job kind {kind!r}")
-    job = Job.objects.create(owner=owner, kind=kind, params=params or {}, title=title or str(_REGISTRY[kind][1]))
+    job = Job.objects.create(
+        owner=owner, kind=kind, params=params or {}, title=title or str(_REGISTRY[kind][1])
+    )
     mode = getattr(settings, "JOBS_RUNNER", "thread")
     if mode == "inline":
         transaction.on_commit(lambda: run_pending())
@@ -111,13 +120,19 @@ def requeue_stale(now: dt.datetime | None = None) -> int:
     failed = stale.filter(attempts__gte=max_attempts).update(
         state=Job.State.FAILED, message="工作进程多次中断，任务未能完成", finished_at=now
     )
-    requeued = stale.filter(attempts__lt=max_attempts).update(state=Job.State.QUEUED, done=0, heartbeat_at=None)
+    requeued = stale.filter(attempts__lt=max_attempts).update(
+        state=Job.State.QUEUED, done=0, heartbeat_at=None
+    )
     return requeued + failed
 
 
 def claim_next() -> Job | None:
     """Take the oldest queued job, or None; safe against other runners."""
-    for job_id in Job.objects.filter(state=Job.State.QUEUED).order_by("created_at").values_list("pk", flat=True)[:5]:
+    for job_id in (
+        Job.objects.filter(state=Job.State.QUEUED)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:5]
+    ):
         now = timezone.now()
         from django.db.models import F
 
@@ -140,8 +155,12 @@ def _beat_while_running(job_pk: int, finished: threading.Event) -> None:
     try:
         while not finished.wait(interval):
             try:
-                Job.objects.filter(pk=job_pk, state=Job.State.RUNNING).update(heartbeat_at=timezone.now())
-            except Exception:  # a locked database (SQLite, the job mid-transaction): beat again next time
+                Job.objects.filter(pk=job_pk, state=Job.State.RUNNING).update(
+                    heartbeat_at=timezone.now()
+                )
+            except (
+                Exception
+            ):  # a locked database (SQLite, the job mid-transaction): beat again next time
                 log.warning("job %s: heartbeat missed", job_pk, exc_info=True)
     finally:
         close_old_connections()
@@ -150,7 +169,9 @@ def _beat_while_running(job_pk: int, finished: threading.Event) -> None:
 def run_job(job: Job) -> None:
     fn, _title = _REGISTRY.get(job.kind, (None, ""))
     finished = threading.Event()
-    beater = threading.Thread(target=_beat_while_running, args=(job.pk, finished), name="kedaitong-job-beat", daemon=True)
+    beater = threading.Thread(
+        target=_beat_while_running, args=(job.pk, finished), name="kedaitong-job-beat", daemon=True
+    )
     beater.start()
     try:
         if fn is None:
@@ -160,7 +181,9 @@ def run_job(job: Job) -> None:
         log.error("job %s failed:\n%s", job.public_id, traceback.format_exc())
         finished.set()
         beater.join()
-        Job.objects.filter(pk=job.pk).update(state=Job.State.FAILED, message=str(exc)[:300], finished_at=timezone.now())
+        Job.objects.filter(pk=job.pk).update(
+            state=Job.State.FAILED, message=str(exc)[:300], finished_at=timezone.now()
+        )
         return
     finished.set()
     beater.join()

@@ -112,7 +112,12 @@ class AuditEntry(models.Model):
 
     at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
-        User, verbose_name=_("actor"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        User,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     actor_name = models.CharField(_("actor name"), max_length=150, blank=True)
     actor_role = models.CharField(_("actor role"), max_length=20, blank=True)
@@ -205,8 +210,12 @@ class Job(models.Model):
     kind = models.CharField(_("kind"), max_length=60)
     title = models.CharField(_("title"), max_length=200)
     params = models.JSONField(_("parameters"), default=dict, blank=True, encoder=DjangoJSONEncoder)
-    owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="jobs", verbose_name=_("owner"))
-    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED, db_index=True)
+    owner = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="jobs", verbose_name=_("owner")
+    )
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.QUEUED, db_index=True
+    )
     done = models.PositiveIntegerField(_("done"), default=0)
     total = models.PositiveIntegerField(_("total"), default=0)
     message = models.CharField(_("message"), max_length=300, blank=True)
@@ -225,7 +234,11 @@ class Job(models.Model):
         verbose_name = _("background job")
         verbose_name_plural = _("background jobs")
         ordering = ["-created_at"]
-        constraints = [models.CheckConstraint(condition=Q(done__lte=models.F("total")) | Q(total=0), name="job_done_within_total")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(done__lte=models.F("total")) | Q(total=0), name="job_done_within_total"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.title} ({self.get_state_display()})"

@@ -31,9 +31,13 @@ if not SECRET_KEY:
     # A fixed key for laptops and tests only; production refuses to start without one.
     SECRET_KEY = "dev-only-insecure-key-kedaitong-not-for-production-0123456789abcdef"
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
+)
 if PRODUCTION and not ALLOWED_HOSTS:
-    raise EnvError("ALLOWED_HOSTS must be set when DJANGO_ENV=production (comma-separated host names)")
+    raise EnvError(
+        "ALLOWED_HOSTS must be set when DJANGO_ENV=production (comma-separated host names)"
+    )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -110,7 +114,10 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -196,7 +203,9 @@ CACHES = {"default": {"BACKEND": CACHE_BACKENDS[CACHE_BACKEND], "LOCATION": CACH
 # The daily `review_overdue` lists items waiting in a review state longer than this many days.
 REVIEW_OVERDUE_DAYS = env_int("REVIEW_OVERDUE_DAYS", 5)
 if REVIEW_OVERDUE_DAYS < 1:
-    raise EnvError(f"REVIEW_OVERDUE_DAYS={REVIEW_OVERDUE_DAYS!r} must be a whole number of days, 1 or more")
+    raise EnvError(
+        f"REVIEW_OVERDUE_DAYS={REVIEW_OVERDUE_DAYS!r} must be a whole number of days, 1 or more"
+    )
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

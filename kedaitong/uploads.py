@@ -27,9 +27,27 @@ SIGNATURES: list[tuple[bytes, str, str]] = [
     (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
 ]
 EXTENSIONS = {ext: mime for _, mime, ext in SIGNATURES}
-SUFFIX_OF_ANY = {".pdf", ".jpg", ".jpeg", ".jpe", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".doc", ".docx", ".bin"}
+SUFFIX_OF_ANY = {
+    ".pdf",
+    ".jpg",
+    ".jpeg",
+    ".jpe",
+    ".png",
+    ".gif",
+    ".bmp",
+    ".tif",
+    ".tiff",
+    ".webp",
+    ".doc",
+    ".docx",
+    ".bin",
+}
 # The suffixes a user's file name may carry for each content type without being renamed.
-SUFFIXES = {"application/pdf": (".pdf",), "image/jpeg": (".jpg", ".jpeg", ".jpe"), "image/png": (".png",)}
+SUFFIXES = {
+    "application/pdf": (".pdf",),
+    "image/jpeg": (".jpg", ".jpeg", ".jpe"),
+    "image/png": (".png",),
+}
 
 
 def sniff(head: bytes) -> tuple[str, str] | None:
@@ -57,7 +75,9 @@ def check_upload(upload: UploadedFile, *, max_mb: int | None = None) -> str:
     found = sniff(head)
     if found is None:
         raise ValidationError(
-            _("Only PDF, JPEG or PNG files are accepted; this file's content is none of them, whatever its name."),
+            _(
+                "Only PDF, JPEG or PNG files are accepted; this file's content is none of them, whatever its name."
+            ),
             code="bad_type",
         )
     mime, ext = found
@@ -85,7 +105,9 @@ def _verify_image(upload: UploadedFile) -> None:
         with Image.open(upload) as image:
             image.verify()
     except Exception:
-        raise ValidationError(_("The image is damaged or not really an image."), code="bad_image") from None
+        raise ValidationError(
+            _("The image is damaged or not really an image."), code="bad_image"
+        ) from None
     finally:
         upload.seek(0)
 
@@ -110,12 +132,16 @@ def upload_to(prefix: str) -> Any:
 
 
 # Direction controls let "invoice\u202excod.exe" show as "invoiceexe.docx"; a file name needs none.
-BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
 
 
 def display_name(filename: str) -> str:
     """The user's file name without folders, control or direction-control characters, for display and downloads."""
-    cleaned = "".join(ch for ch in filename if ch >= " " and ch != "\x7f" and ch not in BIDI_CONTROLS)
+    cleaned = "".join(
+        ch for ch in filename if ch >= " " and ch != "\x7f" and ch not in BIDI_CONTROLS
+    )
     return PurePath(cleaned.replace("\\", "/")).name[:200] or "file"
 
 

@@ -29,7 +29,9 @@ def home(request: HttpRequest) -> HttpResponse:
     applications = Application.objects.visible_to(user).select_related(
         "enterprise", "bank", "program_version__program"
     )
-    loans = Loan.objects.visible_to(user).select_related("enterprise", "bank", "program_version__program")
+    loans = Loan.objects.visible_to(user).select_related(
+        "enterprise", "bank", "program_version__program"
+    )
     context = {
         "role": role,
         "recent_applications": applications[:10],
@@ -58,7 +60,9 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def _by_state(applications: QuerySet[Application]) -> list[tuple[str, int]]:
     counts = dict(applications.order_by().values_list("state").annotate(n=Count("id")))
-    return [(label, counts[value]) for value, label in Application.State.choices if counts.get(value)]
+    return [
+        (label, counts[value]) for value, label in Application.State.choices if counts.get(value)
+    ]
 
 
 @require_GET
@@ -83,12 +87,26 @@ def job_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         ensure_runner()  # a job left from before a restart is taken up as soon as its owner looks at it
     if request.headers.get("Accept") == "application/json":
         return JsonResponse(
-            {"state": job.state, "done": job.done, "total": job.total, "percent": job.percent, "message": job.message,
-             "link": job.link if job.state == Job.State.DONE else ""}
+            {
+                "state": job.state,
+                "done": job.done,
+                "total": job.total,
+                "percent": job.percent,
+                "message": job.message,
+                "link": job.link if job.state == Job.State.DONE else "",
+            }
         )
     # ?follow=1 (the page a form sends its user to): once done, go on to the record the job made.
     follow = request.GET.get("follow") == "1" and job.state == Job.State.DONE and bool(job.link)
-    return render(request, "kedaitong/job_detail.html", {"job": job, "active": job.state in (Job.State.QUEUED, Job.State.RUNNING), "follow": follow})
+    return render(
+        request,
+        "kedaitong/job_detail.html",
+        {
+            "job": job,
+            "active": job.state in (Job.State.QUEUED, Job.State.RUNNING),
+            "follow": follow,
+        },
+    )
 
 
 @require_GET

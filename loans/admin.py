@@ -34,7 +34,15 @@ class BankAgreementAdmin(admin.ModelAdmin):
 
 @admin.register(Loan)
 class LoanAdmin(admin.ModelAdmin):
-    list_display = ("contract_no", "bank", "enterprise", "disbursement_date", "maturity_date", "principal", "annual_rate")
+    list_display = (
+        "contract_no",
+        "bank",
+        "enterprise",
+        "disbursement_date",
+        "maturity_date",
+        "principal",
+        "annual_rate",
+    )
     list_filter = ("bank", "program_version__program")
     search_fields = ("contract_no", "enterprise__name", "enterprise__credit_code")
     autocomplete_fields = ("enterprise",)
@@ -59,7 +67,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(RecordUpload)
 class RecordUploadAdmin(ReadOnlyAdmin):
-    list_display = ("uploaded_at", "kind", "program", "bank", "original_name", "state", "row_count", "created_count")
+    list_display = (
+        "uploaded_at",
+        "kind",
+        "program",
+        "bank",
+        "original_name",
+        "state",
+        "row_count",
+        "created_count",
+    )
     list_filter = ("kind", "state", "program")
     search_fields = ("original_name", "checksum")
 

@@ -25,7 +25,11 @@ class OverdueSpan(Protocol):
 
 def days_past_due(events: Iterable[OverdueSpan], on: dt.date) -> int:
     """Days since the oldest arrears still open on `on` (0 when none are)."""
-    open_since = [e.started_on for e in events if e.started_on <= on and (e.cleared_on is None or e.cleared_on > on)]
+    open_since = [
+        e.started_on
+        for e in events
+        if e.started_on <= on and (e.cleared_on is None or e.cleared_on > on)
+    ]
     return (on - min(open_since)).days if open_since else 0
 
 
@@ -52,5 +56,9 @@ def months_later(day: dt.date, months: int) -> dt.date:
 
 def overdue_more_than_months(events: Iterable[OverdueSpan], on: dt.date, months: int) -> bool:
     """Changjiang 第十一条 1 (more than one month) and 第九条 (more than six months) use this."""
-    open_since = [e.started_on for e in events if e.started_on <= on and (e.cleared_on is None or e.cleared_on > on)]
+    open_since = [
+        e.started_on
+        for e in events
+        if e.started_on <= on and (e.cleared_on is None or e.cleared_on > on)
+    ]
     return bool(open_since) and months_later(min(open_since), months) < on

@@ -25,9 +25,9 @@ QUZHOU_LIST = [
 ]
 INTEREST_CSV = (
     "贷款合同编号,银行代码,结息日期,计息起始日,计息截止日,利息金额（元）,是否逾期利息\r\n"
-    "QZA-2025-012,qz-demo-a,2025-03-21,2025-01-15,2025-03-20,\"5,597.22\",否\r\n"
-    "QZA-2025-012,qz-demo-a,2025-06-21,2025-03-21,2025-06-20,\"7,836.11\",否\r\n"
-    "QZA-2025-012,qz-demo-a,2025-09-21,2025-06-21,2025-09-20,\"7,836.11\",否\r\n"
+    'QZA-2025-012,qz-demo-a,2025-03-21,2025-01-15,2025-03-20,"5,597.22",否\r\n'
+    'QZA-2025-012,qz-demo-a,2025-06-21,2025-03-21,2025-06-20,"7,836.11",否\r\n'
+    'QZA-2025-012,qz-demo-a,2025-09-21,2025-06-21,2025-09-20,"7,836.11",否\r\n'
 )
 
 
@@ -42,9 +42,14 @@ def extend(result: DemoResult) -> None:
     places = {p.code: p for p in RegistrationPlace.objects.filter(program=quzhou)}
     for code, name, place in QUZHOU_LIST:
         _, created = ProgramListing.objects.get_or_create(
-            program=quzhou, credit_code=code,
-            defaults={"name": name, "registration_place": places.get(place), "listed_on": dt.date(2024, 1, 1)},
-        )  # fmt: skip
+            program=quzhou,
+            credit_code=code,
+            defaults={
+                "name": name,
+                "registration_place": places.get(place),
+                "listed_on": dt.date(2024, 1, 1),
+            },
+        )
         result.created["program listings"] += created
 
     data = INTEREST_CSV.encode("utf-8")
@@ -52,22 +57,40 @@ def extend(result: DemoResult) -> None:
     if clerk is not None and Loan.objects.filter(contract_no="QZA-2025-012").exists():
         if not RecordUpload.objects.filter(checksum=hashlib.sha256(data).hexdigest()).exists():
             context = context_for(kind="interest", program=quzhou, actor=clerk)
-            outcome = run_import(kind="interest", data=data, filename="2025年结息.csv", context=context, commit=True, source="web")
+            outcome = run_import(
+                kind="interest",
+                data=data,
+                filename="2025年结息.csv",
+                context=context,
+                commit=True,
+                source="web",
+            )
             result.created["interest settlements"] += outcome.created
 
     loan = Loan.objects.filter(contract_no="QZA-2025-012").first()
     if loan is not None:
-        _, created = Repayment.objects.get_or_create(loan=loan, repaid_on=dt.date(2025, 7, 15),
-                                                     defaults={"principal": Decimal("300000.00")})
+        _, created = Repayment.objects.get_or_create(
+            loan=loan, repaid_on=dt.date(2025, 7, 15), defaults={"principal": Decimal("300000.00")}
+        )
         result.created["repayments"] += created
         clerk = User.objects.filter(username="qz-bank").first()
-        if clerk is not None and not LoanDocument.objects.filter(loan=loan, kind=LoanDocument.Kind.APPLICATION_FORM).exists():
+        if (
+            clerk is not None
+            and not LoanDocument.objects.filter(
+                loan=loan, kind=LoanDocument.Kind.APPLICATION_FORM
+            ).exists()
+        ):
             # Quzhou 二: the application form was sent; the voucher copy is still missing (shown on the loan page).
             from django.core.files.base import ContentFile
 
             data = b"%PDF-1.4\n% demo application form\n%%EOF\n"
-            document = LoanDocument(loan=loan, kind=LoanDocument.Kind.APPLICATION_FORM, original_name="贷款申请表.pdf",
-                                    checksum=hashlib.sha256(data).hexdigest(), uploaded_by=clerk)
+            document = LoanDocument(
+                loan=loan,
+                kind=LoanDocument.Kind.APPLICATION_FORM,
+                original_name="贷款申请表.pdf",
+                checksum=hashlib.sha256(data).hexdigest(),
+                uploaded_by=clerk,
+            )
             document.file.save("application-form.pdf", ContentFile(data), save=False)
             document.save()
             result.created["loan documents"] += 1
@@ -75,18 +98,28 @@ def extend(result: DemoResult) -> None:
     changjiang_loan = Loan.objects.filter(contract_no="ICBC-KDT-2026-001").first()
     if changjiang_loan is not None:
         _, created = OverdueEvent.objects.get_or_create(
-            loan=changjiang_loan, started_on=dt.date(2026, 8, 10),
-            defaults={"overdue_principal": Decimal("250000.00"), "overdue_interest": Decimal("8625.00")},
-        )  # fmt: skip
+            loan=changjiang_loan,
+            started_on=dt.date(2026, 8, 10),
+            defaults={
+                "overdue_principal": Decimal("250000.00"),
+                "overdue_interest": Decimal("8625.00"),
+            },
+        )
         result.created["overdue events"] += created
         clerk = User.objects.filter(username="bank-icbc").first()
         if clerk is not None:
             _, created = PostLoanReport.objects.get_or_create(
-                loan=changjiang_loan, year=2026, quarter=2,
-                defaults={"status": PostLoanReport.Status.WATCH, "filed_by": clerk,
-                          "operations": "企业经营正常，贷款用于研发设备采购，已到货安装。",
-                          "repayment": "按季付息，无拖欠。", "risks": "主要客户回款放缓，已要求企业按月报送资金流水。"},
-            )  # fmt: skip
+                loan=changjiang_loan,
+                year=2026,
+                quarter=2,
+                defaults={
+                    "status": PostLoanReport.Status.WATCH,
+                    "filed_by": clerk,
+                    "operations": "企业经营正常，贷款用于研发设备采购，已到货安装。",
+                    "repayment": "按季付息，无拖欠。",
+                    "risks": "主要客户回款放缓，已要求企业按月报送资金流水。",
+                },
+            )
             result.created["post-loan reports"] += created
     from loans.services import delinquency_refresh
 

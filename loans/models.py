@@ -30,7 +30,9 @@ class BankQuerySet(models.QuerySet["Bank"]):
         return self.none()
 
     def cooperating_in(self, program: Program) -> BankQuerySet:
-        return self.filter(agreements__program=program, agreements__status=BankAgreement.Status.ACTIVE).distinct()
+        return self.filter(
+            agreements__program=program, agreements__status=BankAgreement.Status.ACTIVE
+        ).distinct()
 
 
 class Bank(models.Model):
@@ -61,12 +63,18 @@ class BankAgreement(models.Model):
         EXPIRED = "expired", _("Expired")
         TERMINATED = "terminated", _("Terminated")
 
-    bank = models.ForeignKey(Bank, on_delete=models.PROTECT, related_name="agreements", verbose_name=_("bank"))
-    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="agreements", verbose_name=_("program"))
+    bank = models.ForeignKey(
+        Bank, on_delete=models.PROTECT, related_name="agreements", verbose_name=_("bank")
+    )
+    program = models.ForeignKey(
+        Program, on_delete=models.PROTECT, related_name="agreements", verbose_name=_("program")
+    )
     number = models.CharField(_("agreement number"), max_length=50, blank=True)
     starts_on = models.DateField(_("starts on"))
     ends_on = models.DateField(_("ends on"))
-    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE
+    )
     notes = models.TextField(_("notes"), blank=True)
 
     class Meta:
@@ -74,7 +82,9 @@ class BankAgreement(models.Model):
         verbose_name_plural = _("cooperation agreements")
         ordering = ["bank", "-starts_on"]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_on__gt=models.F("starts_on")), name="bankagreement_dates_in_order"),
+            models.CheckConstraint(
+                condition=Q(ends_on__gt=models.F("starts_on")), name="bankagreement_dates_in_order"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -100,10 +110,17 @@ class Loan(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     program_version = models.ForeignKey(
-        ProgramVersion, on_delete=models.PROTECT, related_name="loans", verbose_name=_("program version")
+        ProgramVersion,
+        on_delete=models.PROTECT,
+        related_name="loans",
+        verbose_name=_("program version"),
     )
-    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="loans", verbose_name=_("enterprise"))
-    bank = models.ForeignKey(Bank, on_delete=models.PROTECT, related_name="loans", verbose_name=_("bank"))
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.PROTECT, related_name="loans", verbose_name=_("enterprise")
+    )
+    bank = models.ForeignKey(
+        Bank, on_delete=models.PROTECT, related_name="loans", verbose_name=_("bank")
+    )
     application = models.ForeignKey(
         "applications.Application",
         on_delete=models.PROTECT,
@@ -118,15 +135,24 @@ class Loan(models.Model):
     principal = models.DecimalField(_("principal (yuan)"), **MONEY)
     annual_rate = models.DecimalField(_("annual rate (%)"), **RATE)
     lpr_at_pricing = models.DecimalField(_("LPR at pricing (%)"), null=True, blank=True, **RATE)
-    product_type = models.ForeignKey(ProductType, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("product type"))
+    product_type = models.ForeignKey(
+        ProductType, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("product type")
+    )
     purpose = models.CharField(_("purpose"), max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     upload = models.ForeignKey(
-        "loans.RecordUpload", on_delete=models.PROTECT, null=True, blank=True, related_name="loans", verbose_name=_("upload")
+        "loans.RecordUpload",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="loans",
+        verbose_name=_("upload"),
     )
     # Derived daily by `refresh_delinquency` from the overdue events (loans.delinquency).
     days_past_due = models.PositiveIntegerField(_("days past due"), default=0)
-    bucket = models.CharField(_("delinquency bucket"), max_length=10, choices=Bucket.choices, default=Bucket.CURRENT)
+    bucket = models.CharField(
+        _("delinquency bucket"), max_length=10, choices=Bucket.choices, default=Bucket.CURRENT
+    )
     compensation_eligible = models.BooleanField(_("eligible for risk compensation"), default=False)
     delinquency_as_of = models.DateField(_("delinquency as of"), null=True, blank=True)
 
@@ -137,15 +163,20 @@ class Loan(models.Model):
         verbose_name_plural = _("loans")
         ordering = ["-disbursement_date", "contract_no"]
         constraints = [
-            models.UniqueConstraint(fields=["bank", "contract_no"], name="loan_unique_contract_per_bank"),
+            models.UniqueConstraint(
+                fields=["bank", "contract_no"], name="loan_unique_contract_per_bank"
+            ),
             # Changjiang 第八条: one credit granted after publicity, one loan.
             models.UniqueConstraint(
-                fields=["application"], condition=Q(application__isnull=False), name="loan_one_per_application"
+                fields=["application"],
+                condition=Q(application__isnull=False),
+                name="loan_one_per_application",
             ),
             models.CheckConstraint(condition=Q(principal__gt=0), name="loan_principal_positive"),
             models.CheckConstraint(condition=Q(annual_rate__gte=0), name="loan_rate_not_negative"),
             models.CheckConstraint(
-                condition=Q(maturity_date__gt=models.F("disbursement_date")), name="loan_maturity_after_disbursement"
+                condition=Q(maturity_date__gt=models.F("disbursement_date")),
+                name="loan_maturity_after_disbursement",
             ),
         ]
 
@@ -156,13 +187,24 @@ class Loan(models.Model):
 class LoanRecord(models.Model):
     """What every bank record has: the loan, when it was entered, and by whom."""
 
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="%(class)ss", verbose_name=_("loan"))
+    loan = models.ForeignKey(
+        Loan, on_delete=models.PROTECT, related_name="%(class)ss", verbose_name=_("loan")
+    )
     created_at = models.DateTimeField(_("entered at"), auto_now_add=True)
     created_by = models.ForeignKey(
-        "kedaitong.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("entered by")
+        "kedaitong.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("entered by"),
     )
     upload = models.ForeignKey(
-        "loans.RecordUpload", on_delete=models.PROTECT, null=True, blank=True, related_name="%(class)ss",
+        "loans.RecordUpload",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="%(class)ss",
         verbose_name=_("upload"),
     )
 
@@ -180,7 +222,11 @@ class Repayment(LoanRecord):
         verbose_name = _("repayment")
         verbose_name_plural = _("repayments")
         ordering = ["loan", "repaid_on"]
-        constraints = [models.CheckConstraint(condition=Q(principal__gt=0), name="repayment_principal_positive")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(principal__gt=0), name="repayment_principal_positive"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.loan.contract_no} {self.repaid_on} {self.principal}"
@@ -200,9 +246,12 @@ class InterestSettlement(LoanRecord):
         verbose_name_plural = _("interest settlements")
         ordering = ["loan", "settled_on"]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="interestsettlement_amount_positive"),
             models.CheckConstraint(
-                condition=Q(period_end__gte=models.F("period_start")), name="interestsettlement_period_in_order"
+                condition=Q(amount__gt=0), name="interestsettlement_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=models.F("period_start")),
+                name="interestsettlement_period_in_order",
             ),
         ]
         indexes = [models.Index(fields=["loan", "settled_on"])]
@@ -225,10 +274,12 @@ class OverdueEvent(LoanRecord):
         ordering = ["loan", "started_on"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(overdue_principal__gte=0) & Q(overdue_interest__gte=0), name="overdueevent_amounts_not_negative"
+                condition=Q(overdue_principal__gte=0) & Q(overdue_interest__gte=0),
+                name="overdueevent_amounts_not_negative",
             ),
             models.CheckConstraint(
-                condition=Q(overdue_principal__gt=0) | Q(overdue_interest__gt=0), name="overdueevent_something_overdue"
+                condition=Q(overdue_principal__gt=0) | Q(overdue_interest__gt=0),
+                name="overdueevent_something_overdue",
             ),
             models.CheckConstraint(
                 condition=Q(cleared_on__isnull=True) | Q(cleared_on__gte=models.F("started_on")),
@@ -283,22 +334,40 @@ class RecordUpload(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
-    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+", verbose_name=_("program"))
+    program = models.ForeignKey(
+        Program, on_delete=models.PROTECT, related_name="+", verbose_name=_("program")
+    )
     bank = models.ForeignKey(
-        Bank, on_delete=models.PROTECT, null=True, blank=True, related_name="uploads", verbose_name=_("bank"),
+        Bank,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="uploads",
+        verbose_name=_("bank"),
         help_text=_("The uploading user's bank; its rows must all be this bank's."),
     )
-    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.WEB)
+    source = models.CharField(
+        _("source"), max_length=10, choices=Source.choices, default=Source.WEB
+    )
     file = models.FileField(_("file"), upload_to="imports/%Y/")
     original_name = models.CharField(_("file name"), max_length=200)
     checksum = models.CharField(_("SHA-256"), max_length=64)
     size = models.PositiveIntegerField(_("size (bytes)"), default=0)
     uploaded_by = models.ForeignKey(
-        "kedaitong.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("uploaded by")
+        "kedaitong.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
     )
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
-    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.CHECKING)
-    job = models.ForeignKey("kedaitong.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.CHECKING
+    )
+    job = models.ForeignKey(
+        "kedaitong.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     row_count = models.PositiveIntegerField(_("rows"), default=0)
     created_count = models.PositiveIntegerField(_("created"), default=0)
     unchanged_count = models.PositiveIntegerField(_("unchanged"), default=0)
@@ -329,7 +398,9 @@ class UploadedRecord(models.Model):
         LISTING = "listings", _("Program list entry")
         CLEARED = "cleared", _("Overdue event marked cleared")
 
-    upload = models.ForeignKey(RecordUpload, on_delete=models.PROTECT, related_name="records", verbose_name=_("upload"))
+    upload = models.ForeignKey(
+        RecordUpload, on_delete=models.PROTECT, related_name="records", verbose_name=_("upload")
+    )
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     object_id = models.PositiveBigIntegerField(_("row id"))
 
@@ -337,7 +408,9 @@ class UploadedRecord(models.Model):
         verbose_name = _("row of an upload")
         verbose_name_plural = _("rows of uploads")
         constraints = [
-            models.UniqueConstraint(fields=["upload", "kind", "object_id"], name="uploadedrecord_once_per_upload"),
+            models.UniqueConstraint(
+                fields=["upload", "kind", "object_id"], name="uploadedrecord_once_per_upload"
+            ),
         ]
         indexes = [models.Index(fields=["kind", "object_id"])]
 
@@ -366,12 +439,16 @@ class LoanDocument(models.Model):
         DISBURSEMENT_VOUCHER = "disbursement_voucher", _("Disbursement voucher (copy)")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="documents", verbose_name=_("loan"))
+    loan = models.ForeignKey(
+        Loan, on_delete=models.PROTECT, related_name="documents", verbose_name=_("loan")
+    )
     kind = models.CharField(_("document"), max_length=24, choices=Kind.choices)
     file = models.FileField(_("file"), upload_to=document_upload_to)
     original_name = models.CharField(_("file name"), max_length=200)
     checksum = models.CharField(_("SHA-256"), max_length=64)
-    uploaded_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by"))
+    uploaded_by = models.ForeignKey(
+        "kedaitong.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
     objects = LoanDocumentQuerySet.as_manager()
@@ -398,14 +475,18 @@ class PostLoanReport(models.Model):
         WATCH = "watch", _("Needs attention")
         RISK = "risk", _("At risk")
 
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="post_loan_reports", verbose_name=_("loan"))
+    loan = models.ForeignKey(
+        Loan, on_delete=models.PROTECT, related_name="post_loan_reports", verbose_name=_("loan")
+    )
     year = models.PositiveSmallIntegerField(_("year"))
     quarter = models.PositiveSmallIntegerField(_("quarter"))
     status = models.CharField(_("assessment"), max_length=10, choices=Status.choices)
     operations = models.TextField(_("operations and use of the loan"))
     repayment = models.TextField(_("repayment of principal and interest"), blank=True)
     risks = models.TextField(_("risks found and measures taken"), blank=True)
-    filed_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("filed by"))
+    filed_by = models.ForeignKey(
+        "kedaitong.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("filed by")
+    )
     filed_at = models.DateTimeField(_("filed at"), auto_now_add=True)
 
     objects = PostLoanReportQuerySet.as_manager()
@@ -415,8 +496,13 @@ class PostLoanReport(models.Model):
         verbose_name_plural = _("post-loan reports")
         ordering = ["-year", "-quarter", "loan"]
         constraints = [
-            models.UniqueConstraint(fields=["loan", "year", "quarter"], name="postloanreport_one_per_quarter"),
-            models.CheckConstraint(condition=Q(quarter__gte=1) & Q(quarter__lte=4), name="postloanreport_quarter_1_to_4"),
+            models.UniqueConstraint(
+                fields=["loan", "year", "quarter"], name="postloanreport_one_per_quarter"
+            ),
+            models.CheckConstraint(
+                condition=Q(quarter__gte=1) & Q(quarter__lte=4),
+                name="postloanreport_quarter_1_to_4",
+            ),
         ]
 
     def __str__(self) -> str:

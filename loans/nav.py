@@ -18,7 +18,10 @@ def items(user: User) -> list[NavItem]:
         NavItem(reverse("loans:report-overview"), _("Post-loan reports")),
     ]
     if role == Role.BANK and user.bank_id:
-        return [NavItem(reverse("loans:bank-detail", args=[user.bank.code]), _("My bank")), *records]
+        return [
+            NavItem(reverse("loans:bank-detail", args=[user.bank.code]), _("My bank")),
+            *records,
+        ]
     if role in PROGRAM_ROLES or role == Role.ADMIN:
         return [NavItem(reverse("loans:bank-list"), _("Banks")), *records]
     if role == Role.ENTERPRISE:

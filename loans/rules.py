@@ -22,7 +22,9 @@ def term_months(start: dt.date, end: dt.date) -> int:
 
 def check_on_list(listed: bool) -> str | None:
     """Quzhou 一(一): the enterprise is on the list of provincial tech SMEs the bureau gives the banks."""
-    return None if listed else "该企业不在本计划的企业名单（省科技型中小企业名单）内（衢州方案一(一)）"
+    return (
+        None if listed else "该企业不在本计划的企业名单（省科技型中小企业名单）内（衢州方案一(一)）"
+    )
 
 
 def check_term(start: dt.date, end: dt.date, max_months: int | None) -> str | None:
@@ -61,7 +63,12 @@ def annualized_totals(loans: Iterable[tuple[Decimal, dt.date, dt.date]]) -> dict
 
 
 def check_annual_cap(
-    new: Mapping[int, Decimal], existing: Mapping[int, Decimal], cap: Decimal | None, *, whose: str, article: str
+    new: Mapping[int, Decimal],
+    existing: Mapping[int, Decimal],
+    cap: Decimal | None,
+    *,
+    whose: str,
+    article: str,
 ) -> list[str]:
     """Quzhou 一(四), 一(五): in every calendar year the loan spans, existing + new annualized ≤ cap."""
     if cap is None:

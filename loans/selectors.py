@@ -15,7 +15,11 @@ from kedaitong.models import User
 from loans.delinquency import Bucket, bucket_for, days_past_due, overdue_more_than_months
 from loans.models import Loan, LoanDocument, PostLoanReport
 
-RECOMMENDED_STATES = (Application.State.BANK_REVIEW, Application.State.PUBLICITY, Application.State.CREDIT_GRANTED)
+RECOMMENDED_STATES = (
+    Application.State.BANK_REVIEW,
+    Application.State.PUBLICITY,
+    Application.State.CREDIT_GRANTED,
+)
 
 
 def recommended_applications(user: User) -> QuerySet[Application]:
@@ -52,7 +56,9 @@ class LoanFigures:
 def loan_figures(loan: Loan, on: dt.date | None = None) -> LoanFigures:
     """Derived figures of one loan on `on` (today): outstanding = principal − repayments to date."""
     on = on or timezone.localdate()
-    repaid = loan.repayments.filter(repaid_on__lte=on).aggregate(t=MoneySum("principal"))["t"] or Decimal("0.00")
+    repaid = loan.repayments.filter(repaid_on__lte=on).aggregate(t=MoneySum("principal"))[
+        "t"
+    ] or Decimal("0.00")
     interest = loan.interestsettlements.aggregate(t=MoneySum("amount"))["t"] or Decimal("0.00")
     events = list(loan.overdueevents.all())
     days = days_past_due(events, on)
@@ -85,8 +91,11 @@ def loans_due_a_report(loans: QuerySet[Loan], year: int, quarter: int) -> QueryS
     first = dt.date(year, 3 * quarter - 2, 1)
     last = (dt.date(year + (quarter == 4), (3 * quarter) % 12 + 1, 1)) - dt.timedelta(days=1)
     filed = PostLoanReport.objects.filter(year=year, quarter=quarter).values("loan_id")
-    return loans.filter(program_version__risk_compensation=True, disbursement_date__lte=last,
-                        maturity_date__gte=first).exclude(pk__in=filed)
+    return loans.filter(
+        program_version__risk_compensation=True,
+        disbursement_date__lte=last,
+        maturity_date__gte=first,
+    ).exclude(pk__in=filed)
 
 
 def documents_required(loan: Loan) -> bool:
@@ -104,13 +113,18 @@ def documents_missing(loan: Loan) -> list[LoanDocument.Kind]:
 
 def with_documents(loans: QuerySet[Loan]) -> QuerySet[Loan]:
     """Annotate `has_form` and `has_voucher` (Quzhou 二)."""
+
     def filed(kind: str) -> Exists:
         return Exists(LoanDocument.objects.filter(loan=OuterRef("pk"), kind=kind))
 
-    return loans.annotate(has_form=filed(LoanDocument.Kind.APPLICATION_FORM),
-                          has_voucher=filed(LoanDocument.Kind.DISBURSEMENT_VOUCHER))
+    return loans.annotate(
+        has_form=filed(LoanDocument.Kind.APPLICATION_FORM),
+        has_voucher=filed(LoanDocument.Kind.DISBURSEMENT_VOUCHER),
+    )
 
 
 def loans_missing_documents(loans: QuerySet[Loan]) -> QuerySet[Loan]:
     """Loans of programs where banks approve on their own still without the application form or the voucher (Quzhou 二)."""
-    return with_documents(loans.filter(program_version__needs_recommendation=False)).exclude(has_form=True, has_voucher=True)
+    return with_documents(loans.filter(program_version__needs_recommendation=False)).exclude(
+        has_form=True, has_voucher=True
+    )

@@ -52,8 +52,12 @@ class RegistrationContext:
     def __init__(self, program: Program) -> None:
         self.program = program
         self._program_totals: dict[int, Decimal] | None = None
-        self.pending: list[tuple[str, int, str, Decimal, dt.date, dt.date]] = []  # credit code, bank, bank name, ...
-        self.disbursed: dict[int, str] = {}  # application id → contract number of a loan earlier in the file
+        self.pending: list[
+            tuple[str, int, str, Decimal, dt.date, dt.date]
+        ] = []  # credit code, bank, bank name, ...
+        self.disbursed: dict[
+            int, str
+        ] = {}  # application id → contract number of a loan earlier in the file
 
     def program_totals(self) -> dict[int, Decimal]:
         if self._program_totals is None:
@@ -65,8 +69,15 @@ class RegistrationContext:
         return self._program_totals
 
     def add(
-        self, *, credit_code: str, bank: Bank, principal: Decimal, start: dt.date, end: dt.date,
-        application: Application | None = None, contract_no: str = "",
+        self,
+        *,
+        credit_code: str,
+        bank: Bank,
+        principal: Decimal,
+        start: dt.date,
+        end: dt.date,
+        application: Application | None = None,
+        contract_no: str = "",
     ) -> None:
         if application is not None:
             self.disbursed[application.pk] = contract_no
@@ -107,17 +118,24 @@ def registration_problems(
     if enterprise is not None:
         for record in fraud_bar(bank=bank, enterprise=enterprise, program=program):
             party = record.bank or record.enterprise
-            problems.append(f"{party}已被认定骗取科技金融合作贷款或贴息（{record.found_on:%Y-%m-%d}），不得再参与（衢州方案六）")
+            problems.append(
+                f"{party}已被认定骗取科技金融合作贷款或贴息（{record.found_on:%Y-%m-%d}），不得再参与（衢州方案六）"
+            )
         if BlacklistEntry.objects.blocking(enterprise) is not None:
             problems.append("该企业已列入黑名单，不得获得财政支持的贷款（昌江细则第九条）")
     else:
         for record in fraud_bar(bank=bank, program=program):
-            problems.append(f"{record.bank}已被认定骗取科技金融合作贷款或贴息（{record.found_on:%Y-%m-%d}），不得再参与（衢州方案六）")
+            problems.append(
+                f"{record.bank}已被认定骗取科技金融合作贷款或贴息（{record.found_on:%Y-%m-%d}），不得再参与（衢州方案六）"
+            )
     lpr = None
     if maturity_date > disbursement_date:
         try:
-            lpr = lpr_on(disbursement_date, rules.term_months(disbursement_date, maturity_date),
-                         long_tier_above_months=version.lpr_long_tier_above_months)
+            lpr = lpr_on(
+                disbursement_date,
+                rules.term_months(disbursement_date, maturity_date),
+                long_tier_above_months=version.lpr_long_tier_above_months,
+            )
         except LPRMissing as exc:
             if version.rate_capped_by_lpr:
                 problems.append(str(exc))
@@ -126,58 +144,85 @@ def registration_problems(
     if problem := rules.check_max_amount(principal, version.max_amount):
         problems.append(problem)
     if program.kind == Program.Kind.QUZHOU:
-        listed = ProgramListing.objects.filter(program=program, credit_code=credit_code).filter(
-            Q(delisted_on__isnull=True) | Q(delisted_on__gt=disbursement_date)
-        ).exists()
+        listed = (
+            ProgramListing.objects.filter(program=program, credit_code=credit_code)
+            .filter(Q(delisted_on__isnull=True) | Q(delisted_on__gt=disbursement_date))
+            .exists()
+        )
         in_force = BankAgreement.objects.filter(
-            bank=bank, program=program, status=BankAgreement.Status.ACTIVE,
-            starts_on__lte=disbursement_date, ends_on__gte=disbursement_date,
-        ).exists()  # fmt: skip
+            bank=bank,
+            program=program,
+            status=BankAgreement.Status.ACTIVE,
+            starts_on__lte=disbursement_date,
+            ends_on__gte=disbursement_date,
+        ).exists()
         found = [
             rules.check_on_list(listed),
             rules.check_agreement(in_force, disbursement_date),
             rules.check_term(disbursement_date, maturity_date, version.max_term_months),
-            rules.check_rate(annual_rate, lpr, capped=version.rate_capped_by_lpr, day=disbursement_date),
+            rules.check_rate(
+                annual_rate, lpr, capped=version.rate_capped_by_lpr, day=disbursement_date
+            ),
         ]
         problems.extend(p for p in found if p)
         new = annualized_by_year(principal, disbursement_date, maturity_date)
-        own = Loan.objects.filter(program_version__program=program, enterprise__credit_code=credit_code).values_list(
-            "principal", "disbursement_date", "maturity_date"
-        )
+        own = Loan.objects.filter(
+            program_version__program=program, enterprise__credit_code=credit_code
+        ).values_list("principal", "disbursement_date", "maturity_date")
         pending = context.pending if context else []
-        own_totals = rules.annualized_totals([*own, *((p, s, e) for c, _b, _n, p, s, e in pending if c == credit_code)])
-        problems += rules.check_annual_cap(new, own_totals, version.enterprise_annual_cap, whose="该企业", article="一(五)")
+        own_totals = rules.annualized_totals(
+            [*own, *((p, s, e) for c, _b, _n, p, s, e in pending if c == credit_code)]
+        )
+        problems += rules.check_annual_cap(
+            new, own_totals, version.enterprise_annual_cap, whose="该企业", article="一(五)"
+        )
         program_totals = (context or RegistrationContext(program)).program_totals()
-        problems += rules.check_annual_cap(new, program_totals, version.total_annual_cap, whose="所有合作银行", article="一(四)")
+        problems += rules.check_annual_cap(
+            new, program_totals, version.total_annual_cap, whose="所有合作银行", article="一(四)"
+        )
     else:
         if version.needs_recommendation:
             if application is None:
                 problems.append("昌江科贷通贷款须对应一份经推荐并取得授信的申请")
             else:
-                earlier = list(Loan.objects.filter(application=application).values_list("contract_no", flat=True))
+                earlier = list(
+                    Loan.objects.filter(application=application).values_list(
+                        "contract_no", flat=True
+                    )
+                )
                 if context is not None and application.pk in context.disbursed:
                     earlier.append(context.disbursed[application.pk])
                 found = [
                     rules.check_not_disbursed(earlier),
                     rules.check_credit_granted(granted_credit(application), principal),
                     rules.check_same_bank(application.bank_id, bank.pk),
-                    None if application.enterprise.credit_code == credit_code else "放款企业与申请企业不一致",
+                    None
+                    if application.enterprise.credit_code == credit_code
+                    else "放款企业与申请企业不一致",
                 ]
                 problems.extend(p for p in found if p)
         if version.one_bank_per_enterprise:
             others = [
                 name
-                for loan_bank, name, open_ in _open_loans_elsewhere(program, credit_code, bank, disbursement_date)
+                for loan_bank, name, open_ in _open_loans_elsewhere(
+                    program, credit_code, bank, disbursement_date
+                )
                 if open_
             ]
             pending = context.pending if context else []
-            others += [n for c, b, n, _p, _s, e in pending if c == credit_code and b != bank.pk and e > disbursement_date]
+            others += [
+                n
+                for c, b, n, _p, _s, e in pending
+                if c == credit_code and b != bank.pk and e > disbursement_date
+            ]
             if problem := rules.check_one_bank(others):
                 problems.append(problem)
     return problems, lpr
 
 
-def _open_loans_elsewhere(program: Program, credit_code: str, bank: Bank, day: dt.date) -> list[tuple[int, str, bool]]:
+def _open_loans_elsewhere(
+    program: Program, credit_code: str, bank: Bank, day: dt.date
+) -> list[tuple[int, str, bool]]:
     """Loans of the enterprise at other banks of the program, and whether each still has principal out on `day`."""
     loans = (
         Loan.objects.filter(program_version__program=program, enterprise__credit_code=credit_code)
@@ -185,7 +230,14 @@ def _open_loans_elsewhere(program: Program, credit_code: str, bank: Bank, day: d
         .select_related("bank")
         .annotate(repaid=MoneySum("repayments__principal"))
     )
-    return [(loan.bank_id, loan.bank.name, loan.maturity_date > day and (loan.repaid or 0) < loan.principal) for loan in loans]
+    return [
+        (
+            loan.bank_id,
+            loan.bank.name,
+            loan.maturity_date > day and (loan.repaid or 0) < loan.principal,
+        )
+        for loan in loans
+    ]
 
 
 @transaction.atomic
@@ -214,10 +266,17 @@ def loan_register(
     """
     Program.objects.select_for_update().filter(pk=program_version.program_id).first()
     problems, lpr = registration_problems(
-        program_version=program_version, enterprise=enterprise, credit_code=enterprise.credit_code, bank=bank,
-        contract_no=contract_no, disbursement_date=disbursement_date, maturity_date=maturity_date,
-        principal=principal, annual_rate=annual_rate, application=application,
-    )  # fmt: skip
+        program_version=program_version,
+        enterprise=enterprise,
+        credit_code=enterprise.credit_code,
+        bank=bank,
+        contract_no=contract_no,
+        disbursement_date=disbursement_date,
+        maturity_date=maturity_date,
+        principal=principal,
+        annual_rate=annual_rate,
+        application=application,
+    )
     if problems:
         raise LoanRefused(problems)
     loan = Loan.objects.create(
@@ -234,9 +293,16 @@ def loan_register(
         product_type=product_type,
         purpose=purpose,
     )
-    log_action(actor=actor, action="loans.loan.registered", obj=loan, data={"principal": principal, "contract_no": contract_no})
+    log_action(
+        actor=actor,
+        action="loans.loan.registered",
+        obj=loan,
+        data={"principal": principal, "contract_no": contract_no},
+    )
     if application is not None:
-        application_disbursement_take(actor=actor, application=application, loan=loan, request=request)
+        application_disbursement_take(
+            actor=actor, application=application, loan=loan, request=request
+        )
     return loan
 
 
@@ -255,20 +321,34 @@ def application_disbursement_take(
 
     Application.objects.select_for_update().filter(pk=application.pk).first()
     application.refresh_from_db()  # the state under the lock (the caller's copy follows the transition)
-    others = list(Loan.objects.filter(application=application).exclude(pk=loan.pk).values_list("contract_no", flat=True))
+    others = list(
+        Loan.objects.filter(application=application)
+        .exclude(pk=loan.pk)
+        .values_list("contract_no", flat=True)
+    )
     if problem := rules.check_not_disbursed(others):
         raise LoanRefused([problem])
     if not can_proceed(application.disburse):
-        raise LoanRefused([f"该申请当前为“{application.get_state_display()}”，不能放款（须在公示后取得授信）"])
+        raise LoanRefused(
+            [f"该申请当前为“{application.get_state_display()}”，不能放款（须在公示后取得授信）"]
+        )
     from_state = application.state
     application.disburse()
     application.save()
     entry = log_action(
-        actor=actor, action="review.application.disburse", obj=application, from_state=from_state,
-        to_state=application.state, request=request,
-        data={"loan": loan.pk, "contract_no": loan.contract_no, "principal": str(loan.principal),
-              "upload": str(loan.upload.public_id) if loan.upload_id else ""},
-    )  # fmt: skip
+        actor=actor,
+        action="review.application.disburse",
+        obj=application,
+        from_state=from_state,
+        to_state=application.state,
+        request=request,
+        data={
+            "loan": loan.pk,
+            "contract_no": loan.contract_no,
+            "principal": str(loan.principal),
+            "upload": str(loan.upload.public_id) if loan.upload_id else "",
+        },
+    )
     _notify(application, entry)
     return application
 
@@ -310,36 +390,58 @@ def loan_disbursement_report(
             raise LoanRefused(["本计划的贷款须经推荐和授信，请在申请页面办理放款"])
         enterprise = Enterprise.objects.filter(credit_code=credit_code).first()
         if enterprise is None:
-            listing = ProgramListing.objects.filter(program=program, credit_code=credit_code).first()
+            listing = ProgramListing.objects.filter(
+                program=program, credit_code=credit_code
+            ).first()
             if listing is None:
                 raise LoanRefused(["该企业未在系统中登记，也不在本计划的企业名单中"])
             problems, _lpr = registration_problems(
-                program_version=version, enterprise=None, credit_code=credit_code, bank=bank, contract_no=contract_no,
-                disbursement_date=disbursement_date, maturity_date=maturity_date, principal=principal,
+                program_version=version,
+                enterprise=None,
+                credit_code=credit_code,
+                bank=bank,
+                contract_no=contract_no,
+                disbursement_date=disbursement_date,
+                maturity_date=maturity_date,
+                principal=principal,
                 annual_rate=annual_rate,
-            )  # fmt: skip
+            )
             if problems:
                 raise LoanRefused(problems)
             enterprise = Enterprise.objects.create(
-                credit_code=credit_code, name=listing.name, registration_place=listing.registration_place
+                credit_code=credit_code,
+                name=listing.name,
+                registration_place=listing.registration_place,
             )
         return loan_register(
-            actor=actor, program_version=version, enterprise=enterprise, bank=bank, contract_no=contract_no,
-            disbursement_date=disbursement_date, maturity_date=maturity_date, principal=principal,
-            annual_rate=annual_rate, product_type=product_type, purpose=purpose,
-        )  # fmt: skip
+            actor=actor,
+            program_version=version,
+            enterprise=enterprise,
+            bank=bank,
+            contract_no=contract_no,
+            disbursement_date=disbursement_date,
+            maturity_date=maturity_date,
+            principal=principal,
+            annual_rate=annual_rate,
+            product_type=product_type,
+            purpose=purpose,
+        )
 
 
 # ── uploads of bank records (web) ─────────────────────────────────────────────
 
-INLINE_MAX_BYTES = 256 * 1024  # smaller files are checked and saved during the request; larger ones by a job
+INLINE_MAX_BYTES = (
+    256 * 1024
+)  # smaller files are checked and saved during the request; larger ones by a job
 
 
 class UploadError(Exception):
     pass
 
 
-def upload_receive(*, actor: User, kind: str, program: Program, data: bytes, filename: str) -> RecordUpload:
+def upload_receive(
+    *, actor: User, kind: str, program: Program, data: bytes, filename: str
+) -> RecordUpload:
     """Keep the file, then check every row: at once for a small file, in a background job for a large one."""
     from kedaitong.jobs import job_enqueue
     from loans.importer import context_for, store_upload
@@ -347,11 +449,19 @@ def upload_receive(*, actor: User, kind: str, program: Program, data: bytes, fil
     context = context_for(kind=kind, program=program, actor=actor)
     with transaction.atomic():
         upload = store_upload(kind=kind, data=data, filename=filename, context=context)
-        log_action(actor=actor, action="loans.upload.received", obj=upload,
-                   data={"kind": kind, "checksum": upload.checksum, "file": upload.original_name})
+        log_action(
+            actor=actor,
+            action="loans.upload.received",
+            obj=upload,
+            data={"kind": kind, "checksum": upload.checksum, "file": upload.original_name},
+        )
         if len(data) > INLINE_MAX_BYTES:
-            upload.job = job_enqueue(owner=actor, kind="loans.import_check", params={"upload": upload.pk},
-                                     title=f"检查{upload.get_kind_display()}：{upload.original_name}")
+            upload.job = job_enqueue(
+                owner=actor,
+                kind="loans.import_check",
+                params={"upload": upload.pk},
+                title=f"检查{upload.get_kind_display()}：{upload.original_name}",
+            )
             upload.save(update_fields=["job"])
             return upload
     upload_check(upload=upload)
@@ -359,14 +469,23 @@ def upload_receive(*, actor: User, kind: str, program: Program, data: bytes, fil
     return upload
 
 
-def upload_check(*, upload: RecordUpload, progress: Callable[[int, int], None] | None = None) -> None:
+def upload_check(
+    *, upload: RecordUpload, progress: Callable[[int, int], None] | None = None
+) -> None:
     """Check every row of a kept upload without saving (the preview)."""
     from loans.importer import context_for, run_import
 
     context = context_for(kind=upload.kind, program=upload.program, actor=upload.uploaded_by)
     context.progress = progress
-    run_import(kind=upload.kind, data=_read(upload), filename=upload.original_name, context=context, commit=False,
-               source=upload.source, upload=upload)  # fmt: skip
+    run_import(
+        kind=upload.kind,
+        data=_read(upload),
+        filename=upload.original_name,
+        context=context,
+        commit=False,
+        source=upload.source,
+        upload=upload,
+    )
 
 
 def upload_confirm(*, actor: User, upload: RecordUpload) -> RecordUpload:
@@ -375,13 +494,19 @@ def upload_confirm(*, actor: User, upload: RecordUpload) -> RecordUpload:
 
     if upload.uploaded_by_id != actor.pk:
         raise UploadError("只有上传人可以确认保存")
-    taken = RecordUpload.objects.filter(pk=upload.pk, state=RecordUpload.State.CHECKED).update(state=RecordUpload.State.SAVING)
+    taken = RecordUpload.objects.filter(pk=upload.pk, state=RecordUpload.State.CHECKED).update(
+        state=RecordUpload.State.SAVING
+    )
     if taken != 1:
         raise UploadError("该文件当前不能保存（可能已保存、已被拒绝或正在处理）")
     if upload.size > INLINE_MAX_BYTES:
         with transaction.atomic():
-            job = job_enqueue(owner=actor, kind="loans.import_save", params={"upload": upload.pk},
-                              title=f"保存{upload.get_kind_display()}：{upload.original_name}")
+            job = job_enqueue(
+                owner=actor,
+                kind="loans.import_save",
+                params={"upload": upload.pk},
+                title=f"保存{upload.get_kind_display()}：{upload.original_name}",
+            )
             RecordUpload.objects.filter(pk=upload.pk).update(job=job)
     else:
         upload.refresh_from_db()
@@ -390,28 +515,41 @@ def upload_confirm(*, actor: User, upload: RecordUpload) -> RecordUpload:
         except Exception as exc:
             # Nothing was saved (one transaction); the upload must not stay "being saved" for ever.
             RecordUpload.objects.filter(pk=upload.pk, state=RecordUpload.State.SAVING).update(
-                state=RecordUpload.State.REFUSED, errors=[{"row": 0, "column": "", "message": f"处理失败：{exc}"[:300]}]
+                state=RecordUpload.State.REFUSED,
+                errors=[{"row": 0, "column": "", "message": f"处理失败：{exc}"[:300]}],
             )
             raise
     upload.refresh_from_db()
     return upload
 
 
-def upload_save(*, upload: RecordUpload, progress: Callable[[int, int], None] | None = None) -> None:
+def upload_save(
+    *, upload: RecordUpload, progress: Callable[[int, int], None] | None = None
+) -> None:
     from loans.importer import context_for, run_import
 
     context = context_for(kind=upload.kind, program=upload.program, actor=upload.uploaded_by)
     context.progress = progress
-    run_import(kind=upload.kind, data=_read(upload), filename=upload.original_name, context=context, commit=True,
-               source=upload.source, upload=upload)  # fmt: skip
+    run_import(
+        kind=upload.kind,
+        data=_read(upload),
+        filename=upload.original_name,
+        context=context,
+        commit=True,
+        source=upload.source,
+        upload=upload,
+    )
 
 
 def upload_cancel(*, actor: User, upload: RecordUpload) -> None:
     if upload.uploaded_by_id != actor.pk:
         raise UploadError("只有上传人可以撤销")
-    if RecordUpload.objects.filter(pk=upload.pk, state__in=[RecordUpload.State.CHECKED, RecordUpload.State.REFUSED]).update(
-        state=RecordUpload.State.CANCELLED
-    ) != 1:
+    if (
+        RecordUpload.objects.filter(
+            pk=upload.pk, state__in=[RecordUpload.State.CHECKED, RecordUpload.State.REFUSED]
+        ).update(state=RecordUpload.State.CANCELLED)
+        != 1
+    ):
         raise UploadError("该文件当前不能撤销")
     log_action(actor=actor, action="loans.upload.cancelled", obj=upload)
 
@@ -435,44 +573,78 @@ def delinquency_refresh(*, on: dt.date) -> dict[str, int]:
     from loans.models import OverdueEvent
 
     loan_ids = set(OverdueEvent.objects.values_list("loan_id", flat=True).distinct())
-    loan_ids |= set(Loan.objects.exclude(days_past_due=0, compensation_eligible=False).values_list("pk", flat=True))
+    loan_ids |= set(
+        Loan.objects.exclude(days_past_due=0, compensation_eligible=False).values_list(
+            "pk", flat=True
+        )
+    )
     events: dict[int, list[OverdueEvent]] = {}
-    for event in OverdueEvent.objects.filter(loan_id__in=loan_ids).only("loan_id", "started_on", "cleared_on"):
+    for event in OverdueEvent.objects.filter(loan_id__in=loan_ids).only(
+        "loan_id", "started_on", "cleared_on"
+    ):
         events.setdefault(event.loan_id, []).append(event)
     counts = {"loans": len(loan_ids), "changed": 0, "eligible": 0, "proposed": 0}
-    for loan in Loan.objects.filter(pk__in=loan_ids).select_related("program_version", "enterprise"):
+    for loan in Loan.objects.filter(pk__in=loan_ids).select_related(
+        "program_version", "enterprise"
+    ):
         spans = events.get(loan.pk, [])
         days = days_past_due(spans, on)
         bucket = bucket_for(days)
         changjiang = loan.program_version.risk_compensation
         eligible = changjiang and overdue_more_than_months(spans, on, 1)
         counts["eligible"] += eligible
-        changed = Loan.objects.filter(pk=loan.pk).exclude(
-            days_past_due=days, bucket=bucket, compensation_eligible=eligible
-        ).update(days_past_due=days, bucket=bucket, compensation_eligible=eligible, delinquency_as_of=on)
+        changed = (
+            Loan.objects.filter(pk=loan.pk)
+            .exclude(days_past_due=days, bucket=bucket, compensation_eligible=eligible)
+            .update(
+                days_past_due=days,
+                bucket=bucket,
+                compensation_eligible=eligible,
+                delinquency_as_of=on,
+            )
+        )
         if changed and (loan.bucket != bucket or loan.compensation_eligible != eligible):
             counts["changed"] += 1
-            log_action(actor=None, action="loans.loan.delinquency_changed", obj=loan, from_state=loan.bucket, to_state=bucket,
-                       data={"days_past_due": days, "compensation_eligible": eligible, "on": on})
+            log_action(
+                actor=None,
+                action="loans.loan.delinquency_changed",
+                obj=loan,
+                from_state=loan.bucket,
+                to_state=bucket,
+                data={"days_past_due": days, "compensation_eligible": eligible, "on": on},
+            )
         if changjiang and overdue_more_than_months(spans, on, 6):
             with transaction.atomic():
-                exists = BlacklistEntry.objects.filter(
-                    loan=loan, reason=BlacklistEntry.Reason.OVERDUE_6_MONTHS
-                ).exists() or BlacklistEntry.objects.filter(
-                    enterprise=loan.enterprise, reason=BlacklistEntry.Reason.OVERDUE_6_MONTHS,
-                    status__in=[BlacklistEntry.Status.PROPOSED, BlacklistEntry.Status.LISTED],
-                ).exists()  # fmt: skip
+                exists = (
+                    BlacklistEntry.objects.filter(
+                        loan=loan, reason=BlacklistEntry.Reason.OVERDUE_6_MONTHS
+                    ).exists()
+                    or BlacklistEntry.objects.filter(
+                        enterprise=loan.enterprise,
+                        reason=BlacklistEntry.Reason.OVERDUE_6_MONTHS,
+                        status__in=[BlacklistEntry.Status.PROPOSED, BlacklistEntry.Status.LISTED],
+                    ).exists()
+                )
                 if not exists:
                     entry = BlacklistEntry.objects.create(
-                        enterprise=loan.enterprise, loan=loan, reason=BlacklistEntry.Reason.OVERDUE_6_MONTHS,
+                        enterprise=loan.enterprise,
+                        loan=loan,
+                        reason=BlacklistEntry.Reason.OVERDUE_6_MONTHS,
                         details=f"贷款{loan.contract_no}（{loan.bank}）截至{on:%Y-%m-%d}逾期{days}天，超过6个月未归还（系统自动提出）",
-                    )  # fmt: skip
-                    log_action(actor=None, action="loans.blacklist.proposed", obj=entry, data={"loan": loan.contract_no})
+                    )
+                    log_action(
+                        actor=None,
+                        action="loans.blacklist.proposed",
+                        obj=entry,
+                        data={"loan": loan.contract_no},
+                    )
                     from review.services import (
                         blacklist_proposed,  # late: review.services imports this module
                     )
 
-                    blacklist_proposed(entry=entry)  # inbox + e-mail: the bureau confirms or dismisses it
+                    blacklist_proposed(
+                        entry=entry
+                    )  # inbox + e-mail: the bureau confirms or dismisses it
                     counts["proposed"] += 1
     return counts
 
@@ -485,7 +657,15 @@ class ReportRefused(Exception):
 
 
 def post_loan_report_file(
-    *, actor: User, loan: Loan, year: int, quarter: int, status: str, operations: str, repayment: str = "", risks: str = ""
+    *,
+    actor: User,
+    loan: Loan,
+    year: int,
+    quarter: int,
+    status: str,
+    operations: str,
+    repayment: str = "",
+    risks: str = "",
 ) -> PostLoanReport:
     """Changjiang 第十条: the lending bank reports its post-loan management of one loan for one quarter."""
     from loans.selectors import quarter_of
@@ -504,11 +684,21 @@ def post_loan_report_file(
         if PostLoanReport.objects.filter(loan=loan, year=year, quarter=quarter).exists():
             raise ReportRefused(f"{year}年第{quarter}季度的贷后报告已报送")
         report = PostLoanReport.objects.create(
-            loan=loan, year=year, quarter=quarter, status=status, operations=operations, repayment=repayment,
-            risks=risks, filed_by=actor,
-        )  # fmt: skip
-        log_action(actor=actor, action="loans.post_loan_report.filed", obj=report,
-                   data={"loan": loan.contract_no, "year": year, "quarter": quarter, "status": status})
+            loan=loan,
+            year=year,
+            quarter=quarter,
+            status=status,
+            operations=operations,
+            repayment=repayment,
+            risks=risks,
+            filed_by=actor,
+        )
+        log_action(
+            actor=actor,
+            action="loans.post_loan_report.filed",
+            obj=report,
+            data={"loan": loan.contract_no, "year": year, "quarter": quarter, "status": status},
+        )
     return report
 
 
@@ -542,10 +732,24 @@ def loan_document_file(*, actor: User, loan: Loan, kind: str, upload: UploadedFi
     upload.seek(0)
     with transaction.atomic():
         Loan.objects.select_for_update().get(pk=loan.pk)
-        document = LoanDocument(loan=loan, kind=kind, original_name=display_name(upload.name or "file"),
-                                checksum=digest.hexdigest(), uploaded_by=actor)
+        document = LoanDocument(
+            loan=loan,
+            kind=kind,
+            original_name=display_name(upload.name or "file"),
+            checksum=digest.hexdigest(),
+            uploaded_by=actor,
+        )
         document.file.save(upload.name or "file", upload, save=False)
         document.save()
-        log_action(actor=actor, action="loans.document.filed", obj=document,
-                   data={"loan": loan.contract_no, "kind": kind, "checksum": document.checksum, "file": document.original_name})
+        log_action(
+            actor=actor,
+            action="loans.document.filed",
+            obj=document,
+            data={
+                "loan": loan.contract_no,
+                "kind": kind,
+                "checksum": document.checksum,
+                "file": document.original_name,
+            },
+        )
     return document

@@ -33,5 +33,6 @@ def import_save(ctx: JobContext, upload: int) -> None:
 
 def _refuse(record: RecordUpload, exc: Exception) -> None:
     RecordUpload.objects.filter(pk=record.pk).update(
-        state=RecordUpload.State.REFUSED, errors=[{"row": 0, "column": "", "message": f"处理失败：{exc}"[:300]}]
+        state=RecordUpload.State.REFUSED,
+        errors=[{"row": 0, "column": "", "message": f"处理失败：{exc}"[:300]}],
     )

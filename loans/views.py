@@ -77,44 +77,80 @@ def loan_list(request: HttpRequest) -> HttpResponse:
     if documents == "missing":
         loans = selectors.loans_missing_documents(loans)
     page = Paginator(loans, 50).get_page(request.GET.get("page"))
-    return render(request, "loans/loan_list.html", {
-        "page": page, "loans": page.object_list, "buckets": Bucket.choices, "bucket": bucket, "q": query,
-        "documents": documents,
-        "totals": loans.aggregate(count=Count("id"), principal=MoneySum("principal")),
-    })  # fmt: skip
+    return render(
+        request,
+        "loans/loan_list.html",
+        {
+            "page": page,
+            "loans": page.object_list,
+            "buckets": Bucket.choices,
+            "bucket": bucket,
+            "q": query,
+            "documents": documents,
+            "totals": loans.aggregate(count=Count("id"), principal=MoneySum("principal")),
+        },
+    )
 
 
 @require_GET
 @login_required
 def loan_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     loan = get_visible_or_404(
-        Loan.objects.visible_to(request.user).select_related("enterprise", "bank", "program_version__program",
-                                                             "product_type", "application", "upload"),
+        Loan.objects.visible_to(request.user).select_related(
+            "enterprise",
+            "bank",
+            "program_version__program",
+            "product_type",
+            "application",
+            "upload",
+        ),
         public_id=public_id,
-    )  # fmt: skip
-    return render(request, "loans/loan_detail.html", {
-        "loan": loan, "figures": selectors.loan_figures(loan),
-        "repayments": loan.repayments.select_related("upload"), "settlements": loan.interestsettlements.select_related("upload"),
-        "events": loan.overdueevents.select_related("upload"), "reports": loan.post_loan_reports.select_related("filed_by"),
-        "can_report": request.user.effective_role == Role.BANK,
-        "documents": loan.documents.select_related("uploaded_by").order_by("kind", "-uploaded_at"),
-        "documents_required": selectors.documents_required(loan),
-        "documents_missing": selectors.documents_missing(loan),
-    })  # fmt: skip
+    )
+    return render(
+        request,
+        "loans/loan_detail.html",
+        {
+            "loan": loan,
+            "figures": selectors.loan_figures(loan),
+            "repayments": loan.repayments.select_related("upload"),
+            "settlements": loan.interestsettlements.select_related("upload"),
+            "events": loan.overdueevents.select_related("upload"),
+            "reports": loan.post_loan_reports.select_related("filed_by"),
+            "can_report": request.user.effective_role == Role.BANK,
+            "documents": loan.documents.select_related("uploaded_by").order_by(
+                "kind", "-uploaded_at"
+            ),
+            "documents_required": selectors.documents_required(loan),
+            "documents_missing": selectors.documents_missing(loan),
+        },
+    )
 
 
 class DisbursementForm(forms.Form):
     """One disbursement reported by the lending bank (Quzhou 二); the rules are the importer's."""
 
-    program = forms.ModelChoiceField(label=_("Program"), queryset=Program.objects.none(), empty_label=None)
+    program = forms.ModelChoiceField(
+        label=_("Program"), queryset=Program.objects.none(), empty_label=None
+    )
     credit_code = forms.CharField(label=_("Unified social credit code"), max_length=18)
     contract_no = forms.CharField(label=_("Contract number"), max_length=60)
-    disbursement_date = forms.DateField(label=_("Disbursement date"), widget=forms.DateInput(attrs={"type": "date"}))
-    maturity_date = forms.DateField(label=_("Maturity date"), widget=forms.DateInput(attrs={"type": "date"}))
-    principal = forms.CharField(label=_("Principal (yuan)"), max_length=20,
-                                help_text=_("In yuan, at most two decimals; thousands separators allowed."))
-    annual_rate = forms.DecimalField(label=_("Annual rate (%)"), max_digits=7, decimal_places=4, min_value=0)
-    product_type = forms.ModelChoiceField(label=_("Product type"), queryset=ProductType.objects.all(), required=False)
+    disbursement_date = forms.DateField(
+        label=_("Disbursement date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    maturity_date = forms.DateField(
+        label=_("Maturity date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    principal = forms.CharField(
+        label=_("Principal (yuan)"),
+        max_length=20,
+        help_text=_("In yuan, at most two decimals; thousands separators allowed."),
+    )
+    annual_rate = forms.DecimalField(
+        label=_("Annual rate (%)"), max_digits=7, decimal_places=4, min_value=0
+    )
+    product_type = forms.ModelChoiceField(
+        label=_("Product type"), queryset=ProductType.objects.all(), required=False
+    )
     purpose = forms.CharField(label=_("Purpose"), max_length=200, required=False)
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
@@ -142,9 +178,14 @@ def loan_create(request: HttpRequest) -> HttpResponse:
             for problem in exc.problems:
                 form.add_error(None, problem)
         else:
-            messages.success(request, _("The loan was registered. Send its application form and disbursement voucher."))
+            messages.success(
+                request,
+                _("The loan was registered. Send its application form and disbursement voucher."),
+            )
             return redirect("loans:loan-detail", public_id=loan.public_id)
-    return render(request, "loans/loan_form.html", {"form": form}, status=400 if form.errors else 200)
+    return render(
+        request, "loans/loan_form.html", {"form": form}, status=400 if form.errors else 200
+    )
 
 
 class LoanDocumentForm(forms.Form):
@@ -156,26 +197,43 @@ class LoanDocumentForm(forms.Form):
 @login_required
 def document_create(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """Quzhou 二: the lending bank sends the application form and a copy of the disbursement voucher."""
-    loan = get_visible_or_404(Loan.objects.visible_to(request.user).select_related("enterprise", "bank", "program_version"),
-                              public_id=public_id)
+    loan = get_visible_or_404(
+        Loan.objects.visible_to(request.user).select_related(
+            "enterprise", "bank", "program_version"
+        ),
+        public_id=public_id,
+    )
     require_role(request.user, Role.BANK)
-    form = LoanDocumentForm(request.POST or None, request.FILES or None, initial={"kind": request.GET.get("kind", "")})
+    form = LoanDocumentForm(
+        request.POST or None, request.FILES or None, initial={"kind": request.GET.get("kind", "")}
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            services.loan_document_file(actor=request.user, loan=loan, kind=form.cleaned_data["kind"],
-                                        upload=form.cleaned_data["file"])
+            services.loan_document_file(
+                actor=request.user,
+                loan=loan,
+                kind=form.cleaned_data["kind"],
+                upload=form.cleaned_data["file"],
+            )
         except services.DocumentRefused as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, _("The document was sent to the bureau."))
             return redirect("loans:loan-detail", public_id=loan.public_id)
-    return render(request, "loans/document_form.html", {"loan": loan, "form": form}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "loans/document_form.html",
+        {"loan": loan, "form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 @require_GET
 @login_required
 def document_file(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    document = get_visible_or_404(LoanDocument.objects.visible_to(request.user), public_id=public_id)
+    document = get_visible_or_404(
+        LoanDocument.objects.visible_to(request.user), public_id=public_id
+    )
     return serve_upload(document.file, filename=document.original_name)
 
 
@@ -195,7 +253,9 @@ def _programs_for(user: Any) -> QuerySet[Program]:
 
 class UploadForm(forms.Form):
     kind = forms.ChoiceField(label=_("What the file holds"))
-    program = forms.ModelChoiceField(queryset=Program.objects.none(), label=_("Program"), empty_label=None)
+    program = forms.ModelChoiceField(
+        queryset=Program.objects.none(), label=_("Program"), empty_label=None
+    )
     file = forms.FileField(label=_("File (.xlsx, or .csv in UTF-8 or GBK)"))
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
@@ -210,13 +270,22 @@ class UploadForm(forms.Form):
 @require_GET
 @role_required(*PROGRAM_ROLES, Role.BANK, Role.ADMIN)
 def upload_list(request: HttpRequest) -> HttpResponse:
-    uploads = RecordUpload.objects.visible_to(request.user).select_related("program", "bank", "uploaded_by")
+    uploads = RecordUpload.objects.visible_to(request.user).select_related(
+        "program", "bank", "uploaded_by"
+    )
     page = Paginator(uploads, 30).get_page(request.GET.get("page"))
     can_upload = request.user.effective_role in UPLOAD_ROLES
-    return render(request, "loans/upload_list.html", {
-        "page": page, "uploads": page.object_list, "can_upload": can_upload,
-        "form": UploadForm(user=request.user) if can_upload else None, "kinds": importer_kinds(),
-    })  # fmt: skip
+    return render(
+        request,
+        "loans/upload_list.html",
+        {
+            "page": page,
+            "uploads": page.object_list,
+            "can_upload": can_upload,
+            "form": UploadForm(user=request.user) if can_upload else None,
+            "kinds": importer_kinds(),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -229,24 +298,37 @@ def upload_create(request: HttpRequest) -> HttpResponse:
         file = form.cleaned_data["file"]
         limit = settings.UPLOAD_MAX_MB * 1024 * 1024
         if file.size > limit:
-            form.add_error("file", _("The file is larger than %(mb)d MB.") % {"mb": settings.UPLOAD_MAX_MB})
+            form.add_error(
+                "file", _("The file is larger than %(mb)d MB.") % {"mb": settings.UPLOAD_MAX_MB}
+            )
         else:
             try:
                 upload = services.upload_receive(
-                    actor=request.user, kind=form.cleaned_data["kind"], program=form.cleaned_data["program"],
-                    data=file.read(), filename=file.name or "upload",
-                )  # fmt: skip
+                    actor=request.user,
+                    kind=form.cleaned_data["kind"],
+                    program=form.cleaned_data["program"],
+                    data=file.read(),
+                    filename=file.name or "upload",
+                )
             except ImportNotAllowed as exc:
                 problem = str(exc)
             else:
                 return redirect("loans:upload-detail", public_id=upload.public_id)
     status = 400 if request.method == "POST" else 200
-    return render(request, "loans/upload_form.html", {"form": form, "problem": problem, "kinds": importer_kinds()}, status=status)
+    return render(
+        request,
+        "loans/upload_form.html",
+        {"form": form, "problem": problem, "kinds": importer_kinds()},
+        status=status,
+    )
 
 
 def _visible_upload(request: HttpRequest, public_id: uuid.UUID) -> RecordUpload:
     return get_visible_or_404(
-        RecordUpload.objects.visible_to(request.user).select_related("program", "bank", "uploaded_by", "job"), public_id=public_id
+        RecordUpload.objects.visible_to(request.user).select_related(
+            "program", "bank", "uploaded_by", "job"
+        ),
+        public_id=public_id,
     )
 
 
@@ -258,17 +340,31 @@ def upload_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     # A worker killed more often than the job runner retries leaves the job failed and nothing saved.
     stalled = busy and upload.job is not None and upload.job.state == upload.job.State.FAILED
     spec = importer_kinds()[upload.kind]
-    return render(request, "loans/upload_detail.html", {
-        "upload": upload, "busy": busy and not stalled, "stalled": stalled, "spec": spec, "errors": upload.errors[:2000],
-        "more_errors": max(len(upload.errors) - 2000, 0),
-        "is_uploader": upload.uploaded_by_id == request.user.pk,
-        "created": {
-            "loans": upload.loans.select_related("enterprise")[:200], "repayments": upload.repayments.count(),
-            "settlements": upload.interestsettlements.count(), "events": upload.overdueevents.count(),
-            "records": [(UploadedRecord.Kind(k).label, n) for k, n in
-                        upload.records.values_list("kind").annotate(n=Count("pk")).order_by("kind")],
+    return render(
+        request,
+        "loans/upload_detail.html",
+        {
+            "upload": upload,
+            "busy": busy and not stalled,
+            "stalled": stalled,
+            "spec": spec,
+            "errors": upload.errors[:2000],
+            "more_errors": max(len(upload.errors) - 2000, 0),
+            "is_uploader": upload.uploaded_by_id == request.user.pk,
+            "created": {
+                "loans": upload.loans.select_related("enterprise")[:200],
+                "repayments": upload.repayments.count(),
+                "settlements": upload.interestsettlements.count(),
+                "events": upload.overdueevents.count(),
+                "records": [
+                    (UploadedRecord.Kind(k).label, n)
+                    for k, n in upload.records.values_list("kind")
+                    .annotate(n=Count("pk"))
+                    .order_by("kind")
+                ],
+            },
         },
-    })  # fmt: skip
+    )
 
 
 @require_POST
@@ -285,7 +381,10 @@ def upload_confirm(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         if upload.state == RecordUpload.State.SAVED:
             messages.success(request, _("Saved: %(n)d new records.") % {"n": upload.created_count})
         elif upload.state == RecordUpload.State.REFUSED:
-            messages.error(request, _("Nothing was saved: the records changed since the check. See the rows below."))
+            messages.error(
+                request,
+                _("Nothing was saved: the records changed since the check. See the rows below."),
+            )
     return redirect("loans:upload-detail", public_id=upload.public_id)
 
 
@@ -306,8 +405,12 @@ def upload_cancel(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 @login_required
 def upload_file(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     upload = _visible_upload(request, public_id)
-    response = FileResponse(upload.file.open("rb"), as_attachment=True, filename=display_name(upload.original_name),
-                            content_type="application/octet-stream")
+    response = FileResponse(
+        upload.file.open("rb"),
+        as_attachment=True,
+        filename=display_name(upload.original_name),
+        content_type="application/octet-stream",
+    )
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -317,7 +420,10 @@ def upload_file(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 def upload_template(request: HttpRequest, kind: str) -> HttpResponse:
     if kind not in importer_kinds():
         raise Http404
-    response = HttpResponse(template_bytes(kind), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response = HttpResponse(
+        template_bytes(kind),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
     response["Content-Disposition"] = f'attachment; filename="{kind}-template.xlsx"'
     return response
 
@@ -335,7 +441,10 @@ class PostLoanReportForm(forms.ModelForm):
 @require_http_methods(["GET", "POST"])
 @login_required
 def report_create(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    loan = get_visible_or_404(Loan.objects.visible_to(request.user).select_related("enterprise", "bank"), public_id=public_id)
+    loan = get_visible_or_404(
+        Loan.objects.visible_to(request.user).select_related("enterprise", "bank"),
+        public_id=public_id,
+    )
     require_role(request.user, Role.BANK)
     year, quarter = selectors.previous_quarter(timezone.localdate())
     form = PostLoanReportForm(request.POST or None, initial={"year": year, "quarter": quarter})
@@ -347,13 +456,21 @@ def report_create(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         else:
             messages.success(request, _("The post-loan report was filed."))
             return redirect("loans:loan-detail", public_id=loan.public_id)
-    return render(request, "loans/report_form.html", {"loan": loan, "form": form}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "loans/report_form.html",
+        {"loan": loan, "form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 def _quarter(request: HttpRequest) -> tuple[int, int]:
     default = selectors.previous_quarter(timezone.localdate())
     try:
-        year, quarter = int(request.GET.get("year", default[0])), int(request.GET.get("quarter", default[1]))
+        year, quarter = (
+            int(request.GET.get("year", default[0])),
+            int(request.GET.get("quarter", default[1])),
+        )
     except ValueError:
         return default
     return (year, quarter) if 2000 <= year <= 2100 and 1 <= quarter <= 4 else default
@@ -366,14 +483,28 @@ def report_overview(request: HttpRequest) -> HttpResponse:
     year, quarter = _quarter(request)
     loans = Loan.objects.visible_to(request.user).select_related("enterprise", "bank")
     missing = selectors.loans_due_a_report(loans, year, quarter)
-    reports = PostLoanReport.objects.visible_to(request.user).filter(year=year, quarter=quarter).select_related(
-        "loan__enterprise", "loan__bank", "filed_by"
+    reports = (
+        PostLoanReport.objects.visible_to(request.user)
+        .filter(year=year, quarter=quarter)
+        .select_related("loan__enterprise", "loan__bank", "filed_by")
     )
-    return render(request, "loans/report_overview.html", {
-        "year": year, "quarter": quarter, "missing": missing[:500], "missing_count": missing.count(),
-        "worrying": reports.exclude(status=PostLoanReport.Status.NORMAL), "filed_count": reports.count(),
-        "quarters": [(y, q) for y in range(timezone.localdate().year, timezone.localdate().year - 3, -1) for q in (4, 3, 2, 1)],
-    })  # fmt: skip
+    return render(
+        request,
+        "loans/report_overview.html",
+        {
+            "year": year,
+            "quarter": quarter,
+            "missing": missing[:500],
+            "missing_count": missing.count(),
+            "worrying": reports.exclude(status=PostLoanReport.Status.NORMAL),
+            "filed_count": reports.count(),
+            "quarters": [
+                (y, q)
+                for y in range(timezone.localdate().year, timezone.localdate().year - 3, -1)
+                for q in (4, 3, 2, 1)
+            ],
+        },
+    )
 
 
 @require_GET
@@ -386,23 +517,74 @@ def report_export(request: HttpRequest) -> HttpResponse:
 
     year, quarter = _quarter(request)
     loans = Loan.objects.visible_to(request.user).select_related("enterprise", "bank")
-    reports = PostLoanReport.objects.visible_to(request.user).filter(year=year, quarter=quarter).select_related(
-        "loan__enterprise", "loan__bank", "filed_by"
-    ).order_by("loan__bank__code", "loan__contract_no")
+    reports = (
+        PostLoanReport.objects.visible_to(request.user)
+        .filter(year=year, quarter=quarter)
+        .select_related("loan__enterprise", "loan__bank", "filed_by")
+        .order_by("loan__bank__code", "loan__contract_no")
+    )
     wb = new_workbook()
-    write_sheet(wb, f"{year}年第{quarter}季度贷后报告", [
-        Column("贷款合同编号", 18), Column("银行", 20), Column("企业", 28), Column("放款金额（元）", 16, "money", total=True),
-        Column("评价", 10), Column("经营及资金使用情况", 40), Column("还本付息情况", 30), Column("风险及措施", 40),
-        Column("报送人", 12), Column("报送日期", 12, "date"),
-    ], ((r.loan.contract_no, r.loan.bank.name, r.loan.enterprise.name, r.loan.principal, r.get_status_display(),
-         r.operations, r.repayment, r.risks, str(r.filed_by), timezone.localdate(r.filed_at)) for r in reports))  # fmt: skip
-    write_sheet(wb, "未报送", [
-        Column("贷款合同编号", 18), Column("银行", 20), Column("企业", 28), Column("放款金额（元）", 16, "money", total=True),
-        Column("放款日期", 12, "date"), Column("到期日期", 12, "date"),
-    ], ((x.contract_no, x.bank.name, x.enterprise.name, x.principal, x.disbursement_date, x.maturity_date)
-        for x in selectors.loans_due_a_report(loans, year, quarter).order_by("bank__code", "contract_no")))  # fmt: skip
+    write_sheet(
+        wb,
+        f"{year}年第{quarter}季度贷后报告",
+        [
+            Column("贷款合同编号", 18),
+            Column("银行", 20),
+            Column("企业", 28),
+            Column("放款金额（元）", 16, "money", total=True),
+            Column("评价", 10),
+            Column("经营及资金使用情况", 40),
+            Column("还本付息情况", 30),
+            Column("风险及措施", 40),
+            Column("报送人", 12),
+            Column("报送日期", 12, "date"),
+        ],
+        (
+            (
+                r.loan.contract_no,
+                r.loan.bank.name,
+                r.loan.enterprise.name,
+                r.loan.principal,
+                r.get_status_display(),
+                r.operations,
+                r.repayment,
+                r.risks,
+                str(r.filed_by),
+                timezone.localdate(r.filed_at),
+            )
+            for r in reports
+        ),
+    )
+    write_sheet(
+        wb,
+        "未报送",
+        [
+            Column("贷款合同编号", 18),
+            Column("银行", 20),
+            Column("企业", 28),
+            Column("放款金额（元）", 16, "money", total=True),
+            Column("放款日期", 12, "date"),
+            Column("到期日期", 12, "date"),
+        ],
+        (
+            (
+                x.contract_no,
+                x.bank.name,
+                x.enterprise.name,
+                x.principal,
+                x.disbursement_date,
+                x.maturity_date,
+            )
+            for x in selectors.loans_due_a_report(loans, year, quarter).order_by(
+                "bank__code", "contract_no"
+            )
+        ),
+    )
     out = io.BytesIO()
     save(wb, out)
-    response = HttpResponse(out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response = HttpResponse(
+        out.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
     response["Content-Disposition"] = f'attachment; filename="post-loan-{year}Q{quarter}.xlsx"'
     return response

@@ -44,7 +44,10 @@ class Chart:
     rows: list[list[Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.rows = [[label, *(values[i] for _, values in self.series)] for i, label in enumerate(self.labels)]
+        self.rows = [
+            [label, *(values[i] for _, values in self.series)]
+            for i, label in enumerate(self.labels)
+        ]
 
     @property
     def element_id(self) -> str:
@@ -55,15 +58,21 @@ class Chart:
             "kind": self.kind,
             "plot": self.plot,
             "labels": self.labels,
-            "series": [{"name": name, "values": [str(v) for v in values]} for name, values in self.series],
+            "series": [
+                {"name": name, "values": [str(v) for v in values]} for name, values in self.series
+            ],
         }
 
 
 def applications_by_state(user: User) -> Chart:
-    counts = dict(Application.objects.visible_to(user).order_by().values_list("state").annotate(n=Count("id")))
+    counts = dict(
+        Application.objects.visible_to(user).order_by().values_list("state").annotate(n=Count("id"))
+    )
     states = [(value, label) for value, label in Application.State.choices if counts.get(value)]
     return Chart(
-        "states", _("Applications by state"), [str(label) for _, label in states],
+        "states",
+        _("Applications by state"),
+        [str(label) for _, label in states],
         [(str(_("Applications")), [counts[value] for value, _ in states])],
     )
 
@@ -87,10 +96,16 @@ def applications_by_month(user: User, months: int = 12) -> Chart:
         window = Q(created_at__gte=bounds[i], created_at__lt=bounds[i + 1])
         aggregates[f"n{i}"] = Count("id", filter=window)
         aggregates[f"a{i}"] = MoneySum("amount", filter=window)
-    figures = Application.objects.visible_to(user).filter(created_at__gte=bounds[0]).aggregate(**aggregates)
+    figures = (
+        Application.objects.visible_to(user)
+        .filter(created_at__gte=bounds[0])
+        .aggregate(**aggregates)
+    )
     shown = [i for i in range(months) if figures[f"n{i}"]]
     return Chart(
-        "months", _("Applications by month"), [f"{starts[i]:%Y-%m}" for i in shown],
+        "months",
+        _("Applications by month"),
+        [f"{starts[i]:%Y-%m}" for i in shown],
         [
             (str(_("Applications")), [figures[f"n{i}"] for i in shown]),
             (str(_("Amount (yuan)")), [figures[f"a{i}"] or ZERO for i in shown]),
@@ -109,8 +124,13 @@ def principal_by_tech_field(user: User) -> Chart:
         .order_by("-principal")
     )
     return Chart(
-        "fields", _("Loans by technology field"), [r["enterprise__tech_field__name"] or str(_("Not stated")) for r in rows],
-        [(str(_("Principal (yuan)")), [r["principal"] for r in rows]), (str(_("Loans")), [r["n"] for r in rows])],
+        "fields",
+        _("Loans by technology field"),
+        [r["enterprise__tech_field__name"] or str(_("Not stated")) for r in rows],
+        [
+            (str(_("Principal (yuan)")), [r["principal"] for r in rows]),
+            (str(_("Loans")), [r["n"] for r in rows]),
+        ],
     )
 
 
@@ -123,8 +143,13 @@ def principal_by_bank(user: User) -> Chart:
         .order_by("-principal")
     )
     return Chart(
-        "banks", _("Loans by bank"), [r["bank__name"] for r in rows],
-        [(str(_("Principal (yuan)")), [r["principal"] for r in rows]), (str(_("Loans")), [r["n"] for r in rows])],
+        "banks",
+        _("Loans by bank"),
+        [r["bank__name"] for r in rows],
+        [
+            (str(_("Principal (yuan)")), [r["principal"] for r in rows]),
+            (str(_("Loans")), [r["n"] for r in rows]),
+        ],
     )
 
 
@@ -145,7 +170,9 @@ def delinquency(user: User, on: dt.date | None = None) -> tuple[Chart, Decimal |
         .values("s")
     )
     outstanding = loans.annotate(
-        outstanding=ExpressionWrapper(F("principal") - Coalesce(Subquery(repaid_sq), ZERO), output_field=DecimalField())
+        outstanding=ExpressionWrapper(
+            F("principal") - Coalesce(Subquery(repaid_sq), ZERO), output_field=DecimalField()
+        )
     ).filter(outstanding__gt=0)
     totals = outstanding.aggregate(n=Count("id"), amount=MoneySum("outstanding"))
     open_events: dict[int, list[OverdueEvent]] = {}
@@ -165,8 +192,13 @@ def delinquency(user: User, on: dt.date | None = None) -> tuple[Chart, Decimal |
     npl = by_bucket[Bucket.DPD_91_180] + by_bucket[Bucket.DPD_OVER_180]
     ratio = (npl / total * 100).quantize(Decimal("0.01")) if total else None
     chart = Chart(
-        "buckets", _("Outstanding principal by days past due"), [str(b.label) for b in Bucket],
-        [(str(_("Outstanding (yuan)")), [by_bucket[b] for b in Bucket]), (str(_("Loans")), [count[b] for b in Bucket])],
+        "buckets",
+        _("Outstanding principal by days past due"),
+        [str(b.label) for b in Bucket],
+        [
+            (str(_("Outstanding (yuan)")), [by_bucket[b] for b in Bucket]),
+            (str(_("Loans")), [count[b] for b in Bucket]),
+        ],
         note=_("Non-performing: more than 90 days past due."),
     )
     return chart, ratio
@@ -186,9 +218,16 @@ def review_stage_days(user: User) -> Chart:
 
     # The audit trail keys objects by text: compare with the visible applications' ids as text, in SQL,
     # rather than sending every id over (slow over 100,000 applications).
-    visible = Application.objects.visible_to(user).order_by().annotate(key=Cast("pk", CharField())).values("key")
+    visible = (
+        Application.objects.visible_to(user)
+        .order_by()
+        .annotate(key=Cast("pk", CharField()))
+        .values("key")
+    )
     entries = (
-        AuditEntry.objects.filter(content_type=ContentType.objects.get_for_model(Application), object_id__in=visible)
+        AuditEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Application), object_id__in=visible
+        )
         .exclude(to_state="")
         .order_by("object_id", "at", "id")
         .values_list("object_id", "at", "to_state")
@@ -201,9 +240,14 @@ def review_stage_days(user: User) -> Chart:
         previous = (object_id, at, to_state)
     states = [(value, label) for value, label in Application.State.choices if value in spans]
     return Chart(
-        "stages", _("Median days in each review stage"), [str(label) for _, label in states],
+        "stages",
+        _("Median days in each review stage"),
+        [str(label) for _, label in states],
         [
-            (str(_("Median days")), [Decimal(str(round(statistics.median(spans[v]), 1))) for v, _ in states]),
+            (
+                str(_("Median days")),
+                [Decimal(str(round(statistics.median(spans[v]), 1))) for v, _ in states],
+            ),
             (str(_("Applications")), [len(spans[v]) for v, _ in states]),
         ],
     )
@@ -213,10 +257,17 @@ def subsidy_budgets(user: User) -> Chart:
     """Each subsidy run's budget against what it pays (Quzhou 四: pro-rated when over budget)."""
     from subsidy.models import SubsidyRun
 
-    runs = SubsidyRun.objects.visible_to(user).exclude(state="cancelled").order_by("year").values_list("year", "budget", "total")
+    runs = (
+        SubsidyRun.objects.visible_to(user)
+        .exclude(state="cancelled")
+        .order_by("year")
+        .values_list("year", "budget", "total")
+    )
     runs = list(runs)
     return Chart(
-        "subsidy", _("Interest subsidy: budget and amount granted"), [str(year) for year, _, _ in runs],
+        "subsidy",
+        _("Interest subsidy: budget and amount granted"),
+        [str(year) for year, _, _ in runs],
         [
             (str(_("Budget (yuan)")), [budget for _, budget, _ in runs]),
             (str(_("Granted (yuan)")), [total for _, _, total in runs]),
@@ -233,11 +284,16 @@ def compensation_budgets(user: User) -> Chart:
 
     budgets = CompensationBudget.objects.select_related("program").order_by("program__code", "year")
     if user.effective_role != Role.ADMIN:
-        budgets = budgets.filter(program=user.program_id) if user.is_program_scoped and user.program_id else budgets.none()
+        budgets = (
+            budgets.filter(program=user.program_id)
+            if user.is_program_scoped and user.program_id
+            else budgets.none()
+        )
     rows = list(budgets)
     several = len({b.program_id for b in rows}) > 1
     return Chart(
-        "compensation", _("Risk compensation: budget and amount decided"),
+        "compensation",
+        _("Risk compensation: budget and amount decided"),
         [f"{b.program.name} {b.year}" if several else str(b.year) for b in rows],
         [
             (str(_("Budget (yuan)")), [b.amount for b in rows]),
@@ -264,7 +320,9 @@ def enterprise_loans(user: User, on: dt.date | None = None) -> Chart:
         .annotate(s=MoneySum("principal"))
     )
     return Chart(
-        "my-loans", _("Your loans: principal and outstanding"), [f"{contract}（{bank}）" for _pk, contract, bank, _p in loans],
+        "my-loans",
+        _("Your loans: principal and outstanding"),
+        [f"{contract}（{bank}）" for _pk, contract, bank, _p in loans],
         [
             (str(_("Outstanding (yuan)")), [p - repaid.get(pk, ZERO) for pk, _c, _b, p in loans]),
             (str(_("Repaid (yuan)")), [repaid.get(pk, ZERO) for pk, _c, _b, _p in loans]),
@@ -289,9 +347,13 @@ def charts_for(user: User) -> tuple[list[Chart], Decimal | None]:
 
         buckets, ratio = delinquency(user)
         charts = [
-            applications_by_state(user), applications_by_month(user), review_stage_days(user), principal_by_bank(user),
-            principal_by_tech_field(user), buckets,
-        ]  # fmt: skip
+            applications_by_state(user),
+            applications_by_month(user),
+            review_stage_days(user),
+            principal_by_bank(user),
+            principal_by_tech_field(user),
+            buckets,
+        ]
         # Risk compensation is Changjiang's, interest subsidy Quzhou's: each program's staff see their own budget.
         kind = user.program.kind if role != Role.ADMIN and user.program_id else None
         if kind in (None, Program.Kind.CHANGJIANG):
@@ -301,7 +363,12 @@ def charts_for(user: User) -> tuple[list[Chart], Decimal | None]:
         return charts, ratio
     if role == Role.BANK:
         buckets, ratio = delinquency(user)
-        return [buckets, applications_by_state(user), applications_by_month(user), principal_by_tech_field(user)], ratio
+        return [
+            buckets,
+            applications_by_state(user),
+            applications_by_month(user),
+            principal_by_tech_field(user),
+        ], ratio
     if role == Role.ENTERPRISE:
         return [applications_by_state(user), enterprise_loans(user)], None
     return [], None

@@ -42,7 +42,9 @@ def export_filename(ledger: Ledger) -> str:
     return f"{ledger.code}-{timezone.localdate():%Y%m%d}.xlsx"
 
 
-def write_ledger(ledger: Ledger, user: User, filters: dict[str, Any], target: Any, ctx: JobContext | None = None) -> int:
+def write_ledger(
+    ledger: Ledger, user: User, filters: dict[str, Any], target: Any, ctx: JobContext | None = None
+) -> int:
     """Stream the filtered ledger into an .xlsx at `target`; returns the row count."""
     qs = ledger.queryset(user, filters)
     total = qs.count()

@@ -37,9 +37,15 @@ class LedgerFilterForm(forms.Form):
     program = forms.ModelChoiceField(
         label=_("Program"), queryset=Program.objects.all(), required=False, to_field_name="code"
     )
-    bank = forms.ModelChoiceField(label=_("Bank"), queryset=Bank.objects.none(), required=False, to_field_name="code")
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    bank = forms.ModelChoiceField(
+        label=_("Bank"), queryset=Bank.objects.none(), required=False, to_field_name="code"
+    )
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     q = forms.CharField(label=_("Enterprise name or credit code"), required=False, max_length=100)
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
@@ -94,14 +100,25 @@ class Ledger:
 
     def totals(self, qs: QuerySet[Any]) -> list[Decimal | None]:
         wanted = {i: self.fields[i] for i, c in enumerate(self.columns) if c.total}
-        sums = qs.aggregate(**{f"t{i}": MoneySum(field) for i, field in wanted.items()}) if wanted else {}
-        return [sums.get(f"t{i}") or Decimal("0.00") if i in wanted else None for i in range(len(self.columns))]
+        sums = (
+            qs.aggregate(**{f"t{i}": MoneySum(field) for i, field in wanted.items()})
+            if wanted
+            else {}
+        )
+        return [
+            sums.get(f"t{i}") or Decimal("0.00") if i in wanted else None
+            for i in range(len(self.columns))
+        ]
 
 
 # The stages whose dates the applications ledger shows, read from the audit trail.
 STAGES = [
-    ("bureau_review", "受理日期"), ("group_review", "科技局审核通过日期"), ("bank_review", "专班推荐日期"),
-    ("publicity", "公示开始日期"), ("credit_granted", "授信日期"), ("disbursed", "放款日期"),
+    ("bureau_review", "受理日期"),
+    ("group_review", "科技局审核通过日期"),
+    ("bank_review", "专班推荐日期"),
+    ("publicity", "公示开始日期"),
+    ("credit_granted", "授信日期"),
+    ("disbursed", "放款日期"),
 ]
 
 
@@ -118,7 +135,9 @@ def _applications(user: User) -> QuerySet[Any]:
         f"entered_{state}": Subquery(
             AuditEntry.objects.filter(
                 content_type=kind, object_id=Cast(OuterRef("pk"), CharField()), to_state=state
-            ).order_by("at").values("at")[:1]
+            )
+            .order_by("at")
+            .values("at")[:1]
         )
         for state, _label in STAGES
     }
@@ -160,15 +179,30 @@ _register(
         code="applications",
         title=_("Applications"),
         columns=[
-            Column("申请编号", 16), Column("统一社会信用代码", 22), Column("企业名称", 32), Column("项目", 24),
-            Column("银行代码", 16), Column("申请金额（元）", 18, MONEY, total=True), Column("期限（月）", 10, INT),
-            Column("状态", 14), Column("产品类型", 14), Column("提交日期", 12, DATE),
+            Column("申请编号", 16),
+            Column("统一社会信用代码", 22),
+            Column("企业名称", 32),
+            Column("项目", 24),
+            Column("银行代码", 16),
+            Column("申请金额（元）", 18, MONEY, total=True),
+            Column("期限（月）", 10, INT),
+            Column("状态", 14),
+            Column("产品类型", 14),
+            Column("提交日期", 12, DATE),
             *[Column(label, 14, DATE) for _state, label in STAGES],
         ],
         base=_applications,
         fields=[
-            "reference", "enterprise__credit_code", "enterprise__name", "program_version__program__name", "bank__code",
-            "amount", "term_months", "state", "product_type__name", "submitted_at",
+            "reference",
+            "enterprise__credit_code",
+            "enterprise__name",
+            "program_version__program__name",
+            "bank__code",
+            "amount",
+            "term_months",
+            "state",
+            "product_type__name",
+            "submitted_at",
             *[f"entered_{state}" for state, _label in STAGES],
         ],
         date_field="created_at__date",
@@ -184,16 +218,33 @@ _register(
         code="loans",
         title=_("Loans"),
         columns=[
-            Column("贷款合同编号", 22), Column("银行代码", 16), Column("银行名称", 28), Column("统一社会信用代码", 22),
-            Column("企业名称", 32), Column("项目", 24), Column("政策版本", 10), Column("放款日期", 12, DATE),
-            Column("到期日期", 12, DATE), Column("放款金额（元）", 18, MONEY, total=True), Column("年利率（%）", 12, "percent"),
+            Column("贷款合同编号", 22),
+            Column("银行代码", 16),
+            Column("银行名称", 28),
+            Column("统一社会信用代码", 22),
+            Column("企业名称", 32),
+            Column("项目", 24),
+            Column("政策版本", 10),
+            Column("放款日期", 12, DATE),
+            Column("到期日期", 12, DATE),
+            Column("放款金额（元）", 18, MONEY, total=True),
+            Column("年利率（%）", 12, "percent"),
             Column("定价时LPR（%）", 14, "percent"),
         ],
         base=lambda user: Loan.objects.visible_to(user),
         fields=[
-            "contract_no", "bank__code", "bank__name", "enterprise__credit_code", "enterprise__name",
-            "program_version__program__name", "program_version__code", "disbursement_date", "maturity_date", "principal",
-            "annual_rate", "lpr_at_pricing",
+            "contract_no",
+            "bank__code",
+            "bank__name",
+            "enterprise__credit_code",
+            "enterprise__name",
+            "program_version__program__name",
+            "program_version__code",
+            "disbursement_date",
+            "maturity_date",
+            "principal",
+            "annual_rate",
+            "lpr_at_pricing",
         ],
         date_field="disbursement_date",
         enterprise_prefix="enterprise__",
@@ -207,11 +258,20 @@ _register(
         code="repayments",
         title=_("Repayments"),
         columns=[
-            Column("贷款合同编号", 22), Column("银行代码", 16), Column("企业名称", 32), Column("还款日期", 12, DATE),
+            Column("贷款合同编号", 22),
+            Column("银行代码", 16),
+            Column("企业名称", 32),
+            Column("还款日期", 12, DATE),
             Column("归还本金（元）", 18, MONEY, total=True),
         ],
         base=lambda user: Repayment.objects.filter(loan__in=Loan.objects.visible_to(user)),
-        fields=["loan__contract_no", "loan__bank__code", "loan__enterprise__name", "repaid_on", "principal"],
+        fields=[
+            "loan__contract_no",
+            "loan__bank__code",
+            "loan__enterprise__name",
+            "repaid_on",
+            "principal",
+        ],
         date_field="repaid_on",
         enterprise_prefix="loan__enterprise__",
         bank_field="loan__bank",
@@ -224,14 +284,25 @@ _register(
         code="interest",
         title=_("Interest settlements"),
         columns=[
-            Column("贷款合同编号", 22), Column("银行代码", 16), Column("企业名称", 32), Column("结息日期", 12, DATE),
-            Column("计息起始日", 12, DATE), Column("计息截止日", 12, DATE), Column("利息金额（元）", 18, MONEY, total=True),
+            Column("贷款合同编号", 22),
+            Column("银行代码", 16),
+            Column("企业名称", 32),
+            Column("结息日期", 12, DATE),
+            Column("计息起始日", 12, DATE),
+            Column("计息截止日", 12, DATE),
+            Column("利息金额（元）", 18, MONEY, total=True),
             Column("是否逾期利息", 12),
         ],
         base=lambda user: InterestSettlement.objects.filter(loan__in=Loan.objects.visible_to(user)),
         fields=[
-            "loan__contract_no", "loan__bank__code", "loan__enterprise__name", "settled_on", "period_start", "period_end",
-            "amount", "is_overdue_interest",
+            "loan__contract_no",
+            "loan__bank__code",
+            "loan__enterprise__name",
+            "settled_on",
+            "period_start",
+            "period_end",
+            "amount",
+            "is_overdue_interest",
         ],
         date_field="settled_on",
         enterprise_prefix="loan__enterprise__",
@@ -246,15 +317,29 @@ _register(
         code="delinquency",
         title=_("Delinquency"),
         columns=[
-            Column("贷款合同编号", 22), Column("银行代码", 16), Column("统一社会信用代码", 22), Column("企业名称", 32),
-            Column("项目", 24), Column("逾期起始日", 12, DATE), Column("逾期本金（元）", 18, MONEY, total=True),
-            Column("逾期利息（元）", 18, MONEY, total=True), Column("结清日期", 12, DATE), Column("逾期天数", 10, INT),
+            Column("贷款合同编号", 22),
+            Column("银行代码", 16),
+            Column("统一社会信用代码", 22),
+            Column("企业名称", 32),
+            Column("项目", 24),
+            Column("逾期起始日", 12, DATE),
+            Column("逾期本金（元）", 18, MONEY, total=True),
+            Column("逾期利息（元）", 18, MONEY, total=True),
+            Column("结清日期", 12, DATE),
+            Column("逾期天数", 10, INT),
             Column("逾期分类", 14),
         ],
         base=lambda user: OverdueEvent.objects.filter(loan__in=Loan.objects.visible_to(user)),
         fields=[
-            "loan__contract_no", "loan__bank__code", "loan__enterprise__credit_code", "loan__enterprise__name",
-            "loan__program_version__program__name", "started_on", "overdue_principal", "overdue_interest", "cleared_on",
+            "loan__contract_no",
+            "loan__bank__code",
+            "loan__enterprise__credit_code",
+            "loan__enterprise__name",
+            "loan__program_version__program__name",
+            "started_on",
+            "overdue_principal",
+            "overdue_interest",
+            "cleared_on",
         ],
         date_field="started_on",
         enterprise_prefix="loan__enterprise__",
@@ -286,12 +371,26 @@ _register(
         code="subsidy-runs",
         title=_("Interest subsidy runs"),
         columns=[
-            Column("项目", 24), Column("年度", 8, INT), Column("状态", 10), Column("结算截止日", 12, DATE),
-            Column("年度预算（元）", 18, MONEY, total=True), Column("按30%计算（元）", 18, MONEY, total=True),
-            Column("核定贴息（元）", 18, MONEY, total=True), Column("是否按预算同比例下降", 12),
+            Column("项目", 24),
+            Column("年度", 8, INT),
+            Column("状态", 10),
+            Column("结算截止日", 12, DATE),
+            Column("年度预算（元）", 18, MONEY, total=True),
+            Column("按30%计算（元）", 18, MONEY, total=True),
+            Column("核定贴息（元）", 18, MONEY, total=True),
+            Column("是否按预算同比例下降", 12),
         ],
         base=_subsidy_runs,
-        fields=["program__name", "year", "state", "cutoff", "budget", "computed_total", "total", "scaled"],
+        fields=[
+            "program__name",
+            "year",
+            "state",
+            "cutoff",
+            "budget",
+            "computed_total",
+            "total",
+            "scaled",
+        ],
         date_field="cutoff",
         enterprise_prefix=None,
         bank_field=None,
@@ -325,4 +424,9 @@ def kept_elsewhere(user: User) -> list[tuple[str, str]]:
     ]
     rows = [(str(title), reverse(name)) for name, title in candidates]
     ledger_url = reverse("compensation:ledger")
-    return [(title, url) for title, url in rows if url in offered or (url == reverse("compensation:recovery-list") and ledger_url in offered)]
+    return [
+        (title, url)
+        for title, url in rows
+        if url in offered
+        or (url == reverse("compensation:recovery-list") and ledger_url in offered)
+    ]

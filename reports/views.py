@@ -40,7 +40,11 @@ def ledger_index(request: HttpRequest) -> HttpResponse:
     ledgers = ledgers_for(request.user)
     if not ledgers:
         raise PermissionDenied
-    return render(request, "reports/index.html", {"ledgers": ledgers, "kept_elsewhere": kept_elsewhere(request.user)})
+    return render(
+        request,
+        "reports/index.html",
+        {"ledgers": ledgers, "kept_elsewhere": kept_elsewhere(request.user)},
+    )
 
 
 @require_GET
@@ -53,7 +57,8 @@ def ledger_page(request: HttpRequest, code: str) -> HttpResponse:
     page = Paginator(qs.values_list(*ledger.fields), 50).get_page(request.GET.get("page"))
     kinds = [column.kind for column in ledger.columns]
     rows = [
-        list(zip(ledger.convert(values) if ledger.convert else values, kinds, strict=True)) for values in page.object_list
+        list(zip(ledger.convert(values) if ledger.convert else values, kinds, strict=True))
+        for values in page.object_list
     ]
     return render(
         request,
@@ -76,7 +81,12 @@ def ledger_export(request: HttpRequest, code: str) -> HttpResponse:
     ledger = _ledger_for(request, code)
     form = LedgerFilterForm(request.POST, user=request.user)
     if not form.is_valid():
-        return render(request, "reports/ledger.html", {"ledger": ledger, "form": form, "rows": [], "page": None}, status=400)
+        return render(
+            request,
+            "reports/ledger.html",
+            {"ledger": ledger, "form": form, "rows": [], "page": None},
+            status=400,
+        )
     filters = form.cleaned_data
     if ledger.queryset(request.user, filters).count() <= settings.EXPORT_INLINE_MAX_ROWS:
         buffer = io.BytesIO()
@@ -101,7 +111,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     from reports.dashboard import charts_for
 
     charts, npl_ratio = charts_for(request.user)
-    return render(request, "reports/dashboard.html", {"charts": charts, "npl_ratio": npl_ratio, "show_npl": True})
+    return render(
+        request,
+        "reports/dashboard.html",
+        {"charts": charts, "npl_ratio": npl_ratio, "show_npl": True},
+    )
 
 
 class PeriodForm(forms.Form):
@@ -124,9 +138,17 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
     if not ledgers_for(request.user):
         raise PermissionDenied
     today = timezone.localdate()
-    data = request.POST if request.method == "POST" else (request.GET or {"date_from": today.replace(month=1, day=1), "date_to": today})
+    data = (
+        request.POST
+        if request.method == "POST"
+        else (request.GET or {"date_from": today.replace(month=1, day=1), "date_to": today})
+    )
     form = PeriodForm(data)
-    rows = bank_statistics(request.user, form.cleaned_data["date_from"], form.cleaned_data["date_to"]) if form.is_valid() else []
+    rows = (
+        bank_statistics(request.user, form.cleaned_data["date_from"], form.cleaned_data["date_to"])
+        if form.is_valid()
+        else []
+    )
     if request.method == "POST" and form.is_valid():
         wb = excel.new_workbook()
         excel.write_sheet(wb, "分银行统计", COLUMNS, rows)
@@ -139,12 +161,18 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
         return response
     kinds = [c.kind for c in COLUMNS]
     totals = [
-        sum((row[i] for row in rows), Decimal("0.00")) if column.total else None for i, column in enumerate(COLUMNS)
+        sum((row[i] for row in rows), Decimal("0.00")) if column.total else None
+        for i, column in enumerate(COLUMNS)
     ]
     return render(
         request,
         "reports/statistics.html",
-        {"form": form, "columns": COLUMNS, "rows": [list(zip(row, kinds, strict=True)) for row in rows], "totals": totals},
+        {
+            "form": form,
+            "columns": COLUMNS,
+            "rows": [list(zip(row, kinds, strict=True)) for row in rows],
+            "totals": totals,
+        },
         status=200 if form.is_valid() or not form.is_bound else 400,
     )
 
@@ -163,7 +191,10 @@ def annex4_zip(request: HttpRequest, scope: str, public_id: Any) -> HttpResponse
         messages.error(request, _("There is no application to print."))
         return redirect(back, public_id=public_id)
     job = job_enqueue(
-        owner=request.user, kind="review.annex4_zip", params={"scope": scope, "public_id": str(public_id)}, title=batch.title
+        owner=request.user,
+        kind="review.annex4_zip",
+        params={"scope": scope, "public_id": str(public_id)},
+        title=batch.title,
     )
     return redirect("job-detail", public_id=job.public_id)
 
@@ -174,7 +205,10 @@ class YearForm(forms.Form):
 
 def _with_kinds(rows: list[list[Any]], columns: Any) -> tuple[list[Any], list[Decimal | None]]:
     kinds = [c.kind for c in columns]
-    totals = [sum((row[i] for row in rows), Decimal("0.00")) if c.total else None for i, c in enumerate(columns)]
+    totals = [
+        sum((row[i] for row in rows), Decimal("0.00")) if c.total else None
+        for i, c in enumerate(columns)
+    ]
     return [list(zip(row, kinds, strict=True)) for row in rows], totals
 
 
@@ -186,10 +220,16 @@ def annual_statistics_page(request: HttpRequest) -> HttpResponse:
 
     if not ledgers_for(request.user):
         raise PermissionDenied
-    data = request.POST if request.method == "POST" else (request.GET or {"year": timezone.localdate().year - 1})
+    data = (
+        request.POST
+        if request.method == "POST"
+        else (request.GET or {"year": timezone.localdate().year - 1})
+    )
     form = YearForm(data)
     if not form.is_valid():
-        return render(request, "reports/annual_statistics.html", {"form": form, "sections": []}, status=400)
+        return render(
+            request, "reports/annual_statistics.html", {"form": form, "sections": []}, status=400
+        )
     year = form.cleaned_data["year"]
     banks, enterprises = annual_statistics(request.user, year)
     if request.method == "POST":
@@ -207,5 +247,11 @@ def annual_statistics_page(request: HttpRequest) -> HttpResponse:
         ("enterprises", _("By enterprise"), ANNUAL_ENTERPRISE_COLUMNS, enterprises),
     ):
         shown, totals = _with_kinds(rows, columns)
-        sections.append({"key": key, "title": title, "columns": columns, "rows": shown, "totals": totals})
-    return render(request, "reports/annual_statistics.html", {"form": form, "year": year, "sections": sections})
+        sections.append(
+            {"key": key, "title": title, "columns": columns, "rows": shown, "totals": totals}
+        )
+    return render(
+        request,
+        "reports/annual_statistics.html",
+        {"form": form, "year": year, "sections": sections},
+    )

@@ -36,7 +36,15 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Opinion)
 class OpinionAdmin(ReadOnlyAdmin):
-    list_display = ("application", "kind", "recommendation", "handler", "head", "signed_at", "created_at")
+    list_display = (
+        "application",
+        "kind",
+        "recommendation",
+        "handler",
+        "head",
+        "signed_at",
+        "created_at",
+    )
     list_filter = ("kind",)
     list_select_related = ("application__enterprise", "handler", "head")
 
@@ -54,7 +62,14 @@ class MeetingDecisionAdmin(ReadOnlyAdmin):
 
 @admin.register(BankDecision)
 class BankDecisionAdmin(ReadOnlyAdmin):
-    list_display = ("application", "approved", "credit_amount", "annual_rate", "term_months", "decided_at")
+    list_display = (
+        "application",
+        "approved",
+        "credit_amount",
+        "annual_rate",
+        "term_months",
+        "decided_at",
+    )
     list_select_related = ("application__enterprise",)
 
 

@@ -23,10 +23,16 @@ if TYPE_CHECKING:
 def extend(result: DemoResult) -> None:
     waiting = list(
         Application.objects.filter(
-            program_version__program__code="changjiang", state=Application.State.PUBLICITY, publicity_entry__isnull=True
+            program_version__program__code="changjiang",
+            state=Application.State.PUBLICITY,
+            publicity_entry__isnull=True,
         ).select_related("program_version__program")
     )
-    clerk = User.objects.filter(role=Role.BUREAU_STAFF, program__code="changjiang").order_by("pk").first()
+    clerk = (
+        User.objects.filter(role=Role.BUREAU_STAFF, program__code="changjiang")
+        .order_by("pk")
+        .first()
+    )
     if not waiting or clerk is None:
         return
     program = waiting[0].program_version.program
@@ -35,5 +41,7 @@ def extend(result: DemoResult) -> None:
         program=program, start_date=today, end_date=publicity_end(program, today), created_by=clerk
     )
     for application in waiting:
-        PublicityEntry.objects.create(batch=batch, application=application, credit_amount=application.amount)
+        PublicityEntry.objects.create(
+            batch=batch, application=application, credit_amount=application.amount
+        )
     result.created["publicity batches"] += 1

@@ -42,8 +42,17 @@ def markdown() -> str:
                 if source == "*":
                     continue
                 lines.append(f"    {source} --> {target}: {name}")
-        lines += ["    disbursed --> [*]", "    rejected --> [*]", "    withdrawn --> [*]", "```", "",
-                  "| transition | from | to | role | conditions | records |", "| --- | --- | --- | --- | --- | --- |"]
+        lines += [
+            "    disbursed --> [*]",
+            "    rejected --> [*]",
+            "    withdrawn --> [*]",
+            "```",
+            "",
+            "| transition | from | to | role | conditions | records |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
         for name, sources, target, role, conditions in transitions():
-            lines.append(f"| `{name}` | {', '.join(sources)} | {target} | {role} | {'; '.join(conditions) or '—'} | audit `review.application.{name}` |")
+            lines.append(
+                f"| `{name}` | {', '.join(sources)} | {target} | {role} | {'; '.join(conditions) or '—'} | audit `review.application.{name}` |"
+            )
     return "\n".join(lines) + "\n"

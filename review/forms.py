@@ -25,7 +25,9 @@ class MoneyField(forms.CharField):
         try:
             return parse_amount(value)
         except (ValueError, ArithmeticError) as exc:
-            raise forms.ValidationError(_("Enter an amount in yuan with at most two decimals.")) from exc
+            raise forms.ValidationError(
+                _("Enter an amount in yuan with at most two decimals.")
+            ) from exc
 
 
 class QueueFilterForm(forms.Form):
@@ -42,16 +44,30 @@ class QueueFilterForm(forms.Form):
     q = forms.CharField(label=_("Name or credit code"), required=False, max_length=100)
     state = forms.ChoiceField(label=_("State"), required=False)
     bank = forms.ChoiceField(label=_("Bank"), required=False)
-    submitted_from = forms.DateField(label=_("Submitted from"), required=False,
-                                     widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    submitted_to = forms.DateField(label=_("Submitted until"), required=False,
-                                   widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    submitted_from = forms.DateField(
+        label=_("Submitted from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    submitted_to = forms.DateField(
+        label=_("Submitted until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
     amount_min = MoneyField(label=_("Amount from (yuan)"), required=False)
     amount_max = MoneyField(label=_("Amount up to (yuan)"), required=False)
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=SORTS)
-    size = forms.TypedChoiceField(label=_("Per page"), required=False, choices=PAGE_SIZES, coerce=int, empty_value=25)
+    size = forms.TypedChoiceField(
+        label=_("Per page"), required=False, choices=PAGE_SIZES, coerce=int, empty_value=25
+    )
 
-    def __init__(self, *args: Any, states: list[str], banks: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        states: list[str],
+        banks: list[tuple[str, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         labels = dict(Application.State.choices)
         self.fields["state"].choices = [("", _("All"))] + [(s, labels[s]) for s in states]
@@ -72,29 +88,51 @@ class QueueFilterForm(forms.Form):
 
 
 class CommentForm(forms.Form):
-    comment = forms.CharField(label=_("Opinion"), required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    comment = forms.CharField(
+        label=_("Opinion"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+    )
 
 
 class WithdrawForm(forms.Form):
-    reason = forms.CharField(label=_("Reason (optional)"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                             max_length=1000)
+    reason = forms.CharField(
+        label=_("Reason (optional)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=1000,
+    )
 
 
 class ReturnForm(forms.Form):
     """A reason per item of 附件2 (empty items are fine), plus anything else."""
 
-    comment = forms.CharField(label=_("Overall note"), required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+    comment = forms.CharField(
+        label=_("Overall note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+    )
     other = forms.CharField(label=_("Other"), required=False, max_length=500)
 
     def __init__(self, *args: Any, application: Application, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.materials = list(MaterialType.objects.filter(program=application.program_version.program_id).order_by("number"))
+        self.materials = list(
+            MaterialType.objects.filter(program=application.program_version.program_id).order_by(
+                "number"
+            )
+        )
         for material in self.materials:
             self.fields[f"item_{material.number}"] = forms.CharField(
-                label=f"{material.number}. {material.name}", required=False, max_length=500)
+                label=f"{material.number}. {material.name}", required=False, max_length=500
+            )
 
     def reasons(self) -> list[tuple[str, str]]:
-        found = [(f"{m.number}. {m.name}", self.cleaned_data.get(f"item_{m.number}", "")) for m in self.materials]
+        found = [
+            (f"{m.number}. {m.name}", self.cleaned_data.get(f"item_{m.number}", ""))
+            for m in self.materials
+        ]
         found.append((str(_("Other")), self.cleaned_data.get("other", "")))
         return [(item, reason) for item, reason in found if reason.strip()]
 
@@ -106,33 +144,64 @@ class ReturnForm(forms.Form):
 
 
 class DraftForm(forms.Form):
-    recommendation = forms.ChoiceField(label=_("Recommendation"), choices=Opinion.Recommendation.choices,
-                                       widget=forms.RadioSelect)
-    text = forms.CharField(label=_("Bureau opinion (科技局意见)"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    recommendation = forms.ChoiceField(
+        label=_("Recommendation"), choices=Opinion.Recommendation.choices, widget=forms.RadioSelect
+    )
+    text = forms.CharField(
+        label=_("Bureau opinion (科技局意见)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+    )
 
 
 class BankDecisionForm(forms.Form):
     credit_amount = MoneyField(label=_("Credit amount (yuan)"), required=False)
-    annual_rate = forms.DecimalField(label=_("Annual rate (%)"), required=False, max_digits=7, decimal_places=4,
-                                     min_value=Decimal("0.0001"))
-    term_months = forms.IntegerField(label=_("Term (months)"), required=False, min_value=1, max_value=360)
-    opinion = forms.CharField(label=_("Opinion or reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    annual_rate = forms.DecimalField(
+        label=_("Annual rate (%)"),
+        required=False,
+        max_digits=7,
+        decimal_places=4,
+        min_value=Decimal("0.0001"),
+    )
+    term_months = forms.IntegerField(
+        label=_("Term (months)"), required=False, min_value=1, max_value=360
+    )
+    opinion = forms.CharField(
+        label=_("Opinion or reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
     head_name = forms.CharField(label=_("Head (负责人)"), required=False, max_length=50)
 
 
 class DisburseForm(forms.Form):
     contract_no = forms.CharField(label=_("Contract number"), max_length=50)
-    disbursement_date = forms.DateField(label=_("Disbursement date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    maturity_date = forms.DateField(label=_("Maturity date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    disbursement_date = forms.DateField(
+        label=_("Disbursement date"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    maturity_date = forms.DateField(
+        label=_("Maturity date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     principal = MoneyField(label=_("Principal (yuan)"))
-    annual_rate = forms.DecimalField(label=_("Annual rate (%)"), max_digits=7, decimal_places=4, min_value=Decimal("0.0001"))
+    annual_rate = forms.DecimalField(
+        label=_("Annual rate (%)"), max_digits=7, decimal_places=4, min_value=Decimal("0.0001")
+    )
 
 
 class MeetingForm(forms.Form):
-    date = forms.DateField(label=_("Meeting date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    attendees = forms.MultipleChoiceField(label=_("Attendees (roster of 附件1)"), choices=LeadingGroupRole.choices,
-                                          widget=forms.CheckboxSelectMultiple)
-    minutes = forms.CharField(label=_("Minutes"), required=False, widget=forms.Textarea(attrs={"rows": 4}), max_length=5000)
+    date = forms.DateField(
+        label=_("Meeting date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    attendees = forms.MultipleChoiceField(
+        label=_("Attendees (roster of 附件1)"),
+        choices=LeadingGroupRole.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    minutes = forms.CharField(
+        label=_("Minutes"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=5000,
+    )
 
 
 DECISIONS = [("", _("Not discussed")), ("recommend", _("Recommend")), ("decline", _("Decline"))]
@@ -151,9 +220,14 @@ class MeetingItemForm(forms.Form):
 
 
 class PublicityBatchForm(forms.Form):
-    start_date = forms.DateField(label=_("Start"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    end_date = forms.DateField(label=_("End (empty: the period in working days)"), required=False,
-                               widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    start_date = forms.DateField(
+        label=_("Start"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    end_date = forms.DateField(
+        label=_("End (empty: the period in working days)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -166,25 +240,40 @@ class PublicityBatchForm(forms.Form):
 class ObjectionForm(forms.Form):
     name = forms.CharField(label=_("Your name"), max_length=50)
     contact = forms.CharField(label=_("Contact (phone or e-mail)"), max_length=100)
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 5}), max_length=2000)
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 5}), max_length=2000
+    )
     attachment = EvidenceFileField(label=_("File (optional)"), required=False)
 
 
 class RulingForm(forms.Form):
-    ruling = forms.ChoiceField(label=_("Ruling"), choices=[("upheld", _("Uphold")), ("dismissed", _("Dismiss"))],
-                               widget=forms.RadioSelect)
-    note = forms.CharField(label=_("Reason for the ruling"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    ruling = forms.ChoiceField(
+        label=_("Ruling"),
+        choices=[("upheld", _("Uphold")), ("dismissed", _("Dismiss"))],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label=_("Reason for the ruling"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class BlacklistForm(forms.Form):
     credit_code = forms.CharField(label=_("Unified social credit code"), max_length=18)
     reason = forms.ChoiceField(label=_("Reason"), choices=BlacklistEntry.Reason.choices)
-    details = forms.CharField(label=_("Facts and evidence"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+    details = forms.CharField(
+        label=_("Facts and evidence"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+    )
     evidence = EvidenceFileField(label=_("Evidence file"), required=False)
     force_majeure_note = forms.CharField(
-        label=_("Force majeure (第九条 exception)"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("Fill in only when the overdue was caused by a major natural disaster, epidemic or other force majeure; "
-                    "the entry is then recorded as exempted and does not block."), max_length=2000)
+        label=_("Force majeure (第九条 exception)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Fill in only when the overdue was caused by a major natural disaster, epidemic or other force majeure; "
+            "the entry is then recorded as exempted and does not block."
+        ),
+        max_length=2000,
+    )
 
 
 class BlacklistDecisionForm(forms.Form):
@@ -194,7 +283,9 @@ class BlacklistDecisionForm(forms.Form):
         (BlacklistEntry.Status.DISMISSED, _("Dismiss the proposal")),
     ]
     decision = forms.ChoiceField(label=_("Decision"), choices=DECISIONS)
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
 
 
 def today() -> dt.date:

@@ -49,13 +49,23 @@ class BlacklistEntry(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     enterprise = models.ForeignKey(
-        Enterprise, on_delete=models.PROTECT, related_name="blacklist_entries", verbose_name=_("enterprise")
+        Enterprise,
+        on_delete=models.PROTECT,
+        related_name="blacklist_entries",
+        verbose_name=_("enterprise"),
     )
     reason = models.CharField(_("reason"), max_length=10, choices=Reason.choices)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PROPOSED
+    )
     details = models.TextField(_("details and evidence"), blank=True)
     loan = models.ForeignKey(
-        "loans.Loan", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("loan")
+        "loans.Loan",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("loan"),
     )
     evidence = models.FileField(_("evidence"), upload_to=blacklist_evidence_path, blank=True)
     evidence_name = models.CharField(_("evidence file name"), max_length=200, blank=True)
@@ -63,12 +73,22 @@ class BlacklistEntry(models.Model):
     proposed_at = models.DateTimeField(_("proposed at"), auto_now_add=True)
     listed_at = models.DateTimeField(_("listed at"), null=True, blank=True)
     listed_by = models.ForeignKey(
-        "kedaitong.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("listed by")
+        "kedaitong.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("listed by"),
     )
     # The bureau's decision on a proposal (confirm, exempt or dismiss) and its reason.
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decided_by = models.ForeignKey(
-        "kedaitong.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("decided by")
+        "kedaitong.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
     decision_note = models.TextField(_("reason of the decision"), blank=True)
 
@@ -80,13 +100,16 @@ class BlacklistEntry(models.Model):
         ordering = ["-proposed_at"]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(status="listed") | Q(listed_at__isnull=False), name="blacklistentry_listed_has_date"
+                condition=~Q(status="listed") | Q(listed_at__isnull=False),
+                name="blacklistentry_listed_has_date",
             ),
             models.CheckConstraint(
-                condition=~Q(status="exempted") | ~Q(force_majeure_note=""), name="blacklistentry_exemption_has_reason"
+                condition=~Q(status="exempted") | ~Q(force_majeure_note=""),
+                name="blacklistentry_exemption_has_reason",
             ),
             models.CheckConstraint(
-                condition=~Q(status="dismissed") | ~Q(decision_note=""), name="blacklistentry_dismissal_has_reason"
+                condition=~Q(status="dismissed") | ~Q(decision_note=""),
+                name="blacklistentry_dismissal_has_reason",
             ),
         ]
 
@@ -114,17 +137,29 @@ class Opinion(models.Model):
         REJECT = "reject", _("Reject")
 
     application = models.ForeignKey(
-        "applications.Application", on_delete=models.PROTECT, related_name="opinions", verbose_name=_("application")
+        "applications.Application",
+        on_delete=models.PROTECT,
+        related_name="opinions",
+        verbose_name=_("application"),
     )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
-    recommendation = models.CharField(_("recommendation"), max_length=10, choices=Recommendation.choices, blank=True)
+    recommendation = models.CharField(
+        _("recommendation"), max_length=10, choices=Recommendation.choices, blank=True
+    )
     text = models.TextField(_("opinion"))
     reasons = models.JSONField(_("reasons per item"), default=list, blank=True)
     handler = models.ForeignKey(
-        "kedaitong.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("handler (经办人)")
+        "kedaitong.User",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("handler (经办人)"),
     )
     head = models.ForeignKey(
-        "kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True,
+        "kedaitong.User",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
         verbose_name=_("head (负责人)"),
     )
     signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
@@ -136,10 +171,12 @@ class Opinion(models.Model):
         ordering = ["created_at", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(head__isnull=True) | Q(signed_at__isnull=False), name="opinion_signed_has_date"
+                condition=Q(head__isnull=True) | Q(signed_at__isnull=False),
+                name="opinion_signed_has_date",
             ),
             models.CheckConstraint(
-                condition=~Q(kind="bureau") | ~Q(recommendation=""), name="opinion_bureau_has_recommendation"
+                condition=~Q(kind="bureau") | ~Q(recommendation=""),
+                name="opinion_bureau_has_recommendation",
             ),
         ]
 
@@ -167,7 +204,9 @@ class Meeting(models.Model):
     """A leading-group meeting (第三条: 领导专班负责审核、推荐) that decides several applications at once."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    program = models.ForeignKey("applications.Program", on_delete=models.PROTECT, verbose_name=_("program"))
+    program = models.ForeignKey(
+        "applications.Program", on_delete=models.PROTECT, verbose_name=_("program")
+    )
     date = models.DateField(_("date"))
     attendees = models.JSONField(_("attendees (roles of the 附件1 roster)"), default=list)
     minutes = models.TextField(_("minutes"), blank=True)
@@ -190,13 +229,19 @@ class Meeting(models.Model):
 
 
 class MeetingDecision(models.Model):
-    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="decisions", verbose_name=_("meeting"))
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.PROTECT, related_name="decisions", verbose_name=_("meeting")
+    )
     application = models.ForeignKey(
-        "applications.Application", on_delete=models.PROTECT, related_name="group_decisions",
+        "applications.Application",
+        on_delete=models.PROTECT,
+        related_name="group_decisions",
         verbose_name=_("application"),
     )
     recommended = models.BooleanField(_("recommended"))
-    recommended_amount = models.DecimalField(_("recommended amount (yuan)"), null=True, blank=True, **MONEY)
+    recommended_amount = models.DecimalField(
+        _("recommended amount (yuan)"), null=True, blank=True, **MONEY
+    )
     opinion = models.TextField(_("opinion"), blank=True)
 
     class Meta:
@@ -204,7 +249,9 @@ class MeetingDecision(models.Model):
         verbose_name_plural = _("meeting decisions")
         ordering = ["pk"]
         constraints = [
-            models.UniqueConstraint(fields=["meeting", "application"], name="meetingdecision_once_per_meeting"),
+            models.UniqueConstraint(
+                fields=["meeting", "application"], name="meetingdecision_once_per_meeting"
+            ),
             models.CheckConstraint(
                 condition=Q(recommended=False) | Q(recommended_amount__gt=0),
                 name="meetingdecision_amount_when_recommended",
@@ -219,7 +266,9 @@ class BankDecision(models.Model):
     """The bank's independent decision (第一条: 由合作银行独立审核): credit amount, rate and term, or a reason."""
 
     application = models.ForeignKey(
-        "applications.Application", on_delete=models.PROTECT, related_name="bank_decisions",
+        "applications.Application",
+        on_delete=models.PROTECT,
+        related_name="bank_decisions",
         verbose_name=_("application"),
     )
     approved = models.BooleanField(_("approved"))
@@ -229,7 +278,10 @@ class BankDecision(models.Model):
     opinion = models.TextField(_("opinion or reason"))
     head_name = models.CharField(_("head (负责人)"), max_length=50, blank=True)
     decided_by = models.ForeignKey(
-        "kedaitong.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("handler (经办人)")
+        "kedaitong.User",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("handler (经办人)"),
     )
     decided_at = models.DateTimeField(_("decided at"), default=timezone.now)
 
@@ -253,7 +305,9 @@ class PublicityBatch(models.Model):
     """Changjiang 第八条: a publicity period, its end counted in working days from its start."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    program = models.ForeignKey("applications.Program", on_delete=models.PROTECT, verbose_name=_("program"))
+    program = models.ForeignKey(
+        "applications.Program", on_delete=models.PROTECT, verbose_name=_("program")
+    )
     start_date = models.DateField(_("start"))
     end_date = models.DateField(_("end"))
     created_by = models.ForeignKey(
@@ -267,7 +321,9 @@ class PublicityBatch(models.Model):
         verbose_name_plural = _("publicity batches")
         ordering = ["-start_date", "-pk"]
         constraints = [
-            models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="publicitybatch_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(end_date__gte=F("start_date")), name="publicitybatch_end_after_start"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -284,10 +340,15 @@ class PublicityBatch(models.Model):
 class PublicityEntry(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     batch = models.ForeignKey(
-        PublicityBatch, on_delete=models.PROTECT, related_name="entries", verbose_name=_("publicity batch")
+        PublicityBatch,
+        on_delete=models.PROTECT,
+        related_name="entries",
+        verbose_name=_("publicity batch"),
     )
     application = models.OneToOneField(
-        "applications.Application", on_delete=models.PROTECT, related_name="publicity_entry",
+        "applications.Application",
+        on_delete=models.PROTECT,
+        related_name="publicity_entry",
         verbose_name=_("application"),
     )
     credit_amount = models.DecimalField(_("credit amount (yuan)"), **MONEY)
@@ -297,7 +358,9 @@ class PublicityEntry(models.Model):
         verbose_name_plural = _("publicity entries")
         ordering = ["pk"]
         constraints = [
-            models.CheckConstraint(condition=Q(credit_amount__gt=0), name="publicityentry_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(credit_amount__gt=0), name="publicityentry_amount_positive"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -315,7 +378,10 @@ class Objection(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     entry = models.ForeignKey(
-        PublicityEntry, on_delete=models.PROTECT, related_name="objections", verbose_name=_("publicity entry")
+        PublicityEntry,
+        on_delete=models.PROTECT,
+        related_name="objections",
+        verbose_name=_("publicity entry"),
     )
     name = models.CharField(_("your name"), max_length=50)
     contact = models.CharField(_("contact (phone or e-mail)"), max_length=100)
@@ -324,10 +390,17 @@ class Objection(models.Model):
     attachment_name = models.CharField(_("file name"), max_length=200, blank=True)
     ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
     submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
-    ruling = models.CharField(_("ruling"), max_length=10, choices=Ruling.choices, default=Ruling.PENDING)
+    ruling = models.CharField(
+        _("ruling"), max_length=10, choices=Ruling.choices, default=Ruling.PENDING
+    )
     ruling_note = models.TextField(_("ruling note"), blank=True)
     ruled_by = models.ForeignKey(
-        "kedaitong.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("ruled by")
+        "kedaitong.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("ruled by"),
     )
     ruled_at = models.DateTimeField(_("ruled at"), null=True, blank=True)
 
@@ -344,10 +417,17 @@ class Notification(models.Model):
     """The in-app inbox: one row per party of a transition."""
 
     user = models.ForeignKey(
-        "kedaitong.User", on_delete=models.CASCADE, related_name="notifications", verbose_name=_("user")
+        "kedaitong.User",
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("user"),
     )
     application = models.ForeignKey(
-        "applications.Application", on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+        "applications.Application",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("application"),
     )
     message = models.CharField(_("message"), max_length=300)

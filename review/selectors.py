@@ -61,7 +61,9 @@ def unsigned_bureau_draft(application: Application) -> Opinion | None:
 
 def signed_bureau_opinion(application: Application) -> Opinion | None:
     return (
-        Opinion.objects.filter(application=application, kind=Opinion.Kind.BUREAU, signed_at__isnull=False)
+        Opinion.objects.filter(
+            application=application, kind=Opinion.Kind.BUREAU, signed_at__isnull=False
+        )
         .select_related("handler", "head")
         .order_by("-signed_at", "-pk")
         .first()
@@ -107,12 +109,17 @@ def annex4_boxes(application: Application) -> Annex4Boxes:
         else:
             text = f"不同意授信。{bank.opinion}"
         boxes["bank"] = OpinionBox(
-            text=text.strip(), handler=str(bank.decided_by), head=bank.head_name, date=_local_date(bank.decided_at)
+            text=text.strip(),
+            handler=str(bank.decided_by),
+            head=bank.head_name,
+            date=_local_date(bank.decided_at),
         )
     bureau = signed_bureau_opinion(application)
     if bureau is not None:
         boxes["bureau"] = OpinionBox(
-            text=bureau.text, handler=str(bureau.handler), head=str(bureau.head or ""),
+            text=bureau.text,
+            handler=str(bureau.handler),
+            head=str(bureau.head or ""),
             date=_local_date(bureau.signed_at),
         )
     group = latest_group_decision(application)
@@ -139,7 +146,9 @@ def granted_credit(application: Application) -> Decimal | None:
 def _pending_draft() -> Exists:
     return Exists(
         Opinion.objects.filter(
-            application=OuterRef("pk"), kind=Opinion.Kind.BUREAU, signed_at__isnull=True,
+            application=OuterRef("pk"),
+            kind=Opinion.Kind.BUREAU,
+            signed_at__isnull=True,
             created_at__gte=OuterRef("submitted_at"),
         )
     )
@@ -167,9 +176,13 @@ def with_entered_state(qs: QuerySet[Application]) -> QuerySet[Application]:
     from django.db.models.functions import Cast, Coalesce
 
     entered = (
-        AuditEntry.objects.filter(content_type=ContentType.objects.get_for_model(Application),
-                                  object_id=Cast(OuterRef("pk"), output_field=CharField()), to_state=OuterRef("state"))
-        .order_by("-at").values("at")[:1]
+        AuditEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Application),
+            object_id=Cast(OuterRef("pk"), output_field=CharField()),
+            to_state=OuterRef("state"),
+        )
+        .order_by("-at")
+        .values("at")[:1]
     )
     return qs.annotate(entered=Coalesce(Subquery(entered), "submitted_at"))
 
@@ -191,10 +204,15 @@ def queue_for(user: User) -> QuerySet[Application]:
     role = user.effective_role
     qs = Application.objects.visible_to(user).annotate(
         pending_draft=_pending_draft(),
-        resubmitted=Exists(Opinion.objects.filter(application=OuterRef("pk"), kind=Opinion.Kind.RETURN)),
+        resubmitted=Exists(
+            Opinion.objects.filter(application=OuterRef("pk"), kind=Opinion.Kind.RETURN)
+        ),
     )
     if role == Role.BUREAU_STAFF:
-        qs = qs.filter(Q(state=Application.State.SUBMITTED) | Q(state=Application.State.BUREAU_REVIEW, pending_draft=False))
+        qs = qs.filter(
+            Q(state=Application.State.SUBMITTED)
+            | Q(state=Application.State.BUREAU_REVIEW, pending_draft=False)
+        )
     elif role == Role.BUREAU_HEAD:
         qs = qs.filter(state=Application.State.BUREAU_REVIEW, pending_draft=True)
     elif role == Role.LEADING_GROUP:
@@ -210,11 +228,19 @@ def queue_count(user: User) -> int:
     return queue_for(user).count() if user.effective_role in QUEUE_ROLES else 0
 
 
-WAITING_STATES = [Application.State.SUBMITTED, Application.State.BUREAU_REVIEW, Application.State.GROUP_REVIEW,
-                  Application.State.BANK_REVIEW, Application.State.PUBLICITY, Application.State.CREDIT_GRANTED]
+WAITING_STATES = [
+    Application.State.SUBMITTED,
+    Application.State.BUREAU_REVIEW,
+    Application.State.GROUP_REVIEW,
+    Application.State.BANK_REVIEW,
+    Application.State.PUBLICITY,
+    Application.State.CREDIT_GRANTED,
+]
 
 
-def waiting_longer_than(age: dt.timedelta, *, now: dt.datetime) -> list[tuple[Application, dt.datetime]]:
+def waiting_longer_than(
+    age: dt.timedelta, *, now: dt.datetime
+) -> list[tuple[Application, dt.datetime]]:
     """Applications in a review state that entered it longer than `age` ago, oldest first."""
     qs = (
         with_entered_state(Application.objects.filter(state__in=WAITING_STATES))
@@ -248,7 +274,11 @@ def eligibility_comparison(application: Application) -> list[EligibilityLine]:
     lines = []
     for code in codes:
         either = now.get(code) or then[code]
-        lines.append(EligibilityLine(code=code, article=either.article, now=now.get(code), then=then.get(code)))
+        lines.append(
+            EligibilityLine(
+                code=code, article=either.article, now=now.get(code), then=then.get(code)
+            )
+        )
     return lines
 
 
@@ -274,15 +304,22 @@ def material_lines(application: Application) -> list[MaterialLine]:
     for material in Material.objects.filter(application=application).order_by("uploaded_at", "pk"):
         uploaded.setdefault(material.material_type_id, []).append(material)
     return [
-        MaterialLine(number=t.number, name=t.name, required=t.required, files=uploaded.get(t.pk, []))
-        for t in MaterialType.objects.filter(program=application.program_version.program_id).order_by("number")
+        MaterialLine(
+            number=t.number, name=t.name, required=t.required, files=uploaded.get(t.pk, [])
+        )
+        for t in MaterialType.objects.filter(
+            program=application.program_version.program_id
+        ).order_by("number")
     ]
 
 
 def available_transitions(application: Application, user: User) -> list[Transition]:
     """The review transitions `user` may take now: right role, right scope, right state, conditions met."""
     return [
-        t for t in get_available_user_FIELD_transitions(application, user, Application._meta.get_field("state"))
+        t
+        for t in get_available_user_FIELD_transitions(
+            application, user, Application._meta.get_field("state")
+        )
         if t.name not in ("submit", "withdraw")
     ]
 
@@ -293,7 +330,11 @@ def permitted_transitions(application: Application, user: User) -> list[Transiti
     found = []
     for t in field_.get_all_transitions(Application):  # type: ignore[attr-defined]
         sources = t.source if isinstance(t.source, list | tuple | set) else [t.source]
-        if t.name not in ("submit", "withdraw") and application.state in sources and t.has_perm(application, user):
+        if (
+            t.name not in ("submit", "withdraw")
+            and application.state in sources
+            and t.has_perm(application, user)
+        ):
             found.append(t)
     return found
 
@@ -309,8 +350,16 @@ def priority_renewal() -> QuerySet[Enterprise]:
     return (
         Enterprise.objects.filter(pk__in=Repayment.objects.values("loan__enterprise"))
         .exclude(pk__in=OverdueEvent.objects.values("loan__enterprise"))
-        .exclude(pk__in=InterestSettlement.objects.filter(is_overdue_interest=True).values("loan__enterprise"))
-        .exclude(pk__in=BlacklistEntry.objects.filter(status=BlacklistEntry.Status.LISTED).values("enterprise"))
+        .exclude(
+            pk__in=InterestSettlement.objects.filter(is_overdue_interest=True).values(
+                "loan__enterprise"
+            )
+        )
+        .exclude(
+            pk__in=BlacklistEntry.objects.filter(status=BlacklistEntry.Status.LISTED).values(
+                "enterprise"
+            )
+        )
         .order_by("name")
     )
 
@@ -320,7 +369,12 @@ def history(application: Application) -> QuerySet[AuditEntry]:
 
 
 def last_change(application: Application) -> AuditEntry | None:
-    return AuditEntry.objects.for_object(application).exclude(to_state="").order_by("-at", "-pk").first()
+    return (
+        AuditEntry.objects.for_object(application)
+        .exclude(to_state="")
+        .order_by("-at", "-pk")
+        .first()
+    )
 
 
 def transition_labels() -> dict[str, Any]:

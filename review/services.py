@@ -57,14 +57,28 @@ class StaleApplication(ReviewError):
         self.change = change
         if change is not None:
             who = change.actor_name or _("someone")
-            state_from = Application.State(change.from_state).label if change.from_state in Application.State.values else change.from_state
-            state_to = Application.State(change.to_state).label if change.to_state in Application.State.values else change.to_state
-            message = _("%(who)s changed this application from “%(from)s” to “%(to)s” at %(at)s. Nothing was saved; what you typed is kept below.") % {
-                "who": who, "from": state_from, "to": state_to,
+            state_from = (
+                Application.State(change.from_state).label
+                if change.from_state in Application.State.values
+                else change.from_state
+            )
+            state_to = (
+                Application.State(change.to_state).label
+                if change.to_state in Application.State.values
+                else change.to_state
+            )
+            message = _(
+                "%(who)s changed this application from “%(from)s” to “%(to)s” at %(at)s. Nothing was saved; what you typed is kept below."
+            ) % {
+                "who": who,
+                "from": state_from,
+                "to": state_to,
                 "at": timezone.localtime(change.at).strftime("%Y-%m-%d %H:%M"),
             }
         else:
-            message = _("Someone else changed this application meanwhile. Nothing was saved; what you typed is kept below.")
+            message = _(
+                "Someone else changed this application meanwhile. Nothing was saved; what you typed is kept below."
+            )
         super().__init__(message)
 
 
@@ -76,13 +90,18 @@ class StaleDraft(StaleApplication):
         self.change = None
         self.draft = draft
         if draft is None:
-            message = _("The draft opinion you saw has been signed or replaced meanwhile. Nothing was saved; "
-                        "what you typed is kept below.")
+            message = _(
+                "The draft opinion you saw has been signed or replaced meanwhile. Nothing was saved; "
+                "what you typed is kept below."
+            )
         else:
-            message = _("%(who)s saved a new draft opinion (“%(recommendation)s”: %(text)s) at %(at)s. Nothing was "
-                        "saved; what you typed is kept below.") % {
+            message = _(
+                "%(who)s saved a new draft opinion (“%(recommendation)s”: %(text)s) at %(at)s. Nothing was "
+                "saved; what you typed is kept below."
+            ) % {
                 "who": str(draft.handler),
-                "recommendation": draft.get_recommendation_display(), "text": draft.text[:200],
+                "recommendation": draft.get_recommendation_display(),
+                "text": draft.text[:200],
                 "at": timezone.localtime(draft.created_at).strftime("%Y-%m-%d %H:%M"),
             }
         ReviewError.__init__(self, message)
@@ -102,7 +121,11 @@ def _check_draft(application: Application, seen_draft: int | None) -> Opinion | 
 
 
 def _lock(application: Application, seen_state: str | None) -> Application:
-    locked = Application.objects.select_for_update().select_related("program_version", "enterprise").get(pk=application.pk)
+    locked = (
+        Application.objects.select_for_update()
+        .select_related("program_version", "enterprise")
+        .get(pk=application.pk)
+    )
     if seen_state is not None and locked.state != seen_state:
         raise StaleApplication(locked, selectors.last_change(locked))
     return locked
@@ -116,14 +139,21 @@ def _permitted(method: Any, actor: User) -> bool:
 
 
 def _transition(
-    application: Application, name: str, *, actor: User | None, comment: str = "", data: dict[str, Any] | None = None,
+    application: Application,
+    name: str,
+    *,
+    actor: User | None,
+    comment: str = "",
+    data: dict[str, Any] | None = None,
     request: HttpRequest | None = None,
 ) -> AuditEntry:
     """Take transition `name` (state only), save it, log it and tell the parties. The caller holds the lock."""
     method = getattr(application, name)
     if not can_proceed(method, check_conditions=False):
-        raise ReviewError(_("This step is not possible while the application is “%(state)s”.") % {
-            "state": application.get_state_display()})
+        raise ReviewError(
+            _("This step is not possible while the application is “%(state)s”.")
+            % {"state": application.get_state_display()}
+        )
     if actor is not None and not _permitted(method, actor):
         raise ReviewError(_("Your role may not take this step on this application."))
     if not can_proceed(method):
@@ -132,8 +162,14 @@ def _transition(
     method()
     application.save()
     entry = log_action(
-        actor=actor, action=f"review.application.{name}", obj=application, from_state=from_state,
-        to_state=application.state, comment=comment, data=data, request=request,
+        actor=actor,
+        action=f"review.application.{name}",
+        obj=application,
+        from_state=from_state,
+        to_state=application.state,
+        comment=comment,
+        data=data,
+        request=request,
     )
     _notify(application, entry)
     return entry
@@ -155,8 +191,11 @@ def parties(application: Application) -> list[User]:
     """The enterprise's users, the bank's users once it is involved, and the role whose queue it joins."""
     users = User.objects.filter(is_active=True)
     found = list(users.filter(role=Role.ENTERPRISE, enterprise=application.enterprise_id))
-    if application.bank_id and application.state not in (Application.State.SUBMITTED, Application.State.RETURNED,
-                                                         Application.State.BUREAU_REVIEW):
+    if application.bank_id and application.state not in (
+        Application.State.SUBMITTED,
+        Application.State.RETURNED,
+        Application.State.BUREAU_REVIEW,
+    ):
         found += list(users.filter(role=Role.BANK, bank=application.bank_id))
     next_role = NEXT_ROLE.get(application.state)  # type: ignore[call-overload]
     if next_role:
@@ -166,36 +205,58 @@ def parties(application: Application) -> list[User]:
 
 def _notify(application: Application, entry: AuditEntry) -> None:
     message = _("%(reference)s %(enterprise)s: %(state)s (by %(who)s)") % {
-        "reference": application.reference, "enterprise": application.enterprise.name,
-        "state": application.get_state_display(), "who": entry.actor_name,
+        "reference": application.reference,
+        "enterprise": application.enterprise.name,
+        "state": application.get_state_display(),
+        "who": entry.actor_name,
     }
     recipients = parties(application)
-    Notification.objects.bulk_create(Notification(user=u, application=application, message=message[:300]) for u in recipients)
+    Notification.objects.bulk_create(
+        Notification(user=u, application=application, message=message[:300]) for u in recipients
+    )
     emails = sorted({u.email for u in recipients if u.email})
     if emails:
         body = message + ("\n\n" + entry.comment if entry.comment else "")
-        transaction.on_commit(lambda: send_mail(message[:150], body, settings.DEFAULT_FROM_EMAIL, emails, fail_silently=True))
+        transaction.on_commit(
+            lambda: send_mail(
+                message[:150], body, settings.DEFAULT_FROM_EMAIL, emails, fail_silently=True
+            )
+        )
 
 
-def notify_bureau(*, program_id: int | None, message: str, body: str = "", application: Application | None = None) -> None:
+def notify_bureau(
+    *, program_id: int | None, message: str, body: str = "", application: Application | None = None
+) -> None:
     """Tell the bureau (staff and head of the program; every bureau user when no program): inbox now, e-mail on commit."""
     users = User.objects.filter(is_active=True, role__in=[Role.BUREAU_STAFF, Role.BUREAU_HEAD])
     if program_id is not None:
         users = users.filter(program=program_id)
     recipients = list(users)
-    Notification.objects.bulk_create(Notification(user=u, application=application, message=message[:300]) for u in recipients)
+    Notification.objects.bulk_create(
+        Notification(user=u, application=application, message=message[:300]) for u in recipients
+    )
     emails = sorted({u.email for u in recipients if u.email})
     if emails:
         text = message + ("\n\n" + body if body else "")
-        transaction.on_commit(lambda: send_mail(message[:150], text, settings.DEFAULT_FROM_EMAIL, emails, fail_silently=True))
+        transaction.on_commit(
+            lambda: send_mail(
+                message[:150], text, settings.DEFAULT_FROM_EMAIL, emails, fail_silently=True
+            )
+        )
 
 
 # --- bureau -------------------------------------------------------------------------------------
 
 
 @transaction.atomic
-def application_accept(*, actor: User, application: Application, seen_state: str | None = None,
-                       comment: str = "", request: HttpRequest | None = None) -> Application:
+def application_accept(
+    *,
+    actor: User,
+    application: Application,
+    seen_state: str | None = None,
+    comment: str = "",
+    request: HttpRequest | None = None,
+) -> Application:
     """Staff take a submitted application into review (its eligibility must not fail: 第六条)."""
     application = _lock(application, seen_state)
     _transition(application, "accept", actor=actor, comment=comment, request=request)
@@ -203,8 +264,14 @@ def application_accept(*, actor: User, application: Application, seen_state: str
 
 
 @transaction.atomic
-def application_withdraw(*, actor: User, application: Application, reason: str = "", seen_state: str | None = None,
-                         request: HttpRequest | None = None) -> Application:
+def application_withdraw(
+    *,
+    actor: User,
+    application: Application,
+    reason: str = "",
+    seen_state: str | None = None,
+    request: HttpRequest | None = None,
+) -> Application:
     """The enterprise withdraws its own open application (DESIGN.md: any open state ─withdraw→ withdrawn).
 
     Open = before credit is granted; afterwards the bank's credit stands and the
@@ -212,7 +279,9 @@ def application_withdraw(*, actor: User, application: Application, reason: str =
     names no role, so the enterprise check is here.
     """
     application = _lock(application, seen_state)
-    if not (actor.effective_role == Role.ENTERPRISE and actor.enterprise_id == application.enterprise_id):
+    if not (
+        actor.effective_role == Role.ENTERPRISE and actor.enterprise_id == application.enterprise_id
+    ):
         raise ReviewError(_("Your role may not take this step on this application."))
     _transition(application, "withdraw", actor=actor, comment=reason.strip(), request=request)
     return application
@@ -225,33 +294,59 @@ class ReturnReason:
 
 
 @transaction.atomic
-def application_return(*, actor: User, application: Application, reasons: Sequence[ReturnReason], comment: str = "",
-                       seen_state: str | None = None, request: HttpRequest | None = None) -> Opinion:
+def application_return(
+    *,
+    actor: User,
+    application: Application,
+    reasons: Sequence[ReturnReason],
+    comment: str = "",
+    seen_state: str | None = None,
+    request: HttpRequest | None = None,
+) -> Opinion:
     """Staff return the application to the enterprise with a reason per item; the round stays in the history."""
     reasons = [r for r in reasons if r.reason.strip()]
     if not reasons:
         raise ReviewError(_("A return needs at least one reason."))
     application = _lock(application, seen_state)
     opinion = Opinion.objects.create(
-        application=application, kind=Opinion.Kind.RETURN, text=comment,
-        reasons=[{"item": r.item.strip(), "reason": r.reason.strip()} for r in reasons], handler=actor,
+        application=application,
+        kind=Opinion.Kind.RETURN,
+        text=comment,
+        reasons=[{"item": r.item.strip(), "reason": r.reason.strip()} for r in reasons],
+        handler=actor,
     )
-    _transition(application, "return_for_changes", actor=actor, comment=comment or reasons[0].reason,
-                data={"reasons": opinion.reasons}, request=request)
+    _transition(
+        application,
+        "return_for_changes",
+        actor=actor,
+        comment=comment or reasons[0].reason,
+        data={"reasons": opinion.reasons},
+        request=request,
+    )
     return opinion
 
 
 @transaction.atomic
-def opinion_draft(*, actor: User, application: Application, recommendation: str, text: str,
-                  seen_state: str | None = None, seen_draft: int | None = None,
-                  request: HttpRequest | None = None) -> Opinion:
+def opinion_draft(
+    *,
+    actor: User,
+    application: Application,
+    recommendation: str,
+    text: str,
+    seen_state: str | None = None,
+    seen_draft: int | None = None,
+    request: HttpRequest | None = None,
+) -> Opinion:
     """Staff draft the bureau's opinion (科技局意见); it waits for the head's signature (maker-checker).
 
     A new draft replaces the one waiting, so a form loaded before someone else's
     draft is refused (`seen_draft`), rather than silently replacing it.
     """
     application = _lock(application, seen_state)
-    if not (actor.effective_role == Role.BUREAU_STAFF and actor.program_id == application.program_version.program_id):
+    if not (
+        actor.effective_role == Role.BUREAU_STAFF
+        and actor.program_id == application.program_version.program_id
+    ):
         raise ReviewError(_("Your role may not take this step on this application."))
     if application.state != Application.State.BUREAU_REVIEW:
         raise ReviewError(_("An opinion is drafted while the application is under bureau review."))
@@ -260,17 +355,35 @@ def opinion_draft(*, actor: User, application: Application, recommendation: str,
     if not text.strip():
         raise ReviewError(_("Write the opinion."))
     _check_draft(application, seen_draft)
-    opinion = Opinion.objects.create(application=application, kind=Opinion.Kind.BUREAU,
-                                     recommendation=recommendation, text=text.strip(), handler=actor)
-    entry = log_action(actor=actor, action="review.opinion.drafted", obj=application, comment=opinion.text,
-                       data={"recommendation": recommendation}, request=request)
+    opinion = Opinion.objects.create(
+        application=application,
+        kind=Opinion.Kind.BUREAU,
+        recommendation=recommendation,
+        text=text.strip(),
+        handler=actor,
+    )
+    entry = log_action(
+        actor=actor,
+        action="review.opinion.drafted",
+        obj=application,
+        comment=opinion.text,
+        data={"recommendation": recommendation},
+        request=request,
+    )
     _notify(application, entry)
     return opinion
 
 
 @transaction.atomic
-def opinion_sign(*, actor: User, application: Application, comment: str = "", seen_state: str | None = None,
-                 seen_draft: int | None = None, request: HttpRequest | None = None) -> Opinion:
+def opinion_sign(
+    *,
+    actor: User,
+    application: Application,
+    comment: str = "",
+    seen_state: str | None = None,
+    seen_draft: int | None = None,
+    request: HttpRequest | None = None,
+) -> Opinion:
     """The head signs the staff draft; its recommendation decides the transition (approve or reject).
 
     The head signs the draft they read (`seen_draft`): a draft saved after the
@@ -302,8 +415,16 @@ class DecisionInput:
 
 
 @transaction.atomic
-def meeting_record(*, actor: User, program: Program, date: dt.date, attendees: Sequence[str], minutes: str,
-                   decisions: Sequence[DecisionInput], request: HttpRequest | None = None) -> Meeting:
+def meeting_record(
+    *,
+    actor: User,
+    program: Program,
+    date: dt.date,
+    attendees: Sequence[str],
+    minutes: str,
+    decisions: Sequence[DecisionInput],
+    request: HttpRequest | None = None,
+) -> Meeting:
     """A leading-group meeting decides several applications at once (第三条); all of them, or none."""
     if actor.effective_role != Role.LEADING_GROUP or actor.program_id != program.pk:
         raise ReviewError(_("Your role may not take this step on this application."))
@@ -312,22 +433,40 @@ def meeting_record(*, actor: User, program: Program, date: dt.date, attendees: S
     unknown = set(attendees) - set(LeadingGroupRole.values)
     if not attendees or unknown:
         raise ReviewError(_("Name the attendees from the leading group's roster."))
-    meeting = Meeting.objects.create(program=program, date=date, attendees=list(attendees), minutes=minutes,
-                                     created_by=actor)
+    meeting = Meeting.objects.create(
+        program=program, date=date, attendees=list(attendees), minutes=minutes, created_by=actor
+    )
     for d in decisions:
         application = _lock(d.application, Application.State.GROUP_REVIEW)
         if d.recommended:
             if d.amount is None or d.amount <= 0:
-                raise ReviewError(_("%(ref)s: a recommendation needs an amount.") % {"ref": application.reference})
+                raise ReviewError(
+                    _("%(ref)s: a recommendation needs an amount.") % {"ref": application.reference}
+                )
             cap = application.program_version.max_amount
             if cap is not None and d.amount > cap:
-                raise ReviewError(_("%(ref)s: the amount exceeds the program's maximum of %(cap)s yuan (第一条).") % {
-                    "ref": application.reference, "cap": cap})
-        MeetingDecision.objects.create(meeting=meeting, application=application, recommended=d.recommended,
-                                       recommended_amount=d.amount if d.recommended else None, opinion=d.opinion)
-        _transition(application, "recommend" if d.recommended else "group_reject", actor=actor,
-                    comment=d.opinion, data={"meeting": str(meeting.public_id),
-                                             "amount": str(d.amount) if d.recommended else None}, request=request)
+                raise ReviewError(
+                    _("%(ref)s: the amount exceeds the program's maximum of %(cap)s yuan (第一条).")
+                    % {"ref": application.reference, "cap": cap}
+                )
+        MeetingDecision.objects.create(
+            meeting=meeting,
+            application=application,
+            recommended=d.recommended,
+            recommended_amount=d.amount if d.recommended else None,
+            opinion=d.opinion,
+        )
+        _transition(
+            application,
+            "recommend" if d.recommended else "group_reject",
+            actor=actor,
+            comment=d.opinion,
+            data={
+                "meeting": str(meeting.public_id),
+                "amount": str(d.amount) if d.recommended else None,
+            },
+            request=request,
+        )
     return meeting
 
 
@@ -335,53 +474,105 @@ def meeting_record(*, actor: User, program: Program, date: dt.date, attendees: S
 
 
 @transaction.atomic
-def bank_decide(*, actor: User, application: Application, approved: bool, opinion: str,
-                credit_amount: Decimal | None = None, annual_rate: Decimal | None = None,
-                term_months: int | None = None, head_name: str = "", seen_state: str | None = None,
-                request: HttpRequest | None = None) -> BankDecision:
+def bank_decide(
+    *,
+    actor: User,
+    application: Application,
+    approved: bool,
+    opinion: str,
+    credit_amount: Decimal | None = None,
+    annual_rate: Decimal | None = None,
+    term_months: int | None = None,
+    head_name: str = "",
+    seen_state: str | None = None,
+    request: HttpRequest | None = None,
+) -> BankDecision:
     """The bank's own decision (第一条): approve with amount, rate and term, or reject with a reason."""
     application = _lock(application, seen_state)
     if not opinion.strip():
         raise ReviewError(_("Give the bank's opinion or reason."))
     if approved:
-        if not (credit_amount and credit_amount > 0 and annual_rate and annual_rate > 0 and term_months):
+        if not (
+            credit_amount and credit_amount > 0 and annual_rate and annual_rate > 0 and term_months
+        ):
             raise ReviewError(_("An approval needs the credit amount, the rate and the term."))
         cap = application.program_version.max_amount
         if cap is not None and credit_amount > cap:
-            raise ReviewError(_("The credit exceeds the program's maximum of %(cap)s yuan (第一条).") % {"cap": cap})
+            raise ReviewError(
+                _("The credit exceeds the program's maximum of %(cap)s yuan (第一条).")
+                % {"cap": cap}
+            )
     name = "bank_approve" if approved else "bank_reject"
     decision = BankDecision.objects.create(
-        application=application, approved=approved, credit_amount=credit_amount if approved else None,
-        annual_rate=annual_rate if approved else None, term_months=term_months if approved else None,
-        opinion=opinion.strip(), head_name=head_name.strip(), decided_by=actor,
+        application=application,
+        approved=approved,
+        credit_amount=credit_amount if approved else None,
+        annual_rate=annual_rate if approved else None,
+        term_months=term_months if approved else None,
+        opinion=opinion.strip(),
+        head_name=head_name.strip(),
+        decided_by=actor,
     )
-    _transition(application, name, actor=actor, comment=opinion.strip(), request=request, data={
-        "credit_amount": str(credit_amount) if approved else None, "annual_rate": str(annual_rate) if approved else None,
-        "term_months": term_months if approved else None})
+    _transition(
+        application,
+        name,
+        actor=actor,
+        comment=opinion.strip(),
+        request=request,
+        data={
+            "credit_amount": str(credit_amount) if approved else None,
+            "annual_rate": str(annual_rate) if approved else None,
+            "term_months": term_months if approved else None,
+        },
+    )
     return decision
 
 
 @transaction.atomic
-def application_disburse(*, actor: User, application: Application, contract_no: str, disbursement_date: dt.date,
-                         maturity_date: dt.date, principal: Decimal, annual_rate: Decimal,
-                         seen_state: str | None = None, request: HttpRequest | None = None) -> Loan:
+def application_disburse(
+    *,
+    actor: User,
+    application: Application,
+    contract_no: str,
+    disbursement_date: dt.date,
+    maturity_date: dt.date,
+    principal: Decimal,
+    annual_rate: Decimal,
+    seen_state: str | None = None,
+    request: HttpRequest | None = None,
+) -> Loan:
     """The bank disburses after publicity granted credit: the loan opens in `loans/` (raises `LoanRefused`)."""
     application = _lock(application, seen_state)
     method = application.disburse
     if not can_proceed(method, check_conditions=False):
-        raise ReviewError(_("This step is not possible while the application is “%(state)s”.") % {
-            "state": application.get_state_display()})
+        raise ReviewError(
+            _("This step is not possible while the application is “%(state)s”.")
+            % {"state": application.get_state_display()}
+        )
     if not _permitted(method, actor):
         raise ReviewError(_("Your role may not take this step on this application."))
     granted = selectors.granted_credit(application)
     if granted is not None and principal > granted:
-        raise LoanRefused([_("The principal exceeds the credit granted after publicity (%(amount)s yuan).") % {
-            "amount": granted}])
+        raise LoanRefused(
+            [
+                _("The principal exceeds the credit granted after publicity (%(amount)s yuan).")
+                % {"amount": granted}
+            ]
+        )
     loan = loan_register(
-        actor=actor, program_version=application.program_version, enterprise=application.enterprise,
-        bank=application.bank, contract_no=contract_no, disbursement_date=disbursement_date,
-        maturity_date=maturity_date, principal=principal, annual_rate=annual_rate, application=application,
-        product_type=application.product_type, purpose=application.purpose, request=request,
+        actor=actor,
+        program_version=application.program_version,
+        enterprise=application.enterprise,
+        bank=application.bank,
+        contract_no=contract_no,
+        disbursement_date=disbursement_date,
+        maturity_date=maturity_date,
+        principal=principal,
+        annual_rate=annual_rate,
+        application=application,
+        product_type=application.product_type,
+        purpose=application.purpose,
+        request=request,
     )  # loan_register takes the `disburse` step, the same one an imported disbursement takes
     return loan
 
@@ -401,8 +592,14 @@ def publicity_end(program: Program, start_date: dt.date) -> dt.date:
 
 
 @transaction.atomic
-def publicity_batch_create(*, actor: User, program: Program, start_date: dt.date, end_date: dt.date | None = None,
-                           request: HttpRequest | None = None) -> PublicityBatch:
+def publicity_batch_create(
+    *,
+    actor: User,
+    program: Program,
+    start_date: dt.date,
+    end_date: dt.date | None = None,
+    request: HttpRequest | None = None,
+) -> PublicityBatch:
     """Open a publicity batch of every application the banks approved that is not yet publicized."""
     if actor.effective_role != Role.BUREAU_STAFF or actor.program_id != program.pk:
         raise ReviewError(_("Your role may not take this step on this application."))
@@ -411,63 +608,122 @@ def publicity_batch_create(*, actor: User, program: Program, start_date: dt.date
     if end_date < start_date:
         raise ReviewError(_("The publicity period cannot end before it starts."))
     if end_date < minimum_end:
-        raise ReviewError(_("The publicity period must last until at least %(end)s (working days).") % {
-            "end": minimum_end.isoformat()})
+        raise ReviewError(
+            _("The publicity period must last until at least %(end)s (working days).")
+            % {"end": minimum_end.isoformat()}
+        )
     waiting = list(
-        Application.objects.select_for_update(of=("self",))  # the outer join to the entry cannot be locked
-        .filter(program_version__program=program, state=Application.State.PUBLICITY, publicity_entry__isnull=True)
+        Application.objects.select_for_update(
+            of=("self",)
+        )  # the outer join to the entry cannot be locked
+        .filter(
+            program_version__program=program,
+            state=Application.State.PUBLICITY,
+            publicity_entry__isnull=True,
+        )
         .select_related("enterprise", "bank")
     )
     if not waiting:
         raise ReviewError(_("No approved application is waiting for publicity."))
-    batch = PublicityBatch.objects.create(program=program, start_date=start_date, end_date=end_date, created_by=actor)
+    batch = PublicityBatch.objects.create(
+        program=program, start_date=start_date, end_date=end_date, created_by=actor
+    )
     for application in waiting:
         decision = selectors.latest_bank_decision(application)
-        assert decision is not None and decision.credit_amount is not None  # bank_approve's condition
-        PublicityEntry.objects.create(batch=batch, application=application, credit_amount=decision.credit_amount)
-        log_action(actor=actor, action="review.publicity.started", obj=application, request=request,
-                   comment=f"{batch}", data={"batch": str(batch.public_id)})
+        assert (
+            decision is not None and decision.credit_amount is not None
+        )  # bank_approve's condition
+        PublicityEntry.objects.create(
+            batch=batch, application=application, credit_amount=decision.credit_amount
+        )
+        log_action(
+            actor=actor,
+            action="review.publicity.started",
+            obj=application,
+            request=request,
+            comment=f"{batch}",
+            data={"batch": str(batch.public_id)},
+        )
     notify_bureau(
         program_id=program.pk,
-        message=_("Publicity batch %(batch)s opened by %(who)s: %(n)d applications.") % {
-            "batch": str(batch), "who": str(actor), "n": len(waiting)},
+        message=_("Publicity batch %(batch)s opened by %(who)s: %(n)d applications.")
+        % {"batch": str(batch), "who": str(actor), "n": len(waiting)},
         body="\n".join(f"{a.reference} {a.enterprise.name}" for a in waiting),
     )
     return batch
 
 
 @transaction.atomic
-def objection_submit(*, entry: PublicityEntry, name: str, contact: str, reason: str, attachment: Any = None,
-                     ip_address: str | None = None) -> Objection:
+def objection_submit(
+    *,
+    entry: PublicityEntry,
+    name: str,
+    contact: str,
+    reason: str,
+    attachment: Any = None,
+    ip_address: str | None = None,
+) -> Objection:
     """Anyone may object while the period runs (第八条)."""
-    entry = PublicityEntry.objects.select_related("batch", "application__enterprise").get(pk=entry.pk)
+    entry = PublicityEntry.objects.select_related("batch", "application__enterprise").get(
+        pk=entry.pk
+    )
     if not entry.batch.is_running():
         raise ReviewError(_("Objections are accepted only while the publicity period runs."))
-    objection = Objection(entry=entry, name=name.strip(), contact=contact.strip(), reason=reason.strip(),
-                          ip_address=ip_address)
+    objection = Objection(
+        entry=entry,
+        name=name.strip(),
+        contact=contact.strip(),
+        reason=reason.strip(),
+        ip_address=ip_address,
+    )
     if attachment is not None:
         from kedaitong.uploads import display_name
 
         objection.attachment_name = display_name(attachment.name)
         objection.attachment = attachment
     objection.save()
-    log_action(actor=None, action="review.objection.submitted", obj=entry.application, comment=objection.reason,
-               data={"objection": str(objection.public_id)})
+    log_action(
+        actor=None,
+        action="review.objection.submitted",
+        obj=entry.application,
+        comment=objection.reason,
+        data={"objection": str(objection.public_id)},
+    )
     notify_bureau(
-        program_id=entry.batch.program_id, application=entry.application, body=objection.reason,
-        message=_("New objection against %(reference)s %(enterprise)s: rule on it before the batch closes.") % {
-            "reference": entry.application.reference, "enterprise": entry.application.enterprise.name},
+        program_id=entry.batch.program_id,
+        application=entry.application,
+        body=objection.reason,
+        message=_(
+            "New objection against %(reference)s %(enterprise)s: rule on it before the batch closes."
+        )
+        % {
+            "reference": entry.application.reference,
+            "enterprise": entry.application.enterprise.name,
+        },
     )
     return objection
 
 
 @transaction.atomic
-def objection_rule(*, actor: User, objection: Objection, upheld: bool, note: str,
-                   request: HttpRequest | None = None) -> Objection:
+def objection_rule(
+    *,
+    actor: User,
+    objection: Objection,
+    upheld: bool,
+    note: str,
+    request: HttpRequest | None = None,
+) -> Objection:
     """The bureau rules on an objection; upheld stops the credit at once (第八条: 公示有不良影响的，不能获得贷款)."""
-    objection = Objection.objects.select_for_update().select_related("entry__application").get(pk=objection.pk)
+    objection = (
+        Objection.objects.select_for_update()
+        .select_related("entry__application")
+        .get(pk=objection.pk)
+    )
     application = objection.entry.application
-    if not (actor.effective_role == Role.BUREAU_STAFF and actor.program_id == application.program_version.program_id):
+    if not (
+        actor.effective_role == Role.BUREAU_STAFF
+        and actor.program_id == application.program_version.program_id
+    ):
         raise ReviewError(_("Your role may not take this step on this application."))
     if objection.ruling != Objection.Ruling.PENDING:
         raise ReviewError(_("This objection has been ruled on already."))
@@ -479,24 +735,41 @@ def objection_rule(*, actor: User, objection: Objection, upheld: bool, note: str
     objection.ruled_at = timezone.now()
     objection.save()
     application = _lock(application, None)
-    log_action(actor=actor, action=f"review.objection.{objection.ruling}", obj=application, comment=objection.ruling_note,
-               data={"objection": str(objection.public_id)}, request=request)
+    log_action(
+        actor=actor,
+        action=f"review.objection.{objection.ruling}",
+        obj=application,
+        comment=objection.ruling_note,
+        data={"objection": str(objection.public_id)},
+        request=request,
+    )
     if upheld and application.state == Application.State.PUBLICITY:
-        _transition(application, "objection_reject", actor=actor, comment=objection.ruling_note, request=request)
+        _transition(
+            application,
+            "objection_reject",
+            actor=actor,
+            comment=objection.ruling_note,
+            request=request,
+        )
     return objection
 
 
 @transaction.atomic
-def publicity_batch_close(*, actor: User | None, batch: PublicityBatch,
-                          request: HttpRequest | None = None) -> list[Application]:
+def publicity_batch_close(
+    *, actor: User | None, batch: PublicityBatch, request: HttpRequest | None = None
+) -> list[Application]:
     """After the period: each entry without an upheld objection gets its credit granted. Returns those granted."""
     batch = PublicityBatch.objects.select_for_update().get(pk=batch.pk)
-    if actor is not None and not (actor.effective_role == Role.BUREAU_STAFF and actor.program_id == batch.program_id):
+    if actor is not None and not (
+        actor.effective_role == Role.BUREAU_STAFF and actor.program_id == batch.program_id
+    ):
         raise ReviewError(_("Your role may not take this step on this application."))
     if batch.closed_at is not None:
         raise ReviewError(_("This publicity batch is closed already."))
     if not batch.is_over():
-        raise ReviewError(_("The publicity period runs until %(end)s.") % {"end": batch.end_date.isoformat()})
+        raise ReviewError(
+            _("The publicity period runs until %(end)s.") % {"end": batch.end_date.isoformat()}
+        )
     if Objection.objects.filter(entry__batch=batch, ruling=Objection.Ruling.PENDING).exists():
         raise ReviewError(_("Rule on every objection before closing the batch."))
     granted = []
@@ -514,8 +787,17 @@ def publicity_batch_close(*, actor: User | None, batch: PublicityBatch,
 
 
 @transaction.atomic
-def blacklist_add(*, actor: User, enterprise: Enterprise, reason: str, details: str, loan: Loan | None = None,
-                  evidence: Any = None, force_majeure_note: str = "", request: HttpRequest | None = None) -> BlacklistEntry:
+def blacklist_add(
+    *,
+    actor: User,
+    enterprise: Enterprise,
+    reason: str,
+    details: str,
+    loan: Loan | None = None,
+    evidence: Any = None,
+    force_majeure_note: str = "",
+    request: HttpRequest | None = None,
+) -> BlacklistEntry:
     """Changjiang 第九条: list an enterprise (overdue > 6 months, or money used outside the business).
 
     An overdue caused by force majeure (重大自然灾害、重大动植物疫病等不可抗力) is
@@ -531,10 +813,14 @@ def blacklist_add(*, actor: User, enterprise: Enterprise, reason: str, details: 
     if exempted and reason != BlacklistEntry.Reason.OVERDUE_6_MONTHS:
         raise ReviewError(_("The force-majeure exception applies to overdue loans only (第九条)."))
     entry = BlacklistEntry(
-        enterprise=enterprise, reason=reason, details=details.strip(), loan=loan,
+        enterprise=enterprise,
+        reason=reason,
+        details=details.strip(),
+        loan=loan,
         force_majeure_note=force_majeure_note.strip(),
         status=BlacklistEntry.Status.EXEMPTED if exempted else BlacklistEntry.Status.LISTED,
-        listed_at=None if exempted else timezone.now(), listed_by=actor,
+        listed_at=None if exempted else timezone.now(),
+        listed_by=actor,
     )
     if evidence is not None:
         from kedaitong.uploads import display_name
@@ -542,8 +828,14 @@ def blacklist_add(*, actor: User, enterprise: Enterprise, reason: str, details: 
         entry.evidence_name = display_name(evidence.name)
         entry.evidence = evidence
     entry.save()
-    log_action(actor=actor, action="review.blacklist." + ("exempted" if exempted else "listed"), obj=entry,
-               comment=entry.details, data={"reason": reason, "enterprise": enterprise.credit_code}, request=request)
+    log_action(
+        actor=actor,
+        action="review.blacklist." + ("exempted" if exempted else "listed"),
+        obj=entry,
+        comment=entry.details,
+        data={"reason": reason, "enterprise": enterprise.credit_code},
+        request=request,
+    )
     return entry
 
 
@@ -555,26 +847,41 @@ def blacklist_proposed(*, entry: BlacklistEntry) -> None:
     """A proposal was made (loans' `refresh_delinquency`, loans over six months overdue): the bureau decides it."""
     notify_bureau(
         program_id=_entry_program(entry),
-        message=_("Blacklist proposal: %(enterprise)s (%(reason)s); confirm or dismiss it.") % {
-            "enterprise": entry.enterprise.name, "reason": entry.get_reason_display()},
+        message=_("Blacklist proposal: %(enterprise)s (%(reason)s); confirm or dismiss it.")
+        % {"enterprise": entry.enterprise.name, "reason": entry.get_reason_display()},
         body=entry.details,
     )
 
 
 @transaction.atomic
-def blacklist_decide(*, actor: User, entry: BlacklistEntry, decision: str, reason: str,
-                     request: HttpRequest | None = None) -> BlacklistEntry:
+def blacklist_decide(
+    *,
+    actor: User,
+    entry: BlacklistEntry,
+    decision: str,
+    reason: str,
+    request: HttpRequest | None = None,
+) -> BlacklistEntry:
     """The bureau decides a proposed entry (第九条): confirm (listed, it blocks), exempt (force majeure) or dismiss.
 
     Each decision needs its reason and writes an audit row; an entry decided
     once is not decided again here (lifting a listing is a separate matter).
     """
-    entry = BlacklistEntry.objects.select_for_update(of=("self",)).select_related("enterprise", "loan__program_version").get(pk=entry.pk)
+    entry = (
+        BlacklistEntry.objects.select_for_update(of=("self",))
+        .select_related("enterprise", "loan__program_version")
+        .get(pk=entry.pk)
+    )
     program = _entry_program(entry)
-    if actor.effective_role != Role.BUREAU_STAFF or (program is not None and actor.program_id != program):
+    if actor.effective_role != Role.BUREAU_STAFF or (
+        program is not None and actor.program_id != program
+    ):
         raise ReviewError(_("Your role may not take this step on this application."))
     if entry.status != BlacklistEntry.Status.PROPOSED:
-        raise ReviewError(_("This entry has been decided already (%(status)s).") % {"status": entry.get_status_display()})
+        raise ReviewError(
+            _("This entry has been decided already (%(status)s).")
+            % {"status": entry.get_status_display()}
+        )
     reason = reason.strip()
     if not reason:
         raise ReviewError(_("Give the reason for the decision."))
@@ -592,9 +899,21 @@ def blacklist_decide(*, actor: User, entry: BlacklistEntry, decision: str, reaso
     if decision == Status.EXEMPTED:
         entry.force_majeure_note = reason
     entry.save()
-    action = {Status.LISTED: "confirmed", Status.EXEMPTED: "exempted", Status.DISMISSED: "dismissed"}[decision]
-    log_action(actor=actor, action=f"review.blacklist.{action}", obj=entry, from_state=from_status, to_state=decision,
-               comment=reason, data={"enterprise": entry.enterprise.credit_code}, request=request)
+    action = {
+        Status.LISTED: "confirmed",
+        Status.EXEMPTED: "exempted",
+        Status.DISMISSED: "dismissed",
+    }[decision]
+    log_action(
+        actor=actor,
+        action=f"review.blacklist.{action}",
+        obj=entry,
+        from_state=from_status,
+        to_state=decision,
+        comment=reason,
+        data={"enterprise": entry.enterprise.credit_code},
+        request=request,
+    )
     return entry
 
 

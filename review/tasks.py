@@ -38,7 +38,11 @@ def annex4_batch(user: User, scope: str, public_id: uuid.UUID | str) -> Batch:
     if scope not in SCOPES or user.effective_role not in BATCH_ROLES:
         raise Http404
     model = Meeting if scope == "meeting" else PublicityBatch
-    owners = model.objects.all() if user.effective_role == Role.ADMIN else model.objects.filter(program=user.program_id)
+    owners = (
+        model.objects.all()
+        if user.effective_role == Role.ADMIN
+        else model.objects.filter(program=user.program_id)
+    )
     obj = owners.filter(public_id=public_id, program__kind=Program.Kind.CHANGJIANG).first()
     if obj is None:
         raise Http404
@@ -49,14 +53,20 @@ def annex4_batch(user: User, scope: str, public_id: uuid.UUID | str) -> Batch:
         ids = obj.entries.values("application")
         label, day = "公示", obj.start_date
     applications = list(
-        Application.objects.visible_to(user).filter(pk__in=ids).select_related("enterprise").order_by("reference")
+        Application.objects.visible_to(user)
+        .filter(pk__in=ids)
+        .select_related("enterprise")
+        .order_by("reference")
     )
     return Batch(f"{label}{day:%Y-%m-%d}附件4", f"附件4-{label}-{day:%Y%m%d}.zip", applications)
 
 
 def pdf_name(application: Application) -> str:
     """附件4-<reference>-<enterprise>.pdf, without characters a file system refuses."""
-    safe = "".join(ch for ch in application.enterprise.name if ch not in '\\/:*?"<>|').strip() or "企业"
+    safe = (
+        "".join(ch for ch in application.enterprise.name if ch not in '\\/:*?"<>|').strip()
+        or "企业"
+    )
     return f"附件4-{application.reference}-{safe}.pdf"
 
 

@@ -45,8 +45,14 @@ from review.models import (
     PublicityEntry,
 )
 
-SORTS = {"age": ["entered", "pk"], "-age": ["-entered", "-pk"], "amount": ["amount", "pk"],
-         "-amount": ["-amount", "-pk"], "name": ["enterprise__name", "pk"], "-submitted": ["-submitted_at", "-pk"]}
+SORTS = {
+    "age": ["entered", "pk"],
+    "-age": ["-entered", "-pk"],
+    "amount": ["amount", "pk"],
+    "-amount": ["-amount", "-pk"],
+    "name": ["enterprise__name", "pk"],
+    "-submitted": ["-submitted_at", "-pk"],
+}
 
 
 def _queue_banks(user: Any) -> list[tuple[str, str]] | None:
@@ -63,15 +69,18 @@ def _queue_banks(user: Any) -> list[tuple[str, str]] | None:
 def queue(request: HttpRequest) -> HttpResponse:
     """What waits for this role, oldest first; the same handful of queries whatever the page size."""
     role = request.user.effective_role
-    form = forms.QueueFilterForm(request.GET or None, states=selectors.QUEUE_STATES[role],
-                                 banks=_queue_banks(request.user))
+    form = forms.QueueFilterForm(
+        request.GET or None, states=selectors.QUEUE_STATES[role], banks=_queue_banks(request.user)
+    )
     applications = selectors.queue_for(request.user)
     sort, size = "age", 25
     if form.is_valid():
         data = form.cleaned_data
         q = data["q"].strip()
         if q:
-            applications = applications.filter(Q(enterprise__name__icontains=q) | Q(enterprise__credit_code=q.upper()))
+            applications = applications.filter(
+                Q(enterprise__name__icontains=q) | Q(enterprise__credit_code=q.upper())
+            )
         if data["state"]:
             applications = applications.filter(state=data["state"])
         if data.get("bank"):
@@ -92,8 +101,12 @@ def queue(request: HttpRequest) -> HttpResponse:
     rows = [(a, selectors.age_in_days(a.entered, today)) for a in page]
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "review/queue.html", {"form": form, "page": page, "rows": rows, "query": query.urlencode()},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "review/queue.html",
+        {"form": form, "page": page, "rows": rows, "query": query.urlencode()},
+        status=400 if form.errors else 200,
+    )
 
 
 def _review_context(request: HttpRequest, application: Application, **extra: Any) -> dict[str, Any]:
@@ -114,7 +127,9 @@ def _review_context(request: HttpRequest, application: Application, **extra: Any
         "eligibility": selectors.eligibility_comparison(application),
         "materials": selectors.material_lines(application),
         "history": selectors.history(application),
-        "opinions": Opinion.objects.filter(application=application).select_related("handler", "head"),
+        "opinions": Opinion.objects.filter(application=application).select_related(
+            "handler", "head"
+        ),
         "draft": selectors.unsigned_bureau_draft(application),
         "boxes": selectors.annex4_boxes(application),
         "group_decision": selectors.latest_group_decision(application),
@@ -125,8 +140,11 @@ def _review_context(request: HttpRequest, application: Application, **extra: Any
         "return_form": bound("return_for_changes", forms.ReturnForm, application=application),
         "draft_form": bound("draft", forms.DraftForm),
         "bank_form": bound("bank_approve|bank_reject", forms.BankDecisionForm),
-        "disburse_form": bound("disburse", forms.DisburseForm, initial=_disburse_initial(application)),
-        "may_draft": has_role(user, Role.BUREAU_STAFF) and application.state == Application.State.BUREAU_REVIEW
+        "disburse_form": bound(
+            "disburse", forms.DisburseForm, initial=_disburse_initial(application)
+        ),
+        "may_draft": has_role(user, Role.BUREAU_STAFF)
+        and application.state == Application.State.BUREAU_REVIEW
         and "return_for_changes" in permitted,
         "may_withdraw": has_role(user, Role.ENTERPRISE) and application.state in OPEN_STATES,
         "may_resubmit": has_role(user, Role.ENTERPRISE)
@@ -141,9 +159,15 @@ def _review_context(request: HttpRequest, application: Application, **extra: Any
 
 def _typed(post: Any, application: Application, action: str) -> list[tuple[str, str]]:
     """What the user typed into a refused stale form, label and text, to show whatever the state is now."""
-    form_class = {"accept": forms.CommentForm, "return_for_changes": forms.ReturnForm, "draft": forms.DraftForm,
-                  "bank_approve": forms.BankDecisionForm, "bank_reject": forms.BankDecisionForm,
-                  "disburse": forms.DisburseForm, "sign": forms.CommentForm}.get(action)
+    form_class = {
+        "accept": forms.CommentForm,
+        "return_for_changes": forms.ReturnForm,
+        "draft": forms.DraftForm,
+        "bank_approve": forms.BankDecisionForm,
+        "bank_reject": forms.BankDecisionForm,
+        "disburse": forms.DisburseForm,
+        "sign": forms.CommentForm,
+    }.get(action)
     if form_class is None:
         return []
     form = form_class(application=application) if form_class is forms.ReturnForm else form_class()
@@ -190,7 +214,8 @@ def _disburse_initial(application: Application) -> dict[str, Any]:
 def _scoped_application(request: HttpRequest, public_id: uuid.UUID) -> Application:
     return get_visible_or_404(
         Application.objects.visible_to(request.user).select_related(
-            "enterprise", "bank", "program_version__program", "product_type"),
+            "enterprise", "bank", "program_version__program", "product_type"
+        ),
         public_id=public_id,
     )
 
@@ -232,23 +257,45 @@ def application_act(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     except services.StaleApplication as exc:
         messages.error(request, str(exc))
         fresh = _scoped_application(request, public_id)
-        return render(request, "review/application_review.html", _review_context(request, fresh, stale=exc), status=409)
+        return render(
+            request,
+            "review/application_review.html",
+            _review_context(request, fresh, stale=exc),
+            status=409,
+        )
     except services.ReviewError as exc:
         if str(exc) == _("Your role may not take this step on this application."):
             raise PermissionDenied from exc
         messages.error(request, str(exc))
-        return render(request, "review/application_review.html", _review_context(request, application), status=400)
+        return render(
+            request,
+            "review/application_review.html",
+            _review_context(request, application),
+            status=400,
+        )
     except (LoanRefused, SubmitRefused) as exc:
         for problem in exc.problems:
             messages.error(request, problem)
-        return render(request, "review/application_review.html", _review_context(request, application), status=400)
+        return render(
+            request,
+            "review/application_review.html",
+            _review_context(request, application),
+            status=400,
+        )
     if not done:
-        return render(request, "review/application_review.html", _review_context(request, application), status=400)
+        return render(
+            request,
+            "review/application_review.html",
+            _review_context(request, application),
+            status=400,
+        )
     messages.success(request, _("Saved."))
     return redirect("review:application-review", public_id=application.public_id)
 
 
-def _dispatch(request: HttpRequest, application: Application, action: str, seen: str | None, user: Any) -> bool:
+def _dispatch(
+    request: HttpRequest, application: Application, action: str, seen: str | None, user: Any
+) -> bool:
     common = {"actor": user, "application": application, "seen_state": seen, "request": request}
     if action == "accept":
         form = forms.CommentForm(request.POST)
@@ -259,24 +306,41 @@ def _dispatch(request: HttpRequest, application: Application, action: str, seen:
         rform = forms.ReturnForm(request.POST, application=application)
         if not rform.is_valid():
             return False
-        services.application_return(reasons=[services.ReturnReason(i, r) for i, r in rform.reasons()],
-                                    comment=rform.cleaned_data["comment"], **common)
+        services.application_return(
+            reasons=[services.ReturnReason(i, r) for i, r in rform.reasons()],
+            comment=rform.cleaned_data["comment"],
+            **common,
+        )
     elif action == "draft":
         dform = forms.DraftForm(request.POST)
         if not dform.is_valid():
             return False
-        services.opinion_draft(recommendation=dform.cleaned_data["recommendation"], text=dform.cleaned_data["text"],
-                               seen_draft=_seen_draft(request), **common)
+        services.opinion_draft(
+            recommendation=dform.cleaned_data["recommendation"],
+            text=dform.cleaned_data["text"],
+            seen_draft=_seen_draft(request),
+            **common,
+        )
     elif action == "sign":
-        services.opinion_sign(comment=request.POST.get("comment", "")[:2000], seen_draft=_seen_draft(request), **common)
+        services.opinion_sign(
+            comment=request.POST.get("comment", "")[:2000],
+            seen_draft=_seen_draft(request),
+            **common,
+        )
     elif action in ("bank_approve", "bank_reject"):
         bform = forms.BankDecisionForm(request.POST)
         if not bform.is_valid():
             return False
         data = bform.cleaned_data
-        services.bank_decide(approved=action == "bank_approve", opinion=data["opinion"], credit_amount=data["credit_amount"],
-                             annual_rate=data["annual_rate"], term_months=data["term_months"], head_name=data["head_name"],
-                             **common)
+        services.bank_decide(
+            approved=action == "bank_approve",
+            opinion=data["opinion"],
+            credit_amount=data["credit_amount"],
+            annual_rate=data["annual_rate"],
+            term_months=data["term_months"],
+            head_name=data["head_name"],
+            **common,
+        )
     elif action == "disburse":
         fform = forms.DisburseForm(request.POST)
         if not fform.is_valid():
@@ -287,7 +351,9 @@ def _dispatch(request: HttpRequest, application: Application, action: str, seen:
     return True
 
 
-def _resubmit(*, actor: Any, application: Application, seen_state: str | None, request: HttpRequest) -> None:
+def _resubmit(
+    *, actor: Any, application: Application, seen_state: str | None, request: HttpRequest
+) -> None:
     """Resubmission is the enterprise side's submit: it checks the form, the materials and the checklist again."""
     if seen_state and seen_state != application.state:
         raise services.StaleApplication(application, selectors.last_change(application))
@@ -305,9 +371,13 @@ def application_withdraw(request: HttpRequest, public_id: uuid.UUID) -> HttpResp
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            services.application_withdraw(actor=request.user, application=application, request=request,
-                                          reason=form.cleaned_data["reason"],
-                                          seen_state=request.POST.get("seen_state") or None)
+            services.application_withdraw(
+                actor=request.user,
+                application=application,
+                request=request,
+                reason=form.cleaned_data["reason"],
+                seen_state=request.POST.get("seen_state") or None,
+            )
         except services.StaleApplication as exc:
             messages.error(request, str(exc))
             application = _scoped_application(request, public_id)
@@ -320,9 +390,12 @@ def application_withdraw(request: HttpRequest, public_id: uuid.UUID) -> HttpResp
         else:
             messages.success(request, _("The application is withdrawn."))
             return redirect("review:application-review", public_id=application.public_id)
-    return render(request, "review/withdraw_confirm.html", {
-        "application": application, "form": form,
-        "open": application.state in OPEN_STATES}, status=status)
+    return render(
+        request,
+        "review/withdraw_confirm.html",
+        {"application": application, "form": form, "open": application.state in OPEN_STATES},
+        status=status,
+    )
 
 
 @require_GET
@@ -333,9 +406,16 @@ def history_export(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     if not request.user.effective_role:
         raise PermissionDenied
     wb = excel.new_workbook()
-    columns = [excel.Column(_("Time"), 20, kind="datetime"), excel.Column(_("Acted by"), 16), excel.Column(_("Role"), 12),
-               excel.Column(_("Action"), 32), excel.Column(_("From state"), 14), excel.Column(_("To state"), 14),
-               excel.Column(_("Opinion"), 50), excel.Column(_("Address"), 16)]
+    columns = [
+        excel.Column(_("Time"), 20, kind="datetime"),
+        excel.Column(_("Acted by"), 16),
+        excel.Column(_("Role"), 12),
+        excel.Column(_("Action"), 32),
+        excel.Column(_("From state"), 14),
+        excel.Column(_("To state"), 14),
+        excel.Column(_("Opinion"), 50),
+        excel.Column(_("Address"), 16),
+    ]
     labels = dict(Application.State.choices)
     roles = dict(Role.choices)
 
@@ -343,11 +423,23 @@ def history_export(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         return str(labels.get(code, code))
 
     # Excel has no time zones: the time is written as a real date-time in the portal's zone (Asia/Shanghai).
-    rows = [[timezone.localtime(e.at).replace(tzinfo=None, microsecond=0), e.actor_name, str(roles.get(e.actor_role, e.actor_role)),
-             e.action, state(e.from_state), state(e.to_state), e.comment, e.ip_address or ""]
-            for e in selectors.history(application)]
+    rows = [
+        [
+            timezone.localtime(e.at).replace(tzinfo=None, microsecond=0),
+            e.actor_name,
+            str(roles.get(e.actor_role, e.actor_role)),
+            e.action,
+            state(e.from_state),
+            state(e.to_state),
+            e.comment,
+            e.ip_address or "",
+        ]
+        for e in selectors.history(application)
+    ]
     excel.write_sheet(wb, _("History"), columns, rows)
-    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response = HttpResponse(
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     response["Content-Disposition"] = f'attachment; filename="{application.reference}-history.xlsx"'
     excel.save(wb, response)
     return response
@@ -359,8 +451,16 @@ def history_export(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 @require_GET
 @role_required(Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR, Role.ADMIN)
 def meeting_list(request: HttpRequest) -> HttpResponse:
-    meetings = Meeting.objects.all() if has_role(request.user, Role.ADMIN) else Meeting.objects.filter(program=request.user.program_id)
-    return render(request, "review/meeting_list.html", {"meetings": meetings.prefetch_related("decisions__application__enterprise")})
+    meetings = (
+        Meeting.objects.all()
+        if has_role(request.user, Role.ADMIN)
+        else Meeting.objects.filter(program=request.user.program_id)
+    )
+    return render(
+        request,
+        "review/meeting_list.html",
+        {"meetings": meetings.prefetch_related("decisions__application__enterprise")},
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -370,31 +470,55 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
     waiting = list(selectors.queue_for(request.user).order_by("submitted_at", "pk"))
     post = request.POST if request.method == "POST" else None
     form = forms.MeetingForm(post, initial={"date": timezone.localdate()})
-    items = [(a, forms.MeetingItemForm(post, prefix=f"a{a.pk}", initial={"amount": a.amount})) for a in waiting]
+    items = [
+        (a, forms.MeetingItemForm(post, prefix=f"a{a.pk}", initial={"amount": a.amount}))
+        for a in waiting
+    ]
     if post is not None and form.is_valid() and all(f.is_valid() for _a, f in items):
         decisions = [
-            services.DecisionInput(a, f.cleaned_data["decision"] == "recommend", f.cleaned_data["amount"],
-                                   f.cleaned_data["opinion"])
-            for a, f in items if f.cleaned_data["decision"]
+            services.DecisionInput(
+                a,
+                f.cleaned_data["decision"] == "recommend",
+                f.cleaned_data["amount"],
+                f.cleaned_data["opinion"],
+            )
+            for a, f in items
+            if f.cleaned_data["decision"]
         ]
         try:
-            meeting = services.meeting_record(actor=request.user, program=request.user.program, request=request,
-                                              decisions=decisions, **form.cleaned_data)
+            meeting = services.meeting_record(
+                actor=request.user,
+                program=request.user.program,
+                request=request,
+                decisions=decisions,
+                **form.cleaned_data,
+            )
         except services.ReviewError as exc:
             messages.error(request, str(exc))
         else:
             messages.success(request, _("The meeting is recorded."))
             return redirect("review:meeting-detail", public_id=meeting.public_id)
-    return render(request, "review/meeting_new.html", {"form": form, "items": items}, status=400 if post else 200)
+    return render(
+        request,
+        "review/meeting_new.html",
+        {"form": form, "items": items},
+        status=400 if post else 200,
+    )
 
 
 @require_GET
 @role_required(Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR, Role.ADMIN)
 def meeting_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    meetings = Meeting.objects.all() if has_role(request.user, Role.ADMIN) else Meeting.objects.filter(program=request.user.program_id)
+    meetings = (
+        Meeting.objects.all()
+        if has_role(request.user, Role.ADMIN)
+        else Meeting.objects.filter(program=request.user.program_id)
+    )
     meeting = get_object_or_404(meetings, public_id=public_id)
     decisions = meeting.decisions.select_related("application__enterprise")
-    return render(request, "review/meeting_detail.html", {"meeting": meeting, "decisions": decisions})
+    return render(
+        request, "review/meeting_detail.html", {"meeting": meeting, "decisions": decisions}
+    )
 
 
 # --- publicity (bureau side) --------------------------------------------------------------------
@@ -415,28 +539,52 @@ def publicity_manage(request: HttpRequest) -> HttpResponse:
             raise PermissionDenied
         if form.is_valid():
             try:
-                batch = services.publicity_batch_create(actor=request.user, program=request.user.program, request=request,
-                                                        **form.cleaned_data)
+                batch = services.publicity_batch_create(
+                    actor=request.user,
+                    program=request.user.program,
+                    request=request,
+                    **form.cleaned_data,
+                )
             except services.ReviewError as exc:
                 messages.error(request, str(exc))
             else:
                 messages.success(request, _("The publicity batch is open."))
                 return redirect("review:publicity-batch", public_id=batch.public_id)
-    waiting = Application.objects.visible_to(request.user).filter(
-        state=Application.State.PUBLICITY, publicity_entry__isnull=True).select_related("enterprise", "bank")
-    return render(request, "review/publicity_manage.html", {
-        "form": form, "batches": _program_batches(request), "waiting": waiting,
-        "may_open": has_role(request.user, Role.BUREAU_STAFF)}, status=400 if form.errors else 200)
+    waiting = (
+        Application.objects.visible_to(request.user)
+        .filter(state=Application.State.PUBLICITY, publicity_entry__isnull=True)
+        .select_related("enterprise", "bank")
+    )
+    return render(
+        request,
+        "review/publicity_manage.html",
+        {
+            "form": form,
+            "batches": _program_batches(request),
+            "waiting": waiting,
+            "may_open": has_role(request.user, Role.BUREAU_STAFF),
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @require_GET
 @role_required(Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR, Role.ADMIN)
 def publicity_batch(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     batch = get_object_or_404(_program_batches(request), public_id=public_id)
-    entries = batch.entries.select_related("application__enterprise", "application__bank").prefetch_related("objections")
-    return render(request, "review/publicity_batch.html", {
-        "batch": batch, "entries": entries, "ruling_form": forms.RulingForm(),
-        "may_rule": has_role(request.user, Role.BUREAU_STAFF)})
+    entries = batch.entries.select_related(
+        "application__enterprise", "application__bank"
+    ).prefetch_related("objections")
+    return render(
+        request,
+        "review/publicity_batch.html",
+        {
+            "batch": batch,
+            "entries": entries,
+            "ruling_form": forms.RulingForm(),
+            "may_rule": has_role(request.user, Role.BUREAU_STAFF),
+        },
+    )
 
 
 @require_POST
@@ -450,23 +598,34 @@ def publicity_close(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     except services.ReviewError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _("Publicity closed: credit granted to %(n)d applications.") % {"n": len(granted)})
+        messages.success(
+            request,
+            _("Publicity closed: credit granted to %(n)d applications.") % {"n": len(granted)},
+        )
     return redirect("review:publicity-batch", public_id=batch.public_id)
 
 
 @require_POST
 @role_required(Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR, Role.ADMIN)
 def objection_rule(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    scope = Objection.objects.all() if has_role(request.user, Role.ADMIN) else Objection.objects.filter(
-        entry__batch__program=request.user.program_id)
+    scope = (
+        Objection.objects.all()
+        if has_role(request.user, Role.ADMIN)
+        else Objection.objects.filter(entry__batch__program=request.user.program_id)
+    )
     objection = get_object_or_404(scope.select_related("entry__batch"), public_id=public_id)
     if not has_role(request.user, Role.BUREAU_STAFF):
         raise PermissionDenied
     form = forms.RulingForm(request.POST)
     if form.is_valid():
         try:
-            services.objection_rule(actor=request.user, objection=objection, request=request,
-                                    upheld=form.cleaned_data["ruling"] == "upheld", note=form.cleaned_data["note"])
+            services.objection_rule(
+                actor=request.user,
+                objection=objection,
+                request=request,
+                upheld=form.cleaned_data["ruling"] == "upheld",
+                note=form.cleaned_data["note"],
+            )
         except services.ReviewError as exc:
             messages.error(request, str(exc))
         else:
@@ -479,15 +638,20 @@ def objection_rule(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 @require_GET
 @role_required(Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR, Role.ADMIN)
 def objection_file(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    scope = Objection.objects.all() if has_role(request.user, Role.ADMIN) else Objection.objects.filter(
-        entry__batch__program=request.user.program_id)
+    scope = (
+        Objection.objects.all()
+        if has_role(request.user, Role.ADMIN)
+        else Objection.objects.filter(entry__batch__program=request.user.program_id)
+    )
     objection = get_object_or_404(scope.exclude(attachment=""), public_id=public_id)
     return serve_upload(objection.attachment, filename=objection.attachment_name or "file")
 
 
 # --- publicity (public, no login) ---------------------------------------------------------------
 
-OBJECTION_LIMIT = 5  # per address per hour, counted in the shared cache (settings.CACHES); see docs/decisions.md
+OBJECTION_LIMIT = (
+    5  # per address per hour, counted in the shared cache (settings.CACHES); see docs/decisions.md
+)
 
 
 def _sender_address(request: HttpRequest) -> str | None:
@@ -512,14 +676,23 @@ def public_publicity(request: HttpRequest) -> HttpResponse:
     batches = PublicityBatch.objects.filter(start_date__lte=today).select_related("program")
     running = [b for b in batches if b.end_date >= today]
     past = [b for b in batches if b.end_date < today][:50]
-    entries = (PublicityEntry.objects.filter(batch__in=[b.pk for b in running])
-               .select_related("application__enterprise", "application__bank", "batch").order_by("batch", "pk"))
-    return render(request, "review/public_publicity.html", {"running": running, "past": past, "entries": entries})
+    entries = (
+        PublicityEntry.objects.filter(batch__in=[b.pk for b in running])
+        .select_related("application__enterprise", "application__bank", "batch")
+        .order_by("batch", "pk")
+    )
+    return render(
+        request,
+        "review/public_publicity.html",
+        {"running": running, "past": past, "entries": entries},
+    )
 
 
 @require_GET
 def public_batch(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    batch = get_object_or_404(PublicityBatch.objects.filter(start_date__lte=timezone.localdate()), public_id=public_id)
+    batch = get_object_or_404(
+        PublicityBatch.objects.filter(start_date__lte=timezone.localdate()), public_id=public_id
+    )
     entries = batch.entries.select_related("application__enterprise", "application__bank")
     return render(request, "review/public_batch.html", {"batch": batch, "entries": entries})
 
@@ -527,8 +700,9 @@ def public_batch(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def public_objection(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     entry = get_object_or_404(
-        PublicityEntry.objects.select_related("batch", "application__enterprise", "application__bank")
-        .filter(batch__start_date__lte=timezone.localdate()),
+        PublicityEntry.objects.select_related(
+            "batch", "application__enterprise", "application__bank"
+        ).filter(batch__start_date__lte=timezone.localdate()),
         public_id=public_id,
     )
     if not entry.batch.is_running():
@@ -542,33 +716,66 @@ def public_objection(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
         except ValueError:
             count = 1
         if count > OBJECTION_LIMIT:
-            return render(request, "review/public_objection.html", {"entry": entry, "form": form, "throttled": True}, status=429)
+            return render(
+                request,
+                "review/public_objection.html",
+                {"entry": entry, "form": form, "throttled": True},
+                status=429,
+            )
         if form.is_valid():
             try:
-                services.objection_submit(entry=entry, ip_address=_sender_address(request), **form.cleaned_data)
+                services.objection_submit(
+                    entry=entry, ip_address=_sender_address(request), **form.cleaned_data
+                )
             except services.ReviewError as exc:
                 messages.error(request, str(exc))
             else:
                 return render(request, "review/public_objection_done.html", {"entry": entry})
-    return render(request, "review/public_objection.html", {"entry": entry, "form": form},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "review/public_objection.html",
+        {"entry": entry, "form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 # --- blacklist (第九条) --------------------------------------------------------------------------
 
 
-def _blacklist_page(request: HttpRequest, form: Any, *, failed: BlacklistEntry | None = None,
-                    failed_form: Any = None, status: int = 200) -> HttpResponse:
+def _blacklist_page(
+    request: HttpRequest,
+    form: Any,
+    *,
+    failed: BlacklistEntry | None = None,
+    failed_form: Any = None,
+    status: int = 200,
+) -> HttpResponse:
     may_decide = has_role(request.user, Role.BUREAU_STAFF)
     entries = BlacklistEntry.objects.select_related("enterprise", "listed_by", "decided_by", "loan")
     rows = [
-        (e, (failed_form if failed is not None and e.pk == failed.pk else forms.BlacklistDecisionForm(prefix=f"e{e.pk}"))
-         if may_decide and e.status == BlacklistEntry.Status.PROPOSED else None)
+        (
+            e,
+            (
+                failed_form
+                if failed is not None and e.pk == failed.pk
+                else forms.BlacklistDecisionForm(prefix=f"e{e.pk}")
+            )
+            if may_decide and e.status == BlacklistEntry.Status.PROPOSED
+            else None,
+        )
         for e in entries
     ]
-    return render(request, "review/blacklist.html", {
-        "form": form, "rows": rows, "priority": selectors.priority_renewal(),
-        "may_add": may_decide}, status=status)
+    return render(
+        request,
+        "review/blacklist.html",
+        {
+            "form": form,
+            "rows": rows,
+            "priority": selectors.priority_renewal(),
+            "may_add": may_decide,
+        },
+        status=status,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -580,13 +787,21 @@ def blacklist(request: HttpRequest) -> HttpResponse:
             raise PermissionDenied
         if form.is_valid():
             data = form.cleaned_data
-            enterprise = Enterprise.objects.filter(credit_code=data["credit_code"].strip().upper()).first()
+            enterprise = Enterprise.objects.filter(
+                credit_code=data["credit_code"].strip().upper()
+            ).first()
             if enterprise is None:
                 form.add_error("credit_code", _("No enterprise with this credit code."))
             else:
                 entry = services.blacklist_add(
-                    actor=request.user, enterprise=enterprise, reason=data["reason"], details=data["details"],
-                    evidence=data["evidence"] or None, force_majeure_note=data["force_majeure_note"], request=request)
+                    actor=request.user,
+                    enterprise=enterprise,
+                    reason=data["reason"],
+                    details=data["details"],
+                    evidence=data["evidence"] or None,
+                    force_majeure_note=data["force_majeure_note"],
+                    request=request,
+                )
                 messages.success(request, _("Recorded: %(entry)s") % {"entry": entry})
                 return redirect("review:blacklist")
     return _blacklist_page(request, form, status=400 if form.errors else 200)
@@ -602,8 +817,13 @@ def blacklist_decide(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
     form = forms.BlacklistDecisionForm(request.POST, prefix=f"e{entry.pk}")
     if form.is_valid():
         try:
-            services.blacklist_decide(actor=request.user, entry=entry, decision=form.cleaned_data["decision"],
-                                      reason=form.cleaned_data["reason"], request=request)
+            services.blacklist_decide(
+                actor=request.user,
+                entry=entry,
+                decision=form.cleaned_data["decision"],
+                reason=form.cleaned_data["reason"],
+                request=request,
+            )
         except services.ReviewError as exc:
             if str(exc) == _("Your role may not take this step on this application."):
                 raise PermissionDenied from exc
@@ -611,7 +831,9 @@ def blacklist_decide(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
         else:
             messages.success(request, _("Decision recorded."))
             return redirect("review:blacklist")
-    return _blacklist_page(request, forms.BlacklistForm(), failed=entry, failed_form=form, status=400)
+    return _blacklist_page(
+        request, forms.BlacklistForm(), failed=entry, failed_form=form, status=400
+    )
 
 
 @require_GET

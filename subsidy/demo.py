@@ -42,7 +42,12 @@ def assume_unchanged_through(day: dt.date, *, source: str) -> int:
         published = publication_day(year, month)
         if published > day:
             return added
-        LPRRate.objects.create(effective_date=published, one_year=last.one_year, five_year=last.five_year, source=source)
+        LPRRate.objects.create(
+            effective_date=published,
+            one_year=last.one_year,
+            five_year=last.five_year,
+            source=source,
+        )
         added += 1
 
 

@@ -65,9 +65,20 @@ def sheet_name(title: str, taken: set[str]) -> str:
 
 def _detail_row(x: Any) -> tuple[Any, ...]:
     return (
-        x.contract_no, x.bank_code, x.enterprise_name, x.version_code, x.disbursement_date, x.principal,
-        x.annual_rate, x.lpr, x.settled_interest, x.overdue_interest, x.eligible_interest, x.computed, x.amount,
-    )  # fmt: skip
+        x.contract_no,
+        x.bank_code,
+        x.enterprise_name,
+        x.version_code,
+        x.disbursement_date,
+        x.principal,
+        x.annual_rate,
+        x.lpr,
+        x.settled_interest,
+        x.overdue_interest,
+        x.eligible_interest,
+        x.computed,
+        x.amount,
+    )
 
 
 def write_run(
@@ -104,5 +115,10 @@ def write_run(
     )
     taken = set(FIXED_SHEETS)
     for t in totals:  # ordered by bank code; a bank's sheet ends with its total (合计)
-        write_sheet(wb, sheet_name(f"{t.bank_code} {t.bank_name}", taken), DETAIL, by_bank.get(t.bank_code, []))
+        write_sheet(
+            wb,
+            sheet_name(f"{t.bank_code} {t.bank_name}", taken),
+            DETAIL,
+            by_bank.get(t.bank_code, []),
+        )
     save(wb, target)

@@ -57,9 +57,14 @@ def filing_list(request: HttpRequest) -> HttpResponse:
     )
     agreements = _agreements_visible_to(request.user)
     return render(
-        request, "subsidy/filing_list.html",
-        {"filings": filings_qs, "agreements": agreements, "form": FilingForm() if role == Role.BANK else None},
-    )  # fmt: skip
+        request,
+        "subsidy/filing_list.html",
+        {
+            "filings": filings_qs,
+            "agreements": agreements,
+            "form": FilingForm() if role == Role.BANK else None,
+        },
+    )
 
 
 @require_POST
@@ -70,9 +75,12 @@ def filing_create(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             filing = filings.filing_submit(
-                actor=request.user, program=_quzhou(), materials=form.cleaned_data["materials"],
-                statement=form.cleaned_data["statement"], request=request,
-            )  # fmt: skip
+                actor=request.user,
+                program=_quzhou(),
+                materials=form.cleaned_data["materials"],
+                statement=form.cleaned_data["statement"],
+                request=request,
+            )
         except StageRefused as exc:
             form.add_error(None, str(exc))
         else:
@@ -101,10 +109,15 @@ def filing_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else None
     )
     return render(
-        request, "subsidy/filing_detail.html",
-        {"filing": filing, "opinions": filing.opinions.select_related("recorded_by"), "form": form,
-         "is_bureau": request.user.effective_role in BUREAU},
-    )  # fmt: skip
+        request,
+        "subsidy/filing_detail.html",
+        {
+            "filing": filing,
+            "opinions": filing.opinions.select_related("recorded_by"),
+            "form": form,
+            "is_bureau": request.user.effective_role in BUREAU,
+        },
+    )
 
 
 @require_POST
@@ -217,9 +230,15 @@ def fraud_list(request: HttpRequest) -> HttpResponse:
             else:
                 try:
                     filings.fraud_record(
-                        actor=request.user, program=program, bank=bank, enterprise=enterprise, found_on=data["found_on"],
-                        description=data["description"], evidence=data["evidence"], request=request,
-                    )  # fmt: skip
+                        actor=request.user,
+                        program=program,
+                        bank=bank,
+                        enterprise=enterprise,
+                        found_on=data["found_on"],
+                        description=data["description"],
+                        evidence=data["evidence"],
+                        request=request,
+                    )
                 except StageRefused as exc:
                     form.add_error(None, str(exc))
                 else:

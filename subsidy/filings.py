@@ -125,9 +125,13 @@ def filing_record_opinion(
             recorded_by=actor,
         )
         log_action(
-            actor=actor, action="subsidy.filing.opinion", obj=locked, comment=opinion, request=request,
+            actor=actor,
+            action="subsidy.filing.opinion",
+            obj=locked,
+            comment=opinion,
+            request=request,
             data={"body": body, "approved": approved, "signer": signer},
-        )  # fmt: skip
+        )
         before = locked.state
         if not approved:
             locked.reject()
@@ -136,9 +140,12 @@ def filing_record_opinion(
             locked.approve()
             start = timezone.localdate()
             locked.agreement = BankAgreement.objects.create(
-                bank=locked.bank, program=locked.program, starts_on=start, ends_on=three_years_from(start),
+                bank=locked.bank,
+                program=locked.program,
+                starts_on=start,
+                ends_on=three_years_from(start),
                 number=f"QZKJJR-{start:%Y}-{locked.bank.code}",
-            )  # fmt: skip
+            )
             locked.save()
         if locked.state != before:
             log_action(
@@ -176,9 +183,13 @@ def agreement_renew(*, actor: User, agreement: BankAgreement, request: Any = Non
             raise StageRefused("该协议已续签")
         start = locked.ends_on + dt.timedelta(days=1)
         renewed = BankAgreement.objects.create(
-            bank=locked.bank, program=locked.program, starts_on=start, ends_on=three_years_from(start),
-            number=f"QZKJJR-{start:%Y}-{locked.bank.code}", notes=f"续签自协议 {locked.number or locked.pk}",
-        )  # fmt: skip
+            bank=locked.bank,
+            program=locked.program,
+            starts_on=start,
+            ends_on=three_years_from(start),
+            number=f"QZKJJR-{start:%Y}-{locked.bank.code}",
+            notes=f"续签自协议 {locked.number or locked.pk}",
+        )
         log_action(
             actor=actor,
             action="subsidy.agreement.renewed",
@@ -190,9 +201,15 @@ def agreement_renew(*, actor: User, agreement: BankAgreement, request: Any = Non
 
 
 def agreement_terminate(
-    *, actor: User, agreement: BankAgreement, received_on: dt.date, complainant: str, description: str,
-    evidence: UploadedFile, request: Any = None,
-) -> Complaint:  # fmt: skip
+    *,
+    actor: User,
+    agreement: BankAgreement,
+    received_on: dt.date,
+    complainant: str,
+    description: str,
+    evidence: UploadedFile,
+    request: Any = None,
+) -> Complaint:
     """附件2 十一(二): 乙方增加借款人负担且遭投诉，一经查实，甲方可终止协议，且对借款人的贷款不予财政贴息."""
     _check_bureau(actor, agreement, "终止协议")
     with transaction.atomic():
@@ -216,16 +233,29 @@ def agreement_terminate(
         ) + f"{received_on:%Y-%m-%d} 投诉查实，协议终止（附件2 十一(二)）"
         locked.save(update_fields=["status", "notes"])
         log_action(
-            actor=actor, action="subsidy.agreement.terminated", obj=locked, from_state=before, to_state=locked.status,
-            comment=description, request=request, data={"complaint": complaint.pk, "complainant": complainant},
-        )  # fmt: skip
+            actor=actor,
+            action="subsidy.agreement.terminated",
+            obj=locked,
+            from_state=before,
+            to_state=locked.status,
+            comment=description,
+            request=request,
+            data={"complaint": complaint.pk, "complainant": complainant},
+        )
     return complaint
 
 
 def fraud_record(
-    *, actor: User, program: Program, bank: Any = None, enterprise: Any = None, found_on: dt.date, description: str,
-    evidence: UploadedFile, request: Any = None,
-) -> Any:  # fmt: skip
+    *,
+    actor: User,
+    program: Program,
+    bank: Any = None,
+    enterprise: Any = None,
+    found_on: dt.date,
+    description: str,
+    evidence: UploadedFile,
+    request: Any = None,
+) -> Any:
     """Quzhou 六: record a bank or enterprise found to have defrauded; later runs and registrations exclude it."""
     from subsidy.models import FraudRecord
 

@@ -10,9 +10,11 @@ class RunForm(forms.Form):
     year = forms.CharField(label=_("Year of disbursement"), max_length=4)
     budget = forms.CharField(label=_("Budget (yuan)"), max_length=20)
     cutoff = forms.DateField(
-        label=_("Settlement cutoff"), required=False, help_text=_("Default: 31 December of the year."),
+        label=_("Settlement cutoff"),
+        required=False,
+        help_text=_("Default: 31 December of the year."),
         widget=forms.DateInput(attrs={"type": "date"}),
-    )  # fmt: skip
+    )
 
 
 class AuditForm(forms.Form):

@@ -31,9 +31,16 @@ from django.db.models import Max, Min, Q
 FROZEN = ("audited", "publicized", "approved", "paid")
 
 LOAN_FIELDS = (
-    "program_version_id", "bank_id", "enterprise_id", "contract_no", "disbursement_date", "maturity_date",
-    "principal", "annual_rate", "lpr_at_pricing",
-)  # fmt: skip
+    "program_version_id",
+    "bank_id",
+    "enterprise_id",
+    "contract_no",
+    "disbursement_date",
+    "maturity_date",
+    "principal",
+    "annual_rate",
+    "lpr_at_pricing",
+)
 SETTLEMENT_FIELDS = ("loan_id", "settled_on", "amount", "is_overdue_interest")
 LPR_FIELDS = ("effective_date", "one_year", "five_year")
 VERSION_FIELDS = ("subsidy_share", "rate_capped_by_lpr", "lpr_long_tier_above_months")
@@ -81,11 +88,15 @@ def _refuse(what: str, run: Any) -> None:
     )
 
 
-def _changed(model: Any, instance: Any, fields: tuple[str, ...], update_fields: Any) -> tuple[Any, bool]:
+def _changed(
+    model: Any, instance: Any, fields: tuple[str, ...], update_fields: Any
+) -> tuple[Any, bool]:
     """(the stored row, whether any of `fields` differs from it); (None, True) for a new row."""
     if instance.pk is None:
         return None, True
-    if update_fields is not None and not set(update_fields) & ({f.removesuffix("_id") for f in fields} | set(fields)):
+    if update_fields is not None and not set(update_fields) & (
+        {f.removesuffix("_id") for f in fields} | set(fields)
+    ):
         return None, False
     old = model._default_manager.filter(pk=instance.pk).values(*fields).first()
     if old is None:
@@ -153,8 +164,12 @@ def lpr_frozen_through() -> dt.date | None:
     from subsidy.models import SubsidyExclusion, SubsidyLine
 
     dates = [
-        SubsidyLine.objects.filter(run__state__in=FROZEN).aggregate(d=Max("disbursement_date"))["d"],
-        SubsidyExclusion.objects.filter(run__state__in=FROZEN).aggregate(d=Max("loan__disbursement_date"))["d"],
+        SubsidyLine.objects.filter(run__state__in=FROZEN).aggregate(d=Max("disbursement_date"))[
+            "d"
+        ],
+        SubsidyExclusion.objects.filter(run__state__in=FROZEN).aggregate(
+            d=Max("loan__disbursement_date")
+        )["d"],
     ]
     dates = [d for d in dates if d is not None]
     return max(dates) if dates else None
@@ -165,7 +180,9 @@ def _lpr_row_frozen(day: dt.date, through: dt.date, pk: Any) -> bool:
 
     if day <= through:
         return True
-    first_after = LPRRate.objects.filter(effective_date__gt=through).aggregate(d=Min("effective_date"))["d"]
+    first_after = LPRRate.objects.filter(effective_date__gt=through).aggregate(
+        d=Min("effective_date")
+    )["d"]
     return pk is not None and first_after == day
 
 
@@ -188,11 +205,12 @@ def check_lpr(rate: Any, *, deleting: bool = False, update_fields: Any = None) -
     for day in days:
         if day is not None and _lpr_row_frozen(day, through, rate.pk):
             run = (
-                SubsidyRun.objects.filter(state__in=FROZEN)
-                .order_by("-year", "-created_at")
-                .first()
+                SubsidyRun.objects.filter(state__in=FROZEN).order_by("-year", "-created_at").first()
             )
-            _refuse(f"{day:%Y-%m-%d}的LPR报价（已审核批次的贷款按其定价，截至放款日{through:%Y-%m-%d}）", run)
+            _refuse(
+                f"{day:%Y-%m-%d}的LPR报价（已审核批次的贷款按其定价，截至放款日{through:%Y-%m-%d}）",
+                run,
+            )
 
 
 # --- program versions -----------------------------------------------------------------------------
@@ -225,7 +243,9 @@ def check_version(version: Any, *, update_fields: Any = None) -> None:
 
 
 def _pre_save(check: Any) -> Any:
-    def receiver(sender: Any, instance: Any, raw: bool = False, update_fields: Any = None, **kwargs: Any) -> None:
+    def receiver(
+        sender: Any, instance: Any, raw: bool = False, update_fields: Any = None, **kwargs: Any
+    ) -> None:
         if raw:  # loading fixtures
             return
         check(instance, update_fields=update_fields)
@@ -247,11 +267,28 @@ def connect() -> None:
     from loans.models import InterestSettlement, Loan
     from subsidy.models import LPRRate
 
-    for model, check in ((Loan, check_loan), (InterestSettlement, check_settlement), (LPRRate, check_lpr)):
-        pre_save.connect(_pre_save(check), sender=model, weak=False, dispatch_uid=f"subsidy.frozen.save.{model.__name__}")
-        pre_delete.connect(_pre_delete(check), sender=model, weak=False, dispatch_uid=f"subsidy.frozen.del.{model.__name__}")
+    for model, check in (
+        (Loan, check_loan),
+        (InterestSettlement, check_settlement),
+        (LPRRate, check_lpr),
+    ):
+        pre_save.connect(
+            _pre_save(check),
+            sender=model,
+            weak=False,
+            dispatch_uid=f"subsidy.frozen.save.{model.__name__}",
+        )
+        pre_delete.connect(
+            _pre_delete(check),
+            sender=model,
+            weak=False,
+            dispatch_uid=f"subsidy.frozen.del.{model.__name__}",
+        )
     pre_save.connect(
-        _pre_save(check_version), sender=ProgramVersion, weak=False, dispatch_uid="subsidy.frozen.save.ProgramVersion"
+        _pre_save(check_version),
+        sender=ProgramVersion,
+        weak=False,
+        dispatch_uid="subsidy.frozen.save.ProgramVersion",
     )
 
 
@@ -261,7 +298,12 @@ def check_instance(obj: Any) -> None:
     from loans.models import InterestSettlement, Loan
     from subsidy.models import LPRRate
 
-    checks = {Loan: check_loan, InterestSettlement: check_settlement, LPRRate: check_lpr, ProgramVersion: check_version}
+    checks = {
+        Loan: check_loan,
+        InterestSettlement: check_settlement,
+        LPRRate: check_lpr,
+        ProgramVersion: check_version,
+    }
     check = checks.get(type(obj))
     if check is not None:
         check(obj)

@@ -133,7 +133,9 @@ def coverage_problems(existing: set[dt.date], new: list[dt.date]) -> list[str]:
     for day in sorted(new):
         other = months.get((day.year, day.month))
         if other is not None:
-            problems.append(f"{day:%Y-%m-%d}：{day.year}年{day.month}月已有{other:%Y-%m-%d}的报价（LPR每月发布一次）")
+            problems.append(
+                f"{day:%Y-%m-%d}：{day.year}年{day.month}月已有{other:%Y-%m-%d}的报价（LPR每月发布一次）"
+            )
         months[(day.year, day.month)] = day
     if problems:
         return problems
@@ -156,7 +158,9 @@ def import_lpr(
     refused = []
     for p in publications:  # bulk_create sends no pre_save: the frozen-inputs check, row by row
         try:
-            check_lpr(LPRRate(effective_date=p.effective_date, one_year=p.one_year, five_year=p.five_year))
+            check_lpr(
+                LPRRate(effective_date=p.effective_date, one_year=p.one_year, five_year=p.five_year)
+            )
         except InputFrozen as exc:
             refused.append(exc.messages[0])
     if refused:
@@ -174,7 +178,12 @@ def import_lpr(
             ]
         )
         log_action(
-            actor=actor, action="subsidy.lpr.imported", request=request,
-            data={"dates": [p.effective_date.isoformat() for p in publications], "file": filename[:200]},
-        )  # fmt: skip
+            actor=actor,
+            action="subsidy.lpr.imported",
+            request=request,
+            data={
+                "dates": [p.effective_date.isoformat() for p in publications],
+                "file": filename[:200],
+            },
+        )
     return created

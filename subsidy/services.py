@@ -176,7 +176,12 @@ def parse_inputs(*, year: Any, budget: Any, cutoff: Any = None) -> tuple[int, De
 
 
 def compute_run(
-    *, program: Program, year: Any, budget: Any, cutoff: Any = None, reproducing: SubsidyRun | None = None
+    *,
+    program: Program,
+    year: Any,
+    budget: Any,
+    cutoff: Any = None,
+    reproducing: SubsidyRun | None = None,
 ) -> RunResult:
     """Quzhou 四(一): the subsidy of every loan disbursed in `year`, pro-rated to `budget`. Saves nothing.
 
@@ -202,7 +207,8 @@ def compute_run(
     links = SubsidizedSettlement.objects.exclude(run__state=RunState.CANCELLED)
     if reproducing is not None:
         loan_rows = loan_rows.filter(
-            Q(id__in=reproducing.lines.values("loan_id")) | Q(id__in=reproducing.exclusions.values("loan_id"))
+            Q(id__in=reproducing.lines.values("loan_id"))
+            | Q(id__in=reproducing.exclusions.values("loan_id"))
         )
         fraud_rows = fraud_rows.filter(recorded_at__lte=reproducing.created_at)
         complaint_rows = complaint_rows.filter(recorded_at__lte=reproducing.created_at)
@@ -225,12 +231,28 @@ def compute_run(
         )
         .order_by("bank__code", "contract_no")
         .values(
-            "id", "contract_no", "bank_id", "bank__code", "bank__name", "enterprise_id", "enterprise__name",
-            "disbursement_date", "maturity_date", "principal", "annual_rate", "lpr_at_pricing",
-            "program_version__code", "program_version__subsidy_share", "program_version__rate_capped_by_lpr",
-            "program_version__lpr_long_tier_above_months", "settled", "overdue", "already", "eligible",
+            "id",
+            "contract_no",
+            "bank_id",
+            "bank__code",
+            "bank__name",
+            "enterprise_id",
+            "enterprise__name",
+            "disbursement_date",
+            "maturity_date",
+            "principal",
+            "annual_rate",
+            "lpr_at_pricing",
+            "program_version__code",
+            "program_version__subsidy_share",
+            "program_version__rate_capped_by_lpr",
+            "program_version__lpr_long_tier_above_months",
+            "settled",
+            "overdue",
+            "already",
+            "eligible",
         )
-    )  # fmt: skip
+    )
     if not loans:
         raise SubsidyInputError(f"{year_i}年没有{program.name}的放款记录，贴息为空，未生成批次")
 
@@ -324,13 +346,24 @@ def compute_run(
             continue
         result.lines.append(
             Line(
-                loan_id=loan["id"], bank_id=loan["bank_id"], bank_code=loan["bank__code"], bank_name=loan["bank__name"],
-                contract_no=loan["contract_no"], enterprise_name=loan["enterprise__name"],
-                version_code=loan["program_version__code"], disbursement_date=loan["disbursement_date"],
-                principal=loan["principal"], annual_rate=loan["annual_rate"], lpr=lpr, settled_interest=settled,
-                overdue_interest=overdue, eligible_interest=eligible, share=share, computed=computed,
+                loan_id=loan["id"],
+                bank_id=loan["bank_id"],
+                bank_code=loan["bank__code"],
+                bank_name=loan["bank__name"],
+                contract_no=loan["contract_no"],
+                enterprise_name=loan["enterprise__name"],
+                version_code=loan["program_version__code"],
+                disbursement_date=loan["disbursement_date"],
+                principal=loan["principal"],
+                annual_rate=loan["annual_rate"],
+                lpr=lpr,
+                settled_interest=settled,
+                overdue_interest=overdue,
+                eligible_interest=eligible,
+                share=share,
+                computed=computed,
             )
-        )  # fmt: skip
+        )
 
     result.computed_total = sum((line.computed for line in result.lines), ZERO)
     if result.lines:
@@ -386,14 +419,21 @@ def run_commit(
             raise SubsidyInputError(f"{year_i}年已有未撤销的贴息批次，请先撤销后再生成")
         result = compute_run(program=program, year=year, budget=budget, cutoff=cutoff)
         if not result.lines:
-            raise SubsidyInputError(f"{result.year}年没有可贴息的贷款（{len(result.exclusions)}笔均未予贴息），未生成批次")
+            raise SubsidyInputError(
+                f"{result.year}年没有可贴息的贷款（{len(result.exclusions)}笔均未予贴息），未生成批次"
+            )
         try:
             with transaction.atomic():
                 run = SubsidyRun.objects.create(
-                    program=program, year=result.year, budget=result.budget, cutoff=result.cutoff,
-                    computed_total=result.computed_total, total=result.total, scaled=result.scaled,
+                    program=program,
+                    year=result.year,
+                    budget=result.budget,
+                    cutoff=result.cutoff,
+                    computed_total=result.computed_total,
+                    total=result.total,
+                    scaled=result.scaled,
                     created_by=actor if actor.pk else None,
-                )  # fmt: skip
+                )
         except IntegrityError:
             raise SubsidyInputError(f"{year_i}年已有未撤销的贴息批次，请先撤销后再生成") from None
         SubsidyLine.objects.bulk_create(
@@ -416,7 +456,7 @@ def run_commit(
                     share=x.share,
                     computed=x.computed,
                     amount=x.amount,
-                )  # fmt: skip
+                )
                 for x in result.lines
             ),
             batch_size=2000,
@@ -431,17 +471,27 @@ def run_commit(
                     enterprise_name=x.enterprise_name,
                     reason=x.reason,
                     detail=x.detail[:300],
-                )  # fmt: skip
+                )
                 for x in result.exclusions
             ),
             batch_size=2000,
         )
         _link_settlements(run)
         log_action(
-            actor=actor, action="subsidy.run.computed", obj=run, to_state=run.state, request=request,
-            data={"year": run.year, "budget": str(run.budget), "cutoff": str(run.cutoff), "total": str(run.total),
-                  "lines": len(result.lines), "excluded": len(result.exclusions)},
-        )  # fmt: skip
+            actor=actor,
+            action="subsidy.run.computed",
+            obj=run,
+            to_state=run.state,
+            request=request,
+            data={
+                "year": run.year,
+                "budget": str(run.budget),
+                "cutoff": str(run.cutoff),
+                "total": str(run.total),
+                "lines": len(result.lines),
+                "excluded": len(result.exclusions),
+            },
+        )
     return run
 
 
@@ -580,9 +630,17 @@ def run_record_payment(
             recorded_by=actor,
         )
         log_action(
-            actor=actor, action="subsidy.payment.recorded", obj=locked, request=request,
-            data={"bank": bank.code, "amount": str(amount), "paid_on": str(paid_on), "voucher": voucher_no},
-        )  # fmt: skip
+            actor=actor,
+            action="subsidy.payment.recorded",
+            obj=locked,
+            request=request,
+            data={
+                "bank": bank.code,
+                "amount": str(amount),
+                "paid_on": str(paid_on),
+                "voucher": voucher_no,
+            },
+        )
         unpaid = (
             locked.lines.filter(amount__gt=0)
             .exclude(bank__in=locked.payments.values("bank"))

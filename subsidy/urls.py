@@ -15,7 +15,9 @@ urlpatterns = [
     path("subsidy/runs/<int:pk>/cancel/", views.run_cancel, name="run-cancel"),
     path("subsidy/runs/<int:pk>/pay/", views.run_pay, name="run-pay"),
     path("subsidy/bank/", views.bank_subsidy, name="bank-subsidy"),
-    path("subsidy/bank/<int:pk>/export.xlsx", views.bank_subsidy_export, name="bank-subsidy-export"),
+    path(
+        "subsidy/bank/<int:pk>/export.xlsx", views.bank_subsidy_export, name="bank-subsidy-export"
+    ),
     path("subsidy/public/<slug:program>/<int:year>/", views.public_notice, name="public-notice"),
     path("subsidy/banks/", filing_views.filing_list, name="filing-list"),
     path("subsidy/banks/filings/new/", filing_views.filing_create, name="filing-create"),

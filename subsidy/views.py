@@ -56,7 +56,11 @@ def run_list(request: HttpRequest) -> HttpResponse:
     can_make = request.user.effective_role in MAKER_ROLES
     if request.GET and form.is_valid():
         try:
-            services.parse_inputs(year=form.cleaned_data["year"], budget=form.cleaned_data["budget"], cutoff=form.cleaned_data["cutoff"])
+            services.parse_inputs(
+                year=form.cleaned_data["year"],
+                budget=form.cleaned_data["budget"],
+                cutoff=form.cleaned_data["cutoff"],
+            )
             count = tasks.year_loan_count(program, form.cleaned_data["year"])
             if count > getattr(settings, "SUBSIDY_PREVIEW_INLINE_MAX_LOANS", 5000):
                 large = count  # the page offers the preview as a background job instead
@@ -70,11 +74,19 @@ def run_list(request: HttpRequest) -> HttpResponse:
         except services.SubsidyInputError as exc:
             form.add_error(None, str(exc))
     return render(
-        request, "subsidy/run_list.html",
-        {"program": program, "runs": runs, "form": form, "preview": preview, "can_make": can_make, "large": large,
-         "job_params": tasks.job_params(program, form) if large else None,
-         "totals": preview.bank_totals() if preview else []},
-    )  # fmt: skip
+        request,
+        "subsidy/run_list.html",
+        {
+            "program": program,
+            "runs": runs,
+            "form": form,
+            "preview": preview,
+            "can_make": can_make,
+            "large": large,
+            "job_params": tasks.job_params(program, form) if large else None,
+            "totals": preview.bank_totals() if preview else [],
+        },
+    )
 
 
 @require_POST
@@ -89,7 +101,9 @@ def run_create(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             year, _budget, _cutoff = services.parse_inputs(
-                year=form.cleaned_data["year"], budget=form.cleaned_data["budget"], cutoff=form.cleaned_data["cutoff"]
+                year=form.cleaned_data["year"],
+                budget=form.cleaned_data["budget"],
+                cutoff=form.cleaned_data["cutoff"],
             )
         except services.SubsidyInputError as exc:
             form.add_error(None, str(exc))
@@ -102,7 +116,10 @@ def run_create(request: HttpRequest) -> HttpResponse:
                 title=f"试算{year}年度贴息（不保存）" if preview else f"生成{year}年度贴息批次",
             )
             # The progress page, which goes on to the saved run once the job is done (?follow=1).
-            return redirect(reverse("job-detail", kwargs={"public_id": job.public_id}) + ("" if preview else "?follow=1"))
+            return redirect(
+                reverse("job-detail", kwargs={"public_id": job.public_id})
+                + ("" if preview else "?follow=1")
+            )
     runs = SubsidyRun.objects.visible_to(request.user).filter(program=program)
     return render(
         request,
@@ -124,12 +141,23 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         t.payment = paid.get(t.bank_id)
     role = request.user.effective_role
     return render(
-        request, "subsidy/run_detail.html",
-        {"run": run, "lines": lines[:500], "line_count": len(lines), "totals": totals, "exclusions": exclusions[:500],
-         "exclusion_count": len(exclusions), "role": role, "audit_form": AuditForm(), "S": RunState,
-         "can_make": role in MAKER_ROLES, "can_audit": role in (Role.AUDITOR, Role.ADMIN),
-         "can_approve": role in (Role.BUREAU_HEAD, Role.ADMIN)},
-    )  # fmt: skip
+        request,
+        "subsidy/run_detail.html",
+        {
+            "run": run,
+            "lines": lines[:500],
+            "line_count": len(lines),
+            "totals": totals,
+            "exclusions": exclusions[:500],
+            "exclusion_count": len(exclusions),
+            "role": role,
+            "audit_form": AuditForm(),
+            "S": RunState,
+            "can_make": role in MAKER_ROLES,
+            "can_audit": role in (Role.AUDITOR, Role.ADMIN),
+            "can_approve": role in (Role.BUREAU_HEAD, Role.ADMIN),
+        },
+    )
 
 
 @require_GET
@@ -238,9 +266,13 @@ def run_pay(request: HttpRequest, pk: int) -> HttpResponse:
     bank = get_object_or_404(Bank, code=form.cleaned_data["bank"])
     try:
         services.run_record_payment(
-            actor=request.user, run=run, bank=bank, paid_on=form.cleaned_data["paid_on"],
-            voucher_no=form.cleaned_data["voucher_no"], request=request,
-        )  # fmt: skip
+            actor=request.user,
+            run=run,
+            bank=bank,
+            paid_on=form.cleaned_data["paid_on"],
+            voucher_no=form.cleaned_data["voucher_no"],
+            request=request,
+        )
     except services.StageRefused as exc:
         messages.error(request, str(exc))
     return redirect("subsidy:run-detail", pk=run.pk)
@@ -344,9 +376,16 @@ def bank_subsidy_export(request: HttpRequest, pk: int) -> HttpResponse:
     lines = list(run.lines.filter(bank=bank))
     for line in lines:
         line.bank_name = bank.name
-    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="subsidy-{run.program.code}-{run.year}-{bank.code}.xlsx"'
+    response = HttpResponse(
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="subsidy-{run.program.code}-{run.year}-{bank.code}.xlsx"'
+    )
     export.write_run(
-        response, lines=lines, totals=services.bank_totals(lines), exclusions=run.exclusions.filter(bank_code=bank.code)
+        response,
+        lines=lines,
+        totals=services.bank_totals(lines),
+        exclusions=run.exclusions.filter(bank_code=bank.code),
     )
     return response

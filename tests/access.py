@@ -11,8 +11,16 @@ from loans.models import BankAgreement
 from tests.conftest import Cast
 
 ROLES = (
-    "anonymous", "enterprise_a", "enterprise_b", "bureau_staff", "bureau_head",
-    "leading_group", "bank_x", "bank_y", "auditor", "admin",
+    "anonymous",
+    "enterprise_a",
+    "enterprise_b",
+    "bureau_staff",
+    "bureau_head",
+    "leading_group",
+    "bank_x",
+    "bank_y",
+    "auditor",
+    "admin",
 )
 LOGIN = 302  # anonymous visitors are sent to the login page
 
@@ -29,12 +37,28 @@ def for_government_and_banks(anonymous: int = LOGIN) -> dict[str, int]:
 
 
 # Pages of one program: its government roles and the admin see them; enterprises and banks are outsiders (404).
-PROGRAM_GOVERNMENT = expect(404, anonymous=LOGIN, bureau_staff=200, bureau_head=200, leading_group=200, auditor=200, admin=200)
+PROGRAM_GOVERNMENT = expect(
+    404,
+    anonymous=LOGIN,
+    bureau_staff=200,
+    bureau_head=200,
+    leading_group=200,
+    auditor=200,
+    admin=200,
+)
 
 
 def program_action(**allowed: int) -> dict[str, int]:
     """An action of one program: insiders without the role get 403, outsiders 404, `allowed` as given."""
-    base = expect(404, anonymous=LOGIN, bureau_staff=403, bureau_head=403, leading_group=403, auditor=403, admin=403)
+    base = expect(
+        404,
+        anonymous=LOGIN,
+        bureau_staff=403,
+        bureau_head=403,
+        leading_group=403,
+        auditor=403,
+        admin=403,
+    )
     return base | allowed
 
 
@@ -52,11 +76,18 @@ class Row:
     expected: dict[str, int]
     program: str = "changjiang"
     method: str = "GET"  # or "POST": sent without a form; each role's request is rolled back
-    data: dict[str, str] | None = None  # the POST body, when an empty one would not tell who may act
+    data: dict[str, str] | None = (
+        None  # the POST body, when an empty one would not tell who may act
+    )
 
 
 def move_cast_to_quzhou(cast: Cast) -> None:
     government = (cast.bureau_staff, cast.bureau_head, cast.leading_group, cast.auditor)
     User.objects.filter(pk__in=[u.pk for u in government]).update(program=cast.quzhou)
     for bank in (cast.bank_x, cast.bank_y):
-        BankAgreement.objects.create(bank=bank, program=cast.quzhou, starts_on=dt.date(2024, 1, 1), ends_on=dt.date(2026, 12, 31))
+        BankAgreement.objects.create(
+            bank=bank,
+            program=cast.quzhou,
+            starts_on=dt.date(2024, 1, 1),
+            ends_on=dt.date(2026, 12, 31),
+        )

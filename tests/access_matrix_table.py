@@ -53,7 +53,13 @@ def get(name: str, url, expected: dict[str, int], program: str = "changjiang") -
     return Row(name, url, expected, program)
 
 
-def post(name: str, url, expected: dict[str, int], program: str = "changjiang", data: dict[str, str] | None = None) -> Row:  # type: ignore[no-untyped-def]
+def post(
+    name: str,
+    url,
+    expected: dict[str, int],
+    program: str = "changjiang",
+    data: dict[str, str] | None = None,
+) -> Row:  # type: ignore[no-untyped-def]
     return Row(name, url, expected, program, method="POST", data=data)
 
 
@@ -69,12 +75,16 @@ GET_ONLY_LOGIN = expect(405, anonymous=LOGIN)
 def proposed_entry(cast: Cast) -> str:
     from review.models import BlacklistEntry
 
-    entry = BlacklistEntry.objects.create(enterprise=cast.enterprise_a, reason="overdue", details="逾期超过六个月", status="proposed")
+    entry = BlacklistEntry.objects.create(
+        enterprise=cast.enterprise_a, reason="overdue", details="逾期超过六个月", status="proposed"
+    )
     return f"/review/blacklist/{entry.public_id}/decide/"
 
 
 def own_job(cast: Cast) -> str:
-    job = Job.objects.create(owner=cast.bureau_staff, kind="reports.ledger_export", title="t", state=Job.State.DONE)
+    job = Job.objects.create(
+        owner=cast.bureau_staff, kind="reports.ledger_export", title="t", state=Job.State.DONE
+    )
     job.result.save("t.xlsx", ContentFile(b"x"))
     return f"/jobs/{job.public_id}/"
 
@@ -90,7 +100,11 @@ CORE: list[Row] = [
     post("logout", lambda c: "/accounts/logout/", expect(302)),
     get("password_change", lambda c: "/accounts/password_change/", expect(200, anonymous=LOGIN)),
     post("password_change", lambda c: "/accounts/password_change/", expect(200, anonymous=LOGIN)),
-    get("password_change_done", lambda c: "/accounts/password_change/done/", expect(200, anonymous=LOGIN)),
+    get(
+        "password_change_done",
+        lambda c: "/accounts/password_change/done/",
+        expect(200, anonymous=LOGIN),
+    ),
     post("password_change_done", lambda c: "/accounts/password_change/done/", GET_ONLY_LOGIN),
     get("password_reset", lambda c: "/accounts/password_reset/", expect(200)),
     post("password_reset", lambda c: "/accounts/password_reset/", expect(200)),
@@ -100,11 +114,17 @@ CORE: list[Row] = [
     post("password_reset_confirm", lambda c: "/accounts/reset/MQ/invalid-token/", expect(200)),
     get("password_reset_complete", lambda c: "/accounts/reset/done/", expect(200)),
     post("password_reset_complete", lambda c: "/accounts/reset/done/", GET_ONLY),
-    get("set_language", lambda c: "/i18n/setlang/", expect(302)),  # GET changes nothing and redirects back
+    get(
+        "set_language", lambda c: "/i18n/setlang/", expect(302)
+    ),  # GET changes nothing and redirects back
     post("set_language", lambda c: "/i18n/setlang/", expect(302)),
     get("job-detail", own_job, expect(404, anonymous=LOGIN, bureau_staff=200)),
     post("job-detail", own_job, GET_ONLY),
-    get("job-download", lambda c: own_job(c) + "download/", expect(404, anonymous=LOGIN, bureau_staff=200)),
+    get(
+        "job-download",
+        lambda c: own_job(c) + "download/",
+        expect(404, anonymous=LOGIN, bureau_staff=200),
+    ),
     post("job-download", lambda c: own_job(c) + "download/", GET_ONLY),
 ]
 
@@ -119,7 +139,9 @@ OWN_ACTION = expect(403, anonymous=LOGIN, enterprise_b=404, bank_y=404)
 
 
 def qualification(cast: Cast) -> Qualification:
-    q = Qualification(enterprise=cast.enterprise_a, kind="high_tech", number="GR1", evidence_name="cert.pdf")
+    q = Qualification(
+        enterprise=cast.enterprise_a, kind="high_tech", number="GR1", evidence_name="cert.pdf"
+    )
     q.evidence.save("cert.pdf", ContentFile(b"%PDF-1.4 cert"), save=False)
     q.save()
     return q
@@ -130,8 +152,13 @@ def evidence(cast: Cast) -> str:
 
 
 def application_material(cast: Cast) -> Material:
-    m = Material(application=cast.application_a, material_type=MaterialType.objects.get(program=cast.changjiang, number=3),
-                 original_name="licence.pdf", content_type="application/pdf", size=10)
+    m = Material(
+        application=cast.application_a,
+        material_type=MaterialType.objects.get(program=cast.changjiang, number=3),
+        original_name="licence.pdf",
+        content_type="application/pdf",
+        size=10,
+    )
     m.file.save("licence.pdf", ContentFile(b"%PDF-1.4 x"), save=False)
     m.save()
     return m
@@ -146,12 +173,16 @@ def patent_of_a(cast: Cast) -> str:
 
 
 def figure_of_a(cast: Cast) -> str:
-    figure = AnnualFigure.objects.create(enterprise=cast.enterprise_a, year=2024, revenue=Decimal("1.00"), profit=Decimal("1.00"))
+    figure = AnnualFigure.objects.create(
+        enterprise=cast.enterprise_a, year=2024, revenue=Decimal("1.00"), profit=Decimal("1.00")
+    )
     return f"/enterprise/figures/{figure.pk}/delete/"
 
 
 def team_member_of_a(cast: Cast) -> str:
-    member = TeamMember.objects.create(application=cast.application_a, name="张三", id_number="110101199001011234")
+    member = TeamMember.objects.create(
+        application=cast.application_a, name="张三", id_number="110101199001011234"
+    )
     return app_url(cast, f"team/{member.pk}/delete/")
 
 
@@ -159,67 +190,193 @@ APPLICATIONS: list[Row] = [
     get("applications:register", lambda c: "/enterprise/register/", expect(302, anonymous=200)),
     post("applications:register", lambda c: "/enterprise/register/", expect(302, anonymous=200)),
     get("applications:profile", lambda c: "/enterprise/profile/", ENTERPRISES_ONLY),
-    post("applications:profile", lambda c: "/enterprise/profile/", expect(403, anonymous=LOGIN, enterprise_a=200, enterprise_b=200)),
+    post(
+        "applications:profile",
+        lambda c: "/enterprise/profile/",
+        expect(403, anonymous=LOGIN, enterprise_a=200, enterprise_b=200),
+    ),
     get("applications:colleagues", lambda c: "/enterprise/colleagues/", ENTERPRISES_ONLY),
-    post("applications:colleagues", lambda c: "/enterprise/colleagues/", expect(403, anonymous=LOGIN, enterprise_a=200, enterprise_b=200)),
+    post(
+        "applications:colleagues",
+        lambda c: "/enterprise/colleagues/",
+        expect(403, anonymous=LOGIN, enterprise_a=200, enterprise_b=200),
+    ),
     get("applications:qualifications", lambda c: "/enterprise/qualifications/", ENTERPRISES_ONLY),
-    post("applications:qualifications", lambda c: "/enterprise/qualifications/", expect(403, anonymous=LOGIN, enterprise_a=200, enterprise_b=200)),
-    get("applications:qualification-delete", lambda c: f"/enterprise/qualifications/{qualification(c).public_id}/delete/", expect(405)),
-    post("applications:qualification-delete", lambda c: f"/enterprise/qualifications/{qualification(c).public_id}/delete/", expect(403, anonymous=LOGIN, enterprise_a=302, enterprise_b=404)),
+    post(
+        "applications:qualifications",
+        lambda c: "/enterprise/qualifications/",
+        expect(403, anonymous=LOGIN, enterprise_a=200, enterprise_b=200),
+    ),
+    get(
+        "applications:qualification-delete",
+        lambda c: f"/enterprise/qualifications/{qualification(c).public_id}/delete/",
+        expect(405),
+    ),
+    post(
+        "applications:qualification-delete",
+        lambda c: f"/enterprise/qualifications/{qualification(c).public_id}/delete/",
+        expect(403, anonymous=LOGIN, enterprise_a=302, enterprise_b=404),
+    ),
     get("applications:qualification-evidence", evidence, SEES_A),
     post("applications:qualification-evidence", evidence, GET_ONLY),
     get("applications:patent-add", lambda c: "/enterprise/patents/", expect(405)),
-    post("applications:patent-add", lambda c: "/enterprise/patents/", expect(403, anonymous=LOGIN, enterprise_a=302, enterprise_b=302)),
+    post(
+        "applications:patent-add",
+        lambda c: "/enterprise/patents/",
+        expect(403, anonymous=LOGIN, enterprise_a=302, enterprise_b=302),
+    ),
     get("applications:patent-delete", patent_of_a, expect(405)),
-    post("applications:patent-delete", patent_of_a, expect(403, anonymous=LOGIN, enterprise_a=302, enterprise_b=404)),
+    post(
+        "applications:patent-delete",
+        patent_of_a,
+        expect(403, anonymous=LOGIN, enterprise_a=302, enterprise_b=404),
+    ),
     get("applications:figure-add", lambda c: "/enterprise/figures/", expect(405)),
-    post("applications:figure-add", lambda c: "/enterprise/figures/", expect(403, anonymous=LOGIN, enterprise_a=302, enterprise_b=302)),
+    post(
+        "applications:figure-add",
+        lambda c: "/enterprise/figures/",
+        expect(403, anonymous=LOGIN, enterprise_a=302, enterprise_b=302),
+    ),
     get("applications:figure-delete", figure_of_a, expect(405)),
-    post("applications:figure-delete", figure_of_a, expect(403, anonymous=LOGIN, enterprise_a=302, enterprise_b=404)),
-    get("applications:enterprise-detail", lambda c: f"/enterprises/{c.enterprise_a.public_id}/", SEES_A),
-    post("applications:enterprise-detail", lambda c: f"/enterprises/{c.enterprise_a.public_id}/", GET_ONLY),
-    get("applications:application-create", lambda c: "/applications/new/changjiang/", ENTERPRISES_ONLY),
-    post("applications:application-create", lambda c: "/applications/new/changjiang/", expect(403, anonymous=LOGIN, enterprise_a=200, enterprise_b=200)),
+    post(
+        "applications:figure-delete",
+        figure_of_a,
+        expect(403, anonymous=LOGIN, enterprise_a=302, enterprise_b=404),
+    ),
+    get(
+        "applications:enterprise-detail",
+        lambda c: f"/enterprises/{c.enterprise_a.public_id}/",
+        SEES_A,
+    ),
+    post(
+        "applications:enterprise-detail",
+        lambda c: f"/enterprises/{c.enterprise_a.public_id}/",
+        GET_ONLY,
+    ),
+    get(
+        "applications:application-create",
+        lambda c: "/applications/new/changjiang/",
+        ENTERPRISES_ONLY,
+    ),
+    post(
+        "applications:application-create",
+        lambda c: "/applications/new/changjiang/",
+        expect(403, anonymous=LOGIN, enterprise_a=200, enterprise_b=200),
+    ),
     get("applications:application-detail", lambda c: app_url(c), SEES_A),
     post("applications:application-detail", lambda c: app_url(c), GET_ONLY),
     # Application A is submitted: its enterprise is sent to the (frozen) application page.
-    get("applications:application-edit", lambda c: app_url(c, "edit/"), OWN_ACTION | {"enterprise_a": 302}),
-    post("applications:application-edit", lambda c: app_url(c, "edit/"), expect(403, anonymous=LOGIN, enterprise_a=302, enterprise_b=404, bank_y=404)),
-    get("applications:application-submit", lambda c: app_url(c, "submit/"), OWN_ACTION | {"enterprise_a": 200}),
-    post("applications:application-submit", lambda c: app_url(c, "submit/"), expect(403, anonymous=LOGIN, enterprise_a=302, enterprise_b=404, bank_y=404)),
+    get(
+        "applications:application-edit",
+        lambda c: app_url(c, "edit/"),
+        OWN_ACTION | {"enterprise_a": 302},
+    ),
+    post(
+        "applications:application-edit",
+        lambda c: app_url(c, "edit/"),
+        expect(403, anonymous=LOGIN, enterprise_a=302, enterprise_b=404, bank_y=404),
+    ),
+    get(
+        "applications:application-submit",
+        lambda c: app_url(c, "submit/"),
+        OWN_ACTION | {"enterprise_a": 200},
+    ),
+    post(
+        "applications:application-submit",
+        lambda c: app_url(c, "submit/"),
+        expect(403, anonymous=LOGIN, enterprise_a=302, enterprise_b=404, bank_y=404),
+    ),
     get("applications:material-add", lambda c: app_url(c, "materials/"), expect(405)),
-    post("applications:material-add", lambda c: app_url(c, "materials/"), expect(403, anonymous=LOGIN, enterprise_a=400, enterprise_b=404, bank_y=404)),
-    get("applications:material-download", lambda c: app_url(c, f"materials/{application_material(c).public_id}/"), SEES_A),
-    post("applications:material-download", lambda c: app_url(c, f"materials/{application_material(c).public_id}/"), GET_ONLY),
-    get("applications:material-delete", lambda c: app_url(c, f"materials/{application_material(c).public_id}/delete/"), expect(405)),
-    post("applications:material-delete", lambda c: app_url(c, f"materials/{application_material(c).public_id}/delete/"), expect(403, anonymous=LOGIN, enterprise_a=302, enterprise_b=404, bank_y=404)),
+    post(
+        "applications:material-add",
+        lambda c: app_url(c, "materials/"),
+        expect(403, anonymous=LOGIN, enterprise_a=400, enterprise_b=404, bank_y=404),
+    ),
+    get(
+        "applications:material-download",
+        lambda c: app_url(c, f"materials/{application_material(c).public_id}/"),
+        SEES_A,
+    ),
+    post(
+        "applications:material-download",
+        lambda c: app_url(c, f"materials/{application_material(c).public_id}/"),
+        GET_ONLY,
+    ),
+    get(
+        "applications:material-delete",
+        lambda c: app_url(c, f"materials/{application_material(c).public_id}/delete/"),
+        expect(405),
+    ),
+    post(
+        "applications:material-delete",
+        lambda c: app_url(c, f"materials/{application_material(c).public_id}/delete/"),
+        expect(403, anonymous=LOGIN, enterprise_a=302, enterprise_b=404, bank_y=404),
+    ),
     get("applications:team-add", lambda c: app_url(c, "team/"), expect(405)),
-    post("applications:team-add", lambda c: app_url(c, "team/"), expect(403, anonymous=LOGIN, enterprise_a=302, enterprise_b=404, bank_y=404)),
+    post(
+        "applications:team-add",
+        lambda c: app_url(c, "team/"),
+        expect(403, anonymous=LOGIN, enterprise_a=302, enterprise_b=404, bank_y=404),
+    ),
     get("applications:team-delete", team_member_of_a, expect(405)),
-    post("applications:team-delete", team_member_of_a, expect(403, anonymous=LOGIN, enterprise_a=302, enterprise_b=404, bank_y=404)),
+    post(
+        "applications:team-delete",
+        team_member_of_a,
+        expect(403, anonymous=LOGIN, enterprise_a=302, enterprise_b=404, bank_y=404),
+    ),
     get("applications:annex-pdf", lambda c: app_url(c, "pdf/annex3/"), SEES_A),
     post("applications:annex-pdf", lambda c: app_url(c, "pdf/annex3/"), GET_ONLY),
-    get("applications:submitted-pdf", lambda c: app_url(c, "submitted.pdf"), expect(404, anonymous=LOGIN)),
+    get(
+        "applications:submitted-pdf",
+        lambda c: app_url(c, "submitted.pdf"),
+        expect(404, anonymous=LOGIN),
+    ),
     post("applications:submitted-pdf", lambda c: app_url(c, "submitted.pdf"), GET_ONLY),
 ]
 
 
 # --- review (issue 4) ----------------------------------------------------------------------------
 
-REVIEW_GOVERNMENT = expect(403, anonymous=LOGIN, bureau_staff=200, bureau_head=200, leading_group=200, auditor=200, admin=200)
-GOVERNMENT_ONLY_FILE = expect(403, anonymous=LOGIN, bureau_staff=404, bureau_head=404, leading_group=404, auditor=404, admin=404)
+REVIEW_GOVERNMENT = expect(
+    403,
+    anonymous=LOGIN,
+    bureau_staff=200,
+    bureau_head=200,
+    leading_group=200,
+    auditor=200,
+    admin=200,
+)
+GOVERNMENT_ONLY_FILE = expect(
+    403,
+    anonymous=LOGIN,
+    bureau_staff=404,
+    bureau_head=404,
+    leading_group=404,
+    auditor=404,
+    admin=404,
+)
 
 
 def meeting(cast: Cast) -> Meeting:
-    return Meeting.objects.create(program=cast.changjiang, date=dt.date(2026, 1, 20), attendees=["leader"],
-                                  created_by=cast.leading_group)
+    return Meeting.objects.create(
+        program=cast.changjiang,
+        date=dt.date(2026, 1, 20),
+        attendees=["leader"],
+        created_by=cast.leading_group,
+    )
 
 
 def entry(cast: Cast) -> PublicityEntry:
     today = timezone.localdate()
-    batch = PublicityBatch.objects.create(program=cast.changjiang, start_date=today, end_date=today + dt.timedelta(days=7),
-                                          created_by=cast.bureau_staff)
-    return PublicityEntry.objects.create(batch=batch, application=cast.application_a, credit_amount=Decimal("900000.00"))
+    batch = PublicityBatch.objects.create(
+        program=cast.changjiang,
+        start_date=today,
+        end_date=today + dt.timedelta(days=7),
+        created_by=cast.bureau_staff,
+    )
+    return PublicityEntry.objects.create(
+        batch=batch, application=cast.application_a, credit_amount=Decimal("900000.00")
+    )
 
 
 def objection(cast: Cast) -> Objection:
@@ -231,49 +388,141 @@ def review_url(tail: str = ""):  # type: ignore[no-untyped-def]
 
 
 REVIEW: list[Row] = [
-    get("review:queue", lambda c: "/review/queue/",
-        expect(403, anonymous=LOGIN, bureau_staff=200, bureau_head=200, leading_group=200, bank_x=200, bank_y=200)),
+    get(
+        "review:queue",
+        lambda c: "/review/queue/",
+        expect(
+            403,
+            anonymous=LOGIN,
+            bureau_staff=200,
+            bureau_head=200,
+            leading_group=200,
+            bank_x=200,
+            bank_y=200,
+        ),
+    ),
     post("review:queue", lambda c: "/review/queue/", GET_ONLY),
     get("review:application-review", review_url(), SEES_A),
     post("review:application-review", review_url(), GET_ONLY),
     get("review:application-act", review_url("act/"), expect(405)),
     # One endpoint for every review button: "accept" is the bureau staff's step on a submitted application.
-    post("review:application-act", review_url("act/"), expect(403, anonymous=LOGIN, enterprise_b=404, bank_y=404, bureau_staff=400), data={"action": "accept"}),
-    get("review:application-withdraw", review_url("withdraw/"), expect(403, anonymous=LOGIN, enterprise_a=200, enterprise_b=404, bank_y=404)),
+    post(
+        "review:application-act",
+        review_url("act/"),
+        expect(403, anonymous=LOGIN, enterprise_b=404, bank_y=404, bureau_staff=400),
+        data={"action": "accept"},
+    ),
+    get(
+        "review:application-withdraw",
+        review_url("withdraw/"),
+        expect(403, anonymous=LOGIN, enterprise_a=200, enterprise_b=404, bank_y=404),
+    ),
     # the reason is optional: the enterprise's POST withdraws (rolled back here), everyone else is refused
-    post("review:application-withdraw", review_url("withdraw/"), expect(403, anonymous=LOGIN, enterprise_a=302, enterprise_b=404, bank_y=404)),
+    post(
+        "review:application-withdraw",
+        review_url("withdraw/"),
+        expect(403, anonymous=LOGIN, enterprise_a=302, enterprise_b=404, bank_y=404),
+    ),
     get("review:history-export", review_url("history.xlsx"), SEES_A),
     post("review:history-export", review_url("history.xlsx"), GET_ONLY),
     get("review:meeting-list", lambda c: "/review/meetings/", REVIEW_GOVERNMENT),
     post("review:meeting-list", lambda c: "/review/meetings/", GET_ONLY),
-    get("review:meeting-new", lambda c: "/review/meetings/new/", expect(403, anonymous=LOGIN, leading_group=200)),
-    post("review:meeting-new", lambda c: "/review/meetings/new/", expect(403, anonymous=LOGIN, leading_group=400)),
-    get("review:meeting-detail", lambda c: f"/review/meetings/{meeting(c).public_id}/", REVIEW_GOVERNMENT),
+    get(
+        "review:meeting-new",
+        lambda c: "/review/meetings/new/",
+        expect(403, anonymous=LOGIN, leading_group=200),
+    ),
+    post(
+        "review:meeting-new",
+        lambda c: "/review/meetings/new/",
+        expect(403, anonymous=LOGIN, leading_group=400),
+    ),
+    get(
+        "review:meeting-detail",
+        lambda c: f"/review/meetings/{meeting(c).public_id}/",
+        REVIEW_GOVERNMENT,
+    ),
     post("review:meeting-detail", lambda c: f"/review/meetings/{meeting(c).public_id}/", GET_ONLY),
     get("review:publicity-manage", lambda c: "/review/publicity/", REVIEW_GOVERNMENT),
-    post("review:publicity-manage", lambda c: "/review/publicity/", expect(403, anonymous=LOGIN, bureau_staff=400)),
-    get("review:publicity-batch", lambda c: f"/review/publicity/{entry(c).batch.public_id}/", REVIEW_GOVERNMENT),
-    post("review:publicity-batch", lambda c: f"/review/publicity/{entry(c).batch.public_id}/", GET_ONLY),
-    get("review:publicity-close", lambda c: f"/review/publicity/{entry(c).batch.public_id}/close/", expect(405)),
-    post("review:publicity-close", lambda c: f"/review/publicity/{entry(c).batch.public_id}/close/", expect(403, anonymous=LOGIN, bureau_staff=302)),
-    get("review:objection-rule", lambda c: f"/review/objections/{objection(c).public_id}/rule/", expect(405)),
-    post("review:objection-rule", lambda c: f"/review/objections/{objection(c).public_id}/rule/", expect(403, anonymous=LOGIN, bureau_staff=302)),
-    get("review:objection-file", lambda c: f"/review/objections/{objection(c).public_id}/file/", GOVERNMENT_ONLY_FILE),  # no file
-    post("review:objection-file", lambda c: f"/review/objections/{objection(c).public_id}/file/", GET_ONLY),
+    post(
+        "review:publicity-manage",
+        lambda c: "/review/publicity/",
+        expect(403, anonymous=LOGIN, bureau_staff=400),
+    ),
+    get(
+        "review:publicity-batch",
+        lambda c: f"/review/publicity/{entry(c).batch.public_id}/",
+        REVIEW_GOVERNMENT,
+    ),
+    post(
+        "review:publicity-batch",
+        lambda c: f"/review/publicity/{entry(c).batch.public_id}/",
+        GET_ONLY,
+    ),
+    get(
+        "review:publicity-close",
+        lambda c: f"/review/publicity/{entry(c).batch.public_id}/close/",
+        expect(405),
+    ),
+    post(
+        "review:publicity-close",
+        lambda c: f"/review/publicity/{entry(c).batch.public_id}/close/",
+        expect(403, anonymous=LOGIN, bureau_staff=302),
+    ),
+    get(
+        "review:objection-rule",
+        lambda c: f"/review/objections/{objection(c).public_id}/rule/",
+        expect(405),
+    ),
+    post(
+        "review:objection-rule",
+        lambda c: f"/review/objections/{objection(c).public_id}/rule/",
+        expect(403, anonymous=LOGIN, bureau_staff=302),
+    ),
+    get(
+        "review:objection-file",
+        lambda c: f"/review/objections/{objection(c).public_id}/file/",
+        GOVERNMENT_ONLY_FILE,
+    ),  # no file
+    post(
+        "review:objection-file",
+        lambda c: f"/review/objections/{objection(c).public_id}/file/",
+        GET_ONLY,
+    ),
     get("review:blacklist", lambda c: "/review/blacklist/", REVIEW_GOVERNMENT),
-    post("review:blacklist", lambda c: "/review/blacklist/", expect(403, anonymous=LOGIN, bureau_staff=400)),
+    post(
+        "review:blacklist",
+        lambda c: "/review/blacklist/",
+        expect(403, anonymous=LOGIN, bureau_staff=400),
+    ),
     get("review:blacklist-decide", proposed_entry, GET_ONLY),
     post("review:blacklist-decide", proposed_entry, expect(403, anonymous=LOGIN, bureau_staff=400)),
-    get("review:blacklist-evidence", lambda c: "/review/blacklist/00000000-0000-0000-0000-000000000000/evidence/", GOVERNMENT_ONLY_FILE),
-    post("review:blacklist-evidence", lambda c: "/review/blacklist/00000000-0000-0000-0000-000000000000/evidence/", GET_ONLY),
+    get(
+        "review:blacklist-evidence",
+        lambda c: "/review/blacklist/00000000-0000-0000-0000-000000000000/evidence/",
+        GOVERNMENT_ONLY_FILE,
+    ),
+    post(
+        "review:blacklist-evidence",
+        lambda c: "/review/blacklist/00000000-0000-0000-0000-000000000000/evidence/",
+        GET_ONLY,
+    ),
     get("review:inbox", lambda c: "/review/inbox/", expect(200, anonymous=LOGIN)),
     post("review:inbox", lambda c: "/review/inbox/", expect(302)),
     get("review:public-publicity", lambda c: "/publicity/", expect(200)),
     post("review:public-publicity", lambda c: "/publicity/", GET_ONLY),
     get("review:public-batch", lambda c: f"/publicity/{entry(c).batch.public_id}/", expect(200)),
     post("review:public-batch", lambda c: f"/publicity/{entry(c).batch.public_id}/", GET_ONLY),
-    get("review:public-objection", lambda c: f"/publicity/entries/{entry(c).public_id}/object/", expect(200)),
-    post("review:public-objection", lambda c: f"/publicity/entries/{entry(c).public_id}/object/", expect(400)),
+    get(
+        "review:public-objection",
+        lambda c: f"/publicity/entries/{entry(c).public_id}/object/",
+        expect(200),
+    ),
+    post(
+        "review:public-objection",
+        lambda c: f"/publicity/entries/{entry(c).public_id}/object/",
+        expect(400),
+    ),
 ]
 
 
@@ -281,16 +530,28 @@ REVIEW: list[Row] = [
 
 
 def bank_x_upload(cast: Cast) -> RecordUpload:
-    upload = RecordUpload(kind="interest", program=cast.changjiang, bank=cast.bank_x, original_name="interest.csv",
-                          checksum="0" * 64, uploaded_by=cast.bank_x_user, state=RecordUpload.State.CHECKED)
+    upload = RecordUpload(
+        kind="interest",
+        program=cast.changjiang,
+        bank=cast.bank_x,
+        original_name="interest.csv",
+        checksum="0" * 64,
+        uploaded_by=cast.bank_x_user,
+        state=RecordUpload.State.CHECKED,
+    )
     upload.file.save("interest.csv", ContentFile("贷款合同编号\n".encode()), save=False)
     upload.save()
     return upload
 
 
 def loan_a_document(cast: Cast) -> LoanDocument:
-    document = LoanDocument(loan=cast.loan_a, kind="application_form", original_name="form.pdf", checksum="0" * 64,
-                            uploaded_by=cast.bank_x_user)
+    document = LoanDocument(
+        loan=cast.loan_a,
+        kind="application_form",
+        original_name="form.pdf",
+        checksum="0" * 64,
+        uploaded_by=cast.bank_x_user,
+    )
     document.file.save("form.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=False)
     document.save()
     return document
@@ -307,40 +568,94 @@ BANK_X_ON_LOAN_A = expect(403, anonymous=LOGIN, enterprise_b=404, bank_y=404, ba
 LOANS: list[Row] = [
     get("loans:bank-list", lambda c: "/banks/", for_government_and_banks()),
     post("loans:bank-list", lambda c: "/banks/", GET_ONLY),
-    get("loans:bank-detail", lambda c: f"/banks/{c.bank_x.code}/",
-        expect(200, anonymous=LOGIN, enterprise_a=404, enterprise_b=404, bank_y=404)),
+    get(
+        "loans:bank-detail",
+        lambda c: f"/banks/{c.bank_x.code}/",
+        expect(200, anonymous=LOGIN, enterprise_a=404, enterprise_b=404, bank_y=404),
+    ),
     post("loans:bank-detail", lambda c: f"/banks/{c.bank_x.code}/", GET_ONLY),
     get("loans:loan-list", lambda c: "/loans/", expect(200, anonymous=LOGIN)),
     post("loans:loan-list", lambda c: "/loans/", GET_ONLY),
-    get("loans:loan-create", lambda c: "/loans/new/", expect(403, anonymous=LOGIN, bank_x=200, bank_y=200)),
-    post("loans:loan-create", lambda c: "/loans/new/", expect(403, anonymous=LOGIN, bank_x=400, bank_y=400)),
+    get(
+        "loans:loan-create",
+        lambda c: "/loans/new/",
+        expect(403, anonymous=LOGIN, bank_x=200, bank_y=200),
+    ),
+    post(
+        "loans:loan-create",
+        lambda c: "/loans/new/",
+        expect(403, anonymous=LOGIN, bank_x=400, bank_y=400),
+    ),
     get("loans:loan-detail", lambda c: f"/loans/{c.loan_a.public_id}/", LOAN_A),
     post("loans:loan-detail", lambda c: f"/loans/{c.loan_a.public_id}/", GET_ONLY),
-    get("loans:report-create", lambda c: f"/loans/{c.loan_a.public_id}/reports/new/", BANK_X_ON_LOAN_A),
-    post("loans:report-create", lambda c: f"/loans/{c.loan_a.public_id}/reports/new/", expect(403, anonymous=LOGIN, enterprise_b=404, bank_x=400, bank_y=404)),
-    get("loans:document-create", lambda c: f"/loans/{c.loan_a.public_id}/documents/new/", BANK_X_ON_LOAN_A),
-    post("loans:document-create", lambda c: f"/loans/{c.loan_a.public_id}/documents/new/", expect(403, anonymous=LOGIN, enterprise_b=404, bank_x=400, bank_y=404)),
-    get("loans:document-file", lambda c: f"/loans/documents/{loan_a_document(c).public_id}/file/", LOAN_A),
-    post("loans:document-file", lambda c: f"/loans/documents/{loan_a_document(c).public_id}/file/", GET_ONLY),
+    get(
+        "loans:report-create",
+        lambda c: f"/loans/{c.loan_a.public_id}/reports/new/",
+        BANK_X_ON_LOAN_A,
+    ),
+    post(
+        "loans:report-create",
+        lambda c: f"/loans/{c.loan_a.public_id}/reports/new/",
+        expect(403, anonymous=LOGIN, enterprise_b=404, bank_x=400, bank_y=404),
+    ),
+    get(
+        "loans:document-create",
+        lambda c: f"/loans/{c.loan_a.public_id}/documents/new/",
+        BANK_X_ON_LOAN_A,
+    ),
+    post(
+        "loans:document-create",
+        lambda c: f"/loans/{c.loan_a.public_id}/documents/new/",
+        expect(403, anonymous=LOGIN, enterprise_b=404, bank_x=400, bank_y=404),
+    ),
+    get(
+        "loans:document-file",
+        lambda c: f"/loans/documents/{loan_a_document(c).public_id}/file/",
+        LOAN_A,
+    ),
+    post(
+        "loans:document-file",
+        lambda c: f"/loans/documents/{loan_a_document(c).public_id}/file/",
+        GET_ONLY,
+    ),
     get("loans:report-overview", lambda c: "/loans/reports/", for_government_and_banks()),
     post("loans:report-overview", lambda c: "/loans/reports/", GET_ONLY),
     get("loans:report-export", lambda c: "/loans/reports/export.xlsx", for_government_and_banks()),
     post("loans:report-export", lambda c: "/loans/reports/export.xlsx", GET_ONLY),
     get("loans:upload-list", lambda c: "/loans/uploads/", for_government_and_banks()),
     post("loans:upload-list", lambda c: "/loans/uploads/", GET_ONLY),
-    get("loans:upload-create", lambda c: "/loans/uploads/new/",
-        expect(403, anonymous=LOGIN, bureau_staff=200, bank_x=200, bank_y=200, admin=200)),
-    post("loans:upload-create", lambda c: "/loans/uploads/new/", expect(403, anonymous=LOGIN, bureau_staff=400, bank_x=400, bank_y=400, admin=400)),
-    get("loans:upload-template", lambda c: "/loans/uploads/templates/interest.xlsx", for_government_and_banks()),
+    get(
+        "loans:upload-create",
+        lambda c: "/loans/uploads/new/",
+        expect(403, anonymous=LOGIN, bureau_staff=200, bank_x=200, bank_y=200, admin=200),
+    ),
+    post(
+        "loans:upload-create",
+        lambda c: "/loans/uploads/new/",
+        expect(403, anonymous=LOGIN, bureau_staff=400, bank_x=400, bank_y=400, admin=400),
+    ),
+    get(
+        "loans:upload-template",
+        lambda c: "/loans/uploads/templates/interest.xlsx",
+        for_government_and_banks(),
+    ),
     post("loans:upload-template", lambda c: "/loans/uploads/templates/interest.xlsx", GET_ONLY),
     get("loans:upload-detail", upload_url(), BANK_X_UPLOAD),
     post("loans:upload-detail", upload_url(), GET_ONLY),
     get("loans:upload-file", upload_url("file/"), BANK_X_UPLOAD),
     post("loans:upload-file", upload_url("file/"), GET_ONLY),
     get("loans:upload-confirm", upload_url("confirm/"), expect(405)),
-    post("loans:upload-confirm", upload_url("confirm/"), expect(403, anonymous=LOGIN, enterprise_a=404, enterprise_b=404, bank_x=302, bank_y=404)),
+    post(
+        "loans:upload-confirm",
+        upload_url("confirm/"),
+        expect(403, anonymous=LOGIN, enterprise_a=404, enterprise_b=404, bank_x=302, bank_y=404),
+    ),
     get("loans:upload-cancel", upload_url("cancel/"), expect(405)),
-    post("loans:upload-cancel", upload_url("cancel/"), expect(403, anonymous=LOGIN, enterprise_a=404, enterprise_b=404, bank_x=302, bank_y=404)),
+    post(
+        "loans:upload-cancel",
+        upload_url("cancel/"),
+        expect(403, anonymous=LOGIN, enterprise_a=404, enterprise_b=404, bank_x=302, bank_y=404),
+    ),
 ]
 
 
@@ -348,7 +663,9 @@ LOANS: list[Row] = [
 
 CLAIM_VIEW = expect(200, anonymous=LOGIN, enterprise_a=404, enterprise_b=404, bank_y=404)
 EVERYONE_BUT_ENTERPRISES = expect(200, anonymous=LOGIN, enterprise_a=404, enterprise_b=404)
-COMPENSATION_GOVERNMENT = expect(200, anonymous=LOGIN, enterprise_a=404, enterprise_b=404, bank_x=404, bank_y=404)
+COMPENSATION_GOVERNMENT = expect(
+    200, anonymous=LOGIN, enterprise_a=404, enterprise_b=404, bank_x=404, bank_y=404
+)
 
 
 def claim_action(**allowed: int) -> dict[str, int]:
@@ -374,15 +691,24 @@ def claim_material(c: Cast) -> str:
 
 def with_certificate(c: Cast) -> str:
     claim = helpers.paid(c)
-    compensation_services.writeoff_record(actor=c.bank_x_user, claim=claim, written_off_on=dt.date(2026, 11, 24))
-    compensation_services.writeoff_certificate(actor=c.bank_x_user, claim=claim, upload=helpers.pdf("cert.pdf"))
+    compensation_services.writeoff_record(
+        actor=c.bank_x_user, claim=claim, written_off_on=dt.date(2026, 11, 24)
+    )
+    compensation_services.writeoff_certificate(
+        actor=c.bank_x_user, claim=claim, upload=helpers.pdf("cert.pdf")
+    )
     return f"/compensation/claims/{claim.public_id}/write-off/file/"
 
 
 def share_return(c: Cast) -> int:
     recovery = helpers.with_recovery(c, "80000.00", ())
     return compensation_services.return_record(
-        actor=c.bank_x_user, recovery=recovery, amount="1.00", returned_on=dt.date(2026, 11, 25), voucher_no="J").pk
+        actor=c.bank_x_user,
+        recovery=recovery,
+        amount="1.00",
+        returned_on=dt.date(2026, 11, 25),
+        voucher_no="J",
+    ).pk
 
 
 COMPENSATION_URLS = [
@@ -408,9 +734,18 @@ COMPENSATION_URLS = [
     ("claim-close", claim_url(helpers.recovering, "close/")),
     ("recovery-list", lambda c: "/compensation/recoveries/"),
     ("recovery-export", lambda c: "/compensation/recoveries/export.xlsx"),
-    ("recovery-reverse", lambda c: f"/compensation/recoveries/{helpers.with_recovery(c).pk}/reverse/"),
-    ("return-create", lambda c: f"/compensation/recoveries/{helpers.with_recovery(c).pk}/returns/new/"),
-    ("cost-receipt", lambda c: f"/compensation/costs/{helpers.with_recovery(c).legal_costs.first().pk}/receipt/"),
+    (
+        "recovery-reverse",
+        lambda c: f"/compensation/recoveries/{helpers.with_recovery(c).pk}/reverse/",
+    ),
+    (
+        "return-create",
+        lambda c: f"/compensation/recoveries/{helpers.with_recovery(c).pk}/returns/new/",
+    ),
+    (
+        "cost-receipt",
+        lambda c: f"/compensation/costs/{helpers.with_recovery(c).legal_costs.first().pk}/receipt/",
+    ),
     ("return-confirm", lambda c: f"/compensation/returns/{share_return(c)}/confirm/"),
     ("return-reverse", lambda c: f"/compensation/returns/{share_return(c)}/reverse/"),
     ("ledger", lambda c: "/compensation/ledger/"),
@@ -418,41 +753,269 @@ COMPENSATION_URLS = [
     ("budget-list", lambda c: "/compensation/budgets/"),
     ("budget-export", lambda c: "/compensation/budgets/export.xlsx"),
     ("reconciliation", lambda c: f"/compensation/reconciliation/{c.bank_x.code}/"),
-    ("reconciliation-pdf", lambda c: f"/compensation/reconciliation/{c.bank_x.code}/reconciliation.pdf"),
-    ("reconciliation-export", lambda c: f"/compensation/reconciliation/{c.bank_x.code}/reconciliation.xlsx"),
+    (
+        "reconciliation-pdf",
+        lambda c: f"/compensation/reconciliation/{c.bank_x.code}/reconciliation.pdf",
+    ),
+    (
+        "reconciliation-export",
+        lambda c: f"/compensation/reconciliation/{c.bank_x.code}/reconciliation.xlsx",
+    ),
 ]
 # name: (GET, POST)
 COMPENSATION_EXPECTED = {
     "claim-list": (EVERYONE_BUT_ENTERPRISES, GET_ONLY),
-    "claim-create": (expect(403, anonymous=LOGIN, enterprise_a=404, enterprise_b=404, bank_x=200, bank_y=200, admin=200), expect(403, anonymous=LOGIN, enterprise_a=404, enterprise_b=404, bank_x=400, bank_y=400, admin=400)),
+    "claim-create": (
+        expect(
+            403,
+            anonymous=LOGIN,
+            enterprise_a=404,
+            enterprise_b=404,
+            bank_x=200,
+            bank_y=200,
+            admin=200,
+        ),
+        expect(
+            403,
+            anonymous=LOGIN,
+            enterprise_a=404,
+            enterprise_b=404,
+            bank_x=400,
+            bank_y=400,
+            admin=400,
+        ),
+    ),
     "claim-detail": (CLAIM_VIEW, GET_ONLY),
     "claim-pdf": (CLAIM_VIEW, GET_ONLY),
-    "material-upload": (BANK, expect(403, anonymous=LOGIN, enterprise_a=404, enterprise_b=404, bank_x=400, bank_y=404, admin=400)),
+    "material-upload": (
+        BANK,
+        expect(
+            403,
+            anonymous=LOGIN,
+            enterprise_a=404,
+            enterprise_b=404,
+            bank_x=400,
+            bank_y=404,
+            admin=400,
+        ),
+    ),
     "material-download": (CLAIM_VIEW, GET_ONLY),
-    "claim-submit": (BANK, expect(403, anonymous=LOGIN, enterprise_a=404, enterprise_b=404, bank_x=400, bank_y=404, admin=400)),
-    "claim-withdraw": (BANK, expect(403, anonymous=LOGIN, enterprise_a=404, enterprise_b=404, bank_x=400, bank_y=404, admin=400)),
-    "claim-review": (BUREAU, expect(404, anonymous=LOGIN, bureau_staff=400, bureau_head=400, leading_group=403, bank_x=403, auditor=403, admin=400)),
-    "claim-decide": (GROUP, expect(403, anonymous=LOGIN, enterprise_a=404, enterprise_b=404, leading_group=400, bank_y=404, admin=400)),
-    "claim-pay": (BUREAU, expect(404, anonymous=LOGIN, bureau_staff=400, bureau_head=400, leading_group=403, bank_x=403, auditor=403, admin=400)),
-    "decision-revoke": (GROUP, expect(403, anonymous=LOGIN, enterprise_a=404, enterprise_b=404, leading_group=400, bank_y=404, admin=400)),
-    "payment-reverse": (claim_action(bureau_head=200, admin=200), expect(404, anonymous=LOGIN, bureau_staff=403, bureau_head=400, leading_group=403, bank_x=403, auditor=403, admin=400)),
-    "agreement-record": (BUREAU, expect(404, anonymous=LOGIN, bureau_staff=400, bureau_head=400, leading_group=403, bank_x=403, auditor=403, admin=400)),
+    "claim-submit": (
+        BANK,
+        expect(
+            403,
+            anonymous=LOGIN,
+            enterprise_a=404,
+            enterprise_b=404,
+            bank_x=400,
+            bank_y=404,
+            admin=400,
+        ),
+    ),
+    "claim-withdraw": (
+        BANK,
+        expect(
+            403,
+            anonymous=LOGIN,
+            enterprise_a=404,
+            enterprise_b=404,
+            bank_x=400,
+            bank_y=404,
+            admin=400,
+        ),
+    ),
+    "claim-review": (
+        BUREAU,
+        expect(
+            404,
+            anonymous=LOGIN,
+            bureau_staff=400,
+            bureau_head=400,
+            leading_group=403,
+            bank_x=403,
+            auditor=403,
+            admin=400,
+        ),
+    ),
+    "claim-decide": (
+        GROUP,
+        expect(
+            403,
+            anonymous=LOGIN,
+            enterprise_a=404,
+            enterprise_b=404,
+            leading_group=400,
+            bank_y=404,
+            admin=400,
+        ),
+    ),
+    "claim-pay": (
+        BUREAU,
+        expect(
+            404,
+            anonymous=LOGIN,
+            bureau_staff=400,
+            bureau_head=400,
+            leading_group=403,
+            bank_x=403,
+            auditor=403,
+            admin=400,
+        ),
+    ),
+    "decision-revoke": (
+        GROUP,
+        expect(
+            403,
+            anonymous=LOGIN,
+            enterprise_a=404,
+            enterprise_b=404,
+            leading_group=400,
+            bank_y=404,
+            admin=400,
+        ),
+    ),
+    "payment-reverse": (
+        claim_action(bureau_head=200, admin=200),
+        expect(
+            404,
+            anonymous=LOGIN,
+            bureau_staff=403,
+            bureau_head=400,
+            leading_group=403,
+            bank_x=403,
+            auditor=403,
+            admin=400,
+        ),
+    ),
+    "agreement-record": (
+        BUREAU,
+        expect(
+            404,
+            anonymous=LOGIN,
+            bureau_staff=400,
+            bureau_head=400,
+            leading_group=403,
+            bank_x=403,
+            auditor=403,
+            admin=400,
+        ),
+    ),
     "agreement-file": (CLAIM_VIEW, GET_ONLY),
-    "recovery-create": (BANK, expect(403, anonymous=LOGIN, enterprise_a=404, enterprise_b=404, bank_x=400, bank_y=404, admin=400)),
-    "writeoff-record": (BANK, expect(403, anonymous=LOGIN, enterprise_a=404, enterprise_b=404, bank_x=400, bank_y=404, admin=400)),
-    "writeoff-certificate": (BANK, expect(403, anonymous=LOGIN, enterprise_a=404, enterprise_b=404, bank_x=400, bank_y=404, admin=400)),
+    "recovery-create": (
+        BANK,
+        expect(
+            403,
+            anonymous=LOGIN,
+            enterprise_a=404,
+            enterprise_b=404,
+            bank_x=400,
+            bank_y=404,
+            admin=400,
+        ),
+    ),
+    "writeoff-record": (
+        BANK,
+        expect(
+            403,
+            anonymous=LOGIN,
+            enterprise_a=404,
+            enterprise_b=404,
+            bank_x=400,
+            bank_y=404,
+            admin=400,
+        ),
+    ),
+    "writeoff-certificate": (
+        BANK,
+        expect(
+            403,
+            anonymous=LOGIN,
+            enterprise_a=404,
+            enterprise_b=404,
+            bank_x=400,
+            bank_y=404,
+            admin=400,
+        ),
+    ),
     "writeoff-file": (CLAIM_VIEW, GET_ONLY),
-    "claim-close": (BUREAU, expect(302, enterprise_a=404, enterprise_b=404, leading_group=403, bank_x=403, bank_y=404, auditor=403)),
+    "claim-close": (
+        BUREAU,
+        expect(
+            302,
+            enterprise_a=404,
+            enterprise_b=404,
+            leading_group=403,
+            bank_x=403,
+            bank_y=404,
+            auditor=403,
+        ),
+    ),
     "recovery-list": (EVERYONE_BUT_ENTERPRISES, GET_ONLY),
     "recovery-export": (EVERYONE_BUT_ENTERPRISES, GET_ONLY),
-    "recovery-reverse": (claim_action(bank_x=200, bureau_staff=200, bureau_head=200, admin=200), expect(400, anonymous=LOGIN, enterprise_a=404, enterprise_b=404, leading_group=403, bank_y=404, auditor=403)),
-    "return-create": (BANK, expect(403, anonymous=LOGIN, enterprise_a=404, enterprise_b=404, bank_x=400, bank_y=404, admin=400)),
+    "recovery-reverse": (
+        claim_action(bank_x=200, bureau_staff=200, bureau_head=200, admin=200),
+        expect(
+            400,
+            anonymous=LOGIN,
+            enterprise_a=404,
+            enterprise_b=404,
+            leading_group=403,
+            bank_y=404,
+            auditor=403,
+        ),
+    ),
+    "return-create": (
+        BANK,
+        expect(
+            403,
+            anonymous=LOGIN,
+            enterprise_a=404,
+            enterprise_b=404,
+            bank_x=400,
+            bank_y=404,
+            admin=400,
+        ),
+    ),
     "cost-receipt": (CLAIM_VIEW, GET_ONLY),
-    "return-confirm": (FINANCE, expect(403, anonymous=LOGIN, enterprise_a=404, enterprise_b=404, bank_y=404, auditor=302, admin=302)),
-    "return-reverse": (claim_action(bank_x=200, auditor=200, admin=200), expect(404, anonymous=LOGIN, bureau_staff=403, bureau_head=403, leading_group=403, bank_x=400, auditor=400, admin=400)),
+    "return-confirm": (
+        FINANCE,
+        expect(
+            403,
+            anonymous=LOGIN,
+            enterprise_a=404,
+            enterprise_b=404,
+            bank_y=404,
+            auditor=302,
+            admin=302,
+        ),
+    ),
+    "return-reverse": (
+        claim_action(bank_x=200, auditor=200, admin=200),
+        expect(
+            404,
+            anonymous=LOGIN,
+            bureau_staff=403,
+            bureau_head=403,
+            leading_group=403,
+            bank_x=400,
+            auditor=400,
+            admin=400,
+        ),
+    ),
     "ledger": (EVERYONE_BUT_ENTERPRISES, GET_ONLY),
     "ledger-export": (EVERYONE_BUT_ENTERPRISES, GET_ONLY),
-    "budget-list": (COMPENSATION_GOVERNMENT, expect(404, anonymous=LOGIN, bureau_staff=403, bureau_head=403, leading_group=400, auditor=403, admin=400)),
+    "budget-list": (
+        COMPENSATION_GOVERNMENT,
+        expect(
+            404,
+            anonymous=LOGIN,
+            bureau_staff=403,
+            bureau_head=403,
+            leading_group=400,
+            auditor=403,
+            admin=400,
+        ),
+    ),
     "budget-export": (COMPENSATION_GOVERNMENT, GET_ONLY),
     "reconciliation": (CLAIM_VIEW, GET_ONLY),
     "reconciliation-pdf": (CLAIM_VIEW, GET_ONLY),
@@ -461,8 +1024,10 @@ COMPENSATION_EXPECTED = {
 COMPENSATION: list[Row] = [
     row
     for name, url in COMPENSATION_URLS
-    for row in (get(f"compensation:{name}", url, COMPENSATION_EXPECTED[name][0]),
-                post(f"compensation:{name}", url, COMPENSATION_EXPECTED[name][1]))
+    for row in (
+        get(f"compensation:{name}", url, COMPENSATION_EXPECTED[name][0]),
+        post(f"compensation:{name}", url, COMPENSATION_EXPECTED[name][1]),
+    )
 ]
 
 
@@ -471,15 +1036,22 @@ COMPENSATION: list[Row] = [
 
 def subsidy_run(cast: Cast, year: int = 2025, **state: str) -> SubsidyRun:
     run = SubsidyRun(
-        program=cast.quzhou, year=year, budget=Decimal("1000.00"), cutoff=dt.date(year, 12, 31),
-        computed_total=Decimal("0.00"), total=Decimal("0.00"), **state,
+        program=cast.quzhou,
+        year=year,
+        budget=Decimal("1000.00"),
+        cutoff=dt.date(year, 12, 31),
+        computed_total=Decimal("0.00"),
+        total=Decimal("0.00"),
+        **state,
     )
     run.save()
     return run
 
 
 def bank_x_filing(cast: Cast) -> BankFiling:
-    filing = BankFiling(bank=cast.bank_x, program=cast.quzhou, statement="申请备案", materials_name="m.pdf")
+    filing = BankFiling(
+        bank=cast.bank_x, program=cast.quzhou, statement="申请备案", materials_name="m.pdf"
+    )
     filing.materials.save("m.pdf", ContentFile(b"%PDF-1.4 materials"), save=False)
     filing.save()
     return filing
@@ -507,7 +1079,10 @@ SUBSIDY_URLS = [
     ("run-approve", run_url("approve/")),
     ("run-cancel", run_url("cancel/")),
     ("run-pay", run_url("pay/")),
-    ("public-notice", lambda c: f"/subsidy/public/quzhou/{subsidy_run(c, 2024, state='publicized').year}/"),
+    (
+        "public-notice",
+        lambda c: f"/subsidy/public/quzhou/{subsidy_run(c, 2024, state='publicized').year}/",
+    ),
     ("filing-list", lambda c: "/subsidy/banks/"),
     ("filing-create", lambda c: "/subsidy/banks/filings/new/"),
     ("filing-detail", lambda c: f"/subsidy/banks/filings/{bank_x_filing(c).pk}/"),
@@ -515,50 +1090,170 @@ SUBSIDY_URLS = [
     ("filing-materials", lambda c: f"/subsidy/banks/filings/{bank_x_filing(c).pk}/materials/"),
     ("agreement-pdf", lambda c: f"/subsidy/banks/agreements/{bank_x_agreement(c).pk}/pdf/"),
     ("agreement-renew", lambda c: f"/subsidy/banks/agreements/{bank_x_agreement(c).pk}/renew/"),
-    ("agreement-terminate", lambda c: f"/subsidy/banks/agreements/{bank_x_agreement(c).pk}/terminate/"),
+    (
+        "agreement-terminate",
+        lambda c: f"/subsidy/banks/agreements/{bank_x_agreement(c).pk}/terminate/",
+    ),
     ("fraud-list", lambda c: "/subsidy/fraud/"),
     ("bank-subsidy", lambda c: "/subsidy/bank/"),
     # A publicized run with no line of bank X: nobody's to export (banks see only runs with their lines).
-    ("bank-subsidy-export", lambda c: f"/subsidy/bank/{subsidy_run(c, state='publicized').pk}/export.xlsx"),
+    (
+        "bank-subsidy-export",
+        lambda c: f"/subsidy/bank/{subsidy_run(c, state='publicized').pk}/export.xlsx",
+    ),
     ("lpr-import", lambda c: "/subsidy/lpr/import/"),
 ]
 SUBSIDY_EXPECTED = {
     "run-list": (PROGRAM_GOVERNMENT, GET_ONLY),
-    "run-create": (expect(405), expect(404, anonymous=LOGIN, bureau_staff=400, bureau_head=403, leading_group=403, auditor=403, admin=400)),
+    "run-create": (
+        expect(405),
+        expect(
+            404,
+            anonymous=LOGIN,
+            bureau_staff=400,
+            bureau_head=403,
+            leading_group=403,
+            auditor=403,
+            admin=400,
+        ),
+    ),
     "run-detail": (PROGRAM_GOVERNMENT, GET_ONLY),
     "run-export": (PROGRAM_GOVERNMENT, GET_ONLY),
     "run-opinion": (expect(404, anonymous=LOGIN), GET_ONLY),  # none uploaded yet
-    "run-audit": (program_action(auditor=200, admin=200), expect(404, anonymous=LOGIN, bureau_staff=403, bureau_head=403, leading_group=403, auditor=400, admin=400)),
-    "run-publicize": (program_action(bureau_staff=200, admin=200), expect(404, anonymous=LOGIN, bureau_staff=302, bureau_head=403, leading_group=403, auditor=403, admin=302)),
-    "run-approve": (program_action(bureau_head=200, admin=200), expect(404, anonymous=LOGIN, bureau_staff=403, bureau_head=302, leading_group=403, auditor=403, admin=302)),
-    "run-cancel": (program_action(bureau_head=200, admin=200), expect(404, anonymous=LOGIN, bureau_staff=403, bureau_head=302, leading_group=403, auditor=403, admin=302)),
-    "run-pay": (expect(405), expect(404, anonymous=LOGIN, bureau_staff=302, bureau_head=403, leading_group=403, auditor=403, admin=302)),
+    "run-audit": (
+        program_action(auditor=200, admin=200),
+        expect(
+            404,
+            anonymous=LOGIN,
+            bureau_staff=403,
+            bureau_head=403,
+            leading_group=403,
+            auditor=400,
+            admin=400,
+        ),
+    ),
+    "run-publicize": (
+        program_action(bureau_staff=200, admin=200),
+        expect(
+            404,
+            anonymous=LOGIN,
+            bureau_staff=302,
+            bureau_head=403,
+            leading_group=403,
+            auditor=403,
+            admin=302,
+        ),
+    ),
+    "run-approve": (
+        program_action(bureau_head=200, admin=200),
+        expect(
+            404,
+            anonymous=LOGIN,
+            bureau_staff=403,
+            bureau_head=302,
+            leading_group=403,
+            auditor=403,
+            admin=302,
+        ),
+    ),
+    "run-cancel": (
+        program_action(bureau_head=200, admin=200),
+        expect(
+            404,
+            anonymous=LOGIN,
+            bureau_staff=403,
+            bureau_head=302,
+            leading_group=403,
+            auditor=403,
+            admin=302,
+        ),
+    ),
+    "run-pay": (
+        expect(405),
+        expect(
+            404,
+            anonymous=LOGIN,
+            bureau_staff=302,
+            bureau_head=403,
+            leading_group=403,
+            auditor=403,
+            admin=302,
+        ),
+    ),
     "public-notice": (expect(200), GET_ONLY),
     "filing-list": (expect(200, anonymous=LOGIN, enterprise_a=404, enterprise_b=404), GET_ONLY),
     "filing-create": (expect(405), expect(403, anonymous=LOGIN, bank_x=400, bank_y=400)),
     "filing-detail": (WITH_BANK_X, GET_ONLY),
-    "filing-opinion": (expect(405), expect(302, enterprise_a=404, enterprise_b=404, leading_group=403, bank_x=403, bank_y=404)),
+    "filing-opinion": (
+        expect(405),
+        expect(302, enterprise_a=404, enterprise_b=404, leading_group=403, bank_x=403, bank_y=404),
+    ),
     "filing-materials": (WITH_BANK_X, GET_ONLY),
     "agreement-pdf": (WITH_BANK_X, GET_ONLY),
-    "agreement-renew": (AGREEMENT_ACTION, expect(302, enterprise_a=404, enterprise_b=404, leading_group=403, bank_x=403, bank_y=404, auditor=403)),
-    "agreement-terminate": (AGREEMENT_ACTION, expect(404, anonymous=LOGIN, bureau_staff=400, bureau_head=400, leading_group=403, bank_x=403, auditor=403, admin=400)),
-    "fraud-list": (PROGRAM_GOVERNMENT, expect(404, anonymous=LOGIN, bureau_staff=400, bureau_head=400, leading_group=403, auditor=403, admin=400)),
+    "agreement-renew": (
+        AGREEMENT_ACTION,
+        expect(
+            302,
+            enterprise_a=404,
+            enterprise_b=404,
+            leading_group=403,
+            bank_x=403,
+            bank_y=404,
+            auditor=403,
+        ),
+    ),
+    "agreement-terminate": (
+        AGREEMENT_ACTION,
+        expect(
+            404,
+            anonymous=LOGIN,
+            bureau_staff=400,
+            bureau_head=400,
+            leading_group=403,
+            bank_x=403,
+            auditor=403,
+            admin=400,
+        ),
+    ),
+    "fraud-list": (
+        PROGRAM_GOVERNMENT,
+        expect(
+            404,
+            anonymous=LOGIN,
+            bureau_staff=400,
+            bureau_head=400,
+            leading_group=403,
+            auditor=403,
+            admin=400,
+        ),
+    ),
     "bank-subsidy": (expect(403, anonymous=LOGIN, bank_x=200, bank_y=200), GET_ONLY),
     "bank-subsidy-export": (expect(403, anonymous=LOGIN, bank_x=404, bank_y=404), GET_ONLY),
-    "lpr-import": (expect(403, anonymous=LOGIN, admin=200), expect(403, anonymous=LOGIN, admin=400)),
+    "lpr-import": (
+        expect(403, anonymous=LOGIN, admin=200),
+        expect(403, anonymous=LOGIN, admin=400),
+    ),
 }
 SUBSIDY: list[Row] = [
     row
     for name, url in SUBSIDY_URLS
-    for row in (get(f"subsidy:{name}", url, SUBSIDY_EXPECTED[name][0], "quzhou"),
-                post(f"subsidy:{name}", url, SUBSIDY_EXPECTED[name][1], "quzhou"))
+    for row in (
+        get(f"subsidy:{name}", url, SUBSIDY_EXPECTED[name][0], "quzhou"),
+        post(f"subsidy:{name}", url, SUBSIDY_EXPECTED[name][1], "quzhou"),
+    )
 ]
 
 
 # --- reports (issue 8) ---------------------------------------------------------------------------
 
+
 def meeting_zip(cast: Cast) -> str:
-    meeting = Meeting.objects.create(program=cast.changjiang, date=dt.date(2026, 1, 20), attendees=["leader"], created_by=cast.leading_group)
+    meeting = Meeting.objects.create(
+        program=cast.changjiang,
+        date=dt.date(2026, 1, 20),
+        attendees=["leader"],
+        created_by=cast.leading_group,
+    )
     return f"/reports/annex4/meeting/{meeting.public_id}/"
 
 
@@ -570,13 +1265,33 @@ REPORTS: list[Row] = [
     get("reports:ledger", lambda c: "/reports/ledgers/loans/", for_government_and_banks()),
     post("reports:ledger", lambda c: "/reports/ledgers/loans/", GET_ONLY),
     get("reports:statistics", lambda c: "/reports/statistics/", for_government_and_banks()),
-    post("reports:statistics", lambda c: "/reports/statistics/", expect(400, anonymous=LOGIN, enterprise_a=403, enterprise_b=403)),
-    get("reports:annual-statistics", lambda c: "/reports/statistics/annual/", for_government_and_banks()),
-    post("reports:annual-statistics", lambda c: "/reports/statistics/annual/", expect(400, anonymous=LOGIN, enterprise_a=403, enterprise_b=403)),
+    post(
+        "reports:statistics",
+        lambda c: "/reports/statistics/",
+        expect(400, anonymous=LOGIN, enterprise_a=403, enterprise_b=403),
+    ),
+    get(
+        "reports:annual-statistics",
+        lambda c: "/reports/statistics/annual/",
+        for_government_and_banks(),
+    ),
+    post(
+        "reports:annual-statistics",
+        lambda c: "/reports/statistics/annual/",
+        expect(400, anonymous=LOGIN, enterprise_a=403, enterprise_b=403),
+    ),
     get("reports:annex4-zip", meeting_zip, GET_ONLY),
-    post("reports:annex4-zip", meeting_zip, expect(302, anonymous=LOGIN, enterprise_a=404, enterprise_b=404, bank_x=404, bank_y=404)),
+    post(
+        "reports:annex4-zip",
+        meeting_zip,
+        expect(302, anonymous=LOGIN, enterprise_a=404, enterprise_b=404, bank_x=404, bank_y=404),
+    ),
     get("reports:ledger-export", lambda c: "/reports/ledgers/loans/export/", expect(405)),
-    post("reports:ledger-export", lambda c: "/reports/ledgers/loans/export/", expect(200, anonymous=LOGIN, enterprise_a=403, enterprise_b=403)),
+    post(
+        "reports:ledger-export",
+        lambda c: "/reports/ledgers/loans/export/",
+        expect(200, anonymous=LOGIN, enterprise_a=403, enterprise_b=403),
+    ),
 ]
 
 

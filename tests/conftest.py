@@ -159,7 +159,9 @@ def cast(db) -> Cast:
         bank_x=bank_x,
         bank_y=bank_y,
         applicant=UserFactory(username="applicant", role=Role.ENTERPRISE, enterprise=enterprise_a),
-        other_applicant=UserFactory(username="other", role=Role.ENTERPRISE, enterprise=enterprise_b),
+        other_applicant=UserFactory(
+            username="other", role=Role.ENTERPRISE, enterprise=enterprise_b
+        ),
         bureau_staff=UserFactory(username="staff", role=Role.BUREAU_STAFF, program=changjiang),
         bureau_head=UserFactory(username="head", role=Role.BUREAU_HEAD, program=changjiang),
         leading_group=UserFactory(username="group", role=Role.LEADING_GROUP, program=changjiang),

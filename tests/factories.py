@@ -34,7 +34,9 @@ class EnterpriseFactory(factory.django.DjangoModelFactory):
     industry = "industrial"
     employees = 50
     revenue = Decimal("10000000.00")
-    kedaitong_entry_no = "KDT-360202-0001"  # Changjiang 第二条: entered in the Jiangxi provincial system
+    kedaitong_entry_no = (
+        "KDT-360202-0001"  # Changjiang 第二条: entered in the Jiangxi provincial system
+    )
     # What Changjiang 附件3 and Quzhou 附件1 print, so that a factory enterprise can submit.
     address = "景德镇市昌江区测试路1号"
     legal_representative = "张三"

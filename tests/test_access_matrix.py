@@ -32,11 +32,18 @@ def url_patterns() -> list[tuple[str | None, str]]:
                 full = f"{namespace}:{ns}" if namespace and ns else ns or namespace
                 yield from walk(pattern.url_patterns, full, prefix + str(pattern.pattern))
             elif isinstance(pattern, URLPattern):
-                name = (f"{namespace}:{pattern.name}" if namespace else pattern.name) if pattern.name else None
+                name = (
+                    (f"{namespace}:{pattern.name}" if namespace else pattern.name)
+                    if pattern.name
+                    else None
+                )
                 yield name, prefix + str(pattern.pattern)
 
-    return [(name, route) for name, route in walk(get_resolver().url_patterns, None, "")
-            if not (name or "").startswith(NOT_IN_MATRIX_NAMESPACES) and not route.startswith("admin/")]
+    return [
+        (name, route)
+        for name, route in walk(get_resolver().url_patterns, None, "")
+        if not (name or "").startswith(NOT_IN_MATRIX_NAMESPACES) and not route.startswith("admin/")
+    ]
 
 
 def url_names() -> set[str]:
@@ -52,7 +59,9 @@ def test_every_url_has_a_get_and_a_post_row():
     names = url_names()
     for method in ("GET", "POST"):
         missing = names - {row.name for row in MATRIX if row.method == method}
-        assert not missing, f"add {method} rows to tests/access_matrix_table.py for: {sorted(missing)}"
+        assert not missing, (
+            f"add {method} rows to tests/access_matrix_table.py for: {sorted(missing)}"
+        )
     unknown = {row.name for row in MATRIX} - names
     assert not unknown, f"rows for URL names that do not exist: {sorted(unknown)}"
     keys = [(row.name, row.method, row.program) for row in MATRIX]
@@ -79,7 +88,9 @@ def statuses(row, cast) -> dict[str, int]:  # type: ignore[no-untyped-def]
         # tests/test_csrf.py does), so a view's `Form(request.POST or None)` is bound and finds it invalid.
         # A POST that succeeds must not change what the next role finds: undo it.
         with transaction.atomic():
-            got[role] = client.post(url, {"csrfmiddlewaretoken": "unchecked"} | (row.data or {})).status_code
+            got[role] = client.post(
+                url, {"csrfmiddlewaretoken": "unchecked"} | (row.data or {})
+            ).status_code
             transaction.set_rollback(True)
     return got
 

@@ -24,21 +24,35 @@ TEMPLATES = Path(settings.BASE_DIR) / "templates"
 PDF_ONLY = {"applications/_pdf_style.html"}  # included by templates/pdf/* only (checked below)
 
 # A data block (`json_script`: type="application/json") is never run, so it is no inline script.
-INLINE_SCRIPT = re.compile(r"<script\b(?![^>]*\b(src\s*=|type=[\"']application/json[\"']))[^>]*>", re.IGNORECASE)
+INLINE_SCRIPT = re.compile(
+    r"<script\b(?![^>]*\b(src\s*=|type=[\"']application/json[\"']))[^>]*>", re.IGNORECASE
+)
 STYLE_ATTRIBUTE = re.compile(r"\sstyle\s*=", re.IGNORECASE)
 STYLE_BLOCK = re.compile(r"<style\b", re.IGNORECASE)
 HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.IGNORECASE)
 JAVASCRIPT_URL = re.compile(r"""(href|src|action)\s*=\s*["']?\s*javascript:""", re.IGNORECASE)
-PATTERNS = {"inline <script>": INLINE_SCRIPT, "style= attribute": STYLE_ATTRIBUTE, "<style> block": STYLE_BLOCK,
-            "on*= handler": HANDLER, "javascript: URL": JAVASCRIPT_URL}
+PATTERNS = {
+    "inline <script>": INLINE_SCRIPT,
+    "style= attribute": STYLE_ATTRIBUTE,
+    "<style> block": STYLE_BLOCK,
+    "on*= handler": HANDLER,
+    "javascript: URL": JAVASCRIPT_URL,
+}
 
 
 def problems(html: str) -> list[str]:
-    return [f"{what}: {m.group(0)[:80]}" for what, pattern in PATTERNS.items() for m in pattern.finditer(html)]
+    return [
+        f"{what}: {m.group(0)[:80]}"
+        for what, pattern in PATTERNS.items()
+        for m in pattern.finditer(html)
+    ]
 
 
 def browser_templates() -> list[Path]:
-    roots = [TEMPLATES, *(p for p in Path(settings.BASE_DIR).glob("*/templates") if ".venv" not in p.parts)]
+    roots = [
+        TEMPLATES,
+        *(p for p in Path(settings.BASE_DIR).glob("*/templates") if ".venv" not in p.parts),
+    ]
     found = []
     for root in roots:
         for path in sorted(root.rglob("*.html")):
@@ -50,15 +64,23 @@ def browser_templates() -> list[Path]:
 
 
 def test_the_scanner_sees_what_it_should():
-    assert problems('<script>alert(1)</script>') and problems('<p style="color:red">') and problems("<style>p{}</style>")
+    assert (
+        problems("<script>alert(1)</script>")
+        and problems('<p style="color:red">')
+        and problems("<style>p{}</style>")
+    )
     assert problems('<img src=x onerror="alert(1)">') and problems('<a href="javascript:alert(1)">')
-    assert not problems('<script src="/static/js/dashboard.js" defer></script><p class="x" data-on="1">')
+    assert not problems(
+        '<script src="/static/js/dashboard.js" defer></script><p class="x" data-on="1">'
+    )
     assert not problems('<script id="chart" type="application/json">{"a": 1}</script>')
     assert problems('<script type="text/javascript">alert(1)</script>')
     assert len(browser_templates()) >= 80
 
 
-@pytest.mark.parametrize("path", browser_templates(), ids=lambda p: p.relative_to(settings.BASE_DIR).as_posix())
+@pytest.mark.parametrize(
+    "path", browser_templates(), ids=lambda p: p.relative_to(settings.BASE_DIR).as_posix()
+)
 def test_no_template_sent_to_a_browser_has_inline_script_or_style(path):
     assert not problems(path.read_text(encoding="utf-8")), path
 
@@ -69,19 +91,37 @@ def test_the_exempt_templates_are_only_rendered_to_pdf():
     for source in base.glob("*/*.py"):
         if ".venv" in source.parts or source.parts[-2] == "tests":
             continue
-        for line in source.read_text(encoding="utf-8").splitlines():
-            if re.search(r"""["']pdf/[a-z_0-9]+\.html["']""", line):
-                assert "render_pdf(" in line, f"{source}: {line.strip()}"
+        text = source.read_text(encoding="utf-8")
+        for match in re.finditer(r"""["']pdf/[a-z_0-9]+\.html["']""", text):
+            # The name is the first argument of render_pdf(, on its line or the line above.
+            before = text[: match.start()].rstrip()
+            assert before.endswith("render_pdf("), f"{source}: {match.group()}"
     for template in TEMPLATES.rglob("*.html"):
         if "_pdf_style.html" in template.read_text(encoding="utf-8"):
             assert template.relative_to(TEMPLATES).parts[0] == "pdf", template
 
 
 # A sample of pages per role: one or two of every app, read as each role that may see them.
-SAMPLE = {"home", "login", "password_reset", "applications:profile", "applications:application-detail",
-          "applications:application-submit", "review:queue", "review:application-review", "review:public-objection",
-          "loans:loan-detail", "loans:upload-create", "compensation:claim-detail", "compensation:claim-review",
-          "compensation:ledger", "subsidy:run-detail", "subsidy:filing-list", "reports:dashboard", "reports:statistics"}
+SAMPLE = {
+    "home",
+    "login",
+    "password_reset",
+    "applications:profile",
+    "applications:application-detail",
+    "applications:application-submit",
+    "review:queue",
+    "review:application-review",
+    "review:public-objection",
+    "loans:loan-detail",
+    "loans:upload-create",
+    "compensation:claim-detail",
+    "compensation:claim-review",
+    "compensation:ledger",
+    "subsidy:run-detail",
+    "subsidy:filing-list",
+    "reports:dashboard",
+    "reports:statistics",
+}
 SAMPLE_ROWS = [row for row in table() if row.method == "GET" and row.name in SAMPLE]
 
 
@@ -104,7 +144,10 @@ def test_pages_carry_the_policy_and_no_inline_script_for_each_role(row, cast):
         response = client.get(url)
         policy = response["Content-Security-Policy"]
         directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
-        assert directives["script-src"] == "'self'" and directives["style-src"] == "'self'", (url, role)
+        assert directives["script-src"] == "'self'" and directives["style-src"] == "'self'", (
+            url,
+            role,
+        )
         assert directives["object-src"] == "'none'" and directives["frame-ancestors"] == "'none'"
         assert "unsafe" not in policy
         if response.status_code == 200 and response["Content-Type"].startswith("text/html"):

@@ -35,8 +35,16 @@ MUTATING = [row for row in table() if row.method == "POST" and allowed_role(row)
 def test_every_mutating_url_is_checked():
     names = {row.name for row in MUTATING}
     # The kinds of POST the issue names: the public objection form and the money steps.
-    assert {"review:public-objection", "compensation:claim-decide", "compensation:claim-pay", "subsidy:run-pay",
-            "loans:upload-create", "loans:upload-confirm", "applications:application-submit", "logout"} <= names
+    assert {
+        "review:public-objection",
+        "compensation:claim-decide",
+        "compensation:claim-pay",
+        "subsidy:run-pay",
+        "loans:upload-create",
+        "loans:upload-confirm",
+        "applications:application-submit",
+        "logout",
+    } <= names
     assert len(MUTATING) >= 60
 
 
@@ -63,7 +71,9 @@ def test_a_post_without_the_token_is_refused_and_with_it_goes_through(row, cast)
         refused = client.post(url, data)
         transaction.set_rollback(True)
     assert refused.status_code == 403, url
-    assert "CSRF" in refused.content.decode()  # Django's CSRF failure page, not a permission refusal
+    assert (
+        "CSRF" in refused.content.decode()
+    )  # Django's CSRF failure page, not a permission refusal
     cache.clear()
     with transaction.atomic():
         accepted = client.post(url, data | {"csrfmiddlewaretoken": token})

@@ -79,7 +79,9 @@ PAID_ON, RECEIVED_ON = dt.date(2026, 11, 23), dt.date(2026, 11, 24)
 PRINCIPAL = Decimal("1000000.00")
 fens = st.integers(min_value=1, max_value=200_000_000).map(lambda n: Decimal(n) / 100)
 percents = st.integers(min_value=1, max_value=100)
-budgets = st.integers(min_value=10_000_000, max_value=300_000_000).map(lambda n: Decimal(n) / 100)  # 10万 to 300万 yuan
+budgets = st.integers(min_value=10_000_000, max_value=300_000_000).map(
+    lambda n: Decimal(n) / 100
+)  # 10万 to 300万 yuan
 
 
 REACHED: Counter[str] = Counter()  # which steps the examples really took (checked at the end)
@@ -90,10 +92,21 @@ def total(qs, name: str) -> Decimal:  # type: ignore[no-untyped-def]
 
 
 def money_counts() -> tuple:
-    return (Loan.objects.count(), Repayment.objects.count(), OverdueEvent.objects.count(), InterestSettlement.objects.count(),
-            Claim.objects.count(), Decision.objects.count(), Payment.objects.count(), Recovery.objects.count(),
-            ShareReturn.objects.count(), SubsidyRun.objects.count(), SubsidyLine.objects.count(),
-            total(CompensationBudget.objects.all(), "committed"), total(Recovery.objects.all(), "returned"))  # fmt: skip
+    return (
+        Loan.objects.count(),
+        Repayment.objects.count(),
+        OverdueEvent.objects.count(),
+        InterestSettlement.objects.count(),
+        Claim.objects.count(),
+        Decision.objects.count(),
+        Payment.objects.count(),
+        Recovery.objects.count(),
+        ShareReturn.objects.count(),
+        SubsidyRun.objects.count(),
+        SubsidyLine.objects.count(),
+        total(CompensationBudget.objects.all(), "committed"),
+        total(Recovery.objects.all(), "returned"),
+    )
 
 
 class MoneyMachine(RuleBasedStateMachine):
@@ -123,7 +136,13 @@ class MoneyMachine(RuleBasedStateMachine):
         """One bank file through the importer, as bank X's clerk; a refused file saves no record."""
         before = money_counts()
         context = context_for(kind=kind, program=program, actor=self.cast.bank_x_user)
-        result = run_import(kind=kind, data=csv_bytes(header, rows), filename=f"{kind}.csv", context=context, commit=True)
+        result = run_import(
+            kind=kind,
+            data=csv_bytes(header, rows),
+            filename=f"{kind}.csv",
+            context=context,
+            commit=True,
+        )
         if ok:
             assert result.saved, [e.line() for e in result.errors]
         else:
@@ -139,15 +158,29 @@ class MoneyMachine(RuleBasedStateMachine):
 
     # --- set-up ------------------------------------------------------------------------------------
 
-    @initialize(data=st.data(), budget=budgets, gross=st.integers(min_value=1000, max_value=2_000_000), back=percents,
-                interest=st.integers(min_value=100, max_value=50_000))  # fmt: skip
-    def programs(self, data: st.DataObject, budget: Decimal, gross: int, back: int, interest: int) -> None:
+    @initialize(
+        data=st.data(),
+        budget=budgets,
+        gross=st.integers(min_value=1000, max_value=2_000_000),
+        back=percents,
+        interest=st.integers(min_value=100, max_value=50_000),
+    )
+    def programs(
+        self, data: st.DataObject, budget: Decimal, gross: int, back: int, interest: int
+    ) -> None:
         """Every sequence starts with one loan of each program carried through every money step once."""
         cast = self.cast
         self.quzhou_staff = UserFactory(role=Role.BUREAU_STAFF, program=cast.quzhou)
         self.quzhou_head = UserFactory(role=Role.BUREAU_HEAD, program=cast.quzhou)
-        BankAgreement.objects.create(bank=cast.bank_x, program=cast.quzhou, starts_on=dt.date(2024, 1, 1), ends_on=dt.date(2026, 12, 31))
-        compensation.budget_set(actor=cast.leading_group, program=cast.changjiang, year=ON.year, amount=budget)
+        BankAgreement.objects.create(
+            bank=cast.bank_x,
+            program=cast.quzhou,
+            starts_on=dt.date(2024, 1, 1),
+            ends_on=dt.date(2026, 12, 31),
+        )
+        compensation.budget_set(
+            actor=cast.leading_group, program=cast.changjiang, year=ON.year, amount=budget
+        )
         self.disburse_changjiang()
         self.disburse_quzhou()
         self.default(data, dt.date(2026, 9, 1), and_claim=False)
@@ -165,22 +198,46 @@ class MoneyMachine(RuleBasedStateMachine):
         self.n += 1
         cast = self.cast
         enterprise = EnterpriseFactory()
-        application = ApplicationFactory(enterprise=enterprise, bank=cast.bank_x, state="credit_granted")
-        batch = PublicityBatch.objects.create(program=cast.changjiang, start_date=dt.date(2025, 12, 1), end_date=dt.date(2025, 12, 8),
-                                              created_by=cast.bureau_staff)
+        application = ApplicationFactory(
+            enterprise=enterprise, bank=cast.bank_x, state="credit_granted"
+        )
+        batch = PublicityBatch.objects.create(
+            program=cast.changjiang,
+            start_date=dt.date(2025, 12, 1),
+            end_date=dt.date(2025, 12, 8),
+            created_by=cast.bureau_staff,
+        )
         PublicityEntry.objects.create(batch=batch, application=application, credit_amount=PRINCIPAL)
         loan = loans.loan_register(
-            actor=cast.bank_x_user, program_version=ProgramVersion.objects.filter(program=cast.changjiang).first(),
-            enterprise=enterprise, bank=cast.bank_x, contract_no=f"CJ-{self.n:03d}", disbursement_date=CJ_DISBURSED,
-            maturity_date=CJ_MATURITY, principal=PRINCIPAL, annual_rate=Decimal("3.00"), application=application,
-        )  # fmt: skip
+            actor=cast.bank_x_user,
+            program_version=ProgramVersion.objects.filter(program=cast.changjiang).first(),
+            enterprise=enterprise,
+            bank=cast.bank_x,
+            contract_no=f"CJ-{self.n:03d}",
+            disbursement_date=CJ_DISBURSED,
+            maturity_date=CJ_MATURITY,
+            principal=PRINCIPAL,
+            annual_rate=Decimal("3.00"),
+            application=application,
+        )
         self.cj_loans.append(loan.pk)
         REACHED["disbursement"] += 1
         # The same contract again is refused, listing the problem.
-        self.refused(lambda: loans.loan_register(
-            actor=cast.bank_x_user, program_version=loan.program_version, enterprise=enterprise, bank=cast.bank_x,
-            contract_no=loan.contract_no, disbursement_date=CJ_DISBURSED, maturity_date=CJ_MATURITY, principal=PRINCIPAL,
-            annual_rate=Decimal("3.00"), application=application), loans.LoanRefused)  # fmt: skip
+        self.refused(
+            lambda: loans.loan_register(
+                actor=cast.bank_x_user,
+                program_version=loan.program_version,
+                enterprise=enterprise,
+                bank=cast.bank_x,
+                contract_no=loan.contract_no,
+                disbursement_date=CJ_DISBURSED,
+                maturity_date=CJ_MATURITY,
+                principal=PRINCIPAL,
+                annual_rate=Decimal("3.00"),
+                application=application,
+            ),
+            loans.LoanRefused,
+        )
 
     @precondition(lambda self: len(self.qz_loans) < 4)
     @rule(principal=st.integers(min_value=10_000, max_value=2_000_000))
@@ -188,11 +245,29 @@ class MoneyMachine(RuleBasedStateMachine):
         """A Quzhou loan through the disbursements import, for a listed enterprise."""
         self.n += 1
         enterprise = EnterpriseFactory()
-        ProgramListing.objects.create(program=self.cast.quzhou, credit_code=enterprise.credit_code, name=enterprise.name,
-                                      listed_on=dt.date(2024, 1, 1))
+        ProgramListing.objects.create(
+            program=self.cast.quzhou,
+            credit_code=enterprise.credit_code,
+            name=enterprise.name,
+            listed_on=dt.date(2024, 1, 1),
+        )
         contract = f"QZ-{self.n:03d}"
-        self.imported("disbursements", self.cast.quzhou, DISBURSEMENTS,
-                      [[contract, self.cast.bank_x.code, enterprise.credit_code, QZ_DISBURSED, QZ_MATURITY, principal, "2.50"]])
+        self.imported(
+            "disbursements",
+            self.cast.quzhou,
+            DISBURSEMENTS,
+            [
+                [
+                    contract,
+                    self.cast.bank_x.code,
+                    enterprise.credit_code,
+                    QZ_DISBURSED,
+                    QZ_MATURITY,
+                    principal,
+                    "2.50",
+                ]
+            ],
+        )
         self.qz_loans.append(Loan.objects.get(contract_no=contract).pk)
         REACHED["disbursement"] += 1
 
@@ -205,45 +280,94 @@ class MoneyMachine(RuleBasedStateMachine):
         day = loan.disbursement_date + dt.timedelta(days=30 + self.n)
         program = loan.program_version.program
         if too_much:
-            self.imported("repayments", program, REPAYMENTS, [[loan.contract_no, loan.bank.code, day, owed + Decimal("0.01")]], ok=False)
+            self.imported(
+                "repayments",
+                program,
+                REPAYMENTS,
+                [[loan.contract_no, loan.bank.code, day, owed + Decimal("0.01")]],
+                ok=False,
+            )
             return
         amount = (owed * pct / 100).quantize(Decimal("0.01"))
         if amount > 0:
-            self.imported("repayments", program, REPAYMENTS, [[loan.contract_no, loan.bank.code, day, amount]])
+            self.imported(
+                "repayments", program, REPAYMENTS, [[loan.contract_no, loan.bank.code, day, amount]]
+            )
             REACHED["repayment"] += 1
 
-    @precondition(lambda self: Loan.objects.filter(pk__in=self.cj_loans, overdueevents__isnull=True).exists())
-    @rule(data=st.data(), since=st.sampled_from([dt.date(2026, 8, 3), dt.date(2026, 9, 1), dt.date(2026, 11, 1)]),
-          and_claim=st.booleans())  # fmt: skip
+    @precondition(
+        lambda self: Loan.objects.filter(pk__in=self.cj_loans, overdueevents__isnull=True).exists()
+    )
+    @rule(
+        data=st.data(),
+        since=st.sampled_from([dt.date(2026, 8, 3), dt.date(2026, 9, 1), dt.date(2026, 11, 1)]),
+        and_claim=st.booleans(),
+    )
     def default(self, data: st.DataObject, since: dt.date, and_claim: bool) -> None:
         """The bank reports a Changjiang loan overdue (1 Nov is too recent to claim on 20 Nov)."""
         loan = data.draw(st.sampled_from(self.loans_in(self.cj_loans, overdueevents__isnull=True)))
-        self.imported("overdue", self.cast.changjiang, OVERDUE, [[loan.contract_no, loan.bank.code, since, "800000.00", "12000.00", None]])
+        self.imported(
+            "overdue",
+            self.cast.changjiang,
+            OVERDUE,
+            [[loan.contract_no, loan.bank.code, since, "800000.00", "12000.00", None]],
+        )
         REACHED["default"] += 1
         if and_claim:  # most defaults go on to a claim at once
             self.claim(data, decide=False)
 
     @precondition(lambda self: self.qz_loans)
-    @rule(data=st.data(), amount=st.integers(min_value=100, max_value=2_000_000).map(lambda n: Decimal(n) / 100),
-          overdue=st.booleans())  # fmt: skip
+    @rule(
+        data=st.data(),
+        amount=st.integers(min_value=100, max_value=2_000_000).map(lambda n: Decimal(n) / 100),
+        overdue=st.booleans(),
+    )
     def interest(self, data: st.DataObject, amount: Decimal, overdue: bool) -> None:
         loan = data.draw(st.sampled_from(self.loans_in(self.qz_loans)))
         self.n += 1
         start = QZ_DISBURSED + dt.timedelta(days=self.n)
-        self.imported("interest", self.cast.quzhou, INTEREST,
-                      [[loan.contract_no, loan.bank.code, start + dt.timedelta(days=1), start, start, amount, "是" if overdue else "否"]])
+        self.imported(
+            "interest",
+            self.cast.quzhou,
+            INTEREST,
+            [
+                [
+                    loan.contract_no,
+                    loan.bank.code,
+                    start + dt.timedelta(days=1),
+                    start,
+                    start,
+                    amount,
+                    "是" if overdue else "否",
+                ]
+            ],
+        )
 
     # --- compensation ------------------------------------------------------------------------------
 
-    @precondition(lambda self: Loan.objects.filter(pk__in=self.cj_loans, overdueevents__isnull=False, compensation_claims__isnull=True).exists())
+    @precondition(
+        lambda self: Loan.objects.filter(
+            pk__in=self.cj_loans, overdueevents__isnull=False, compensation_claims__isnull=True
+        ).exists()
+    )
     @rule(data=st.data(), decide=st.booleans())
     def claim(self, data: st.DataObject, decide: bool) -> None:
-        loan = data.draw(st.sampled_from(self.loans_in(self.cj_loans, overdueevents__isnull=False, compensation_claims__isnull=True)))
+        loan = data.draw(
+            st.sampled_from(
+                self.loans_in(
+                    self.cj_loans, overdueevents__isnull=False, compensation_claims__isnull=True
+                )
+            )
+        )
         event = loan.overdueevents.get()
-        if event.started_on > dt.date(2026, 10, 20):  # overdue less than a month on the claim day (第十一条第1款)
+        if event.started_on > dt.date(
+            2026, 10, 20
+        ):  # overdue less than a month on the claim day (第十一条第1款)
             self.refused(lambda: draft(self.cast, loan))
             return
-        claim = compensation.claim_submit(actor=self.cast.bank_x_user, claim=draft(self.cast, loan), on=ON)
+        claim = compensation.claim_submit(
+            actor=self.cast.bank_x_user, claim=draft(self.cast, loan), on=ON
+        )
         compensation.claim_review(actor=self.cast.bureau_staff, claim=claim, approve=True)
         REACHED["claim"] += 1
         if decide:  # often decided (and paid) at once
@@ -257,13 +381,22 @@ class MoneyMachine(RuleBasedStateMachine):
         covered = claim.loss_principal + claim.loss_interest
         cap = min(covered, claim.requested_amount)
         if over and budget.remaining + Decimal("0.01") <= cap:
-            self.refused(lambda: compensation.claim_decide(actor=self.cast.leading_group, claim=claim,
-                                                           amount=budget.remaining + Decimal("0.01"), covered_loss=covered, on=ON))
+            self.refused(
+                lambda: compensation.claim_decide(
+                    actor=self.cast.leading_group,
+                    claim=claim,
+                    amount=budget.remaining + Decimal("0.01"),
+                    covered_loss=covered,
+                    on=ON,
+                )
+            )
             return
         amount = (min(cap, budget.remaining) * pct / 100).quantize(Decimal("0.01"))
         if amount <= 0:
             return
-        compensation.claim_decide(actor=self.cast.leading_group, claim=claim, amount=amount, covered_loss=covered, on=ON)
+        compensation.claim_decide(
+            actor=self.cast.leading_group, claim=claim, amount=amount, covered_loss=covered, on=ON
+        )
         REACHED["decision"] += 1
         if and_pay:
             self.pay(data)
@@ -272,37 +405,79 @@ class MoneyMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def pay(self, data: st.DataObject) -> None:
         claim = data.draw(st.sampled_from(self.claims_in(ClaimState.DECIDED)))
-        compensation.claim_pay(actor=self.cast.bureau_staff, claim=claim, paid_on=PAID_ON, voucher_no="BF")
+        compensation.claim_pay(
+            actor=self.cast.bureau_staff, claim=claim, paid_on=PAID_ON, voucher_no="BF"
+        )
         claim = Claim.objects.get(pk=claim.pk)
-        self.refused(lambda: compensation.claim_pay(actor=self.cast.bureau_staff, claim=claim, paid_on=PAID_ON, voucher_no="BF-2"))
-        compensation.agreement_record(actor=self.cast.bureau_staff, claim=claim, signed_on=RECEIVED_ON, upload=pdf("agreement.pdf"))
+        self.refused(
+            lambda: compensation.claim_pay(
+                actor=self.cast.bureau_staff, claim=claim, paid_on=PAID_ON, voucher_no="BF-2"
+            )
+        )
+        compensation.agreement_record(
+            actor=self.cast.bureau_staff,
+            claim=claim,
+            signed_on=RECEIVED_ON,
+            upload=pdf("agreement.pdf"),
+        )
         REACHED["payment"] += 1
 
     @precondition(lambda self: Claim.objects.filter(state=ClaimState.RECOVERING).exists())
     @rule(data=st.data(), gross=fens, back=st.integers(min_value=0, max_value=100))
     def recover(self, data: st.DataObject, gross: Decimal, back: int) -> None:
         claim = data.draw(st.sampled_from(self.claims_in(ClaimState.RECOVERING)))
-        recovery = compensation.recovery_record(actor=self.cast.bank_x_user, claim=claim, received_on=RECEIVED_ON, gross=gross)
+        recovery = compensation.recovery_record(
+            actor=self.cast.bank_x_user, claim=claim, received_on=RECEIVED_ON, gross=gross
+        )
         REACHED["recovery"] += 1
         amount = (recovery.share * back / 100).quantize(Decimal("0.01"))
         if amount > 0:  # the bank often returns (part of) the pool's share at once
-            compensation.return_record(actor=self.cast.bank_x_user, recovery=recovery, amount=amount, returned_on=RECEIVED_ON, voucher_no="R0")
+            compensation.return_record(
+                actor=self.cast.bank_x_user,
+                recovery=recovery,
+                amount=amount,
+                returned_on=RECEIVED_ON,
+                voucher_no="R0",
+            )
             REACHED["return"] += 1
 
-    @precondition(lambda self: Recovery.objects.filter(reverses__isnull=True, reversed_by__isnull=True, share__gt=0).exists())
+    @precondition(
+        lambda self: Recovery.objects.filter(
+            reverses__isnull=True, reversed_by__isnull=True, share__gt=0
+        ).exists()
+    )
     @rule(data=st.data(), pct=percents, too_much=st.booleans())
     def return_share(self, data: st.DataObject, pct: int, too_much: bool) -> None:
-        open_ = [r for r in Recovery.objects.filter(reverses__isnull=True, reversed_by__isnull=True).order_by("pk") if r.outstanding > 0]
+        open_ = [
+            r
+            for r in Recovery.objects.filter(
+                reverses__isnull=True, reversed_by__isnull=True
+            ).order_by("pk")
+            if r.outstanding > 0
+        ]
         if not open_:
             return
         recovery = data.draw(st.sampled_from(open_))
         owed = recovery.outstanding
         if too_much:
-            self.refused(lambda: compensation.return_record(actor=self.cast.bank_x_user, recovery=recovery, amount=owed + Decimal("0.01"),
-                                                            returned_on=RECEIVED_ON, voucher_no="R"))  # fmt: skip
+            self.refused(
+                lambda: compensation.return_record(
+                    actor=self.cast.bank_x_user,
+                    recovery=recovery,
+                    amount=owed + Decimal("0.01"),
+                    returned_on=RECEIVED_ON,
+                    voucher_no="R",
+                )
+            )
             return
         amount = max(Decimal("0.01"), (owed * pct / 100).quantize(Decimal("0.01")))
-        compensation.return_record(actor=self.cast.bank_x_user, recovery=recovery, amount=amount, returned_on=RECEIVED_ON, voucher_no="R")
+        compensation.return_record(
+            actor=self.cast.bank_x_user,
+            recovery=recovery,
+            amount=amount,
+            returned_on=RECEIVED_ON,
+            voucher_no="R",
+        )
         REACHED["return"] += 1
 
     # --- subsidy -----------------------------------------------------------------------------------
@@ -311,9 +486,13 @@ class MoneyMachine(RuleBasedStateMachine):
     def subsidy_run(self, budget: Decimal) -> None:
         before = money_counts()
         try:
-            run = subsidy.run_commit(actor=self.quzhou_staff, program=self.cast.quzhou, year=2025, budget=budget)
+            run = subsidy.run_commit(
+                actor=self.quzhou_staff, program=self.cast.quzhou, year=2025, budget=budget
+            )
         except subsidy.SubsidyInputError:
-            assert money_counts() == before  # nothing eligible, or a live run for the year: nothing saved
+            assert (
+                money_counts() == before
+            )  # nothing eligible, or a live run for the year: nothing saved
             return
         REACHED["subsidy run"] += 1
         if run.scaled:
@@ -333,14 +512,21 @@ class MoneyMachine(RuleBasedStateMachine):
             reversed_ = total(DecisionReversal.objects.filter(decision__budget=budget), "amount")
             assert budget.committed == total(budget.decisions.all(), "amount") + reversed_
             assert ZERO <= budget.committed <= budget.amount
-            assert total(Payment.objects.filter(claim__decision__budget=budget), "amount") <= budget.amount
+            assert (
+                total(Payment.objects.filter(claim__decision__budget=budget), "amount")
+                <= budget.amount
+            )
         for payment in Payment.objects.select_related("claim__decision"):
             assert payment.amount == payment.claim.decision.amount
 
     @invariant()
     def clawback_never_exceeds_what_was_paid(self) -> None:
         for payment in Payment.objects.all():
-            assert ZERO <= total(Recovery.objects.filter(claim=payment.claim_id), "share") <= payment.amount
+            assert (
+                ZERO
+                <= total(Recovery.objects.filter(claim=payment.claim_id), "share")
+                <= payment.amount
+            )
         assert not Recovery.objects.exclude(claim__payments__isnull=False).exists()
 
     @invariant()
@@ -351,7 +537,9 @@ class MoneyMachine(RuleBasedStateMachine):
 
     @invariant()
     def ledger_totals_are_the_sums_of_their_lines(self) -> None:
-        lines, totals = compensation_selectors.ledger(self.cast.admin, compensation_selectors.LedgerFilter())
+        lines, totals = compensation_selectors.ledger(
+            self.cast.admin, compensation_selectors.LedgerFilter()
+        )
         for name in compensation_selectors.LedgerLine.MONEY_FIELDS:
             assert getattr(totals, name) == sum((getattr(x, name) for x in lines), ZERO), name
         assert totals.paid == total(Payment.objects.all(), "amount")
@@ -385,6 +573,18 @@ def test_money_invariants_hold_under_random_sequences_of_every_money_step(cast):
             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
         ),
     )
-    steps = {"disbursement", "repayment", "default", "claim", "decision", "payment", "recovery", "return", "subsidy run",
-             "pro-rated run"}
-    assert steps <= set(REACHED), f"the examples never took: {sorted(steps - set(REACHED))} ({dict(REACHED)})"
+    steps = {
+        "disbursement",
+        "repayment",
+        "default",
+        "claim",
+        "decision",
+        "payment",
+        "recovery",
+        "return",
+        "subsidy run",
+        "pro-rated run",
+    }
+    assert steps <= set(REACHED), (
+        f"the examples never took: {sorted(steps - set(REACHED))} ({dict(REACHED)})"
+    )

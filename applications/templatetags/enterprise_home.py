@@ -24,6 +24,8 @@ def enterprise_panel(enterprise: Enterprise | None) -> dict[str, Any]:
         programs.append({"program": program, "checklist": checklist, "eligible": passes(checklist)})
     return {
         "enterprise": enterprise,
-        "size": classify(enterprise.industry, enterprise.employees, enterprise.revenue, enterprise.total_assets),
+        "size": classify(
+            enterprise.industry, enterprise.employees, enterprise.revenue, enterprise.total_assets
+        ),
         "programs": programs,
     }

@@ -16,8 +16,15 @@ from loans.importer.engine import (
 )
 
 __all__ = [
-    "ImportContext", "ImportNotAllowed", "ImportResult", "RowError", "context_for", "run_import", "store_upload",
-    "template_bytes", "KIND_NAMES",
+    "ImportContext",
+    "ImportNotAllowed",
+    "ImportResult",
+    "RowError",
+    "context_for",
+    "run_import",
+    "store_upload",
+    "template_bytes",
+    "KIND_NAMES",
 ]
 KIND_NAMES = ("banks", "enterprises", "disbursements", "repayments", "interest", "overdue")
 
@@ -35,7 +42,10 @@ def template_bytes(kind: str) -> bytes:
         ("可选列", "、".join(spec.optional) or "无"),
         ("示例行", "，".join(str(v) for v in spec.example)),
         *[("说明", note) for note in spec.notes],
-        ("说明", "日期：Excel日期格式或YYYY-MM-DD文本；金额：元，最多两位小数，可带千分位；不接受公式和合并单元格"),
+        (
+            "说明",
+            "日期：Excel日期格式或YYYY-MM-DD文本；金额：元，最多两位小数，可带千分位；不接受公式和合并单元格",
+        ),
         ("说明", "整个文件全部正确才会保存；同一文件再次导入不会重复登记"),
     ]
     write_sheet(wb, "填写说明", [Column("项目", 24), Column("内容", 100)], notes)

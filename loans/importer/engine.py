@@ -104,7 +104,9 @@ def kinds() -> dict[str, Any]:
     return k.KINDS
 
 
-def context_for(*, kind: str, program: Program, actor: User | None, progress: Progress | None = None) -> ImportContext:
+def context_for(
+    *, kind: str, program: Program, actor: User | None, progress: Progress | None = None
+) -> ImportContext:
     """The scope of an import by `actor` (None: the command line as the system, every bank)."""
     spec = kinds()[kind]
     if actor is None:
@@ -124,7 +126,9 @@ def check_headers(table: Table, spec: Any) -> list[RowError]:
     missing = [h for h in spec.headers if h not in present]
     errors = []
     if missing:
-        errors.append(RowError(1, "表头", f"缺少表头：{'、'.join(missing)}（表头须与模板完全一致）"))
+        errors.append(
+            RowError(1, "表头", f"缺少表头：{'、'.join(missing)}（表头须与模板完全一致）")
+        )
     duplicated = sorted({h for h in present if h and present.count(h) > 1})
     if duplicated:
         errors.append(RowError(1, "表头", f"表头重复：{'、'.join(duplicated)}"))
@@ -160,14 +164,23 @@ def run_import(
     with transaction.atomic():
         Program.objects.select_for_update().filter(pk=context.program.pk).first()
         plan = spec.validate(table, context)
-        result.rows, result.created, result.unchanged, result.updated = plan.rows, plan.created, plan.unchanged, plan.updated
+        result.rows, result.created, result.unchanged, result.updated = (
+            plan.rows,
+            plan.created,
+            plan.unchanged,
+            plan.updated,
+        )
         result.errors = sorted(plan.errors, key=lambda e: (e.row, e.column))
         if result.errors or not commit:
             return _finish(result, data, filename, context, commit, source, upload)
         record = upload or _new_upload(kind, data, filename, context, source)
         created_ids = plan.saver(record) if plan.saver else {}
         UploadedRecord.objects.bulk_create(
-            (UploadedRecord(upload=record, kind=name, object_id=pk) for name, ids in created_ids.items() for pk in ids),
+            (
+                UploadedRecord(upload=record, kind=name, object_id=pk)
+                for name, ids in created_ids.items()
+                for pk in ids
+            ),
             batch_size=2000,
         )
         record.state = RecordUpload.State.SAVED
@@ -176,16 +189,30 @@ def run_import(
         _counts(record, result)
         record.save()
         log_action(
-            actor=context.actor, action="loans.upload.saved", obj=record,
-            data={"kind": kind, "rows": result.rows, "created": result.created, "unchanged": result.unchanged,
-                  "updated": result.updated, "checksum": record.checksum, "file": record.original_name},
-        )  # fmt: skip
+            actor=context.actor,
+            action="loans.upload.saved",
+            obj=record,
+            data={
+                "kind": kind,
+                "rows": result.rows,
+                "created": result.created,
+                "unchanged": result.unchanged,
+                "updated": result.updated,
+                "checksum": record.checksum,
+                "file": record.original_name,
+            },
+        )
         result.saved, result.upload = True, record
     return result
 
 
 def _finish(
-    result: ImportResult, data: bytes, filename: str, context: ImportContext, commit: bool, source: str,
+    result: ImportResult,
+    data: bytes,
+    filename: str,
+    context: ImportContext,
+    commit: bool,
+    source: str,
     upload: RecordUpload | None,
 ) -> ImportResult:
     """A check without saving: a refused or previewed web upload keeps its record; a dry run keeps nothing."""
@@ -216,15 +243,25 @@ def _counts(record: RecordUpload, result: ImportResult) -> None:
     record.errors = [e.as_dict() for e in result.errors[:5000]]
 
 
-def _new_upload(kind: str, data: bytes, filename: str, context: ImportContext, source: str) -> RecordUpload:
+def _new_upload(
+    kind: str, data: bytes, filename: str, context: ImportContext, source: str
+) -> RecordUpload:
     from kedaitong.uploads import display_name
     from loans.models import RecordUpload
 
     record = RecordUpload(
-        kind=kind, program=context.program, bank=context.bank, source=source, original_name=display_name(filename),
-        checksum=hashlib.sha256(data).hexdigest(), size=len(data), uploaded_by=context.actor,
-    )  # fmt: skip
-    record.file.save(f"{kind}.{'xlsx' if data.startswith(b'PK') else 'csv'}", ContentFile(data), save=False)
+        kind=kind,
+        program=context.program,
+        bank=context.bank,
+        source=source,
+        original_name=display_name(filename),
+        checksum=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        uploaded_by=context.actor,
+    )
+    record.file.save(
+        f"{kind}.{'xlsx' if data.startswith(b'PK') else 'csv'}", ContentFile(data), save=False
+    )
     record.save()
     return record
 

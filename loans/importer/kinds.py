@@ -80,7 +80,9 @@ class Rows:
     def error(self, row: int, column: str, message: str) -> None:
         self.plan.errors.append(RowError(row, column, message))
 
-    def get(self, row: int, values: dict[str, Any], column: str, parse: Callable[..., Any], **kw: Any) -> Any:
+    def get(
+        self, row: int, values: dict[str, Any], column: str, parse: Callable[..., Any], **kw: Any
+    ) -> Any:
         """Parse one cell; on failure record the error and return None."""
         try:
             return parse(values.get(column), **kw)
@@ -130,7 +132,9 @@ def validate_banks(table: Table, context: ImportContext) -> Plan:
     rows = Rows(table, context, plan)
     program = context.program
     existing = {b.code: b for b in Bank.objects.all()}
-    agreements = {(a.bank_id, a.starts_on): a for a in BankAgreement.objects.filter(program=program)}
+    agreements = {
+        (a.bank_id, a.starts_on): a for a in BankAgreement.objects.filter(program=program)
+    }
     seen: dict[Any, int] = {}
     new_banks: dict[str, str] = {}
     new_agreements: list[tuple[str, dt.date, dt.date, str]] = []
@@ -139,26 +143,38 @@ def validate_banks(table: Table, context: ImportContext) -> Plan:
         name = rows.get(number, values, "银行名称", cells.text, max_length=100)
         starts = rows.get(number, values, "合作协议起始日", cells.date)
         ends = rows.get(number, values, "合作协议到期日", cells.date)
-        agreement_no = rows.get(number, values, "协议编号", cells.text, required=False, max_length=50) or ""
+        agreement_no = (
+            rows.get(number, values, "协议编号", cells.text, required=False, max_length=50) or ""
+        )
         if code and not all(c.isascii() and (c.isalnum() or c in "-_") for c in code):
             rows.error(number, "银行代码", "银行代码只能由字母、数字、短横线和下划线组成")
             continue
         if starts and ends and ends <= starts:
             rows.error(number, "合作协议到期日", "到期日必须晚于起始日")
             continue
-        if None in (code, name, starts, ends) or seen_twice(rows, seen, (code, starts), number, "银行代码"):
+        if None in (code, name, starts, ends) or seen_twice(
+            rows, seen, (code, starts), number, "银行代码"
+        ):
             continue
         bank = existing.get(code)
         if bank is not None and bank.name != name:
-            rows.error(number, "银行名称", f"银行代码“{code}”已登记为“{bank.name}”，与“{name}”不一致")
+            rows.error(
+                number, "银行名称", f"银行代码“{code}”已登记为“{bank.name}”，与“{name}”不一致"
+            )
             continue
         if code in new_banks and new_banks[code] != name:
-            rows.error(number, "银行名称", f"同一银行代码在文件中有两个名称：“{new_banks[code]}”与“{name}”")
+            rows.error(
+                number, "银行名称", f"同一银行代码在文件中有两个名称：“{new_banks[code]}”与“{name}”"
+            )
             continue
         agreement = agreements.get((bank.pk, starts)) if bank else None
         if agreement is not None:
             if agreement.ends_on != ends:
-                rows.error(number, "合作协议到期日", f"该协议已登记，到期日为{agreement.ends_on:%Y-%m-%d}，与文件不一致")
+                rows.error(
+                    number,
+                    "合作协议到期日",
+                    f"该协议已登记，到期日为{agreement.ends_on:%Y-%m-%d}，与文件不一致",
+                )
             else:
                 plan.unchanged += 1
             continue
@@ -171,7 +187,9 @@ def validate_banks(table: Table, context: ImportContext) -> Plan:
         created = [Bank.objects.create(code=c, name=n) for c, n in new_banks.items()]
         by_code = existing | {b.code: b for b in created}
         made = [
-            BankAgreement.objects.create(bank=by_code[c], program=program, starts_on=s, ends_on=e, number=no)
+            BankAgreement.objects.create(
+                bank=by_code[c], program=program, starts_on=s, ends_on=e, number=no
+            )
             for c, s, e, no in new_agreements
         ]
         return {"banks": [b.pk for b in created], "agreements": [a.pk for a in made]}
@@ -194,7 +212,9 @@ def validate_enterprises(table: Table, context: ImportContext) -> Plan:
     for number, values in rows:
         code = rows.get(number, values, "统一社会信用代码", cells.text, max_length=18)
         name = rows.get(number, values, "企业名称", cells.text, max_length=100)
-        place_name = rows.get(number, values, "注册地", cells.text, required=bool(places), max_length=50)
+        place_name = rows.get(
+            number, values, "注册地", cells.text, required=bool(places), max_length=50
+        )
         if code:
             code = code.upper()
             if problem := codes.validate(code):
@@ -204,7 +224,11 @@ def validate_enterprises(table: Table, context: ImportContext) -> Plan:
         if places and place_name:
             place = places.get(place_name)
             if place is None:
-                rows.error(number, "注册地", f"注册地“{place_name}”不在本计划范围内（可填：{'、'.join(places)}）")
+                rows.error(
+                    number,
+                    "注册地",
+                    f"注册地“{place_name}”不在本计划范围内（可填：{'、'.join(places)}）",
+                )
                 continue
         if None in (code, name) or (places and place is None):
             continue
@@ -213,21 +237,38 @@ def validate_enterprises(table: Table, context: ImportContext) -> Plan:
         current = listed.get(code)
         if current is not None:
             if current.name != name:
-                rows.error(number, "企业名称", f"该企业已在名单中，名称为“{current.name}”，与“{name}”不一致")
+                rows.error(
+                    number,
+                    "企业名称",
+                    f"该企业已在名单中，名称为“{current.name}”，与“{name}”不一致",
+                )
             elif places and current.registration_place_id != place.pk:
                 rows.error(number, "注册地", "该企业已在名单中，注册地与文件不一致")
             else:
                 plan.unchanged += 1
             continue
-        new.append(ProgramListing(program=program, credit_code=code, name=name, registration_place=place,
-                                  listed_on=rows.today))
+        new.append(
+            ProgramListing(
+                program=program,
+                credit_code=code,
+                name=name,
+                registration_place=place,
+                listed_on=rows.today,
+            )
+        )
         plan.created += 1
 
     def save(upload: RecordUpload | None) -> dict[str, list[int]]:
         ProgramListing.objects.bulk_create(new, batch_size=1000)
         ids: list[int] = []
-        for part in chunks(x.credit_code for x in new):  # every one, whatever the size (the file's rows are its record)
-            ids.extend(ProgramListing.objects.filter(program=program, credit_code__in=part).values_list("pk", flat=True))
+        for part in chunks(
+            x.credit_code for x in new
+        ):  # every one, whatever the size (the file's rows are its record)
+            ids.extend(
+                ProgramListing.objects.filter(program=program, credit_code__in=part).values_list(
+                    "pk", flat=True
+                )
+            )
         return {"listings": ids}
 
     plan.saver = save
@@ -237,9 +278,19 @@ def validate_enterprises(table: Table, context: ImportContext) -> Plan:
 # ── disbursements ────────────────────────────────────────────────────────────
 
 RULE_COLUMNS = (
-    ("已放款", "贷款合同编号"), ("LPR", "年利率（%）"), ("利率", "年利率（%）"), ("期限", "到期日期"), ("名单", "统一社会信用代码"),
-    ("黑名单", "统一社会信用代码"), ("骗取", "统一社会信用代码"), ("协议", "银行代码"), ("一家银行", "银行代码"),
-    ("授信", "放款金额（元）"), ("上限", "放款金额（元）"), ("申请", "申请编号"), ("合同编号", "贷款合同编号"),
+    ("已放款", "贷款合同编号"),
+    ("LPR", "年利率（%）"),
+    ("利率", "年利率（%）"),
+    ("期限", "到期日期"),
+    ("名单", "统一社会信用代码"),
+    ("黑名单", "统一社会信用代码"),
+    ("骗取", "统一社会信用代码"),
+    ("协议", "银行代码"),
+    ("一家银行", "银行代码"),
+    ("授信", "放款金额（元）"),
+    ("上限", "放款金额（元）"),
+    ("申请", "申请编号"),
+    ("合同编号", "贷款合同编号"),
 )
 
 
@@ -259,13 +310,21 @@ def validate_disbursements(table: Table, context: ImportContext) -> Plan:
             "contract_no": rows.get(number, values, "贷款合同编号", cells.text, max_length=60),
             "bank_code": rows.get(number, values, "银行代码", cells.text, max_length=30),
             "credit_code": rows.get(number, values, "统一社会信用代码", cells.text, max_length=18),
-            "disbursement_date": rows.get(number, values, "放款日期", cells.date, not_after=rows.today),
+            "disbursement_date": rows.get(
+                number, values, "放款日期", cells.date, not_after=rows.today
+            ),
             "maturity_date": rows.get(number, values, "到期日期", cells.date),
             "principal": rows.get(number, values, "放款金额（元）", cells.amount),
             "annual_rate": rows.get(number, values, "年利率（%）", cells.rate),
-            "product": rows.get(number, values, "产品类型", cells.text, required=False, max_length=30),
-            "purpose": rows.get(number, values, "贷款用途", cells.text, required=False, max_length=200),
-            "reference": rows.get(number, values, "申请编号", cells.text, required=False, max_length=30),
+            "product": rows.get(
+                number, values, "产品类型", cells.text, required=False, max_length=30
+            ),
+            "purpose": rows.get(
+                number, values, "贷款用途", cells.text, required=False, max_length=200
+            ),
+            "reference": rows.get(
+                number, values, "申请编号", cells.text, required=False, max_length=30
+            ),
         }
         parsed.append((number, row))
     banks = banks_by_code(r["bank_code"] for _, r in parsed if r["bank_code"])
@@ -273,13 +332,22 @@ def validate_disbursements(table: Table, context: ImportContext) -> Plan:
     enterprises = {}
     listings = {}
     for part in chunks(credit_codes):
-        enterprises.update({e.credit_code: e for e in Enterprise.objects.filter(credit_code__in=part)})
-        listings.update({x.credit_code: x for x in ProgramListing.objects.filter(program=program, credit_code__in=part)})
+        enterprises.update(
+            {e.credit_code: e for e in Enterprise.objects.filter(credit_code__in=part)}
+        )
+        listings.update(
+            {
+                x.credit_code: x
+                for x in ProgramListing.objects.filter(program=program, credit_code__in=part)
+            }
+        )
     existing = {}
     for part in chunks({r["contract_no"] for _, r in parsed if r["contract_no"]}):
         for loan in Loan.objects.filter(contract_no__in=part).select_related("enterprise"):
             existing[(loan.bank_id, loan.contract_no)] = loan
-    products = {p.name: p for p in ProductType.objects.all()} | {p.code: p for p in ProductType.objects.all()}
+    products = {p.name: p for p in ProductType.objects.all()} | {
+        p.code: p for p in ProductType.objects.all()
+    }
     registration = RegistrationContext(program)
     seen: dict[Any, int] = {}
     to_create: list[dict[str, Any]] = []
@@ -293,24 +361,36 @@ def validate_disbursements(table: Table, context: ImportContext) -> Plan:
         if r["product"] and r["product"] not in products:
             rows.error(number, "产品类型", f"产品类型“{r['product']}”不在附件4的八类之中")
             continue
-        if bank is None or None in (r["contract_no"], r["credit_code"], r["disbursement_date"], r["maturity_date"],
-                                    r["principal"], r["annual_rate"]):
+        if bank is None or None in (
+            r["contract_no"],
+            r["credit_code"],
+            r["disbursement_date"],
+            r["maturity_date"],
+            r["principal"],
+            r["annual_rate"],
+        ):
             continue
         if seen_twice(rows, seen, (bank.pk, r["contract_no"]), number, "贷款合同编号"):
             continue
         loan = existing.get((bank.pk, r["contract_no"]))
         if loan is not None:
             differences = [
-                label for label, old, new in (
+                label
+                for label, old, new in (
                     ("统一社会信用代码", loan.enterprise.credit_code, r["credit_code"]),
                     ("放款日期", loan.disbursement_date, r["disbursement_date"]),
                     ("到期日期", loan.maturity_date, r["maturity_date"]),
                     ("放款金额（元）", loan.principal, r["principal"]),
                     ("年利率（%）", loan.annual_rate, r["annual_rate"]),
-                ) if old != new
-            ]  # fmt: skip
+                )
+                if old != new
+            ]
             if differences:
-                rows.error(number, differences[0], f"合同“{r['contract_no']}”已登记，{'、'.join(differences)}与文件不一致（不会覆盖）")
+                rows.error(
+                    number,
+                    differences[0],
+                    f"合同“{r['contract_no']}”已登记，{'、'.join(differences)}与文件不一致（不会覆盖）",
+                )
             elif loan.program_version.program_id != program.pk:
                 rows.error(number, "贷款合同编号", "该合同已登记在其他计划下")
             else:
@@ -318,7 +398,9 @@ def validate_disbursements(table: Table, context: ImportContext) -> Plan:
             continue
         version = program.version_on(r["disbursement_date"])
         if version is None:
-            rows.error(number, "放款日期", f"{r['disbursement_date']:%Y-%m-%d}不在本计划任何版本的施行期内")
+            rows.error(
+                number, "放款日期", f"{r['disbursement_date']:%Y-%m-%d}不在本计划任何版本的施行期内"
+            )
             continue
         enterprise = enterprises.get(r["credit_code"])
         if enterprise is None and r["credit_code"] not in listings:
@@ -337,23 +419,49 @@ def validate_disbursements(table: Table, context: ImportContext) -> Plan:
             else:
                 # The credit waiting for its loan; failing that the one already disbursed, so the row error names its loan.
                 application = (
-                    applications.filter(state=Application.State.CREDIT_GRANTED).order_by("-updated_at").first()
-                    or applications.filter(state=Application.State.DISBURSED).order_by("-updated_at").first()
+                    applications.filter(state=Application.State.CREDIT_GRANTED)
+                    .order_by("-updated_at")
+                    .first()
+                    or applications.filter(state=Application.State.DISBURSED)
+                    .order_by("-updated_at")
+                    .first()
                 )
         problems, lpr = registration_problems(
-            program_version=version, enterprise=enterprise, credit_code=r["credit_code"], bank=bank,
-            contract_no=r["contract_no"], disbursement_date=r["disbursement_date"], maturity_date=r["maturity_date"],
-            principal=r["principal"], annual_rate=r["annual_rate"], application=application, context=registration,
-        )  # fmt: skip
+            program_version=version,
+            enterprise=enterprise,
+            credit_code=r["credit_code"],
+            bank=bank,
+            contract_no=r["contract_no"],
+            disbursement_date=r["disbursement_date"],
+            maturity_date=r["maturity_date"],
+            principal=r["principal"],
+            annual_rate=r["annual_rate"],
+            application=application,
+            context=registration,
+        )
         for problem in problems:
             rows.error(number, rule_column(problem), problem)
         if problems:
             continue
-        registration.add(credit_code=r["credit_code"], bank=bank, principal=r["principal"],
-                         start=r["disbursement_date"], end=r["maturity_date"], application=application,
-                         contract_no=r["contract_no"])
-        to_create.append(r | {"bank": bank, "version": version, "lpr": lpr, "application": application,
-                              "product_type": products.get(r["product"]) if r["product"] else None})
+        registration.add(
+            credit_code=r["credit_code"],
+            bank=bank,
+            principal=r["principal"],
+            start=r["disbursement_date"],
+            end=r["maturity_date"],
+            application=application,
+            contract_no=r["contract_no"],
+        )
+        to_create.append(
+            r
+            | {
+                "bank": bank,
+                "version": version,
+                "lpr": lpr,
+                "application": application,
+                "product_type": products.get(r["product"]) if r["product"] else None,
+            }
+        )
         plan.created += 1
 
     def save(upload: RecordUpload | None) -> dict[str, list[int]]:
@@ -368,23 +476,44 @@ def validate_disbursements(table: Table, context: ImportContext) -> Plan:
         loans = Loan.objects.bulk_create(
             [
                 Loan(
-                    program_version=r["version"], enterprise=enterprises[r["credit_code"]], bank=r["bank"],
-                    application=r["application"], contract_no=r["contract_no"], disbursement_date=r["disbursement_date"],
-                    maturity_date=r["maturity_date"], principal=r["principal"], annual_rate=r["annual_rate"],
-                    lpr_at_pricing=r["lpr"], product_type=r["product_type"], purpose=r["purpose"] or "", upload=upload,
-                )  # fmt: skip
+                    program_version=r["version"],
+                    enterprise=enterprises[r["credit_code"]],
+                    bank=r["bank"],
+                    application=r["application"],
+                    contract_no=r["contract_no"],
+                    disbursement_date=r["disbursement_date"],
+                    maturity_date=r["maturity_date"],
+                    principal=r["principal"],
+                    annual_rate=r["annual_rate"],
+                    lpr_at_pricing=r["lpr"],
+                    product_type=r["product_type"],
+                    purpose=r["purpose"] or "",
+                    upload=upload,
+                )
                 for r in to_create
             ],
             batch_size=1000,
         )
         saved = Loan.objects.filter(upload=upload) if upload is not None else loans
-        applications = {r["application"].pk: r["application"] for r in to_create if r["application"] is not None}
+        applications = {
+            r["application"].pk: r["application"] for r in to_create if r["application"] is not None
+        }
         for loan in saved:
-            log_action(actor=context.actor, action="loans.loan.registered", obj=loan,
-                       data={"principal": loan.principal, "contract_no": loan.contract_no, "upload": str(upload.public_id) if upload else ""})
+            log_action(
+                actor=context.actor,
+                action="loans.loan.registered",
+                obj=loan,
+                data={
+                    "principal": loan.principal,
+                    "contract_no": loan.contract_no,
+                    "upload": str(upload.public_id) if upload else "",
+                },
+            )
             if loan.application_id is not None:
                 # Changjiang 第八条: the same step as a disbursement typed on the application's page.
-                application_disbursement_take(actor=context.actor, application=applications[loan.application_id], loan=loan)
+                application_disbursement_take(
+                    actor=context.actor, application=applications[loan.application_id], loan=loan
+                )
         return {"enterprises": [enterprises[c].pk for c in missing]}
 
     plan.saver = save
@@ -399,20 +528,28 @@ def loans_for(rows: Rows, parsed: list[tuple[int, dict[str, Any]]]) -> dict[tupl
     contracts = {r["contract_no"] for _, r in parsed if r.get("contract_no")}
     found: dict[tuple[str, str], Loan] = {}
     for part in chunks(contracts):
-        for loan in Loan.objects.filter(contract_no__in=part).select_related("bank", "program_version"):
+        for loan in Loan.objects.filter(contract_no__in=part).select_related(
+            "bank", "program_version"
+        ):
             found[(loan.bank.code, loan.contract_no)] = loan
     return found
 
 
 def resolve_loan(
-    rows: Rows, number: int, r: dict[str, Any], loans: dict[tuple[str, str], Loan], banks: dict[str, Bank]
+    rows: Rows,
+    number: int,
+    r: dict[str, Any],
+    loans: dict[tuple[str, str], Loan],
+    banks: dict[str, Bank],
 ) -> Loan | None:
     bank = check_bank(rows, number, r.get("bank_code"), banks)
     if bank is None or not r.get("contract_no"):
         return None
     loan = loans.get((bank.code, r["contract_no"]))
     if loan is None:
-        rows.error(number, "贷款合同编号", f"本行没有合同编号为“{r['contract_no']}”的贷款（请先导入放款）")
+        rows.error(
+            number, "贷款合同编号", f"本行没有合同编号为“{r['contract_no']}”的贷款（请先导入放款）"
+        )
         return None
     if loan.program_version.program_id != rows.context.program.pk:
         rows.error(number, "贷款合同编号", "该贷款不属于本计划")
@@ -464,16 +601,30 @@ def validate_repayments(table: Table, context: ImportContext) -> Plan:
         old = existing.get((loan.pk, r["repaid_on"]))
         if old is not None:
             if old.principal != r["principal"]:
-                rows.error(number, "归还本金（元）", f"该日已登记还款{old.principal:,.2f}元，与文件不一致（不会覆盖）")
+                rows.error(
+                    number,
+                    "归还本金（元）",
+                    f"该日已登记还款{old.principal:,.2f}元，与文件不一致（不会覆盖）",
+                )
             else:
                 plan.unchanged += 1
             continue
         if repaid[loan.pk] + r["principal"] > loan.principal:
-            rows.error(number, "归还本金（元）",
-                       f"累计归还本金{repaid[loan.pk] + r['principal']:,.2f}元，超过放款金额{loan.principal:,.2f}元")
+            rows.error(
+                number,
+                "归还本金（元）",
+                f"累计归还本金{repaid[loan.pk] + r['principal']:,.2f}元，超过放款金额{loan.principal:,.2f}元",
+            )
             continue
         repaid[loan.pk] += r["principal"]
-        new.append(Repayment(loan=loan, repaid_on=r["repaid_on"], principal=r["principal"], created_by=context.actor))
+        new.append(
+            Repayment(
+                loan=loan,
+                repaid_on=r["repaid_on"],
+                principal=r["principal"],
+                created_by=context.actor,
+            )
+        )
         plan.created += 1
     plan.saver = bulk_saver(Repayment, new, context)
     return plan
@@ -501,7 +652,13 @@ def validate_interest(table: Table, context: ImportContext) -> Plan:
     new: list[InterestSettlement] = []
     for number, r in parsed:
         loan = resolve_loan(rows, number, r, loans, banks)
-        if loan is None or None in (r["settled_on"], r["period_start"], r["period_end"], r["amount"], r["overdue"]):
+        if loan is None or None in (
+            r["settled_on"],
+            r["period_start"],
+            r["period_end"],
+            r["amount"],
+            r["overdue"],
+        ):
             continue
         if r["period_end"] < r["period_start"]:
             rows.error(number, "计息截止日", "计息截止日早于计息起始日")
@@ -518,15 +675,25 @@ def validate_interest(table: Table, context: ImportContext) -> Plan:
         old = existing.get(key)
         if old is not None:
             if old.amount != r["amount"] or old.settled_on != r["settled_on"]:
-                rows.error(number, "利息金额（元）",
-                           f"该计息期已登记结息{old.amount:,.2f}元（结息日期{old.settled_on:%Y-%m-%d}），与文件不一致（不会覆盖）")
+                rows.error(
+                    number,
+                    "利息金额（元）",
+                    f"该计息期已登记结息{old.amount:,.2f}元（结息日期{old.settled_on:%Y-%m-%d}），与文件不一致（不会覆盖）",
+                )
             else:
                 plan.unchanged += 1
             continue
-        new.append(InterestSettlement(
-            loan=loan, settled_on=r["settled_on"], period_start=r["period_start"], period_end=r["period_end"],
-            amount=r["amount"], is_overdue_interest=r["overdue"], created_by=context.actor,
-        ))  # fmt: skip
+        new.append(
+            InterestSettlement(
+                loan=loan,
+                settled_on=r["settled_on"],
+                period_start=r["period_start"],
+                period_end=r["period_end"],
+                amount=r["amount"],
+                is_overdue_interest=r["overdue"],
+                created_by=context.actor,
+            )
+        )
         plan.created += 1
     plan.saver = bulk_saver(InterestSettlement, new, context)
     return plan
@@ -541,11 +708,16 @@ def validate_overdue(table: Table, context: ImportContext) -> Plan:
         r["started_on"] = rows.get(number, values, "逾期起始日", cells.date, not_after=rows.today)
         r["principal"] = rows.get(number, values, "逾期本金（元）", cells.amount, allow_zero=True)
         r["interest"] = rows.get(number, values, "逾期利息（元）", cells.amount, allow_zero=True)
-        r["cleared_on"] = rows.get(number, values, "结清日期", cells.date, required=False, not_after=rows.today)
+        r["cleared_on"] = rows.get(
+            number, values, "结清日期", cells.date, required=False, not_after=rows.today
+        )
         parsed.append((number, r))
     loans = loans_for(rows, parsed)
     banks = banks_by_code(r["bank_code"] for _, r in parsed if r["bank_code"])
-    existing = {(x.loan_id, x.started_on): x for x in existing_records(OverdueEvent, [loan.pk for loan in loans.values()])}
+    existing = {
+        (x.loan_id, x.started_on): x
+        for x in existing_records(OverdueEvent, [loan.pk for loan in loans.values()])
+    }
     seen: dict[Any, int] = {}
     new: list[OverdueEvent] = []
     clear: list[tuple[OverdueEvent, dt.date]] = []
@@ -567,34 +739,55 @@ def validate_overdue(table: Table, context: ImportContext) -> Plan:
         old = existing.get((loan.pk, r["started_on"]))
         if old is not None:
             if old.overdue_principal != r["principal"] or old.overdue_interest != r["interest"]:
-                rows.error(number, "逾期本金（元）", "该逾期已登记，逾期本金或利息与文件不一致（不会覆盖）")
+                rows.error(
+                    number, "逾期本金（元）", "该逾期已登记，逾期本金或利息与文件不一致（不会覆盖）"
+                )
             elif old.cleared_on == r["cleared_on"]:
                 plan.unchanged += 1
             elif old.cleared_on is None:
                 clear.append((old, r["cleared_on"]))
                 plan.updated += 1
             else:
-                rows.error(number, "结清日期", f"该逾期已登记于{old.cleared_on:%Y-%m-%d}结清，与文件不一致（不会覆盖）")
+                rows.error(
+                    number,
+                    "结清日期",
+                    f"该逾期已登记于{old.cleared_on:%Y-%m-%d}结清，与文件不一致（不会覆盖）",
+                )
             continue
-        new.append(OverdueEvent(
-            loan=loan, started_on=r["started_on"], overdue_principal=r["principal"], overdue_interest=r["interest"],
-            cleared_on=r["cleared_on"], created_by=context.actor,
-        ))  # fmt: skip
+        new.append(
+            OverdueEvent(
+                loan=loan,
+                started_on=r["started_on"],
+                overdue_principal=r["principal"],
+                overdue_interest=r["interest"],
+                cleared_on=r["cleared_on"],
+                created_by=context.actor,
+            )
+        )
         plan.created += 1
     creator = bulk_saver(OverdueEvent, new, context)
 
     def save(upload: RecordUpload | None) -> dict[str, list[int]]:
         result = creator(upload)
         for event, cleared_on in clear:
-            OverdueEvent.objects.filter(pk=event.pk, cleared_on__isnull=True).update(cleared_on=cleared_on)
-            log_action(actor=context.actor, action="loans.overdue.cleared", obj=event, data={"cleared_on": cleared_on})
+            OverdueEvent.objects.filter(pk=event.pk, cleared_on__isnull=True).update(
+                cleared_on=cleared_on
+            )
+            log_action(
+                actor=context.actor,
+                action="loans.overdue.cleared",
+                obj=event,
+                data={"cleared_on": cleared_on},
+            )
         return result | {"cleared": [e.pk for e, _ in clear]}
 
     plan.saver = save
     return plan
 
 
-def bulk_saver(model: Any, new: list[Any], context: ImportContext) -> Callable[[RecordUpload | None], dict[str, list[int]]]:
+def bulk_saver(
+    model: Any, new: list[Any], context: ImportContext
+) -> Callable[[RecordUpload | None], dict[str, list[int]]]:
     def save(upload: RecordUpload | None) -> dict[str, list[int]]:
         for record in new:
             record.upload = upload
@@ -607,26 +800,108 @@ def bulk_saver(model: Any, new: list[Any], context: ImportContext) -> Callable[[
 KINDS: dict[str, Kind] = {
     k.name: k
     for k in (
-        Kind("banks", gettext_lazy("Banks and agreements"), ("银行代码", "银行名称", "合作协议起始日", "合作协议到期日"), ("协议编号",),
-             GOVERNMENT_ROLES, ("bank-icbc-xs", "中国工商银行西市区支行", "2025-01-01", "2027-12-31"),
-             ("银行代码：字母、数字、短横线", "日期：Excel日期或YYYY-MM-DD"), validate_banks),
-        Kind("enterprises", gettext_lazy("Program list of enterprises"), ("统一社会信用代码", "企业名称", "注册地"), (),
-             GOVERNMENT_ROLES, ("91330800MA2XXXXXXX", "衢州某某科技有限公司", "市本级"),
-             ("注册地：本计划的注册地名称之一（衢州：市本级、智造新城、智慧新城等）",), validate_enterprises),
-        Kind("disbursements", gettext_lazy("Disbursements"),
-             ("贷款合同编号", "银行代码", "统一社会信用代码", "放款日期", "到期日期", "放款金额（元）", "年利率（%）"),
-             ("产品类型", "贷款用途", "申请编号"), BANK_ROLES,
-             ("HT-2026-001", "bank-code", "91330800MA2XXXXXXX", "2026-01-05", "2027-01-04", "1,000,000.00", "3.0000"),
-             ("金额：元，最多两位小数，可带千分位", "年利率：百分数，如3.1表示3.1%", "放款日期不能是将来的日期"), validate_disbursements),
-        Kind("repayments", gettext_lazy("Repayments"), ("贷款合同编号", "银行代码", "还款日期", "归还本金（元）"), (), BANK_ROLES,
-             ("HT-2026-001", "bank-code", "2026-07-05", "200,000.00"), ("同一贷款同一日只能有一条还款",), validate_repayments),
-        Kind("interest", gettext_lazy("Interest settlements"),
-             ("贷款合同编号", "银行代码", "结息日期", "计息起始日", "计息截止日", "利息金额（元）", "是否逾期利息"), (),
-             BANK_ROLES, ("HT-2026-001", "bank-code", "2026-03-21", "2026-01-05", "2026-03-20", "7,250.00", "否"),
-             ("是否逾期利息：填“是”或“否”（逾期期间的利息不予贴息，衢州方案四）",), validate_interest),
-        Kind("overdue", gettext_lazy("Overdue events"),
-             ("贷款合同编号", "银行代码", "逾期起始日", "逾期本金（元）", "逾期利息（元）", "结清日期"), (), BANK_ROLES,
-             ("HT-2026-001", "bank-code", "2026-08-05", "100,000.00", "0", ""),
-             ("结清日期：尚未结清的留空；结清后再次导入同一行并填上结清日期",), validate_overdue),
+        Kind(
+            "banks",
+            gettext_lazy("Banks and agreements"),
+            ("银行代码", "银行名称", "合作协议起始日", "合作协议到期日"),
+            ("协议编号",),
+            GOVERNMENT_ROLES,
+            ("bank-icbc-xs", "中国工商银行西市区支行", "2025-01-01", "2027-12-31"),
+            ("银行代码：字母、数字、短横线", "日期：Excel日期或YYYY-MM-DD"),
+            validate_banks,
+        ),
+        Kind(
+            "enterprises",
+            gettext_lazy("Program list of enterprises"),
+            ("统一社会信用代码", "企业名称", "注册地"),
+            (),
+            GOVERNMENT_ROLES,
+            ("91330800MA2XXXXXXX", "衢州某某科技有限公司", "市本级"),
+            ("注册地：本计划的注册地名称之一（衢州：市本级、智造新城、智慧新城等）",),
+            validate_enterprises,
+        ),
+        Kind(
+            "disbursements",
+            gettext_lazy("Disbursements"),
+            (
+                "贷款合同编号",
+                "银行代码",
+                "统一社会信用代码",
+                "放款日期",
+                "到期日期",
+                "放款金额（元）",
+                "年利率（%）",
+            ),
+            ("产品类型", "贷款用途", "申请编号"),
+            BANK_ROLES,
+            (
+                "HT-2026-001",
+                "bank-code",
+                "91330800MA2XXXXXXX",
+                "2026-01-05",
+                "2027-01-04",
+                "1,000,000.00",
+                "3.0000",
+            ),
+            (
+                "金额：元，最多两位小数，可带千分位",
+                "年利率：百分数，如3.1表示3.1%",
+                "放款日期不能是将来的日期",
+            ),
+            validate_disbursements,
+        ),
+        Kind(
+            "repayments",
+            gettext_lazy("Repayments"),
+            ("贷款合同编号", "银行代码", "还款日期", "归还本金（元）"),
+            (),
+            BANK_ROLES,
+            ("HT-2026-001", "bank-code", "2026-07-05", "200,000.00"),
+            ("同一贷款同一日只能有一条还款",),
+            validate_repayments,
+        ),
+        Kind(
+            "interest",
+            gettext_lazy("Interest settlements"),
+            (
+                "贷款合同编号",
+                "银行代码",
+                "结息日期",
+                "计息起始日",
+                "计息截止日",
+                "利息金额（元）",
+                "是否逾期利息",
+            ),
+            (),
+            BANK_ROLES,
+            (
+                "HT-2026-001",
+                "bank-code",
+                "2026-03-21",
+                "2026-01-05",
+                "2026-03-20",
+                "7,250.00",
+                "否",
+            ),
+            ("是否逾期利息：填“是”或“否”（逾期期间的利息不予贴息，衢州方案四）",),
+            validate_interest,
+        ),
+        Kind(
+            "overdue",
+            gettext_lazy("Overdue events"),
+            (
+                "贷款合同编号",
+                "银行代码",
+                "逾期起始日",
+                "逾期本金（元）",
+                "逾期利息（元）",
+                "结清日期",
+            ),
+            (),
+            BANK_ROLES,
+            ("HT-2026-001", "bank-code", "2026-08-05", "100,000.00", "0", ""),
+            ("结清日期：尚未结清的留空；结清后再次导入同一行并填上结清日期",),
+            validate_overdue,
+        ),
     )
 }

@@ -28,7 +28,9 @@ MAX_ENTRIES = 200
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # all parts of the workbook together
 MAX_RATIO = 150  # unpacked / packed of one large part; real sheets stay far below
 CHUNK = 1024 * 1024
-MAX_COLUMNS = 200  # the widest template has 7; a 16,384-column file is refused before anything loops over it
+MAX_COLUMNS = (
+    200  # the widest template has 7; a 16,384-column file is refused before anything loops over it
+)
 FORMULA = re.compile(rb"<f[\s>/]")
 FORMULA_CELL = re.compile(rb"<c\b[^>]*?\br=[\"']([A-Z]{1,3}[0-9]{1,7})[\"'][^>]*>\s*<f[\s>/]")
 MERGE = re.compile(rb"<mergeCell\b[^>]*?\bref=[\"']([A-Z0-9:]{2,30})[\"']")
@@ -59,7 +61,9 @@ def read_table(data: bytes, filename: str) -> Table:
         raise FileRefused(["文件为空"])
     limit = settings.UPLOAD_MAX_MB * 1024 * 1024
     if len(data) > limit:
-        raise FileRefused([f"文件大小{len(data) / 1024 / 1024:.1f} MB，超过{settings.UPLOAD_MAX_MB} MB的上限"])
+        raise FileRefused(
+            [f"文件大小{len(data) / 1024 / 1024:.1f} MB，超过{settings.UPLOAD_MAX_MB} MB的上限"]
+        )
     if data.startswith(b"PK\x03\x04"):
         return _read_xlsx(data)
     if filename.lower().endswith(".xlsx"):
@@ -108,7 +112,11 @@ def _read_xlsx(data: bytes) -> Table:
     merges: list[str] = []
     unpacked = 0
     for info in infos:
-        if info.file_size > 1024 * 1024 and info.compress_size and info.file_size / info.compress_size > MAX_RATIO:
+        if (
+            info.file_size > 1024 * 1024
+            and info.compress_size
+            and info.file_size / info.compress_size > MAX_RATIO
+        ):
             raise FileRefused(["Excel文件压缩比异常（疑似压缩炸弹），拒绝读取"])
         is_sheet = info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
         tail = b""
@@ -125,7 +133,9 @@ def _read_xlsx(data: bytes) -> Table:
                         if FORMULA.search(window):
                             has_formula = True
                             if len(formulas) < 20:
-                                formulas += [m.decode() for m in FORMULA_CELL.findall(window)][: 20 - len(formulas)]
+                                formulas += [m.decode() for m in FORMULA_CELL.findall(window)][
+                                    : 20 - len(formulas)
+                                ]
                         if b"<mergeCell" in window:
                             merges += [m.decode() for m in MERGE.findall(window)]
                     tail = chunk[-200:]
@@ -138,7 +148,9 @@ def _read_xlsx(data: bytes) -> Table:
         cells = f"（单元格{'、'.join(dict.fromkeys(formulas))}）" if formulas else ""
         problems.append(f"表格含有公式{cells}，请复制后“选择性粘贴为数值”再导入")
     if merges:
-        problems.append(f"表格含有合并单元格（{'、'.join(dict.fromkeys(merges))}），请取消合并后再导入")
+        problems.append(
+            f"表格含有合并单元格（{'、'.join(dict.fromkeys(merges))}），请取消合并后再导入"
+        )
     if problems:
         raise FileRefused(problems)
     from python_calamine import CalamineWorkbook

@@ -23,8 +23,11 @@ def bank_portal(context: dict[str, Any]) -> dict[str, Any]:
         "request": context["request"],
         "recommended": selectors.recommended_applications(user)[:20],
         "past_due": loans.exclude(bucket=Bucket.CURRENT).order_by("-days_past_due")[:10],
-        "uploads": RecordUpload.objects.visible_to(user).select_related("program", "uploaded_by")[:5],
+        "uploads": RecordUpload.objects.visible_to(user).select_related("program", "uploaded_by")[
+            :5
+        ],
         "reports_missing": selectors.loans_due_a_report(loans, year, quarter).count(),
         "documents_missing": selectors.loans_missing_documents(loans).count(),
-        "year": year, "quarter": quarter,
+        "year": year,
+        "quarter": quarter,
     }

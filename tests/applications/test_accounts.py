@@ -17,8 +17,15 @@ pytestmark = pytest.mark.django_db
 
 
 def registration(code: str, username: str = "new-user") -> dict[str, str]:
-    return {"credit_code": code, "name": "丙新材料有限公司", "display_name": "赵六", "email": f"{username}@example.invalid",
-            "username": username, "password1": "Kedaitong-test-2026", "password2": "Kedaitong-test-2026"}
+    return {
+        "credit_code": code,
+        "name": "丙新材料有限公司",
+        "display_name": "赵六",
+        "email": f"{username}@example.invalid",
+        "username": username,
+        "password1": "Kedaitong-test-2026",
+        "password2": "Kedaitong-test-2026",
+    }
 
 
 # --- Registration of an enterprise already on record ----------------------------------------------------------
@@ -33,13 +40,18 @@ def test_a_registration_claims_an_enterprise_a_bank_put_on_record_without_users(
     assert user.enterprise_id == on_record.pk and user.role == "enterprise"
     assert Enterprise.objects.filter(credit_code=on_record.credit_code).count() == 1
     on_record.refresh_from_db()
-    assert on_record.name == "丙新材料有限公司（银行登记）"  # the record is kept; the profile corrects it
+    assert (
+        on_record.name == "丙新材料有限公司（银行登记）"
+    )  # the record is kept; the profile corrects it
     loan.refresh_from_db()
     assert loan.enterprise_id == on_record.pk
     entry = AuditEntry.objects.get(action="applications.enterprise.claimed")
     assert entry.object_id == str(on_record.pk) and entry.actor_id == user.pk
-    assert entry.data == {"credit_code": on_record.credit_code, "name_on_record": "丙新材料有限公司（银行登记）",
-                          "name_typed": "丙新材料有限公司"}
+    assert entry.data == {
+        "credit_code": on_record.credit_code,
+        "name_on_record": "丙新材料有限公司（银行登记）",
+        "name_typed": "丙新材料有限公司",
+    }
     assert not AuditEntry.objects.filter(action="applications.enterprise.registered").exists()
 
 
@@ -57,15 +69,24 @@ def test_a_code_whose_enterprise_has_users_is_refused_and_points_to_the_account(
     page = response.content.decode()
     assert "甲科技有限公司" in page and "/accounts/password_reset/" in page
     assert not User.objects.filter(username="new-user").exists()
-    assert not AuditEntry.objects.filter(action__in=["applications.enterprise.claimed", "applications.enterprise.registered"]).exists()
+    assert not AuditEntry.objects.filter(
+        action__in=["applications.enterprise.claimed", "applications.enterprise.registered"]
+    ).exists()
 
 
 def test_only_the_first_registration_claims_a_record(db):
     on_record = EnterpriseFactory(credit_code=credit_code(903))
-    assert Client().post("/enterprise/register/", registration(on_record.credit_code, "first")).status_code == 302
+    assert (
+        Client()
+        .post("/enterprise/register/", registration(on_record.credit_code, "first"))
+        .status_code
+        == 302
+    )
     second = Client().post("/enterprise/register/", registration(on_record.credit_code, "second"))
     assert second.status_code == 200
-    assert list(User.objects.filter(enterprise=on_record).values_list("username", flat=True)) == ["first"]
+    assert list(User.objects.filter(enterprise=on_record).values_list("username", flat=True)) == [
+        "first"
+    ]
 
 
 # --- Links to registration ------------------------------------------------------------------------------------
@@ -90,19 +111,27 @@ def sets_password(link: str, password: str = "Qian-new-pass-2026") -> bool:
     page = browser.get(link, follow=True)
     if "new_password1" not in page.content.decode():
         return False
-    done = browser.post(page.redirect_chain[-1][0], {"new_password1": password, "new_password2": password})
+    done = browser.post(
+        page.redirect_chain[-1][0], {"new_password1": password, "new_password2": password}
+    )
     return done.status_code == 302
 
 
-def test_an_invitation_is_resent_with_a_new_link_and_the_old_one_dies(cast, django_capture_on_commit_callbacks):
+def test_an_invitation_is_resent_with_a_new_link_and_the_old_one_dies(
+    cast, django_capture_on_commit_callbacks
+):
     client = Client()
     client.force_login(cast.applicant)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post("/enterprise/colleagues/", {"display_name": "钱七", "email": "qian@example.invalid"})
+        client.post(
+            "/enterprise/colleagues/", {"display_name": "钱七", "email": "qian@example.invalid"}
+        )
     page = client.get("/enterprise/colleagues/").content.decode()
     assert "重新发送邀请" in page
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/enterprise/colleagues/", {"display_name": "钱七", "email": "Qian@example.invalid"})
+        response = client.post(
+            "/enterprise/colleagues/", {"display_name": "钱七", "email": "Qian@example.invalid"}
+        )
     assert response.status_code == 302
     assert len(mail.outbox) == 2
     assert mail.outbox[1].to == ["qian@example.invalid"]
@@ -110,44 +139,66 @@ def test_an_invitation_is_resent_with_a_new_link_and_the_old_one_dies(cast, djan
     old, new = invitation_link(mail.outbox[0]), invitation_link(mail.outbox[1])
     assert old != new
     assert User.objects.filter(email="qian@example.invalid").count() == 1
-    assert AuditEntry.objects.filter(action="applications.enterprise.invitation_resent", data__email="qian@example.invalid").count() == 1
+    assert (
+        AuditEntry.objects.filter(
+            action="applications.enterprise.invitation_resent", data__email="qian@example.invalid"
+        ).count()
+        == 1
+    )
     assert not sets_password(old)
     assert sets_password(new)
     assert User.objects.get(username="qian@example.invalid").check_password("Qian-new-pass-2026")
 
 
-def test_a_colleague_who_set_a_password_is_not_invited_again(cast, django_capture_on_commit_callbacks):
+def test_a_colleague_who_set_a_password_is_not_invited_again(
+    cast, django_capture_on_commit_callbacks
+):
     client = Client()
     client.force_login(cast.applicant)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post("/enterprise/colleagues/", {"display_name": "钱七", "email": "qian@example.invalid"})
+        client.post(
+            "/enterprise/colleagues/", {"display_name": "钱七", "email": "qian@example.invalid"}
+        )
     assert sets_password(invitation_link(mail.outbox[0]))
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/enterprise/colleagues/", {"display_name": "钱七", "email": "qian@example.invalid"})
+        response = client.post(
+            "/enterprise/colleagues/", {"display_name": "钱七", "email": "qian@example.invalid"}
+        )
     assert response.status_code == 200
     assert "该电子邮箱的用户已存在。" in response.content.decode()
     assert len(mail.outbox) == 1
 
 
-def test_a_pending_invitation_of_another_enterprise_cannot_be_resent(cast, django_capture_on_commit_callbacks):
+def test_a_pending_invitation_of_another_enterprise_cannot_be_resent(
+    cast, django_capture_on_commit_callbacks
+):
     client = Client()
     client.force_login(cast.applicant)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post("/enterprise/colleagues/", {"display_name": "钱七", "email": "qian@example.invalid"})
+        client.post(
+            "/enterprise/colleagues/", {"display_name": "钱七", "email": "qian@example.invalid"}
+        )
     other = Client()
     other.force_login(cast.other_applicant)
     with django_capture_on_commit_callbacks(execute=True):
-        response = other.post("/enterprise/colleagues/", {"display_name": "钱七", "email": "qian@example.invalid"})
+        response = other.post(
+            "/enterprise/colleagues/", {"display_name": "钱七", "email": "qian@example.invalid"}
+        )
     assert response.status_code == 200
     assert "该电子邮箱的用户已存在。" in response.content.decode()
     assert len(mail.outbox) == 1
     invited = User.objects.get(username="qian@example.invalid")
     assert invited.enterprise_id == cast.enterprise_a.pk
-    assert not AuditEntry.objects.filter(action="applications.enterprise.invitation_resent").exists()
+    assert not AuditEntry.objects.filter(
+        action="applications.enterprise.invitation_resent"
+    ).exists()
 
 
 @pytest.mark.postgres
-@pytest.mark.skipif(not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"), reason="needs PostgreSQL row locks")
+@pytest.mark.skipif(
+    not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+    reason="needs PostgreSQL row locks",
+)
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_registrations_claiming_one_record_at_once_give_one_account():
     import threading
@@ -155,6 +206,7 @@ def test_two_registrations_claiming_one_record_at_once_give_one_account():
     from django.db import connections
 
     from applications import services
+
     on_record = EnterpriseFactory(credit_code=credit_code(904))
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
@@ -162,8 +214,14 @@ def test_two_registrations_claiming_one_record_at_once_give_one_account():
     def register(username: str) -> None:
         try:
             barrier.wait()
-            services.enterprise_register(credit_code=on_record.credit_code, name="丙", username=username,
-                                         display_name=username, email=f"{username}@example.invalid", password="Kedaitong-test-2026")
+            services.enterprise_register(
+                credit_code=on_record.credit_code,
+                name="丙",
+                username=username,
+                display_name=username,
+                email=f"{username}@example.invalid",
+                password="Kedaitong-test-2026",
+            )
             outcomes.append("registered")
         except services.DomainError:
             outcomes.append("refused")

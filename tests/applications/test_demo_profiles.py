@@ -20,6 +20,8 @@ def test_demo_enterprises_have_every_field_their_annex_prints():
         assert profile_problems(enterprises[code], Program.Kind.CHANGJIANG) == [], code
     for code in ("91330800MA2DX00012", "91330800MA2DX00025"):
         assert profile_problems(enterprises[code], Program.Kind.QUZHOU) == [], code
-        years = set(AnnualFigure.objects.filter(enterprise=enterprises[code]).values_list("year", flat=True))
+        years = set(
+            AnnualFigure.objects.filter(enterprise=enterprises[code]).values_list("year", flat=True)
+        )
         assert set(figure_years()) <= years
     assert enterprises["91360202MA3PQ0001M"].last_year_tax is not None

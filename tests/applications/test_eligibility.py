@@ -14,8 +14,14 @@ TODAY = dt.date(2026, 6, 1)
 
 
 def facts(**kw) -> Facts:  # type: ignore[no-untyped-def]
-    base = {"today": TODAY, "registered_region": "江西省景德镇市昌江区", "industry": "industrial", "employees": 50,
-            "revenue": Decimal("10000000"), "kedaitong_entry_no": "KDT-360202-0001"}
+    base = {
+        "today": TODAY,
+        "registered_region": "江西省景德镇市昌江区",
+        "industry": "industrial",
+        "employees": 50,
+        "revenue": Decimal("10000000"),
+        "kedaitong_entry_no": "KDT-360202-0001",
+    }
     return Facts(**(base | kw))
 
 
@@ -37,7 +43,10 @@ def test_sme_size_rule():
 
 
 def test_national_tech_sme_this_or_last_year():
-    assert el.cj_national_tech_sme(facts(qualifications=(q("national_tech_sme", year=2025),))).status == "pass"
+    assert (
+        el.cj_national_tech_sme(facts(qualifications=(q("national_tech_sme", year=2025),))).status
+        == "pass"
+    )
     old = el.cj_national_tech_sme(facts(qualifications=(q("national_tech_sme", year=2024),)))
     assert old.status == "fail" and "2024" in old.reason
     assert el.cj_national_tech_sme(facts()).status == "fail"
@@ -50,10 +59,18 @@ def test_high_tech_certificate_must_be_valid():
     assert el.cj_high_tech(expired).status == "fail"
 
 
-@pytest.mark.parametrize("listing", ["unicorn", "potential_unicorn", "seed_unicorn", "gazelle", "potential_gazelle"])
+@pytest.mark.parametrize(
+    "listing", ["unicorn", "potential_unicorn", "seed_unicorn", "gazelle", "potential_gazelle"]
+)
 def test_listing_in_the_last_three_years(listing):
-    assert el.cj_listing(facts(qualifications=(q("listing", listing=listing, year=2023),))).status == "pass"
-    assert el.cj_listing(facts(qualifications=(q("listing", listing=listing, year=2022),))).status == "fail"
+    assert (
+        el.cj_listing(facts(qualifications=(q("listing", listing=listing, year=2023),))).status
+        == "pass"
+    )
+    assert (
+        el.cj_listing(facts(qualifications=(q("listing", listing=listing, year=2022),))).status
+        == "fail"
+    )
 
 
 def test_talent_shareholder_needs_twenty_percent_and_a_provincial_program():
@@ -76,15 +93,22 @@ def test_project_provincial_recent_and_executed_as_planned():
 
 
 def test_award_national_or_provincial_recent():
-    assert el.cj_award(facts(qualifications=(q("award", level="national", year=2025),))).status == "pass"
-    assert el.cj_award(facts(qualifications=(q("award", level="city", year=2025),))).status == "fail"
+    assert (
+        el.cj_award(facts(qualifications=(q("award", level="national", year=2025),))).status
+        == "pass"
+    )
+    assert (
+        el.cj_award(facts(qualifications=(q("award", level="city", year=2025),))).status == "fail"
+    )
 
 
 def test_tech_condition_is_any_one_of_the_options():
     without = el.changjiang_checklist(facts())
     assert {r.code: r.status for r in without}["changjiang.tech"] == "fail"
     assert not el.passes(without)
-    with_cert = el.changjiang_checklist(facts(qualifications=(q("high_tech", valid_until=dt.date(2027, 1, 1)),)))
+    with_cert = el.changjiang_checklist(
+        facts(qualifications=(q("high_tech", valid_until=dt.date(2027, 1, 1)),))
+    )
     assert {r.code: r.status for r in with_cert}["changjiang.tech"] == "pass"
     assert el.passes(with_cert)  # failing options alone block nothing
 
@@ -96,21 +120,43 @@ def test_blacklist_blocks():
 
 
 def test_one_bank_per_enterprise():
-    assert el.cj_one_bank(ApplicationFacts(amount=Decimal(1), max_amount=None, bank="X银行", other_banks=("X银行",))).status == "pass"
-    refused = el.cj_one_bank(ApplicationFacts(amount=Decimal(1), max_amount=None, bank="X银行", other_banks=("Y银行",)))
+    assert (
+        el.cj_one_bank(
+            ApplicationFacts(
+                amount=Decimal(1), max_amount=None, bank="X银行", other_banks=("X银行",)
+            )
+        ).status
+        == "pass"
+    )
+    refused = el.cj_one_bank(
+        ApplicationFacts(amount=Decimal(1), max_amount=None, bank="X银行", other_banks=("Y银行",))
+    )
     assert refused.status == "fail" and "Y银行" in refused.reason
 
 
 def test_changjiang_amount_at_most_five_million():
     cap = Decimal("5000000.00")
     assert el.cj_amount(ApplicationFacts(amount=cap, max_amount=cap)).status == "pass"
-    assert el.cj_amount(ApplicationFacts(amount=cap + Decimal("0.01"), max_amount=cap)).status == "fail"
+    assert (
+        el.cj_amount(ApplicationFacts(amount=cap + Decimal("0.01"), max_amount=cap)).status
+        == "fail"
+    )
 
 
 def test_quzhou_place_list_and_provincial_status():
-    assert el.qz_registration_place(facts(registration_place="市本级", registered_region="浙江省衢州市")).status == "pass"
+    assert (
+        el.qz_registration_place(
+            facts(registration_place="市本级", registered_region="浙江省衢州市")
+        ).status
+        == "pass"
+    )
     assert el.qz_registration_place(facts(registered_region="浙江省杭州市")).status == "fail"
-    assert el.qz_provincial_tech_sme(facts(qualifications=(q("provincial_tech_sme", year=2025),))).status == "pass"
+    assert (
+        el.qz_provincial_tech_sme(
+            facts(qualifications=(q("provincial_tech_sme", year=2025),))
+        ).status
+        == "pass"
+    )
     assert el.qz_provincial_tech_sme(facts()).status == "fail"
     assert el.qz_on_bureau_list(facts(on_program_list=True)).status == "pass"
     assert el.qz_on_bureau_list(facts(on_program_list=False)).status == "fail"
@@ -122,19 +168,43 @@ def test_quzhou_fraud_bars():
 
 
 def test_quzhou_term_at_most_three_years():
-    assert el.qz_term(ApplicationFacts(amount=None, max_amount=None, term_months=36, max_term_months=36)).status == "pass"
-    assert el.qz_term(ApplicationFacts(amount=None, max_amount=None, term_months=37, max_term_months=36)).status == "fail"
+    assert (
+        el.qz_term(
+            ApplicationFacts(amount=None, max_amount=None, term_months=36, max_term_months=36)
+        ).status
+        == "pass"
+    )
+    assert (
+        el.qz_term(
+            ApplicationFacts(amount=None, max_amount=None, term_months=37, max_term_months=36)
+        ).status
+        == "fail"
+    )
 
 
 def test_quzhou_bank_on_file():
-    assert el.qz_bank_on_file(ApplicationFacts(amount=None, max_amount=None, bank="A", bank_on_file=True)).status == "pass"
-    assert el.qz_bank_on_file(ApplicationFacts(amount=None, max_amount=None, bank="A", bank_on_file=False)).status == "fail"
+    assert (
+        el.qz_bank_on_file(
+            ApplicationFacts(amount=None, max_amount=None, bank="A", bank_on_file=True)
+        ).status
+        == "pass"
+    )
+    assert (
+        el.qz_bank_on_file(
+            ApplicationFacts(amount=None, max_amount=None, bank="A", bank_on_file=False)
+        ).status
+        == "fail"
+    )
 
 
 def _qz(amount: str, others=()):  # type: ignore[no-untyped-def]
     return ApplicationFacts(
-        amount=Decimal(amount), max_amount=Decimal("5000000"), term_months=12, planned_disbursement_on=dt.date(2026, 7, 1),
-        annual_cap=Decimal("5000000.00"), other_commitments=tuple(others),
+        amount=Decimal(amount),
+        max_amount=Decimal("5000000"),
+        term_months=12,
+        planned_disbursement_on=dt.date(2026, 7, 1),
+        annual_cap=Decimal("5000000.00"),
+        other_commitments=tuple(others),
     )
 
 
@@ -163,9 +233,16 @@ def test_quzhou_amount_at_most_five_million():
 
 
 def test_every_rule_cites_its_article():
-    rules = [getattr(el, name) for name in dir(el) if name.startswith(("cj_", "qz_")) or name == "blacklist"]
+    rules = [
+        getattr(el, name)
+        for name in dir(el)
+        if name.startswith(("cj_", "qz_")) or name == "blacklist"
+    ]
     for rule in rules:
-        assert rule.__doc__ and rule.__doc__.split(":")[0].split(" ")[0] in ("Changjiang", "Quzhou"), rule.__name__
+        assert rule.__doc__ and rule.__doc__.split(":")[0].split(" ")[0] in (
+            "Changjiang",
+            "Quzhou",
+        ), rule.__name__
 
 
 # --- Changjiang 第二条: entered in the Jiangxi provincial Kedaitong system -------------------------------------
@@ -187,7 +264,9 @@ def test_provincial_system_entry_missing_or_in_the_future_fails():
 def test_provincial_system_entry_blocks_the_changjiang_checklist():
     cert = (q("high_tech", valid_until=dt.date(2027, 1, 1)),)
     assert el.passes(el.changjiang_checklist(facts(qualifications=cert)))
-    blocked = el.problems(el.changjiang_checklist(facts(qualifications=cert, kedaitong_entry_no="")))
+    blocked = el.problems(
+        el.changjiang_checklist(facts(qualifications=cert, kedaitong_entry_no=""))
+    )
     assert [r.code for r in blocked] == ["changjiang.provincial_system"]
 
 
@@ -196,15 +275,30 @@ def test_provincial_system_entry_blocks_the_changjiang_checklist():
 
 @pytest.mark.parametrize(
     ("region", "address"),
-    [("浙江省衢州市智造新城", ""), ("浙江省衢州市柯城区", "北京路8号"), ("", "衢州市智慧新城示范路9号"), ("衢江区", "")],
+    [
+        ("浙江省衢州市智造新城", ""),
+        ("浙江省衢州市柯城区", "北京路8号"),
+        ("", "衢州市智慧新城示范路9号"),
+        ("衢江区", ""),
+    ],
 )
 def test_a_quzhou_place_agreeing_with_the_region_passes(region, address):
-    assert el.qz_registration_place(facts(registration_place="市本级", registered_region=region, address=address)).status == "pass"
+    assert (
+        el.qz_registration_place(
+            facts(registration_place="市本级", registered_region=region, address=address)
+        ).status
+        == "pass"
+    )
 
 
 @pytest.mark.parametrize(
     ("region", "named"),
-    [("江西省景德镇市昌江区", "江西"), ("浙江省杭州市西湖区", "杭州"), ("浙江省衢州市江山市", "江山"), ("浙江省衢州市龙游县", "龙游")],
+    [
+        ("江西省景德镇市昌江区", "江西"),
+        ("浙江省杭州市西湖区", "杭州"),
+        ("浙江省衢州市江山市", "江山"),
+        ("浙江省衢州市龙游县", "龙游"),
+    ],
 )
 def test_a_quzhou_place_contradicted_by_the_region_fails_naming_it(region, named):
     result = el.qz_registration_place(facts(registration_place="市本级", registered_region=region))
@@ -213,9 +307,13 @@ def test_a_quzhou_place_contradicted_by_the_region_fails_naming_it(region, named
 
 
 def test_a_quzhou_place_the_text_cannot_confirm_is_unknown():
-    nothing = el.qz_registration_place(facts(registration_place="市本级", registered_region="", address=""))
+    nothing = el.qz_registration_place(
+        facts(registration_place="市本级", registered_region="", address="")
+    )
     assert nothing.status == "unknown" and "未填写注册地区和地址" in nothing.reason
-    vague = el.qz_registration_place(facts(registration_place="市本级", registered_region="", address="示范路8号"))
+    vague = el.qz_registration_place(
+        facts(registration_place="市本级", registered_region="", address="示范路8号")
+    )
     assert vague.status == "unknown" and "未写明衢州" in vague.reason
     unchosen = el.qz_registration_place(facts(registered_region="浙江省衢州市柯城区"))
     assert unchosen.status == "unknown" and "请在企业信息中选择" in unchosen.reason
@@ -230,14 +328,21 @@ def test_one_bank_is_unknown_without_a_bank():
 
 
 def test_term_is_unknown_without_a_term():
-    result = el.qz_term(ApplicationFacts(amount=None, max_amount=None, term_months=None, max_term_months=36))
+    result = el.qz_term(
+        ApplicationFacts(amount=None, max_amount=None, term_months=None, max_term_months=36)
+    )
     assert result.status == "unknown" and result.reason == "未填写贷款期限"
 
 
 @pytest.mark.parametrize("missing", ["amount", "term_months", "planned_disbursement_on"])
 def test_annual_cap_is_unknown_until_amount_term_and_date_are_filled(missing):
-    values = {"amount": Decimal("1000000"), "max_amount": None, "term_months": 12,
-              "planned_disbursement_on": dt.date(2026, 7, 1), "annual_cap": Decimal("5000000")}
+    values = {
+        "amount": Decimal("1000000"),
+        "max_amount": None,
+        "term_months": 12,
+        "planned_disbursement_on": dt.date(2026, 7, 1),
+        "annual_cap": Decimal("5000000"),
+    }
     result = el.qz_annual_cap(ApplicationFacts(**(values | {missing: None})))
     assert result.status == "unknown" and "按年折算" in result.reason
 
@@ -258,8 +363,9 @@ def test_unknown_blocks_like_fail():
 def test_results_carry_translated_labels_for_every_rule():
     from django.utils import translation
 
-    results = el.changjiang_checklist(facts(), ApplicationFacts(amount=Decimal(1), max_amount=None, bank="X")) + \
-        el.quzhou_checklist(facts(), ApplicationFacts(amount=Decimal(1), max_amount=None, bank="X"))
+    results = el.changjiang_checklist(
+        facts(), ApplicationFacts(amount=Decimal(1), max_amount=None, bank="X")
+    ) + el.quzhou_checklist(facts(), ApplicationFacts(amount=Decimal(1), max_amount=None, bank="X"))
     with translation.override("zh-hans"):
         labels = {r.code: r.label for r in results}
         assert labels["changjiang.provincial_system"] == "已入江西省科贷通业务管理系统"
@@ -267,7 +373,9 @@ def test_results_carry_translated_labels_for_every_rule():
         assert el.RuleResult("x", "", "pass", "").status_label == "符合"
         assert el.RuleResult("x", "", "unknown", "").status_label == "待确认"
         assert el.RuleResult("x", "", "fail", "").status_label == "不符合"
-    assert all(label != code for code, label in labels.items()), [c for c, lbl in labels.items() if lbl == c]
+    assert all(label != code for code, label in labels.items()), [
+        c for c, lbl in labels.items() if lbl == c
+    ]
     with translation.override("en"):
         assert el.RuleResult("quzhou.bank", "", "fail", "").label == "Bank on file"
         assert el.RuleResult("quzhou.bank", "", "fail", "").status_label == "Fail"

@@ -39,7 +39,9 @@ def test_a_draft_has_no_checklist_at_submission(cast):
 
 def test_the_checklist_at_submission_stays_while_the_checklist_now_follows_the_records(cast):
     cast.application_a.delete()
-    application = services.application_submit(actor=cast.applicant, application=changjiang_draft(cast))
+    application = services.application_submit(
+        actor=cast.applicant, application=changjiang_draft(cast)
+    )
     Qualification.objects.filter(enterprise=cast.enterprise_a).delete()
     application.refresh_from_db()
     stored = eligibility_at_submission(application)

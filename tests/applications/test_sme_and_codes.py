@@ -44,7 +44,13 @@ def test_size_by_sector(industry, employees, revenue, size):
         ("agriculture", None, "5000000", None, "medium"),
         ("agriculture", None, "499999.99", None, "micro"),
         ("construction", None, "800000000", "800000000", "large"),
-        ("construction", None, "800000000", "799999999", "medium"),  # below the assets bound (或) is an SME
+        (
+            "construction",
+            None,
+            "800000000",
+            "799999999",
+            "medium",
+        ),  # below the assets bound (或) is an SME
         ("construction", None, "60000000", "49999999", "small"),  # medium needs both (且)
         ("telecom", 2000, "1000000000", None, "large"),
         ("telecom", 1999, "1000000000", None, "medium"),
@@ -57,7 +63,12 @@ def test_size_by_sector(industry, employees, revenue, size):
     ],
 )
 def test_size_of_the_other_sectors(industry, employees, revenue, assets, size):
-    result = classify(industry, employees, Decimal(revenue) if revenue else None, Decimal(assets) if assets else None)
+    result = classify(
+        industry,
+        employees,
+        Decimal(revenue) if revenue else None,
+        Decimal(assets) if assets else None,
+    )
     assert result.size == size, result.reason
 
 
@@ -70,14 +81,19 @@ def test_every_sector_of_300_is_offered():
 
 def test_size_unknown_without_figures():
     assert classify("construction", None, Decimal(1), None).reason == "未填写资产总额，无法划型"
-    assert classify("agriculture", None, Decimal(1)).size == "micro"  # employees not used by this sector
+    assert (
+        classify("agriculture", None, Decimal(1)).size == "micro"
+    )  # employees not used by this sector
     assert classify("", 10, Decimal(1)).size is None
     assert classify("industrial", None, Decimal(1)).size is None
     assert classify("industrial", 10, None).size is None
 
 
 def test_thresholds_are_described():
-    assert "从业人员1000人或营业收入40000万元以下" in classify("industrial", 50, Decimal(1)).thresholds.describe()
+    assert (
+        "从业人员1000人或营业收入40000万元以下"
+        in classify("industrial", 50, Decimal(1)).thresholds.describe()
+    )
 
 
 def test_codes_starting_with_a_letter_validate():
@@ -94,7 +110,10 @@ def test_the_standards_own_example_code_validates():
     assert validate("91350100m000100y43") is None  # typed in lower case
     assert validate("91350100M000100Y44") == "校验码错误：按GB 32100-2015第18位应为“3”"
     assert validate("91350100M000100Y4") == "统一社会信用代码应为18位，现为17位"
-    assert validate("91350100M000I00Y43") == "统一社会信用代码含有不允许的字符：I（不使用I、O、S、V、Z）"
+    assert (
+        validate("91350100M000I00Y43")
+        == "统一社会信用代码含有不允许的字符：I（不使用I、O、S、V、Z）"
+    )
 
 
 def _check_by_the_standard(first17: str) -> str:
@@ -106,7 +125,9 @@ def _check_by_the_standard(first17: str) -> str:
 
 @pytest.mark.parametrize("code", ["N2360202MA0000001D", "N1330802MA2DX0001H", "Y1110000MA01ABCD10"])
 def test_fixed_letter_first_codes_validate(code):
-    assert _check_by_the_standard(code[:17]) == code[17]  # the literal is right by the standard's formula
+    assert (
+        _check_by_the_standard(code[:17]) == code[17]
+    )  # the literal is right by the standard's formula
     assert validate(code) is None
     assert (validate(code[:17] + ("0" if code[17] != "0" else "1")) or "").startswith("校验码错误")
 

@@ -35,21 +35,32 @@ PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def eligible(enterprise):  # type: ignore[no-untyped-def]
-    Qualification.objects.create(enterprise=enterprise, kind="high_tech", number="GR2024", valid_until=dt.date(2099, 1, 1))
+    Qualification.objects.create(
+        enterprise=enterprise, kind="high_tech", number="GR2024", valid_until=dt.date(2099, 1, 1)
+    )
     return enterprise
 
 
 def changjiang_draft(cast, **fields):  # type: ignore[no-untyped-def]
     eligible(cast.enterprise_a)
     values = {
-        "enterprise": cast.enterprise_a, "bank": cast.bank_x, "state": Application.State.DRAFT, "purpose": "研发投入",
-        "planned_disbursement_on": dt.date(2026, 12, 1), "term_months": 12, "annual_rate": Decimal("3.4500"),
+        "enterprise": cast.enterprise_a,
+        "bank": cast.bank_x,
+        "state": Application.State.DRAFT,
+        "purpose": "研发投入",
+        "planned_disbursement_on": dt.date(2026, 12, 1),
+        "term_months": 12,
+        "annual_rate": Decimal("3.4500"),
         "product_type": ProductType.objects.order_by("pk").first(),
     } | fields
     application = ApplicationFactory(**values)
     for material in MaterialType.objects.filter(program=cast.changjiang, required=True):
-        services.material_add(actor=cast.applicant, application=application, material_type=material,
-                              upload=SimpleUploadedFile(f"m{material.number}.pdf", PDF))
+        services.material_add(
+            actor=cast.applicant,
+            application=application,
+            material_type=material,
+            upload=SimpleUploadedFile(f"m{material.number}.pdf", PDF),
+        )
     return application
 
 
@@ -61,13 +72,18 @@ def test_a_complete_application_is_submitted_with_its_checklist_and_pdf(cast):
     stored = eligibility_at_submission(submitted)
     assert stored and {r.code: r.status for r in stored}["changjiang.tech"] == "pass"
     data = submitted.submitted_pdf.read()
-    assert data.startswith(b"%PDF") and hashlib.sha256(data).hexdigest() == submitted.submitted_pdf_sha256
+    assert (
+        data.startswith(b"%PDF")
+        and hashlib.sha256(data).hexdigest() == submitted.submitted_pdf_sha256
+    )
     assert AuditEntry.objects.filter(action="applications.application.submitted").count() == 1
 
 
 def test_every_problem_is_listed_at_once(cast):
     cast.application_a.delete()
-    application = ApplicationFactory(enterprise=cast.enterprise_a, bank=None, state=Application.State.DRAFT, term_months=None)
+    application = ApplicationFactory(
+        enterprise=cast.enterprise_a, bank=None, state=Application.State.DRAFT, term_months=None
+    )
     with pytest.raises(services.DomainError) as refused:
         services.application_submit(actor=cast.applicant, application=application)
     text = "\n".join(refused.value.problems)
@@ -98,7 +114,12 @@ def test_an_open_loan_with_another_bank_blocks_naming_it(cast):
 def test_a_blacklisted_enterprise_cannot_submit(cast):
     cast.application_a.delete()
     application = changjiang_draft(cast)
-    BlacklistEntry.objects.create(enterprise=cast.enterprise_a, reason="overdue", status="listed", listed_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    BlacklistEntry.objects.create(
+        enterprise=cast.enterprise_a,
+        reason="overdue",
+        status="listed",
+        listed_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    )
     with pytest.raises(services.DomainError) as refused:
         services.application_submit(actor=cast.applicant, application=application)
     assert any("黑名单" in p for p in refused.value.problems)
@@ -115,9 +136,12 @@ def test_a_submitted_application_is_frozen_against_profile_changes(cast):
 
     assert base_context(application)["e"].name == "甲科技有限公司"
     with pytest.raises(services.DomainError):
-        services.material_add(actor=cast.applicant, application=application,
-                              material_type=MaterialType.objects.get(program=cast.changjiang, number=3),
-                              upload=SimpleUploadedFile("x.pdf", PDF))
+        services.material_add(
+            actor=cast.applicant,
+            application=application,
+            material_type=MaterialType.objects.get(program=cast.changjiang, number=3),
+            upload=SimpleUploadedFile("x.pdf", PDF),
+        )
 
 
 def quzhou_draft(cast, *, term=24, amount="3000000.00"):  # type: ignore[no-untyped-def]
@@ -128,15 +152,32 @@ def quzhou_draft(cast, *, term=24, amount="3000000.00"):  # type: ignore[no-unty
     enterprise.address = "衢州市柯城区测试路2号"
     enterprise.save()
     for year in services.figure_years():
-        AnnualFigure.objects.create(enterprise=enterprise, year=year, revenue=Decimal("9000000.00"), profit=Decimal("700000.00"))
+        AnnualFigure.objects.create(
+            enterprise=enterprise,
+            year=year,
+            revenue=Decimal("9000000.00"),
+            profit=Decimal("700000.00"),
+        )
     Qualification.objects.create(enterprise=enterprise, kind="provincial_tech_sme", year=2025)
-    ProgramListing.objects.create(program=cast.quzhou, credit_code=enterprise.credit_code, name=enterprise.name, listed_on=dt.date(2025, 1, 1))
+    ProgramListing.objects.create(
+        program=cast.quzhou,
+        credit_code=enterprise.credit_code,
+        name=enterprise.name,
+        listed_on=dt.date(2025, 1, 1),
+    )
     BankAgreementFactory(bank=cast.bank_x, program=cast.quzhou)
     application = ApplicationFactory(
-        enterprise=enterprise, bank=cast.bank_x, state=Application.State.DRAFT, program_version=version("quzhou"),
-        amount=Decimal(amount), term_months=term, planned_disbursement_on=dt.date(2026, 12, 1),
+        enterprise=enterprise,
+        bank=cast.bank_x,
+        state=Application.State.DRAFT,
+        program_version=version("quzhou"),
+        amount=Decimal(amount),
+        term_months=term,
+        planned_disbursement_on=dt.date(2026, 12, 1),
     )
-    QuzhouDetails.objects.create(application=application, project_name="智能检测", company_intro="简介", project_intro="项目")
+    QuzhouDetails.objects.create(
+        application=application, project_name="智能检测", company_intro="简介", project_intro="项目"
+    )
     TeamMember.objects.create(application=application, name="王五", id_number="11010519491231002X")
     return application
 
@@ -146,9 +187,15 @@ def test_a_quzhou_application_is_submitted(cast):
     submitted = services.application_submit(actor=cast.applicant, application=application)
     assert submitted.state == Application.State.SUBMITTED and submitted.submitted_pdf_sha256
     with pytest.raises(services.DomainError):  # the team is frozen with the rest
-        services.team_member_add(actor=cast.applicant, application=submitted, member=TeamMember(name="赵六", id_number="11010519491231002X"))
+        services.team_member_add(
+            actor=cast.applicant,
+            application=submitted,
+            member=TeamMember(name="赵六", id_number="11010519491231002X"),
+        )
     with pytest.raises(services.DomainError):
-        services.team_member_remove(actor=cast.applicant, application=submitted, member_id=submitted.team.get().pk)
+        services.team_member_remove(
+            actor=cast.applicant, application=submitted, member_id=submitted.team.get().pk
+        )
     assert submitted.team.count() == 1
 
 
@@ -161,8 +208,15 @@ def test_quzhou_term_over_three_years_is_refused(cast):
 
 def test_quzhou_annualized_total_over_the_cap_is_refused(cast):
     application = quzhou_draft(cast, amount="3000000.00")
-    LoanFactory(enterprise=cast.enterprise_a, bank=cast.bank_x, program_version=version("quzhou"), contract_no="QZ-1",
-                principal=Decimal("4000000.00"), disbursement_date=dt.date(2026, 11, 1), maturity_date=dt.date(2028, 11, 1))
+    LoanFactory(
+        enterprise=cast.enterprise_a,
+        bank=cast.bank_x,
+        program_version=version("quzhou"),
+        contract_no="QZ-1",
+        principal=Decimal("4000000.00"),
+        disbursement_date=dt.date(2026, 11, 1),
+        maturity_date=dt.date(2028, 11, 1),
+    )
     with pytest.raises(services.DomainError) as refused:
         services.application_submit(actor=cast.applicant, application=application)
     assert any("一（五）" in p and "2027年" in p for p in refused.value.problems)
@@ -180,7 +234,9 @@ def test_an_open_application_with_another_bank_blocks(cast):
     # cast.application_b is enterprise B's; give enterprise A an open application with bank Y, and no loans.
     cast.application_a.delete()
     cast.loan_a.delete()
-    ApplicationFactory(enterprise=cast.enterprise_a, bank=cast.bank_y, state=Application.State.BUREAU_REVIEW)
+    ApplicationFactory(
+        enterprise=cast.enterprise_a, bank=cast.bank_y, state=Application.State.BUREAU_REVIEW
+    )
     application = changjiang_draft(cast, bank=cast.bank_x)
     with pytest.raises(services.DomainError) as refused:
         services.application_submit(actor=cast.applicant, application=application)
@@ -197,9 +253,12 @@ def test_a_returned_application_is_edited_and_resubmitted_with_a_new_snapshot(ca
     cast.enterprise_a.name = "甲科技股份有限公司"
     cast.enterprise_a.save()
     returned = Application.objects.get(pk=application.pk)
-    services.material_add(actor=cast.applicant, application=returned,
-                          material_type=MaterialType.objects.get(program=cast.changjiang, number=11),
-                          upload=SimpleUploadedFile("bank.pdf", PDF))
+    services.material_add(
+        actor=cast.applicant,
+        application=returned,
+        material_type=MaterialType.objects.get(program=cast.changjiang, number=11),
+        upload=SimpleUploadedFile("bank.pdf", PDF),
+    )
     resubmitted = services.application_submit(actor=cast.applicant, application=returned)
     assert resubmitted.state == Application.State.SUBMITTED
     assert resubmitted.snapshot["enterprise"]["name"] == "甲科技股份有限公司"
@@ -232,7 +291,9 @@ def test_two_tabs_submitting_at_once_give_one_submission(cast):
     def tab() -> None:
         try:
             barrier.wait()
-            services.application_submit(actor=cast.applicant, application=Application.objects.get(pk=application.pk))
+            services.application_submit(
+                actor=cast.applicant, application=Application.objects.get(pk=application.pk)
+            )
             outcomes.append("submitted")
         except services.DomainError:
             outcomes.append("refused")
@@ -250,20 +311,35 @@ def test_two_tabs_submitting_at_once_give_one_submission(cast):
 
 # --- The profile fields the annexes print ----------------------------------------------------------------------
 
-CHANGJIANG_ANNEX3_LABELS = ["地址", "法定代表人", "成立日期", "注册资本（元）", "实缴资本（元）", "近一年销售额（元）", "近一年纳税额（元）"]
+CHANGJIANG_ANNEX3_LABELS = [
+    "地址",
+    "法定代表人",
+    "成立日期",
+    "注册资本（元）",
+    "实缴资本（元）",
+    "近一年销售额（元）",
+    "近一年纳税额（元）",
+]
 
 
 def test_changjiang_submit_lists_every_empty_field_of_annex_3_at_once(cast):
     cast.application_a.delete()
     application = changjiang_draft(cast)
     Enterprise.objects.filter(pk=cast.enterprise_a.pk).update(
-        address="", legal_representative=" ", founded_on=None, registered_capital=None, paid_in_capital=None,
-        last_year_sales=None, last_year_tax=None,
+        address="",
+        legal_representative=" ",
+        founded_on=None,
+        registered_capital=None,
+        paid_in_capital=None,
+        last_year_sales=None,
+        last_year_tax=None,
     )
     with pytest.raises(services.DomainError) as refused:
         services.application_submit(actor=cast.applicant, application=application)
     profile = [p for p in refused.value.problems if p.startswith("企业资料")]
-    assert profile == [f"企业资料未填写“{label}”（昌江细则附件3需填写）。" for label in CHANGJIANG_ANNEX3_LABELS]
+    assert profile == [
+        f"企业资料未填写“{label}”（昌江细则附件3需填写）。" for label in CHANGJIANG_ANNEX3_LABELS
+    ]
     assert Application.objects.get(pk=application.pk).state == Application.State.DRAFT
 
 
@@ -271,13 +347,21 @@ def test_changjiang_zero_tax_is_an_answer_not_a_gap(cast):
     cast.application_a.delete()
     application = changjiang_draft(cast)
     Enterprise.objects.filter(pk=cast.enterprise_a.pk).update(last_year_tax=Decimal("0.00"))
-    assert services.application_submit(actor=cast.applicant, application=application).state == Application.State.SUBMITTED
+    assert (
+        services.application_submit(actor=cast.applicant, application=application).state
+        == Application.State.SUBMITTED
+    )
 
 
 def test_quzhou_submit_lists_empty_ip_staff_and_annual_figures_of_annex_1(cast):
     application = quzhou_draft(cast)
     Enterprise.objects.filter(pk=cast.enterprise_a.pk).update(
-        ip_invention=None, ip_other=None, employees=None, staff_rnd=None, high_tech_revenue=None, rnd_expense=None,
+        ip_invention=None,
+        ip_other=None,
+        employees=None,
+        staff_rnd=None,
+        high_tech_revenue=None,
+        rnd_expense=None,
     )
     years = services.figure_years()
     AnnualFigure.objects.filter(enterprise=cast.enterprise_a, year=years[0]).delete()
@@ -285,8 +369,14 @@ def test_quzhou_submit_lists_empty_ip_staff_and_annual_figures_of_annex_1(cast):
     with pytest.raises(services.DomainError) as refused:
         services.application_submit(actor=cast.applicant, application=application)
     profile = [p for p in refused.value.problems if p.startswith("企业资料")]
-    labels = ["发明专利（件）", "其他知识产权（件）", "从业人员（人）", "从事研究开发人员数（人）",
-              "近1年高新技术产品（服务）收入（元）", "近1年研究开发费用总额（元）"]
+    labels = [
+        "发明专利（件）",
+        "其他知识产权（件）",
+        "从业人员（人）",
+        "从事研究开发人员数（人）",
+        "近1年高新技术产品（服务）收入（元）",
+        "近1年研究开发费用总额（元）",
+    ]
     assert profile == [f"企业资料未填写“{label}”（衢州方案附件1需填写）。" for label in labels] + [
         f"企业资料缺少{years[0]}、{years[2]}年的销售收入和利润（衢州方案附件1近3年）。"
     ]
@@ -323,7 +413,11 @@ def test_the_pdf_kept_at_submission_is_signed_with_the_submission_date(cast, mon
     submitted = services.application_submit(actor=cast.applicant, application=application)
     assert Application.objects.get(pk=application.pk).submitted_at == moment
     stored = Path(submitted.submitted_pdf.path)
-    text = "".join(subprocess.run(["pdftotext", str(stored), "-"], capture_output=True, check=True).stdout.decode().split())
+    text = "".join(
+        subprocess.run(["pdftotext", str(stored), "-"], capture_output=True, check=True)
+        .stdout.decode()
+        .split()
+    )
     assert "2026年3月5日" in text
     assert "年月日" not in text  # the blank date line of an unsubmitted report
     assert hashlib.sha256(stored.read_bytes()).hexdigest() == submitted.submitted_pdf_sha256
@@ -335,20 +429,31 @@ def test_changjiang_submit_needs_the_provincial_system_entry(cast):
     Enterprise.objects.filter(pk=cast.enterprise_a.pk).update(kedaitong_entry_no="")
     with pytest.raises(services.DomainError) as refused:
         services.application_submit(actor=cast.applicant, application=application)
-    assert any("江西省科贷通业务管理系统" in p and "昌江细则第二条" in p for p in refused.value.problems)
+    assert any(
+        "江西省科贷通业务管理系统" in p and "昌江细则第二条" in p for p in refused.value.problems
+    )
 
 
 def test_quzhou_submit_is_refused_when_the_region_contradicts_the_place(cast):
     application = quzhou_draft(cast)
-    Enterprise.objects.filter(pk=cast.enterprise_a.pk).update(registered_region="江西省景德镇市昌江区")
+    Enterprise.objects.filter(pk=cast.enterprise_a.pk).update(
+        registered_region="江西省景德镇市昌江区"
+    )
     with pytest.raises(services.DomainError) as refused:
         services.application_submit(actor=cast.applicant, application=application)
-    assert any("衢州方案一（一）" in p and "江西" in p and "市本级" in p for p in refused.value.problems)
+    assert any(
+        "衢州方案一（一）" in p and "江西" in p and "市本级" in p for p in refused.value.problems
+    )
 
 
 def test_a_blacklisted_enterprise_cannot_submit_to_quzhou_either(cast):
     application = quzhou_draft(cast)
-    BlacklistEntry.objects.create(enterprise=cast.enterprise_a, reason="overdue", status="listed", listed_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    BlacklistEntry.objects.create(
+        enterprise=cast.enterprise_a,
+        reason="overdue",
+        status="listed",
+        listed_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    )
     with pytest.raises(services.DomainError) as refused:
         services.application_submit(actor=cast.applicant, application=application)
     assert any("黑名单" in p and "昌江细则第九条" in p for p in refused.value.problems)

@@ -30,13 +30,22 @@ def client_for(user) -> Client:  # type: ignore[no-untyped-def]
 
 
 def registration(code: str, username: str = "new-user") -> dict[str, str]:
-    return {"credit_code": code, "name": "新合作社", "display_name": "赵六", "email": f"{username}@example.invalid",
-            "username": username, "password1": "Kedaitong-test-2026", "password2": "Kedaitong-test-2026"}
+    return {
+        "credit_code": code,
+        "name": "新合作社",
+        "display_name": "赵六",
+        "email": f"{username}@example.invalid",
+        "username": username,
+        "password1": "Kedaitong-test-2026",
+        "password2": "Kedaitong-test-2026",
+    }
 
 
 def test_a_cooperative_registers_with_a_code_starting_with_n(db):
     first17 = "N2360202MA0000001"
-    response = Client().post("/enterprise/register/", registration(first17 + check_character(first17)))
+    response = Client().post(
+        "/enterprise/register/", registration(first17 + check_character(first17))
+    )
     assert response.status_code == 302 and response["Location"] == "/enterprise/profile/"
     user = User.objects.get(username="new-user")
     assert user.enterprise.credit_code.startswith("N2") and user.role == "enterprise"
@@ -62,7 +71,9 @@ def test_a_second_registration_of_a_code_points_to_the_existing_account(cast):
 def test_a_colleague_is_invited_and_sets_a_password_once(cast, django_capture_on_commit_callbacks):
     client = client_for(cast.applicant)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/enterprise/colleagues/", {"display_name": "钱七", "email": "qian@example.invalid"})
+        response = client.post(
+            "/enterprise/colleagues/", {"display_name": "钱七", "email": "qian@example.invalid"}
+        )
     assert response.status_code == 302
     invited = User.objects.get(username="qian@example.invalid")
     assert invited.enterprise == cast.enterprise_a and not invited.has_usable_password()
@@ -71,7 +82,9 @@ def test_a_colleague_is_invited_and_sets_a_password_once(cast, django_capture_on
     form_page = browser.get(link, follow=True)
     assert form_page.status_code == 200
     set_url = form_page.redirect_chain[-1][0]
-    done = browser.post(set_url, {"new_password1": "Qian-new-pass-2026", "new_password2": "Qian-new-pass-2026"})
+    done = browser.post(
+        set_url, {"new_password1": "Qian-new-pass-2026", "new_password2": "Qian-new-pass-2026"}
+    )
     assert done.status_code == 302
     invited.refresh_from_db()
     assert invited.check_password("Qian-new-pass-2026")
@@ -80,12 +93,23 @@ def test_a_colleague_is_invited_and_sets_a_password_once(cast, django_capture_on
 
 
 def test_only_enterprises_invite(cast):
-    assert client_for(cast.bureau_staff).post("/enterprise/colleagues/", {"display_name": "x", "email": "x@example.invalid"}).status_code == 403
+    assert (
+        client_for(cast.bureau_staff)
+        .post("/enterprise/colleagues/", {"display_name": "x", "email": "x@example.invalid"})
+        .status_code
+        == 403
+    )
 
 
 def test_the_profile_shows_the_sme_size_with_its_thresholds(cast):
     client = client_for(cast.applicant)
-    data = {"name": "甲科技有限公司", "registered_region": "江西省景德镇市昌江区", "industry": "software", "employees": "120", "revenue": "15000000"}
+    data = {
+        "name": "甲科技有限公司",
+        "registered_region": "江西省景德镇市昌江区",
+        "industry": "software",
+        "employees": "120",
+        "revenue": "15000000",
+    }
     assert client.post("/enterprise/profile/", data).status_code == 302
     page = client.get("/enterprise/profile/").content.decode()
     assert "中型企业" in page and "软件和信息技术服务业" in page
@@ -96,20 +120,30 @@ def test_the_checklist_changes_when_a_high_tech_certificate_is_added(cast):
     client = client_for(cast.applicant)
     home = client.get("/").content.decode()
     assert "暂不符合申请条件" in home
-    response = client.post("/enterprise/qualifications/", {
-        "kind": "high_tech", "number": "GR202436000123", "valid_until": "2027-12-01",
-        "evidence": SimpleUploadedFile("cert.pdf", PDF),
-    })
+    response = client.post(
+        "/enterprise/qualifications/",
+        {
+            "kind": "high_tech",
+            "number": "GR202436000123",
+            "valid_until": "2027-12-01",
+            "evidence": SimpleUploadedFile("cert.pdf", PDF),
+        },
+    )
     assert response.status_code == 302
     home = client.get("/").content.decode()
     assert "国家高新技术企业证书有效期至2027-12-01" in home
 
 
 def test_a_bad_evidence_file_is_refused_and_the_form_kept(cast):
-    response = client_for(cast.applicant).post("/enterprise/qualifications/", {
-        "kind": "high_tech", "number": "GR-KEPT", "valid_until": "2027-12-01",
-        "evidence": SimpleUploadedFile("cert.pdf", b"MZ\x90\x00 not a pdf"),
-    })
+    response = client_for(cast.applicant).post(
+        "/enterprise/qualifications/",
+        {
+            "kind": "high_tech",
+            "number": "GR-KEPT",
+            "valid_until": "2027-12-01",
+            "evidence": SimpleUploadedFile("cert.pdf", b"MZ\x90\x00 not a pdf"),
+        },
+    )
     assert response.status_code == 200
     assert "GR-KEPT" in response.content.decode()
     assert not Qualification.objects.exists()
@@ -117,24 +151,36 @@ def test_a_bad_evidence_file_is_refused_and_the_form_kept(cast):
 
 def test_an_amount_over_the_limit_is_a_field_error_citing_the_article(cast):
     before = Application.objects.count()
-    response = client_for(cast.applicant).post("/applications/new/changjiang/", {"amount_wan": "500.01", "term_months": "12"})
+    response = client_for(cast.applicant).post(
+        "/applications/new/changjiang/", {"amount_wan": "500.01", "term_months": "12"}
+    )
     assert response.status_code == 200
-    assert response.context["form"].errors["amount_wan"] == ["最高不超过5,000,000.00元（昌江细则第一条）。"]
+    assert response.context["form"].errors["amount_wan"] == [
+        "最高不超过5,000,000.00元（昌江细则第一条）。"
+    ]
     assert "最高不超过5,000,000.00元（昌江细则第一条）。" in response.content.decode()
     assert 'value="500.01"' in response.content.decode()  # what was typed is kept
     assert Application.objects.count() == before
 
 
 def test_a_quzhou_amount_over_the_limit_cites_annex_1(cast):
-    response = client_for(cast.applicant).post("/applications/new/quzhou/", {"amount_wan": "500.000001", "term_months": "12"})
-    assert response.context["form"].errors["amount_wan"] == ["最高不超过5,000,000.00元（衢州方案附件1）。"]
+    response = client_for(cast.applicant).post(
+        "/applications/new/quzhou/", {"amount_wan": "500.000001", "term_months": "12"}
+    )
+    assert response.context["form"].errors["amount_wan"] == [
+        "最高不超过5,000,000.00元（衢州方案附件1）。"
+    ]
 
 
 def test_a_quzhou_term_over_three_years_is_a_field_error(cast):
     before = Application.objects.count()
-    response = client_for(cast.applicant).post("/applications/new/quzhou/", {"amount_wan": "100", "term_months": "37"})
+    response = client_for(cast.applicant).post(
+        "/applications/new/quzhou/", {"amount_wan": "100", "term_months": "37"}
+    )
     assert response.status_code == 200
-    assert response.context["form"].errors["term_months"] == ["单笔贷款期限不超过36个月（衢州方案一（二））。"]
+    assert response.context["form"].errors["term_months"] == [
+        "单笔贷款期限不超过36个月（衢州方案一（二））。"
+    ]
     assert "单笔贷款期限不超过36个月（衢州方案一（二））。" in response.content.decode()
     assert 'value="37"' in response.content.decode()
     assert Application.objects.count() == before
@@ -142,10 +188,15 @@ def test_a_quzhou_term_over_three_years_is_a_field_error(cast):
 
 def test_an_evidence_file_over_the_size_limit_is_refused_and_the_form_kept(cast, settings):
     settings.UPLOAD_MAX_MB = 1
-    response = client_for(cast.applicant).post("/enterprise/qualifications/", {
-        "kind": "high_tech", "number": "GR-BIG-KEPT", "valid_until": "2027-12-01",
-        "evidence": SimpleUploadedFile("cert.pdf", PDF + b"0" * (1024 * 1024)),
-    })
+    response = client_for(cast.applicant).post(
+        "/enterprise/qualifications/",
+        {
+            "kind": "high_tech",
+            "number": "GR-BIG-KEPT",
+            "valid_until": "2027-12-01",
+            "evidence": SimpleUploadedFile("cert.pdf", PDF + b"0" * (1024 * 1024)),
+        },
+    )
     assert response.status_code == 200
     page = response.content.decode()
     assert "文件大小为1.0 MB，最大允许1 MB。" in page
@@ -161,20 +212,29 @@ def test_a_material_over_the_size_limit_is_refused_and_the_page_kept(cast, setti
     client.post("/applications/new/changjiang/", {"amount_wan": "123.45", "purpose": "扩大研发"})
     application = Application.objects.get(state="draft")
     material = MaterialType.objects.get(program=cast.changjiang, number=3)
-    response = client.post(f"/applications/{application.public_id}/materials/", {
-        "material_type": material.pk, "file": SimpleUploadedFile("licence.pdf", PDF + b"0" * (2 * 1024 * 1024)),
-    })
+    response = client.post(
+        f"/applications/{application.public_id}/materials/",
+        {
+            "material_type": material.pk,
+            "file": SimpleUploadedFile("licence.pdf", PDF + b"0" * (2 * 1024 * 1024)),
+        },
+    )
     assert response.status_code == 400
     page = response.content.decode()
     assert "文件大小为2.0 MB，最大允许1 MB。" in page
     assert f'<option value="{material.pk}" selected>' in page  # the chosen material stays chosen
-    assert "扩大研发" in page and 'value="123.45"' in page  # the rest of the application is shown as saved
+    assert (
+        "扩大研发" in page and 'value="123.45"' in page
+    )  # the rest of the application is shown as saved
     assert not Material.objects.exists()
 
 
 def test_a_draft_is_saved_and_resumed(cast):
     client = client_for(cast.applicant)
-    response = client.post("/applications/new/changjiang/", {"amount_wan": "123.45", "purpose": "研发", "bank": cast.bank_x.pk})
+    response = client.post(
+        "/applications/new/changjiang/",
+        {"amount_wan": "123.45", "purpose": "研发", "bank": cast.bank_x.pk},
+    )
     application = Application.objects.get(state="draft")
     assert response["Location"] == f"/applications/{application.public_id}/edit/"
     assert application.amount == Decimal("1234500.00")
@@ -188,14 +248,22 @@ def test_a_wrong_upload_is_refused_with_the_reason(cast):
     client.post("/applications/new/changjiang/", {"amount_wan": "100"})
     application = Application.objects.get(state="draft")
     material = MaterialType.objects.get(program=cast.changjiang, number=3)
-    response = client.post(f"/applications/{application.public_id}/materials/", {
-        "material_type": material.pk, "file": SimpleUploadedFile("licence.pdf", b"<html>no</html>"),
-    })
+    response = client.post(
+        f"/applications/{application.public_id}/materials/",
+        {
+            "material_type": material.pk,
+            "file": SimpleUploadedFile("licence.pdf", b"<html>no</html>"),
+        },
+    )
     assert response.status_code == 400
     assert "PDF" in response.content.decode()
-    ok = client.post(f"/applications/{application.public_id}/materials/", {
-        "material_type": material.pk, "file": SimpleUploadedFile("licence.pdf", PDF),
-    })
+    ok = client.post(
+        f"/applications/{application.public_id}/materials/",
+        {
+            "material_type": material.pk,
+            "file": SimpleUploadedFile("licence.pdf", PDF),
+        },
+    )
     assert ok.status_code == 302 and Material.objects.count() == 1
 
 
@@ -220,12 +288,16 @@ def test_submit_page_lists_every_problem_and_post_refuses(cast):
 
 def pdf_text(data: bytes) -> str:
     """The PDF's text without white space (pdftotext breaks lines inside phrases)."""
-    text = subprocess.run(["pdftotext", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
+    text = subprocess.run(
+        ["pdftotext", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode()
     return "".join(text.split())
 
 
 def test_annex_3_holds_the_name_and_the_amount_in_capitals(cast):
-    response = client_for(cast.bank_x_user).get(f"/applications/{cast.application_a.public_id}/pdf/annex3/")
+    response = client_for(cast.bank_x_user).get(
+        f"/applications/{cast.application_a.public_id}/pdf/annex3/"
+    )
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     text = pdf_text(response.content)
     assert "甲科技有限公司" in text and "壹佰万元整" in text
@@ -234,33 +306,63 @@ def test_annex_3_holds_the_name_and_the_amount_in_capitals(cast):
 @pytest.mark.parametrize("annex", ["annex2", "annex3", "annex4"])
 def test_each_annex_embeds_one_cjk_face_subset(cast, annex):
     """A4, the CJK face embedded (printable anywhere), and only one face: each costs its subsetting time."""
-    data = client_for(cast.applicant).get(f"/applications/{cast.application_a.public_id}/pdf/{annex}/").content
-    fonts = subprocess.run(["pdffonts", "-"], input=data, capture_output=True, check=True).stdout.decode().splitlines()[2:]
-    assert fonts and all(" yes " in line.split("CID", 1)[-1] for line in fonts), fonts  # emb yes, sub yes
+    data = (
+        client_for(cast.applicant)
+        .get(f"/applications/{cast.application_a.public_id}/pdf/{annex}/")
+        .content
+    )
+    fonts = (
+        subprocess.run(["pdffonts", "-"], input=data, capture_output=True, check=True)
+        .stdout.decode()
+        .splitlines()[2:]
+    )
+    assert fonts and all(" yes " in line.split("CID", 1)[-1] for line in fonts), (
+        fonts
+    )  # emb yes, sub yes
     assert {line.split()[0].split("+", 1)[1] for line in fonts} == {"Noto-Serif-CJK-SC"}, fonts
-    size = subprocess.run(["pdfinfo", "-"], input=data, capture_output=True, check=True).stdout.decode()
+    size = subprocess.run(
+        ["pdfinfo", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode()
     assert "595.276 x 841.89 pts (A4)" in size
 
 
 def test_user_text_cannot_embed_local_files(cast):
     cast.enterprise_a.address = "<link rel=attachment href='file:///etc/hostname'>"
     cast.enterprise_a.save()
-    data = client_for(cast.applicant).get(f"/applications/{cast.application_a.public_id}/pdf/annex4/").content
+    data = (
+        client_for(cast.applicant)
+        .get(f"/applications/{cast.application_a.public_id}/pdf/annex4/")
+        .content
+    )
     assert b"/EmbeddedFile" not in data
     assert "rel=attachment" in pdf_text(data)  # shown as text, escaped
 
 
 def test_quzhou_dates_and_ids_in_the_team(cast):
     client = client_for(cast.applicant)
-    client.post("/applications/new/quzhou/", {"amount_wan": "100", "term_months": "24", "planned_disbursement_on": dt.date(2026, 12, 1)})
+    client.post(
+        "/applications/new/quzhou/",
+        {"amount_wan": "100", "term_months": "24", "planned_disbursement_on": dt.date(2026, 12, 1)},
+    )
     application = Application.objects.get(state="draft", program_version__program=cast.quzhou)
-    bad = client.post(f"/applications/{application.public_id}/team/", {"name": "王五", "id_number": "110105194912310021"})
+    bad = client.post(
+        f"/applications/{application.public_id}/team/",
+        {"name": "王五", "id_number": "110105194912310021"},
+    )
     assert bad.status_code == 400 and "GB 11643" in bad.content.decode()
-    good = client.post(f"/applications/{application.public_id}/team/", {"name": "王五", "id_number": "11010519491231002x"})
+    good = client.post(
+        f"/applications/{application.public_id}/team/",
+        {"name": "王五", "id_number": "11010519491231002x"},
+    )
     assert good.status_code == 302 and application.team.get().id_number == "11010519491231002X"
-    long_intro = client.post(f"/applications/{application.public_id}/edit/", {
-        "amount_wan": "100", "term_months": "24", "qz-company_intro": "字" * 501,
-    })
+    long_intro = client.post(
+        f"/applications/{application.public_id}/edit/",
+        {
+            "amount_wan": "100",
+            "term_months": "24",
+            "qz-company_intro": "字" * 501,
+        },
+    )
     assert "现为501字" in long_intro.content.decode()
 
 
@@ -271,7 +373,12 @@ def test_patent_rows_are_added_once_and_removed_with_an_audit_row(cast):
     again = client.post("/enterprise/patents/", row, follow=True)
     assert cast.enterprise_a.patents.count() == 1 and "该条记录已存在" in again.content.decode()
     patent = cast.enterprise_a.patents.get()
-    assert client_for(cast.other_applicant).post(f"/enterprise/patents/{patent.pk}/delete/").status_code == 404
+    assert (
+        client_for(cast.other_applicant)
+        .post(f"/enterprise/patents/{patent.pk}/delete/")
+        .status_code
+        == 404
+    )
     assert client.post(f"/enterprise/patents/{patent.pk}/delete/").status_code == 302
     assert not cast.enterprise_a.patents.exists()
     assert AuditEntry.objects.filter(action="applications.patent.removed").count() == 1
@@ -281,8 +388,16 @@ def test_a_double_click_on_save_draft_makes_one_application(cast):
     client = client_for(cast.applicant)
     page = client.get("/applications/new/quzhou/").content.decode()
     token = re.search(r'name="creation_token" value="([0-9a-f-]+)"', page).group(1)
-    data = {"amount_wan": "100", "term_months": "24", "planned_disbursement_on": "2026-12-01", "creation_token": token}
-    first, second = client.post("/applications/new/quzhou/", data), client.post("/applications/new/quzhou/", data)
+    data = {
+        "amount_wan": "100",
+        "term_months": "24",
+        "planned_disbursement_on": "2026-12-01",
+        "creation_token": token,
+    }
+    first, second = (
+        client.post("/applications/new/quzhou/", data),
+        client.post("/applications/new/quzhou/", data),
+    )
     drafts = Application.objects.filter(state="draft", program_version__program=cast.quzhou)
     assert drafts.count() == 1 and first["Location"] == second["Location"]
     assert AuditEntry.objects.filter(action="applications.application.created").count() == 1
@@ -302,11 +417,17 @@ def png_bytes() -> bytes:
 
 def test_a_png_uploaded_as_pdf_is_stored_and_served_as_png(cast):
     client = client_for(cast.applicant)
-    application = Application.objects.create(reference="CJ-PNG", program_version=cast.application_a.program_version,
-                                             enterprise=cast.enterprise_a, amount=Decimal("100000.00"))
+    application = Application.objects.create(
+        reference="CJ-PNG",
+        program_version=cast.application_a.program_version,
+        enterprise=cast.enterprise_a,
+        amount=Decimal("100000.00"),
+    )
     licence = MaterialType.objects.get(program=cast.changjiang, number=3)
-    response = client.post(f"/applications/{application.public_id}/materials/",
-                           {"material_type": licence.pk, "file": SimpleUploadedFile("x.pdf", png_bytes())})
+    response = client.post(
+        f"/applications/{application.public_id}/materials/",
+        {"material_type": licence.pk, "file": SimpleUploadedFile("x.pdf", png_bytes())},
+    )
     assert response.status_code == 302
     material = Material.objects.get(application=application)
     assert material.file.name.endswith(".png") and material.content_type == "image/png"
@@ -322,14 +443,26 @@ def test_the_checklist_names_each_rule_and_its_outcome_in_chinese(cast):
     page = client_for(cast.applicant).get("/").content.decode()
     assert '<span class="rule-label">已入江西省科贷通业务管理系统</span>' in page
     assert '<span class="rule-status">符合</span>' in page
-    assert "changjiang.provincial_system" not in page.replace('data-code="changjiang.provincial_system"', "")
+    assert "changjiang.provincial_system" not in page.replace(
+        'data-code="changjiang.provincial_system"', ""
+    )
 
 
 def test_the_profile_records_the_provincial_system_entry(cast):
     client = client_for(cast.applicant)
-    data = {"name": "甲科技有限公司", "registered_region": "江西省景德镇市昌江区", "industry": "software", "employees": "120",
-            "revenue": "15000000", "kedaitong_entry_no": "KDT-2026-0099", "kedaitong_entry_on": "2026-02-03"}
+    data = {
+        "name": "甲科技有限公司",
+        "registered_region": "江西省景德镇市昌江区",
+        "industry": "software",
+        "employees": "120",
+        "revenue": "15000000",
+        "kedaitong_entry_no": "KDT-2026-0099",
+        "kedaitong_entry_on": "2026-02-03",
+    }
     assert client.post("/enterprise/profile/", data).status_code == 302
     enterprise = Enterprise.objects.get(pk=cast.enterprise_a.pk)
-    assert (enterprise.kedaitong_entry_no, enterprise.kedaitong_entry_on) == ("KDT-2026-0099", dt.date(2026, 2, 3))
+    assert (enterprise.kedaitong_entry_no, enterprise.kedaitong_entry_on) == (
+        "KDT-2026-0099",
+        dt.date(2026, 2, 3),
+    )
     assert "KDT-2026-0099" in client.get("/").content.decode()

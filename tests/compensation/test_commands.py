@@ -25,7 +25,9 @@ def run(*args: str) -> tuple[int, str]:
 
 def test_lists_missing_certificates_once_due_and_exits_nonzero(cast):
     claim = helpers.paid(cast)
-    services.writeoff_record(actor=cast.bank_x_user, claim=claim, written_off_on=dt.date(2026, 11, 24))  # due 2026-12-01
+    services.writeoff_record(
+        actor=cast.bank_x_user, claim=claim, written_off_on=dt.date(2026, 11, 24)
+    )  # due 2026-12-01
     assert run("--as-of", "2026-12-01") == (0, "截至2026-12-01，核销凭据逾期0笔\n")
     code, out = run("--as-of", "2026-12-02")
     assert code == 1 and claim.reference in out and "应于2026-12-01前提交\t未提交" in out

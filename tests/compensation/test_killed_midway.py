@@ -50,17 +50,34 @@ services.claim_decide(actor=User.objects.get(username="group"), claim=claim, amo
 def run_child(claim: Claim, hold: str) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env |= {"DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "kedaitong.settings"}
-    return subprocess.Popen([sys.executable, "-c", CHILD, str(claim.pk), hold], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(claim.pk), hold],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
-def test_a_decision_killed_midway_is_wholly_undone_and_a_finished_one_wholly_done(cast, tmp_path: Path):
+def test_a_decision_killed_midway_is_wholly_undone_and_a_finished_one_wholly_done(
+    cast, tmp_path: Path
+):
     loan = bad_loan(cast)
     claim = Claim.objects.create(
-        reference="KILL-1", loan=loan, bank=loan.bank, program=cast.changjiang, requested_amount=Decimal("100.00"),
-        loss_principal=Decimal("1000.00"), overdue_since=ON, case_number="c", description="d", state=ClaimState.GROUP_REVIEW,
-    )  # fmt: skip
-    services.budget_set(actor=cast.leading_group, program=cast.changjiang, year=ON.year, amount="1000.00")
+        reference="KILL-1",
+        loan=loan,
+        bank=loan.bank,
+        program=cast.changjiang,
+        requested_amount=Decimal("100.00"),
+        loss_principal=Decimal("1000.00"),
+        overdue_since=ON,
+        case_number="c",
+        description="d",
+        state=ClaimState.GROUP_REVIEW,
+    )
+    services.budget_set(
+        actor=cast.leading_group, program=cast.changjiang, year=ON.year, amount="1000.00"
+    )
 
     marker = tmp_path / "inside"
     child = run_child(claim, str(marker))

@@ -27,7 +27,9 @@ def exact_half_up(value: Fraction) -> Decimal:
 def test_share_is_rounded_half_up_once():
     # 0.01 × 1 / 2 = 0.005 → 0.01 (half-up), never 0.00
     assert rules.pool_share(Decimal("0.01"), Decimal("1"), Decimal("2")) == Decimal("0.01")
-    assert rules.pool_share(Decimal("95000.01"), Decimal("300000"), Decimal("800000")) == Decimal("35625.00")
+    assert rules.pool_share(Decimal("95000.01"), Decimal("300000"), Decimal("800000")) == Decimal(
+        "35625.00"
+    )
 
 
 @given(net=fen, amount=fen, covered=fen)
@@ -60,7 +62,10 @@ def test_shares_of_a_claim_never_exceed_what_the_pool_paid(paid, recoveries, cov
 def test_costs_above_the_gross_are_refused():
     with pytest.raises(ValueError, match="超过清收金额"):
         rules.recovery_figures(Decimal("100.00"), [Decimal("60.00"), Decimal("40.01")])
-    assert rules.recovery_figures(Decimal("100.00"), [Decimal("60.00"), Decimal("40.00")]) == (Decimal("100.00"), Decimal("0.00"))
+    assert rules.recovery_figures(Decimal("100.00"), [Decimal("60.00"), Decimal("40.00")]) == (
+        Decimal("100.00"),
+        Decimal("0.00"),
+    )
 
 
 @given(budget=fen, amounts=st.lists(fen, max_size=20))
@@ -74,12 +79,24 @@ def test_decisions_never_exceed_the_budget(budget, amounts):
 
 
 def test_article_6_passes_for_a_granted_loan_of_the_same_bank():
-    ok = dict(program_kind=rules.CHANGJIANG_KIND, loan_bank_id=1, loan_enterprise_id=2, loan_principal=Decimal("100"),
-              application_state="disbursed", application_bank_id=1, application_enterprise_id=2, granted=None)  # fmt: skip
+    ok = dict(
+        program_kind=rules.CHANGJIANG_KIND,
+        loan_bank_id=1,
+        loan_enterprise_id=2,
+        loan_principal=Decimal("100"),
+        application_state="disbursed",
+        application_bank_id=1,
+        application_enterprise_id=2,
+        granted=None,
+    )
     assert rules.lending_met_article_6(**ok) == []
     assert rules.lending_met_article_6(**ok | {"granted": Decimal("100")}) == []
-    assert rules.lending_met_article_6(**ok | {"granted": Decimal("99.99")}) == ["贷款本金100元超过授信金额99.99元"]
-    assert rules.lending_met_article_6(**ok | {"application_state": None, "application_bank_id": None})[0].startswith("该贷款没有")
+    assert rules.lending_met_article_6(**ok | {"granted": Decimal("99.99")}) == [
+        "贷款本金100元超过授信金额99.99元"
+    ]
+    assert rules.lending_met_article_6(
+        **ok | {"application_state": None, "application_bank_id": None}
+    )[0].startswith("该贷款没有")
 
 
 @pytest.mark.django_db

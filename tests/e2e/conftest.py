@@ -48,7 +48,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: run `apt-get install chromium` (make test does it as root)")
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: run `apt-get install chromium` (make test does it as root)"
+        )
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an event loop in this thread; the ORM calls
@@ -134,7 +136,9 @@ def new_page(browser, live_server, request) -> Iterator[Callable[..., Any]]:  # 
             stale.unlink()
 
     def factory(username: str = "", password: str = PASSWORD) -> Any:
-        context = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport={"width": 1280, "height": 900})
+        context = browser.new_context(
+            base_url=live_server.url, locale="zh-CN", viewport={"width": 1280, "height": 900}
+        )
         context.set_default_timeout(15_000)
         opened.append((username or "anonymous", context))
         page = context.new_page()
@@ -152,14 +156,20 @@ def new_page(browser, live_server, request) -> Iterator[Callable[..., Any]]:  # 
                 for page in context.pages:
                     n += 1
                     try:
-                        page.screenshot(path=str(RESULTS / f"{name}-{n}-{_slug(who)}.png"), full_page=True, timeout=10_000)
+                        page.screenshot(
+                            path=str(RESULTS / f"{name}-{n}-{_slug(who)}.png"),
+                            full_page=True,
+                            timeout=10_000,
+                        )
                     except Exception as exc:  # a crashed or closed page: say so, keep the others
                         print(f"screenshot of {who}'s page {page.url} failed: {exc}")
     finally:
         for _who, context in opened:
             try:
                 context.close()
-            except Exception as exc:  # the browser may be gone already; the session fixture stops it
+            except (
+                Exception
+            ) as exc:  # the browser may be gone already; the session fixture stops it
                 print(f"closing {_who}'s browser context failed: {exc}")
 
 
@@ -185,7 +195,9 @@ def commit_and_open_run(page) -> int:  # type: ignore[no-untyped-def]
     """Press "save this run"; the commit may answer with the run page at once or with a job page that leads to it."""
     page.click("form[action='/subsidy/runs/new/'] button")
     page.wait_for_url(lambda url: bool(RUN_PAGE.search(url)) or "/jobs/" in url)
-    for _ in range(240):  # a background commit: the job page refreshes itself until it links to (or redirects to) the run
+    for _ in range(
+        240
+    ):  # a background commit: the job page refreshes itself until it links to (or redirects to) the run
         if match := RUN_PAGE.search(page.url):
             return int(match.group(1))
         try:
@@ -196,7 +208,9 @@ def commit_and_open_run(page) -> int:  # type: ignore[no-untyped-def]
                 continue
             assert page.locator("main [role=alert], main .message-error").count() == 0
         except AssertionError:
-            raise AssertionError(f"the subsidy commit failed: {page.locator('main').inner_text()}") from None
+            raise AssertionError(
+                f"the subsidy commit failed: {page.locator('main').inner_text()}"
+            ) from None
         except Exception:  # the page is reloading itself between reads
             pass
         page.wait_for_timeout(250)

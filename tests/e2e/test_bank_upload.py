@@ -46,5 +46,8 @@ def test_upload_preview_fix_and_confirm(page, cast, tmp_path):
     page.click("#upload-confirm")
     page.wait_for_load_state()
     assert page.locator("#upload-state").inner_text() == "已保存"
-    assert sorted(InterestSettlement.objects.values_list("amount", flat=True)) == [Decimal("3450.00"), Decimal("8912.50")]
+    assert sorted(InterestSettlement.objects.values_list("amount", flat=True)) == [
+        Decimal("3450.00"),
+        Decimal("8912.50"),
+    ]
     assert RecordUpload.objects.filter(state="saved").count() == 1

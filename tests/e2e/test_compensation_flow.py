@@ -51,7 +51,13 @@ def test_a_claim_from_filing_to_the_returned_share(page, cast, tmp_path):
     page.wait_for_url("**/compensation/claims/*/")
     claim = Claim.objects.get()
     detail = f"/compensation/claims/{claim.public_id}/"
-    for kind in ("application_form", "bad_loan_statement", "case_notice", "collection_proof", "other"):
+    for kind in (
+        "application_form",
+        "bad_loan_statement",
+        "case_notice",
+        "collection_proof",
+        "other",
+    ):
         page.goto(detail + "materials/")
         page.select_option("select[name=kind]", kind)
         page.set_input_files("input[name=file]", str(pdf))
@@ -93,7 +99,9 @@ def test_a_claim_from_filing_to_the_returned_share(page, cast, tmp_path):
     page.fill("input[name=litigation_amount]", "5000")
     page.set_input_files("input[name=litigation_receipt]", str(pdf))
     submit(page)
-    assert page.locator("#share-total").inner_text() == "35,625.00"  # (100000 − 5000) × 300000 / 800000
+    assert (
+        page.locator("#share-total").inner_text() == "35,625.00"
+    )  # (100000 − 5000) × 300000 / 800000
     page.click("#recoveries a[href$='returns/new/']")
     page.fill("input[name=returned_on]", today)
     page.fill("input[name=voucher_no]", "JH-001")
@@ -111,7 +119,11 @@ def test_a_claim_from_filing_to_the_returned_share(page, cast, tmp_path):
         assert figure in totals
     with page.expect_download() as download:
         page.click("#ledger-export")
-    rows = list(load_workbook(io.BytesIO(open(download.value.path(), "rb").read())).worksheets[0].iter_rows(values_only=True))
+    rows = list(
+        load_workbook(io.BytesIO(open(download.value.path(), "rb").read()))
+        .worksheets[0]
+        .iter_rows(values_only=True)
+    )
     header, total = rows[0], rows[-1]
     col = {h: i for i, h in enumerate(header)}
     assert total[0] == "合计"

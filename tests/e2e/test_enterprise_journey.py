@@ -40,32 +40,69 @@ def test_a_new_enterprise_applies_to_both_programs(page, tmp_path):
     changjiang = Program.objects.get(code="changjiang")
     quzhou = Program.objects.get(code="quzhou")
     bank = BankFactory(code="cj-bank", name="昌江测试银行")
-    BankAgreementFactory(bank=bank, program=changjiang, starts_on=dt.date(2025, 1, 1), ends_on=dt.date(2099, 1, 1))
+    BankAgreementFactory(
+        bank=bank, program=changjiang, starts_on=dt.date(2025, 1, 1), ends_on=dt.date(2099, 1, 1)
+    )
     qz_bank = BankFactory(code="qz-bank", name="衢州测试银行")
-    BankAgreementFactory(bank=qz_bank, program=quzhou, starts_on=dt.date(2025, 1, 1), ends_on=dt.date(2099, 1, 1))
+    BankAgreementFactory(
+        bank=qz_bank, program=quzhou, starts_on=dt.date(2025, 1, 1), ends_on=dt.date(2099, 1, 1)
+    )
     first17 = "91360202MA9E2E001"
     code = first17 + check_character(first17)
-    ProgramListing.objects.create(program=quzhou, credit_code=code, name="浏览器测试科技有限公司", listed_on=dt.date(2025, 1, 1))
+    ProgramListing.objects.create(
+        program=quzhou,
+        credit_code=code,
+        name="浏览器测试科技有限公司",
+        listed_on=dt.date(2025, 1, 1),
+    )
     evidence = tmp_path / "certificate.pdf"
     evidence.write_bytes(PDF)
 
     # 1. Registration.
     page.goto("/enterprise/register/")
-    for name, value in {"credit_code": code, "name": "浏览器测试科技有限公司", "display_name": "周八", "email": "zhou@example.invalid",
-                        "username": "zhouba", "password1": "Kedaitong-e2e-2026", "password2": "Kedaitong-e2e-2026"}.items():
+    for name, value in {
+        "credit_code": code,
+        "name": "浏览器测试科技有限公司",
+        "display_name": "周八",
+        "email": "zhou@example.invalid",
+        "username": "zhouba",
+        "password1": "Kedaitong-e2e-2026",
+        "password2": "Kedaitong-e2e-2026",
+    }.items():
         page.fill(f"#id_{name}", value)
     submit_form(page, "form.register-form")
     assert page.url.endswith("/enterprise/profile/")
 
     # 2. Profile.
-    for name, value in {"registered_region": "江西省景德镇市昌江区", "address": "景德镇市昌江区测试路8号", "legal_representative": "周八",
-                        "contact_name": "周八", "contact_phone": "0798-8888888", "founded_on": "2019-05-20", "registered_capital": "10000000",
-                        "paid_in_capital": "8000000", "employees": "60", "revenue": "20000000", "last_year_sales": "20000000",
-                        "last_year_tax": "1000000", "main_business": "工业检测设备", "kedaitong_entry_no": "KDT-E2E-0001",
-                        # Quzhou 附件1: IP counts, staff, the last year's high-tech revenue and R&D expense.
-                        "ip_invention": "2", "ip_utility": "6", "ip_design": "0", "ip_software": "3", "ip_ic_layout": "0",
-                        "ip_plant_variety": "0", "ip_other": "0", "staff_college_tech": "25", "staff_rnd": "12",
-                        "staff_rnd_recruited": "2", "high_tech_revenue": "12000000", "rnd_expense": "1500000"}.items():
+    for name, value in {
+        "registered_region": "江西省景德镇市昌江区",
+        "address": "景德镇市昌江区测试路8号",
+        "legal_representative": "周八",
+        "contact_name": "周八",
+        "contact_phone": "0798-8888888",
+        "founded_on": "2019-05-20",
+        "registered_capital": "10000000",
+        "paid_in_capital": "8000000",
+        "employees": "60",
+        "revenue": "20000000",
+        "last_year_sales": "20000000",
+        "last_year_tax": "1000000",
+        "main_business": "工业检测设备",
+        "kedaitong_entry_no": "KDT-E2E-0001",
+        # Quzhou 附件1: IP counts, staff, the last year's high-tech revenue and R&D expense.
+        "ip_invention": "2",
+        "ip_utility": "6",
+        "ip_design": "0",
+        "ip_software": "3",
+        "ip_ic_layout": "0",
+        "ip_plant_variety": "0",
+        "ip_other": "0",
+        "staff_college_tech": "25",
+        "staff_rnd": "12",
+        "staff_rnd_recruited": "2",
+        "high_tech_revenue": "12000000",
+        "rnd_expense": "1500000",
+    }.items():
         page.fill(f"#id_{name}", value)
     page.select_option("#id_industry", "industrial")
     page.select_option("#id_registration_place", label="市本级")
@@ -106,12 +143,17 @@ def test_a_new_enterprise_applies_to_both_programs(page, tmp_path):
     page.select_option("#id_product_type", label="科技周转贷")
     submit_form(page, "form.application-form")
     for number in range(1, 11):
-        page.select_option("#id_material_type", label=page.locator("#id_material_type option").nth(number).inner_text())
+        page.select_option(
+            "#id_material_type",
+            label=page.locator("#id_material_type option").nth(number).inner_text(),
+        )
         page.set_input_files("#id_file", str(evidence))
         submit_form(page, "form.material-form")
     page.click("text=检查并提交")
     submit_form(page, "form.submit-form")
-    application = Application.objects.get(program_version__program=changjiang, enterprise__credit_code=code)
+    application = Application.objects.get(
+        program_version__program=changjiang, enterprise__credit_code=code
+    )
     assert application.state == Application.State.SUBMITTED and application.submitted_pdf_sha256
     for annex in ("annex3", "annex4"):
         text = pdf_text(download(page, f"a.annex-link[data-annex='{annex}']"))
@@ -138,7 +180,9 @@ def test_a_new_enterprise_applies_to_both_programs(page, tmp_path):
     submit_form(page, "form.team-form")
     page.click("text=检查并提交")
     submit_form(page, "form.submit-form")
-    quzhou_application = Application.objects.get(program_version__program=quzhou, enterprise__credit_code=code)
+    quzhou_application = Application.objects.get(
+        program_version__program=quzhou, enterprise__credit_code=code
+    )
     assert quzhou_application.state == Application.State.SUBMITTED
     text = pdf_text(download(page, "a.annex-link[data-annex='annex1']"))
     assert "浏览器测试科技有限公司" in text and "叁佰万元整" in text and "智能检测装备研发" in text

@@ -18,13 +18,20 @@ ROWS = 20_000
 
 
 def seed_loans(bank) -> Decimal:  # type: ignore[no-untyped-def]
-    enterprise = Enterprise.objects.create(credit_code="91330800MA00000001", name="导出测试科技有限公司")
+    enterprise = Enterprise.objects.create(
+        credit_code="91330800MA00000001", name="导出测试科技有限公司"
+    )
     quzhou = version("quzhou")
     loans = [
         Loan(
-            program_version=quzhou, enterprise=enterprise, bank=bank, contract_no=f"E2E{i:06d}",
-            disbursement_date=dt.date(2025, 1, 1) + dt.timedelta(days=i % 300), maturity_date=dt.date(2026, 12, 31),
-            principal=Decimal("10000.01") + i, annual_rate=Decimal("3.0000"),
+            program_version=quzhou,
+            enterprise=enterprise,
+            bank=bank,
+            contract_no=f"E2E{i:06d}",
+            disbursement_date=dt.date(2025, 1, 1) + dt.timedelta(days=i % 300),
+            maturity_date=dt.date(2026, 12, 31),
+            principal=Decimal("10000.01") + i,
+            annual_rate=Decimal("3.0000"),
         )
         for i in range(ROWS)
     ]

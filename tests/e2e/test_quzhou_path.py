@@ -75,24 +75,50 @@ def test_a_quzhou_loan_from_application_to_subsidy_payment(new_page, tmp_path):
     # On file before the story starts: the program's list, two banks with agreements, the people.
     quzhou = Program.objects.get(code="quzhou")
     place = RegistrationPlace.objects.get(program=quzhou, name="市本级")
-    today = timezone.localdate()  # the bureau's day (Asia/Shanghai), also when the server's clock is on UTC's yesterday
+    today = (
+        timezone.localdate()
+    )  # the bureau's day (Asia/Shanghai), also when the server's clock is on UTC's yesterday
     year = today.year
     maturity = months_later(today, 12)
     assume_lpr_through(today)  # the rate rule needs the LPR in force today, whenever the suite runs
     bank_a = BankFactory(code="qz-a", name="衢州甲银行")
     bank_b = BankFactory(code="qz-b", name="衢州乙银行")
     for bank in (bank_a, bank_b):
-        BankAgreementFactory(bank=bank, program=quzhou, starts_on=dt.date(2024, 1, 1), ends_on=dt.date(2099, 12, 31))
+        BankAgreementFactory(
+            bank=bank, program=quzhou, starts_on=dt.date(2024, 1, 1), ends_on=dt.date(2099, 12, 31)
+        )
     code_a, code_b = credit_code(801, region="330802"), credit_code(802, region="330802")
-    enterprise = EnterpriseFactory(credit_code=code_a, name="衢州智检科技有限公司", registered_region="浙江省衢州市",
-                                   registration_place=place, legal_representative="钱七")
-    Qualification.objects.create(enterprise=enterprise, kind=Qualification.Kind.PROVINCIAL_TECH_SME, year=year - 1)
+    enterprise = EnterpriseFactory(
+        credit_code=code_a,
+        name="衢州智检科技有限公司",
+        registered_region="浙江省衢州市",
+        registration_place=place,
+        legal_representative="钱七",
+    )
+    Qualification.objects.create(
+        enterprise=enterprise, kind=Qualification.Kind.PROVINCIAL_TECH_SME, year=year - 1
+    )
     for figure_year in range(year - 3, year):  # 附件1 近3年销售收入和利润, checked at submission
-        AnnualFigure.objects.create(enterprise=enterprise, year=figure_year, revenue=Decimal("9000000.00"), profit=Decimal("700000.00"))
-    ProgramListing.objects.create(program=quzhou, credit_code=code_a, name=enterprise.name, registration_place=place,
-                                  listed_on=dt.date(2024, 1, 1))
-    ProgramListing.objects.create(program=quzhou, credit_code=code_b, name="衢州新材料有限公司", registration_place=place,
-                                  listed_on=dt.date(2024, 1, 1))
+        AnnualFigure.objects.create(
+            enterprise=enterprise,
+            year=figure_year,
+            revenue=Decimal("9000000.00"),
+            profit=Decimal("700000.00"),
+        )
+    ProgramListing.objects.create(
+        program=quzhou,
+        credit_code=code_a,
+        name=enterprise.name,
+        registration_place=place,
+        listed_on=dt.date(2024, 1, 1),
+    )
+    ProgramListing.objects.create(
+        program=quzhou,
+        credit_code=code_b,
+        name="衢州新材料有限公司",
+        registration_place=place,
+        listed_on=dt.date(2024, 1, 1),
+    )
     UserFactory(username="qz_applicant", role=Role.ENTERPRISE, enterprise=enterprise)
     UserFactory(username="qz_bank_a", role=Role.BANK, bank=bank_a)
     UserFactory(username="qz_bank_b", role=Role.BANK, bank=bank_b)
@@ -129,38 +155,96 @@ def test_a_quzhou_loan_from_application_to_subsidy_payment(new_page, tmp_path):
     assert "衢州智检科技有限公司" in clerk_a.locator("main").inner_text()
     clerk_a.goto("/loans/new/")
     clerk_a.select_option("#id_program", label=quzhou.name)
-    for name, value in {"credit_code": code_a, "contract_no": "QZ-A-001", "disbursement_date": today.isoformat(),
-                        "maturity_date": maturity.isoformat(), "principal": "1,000,000.00", "annual_rate": "3.00",
-                        "purpose": "在线视觉检测系统研发"}.items():
+    for name, value in {
+        "credit_code": code_a,
+        "contract_no": "QZ-A-001",
+        "disbursement_date": today.isoformat(),
+        "maturity_date": maturity.isoformat(),
+        "principal": "1,000,000.00",
+        "annual_rate": "3.00",
+        "purpose": "在线视觉检测系统研发",
+    }.items():
         clerk_a.fill(f"#id_{name}", value)
     submit(clerk_a, "main form button[type=submit]")
     assert re.search(r"/loans/[0-9a-f-]{36}/$", clerk_a.url), clerk_a.locator("main").inner_text()
     loan_a = Loan.objects.get(bank=bank_a, contract_no="QZ-A-001")
-    assert (loan_a.enterprise, loan_a.principal, loan_a.lpr_at_pricing, loan_a.program_version.code) == (
-        enterprise, Decimal("1000000.00"), Decimal("3.00"), "2023")
+    assert (
+        loan_a.enterprise,
+        loan_a.principal,
+        loan_a.lpr_at_pricing,
+        loan_a.program_version.code,
+    ) == (enterprise, Decimal("1000000.00"), Decimal("3.00"), "2023")
     # ... sends the application form and the voucher copy (Quzhou 二) ...
     for kind in (LoanDocument.Kind.APPLICATION_FORM, LoanDocument.Kind.DISBURSEMENT_VOUCHER):
         clerk_a.click("a[href*='/documents/new/']")
-        assert clerk_a.locator("select[name=kind]").input_value() == kind  # the link names the document still missing
+        assert (
+            clerk_a.locator("select[name=kind]").input_value() == kind
+        )  # the link names the document still missing
         clerk_a.set_input_files("input[name=file]", str(pdf))
         submit(clerk_a, "main form[enctype] button[type=submit]")
         assert clerk_a.locator(".message-success").count() == 1
     assert "尚未报送" not in clerk_a.locator("main").inner_text()
-    assert sorted(LoanDocument.objects.filter(loan=loan_a).values_list("kind", flat=True)) == sorted(LoanDocument.Kind.values)
+    assert sorted(
+        LoanDocument.objects.filter(loan=loan_a).values_list("kind", flat=True)
+    ) == sorted(LoanDocument.Kind.values)
     # ... and its interest file: 1,000,000.00 at 3.00% for one day (act/360) is 83.33 yuan.
     interest_a = tmp_path / "甲银行结息.xlsx"
-    interest_a.write_bytes(xlsx(INTEREST, [["QZ-A-001", "qz-a", today.isoformat(), today.isoformat(), today.isoformat(), "83.33", "否"]]))
+    interest_a.write_bytes(
+        xlsx(
+            INTEREST,
+            [
+                [
+                    "QZ-A-001",
+                    "qz-a",
+                    today.isoformat(),
+                    today.isoformat(),
+                    today.isoformat(),
+                    "83.33",
+                    "否",
+                ]
+            ],
+        )
+    )
     upload_records(clerk_a, "interest", quzhou.name, str(interest_a))
 
     # 3. Bank B reports its loan with the disbursements upload (the enterprise is only on the list: created from it).
     clerk_b = new_page("qz_bank_b")
     disbursements = tmp_path / "乙银行放款.xlsx"
-    disbursements.write_bytes(xlsx(DISBURSEMENTS, [["QZ-B-001", "qz-b", code_b, today.isoformat(), maturity.isoformat(),
-                                                    "500,000.00", "2.90"]]))
+    disbursements.write_bytes(
+        xlsx(
+            DISBURSEMENTS,
+            [
+                [
+                    "QZ-B-001",
+                    "qz-b",
+                    code_b,
+                    today.isoformat(),
+                    maturity.isoformat(),
+                    "500,000.00",
+                    "2.90",
+                ]
+            ],
+        )
+    )
     saved = upload_records(clerk_b, "disbursements", quzhou.name, str(disbursements))
     assert "QZ-B-001" in saved
     interest_b = tmp_path / "乙银行结息.xlsx"
-    interest_b.write_bytes(xlsx(INTEREST, [["QZ-B-001", "qz-b", today.isoformat(), today.isoformat(), today.isoformat(), "40.28", "否"]]))
+    interest_b.write_bytes(
+        xlsx(
+            INTEREST,
+            [
+                [
+                    "QZ-B-001",
+                    "qz-b",
+                    today.isoformat(),
+                    today.isoformat(),
+                    today.isoformat(),
+                    "40.28",
+                    "否",
+                ]
+            ],
+        )
+    )
     upload_records(clerk_b, "interest", quzhou.name, str(interest_b))
     loan_b = Loan.objects.get(bank=bank_b, contract_no="QZ-B-001")
     assert loan_b.enterprise.name == "衢州新材料有限公司" and loan_b.upload is not None
@@ -180,9 +264,17 @@ def test_a_quzhou_loan_from_application_to_subsidy_payment(new_page, tmp_path):
     assert not SubsidyRun.objects.exists()
     run_pk = commit_and_open_run(bureau)
     run = SubsidyRun.objects.get(pk=run_pk)
-    assert (run.year, run.cutoff, run.state, run.total, run.scaled) == (year, today, RunState.COMPUTED, Decimal("37.08"), False)
+    assert (run.year, run.cutoff, run.state, run.total, run.scaled) == (
+        year,
+        today,
+        RunState.COMPUTED,
+        Decimal("37.08"),
+        False,
+    )
     assert bureau.locator("#run-total").inner_text() == "37.08"
-    assert sorted(run.lines.values_list("contract_no", "bank_code", "eligible_interest", "amount")) == [
+    assert sorted(
+        run.lines.values_list("contract_no", "bank_code", "eligible_interest", "amount")
+    ) == [
         ("QZ-A-001", "qz-a", Decimal("83.33"), Decimal("25.00")),
         ("QZ-B-001", "qz-b", Decimal("40.28"), Decimal("12.08")),
     ]
@@ -226,15 +318,26 @@ def test_a_quzhou_loan_from_application_to_subsidy_payment(new_page, tmp_path):
 
     run = SubsidyRun.objects.get(pk=run.pk)
     assert run.state == RunState.PAID and run.paid_at is not None and run.audit_opinion_name
-    assert sorted(BankPayment.objects.filter(run=run).values_list("bank__code", "amount", "paid_on", "voucher_no")) == [
+    assert sorted(
+        BankPayment.objects.filter(run=run).values_list(
+            "bank__code", "amount", "paid_on", "voucher_no"
+        )
+    ) == [
         ("qz-a", Decimal("25.00"), today, "QZBT-2026-001"),
         ("qz-b", Decimal("12.08"), today, "QZBT-2026-002"),
     ]
-    trail = list(AuditEntry.objects.filter(object_id=str(run.pk), content_type__model="subsidyrun")
-                 .order_by("pk").values_list("action", "actor_id"))
+    trail = list(
+        AuditEntry.objects.filter(object_id=str(run.pk), content_type__model="subsidyrun")
+        .order_by("pk")
+        .values_list("action", "actor_id")
+    )
     assert trail == [
-        ("subsidy.run.computed", staff.pk), ("subsidy.run.audited", auditor.pk), ("subsidy.run.publicized", staff.pk),
-        ("subsidy.run.approved", head.pk), ("subsidy.payment.recorded", staff.pk), ("subsidy.payment.recorded", staff.pk),
+        ("subsidy.run.computed", staff.pk),
+        ("subsidy.run.audited", auditor.pk),
+        ("subsidy.run.publicized", staff.pk),
+        ("subsidy.run.approved", head.pk),
+        ("subsidy.payment.recorded", staff.pk),
+        ("subsidy.payment.recorded", staff.pk),
         ("subsidy.run.paid", staff.pk),
     ], trail
     assert Enterprise.objects.filter(credit_code=code_b).count() == 1

@@ -54,20 +54,37 @@ def state(application: Application) -> str:
 
 
 def pdf_text(path: str) -> str:
-    text = subprocess.run(["pdftotext", "-layout", path, "-"], capture_output=True, check=True).stdout.decode()
+    text = subprocess.run(
+        ["pdftotext", "-layout", path, "-"], capture_output=True, check=True
+    ).stdout.decode()
     return "".join(text.split())
 
 
 def test_an_application_goes_from_submission_to_disbursement(new_page, cast: Cast, tmp_path):
     today = timezone.localdate()
-    Application.objects.filter(pk=cast.application_a.pk).delete()  # only our own application for enterprise A
+    Application.objects.filter(
+        pk=cast.application_a.pk
+    ).delete()  # only our own application for enterprise A
     Enterprise.objects.filter(pk=cast.enterprise_a.pk).update(
-        legal_representative="张三", address="景德镇市昌江区测试路1号", contact_name="张三", contact_phone="0798-1234567")
-    application = ApplicationFactory(enterprise=cast.enterprise_a, bank=cast.bank_x, state=Application.State.DRAFT,
-                                     reference=REFERENCE, amount="1000000.00")
+        legal_representative="张三",
+        address="景德镇市昌江区测试路1号",
+        contact_name="张三",
+        contact_phone="0798-1234567",
+    )
+    application = ApplicationFactory(
+        enterprise=cast.enterprise_a,
+        bank=cast.bank_x,
+        state=Application.State.DRAFT,
+        reference=REFERENCE,
+        amount="1000000.00",
+    )
     eligible(cast.enterprise_a)
-    complete(cast, application)  # 附件3/附件4's fields and 附件2's materials, as the enterprise left its draft
-    second = to_publicity(cast, cast.application_b, bank_user=cast.bank_y_user)  # enterprise B's, at bank Y, awaiting publicity
+    complete(
+        cast, application
+    )  # 附件3/附件4's fields and 附件2's materials, as the enterprise left its draft
+    second = to_publicity(
+        cast, cast.application_b, bank_user=cast.bank_y_user
+    )  # enterprise B's, at bank Y, awaiting publicity
     tax_proof = MaterialType.objects.get(program=cast.changjiang, number=9)
     mended = tmp_path / "完税证明2025.pdf"
     mended.write_bytes(PDF)
@@ -101,7 +118,9 @@ def test_an_application_goes_from_submission_to_disbursement(new_page, cast: Cas
     enterprise.goto(review_url(application))
     act(enterprise, "resubmit")
     assert state(application) == Application.State.SUBMITTED
-    assert application.materials.filter(material_type=tax_proof, original_name="完税证明2025.pdf").exists()
+    assert application.materials.filter(
+        material_type=tax_proof, original_name="完税证明2025.pdf"
+    ).exists()
 
     # 4. Staff accept it and draft the bureau's opinion; the head signs it (maker-checker).
     staff.goto(review_url(application))
@@ -173,7 +192,9 @@ def test_an_application_goes_from_submission_to_disbursement(new_page, cast: Cas
 
     # The period (5 working days) passes: move the batch back by its own length, so it ended yesterday; close it on its page.
     length = batch.end_date - batch.start_date + dt.timedelta(days=1)
-    PublicityBatch.objects.filter(pk=batch.pk).update(start_date=batch.start_date - length, end_date=batch.end_date - length)
+    PublicityBatch.objects.filter(pk=batch.pk).update(
+        start_date=batch.start_date - length, end_date=batch.end_date - length
+    )
     staff.goto(f"/review/publicity/{batch.public_id}/")
     with staff.expect_navigation():
         staff.click("form[action*='/close/'] button[type=submit]")
@@ -184,13 +205,19 @@ def test_an_application_goes_from_submission_to_disbursement(new_page, cast: Cas
     # 8. Bank X disburses: the loan opens.
     bank.goto(review_url(application))
     bank.fill("input[name=contract_no]", "CJ-HT-2026-001")
-    assert bank.locator("input[name=disbursement_date]").input_value() == today.isoformat()  # the form proposes today
+    assert (
+        bank.locator("input[name=disbursement_date]").input_value() == today.isoformat()
+    )  # the form proposes today
     bank.fill("input[name=maturity_date]", months_later(today, 12).isoformat())
     act(bank, "disburse")
     assert state(application) == Application.State.DISBURSED
     loan = Loan.objects.get(application=application)
     assert (loan.principal, loan.bank_id, loan.contract_no, loan.disbursement_date) == (
-        Decimal("900000.00"), cast.bank_x.pk, "CJ-HT-2026-001", today)
+        Decimal("900000.00"),
+        cast.bank_x.pk,
+        "CJ-HT-2026-001",
+        today,
+    )
 
     # 9. Its 附件4, downloaded in the browser, shows the four opinions with their signatories.
     bank.goto(detail_url(application))
@@ -202,21 +229,36 @@ def test_an_application_goes_from_submission_to_disbursement(new_page, cast: Cas
     text = pdf_text(str(annex4))
     # The boxes in 附件4's order: enterprise, bank, bureau, leading group, each with its signatories.
     expected = [
-        "申请“科贷通”贷款1000000.00元。研发投入", "负责人：张三",
-        "同意授信900000.00元，年利率3.4500%，期限12个月。经审核同意授信", "经办人：bankx", "负责人：李行长",
-        BUREAU_TEXT, "经办人：staff", "负责人：head",
+        "申请“科贷通”贷款1000000.00元。研发投入",
+        "负责人：张三",
+        "同意授信900000.00元，年利率3.4500%，期限12个月。经审核同意授信",
+        "经办人：bankx",
+        "负责人：李行长",
+        BUREAU_TEXT,
+        "经办人：staff",
+        "负责人：head",
         "同意推荐，推荐金额900000.00元。同意推荐",
     ]
     positions = [text.find(piece) for piece in expected]
-    assert -1 not in positions and positions == sorted(positions), dict(zip(expected, positions, strict=True))
+    assert -1 not in positions and positions == sorted(positions), dict(
+        zip(expected, positions, strict=True)
+    )
     assert REFERENCE in text and "甲科技有限公司" in text
 
     # 10. The other parties: enterprise B and bank Y see nothing of it (404), ...
     for username in ("other", "banky"):
         outsider = new_page(username)
-        for url in (detail_url(application), review_url(application), f"{detail_url(application)}pdf/annex4/"):
+        for url in (
+            detail_url(application),
+            review_url(application),
+            f"{detail_url(application)}pdf/annex4/",
+        ):
             response = outsider.goto(url)
-            assert response is not None and response.status == 404, (username, url, response and response.status)
+            assert response is not None and response.status == 404, (
+                username,
+                url,
+                response and response.status,
+            )
         assert REFERENCE not in outsider.content()
     # ... the auditor reads it whole but can take no step on it, ...
     auditor = new_page("auditor")
@@ -244,18 +286,32 @@ def test_an_application_goes_from_submission_to_disbursement(new_page, cast: Cas
     assert [o.kind for o in opinions] == [Opinion.Kind.RETURN, Opinion.Kind.BUREAU]
     assert [r["reason"] for r in opinions[0].reasons] == [RETURN_REASON]
     assert opinions[0].handler == cast.bureau_staff
-    assert (opinions[1].text, opinions[1].handler, opinions[1].head) == (BUREAU_TEXT, cast.bureau_staff, cast.bureau_head)
+    assert (opinions[1].text, opinions[1].handler, opinions[1].head) == (
+        BUREAU_TEXT,
+        cast.bureau_staff,
+        cast.bureau_head,
+    )
     decision = MeetingDecision.objects.get(application=application)
     assert decision.recommended and decision.recommended_amount == Decimal("900000.00")
     assert decision.meeting.attendees == ["leader", "science"]
     bank_decision = BankDecision.objects.get(application=application)
-    assert (bank_decision.approved, bank_decision.credit_amount, bank_decision.decided_by) == (True, Decimal("900000.00"), cast.bank_x_user)
+    assert (bank_decision.approved, bank_decision.credit_amount, bank_decision.decided_by) == (
+        True,
+        Decimal("900000.00"),
+        cast.bank_x_user,
+    )
     objection.refresh_from_db()
-    assert (objection.ruling, objection.ruling_note, objection.ruled_by) == (Objection.Ruling.UPHELD, "经核实属实", cast.bureau_staff)
+    assert (objection.ruling, objection.ruling_note, objection.ruled_by) == (
+        Objection.Ruling.UPHELD,
+        "经核实属实",
+        cast.bureau_staff,
+    )
 
     trail = [
         (e.action, e.from_state, e.to_state, e.actor_name, e.ip_address)
-        for e in AuditEntry.objects.filter(object_id=str(application.pk), content_type__model="application").order_by("pk")
+        for e in AuditEntry.objects.filter(
+            object_id=str(application.pk), content_type__model="application"
+        ).order_by("pk")
         if e.from_state != e.to_state
     ]
     assert trail == [
@@ -269,6 +325,11 @@ def test_an_application_goes_from_submission_to_disbursement(new_page, cast: Cas
         ("review.application.grant", "publicity", "credit_granted", "staff", "127.0.0.1"),
         ("review.application.disburse", "credit_granted", "disbursed", "bankx", "127.0.0.1"),
     ], trail
-    second_trail = list(AuditEntry.objects.filter(object_id=str(second.pk), content_type__model="application",
-                                                  to_state=Application.State.REJECTED).values_list("action", "actor_name"))
+    second_trail = list(
+        AuditEntry.objects.filter(
+            object_id=str(second.pk),
+            content_type__model="application",
+            to_state=Application.State.REJECTED,
+        ).values_list("action", "actor_name")
+    )
     assert second_trail == [("review.application.objection_reject", "staff")], second_trail

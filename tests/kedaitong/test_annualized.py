@@ -9,7 +9,9 @@ from kedaitong.annualized import annualized_amount, annualized_by_year
 
 
 def test_a_full_calendar_year_counts_whole():
-    assert annualized_amount(Decimal("5000000"), dt.date(2025, 1, 1), dt.date(2026, 1, 1), 2025) == Decimal("5000000.00")
+    assert annualized_amount(
+        Decimal("5000000"), dt.date(2025, 1, 1), dt.date(2026, 1, 1), 2025
+    ) == Decimal("5000000.00")
 
 
 def test_the_disbursement_day_counts_and_the_maturity_day_does_not():
@@ -19,8 +21,12 @@ def test_the_disbursement_day_counts_and_the_maturity_day_does_not():
 
 
 def test_a_leap_year_divides_by_366():
-    assert annualized_amount(Decimal("366000"), dt.date(2028, 1, 1), dt.date(2028, 1, 2), 2028) == Decimal("1000.00")
+    assert annualized_amount(
+        Decimal("366000"), dt.date(2028, 1, 1), dt.date(2028, 1, 2), 2028
+    ) == Decimal("1000.00")
 
 
 def test_a_loan_ending_on_new_years_day_does_not_touch_the_next_year():
-    assert list(annualized_by_year(Decimal("1000"), dt.date(2025, 3, 1), dt.date(2026, 1, 1))) == [2025]
+    assert list(annualized_by_year(Decimal("1000"), dt.date(2025, 3, 1), dt.date(2026, 1, 1))) == [
+        2025
+    ]

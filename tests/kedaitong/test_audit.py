@@ -22,7 +22,11 @@ def test_it_records_who_did_what_to_which_object(cast, rf):
         request=request,
     )
     entry.refresh_from_db()
-    assert (entry.actor, entry.actor_role, entry.ip_address) == (cast.bureau_staff, "bureau_staff", "10.1.2.3")
+    assert (entry.actor, entry.actor_role, entry.ip_address) == (
+        cast.bureau_staff,
+        "bureau_staff",
+        "10.1.2.3",
+    )
     assert list(AuditEntry.objects.for_object(cast.application_a)) == [entry]
 
 
@@ -45,5 +49,8 @@ def test_the_admin_shows_the_trail_read_only(client, cast):
     client.force_login(cast.admin)
     assert client.get("/admin/kedaitong/auditentry/").status_code == 200
     assert client.get("/admin/kedaitong/auditentry/add/").status_code == 403
-    assert client.post(f"/admin/kedaitong/auditentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert (
+        client.post(f"/admin/kedaitong/auditentry/{entry.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
     assert AuditEntry.objects.count() == 1

@@ -49,7 +49,11 @@ def test_a_user_changes_their_password(client, staff):
     client.force_login(staff)
     response = client.post(
         "/accounts/password_change/",
-        {"old_password": PASSWORD, "new_password1": "another-long-secret-9", "new_password2": "another-long-secret-9"},
+        {
+            "old_password": PASSWORD,
+            "new_password1": "another-long-secret-9",
+            "new_password2": "another-long-secret-9",
+        },
     )
     assert response.status_code == 302
     staff.refresh_from_db()
@@ -64,7 +68,8 @@ def test_a_forgotten_password_is_reset_by_e_mail(client, staff):
     form_page = client.get(link, follow=True)
     assert form_page.status_code == 200
     response = client.post(
-        form_page.redirect_chain[-1][0], {"new_password1": "fresh-password-77", "new_password2": "fresh-password-77"}
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "fresh-password-77", "new_password2": "fresh-password-77"},
     )
     assert response.status_code == 302
     staff.refresh_from_db()

@@ -16,8 +16,17 @@ pytestmark = pytest.mark.django_db
 
 
 def snapshot() -> dict[str, list[tuple]]:
-    models = ["applications.Enterprise", "applications.Application", "loans.Bank", "loans.BankAgreement", "loans.Loan", "kedaitong.User"]
-    return {name: list(apps.get_model(name).objects.order_by("pk").values_list()) for name in models}
+    models = [
+        "applications.Enterprise",
+        "applications.Application",
+        "loans.Bank",
+        "loans.BankAgreement",
+        "loans.Loan",
+        "kedaitong.User",
+    ]
+    return {
+        name: list(apps.get_model(name).objects.order_by("pk").values_list()) for name in models
+    }
 
 
 def test_running_the_demo_loader_twice_changes_nothing():
@@ -41,7 +50,9 @@ def test_it_prints_a_login_for_every_role_and_each_reaches_its_home_page():
         assert user.username in printed
         assert user.check_password("Kedaitong-demo-2026")
         client = Client()
-        response = client.post("/accounts/login/", {"username": user.username, "password": "Kedaitong-demo-2026"})
+        response = client.post(
+            "/accounts/login/", {"username": user.username, "password": "Kedaitong-demo-2026"}
+        )
         assert response.status_code == 302, user.username
         home = client.get("/")
         assert home.status_code == 200, user.username
@@ -78,11 +89,15 @@ def test_the_demo_fills_lpr_publications_up_to_today_labelled_as_assumed():
     from subsidy.demo import DEMO_SOURCE
     from subsidy.models import LPRRate, lpr_on
 
-    LPRRate.objects.filter(source__startswith="测试数据").delete()  # only the confirmed table, as migrated
+    LPRRate.objects.filter(
+        source__startswith="测试数据"
+    ).delete()  # only the confirmed table, as migrated
     call_command("load_demo", stdout=StringIO())
     demo = LPRRate.objects.filter(source=DEMO_SOURCE)
     count = demo.count()
     assert count >= 1 and all(r.effective_date <= timezone.localdate() for r in demo)
-    assert lpr_on(timezone.localdate(), 12) is not None  # today is covered, so a demo bank can register a loan
+    assert (
+        lpr_on(timezone.localdate(), 12) is not None
+    )  # today is covered, so a demo bank can register a loan
     call_command("load_demo", stdout=StringIO())
     assert demo.count() == count

@@ -14,11 +14,15 @@ from openpyxl import load_workbook
 from kedaitong import excel
 from kedaitong.pdf import StaticOnlyFetcher, render_pdf
 
-needs_pdftotext = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+needs_pdftotext = pytest.mark.skipif(
+    shutil.which("pdftotext") is None, reason="poppler-utils not installed"
+)
 
 
 def pdf_text(data: bytes) -> str:
-    return subprocess.run(["pdftotext", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
+    return subprocess.run(
+        ["pdftotext", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode()
 
 
 @pytest.fixture
@@ -36,7 +40,9 @@ def hostile_template(tmp_path, settings):
 
 @needs_pdftotext
 def test_chinese_text_is_embedded(hostile_template):
-    data = render_pdf(hostile_template, {"text": "景德镇青瓷智造科技有限公司 壹佰万元整", "head": "", "body": ""})
+    data = render_pdf(
+        hostile_template, {"text": "景德镇青瓷智造科技有限公司 壹佰万元整", "head": "", "body": ""}
+    )
     assert data.startswith(b"%PDF")
     assert "景德镇青瓷智造科技有限公司" in pdf_text(data)
 
@@ -46,7 +52,9 @@ def test_local_files_and_network_urls_named_in_user_text_are_not_fetched(hostile
         '<link rel="attachment" href="file:///etc/passwd">'
         '<link rel="stylesheet" href="http://127.0.0.1:9/evil.css">'
     )
-    data = render_pdf(hostile_template, {"text": "x", "head": attack, "body": '<img src="file:///etc/hostname">'})
+    data = render_pdf(
+        hostile_template, {"text": "x", "head": attack, "body": '<img src="file:///etc/hostname">'}
+    )
     assert b"root:" not in data
     assert b"/EmbeddedFile" not in data
 
@@ -57,7 +65,12 @@ def test_the_fetcher_serves_static_files_only():
 
     css = (settings.STATICFILES_DIRS[0] / "css" / "app.css").resolve().as_uri()
     assert fetcher.fetch(css).read().startswith(b"/*")
-    for url in ("file:///etc/passwd", "http://127.0.0.1/x", "file:///work/../etc/passwd", "data:text/plain,hi"):
+    for url in (
+        "file:///etc/passwd",
+        "http://127.0.0.1/x",
+        "file:///work/../etc/passwd",
+        "data:text/plain,hi",
+    ):
         with pytest.raises(ValueError):
             fetcher.fetch(url)
 
@@ -65,12 +78,22 @@ def test_the_fetcher_serves_static_files_only():
 def test_formula_like_text_is_kept_whole_as_text_and_money_is_numeric():
     wb = excel.new_workbook()
     columns = [excel.Column("企业名称"), excel.Column("金额（元）", kind="money", total=True)]
-    rows = [["=HYPERLINK(\"http://x\")", Decimal("1.10")], ["+86 123", Decimal("2.20")], ["-5", Decimal("3.30")], ["@SUM(A1)", Decimal("0.40")]]
+    rows = [
+        ['=HYPERLINK("http://x")', Decimal("1.10")],
+        ["+86 123", Decimal("2.20")],
+        ["-5", Decimal("3.30")],
+        ["@SUM(A1)", Decimal("0.40")],
+    ]
     excel.write_sheet(wb, "台账", columns, rows)
     buffer = io.BytesIO()
     excel.save(wb, buffer)
     ws = load_workbook(io.BytesIO(buffer.getvalue()))["台账"]
-    assert [c.value for c in ws["A"]][1:5] == ['=HYPERLINK("http://x")', "+86 123", "-5", "@SUM(A1)"]
+    assert [c.value for c in ws["A"]][1:5] == [
+        '=HYPERLINK("http://x")',
+        "+86 123",
+        "-5",
+        "@SUM(A1)",
+    ]
     assert all(c.data_type == "s" for c in ws["A"][1:5])
     assert ws["B2"].data_type == "n" and ws["B2"].number_format == "#,##0.00"
     assert ws["A6"].value == "合计" and Decimal(str(ws["B6"].value)) == Decimal("7.00")
@@ -78,11 +101,28 @@ def test_formula_like_text_is_kept_whole_as_text_and_money_is_numeric():
 
 
 @pytest.mark.parametrize(
-    "text", ["\tcmd", "\r=1+2", "\rcalc", "a\rb", "line\r\nnext", "=A1\r", "+86\t123", "-\r-", "@x", "=1+1"]
+    "text",
+    [
+        "\tcmd",
+        "\r=1+2",
+        "\rcalc",
+        "a\rb",
+        "line\r\nnext",
+        "=A1\r",
+        "+86\t123",
+        "-\r-",
+        "@x",
+        "=1+1",
+    ],
 )
 def test_tab_and_carriage_return_text_comes_back_whole_as_text(text):
     wb = excel.new_workbook()
-    excel.write_sheet(wb, "台账", [excel.Column("企业名称"), excel.Column("金额（元）", kind="money", total=True)], [[text, Decimal("1.00")]])
+    excel.write_sheet(
+        wb,
+        "台账",
+        [excel.Column("企业名称"), excel.Column("金额（元）", kind="money", total=True)],
+        [[text, Decimal("1.00")]],
+    )
     buffer = io.BytesIO()
     excel.save(wb, buffer)
     ws = load_workbook(io.BytesIO(buffer.getvalue()))["台账"]
@@ -94,7 +134,9 @@ def test_tab_and_carriage_return_text_comes_back_whole_as_text(text):
 def test_carriage_return_text_written_straight_into_a_response_comes_back_whole():
     from django.http import HttpResponse
 
-    response = HttpResponse()  # the compensation and subsidy exports write into the response, which cannot seek
+    response = (
+        HttpResponse()
+    )  # the compensation and subsidy exports write into the response, which cannot seek
     wb = excel.new_workbook()
     excel.write_sheet(wb, "台账", [excel.Column("企业名称")], [["\r=1+1"], ["甲\r\n乙"]])
     excel.save(wb, response)

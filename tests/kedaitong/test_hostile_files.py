@@ -40,7 +40,10 @@ from loans.models import InterestSettlement, Loan, OverdueEvent, RecordUpload, R
 HOSTILE = Path(__file__).resolve().parents[1] / "data" / "hostile"
 INDEX = [
     (HOSTILE / stored, ast.literal_eval(name))
-    for stored, name in (line.split("\t", 1) for line in (HOSTILE / "INDEX.tsv").read_text(encoding="utf-8").splitlines())
+    for stored, name in (
+        line.split("\t", 1)
+        for line in (HOSTILE / "INDEX.tsv").read_text(encoding="utf-8").splitlines()
+    )
 ]
 
 
@@ -72,7 +75,9 @@ def test_each_hostile_file_is_refused_with_a_reason_in_time_and_memory(path, nam
 
 def test_a_form_refuses_the_file_and_keeps_what_was_typed():
     path, name = next((p, n) for p, n in INDEX if n == "logo.svg")
-    form = EvidenceForm(data={"note": "情况说明"}, files={"evidence": SimpleUploadedFile(name, path.read_bytes())})
+    form = EvidenceForm(
+        data={"note": "情况说明"}, files={"evidence": SimpleUploadedFile(name, path.read_bytes())}
+    )
     assert not form.is_valid()
     assert "evidence" in form.errors and form["note"].value() == "情况说明"
 
@@ -80,7 +85,12 @@ def test_a_form_refuses_the_file_and_keeps_what_was_typed():
 @pytest.mark.parametrize("name", [n for _, n in INDEX])
 def test_hostile_names_never_reach_the_disk(name):
     stored = upload_to("evidence")(None, name)
-    assert stored.startswith("evidence/") and ".." not in stored and "\n" not in stored and "<" not in stored
+    assert (
+        stored.startswith("evidence/")
+        and ".." not in stored
+        and "\n" not in stored
+        and "<" not in stored
+    )
     shown = display_name(name)
     assert "/" not in shown and len(shown) <= 200 and all(ch >= " " for ch in shown)
 
@@ -105,7 +115,9 @@ def in_child(fn, *args):  # type: ignore[no-untyped-def]
     if pid == 0:  # the child: never returns into pytest
         try:
             os.close(read_end)
-            room = _status_kb("VmSize") * 1024 + 2 * MEMORY  # an allocation far past the budget fails here
+            room = (
+                _status_kb("VmSize") * 1024 + 2 * MEMORY
+            )  # an allocation far past the budget fails here
             resource.setrlimit(resource.RLIMIT_AS, (room, room))
             signal.alarm(30)
             before = _status_kb("VmRSS") * 1024
@@ -168,29 +180,59 @@ def test_the_importer_refuses_each_file_with_a_reason_and_saves_nothing(path, na
     assert elapsed < SECONDS and grown < MEMORY, (name, elapsed, grown // MB)
     # The real engine, as a bank clerk's upload: refused, with the reason, and nothing saved.
     context = context_for(kind="interest", program=cast.changjiang, actor=cast.bank_x_user)
-    records = (Loan.objects.count(), Repayment.objects.count(), InterestSettlement.objects.count(), OverdueEvent.objects.count())
+    records = (
+        Loan.objects.count(),
+        Repayment.objects.count(),
+        InterestSettlement.objects.count(),
+        OverdueEvent.objects.count(),
+    )
     started = time.perf_counter()
-    result = run_import(kind="interest", data=data, filename=name, context=context, commit=True, source="web")
+    result = run_import(
+        kind="interest", data=data, filename=name, context=context, commit=True, source="web"
+    )
     assert time.perf_counter() - started < SECONDS
     assert not result.saved and result.errors and all(e.message for e in result.errors), name
     if outcome == "refused":
-        assert [e.message for e in result.errors] == problems  # the reader's reason is what the clerk reads
-    assert records == (Loan.objects.count(), Repayment.objects.count(), InterestSettlement.objects.count(), OverdueEvent.objects.count())
+        assert [
+            e.message for e in result.errors
+        ] == problems  # the reader's reason is what the clerk reads
+    assert records == (
+        Loan.objects.count(),
+        Repayment.objects.count(),
+        InterestSettlement.objects.count(),
+        OverdueEvent.objects.count(),
+    )
     assert not AuditEntry.objects.filter(action="loans.upload.saved").exists()
-    upload = RecordUpload.objects.get()  # kept as a refused attempt (who tried what), pointing at nothing
-    assert upload.state == RecordUpload.State.REFUSED and not upload.created_ids and upload.saved_at is None
+    upload = (
+        RecordUpload.objects.get()
+    )  # kept as a refused attempt (who tried what), pointing at nothing
+    assert (
+        upload.state == RecordUpload.State.REFUSED
+        and not upload.created_ids
+        and upload.saved_at is None
+    )
     assert upload.original_name == display_name(name)
-    assert upload.file.name.startswith("imports/") and upload.file.name.rsplit("/", 1)[1].startswith("interest")
-    assert ".." not in upload.file.name and "\x00" not in upload.file.name and len(upload.file.name) < 120
+    assert upload.file.name.startswith("imports/") and upload.file.name.rsplit("/", 1)[
+        1
+    ].startswith("interest")
+    assert (
+        ".." not in upload.file.name
+        and "\x00" not in upload.file.name
+        and len(upload.file.name) < 120
+    )
 
 
 def test_the_corpus_holds_fifty_inputs_for_the_importer_and_the_hostile_names():
     tables = [name for _, name in INDEX if name.lower().endswith((".xlsx", ".csv"))]
     assert len(tables) >= 30
     names = [name for _, name in INDEX]
-    assert any(".." in n and "/" in n for n in names) and any("\\" in n for n in names)  # path traversal, both separators
+    assert any(".." in n and "/" in n for n in names) and any(
+        "\\" in n for n in names
+    )  # path traversal, both separators
     assert any("\x00" in n for n in names) and any(len(n) > 255 for n in names)
-    assert any("\u202e" in n for n in names) and any("\u2066" in n for n in names)  # right-to-left override, isolate
+    assert any("\u202e" in n for n in names) and any(
+        "\u2066" in n for n in names
+    )  # right-to-left override, isolate
     assert len(INDEX) >= 75
 
 
@@ -206,14 +248,30 @@ def test_a_right_to_left_override_cannot_disguise_the_extension(name):
 @pytest.mark.django_db
 def test_hostile_names_through_the_web_upload_of_bank_records(client, cast):
     client.force_login(cast.bank_x_user)
-    for name in ["../../../etc/cron.d/x.csv", "..\\..\\windows\\x.csv", "invoice\u202excod.exe.csv", "c" * 300 + ".csv"]:
+    for name in [
+        "../../../etc/cron.d/x.csv",
+        "..\\..\\windows\\x.csv",
+        "invoice\u202excod.exe.csv",
+        "c" * 300 + ".csv",
+    ]:
         upload = SimpleUploadedFile(name, "贷款合同编号\r\n".encode())
-        response = client.post("/loans/uploads/new/", {"kind": "interest", "program": cast.changjiang.pk, "file": upload})
+        response = client.post(
+            "/loans/uploads/new/",
+            {"kind": "interest", "program": cast.changjiang.pk, "file": upload},
+        )
         assert response.status_code == 302, name
         record = RecordUpload.objects.order_by("-pk").first()
-        assert "/" not in record.original_name and "\\" not in record.original_name and len(record.original_name) <= 200
+        assert (
+            "/" not in record.original_name
+            and "\\" not in record.original_name
+            and len(record.original_name) <= 200
+        )
         assert not any(ch in record.original_name for ch in BIDI)
-        assert record.file.name.startswith("imports/") and ".." not in record.file.name and "cron" not in record.file.name
+        assert (
+            record.file.name.startswith("imports/")
+            and ".." not in record.file.name
+            and "cron" not in record.file.name
+        )
 
 
 @pytest.mark.django_db
@@ -222,12 +280,34 @@ def test_hostile_names_through_the_web_upload_of_evidence(client, cast):
 
     client.force_login(cast.applicant)
     pdf = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-    for i, name in enumerate(["../../../etc/passwd.pdf", "..\\..\\boot.ini.pdf", "cert\u202efdp.exe.pdf", "d" * 300 + ".pdf"]):
-        response = client.post("/enterprise/qualifications/", {
-            "kind": "high_tech", "number": f"GR{i}", "valid_until": "2027-12-31", "evidence": SimpleUploadedFile(name, pdf)})
+    for i, name in enumerate(
+        [
+            "../../../etc/passwd.pdf",
+            "..\\..\\boot.ini.pdf",
+            "cert\u202efdp.exe.pdf",
+            "d" * 300 + ".pdf",
+        ]
+    ):
+        response = client.post(
+            "/enterprise/qualifications/",
+            {
+                "kind": "high_tech",
+                "number": f"GR{i}",
+                "valid_until": "2027-12-31",
+                "evidence": SimpleUploadedFile(name, pdf),
+            },
+        )
         assert response.status_code == 302, name
         q = Qualification.objects.get(number=f"GR{i}")
-        assert "/" not in q.evidence_name and "\\" not in q.evidence_name and len(q.evidence_name) <= 200
+        assert (
+            "/" not in q.evidence_name
+            and "\\" not in q.evidence_name
+            and len(q.evidence_name) <= 200
+        )
         assert not any(ch in q.evidence_name for ch in BIDI)
         assert q.evidence.name.startswith("qualifications/")
-        assert ".." not in q.evidence.name and q.evidence.name.endswith(".pdf") and "passwd" not in q.evidence.name
+        assert (
+            ".." not in q.evidence.name
+            and q.evidence.name.endswith(".pdf")
+            and "passwd" not in q.evidence.name
+        )

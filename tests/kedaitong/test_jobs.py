@@ -48,8 +48,15 @@ def test_a_failing_job_says_why(cast):
 def test_a_job_whose_worker_died_is_run_again(cast):
     long_ago = timezone.now() - dt.timedelta(minutes=10)
     job = Job.objects.create(
-        owner=cast.admin, kind="tests.count", params={"n": 3}, state=Job.State.RUNNING, attempts=1,
-        started_at=long_ago, heartbeat_at=long_ago, done=2, total=3,
+        owner=cast.admin,
+        kind="tests.count",
+        params={"n": 3},
+        state=Job.State.RUNNING,
+        attempts=1,
+        started_at=long_ago,
+        heartbeat_at=long_ago,
+        done=2,
+        total=3,
     )
     assert jobs.run_pending() == 1
     job.refresh_from_db()
@@ -59,8 +66,12 @@ def test_a_job_whose_worker_died_is_run_again(cast):
 def test_a_job_that_keeps_dying_fails_instead_of_looping(cast, settings):
     long_ago = timezone.now() - dt.timedelta(minutes=10)
     job = Job.objects.create(
-        owner=cast.admin, kind="tests.count", params={"n": 3}, state=Job.State.RUNNING,
-        attempts=settings.JOBS_MAX_ATTEMPTS, heartbeat_at=long_ago,
+        owner=cast.admin,
+        kind="tests.count",
+        params={"n": 3},
+        state=Job.State.RUNNING,
+        attempts=settings.JOBS_MAX_ATTEMPTS,
+        heartbeat_at=long_ago,
     )
     jobs.run_pending()
     job.refresh_from_db()
@@ -82,7 +93,9 @@ def test_only_the_owner_sees_a_job(client, cast):
     client.force_login(cast.bureau_staff)
     page = client.get(f"/jobs/{job.public_id}/")
     assert page.status_code == 200 and "count.txt" in page.content.decode()
-    assert client.get(f"/jobs/{job.public_id}/", HTTP_ACCEPT="application/json").json()["percent"] == 100
+    assert (
+        client.get(f"/jobs/{job.public_id}/", HTTP_ACCEPT="application/json").json()["percent"]
+        == 100
+    )
     download = client.get(f"/jobs/{job.public_id}/download/")
     assert b"".join(download.streaming_content) == b"1"
-

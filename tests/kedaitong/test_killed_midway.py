@@ -42,14 +42,27 @@ def database_url() -> str:
 def seed() -> None:
     quzhou = version("quzhou")
     bank = Bank.objects.create(code="kill-bank", name="中断测试银行")
-    BankAgreement.objects.create(bank=bank, program=quzhou.program, starts_on=dt.date(2024, 1, 1), ends_on=dt.date(2026, 12, 31))
-    enterprise = Enterprise.objects.create(credit_code="91330800MA00000099", name="中断测试科技有限公司")
+    BankAgreement.objects.create(
+        bank=bank,
+        program=quzhou.program,
+        starts_on=dt.date(2024, 1, 1),
+        ends_on=dt.date(2026, 12, 31),
+    )
+    enterprise = Enterprise.objects.create(
+        credit_code="91330800MA00000099", name="中断测试科技有限公司"
+    )
     Loan.objects.bulk_create(
         [
             Loan(
-                program_version=quzhou, enterprise=enterprise, bank=bank, contract_no=f"K{i:05d}",
-                disbursement_date=dt.date(2025, 1, 2) + dt.timedelta(days=i % 300), maturity_date=dt.date(2026, 12, 1),
-                principal=Decimal("100000.00"), annual_rate=Decimal("3.0000"), lpr_at_pricing=Decimal("3.1000"),
+                program_version=quzhou,
+                enterprise=enterprise,
+                bank=bank,
+                contract_no=f"K{i:05d}",
+                disbursement_date=dt.date(2025, 1, 2) + dt.timedelta(days=i % 300),
+                maturity_date=dt.date(2026, 12, 1),
+                principal=Decimal("100000.00"),
+                annual_rate=Decimal("3.0000"),
+                lpr_at_pricing=Decimal("3.1000"),
             )
             for i in range(LOANS)
         ],
@@ -58,8 +71,11 @@ def seed() -> None:
     InterestSettlement.objects.bulk_create(
         [
             InterestSettlement(
-                loan=loan, settled_on=dt.date(2025, 12, 20), period_start=loan.disbursement_date,
-                period_end=dt.date(2025, 12, 20), amount=Decimal("1000.00") + loan.pk % 97,
+                loan=loan,
+                settled_on=dt.date(2025, 12, 20),
+                period_start=loan.disbursement_date,
+                period_end=dt.date(2025, 12, 20),
+                amount=Decimal("1000.00") + loan.pk % 97,
             )
             for loan in Loan.objects.filter(bank=bank)
         ],
@@ -71,8 +87,22 @@ def start_commit() -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env["DATABASE_URL"] = database_url()
     return subprocess.Popen(
-        [sys.executable, "manage.py", "subsidy_run", "--program", "quzhou", "--year", "2025", "--budget", str(BUDGET), "--commit"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "manage.py",
+            "subsidy_run",
+            "--program",
+            "quzhou",
+            "--year",
+            "2025",
+            "--budget",
+            str(BUDGET),
+            "--commit",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 

@@ -25,14 +25,25 @@ def test_it_refuses_floats():
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("1,234.50", Decimal("1234.50")), ("¥5000000", Decimal("5000000.00")), (" 12.3 ", Decimal("12.30"))],
+    [
+        ("1,234.50", Decimal("1234.50")),
+        ("¥5000000", Decimal("5000000.00")),
+        (" 12.3 ", Decimal("12.30")),
+    ],
 )
 def test_it_parses_amounts_as_typed(text, value):
     assert parse_amount(text) == value
 
 
 @pytest.mark.parametrize(
-    ("text", "reason"), [("12.345", "两位小数"), ("-1", "大于零"), ("0", "大于零"), ("abc", "不是有效的金额"), ("NaN", "不是有效的金额")]
+    ("text", "reason"),
+    [
+        ("12.345", "两位小数"),
+        ("-1", "大于零"),
+        ("0", "大于零"),
+        ("abc", "不是有效的金额"),
+        ("NaN", "不是有效的金额"),
+    ],
 )
 def test_it_refuses_bad_amounts_with_a_reason(text, reason):
     with pytest.raises(ValueError, match=reason):
@@ -54,14 +65,23 @@ def test_capitals_follow_the_rmb_convention():
 
 def test_allocation_gives_leftover_fens_to_the_largest_remainders():
     assert allocate(Decimal("100.00"), [Decimal(1), Decimal(1), Decimal(1)]) == [
-        Decimal("33.34"), Decimal("33.33"), Decimal("33.33"),
+        Decimal("33.34"),
+        Decimal("33.33"),
+        Decimal("33.33"),
     ]
-    assert allocate(Decimal("10.00"), [Decimal("1"), Decimal("2")]) == [Decimal("3.33"), Decimal("6.67")]
+    assert allocate(Decimal("10.00"), [Decimal("1"), Decimal("2")]) == [
+        Decimal("3.33"),
+        Decimal("6.67"),
+    ]
 
 
 @given(
     total=st.decimals(min_value=Decimal("0.01"), max_value=Decimal("100000000"), places=2),
-    weights=st.lists(st.decimals(min_value=Decimal("0.01"), max_value=Decimal("1000000"), places=2), min_size=1, max_size=30),
+    weights=st.lists(
+        st.decimals(min_value=Decimal("0.01"), max_value=Decimal("1000000"), places=2),
+        min_size=1,
+        max_size=30,
+    ),
 )
 def test_allocation_always_sums_to_the_total_and_stays_within_a_fen(total, weights):
     shares = allocate(total, weights)

@@ -19,8 +19,12 @@ def test_thousands_of_fens_add_up_exactly(cast):
     InterestSettlement.objects.bulk_create(
         [
             InterestSettlement(
-                loan=cast.loan_a, settled_on=dt.date(2026, 3, 20), period_start=dt.date(2026, 2, 10),
-                period_end=dt.date(2026, 3, 20), amount=amount, is_overdue_interest=i % 2 == 0,
+                loan=cast.loan_a,
+                settled_on=dt.date(2026, 3, 20),
+                period_start=dt.date(2026, 2, 10),
+                period_end=dt.date(2026, 3, 20),
+                amount=amount,
+                is_overdue_interest=i % 2 == 0,
             )
             for i, amount in enumerate(amounts)
         ]
@@ -30,7 +34,9 @@ def test_thousands_of_fens_add_up_exactly(cast):
     )
     assert figures["total"] == sum(amounts) == Decimal("775260.00")
     assert figures["overdue"] == sum(amounts[0::2]) == Decimal("750112.50")
-    per_loan = dict(InterestSettlement.objects.order_by().values_list("loan").annotate(s=MoneySum("amount")))
+    per_loan = dict(
+        InterestSettlement.objects.order_by().values_list("loan").annotate(s=MoneySum("amount"))
+    )
     assert per_loan == {cast.loan_a.pk: Decimal("775260.00")}
 
 

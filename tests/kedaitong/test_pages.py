@@ -29,12 +29,16 @@ def test_pages_are_in_chinese_by_default_and_english_on_request(client, cast):
 
 
 def test_the_chinese_catalog_is_complete():
-    po = polib.pofile(str(Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"))
+    po = polib.pofile(
+        str(Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po")
+    )
     assert po.percent_translated() == 100
     assert not po.fuzzy_entries()
     mo = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.mo"
     compiled = {e.msgid: e.msgstr for e in polib.mofile(str(mo)) if not e.msgid_plural}
-    assert compiled == {e.msgid: e.msgstr for e in po if not e.msgid_plural and e.msgid}, "run `make messages`"
+    assert compiled == {e.msgid: e.msgstr for e in po if not e.msgid_plural and e.msgid}, (
+        "run `make messages`"
+    )
 
 
 def test_pages_carry_a_policy_without_inline_scripts(client):
@@ -82,7 +86,9 @@ def test_static_assets_are_vendored_not_fetched():
     base = Path(settings.BASE_DIR) / "templates"
     for template in base.rglob("*.html"):
         text = template.read_text(encoding="utf-8")
-        assert "http://" not in text.replace("{{ protocol }}://", "") and "https://" not in text, template
+        assert "http://" not in text.replace("{{ protocol }}://", "") and "https://" not in text, (
+            template
+        )
     assert (Path(settings.BASE_DIR) / "static" / "vendor" / "pico" / "pico.min.css").exists()
 
 

@@ -40,7 +40,14 @@ def test_a_loan_keeps_the_plan_in_force_on_its_date():
 
 def test_the_annex_lists_are_complete():
     assert list(ProductType.objects.values_list("name", flat=True)) == [
-        "科技孵化贷", "科技知识贷", "科技周转贷", "科技立业贷", "科技退税贷", "科技股权贷", "科技抵押贷", "科技担保贷",
+        "科技孵化贷",
+        "科技知识贷",
+        "科技周转贷",
+        "科技立业贷",
+        "科技退税贷",
+        "科技股权贷",
+        "科技抵押贷",
+        "科技担保贷",
     ]
     assert TechField.objects.count() == 14
     assert TechField.objects.filter(name="航空航天技术").exists()
@@ -48,12 +55,17 @@ def test_the_annex_lists_are_complete():
     assert materials.count() == 11
     assert materials.get(number=3).name == "有效营业执照副本"
     assert set(RegistrationPlace.objects.values_list("name", flat=True)) == {
-        "市本级", "智造新城（市本级）", "智慧新城（市本级）", "市、柯城区七三共享",
+        "市本级",
+        "智造新城（市本级）",
+        "智慧新城（市本级）",
+        "市、柯城区七三共享",
     }
 
 
 def test_the_lpr_history_is_loaded_and_looked_up_by_tier():
-    assert LPRRate.objects.exclude(source__startswith="测试数据").count() == 81  # every publication 2019-08 to 2026-04
+    assert (
+        LPRRate.objects.exclude(source__startswith="测试数据").count() == 81
+    )  # every publication 2019-08 to 2026-04
     assert lpr_on(dt.date(2019, 8, 20), 12) == Decimal("4.2500")
     assert lpr_on(dt.date(2024, 10, 20), 12) == Decimal("3.3500")  # the day before a fixing
     assert lpr_on(dt.date(2024, 10, 21), 12) == Decimal("3.1000")

@@ -17,9 +17,26 @@ STRONG_KEY = "k3y-" + "x9Qz" * 15
 
 
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in ("DJANGO_ENV", "DEBUG", "SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in (
+            "DJANGO_ENV",
+            "DEBUG",
+            "SECRET_KEY",
+            "DATABASE_URL",
+            "ALLOWED_HOSTS",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        )
+    }
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=120
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -38,7 +55,9 @@ def test_it_reads_integers_strictly():
 
 
 def test_it_parses_postgres_and_sqlite_urls():
-    pg = env_database("DATABASE_URL", "", environ={"DATABASE_URL": "postgres://u:p@db.internal:5432/kdt"})
+    pg = env_database(
+        "DATABASE_URL", "", environ={"DATABASE_URL": "postgres://u:p@db.internal:5432/kdt"}
+    )
     assert pg["ENGINE"] == "django.db.backends.postgresql"
     assert (pg["HOST"], pg["PORT"], pg["NAME"], pg["USER"]) == ("db.internal", 5432, "kdt", "u")
     lite = env_database("DATABASE_URL", "sqlite:////tmp/x.sqlite3", environ={})
@@ -89,7 +108,9 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
 def test_it_hashes_passwords_with_argon2_and_speaks_chinese_first():
     from kedaitong import settings as project_settings
 
-    assert project_settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    assert (
+        project_settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    )
     assert settings.LANGUAGE_CODE == "zh-hans"
     assert [code for code, _ in settings.LANGUAGES] == ["zh-hans", "en"]
     assert settings.TIME_ZONE == "Asia/Shanghai"
@@ -107,10 +128,23 @@ def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("DJANGO_", "EMAIL_"))
-        and k not in ("DEBUG", "SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "MEDIA_ROOT", "DEFAULT_FROM_EMAIL")
+        and k
+        not in (
+            "DEBUG",
+            "SECRET_KEY",
+            "DATABASE_URL",
+            "ALLOWED_HOSTS",
+            "MEDIA_ROOT",
+            "DEFAULT_FROM_EMAIL",
+        )
     }
     return subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -123,7 +157,9 @@ def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
         ({"DATABASE_URL": "nonsense"}, "DATABASE_URL"),
     ],
 )
-def test_a_bad_environment_stops_the_web_server_with_one_line_naming_the_variable(module, env, variable):
+def test_a_bad_environment_stops_the_web_server_with_one_line_naming_the_variable(
+    module, env, variable
+):
     result = run_python(f"import {module}", **env)
     # 4: gunicorn's "application failed to load", so its master stops rather than respawning.
     assert result.returncode == 4
@@ -137,7 +173,11 @@ def test_gunicorn_stops_on_a_bad_environment_instead_of_respawning_workers():
     gunicorn = Path(sys.executable).with_name("gunicorn")
     if not gunicorn.exists():
         pytest.skip("gunicorn is not installed in this environment")
-    clean = {k: v for k, v in os.environ.items() if k not in ("DJANGO_ENV", "DEBUG", "DJANGO_SETTINGS_MODULE")}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DJANGO_ENV", "DEBUG", "DJANGO_SETTINGS_MODULE")
+    }
     result = subprocess.run(
         [str(gunicorn), "--no-control-socket", "-b", "127.0.0.1:0", "kedaitong.wsgi"],
         cwd=ROOT,
@@ -148,7 +188,9 @@ def test_gunicorn_stops_on_a_bad_environment_instead_of_respawning_workers():
     )
     assert result.returncode == 4
     config_lines = [line for line in result.stderr.splitlines() if "Configuration error" in line]
-    assert config_lines == ["Configuration error: DEBUG='maybe' is not a boolean; use one of 1/0, true/false, yes/no, on/off"]
+    assert config_lines == [
+        "Configuration error: DEBUG='maybe' is not a boolean; use one of 1/0, true/false, yes/no, on/off"
+    ]
 
 
 SHOW_SETTINGS = (
@@ -192,13 +234,21 @@ def test_it_reads_media_root_mail_and_allowed_hosts_from_the_environment(tmp_pat
     assert values["media"] == str(tmp_path / "uploads")
     assert values["hosts"] == ["kdt.example.org", "www.kdt.example.org"]
     assert values["backend"] == "django.core.mail.backends.smtp.EmailBackend"
-    assert (values["host"], values["port"], values["user"], values["password"]) == ("smtp.example.org", 587, "portal", "s3cret")
+    assert (values["host"], values["port"], values["user"], values["password"]) == (
+        "smtp.example.org",
+        587,
+        "portal",
+        "s3cret",
+    )
     assert values["tls"] is True
     assert values["from"] == values["server"] == "kdt@example.org"
     assert values["debug"] is False
 
 
-@pytest.mark.parametrize(("env", "variable"), [({"EMAIL_PORT": "smtp"}, "EMAIL_PORT"), ({"EMAIL_USE_TLS": "perhaps"}, "EMAIL_USE_TLS")])
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [({"EMAIL_PORT": "smtp"}, "EMAIL_PORT"), ({"EMAIL_USE_TLS": "perhaps"}, "EMAIL_USE_TLS")],
+)
 def test_a_malformed_mail_setting_stops_start_up(env, variable):
     result = run_manage("check", **env)
     assert result.returncode == 2

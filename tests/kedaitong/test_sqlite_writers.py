@@ -15,7 +15,9 @@ from kedaitong.models import AuditEntry
 def test_forty_concurrent_read_then_write_transactions_all_succeed():
     if connection.vendor != "sqlite":
         pytest.skip("SQLite behaviour")
-    if connection.settings_dict["NAME"] == ":memory:" or "mode=memory" in str(connection.settings_dict["NAME"]):
+    if connection.settings_dict["NAME"] == ":memory:" or "mode=memory" in str(
+        connection.settings_dict["NAME"]
+    ):
         pytest.skip("needs a file database")
     errors: list[Exception] = []
     barrier = threading.Barrier(40)

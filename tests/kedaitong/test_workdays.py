@@ -33,7 +33,9 @@ def test_counting_across_the_spring_festival():
 
 def test_an_unpublished_year_falls_back_to_weekends_and_says_so():
     assert unknown_years(dt.date(2026, 12, 28), dt.date(2027, 1, 10)) == [2027]
-    assert add_workdays(dt.date(2027, 1, 1), 1) == dt.date(2027, 1, 4)  # Friday → Monday, weekends only
+    assert add_workdays(dt.date(2027, 1, 1), 1) == dt.date(
+        2027, 1, 4
+    )  # Friday → Monday, weekends only
 
 
 def test_an_admin_adding_a_year_changes_the_result():

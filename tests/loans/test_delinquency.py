@@ -31,8 +31,16 @@ def test_days_count_from_the_oldest_arrears_still_open():
 
 @pytest.mark.parametrize(
     ("days", "bucket"),
-    [(0, Bucket.CURRENT), (1, Bucket.DPD_1_30), (30, Bucket.DPD_1_30), (31, Bucket.DPD_31_90), (90, Bucket.DPD_31_90),
-     (91, Bucket.DPD_91_180), (180, Bucket.DPD_91_180), (181, Bucket.DPD_OVER_180)],
+    [
+        (0, Bucket.CURRENT),
+        (1, Bucket.DPD_1_30),
+        (30, Bucket.DPD_1_30),
+        (31, Bucket.DPD_31_90),
+        (90, Bucket.DPD_31_90),
+        (91, Bucket.DPD_91_180),
+        (180, Bucket.DPD_91_180),
+        (181, Bucket.DPD_OVER_180),
+    ],
 )
 def test_buckets_have_inclusive_upper_bounds(days, bucket):
     assert bucket_for(days) == bucket
@@ -45,4 +53,6 @@ def test_more_than_one_month_means_past_the_same_day_next_month():
     assert overdue_more_than_months(events, dt.date(2026, 3, 1), 1)
     assert not overdue_more_than_months(events, dt.date(2026, 7, 31), 6)
     assert overdue_more_than_months(events, dt.date(2026, 8, 1), 6)
-    assert not overdue_more_than_months([Span(dt.date(2026, 1, 1), dt.date(2026, 1, 5))], dt.date(2026, 9, 1), 1)
+    assert not overdue_more_than_months(
+        [Span(dt.date(2026, 1, 1), dt.date(2026, 1, 5))], dt.date(2026, 9, 1), 1
+    )

@@ -16,16 +16,23 @@ pytestmark = pytest.mark.django_db
 
 def fraud(**who) -> FraudRecord:  # type: ignore[no-untyped-def]
     return FraudRecord.objects.create(
-        program=version("quzhou").program, found_on=dt.date(2025, 4, 8), description="虚构贷款骗取贴息",
-        evidence="fraud.pdf", recorded_by=UserFactory(), **who,
-    )  # fmt: skip
+        program=version("quzhou").program,
+        found_on=dt.date(2025, 4, 8),
+        description="虚构贷款骗取贴息",
+        evidence="fraud.pdf",
+        recorded_by=UserFactory(),
+        **who,
+    )
 
 
 def test_a_defrauding_bank_cannot_register_a_loan():
     bank = BankFactory(name="衢州骗贴银行")
     fraud(bank=bank)
     problems = refusal(bank=bank)
-    assert "衢州骗贴银行已被认定骗取科技金融合作贷款或贴息（2025-04-08），不得再参与（衢州方案六）" in problems
+    assert (
+        "衢州骗贴银行已被认定骗取科技金融合作贷款或贴息（2025-04-08），不得再参与（衢州方案六）"
+        in problems
+    )
     assert not Loan.objects.exists()
     # another bank registers the same enterprise's loan
     enterprise = EnterpriseFactory()

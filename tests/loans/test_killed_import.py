@@ -35,37 +35,77 @@ LOANS, PER_LOAN = 1000, 10
 def seed() -> tuple[RecordUpload, Job]:
     quzhou = version("quzhou")
     bank = Bank.objects.create(code="kill-bank", name="中断测试银行")
-    BankAgreement.objects.create(bank=bank, program=quzhou.program, starts_on=dt.date(2024, 1, 1), ends_on=dt.date(2026, 12, 31))
-    enterprise = Enterprise.objects.create(credit_code="91330800MA00000099", name="中断测试科技有限公司")
-    Loan.objects.bulk_create([
-        Loan(program_version=quzhou, enterprise=enterprise, bank=bank, contract_no=f"K{i:05d}", disbursement_date=dt.date(2025, 1, 2),
-             maturity_date=dt.date(2026, 12, 1), principal=Decimal("100000.00"), annual_rate=Decimal("3.0000"))
-        for i in range(LOANS)
-    ])  # fmt: skip
+    BankAgreement.objects.create(
+        bank=bank,
+        program=quzhou.program,
+        starts_on=dt.date(2024, 1, 1),
+        ends_on=dt.date(2026, 12, 31),
+    )
+    enterprise = Enterprise.objects.create(
+        credit_code="91330800MA00000099", name="中断测试科技有限公司"
+    )
+    Loan.objects.bulk_create(
+        [
+            Loan(
+                program_version=quzhou,
+                enterprise=enterprise,
+                bank=bank,
+                contract_no=f"K{i:05d}",
+                disbursement_date=dt.date(2025, 1, 2),
+                maturity_date=dt.date(2026, 12, 1),
+                principal=Decimal("100000.00"),
+                annual_rate=Decimal("3.0000"),
+            )
+            for i in range(LOANS)
+        ]
+    )
     rows = []
     for period in range(PER_LOAN):
         first = dt.date(2025, 1, 2) + dt.timedelta(days=30 * period)
         last = first + dt.timedelta(days=29)
-        rows += [[f"K{i:05d}", "kill-bank", last, first, last, f"{400 + i % 90}.50", "否"] for i in range(LOANS)]
+        rows += [
+            [f"K{i:05d}", "kill-bank", last, first, last, f"{400 + i % 90}.50", "否"]
+            for i in range(LOANS)
+        ]
     user = User.objects.create(username="kill-bank-user", role=Role.BANK, bank=bank)
-    upload = RecordUpload(kind="interest", program=quzhou.program, bank=bank, original_name="interest.xlsx", checksum="0" * 64,
-                          uploaded_by=user, state=RecordUpload.State.SAVING)
+    upload = RecordUpload(
+        kind="interest",
+        program=quzhou.program,
+        bank=bank,
+        original_name="interest.xlsx",
+        checksum="0" * 64,
+        uploaded_by=user,
+        state=RecordUpload.State.SAVING,
+    )
     upload.file.save("interest.xlsx", ContentFile(xlsx(INTEREST, rows)), save=False)
     upload.save()
-    job = Job.objects.create(owner=user, kind="loans.import_save", title="保存", params={"upload": upload.pk})
+    job = Job.objects.create(
+        owner=user, kind="loans.import_save", title="保存", params={"upload": upload.pk}
+    )
     return upload, job
 
 
 def start_worker() -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    env |= {"DATABASE_URL": database_url(), "MEDIA_ROOT": str(settings.MEDIA_ROOT), "JOBS_RUNNER": "worker"}
-    return subprocess.Popen([sys.executable, "manage.py", "run_jobs", "--once"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env |= {
+        "DATABASE_URL": database_url(),
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "JOBS_RUNNER": "worker",
+    }
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "run_jobs", "--once"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def reset(upload: RecordUpload, job: Job) -> None:
     InterestSettlement.objects.all().delete()
-    RecordUpload.objects.filter(pk=upload.pk).update(state=RecordUpload.State.SAVING, created_count=0)
+    RecordUpload.objects.filter(pk=upload.pk).update(
+        state=RecordUpload.State.SAVING, created_count=0
+    )
     Job.objects.filter(pk=job.pk).update(state=Job.State.QUEUED, done=0)
 
 

@@ -26,14 +26,32 @@ def client_for(user) -> Client:
 
 @pytest.fixture
 def quzhou(cast):
-    BankAgreement.objects.create(bank=cast.bank_x, program=cast.quzhou, starts_on=dt.date(2024, 1, 1), ends_on=dt.date(2026, 12, 31))
-    ProgramListing.objects.create(program=cast.quzhou, credit_code=CODE, name="衢州表单科技有限公司", listed_on=dt.date(2024, 1, 1))
+    BankAgreement.objects.create(
+        bank=cast.bank_x,
+        program=cast.quzhou,
+        starts_on=dt.date(2024, 1, 1),
+        ends_on=dt.date(2026, 12, 31),
+    )
+    ProgramListing.objects.create(
+        program=cast.quzhou,
+        credit_code=CODE,
+        name="衢州表单科技有限公司",
+        listed_on=dt.date(2024, 1, 1),
+    )
     return cast.quzhou
 
 
 def form(program, **kw):
-    data = {"program": program.pk, "credit_code": CODE, "contract_no": "QZ-WEB-1", "disbursement_date": "2025-06-03",
-            "maturity_date": "2026-06-02", "principal": "1,000,000.00", "annual_rate": "3.0", "purpose": "研发投入"}
+    data = {
+        "program": program.pk,
+        "credit_code": CODE,
+        "contract_no": "QZ-WEB-1",
+        "disbursement_date": "2025-06-03",
+        "maturity_date": "2026-06-02",
+        "principal": "1,000,000.00",
+        "annual_rate": "3.0",
+        "purpose": "研发投入",
+    }
     return data | kw
 
 
@@ -43,10 +61,18 @@ def test_a_listed_enterprise_gets_its_loan_priced_against_the_lpr(cast, quzhou):
     response = client.post("/loans/new/", form(quzhou))
     assert response.status_code == 302, response.content.decode()
     loan = Loan.objects.get(contract_no="QZ-WEB-1")
-    assert loan.bank == cast.bank_x and loan.program_version.code == "2023" and loan.principal == Decimal("1000000.00")
-    assert loan.lpr_at_pricing == Decimal("3.0000") and loan.enterprise.name == "衢州表单科技有限公司"
+    assert (
+        loan.bank == cast.bank_x
+        and loan.program_version.code == "2023"
+        and loan.principal == Decimal("1000000.00")
+    )
+    assert (
+        loan.lpr_at_pricing == Decimal("3.0000") and loan.enterprise.name == "衢州表单科技有限公司"
+    )
     assert response["Location"] == f"/loans/{loan.public_id}/"
-    assert AuditEntry.objects.filter(action="loans.loan.registered", object_id=str(loan.pk)).exists()
+    assert AuditEntry.objects.filter(
+        action="loans.loan.registered", object_id=str(loan.pk)
+    ).exists()
 
 
 @pytest.mark.parametrize(
@@ -56,7 +82,13 @@ def test_a_listed_enterprise_gets_its_loan_priced_against_the_lpr(cast, quzhou):
         ({"maturity_date": "2028-06-04"}, "36个月"),
         ({"principal": "12.345"}, "两位小数"),
         ({"credit_code": credit_code(7002, region="330800")}, "名单"),
-        ({"disbursement_date": (timezone.localdate() + dt.timedelta(days=1)).isoformat(), "maturity_date": "2030-01-01"}, "将来"),
+        (
+            {
+                "disbursement_date": (timezone.localdate() + dt.timedelta(days=1)).isoformat(),
+                "maturity_date": "2030-01-01",
+            },
+            "将来",
+        ),
     ],
     ids=["above-lpr", "over-three-years", "three-decimals", "not-listed", "future"],
 )
@@ -64,7 +96,9 @@ def test_a_broken_rule_is_shown_and_nothing_saved(cast, quzhou, change, reason):
     response = client_for(cast.bank_x_user).post("/loans/new/", form(quzhou, **change))
     assert response.status_code == 400 and reason in response.content.decode()
     assert not Loan.objects.filter(contract_no="QZ-WEB-1").exists()
-    assert not Enterprise.objects.filter(credit_code=CODE).exists()  # not created from the list for a refused loan
+    assert not Enterprise.objects.filter(
+        credit_code=CODE
+    ).exists()  # not created from the list for a refused loan
     assert "研发投入" in response.content.decode()  # what was typed is kept
 
 
@@ -81,7 +115,8 @@ def test_only_banks_register_disbursements(cast, quzhou):
 
 def test_every_broken_rule_is_listed_at_once(cast, quzhou):
     response = client_for(cast.bank_x_user).post(
-        "/loans/new/", form(quzhou, principal="6,000,000", annual_rate="3.5", maturity_date="2028-09-01")
+        "/loans/new/",
+        form(quzhou, principal="6,000,000", annual_rate="3.5", maturity_date="2028-09-01"),
     )
     page = response.content.decode()
     assert response.status_code == 400

@@ -31,11 +31,14 @@ def quzhou_ready(enterprise=None, bank=None):
     bank = bank or BankFactory()
     program = version("quzhou").program
     ProgramListing.objects.get_or_create(
-        program=program, credit_code=enterprise.credit_code,
+        program=program,
+        credit_code=enterprise.credit_code,
         defaults={"name": enterprise.name, "listed_on": dt.date(2024, 1, 1)},
-    )  # fmt: skip
+    )
     BankAgreement.objects.get_or_create(
-        bank=bank, program=program, defaults={"starts_on": dt.date(2024, 1, 1), "ends_on": dt.date(2026, 12, 31)}
+        bank=bank,
+        program=program,
+        defaults={"starts_on": dt.date(2024, 1, 1), "ends_on": dt.date(2026, 12, 31)},
     )
     return enterprise, bank
 
@@ -82,8 +85,12 @@ def test_a_bank_or_enterprise_found_to_have_defrauded_cannot_register_loans():
 
     enterprise = EnterpriseFactory(name="骗贷企业")
     FraudRecord.objects.create(
-        program=version("quzhou").program, enterprise=enterprise, found_on=dt.date(2025, 6, 1), description="虚构研发用途",
-        evidence="fraud/evidence.pdf", recorded_by=UserFactory(username="recorder"),
+        program=version("quzhou").program,
+        enterprise=enterprise,
+        found_on=dt.date(2025, 6, 1),
+        description="虚构研发用途",
+        evidence="fraud/evidence.pdf",
+        recorded_by=UserFactory(username="recorder"),
     )
     assert "骗贷企业已被认定骗取" in refusal(enterprise=enterprise)[0]
     assert register(contract_no="HT-2").pk  # another enterprise is not barred
@@ -93,7 +100,9 @@ def test_an_enterprise_off_the_list_is_refused():
     """Quzhou 一(一): 企业名单由市科技局向贷款银行提供."""
     enterprise = EnterpriseFactory()
     quzhou_ready(enterprise)
-    ProgramListing.objects.filter(credit_code=enterprise.credit_code).update(delisted_on=dt.date(2024, 6, 1))
+    ProgramListing.objects.filter(credit_code=enterprise.credit_code).update(
+        delisted_on=dt.date(2024, 6, 1)
+    )
     assert any("企业名单" in p for p in refusal(enterprise=enterprise))
     assert register(enterprise=EnterpriseFactory()).pk
 
@@ -107,7 +116,9 @@ def test_a_term_over_three_years_is_refused():
 
 def test_a_rate_above_the_lpr_of_the_disbursement_date_is_refused():
     """Quzhou 一(六): 不高于同期同档次LPR (on 2024-10-21 the 1-year LPR became 3.10%)."""
-    assert register(disbursement_date=dt.date(2024, 10, 20), annual_rate=Decimal("3.3500")).lpr_at_pricing == Decimal("3.35")
+    assert register(
+        disbursement_date=dt.date(2024, 10, 20), annual_rate=Decimal("3.3500")
+    ).lpr_at_pricing == Decimal("3.35")
     problems = refusal(contract_no="HT-2", annual_rate=Decimal("3.1100"))
     assert any("3.11%" in p and "3.1%" in p and "一(六)" in p for p in problems)
 
@@ -123,38 +134,77 @@ def test_the_enterprise_cap_counts_every_year_the_loan_spans():
     """Quzhou 一(五): 每家企业每年累计按年折算不超过500万元, here broken only in 2025."""
     enterprise = EnterpriseFactory()
     # 2024-07-01 → 2025-07-01: 2024 annualized 2,513,661.20; 2025 2,465,753.42 (of 5,000,000)
-    register(enterprise=enterprise, contract_no="A", disbursement_date=dt.date(2024, 7, 22),
-             maturity_date=dt.date(2025, 7, 22), principal=Decimal("5000000.00"), annual_rate=Decimal("3.35"))
+    register(
+        enterprise=enterprise,
+        contract_no="A",
+        disbursement_date=dt.date(2024, 7, 22),
+        maturity_date=dt.date(2025, 7, 22),
+        principal=Decimal("5000000.00"),
+        annual_rate=Decimal("3.35"),
+    )
     # A second loan from 2024-12-20 to 2025-12-19: 2024 adds little, 2025 adds ~4.86 million → over in 2025 only
-    problems = refusal(enterprise=enterprise, contract_no="B", disbursement_date=dt.date(2024, 12, 20),
-                       maturity_date=dt.date(2025, 12, 19), principal=Decimal("5000000.00"))
+    problems = refusal(
+        enterprise=enterprise,
+        contract_no="B",
+        disbursement_date=dt.date(2024, 12, 20),
+        maturity_date=dt.date(2025, 12, 19),
+        principal=Decimal("5000000.00"),
+    )
     assert len(problems) == 1 and "2025年" in problems[0] and "一(五)" in problems[0]
     # A small one fits
-    assert register(enterprise=enterprise, contract_no="C", disbursement_date=dt.date(2024, 12, 20),
-                    maturity_date=dt.date(2025, 12, 19), principal=Decimal("100000.00")).pk
+    assert register(
+        enterprise=enterprise,
+        contract_no="C",
+        disbursement_date=dt.date(2024, 12, 20),
+        maturity_date=dt.date(2025, 12, 19),
+        principal=Decimal("100000.00"),
+    ).pk
 
 
 def test_the_all_banks_cap_is_640_million_annualized():
     """Quzhou 一(四): 所有银行每年发放总额按年折算不超过6.4亿元."""
     quzhou = version("quzhou")
     bank = BankFactory()
-    LoanFactory(program_version=quzhou, bank=bank, principal=Decimal("639000000.00"),
-                disbursement_date=dt.date(2025, 1, 1), maturity_date=dt.date(2026, 1, 1))
-    problems = refusal(disbursement_date=dt.date(2025, 6, 3), maturity_date=dt.date(2026, 6, 2), annual_rate=Decimal("3.0"),
-                       principal=Decimal("4000000.00"))
+    LoanFactory(
+        program_version=quzhou,
+        bank=bank,
+        principal=Decimal("639000000.00"),
+        disbursement_date=dt.date(2025, 1, 1),
+        maturity_date=dt.date(2026, 1, 1),
+    )
+    problems = refusal(
+        disbursement_date=dt.date(2025, 6, 3),
+        maturity_date=dt.date(2026, 6, 2),
+        annual_rate=Decimal("3.0"),
+        principal=Decimal("4000000.00"),
+    )
     assert any("所有合作银行2025年" in p for p in problems)
-    assert register(disbursement_date=dt.date(2025, 6, 3), maturity_date=dt.date(2026, 6, 2),
-                    principal=Decimal("500000.00"), annual_rate=Decimal("3.0"), contract_no="SMALL").pk
+    assert register(
+        disbursement_date=dt.date(2025, 6, 3),
+        maturity_date=dt.date(2026, 6, 2),
+        principal=Decimal("500000.00"),
+        annual_rate=Decimal("3.0"),
+        contract_no="SMALL",
+    ).pk
 
 
 def changjiang(enterprise, bank, granted):
-    application = ApplicationFactory(enterprise=enterprise, bank=bank, state=Application.State.CREDIT_GRANTED)
+    application = ApplicationFactory(
+        enterprise=enterprise, bank=bank, state=Application.State.CREDIT_GRANTED
+    )
     with mock.patch("loans.services.granted_credit", return_value=granted):
         return loan_register(
-            actor=None, program_version=version("changjiang"), enterprise=enterprise, bank=bank, contract_no="CJ-1",
-            disbursement_date=dt.date(2026, 1, 5), maturity_date=dt.date(2027, 1, 4), principal=Decimal("2000000.00"),
-            annual_rate=Decimal("3.5"), application=application,
-        )  # fmt: skip
+            actor=None,
+            program_version=version("changjiang"),
+            enterprise=enterprise,
+            bank=bank,
+            contract_no="CJ-1",
+            disbursement_date=dt.date(2026, 1, 5),
+            maturity_date=dt.date(2027, 1, 4),
+            principal=Decimal("2000000.00"),
+            annual_rate=Decimal("3.5"),
+            application=application,
+        )
 
 
 def test_changjiang_needs_credit_granted_and_the_amount_within_it():
@@ -170,24 +220,40 @@ def test_changjiang_needs_credit_granted_and_the_amount_within_it():
 
 def test_changjiang_loan_must_come_from_the_recommended_bank():
     enterprise = EnterpriseFactory()
-    application = ApplicationFactory(enterprise=enterprise, bank=BankFactory(), state=Application.State.CREDIT_GRANTED)
-    with mock.patch("loans.services.granted_credit", return_value=Decimal("3000000")), pytest.raises(LoanRefused) as excinfo:
+    application = ApplicationFactory(
+        enterprise=enterprise, bank=BankFactory(), state=Application.State.CREDIT_GRANTED
+    )
+    with (
+        mock.patch("loans.services.granted_credit", return_value=Decimal("3000000")),
+        pytest.raises(LoanRefused) as excinfo,
+    ):
         loan_register(
-            actor=None, program_version=version("changjiang"), enterprise=enterprise, bank=BankFactory(), contract_no="CJ-2",
-            disbursement_date=dt.date(2026, 1, 5), maturity_date=dt.date(2027, 1, 4), principal=Decimal("1000000.00"),
-            annual_rate=Decimal("3.5"), application=application,
-        )  # fmt: skip
+            actor=None,
+            program_version=version("changjiang"),
+            enterprise=enterprise,
+            bank=BankFactory(),
+            contract_no="CJ-2",
+            disbursement_date=dt.date(2026, 1, 5),
+            maturity_date=dt.date(2027, 1, 4),
+            principal=Decimal("1000000.00"),
+            annual_rate=Decimal("3.5"),
+            application=application,
+        )
     assert "不一致" in excinfo.value.problems[0]
 
 
 def test_changjiang_one_bank_per_enterprise():
     """Changjiang 第六条(二): 单个企业仅接受一家银行的贷款."""
     enterprise = EnterpriseFactory()
-    LoanFactory(enterprise=enterprise, bank=BankFactory(name="先贷银行"), maturity_date=dt.date(2027, 6, 1))
+    LoanFactory(
+        enterprise=enterprise, bank=BankFactory(name="先贷银行"), maturity_date=dt.date(2027, 6, 1)
+    )
     with pytest.raises(LoanRefused) as excinfo:
         changjiang(enterprise, BankFactory(), Decimal("3000000"))
     assert "先贷银行" in excinfo.value.problems[0] and "第六条(二)" in excinfo.value.problems[0]
-    Loan.objects.filter(enterprise=enterprise).update(disbursement_date=dt.date(2025, 1, 5), maturity_date=dt.date(2026, 1, 5))  # repaid at maturity before
+    Loan.objects.filter(enterprise=enterprise).update(
+        disbursement_date=dt.date(2025, 1, 5), maturity_date=dt.date(2026, 1, 5)
+    )  # repaid at maturity before
     assert changjiang(enterprise, BankFactory(), Decimal("3000000")).pk
 
 
@@ -196,5 +262,7 @@ def test_a_blacklisted_enterprise_cannot_borrow():
     from django.utils import timezone
 
     enterprise = EnterpriseFactory()
-    BlacklistEntry.objects.create(enterprise=enterprise, reason="overdue", status="listed", listed_at=timezone.now())
+    BlacklistEntry.objects.create(
+        enterprise=enterprise, reason="overdue", status="listed", listed_at=timezone.now()
+    )
     assert any("黑名单" in p for p in refusal(enterprise=enterprise))

@@ -38,28 +38,61 @@ def granted(db):
     enterprise = EnterpriseFactory(name="昌江甲科技有限公司")
     application = ApplicationFactory(enterprise=enterprise, bank=bank, state=S.CREDIT_GRANTED)
     staff = UserFactory(username="cj-staff", role=Role.BUREAU_STAFF, program=changjiang.program)
-    batch = PublicityBatch.objects.create(program=changjiang.program, start_date=dt.date(2026, 1, 5),
-                                          end_date=dt.date(2026, 1, 9), created_by=staff)
-    PublicityEntry.objects.create(batch=batch, application=application, credit_amount=Decimal("1000000.00"))
+    batch = PublicityBatch.objects.create(
+        program=changjiang.program,
+        start_date=dt.date(2026, 1, 5),
+        end_date=dt.date(2026, 1, 9),
+        created_by=staff,
+    )
+    PublicityEntry.objects.create(
+        batch=batch, application=application, credit_amount=Decimal("1000000.00")
+    )
     bank_user = UserFactory(username="bankx", role=Role.BANK, bank=bank)
-    return {"program": changjiang.program, "bank": bank, "enterprise": enterprise, "application": application,
-            "bank_user": bank_user}
+    return {
+        "program": changjiang.program,
+        "bank": bank,
+        "enterprise": enterprise,
+        "application": application,
+        "bank_user": bank_user,
+    }
 
 
 def row(world, contract: str, principal: str = "600,000.00") -> list[object]:
-    return [contract, "bank-x", world["enterprise"].credit_code, dt.date(2026, 2, 2), dt.date(2027, 2, 1), principal, "3.45"]
+    return [
+        contract,
+        "bank-x",
+        world["enterprise"].credit_code,
+        dt.date(2026, 2, 2),
+        dt.date(2027, 2, 1),
+        principal,
+        "3.45",
+    ]
 
 
 def run(world, rows, *, user="bank_user"):
-    context = context_for(kind="disbursements", program=world["program"], actor=world[user] if user else None)
-    return run_import(kind="disbursements", data=xlsx(DISBURSEMENTS, rows), filename="d.xlsx", context=context, commit=True)
+    context = context_for(
+        kind="disbursements", program=world["program"], actor=world[user] if user else None
+    )
+    return run_import(
+        kind="disbursements",
+        data=xlsx(DISBURSEMENTS, rows),
+        filename="d.xlsx",
+        context=context,
+        commit=True,
+    )
 
 
 def web_disburse(world, contract: str):
     application = Application.objects.get(pk=world["application"].pk)
     return review.application_disburse(
-        actor=world["bank_user"], application=application, contract_no=contract, disbursement_date=dt.date(2026, 2, 2),
-        maturity_date=dt.date(2027, 2, 1), principal=Decimal("600000.00"), annual_rate=Decimal("3.4500"))
+        actor=world["bank_user"],
+        application=application,
+        contract_no=contract,
+        disbursement_date=dt.date(2026, 2, 2),
+        maturity_date=dt.date(2027, 2, 1),
+        principal=Decimal("600000.00"),
+        annual_rate=Decimal("3.4500"),
+    )
 
 
 def test_an_imported_disbursement_takes_the_applications_disburse_step(granted):
@@ -69,9 +102,17 @@ def test_an_imported_disbursement_takes_the_applications_disburse_step(granted):
     assert application.state == S.DISBURSED
     loan = Loan.objects.get(contract_no="CJ-1")
     assert loan.application == application and loan.upload == result.upload
-    step = AuditEntry.objects.get(action="review.application.disburse", object_id=str(application.pk))
-    assert (step.from_state, step.to_state, step.actor_id) == (S.CREDIT_GRANTED, S.DISBURSED, granted["bank_user"].pk)
-    assert step.data["contract_no"] == "CJ-1" and step.data["upload"] == str(result.upload.public_id)
+    step = AuditEntry.objects.get(
+        action="review.application.disburse", object_id=str(application.pk)
+    )
+    assert (step.from_state, step.to_state, step.actor_id) == (
+        S.CREDIT_GRANTED,
+        S.DISBURSED,
+        granted["bank_user"].pk,
+    )
+    assert step.data["contract_no"] == "CJ-1" and step.data["upload"] == str(
+        result.upload.public_id
+    )
 
 
 def test_the_command_line_takes_the_step_too(granted):
@@ -107,15 +148,27 @@ def test_import_then_the_web_disbursement_is_refused(granted):
 def test_web_disbursement_then_an_import_is_refused_naming_the_loan(granted):
     loan = web_disburse(granted, "CJ-WEB")
     assert Application.objects.get(pk=granted["application"].pk).state == S.DISBURSED
-    assert AuditEntry.objects.filter(action="review.application.disburse", data__contract_no="CJ-WEB").count() == 1
+    assert (
+        AuditEntry.objects.filter(
+            action="review.application.disburse", data__contract_no="CJ-WEB"
+        ).count()
+        == 1
+    )
     result = run(granted, [row(granted, "CJ-IMP")])
     assert "CJ-WEB" in result.errors[0].message and list(Loan.objects.all()) == [loan]
 
 
-def test_a_credit_granted_application_that_already_has_a_loan_is_refused_on_the_web_naming_it(granted):
+def test_a_credit_granted_application_that_already_has_a_loan_is_refused_on_the_web_naming_it(
+    granted,
+):
     """Data from before the fix: the loan was imported but the application never moved on."""
-    LoanFactory(application=granted["application"], enterprise=granted["enterprise"], bank=granted["bank"],
-                contract_no="OLD-1", principal=Decimal("600000.00"))
+    LoanFactory(
+        application=granted["application"],
+        enterprise=granted["enterprise"],
+        bank=granted["bank"],
+        contract_no="OLD-1",
+        principal=Decimal("600000.00"),
+    )
     with pytest.raises(LoanRefused) as excinfo:
         web_disburse(granted, "CJ-2")
     assert excinfo.value.problems == ["该申请已放款（贷款合同“OLD-1”），同一笔授信只能放款一次"]
@@ -124,9 +177,15 @@ def test_a_credit_granted_application_that_already_has_a_loan_is_refused_on_the_
 
 
 def test_the_database_holds_one_loan_per_application(granted):
-    LoanFactory(application=granted["application"], enterprise=granted["enterprise"], bank=granted["bank"])
+    LoanFactory(
+        application=granted["application"], enterprise=granted["enterprise"], bank=granted["bank"]
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
-        LoanFactory(application=granted["application"], enterprise=granted["enterprise"], bank=granted["bank"])
+        LoanFactory(
+            application=granted["application"],
+            enterprise=granted["enterprise"],
+            bank=granted["bank"],
+        )
 
 
 def post_disburse(world, contract: str):
@@ -135,10 +194,18 @@ def post_disburse(world, contract: str):
     client = Client()
     client.force_login(world["bank_user"])
     application = Application.objects.get(pk=world["application"].pk)
-    return client.post(f"/review/applications/{application.public_id}/act/", {
-        "action": "disburse", "seen_state": application.state, "contract_no": contract, "disbursement_date": "2026-02-02",
-        "maturity_date": "2027-02-01", "principal": "600,000.00", "annual_rate": "3.45",
-    })  # fmt: skip
+    return client.post(
+        f"/review/applications/{application.public_id}/act/",
+        {
+            "action": "disburse",
+            "seen_state": application.state,
+            "contract_no": contract,
+            "disbursement_date": "2026-02-02",
+            "maturity_date": "2027-02-01",
+            "principal": "600,000.00",
+            "annual_rate": "3.45",
+        },
+    )
 
 
 def test_import_then_the_application_pages_disburse_button_is_refused(granted):
@@ -149,7 +216,12 @@ def test_import_then_the_application_pages_disburse_button_is_refused(granted):
 
 
 def test_the_application_page_names_the_loan_already_made_for_the_credit(granted):
-    LoanFactory(application=granted["application"], enterprise=granted["enterprise"], bank=granted["bank"], contract_no="OLD-1")
+    LoanFactory(
+        application=granted["application"],
+        enterprise=granted["enterprise"],
+        bank=granted["bank"],
+        contract_no="OLD-1",
+    )
     response = post_disburse(granted, "CJ-2")
     assert response.status_code == 400
     assert "该申请已放款（贷款合同“OLD-1”），同一笔授信只能放款一次" in response.content.decode()

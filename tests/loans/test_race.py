@@ -37,11 +37,20 @@ def test_concurrent_registrations_respect_the_enterprise_cap():
     """
     quzhou = version("quzhou")
     enterprise = EnterpriseFactory()
-    ProgramListing.objects.create(program=quzhou.program, credit_code=enterprise.credit_code, name=enterprise.name,
-                                  listed_on=dt.date(2024, 1, 1))
+    ProgramListing.objects.create(
+        program=quzhou.program,
+        credit_code=enterprise.credit_code,
+        name=enterprise.name,
+        listed_on=dt.date(2024, 1, 1),
+    )
     banks = [BankFactory(), BankFactory()]
     for bank in banks:
-        BankAgreement.objects.create(bank=bank, program=quzhou.program, starts_on=dt.date(2024, 1, 1), ends_on=dt.date(2026, 12, 31))
+        BankAgreement.objects.create(
+            bank=bank,
+            program=quzhou.program,
+            starts_on=dt.date(2024, 1, 1),
+            ends_on=dt.date(2026, 12, 31),
+        )
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 
@@ -49,10 +58,16 @@ def test_concurrent_registrations_respect_the_enterprise_cap():
         try:
             barrier.wait()
             loan_register(
-                actor=None, program_version=quzhou, enterprise=enterprise, bank=bank, contract_no=f"R-{bank.pk}",
-                disbursement_date=dt.date(2025, 1, 2), maturity_date=dt.date(2026, 1, 2), principal=Decimal("3000000.00"),
+                actor=None,
+                program_version=quzhou,
+                enterprise=enterprise,
+                bank=bank,
+                contract_no=f"R-{bank.pk}",
+                disbursement_date=dt.date(2025, 1, 2),
+                maturity_date=dt.date(2026, 1, 2),
+                principal=Decimal("3000000.00"),
                 annual_rate=Decimal("3.0"),
-            )  # fmt: skip
+            )
             outcomes.append("saved")
         except LoanRefused:
             outcomes.append("refused")
@@ -63,7 +78,9 @@ def test_concurrent_registrations_respect_the_enterprise_cap():
 
     def slow_check(**kwargs):  # type: ignore[no-untyped-def]
         found = checked(**kwargs)
-        time.sleep(0.5)  # both would have passed the cap before either saved, were they not serialized
+        time.sleep(
+            0.5
+        )  # both would have passed the cap before either saved, were they not serialized
         return found
 
     threads = [threading.Thread(target=register, args=(bank,)) for bank in banks]
@@ -86,12 +103,44 @@ def test_the_same_interest_file_confirmed_twice_at_once_is_saved_once():
 
     quzhou = version("quzhou")
     bank = BankFactory(code="bank-r")
-    loan = LoanFactory(program_version=quzhou, bank=bank, contract_no="RACE-1", disbursement_date=dt.date(2025, 1, 6),
-                       maturity_date=dt.date(2026, 1, 5), annual_rate=Decimal("3.0"))
+    loan = LoanFactory(
+        program_version=quzhou,
+        bank=bank,
+        contract_no="RACE-1",
+        disbursement_date=dt.date(2025, 1, 6),
+        maturity_date=dt.date(2026, 1, 5),
+        annual_rate=Decimal("3.0"),
+    )
     clerks = [UserFactory(role=Role.BANK, bank=bank) for _ in range(2)]
-    data = xlsx(INTEREST, [["RACE-1", "bank-r", dt.date(2025, 3, 21), dt.date(2025, 1, 6), dt.date(2025, 3, 20), 7250, "否"],
-                           ["RACE-1", "bank-r", dt.date(2025, 6, 21), dt.date(2025, 3, 21), dt.date(2025, 6, 20), "7,412.50", "否"]])
-    uploads = [upload_receive(actor=c, kind="interest", program=quzhou.program, data=data, filename="interest.xlsx") for c in clerks]
+    data = xlsx(
+        INTEREST,
+        [
+            [
+                "RACE-1",
+                "bank-r",
+                dt.date(2025, 3, 21),
+                dt.date(2025, 1, 6),
+                dt.date(2025, 3, 20),
+                7250,
+                "否",
+            ],
+            [
+                "RACE-1",
+                "bank-r",
+                dt.date(2025, 6, 21),
+                dt.date(2025, 3, 21),
+                dt.date(2025, 6, 20),
+                "7,412.50",
+                "否",
+            ],
+        ],
+    )
+    uploads = [
+        upload_receive(
+            actor=c, kind="interest", program=quzhou.program, data=data, filename="interest.xlsx"
+        )
+        for c in clerks
+    ]
     assert [u.state for u in uploads] == [RecordUpload.State.CHECKED] * 2
     assert [u.created_count for u in uploads] == [2, 2]
     barrier = threading.Barrier(2)
@@ -100,7 +149,9 @@ def test_the_same_interest_file_confirmed_twice_at_once_is_saved_once():
 
     def slow_validate(table, context):  # type: ignore[no-untyped-def]
         plan = spec.validate(table, context)
-        time.sleep(0.5)  # both confirmations would have validated before either saves, were they not serialized
+        time.sleep(
+            0.5
+        )  # both confirmations would have validated before either saves, were they not serialized
         return plan
 
     def confirm(clerk, upload) -> None:  # type: ignore[no-untyped-def]
@@ -110,7 +161,9 @@ def test_the_same_interest_file_confirmed_twice_at_once_is_saved_once():
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=confirm, args=pair) for pair in zip(clerks, uploads, strict=True)]
+    threads = [
+        threading.Thread(target=confirm, args=pair) for pair in zip(clerks, uploads, strict=True)
+    ]
     with mock.patch.dict(KINDS, {"interest": dataclasses.replace(spec, validate=slow_validate)}):
         for t in threads:
             t.start()
@@ -118,5 +171,7 @@ def test_the_same_interest_file_confirmed_twice_at_once_is_saved_once():
             t.join()
     assert sorted(created) == [0, 2]
     assert InterestSettlement.objects.filter(loan=loan).count() == 2
-    states = set(RecordUpload.objects.filter(pk__in=[u.pk for u in uploads]).values_list("state", flat=True))
+    states = set(
+        RecordUpload.objects.filter(pk__in=[u.pk for u in uploads]).values_list("state", flat=True)
+    )
     assert states == {RecordUpload.State.SAVED}

@@ -15,19 +15,24 @@ from openpyxl import load_workbook
 from kedaitong import jobs
 from kedaitong.models import AuditEntry, Job
 from subsidy.models import SubsidyLine, SubsidyRun
-from tests.subsidy.conftest import qz  # noqa: F401  (the Quzhou fixture)
 
 pytestmark = pytest.mark.django_db
 
 
-def test_saving_a_run_is_a_job_whose_page_links_to_the_run(client, qz, django_capture_on_commit_callbacks):  # noqa: F811
+def test_saving_a_run_is_a_job_whose_page_links_to_the_run(
+    client, qz, django_capture_on_commit_callbacks
+):
     qz.interest(qz.loan(contract="A-1"), "100.00")
     qz.interest(qz.loan(contract="B-1", bank=qz.bank_b), "200.00")
     client.force_login(qz.staff)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = client.post(reverse("subsidy:run-create"), {"year": "2025", "budget": "1000", "cutoff": ""})
+        response = client.post(
+            reverse("subsidy:run-create"), {"year": "2025", "budget": "1000", "cutoff": ""}
+        )
     job = Job.objects.get()
-    assert response.status_code == 302 and response["Location"] == f"/jobs/{job.public_id}/?follow=1"
+    assert (
+        response.status_code == 302 and response["Location"] == f"/jobs/{job.public_id}/?follow=1"
+    )
     assert (job.kind, job.state, job.owner) == ("subsidy.run_commit", "queued", qz.staff)
     assert not SubsidyRun.objects.exists()  # nothing is computed inside the request
     queued = client.get(response["Location"])
@@ -37,17 +42,23 @@ def test_saving_a_run_is_a_job_whose_page_links_to_the_run(client, qz, django_ca
     run = SubsidyRun.objects.get()
     assert run.total == Decimal("90.00") and run.created_by == qz.staff
     assert SubsidyLine.objects.filter(run=run).count() == 2
-    assert AuditEntry.objects.filter(action="subsidy.run.computed", object_id=str(run.pk)).count() == 1
+    assert (
+        AuditEntry.objects.filter(action="subsidy.run.computed", object_id=str(run.pk)).count() == 1
+    )
     page = client.get(response["Location"]).content.decode()
     assert f'href="/subsidy/runs/{run.pk}/"' in page and "查看2025年度贴息批次" in page
-    assert f'<meta http-equiv="refresh" content="0;url=/subsidy/runs/{run.pk}/">' in page  # goes on to the run
+    assert (
+        f'<meta http-equiv="refresh" content="0;url=/subsidy/runs/{run.pk}/">' in page
+    )  # goes on to the run
     revisit = client.get(f"/jobs/{job.public_id}/").content.decode()
     assert f'href="/subsidy/runs/{run.pk}/"' in revisit and 'http-equiv="refresh"' not in revisit
     job.refresh_from_db()
     assert (job.state, job.percent) == ("done", 100)
 
 
-def test_a_refused_run_shows_the_service_message_and_saves_nothing(client, qz, django_capture_on_commit_callbacks):  # noqa: F811
+def test_a_refused_run_shows_the_service_message_and_saves_nothing(
+    client, qz, django_capture_on_commit_callbacks
+):
     qz.interest(qz.loan(contract="A-1"), "100.00")
     client.force_login(qz.staff)
     with django_capture_on_commit_callbacks(execute=True):
@@ -66,11 +77,13 @@ def test_a_refused_run_shows_the_service_message_and_saves_nothing(client, qz, d
     with django_capture_on_commit_callbacks(execute=True):
         empty = client.post(reverse("subsidy:run-create"), {"year": "2019", "budget": "1000"})
     failed = client.get(empty["Location"]).context["job"]
-    assert failed.state == "failed" and failed.message.startswith("2019年没有衢州市科技金融合作贷款的放款记录"), failed.message
+    assert failed.state == "failed" and failed.message.startswith(
+        "2019年没有衢州市科技金融合作贷款的放款记录"
+    ), failed.message
     assert SubsidyRun.objects.count() == 1
 
 
-def test_bad_input_is_refused_before_any_job(client, qz):  # noqa: F811
+def test_bad_input_is_refused_before_any_job(client, qz):
     client.force_login(qz.staff)
     response = client.post(reverse("subsidy:run-create"), {"year": "2025", "budget": "-3"})
     assert response.status_code == 400 and "必须大于零" in response.content.decode()
@@ -78,7 +91,9 @@ def test_bad_input_is_refused_before_any_job(client, qz):  # noqa: F811
     assert not Job.objects.exists()
 
 
-def test_a_large_preview_is_a_job_that_leaves_a_workbook(client, qz, settings, django_capture_on_commit_callbacks):  # noqa: F811
+def test_a_large_preview_is_a_job_that_leaves_a_workbook(
+    client, qz, settings, django_capture_on_commit_callbacks
+):
     settings.SUBSIDY_PREVIEW_INLINE_MAX_LOANS = 1
     qz.interest(qz.loan(contract="A-1"), "100.00")
     qz.interest(qz.loan(contract="B-1", bank=qz.bank_b), "200.00")
@@ -88,7 +103,9 @@ def test_a_large_preview_is_a_job_that_leaves_a_workbook(client, qz, settings, d
     assert page.context["preview"] is None and page.context["large"] == 2
     assert 'value="preview"' in body and not Job.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("subsidy:run-create"), {"year": "2025", "budget": "1000", "action": "preview"})
+        response = client.post(
+            reverse("subsidy:run-create"), {"year": "2025", "budget": "1000", "action": "preview"}
+        )
     job = Job.objects.get()
     assert response["Location"] == f"/jobs/{job.public_id}/" and job.kind == "subsidy.run_preview"
     assert not SubsidyRun.objects.exists()
@@ -96,11 +113,15 @@ def test_a_large_preview_is_a_job_that_leaves_a_workbook(client, qz, settings, d
     wb = load_workbook(io.BytesIO(b"".join(download.streaming_content)))
     detail = wb["贴息明细"]
     assert [detail.cell(row=r, column=1).value for r in (2, 3)] == ["A-1", "B-1"]
-    assert detail.cell(row=4, column=1).value == "合计" and Decimal(str(detail.cell(row=4, column=13).value)) == Decimal("90.00")
+    assert detail.cell(row=4, column=1).value == "合计" and Decimal(
+        str(detail.cell(row=4, column=13).value)
+    ) == Decimal("90.00")
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_job_left_queued_before_a_restart_is_taken_up_when_its_page_is_viewed(client, settings, cast, monkeypatch):
+def test_a_job_left_queued_before_a_restart_is_taken_up_when_its_page_is_viewed(
+    client, settings, cast, monkeypatch
+):
     """Thread mode: no job is queued in this process, yet viewing the page of one left from before starts the runner."""
     from tests.kedaitong.test_jobs import CALLS
 
@@ -109,12 +130,20 @@ def test_a_job_left_queued_before_a_restart_is_taken_up_when_its_page_is_viewed(
     settings.JOBS_RUNNER = "thread"
     jobs.stop_runner()
     CALLS.clear()
-    left = Job.objects.create(owner=cast.bureau_staff, kind="tests.count", params={"n": 3}, title="count")
+    left = Job.objects.create(
+        owner=cast.bureau_staff, kind="tests.count", params={"n": 3}, title="count"
+    )
     stale_since = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     stale = Job.objects.create(
-        owner=cast.bureau_staff, kind="tests.count", params={"n": 2}, title="count", state=Job.State.RUNNING,
-        attempts=1, started_at=stale_since, heartbeat_at=stale_since,
-    )  # fmt: skip
+        owner=cast.bureau_staff,
+        kind="tests.count",
+        params={"n": 2},
+        title="count",
+        state=Job.State.RUNNING,
+        attempts=1,
+        started_at=stale_since,
+        heartbeat_at=stale_since,
+    )
     assert jobs._thread is None or not jobs._thread.is_alive()
     client.force_login(cast.bureau_staff)
     try:
@@ -144,7 +173,10 @@ def test_the_first_request_of_a_process_starts_the_runner(client, settings, cast
     try:
         assert client.get("/healthz").status_code in (200, 301)
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not Job.objects.filter(pk=left.pk, state=Job.State.DONE).exists():
+        while (
+            time.monotonic() < deadline
+            and not Job.objects.filter(pk=left.pk, state=Job.State.DONE).exists()
+        ):
             time.sleep(0.2)
         left.refresh_from_db()
         assert left.state == "done" and CALLS == [4]
@@ -162,21 +194,33 @@ def test_management_commands_and_inline_mode_start_no_runner(settings, cast):
     assert jobs._thread is None
 
 
-def test_a_commit_rerun_after_its_worker_died_links_the_run_it_saved(qz, django_capture_on_commit_callbacks):  # noqa: F811
+def test_a_commit_rerun_after_its_worker_died_links_the_run_it_saved(
+    qz, django_capture_on_commit_callbacks
+):
     """The worker died after the commit but before marking the job done: the re-run links that run, saves no other."""
     from subsidy.services import run_commit
 
     qz.interest(qz.loan(contract="A-1"), "100.00")
-    job = Job.objects.create(owner=qz.staff, kind="subsidy.run_commit", title="t", state=Job.State.QUEUED, attempts=1,
-                             params={"program": qz.program.pk, "year": "2025", "budget": "1000", "cutoff": ""})  # fmt: skip
+    job = Job.objects.create(
+        owner=qz.staff,
+        kind="subsidy.run_commit",
+        title="t",
+        state=Job.State.QUEUED,
+        attempts=1,
+        params={"program": qz.program.pk, "year": "2025", "budget": "1000", "cutoff": ""},
+    )
     run = run_commit(actor=qz.staff, program=qz.program, year=2025, budget="1000")
     assert jobs.run_pending() == 1
     job.refresh_from_db()
     assert (job.state, job.attempts, job.link) == ("done", 2, f"/subsidy/runs/{run.pk}/")
     assert SubsidyRun.objects.count() == 1
     # A first attempt that meets someone else's run is refused, not linked.
-    other = Job.objects.create(owner=qz.staff, kind="subsidy.run_commit", title="t",
-                               params={"program": qz.program.pk, "year": "2025", "budget": "1000", "cutoff": ""})  # fmt: skip
+    other = Job.objects.create(
+        owner=qz.staff,
+        kind="subsidy.run_commit",
+        title="t",
+        params={"program": qz.program.pk, "year": "2025", "budget": "1000", "cutoff": ""},
+    )
     jobs.run_pending()
     other.refresh_from_db()
     assert other.state == "failed" and "已有未撤销的贴息批次" in other.message and not other.link
@@ -202,7 +246,9 @@ def quiet_job(ctx: jobs.JobContext, *, seconds: float) -> None:
 def test_a_long_quiet_step_keeps_beating_so_no_other_worker_takes_the_job(cast, settings):
     settings.JOBS_STALE_SECONDS = 1
     SEEN.clear()
-    job = Job.objects.create(owner=cast.admin, kind="tests.quiet", params={"seconds": 2.5}, title="quiet")
+    job = Job.objects.create(
+        owner=cast.admin, kind="tests.quiet", params={"seconds": 2.5}, title="quiet"
+    )
     assert jobs.run_pending() == 1
     job.refresh_from_db()
     ((moved, requeued),) = SEEN

@@ -30,7 +30,6 @@ from subsidy.models import SubsidyLine, SubsidyRun
 from subsidy.services import run_commit
 from tests.compensation import helpers
 from tests.factories import ApplicationFactory
-from tests.subsidy.conftest import qz  # noqa: F401  (the Quzhou fixture)
 
 pytestmark = pytest.mark.django_db
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -62,41 +61,73 @@ class World:
 
 
 @pytest.fixture
-def world(cast, qz):  # noqa: F811
+def world(cast, qz):
     # Loans ledgers: loans of both banks, repayments, interest, arrears, applications.
-    Repayment.objects.create(loan=cast.loan_a, repaid_on=dt.date(2026, 3, 1), principal=Decimal("1234.56"))
-    Repayment.objects.create(loan=cast.loan_b, repaid_on=dt.date(2026, 3, 2), principal=Decimal("200000.01"))
+    Repayment.objects.create(
+        loan=cast.loan_a, repaid_on=dt.date(2026, 3, 1), principal=Decimal("1234.56")
+    )
+    Repayment.objects.create(
+        loan=cast.loan_b, repaid_on=dt.date(2026, 3, 2), principal=Decimal("200000.01")
+    )
     for loan, amount in ((cast.loan_a, "3600.10"), (cast.loan_b, "999.99")):
         InterestSettlement.objects.create(
-            loan=loan, settled_on=dt.date(2026, 3, 20), period_start=dt.date(2026, 2, 10),
-            period_end=dt.date(2026, 3, 20), amount=Decimal(amount),
-        )  # fmt: skip
-    OverdueEvent.objects.create(loan=cast.loan_a, started_on=dt.date(2026, 1, 5), overdue_principal=Decimal("10.55"),
-                                overdue_interest=Decimal("1.05"))  # fmt: skip
-    OverdueEvent.objects.create(loan=cast.loan_b, started_on=dt.date(2026, 2, 5), overdue_principal=Decimal("20.45"))
+            loan=loan,
+            settled_on=dt.date(2026, 3, 20),
+            period_start=dt.date(2026, 2, 10),
+            period_end=dt.date(2026, 3, 20),
+            amount=Decimal(amount),
+        )
+    OverdueEvent.objects.create(
+        loan=cast.loan_a,
+        started_on=dt.date(2026, 1, 5),
+        overdue_principal=Decimal("10.55"),
+        overdue_interest=Decimal("1.05"),
+    )
+    OverdueEvent.objects.create(
+        loan=cast.loan_b, started_on=dt.date(2026, 2, 5), overdue_principal=Decimal("20.45")
+    )
     ApplicationFactory(enterprise=cast.enterprise_a, bank=cast.bank_x, amount=Decimal("123456.78"))
     # Post-loan reports: two in 2026 Q1, one in 2026 Q2.
     for loan, quarter in ((cast.loan_a, 1), (cast.loan_b, 1), (cast.loan_a, 2)):
-        PostLoanReport.objects.create(loan=loan, year=2026, quarter=quarter, status="normal", operations="经营正常",
-                                      filed_by=cast.bank_x_user)  # fmt: skip
+        PostLoanReport.objects.create(
+            loan=loan,
+            year=2026,
+            quarter=quarter,
+            status="normal",
+            operations="经营正常",
+            filed_by=cast.bank_x_user,
+        )
     # Compensation: two budgets, two recovering claims (enterprises A and B), each with a recovery.
     helpers.budget(cast, "1000000.00", 2026)
     helpers.budget(cast, "500000.00", 2025)
     from compensation import services as comp
 
     for enterprise, gross in ((cast.enterprise_a, "100000.00"), (cast.enterprise_b, "33333.33")):
-        claim = helpers.recovering(cast, helpers.bad_loan(cast, enterprise=enterprise), amount="300000.00")
+        claim = helpers.recovering(
+            cast, helpers.bad_loan(cast, enterprise=enterprise), amount="300000.00"
+        )
         comp.recovery_record(
-            actor=cast.bank_x_user, claim=claim, received_on=dt.date(2026, 11, 24), gross=gross,
+            actor=cast.bank_x_user,
+            claim=claim,
+            received_on=dt.date(2026, 11, 24),
+            gross=gross,
             costs=[comp.CostInput("litigation", "5000.00", helpers.pdf("litigation.pdf"))],
-        )  # fmt: skip
+        )
     # Subsidy: two runs (2024 and 2025) so the runs ledger can be filtered by cutoff.
-    qz.interest(qz.loan(contract="QZ-24", disbursed=dt.date(2024, 5, 1)), "80.00", settled=dt.date(2024, 12, 21))
+    qz.interest(
+        qz.loan(contract="QZ-24", disbursed=dt.date(2024, 5, 1)),
+        "80.00",
+        settled=dt.date(2024, 12, 21),
+    )
     qz.interest(qz.loan(contract="QZ-A"), "100.00")
     qz.interest(qz.loan(contract="QZ-A2"), "50.05")
     qz.interest(qz.loan(contract="QZ-B", bank=qz.bank_b), "233.33")
-    run_commit(actor=qz.staff, program=qz.program, year=2024, budget="1000", cutoff=dt.date(2025, 3, 15))
-    run = run_commit(actor=qz.staff, program=qz.program, year=2025, budget="1000", cutoff=dt.date(2026, 3, 15))
+    run_commit(
+        actor=qz.staff, program=qz.program, year=2024, budget="1000", cutoff=dt.date(2025, 3, 15)
+    )
+    run = run_commit(
+        actor=qz.staff, program=qz.program, year=2025, budget="1000", cutoff=dt.date(2026, 3, 15)
+    )
     return World(cast=cast, qz=qz, run=run)
 
 
@@ -106,8 +137,12 @@ class Export:
 
     name: str
     fetch: Callable[[Any, World, dict[str, str]], Any]
-    totals: Callable[[World, bool], dict[str, Decimal]]  # header → database sum, unfiltered / filtered
-    filters: dict[str, str] | None  # the page's filter that leaves fewer rows (None: the page has none)
+    totals: Callable[
+        [World, bool], dict[str, Decimal]
+    ]  # header → database sum, unfiltered / filtered
+    filters: (
+        dict[str, str] | None
+    )  # the page's filter that leaves fewer rows (None: the page has none)
     sheet: str | None = None  # main sheet (None: the first)
 
 
@@ -124,48 +159,87 @@ def _filtered(qs: Any, filtered: bool, **where: Any) -> Any:
 
 
 def _claims(w: World, filtered: bool) -> Any:
-    return _filtered(Claim.objects.filter(program=w.cast.changjiang), filtered, loan__enterprise__name="乙科技有限公司")
+    return _filtered(
+        Claim.objects.filter(program=w.cast.changjiang),
+        filtered,
+        loan__enterprise__name="乙科技有限公司",
+    )
 
 
 EXPORTS = [
     Export(
-        "applications", ledger("applications"),
-        lambda w, f: {"申请金额（元）": db_sum(_filtered(Application.objects.all(), f, bank__code="bank-x"), "amount")},
-        {"bank": "bank-x"},
-    ),
-    Export(
-        "loans", ledger("loans"),
-        lambda w, f: {"放款金额（元）": db_sum(_filtered(Loan.objects.all(), f, bank__code="bank-x"), "principal")},
-        {"bank": "bank-x"},
-    ),
-    Export(
-        "repayments", ledger("repayments"),
-        lambda w, f: {"归还本金（元）": db_sum(_filtered(Repayment.objects.all(), f, loan__bank__code="bank-x"), "principal")},
-        {"bank": "bank-x"},
-    ),
-    Export(
-        "interest", ledger("interest"),
-        lambda w, f: {"利息金额（元）": db_sum(_filtered(InterestSettlement.objects.all(), f, loan__bank__code="bank-x"), "amount")},
-        {"bank": "bank-x"},
-    ),
-    Export(
-        "delinquency", ledger("delinquency"),
+        "applications",
+        ledger("applications"),
         lambda w, f: {
-            "逾期本金（元）": db_sum(_filtered(OverdueEvent.objects.all(), f, started_on__gte=dt.date(2026, 2, 1)), "overdue_principal"),
-            "逾期利息（元）": db_sum(_filtered(OverdueEvent.objects.all(), f, started_on__gte=dt.date(2026, 2, 1)), "overdue_interest"),
+            "申请金额（元）": db_sum(
+                _filtered(Application.objects.all(), f, bank__code="bank-x"), "amount"
+            )
+        },
+        {"bank": "bank-x"},
+    ),
+    Export(
+        "loans",
+        ledger("loans"),
+        lambda w, f: {
+            "放款金额（元）": db_sum(
+                _filtered(Loan.objects.all(), f, bank__code="bank-x"), "principal"
+            )
+        },
+        {"bank": "bank-x"},
+    ),
+    Export(
+        "repayments",
+        ledger("repayments"),
+        lambda w, f: {
+            "归还本金（元）": db_sum(
+                _filtered(Repayment.objects.all(), f, loan__bank__code="bank-x"), "principal"
+            )
+        },
+        {"bank": "bank-x"},
+    ),
+    Export(
+        "interest",
+        ledger("interest"),
+        lambda w, f: {
+            "利息金额（元）": db_sum(
+                _filtered(InterestSettlement.objects.all(), f, loan__bank__code="bank-x"), "amount"
+            )
+        },
+        {"bank": "bank-x"},
+    ),
+    Export(
+        "delinquency",
+        ledger("delinquency"),
+        lambda w, f: {
+            "逾期本金（元）": db_sum(
+                _filtered(OverdueEvent.objects.all(), f, started_on__gte=dt.date(2026, 2, 1)),
+                "overdue_principal",
+            ),
+            "逾期利息（元）": db_sum(
+                _filtered(OverdueEvent.objects.all(), f, started_on__gte=dt.date(2026, 2, 1)),
+                "overdue_interest",
+            ),
         },
         {"date_from": "2026-02-01"},
     ),
     Export(
-        "subsidy-runs", ledger("subsidy-runs"),
+        "subsidy-runs",
+        ledger("subsidy-runs"),
         lambda w, f: {
-            header: db_sum(_filtered(SubsidyRun.objects.all(), f, cutoff__gte=dt.date(2026, 1, 1)), field)
-            for header, field in (("年度预算（元）", "budget"), ("按30%计算（元）", "computed_total"), ("核定贴息（元）", "total"))
+            header: db_sum(
+                _filtered(SubsidyRun.objects.all(), f, cutoff__gte=dt.date(2026, 1, 1)), field
+            )
+            for header, field in (
+                ("年度预算（元）", "budget"),
+                ("按30%计算（元）", "computed_total"),
+                ("核定贴息（元）", "total"),
+            )
         },
         {"date_from": "2026-01-01"},
     ),
     Export(
-        "compensation-ledger", get("/compensation/ledger/export.xlsx"),
+        "compensation-ledger",
+        get("/compensation/ledger/export.xlsx"),
         lambda w, f: {
             "申请补偿金额（元）": db_sum(_claims(w, f), "requested_amount"),
             "决定补偿金额（元）": db_sum(_claims(w, f), "decision__amount"),
@@ -175,20 +249,29 @@ EXPORTS = [
         {"q": "乙科技"},
     ),
     Export(
-        "compensation-recoveries", get("/compensation/recoveries/export.xlsx"),
-        lambda w, f: {"清收总额（元）": db_sum(Recovery.objects.filter(claim__in=_claims(w, f)), "gross")},
+        "compensation-recoveries",
+        get("/compensation/recoveries/export.xlsx"),
+        lambda w, f: {
+            "清收总额（元）": db_sum(Recovery.objects.filter(claim__in=_claims(w, f)), "gross")
+        },
         {"q": "乙科技"},
     ),
     Export(
-        "compensation-budgets", get("/compensation/budgets/export.xlsx"),
+        "compensation-budgets",
+        get("/compensation/budgets/export.xlsx"),
         lambda w, f: {
-            "年度预算（元）": db_sum(CompensationBudget.objects.filter(program=w.cast.changjiang), "amount"),
-            "已决定（元）": db_sum(CompensationBudget.objects.filter(program=w.cast.changjiang), "committed"),
+            "年度预算（元）": db_sum(
+                CompensationBudget.objects.filter(program=w.cast.changjiang), "amount"
+            ),
+            "已决定（元）": db_sum(
+                CompensationBudget.objects.filter(program=w.cast.changjiang), "committed"
+            ),
         },
         None,
     ),
     Export(
-        "subsidy-run", get(lambda w: f"/subsidy/runs/{w.run.pk}/export.xlsx"),
+        "subsidy-run",
+        get(lambda w: f"/subsidy/runs/{w.run.pk}/export.xlsx"),
         lambda w, f: {
             "贴息金额（元）": db_sum(SubsidyLine.objects.filter(run=w.run), "amount"),
             "放款金额（元）": db_sum(SubsidyLine.objects.filter(run=w.run), "principal"),
@@ -198,10 +281,15 @@ EXPORTS = [
     ),
     Export(
         "post-loan-reports",
-        lambda client, w, params: client.get("/loans/reports/export.xlsx", params or {"year": "2026", "quarter": "1"}),
+        lambda client, w, params: client.get(
+            "/loans/reports/export.xlsx", params or {"year": "2026", "quarter": "1"}
+        ),
         lambda w, f: {
             "放款金额（元）": db_sum(
-                Loan.objects.filter(Q(post_loan_reports__year=2026) & Q(post_loan_reports__quarter=2 if f else 1)), "principal"
+                Loan.objects.filter(
+                    Q(post_loan_reports__year=2026) & Q(post_loan_reports__quarter=2 if f else 1)
+                ),
+                "principal",
             )
         },
         {"year": "2026", "quarter": "2"},
@@ -210,14 +298,17 @@ EXPORTS = [
 
 
 def _bank_subsidy(client: Any, w: World, params: dict[str, str]) -> Any:
-    SubsidyRun.objects.filter(pk=w.run.pk).update(state="publicized")  # banks see a run once it is public
+    SubsidyRun.objects.filter(pk=w.run.pk).update(
+        state="publicized"
+    )  # banks see a run once it is public
     client.force_login(w.qz.bank_user)
     return client.get(f"/subsidy/bank/{w.run.pk}/export.xlsx", params)
 
 
 EXPORTS += [
     Export(
-        "compensation-reconciliation", get("/compensation/reconciliation/bank-x/reconciliation.xlsx"),
+        "compensation-reconciliation",
+        get("/compensation/reconciliation/bank-x/reconciliation.xlsx"),
         lambda w, f: {
             "拨付金额（元）": db_sum(Claim.objects.filter(bank=w.cast.bank_x), "payments__amount"),
             "清收总额（元）": db_sum(Recovery.objects.filter(claim__bank=w.cast.bank_x), "gross"),
@@ -225,8 +316,13 @@ EXPORTS += [
         None,
     ),
     Export(
-        "bank-subsidy", _bank_subsidy,
-        lambda w, f: {"贴息金额（元）": db_sum(SubsidyLine.objects.filter(run=w.run, bank=w.qz.bank_a), "amount")},
+        "bank-subsidy",
+        _bank_subsidy,
+        lambda w, f: {
+            "贴息金额（元）": db_sum(
+                SubsidyLine.objects.filter(run=w.run, bank=w.qz.bank_a), "amount"
+            )
+        },
         None,
         sheet="贴息明细",
     ),
@@ -237,10 +333,15 @@ EXPORTS += [
         ),
         lambda w, f: {
             "期内放款金额（元）": db_sum(
-                Loan.objects.filter(disbursement_date__range=("2024-01-01", "2025-12-31" if f else "2026-12-31")), "principal"
+                Loan.objects.filter(
+                    disbursement_date__range=("2024-01-01", "2025-12-31" if f else "2026-12-31")
+                ),
+                "principal",
             ),
             "期内结算利息（元）": db_sum(
-                InterestSettlement.objects.filter(settled_on__range=("2024-01-01", "2025-12-31" if f else "2026-12-31")),
+                InterestSettlement.objects.filter(
+                    settled_on__range=("2024-01-01", "2025-12-31" if f else "2026-12-31")
+                ),
                 "amount",
             ),
         },
@@ -248,11 +349,18 @@ EXPORTS += [
     ),
     Export(
         "annual-statistics",
-        lambda client, w, params: client.post("/reports/statistics/annual/", params or {"year": "2025"}),
+        lambda client, w, params: client.post(
+            "/reports/statistics/annual/", params or {"year": "2025"}
+        ),
         lambda w, f: {
-            "放款金额（元）": db_sum(Loan.objects.filter(disbursement_date__year=2024 if f else 2025), "principal"),
+            "放款金额（元）": db_sum(
+                Loan.objects.filter(disbursement_date__year=2024 if f else 2025), "principal"
+            ),
             "贴息金额（元）": db_sum(
-                SubsidyLine.objects.filter(run__year=2024 if f else 2025).exclude(run__state="cancelled"), "amount"
+                SubsidyLine.objects.filter(run__year=2024 if f else 2025).exclude(
+                    run__state="cancelled"
+                ),
+                "amount",
             ),
         },
         {"year": "2024"},
@@ -263,7 +371,9 @@ EXPORTS += [
 def open_workbook(response: Any) -> Any:
     assert response.status_code == 200, response.content[:300]
     assert response["Content-Type"] == XLSX
-    content = response.content if hasattr(response, "content") else b"".join(response.streaming_content)
+    content = (
+        response.content if hasattr(response, "content") else b"".join(response.streaming_content)
+    )
     return load_workbook(io.BytesIO(content))
 
 
@@ -286,7 +396,10 @@ def check_sheet(ws: Any) -> tuple[int, dict[str, Decimal]]:
         if is_money(header):
             for cell in cells:
                 if cell.value is not None:
-                    assert cell.data_type == "n" and cell.number_format == "#,##0.00", (header, cell.value)
+                    assert cell.data_type == "n" and cell.number_format == "#,##0.00", (
+                        header,
+                        cell.value,
+                    )
             column_sum = sum((money(c.value) for c in cells if c.value is not None), Decimal("0"))
             total_cell = rows[-1][i]
             assert total_cell.data_type == "n" and total_cell.number_format == "#,##0.00"
@@ -294,7 +407,10 @@ def check_sheet(ws: Any) -> tuple[int, dict[str, Decimal]]:
             totals[header] = money(total_cell.value)
         elif is_date(header):
             for cell in cells:
-                assert cell.value is None or isinstance(cell.value, dt.datetime), (header, cell.value)
+                assert cell.value is None or isinstance(cell.value, dt.datetime), (
+                    header,
+                    cell.value,
+                )
                 assert cell.value is None or cell.number_format == "yyyy-mm-dd"
     if has_totals:
         assert rows[-1][0].value == "合计"
@@ -330,7 +446,15 @@ def test_the_exports_cover_every_ledger():
     assert set(LEDGERS) <= {e.name for e in EXPORTS}
 
 
-FORMULA_LIKE = ["=HYPERLINK(\"http://x\")", "+86 123", "-5", "@SUM(A1)", "\tcmd", "\r=1+2", "甲\r\n乙"]
+FORMULA_LIKE = [
+    '=HYPERLINK("http://x")',
+    "+86 123",
+    "-5",
+    "@SUM(A1)",
+    "\tcmd",
+    "\r=1+2",
+    "甲\r\n乙",
+]
 
 
 @pytest.mark.parametrize("text", FORMULA_LIKE)
@@ -339,9 +463,13 @@ def test_formula_like_text_leaves_every_ledger_whole_as_text(client, cast, text)
 
     Loan.objects.filter(pk=cast.loan_a.pk).update(contract_no=text)
     type(cast.enterprise_a).objects.filter(pk=cast.enterprise_a.pk).update(name=text)
-    Repayment.objects.create(loan=cast.loan_a, repaid_on=dt.date(2026, 3, 1), principal=Decimal("1.00"))
+    Repayment.objects.create(
+        loan=cast.loan_a, repaid_on=dt.date(2026, 3, 1), principal=Decimal("1.00")
+    )
     client.force_login(cast.admin)
     for code, column in (("loans", 1), ("repayments", 1), ("applications", 3)):
-        ws = open_workbook(client.post(f"/reports/ledgers/{code}/export/", {"bank": "bank-x"})).worksheets[0]
+        ws = open_workbook(
+            client.post(f"/reports/ledgers/{code}/export/", {"bank": "bank-x"})
+        ).worksheets[0]
         cell = ws.cell(row=2, column=column)
         assert cell.value == text and cell.data_type == "s", (code, cell.value)

@@ -23,7 +23,12 @@ def sheet(response):
 
 
 def test_the_loans_export_matches_the_page_and_the_database(client, cast):
-    LoanFactory(bank=cast.bank_x, enterprise=cast.enterprise_a, principal=Decimal("1234567.89"), contract_no="=HACK()")
+    LoanFactory(
+        bank=cast.bank_x,
+        enterprise=cast.enterprise_a,
+        principal=Decimal("1234567.89"),
+        contract_no="=HACK()",
+    )
     client.force_login(cast.bureau_staff)
     page = client.get("/reports/ledgers/loans/")
     assert page.status_code == 200
@@ -47,18 +52,27 @@ def test_the_page_filters_apply_to_the_export(client, cast):
     client.force_login(cast.admin)
     ws = sheet(client.post("/reports/ledgers/loans/export/", {"bank": "bank-x"}))
     assert [ws.cell(row=r, column=2).value for r in range(2, ws.max_row)] == ["bank-x"]
-    response = client.get("/reports/ledgers/loans/", {"date_from": "2026-03-01", "date_to": "2026-01-01"})
+    response = client.get(
+        "/reports/ledgers/loans/", {"date_from": "2026-03-01", "date_to": "2026-01-01"}
+    )
     assert "结束日期早于开始日期" in response.content.decode()
 
 
 def test_a_bank_exports_only_its_own_rows(client, cast):
     InterestSettlement.objects.create(
-        loan=cast.loan_a, settled_on=dt.date(2026, 3, 20), period_start=dt.date(2026, 2, 10),
-        period_end=dt.date(2026, 3, 20), amount=Decimal("3600.00"),
+        loan=cast.loan_a,
+        settled_on=dt.date(2026, 3, 20),
+        period_start=dt.date(2026, 2, 10),
+        period_end=dt.date(2026, 3, 20),
+        amount=Decimal("3600.00"),
     )
     InterestSettlement.objects.create(
-        loan=cast.loan_b, settled_on=dt.date(2026, 3, 20), period_start=dt.date(2026, 2, 10),
-        period_end=dt.date(2026, 3, 20), amount=Decimal("999.00"), is_overdue_interest=True,
+        loan=cast.loan_b,
+        settled_on=dt.date(2026, 3, 20),
+        period_start=dt.date(2026, 2, 10),
+        period_end=dt.date(2026, 3, 20),
+        amount=Decimal("999.00"),
+        is_overdue_interest=True,
     )
     client.force_login(cast.bank_x_user)
     ws = sheet(client.post("/reports/ledgers/interest/export/", {}))
@@ -67,7 +81,9 @@ def test_a_bank_exports_only_its_own_rows(client, cast):
 
 
 def test_delinquency_ledger_derives_days_and_bucket(client, cast):
-    OverdueEvent.objects.create(loan=cast.loan_a, started_on=dt.date(2020, 1, 1), overdue_principal=Decimal("10.00"))
+    OverdueEvent.objects.create(
+        loan=cast.loan_a, started_on=dt.date(2020, 1, 1), overdue_principal=Decimal("10.00")
+    )
     client.force_login(cast.bureau_staff)
     ws = sheet(client.post("/reports/ledgers/delinquency/export/", {}))
     assert ws.cell(row=2, column=11).value == "逾期180天以上"
@@ -82,7 +98,9 @@ def test_enterprises_have_no_ledgers_and_exports_need_post(client, cast):
     assert client.get("/reports/ledgers/nope/").status_code == 404
 
 
-def test_a_large_export_becomes_a_job_with_a_download(client, cast, settings, django_capture_on_commit_callbacks):
+def test_a_large_export_becomes_a_job_with_a_download(
+    client, cast, settings, django_capture_on_commit_callbacks
+):
     settings.EXPORT_INLINE_MAX_ROWS = 1
     client.force_login(cast.bureau_staff)
     with django_capture_on_commit_callbacks(execute=True):
@@ -97,21 +115,29 @@ def test_a_large_export_becomes_a_job_with_a_download(client, cast, settings, dj
 
 
 def test_the_dashboard_shows_each_chart_with_its_numbers(client, cast):
-    OverdueEvent.objects.create(loan=cast.loan_a, started_on=dt.date(2020, 1, 1), overdue_principal=Decimal("10.00"))
+    OverdueEvent.objects.create(
+        loan=cast.loan_a, started_on=dt.date(2020, 1, 1), overdue_principal=Decimal("10.00")
+    )
     client.force_login(cast.bureau_staff)
     response = client.get("/reports/dashboard/")
     body = response.content.decode()
     assert response.status_code == 200
     assert 'id="chart-buckets"' in body and "<canvas" in body
-    assert response.context["npl_ratio"] == Decimal("50.00")  # loan_a (180+ days) is half of what is outstanding
+    assert response.context["npl_ratio"] == Decimal(
+        "50.00"
+    )  # loan_a (180+ days) is half of what is outstanding
 
 
 def test_outstanding_principal_is_bucketed_after_repayments(cast):
     from loans.models import Repayment
     from reports.dashboard import delinquency
 
-    Repayment.objects.create(loan=cast.loan_b, repaid_on=dt.date(2026, 3, 1), principal=Decimal("400000.00"))
-    OverdueEvent.objects.create(loan=cast.loan_a, started_on=dt.date(2026, 4, 1), overdue_principal=Decimal("10.00"))
+    Repayment.objects.create(
+        loan=cast.loan_b, repaid_on=dt.date(2026, 3, 1), principal=Decimal("400000.00")
+    )
+    OverdueEvent.objects.create(
+        loan=cast.loan_a, started_on=dt.date(2026, 4, 1), overdue_principal=Decimal("10.00")
+    )
     chart, ratio = delinquency(cast.bureau_staff, on=dt.date(2026, 5, 1))
     outstanding = dict(zip(chart.labels, chart.series[0][1], strict=True))
     assert outstanding["正常"] == Decimal("600000.00")
@@ -128,8 +154,12 @@ def test_applications_by_month_counts_in_shanghai_time(cast):
     from reports.dashboard import applications_by_month
 
     # 2026-06-30 17:00 UTC is 2026-07-01 01:00 in Shanghai: a July application.
-    Application.objects.filter(pk=cast.application_a.pk).update(created_at=dt.datetime(2026, 6, 30, 17, 0, tzinfo=dt.UTC))
-    Application.objects.filter(pk=cast.application_b.pk).update(created_at=dt.datetime(2026, 6, 30, 15, 0, tzinfo=dt.UTC))
+    Application.objects.filter(pk=cast.application_a.pk).update(
+        created_at=dt.datetime(2026, 6, 30, 17, 0, tzinfo=dt.UTC)
+    )
+    Application.objects.filter(pk=cast.application_b.pk).update(
+        created_at=dt.datetime(2026, 6, 30, 15, 0, tzinfo=dt.UTC)
+    )
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(timezone, "localdate", lambda *a, **k: dt.date(2026, 7, 20))
         chart = applications_by_month(cast.bureau_staff)
@@ -143,12 +173,23 @@ def test_the_applications_ledger_shows_when_each_stage_was_reached(client, cast)
     from kedaitong.models import AuditEntry
 
     kind = ContentType.objects.get_for_model(Application)
-    for when, to_state in [(dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC), "bureau_review"), (dt.datetime(2026, 3, 9, 17, tzinfo=dt.UTC), "group_review")]:
-        AuditEntry.objects.create(at=when, action="review.application.moved", to_state=to_state, content_type=kind, object_id=str(cast.application_a.pk))
+    for when, to_state in [
+        (dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC), "bureau_review"),
+        (dt.datetime(2026, 3, 9, 17, tzinfo=dt.UTC), "group_review"),
+    ]:
+        AuditEntry.objects.create(
+            at=when,
+            action="review.application.moved",
+            to_state=to_state,
+            content_type=kind,
+            object_id=str(cast.application_a.pk),
+        )
     client.force_login(cast.bureau_staff)
     ws = sheet(client.post("/reports/ledgers/applications/export/", {"bank": "bank-x"}))
     header = [c.value for c in ws[1]]
     row = {h: c.value for h, c in zip(header, ws[2], strict=True)}
     assert row["受理日期"].date() == dt.date(2026, 3, 1)
-    assert row["科技局审核通过日期"].date() == dt.date(2026, 3, 10)  # 17:00 UTC is the next day in Shanghai
+    assert row["科技局审核通过日期"].date() == dt.date(
+        2026, 3, 10
+    )  # 17:00 UTC is the next day in Shanghai
     assert row["专班推荐日期"] is None

@@ -13,8 +13,13 @@ from tests.conftest import Cast
 def eligible(enterprise: Enterprise) -> Enterprise:
     """Gives the enterprise a valid high-tech certificate: Changjiang 第六条(一)2(1), so the checklist passes."""
     Qualification.objects.get_or_create(
-        enterprise=enterprise, kind=Qualification.Kind.HIGH_TECH,
-        defaults={"number": f"GR2024{enterprise.pk:05d}", "issued_on": dt.date(2024, 12, 1), "valid_until": dt.date(2099, 11, 30)},
+        enterprise=enterprise,
+        kind=Qualification.Kind.HIGH_TECH,
+        defaults={
+            "number": f"GR2024{enterprise.pk:05d}",
+            "issued_on": dt.date(2024, 12, 1),
+            "valid_until": dt.date(2099, 11, 30),
+        },
     )
     return enterprise
 
@@ -30,12 +35,21 @@ def complete(cast: Cast, application: Application) -> Application:
     from applications.models import MaterialType, ProductType
 
     Application.objects.filter(pk=application.pk).update(
-        purpose="研发投入", planned_disbursement_on=dt.date(2026, 12, 1), term_months=12, annual_rate=Decimal("3.4500"),
+        purpose="研发投入",
+        planned_disbursement_on=dt.date(2026, 12, 1),
+        term_months=12,
+        annual_rate=Decimal("3.4500"),
         product_type=ProductType.objects.order_by("pk").first(),
     )
-    for material in MaterialType.objects.filter(program=application.program_version.program, required=True):
-        app_services.material_add(actor=cast.applicant, application=application, material_type=material,
-                                  upload=SimpleUploadedFile(f"m{material.number}.pdf", PDF))
+    for material in MaterialType.objects.filter(
+        program=application.program_version.program, required=True
+    ):
+        app_services.material_add(
+            actor=cast.applicant,
+            application=application,
+            material_type=material,
+            upload=SimpleUploadedFile(f"m{material.number}.pdf", PDF),
+        )
     application.refresh_from_db()
     return application
 
@@ -45,7 +59,9 @@ def submitted(cast: Cast, application: Application | None = None) -> Application
     application = application or cast.application_a
     eligible(application.enterprise)
     if application.submitted_at is None:
-        Application.objects.filter(pk=application.pk).update(submitted_at=dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC))
+        Application.objects.filter(pk=application.pk).update(
+            submitted_at=dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC)
+        )
     application.refresh_from_db()
     return application
 
@@ -57,17 +73,28 @@ def to_bureau_review(cast: Cast, application: Application | None = None) -> Appl
 
 def to_group_review(cast: Cast, application: Application | None = None) -> Application:
     application = to_bureau_review(cast, application)
-    services.opinion_draft(actor=cast.bureau_staff, application=application, recommendation="approve", text="材料齐全，同意推荐")
+    services.opinion_draft(
+        actor=cast.bureau_staff,
+        application=application,
+        recommendation="approve",
+        text="材料齐全，同意推荐",
+    )
     services.opinion_sign(actor=cast.bureau_head, application=application)
     application.refresh_from_db()
     return application
 
 
-def to_bank_review(cast: Cast, application: Application | None = None, amount: str = "1000000.00") -> Application:
+def to_bank_review(
+    cast: Cast, application: Application | None = None, amount: str = "1000000.00"
+) -> Application:
     application = to_group_review(cast, application)
     services.meeting_record(
-        actor=cast.leading_group, program=cast.changjiang, date=dt.date(2026, 1, 20), attendees=["leader", "science"],
-        minutes="第1次会议", decisions=[services.DecisionInput(application, True, Decimal(amount), "同意推荐")],
+        actor=cast.leading_group,
+        program=cast.changjiang,
+        date=dt.date(2026, 1, 20),
+        attendees=["leader", "science"],
+        minutes="第1次会议",
+        decisions=[services.DecisionInput(application, True, Decimal(amount), "同意推荐")],
     )
     application.refresh_from_db()
     return application
@@ -76,8 +103,14 @@ def to_bank_review(cast: Cast, application: Application | None = None, amount: s
 def to_publicity(cast: Cast, application: Application | None = None, bank_user=None) -> Application:  # type: ignore[no-untyped-def]
     application = to_bank_review(cast, application)
     services.bank_decide(
-        actor=bank_user or cast.bank_x_user, application=application, approved=True, opinion="同意授信",
-        credit_amount=Decimal("900000.00"), annual_rate=Decimal("3.4500"), term_months=12, head_name="李行长",
+        actor=bank_user or cast.bank_x_user,
+        application=application,
+        approved=True,
+        opinion="同意授信",
+        credit_amount=Decimal("900000.00"),
+        annual_rate=Decimal("3.4500"),
+        term_months=12,
+        head_name="李行长",
     )
     application.refresh_from_db()
     return application

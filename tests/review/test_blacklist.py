@@ -22,7 +22,9 @@ pytestmark = pytest.mark.django_db
 
 
 def proposal(cast) -> BlacklistEntry:  # type: ignore[no-untyped-def]
-    OverdueEvent.objects.create(loan=cast.loan_a, started_on=dt.date(2026, 10, 20), overdue_principal=Decimal("1000"))
+    OverdueEvent.objects.create(
+        loan=cast.loan_a, started_on=dt.date(2026, 10, 20), overdue_principal=Decimal("1000")
+    )
     call_command("refresh_delinquency", "--on", "2027-04-21", stdout=io.StringIO())
     return BlacklistEntry.objects.get()
 
@@ -31,10 +33,14 @@ def decide_url(entry: BlacklistEntry) -> str:
     return f"/review/blacklist/{entry.public_id}/decide/"
 
 
-def test_a_new_proposal_reaches_the_bureau_by_inbox_and_mail(cast, django_capture_on_commit_callbacks):
+def test_a_new_proposal_reaches_the_bureau_by_inbox_and_mail(
+    cast, django_capture_on_commit_callbacks
+):
     cast.bureau_staff.email = "staff@example.invalid"
     cast.bureau_staff.save()
-    quzhou = UserFactory(username="qz", role=Role.BUREAU_STAFF, program=cast.quzhou, email="qz@example.invalid")
+    quzhou = UserFactory(
+        username="qz", role=Role.BUREAU_STAFF, program=cast.quzhou, email="qz@example.invalid"
+    )
     with django_capture_on_commit_callbacks(execute=True):
         entry = proposal(cast)
     assert entry.status == "proposed"
@@ -51,17 +57,30 @@ def test_staff_confirm_a_proposal_with_a_reason_and_it_blocks(client, cast):
     client.force_login(cast.bureau_staff)
     page = client.get("/review/blacklist/").content.decode()
     assert decide_url(entry) in page
-    response = client.post(decide_url(entry), {f"e{entry.pk}-decision": "listed", f"e{entry.pk}-reason": "经核实逾期超过6个月"})
+    response = client.post(
+        decide_url(entry),
+        {f"e{entry.pk}-decision": "listed", f"e{entry.pk}-reason": "经核实逾期超过6个月"},
+    )
     assert response.status_code == 302
     entry.refresh_from_db()
     assert (entry.status, entry.decided_by, entry.decision_note, entry.listed_by) == (
-        "listed", cast.bureau_staff, "经核实逾期超过6个月", cast.bureau_staff)
+        "listed",
+        cast.bureau_staff,
+        "经核实逾期超过6个月",
+        cast.bureau_staff,
+    )
     assert entry.listed_at is not None
     assert BlacklistEntry.objects.blocking(cast.enterprise_a) == entry
     audit = AuditEntry.objects.for_object(entry).get(action="review.blacklist.confirmed")
-    assert (audit.actor, audit.from_state, audit.to_state, audit.comment) == (cast.bureau_staff, "proposed", "listed",
-                                                                             "经核实逾期超过6个月")
-    again = client.post(decide_url(entry), {f"e{entry.pk}-decision": "dismissed", f"e{entry.pk}-reason": "改判"})
+    assert (audit.actor, audit.from_state, audit.to_state, audit.comment) == (
+        cast.bureau_staff,
+        "proposed",
+        "listed",
+        "经核实逾期超过6个月",
+    )
+    again = client.post(
+        decide_url(entry), {f"e{entry.pk}-decision": "dismissed", f"e{entry.pk}-reason": "改判"}
+    )
     assert again.status_code == 400 and "已处理" in again.content.decode()
     assert BlacklistEntry.objects.get(pk=entry.pk).status == "listed"
 
@@ -69,18 +88,32 @@ def test_staff_confirm_a_proposal_with_a_reason_and_it_blocks(client, cast):
 def test_staff_dismiss_a_proposal_and_it_does_not_block(client, cast):
     entry = proposal(cast)
     client.force_login(cast.bureau_staff)
-    response = client.post(decide_url(entry), {f"e{entry.pk}-decision": "dismissed",
-                                               f"e{entry.pk}-reason": "银行已确认系数据报送错误"})
+    response = client.post(
+        decide_url(entry),
+        {f"e{entry.pk}-decision": "dismissed", f"e{entry.pk}-reason": "银行已确认系数据报送错误"},
+    )
     assert response.status_code == 302
     entry.refresh_from_db()
-    assert (entry.status, entry.decision_note, entry.listed_at) == ("dismissed", "银行已确认系数据报送错误", None)
+    assert (entry.status, entry.decision_note, entry.listed_at) == (
+        "dismissed",
+        "银行已确认系数据报送错误",
+        None,
+    )
     assert BlacklistEntry.objects.blocking(cast.enterprise_a) is None
-    assert AuditEntry.objects.for_object(entry).filter(action="review.blacklist.dismissed", actor=cast.bureau_staff).exists()
+    assert (
+        AuditEntry.objects.for_object(entry)
+        .filter(action="review.blacklist.dismissed", actor=cast.bureau_staff)
+        .exists()
+    )
 
 
 def test_force_majeure_exempts_a_proposal(cast):
-    entry = services.blacklist_decide(actor=cast.bureau_staff, entry=proposal(cast), decision="exempted",
-                                      reason="2027年特大洪灾，厂房被淹")
+    entry = services.blacklist_decide(
+        actor=cast.bureau_staff,
+        entry=proposal(cast),
+        decision="exempted",
+        reason="2027年特大洪灾，厂房被淹",
+    )
     assert (entry.status, entry.force_majeure_note) == ("exempted", "2027年特大洪灾，厂房被淹")
     assert BlacklistEntry.objects.blocking(cast.enterprise_a) is None
 
@@ -88,20 +121,38 @@ def test_force_majeure_exempts_a_proposal(cast):
 def test_a_decision_without_reason_is_refused_and_keeps_the_choice(client, cast):
     entry = proposal(cast)
     client.force_login(cast.bureau_staff)
-    response = client.post(decide_url(entry), {f"e{entry.pk}-decision": "dismissed", f"e{entry.pk}-reason": " "})
+    response = client.post(
+        decide_url(entry), {f"e{entry.pk}-decision": "dismissed", f"e{entry.pk}-reason": " "}
+    )
     assert response.status_code == 400
     assert 'value="dismissed" selected' in response.content.decode()
     assert BlacklistEntry.objects.get(pk=entry.pk).status == "proposed"
     with pytest.raises(services.ReviewError):
-        services.blacklist_decide(actor=cast.bureau_staff, entry=entry, decision="listed", reason="")
+        services.blacklist_decide(
+            actor=cast.bureau_staff, entry=entry, decision="listed", reason=""
+        )
 
 
-@pytest.mark.parametrize(("who", "status"), [("auditor", 403), ("bureau_head", 403), ("leading_group", 403),
-                                             ("admin", 403), ("bank_x_user", 403), ("applicant", 403)])
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("auditor", 403),
+        ("bureau_head", 403),
+        ("leading_group", 403),
+        ("admin", 403),
+        ("bank_x_user", 403),
+        ("applicant", 403),
+    ],
+)
 def test_only_staff_decide(client, cast, who, status):
     entry = proposal(cast)
     client.force_login(getattr(cast, who))
-    assert client.post(decide_url(entry), {f"e{entry.pk}-decision": "listed", f"e{entry.pk}-reason": "x"}).status_code == status
+    assert (
+        client.post(
+            decide_url(entry), {f"e{entry.pk}-decision": "listed", f"e{entry.pk}-reason": "x"}
+        ).status_code
+        == status
+    )
     assert client.get(decide_url(entry)).status_code == 405
     assert BlacklistEntry.objects.get(pk=entry.pk).status == "proposed"
 
@@ -109,22 +160,44 @@ def test_only_staff_decide(client, cast, who, status):
 def test_staff_of_another_program_may_not_decide_a_changjiang_loan(client, cast):
     entry = proposal(cast)
     client.force_login(UserFactory(username="qz", role=Role.BUREAU_STAFF, program=cast.quzhou))
-    assert client.post(decide_url(entry), {f"e{entry.pk}-decision": "listed", f"e{entry.pk}-reason": "x"}).status_code == 403
+    assert (
+        client.post(
+            decide_url(entry), {f"e{entry.pk}-decision": "listed", f"e{entry.pk}-reason": "x"}
+        ).status_code
+        == 403
+    )
     assert BlacklistEntry.objects.get(pk=entry.pk).status == "proposed"
 
 
 def test_priority_renewal_is_for_enterprises_that_always_repaid_on_time(cast):
     """第九条: 诚信良好、按时履约的企业优先续贷."""
     assert list(selectors.priority_renewal()) == []  # nothing repaid yet
-    Repayment.objects.create(loan=cast.loan_a, repaid_on=dt.date(2026, 6, 1), principal=Decimal("100000.00"))
-    Repayment.objects.create(loan=cast.loan_b, repaid_on=dt.date(2026, 6, 1), principal=Decimal("100000.00"))
+    Repayment.objects.create(
+        loan=cast.loan_a, repaid_on=dt.date(2026, 6, 1), principal=Decimal("100000.00")
+    )
+    Repayment.objects.create(
+        loan=cast.loan_b, repaid_on=dt.date(2026, 6, 1), principal=Decimal("100000.00")
+    )
     assert set(selectors.priority_renewal()) == {cast.enterprise_a, cast.enterprise_b}
-    OverdueEvent.objects.create(loan=cast.loan_b, started_on=dt.date(2026, 7, 1), overdue_principal=Decimal("1000"))
+    OverdueEvent.objects.create(
+        loan=cast.loan_b, started_on=dt.date(2026, 7, 1), overdue_principal=Decimal("1000")
+    )
     assert list(selectors.priority_renewal()) == [cast.enterprise_a]
-    InterestSettlement.objects.create(loan=cast.loan_a, settled_on=dt.date(2026, 6, 21), period_start=dt.date(2026, 5, 21),
-                                      period_end=dt.date(2026, 6, 20), amount=Decimal("10.00"), is_overdue_interest=True)
+    InterestSettlement.objects.create(
+        loan=cast.loan_a,
+        settled_on=dt.date(2026, 6, 21),
+        period_start=dt.date(2026, 5, 21),
+        period_end=dt.date(2026, 6, 20),
+        amount=Decimal("10.00"),
+        is_overdue_interest=True,
+    )
     assert list(selectors.priority_renewal()) == []
     InterestSettlement.objects.all().delete()
-    BlacklistEntry.objects.create(enterprise=cast.enterprise_a, reason="misuse", details="挪用", status="listed",
-                                  listed_at=dt.datetime(2026, 8, 1, tzinfo=dt.UTC))
+    BlacklistEntry.objects.create(
+        enterprise=cast.enterprise_a,
+        reason="misuse",
+        details="挪用",
+        status="listed",
+        listed_at=dt.datetime(2026, 8, 1, tzinfo=dt.UTC),
+    )
     assert list(selectors.priority_renewal()) == []

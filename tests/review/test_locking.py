@@ -30,14 +30,28 @@ def seen_draft(page: str) -> str:
 
 def test_the_head_cannot_sign_a_draft_saved_after_loading_the_page(client, cast):
     application = to_bureau_review(cast)
-    services.opinion_draft(actor=cast.bureau_staff, application=application, recommendation="approve", text="同意推荐")
+    services.opinion_draft(
+        actor=cast.bureau_staff, application=application, recommendation="approve", text="同意推荐"
+    )
     client.force_login(cast.bureau_head)
-    loaded = seen_draft(client.get(f"/review/applications/{application.public_id}/").content.decode())
+    loaded = seen_draft(
+        client.get(f"/review/applications/{application.public_id}/").content.decode()
+    )
     # Staff change their mind while the head reads the approval: a rejection replaces it.
-    rejection = services.opinion_draft(actor=cast.bureau_staff, application=application, recommendation="reject",
-                                       text="经营异常，不予推荐")
-    response = act(client, application, action="sign", seen_state="bureau_review", seen_draft=loaded,
-                   comment="同意，请专班研究")
+    rejection = services.opinion_draft(
+        actor=cast.bureau_staff,
+        application=application,
+        recommendation="reject",
+        text="经营异常，不予推荐",
+    )
+    response = act(
+        client,
+        application,
+        action="sign",
+        seen_state="bureau_review",
+        seen_draft=loaded,
+        comment="同意，请专班研究",
+    )
     assert response.status_code == 409
     page = response.content.decode()
     assert "staff" in page and "经营异常，不予推荐" in page and "不予推荐" in page
@@ -50,7 +64,12 @@ def test_the_head_cannot_sign_a_draft_saved_after_loading_the_page(client, cast)
     # Having read the rejection, the head signs the draft now shown.
     again = seen_draft(page)
     assert again == str(rejection.pk)
-    assert act(client, application, action="sign", seen_state="bureau_review", seen_draft=again).status_code == 302
+    assert (
+        act(
+            client, application, action="sign", seen_state="bureau_review", seen_draft=again
+        ).status_code
+        == 302
+    )
     assert Application.objects.get(pk=application.pk).state == S.REJECTED
 
 
@@ -60,19 +79,42 @@ def test_a_second_draft_does_not_silently_replace_the_first(client, cast):
     client.force_login(cast.bureau_staff)
     page = client.get(f"/review/applications/{application.public_id}/").content.decode()
     assert 'name="seen_draft" value="0"' in page
-    first = services.opinion_draft(actor=colleague, application=application, recommendation="approve", text="同意推荐")
-    response = act(client, application, action="draft", seen_state="bureau_review", seen_draft="0",
-                   recommendation="reject", text="研发投入不足，建议不予推荐")
+    first = services.opinion_draft(
+        actor=colleague, application=application, recommendation="approve", text="同意推荐"
+    )
+    response = act(
+        client,
+        application,
+        action="draft",
+        seen_state="bureau_review",
+        seen_draft="0",
+        recommendation="reject",
+        text="研发投入不足，建议不予推荐",
+    )
     assert response.status_code == 409
     page = response.content.decode()
     assert "staff2" in page and "同意推荐" in page
     assert "研发投入不足，建议不予推荐" in page
-    assert list(Opinion.objects.filter(application=application).values_list("pk", flat=True)) == [first.pk]
+    assert list(Opinion.objects.filter(application=application).values_list("pk", flat=True)) == [
+        first.pk
+    ]
     assert Application.objects.get(pk=application.pk).state == S.BUREAU_REVIEW
     # The same text posted against the draft now shown replaces it knowingly.
-    assert act(client, application, action="draft", seen_state="bureau_review", seen_draft=str(first.pk),
-               recommendation="reject", text="研发投入不足，建议不予推荐").status_code == 302
-    assert services.selectors.unsigned_bureau_draft(application).text == "研发投入不足，建议不予推荐"
+    assert (
+        act(
+            client,
+            application,
+            action="draft",
+            seen_state="bureau_review",
+            seen_draft=str(first.pk),
+            recommendation="reject",
+            text="研发投入不足，建议不予推荐",
+        ).status_code
+        == 302
+    )
+    assert (
+        services.selectors.unsigned_bureau_draft(application).text == "研发投入不足，建议不予推荐"
+    )
 
 
 def test_typed_text_is_shown_even_when_the_state_moved_on(client, cast):
@@ -80,11 +122,22 @@ def test_typed_text_is_shown_even_when_the_state_moved_on(client, cast):
     application = to_bureau_review(cast)
     client.force_login(cast.bureau_staff)
     client.get(f"/review/applications/{application.public_id}/")
-    draft = services.opinion_draft(actor=UserFactory(username="staff2", role=Role.BUREAU_STAFF, program=cast.changjiang),
-                                   application=application, recommendation="approve", text="同意")
+    draft = services.opinion_draft(
+        actor=UserFactory(username="staff2", role=Role.BUREAU_STAFF, program=cast.changjiang),
+        application=application,
+        recommendation="approve",
+        text="同意",
+    )
     services.opinion_sign(actor=cast.bureau_head, application=application, seen_draft=draft.pk)
-    response = act(client, application, action="draft", seen_state="bureau_review", seen_draft="0",
-                   recommendation="approve", text="我写的意见：同意推荐")
+    response = act(
+        client,
+        application,
+        action="draft",
+        seen_state="bureau_review",
+        seen_draft="0",
+        recommendation="approve",
+        text="我写的意见：同意推荐",
+    )
     assert response.status_code == 409
     page = response.content.decode()
     assert "我写的意见：同意推荐" in page and 'name="action" value="draft"' not in page
@@ -93,11 +146,23 @@ def test_typed_text_is_shown_even_when_the_state_moved_on(client, cast):
 
 def test_the_service_refuses_a_stale_draft_and_names_it(cast):
     application = to_bureau_review(cast)
-    approval = services.opinion_draft(actor=cast.bureau_staff, application=application, recommendation="approve",
-                                      text="同意", seen_draft=services.NO_DRAFT)
-    services.opinion_draft(actor=cast.bureau_staff, application=application, recommendation="reject", text="不同意",
-                           seen_draft=approval.pk)
+    approval = services.opinion_draft(
+        actor=cast.bureau_staff,
+        application=application,
+        recommendation="approve",
+        text="同意",
+        seen_draft=services.NO_DRAFT,
+    )
+    services.opinion_draft(
+        actor=cast.bureau_staff,
+        application=application,
+        recommendation="reject",
+        text="不同意",
+        seen_draft=approval.pk,
+    )
     with pytest.raises(services.StaleDraft) as exc:
-        services.opinion_sign(actor=cast.bureau_head, application=application, seen_draft=approval.pk)
+        services.opinion_sign(
+            actor=cast.bureau_head, application=application, seen_draft=approval.pk
+        )
     assert "不同意" in str(exc.value) and "staff" in str(exc.value)
     assert Application.objects.get(pk=application.pk).state == S.BUREAU_REVIEW

@@ -29,7 +29,9 @@ def days_ago(n: int) -> dt.datetime:
 @pytest.fixture
 def apps(cast):  # type: ignore[no-untyped-def]
     """Four submitted applications of the Changjiang program (the cast's two are moved out of the queue)."""
-    Application.objects.filter(pk__in=[cast.application_a.pk, cast.application_b.pk]).update(state=S.DRAFT)
+    Application.objects.filter(pk__in=[cast.application_a.pk, cast.application_b.pk]).update(
+        state=S.DRAFT
+    )
     made = {}
     for ref, name, bank, amount, submitted in [
         ("Q-1", "丙电子", cast.bank_x, "300000.00", dt.datetime(2026, 3, 2, 10, tzinfo=dt.UTC)),
@@ -37,25 +39,40 @@ def apps(cast):  # type: ignore[no-untyped-def]
         ("Q-3", "戊材料", cast.bank_x, "800000.00", dt.datetime(2026, 3, 16, 10, tzinfo=dt.UTC)),
         ("Q-4", "甲能源", cast.bank_y, "5000000.00", dt.datetime(2026, 3, 23, 10, tzinfo=dt.UTC)),
     ]:
-        made[ref] = ApplicationFactory(reference=ref, enterprise=EnterpriseFactory(name=name), bank=bank,
-                                       amount=Decimal(amount), submitted_at=submitted)
+        made[ref] = ApplicationFactory(
+            reference=ref,
+            enterprise=EnterpriseFactory(name=name),
+            bank=bank,
+            amount=Decimal(amount),
+            submitted_at=submitted,
+        )
     return made
 
 
 def entered(application: Application, state: str, at: dt.datetime) -> AuditEntry:
     return AuditEntry.objects.create(
-        at=at, action="review.application.test", content_type=ContentType.objects.get_for_model(Application),
-        object_id=str(application.pk), object_repr=application.reference, from_state="submitted", to_state=state)
+        at=at,
+        action="review.application.test",
+        content_type=ContentType.objects.get_for_model(Application),
+        object_id=str(application.pk),
+        object_repr=application.reference,
+        from_state="submitted",
+        to_state=state,
+    )
 
 
 def refs(response) -> list[str]:  # type: ignore[no-untyped-def]
     assert response.status_code == 200
-    return re.findall(r'/review/applications/[0-9a-f-]{36}/">([A-Z0-9-]+)</a>', response.content.decode())
+    return re.findall(
+        r'/review/applications/[0-9a-f-]{36}/">([A-Z0-9-]+)</a>', response.content.decode()
+    )
 
 
 def ages(response) -> dict[str, str]:  # type: ignore[no-untyped-def]
     page = response.content.decode()
-    return dict(re.findall(r'">([A-Z0-9-]+)</a></td>.*?<td class="num age">([^<]+)</td>', page, flags=re.S))
+    return dict(
+        re.findall(r'">([A-Z0-9-]+)</a></td>.*?<td class="num age">([^<]+)</td>', page, flags=re.S)
+    )
 
 
 def test_default_is_oldest_first_and_every_sort_orders(client, cast, apps):
@@ -64,14 +81,23 @@ def test_default_is_oldest_first_and_every_sort_orders(client, cast, apps):
     assert refs(client.get("/review/queue/", {"sort": "-age"})) == ["Q-4", "Q-3", "Q-2", "Q-1"]
     assert refs(client.get("/review/queue/", {"sort": "-amount"})) == ["Q-4", "Q-2", "Q-3", "Q-1"]
     assert refs(client.get("/review/queue/", {"sort": "amount"})) == ["Q-1", "Q-3", "Q-2", "Q-4"]
-    assert refs(client.get("/review/queue/", {"sort": "-submitted"})) == ["Q-4", "Q-3", "Q-2", "Q-1"]
+    assert refs(client.get("/review/queue/", {"sort": "-submitted"})) == [
+        "Q-4",
+        "Q-3",
+        "Q-2",
+        "Q-1",
+    ]
     by_name = refs(client.get("/review/queue/", {"sort": "name"}))
     assert sorted(by_name) == ["Q-1", "Q-2", "Q-3", "Q-4"] and len(by_name) == 4
 
 
 def test_pagination_keeps_the_filters(client, cast, apps):
     for i in range(8):
-        ApplicationFactory(reference=f"Q-P{i}", bank=cast.bank_x, submitted_at=dt.datetime(2026, 4, 1 + i, tzinfo=dt.UTC))
+        ApplicationFactory(
+            reference=f"Q-P{i}",
+            bank=cast.bank_x,
+            submitted_at=dt.datetime(2026, 4, 1 + i, tzinfo=dt.UTC),
+        )
     client.force_login(cast.bureau_staff)
     first = client.get("/review/queue/", {"size": 10})
     assert len(refs(first)) == 10 and "page=2" in first.content.decode()
@@ -79,7 +105,10 @@ def test_pagination_keeps_the_filters(client, cast, apps):
     assert refs(second) == ["Q-P6", "Q-P7"]
     filtered = client.get("/review/queue/", {"size": 10, "bank": "bank-x"}).content.decode()
     assert "bank=bank-x" in filtered  # the pager's links carry the filter
-    assert refs(client.get("/review/queue/", {"size": 10, "page": 9})) == ["Q-P6", "Q-P7"]  # past the end: last page
+    assert refs(client.get("/review/queue/", {"size": 10, "page": 9})) == [
+        "Q-P6",
+        "Q-P7",
+    ]  # past the end: last page
 
 
 def test_filter_by_bank(client, cast, apps):
@@ -94,10 +123,18 @@ def test_filter_by_bank(client, cast, apps):
 
 def test_filter_by_submission_dates(client, cast, apps):
     client.force_login(cast.bureau_staff)
-    assert refs(client.get("/review/queue/", {"submitted_from": "2026-03-09"})) == ["Q-2", "Q-3", "Q-4"]
+    assert refs(client.get("/review/queue/", {"submitted_from": "2026-03-09"})) == [
+        "Q-2",
+        "Q-3",
+        "Q-4",
+    ]
     assert refs(client.get("/review/queue/", {"submitted_to": "2026-03-09"})) == ["Q-1", "Q-2"]
-    assert refs(client.get("/review/queue/", {"submitted_from": "2026-03-09", "submitted_to": "2026-03-16"})) == ["Q-2", "Q-3"]
-    refused = client.get("/review/queue/", {"submitted_from": "2026-03-16", "submitted_to": "2026-03-09"})
+    assert refs(
+        client.get("/review/queue/", {"submitted_from": "2026-03-09", "submitted_to": "2026-03-16"})
+    ) == ["Q-2", "Q-3"]
+    refused = client.get(
+        "/review/queue/", {"submitted_from": "2026-03-16", "submitted_to": "2026-03-09"}
+    )
     assert refused.status_code == 400 and "结束日期早于开始日期" in refused.content.decode()
     assert 'value="2026-03-16"' in refused.content.decode()
 
@@ -106,7 +143,9 @@ def test_filter_by_amount(client, cast, apps):
     client.force_login(cast.bureau_staff)
     assert refs(client.get("/review/queue/", {"amount_min": "800000"})) == ["Q-2", "Q-3", "Q-4"]
     assert refs(client.get("/review/queue/", {"amount_max": "800000.00"})) == ["Q-1", "Q-3"]
-    assert refs(client.get("/review/queue/", {"amount_min": "300000.01", "amount_max": "1200000"})) == ["Q-2", "Q-3"]
+    assert refs(
+        client.get("/review/queue/", {"amount_min": "300000.01", "amount_max": "1200000"})
+    ) == ["Q-2", "Q-3"]
     bad = client.get("/review/queue/", {"amount_min": "1.005"})
     assert bad.status_code == 400 and "1.005" in bad.content.decode()
 
@@ -119,7 +158,11 @@ def test_filter_by_state_offers_every_state_of_the_queue(client, cast, apps):
     assert refs(client.get("/review/queue/", {"state": "bureau_review"})) == ["Q-2"]
     client.force_login(cast.bank_x_user)
     page = client.get("/review/queue/").content.decode()
-    assert 'value="bank_review"' in page and 'value="credit_granted"' in page and 'value="submitted"' not in page
+    assert (
+        'value="bank_review"' in page
+        and 'value="credit_granted"' in page
+        and 'value="submitted"' not in page
+    )
 
 
 def test_search_by_name_or_credit_code(client, cast, apps):
@@ -135,13 +178,20 @@ def test_age_counts_from_entering_the_current_state(client, cast, apps):
     moved = apps["Q-2"]
     Application.objects.filter(pk=moved.pk).update(submitted_at=days_ago(20), state=S.BUREAU_REVIEW)
     entered(moved, "bureau_review", days_ago(3))
-    entered(moved, "bureau_review", days_ago(15))  # an earlier round into the same state does not count
+    entered(
+        moved, "bureau_review", days_ago(15)
+    )  # an earlier round into the same state does not count
     entered(moved, "returned", days_ago(1))  # nor a transition into another state
     client.force_login(cast.bureau_staff)
     response = client.get("/review/queue/")
     found = ages(response)
     assert found["Q-1"] == "10" and found["Q-2"] == "3"
-    assert refs(response) == ["Q-3", "Q-4", "Q-1", "Q-2"]  # oldest first by the date entered: Q-2 (3 days) last
+    assert refs(response) == [
+        "Q-3",
+        "Q-4",
+        "Q-1",
+        "Q-2",
+    ]  # oldest first by the date entered: Q-2 (3 days) last
     # review_overdue reads the same date: over 5 days, Q-1 waits too long, Q-2 does not.
     out = StringIO()
     call_command("review_overdue", "--days", "5", stdout=out)
@@ -151,15 +201,28 @@ def test_age_counts_from_entering_the_current_state(client, cast, apps):
 
 def test_nav_counts_per_role(client, cast, apps):
     Application.objects.filter(pk=apps["Q-1"].pk).update(state=S.BUREAU_REVIEW)
-    Opinion.objects.create(application=apps["Q-1"], kind=Opinion.Kind.BUREAU, recommendation="approve", text="同意",
-                           handler=cast.bureau_staff)
+    Opinion.objects.create(
+        application=apps["Q-1"],
+        kind=Opinion.Kind.BUREAU,
+        recommendation="approve",
+        text="同意",
+        handler=cast.bureau_staff,
+    )
     Application.objects.filter(pk=apps["Q-2"].pk).update(state=S.GROUP_REVIEW)
     Application.objects.filter(pk=apps["Q-3"].pk).update(state=S.BANK_REVIEW)  # bank X
-    expected = {"bureau_staff": 1, "bureau_head": 1, "leading_group": 1, "bank_x_user": 1, "bank_y_user": 0}
+    expected = {
+        "bureau_staff": 1,
+        "bureau_head": 1,
+        "leading_group": 1,
+        "bank_x_user": 1,
+        "bank_y_user": 0,
+    }
     for who, count in expected.items():
         client.force_login(getattr(cast, who))
         page = client.get("/review/queue/").content.decode()
-        nav = re.search(r'href="/review/queue/"[^>]*>[^<]*(?:<span class="nav-count">(\d+)</span>)?', page)
+        nav = re.search(
+            r'href="/review/queue/"[^>]*>[^<]*(?:<span class="nav-count">(\d+)</span>)?', page
+        )
         assert nav is not None, who
         assert int(nav.group(1) or 0) == count, who
         assert len(refs(client.get("/review/queue/"))) == count, who

@@ -15,7 +15,10 @@ from tests.review.helpers import submitted
 pytestmark = [
     pytest.mark.postgres,
     # Skip before any database fixture runs: a transactional test's flush is not always undone for the next one.
-    pytest.mark.skipif(not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"), reason="needs PostgreSQL"),
+    pytest.mark.skipif(
+        not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+        reason="needs PostgreSQL",
+    ),
     pytest.mark.django_db(transaction=True),
 ]
 
@@ -37,11 +40,27 @@ def test_two_clerks_at_once_one_wins_the_other_is_told(cast):
         finally:
             connections.close_all()
 
-    accept = threading.Thread(target=act, args=("accept", lambda: services.application_accept(
-        actor=cast.bureau_staff, application=application, seen_state="submitted")))
-    ret = threading.Thread(target=act, args=("return", lambda: services.application_return(
-        actor=cast.bureau_staff, application=application, seen_state="submitted",
-        reasons=[services.ReturnReason("营业执照", "过期")])))
+    accept = threading.Thread(
+        target=act,
+        args=(
+            "accept",
+            lambda: services.application_accept(
+                actor=cast.bureau_staff, application=application, seen_state="submitted"
+            ),
+        ),
+    )
+    ret = threading.Thread(
+        target=act,
+        args=(
+            "return",
+            lambda: services.application_return(
+                actor=cast.bureau_staff,
+                application=application,
+                seen_state="submitted",
+                reasons=[services.ReturnReason("营业执照", "过期")],
+            ),
+        ),
+    )
     accept.start()
     ret.start()
     accept.join(30)
@@ -53,5 +72,7 @@ def test_two_clerks_at_once_one_wins_the_other_is_told(cast):
     assert application.state == {"accept": "bureau_review", "return": "returned"}[winner]
     assert loser.change is not None and loser.change.to_state == application.state  # type: ignore[attr-defined]
     # The loser left nothing behind: a return that lost wrote no reasons.
-    assert Opinion.objects.filter(application=application).count() == (1 if winner == "return" else 0)
+    assert Opinion.objects.filter(application=application).count() == (
+        1 if winner == "return" else 0
+    )
     assert Application.objects.filter(pk=application.pk).count() == 1

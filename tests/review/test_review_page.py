@@ -25,15 +25,23 @@ def page(client, application) -> str:  # type: ignore[no-untyped-def]
 
 def test_materials_are_listed_uploaded_or_missing_with_links(client, cast):
     application = submitted(cast)
-    required = list(MaterialType.objects.filter(program=cast.changjiang, required=True).order_by("number"))
+    required = list(
+        MaterialType.objects.filter(program=cast.changjiang, required=True).order_by("number")
+    )
     first = required[0]
-    material = Material.objects.create(application=application, material_type=first, original_name="营业执照副本.pdf",
-                                       file=SimpleUploadedFile("m.pdf", PDF), content_type="application/pdf",
-                                       size=len(PDF), uploaded_by=cast.applicant)
+    material = Material.objects.create(
+        application=application,
+        material_type=first,
+        original_name="营业执照副本.pdf",
+        file=SimpleUploadedFile("m.pdf", PDF),
+        content_type="application/pdf",
+        size=len(PDF),
+        uploaded_by=cast.applicant,
+    )
     client.force_login(cast.bureau_staff)
     html = page(client, application)
-    table = html[html.index('class="striped materials"'):]
-    table = table[:table.index("</table>")]
+    table = html[html.index('class="striped materials"') :]
+    table = table[: table.index("</table>")]
     for t in MaterialType.objects.filter(program=cast.changjiang):
         assert t.name in table
     link = f"/applications/{application.public_id}/materials/{material.public_id}/"
@@ -46,16 +54,26 @@ def test_materials_are_listed_uploaded_or_missing_with_links(client, cast):
 
 def test_eligibility_difference_since_submission_is_highlighted(client, cast, monkeypatch):
     application = submitted(cast)
-    then = [RuleResult("sme", "第六条(一)", "pass", "是中小企业"), RuleResult("tax", "第六条(一)3", "pass", "无欠税")]
-    Application.objects.filter(pk=application.pk).update(eligibility_result=eligibility.to_json(then))
-    now = [RuleResult("sme", "第六条(一)", "fail", "营业收入超过4亿元"), RuleResult("tax", "第六条(一)3", "pass", "无欠税")]
+    then = [
+        RuleResult("sme", "第六条(一)", "pass", "是中小企业"),
+        RuleResult("tax", "第六条(一)3", "pass", "无欠税"),
+    ]
+    Application.objects.filter(pk=application.pk).update(
+        eligibility_result=eligibility.to_json(then)
+    )
+    now = [
+        RuleResult("sme", "第六条(一)", "fail", "营业收入超过4亿元"),
+        RuleResult("tax", "第六条(一)3", "pass", "无欠税"),
+    ]
     monkeypatch.setattr(selectors, "eligibility_now", lambda a: now)
     monkeypatch.setattr(app_selectors, "eligibility_now", lambda a: now)
     client.force_login(cast.bureau_staff)
     html = page(client, application)
-    rows = re.findall(r"<tr( class=\"changed\")?>\s*<td>(\w+)", html[html.index('class="striped eligibility"'):])
+    rows = re.findall(
+        r"<tr( class=\"changed\")?>\s*<td>(\w+)", html[html.index('class="striped eligibility"') :]
+    )
     assert rows == [(' class="changed"', "sme"), ("", "tax")]
-    changed = html[html.index('<tr class="changed">'):]
-    changed = changed[:changed.index("</tr>")]
+    changed = html[html.index('<tr class="changed">') :]
+    changed = changed[: changed.index("</tr>")]
     assert "<mark>" in changed and "营业收入超过4亿元" in changed and "是中小企业" in changed
     assert "自提交以来有变化" in changed

@@ -35,20 +35,35 @@ def test_the_enterprise_withdraws_an_open_application(client, cast, step):
     application = step(cast)
     was = application.state
     client.force_login(cast.applicant)
-    response = client.post(url(application), {"reason": "资金已通过其他渠道解决", "seen_state": was})
+    response = client.post(
+        url(application), {"reason": "资金已通过其他渠道解决", "seen_state": was}
+    )
     assert response.status_code == 302
     application.refresh_from_db()
     assert application.state == S.WITHDRAWN
     entry = AuditEntry.objects.for_object(application).get(action="review.application.withdraw")
-    assert (entry.actor, entry.from_state, entry.to_state, entry.comment) == (cast.applicant, was, "withdrawn",
-                                                                             "资金已通过其他渠道解决")
+    assert (entry.actor, entry.from_state, entry.to_state, entry.comment) == (
+        cast.applicant,
+        was,
+        "withdrawn",
+        "资金已通过其他渠道解决",
+    )
     assert Notification.objects.filter(user=cast.bureau_staff, application=application).exists()
 
 
-@pytest.mark.parametrize(("who", "status"), [
-    ("bureau_staff", 403), ("bureau_head", 403), ("leading_group", 403), ("bank_x_user", 403), ("auditor", 403),
-    ("admin", 403), ("other_applicant", 404), ("bank_y_user", 404),
-])
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("bureau_staff", 403),
+        ("bureau_head", 403),
+        ("leading_group", 403),
+        ("bank_x_user", 403),
+        ("auditor", 403),
+        ("admin", 403),
+        ("other_applicant", 404),
+        ("bank_y_user", 404),
+    ],
+)
 def test_other_roles_may_not_withdraw(client, cast, who, status):
     application = submitted(cast)
     client.force_login(getattr(cast, who))

@@ -36,7 +36,12 @@ def test_staff_accepts_a_submitted_application_and_the_trail_says_who(cast):
     application.refresh_from_db()
     assert application.state == S.BUREAU_REVIEW
     entry = AuditEntry.objects.for_object(application).get(action="review.application.accept")
-    assert (entry.actor, entry.from_state, entry.to_state, entry.comment) == (cast.bureau_staff, "submitted", "bureau_review", "受理")
+    assert (entry.actor, entry.from_state, entry.to_state, entry.comment) == (
+        cast.bureau_staff,
+        "submitted",
+        "bureau_review",
+        "受理",
+    )
     assert Notification.objects.filter(user=cast.applicant, application=application).exists()
     assert Notification.objects.filter(user=cast.bureau_head, application=application).exists()
 
@@ -44,7 +49,11 @@ def test_staff_accepts_a_submitted_application_and_the_trail_says_who(cast):
 def test_accept_is_refused_when_eligibility_fails_first_article_six(cast, monkeypatch):
     """Changjiang 第六条: an application whose checklist fails today is not taken into review."""
     application = submitted(cast)
-    monkeypatch.setattr(app_selectors, "eligibility_now", lambda a: [RuleResult("sme", "第六条(一)", "fail", "不是中小企业")])
+    monkeypatch.setattr(
+        app_selectors,
+        "eligibility_now",
+        lambda a: [RuleResult("sme", "第六条(一)", "fail", "不是中小企业")],
+    )
     with pytest.raises(services.ReviewError):
         services.application_accept(actor=cast.bureau_staff, application=application)
     application.refresh_from_db()
@@ -53,8 +62,14 @@ def test_accept_is_refused_when_eligibility_fails_first_article_six(cast, monkey
 
 def test_accept_passes_when_eligibility_passes_or_is_unknown(cast, monkeypatch):
     application = submitted(cast)
-    monkeypatch.setattr(app_selectors, "eligibility_now", lambda a: [
-        RuleResult("sme", "第六条(一)", "pass", ""), RuleResult("db", "第六条(一)1", "unknown", "")])
+    monkeypatch.setattr(
+        app_selectors,
+        "eligibility_now",
+        lambda a: [
+            RuleResult("sme", "第六条(一)", "pass", ""),
+            RuleResult("db", "第六条(一)1", "unknown", ""),
+        ],
+    )
     services.application_accept(actor=cast.bureau_staff, application=application)
     assert Application.objects.get(pk=application.pk).state == S.BUREAU_REVIEW
 
@@ -62,19 +77,41 @@ def test_accept_passes_when_eligibility_passes_or_is_unknown(cast, monkeypatch):
 def test_return_needs_reasons_and_keeps_every_round(cast):
     application = to_bureau_review(cast)
     with pytest.raises(services.ReviewError):
-        services.application_return(actor=cast.bureau_staff, application=application, reasons=[services.ReturnReason("营业执照", " ")])
-    services.application_return(actor=cast.bureau_staff, application=application, reasons=[
-        services.ReturnReason("营业执照", "已过期"), services.ReturnReason("完税证明", "缺2025年")])
+        services.application_return(
+            actor=cast.bureau_staff,
+            application=application,
+            reasons=[services.ReturnReason("营业执照", " ")],
+        )
+    services.application_return(
+        actor=cast.bureau_staff,
+        application=application,
+        reasons=[
+            services.ReturnReason("营业执照", "已过期"),
+            services.ReturnReason("完税证明", "缺2025年"),
+        ],
+    )
     application.refresh_from_db()
     assert application.state == S.RETURNED
     application_submit(actor=cast.applicant, application=complete(cast, application))
     application.refresh_from_db()
     assert application.state == S.SUBMITTED
     ret = Opinion.objects.get(application=application, kind=Opinion.Kind.RETURN)
-    assert ret.reasons == [{"item": "营业执照", "reason": "已过期"}, {"item": "完税证明", "reason": "缺2025年"}]
-    actions = [a for a in AuditEntry.objects.for_object(application).order_by("at", "pk").values_list("action", flat=True)
-               if not a.startswith("applications.material.")]
-    assert actions[-3:] == ["review.application.accept", "review.application.return_for_changes", "applications.application.submitted"]
+    assert ret.reasons == [
+        {"item": "营业执照", "reason": "已过期"},
+        {"item": "完税证明", "reason": "缺2025年"},
+    ]
+    actions = [
+        a
+        for a in AuditEntry.objects.for_object(application)
+        .order_by("at", "pk")
+        .values_list("action", flat=True)
+        if not a.startswith("applications.material.")
+    ]
+    assert actions[-3:] == [
+        "review.application.accept",
+        "review.application.return_for_changes",
+        "applications.application.submitted",
+    ]
     queue = {a.pk: a.resubmitted for a in selectors.queue_for(cast.bureau_staff)}
     assert queue == {application.pk: True, cast.application_b.pk: False}
 
@@ -84,7 +121,9 @@ def test_maker_checker_head_signs_only_a_staff_draft(cast):
     assert not can_proceed(application.approve)  # nothing drafted yet
     with pytest.raises(services.ReviewError):
         services.opinion_sign(actor=cast.bureau_head, application=application)
-    services.opinion_draft(actor=cast.bureau_staff, application=application, recommendation="approve", text="同意")
+    services.opinion_draft(
+        actor=cast.bureau_staff, application=application, recommendation="approve", text="同意"
+    )
     assert [a.pk for a in selectors.queue_for(cast.bureau_head)] == [application.pk]
     assert application not in selectors.queue_for(cast.bureau_staff)
     services.opinion_sign(actor=cast.bureau_head, application=application)
@@ -96,7 +135,9 @@ def test_maker_checker_head_signs_only_a_staff_draft(cast):
 
 def test_a_draft_that_rejects_makes_the_signature_a_rejection(cast):
     application = to_bureau_review(cast)
-    services.opinion_draft(actor=cast.bureau_staff, application=application, recommendation="reject", text="不符合条件")
+    services.opinion_draft(
+        actor=cast.bureau_staff, application=application, recommendation="reject", text="不符合条件"
+    )
     services.opinion_sign(actor=cast.bureau_head, application=application)
     assert Application.objects.get(pk=application.pk).state == S.REJECTED
 
@@ -105,11 +146,16 @@ def test_meeting_decides_several_and_fills_the_group_box(cast):
     first = to_group_review(cast)
     second = to_group_review(cast, cast.application_b)
     services.meeting_record(
-        actor=cast.leading_group, program=cast.changjiang, date=dt.date(2026, 1, 20), attendees=["leader", "finance"],
-        minutes="研究两户", decisions=[
+        actor=cast.leading_group,
+        program=cast.changjiang,
+        date=dt.date(2026, 1, 20),
+        attendees=["leader", "finance"],
+        minutes="研究两户",
+        decisions=[
             services.DecisionInput(first, True, Decimal("800000.00"), "同意"),
             services.DecisionInput(second, False, None, "材料不实"),
-        ])
+        ],
+    )
     assert Application.objects.get(pk=first.pk).state == S.BANK_REVIEW
     assert Application.objects.get(pk=second.pk).state == S.REJECTED
     box = selectors.annex4_boxes(first).group
@@ -120,22 +166,36 @@ def test_meeting_refuses_an_amount_over_five_million_article_one(cast):
     """Changjiang 第一条: 500万元以内."""
     application = to_group_review(cast)
     with pytest.raises(services.ReviewError):
-        services.meeting_record(actor=cast.leading_group, program=cast.changjiang, date=dt.date(2026, 1, 20),
-                                attendees=["leader"], minutes="", decisions=[
-                                    services.DecisionInput(application, True, Decimal("5000000.01"))])
+        services.meeting_record(
+            actor=cast.leading_group,
+            program=cast.changjiang,
+            date=dt.date(2026, 1, 20),
+            attendees=["leader"],
+            minutes="",
+            decisions=[services.DecisionInput(application, True, Decimal("5000000.01"))],
+        )
     assert Application.objects.get(pk=application.pk).state == S.GROUP_REVIEW
-    services.meeting_record(actor=cast.leading_group, program=cast.changjiang, date=dt.date(2026, 1, 20),
-                            attendees=["leader"], minutes="", decisions=[
-                                services.DecisionInput(application, True, Decimal("5000000.00"))])
+    services.meeting_record(
+        actor=cast.leading_group,
+        program=cast.changjiang,
+        date=dt.date(2026, 1, 20),
+        attendees=["leader"],
+        minutes="",
+        decisions=[services.DecisionInput(application, True, Decimal("5000000.00"))],
+    )
     assert Application.objects.get(pk=application.pk).state == S.BANK_REVIEW
 
 
 def test_bank_decides_only_its_own_application(cast):
     application = to_bank_review(cast)
     with pytest.raises(services.ReviewError):
-        services.bank_decide(actor=cast.bank_y_user, application=application, approved=False, opinion="不同意")
+        services.bank_decide(
+            actor=cast.bank_y_user, application=application, approved=False, opinion="不同意"
+        )
     assert Application.objects.get(pk=application.pk).state == S.BANK_REVIEW
-    services.bank_decide(actor=cast.bank_x_user, application=application, approved=False, opinion="征信不良")
+    services.bank_decide(
+        actor=cast.bank_x_user, application=application, approved=False, opinion="征信不良"
+    )
     assert Application.objects.get(pk=application.pk).state == S.REJECTED
     assert selectors.annex4_boxes(application).bank.text == "不同意授信。征信不良"
 
@@ -143,8 +203,13 @@ def test_bank_decides_only_its_own_application(cast):
 def test_bank_approval_needs_terms(cast):
     application = to_bank_review(cast)
     with pytest.raises(services.ReviewError):
-        services.bank_decide(actor=cast.bank_x_user, application=application, approved=True, opinion="同意",
-                             credit_amount=Decimal("900000.00"))
+        services.bank_decide(
+            actor=cast.bank_x_user,
+            application=application,
+            approved=True,
+            opinion="同意",
+            credit_amount=Decimal("900000.00"),
+        )
     to_publicity(cast, cast.application_b, bank_user=cast.bank_y_user)
     assert Application.objects.get(pk=cast.application_b.pk).state == S.PUBLICITY
 
@@ -157,17 +222,25 @@ def test_a_step_from_the_wrong_state_is_refused_and_changes_nothing(cast):
     with pytest.raises(services.ReviewError):
         services.opinion_sign(actor=cast.bureau_head, application=application)
     with pytest.raises(services.ReviewError):
-        services.bank_decide(actor=cast.bank_x_user, application=application, approved=False, opinion="x")
+        services.bank_decide(
+            actor=cast.bank_x_user, application=application, approved=False, opinion="x"
+        )
     assert Application.objects.get(pk=application.pk).state == S.SUBMITTED
     assert not AuditEntry.objects.for_object(application).exists()
 
 
 def test_a_stale_form_is_refused_and_names_who_changed_what(cast):
     application = submitted(cast)
-    services.application_accept(actor=cast.bureau_staff, application=application, seen_state="submitted")
+    services.application_accept(
+        actor=cast.bureau_staff, application=application, seen_state="submitted"
+    )
     with pytest.raises(services.StaleApplication) as exc:
-        services.application_return(actor=cast.bureau_staff, application=application, seen_state="submitted",
-                                    reasons=[services.ReturnReason("营业执照", "过期")])
+        services.application_return(
+            actor=cast.bureau_staff,
+            application=application,
+            seen_state="submitted",
+            reasons=[services.ReturnReason("营业执照", "过期")],
+        )
     assert "staff" in str(exc.value) and exc.value.change.to_state == "bureau_review"
     assert Application.objects.get(pk=application.pk).state == S.BUREAU_REVIEW
     assert not Opinion.objects.filter(application=application).exists()
@@ -186,8 +259,12 @@ def test_daily_command_lists_what_waits_too_long(cast):
 
     from django.core.management import call_command
 
-    application = to_bureau_review(cast)  # entered bureau_review now; application_b submitted on 2026-01-05? no date
-    Application.objects.filter(pk=cast.application_b.pk).update(submitted_at=dt.datetime(2026, 1, 5, tzinfo=dt.UTC))
+    application = to_bureau_review(
+        cast
+    )  # entered bureau_review now; application_b submitted on 2026-01-05? no date
+    Application.objects.filter(pk=cast.application_b.pk).update(
+        submitted_at=dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
+    )
     out = StringIO()
     call_command("review_overdue", "--days", "3", stdout=out)
     text = out.getvalue()

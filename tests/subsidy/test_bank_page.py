@@ -24,7 +24,9 @@ def run(qz):
 
 
 def publicize(qz, run: SubsidyRun) -> SubsidyRun:
-    SubsidyRun.objects.filter(pk=run.pk).update(state=RunState.AUDITED)  # the audit upload is tested elsewhere
+    SubsidyRun.objects.filter(pk=run.pk).update(
+        state=RunState.AUDITED
+    )  # the audit upload is tested elsewhere
     return run_publicize(actor=qz.staff, run=SubsidyRun.objects.get(pk=run.pk))
 
 
@@ -45,7 +47,9 @@ def test_own_lines_exclusions_and_export_only(client, qz, run):
     response = client.get(reverse("subsidy:bank-subsidy-export", args=[run.pk]))
     assert response.status_code == 200
     wb = load_workbook(io.BytesIO(response.content))
-    contracts = {row[0] for ws in wb.worksheets for row in ws.iter_rows(values_only=True) if row and row[0]}
+    contracts = {
+        row[0] for ws in wb.worksheets for row in ws.iter_rows(values_only=True) if row and row[0]
+    }
     assert "A-1" in contracts and "A-2" in contracts and "B-1" not in contracts
 
 
@@ -53,7 +57,9 @@ def test_payment_shows_when_recorded(client, qz, run):
     from subsidy.services import run_approve, run_record_payment
 
     run = run_approve(actor=qz.head, run=publicize(qz, run))
-    run_record_payment(actor=qz.staff, run=run, bank=qz.bank_a, paid_on=dt.date(2026, 5, 6), voucher_no="PZ-0506")
+    run_record_payment(
+        actor=qz.staff, run=run, bank=qz.bank_a, paid_on=dt.date(2026, 5, 6), voucher_no="PZ-0506"
+    )
     client.force_login(qz.bank_user)
     page = client.get(reverse("subsidy:bank-subsidy")).content.decode()
     assert "2026-05-06" in page and "PZ-0506" in page

@@ -14,9 +14,20 @@ from subsidy.export import sheet_name
 from subsidy.services import run_commit
 
 HEADERS = [
-    "贷款合同编号", "银行代码", "企业名称", "方案版本", "放款日期", "放款金额（元）", "年利率（%）", "定价时LPR（%）",
-    "已结算利息（元）", "逾期利息（元）", "计贴息利息（元）", "按比例计算贴息（元）", "贴息金额（元）",
-]  # fmt: skip
+    "贷款合同编号",
+    "银行代码",
+    "企业名称",
+    "方案版本",
+    "放款日期",
+    "放款金额（元）",
+    "年利率（%）",
+    "定价时LPR（%）",
+    "已结算利息（元）",
+    "逾期利息（元）",
+    "计贴息利息（元）",
+    "按比例计算贴息（元）",
+    "贴息金额（元）",
+]
 
 
 def test_sheet_names_are_safe_for_excel():
@@ -44,12 +55,23 @@ def test_the_export_has_a_sheet_per_bank_with_its_lines_and_total(client, qz):
     assert response.status_code == 200
     wb = load_workbook(io.BytesIO(response.content))
     odd_sheet = "qz_c 衢州_丙_银行：科技_支行_（城南_城北）营业部联合"
-    assert wb.sheetnames == ["贴息明细", "按银行汇总", "未予贴息", "qz-a 衢州甲银行", "qz-b 衢州乙银行", odd_sheet]
+    assert wb.sheetnames == [
+        "贴息明细",
+        "按银行汇总",
+        "未予贴息",
+        "qz-a 衢州甲银行",
+        "qz-b 衢州乙银行",
+        odd_sheet,
+    ]
     assert len(odd_sheet) == 31
 
     summary = {row[0]: row for row in wb["按银行汇总"].iter_rows(min_row=2, values_only=True)}
     grand = ZERO
-    for bank, sheet in ((qz.bank_a, "qz-a 衢州甲银行"), (qz.bank_b, "qz-b 衢州乙银行"), (odd, odd_sheet)):
+    for bank, sheet in (
+        (qz.bank_a, "qz-a 衢州甲银行"),
+        (qz.bank_b, "qz-b 衢州乙银行"),
+        (odd, odd_sheet),
+    ):
         ws = wb[sheet]
         rows = list(ws.iter_rows(values_only=True))
         assert list(rows[0]) == HEADERS
@@ -63,7 +85,9 @@ def test_the_export_has_a_sheet_per_bank_with_its_lines_and_total(client, qz):
         bank_total = sum((x.amount for x in stored), ZERO)
         assert total[0] == "合计" and D(str(total[amount])) == bank_total
         assert D(str(summary[bank.code][-1])) == bank_total
-        assert D(str(total[HEADERS.index("计贴息利息（元）")])) == sum((x.eligible_interest for x in stored), ZERO)
+        assert D(str(total[HEADERS.index("计贴息利息（元）")])) == sum(
+            (x.eligible_interest for x in stored), ZERO
+        )
         grand += D(str(total[amount]))
     assert grand == run.total == D("1000.00")
     assert D(str(summary["合计"][-1])) == run.total

@@ -64,16 +64,23 @@ def test_bank_files_and_four_bodies_approve_then_agreement(client, qz):
     text = pdf_text(response.content)
     start, end = agreement.starts_on, agreement.ends_on
     assert end == filings.three_years_from(start)
-    assert f"有效期：{start.year}年{start.month}月{start.day}日至{end.year}年{end.month}月{end.day}日" in text
+    assert (
+        f"有效期：{start.year}年{start.month}月{start.day}日至{end.year}年{end.month}月{end.day}日"
+        in text
+    )
     assert "乙方：衢州甲银行" in text  # the bank filled in as party B
-    assert text.count(f"{start.year}年{start.month}月{start.day}日") >= 3  # the term and both signature dates
+    assert (
+        text.count(f"{start.year}年{start.month}月{start.day}日") >= 3
+    )  # the term and both signature dates
 
 
 def pdf_text(data: bytes) -> str:
     """The PDF's text (poppler's pdftotext, as tests/kedaitong/test_documents.py), spaces and line breaks removed."""
     if shutil.which("pdftotext") is None:
         pytest.skip("poppler-utils not installed")
-    out = subprocess.run(["pdftotext", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
+    out = subprocess.run(
+        ["pdftotext", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode()
     return "".join(out.split())
 
 
@@ -81,13 +88,22 @@ def test_a_bank_with_a_fraud_record_cannot_file_again(client, qz):
     from subsidy.models import FraudRecord
 
     FraudRecord.objects.create(
-        program=qz.program, bank=qz.bank_a, found_on=dt.date(2025, 5, 1), description="虚构利息结算",
-        evidence="x.pdf", recorded_by=qz.staff,
-    )  # fmt: skip
-    with pytest.raises(StageRefused, match="衢州甲银行已被认定骗取.*2025-05-01：虚构利息结算.*不能申请备案（衢州方案六）"):
+        program=qz.program,
+        bank=qz.bank_a,
+        found_on=dt.date(2025, 5, 1),
+        description="虚构利息结算",
+        evidence="x.pdf",
+        recorded_by=qz.staff,
+    )
+    with pytest.raises(
+        StageRefused,
+        match="衢州甲银行已被认定骗取.*2025-05-01：虚构利息结算.*不能申请备案（衢州方案六）",
+    ):
         filings.filing_submit(actor=qz.bank_user, program=qz.program, materials=pdf())
     client.force_login(qz.bank_user)
-    response = client.post(reverse("subsidy:filing-create"), {"materials": pdf(), "statement": "再次申请"})
+    response = client.post(
+        reverse("subsidy:filing-create"), {"materials": pdf(), "statement": "再次申请"}
+    )
     assert response.status_code == 400
     page = response.content.decode()
     assert "不能申请备案" in page and "再次申请" in page  # the reason, and what was typed is kept

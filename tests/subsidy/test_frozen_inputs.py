@@ -23,7 +23,15 @@ PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 def figures(lines):
     return [
-        (x.contract_no, x.lpr, x.settled_interest, x.overdue_interest, x.eligible_interest, x.computed, x.amount)
+        (
+            x.contract_no,
+            x.lpr,
+            x.settled_interest,
+            x.overdue_interest,
+            x.eligible_interest,
+            x.computed,
+            x.amount,
+        )
         for x in lines
     ]
 
@@ -33,7 +41,9 @@ def audited(qz):
     a1 = qz.loan(contract="A-1", lpr=None)  # priced by the LPR table
     settlement = qz.interest(a1, "1000.00")
     qz.interest(qz.loan(contract="B-1", bank=qz.bank_b), "3000.00")
-    qz.interest(qz.loan(contract="A-2", rate="3.50"), "500.00")  # above the LPR: listed, not subsidized
+    qz.interest(
+        qz.loan(contract="A-2", rate="3.50"), "500.00"
+    )  # above the LPR: listed, not subsidized
     run = run_commit(actor=qz.staff, program=qz.program, year=2025, budget="1000")
     run = run_audit(actor=qz.auditor, run=run, opinion=SimpleUploadedFile("o.pdf", PDF))
     return run, a1, settlement
@@ -42,12 +52,17 @@ def audited(qz):
 def test_an_audited_runs_settlement_cannot_be_changed_or_deleted(qz, audited):
     run, loan, settlement = audited
     settlement.amount = D("2000.00")
-    with pytest.raises(InputFrozen, match="贷款合同A-1在2025-06-21结算的利息已进入2025年贴息批次.*请先撤销该批次"):
+    with pytest.raises(
+        InputFrozen, match="贷款合同A-1在2025-06-21结算的利息已进入2025年贴息批次.*请先撤销该批次"
+    ):
         settlement.save()
     with pytest.raises(ProtectedError):  # a subsidized settlement is protected by its link already
         InterestSettlement.objects.get(pk=settlement.pk).delete()
     not_subsidized = InterestSettlement.objects.get(loan__contract_no="A-2")
-    with pytest.raises(InputFrozen, match="贷款合同A-2在2025-06-21结算的利息已进入2025年贴息批次"), transaction.atomic():
+    with (
+        pytest.raises(InputFrozen, match="贷款合同A-2在2025-06-21结算的利息已进入2025年贴息批次"),
+        transaction.atomic(),
+    ):
         not_subsidized.delete()  # deletion runs in a transaction of its own; the refusal rolls it back
     with pytest.raises(InputFrozen, match="截止日前的利息结算"):
         qz.interest(loan, "10.00", settled=dt.date(2025, 12, 20))
@@ -80,9 +95,13 @@ def test_an_audited_runs_loans_keep_the_figures_the_run_read(qz, audited):
         rate.save()
     with pytest.raises(InputFrozen):
         with transaction.atomic():
-            LPRRate.objects.get(effective_date=dt.date(2025, 3, 20)).delete()  # the next one decides coverage
+            LPRRate.objects.get(
+                effective_date=dt.date(2025, 3, 20)
+            ).delete()  # the next one decides coverage
     with pytest.raises(InputFrozen):
-        LPRRate.objects.create(effective_date=dt.date(2025, 2, 27), one_year=D("3"), five_year=D("3.5"))
+        LPRRate.objects.create(
+            effective_date=dt.date(2025, 2, 27), one_year=D("3"), five_year=D("3.5")
+        )
     later = LPRRate.objects.get(effective_date=dt.date(2026, 11, 20))
     later.source = "核对"
     later.one_year = D("3.0")
@@ -103,10 +122,20 @@ def test_the_admin_shows_them_read_only_and_refuses_a_change(client, qz, audited
     assert page.status_code == 200
     text = page.content.decode()
     assert "已进入2025年贴息批次" in text and 'name="_save"' not in text
-    data = {"loan": settlement.loan_id, "settled_on": "2025-06-21", "period_start": "2025-03-23",
-            "period_end": "2025-06-21", "amount": "2000.00"}  # fmt: skip
+    data = {
+        "loan": settlement.loan_id,
+        "settled_on": "2025-06-21",
+        "period_start": "2025-03-23",
+        "period_end": "2025-06-21",
+        "amount": "2000.00",
+    }
     assert client.post(url, data).status_code == 403
-    assert client.post(f"/admin/loans/interestsettlement/{settlement.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert (
+        client.post(
+            f"/admin/loans/interestsettlement/{settlement.pk}/delete/", {"post": "yes"}
+        ).status_code
+        == 403
+    )
     assert InterestSettlement.objects.get(pk=settlement.pk).amount == D("1000.00")
     loan_page = client.get(f"/admin/loans/loan/{settlement.loan_id}/change/").content.decode()
     assert "已进入2025年贴息批次" in loan_page and 'name="_save"' not in loan_page
@@ -138,22 +167,34 @@ def test_before_the_audit_and_after_cancelling_the_inputs_can_be_corrected(qz):
 
 def test_admin_forms_show_a_refused_change_as_an_error(client, qz, audited):
     run, loan, _s = audited
-    admin_user = UserFactory(username="qz_site_admin2", role=Role.ADMIN, is_staff=True, is_superuser=True)
+    admin_user = UserFactory(
+        username="qz_site_admin2", role=Role.ADMIN, is_staff=True, is_superuser=True
+    )
     client.force_login(admin_user)
     response = client.post(
         "/admin/subsidy/lprrate/add/",
         {"effective_date": "2025-02-27", "one_year": "3.0", "five_year": "3.5", "source": "补录"},
     )
     assert response.status_code == 200
-    assert "2025-02-27的LPR报价" in response.content.decode() and "已进入2025年贴息批次" in response.content.decode()
+    assert (
+        "2025-02-27的LPR报价" in response.content.decode()
+        and "已进入2025年贴息批次" in response.content.decode()
+    )
     assert not LPRRate.objects.filter(effective_date=dt.date(2025, 2, 27)).exists()
     response = client.post(
         "/admin/loans/interestsettlement/add/",
-        {"loan": loan.pk, "settled_on": "2025-09-21", "period_start": "2025-06-22", "period_end": "2025-09-21",
-         "amount": "50.00"},
-    )  # fmt: skip
+        {
+            "loan": loan.pk,
+            "settled_on": "2025-09-21",
+            "period_start": "2025-06-22",
+            "period_end": "2025-09-21",
+            "amount": "50.00",
+        },
+    )
     assert response.status_code == 200 and "截止日前的利息结算" in response.content.decode()
-    assert not InterestSettlement.objects.filter(loan=loan, settled_on=dt.date(2025, 9, 21)).exists()
+    assert not InterestSettlement.objects.filter(
+        loan=loan, settled_on=dt.date(2025, 9, 21)
+    ).exists()
     # the version's page: the share cannot be changed, the form says why
     from django.contrib import admin
     from django.forms.models import model_to_dict
@@ -163,12 +204,13 @@ def test_admin_forms_show_a_refused_change_as_an_error(client, qz, audited):
     request = RequestFactory().post("/")
     request.user = admin_user
     form_class = admin.site._registry[ProgramVersion].get_form(request, version)
-    data = {k: v for k, v in model_to_dict(version).items() if v is not None} | {"subsidy_share": "0.5"}
+    data = {k: v for k, v in model_to_dict(version).items() if v is not None} | {
+        "subsidy_share": "0.5"
+    }
     form = form_class(data, instance=version)
     assert not form.is_valid()
     assert "贴息参数已进入2025年贴息批次" in " ".join(form.non_field_errors())
     assert ProgramVersion.objects.get(pk=version.pk).subsidy_share == D("0.3000")
-
 
 
 def test_the_lpr_import_refuses_a_publication_an_audited_run_may_have_read(qz):
@@ -176,7 +218,9 @@ def test_the_lpr_import_refuses_a_publication_an_audited_run_may_have_read(qz):
 
     from subsidy.lpr_import import LPRImportError, import_lpr
 
-    LPRRate.objects.filter(effective_date=dt.date(2024, 6, 20)).delete()  # a month missing, long before the loans
+    LPRRate.objects.filter(
+        effective_date=dt.date(2024, 6, 20)
+    ).delete()  # a month missing, long before the loans
     qz.interest(qz.loan(contract="A-1", lpr=None), "1000.00")
     run = run_commit(actor=qz.staff, program=qz.program, year=2025, budget="1000")
     run_audit(actor=qz.auditor, run=run, opinion=SimpleUploadedFile("o.pdf", PDF))

@@ -95,11 +95,20 @@ class SubsidyMachine(RuleBasedStateMachine):
         self.loans.append(loan)
 
     @precondition(lambda self: self.loans)
-    @rule(data=st.data(), amount=interest_amounts, after=st.integers(min_value=1, max_value=200), overdue=st.booleans())
-    def settle_interest(self, data: st.DataObject, amount: Decimal, after: int, overdue: bool) -> None:
+    @rule(
+        data=st.data(),
+        amount=interest_amounts,
+        after=st.integers(min_value=1, max_value=200),
+        overdue=st.booleans(),
+    )
+    def settle_interest(
+        self, data: st.DataObject, amount: Decimal, after: int, overdue: bool
+    ) -> None:
         loan = data.draw(st.sampled_from(self.loans))
         settled = loan.disbursement_date + dt.timedelta(days=after)
-        if settlement_run(loan.pk, settled) is not None:  # before the cutoff of an audited run: frozen
+        if (
+            settlement_run(loan.pk, settled) is not None
+        ):  # before the cutoff of an audited run: frozen
             with pytest.raises(InputFrozen), transaction.atomic():
                 self.qz.interest(loan, str(amount), settled=settled, overdue=overdue)
             return
@@ -128,13 +137,21 @@ class SubsidyMachine(RuleBasedStateMachine):
     @rule()
     def audit_approve_and_pay(self) -> None:
         run = SubsidyRun.objects.filter(state=RunState.COMPUTED).order_by("pk").first()
-        opinion = SimpleUploadedFile("opinion.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+        opinion = SimpleUploadedFile(
+            "opinion.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf"
+        )
         run = run_audit(actor=self.qz.auditor, run=run, opinion=opinion)
         run = run_publicize(actor=self.qz.staff, run=run)
         run = run_approve(actor=self.qz.head, run=run)
         for bank in (self.qz.bank_a, self.qz.bank_b):
             if run.lines.filter(bank=bank, amount__gt=0).exists():
-                run_record_payment(actor=self.qz.staff, run=run, bank=bank, paid_on=dt.date(2026, 5, 1), voucher_no="V-1")
+                run_record_payment(
+                    actor=self.qz.staff,
+                    run=run,
+                    bank=bank,
+                    paid_on=dt.date(2026, 5, 1),
+                    voucher_no="V-1",
+                )
         run = SubsidyRun.objects.get(pk=run.pk)  # protected FSM fields cannot be refreshed in place
         paid = run.payments.aggregate(total=MoneySum("amount"))["total"] or Decimal("0")
         assert paid == run.total
@@ -162,18 +179,20 @@ class SubsidyMachine(RuleBasedStateMachine):
         live = SubsidizedSettlement.objects.exclude(run__state=RunState.CANCELLED)
         assert not live.values("settlement_id").annotate(n=Count("id")).filter(n__gt=1).exists()
         for loan in self.loans:
-            counted = SubsidyLine.objects.filter(loan=loan).exclude(run__state=RunState.CANCELLED).aggregate(
-                total=MoneySum("eligible_interest")
-            )["total"] or Decimal("0")
-            settled = InterestSettlement.objects.filter(loan=loan, is_overdue_interest=False).aggregate(
-                total=MoneySum("amount")
-            )["total"] or Decimal("0")
+            counted = SubsidyLine.objects.filter(loan=loan).exclude(
+                run__state=RunState.CANCELLED
+            ).aggregate(total=MoneySum("eligible_interest"))["total"] or Decimal("0")
+            settled = InterestSettlement.objects.filter(
+                loan=loan, is_overdue_interest=False
+            ).aggregate(total=MoneySum("amount"))["total"] or Decimal("0")
             assert counted <= settled
 
     @invariant()
     def payments_equal_bank_lines(self) -> None:
         for payment in BankPayment.objects.all():
-            lines = SubsidyLine.objects.filter(run=payment.run, bank=payment.bank).aggregate(total=MoneySum("amount"))
+            lines = SubsidyLine.objects.filter(run=payment.run, bank=payment.bank).aggregate(
+                total=MoneySum("amount")
+            )
             assert payment.amount == lines["total"]
 
 

@@ -129,9 +129,13 @@ def test_terminated_agreement_after_complaint_excludes_the_banks_loans(qz):
 
     agreement = qz.bank_b.agreements.get(program=qz.program)
     Complaint.objects.create(
-        agreement=agreement, received_on=dt.date(2025, 8, 1), complainant="某企业", description="收取顾问费",
-        evidence="x.pdf", recorded_by=qz.staff,
-    )  # fmt: skip
+        agreement=agreement,
+        received_on=dt.date(2025, 8, 1),
+        complainant="某企业",
+        description="收取顾问费",
+        evidence="x.pdf",
+        recorded_by=qz.staff,
+    )
     agreement.status = agreement.Status.TERMINATED
     agreement.save()
     qz.interest(qz.loan(contract="B-1", bank=qz.bank_b), "100.00")
@@ -243,10 +247,27 @@ def test_command_dry_run_exports_and_saves_nothing(qz, tmp_path):
     )
     assert not SubsidyRun.objects.exists()
     wb = load_workbook(target)
-    assert wb.sheetnames == ["贴息明细", "按银行汇总", "未予贴息", "qz-a 衢州甲银行", "qz-b 衢州乙银行"]
+    assert wb.sheetnames == [
+        "贴息明细",
+        "按银行汇总",
+        "未予贴息",
+        "qz-a 衢州甲银行",
+        "qz-b 衢州乙银行",
+    ]
     header = [c.value for c in wb["贴息明细"][1]]
-    for name in ["贷款合同编号", "银行代码", "企业名称", "放款日期", "放款金额（元）", "年利率（%）", "定价时LPR（%）",
-                 "已结算利息（元）", "逾期利息（元）", "计贴息利息（元）", "贴息金额（元）"]:  # fmt: skip
+    for name in [
+        "贷款合同编号",
+        "银行代码",
+        "企业名称",
+        "放款日期",
+        "放款金额（元）",
+        "年利率（%）",
+        "定价时LPR（%）",
+        "已结算利息（元）",
+        "逾期利息（元）",
+        "计贴息利息（元）",
+        "贴息金额（元）",
+    ]:
         assert name in header
     amounts = {
         row[0].value: row[header.index("贴息金额（元）")].value

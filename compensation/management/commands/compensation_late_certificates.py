@@ -24,22 +24,34 @@ class Command(BaseCommand):
     help = "List compensated loans whose write-off certificate is late (Changjiang 第十一条 4)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--as-of", default=None, help="the day to judge by, YYYY-MM-DD (default today)")
+        parser.add_argument(
+            "--as-of", default=None, help="the day to judge by, YYYY-MM-DD (default today)"
+        )
         parser.add_argument("--bank", default=None, help="only this bank (code)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            today = dt.date.fromisoformat(options["as_of"]) if options["as_of"] else timezone.localdate()
+            today = (
+                dt.date.fromisoformat(options["as_of"])
+                if options["as_of"]
+                else timezone.localdate()
+            )
         except ValueError:
             raise CommandError(f"日期“{options['as_of']}”无效，应为 YYYY-MM-DD") from None
         writeoff_due_refresh()  # a calendar loaded in bulk (no signals) still moves the provisional due days first
-        claims = Claim.objects.filter(late_certificate_q(today)).select_related("bank", "loan__enterprise", "write_off")
+        claims = Claim.objects.filter(late_certificate_q(today)).select_related(
+            "bank", "loan__enterprise", "write_off"
+        )
         if options["bank"]:
             claims = claims.filter(bank__code=options["bank"])
         claims = list(claims.order_by("bank__code", "write_off__certificate_due_on", "reference"))
         for claim in claims:
             w = claim.write_off
-            handed = f"{w.certificate_submitted_on:%Y-%m-%d}提交" if w.certificate_submitted_on else "未提交"
+            handed = (
+                f"{w.certificate_submitted_on:%Y-%m-%d}提交"
+                if w.certificate_submitted_on
+                else "未提交"
+            )
             self.stdout.write(
                 f"{claim.reference}\t{claim.bank.name}\t{claim.loan.enterprise.name}\t核销{w.written_off_on:%Y-%m-%d}"
                 f"\t应于{w.certificate_due_on:%Y-%m-%d}前提交\t{handed}"

@@ -17,7 +17,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         result = demo_load()
-        created = ", ".join(f"{name} {count}" for name, count in sorted(result.created.items()) if count)
+        created = ", ".join(
+            f"{name} {count}" for name, count in sorted(result.created.items()) if count
+        )
         self.stdout.write(f"Demo data: {created or 'nothing new (already loaded)'}")
         if options["quiet_logins"]:
             return

@@ -24,8 +24,12 @@ class Command(BaseCommand):
         parser.add_argument("file", nargs="?", help=".xlsx or .csv (UTF-8 or GBK)")
         parser.add_argument("--program", help="program code, e.g. quzhou or changjiang")
         parser.add_argument("--dry-run", action="store_true", help="check every row, save nothing")
-        parser.add_argument("--user", help="import as this user (a bank user imports only its own bank's rows)")
-        parser.add_argument("--template", metavar="OUT.xlsx", help="write the blank template of KIND and stop")
+        parser.add_argument(
+            "--user", help="import as this user (a bank user imports only its own bank's rows)"
+        )
+        parser.add_argument(
+            "--template", metavar="OUT.xlsx", help="write the blank template of KIND and stop"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         kind = options["kind"]
@@ -52,14 +56,22 @@ class Command(BaseCommand):
         except ImportNotAllowed as exc:
             raise CommandError(str(exc)) from None
         result = run_import(
-            kind=kind, data=path.read_bytes(), filename=path.name, context=context, commit=not options["dry_run"],
+            kind=kind,
+            data=path.read_bytes(),
+            filename=path.name,
+            context=context,
+            commit=not options["dry_run"],
             source="command",
-        )  # fmt: skip
-        summary = f"{result.rows}行：新增{result.created}，未变{result.unchanged}，更新{result.updated}"
+        )
+        summary = (
+            f"{result.rows}行：新增{result.created}，未变{result.unchanged}，更新{result.updated}"
+        )
         if result.errors:
             for error in result.errors:
                 self.stderr.write(error.line())
-            raise CommandError(f"未保存任何数据：{result.error_rows}行有错误（{summary}）", returncode=1)
+            raise CommandError(
+                f"未保存任何数据：{result.error_rows}行有错误（{summary}）", returncode=1
+            )
         if options["dry_run"]:
             self.stdout.write(f"检查通过，未保存（--dry-run）：{summary}")
         else:

@@ -20,7 +20,12 @@ class Command(BaseCommand):
     help = "Derive days past due, buckets, compensation eligibility and blacklist proposals."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--on", type=dt.date.fromisoformat, default=None, help="the day to compute for (default today)")
+        parser.add_argument(
+            "--on",
+            type=dt.date.fromisoformat,
+            default=None,
+            help="the day to compute for (default today)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         result = delinquency_refresh(on=options["on"] or timezone.localdate())

@@ -12,7 +12,9 @@ from review.diagram import markdown
 
 
 class Command(BaseCommand):
-    help = "Write docs/review-states.md, the application state diagram, from applications/workflow.py."
+    help = (
+        "Write docs/review-states.md, the application state diagram, from applications/workflow.py."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         target = Path(settings.BASE_DIR) / "docs" / "review-states.md"

@@ -16,8 +16,12 @@ class Command(BaseCommand):
     help = "List applications waiting in a review queue longer than --days (default REVIEW_OVERDUE_DAYS or 5)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--days", type=int, default=None,
-                            help="default: REVIEW_OVERDUE_DAYS from the environment (settings), 5 when unset")
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=None,
+            help="default: REVIEW_OVERDUE_DAYS from the environment (settings), 5 when unset",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         days = settings.REVIEW_OVERDUE_DAYS if options["days"] is None else options["days"]
@@ -28,5 +32,7 @@ class Command(BaseCommand):
         rows = waiting_longer_than(dt.timedelta(days=days), now=now)
         for application, since in rows:
             waited = (now - since).days
-            self.stdout.write(f"{application.reference}\t{application.enterprise.name}\t{application.state}\t{waited}")
+            self.stdout.write(
+                f"{application.reference}\t{application.enterprise.name}\t{application.state}\t{waited}"
+            )
         self.stdout.write(f"{len(rows)} waiting longer than {days} days")
