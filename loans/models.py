@@ -327,6 +327,7 @@ class RecordUpload(models.Model):
         SAVING = "saving", _("Being saved")
         SAVED = "saved", _("Saved")
         CANCELLED = "cancelled", _("Cancelled")
+        FAILED = "failed", _("Failed: an error while processing, nothing saved")
 
     class Source(models.TextChoices):
         WEB = "web", _("Web upload")

@@ -464,9 +464,37 @@ def upload_receive(
             )
             upload.save(update_fields=["job"])
             return upload
-    upload_check(upload=upload)
+    try:
+        upload_check(upload=upload)
+    except Exception as exc:  # a bug or an unforeseen value: the upload says so instead of a 500
+        upload_fail(upload=upload, exc=exc)
     upload.refresh_from_db()
     return upload
+
+
+def upload_fail(*, upload: RecordUpload, exc: BaseException) -> None:
+    """An unexpected error while checking or saving: nothing was saved; the upload is failed, with the reason.
+
+    Without this an upload stayed "being checked" for ever. The error is logged
+    in full for the administrator; the uploader sees its type and text.
+    """
+    import logging
+
+    logging.getLogger("kedaitong.uploads").error(
+        "upload %s failed", upload.public_id, exc_info=(type(exc), exc, exc.__traceback__)
+    )
+    reason = f"处理时发生意外错误，文件未保存（{type(exc).__name__}：{exc}）；请联系系统管理员"
+    RecordUpload.objects.filter(pk=upload.pk).exclude(state=RecordUpload.State.SAVED).update(
+        state=RecordUpload.State.FAILED,
+        errors=[{"row": 0, "column": "", "message": reason[:500]}],
+        error_count=0,
+    )
+    log_action(
+        actor=None,
+        action="loans.upload.failed",
+        obj=upload,
+        data={"error": f"{type(exc).__name__}: {exc}"[:500]},
+    )
 
 
 def upload_check(
@@ -514,11 +542,7 @@ def upload_confirm(*, actor: User, upload: RecordUpload) -> RecordUpload:
             upload_save(upload=upload)
         except Exception as exc:
             # Nothing was saved (one transaction); the upload must not stay "being saved" for ever.
-            RecordUpload.objects.filter(pk=upload.pk, state=RecordUpload.State.SAVING).update(
-                state=RecordUpload.State.REFUSED,
-                errors=[{"row": 0, "column": "", "message": f"处理失败：{exc}"[:300]}],
-            )
-            raise
+            upload_fail(upload=upload, exc=exc)
     upload.refresh_from_db()
     return upload
 
@@ -546,7 +570,12 @@ def upload_cancel(*, actor: User, upload: RecordUpload) -> None:
         raise UploadError("只有上传人可以撤销")
     if (
         RecordUpload.objects.filter(
-            pk=upload.pk, state__in=[RecordUpload.State.CHECKED, RecordUpload.State.REFUSED]
+            pk=upload.pk,
+            state__in=[
+                RecordUpload.State.CHECKED,
+                RecordUpload.State.REFUSED,
+                RecordUpload.State.FAILED,
+            ],
         ).update(state=RecordUpload.State.CANCELLED)
         != 1
     ):

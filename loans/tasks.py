@@ -8,31 +8,24 @@ from loans.models import RecordUpload
 
 @register("loans.import_check", title="检查导入文件")
 def import_check(ctx: JobContext, upload: int) -> None:
-    from loans.services import upload_check
+    from loans.services import upload_check, upload_fail
 
     record = RecordUpload.objects.get(pk=upload)
     try:
         upload_check(upload=record, progress=lambda done, total: ctx.progress(done, total))
     except Exception as exc:
-        _refuse(record, exc)
+        upload_fail(upload=record, exc=exc)
         raise
 
 
 @register("loans.import_save", title="保存导入数据")
 def import_save(ctx: JobContext, upload: int) -> None:
     """Work in one transaction: a worker killed midway leaves nothing, and the re-run starts afresh."""
-    from loans.services import upload_save
+    from loans.services import upload_fail, upload_save
 
     record = RecordUpload.objects.get(pk=upload)
     try:
         upload_save(upload=record, progress=lambda done, total: ctx.progress(done, total))
     except Exception as exc:
-        _refuse(record, exc)
+        upload_fail(upload=record, exc=exc)
         raise
-
-
-def _refuse(record: RecordUpload, exc: Exception) -> None:
-    RecordUpload.objects.filter(pk=record.pk).update(
-        state=RecordUpload.State.REFUSED,
-        errors=[{"row": 0, "column": "", "message": f"处理失败：{exc}"[:300]}],
-    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -21,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from applications.models import ProductType, Program
 from kedaitong.db import MoneySum
-from kedaitong.money import parse_amount
+from kedaitong.forms import AmountField
 from kedaitong.permissions import get_visible_or_404, require_role, role_required
 from kedaitong.roles import PROGRAM_ROLES, Role
 from kedaitong.uploads import EvidenceFileField, display_name, serve_upload
@@ -140,9 +139,8 @@ class DisbursementForm(forms.Form):
     maturity_date = forms.DateField(
         label=_("Maturity date"), widget=forms.DateInput(attrs={"type": "date"})
     )
-    principal = forms.CharField(
+    principal = AmountField(
         label=_("Principal (yuan)"),
-        max_length=20,
         help_text=_("In yuan, at most two decimals; thousands separators allowed."),
     )
     annual_rate = forms.DecimalField(
@@ -158,12 +156,6 @@ class DisbursementForm(forms.Form):
         self.fields["program"].queryset = Program.objects.filter(  # type: ignore[attr-defined]
             agreements__bank=user.bank_id, versions__needs_recommendation=False
         ).distinct()
-
-    def clean_principal(self) -> Decimal:
-        try:
-            return parse_amount(self.cleaned_data["principal"])
-        except ValueError as exc:
-            raise forms.ValidationError(str(exc)) from None
 
 
 @require_http_methods(["GET", "POST"])
@@ -385,6 +377,8 @@ def upload_confirm(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
                 request,
                 _("Nothing was saved: the records changed since the check. See the rows below."),
             )
+        elif upload.state == RecordUpload.State.FAILED:
+            messages.error(request, _("Nothing was saved: an error occurred while saving."))
     return redirect("loans:upload-detail", public_id=upload.public_id)
 
 

@@ -10,24 +10,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Application, MaterialType
-from kedaitong.money import parse_amount
+from kedaitong.forms import AmountField
 from kedaitong.uploads import EvidenceFileField
 from review.models import BlacklistEntry, LeadingGroupRole, Opinion
 
 
-class MoneyField(forms.CharField):
-    """Yuan with at most two decimals (`parse_amount`: a third decimal is refused, never rounded away)."""
-
-    def clean(self, value: Any) -> Decimal | None:  # type: ignore[override]
-        value = super().clean(value)
-        if value in ("", None):
-            return None
-        try:
-            return parse_amount(value)
-        except (ValueError, ArithmeticError) as exc:
-            raise forms.ValidationError(
-                _("Enter an amount in yuan with at most two decimals.")
-            ) from exc
+class MoneyField(AmountField):
+    """Yuan with at most two decimals and 14 integer digits (`kedaitong.forms.AmountField`)."""
 
 
 class QueueFilterForm(forms.Form):

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.test import Client
+from django.urls import reverse
 from openpyxl import load_workbook
 
 from applications.models import Application
@@ -505,8 +506,33 @@ def test_a_save_that_fails_unexpectedly_saves_nothing_and_does_not_hang(cast, mo
         raise RuntimeError("disk full")
 
     monkeypatch.setitem(KINDS, "interest", dataclasses.replace(KINDS["interest"], validate=broken))
-    with pytest.raises(RuntimeError):
-        services.upload_confirm(actor=cast.bank_x_user, upload=record)
+    services.upload_confirm(actor=cast.bank_x_user, upload=record)
     record.refresh_from_db()
-    assert record.state == RecordUpload.State.REFUSED and "disk full" in record.errors[0]["message"]
+    assert record.state == RecordUpload.State.FAILED and "disk full" in record.errors[0]["message"]
+    assert not InterestSettlement.objects.exists()
+    assert AuditEntry.objects.filter(action="loans.upload.failed").count() == 1
+
+
+def test_a_check_that_fails_unexpectedly_marks_the_upload_failed_with_the_reason(cast, monkeypatch):
+    """Issue 16 item 12: `1e30` in a repayments row once raised a decimal signal in the check and the
+    upload stayed "being checked" for ever. Any unexpected error in the check (here a stand-in for that
+    bug) now fails the upload, with the reason, and the page answers."""
+    import dataclasses
+    from decimal import InvalidOperation
+
+    from loans.importer.kinds import KINDS
+
+    def broken(table, context):  # type: ignore[no-untyped-def]
+        raise InvalidOperation("[<class 'decimal.InvalidOperation'>]")
+
+    monkeypatch.setitem(KINDS, "interest", dataclasses.replace(KINDS["interest"], validate=broken))
+    client = client_for(cast.bank_x_user)
+    response = upload(client, cast, interest_file(cast, bad=False))
+    record = RecordUpload.objects.get()
+    assert record.state == RecordUpload.State.FAILED
+    assert "InvalidOperation" in record.errors[0]["message"]
+    page = client.get(reverse("loans:upload-detail", args=[record.public_id]))
+    assert page.status_code == 200
+    assert "处理时发生意外错误" in page.content.decode()
+    assert response.status_code == 302
     assert not InterestSettlement.objects.exists()
