@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -147,3 +149,20 @@ class BudgetForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class LedgerFilterForm(forms.Form):
+    """The query string of the claim list and the ledgers (bank, state, year of decision, search)."""
+
+    bank = forms.CharField(label=_("Bank"), required=False, max_length=30)
+    state = forms.ChoiceField(label=_("State"), required=False)
+    year = forms.IntegerField(
+        label=_("Year of decision"), required=False, min_value=2000, max_value=2100
+    )
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from compensation.models import ClaimState
+
+        super().__init__(*args, **kwargs)
+        self.fields["state"].choices = [("", ""), *ClaimState.choices]  # type: ignore[attr-defined]

@@ -143,6 +143,8 @@ def claim_list(request: HttpRequest) -> HttpResponse:
         .filter(program=program)
         .order_by("-created_at")
     )
+    if flt.errors:
+        claims = claims.none()
     if flt.state:
         claims = claims.filter(state=flt.state)
     if flt.bank:
@@ -182,6 +184,7 @@ def claim_list(request: HttpRequest) -> HttpResponse:
             "late_only": late_only,
             "unknown_years": selectors.provisional_years(write_offs),
         },
+        status=400 if flt.errors else 200,
     )
 
 
@@ -768,6 +771,10 @@ def claim_pdf(request: HttpRequest, public_id: Any) -> HttpResponse:
 # --- Ledgers, budgets, reconciliation ----------------------------------------------------------------
 
 
+def _filter_refused(errors: tuple[str, ...]) -> HttpResponse:
+    return HttpResponse("\n".join(errors), status=400, content_type="text/plain; charset=utf-8")
+
+
 def _ledger_context(request: HttpRequest) -> dict[str, Any]:
     compensation_program(request.user)
     flt = selectors.LedgerFilter.from_query(request.GET)
@@ -791,6 +798,7 @@ def ledger(request: HttpRequest) -> HttpResponse:
         request,
         "compensation/ledger.html",
         ctx | {"lines": lines, "totals": totals, "unknown_years": unknown},
+        status=400 if ctx["flt"].errors else 200,
     )
 
 
@@ -798,6 +806,8 @@ def ledger(request: HttpRequest) -> HttpResponse:
 @login_required
 def ledger_export(request: HttpRequest) -> HttpResponse:
     ctx = _ledger_context(request)
+    if ctx["flt"].errors:
+        return _filter_refused(ctx["flt"].errors)
     lines, _totals = selectors.ledger(request.user, ctx["flt"])
     return _xlsx("compensation-ledger.xlsx", lambda out: export.write_ledger(out, lines))
 
@@ -814,6 +824,7 @@ def recovery_list(request: HttpRequest) -> HttpResponse:
         request,
         "compensation/recoveries.html",
         ctx | {"lines": lines, "totals": totals, "pending": pending},
+        status=400 if ctx["flt"].errors else 200,
     )
 
 
@@ -821,6 +832,8 @@ def recovery_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def recovery_export(request: HttpRequest) -> HttpResponse:
     ctx = _ledger_context(request)
+    if ctx["flt"].errors:
+        return _filter_refused(ctx["flt"].errors)
     lines, _totals = selectors.recovery_lines(request.user, ctx["flt"])
     return _xlsx("compensation-recoveries.xlsx", lambda out: export.write_recoveries(out, lines))
 

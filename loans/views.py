@@ -62,17 +62,33 @@ def bank_detail(request: HttpRequest, code: str) -> HttpResponse:
 LOAN_VIEW_ROLES = (*PROGRAM_ROLES, Role.BANK, Role.ADMIN, Role.ENTERPRISE)
 
 
+class LoanFilterForm(forms.Form):
+    """The loan list's query string: search, bucket, documents. A refused value (a NUL byte) lists nothing."""
+
+    q = forms.CharField(label=_("Contract number or enterprise"), required=False, max_length=100)
+    bucket = forms.ChoiceField(
+        label=_("Past due"), required=False, choices=[("", ""), *Bucket.choices]
+    )
+    documents = forms.ChoiceField(
+        label=_("Loan documents"), required=False, choices=[("", ""), ("missing", "missing")]
+    )
+
+
 @require_GET
 @role_required(*LOAN_VIEW_ROLES)
 def loan_list(request: HttpRequest) -> HttpResponse:
     loans = selectors.loans_for(request.user)
-    bucket = request.GET.get("bucket", "")
-    if bucket in Bucket.values:
+    form = LoanFilterForm(request.GET)
+    bucket = query = documents = ""
+    if form.is_valid():
+        bucket, documents = form.cleaned_data["bucket"], form.cleaned_data["documents"]
+        query = form.cleaned_data["q"].strip()
+    else:
+        loans = loans.none()
+    if bucket:
         loans = loans.filter(bucket=bucket)
-    query = request.GET.get("q", "").strip()
     if query:
         loans = loans.filter(Q(contract_no__icontains=query) | Q(enterprise__name__icontains=query))
-    documents = request.GET.get("documents", "")
     if documents == "missing":
         loans = selectors.loans_missing_documents(loans)
     page = Paginator(loans, 50).get_page(request.GET.get("page"))
@@ -86,8 +102,10 @@ def loan_list(request: HttpRequest) -> HttpResponse:
             "bucket": bucket,
             "q": query,
             "documents": documents,
+            "filter_errors": [m for messages in form.errors.values() for m in messages],
             "totals": loans.aggregate(count=Count("id"), principal=MoneySum("principal")),
         },
+        status=400 if form.errors else 200,
     )
 
 

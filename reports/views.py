@@ -52,8 +52,11 @@ def ledger_index(request: HttpRequest) -> HttpResponse:
 def ledger_page(request: HttpRequest, code: str) -> HttpResponse:
     ledger = _ledger_for(request, code)
     form = LedgerFilterForm(request.GET or None, user=request.user)
-    filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    refused = form.is_bound and not form.is_valid()  # a refused filter (a NUL byte) lists nothing
+    filters = {} if refused or not form.is_bound else form.cleaned_data
     qs = ledger.queryset(request.user, filters)
+    if refused:
+        qs = qs.none()
     page = Paginator(qs.values_list(*ledger.fields), 50).get_page(request.GET.get("page"))
     kinds = [column.kind for column in ledger.columns]
     rows = [
@@ -71,6 +74,7 @@ def ledger_page(request: HttpRequest, code: str) -> HttpResponse:
             "totals": ledger.totals(qs),
             "export_params": filters_to_params(filters),
         },
+        status=400 if refused else 200,
     )
 
 
