@@ -483,7 +483,11 @@ def upload_fail(*, upload: RecordUpload, exc: BaseException) -> None:
     logging.getLogger("kedaitong.uploads").error(
         "upload %s failed", upload.public_id, exc_info=(type(exc), exc, exc.__traceback__)
     )
-    reason = f"处理时发生意外错误，文件未保存（{type(exc).__name__}：{exc}）；请联系系统管理员"
+    from loans.importer.engine import printable
+
+    reason = printable(
+        f"处理时发生意外错误，文件未保存（{type(exc).__name__}：{exc}）；请联系系统管理员"
+    )
     RecordUpload.objects.filter(pk=upload.pk).exclude(state=RecordUpload.State.SAVED).update(
         state=RecordUpload.State.FAILED,
         errors=[{"row": 0, "column": "", "message": reason[:500]}],
@@ -493,7 +497,7 @@ def upload_fail(*, upload: RecordUpload, exc: BaseException) -> None:
         actor=None,
         action="loans.upload.failed",
         obj=upload,
-        data={"error": f"{type(exc).__name__}: {exc}"[:500]},
+        data={"error": reason[:500]},
     )
 
 

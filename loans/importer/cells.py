@@ -22,6 +22,8 @@ def text(value: Any, *, required: bool = True, max_length: int = 200) -> str:
             raise ValueError(f"“{value!r}”应为文本")
         value = int(value)
     result = str(value).strip()
+    if "\x00" in result:  # PostgreSQL refuses it in text; an .xlsx cell can still carry one
+        raise ValueError("含有空字符（NUL），请删除后重填")
     if required and not result:
         raise ValueError("必填，不能为空")
     if len(result) > max_length:

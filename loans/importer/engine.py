@@ -45,7 +45,17 @@ class RowError:
         return f"第{self.row}行 [{self.column}]：{self.message}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "message": self.message}
+        # A cell's text quoted in a message may carry control characters (a NUL, which
+        # PostgreSQL's jsonb refuses): they are dropped from what is stored and shown.
+        return {
+            "row": self.row,
+            "column": printable(self.column),
+            "message": printable(self.message),
+        }
+
+
+def printable(text: str) -> str:
+    return "".join(ch for ch in str(text) if ch.isprintable() or ch == " ")
 
 
 @dataclass

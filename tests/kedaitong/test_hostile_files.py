@@ -311,3 +311,116 @@ def test_hostile_names_through_the_web_upload_of_evidence(client, cast):
             and q.evidence.name.endswith(".pdf")
             and "passwd" not in q.evidence.name
         )
+
+
+# --- issue 16: amounts, NUL bytes, and the LPR upload through the same reader -----------------------
+
+
+def _stored(name: str) -> bytes:
+    return next(path for path, n in INDEX if n == name).read_bytes()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "reasons"),
+    [
+        ("huge-amounts.csv", ["科学计数法", "超过14位整数", "不是有效的金额", "不是有效的金额"]),
+        ("huge-amounts.xlsx", ["超过14位整数"]),
+    ],
+)
+def test_amounts_too_large_are_row_errors_in_chinese_not_a_500(cast, name, reasons):
+    """`1e30` in an amount cell once raised a decimal signal (a 500, the upload left "being checked")."""
+    context = context_for(kind="interest", program=cast.changjiang, actor=cast.bank_x_user)
+    result = run_import(
+        kind="interest", data=_stored(name), filename=name, context=context, commit=True
+    )
+    amount_errors = [e.message for e in result.errors if e.column == "利息金额（元）"]
+    assert len(amount_errors) == len(reasons)
+    assert all(r in m for r, m in zip(reasons, amount_errors, strict=True)), amount_errors
+    assert not result.saved and not InterestSettlement.objects.exists()
+
+
+@pytest.mark.django_db
+def test_huge_amounts_through_the_web_upload_leave_a_refused_upload_with_its_rows(client, cast):
+    client.force_login(cast.bank_x_user)
+    response = client.post(
+        "/loans/uploads/new/",
+        {
+            "kind": "interest",
+            "program": cast.changjiang.pk,
+            "file": SimpleUploadedFile("huge-amounts.csv", _stored("huge-amounts.csv")),
+        },
+    )
+    assert response.status_code == 302
+    upload = RecordUpload.objects.get()
+    assert upload.state == RecordUpload.State.REFUSED  # not "being checked" for ever
+    page = client.get(response["Location"])
+    assert page.status_code == 200 and "超过14位整数" in page.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["nul-after-64k.csv", "nul-in-cell.xlsx"])
+def test_a_nul_byte_anywhere_in_a_table_never_reaches_the_database(cast, name):
+    """PostgreSQL refuses NUL in text (a 500); the reader or the cell refuses it with a reason."""
+    context = context_for(kind="interest", program=cast.changjiang, actor=cast.bank_x_user)
+    result = run_import(
+        kind="interest", data=_stored(name), filename=name, context=context, commit=True
+    )
+    assert not result.saved and result.errors
+    assert any("空字符" in e.message or "无法读取" in e.message for e in result.errors), [
+        e.message for e in result.errors
+    ][:3]
+    upload = RecordUpload.objects.get()
+    assert all("\x00" not in e["message"] for e in upload.errors)
+
+
+def through_the_lpr_import(data: bytes, name: str) -> tuple[str, list[str]]:
+    """The LPR upload's reading step (issue 16 item 13): the importer's reader, not a reader of its own."""
+    import io
+
+    from subsidy.lpr_import import LPRImportError, read_rows
+
+    try:
+        rows = read_rows(io.BytesIO(data), name)
+    except LPRImportError as exc:
+        return "refused", exc.problems
+    return "read", [str(len(rows))]
+
+
+@pytest.mark.parametrize(("path", "name"), INDEX, ids=[p.name for p in (p for p, _ in INDEX)])
+def test_the_lpr_upload_refuses_each_file_with_the_readers_reason_in_time_and_memory(
+    path, name, db
+):
+    import io
+
+    from subsidy.lpr_import import LPRImportError, import_lpr
+    from subsidy.models import LPRRate
+    from tests.factories import UserFactory
+
+    data = path.read_bytes()
+    (outcome, problems), elapsed, grown = in_child(through_the_lpr_import, data, name)
+    assert outcome in {"refused", "read"}, (name, outcome, problems)
+    assert elapsed < SECONDS and grown < MEMORY, (name, elapsed, grown // MB)
+    before = LPRRate.objects.count()
+    admin = UserFactory(username="lpr-admin", role="admin")
+    with pytest.raises(LPRImportError) as excinfo:
+        import_lpr(actor=admin, upload=io.BytesIO(data), filename=name)
+    assert excinfo.value.problems and all(excinfo.value.problems)
+    if outcome == "refused":
+        assert (
+            excinfo.value.problems == problems
+        )  # the reader's words, as the bank upload gives them
+    assert LPRRate.objects.count() == before
+
+
+@pytest.mark.django_db
+def test_the_lpr_upload_refuses_a_zip_bomb_and_a_doctype_as_the_bank_upload_does(client):
+    from tests.factories import UserFactory
+
+    admin = UserFactory(username="lpr-admin", role="admin")
+    client.force_login(admin)
+    for name, reason in (("zip-bomb.xlsx", "压缩"), ("entity-bomb.xlsx", "DOCTYPE")):
+        response = client.post(
+            "/subsidy/lpr/import/", {"file": SimpleUploadedFile(name, _stored(name))}
+        )
+        assert response.status_code == 400 and reason in response.content.decode(), name
