@@ -132,6 +132,7 @@ def seed_large() -> None:
                     enterprise=enterprises[i % len(enterprises)],
                     bank=banks[(i % 10) * 2 + (1 if cj else 0)],
                     contract_no=f"HT-{i:07d}",
+                    contract_date=day,
                     disbursement_date=day,
                     maturity_date=day + dt.timedelta(days=365),
                     principal=Decimal(500_000 + (i % 9) * 500_000),

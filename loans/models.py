@@ -130,6 +130,8 @@ class Loan(models.Model):
         verbose_name=_("application"),
     )
     contract_no = models.CharField(_("contract number"), max_length=60)
+    # Quzhou 一(六) 同期同档次: the rate is set when the contract is signed, so the LPR is the one in force then.
+    contract_date = models.DateField(_("contract signing date"))
     disbursement_date = models.DateField(_("disbursement date"))
     maturity_date = models.DateField(_("maturity date"))
     principal = models.DecimalField(_("principal (yuan)"), **MONEY)
@@ -177,6 +179,10 @@ class Loan(models.Model):
             models.CheckConstraint(
                 condition=Q(maturity_date__gt=models.F("disbursement_date")),
                 name="loan_maturity_after_disbursement",
+            ),
+            models.CheckConstraint(
+                condition=Q(contract_date__lte=models.F("disbursement_date")),
+                name="loan_contract_signed_by_disbursement",
             ),
         ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -100,15 +101,23 @@ def registration_problems(
     annual_rate: Decimal,
     application: Application | None = None,
     context: RegistrationContext | None = None,
+    contract_date: dt.date | None = None,
 ) -> tuple[list[str], Decimal | None]:
     """Every rule a new loan breaks (in Chinese), and the LPR in force at pricing.
 
+    Pricing is the signing of the contract (Quzhou 一(六) 同期同档次): the LPR is
+    the one in force on `contract_date` (the disbursement date when not given).
     `enterprise` may be None for a listed enterprise without a record yet (the
     importer creates it from the listing); `credit_code` names it either way.
     """
     version = program_version
     program = version.program
     problems: list[str] = []
+    contract_date = contract_date or disbursement_date
+    if contract_date > disbursement_date:
+        problems.append(
+            f"合同签订日期{contract_date:%Y-%m-%d}晚于放款日期{disbursement_date:%Y-%m-%d}，请核对"
+        )
     if maturity_date <= disbursement_date:
         problems.append("到期日期必须晚于放款日期")
     if principal <= 0:
@@ -132,7 +141,7 @@ def registration_problems(
     if maturity_date > disbursement_date:
         try:
             lpr = lpr_on(
-                disbursement_date,
+                contract_date,
                 rules.term_months(disbursement_date, maturity_date),
                 long_tier_above_months=version.lpr_long_tier_above_months,
             )
@@ -161,7 +170,7 @@ def registration_problems(
             rules.check_agreement(in_force, disbursement_date),
             rules.check_term(disbursement_date, maturity_date, version.max_term_months),
             rules.check_rate(
-                annual_rate, lpr, capped=version.rate_capped_by_lpr, day=disbursement_date
+                annual_rate, lpr, capped=version.rate_capped_by_lpr, day=contract_date
             ),
         ]
         problems.extend(p for p in found if p)
@@ -256,8 +265,12 @@ def loan_register(
     product_type: ProductType | None = None,
     purpose: str = "",
     request: HttpRequest | None = None,
+    contract_date: dt.date | None = None,
 ) -> Loan:
-    """Open a loan at disbursement, with the LPR in force on the disbursement date.
+    """Open a loan at disbursement, priced against the LPR in force on the contract's signing date.
+
+    `contract_date` (Quzhou 一(六) 同期同档次) defaults to the disbursement date
+    for callers that do not know it, so the keyword interface stays as it was.
 
     The registration rules of each program (Quzhou 一(二)–(六), Changjiang
     第一条, 第六条(二), 第八条, 第九条) are checked here and raise `LoanRefused`
@@ -276,6 +289,7 @@ def loan_register(
         principal=principal,
         annual_rate=annual_rate,
         application=application,
+        contract_date=contract_date,
     )
     if problems:
         raise LoanRefused(problems)
@@ -285,6 +299,7 @@ def loan_register(
         bank=bank,
         application=application,
         contract_no=contract_no,
+        contract_date=contract_date or disbursement_date,
         disbursement_date=disbursement_date,
         maturity_date=maturity_date,
         principal=principal,
@@ -365,6 +380,7 @@ def loan_disbursement_report(
     annual_rate: Decimal,
     product_type: ProductType | None = None,
     purpose: str = "",
+    contract_date: dt.date | None = None,
 ) -> Loan:
     """Quzhou 二: a bank that approved a loan on its own reports one disbursement (the web form's one-row import).
 
@@ -381,6 +397,8 @@ def loan_disbursement_report(
         raise LoanRefused([problem])
     if disbursement_date > timezone.localdate():
         raise LoanRefused(["放款日期不能是将来的日期"])
+    if contract_date is not None and contract_date > timezone.localdate():
+        raise LoanRefused(["合同签订日期不能是将来的日期"])
     with transaction.atomic():
         Program.objects.select_for_update().filter(pk=program.pk).first()
         version = program.version_on(disbursement_date)
@@ -405,6 +423,7 @@ def loan_disbursement_report(
                 maturity_date=maturity_date,
                 principal=principal,
                 annual_rate=annual_rate,
+                contract_date=contract_date,
             )
             if problems:
                 raise LoanRefused(problems)
@@ -425,7 +444,85 @@ def loan_disbursement_report(
             annual_rate=annual_rate,
             product_type=product_type,
             purpose=purpose,
+            contract_date=contract_date,
         )
+
+
+# ── interest settlements: one set of checks for the upload and the form (issue 16 item 3) ──────────
+
+
+@dataclass
+class InterestFacts:
+    """What the plausibility checks of one loan's interest rows read: its repayments and the periods
+    already settled (per kind: False ordinary, True overdue-period), each with where it is recorded."""
+
+    repayments: list[tuple[dt.date, Decimal]] = field(default_factory=list)
+    periods: dict[bool, list[tuple[dt.date, dt.date, str]]] = field(
+        default_factory=lambda: {False: [], True: []}
+    )
+
+
+def interest_facts(loan_ids: list[int]) -> dict[int, InterestFacts]:
+    """The facts of many loans in a few queries (the importer calls this once per file)."""
+    from loans.models import InterestSettlement, Repayment
+
+    facts: dict[int, InterestFacts] = {pk: InterestFacts() for pk in loan_ids}
+    ids = list(facts)
+    for start in range(0, len(ids), 900):
+        part = ids[start : start + 900]
+        for loan_id, day, amount in Repayment.objects.filter(loan_id__in=part).values_list(
+            "loan_id", "repaid_on", "principal"
+        ):
+            facts[loan_id].repayments.append((day, amount))
+        for loan_id, first, last, overdue, settled in InterestSettlement.objects.filter(
+            loan_id__in=part
+        ).values_list("loan_id", "period_start", "period_end", "is_overdue_interest", "settled_on"):
+            facts[loan_id].periods[overdue].append(
+                (first, last, f"已登记的结息（{settled:%Y-%m-%d}结息）")
+            )
+    return facts
+
+
+def interest_problems(
+    *,
+    loan: Loan,
+    period_start: dt.date,
+    period_end: dt.date,
+    amount: Decimal,
+    overdue: bool,
+    facts: InterestFacts,
+) -> list[tuple[str, str]]:
+    """Every reason a new interest row is implausible, as (column of the template, message in Chinese).
+
+    The period lies within the loan's life, overlaps no other period of the same
+    kind, and the amount is at most outstanding principal × rate × days ÷ 360
+    (`loans.rules.interest_bound`). The upload and the web form both call this.
+    """
+    found: list[tuple[str, str]] = []
+    if problem := rules.check_interest_period(
+        start=period_start,
+        end=period_end,
+        disbursement=loan.disbursement_date,
+        maturity=loan.maturity_date,
+        overdue=overdue,
+    ):
+        column = "计息起始日" if period_start < loan.disbursement_date else "计息截止日"
+        found.append((column, problem))
+    if problem := rules.check_interest_overlap(
+        period_start, period_end, facts.periods[overdue], overdue=overdue
+    ):
+        found.append(("计息起始日", problem))
+    if problem := rules.check_interest_amount(
+        amount,
+        principal=loan.principal,
+        repayments=facts.repayments,
+        annual_rate=loan.annual_rate,
+        start=period_start,
+        end=period_end,
+        overdue=overdue,
+    ):
+        found.append(("利息金额（元）", problem))
+    return found
 
 
 # ── uploads of bank records (web) ─────────────────────────────────────────────

@@ -151,6 +151,11 @@ class DisbursementForm(forms.Form):
     )
     credit_code = forms.CharField(label=_("Unified social credit code"), max_length=18)
     contract_no = forms.CharField(label=_("Contract number"), max_length=60)
+    contract_date = forms.DateField(
+        label=_("Contract signing date"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("The rate is checked against the LPR in force on this day (Quzhou 一(六))."),
+    )
     disbursement_date = forms.DateField(
         label=_("Disbursement date"), widget=forms.DateInput(attrs={"type": "date"})
     )

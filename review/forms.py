@@ -163,6 +163,10 @@ class BankDecisionForm(forms.Form):
 
 class DisburseForm(forms.Form):
     contract_no = forms.CharField(label=_("Contract number"), max_length=50)
+    contract_date = forms.DateField(
+        label=_("Contract signing date"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
     disbursement_date = forms.DateField(
         label=_("Disbursement date"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

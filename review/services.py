@@ -540,6 +540,7 @@ def application_disburse(
     annual_rate: Decimal,
     seen_state: str | None = None,
     request: HttpRequest | None = None,
+    contract_date: dt.date | None = None,
 ) -> Loan:
     """The bank disburses after publicity granted credit: the loan opens in `loans/` (raises `LoanRefused`)."""
     application = _lock(application, seen_state)
@@ -573,6 +574,7 @@ def application_disburse(
         product_type=application.product_type,
         purpose=application.purpose,
         request=request,
+        contract_date=contract_date,
     )  # loan_register takes the `disburse` step, the same one an imported disbursement takes
     return loan
 

@@ -35,6 +35,7 @@ LOAN_FIELDS = (
     "bank_id",
     "enterprise_id",
     "contract_no",
+    "contract_date",
     "disbursement_date",
     "maturity_date",
     "principal",

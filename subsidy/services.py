@@ -238,6 +238,7 @@ def compute_run(
             "bank__name",
             "enterprise_id",
             "enterprise__name",
+            "contract_date",
             "disbursement_date",
             "maturity_date",
             "principal",
@@ -309,14 +310,14 @@ def compute_run(
         lpr = loan["lpr_at_pricing"]
         if lpr is None:
             try:
-                lpr = lookup(
-                    loan["disbursement_date"],
+                lpr = lookup(  # 一(六) 同期同档次: the LPR in force when the contract was signed
+                    loan["contract_date"],
                     term_months(loan["disbursement_date"], loan["maturity_date"]),
                     loan["program_version__lpr_long_tier_above_months"],
                 )
             except LPRMissing as exc:
                 raise SubsidyInputError(
-                    f"贷款合同{loan['contract_no']}的放款日{exc.day:%Y-%m-%d}没有适用的LPR报价（{exc}），"
+                    f"贷款合同{loan['contract_no']}的签订日{exc.day:%Y-%m-%d}没有适用的LPR报价（{exc}），"
                     "请先补录LPR后再计算"
                 ) from None
         if loan["program_version__rate_capped_by_lpr"] and loan["annual_rate"] > lpr:

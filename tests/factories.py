@@ -118,6 +118,7 @@ class LoanFactory(factory.django.DjangoModelFactory):
     bank = factory.SubFactory(BankFactory)
     contract_no = factory.Sequence(lambda n: f"HT-{n:06d}")
     disbursement_date = dt.date(2026, 2, 10)
+    contract_date = factory.SelfAttribute("disbursement_date")
     maturity_date = dt.date(2027, 2, 9)
     principal = Decimal("1000000.00")
     annual_rate = Decimal("3.4500")

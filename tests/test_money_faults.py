@@ -163,7 +163,9 @@ class MoneyMachine(RuleBasedStateMachine):
         budget=budgets,
         gross=st.integers(min_value=1000, max_value=2_000_000),
         back=percents,
-        interest=st.integers(min_value=100, max_value=50_000),
+        interest=st.integers(
+            min_value=1, max_value=3000
+        ),  # fens: within a day's bound of 500,000 at 2.5%
     )
     def programs(
         self, data: st.DataObject, budget: Decimal, gross: int, back: int, interest: int
@@ -186,7 +188,7 @@ class MoneyMachine(RuleBasedStateMachine):
         self.default(data, dt.date(2026, 9, 1), and_claim=False)
         self.claim(data, decide=True)
         self.recover(data, Decimal(gross), back)
-        self.interest(data, Decimal(interest), overdue=False)
+        self.interest(data, Decimal(interest) / 100, overdue=False)
         self.subsidy_run(data.draw(fens, label="subsidy budget"))
 
     # --- loans -------------------------------------------------------------------------------------
@@ -262,6 +264,7 @@ class MoneyMachine(RuleBasedStateMachine):
                     self.cast.bank_x.code,
                     enterprise.credit_code,
                     QZ_DISBURSED,
+                    QZ_DISBURSED,
                     QZ_MATURITY,
                     principal,
                     "2.50",
@@ -319,13 +322,25 @@ class MoneyMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.qz_loans)
     @rule(
         data=st.data(),
-        amount=st.integers(min_value=100, max_value=2_000_000).map(lambda n: Decimal(n) / 100),
+        amount=st.integers(min_value=1, max_value=20_000).map(lambda n: Decimal(n) / 100),
         overdue=st.booleans(),
     )
     def interest(self, data: st.DataObject, amount: Decimal, overdue: bool) -> None:
+        """One day's interest; above what the loan can earn that day it is refused (issue 16 item 3).
+
+        The bound, worked by hand from the rule: outstanding principal × 2.50% × 1 day ÷ 360
+        (× 1.5 for overdue-period interest), plus 1% of that and at least 1 yuan, rounded up to the fen.
+        """
         loan = data.draw(st.sampled_from(self.loans_in(self.qz_loans)))
         self.n += 1
         start = QZ_DISBURSED + dt.timedelta(days=self.n)
+        outstanding = loan.principal - total(
+            loan.repayments.filter(repaid_on__lt=start), "principal"
+        )
+        exact = outstanding * Decimal("0.025") / 360 * (Decimal("1.5") if overdue else 1)
+        bound = (exact + max(exact / 100, Decimal("1"))).quantize(
+            Decimal("0.01"), rounding="ROUND_CEILING"
+        )
         self.imported(
             "interest",
             self.cast.quzhou,
@@ -341,7 +356,9 @@ class MoneyMachine(RuleBasedStateMachine):
                     "是" if overdue else "否",
                 ]
             ],
+            ok=amount <= bound,
         )
+        REACHED["interest" if amount <= bound else "implausible interest refused"] += 1
 
     # --- compensation ------------------------------------------------------------------------------
 

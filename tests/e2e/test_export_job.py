@@ -28,6 +28,7 @@ def seed_loans(bank) -> Decimal:  # type: ignore[no-untyped-def]
             enterprise=enterprise,
             bank=bank,
             contract_no=f"E2E{i:06d}",
+            contract_date=dt.date(2025, 1, 1) + dt.timedelta(days=i % 300),
             disbursement_date=dt.date(2025, 1, 1) + dt.timedelta(days=i % 300),
             maturity_date=dt.date(2026, 12, 31),
             principal=Decimal("10000.01") + i,

@@ -158,6 +158,7 @@ def test_a_quzhou_loan_from_application_to_subsidy_payment(new_page, tmp_path):
     for name, value in {
         "credit_code": code_a,
         "contract_no": "QZ-A-001",
+        "contract_date": today.isoformat(),
         "disbursement_date": today.isoformat(),
         "maturity_date": maturity.isoformat(),
         "principal": "1,000,000.00",
@@ -218,6 +219,7 @@ def test_a_quzhou_loan_from_application_to_subsidy_payment(new_page, tmp_path):
                     "QZ-B-001",
                     "qz-b",
                     code_b,
+                    today.isoformat(),
                     today.isoformat(),
                     maturity.isoformat(),
                     "500,000.00",

@@ -208,6 +208,7 @@ def test_an_application_goes_from_submission_to_disbursement(new_page, cast: Cas
     assert (
         bank.locator("input[name=disbursement_date]").input_value() == today.isoformat()
     )  # the form proposes today
+    bank.fill("input[name=contract_date]", today.isoformat())
     bank.fill("input[name=maturity_date]", months_later(today, 12).isoformat())
     act(bank, "disburse")
     assert state(application) == Application.State.DISBURSED

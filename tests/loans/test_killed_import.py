@@ -51,9 +51,10 @@ def seed() -> tuple[RecordUpload, Job]:
                 enterprise=enterprise,
                 bank=bank,
                 contract_no=f"K{i:05d}",
+                contract_date=dt.date(2025, 1, 2),
                 disbursement_date=dt.date(2025, 1, 2),
                 maturity_date=dt.date(2026, 12, 1),
-                principal=Decimal("100000.00"),
+                principal=Decimal("1000000.00"),  # 30 days at 3% bear up to 2,500 yuan
                 annual_rate=Decimal("3.0000"),
             )
             for i in range(LOANS)

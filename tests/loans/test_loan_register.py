@@ -252,7 +252,9 @@ def test_changjiang_one_bank_per_enterprise():
         changjiang(enterprise, BankFactory(), Decimal("3000000"))
     assert "先贷银行" in excinfo.value.problems[0] and "第六条(二)" in excinfo.value.problems[0]
     Loan.objects.filter(enterprise=enterprise).update(
-        disbursement_date=dt.date(2025, 1, 5), maturity_date=dt.date(2026, 1, 5)
+        contract_date=dt.date(2025, 1, 5),
+        disbursement_date=dt.date(2025, 1, 5),
+        maturity_date=dt.date(2026, 1, 5),
     )  # repaid at maturity before
     assert changjiang(enterprise, BankFactory(), Decimal("3000000")).pk
 

@@ -39,7 +39,7 @@ def interest_file(cast, *, bad: bool) -> bytes:
             "2026-06-21",
             "2026-03-21",
             "2026-06-20",
-            "8,912.50" if not bad else "8,912.505",
+            "8,812.50" if not bad else "8,812.505",
             "否",
         ],
     ]
@@ -78,7 +78,7 @@ def test_a_bank_uploads_sees_the_bad_row_fixes_it_and_confirms(cast):
     assert second.state == RecordUpload.State.SAVED
     assert sorted(second.interestsettlements.values_list("amount", flat=True)) == [
         Decimal("3450.00"),
-        Decimal("8912.50"),
+        Decimal("8812.50"),
     ]
     assert AuditEntry.objects.filter(action="loans.upload.saved", object_id=str(second.pk)).exists()
     assert (
@@ -130,12 +130,39 @@ def quzhou_disbursements(cast, *, other_bank: bool = False) -> bytes:
         defaults={"name": e.name, "listed_on": dt.date(2025, 1, 1)},
     )
     rows = [
-        ["QZ-A1", "bank-x", e.credit_code, "2025-06-03", "2026-06-02", "1,200,000.00", "3.0"],
-        ["QZ-A2", "bank-x", e.credit_code, "2025-09-01", "2026-08-31", "800,000", "2.95"],
+        [
+            "QZ-A1",
+            "bank-x",
+            e.credit_code,
+            "2025-06-03",
+            "2025-06-03",
+            "2026-06-02",
+            "1,200,000.00",
+            "3.0",
+        ],
+        [
+            "QZ-A2",
+            "bank-x",
+            e.credit_code,
+            "2025-09-01",
+            "2025-09-01",
+            "2026-08-31",
+            "800,000",
+            "2.95",
+        ],
     ]
     if other_bank:
         rows.append(
-            ["QZ-Y1", "bank-y", e.credit_code, "2025-09-01", "2026-08-31", "800,000", "2.95"]
+            [
+                "QZ-Y1",
+                "bank-y",
+                e.credit_code,
+                "2025-09-01",
+                "2025-09-01",
+                "2026-08-31",
+                "800,000",
+                "2.95",
+            ]
         )
     return xlsx(DISBURSEMENTS, rows)
 
