@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.models import Q
+from django.dispatch import Signal
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import MONEY, RATE, Enterprise, ProductType, Program, ProgramVersion
@@ -91,7 +92,37 @@ class BankAgreement(models.Model):
         return f"{self.bank} · {self.program} ({self.starts_on} – {self.ends_on})"
 
 
-class LoanQuerySet(models.QuerySet["Loan"]):
+# Sent before a bulk write of loans or their records (bulk_create, bulk_update, update, delete), which
+# send no pre_save/pre_delete: receivers may refuse it by raising. `subsidy.guards` refuses writes to
+# the inputs of an audited subsidy run this way, so no write path (upload, form, admin, command,
+# service) gets past the freeze. Arguments: kind ("create", "bulk_update", "update", "delete"),
+# objs (create, bulk_update), fields (bulk_update), queryset and values (update, delete).
+bulk_write = Signal()
+
+
+class GuardedQuerySet(models.QuerySet[Any]):
+    """A queryset whose bulk writes announce themselves (`bulk_write`) before they happen."""
+
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        objs = list(objs)
+        bulk_write.send(sender=self.model, kind="create", objs=objs)
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs: Any, fields: Any, *args: Any, **kwargs: Any) -> int:
+        objs = list(objs)
+        bulk_write.send(sender=self.model, kind="bulk_update", objs=objs, fields=list(fields))
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+    def update(self, **kwargs: Any) -> int:
+        bulk_write.send(sender=self.model, kind="update", queryset=self, values=kwargs)
+        return super().update(**kwargs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        bulk_write.send(sender=self.model, kind="delete", queryset=self)
+        return super().delete()
+
+
+class LoanQuerySet(GuardedQuerySet):
     def visible_to(self, user: User) -> LoanQuerySet:
         role = user.effective_role if user.is_authenticated else ""
         if role == Role.ADMIN:
@@ -190,6 +221,10 @@ class Loan(models.Model):
         return f"{self.contract_no} {self.enterprise.name}"
 
 
+class LoanRecordQuerySet(GuardedQuerySet):
+    pass
+
+
 class LoanRecord(models.Model):
     """What every bank record has: the loan, when it was entered, and by whom."""
 
@@ -213,6 +248,8 @@ class LoanRecord(models.Model):
         related_name="%(class)ss",
         verbose_name=_("upload"),
     )
+
+    objects = LoanRecordQuerySet.as_manager()
 
     class Meta:
         abstract = True

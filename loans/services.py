@@ -28,7 +28,15 @@ from kedaitong.audit import log_action
 from kedaitong.db import MoneySum
 from kedaitong.models import User
 from loans import rules
-from loans.models import Bank, BankAgreement, Loan, LoanDocument, PostLoanReport, RecordUpload
+from loans.models import (
+    Bank,
+    BankAgreement,
+    InterestSettlement,
+    Loan,
+    LoanDocument,
+    PostLoanReport,
+    RecordUpload,
+)
 from review.models import BlacklistEntry
 from review.selectors import granted_credit
 from subsidy.models import LPRMissing, lpr_on
@@ -523,6 +531,106 @@ def interest_problems(
     ):
         found.append(("利息金额（元）", problem))
     return found
+
+
+class RecordRefused(Exception):
+    """A bank record typed on a form breaks a rule; `problems` are (form field or "", message in Chinese)."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("；".join(message for _field, message in problems))
+        self.problems = problems
+
+
+INTEREST_FIELDS = {
+    "结息日期": "settled_on",
+    "计息起始日": "period_start",
+    "计息截止日": "period_end",
+    "利息金额（元）": "amount",
+}
+
+
+def interest_settlement_record(
+    *,
+    actor: User,
+    loan: Loan,
+    settled_on: dt.date,
+    period_start: dt.date,
+    period_end: dt.date,
+    amount: Decimal,
+    is_overdue_interest: bool,
+    request: HttpRequest | None = None,
+) -> InterestSettlement:
+    """One interest settlement typed by the lending bank: the upload's checks, row for row.
+
+    Refused (`RecordRefused`, every problem at once): a date in the future, a period
+    out of order, the same period already recorded, a settlement an audited subsidy
+    run was computed from (`subsidy.guards`), and an implausible row
+    (`interest_problems`: outside the loan's life, overlapping, above the bound).
+    """
+    from subsidy.guards import frozen_loans, refusal
+
+    if actor.bank_id is None or actor.bank_id != loan.bank_id:
+        raise RecordRefused([("", "只有放款银行可以登记该贷款的结息")])
+    problems: list[tuple[str, str]] = []
+    if settled_on > timezone.localdate():
+        problems.append(("settled_on", f"{settled_on:%Y-%m-%d}是将来的日期"))
+    if period_end < period_start:
+        problems.append(("period_end", "计息截止日早于计息起始日"))
+    elif settled_on < period_start:
+        problems.append(("settled_on", "结息日期早于计息起始日"))
+    if problems:
+        raise RecordRefused(problems)
+    with transaction.atomic():
+        Loan.objects.select_for_update().filter(pk=loan.pk).first()
+        same = InterestSettlement.objects.filter(
+            loan=loan,
+            period_start=period_start,
+            period_end=period_end,
+            is_overdue_interest=is_overdue_interest,
+        ).first()
+        if same is not None:
+            raise RecordRefused(
+                [
+                    (
+                        "period_start",
+                        f"该计息期已登记结息{same.amount:,.2f}元（结息日期{same.settled_on:%Y-%m-%d}）",
+                    )
+                ]
+            )
+        if reason := refusal("interest", frozen_loans([loan.pk]).get(loan.pk), settled_on):
+            raise RecordRefused([("settled_on", reason)])
+        found = interest_problems(
+            loan=loan,
+            period_start=period_start,
+            period_end=period_end,
+            amount=amount,
+            overdue=is_overdue_interest,
+            facts=interest_facts([loan.pk])[loan.pk],
+        )
+        if found:
+            raise RecordRefused([(INTEREST_FIELDS.get(c, ""), m) for c, m in found])
+        settlement = InterestSettlement.objects.create(
+            loan=loan,
+            settled_on=settled_on,
+            period_start=period_start,
+            period_end=period_end,
+            amount=amount,
+            is_overdue_interest=is_overdue_interest,
+            created_by=actor,
+        )
+        log_action(
+            actor=actor,
+            action="loans.interest.recorded",
+            obj=settlement,
+            request=request,
+            data={
+                "loan": loan.contract_no,
+                "period": f"{period_start:%Y-%m-%d}..{period_end:%Y-%m-%d}",
+                "amount": str(amount),
+                "overdue_interest": is_overdue_interest,
+            },
+        )
+    return settlement
 
 
 # ── uploads of bank records (web) ─────────────────────────────────────────────

@@ -252,6 +252,53 @@ def document_file(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     return serve_upload(document.file, filename=document.original_name)
 
 
+class InterestSettlementForm(forms.Form):
+    """One interest settlement, typed: the same checks as a row of the interest upload."""
+
+    settled_on = forms.DateField(
+        label=_("Settlement date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    period_start = forms.DateField(
+        label=_("Interest period start"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    period_end = forms.DateField(
+        label=_("Interest period end"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    amount = AmountField(label=_("Interest (yuan)"))
+    is_overdue_interest = forms.BooleanField(
+        label=_("Overdue-period interest (not subsidized, Quzhou 四(一))"), required=False
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def interest_create(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The lending bank records one interest settlement (the upload's one-row form)."""
+    loan = get_visible_or_404(
+        Loan.objects.visible_to(request.user).select_related("enterprise", "bank"),
+        public_id=public_id,
+    )
+    require_role(request.user, Role.BANK)
+    form = InterestSettlementForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.interest_settlement_record(
+                actor=request.user, loan=loan, request=request, **form.cleaned_data
+            )
+        except services.RecordRefused as exc:
+            for field, message in exc.problems:
+                form.add_error(field or None, message)
+        else:
+            messages.success(request, _("The interest settlement was recorded."))
+            return redirect("loans:loan-detail", public_id=loan.public_id)
+    return render(
+        request,
+        "loans/interest_form.html",
+        {"loan": loan, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
 # ── uploads ───────────────────────────────────────────────────────────────────
 
 UPLOAD_ROLES = (Role.BANK, Role.BUREAU_STAFF, Role.ADMIN)

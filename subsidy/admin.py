@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 
 from applications.models import Program, ProgramVersion
-from loans.models import InterestSettlement, Loan
+from loans.models import InterestSettlement, Loan, OverdueEvent, Repayment
 from subsidy import guards
 from subsidy.models import (
     BankFiling,
@@ -81,6 +81,8 @@ def freeze_version_admin() -> None:
 
 freeze_admin(Loan)
 freeze_admin(InterestSettlement)
+freeze_admin(Repayment)
+freeze_admin(OverdueEvent)
 freeze_version_admin()
 
 

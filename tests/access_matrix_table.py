@@ -599,6 +599,16 @@ LOANS: list[Row] = [
         expect(403, anonymous=LOGIN, enterprise_b=404, bank_x=400, bank_y=404),
     ),
     get(
+        "loans:interest-create",
+        lambda c: f"/loans/{c.loan_a.public_id}/interest/new/",
+        BANK_X_ON_LOAN_A,
+    ),
+    post(
+        "loans:interest-create",
+        lambda c: f"/loans/{c.loan_a.public_id}/interest/new/",
+        expect(403, anonymous=LOGIN, enterprise_b=404, bank_x=400, bank_y=404),
+    ),
+    get(
         "loans:document-create",
         lambda c: f"/loans/{c.loan_a.public_id}/documents/new/",
         BANK_X_ON_LOAN_A,

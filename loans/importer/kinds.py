@@ -41,6 +41,7 @@ from loans.models import (
     RecordUpload,
     Repayment,
 )
+from subsidy.guards import frozen_loans, refusal
 
 BANK_ROLES = (Role.BANK, Role.ADMIN)
 GOVERNMENT_ROLES = (Role.BUREAU_STAFF, Role.ADMIN)
@@ -595,6 +596,7 @@ def validate_repayments(table: Table, context: ImportContext) -> Plan:
     repaid: dict[int, Decimal] = defaultdict(Decimal)
     for x in existing.values():
         repaid[x.loan_id] += x.principal
+    frozen = frozen_loans(loan_ids)
     seen: dict[Any, int] = {}
     new: list[Repayment] = []
     for number, r in parsed:
@@ -616,6 +618,9 @@ def validate_repayments(table: Table, context: ImportContext) -> Plan:
                 )
             else:
                 plan.unchanged += 1
+            continue
+        if reason := refusal("repayment", frozen.get(loan.pk), r["repaid_on"]):
+            rows.error(number, "还款日期", reason)
             continue
         if repaid[loan.pk] + r["principal"] > loan.principal:
             rows.error(
@@ -659,6 +664,7 @@ def validate_interest(table: Table, context: ImportContext) -> Plan:
         for x in existing_records(InterestSettlement, [loan.pk for loan in loans.values()])
     }
     facts = interest_facts([loan.pk for loan in loans.values()])
+    frozen = frozen_loans(loan.pk for loan in loans.values())
     seen: dict[Any, int] = {}
     new: list[InterestSettlement] = []
     for number, r in parsed:
@@ -693,6 +699,9 @@ def validate_interest(table: Table, context: ImportContext) -> Plan:
                 )
             else:
                 plan.unchanged += 1
+            continue
+        if reason := refusal("interest", frozen.get(loan.pk), r["settled_on"]):
+            rows.error(number, "结息日期", reason)
             continue
         problems = interest_problems(
             loan=loan,
@@ -744,6 +753,7 @@ def validate_overdue(table: Table, context: ImportContext) -> Plan:
         (x.loan_id, x.started_on): x
         for x in existing_records(OverdueEvent, [loan.pk for loan in loans.values()])
     }
+    frozen = frozen_loans(loan.pk for loan in loans.values())
     seen: dict[Any, int] = {}
     new: list[OverdueEvent] = []
     clear: list[tuple[OverdueEvent, dt.date]] = []
@@ -771,6 +781,14 @@ def validate_overdue(table: Table, context: ImportContext) -> Plan:
             elif old.cleared_on == r["cleared_on"]:
                 plan.unchanged += 1
             elif old.cleared_on is None:
+                info = frozen.get(loan.pk)
+                if (
+                    info is not None
+                    and r["cleared_on"] <= info.run.cutoff
+                    and (reason := refusal("overdue", info, old.started_on))
+                ):
+                    rows.error(number, "结清日期", reason)
+                    continue
                 clear.append((old, r["cleared_on"]))
                 plan.updated += 1
             else:
@@ -779,6 +797,9 @@ def validate_overdue(table: Table, context: ImportContext) -> Plan:
                     "结清日期",
                     f"该逾期已登记于{old.cleared_on:%Y-%m-%d}结清，与文件不一致（不会覆盖）",
                 )
+            continue
+        if reason := refusal("overdue", frozen.get(loan.pk), r["started_on"]):
+            rows.error(number, "逾期起始日", reason)
             continue
         new.append(
             OverdueEvent(
