@@ -45,6 +45,7 @@ from kedaitong.money import ZERO, to_fen
 from kedaitong.uploads import display_name
 from kedaitong.workdays import add_workdays, unknown_years
 from loans.models import Loan
+from loans.selectors import overdue_spans_of
 from review.selectors import granted_credit
 
 WRITE_OFF_WORKDAYS = 5  # 第十一条 4: 核销后5个工作日内
@@ -167,7 +168,8 @@ def claim_problems(loan: Loan, *, on: dt.date) -> list[str]:
         application_enterprise_id=application.enterprise_id if application is not None else None,
         granted=granted,
     )
-    if not rules.overdue_long_enough(list(loan.overdueevents.all()), on):
+    # the bank's overdue events, and past maturity with principal outstanding (issue 16 item 1)
+    if not rules.overdue_long_enough(overdue_spans_of([loan], on)[loan.pk], on):
         problems.append("贷款逾期或欠息未超过1个月，尚不能申请风险补偿（第十一条第1款）")
     if (
         Claim.objects.filter(loan=loan)
@@ -212,7 +214,7 @@ def claim_create(
             raise CompensationError("；".join(problems))
         events = [
             e
-            for e in loan.overdueevents.all()
+            for e in overdue_spans_of([loan], day)[loan.pk]
             if e.started_on <= day and (e.cleared_on is None or e.cleared_on > day)
         ]
         claim = Claim(

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -803,29 +804,26 @@ def _read(upload: RecordUpload) -> bytes:
 def delinquency_refresh(*, on: dt.date) -> dict[str, int]:
     """Store each loan's days past due and bucket on `on`; propose blacklist entries past six months.
 
-    Only loans with overdue events or a stored non-current state are looked at.
-    Each loan is updated with a conditional update, so a second run the same
-    day changes nothing.
+    A loan's overdue periods are the bank's overdue events and, derived, the time
+    past its maturity with principal outstanding (`loans.delinquency.past_maturity`):
+    a loan matured unpaid is overdue from the next day even when the bank reported
+    nothing. Only loans that may be overdue (an event, or matured unpaid) or that
+    have a stored non-current state are looked at. Each loan is updated with a
+    conditional update, so a second run the same day changes nothing.
     """
     from loans.delinquency import bucket_for, days_past_due, overdue_more_than_months
-    from loans.models import OverdueEvent
+    from loans.selectors import overdue_candidates, overdue_spans_of
 
-    loan_ids = set(OverdueEvent.objects.values_list("loan_id", flat=True).distinct())
-    loan_ids |= set(
-        Loan.objects.exclude(days_past_due=0, compensation_eligible=False).values_list(
-            "pk", flat=True
-        )
+    loans = list(
+        Loan.objects.filter(
+            Q(pk__in=overdue_candidates(on).values("pk"))
+            | ~Q(days_past_due=0, compensation_eligible=False)
+        ).select_related("program_version", "enterprise", "bank")
     )
-    events: dict[int, list[OverdueEvent]] = {}
-    for event in OverdueEvent.objects.filter(loan_id__in=loan_ids).only(
-        "loan_id", "started_on", "cleared_on"
-    ):
-        events.setdefault(event.loan_id, []).append(event)
-    counts = {"loans": len(loan_ids), "changed": 0, "eligible": 0, "proposed": 0}
-    for loan in Loan.objects.filter(pk__in=loan_ids).select_related(
-        "program_version", "enterprise"
-    ):
-        spans = events.get(loan.pk, [])
+    spans_of = overdue_spans_of(loans, on)
+    counts = {"loans": len(loans), "changed": 0, "eligible": 0, "proposed": 0}
+    for loan in loans:
+        spans = spans_of[loan.pk]
         days = days_past_due(spans, on)
         bucket = bucket_for(days)
         changjiang = loan.program_version.risk_compensation
@@ -868,7 +866,7 @@ def delinquency_refresh(*, on: dt.date) -> dict[str, int]:
                         enterprise=loan.enterprise,
                         loan=loan,
                         reason=BlacklistEntry.Reason.OVERDUE_6_MONTHS,
-                        details=f"贷款{loan.contract_no}（{loan.bank}）截至{on:%Y-%m-%d}逾期{days}天，超过6个月未归还（系统自动提出）",
+                        details=_blacklist_details(loan, spans, on, days),
                     )
                     log_action(
                         actor=None,
@@ -885,6 +883,24 @@ def delinquency_refresh(*, on: dt.date) -> dict[str, int]:
                     )  # inbox + e-mail: the bureau confirms or dismisses it
                     counts["proposed"] += 1
     return counts
+
+
+def _blacklist_details(loan: Loan, spans: list[Any], on: dt.date, days: int) -> str:
+    """Why the proposal was made, in the bureau's words: since when, how long, and whether the loan is
+    past its maturity unpaid (derived) or reported overdue by the bank."""
+    from loans.delinquency import overdue_since
+
+    since = overdue_since(spans, on)
+    derived = any(s.derived and s.started_on == since for s in spans)
+    cause = (
+        f"到期日{loan.maturity_date:%Y-%m-%d}后本金未还清"
+        if derived
+        else f"银行报送自{since:%Y-%m-%d}起逾期"
+    )
+    return (
+        f"贷款{loan.contract_no}（{loan.bank}）{cause}，截至{on:%Y-%m-%d}逾期{days}天，"
+        "超过合同还款期限6个月未归还（第九条，系统自动提出）"
+    )
 
 
 # ── post-loan reports (Changjiang 第十条) ─────────────────────────────────────
