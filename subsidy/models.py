@@ -480,6 +480,40 @@ class SubsidyExclusion(models.Model):
         return f"{self.contract_no} {self.reason}"
 
 
+class FlagMismatch(models.Model):
+    """A settlement whose 是否逾期利息 flag disagrees with the loan's overdue records (四(一)), kept with the run.
+
+    Either flagged normal while part of its period lies in an overdue period (the
+    portal excluded that part all the same, `excluded`), or flagged overdue while no
+    day of its period does (excluded as the bank said; its overdue record is missing).
+    """
+
+    run = models.ForeignKey(SubsidyRun, on_delete=models.CASCADE, related_name="mismatches")
+    loan = models.ForeignKey("loans.Loan", on_delete=models.PROTECT, related_name="+")
+    settlement = models.ForeignKey(
+        "loans.InterestSettlement", on_delete=models.PROTECT, related_name="+"
+    )
+    bank_code = models.CharField(max_length=30)
+    contract_no = models.CharField(max_length=60)
+    settled_on = models.DateField()
+    period_start = models.DateField()
+    period_end = models.DateField()
+    amount = models.DecimalField(**MONEY)
+    flagged_overdue = models.BooleanField()
+    overdue_days = models.PositiveIntegerField()
+    period_days = models.PositiveIntegerField()
+    excluded = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["bank_code", "contract_no", "period_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "settlement"], name="flagmismatch_once_per_run")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract_no} {self.period_start}–{self.period_end}"
+
+
 class SubsidizedSettlement(models.Model):
     """Which settled interest a run's line subsidized, so a later run does not subsidize it again."""
 

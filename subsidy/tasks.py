@@ -82,7 +82,11 @@ def run_preview_job(
     ctx.progress(1, 2, message=f"试算完成：{len(result.lines)}笔贷款予以贴息，正在写入工作簿")
     buffer = io.BytesIO()
     export.write_run(
-        buffer, lines=result.lines, totals=result.bank_totals(), exclusions=result.exclusions
+        buffer,
+        lines=result.lines,
+        totals=result.bank_totals(),
+        exclusions=result.exclusions,
+        mismatches=result.mismatches,
     )
     ctx.save_result(f"subsidy-preview-{program_obj.code}-{result.year}.xlsx", buffer.getvalue())
     ctx.progress(2, 2, message=f"试算完成：贴息合计{result.total}元（未保存）")

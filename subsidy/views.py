@@ -150,6 +150,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "totals": totals,
             "exclusions": exclusions[:500],
             "exclusion_count": len(exclusions),
+            "mismatches": list(run.mismatches.all()),
             "role": role,
             "audit_form": AuditForm(),
             "S": RunState,
@@ -171,7 +172,13 @@ def run_export(request: HttpRequest, pk: int) -> HttpResponse:
     response["Content-Disposition"] = (
         f'attachment; filename="subsidy-{run.program.code}-{run.year}.xlsx"'
     )
-    export.write_run(response, lines=lines, totals=totals, exclusions=exclusions)
+    export.write_run(
+        response,
+        lines=lines,
+        totals=totals,
+        exclusions=exclusions,
+        mismatches=run.mismatches.all(),
+    )
     return response
 
 
@@ -387,5 +394,6 @@ def bank_subsidy_export(request: HttpRequest, pk: int) -> HttpResponse:
         lines=lines,
         totals=services.bank_totals(lines),
         exclusions=run.exclusions.filter(bank_code=bank.code),
+        mismatches=run.mismatches.filter(bank_code=bank.code),
     )
     return response

@@ -178,7 +178,10 @@ def test_priority_renewal_is_for_enterprises_that_always_repaid_on_time(cast):
     Repayment.objects.create(
         loan=cast.loan_b, repaid_on=dt.date(2026, 6, 1), principal=Decimal("100000.00")
     )
-    assert set(selectors.priority_renewal(on=dt.date(2026, 12, 1))) == {cast.enterprise_a, cast.enterprise_b}
+    assert set(selectors.priority_renewal(on=dt.date(2026, 12, 1))) == {
+        cast.enterprise_a,
+        cast.enterprise_b,
+    }
     OverdueEvent.objects.create(
         loan=cast.loan_b, started_on=dt.date(2026, 7, 1), overdue_principal=Decimal("1000")
     )

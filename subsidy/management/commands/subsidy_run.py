@@ -63,6 +63,7 @@ class Command(BaseCommand):
 
                 totals = bank_totals(lines)
                 exclusions = list(run.exclusions.all())
+                mismatches: list = list(run.mismatches.all())
                 year, total, computed_total, budget, scaled = (
                     run.year,
                     run.total,
@@ -78,15 +79,26 @@ class Command(BaseCommand):
                     cutoff=options["cutoff"],
                 )
                 lines, totals, exclusions = result.lines, result.bank_totals(), result.exclusions
+                mismatches = list(result.mismatches)
                 year, total, computed_total = result.year, result.total, result.computed_total
                 budget, scaled = result.budget, result.scaled
         except (SubsidyInputError, StageRefused) as exc:
             raise CommandError(str(exc)) from None
         if export_path:
-            export.write_run(export_path, lines=lines, totals=totals, exclusions=exclusions)
+            export.write_run(
+                export_path,
+                lines=lines,
+                totals=totals,
+                exclusions=exclusions,
+                mismatches=mismatches,
+            )
         out = self.stdout
         out.write(f"{program.name} {year}年度贷款贴息")
         out.write(f"  贴息贷款 {len(lines)} 笔，未予贴息 {len(exclusions)} 笔")
+        if mismatches:
+            out.write(
+                f"  逾期标记与逾期记录不一致的结息 {len(mismatches)} 笔（见导出的“逾期标记不一致”表）"
+            )
         out.write(
             f"  按30%计算贴息合计 {format_yuan(computed_total)} 元；年度预算 {format_yuan(budget)} 元"
         )
