@@ -17,13 +17,12 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.test import Client
 
-from applications.models import Program, ProgramVersion
+from applications.models import ProgramVersion
 from kedaitong.models import AuditEntry
 from kedaitong.roles import Role
 from loans.delinquency import Bucket, past_maturity
-from loans.models import Loan, OverdueEvent, Repayment
+from loans.models import OverdueEvent, Repayment
 from review import selectors as review_selectors
 from review.models import BlacklistEntry
 from tests.factories import BankFactory, EnterpriseFactory, LoanFactory, UserFactory
