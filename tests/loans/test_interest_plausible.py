@@ -197,3 +197,32 @@ def test_only_the_lending_bank_records_interest(world, cast):
     assert staff.post(url, {"amount": "1"}).status_code == 403
     assert world["client"].get(url).status_code == 200
     assert not InterestSettlement.objects.exists()
+
+
+def test_the_admin_form_refuses_the_same_rows(world):
+    admin_user = UserFactory(
+        username="site-admin", role=Role.ADMIN, is_staff=True, is_superuser=True
+    )
+    client = Client()
+    client.force_login(admin_user)
+    data = {
+        "loan": world["loan"].pk,
+        "settled_on": "2025-12-21",
+        "period_start": "2025-09-21",
+        "period_end": "2025-12-20",
+        "amount": "900000.00",
+    }
+    response = client.post("/admin/loans/interestsettlement/add/", data)
+    assert response.status_code == 200 and QUARTER_BOUND in response.content.decode()
+    assert not InterestSettlement.objects.exists()
+    assert (
+        client.post(
+            "/admin/loans/interestsettlement/add/", data | {"amount": "7583.33"}
+        ).status_code
+        == 302
+    )
+    settlement = InterestSettlement.objects.get()
+    # editing the row itself is not an overlap with itself
+    url = f"/admin/loans/interestsettlement/{settlement.pk}/change/"
+    assert client.post(url, data | {"amount": "7500.00"}).status_code == 302
+    assert InterestSettlement.objects.get().amount == Decimal("7500.00")
