@@ -424,3 +424,111 @@ def test_the_lpr_upload_refuses_a_zip_bomb_and_a_doctype_as_the_bank_upload_does
             "/subsidy/lpr/import/", {"file": SimpleUploadedFile(name, _stored(name))}
         )
         assert response.status_code == 400 and reason in response.content.decode(), name
+
+
+# --- issue 16: files that read well but would bend the money ------------------------------------------
+
+
+@pytest.fixture
+def quzhou_loan(db):  # type: ignore[no-untyped-def]
+    """A Quzhou loan of 1,000,000 yuan at 3.00% (2025-03-01 to 2026-03-01) at bank Q, and its clerk."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from applications.models import ProgramVersion
+    from kedaitong.roles import Role
+    from tests.factories import BankAgreementFactory, BankFactory, LoanFactory, UserFactory
+
+    version = ProgramVersion.objects.get(program__code="quzhou", code="2023")
+    bank = BankFactory(code="bank-q", name="Q银行")
+    BankAgreementFactory(
+        bank=bank,
+        program=version.program,
+        starts_on=dt.date(2024, 1, 1),
+        ends_on=dt.date(2026, 12, 31),
+    )
+    loan = LoanFactory(
+        program_version=version,
+        bank=bank,
+        contract_no="QZ-H-1",
+        disbursement_date=dt.date(2025, 3, 1),
+        maturity_date=dt.date(2026, 3, 1),
+        principal=Decimal("1000000.00"),
+        annual_rate=Decimal("3.0000"),
+        lpr_at_pricing=Decimal("3.1000"),
+    )
+    return loan, UserFactory(username="q-clerk", role=Role.BANK, bank=bank)
+
+
+def _upload_interest(client, loan, clerk, rows):  # type: ignore[no-untyped-def]
+    from tests.loans.sheets import INTEREST, csv_bytes
+
+    client.force_login(clerk)
+    response = client.post(
+        "/loans/uploads/new/",
+        {
+            "kind": "interest",
+            "program": loan.program_version.program_id,
+            "file": SimpleUploadedFile("结息.csv", csv_bytes(INTEREST, rows)),
+        },
+    )
+    assert response.status_code == 302
+    return RecordUpload.objects.order_by("-pk").first()
+
+
+def test_an_implausible_interest_file_is_refused_row_by_row(client, quzhou_loan):
+    """A 900,000 quarter on 1,000,000 at 3% (at most 7,659.17), and two overlapping periods."""
+    loan, clerk = quzhou_loan
+    upload = _upload_interest(
+        client,
+        loan,
+        clerk,
+        [
+            ["QZ-H-1", "bank-q", "2025-12-21", "2025-09-21", "2025-12-20", "900,000.00", "否"],
+            ["QZ-H-1", "bank-q", "2025-06-21", "2025-03-21", "2025-06-20", "7,000.00", "否"],
+            ["QZ-H-1", "bank-q", "2025-07-21", "2025-06-01", "2025-07-20", "2,000.00", "否"],
+        ],
+    )
+    assert upload.state == RecordUpload.State.REFUSED
+    assert [(e["row"], e["column"]) for e in upload.errors] == [
+        (2, "利息金额（元）"),
+        (4, "计息起始日"),
+    ]
+    assert "7,659.17" in upload.errors[0]["message"] and "重叠" in upload.errors[1]["message"]
+    assert not InterestSettlement.objects.exists()
+
+
+def test_an_upload_after_the_audit_cannot_reach_the_audited_inputs(client, quzhou_loan):
+    """The freeze was a pre_save signal the upload's bulk_create never sent."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from subsidy.services import run_audit, run_commit
+    from tests.factories import UserFactory
+
+    loan, clerk = quzhou_loan
+    InterestSettlement.objects.create(
+        loan=loan,
+        settled_on=dt.date(2025, 6, 21),
+        period_start=dt.date(2025, 3, 21),
+        period_end=dt.date(2025, 6, 20),
+        amount=Decimal("7000.00"),
+    )
+    program = loan.program_version.program
+    staff = UserFactory(username="qz-staff", role="bureau_staff", program=program)
+    auditor = UserFactory(username="qz-auditor", role="auditor", program=program)
+    run = run_commit(actor=staff, program=program, year=2025, budget="100000")
+    run_audit(
+        actor=auditor,
+        run=run,
+        opinion=SimpleUploadedFile("o.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"),
+    )
+    upload = _upload_interest(
+        client,
+        loan,
+        clerk,
+        [["QZ-H-1", "bank-q", "2025-09-21", "2025-06-21", "2025-09-20", "7,000.00", "否"]],
+    )
+    assert upload.state == RecordUpload.State.REFUSED
+    assert "已进入2025年贴息批次" in upload.errors[0]["message"]
+    assert InterestSettlement.objects.count() == 1
