@@ -9,6 +9,7 @@ from subsidy.models import (
     BankPayment,
     Complaint,
     FilingOpinion,
+    FlagMismatch,
     FraudRecord,
     LPRRate,
     SubsidizedSettlement,
@@ -129,6 +130,13 @@ class ComplaintAdmin(ReadOnlyAdmin):
     list_display = ("agreement", "received_on", "complainant")
 
 
-@admin.register(FilingOpinion, SubsidyLine, SubsidyExclusion, SubsidizedSettlement, BankPayment)
+@admin.register(
+    FilingOpinion,
+    SubsidyLine,
+    SubsidyExclusion,
+    SubsidizedSettlement,
+    FlagMismatch,
+    BankPayment,
+)
 class SubsidyRecordAdmin(ReadOnlyAdmin):
     """The lines, links, opinions and payments of runs and filings, for reading only."""

@@ -15,7 +15,14 @@ from openpyxl import load_workbook
 from applications.models import Application
 from kedaitong.models import AuditEntry
 from loans import services
-from loans.models import InterestSettlement, Loan, OverdueEvent, PostLoanReport, RecordUpload
+from loans.models import (
+    InterestSettlement,
+    Loan,
+    OverdueEvent,
+    PostLoanReport,
+    RecordUpload,
+    Repayment,
+)
 from review.models import BlacklistEntry
 from tests.factories import ApplicationFactory, UserFactory
 from tests.loans.sheets import INTEREST, xlsx
@@ -499,6 +506,12 @@ def test_refresh_delinquency_buckets_compensation_and_blacklist(cast):
     assert entry.status == "proposed" and entry.loan == loan and entry.reason == "overdue"
     Loan.objects.filter(pk=loan.pk).update(days_past_due=0)
     OverdueEvent.objects.update(cleared_on=dt.date(2027, 4, 22))
+    call_command("refresh_delinquency", "--on", "2027-04-23", stdout=io.StringIO())
+    loan.refresh_from_db()
+    # the bank's arrears are cleared, but the loan matured on 2027-02-09 with its principal unpaid:
+    # overdue from 2027-02-10 (issue 16 item 1), 2027-04-23 − 2027-02-10 = 72 days
+    assert (loan.days_past_due, loan.bucket, loan.compensation_eligible) == (72, "31-90", True)
+    Repayment.objects.create(loan=loan, repaid_on=dt.date(2027, 2, 9), principal=loan.principal)
     call_command("refresh_delinquency", "--on", "2027-04-23", stdout=io.StringIO())
     loan.refresh_from_db()
     assert (loan.days_past_due, loan.bucket, loan.compensation_eligible) == (0, "current", False)
