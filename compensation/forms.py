@@ -16,7 +16,7 @@ DATE = forms.DateInput(attrs={"type": "date"})
 def money_field(label: str, required: bool = True) -> forms.CharField:
     return forms.CharField(
         label=label,
-        max_length=20,
+        max_length=40,  # longer text reaches the parser, which names the 14-digit limit
         required=required,
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
     )
