@@ -121,7 +121,7 @@ def test_the_same_interest_file_confirmed_twice_at_once_is_saved_once():
                 dt.date(2025, 3, 21),
                 dt.date(2025, 1, 6),
                 dt.date(2025, 3, 20),
-                7250,
+                6150,  # within 1,000,000 × 3% × 74 days ÷ 360 = 6,166.67
                 "否",
             ],
             [
