@@ -5,15 +5,22 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup sysdeps migrate demo lint audit check messages lock clean bench load
+.PHONY: run test test-fast setup sysdeps migrate demo lint audit check messages lock clean bench load
 
 run: setup migrate demo
 	@echo "Serving on http://127.0.0.1:8000 (Ctrl-C stops)"
 	$(PY) manage.py runserver 127.0.0.1:8000
 
+# The whole suite: non-browser tests on every core (pytest-xdist, PYTEST_WORKERS=auto),
+# then the browser tests in their own pytest process (scripts/test.sh says why).
+# PYTEST_ARGS go to both, e.g. `make test PYTEST_ARGS="tests/loans -x"`.
 test: EXTRA_SYSDEPS = chromium
 test: setup
-	$(PY) -m pytest $(PYTEST_ARGS)
+	bash scripts/test.sh all $(PYTEST_ARGS)
+
+# The edit loop: everything but the browser tests.
+test-fast: setup
+	bash scripts/test.sh fast $(PYTEST_ARGS)
 
 setup: sysdeps $(STAMP)
 
