@@ -191,11 +191,11 @@ def test_the_importer_refuses_each_file_with_a_reason_and_saves_nothing(path, na
         InterestSettlement.objects.count(),
         OverdueEvent.objects.count(),
     )
-    started = time.perf_counter()
+    started = time.process_time()  # CPU seconds, as in_child counts them
     result = run_import(
         kind="interest", data=data, filename=name, context=context, commit=True, source="web"
     )
-    assert time.perf_counter() - started < SECONDS
+    assert time.process_time() - started < SECONDS
     assert not result.saved and result.errors and all(e.message for e in result.errors), name
     if outcome == "refused":
         assert [
