@@ -22,9 +22,9 @@ from applications.models import (
     ProgramListing,
     ProgramVersion,
 )
+from applications.selectors import banks_holding
 from kedaitong.annualized import annualized_by_year
 from kedaitong.audit import log_action
-from kedaitong.db import MoneySum
 from kedaitong.models import User
 from loans import rules
 from loans.models import Bank, BankAgreement, Loan, LoanDocument, PostLoanReport, RecordUpload
@@ -202,42 +202,23 @@ def registration_problems(
                 ]
                 problems.extend(p for p in found if p)
         if version.one_bank_per_enterprise:
-            others = [
-                name
-                for loan_bank, name, open_ in _open_loans_elsewhere(
-                    program, credit_code, bank, disbursement_date
-                )
-                if open_
-            ]
+            # 第六条(二): any other bank the enterprise is at (an application from submission to credit
+            # granted, a loan not fully repaid, matured or not), and loans earlier in the same upload.
+            others = banks_holding(
+                program=program,
+                credit_code=credit_code,
+                exclude_bank_id=bank.pk,
+                exclude_application_id=application.pk if application is not None else None,
+            )
             pending = context.pending if context else []
             others += [
-                n
-                for c, b, n, _p, _s, e in pending
-                if c == credit_code and b != bank.pk and e > disbursement_date
+                f"{n}（本次导入的贷款）"
+                for c, b, n, _p, _s, _e in pending
+                if c == credit_code and b != bank.pk
             ]
             if problem := rules.check_one_bank(others):
                 problems.append(problem)
     return problems, lpr
-
-
-def _open_loans_elsewhere(
-    program: Program, credit_code: str, bank: Bank, day: dt.date
-) -> list[tuple[int, str, bool]]:
-    """Loans of the enterprise at other banks of the program, and whether each still has principal out on `day`."""
-    loans = (
-        Loan.objects.filter(program_version__program=program, enterprise__credit_code=credit_code)
-        .exclude(bank=bank)
-        .select_related("bank")
-        .annotate(repaid=MoneySum("repayments__principal"))
-    )
-    return [
-        (
-            loan.bank_id,
-            loan.bank.name,
-            loan.maturity_date > day and (loan.repaid or 0) < loan.principal,
-        )
-        for loan in loans
-    ]
 
 
 @transaction.atomic

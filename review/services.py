@@ -27,7 +27,6 @@ from applications.models import Application, Enterprise, Program
 from kedaitong.audit import log_action
 from kedaitong.models import AuditEntry, User
 from kedaitong.roles import Role
-from kedaitong.workdays import add_workdays
 from loans.models import Loan
 from loans.services import LoanRefused, loan_register
 from review import selectors
@@ -42,6 +41,7 @@ from review.models import (
     Opinion,
     PublicityBatch,
     PublicityEntry,
+    publicity_end,
 )
 
 
@@ -580,17 +580,6 @@ def application_disburse(
 # --- publicity (第八条) --------------------------------------------------------------------------
 
 
-def publicity_end(program: Program, start_date: dt.date) -> dt.date:
-    """Changjiang 第八条 (period set by the program version): the last working day of a period starting on `start_date`.
-
-    The start day counts when it is a working day: a 5-day period starting on
-    a Monday without holidays ends that Friday.
-    """
-    version = program.version_on(start_date) or program.versions.order_by("-effective_from").first()
-    days = (version.publicity_workdays if version else None) or 5
-    return add_workdays(start_date - dt.timedelta(days=1), days)
-
-
 @transaction.atomic
 def publicity_batch_create(
     *,
@@ -600,9 +589,23 @@ def publicity_batch_create(
     end_date: dt.date | None = None,
     request: HttpRequest | None = None,
 ) -> PublicityBatch:
-    """Open a publicity batch of every application the banks approved that is not yet publicized."""
+    """Open a publicity batch of every application the banks approved that is not yet publicized.
+
+    第八条: the period starts on the day the batch is published or later, never before (a batch dated in
+    the past would be over, and grant credit, the day it appears), and lasts at least the program's working
+    days counted from its start (`publicity_end`).
+    """
     if actor.effective_role != Role.BUREAU_STAFF or actor.program_id != program.pk:
         raise ReviewError(_("Your role may not take this step on this application."))
+    today = timezone.localdate()
+    if start_date < today:
+        raise ReviewError(
+            _(
+                "Publicity starts today (%(today)s) or later, not on %(start)s: the period counts from its "
+                "publication (第八条)."
+            )
+            % {"today": today.isoformat(), "start": start_date.isoformat()}
+        )
     minimum_end = publicity_end(program, start_date)
     end_date = end_date or minimum_end
     if end_date < start_date:
@@ -768,7 +771,7 @@ def publicity_batch_close(
         raise ReviewError(_("This publicity batch is closed already."))
     if not batch.is_over():
         raise ReviewError(
-            _("The publicity period runs until %(end)s.") % {"end": batch.end_date.isoformat()}
+            _("The publicity period runs until %(end)s.") % {"end": batch.period_end.isoformat()}
         )
     if Objection.objects.filter(entry__batch=batch, ruling=Objection.Ruling.PENDING).exists():
         raise ReviewError(_("Rule on every objection before closing the batch."))
@@ -917,4 +920,11 @@ def blacklist_decide(
     return entry
 
 
-__all__ = ["NO_DRAFT", "LoanRefused", "ReviewError", "StaleApplication", "StaleDraft"]
+__all__ = [
+    "NO_DRAFT",
+    "LoanRefused",
+    "ReviewError",
+    "StaleApplication",
+    "StaleDraft",
+    "publicity_end",
+]
