@@ -224,14 +224,14 @@ def _notify(application: Application, entry: AuditEntry) -> None:
         )
 
 
-def notify_bureau(
-    *, program_id: int | None, message: str, body: str = "", application: Application | None = None
+def notify_users(
+    recipients: Sequence[User],
+    *,
+    message: str,
+    body: str = "",
+    application: Application | None = None,
 ) -> None:
-    """Tell the bureau (staff and head of the program; every bureau user when no program): inbox now, e-mail on commit."""
-    users = User.objects.filter(is_active=True, role__in=[Role.BUREAU_STAFF, Role.BUREAU_HEAD])
-    if program_id is not None:
-        users = users.filter(program=program_id)
-    recipients = list(users)
+    """One inbox row per recipient now, and one e-mail to those with an address once the transaction commits."""
     Notification.objects.bulk_create(
         Notification(user=u, application=application, message=message[:300]) for u in recipients
     )
@@ -243,6 +243,49 @@ def notify_bureau(
                 message[:150], text, settings.DEFAULT_FROM_EMAIL, emails, fail_silently=True
             )
         )
+
+
+def notify_program(
+    *,
+    roles: Sequence[str],
+    program_id: int | None,
+    message: str,
+    body: str = "",
+    application: Application | None = None,
+) -> list[User]:
+    """Tell the users of `roles` in a program (every such user when no program): inbox now, e-mail on commit."""
+    users = User.objects.filter(is_active=True, role__in=list(roles))
+    if program_id is not None:
+        users = users.filter(program=program_id)
+    recipients = list(users)
+    notify_users(recipients, message=message, body=body, application=application)
+    return recipients
+
+
+def notify_bureau(
+    *, program_id: int | None, message: str, body: str = "", application: Application | None = None
+) -> None:
+    """Tell the bureau (staff and head of the program; every bureau user when no program): inbox now, e-mail on commit."""
+    notify_program(
+        roles=[Role.BUREAU_STAFF, Role.BUREAU_HEAD],
+        program_id=program_id,
+        message=message,
+        body=body,
+        application=application,
+    )
+
+
+def notify_leading_group(
+    *, program_id: int | None, message: str, body: str = "", application: Application | None = None
+) -> None:
+    """Report to the leading group (领导专班) of the program: inbox now, e-mail on commit."""
+    notify_program(
+        roles=[Role.LEADING_GROUP],
+        program_id=program_id,
+        message=message,
+        body=body,
+        application=application,
+    )
 
 
 # --- bureau -------------------------------------------------------------------------------------
@@ -839,6 +882,9 @@ def blacklist_add(
         data={"reason": reason, "enterprise": enterprise.credit_code},
         request=request,
     )
+    _report_decision(
+        entry, loan.program_version.program_id if loan else actor.program_id, entry.details
+    )
     return entry
 
 
@@ -847,12 +893,41 @@ def _entry_program(entry: BlacklistEntry) -> int | None:
 
 
 def blacklist_proposed(*, entry: BlacklistEntry) -> None:
-    """A proposal was made (loans' `refresh_delinquency`, loans over six months overdue): the bureau decides it."""
+    """A proposal was made (loans' `refresh_delinquency`, loans over six months overdue): the bureau decides it.
+
+    第九条 (纳入…黑名单并报领导专班): the leading group is told of the proposal too, and of the bureau's decision
+    (`blacklist_decide`), so that a listing never reaches it late.
+    """
     notify_bureau(
         program_id=_entry_program(entry),
         message=_("Blacklist proposal: %(enterprise)s (%(reason)s); confirm or dismiss it.")
         % {"enterprise": entry.enterprise.name, "reason": entry.get_reason_display()},
         body=entry.details,
+    )
+    notify_leading_group(
+        program_id=_entry_program(entry),
+        message=_(
+            "Reported to the leading group (第九条): blacklist proposal for %(enterprise)s (%(reason)s); "
+            "the bureau confirms or dismisses it."
+        )
+        % {"enterprise": entry.enterprise.name, "reason": entry.get_reason_display()},
+        body=entry.details,
+    )
+
+
+def _report_decision(entry: BlacklistEntry, program_id: int | None, reason: str) -> None:
+    """第九条 并报领导专班: the leading group learns how a listing or proposal was decided."""
+    notify_leading_group(
+        program_id=program_id,
+        message=_(
+            "Reported to the leading group (第九条): %(enterprise)s — blacklist %(status)s (%(reason)s)."
+        )
+        % {
+            "enterprise": entry.enterprise.name,
+            "status": entry.get_status_display(),
+            "reason": entry.get_reason_display(),
+        },
+        body=reason,
     )
 
 
@@ -917,6 +992,7 @@ def blacklist_decide(
         data={"enterprise": entry.enterprise.credit_code},
         request=request,
     )
+    _report_decision(entry, program if program is not None else actor.program_id, reason)
     return entry
 
 
