@@ -270,6 +270,16 @@ def recovery_lines(user: User, flt: LedgerFilter) -> tuple[list[RecoveryLine], T
     return lines, totals_of(lines, RecoveryLine.MONEY_FIELDS)
 
 
+def bureau_opinion(claim: Claim) -> Any:
+    """The bureau's signed opinion on the claim (第十一条 2(2)): the latest draft the head signed, or None."""
+    return (
+        claim.opinions.filter(signed_at__isnull=False)
+        .select_related("handler", "head")
+        .order_by("-version")
+        .first()
+    )
+
+
 def provisional_years(write_offs: Iterable[Any]) -> list[int]:
     """第十一条 4: the years an admin must add to the calendar so that these write-offs' due days are final.
 

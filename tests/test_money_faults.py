@@ -66,7 +66,7 @@ from loans.models import BankAgreement, InterestSettlement, Loan, OverdueEvent, 
 from review.models import PublicityBatch, PublicityEntry
 from subsidy import services as subsidy
 from subsidy.models import RunState, SubsidyLine, SubsidyRun
-from tests.compensation.helpers import ON, draft, pdf
+from tests.compensation.helpers import ON, bureau_approves, draft, pdf
 from tests.factories import ApplicationFactory, EnterpriseFactory, UserFactory
 from tests.loans.sheets import DISBURSEMENTS, INTEREST, OVERDUE, REPAYMENTS, csv_bytes
 
@@ -368,7 +368,7 @@ class MoneyMachine(RuleBasedStateMachine):
         claim = compensation.claim_submit(
             actor=self.cast.bank_x_user, claim=draft(self.cast, loan), on=ON
         )
-        compensation.claim_review(actor=self.cast.bureau_staff, claim=claim, approve=True)
+        bureau_approves(self.cast, claim)  # staff draft, the head signs (第十一条 2(2))
         REACHED["claim"] += 1
         if decide:  # often decided (and paid) at once
             self.decide(data, data.draw(percents, label="pct"), over=False, and_pay=True)

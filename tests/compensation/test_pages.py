@@ -107,27 +107,23 @@ def test_materials_upload_and_submit(cast):
 
 def test_bureau_review_by_role(cast):
     claim = helpers.submitted(cast)
-    assert (
-        client(cast.auditor).post(url(claim, "review/"), {"outcome": "approve"}).status_code == 403
-    )
-    assert (
-        client(cast.bank_x_user).post(url(claim, "review/"), {"outcome": "approve"}).status_code
-        == 403
-    )
-    assert (
-        client(cast.bank_y_user).post(url(claim, "review/"), {"outcome": "approve"}).status_code
-        == 404
-    )
-    assert (
-        client(cast.applicant).post(url(claim, "review/"), {"outcome": "approve"}).status_code
-        == 404
-    )
-    assert (
-        client(cast.bureau_staff)
-        .post(url(claim, "review/"), {"outcome": "approve", "comment": "材料齐全"})
-        .status_code
-        == 302
-    )
+    draft = {
+        "action": "draft",
+        "seen_version": "0",
+        "recommendation": "approve",
+        "amount": "400000.00",
+        "text": "材料齐全",
+    }
+    assert client(cast.auditor).post(url(claim, "review/"), draft).status_code == 403
+    assert client(cast.bank_x_user).post(url(claim, "review/"), draft).status_code == 403
+    assert client(cast.bank_y_user).post(url(claim, "review/"), draft).status_code == 404
+    assert client(cast.applicant).post(url(claim, "review/"), draft).status_code == 404
+    assert client(cast.bureau_head).post(url(claim, "review/"), draft).status_code == 403
+    assert client(cast.bureau_staff).post(url(claim, "review/"), draft).status_code == 302
+    assert Claim.objects.get().state == ClaimState.SUBMITTED  # staff prepare, the head signs
+    sign = {"action": "sign", "seen_version": "1"}
+    assert client(cast.bureau_staff).post(url(claim, "review/"), sign).status_code == 403
+    assert client(cast.bureau_head).post(url(claim, "review/"), sign).status_code == 302
     assert Claim.objects.get().state == ClaimState.GROUP_REVIEW
 
 
