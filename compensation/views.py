@@ -1010,18 +1010,24 @@ def _bank(request: HttpRequest, code: str) -> Bank:
     return get_visible_or_404(Bank.objects.visible_to(request.user), code=code)
 
 
+def _reconciliation(request: HttpRequest, code: str) -> selectors.Reconciliation:
+    bank = _bank(request, code)
+    return selectors.reconciliation(request.user, bank, program=compensation_program(request.user))
+
+
 @require_GET
 @login_required
 def reconciliation(request: HttpRequest, code: str) -> HttpResponse:
-    """第十一条 5: at cooperation end, per bank: paid, recovered, owed back, still expected."""
-    rec = selectors.reconciliation(request.user, _bank(request, code))
+    """第十一条 5: at cooperation end, per bank, the whole statement: claims paid, decided but unpaid and in review,
+    loans outstanding, recoveries owed back and returned, what the pool may still bear and may still get back."""
+    rec = _reconciliation(request, code)
     return render(request, "compensation/reconciliation.html", {"rec": rec})
 
 
 @require_GET
 @login_required
 def reconciliation_pdf(request: HttpRequest, code: str) -> HttpResponse:
-    rec = selectors.reconciliation(request.user, _bank(request, code))
+    rec = _reconciliation(request, code)
     log_action(
         actor=request.user,
         action="compensation.reconciliation.printed",
@@ -1039,7 +1045,7 @@ def reconciliation_pdf(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 @login_required
 def reconciliation_export(request: HttpRequest, code: str) -> HttpResponse:
-    rec = selectors.reconciliation(request.user, _bank(request, code))
+    rec = _reconciliation(request, code)
     return _xlsx(
         f"reconciliation-{rec.bank.code}.xlsx", lambda out: export.write_reconciliation(out, rec)
     )
