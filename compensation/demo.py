@@ -27,9 +27,9 @@ def extend(result: DemoResult) -> None:
     loan = Loan.objects.filter(contract_no=CONTRACT, bank__code="icbc-xishi").first()
     users = {
         u.username: u
-        for u in User.objects.filter(username__in=["bank-icbc", "jingban", "zhuanban"])
+        for u in User.objects.filter(username__in=["bank-icbc", "jingban", "fuzeren", "zhuanban"])
     }
-    if program is None or loan is None or len(users) < 3:
+    if program is None or loan is None or len(users) < 4:
         return
     today = timezone.localdate()
     if not CompensationBudget.objects.filter(program=program, year=today.year).exists():
