@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('loans', '0007_loan_contract_date'),
+        ('loans', '0008_loan_contract_date'),
         ('subsidy', '0004_lpr_every_month'),
     ]
 

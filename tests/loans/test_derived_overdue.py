@@ -25,10 +25,11 @@ from loans.delinquency import Bucket, past_maturity
 from loans.models import OverdueEvent, Repayment
 from review import selectors as review_selectors
 from review.models import BlacklistEntry
+from tests.clock import bureau
 from tests.factories import BankFactory, EnterpriseFactory, LoanFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-TODAY = dt.datetime(2026, 12, 3, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+TODAY = bureau(2026, 12, 3)
 
 
 @pytest.fixture

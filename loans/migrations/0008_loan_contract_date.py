@@ -16,7 +16,7 @@ def same_as_disbursement(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("loans", "0006_upload_failed_state"),
+        ("loans", "0007_upload_failed_state"),
     ]
 
     operations = [
