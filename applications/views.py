@@ -51,6 +51,7 @@ from kedaitong.models import User
 from kedaitong.money import wan_to_yuan
 from kedaitong.permissions import get_visible_or_404, require_role, role_required
 from kedaitong.roles import Role
+from kedaitong.throttle import throttle
 from kedaitong.uploads import display_name, serve_upload
 from loans.models import Loan
 
@@ -87,6 +88,7 @@ def _refused(request: HttpRequest, exc: services.DomainError) -> None:
 
 
 @require_http_methods(["GET", "POST"])
+@throttle("register")
 def register(request: HttpRequest) -> HttpResponse:
     """Public: a new enterprise account (one per credit code)."""
     if request.user.is_authenticated:

@@ -65,6 +65,11 @@ def _by_state(applications: QuerySet[Application]) -> list[tuple[str, int]]:
     ]
 
 
+def throttled(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """A throttle's refusal (kedaitong/throttle.py, RATELIMIT_VIEW): the Chinese 429 page; nothing was done."""
+    return render(request, "429.html", status=429)
+
+
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
