@@ -239,20 +239,27 @@ class Industry(models.TextChoices):
 
 class EnterpriseQuerySet(models.QuerySet["Enterprise"]):
     def visible_to(self, user: User) -> EnterpriseQuerySet:
+        """An enterprise is its own business: a bank or a bureau sees it only through what it may see itself.
+
+        That is an application the user may see (a draft, and a draft withdrawn before it was
+        ever submitted, are the enterprise's alone), a loan the user may see, or a relation the
+        user's side confirmed (issue 17: a bank named in a draft, or any bureau role, could open
+        the profile and download its certificates).
+        """
+        from loans.models import Loan  # loans imports this module
+
         role = user.effective_role if user.is_authenticated else ""
         if role == Role.ADMIN:
             return self.all()
         if role == Role.ENTERPRISE:
             return self.filter(pk=user.enterprise_id)
-        if role == Role.BANK:
+        if role == Role.BANK or (
+            user.is_authenticated and user.is_program_scoped and user.program_id
+        ):
             return self.filter(
-                Q(loans__bank=user.bank_id) | Q(applications__bank=user.bank_id)
-            ).distinct()
-        if user.is_authenticated and user.is_program_scoped and user.program_id:
-            return self.filter(
-                Q(applications__program_version__program=user.program_id)
-                | Q(loans__program_version__program=user.program_id)
-            ).distinct()
+                Q(pk__in=Application.objects.visible_to(user).values("enterprise"))
+                | Q(pk__in=Loan.objects.visible_to(user).values("enterprise"))
+            )
         return self.none()
 
 
@@ -371,8 +378,11 @@ class ApplicationQuerySet(models.QuerySet["Application"]):
                 state__in=Application.State.enterprise_only()
             )
         if user.is_authenticated and user.is_program_scoped and user.program_id:
-            return self.filter(program_version__program=user.program_id).exclude(
-                state=Application.State.DRAFT
+            # Never submitted is never the bureau's: a draft, or a draft the enterprise withdrew.
+            return (
+                self.filter(program_version__program=user.program_id)
+                .exclude(state=Application.State.DRAFT)
+                .exclude(state=Application.State.WITHDRAWN, submitted_at__isnull=True)
             )
         return self.none()
 

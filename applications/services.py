@@ -448,7 +448,8 @@ def form_problems(application: Application) -> list[str]:
                 % {"number": material.number, "name": material.name}
             )
     if kind == Program.Kind.QUZHOU:
-        details = QuzhouDetails.objects.get_or_create(application=application)[0]
+        # Read only: the submit page (a GET) lists these problems and must not create the row.
+        details = QuzhouDetails.objects.filter(application=application).first() or QuzhouDetails()
         need(details.project_name.strip(), _("Project name"))
         need(details.company_intro.strip(), _("Company introduction"))
         need(details.project_intro.strip(), _("Project introduction"))

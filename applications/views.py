@@ -7,6 +7,7 @@ action URLs answer GET with 405 or a confirmation page.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import login
@@ -404,10 +405,7 @@ def application_edit(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
     version = application.program_version
     kind = version.program.kind
     form = FORMS[kind](request.POST or None, instance=application, version=version)
-    details_form = None
-    if kind == Program.Kind.QUZHOU:
-        details = QuzhouDetails.objects.get_or_create(application=application)[0]
-        details_form = QuzhouDetailsForm(request.POST or None, instance=details, prefix="qz")
+    details_form = _details_form(application, request.POST or None)
     if request.method == "POST":
         valid = form.is_valid() and (details_form is None or details_form.is_valid())
         if valid:
@@ -437,6 +435,20 @@ def application_edit(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
         "applications/application_edit.html",
         _edit_context(application, form, details_form),
     )
+
+
+def _details_form(application: Application, data: Any = None) -> QuzhouDetailsForm | None:
+    """Quzhou 附件1's second table and introductions, for a program that has them; None otherwise.
+
+    Reading never creates the row: an unsaved blank stands in until a valid form saves it
+    (issue 17: a page view or an invalid post writes nothing).
+    """
+    if application.program_version.program.kind != Program.Kind.QUZHOU:
+        return None
+    details = QuzhouDetails.objects.filter(application=application).first() or QuzhouDetails(
+        application=application
+    )
+    return QuzhouDetailsForm(data, instance=details, prefix="qz")
 
 
 def _edit_context(
@@ -483,15 +495,10 @@ def material_add(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         )
     # Show the whole page again, everything typed kept, the upload's reason next to it.
     version = application.program_version
-    details_form = None
-    if version.program.kind == Program.Kind.QUZHOU:
-        details_form = QuzhouDetailsForm(
-            instance=QuzhouDetails.objects.get_or_create(application=application)[0], prefix="qz"
-        )
     context = _edit_context(
         application,
         FORMS[version.program.kind](instance=application, version=version),
-        details_form,
+        _details_form(application),
         material_form=form,
     )
     return render(request, "applications/application_edit.html", context, status=400)
@@ -545,13 +552,10 @@ def team_add(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         )
         return redirect("applications:application-detail", application.public_id)
     version = application.program_version
-    details_form = QuzhouDetailsForm(
-        instance=QuzhouDetails.objects.get_or_create(application=application)[0], prefix="qz"
-    )
     context = _edit_context(
         application,
         FORMS[version.program.kind](instance=application, version=version),
-        details_form,
+        _details_form(application),
         team_form=form,
     )
     return render(request, "applications/application_edit.html", context, status=400)

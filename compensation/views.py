@@ -122,6 +122,16 @@ def _claim(request: HttpRequest, public_id: Any) -> Claim:
     )
 
 
+def _exported(request: HttpRequest, action: str, rows: int) -> None:
+    """A ledger leaves the portal: one audit row with its filters and size (pages and PDFs are not audited)."""
+    log_action(
+        actor=request.user,
+        action=action,
+        data={"filters": request.GET.dict(), "rows": rows},
+        request=request,
+    )
+
+
 def _xlsx(filename: str, write: Callable[[Any], None]) -> HttpResponse:
     response = HttpResponse(content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -799,6 +809,7 @@ def ledger(request: HttpRequest) -> HttpResponse:
 def ledger_export(request: HttpRequest) -> HttpResponse:
     ctx = _ledger_context(request)
     lines, _totals = selectors.ledger(request.user, ctx["flt"])
+    _exported(request, "compensation.ledger.exported", len(lines))
     return _xlsx("compensation-ledger.xlsx", lambda out: export.write_ledger(out, lines))
 
 
@@ -822,6 +833,7 @@ def recovery_list(request: HttpRequest) -> HttpResponse:
 def recovery_export(request: HttpRequest) -> HttpResponse:
     ctx = _ledger_context(request)
     lines, _totals = selectors.recovery_lines(request.user, ctx["flt"])
+    _exported(request, "compensation.recoveries.exported", len(lines))
     return _xlsx("compensation-recoveries.xlsx", lambda out: export.write_recoveries(out, lines))
 
 
@@ -901,13 +913,8 @@ def reconciliation(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 @login_required
 def reconciliation_pdf(request: HttpRequest, code: str) -> HttpResponse:
+    # A read: printing the statement writes nothing (issue 17; its page and Excel copy do not either).
     rec = selectors.reconciliation(request.user, _bank(request, code))
-    log_action(
-        actor=request.user,
-        action="compensation.reconciliation.printed",
-        obj=rec.bank,
-        request=request,
-    )
     response = HttpResponse(
         render_pdf("pdf/compensation_reconciliation.html", {"rec": rec}),
         content_type="application/pdf",
