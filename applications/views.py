@@ -24,7 +24,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from applications import documents, services
 from applications.forms import (
     AnnualFigureForm,
+    BankInviteForm,
     ChangjiangApplicationForm,
+    ClaimDecisionForm,
+    ClaimForm,
+    DisputeForm,
     EnterpriseForm,
     InviteForm,
     MaterialForm,
@@ -36,6 +40,7 @@ from applications.forms import (
     TeamMemberForm,
 )
 from applications.models import (
+    AccountClaim,
     AnnualFigure,
     Application,
     Enterprise,
@@ -106,6 +111,7 @@ def register(request: HttpRequest) -> HttpResponse:
                 display_name=data["display_name"],
                 email=data["email"],
                 password=data["password1"],
+                base_url=_base_url(request),
             )
         except services.DomainError as exc:
             code = data["credit_code"]
@@ -113,8 +119,15 @@ def register(request: HttpRequest) -> HttpResponse:
             existing = Enterprise.objects.filter(credit_code=code).first()
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, _("Your enterprise is registered. Complete its profile now."))
-            return redirect("applications:profile")
+            messages.success(
+                request,
+                _(
+                    "Your enterprise is registered. We sent a link to %(email)s to verify it; then upload "
+                    "the business licence and the authorization letter so that the bureau confirms the account."
+                )
+                % {"email": user.email},
+            )
+            return redirect("applications:account")
     return render(request, "applications/register.html", {"form": form, "existing": existing})
 
 
@@ -144,6 +157,286 @@ def colleagues(request: HttpRequest) -> HttpResponse:
         "applications/colleagues.html",
         {"enterprise": enterprise, "form": form, "users": users},
     )
+
+
+# --- Who an enterprise account really is (issue 17) ----------------------------------------------------------------
+
+
+def _base_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    """The account's standing: the e-mail address, the bureau's confirmation, the claims filed and their outcome.
+
+    A user of an unconfirmed enterprise files its evidence here; a claimant without an enterprise (a
+    dispute) follows its claim here. Other roles have no account of this kind (403).
+    """
+    user = request.user
+    role = user.effective_role
+    claims = AccountClaim.objects.filter(claimant=user).select_related("enterprise", "program")
+    if role != Role.ENTERPRISE and not (role == "" and claims.exists()):
+        raise PermissionDenied
+    enterprise = user.enterprise if role == Role.ENTERPRISE else None
+    waiting = claims.filter(state=AccountClaim.State.PENDING).exists()
+    may_file = enterprise is not None and enterprise.account_confirmed_at is None and not waiting
+    form = ClaimForm(request.POST or None, request.FILES or None) if may_file else None
+    status = 200
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                services.claim_file(actor=user, **form.cleaned_data)
+            except services.DomainError as exc:
+                form.add_error(None, exc.problems)
+            else:
+                messages.success(request, _("Your evidence is filed; the bureau will decide."))
+                return redirect("applications:account")
+        status = 400
+    return render(
+        request,
+        "applications/account.html",
+        {
+            "enterprise": enterprise,
+            "claims": claims,
+            "form": form,
+            "colleagues": (
+                User.objects.filter(enterprise=enterprise).order_by("username")
+                if enterprise
+                else []
+            ),
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def verify_email(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in the verification e-mail. GET asks to confirm (mail scanners open links); POST verifies."""
+    if request.method == "POST":
+        try:
+            user = services.email_verify(token=token)
+        except services.DomainError as exc:
+            return render(
+                request, "applications/verify_email.html", {"error": exc.problems[0]}, status=400
+            )
+        messages.success(
+            request, _("Your e-mail address %(email)s is verified.") % {"email": user.email}
+        )
+        return redirect("applications:account" if request.user == user else "login")
+    return render(request, "applications/verify_email.html", {"token": token})
+
+
+@require_POST
+@login_required
+@throttle("email-verification", key="user")
+def verify_email_resend(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if user.email_verified_at is not None:
+        messages.info(request, _("Your e-mail address is already verified."))
+    else:
+        services.email_verification_send(user=user, base_url=_base_url(request))
+        messages.success(request, _("A new link was sent to %(email)s.") % {"email": user.email})
+    return redirect("applications:account")
+
+
+@require_http_methods(["GET", "POST"])
+@throttle("dispute")
+def dispute(request: HttpRequest) -> HttpResponse:
+    """Public: a company that finds its credit code taken files a dispute with its own evidence."""
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = DisputeForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={"credit_code": request.GET.get("credit_code", "")[:18]},
+    )
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                claim = services.dispute_file(
+                    credit_code=data["credit_code"],
+                    username=data["username"],
+                    display_name=data["display_name"],
+                    email=data["email"],
+                    password=data["password1"],
+                    program=data["program"],
+                    licence=data["licence"],
+                    authorization=data["authorization"],
+                    statement=data["statement"],
+                    base_url=_base_url(request),
+                )
+            except services.DomainError as exc:
+                form.add_error(None, exc.problems)
+            else:
+                login(request, claim.claimant, backend="django.contrib.auth.backends.ModelBackend")
+                messages.success(
+                    request,
+                    _(
+                        "Your dispute is filed. Verify your e-mail address; then the bureau decides."
+                    ),
+                )
+                return redirect("applications:account")
+        return render(request, "applications/dispute.html", {"form": form}, status=400)
+    return render(request, "applications/dispute.html", {"form": form})
+
+
+@role_required(Role.BANK)
+@require_http_methods(["GET", "POST"])
+def bank_invite(request: HttpRequest) -> HttpResponse:
+    """A cooperating bank invites its customer: a confirmed account and a link to set the password."""
+    form = BankInviteForm(request.POST or None, bank=request.user.bank)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.enterprise_invite_by_bank(
+                    actor=request.user, base_url=_base_url(request), **form.cleaned_data
+                )
+            except services.Conflict as exc:
+                form.add_error("credit_code", exc.problems[0])
+                status = 409
+            except services.DomainError as exc:
+                form.add_error(None, exc.problems)
+                status = 400
+            else:
+                messages.success(
+                    request,
+                    _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]},
+                )
+                return redirect("applications:bank-invite")
+        else:
+            status = 400
+    invitations = AccountClaim.objects.filter(
+        kind=AccountClaim.Kind.BANK_INVITATION, bank=request.user.bank_id
+    ).select_related("enterprise", "claimant", "program", "decided_by")
+    return render(
+        request,
+        "applications/bank_invite.html",
+        {"form": form, "invitations": invitations},
+        status=status,
+    )
+
+
+CLAIM_READERS = (Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.ADMIN)
+
+
+@role_required(*CLAIM_READERS)
+@require_GET
+def claim_list(request: HttpRequest) -> HttpResponse:
+    """The bureau's queue of account claims: waiting first (oldest first), then the latest decided."""
+    scope = AccountClaim.objects.visible_to(request.user).select_related(
+        "enterprise", "claimant", "program", "decided_by", "bank"
+    )
+    if request.user.effective_role != Role.ADMIN:
+        scope = scope.filter(program=request.user.program_id)
+    return render(
+        request,
+        "applications/claim_list.html",
+        {
+            "waiting": scope.waiting().order_by("filed_at"),
+            "unverified": scope.filter(
+                state=AccountClaim.State.PENDING, claimant__email_verified_at__isnull=True
+            ),
+            "decided": scope.exclude(state=AccountClaim.State.PENDING)[:100],
+        },
+    )
+
+
+def _claim(request: HttpRequest, public_id: uuid.UUID) -> AccountClaim:
+    claim = get_visible_or_404(
+        AccountClaim.objects.visible_to(request.user).select_related(
+            "enterprise", "claimant", "program", "decided_by", "bank"
+        ),
+        public_id=public_id,
+    )
+    require_role(request.user, *CLAIM_READERS)
+    return claim
+
+
+def _claim_page(
+    request: HttpRequest,
+    claim: AccountClaim,
+    form: ClaimDecisionForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    enterprise = claim.enterprise
+    may_decide = services.may_decide_claims(request.user, claim)
+    return render(
+        request,
+        "applications/claim_detail.html",
+        {
+            "claim": claim,
+            "enterprise": enterprise,
+            "members": User.objects.filter(enterprise=enterprise).order_by("date_joined"),
+            "others": AccountClaim.objects.filter(enterprise=enterprise)
+            .exclude(pk=claim.pk)
+            .select_related("claimant", "program", "decided_by", "bank"),
+            "drafts": enterprise.applications.filter(state=Application.State.DRAFT).count(),
+            "submitted": enterprise.applications.exclude(state=Application.State.DRAFT).count(),
+            "form": (form or ClaimDecisionForm())
+            if may_decide and claim.state == AccountClaim.State.PENDING
+            else None,
+            "verified": claim.claimant.email_verified_at is not None,
+        },
+        status=status,
+    )
+
+
+@require_GET
+@login_required
+def claim_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    return _claim_page(request, _claim(request, public_id))
+
+
+@require_POST
+@login_required
+def claim_decide(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Confirm or refuse a claim; a dispute upheld hands the enterprise over (services.claim_decide)."""
+    claim = _claim(request, public_id)
+    if not services.may_decide_claims(request.user, claim):
+        raise PermissionDenied
+    form = ClaimDecisionForm(request.POST)
+    if not form.is_valid():
+        return _claim_page(request, claim, form, status=400)
+    try:
+        services.claim_decide(
+            actor=request.user,
+            claim=claim,
+            confirm=form.cleaned_data["decision"] == "confirm",
+            reason=form.cleaned_data["reason"],
+        )
+    except services.NotAllowed:
+        raise PermissionDenied from None
+    except services.Conflict as exc:
+        _refused(request, exc)
+        claim.refresh_from_db()
+        return _claim_page(request, claim, form, status=409)
+    except services.DomainError as exc:
+        form.add_error(None, exc.problems)
+        return _claim_page(request, claim, form, status=400)
+    messages.success(request, _("Decision recorded."))
+    return redirect("applications:claim-detail", claim.public_id)
+
+
+@require_GET
+@login_required
+def claim_file(request: HttpRequest, public_id: uuid.UUID, which: str) -> HttpResponse:
+    """The evidence, to the claimant and to the bureau that decides (and the administrator)."""
+    claim = get_visible_or_404(AccountClaim.objects.visible_to(request.user), public_id=public_id)
+    if claim.claimant_id != request.user.pk:
+        require_role(request.user, *CLAIM_READERS)
+    stored = {
+        "licence": (claim.licence, claim.licence_name),
+        "authorization": (claim.authorization, claim.authorization_name),
+    }.get(which)
+    if stored is None or not stored[0]:
+        raise Http404
+    return serve_upload(stored[0], filename=stored[1] or which)
 
 
 # --- Profile and qualifications ----------------------------------------------------------------------------------
@@ -465,7 +758,8 @@ def _edit_context(
         "material_types": program.material_types.all(),
         "team": application.team.all(),
         "checklist": eligibility_now(application),
-        "problems": services.form_problems(application),
+        "problems": services.account_problems(enterprise=application.enterprise)
+        + services.form_problems(application),
         "annexes": [
             (code, documents.ANNEX_TITLES[code]) for code in documents.ANNEXES.get(program.kind, {})
         ],
@@ -591,7 +885,10 @@ def application_submit(request: HttpRequest, public_id: uuid.UUID) -> HttpRespon
         return redirect("applications:application-detail", application.public_id)
     checklist = eligibility_now(application)
     problems = (
-        services.form_problems(application) if application.state in services.EDITABLE_STATES else []
+        services.account_problems(enterprise=application.enterprise, user=request.user)
+        + services.form_problems(application)
+        if application.state in services.EDITABLE_STATES
+        else []
     )
     return render(
         request,

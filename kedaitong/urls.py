@@ -27,6 +27,12 @@ urlpatterns = [
         ),
         name="password_reset",
     ),
+    # The reset link is also the invitation link; setting a password through it proves the e-mail address.
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        views.PasswordSetView.as_view(),
+        name="password_reset_confirm",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # Each app's URLs carry their own first path segment (enterprises/, applications/,
