@@ -185,9 +185,17 @@ def account(request: HttpRequest) -> HttpResponse:
     form = ClaimForm(request.POST or None, request.FILES or None) if may_file else None
     status = 200
     if request.method == "POST":
+        if enterprise is None:
+            raise PermissionDenied  # a dispute's claimant files nothing more here
         if form is None:
-            raise PermissionDenied
-        if form.is_valid():
+            messages.error(
+                request,
+                _("This account is already confirmed.")
+                if enterprise.account_confirmed_at
+                else _("Your request is already waiting for the bureau."),
+            )
+            status = 409
+        elif form.is_valid():
             try:
                 services.claim_file(actor=user, **form.cleaned_data)
             except services.DomainError as exc:
@@ -195,7 +203,9 @@ def account(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Your evidence is filed; the bureau will decide."))
                 return redirect("applications:account")
-        status = 400
+            status = 400
+        else:
+            status = 400
     return render(
         request,
         "applications/account.html",
@@ -235,6 +245,8 @@ def verify_email(request: HttpRequest, token: str) -> HttpResponse:
 @throttle("email-verification", key="user")
 def verify_email_resend(request: HttpRequest) -> HttpResponse:
     user = request.user
+    if user.effective_role != Role.ENTERPRISE and not user.account_claims.exists():
+        raise PermissionDenied  # only accounts that have the account page
     if user.email_verified_at is not None:
         messages.info(request, _("Your e-mail address is already verified."))
     else:
@@ -325,8 +337,8 @@ def bank_invite(request: HttpRequest) -> HttpResponse:
 CLAIM_READERS = (Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.ADMIN)
 
 
-@role_required(*CLAIM_READERS)
 @require_GET
+@role_required(*CLAIM_READERS)
 def claim_list(request: HttpRequest) -> HttpResponse:
     """The bureau's queue of account claims: waiting first (oldest first), then the latest decided."""
     scope = AccountClaim.objects.visible_to(request.user).select_related(

@@ -15,7 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from kedaitong.models import AuditEntry
 from tests.access import ROLES, move_cast_to_quzhou
-from tests.access_matrix_table import table
+from tests.access_matrix_table import ACCOUNT_ROLES, ACCOUNT_ROWS, account_actors, table
 
 MATRIX = table()
 
@@ -123,3 +123,27 @@ def statuses(row, cast) -> dict[str, int]:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("row", MATRIX, ids=[f"{row.method} {row.name}" for row in MATRIX])
 def test_each_role_gets_the_expected_status(row, cast):
     assert statuses(row, cast) == row.expected, row.url(cast)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "row", ACCOUNT_ROWS, ids=[f"{row.method} {row.name} {i}" for i, row in enumerate(ACCOUNT_ROWS)]
+)
+def test_an_unconfirmed_enterprise_and_a_claimant_get_the_expected_status(row, cast):
+    """Issue 17: the two actors of enterprise accounts, on the pages that concern them."""
+    from applications.models import Application
+
+    actors = account_actors(cast)
+    url = row.url(cast, actors)
+    got = {}
+    for role in ACCOUNT_ROLES:
+        client = Client()
+        client.force_login(actors[role])
+        with transaction.atomic():
+            if row.method == "GET":
+                got[role] = client.get(url).status_code
+            else:
+                got[role] = client.post(url, {"csrfmiddlewaretoken": "unchecked"}).status_code
+            transaction.set_rollback(True)
+    assert got == row.expected, url
+    assert Application.objects.get(pk=actors["draft"].pk).state == Application.State.DRAFT
