@@ -372,8 +372,10 @@ def claim_file(
         if enterprise.account_confirmed_at is not None:
             raise Conflict(_("This account is already confirmed."))
         if AccountClaim.objects.filter(
-            enterprise=enterprise, claimant=actor, state=AccountClaim.State.PENDING
-        ).exists():
+            enterprise=enterprise,
+            claimant__enterprise=enterprise,
+            state=AccountClaim.State.PENDING,
+        ).exists():  # the user's own, or a colleague's: one request waits at a time
             raise Conflict(_("Your request is already waiting for the bureau."))
         claim = AccountClaim(
             kind=AccountClaim.Kind.REGISTRATION,

@@ -14,6 +14,7 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -176,10 +177,14 @@ def account(request: HttpRequest) -> HttpResponse:
     """
     user = request.user
     role = user.effective_role
-    claims = AccountClaim.objects.filter(claimant=user).select_related("enterprise", "program")
+    enterprise = user.enterprise if role == Role.ENTERPRISE else None
+    # The user's own claims, and those its colleagues filed for the same enterprise.
+    mine = Q(claimant=user)
+    if enterprise is not None:
+        mine |= Q(enterprise=enterprise, claimant__enterprise=enterprise)
+    claims = AccountClaim.objects.filter(mine).select_related("enterprise", "program", "claimant")
     if role != Role.ENTERPRISE and not (role == "" and claims.exists()):
         raise PermissionDenied
-    enterprise = user.enterprise if role == Role.ENTERPRISE else None
     waiting = claims.filter(state=AccountClaim.State.PENDING).exists()
     may_file = enterprise is not None and enterprise.account_confirmed_at is None and not waiting
     form = ClaimForm(request.POST or None, request.FILES or None) if may_file else None
@@ -213,11 +218,6 @@ def account(request: HttpRequest) -> HttpResponse:
             "enterprise": enterprise,
             "claims": claims,
             "form": form,
-            "colleagues": (
-                User.objects.filter(enterprise=enterprise).order_by("username")
-                if enterprise
-                else []
-            ),
         },
         status=status,
     )

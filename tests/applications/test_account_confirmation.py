@@ -465,3 +465,24 @@ def test_an_enterprise_on_record_claimed_by_registration_waits_for_the_bureau(ca
     on_record.refresh_from_db()
     assert on_record.account_confirmed_at is None
     assert "尚未确认" in client.get("/").content.decode()
+
+
+def test_a_colleague_sees_the_waiting_request_and_files_no_second_one(cast):
+    client, user = register(credit_code(840), "ren")
+    assert client.post("/enterprise/account/", evidence(str(cast.changjiang.pk))).status_code == 302
+    colleague = UserFactory(
+        username="ren-colleague", role=Role.ENTERPRISE, enterprise=user.enterprise
+    )
+    other = client_for(colleague)
+    page = other.get("/enterprise/account/").content.decode()
+    assert "正在等待主管部门确认" in page and "赵六" in page and 'name="licence"' not in page
+    again = other.post("/enterprise/account/", evidence(str(cast.changjiang.pk)))
+    assert again.status_code == 409
+    assert AccountClaim.objects.filter(enterprise=user.enterprise).count() == 1
+    with pytest.raises(services.Conflict):
+        services.claim_file(
+            actor=colleague,
+            program=cast.changjiang,
+            licence=SimpleUploadedFile("l.pdf", PDF),
+            authorization=SimpleUploadedFile("a.pdf", PDF),
+        )
