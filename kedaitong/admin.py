@@ -30,9 +30,20 @@ class UserAdmin(BaseUserAdmin):
         *BaseUserAdmin.fieldsets,
         (
             _("Role and scope"),
-            {"fields": ("display_name", "phone", "role", "enterprise", "bank", "program")},
+            {
+                "fields": (
+                    "display_name",
+                    "phone",
+                    "role",
+                    "enterprise",
+                    "bank",
+                    "program",
+                    "email_verified_at",
+                )
+            },
         ),
     )
+    readonly_fields = ("email_verified_at",)
     add_fieldsets = (
         *BaseUserAdmin.add_fieldsets,
         (

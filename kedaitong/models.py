@@ -47,6 +47,9 @@ class User(AbstractUser):
         on_delete=models.PROTECT,
         related_name="staff",
     )
+    # Set when the user follows a signed link sent to `email` (registration), or sets a first
+    # password through an invitation link sent there; empty means the address is unproven.
+    email_verified_at = models.DateTimeField(_("e-mail address verified at"), null=True, blank=True)
 
     objects = UserManager()
 

@@ -11,7 +11,17 @@ from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
 
-from kedaitong.env import EnvError, env_bool, env_database, env_int, env_list, env_str
+from kedaitong.env import (
+    DEVELOPMENT_SECRET_KEY,
+    SECRET_KEY_HINT,
+    EnvError,
+    env_bool,
+    env_database,
+    env_int,
+    env_list,
+    env_str,
+    secret_key_problem,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -25,11 +35,15 @@ if PRODUCTION and DEBUG:
     raise EnvError("DEBUG=true is not allowed with DJANGO_ENV=production")
 
 SECRET_KEY = env_str("SECRET_KEY")
-if not SECRET_KEY:
-    if PRODUCTION:
+if PRODUCTION:
+    if not SECRET_KEY:
         raise EnvError("SECRET_KEY must be set when DJANGO_ENV=production")
-    # A fixed key for laptops and tests only; production refuses to start without one.
-    SECRET_KEY = "dev-only-insecure-key-kedaitong-not-for-production-0123456789abcdef"
+    # Never the committed development key, nor a short or plain one (kedaitong/env.py).
+    if (problem := secret_key_problem(SECRET_KEY)) is not None:
+        raise EnvError(f"{problem}, which DJANGO_ENV=production refuses; {SECRET_KEY_HINT}")
+if not SECRET_KEY:
+    # A fixed key for laptops and tests only; production refuses it (and `check --deploy` flags it).
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY
 
 ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
@@ -59,9 +73,12 @@ INSTALLED_APPS = [
     "django_fsm",
     "import_export",
     "axes",
+    "django_ratelimit",
 ]
 
 MIDDLEWARE = [
+    # First: the client's address, worked out once (kedaitong/client.py) for everything after.
+    "kedaitong.client.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "kedaitong.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -72,6 +89,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns a throttle's refusal into the Chinese 429 page (kedaitong/throttle.py).
+    "django_ratelimit.middleware.RatelimitMiddleware",
     # Last, as django-axes asks, so that it sees the authentication result.
     "axes.middleware.AxesMiddleware",
 ]
@@ -121,12 +140,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# A registration's e-mail verification link (a signed token) works this many days.
+EMAIL_VERIFICATION_DAYS = env_int("EMAIL_VERIFICATION_DAYS", 3)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Failed logins (django-axes): lock a username from one address after
-# AXES_FAILURE_LIMIT failures, for AXES_COOLOFF_MINUTES.
+# AXES_FAILURE_LIMIT failures, for AXES_COOLOFF_MINUTES. The address is the client's
+# (kedaitong/client.py), not the proxy's, so failures elsewhere never lock the user out here.
+AXES_CLIENT_IP_CALLABLE = "kedaitong.client.client_address"
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -179,15 +202,23 @@ JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 3)
 # Exports up to this many rows download at once; larger ones run as a job with progress.
 EXPORT_INLINE_MAX_ROWS = env_int("EXPORT_INLINE_MAX_ROWS", 5000)
 
-# Behind a reverse proxy: trust its X-Forwarded-Proto (production) and the address it
-# appends to X-Forwarded-For (the objection throttle); never otherwise, since clients can forge both.
+# Behind a reverse proxy: trust its X-Forwarded-Proto (production) and the addresses the
+# TRUSTED_PROXY_COUNT proxies append to X-Forwarded-For (kedaitong/client.py: the audit trail,
+# failed logins, throttles); never otherwise, since clients can forge both.
 BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1)
+if TRUSTED_PROXY_COUNT < 1:
+    raise EnvError(
+        f"TRUSTED_PROXY_COUNT={TRUSTED_PROXY_COUNT!r} must be 1 or more "
+        "(the proxies in front of the portal that append to X-Forwarded-For)"
+    )
 
 # The cache is shared by every web process (the public objection form's throttle counts
 # per address across all of them): the database by default, whose table a migration of
 # review/ creates; memcached or redis when CACHE_LOCATION names the server.
 CACHE_BACKENDS = {
-    "database": "django.core.cache.backends.db.DatabaseCache",
+    # Django's database cache with an atomic increment (kedaitong/cache.py), for the throttles.
+    "database": "kedaitong.cache.AtomicDatabaseCache",
     "memcached": "django.core.cache.backends.memcached.PyMemcacheCache",
     "redis": "django.core.cache.backends.redis.RedisCache",
     "locmem": "django.core.cache.backends.locmem.LocMemCache",  # one process only: development
@@ -199,6 +230,29 @@ CACHE_LOCATION = env_str("CACHE_LOCATION", "kedaitong_cache" if CACHE_BACKEND ==
 if CACHE_BACKEND in ("memcached", "redis") and not CACHE_LOCATION:
     raise EnvError(f"CACHE_LOCATION must name the server when CACHE_BACKEND={CACHE_BACKEND}")
 CACHES = {"default": {"BACKEND": CACHE_BACKENDS[CACHE_BACKEND], "LOCATION": CACHE_LOCATION}}
+
+# Throttles (kedaitong/throttle.py, django-ratelimit): count in a cache every process shares,
+# keyed by the client's address (kedaitong/client.py). A one-process locmem cache would let
+# each process count alone, so with CACHE_BACKEND=locmem the throttles keep the database cache.
+RATELIMIT_USE_CACHE = "default"
+if CACHE_BACKEND == "locmem":
+    CACHES["throttle"] = {"BACKEND": CACHE_BACKENDS["database"], "LOCATION": "kedaitong_cache"}
+    RATELIMIT_USE_CACHE = "throttle"
+RATELIMIT_IP_META_KEY = "kedaitong.client.ratelimit_address"
+RATELIMIT_VIEW = "kedaitong.views.throttled"
+# django-ratelimit warns about every cache it has not listed; ours are memcached, Django's own
+# redis backend and the database cache with an atomic increment (kedaitong/cache.py, tested).
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+# "N/h": N requests an hour (s, m, h, d; "N/10m" ten minutes) per key (docs/security.md).
+THROTTLE_RATES = {
+    "login": "30/h",  # failed logins from one address, whatever the user names
+    "register": "10/h",  # registration forms posted from one address
+    "dispute": "10/h",  # dispute forms posted from one address
+    "password-reset": "10/h",  # reset forms posted from one address
+    "password-reset-email": "3/h",  # reset e-mails asked for one e-mail address
+    "objection": "5/h",  # public objection forms posted from one address
+    "email-verification": "5/h",  # verification e-mails resent for one user
+}
 
 # The daily `review_overdue` lists items waiting in a review state longer than this many days.
 REVIEW_OVERDUE_DAYS = env_int("REVIEW_OVERDUE_DAYS", 5)

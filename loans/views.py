@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from applications.models import ProductType, Program
+from kedaitong.audit import log_action
 from kedaitong.db import MoneySum
 from kedaitong.forms import AmountField
 from kedaitong.permissions import get_visible_or_404, require_role, role_required
@@ -586,6 +587,12 @@ def report_export(request: HttpRequest) -> HttpResponse:
         .filter(year=year, quarter=quarter)
         .select_related("loan__enterprise", "loan__bank", "filed_by")
         .order_by("loan__bank__code", "loan__contract_no")
+    )
+    log_action(
+        actor=request.user,
+        action="loans.post_loan_reports.exported",
+        data={"year": year, "quarter": quarter, "rows": reports.count()},
+        request=request,
     )
     wb = new_workbook()
     write_sheet(

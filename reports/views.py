@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kedaitong import excel
+from kedaitong.audit import log_action
 from kedaitong.jobs import job_enqueue
 from reports.exports import export_filename, filters_to_params, write_ledger
 from reports.ledgers import LEDGERS, Ledger, LedgerFilterForm, kept_elsewhere, ledgers_for
@@ -92,7 +93,15 @@ def ledger_export(request: HttpRequest, code: str) -> HttpResponse:
             status=400,
         )
     filters = form.cleaned_data
-    if ledger.queryset(request.user, filters).count() <= settings.EXPORT_INLINE_MAX_ROWS:
+    rows = ledger.queryset(request.user, filters).count()
+    # A bulk disclosure: who took which ledger, filtered how, how many rows (page views are not audited).
+    log_action(
+        actor=request.user,
+        action="reports.ledger.exported",
+        data={"ledger": ledger.code, "filters": filters_to_params(filters), "rows": rows},
+        request=request,
+    )
+    if rows <= settings.EXPORT_INLINE_MAX_ROWS:
         buffer = io.BytesIO()
         write_ledger(ledger, request.user, filters, buffer)
         response = HttpResponse(buffer.getvalue(), content_type=XLSX)

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from applications.models import Program
+from kedaitong.audit import log_action
 from kedaitong.permissions import get_visible_or_404, require_role
 from kedaitong.roles import PROGRAM_ROLES, Role
 from kedaitong.uploads import serve_upload
@@ -166,6 +167,13 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def run_export(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_visible_or_404(SubsidyRun.objects.visible_to(request.user), pk=pk)
     lines, totals, exclusions = _stored(run)
+    log_action(
+        actor=request.user,
+        action="subsidy.run.exported",
+        obj=run,
+        data={"rows": len(lines)},
+        request=request,
+    )
     response = HttpResponse(
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )

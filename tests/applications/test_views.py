@@ -46,7 +46,7 @@ def test_a_cooperative_registers_with_a_code_starting_with_n(db):
     response = Client().post(
         "/enterprise/register/", registration(first17 + check_character(first17))
     )
-    assert response.status_code == 302 and response["Location"] == "/enterprise/profile/"
+    assert response.status_code == 302 and response["Location"] == "/enterprise/account/"
     user = User.objects.get(username="new-user")
     assert user.enterprise.credit_code.startswith("N2") and user.role == "enterprise"
 

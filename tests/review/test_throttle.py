@@ -40,7 +40,7 @@ def post(client: Client, url: str, i: int, **extra: str) -> int:
 
 
 def test_the_cache_is_the_database_shared_by_every_process():
-    assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
+    assert settings.CACHES["default"]["BACKEND"] == "kedaitong.cache.AtomicDatabaseCache"
     assert (
         settings.CACHES["default"]["LOCATION"] in connection.introspection.table_names()
     )  # made by a migration
