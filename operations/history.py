@@ -1,0 +1,388 @@
+"""The history of money rows: database triggers write who, when, before and after of every change.
+
+Every insert, update and delete of a tracked table (`TRACKED`) leaves one
+`RecordChange` row, whatever path made it: `save()`, `bulk_create`,
+`QuerySet.update()`, the admin, an import, raw SQL. The trigger is in the
+database, so no code path can skip it.
+
+1. The portal says who is acting with `acting(user=..., via=...)`: the
+   middleware does it for every request, the job runner for every job,
+   commands for their `--user`. Without it the change is recorded with no
+   actor and the process as the way in (a command's name).
+2. The trigger reads that context from the connection. SQLite calls a Python
+   function registered on each connection (`kd_history(key)`); PostgreSQL
+   cannot call back into Python, so each write statement is sent prefixed
+   with `SELECT set_config('kedaitong.history', <context>, true)`, local to
+   its transaction (the technique django-pghistory uses for its context).
+3. The time is the portal's clock (`timezone.now()`), like the audit trail's,
+   so the two always agree; a change from outside the portal gets the
+   database's clock.
+4. `migrate` keeps the triggers in step with the tables: on SQLite they are
+   dropped before migrating (a rebuilt table must not carry stale column
+   lists) and made again after it from the current models; on PostgreSQL one
+   function serves every table (`to_jsonb` of the whole row), so only missing
+   triggers are added.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import datetime as dt
+import json
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.apps import apps
+from django.db import connections, models
+from django.utils import timezone
+
+SETTING = "kedaitong.history"  # PostgreSQL run-time setting carrying the context
+SQLITE_FUNCTION = "kd_history"
+PG_FUNCTION = "kd_history_record"
+PG_TRIGGER = "kd_history"
+HISTORY_TABLE = "operations_recordchange"
+
+# Money rows whose changes are kept, each with the foreign key (column) naming the record whose page shows
+# them: "" for a record shown on its own page.
+TRACKED: dict[str, str] = {
+    "loans.loan": "",
+    "loans.repayment": "loan_id",
+    "loans.interestsettlement": "loan_id",
+    "loans.overdueevent": "loan_id",
+    "compensation.compensationbudget": "",
+    "compensation.budgetchange": "budget_id",
+    "compensation.claim": "",
+    "compensation.decision": "claim_id",
+    "compensation.decisionreversal": "decision_id",
+    "compensation.payment": "claim_id",
+    "compensation.recovery": "claim_id",
+    "compensation.legalcost": "recovery_id",
+    "compensation.sharereturn": "recovery_id",
+    "subsidy.subsidyrun": "",
+    "subsidy.subsidyline": "run_id",
+    "subsidy.bankpayment": "run_id",
+}
+
+
+# --- Who is acting ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Context:
+    actor_id: int | None
+    actor_name: str
+    actor_role: str
+    via: str
+    context_id: str
+
+
+_current: contextvars.ContextVar[Context | None] = contextvars.ContextVar(
+    "kd_history_context", default=None
+)
+
+
+def _process_via() -> str:
+    """A change made with no context set: a management command names itself."""
+    argv = sys.argv
+    if len(argv) > 1 and argv[0].endswith(("manage.py", "django-admin")):
+        return f"command:{argv[1]}"
+    return ""
+
+
+@contextlib.contextmanager
+def acting(*, user: Any = None, via: str = "") -> Iterator[Context]:
+    """Changes inside are recorded as made by `user` (None: the system) through `via`.
+
+    `via` is `web:<METHOD> <path>`, `job:<kind>`, `command:<name>` or free text.
+    """
+    if user is not None and getattr(user, "is_authenticated", False):
+        context = Context(
+            actor_id=user.pk,
+            actor_name=str(user)[:150],
+            actor_role=getattr(user, "effective_role", "") or "",
+            via=via[:300],
+            context_id=uuid.uuid4().hex,
+        )
+    else:
+        context = Context(None, "", "", via[:300], uuid.uuid4().hex)
+    token = _current.set(context)
+    try:
+        yield context
+    finally:
+        _current.reset(token)
+
+
+def current() -> Context:
+    return _current.get() or Context(None, "", "", _process_via(), "")
+
+
+def _payload(*, sqlite: bool) -> dict[str, Any]:
+    context = current()
+    now = timezone.now()
+    return {
+        "actor_id": context.actor_id,
+        "actor_name": context.actor_name,
+        "actor_role": context.actor_role,
+        "via": context.via,
+        "context_id": context.context_id,
+        # SQLite keeps datetimes as naive UTC text (Django's format); PostgreSQL reads ISO with the offset.
+        "now": str(timezone.make_naive(now, dt.UTC)) if sqlite else now.isoformat(),
+    }
+
+
+# --- Carrying the context to the triggers -------------------------------------------------------
+
+
+def _sqlite_value(key: str) -> Any:
+    value = _payload(sqlite=True).get(key)
+    if value is None and key != "actor_id":
+        return ""
+    return value
+
+
+_WRITES = ("insert", "update", "delete")
+
+
+def _pg_inject(execute: Any, sql: Any, params: Any, many: bool, context: dict[str, Any]) -> Any:
+    """Send the context with each write statement, local to its transaction (see the module's step 2)."""
+    text = sql.decode() if isinstance(sql, bytes) else sql
+    cursor = context["cursor"]
+    if (
+        many
+        or not isinstance(text, str)
+        or not text.lstrip()[:6].lower().startswith(_WRITES)
+        or getattr(cursor, "name", None)  # a named (server-side) cursor takes one statement
+        or _transaction_failed(cursor)
+    ):
+        return execute(sql, params, many, context)
+    payload = json.dumps(_payload(sqlite=False), ensure_ascii=False)
+    if params is None:
+        # No parameters: psycopg does not interpolate, so a literal with doubled quotes is safe
+        # (standard_conforming_strings is on since PostgreSQL 9.1) and a % in the SQL stays as it is.
+        literal = "'" + payload.replace("'", "''") + "'"
+        prefixed = f"SELECT set_config('{SETTING}', {literal}, true); {text}"
+    elif isinstance(params, dict):
+        params = {**params, "kd_history_context": payload}
+        prefixed = f"SELECT set_config('{SETTING}', %(kd_history_context)s, true); {text}"
+    else:
+        params = (payload, *params)
+        prefixed = f"SELECT set_config('{SETTING}', %s, true); {text}"
+    result = execute(
+        prefixed.encode() if isinstance(sql, bytes) else prefixed, params, many, context
+    )
+    # The caller reads the write's result (RETURNING, rowcount), not the SELECT's.
+    while cursor.nextset():
+        pass
+    return result
+
+
+def _transaction_failed(cursor: Any) -> bool:
+    try:
+        import psycopg
+
+        return cursor.connection.info.transaction_status == psycopg.pq.TransactionStatus.INERROR
+    except Exception:  # another driver: never in a failed state we can see
+        return False
+
+
+def _attach(connection: Any) -> None:
+    if connection.vendor == "sqlite" and connection.connection is not None:
+        connection.connection.create_function(SQLITE_FUNCTION, 1, _sqlite_value)
+    elif connection.vendor == "postgresql" and _pg_inject not in connection.execute_wrappers:
+        connection.execute_wrappers.append(_pg_inject)
+
+
+def on_connection_created(sender: Any, connection: Any, **kwargs: Any) -> None:
+    _attach(connection)
+
+
+def attach_to_open_connections() -> None:
+    """Connections opened before the app was ready (rare: settings checks) get the hooks too."""
+    for connection in connections.all(initialized_only=True):
+        if connection.connection is not None:
+            _attach(connection)
+
+
+# --- The triggers ---------------------------------------------------------------------------------
+
+
+def tracked_models() -> list[tuple[type[models.Model], str]]:
+    return [(apps.get_model(label), parent) for label, parent in TRACKED.items()]
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sqlite_row_json(model: type[models.Model], alias: str) -> str:
+    """The whole row as a JSON object keyed by column; decimals as exact text (SQLite stores them as floats)."""
+    parts = []
+    for field in model._meta.concrete_fields:
+        ref = f"{alias}.{_quote(field.column)}"
+        if isinstance(field, models.DecimalField):
+            expr = f"CASE WHEN {ref} IS NULL THEN NULL ELSE printf('%.{field.decimal_places}f', {ref}) END"
+        elif isinstance(field, models.JSONField):
+            expr = f"json({ref})"
+        else:
+            expr = ref
+        parts.append(f"'{field.column}', {expr}")
+    return "json_object(" + ", ".join(parts) + ")"
+
+
+def sqlite_triggers(model: type[models.Model], parent: str) -> dict[str, str]:
+    """The three triggers of one table: name → CREATE TRIGGER statement."""
+    table = model._meta.db_table
+    label = model._meta.label_lower
+    pk = model._meta.pk.column
+    columns = [field.column for field in model._meta.concrete_fields]
+    statements = {}
+    for operation, timing_row in (("insert", "NEW"), ("update", "NEW"), ("delete", "OLD")):
+        before = "NULL" if operation == "insert" else _sqlite_row_json(model, "OLD")
+        after = "NULL" if operation == "delete" else _sqlite_row_json(model, "NEW")
+        parent_expr = (
+            "''" if not parent else f"COALESCE(CAST({timing_row}.{_quote(parent)} AS TEXT), '')"
+        )
+        when = ""
+        if operation == "update":
+            when = " WHEN " + " OR ".join(
+                f"OLD.{_quote(c)} IS NOT NEW.{_quote(c)}" for c in columns
+            )
+        name = f"kd_history_{table}_{operation}"
+        statements[name] = (
+            f"CREATE TRIGGER {_quote(name)} AFTER {operation.upper()} ON {_quote(table)} "
+            f"FOR EACH ROW{when} BEGIN "
+            f"INSERT INTO {_quote(HISTORY_TABLE)} (at, model, object_id, parent_id, operation, actor_id, "
+            f"actor_name, actor_role, via, context_id, before, after) VALUES ("
+            f"{SQLITE_FUNCTION}('now'), '{label}', CAST({timing_row}.{_quote(pk)} AS TEXT), {parent_expr}, "
+            f"'{operation}', {SQLITE_FUNCTION}('actor_id'), {SQLITE_FUNCTION}('actor_name'), "
+            f"{SQLITE_FUNCTION}('actor_role'), {SQLITE_FUNCTION}('via'), {SQLITE_FUNCTION}('context_id'), "
+            f"{before}, {after}); END"
+        )
+    return statements
+
+
+PG_FUNCTION_SQL = f"""
+CREATE OR REPLACE FUNCTION {PG_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+    raw text := current_setting('{SETTING}', true);
+    ctx jsonb := '{{}}'::jsonb;
+    old_row jsonb;
+    new_row jsonb;
+    row_ jsonb;
+BEGIN
+    IF raw IS NOT NULL AND raw <> '' THEN
+        ctx := raw::jsonb;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN old_row := to_jsonb(OLD); END IF;
+    IF TG_OP <> 'DELETE' THEN new_row := to_jsonb(NEW); END IF;
+    IF TG_OP = 'UPDATE' AND old_row = new_row THEN
+        RETURN NULL;
+    END IF;
+    row_ := coalesce(new_row, old_row);
+    INSERT INTO {HISTORY_TABLE} (at, model, object_id, parent_id, operation, actor_id, actor_name,
+                                 actor_role, via, context_id, before, after)
+    VALUES (coalesce((ctx ->> 'now')::timestamptz, now()), TG_ARGV[0], row_ ->> TG_ARGV[1],
+            coalesce(row_ ->> nullif(TG_ARGV[2], ''), ''), lower(TG_OP), (ctx ->> 'actor_id')::bigint,
+            coalesce(ctx ->> 'actor_name', ''), coalesce(ctx ->> 'actor_role', ''),
+            coalesce(ctx ->> 'via', ''), coalesce(ctx ->> 'context_id', ''), old_row, new_row);
+    RETURN NULL;
+END
+$fn$;
+"""
+
+
+def _pg_args(model: type[models.Model], parent: str) -> str:
+    return f"'{model._meta.label_lower}', '{model._meta.pk.column}', '{parent}'"
+
+
+def install(connection: Any) -> list[str]:
+    """Create the missing or outdated history triggers; returns the tables whose triggers were (re)made."""
+    made = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+            existing = dict(cursor.fetchall())
+            for model, parent in tracked_models():
+                statements = sqlite_triggers(model, parent)
+                if all(existing.get(name) == sql for name, sql in statements.items()):
+                    continue
+                for name, sql in statements.items():
+                    cursor.execute(f"DROP TRIGGER IF EXISTS {_quote(name)}")
+                    cursor.execute(sql)
+                made.append(model._meta.db_table)
+        elif connection.vendor == "postgresql":
+            cursor.execute(PG_FUNCTION_SQL)
+            cursor.execute(
+                "SELECT c.relname, pg_get_triggerdef(t.oid) FROM pg_trigger t "
+                "JOIN pg_class c ON c.oid = t.tgrelid WHERE t.tgname = %s",
+                [PG_TRIGGER],
+            )
+            existing = dict(cursor.fetchall())
+            for model, parent in tracked_models():
+                table = model._meta.db_table
+                args = _pg_args(model, parent)
+                if args in existing.get(table, ""):
+                    continue
+                cursor.execute(f"DROP TRIGGER IF EXISTS {PG_TRIGGER} ON {_quote(table)}")
+                cursor.execute(
+                    f"CREATE TRIGGER {PG_TRIGGER} AFTER INSERT OR UPDATE OR DELETE ON {_quote(table)} "
+                    f"FOR EACH ROW EXECUTE FUNCTION {PG_FUNCTION}({args})"
+                )
+                made.append(table)
+    return made
+
+
+def remove(connection: Any) -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'kd\\_history\\_%' ESCAPE '\\'"
+            )
+            for (name,) in cursor.fetchall():
+                cursor.execute(f"DROP TRIGGER IF EXISTS {_quote(name)}")
+        elif connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE t.tgname = %s",
+                [PG_TRIGGER],
+            )
+            for (table,) in cursor.fetchall():
+                cursor.execute(f"DROP TRIGGER IF EXISTS {PG_TRIGGER} ON {_quote(table)}")
+
+
+def missing(connection: Any) -> list[str]:
+    """Tracked tables without their history trigger (a start-up check and the tests read this)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            names = {row[0] for row in cursor.fetchall()}
+            return [
+                model._meta.db_table
+                for model, parent in tracked_models()
+                if not set(sqlite_triggers(model, parent)) <= names
+            ]
+        cursor.execute(
+            "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE t.tgname = %s",
+            [PG_TRIGGER],
+        )
+        tables = {row[0] for row in cursor.fetchall()}
+        return [m._meta.db_table for m, _p in tracked_models() if m._meta.db_table not in tables]
+
+
+def _table_exists(connection: Any) -> bool:
+    return HISTORY_TABLE in connection.introspection.table_names()
+
+
+def on_pre_migrate(sender: Any, using: str = "default", **kwargs: Any) -> None:
+    connection = connections[using]
+    if connection.vendor == "sqlite":
+        remove(connection)
+
+
+def on_post_migrate(sender: Any, using: str = "default", **kwargs: Any) -> None:
+    connection = connections[using]
+    if connection.vendor in ("sqlite", "postgresql") and _table_exists(connection):
+        install(connection)
