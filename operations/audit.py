@@ -22,24 +22,23 @@ def _message(result: auditchain.Result) -> str:
         ) % {"rows": result.rows}
     explain = {
         "content": _(
-            "Audit row %(id)s no longer matches its own hash: it was changed after it was written."
+            "Audit row %(id)s no longer matches its own hash: it was changed after it was written. "
+            "The %(rows)s rows before it are intact."
         ),
         "link": _(
             "Audit row %(id)s does not carry the hash of the row before it: a row before it was deleted, "
-            "inserted or rewritten."
+            "inserted or rewritten. The %(rows)s rows before it are intact."
         ),
         "anchor": _(
-            "Audit row %(id)s has another hash than an earlier check or backup recorded: the chain was rewritten."
+            "Audit row %(id)s has another hash than an earlier check or backup recorded: the chain was "
+            "rewritten. The %(rows)s rows before it are intact."
         ),
         "cut": _(
-            "Audit row %(id)s, seen by an earlier check or backup, is missing: rows were deleted."
+            "Audit row %(id)s, seen by an earlier check or backup, is missing: rows were deleted. "
+            "The %(rows)s rows before it are intact."
         ),
     }[result.problem]
-    return (
-        explain % {"id": result.first_bad_id}
-        + " "
-        + _("The %(rows)s rows before it are intact.") % {"rows": result.rows}
-    )
+    return explain % {"id": result.first_bad_id, "rows": result.rows}
 
 
 def earlier_anchors() -> list[auditchain.Anchor]:
