@@ -248,9 +248,12 @@ def _change(row: RecordChange, *, fields: bool = True) -> Change:
     change.model = model
     if not fields:
         return change
+    parent = TRACKED.get(row.model, "")
     for column, f in columns.items():
         if not _shown_field(f):
             continue
+        if column == parent and row.operation != RecordChange.Operation.UPDATE:
+            continue  # the record whose page this is
         before = (row.before or {}).get(column)
         after = (row.after or {}).get(column)
         if row.operation == RecordChange.Operation.UPDATE:
@@ -275,27 +278,28 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _resolve_names(changes: list[Change]) -> None:
-    """Show people and bank uploads by name rather than by number."""
-    from kedaitong.models import User
+    """Show the records a row points to by name (a person, an upload's file, a bank) rather than by number."""
     from loans.models import RecordUpload
 
     def name(obj: Any) -> str:
         return obj.original_name if isinstance(obj, RecordUpload) else str(obj)
 
-    targets: dict[type[models.Model], set[str]] = {User: set(), RecordUpload: set()}
+    wanted: dict[type[models.Model], set[str]] = defaultdict(set)
     links = []
     for change in changes:
         columns = _field_map(change.model) if change.model else {}
         for item in change.fields:
             related = getattr(columns.get(item.column), "related_model", None)
-            if related in targets:
+            if related is not None:
                 links.append((item, related))
-                targets[related] |= {v for v in (item.before, item.after) if v not in ("", "—")}
-    names = {
-        model: {str(pk): name(obj) for pk, obj in model.objects.in_bulk(list(ids)).items()}
-        for model, ids in targets.items()
-        if ids
-    }
+                wanted[related] |= {v for v in (item.before, item.after) if v not in ("", "—")}
+    names: dict[type[models.Model], dict[str, str]] = {}
+    for model, ids in wanted.items():
+        try:
+            found = model._default_manager.in_bulk([int(i) for i in ids if str(i).isdigit()])
+        except (ValueError, TypeError):
+            continue
+        names[model] = {str(pk): name(obj) for pk, obj in found.items()}
     for item, related in links:
         item.before = names.get(related, {}).get(item.before, item.before)
         item.after = names.get(related, {}).get(item.after, item.after)
