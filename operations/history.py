@@ -137,11 +137,9 @@ def _payload(*, sqlite: bool) -> dict[str, Any]:
 # --- Carrying the context to the triggers -------------------------------------------------------
 
 
-def _sqlite_value(key: str) -> Any:
-    value = _payload(sqlite=True).get(key)
-    if value is None and key != "actor_id":
-        return ""
-    return value
+def _sqlite_context(_key: str) -> str:
+    """The context as JSON, called once per changed row by SQLite's triggers (they read it with json_extract)."""
+    return json.dumps(_payload(sqlite=True), ensure_ascii=False)
 
 
 _WRITES = ("insert", "update", "delete")
@@ -191,7 +189,7 @@ def _transaction_failed(cursor: Any) -> bool:
 
 def _attach(connection: Any) -> None:
     if connection.vendor == "sqlite" and connection.connection is not None:
-        connection.connection.create_function(SQLITE_FUNCTION, 1, _sqlite_value)
+        connection.connection.create_function(SQLITE_FUNCTION, 1, _sqlite_context)
     elif connection.vendor == "postgresql" and _pg_inject not in connection.execute_wrappers:
         connection.execute_wrappers.append(_pg_inject)
 
@@ -252,15 +250,20 @@ def sqlite_triggers(model: type[models.Model], parent: str) -> dict[str, str]:
                 f"OLD.{_quote(c)} IS NOT NEW.{_quote(c)}" for c in columns
             )
         name = f"kd_history_{table}_{operation}"
+
+        def ctx(key: str) -> str:
+            return f"json_extract(c, '$.{key}')"
+
         statements[name] = (
             f"CREATE TRIGGER {_quote(name)} AFTER {operation.upper()} ON {_quote(table)} "
             f"FOR EACH ROW{when} BEGIN "
             f"INSERT INTO {_quote(HISTORY_TABLE)} (at, model, object_id, parent_id, operation, actor_id, "
-            f"actor_name, actor_role, via, context_id, before, after) VALUES ("
-            f"{SQLITE_FUNCTION}('now'), '{label}', CAST({timing_row}.{_quote(pk)} AS TEXT), {parent_expr}, "
-            f"'{operation}', {SQLITE_FUNCTION}('actor_id'), {SQLITE_FUNCTION}('actor_name'), "
-            f"{SQLITE_FUNCTION}('actor_role'), {SQLITE_FUNCTION}('via'), {SQLITE_FUNCTION}('context_id'), "
-            f"{before}, {after}); END"
+            f"actor_name, actor_role, via, context_id, before, after) SELECT "
+            f"{ctx('now')}, '{label}', CAST({timing_row}.{_quote(pk)} AS TEXT), {parent_expr}, "
+            f"'{operation}', {ctx('actor_id')}, {ctx('actor_name')}, {ctx('actor_role')}, {ctx('via')}, "
+            f"{ctx('context_id')}, {before}, {after} "
+            # One call into Python per row: the context as JSON.
+            f"FROM (SELECT {SQLITE_FUNCTION}('context') AS c); END"
         )
     return statements
 
