@@ -8,7 +8,9 @@
 3. Refuse a set made by newer code: every migration the set's database had
    must be known to this checkout (update the checkout first). A set from
    another database engine is refused too.
-4. Refuse a database or media storage that is not empty, unless `replace`.
+4. Refuse a database or media storage that is not empty, unless `replace`
+   (then a SQLite file and a media folder are kept beside as `….before-restore-<time>`;
+   PostgreSQL's tables are dropped, so take a backup first).
 5. Put the database in place: SQLite's file is checked (`PRAGMA
    integrity_check`) and moved over the target; PostgreSQL's dump goes in with
    `pg_restore` in one transaction (the database is created when missing).
@@ -33,10 +35,11 @@ from pathlib import Path
 from typing import Any
 
 from django.core.files.base import File
-from django.core.files.storage import Storage, default_storage
+from django.core.files.storage import FileSystemStorage, Storage, default_storage
 from django.core.management import call_command
 from django.db import connections
 from django.db.migrations.loader import MigrationLoader
+from django.utils import timezone
 
 from operations import backup
 from operations.backup import DATABASE, MANIFEST, MEDIA, sha256_of
@@ -189,7 +192,11 @@ def check_target(*, replace: bool, alias: str = "default") -> None:
 # --- Step 5 -----------------------------------------------------------------------------------------
 
 
-def _restore_sqlite(alias: str, packed: Path, folder: Path) -> None:
+def _stamp() -> str:
+    return timezone.localtime().strftime("%Y%m%d-%H%M%S")
+
+
+def _restore_sqlite(alias: str, packed: Path, folder: Path, *, replace: bool) -> None:
     connection = connections[alias]
     target = Path(connection.settings_dict["NAME"])
     unpacked = folder / "database.sqlite3"
@@ -206,6 +213,15 @@ def _restore_sqlite(alias: str, packed: Path, folder: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     staged = target.with_name(target.name + ".restoring")
     shutil.copyfile(unpacked, staged)
+    if replace and target.exists() and target.stat().st_size:
+        # --replace keeps what it replaces beside it, in one consistent file, until someone deletes it.
+        kept = sqlite3.connect(target.with_name(f"{target.name}.before-restore-{_stamp()}"))
+        current = sqlite3.connect(target)
+        try:
+            current.backup(kept)
+        finally:
+            current.close()
+            kept.close()
     for leftover in (Path(f"{target}-wal"), Path(f"{target}-shm"), Path(f"{target}-journal")):
         leftover.unlink(missing_ok=True)
     os.replace(staged, target)
@@ -258,8 +274,14 @@ def _restore_postgresql(alias: str, dump: Path, *, replace: bool) -> None:
 def _restore_media(packed: Path, manifest: dict[str, Any], *, replace: bool) -> tuple[int, int]:
     expected: dict[str, str] = manifest["media"]["sha256"]
     if replace:
-        for name in list(backup.walk_storage(default_storage)):
-            default_storage.delete(name)
+        location = getattr(default_storage, "location", None)
+        if isinstance(default_storage, FileSystemStorage) and location and Path(location).is_dir():
+            # A folder is moved aside whole (kept until someone deletes it); a bucket's files are deleted.
+            Path(location).rename(f"{Path(location)}.before-restore-{_stamp()}")
+            Path(location).mkdir(parents=True)
+        else:
+            for name in list(backup.walk_storage(default_storage)):
+                default_storage.delete(name)
     count = size = 0
     with tarfile.open(packed, "r:gz") as archive:
         for member in archive:
@@ -333,7 +355,7 @@ def restore_set(
             _ensure_pg_database(alias)
         check_target(replace=replace, alias=alias)
         if manifest["engine"] == "sqlite":
-            _restore_sqlite(alias, parts / manifest["database"], folder)
+            _restore_sqlite(alias, parts / manifest["database"], folder, replace=replace)
         else:
             _restore_postgresql(alias, parts / manifest["database"], replace=replace)
         files, size = _restore_media(parts / MEDIA, manifest, replace=replace)

@@ -371,3 +371,26 @@ def test_check_says_a_set_is_whole_without_touching_anything(one_set, target, tm
     )
     assert done.returncode == 0 and "完好" in done.stdout
     assert nothing_restored(target, tmp_path)
+
+
+def test_replace_restores_over_a_portal_and_keeps_what_it_replaced(one_set, target, tmp_path):
+    assert restore(one_set, target, tmp_path).returncode == 0
+    again = restore(one_set, target, tmp_path)
+    assert again.returncode == 1 and "目标数据库不是空的" in again.stderr
+    replaced = manage(
+        "restore",
+        str(one_set),
+        "--replace",
+        database=target,
+        media=tmp_path / "restored-media",
+        backups=one_set.parent,
+    )
+    assert replaced.returncode == 0, replaced.stderr
+    assert "已恢复备份集" in replaced.stdout
+    kept_media = list(tmp_path.glob("restored-media.before-restore-*"))
+    assert len(kept_media) == 1 and file_hashes(kept_media[0]) == file_hashes(
+        tmp_path / "restored-media"
+    )
+    if not POSTGRES:
+        (kept_db,) = tmp_path.glob("restored.sqlite3.before-restore-*")
+        assert row_counts(sqlite3.connect(kept_db)) == row_counts(sqlite3.connect(target["NAME"]))
