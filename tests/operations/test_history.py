@@ -151,8 +151,12 @@ def test_the_times_are_the_portals_clock(cast):
 
 
 # Models with yuan columns that are not ledgers of public money: applications and review records (their
-# history is the audit trail of the review), and a program version's limits (admin reference data).
+# history is the audit trail of the review), the bureau's opinion on a claim (a signed proposal; the decision
+# it leads to is tracked), a maturity reminder (a notice with the outstanding principal of its day), and a
+# program version's limits (admin reference data).
 NOT_LEDGERS = {
+    "compensation.claimopinion",
+    "loans.maturityreminder",
     "applications.programversion",
     "applications.enterprise",
     "applications.application",
