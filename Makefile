@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast test-clock setup sysdeps migrate demo lint audit check messages lock clean bench load
+.PHONY: run test test-fast test-clock setup sysdeps migrate demo lint audit check messages lock clean bench load backup
 
 run: setup migrate demo
 	@echo "Serving on http://127.0.0.1:8000 (Ctrl-C stops)"
@@ -50,6 +50,10 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
+
+# One backup set of the database and the uploaded files into BACKUP_DIR (or the S3 bucket); docs/operations.md.
+backup: setup
+	$(PY) manage.py backup
 
 # pip-audit of requirements.lock, in its own virtualenv (.venv-audit).
 audit:

@@ -59,6 +59,7 @@ from kedaitong.permissions import get_visible_or_404, has_role, require_role
 from kedaitong.roles import PROGRAM_ROLES, Role
 from kedaitong.uploads import serve_upload
 from loans.models import Bank, Loan
+from operations.selectors import history_for, history_of, may_see_history
 
 BANK = (Role.BANK, Role.ADMIN)
 BUREAU = (Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.ADMIN)
@@ -299,6 +300,7 @@ def claim_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             "is_group": role in GROUP,
             "is_finance": role in FINANCE,
             "material_form": MaterialForm(),
+            "record_history": history_of(claim) if may_see_history(request.user) else None,
         },
     )
 
@@ -1017,6 +1019,12 @@ def budget_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "can_set": can_set,
             "changes": changes[:200],
+            "record_history": history_for(
+                "compensation.compensationbudget",
+                CompensationBudget.objects.filter(program=program).values_list("pk", flat=True),
+            )
+            if may_see_history(request.user)
+            else None,
         },
         status=400 if request.method == "POST" else 200,
     )

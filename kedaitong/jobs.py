@@ -222,7 +222,12 @@ def run_job(job: Job) -> None:
     try:
         if fn is None:
             raise KeyError(f"unknown job kind {job.kind!r}")
-        fn(JobContext(job), **job.params)
+        from operations.history import acting
+
+        with acting(
+            user=job.owner, via=f"job:{job.kind}"
+        ):  # changes to money rows name the job's owner
+            fn(JobContext(job), **job.params)
     except Exception as exc:  # the job's error is shown to its owner, not raised in the runner
         log.error("job %s failed:\n%s", job.public_id, traceback.format_exc())
         finished.set()

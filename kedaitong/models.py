@@ -8,11 +8,12 @@ from typing import Any
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models
+from django.db import connections, models, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kedaitong import auditchain
 from kedaitong.roles import PROGRAM_ROLES, Role
 
 
@@ -98,6 +99,16 @@ class User(AbstractUser):
 
 
 class AuditQuerySet(models.QuerySet["AuditEntry"]):
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[AuditEntry]:
+        """Append several rows at once, each chained to the one before (same lock as `save`)."""
+        objs = list(objs)
+        with transaction.atomic(using=self.db):
+            auditchain.serialize_appends(connections[self.db])
+            previous = _chain_head(self.db)
+            for obj in objs:
+                previous = obj._seal(previous)
+            return super().bulk_create(objs, *args, **kwargs)
+
     def update(self, **kwargs: Any) -> int:
         raise PermissionError("audit entries are append-only")
 
@@ -110,8 +121,22 @@ class AuditQuerySet(models.QuerySet["AuditEntry"]):
         ).select_related("actor")
 
 
+def _chain_head(using: str) -> str:
+    """The hash of the latest row, which the next row must carry (the chain starts from GENESIS)."""
+    head = (
+        AuditEntry.objects.using(using).order_by("-id").values_list("row_hash", flat=True).first()
+    )
+    return head or auditchain.GENESIS
+
+
 class AuditEntry(models.Model):
-    """One thing that happened: who, when, what, to which object, from and to which state."""
+    """One thing that happened: who, when, what, to which object, from and to which state.
+
+    Rows form a hash chain (`kedaitong.auditchain`): `prev_hash` is the hash of
+    the row before, `row_hash` the hash of this row's content with it. On
+    PostgreSQL a trigger refuses UPDATE and DELETE of this table; on SQLite the
+    chain shows any edit (`manage.py audit_verify`).
+    """
 
     at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -135,6 +160,8 @@ class AuditEntry(models.Model):
     comment = models.TextField(_("comment"), blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True, encoder=DjangoJSONEncoder)
     ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    prev_hash = models.CharField(_("hash of the previous row"), max_length=64, blank=True)
+    row_hash = models.CharField(_("hash of this row"), max_length=64, blank=True)
 
     objects = AuditQuerySet.as_manager()
 
@@ -150,7 +177,38 @@ class AuditEntry(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise PermissionError("audit entries are append-only")
-        super().save(*args, **kwargs)
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        # Appends are serialized until the transaction ends, so each row links to the row committed before it.
+        with transaction.atomic(using=using):
+            auditchain.serialize_appends(connections[using])
+            self._seal(_chain_head(using))
+            super().save(*args, **kwargs)
+
+    def _seal(self, previous: str) -> str:
+        """Link this new row to `previous` and compute its own hash; returns it."""
+        if timezone.is_naive(self.at):
+            self.at = timezone.make_aware(self.at)
+        self.prev_hash = previous
+        content_type = (
+            ContentType.objects.get_for_id(self.content_type_id) if self.content_type_id else None
+        )
+        self.row_hash = auditchain.digest(
+            at=self.at,
+            actor_id=self.actor_id,
+            actor_name=self.actor_name,
+            actor_role=self.actor_role,
+            action=self.action,
+            content_type=f"{content_type.app_label}.{content_type.model}" if content_type else None,
+            object_id=self.object_id,
+            object_repr=self.object_repr,
+            from_state=self.from_state,
+            to_state=self.to_state,
+            comment=self.comment,
+            data=self.data,
+            ip_address=self.ip_address,
+            prev_hash=previous,
+        )
+        return self.row_hash
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("audit entries are append-only")

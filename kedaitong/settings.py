@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "compensation",
     "subsidy",
     "reports",
+    "operations",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -87,6 +88,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Changes to money rows are recorded with the request's user and page (operations.history).
+    "operations.middleware.HistoryContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Turns a throttle's refusal into the Chinese 429 page (kedaitong/throttle.py).
@@ -267,6 +270,35 @@ if MATURITY_REMINDER_DAYS < 0:
     raise EnvError(
         f"MATURITY_REMINDER_DAYS={MATURITY_REMINDER_DAYS!r} must be a whole number of days, 0 or more"
     )
+
+# Backups (operations/backup.py, docs/operations.md): where the sets go, how many days of them stay.
+BACKUP_DIR = Path(env_str("BACKUP_DIR", str(BASE_DIR / "var" / "backups")))
+BACKUP_KEEP_DAYS = env_int("BACKUP_KEEP_DAYS", 14)
+if BACKUP_KEEP_DAYS < 1:
+    raise EnvError(
+        f"BACKUP_KEEP_DAYS={BACKUP_KEEP_DAYS!r} must be a whole number of days, 1 or more"
+    )
+# Several machines: an S3-compatible bucket through django-storages instead of the folder.
+BACKUP_S3_BUCKET = env_str("BACKUP_S3_BUCKET")
+if BACKUP_S3_BUCKET:
+    STORAGES["backups"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": BACKUP_S3_BUCKET,
+            "location": env_str("BACKUP_S3_PREFIX", "kedaitong-backups"),
+            "endpoint_url": env_str("BACKUP_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("BACKUP_S3_REGION") or None,
+            "access_key": env_str("BACKUP_S3_ACCESS_KEY") or None,
+            "secret_key": env_str("BACKUP_S3_SECRET_KEY") or None,
+            "default_acl": None,
+            "file_overwrite": False,
+        },
+    }
+else:
+    STORAGES["backups"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(BACKUP_DIR), "file_permissions_mode": 0o600},
+    }
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

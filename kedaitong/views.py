@@ -59,6 +59,11 @@ def home(request: HttpRequest) -> HttpResponse:
             "enterprises": Enterprise.objects.count(),
             "banks": Bank.objects.count(),
         }
+        from operations.models import AuditCheck, BackupRun
+
+        # The daily checks' last results (audit_verify, backup): what an administrator must see first.
+        context["audit_check"] = AuditCheck.objects.first()
+        context["backup_run"] = BackupRun.objects.first()
     else:
         context["program"] = user.program
     return render(request, f"home/{role}.html", context)

@@ -30,6 +30,7 @@ from loans.delinquency import Bucket
 from loans.importer import ImportNotAllowed, template_bytes
 from loans.importer.engine import kinds as importer_kinds
 from loans.models import Bank, Loan, LoanDocument, PostLoanReport, RecordUpload, UploadedRecord
+from operations.selectors import history_of, may_see_history
 
 
 @require_GET
@@ -140,6 +141,7 @@ def loan_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             ),
             "documents_required": selectors.documents_required(loan),
             "documents_missing": selectors.documents_missing(loan),
+            "record_history": history_of(loan) if may_see_history(request.user) else None,
         },
     )
 

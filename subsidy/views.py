@@ -15,6 +15,7 @@ from kedaitong.permissions import get_visible_or_404, require_role
 from kedaitong.roles import PROGRAM_ROLES, Role
 from kedaitong.uploads import serve_upload
 from loans.models import Bank
+from operations.selectors import history_of, may_see_history
 from subsidy import export, services, tasks
 from subsidy.forms import AuditForm, PaymentForm, RunForm
 from subsidy.models import RunState, SubsidyRun
@@ -158,6 +159,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_make": role in MAKER_ROLES,
             "can_audit": role in (Role.AUDITOR, Role.ADMIN),
             "can_approve": role in (Role.BUREAU_HEAD, Role.ADMIN),
+            "record_history": history_of(run) if may_see_history(request.user) else None,
         },
     )
 

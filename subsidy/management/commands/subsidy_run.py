@@ -10,6 +10,7 @@ from applications.models import Program
 from kedaitong.models import User
 from kedaitong.money import format_yuan
 from kedaitong.roles import Role
+from operations.history import acting
 from subsidy import export
 from subsidy.services import StageRefused, SubsidyInputError, compute_run, run_commit
 
@@ -49,13 +50,14 @@ class Command(BaseCommand):
         try:
             if options["commit"]:
                 actor = self._actor(options["user"])
-                run = run_commit(
-                    actor=actor,
-                    program=program,
-                    year=options["year"],
-                    budget=options["budget"],
-                    cutoff=options["cutoff"],
-                )
+                with acting(user=actor, via="command:subsidy_run"):
+                    run = run_commit(
+                        actor=actor,
+                        program=program,
+                        year=options["year"],
+                        budget=options["budget"],
+                        cutoff=options["cutoff"],
+                    )
                 lines = list(run.lines.select_related("bank"))
                 for line in lines:
                     line.bank_name = line.bank.name
