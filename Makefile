@@ -8,8 +8,8 @@ STAMP := $(VENV)/.installed
 .PHONY: run test setup sysdeps migrate demo lint audit check messages lock clean bench load
 
 run: setup migrate demo
-	@echo "Serving on http://127.0.0.1:8000 (Ctrl-C stops)"
-	$(PY) manage.py runserver 127.0.0.1:8000
+	@echo "Serving on http://127.0.0.1:8000 with one background worker (one Ctrl-C stops both)"
+	@PY=$(PY) bash scripts/run.sh
 
 test: EXTRA_SYSDEPS = chromium
 test: setup

@@ -9,7 +9,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from kedaitong.models import AuditEntry, CalendarDay, CalendarYear, Job, User
+from kedaitong.models import AuditEntry, CalendarDay, CalendarYear, Job, ScheduledRun, User
 
 
 @admin.register(User)
@@ -101,4 +101,20 @@ class JobAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in Job._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(ScheduledRun)
+class ScheduledRunAdmin(admin.ModelAdmin):
+    """What the daily work said each day (kedaitong.schedule); written by the workers only."""
+
+    list_display = ("day", "name", "enqueued_at", "started_at", "finished_at", "exit_status")
+    list_filter = ("name", "exit_status")
+    date_hierarchy = "day"
+    readonly_fields = [f.name for f in ScheduledRun._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

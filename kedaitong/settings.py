@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "django_fsm",
     "import_export",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -169,11 +171,20 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "kedaitong@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# Background jobs (kedaitong/jobs.py): "thread" runs them inside the web process,
-# "worker" leaves them to `manage.py run_jobs` processes (several machines).
-JOBS_RUNNER = env_str("JOBS_RUNNER", "thread")
-if JOBS_RUNNER not in ("thread", "worker", "inline"):
-    raise EnvError(f"JOBS_RUNNER={JOBS_RUNNER!r} must be thread, worker or inline")
+# Background work runs through Django's Tasks API (the django-tasks backport; kedaitong/jobs.py).
+# "database": django-tasks-db keeps the queue in the database and `manage.py run_jobs` workers
+# (any number, on any machine that reaches it) run it; `make run` starts one. "immediate": the
+# work runs inside the request that queues it, with no worker (tests; a quick look at the portal).
+TASKS_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+TASKS_BACKEND = env_str("TASKS_BACKEND", "database").strip().lower()
+if TASKS_BACKEND not in TASKS_BACKENDS:
+    raise EnvError(f"TASKS_BACKEND={TASKS_BACKEND!r} must be one of {', '.join(TASKS_BACKENDS)}")
+TASKS = {"default": {"BACKEND": TASKS_BACKENDS[TASKS_BACKEND]}}
+# A running job whose heartbeat is older than this lost its worker and is queued again,
+# at most JOBS_MAX_ATTEMPTS times in all.
 JOBS_STALE_SECONDS = env_int("JOBS_STALE_SECONDS", 60)
 JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 3)
 # Exports up to this many rows download at once; larger ones run as a job with progress.

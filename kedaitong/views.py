@@ -81,10 +81,6 @@ def _own_job(request: HttpRequest, public_id: uuid.UUID) -> Job:
 @login_required
 def job_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     job = _own_job(request, public_id)
-    if job.state in (Job.State.QUEUED, Job.State.RUNNING):
-        from kedaitong.jobs import ensure_runner
-
-        ensure_runner()  # a job left from before a restart is taken up as soon as its owner looks at it
     if request.headers.get("Accept") == "application/json":
         return JsonResponse(
             {

@@ -444,6 +444,7 @@ def upload_receive(
 ) -> RecordUpload:
     """Keep the file, then check every row: at once for a small file, in a background job for a large one."""
     from kedaitong.jobs import job_enqueue
+    from loans import tasks
     from loans.importer import context_for, store_upload
 
     context = context_for(kind=kind, program=program, actor=actor)
@@ -458,7 +459,7 @@ def upload_receive(
         if len(data) > INLINE_MAX_BYTES:
             upload.job = job_enqueue(
                 owner=actor,
-                kind="loans.import_check",
+                task=tasks.import_check,
                 params={"upload": upload.pk},
                 title=f"检查{upload.get_kind_display()}：{upload.original_name}",
             )
@@ -491,6 +492,7 @@ def upload_check(
 def upload_confirm(*, actor: User, upload: RecordUpload) -> RecordUpload:
     """Save a checked upload: every row is checked again against today's records, then all are saved or none."""
     from kedaitong.jobs import job_enqueue
+    from loans import tasks
 
     if upload.uploaded_by_id != actor.pk:
         raise UploadError("只有上传人可以确认保存")
@@ -503,7 +505,7 @@ def upload_confirm(*, actor: User, upload: RecordUpload) -> RecordUpload:
         with transaction.atomic():
             job = job_enqueue(
                 owner=actor,
-                kind="loans.import_save",
+                task=tasks.import_save,
                 params={"upload": upload.pk},
                 title=f"保存{upload.get_kind_display()}：{upload.original_name}",
             )

@@ -1,13 +1,18 @@
-"""Background jobs of the bank side: checking and saving large uploads (kedaitong.jobs runs them)."""
+"""Background work of the bank side: checking and saving large uploads (Tasks API through kedaitong.jobs),
+and the daily delinquency refresh (kedaitong.schedule)."""
 
 from __future__ import annotations
 
-from kedaitong.jobs import JobContext, register
+from kedaitong import schedule
+from kedaitong.jobs import JobContext, job_task
 from loans.models import RecordUpload
 
+# Days past due and buckets as of the bureau's new day (Changjiang 第十一条 1, 第九条).
+schedule.daily_command("refresh_delinquency", at="00:30")
 
-@register("loans.import_check", title="检查导入文件")
-def import_check(ctx: JobContext, upload: int) -> None:
+
+@job_task(title="检查导入文件")
+def import_check(ctx: JobContext, *, upload: int) -> None:
     from loans.services import upload_check
 
     record = RecordUpload.objects.get(pk=upload)
@@ -18,8 +23,8 @@ def import_check(ctx: JobContext, upload: int) -> None:
         raise
 
 
-@register("loans.import_save", title="保存导入数据")
-def import_save(ctx: JobContext, upload: int) -> None:
+@job_task(title="保存导入数据")
+def import_save(ctx: JobContext, *, upload: int) -> None:
     """Work in one transaction: a worker killed midway leaves nothing, and the re-run starts afresh."""
     from loans.services import upload_save
 

@@ -111,7 +111,7 @@ def run_create(request: HttpRequest) -> HttpResponse:
             preview = request.POST.get("action") == "preview"
             job = job_enqueue(
                 owner=request.user,
-                kind="subsidy.run_preview" if preview else "subsidy.run_commit",
+                task=tasks.run_preview_job if preview else tasks.run_commit_job,
                 params=tasks.job_params(program, form),
                 title=f"试算{year}年度贴息（不保存）" if preview else f"生成{year}年度贴息批次",
             )

@@ -83,7 +83,10 @@ def proposed_entry(cast: Cast) -> str:
 
 def own_job(cast: Cast) -> str:
     job = Job.objects.create(
-        owner=cast.bureau_staff, kind="reports.ledger_export", title="t", state=Job.State.DONE
+        owner=cast.bureau_staff,
+        kind="reports.exports.ledger_export_job",
+        title="t",
+        state=Job.State.DONE,
     )
     job.result.save("t.xlsx", ContentFile(b"x"))
     return f"/jobs/{job.public_id}/"

@@ -97,12 +97,49 @@ def django_db_setup(django_db_setup, django_db_blocker):  # noqa: F811 - extends
         add_assumed_lpr()
 
 
+IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
 @pytest.fixture(autouse=True)
-def _jobs_inline(settings, request):
-    # Jobs run at commit in the test's own thread, except in browser tests,
-    # whose live server runs them in the background thread as in production.
-    if "live_server" not in request.fixturenames:
-        settings.JOBS_RUNNER = "inline"
+def _tasks_backend(settings, request):
+    """Background work runs on the Tasks API's immediate backend: at commit, in the test's own thread.
+
+    Browser tests keep the database backend and get a worker thread (`task_worker`),
+    so a job page shows a job queued and moving, as in production.
+    """
+    if "live_server" in request.fixturenames:
+        settings.TASKS = DATABASE_TASKS
+        request.getfixturevalue("task_worker")
+    else:
+        settings.TASKS = IMMEDIATE_TASKS
+
+
+@pytest.fixture
+def task_worker(settings, transactional_db):
+    """A worker (kedaitong.worker, as `manage.py run_jobs` runs it) in a thread of the test process."""
+    import threading
+
+    from kedaitong.worker import Worker
+
+    settings.TASKS = DATABASE_TASKS
+    worker = Worker(
+        queue_names=["default"],
+        interval=0.1,
+        batch=False,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test-worker",
+        excluded_queue_names=[],
+        scheduler=False,
+        housekeeping_seconds=0.5,
+    )
+    thread = threading.Thread(target=worker.run, name="kedaitong-test-worker", daemon=True)
+    thread.start()
+    yield worker
+    worker.running = False
+    thread.join(30)
 
 
 @dataclass
