@@ -12,32 +12,11 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField
 
 from applications.workflow import ApplicationWorkflow
+from kedaitong.fields import MONEY, RATE, UploadTo
 from kedaitong.roles import Role
-from kedaitong.uploads import upload_to
 
 if TYPE_CHECKING:
     from kedaitong.models import User
-
-MONEY = {"max_digits": 16, "decimal_places": 2}
-
-_pdf_path = upload_to("applications/pdf")
-_qualification_path = upload_to("qualifications")
-_material_path = upload_to("materials")
-
-
-def submitted_pdf_upload_to(instance: object, filename: str) -> str:
-    return _pdf_path(instance, filename)
-
-
-def qualification_upload_to(instance: object, filename: str) -> str:
-    return _qualification_path(instance, filename)
-
-
-def material_upload_to(instance: object, filename: str) -> str:
-    return _material_path(instance, filename)
-
-
-RATE = {"max_digits": 7, "decimal_places": 4}
 
 
 class Program(models.Model):
@@ -441,7 +420,10 @@ class Application(ApplicationWorkflow, models.Model):
         _("eligibility at submission"), null=True, blank=True, editable=False
     )
     submitted_pdf = models.FileField(
-        _("PDF made at submission"), upload_to=submitted_pdf_upload_to, blank=True, editable=False
+        _("PDF made at submission"),
+        upload_to=UploadTo("applications/pdf"),
+        blank=True,
+        editable=False,
     )
     submitted_pdf_sha256 = models.CharField(
         _("SHA-256 of the PDF"), max_length=64, blank=True, editable=False
@@ -572,7 +554,7 @@ class Qualification(models.Model):
     )
     project_type = models.CharField(_("project type"), max_length=60, blank=True)
     executed_as_planned = models.BooleanField(_("executed as planned"), default=False)
-    evidence = models.FileField(_("evidence"), upload_to=qualification_upload_to, blank=True)
+    evidence = models.FileField(_("evidence"), upload_to=UploadTo("qualifications"), blank=True)
     evidence_name = models.CharField(_("evidence file name"), max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -656,7 +638,7 @@ class Material(models.Model):
     material_type = models.ForeignKey(
         MaterialType, on_delete=models.PROTECT, related_name="+", verbose_name=_("material")
     )
-    file = models.FileField(_("file"), upload_to=material_upload_to)
+    file = models.FileField(_("file"), upload_to=UploadTo("materials"))
     original_name = models.CharField(_("file name"), max_length=200)
     content_type = models.CharField(_("content type"), max_length=40)
     size = models.PositiveIntegerField(_("size (bytes)"))

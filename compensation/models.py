@@ -19,34 +19,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from kedaitong.fields import MONEY, UploadTo
 from kedaitong.roles import Role
-from kedaitong.uploads import upload_to
 
 if TYPE_CHECKING:
     from kedaitong.models import User
-
-MONEY = {"max_digits": 16, "decimal_places": 2}
-
-_material_path = upload_to("compensation/materials")
-_agreement_path = upload_to("compensation/agreements")
-_receipt_path = upload_to("compensation/receipts")
-_certificate_path = upload_to("compensation/writeoffs")
-
-
-def material_upload_to(instance: object, filename: str) -> str:
-    return _material_path(instance, filename)
-
-
-def agreement_upload_to(instance: object, filename: str) -> str:
-    return _agreement_path(instance, filename)
-
-
-def receipt_upload_to(instance: object, filename: str) -> str:
-    return _receipt_path(instance, filename)
-
-
-def certificate_upload_to(instance: object, filename: str) -> str:
-    return _certificate_path(instance, filename)
 
 
 class AppendOnlyError(Exception):
@@ -388,7 +365,7 @@ class ClaimMaterial(models.Model):
         Claim, on_delete=models.PROTECT, related_name="materials", verbose_name=_("claim")
     )
     kind = models.CharField(_("material"), max_length=30, choices=MaterialKind.choices)
-    file = models.FileField(_("file"), upload_to=material_upload_to)
+    file = models.FileField(_("file"), upload_to=UploadTo("compensation/materials"))
     file_name = models.CharField(max_length=200, blank=True)
     uploaded_by = models.ForeignKey(
         "kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True
@@ -526,7 +503,7 @@ class RecoveryAgreement(models.Model):
 
     claim = models.OneToOneField(Claim, on_delete=models.PROTECT, related_name="agreement")
     signed_on = models.DateField(_("signed on"))
-    file = models.FileField(_("agreement"), upload_to=agreement_upload_to)
+    file = models.FileField(_("agreement"), upload_to=UploadTo("compensation/agreements"))
     file_name = models.CharField(max_length=200, blank=True)
     recorded_by = models.ForeignKey(
         "kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True
@@ -624,7 +601,7 @@ class LegalCost(AppendOnly):
     recovery = models.ForeignKey(Recovery, on_delete=models.PROTECT, related_name="legal_costs")
     kind = models.CharField(_("kind"), max_length=20, choices=CostKind.choices)
     amount = models.DecimalField(_("amount (yuan)"), **MONEY)
-    receipt = models.FileField(_("receipt"), upload_to=receipt_upload_to)
+    receipt = models.FileField(_("receipt"), upload_to=UploadTo("compensation/receipts"))
     receipt_name = models.CharField(max_length=200, blank=True)
 
     class Meta:
@@ -697,7 +674,7 @@ class WriteOff(models.Model):
         _("computed without the official calendar"), default=False
     )
     certificate = models.FileField(
-        _("write-off certificate"), upload_to=certificate_upload_to, blank=True
+        _("write-off certificate"), upload_to=UploadTo("compensation/writeoffs"), blank=True
     )
     certificate_name = models.CharField(max_length=200, blank=True)
     certificate_submitted_on = models.DateField(

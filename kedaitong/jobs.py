@@ -113,7 +113,7 @@ def job_task(*, title: str) -> Callable[[JobFunction], JobTask]:
     """Make `fn(ctx, **params)` a background job: a Task (Tasks API) whose argument is the job's id.
 
     The Task keeps the function's module and name, so the backend finds it again
-    by its path (`loans.tasks.import_check`), which is also the `Job.kind`.
+    by its path (`loans.tasks.import_upload`), which is also the `Job.kind`.
     """
 
     def decorator(fn: JobFunction) -> JobTask:

@@ -208,7 +208,7 @@ class Job(models.Model):
         FAILED = "failed", _("Failed")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    # The Task's path (`loans.tasks.import_check`), by which it is enqueued again.
+    # The Task's path (`loans.tasks.import_upload`), by which it is enqueued again.
     kind = models.CharField(_("kind"), max_length=200)
     title = models.CharField(_("title"), max_length=200)
     params = models.JSONField(_("parameters"), default=dict, blank=True, encoder=DjangoJSONEncoder)

@@ -55,7 +55,15 @@ def home(request: HttpRequest) -> HttpResponse:
         }
     else:
         context["program"] = user.program
-    return render(request, f"home/{role}.html", context)
+    return render(request, home_template(role), context)
+
+
+# The program's roles share one home page: its figures, charts and records; all but the auditor its review queue.
+GOVERNMENT_HOME = {Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR}
+
+
+def home_template(role: str) -> str:
+    return "home/government.html" if role in GOVERNMENT_HOME else f"home/{role}.html"
 
 
 def _by_state(applications: QuerySet[Application]) -> list[tuple[str, int]]:

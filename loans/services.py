@@ -459,21 +459,21 @@ def upload_receive(
         if len(data) > INLINE_MAX_BYTES:
             upload.job = job_enqueue(
                 owner=actor,
-                task=tasks.import_check,
-                params={"upload": upload.pk},
+                task=tasks.import_upload,
+                params={"upload": upload.pk, "commit": False},
                 title=f"检查{upload.get_kind_display()}：{upload.original_name}",
             )
             upload.save(update_fields=["job"])
             return upload
-    upload_check(upload=upload)
+    upload_process(upload=upload, commit=False)
     upload.refresh_from_db()
     return upload
 
 
-def upload_check(
-    *, upload: RecordUpload, progress: Callable[[int, int], None] | None = None
+def upload_process(
+    *, upload: RecordUpload, commit: bool, progress: Callable[[int, int], None] | None = None
 ) -> None:
-    """Check every row of a kept upload without saving (the preview)."""
+    """Check every row of a kept upload; with `commit`, save them all in one transaction (else the preview)."""
     from loans.importer import context_for, run_import
 
     context = context_for(kind=upload.kind, program=upload.program, actor=upload.uploaded_by)
@@ -483,7 +483,7 @@ def upload_check(
         data=_read(upload),
         filename=upload.original_name,
         context=context,
-        commit=False,
+        commit=commit,
         source=upload.source,
         upload=upload,
     )
@@ -505,15 +505,15 @@ def upload_confirm(*, actor: User, upload: RecordUpload) -> RecordUpload:
         with transaction.atomic():
             job = job_enqueue(
                 owner=actor,
-                task=tasks.import_save,
-                params={"upload": upload.pk},
+                task=tasks.import_upload,
+                params={"upload": upload.pk, "commit": True},
                 title=f"保存{upload.get_kind_display()}：{upload.original_name}",
             )
             RecordUpload.objects.filter(pk=upload.pk).update(job=job)
     else:
         upload.refresh_from_db()
         try:
-            upload_save(upload=upload)
+            upload_process(upload=upload, commit=True)
         except Exception as exc:
             # Nothing was saved (one transaction); the upload must not stay "being saved" for ever.
             RecordUpload.objects.filter(pk=upload.pk, state=RecordUpload.State.SAVING).update(
@@ -523,24 +523,6 @@ def upload_confirm(*, actor: User, upload: RecordUpload) -> RecordUpload:
             raise
     upload.refresh_from_db()
     return upload
-
-
-def upload_save(
-    *, upload: RecordUpload, progress: Callable[[int, int], None] | None = None
-) -> None:
-    from loans.importer import context_for, run_import
-
-    context = context_for(kind=upload.kind, program=upload.program, actor=upload.uploaded_by)
-    context.progress = progress
-    run_import(
-        kind=upload.kind,
-        data=_read(upload),
-        filename=upload.original_name,
-        context=context,
-        commit=True,
-        source=upload.source,
-        upload=upload,
-    )
 
 
 def upload_cancel(*, actor: User, upload: RecordUpload) -> None:

@@ -11,26 +11,19 @@ from loans.models import RecordUpload
 schedule.daily_command("refresh_delinquency", at="00:30")
 
 
-@job_task(title="检查导入文件")
-def import_check(ctx: JobContext, *, upload: int) -> None:
-    from loans.services import upload_check
+@job_task(title="处理导入文件")
+def import_upload(ctx: JobContext, *, upload: int, commit: bool) -> None:
+    """Check (the preview) or, with `commit`, save a large upload.
+
+    Saving works in one transaction: a worker killed midway leaves nothing, and the re-run starts afresh.
+    """
+    from loans.services import upload_process
 
     record = RecordUpload.objects.get(pk=upload)
     try:
-        upload_check(upload=record, progress=lambda done, total: ctx.progress(done, total))
-    except Exception as exc:
-        _refuse(record, exc)
-        raise
-
-
-@job_task(title="保存导入数据")
-def import_save(ctx: JobContext, *, upload: int) -> None:
-    """Work in one transaction: a worker killed midway leaves nothing, and the re-run starts afresh."""
-    from loans.services import upload_save
-
-    record = RecordUpload.objects.get(pk=upload)
-    try:
-        upload_save(upload=record, progress=lambda done, total: ctx.progress(done, total))
+        upload_process(
+            upload=record, commit=commit, progress=lambda done, total: ctx.progress(done, total)
+        )
     except Exception as exc:
         _refuse(record, exc)
         raise

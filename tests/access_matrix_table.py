@@ -10,16 +10,12 @@ so one role's success never changes what the next role sees.
 
 Vocabulary (expect, LOGIN, Row ...) is in tests/access.py. tests/test_access_matrix.py
 runs the table and fails on a URL pattern without a name, or a name without both rows.
-Rows still found in a `tests/<app>/access_rows.py` (written before this table
-existed) are appended by `table()`; move them here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from importlib import import_module
-from pathlib import Path
 
 from django.core.files.base import ContentFile
 from django.utils import timezone
@@ -1302,8 +1298,4 @@ TABLE: list[Row] = CORE + APPLICATIONS + REVIEW + LOANS + COMPENSATION + SUBSIDY
 
 
 def table() -> list[Row]:
-    """TABLE, plus any rows still left in a tests/<app>/access_rows.py (to be moved into TABLE)."""
-    rows = list(TABLE)
-    for module in sorted(Path(__file__).parent.glob("*/access_rows.py")):
-        rows.extend(getattr(import_module(f"tests.{module.parent.name}.access_rows"), "ROWS", []))
-    return rows
+    return list(TABLE)

@@ -7,24 +7,36 @@ from django.db import migrations, models
 # and the workers' sweep enqueues every queued job that has no task yet (kedaitong.jobs.requeue_stale).
 TASK_PATHS = {
     "reports.ledger_export": "reports.exports.ledger_export_job",
-    "loans.import_check": "loans.tasks.import_check",
-    "loans.import_save": "loans.tasks.import_save",
     "subsidy.run_commit": "subsidy.tasks.run_commit_job",
     "subsidy.run_preview": "subsidy.tasks.run_preview_job",
     "review.annex4_zip": "review.tasks.annex4_zip_job",
 }
 
 
+# The bank upload's check and save are one Task with a flag.
+UPLOAD_TASK = "loans.tasks.import_upload"
+UPLOAD_KINDS = {"loans.import_check": False, "loans.import_save": True}
+
+
 def rename_kinds(apps, schema_editor):
     Job = apps.get_model("kedaitong", "Job")
     for old, new in TASK_PATHS.items():
         Job.objects.filter(kind=old).update(kind=new)
+    for old, commit in UPLOAD_KINDS.items():
+        for job in Job.objects.filter(kind=old):
+            job.kind, job.params = UPLOAD_TASK, {**job.params, "commit": commit}
+            job.save(update_fields=["kind", "params"])
 
 
 def restore_kinds(apps, schema_editor):
     Job = apps.get_model("kedaitong", "Job")
     for old, new in TASK_PATHS.items():
         Job.objects.filter(kind=new).update(kind=old)
+    for job in Job.objects.filter(kind=UPLOAD_TASK):
+        params = dict(job.params)
+        job.kind = "loans.import_save" if params.pop("commit", False) else "loans.import_check"
+        job.params = params
+        job.save(update_fields=["kind", "params"])
 
 
 class Migration(migrations.Migration):

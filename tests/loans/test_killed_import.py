@@ -1,6 +1,6 @@
 """A background worker killed while saving an upload leaves nothing saved; the job run again saves it whole.
 
-`manage.py run_jobs --once` takes the queued `loans.tasks.import_save` job of a
+`manage.py run_jobs --once` takes the queued `loans.tasks.import_upload` job (saving) of a
 10,000-row interest file in a child process against the test database and is
 killed with SIGKILL at moments spread over its run.
 """
@@ -26,7 +26,7 @@ from kedaitong.jobs import job_enqueue, requeue_stale
 from kedaitong.models import Job, User
 from kedaitong.roles import Role
 from loans.models import Bank, BankAgreement, InterestSettlement, Loan, RecordUpload
-from loans.tasks import import_save
+from loans.tasks import import_upload
 from tests.conftest import DATABASE_TASKS
 from tests.factories import version
 from tests.kedaitong.test_killed_midway import database_url
@@ -83,7 +83,9 @@ def seed() -> tuple[RecordUpload, Job]:
     )
     upload.file.save("interest.xlsx", ContentFile(xlsx(INTEREST, rows)), save=False)
     upload.save()
-    job = job_enqueue(owner=user, task=import_save, params={"upload": upload.pk}, title="保存")
+    job = job_enqueue(
+        owner=user, task=import_upload, params={"upload": upload.pk, "commit": True}, title="保存"
+    )
     return upload, job
 
 
