@@ -10,6 +10,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from kedaitong.models import AuditEntry, CalendarDay, CalendarYear, Job, ScheduledRun, User
+from kedaitong.reference_io import ReferenceAdmin
+from kedaitong.resources import CalendarDayResource, CalendarYearResource
 
 
 @admin.register(User)
@@ -70,12 +72,14 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(CalendarYear)
-class CalendarYearAdmin(admin.ModelAdmin):
+class CalendarYearAdmin(ReferenceAdmin):
+    resource_classes = [CalendarYearResource]
     list_display = ("year", "source")
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):
+class CalendarDayAdmin(ReferenceAdmin):
+    resource_classes = [CalendarDayResource]
     list_display = ("date", "kind", "name")
     list_filter = ("kind",)
     date_hierarchy = "date"

@@ -207,6 +207,11 @@ TASKS = {"default": {"BACKEND": TASKS_BACKENDS[TASKS_BACKEND]}}
 # at most JOBS_MAX_ATTEMPTS times in all.
 JOBS_STALE_SECONDS = env_int("JOBS_STALE_SECONDS", 60)
 JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 3)
+# Admin imports of reference lists (django-import-export, kedaitong/reference_io.py): each import in one
+# transaction; the file waits for its confirmation in MEDIA_ROOT/django-import-export/, which every app
+# server shares, so the preview and the confirmation may land on different machines.
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.MediaStorage"
 # Exports up to this many rows download at once; larger ones run as a job with progress.
 EXPORT_INLINE_MAX_ROWS = env_int("EXPORT_INLINE_MAX_ROWS", 5000)
 

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from kedaitong.reference_io import ReferenceAdmin
 from loans.models import (
     Bank,
     BankAgreement,
@@ -12,6 +13,7 @@ from loans.models import (
     Repayment,
     UploadedRecord,
 )
+from loans.resources import BankResource
 
 
 class BankAgreementInline(admin.TabularInline):
@@ -20,7 +22,8 @@ class BankAgreementInline(admin.TabularInline):
 
 
 @admin.register(Bank)
-class BankAdmin(admin.ModelAdmin):
+class BankAdmin(ReferenceAdmin):
+    resource_classes = [BankResource]
     list_display = ("code", "name", "contact_name", "contact_phone")
     search_fields = ("code", "name")
     inlines = [BankAgreementInline]

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 
 from applications.models import Program, ProgramVersion
+from kedaitong.reference_io import ReferenceAdmin
 from loans.models import InterestSettlement, Loan
 from subsidy import guards
 from subsidy.models import (
@@ -16,6 +17,7 @@ from subsidy.models import (
     SubsidyLine,
     SubsidyRun,
 )
+from subsidy.resources import LPRResource
 
 
 class FrozenInputsAdmin:
@@ -85,7 +87,8 @@ freeze_version_admin()
 
 
 @admin.register(LPRRate)
-class LPRRateAdmin(FrozenInputsAdmin, admin.ModelAdmin):
+class LPRRateAdmin(FrozenInputsAdmin, ReferenceAdmin):
+    resource_classes = [LPRResource]
     list_display = ("effective_date", "one_year", "five_year", "source")
     date_hierarchy = "effective_date"
 

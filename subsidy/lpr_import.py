@@ -1,4 +1,4 @@
-"""Importing new LPR publications from .xlsx or .csv (a small reader; see the issue-7 report).
+"""Importing new LPR publications from .xlsx or .csv on the LPR page (the admin site imports them too: subsidy/resources.py).
 
 Columns, in order, with one header row: 生效日期 (YYYY-MM-DD), 1年期LPR（%）, 5年期以上LPR（%）[, 来源].
 Every row is checked (date valid and not already in the table or repeated in
@@ -9,9 +9,7 @@ nothing is saved and every problem is reported with its row number.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
@@ -40,26 +38,18 @@ class Publication:
 
 
 def read_rows(upload: IO[bytes], filename: str) -> list[list[Any]]:
-    """Raw rows (header included) of the first sheet of an .xlsx, or of a UTF-8 .csv."""
-    name = filename.lower()
-    data = upload.read()
-    if name.endswith(".xlsx"):
-        from python_calamine import CalamineWorkbook
+    """Raw rows (header included) of the first sheet of an .xlsx, or of a .csv.
 
-        try:
-            wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
-            return [list(r) for r in wb.get_sheet_by_index(0).to_python(skip_empty_area=False)][
-                : MAX_ROWS + 1
-            ]
-        except Exception:
-            raise LPRImportError(["无法读取该Excel文件"]) from None
-    if name.endswith(".csv"):
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise LPRImportError(["CSV文件须为UTF-8编码"]) from None
-        return [row for row in csv.reader(io.StringIO(text))][: MAX_ROWS + 1]
-    raise LPRImportError(["只接受 .xlsx 或 .csv 文件"])
+    Read by the bank uploads' reader (`loans.importer.reader`): the same checks
+    of type, size, bombs, formulas and merged cells as every other upload.
+    """
+    from loans.importer.reader import FileRefused, read_table
+
+    try:
+        table = read_table(upload.read(), filename)
+    except FileRefused as refused:
+        raise LPRImportError(refused.problems) from None
+    return [list(table.header), *table.rows][: MAX_ROWS + 1]
 
 
 def _date(value: Any) -> dt.date:
