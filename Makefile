@@ -34,6 +34,7 @@ demo: migrate
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(PY) manage.py makemigrations --check --dry-run
 
 # pip-audit of requirements.lock, in its own virtualenv (.venv-audit).

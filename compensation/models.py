@@ -30,12 +30,12 @@ class AppendOnlyError(Exception):
     """Code tried to edit or delete a money record (build item 8: corrections are new reversing entries)."""
 
 
-class AppendOnlyQuerySet(models.QuerySet):  # type: ignore[type-arg]
+class AppendOnlyQuerySet(models.QuerySet):
     """The same guard for the bulk paths that skip `save()` and `delete()`: `update()` and `bulk_update()` may touch
     only the running fields in `MUTABLE_FIELDS` (which the services change under a row lock); `delete()` is refused."""
 
     def _check(self, fields: object) -> None:
-        extra = set(fields) - self.model.MUTABLE_FIELDS  # type: ignore[call-overload, attr-defined]
+        extra = set(fields) - self.model.MUTABLE_FIELDS
         if extra:
             raise AppendOnlyError(
                 f"{self.model.__name__} is append-only: {', '.join(sorted(extra))} cannot be updated in bulk; record a reversing entry"
@@ -47,15 +47,15 @@ class AppendOnlyQuerySet(models.QuerySet):  # type: ignore[type-arg]
 
     def bulk_update(self, objs: object, fields: object, batch_size: int | None = None) -> int:
         self._check(fields)
-        return super().bulk_update(objs, fields, batch_size=batch_size)  # type: ignore[arg-type]
+        return super().bulk_update(objs, fields, batch_size=batch_size)
 
     def delete(self) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError(
             f"{self.model.__name__} is append-only: record a reversing entry instead"
         )
 
-    delete.alters_data = True  # type: ignore[attr-defined]
-    delete.queryset_only = True  # type: ignore[attr-defined]
+    delete.alters_data = True
+    delete.queryset_only = True
 
 
 class AppendOnly(models.Model):
@@ -73,11 +73,11 @@ class AppendOnly(models.Model):
     def save(self, *args: object, **kwargs: object) -> None:
         if not self._state.adding:
             fields = kwargs.get("update_fields")
-            if fields is None or not set(fields) <= self.MUTABLE_FIELDS:  # type: ignore[arg-type]
+            if fields is None or not set(fields) <= self.MUTABLE_FIELDS:
                 raise AppendOnlyError(
                     f"{type(self).__name__} is append-only: record a reversing entry instead"
                 )
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        super().save(*args, **kwargs)
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError(

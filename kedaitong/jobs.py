@@ -124,7 +124,7 @@ def job_task(*, title: str) -> Callable[[JobFunction], JobTask]:
         # whose first argument is the job context, not the task context.
         run.__module__, run.__name__, run.__qualname__ = fn.__module__, fn.__name__, fn.__qualname__
         run.__doc__ = fn.__doc__
-        run.job_title = title  # type: ignore[attr-defined]
+        run.job_title = title
         return task(takes_context=True)(run)
 
     return decorator

@@ -42,7 +42,7 @@ class Worker(DatabaseWorker):
         scheduler: bool = True,
         **kwargs: object,
     ) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+        super().__init__(**kwargs)
         self.max_backoff = max_backoff
         self.housekeeping_seconds = housekeeping_seconds
         self.scheduler = scheduler
@@ -67,7 +67,7 @@ class Worker(DatabaseWorker):
                 if task_result is not None:
                     self.run_task(task_result)
             except DatabaseError as exc:
-                if is_locked_database_exception(exc):  # type: ignore[arg-type]
+                if is_locked_database_exception(exc):
                     time.sleep(self.interval)
                     continue
                 self.back_off(exc)

@@ -346,7 +346,7 @@ def application_disbursement_take(
             "loan": loan.pk,
             "contract_no": loan.contract_no,
             "principal": str(loan.principal),
-            "upload": str(loan.upload.public_id) if loan.upload_id else "",
+            "upload": str(loan.upload.public_id) if loan.upload is not None else "",
         },
     )
     _notify(application, entry)

@@ -98,7 +98,7 @@ def bank_statistics(user: User, start: dt.date, end: dt.date) -> list[list[Any]]
     for pk, principal, *k in live.values_list(
         "pk", "principal", "program_version__program__name", "bank__code", "bank__name"
     ).filter(pk__in=list(repaid) + list(open_events)):
-        row = rows[tuple(k)]  # type: ignore[index]
+        row = rows[tuple(k)]
         outstanding = principal - repaid.get(pk, ZERO)
         row[5] -= repaid.get(pk, ZERO)
         if pk in open_events and outstanding > 0:

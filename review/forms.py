@@ -18,7 +18,7 @@ from review.models import BlacklistEntry, LeadingGroupRole, Opinion
 class MoneyField(forms.CharField):
     """Yuan with at most two decimals (`parse_amount`: a third decimal is refused, never rounded away)."""
 
-    def clean(self, value: Any) -> Decimal | None:  # type: ignore[override]
+    def clean(self, value: Any) -> Decimal | None:
         value = super().clean(value)
         if value in ("", None):
             return None

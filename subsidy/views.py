@@ -21,7 +21,7 @@ from subsidy.models import RunState, SubsidyRun
 MAKER_ROLES = (Role.BUREAU_STAFF, Role.ADMIN)
 
 
-def subsidy_program(user) -> Program:  # type: ignore[no-untyped-def]
+def subsidy_program(user) -> Program:
     """The Quzhou program the user works on; anyone else is an outsider (404)."""
     role = user.effective_role
     if role == Role.ADMIN:
@@ -184,7 +184,7 @@ def run_opinion(request: HttpRequest, pk: int) -> HttpResponse:
     return serve_upload(run.audit_opinion, filename=run.audit_opinion_name)
 
 
-def _action(request: HttpRequest, pk: int, roles: tuple, title: str, call) -> HttpResponse:  # type: ignore[no-untyped-def]
+def _action(request: HttpRequest, pk: int, roles: tuple, title: str, call) -> HttpResponse:
     run = get_visible_or_404(SubsidyRun.objects.visible_to(request.user), pk=pk)
     require_role(request.user, *roles)
     if request.method == "GET":
@@ -332,7 +332,7 @@ def lpr_import(request: HttpRequest) -> HttpResponse:
 BANK_VISIBLE_STATES = (RunState.PUBLICIZED, RunState.APPROVED, RunState.PAID)
 
 
-def _bank_runs(user) -> list[SubsidyRun]:  # type: ignore[no-untyped-def]
+def _bank_runs(user) -> list[SubsidyRun]:
     require_role(user, Role.BANK)
     return list(
         SubsidyRun.objects.filter(state__in=BANK_VISIBLE_STATES, lines__bank=user.bank_id)

@@ -45,7 +45,7 @@ from tests.compensation import helpers
 from tests.conftest import Cast
 
 
-def get(name: str, url, expected: dict[str, int], program: str = "changjiang") -> Row:  # type: ignore[no-untyped-def]
+def get(name: str, url, expected: dict[str, int], program: str = "changjiang") -> Row:
     return Row(name, url, expected, program)
 
 
@@ -55,7 +55,7 @@ def post(
     expected: dict[str, int],
     program: str = "changjiang",
     data: dict[str, str] | None = None,
-) -> Row:  # type: ignore[no-untyped-def]
+) -> Row:
     return Row(name, url, expected, program, method="POST", data=data)
 
 
@@ -382,7 +382,7 @@ def objection(cast: Cast) -> Objection:
     return Objection.objects.create(entry=entry(cast), name="张三", contact="x", reason="y")
 
 
-def review_url(tail: str = ""):  # type: ignore[no-untyped-def]
+def review_url(tail: str = ""):
     return lambda c: f"/review/applications/{c.application_a.public_id}/{tail}"
 
 
@@ -556,7 +556,7 @@ def loan_a_document(cast: Cast) -> LoanDocument:
     return document
 
 
-def upload_url(tail: str = ""):  # type: ignore[no-untyped-def]
+def upload_url(tail: str = ""):
     return lambda c: f"/loans/uploads/{bank_x_upload(c).public_id}/{tail}"
 
 
@@ -679,7 +679,7 @@ GROUP = claim_action(leading_group=200, admin=200)
 FINANCE = claim_action(auditor=200, admin=200)
 
 
-def claim_url(stage, suffix: str = ""):  # type: ignore[no-untyped-def]
+def claim_url(stage, suffix: str = ""):
     return lambda c: f"/compensation/claims/{stage(c).public_id}/{suffix}"
 
 
@@ -1060,7 +1060,7 @@ def bank_x_agreement(cast: Cast) -> BankAgreement:
     return BankAgreement.objects.get(bank=cast.bank_x, program=cast.quzhou)
 
 
-def run_url(tail: str = ""):  # type: ignore[no-untyped-def]
+def run_url(tail: str = ""):
     return lambda c: f"/subsidy/runs/{subsidy_run(c).pk}/{tail}"
 
 

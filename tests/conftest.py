@@ -84,7 +84,7 @@ def add_assumed_lpr() -> None:
     assume_unchanged_through(dt.date(2026, 11, 20), source=TEST_LPR_SOURCE)
 
 
-def assume_lpr_through(day) -> None:  # type: ignore[no-untyped-def]
+def assume_lpr_through(day) -> None:
     """Tests that use today's date: the publications up to `day` too, assumed unchanged."""
     from subsidy.demo import assume_unchanged_through
 

@@ -127,7 +127,7 @@ def _slug(text: str) -> str:
 
 
 @pytest.fixture
-def new_page(browser, live_server, request) -> Iterator[Callable[..., Any]]:  # type: ignore[no-untyped-def]
+def new_page(browser, live_server, request) -> Iterator[Callable[..., Any]]:
     """Factory of browser pages, one context (one person) each; screenshots on failure, contexts always closed."""
     opened: list[tuple[str, Any]] = []
     name = _slug(request.node.name)
@@ -174,12 +174,12 @@ def new_page(browser, live_server, request) -> Iterator[Callable[..., Any]]:  # 
 
 
 @pytest.fixture
-def page(new_page):  # type: ignore[no-untyped-def]
+def page(new_page):
     """One anonymous page; tests that switch users on it log in with `login` (after clearing cookies)."""
     return new_page()
 
 
-def login(page, username: str, password: str = PASSWORD) -> None:  # type: ignore[no-untyped-def]
+def login(page, username: str, password: str = PASSWORD) -> None:
     """Log in through the real form."""
     page.goto("/accounts/login/")
     page.fill("input[name=username]", username)
@@ -191,7 +191,7 @@ def login(page, username: str, password: str = PASSWORD) -> None:  # type: ignor
 RUN_PAGE = re.compile(r"/subsidy/runs/(\d+)/$")
 
 
-def commit_and_open_run(page) -> int:  # type: ignore[no-untyped-def]
+def commit_and_open_run(page) -> int:
     """Press "save this run"; the commit may answer with the run page at once or with a job page that leads to it."""
     page.click("form[action='/subsidy/runs/new/'] button")
     page.wait_for_url(lambda url: bool(RUN_PAGE.search(url)) or "/jobs/" in url)

@@ -109,7 +109,7 @@ def _status_kb(field: str) -> int:
     raise LookupError(field)
 
 
-def in_child(fn, *args):  # type: ignore[no-untyped-def]
+def in_child(fn, *args):
     """Run fn(*args) in a forked child: (its picklable result, seconds, bytes its resident set grew by)."""
     read_end, write_end = os.pipe()
     pid = os.fork()

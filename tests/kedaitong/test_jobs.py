@@ -16,7 +16,7 @@ from tests.kedaitong.job_tasks import CALLS, counting_job, failing_job
 pytestmark = pytest.mark.django_db
 
 
-def stale_job(owner, *, attempts: int, n: int = 3) -> Job:  # type: ignore[no-untyped-def]
+def stale_job(owner, *, attempts: int, n: int = 3) -> Job:
     """A job a worker took and then died on: running, its heartbeat ten minutes old."""
     long_ago = timezone.now() - dt.timedelta(minutes=10)
     return Job.objects.create(

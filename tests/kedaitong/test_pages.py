@@ -117,6 +117,8 @@ def test_the_programs_roles_share_one_home_page_and_only_the_auditor_has_no_queu
         client.force_login(user)
         page = client.get("/")
         body = page.content.decode()
-        assert page.status_code == 200 and "home/government.html" in [t.name for t in page.templates]
+        assert page.status_code == 200 and "home/government.html" in [
+            t.name for t in page.templates
+        ]
         assert cast.changjiang.name in body
         assert ('href="/review/queue/"' in body and "待审队列" in body) == has_queue, user

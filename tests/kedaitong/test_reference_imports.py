@@ -47,19 +47,19 @@ def admin_client(client, cast):
     return client
 
 
-def preview(client, url: str, data: bytes, name: str):  # type: ignore[no-untyped-def]
+def preview(client, url: str, data: bytes, name: str):
     return client.post(
         url, {"format": "0", "import_file": SimpleUploadedFile(name, data), "resource": "0"}
     )
 
 
-def confirm(client, url: str, page):  # type: ignore[no-untyped-def]
+def confirm(client, url: str, page):
     form = page.context["confirm_form"]
     fields = {name: form[name].value() for name in form.fields}
     return client.post(url.replace("/import/", "/process_import/"), fields)
 
 
-def text(page) -> str:  # type: ignore[no-untyped-def]
+def text(page) -> str:
     """The page as a reader sees it: tags (the preview's diff marks) removed, spaces collapsed."""
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", page.content.decode()))
 

@@ -25,7 +25,7 @@ def extra_daily():
     """Daily entries a test adds, taken out again afterwards."""
     added: list[str] = []
 
-    def add(name: str, function, when: str) -> None:  # type: ignore[no-untyped-def]
+    def add(name: str, function, when: str) -> None:
         schedule.daily(name, function, at=when)
         added.append(name)
 

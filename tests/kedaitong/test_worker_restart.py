@@ -60,7 +60,7 @@ class Cluster:
         import psycopg
 
         with psycopg.connect(self.url.replace("postgres://", "postgresql://")) as conn:
-            return list(conn.execute(sql, params).fetchall())  # type: ignore[arg-type]
+            return list(conn.execute(sql, params).fetchall())
 
 
 @pytest.fixture

@@ -121,7 +121,7 @@ def test_a_large_preview_is_a_job_that_leaves_a_workbook(
     ) == Decimal("90.00")
 
 
-def _worker(batch: bool = True):  # type: ignore[no-untyped-def]
+def _worker(batch: bool = True):
     from kedaitong.worker import Worker
 
     return Worker(

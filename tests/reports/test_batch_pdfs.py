@@ -84,7 +84,7 @@ def test_the_zip_holds_one_annex4_per_application(
     progress: list[tuple[int, int]] = []
     original = jobs.JobContext.progress
 
-    def spy(self, done, total=None, message=""):  # type: ignore[no-untyped-def]
+    def spy(self, done, total=None, message=""):
         original(self, done, total, message)
         progress.append((self.job.done, self.job.total))
 

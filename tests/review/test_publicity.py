@@ -49,7 +49,7 @@ def test_a_batch_ending_before_it_starts_is_refused(cast):
         )
 
 
-def _batch(cast, start=None):  # type: ignore[no-untyped-def]
+def _batch(cast, start=None):
     to_publicity(cast)
     to_publicity(cast, cast.application_b, bank_user=cast.bank_y_user)
     start = start or dt.date.today()
@@ -108,7 +108,7 @@ def test_objections_only_while_the_period_runs(cast):
     assert not Objection.objects.exists()
 
 
-def _granted(cast) -> Application:  # type: ignore[no-untyped-def]
+def _granted(cast) -> Application:
     batch = _batch(cast, start=dt.date(2026, 1, 5))
     if not batch.is_over():
         pytest.skip("the clock is before the batch's end")
