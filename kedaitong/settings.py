@@ -190,6 +190,10 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "kedaitong@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Who hears of daily work that ended with a non-zero status (kedaitong/schedule.py), as cron would mail it.
+ADMINS = [(address, address) for address in env_list("ADMINS", [])]
+if any("@" not in address for address, _name in ADMINS):
+    raise EnvError("ADMINS must be comma-separated e-mail addresses")
 
 # Background work runs through Django's Tasks API (the django-tasks backport; kedaitong/jobs.py).
 # "database": django-tasks-db keeps the queue in the database and `manage.py run_jobs` workers

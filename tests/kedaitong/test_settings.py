@@ -80,6 +80,8 @@ def test_it_refuses_a_database_url_it_cannot_use(url):
         ({"DJANGO_ENV": "production", "ALLOWED_HOSTS": "kdt.example.org"}, "SECRET_KEY"),
         ({"DJANGO_ENV": "production", "SECRET_KEY": STRONG_KEY}, "ALLOWED_HOSTS"),
         ({"DJANGO_ENV": "staging"}, "DJANGO_ENV"),
+        ({"TASKS_BACKEND": "celery"}, "TASKS_BACKEND"),
+        ({"ADMINS": "ops@example.gov.cn,nobody"}, "ADMINS"),
     ],
 )
 def test_a_bad_environment_stops_start_up_with_one_line_naming_the_variable(env, variable):
