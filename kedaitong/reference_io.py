@@ -44,6 +44,7 @@ from import_export import resources, widgets
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import Format
 from import_export.forms import ImportForm
+from import_export.results import Result
 
 from kedaitong import excel
 from kedaitong.audit import log_action
@@ -58,16 +59,24 @@ class HeadersRefused(ValueError):
 
 
 def table_to_dataset(table: Table) -> tablib.Dataset:
-    """The reader's table as a tablib Dataset: the header row, and each row cut to the header's width."""
+    """The reader's table as a tablib Dataset: the header row, and each row cut to the header's width.
+
+    Blank lines are left out; `dataset.row_numbers` keeps each row's number in
+    the spreadsheet, so every problem names the row the user sees in Excel.
+    Empty cells are empty strings (shown blank in the preview, read as empty).
+    """
     width = len(table.header)
     dataset = tablib.Dataset(headers=[h.strip() for h in table.header])
+    numbers = []
     for number, row in enumerate(table.rows, start=table.first_row_number):
         beyond = [c for c in row[width:] if c is not None and str(c).strip()]
         if beyond:
             raise FileRefused([f"第{number}行在表头以外的列有内容，请删除或补上表头"])
         if not any(c is not None and str(c).strip() for c in row):
             continue  # a blank line inside the table
-        dataset.append((list(row) + [None] * width)[:width])
+        dataset.append(["" if c is None else c for c in (list(row) + [None] * width)[:width]])
+        numbers.append(number)
+    dataset.row_numbers = numbers
     return dataset
 
 
@@ -219,6 +228,26 @@ class ReferenceResource(resources.ModelResource):
                 "；".join(problems) + f"（表头须为：{'、'.join(expected)}，与导出的文件一致）"
             )
 
+    def import_data(self, dataset: tablib.Dataset, *args: Any, **kwargs: Any) -> Any:
+        self._row_numbers = list(getattr(dataset, "row_numbers", None) or [])
+        return super().import_data(dataset, *args, **kwargs)
+
+    def get_result_class(self) -> type[Result]:
+        """Results whose rows carry their spreadsheet row numbers (import-export counts data rows from 1)."""
+        numbers = getattr(self, "_row_numbers", [])
+
+        def sheet_row(i: int) -> int:
+            return numbers[i - 1] if 0 < i <= len(numbers) else i + 1
+
+        class SheetRows(Result):
+            def append_error_row(self, number: int, row: Any, errors: Any) -> None:
+                super().append_error_row(sheet_row(number), row, errors)
+
+            def append_invalid_row(self, number: int, row: Any, validation_error: Any) -> None:
+                super().append_invalid_row(sheet_row(number), row, validation_error)
+
+        return SheetRows
+
     def get_or_init_instance(self, instance_loader: Any, row: Any) -> Any:
         """Look the row's record up by its key columns; a bad key is the row's error, shown with the
         problems of its other columns, each against its Chinese column name."""
@@ -293,7 +322,7 @@ class ReferenceAdmin(ImportExportModelAdmin):
             problems = [str(e.error) for e in result.base_errors][:5]
             for row in result.invalid_rows[:5]:
                 for field, errors in row.field_specific_errors.items():
-                    problems.append(f"第{row.number + 1}行 {field}：{'；'.join(map(str, errors))}")
+                    problems.append(f"第{row.number}行 {field}：{'；'.join(map(str, errors))}")
             messages.error(
                 request,
                 _("Nothing was imported: %(problems)s") % {"problems": "；".join(problems)},

@@ -141,7 +141,10 @@ def test_a_bad_row_is_shown_with_its_reason_and_blocks_the_whole_file(admin_clie
     )
     page = preview(admin_client, url, data, "banks.csv")
     assert page.context.get("confirm_form") is None
-    assert "bad code!" in text(page)
+    assert "bad code!" in text(page) and "None" not in text(page)  # empty cells show empty
+    (invalid,) = page.context["result"].invalid_rows
+    assert invalid.number == 3  # the row as Excel numbers it: the header is row 1
+    assert list(invalid.field_specific_errors) == ["银行代码"]
     assert not Bank.objects.filter(name__in=["好银行", "坏银行"]).exists()
 
 
