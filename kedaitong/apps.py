@@ -2,9 +2,11 @@
 
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django_tasks_db.apps import TasksAppConfig
 
 
 class KedaitongConfig(AppConfig):
+    default = True  # this module holds another app's config too (TaskResultsConfig)
     name = "kedaitong"
     verbose_name = _("Portal")
 
@@ -16,3 +18,9 @@ class KedaitongConfig(AppConfig):
         # Each app's tasks.py defines its background work (Tasks API, kedaitong.jobs.job_task)
         # and adds its daily work to kedaitong.schedule.
         autodiscover_modules("tasks")
+
+
+class TaskResultsConfig(TasksAppConfig):
+    """django-tasks-db's app (the queue of background work) under a Chinese name in the admin."""
+
+    verbose_name = _("Background task queue")

@@ -61,7 +61,7 @@ INSTALLED_APPS = [
     "import_export",
     "axes",
     "django_tasks",
-    "django_tasks_db",
+    "kedaitong.apps.TaskResultsConfig",  # django_tasks_db, named for the admin
     "csp",
 ]
 

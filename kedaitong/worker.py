@@ -24,6 +24,7 @@ import random
 import time
 
 from django.db import DatabaseError, close_old_connections, connections
+from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker as DatabaseWorker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
@@ -37,12 +38,28 @@ class Worker(DatabaseWorker):
     def __init__(
         self,
         *,
+        queue_names: list[str] | None = None,
+        interval: float = 1.0,
+        batch: bool = False,
+        backend_name: str = "default",
+        startup_delay: bool = True,
+        max_tasks: int | None = None,
+        worker_id: str = "",
+        excluded_queue_names: list[str] | None = None,
         max_backoff: float = 30.0,
         housekeeping_seconds: float = 10.0,
         scheduler: bool = True,
-        **kwargs: object,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(
+            queue_names=queue_names or ["default"],
+            interval=interval,
+            batch=batch,
+            backend_name=backend_name,
+            startup_delay=startup_delay,
+            max_tasks=max_tasks,
+            worker_id=worker_id or get_random_string(32),
+            excluded_queue_names=excluded_queue_names or [],
+        )
         self.max_backoff = max_backoff
         self.housekeeping_seconds = housekeeping_seconds
         self.scheduler = scheduler

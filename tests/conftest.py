@@ -123,18 +123,7 @@ def task_worker(settings, transactional_db):
     from kedaitong.worker import Worker
 
     settings.TASKS = DATABASE_TASKS
-    worker = Worker(
-        queue_names=["default"],
-        interval=0.1,
-        batch=False,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="test-worker",
-        excluded_queue_names=[],
-        scheduler=False,
-        housekeeping_seconds=0.5,
-    )
+    worker = Worker(interval=0.1, startup_delay=False, scheduler=False, housekeeping_seconds=0.5)
     thread = threading.Thread(target=worker.run, name="kedaitong-test-worker", daemon=True)
     thread.start()
     yield worker

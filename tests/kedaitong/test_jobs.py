@@ -136,17 +136,7 @@ def test_on_the_database_backend_a_job_waits_for_a_worker(
     assert (job.state, job.task_id, task.status) == ("queued", str(task.pk), "READY")
     assert task.task_path == "tests.kedaitong.job_tasks.counting_job"
     assert task.args_kwargs == {"args": [job.pk], "kwargs": {"n": 4}}
-    worker = Worker(
-        queue_names=["default"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="w1",
-        excluded_queue_names=[],
-        scheduler=False,
-    )
+    worker = Worker(interval=0, batch=True, startup_delay=False, worker_id="w1", scheduler=False)
     worker.run()
     job.refresh_from_db()
     task.refresh_from_db()

@@ -121,22 +121,6 @@ def test_a_large_preview_is_a_job_that_leaves_a_workbook(
     ) == Decimal("90.00")
 
 
-def _worker(batch: bool = True):
-    from kedaitong.worker import Worker
-
-    return Worker(
-        queue_names=["default"],
-        interval=0,
-        batch=batch,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="after-restart",
-        excluded_queue_names=[],
-        scheduler=False,
-    )
-
-
 @pytest.mark.django_db(transaction=True)
 def test_jobs_left_by_a_restart_are_taken_up_when_a_worker_starts(cast, settings):
     """One job still queued, one a dead worker left running: a worker starting later runs both."""
@@ -159,7 +143,9 @@ def test_jobs_left_by_a_restart_are_taken_up_when_a_worker_starts(cast, settings
     )
     left.refresh_from_db()
     assert left.state == "queued" and left.task_id  # queued in the database, no worker yet
-    _worker().run()
+    from kedaitong.worker import Worker
+
+    Worker(interval=0, batch=True, startup_delay=False, scheduler=False).run()
     left.refresh_from_db()
     stale.refresh_from_db()
     assert (left.state, stale.state, stale.attempts) == ("done", "done", 2)
