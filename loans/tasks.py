@@ -9,6 +9,8 @@ from loans.models import RecordUpload
 
 # Days past due and buckets as of the bureau's new day (Changjiang 第十一条 1, 第九条).
 schedule.daily_command("refresh_delinquency", at="00:30")
+# 到期提示 to the lending banks at the start of their working day (第十条).
+schedule.daily_command("loan_maturity_reminders", at="08:00")
 
 
 @job_task(title="处理导入文件")
