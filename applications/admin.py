@@ -18,6 +18,8 @@ from applications.models import (
     TeamMember,
     TechField,
 )
+from applications.resources import ProgramListingResource, RegistrationPlaceResource
+from kedaitong.reference_io import ReferenceAdmin
 
 
 class ProgramVersionInline(admin.StackedInline):
@@ -56,7 +58,8 @@ class MaterialTypeAdmin(admin.ModelAdmin):
 
 
 @admin.register(RegistrationPlace)
-class RegistrationPlaceAdmin(admin.ModelAdmin):
+class RegistrationPlaceAdmin(ReferenceAdmin):
+    resource_classes = [RegistrationPlaceResource]
     list_display = ("program", "order", "code", "name")
 
 
@@ -94,7 +97,8 @@ class ApplicationAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProgramListing)
-class ProgramListingAdmin(admin.ModelAdmin):
+class ProgramListingAdmin(ReferenceAdmin):
+    resource_classes = [ProgramListingResource]
     list_display = (
         "program",
         "credit_code",

@@ -259,7 +259,7 @@ class QualificationForm(forms.ModelForm):
             K.TALENT: ["name", "talent_program", "level", "share"],
             K.PROJECT: ["number", "name", "level", "year"],
             K.AWARD: ["name", "level", "year"],
-        }.get(kind, [])  # type: ignore[call-overload]
+        }.get(kind, [])
         for name in required:
             if data.get(name) in (None, ""):
                 self.add_error(name, _("Required for this kind of qualification."))

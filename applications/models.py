@@ -13,32 +13,11 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from applications.workflow import ApplicationWorkflow
+from kedaitong.fields import MONEY, RATE, UploadTo
 from kedaitong.roles import Role
-from kedaitong.uploads import upload_to
 
 if TYPE_CHECKING:
     from kedaitong.models import User
-
-MONEY = {"max_digits": 16, "decimal_places": 2}
-
-_pdf_path = upload_to("applications/pdf")
-_qualification_path = upload_to("qualifications")
-_material_path = upload_to("materials")
-
-
-def submitted_pdf_upload_to(instance: object, filename: str) -> str:
-    return _pdf_path(instance, filename)
-
-
-def qualification_upload_to(instance: object, filename: str) -> str:
-    return _qualification_path(instance, filename)
-
-
-def material_upload_to(instance: object, filename: str) -> str:
-    return _material_path(instance, filename)
-
-
-RATE = {"max_digits": 7, "decimal_places": 4}
 
 
 class Program(models.Model):
@@ -386,13 +365,6 @@ class Enterprise(models.Model):
         return self.name
 
 
-_claim_path = upload_to("account-claims")
-
-
-def claim_upload_to(instance: object, filename: str) -> str:
-    return _claim_path(instance, filename)
-
-
 class AccountClaimQuerySet(models.QuerySet["AccountClaim"]):
     def visible_to(self, user: User) -> AccountClaimQuerySet:
         """The claimant sees its own claims; a program's government roles the claims decided by their bureau
@@ -467,10 +439,12 @@ class AccountClaim(FSMModelMixin, models.Model):
         related_name="account_invitations",
         verbose_name=_("inviting bank"),
     )
-    licence = models.FileField(_("business licence"), upload_to=claim_upload_to, blank=True)
+    licence = models.FileField(
+        _("business licence"), upload_to=UploadTo("account-claims"), blank=True
+    )
     licence_name = models.CharField(_("file name"), max_length=200, blank=True)
     authorization = models.FileField(
-        _("authorization letter"), upload_to=claim_upload_to, blank=True
+        _("authorization letter"), upload_to=UploadTo("account-claims"), blank=True
     )
     authorization_name = models.CharField(_("file name"), max_length=200, blank=True)
     statement = models.TextField(_("statement"), blank=True)
@@ -605,7 +579,10 @@ class Application(ApplicationWorkflow, models.Model):
         _("eligibility at submission"), null=True, blank=True, editable=False
     )
     submitted_pdf = models.FileField(
-        _("PDF made at submission"), upload_to=submitted_pdf_upload_to, blank=True, editable=False
+        _("PDF made at submission"),
+        upload_to=UploadTo("applications/pdf"),
+        blank=True,
+        editable=False,
     )
     submitted_pdf_sha256 = models.CharField(
         _("SHA-256 of the PDF"), max_length=64, blank=True, editable=False
@@ -736,7 +713,7 @@ class Qualification(models.Model):
     )
     project_type = models.CharField(_("project type"), max_length=60, blank=True)
     executed_as_planned = models.BooleanField(_("executed as planned"), default=False)
-    evidence = models.FileField(_("evidence"), upload_to=qualification_upload_to, blank=True)
+    evidence = models.FileField(_("evidence"), upload_to=UploadTo("qualifications"), blank=True)
     evidence_name = models.CharField(_("evidence file name"), max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -820,7 +797,7 @@ class Material(models.Model):
     material_type = models.ForeignKey(
         MaterialType, on_delete=models.PROTECT, related_name="+", verbose_name=_("material")
     )
-    file = models.FileField(_("file"), upload_to=material_upload_to)
+    file = models.FileField(_("file"), upload_to=UploadTo("materials"))
     original_name = models.CharField(_("file name"), max_length=200)
     content_type = models.CharField(_("content type"), max_length=40)
     size = models.PositiveIntegerField(_("size (bytes)"))

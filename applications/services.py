@@ -51,7 +51,7 @@ from kedaitong.uploads import check_upload, display_name
 EDITABLE_STATES = (Application.State.DRAFT, Application.State.RETURNED)
 COMPANY_INTRO_MAX = 500  # Quzhou 附件1 三、公司简介，限500字
 PROJECT_INTRO_MAX = 1000  # Quzhou 附件1 四、项目介绍，限1000字
-REFERENCE_PREFIX = {Program.Kind.CHANGJIANG: "CJ", Program.Kind.QUZHOU: "QZ"}
+REFERENCE_PREFIX: dict[str, str] = {Program.Kind.CHANGJIANG: "CJ", Program.Kind.QUZHOU: "QZ"}
 
 
 class DomainError(Exception):
@@ -145,7 +145,8 @@ def enterprise_invite(*, actor: User, email: str, display_name: str, base_url: s
     (the link expired or the mail was lost) sends a new link and kills the old one: the
     unusable password is drawn afresh, and the old token hashed the previous one.
     """
-    if actor.effective_role != Role.ENTERPRISE or not actor.enterprise_id:
+    enterprise = actor.enterprise
+    if actor.effective_role != Role.ENTERPRISE or enterprise is None:
         raise DomainError(_("Only an enterprise's users may invite colleagues."))
     email = email.strip().lower()
     with transaction.atomic():
@@ -193,15 +194,13 @@ def enterprise_invite(*, actor: User, email: str, display_name: str, base_url: s
                 data={"email": email},
             )
         link = password_link(user, base_url)
-        subject = _("Invitation to Kedaitong for %(enterprise)s") % {
-            "enterprise": actor.enterprise.name
-        }
+        subject = _("Invitation to Kedaitong for %(enterprise)s") % {"enterprise": enterprise.name}
         body = _(
             "%(inviter)s invites you to the Kedaitong portal account of %(enterprise)s.\n\n"
             "Set your password with this link (it works once):\n%(link)s\n\nYour user name is %(username)s."
         ) % {
             "inviter": actor.display_name or actor.username,
-            "enterprise": actor.enterprise.name,
+            "enterprise": enterprise.name,
             "link": link,
             "username": user.username,
         }
@@ -883,6 +882,7 @@ def profile_problems(enterprise: Enterprise, kind: str, today: dt.date | None = 
     R&D expense of the last year, and sales revenue and profit of each of the last three years. A zero is an
     answer; only an empty field is a problem.
     """
+    groups: list[tuple[tuple[str, ...], Any]]
     if kind == Program.Kind.CHANGJIANG:
         groups = [
             (CHANGJIANG_ANNEX3_FIELDS, _("Changjiang annex 3")),
@@ -898,7 +898,7 @@ def profile_problems(enterprise: Enterprise, kind: str, today: dt.date | None = 
         for name in fields:
             value = getattr(enterprise, name)
             if value is None or (isinstance(value, str) and not value.strip()):
-                label = Enterprise._meta.get_field(name).verbose_name
+                label = getattr(Enterprise._meta.get_field(name), "verbose_name", name)
                 problems.append(
                     _("The profile lacks “%(field)s”, which %(annex)s prints.")
                     % {"field": label, "annex": annex_name}

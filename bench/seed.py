@@ -172,7 +172,7 @@ def seed_large() -> None:
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
-def _seed_publicity(program) -> None:  # type: ignore[no-untyped-def]
+def _seed_publicity(program) -> None:
     """A running publicity batch of 100 entries (around today) and 30 past batches of 20, for the public page."""
     from django.utils import timezone
 

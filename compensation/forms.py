@@ -35,7 +35,7 @@ class ClaimForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
     )
 
-    def __init__(self, *args, loans=(), **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args, loans=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["loan"].choices = [
             (str(loan.public_id), f"{loan.contract_no} · {loan.enterprise.name}") for loan in loans
@@ -136,7 +136,7 @@ class RecoveryForm(forms.Form):
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for kind, label in CostKind.choices:
             self.fields[f"{kind}_amount"] = money_field(
@@ -146,7 +146,7 @@ class RecoveryForm(forms.Form):
                 label=_("%(kind)s receipt") % {"kind": label}, required=False
             )
 
-    def clean(self):  # type: ignore[no-untyped-def]
+    def clean(self):
         data = super().clean()
         for kind, _label in CostKind.choices:
             if (data.get(f"{kind}_amount") or "").strip() and not data.get(f"{kind}_receipt"):

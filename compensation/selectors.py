@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.db import models
 from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 
@@ -169,9 +170,9 @@ def ledger_claims(user: User, flt: LedgerFilter) -> Any:
     return qs
 
 
-def _has(claim: Claim, name: str) -> Any:
+def _has(obj: models.Model, name: str) -> Any:
     try:
-        return getattr(claim, name)
+        return getattr(obj, name)
     except Exception:  # RelatedObjectDoesNotExist
         return None
 

@@ -72,6 +72,14 @@ def _money(value: Any, label: str, *, allow_zero: bool = False) -> Decimal:
         raise CompensationError(f"{label}：{exc}") from None
 
 
+def _payment(claim: Claim) -> Payment:
+    """The payment that stands; its absence in a state that needs one is refused, not assumed."""
+    payment = claim.payment
+    if payment is None:
+        raise CompensationError("该贷款尚无有效的补偿拨付记录")
+    return payment
+
+
 def _lock(claim: Claim) -> Claim:
     return Claim.objects.select_for_update().get(pk=claim.pk)
 
@@ -279,7 +287,7 @@ def material_add(
 
 def missing_materials(claim: Claim) -> list[str]:
     present = set(claim.materials.values_list("kind", flat=True))
-    return [label for value, label in MaterialKind.choices if value not in present]
+    return [str(label) for value, label in MaterialKind.choices if value not in present]
 
 
 def claim_submit(
@@ -846,10 +854,9 @@ def agreement_record(
         claim = _lock(claim)
         if not can_proceed(claim.start_recovery):
             raise CompensationError(f"当前状态（{claim.get_state_display()}）不能登记追偿协议")
-        if signed_on < claim.payment.paid_on:
-            raise CompensationError(
-                f"追偿协议签署日期{signed_on}早于拨付日期{claim.payment.paid_on}"
-            )
+        paid_on = _payment(claim).paid_on
+        if signed_on < paid_on:
+            raise CompensationError(f"追偿协议签署日期{signed_on}早于拨付日期{paid_on}")
         agreement = RecoveryAgreement(
             claim=claim,
             signed_on=signed_on,
@@ -912,7 +919,7 @@ def recovery_record(
         claim = _lock(claim)
         if claim.state != ClaimState.RECOVERING:
             raise CompensationError("须先登记追偿协议，才能登记清收款（第十一条第2款(5)）")
-        payment = claim.payment
+        payment = _payment(claim)
         if received_on < payment.paid_on:
             raise CompensationError(f"清收日期{received_on}早于补偿拨付日期{payment.paid_on}")
         decision = claim.decision
@@ -1124,10 +1131,9 @@ def writeoff_record(
             raise CompensationError("只有已补偿的贷款才能登记核销")
         if WriteOff.objects.filter(claim=claim).exists():
             raise CompensationError("该笔贷款已登记核销")
-        if written_off_on < claim.payment.paid_on:
-            raise CompensationError(
-                f"核销日期{written_off_on}早于补偿拨付日期{claim.payment.paid_on}"
-            )
+        paid_on = _payment(claim).paid_on
+        if written_off_on < paid_on:
+            raise CompensationError(f"核销日期{written_off_on}早于补偿拨付日期{paid_on}")
         due, unknown = certificate_due(written_off_on)
         write_off = WriteOff.objects.create(
             claim=claim,

@@ -256,9 +256,10 @@ class CalendarDay(models.Model):
 class Job(models.Model):
     """Long work run in the background (large exports and imports, subsidy runs, batch PDFs).
 
-    A job is claimed with a compare-and-swap on its state, reports progress,
-    and leaves its result as a file. A job whose worker stopped beating is put
-    back in the queue, so a restart loses nothing (`kedaitong.jobs`).
+    The Tasks API runs it (`task_id` names its current task result); this row
+    keeps what that API lacks: the owner, progress, the result file or link,
+    and the heartbeat by which a job whose worker died is queued again
+    (`kedaitong.jobs`). A job is claimed with a compare-and-swap on its state.
     """
 
     class State(models.TextChoices):
@@ -268,7 +269,8 @@ class Job(models.Model):
         FAILED = "failed", _("Failed")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    kind = models.CharField(_("kind"), max_length=60)
+    # The Task's path (`loans.tasks.import_upload`), by which it is enqueued again.
+    kind = models.CharField(_("kind"), max_length=200)
     title = models.CharField(_("title"), max_length=200)
     params = models.JSONField(_("parameters"), default=dict, blank=True, encoder=DjangoJSONEncoder)
     owner = models.ForeignKey(
@@ -290,6 +292,8 @@ class Job(models.Model):
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # The id of the task result (Tasks API) of the current attempt; empty until enqueued.
+    task_id = models.CharField(_("task"), max_length=64, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("background job")
@@ -309,3 +313,31 @@ class Job(models.Model):
         if self.state == self.State.DONE:
             return 100
         return int(self.done * 100 / self.total) if self.total else 0
+
+
+class ScheduledRun(models.Model):
+    """One day's run of a piece of daily work (`kedaitong.schedule`): the row that makes it once a day.
+
+    Several workers may see the work due at the same moment; the unique
+    (name, day) lets exactly one of them enqueue it.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    day = models.DateField(_("bureau day"))
+    task_id = models.CharField(_("task"), max_length=64, blank=True)
+    enqueued_at = models.DateTimeField(_("enqueued at"), default=timezone.now)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    exit_status = models.SmallIntegerField(_("exit status"), null=True, blank=True)
+    output = models.TextField(_("output"), blank=True)
+
+    class Meta:
+        verbose_name = _("scheduled run")
+        verbose_name_plural = _("scheduled runs")
+        ordering = ["-day", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "day"], name="scheduled_run_once_a_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.day}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import cn2an
 
@@ -25,10 +25,6 @@ def to_fen(value: Decimal | int | str) -> Decimal:
     if isinstance(value, float):
         raise TypeError("money must not be a float")
     return Decimal(value).quantize(FEN, rounding=ROUND_HALF_UP)
-
-
-def floor_fen(value: Decimal) -> Decimal:
-    return value.quantize(FEN, rounding=ROUND_DOWN)
 
 
 MAX_INTEGER_DIGITS = 14  # DecimalField(max_digits=16, decimal_places=2): 14 digits before the point
@@ -116,15 +112,31 @@ def allocate(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
     Largest-remainder method: each share is rounded down to the fen, then the
     fens left over go one each to the shares with the largest remainders; ties
     go to the earlier weight, so callers order weights by their tie-break key.
+    The arithmetic is in whole numbers (fens, and weights scaled to integers),
+    so remainders compare exactly whatever the Decimal context's precision.
     """
     total = to_fen(total)
-    weight_sum = sum(weights, ZERO)
-    if weight_sum <= 0:
+    if any(w < 0 for w in weights):
+        raise ValueError("weights must not be negative")
+    scale = max((-_exponent(w) for w in weights), default=0)
+    units = [int(w.scaleb(max(scale, 0))) for w in weights]
+    unit_sum = sum(units)
+    if unit_sum <= 0:
         raise ValueError("weights must add up to more than zero")
-    exact = [total * w / weight_sum for w in weights]
-    shares = [floor_fen(e) for e in exact]
-    leftover = int((total - sum(shares, ZERO)) / FEN)
-    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - shares[i]), i))
-    for i in order[:leftover]:
-        shares[i] += FEN
-    return shares
+    fens = int(total / FEN)
+    floors, remainders = [], []
+    for u in units:
+        q, r = divmod(fens * u, unit_sum)
+        floors.append(q)
+        remainders.append(r)
+    leftover = fens - sum(floors)
+    for i in sorted(range(len(units)), key=lambda i: (-remainders[i], i))[:leftover]:
+        floors[i] += 1
+    return [(Decimal(f) * FEN).quantize(FEN) for f in floors]
+
+
+def _exponent(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    if not isinstance(exponent, int):
+        raise ValueError("weights must be finite")
+    return exponent

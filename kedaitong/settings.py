@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from kedaitong.env import (
@@ -75,13 +76,16 @@ INSTALLED_APPS = [
     "import_export",
     "axes",
     "django_ratelimit",
+    "django_tasks",
+    "kedaitong.apps.TaskResultsConfig",  # django_tasks_db, named for the admin
+    "csp",
 ]
 
 MIDDLEWARE = [
     # First: the client's address, worked out once (kedaitong/client.py) for everything after.
     "kedaitong.client.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "kedaitong.middleware.ContentSecurityPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "kedaitong.middleware.ChineseFirstLocaleMiddleware",
@@ -97,6 +101,24 @@ MIDDLEWARE = [
     # Last, as django-axes asks, so that it sees the authentication result.
     "axes.middleware.AxesMiddleware",
 ]
+
+# Content-Security-Policy (django-csp): scripts, styles, fonts and images from the portal only, so an
+# inline <script>, style="" or on*= handler never runs (tests/test_csp.py scans every template for
+# them). The admin ships inline scripts of its own and is left out; so are Django's debug pages.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/admin/"],
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 ROOT_URLCONF = "kedaitong.urls"
 WSGI_APPLICATION = "kedaitong.wsgi.application"
@@ -194,14 +216,32 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "kedaitong@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Who hears of daily work that ended with a non-zero status (kedaitong/schedule.py), as cron would mail it.
+ADMINS = [(address, address) for address in env_list("ADMINS", [])]
+if any("@" not in address for address, _name in ADMINS):
+    raise EnvError("ADMINS must be comma-separated e-mail addresses")
 
-# Background jobs (kedaitong/jobs.py): "thread" runs them inside the web process,
-# "worker" leaves them to `manage.py run_jobs` processes (several machines).
-JOBS_RUNNER = env_str("JOBS_RUNNER", "thread")
-if JOBS_RUNNER not in ("thread", "worker", "inline"):
-    raise EnvError(f"JOBS_RUNNER={JOBS_RUNNER!r} must be thread, worker or inline")
+# Background work runs through Django's Tasks API (the django-tasks backport; kedaitong/jobs.py).
+# "database": django-tasks-db keeps the queue in the database and `manage.py run_jobs` workers
+# (any number, on any machine that reaches it) run it; `make run` starts one. "immediate": the
+# work runs inside the request that queues it, with no worker (tests; a quick look at the portal).
+TASKS_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+TASKS_BACKEND = env_str("TASKS_BACKEND", "database").strip().lower()
+if TASKS_BACKEND not in TASKS_BACKENDS:
+    raise EnvError(f"TASKS_BACKEND={TASKS_BACKEND!r} must be one of {', '.join(TASKS_BACKENDS)}")
+TASKS = {"default": {"BACKEND": TASKS_BACKENDS[TASKS_BACKEND]}}
+# A running job whose heartbeat is older than this lost its worker and is queued again,
+# at most JOBS_MAX_ATTEMPTS times in all.
 JOBS_STALE_SECONDS = env_int("JOBS_STALE_SECONDS", 60)
 JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 3)
+# Admin imports of reference lists (django-import-export, kedaitong/reference_io.py): each import in one
+# transaction; the file waits for its confirmation in MEDIA_ROOT/django-import-export/, which every app
+# server shares, so the preview and the confirmation may land on different machines.
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.MediaStorage"
 # Exports up to this many rows download at once; larger ones run as a job with progress.
 EXPORT_INLINE_MAX_ROWS = env_int("EXPORT_INLINE_MAX_ROWS", 5000)
 

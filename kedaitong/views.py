@@ -66,7 +66,15 @@ def home(request: HttpRequest) -> HttpResponse:
         context["backup_run"] = BackupRun.objects.first()
     else:
         context["program"] = user.program
-    return render(request, f"home/{role}.html", context)
+    return render(request, home_template(role), context)
+
+
+# The program's roles share one home page: its figures, charts and records; all but the auditor its review queue.
+GOVERNMENT_HOME = {Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR}
+
+
+def home_template(role: str) -> str:
+    return "home/government.html" if role in GOVERNMENT_HOME else f"home/{role}.html"
 
 
 def _by_state(applications: QuerySet[Application]) -> list[tuple[str, int]]:
@@ -116,10 +124,6 @@ def _own_job(request: HttpRequest, public_id: uuid.UUID) -> Job:
 @login_required
 def job_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     job = _own_job(request, public_id)
-    if job.state in (Job.State.QUEUED, Job.State.RUNNING):
-        from kedaitong.jobs import ensure_runner
-
-        ensure_runner()  # a job left from before a restart is taken up as soon as its owner looks at it
     if request.headers.get("Accept") == "application/json":
         return JsonResponse(
             {

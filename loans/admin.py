@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from kedaitong.reference_io import ReferenceAdmin
 from loans.models import (
     Bank,
     BankAgreement,
@@ -13,6 +14,7 @@ from loans.models import (
     Repayment,
     UploadedRecord,
 )
+from loans.resources import BankResource
 
 
 class BankAgreementInline(admin.TabularInline):
@@ -21,7 +23,8 @@ class BankAgreementInline(admin.TabularInline):
 
 
 @admin.register(Bank)
-class BankAdmin(admin.ModelAdmin):
+class BankAdmin(ReferenceAdmin):
+    resource_classes = [BankResource]
     list_display = ("code", "name", "contact_name", "contact_phone")
     search_fields = ("code", "name")
     inlines = [BankAgreementInline]
@@ -96,10 +99,10 @@ def plausible_interest_form(form_class):  # type: ignore[no-untyped-def]
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Uploads and reports are records of what a bank handed in: shown, never edited here."""
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request, obj=None):
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request, obj=None):
         return False
 
 

@@ -10,9 +10,9 @@ from django.db.models import Q
 from django.dispatch import Signal
 from django.utils.translation import gettext_lazy as _
 
-from applications.models import MONEY, RATE, Enterprise, ProductType, Program, ProgramVersion
+from applications.models import Enterprise, ProductType, Program, ProgramVersion
+from kedaitong.fields import MONEY, RATE, UploadTo
 from kedaitong.roles import Role
-from kedaitong.uploads import upload_to
 from loans.delinquency import Bucket
 
 if TYPE_CHECKING:
@@ -462,11 +462,6 @@ class UploadedRecord(models.Model):
         return f"{self.upload_id} {self.kind} {self.object_id}"
 
 
-def document_upload_to(instance: LoanDocument, filename: str) -> str:
-    """`loans/documents/<year>/<random><ext>`: the extension follows the content."""
-    return upload_to("loans/documents")(instance, filename)
-
-
 class LoanDocumentQuerySet(models.QuerySet["LoanDocument"]):
     def visible_to(self, user: User) -> LoanDocumentQuerySet:
         return self.filter(loan__in=Loan.objects.visible_to(user))
@@ -487,7 +482,7 @@ class LoanDocument(models.Model):
         Loan, on_delete=models.PROTECT, related_name="documents", verbose_name=_("loan")
     )
     kind = models.CharField(_("document"), max_length=24, choices=Kind.choices)
-    file = models.FileField(_("file"), upload_to=document_upload_to)
+    file = models.FileField(_("file"), upload_to=UploadTo("loans/documents"))
     original_name = models.CharField(_("file name"), max_length=200)
     checksum = models.CharField(_("SHA-256"), max_length=64)
     uploaded_by = models.ForeignKey(

@@ -194,5 +194,5 @@ def with_documents(loans: QuerySet[Loan]) -> QuerySet[Loan]:
 def loans_missing_documents(loans: QuerySet[Loan]) -> QuerySet[Loan]:
     """Loans of programs where banks approve on their own still without the application form or the voucher (Quzhou 二)."""
     return with_documents(loans.filter(program_version__needs_recommendation=False)).exclude(
-        has_form=True, has_voucher=True
+        Q(has_form=True) & Q(has_voucher=True)
     )

@@ -356,7 +356,7 @@ def application_disbursement_take(
             "loan": loan.pk,
             "contract_no": loan.contract_no,
             "principal": str(loan.principal),
-            "upload": str(loan.upload.public_id) if loan.upload_id else "",
+            "upload": str(loan.upload.public_id) if loan.upload is not None else "",
         },
     )
     _notify(application, entry)
@@ -636,6 +636,7 @@ def upload_receive(
 ) -> RecordUpload:
     """Keep the file, then check every row: at once for a small file, in a background job for a large one."""
     from kedaitong.jobs import job_enqueue
+    from loans import tasks
     from loans.importer import context_for, store_upload
 
     context = context_for(kind=kind, program=program, actor=actor)
@@ -650,14 +651,14 @@ def upload_receive(
         if len(data) > INLINE_MAX_BYTES:
             upload.job = job_enqueue(
                 owner=actor,
-                kind="loans.import_check",
-                params={"upload": upload.pk},
+                task=tasks.import_upload,
+                params={"upload": upload.pk, "commit": False},
                 title=f"检查{upload.get_kind_display()}：{upload.original_name}",
             )
             upload.save(update_fields=["job"])
             return upload
     try:
-        upload_check(upload=upload)
+        upload_process(upload=upload, commit=False)
     except Exception as exc:  # a bug or an unforeseen value: the upload says so instead of a 500
         upload_fail(upload=upload, exc=exc)
     upload.refresh_from_db()
@@ -693,10 +694,10 @@ def upload_fail(*, upload: RecordUpload, exc: BaseException) -> None:
     )
 
 
-def upload_check(
-    *, upload: RecordUpload, progress: Callable[[int, int], None] | None = None
+def upload_process(
+    *, upload: RecordUpload, commit: bool, progress: Callable[[int, int], None] | None = None
 ) -> None:
-    """Check every row of a kept upload without saving (the preview)."""
+    """Check every row of a kept upload; with `commit`, save them all in one transaction (else the preview)."""
     from loans.importer import context_for, run_import
 
     context = context_for(kind=upload.kind, program=upload.program, actor=upload.uploaded_by)
@@ -706,7 +707,7 @@ def upload_check(
         data=_read(upload),
         filename=upload.original_name,
         context=context,
-        commit=False,
+        commit=commit,
         source=upload.source,
         upload=upload,
     )
@@ -715,6 +716,7 @@ def upload_check(
 def upload_confirm(*, actor: User, upload: RecordUpload) -> RecordUpload:
     """Save a checked upload: every row is checked again against today's records, then all are saved or none."""
     from kedaitong.jobs import job_enqueue
+    from loans import tasks
 
     if upload.uploaded_by_id != actor.pk:
         raise UploadError("只有上传人可以确认保存")
@@ -727,38 +729,20 @@ def upload_confirm(*, actor: User, upload: RecordUpload) -> RecordUpload:
         with transaction.atomic():
             job = job_enqueue(
                 owner=actor,
-                kind="loans.import_save",
-                params={"upload": upload.pk},
+                task=tasks.import_upload,
+                params={"upload": upload.pk, "commit": True},
                 title=f"保存{upload.get_kind_display()}：{upload.original_name}",
             )
             RecordUpload.objects.filter(pk=upload.pk).update(job=job)
     else:
         upload.refresh_from_db()
         try:
-            upload_save(upload=upload)
+            upload_process(upload=upload, commit=True)
         except Exception as exc:
             # Nothing was saved (one transaction); the upload must not stay "being saved" for ever.
             upload_fail(upload=upload, exc=exc)
     upload.refresh_from_db()
     return upload
-
-
-def upload_save(
-    *, upload: RecordUpload, progress: Callable[[int, int], None] | None = None
-) -> None:
-    from loans.importer import context_for, run_import
-
-    context = context_for(kind=upload.kind, program=upload.program, actor=upload.uploaded_by)
-    context.progress = progress
-    run_import(
-        kind=upload.kind,
-        data=_read(upload),
-        filename=upload.original_name,
-        context=context,
-        commit=True,
-        source=upload.source,
-        upload=upload,
-    )
 
 
 def upload_cancel(*, actor: User, upload: RecordUpload) -> None:

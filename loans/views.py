@@ -179,7 +179,7 @@ class DisbursementForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["program"].queryset = Program.objects.filter(  # type: ignore[attr-defined]
+        self.fields["program"].queryset = Program.objects.filter(
             agreements__bank=user.bank_id, versions__needs_recommendation=False
         ).distinct()
 

@@ -103,7 +103,7 @@ def bank_statistics(user: User, start: dt.date, end: dt.date) -> list[list[Any]]
         "bank__code",
         "bank__name",
     ).filter(Q(pk__in=list(repaid) + list(open_events)) | Q(maturity_date__lt=end)):
-        row = rows[tuple(k)]  # type: ignore[index]
+        row = rows[tuple(k)]
         outstanding = principal - repaid.get(pk, ZERO)
         row[5] -= repaid.get(pk, ZERO)
         if outstanding <= 0:

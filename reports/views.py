@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from kedaitong import excel
 from kedaitong.audit import log_action
 from kedaitong.jobs import job_enqueue
-from reports.exports import export_filename, filters_to_params, write_ledger
+from reports.exports import export_filename, filters_to_params, ledger_export_job, write_ledger
 from reports.ledgers import LEDGERS, Ledger, LedgerFilterForm, kept_elsewhere, ledgers_for
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -109,7 +109,7 @@ def ledger_export(request: HttpRequest, code: str) -> HttpResponse:
         return response
     job = job_enqueue(
         owner=request.user,
-        kind="reports.ledger_export",
+        task=ledger_export_job,
         params={"ledger": ledger.code, "filters": filters_to_params(filters)},
         title=f"导出{ledger.title}",
     )
@@ -196,7 +196,7 @@ def annex4_zip(request: HttpRequest, scope: str, public_id: Any) -> HttpResponse
     """Queue the zip of the 附件4 of a meeting's or a publicity batch's applications; 404 outside the user's scope."""
     from django.contrib import messages
 
-    from review.tasks import annex4_batch
+    from review.tasks import annex4_batch, annex4_zip_job
 
     batch = annex4_batch(request.user, scope, public_id)
     back = "review:meeting-detail" if scope == "meeting" else "review:publicity-batch"
@@ -205,7 +205,7 @@ def annex4_zip(request: HttpRequest, scope: str, public_id: Any) -> HttpResponse
         return redirect(back, public_id=public_id)
     job = job_enqueue(
         owner=request.user,
-        kind="review.annex4_zip",
+        task=annex4_zip_job,
         params={"scope": scope, "public_id": str(public_id)},
         title=batch.title,
     )

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from django.db.models import CharField, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django_fsm import Transition, get_available_user_FIELD_transitions
+from django_stubs_ext import WithAnnotations
 
 from applications.models import Application, Enterprise
 from applications.selectors import RuleResult, eligibility_at_submission, eligibility_now
@@ -165,7 +166,13 @@ QUEUE_STATES = {
 }
 
 
-def with_entered_state(qs: QuerySet[Application]) -> QuerySet[Application]:
+class EnteredState(TypedDict):
+    entered: dt.datetime
+
+
+def with_entered_state(
+    qs: QuerySet[Application],
+) -> QuerySet[WithAnnotations[Application, EnteredState]]:
     """Annotate `entered`: when each application entered its current state (the last transition into it).
 
     An application never moved by a logged transition (imported, or the cast of
@@ -329,7 +336,7 @@ def permitted_transitions(application: Application, user: User) -> list[Transiti
     """Review transitions from the current state whose role and scope fit `user`, conditions aside."""
     field_ = Application._meta.get_field("state")
     found = []
-    for t in field_.get_all_transitions(Application):  # type: ignore[attr-defined]
+    for t in field_.get_all_transitions(Application):
         sources = t.source if isinstance(t.source, list | tuple | set) else [t.source]
         if (
             t.name not in ("submit", "withdraw")
@@ -407,4 +414,4 @@ def last_change(application: Application) -> AuditEntry | None:
 
 def transition_labels() -> dict[str, Any]:
     field_ = Application._meta.get_field("state")
-    return {t.name: t.custom.get("label", t.name) for t in field_.get_all_transitions(Application)}  # type: ignore[attr-defined]
+    return {t.name: t.custom.get("label", t.name) for t in field_.get_all_transitions(Application)}

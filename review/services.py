@@ -197,7 +197,7 @@ def parties(application: Application) -> list[User]:
         Application.State.BUREAU_REVIEW,
     ):
         found += list(users.filter(role=Role.BANK, bank=application.bank_id))
-    next_role = NEXT_ROLE.get(application.state)  # type: ignore[call-overload]
+    next_role = NEXT_ROLE.get(application.state)
     if next_role:
         found += list(users.filter(role=next_role, program=application.program_version.program_id))
     return found
@@ -603,6 +603,8 @@ def application_disburse(
                 % {"amount": granted}
             ]
         )
+    if application.bank is None:
+        raise ReviewError(_("The application names no bank."))
     loan = loan_register(
         actor=actor,
         program_version=application.program_version,
@@ -891,7 +893,7 @@ def blacklist_add(
 
 
 def _entry_program(entry: BlacklistEntry) -> int | None:
-    return entry.loan.program_version.program_id if entry.loan_id else None
+    return entry.loan.program_version.program_id if entry.loan is not None else None
 
 
 def blacklist_proposed(*, entry: BlacklistEntry) -> None:
@@ -979,11 +981,12 @@ def blacklist_decide(
     if decision == Status.EXEMPTED:
         entry.force_majeure_note = reason
     entry.save()
-    action = {
+    actions: dict[str, str] = {
         Status.LISTED: "confirmed",
         Status.EXEMPTED: "exempted",
         Status.DISMISSED: "dismissed",
-    }[decision]
+    }
+    action = actions[decision]
     log_action(
         actor=actor,
         action=f"review.blacklist.{action}",

@@ -5,10 +5,11 @@ Roundings (all through `kedaitong.money`):
   `to_fen(amount × overdue days ÷ days of the period)`: half-up to the fen; the rest
   of the settlement (amount − that part) is the normal part;
 - a line is `to_fen(share × interest)`: half-up to the fen;
-- pro-rating, when the lines exceed the budget: each line × budget / total is
-  rounded DOWN to the fen, then the fens left over go one each to the lines
-  with the largest remainders; equal remainders go to the lower
-  (bank code, contract number). The lines then add up to the budget exactly.
+- pro-rating, when the lines exceed the budget: `money.allocate` (largest
+  remainder): each line × budget / total is rounded DOWN to the fen, then the
+  fens left over go one each to the lines with the largest remainders; equal
+  remainders go to the lower (bank code, contract number). The lines then add
+  up to the budget exactly.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
-from kedaitong.money import FEN, ZERO, floor_fen, to_fen
+from kedaitong.money import ZERO, allocate, to_fen
 
 
 class OverduePeriod(Protocol):
@@ -94,43 +95,27 @@ def prorate(budget: Decimal, lines: Sequence[tuple[tuple[str, str], Decimal]]) -
     """Quzhou 四(一): 贴息总额超出年度预算时，按预算金额同比例下降.
 
     `lines` are ((bank code, contract number), amount) in any order; the result
-    keeps that order. Under or at the budget, the lines stay as they are.
+    keeps that order. Under or at the budget, the lines stay as they are; above
+    it, `kedaitong.money.allocate` splits the budget over the lines taken in
+    (bank code, contract number) order, which decides equal remainders.
     """
     budget = to_fen(budget)
     if budget <= 0:
         raise ValueError("budget must be positive")
     amounts = [amount for _key, amount in lines]
-    total = sum(amounts, ZERO)
-    if total <= budget:
+    if sum(amounts, ZERO) <= budget:
         return Prorated(list(amounts), scaled=False)
-    # Exact shares as fractions (numerator / total) so ties are decided exactly,
-    # whatever the Decimal context precision.
-    cents_budget = int(budget / FEN)
-    cents = [int(a / FEN) for a in amounts]
-    cents_total = sum(cents)
-    floors: list[int] = []
-    remainders: list[int] = []
-    for c in cents:
-        q, r = divmod(c * cents_budget, cents_total)
-        floors.append(q)
-        remainders.append(r)
-    leftover = cents_budget - sum(floors)
-    order = sorted(range(len(lines)), key=lambda i: (-remainders[i], lines[i][0]))
-    for i in order[:leftover]:
-        floors[i] += 1
-    return Prorated([(Decimal(f) * FEN).quantize(FEN) for f in floors], scaled=True)
-
-
-def exact_share(budget: Decimal, amount: Decimal, total: Decimal) -> Decimal:
-    """The unrounded pro-rated share (for tests and the published explanation)."""
-    return amount * budget / total
+    order = sorted(range(len(lines)), key=lambda i: lines[i][0])
+    shares = allocate(budget, [amounts[i] for i in order])
+    scaled = [ZERO] * len(lines)
+    for position, i in enumerate(order):
+        scaled[i] = shares[position]
+    return Prorated(scaled, scaled=True)
 
 
 __all__ = [
     "OverduePart",
     "Prorated",
-    "exact_share",
-    "floor_fen",
     "overdue_days",
     "overdue_part",
     "prorate",

@@ -1,4 +1,4 @@
-"""Importing new LPR publications from .xlsx or .csv, read by the importer's hardened reader.
+"""Importing new LPR publications from .xlsx or .csv on the LPR page, read by the importer's hardened reader (the admin site imports them too: subsidy/resources.py).
 
 Columns, in order, with one header row: 生效日期 (YYYY-MM-DD), 1年期LPR（%）, 5年期以上LPR（%）[, 来源].
 Every row is checked (date valid and not already in the table or repeated in

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -241,12 +242,12 @@ def compute_run(
     if reproducing is not None:
         counted &= Q(**{f"{s}created_at__lte": reproducing.created_at})
     normal = counted & Q(**{f"{s}is_overdue_interest": False})
-    already = normal & Q(**{f"{s}id__in": subsidized})
+    subsidized_before = normal & Q(**{f"{s}id__in": subsidized})
     loans = list(
         loan_rows.annotate(
             settled=MoneySum(f"{s}amount", filter=normal),
             overdue=MoneySum(f"{s}amount", filter=counted & Q(**{f"{s}is_overdue_interest": True})),
-            already=MoneySum(f"{s}amount", filter=already),
+            already=MoneySum(f"{s}amount", filter=subsidized_before),
             eligible=MoneySum(f"{s}amount", filter=normal & ~Q(**{f"{s}id__in": subsidized})),
         )
         .order_by("bank__code", "contract_no")
@@ -302,7 +303,7 @@ def compute_run(
     result.mismatches = mismatches
     for loan in loans:
 
-        def exclude(reason: str, detail: str, loan: dict[str, Any] = loan) -> None:
+        def exclude(reason: str, detail: str, loan: Mapping[str, Any] = loan) -> None:
             result.exclusions.append(
                 Exclusion(
                     loan["id"],

@@ -23,7 +23,7 @@ from subsidy.models import RunState, SubsidyRun
 MAKER_ROLES = (Role.BUREAU_STAFF, Role.ADMIN)
 
 
-def subsidy_program(user) -> Program:  # type: ignore[no-untyped-def]
+def subsidy_program(user) -> Program:
     """The Quzhou program the user works on; anyone else is an outsider (404)."""
     role = user.effective_role
     if role == Role.ADMIN:
@@ -113,7 +113,7 @@ def run_create(request: HttpRequest) -> HttpResponse:
             preview = request.POST.get("action") == "preview"
             job = job_enqueue(
                 owner=request.user,
-                kind="subsidy.run_preview" if preview else "subsidy.run_commit",
+                task=tasks.run_preview_job if preview else tasks.run_commit_job,
                 params=tasks.job_params(program, form),
                 title=f"试算{year}年度贴息（不保存）" if preview else f"生成{year}年度贴息批次",
             )
@@ -201,7 +201,7 @@ def run_opinion(request: HttpRequest, pk: int) -> HttpResponse:
     return serve_upload(run.audit_opinion, filename=run.audit_opinion_name)
 
 
-def _action(request: HttpRequest, pk: int, roles: tuple, title: str, call) -> HttpResponse:  # type: ignore[no-untyped-def]
+def _action(request: HttpRequest, pk: int, roles: tuple, title: str, call) -> HttpResponse:
     run = get_visible_or_404(SubsidyRun.objects.visible_to(request.user), pk=pk)
     require_role(request.user, *roles)
     if request.method == "GET":
@@ -349,7 +349,7 @@ def lpr_import(request: HttpRequest) -> HttpResponse:
 BANK_VISIBLE_STATES = (RunState.PUBLICIZED, RunState.APPROVED, RunState.PAID)
 
 
-def _bank_runs(user) -> list[SubsidyRun]:  # type: ignore[no-untyped-def]
+def _bank_runs(user) -> list[SubsidyRun]:
     require_role(user, Role.BANK)
     return list(
         SubsidyRun.objects.filter(state__in=BANK_VISIBLE_STATES, lines__bank=user.bank_id)

@@ -10,8 +10,6 @@ so one role's success never changes what the next role sees.
 
 Vocabulary (expect, LOGIN, Row ...) is in tests/access.py. tests/test_access_matrix.py
 runs the table and fails on a URL pattern without a name, or a name without both rows.
-Rows still found in a `tests/<app>/access_rows.py` (written before this table
-existed) are appended by `table()`; move them here.
 """
 
 from __future__ import annotations
@@ -20,8 +18,6 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from importlib import import_module
-from pathlib import Path
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -55,7 +51,7 @@ from tests.conftest import Cast
 from tests.factories import UserFactory
 
 
-def get(name: str, url, expected: dict[str, int], program: str = "changjiang") -> Row:  # type: ignore[no-untyped-def]
+def get(name: str, url, expected: dict[str, int], program: str = "changjiang") -> Row:
     return Row(name, url, expected, program)
 
 
@@ -65,7 +61,7 @@ def post(
     expected: dict[str, int],
     program: str = "changjiang",
     data: dict[str, str] | None = None,
-) -> Row:  # type: ignore[no-untyped-def]
+) -> Row:
     return Row(name, url, expected, program, method="POST", data=data)
 
 
@@ -89,7 +85,10 @@ def proposed_entry(cast: Cast) -> str:
 
 def own_job(cast: Cast) -> str:
     job = Job.objects.create(
-        owner=cast.bureau_staff, kind="reports.ledger_export", title="t", state=Job.State.DONE
+        owner=cast.bureau_staff,
+        kind="reports.exports.ledger_export_job",
+        title="t",
+        state=Job.State.DONE,
     )
     job.result.save("t.xlsx", ContentFile(b"x"))
     return f"/jobs/{job.public_id}/"
@@ -389,7 +388,7 @@ def objection(cast: Cast) -> Objection:
     return Objection.objects.create(entry=entry(cast), name="张三", contact="x", reason="y")
 
 
-def review_url(tail: str = ""):  # type: ignore[no-untyped-def]
+def review_url(tail: str = ""):
     return lambda c: f"/review/applications/{c.application_a.public_id}/{tail}"
 
 
@@ -563,7 +562,7 @@ def loan_a_document(cast: Cast) -> LoanDocument:
     return document
 
 
-def upload_url(tail: str = ""):  # type: ignore[no-untyped-def]
+def upload_url(tail: str = ""):
     return lambda c: f"/loans/uploads/{bank_x_upload(c).public_id}/{tail}"
 
 
@@ -696,7 +695,7 @@ GROUP = claim_action(leading_group=200, admin=200)
 FINANCE = claim_action(auditor=200, admin=200)
 
 
-def claim_url(stage, suffix: str = ""):  # type: ignore[no-untyped-def]
+def claim_url(stage, suffix: str = ""):
     return lambda c: f"/compensation/claims/{stage(c).public_id}/{suffix}"
 
 
@@ -1077,7 +1076,7 @@ def bank_x_agreement(cast: Cast) -> BankAgreement:
     return BankAgreement.objects.get(bank=cast.bank_x, program=cast.quzhou)
 
 
-def run_url(tail: str = ""):  # type: ignore[no-untyped-def]
+def run_url(tail: str = ""):
     return lambda c: f"/subsidy/runs/{subsidy_run(c).pk}/{tail}"
 
 
@@ -1534,8 +1533,4 @@ TABLE: list[Row] = (
 
 
 def table() -> list[Row]:
-    """TABLE, plus any rows still left in a tests/<app>/access_rows.py (to be moved into TABLE)."""
-    rows = list(TABLE)
-    for module in sorted(Path(__file__).parent.glob("*/access_rows.py")):
-        rows.extend(getattr(import_module(f"tests.{module.parent.name}.access_rows"), "ROWS", []))
-    return rows
+    return list(TABLE)

@@ -26,7 +26,7 @@ NOT_IN_MATRIX_NAMESPACES = ("admin",)
 def url_patterns() -> list[tuple[str | None, str]]:
     """(full name or None, route) of every URL pattern outside the admin."""
 
-    def walk(patterns, namespace, prefix):  # type: ignore[no-untyped-def]
+    def walk(patterns, namespace, prefix):
         for pattern in patterns:
             if isinstance(pattern, URLResolver):
                 ns = pattern.namespace
@@ -86,7 +86,7 @@ def row_counts() -> dict[str, int]:
     }
 
 
-def statuses(row, cast) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def statuses(row, cast) -> dict[str, int]:
     if row.program == "quzhou":
         move_cast_to_quzhou(cast)
     url = row.url(cast)

@@ -94,7 +94,7 @@ budgets = st.integers(min_value=10_000_000, max_value=300_000_000).map(
 REACHED: Counter[str] = Counter()  # which steps the examples really took (checked at the end)
 
 
-def total(qs, name: str) -> Decimal:  # type: ignore[no-untyped-def]
+def total(qs, name: str) -> Decimal:
     return qs.aggregate(s=MoneySum(name))["s"] or ZERO
 
 
@@ -134,13 +134,13 @@ class MoneyMachine(RuleBasedStateMachine):
 
     # --- helpers -----------------------------------------------------------------------------------
 
-    def refused(self, call, *errors) -> None:  # type: ignore[no-untyped-def]
+    def refused(self, call, *errors) -> None:
         before = money_counts()
         with pytest.raises(errors or (compensation.CompensationError,)):
             call()
         assert money_counts() == before, "a refused step saved something"
 
-    def imported(self, kind: str, program, header, rows, *, ok: bool = True):  # type: ignore[no-untyped-def]
+    def imported(self, kind: str, program, header, rows, *, ok: bool = True):
         """One bank file through the importer, as bank X's clerk; a refused file saves no record."""
         before = money_counts()
         context = context_for(kind=kind, program=program, actor=self.cast.bank_x_user)
@@ -158,7 +158,7 @@ class MoneyMachine(RuleBasedStateMachine):
             assert money_counts() == before, "a refused file saved something"
         return result
 
-    def loans_in(self, ids: list[int], **filters) -> list[Loan]:  # type: ignore[no-untyped-def]
+    def loans_in(self, ids: list[int], **filters) -> list[Loan]:
         return list(Loan.objects.filter(pk__in=ids, **filters).order_by("pk"))
 
     def claims_in(self, *states: str) -> list[Claim]:

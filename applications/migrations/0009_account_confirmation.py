@@ -5,7 +5,7 @@ with the enterprise: it submitted an application (the bureau saw its business li
 materials) or has a loan (the bank knows its borrower). Any other account must file its evidence.
 """
 
-import applications.models
+import kedaitong.fields
 import django.db.models.deletion
 import django_fsm
 import uuid
@@ -52,9 +52,9 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
                 ('kind', models.CharField(choices=[('registration', 'Confirmation of a registration'), ('dispute', 'Dispute over a registered credit code'), ('bank_invitation', 'Invitation by a cooperating bank')], max_length=20, verbose_name='kind')),
-                ('licence', models.FileField(blank=True, upload_to=applications.models.claim_upload_to, verbose_name='business licence')),
+                ('licence', models.FileField(blank=True, upload_to=kedaitong.fields.UploadTo('account-claims'), verbose_name='business licence')),
                 ('licence_name', models.CharField(blank=True, max_length=200, verbose_name='file name')),
-                ('authorization', models.FileField(blank=True, upload_to=applications.models.claim_upload_to, verbose_name='authorization letter')),
+                ('authorization', models.FileField(blank=True, upload_to=kedaitong.fields.UploadTo('account-claims'), verbose_name='authorization letter')),
                 ('authorization_name', models.CharField(blank=True, max_length=200, verbose_name='file name')),
                 ('statement', models.TextField(blank=True, verbose_name='statement')),
                 ('state', django_fsm.FSMField(choices=[('pending', 'Waiting for the bureau'), ('confirmed', 'Confirmed'), ('refused', 'Refused'), ('superseded', 'Superseded by a dispute')], default='pending', max_length=20, protected=True, verbose_name='state')),

@@ -33,7 +33,7 @@ def test_existing_accounts_are_confirmed_by_their_record_and_passwords_count_as_
     import_module("applications.migrations.0009_account_confirmation").confirmed_by_the_record(
         apps, None
     )
-    import_module("kedaitong.migrations.0005_user_email_verified").verified_before_the_rule(
+    import_module("kedaitong.migrations.0007_user_email_verified").verified_before_the_rule(
         apps, None
     )
 

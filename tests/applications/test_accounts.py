@@ -102,7 +102,7 @@ def test_the_login_page_and_the_anonymous_home_link_to_registration(db):
 # --- Invitations ----------------------------------------------------------------------------------------------
 
 
-def invitation_link(message) -> str:  # type: ignore[no-untyped-def]
+def invitation_link(message) -> str:
     return re.search(r"http://testserver(/accounts/reset/\S+/)", message.body).group(1)
 
 

@@ -28,13 +28,13 @@ def pdf_text(path: str) -> str:
     return "".join(text.split())
 
 
-def download(page, selector: str) -> str:  # type: ignore[no-untyped-def]
+def download(page, selector: str) -> str:
     with page.expect_download() as info:
         page.click(selector)
     return str(info.value.path())
 
 
-def submit_form(page, form: str) -> None:  # type: ignore[no-untyped-def]
+def submit_form(page, form: str) -> None:
     with page.expect_navigation():
         page.click(f"{form} button[type=submit]")
 

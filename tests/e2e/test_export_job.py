@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 ROWS = 20_000
 
 
-def seed_loans(bank) -> Decimal:  # type: ignore[no-untyped-def]
+def seed_loans(bank) -> Decimal:
     enterprise = Enterprise.objects.create(
         credit_code="91330800MA00000001", name="导出测试科技有限公司"
     )

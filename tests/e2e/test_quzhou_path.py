@@ -51,12 +51,12 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-def submit(page, selector: str) -> None:  # type: ignore[no-untyped-def]
+def submit(page, selector: str) -> None:
     with page.expect_navigation():
         page.click(selector)
 
 
-def upload_records(page, kind: str, program: str, path: str) -> str:  # type: ignore[no-untyped-def]
+def upload_records(page, kind: str, program: str, path: str) -> str:
     """A bank clerk uploads a records file, sees every row correct, confirms; returns the saved page's text."""
     page.goto("/loans/uploads/")
     page.select_option("select[name=kind]", kind)

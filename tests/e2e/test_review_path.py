@@ -42,7 +42,7 @@ def detail_url(application: Application) -> str:
     return f"/applications/{application.public_id}/"
 
 
-def act(page, action: str) -> None:  # type: ignore[no-untyped-def]
+def act(page, action: str) -> None:
     """Press one of the review page's action buttons and wait for the saved page."""
     with page.expect_navigation():
         page.click(f"button[name=action][value={action}]")

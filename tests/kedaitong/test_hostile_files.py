@@ -30,8 +30,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from kedaitong.fields import UploadTo
 from kedaitong.models import AuditEntry
-from kedaitong.uploads import EvidenceFileField, check_upload, display_name, upload_to
+from kedaitong.uploads import EvidenceFileField, check_upload, display_name
 from loans.importer import context_for, run_import
 from loans.importer.engine import check_headers, kinds
 from loans.importer.reader import FileRefused, read_table
@@ -86,7 +87,7 @@ def test_a_form_refuses_the_file_and_keeps_what_was_typed():
 
 @pytest.mark.parametrize("name", [n for _, n in INDEX])
 def test_hostile_names_never_reach_the_disk(name):
-    stored = upload_to("evidence")(None, name)
+    stored = UploadTo("evidence")(None, name)
     assert (
         stored.startswith("evidence/")
         and ".." not in stored
@@ -110,7 +111,7 @@ def _status_kb(field: str) -> int:
     raise LookupError(field)
 
 
-def in_child(fn, *args):  # type: ignore[no-untyped-def]
+def in_child(fn, *args):
     """Run fn(*args) in a forked child: (its picklable result, CPU seconds, bytes its resident set grew by).
 
     CPU seconds rather than wall time: the wall clock of a loaded machine measures the load.

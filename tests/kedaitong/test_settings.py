@@ -107,6 +107,8 @@ def test_it_refuses_a_database_url_it_cannot_use(url):
         ),
         ({"TRUSTED_PROXY_COUNT": "0"}, "TRUSTED_PROXY_COUNT"),
         ({"TRUSTED_PROXY_COUNT": "one"}, "TRUSTED_PROXY_COUNT"),
+        ({"TASKS_BACKEND": "celery"}, "TASKS_BACKEND"),
+        ({"ADMINS": "ops@example.gov.cn,nobody"}, "ADMINS"),
     ],
 )
 def test_a_bad_environment_stops_start_up_with_one_line_naming_the_variable(env, variable):

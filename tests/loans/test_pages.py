@@ -549,7 +549,7 @@ def test_a_save_that_fails_unexpectedly_saves_nothing_and_does_not_hang(cast, mo
     upload(client_for(cast.bank_x_user), cast, interest_file(cast, bad=False))
     record = RecordUpload.objects.get()
 
-    def broken(table, context):  # type: ignore[no-untyped-def]
+    def broken(table, context):
         raise RuntimeError("disk full")
 
     monkeypatch.setitem(KINDS, "interest", dataclasses.replace(KINDS["interest"], validate=broken))

@@ -21,7 +21,7 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 
-def proposal(cast) -> BlacklistEntry:  # type: ignore[no-untyped-def]
+def proposal(cast) -> BlacklistEntry:
     OverdueEvent.objects.create(
         loan=cast.loan_a, started_on=dt.date(2026, 10, 20), overdue_principal=Decimal("1000")
     )

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def objection_url(cast):  # type: ignore[no-untyped-def]
+def objection_url(cast):
     cache.clear()
     to_publicity(cast)
     batch = services.publicity_batch_create(

@@ -14,7 +14,7 @@ def verified_before_the_rule(apps, schema_editor):  # type: ignore[no-untyped-de
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('kedaitong', '0004_job_result_link'),
+        ('kedaitong', '0006_tasks_api'),
     ]
 
     operations = [
