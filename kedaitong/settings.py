@@ -314,6 +314,8 @@ if MATURITY_REMINDER_DAYS < 0:
 # Backups (operations/backup.py, docs/operations.md): where the sets go, how many days of them stay.
 BACKUP_DIR = Path(env_str("BACKUP_DIR", str(BASE_DIR / "var" / "backups")))
 BACKUP_KEEP_DAYS = env_int("BACKUP_KEEP_DAYS", 14)
+# How long a SQLite backup waits for a database locked by writers before it gives up.
+BACKUP_BUSY_SECONDS = env_int("BACKUP_BUSY_SECONDS", 300)
 if BACKUP_KEEP_DAYS < 1:
     raise EnvError(
         f"BACKUP_KEEP_DAYS={BACKUP_KEEP_DAYS!r} must be a whole number of days, 1 or more"
