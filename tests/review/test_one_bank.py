@@ -104,6 +104,7 @@ def test_a_loan_matured_unpaid_at_bank_y_blocks_registration_at_bank_x_until_rep
         "action": "disburse",
         "seen_state": "credit_granted",
         "contract_no": "X-HT-2026-07",
+        "contract_date": "2026-02-01",
         "disbursement_date": "2026-02-02",
         "maturity_date": "2027-02-01",
         "principal": "900000.00",
