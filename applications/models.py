@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField
 
 from applications.workflow import ApplicationWorkflow
+from kedaitong.programs import kind_choices
 from kedaitong.roles import Role
 from kedaitong.uploads import upload_to
 
@@ -41,18 +42,12 @@ RATE = {"max_digits": 7, "decimal_places": 4}
 
 
 class Program(models.Model):
-    """One policy. Its rules live in a rule-set module named by `kind`; its numbers in its versions."""
-
-    class Kind(models.TextChoices):
-        CHANGJIANG = (
-            "changjiang_kedaitong",
-            _("Changjiang Kedaitong (recommendation and risk compensation)"),
-        )
-        QUZHOU = "quzhou_coop_loan", _("Quzhou cooperation loan (interest subsidy)")
+    """One policy of one place. Its rules are its kind's (a package under `programs/`, registered in
+    `kedaitong.programs`); its numbers are in its versions. A second district of a kind is another row."""
 
     code = models.SlugField(_("code"), max_length=30, unique=True)
     name = models.CharField(_("name"), max_length=100)
-    kind = models.CharField(_("rule set"), max_length=30, choices=Kind.choices)
+    kind = models.CharField(_("rule set"), max_length=30, choices=kind_choices)
     region = models.CharField(_("region"), max_length=50)
     authority = models.CharField(_("responsible bureau"), max_length=100)
 
@@ -245,8 +240,12 @@ class EnterpriseQuerySet(models.QuerySet["Enterprise"]):
         if role == Role.ENTERPRISE:
             return self.filter(pk=user.enterprise_id)
         if role == Role.BANK:
+            from applications.scope import current_program_id
+
+            program = current_program_id(user)  # the bank's enterprises in the program it works in
             return self.filter(
-                Q(loans__bank=user.bank_id) | Q(applications__bank=user.bank_id)
+                Q(loans__bank=user.bank_id, loans__program_version__program=program)
+                | Q(applications__bank=user.bank_id, applications__program_version__program=program)
             ).distinct()
         if user.is_authenticated and user.is_program_scoped and user.program_id:
             return self.filter(
@@ -362,12 +361,16 @@ class Enterprise(models.Model):
 class ApplicationQuerySet(models.QuerySet["Application"]):
     def visible_to(self, user: User) -> ApplicationQuerySet:
         role = user.effective_role if user.is_authenticated else ""
-        if role == Role.ADMIN:
-            return self.all()
         if role == Role.ENTERPRISE:
             return self.filter(enterprise=user.enterprise_id)
-        if role == Role.BANK:
-            return self.filter(bank=user.bank_id).exclude(
+        if role in (Role.ADMIN, Role.BANK):
+            from applications.scope import current_program_id
+
+            # Banks and the administrator see the program they work in (applications.scope).
+            in_program = self.filter(program_version__program=current_program_id(user))
+            if role == Role.ADMIN:
+                return in_program
+            return in_program.filter(bank=user.bank_id).exclude(
                 state__in=Application.State.enterprise_only()
             )
         if user.is_authenticated and user.is_program_scoped and user.program_id:
@@ -394,6 +397,9 @@ class Application(ApplicationWorkflow, models.Model):
         PUBLICITY = "publicity", _("Publicity")
         CREDIT_GRANTED = "credit_granted", _("Credit granted")
         DISBURSED = "disbursed", _("Disbursed")
+        REPORTED = "reported", _("Reported to the bureau")
+        CORRECTION_REQUESTED = "correction_requested", _("Correction requested by the bureau")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged by the bureau")
         REJECTED = "rejected", _("Rejected")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
@@ -703,7 +709,7 @@ class QuzhouDetails(models.Model):
         LICENSE = "license", "拥有5年以上的独占许可"
 
     application = models.OneToOneField(
-        Application, on_delete=models.CASCADE, related_name="quzhou", verbose_name=_("application")
+        Application, on_delete=models.CASCADE, related_name="details", verbose_name=_("application")
     )
     loan_card_no = models.CharField(_("loan card number"), max_length=40, blank=True)
     project_name = models.CharField(_("project name"), max_length=100, blank=True)

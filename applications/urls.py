@@ -4,6 +4,7 @@ from applications import views
 
 app_name = "applications"
 urlpatterns = [
+    path("program/switch/", views.program_switch, name="program-switch"),
     path("enterprise/register/", views.register, name="register"),
     path("enterprise/profile/", views.profile, name="profile"),
     path("enterprise/colleagues/", views.colleagues, name="colleagues"),

@@ -7,6 +7,7 @@ action URLs answer GET with 405 or a confirmation page.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import login
@@ -20,17 +21,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from applications import documents, services
+from applications import scope, services
 from applications.forms import (
     AnnualFigureForm,
-    ChangjiangApplicationForm,
     EnterpriseForm,
     InviteForm,
     MaterialForm,
     PatentForm,
     QualificationForm,
-    QuzhouApplicationForm,
-    QuzhouDetailsForm,
     RegistrationForm,
     TeamMemberForm,
 )
@@ -42,17 +40,16 @@ from applications.models import (
     Patent,
     Program,
     Qualification,
-    QuzhouDetails,
 )
 from applications.selectors import eligibility_at_submission, eligibility_now, enterprise_checklist
 from applications.sme import classify
+from kedaitong import programs
 from kedaitong.audit import log_action
-from kedaitong.models import User
+from kedaitong.models import AuditEntry, User
 from kedaitong.money import wan_to_yuan
 from kedaitong.permissions import get_visible_or_404, require_role, role_required
 from kedaitong.roles import Role
 from kedaitong.uploads import display_name, serve_upload
-from loans.models import Loan
 
 # --- Shared look-ups ---------------------------------------------------------------------------------------------
 
@@ -81,6 +78,21 @@ def _application(
 def _refused(request: HttpRequest, exc: services.DomainError) -> None:
     for problem in exc.problems:
         messages.error(request, problem)
+
+
+# --- The program switch --------------------------------------------------------------------------------------------
+
+
+@require_POST
+@login_required
+def program_switch(request: HttpRequest) -> HttpResponse:
+    """A bank in several programs, or the administrator, chooses the program to work in (kept in the session)."""
+    program = scope.choose(request, request.POST.get("program", ""))
+    if program is None:
+        raise Http404
+    messages.success(request, _("You are working in %(program)s.") % {"program": program.name})
+    # Home, not the page it came from: a record of the other program is not in this one.
+    return redirect("home")
 
 
 # --- Registration and colleagues ---------------------------------------------------------------------------------
@@ -157,9 +169,7 @@ def enterprise_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpRespons
         .filter(enterprise=enterprise)
         .select_related("bank", "program_version__program")
     )
-    loans = (
-        Loan.objects.visible_to(request.user).filter(enterprise=enterprise).select_related("bank")
-    )
+    loans = enterprise.loans.visible_to(request.user).select_related("bank")
     return render(
         request,
         "applications/enterprise_detail.html",
@@ -357,10 +367,22 @@ def figure_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- Applications ------------------------------------------------------------------------------------------------
 
-FORMS = {
-    Program.Kind.CHANGJIANG: ChangjiangApplicationForm,
-    Program.Kind.QUZHOU: QuzhouApplicationForm,
-}
+
+def _form_class(program: Program) -> Any:
+    """The application form of the program's kind (Changjiang 附件3/附件4 fields, Quzhou 附件1)."""
+    return programs.spec(program).application_form
+
+
+def _details_form(application: Application, data: Any = None) -> Any:
+    """The form of the kind's own record (Quzhou 附件1's tables), or None where the kind has none."""
+    spec = programs.spec(application)
+    if spec.details_form is None or spec.details_for is None:
+        return None
+    return spec.details_form(data, instance=spec.details_for(application), prefix="qz")
+
+
+def _annexes(application: Application) -> list[tuple[str, str]]:
+    return [(annex.code, annex.title) for annex in programs.spec(application).annexes]
 
 
 @role_required(Role.ENTERPRISE)
@@ -371,7 +393,7 @@ def application_create(request: HttpRequest, program: str) -> HttpResponse:
     version = program_obj.version_on(timezone.localdate())
     if version is None:
         raise Http404
-    form = FORMS[program_obj.kind](request.POST or None, version=version)
+    form = _form_class(program_obj)(request.POST or None, version=version)
     if request.method == "POST" and form.is_valid():
         fields = {k: v for k, v in form.cleaned_data.items() if k != "amount_wan"}
         application = services.application_create(
@@ -400,12 +422,8 @@ def application_edit(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
         )
         return redirect("applications:application-detail", application.public_id)
     version = application.program_version
-    kind = version.program.kind
-    form = FORMS[kind](request.POST or None, instance=application, version=version)
-    details_form = None
-    if kind == Program.Kind.QUZHOU:
-        details = QuzhouDetails.objects.get_or_create(application=application)[0]
-        details_form = QuzhouDetailsForm(request.POST or None, instance=details, prefix="qz")
+    form = _form_class(version.program)(request.POST or None, instance=application, version=version)
+    details_form = _details_form(application, request.POST or None)
     if request.method == "POST":
         valid = form.is_valid() and (details_form is None or details_form.is_valid())
         if valid:
@@ -452,9 +470,8 @@ def _edit_context(
         "team": application.team.all(),
         "checklist": eligibility_now(application),
         "problems": services.form_problems(application),
-        "annexes": [
-            (code, documents.ANNEX_TITLES[code]) for code in documents.ANNEXES.get(program.kind, {})
-        ],
+        "annexes": _annexes(application),
+        "details_template": programs.spec(application).detail_template,
         **extra,
     }
 
@@ -481,15 +498,10 @@ def material_add(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         )
     # Show the whole page again, everything typed kept, the upload's reason next to it.
     version = application.program_version
-    details_form = None
-    if version.program.kind == Program.Kind.QUZHOU:
-        details_form = QuzhouDetailsForm(
-            instance=QuzhouDetails.objects.get_or_create(application=application)[0], prefix="qz"
-        )
     context = _edit_context(
         application,
-        FORMS[version.program.kind](instance=application, version=version),
-        details_form,
+        _form_class(version.program)(instance=application, version=version),
+        _details_form(application),
         material_form=form,
     )
     return render(request, "applications/application_edit.html", context, status=400)
@@ -543,13 +555,10 @@ def team_add(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         )
         return redirect("applications:application-detail", application.public_id)
     version = application.program_version
-    details_form = QuzhouDetailsForm(
-        instance=QuzhouDetails.objects.get_or_create(application=application)[0], prefix="qz"
-    )
     context = _edit_context(
         application,
-        FORMS[version.program.kind](instance=application, version=version),
-        details_form,
+        _form_class(version.program)(instance=application, version=version),
+        _details_form(application),
         team_form=form,
     )
     return render(request, "applications/application_edit.html", context, status=400)
@@ -610,22 +619,49 @@ def application_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpRespon
             "team": application.team.all(),
             "checklist_now": eligibility_now(application),
             "checklist_submitted": eligibility_at_submission(application),
-            "annexes": [
-                (code, documents.ANNEX_TITLES[code])
-                for code in documents.ANNEXES.get(application.program_version.program.kind, {})
-            ],
+            "annexes": _annexes(application),
+            "details_template": programs.spec(application).detail_template,
+            "steps": _steps(application),
         },
     )
+
+
+def _steps(application: Application) -> list[dict[str, Any]]:
+    """The kind's steps as the enterprise sees them: done, current, or to come.
+
+    A rejected or withdrawn application shows the steps it went through as done, and none as current.
+    """
+    workflow = programs.spec(application).workflow
+    current = workflow.step_index(application.state)
+    if current is None:  # draft, rejected, withdrawn: how far it got, from its history
+        visited = [
+            workflow.step_index(state)
+            for state in AuditEntry.objects.for_object(application)
+            .exclude(to_state="")
+            .values_list("to_state", flat=True)
+        ]
+        reached = max((n for n in visited if n is not None), default=-1)
+        return [
+            {"label": step.label, "status": "done" if n <= reached else "todo"}
+            for n, step in enumerate(workflow.steps)
+        ]
+    return [
+        {
+            "label": step.label,
+            "status": "done" if n < current else "current" if n == current else "todo",
+        }
+        for n, step in enumerate(workflow.steps)
+    ]
 
 
 @require_GET
 @login_required
 def annex_pdf(request: HttpRequest, public_id: uuid.UUID, annex: str) -> HttpResponse:
     application = _application(request, public_id)
-    builder = documents.ANNEXES.get(application.program_version.program.kind, {}).get(annex)
-    if builder is None:
+    found = programs.spec(application).annex(annex)
+    if found is None:
         raise Http404
-    response = HttpResponse(builder(application), content_type="application/pdf")
+    response = HttpResponse(found.build(application), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{application.reference}-{annex}.pdf"'
     response["X-Content-Type-Options"] = "nosniff"
     return response

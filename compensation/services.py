@@ -38,6 +38,7 @@ from compensation.models import (
     ShareReturn,
     WriteOff,
 )
+from kedaitong import programs
 from kedaitong.audit import log_action
 from kedaitong.db import MoneySum
 from kedaitong.models import User
@@ -45,7 +46,7 @@ from kedaitong.money import ZERO, to_fen
 from kedaitong.uploads import display_name
 from kedaitong.workdays import add_workdays, unknown_years
 from loans.models import Loan
-from review.selectors import granted_credit
+from loans.services import granted_credit
 
 WRITE_OFF_WORKDAYS = 5  # 第十一条 4: 核销后5个工作日内
 
@@ -158,7 +159,7 @@ def claim_problems(loan: Loan, *, on: dt.date) -> list[str]:
     application = loan.application
     granted = granted_credit(application) if application is not None else None
     problems = rules.lending_met_article_6(
-        program_kind=loan.program_version.program.kind,
+        program_has_pool=programs.has_feature(loan.program_version, programs.Feature.COMPENSATION),
         loan_bank_id=loan.bank_id,
         loan_enterprise_id=loan.enterprise_id,
         loan_principal=loan.principal,

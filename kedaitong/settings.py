@@ -48,6 +48,9 @@ INSTALLED_APPS = [
     "compensation",
     "subsidy",
     "reports",
+    # One package per kind of program (kedaitong/programs.py, docs/architecture.md).
+    "programs.changjiang",
+    "programs.quzhou",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -70,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "applications.scope.ProgramMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks, so that it sees the authentication result.
@@ -92,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kedaitong.context_processors.navigation",
+                "applications.context_processors.program_switch",
             ],
         },
     },

@@ -22,7 +22,14 @@ class BankQuerySet(models.QuerySet["Bank"]):
     def visible_to(self, user: User) -> BankQuerySet:
         role = user.effective_role if user.is_authenticated else ""
         if role == Role.ADMIN:
-            return self.all()
+            from applications.scope import current_program_id
+
+            program = current_program_id(
+                user
+            )  # the banks of the program the administrator works in
+            return self.filter(
+                Q(agreements__program=program) | Q(loans__program_version__program=program)
+            ).distinct()
         if role == Role.BANK:
             return self.filter(pk=user.bank_id)
         if user.is_authenticated and user.is_program_scoped and user.program_id:
@@ -94,12 +101,14 @@ class BankAgreement(models.Model):
 class LoanQuerySet(models.QuerySet["Loan"]):
     def visible_to(self, user: User) -> LoanQuerySet:
         role = user.effective_role if user.is_authenticated else ""
-        if role == Role.ADMIN:
-            return self.all()
         if role == Role.ENTERPRISE:
             return self.filter(enterprise=user.enterprise_id)
-        if role == Role.BANK:
-            return self.filter(bank=user.bank_id)
+        if role in (Role.ADMIN, Role.BANK):
+            from applications.scope import current_program_id
+
+            # Banks and the administrator see the program they work in (applications.scope).
+            in_program = self.filter(program_version__program=current_program_id(user))
+            return in_program if role == Role.ADMIN else in_program.filter(bank=user.bank_id)
         if user.is_authenticated and user.is_program_scoped and user.program_id:
             return self.filter(program_version__program=user.program_id)
         return self.none()
@@ -294,10 +303,11 @@ class OverdueEvent(LoanRecord):
 class RecordUploadQuerySet(models.QuerySet["RecordUpload"]):
     def visible_to(self, user: User) -> RecordUploadQuerySet:
         role = user.effective_role if user.is_authenticated else ""
-        if role == Role.ADMIN:
-            return self.all()
-        if role == Role.BANK:
-            return self.filter(bank=user.bank_id)
+        if role in (Role.ADMIN, Role.BANK):
+            from applications.scope import current_program_id
+
+            in_program = self.filter(program=current_program_id(user))
+            return in_program if role == Role.ADMIN else in_program.filter(bank=user.bank_id)
         if user.is_authenticated and user.is_program_scoped and user.program_id:
             return self.filter(program=user.program_id)
         return self.none()

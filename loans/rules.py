@@ -97,6 +97,13 @@ def check_credit_granted(granted: Decimal | None, principal: Decimal) -> str | N
     return None
 
 
+def check_within_approval(approved: Decimal, principal: Decimal) -> str | None:
+    """Quzhou 二: the loan is disbursed within the amount of the bank's 同意放贷意见书."""
+    if principal > approved:
+        return f"放款金额{format_yuan(principal)}元超过同意放贷意见书的金额{format_yuan(approved)}元（衢州方案二）"
+    return None
+
+
 def check_not_disbursed(existing_contracts: Iterable[str]) -> str | None:
     """Changjiang 第八条: one credit granted after publicity opens one loan; a second disbursement is refused."""
     names = sorted(set(existing_contracts))
@@ -106,7 +113,7 @@ def check_not_disbursed(existing_contracts: Iterable[str]) -> str | None:
 
 
 def check_same_bank(application_bank_id: int | None, bank_id: int) -> str | None:
-    """Changjiang 第一条: the recommended application's bank is the bank that lends."""
+    """Changjiang 第一条, Quzhou 二: the application's bank is the bank that lends."""
     return None if application_bank_id == bank_id else "放款银行与申请推荐的合作银行不一致"
 
 

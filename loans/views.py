@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from applications import scope
 from applications.models import ProductType, Program
 from kedaitong.db import MoneySum
 from kedaitong.money import parse_amount
@@ -243,6 +244,7 @@ UPLOAD_ROLES = (Role.BANK, Role.BUREAU_STAFF, Role.ADMIN)
 
 
 def _programs_for(user: Any) -> QuerySet[Program]:
+    """The programs the user may upload records for; the current one first (the form's default)."""
     role = user.effective_role
     if role == Role.ADMIN:
         return Program.objects.all()
@@ -265,6 +267,7 @@ class UploadForm(forms.Form):
             (name, spec.label) for name, spec in importer_kinds().items() if role in spec.roles
         ]
         self.fields["program"].queryset = _programs_for(user)
+        self.fields["program"].initial = scope.current_program_id(user)
 
 
 @require_GET
@@ -302,6 +305,8 @@ def upload_create(request: HttpRequest) -> HttpResponse:
                 "file", _("The file is larger than %(mb)d MB.") % {"mb": settings.UPLOAD_MAX_MB}
             )
         else:
+            # The upload is the chosen program's: the user now works in it (its pages show the upload).
+            scope.choose(request, form.cleaned_data["program"].code)
             try:
                 upload = services.upload_receive(
                     actor=request.user,

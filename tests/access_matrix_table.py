@@ -76,7 +76,11 @@ def proposed_entry(cast: Cast) -> str:
     from review.models import BlacklistEntry
 
     entry = BlacklistEntry.objects.create(
-        enterprise=cast.enterprise_a, reason="overdue", details="逾期超过六个月", status="proposed"
+        program=cast.changjiang,
+        enterprise=cast.enterprise_a,
+        reason="overdue",
+        details="逾期超过六个月",
+        status="proposed",
     )
     return f"/review/blacklist/{entry.public_id}/decide/"
 

@@ -107,8 +107,16 @@ def kinds() -> dict[str, Any]:
 def context_for(
     *, kind: str, program: Program, actor: User | None, progress: Progress | None = None
 ) -> ImportContext:
-    """The scope of an import by `actor` (None: the command line as the system, every bank)."""
+    """The scope of an import by `actor` (None: the command line as the system, every bank).
+
+    The program's kind names the record kinds it takes (`KindSpec.upload_kinds`: the enterprise list is a
+    program-list kind's, Quzhou 一(一)).
+    """
+    from kedaitong import programs
+
     spec = kinds()[kind]
+    if kind not in programs.spec(program).upload_kinds:
+        raise ImportNotAllowed(f"{program.name}不接受{spec.label}")
     if actor is None:
         return ImportContext(program=program, progress=progress)
     role = actor.effective_role

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from applications.models import Application
+from loans import services as loan_services
 from loans.models import Loan
 from loans.services import LoanRefused
 from review import selectors, services
@@ -118,7 +119,7 @@ def _granted(cast) -> Application:  # type: ignore[no-untyped-def]
 
 def test_disbursement_opens_the_loan(cast):
     application = _granted(cast)
-    loan = services.application_disburse(
+    loan = loan_services.application_disburse(
         actor=cast.bank_x_user,
         application=application,
         contract_no="CJ-2026-001",
@@ -135,7 +136,7 @@ def test_disbursement_opens_the_loan(cast):
 def test_disbursement_over_the_granted_credit_is_refused(cast):
     application = _granted(cast)
     with pytest.raises(LoanRefused):
-        services.application_disburse(
+        loan_services.application_disburse(
             actor=cast.bank_x_user,
             application=application,
             contract_no="CJ-2026-002",
@@ -145,7 +146,7 @@ def test_disbursement_over_the_granted_credit_is_refused(cast):
             annual_rate=Decimal("3.4500"),
         )
     with pytest.raises(services.ReviewError):
-        services.application_disburse(
+        loan_services.application_disburse(
             actor=cast.bank_y_user,
             application=application,
             contract_no="CJ-2026-003",
