@@ -235,10 +235,16 @@ class Industry(models.TextChoices):
 class EnterpriseQuerySet(models.QuerySet["Enterprise"]):
     def visible_to(self, user: User) -> EnterpriseQuerySet:
         role = user.effective_role if user.is_authenticated else ""
-        if role == Role.ADMIN:
-            return self.all()
         if role == Role.ENTERPRISE:
             return self.filter(pk=user.enterprise_id)
+        if role == Role.ADMIN:
+            from applications.scope import current_program_id
+
+            program = current_program_id(user)  # the enterprises of the program the admin works in
+            return self.filter(
+                Q(applications__program_version__program=program)
+                | Q(loans__program_version__program=program)
+            ).distinct()
         if role == Role.BANK:
             from applications.scope import current_program_id
 

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from applications.models import Application
@@ -104,21 +104,37 @@ def documents_required(loan: Loan) -> bool:
 
 
 def documents_missing(loan: Loan) -> list[LoanDocument.Kind]:
-    """The Quzhou 二 documents a loan still lacks (none where they are not required)."""
+    """The Quzhou 二 documents a loan still lacks (none where they are not required).
+
+    A loan that followed an application in the portal has its form already: 附件1, kept at submission.
+    """
     if not documents_required(loan):
         return []
     filed = set(loan.documents.values_list("kind", flat=True))
+    if loan.application_id is not None and loan.application.submitted_pdf:
+        filed.add(LoanDocument.Kind.APPLICATION_FORM)
     return [kind for kind in LoanDocument.Kind if kind not in filed]
 
 
 def with_documents(loans: QuerySet[Loan]) -> QuerySet[Loan]:
-    """Annotate `has_form` and `has_voucher` (Quzhou 二)."""
+    """Annotate `has_form` and `has_voucher` (Quzhou 二); 附件1 kept at submission is the form of a linked loan."""
 
     def filed(kind: str) -> Exists:
         return Exists(LoanDocument.objects.filter(loan=OuterRef("pk"), kind=kind))
 
+    kept = Q(application__isnull=False) & ~Q(application__submitted_pdf="")
     return loans.annotate(
-        has_form=filed(LoanDocument.Kind.APPLICATION_FORM),
+        has_form=ExpressionWrapper(
+            Q(
+                Exists(
+                    LoanDocument.objects.filter(
+                        loan=OuterRef("pk"), kind=LoanDocument.Kind.APPLICATION_FORM
+                    )
+                )
+            )
+            | kept,
+            output_field=BooleanField(),
+        ),
         has_voucher=filed(LoanDocument.Kind.DISBURSEMENT_VOUCHER),
     )
 

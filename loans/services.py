@@ -29,6 +29,7 @@ from kedaitong.audit import log_action
 from kedaitong.db import MoneySum
 from kedaitong.errors import NotAllowed, Refused
 from kedaitong.models import User
+from kedaitong.money import format_yuan
 from loans import rules
 from loans.models import Bank, Loan, LoanDocument, PostLoanReport, RecordUpload
 
@@ -392,7 +393,13 @@ def application_disburse(
     granted = granted_credit(application)
     if granted is not None and principal > granted:
         raise LoanRefused(
-            [_("The principal exceeds the credit granted (%(amount)s yuan).") % {"amount": granted}]
+            [
+                _("The principal exceeds the credit granted (%(amount)s yuan, %(source)s).")
+                % {
+                    "amount": format_yuan(granted),
+                    "source": programs.cite(application, "granted_credit"),
+                }
+            ]
         )
     loan = loan_register(
         actor=actor,

@@ -244,13 +244,8 @@ UPLOAD_ROLES = (Role.BANK, Role.BUREAU_STAFF, Role.ADMIN)
 
 
 def _programs_for(user: Any) -> QuerySet[Program]:
-    """The programs the user may upload records for; the current one first (the form's default)."""
-    role = user.effective_role
-    if role == Role.ADMIN:
-        return Program.objects.all()
-    if role == Role.BANK:
-        return Program.objects.filter(agreements__bank=user.bank_id).distinct()
-    return Program.objects.filter(pk=user.program_id)
+    """The program the user uploads records for: the one they work in (a bank in several switches program)."""
+    return Program.objects.filter(pk=scope.current_program_id(user))
 
 
 class UploadForm(forms.Form):
@@ -267,7 +262,6 @@ class UploadForm(forms.Form):
             (name, spec.label) for name, spec in importer_kinds().items() if role in spec.roles
         ]
         self.fields["program"].queryset = _programs_for(user)
-        self.fields["program"].initial = scope.current_program_id(user)
 
 
 @require_GET
@@ -305,8 +299,6 @@ def upload_create(request: HttpRequest) -> HttpResponse:
                 "file", _("The file is larger than %(mb)d MB.") % {"mb": settings.UPLOAD_MAX_MB}
             )
         else:
-            # The upload is the chosen program's: the user now works in it (its pages show the upload).
-            scope.choose(request, form.cleaned_data["program"].code)
             try:
                 upload = services.upload_receive(
                     actor=request.user,

@@ -52,11 +52,11 @@ class LedgerFilterForm(forms.Form):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["bank"].queryset = Bank.objects.visible_to(user)
-        from applications.scope import programs_of
+        from applications.scope import current_program_id
 
-        # Only the user's own programs (one, where they work in one): no other program's name is offered.
+        # The program the user works in: a ledger shows one program (the switch shows another).
         self.fields["program"].queryset = Program.objects.filter(  # type: ignore[attr-defined]
-            pk__in=[p.pk for p in programs_of(user)]
+            pk=current_program_id(user)
         )
 
     def clean(self) -> dict[str, Any]:

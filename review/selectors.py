@@ -193,7 +193,7 @@ def queue_for(user: User) -> QuerySet[Application]:
     program = current_program(user)
     states = queue_states(user)
     if program is None or not states:
-        return Application.objects.none()
+        return with_entered_state(Application.objects.none())
     qs = Application.objects.visible_to(user).filter(
         program_version__program=program, state__in=states
     )

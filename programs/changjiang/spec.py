@@ -31,6 +31,7 @@ CITATIONS = {
     "eligibility": "昌江细则第六条",
     "one_bank": "昌江细则第六条（二）",
     "publicity": "昌江细则第八条",
+    "granted_credit": "公示后授信，昌江细则第八条",
     "blacklist": "昌江细则第九条",
     "priority_renewal": "昌江细则第九条",
     "post_loan_reports": "昌江细则第十条",

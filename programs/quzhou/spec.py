@@ -38,6 +38,7 @@ CITATIONS = {
     "max_amount": "衢州方案附件1",
     "application": "衢州方案二",
     "report": "衢州方案二",
+    "granted_credit": "同意放贷意见书，衢州方案二",
     "subsidy": "衢州方案四（一）",
     "fraud": "衢州方案六",
 }
