@@ -43,6 +43,11 @@ class RuleResult:
         return str(RULE_LABELS.get(self.code, self.code))
 
     @property
+    def optional(self) -> bool:
+        """One of several alternatives (Changjiang 第六条(一)2): it blocks nothing on its own."""
+        return self.code in OPTIONAL
+
+    @property
     def status_label(self) -> str:
         """Pass / fail / unknown in the user's language."""
         return str(STATUS_LABELS.get(self.status, self.status))

@@ -1085,7 +1085,9 @@ SUBSIDY_URLS = [
     ("run-pay", run_url("pay/")),
     (
         "public-notice",
-        lambda c: f"/subsidy/public/{c.quzhou.code}/{subsidy_run(c, 2024, state='publicized').year}/",
+        lambda c: (
+            f"/subsidy/public/{c.quzhou.code}/{subsidy_run(c, 2024, state='publicized').year}/"
+        ),
     ),
     ("filing-list", lambda c: "/subsidy/banks/"),
     ("filing-create", lambda c: "/subsidy/banks/filings/new/"),

@@ -92,7 +92,7 @@ def test_users_of_other_programs_see_nothing_of_this_one(row, cast):
                 else ""
             )
             # The program switch names the programs the administrator may work in, by design.
-            body = re.sub(r'<form[^>]*program-switch.*?</form>', "", body, flags=re.S)
+            body = re.sub(r"<form[^>]*program-switch.*?</form>", "", body, flags=re.S)
             leaked = [m for m in found if m in body]
             assert not leaked, (label, url, leaked)
             other_kind = program.kind != home.kind
