@@ -41,6 +41,7 @@ from compensation.models import (
 from kedaitong import programs
 from kedaitong.audit import log_action
 from kedaitong.db import MoneySum
+from kedaitong.errors import Refused
 from kedaitong.models import User
 from kedaitong.money import ZERO, to_fen
 from kedaitong.uploads import display_name
@@ -51,7 +52,7 @@ from loans.services import granted_credit
 WRITE_OFF_WORKDAYS = 5  # 第十一条 4: 核销后5个工作日内
 
 
-class CompensationError(ValueError):
+class CompensationError(Refused, ValueError):
     """A refused operation; nothing was saved."""
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, FSMModelMixin, transition
 
 from applications.models import MONEY, RATE, Enterprise, ProductType, Program, ProgramVersion
 from kedaitong.roles import Role
@@ -313,7 +314,7 @@ class RecordUploadQuerySet(models.QuerySet["RecordUpload"]):
         return self.none()
 
 
-class RecordUpload(models.Model):
+class RecordUpload(FSMModelMixin, models.Model):
     """One file of bank records as uploaded (web) or imported (command line): kept with who, when and checksum.
 
     The loan records it created point back to it (`upload`); every other row it
@@ -372,8 +373,10 @@ class RecordUpload(models.Model):
         verbose_name=_("uploaded by"),
     )
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
-    state = models.CharField(
-        _("state"), max_length=10, choices=State.choices, default=State.CHECKING
+    # Changed by the transitions below, or by a compare-and-swap update where two requests may race
+    # (confirm: checked → saving; cancel: checked/refused → cancelled; a dead worker: → refused).
+    state = FSMField(
+        _("state"), max_length=10, choices=State.choices, default=State.CHECKING, protected=True
     )
     job = models.ForeignKey(
         "kedaitong.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -396,6 +399,21 @@ class RecordUpload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.original_name}"
+
+    @transition(field=state, source=State.CHECKING, target=State.CHECKED)
+    def pass_check(self) -> None:
+        """Every row is valid: the uploader may confirm."""
+
+    @transition(field=state, source=[State.CHECKING, State.SAVING], target=State.REFUSED)
+    def refuse(self) -> None:
+        """Rows with errors (at the check, or at the save when the records changed since)."""
+
+    @transition(field=state, source=[State.CHECKING, State.SAVING], target=State.SAVED)
+    def mark_saved(self) -> None:
+        """Saved, all rows in one transaction (a command-line import saves without a separate check)."""
+        from django.utils import timezone
+
+        self.saved_at = timezone.now()
 
 
 class UploadedRecord(models.Model):

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
 
 from applications.models import Program
 from kedaitong.audit import log_action
@@ -154,7 +153,7 @@ def run_import(
     upload: RecordUpload | None = None,
 ) -> ImportResult:
     """Check (and with `commit`, save) one file. Saving happens only when every row is valid."""
-    from loans.models import RecordUpload, UploadedRecord
+    from loans.models import UploadedRecord
 
     spec = kinds()[kind]
     result = ImportResult(kind=kind)
@@ -191,8 +190,7 @@ def run_import(
             ),
             batch_size=2000,
         )
-        record.state = RecordUpload.State.SAVED
-        record.saved_at = timezone.now()
+        record.mark_saved()
         record.created_ids = {name: len(ids) for name, ids in created_ids.items() if ids}
         _counts(record, result)
         record.save()
@@ -224,10 +222,12 @@ def _finish(
     upload: RecordUpload | None,
 ) -> ImportResult:
     """A check without saving: a refused or previewed web upload keeps its record; a dry run keeps nothing."""
-    from loans.models import RecordUpload
 
     if upload is not None:
-        upload.state = RecordUpload.State.REFUSED if result.errors else RecordUpload.State.CHECKED
+        if result.errors:
+            upload.refuse()
+        else:
+            upload.pass_check()
         _counts(upload, result)
         upload.save()
         result.upload = upload
@@ -235,7 +235,7 @@ def _finish(
         # A refused command-line import is kept too (who tried what), in its own small transaction.
         with transaction.atomic():
             record = _new_upload(result.kind, data, filename, context, source)
-            record.state = RecordUpload.State.REFUSED
+            record.refuse()
             _counts(record, result)
             record.save()
             result.upload = record
