@@ -12,6 +12,7 @@ from django.utils import timezone
 from applications.models import Application
 from kedaitong.db import MoneySum
 from kedaitong.models import User
+from kedaitong.programs import Feature, has_feature
 from loans.delinquency import Bucket, bucket_for, days_past_due, overdue_more_than_months
 from loans.models import Loan, LoanDocument, PostLoanReport
 
@@ -19,11 +20,12 @@ RECOMMENDED_STATES = (
     Application.State.BANK_REVIEW,
     Application.State.PUBLICITY,
     Application.State.CREDIT_GRANTED,
+    Application.State.CORRECTION_REQUESTED,
 )
 
 
 def recommended_applications(user: User) -> QuerySet[Application]:
-    """Applications recommended to the user's bank and not yet disbursed (read-only on the bank portal)."""
+    """Applications in the user's bank's hands (its review, publicity, credit granted, a correction asked)."""
     return (
         Application.objects.visible_to(user)
         .filter(state__in=RECOMMENDED_STATES)
@@ -62,15 +64,16 @@ def loan_figures(loan: Loan, on: dt.date | None = None) -> LoanFigures:
     interest = loan.interestsettlements.aggregate(t=MoneySum("amount"))["t"] or Decimal("0.00")
     events = list(loan.overdueevents.all())
     days = days_past_due(events, on)
-    changjiang = loan.program_version.risk_compensation
+    pool = loan.program_version.risk_compensation  # the version runs a risk compensation pool (第十一条)
+    blacklist = has_feature(loan.program_version, Feature.BLACKLIST)  # the kind keeps a blacklist (第九条)
     return LoanFigures(
         repaid=repaid,
         outstanding=loan.principal - repaid,
         interest_settled=interest,
         days_past_due=days,
         bucket=bucket_for(days),
-        compensation_eligible=changjiang and overdue_more_than_months(events, on, 1),
-        blacklist_due=changjiang and overdue_more_than_months(events, on, 6),
+        compensation_eligible=pool and overdue_more_than_months(events, on, 1),
+        blacklist_due=blacklist and overdue_more_than_months(events, on, 6),
     )
 
 

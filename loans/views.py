@@ -24,6 +24,7 @@ from applications.models import ProductType, Program
 from kedaitong.db import MoneySum
 from kedaitong.money import parse_amount
 from kedaitong.permissions import get_visible_or_404, require_role, role_required
+from kedaitong.programs import Feature, has_feature
 from kedaitong.roles import PROGRAM_ROLES, Role
 from kedaitong.uploads import EvidenceFileField, display_name, serve_upload
 from loans import selectors, services
@@ -156,8 +157,9 @@ class DisbursementForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The program the bank works in (a bank in several switches program first).
         self.fields["program"].queryset = Program.objects.filter(  # type: ignore[attr-defined]
-            agreements__bank=user.bank_id, versions__needs_recommendation=False
+            pk=scope.current_program_id(user), agreements__bank=user.bank_id
         ).distinct()
 
     def clean_principal(self) -> Decimal:
@@ -170,7 +172,13 @@ class DisbursementForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 @role_required(Role.BANK)
 def loan_create(request: HttpRequest) -> HttpResponse:
-    """Quzhou 二: the bank approved on its own and reports the disbursement; every registration rule applies."""
+    """Quzhou 二: the bank approved on its own and reports the disbursement; every registration rule applies.
+
+    Only where the current program takes disbursements on this form (its kind's `loan_form` feature): a Changjiang
+    bank's loans follow the recommended application (404 here).
+    """
+    if not has_feature(scope.current_program(request.user), Feature.LOAN_FORM):
+        raise Http404
     form = DisbursementForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
