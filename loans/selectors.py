@@ -64,8 +64,12 @@ def loan_figures(loan: Loan, on: dt.date | None = None) -> LoanFigures:
     interest = loan.interestsettlements.aggregate(t=MoneySum("amount"))["t"] or Decimal("0.00")
     events = list(loan.overdueevents.all())
     days = days_past_due(events, on)
-    pool = loan.program_version.risk_compensation  # the version runs a risk compensation pool (第十一条)
-    blacklist = has_feature(loan.program_version, Feature.BLACKLIST)  # the kind keeps a blacklist (第九条)
+    pool = (
+        loan.program_version.risk_compensation
+    )  # the version runs a risk compensation pool (第十一条)
+    blacklist = has_feature(
+        loan.program_version, Feature.BLACKLIST
+    )  # the kind keeps a blacklist (第九条)
     return LoanFigures(
         repaid=repaid,
         outstanding=loan.principal - repaid,

@@ -66,7 +66,10 @@ def workflow() -> WorkflowSpec:
                 (guards.bank_accepted,),
             ),
             TransitionSpec(
-                "bank_decline", gettext_lazy("Decline"), Role.BANK, (guards.bank_declined,)
+                "bank_decline",
+                gettext_lazy("Decline to lend"),
+                Role.BANK,
+                (guards.bank_declined,),
             ),
             TransitionSpec("disburse", gettext_lazy("Disburse"), Role.BANK, (common.loan_opened,)),
             TransitionSpec(
