@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -37,4 +37,28 @@ def notify(
                 message[:150], text, settings.DEFAULT_FROM_EMAIL, emails, fail_silently=True
             )
         )
+    return recipients
+
+
+def notify_users(
+    recipients: Sequence[User], *, message: str, body: str = "", application: Any = None
+) -> None:
+    """One inbox row per recipient now, and one e-mail to those with an address once the transaction commits."""
+    notify(recipients, message, body=body, application=application)
+
+
+def notify_program(
+    *,
+    roles: Sequence[str],
+    program_id: int | None,
+    message: str,
+    body: str = "",
+    application: Any = None,
+) -> list[User]:
+    """Tell the users of `roles` in a program (every such user when no program): inbox now, e-mail on commit."""
+    users = User.objects.filter(is_active=True, role__in=list(roles))
+    if program_id is not None:
+        users = users.filter(program=program_id)
+    recipients = list(users)
+    notify_users(recipients, message=message, body=body, application=application)
     return recipients

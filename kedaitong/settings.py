@@ -147,7 +147,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 STORAGES = {
@@ -210,6 +210,13 @@ REVIEW_OVERDUE_DAYS = env_int("REVIEW_OVERDUE_DAYS", 5)
 if REVIEW_OVERDUE_DAYS < 1:
     raise EnvError(
         f"REVIEW_OVERDUE_DAYS={REVIEW_OVERDUE_DAYS!r} must be a whole number of days, 1 or more"
+    )
+
+# Changjiang 第十条 到期提示: the daily `loan_maturity_reminders` tells banks of loans maturing within this many days.
+MATURITY_REMINDER_DAYS = env_int("MATURITY_REMINDER_DAYS", 30)
+if MATURITY_REMINDER_DAYS < 0:
+    raise EnvError(
+        f"MATURITY_REMINDER_DAYS={MATURITY_REMINDER_DAYS!r} must be a whole number of days, 0 or more"
     )
 
 SESSION_COOKIE_HTTPONLY = True

@@ -27,8 +27,8 @@ from applications.models import Application, Enterprise, Program
 from kedaitong import programs
 from kedaitong.audit import log_action
 from kedaitong.models import AuditEntry, User
+from kedaitong.notifications import notify_program, notify_users  # noqa: F401  (kept importable here)
 from kedaitong.roles import Role
-from kedaitong.workdays import add_workdays
 from loans.models import Loan
 from loans.services import application_disburse  # noqa: F401  (the disbursement is the bank side's operation)
 from review import selectors
@@ -42,6 +42,7 @@ from review.models import (
     Opinion,
     PublicityBatch,
     PublicityEntry,
+    publicity_end,
 )
 
 # The review's refusals are the lifecycle's (one hierarchy on kedaitong.errors): a refused step (400), a role or
@@ -115,8 +116,25 @@ def notify_bureau(
     *, program_id: int | None, message: str, body: str = "", application: Application | None = None
 ) -> None:
     """Tell the bureau (staff and head of the program; every bureau user when no program): inbox now, e-mail on commit."""
-    lifecycle.tell_bureau(
-        program_id=program_id, message=message, body=body, application=application
+    notify_program(
+        roles=[Role.BUREAU_STAFF, Role.BUREAU_HEAD],
+        program_id=program_id,
+        message=message,
+        body=body,
+        application=application,
+    )
+
+
+def notify_leading_group(
+    *, program_id: int | None, message: str, body: str = "", application: Application | None = None
+) -> None:
+    """Report to the leading group (领导专班) of the program: inbox now, e-mail on commit."""
+    notify_program(
+        roles=[Role.LEADING_GROUP],
+        program_id=program_id,
+        message=message,
+        body=body,
+        application=application,
     )
 
 
@@ -476,17 +494,6 @@ def report_correction_request(
 # --- publicity (第八条) --------------------------------------------------------------------------
 
 
-def publicity_end(program: Program, start_date: dt.date) -> dt.date:
-    """Changjiang 第八条 (period set by the program version): the last working day of a period starting on `start_date`.
-
-    The start day counts when it is a working day: a 5-day period starting on
-    a Monday without holidays ends that Friday.
-    """
-    version = program.version_on(start_date) or program.versions.order_by("-effective_from").first()
-    days = (version.publicity_workdays if version else None) or 5
-    return add_workdays(start_date - dt.timedelta(days=1), days)
-
-
 @transaction.atomic
 def publicity_batch_create(
     *,
@@ -496,9 +503,23 @@ def publicity_batch_create(
     end_date: dt.date | None = None,
     request: HttpRequest | None = None,
 ) -> PublicityBatch:
-    """Open a publicity batch of every application the banks approved that is not yet publicized."""
+    """Open a publicity batch of every application the banks approved that is not yet publicized.
+
+    第八条: the period starts on the day the batch is published or later, never before (a batch dated in
+    the past would be over, and grant credit, the day it appears), and lasts at least the program's working
+    days counted from its start (`publicity_end`).
+    """
     if actor.effective_role != Role.BUREAU_STAFF or actor.program_id != program.pk:
         _refuse_role()
+    today = timezone.localdate()
+    if start_date < today:
+        raise ReviewError(
+            _(
+                "Publicity starts today (%(today)s) or later, not on %(start)s: the period counts from its "
+                "publication (第八条)."
+            )
+            % {"today": today.isoformat(), "start": start_date.isoformat()}
+        )
     minimum_end = publicity_end(program, start_date)
     end_date = end_date or minimum_end
     if end_date < start_date:
@@ -664,7 +685,7 @@ def publicity_batch_close(
         raise ReviewError(_("This publicity batch is closed already."))
     if not batch.is_over():
         raise ReviewError(
-            _("The publicity period runs until %(end)s.") % {"end": batch.end_date.isoformat()}
+            _("The publicity period runs until %(end)s.") % {"end": batch.period_end.isoformat()}
         )
     if Objection.objects.filter(entry__batch=batch, ruling=Objection.Ruling.PENDING).exists():
         raise ReviewError(_("Rule on every objection before closing the batch."))
@@ -746,6 +767,7 @@ def blacklist_add(
         data={"reason": reason, "enterprise": enterprise.credit_code},
         request=request,
     )
+    _report_decision(entry, entry.program_id, entry.details)
     return entry
 
 
@@ -784,12 +806,41 @@ def blacklist_propose_for_loan(*, loan: Loan, days: int, on: dt.date) -> bool:
 
 
 def blacklist_proposed(*, entry: BlacklistEntry) -> None:
-    """A proposal was made (loans over six months overdue): the program's bureau decides it (inbox, e-mail)."""
+    """A proposal was made (loans over six months overdue): the program's bureau decides it (inbox, e-mail).
+
+    第九条 (纳入…黑名单并报领导专班): the leading group is told of the proposal too, and of the bureau's decision
+    (`blacklist_decide`), so that a listing never reaches it late.
+    """
     notify_bureau(
         program_id=entry.program_id,
         message=_("Blacklist proposal: %(enterprise)s (%(reason)s); confirm or dismiss it.")
         % {"enterprise": entry.enterprise.name, "reason": entry.get_reason_display()},
         body=entry.details,
+    )
+    notify_leading_group(
+        program_id=entry.program_id,
+        message=_(
+            "Reported to the leading group (第九条): blacklist proposal for %(enterprise)s (%(reason)s); "
+            "the bureau confirms or dismisses it."
+        )
+        % {"enterprise": entry.enterprise.name, "reason": entry.get_reason_display()},
+        body=entry.details,
+    )
+
+
+def _report_decision(entry: BlacklistEntry, program_id: int | None, reason: str) -> None:
+    """第九条 并报领导专班: the leading group learns how a listing or proposal was decided."""
+    notify_leading_group(
+        program_id=program_id,
+        message=_(
+            "Reported to the leading group (第九条): %(enterprise)s — blacklist %(status)s (%(reason)s)."
+        )
+        % {
+            "enterprise": entry.enterprise.name,
+            "status": entry.get_status_display(),
+            "reason": entry.get_reason_display(),
+        },
+        body=reason,
     )
 
 
@@ -852,7 +903,15 @@ def blacklist_decide(
         data={"enterprise": entry.enterprise.credit_code},
         request=request,
     )
+    _report_decision(entry, entry.program_id, reason)
     return entry
 
 
-__all__ = ["NO_DRAFT", "ReviewError", "ReviewNotAllowed", "StaleApplication", "StaleDraft"]
+__all__ = [
+    "NO_DRAFT",
+    "ReviewError",
+    "ReviewNotAllowed",
+    "StaleApplication",
+    "StaleDraft",
+    "publicity_end",
+]

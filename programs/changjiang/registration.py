@@ -6,9 +6,10 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from applications.selectors import banks_holding
 from loans import rules
 from loans.models import Loan
-from loans.services import RegistrationContext, open_loans_elsewhere
+from loans.services import RegistrationContext
 from programs.changjiang.guards import granted_credit
 
 
@@ -49,18 +50,19 @@ def registration_problems(
             ]
             problems.extend(p for p in found if p)
     if version.one_bank_per_enterprise:
-        others = [
-            name
-            for _loan_bank, name, open_ in open_loans_elsewhere(
-                program, credit_code, bank, disbursement_date
-            )
-            if open_
-        ]
+        # 第六条(二): any other bank the enterprise is at (an application from submission to credit
+        # granted, a loan not fully repaid, matured or not), and loans earlier in the same upload.
+        others = banks_holding(
+            program=program,
+            credit_code=credit_code,
+            exclude_bank_id=bank.pk,
+            exclude_application_id=application.pk if application is not None else None,
+        )
         pending = context.pending if context else []
         others += [
-            n
-            for c, b, n, _p, _s, e in pending
-            if c == credit_code and b != bank.pk and e > disbursement_date
+            f"{n}（本次导入的贷款）"
+            for c, b, n, _p, _s, _e in pending
+            if c == credit_code and b != bank.pk
         ]
         if problem := rules.check_one_bank(others):
             problems.append(problem)

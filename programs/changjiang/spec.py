@@ -14,16 +14,22 @@ from programs import common
 from programs.changjiang import KIND, guards, queues
 from programs.changjiang.reference import MATERIALS
 
-# Changjiang 附件3 prints these profile fields; an empty one would leave a blank on the signed report.
+# The profile fields each annex prints; an empty one would leave a blank on the signed form.
+# Changjiang 附件3: **公司位于…，成立于…，法人代表为…，联系电话…，主要经营…。公司注册资本…，实缴资本…，近一年销售额…，实现纳税….
 ANNEX3_FIELDS = (
     "address",
-    "legal_representative",
     "founded_on",
+    "legal_representative",
+    "contact_phone",
+    "main_business",
     "registered_capital",
     "paid_in_capital",
     "last_year_sales",
     "last_year_tax",
 )
+# Changjiang 附件4 借款企业基本信息: 名称, 地址, 法定代表人 and 联系方式 (附件3's above), 联系人 and 联系方式 (the
+# contact person's: mobile, or the enterprise's phone when the contact has none).
+ANNEX4_FIELDS = ("contact_name",)
 
 CITATIONS = {
     "max_amount": "昌江细则第一条",
@@ -160,10 +166,13 @@ def workflow() -> WorkflowSpec:
 
 
 def profile_problems(enterprise: Any, today: dt.date | None = None) -> list[str]:
-    """Changjiang 附件3 (申请报告): address, legal representative, founding date, capital, last year's sales and tax."""
+    """Changjiang 附件3 (申请报告): address, founding date, legal representative, contact phone (联系电话), main business
+    (主要经营), registered and paid-in capital, last year's sales and tax; 附件4 (备案审核表): the contact person (联系人)."""
     from applications.services import profile_field_problems
 
-    return profile_field_problems(enterprise, ANNEX3_FIELDS, _("Changjiang annex 3"))
+    return profile_field_problems(
+        enterprise, ANNEX3_FIELDS, _("Changjiang annex 3")
+    ) + profile_field_problems(enterprise, ANNEX4_FIELDS, _("Changjiang annex 4"))
 
 
 def form_problems(application: Any) -> list[str]:

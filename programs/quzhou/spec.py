@@ -143,6 +143,9 @@ def form_problems(application: Any) -> list[str]:
     problems = common.missing(details.project_name.strip(), _("Project name"))
     problems += common.missing(details.company_intro.strip(), _("Company introduction"))
     problems += common.missing(details.project_intro.strip(), _("Project introduction"))
+    # 附件1 二: 联系人 and 联系电话 are blanks of the form (mobile and e-mail are alternatives to reach them).
+    problems += common.missing(details.contact_name.strip(), _("Contact person (Quzhou annex 1)"))
+    problems += common.missing(details.contact_phone.strip(), _("Contact phone (Quzhou annex 1)"))
     if len(details.company_intro) > COMPANY_INTRO_MAX:
         problems.append(
             _("The company introduction has %(count)d characters; at most %(max)d (附件1).")
