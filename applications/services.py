@@ -611,12 +611,11 @@ def enterprise_invite_by_bank(
     Only a bank with an agreement in force in `program`, and only for a code no account holds yet (an
     account that is not the enterprise's is a matter for a dispute, which the bureau decides).
     """
-    if actor.effective_role != Role.BANK or actor.bank is None:
+    bank = actor.bank
+    if actor.effective_role != Role.BANK or bank is None:
         raise NotAllowed(_("Only a cooperating bank's users may invite an enterprise."))
-    banks = type(
-        actor.bank
-    ).objects  # the bank side's model, reached through the user (loans imports us)
-    if not banks.cooperating_in(program).filter(pk=actor.bank.pk).exists():
+    banks = type(bank).objects  # the bank side's model, reached through the user (loans imports us)
+    if not banks.cooperating_in(program).filter(pk=bank.pk).exists():
         raise DomainError(
             _("Your bank has no cooperation agreement in force in %(program)s.")
             % {"program": program.name}
@@ -672,7 +671,7 @@ def enterprise_invite_by_bank(
             "%(bank)s invites %(enterprise)s to the Kedaitong portal, where it applies for %(program)s.\n\n"
             "Set your password with this link (it works once):\n%(link)s\n\nYour user name is %(username)s."
         ) % {
-            "bank": actor.bank.name,
+            "bank": bank.name,
             "enterprise": enterprise.name,
             "program": program.name,
             "link": password_link(user, base_url),
