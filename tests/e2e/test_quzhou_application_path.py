@@ -151,6 +151,7 @@ def test_a_quzhou_application_through_the_bank_to_the_bureau(new_page, tmp_path)
 
     # 3. It disburses on the application's page with the voucher: the loan opens and the report goes out.
     clerk.fill("#id_contract_no", "QZ-KC-2026-001")
+    clerk.fill("#id_contract_date", today.isoformat())  # required since issue 16
     clerk.fill("#id_disbursement_date", today.isoformat())
     clerk.fill("#id_maturity_date", maturity.isoformat())
     clerk.fill("#id_principal", "1,500,000.00")
