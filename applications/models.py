@@ -14,6 +14,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from applications.workflow import ApplicationWorkflow
 from kedaitong.fields import MONEY, RATE, UploadTo
+from kedaitong.programs import kind_choices
 from kedaitong.roles import Role
 
 if TYPE_CHECKING:
@@ -21,18 +22,12 @@ if TYPE_CHECKING:
 
 
 class Program(models.Model):
-    """One policy. Its rules live in a rule-set module named by `kind`; its numbers in its versions."""
-
-    class Kind(models.TextChoices):
-        CHANGJIANG = (
-            "changjiang_kedaitong",
-            _("Changjiang Kedaitong (recommendation and risk compensation)"),
-        )
-        QUZHOU = "quzhou_coop_loan", _("Quzhou cooperation loan (interest subsidy)")
+    """One policy of one place. Its rules are its kind's (a package under `programs/`, registered in
+    `kedaitong.programs`); its numbers are in its versions. A second district of a kind is another row."""
 
     code = models.SlugField(_("code"), max_length=30, unique=True)
     name = models.CharField(_("name"), max_length=100)
-    kind = models.CharField(_("rule set"), max_length=30, choices=Kind.choices)
+    kind = models.CharField(_("rule set"), max_length=30, choices=kind_choices)
     region = models.CharField(_("region"), max_length=50)
     authority = models.CharField(_("responsible bureau"), max_length=100)
 
@@ -226,22 +221,26 @@ class EnterpriseQuerySet(models.QuerySet["Enterprise"]):
         user's side confirmed (issue 17: a bank named in a draft, or any bureau role, could open
         the profile and download its certificates).
         """
-        from loans.models import Loan  # loans imports this module
+        # The bank side's model, reached through the relation (loans imports this module).
+        Loan = Enterprise._meta.get_field("loans").related_model
 
         role = user.effective_role if user.is_authenticated else ""
-        if role == Role.ADMIN:
-            return self.all()
         if role == Role.ENTERPRISE:
             return self.filter(pk=user.enterprise_id)
-        if role == Role.BANK or (
+        if role in (Role.ADMIN, Role.BANK) or (
             user.is_authenticated and user.is_program_scoped and user.program_id
         ):
-            confirmed = AccountClaim.objects.filter(state=AccountClaim.State.CONFIRMED)
-            confirmed = (
-                confirmed.filter(bank=user.bank_id)
-                if role == Role.BANK
-                else confirmed.filter(program=user.program_id)
+            from applications.scope import current_program_id
+
+            # Banks and the administrator work in one program at a time (applications/scope.py).
+            program = (
+                current_program_id(user) if role in (Role.ADMIN, Role.BANK) else user.program_id
             )
+            confirmed = AccountClaim.objects.filter(
+                state=AccountClaim.State.CONFIRMED, program=program
+            )
+            if role == Role.BANK:
+                confirmed = confirmed.filter(bank=user.bank_id)
             return self.filter(
                 Q(pk__in=Application.objects.visible_to(user).values("enterprise"))
                 | Q(pk__in=Loan.objects.visible_to(user).values("enterprise"))
@@ -373,14 +372,16 @@ class AccountClaimQuerySet(models.QuerySet["AccountClaim"]):
         if not user.is_authenticated:
             return self.none()
         role = user.effective_role
+        from applications.scope import program_filter
+
         if role == Role.ADMIN:
-            return self.all()
+            return self.filter(program_filter(user))  # the program the administrator works in
         own = Q(claimant=user)
         if user.is_program_scoped and user.program_id:
             enterprises = AccountClaim.objects.filter(program=user.program_id).values("enterprise")
             return self.filter(own | Q(program=user.program_id) | Q(enterprise__in=enterprises))
         if role == Role.BANK:
-            return self.filter(own | Q(bank=user.bank_id))
+            return self.filter(own | (Q(bank=user.bank_id) & program_filter(user)))
         return self.filter(own)
 
     def waiting(self) -> AccountClaimQuerySet:
@@ -497,12 +498,16 @@ class AccountClaim(FSMModelMixin, models.Model):
 class ApplicationQuerySet(models.QuerySet["Application"]):
     def visible_to(self, user: User) -> ApplicationQuerySet:
         role = user.effective_role if user.is_authenticated else ""
-        if role == Role.ADMIN:
-            return self.all()
         if role == Role.ENTERPRISE:
             return self.filter(enterprise=user.enterprise_id)
-        if role == Role.BANK:
-            return self.filter(bank=user.bank_id).exclude(
+        if role in (Role.ADMIN, Role.BANK):
+            from applications.scope import current_program_id
+
+            # Banks and the administrator see the program they work in (applications.scope).
+            in_program = self.filter(program_version__program=current_program_id(user))
+            if role == Role.ADMIN:
+                return in_program
+            return in_program.filter(bank=user.bank_id).exclude(
                 state__in=Application.State.enterprise_only()
             )
         if user.is_authenticated and user.is_program_scoped and user.program_id:
@@ -532,6 +537,9 @@ class Application(ApplicationWorkflow, models.Model):
         PUBLICITY = "publicity", _("Publicity")
         CREDIT_GRANTED = "credit_granted", _("Credit granted")
         DISBURSED = "disbursed", _("Disbursed")
+        REPORTED = "reported", _("Reported to the bureau")
+        CORRECTION_REQUESTED = "correction_requested", _("Correction requested by the bureau")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged by the bureau")
         REJECTED = "rejected", _("Rejected")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
@@ -844,7 +852,7 @@ class QuzhouDetails(models.Model):
         LICENSE = "license", "拥有5年以上的独占许可"
 
     application = models.OneToOneField(
-        Application, on_delete=models.CASCADE, related_name="quzhou", verbose_name=_("application")
+        Application, on_delete=models.CASCADE, related_name="details", verbose_name=_("application")
     )
     loan_card_no = models.CharField(_("loan card number"), max_length=40, blank=True)
     project_name = models.CharField(_("project name"), max_length=100, blank=True)

@@ -4,6 +4,7 @@ from applications import views
 
 app_name = "applications"
 urlpatterns = [
+    path("program/switch/", views.program_switch, name="program-switch"),
     path("enterprise/register/", views.register, name="register"),
     # Issue 17: who an enterprise account really is.
     path("enterprise/account/", views.account, name="account"),

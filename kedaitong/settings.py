@@ -63,6 +63,9 @@ INSTALLED_APPS = [
     "compensation",
     "subsidy",
     "reports",
+    # One package per kind of program (kedaitong/programs.py, docs/architecture.md).
+    "programs.changjiang",
+    "programs.quzhou",
     "operations",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -92,6 +95,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "applications.scope.ProgramMiddleware",
     # Changes to money rows are recorded with the request's user and page (operations.history).
     "operations.middleware.HistoryContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -136,6 +140,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kedaitong.context_processors.navigation",
+                "applications.context_processors.program_switch",
             ],
         },
     },

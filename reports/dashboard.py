@@ -284,16 +284,17 @@ def subsidy_budgets(user: User) -> Chart:
 
 def compensation_budgets(user: User) -> Chart:
     """Each year's risk-compensation budget against what the leading group has decided (Changjiang 第三条, 第十一条 2(3))."""
+    from applications.scope import current_program_id
     from compensation.models import CompensationBudget
     from kedaitong.roles import Role
 
     budgets = CompensationBudget.objects.select_related("program").order_by("program__code", "year")
-    if user.effective_role != Role.ADMIN:
-        budgets = (
-            budgets.filter(program=user.program_id)
-            if user.is_program_scoped and user.program_id
-            else budgets.none()
-        )
+    if user.effective_role == Role.ADMIN or (user.is_program_scoped and user.program_id):
+        budgets = budgets.filter(
+            program=current_program_id(user)
+        )  # the admin's: the switched-to program
+    else:
+        budgets = budgets.none()
     rows = list(budgets)
     several = len({b.program_id for b in rows}) > 1
     return Chart(
@@ -348,7 +349,8 @@ def charts_for(user: User) -> tuple[list[Chart], Decimal | None]:
 
     role = user.effective_role
     if role in PROGRAM_ROLES or role == Role.ADMIN:
-        from applications.models import Program
+        from applications.scope import current_program
+        from kedaitong.programs import Feature, has_feature
 
         buckets, ratio = delinquency(user)
         charts = [
@@ -359,11 +361,11 @@ def charts_for(user: User) -> tuple[list[Chart], Decimal | None]:
             principal_by_tech_field(user),
             buckets,
         ]
-        # Risk compensation is Changjiang's, interest subsidy Quzhou's: each program's staff see their own budget.
-        kind = user.program.kind if role != Role.ADMIN and user.program_id else None
-        if kind in (None, Program.Kind.CHANGJIANG):
+        # The money features the current program runs (its kind's): risk compensation or interest subsidy.
+        program = current_program(user)
+        if has_feature(program, Feature.COMPENSATION):
             charts.append(compensation_budgets(user))
-        if kind in (None, Program.Kind.QUZHOU):
+        if has_feature(program, Feature.SUBSIDY):
             charts.append(subsidy_budgets(user))
         return charts, ratio
     if role == Role.BANK:

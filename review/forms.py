@@ -181,6 +181,44 @@ class DisburseForm(forms.Form):
     )
 
 
+class LetterDecisionForm(BankDecisionForm):
+    """Quzhou 二: the bank's decision; an approval is its 同意放贷意见书 (the signed one, or printed by the portal)."""
+
+    letter = EvidenceFileField(
+        label=_("Signed approval letter (同意放贷意见书, optional)"),
+        required=False,
+        help_text=_("Without a file the portal prints the letter from this decision."),
+    )
+
+
+class VoucherDisburseForm(DisburseForm):
+    """Quzhou 二: the disbursement with its voucher (放款凭证); 附件1 and the voucher then reach the city bureau."""
+
+    voucher = EvidenceFileField(label=_("Disbursement voucher (放款凭证; PDF, JPEG or PNG)"))
+
+
+class ReportForm(forms.Form):
+    """Quzhou 二: the bank reports (again) to the city bureau: the voucher, and after a correction request what changed."""
+
+    voucher = EvidenceFileField(
+        label=_("Disbursement voucher (放款凭证; PDF, JPEG or PNG)"), required=False
+    )
+    note = forms.CharField(
+        label=_("What was corrected"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+    )
+
+
+class CorrectionForm(forms.Form):
+    reason = forms.CharField(
+        label=_("What the bank must correct"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+    )
+
+
 class MeetingForm(forms.Form):
     date = forms.DateField(
         label=_("Meeting date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

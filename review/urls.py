@@ -17,6 +17,11 @@ urlpatterns = [
         name="application-withdraw",
     ),
     path(
+        "review/applications/<uuid:public_id>/approval-letter/",
+        views.bank_letter,
+        name="bank-letter",
+    ),
+    path(
         "review/applications/<uuid:public_id>/history.xlsx",
         views.history_export,
         name="history-export",

@@ -136,7 +136,9 @@ class BankFilingQuerySet(models.QuerySet["BankFiling"]):
     def visible_to(self, user: User) -> BankFilingQuerySet:
         role = user.effective_role if user.is_authenticated else ""
         if role == Role.ADMIN:
-            return self.all()
+            from applications.scope import current_program_id
+
+            return self.filter(program=current_program_id(user))
         if role == Role.BANK and user.bank_id:
             return self.filter(bank=user.bank_id)
         if user.is_authenticated and user.is_program_scoped and user.program_id:
@@ -310,7 +312,9 @@ class SubsidyRunQuerySet(models.QuerySet["SubsidyRun"]):
     def visible_to(self, user: User) -> SubsidyRunQuerySet:
         role = user.effective_role if user.is_authenticated else ""
         if role == Role.ADMIN:
-            return self.all()
+            from applications.scope import current_program_id
+
+            return self.filter(program=current_program_id(user))
         if user.is_authenticated and user.is_program_scoped and user.program_id:
             return self.filter(program=user.program_id)
         return self.none()

@@ -21,6 +21,7 @@ from django_fsm import can_proceed
 from applications.models import Program
 from kedaitong.audit import log_action
 from kedaitong.db import MoneySum
+from kedaitong.errors import Refused
 from kedaitong.models import User
 from kedaitong.money import ZERO, to_fen
 from kedaitong.roles import Role
@@ -43,11 +44,11 @@ from subsidy.models import (
 )
 
 
-class SubsidyInputError(ValueError):
+class SubsidyInputError(Refused, ValueError):
     """Bad input for a run (budget, year, cutoff, LPR gap, a live run already committed)."""
 
 
-class StageRefused(ValueError):
+class StageRefused(Refused, ValueError):
     """A stage change that is not allowed now."""
 
 

@@ -78,7 +78,11 @@ def proposed_entry(cast: Cast) -> str:
     from review.models import BlacklistEntry
 
     entry = BlacklistEntry.objects.create(
-        enterprise=cast.enterprise_a, reason="overdue", details="逾期超过六个月", status="proposed"
+        program=cast.changjiang,
+        enterprise=cast.enterprise_a,
+        reason="overdue",
+        details="逾期超过六个月",
+        status="proposed",
     )
     return f"/review/blacklist/{entry.public_id}/decide/"
 
@@ -191,7 +195,34 @@ def team_member_of_a(cast: Cast) -> str:
     return app_url(cast, f"team/{member.pk}/delete/")
 
 
+def quzhou_agreed(cast: Cast) -> str:
+    """Enterprise A's Quzhou application that bank X agreed to: its 同意放贷意见书 (Quzhou 二)."""
+    from review.models import BankDecision
+    from tests.factories import ApplicationFactory
+
+    application = ApplicationFactory(
+        enterprise=cast.enterprise_a,
+        bank=cast.bank_x,
+        state="credit_granted",
+        program_version=cast.quzhou.versions.order_by("-effective_from").first(),
+    )
+    BankDecision.objects.create(
+        application=application,
+        approved=True,
+        credit_amount=Decimal("1000000.00"),
+        annual_rate=Decimal("3.0"),
+        term_months=12,
+        opinion="同意放贷",
+        decided_by=cast.bank_x_user,
+    )
+    return f"/review/applications/{application.public_id}/approval-letter/"
+
+
 APPLICATIONS: list[Row] = [
+    # The program switch (a bank in several programs, the administrator): POST only; without a program of the
+    # user's, 404 (tests/test_program_switch.py switches for real).
+    get("applications:program-switch", lambda c: "/program/switch/", GET_ONLY),
+    post("applications:program-switch", lambda c: "/program/switch/", expect(404, anonymous=LOGIN)),
     get("applications:register", lambda c: "/enterprise/register/", expect(302, anonymous=200)),
     post("applications:register", lambda c: "/enterprise/register/", expect(302, anonymous=200)),
     get("applications:profile", lambda c: "/enterprise/profile/", ENTERPRISES_ONLY),
@@ -428,6 +459,13 @@ REVIEW: list[Row] = [
         review_url("withdraw/"),
         expect(403, anonymous=LOGIN, enterprise_a=302, enterprise_b=404, bank_y=404),
     ),
+    get(
+        "review:bank-letter",
+        quzhou_agreed,
+        expect(200, anonymous=LOGIN, enterprise_b=404, bank_y=404),
+        "quzhou",
+    ),
+    post("review:bank-letter", quzhou_agreed, GET_ONLY, "quzhou"),
     get("review:history-export", review_url("history.xlsx"), SEES_A),
     post("review:history-export", review_url("history.xlsx"), GET_ONLY),
     get("review:meeting-list", lambda c: "/review/meetings/", REVIEW_GOVERNMENT),
@@ -585,11 +623,13 @@ LOANS: list[Row] = [
         "loans:loan-create",
         lambda c: "/loans/new/",
         expect(403, anonymous=LOGIN, bank_x=200, bank_y=200),
+        "quzhou",  # the one-loan form is Quzhou's (二); a Changjiang bank has none (tests/loans/test_loan_form.py)
     ),
     post(
         "loans:loan-create",
         lambda c: "/loans/new/",
         expect(403, anonymous=LOGIN, bank_x=400, bank_y=400),
+        "quzhou",
     ),
     get("loans:loan-detail", lambda c: f"/loans/{c.loan_a.public_id}/", LOAN_A),
     post("loans:loan-detail", lambda c: f"/loans/{c.loan_a.public_id}/", GET_ONLY),
@@ -1096,7 +1136,9 @@ SUBSIDY_URLS = [
     ("run-pay", run_url("pay/")),
     (
         "public-notice",
-        lambda c: f"/subsidy/public/quzhou/{subsidy_run(c, 2024, state='publicized').year}/",
+        lambda c: (
+            f"/subsidy/public/{c.quzhou.code}/{subsidy_run(c, 2024, state='publicized').year}/"
+        ),
     ),
     ("filing-list", lambda c: "/subsidy/banks/"),
     ("filing-create", lambda c: "/subsidy/banks/filings/new/"),

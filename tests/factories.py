@@ -130,3 +130,25 @@ class LoanFactory(factory.django.DjangoModelFactory):
     maturity_date = dt.date(2027, 2, 9)
     principal = Decimal("1000000.00")
     annual_rate = Decimal("3.4500")
+
+
+def granted_after_publicity(application: Application, amount: Decimal) -> Application:
+    """Changjiang 第八条: `application` had its credit of `amount` publicized (a past, closed batch) and granted."""
+    from django.utils import timezone
+
+    from review.models import PublicityBatch, PublicityEntry
+
+    clerk = UserFactory(
+        username=f"publicity-{application.pk}",
+        role=Role.BUREAU_STAFF,
+        program=application.program_version.program,
+    )
+    batch = PublicityBatch.objects.create(
+        program=application.program_version.program,
+        start_date=dt.date(2025, 11, 3),
+        end_date=dt.date(2025, 11, 7),
+        created_by=clerk,
+        closed_at=timezone.now(),
+    )
+    PublicityEntry.objects.create(batch=batch, application=application, credit_amount=amount)
+    return application

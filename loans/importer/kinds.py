@@ -414,7 +414,9 @@ def validate_disbursements(table: Table, context: ImportContext) -> Plan:
             rows.error(number, "统一社会信用代码", "该企业未在系统中登记，也不在本计划的企业名单中")
             continue
         application = None
-        if version.needs_recommendation and enterprise is not None:
+        if enterprise is not None:
+            # The loan follows the enterprise's application at this bank whose credit was granted (Changjiang
+            # 第八条 after publicity, Quzhou 二 the bank's own approval), named by 申请编号 or found.
             applications = Application.objects.filter(
                 program_version__program=program, enterprise=enterprise, bank=bank
             ).select_related("enterprise")
@@ -424,15 +426,19 @@ def validate_disbursements(table: Table, context: ImportContext) -> Plan:
                     rows.error(number, "申请编号", f"找不到本行、本企业的申请“{r['reference']}”")
                     continue
             else:
-                # The credit waiting for its loan; failing that the one already disbursed, so the row error names its loan.
                 application = (
                     applications.filter(state=Application.State.CREDIT_GRANTED)
                     .order_by("-updated_at")
                     .first()
-                    or applications.filter(state=Application.State.DISBURSED)
-                    .order_by("-updated_at")
-                    .first()
                 )
+                if application is None and version.needs_recommendation:
+                    # Every loan of the version follows an application: the one already disbursed, so the
+                    # row error names its loan.
+                    application = (
+                        applications.filter(state=Application.State.DISBURSED)
+                        .order_by("-updated_at")
+                        .first()
+                    )
         problems, lpr = registration_problems(
             program_version=version,
             enterprise=enterprise,

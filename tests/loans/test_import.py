@@ -6,7 +6,6 @@ import datetime as dt
 import io
 from decimal import Decimal
 from pathlib import Path
-from unittest import mock
 
 import pytest
 from django.core.management import call_command
@@ -32,6 +31,7 @@ from tests.factories import (
     EnterpriseFactory,
     LoanFactory,
     UserFactory,
+    granted_after_publicity,
     version,
 )
 from tests.loans import sheets
@@ -398,11 +398,12 @@ def test_changjiang_disbursement_follows_the_granted_application(world):
     )
     world["program"] = changjiang.program
     row = disbursement(world, c="CJ-9", d=dt.date(2025, 11, 3), m=dt.date(2026, 11, 2), r="3.6")
-    with mock.patch("loans.services.granted_credit", return_value=None):
-        result = run(world, "disbursements", xlsx(DISBURSEMENTS, [row]))
-    assert "尚未" in result.errors[0].message
-    with mock.patch("loans.services.granted_credit", return_value=Decimal("1000000.00")):
-        result = run(world, "disbursements", xlsx(DISBURSEMENTS, [row]))
+    result = run(world, "disbursements", xlsx(DISBURSEMENTS, [row]))
+    assert (
+        "尚未" in result.errors[0].message
+    )  # credit not publicized: no granted amount yet (第八条)
+    granted_after_publicity(application, Decimal("1000000.00"))
+    result = run(world, "disbursements", xlsx(DISBURSEMENTS, [row]))
     assert result.saved, result.errors
     assert Loan.objects.get(contract_no="CJ-9").application == application
 

@@ -63,7 +63,7 @@ def test_credit_granted_at_bank_x_blocks_an_application_to_bank_y_at_submission_
     )
     assert refused.status_code == 400
     assert Application.objects.get(pk=earlier.pk).state == S.SUBMITTED
-    assert not AuditEntry.objects.filter(action="review.application.accept").exists()
+    assert not AuditEntry.objects.filter(action="applications.application.accept").exists()
 
     # Once the credit at X银行 is drawn and repaid, or the application ends, Y银行 is open again.
     Application.objects.filter(pk=cast.application_a.pk).update(state=S.REJECTED)

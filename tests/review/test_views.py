@@ -353,7 +353,7 @@ def test_history_exports_to_excel(client, cast):
     assert rows[1][1:7] == (
         "staff",
         "科技局经办人",
-        "review.application.accept",
+        "applications.application.accept",
         "已提交",
         "科技局审核",
         "材料齐全，受理",
@@ -361,7 +361,7 @@ def test_history_exports_to_excel(client, cast):
     assert rows[2][1:7] == (
         "staff",
         "科技局经办人",
-        "review.application.return_for_changes",
+        "applications.application.return_for_changes",
         "科技局审核",
         "已退回修改",
         "请补正",
