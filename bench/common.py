@@ -45,13 +45,25 @@ def setup_django(name: str) -> None:
         url = f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kedaitong.settings")
+    if url.startswith("postgres"):
+        _create_postgres(url)
     import django
     from django.core.management import call_command
 
     django.setup()
-    if not url.startswith("sqlite"):
+    if not url.startswith("sqlite") and os.environ.get("BENCH_KEEP_DATABASE") != "1":
         _empty_postgres()
     call_command("migrate", verbosity=0)
+
+
+def _create_postgres(url: str) -> None:
+    """Create the benchmark's PostgreSQL database when it is missing (the role needs CREATEDB)."""
+    import psycopg
+
+    base, name = url.split("?")[0].rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            admin.execute(f'CREATE DATABASE "{name}"')
 
 
 def _empty_postgres() -> None:
