@@ -43,7 +43,7 @@ def setup() -> None:
     use_bench_urls()
 
 
-def measure(client, url: str) -> tuple[float, int, int]:  # type: ignore[no-untyped-def]
+def measure(client, url: str) -> tuple[float, int, int]:
     """Median milliseconds, the query count of the last request, and its status."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

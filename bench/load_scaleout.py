@@ -465,7 +465,7 @@ def main() -> int:
         "DATABASE_URL": url,
         "DEBUG": "0",
         "ALLOWED_HOSTS": "127.0.0.1",
-        "JOBS_RUNNER": "worker",
+        "TASKS_BACKEND": "database",
         "JOBS_STALE_SECONDS": str(STALE_SECONDS),
         "MEDIA_ROOT": str(work / "media"),
         "UPLOAD_MAX_MB": "20",
