@@ -50,7 +50,7 @@ def insert_many(model: Any, objs: Any, *, batch_size: int = 2000) -> int:
     no signals and calls no `save()`; unlike it, the instances do not get their primary keys back.
     Every value goes through the field's `pre_save` and `get_db_prep_save`, as in an INSERT.
     """
-    from django.db import connections, router
+    from django.db import connections, router, transaction
 
     alias = router.db_for_write(model)
     connection = connections[alias]
@@ -61,12 +61,20 @@ def insert_many(model: Any, objs: Any, *, batch_size: int = 2000) -> int:
     sql = f"COPY {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) FROM STDIN"
     count = 0
     # The driver's own cursor; its errors are raised as Django's (IntegrityError…), as a query's would be.
+    # One transaction: all rows or none, and the money history's context (who, through what) set in it
+    # first, since the COPY does not pass through the wrapper that sends it with each write.
+    from operations.history import pg_send_context
+
     with (
+        transaction.atomic(using=alias),
         connection.cursor() as cursor,
         connection.wrap_database_errors,
-        cursor.cursor.copy(sql) as copy,
     ):
-        for obj in objs:
-            copy.write_row([f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields])
-            count += 1
+        pg_send_context(cursor)
+        with cursor.cursor.copy(sql) as copy:
+            for obj in objs:
+                copy.write_row(
+                    [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+                )
+                count += 1
     return count

@@ -124,3 +124,42 @@ def test_a_row_the_database_refuses_leaves_none_of_the_batch(cast):
     assert list(run.exclusions.values_list("reason", "detail")) == [
         ("no_interest", "2026-03-31前没有已结算利息")
     ]
+
+
+def test_rows_copied_in_keep_their_history_with_who_and_how(cast):
+    """The money history (operations.history) names the actor for rows the COPY writes too, even when it is the
+    transaction's first write (the context normally rides on each INSERT, which a COPY is not)."""
+    from operations import history
+    from operations.models import RecordChange
+
+    loan = LoanFactory()
+    run = run_of(loan.program_version.program)
+    line = SubsidyLine(
+        run=run,
+        loan=loan,
+        bank=loan.bank,
+        bank_code=loan.bank.code,
+        contract_no=loan.contract_no,
+        enterprise_name="企业",
+        version_code="2023",
+        disbursement_date=dt.date(2025, 1, 2),
+        principal=Decimal("1.00"),
+        annual_rate=Decimal("3.1000"),
+        lpr=Decimal("3.4500"),
+        settled_interest=Decimal("1.00"),
+        overdue_interest=Decimal("0.00"),
+        eligible_interest=Decimal("1.00"),
+        share=Decimal("0.3000"),
+        computed=Decimal("0.30"),
+        amount=Decimal("0.30"),
+    )
+    with history.acting(user=cast.bureau_staff, via="job:subsidy"):
+        assert insert_many(SubsidyLine, [line]) == 1
+    (change,) = RecordChange.objects.filter(model="subsidy.subsidyline")
+    assert (change.operation, change.actor_id, change.via, change.parent_id) == (
+        "insert",
+        cast.bureau_staff.pk,
+        "job:subsidy",
+        str(run.pk),
+    )
+    assert Decimal(str(change.after["amount"])) == Decimal("0.30")
