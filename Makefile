@@ -78,12 +78,12 @@ clean:
 
 # Benchmarks (not part of `make test`): each script prints rows of one table.
 bench: setup
-	@echo "| measure | result | target |"
-	@echo "| --- | --- | --- |"
+	@$(PY) bench/machine.py start
 	@$(PY) bench/bench_export.py
 	@$(PY) bench/bench_pages.py
 	@$(PY) bench/bench_subsidy.py --commit
 	@for script in $(filter-out bench/bench_export.py bench/bench_pages.py bench/bench_subsidy.py,$(wildcard bench/bench_*.py)); do $(PY) $$script || exit 1; done
+	@$(PY) bench/machine.py end
 
 # Bounded load test on loopback (gunicorn 2 workers, wrk); not part of `make test`.
 load: setup

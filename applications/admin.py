@@ -91,6 +91,8 @@ class ApplicationAdmin(admin.ModelAdmin):
         "submitted_at",
     )
     list_filter = ("state", "program_version__program")
+    # A version prints its program's name: without this each row of the list costs one more query.
+    list_select_related = ("enterprise", "bank", "program_version__program")
     search_fields = ("reference", "enterprise__name", "enterprise__credit_code")
     readonly_fields = ("state", "amount", "submitted_pdf_sha256")
     autocomplete_fields = ("enterprise",)
