@@ -139,11 +139,14 @@ def test_credit_granted_at_bank_y_blocks_registration_at_bank_x(cast):
     other = ApplicationFactory(
         enterprise=cast.enterprise_a, bank=cast.bank_y, state=S.CREDIT_GRANTED
     )
-    with pytest.raises(services.LoanRefused) as refused:
-        services.application_disburse(
+    from loans.services import LoanRefused, application_disburse
+
+    with pytest.raises(LoanRefused) as refused:
+        application_disburse(
             actor=cast.bank_x_user,
             application=Application.objects.get(pk=application.pk),
             contract_no="X-HT-2026-08",
+            contract_date=dt.date(2026, 2, 1),
             disbursement_date=dt.date(2026, 2, 2),
             maturity_date=dt.date(2027, 2, 1),
             principal=Decimal("900000.00"),

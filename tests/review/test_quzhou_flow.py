@@ -114,6 +114,8 @@ class World:
             project_name="智能检测",
             company_intro="简介",
             project_intro="项目",
+            contact_name="周九",
+            contact_phone="0570-3000001",
         )
         TeamMember.objects.create(
             application=application, name="王五", id_number="11010519491231002X"
@@ -155,6 +157,7 @@ class World:
 
 LOAN = {
     "contract_no": "QZ-HT-001",
+    "contract_date": dt.date(2026, 3, 1),
     "disbursement_date": dt.date(2026, 3, 2),
     "maturity_date": dt.date(2027, 3, 1),
     "principal": Decimal("2000000.00"),
@@ -162,6 +165,7 @@ LOAN = {
 }
 LOAN_POST = {
     "contract_no": "QZ-HT-001",
+    "contract_date": "2026-03-01",
     "disbursement_date": "2026-03-02",
     "maturity_date": "2027-03-01",
     "principal": "2000000.00",
@@ -434,6 +438,7 @@ def test_an_imported_disbursement_follows_the_approval_then_the_bank_reports(wor
                 "QZ-HT-009",
                 "qz-bank",
                 world.enterprise.credit_code,
+                "2026-03-01",
                 "2026-03-02",
                 "2027-03-01",
                 "2,000,000.00",
