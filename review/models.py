@@ -174,7 +174,9 @@ class BlacklistEntry(ConcurrentTransitionMixin, models.Model):
         from kedaitong import programs
 
         article = programs.cite(self.program, "blacklist")
-        return f"{article}：{self.get_reason_display()}" if article else str(self.get_reason_display())
+        return (
+            f"{article}：{self.get_reason_display()}" if article else str(self.get_reason_display())
+        )
 
     @transition(field=status, source=Status.PROPOSED, target=Status.LISTED)
     def list_entry(self, *, by: User, at: dt.datetime) -> None:

@@ -954,10 +954,13 @@ def _report_decision(entry: BlacklistEntry, program_id: int | None, reason: str)
         % values,
         body=reason,
     )
-    if entry.proposed_by_id and entry.proposed_by.is_active and entry.status != "proposed":
+    proposer = entry.proposed_by
+    if proposer is not None and proposer.is_active and entry.status != "proposed":
         notify_users(
-            [entry.proposed_by],
-            message=_("Your blacklist proposal for %(enterprise)s was decided: %(status)s (%(reason)s).")
+            [proposer],
+            message=_(
+                "Your blacklist proposal for %(enterprise)s was decided: %(status)s (%(reason)s)."
+            )
             % values,
             body=reason,
         )

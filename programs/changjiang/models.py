@@ -17,9 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from applications.models import MONEY
+from kedaitong.fields import MONEY, UploadTo
 from kedaitong.roles import PROGRAM_ROLES, Role
-from kedaitong.uploads import upload_to
 
 if TYPE_CHECKING:
     from kedaitong.models import User
@@ -84,7 +83,9 @@ class CreditPlan(models.Model):
             models.UniqueConstraint(
                 fields=["program", "bank", "year"], name="creditplan_one_per_bank_and_year"
             ),
-            models.CheckConstraint(condition=Q(amount__gte=0), name="creditplan_amount_not_negative"),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0), name="creditplan_amount_not_negative"
+            ),
             models.CheckConstraint(
                 condition=Q(year__gte=2000) & Q(year__lte=2100), name="creditplan_year_plausible"
             ),
@@ -137,9 +138,7 @@ class CreditPlanAlert(models.Model):
     quarter = models.PositiveSmallIntegerField(_("quarter"))
     quarter_end = models.DateField(_("quarter ended on"))
     planned_amount = models.DecimalField(_("plan to date (yuan)"), **MONEY)
-    planned_count = models.DecimalField(
-        _("plan to date (loans)"), max_digits=10, decimal_places=2
-    )
+    planned_count = models.DecimalField(_("plan to date (loans)"), max_digits=10, decimal_places=2)
     disbursed_amount = models.DecimalField(_("disbursed to date (yuan)"), **MONEY)
     disbursed_count = models.PositiveIntegerField(_("disbursed to date (loans)"))
     sent_on = models.DateField(_("told on"))
@@ -242,7 +241,8 @@ class RecoveryCase(ConcurrentTransitionMixin, models.Model):
         ordering = ["opened_on", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(opened_on__gt=F("matured_on")), name="recoverycase_opened_after_maturity"
+                condition=Q(opened_on__gt=F("matured_on")),
+                name="recoverycase_opened_after_maturity",
             ),
             models.CheckConstraint(
                 condition=Q(unpaid_principal__gte=0) & Q(unpaid_interest__gte=0),
@@ -304,10 +304,6 @@ class RecoveryAction(models.Model):
         return f"{self.case} {self.acted_on} {self.get_party_display()}"
 
 
-def recovery_document_path(instance: object, filename: str) -> str:
-    return upload_to("changjiang/recovery")(instance, filename)
-
-
 class RecoveryDocument(models.Model):
     """A document of an action (demand letter, court filing, receipt ...): PDF, JPEG or PNG by content."""
 
@@ -318,7 +314,7 @@ class RecoveryDocument(models.Model):
         related_name="documents",
         verbose_name=_("action"),
     )
-    file = models.FileField(_("file"), upload_to=recovery_document_path)
+    file = models.FileField(_("file"), upload_to=UploadTo("changjiang/recovery"))
     original_name = models.CharField(_("file name"), max_length=200)
     checksum = models.CharField(_("SHA-256"), max_length=64)
 

@@ -53,7 +53,12 @@ def figures(program: Program, year: int, quarter: int) -> dict[str, Any]:
         "overdue_principal": str(overdue["principal"]),
         "banks": [b.as_json() for b in banks],
         "banks_not_reported": [
-            {"code": code, "name": by_code[code].name, "due": by_code[code].due, "missing": by_code[code].missing}
+            {
+                "code": code,
+                "name": by_code[code].name,
+                "due": by_code[code].due,
+                "missing": by_code[code].missing,
+            }
             for code in sorted(by_code)
             if by_code[code].missing
         ],
@@ -85,7 +90,10 @@ def build(
 
 
 def _money(row: dict[str, Any]) -> dict[str, Any]:
-    return row | {"principal": Decimal(row["principal"]), "outstanding": Decimal(row["outstanding"])}
+    return row | {
+        "principal": Decimal(row["principal"]),
+        "outstanding": Decimal(row["outstanding"]),
+    }
 
 
 def workbook(found: dict[str, Any], reports: list[PostLoanReport], missing: list[Any]) -> bytes:
@@ -165,14 +173,26 @@ def workbook(found: dict[str, Any], reports: list[PostLoanReport], missing: list
             Column("到期日期", 12, "date"),
         ],
         (
-            (x.contract_no, x.bank.name, x.enterprise.name, x.principal, x.disbursement_date, x.maturity_date)
+            (
+                x.contract_no,
+                x.bank.name,
+                x.enterprise.name,
+                x.principal,
+                x.disbursement_date,
+                x.maturity_date,
+            )
             for x in missing
         ),
     )
     write_sheet(
         wb,
         "未报送银行",
-        [Column("银行代码", 14), Column("银行", 22), Column("应报送笔数", 10, "int"), Column("未报送笔数", 10, "int")],
+        [
+            Column("银行代码", 14),
+            Column("银行", 22),
+            Column("应报送笔数", 10, "int"),
+            Column("未报送笔数", 10, "int"),
+        ],
         ((b["code"], b["name"], b["due"], b["missing"]) for b in found["banks_not_reported"]),
     )
     out = io.BytesIO()

@@ -9,7 +9,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import Coalesce, ExtractMonth
 from django.utils import timezone
 
@@ -81,7 +90,9 @@ class BankProgress:
         return (self.disbursed_amount * 100 / self.plan.amount).quantize(Decimal("0.1"))
 
 
-def granted_by_month(program: Program, year: int, banks: list[int]) -> dict[tuple[int, int], tuple[int, Decimal]]:
+def granted_by_month(
+    program: Program, year: int, banks: list[int]
+) -> dict[tuple[int, int], tuple[int, Decimal]]:
     """(bank id, month) → (number, amount) of credits granted in `year` (第八条: the publicity batch closing without
     an upheld objection grants the entry's amount; the month is the bureau's date of that closing)."""
     from review.models import PublicityEntry
@@ -120,7 +131,9 @@ def disbursed_by_month(
     return {(r["bank_id"], r["month"]): (r["n"], r["amount"] or ZERO) for r in rows}
 
 
-def plan_progress(program: Program, year: int, banks: QuerySet[Bank] | None = None) -> list[BankProgress]:
+def plan_progress(
+    program: Program, year: int, banks: QuerySet[Bank] | None = None
+) -> list[BankProgress]:
     """Each bank's plan (if any) against what was granted and disbursed, month by month (第五条).
 
     The banks are the program's cooperating banks and any bank with a plan or a loan that year (`banks` narrows
@@ -142,11 +155,16 @@ def plan_progress(program: Program, year: int, banks: QuerySet[Bank] | None = No
     for bank in bank_list:
         plan = plans.get(bank.pk)
         progress = BankProgress(bank=bank, plan=plan)
-        running = [0, ZERO, 0, ZERO]
+        g_count, g_amount, d_count, d_amount = 0, ZERO, 0, ZERO  # to date, month by month
         for m in MONTHS:
             gn, ga = granted.get((bank.pk, m), (0, ZERO))
             dn, da = disbursed.get((bank.pk, m), (0, ZERO))
-            running = [running[0] + gn, running[1] + ga, running[2] + dn, running[3] + da]
+            g_count, g_amount, d_count, d_amount = (
+                g_count + gn,
+                g_amount + ga,
+                d_count + dn,
+                d_amount + da,
+            )
             progress.months.append(
                 Month(
                     month=m,
@@ -156,10 +174,10 @@ def plan_progress(program: Program, year: int, banks: QuerySet[Bank] | None = No
                     granted_amount=ga,
                     disbursed_count=dn,
                     disbursed_amount=da,
-                    granted_count_to_date=running[0],
-                    granted_amount_to_date=running[1],
-                    disbursed_count_to_date=running[2],
-                    disbursed_amount_to_date=running[3],
+                    granted_count_to_date=g_count,
+                    granted_amount_to_date=g_amount,
+                    disbursed_count_to_date=d_count,
+                    disbursed_amount_to_date=d_amount,
                 )
             )
         result.append(progress)
@@ -353,15 +371,16 @@ def quarter_reporting(program: Program, year: int, quarter: int) -> list[BankRep
             principal=row["principal"] or ZERO,
             outstanding=outstanding.get(row["bank_id"], ZERO),
         )
-    for row in (
+    for bank_id, status, n in (
         PostLoanReport.objects.filter(year=year, quarter=quarter, loan__in=loans)
         .order_by()
         .values("loan__bank_id", "status")
         .annotate(n=Count("id"))
+        .values_list("loan__bank_id", "status", "n")
     ):
-        bank = banks[row["loan__bank_id"]]
-        bank.filed += row["n"]
-        setattr(bank, row["status"], getattr(bank, row["status"]) + row["n"])
+        bank = banks[bank_id]
+        bank.filed += n
+        setattr(bank, status, getattr(bank, status) + n)
     return sorted(banks.values(), key=lambda b: b.code)
 
 
@@ -402,7 +421,9 @@ def annotate_outstanding(loans: QuerySet[Loan], on: dt.date) -> QuerySet[Loan]:
 
 def outstanding_by_bank(loans: QuerySet[Loan], on: dt.date) -> dict[int, Decimal]:
     totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for bank_id, outstanding in annotate_outstanding(loans, on).values_list("bank_id", "outstanding"):
+    for bank_id, outstanding in annotate_outstanding(loans, on).values_list(  # type: ignore[misc]
+        "bank_id", "outstanding"
+    ):
         if outstanding > 0:
             totals[bank_id] += outstanding
     return totals

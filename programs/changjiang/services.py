@@ -104,7 +104,9 @@ def credit_plan_set(
             _("Only the leading group's office sets the annual credit plan (第五条).")
         )
     if not Bank.objects.filter(pk=bank.pk, agreements__program=program).exists():
-        raise ChangjiangRefused(_("%(bank)s is not a cooperating bank of this program.") % {"bank": bank})
+        raise ChangjiangRefused(
+            _("%(bank)s is not a cooperating bank of this program.") % {"bank": bank}
+        )
     problems = []
     if not 2000 <= year <= 2100:
         problems.append(_("Give a year between 2000 and 2100."))
@@ -114,7 +116,9 @@ def credit_plan_set(
         problems.append(_("The planned number of loans cannot be negative."))
     if (amount > 0) != (count > 0):
         problems.append(
-            _("A plan has both an amount and a number of loans, or neither (a year without lending).")
+            _(
+                "A plan has both an amount and a number of loans, or neither (a year without lending)."
+            )
         )
     reason = reason.strip()
     if not reason:
@@ -148,7 +152,12 @@ def credit_plan_set(
             with transaction.atomic():
                 if plan is None:
                     plan = CreditPlan.objects.create(
-                        program=program, bank=bank, year=year, amount=amount, count=count, updated_by=actor
+                        program=program,
+                        bank=bank,
+                        year=year,
+                        amount=amount,
+                        count=count,
+                        updated_by=actor,
                     )
                 else:
                     plan.amount, plan.count, plan.updated_by = amount, count, actor
@@ -228,7 +237,9 @@ def credit_plan_alerts_send(*, on: dt.date) -> list[CreditPlanAlert]:
                 stood = selectors.plan_as_of(plan, end_of_day - dt.timedelta(microseconds=1))
                 if stood is None:
                     continue
-                n = sum(disbursed.get((plan.bank_id, m), (0, ZERO))[0] for m in range(1, months + 1))
+                n = sum(
+                    disbursed.get((plan.bank_id, m), (0, ZERO))[0] for m in range(1, months + 1)
+                )
                 amount = sum(
                     (disbursed.get((plan.bank_id, m), (0, ZERO))[1] for m in range(1, months + 1)),
                     ZERO,
@@ -318,8 +329,8 @@ def recovery_cases_open(*, on: dt.date) -> list[RecoveryCase]:
                 maturity_date=loan.maturity_date,
                 on=on,
                 principal=loan.principal,
-                repaid=candidate.repaid,
-                overdue_interest_open=candidate.overdue_interest_open,
+                repaid=candidate.repaid,  # type: ignore[attr-defined]
+                overdue_interest_open=candidate.overdue_interest_open,  # type: ignore[attr-defined]
             ):
                 continue
             case = RecoveryCase.objects.create(
@@ -328,8 +339,8 @@ def recovery_cases_open(*, on: dt.date) -> list[RecoveryCase]:
                 bank_id=loan.bank_id,
                 matured_on=loan.maturity_date,
                 opened_on=on,
-                unpaid_principal=max(loan.principal - candidate.repaid, ZERO),
-                unpaid_interest=candidate.overdue_interest_open,
+                unpaid_principal=max(loan.principal - candidate.repaid, ZERO),  # type: ignore[attr-defined]
+                unpaid_interest=candidate.overdue_interest_open,  # type: ignore[attr-defined]
             )
             log_action(
                 actor=None,
@@ -362,7 +373,9 @@ def recovery_cases_open(*, on: dt.date) -> list[RecoveryCase]:
     return opened
 
 
-def _tell_case_parties(case: RecoveryCase, message: str, *, body: str = "", but: User | None = None) -> None:
+def _tell_case_parties(
+    case: RecoveryCase, message: str, *, body: str = "", but: User | None = None
+) -> None:
     """The lead bank's users and the program's office and bureau staff (not the one who acted)."""
     recipients = _bank_users(case.bank_id) + list(
         User.objects.filter(
@@ -371,7 +384,9 @@ def _tell_case_parties(case: RecoveryCase, message: str, *, body: str = "", but:
             role__in=[Role.LEADING_GROUP, Role.BUREAU_STAFF],
         )
     )
-    notify_users([u for u in recipients if but is None or u.pk != but.pk], message=message, body=body)
+    notify_users(
+        [u for u in recipients if but is None or u.pk != but.pk], message=message, body=body
+    )
 
 
 def parties_for(actor: User, case: RecoveryCase) -> list[str]:
@@ -418,7 +433,9 @@ def recovery_action_record(
     _require_feature(case.program, Feature.JOINT_RECOVERY)
     allowed = parties_for(actor, case)
     if not allowed:
-        raise ChangjiangNotAllowed(_("Only the parties to the recovery record its actions (第七条)."))
+        raise ChangjiangNotAllowed(
+            _("Only the parties to the recovery record its actions (第七条).")
+        )
     problems = []
     if party not in allowed:
         problems.append(_("You cannot record an action for this party."))
@@ -536,7 +553,9 @@ def recovery_case_close(
     lead = role == Role.BANK and actor.bank_id == case.bank_id
     office = role == Role.LEADING_GROUP and actor.program_id == case.program_id
     if not (lead or office):
-        raise ChangjiangNotAllowed(_("The lead bank or the office closes a recovery case (第七条)."))
+        raise ChangjiangNotAllowed(
+            _("The lead bank or the office closes a recovery case (第七条).")
+        )
     outcome = outcome.strip()
     if not outcome:
         raise ChangjiangRefused(_("Say how the recovery ended."))
@@ -610,7 +629,10 @@ def provincial_report_produce(
         if report is not None and report.state == ProvincialReport.State.SENT:
             raise ChangjiangRefused(
                 _("This report was sent on %(day)s (%(reference)s); it is kept as sent.")
-                % {"day": report.sent_on.isoformat() if report.sent_on else "", "reference": report.reference}
+                % {
+                    "day": report.sent_on.isoformat() if report.sent_on else "",
+                    "reference": report.reference,
+                }
             )
         content = province.build(program, year, quarter, produced_at=now, produced_by=actor)
         if report is None:
@@ -672,11 +694,16 @@ def provincial_report_mark_sent(
     if problems:
         raise ChangjiangRefused(problems)
     with transaction.atomic():
-        report = ProvincialReport.objects.select_for_update().select_related("program").get(pk=report.pk)
+        report = (
+            ProvincialReport.objects.select_for_update().select_related("program").get(pk=report.pk)
+        )
         if not can_proceed(report.mark_sent):
             raise ChangjiangRefused(
                 _("This report was marked sent already (%(day)s, %(reference)s).")
-                % {"day": report.sent_on.isoformat() if report.sent_on else "", "reference": report.reference}
+                % {
+                    "day": report.sent_on.isoformat() if report.sent_on else "",
+                    "reference": report.reference,
+                }
             )
         report.mark_sent(by=actor, on=sent_on, reference=reference)
         report.save()
@@ -686,7 +713,11 @@ def provincial_report_mark_sent(
             obj=report,
             from_state=ProvincialReport.State.PRODUCED,
             to_state=report.state,
-            data={"sent_on": sent_on.isoformat(), "reference": reference, "pdf_sha256": report.pdf_sha256},
+            data={
+                "sent_on": sent_on.isoformat(),
+                "reference": reference,
+                "pdf_sha256": report.pdf_sha256,
+            },
             request=request,
         )
         notify_program(
