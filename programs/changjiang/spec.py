@@ -297,6 +297,12 @@ def setup_program(program: Any) -> None:
         )
 
 
+def credit_plan_chart(user: Any) -> Any:
+    from programs.changjiang.charts import credit_plan_chart as chart
+
+    return chart(user)
+
+
 def build() -> KindSpec:
     from applications import documents, eligibility
     from applications.forms import ChangjiangApplicationForm
@@ -341,4 +347,5 @@ def build() -> KindSpec:
         setup_program=setup_program,
         loan_links=loan_links,
         menu=menu(),
+        charts=(credit_plan_chart,),
     )

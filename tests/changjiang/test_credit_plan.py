@@ -250,3 +250,30 @@ def test_the_office_is_told_of_banks_below_their_plan_once_a_quarter(cast, time_
     call_command("changjiang_daily", "--on", "2026-04-02", stdout=io.StringIO())
     assert CreditPlanAlert.objects.count() == 1
     assert Notification.objects.filter(user=cast.leading_group).count() == 1
+
+
+def test_the_dashboard_shows_the_plan_against_granted_and_disbursed(client, cast):
+    services.credit_plan_set(
+        actor=cast.leading_group,
+        program=cast.changjiang,
+        bank=cast.bank_x,
+        year=2026,
+        amount=Decimal("1200000.00"),
+        count=2,
+        reason="年度计划",
+    )
+    for who in ("bureau_head", "bank_x_user", "bank_y_user"):
+        client.force_login(getattr(cast, who))
+        page = client.get("/reports/dashboard/").content.decode()
+        assert 'id="chart-credit-plan"' in page
+        chart = page.split('id="chart-credit-plan"')[1].split("</script>")[0]
+        # December 2026 (the suite's date): plan to date 1,200,000.00 (bank X's), disbursed 1,000,000.00 each
+        assert '"2026-12"' in chart
+        if who == "bank_y_user":
+            assert '"1200000.00"' not in chart  # bank Y sees only its own (no plan)
+        else:
+            assert '"1200000.00"' in chart
+        disbursed = "2000000.00" if who == "bureau_head" else "1000000.00"
+        assert f'"{disbursed}"' in chart
+    client.force_login(UserFactory(username="qz", role="bureau_staff", program=cast.quzhou))
+    assert "chart-credit-plan" not in client.get("/reports/dashboard/").content.decode()
