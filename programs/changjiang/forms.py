@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from applications.forms import DateInput
 from loans.models import Bank
 from programs.changjiang.models import Party
 
@@ -52,7 +53,7 @@ class DocumentsField(forms.FileField):
 
 class RecoveryActionForm(forms.Form):
     party = forms.ChoiceField(label=_("Party"), choices=Party.choices)
-    acted_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    acted_on = forms.DateField(label=_("Date"), widget=DateInput())
     what = forms.CharField(
         label=_("What was done"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
     )
@@ -92,9 +93,9 @@ class ProduceReportForm(forms.Form):
 
 
 class MarkSentForm(forms.Form):
-    sent_on = forms.DateField(label=_("Sent on"), widget=forms.DateInput(attrs={"type": "date"}))
+    sent_on = forms.DateField(label=_("Sent on"), widget=DateInput())
     reference = forms.CharField(
-        label=_("Reference"),
+        label=_("Reference of the sending"),
         max_length=100,
         help_text=_("The letter's number or the provincial system's reference."),
     )
