@@ -48,6 +48,9 @@ class Feature:
     LOAN_DOCUMENTS = (
         "loan_documents"  # the bank sends the application form and voucher per loan (Quzhou 二)
     )
+    CREDIT_PLAN = "credit_plan"  # the office's annual credit plan per bank (Changjiang 第五条)
+    JOINT_RECOVERY = "joint_recovery"  # recovery cases led by the bank (Changjiang 第七条)
+    PROVINCIAL_REPORTS = "provincial_reports"  # the bureau's quarterly post-loan report to the province (Changjiang 第十条)
 
 
 # --- The application's workflow of a kind ----------------------------------------------------------------------
@@ -201,6 +204,9 @@ class KindSpec:
     granted_credit: Callable[[Any], Any] | None = None
     # Called once when a Program of this kind is created: the kind's reference rows (material list ...).
     setup_program: Callable[[Any], None] | None = None
+    # (user, loan) → [(url, label)]: the kind's own pages about a loan, linked from the shared loan page
+    # (its recovery case, a blacklist proposal ...).
+    loan_links: Callable[[Any, Any], list[tuple[str, Any]]] | None = None
 
     def has(self, feature: str) -> bool:
         return feature in self.features
@@ -268,6 +274,15 @@ def has_feature(obj: Any, feature: str) -> bool:
         return spec(obj).has(feature)
     except UnknownKind:
         return False
+
+
+def loan_links(user: Any, loan: Any) -> list[tuple[str, Any]]:
+    """The kind's own pages about `loan` that `user` may open ((url, label) pairs; none for a kind without)."""
+    try:
+        links = spec(loan).loan_links
+    except UnknownKind:
+        return []
+    return links(user, loan) if links is not None else []
 
 
 def kinds_with(feature: str) -> list[str]:

@@ -24,7 +24,7 @@ from kedaitong.audit import log_action
 from kedaitong.db import MoneySum
 from kedaitong.forms import AmountField
 from kedaitong.permissions import get_visible_or_404, require_role, role_required
-from kedaitong.programs import Feature, has_feature
+from kedaitong.programs import Feature, has_feature, loan_links
 from kedaitong.roles import PROGRAM_ROLES, Role
 from kedaitong.uploads import EvidenceFileField, display_name, serve_upload
 from loans import selectors, services
@@ -144,6 +144,7 @@ def loan_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             "documents_required": selectors.documents_required(loan),
             "documents_missing": selectors.documents_missing(loan),
             "record_history": history_of(loan) if may_see_history(request.user) else None,
+            "kind_links": loan_links(request.user, loan),
         },
     )
 

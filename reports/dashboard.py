@@ -338,6 +338,19 @@ def enterprise_loans(user: User, on: dt.date | None = None) -> Chart:
     )
 
 
+def kind_charts(user: User) -> list[Chart]:
+    """The charts the current program's kind adds (KindSpec.charts: each builder returns a chart's fields, or None
+    where the user has nothing to see), e.g. Changjiang's credit plan against granted and disbursed (第五条)."""
+    from applications.scope import current_program
+    from kedaitong import programs
+
+    program = current_program(user)
+    if program is None:
+        return []
+    built = (build(user) for build in programs.spec(program).charts)
+    return [Chart(**fields) for fields in built if fields is not None]
+
+
 def charts_for(user: User) -> tuple[list[Chart], Decimal | None]:
     """The charts that answer "where do we stand" for the user's role, each scoped by visible_to, and the NPL ratio.
 
@@ -367,7 +380,7 @@ def charts_for(user: User) -> tuple[list[Chart], Decimal | None]:
             charts.append(compensation_budgets(user))
         if has_feature(program, Feature.SUBSIDY):
             charts.append(subsidy_budgets(user))
-        return charts, ratio
+        return charts + kind_charts(user), ratio
     if role == Role.BANK:
         buckets, ratio = delinquency(user)
         return [
@@ -375,6 +388,7 @@ def charts_for(user: User) -> tuple[list[Chart], Decimal | None]:
             applications_by_state(user),
             applications_by_month(user),
             principal_by_tech_field(user),
+            *kind_charts(user),
         ], ratio
     if role == Role.ENTERPRISE:
         return [applications_by_state(user), enterprise_loans(user)], None

@@ -300,7 +300,14 @@ class RulingForm(forms.Form):
 
 class BlacklistForm(forms.Form):
     credit_code = forms.CharField(label=_("Unified social credit code"), max_length=18)
-    reason = forms.ChoiceField(label=_("Reason"), choices=BlacklistEntry.Reason.choices)
+    # 第九条's other ground (贷款用于非企业经营活动) is proposed on the loan's page with its evidence (BlacklistProposalForm).
+    reason = forms.ChoiceField(
+        label=_("Reason"),
+        choices=[c for c in BlacklistEntry.Reason.choices if c[0] != BlacklistEntry.Reason.MISUSE],
+        help_text=_(
+            "A loan used outside the business is proposed on the loan's page, with its evidence."
+        ),
+    )
     details = forms.CharField(
         label=_("Facts and evidence"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
     )
@@ -314,6 +321,21 @@ class BlacklistForm(forms.Form):
             "the entry is then recorded as exempted and does not block."
         ),
         max_length=2000,
+    )
+
+
+class BlacklistProposalForm(forms.Form):
+    """第九条 (贷款用于非企业经营活动的): the facts and the evidence of a loan used outside the business."""
+
+    details = forms.CharField(
+        label=_("How the loan was used outside the business"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=5000,
+        help_text=_("Amounts, dates, accounts and what the money paid for."),
+    )
+    evidence = EvidenceFileField(
+        label=_("Evidence (PDF, JPEG or PNG)"),
+        help_text=_("Bank statements, contracts, inspection records ..."),
     )
 
 

@@ -114,6 +114,15 @@ class BlacklistEntry(ConcurrentTransitionMixin, models.Model):
     evidence_name = models.CharField(_("evidence file name"), max_length=200, blank=True)
     force_majeure_note = models.TextField(_("force majeure (第九条 exception)"), blank=True)
     proposed_at = models.DateTimeField(_("proposed at"), auto_now_add=True)
+    # Who proposed it: a bank or the bureau (misuse of the loan); empty for the daily overdue proposal.
+    proposed_by = models.ForeignKey(
+        "kedaitong.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("proposed by"),
+    )
     listed_at = models.DateTimeField(_("listed at"), null=True, blank=True)
     listed_by = models.ForeignKey(
         "kedaitong.User",
@@ -158,6 +167,16 @@ class BlacklistEntry(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self) -> str:
         return f"{self.enterprise.name} · {self.get_reason_display()} · {self.get_status_display()}"
+
+    @property
+    def ground(self) -> str:
+        """The ground as the notices cite it: the program's article and the reason (第九条 names two grounds)."""
+        from kedaitong import programs
+
+        article = programs.cite(self.program, "blacklist")
+        return (
+            f"{article}：{self.get_reason_display()}" if article else str(self.get_reason_display())
+        )
 
     @transition(field=status, source=Status.PROPOSED, target=Status.LISTED)
     def list_entry(self, *, by: User, at: dt.datetime) -> None:

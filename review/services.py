@@ -743,6 +743,14 @@ def blacklist_add(
         raise ReviewError(_("Choose a reason."))
     if not details.strip():
         raise ReviewError(_("Describe the facts and the evidence."))
+    if reason == BlacklistEntry.Reason.MISUSE:
+        # 第九条 贷款用于非企业经营活动: proposed on the loan with evidence, then decided as the overdue ground is.
+        raise ReviewError(
+            _(
+                "A loan used outside the business is proposed on the loan's page with its evidence, "
+                "then decided like an overdue proposal (第九条)."
+            )
+        )
     exempted = bool(force_majeure_note.strip())
     if exempted and reason != BlacklistEntry.Reason.OVERDUE_6_MONTHS:
         raise ReviewError(_("The force-majeure exception applies to overdue loans only (第九条)."))
@@ -808,17 +816,115 @@ def blacklist_propose_for_loan(*, loan: Loan, days: int, on: dt.date, spans: lis
     return True
 
 
+class BlacklistProposalRefused(ReviewError):
+    pass
+
+
+def may_propose_misuse(actor: User, loan: Loan) -> bool:
+    """第九条: the loan's bank, or the bureau (staff or head) of the loan's program, where the program keeps a
+    blacklist."""
+    if not programs.has_feature(loan.program_version, programs.Feature.BLACKLIST):
+        return False
+    role = actor.effective_role
+    if role == Role.BANK:
+        return actor.bank_id == loan.bank_id
+    return role in (Role.BUREAU_STAFF, Role.BUREAU_HEAD) and (
+        actor.program_id == loan.program_version.program_id
+    )
+
+
+@transaction.atomic
+def blacklist_propose(
+    *,
+    actor: User,
+    loan: Loan,
+    details: str,
+    evidence: Any,
+    request: HttpRequest | None = None,
+) -> BlacklistEntry:
+    """Changjiang 第九条 (贷款用于非企业经营活动的): the lending bank or the bureau proposes the loan's enterprise for
+    the program's blacklist on the ground that the loan was used outside its business, with the facts and an
+    evidence file (PDF, JPEG or PNG).
+
+    The proposal goes through the same decision as the overdue ground (`blacklist_decide`: the program's bureau
+    staff confirm or dismiss it; force majeure does not apply to this ground); the bureau and the leading group
+    are told now, citing the ground. One open proposal per loan on this ground.
+    """
+    from kedaitong.uploads import check_upload, display_name
+
+    if not may_propose_misuse(actor, loan):
+        _refuse_role()
+    problems = []
+    details = details.strip()
+    if not details:
+        problems.append(_("Describe how the loan was used outside the business."))
+    if evidence is None:
+        problems.append(_("Attach the evidence (第九条: a proposal rests on evidence)."))
+    else:
+        from django.core.exceptions import ValidationError
+
+        try:
+            check_upload(evidence)
+        except ValidationError as exc:
+            problems.append(" ".join(exc.messages))
+    if problems:
+        raise BlacklistProposalRefused(problems)
+    Loan.objects.select_for_update().get(pk=loan.pk)
+    misuse = BlacklistEntry.Reason.MISUSE
+    pending = BlacklistEntry.objects.filter(
+        enterprise=loan.enterprise,
+        reason=misuse,
+        status__in=[BlacklistEntry.Status.PROPOSED, BlacklistEntry.Status.LISTED],
+    ).first()
+    if pending is not None:
+        raise BlacklistProposalRefused(
+            _("%(enterprise)s is already %(status)s on this ground (第九条).")
+            % {"enterprise": loan.enterprise.name, "status": pending.get_status_display()}
+        )
+    entry = BlacklistEntry(
+        program=loan.program_version.program,
+        enterprise=loan.enterprise,
+        loan=loan,
+        reason=misuse,
+        details=details,
+        proposed_by=actor,
+        evidence_name=display_name(evidence.name or "evidence"),
+    )
+    entry.evidence = evidence
+    entry.save()
+    log_action(
+        actor=actor,
+        action="review.blacklist.proposed",
+        obj=entry,
+        to_state=entry.status,
+        comment=details,
+        data={
+            "reason": misuse,
+            "loan": loan.contract_no,
+            "enterprise": loan.enterprise.credit_code,
+            "evidence": entry.evidence_name,
+        },
+        request=request,
+    )
+    blacklist_proposed(entry=entry)
+    return entry
+
+
 def blacklist_proposed(*, entry: BlacklistEntry) -> None:
     """A proposal was made (loans over six months overdue): the program's bureau decides it (inbox, e-mail).
 
     第九条 (纳入…黑名单并报领导专班): the leading group is told of the proposal too, and of the bureau's decision
     (`blacklist_decide`), so that a listing never reaches it late.
     """
+    proposer = (
+        _("Proposed by %(who)s.") % {"who": entry.proposed_by} if entry.proposed_by_id else ""
+    )
+    body = "\n".join(part for part in (entry.details, proposer) if part)
     notify_bureau(
         program_id=entry.program_id,
         message=_("Blacklist proposal: %(enterprise)s (%(reason)s); confirm or dismiss it.")
-        % {"enterprise": entry.enterprise.name, "reason": entry.get_reason_display()},
-        body=entry.details,
+        % {"enterprise": entry.enterprise.name, "reason": entry.ground},
+        body=body,
     )
     notify_leading_group(
         program_id=entry.program_id,
@@ -826,25 +932,52 @@ def blacklist_proposed(*, entry: BlacklistEntry) -> None:
             "Reported to the leading group (第九条): blacklist proposal for %(enterprise)s (%(reason)s); "
             "the bureau confirms or dismisses it."
         )
-        % {"enterprise": entry.enterprise.name, "reason": entry.get_reason_display()},
-        body=entry.details,
+        % {"enterprise": entry.enterprise.name, "reason": entry.ground},
+        body=body,
     )
 
 
 def _report_decision(entry: BlacklistEntry, program_id: int | None, reason: str) -> None:
-    """第九条 并报领导专班: the leading group learns how a listing or proposal was decided."""
+    """第九条 并报领导专班: the leading group learns how a listing or proposal was decided; whoever proposed it (a
+    bank, the bureau) learns the decision, and a listed enterprise is given notice of the listing, each citing the
+    ground (the article and which of its two grounds)."""
+    values = {
+        "enterprise": entry.enterprise.name,
+        "status": entry.get_status_display(),
+        "reason": entry.ground,
+    }
     notify_leading_group(
         program_id=program_id,
         message=_(
             "Reported to the leading group (第九条): %(enterprise)s — blacklist %(status)s (%(reason)s)."
         )
-        % {
-            "enterprise": entry.enterprise.name,
-            "status": entry.get_status_display(),
-            "reason": entry.get_reason_display(),
-        },
+        % values,
         body=reason,
     )
+    proposer = entry.proposed_by
+    if proposer is not None and proposer.is_active and entry.status != "proposed":
+        notify_users(
+            [proposer],
+            message=_(
+                "Your blacklist proposal for %(enterprise)s was decided: %(status)s (%(reason)s)."
+            )
+            % values,
+            body=reason,
+        )
+    if entry.status == BlacklistEntry.Status.LISTED:
+        notify_users(
+            list(
+                User.objects.filter(
+                    is_active=True, role=Role.ENTERPRISE, enterprise=entry.enterprise_id
+                )
+            ),
+            message=_(
+                "Notice: %(enterprise)s is listed on the blacklist of %(program)s on the ground %(reason)s; "
+                "it gets no further financial support."
+            )
+            % (values | {"program": entry.program.name}),
+            body=reason,
+        )
 
 
 @transaction.atomic

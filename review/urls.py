@@ -36,6 +36,11 @@ urlpatterns = [
     path("review/objections/<uuid:public_id>/file/", views.objection_file, name="objection-file"),
     path("review/blacklist/", views.blacklist, name="blacklist"),
     path(
+        "review/blacklist/propose/<uuid:public_id>/",
+        views.blacklist_propose,
+        name="blacklist-propose",
+    ),
+    path(
         "review/blacklist/<uuid:public_id>/decide/", views.blacklist_decide, name="blacklist-decide"
     ),
     path(

@@ -805,7 +805,7 @@ def _blacklist_page(
     program = _program_with(request, Feature.BLACKLIST)
     may_decide = has_role(request.user, Role.BUREAU_STAFF)
     entries = BlacklistEntry.objects.visible_to(request.user).select_related(
-        "enterprise", "listed_by", "decided_by", "loan"
+        "enterprise", "listed_by", "decided_by", "loan", "proposed_by", "program"
     )
     rows = [
         (
@@ -903,6 +903,58 @@ def blacklist_decide(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
             return redirect("review:blacklist")
     return _blacklist_page(
         request, forms.BlacklistForm(), failed=entry, failed_form=form, status=400
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def blacklist_propose(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """第九条 (贷款用于非企业经营活动的): the lending bank or the bureau proposes the loan's enterprise for the blacklist,
+    with the facts and the evidence; the bureau decides it on the blacklist page as it decides overdue proposals."""
+    from loans.models import Loan
+
+    loan = get_visible_or_404(
+        Loan.objects.visible_to(request.user).select_related(
+            "enterprise", "bank", "program_version__program"
+        ),
+        public_id=public_id,
+    )
+    if not programs.has_feature(loan.program_version, Feature.BLACKLIST):
+        raise Http404
+    if not services.may_propose_misuse(request.user, loan):
+        raise PermissionDenied
+    form = forms.BlacklistProposalForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.blacklist_propose(
+                actor=request.user,
+                loan=loan,
+                details=form.cleaned_data["details"],
+                evidence=form.cleaned_data["evidence"],
+                request=request,
+            )
+        except NotAllowed as exc:
+            raise PermissionDenied from exc
+        except Refused as exc:
+            for problem in exc.problems:
+                form.add_error(None, problem)
+        else:
+            messages.success(
+                request,
+                _("The proposal was sent to the bureau, which decides it (第九条)."),
+            )
+            return redirect("loans:loan-detail", public_id=loan.public_id)
+    proposals = BlacklistEntry.objects.filter(loan=loan).select_related("proposed_by", "decided_by")
+    return render(
+        request,
+        "review/blacklist_propose.html",
+        {
+            "loan": loan,
+            "form": form,
+            "proposals": proposals,
+            "article": programs.cite(loan.program_version, "blacklist"),
+        },
+        status=400 if form.errors else 200,
     )
 
 

@@ -8,7 +8,16 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kedaitong.programs import Annex, Bar, Feature, KindSpec, Step, TransitionSpec, WorkflowSpec
+from kedaitong.programs import (
+    Annex,
+    Bar,
+    Feature,
+    KindSpec,
+    MenuEntry,
+    Step,
+    TransitionSpec,
+    WorkflowSpec,
+)
 from kedaitong.roles import Role
 from programs import common
 from programs.changjiang import KIND, guards, queues
@@ -226,6 +235,57 @@ def long_overdue(*, loan: Any, days: int, on: dt.date, spans: list[Any]) -> bool
     return blacklist_propose_for_loan(loan=loan, days=days, on=on, spans=spans)
 
 
+def loan_links(user: Any, loan: Any) -> list[tuple[str, Any]]:
+    """The loan page links to the loan's recovery case (第七条) and, for its bank and the bureau, to a 第九条 misuse
+    proposal."""
+    from django.urls import reverse
+
+    from programs.changjiang.models import RecoveryCase
+    from review.services import may_propose_misuse
+
+    links: list[tuple[str, Any]] = []
+    case = RecoveryCase.objects.visible_to(user).filter(loan=loan).first()
+    if case is not None:
+        links.append(
+            (
+                reverse("changjiang:recovery-case", args=[case.public_id]),
+                gettext_lazy("Joint recovery case (第七条)"),
+            )
+        )
+    if may_propose_misuse(user, loan):
+        links.append(
+            (
+                reverse("review:blacklist-propose", args=[loan.public_id]),
+                gettext_lazy("Propose a blacklist entry: loan used outside the business (第九条)"),
+            )
+        )
+    return links
+
+
+def menu() -> tuple[MenuEntry, ...]:
+    """The kind's own pages in the menu: the credit plan (第五条), recovery cases (第七条), reports to the province
+    (第十条), each for the roles that see it."""
+    everyone = frozenset(
+        {
+            Role.LEADING_GROUP,
+            Role.BUREAU_STAFF,
+            Role.BUREAU_HEAD,
+            Role.AUDITOR,
+            Role.BANK,
+            Role.ADMIN,
+        }
+    )
+    return (
+        MenuEntry("changjiang:credit-plan", gettext_lazy("Credit plan"), everyone),
+        MenuEntry("changjiang:recovery-cases", gettext_lazy("Joint recovery"), everyone),
+        MenuEntry(
+            "changjiang:provincial-reports",
+            gettext_lazy("Reports to the province"),
+            everyone - {Role.BANK},
+        ),
+    )
+
+
 def setup_program(program: Any) -> None:
     """A new district of the kind gets the eleven materials of 附件2."""
     from applications.models import MaterialType
@@ -235,6 +295,12 @@ def setup_program(program: Any) -> None:
             MaterialType(program=program, number=n, name=name, required=required, note=note)
             for n, name, required, note in MATERIALS
         )
+
+
+def credit_plan_chart(user: Any) -> Any:
+    from programs.changjiang.charts import credit_plan_chart as chart
+
+    return chart(user)
 
 
 def build() -> KindSpec:
@@ -254,6 +320,9 @@ def build() -> KindSpec:
                 Feature.BLACKLIST,
                 Feature.POST_LOAN_REPORTS,
                 Feature.COMPENSATION,
+                Feature.CREDIT_PLAN,
+                Feature.JOINT_RECOVERY,
+                Feature.PROVINCIAL_REPORTS,
             }
         ),
         roles=frozenset({Role.LEADING_GROUP}),
@@ -276,4 +345,7 @@ def build() -> KindSpec:
         granted_credit=guards.granted_credit,
         long_overdue=long_overdue,
         setup_program=setup_program,
+        loan_links=loan_links,
+        menu=menu(),
+        charts=(credit_plan_chart,),
     )
