@@ -7,7 +7,6 @@ row; e-mails leave at commit. Views and commands call these functions.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -35,6 +34,7 @@ from applications.models import (
     MaterialType,
     Program,
     ProgramVersion,
+    ReferenceCounter,
     TeamMember,
 )
 from applications.selectors import eligibility_now
@@ -206,9 +206,45 @@ def enterprise_invite(*, actor: User, email: str, display_name: str, base_url: s
 # --- Applications ----------------------------------------------------------------------------------------------
 
 
-def _new_reference(program: Program) -> str:
-    prefix = programs.spec(program).reference_prefix or "AP"
-    return f"{prefix}-{uuid.uuid4().hex[:8].upper()}"
+def reference_next(*, program: Program, day: dt.date) -> str:
+    """The next reference of `program` in the year of `day`: PREFIX-YEAR-NNNN, gap-free, for a submission.
+
+    Call inside the submission's transaction: the year's counter row is locked (`select_for_update`) until
+    the submission commits, so two submissions at once get consecutive numbers, and a submission that fails
+    gives its number back with its rollback. A year's counter starts after the highest number already used
+    (demo data, references typed by an import), and a number found taken is passed over, never repeated.
+    """
+    year = day.year
+    prefix = program.reference_prefix
+    try:
+        with (
+            transaction.atomic()
+        ):  # a savepoint: another submission may create the year's row first
+            ReferenceCounter.objects.get_or_create(
+                program=program, year=year, defaults={"last": _highest_used(prefix, year)}
+            )
+    except IntegrityError:
+        pass
+    counter = ReferenceCounter.objects.select_for_update().get(program=program, year=year)
+    while True:
+        counter.last += 1
+        reference = f"{prefix}-{year}-{counter.last:04d}"
+        if not Application.objects.filter(reference=reference).exists():
+            break
+    counter.save(update_fields=["last"])
+    return reference
+
+
+def _highest_used(prefix: str, year: int) -> int:
+    start = f"{prefix}-{year}-"
+    numbers = [
+        int(ref[len(start) :])
+        for ref in Application.objects.filter(reference__startswith=start).values_list(
+            "reference", flat=True
+        )
+        if ref[len(start) :].isdigit()
+    ]
+    return max(numbers, default=0)
 
 
 def application_create(
@@ -233,8 +269,7 @@ def application_create(
         return found
     try:
         with transaction.atomic():
-            application = Application(
-                reference=_new_reference(version.program),
+            application = Application(  # a draft has no reference until it is submitted
                 program_version=version,
                 enterprise=enterprise,
                 amount=amount,
@@ -445,6 +480,10 @@ def application_submit(
         ]
         if problems:
             raise DomainError(problems)
+        if not locked.reference:  # the first submission numbers it; a resubmission keeps its number
+            locked.reference = reference_next(
+                program=locked.program_version.program, day=timezone.localdate()
+            )
         locked.snapshot = documents.build_snapshot(locked)
         locked.eligibility_result = eligibility.to_json(checklist)
 

@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -662,7 +663,9 @@ def annex_pdf(request: HttpRequest, public_id: uuid.UUID, annex: str) -> HttpRes
     if found is None:
         raise Http404
     response = HttpResponse(found.build(application), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{application.reference}-{annex}.pdf"'
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"{application.file_stem}-{annex}.pdf"
+    )
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

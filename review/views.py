@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -533,7 +534,9 @@ def history_export(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     response = HttpResponse(
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    response["Content-Disposition"] = f'attachment; filename="{application.reference}-history.xlsx"'
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"{application.file_stem}-办理记录.xlsx"
+    )
     excel.save(wb, response)
     return response
 

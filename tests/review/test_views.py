@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from urllib.parse import quote
 
 import pytest
 from django.core.cache import cache
@@ -340,7 +341,10 @@ def test_history_exports_to_excel(client, cast):
     assert response.status_code == 200 and response["Content-Type"].startswith(
         "application/vnd.openxml"
     )
-    assert f"{application.reference}-history.xlsx" in response["Content-Disposition"]
+    # The file is named in Chinese (RFC 6266 filename*): T-000001-办理记录.xlsx
+    assert response["Content-Disposition"] == "attachment; filename*=utf-8''" + quote(
+        f"{application.reference}-办理记录.xlsx"
+    )
     sheet = load_workbook(BytesIO(response.content)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0] == ("时间", "操作人", "角色", "操作", "原状态", "新状态", "意见", "地址")
