@@ -16,7 +16,7 @@ from kedaitong import programs
 def _sources_and_targets() -> dict[str, tuple[list[str], str]]:
     field = Application._meta.get_field("state")
     found: dict[str, tuple[list[str], str]] = {}
-    for t in field.get_all_transitions(Application):  # type: ignore[attr-defined]
+    for t in field.get_all_transitions(Application):
         sources, _target = found.setdefault(t.name, ([], str(t.target)))
         sources.append(str(t.source))
     return found

@@ -13,46 +13,29 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from applications.models import Enterprise
+from applications.models import Enterprise, Program
+from kedaitong.fields import MONEY, RATE, UploadTo
 from kedaitong.models import Notification  # noqa: F401  (the inbox moved to the core; importable here as before)
 from kedaitong.roles import PROGRAM_ROLES, Role
-from kedaitong.uploads import upload_to
 from kedaitong.workdays import add_workdays
 
 # Changjiang 第八条 names no length; the program version carries it (docs/decisions.md, Foundation).
 DEFAULT_PUBLICITY_WORKDAYS = 5
 
 
-def publicity_end(program: object, start_date: dt.date) -> dt.date:
+def publicity_end(program: Program, start_date: dt.date) -> dt.date:
     """Changjiang 第八条 (period set by the program version): the last working day of a period starting on `start_date`.
 
     The start day counts when it is a working day: a 5-day period starting on
     a Monday without holidays ends that Friday.
     """
-    versions = program.versions  # type: ignore[attr-defined]
-    version = program.version_on(start_date) or versions.order_by("-effective_from").first()  # type: ignore[attr-defined]
+    version = program.version_on(start_date) or program.versions.order_by("-effective_from").first()
     days = (version.publicity_workdays if version else None) or DEFAULT_PUBLICITY_WORKDAYS
     return add_workdays(start_date - dt.timedelta(days=1), days)
 
 
 if TYPE_CHECKING:
     from kedaitong.models import User
-
-_blacklist_path = upload_to("review/blacklist")
-_objection_path = upload_to("review/objections")
-_letter_path = upload_to("review/letters")
-
-
-def bank_letter_path(instance: object, filename: str) -> str:
-    return _letter_path(instance, filename)
-
-
-def blacklist_evidence_path(instance: object, filename: str) -> str:
-    return _blacklist_path(instance, filename)
-
-
-def objection_file_path(instance: object, filename: str) -> str:
-    return _objection_path(instance, filename)
 
 
 class BlacklistQuerySet(models.QuerySet["BlacklistEntry"]):
@@ -127,7 +110,7 @@ class BlacklistEntry(ConcurrentTransitionMixin, models.Model):
         related_name="+",
         verbose_name=_("loan"),
     )
-    evidence = models.FileField(_("evidence"), upload_to=blacklist_evidence_path, blank=True)
+    evidence = models.FileField(_("evidence"), upload_to=UploadTo("review/blacklist"), blank=True)
     evidence_name = models.CharField(_("evidence file name"), max_length=200, blank=True)
     force_majeure_note = models.TextField(_("force majeure (第九条 exception)"), blank=True)
     proposed_at = models.DateTimeField(_("proposed at"), auto_now_add=True)
@@ -196,10 +179,6 @@ class BlacklistEntry(ConcurrentTransitionMixin, models.Model):
 
     def record_decision(self, *, by: User, at: dt.datetime, note: str) -> None:
         self.decided_at, self.decided_by, self.decision_note = at, by, note
-
-
-MONEY = {"max_digits": 16, "decimal_places": 2}
-RATE = {"max_digits": 7, "decimal_places": 4}
 
 
 class Opinion(models.Model):
@@ -360,7 +339,7 @@ class BankDecision(models.Model):
     head_name = models.CharField(_("head (负责人)"), max_length=50, blank=True)
     # Quzhou 二: the bank's 同意放贷意见书 as it signed it; without an upload the portal prints one from this row.
     letter = models.FileField(
-        _("approval letter (同意放贷意见书)"), upload_to=bank_letter_path, blank=True
+        _("approval letter (同意放贷意见书)"), upload_to=UploadTo("review/letters"), blank=True
     )
     letter_name = models.CharField(_("approval letter file name"), max_length=200, blank=True)
     decided_by = models.ForeignKey(
@@ -495,7 +474,9 @@ class Objection(models.Model):
     name = models.CharField(_("your name"), max_length=50)
     contact = models.CharField(_("contact (phone or e-mail)"), max_length=100)
     reason = models.TextField(_("reason"), max_length=2000)
-    attachment = models.FileField(_("file (optional)"), upload_to=objection_file_path, blank=True)
+    attachment = models.FileField(
+        _("file (optional)"), upload_to=UploadTo("review/objections"), blank=True
+    )
     attachment_name = models.CharField(_("file name"), max_length=200, blank=True)
     ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
     submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True)

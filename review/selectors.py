@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from django.db.models import CharField, OuterRef, QuerySet
+from django.utils import timezone
 from django_fsm import Transition, get_available_user_FIELD_transitions
+from django_stubs_ext import WithAnnotations
 
 from applications.models import Application, Enterprise
 from applications.scope import current_program
@@ -154,7 +156,13 @@ def queue_states(user: User) -> list[str]:
     return list(programs.spec(program).workflow.queues.get(user.effective_role, ()))
 
 
-def with_entered_state(qs: QuerySet[Application]) -> QuerySet[Application]:
+class EnteredState(TypedDict):
+    entered: dt.datetime
+
+
+def with_entered_state(
+    qs: QuerySet[Application],
+) -> QuerySet[WithAnnotations[Application, EnteredState]]:
     """Annotate `entered`: when each application entered its current state (the last transition into it).
 
     An application never moved by a logged transition (imported, or the cast of
@@ -314,7 +322,7 @@ def permitted_transitions(application: Application, user: User) -> list[Transiti
     workflow = programs.spec(application).workflow
     field_ = Application._meta.get_field("state")
     found = []
-    for t in field_.get_all_transitions(Application):  # type: ignore[attr-defined]
+    for t in field_.get_all_transitions(Application):
         sources = t.source if isinstance(t.source, list | tuple | set) else [t.source]
         if (
             t.name not in ENTERPRISE_STEPS
@@ -326,17 +334,42 @@ def permitted_transitions(application: Application, user: User) -> list[Transiti
     return found
 
 
-def priority_renewal(program: Any = None) -> QuerySet[Enterprise]:
+def priority_renewal(program: Any = None, on: dt.date | None = None) -> QuerySet[Enterprise]:
     """Changjiang 第九条: 诚信良好、按时履约的 enterprises of `program`, marked for priority renewal (优先续贷).
 
     On time = at least one repayment recorded on the program's loans, no overdue event and no
-    overdue-period interest on any of its loans, and not blacklisted. Without a program: every program's.
+    overdue-period interest on any of its loans, no loan matured before `on` (today) without its
+    principal repaid in full by the maturity date (a loan past maturity unpaid, or repaid late, is
+    overdue: `loans.delinquency`), and not blacklisted. Without a program: every program's.
     """
-    from loans.models import InterestSettlement, OverdueEvent, Repayment
+    from django.db.models import DecimalField, F, OuterRef, Subquery, Value
+    from django.db.models.functions import Coalesce
 
-    def of_program(qs: Any) -> Any:
-        return qs if program is None else qs.filter(loan__program_version__program=program)
+    from kedaitong.db import MoneySum
+    from loans.models import InterestSettlement, Loan, OverdueEvent, Repayment
 
+    def of_program(qs: Any, path: str = "loan__program_version__program") -> Any:
+        return qs if program is None else qs.filter(**{path: program})
+
+    on = on or timezone.localdate()
+    repaid_by_maturity = (
+        Repayment.objects.filter(loan=OuterRef("pk"), repaid_on__lte=OuterRef("maturity_date"))
+        .order_by()
+        .values("loan")
+        .annotate(s=MoneySum("principal"))
+        .values("s")
+    )
+    late = (
+        of_program(Loan.objects.filter(maturity_date__lt=on), "program_version__program")
+        .annotate(
+            repaid_in_time=Coalesce(
+                Subquery(repaid_by_maturity, output_field=DecimalField()),
+                Value(Decimal("0.00")),
+            )
+        )
+        .filter(repaid_in_time__lt=F("principal"))
+        .values("enterprise")
+    )
     return (
         Enterprise.objects.filter(pk__in=of_program(Repayment.objects).values("loan__enterprise"))
         .exclude(pk__in=of_program(OverdueEvent.objects).values("loan__enterprise"))
@@ -345,6 +378,7 @@ def priority_renewal(program: Any = None) -> QuerySet[Enterprise]:
                 "loan__enterprise"
             )
         )
+        .exclude(pk__in=late)
         .exclude(
             pk__in=BlacklistEntry.objects.filter(status=BlacklistEntry.Status.LISTED).values(
                 "enterprise"

@@ -30,7 +30,10 @@ from kedaitong.models import AuditEntry, User
 from kedaitong.notifications import notify_program, notify_users  # noqa: F401  (kept importable here)
 from kedaitong.roles import Role
 from loans.models import Loan
-from loans.services import application_disburse  # noqa: F401  (the disbursement is the bank side's operation)
+from loans.services import (
+    application_disburse,  # noqa: F401  (the disbursement is the bank side's operation)
+    overdue_details,
+)
 from review import selectors
 from review.models import (
     BankDecision,
@@ -771,7 +774,7 @@ def blacklist_add(
     return entry
 
 
-def blacklist_propose_for_loan(*, loan: Loan, days: int, on: dt.date) -> bool:
+def blacklist_propose_for_loan(*, loan: Loan, days: int, on: dt.date, spans: list[Any]) -> bool:
     """Changjiang 第九条: a loan more than six months overdue is proposed for its program's blacklist, once.
 
     Not while the enterprise already has a proposed or listed overdue entry. The program's bureau is told and
@@ -792,7 +795,7 @@ def blacklist_propose_for_loan(*, loan: Loan, days: int, on: dt.date) -> bool:
         enterprise=loan.enterprise,
         loan=loan,
         reason=overdue,
-        details=f"贷款{loan.contract_no}（{loan.bank}）截至{on:%Y-%m-%d}逾期{days}天，超过6个月未归还（系统自动提出）",
+        details=f"{overdue_details(loan, spans, on, days)}（{programs.cite(loan, 'blacklist')}，系统自动提出）",
     )
     log_action(
         actor=None,
@@ -888,11 +891,12 @@ def blacklist_decide(
         entry.dismiss()
     entry.record_decision(by=actor, at=now, note=reason)
     entry.save()
-    action = {
+    actions: dict[str, str] = {
         Status.LISTED: "confirmed",
         Status.EXEMPTED: "exempted",
         Status.DISMISSED: "dismissed",
-    }[decision]
+    }
+    action = actions[decision]
     log_action(
         actor=actor,
         action=f"review.blacklist.{action}",

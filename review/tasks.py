@@ -17,14 +17,17 @@ from django.http import Http404
 
 from applications.models import Application
 from applications.scope import programs_of
-from kedaitong import programs
-from kedaitong.jobs import JobContext, register
+from kedaitong import programs, schedule
+from kedaitong.jobs import JobContext, job_task
 from kedaitong.models import User
 from kedaitong.programs import Feature
 from kedaitong.roles import Role
 from review.models import Meeting, PublicityBatch
 
 # The roles that see meeting and publicity pages (review.views).
+# Each morning, the applications waiting in a review state longer than REVIEW_OVERDUE_DAYS.
+schedule.daily_command("review_overdue", at="08:00")
+
 BATCH_ROLES = (Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR, Role.ADMIN)
 SCOPES = ("meeting", "publicity")
 
@@ -74,7 +77,7 @@ def pdf_name(application: Application) -> str:
     return f"附件4-{application.reference}-{safe}.pdf"
 
 
-@register("review.annex4_zip", title="批量生成附件4")
+@job_task(title="批量生成附件4")
 def annex4_zip_job(ctx: JobContext, *, scope: str, public_id: str) -> None:
     batch = annex4_batch(ctx.job.owner, scope, public_id)
     total = len(batch.applications)

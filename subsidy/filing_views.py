@@ -50,7 +50,7 @@ def _filing_program(request: HttpRequest) -> Program:
     raise Http404
 
 
-def _agreements_visible_to(user, program=None):  # type: ignore[no-untyped-def]
+def _agreements_visible_to(user, program=None):
     """Agreements of `program` (default: every program that keeps banks on file) within the user's scope."""
     if program is not None:
         qs = BankAgreement.objects.filter(program=program)

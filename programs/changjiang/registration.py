@@ -26,6 +26,7 @@ def registration_problems(
     lpr: Decimal | None,
     application: Any,
     context: RegistrationContext | None,
+    contract_date: dt.date,
 ) -> list[str]:
     """Changjiang 第一条, 第六条(二), 第八条: a loan follows a recommended application whose credit was granted after
     publicity, at the same bank, once; and the enterprise borrows from one bank only."""

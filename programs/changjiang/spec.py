@@ -219,11 +219,11 @@ def bars(*, enterprise: Any = None, bank: Any = None, program: Any = None) -> li
     ]
 
 
-def long_overdue(*, loan: Any, days: int, on: dt.date) -> bool:
+def long_overdue(*, loan: Any, days: int, on: dt.date, spans: list[Any]) -> bool:
     """第九条: more than six months overdue proposes a blacklist entry to the program's bureau (review.services)."""
     from review.services import blacklist_propose_for_loan
 
-    return blacklist_propose_for_loan(loan=loan, days=days, on=on)
+    return blacklist_propose_for_loan(loan=loan, days=days, on=on, spans=spans)
 
 
 def setup_program(program: Any) -> None:

@@ -28,8 +28,9 @@ def registration_problems(
     lpr: Decimal | None,
     application: Any,
     context: RegistrationContext | None,
+    contract_date: dt.date,
 ) -> list[str]:
-    """一(一) on the bureau's list, 一(三) a bank on file on the day, 一(二) term, 一(六) rate ≤ LPR, 一(四)/(五) caps.
+    """一(一) on the bureau's list, 一(三) a bank on file on the day, 一(二) term, 一(六) rate ≤ the LPR on the contract date, 一(四)/(五) caps.
 
     A loan linked to an application follows the bank's own approval (二): the principal is at most the amount
     of its 同意放贷意见书.
@@ -51,9 +52,7 @@ def registration_problems(
         rules.check_on_list(listed),
         rules.check_agreement(in_force, disbursement_date),
         rules.check_term(disbursement_date, maturity_date, version.max_term_months),
-        rules.check_rate(
-            annual_rate, lpr, capped=version.rate_capped_by_lpr, day=disbursement_date
-        ),
+        rules.check_rate(annual_rate, lpr, capped=version.rate_capped_by_lpr, day=contract_date),
     ]
     problems = [p for p in found if p]
     if application is not None:

@@ -130,9 +130,13 @@ def profile_problems(enterprise: Any, today: dt.date | None = None) -> list[str]
 
 
 def details_for(application: Any) -> Any:
+    """附件1's second table and introductions. Reading never creates the row: an unsaved blank stands in until a
+    valid form saves it (a page view or an invalid post writes nothing)."""
     from applications.models import QuzhouDetails
 
-    return QuzhouDetails.objects.get_or_create(application=application)[0]
+    return QuzhouDetails.objects.filter(application=application).first() or QuzhouDetails(
+        application=application
+    )
 
 
 def form_problems(application: Any) -> list[str]:

@@ -5,7 +5,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("kedaitong", "0005_notification_moved_to_core"),
+        ("kedaitong", "0008_notification_moved_to_core"),
         ("review", "0005_blacklist_public_id"),
     ]
 

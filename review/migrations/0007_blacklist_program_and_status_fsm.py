@@ -37,7 +37,7 @@ def fill_program(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("applications", "0009_program_kinds_and_quzhou_states"),
+        ("applications", "0010_program_kinds_and_quzhou_states"),
         ("loans", "0005_one_loan_per_application_and_upload_rows"),
         ("review", "0006_notification_moved_to_core"),
     ]

@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-import review.models
+import kedaitong.fields
 
 
 class Migration(migrations.Migration):
@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
             name="letter",
             field=models.FileField(
                 blank=True,
-                upload_to=review.models.bank_letter_path,
+                upload_to=kedaitong.fields.UploadTo("review/letters"),
                 verbose_name="approval letter (同意放贷意见书)",
             ),
         ),
