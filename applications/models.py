@@ -659,7 +659,10 @@ class Application(ApplicationWorkflow, models.Model):
     @property
     def file_stem(self) -> str:
         """The start of a download's file name: the reference, or 草稿-<8 hex> for a draft."""
-        return self.reference or f"{_('draft')}-{self.public_id.hex[:8]}"
+        if self.reference:
+            return self.reference
+        draft = str(_("Draft"))
+        return f"{draft}-{self.public_id.hex[:8]}"
 
 
 class ReferenceCounter(models.Model):

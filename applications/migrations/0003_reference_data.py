@@ -62,7 +62,7 @@ def load(apps, schema_editor):
     TechField = apps.get_model("applications", "TechField")
     MaterialType = apps.get_model("applications", "MaterialType")
     RegistrationPlace = apps.get_model("applications", "RegistrationPlace")
-    # The reference prefixes came later (0010); tests that flush the database load these rows again with
+    # The reference prefixes came later (0011); tests that flush the database load these rows again with
     # today's models, where each program needs its own prefix.
     later = {f.name for f in Program._meta.get_fields()}
 

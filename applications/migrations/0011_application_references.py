@@ -42,7 +42,7 @@ def clear_draft_references(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("applications", "0009_program_kinds_and_quzhou_states"),
+        ("applications", "0010_program_kinds_and_quzhou_states"),
     ]
 
     operations = [
