@@ -357,7 +357,7 @@ def test_history_exports_to_excel(client, cast):
     assert rows[1][1:7] == (
         "staff",
         "科技局经办人",
-        "applications.application.accept",
+        "科技局经办人受理",
         "已提交",
         "科技局审核",
         "材料齐全，受理",
@@ -365,8 +365,13 @@ def test_history_exports_to_excel(client, cast):
     assert rows[2][1:7] == (
         "staff",
         "科技局经办人",
-        "applications.application.return_for_changes",
+        "科技局经办人退回修改",
         "科技局审核",
         "已退回修改",
         "请补正",
     )
+    # The review page's 办理记录 reads the same words, never the audit codes.
+    page = client.get(f"/review/applications/{application.public_id}/").content.decode()
+    assert "科技局经办人受理" in page and "科技局经办人退回修改" in page
+    assert "已提交 → 科技局审核" in page
+    assert "applications.application" not in page and "return_for_changes" not in page
