@@ -775,6 +775,39 @@ def application_create(
     return application
 
 
+def application_delete(*, actor: User, application: Application) -> None:
+    """The enterprise deletes its own draft, with its materials and team (issue 18): nothing was submitted.
+
+    Only a draft: an application once submitted (returned ones too) is part of the record and is withdrawn
+    instead. The audit row keeps what was deleted.
+    """
+    with transaction.atomic():
+        locked = (
+            Application.objects.select_for_update()
+            .select_related("enterprise")
+            .filter(pk=application.pk)
+            .first()
+        )
+        if locked is None:
+            raise DomainError(_("This draft has already been deleted."))
+        if actor.effective_role != Role.ENTERPRISE or actor.enterprise_id != locked.enterprise_id:
+            raise NotYours(_("Only the enterprise's own users may delete its draft."))
+        if locked.state != Application.State.DRAFT:
+            raise DomainError(
+                _("Only a draft can be deleted; a submitted application is withdrawn instead.")
+            )
+        log_action(
+            actor=actor,
+            action="applications.application.deleted",
+            obj=locked,
+            data={
+                "amount": str(locked.amount),
+                "materials": [m.original_name for m in locked.materials.all()],
+            },
+        )
+        locked.delete()
+
+
 def ensure_editable(application: Application) -> None:
     if application.state not in EDITABLE_STATES:
         raise DomainError(

@@ -457,7 +457,7 @@ def application_withdraw(request: HttpRequest, public_id: uuid.UUID) -> HttpResp
             status = 400
         else:
             messages.success(request, _("The application is withdrawn."))
-            return redirect("review:application-review", public_id=application.public_id)
+            return redirect("applications:application-detail", public_id=application.public_id)
     return render(
         request,
         "review/withdraw_confirm.html",
