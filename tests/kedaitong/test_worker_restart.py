@@ -261,7 +261,9 @@ def test_make_run_serves_with_one_worker_and_one_ctrl_c_stops_both(tmp_path):
         while time.monotonic() < deadline and "reset-demo" not in text:
             time.sleep(0.5)
             text = (tmp_path / "run.log").read_text()
-        assert "DEBUG false" in text and "Ctrl-C stops it" in text and "make reset-demo" in text, text
+        assert "DEBUG false" in text and "Ctrl-C stops it" in text and "make reset-demo" in text, (
+            text
+        )
         assert text.index("Kedaitong is ready") > text.index("Starting development server"), text
         os.killpg(group, signal.SIGINT)  # Ctrl-C
         assert pair.wait(timeout=30) is not None
