@@ -173,7 +173,7 @@ def parties(application: Application) -> list[User]:
 def tell_parties(application: Application, entry: AuditEntry, *, message: str = "") -> None:
     """Inbox and e-mail (at commit) to `parties`: the hand-over of every step, the enterprise's submission included."""
     message = message or _("%(reference)s %(enterprise)s: %(state)s (by %(who)s)") % {
-        "reference": application.reference,
+        "reference": application.display_reference,
         "enterprise": application.enterprise.name,
         "state": application.get_state_display(),
         "who": entry.actor_name,

@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from typing import TYPE_CHECKING
 
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -30,6 +31,22 @@ class Program(models.Model):
     kind = models.CharField(_("rule set"), max_length=30, choices=kind_choices)
     region = models.CharField(_("region"), max_length=50)
     authority = models.CharField(_("responsible bureau"), max_length=100)
+    # Application references read out on the phone: CJ-2026-0007. Each program has its own, so a second
+    # district of a kind numbers its applications apart from the first (浮梁 FL-2026-0001 beside 昌江 CJ-…).
+    reference_prefix = models.CharField(
+        _("reference prefix"),
+        max_length=8,
+        unique=True,
+        validators=[
+            RegexValidator(
+                r"^[A-Z]{2,8}$",
+                _("Two to eight capital Latin letters, e.g. CJ."),
+            )
+        ],
+        help_text=_(
+            "Application references are this prefix, the year of submission and a number: CJ-2026-0007."
+        ),
+    )
 
     class Meta:
         verbose_name = _("program")
@@ -548,7 +565,9 @@ class Application(ApplicationWorkflow, models.Model):
             return [cls.DRAFT, cls.WITHDRAWN]
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    reference = models.CharField(_("reference"), max_length=30, unique=True)
+    # Given at the first submission (`applications.services.reference_next`): PREFIX-YEAR-NNNN, gap-free per
+    # program and year. A draft has none. References given before (CJ-37DBF18E) are kept as they are.
+    reference = models.CharField(_("reference"), max_length=30, unique=True, null=True, blank=True)
     program_version = models.ForeignKey(
         ProgramVersion,
         on_delete=models.PROTECT,
@@ -626,11 +645,49 @@ class Application(ApplicationWorkflow, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.reference} {self.enterprise.name}"
+        return f"{self.display_reference} {self.enterprise.name}"
 
     @property
     def program(self) -> Program:
         return self.program_version.program
+
+    @property
+    def display_reference(self) -> str:
+        """The reference, or what a draft shows instead (it gets its number when submitted)."""
+        return self.reference or str(_("Draft (numbered at submission)"))
+
+    @property
+    def file_stem(self) -> str:
+        """The start of a download's file name: the reference, or 草稿-<8 hex> for a draft."""
+        if self.reference:
+            return self.reference
+        draft = str(_("Draft"))
+        return f"{draft}-{self.public_id.hex[:8]}"
+
+
+class ReferenceCounter(models.Model):
+    """The last reference number given in a program and year; locked by each submission (gap-free)."""
+
+    program = models.ForeignKey(
+        Program,
+        on_delete=models.PROTECT,
+        related_name="reference_counters",
+        verbose_name=_("program"),
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    last = models.PositiveIntegerField(_("last number given"), default=0)
+
+    class Meta:
+        verbose_name = _("reference counter")
+        verbose_name_plural = _("reference counters")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "year"], name="referencecounter_one_per_year"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program.reference_prefix}-{self.year}: {self.last}"
 
 
 class ProgramListing(models.Model):
@@ -911,7 +968,7 @@ class QuzhouDetails(models.Model):
         verbose_name_plural = _("Quzhou application forms")
 
     def __str__(self) -> str:
-        return f"{self.application.reference} {self.project_name}"
+        return f"{self.application.display_reference} {self.project_name}"
 
 
 class TeamMember(models.Model):

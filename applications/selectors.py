@@ -120,7 +120,7 @@ def banks_holding(
         applications = applications.exclude(bank=exclude_bank_id)
     for other in applications:
         found.setdefault(other.bank.name, []).append(
-            f"申请{other.reference}，{other.get_state_display()}"
+            f"申请{other.display_reference}，{other.get_state_display()}"
         )
     loans = (
         Loan.objects.filter(enterprise__credit_code=credit_code, program_version__program=program)

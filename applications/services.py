@@ -7,7 +7,6 @@ row; e-mails leave at commit. Views and commands call these functions.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -38,6 +37,7 @@ from applications.models import (
     MaterialType,
     Program,
     ProgramVersion,
+    ReferenceCounter,
     TeamMember,
 )
 from applications.selectors import eligibility_now
@@ -688,9 +688,45 @@ def enterprise_invite_by_bank(
 # --- Applications ----------------------------------------------------------------------------------------------
 
 
-def _new_reference(program: Program) -> str:
-    prefix = programs.spec(program).reference_prefix or "AP"
-    return f"{prefix}-{uuid.uuid4().hex[:8].upper()}"
+def reference_next(*, program: Program, day: dt.date) -> str:
+    """The next reference of `program` in the year of `day`: PREFIX-YEAR-NNNN, gap-free, for a submission.
+
+    Call inside the submission's transaction: the year's counter row is locked (`select_for_update`) until
+    the submission commits, so two submissions at once get consecutive numbers, and a submission that fails
+    gives its number back with its rollback. A year's counter starts after the highest number already used
+    (demo data, references typed by an import), and a number found taken is passed over, never repeated.
+    """
+    year = day.year
+    prefix = program.reference_prefix
+    try:
+        with (
+            transaction.atomic()
+        ):  # a savepoint: another submission may create the year's row first
+            ReferenceCounter.objects.get_or_create(
+                program=program, year=year, defaults={"last": _highest_used(prefix, year)}
+            )
+    except IntegrityError:
+        pass
+    counter = ReferenceCounter.objects.select_for_update().get(program=program, year=year)
+    while True:
+        counter.last += 1
+        reference = f"{prefix}-{year}-{counter.last:04d}"
+        if not Application.objects.filter(reference=reference).exists():
+            break
+    counter.save(update_fields=["last"])
+    return reference
+
+
+def _highest_used(prefix: str, year: int) -> int:
+    start = f"{prefix}-{year}-"
+    numbers = [
+        int(ref[len(start) :])
+        for ref in Application.objects.filter(reference__startswith=start).values_list(
+            "reference", flat=True
+        )
+        if ref[len(start) :].isdigit()
+    ]
+    return max(numbers, default=0)
 
 
 def application_create(
@@ -715,8 +751,7 @@ def application_create(
         return found
     try:
         with transaction.atomic():
-            application = Application(
-                reference=_new_reference(version.program),
+            application = Application(  # a draft has no reference until it is submitted
                 program_version=version,
                 enterprise=enterprise,
                 amount=amount,
@@ -738,6 +773,39 @@ def application_create(
             raise
         return found
     return application
+
+
+def application_delete(*, actor: User, application: Application) -> None:
+    """The enterprise deletes its own draft, with its materials and team (issue 18): nothing was submitted.
+
+    Only a draft: an application once submitted (returned ones too) is part of the record and is withdrawn
+    instead. The audit row keeps what was deleted.
+    """
+    with transaction.atomic():
+        locked = (
+            Application.objects.select_for_update()
+            .select_related("enterprise")
+            .filter(pk=application.pk)
+            .first()
+        )
+        if locked is None:
+            raise DomainError(_("This draft has already been deleted."))
+        if actor.effective_role != Role.ENTERPRISE or actor.enterprise_id != locked.enterprise_id:
+            raise NotYours(_("Only the enterprise's own users may delete its draft."))
+        if locked.state != Application.State.DRAFT:
+            raise DomainError(
+                _("Only a draft can be deleted; a submitted application is withdrawn instead.")
+            )
+        log_action(
+            actor=actor,
+            action="applications.application.deleted",
+            obj=locked,
+            data={
+                "amount": str(locked.amount),
+                "materials": [m.original_name for m in locked.materials.all()],
+            },
+        )
+        locked.delete()
 
 
 def ensure_editable(application: Application) -> None:
@@ -929,6 +997,10 @@ def application_submit(
         ]
         if problems:
             raise DomainError(problems)
+        if not locked.reference:  # the first submission numbers it; a resubmission keeps its number
+            locked.reference = reference_next(
+                program=locked.program_version.program, day=timezone.localdate()
+            )
         locked.snapshot = documents.build_snapshot(locked)
         locked.eligibility_result = eligibility.to_json(checklist)
 

@@ -42,6 +42,9 @@ urlpatterns = [
     path("applications/<uuid:public_id>/", views.application_detail, name="application-detail"),
     path("applications/<uuid:public_id>/edit/", views.application_edit, name="application-edit"),
     path(
+        "applications/<uuid:public_id>/delete/", views.application_delete, name="application-delete"
+    ),
+    path(
         "applications/<uuid:public_id>/submit/", views.application_submit, name="application-submit"
     ),
     path("applications/<uuid:public_id>/materials/", views.material_add, name="material-add"),

@@ -19,6 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -921,6 +922,32 @@ def application_submit(request: HttpRequest, public_id: uuid.UUID) -> HttpRespon
     )
 
 
+@require_http_methods(["GET", "POST"])
+@login_required
+def application_delete(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The enterprise deletes its draft: GET restates what goes (and asks), POST deletes."""
+    application = _application(request, public_id, enterprise_only=True)
+    if request.method == "POST":
+        try:
+            services.application_delete(actor=request.user, application=application)
+        except services.NotAllowed as exc:
+            raise PermissionDenied from exc
+        except services.DomainError as exc:
+            _refused(request, exc)
+            return redirect("applications:application-detail", application.public_id)
+        messages.success(request, _("The draft is deleted."))
+        return redirect("home")
+    return render(
+        request,
+        "applications/application_delete.html",
+        {
+            "application": application,
+            "deletable": application.state == Application.State.DRAFT,
+            "materials": application.materials.select_related("material_type"),
+        },
+    )
+
+
 @require_GET
 @login_required
 def application_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
@@ -940,8 +967,31 @@ def application_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpRespon
             "annexes": _annexes(application),
             "details_template": programs.spec(application).detail_template,
             "steps": _steps(application),
+            "next_role": _next_role(application),
+            "opinions": _opinions_for_enterprise(application),
+            "may_withdraw": is_own
+            and application.state != Application.State.DRAFT
+            and application.state in programs.spec(application).workflow.open_states,
+            "may_delete": is_own and application.state == Application.State.DRAFT,
         },
     )
+
+
+def _next_role(application: Application) -> str:
+    """Who acts next, in words (the kind's `next_role`); the enterprise itself for a draft or a return."""
+    if application.state in services.EDITABLE_STATES:
+        return str(Role.ENTERPRISE.label)
+    role = programs.spec(application).workflow.next_role.get(application.state)
+    return str(Role(role).label) if role else ""
+
+
+def _opinions_for_enterprise(application: Application) -> list[Any]:
+    """What the bureau said to the enterprise: every return with its reasons, and each signed opinion."""
+    return [
+        o
+        for o in application.opinions.select_related("handler", "head")  # type: ignore[attr-defined]
+        if o.kind == "return" or o.signed_at is not None
+    ]
 
 
 def _steps(application: Application) -> list[dict[str, Any]]:
@@ -980,7 +1030,9 @@ def annex_pdf(request: HttpRequest, public_id: uuid.UUID, annex: str) -> HttpRes
     if found is None:
         raise Http404
     response = HttpResponse(found.build(application), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{application.reference}-{annex}.pdf"'
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"{application.file_stem}-{annex}.pdf"
+    )
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

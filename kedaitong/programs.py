@@ -98,6 +98,8 @@ class WorkflowSpec:
     bank_decision: tuple[str, str] | None = None
     # (role, queryset of the role's queue states) → the queue narrowed by the kind (e.g. drafts awaiting sign-off).
     queue_filter: Callable[[str, Any], Any] | None = None
+    # Transition name → what the history says was done (办理记录: "科技局经办人" + "受理"); the label otherwise.
+    done: Mapping[str, Any] = field(default_factory=dict)
 
     def get(self, name: str) -> TransitionSpec | None:
         for t in self.transitions:

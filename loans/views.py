@@ -15,6 +15,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -499,7 +500,9 @@ def upload_template(request: HttpRequest, kind: str) -> HttpResponse:
         template_bytes(kind),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Content-Disposition"] = f'attachment; filename="{kind}-template.xlsx"'
+    # Named in the reader's language: 放款模板.xlsx, not disbursements-template.xlsx (issue 18 item 7).
+    label = str(importer_kinds()[kind].label)
+    response["Content-Disposition"] = content_disposition_header(True, f"{label}模板.xlsx")
     return response
 
 

@@ -18,10 +18,11 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from applications import lifecycle
+from applications import history, lifecycle
 from applications.models import Application, Enterprise, Program
 from applications.scope import current_program
 from applications.services import application_submit
@@ -151,7 +152,7 @@ def _review_context(request: HttpRequest, application: Application, **extra: Any
         "bank_decision_names": spec.workflow.bank_decision or (),
         "eligibility": selectors.eligibility_comparison(application),
         "materials": selectors.material_lines(application),
-        "history": selectors.history(application),
+        "history": history.lines(application, selectors.history(application)),
         "opinions": Opinion.objects.filter(application=application).select_related(
             "handler", "head"
         ),
@@ -456,7 +457,7 @@ def application_withdraw(request: HttpRequest, public_id: uuid.UUID) -> HttpResp
             status = 400
         else:
             messages.success(request, _("The application is withdrawn."))
-            return redirect("review:application-review", public_id=application.public_id)
+            return redirect("applications:application-detail", public_id=application.public_id)
     return render(
         request,
         "review/withdraw_confirm.html",
@@ -507,31 +508,27 @@ def history_export(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         excel.Column(_("Opinion"), 50),
         excel.Column(_("Address"), 16),
     ]
-    labels = dict(Application.State.choices)
-    roles = dict(Role.choices)
-
-    def state(code: str) -> str:
-        return str(labels.get(code, code))
-
     # Excel has no time zones: the time is written as a real date-time in the portal's zone (Asia/Shanghai).
     rows = [
         [
-            timezone.localtime(e.at).replace(tzinfo=None, microsecond=0),
-            e.actor_name,
-            str(roles.get(e.actor_role, e.actor_role)),
-            e.action,
-            state(e.from_state),
-            state(e.to_state),
-            e.comment,
-            e.ip_address or "",
+            timezone.localtime(h.entry.at).replace(tzinfo=None, microsecond=0),
+            h.entry.actor_name,
+            h.role,
+            h.words,
+            h.from_state,
+            h.to_state,
+            h.entry.comment,
+            h.entry.ip_address or "",
         ]
-        for e in selectors.history(application)
+        for h in history.lines(application, selectors.history(application))
     ]
     excel.write_sheet(wb, _("History"), columns, rows)
     response = HttpResponse(
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    response["Content-Disposition"] = f'attachment; filename="{application.reference}-history.xlsx"'
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"{application.file_stem}-办理记录.xlsx"
+    )
     excel.save(wb, response)
     return response
 

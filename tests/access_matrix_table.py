@@ -312,6 +312,17 @@ APPLICATIONS: list[Row] = [
         lambda c: app_url(c, "edit/"),
         expect(403, anonymous=LOGIN, enterprise_a=302, enterprise_b=404, bank_y=404),
     ),
+    # Deleting a draft: A is submitted, so its enterprise is told so (GET) and refused (POST, back to its page).
+    get(
+        "applications:application-delete",
+        lambda c: app_url(c, "delete/"),
+        OWN_ACTION | {"enterprise_a": 200},
+    ),
+    post(
+        "applications:application-delete",
+        lambda c: app_url(c, "delete/"),
+        expect(403, anonymous=LOGIN, enterprise_a=302, enterprise_b=404, bank_y=404),
+    ),
     get(
         "applications:application-submit",
         lambda c: app_url(c, "submit/"),

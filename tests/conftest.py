@@ -207,6 +207,7 @@ def add_second_districts() -> tuple[Program, Program]:
             "kind": kinds["changjiang"],
             "region": "江西省景德镇市浮梁县",
             "authority": "浮梁县科学技术局",
+            "reference_prefix": "FL",
         },
     )
     ProgramVersion.objects.get_or_create(
@@ -229,6 +230,7 @@ def add_second_districts() -> tuple[Program, Program]:
             "kind": kinds["quzhou"],
             "region": "浙江省丽水市本级",
             "authority": "丽水市科学技术局",
+            "reference_prefix": "LS",
         },
     )
     ProgramVersion.objects.get_or_create(

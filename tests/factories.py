@@ -108,7 +108,10 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Application
 
-    reference = factory.Sequence(lambda n: f"T-{n:06d}")
+    # A draft has no reference, as in the portal (it is numbered at submission); the others get T-000001.
+    reference = factory.LazyAttributeSequence(
+        lambda o, n: None if o.state == Application.State.DRAFT else f"T-{n:06d}"
+    )
     program_version = factory.LazyFunction(lambda: version("changjiang"))
     enterprise = factory.SubFactory(EnterpriseFactory)
     bank = factory.SubFactory(BankFactory)

@@ -86,6 +86,16 @@ def workflow() -> WorkflowSpec:
             ),
         ),
         submit="submit_to_bank",
+        done={
+            "submit_to_bank": gettext_lazy("submitted the application to the bank"),
+            "withdraw": gettext_lazy("withdrew the application"),
+            "bank_accept": gettext_lazy("agreed to lend (同意放贷意见书)"),
+            "bank_decline": gettext_lazy("declined to lend"),
+            "disburse": gettext_lazy("disbursed the loan"),
+            "report": gettext_lazy("reported to the city bureau"),
+            "acknowledge": gettext_lazy("acknowledged the report"),
+            "request_correction": gettext_lazy("asked the bank to correct the report"),
+        },
         steps=(
             Step(gettext_lazy("Bank review"), (BANK_REVIEW,)),
             Step(gettext_lazy("Bank agreed to lend"), (CREDIT_GRANTED,)),

@@ -217,6 +217,7 @@ def test_a_worker_survives_a_postgresql_restart_and_runs_the_next_job(cluster, t
 @pytest.mark.django_db(transaction=True)
 def test_make_run_serves_with_one_worker_and_one_ctrl_c_stops_both(tmp_path):
     """scripts/run.sh (what `make run` ends with): the server answers, a worker runs; SIGINT to the group ends all."""
+    import urllib.error
     import urllib.request
 
     from tests.kedaitong.test_killed_midway import database_url
@@ -254,6 +255,22 @@ def test_make_run_serves_with_one_worker_and_one_ctrl_c_stops_both(tmp_path):
             time.sleep(0.5)
             text = (tmp_path / "run.log").read_text()
         assert answered and "queues default" in text, text
+        # The demo is served as for real (DEBUG off): an unknown address gets the portal's own 404 page,
+        # not Django's list of every URL; the logins are printed once the server answers, with how to stop
+        # and reset (issue 18, item 12).
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/no-such-page/", timeout=5)
+            pytest.fail("an unknown address answered 200")
+        except urllib.error.HTTPError as missing:
+            body = missing.read().decode()
+            assert missing.code == 404 and "页面不存在" in body and "URLconf" not in body
+        while time.monotonic() < deadline and "reset-demo" not in text:
+            time.sleep(0.5)
+            text = (tmp_path / "run.log").read_text()
+        assert "DEBUG false" in text and "Ctrl-C stops it" in text and "make reset-demo" in text, (
+            text
+        )
+        assert text.index("Kedaitong is ready") > text.index("Starting development server"), text
         os.killpg(group, signal.SIGINT)  # Ctrl-C
         # The worker ends its current task first: a backup of the whole test database (21 MB after a
         # full parallel suite) took more than 30 s on two busy cores.
