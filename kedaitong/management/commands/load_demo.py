@@ -19,7 +19,9 @@ class Command(BaseCommand):
             action="store_true",
             help="print the logins only (`make run` does, once the server answers)",
         )
-        parser.add_argument("--address", default="http://127.0.0.1:8000", help="where the portal runs")
+        parser.add_argument(
+            "--address", default="http://127.0.0.1:8000", help="where the portal runs"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         result = demo_load()
