@@ -55,7 +55,11 @@ def test_a_large_export_shows_progress_and_downloads(page, cast, tmp_path, monke
     page.click("#export-button")
     page.wait_for_url("**/jobs/**")
     job = Job.objects.get()
-    assert (job.kind, job.state, job.owner) == ("reports.ledger_export", "queued", cast.bank_x_user)
+    assert (job.kind, job.state, job.owner) == (
+        "reports.exports.ledger_export_job",
+        "queued",
+        cast.bank_x_user,
+    )
     progress = page.locator("#job-progress")
     expect(progress).to_have_attribute("value", "0")
 
