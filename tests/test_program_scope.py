@@ -74,6 +74,9 @@ def test_users_of_other_programs_see_nothing_of_this_one(row, cast):
     url = row.url(cast)
     found = markers(cast)
     for program, word in others:
+        # Moved to Quzhou, banks X and Y keep their Changjiang agreements: in Changjiang they are that
+        # program's own cooperating banks (its credit plan lists them), not Quzhou's records.
+        shared_banks = {cast.bank_x.name, cast.bank_y.name} if program == cast.changjiang else set()
         for label, user, work_in in foreign_users(cast, program, word):
             cache.clear()
             client = Client()
@@ -93,7 +96,7 @@ def test_users_of_other_programs_see_nothing_of_this_one(row, cast):
             )
             # The program switch names the programs the administrator may work in, by design.
             body = re.sub(r"<form[^>]*program-switch.*?</form>", "", body, flags=re.S)
-            leaked = [m for m in found if m in body]
+            leaked = [m for m in found if m in body and m not in shared_banks]
             assert not leaked, (label, url, leaked)
             other_kind = program.kind != home.kind
             if other_kind:
