@@ -16,7 +16,8 @@ else
   export DEBUG=false
   "$PY" manage.py collectstatic --noinput -v 0
 fi
-"$PY" manage.py run_jobs --reload &
+# RUN_WORKER_ARGS: extra arguments for the worker (the tests pass --no-schedule).
+"$PY" manage.py run_jobs --reload ${RUN_WORKER_ARGS:-} &
 worker=$!
 announcer=""
 stop_background() {
