@@ -17,6 +17,7 @@ from loans.models import (
 class BankAgreementInline(admin.TabularInline):
     model = BankAgreement
     extra = 0
+    readonly_fields = ("status",)  # changed only by its transitions (expire, terminate)
 
 
 @admin.register(Bank)
@@ -30,6 +31,7 @@ class BankAdmin(admin.ModelAdmin):
 class BankAgreementAdmin(admin.ModelAdmin):
     list_display = ("bank", "program", "number", "starts_on", "ends_on", "status")
     list_filter = ("program", "status")
+    readonly_fields = ("status",)  # changed only by its transitions (expire, terminate)
 
 
 @admin.register(Loan)

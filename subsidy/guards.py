@@ -13,7 +13,8 @@ message, saving or deleting through the ORM:
 - the subsidy parameters (share, LPR cap, tier) of a program version with loans
   in a frozen run.
 
-A frozen run is one audited, publicized, approved or paid (not cancelled).
+A frozen run is one past "computed" and not cancelled (audited, reviewed, approved, publicized,
+issued or paid: `subsidy.models.FROZEN_STATES`).
 Repayments are not an input of the run (overdue interest is marked on the
 settlements), so they stay editable. `QuerySet.update()` and `bulk_create`
 send no signals; the services of this project do not use them on these rows,
@@ -28,7 +29,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Max, Min, Q
 
-FROZEN = ("audited", "publicized", "approved", "paid")
+# subsidy.models.FROZEN_STATES (spelled out here: this module is imported before the models are ready).
+FROZEN = ("audited", "reviewed", "approved", "publicized", "issued", "paid")
 
 LOAN_FIELDS = (
     "program_version_id",

@@ -19,6 +19,13 @@ def items(user: User) -> list[NavItem]:
             NavItem(reverse("subsidy:fraud-list"), _("Fraud records")),
             NavItem(reverse("subsidy:lpr-import"), _("LPR")),
         ]
+    if (
+        role == Role.ACCOUNTANT
+    ):  # the accounting firm audits its program's runs (四(一)), nothing else
+        has_subsidy = (
+            user.program_id and user.program.versions.filter(subsidy_share__isnull=False).exists()  # type: ignore[union-attr]
+        )
+        return [NavItem(reverse("subsidy:run-list"), _("Interest subsidy"))] if has_subsidy else []
     if role in PROGRAM_ROLES and user.program_id and user.program.kind == "quzhou_coop_loan":
         return [
             NavItem(reverse("subsidy:run-list"), _("Interest subsidy")),

@@ -30,3 +30,12 @@ def capitals(value: Decimal | None) -> str:
 def number(value: object) -> object:
     """Decimals as yuan with separators; anything else unchanged."""
     return format_yuan(value) if isinstance(value, Decimal) else value
+
+
+@register.filter
+def percent(value: Decimal | None) -> str:
+    """A share as a percentage, without trailing zeros: Decimal("0.3000") → "30%", 0.125 → "12.5%"."""
+    if value is None:
+        return ""
+    shown = (value * 100).normalize()
+    return f"{shown:f}%"

@@ -9,7 +9,6 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from applications.models import Program
 from kedaitong.models import User
 from kedaitong.money import format_yuan
-from kedaitong.roles import Role
 from subsidy import export
 from subsidy.services import StageRefused, SubsidyInputError, compute_run, run_commit
 
@@ -32,17 +31,21 @@ class Command(BaseCommand):
             metavar="FILE.xlsx",
             help="write the detail and per-bank sheets",
         )
-        parser.add_argument("--commit", action="store_true", help="save the run (stage: computed)")
         parser.add_argument(
-            "--user", default=None, help="username recorded as the maker (default: system)"
+            "--commit",
+            action="store_true",
+            help="save the run (stage: computed); needs --user, a bureau staff user of the program",
+        )
+        parser.add_argument(
+            "--user", default=None, help="username of the program's bureau staff who saves the run"
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         program = Program.objects.filter(code=options["program"]).first()
         if program is None:
             raise CommandError(f"没有代码为“{options['program']}”的项目")
-        if program.kind != Program.Kind.QUZHOU:
-            raise CommandError(f"项目“{program.name}”没有贴息（贴息仅适用于衢州科技金融合作贷款）")
+        if not program.versions.filter(subsidy_share__isnull=False).exists():
+            raise CommandError(f"项目“{program.name}”没有贴息（其方案版本均未设定贴息比例）")
         export_path = options["export"]
         if export_path and not export_path.lower().endswith(".xlsx"):
             raise CommandError("导出文件须为 .xlsx")
@@ -88,7 +91,7 @@ class Command(BaseCommand):
         out.write(f"{program.name} {year}年度贷款贴息")
         out.write(f"  贴息贷款 {len(lines)} 笔，未予贴息 {len(exclusions)} 笔")
         out.write(
-            f"  按30%计算贴息合计 {format_yuan(computed_total)} 元；年度预算 {format_yuan(budget)} 元"
+            f"  按贴息比例计算合计 {format_yuan(computed_total)} 元；年度预算 {format_yuan(budget)} 元"
         )
         if scaled:
             out.write("  超出预算，已按预算金额同比例下降（四(一)）")
@@ -103,10 +106,10 @@ class Command(BaseCommand):
             out.write("  未保存（加 --commit 保存批次）")
 
     def _actor(self, username: str | None) -> User:
-        if username:
-            user = User.objects.filter(username=username).first()
-            if user is None:
-                raise CommandError(f"没有用户“{username}”")
-            return user
-        # The command line is an administrator's tool: an unsaved system actor with the admin role.
-        return User(username="system", role=Role.ADMIN)
+        """The maker is a person: the program's bureau staff (四(一)'s first stage), never a system account."""
+        if not username:
+            raise CommandError("保存批次须用 --user 指定项目的经办人（市科技局经办人）")
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            raise CommandError(f"没有用户“{username}”")
+        return user
