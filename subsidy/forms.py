@@ -13,12 +13,14 @@ class RunForm(forms.Form):
         label=_("Settlement cutoff"),
         required=False,
         help_text=_("Default: 31 December of the year."),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
 
 def _date(label, **kwargs):  # type: ignore[no-untyped-def]
-    return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}), **kwargs)
+    return forms.DateField(
+        label=label, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **kwargs
+    )
 
 
 def _text(label, rows: int = 3, **kwargs):  # type: ignore[no-untyped-def]
@@ -93,7 +95,9 @@ class RulingForm(forms.Form):
 
 class PaymentForm(forms.Form):
     bank = forms.CharField(widget=forms.HiddenInput)
-    paid_on = forms.DateField(label=_("Paid on"), widget=forms.DateInput(attrs={"type": "date"}))
+    paid_on = forms.DateField(
+        label=_("Paid on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     voucher_no = forms.CharField(label=_("Voucher number"), max_length=60)
 
 
@@ -132,7 +136,8 @@ class OpinionForm(forms.Form):
 
 class ComplaintForm(forms.Form):
     received_on = forms.DateField(
-        label=_("Complaint received on"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Complaint received on"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     complainant = forms.CharField(label=_("Complainant"), max_length=100)
     description = forms.CharField(
@@ -150,7 +155,9 @@ class FraudForm(forms.Form):
         max_length=30,
         help_text=_("As recorded in the portal."),
     )
-    found_on = forms.DateField(label=_("Found on"), widget=forms.DateInput(attrs={"type": "date"}))
+    found_on = forms.DateField(
+        label=_("Found on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     description = forms.CharField(
         label=_("What was found"), widget=forms.Textarea(attrs={"rows": 3})
     )

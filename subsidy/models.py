@@ -163,7 +163,7 @@ def lpr_on(day: dt.date, term_months: int, *, long_tier_above_months: int = 60) 
 class ReviewBody(models.TextChoices):
     """The four bodies that jointly decide a filing (一(三))."""
 
-    PBOC = "pboc", _("PBoC Quzhou branch")
+    PBOC = "pboc", _("PBoC branch")
     BUREAU = "bureau", _("Science and technology bureau")
     FINANCE_OFFICE = "finance_office", _("Financial work office")
     FINANCE_BUREAU = "finance_bureau", _("Finance bureau")

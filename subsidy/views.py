@@ -170,7 +170,8 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         t.payment = paid.get(t.bank_id)
     user = request.user
     step = NEXT_STEP.get(run.state)
-    acting = step is not None and _may(user, run, step)
+    # The step's form on this page (payments have their own, one per bank, in the table below).
+    acting = step in STAGE_VIEWS and _may(user, run, step)  # type: ignore[operator]
     objections = list(run.objections.select_related("ruled_by"))
     return render(
         request,
@@ -193,8 +194,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "may_rule": _may(user, run, "rule"),
             "ruling_form": RulingForm(),
             "may_pay": run.state == RunState.ISSUED and _may(user, run, "pay"),
-            "may_cancel": run.state in RunState.values
-            and run.state not in (RunState.PAID, RunState.CANCELLED)
+            "may_cancel": run.state not in (RunState.PAID, RunState.CANCELLED)
             and not paid
             and _may(user, run, "cancel"),
             "public_url": reverse("subsidy:public-notice", args=[run.program.code, run.year]),

@@ -502,7 +502,7 @@ class MoneyMachine(RuleBasedStateMachine):
     @rule()
     def cancel_run(self) -> None:
         run = SubsidyRun.objects.exclude(state=RunState.CANCELLED).get()
-        subsidy.run_cancel(actor=self.quzhou_head, run=run)
+        subsidy.run_cancel(actor=self.quzhou_head, run=run, reason="重新计算")
 
     # --- invariants --------------------------------------------------------------------------------
 

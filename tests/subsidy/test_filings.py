@@ -67,7 +67,7 @@ def test_the_four_bodies_sign_one_by_one_and_the_agreement_starts_after_the_last
     clock.move_to(shanghai(dt.date(2026, 3, 9)), tick=False)
     client.force_login(qz.staff)
     page = client.get(reverse("subsidy:filing-detail", args=[filing.pk])).content.decode()
-    assert "还需签署" in page or "Still to sign" in page
+    assert "尚待签署: 市人行、市科技局、市金融办、市财政局" in page.replace("：", ": ")
     for n, (body, signer, day) in enumerate(SIGN_OFFS[:3], start=1):
         extra = {"file": pdf("联合审定表.pdf")} if n == 1 else {}
         assert sign(client, filing, body, signer, day, opinion="同意", **extra).status_code == 302
