@@ -1,4 +1,5 @@
-"""The fixed cast every access test uses: two enterprises, the bureau, the group, two banks, an auditor, an admin."""
+"""The fixed cast every access test uses: two enterprises, the bureau, the group, two banks, an auditor, an
+accounting firm, an admin."""
 
 from __future__ import annotations
 
@@ -121,6 +122,7 @@ class Cast:
     bank_x_user: User
     bank_y_user: User
     auditor: User
+    accountant: User
     admin: User
     application_a: Application
     application_b: Application
@@ -137,6 +139,7 @@ class Cast:
             "bank_x": self.bank_x_user,
             "bank_y": self.bank_y_user,
             "auditor": self.auditor,
+            "accountant": self.accountant,
             "admin": self.admin,
         }
 
@@ -168,6 +171,7 @@ def cast(db) -> Cast:
         bank_x_user=UserFactory(username="bankx", role=Role.BANK, bank=bank_x),
         bank_y_user=UserFactory(username="banky", role=Role.BANK, bank=bank_y),
         auditor=UserFactory(username="auditor", role=Role.AUDITOR, program=changjiang),
+        accountant=UserFactory(username="accountant", role=Role.ACCOUNTANT, program=changjiang),
         admin=UserFactory(username="admin", role=Role.ADMIN, is_staff=True, is_superuser=True),
         application_a=ApplicationFactory(enterprise=enterprise_a, bank=bank_x),
         application_b=ApplicationFactory(enterprise=enterprise_b, bank=bank_y),
