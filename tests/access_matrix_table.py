@@ -1085,7 +1085,9 @@ def publicized_run(cast: Cast) -> SubsidyRun:
 
 def objection_url(tail: str):  # type: ignore[no-untyped-def]
     def build(cast: Cast) -> str:
-        objection = RunObjection(run=publicized_run(cast), name="张三", contact="138", reason="有误")
+        objection = RunObjection(
+            run=publicized_run(cast), name="张三", contact="138", reason="有误"
+        )
         objection.attachment.save("o.pdf", ContentFile(b"%PDF-1.4 objection"), save=False)
         objection.attachment_name = "o.pdf"
         objection.save()
