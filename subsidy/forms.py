@@ -115,7 +115,7 @@ class OpinionForm(forms.Form):
     approved = forms.TypedChoiceField(
         label=_("Decision"),
         coerce=lambda v: v == "yes",
-        choices=[("yes", _("Approve")), ("no", _("Reject"))],
+        choices=[("yes", _("Agrees")), ("no", _("Does not agree"))],
     )
     signer = forms.CharField(label=_("Signed by"), max_length=50)
     signed_on = _date(_("Signed on"))

@@ -170,8 +170,13 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         t.payment = paid.get(t.bank_id)
     user = request.user
     step = NEXT_STEP.get(run.state)
-    # The step's form on this page (payments have their own, one per bank, in the table below).
-    acting = step in STAGE_VIEWS and _may(user, run, step)  # type: ignore[operator]
+    # The step's form on this page (payments have their own, one per bank, in the table below);
+    # the funds document's once the publicity is over.
+    acting = (
+        step in STAGE_VIEWS  # type: ignore[operator]
+        and _may(user, run, step)  # type: ignore[arg-type]
+        and (step != "issue" or run.publicity_over())
+    )
     objections = list(run.objections.select_related("ruled_by"))
     return render(
         request,
@@ -222,13 +227,22 @@ def _timeline(run: SubsidyRun) -> list[dict]:
         (RunState.ISSUED, run.issued_at, run.issued_by),
         (RunState.PAID, run.paid_at, None),
     ]
+    names = {
+        RunState.COMPUTED: _("Computation"),
+        RunState.AUDITED: STAGE_VIEWS["audit"][2],
+        RunState.REVIEWED: STAGE_VIEWS["review"][2],
+        RunState.APPROVED: STAGE_VIEWS["approve"][2],
+        RunState.PUBLICIZED: STAGE_VIEWS["publicize"][2],
+        RunState.ISSUED: STAGE_VIEWS["issue"][2],
+        RunState.PAID: _("Payment to the banks"),
+    }
     stages, current_found = [], run.state in (RunState.CANCELLED, RunState.PAID)
     for state, at, by in rows:
         done = at is not None
         current = not done and not current_found
         current_found = current_found or current
         stages.append(
-            {"state": state, "label": RunState(state).label, "at": at, "by": by, "done": done}
+            {"state": state, "label": names[state], "at": at, "by": by, "done": done}
             | {"current": current}
         )
     return stages
