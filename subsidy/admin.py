@@ -11,6 +11,7 @@ from subsidy.models import (
     FilingOpinion,
     FraudRecord,
     LPRRate,
+    RunObjection,
     SubsidizedSettlement,
     SubsidyExclusion,
     SubsidyLine,
@@ -108,8 +109,24 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(SubsidyRun)
 class SubsidyRunAdmin(ReadOnlyAdmin):
-    list_display = ("program", "year", "state", "budget", "total", "cutoff", "created_at")
+    list_display = (
+        "program",
+        "year",
+        "state",
+        "budget",
+        "total",
+        "cutoff",
+        "publicity_start",
+        "publicity_end",
+        "document_no",
+    )
     list_filter = ("program", "state")
+
+
+@admin.register(RunObjection)
+class RunObjectionAdmin(ReadOnlyAdmin):
+    list_display = ("run", "name", "submitted_at", "ruling", "ruled_at")
+    list_filter = ("ruling",)
 
 
 @admin.register(BankFiling)
