@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from applications.models import Program
@@ -305,13 +306,17 @@ STAGE_VIEWS = {
     "audit": (
         AuditForm,
         services.run_audit,
-        _("Audit by the accounting firm with the PBoC branch"),
+        gettext_lazy("Audit by the accounting firm with the PBoC branch"),
     ),
-    "review": (ReviewForm, services.run_review, _("Compliance review")),
-    "approve": (MeetingForm, services.run_approve, _("Approval by the party-group meeting")),
-    "publicize": (PublicityForm, services.run_publicize, _("Publicity")),
-    "issue": (IssueForm, services.run_issue, _("Funds document")),
-    "cancel": (CancelForm, services.run_cancel, _("Cancel this run")),
+    "review": (ReviewForm, services.run_review, gettext_lazy("Compliance review")),
+    "approve": (
+        MeetingForm,
+        services.run_approve,
+        gettext_lazy("Approval by the party-group meeting"),
+    ),
+    "publicize": (PublicityForm, services.run_publicize, gettext_lazy("Publicity")),
+    "issue": (IssueForm, services.run_issue, gettext_lazy("Funds document")),
+    "cancel": (CancelForm, services.run_cancel, gettext_lazy("Cancel this run")),
 }
 
 
