@@ -138,7 +138,8 @@ def main() -> int:
         print(f"FAILED: the lines add up to {result.total}, expected {expected}", file=sys.stderr)
         failed = True
     if args.commit:
-        actor = User.objects.create(username="bench", role=Role.ADMIN)
+        # A run is saved by the program's bureau staff (四(一)'s first stage).
+        actor = User.objects.create(username="bench", role=Role.BUREAU_STAFF, program=program)
         with timed() as t:
             run_commit(
                 actor=actor, program=program, year=2025, budget="50000000", cutoff="2026-03-31"
