@@ -31,6 +31,7 @@ REFERENCE_MIGRATIONS = [
     "kedaitong.migrations.0002_official_calendar",
     "applications.migrations.0003_reference_data",
     "subsidy.migrations.0002_lpr_history",
+    "subsidy.migrations.0005_run_stages_in_order",  # the subsidy's publicity period
 ]
 
 

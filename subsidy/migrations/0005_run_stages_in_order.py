@@ -8,6 +8,18 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def load(apps, schema_editor):
+    """Reference data: the publicity of a run lasts the version's `publicity_workdays`.
+
+    四(一) names no length, so a version with a subsidy and no period gets 5 working days, as Changjiang's (an
+    admin may change it). The tests load this again after a flush (tests/conftest.py, REFERENCE_MIGRATIONS).
+    """
+    ProgramVersion = apps.get_model("applications", "ProgramVersion")
+    ProgramVersion.objects.filter(
+        subsidy_share__isnull=False, publicity_workdays__isnull=True
+    ).update(publicity_workdays=5)
+
+
 def stages_in_order(apps, schema_editor):
     """Map the runs and filings of the earlier flow onto 四(一)'s order and 一(三)'s sign-offs (docs/decisions.md, issue 15).
 
@@ -16,16 +28,10 @@ def stages_in_order(apps, schema_editor):
     So an unpaid run that had gone past "computed" starts again from "computed" (its inputs unfreeze; the
     accounting firm audits it anew with the PBoC branch), except a run with a payment already recorded,
     which stays payable as "issued". Paid and cancelled runs keep their state.
-
-    The publicity of a run lasts the version's `publicity_workdays`; 四(一) names no length, so a version
-    with a subsidy and no period gets 5 working days, as Changjiang's (an admin may change it).
     """
     from django.utils import timezone
 
-    ProgramVersion = apps.get_model("applications", "ProgramVersion")
-    ProgramVersion.objects.filter(
-        subsidy_share__isnull=False, publicity_workdays__isnull=True
-    ).update(publicity_workdays=5)
+    load(apps, schema_editor)
 
     SubsidyRun = apps.get_model("subsidy", "SubsidyRun")
     BankPayment = apps.get_model("subsidy", "BankPayment")
