@@ -20,7 +20,8 @@ from loans.models import BankAgreement
 from subsidy import filings
 from subsidy.forms import ComplaintForm, FilingForm, OpinionForm
 from subsidy.models import BankFiling, FilingOpinion, ReviewBody
-from subsidy.services import NotAllowed, StageRefused, SubsidyInputError
+from subsidy.services import StageRefused
+from subsidy.views import attempt
 
 BUREAU = (Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.ADMIN)
 
@@ -140,20 +141,16 @@ def filing_opinion(request: HttpRequest, pk: int) -> HttpResponse:
     form = OpinionForm(request.POST, request.FILES, bodies=bodies)
     status = 400
     if form.is_valid():
-        try:
-            filings.filing_record_opinion(
+        refusal = attempt(
+            form,
+            lambda: filings.filing_record_opinion(
                 actor=request.user, filing=filing, request=request, **form.cleaned_data
-            )
-        except NotAllowed:
-            raise PermissionDenied from None
-        except SubsidyInputError as exc:
-            form.add_error(None, str(exc))
-        except StageRefused as exc:
-            form.add_error(None, str(exc))
-            status = 409
-        else:
+            ),
+        )
+        if refusal is None:
             messages.success(request, _("Sign-off recorded."))
             return redirect("subsidy:filing-detail", pk=filing.pk)
+        status = refusal
     return _filing_page(request, filing, form, status)
 
 

@@ -4,6 +4,7 @@ public notice and its objection form, the banks' own part."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -209,6 +210,23 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def attempt(form, call: Callable[[], object]) -> int | None:  # type: ignore[no-untyped-def]
+    """Call a service for a valid form. None when it went through; else the refusal is the form's error and
+    its type gives the status: 400 bad input, 409 out of 四(一)'s order or a state that forbids it; a role
+    that may not act is a 403 (raised)."""
+    try:
+        call()
+    except services.NotAllowed:
+        raise PermissionDenied from None
+    except services.SubsidyInputError as exc:
+        form.add_error(None, str(exc))
+        return 400
+    except services.StageRefused as exc:
+        form.add_error(None, str(exc))
+        return 409
+    return None
+
+
 def _may(user, run: SubsidyRun, step: str) -> bool:  # type: ignore[no-untyped-def]
     try:
         services.check_actor(user, run.program, step)
@@ -333,18 +351,14 @@ def _stage(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     if request.method == "POST":
         status = 400
         if form.is_valid():
-            try:
-                call(actor=request.user, run=run, request=request, **form.cleaned_data)
-            except services.NotAllowed:
-                raise PermissionDenied from None
-            except services.SubsidyInputError as exc:
-                form.add_error(None, str(exc))
-            except services.StageRefused as exc:
-                form.add_error(None, str(exc))
-                status = 409
-            else:
+            refusal = attempt(
+                form,
+                lambda: call(actor=request.user, run=run, request=request, **form.cleaned_data),
+            )
+            if refusal is None:
                 messages.success(request, _("Recorded: %(what)s.") % {"what": title})
                 return redirect("subsidy:run-detail", pk=run.pk)
+            status = refusal
     return render(
         request,
         "subsidy/run_stage.html",
@@ -434,24 +448,20 @@ def objection_rule(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     if request.method == "POST":
         status = 400
         if form.is_valid():
-            try:
-                services.objection_rule(
+            refusal = attempt(
+                form,
+                lambda: services.objection_rule(
                     actor=request.user,
                     objection=objection,
                     upheld=form.cleaned_data["ruling"] == "upheld",
                     note=form.cleaned_data["note"],
                     request=request,
-                )
-            except services.NotAllowed:
-                raise PermissionDenied from None
-            except services.SubsidyInputError as exc:
-                form.add_error(None, str(exc))
-            except services.StageRefused as exc:
-                form.add_error(None, str(exc))
-                status = 409
-            else:
+                ),
+            )
+            if refusal is None:
                 messages.success(request, _("Ruling recorded."))
                 return redirect("subsidy:run-detail", pk=objection.run.pk)
+            status = refusal
     return render(
         request,
         "subsidy/objection_rule.html",
