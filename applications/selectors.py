@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.db.models import Sum
 from django.utils import timezone
 
 from applications import eligibility
@@ -78,13 +77,64 @@ def enterprise_facts(
     )
 
 
-def _outstanding(loan_id: int, principal: Decimal) -> Decimal:
-    from loans.models import Repayment
+# Changjiang 第六条(二) (单个企业仅接受一家银行的“科贷通”贷款): an enterprise "is at" a bank from the moment an
+# application naming that bank is submitted until it ends (returned, in any review, in publicity, credit granted
+# and not yet drawn), and for as long as a loan of that bank has principal outstanding, matured or not.
+AT_BANK_STATES = [s for s in OPEN_STATES if s != Application.State.DRAFT] + [
+    Application.State.CREDIT_GRANTED
+]
 
-    repaid = Repayment.objects.filter(loan=loan_id).aggregate(total=Sum("principal"))[
-        "total"
-    ] or Decimal(0)
-    return principal - repaid
+
+def banks_holding(
+    *,
+    program: Program,
+    credit_code: str,
+    exclude_bank_id: int | None = None,
+    exclude_application_id: int | None = None,
+) -> list[str]:
+    """Changjiang 第六条(二): the other banks the enterprise is at in `program`, each with what holds it there.
+
+    One line per bank, e.g. “X银行（申请CJ2026-0003，已授信）” or “Y银行（贷款HT-01，未还本金300,000.00元）”,
+    in bank-name order; empty when the enterprise is at no other bank. Used by the submission checklist (and
+    every review stage that re-checks it) and by loan registration, so both judge by the same facts.
+    """
+    from kedaitong.db import MoneySum
+    from kedaitong.money import format_yuan
+    from loans.models import Loan
+
+    found: dict[str, list[str]] = {}
+    applications = (
+        Application.objects.filter(
+            enterprise__credit_code=credit_code,
+            program_version__program=program,
+            state__in=AT_BANK_STATES,
+            bank__isnull=False,
+        )
+        .exclude(pk=exclude_application_id)
+        .select_related("bank")
+        .order_by("reference")
+    )
+    if exclude_bank_id is not None:
+        applications = applications.exclude(bank=exclude_bank_id)
+    for other in applications:
+        found.setdefault(other.bank.name, []).append(
+            f"申请{other.reference}，{other.get_state_display()}"
+        )
+    loans = (
+        Loan.objects.filter(enterprise__credit_code=credit_code, program_version__program=program)
+        .select_related("bank")
+        .annotate(repaid=MoneySum("repayments__principal"))
+        .order_by("contract_no")
+    )
+    if exclude_bank_id is not None:
+        loans = loans.exclude(bank=exclude_bank_id)
+    for loan in loans:
+        outstanding = loan.principal - (loan.repaid or Decimal(0))
+        if outstanding > 0:
+            found.setdefault(loan.bank.name, []).append(
+                f"贷款{loan.contract_no}，未还本金{format_yuan(outstanding)}元"
+            )
+    return [f"{bank}（{'；'.join(what)}）" for bank, what in sorted(found.items())]
 
 
 def application_facts(application: Application) -> ApplicationFacts:
@@ -109,10 +159,14 @@ def application_facts(application: Application) -> ApplicationFacts:
     other_banks: set[str] = set()
     commitments: list[tuple[Decimal, dt.date, dt.date]] = []
     if version.one_bank_per_enterprise:
-        other_banks |= {a.bank.name for a in others.select_related("bank") if a.bank_id}
-        other_banks |= {
-            loan.bank.name for loan in loans if _outstanding(loan.pk, loan.principal) > 0
-        }
+        other_banks |= set(
+            banks_holding(
+                program=program,
+                credit_code=application.enterprise.credit_code,
+                exclude_bank_id=application.bank_id,
+                exclude_application_id=application.pk,
+            )
+        )
     if version.enterprise_annual_cap is not None:
         commitments += [
             (loan.principal, loan.disbursement_date, loan.maturity_date) for loan in loans

@@ -352,15 +352,21 @@ def missing_materials(application: Application) -> list[MaterialType]:
 
 
 # The profile fields each annex prints; an empty one would leave a blank on the signed form.
+# Changjiang 附件3: **公司位于…，成立于…，法人代表为…，联系电话…，主要经营…。公司注册资本…，实缴资本…，近一年销售额…，实现纳税….
 CHANGJIANG_ANNEX3_FIELDS = (
     "address",
-    "legal_representative",
     "founded_on",
+    "legal_representative",
+    "contact_phone",
+    "main_business",
     "registered_capital",
     "paid_in_capital",
     "last_year_sales",
     "last_year_tax",
 )
+# Changjiang 附件4 借款企业基本信息: 名称, 地址, 法定代表人 and 联系方式 (附件3's above), 联系人 and 联系方式 (the
+# contact person's: mobile, or the enterprise's phone when the contact has none).
+CHANGJIANG_ANNEX4_FIELDS = ("contact_name",)
 QUZHOU_ANNEX1_FIELDS = (
     "ip_invention",
     "ip_utility",
@@ -388,26 +394,32 @@ def figure_years(today: dt.date | None = None) -> list[int]:
 def profile_problems(enterprise: Enterprise, kind: str, today: dt.date | None = None) -> list[str]:
     """The profile fields the program's annex prints and the enterprise has not filled (every one, naming the annex).
 
-    Changjiang 附件3 (申请报告): address, legal representative, founding date, registered and paid-in capital,
-    last year's sales and tax. Quzhou 附件1 (申请表): IP counts by kind, staff figures, high-tech revenue and
+    Changjiang 附件3 (申请报告): address, founding date, legal representative, contact phone (联系电话), main
+    business (主要经营), registered and paid-in capital, last year's sales and tax; 附件4 (备案审核表): the contact
+    person (联系人). Quzhou 附件1 (申请表): IP counts by kind, staff figures, high-tech revenue and
     R&D expense of the last year, and sales revenue and profit of each of the last three years. A zero is an
     answer; only an empty field is a problem.
     """
     if kind == Program.Kind.CHANGJIANG:
-        fields, annex = CHANGJIANG_ANNEX3_FIELDS, _("Changjiang annex 3")
+        groups = [
+            (CHANGJIANG_ANNEX3_FIELDS, _("Changjiang annex 3")),
+            (CHANGJIANG_ANNEX4_FIELDS, _("Changjiang annex 4")),
+        ]
     elif kind == Program.Kind.QUZHOU:
-        fields, annex = QUZHOU_ANNEX1_FIELDS, _("Quzhou annex 1")
+        groups = [(QUZHOU_ANNEX1_FIELDS, _("Quzhou annex 1"))]
     else:
         return []
+    annex = groups[0][1]
     problems = []
-    for name in fields:
-        value = getattr(enterprise, name)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            label = Enterprise._meta.get_field(name).verbose_name
-            problems.append(
-                _("The profile lacks “%(field)s”, which %(annex)s prints.")
-                % {"field": label, "annex": annex}
-            )
+    for fields, annex_name in groups:
+        for name in fields:
+            value = getattr(enterprise, name)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                label = Enterprise._meta.get_field(name).verbose_name
+                problems.append(
+                    _("The profile lacks “%(field)s”, which %(annex)s prints.")
+                    % {"field": label, "annex": annex_name}
+                )
     if kind == Program.Kind.QUZHOU:
         complete = {
             f.year
@@ -452,6 +464,9 @@ def form_problems(application: Application) -> list[str]:
         need(details.project_name.strip(), _("Project name"))
         need(details.company_intro.strip(), _("Company introduction"))
         need(details.project_intro.strip(), _("Project introduction"))
+        # 附件1 二: 联系人 and 联系电话 are blanks of the form (mobile and e-mail are alternatives to reach them).
+        need(details.contact_name.strip(), _("Contact person (Quzhou annex 1)"))
+        need(details.contact_phone.strip(), _("Contact phone (Quzhou annex 1)"))
         if len(details.company_intro) > COMPANY_INTRO_MAX:
             problems.append(
                 _("The company introduction has %(count)d characters; at most %(max)d (附件1).")

@@ -15,6 +15,7 @@ import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from common import ROOT
 
@@ -206,6 +207,13 @@ def _seed_publicity(program) -> None:  # type: ignore[no-untyped-def]
     ]
     PublicityBatch.objects.bulk_create(batches)
     batches = list(PublicityBatch.objects.order_by("pk"))
+    # Each batch was published on its start day (第八条: a period counts from publication); auto_now_add
+    # stamped them all today, which would keep the past batches running.
+    for batch in batches:
+        published = dt.datetime.combine(
+            batch.start_date, dt.time(10), tzinfo=ZoneInfo("Asia/Shanghai")
+        )
+        PublicityBatch.objects.filter(pk=batch.pk).update(created_at=published)
     entries, offset = [], 0
     for batch, size in zip(batches, [100] + [20] * 30, strict=True):
         entries += [

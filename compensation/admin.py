@@ -4,6 +4,7 @@ from compensation.models import (
     BudgetChange,
     Claim,
     ClaimMaterial,
+    ClaimOpinion,
     CompensationBudget,
     Decision,
     DecisionReversal,
@@ -33,6 +34,14 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class ClaimAdmin(ReadOnlyAdmin):
     list_display = ("reference", "bank", "loan", "state", "requested_amount", "created_at")
     list_filter = ("state", "bank")
+
+
+@admin.register(ClaimOpinion)
+class ClaimOpinionAdmin(ReadOnlyAdmin):
+    """The bureau's drafts and signatures (第十一条 2(2)), made only on the review page."""
+
+    list_display = ("claim", "version", "recommendation", "amount", "handler", "head", "signed_at")
+    list_filter = ("recommendation",)
 
 
 @admin.register(CompensationBudget)

@@ -27,9 +27,9 @@ def extend(result: DemoResult) -> None:
     loan = Loan.objects.filter(contract_no=CONTRACT, bank__code="icbc-xishi").first()
     users = {
         u.username: u
-        for u in User.objects.filter(username__in=["bank-icbc", "jingban", "zhuanban"])
+        for u in User.objects.filter(username__in=["bank-icbc", "jingban", "fuzeren", "zhuanban"])
     }
-    if program is None or loan is None or len(users) < 3:
+    if program is None or loan is None or len(users) < 4:
         return
     today = timezone.localdate()
     if not CompensationBudget.objects.filter(program=program, year=today.year).exists():
@@ -59,9 +59,14 @@ def extend(result: DemoResult) -> None:
     for kind in MaterialKind.values:
         services.material_add(actor=bank, claim=claim, kind=kind, upload=_pdf(f"{kind}.pdf"))
     services.claim_submit(actor=bank, claim=claim)
-    services.claim_review(
-        actor=staff, claim=claim, approve=True, comment="材料齐全，符合第十一条规定"
+    services.claim_opinion_draft(
+        actor=staff,
+        claim=claim,
+        recommendation="approve",
+        amount="1000000.00",
+        text="材料齐全，符合第十一条规定，建议补偿",
     )
+    services.claim_opinion_sign(actor=users["fuzeren"], claim=claim)
     services.claim_decide(
         actor=group,
         claim=claim,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from compensation.models import CostKind, MaterialKind
+from compensation.models import ClaimOpinion, CostKind, MaterialKind
 from kedaitong.uploads import EvidenceFileField
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -51,18 +51,51 @@ class CommentForm(forms.Form):
     )
 
 
-class ReviewForm(forms.Form):
-    outcome = forms.ChoiceField(
-        label=_("Outcome"),
-        choices=[
-            ("approve", _("Approve and send to the leading group")),
-            ("return", _("Return to the bank")),
-            ("reject", _("Reject")),
-        ],
+class OpinionDraftForm(forms.Form):
+    """第十一条 2(2): the bureau's opinion as staff draft it; the head signs it or sends it back."""
+
+    recommendation = forms.ChoiceField(
+        label=_("Recommendation"),
+        choices=ClaimOpinion.Recommendation.choices,
         widget=forms.RadioSelect,
     )
+    amount = money_field(_("Compensation proposed (yuan)"), required=False)
+    text = forms.CharField(
+        label=_("Opinion"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+    )
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        if (
+            data.get("recommendation") == ClaimOpinion.Recommendation.APPROVE
+            and not (data.get("amount") or "").strip()
+        ):
+            self.add_error("amount", _("An approval proposes the compensation amount."))
+        return data
+
+
+class SignForm(forms.Form):
     comment = forms.CharField(
-        label=_("Opinion"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Comment (optional)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+    )
+
+
+class SendBackForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for sending the draft back"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+    )
+
+
+class ReturnToBankForm(forms.Form):
+    comment = forms.CharField(
+        label=_("What the bank must correct"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
     )
 
 

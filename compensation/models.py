@@ -373,6 +373,91 @@ class Claim(ConcurrentTransitionMixin, models.Model):
         self.closed_at = timezone.now()
 
 
+class ClaimOpinion(models.Model):
+    """The bureau's opinion on a claim (第十一条 2(2) 区科技局对补偿申请进行审核): staff draft it, the head signs it.
+
+    Maker-checker, as in the application review: bureau staff write the opinion, the recommendation and the
+    amount they propose; the bureau head signs (the claim goes to the leading group, or is rejected) or sends
+    the draft back to staff with a reason. Every draft stays: each is a new row with the claim's next
+    `version`, and forms carry the version they showed, so a draft saved, signed or sent back meanwhile
+    refuses the stale form (409) naming who did what.
+    """
+
+    class Recommendation(models.TextChoices):
+        APPROVE = "approve", _("Approve and send to the leading group")
+        REJECT = "reject", _("Reject")
+
+    claim = models.ForeignKey(
+        Claim, on_delete=models.PROTECT, related_name="opinions", verbose_name=_("claim")
+    )
+    version = models.PositiveSmallIntegerField(_("version"))
+    recommendation = models.CharField(
+        _("recommendation"), max_length=10, choices=Recommendation.choices
+    )
+    amount = models.DecimalField(_("compensation proposed (yuan)"), null=True, blank=True, **MONEY)
+    text = models.TextField(_("opinion"))
+    handler = models.ForeignKey(
+        "kedaitong.User",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("handler (经办人)"),
+    )
+    created_at = models.DateTimeField(_("drafted at"), default=timezone.now)
+    head = models.ForeignKey(
+        "kedaitong.User",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("head (负责人)"),
+    )
+    signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
+    sent_back_by = models.ForeignKey(
+        "kedaitong.User",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("sent back by"),
+    )
+    sent_back_at = models.DateTimeField(_("sent back at"), null=True, blank=True)
+    sent_back_reason = models.TextField(_("reason for sending back"), blank=True)
+
+    class Meta:
+        verbose_name = _("bureau opinion on a claim")
+        verbose_name_plural = _("bureau opinions on claims")
+        ordering = ["claim", "version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["claim", "version"], name="claimopinion_one_per_version"
+            ),
+            models.CheckConstraint(
+                condition=(Q(recommendation="approve") & Q(amount__gt=0))
+                | (Q(recommendation="reject") & Q(amount__isnull=True)),
+                name="claimopinion_amount_when_approving",
+            ),
+            models.CheckConstraint(
+                condition=Q(head__isnull=True) | Q(signed_at__isnull=False),
+                name="claimopinion_signed_has_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(signed_at__isnull=True) | Q(sent_back_at__isnull=True),
+                name="claimopinion_signed_or_sent_back",
+            ),
+            models.CheckConstraint(
+                condition=Q(sent_back_at__isnull=True) | ~Q(sent_back_reason=""),
+                name="claimopinion_sent_back_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id} v{self.version}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.signed_at is None and self.sent_back_at is None
+
+
 class MaterialKind(models.TextChoices):
     """The five materials of 第十一条 3."""
 

@@ -17,8 +17,9 @@ from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 
 from compensation.models import Claim, ClaimState, CompensationBudget, Recovery, ShareReturn
+from kedaitong.db import MoneySum
 from kedaitong.models import User
-from kedaitong.money import ZERO
+from kedaitong.money import ZERO, to_fen
 
 # Claims in the ledger: from the bureau's review on (drafts and withdrawn ones are the bank's own).
 LEDGER_STATES = [s for s in ClaimState.values if s not in (ClaimState.DRAFT, ClaimState.WITHDRAWN)]
@@ -61,6 +62,7 @@ class LedgerLine:
     MONEY_FIELDS = (
         "requested",
         "decided",
+        "covered_loss",
         "paid",
         "gross",
         "costs",
@@ -270,6 +272,16 @@ def recovery_lines(user: User, flt: LedgerFilter) -> tuple[list[RecoveryLine], T
     return lines, totals_of(lines, RecoveryLine.MONEY_FIELDS)
 
 
+def bureau_opinion(claim: Claim) -> Any:
+    """The bureau's signed opinion on the claim (第十一条 2(2)): the latest draft the head signed, or None."""
+    return (
+        claim.opinions.filter(signed_at__isnull=False)
+        .select_related("handler", "head")
+        .order_by("-version")
+        .first()
+    )
+
+
 def provisional_years(write_offs: Iterable[Any]) -> list[int]:
     """第十一条 4: the years an admin must add to the calendar so that these write-offs' due days are final.
 
@@ -347,27 +359,173 @@ def budget_lines(program_id: int) -> tuple[list[BudgetLine], Totals]:
     return lines, totals_of(lines, BudgetLine.MONEY_FIELDS)
 
 
+# 第十一条 5 reconciliation: claims by where they stand.
+IN_REVIEW = (ClaimState.SUBMITTED, ClaimState.RETURNED, ClaimState.GROUP_REVIEW)
+# A claim in these states speaks for its loan's risk (paid, decided or being reviewed): the loan is not counted
+# again in the exposure of loans without a claim.
+CLAIM_HOLDS_LOAN = (
+    *IN_REVIEW,
+    ClaimState.DECIDED,
+    ClaimState.PAID,
+    ClaimState.RECOVERING,
+    ClaimState.CLOSED,
+)
+
+
+@dataclass
+class ReconciliationLoan:
+    """A loan of the bank under the program with principal outstanding on the reconciliation day."""
+
+    loan: Any
+    contract_no: str
+    enterprise_name: str
+    disbursement_date: dt.date
+    maturity_date: dt.date
+    principal: Decimal
+    repaid: Decimal
+    outstanding: Decimal
+    matured: bool
+    days_past_due: int
+    claim_reference: str
+    claim_state: str
+    exposure: Decimal  # the outstanding principal when no claim speaks for the loan, else 0
+
+    MONEY_FIELDS = ("principal", "repaid", "outstanding", "exposure")
+
+
 @dataclass
 class Reconciliation:
-    """第十一条 5: what the pool paid a bank, what came back, what is still owed back and still expected."""
+    """第十一条 5 (合作结束…对合作期间发生的业务进行核查，明确合作结束后科贷补偿金还应承担的责任及应收回的已补偿科贷补偿金预计额度):
+    one bank's whole statement on `as_of`.
+
+    - `paid`: claims the pool paid, with what was recovered, owed back, returned and confirmed, and what may still
+      come back (the ledger's lines with money paid);
+    - `decided`: decided and not paid yet; `in_review`: filed and not decided (bureau or group review, or
+      returned to the bank for correction);
+    - `loans`: the bank's loans under the program with principal outstanding (principal − repayments to date),
+      each with the claim that speaks for it, if any;
+    - 还应承担的责任 (`bear`): decided and unpaid + requested in review + the outstanding principal of loans no
+      claim speaks for (the ceiling of what the pool may still have to compensate);
+    - 应收回的预计额度 (`recoverable`): shares recovered and not yet returned (`owed`) + what paid claims may still
+      bring back (`expected`).
+    Every total is a sum of the lines' Decimals, the same lines the ledgers show.
+    """
 
     bank: Any
     as_of: dt.date
-    lines: list[LedgerLine]
+    lines: list[LedgerLine]  # the paid claims (kept under this name for the ledger table)
     totals: Totals
+    decided: list[LedgerLine]
+    decided_totals: Totals
+    in_review: list[LedgerLine]
+    in_review_totals: Totals
+    loans: list[ReconciliationLoan]
+    loan_totals: Totals
     open_claims: int
     unconfirmed: Decimal
 
+    @property
+    def paid(self) -> list[LedgerLine]:
+        return self.lines
 
-def reconciliation(user: User, bank: Any) -> Reconciliation:
-    lines, totals = ledger(user, LedgerFilter(bank=bank.code))
-    lines = [line for line in lines if line.paid > 0]
-    totals = totals_of(lines, LedgerLine.MONEY_FIELDS)
+    @property
+    def decided_unpaid(self) -> Decimal:
+        return self.decided_totals.decided
+
+    @property
+    def in_review_requested(self) -> Decimal:
+        return self.in_review_totals.requested
+
+    @property
+    def exposure(self) -> Decimal:
+        return self.loan_totals.exposure
+
+    @property
+    def exposure_loans(self) -> int:
+        return sum(1 for x in self.loans if x.exposure > 0)
+
+    @property
+    def bear(self) -> Decimal:
+        """还应承担的责任: what the pool may still have to pay on this bank's business."""
+        return self.decided_unpaid + self.in_review_requested + self.exposure
+
+    @property
+    def recoverable(self) -> Decimal:
+        """应收回的已补偿科贷补偿金预计额度: owed back now, plus what paid claims may still bring back."""
+        return self.totals.owed + self.totals.expected
+
+
+def reconciliation(
+    user: User, bank: Any, program: Any = None, as_of: dt.date | None = None
+) -> Reconciliation:
+    """第十一条 5 for `bank` in `program` (the compensation program of the user's page) on `as_of` (today)."""
+    from applications.models import Program
+    from loans.models import Loan, Repayment
+
+    as_of = as_of or timezone.localdate()
+    if program is None:  # the program that runs risk compensation
+        program = (
+            Program.objects.filter(versions__risk_compensation=True)
+            .distinct()
+            .order_by("pk")
+            .first()
+        )
+    every = [
+        line
+        for line in ledger(user, LedgerFilter(bank=bank.code))[0]
+        if program is None or line.claim.program_id == program.pk
+    ]
+    paid = [line for line in every if line.paid > 0]
+    decided = [line for line in every if line.claim.state == ClaimState.DECIDED]
+    in_review = [line for line in every if line.claim.state in IN_REVIEW]
+    holding = {line.claim.loan_id: line for line in every if line.claim.state in CLAIM_HOLDS_LOAN}
+    repaid = dict(
+        Repayment.objects.filter(loan__bank=bank, repaid_on__lte=as_of)
+        .values("loan")
+        .annotate(total=MoneySum("principal"))
+        .values_list("loan", "total")
+    )
+    loans = []
+    for loan in (
+        Loan.objects.visible_to(user)
+        .filter(bank=bank, program_version__program=program, disbursement_date__lte=as_of)
+        .select_related("enterprise")
+        .order_by("disbursement_date", "contract_no")
+    ):
+        back = to_fen(repaid.get(loan.pk) or ZERO)
+        outstanding = loan.principal - back
+        if outstanding <= 0:
+            continue
+        claim = holding.get(loan.pk)
+        loans.append(
+            ReconciliationLoan(
+                loan=loan,
+                contract_no=loan.contract_no,
+                enterprise_name=loan.enterprise.name,
+                disbursement_date=loan.disbursement_date,
+                maturity_date=loan.maturity_date,
+                principal=loan.principal,
+                repaid=back,
+                outstanding=outstanding,
+                matured=loan.maturity_date < as_of,
+                days_past_due=loan.days_past_due,
+                claim_reference=claim.reference if claim else "",
+                claim_state=claim.state_label if claim else "",
+                exposure=ZERO if claim else outstanding,
+            )
+        )
+    totals = totals_of(paid, LedgerLine.MONEY_FIELDS)
     return Reconciliation(
         bank=bank,
-        as_of=timezone.localdate(),
-        lines=lines,
+        as_of=as_of,
+        lines=paid,
         totals=totals,
-        open_claims=sum(1 for line in lines if line.claim.state in OPEN_FOR_RECOVERY),
+        decided=decided,
+        decided_totals=totals_of(decided, LedgerLine.MONEY_FIELDS),
+        in_review=in_review,
+        in_review_totals=totals_of(in_review, LedgerLine.MONEY_FIELDS),
+        loans=loans,
+        loan_totals=totals_of(loans, ReconciliationLoan.MONEY_FIELDS),
+        open_claims=sum(1 for line in paid if line.claim.state in OPEN_FOR_RECOVERY),
         unconfirmed=totals.returned - totals.confirmed,
     )

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django_fsm import can_proceed
@@ -26,6 +26,7 @@ from compensation.models import (
     BudgetChange,
     Claim,
     ClaimMaterial,
+    ClaimOpinion,
     ClaimState,
     CompensationBudget,
     Decision,
@@ -42,6 +43,7 @@ from kedaitong.audit import log_action
 from kedaitong.db import MoneySum
 from kedaitong.models import User
 from kedaitong.money import ZERO, to_fen
+from kedaitong.roles import Role
 from kedaitong.uploads import display_name
 from kedaitong.workdays import add_workdays, unknown_years
 from loans.models import Loan
@@ -324,40 +326,283 @@ def claim_withdraw(*, actor: User, claim: Claim, request: HttpRequest | None = N
     return claim
 
 
-def claim_review(
+# --- The bureau's review: maker-checker (第十一条 2(2)) ---------------------------------------------------
+
+# `seen` of the opinion forms: the version of the open draft the user saw; NO_DRAFT when they saw none; None when
+# the caller does not check (commands, the demo).
+NO_DRAFT = 0
+
+
+class OpinionRefused(CompensationError):
+    """The actor's role may not take this step of the maker-checker (views answer 403)."""
+
+
+class StaleOpinion(CompensationError):
+    """The draft opinion changed since the user loaded the page (views answer 409); the message names who did what."""
+
+    def __init__(self, claim: Claim, seen: int, latest: ClaimOpinion | None) -> None:
+        self.claim, self.seen, self.latest = claim, seen, latest
+        super().__init__(_stale_message(seen, latest))
+
+
+def _when(moment: dt.datetime | None) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def _opinion_words(opinion: ClaimOpinion) -> str:
+    amount = f"，建议补偿{opinion.amount}元" if opinion.amount is not None else ""
+    return f"第{opinion.version}稿（{opinion.get_recommendation_display()}{amount}：{opinion.text[:200]}）"
+
+
+def _stale_message(seen: int, latest: ClaimOpinion | None) -> str:
+    tail = "。本次操作未保存，您填写的内容保留在下方。"
+    if latest is None:
+        return "您看到的审核意见草稿已不存在" + tail
+    if latest.version != seen and latest.is_open:
+        return (
+            f"{latest.handler}于{_when(latest.created_at)}保存了新的审核意见{_opinion_words(latest)}"
+            + tail
+        )
+    if latest.signed_at is not None:
+        return (
+            f"{latest.head}已于{_when(latest.signed_at)}签发审核意见{_opinion_words(latest)}" + tail
+        )
+    if latest.sent_back_at is not None:
+        return (
+            f"{latest.sent_back_by}已于{_when(latest.sent_back_at)}将审核意见{_opinion_words(latest)}"
+            f"退回经办人修改（{latest.sent_back_reason}）" + tail
+        )
+    return "审核意见草稿已变化" + tail
+
+
+def open_opinion(claim: Claim) -> ClaimOpinion | None:
+    """The draft waiting for the head's signature in this round of review (since the claim's last submission)."""
+    latest = claim.opinions.select_related("handler").order_by("-version").first()
+    if latest is None or not latest.is_open:
+        return None
+    if claim.submitted_at is not None and latest.created_at < claim.submitted_at:
+        return (
+            None  # a draft of an earlier round: the claim was returned to the bank and filed again
+        )
+    return latest
+
+
+def _check_seen(claim: Claim, seen: int | None) -> ClaimOpinion | None:
+    """Optimistic locking on the draft (a new draft does not change the claim's state, so the state cannot tell)."""
+    draft = open_opinion(claim)
+    if seen is not None and (draft.version if draft else NO_DRAFT) != seen:
+        raise StaleOpinion(claim, seen, claim.opinions.order_by("-version").first())
+    return draft
+
+
+def _bureau(actor: User, claim: Claim, role: str) -> None:
+    if actor.effective_role != role or actor.program_id != claim.program_id:
+        raise OpinionRefused(
+            "审核意见由区科技局经办人拟写、负责人签发，您的角色不能办理此步骤（第十一条第2款(2)）"
+        )
+
+
+def claim_opinion_draft(
     *,
     actor: User,
     claim: Claim,
-    approve: bool,
-    comment: str = "",
+    recommendation: str,
+    text: str,
+    amount: Any = None,
+    seen: int | None = None,
     request: HttpRequest | None = None,
-) -> Claim:
-    """第十一条 2(2): the bureau approves (to the leading group)."""
+) -> ClaimOpinion:
+    """第十一条 2(2): bureau staff draft the bureau's opinion and the compensation they propose; the head signs.
+
+    Steps: check the input; lock the claim; only staff of the claim's program, only in bureau review; refuse a
+    form that showed another draft than the one waiting (`seen`: `StaleOpinion`, 409); store the draft as the
+    claim's next version; audit; tell the program's bureau heads.
+    """
+    from review.services import notify_program
+
+    if recommendation not in ClaimOpinion.Recommendation.values:
+        raise CompensationError("请选择审核建议（同意提交领导专班或不予补偿）")
+    text = (text or "").strip()
+    if not text:
+        raise CompensationError("请填写审核意见")
+    value = None
+    if recommendation == ClaimOpinion.Recommendation.APPROVE:
+        value = _money(amount, "建议补偿金额")
     with transaction.atomic():
         claim = _lock(claim)
-        before = _transition(claim, "approve_review", "当前状态（{state}）不能审核")
-        claim.last_comment = comment
-        claim.save()
+        _bureau(actor, claim, Role.BUREAU_STAFF)
+        _check_seen(
+            claim, seen
+        )  # before the state: a draft signed meanwhile is named, not just refused
+        if claim.state != ClaimState.SUBMITTED:
+            raise CompensationError(
+                f"当前状态（{claim.get_state_display()}）不能拟写区科技局审核意见"
+            )
+        if value is not None:
+            loss = claim.loss_principal + claim.loss_interest
+            if value > claim.requested_amount:
+                raise CompensationError(
+                    f"建议补偿金额{value}元超过银行申请的{claim.requested_amount}元"
+                )
+            if value > loss:
+                raise CompensationError(f"建议补偿金额{value}元超过损失（本金加利息）{loss}元")
+        version = (claim.opinions.aggregate(v=models.Max("version"))["v"] or 0) + 1
+        opinion = ClaimOpinion.objects.create(
+            claim=claim,
+            version=version,
+            recommendation=recommendation,
+            amount=value,
+            text=text,
+            handler=actor,
+        )
         log_action(
             actor=actor,
-            action="compensation.claim.reviewed",
+            action="compensation.opinion.drafted",
+            obj=claim,
+            comment=text,
+            request=request,
+            data={
+                "version": version,
+                "recommendation": recommendation,
+                "amount": str(value) if value is not None else None,
+            },
+        )
+        notify_program(
+            roles=[Role.BUREAU_HEAD],
+            program_id=claim.program_id,
+            message=f"补偿申请{claim.reference}（{claim.bank.name}）：{actor}拟写了审核意见{_opinion_words(opinion)}，请签发或退回修改",
+            body=text,
+        )
+    return opinion
+
+
+def claim_opinion_sign(
+    *,
+    actor: User,
+    claim: Claim,
+    seen: int | None = None,
+    comment: str = "",
+    request: HttpRequest | None = None,
+) -> ClaimOpinion:
+    """第十一条 2(2) 审核同意后提交领导专班: the bureau head signs the draft staff prepared.
+
+    An approval sends the claim to the leading group with the amount proposed; a rejection rejects it. The
+    head signs the draft they read (`seen`); the one who drafted it may not sign it.
+    """
+    from review.services import notify_program, notify_users
+
+    with transaction.atomic():
+        claim = _lock(claim)
+        _bureau(actor, claim, Role.BUREAU_HEAD)
+        draft = _check_seen(claim, seen)
+        if claim.state != ClaimState.SUBMITTED:
+            raise CompensationError(f"当前状态（{claim.get_state_display()}）不能签发审核意见")
+        if draft is None:
+            raise CompensationError("经办人尚未拟写审核意见，没有可签发的草稿")
+        if draft.handler_id == actor.pk:
+            raise OpinionRefused("拟写审核意见的人不能签发同一意见")
+        approve = draft.recommendation == ClaimOpinion.Recommendation.APPROVE
+        name, verb = ("approve_review", "reviewed") if approve else ("reject", "rejected")
+        before = _transition(claim, name, "当前状态（{state}）不能签发审核意见")
+        claim.last_comment = draft.text
+        claim.save()
+        draft.head, draft.signed_at = actor, timezone.now()
+        draft.save(update_fields=["head", "signed_at"])
+        log_action(
+            actor=actor,
+            action=f"compensation.claim.{verb}",
             obj=claim,
             from_state=before,
             to_state=claim.state,
-            comment=comment,
+            comment=comment.strip() or draft.text,
             request=request,
+            data={
+                "version": draft.version,
+                "handler": str(draft.handler),
+                "amount": str(draft.amount) if draft.amount is not None else None,
+            },
         )
-    return claim
+        message = f"补偿申请{claim.reference}（{claim.bank.name}，{claim.loan.enterprise.name}）：{claim.get_state_display()}（区科技局{_opinion_words(draft)}，负责人{actor}签发）"
+        if approve:
+            notify_program(
+                roles=[Role.LEADING_GROUP],
+                program_id=claim.program_id,
+                message=message,
+                body=draft.text,
+            )
+        notify_users(
+            list(User.objects.filter(is_active=True, role=Role.BANK, bank=claim.bank_id)),
+            message=message,
+            body=draft.text,
+        )
+    return draft
+
+
+def claim_opinion_send_back(
+    *,
+    actor: User,
+    claim: Claim,
+    reason: str,
+    seen: int | None = None,
+    request: HttpRequest | None = None,
+) -> ClaimOpinion:
+    """The bureau head does not sign the draft and sends it back to the staff who wrote it, with a reason.
+
+    The claim stays in bureau review; staff write the next version.
+    """
+    from review.services import notify_users
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise CompensationError("退回经办人修改须填写理由")
+    with transaction.atomic():
+        claim = _lock(claim)
+        _bureau(actor, claim, Role.BUREAU_HEAD)
+        draft = _check_seen(claim, seen)
+        if claim.state != ClaimState.SUBMITTED:
+            raise CompensationError(f"当前状态（{claim.get_state_display()}）不能退回审核意见")
+        if draft is None:
+            raise CompensationError("没有待签发的审核意见草稿")
+        draft.sent_back_by, draft.sent_back_at, draft.sent_back_reason = (
+            actor,
+            timezone.now(),
+            reason,
+        )
+        draft.save(update_fields=["sent_back_by", "sent_back_at", "sent_back_reason"])
+        log_action(
+            actor=actor,
+            action="compensation.opinion.sent_back",
+            obj=claim,
+            comment=reason,
+            request=request,
+            data={"version": draft.version},
+        )
+        notify_users(
+            [draft.handler],
+            message=f"补偿申请{claim.reference}：负责人{actor}将审核意见第{draft.version}稿退回修改：{reason}"[
+                :300
+            ],
+            body=draft.text,
+        )
+    return draft
 
 
 def claim_send_back(
     *, actor: User, claim: Claim, reject: bool, comment: str, request: HttpRequest | None = None
 ) -> Claim:
-    """The bureau or the leading group returns the claim to the bank for changes, or rejects it; a reason is required."""
+    """The bureau or the leading group returns the claim to the bank for changes, or rejects it; a reason is required.
+
+    In the bureau's review a rejection is the head's signature on a draft (`claim_opinion_sign`, maker-checker);
+    returning the claim to the bank for missing or wrong materials needs no signature.
+    """
     if not (comment or "").strip():
         raise CompensationError("退回或不予补偿须填写理由")
     with transaction.atomic():
         claim = _lock(claim)
+        if reject and claim.state == ClaimState.SUBMITTED:
+            raise CompensationError(
+                "区科技局不予补偿须由经办人拟写审核意见、负责人签发（第十一条第2款(2)）"
+            )
         name, verb = ("reject", "rejected") if reject else ("return_to_bank", "returned")
         before = _transition(claim, name, "当前状态（{state}）不能退回或不予补偿")
         claim.last_comment = comment.strip()

@@ -31,11 +31,14 @@ from compensation.forms import (
     CommentForm,
     DecisionForm,
     MaterialForm,
+    OpinionDraftForm,
     PaymentForm,
     RecoveryForm,
     ReturnForm,
+    ReturnToBankForm,
     ReverseForm,
-    ReviewForm,
+    SendBackForm,
+    SignForm,
     WriteOffForm,
 )
 from compensation.models import (
@@ -70,7 +73,9 @@ ACTION_LABELS = {
     "compensation.material.added": gettext_lazy("Material uploaded"),
     "compensation.claim.submitted": gettext_lazy("Submitted to the bureau"),
     "compensation.claim.withdrawn": gettext_lazy("Withdrawn by the bank"),
-    "compensation.claim.reviewed": gettext_lazy("Approved by the bureau"),
+    "compensation.opinion.drafted": gettext_lazy("Bureau opinion drafted"),
+    "compensation.opinion.sent_back": gettext_lazy("Draft opinion sent back to the staff"),
+    "compensation.claim.reviewed": gettext_lazy("Approved by the bureau (signed by the head)"),
     "compensation.claim.returned": gettext_lazy("Returned to the bank"),
     "compensation.claim.rejected": gettext_lazy("Rejected"),
     "compensation.claim.decided": gettext_lazy("Compensation decided"),
@@ -262,6 +267,10 @@ def claim_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             "missing": services.missing_materials(claim),
             "decision": decision,
             "reversal": reversal,
+            "opinion": selectors.bureau_opinion(claim),
+            "open_draft": services.open_opinion(claim)
+            if claim.state == ClaimState.SUBMITTED
+            else None,
             "payment": claim.payment,
             "reversed_payments": [p for p in claim.payments.all() if p.reverses_id],
             "is_head": role in HEAD,
@@ -376,36 +385,143 @@ def claim_withdraw(request: HttpRequest, public_id: Any) -> HttpResponse:
     )
 
 
+# The bureau's review page (第十一条 2(2)): each form's action, and who may post it (maker-checker).
+REVIEW_FORMS: dict[str, Any] = {
+    "draft": OpinionDraftForm,
+    "sign": SignForm,
+    "send_back": SendBackForm,
+    "return": ReturnToBankForm,
+}
+REVIEW_ROLES = {
+    "draft": (Role.BUREAU_STAFF,),
+    "sign": (Role.BUREAU_HEAD,),
+    "send_back": (Role.BUREAU_HEAD,),
+    "return": (Role.BUREAU_STAFF, Role.BUREAU_HEAD),
+}
+
+
+def _seen_version(request: HttpRequest) -> int | None:
+    """The hidden `seen_version` of the review forms: the open draft's version, 0 for none; absent: unchecked."""
+    raw = request.POST.get("seen_version")
+    if raw is None:
+        return None
+    try:
+        return int(raw.strip() or services.NO_DRAFT)
+    except ValueError:
+        return -1  # matches no draft: refused as stale
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def claim_review(request: HttpRequest, public_id: Any) -> HttpResponse:
-    """第十一条 2(2): the bureau's review."""
+    """第十一条 2(2): the bureau's review, maker-checker as in the application review.
+
+    Staff draft the opinion and the amount proposed (each draft a new version) or return the claim to the bank;
+    the head signs the draft (to the leading group, or rejected) or sends it back to staff. A form that showed
+    another draft than the one waiting now is refused with 409, naming who saved, signed or sent back what, and
+    keeps what was typed.
+    """
     claim = _claim(request, public_id)
-
-    def perform(d: dict[str, Any]) -> None:
-        if d["outcome"] == "approve":
-            services.claim_review(
-                actor=request.user, claim=claim, approve=True, comment=d["comment"], request=request
-            )
+    require_role(request.user, *BUREAU)
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    bound = {
+        name: cls(request.POST if action == name else None) for name, cls in REVIEW_FORMS.items()
+    }
+    status, stale = 200, None
+    if request.method == "POST":
+        if action not in REVIEW_FORMS:
+            messages.error(request, _("Choose what to do."))
+            status = 400
         else:
-            services.claim_send_back(
-                actor=request.user,
-                claim=claim,
-                reject=d["outcome"] == "reject",
-                comment=d["comment"],
-                request=request,
-            )
-
-    return _action(
+            require_role(request.user, *REVIEW_ROLES[action])
+            form = bound[action]
+            if not form.is_valid():
+                status = 400
+            else:
+                d = form.cleaned_data
+                try:
+                    if action == "draft":
+                        services.claim_opinion_draft(
+                            actor=request.user,
+                            claim=claim,
+                            recommendation=d["recommendation"],
+                            amount=d["amount"] or None,
+                            text=d["text"],
+                            seen=_seen_version(request),
+                            request=request,
+                        )
+                    elif action == "sign":
+                        services.claim_opinion_sign(
+                            actor=request.user,
+                            claim=claim,
+                            comment=d["comment"],
+                            seen=_seen_version(request),
+                            request=request,
+                        )
+                    elif action == "send_back":
+                        services.claim_opinion_send_back(
+                            actor=request.user,
+                            claim=claim,
+                            reason=d["reason"],
+                            seen=_seen_version(request),
+                            request=request,
+                        )
+                    else:
+                        services.claim_send_back(
+                            actor=request.user,
+                            claim=claim,
+                            reject=False,
+                            comment=d["comment"],
+                            request=request,
+                        )
+                except services.OpinionRefused as exc:
+                    raise PermissionDenied(str(exc)) from exc
+                except services.StaleOpinion as exc:
+                    stale, status = exc, 409
+                    claim = _claim(request, public_id)
+                except services.CompensationError as exc:
+                    form.add_error(None, str(exc))
+                    status = 400
+                else:
+                    messages.success(request, REVIEW_DONE[action])
+                    return redirect("compensation:claim-detail", public_id=claim.public_id)
+    user = request.user
+    in_review = claim.state == ClaimState.SUBMITTED
+    draft = services.open_opinion(claim)
+    typed = []
+    if stale is not None and action in bound:
+        form = bound[action]
+        for name, field in form.fields.items():
+            value = request.POST.get(name, "").strip()
+            if value:
+                choices = dict(getattr(field, "choices", []) or [])
+                typed.append((str(field.label), str(choices.get(value, value))))
+    return render(
         request,
-        claim,
-        roles=BUREAU,
-        title=_("Bureau review"),
-        form=ReviewForm(_post(request)),
-        perform=perform,
-        done=_("Review recorded."),
-        button=_("Record the review"),
+        "compensation/review.html",
+        {
+            "claim": claim,
+            "draft": draft,
+            "seen_version": draft.version if draft else services.NO_DRAFT,
+            "opinions": claim.opinions.select_related("handler", "head", "sent_back_by"),
+            "forms": bound,
+            "may_draft": in_review and has_role(user, *REVIEW_ROLES["draft"]),
+            "may_sign": in_review and draft is not None and has_role(user, *REVIEW_ROLES["sign"]),
+            "may_return": in_review and has_role(user, *REVIEW_ROLES["return"]),
+            "in_review": in_review,
+            "stale": stale,
+            "typed": typed,
+        },
+        status=status,
     )
+
+
+REVIEW_DONE = {
+    "draft": gettext_lazy("Draft opinion saved; it waits for the head's signature."),
+    "sign": gettext_lazy("Opinion signed."),
+    "send_back": gettext_lazy("The draft went back to the staff who wrote it."),
+    "return": gettext_lazy("Claim returned to the bank."),
+}
 
 
 @require_http_methods(["GET", "POST"])
@@ -436,16 +552,19 @@ def claim_decide(request: HttpRequest, public_id: Any) -> HttpResponse:
     budget = CompensationBudget.objects.filter(
         program=claim.program_id, year=timezone.localdate().year
     ).first()
+    proposal = selectors.bureau_opinion(claim)
     return _action(
         request,
         claim,
         roles=GROUP,
         title=_("Leading group decision"),
-        form=DecisionForm(_post(request)),
+        form=DecisionForm(
+            _post(request), initial={"amount": proposal.amount if proposal else None}
+        ),
         perform=perform,
         done=_("Decision recorded."),
         button=_("Record the decision"),
-        extra={"budget": budget},
+        extra={"budget": budget, "proposal": proposal},
     )
 
 
@@ -756,6 +875,7 @@ def claim_pdf(request: HttpRequest, public_id: Any) -> HttpResponse:
             "claim": claim,
             "loan": claim.loan,
             "decision": selectors.live_decision(claim),
+            "opinion": selectors.bureau_opinion(claim),
             "materials": claim.materials.all(),
             "today": timezone.localdate(),
         },
@@ -890,18 +1010,24 @@ def _bank(request: HttpRequest, code: str) -> Bank:
     return get_visible_or_404(Bank.objects.visible_to(request.user), code=code)
 
 
+def _reconciliation(request: HttpRequest, code: str) -> selectors.Reconciliation:
+    bank = _bank(request, code)
+    return selectors.reconciliation(request.user, bank, program=compensation_program(request.user))
+
+
 @require_GET
 @login_required
 def reconciliation(request: HttpRequest, code: str) -> HttpResponse:
-    """第十一条 5: at cooperation end, per bank: paid, recovered, owed back, still expected."""
-    rec = selectors.reconciliation(request.user, _bank(request, code))
+    """第十一条 5: at cooperation end, per bank, the whole statement: claims paid, decided but unpaid and in review,
+    loans outstanding, recoveries owed back and returned, what the pool may still bear and may still get back."""
+    rec = _reconciliation(request, code)
     return render(request, "compensation/reconciliation.html", {"rec": rec})
 
 
 @require_GET
 @login_required
 def reconciliation_pdf(request: HttpRequest, code: str) -> HttpResponse:
-    rec = selectors.reconciliation(request.user, _bank(request, code))
+    rec = _reconciliation(request, code)
     log_action(
         actor=request.user,
         action="compensation.reconciliation.printed",
@@ -919,7 +1045,7 @@ def reconciliation_pdf(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 @login_required
 def reconciliation_export(request: HttpRequest, code: str) -> HttpResponse:
-    rec = selectors.reconciliation(request.user, _bank(request, code))
+    rec = _reconciliation(request, code)
     return _xlsx(
         f"reconciliation-{rec.bank.code}.xlsx", lambda out: export.write_reconciliation(out, rec)
     )

@@ -207,6 +207,13 @@ if REVIEW_OVERDUE_DAYS < 1:
         f"REVIEW_OVERDUE_DAYS={REVIEW_OVERDUE_DAYS!r} must be a whole number of days, 1 or more"
     )
 
+# Changjiang 第十条 到期提示: the daily `loan_maturity_reminders` tells banks of loans maturing within this many days.
+MATURITY_REMINDER_DAYS = env_int("MATURITY_REMINDER_DAYS", 30)
+if MATURITY_REMINDER_DAYS < 0:
+    raise EnvError(
+        f"MATURITY_REMINDER_DAYS={MATURITY_REMINDER_DAYS!r} must be a whole number of days, 0 or more"
+    )
+
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)

@@ -6,6 +6,7 @@ from loans.models import (
     InterestSettlement,
     Loan,
     LoanDocument,
+    MaturityReminder,
     OverdueEvent,
     PostLoanReport,
     RecordUpload,
@@ -102,3 +103,12 @@ class LoanDocumentAdmin(ReadOnlyAdmin):
     list_display = ("loan", "kind", "original_name", "uploaded_by", "uploaded_at")
     list_filter = ("kind",)
     raw_id_fields = ("loan", "uploaded_by")
+
+
+@admin.register(MaturityReminder)
+class MaturityReminderAdmin(ReadOnlyAdmin):
+    """第十条 到期提示, written once per loan and maturity by `loan_maturity_reminders`; for reading only."""
+
+    list_display = ("loan", "maturity_date", "outstanding", "days_before", "sent_on")
+    list_filter = ("sent_on",)
+    raw_id_fields = ("loan",)

@@ -478,6 +478,40 @@ class LoanDocument(models.Model):
         return f"{self.loan.contract_no} {self.get_kind_display()}"
 
 
+class MaturityReminder(models.Model):
+    """Changjiang 第十条 (做好贷款到期的提示催收): the lending bank was reminded that a loan matures, once per maturity.
+
+    Written by the daily `loan_maturity_reminders` (`loans.services.maturity_reminders_send`); the unique
+    constraint makes a second run, or two at once, remind nobody twice. A maturity moved later (an extension)
+    is a new maturity and is reminded again.
+    """
+
+    loan = models.ForeignKey(
+        Loan, on_delete=models.PROTECT, related_name="maturity_reminders", verbose_name=_("loan")
+    )
+    maturity_date = models.DateField(_("maturity date"))
+    outstanding = models.DecimalField(_("principal outstanding when reminded (yuan)"), **MONEY)
+    days_before = models.PositiveSmallIntegerField(_("days before maturity"))
+    sent_on = models.DateField(_("reminded on"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("maturity reminder")
+        verbose_name_plural = _("maturity reminders")
+        ordering = ["-sent_on", "loan"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["loan", "maturity_date"], name="maturityreminder_once_per_maturity"
+            ),
+            models.CheckConstraint(
+                condition=Q(outstanding__gt=0), name="maturityreminder_outstanding_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan.contract_no} {self.maturity_date}"
+
+
 class PostLoanReportQuerySet(models.QuerySet["PostLoanReport"]):
     def visible_to(self, user: User) -> PostLoanReportQuerySet:
         return self.filter(loan__in=Loan.objects.visible_to(user))

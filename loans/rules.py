@@ -114,5 +114,5 @@ def check_one_bank(other_banks: Iterable[str]) -> str | None:
     """Changjiang 第六条(二): 单个企业仅接受一家银行的“科贷通”贷款."""
     names = sorted(set(other_banks))
     if names:
-        return f"该企业在{'、'.join(names)}已有未结清的科贷通贷款，只能接受一家银行的贷款（昌江细则第六条(二)）"
+        return f"该企业在{'、'.join(names)}已有未结清的科贷通申请或贷款，只能接受一家银行的贷款（昌江细则第六条(二)）"
     return None

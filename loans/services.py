@@ -9,9 +9,10 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext
 from django_fsm import can_proceed
 
 from applications.models import (
@@ -22,12 +23,23 @@ from applications.models import (
     ProgramListing,
     ProgramVersion,
 )
+from applications.selectors import banks_holding
 from kedaitong.annualized import annualized_by_year
 from kedaitong.audit import log_action
 from kedaitong.db import MoneySum
 from kedaitong.models import User
+from kedaitong.money import format_yuan
+from kedaitong.roles import Role
 from loans import rules
-from loans.models import Bank, BankAgreement, Loan, LoanDocument, PostLoanReport, RecordUpload
+from loans.models import (
+    Bank,
+    BankAgreement,
+    Loan,
+    LoanDocument,
+    MaturityReminder,
+    PostLoanReport,
+    RecordUpload,
+)
 from review.models import BlacklistEntry
 from review.selectors import granted_credit
 from subsidy.models import LPRMissing, lpr_on
@@ -202,42 +214,23 @@ def registration_problems(
                 ]
                 problems.extend(p for p in found if p)
         if version.one_bank_per_enterprise:
-            others = [
-                name
-                for loan_bank, name, open_ in _open_loans_elsewhere(
-                    program, credit_code, bank, disbursement_date
-                )
-                if open_
-            ]
+            # 第六条(二): any other bank the enterprise is at (an application from submission to credit
+            # granted, a loan not fully repaid, matured or not), and loans earlier in the same upload.
+            others = banks_holding(
+                program=program,
+                credit_code=credit_code,
+                exclude_bank_id=bank.pk,
+                exclude_application_id=application.pk if application is not None else None,
+            )
             pending = context.pending if context else []
             others += [
-                n
-                for c, b, n, _p, _s, e in pending
-                if c == credit_code and b != bank.pk and e > disbursement_date
+                f"{n}（本次导入的贷款）"
+                for c, b, n, _p, _s, _e in pending
+                if c == credit_code and b != bank.pk
             ]
             if problem := rules.check_one_bank(others):
                 problems.append(problem)
     return problems, lpr
-
-
-def _open_loans_elsewhere(
-    program: Program, credit_code: str, bank: Bank, day: dt.date
-) -> list[tuple[int, str, bool]]:
-    """Loans of the enterprise at other banks of the program, and whether each still has principal out on `day`."""
-    loans = (
-        Loan.objects.filter(program_version__program=program, enterprise__credit_code=credit_code)
-        .exclude(bank=bank)
-        .select_related("bank")
-        .annotate(repaid=MoneySum("repayments__principal"))
-    )
-    return [
-        (
-            loan.bank_id,
-            loan.bank.name,
-            loan.maturity_date > day and (loan.repaid or 0) < loan.principal,
-        )
-        for loan in loans
-    ]
 
 
 @transaction.atomic
@@ -649,6 +642,81 @@ def delinquency_refresh(*, on: dt.date) -> dict[str, int]:
     return counts
 
 
+# ── maturity reminders (Changjiang 第十条 到期提示催收) ─────────────────────────
+
+
+def maturity_reminders_send(*, on: dt.date, days: int) -> list[MaturityReminder]:
+    """Changjiang 第十条 (合作银行…做好贷款到期的提示催收): remind each lending bank of its loans that mature soon.
+
+    1. Loans with principal outstanding (principal − recorded repayments > 0) whose maturity falls from `on` to
+       `on` + `days` (both included) and that have no reminder for that maturity yet: a run missed on some day
+       is caught up by the next one, as long as the loan has not matured.
+    2. Per loan, in its own transaction: the `MaturityReminder` row (unique per loan and maturity, so a second
+       run or two at once remind nobody twice), an audit row, and the bank's users told (inbox, e-mail on
+       commit).
+    Returns the reminders written.
+    """
+    from django.db import IntegrityError
+
+    from review.services import notify_users  # late: review.services imports this module
+
+    if days < 0:
+        raise ValueError("days must be 0 or more")
+    candidates = (
+        Loan.objects.filter(maturity_date__gte=on, maturity_date__lte=on + dt.timedelta(days=days))
+        .exclude(
+            pk__in=MaturityReminder.objects.filter(maturity_date=F("loan__maturity_date")).values(
+                "loan"
+            )
+        )
+        .annotate(repaid=MoneySum("repayments__principal"))
+        .select_related("bank", "enterprise", "application", "program_version")
+        .order_by("maturity_date", "bank__code", "contract_no")
+    )
+    sent = []
+    for loan in candidates:
+        outstanding = loan.principal - (loan.repaid or Decimal("0.00"))
+        if outstanding <= 0:
+            continue
+        try:
+            with transaction.atomic():
+                reminder = MaturityReminder.objects.create(
+                    loan=loan,
+                    maturity_date=loan.maturity_date,
+                    outstanding=outstanding,
+                    days_before=(loan.maturity_date - on).days,
+                    sent_on=on,
+                )
+                log_action(
+                    actor=None,
+                    action="loans.loan.maturity_reminded",
+                    obj=loan,
+                    data={
+                        "maturity_date": loan.maturity_date,
+                        "outstanding": outstanding,
+                        "on": on,
+                    },
+                )
+                message = gettext(
+                    "Maturity notice (第十条): loan %(contract)s of %(enterprise)s matures on %(date)s "
+                    "with %(amount)s yuan of principal outstanding; remind the borrower and collect."
+                ) % {
+                    "contract": loan.contract_no,
+                    "enterprise": loan.enterprise.name,
+                    "date": loan.maturity_date.isoformat(),
+                    "amount": format_yuan(outstanding),
+                }
+                notify_users(
+                    list(User.objects.filter(is_active=True, role=Role.BANK, bank=loan.bank_id)),
+                    message=message,
+                    application=loan.application,
+                )
+        except IntegrityError:
+            continue  # another run reminded this maturity meanwhile
+        sent.append(reminder)
+    return sent
+
+
 # ── post-loan reports (Changjiang 第十条) ─────────────────────────────────────
 
 
@@ -699,7 +767,37 @@ def post_loan_report_file(
             obj=report,
             data={"loan": loan.contract_no, "year": year, "quarter": quarter, "status": status},
         )
+        _post_loan_report_notify(report)
     return report
+
+
+def _post_loan_report_notify(report: PostLoanReport) -> None:
+    """Changjiang 第十条: the bank's post-loan management is 及时通报领导专班、区科技局 — the bureau (staff and
+    head, who report on to the provincial centre) and the leading group of the loan's program, inbox and e-mail."""
+    from review.services import notify_program  # late: review.services imports this module
+
+    loan = report.loan
+    message = gettext(
+        "Post-loan report (第十条): %(bank)s filed %(year)s Q%(quarter)s for %(contract)s "
+        "%(enterprise)s — %(status)s."
+    ) % {
+        "bank": loan.bank.name,
+        "year": report.year,
+        "quarter": report.quarter,
+        "contract": loan.contract_no,
+        "enterprise": loan.enterprise.name,
+        "status": report.get_status_display(),
+    }
+    body = "\n".join(
+        part for part in (report.operations, report.repayment, report.risks) if part.strip()
+    )
+    notify_program(
+        roles=[Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP],
+        program_id=loan.program_version.program_id,
+        message=message,
+        body=body,
+        application=loan.application,
+    )
 
 
 # ── loan documents (Quzhou 二) ────────────────────────────────────────────────

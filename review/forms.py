@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Application, MaterialType
@@ -221,13 +222,22 @@ class MeetingItemForm(forms.Form):
 
 class PublicityBatchForm(forms.Form):
     start_date = forms.DateField(
-        label=_("Start"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label=_("Start (today or later)"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     end_date = forms.DateField(
         label=_("End (empty: the period in working days)"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # 第八条: a period counts from its publication; the browser offers no earlier day (the service refuses one).
+        today = timezone.localdate()
+        self.fields["start_date"].initial = today
+        for name in ("start_date", "end_date"):
+            self.fields[name].widget.attrs["min"] = today.isoformat()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

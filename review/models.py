@@ -8,10 +8,28 @@ import uuid
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Enterprise
 from kedaitong.uploads import upload_to
+from kedaitong.workdays import add_workdays
+
+# Changjiang 第八条 names no length; the program version carries it (docs/decisions.md, Foundation).
+DEFAULT_PUBLICITY_WORKDAYS = 5
+
+
+def publicity_end(program: object, start_date: dt.date) -> dt.date:
+    """Changjiang 第八条 (period set by the program version): the last working day of a period starting on `start_date`.
+
+    The start day counts when it is a working day: a 5-day period starting on
+    a Monday without holidays ends that Friday.
+    """
+    versions = program.versions  # type: ignore[attr-defined]
+    version = program.version_on(start_date) or versions.order_by("-effective_from").first()  # type: ignore[attr-defined]
+    days = (version.publicity_workdays if version else None) or DEFAULT_PUBLICITY_WORKDAYS
+    return add_workdays(start_date - dt.timedelta(days=1), days)
+
 
 _blacklist_path = upload_to("review/blacklist")
 _objection_path = upload_to("review/objections")
@@ -329,12 +347,35 @@ class PublicityBatch(models.Model):
     def __str__(self) -> str:
         return f"{self.start_date:%Y-%m-%d} – {self.end_date:%Y-%m-%d}"
 
+    @property
+    def published_on(self) -> dt.date:
+        """The bureau's date on which the batch was opened (published)."""
+        return timezone.localdate(self.created_at) if self.created_at else timezone.localdate()
+
+    @property
+    def period_start(self) -> dt.date:
+        """第八条: a period runs from its start, never from before it was published."""
+        return max(self.start_date, self.published_on)
+
+    @cached_property
+    def period_end(self) -> dt.date:
+        """第八条: the last day of the period: its end date, but never fewer working days than the program's,
+        counted from the day it was published.
+
+        `publicity_batch_create` refuses a start before today, so for every batch it opened this is
+        `end_date`; a batch dated before its publication (from before that check) still runs its full
+        period from publication, and grants credit only after it.
+        """
+        if self.start_date >= self.published_on:
+            return self.end_date  # publicity_batch_create made it at least the program's period
+        return max(self.end_date, publicity_end(self.program, self.period_start))
+
     def is_over(self, today: dt.date | None = None) -> bool:
-        return (today or timezone.localdate()) > self.end_date
+        return (today or timezone.localdate()) > self.period_end
 
     def is_running(self, today: dt.date | None = None) -> bool:
         today = today or timezone.localdate()
-        return self.start_date <= today <= self.end_date
+        return self.period_start <= today <= self.period_end
 
 
 class PublicityEntry(models.Model):

@@ -27,7 +27,6 @@ from applications.models import Application, Enterprise, Program
 from kedaitong.audit import log_action
 from kedaitong.models import AuditEntry, User
 from kedaitong.roles import Role
-from kedaitong.workdays import add_workdays
 from loans.models import Loan
 from loans.services import LoanRefused, loan_register
 from review import selectors
@@ -42,6 +41,7 @@ from review.models import (
     Opinion,
     PublicityBatch,
     PublicityEntry,
+    publicity_end,
 )
 
 
@@ -224,14 +224,14 @@ def _notify(application: Application, entry: AuditEntry) -> None:
         )
 
 
-def notify_bureau(
-    *, program_id: int | None, message: str, body: str = "", application: Application | None = None
+def notify_users(
+    recipients: Sequence[User],
+    *,
+    message: str,
+    body: str = "",
+    application: Application | None = None,
 ) -> None:
-    """Tell the bureau (staff and head of the program; every bureau user when no program): inbox now, e-mail on commit."""
-    users = User.objects.filter(is_active=True, role__in=[Role.BUREAU_STAFF, Role.BUREAU_HEAD])
-    if program_id is not None:
-        users = users.filter(program=program_id)
-    recipients = list(users)
+    """One inbox row per recipient now, and one e-mail to those with an address once the transaction commits."""
     Notification.objects.bulk_create(
         Notification(user=u, application=application, message=message[:300]) for u in recipients
     )
@@ -243,6 +243,49 @@ def notify_bureau(
                 message[:150], text, settings.DEFAULT_FROM_EMAIL, emails, fail_silently=True
             )
         )
+
+
+def notify_program(
+    *,
+    roles: Sequence[str],
+    program_id: int | None,
+    message: str,
+    body: str = "",
+    application: Application | None = None,
+) -> list[User]:
+    """Tell the users of `roles` in a program (every such user when no program): inbox now, e-mail on commit."""
+    users = User.objects.filter(is_active=True, role__in=list(roles))
+    if program_id is not None:
+        users = users.filter(program=program_id)
+    recipients = list(users)
+    notify_users(recipients, message=message, body=body, application=application)
+    return recipients
+
+
+def notify_bureau(
+    *, program_id: int | None, message: str, body: str = "", application: Application | None = None
+) -> None:
+    """Tell the bureau (staff and head of the program; every bureau user when no program): inbox now, e-mail on commit."""
+    notify_program(
+        roles=[Role.BUREAU_STAFF, Role.BUREAU_HEAD],
+        program_id=program_id,
+        message=message,
+        body=body,
+        application=application,
+    )
+
+
+def notify_leading_group(
+    *, program_id: int | None, message: str, body: str = "", application: Application | None = None
+) -> None:
+    """Report to the leading group (领导专班) of the program: inbox now, e-mail on commit."""
+    notify_program(
+        roles=[Role.LEADING_GROUP],
+        program_id=program_id,
+        message=message,
+        body=body,
+        application=application,
+    )
 
 
 # --- bureau -------------------------------------------------------------------------------------
@@ -580,17 +623,6 @@ def application_disburse(
 # --- publicity (第八条) --------------------------------------------------------------------------
 
 
-def publicity_end(program: Program, start_date: dt.date) -> dt.date:
-    """Changjiang 第八条 (period set by the program version): the last working day of a period starting on `start_date`.
-
-    The start day counts when it is a working day: a 5-day period starting on
-    a Monday without holidays ends that Friday.
-    """
-    version = program.version_on(start_date) or program.versions.order_by("-effective_from").first()
-    days = (version.publicity_workdays if version else None) or 5
-    return add_workdays(start_date - dt.timedelta(days=1), days)
-
-
 @transaction.atomic
 def publicity_batch_create(
     *,
@@ -600,9 +632,23 @@ def publicity_batch_create(
     end_date: dt.date | None = None,
     request: HttpRequest | None = None,
 ) -> PublicityBatch:
-    """Open a publicity batch of every application the banks approved that is not yet publicized."""
+    """Open a publicity batch of every application the banks approved that is not yet publicized.
+
+    第八条: the period starts on the day the batch is published or later, never before (a batch dated in
+    the past would be over, and grant credit, the day it appears), and lasts at least the program's working
+    days counted from its start (`publicity_end`).
+    """
     if actor.effective_role != Role.BUREAU_STAFF or actor.program_id != program.pk:
         raise ReviewError(_("Your role may not take this step on this application."))
+    today = timezone.localdate()
+    if start_date < today:
+        raise ReviewError(
+            _(
+                "Publicity starts today (%(today)s) or later, not on %(start)s: the period counts from its "
+                "publication (第八条)."
+            )
+            % {"today": today.isoformat(), "start": start_date.isoformat()}
+        )
     minimum_end = publicity_end(program, start_date)
     end_date = end_date or minimum_end
     if end_date < start_date:
@@ -768,7 +814,7 @@ def publicity_batch_close(
         raise ReviewError(_("This publicity batch is closed already."))
     if not batch.is_over():
         raise ReviewError(
-            _("The publicity period runs until %(end)s.") % {"end": batch.end_date.isoformat()}
+            _("The publicity period runs until %(end)s.") % {"end": batch.period_end.isoformat()}
         )
     if Objection.objects.filter(entry__batch=batch, ruling=Objection.Ruling.PENDING).exists():
         raise ReviewError(_("Rule on every objection before closing the batch."))
@@ -836,6 +882,9 @@ def blacklist_add(
         data={"reason": reason, "enterprise": enterprise.credit_code},
         request=request,
     )
+    _report_decision(
+        entry, loan.program_version.program_id if loan else actor.program_id, entry.details
+    )
     return entry
 
 
@@ -844,12 +893,41 @@ def _entry_program(entry: BlacklistEntry) -> int | None:
 
 
 def blacklist_proposed(*, entry: BlacklistEntry) -> None:
-    """A proposal was made (loans' `refresh_delinquency`, loans over six months overdue): the bureau decides it."""
+    """A proposal was made (loans' `refresh_delinquency`, loans over six months overdue): the bureau decides it.
+
+    第九条 (纳入…黑名单并报领导专班): the leading group is told of the proposal too, and of the bureau's decision
+    (`blacklist_decide`), so that a listing never reaches it late.
+    """
     notify_bureau(
         program_id=_entry_program(entry),
         message=_("Blacklist proposal: %(enterprise)s (%(reason)s); confirm or dismiss it.")
         % {"enterprise": entry.enterprise.name, "reason": entry.get_reason_display()},
         body=entry.details,
+    )
+    notify_leading_group(
+        program_id=_entry_program(entry),
+        message=_(
+            "Reported to the leading group (第九条): blacklist proposal for %(enterprise)s (%(reason)s); "
+            "the bureau confirms or dismisses it."
+        )
+        % {"enterprise": entry.enterprise.name, "reason": entry.get_reason_display()},
+        body=entry.details,
+    )
+
+
+def _report_decision(entry: BlacklistEntry, program_id: int | None, reason: str) -> None:
+    """第九条 并报领导专班: the leading group learns how a listing or proposal was decided."""
+    notify_leading_group(
+        program_id=program_id,
+        message=_(
+            "Reported to the leading group (第九条): %(enterprise)s — blacklist %(status)s (%(reason)s)."
+        )
+        % {
+            "enterprise": entry.enterprise.name,
+            "status": entry.get_status_display(),
+            "reason": entry.get_reason_display(),
+        },
+        body=reason,
     )
 
 
@@ -914,7 +992,15 @@ def blacklist_decide(
         data={"enterprise": entry.enterprise.credit_code},
         request=request,
     )
+    _report_decision(entry, program if program is not None else actor.program_id, reason)
     return entry
 
 
-__all__ = ["NO_DRAFT", "LoanRefused", "ReviewError", "StaleApplication", "StaleDraft"]
+__all__ = [
+    "NO_DRAFT",
+    "LoanRefused",
+    "ReviewError",
+    "StaleApplication",
+    "StaleDraft",
+    "publicity_end",
+]

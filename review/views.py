@@ -542,7 +542,7 @@ def publicity_manage(request: HttpRequest) -> HttpResponse:
                     **form.cleaned_data,
                 )
             except services.ReviewError as exc:
-                messages.error(request, str(exc))
+                form.add_error(None, str(exc))  # 400, with the dates typed kept
             else:
                 messages.success(request, _("The publicity batch is open."))
                 return redirect("review:publicity-batch", public_id=batch.public_id)
@@ -659,8 +659,8 @@ def public_publicity(request: HttpRequest) -> HttpResponse:
     """第八条: the running batches with enterprise, bank and credit amount; past batches below."""
     today = timezone.localdate()
     batches = PublicityBatch.objects.filter(start_date__lte=today).select_related("program")
-    running = [b for b in batches if b.end_date >= today]
-    past = [b for b in batches if b.end_date < today][:50]
+    running = [b for b in batches if b.is_running(today)]
+    past = [b for b in batches if b.is_over(today)][:50]
     entries = (
         PublicityEntry.objects.filter(batch__in=[b.pk for b in running])
         .select_related("application__enterprise", "application__bank", "batch")

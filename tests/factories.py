@@ -40,6 +40,9 @@ class EnterpriseFactory(factory.django.DjangoModelFactory):
     # What Changjiang 附件3 and Quzhou 附件1 print, so that a factory enterprise can submit.
     address = "景德镇市昌江区测试路1号"
     legal_representative = "张三"
+    contact_phone = "0798-8000001"
+    main_business = "工业检测设备研发"
+    contact_name = "李四"
     founded_on = dt.date(2018, 3, 15)
     registered_capital = Decimal("10000000.00")
     paid_in_capital = Decimal("8000000.00")

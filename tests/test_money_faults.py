@@ -19,6 +19,7 @@ After every step:
 - clawback never exceeds what was paid: Σ shares of a claim's recoveries ≤ its payment;
 - returns ≤ shares, and `returned` is the sum of the returns;
 - the compensation ledger's totals equal the sum of its lines;
+- the cooperation-end statement of each bank (第十一条 5) adds up with the ledger and the loans;
 - a subsidy run's lines sum to its total, ≤ its budget, = the budget when pro-rated;
 - no loan is repaid beyond its principal;
 - a refused step saved nothing (the counts of every money table are unchanged).
@@ -50,6 +51,7 @@ from compensation import selectors as compensation_selectors
 from compensation import services as compensation
 from compensation.models import (
     Claim,
+    ClaimOpinion,
     ClaimState,
     CompensationBudget,
     Decision,
@@ -66,7 +68,7 @@ from loans.models import BankAgreement, InterestSettlement, Loan, OverdueEvent, 
 from review.models import PublicityBatch, PublicityEntry
 from subsidy import services as subsidy
 from subsidy.models import RunState, SubsidyLine, SubsidyRun
-from tests.compensation.helpers import ON, draft, pdf
+from tests.compensation.helpers import ON, bureau_approves, draft, pdf
 from tests.factories import ApplicationFactory, EnterpriseFactory, UserFactory
 from tests.loans.sheets import DISBURSEMENTS, INTEREST, OVERDUE, REPAYMENTS, csv_bytes
 
@@ -98,6 +100,7 @@ def money_counts() -> tuple:
         OverdueEvent.objects.count(),
         InterestSettlement.objects.count(),
         Claim.objects.count(),
+        ClaimOpinion.objects.count(),
         Decision.objects.count(),
         Payment.objects.count(),
         Recovery.objects.count(),
@@ -368,7 +371,17 @@ class MoneyMachine(RuleBasedStateMachine):
         claim = compensation.claim_submit(
             actor=self.cast.bank_x_user, claim=draft(self.cast, loan), on=ON
         )
-        compensation.claim_review(actor=self.cast.bureau_staff, claim=claim, approve=True)
+        # The bureau proposes at most what the bank asked (400,000.00): a fen more is refused, nothing saved.
+        self.refused(
+            lambda: compensation.claim_opinion_draft(
+                actor=self.cast.bureau_staff,
+                claim=claim,
+                recommendation="approve",
+                amount=claim.requested_amount + Decimal("0.01"),
+                text="超过申请金额",
+            )
+        )
+        bureau_approves(self.cast, claim)  # staff draft, the head signs (第十一条 2(2))
         REACHED["claim"] += 1
         if decide:  # often decided (and paid) at once
             self.decide(data, data.draw(percents, label="pct"), over=False, and_pay=True)
@@ -545,6 +558,51 @@ class MoneyMachine(RuleBasedStateMachine):
         assert totals.paid == total(Payment.objects.all(), "amount")
         assert totals.share == total(Recovery.objects.all(), "share")
         assert totals.returned == total(Recovery.objects.all(), "returned")
+
+    @invariant()
+    def the_cooperation_end_statement_adds_up_for_each_bank(self) -> None:
+        """第十一条 5: per bank, the statement's figures are the ledger's and the loans', whole fens, nothing lost."""
+        program = self.cast.changjiang
+        lines, _totals = compensation_selectors.ledger(
+            self.cast.admin, compensation_selectors.LedgerFilter()
+        )
+        for bank in {line.claim.bank for line in lines} | {self.cast.bank_x}:
+            rec = compensation_selectors.reconciliation(
+                self.cast.admin, bank, program=program, as_of=dt.date(2030, 1, 1)
+            )
+            mine = [x for x in lines if x.claim.bank_id == bank.pk]
+            assert rec.totals.paid == sum((x.paid for x in mine), ZERO)
+            assert rec.totals.decided + rec.decided_unpaid == sum((x.decided for x in mine), ZERO)
+            assert rec.totals.owed == sum((x.owed for x in mine), ZERO)
+            assert rec.bear == rec.decided_unpaid + rec.in_review_requested + rec.exposure
+            # What may come back is what was paid less what was returned, on claims still open.
+            assert rec.recoverable == sum(
+                (
+                    x.paid - x.returned
+                    for x in rec.paid
+                    if x.claim.state in compensation_selectors.OPEN_FOR_RECOVERY
+                ),
+                ZERO,
+            ) + sum(
+                (
+                    x.owed
+                    for x in rec.paid
+                    if x.claim.state not in compensation_selectors.OPEN_FOR_RECOVERY
+                ),
+                ZERO,
+            )
+            loans_of_bank = Loan.objects.filter(bank=bank, program_version__program=program)
+            outstanding = sum(
+                (
+                    loan.principal - total(loan.repayments.all(), "principal")
+                    for loan in loans_of_bank
+                ),
+                ZERO,
+            )
+            assert (
+                rec.loan_totals.outstanding == outstanding
+            )  # no loan is repaid beyond its principal
+            assert ZERO <= rec.exposure <= rec.loan_totals.outstanding
 
     @invariant()
     def subsidy_lines_sum_to_the_run(self) -> None:

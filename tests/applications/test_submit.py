@@ -176,7 +176,12 @@ def quzhou_draft(cast, *, term=24, amount="3000000.00"):  # type: ignore[no-unty
         planned_disbursement_on=dt.date(2026, 12, 1),
     )
     QuzhouDetails.objects.create(
-        application=application, project_name="智能检测", company_intro="简介", project_intro="项目"
+        application=application,
+        project_name="智能检测",
+        company_intro="简介",
+        project_intro="项目",
+        contact_name="郑雯",
+        contact_phone="0570-8000001",
     )
     TeamMember.objects.create(application=application, name="王五", id_number="11010519491231002X")
     return application
@@ -220,6 +225,17 @@ def test_quzhou_annualized_total_over_the_cap_is_refused(cast):
     with pytest.raises(services.DomainError) as refused:
         services.application_submit(actor=cast.applicant, application=application)
     assert any("一（五）" in p and "2027年" in p for p in refused.value.problems)
+
+
+def test_quzhou_contact_person_and_phone_are_required_naming_them(cast):
+    """Quzhou 附件1 二 prints 联系人 and 联系电话 as blanks: an application without them is not submitted."""
+    application = quzhou_draft(cast)
+    QuzhouDetails.objects.filter(application=application).update(contact_name="", contact_phone="")
+    with pytest.raises(services.DomainError) as refused:
+        services.application_submit(actor=cast.applicant, application=application)
+    assert "未填写联系人（衢州方案附件1）。" in refused.value.problems
+    assert "未填写联系电话（衢州方案附件1）。" in refused.value.problems
+    assert Application.objects.get(pk=application.pk).state == Application.State.DRAFT
 
 
 def test_quzhou_intro_too_long_is_refused_with_the_count(cast):
@@ -311,10 +327,13 @@ def test_two_tabs_submitting_at_once_give_one_submission(cast):
 
 # --- The profile fields the annexes print ----------------------------------------------------------------------
 
+# In the order 附件3 prints them: 位于…，成立于…，法人代表为…，联系电话…，主要经营…。注册资本…
 CHANGJIANG_ANNEX3_LABELS = [
     "地址",
-    "法定代表人",
     "成立日期",
+    "法定代表人",
+    "联系电话",
+    "主营业务",
     "注册资本（元）",
     "实缴资本（元）",
     "近一年销售额（元）",
@@ -329,6 +348,9 @@ def test_changjiang_submit_lists_every_empty_field_of_annex_3_at_once(cast):
         address="",
         legal_representative=" ",
         founded_on=None,
+        contact_phone="",
+        main_business="",
+        contact_name="",
         registered_capital=None,
         paid_in_capital=None,
         last_year_sales=None,
@@ -339,7 +361,7 @@ def test_changjiang_submit_lists_every_empty_field_of_annex_3_at_once(cast):
     profile = [p for p in refused.value.problems if p.startswith("企业资料")]
     assert profile == [
         f"企业资料未填写“{label}”（昌江细则附件3需填写）。" for label in CHANGJIANG_ANNEX3_LABELS
-    ]
+    ] + ["企业资料未填写“联系人”（昌江细则附件4需填写）。"]
     assert Application.objects.get(pk=application.pk).state == Application.State.DRAFT
 
 

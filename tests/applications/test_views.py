@@ -466,3 +466,44 @@ def test_the_profile_records_the_provincial_system_entry(cast):
         dt.date(2026, 2, 3),
     )
     assert "KDT-2026-0099" in client.get("/").content.decode()
+
+
+def test_submission_requires_the_blanks_annexes_3_and_4_print_naming_each(cast):
+    """Issue 16 item 11: 附件3 prints “联系电话******，主要经营******” and 附件4 a 联系人 box; each blank is required.
+
+    An enterprise whose profile lacks the three is told each field and the annex that prints it, on the
+    submit page and on the refused POST; nothing is submitted. Once the profile has them, the submission
+    goes through and the kept 附件3 carries them where the form has its blanks.
+    """
+    from tests.applications.test_submit import changjiang_draft
+
+    cast.application_a.delete()
+    application = changjiang_draft(cast)
+    Enterprise.objects.filter(pk=cast.enterprise_a.pk).update(
+        contact_phone="", main_business=" ", contact_name=""
+    )
+    client = client_for(cast.applicant)
+    url = f"/applications/{application.public_id}/submit/"
+    page = client.get(url).content.decode()
+    for line in (
+        "企业资料未填写“联系电话”（昌江细则附件3需填写）",
+        "企业资料未填写“主营业务”（昌江细则附件3需填写）",
+        "企业资料未填写“联系人”（昌江细则附件4需填写）",
+    ):
+        assert line in page, line
+    refused = client.post(url, follow=True)
+    assert "企业资料未填写“联系人”（昌江细则附件4需填写）" in refused.content.decode()
+    application.refresh_from_db()
+    assert application.state == Application.State.DRAFT and application.submitted_at is None
+    assert not AuditEntry.objects.filter(action="applications.application.submitted").exists()
+
+    Enterprise.objects.filter(pk=cast.enterprise_a.pk).update(
+        contact_phone="0798-8123456", main_business="陶瓷检测仪器", contact_name="周八"
+    )
+    assert client.post(url).status_code == 302
+    application.refresh_from_db()
+    assert application.state == Application.State.SUBMITTED
+    text = pdf_text(application.submitted_pdf.read())
+    assert "联系电话0798-8123456，主要经营陶瓷检测仪器。" in text
+    annex4 = pdf_text(client.get(f"/applications/{application.public_id}/pdf/annex4/").content)
+    assert "联系人周八" in annex4

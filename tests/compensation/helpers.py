@@ -76,8 +76,21 @@ def submitted(cast: Cast, loan: Loan | None = None) -> Claim:
     return services.claim_submit(actor=cast.bank_x_user, claim=draft(cast, loan), on=ON)
 
 
+def bureau_approves(cast: Cast, claim: Claim, amount: str = "400000.00") -> Claim:
+    """第十一条 2(2), maker-checker: staff draft the approval with the amount they propose, the head signs it."""
+    services.claim_opinion_draft(
+        actor=cast.bureau_staff,
+        claim=claim,
+        recommendation="approve",
+        amount=amount,
+        text="材料齐全，同意提交领导专班",
+    )
+    services.claim_opinion_sign(actor=cast.bureau_head, claim=claim)
+    return Claim.objects.get(pk=claim.pk)
+
+
 def in_group_review(cast: Cast, loan: Loan | None = None) -> Claim:
-    return services.claim_review(actor=cast.bureau_staff, claim=submitted(cast, loan), approve=True)
+    return bureau_approves(cast, submitted(cast, loan))
 
 
 def budget(

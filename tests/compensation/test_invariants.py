@@ -49,7 +49,7 @@ from compensation.models import (
     ShareReturn,
 )
 from kedaitong.db import MoneySum
-from tests.compensation.helpers import ON, bad_loan, draft, pdf
+from tests.compensation.helpers import ON, bad_loan, bureau_approves, draft, pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -123,7 +123,7 @@ class CompensationMachine(RuleBasedStateMachine):
     def file_claim(self) -> None:
         claim = draft(self.cast, bad_loan(self.cast, contract=f"INV-{len(self.claims):03d}"))
         claim = services.claim_submit(actor=self.cast.bank_x_user, claim=claim, on=ON)
-        claim = services.claim_review(actor=self.cast.bureau_staff, claim=claim, approve=True)
+        claim = bureau_approves(self.cast, claim)
         self.claims.append(claim.pk)
         # A second open claim for the same loan is refused.
         self.refused(

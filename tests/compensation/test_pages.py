@@ -107,27 +107,23 @@ def test_materials_upload_and_submit(cast):
 
 def test_bureau_review_by_role(cast):
     claim = helpers.submitted(cast)
-    assert (
-        client(cast.auditor).post(url(claim, "review/"), {"outcome": "approve"}).status_code == 403
-    )
-    assert (
-        client(cast.bank_x_user).post(url(claim, "review/"), {"outcome": "approve"}).status_code
-        == 403
-    )
-    assert (
-        client(cast.bank_y_user).post(url(claim, "review/"), {"outcome": "approve"}).status_code
-        == 404
-    )
-    assert (
-        client(cast.applicant).post(url(claim, "review/"), {"outcome": "approve"}).status_code
-        == 404
-    )
-    assert (
-        client(cast.bureau_staff)
-        .post(url(claim, "review/"), {"outcome": "approve", "comment": "材料齐全"})
-        .status_code
-        == 302
-    )
+    draft = {
+        "action": "draft",
+        "seen_version": "0",
+        "recommendation": "approve",
+        "amount": "400000.00",
+        "text": "材料齐全",
+    }
+    assert client(cast.auditor).post(url(claim, "review/"), draft).status_code == 403
+    assert client(cast.bank_x_user).post(url(claim, "review/"), draft).status_code == 403
+    assert client(cast.bank_y_user).post(url(claim, "review/"), draft).status_code == 404
+    assert client(cast.applicant).post(url(claim, "review/"), draft).status_code == 404
+    assert client(cast.bureau_head).post(url(claim, "review/"), draft).status_code == 403
+    assert client(cast.bureau_staff).post(url(claim, "review/"), draft).status_code == 302
+    assert Claim.objects.get().state == ClaimState.SUBMITTED  # staff prepare, the head signs
+    sign = {"action": "sign", "seen_version": "1"}
+    assert client(cast.bureau_staff).post(url(claim, "review/"), sign).status_code == 403
+    assert client(cast.bureau_head).post(url(claim, "review/"), sign).status_code == 302
     assert Claim.objects.get().state == ClaimState.GROUP_REVIEW
 
 
@@ -336,11 +332,12 @@ def test_budget_is_set_by_the_group_only(cast):
     assert CompensationBudget.objects.get().amount == Decimal("5000000.00")
 
 
-def cells(response) -> list[list]:  # type: ignore[no-untyped-def]
+def cells(response, sheet: str | None = None) -> list[list]:  # type: ignore[no-untyped-def]
     wb = load_workbook(
         io.BytesIO(b"".join(response.streaming_content) if response.streaming else response.content)
     )
-    return [list(row) for row in wb.worksheets[0].iter_rows(values_only=True)]
+    ws = wb[sheet] if sheet else wb.worksheets[0]
+    return [list(row) for row in ws.iter_rows(values_only=True)]
 
 
 def pdf_text(data: bytes) -> str:
@@ -507,12 +504,8 @@ def test_the_reconciliation_adds_up_per_bank_in_the_pdf_and_the_workbook(cast):
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     text = pdf_text(pdf.content)
     assert "合作结束科贷补偿金核查表" in text and "X银行" in text and "Y银行" not in text
-    assert (
-        claim.reference in text
-        and "HT-B" not in text
-        and "HT-Y" not in text
-        and other.reference not in text
-    )
+    assert claim.reference in text and "HT-Y" not in text and other.reference not in text
+    assert decided.reference in text and "HT-B" in text  # decided, not paid: its own section
     summary = text.split(claim.reference)[0]
     for label, value in [
         ("已补偿金额（元）", rec.totals.paid),
@@ -552,7 +545,10 @@ def test_the_reconciliation_adds_up_per_bank_in_the_pdf_and_the_workbook(cast):
             "expected",
         )
     ] == [w for w in footer.split() if w[0].isdigit()]
-    rows = cells(bank.get(f"/compensation/reconciliation/{cast.bank_x.code}/reconciliation.xlsx"))
+    rows = cells(
+        bank.get(f"/compensation/reconciliation/{cast.bank_x.code}/reconciliation.xlsx"),
+        sheet="已补偿",
+    )
     header, body, total = rows[0], rows[1:-1], rows[-1]
     col = {h: i for i, h in enumerate(header)}
     assert total[0] == "合计" and len(body) == len(rec.lines) == 1

@@ -23,6 +23,7 @@ from tests.compensation.helpers import (
     ON,
     bad_loan,
     budget,
+    bureau_approves,
     decided,
     draft,
     in_group_review,
@@ -134,7 +135,7 @@ def test_submitting_without_all_five_materials_is_refused(cast):
 def test_a_claim_with_its_materials_goes_through_bureau_and_group(cast):
     claim = submitted(cast)
     assert claim.state == ClaimState.SUBMITTED
-    claim = services.claim_review(actor=cast.bureau_staff, claim=claim, approve=True)
+    claim = bureau_approves(cast, claim)
     assert claim.state == ClaimState.GROUP_REVIEW
 
 

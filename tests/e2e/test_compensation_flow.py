@@ -67,14 +67,26 @@ def test_a_claim_from_filing_to_the_returned_share(page, cast, tmp_path):
     submit(page)
     assert Claim.objects.get().state == ClaimState.SUBMITTED
 
+    # 第十一条 2(2), maker-checker: staff draft the opinion and the amount, the head signs it.
     switch(page, "staff")
     page.goto(detail)
     page.click("#actions a[href$='review/']")
-    page.check("input[name=outcome][value=approve]")
-    submit(page)
+    page.check("#draft-form input[name=recommendation][value=approve]")
+    page.fill("#draft-form input[name=amount]", "350000")
+    page.fill("#draft-form textarea[name=text]", "材料齐全，建议补偿35万元")
+    submit(page, "#draft-form button[type=submit]")
+    assert Claim.objects.get().state == ClaimState.SUBMITTED  # a draft alone moves nothing
+
+    switch(page, "head")
+    page.goto(detail)
+    page.click("#actions a[href$='review/']")
+    assert "350,000.00" in page.locator("#draft").inner_text()
+    submit(page, "#sign-form button[type=submit]")
+    assert Claim.objects.get().state == ClaimState.GROUP_REVIEW
 
     switch(page, "group")
     page.goto(detail + "decide/")
+    assert "350,000.00" in page.locator("#proposal").inner_text()
     page.check("input[name=outcome][value=decide]")
     page.fill("input[name=amount]", "300000")
     page.fill("input[name=covered_loss]", "800000")

@@ -174,6 +174,8 @@ def test_a_new_enterprise_applies_to_both_programs(page, tmp_path):
     page.fill("#id_qz-project_name", "智能检测装备研发")
     page.fill("#id_qz-company_intro", "公司专注工业检测设备。")
     page.fill("#id_qz-project_intro", "研发新一代检测装备。")
+    page.fill("#id_qz-contact_name", "郑雯")
+    page.fill("#id_qz-contact_phone", "0570-8654321")
     submit_form(page, "form.application-form")
     page.fill("#id_name", "王五")
     page.fill("#id_id_number", "11010519491231002X")

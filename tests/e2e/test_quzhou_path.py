@@ -133,6 +133,8 @@ def test_a_quzhou_loan_from_application_to_the_banks_interest_file(new_page, tmp
     applicant.fill("#id_qz-project_name", "在线视觉检测系统")
     applicant.fill("#id_qz-company_intro", "公司专注工业视觉检测。")
     applicant.fill("#id_qz-project_intro", "研发产线在线视觉检测系统。")
+    applicant.fill("#id_qz-contact_name", "郑雯")
+    applicant.fill("#id_qz-contact_phone", "0570-8123456")
     submit(applicant, "form.application-form button[type=submit]")
     applicant.fill("#id_name", "孙八")
     applicant.fill("#id_id_number", "11010519491231002X")

@@ -190,10 +190,13 @@ def test_an_application_goes_from_submission_to_disbursement(new_page, cast: Cas
     assert state(second) == Application.State.REJECTED
     assert state(application) == Application.State.PUBLICITY
 
-    # The period (5 working days) passes: move the batch back by its own length, so it ended yesterday; close it on its page.
+    # The period (5 working days) passes: move the batch back by its own length, its publication with it
+    # (第八条: the period counts from publication), so it ended yesterday; close it on its page.
     length = batch.end_date - batch.start_date + dt.timedelta(days=1)
     PublicityBatch.objects.filter(pk=batch.pk).update(
-        start_date=batch.start_date - length, end_date=batch.end_date - length
+        start_date=batch.start_date - length,
+        end_date=batch.end_date - length,
+        created_at=batch.created_at - length,
     )
     staff.goto(f"/review/publicity/{batch.public_id}/")
     with staff.expect_navigation():

@@ -10,7 +10,7 @@ import pytest
 
 from applications.models import Application, ProgramListing
 from kedaitong.models import AuditEntry
-from loans.models import BankAgreement, Loan
+from loans.models import BankAgreement
 from loans.services import LoanRefused, loan_register
 from review.models import BlacklistEntry
 from tests.factories import (
@@ -243,18 +243,25 @@ def test_changjiang_loan_must_come_from_the_recommended_bank():
 
 
 def test_changjiang_one_bank_per_enterprise():
-    """Changjiang 第六条(二): 单个企业仅接受一家银行的贷款."""
+    """Changjiang 第六条(二): 单个企业仅接受一家银行的贷款 — a loan matured unpaid still holds the enterprise."""
+    from loans.models import Repayment
+
     enterprise = EnterpriseFactory()
-    LoanFactory(
-        enterprise=enterprise, bank=BankFactory(name="先贷银行"), maturity_date=dt.date(2027, 6, 1)
+    first = LoanFactory(
+        enterprise=enterprise,
+        bank=BankFactory(name="先贷银行"),
+        disbursement_date=dt.date(2025, 1, 6),
+        maturity_date=dt.date(2026, 1, 5),
     )
+    second_bank = BankFactory()
     with pytest.raises(LoanRefused) as excinfo:
-        changjiang(enterprise, BankFactory(), Decimal("3000000"))
+        changjiang(enterprise, second_bank, Decimal("3000000"))
     assert "先贷银行" in excinfo.value.problems[0] and "第六条(二)" in excinfo.value.problems[0]
-    Loan.objects.filter(enterprise=enterprise).update(
-        disbursement_date=dt.date(2025, 1, 5), maturity_date=dt.date(2026, 1, 5)
-    )  # repaid at maturity before
-    assert changjiang(enterprise, BankFactory(), Decimal("3000000")).pk
+    assert (
+        "未还本金1,000,000.00元" in excinfo.value.problems[0]
+    )  # matured 2026-01-05, nothing repaid
+    Repayment.objects.create(loan=first, repaid_on=dt.date(2026, 1, 5), principal=first.principal)
+    assert changjiang(enterprise, second_bank, Decimal("3000000")).pk
 
 
 def test_a_blacklisted_enterprise_cannot_borrow():

@@ -314,6 +314,7 @@ EXPORTS += [
             "清收总额（元）": db_sum(Recovery.objects.filter(claim__bank=w.cast.bank_x), "gross"),
         },
         None,
+        sheet="已补偿",
     ),
     Export(
         "bank-subsidy",

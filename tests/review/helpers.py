@@ -4,10 +4,31 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import time_machine
 
 from applications.models import Application, Enterprise, Qualification
 from review import services
+from review.models import PublicityBatch
 from tests.conftest import Cast
+
+BUREAU_ZONE = ZoneInfo("Asia/Shanghai")
+
+
+def on_day(day: dt.date, hour: int = 10) -> time_machine.travel:
+    """The clock set to `hour` o'clock of the bureau's day `day` (Asia/Shanghai), standing still."""
+    return time_machine.travel(
+        dt.datetime.combine(day, dt.time(hour), tzinfo=BUREAU_ZONE), tick=False
+    )
+
+
+def open_batch(cast: Cast, day: dt.date, **kwargs: object) -> PublicityBatch:
+    """Staff open a publicity batch on the bureau's day `day`, starting that day (第八条: not before)."""
+    with on_day(day):
+        return services.publicity_batch_create(
+            actor=cast.bureau_staff, program=cast.changjiang, start_date=day, **kwargs
+        )
 
 
 def eligible(enterprise: Enterprise) -> Enterprise:

@@ -29,6 +29,7 @@ from review.models import Objection, PublicityBatch
 from tests.factories import UserFactory
 from tests.review.helpers import (
     complete,
+    open_batch,
     submitted,
     to_bank_review,
     to_bureau_review,
@@ -99,11 +100,9 @@ def returned(cast: Any) -> Application:
 
 def publicity_over(cast: Any) -> Application:
     application = to_publicity(cast)
-    services.publicity_batch_create(
-        actor=cast.bureau_staff,
-        program=cast.changjiang,
-        start_date=timezone.localdate() - dt.timedelta(days=40),
-    )
+    open_batch(
+        cast, timezone.localdate() - dt.timedelta(days=40)
+    )  # published then: its period is over
     return application
 
 

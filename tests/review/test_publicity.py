@@ -6,13 +6,15 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from applications.models import Application
+from kedaitong.models import AuditEntry
 from loans.models import Loan
 from loans.services import LoanRefused
 from review import selectors, services
-from review.models import Objection, PublicityBatch
-from tests.review.helpers import to_publicity
+from review.models import Objection, PublicityBatch, PublicityEntry
+from tests.review.helpers import on_day, open_batch, to_publicity
 
 pytestmark = pytest.mark.django_db
 
@@ -33,29 +35,27 @@ def test_period_counts_working_days_across_a_holiday():
 
 def test_a_batch_ending_before_it_starts_is_refused(cast):
     to_publicity(cast)
-    with pytest.raises(services.ReviewError):
+    with on_day(dt.date(2026, 3, 2)), pytest.raises(services.ReviewError, match="不能早于"):
         services.publicity_batch_create(
             actor=cast.bureau_staff,
             program=cast.changjiang,
             start_date=dt.date(2026, 3, 2),
             end_date=dt.date(2026, 3, 1),
         )
-    with pytest.raises(services.ReviewError):  # shorter than the period
-        services.publicity_batch_create(
+    with on_day(dt.date(2026, 3, 2)), pytest.raises(services.ReviewError, match="2026-03-06"):
+        services.publicity_batch_create(  # shorter than the period: Mon 03-02 + 5 working days = Fri 03-06
             actor=cast.bureau_staff,
             program=cast.changjiang,
             start_date=dt.date(2026, 3, 2),
             end_date=dt.date(2026, 3, 5),
         )
+    assert not PublicityBatch.objects.exists()
 
 
 def _batch(cast, start=None):  # type: ignore[no-untyped-def]
     to_publicity(cast)
     to_publicity(cast, cast.application_b, bank_user=cast.bank_y_user)
-    start = start or dt.date.today()
-    return services.publicity_batch_create(
-        actor=cast.bureau_staff, program=cast.changjiang, start_date=start
-    )
+    return open_batch(cast, start or timezone.localdate())
 
 
 def test_no_upheld_objection_grants_credit_and_upheld_rejects_article_eight(cast):
@@ -75,11 +75,12 @@ def test_no_upheld_objection_grants_credit_and_upheld_rejects_article_eight(cast
 
 
 def test_credit_is_granted_only_after_the_period(cast):
-    batch = _batch(cast, start=dt.date(2026, 1, 5))
+    batch = _batch(cast, start=dt.date(2026, 1, 5))  # Mon 01-05 to Fri 01-09, five working days
     application = Application.objects.get(pk=cast.application_a.pk)
-    if not batch.is_over():
-        pytest.skip("the clock is before the batch's end")
-    granted = services.publicity_batch_close(actor=cast.bureau_staff, batch=batch)
+    with on_day(dt.date(2026, 1, 9)), pytest.raises(services.ReviewError, match="2026-01-09"):
+        services.publicity_batch_close(actor=cast.bureau_staff, batch=batch)
+    with on_day(dt.date(2026, 1, 10)):
+        granted = services.publicity_batch_close(actor=cast.bureau_staff, batch=batch)
     assert {a.pk for a in granted} == {cast.application_a.pk, cast.application_b.pk}
     application.refresh_from_db()
     assert application.state == S.CREDIT_GRANTED
@@ -87,15 +88,12 @@ def test_credit_is_granted_only_after_the_period(cast):
 
 
 def test_a_pending_objection_blocks_closing(cast):
-    batch = _batch(cast)
-    services.objection_submit(
-        entry=cast.application_a.publicity_entry, name="李四", contact="x", reason="y"
-    )
-    PublicityBatch.objects.filter(pk=batch.pk).update(
-        start_date=dt.date(2026, 1, 5), end_date=dt.date(2026, 1, 9)
-    )
-    batch.refresh_from_db()
-    with pytest.raises(services.ReviewError, match="异议"):
+    batch = _batch(cast, start=dt.date(2026, 1, 5))
+    with on_day(dt.date(2026, 1, 6)):
+        services.objection_submit(
+            entry=cast.application_a.publicity_entry, name="李四", contact="x", reason="y"
+        )
+    with on_day(dt.date(2026, 1, 12)), pytest.raises(services.ReviewError, match="异议"):
         services.publicity_batch_close(actor=cast.bureau_staff, batch=batch)
 
 
@@ -110,9 +108,8 @@ def test_objections_only_while_the_period_runs(cast):
 
 def _granted(cast) -> Application:  # type: ignore[no-untyped-def]
     batch = _batch(cast, start=dt.date(2026, 1, 5))
-    if not batch.is_over():
-        pytest.skip("the clock is before the batch's end")
-    services.publicity_batch_close(actor=cast.bureau_staff, batch=batch)
+    with on_day(dt.date(2026, 1, 12)):
+        services.publicity_batch_close(actor=cast.bureau_staff, batch=batch)
     return Application.objects.get(pk=cast.application_a.pk)
 
 
@@ -155,3 +152,78 @@ def test_disbursement_over_the_granted_credit_is_refused(cast):
             annual_rate=Decimal("3.4500"),
         )
     assert Application.objects.get(pk=application.pk).state == S.CREDIT_GRANTED
+
+
+# --- Issue 16 item 5: publicity cannot be backdated (第八条) ------------------------------------------------
+
+
+def test_a_backdated_batch_is_refused_on_the_page_and_a_batch_from_today_runs_five_working_days(
+    client, cast
+):
+    """第八条: 对取得授信的企业进行资信和授信金额公示; the public must see it for the whole period.
+
+    The reported case: on 2026-12-03 staff opened a batch dated 2026-11-04 to 11-10, closed it at once and
+    credit was granted. Worked by hand: on 2026-12-03 (a Thursday) the start may be 12-03 at the earliest;
+    five working days from Thu 12-03 are 12-03, 12-04, 12-07, 12-08 and 12-09 (no holiday in December 2026),
+    so the period ends Wed 2026-12-09, closing is refused through 12-09 and grants credit on 12-10.
+    """
+    application = to_publicity(cast)
+    with on_day(dt.date(2026, 12, 3)):
+        client.force_login(cast.bureau_staff)
+        refused = client.post(
+            "/review/publicity/", {"start_date": "2026-11-04", "end_date": "2026-11-10"}
+        )
+        assert refused.status_code == 400
+        page = refused.content.decode()
+        assert "公示开始日期不能早于今天（2026-12-03）" in page and "第八条" in page
+        assert 'value="2026-11-04"' in page  # what was typed is kept
+        assert not PublicityBatch.objects.exists()
+        assert client.get("/review/publicity/").content.decode().count('min="2026-12-03"') == 2
+
+        opened = client.post("/review/publicity/", {"start_date": "2026-12-03"})
+        assert opened.status_code == 302
+        batch = PublicityBatch.objects.get()
+        assert (batch.start_date, batch.end_date) == (dt.date(2026, 12, 3), dt.date(2026, 12, 9))
+        assert batch.published_on == dt.date(2026, 12, 3)
+        close = f"/review/publicity/{batch.public_id}/close/"
+        page = client.post(close, follow=True).content.decode()
+        assert "公示期至2026-12-09结束" in page
+    with on_day(dt.date(2026, 12, 9), hour=23):
+        client.force_login(cast.bureau_staff)  # a new working day, a new session
+        client.post(close)
+        assert Application.objects.get(pk=application.pk).state == S.PUBLICITY
+    with on_day(dt.date(2026, 12, 10), hour=9):
+        client.force_login(cast.bureau_staff)
+        assert client.post(close).status_code == 302
+    application.refresh_from_db()
+    assert application.state == S.CREDIT_GRANTED
+    assert selectors.granted_credit(application) == Decimal("900000.00")
+    grant = AuditEntry.objects.get(action="review.application.grant")
+    assert timezone.localdate(grant.at) == dt.date(2026, 12, 10)
+
+
+def test_a_batch_dated_before_its_publication_runs_its_period_from_publication(cast):
+    """A batch already in the database from before the check (start 2026-11-04, end 11-10, published on
+    2026-12-03): its period counts from publication, so it ends 2026-12-09 like a batch opened that day,
+    objections are taken until then, and credit comes only after it."""
+    application = to_publicity(cast)
+    with on_day(dt.date(2026, 12, 3)):
+        batch = PublicityBatch.objects.create(
+            program=cast.changjiang,
+            start_date=dt.date(2026, 11, 4),
+            end_date=dt.date(2026, 11, 10),
+            created_by=cast.bureau_staff,
+        )
+        PublicityEntry.objects.create(
+            batch=batch, application=application, credit_amount=Decimal("900000.00")
+        )
+        batch = PublicityBatch.objects.get(pk=batch.pk)
+        assert batch.period_end == dt.date(2026, 12, 9) and batch.is_running()
+        with pytest.raises(services.ReviewError, match="2026-12-09"):
+            services.publicity_batch_close(actor=cast.bureau_staff, batch=batch)
+    with on_day(dt.date(2026, 12, 8)):
+        services.objection_submit(
+            entry=batch.entries.get(), name="王五", contact="139", reason="未见公示"
+        )
+    assert Objection.objects.count() == 1
+    assert Application.objects.get(pk=application.pk).state == S.PUBLICITY
