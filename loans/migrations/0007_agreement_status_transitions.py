@@ -7,7 +7,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('loans', '0005_one_loan_per_application_and_upload_rows'),
+        ('loans', '0006_maturity_reminders'),
     ]
 
     operations = [
