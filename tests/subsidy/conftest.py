@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -20,6 +19,7 @@ from kedaitong.models import User
 from kedaitong.roles import Role
 from loans.delinquency import months_later
 from loans.models import Bank, InterestSettlement, Loan
+from tests.clock import bureau
 from tests.factories import (
     BankAgreementFactory,
     BankFactory,
@@ -114,12 +114,12 @@ def enterprise(db):
     return EnterpriseFactory(name="衢州测试科技有限公司")
 
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def shanghai(day: dt.date, hour: int = 10) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, hour, tzinfo=SHANGHAI)
+    """`hour` o'clock of `day` in the bureau's zone (tests/clock.py)."""
+    return bureau(day.year, day.month, day.day, hour)
 
 
 def pdf(name: str = "文件.pdf") -> SimpleUploadedFile:

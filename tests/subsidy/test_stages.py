@@ -20,6 +20,7 @@ from review.models import Notification
 from subsidy import services
 from subsidy.guards import FROZEN
 from subsidy.models import FROZEN_STATES, BankPayment, RunObjection, RunState, SubsidyRun
+from tests.clock import bureau
 from tests.subsidy.conftest import (
     DAYS,
     PUBLICITY_END,
@@ -180,11 +181,11 @@ def test_a_run_of_the_current_year_is_refused(qz, clock):
         with pytest.raises(services.SubsidyInputError, match="2026年尚未结束"):
             call(program=qz.program, year=2026, budget="1000", **kwargs)
     assert not SubsidyRun.objects.exists()
-    # 31 December 2026, 23:59 in Shanghai: still open; one minute later (16:00 UTC) it is closed.
-    clock.move_to(dt.datetime(2026, 12, 31, 15, 59, tzinfo=dt.UTC), tick=False)
+    # 31 December 2026, 23:59 in Shanghai (15:59 UTC): still open; one minute later it is closed.
+    clock.move_to(bureau(2026, 12, 31, 23, 59), tick=False)
     with pytest.raises(services.SubsidyInputError, match="尚未结束"):
         services.compute_run(program=qz.program, year=2026, budget="1000")
-    clock.move_to(dt.datetime(2026, 12, 31, 16, 0, tzinfo=dt.UTC), tick=False)
+    clock.move_to(bureau(2027, 1, 1, 0, 0), tick=False)
     assert services.compute_run(program=qz.program, year=2026, budget="1000").total == Decimal(
         "30.00"
     )
