@@ -1,43 +1,87 @@
-"""The public forms' throttle: a count per sender address in the shared cache (settings.CACHES).
+"""Throttles on the public forms and logins: django-ratelimit, counting in the shared cache, per client address.
 
-Used by the public objection forms (Changjiang publicity, Quzhou subsidy publicity): five an hour from
-one address (docs/decisions.md). The database cache's increment is not atomic, so two simultaneous posts
-may count as one, which a limit of five an hour can bear.
+Every throttle has a name and a rate in `settings.THROTTLE_RATES` ("10/h": ten per
+hour). Counts live in the cache every web process shares (the database by
+default, with an atomic increment: kedaitong/cache.py), keyed by the client's
+address as kedaitong/client.py works it out (behind the proxy too), or by what the
+form names (the e-mail address of a password reset). A request over the limit is
+answered by the Chinese 429 page (`kedaitong.views.throttled`), before the view
+runs, so it sends no mail and saves nothing.
+
+For a view of another app (the public objection forms, say)::
+
+    from kedaitong.throttle import throttle
+
+    @throttle("objection")                       # per client address, POST only
+    def public_objection(request, ...): ...
+
+    @throttle("password-reset-email", key=posted("email"))   # per typed e-mail address
 """
 
 from __future__ import annotations
 
-import ipaddress
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django_ratelimit.core import get_usage
+from django_ratelimit.decorators import ratelimit
+from django_ratelimit.exceptions import Ratelimited
 
-from kedaitong.audit import client_ip
+View = Callable[..., HttpResponse]
+Key = str | Callable[[str, HttpRequest], str]
 
 
-def sender_address(request: HttpRequest) -> str | None:
-    """The sender's address: REMOTE_ADDR, or behind our proxy (BEHIND_PROXY) the address it appended to X-Forwarded-For.
+def rate(name: str) -> Callable[[str, HttpRequest], str]:
+    """The rate of throttle `name`, read per request (so a changed setting applies at once)."""
 
-    Only the right-most entry is the proxy's own; those before it come from the
-    client and are not trusted. Without BEHIND_PROXY the header is ignored.
+    def current(group: str, request: HttpRequest) -> str:
+        return str(settings.THROTTLE_RATES[name])
+
+    if name not in settings.THROTTLE_RATES:
+        raise KeyError(f"no rate for throttle {name!r} in settings.THROTTLE_RATES")
+    return current
+
+
+def posted(field: str) -> Callable[[str, HttpRequest], str]:
+    """A key: the value posted in `field`, trimmed and in lower case (an e-mail address, a user name)."""
+
+    def key(group: str, request: HttpRequest) -> str:
+        return str(request.POST.get(field, "")).strip().lower()
+
+    return key
+
+
+def throttle(name: str, *, key: Key = "ip", method: str | tuple[str, ...] = "POST") -> Any:
+    """Refuse `method` requests (POST by default) beyond the rate of `name`, counting each one, valid or not."""
+    return ratelimit(group=f"kedaitong:{name}", key=key, rate=rate(name), method=method, block=True)
+
+
+def throttle_failures(name: str, *, key: Key = "ip") -> Callable[[View], View]:
+    """Refuse POSTs once `name`'s rate of failed ones is used up; count only those not answered by a redirect.
+
+    For the login form: a successful login (302) costs nothing, so an office behind
+    one address is never throttled for logging in, only for guessing.
     """
-    if settings.BEHIND_PROXY:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
-        try:
-            return str(ipaddress.ip_address(forwarded))
-        except ValueError:
-            pass
-    return client_ip(request)
+    group = f"kedaitong:{name}"
 
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method != "POST":
+                return view(request, *args, **kwargs)
+            usage = get_usage(request, group=group, key=key, rate=rate(name), method="POST")
+            if usage is not None and usage["count"] >= usage["limit"]:
+                raise Ratelimited()
+            response = view(request, *args, **kwargs)
+            if response.status_code != 302:
+                get_usage(
+                    request, group=group, key=key, rate=rate(name), method="POST", increment=True
+                )
+            return response
 
-def exceeded(request: HttpRequest, scope: str, limit: int, seconds: int = 3600) -> bool:
-    """Count one more request of `scope` from the sender; True once more than `limit` came within `seconds`."""
-    key = f"{scope}:{sender_address(request) or 'unknown'}"
-    cache.add(key, 0, timeout=seconds)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=seconds)
-        count = 1
-    return count > limit
+        return wrapped
+
+    return decorator

@@ -25,9 +25,11 @@ from applications.models import Application, Enterprise
 from applications.services import DomainError as SubmitRefused
 from applications.services import application_submit
 from applications.workflow import OPEN_STATES
-from kedaitong import excel, throttle
+from kedaitong import excel
+from kedaitong.client import client_address
 from kedaitong.permissions import get_visible_or_404, has_role, role_required
 from kedaitong.roles import Role
+from kedaitong.throttle import throttle
 from kedaitong.uploads import serve_upload
 from loans.services import LoanRefused
 from review import forms, selectors, services
@@ -645,14 +647,6 @@ def objection_file(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
 # --- publicity (public, no login) ---------------------------------------------------------------
 
-OBJECTION_LIMIT = (
-    5  # per address per hour, counted in the shared cache (settings.CACHES); see docs/decisions.md
-)
-
-
-def _sender_address(request: HttpRequest) -> str | None:
-    return throttle.sender_address(request)
-
 
 @require_GET
 def public_publicity(request: HttpRequest) -> HttpResponse:
@@ -683,6 +677,7 @@ def public_batch(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@throttle("objection")  # per client address (settings.THROTTLE_RATES); see docs/security.md
 def public_objection(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     entry = get_object_or_404(
         PublicityEntry.objects.select_related(
@@ -694,17 +689,10 @@ def public_objection(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
         raise Http404
     form = forms.ObjectionForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
-        if throttle.exceeded(request, "review:objection", OBJECTION_LIMIT):
-            return render(
-                request,
-                "review/public_objection.html",
-                {"entry": entry, "form": form, "throttled": True},
-                status=429,
-            )
         if form.is_valid():
             try:
                 services.objection_submit(
-                    entry=entry, ip_address=_sender_address(request), **form.cleaned_data
+                    entry=entry, ip_address=client_address(request), **form.cleaned_data
                 )
             except services.ReviewError as exc:
                 messages.error(request, str(exc))

@@ -127,7 +127,7 @@ class OpinionForm(forms.Form):
     )
     file = EvidenceFileField(label=_("Signed page, scanned (optional)"), required=False)
 
-    def __init__(self, *args, bodies=(), **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args, bodies=(), **kwargs):
         super().__init__(*args, **kwargs)
         from subsidy.models import ReviewBody
 

@@ -15,47 +15,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
+from kedaitong.fields import MONEY, RATE, UploadTo
 from kedaitong.roles import Role
-from kedaitong.uploads import upload_to
 
 if TYPE_CHECKING:
     from kedaitong.models import User
-
-RATE = {"max_digits": 7, "decimal_places": 4}
-
-_filing_path = upload_to("subsidy/filings")
-_complaint_path = upload_to("subsidy/complaints")
-_fraud_path = upload_to("subsidy/fraud")
-_audit_path = upload_to("subsidy/audit")
-_stage_path = upload_to("subsidy/stages")
-_objection_path = upload_to("subsidy/objections")
-
-
-def filing_upload_to(instance: object, filename: str) -> str:
-    return _filing_path(instance, filename)
-
-
-def complaint_upload_to(instance: object, filename: str) -> str:
-    return _complaint_path(instance, filename)
-
-
-def fraud_upload_to(instance: object, filename: str) -> str:
-    return _fraud_path(instance, filename)
-
-
-def audit_upload_to(instance: object, filename: str) -> str:
-    return _audit_path(instance, filename)
-
-
-def stage_upload_to(instance: object, filename: str) -> str:
-    return _stage_path(instance, filename)
-
-
-def objection_upload_to(instance: object, filename: str) -> str:
-    return _objection_path(instance, filename)
-
-
-MONEY = {"max_digits": 16, "decimal_places": 2}
 
 
 class LPRRate(models.Model):
@@ -201,7 +165,7 @@ class BankFiling(models.Model):
         related_name="+",
         verbose_name=_("program"),
     )
-    materials = models.FileField(_("filing materials"), upload_to=filing_upload_to)
+    materials = models.FileField(_("filing materials"), upload_to=UploadTo("subsidy/filings"))
     materials_name = models.CharField(max_length=200, blank=True)
     statement = models.TextField(_("statement"), blank=True)
     state = FSMField(
@@ -257,7 +221,9 @@ class FilingOpinion(models.Model):
     signer = models.CharField(_("signed by"), max_length=50)
     signed_on = models.DateField(_("signed on"), null=True)
     opinion = models.TextField(_("opinion"), blank=True)
-    file = models.FileField(_("signed page (scan)"), upload_to=filing_upload_to, blank=True)
+    file = models.FileField(
+        _("signed page (scan)"), upload_to=UploadTo("subsidy/filings"), blank=True
+    )
     file_name = models.CharField(max_length=200, blank=True)
     recorded_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
@@ -283,7 +249,7 @@ class Complaint(models.Model):
     received_on = models.DateField(_("received on"))
     complainant = models.CharField(_("complainant"), max_length=100)
     description = models.TextField(_("what the bank charged"))
-    evidence = models.FileField(_("evidence"), upload_to=complaint_upload_to)
+    evidence = models.FileField(_("evidence"), upload_to=UploadTo("subsidy/complaints"))
     evidence_name = models.CharField(max_length=200, blank=True)
     verified = models.BooleanField(_("verified"), default=True)
     recorded_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+")
@@ -325,7 +291,7 @@ class FraudRecord(models.Model):
     )
     found_on = models.DateField(_("found on"))
     description = models.TextField(_("what was found"))
-    evidence = models.FileField(_("evidence"), upload_to=fraud_upload_to)
+    evidence = models.FileField(_("evidence"), upload_to=UploadTo("subsidy/fraud"))
     evidence_name = models.CharField(max_length=200, blank=True)
     recorded_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
@@ -430,7 +396,7 @@ class SubsidyRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # 审核: the accounting firm's opinion, with the PBoC branch's confirmation.
     audit_opinion = models.FileField(
-        _("accounting firm's audit report"), upload_to=audit_upload_to, blank=True
+        _("accounting firm's audit report"), upload_to=UploadTo("subsidy/audit"), blank=True
     )
     audit_opinion_name = models.CharField(max_length=200, blank=True)
     audit_note = models.TextField(_("accounting firm's opinion"), blank=True)
@@ -442,7 +408,7 @@ class SubsidyRun(models.Model):
     pboc_confirmed_on = models.DateField(_("PBoC branch confirmed on"), null=True, blank=True)
     pboc_opinion = models.TextField(_("PBoC branch's opinion"), blank=True)
     pboc_file = models.FileField(
-        _("PBoC branch's confirmation"), upload_to=audit_upload_to, blank=True
+        _("PBoC branch's confirmation"), upload_to=UploadTo("subsidy/audit"), blank=True
     )
     pboc_file_name = models.CharField(max_length=200, blank=True)
     # 规范性审查 by bureau staff.
@@ -451,7 +417,9 @@ class SubsidyRun(models.Model):
     review_opinion = models.TextField(_("compliance review opinion"), blank=True)
     # 局党组会审定, recorded by the bureau head.
     meeting_date = models.DateField(_("party-group meeting on"), null=True, blank=True)
-    meeting_minutes = models.FileField(_("meeting minutes"), upload_to=stage_upload_to, blank=True)
+    meeting_minutes = models.FileField(
+        _("meeting minutes"), upload_to=UploadTo("subsidy/stages"), blank=True
+    )
     meeting_minutes_name = models.CharField(max_length=200, blank=True)
     meeting_note = models.TextField(_("meeting's decision"), blank=True)
     approved_by = _user_fk(_("recorded by"))
@@ -464,7 +432,9 @@ class SubsidyRun(models.Model):
     # 下达贴息资金文件.
     document_no = models.CharField(_("document number"), max_length=60, blank=True)
     document_date = models.DateField(_("document date"), null=True, blank=True)
-    document_file = models.FileField(_("funds document"), upload_to=stage_upload_to, blank=True)
+    document_file = models.FileField(
+        _("funds document"), upload_to=UploadTo("subsidy/stages"), blank=True
+    )
     document_file_name = models.CharField(max_length=200, blank=True)
     issued_by = _user_fk(_("issued by"))
     issued_at = models.DateTimeField(null=True, blank=True)
@@ -566,7 +536,9 @@ class RunObjection(models.Model):
     name = models.CharField(_("your name"), max_length=50)
     contact = models.CharField(_("contact (phone or e-mail)"), max_length=100)
     reason = models.TextField(_("reason"), max_length=2000)
-    attachment = models.FileField(_("file (optional)"), upload_to=objection_upload_to, blank=True)
+    attachment = models.FileField(
+        _("file (optional)"), upload_to=UploadTo("subsidy/objections"), blank=True
+    )
     attachment_name = models.CharField(max_length=200, blank=True)
     ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
     submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
@@ -654,6 +626,40 @@ class SubsidyExclusion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract_no} {self.reason}"
+
+
+class FlagMismatch(models.Model):
+    """A settlement whose 是否逾期利息 flag disagrees with the loan's overdue records (四(一)), kept with the run.
+
+    Either flagged normal while part of its period lies in an overdue period (the
+    portal excluded that part all the same, `excluded`), or flagged overdue while no
+    day of its period does (excluded as the bank said; its overdue record is missing).
+    """
+
+    run = models.ForeignKey(SubsidyRun, on_delete=models.CASCADE, related_name="mismatches")
+    loan = models.ForeignKey("loans.Loan", on_delete=models.PROTECT, related_name="+")
+    settlement = models.ForeignKey(
+        "loans.InterestSettlement", on_delete=models.PROTECT, related_name="+"
+    )
+    bank_code = models.CharField(max_length=30)
+    contract_no = models.CharField(max_length=60)
+    settled_on = models.DateField()
+    period_start = models.DateField()
+    period_end = models.DateField()
+    amount = models.DecimalField(**MONEY)
+    flagged_overdue = models.BooleanField()
+    overdue_days = models.PositiveIntegerField()
+    period_days = models.PositiveIntegerField()
+    excluded = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["bank_code", "contract_no", "period_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "settlement"], name="flagmismatch_once_per_run")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract_no} {self.period_start}–{self.period_end}"
 
 
 class SubsidizedSettlement(models.Model):

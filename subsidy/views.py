@@ -19,11 +19,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from applications.models import Program
-from kedaitong import throttle
+from kedaitong.audit import log_action
+from kedaitong.client import client_address
 from kedaitong.permissions import get_visible_or_404, require_role
 from kedaitong.roles import PROGRAM_ROLES, Role
+from kedaitong.throttle import throttle
 from kedaitong.uploads import serve_upload
 from loans.models import Bank
+from operations.selectors import history_of, may_see_history
 from subsidy import export, services, tasks
 from subsidy.forms import (
     AuditForm,
@@ -42,7 +45,7 @@ from subsidy.models import RunObjection, RunState, SubsidyRun
 MAKER_ROLES = (Role.BUREAU_STAFF,)
 
 
-def subsidy_program(user) -> Program:  # type: ignore[no-untyped-def]
+def subsidy_program(user) -> Program:
     """The Quzhou program the user works on; anyone else is an outsider (404)."""
     role = user.effective_role
     if role == Role.ADMIN:
@@ -132,7 +135,7 @@ def run_create(request: HttpRequest) -> HttpResponse:
             preview = request.POST.get("action") == "preview"
             job = job_enqueue(
                 owner=request.user,
-                kind="subsidy.run_preview" if preview else "subsidy.run_commit",
+                task=tasks.run_preview_job if preview else tasks.run_commit_job,
                 params=tasks.job_params(program, form),
                 title=f"试算{year}年度贴息（不保存）" if preview else f"生成{year}年度贴息批次",
             )
@@ -206,6 +209,8 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and _may(user, run, "cancel"),
             "public_url": reverse("subsidy:public-notice", args=[run.program.code, run.year]),
             "shares": sorted({line.share for line in lines}),
+            "mismatches": list(run.mismatches.all()),
+            "record_history": history_of(run) if may_see_history(request.user) else None,
         },
     )
 
@@ -283,13 +288,26 @@ NEXT_STEP = {
 def run_export(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_visible_or_404(SubsidyRun.objects.visible_to(request.user), pk=pk)
     lines, totals, exclusions = _stored(run)
+    log_action(
+        actor=request.user,
+        action="subsidy.run.exported",
+        obj=run,
+        data={"rows": len(lines)},
+        request=request,
+    )
     response = HttpResponse(
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
     response["Content-Disposition"] = (
         f'attachment; filename="subsidy-{run.program.code}-{run.year}.xlsx"'
     )
-    export.write_run(response, lines=lines, totals=totals, exclusions=exclusions)
+    export.write_run(
+        response,
+        lines=lines,
+        totals=totals,
+        exclusions=exclusions,
+        mismatches=run.mismatches.all(),
+    )
     return response
 
 
@@ -514,32 +532,21 @@ def public_notice(request: HttpRequest, program: str, year: int) -> HttpResponse
     )
 
 
-OBJECTION_LIMIT = (
-    5  # per sender address per hour, as the Changjiang objection form (docs/decisions.md)
-)
-
-
 @require_http_methods(["GET", "POST"])
+@throttle("subsidy-objection")  # per client address (settings.THROTTLE_RATES); see docs/security.md
 def public_objection(request: HttpRequest, program: str, year: int) -> HttpResponse:
-    """Anyone objects to a run during its publicity, no login; throttled per sender address."""
+    """Anyone objects to a run during its publicity, no login; throttled per client address."""
     run = _public_run(program, year)
     if not run.publicity_running():
         raise Http404
     form = ObjectionForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST":
-        if throttle.exceeded(request, "subsidy:objection", OBJECTION_LIMIT):
-            return render(
-                request,
-                "subsidy/public_objection.html",
-                {"run": run, "form": form, "throttled": True},
-                status=429,
-            )
         status = 400
         if form.is_valid():
             try:
                 services.objection_submit(
-                    run=run, ip_address=throttle.sender_address(request), **form.cleaned_data
+                    run=run, ip_address=client_address(request), **form.cleaned_data
                 )
             except services.StageRefused as exc:
                 form.add_error(None, str(exc))
@@ -583,7 +590,7 @@ def lpr_import(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _bank_runs(user) -> list[SubsidyRun]:  # type: ignore[no-untyped-def]
+def _bank_runs(user) -> list[SubsidyRun]:
     """The runs with the bank's lines whose publicity has begun (before it, a run is the government's)."""
     require_role(user, Role.BANK)
     return list(
@@ -640,5 +647,6 @@ def bank_subsidy_export(request: HttpRequest, pk: int) -> HttpResponse:
         lines=lines,
         totals=services.bank_totals(lines),
         exclusions=run.exclusions.filter(bank_code=bank.code),
+        mismatches=run.mismatches.filter(bank_code=bank.code),
     )
     return response
