@@ -319,7 +319,7 @@ class RunState(models.TextChoices):
     """The stages of a run in the order of Quzhou 四(一) (see STAGE_ORDER)."""
 
     COMPUTED = "computed", _("Computed")
-    AUDITED = "audited", _("Audited (accounting firm and PBoC branch)")
+    AUDITED = "audited", _("Audited")
     REVIEWED = "reviewed", _("Compliance review done")
     APPROVED = "approved", _("Approved by the party-group meeting")
     PUBLICIZED = "publicized", _("Publicized")

@@ -257,7 +257,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='subsidyrun',
             name='state',
-            field=django_fsm.FSMField(choices=[('computed', 'Computed'), ('audited', 'Audited (accounting firm and PBoC branch)'), ('reviewed', 'Compliance review done'), ('approved', 'Approved by the party-group meeting'), ('publicized', 'Publicized'), ('issued', 'Funds document issued'), ('paid', 'Paid'), ('cancelled', 'Cancelled')], default='computed', max_length=12, protected=True, verbose_name='stage'),
+            field=django_fsm.FSMField(choices=[('computed', 'Computed'), ('audited', 'Audited'), ('reviewed', 'Compliance review done'), ('approved', 'Approved by the party-group meeting'), ('publicized', 'Publicized'), ('issued', 'Funds document issued'), ('paid', 'Paid'), ('cancelled', 'Cancelled')], default='computed', max_length=12, protected=True, verbose_name='stage'),
         ),
         migrations.AddConstraint(
             model_name='subsidyrun',
