@@ -613,9 +613,10 @@ def enterprise_invite_by_bank(
     """
     from loans.models import Bank  # loans imports applications
 
-    if actor.effective_role != Role.BANK or not actor.bank_id:
+    bank = actor.bank
+    if actor.effective_role != Role.BANK or bank is None:
         raise NotAllowed(_("Only a cooperating bank's users may invite an enterprise."))
-    if not Bank.objects.cooperating_in(program).filter(pk=actor.bank_id).exists():
+    if not Bank.objects.cooperating_in(program).filter(pk=bank.pk).exists():
         raise DomainError(
             _("Your bank has no cooperation agreement in force in %(program)s.")
             % {"program": program.name}
@@ -671,7 +672,7 @@ def enterprise_invite_by_bank(
             "%(bank)s invites %(enterprise)s to the Kedaitong portal, where it applies for %(program)s.\n\n"
             "Set your password with this link (it works once):\n%(link)s\n\nYour user name is %(username)s."
         ) % {
-            "bank": actor.bank.name,
+            "bank": bank.name,
             "enterprise": enterprise.name,
             "program": program.name,
             "link": password_link(user, base_url),

@@ -113,7 +113,7 @@ class LedgerFilter:
         if not form.is_valid():
             return cls(
                 errors=tuple(
-                    f"{form.fields[name].label}：{message}" if name in form.fields else message
+                    f"{form.fields[name].label}：{message}" if name in form.fields else str(message)
                     for name, messages in form.errors.items()
                     for message in messages
                 )

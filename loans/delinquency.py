@@ -28,8 +28,13 @@ class Bucket(models.TextChoices):
 
 
 class OverdueSpan(Protocol):
-    started_on: dt.date
-    cleared_on: dt.date | None
+    """An overdue period as the rules read it (a bank's record, or a derived `Span`); read-only."""
+
+    @property
+    def started_on(self) -> dt.date: ...
+
+    @property
+    def cleared_on(self) -> dt.date | None: ...
 
 
 @dataclass(frozen=True)

@@ -190,7 +190,7 @@ def _via(via: str) -> tuple[str, str]:
 
 
 def _field_map(model: type[models.Model]) -> dict[str, models.Field[Any, Any]]:
-    return {f.column: f for f in model._meta.concrete_fields}
+    return {f.column: f for f in model._meta.concrete_fields if f.column}
 
 
 def _label(f: models.Field[Any, Any]) -> str:

@@ -24,10 +24,15 @@ from kedaitong.money import ZERO, allocate, to_fen
 
 
 class OverduePeriod(Protocol):
-    started_on: dt.date  # the first day overdue
-    cleared_on: (
-        dt.date | None
-    )  # the day the arrears were cleared (not overdue that day); None: open
+    @property
+    def started_on(self) -> dt.date:
+        """The first day overdue."""
+        ...
+
+    @property
+    def cleared_on(self) -> dt.date | None:
+        """The day the arrears were cleared (not overdue that day); None: still open."""
+        ...
 
 
 def overdue_days(start: dt.date, end: dt.date, periods: Iterable[OverduePeriod]) -> int:

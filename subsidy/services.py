@@ -503,10 +503,10 @@ def _overdue_periods_apart(
     reaching: set[int] = set()
     ids = sorted(spans)
     for start in range(0, len(ids), 900):
-        part = ids[start : start + 900]
-        earliest = min(s.started_on for pk in part for s in spans[pk])
+        chunk = ids[start : start + 900]
+        earliest = min(s.started_on for pk in chunk for s in spans[pk])
         for loan_id, first, last in InterestSettlement.objects.filter(
-            loan_id__in=part, is_overdue_interest=False, period_end__gte=earliest, **counted
+            loan_id__in=chunk, is_overdue_interest=False, period_end__gte=earliest, **counted
         ).values_list("loan_id", "period_start", "period_end"):
             if (
                 loan_id not in reaching
