@@ -20,7 +20,6 @@ from applications.models import (
     Enterprise,
     MaterialType,
     ProductType,
-    Program,
     QuzhouDetails,
     TechField,
 )
@@ -171,12 +170,10 @@ def changjiang_annex3(application: Application) -> bytes:
     return render_pdf("pdf/changjiang_annex3.html", base_context(application))
 
 
-def changjiang_annex4(application: Application) -> bytes:
-    """附件4 昌江区“科贷通”贷款备案审核表, with the opinion boxes as the review has filled them."""
-    from review.selectors import annex4_boxes
-
+def changjiang_annex4(application: Application, boxes: Any = None) -> bytes:
+    """附件4 昌江区“科贷通”贷款备案审核表, with the opinion `boxes` as the review has filled them (empty without)."""
     context = base_context(application) | {
-        "boxes": annex4_boxes(application),
+        "boxes": boxes,
         "product_types": ProductType.objects.all(),
     }
     return render_pdf("pdf/changjiang_annex4.html", context)
@@ -223,24 +220,12 @@ def quzhou_annex1(application: Application) -> bytes:
     return render_pdf("pdf/quzhou_annex1.html", context)
 
 
-ANNEXES = {
-    Program.Kind.CHANGJIANG: {
-        "annex2": changjiang_annex2,
-        "annex3": changjiang_annex3,
-        "annex4": changjiang_annex4,
-    },
-    Program.Kind.QUZHOU: {"annex1": quzhou_annex1},
-}
-ANNEX_TITLES = {
-    "annex1": "附件1 衢州市科技金融合作贷款申请表",
-    "annex2": "附件2 “科贷通”申请资料清单",
-    "annex3": "附件3 “科贷通”贷款申请报告",
-    "annex4": "附件4 昌江区“科贷通”贷款备案审核表",
-}
-
-
 def submission_pdf(application: Application) -> bytes:
-    """The PDF kept at submission: the application report (Changjiang 附件3) or the application form (Quzhou 附件1)."""
-    if application.program_version.program.kind == Program.Kind.QUZHOU:
-        return quzhou_annex1(application)
-    return changjiang_annex3(application)
+    """The PDF kept at submission: the annex the application's kind names (Changjiang 附件3, Quzhou 附件1)."""
+    from kedaitong import programs
+
+    spec = programs.spec(application)
+    annex = spec.annex(spec.submission_annex)
+    if annex is None:
+        raise LookupError(f"kind {spec.kind} names no submission annex")
+    return annex.build(application)

@@ -30,7 +30,7 @@ def log_action(
     data: dict[str, Any] | None = None,
     request: HttpRequest | None = None,
 ) -> AuditEntry:
-    """Append one audit row. `action` is a namespaced code such as `review.application.approved`."""
+    """Append one audit row. `action` is a namespaced code such as `applications.application.approve`."""
     return AuditEntry.objects.create(
         actor=actor if actor is not None and actor.pk else None,
         actor_name=str(actor) if actor is not None else "system",

@@ -13,8 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from kedaitong.roles import Role
 
 # Apps asked for navigation items, in menu order. Each may have a `nav.py`
-# with `items(user) -> list[NavItem]`.
-NAV_APPS = ["applications", "review", "loans", "compensation", "subsidy", "reports"]
+# with `items(user) -> list[NavItem]`; `programs` adds the current program's kind's own entries.
+NAV_APPS = ["applications", "review", "loans", "compensation", "subsidy", "programs", "reports"]
 
 
 @dataclass(frozen=True)

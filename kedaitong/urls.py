@@ -43,6 +43,7 @@ urlpatterns = [
     path("", include("compensation.urls")),
     path("", include("subsidy.urls")),
     path("", include("reports.urls")),
+    path("", include("programs.changjiang.urls")),
     path("jobs/<uuid:public_id>/", views.job_detail, name="job-detail"),
     path("jobs/<uuid:public_id>/download/", views.job_download, name="job-download"),
     path("admin/", admin.site.urls),

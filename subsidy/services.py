@@ -38,7 +38,8 @@ from django_fsm import can_proceed
 
 from applications.models import Program
 from kedaitong.audit import log_action
-from kedaitong.db import MoneySum
+from kedaitong.db import MoneySum, insert_many
+from kedaitong.errors import Refused
 from kedaitong.models import User
 from kedaitong.money import ZERO, to_fen
 from kedaitong.roles import Role
@@ -64,11 +65,11 @@ from subsidy.models import (
 from subsidy.notify import notify_objection, notify_payment, notify_stage
 
 
-class SubsidyInputError(ValueError):
+class SubsidyInputError(Refused, ValueError):
     """Bad input for a run (budget, year, cutoff, LPR gap, a live run already committed)."""
 
 
-class StageRefused(ValueError):
+class StageRefused(Refused, ValueError):
     """A stage change that is not allowed now (out of 四(一)'s order, or the run's state forbids it)."""
 
 
@@ -752,7 +753,8 @@ def run_commit(
                 )
         except IntegrityError:
             raise SubsidyInputError(f"{year_i}年已有未撤销的贴息批次，请先撤销后再生成") from None
-        SubsidyLine.objects.bulk_create(
+        insert_many(
+            SubsidyLine,
             (
                 SubsidyLine(
                     run=run,
@@ -777,7 +779,8 @@ def run_commit(
             ),
             batch_size=2000,
         )
-        SubsidyExclusion.objects.bulk_create(
+        insert_many(
+            SubsidyExclusion,
             (
                 SubsidyExclusion(
                     run=run,

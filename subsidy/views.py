@@ -19,9 +19,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from applications.models import Program
+from applications.scope import current_program
 from kedaitong.audit import log_action
 from kedaitong.client import client_address
 from kedaitong.permissions import get_visible_or_404, require_role
+from kedaitong.programs import Feature, has_feature
 from kedaitong.roles import PROGRAM_ROLES, Role
 from kedaitong.throttle import throttle
 from kedaitong.uploads import serve_upload
@@ -46,15 +48,10 @@ MAKER_ROLES = (Role.BUREAU_STAFF,)
 
 
 def subsidy_program(user) -> Program:
-    """The Quzhou program the user works on; anyone else is an outsider (404)."""
+    """The user's current program, if it runs the interest subsidy (四); anyone else is an outsider (404)."""
     role = user.effective_role
-    if role == Role.ADMIN:
-        program = Program.objects.filter(kind=Program.Kind.QUZHOU).order_by("pk").first()
-    elif role in PROGRAM_ROLES and user.program_id:
-        program = Program.objects.filter(pk=user.program_id, kind=Program.Kind.QUZHOU).first()
-    else:
-        program = None
-    if program is None:
+    program = current_program(user) if role == Role.ADMIN or role in PROGRAM_ROLES else None
+    if program is None or not has_feature(program, Feature.SUBSIDY):
         raise Http404
     return program
 
@@ -208,7 +205,6 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and not paid
             and _may(user, run, "cancel"),
             "public_url": reverse("subsidy:public-notice", args=[run.program.code, run.year]),
-            "shares": sorted({line.share for line in lines}),
             "mismatches": list(run.mismatches.all()),
             "record_history": history_of(run) if may_see_history(request.user) else None,
         },
@@ -527,7 +523,6 @@ def public_notice(request: HttpRequest, program: str, year: int) -> HttpResponse
             "lines": lines,
             "totals": totals,
             "running": run.publicity_running(),
-            "shares": sorted({line.share for line in lines}),
         },
     )
 
@@ -593,9 +588,12 @@ def lpr_import(request: HttpRequest) -> HttpResponse:
 def _bank_runs(user) -> list[SubsidyRun]:
     """The runs with the bank's lines whose publicity has begun (before it, a run is the government's)."""
     require_role(user, Role.BANK)
+    program = current_program(user)  # a bank's subsidy is its current program's, where it runs one
+    if not has_feature(program, Feature.SUBSIDY):
+        raise Http404
     return list(
         _public_runs()
-        .filter(lines__bank=user.bank_id)
+        .filter(program=program, lines__bank=user.bank_id)
         .select_related("program")
         .distinct()
         .order_by("-year", "-pk")

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
 
 from applications.models import Program
 from kedaitong.audit import log_action
@@ -118,8 +117,16 @@ def kinds() -> dict[str, Any]:
 def context_for(
     *, kind: str, program: Program, actor: User | None, progress: Progress | None = None
 ) -> ImportContext:
-    """The scope of an import by `actor` (None: the command line as the system, every bank)."""
+    """The scope of an import by `actor` (None: the command line as the system, every bank).
+
+    The program's kind names the record kinds it takes (`KindSpec.upload_kinds`: the enterprise list is a
+    program-list kind's, Quzhou 一(一)).
+    """
+    from kedaitong import programs
+
     spec = kinds()[kind]
+    if kind not in programs.spec(program).upload_kinds:
+        raise ImportNotAllowed(f"{program.name}不接受{spec.label}")
     if actor is None:
         return ImportContext(program=program, progress=progress)
     role = actor.effective_role
@@ -157,7 +164,7 @@ def run_import(
     upload: RecordUpload | None = None,
 ) -> ImportResult:
     """Check (and with `commit`, save) one file. Saving happens only when every row is valid."""
-    from loans.models import RecordUpload, UploadedRecord
+    from loans.models import UploadedRecord
 
     spec = kinds()[kind]
     result = ImportResult(kind=kind)
@@ -201,8 +208,7 @@ def run_import(
             ),
             batch_size=2000,
         )
-        record.state = RecordUpload.State.SAVED
-        record.saved_at = timezone.now()
+        record.mark_saved()
         record.created_ids = {name: len(ids) for name, ids in created_ids.items() if ids}
         _counts(record, result)
         record.save()
@@ -234,10 +240,12 @@ def _finish(
     upload: RecordUpload | None,
 ) -> ImportResult:
     """A check without saving: a refused or previewed web upload keeps its record; a dry run keeps nothing."""
-    from loans.models import RecordUpload
 
     if upload is not None:
-        upload.state = RecordUpload.State.REFUSED if result.errors else RecordUpload.State.CHECKED
+        if result.errors:
+            upload.refuse()
+        else:
+            upload.pass_check()
         _counts(upload, result)
         upload.save()
         result.upload = upload
@@ -245,7 +253,7 @@ def _finish(
         # A refused command-line import is kept too (who tried what), in its own small transaction.
         with transaction.atomic():
             record = _new_upload(result.kind, data, filename, context, source)
-            record.state = RecordUpload.State.REFUSED
+            record.refuse()
             _counts(record, result)
             record.save()
             result.upload = record

@@ -353,7 +353,7 @@ def test_runs_of_the_earlier_flow_are_mapped_onto_the_order(qz, run):
 
     from django.apps import apps
 
-    migration = import_module("subsidy.migrations.0006_run_stages_in_order")
+    migration = import_module("subsidy.migrations.0007_run_stages_in_order")
     runs = {}
     for year, old in [
         (2021, "audited"),

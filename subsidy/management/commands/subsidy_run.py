@@ -9,6 +9,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from applications.models import Program
 from kedaitong.models import User
 from kedaitong.money import format_yuan
+from kedaitong.programs import Feature, has_feature
+from kedaitong.templatetags.money import share
 from operations.history import acting
 from subsidy import export
 from subsidy.services import StageRefused, SubsidyInputError, compute_run, run_commit
@@ -45,8 +47,8 @@ class Command(BaseCommand):
         program = Program.objects.filter(code=options["program"]).first()
         if program is None:
             raise CommandError(f"没有代码为“{options['program']}”的项目")
-        if not program.versions.filter(subsidy_share__isnull=False).exists():
-            raise CommandError(f"项目“{program.name}”没有贴息（其方案版本均未设定贴息比例）")
+        if not has_feature(program, Feature.SUBSIDY):
+            raise CommandError(f"项目“{program.name}”没有贴息（贴息仅适用于设有贷款贴息的项目）")
         export_path = options["export"]
         if export_path and not export_path.lower().endswith(".xlsx"):
             raise CommandError("导出文件须为 .xlsx")
@@ -105,7 +107,7 @@ class Command(BaseCommand):
                 f"  逾期标记与逾期记录不一致的结息 {len(mismatches)} 笔（见导出的“逾期标记不一致”表）"
             )
         out.write(
-            f"  按贴息比例计算合计 {format_yuan(computed_total)} 元；年度预算 {format_yuan(budget)} 元"
+            f"  按{_share(program, year)}计算贴息合计 {format_yuan(computed_total)} 元；年度预算 {format_yuan(budget)} 元"
         )
         if scaled:
             out.write("  超出预算，已按预算金额同比例下降（四(一)）")
@@ -127,3 +129,11 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"没有用户“{username}”")
         return user
+
+
+def _share(program: Program, year: int) -> str:
+    """The version's subsidy share, as printed (四(一)): the version in force at the year's end."""
+    import datetime as dt
+
+    version = program.version_on(dt.date(year, 12, 31))
+    return share(version.subsidy_share) if version is not None else "贴息比例"

@@ -66,8 +66,8 @@ def stages_back(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('applications', '0008_enterprise_kedaitong_entry'),
-        ('subsidy', '0005_flag_mismatch'),
+        ('applications', '0011_application_references'),
+        ('subsidy', '0006_links_checked_by_construction'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -7,7 +7,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('loans', '0008_loan_contract_date'),
+        ('loans', '0009_record_upload_state_fsm'),
     ]
 
     operations = [
