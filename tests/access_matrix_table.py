@@ -1199,7 +1199,10 @@ SUBSIDY_URLS = [
     ("objection-rule", objection_url("rule/")),
     ("objection-file", objection_url("file/")),
     ("public-notice", lambda c: f"/subsidy/public/{c.quzhou.code}/{publicized_run(c).year}/"),
-    ("public-objection", lambda c: f"/subsidy/public/{c.quzhou.code}/{publicized_run(c).year}/object/"),
+    (
+        "public-objection",
+        lambda c: f"/subsidy/public/{c.quzhou.code}/{publicized_run(c).year}/object/",
+    ),
     ("filing-list", lambda c: "/subsidy/banks/"),
     ("filing-create", lambda c: "/subsidy/banks/filings/new/"),
     ("filing-detail", lambda c: f"/subsidy/banks/filings/{bank_x_filing(c).pk}/"),

@@ -12,6 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from applications.scope import SESSION_KEY
 from kedaitong.models import AuditEntry
 from loans.agreements import agreements_expire
 from loans.models import BankAgreement
@@ -197,6 +198,11 @@ def test_who_records_the_sign_offs(client, qz):
         assert client.post(url, data).status_code == 403, reader
     admin = UserFactory(username="qz_admin", role="admin", is_staff=True, is_superuser=True)
     client.force_login(admin)
+    session = (
+        client.session
+    )  # the administrator works in one program at a time: the filing's, by the switch
+    session[SESSION_KEY] = qz.program.code
+    session.save()
     assert client.post(url, data).status_code == 403  # the administrator takes no step of a filing
     client.force_login(qz.other_staff)  # Changjiang staff: an outsider
     assert client.post(url, data).status_code == 404

@@ -358,8 +358,9 @@ def test_an_overdue_event_or_a_repayment_the_run_depends_on_is_frozen_in_the_upl
         upload.errors[0]["column"] == "逾期起始日"
         and "已进入2025年贴息批次" in upload.errors[0]["message"]
     )
+    # One after the cutoff (and not in the future: the run is audited on 2026-03-16) changes nothing the run read.
     _upload(
-        client, qz, "overdue", OVERDUE, [["A-1", "qz-a", "2026-04-01", "100,000.00", "0", None]]
+        client, qz, "overdue", OVERDUE, [["A-1", "qz-a", "2026-03-05", "100,000.00", "0", None]]
     )
     assert RecordUpload.objects.order_by("-pk").first().state == RecordUpload.State.CHECKED
     # A-1 matures 2026-03-01, after the cutoff: its 2025 repayments change nothing the run read
