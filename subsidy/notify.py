@@ -8,12 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kedaitong.models import User
+from kedaitong.notifications import notify
 from kedaitong.roles import Role
 
 if TYPE_CHECKING:
@@ -21,18 +19,8 @@ if TYPE_CHECKING:
 
 
 def _send(recipients: Iterable[User], message: str, body: str = "") -> None:
-    from review.models import Notification  # the portal's one inbox
-
-    people = {u.pk: u for u in recipients}.values()
-    Notification.objects.bulk_create(Notification(user=u, message=message[:300]) for u in people)
-    emails = sorted({u.email for u in people if u.email})
-    if emails:
-        text = message + ("\n\n" + body if body else "")
-        transaction.on_commit(
-            lambda: send_mail(
-                message[:150], text, settings.DEFAULT_FROM_EMAIL, emails, fail_silently=True
-            )
-        )
+    """The portal's one inbox (kedaitong.notifications): each active recipient once, e-mail at commit."""
+    notify(recipients, message, body=body)
 
 
 def _program_users(run: SubsidyRun, *roles: str) -> list[User]:

@@ -1643,7 +1643,8 @@ def provincial_report(suffix: str) -> Callable[[Cast], str]:
 
 
 # Every role of the program that works with loans sees the plan and the cases; enterprises have none (403).
-CHANGJIANG_SEEN = expect(200, anonymous=LOGIN, enterprise_a=403, enterprise_b=403)
+# The pages name their roles one by one: the accounting firm (the subsidy's audit, Quzhou 四(一)) is not one (403).
+CHANGJIANG_SEEN = expect(200, anonymous=LOGIN, enterprise_a=403, enterprise_b=403, accountant=403)
 CHANGJIANG_BUREAU = expect(
     403,
     anonymous=LOGIN,
@@ -1652,6 +1653,7 @@ CHANGJIANG_BUREAU = expect(
     leading_group=200,
     auditor=200,
     admin=200,
+    accountant=403,
 )
 
 CHANGJIANG: list[Row] = [
@@ -1685,7 +1687,8 @@ CHANGJIANG: list[Row] = [
     get(
         "changjiang:credit-plan",
         lambda c: "/changjiang/credit-plan/",
-        expect(404, anonymous=LOGIN, enterprise_a=403, enterprise_b=403),
+        # The accounting firm's role is refused before the program is asked (the page names its roles).
+        expect(404, anonymous=LOGIN, enterprise_a=403, enterprise_b=403, accountant=403),
         "quzhou",
     ),
     post(

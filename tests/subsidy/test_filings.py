@@ -13,10 +13,9 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from applications.scope import SESSION_KEY
-from kedaitong.models import AuditEntry
+from kedaitong.models import AuditEntry, Notification
 from loans.agreements import agreements_expire
 from loans.models import BankAgreement
-from review.models import Notification
 from subsidy import filings
 from subsidy.models import BankFiling, Complaint, FilingOpinion, ReviewBody
 from subsidy.services import NotAllowed, StageRefused, SubsidyInputError

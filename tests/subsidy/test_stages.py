@@ -15,8 +15,7 @@ import pytest
 from django.core import mail
 
 from applications.models import ProgramVersion
-from kedaitong.models import AuditEntry
-from review.models import Notification
+from kedaitong.models import AuditEntry, Notification
 from subsidy import services
 from subsidy.guards import FROZEN
 from subsidy.models import FROZEN_STATES, BankPayment, RunObjection, RunState, SubsidyRun
