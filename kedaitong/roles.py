@@ -11,10 +11,16 @@ class Role(models.TextChoices):
     LEADING_GROUP = "leading_group", _("Leading group")
     BANK = "bank", _("Bank")
     AUDITOR = "auditor", _("Finance bureau / auditor")
+    # Quzhou 四(一): the qualified third-party accounting firm the bureau retains each March to audit the
+    # previous year's interest subsidy with the PBoC branch. Reads its program like the auditor; its one
+    # act is the audit of a subsidy run.
+    ACCOUNTANT = "accountant", _("Third-party accounting firm")
     ADMIN = "admin", _("Administrator")
 
 
 # Government roles see the applications and loans of one program: their own.
-PROGRAM_ROLES = frozenset({Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR})
-# Roles that may change nothing anywhere.
+PROGRAM_ROLES = frozenset(
+    {Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR, Role.ACCOUNTANT}
+)
+# Roles that may change nothing anywhere (the accounting firm only records its audit of a subsidy run).
 READ_ONLY_ROLES = frozenset({Role.AUDITOR})

@@ -299,6 +299,7 @@ THROTTLE_RATES = {
     "password-reset": "10/h",  # reset forms posted from one address
     "password-reset-email": "3/h",  # reset e-mails asked for one e-mail address
     "objection": "5/h",  # public objection forms posted from one address
+    "subsidy-objection": "5/h",  # objections to a subsidy run's publicity (Quzhou 四(一)), one address
     "email-verification": "5/h",  # verification e-mails resent for one user
 }
 

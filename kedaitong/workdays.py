@@ -61,6 +61,17 @@ def add_workdays(start_date: dt.date, n: int) -> dt.date:
     return day
 
 
+def period_end(start: dt.date, n: int) -> dt.date:
+    """The last day of a period of n working days that begins on `start` (counted when a working day).
+
+    A publicity of 5 working days starting on a Monday without holidays ends that Friday; one starting on
+    a Saturday ends the following Friday.
+    """
+    if n < 1:
+        raise ValueError("a period has one working day or more")
+    return add_workdays(start - dt.timedelta(days=1), n)
+
+
 def unknown_years(start: dt.date, end: dt.date) -> list[int]:
     """Years in [start, end] whose official holidays are not loaded yet."""
     years = set(range(start.year, end.year + 1))

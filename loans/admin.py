@@ -20,6 +20,7 @@ from loans.resources import BankResource
 class BankAgreementInline(admin.TabularInline):
     model = BankAgreement
     extra = 0
+    readonly_fields = ("status",)  # changed only by its transitions (expire, terminate)
 
 
 @admin.register(Bank)
@@ -34,6 +35,7 @@ class BankAdmin(ReferenceAdmin):
 class BankAgreementAdmin(admin.ModelAdmin):
     list_display = ("bank", "program", "number", "starts_on", "ends_on", "status")
     list_filter = ("program", "status")
+    readonly_fields = ("status",)  # changed only by its transitions (expire, terminate)
 
 
 @admin.register(Loan)

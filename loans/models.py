@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import models
 from django.db.models import Q
 from django.dispatch import Signal
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
@@ -81,8 +82,10 @@ class BankAgreement(models.Model):
     number = models.CharField(_("agreement number"), max_length=50, blank=True)
     starts_on = models.DateField(_("starts on"))
     ends_on = models.DateField(_("ends on"))
-    status = models.CharField(
-        _("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE
+    # Changed only by the transitions below (expire, terminate): a Quzhou agreement is created in force
+    # once the four bodies have signed off its bank's filing (一(三), subsidy/filings.py).
+    status = FSMField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE, protected=True
     )
     notes = models.TextField(_("notes"), blank=True)
 
@@ -98,6 +101,18 @@ class BankAgreement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bank} · {self.program} ({self.starts_on} – {self.ends_on})"
+
+    def has_ended(self) -> bool:
+        """Its last day (ends_on) is past, by the bureau's date."""
+        return self.ends_on < timezone.localdate()
+
+    @transition(field=status, source=Status.ACTIVE, target=Status.EXPIRED, conditions=[has_ended])
+    def expire(self) -> None:
+        """附件2 十一(一): the three years are over (a renewal is a new agreement, 十一(二))."""
+
+    @transition(field=status, source=Status.ACTIVE, target=Status.TERMINATED)
+    def terminate(self) -> None:
+        """附件2 十一(二): ended by the bureau after a verified complaint, or by agreement."""
 
 
 # Sent before a bulk write of loans or their records (bulk_create, bulk_update, update, delete), which

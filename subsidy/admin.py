@@ -13,6 +13,7 @@ from subsidy.models import (
     FlagMismatch,
     FraudRecord,
     LPRRate,
+    RunObjection,
     SubsidizedSettlement,
     SubsidyExclusion,
     SubsidyLine,
@@ -114,8 +115,24 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(SubsidyRun)
 class SubsidyRunAdmin(ReadOnlyAdmin):
-    list_display = ("program", "year", "state", "budget", "total", "cutoff", "created_at")
+    list_display = (
+        "program",
+        "year",
+        "state",
+        "budget",
+        "total",
+        "cutoff",
+        "publicity_start",
+        "publicity_end",
+        "document_no",
+    )
     list_filter = ("program", "state")
+
+
+@admin.register(RunObjection)
+class RunObjectionAdmin(ReadOnlyAdmin):
+    list_display = ("run", "name", "submitted_at", "ruling", "ruled_at")
+    list_filter = ("ruling",)
 
 
 @admin.register(BankFiling)

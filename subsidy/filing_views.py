@@ -7,6 +7,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from applications.models import Program
@@ -19,8 +21,9 @@ from kedaitong.uploads import serve_upload
 from loans.models import BankAgreement
 from subsidy import filings
 from subsidy.forms import ComplaintForm, FilingForm, OpinionForm
-from subsidy.models import BankFiling
+from subsidy.models import BankFiling, FilingOpinion, ReviewBody
 from subsidy.services import StageRefused
+from subsidy.views import attempt
 
 BUREAU = (Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.ADMIN)
 
@@ -122,6 +125,26 @@ def filing_create(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _filing_page(request: HttpRequest, filing: BankFiling, form=None, status: int = 200):  # type: ignore[no-untyped-def]
+    done = set(filing.opinions.values_list("body", flat=True))
+    bodies = [b for b in filings.bodies_for(request.user, filing.program) if b not in done]
+    if form is None and bodies and filing.state in BankFiling.OPEN_STATES:
+        form = OpinionForm(bodies=bodies, initial={"signed_on": timezone.localdate()})
+    return render(
+        request,
+        "subsidy/filing_detail.html",
+        {
+            "filing": filing,
+            "opinions": filing.opinions.select_related("recorded_by"),
+            "missing": [ReviewBody(b).label for b in ReviewBody.values if b not in done],
+            # A refused sign-off keeps its form (the reason and what was typed) whatever the state.
+            "form": form if filing.state in BankFiling.OPEN_STATES or form is not None else None,
+            "is_bureau": request.user.effective_role in BUREAU,
+        },
+        status=status,
+    )
+
+
 @require_GET
 @login_required
 def filing_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -129,43 +152,47 @@ def filing_detail(request: HttpRequest, pk: int) -> HttpResponse:
         BankFiling.objects.visible_to(request.user).select_related("bank", "program", "agreement"),
         pk=pk,
     )
-    done = set(filing.opinions.values_list("body", flat=True))
-    bodies = [b for b in filings.bodies_for(request.user, filing.program) if b not in done]
-    form = (
-        OpinionForm(bodies=bodies)
-        if bodies and filing.state == BankFiling.State.SUBMITTED
-        else None
-    )
-    return render(
-        request,
-        "subsidy/filing_detail.html",
-        {
-            "filing": filing,
-            "opinions": filing.opinions.select_related("recorded_by"),
-            "form": form,
-            "is_bureau": request.user.effective_role in BUREAU,
-        },
-    )
+    return _filing_page(request, filing)
 
 
 @require_POST
 @login_required
 def filing_opinion(request: HttpRequest, pk: int) -> HttpResponse:
-    filing = get_visible_or_404(BankFiling.objects.visible_to(request.user), pk=pk)
+    """One body's sign-off (一(三)), typed from the signed joint-review form; refusals by type (403, 400, 409)."""
+    filing = get_visible_or_404(
+        BankFiling.objects.visible_to(request.user).select_related("bank", "program", "agreement"),
+        pk=pk,
+    )
     bodies = filings.bodies_for(request.user, filing.program)
     if not bodies:
         raise PermissionDenied
-    form = OpinionForm(request.POST, bodies=bodies)
+    form = OpinionForm(request.POST, request.FILES, bodies=bodies)
+    status = 400
     if form.is_valid():
-        try:
-            filings.filing_record_opinion(
+        refusal = attempt(
+            form,
+            lambda: filings.filing_record_opinion(
                 actor=request.user, filing=filing, request=request, **form.cleaned_data
-            )
-        except StageRefused as exc:
-            messages.error(request, str(exc))
-    else:
-        messages.error(request, "请选择审定单位并填写签署人")
-    return redirect("subsidy:filing-detail", pk=filing.pk)
+            ),
+        )
+        if refusal is None:
+            messages.success(request, _("Sign-off recorded."))
+            return redirect("subsidy:filing-detail", pk=filing.pk)
+        status = refusal
+    return _filing_page(request, filing, form, status)
+
+
+@require_GET
+@login_required
+def filing_opinion_file(request: HttpRequest, pk: int) -> HttpResponse:
+    """The scanned page of one body's sign-off."""
+    opinion = get_visible_or_404(
+        FilingOpinion.objects.filter(
+            filing__in=BankFiling.objects.visible_to(request.user)
+        ).exclude(file=""),
+        pk=pk,
+    )
+    return serve_upload(opinion.file, filename=opinion.file_name or "signed")
 
 
 @require_GET

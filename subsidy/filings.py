@@ -1,10 +1,16 @@
 """Banks on file (备案制, Quzhou 一(三)) and their three-year agreements (附件2 十一).
 
-The bank files its materials; the PBoC branch, the bureau, the financial work
-office and the finance bureau decide jointly; when all four have approved, the
-bank gets a three-year agreement. The agreement can be renewed (十一(二)) and
-the bureau can end it when a borrower's complaint that the bank added charges
-is verified (十一(二)); its loans then get no subsidy.
+1. The bank files its materials (报送至市人行货币信贷管理科): the filing is "filed".
+2. The four bodies decide jointly (市人行会同市科技局、市金融办、市财政局联合审定). Bureau staff record
+   each body's sign-off from the signed joint-review form, one at a time: who signed for the body, on
+   which day, its opinion, and optionally the scanned page. The first sign-off puts the filing "under
+   review"; a refusal by any body ends it ("rejected") with that body's reason.
+3. When the last of the four has approved, the filing is "approved" and the bank's three-year agreement
+   (附件2 十一(一)) is created, in force from the day of the last signature.
+
+The agreement can be renewed (十一(二)) and the bureau can end it when a borrower's complaint that the
+bank added charges is verified (十一(二)); its loans then get no subsidy. Its status changes only by
+its transitions (`BankAgreement.expire`, `BankAgreement.terminate`).
 """
 
 from __future__ import annotations
@@ -23,7 +29,8 @@ from kedaitong.roles import Role
 from kedaitong.uploads import display_name
 from loans.models import BankAgreement
 from subsidy.models import BankFiling, Complaint, FilingOpinion, ReviewBody
-from subsidy.services import StageRefused
+from subsidy.notify import notify_filing
+from subsidy.services import NotAllowed, StageRefused, SubsidyInputError
 
 AGREEMENT_YEARS = 3  # 附件2 十一(一): 有效期为三年
 
@@ -38,21 +45,18 @@ def three_years_from(start: dt.date) -> dt.date:
 
 
 def bodies_for(user: User, program: Program) -> list[str]:
-    """The reviewing bodies a user may record an opinion for (see docs/decisions.md, issue 7).
+    """The reviewing bodies a user may record a sign-off for (see docs/decisions.md, issue 15).
 
-    Bureau staff and head act for the bureau and enter the signed opinions of
-    the PBoC branch and the financial work office, which have no portal users;
-    the auditor role is the finance bureau.
+    The four bodies sign one paper joint-review form; the bureau's staff and head transcribe each
+    signature (and may attach the scan). No other role records a sign-off: the PBoC branch, the
+    financial work office and the finance bureau have no part in the portal for this, and the
+    administrator takes no step of a filing.
     """
-    role = user.effective_role
-    if role == Role.ADMIN:
+    if (
+        user.effective_role in (Role.BUREAU_STAFF, Role.BUREAU_HEAD)
+        and user.program_id == program.pk
+    ):
         return list(ReviewBody.values)
-    if user.program_id != program.pk:
-        return []
-    if role in (Role.BUREAU_STAFF, Role.BUREAU_HEAD):
-        return [ReviewBody.BUREAU, ReviewBody.PBOC, ReviewBody.FINANCE_OFFICE]
-    if role == Role.AUDITOR:
-        return [ReviewBody.FINANCE_BUREAU]
     return []
 
 
@@ -64,8 +68,9 @@ def filing_submit(
     statement: str = "",
     request: Any = None,
 ) -> BankFiling:
+    """一(三): 有意愿参与的银行…将申报材料报送至市人行货币信贷管理科 — the bank files its materials."""
     if actor.effective_role != Role.BANK or not actor.bank_id:
-        raise StageRefused("只有银行用户可以申请备案")
+        raise NotAllowed("只有银行用户可以申请备案")
     with transaction.atomic():
         from subsidy.selectors import fraud_bar
 
@@ -76,7 +81,7 @@ def filing_submit(
                 "不得再参与，不能申请备案（衢州方案六）"
             )
         if BankFiling.objects.filter(
-            bank=actor.bank_id, program=program, state=BankFiling.State.SUBMITTED
+            bank=actor.bank_id, program=program, state__in=BankFiling.OPEN_STATES
         ).exists():
             raise StageRefused("已有审定中的备案申请")
         filing = BankFiling(
@@ -92,6 +97,7 @@ def filing_submit(
             to_state=filing.state,
             request=request,
         )
+        notify_filing(filing)
     return filing
 
 
@@ -102,51 +108,78 @@ def filing_record_opinion(
     body: str,
     approved: bool,
     signer: str,
+    signed_on: dt.date,
     opinion: str = "",
+    file: UploadedFile | None = None,
     request: Any = None,
 ) -> FilingOpinion:
-    """一(三): 市人行会同市科技局、市金融办、市财政局联合审定 — one opinion per body; all four approve → on file."""
+    """一(三): 市人行会同市科技局、市金融办、市财政局联合审定 — one body's sign-off; all four approve → on file.
+
+    A refusal needs its reason (the body's opinion) and ends the filing. The agreement starts on the day
+    of the last signature: the joint approval is complete that day, not before.
+    """
     if body not in bodies_for(actor, filing.program):
-        raise StageRefused("当前角色无权代表该单位签署意见")
+        raise NotAllowed(
+            "当前角色无权录入联合审定单位的意见（由市科技局经办人或负责人按联合审定表录入）"
+        )
     if not signer.strip():
-        raise StageRefused("请填写签署人")
+        raise SubsidyInputError("请填写代表该单位签署的人员")
+    if not approved and not opinion.strip():
+        raise SubsidyInputError(f"{ReviewBody(body).label}不同意备案：请填写其意见（不同意的理由）")
+    if signed_on > timezone.localdate():
+        raise SubsidyInputError(f"签署日期{signed_on:%Y-%m-%d}晚于今天，请核对")
     with transaction.atomic():
         locked = BankFiling.objects.select_for_update().get(pk=filing.pk)
-        if locked.state != BankFiling.State.SUBMITTED:
-            raise StageRefused("该备案申请已审定完毕")
+        if locked.state not in BankFiling.OPEN_STATES:
+            raise StageRefused(
+                f"该备案申请的联合审定已结束（{locked.get_state_display()}），不能再录入意见"
+            )
+        filed_on = timezone.localtime(locked.submitted_at).date()
+        if signed_on < filed_on:
+            raise SubsidyInputError(
+                f"签署日期{signed_on:%Y-%m-%d}早于银行报送备案申请的日期{filed_on:%Y-%m-%d}，请核对"
+            )
         if locked.opinions.filter(body=body).exists():
             raise StageRefused(f"{ReviewBody(body).label}的意见已录入")
-        entry = FilingOpinion.objects.create(
+        entry = FilingOpinion(
             filing=locked,
             body=body,
             approved=approved,
             signer=signer.strip(),
-            opinion=opinion,
+            signed_on=signed_on,
+            opinion=opinion.strip(),
             recorded_by=actor,
         )
+        if file is not None:
+            entry.file_name = display_name(file.name or "signed.pdf")
+            entry.file.save(file.name or "signed.pdf", file, save=False)
+        entry.save()
         log_action(
             actor=actor,
             action="subsidy.filing.opinion",
             obj=locked,
             comment=opinion,
             request=request,
-            data={"body": body, "approved": approved, "signer": signer},
+            data={"body": body, "approved": approved, "signer": signer, "signed_on": signed_on},
         )
         before = locked.state
         if not approved:
             locked.reject()
-            locked.save()
-        elif locked.opinions.filter(approved=True).count() == len(ReviewBody.values):
-            locked.approve()
-            start = timezone.localdate()
-            locked.agreement = BankAgreement.objects.create(
-                bank=locked.bank,
-                program=locked.program,
-                starts_on=start,
-                ends_on=three_years_from(start),
-                number=f"QZKJJR-{start:%Y}-{locked.bank.code}",
-            )
-            locked.save()
+        else:
+            if locked.state == BankFiling.State.FILED:
+                locked.start_review()
+            signed = dict(locked.opinions.filter(approved=True).values_list("body", "signed_on"))
+            if set(signed) == set(ReviewBody.values):
+                locked.approve()
+                start = max(signed.values())
+                locked.agreement = BankAgreement.objects.create(
+                    bank=locked.bank,
+                    program=locked.program,
+                    starts_on=start,
+                    ends_on=three_years_from(start),
+                    number=agreement_number(locked.program, locked.bank, start),
+                )
+        locked.save()
         if locked.state != before:
             log_action(
                 actor=actor,
@@ -156,7 +189,12 @@ def filing_record_opinion(
                 to_state=locked.state,
                 request=request,
             )
+            notify_filing(locked)
     return entry
+
+
+def agreement_number(program: Program, bank: Any, start: dt.date) -> str:
+    return f"{program.code.upper()}-{start:%Y}-{bank.code}"
 
 
 def _check_bureau(actor: User, agreement: BankAgreement, what: str) -> None:
@@ -167,7 +205,7 @@ def _check_bureau(actor: User, agreement: BankAgreement, what: str) -> None:
         role not in (Role.BUREAU_STAFF, Role.BUREAU_HEAD)
         or actor.program_id != agreement.program_id
     ):
-        raise StageRefused(f"当前角色无权{what}")
+        raise NotAllowed(f"当前角色无权{what}")
 
 
 def agreement_renew(*, actor: User, agreement: BankAgreement, request: Any = None) -> BankAgreement:
@@ -187,7 +225,7 @@ def agreement_renew(*, actor: User, agreement: BankAgreement, request: Any = Non
             program=locked.program,
             starts_on=start,
             ends_on=three_years_from(start),
-            number=f"QZKJJR-{start:%Y}-{locked.bank.code}",
+            number=agreement_number(locked.program, locked.bank, start),
             notes=f"续签自协议 {locked.number or locked.pk}",
         )
         log_action(
@@ -227,7 +265,7 @@ def agreement_terminate(
         complaint.evidence.save(evidence.name or "evidence.pdf", evidence, save=False)
         complaint.save()
         before = locked.status
-        locked.status = BankAgreement.Status.TERMINATED
+        locked.terminate()
         locked.notes = (
             locked.notes + "\n" if locked.notes else ""
         ) + f"{received_on:%Y-%m-%d} 投诉查实，协议终止（附件2 十一(二)）"
@@ -263,7 +301,7 @@ def fraud_record(
     if role != Role.ADMIN and (
         role not in (Role.BUREAU_STAFF, Role.BUREAU_HEAD) or actor.program_id != program.pk
     ):
-        raise StageRefused("当前角色无权登记骗取贴息记录")
+        raise NotAllowed("当前角色无权登记骗取贴息记录")
     if (bank is None) == (enterprise is None):
         raise StageRefused("请指定一家银行或一家企业")
     with transaction.atomic():

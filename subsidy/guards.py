@@ -17,8 +17,9 @@ the latest disbursement date of its loans, or the first one after it), and the
 subsidy parameters (share, LPR cap, tier) of a program version with loans in a
 frozen run.
 
-A frozen run is one whose state is in `frozen_states()` (audited, publicized,
-approved, paid; not cancelled): the one definition of "frozen".
+A frozen run is one whose state is in `frozen_states()` (audited or any later stage of
+四(一): reviewed, approved, publicized, issued, paid; never cancelled): the one definition
+of "frozen", equal to `subsidy.models.FROZEN_STATES`.
 
 Every write path passes here: `save()` and `delete()` through the pre_save and
 pre_delete receivers, and `bulk_create`, `bulk_update`, `update()` and queryset
@@ -37,7 +38,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Max, Min, Q
 
-FROZEN = ("audited", "publicized", "approved", "paid")
+# subsidy.models.FROZEN_STATES (spelled out here: this module is imported before the models are ready).
+FROZEN = ("audited", "reviewed", "approved", "publicized", "issued", "paid")
 
 
 def frozen_states() -> tuple[str, ...]:

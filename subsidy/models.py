@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import uuid
 from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -126,7 +127,7 @@ def lpr_on(day: dt.date, term_months: int, *, long_tier_above_months: int = 60) 
 class ReviewBody(models.TextChoices):
     """The four bodies that jointly decide a filing (一(三))."""
 
-    PBOC = "pboc", _("PBoC Quzhou branch")
+    PBOC = "pboc", _("PBoC branch")
     BUREAU = "bureau", _("Science and technology bureau")
     FINANCE_OFFICE = "finance_office", _("Financial work office")
     FINANCE_BUREAU = "finance_bureau", _("Finance bureau")
@@ -150,9 +151,12 @@ class BankFiling(models.Model):
     """A bank's application to be on file for a program (一(三)), decided jointly by the four bodies."""
 
     class State(models.TextChoices):
-        SUBMITTED = "submitted", _("Under joint review")
+        FILED = "filed", _("Filed with the PBoC branch")
+        UNDER_REVIEW = "under_review", _("Under joint review")
         APPROVED = "approved", _("On file")
         REJECTED = "rejected", _("Rejected")
+
+    OPEN_STATES = (State.FILED, State.UNDER_REVIEW)
 
     bank = models.ForeignKey(
         "loans.Bank", on_delete=models.PROTECT, related_name="filings", verbose_name=_("bank")
@@ -167,7 +171,7 @@ class BankFiling(models.Model):
     materials_name = models.CharField(max_length=200, blank=True)
     statement = models.TextField(_("statement"), blank=True)
     state = FSMField(
-        _("state"), max_length=12, choices=State.choices, default=State.SUBMITTED, protected=True
+        _("state"), max_length=12, choices=State.choices, default=State.FILED, protected=True
     )
     submitted_by = models.ForeignKey(
         "kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True
@@ -192,23 +196,37 @@ class BankFiling(models.Model):
     def __str__(self) -> str:
         return f"{self.bank} · {self.get_state_display()}"
 
-    @transition(field=state, source=State.SUBMITTED, target=State.APPROVED)
+    @transition(field=state, source=State.FILED, target=State.UNDER_REVIEW)
+    def start_review(self) -> None:
+        """The first body has signed: the joint review (联合审定) is under way."""
+
+    @transition(field=state, source=State.UNDER_REVIEW, target=State.APPROVED)
     def approve(self) -> None:
+        """The last of the four bodies has approved: the bank is on file."""
         self.decided_at = timezone.now()
 
-    @transition(field=state, source=State.SUBMITTED, target=State.REJECTED)
+    @transition(field=state, source=[State.FILED, State.UNDER_REVIEW], target=State.REJECTED)
     def reject(self) -> None:
+        """One body refused: the filing ends with its reason."""
         self.decided_at = timezone.now()
 
 
 class FilingOpinion(models.Model):
-    """One body's decision on a filing: who signed for it, when, and what it said."""
+    """One body's sign-off on a filing (一(三)): who signed for it, on which day, what it said, and the scan.
+
+    Bureau staff transcribe each body's signature from the paper joint-review form (docs/decisions.md, issue 15).
+    """
 
     filing = models.ForeignKey(BankFiling, on_delete=models.CASCADE, related_name="opinions")
     body = models.CharField(_("reviewing body"), max_length=20, choices=ReviewBody.choices)
     approved = models.BooleanField(_("approved"))
     signer = models.CharField(_("signed by"), max_length=50)
+    signed_on = models.DateField(_("signed on"), null=True)
     opinion = models.TextField(_("opinion"), blank=True)
+    file = models.FileField(
+        _("signed page (scan)"), upload_to=UploadTo("subsidy/filings"), blank=True
+    )
+    file_name = models.CharField(max_length=200, blank=True)
     recorded_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
 
@@ -300,12 +318,30 @@ class FraudRecord(models.Model):
 
 
 class RunState(models.TextChoices):
+    """The stages of a run in the order of Quzhou 四(一) (see STAGE_ORDER)."""
+
     COMPUTED = "computed", _("Computed")
     AUDITED = "audited", _("Audited")
+    REVIEWED = "reviewed", _("Compliance review done")
+    APPROVED = "approved", _("Approved by the party-group meeting")
     PUBLICIZED = "publicized", _("Publicized")
-    APPROVED = "approved", _("Approved")
+    ISSUED = "issued", _("Funds document issued")
     PAID = "paid", _("Paid")
     CANCELLED = "cancelled", _("Cancelled")
+
+
+# 四(一): 聘请第三方会计事务所，会同市人行…审核 → 规范性审查 → 局党组会审定 → 公示无异议 → 下达贴息资金文件 → 兑现.
+STAGE_ORDER = (
+    RunState.COMPUTED,
+    RunState.AUDITED,
+    RunState.REVIEWED,
+    RunState.APPROVED,
+    RunState.PUBLICIZED,
+    RunState.ISSUED,
+    RunState.PAID,
+)
+# From the audit on, a run's inputs are frozen (subsidy/guards.py) and its figures are final.
+FROZEN_STATES = STAGE_ORDER[1:]
 
 
 class SubsidyRunQuerySet(models.QuerySet["SubsidyRun"]):
@@ -320,8 +356,24 @@ class SubsidyRunQuerySet(models.QuerySet["SubsidyRun"]):
         return self.none()
 
 
+def _user_fk(label: str) -> models.ForeignKey:  # type: ignore[type-arg]
+    return models.ForeignKey(
+        "kedaitong.User",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=label,
+    )
+
+
 class SubsidyRun(models.Model):
-    """One committed annual run. Its lines are stored at commit; from "audited" on nothing recomputes them."""
+    """One committed annual run. Its lines are stored at commit; from "audited" on nothing recomputes them.
+
+    Each stage of 四(一) keeps what the text asks for: the accounting firm's audit with the PBoC branch's
+    confirmation, the bureau's compliance review (规范性审查), the party-group meeting (局党组会: date, minutes),
+    the publicity period (公示), the funds document (下达贴息资金文件: number, date, file) and the payments.
+    """
 
     program = models.ForeignKey(
         "applications.Program",
@@ -346,15 +398,54 @@ class SubsidyRun(models.Model):
         "kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # 审核: the accounting firm's opinion, with the PBoC branch's confirmation.
     audit_opinion = models.FileField(
-        _("accountant's opinion"), upload_to=UploadTo("subsidy/audit"), blank=True
+        _("accounting firm's audit report"), upload_to=UploadTo("subsidy/audit"), blank=True
     )
     audit_opinion_name = models.CharField(max_length=200, blank=True)
+    audit_note = models.TextField(_("accounting firm's opinion"), blank=True)
+    audited_by = _user_fk(_("audited by"))
     audited_at = models.DateTimeField(null=True, blank=True)
-    publicized_at = models.DateTimeField(null=True, blank=True)
+    pboc_confirmer = models.CharField(
+        _("confirmed at the PBoC branch by"), max_length=100, blank=True
+    )
+    pboc_confirmed_on = models.DateField(_("PBoC branch confirmed on"), null=True, blank=True)
+    pboc_opinion = models.TextField(_("PBoC branch's opinion"), blank=True)
+    pboc_file = models.FileField(
+        _("PBoC branch's confirmation"), upload_to=UploadTo("subsidy/audit"), blank=True
+    )
+    pboc_file_name = models.CharField(max_length=200, blank=True)
+    # 规范性审查 by bureau staff.
+    reviewed_by = _user_fk(_("reviewed by"))
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_opinion = models.TextField(_("compliance review opinion"), blank=True)
+    # 局党组会审定, recorded by the bureau head.
+    meeting_date = models.DateField(_("party-group meeting on"), null=True, blank=True)
+    meeting_minutes = models.FileField(
+        _("meeting minutes"), upload_to=UploadTo("subsidy/stages"), blank=True
+    )
+    meeting_minutes_name = models.CharField(max_length=200, blank=True)
+    meeting_note = models.TextField(_("meeting's decision"), blank=True)
+    approved_by = _user_fk(_("recorded by"))
     approved_at = models.DateTimeField(null=True, blank=True)
+    # 公示: a period of working days (the program version's publicity_workdays).
+    publicity_start = models.DateField(_("publicity from"), null=True, blank=True)
+    publicity_end = models.DateField(_("publicity until"), null=True, blank=True)
+    publicized_by = _user_fk(_("publicized by"))
+    publicized_at = models.DateTimeField(null=True, blank=True)
+    # 下达贴息资金文件.
+    document_no = models.CharField(_("document number"), max_length=60, blank=True)
+    document_date = models.DateField(_("document date"), null=True, blank=True)
+    document_file = models.FileField(
+        _("funds document"), upload_to=UploadTo("subsidy/stages"), blank=True
+    )
+    document_file_name = models.CharField(max_length=200, blank=True)
+    issued_by = _user_fk(_("issued by"))
+    issued_at = models.DateTimeField(null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = _user_fk(_("cancelled by"))
+    cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
 
     objects = SubsidyRunQuerySet.as_manager()
 
@@ -372,34 +463,117 @@ class SubsidyRun(models.Model):
             models.CheckConstraint(
                 condition=Q(total__lte=models.F("budget")), name="subsidyrun_within_budget"
             ),
+            models.CheckConstraint(
+                condition=Q(publicity_end__isnull=True)
+                | Q(publicity_end__gte=models.F("publicity_start")),
+                name="subsidyrun_publicity_in_order",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.program} {self.year}"
 
+    def publicity_running(self, today: dt.date | None = None) -> bool:
+        """公示: the period has begun and not yet ended (the objection form is open)."""
+        if self.state != RunState.PUBLICIZED or self.publicity_start is None:
+            return False
+        today = today or timezone.localdate()
+        return self.publicity_start <= today <= self.publicity_end  # type: ignore[operator]
+
+    def publicity_over(self, today: dt.date | None = None) -> bool:
+        """The publicity period, counted in working days, has ended."""
+        return (
+            self.publicity_end is not None and (today or timezone.localdate()) > self.publicity_end
+        )
+
     @transition(field=state, source=RunState.COMPUTED, target=RunState.AUDITED)
     def audit(self) -> None:
         self.audited_at = timezone.now()
 
-    @transition(field=state, source=RunState.AUDITED, target=RunState.PUBLICIZED)
-    def publicize(self) -> None:
-        self.publicized_at = timezone.now()
+    @transition(field=state, source=RunState.AUDITED, target=RunState.REVIEWED)
+    def review(self) -> None:
+        self.reviewed_at = timezone.now()
 
-    @transition(field=state, source=RunState.PUBLICIZED, target=RunState.APPROVED)
+    @transition(field=state, source=RunState.REVIEWED, target=RunState.APPROVED)
     def approve(self) -> None:
         self.approved_at = timezone.now()
 
-    @transition(field=state, source=RunState.APPROVED, target=RunState.PAID)
-    def pay(self) -> None:
-        self.paid_at = timezone.now()
+    @transition(field=state, source=RunState.APPROVED, target=RunState.PUBLICIZED)
+    def publicize(self) -> None:
+        self.publicized_at = timezone.now()
 
     @transition(
         field=state,
-        source=[RunState.COMPUTED, RunState.AUDITED, RunState.PUBLICIZED, RunState.APPROVED],
-        target=RunState.CANCELLED,
+        source=RunState.PUBLICIZED,
+        target=RunState.ISSUED,
+        conditions=[publicity_over],
     )
+    def issue(self) -> None:
+        self.issued_at = timezone.now()
+
+    @transition(field=state, source=RunState.ISSUED, target=RunState.PAID)
+    def pay(self) -> None:
+        self.paid_at = timezone.now()
+
+    @transition(field=state, source=list(STAGE_ORDER[:-1]), target=RunState.CANCELLED)
     def cancel(self) -> None:
         self.cancelled_at = timezone.now()
+
+
+class RunObjectionQuerySet(models.QuerySet["RunObjection"]):
+    def visible_to(self, user: User) -> RunObjectionQuerySet:
+        return self.filter(run__in=SubsidyRun.objects.visible_to(user))
+
+
+class RunObjection(models.Model):
+    """An objection to a run during its publicity (四(一): 公示无异议后…下达): anyone may file one, no login."""
+
+    class Ruling(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        UPHELD = "upheld", _("Upheld")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    run = models.ForeignKey(
+        SubsidyRun, on_delete=models.PROTECT, related_name="objections", verbose_name=_("run")
+    )
+    name = models.CharField(_("your name"), max_length=50)
+    contact = models.CharField(_("contact (phone or e-mail)"), max_length=100)
+    reason = models.TextField(_("reason"), max_length=2000)
+    attachment = models.FileField(
+        _("file (optional)"), upload_to=UploadTo("subsidy/objections"), blank=True
+    )
+    attachment_name = models.CharField(max_length=200, blank=True)
+    ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
+    ruling = FSMField(
+        _("ruling"),
+        max_length=10,
+        choices=Ruling.choices,
+        default=Ruling.PENDING,
+        protected=True,
+    )
+    ruling_note = models.TextField(_("reason for the ruling"), blank=True)
+    ruled_by = _user_fk(_("ruled by"))
+    ruled_at = models.DateTimeField(_("ruled at"), null=True, blank=True)
+
+    objects = RunObjectionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("objection to a subsidy run")
+        verbose_name_plural = _("objections to subsidy runs")
+        ordering = ["submitted_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.run} · {self.name}"
+
+    @transition(field=ruling, source=Ruling.PENDING, target=Ruling.UPHELD)
+    def uphold(self) -> None:
+        self.ruled_at = timezone.now()
+
+    @transition(field=ruling, source=Ruling.PENDING, target=Ruling.DISMISSED)
+    def dismiss(self) -> None:
+        self.ruled_at = timezone.now()
 
 
 class SubsidyLine(models.Model):

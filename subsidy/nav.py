@@ -19,7 +19,12 @@ def items(user: User) -> list[NavItem]:
     filing = has_feature(program, Feature.BANK_FILING)
     fraud = has_feature(program, Feature.FRAUD_RECORDS)
     found: list[NavItem] = []
-    if role == Role.ADMIN or role in PROGRAM_ROLES:
+    if (
+        role == Role.ACCOUNTANT
+    ):  # the accounting firm audits its program's runs (四(一)), nothing else
+        if subsidy:
+            found.append(NavItem(reverse("subsidy:run-list"), _("Interest subsidy")))
+    elif role == Role.ADMIN or role in PROGRAM_ROLES:
         if subsidy:
             found.append(NavItem(reverse("subsidy:run-list"), _("Interest subsidy")))
         if filing:

@@ -1,7 +1,22 @@
 """The Quzhou interest-subsidy run (四(一)) and its stages; the web pages and `subsidy_run` call these.
 
-Errors for bad input are `SubsidyInputError` with a message in Chinese; a
-refused stage change is `StageRefused`. Nothing is saved when either is raised.
+Refusals are typed, each with a message citing the article: `SubsidyInputError` for bad input (views
+answer 400), `StageRefused` for a step out of 四(一)'s order or a state that forbids it (409), and its
+subclass `NotAllowed` for a role that may not take the step (403). Nothing is saved when one is raised.
+
+The stages, in the text's order, each with the one role that takes it:
+
+1. computed: bureau staff save the computation of a closed year;
+2. audited: the third-party accounting firm records its audit and the PBoC branch's confirmation;
+3. reviewed: bureau staff record the compliance review (规范性审查);
+4. approved: the bureau head records the party-group meeting (局党组会审定: date, minutes);
+5. publicized: bureau staff start the publicity (today or later; the version's working days); anyone
+   may object on the public page; staff rule on each objection (an upheld one cancels the run);
+6. issued: bureau staff record the funds document (下达贴息资金文件) once the publicity is over with
+   no objection pending or upheld;
+7. paid: bureau staff record each bank's payment (兑现); the last one pays the run.
+
+Each stage writes an audit row (actor, from, to) and tells the next actor (inbox now, e-mail on commit).
 """
 
 from __future__ import annotations
@@ -16,6 +31,9 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
 
 from applications.models import Program
@@ -26,6 +44,7 @@ from kedaitong.models import User
 from kedaitong.money import ZERO, to_fen
 from kedaitong.roles import Role
 from kedaitong.uploads import display_name
+from kedaitong.workdays import period_end
 from loans.models import Bank, BankAgreement, InterestSettlement, Loan
 from loans.rules import term_months
 from subsidy.calculation import prorate, subsidy_line
@@ -35,6 +54,7 @@ from subsidy.models import (
     FlagMismatch,
     FraudRecord,
     LPRMissing,
+    RunObjection,
     RunState,
     SubsidizedSettlement,
     SubsidyExclusion,
@@ -42,6 +62,7 @@ from subsidy.models import (
     SubsidyRun,
     lpr_lookup,
 )
+from subsidy.notify import notify_objection, notify_payment, notify_stage
 
 
 class SubsidyInputError(Refused, ValueError):
@@ -49,7 +70,7 @@ class SubsidyInputError(Refused, ValueError):
 
 
 class StageRefused(Refused, ValueError):
-    """A stage change that is not allowed now."""
+    """A stage change that is not allowed now (out of 四(一)'s order, or the run's state forbids it)."""
 
 
 class Reason:
@@ -163,8 +184,15 @@ def bank_totals(lines: Any) -> list[BankTotal]:
     return sorted(totals.values(), key=lambda t: t.bank_code)
 
 
-def parse_inputs(*, year: Any, budget: Any, cutoff: Any = None) -> tuple[int, Decimal, dt.date]:
-    """Check the run's inputs; messages in Chinese."""
+def parse_inputs(
+    *, year: Any, budget: Any, cutoff: Any = None, today: dt.date | None = None
+) -> tuple[int, Decimal, dt.date]:
+    """Check the run's inputs; messages in Chinese.
+
+    四(一): every March the bureau audits the previous year, so a run is only for a year that is over by
+    the bureau's date (`today`, Asia/Shanghai), and interest counts only once it is settled, so the
+    cutoff is not later than today.
+    """
     from kedaitong.money import parse_amount
 
     try:
@@ -194,6 +222,23 @@ def parse_inputs(*, year: Any, budget: Any, cutoff: Any = None) -> tuple[int, De
             raise SubsidyInputError(f"结算截止日“{cutoff}”无效，请按YYYY-MM-DD填写") from None
     if cutoff_d < dt.date(year_i, 1, 1):
         raise SubsidyInputError(f"结算截止日{cutoff_d:%Y-%m-%d}早于{year_i}年1月1日，请核对")
+    today = today or timezone.localdate()
+    if year_i >= today.year:
+        raise SubsidyInputError(
+            _(
+                "%(year)d is not over yet (today is %(today)s): Quzhou 四(一) subsidizes the "
+                "previous year, so a run is only for a year that has ended."
+            )
+            % {"year": year_i, "today": f"{today:%Y-%m-%d}"}
+        )
+    if cutoff_d > today:
+        raise SubsidyInputError(
+            _(
+                "The settlement cutoff %(cutoff)s is later than today (%(today)s): only interest "
+                "already settled is subsidized (Quzhou 四(一))."
+            )
+            % {"cutoff": f"{cutoff_d:%Y-%m-%d}", "today": f"{today:%Y-%m-%d}"}
+        )
     return year_i, budget_d, cutoff_d
 
 
@@ -543,17 +588,127 @@ def run_recompute(run: SubsidyRun) -> RunResult:
     )
 
 
-# --- Stages ---------------------------------------------------------------------------------------
-
-MAKERS = (Role.BUREAU_STAFF, Role.ADMIN)
+# --- Stages (四(一): 审核 → 规范性审查 → 局党组会审定 → 公示无异议 → 下达贴息资金文件 → 兑现) ---------------
 
 
-def _check_role(actor: User, program: Program, roles: tuple[str, ...], what: str) -> None:
-    role = actor.effective_role
-    if role not in roles:
-        raise StageRefused(f"当前角色无权{what}")
-    if role != Role.ADMIN and actor.program_id != program.pk:
-        raise StageRefused(f"当前角色无权{what}")
+class NotAllowed(StageRefused):
+    """The actor's role may not take this step (views answer 403)."""
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step of 四(一): the transition it takes, the role that acts, and what the step is called."""
+
+    transition: str
+    role: str
+    what: Any  # lazy text: "record the audit"
+
+
+STAGES: dict[str, Stage] = {
+    "audit": Stage("audit", Role.ACCOUNTANT, gettext_lazy("record the audit")),
+    "review": Stage("review", Role.BUREAU_STAFF, gettext_lazy("record the compliance review")),
+    "approve": Stage(
+        "approve", Role.BUREAU_HEAD, gettext_lazy("record the party-group meeting's approval")
+    ),
+    "publicize": Stage("publicize", Role.BUREAU_STAFF, gettext_lazy("start the publicity")),
+    "issue": Stage("issue", Role.BUREAU_STAFF, gettext_lazy("record the funds document")),
+    "pay": Stage("pay", Role.BUREAU_STAFF, gettext_lazy("record a payment")),
+    "cancel": Stage("cancel", Role.BUREAU_HEAD, gettext_lazy("cancel the run")),
+    "commit": Stage("commit", Role.BUREAU_STAFF, gettext_lazy("save a run")),
+    "rule": Stage("rule", Role.BUREAU_STAFF, gettext_lazy("rule on an objection")),
+}
+# The stage a step follows, for the message that refuses it out of order.
+AFTER = {
+    "audit": RunState.COMPUTED,
+    "review": RunState.AUDITED,
+    "approve": RunState.REVIEWED,
+    "publicize": RunState.APPROVED,
+    "issue": RunState.PUBLICIZED,
+    "pay": RunState.ISSUED,
+}
+
+
+def check_actor(actor: User, program: Program, step: str) -> None:
+    """The step's role, in the run's own program (the administrator takes no step of a run)."""
+    stage = STAGES[step]
+    if actor.effective_role != stage.role or actor.program_id != program.pk:
+        raise NotAllowed(
+            _("Only the %(role)s of this program may %(what)s (Quzhou 四(一)).")
+            % {"role": Role(stage.role).label, "what": stage.what}
+        )
+
+
+def _out_of_order(run: SubsidyRun, step: str) -> StageRefused:
+    stage = STAGES[step]
+    if run.state in (RunState.CANCELLED, RunState.PAID):
+        return StageRefused(
+            _("This run is %(state)s: nobody may %(what)s any more.")
+            % {"state": run.get_state_display(), "what": stage.what}
+        )
+    return StageRefused(
+        _(
+            "Quzhou 四(一) sets the order: you may %(what)s only once the run is “%(before)s”; "
+            "this run is “%(now)s”."
+        )
+        % {
+            "what": stage.what,
+            "before": RunState(AFTER[step]).label,
+            "now": run.get_state_display(),
+        }
+    )
+
+
+def _not_after_today(day: dt.date, label: Any) -> None:
+    if day > timezone.localdate():
+        raise SubsidyInputError(
+            _("%(what)s %(day)s is later than today: record it once it has happened.")
+            % {"what": label, "day": f"{day:%Y-%m-%d}"}
+        )
+
+
+def _store(field: Any, upload: UploadedFile, default: str) -> str:
+    """Save an upload into a FileField (not the row) and give the name to show."""
+    field.save(upload.name or default, upload, save=False)
+    return display_name(upload.name or default)
+
+
+def _take(run: SubsidyRun, *, actor: User, step: str) -> tuple[SubsidyRun, str]:
+    """Lock the run, check the actor and the order, take the transition; the caller fills and saves.
+
+    Returns the locked run (transition taken, not yet saved) and the state it came from.
+    """
+    check_actor(actor, run.program, step)
+    locked = _locked(run)
+    method = getattr(locked, STAGES[step].transition)
+    if not can_proceed(method):
+        raise _out_of_order(locked, step)
+    before = locked.state
+    method()
+    return locked, before
+
+
+def _finish(
+    run: SubsidyRun,
+    *,
+    actor: User,
+    before: str,
+    request: Any,
+    comment: str = "",
+    data: Any = None,
+) -> SubsidyRun:
+    run.save()
+    log_action(
+        actor=actor,
+        action=f"subsidy.run.{run.state}",
+        obj=run,
+        from_state=before,
+        to_state=run.state,
+        comment=comment,
+        request=request,
+        data=data,
+    )
+    notify_stage(run, actor=actor)
+    return run
 
 
 def run_commit(
@@ -565,8 +720,11 @@ def run_commit(
     cutoff: Any = None,
     request: Any = None,
 ) -> SubsidyRun:
-    """Compute and save a run ("computed"); refused while a run for the same program and year is not cancelled."""
-    _check_role(actor, program, MAKERS, "生成贴息批次")
+    """Compute and save a run of a closed year ("computed"), by the program's bureau staff.
+
+    Refused while a run for the same program and year is not cancelled.
+    """
+    check_actor(actor, program, "commit")
     with transaction.atomic():
         Program.objects.select_for_update().get(pk=program.pk)
         year_i, _b, _c = parse_inputs(year=year, budget=budget, cutoff=cutoff)
@@ -591,7 +749,7 @@ def run_commit(
                     computed_total=result.computed_total,
                     total=result.total,
                     scaled=result.scaled,
-                    created_by=actor if actor.pk else None,
+                    created_by=actor,
                 )
         except IntegrityError:
             raise SubsidyInputError(f"{year_i}年已有未撤销的贴息批次，请先撤销后再生成") from None
@@ -675,6 +833,7 @@ def run_commit(
                 "flag_mismatches": len(result.mismatches),
             },
         )
+        notify_stage(run, actor=actor)
     return run
 
 
@@ -700,86 +859,210 @@ def _locked(run: SubsidyRun) -> SubsidyRun:
     return SubsidyRun.objects.select_for_update().get(pk=run.pk)
 
 
-def _stage(
-    run: SubsidyRun,
+def run_audit(
     *,
     actor: User,
-    roles: tuple[str, ...],
-    transition: str,
-    what: str,
-    request: Any,
+    run: SubsidyRun,
+    opinion_file: UploadedFile,
+    opinion: str = "",
+    pboc_confirmer: str,
+    pboc_confirmed_on: dt.date,
+    pboc_file: UploadedFile,
+    pboc_opinion: str = "",
+    request: Any = None,
 ) -> SubsidyRun:
-    _check_role(actor, run.program, roles, what)
-    locked = _locked(run)
-    method = getattr(locked, transition)
-    if not can_proceed(method):
-        raise StageRefused(f"批次处于“{locked.get_state_display()}”阶段，不能{what}")
-    before = locked.state
-    method()
-    locked.save()
-    log_action(
-        actor=actor,
-        action=f"subsidy.run.{locked.state}",
-        obj=locked,
-        from_state=before,
-        to_state=locked.state,
-        request=request,
-    )
-    return locked
+    """四(一): 聘请有资质的第三方会计事务所，会同市人行…进行审核 — the firm's report with the PBoC branch's confirmation.
+
+    The accounting firm records its audit report (file, opinion) and the confirmation of the PBoC branch,
+    which signs the joint audit (who confirmed there, on which day, its opinion and the signed page). The
+    run's figures are frozen from here (subsidy/guards.py).
+    """
+    if not pboc_confirmer.strip():
+        raise SubsidyInputError(_("Name who confirmed the audit at the PBoC branch."))
+    _not_after_today(pboc_confirmed_on, _("The PBoC branch's confirmation of"))
+    with transaction.atomic():
+        locked, before = _take(run, actor=actor, step="audit")
+        computed_on = timezone.localtime(locked.created_at).date()
+        if pboc_confirmed_on < computed_on:
+            raise SubsidyInputError(
+                _(
+                    "The PBoC branch confirmed on %(day)s, before the run was computed (%(computed)s)."
+                )
+                % {"day": f"{pboc_confirmed_on:%Y-%m-%d}", "computed": f"{computed_on:%Y-%m-%d}"}
+            )
+        locked.audited_by = actor
+        locked.audit_note = opinion.strip()
+        locked.audit_opinion_name = _store(locked.audit_opinion, opinion_file, "audit.pdf")
+        locked.pboc_confirmer = pboc_confirmer.strip()
+        locked.pboc_confirmed_on = pboc_confirmed_on
+        locked.pboc_opinion = pboc_opinion.strip()
+        locked.pboc_file_name = _store(locked.pboc_file, pboc_file, "pboc.pdf")
+        return _finish(
+            locked,
+            actor=actor,
+            before=before,
+            request=request,
+            comment=opinion,
+            data={"pboc_confirmer": locked.pboc_confirmer, "pboc_confirmed_on": pboc_confirmed_on},
+        )
 
 
-def run_audit(
-    *, actor: User, run: SubsidyRun, opinion: UploadedFile, request: Any = None
+def run_review(*, actor: User, run: SubsidyRun, opinion: str, request: Any = None) -> SubsidyRun:
+    """四(一): 经规范性审查 — bureau staff check the audited run against the plan and write their opinion."""
+    if not opinion.strip():
+        raise SubsidyInputError(_("Write the compliance review's opinion."))
+    with transaction.atomic():
+        locked, before = _take(run, actor=actor, step="review")
+        locked.reviewed_by = actor
+        locked.review_opinion = opinion.strip()
+        return _finish(locked, actor=actor, before=before, request=request, comment=opinion)
+
+
+def run_approve(
+    *,
+    actor: User,
+    run: SubsidyRun,
+    meeting_date: dt.date,
+    minutes: UploadedFile,
+    note: str = "",
+    request: Any = None,
 ) -> SubsidyRun:
-    """四(一): the third-party accountant's review; the auditor uploads the opinion. Figures are frozen from here."""
+    """四(一): 局党组会审定 — the bureau head records the party-group meeting: its date, minutes and decision."""
+    _not_after_today(meeting_date, _("The meeting of"))
     with transaction.atomic():
-        locked = _stage(
-            run,
+        locked, before = _take(run, actor=actor, step="approve")
+        reviewed_on = timezone.localtime(locked.reviewed_at).date() if locked.reviewed_at else None
+        if reviewed_on and meeting_date < reviewed_on:
+            raise SubsidyInputError(
+                _(
+                    "The meeting of %(day)s was before the compliance review (%(reviewed)s): "
+                    "Quzhou 四(一) has the meeting approve the reviewed run."
+                )
+                % {"day": f"{meeting_date:%Y-%m-%d}", "reviewed": f"{reviewed_on:%Y-%m-%d}"}
+            )
+        locked.approved_by = actor
+        locked.meeting_date = meeting_date
+        locked.meeting_note = note.strip()
+        locked.meeting_minutes_name = _store(locked.meeting_minutes, minutes, "minutes.pdf")
+        return _finish(
+            locked,
             actor=actor,
-            roles=(Role.AUDITOR, Role.ADMIN),
-            transition="audit",
-            what="上传审核意见",
+            before=before,
             request=request,
-        )
-        locked.audit_opinion_name = display_name(opinion.name or "opinion.pdf")
-        locked.audit_opinion.save(opinion.name or "opinion.pdf", opinion, save=False)
-        locked.save(update_fields=["audit_opinion", "audit_opinion_name"])
-    return locked
-
-
-def run_publicize(*, actor: User, run: SubsidyRun, request: Any = None) -> SubsidyRun:
-    with transaction.atomic():
-        return _stage(
-            run, actor=actor, roles=MAKERS, transition="publicize", what="公示", request=request
+            comment=note,
+            data={"meeting_date": meeting_date},
         )
 
 
-def run_approve(*, actor: User, run: SubsidyRun, request: Any = None) -> SubsidyRun:
-    """四(一): 局党组会审定, after publicity without objection: the bureau head approves."""
+def publicity_workdays(program: Program, start: dt.date) -> int:
+    """The publicity period in working days: the program version in force on the first day says how long."""
+    version = program.version_on(start)
+    if version is None or not version.publicity_workdays:
+        raise SubsidyInputError(
+            _(
+                "The program's version in force on %(day)s has no publicity period (working days): "
+                "an administrator must enter it before the publicity starts."
+            )
+            % {"day": f"{start:%Y-%m-%d}"}
+        )
+    return version.publicity_workdays
+
+
+def run_publicize(
+    *, actor: User, run: SubsidyRun, start: dt.date, request: Any = None
+) -> SubsidyRun:
+    """四(一): 公示 — from `start` (today or later, never backdated) for the version's working days."""
+    today = timezone.localdate()
+    if start < today:
+        raise SubsidyInputError(
+            _("The publicity cannot start in the past (%(start)s): start it today or later.")
+            % {"start": f"{start:%Y-%m-%d}"}
+        )
     with transaction.atomic():
-        return _stage(
-            run,
+        locked, before = _take(run, actor=actor, step="publicize")
+        days = publicity_workdays(locked.program, start)
+        locked.publicity_start = start
+        locked.publicity_end = period_end(start, days)
+        locked.publicized_by = actor
+        return _finish(
+            locked,
             actor=actor,
-            roles=(Role.BUREAU_HEAD, Role.ADMIN),
-            transition="approve",
-            what="审定",
+            before=before,
             request=request,
+            data={"start": start, "end": locked.publicity_end, "workdays": days},
         )
 
 
-def run_cancel(*, actor: User, run: SubsidyRun, request: Any = None) -> SubsidyRun:
-    """Cancel a run before any bank is paid; its settlements become free for a new run of the year."""
+def run_issue(
+    *,
+    actor: User,
+    run: SubsidyRun,
+    document_no: str,
+    document_date: dt.date,
+    document_file: UploadedFile,
+    request: Any = None,
+) -> SubsidyRun:
+    """四(一): 公示无异议后，下达贴息资金文件 — once the publicity is over with no objection pending or upheld."""
+    if not document_no.strip():
+        raise SubsidyInputError(_("Enter the funds document's number."))
+    _not_after_today(document_date, _("The funds document of"))
     with transaction.atomic():
-        if BankPayment.objects.filter(run=run).exists():
-            raise StageRefused("已有银行登记拨付，不能撤销批次")
-        return _stage(
-            run,
+        check_actor(actor, run.program, "issue")
+        locked = _locked(run)
+        if locked.state != RunState.PUBLICIZED:
+            raise _out_of_order(locked, "issue")
+        if not locked.publicity_over():
+            raise StageRefused(
+                _(
+                    "The publicity runs until %(end)s: Quzhou 四(一) issues the funds document only "
+                    "after the publicity is over without objection."
+                )
+                % {"end": f"{locked.publicity_end:%Y-%m-%d}"}
+            )
+        pending = locked.objections.filter(ruling=RunObjection.Ruling.PENDING).count()
+        if pending:
+            raise StageRefused(
+                _(
+                    "%(n)d objection(s) to the publicity are not ruled on yet: Quzhou 四(一) issues "
+                    "the funds document only when the publicity ends without objection."
+                )
+                % {"n": pending}
+            )
+        if locked.objections.filter(ruling=RunObjection.Ruling.UPHELD).exists():
+            raise StageRefused(_("An objection to the publicity was upheld: the run cannot go on."))
+        if document_date <= locked.publicity_end:  # type: ignore[operator]
+            raise SubsidyInputError(
+                _("The funds document is dated %(day)s, within the publicity (until %(end)s).")
+                % {"day": f"{document_date:%Y-%m-%d}", "end": f"{locked.publicity_end:%Y-%m-%d}"}
+            )
+        before = locked.state
+        locked.issue()
+        locked.issued_by = actor
+        locked.document_no = document_no.strip()
+        locked.document_date = document_date
+        locked.document_file_name = _store(locked.document_file, document_file, "document.pdf")
+        return _finish(
+            locked,
             actor=actor,
-            roles=(Role.BUREAU_HEAD, Role.ADMIN),
-            transition="cancel",
-            what="撤销批次",
+            before=before,
             request=request,
+            data={"document_no": locked.document_no, "document_date": document_date},
         )
+
+
+def run_cancel(*, actor: User, run: SubsidyRun, reason: str, request: Any = None) -> SubsidyRun:
+    """The bureau head cancels a run before any bank is paid; its settlements become free for a new run."""
+    if not reason.strip():
+        raise SubsidyInputError(_("Give the reason for cancelling the run."))
+    with transaction.atomic():
+        locked, before = _take(run, actor=actor, step="cancel")
+        if BankPayment.objects.filter(run=locked).exists():
+            raise StageRefused(
+                _("A payment to a bank is recorded: the run can no longer be cancelled.")
+            )
+        locked.cancelled_by = actor
+        locked.cancel_reason = reason.strip()
+        return _finish(locked, actor=actor, before=before, request=request, comment=reason)
 
 
 def run_record_payment(
@@ -791,19 +1074,25 @@ def run_record_payment(
     voucher_no: str,
     request: Any = None,
 ) -> BankPayment:
-    """兑现: one payment per bank of its total; the run is paid when every bank is."""
-    _check_role(actor, run.program, MAKERS, "登记拨付")
+    """兑现: one payment per bank of its total, after the funds document; the run is paid when every bank is."""
+    check_actor(actor, run.program, "pay")
+    if not voucher_no.strip():
+        raise SubsidyInputError(_("Enter the payment's voucher number."))
+    _not_after_today(paid_on, _("The payment of"))
     with transaction.atomic():
         locked = _locked(run)
-        if locked.state != RunState.APPROVED:
-            raise StageRefused(f"批次处于“{locked.get_state_display()}”阶段，审定后才能登记拨付")
+        if locked.state != RunState.ISSUED:
+            raise _out_of_order(locked, "pay")
+        if paid_on < locked.document_date:  # type: ignore[operator]
+            raise SubsidyInputError(
+                _("The payment of %(day)s is dated before the funds document (%(document)s).")
+                % {"day": f"{paid_on:%Y-%m-%d}", "document": f"{locked.document_date:%Y-%m-%d}"}
+            )
         amount = locked.lines.filter(bank=bank).aggregate(s=MoneySum("amount"))["s"] or ZERO
         if amount <= 0:
-            raise StageRefused(f"{bank.name}在本批次没有贴息")
+            raise SubsidyInputError(f"{bank.name}在本批次没有贴息")
         if locked.payments.filter(bank=bank).exists():
             raise StageRefused(f"{bank.name}的贴息已登记拨付")
-        if not voucher_no.strip():
-            raise StageRefused("请填写拨付凭证号")
         payment = BankPayment.objects.create(
             run=locked,
             bank=bank,
@@ -824,6 +1113,7 @@ def run_record_payment(
                 "voucher": voucher_no,
             },
         )
+        notify_payment(locked, payment)
         unpaid = (
             locked.lines.filter(amount__gt=0)
             .exclude(bank__in=locked.payments.values("bank"))
@@ -832,31 +1122,95 @@ def run_record_payment(
         if not unpaid:
             before = locked.state
             locked.pay()
-            locked.save()
-            log_action(
-                actor=actor,
-                action="subsidy.run.paid",
-                obj=locked,
-                from_state=before,
-                to_state=locked.state,
-                request=request,
-            )
+            _finish(locked, actor=actor, before=before, request=request)
     return payment
 
 
-__all__ = [
-    "Complaint",
-    "Reason",
-    "RunResult",
-    "StageRefused",
-    "SubsidyInputError",
-    "bank_totals",
-    "compute_run",
-    "run_approve",
-    "run_audit",
-    "run_cancel",
-    "run_commit",
-    "run_publicize",
-    "run_recompute",
-    "run_record_payment",
-]
+# --- Objections during the publicity --------------------------------------------------------------
+
+
+def objection_submit(
+    *,
+    run: SubsidyRun,
+    name: str,
+    contact: str,
+    reason: str,
+    attachment: UploadedFile | None = None,
+    ip_address: str | None = None,
+) -> RunObjection:
+    """Anyone objects to a run while its publicity runs (no login); the bureau staff are told at once."""
+    with transaction.atomic():
+        locked = _locked(run)
+        if not locked.publicity_running():
+            raise StageRefused(
+                _("The publicity of this run is not running: objections are closed.")
+            )
+        objection = RunObjection(
+            run=locked,
+            name=name.strip(),
+            contact=contact.strip(),
+            reason=reason.strip(),
+            ip_address=ip_address,
+        )
+        if attachment is not None:
+            objection.attachment_name = _store(objection.attachment, attachment, "objection.pdf")
+        objection.save()
+        log_action(
+            actor=None,
+            action="subsidy.objection.submitted",
+            obj=locked,
+            comment=objection.reason,
+            data={"objection": str(objection.public_id), "name": objection.name},
+        )
+        notify_objection(objection)
+    return objection
+
+
+def objection_rule(
+    *,
+    actor: User,
+    objection: RunObjection,
+    upheld: bool,
+    note: str,
+    request: Any = None,
+) -> RunObjection:
+    """Bureau staff uphold or dismiss an objection, with the reason.
+
+    An upheld objection cancels the run (docs/decisions.md, issue 15): its figures are frozen, so a
+    correction means correcting the inputs and computing the year again, and the new run passes every
+    stage of 四(一) again, its own publicity included.
+    """
+    check_actor(actor, objection.run.program, "rule")
+    if not note.strip():
+        raise SubsidyInputError(_("Give the reason for the ruling."))
+    with transaction.atomic():
+        run = _locked(objection.run)
+        locked = RunObjection.objects.select_for_update().get(pk=objection.pk)
+        if locked.ruling != RunObjection.Ruling.PENDING:
+            raise StageRefused(_("This objection is already ruled on."))
+        if run.state not in (RunState.PUBLICIZED, RunState.CANCELLED):
+            raise StageRefused(
+                _("The run is “%(now)s”: objections are ruled on during and after its publicity.")
+                % {"now": run.get_state_display()}
+            )
+        (locked.uphold if upheld else locked.dismiss)()
+        locked.ruled_by = actor
+        locked.ruling_note = note.strip()
+        locked.save()
+        log_action(
+            actor=actor,
+            action=f"subsidy.objection.{locked.ruling}",
+            obj=run,
+            comment=note,
+            request=request,
+            data={"objection": str(locked.public_id)},
+        )
+        if upheld and run.state == RunState.PUBLICIZED:
+            before = run.state
+            run.cancel()
+            run.cancelled_by = actor
+            run.cancel_reason = str(
+                _("Objection upheld during the publicity: %(note)s") % {"note": note.strip()}
+            )
+            _finish(run, actor=actor, before=before, request=request, comment=note)
+    return locked

@@ -1,28 +1,50 @@
-"""Subsidy run pages: compute (preview) and commit, the run with its stage actions, export, the public notice."""
+"""Subsidy run pages: compute (preview) and commit, the run with its stages in 四(一)'s order, export, the
+public notice and its objection form, the banks' own part."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from applications.models import Program
 from applications.scope import current_program
 from kedaitong.audit import log_action
+from kedaitong.client import client_address
 from kedaitong.permissions import get_visible_or_404, require_role
 from kedaitong.programs import Feature, has_feature
 from kedaitong.roles import PROGRAM_ROLES, Role
+from kedaitong.throttle import throttle
 from kedaitong.uploads import serve_upload
 from loans.models import Bank
 from operations.selectors import history_of, may_see_history
 from subsidy import export, services, tasks
-from subsidy.forms import AuditForm, PaymentForm, RunForm
-from subsidy.models import RunState, SubsidyRun
+from subsidy.forms import (
+    AuditForm,
+    CancelForm,
+    IssueForm,
+    MeetingForm,
+    ObjectionForm,
+    PaymentForm,
+    PublicityForm,
+    ReviewForm,
+    RulingForm,
+    RunForm,
+)
+from subsidy.models import RunObjection, RunState, SubsidyRun
 
-MAKER_ROLES = (Role.BUREAU_STAFF, Role.ADMIN)
+MAKER_ROLES = (Role.BUREAU_STAFF,)
 
 
 def subsidy_program(user) -> Program:
@@ -132,13 +154,32 @@ def run_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_visible_or_404(
-        SubsidyRun.objects.visible_to(request.user).select_related("program"), pk=pk
+        SubsidyRun.objects.visible_to(request.user).select_related(
+            "program",
+            "created_by",
+            "audited_by",
+            "reviewed_by",
+            "approved_by",
+            "publicized_by",
+            "issued_by",
+            "cancelled_by",
+        ),
+        pk=pk,
     )
     lines, totals, exclusions = _stored(run)
     paid = {p.bank_id: p for p in run.payments.all()}
     for t in totals:
         t.payment = paid.get(t.bank_id)
-    role = request.user.effective_role
+    user = request.user
+    step = NEXT_STEP.get(run.state)
+    # The step's form on this page (payments have their own, one per bank, in the table below);
+    # the funds document's once the publicity is over.
+    acting = (
+        step in STAGE_VIEWS  # type: ignore[operator]
+        and _may(user, run, step)  # type: ignore[arg-type]
+        and (step != "issue" or run.publicity_over())
+    )
+    objections = list(run.objections.select_related("ruled_by"))
     return render(
         request,
         "subsidy/run_detail.html",
@@ -149,16 +190,93 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "totals": totals,
             "exclusions": exclusions[:500],
             "exclusion_count": len(exclusions),
-            "mismatches": list(run.mismatches.all()),
-            "role": role,
-            "audit_form": AuditForm(),
             "S": RunState,
-            "can_make": role in MAKER_ROLES,
-            "can_audit": role in (Role.AUDITOR, Role.ADMIN),
-            "can_approve": role in (Role.BUREAU_HEAD, Role.ADMIN),
+            "stages": _timeline(run),
+            "step": step,
+            "stage_form": STAGE_VIEWS[step][0](initial=_initial(step)) if acting else None,
+            "stage_url": reverse(f"subsidy:run-{step}", args=[run.pk]) if acting else "",
+            "stage_title": STAGE_VIEWS[step][2] if acting else "",
+            "waiting_for": Role(services.STAGES[step].role).label if step else "",
+            "objections": objections,
+            "may_rule": _may(user, run, "rule"),
+            "ruling_form": RulingForm(),
+            "may_pay": run.state == RunState.ISSUED and _may(user, run, "pay"),
+            "may_cancel": run.state not in (RunState.PAID, RunState.CANCELLED)
+            and not paid
+            and _may(user, run, "cancel"),
+            "public_url": reverse("subsidy:public-notice", args=[run.program.code, run.year]),
+            "mismatches": list(run.mismatches.all()),
             "record_history": history_of(run) if may_see_history(request.user) else None,
         },
     )
+
+
+def attempt(form, call: Callable[[], object]) -> int | None:  # type: ignore[no-untyped-def]
+    """Call a service for a valid form. None when it went through; else the refusal is the form's error and
+    its type gives the status: 400 bad input, 409 out of 四(一)'s order or a state that forbids it; a role
+    that may not act is a 403 (raised)."""
+    try:
+        call()
+    except services.NotAllowed:
+        raise PermissionDenied from None
+    except services.SubsidyInputError as exc:
+        form.add_error(None, str(exc))
+        return 400
+    except services.StageRefused as exc:
+        form.add_error(None, str(exc))
+        return 409
+    return None
+
+
+def _may(user, run: SubsidyRun, step: str) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        services.check_actor(user, run.program, step)
+    except services.NotAllowed:
+        return False
+    return True
+
+
+def _timeline(run: SubsidyRun) -> list[dict]:
+    """The stages of 四(一) with who took each and when; the first not yet taken is the current one."""
+    rows = [
+        (RunState.COMPUTED, run.created_at, run.created_by),
+        (RunState.AUDITED, run.audited_at, run.audited_by),
+        (RunState.REVIEWED, run.reviewed_at, run.reviewed_by),
+        (RunState.APPROVED, run.approved_at, run.approved_by),
+        (RunState.PUBLICIZED, run.publicized_at, run.publicized_by),
+        (RunState.ISSUED, run.issued_at, run.issued_by),
+        (RunState.PAID, run.paid_at, None),
+    ]
+    names = {
+        RunState.COMPUTED: _("Computation"),
+        RunState.AUDITED: STAGE_VIEWS["audit"][2],
+        RunState.REVIEWED: STAGE_VIEWS["review"][2],
+        RunState.APPROVED: STAGE_VIEWS["approve"][2],
+        RunState.PUBLICIZED: STAGE_VIEWS["publicize"][2],
+        RunState.ISSUED: STAGE_VIEWS["issue"][2],
+        RunState.PAID: _("Payment to the banks"),
+    }
+    stages, current_found = [], run.state in (RunState.CANCELLED, RunState.PAID)
+    for state, at, by in rows:
+        done = at is not None
+        current = not done and not current_found
+        current_found = current_found or current
+        stages.append(
+            {"state": state, "label": names[state], "at": at, "by": by, "done": done}
+            | {"current": current}
+        )
+    return stages
+
+
+# The step a run in each state waits for, in 四(一)'s order.
+NEXT_STEP = {
+    RunState.COMPUTED: "audit",
+    RunState.AUDITED: "review",
+    RunState.REVIEWED: "approve",
+    RunState.APPROVED: "publicize",
+    RunState.PUBLICIZED: "issue",
+    RunState.ISSUED: "pay",
+}
 
 
 @require_GET
@@ -189,93 +307,126 @@ def run_export(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+# The files a run keeps, one per stage that records one: URL kind → (file field, name field).
+RUN_FILES = {
+    "opinion": ("audit_opinion", "audit_opinion_name"),
+    "pboc": ("pboc_file", "pboc_file_name"),
+    "minutes": ("meeting_minutes", "meeting_minutes_name"),
+    "document": ("document_file", "document_file_name"),
+}
+
+
 @require_GET
 @login_required
-def run_opinion(request: HttpRequest, pk: int) -> HttpResponse:
+def run_file(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     run = get_visible_or_404(SubsidyRun.objects.visible_to(request.user), pk=pk)
-    if not run.audit_opinion:
+    if kind not in RUN_FILES:
         raise Http404
-    return serve_upload(run.audit_opinion, filename=run.audit_opinion_name)
+    file_field, name_field = RUN_FILES[kind]
+    stored = getattr(run, file_field)
+    if not stored:
+        raise Http404
+    return serve_upload(stored, filename=getattr(run, name_field))
 
 
-def _action(request: HttpRequest, pk: int, roles: tuple, title: str, call) -> HttpResponse:
-    run = get_visible_or_404(SubsidyRun.objects.visible_to(request.user), pk=pk)
-    require_role(request.user, *roles)
-    if request.method == "GET":
-        return render(request, "subsidy/run_confirm.html", {"run": run, "title": title})
-    try:
-        call(run)
-    except services.StageRefused as exc:
-        messages.error(request, str(exc))
-    return redirect("subsidy:run-detail", pk=run.pk)
+def _initial(step: str) -> dict:
+    return {"start": timezone.localdate()} if step == "publicize" else {}
+
+
+# Each stage's page: its form, the service it calls, its title.
+STAGE_VIEWS = {
+    "audit": (
+        AuditForm,
+        services.run_audit,
+        gettext_lazy("Audit by the accounting firm with the PBoC branch"),
+    ),
+    "review": (ReviewForm, services.run_review, gettext_lazy("Compliance review")),
+    "approve": (
+        MeetingForm,
+        services.run_approve,
+        gettext_lazy("Approval by the party-group meeting"),
+    ),
+    "publicize": (PublicityForm, services.run_publicize, gettext_lazy("Publicity")),
+    "issue": (IssueForm, services.run_issue, gettext_lazy("Funds document")),
+    "cancel": (CancelForm, services.run_cancel, gettext_lazy("Cancel this run")),
+}
+
+
+def _stage(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+    """GET: the stage's form; POST: the stage's service. Refusals by type: 403 role, 400 input, 409 order."""
+    run = get_visible_or_404(
+        SubsidyRun.objects.visible_to(request.user).select_related("program"), pk=pk
+    )
+    if not _may(request.user, run, step):
+        raise PermissionDenied
+    form_class, call, title = STAGE_VIEWS[step]
+    form = form_class(request.POST or None, request.FILES or None, initial=_initial(step))
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            refusal = attempt(
+                form,
+                lambda: call(actor=request.user, run=run, request=request, **form.cleaned_data),
+            )
+            if refusal is None:
+                messages.success(request, _("Recorded: %(what)s.") % {"what": title})
+                return redirect("subsidy:run-detail", pk=run.pk)
+            status = refusal
+    return render(
+        request,
+        "subsidy/run_stage.html",
+        {"run": run, "form": form, "title": title, "step": step},
+        status=status,
+    )
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def run_audit(request: HttpRequest, pk: int) -> HttpResponse:
-    run = get_visible_or_404(SubsidyRun.objects.visible_to(request.user), pk=pk)
-    require_role(request.user, Role.AUDITOR, Role.ADMIN)
-    form = AuditForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.run_audit(
-                actor=request.user, run=run, opinion=form.cleaned_data["opinion"], request=request
-            )
-        except services.StageRefused as exc:
-            messages.error(request, str(exc))
-        return redirect("subsidy:run-detail", pk=run.pk)
-    return render(
-        request,
-        "subsidy/run_audit.html",
-        {"run": run, "form": form},
-        status=400 if request.method == "POST" else 200,
-    )
+    return _stage(request, pk, "audit")
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def run_publicize(request: HttpRequest, pk: int) -> HttpResponse:
-    return _action(
-        request,
-        pk,
-        MAKER_ROLES,
-        "公示",
-        lambda run: services.run_publicize(actor=request.user, run=run, request=request),
-    )
+def run_review(request: HttpRequest, pk: int) -> HttpResponse:
+    return _stage(request, pk, "review")
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def run_approve(request: HttpRequest, pk: int) -> HttpResponse:
-    return _action(
-        request,
-        pk,
-        (Role.BUREAU_HEAD, Role.ADMIN),
-        "审定",
-        lambda run: services.run_approve(actor=request.user, run=run, request=request),
-    )
+    return _stage(request, pk, "approve")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def run_publicize(request: HttpRequest, pk: int) -> HttpResponse:
+    return _stage(request, pk, "publicize")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def run_issue(request: HttpRequest, pk: int) -> HttpResponse:
+    return _stage(request, pk, "issue")
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def run_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    return _action(
-        request,
-        pk,
-        (Role.BUREAU_HEAD, Role.ADMIN),
-        "撤销",
-        lambda run: services.run_cancel(actor=request.user, run=run, request=request),
-    )
+    return _stage(request, pk, "cancel")
 
 
 @require_POST
 @login_required
 def run_pay(request: HttpRequest, pk: int) -> HttpResponse:
+    """兑现, one bank at a time from the run's page; a refusal comes back as a message there."""
     run = get_visible_or_404(SubsidyRun.objects.visible_to(request.user), pk=pk)
-    require_role(request.user, *MAKER_ROLES)
+    if not _may(request.user, run, "pay"):
+        raise PermissionDenied
     form = PaymentForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "请填写拨付日期和凭证号")
+        messages.error(request, _("Enter the payment's date and voucher number."))
         return redirect("subsidy:run-detail", pk=run.pk)
     bank = get_object_or_404(Bank, code=form.cleaned_data["bank"])
     try:
@@ -287,26 +438,118 @@ def run_pay(request: HttpRequest, pk: int) -> HttpResponse:
             voucher_no=form.cleaned_data["voucher_no"],
             request=request,
         )
-    except services.StageRefused as exc:
+    except services.NotAllowed:
+        raise PermissionDenied from None
+    except services.StageRefused as exc:  # out of order, or already paid
+        messages.error(request, str(exc))
+    except services.SubsidyInputError as exc:
         messages.error(request, str(exc))
     return redirect("subsidy:run-detail", pk=run.pk)
 
 
-PUBLIC_STATES = [RunState.PUBLICIZED, RunState.APPROVED, RunState.PAID]
+@require_http_methods(["GET", "POST"])
+@login_required
+def objection_rule(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Bureau staff uphold or dismiss an objection to the publicity, with the reason."""
+    objection = get_visible_or_404(
+        RunObjection.objects.visible_to(request.user).select_related("run__program"),
+        public_id=public_id,
+    )
+    if not _may(request.user, objection.run, "rule"):
+        raise PermissionDenied
+    form = RulingForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            refusal = attempt(
+                form,
+                lambda: services.objection_rule(
+                    actor=request.user,
+                    objection=objection,
+                    upheld=form.cleaned_data["ruling"] == "upheld",
+                    note=form.cleaned_data["note"],
+                    request=request,
+                ),
+            )
+            if refusal is None:
+                messages.success(request, _("Ruling recorded."))
+                return redirect("subsidy:run-detail", pk=objection.run.pk)
+            status = refusal
+    return render(
+        request,
+        "subsidy/objection_rule.html",
+        {"objection": objection, "run": objection.run, "form": form},
+        status=status,
+    )
+
+
+@require_GET
+@login_required
+def objection_file(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    objection = get_visible_or_404(
+        RunObjection.objects.visible_to(request.user).exclude(attachment=""), public_id=public_id
+    )
+    return serve_upload(objection.attachment, filename=objection.attachment_name or "file")
+
+
+# States whose figures are public (四(一) 公示) once the publicity has begun, and so shown to the banks.
+PUBLIC_STATES = (RunState.PUBLICIZED, RunState.ISSUED, RunState.PAID)
+
+
+def _public_runs():  # type: ignore[no-untyped-def]
+    """Runs whose publicity has begun (runs paid before publicity dates were kept count as public)."""
+    return SubsidyRun.objects.filter(state__in=PUBLIC_STATES).filter(
+        Q(publicity_start__isnull=True) | Q(publicity_start__lte=timezone.localdate())
+    )
+
+
+def _public_run(program: str, year: int) -> SubsidyRun:
+    return get_object_or_404(
+        _public_runs().select_related("program"), program__code=program, year=year
+    )
 
 
 @require_GET
 def public_notice(request: HttpRequest, program: str, year: int) -> HttpResponse:
-    """The publicity notice (四(一): 公示无异议后): no login, only publicized runs, bank totals and lines."""
-    run = get_object_or_404(
-        SubsidyRun.objects.select_related("program"),
-        program=get_object_or_404(Program, code=program),
-        year=year,
-        state__in=PUBLIC_STATES,
-    )
+    """公示 (四(一)): no login; per bank its name and amount, per loan the enterprise, its bank and the amount."""
+    run = _public_run(program, year)
     lines, totals, _exclusions = _stored(run)
     return render(
-        request, "subsidy/public_notice.html", {"run": run, "lines": lines, "totals": totals}
+        request,
+        "subsidy/public_notice.html",
+        {
+            "run": run,
+            "lines": lines,
+            "totals": totals,
+            "running": run.publicity_running(),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@throttle("subsidy-objection")  # per client address (settings.THROTTLE_RATES); see docs/security.md
+def public_objection(request: HttpRequest, program: str, year: int) -> HttpResponse:
+    """Anyone objects to a run during its publicity, no login; throttled per client address."""
+    run = _public_run(program, year)
+    if not run.publicity_running():
+        raise Http404
+    form = ObjectionForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                services.objection_submit(
+                    run=run, ip_address=client_address(request), **form.cleaned_data
+                )
+            except services.StageRefused as exc:
+                form.add_error(None, str(exc))
+                status = 409
+            else:
+                return render(request, "subsidy/public_objection_done.html", {"run": run})
+    return render(
+        request, "subsidy/public_objection.html", {"run": run, "form": form}, status=status
     )
 
 
@@ -342,19 +585,15 @@ def lpr_import(request: HttpRequest) -> HttpResponse:
     )
 
 
-# States from which a run's figures are public (四(一) 公示), and so shown to the banks.
-BANK_VISIBLE_STATES = (RunState.PUBLICIZED, RunState.APPROVED, RunState.PAID)
-
-
 def _bank_runs(user) -> list[SubsidyRun]:
+    """The runs with the bank's lines whose publicity has begun (before it, a run is the government's)."""
     require_role(user, Role.BANK)
     program = current_program(user)  # a bank's subsidy is its current program's, where it runs one
     if not has_feature(program, Feature.SUBSIDY):
         raise Http404
     return list(
-        SubsidyRun.objects.filter(
-            program=program, state__in=BANK_VISIBLE_STATES, lines__bank=user.bank_id
-        )
+        _public_runs()
+        .filter(program=program, lines__bank=user.bank_id)
         .select_related("program")
         .distinct()
         .order_by("-year", "-pk")

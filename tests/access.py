@@ -20,6 +20,7 @@ ROLES = (
     "bank_x",
     "bank_y",
     "auditor",
+    "accountant",
     "admin",
 )
 LOGIN = 302  # anonymous visitors are sent to the login page
@@ -28,10 +29,17 @@ ROW_PROGRAMS = ("changjiang", "quzhou")
 
 
 def expect(default: int, **overrides: int) -> dict[str, int]:
-    """Every role gets `default` except those named."""
+    """Every role gets `default` except those named.
+
+    The accounting firm (Quzhou 四(一)) reads its program as the auditor does, so unless it is named it
+    gets what the auditor gets; rows name it where it differs (its audit of a subsidy run, pages that
+    name their roles one by one).
+    """
     unknown = set(overrides) - set(ROLES)
     assert not unknown, unknown
-    return {role: overrides.get(role, default) for role in ROLES}
+    found = {role: overrides.get(role, default) for role in ROLES}
+    found["accountant"] = overrides.get("accountant", found["auditor"])
+    return found
 
 
 def for_government_and_banks(anonymous: int = LOGIN) -> dict[str, int]:
@@ -84,7 +92,13 @@ class Row:
 
 
 def move_cast_to_quzhou(cast: Cast) -> None:
-    government = (cast.bureau_staff, cast.bureau_head, cast.leading_group, cast.auditor)
+    government = (
+        cast.bureau_staff,
+        cast.bureau_head,
+        cast.leading_group,
+        cast.auditor,
+        cast.accountant,
+    )
     User.objects.filter(pk__in=[u.pk for u in government]).update(program=cast.quzhou)
     for bank in (cast.bank_x, cast.bank_y):
         BankAgreement.objects.create(

@@ -37,7 +37,7 @@ from compensation import services as compensation_services
 from kedaitong.models import Job
 from loans.models import BankAgreement, LoanDocument, RecordUpload
 from review.models import Meeting, Objection, PublicityBatch, PublicityEntry
-from subsidy.models import BankFiling, SubsidyRun
+from subsidy.models import BankFiling, FilingOpinion, RunObjection, SubsidyRun
 from tests.access import (
     LOGIN,
     PROGRAM_GOVERNMENT,
@@ -384,6 +384,7 @@ APPLICATIONS: list[Row] = [
 
 # --- review (issue 4) ----------------------------------------------------------------------------
 
+# The review's pages name their roles; the accounting firm (Quzhou 四(一)) is not among them.
 REVIEW_GOVERNMENT = expect(
     403,
     anonymous=LOGIN,
@@ -391,6 +392,7 @@ REVIEW_GOVERNMENT = expect(
     bureau_head=200,
     leading_group=200,
     auditor=200,
+    accountant=403,
     admin=200,
 )
 GOVERNMENT_ONLY_FILE = expect(
@@ -400,6 +402,7 @@ GOVERNMENT_ONLY_FILE = expect(
     bureau_head=404,
     leading_group=404,
     auditor=404,
+    accountant=403,
     admin=404,
 )
 
@@ -1052,6 +1055,7 @@ COMPENSATION_EXPECTED = {
             enterprise_b=404,
             bank_y=404,
             auditor=302,
+            accountant=403,  # the finance bureau confirms money returned, not the accounting firm
             admin=302,
         ),
     ),
@@ -1065,6 +1069,7 @@ COMPENSATION_EXPECTED = {
             leading_group=403,
             bank_x=400,
             auditor=400,
+            accountant=403,
             admin=400,
         ),
     ),
@@ -1100,7 +1105,7 @@ COMPENSATION: list[Row] = [
 # --- subsidy (issue 7, Quzhou): runs are the government's; banks see their own filings -------------
 
 
-def subsidy_run(cast: Cast, year: int = 2025, **state: str) -> SubsidyRun:
+def subsidy_run(cast: Cast, year: int = 2025, **state: Any) -> SubsidyRun:
     run = SubsidyRun(
         program=cast.quzhou,
         year=year,
@@ -1131,30 +1136,78 @@ def run_url(tail: str = ""):
     return lambda c: f"/subsidy/runs/{subsidy_run(c).pk}/{tail}"
 
 
+def publicized_run(cast: Cast) -> SubsidyRun:
+    """A run of 2024 in its publicity (from yesterday for five days): public, open to objections."""
+    today = timezone.localdate()
+    return subsidy_run(
+        cast,
+        2024,
+        state="publicized",
+        publicity_start=today - dt.timedelta(days=1),
+        publicity_end=today + dt.timedelta(days=5),
+    )
+
+
+def objection_url(tail: str):  # type: ignore[no-untyped-def]
+    def build(cast: Cast) -> str:
+        objection = RunObjection(
+            run=publicized_run(cast), name="张三", contact="138", reason="有误"
+        )
+        objection.attachment.save("o.pdf", ContentFile(b"%PDF-1.4 objection"), save=False)
+        objection.attachment_name = "o.pdf"
+        objection.save()
+        return f"/subsidy/objections/{objection.public_id}/{tail}"
+
+    return build
+
+
+def signed_page(cast: Cast) -> str:
+    opinion = FilingOpinion(
+        filing=bank_x_filing(cast),
+        body="pboc",
+        approved=True,
+        signer="人行",
+        signed_on=timezone.localdate(),
+        recorded_by=cast.admin,
+        file_name="s.pdf",
+    )
+    opinion.file.save("s.pdf", ContentFile(b"%PDF-1.4 signed"), save=False)
+    opinion.save()
+    return f"/subsidy/banks/filings/opinions/{opinion.pk}/file/"
+
+
 WITH_BANK_X = PROGRAM_GOVERNMENT | {"bank_x": 200}
 AGREEMENT_ACTION = program_action(bureau_staff=200, bureau_head=200, admin=200, bank_x=403)
+# 四(一)'s stages: each is one role's; a form-less POST is a form error (400) for it, 403 for other insiders.
+STAGE_ROLE = {
+    "run-audit": "accountant",
+    "run-review": "bureau_staff",
+    "run-approve": "bureau_head",
+    "run-publicize": "bureau_staff",
+    "run-issue": "bureau_staff",
+    "run-cancel": "bureau_head",
+}
 
 SUBSIDY_URLS = [
     ("run-list", lambda c: "/subsidy/runs/"),
     ("run-create", lambda c: "/subsidy/runs/new/"),
     ("run-detail", run_url()),
     ("run-export", run_url("export.xlsx")),
-    ("run-opinion", run_url("opinion/")),
-    ("run-audit", run_url("audit/")),
-    ("run-publicize", run_url("publicize/")),
-    ("run-approve", run_url("approve/")),
-    ("run-cancel", run_url("cancel/")),
+    ("run-file", run_url("files/opinion/")),
+    *((name, run_url(name.removeprefix("run-") + "/")) for name in STAGE_ROLE),
     ("run-pay", run_url("pay/")),
+    ("objection-rule", objection_url("rule/")),
+    ("objection-file", objection_url("file/")),
+    ("public-notice", lambda c: f"/subsidy/public/{c.quzhou.code}/{publicized_run(c).year}/"),
     (
-        "public-notice",
-        lambda c: (
-            f"/subsidy/public/{c.quzhou.code}/{subsidy_run(c, 2024, state='publicized').year}/"
-        ),
+        "public-objection",
+        lambda c: f"/subsidy/public/{c.quzhou.code}/{publicized_run(c).year}/object/",
     ),
     ("filing-list", lambda c: "/subsidy/banks/"),
     ("filing-create", lambda c: "/subsidy/banks/filings/new/"),
     ("filing-detail", lambda c: f"/subsidy/banks/filings/{bank_x_filing(c).pk}/"),
     ("filing-opinion", lambda c: f"/subsidy/banks/filings/{bank_x_filing(c).pk}/opinion/"),
+    ("filing-opinion-file", signed_page),
     ("filing-materials", lambda c: f"/subsidy/banks/filings/{bank_x_filing(c).pk}/materials/"),
     ("agreement-pdf", lambda c: f"/subsidy/banks/agreements/{bank_x_agreement(c).pk}/pdf/"),
     ("agreement-renew", lambda c: f"/subsidy/banks/agreements/{bank_x_agreement(c).pk}/renew/"),
@@ -1167,7 +1220,7 @@ SUBSIDY_URLS = [
     # A publicized run with no line of bank X: nobody's to export (banks see only runs with their lines).
     (
         "bank-subsidy-export",
-        lambda c: f"/subsidy/bank/{subsidy_run(c, state='publicized').pk}/export.xlsx",
+        lambda c: f"/subsidy/bank/{publicized_run(c).pk}/export.xlsx",
     ),
     ("lpr-import", lambda c: "/subsidy/lpr/import/"),
 ]
@@ -1175,87 +1228,29 @@ SUBSIDY_EXPECTED = {
     "run-list": (PROGRAM_GOVERNMENT, GET_ONLY),
     "run-create": (
         expect(405),
-        expect(
-            404,
-            anonymous=LOGIN,
-            bureau_staff=400,
-            bureau_head=403,
-            leading_group=403,
-            auditor=403,
-            admin=400,
-        ),
+        program_action(bureau_staff=400),  # the administrator takes no step of a run
     ),
     "run-detail": (PROGRAM_GOVERNMENT, GET_ONLY),
     "run-export": (PROGRAM_GOVERNMENT, GET_ONLY),
-    "run-opinion": (expect(404, anonymous=LOGIN), GET_ONLY),  # none uploaded yet
-    "run-audit": (
-        program_action(auditor=200, admin=200),
-        expect(
-            404,
-            anonymous=LOGIN,
-            bureau_staff=403,
-            bureau_head=403,
-            leading_group=403,
-            auditor=400,
-            admin=400,
-        ),
-    ),
-    "run-publicize": (
-        program_action(bureau_staff=200, admin=200),
-        expect(
-            404,
-            anonymous=LOGIN,
-            bureau_staff=302,
-            bureau_head=403,
-            leading_group=403,
-            auditor=403,
-            admin=302,
-        ),
-    ),
-    "run-approve": (
-        program_action(bureau_head=200, admin=200),
-        expect(
-            404,
-            anonymous=LOGIN,
-            bureau_staff=403,
-            bureau_head=302,
-            leading_group=403,
-            auditor=403,
-            admin=302,
-        ),
-    ),
-    "run-cancel": (
-        program_action(bureau_head=200, admin=200),
-        expect(
-            404,
-            anonymous=LOGIN,
-            bureau_staff=403,
-            bureau_head=302,
-            leading_group=403,
-            auditor=403,
-            admin=302,
-        ),
-    ),
-    "run-pay": (
-        expect(405),
-        expect(
-            404,
-            anonymous=LOGIN,
-            bureau_staff=302,
-            bureau_head=403,
-            leading_group=403,
-            auditor=403,
-            admin=302,
-        ),
-    ),
+    "run-file": (expect(404, anonymous=LOGIN), GET_ONLY),  # no report uploaded yet
+    **{
+        name: (program_action(**{role: 200}), program_action(**{role: 400}))
+        for name, role in STAGE_ROLE.items()
+    },
+    "run-pay": (expect(405), program_action(bureau_staff=302)),  # a refusal returns to the run
+    "objection-rule": (program_action(bureau_staff=200), program_action(bureau_staff=400)),
+    "objection-file": (PROGRAM_GOVERNMENT, GET_ONLY),
     "public-notice": (expect(200), GET_ONLY),
+    "public-objection": (expect(200), expect(400)),  # anyone, no login; a form-less POST is 400
     "filing-list": (expect(200, anonymous=LOGIN, enterprise_a=404, enterprise_b=404), GET_ONLY),
     "filing-create": (expect(405), expect(403, anonymous=LOGIN, bank_x=400, bank_y=400)),
     "filing-detail": (WITH_BANK_X, GET_ONLY),
+    # Bureau staff and head type each body's sign-off from the signed form (docs/decisions.md).
     "filing-opinion": (
         expect(405),
-        expect(302, enterprise_a=404, enterprise_b=404, leading_group=403, bank_x=403, bank_y=404),
+        program_action(bureau_staff=400, bureau_head=400) | {"bank_x": 403},
     ),
+    "filing-opinion-file": (WITH_BANK_X, GET_ONLY),
     "filing-materials": (WITH_BANK_X, GET_ONLY),
     "agreement-pdf": (WITH_BANK_X, GET_ONLY),
     "agreement-renew": (
@@ -1352,7 +1347,15 @@ REPORTS: list[Row] = [
     post(
         "reports:annex4-zip",
         meeting_zip,
-        expect(302, anonymous=LOGIN, enterprise_a=404, enterprise_b=404, bank_x=404, bank_y=404),
+        expect(
+            302,
+            anonymous=LOGIN,
+            enterprise_a=404,
+            enterprise_b=404,
+            bank_x=404,
+            bank_y=404,
+            accountant=404,  # the batch 附件4 of a meeting is the review's
+        ),
     ),
     get("reports:ledger-export", lambda c: "/reports/ledgers/loans/export/", expect(405)),
     post(
@@ -1640,7 +1643,8 @@ def provincial_report(suffix: str) -> Callable[[Cast], str]:
 
 
 # Every role of the program that works with loans sees the plan and the cases; enterprises have none (403).
-CHANGJIANG_SEEN = expect(200, anonymous=LOGIN, enterprise_a=403, enterprise_b=403)
+# The pages name their roles one by one: the accounting firm (the subsidy's audit, Quzhou 四(一)) is not one (403).
+CHANGJIANG_SEEN = expect(200, anonymous=LOGIN, enterprise_a=403, enterprise_b=403, accountant=403)
 CHANGJIANG_BUREAU = expect(
     403,
     anonymous=LOGIN,
@@ -1649,6 +1653,7 @@ CHANGJIANG_BUREAU = expect(
     leading_group=200,
     auditor=200,
     admin=200,
+    accountant=403,
 )
 
 CHANGJIANG: list[Row] = [
@@ -1682,7 +1687,8 @@ CHANGJIANG: list[Row] = [
     get(
         "changjiang:credit-plan",
         lambda c: "/changjiang/credit-plan/",
-        expect(404, anonymous=LOGIN, enterprise_a=403, enterprise_b=403),
+        # The accounting firm's role is refused before the program is asked (the page names its roles).
+        expect(404, anonymous=LOGIN, enterprise_a=403, enterprise_b=403, accountant=403),
         "quzhou",
     ),
     post(

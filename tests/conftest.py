@@ -1,4 +1,5 @@
-"""The fixed cast every access test uses: two enterprises, the bureau, the group, two banks, an auditor, an admin."""
+"""The fixed cast every access test uses: two enterprises, the bureau, the group, two banks, an auditor, an
+accounting firm, an admin."""
 
 from __future__ import annotations
 
@@ -53,6 +54,7 @@ REFERENCE_MIGRATIONS = [
     "kedaitong.migrations.0002_official_calendar",
     "applications.migrations.0003_reference_data",
     "subsidy.migrations.0002_lpr_history",
+    "subsidy.migrations.0007_run_stages_in_order",  # the subsidy's publicity period
 ]
 
 
@@ -167,6 +169,7 @@ class Cast:
     bank_x_user: User
     bank_y_user: User
     auditor: User
+    accountant: User
     admin: User
     application_a: Application
     application_b: Application
@@ -183,6 +186,7 @@ class Cast:
             "bank_x": self.bank_x_user,
             "bank_y": self.bank_y_user,
             "auditor": self.auditor,
+            "accountant": self.accountant,
             "admin": self.admin,
         }
 
@@ -302,6 +306,7 @@ def build_cast(prefix: str = "", district: str = "first") -> Cast:
         bank_x_user=user("bankx", Role.BANK, bank=bank_x),
         bank_y_user=user("banky", Role.BANK, bank=bank_y),
         auditor=user("auditor", Role.AUDITOR, program=changjiang),
+        accountant=user("accountant", Role.ACCOUNTANT, program=changjiang),
         admin=user("admin", Role.ADMIN, is_staff=True, is_superuser=True),
         application_a=ApplicationFactory(
             enterprise=enterprise_a, bank=bank_x, program_version=cj_version

@@ -40,6 +40,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -188,7 +189,8 @@ class MoneyMachine(RuleBasedStateMachine):
         cast = self.cast
         self.quzhou_staff = UserFactory(role=Role.BUREAU_STAFF, program=cast.quzhou)
         self.quzhou_head = UserFactory(role=Role.BUREAU_HEAD, program=cast.quzhou)
-        self.quzhou_auditor = UserFactory(role=Role.AUDITOR, program=cast.quzhou)
+        # 四(一): the third-party accounting firm audits the run with the PBoC branch's confirmation.
+        self.quzhou_accountant = UserFactory(role=Role.ACCOUNTANT, program=cast.quzhou)
         BankAgreement.objects.create(
             bank=cast.bank_x,
             program=cast.quzhou,
@@ -421,7 +423,14 @@ class MoneyMachine(RuleBasedStateMachine):
     def audit_run(self) -> None:
         """The accountant's opinion: from here the run's inputs are frozen on every write path."""
         run = SubsidyRun.objects.get(state=RunState.COMPUTED)
-        subsidy.run_audit(actor=self.quzhou_auditor, run=run, opinion=pdf("opinion.pdf"))
+        subsidy.run_audit(
+            actor=self.quzhou_accountant,
+            run=run,
+            opinion_file=pdf("opinion.pdf"),
+            pboc_confirmer="货币信贷管理科 王某",
+            pboc_confirmed_on=timezone.localdate(),  # not before the run was computed, nor later than today
+            pboc_file=pdf("pboc.pdf"),
+        )
         REACHED["audit"] += 1
 
     @precondition(lambda self: SubsidyRun.objects.filter(state=RunState.AUDITED).exists())
@@ -616,7 +625,7 @@ class MoneyMachine(RuleBasedStateMachine):
     @rule()
     def cancel_run(self) -> None:
         run = SubsidyRun.objects.exclude(state=RunState.CANCELLED).get()
-        subsidy.run_cancel(actor=self.quzhou_head, run=run)
+        subsidy.run_cancel(actor=self.quzhou_head, run=run, reason="重新计算")
 
     # --- invariants --------------------------------------------------------------------------------
 

@@ -522,12 +522,16 @@ def test_an_upload_after_the_audit_cannot_reach_the_audited_inputs(client, quzho
     )
     program = loan.program_version.program
     staff = UserFactory(username="qz-staff", role="bureau_staff", program=program)
-    auditor = UserFactory(username="qz-auditor", role="auditor", program=program)
+    accountant = UserFactory(username="qz-accountant", role="accountant", program=program)
     run = run_commit(actor=staff, program=program, year=2025, budget="100000")
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
     run_audit(
-        actor=auditor,
+        actor=accountant,
         run=run,
-        opinion=SimpleUploadedFile("o.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"),
+        opinion_file=SimpleUploadedFile("o.pdf", pdf),
+        pboc_confirmer="货币信贷管理科 王某",
+        pboc_confirmed_on=dt.date(2026, 12, 4),  # the suite's clock: 2026-12-04 in Shanghai
+        pboc_file=SimpleUploadedFile("p.pdf", pdf),
     )
     upload = _upload_interest(
         client,

@@ -23,6 +23,8 @@ from django.db.models import Count
 
 from applications.models import Enterprise
 from kedaitong.db import MoneySum
+from kedaitong.models import User
+from kedaitong.roles import Role
 from loans.models import Bank, BankAgreement, InterestSettlement, Loan
 from subsidy.models import SubsidyRun
 from tests.factories import version
@@ -41,6 +43,8 @@ def database_url() -> str:
 
 def seed() -> None:
     quzhou = version("quzhou")
+    # A run is saved by the program's bureau staff (subsidy_run --commit --user).
+    User.objects.create(username="kill-staff", role=Role.BUREAU_STAFF, program=quzhou.program)
     bank = Bank.objects.create(code="kill-bank", name="中断测试银行")
     BankAgreement.objects.create(
         bank=bank,
@@ -99,6 +103,8 @@ def start_commit() -> subprocess.Popen[bytes]:
             "--budget",
             str(BUDGET),
             "--commit",
+            "--user",
+            "kill-staff",
         ],
         cwd=ROOT,
         env=env,

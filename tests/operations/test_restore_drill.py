@@ -33,6 +33,7 @@ from kedaitong.models import AuditEntry
 from loans.models import InterestSettlement, OverdueEvent, Repayment
 from operations.history import TRACKED
 from subsidy.models import SubsidyLine
+from tests.clock import SHANGHAI
 from tests.compensation import helpers
 from tests.reports.test_every_export import world  # noqa: F401  (money in every ledger)
 
@@ -188,16 +189,62 @@ def more_money(w: Any) -> None:
     loan = qz.loan(contract="QZ-OVERDUE", disbursed=dt.date(2023, 3, 1))
     qz.interest(loan, "40.00", settled=dt.date(2023, 6, 21))
     qz.interest(loan, "12.34", settled=dt.date(2023, 9, 21), overdue=True)
-    run = sub.run_commit(
-        actor=qz.staff, program=qz.program, year=2023, budget="1000", cutoff=dt.date(2024, 3, 15)
-    )
-    run = sub.run_audit(
-        actor=qz.auditor, run=run, opinion=SimpleUploadedFile("审计意见.pdf", helpers.PDF)
-    )
-    run = sub.run_approve(actor=qz.head, run=sub.run_publicize(actor=qz.staff, run=run))
-    sub.run_record_payment(
-        actor=qz.staff, run=run, bank=qz.bank_a, paid_on=dt.date(2024, 4, 8), voucher_no="PZ-0408"
-    )
+
+    # 四(一) in its order, each stage on its day (October 2026, before the demo's day): computed, audited by
+    # the accounting firm with the PBoC branch, reviewed, approved at the party-group meeting, publicized
+    # (an objection dismissed), the funds document, paid.
+    def on(day: dt.date) -> Any:
+        return time_machine.travel(
+            dt.datetime.combine(day, dt.time(10), tzinfo=SHANGHAI), tick=False
+        )
+
+    def scan(name: str) -> SimpleUploadedFile:
+        return SimpleUploadedFile(name, helpers.PDF)
+
+    with on(dt.date(2026, 10, 12)):
+        run = sub.run_commit(
+            actor=qz.staff,
+            program=qz.program,
+            year=2023,
+            budget="1000",
+            cutoff=dt.date(2024, 3, 15),
+        )
+    with on(dt.date(2026, 10, 13)):
+        run = sub.run_audit(
+            actor=qz.accountant,
+            run=run,
+            opinion_file=scan("审计报告.pdf"),
+            pboc_confirmer="货币信贷管理科 王某",
+            pboc_confirmed_on=dt.date(2026, 10, 13),
+            pboc_file=scan("人行确认函.pdf"),
+        )
+    with on(dt.date(2026, 10, 14)):
+        run = sub.run_review(actor=qz.staff, run=run, opinion="材料齐全，计算规范")
+    with on(dt.date(2026, 10, 15)):
+        run = sub.run_approve(
+            actor=qz.head, run=run, meeting_date=dt.date(2026, 10, 15), minutes=scan("纪要.pdf")
+        )
+    with on(dt.date(2026, 10, 16)):
+        run = sub.run_publicize(actor=qz.staff, run=run, start=dt.date(2026, 10, 16))
+        objection = sub.objection_submit(
+            run=run, name="张三", contact="138", reason="金额有误", attachment=scan("异议.pdf")
+        )
+        sub.objection_rule(actor=qz.staff, objection=objection, upheld=False, note="经核，金额无误")
+    with on(run.publicity_end + dt.timedelta(days=1)):
+        run = sub.run_issue(
+            actor=qz.staff,
+            run=run,
+            document_no="衢市科〔2026〕30号",
+            document_date=run.publicity_end + dt.timedelta(days=1),
+            document_file=scan("贴息资金文件.pdf"),
+        )
+        sub.run_record_payment(
+            actor=qz.staff,
+            run=run,
+            bank=qz.bank_a,
+            paid_on=run.publicity_end + dt.timedelta(days=1),
+            voucher_no="PZ-1026",
+        )
 
 
 def test_restore_drill_every_table_every_yuan_and_every_file_come_back(

@@ -15,8 +15,9 @@ from kedaitong.roles import Role
 from loans.models import InterestSettlement, Loan, Repayment
 from subsidy.guards import InputFrozen
 from subsidy.models import LPRRate, SubsidyRun
-from subsidy.services import run_audit, run_cancel, run_commit, run_recompute
+from subsidy.services import run_cancel, run_commit, run_recompute
 from tests.factories import UserFactory
+from tests.subsidy.conftest import take
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -37,7 +38,7 @@ def figures(lines):
 
 
 @pytest.fixture
-def audited(qz):
+def audited(qz, clock):
     a1 = qz.loan(contract="A-1", lpr=None)  # priced by the LPR table
     settlement = qz.interest(a1, "1000.00")
     qz.interest(qz.loan(contract="B-1", bank=qz.bank_b), "3000.00")
@@ -45,7 +46,7 @@ def audited(qz):
         qz.loan(contract="A-2", rate="3.50"), "500.00"
     )  # above the LPR: listed, not subsidized
     run = run_commit(actor=qz.staff, program=qz.program, year=2025, budget="1000")
-    run = run_audit(actor=qz.auditor, run=run, opinion=SimpleUploadedFile("o.pdf", PDF))
+    run = take(qz, clock, run, "audit")
     return run, a1, settlement
 
 
@@ -152,14 +153,14 @@ def test_the_admin_shows_them_read_only_and_refuses_a_change(client, qz, audited
     ]
 
 
-def test_before_the_audit_and_after_cancelling_the_inputs_can_be_corrected(qz):
+def test_before_the_audit_and_after_cancelling_the_inputs_can_be_corrected(qz, clock):
     loan = qz.loan(contract="A-1")
     settlement = qz.interest(loan, "1000.00")
     run = run_commit(actor=qz.staff, program=qz.program, year=2025, budget="1000")
     settlement.amount = D("900.00")
     settlement.save()  # computed, not yet audited: still being checked
-    run = run_audit(actor=qz.auditor, run=run, opinion=SimpleUploadedFile("o.pdf", PDF))
-    run_cancel(actor=qz.head, run=SubsidyRun.objects.get(pk=run.pk))
+    run = take(qz, clock, run, "audit")
+    run_cancel(actor=qz.head, run=SubsidyRun.objects.get(pk=run.pk), reason="更正利息后重新计算")
     settlement.amount = D("950.00")
     settlement.save()
     assert InterestSettlement.objects.get(pk=settlement.pk).amount == D("950.00")
@@ -213,7 +214,7 @@ def test_admin_forms_show_a_refused_change_as_an_error(client, qz, audited):
     assert ProgramVersion.objects.get(pk=version.pk).subsidy_share == D("0.3000")
 
 
-def test_the_lpr_import_refuses_a_publication_an_audited_run_may_have_read(qz):
+def test_the_lpr_import_refuses_a_publication_an_audited_run_may_have_read(qz, clock):
     import io
 
     from subsidy.lpr_import import LPRImportError, import_lpr
@@ -223,7 +224,7 @@ def test_the_lpr_import_refuses_a_publication_an_audited_run_may_have_read(qz):
     ).delete()  # a month missing, long before the loans
     qz.interest(qz.loan(contract="A-1", lpr=None), "1000.00")
     run = run_commit(actor=qz.staff, program=qz.program, year=2025, budget="1000")
-    run_audit(actor=qz.auditor, run=run, opinion=SimpleUploadedFile("o.pdf", PDF))
+    take(qz, clock, run, "audit")
     backfill = "生效日期,1年期,5年期\n2024-06-20,3.45,3.95\n".encode()
     with pytest.raises(LPRImportError, match="2024-06-20的LPR报价.*已进入2025年贴息批次"):
         import_lpr(actor=qz.staff, upload=io.BytesIO(backfill), filename="lpr.csv")
@@ -357,8 +358,9 @@ def test_an_overdue_event_or_a_repayment_the_run_depends_on_is_frozen_in_the_upl
         upload.errors[0]["column"] == "逾期起始日"
         and "已进入2025年贴息批次" in upload.errors[0]["message"]
     )
+    # One after the cutoff (and not in the future: the run is audited on 2026-03-16) changes nothing the run read.
     _upload(
-        client, qz, "overdue", OVERDUE, [["A-1", "qz-a", "2026-04-01", "100,000.00", "0", None]]
+        client, qz, "overdue", OVERDUE, [["A-1", "qz-a", "2026-03-05", "100,000.00", "0", None]]
     )
     assert RecordUpload.objects.order_by("-pk").first().state == RecordUpload.State.CHECKED
     # A-1 matures 2026-03-01, after the cutoff: its 2025 repayments change nothing the run read

@@ -12,9 +12,10 @@ from django.db.models import F, ProtectedError
 
 from subsidy.models import SubsidizedSettlement, SubsidyLine, SubsidyRun
 from subsidy.services import run_commit
+from tests.subsidy.conftest import shanghai
 
 
-def test_links_name_the_runs_own_lines_and_their_loans_settlements_once(qz):
+def test_links_name_the_runs_own_lines_and_their_loans_settlements_once(qz, clock):
     a = qz.loan(contract="A-1")
     b = qz.loan(contract="B-1", bank=qz.bank_b)
     settled = [
@@ -24,6 +25,8 @@ def test_links_name_the_runs_own_lines_and_their_loans_settlements_once(qz):
     ]
     qz.interest(a, "30.00", overdue=True)  # 四(一): overdue interest is not subsidized, nor linked
     qz.interest(b, "40.00", settled=dt.date(2026, 4, 1))  # after the cutoff
+    # The cutoff may not be later than today (only settled interest is subsidized, 四(一)).
+    clock.move_to(shanghai(dt.date(2026, 4, 2)), tick=False)
     run = run_commit(
         actor=qz.staff, program=qz.program, year=2025, budget="1000000", cutoff="2026-03-31"
     )

@@ -5,7 +5,7 @@ runs inside a savepoint that is rolled back, so examples do not see each other.
 After every step the invariants of the interest subsidy must hold:
 
 - a run's lines add up to its total, which never exceeds its budget and equals it when pro-rated;
-- each line is 30 % of its eligible interest rounded half-up, and never above that;
+- each line is its version's share of its eligible interest rounded half-up, and never above that;
 - no settlement is subsidized by two live runs, and no loan gets more interest
   counted than it has settled outside overdue periods;
 - payments to a bank equal that bank's lines.
@@ -17,9 +17,9 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.db.models import Count
+from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -43,9 +43,12 @@ from subsidy.services import (
     run_audit,
     run_cancel,
     run_commit,
+    run_issue,
     run_publicize,
     run_record_payment,
+    run_review,
 )
+from tests.subsidy.conftest import pdf, shanghai
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +59,7 @@ days = st.integers(min_value=0, max_value=180)
 
 class SubsidyMachine(RuleBasedStateMachine):
     qz = None  # set by the test before the machine runs
+    clock = None  # the test's clock (tests/subsidy/conftest.py), moved on by the publicity
 
     def __init__(self) -> None:
         super().__init__()
@@ -129,33 +133,41 @@ class SubsidyMachine(RuleBasedStateMachine):
         run = data.draw(st.sampled_from(live))
         if run.payments.exists():
             with pytest.raises(StageRefused):
-                run_cancel(actor=self.qz.head, run=run)
+                run_cancel(actor=self.qz.head, run=run, reason="重新计算")
         else:
-            run_cancel(actor=self.qz.head, run=run)
+            run_cancel(actor=self.qz.head, run=run, reason="重新计算")
 
     @precondition(lambda self: SubsidyRun.objects.filter(state=RunState.COMPUTED).exists())
     @rule()
-    def audit_approve_and_pay(self) -> None:
+    def every_stage_then_pay(self) -> None:
+        """四(一)'s stages in order on the clock's days (it only moves on), then every bank paid."""
         run = SubsidyRun.objects.filter(state=RunState.COMPUTED).order_by("pk").first()
-        opinion = SimpleUploadedFile(
-            "opinion.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf"
+        qz, today = self.qz, timezone.localdate()
+        run = run_audit(
+            actor=qz.accountant,
+            run=run,
+            opinion_file=pdf(),
+            pboc_confirmer="货币信贷管理科",
+            pboc_confirmed_on=today,
+            pboc_file=pdf(),
         )
-        run = run_audit(actor=self.qz.auditor, run=run, opinion=opinion)
-        run = run_publicize(actor=self.qz.staff, run=run)
-        run = run_approve(actor=self.qz.head, run=run)
-        for bank in (self.qz.bank_a, self.qz.bank_b):
+        run = run_review(actor=qz.staff, run=run, opinion="规范")
+        run = run_approve(actor=qz.head, run=run, meeting_date=today, minutes=pdf())
+        run = run_publicize(actor=qz.staff, run=run, start=today)
+        self.clock.move_to(shanghai(run.publicity_end + dt.timedelta(days=1)), tick=False)
+        today = timezone.localdate()
+        run = run_issue(
+            actor=qz.staff, run=run, document_no="X", document_date=today, document_file=pdf()
+        )
+        for bank in (qz.bank_a, qz.bank_b):
             if run.lines.filter(bank=bank, amount__gt=0).exists():
                 run_record_payment(
-                    actor=self.qz.staff,
-                    run=run,
-                    bank=bank,
-                    paid_on=dt.date(2026, 5, 1),
-                    voucher_no="V-1",
+                    actor=qz.staff, run=run, bank=bank, paid_on=today, voucher_no="V-1"
                 )
         run = SubsidyRun.objects.get(pk=run.pk)  # protected FSM fields cannot be refreshed in place
         paid = run.payments.aggregate(total=MoneySum("amount"))["total"] or Decimal("0")
         assert paid == run.total
-        assert run.state == (RunState.PAID if run.total > 0 else RunState.APPROVED)
+        assert run.state == (RunState.PAID if run.total > 0 else RunState.ISSUED)
 
     @invariant()
     def runs_add_up_within_budget(self) -> None:
@@ -196,8 +208,8 @@ class SubsidyMachine(RuleBasedStateMachine):
             assert payment.amount == lines["total"]
 
 
-def test_subsidy_money_invariants_hold_under_random_sequences(qz):
-    SubsidyMachine.qz = qz
+def test_subsidy_money_invariants_hold_under_random_sequences(qz, clock):
+    SubsidyMachine.qz, SubsidyMachine.clock = qz, clock
     run_state_machine_as_test(
         SubsidyMachine,
         settings=settings(

@@ -20,6 +20,7 @@ from decimal import Decimal as D
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from loans.models import InterestSettlement, OverdueEvent, Repayment
@@ -176,7 +177,14 @@ def test_the_run_page_and_its_export_list_the_disagreements(qz, year):
 
 def test_after_the_audit_the_repayments_and_overdue_records_it_read_are_frozen(qz, year):
     run = run_commit(actor=qz.staff, program=qz.program, year=2025, budget="1000000")
-    run_audit(actor=qz.auditor, run=run, opinion=SimpleUploadedFile("o.pdf", PDF))
+    run_audit(
+        actor=qz.accountant,
+        run=run,
+        opinion_file=SimpleUploadedFile("o.pdf", PDF),
+        pboc_confirmer="货币信贷管理科 王某",
+        pboc_confirmed_on=timezone.localdate(),
+        pboc_file=SimpleUploadedFile("p.pdf", PDF),
+    )
     with pytest.raises(InputFrozen, match="还款"):
         Repayment.objects.create(loan=year["C-1"], repaid_on=d(2025, 8, 1), principal=D("1.00"))
     event = OverdueEvent.objects.get(loan=year["B-1"])

@@ -1,4 +1,6 @@
-"""Run pages: preview and commit, each stage by its role, read-only 403, outsider 404, GET confirmation, public notice."""
+"""Run pages: preview and commit, each stage of 四(一) through its page by its role (403 for other insiders, 404
+for outsiders, 409 out of order, 400 for bad input keeping what was typed), the public notice and its
+objection form (no login, throttled), the ruling on an objection."""
 
 from __future__ import annotations
 
@@ -6,13 +8,24 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.cache import cache
+from django.test import Client
 from django.urls import reverse
 
-from subsidy.models import BankPayment, RunState, SubsidyRun
+from applications.scope import SESSION_KEY
+from kedaitong.models import AuditEntry
+from subsidy.models import BankPayment, RunObjection, RunState, SubsidyRun
 from subsidy.services import run_commit
-
-PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+from tests.factories import UserFactory
+from tests.subsidy.conftest import (
+    DAYS,
+    MEETING,
+    PBOC_CONFIRMED,
+    PUBLICITY_START,
+    advance,
+    pdf,
+    shanghai,
+)
 
 
 @pytest.fixture
@@ -20,6 +33,14 @@ def run(qz):
     qz.interest(qz.loan(contract="A-1"), "100.00")
     qz.interest(qz.loan(contract="B-1", bank=qz.bank_b), "200.00")
     return run_commit(actor=qz.staff, program=qz.program, year=2025, budget="1000")
+
+
+def state(run) -> str:  # type: ignore[no-untyped-def]
+    return SubsidyRun.objects.get(pk=run.pk).state
+
+
+def url(name: str, run) -> str:  # type: ignore[no-untyped-def]
+    return reverse(f"subsidy:{name}", args=[run.pk])
 
 
 def test_preview_saves_nothing_and_commit_saves(client, qz, django_capture_on_commit_callbacks):
@@ -39,6 +60,16 @@ def test_preview_saves_nothing_and_commit_saves(client, qz, django_capture_on_co
     )
 
 
+def test_the_current_year_is_refused_on_the_page(client, qz, clock):
+    clock.move_to(shanghai(dt.date(2026, 12, 4)), tick=False)
+    client.force_login(qz.staff)
+    page = client.get(reverse("subsidy:run-list"), {"year": "2026", "budget": "1000"})
+    assert "2026年尚未结束" in page.content.decode()
+    response = client.post(reverse("subsidy:run-create"), {"year": "2026", "budget": "1000"})
+    assert response.status_code == 400 and "2026年尚未结束" in response.content.decode()
+    assert not SubsidyRun.objects.exists()
+
+
 def test_bad_budget_is_shown_and_kept(client, qz):
     qz.interest(qz.loan(contract="A-1"), "100.00")
     client.force_login(qz.staff)
@@ -49,11 +80,10 @@ def test_bad_budget_is_shown_and_kept(client, qz):
 
 
 def test_create_roles(client, qz):
-    client.force_login(qz.auditor)
-    assert (
-        client.post(reverse("subsidy:run-create"), {"year": "2025", "budget": "1"}).status_code
-        == 403
-    )
+    for reader in (qz.auditor, qz.accountant, qz.head):
+        client.force_login(reader)
+        response = client.post(reverse("subsidy:run-create"), {"year": "2025", "budget": "1"})
+        assert response.status_code == 403, reader
     client.force_login(qz.other_staff)
     assert (
         client.post(reverse("subsidy:run-create"), {"year": "2025", "budget": "1"}).status_code
@@ -65,72 +95,159 @@ def test_create_roles(client, qz):
     assert client.get(reverse("subsidy:run-create")).status_code == 405
 
 
-def test_the_stages_through_the_pages(client, qz, run):
-    detail = reverse("subsidy:run-detail", args=[run.pk])
-    client.force_login(qz.auditor)
-    assert client.get(detail).status_code == 200
-    opinion = SimpleUploadedFile("审计意见.pdf", PDF, content_type="application/pdf")
-    assert (
-        client.post(reverse("subsidy:run-audit", args=[run.pk]), {"opinion": opinion}).status_code
-        == 302
+def test_every_stage_through_its_page_in_order(client, qz, clock, run):
+    detail = url("run-detail", run)
+
+    # 1. The accounting firm: its report, and the PBoC branch's confirmation.
+    clock.move_to(shanghai(DAYS["audit"]), tick=False)
+    client.force_login(qz.accountant)
+    page = client.get(detail).content.decode()
+    assert "stage-form" in page and 'action="' + url("run-audit", run) in page
+    response = client.post(
+        url("run-audit", run),
+        {
+            "opinion_file": pdf("审计报告.pdf"),
+            "opinion": "经审核无误",
+            "pboc_confirmer": "货币信贷管理科 王某",
+            "pboc_confirmed_on": PBOC_CONFIRMED.isoformat(),
+            "pboc_file": pdf("人行确认函.pdf"),
+        },
     )
-    run = SubsidyRun.objects.get(pk=run.pk)
-    assert run.state == RunState.AUDITED and run.audit_opinion_name == "审计意见.pdf"
-    assert client.get(reverse("subsidy:run-opinion", args=[run.pk])).status_code == 200
-    public = reverse("subsidy:public-notice", args=["quzhou", 2025])
-    assert client.get(public).status_code == 404  # not yet publicized
+    assert response.status_code == 302 and state(run) == RunState.AUDITED
+    assert client.get(reverse("subsidy:run-file", args=[run.pk, "opinion"])).status_code == 200
+    assert client.get(reverse("subsidy:run-file", args=[run.pk, "pboc"])).status_code == 200
+    assert client.get(reverse("subsidy:run-file", args=[run.pk, "minutes"])).status_code == 404
+    assert client.get(reverse("subsidy:run-file", args=[run.pk, "other"])).status_code == 404
+
+    # 2. Bureau staff: the compliance review.
+    clock.move_to(shanghai(DAYS["review"]), tick=False)
     client.force_login(qz.staff)
-    client.post(reverse("subsidy:run-publicize", args=[run.pk]))
-    client.logout()
-    page = client.get(public)
-    assert page.status_code == 200 and "A-1" in page.content.decode()
+    assert client.post(url("run-review", run), {"opinion": ""}).status_code == 400
+    assert client.post(url("run-review", run), {"opinion": "符合方案"}).status_code == 302
+    assert state(run) == RunState.REVIEWED
+
+    # 3. The bureau head: the party-group meeting.
+    clock.move_to(shanghai(DAYS["approve"]), tick=False)
     client.force_login(qz.head)
-    client.post(reverse("subsidy:run-approve", args=[run.pk]))
+    response = client.post(
+        url("run-approve", run),
+        {"meeting_date": MEETING.isoformat(), "minutes": pdf("纪要.pdf"), "note": "审定通过"},
+    )
+    assert response.status_code == 302 and state(run) == RunState.APPROVED
+
+    # 4. Bureau staff: the publicity; the form offers today.
+    clock.move_to(shanghai(DAYS["publicize"]), tick=False)
     client.force_login(qz.staff)
+    assert 'value="2026-03-26"' in client.get(url("run-publicize", run)).content.decode()
+    response = client.post(url("run-publicize", run), {"start": "2026-03-25"})
+    assert response.status_code == 400 and "不能早于今天" in response.content.decode()
+    assert 'value="2026-03-25"' in response.content.decode()  # what was typed is kept
+    response = client.post(url("run-publicize", run), {"start": PUBLICITY_START.isoformat()})
+    assert response.status_code == 302 and state(run) == RunState.PUBLICIZED
+
+    # 5. After the publicity, the funds document (a new day, a new session).
+    clock.move_to(shanghai(DAYS["issue"]), tick=False)
+    client.force_login(qz.staff)
+    response = client.post(
+        url("run-issue", run),
+        {
+            "document_no": "衢市科〔2026〕12号",
+            "document_date": "2026-04-09",
+            "document_file": pdf("文件.pdf"),
+        },
+    )
+    assert response.status_code == 302 and state(run) == RunState.ISSUED
+
+    # 6. A payment per bank from the run's page.
+    clock.move_to(shanghai(DAYS["pay"]), tick=False)
+    client.force_login(qz.staff)
+    page = client.get(detail).content.decode()
+    assert page.count('class="pay-form"') == 2
     for bank, voucher in ((qz.bank_a, "PZ-1"), (qz.bank_b, "PZ-2")):
         client.post(
-            reverse("subsidy:run-pay", args=[run.pk]),
+            url("run-pay", run),
             {"bank": bank.code, "paid_on": "2026-04-10", "voucher_no": voucher},
         )
-    run = SubsidyRun.objects.get(pk=run.pk)
-    assert run.state == RunState.PAID
+    assert state(run) == RunState.PAID
     assert {p.bank.code: p.amount for p in BankPayment.objects.all()} == {
         "qz-a": Decimal("30.00"),
         "qz-b": Decimal("60.00"),
     }
-    assert run.payments.get(bank=qz.bank_a).paid_on == dt.date(2026, 4, 10)
+    page = client.get(detail).content.decode()
+    for text in ("货币信贷管理科 王某", "符合方案", "2026-03-24", "衢市科〔2026〕12号", "PZ-2"):
+        assert text in page, text
+    assert page.count("stage-done") == 7
 
 
-def test_stage_actions_check_roles_and_get_confirms(client, qz, run):
-    publicize = reverse("subsidy:run-publicize", args=[run.pk])
-    client.force_login(qz.auditor)
-    assert client.post(publicize).status_code == 403
-    assert client.post(reverse("subsidy:run-approve", args=[run.pk])).status_code == 403
-    client.force_login(qz.other_staff)
-    assert client.post(publicize).status_code == 404
-    assert client.get(reverse("subsidy:run-detail", args=[run.pk])).status_code == 404
-    client.force_login(qz.staff)
-    assert client.get(publicize).status_code == 200  # a confirmation page
-    assert client.post(reverse("subsidy:run-audit", args=[run.pk])).status_code == 403
-    response = client.post(publicize, follow=True)  # not audited yet
-    assert "不能公示" in response.content.decode()
-    run = SubsidyRun.objects.get(pk=run.pk)
-    assert run.state == RunState.COMPUTED
-
-
-def test_payment_before_approval_is_refused(client, qz, run):
+@pytest.mark.parametrize(
+    ("name", "who", "data"),
+    [
+        ("run-review", "staff", {"opinion": "符合方案"}),
+        ("run-approve", "head", {"meeting_date": "2026-03-02", "note": "x"}),
+        ("run-publicize", "staff", {"start": "2026-03-02"}),
+        ("run-issue", "staff", {"document_no": "X", "document_date": "2026-03-02"}),
+    ],
+)
+def test_a_stage_out_of_order_is_409_with_the_article(client, qz, run, name, who, data):
+    client.force_login(getattr(qz, who))
+    files = {"minutes": pdf(), "document_file": pdf()}
+    response = client.post(url(name, run), data | files)
+    assert response.status_code == 409
+    assert "四(一)" in response.content.decode() and "已计算" in response.content.decode()
+    assert state(run) == RunState.COMPUTED
     client.force_login(qz.staff)
     response = client.post(
-        reverse("subsidy:run-pay", args=[run.pk]),
-        {"bank": "qz-a", "paid_on": "2026-04-10", "voucher_no": "X"},
+        url("run-pay", run),
+        {"bank": "qz-a", "paid_on": "2026-03-02", "voucher_no": "X"},
         follow=True,
     )
-    assert "审定后" in response.content.decode() and not BankPayment.objects.exists()
+    assert "四(一)" in response.content.decode() and not BankPayment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "allowed", "readers"),
+    [
+        ("run-audit", "accountant", ("staff", "head", "auditor")),
+        ("run-review", "staff", ("accountant", "head", "auditor")),
+        ("run-approve", "head", ("staff", "accountant", "auditor")),
+        ("run-publicize", "staff", ("head", "accountant", "auditor")),
+        ("run-issue", "staff", ("head", "accountant", "auditor")),
+        ("run-pay", "staff", ("head", "accountant", "auditor")),
+        ("run-cancel", "head", ("staff", "accountant", "auditor")),
+    ],
+)
+def test_each_stage_page_is_its_roles_alone(client, qz, run, name, allowed, readers):
+    target = url(name, run)
+    admin = UserFactory(username="qz_admin", role="admin", is_staff=True, is_superuser=True)
+    for reader in (*(getattr(qz, r) for r in readers), admin):
+        client.force_login(reader)
+        if (
+            reader is admin
+        ):  # the administrator works in one program at a time: the run's, by the switch
+            session = client.session
+            session[SESSION_KEY] = run.program.code
+            session.save()
+        assert client.post(target, {}).status_code == 403, reader
+    for outsider in (qz.other_staff, qz.bank_user):
+        client.force_login(outsider)
+        assert client.post(target, {}).status_code == 404
+    client.force_login(getattr(qz, allowed))
+    assert client.get(target).status_code == (405 if name == "run-pay" else 200)
+    assert state(run) == RunState.COMPUTED
+
+
+def test_cancelling_asks_for_the_reason(client, qz, run):
+    client.force_login(qz.head)
+    response = client.post(url("run-cancel", run), {"reason": ""})
+    assert response.status_code == 400 and state(run) == RunState.COMPUTED
+    response = client.post(url("run-cancel", run), {"reason": "预算调整，重新计算"})
+    assert response.status_code == 302 and state(run) == RunState.CANCELLED
+    assert "预算调整，重新计算" in client.get(url("run-detail", run)).content.decode()
 
 
 def test_export_of_a_stored_run(client, qz, run):
     client.force_login(qz.head)
-    response = client.get(reverse("subsidy:run-export", args=[run.pk]))
+    response = client.get(url("run-export", run))
     assert response.status_code == 200 and response.content[:2] == b"PK"
 
 
@@ -141,39 +258,119 @@ def test_figures_are_frozen_after_commit(qz, run):
     assert SubsidyLine.objects.get(run=run, contract_no="A-1").amount == Decimal("30.00")
 
 
-@pytest.mark.parametrize(
-    ("name", "allowed", "data"),
-    [
-        ("subsidy:run-pay", "staff", {"bank": "qz-a", "paid_on": "2026-04-10", "voucher_no": "X"}),
-        ("subsidy:run-cancel", "head", {}),
-        ("subsidy:run-approve", "head", {}),
-        ("subsidy:run-publicize", "staff", {}),
-        ("subsidy:run-audit", "auditor", {}),
-    ],
-)
-def test_every_run_action_for_read_only_and_outsider(client, qz, run, name, allowed, data):
-    url = reverse(name, args=[run.pk])
-    readers = {"staff": qz.auditor, "head": qz.staff, "auditor": qz.head}
-    client.force_login(readers[allowed])
-    assert client.post(url, data).status_code == 403
-    client.force_login(qz.other_staff)
-    assert client.post(url, data).status_code == 404
-    client.force_login(qz.bank_user)
-    assert client.post(url, data).status_code == 404
-    client.force_login(getattr(qz, allowed))
-    assert client.get(url).status_code in (200, 405)  # a confirmation page or not allowed
-    assert SubsidyRun.objects.get(pk=run.pk).state == RunState.COMPUTED
+# --- the public notice and its objection form ------------------------------------------------------
+
+PUBLIC = "/subsidy/public/quzhou/2025/"
+OBJECT = "/subsidy/public/quzhou/2025/object/"
 
 
-def test_a_run_with_a_payment_cannot_be_cancelled(qz, run):
-    from subsidy.services import StageRefused, run_approve, run_cancel, run_record_payment
+def test_the_notice_is_public_from_the_first_day_with_bank_names_and_amounts(
+    client, qz, clock, run
+):
+    run = advance(qz, clock, run, "publicize")  # on 03-26, from 04-01
+    assert client.get(PUBLIC).status_code == 404  # before it begins, nothing is public
+    clock.move_to(shanghai(dt.date(2026, 4, 1)), tick=False)
+    page = client.get(PUBLIC)
+    text = page.content.decode()
+    assert page.status_code == 200
+    for shown in (
+        "衢州甲银行",
+        "衢州乙银行",
+        "30.00",
+        "60.00",
+        "90.00",
+        "2026-04-01",
+        "2026-04-08",
+        "30%",
+    ):
+        assert shown in text, shown
+    assert (
+        "qz-a" not in text and "A-1" not in text
+    )  # internal codes and contract numbers stay inside
+    assert OBJECT in text
+    clock.move_to(shanghai(dt.date(2026, 4, 9)), tick=False)
+    text = client.get(PUBLIC).content.decode()
+    assert "公示已结束" in text and OBJECT not in text
+    assert client.get(OBJECT).status_code == 404
 
-    SubsidyRun.objects.filter(pk=run.pk).update(
-        state=RunState.PUBLICIZED
-    )  # the earlier stages are tested above
-    run_approve(actor=qz.head, run=run)
-    run_record_payment(
-        actor=qz.staff, run=run, bank=qz.bank_a, paid_on=dt.date(2026, 4, 10), voucher_no="PZ-1"
+
+def test_anyone_objects_without_logging_in_and_staff_rule_on_it(client, qz, clock, run):
+    run = advance(qz, clock, run, "publicize")
+    clock.move_to(shanghai(dt.date(2026, 4, 2)), tick=False)
+    assert client.get(OBJECT).status_code == 200
+    response = client.post(OBJECT, {"name": "张三", "contact": "", "reason": "我司贷款未列入"})
+    assert response.status_code == 400 and "我司贷款未列入" in response.content.decode()
+    response = client.post(
+        OBJECT,
+        {
+            "name": "张三",
+            "contact": "13800000000",
+            "reason": "我司贷款未列入",
+            "attachment": pdf("证明.pdf"),
+        },
+        REMOTE_ADDR="198.51.100.9",
     )
-    with pytest.raises(StageRefused, match="不能撤销"):
-        run_cancel(actor=qz.head, run=run)
+    assert response.status_code == 200 and "感谢" in response.content.decode()
+    objection = RunObjection.objects.get()
+    assert (objection.run_id, objection.ip_address, objection.ruling) == (
+        run.pk,
+        "198.51.100.9",
+        RunObjection.Ruling.PENDING,
+    )
+    assert AuditEntry.objects.filter(action="subsidy.objection.submitted").exists()
+
+    rule = reverse("subsidy:objection-rule", args=[objection.public_id])
+    for reader in (qz.head, qz.accountant, qz.auditor):
+        client.force_login(reader)
+        assert client.post(rule, {"ruling": "dismissed", "note": "x"}).status_code == 403
+        assert (
+            client.get(reverse("subsidy:objection-file", args=[objection.public_id])).status_code
+            == 200
+        )
+    client.force_login(qz.other_staff)
+    assert client.post(rule, {"ruling": "dismissed", "note": "x"}).status_code == 404
+    client.force_login(qz.staff)
+    page = client.get(url("run-detail", run)).content.decode()
+    assert "我司贷款未列入" in page and "ruling-form" in page
+    response = client.post(rule, {"ruling": "dismissed", "note": ""})
+    assert response.status_code == 400
+    response = client.post(rule, {"ruling": "dismissed", "note": "该企业贷款于2026年发放"})
+    assert response.status_code == 302
+    objection = RunObjection.objects.get()
+    assert objection.ruling == RunObjection.Ruling.DISMISSED and objection.ruled_by == qz.staff
+    assert client.post(rule, {"ruling": "upheld", "note": "x"}).status_code == 409
+
+
+def test_an_upheld_objection_on_the_page_cancels_the_run(client, qz, clock, run):
+    run = advance(qz, clock, run, "publicize")
+    clock.move_to(shanghai(dt.date(2026, 4, 3)), tick=False)
+    client.post(OBJECT, {"name": "李四", "contact": "139", "reason": "B-1含逾期利息"})
+    client.force_login(qz.staff)
+    objection = RunObjection.objects.get()
+    client.post(
+        reverse("subsidy:objection-rule", args=[objection.public_id]),
+        {"ruling": "upheld", "note": "核实成立"},
+    )
+    assert state(run) == RunState.CANCELLED
+    assert Client().get(PUBLIC).status_code == 404
+
+
+def test_the_objection_form_is_throttled_per_address(qz, clock, run):
+    advance(qz, clock, run, "publicize")
+    clock.move_to(shanghai(dt.date(2026, 4, 2)), tick=False)
+    cache.clear()
+    statuses = [
+        Client(REMOTE_ADDR="203.0.113.7")
+        .post(OBJECT, {"name": "张三", "contact": "138", "reason": f"理由{i}"})
+        .status_code
+        for i in range(6)
+    ]
+    assert statuses == [200] * 5 + [429]
+    assert RunObjection.objects.count() == 5
+    assert (
+        Client(REMOTE_ADDR="203.0.113.8")
+        .post(OBJECT, {"name": "王五", "contact": "137", "reason": "另一地址"})
+        .status_code
+        == 200
+    )
+    cache.clear()

@@ -136,7 +136,7 @@ def test_terminated_agreement_after_complaint_excludes_the_banks_loans(qz):
         evidence="x.pdf",
         recorded_by=qz.staff,
     )
-    agreement.status = agreement.Status.TERMINATED
+    agreement.terminate()
     agreement.save()
     qz.interest(qz.loan(contract="B-1", bank=qz.bank_b), "100.00")
     result = compute_run(program=qz.program, year=2025, budget="1000000")
@@ -151,7 +151,7 @@ def test_interest_subsidized_by_a_live_run_is_not_subsidized_again(qz):
     # Only a later run for another year could see it again; simulate by computing the same year.
     result = compute_run(program=qz.program, year=2025, budget="1000000")
     assert reasons(result) == {"A-1": Reason.ALREADY_SUBSIDIZED}
-    run_cancel(actor=qz.head, run=run)
+    run_cancel(actor=qz.head, run=run, reason="重新计算")
     result = compute_run(program=qz.program, year=2025, budget="1000000")
     assert [x.contract_no for x in result.lines] == ["A-1"]
 
@@ -208,7 +208,7 @@ def test_commit_stores_frozen_lines_and_refuses_a_second_live_run(qz):
     assert SubsidyExclusion.objects.get(run=run).reason == Reason.NO_INTEREST
     with pytest.raises(SubsidyInputError, match="未撤销"):
         run_commit(actor=qz.staff, program=qz.program, year=2025, budget="1000000")
-    run_cancel(actor=qz.head, run=run)
+    run_cancel(actor=qz.head, run=run, reason="重新计算")
     second = run_commit(actor=qz.staff, program=qz.program, year=2025, budget="1000000")
     assert second.lines.get().amount == D("30.00")
 
@@ -280,13 +280,29 @@ def test_command_dry_run_exports_and_saves_nothing(qz, tmp_path):
     assert wb["未予贴息"]["A2"].value == "A-9"
 
 
-def test_command_commit_saves_the_run(qz):
+def test_command_commit_saves_the_run_as_the_named_staff(qz):
     qz.interest(qz.loan(contract="A-1"), "100.00")
-    call_command("subsidy_run", "--program=quzhou", "--year=2025", "--budget=1000", "--commit")
+    base = ["subsidy_run", "--program=quzhou", "--year=2025", "--budget=1000", "--commit"]
+    with pytest.raises(CommandError, match="--user"):
+        call_command(*base)  # a run is saved by a person, the program's bureau staff
+    with pytest.raises(CommandError, match="经办人"):
+        call_command(*base, "--user=qz_head")
+    call_command(*base, "--user=qz_staff")
     run = SubsidyRun.objects.get()
-    assert run.total == D("30.00") and run.created_by is None
+    assert run.total == D("30.00") and run.created_by == qz.staff
     with pytest.raises(CommandError, match="未撤销"):
-        call_command("subsidy_run", "--program=quzhou", "--year=2025", "--budget=1000", "--commit")
+        call_command(*base, "--user=qz_staff")
+
+
+def test_command_refuses_the_current_year(qz, clock):
+    from tests.subsidy.conftest import shanghai
+
+    clock.move_to(shanghai(dt.date(2026, 12, 4)), tick=False)
+    qz.interest(
+        qz.loan(contract="A-1", disbursed=dt.date(2026, 3, 1)), "100.00", dt.date(2026, 6, 21)
+    )
+    with pytest.raises(CommandError, match="2026年尚未结束"):
+        call_command("subsidy_run", "--program=quzhou", "--year=2026", "--budget=1000")
 
 
 @pytest.mark.parametrize(
@@ -300,7 +316,7 @@ def test_command_commit_saves_the_run(qz):
 )
 def test_command_bad_input_exits_non_zero_and_saves_nothing(qz, args):
     qz.interest(qz.loan(contract="A-1"), "100.00")
-    base = ["subsidy_run", "--program=quzhou", "--commit"]
+    base = ["subsidy_run", "--program=quzhou", "--commit", "--user=qz_staff"]
     if not any(a.startswith("--year") for a in args):
         base.append("--year=2025")
     with pytest.raises(CommandError):

@@ -10,7 +10,6 @@ from applications.models import Program
 from kedaitong.models import User
 from kedaitong.money import format_yuan
 from kedaitong.programs import Feature, has_feature
-from kedaitong.roles import Role
 from kedaitong.templatetags.money import share
 from operations.history import acting
 from subsidy import export
@@ -35,9 +34,13 @@ class Command(BaseCommand):
             metavar="FILE.xlsx",
             help="write the detail and per-bank sheets",
         )
-        parser.add_argument("--commit", action="store_true", help="save the run (stage: computed)")
         parser.add_argument(
-            "--user", default=None, help="username recorded as the maker (default: system)"
+            "--commit",
+            action="store_true",
+            help="save the run (stage: computed); needs --user, a bureau staff user of the program",
+        )
+        parser.add_argument(
+            "--user", default=None, help="username of the program's bureau staff who saves the run"
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -119,13 +122,13 @@ class Command(BaseCommand):
             out.write("  未保存（加 --commit 保存批次）")
 
     def _actor(self, username: str | None) -> User:
-        if username:
-            user = User.objects.filter(username=username).first()
-            if user is None:
-                raise CommandError(f"没有用户“{username}”")
-            return user
-        # The command line is an administrator's tool: an unsaved system actor with the admin role.
-        return User(username="system", role=Role.ADMIN)
+        """The maker is a person: the program's bureau staff (四(一)'s first stage), never a system account."""
+        if not username:
+            raise CommandError("保存批次须用 --user 指定项目的经办人（市科技局经办人）")
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            raise CommandError(f"没有用户“{username}”")
+        return user
 
 
 def _share(program: Program, year: int) -> str:
