@@ -14,7 +14,7 @@ from kedaitong.roles import Role
 
 # Apps asked for navigation items, in menu order. Each may have a `nav.py`
 # with `items(user) -> list[NavItem]`.
-NAV_APPS = ["applications", "review", "loans", "compensation", "subsidy", "reports"]
+NAV_APPS = ["applications", "review", "loans", "compensation", "subsidy", "reports", "api"]
 
 
 @dataclass(frozen=True)

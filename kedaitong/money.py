@@ -17,6 +17,8 @@ import cn2an
 FEN = Decimal("0.01")
 ZERO = Decimal("0.00")
 WAN = Decimal("10000")
+# DecimalField(max_digits=16, decimal_places=2): at most 14 digits before the point.
+MAX_AMOUNT = Decimal("99999999999999.99")
 
 
 def to_fen(value: Decimal | int | str) -> Decimal:
@@ -40,17 +42,22 @@ def parse_amount(text: str | int | Decimal, *, allow_zero: bool = False) -> Deci
     if isinstance(text, float):
         raise TypeError("money must not be a float")
     raw = str(text).strip().replace(",", "").replace("，", "").replace("¥", "").replace("￥", "")
+    shown = (
+        raw if len(raw) <= 30 else f"{raw[:30]}…"
+    )  # a hostile 5,000-digit number is not echoed whole
     try:
         value = Decimal(raw)
     except InvalidOperation:
-        raise ValueError(f"“{text}”不是有效的金额") from None
+        raise ValueError(f"“{shown}”不是有效的金额") from None
     if not value.is_finite():
-        raise ValueError(f"“{text}”不是有效的金额")
+        raise ValueError(f"“{shown}”不是有效的金额")
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2:
-        raise ValueError(f"金额“{text}”超过两位小数（精确到分），请核对后重填")
+        raise ValueError(f"金额“{shown}”超过两位小数（精确到分），请核对后重填")
     if value < 0 or (value == 0 and not allow_zero):
-        raise ValueError(f"金额“{text}”必须大于零")
+        raise ValueError(f"金额“{shown}”必须大于零")
+    if value > MAX_AMOUNT:
+        raise ValueError(f"金额“{shown}”超过上限（整数部分最多14位）")
     return value.quantize(FEN)
 
 

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from api.v1 import api as bank_api
 from kedaitong import views
 
 urlpatterns = [
@@ -24,6 +25,8 @@ urlpatterns = [
     path("", include("compensation.urls")),
     path("", include("subsidy.urls")),
     path("", include("reports.urls")),
+    path("", include("api.urls")),
+    path("api/v1/", bank_api.urls),
     path("jobs/<uuid:public_id>/", views.job_detail, name="job-detail"),
     path("jobs/<uuid:public_id>/download/", views.job_download, name="job-download"),
     path("admin/", admin.site.urls),

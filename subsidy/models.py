@@ -332,6 +332,10 @@ class RunState(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+# States from which a run's figures are public (四(一) 公示), and so shown to the banks (page and API).
+BANK_VISIBLE_STATES = (RunState.PUBLICIZED, RunState.APPROVED, RunState.PAID)
+
+
 class SubsidyRunQuerySet(models.QuerySet["SubsidyRun"]):
     def visible_to(self, user: User) -> SubsidyRunQuerySet:
         role = user.effective_role if user.is_authenticated else ""

@@ -16,7 +16,7 @@ from kedaitong.uploads import serve_upload
 from loans.models import Bank
 from subsidy import export, services, tasks
 from subsidy.forms import AuditForm, PaymentForm, RunForm
-from subsidy.models import RunState, SubsidyRun
+from subsidy.models import BANK_VISIBLE_STATES, RunState, SubsidyRun
 
 MAKER_ROLES = (Role.BUREAU_STAFF, Role.ADMIN)
 
@@ -326,10 +326,6 @@ def lpr_import(request: HttpRequest) -> HttpResponse:
         {"form": form, "problems": problems, "latest": latest},
         status=status,
     )
-
-
-# States from which a run's figures are public (四(一) 公示), and so shown to the banks.
-BANK_VISIBLE_STATES = (RunState.PUBLICIZED, RunState.APPROVED, RunState.PAID)
 
 
 def _bank_runs(user) -> list[SubsidyRun]:  # type: ignore[no-untyped-def]
