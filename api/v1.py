@@ -12,7 +12,8 @@ errors or a malformed request, 429 over the token's rate.
 import datetime as dt
 import re
 import uuid
-from typing import Any
+from decimal import Decimal
+from typing import Annotated, Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -23,6 +24,7 @@ from ninja.errors import AuthenticationError, AuthorizationError, Throttled, Val
 from ninja.pagination import PageNumberPagination, paginate
 from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer
+from pydantic import BeforeValidator
 
 from api import batches, selectors
 from api.models import ApiToken
@@ -206,7 +208,9 @@ class BatchOut(Schema):
     )
     dry_run: bool
     rows: int
-    created: int = Field(..., description="新增记录数")
+    created: int = Field(
+        ..., description="新增的记录数（预检或被拒时为本会新增的行数，实际未保存）"
+    )
     unchanged: int = Field(..., description="已存在且相同的记录数（不会重复登记）")
     updated: int = Field(..., description="更新数（仅逾期结清日期的补填）")
     error_rows: int
@@ -229,8 +233,16 @@ class TokenOut(Schema):
     max_batch_rows: int
 
 
-def _money(value: Any) -> str | None:
-    return None if value is None else f"{value:.2f}"
+def _places(places: int) -> Any:
+    def text(value: Any) -> Any:
+        return f"{value:.{places}f}" if isinstance(value, (Decimal, int)) else value
+
+    return text
+
+
+# Amounts go out as text in yuan with two decimals (never a float); rates with four.
+Money = Annotated[str, BeforeValidator(_places(2))]
+Rate = Annotated[str, BeforeValidator(_places(4))]
 
 
 class EnterpriseOut(Schema):
@@ -241,22 +253,14 @@ class EnterpriseOut(Schema):
 class ApplicationOut(Schema):
     id: uuid.UUID = Field(..., alias="public_id")
     reference: str
-    program: str
+    program: str = Field(..., alias="program_version.program.code")
     enterprise: EnterpriseOut
-    amount: str = Field(..., description="申请金额（元）")
+    amount: Money = Field(..., description="申请金额（元）")
     term_months: int | None
     state: str
     state_label: str
     waiting_for: str = Field(..., description="decision（本行审批）或disbursement（授信后放款）")
     waiting_since: dt.date | None = Field(None, description="进入当前状态的日期")
-
-    @staticmethod
-    def resolve_program(obj: Any) -> str:
-        return obj.program_version.program.code
-
-    @staticmethod
-    def resolve_amount(obj: Any) -> str:
-        return _money(obj.amount) or ""
 
     @staticmethod
     def resolve_state_label(obj: Any) -> str:
@@ -276,78 +280,50 @@ class ApplicationOut(Schema):
 class LoanOut(Schema):
     id: uuid.UUID = Field(..., alias="public_id")
     contract_no: str
-    program: str
+    program: str = Field(..., alias="program_version.program.code")
     enterprise: EnterpriseOut
     disbursement_date: dt.date
     maturity_date: dt.date
-    principal: str
-    annual_rate: str = Field(..., description="年利率（%）")
-    repaid: str = Field(..., description="已登记的归还本金（元）")
-    outstanding: str = Field(..., description="贷款余额 = 放款金额 − 已归还本金（元）")
+    principal: Money = Field(..., description="放款金额（元）")
+    annual_rate: Rate = Field(..., description="年利率（%）")
+    repaid: Money = Field(..., description="已登记的归还本金（元）")
+    outstanding: Money = Field(..., description="贷款余额 = 放款金额 − 已归还本金（元）")
     days_past_due: int
     bucket: str
 
     @staticmethod
-    def resolve_program(obj: Any) -> str:
-        return obj.program_version.program.code
+    def resolve_repaid(obj: Any) -> Decimal:
+        return obj.repaid or Decimal("0")
 
     @staticmethod
-    def resolve_principal(obj: Any) -> str:
-        return _money(obj.principal) or ""
-
-    @staticmethod
-    def resolve_annual_rate(obj: Any) -> str:
-        return f"{obj.annual_rate:.4f}"
-
-    @staticmethod
-    def resolve_repaid(obj: Any) -> str:
-        return _money(obj.repaid or 0) or "0.00"
-
-    @staticmethod
-    def resolve_outstanding(obj: Any) -> str:
-        return _money(obj.principal - (obj.repaid or 0)) or ""
+    def resolve_outstanding(obj: Any) -> Decimal:
+        return obj.principal - (obj.repaid or Decimal("0"))
 
 
 class RepaymentOut(Schema):
     repaid_on: dt.date
-    principal: str
-
-    @staticmethod
-    def resolve_principal(obj: Any) -> str:
-        return _money(obj.principal) or ""
+    principal: Money
 
 
 class InterestOut(Schema):
     settled_on: dt.date
     period_start: dt.date
     period_end: dt.date
-    amount: str
+    amount: Money
     overdue: bool = Field(..., alias="is_overdue_interest")
-
-    @staticmethod
-    def resolve_amount(obj: Any) -> str:
-        return _money(obj.amount) or ""
 
 
 class OverdueOut(Schema):
     started_on: dt.date
-    overdue_principal: str
-    overdue_interest: str
+    overdue_principal: Money
+    overdue_interest: Money
     cleared_on: dt.date | None
-
-    @staticmethod
-    def resolve_overdue_principal(obj: Any) -> str:
-        return _money(obj.overdue_principal) or ""
-
-    @staticmethod
-    def resolve_overdue_interest(obj: Any) -> str:
-        return _money(obj.overdue_interest) or ""
 
 
 class ReportOut(Schema):
     year: int
     quarter: int
-    assessment: str = Field(..., alias="status")
+    assessment: str = Field(..., alias="status", description="normal、watch或risk")
     filed_at: dt.datetime
 
 
@@ -375,110 +351,60 @@ class LoanDetailOut(LoanOut):
 
 
 class SubsidyLineOut(Schema):
-    program: str
-    year: int
-    run_state: str
+    program: str = Field(..., alias="run.program.code")
+    year: int = Field(..., alias="run.year")
+    run_state: str = Field(..., alias="run.state")
     contract_no: str
     enterprise_name: str
     disbursement_date: dt.date
-    principal: str
-    annual_rate: str
-    lpr: str
-    settled_interest: str
-    overdue_interest: str
-    eligible_interest: str
-    share: str = Field(..., description="贴息比例（%）")
-    computed: str = Field(..., description="按比例计算的贴息（元）")
-    amount: str = Field(..., description="贴息（元），超出预算时按比例下降后")
-
-    @staticmethod
-    def resolve_program(obj: Any) -> str:
-        return obj.run.program.code
-
-    @staticmethod
-    def resolve_year(obj: Any) -> int:
-        return int(obj.run.year)
-
-    @staticmethod
-    def resolve_run_state(obj: Any) -> str:
-        return str(obj.run.state)
-
-
-for _name in (
-    "principal",
-    "settled_interest",
-    "overdue_interest",
-    "eligible_interest",
-    "computed",
-    "amount",
-):
-    setattr(
-        SubsidyLineOut,
-        f"resolve_{_name}",
-        staticmethod(lambda obj, _n=_name: _money(getattr(obj, _n)) or ""),
-    )
-SubsidyLineOut.resolve_annual_rate = staticmethod(lambda obj: f"{obj.annual_rate:.4f}")  # type: ignore[attr-defined]
-SubsidyLineOut.resolve_lpr = staticmethod(lambda obj: f"{obj.lpr:.4f}")  # type: ignore[attr-defined]
-SubsidyLineOut.resolve_share = staticmethod(lambda obj: f"{obj.share:.4f}")  # type: ignore[attr-defined]
+    principal: Money
+    annual_rate: Rate = Field(..., description="年利率（%）")
+    lpr: Rate = Field(..., description="定价时同期限LPR（%）")
+    settled_interest: Money = Field(..., description="已结算利息（元）")
+    overdue_interest: Money = Field(..., description="其中逾期期间利息（元），不予贴息")
+    eligible_interest: Money = Field(..., description="可贴息的利息（元）")
+    share: Rate = Field(..., description="贴息比例（0.3000即30%）")
+    computed: Money = Field(..., description="按比例计算的贴息（元）")
+    amount: Money = Field(..., description="贴息（元）：超出年度预算时按预算同比例下降后")
 
 
 class ClaimOut(Schema):
     id: uuid.UUID = Field(..., alias="public_id")
     reference: str
-    program: str
-    contract_no: str
+    program: str = Field(..., alias="program.code")
+    contract_no: str = Field(..., alias="loan.contract_no")
     state: str
     state_label: str
-    requested_amount: str
-    loss_principal: str
-    loss_interest: str
+    requested_amount: Money
+    loss_principal: Money
+    loss_interest: Money
     overdue_since: dt.date
     created_at: dt.datetime
     submitted_at: dt.datetime | None
-    decided_amount: str | None = Field(None, description="领导专班决定的补偿金额（元）")
-    paid_amount: str | None = Field(None, description="已拨付金额（元）")
-
-    @staticmethod
-    def resolve_program(obj: Any) -> str:
-        return obj.program.code
-
-    @staticmethod
-    def resolve_contract_no(obj: Any) -> str:
-        return obj.loan.contract_no
+    decided_amount: Money | None = Field(None, description="领导专班决定的补偿金额（元）")
+    paid_amount: Money | None = Field(None, description="已拨付金额（元）")
 
     @staticmethod
     def resolve_state_label(obj: Any) -> str:
         return str(obj.get_state_display())
 
     @staticmethod
-    def resolve_requested_amount(obj: Any) -> str:
-        return _money(obj.requested_amount) or ""
-
-    @staticmethod
-    def resolve_loss_principal(obj: Any) -> str:
-        return _money(obj.loss_principal) or ""
-
-    @staticmethod
-    def resolve_loss_interest(obj: Any) -> str:
-        return _money(obj.loss_interest) or ""
-
-    @staticmethod
-    def resolve_decided_amount(obj: Any) -> str | None:
+    def resolve_decided_amount(obj: Any) -> Decimal | None:
         from compensation.selectors import live_decision
 
         decision = live_decision(obj)
-        return _money(decision.amount) if decision is not None else None
+        return decision.amount if decision is not None else None
 
     @staticmethod
-    def resolve_paid_amount(obj: Any) -> str | None:
+    def resolve_paid_amount(obj: Any) -> Decimal | None:
         payment = obj.payment
-        return _money(payment.amount) if payment is not None else None
+        return payment.amount if payment is not None else None
 
 
 class UploadOut(Schema):
     id: uuid.UUID = Field(..., alias="public_id")
     kind: str
-    program: str
+    program: str = Field(..., alias="program.code")
     state: str
     via: str
     received_at: dt.datetime = Field(..., alias="uploaded_at")
@@ -488,10 +414,6 @@ class UploadOut(Schema):
     updated: int = Field(..., alias="updated_count")
     error_rows: int = Field(..., alias="error_count")
     errors: list[RowErrorOut]
-
-    @staticmethod
-    def resolve_program(obj: Any) -> str:
-        return obj.program.code
 
     @staticmethod
     def resolve_errors(obj: Any) -> list[dict[str, Any]]:
