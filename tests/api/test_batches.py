@@ -8,14 +8,13 @@ import time
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 
 from api.models import ApiBatch
 from kedaitong.models import AuditEntry
+from kedaitong.roles import Role
 from loans.importer import context_for, run_import
 from loans.models import InterestSettlement, Loan, PostLoanReport, RecordUpload, Repayment
 from tests.api.helpers import Bank, make_token
-from kedaitong.roles import Role
 from tests.factories import LoanFactory, UserFactory, version
 from tests.loans.sheets import INTEREST, xlsx
 
