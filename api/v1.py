@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.views.decorators.http import require_safe
 from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, Throttled, ValidationError
 from ninja.pagination import PageNumberPagination, paginate
@@ -74,6 +75,7 @@ api = NinjaAPI(
     version="1",
     description=DESCRIPTION,
     urls_namespace="api-v1",
+    docs_decorator=require_safe,  # the schema and its page: read-only, public, no token
     auth=BankToken(),
     throttle=[TokenRateThrottle()],
     renderer=ChineseJSONRenderer(),
