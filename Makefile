@@ -5,15 +5,30 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup sysdeps migrate demo lint audit check messages lock clean bench load
+.PHONY: run test test-fast test-clock setup sysdeps migrate demo lint audit check messages lock clean bench load
 
 run: setup migrate demo
 	@echo "Serving on http://127.0.0.1:8000 (Ctrl-C stops)"
 	$(PY) manage.py runserver 127.0.0.1:8000
 
+# The whole suite: non-browser tests on every core (pytest-xdist, PYTEST_WORKERS=auto),
+# then the browser tests in their own pytest process (scripts/test.sh says why).
+# PYTEST_ARGS go to both, e.g. `make test PYTEST_ARGS="tests/loans -x"`.
 test: EXTRA_SYSDEPS = chromium
 test: setup
-	$(PY) -m pytest $(PYTEST_ARGS)
+	bash scripts/test.sh all $(PYTEST_ARGS)
+
+# The edit loop: everything but the browser tests.
+test-fast: setup
+	bash scripts/test.sh fast $(PYTEST_ARGS)
+
+# The non-browser suite with the machine's clock set (Debian faketime) to CLOCK_AT, UTC:
+# by default 20:00, when the bureau's date (Asia/Shanghai) is already the next day. Tests
+# set their own clock; this catches what still reads the real one (other processes too).
+CLOCK_AT ?= 2026-12-03 20:00:00
+test-clock: EXTRA_SYSDEPS = faketime
+test-clock: setup
+	TZ=UTC faketime -f "@$(CLOCK_AT)" bash scripts/test.sh fast $(PYTEST_ARGS)
 
 setup: sysdeps $(STAMP)
 

@@ -58,13 +58,53 @@ def register(kind: str, *, title: str = "") -> Callable[[JobFunction], JobFuncti
     return decorator
 
 
+def _write_beside(write: Callable[[], Any]) -> None:
+    """Run `write` on another database connection when this one may be in the middle of a read (SQLite).
+
+    In WAL mode a connection that is still reading (an open cursor: `.iterator()`)
+    keeps the snapshot its read began with; once any other connection has written
+    since (the heartbeat thread, another user), a write on it fails at once with
+    "database is locked" (SQLITE_BUSY_SNAPSHOT). A long export was failing so,
+    after its own heartbeat's first beat. A short-lived thread has its own
+    connection, which writes with a fresh view. Inside a transaction (tests, a job
+    working in one atomic block) the write stays on this connection, which
+    already holds the lock and sees its own rows.
+    """
+    from django.db import connection, connections
+
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        write()
+        return
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            write()
+        except BaseException as exc:  # raised again in the job's thread
+            failure.append(exc)
+        finally:
+            connections.close_all()  # this thread's own connections only
+
+    writer = threading.Thread(target=run, name="kedaitong-job-progress")
+    writer.start()
+    writer.join()
+    if failure:
+        raise failure[0]
+
+
 @dataclass
 class JobContext:
     job: Job
     _last_beat: float = 0.0
 
-    def progress(self, done: int, total: int | None = None, message: str = "") -> None:
-        """Record progress; written at most every half second so a tight loop stays fast."""
+    def progress(self, done: int, total: int | None = None, message: str = "") -> bool:
+        """Record progress; written at most every half second so a tight loop stays fast.
+
+        Returns whether this call stored it. On SQLite the write goes through another
+        connection (`_write_beside`): a job usually reports progress in the middle of
+        reading (a ledger export iterating its rows), and its own connection cannot
+        write once anyone else has written since that read began.
+        """
         import time
 
         now = time.monotonic()
@@ -75,12 +115,18 @@ class JobContext:
             self.job.message = message[:300]
         if now - self._last_beat >= 0.5 or (self.job.total and done >= self.job.total):
             self._last_beat = now
-            Job.objects.filter(pk=self.job.pk).update(
-                done=self.job.done,
-                total=self.job.total,
-                message=self.job.message,
-                heartbeat_at=timezone.now(),
+            fields = {
+                "done": self.job.done,
+                "total": self.job.total,
+                "message": self.job.message,
+            }
+            _write_beside(
+                lambda: Job.objects.filter(pk=self.job.pk).update(
+                    **fields, heartbeat_at=timezone.now()
+                )
             )
+            return True
+        return False
 
     def set_link(self, url: str, label: str) -> None:
         """The job's result is a page (a saved record): its owner is sent there from the job page."""

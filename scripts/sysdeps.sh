@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the portal needs at run time (CJK fonts, HarfBuzz
 # subsetting for fast PDFs, Pango for WeasyPrint, gettext for translations).
-# Usage: scripts/sysdeps.sh [extra-package ...]   (e.g. chromium for browser tests)
+# Usage: scripts/sysdeps.sh [extra-package ...]   (e.g. chromium for browser tests, faketime for make test-clock)
 # As root it installs what is missing; otherwise it prints the exact apt-get line.
 set -u
 packages=(fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 gettext poppler-utils "$@")

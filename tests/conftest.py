@@ -21,6 +21,29 @@ from tests.factories import (
 
 
 @pytest.fixture(autouse=True)
+def _fixed_clock(request):  # type: ignore[no-untyped-def]
+    """Every test runs at a fixed instant, never at the hour or on the date the suite happens to run.
+
+    The default is BUREAU_NEXT_DAY (tests/clock.py): 20:00 UTC, when the bureau's date
+    (Asia/Shanghai) is already the next day, so code that takes the server's UTC date for
+    the bureau's fails at once instead of one evening in three. A test about another moment
+    says so with `@pytest.mark.time_machine(instant)` (its own marker wins); time flows on
+    from the instant (tick), so timeouts and heartbeats work. Browser tests set their own
+    clock (tests/e2e/conftest.py). `@pytest.mark.real_clock` opts out: tests whose other
+    processes (a killed worker, gunicorn) write times that this process compares.
+    """
+    if request.node.get_closest_marker("real_clock") or request.node.get_closest_marker("e2e"):
+        yield
+        return
+    traveller = request.getfixturevalue("time_machine")
+    if request.node.get_closest_marker("time_machine") is None:
+        from tests.clock import BUREAU_NEXT_DAY
+
+        traveller.move_to(BUREAU_NEXT_DAY, tick=True)
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _fast_hashing(settings):
     # Argon2 is the production hasher (tested in test_settings); tests use a fast one.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -99,10 +122,10 @@ def django_db_setup(django_db_setup, django_db_blocker):  # noqa: F811 - extends
 
 @pytest.fixture(autouse=True)
 def _jobs_inline(settings, request):
-    # Jobs run at commit in the test's own thread, except in browser tests,
-    # whose live server runs them in the background thread as in production.
-    if "live_server" not in request.fixturenames:
-        settings.JOBS_RUNNER = "inline"
+    # Jobs run at commit in the test's own thread. In browser tests the live server only
+    # queues them (as web processes beside `run_jobs` workers do) and the test runs them
+    # to their end with tests.e2e.conftest.run_jobs(): no timer decides when a job runs.
+    settings.JOBS_RUNNER = "worker" if "live_server" in request.fixturenames else "inline"
 
 
 @dataclass
@@ -143,14 +166,23 @@ class Cast:
 
 @pytest.fixture
 def cast(db) -> Cast:
+    return build_cast()
+
+
+def build_cast(prefix: str = "") -> Cast:
+    """The cast's rows; `prefix` names a second cast in the same database (scripts/prod_smoke.py)."""
     changjiang = Program.objects.get(code="changjiang")
     quzhou = Program.objects.get(code="quzhou")
-    enterprise_a = EnterpriseFactory(name="甲科技有限公司")
-    enterprise_b = EnterpriseFactory(name="乙科技有限公司")
-    bank_x = BankFactory(code="bank-x", name="X银行")
-    bank_y = BankFactory(code="bank-y", name="Y银行")
+    enterprise_a = EnterpriseFactory(name=f"{prefix}甲科技有限公司")
+    enterprise_b = EnterpriseFactory(name=f"{prefix}乙科技有限公司")
+    bank_x = BankFactory(code=f"{prefix}bank-x", name=f"{prefix}X银行")
+    bank_y = BankFactory(code=f"{prefix}bank-y", name=f"{prefix}Y银行")
     BankAgreementFactory(bank=bank_x, program=changjiang)
     BankAgreementFactory(bank=bank_y, program=changjiang)
+
+    def user(name: str, role: str, **scope: object) -> User:
+        return UserFactory(username=f"{prefix}{name}", role=role, **scope)
+
     return Cast(
         changjiang=changjiang,
         quzhou=quzhou,
@@ -158,17 +190,15 @@ def cast(db) -> Cast:
         enterprise_b=enterprise_b,
         bank_x=bank_x,
         bank_y=bank_y,
-        applicant=UserFactory(username="applicant", role=Role.ENTERPRISE, enterprise=enterprise_a),
-        other_applicant=UserFactory(
-            username="other", role=Role.ENTERPRISE, enterprise=enterprise_b
-        ),
-        bureau_staff=UserFactory(username="staff", role=Role.BUREAU_STAFF, program=changjiang),
-        bureau_head=UserFactory(username="head", role=Role.BUREAU_HEAD, program=changjiang),
-        leading_group=UserFactory(username="group", role=Role.LEADING_GROUP, program=changjiang),
-        bank_x_user=UserFactory(username="bankx", role=Role.BANK, bank=bank_x),
-        bank_y_user=UserFactory(username="banky", role=Role.BANK, bank=bank_y),
-        auditor=UserFactory(username="auditor", role=Role.AUDITOR, program=changjiang),
-        admin=UserFactory(username="admin", role=Role.ADMIN, is_staff=True, is_superuser=True),
+        applicant=user("applicant", Role.ENTERPRISE, enterprise=enterprise_a),
+        other_applicant=user("other", Role.ENTERPRISE, enterprise=enterprise_b),
+        bureau_staff=user("staff", Role.BUREAU_STAFF, program=changjiang),
+        bureau_head=user("head", Role.BUREAU_HEAD, program=changjiang),
+        leading_group=user("group", Role.LEADING_GROUP, program=changjiang),
+        bank_x_user=user("bankx", Role.BANK, bank=bank_x),
+        bank_y_user=user("banky", Role.BANK, bank=bank_y),
+        auditor=user("auditor", Role.AUDITOR, program=changjiang),
+        admin=user("admin", Role.ADMIN, is_staff=True, is_superuser=True),
         application_a=ApplicationFactory(enterprise=enterprise_a, bank=bank_x),
         application_b=ApplicationFactory(enterprise=enterprise_b, bank=bank_y),
         loan_a=LoanFactory(enterprise=enterprise_a, bank=bank_x),

@@ -25,6 +25,8 @@ from typing import Any
 
 import pytest
 
+from tests.clock import BUREAU_MORNING
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -35,6 +37,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 RESULTS = Path(__file__).resolve().parents[2] / "test-results"
+# How long a browser action or an expect(...) waits for its condition: long enough for a loaded machine.
+WAIT_MS = 15_000
 PASSWORD = "correct-horse-battery"  # the factories' default
 
 
@@ -51,7 +55,9 @@ def browser() -> Iterator[Any]:
         pytest.fail(
             f"Chromium not found at {CHROMIUM}: run `apt-get install chromium` (make test does it as root)"
         )
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=WAIT_MS)
 
     # Playwright's sync API keeps an event loop in this thread; the ORM calls
     # the tests make in between are still synchronous and safe.
@@ -126,6 +132,15 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "page"
 
 
+@pytest.fixture(autouse=True)
+def _bureau_clock(time_machine) -> None:  # type: ignore[no-untyped-def]
+    """The live server runs in this process, so time-machine sets its clock too: "today" is
+    a fixed working day whenever the suite runs (tick=True: time flows from there, so
+    heartbeats and timeouts work). Chromium keeps the real clock; cookies carry Max-Age,
+    which does not depend on it."""
+    time_machine.move_to(BUREAU_MORNING, tick=True)
+
+
 @pytest.fixture
 def new_page(browser, live_server, request) -> Iterator[Callable[..., Any]]:  # type: ignore[no-untyped-def]
     """Factory of browser pages, one context (one person) each; screenshots on failure, contexts always closed."""
@@ -139,7 +154,7 @@ def new_page(browser, live_server, request) -> Iterator[Callable[..., Any]]:  # 
         context = browser.new_context(
             base_url=live_server.url, locale="zh-CN", viewport={"width": 1280, "height": 900}
         )
-        context.set_default_timeout(15_000)
+        context.set_default_timeout(WAIT_MS)
         opened.append((username or "anonymous", context))
         page = context.new_page()
         if username:
@@ -191,27 +206,32 @@ def login(page, username: str, password: str = PASSWORD) -> None:  # type: ignor
 RUN_PAGE = re.compile(r"/subsidy/runs/(\d+)/$")
 
 
+def run_jobs() -> int:
+    """Run every queued background job to its end, here in the test's thread; returns how many ran.
+
+    Browser tests set JOBS_RUNNER=worker (tests/conftest.py): the live server only queues
+    jobs, as production web processes do beside `run_jobs` workers, and the test runs them
+    when it chooses, instead of a timer in a thread deciding when they happen.
+    """
+    from kedaitong.jobs import run_pending
+
+    return run_pending()
+
+
 def commit_and_open_run(page) -> int:  # type: ignore[no-untyped-def]
-    """Press "save this run"; the commit may answer with the run page at once or with a job page that leads to it."""
+    """Press "save this run": the commit is a job; run it, then its page (?follow=1) leads to the run."""
+    from playwright.sync_api import expect
+
     page.click("form[action='/subsidy/runs/new/'] button")
     page.wait_for_url(lambda url: bool(RUN_PAGE.search(url)) or "/jobs/" in url)
-    for _ in range(
-        240
-    ):  # a background commit: the job page refreshes itself until it links to (or redirects to) the run
-        if match := RUN_PAGE.search(page.url):
-            return int(match.group(1))
-        try:
-            link = page.locator("main a[href*='/subsidy/runs/']")
-            if link.count():
-                with page.expect_navigation():
-                    link.first.click()
-                continue
-            assert page.locator("main [role=alert], main .message-error").count() == 0
-        except AssertionError:
-            raise AssertionError(
-                f"the subsidy commit failed: {page.locator('main').inner_text()}"
-            ) from None
-        except Exception:  # the page is reloading itself between reads
-            pass
-        page.wait_for_timeout(250)
-    raise AssertionError(f"the subsidy commit never led to its run: {page.url}")
+    if "/jobs/" in page.url:
+        from kedaitong.models import Job
+
+        assert run_jobs() == 1
+        job = Job.objects.get(kind="subsidy.run_commit", public_id=page.url.split("/")[4])
+        assert job.state == Job.State.DONE, f"the subsidy commit failed: {job.message}"
+        # The job page refreshes itself each second and goes on to the run once it is saved.
+        expect(page).to_have_url(RUN_PAGE)
+    match = RUN_PAGE.search(page.url)
+    assert match, page.url
+    return int(match.group(1))

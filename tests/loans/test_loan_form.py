@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from applications.models import Enterprise, ProgramListing
 from kedaitong.models import AuditEntry
@@ -83,10 +82,8 @@ def test_a_listed_enterprise_gets_its_loan_priced_against_the_lpr(cast, quzhou):
         ({"principal": "12.345"}, "两位小数"),
         ({"credit_code": credit_code(7002, region="330800")}, "名单"),
         (
-            {
-                "disbursement_date": (timezone.localdate() + dt.timedelta(days=1)).isoformat(),
-                "maturity_date": "2030-01-01",
-            },
+            # The bureau's tomorrow at the suite's fixed instant (tests/clock.py: 2026-12-04).
+            {"disbursement_date": "2026-12-05", "maturity_date": "2029-12-01"},
             "将来",
         ),
     ],

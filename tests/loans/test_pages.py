@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from applications.models import Application
@@ -16,6 +17,7 @@ from kedaitong.models import AuditEntry
 from loans import services
 from loans.models import InterestSettlement, Loan, OverdueEvent, PostLoanReport, RecordUpload
 from review.models import BlacklistEntry
+from tests.clock import bureau
 from tests.factories import ApplicationFactory, UserFactory
 from tests.loans.sheets import INTEREST, xlsx
 
@@ -385,6 +387,8 @@ def test_the_loan_page_shows_derived_figures_and_records(cast):
     assert "750,000.00" in page and ">40<" in page
 
 
+# 20:00 UTC on 31 March: the bureau (Asia/Shanghai) is already at 1 April, the date it files on.
+@pytest.mark.time_machine(bureau(2026, 4, 1, 4, 0))
 def test_post_loan_reports_are_filed_by_the_lending_bank_once_per_quarter(cast):
     loan = cast.loan_a
     url = f"/loans/{loan.public_id}/reports/new/"
@@ -437,7 +441,10 @@ def test_post_loan_reports_are_filed_by_the_lending_bank_once_per_quarter(cast):
         None,
         "订单下滑",
     ]
-    assert filed[1][8] == str(cast.bank_x_user) and filed[1][9].date() == report.filed_at.date()
+    assert filed[1][8] == str(cast.bank_x_user) and filed[1][9].date() == dt.date(2026, 4, 1)
+    assert timezone.localdate(report.filed_at) == dt.date(
+        2026, 4, 1
+    )  # the bureau's date, not UTC's
     assert filed[2][0] == "合计" and filed[2][3] == 1000000 and len(filed) == 3
     missing = [[c.value for c in row] for row in wb["未报送"].iter_rows()]
     assert missing[0] == ["贷款合同编号", "银行", "企业", "放款金额（元）", "放款日期", "到期日期"]
