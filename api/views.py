@@ -25,7 +25,7 @@ VALIDITY = (30, 90, 180, 365)
 
 class TokenForm(forms.Form):
     name = forms.CharField(
-        label=_("Name"),
+        label=_("Token name"),
         max_length=60,
         help_text=_("What the token is for, e.g. the name of the system that uses it."),
     )

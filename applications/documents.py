@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
@@ -25,7 +25,10 @@ from applications.models import (
     TechField,
 )
 from kedaitong.money import rmb_capitals, yuan_to_wan
-from kedaitong.pdf import render_pdf
+from kedaitong.pdf import Issue, render_pdf
+
+if TYPE_CHECKING:
+    from kedaitong.models import User
 
 ENTERPRISE_FIELDS = [
     "name",
@@ -154,7 +157,19 @@ def base_context(application: Application) -> dict[str, Any]:
     }
 
 
-def changjiang_annex2(application: Application) -> bytes:
+def annex_issue(application: Application, annex: str, actor: User | None) -> Issue:
+    """The annex as an issued document of the program's bureau (kedaitong/verification.py)."""
+    program = application.program_version.program
+    return Issue(
+        kind=f"{program.kind}.{annex}",
+        title=ANNEX_TITLES[annex],
+        issuer=program.authority,
+        subject=application,
+        actor=actor,
+    )
+
+
+def changjiang_annex2(application: Application, actor: User | None = None) -> bytes:
     """附件2 “科贷通”申请资料清单, each line marked with what was uploaded."""
     uploaded: dict[int, list[str]] = {}
     for material in application.materials.select_related("material_type"):
@@ -163,15 +178,23 @@ def changjiang_annex2(application: Application) -> bytes:
         {"type": m, "files": uploaded.get(m.pk, [])}
         for m in MaterialType.objects.filter(program=application.program_version.program_id)
     ]
-    return render_pdf("pdf/changjiang_annex2.html", base_context(application) | {"rows": rows})
+    return render_pdf(
+        "pdf/changjiang_annex2.html",
+        base_context(application) | {"rows": rows},
+        issue=annex_issue(application, "annex2", actor),
+    )
 
 
-def changjiang_annex3(application: Application) -> bytes:
+def changjiang_annex3(application: Application, actor: User | None = None) -> bytes:
     """附件3 “科贷通”贷款申请报告."""
-    return render_pdf("pdf/changjiang_annex3.html", base_context(application))
+    return render_pdf(
+        "pdf/changjiang_annex3.html",
+        base_context(application),
+        issue=annex_issue(application, "annex3", actor),
+    )
 
 
-def changjiang_annex4(application: Application) -> bytes:
+def changjiang_annex4(application: Application, actor: User | None = None) -> bytes:
     """附件4 昌江区“科贷通”贷款备案审核表, with the opinion boxes as the review has filled them."""
     from review.selectors import annex4_boxes
 
@@ -179,10 +202,12 @@ def changjiang_annex4(application: Application) -> bytes:
         "boxes": annex4_boxes(application),
         "product_types": ProductType.objects.all(),
     }
-    return render_pdf("pdf/changjiang_annex4.html", context)
+    return render_pdf(
+        "pdf/changjiang_annex4.html", context, issue=annex_issue(application, "annex4", actor)
+    )
 
 
-def quzhou_annex1(application: Application) -> bytes:
+def quzhou_annex1(application: Application, actor: User | None = None) -> bytes:
     """Quzhou 附件1 衢州市科技金融合作贷款申请表, both tables and the two introductions, with drawn check boxes."""
     details = (
         QuzhouDetails.objects.filter(application=application)
@@ -220,7 +245,9 @@ def quzhou_annex1(application: Application) -> bytes:
             "expected_profit_tax": _wan(details.expected_profit_tax),
         },
     }
-    return render_pdf("pdf/quzhou_annex1.html", context)
+    return render_pdf(
+        "pdf/quzhou_annex1.html", context, issue=annex_issue(application, "annex1", actor)
+    )
 
 
 ANNEXES = {
@@ -239,8 +266,8 @@ ANNEX_TITLES = {
 }
 
 
-def submission_pdf(application: Application) -> bytes:
+def submission_pdf(application: Application, actor: User | None = None) -> bytes:
     """The PDF kept at submission: the application report (Changjiang 附件3) or the application form (Quzhou 附件1)."""
     if application.program_version.program.kind == Program.Kind.QUZHOU:
-        return quzhou_annex1(application)
-    return changjiang_annex3(application)
+        return quzhou_annex1(application, actor)
+    return changjiang_annex3(application, actor)

@@ -516,7 +516,7 @@ def application_submit(
         # The transition first: it sets submitted_at, the date the kept PDF is signed with, and the PDF
         # then reads the snapshot just taken (a failure below rolls the whole submission back).
         locked.submit()
-        pdf = documents.submission_pdf(locked)
+        pdf = documents.submission_pdf(locked, actor)
         locked.submitted_pdf_sha256 = sha256(pdf)
         locked.submitted_pdf.save(f"{locked.reference}.pdf", ContentFile(pdf), save=False)
         locked.save()

@@ -625,7 +625,7 @@ def annex_pdf(request: HttpRequest, public_id: uuid.UUID, annex: str) -> HttpRes
     builder = documents.ANNEXES.get(application.program_version.program.kind, {}).get(annex)
     if builder is None:
         raise Http404
-    response = HttpResponse(builder(application), content_type="application/pdf")
+    response = HttpResponse(builder(application, request.user), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{application.reference}-{annex}.pdf"'
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -54,7 +54,7 @@ from compensation.models import (
 )
 from kedaitong.audit import log_action
 from kedaitong.models import AuditEntry
-from kedaitong.pdf import render_pdf
+from kedaitong.pdf import Issue, render_pdf
 from kedaitong.permissions import get_visible_or_404, has_role, require_role
 from kedaitong.roles import PROGRAM_ROLES, Role
 from kedaitong.uploads import serve_upload
@@ -879,6 +879,13 @@ def claim_pdf(request: HttpRequest, public_id: Any) -> HttpResponse:
             "materials": claim.materials.all(),
             "today": timezone.localdate(),
         },
+        issue=Issue(
+            kind="compensation.claim",
+            title="科贷补偿金补偿申请表",
+            issuer=claim.program.authority,
+            subject=claim,
+            actor=request.user,
+        ),
     )
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="claim-{claim.reference}.pdf"'
@@ -1028,6 +1035,7 @@ def reconciliation(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def reconciliation_pdf(request: HttpRequest, code: str) -> HttpResponse:
     rec = _reconciliation(request, code)
+    program = compensation_program(request.user)
     log_action(
         actor=request.user,
         action="compensation.reconciliation.printed",
@@ -1035,7 +1043,17 @@ def reconciliation_pdf(request: HttpRequest, code: str) -> HttpResponse:
         request=request,
     )
     response = HttpResponse(
-        render_pdf("pdf/compensation_reconciliation.html", {"rec": rec}),
+        render_pdf(
+            "pdf/compensation_reconciliation.html",
+            {"rec": rec},
+            issue=Issue(
+                kind="compensation.reconciliation",
+                title="合作结束科贷补偿金核查表",
+                issuer=program.authority,
+                subject=f"compensation.reconciliation:{program.code}:{rec.bank.code}",
+                actor=request.user,
+            ),
+        ),
         content_type="application/pdf",
     )
     response["Content-Disposition"] = f'inline; filename="reconciliation-{rec.bank.code}.pdf"'

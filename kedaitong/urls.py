@@ -10,6 +10,8 @@ from kedaitong import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz/", views.healthz, name="healthz"),
+    # Printed as a QR code on every PDF the portal issues (kedaitong/verification.py).
+    path("verify/<slug:code>/", views.verify_document, name="verify-document"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

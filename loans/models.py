@@ -319,7 +319,7 @@ class RecordUpload(models.Model):
         REPAYMENTS = "repayments", _("Repayments")
         INTEREST = "interest", _("Interest settlements")
         OVERDUE = "overdue", _("Overdue events")
-        REPORTS = "reports", _("Post-loan reports")
+        REPORTS = "reports", _("Post-loan management reports")
 
     class State(models.TextChoices):
         CHECKING = "checking", _("Being checked")

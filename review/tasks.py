@@ -80,6 +80,6 @@ def annex4_zip_job(ctx: JobContext, *, scope: str, public_id: str) -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for n, application in enumerate(batch.applications, start=1):
-            archive.writestr(pdf_name(application), changjiang_annex4(application))
+            archive.writestr(pdf_name(application), changjiang_annex4(application, ctx.job.owner))
             ctx.progress(n, total, message=f"{application.reference}（{n}/{total}）")
     ctx.save_result(batch.filename, buffer.getvalue())

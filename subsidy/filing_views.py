@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from applications.models import Program
-from kedaitong.pdf import render_pdf
+from kedaitong.pdf import Issue, render_pdf
 from kedaitong.permissions import get_visible_or_404, require_role
 from kedaitong.roles import Role
 from kedaitong.uploads import serve_upload
@@ -152,7 +152,17 @@ def filing_materials(request: HttpRequest, pk: int) -> HttpResponse:
 def agreement_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """附件2, filled: the parties, the term, the number."""
     agreement = get_visible_or_404(_agreements_visible_to(request.user), pk=pk)
-    pdf = render_pdf("pdf/subsidy_agreement.html", {"agreement": agreement, "bank": agreement.bank})
+    pdf = render_pdf(
+        "pdf/subsidy_agreement.html",
+        {"agreement": agreement, "bank": agreement.bank},
+        issue=Issue(
+            kind="subsidy.agreement",
+            title="附件2 衢州市科技金融合作贷款合作协议",
+            issuer=agreement.program.authority,
+            subject=agreement,
+            actor=request.user,
+        ),
+    )
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = (
         f'inline; filename="agreement-{agreement.bank.code}-{agreement.starts_on:%Y}.pdf"'

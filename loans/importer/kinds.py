@@ -1060,7 +1060,7 @@ KINDS: dict[str, Kind] = {
         ),
         Kind(
             "reports",
-            gettext_lazy("Post-loan reports"),
+            gettext_lazy("Post-loan management reports"),
             (
                 "贷款合同编号",
                 "银行代码",
