@@ -1339,7 +1339,25 @@ API_READS = (
     ("api-v1:compensation-claims", lambda c: "/api/v1/compensation-claims"),
     ("api-v1:batch-detail", api_batch),
 )
+def issued_document(cast: Cast) -> str:
+    from kedaitong import verification
+
+    document = verification.issue(
+        verification.Issue(
+            kind="changjiang_kedaitong.annex3",
+            title="附件3 “科贷通”贷款申请报告",
+            issuer="昌江区科学技术局",
+            subject=cast.application_a,
+        ),
+        "<p>甲科技有限公司</p>",
+    )
+    return f"/verify/{document.code}/"
+
+
 API: list[Row] = [
+    # The page a printed QR code opens: public, read-only.
+    get("verify-document", issued_document, expect(200)),
+    post("verify-document", issued_document, expect(405)),
     get("api-v1:openapi-json", lambda c: "/api/v1/openapi.json", expect(200)),
     post("api-v1:openapi-json", lambda c: "/api/v1/openapi.json", expect(405)),
     get("api-v1:openapi-view", lambda c: "/api/v1/docs", expect(200)),
