@@ -1339,6 +1339,8 @@ API_READS = (
     ("api-v1:compensation-claims", lambda c: "/api/v1/compensation-claims"),
     ("api-v1:batch-detail", api_batch),
 )
+
+
 def issued_document(cast: Cast) -> str:
     from kedaitong import verification
 

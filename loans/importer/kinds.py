@@ -559,11 +559,18 @@ def resolve_loan(
     return loan
 
 
-def existing_records(model: Any, loan_ids: Iterable[int]) -> list[Any]:
+def existing_records(model: Any, loan_ids: Iterable[int], **narrow: Any) -> list[Any]:
+    """The records of these loans; `narrow` (a date range of the file's keys) keeps a large history out of memory."""
     found = []
     for part in chunks(set(loan_ids)):
-        found.extend(model.objects.filter(loan_id__in=part))
+        found.extend(model.objects.filter(loan_id__in=part, **narrow))
     return found
+
+
+def date_range(field: str, days: Iterable[Any]) -> dict[str, Any]:
+    """`field` between the earliest and the latest of `days` (None when the file has none)."""
+    known = [d for d in days if d is not None]
+    return {f"{field}__range": (min(known), max(known))} if known else {}
 
 
 def common_columns(rows: Rows, number: int, values: dict[str, Any]) -> dict[str, Any]:
@@ -648,7 +655,11 @@ def validate_interest(table: Table, context: ImportContext) -> Plan:
     banks = banks_by_code(r["bank_code"] for _, r in parsed if r["bank_code"])
     existing = {
         (x.loan_id, x.period_start, x.period_end, x.is_overdue_interest): x
-        for x in existing_records(InterestSettlement, [loan.pk for loan in loans.values()])
+        for x in existing_records(
+            InterestSettlement,
+            [loan.pk for loan in loans.values()],
+            **date_range("period_start", (r["period_start"] for _, r in parsed)),
+        )
     }
     seen: dict[Any, int] = {}
     new: list[InterestSettlement] = []
@@ -718,7 +729,11 @@ def validate_overdue(table: Table, context: ImportContext) -> Plan:
     banks = banks_by_code(r["bank_code"] for _, r in parsed if r["bank_code"])
     existing = {
         (x.loan_id, x.started_on): x
-        for x in existing_records(OverdueEvent, [loan.pk for loan in loans.values()])
+        for x in existing_records(
+            OverdueEvent,
+            [loan.pk for loan in loans.values()],
+            **date_range("started_on", (r["started_on"] for _, r in parsed)),
+        )
     }
     seen: dict[Any, int] = {}
     new: list[OverdueEvent] = []
