@@ -5,11 +5,11 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast test-clock setup sysdeps migrate demo lint audit check messages lock clean bench load
+.PHONY: run test test-fast test-clock setup sysdeps migrate demo lint audit check messages lock clean bench load backup
 
 run: setup migrate demo
-	@echo "Serving on http://127.0.0.1:8000 (Ctrl-C stops)"
-	$(PY) manage.py runserver 127.0.0.1:8000
+	@echo "Serving on http://127.0.0.1:8000 with one background worker (one Ctrl-C stops both)"
+	@PY=$(PY) bash scripts/run.sh
 
 # The whole suite: non-browser tests on every core (pytest-xdist, PYTEST_WORKERS=auto),
 # then the browser tests in their own pytest process (scripts/test.sh says why).
@@ -49,7 +49,12 @@ demo: migrate
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(PY) manage.py makemigrations --check --dry-run
+
+# One backup set of the database and the uploaded files into BACKUP_DIR (or the S3 bucket); docs/operations.md.
+backup: setup
+	$(PY) manage.py backup
 
 # pip-audit of requirements.lock, in its own virtualenv (.venv-audit).
 audit:

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from applications.models import (
+    AccountClaim,
     AnnualFigure,
     Application,
     Enterprise,
@@ -17,6 +18,8 @@ from applications.models import (
     TeamMember,
     TechField,
 )
+from applications.resources import ProgramListingResource, RegistrationPlaceResource
+from kedaitong.reference_io import ReferenceAdmin
 
 
 class ProgramVersionInline(admin.StackedInline):
@@ -55,15 +58,25 @@ class MaterialTypeAdmin(admin.ModelAdmin):
 
 
 @admin.register(RegistrationPlace)
-class RegistrationPlaceAdmin(admin.ModelAdmin):
+class RegistrationPlaceAdmin(ReferenceAdmin):
+    resource_classes = [RegistrationPlaceResource]
     list_display = ("program", "order", "code", "name")
 
 
 @admin.register(Enterprise)
 class EnterpriseAdmin(admin.ModelAdmin):
-    list_display = ("name", "credit_code", "registered_region", "industry", "employees")
+    list_display = (
+        "name",
+        "credit_code",
+        "registered_region",
+        "industry",
+        "employees",
+        "account_confirmed_at",
+    )
     search_fields = ("name", "credit_code")
     list_filter = ("industry",)
+    # Confirmation comes from the bureau's decision or a bank's invitation, with its audit row.
+    readonly_fields = ("account_confirmed_at", "account_confirmed_by")
 
 
 @admin.register(Application)
@@ -84,7 +97,8 @@ class ApplicationAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProgramListing)
-class ProgramListingAdmin(admin.ModelAdmin):
+class ProgramListingAdmin(ReferenceAdmin):
+    resource_classes = [ProgramListingResource]
     list_display = (
         "program",
         "credit_code",
@@ -137,3 +151,21 @@ class QuzhouDetailsAdmin(admin.ModelAdmin):
 @admin.register(TeamMember)
 class TeamMemberAdmin(admin.ModelAdmin):
     list_display = ("application", "name", "employer", "title")
+
+
+@admin.register(AccountClaim)
+class AccountClaimAdmin(admin.ModelAdmin):
+    """Read-only: claims are filed by their claimants and decided by the bureau on its pages (issue 17)."""
+
+    list_display = ("enterprise", "kind", "claimant", "program", "state", "filed_at", "decided_by")
+    list_filter = ("kind", "state", "program")
+    search_fields = ("enterprise__name", "enterprise__credit_code", "claimant__username")
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return [f.name for f in AccountClaim._meta.fields]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False

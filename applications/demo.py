@@ -183,3 +183,89 @@ def extend(result: DemoResult) -> None:
                 defaults={"revenue": Decimal(revenue), "profit": Decimal(profit)},
             )
             result.created["annual figures"] += created
+    _accounts(result)
+
+
+# Issue 17: one registration waiting for the Changjiang bureau, so that its page has something to show.
+PENDING_CODE_BODY = "91360202MA3PQ0009"
+PENDING_NAME = "昌江晶瓷光电科技有限公司"
+PENDING_USER = ("qiye-xin", "孙八")
+
+
+def _accounts(result: DemoResult) -> None:
+    """Demo accounts are confirmed and their addresses verified; one new registration waits for the bureau."""
+    import json
+
+    from applications.credit_code import check_character
+    from applications.models import AccountClaim
+    from kedaitong.demo import DEMO_FILE
+    from kedaitong.models import User
+    from kedaitong.pdf import render_pdf
+    from kedaitong.roles import Role
+
+    usernames = [row["username"] for row in json.loads(DEMO_FILE.read_text("utf-8"))["users"]]
+    now = timezone.now()
+    User.objects.filter(username__in=usernames, email_verified_at__isnull=True).update(
+        email_verified_at=now
+    )
+    confirmed = Enterprise.objects.filter(
+        members__username__in=usernames, account_confirmed_at__isnull=True
+    ).update(account_confirmed_at=now)
+    result.created["enterprise accounts confirmed"] += confirmed
+
+    code = PENDING_CODE_BODY + check_character(PENDING_CODE_BODY)
+    enterprise, created = Enterprise.objects.get_or_create(
+        credit_code=code,
+        defaults={"name": PENDING_NAME, "registered_region": "江西省景德镇市昌江区"},
+    )
+    result.created["enterprises"] += created
+    username, display = PENDING_USER
+    password = json.loads(DEMO_FILE.read_text("utf-8"))["password"]
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = User(
+            username=username,
+            display_name=display,
+            email=f"{username}@example.invalid",
+            role=Role.ENTERPRISE,
+            enterprise=enterprise,
+            email_verified_at=now,
+        )
+        user.set_password(password)
+        user.save()
+        result.created["users"] += 1
+    result.logins.append((username, password, f"{user.get_role_display()}（{enterprise}，待确认）"))
+    if not AccountClaim.objects.filter(enterprise=enterprise).exists():
+        from django.core.files.base import ContentFile
+
+        changjiang = Program.objects.get(code="changjiang")
+        claim = AccountClaim(
+            kind=AccountClaim.Kind.REGISTRATION,
+            enterprise=enterprise,
+            claimant=user,
+            program=changjiang,
+            statement="本人为公司财务负责人，受法定代表人委托办理科贷通业务。",
+            licence_name="营业执照.pdf",
+            authorization_name="授权委托书.pdf",
+        )
+        context = {"enterprise": enterprise, "today": timezone.localdate()}
+        licence = render_pdf(
+            "pdf/demo_evidence.html",
+            context
+            | {
+                "title": "营业执照（副本）",
+                "lines": [f"名称：{enterprise.name}", f"统一社会信用代码：{code}"],
+            },
+        )
+        letter = render_pdf(
+            "pdf/demo_evidence.html",
+            context
+            | {
+                "title": "授权委托书",
+                "lines": [f"兹委托{display}代表本公司在科贷通平台办理贷款申请相关事宜。"],
+            },
+        )
+        claim.licence.save("licence.pdf", ContentFile(licence), save=False)
+        claim.authorization.save("letter.pdf", ContentFile(letter), save=False)
+        claim.save()
+        result.created["account claims"] += 1

@@ -285,7 +285,7 @@ def cj_talent_shareholder(facts: Facts) -> RuleResult:
             article,
             PASS,
             f"股东{q.label}持股{q.share.normalize():f}%，为国家级或省级人才计划入选者",
-        )  # type: ignore[union-attr]
+        )
     if people:
         return RuleResult(
             "changjiang.tech.talent",
@@ -685,4 +685,4 @@ def to_json(results: Iterable[RuleResult]) -> list[dict[str, str]]:
 
 
 def from_json(rows: Iterable[dict[str, str]]) -> list[RuleResult]:
-    return [RuleResult(r["code"], r["article"], r["status"], r["reason"]) for r in rows]  # type: ignore[arg-type]
+    return [RuleResult(r["code"], r["article"], r["status"], r["reason"]) for r in rows]

@@ -86,6 +86,84 @@ class RegistrationForm(forms.Form):
         return data
 
 
+class ClaimForm(forms.Form):
+    """Issue 17: the evidence that the account speaks for the enterprise, for the bureau of one program."""
+
+    program = forms.ModelChoiceField(
+        label=_("Program (its bureau confirms the account)"),
+        queryset=Program.objects.all(),
+        empty_label=None,
+        help_text=_(
+            "The bureau of this program checks your evidence: the program you will apply to."
+        ),
+    )
+    licence = EvidenceFileField(label=_("Business licence (PDF, JPEG or PNG)"))
+    authorization = EvidenceFileField(
+        label=_("Authorization letter signed and sealed by the enterprise (授权委托书)"),
+        help_text=_("It names you as the person who acts for the enterprise on this portal."),
+    )
+    statement = forms.CharField(
+        label=_("Note to the bureau"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class DisputeForm(RegistrationForm):
+    """A company that finds its credit code taken: an account of its own and the dispute, with its evidence."""
+
+    name = None  # the enterprise is on record already
+    program = ClaimForm.base_fields["program"]
+    licence = ClaimForm.base_fields["licence"]
+    authorization = ClaimForm.base_fields["authorization"]
+    statement = forms.CharField(
+        label=_("Why the enterprise is yours and the other account is not"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class ClaimDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("confirm", _("Confirm")), ("refuse", _("Refuse"))],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_("Reason (told to the claimant; required to refuse)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("decision") == "refuse" and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Give the reason for the refusal; the claimant is told it."))
+        return data
+
+
+class BankInviteForm(forms.Form):
+    """A cooperating bank invites its customer (issue 17): the account is confirmed by the bank's word."""
+
+    program = forms.ModelChoiceField(
+        label=_("Program"), queryset=Program.objects.none(), empty_label=None
+    )
+    credit_code = CreditCodeField(
+        label=_("Unified social credit code"), max_length=18, min_length=18
+    )
+    name = forms.CharField(label=_("Enterprise name"), max_length=100)
+    display_name = forms.CharField(label=_("Contact person"), max_length=50)
+    email = forms.EmailField(label=_("Contact e-mail"))
+
+    def __init__(self, *args: Any, bank: Bank, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["program"].queryset = Program.objects.filter(
+            pk__in=Bank.objects.filter(pk=bank.pk).values("agreements__program")
+        )
+
+
 class InviteForm(forms.Form):
     display_name = forms.CharField(label=_("Name"), max_length=50)
     email = forms.EmailField(label=_("E-mail"))
@@ -181,7 +259,7 @@ class QualificationForm(forms.ModelForm):
             K.TALENT: ["name", "talent_program", "level", "share"],
             K.PROJECT: ["number", "name", "level", "year"],
             K.AWARD: ["name", "level", "year"],
-        }.get(kind, [])  # type: ignore[call-overload]
+        }.get(kind, [])
         for name in required:
             if data.get(name) in (None, ""):
                 self.add_error(name, _("Required for this kind of qualification."))

@@ -8,36 +8,16 @@ from typing import TYPE_CHECKING
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField
+from django_fsm import FSMField, FSMModelMixin, transition
 
 from applications.workflow import ApplicationWorkflow
+from kedaitong.fields import MONEY, RATE, UploadTo
 from kedaitong.roles import Role
-from kedaitong.uploads import upload_to
 
 if TYPE_CHECKING:
     from kedaitong.models import User
-
-MONEY = {"max_digits": 16, "decimal_places": 2}
-
-_pdf_path = upload_to("applications/pdf")
-_qualification_path = upload_to("qualifications")
-_material_path = upload_to("materials")
-
-
-def submitted_pdf_upload_to(instance: object, filename: str) -> str:
-    return _pdf_path(instance, filename)
-
-
-def qualification_upload_to(instance: object, filename: str) -> str:
-    return _qualification_path(instance, filename)
-
-
-def material_upload_to(instance: object, filename: str) -> str:
-    return _material_path(instance, filename)
-
-
-RATE = {"max_digits": 7, "decimal_places": 4}
 
 
 class Program(models.Model):
@@ -239,20 +219,34 @@ class Industry(models.TextChoices):
 
 class EnterpriseQuerySet(models.QuerySet["Enterprise"]):
     def visible_to(self, user: User) -> EnterpriseQuerySet:
+        """An enterprise is its own business: a bank or a bureau sees it only through what it may see itself.
+
+        That is an application the user may see (a draft, and a draft withdrawn before it was
+        ever submitted, are the enterprise's alone), a loan the user may see, or a relation the
+        user's side confirmed (issue 17: a bank named in a draft, or any bureau role, could open
+        the profile and download its certificates).
+        """
+        from loans.models import Loan  # loans imports this module
+
         role = user.effective_role if user.is_authenticated else ""
         if role == Role.ADMIN:
             return self.all()
         if role == Role.ENTERPRISE:
             return self.filter(pk=user.enterprise_id)
-        if role == Role.BANK:
+        if role == Role.BANK or (
+            user.is_authenticated and user.is_program_scoped and user.program_id
+        ):
+            confirmed = AccountClaim.objects.filter(state=AccountClaim.State.CONFIRMED)
+            confirmed = (
+                confirmed.filter(bank=user.bank_id)
+                if role == Role.BANK
+                else confirmed.filter(program=user.program_id)
+            )
             return self.filter(
-                Q(loans__bank=user.bank_id) | Q(applications__bank=user.bank_id)
-            ).distinct()
-        if user.is_authenticated and user.is_program_scoped and user.program_id:
-            return self.filter(
-                Q(applications__program_version__program=user.program_id)
-                | Q(loans__program_version__program=user.program_id)
-            ).distinct()
+                Q(pk__in=Application.objects.visible_to(user).values("enterprise"))
+                | Q(pk__in=Loan.objects.visible_to(user).values("enterprise"))
+                | Q(pk__in=confirmed.values("enterprise"))
+            )
         return self.none()
 
 
@@ -335,6 +329,18 @@ class Enterprise(models.Model):
     rnd_expense = models.DecimalField(
         _("R&D expense last year (yuan)"), null=True, blank=True, **MONEY
     )
+    # Issue 17: the account speaks for the enterprise once the bureau of a program confirmed it
+    # against the registrant's evidence, or a cooperating bank invited it (AccountClaim). Until
+    # then its users may fill drafts but not submit.
+    account_confirmed_at = models.DateTimeField(_("account confirmed at"), null=True, blank=True)
+    account_confirmed_by = models.ForeignKey(
+        "kedaitong.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("account confirmed by"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -359,6 +365,135 @@ class Enterprise(models.Model):
         return self.name
 
 
+class AccountClaimQuerySet(models.QuerySet["AccountClaim"]):
+    def visible_to(self, user: User) -> AccountClaimQuerySet:
+        """The claimant sees its own claims; a program's government roles the claims decided by their bureau
+        and every other claim on the same enterprises (a dispute is judged beside the holder's evidence);
+        a bank its own invitations."""
+        if not user.is_authenticated:
+            return self.none()
+        role = user.effective_role
+        if role == Role.ADMIN:
+            return self.all()
+        own = Q(claimant=user)
+        if user.is_program_scoped and user.program_id:
+            enterprises = AccountClaim.objects.filter(program=user.program_id).values("enterprise")
+            return self.filter(own | Q(program=user.program_id) | Q(enterprise__in=enterprises))
+        if role == Role.BANK:
+            return self.filter(own | Q(bank=user.bank_id))
+        return self.filter(own)
+
+    def waiting(self) -> AccountClaimQuerySet:
+        """Filed and waiting for the bureau: the claimant's e-mail address is proven (a bureau never sees
+        a claim from an address nobody answers)."""
+        return self.filter(
+            state=AccountClaim.State.PENDING, claimant__email_verified_at__isnull=False
+        )
+
+
+class AccountClaim(FSMModelMixin, models.Model):
+    """A person's claim to speak for an enterprise, decided by the bureau of a program (issue 17).
+
+    registration: the first account of a credit code asks to be confirmed, with the business licence
+    and a signed authorization letter (授权委托书); dispute: someone who found the code taken claims
+    the enterprise from the account that holds it, with its own evidence; bank_invitation: a
+    cooperating bank vouched for its customer and invited it (confirmed when made).
+    """
+
+    class Kind(models.TextChoices):
+        REGISTRATION = "registration", _("Confirmation of a registration")
+        DISPUTE = "dispute", _("Dispute over a registered credit code")
+        BANK_INVITATION = "bank_invitation", _("Invitation by a cooperating bank")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting for the bureau")
+        CONFIRMED = "confirmed", _("Confirmed")
+        REFUSED = "refused", _("Refused")
+        SUPERSEDED = "superseded", _("Superseded by a dispute")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    enterprise = models.ForeignKey(
+        Enterprise,
+        on_delete=models.PROTECT,
+        related_name="account_claims",
+        verbose_name=_("enterprise"),
+    )
+    claimant = models.ForeignKey(
+        "kedaitong.User",
+        on_delete=models.PROTECT,
+        related_name="account_claims",
+        verbose_name=_("claimant"),
+    )
+    program = models.ForeignKey(
+        Program,
+        on_delete=models.PROTECT,
+        related_name="account_claims",
+        verbose_name=_("program whose bureau decides"),
+    )
+    bank = models.ForeignKey(
+        "loans.Bank",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="account_invitations",
+        verbose_name=_("inviting bank"),
+    )
+    licence = models.FileField(
+        _("business licence"), upload_to=UploadTo("account-claims"), blank=True
+    )
+    licence_name = models.CharField(_("file name"), max_length=200, blank=True)
+    authorization = models.FileField(
+        _("authorization letter"), upload_to=UploadTo("account-claims"), blank=True
+    )
+    authorization_name = models.CharField(_("file name"), max_length=200, blank=True)
+    statement = models.TextField(_("statement"), blank=True)
+    state = FSMField(
+        _("state"), max_length=20, choices=State.choices, default=State.PENDING, protected=True
+    )
+    filed_at = models.DateTimeField(_("filed at"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        "kedaitong.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    reason = models.TextField(_("reason"), blank=True)
+
+    objects = AccountClaimQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("account claim")
+        verbose_name_plural = _("account claims")
+        ordering = ["-filed_at", "-pk"]
+        constraints = [
+            # One claim waiting per person and enterprise: a second click files nothing twice.
+            models.UniqueConstraint(
+                fields=["enterprise", "claimant"],
+                condition=Q(state="pending"),
+                name="accountclaim_one_pending_per_claimant",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.enterprise.name} ({self.claimant})"
+
+    @transition(field="state", source=State.PENDING, target=State.CONFIRMED)
+    def confirm(self, *, by: User | None, reason: str = "") -> None:
+        self.decided_at, self.decided_by, self.reason = timezone.now(), by, reason
+
+    @transition(field="state", source=State.PENDING, target=State.REFUSED)
+    def refuse(self, *, by: User, reason: str) -> None:
+        self.decided_at, self.decided_by, self.reason = timezone.now(), by, reason
+
+    @transition(field="state", source=[State.PENDING, State.CONFIRMED], target=State.SUPERSEDED)
+    def supersede(self) -> None:
+        """The account this claim stood for lost the enterprise to an upheld dispute."""
+
+
 class ApplicationQuerySet(models.QuerySet["Application"]):
     def visible_to(self, user: User) -> ApplicationQuerySet:
         role = user.effective_role if user.is_authenticated else ""
@@ -371,8 +506,11 @@ class ApplicationQuerySet(models.QuerySet["Application"]):
                 state__in=Application.State.enterprise_only()
             )
         if user.is_authenticated and user.is_program_scoped and user.program_id:
-            return self.filter(program_version__program=user.program_id).exclude(
-                state=Application.State.DRAFT
+            # Never submitted is never the bureau's: a draft, or a draft the enterprise withdrew.
+            return (
+                self.filter(program_version__program=user.program_id)
+                .exclude(state=Application.State.DRAFT)
+                .exclude(state=Application.State.WITHDRAWN, submitted_at__isnull=True)
             )
         return self.none()
 
@@ -441,7 +579,10 @@ class Application(ApplicationWorkflow, models.Model):
         _("eligibility at submission"), null=True, blank=True, editable=False
     )
     submitted_pdf = models.FileField(
-        _("PDF made at submission"), upload_to=submitted_pdf_upload_to, blank=True, editable=False
+        _("PDF made at submission"),
+        upload_to=UploadTo("applications/pdf"),
+        blank=True,
+        editable=False,
     )
     submitted_pdf_sha256 = models.CharField(
         _("SHA-256 of the PDF"), max_length=64, blank=True, editable=False
@@ -572,7 +713,7 @@ class Qualification(models.Model):
     )
     project_type = models.CharField(_("project type"), max_length=60, blank=True)
     executed_as_planned = models.BooleanField(_("executed as planned"), default=False)
-    evidence = models.FileField(_("evidence"), upload_to=qualification_upload_to, blank=True)
+    evidence = models.FileField(_("evidence"), upload_to=UploadTo("qualifications"), blank=True)
     evidence_name = models.CharField(_("evidence file name"), max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -656,7 +797,7 @@ class Material(models.Model):
     material_type = models.ForeignKey(
         MaterialType, on_delete=models.PROTECT, related_name="+", verbose_name=_("material")
     )
-    file = models.FileField(_("file"), upload_to=material_upload_to)
+    file = models.FileField(_("file"), upload_to=UploadTo("materials"))
     original_name = models.CharField(_("file name"), max_length=200)
     content_type = models.CharField(_("content type"), max_length=40)
     size = models.PositiveIntegerField(_("size (bytes)"))

@@ -11,11 +11,22 @@ from kedaitong.roles import Role
 
 
 def items(user: User) -> list[NavItem]:
-    if user.effective_role == Role.ENTERPRISE and user.enterprise_id:
+    from applications.models import AccountClaim
+
+    role = user.effective_role
+    if role == Role.ENTERPRISE and user.enterprise_id:
         return [
             NavItem(
                 reverse("applications:enterprise-detail", args=[user.enterprise.public_id]),
                 _("My enterprise"),
-            )
+            ),
+            NavItem(reverse("applications:account"), _("Account")),
         ]
+    if role == Role.BANK:
+        return [NavItem(reverse("applications:bank-invite"), _("Invite an enterprise"))]
+    if role in (Role.BUREAU_STAFF, Role.BUREAU_HEAD) and user.program_id:
+        waiting = AccountClaim.objects.filter(program=user.program_id).waiting().count()
+        return [NavItem(reverse("applications:claim-list"), _("Account claims"), waiting)]
+    if role == Role.ADMIN:
+        return [NavItem(reverse("applications:claim-list"), _("Account claims"))]
     return []

@@ -143,7 +143,7 @@ def application_facts(application: Application) -> ApplicationFacts:
 
     version = application.program_version
     program = version.program
-    bank_name = application.bank.name if application.bank_id else ""
+    bank_name = application.bank.name if application.bank is not None else ""
     others = (
         Application.objects.filter(
             enterprise=application.enterprise_id,

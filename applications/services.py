@@ -13,6 +13,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
+from django.core import signing
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
@@ -29,6 +31,7 @@ from django_fsm import can_proceed
 from applications import eligibility
 from applications.credit_code import validate as validate_credit_code
 from applications.models import (
+    AccountClaim,
     Application,
     Enterprise,
     Material,
@@ -48,7 +51,7 @@ from kedaitong.uploads import check_upload, display_name
 EDITABLE_STATES = (Application.State.DRAFT, Application.State.RETURNED)
 COMPANY_INTRO_MAX = 500  # Quzhou 附件1 三、公司简介，限500字
 PROJECT_INTRO_MAX = 1000  # Quzhou 附件1 四、项目介绍，限1000字
-REFERENCE_PREFIX = {Program.Kind.CHANGJIANG: "CJ", Program.Kind.QUZHOU: "QZ"}
+REFERENCE_PREFIX: dict[str, str] = {Program.Kind.CHANGJIANG: "CJ", Program.Kind.QUZHOU: "QZ"}
 
 
 class DomainError(Exception):
@@ -63,14 +66,24 @@ class DomainError(Exception):
 
 
 def enterprise_register(
-    *, credit_code: str, name: str, username: str, display_name: str, email: str, password: str
+    *,
+    credit_code: str,
+    name: str,
+    username: str,
+    display_name: str,
+    email: str,
+    password: str,
+    base_url: str = "",
 ) -> User:
     """Create an enterprise account and its first user. One account per credit code (GB 32100 check character).
 
     An enterprise may already be on record without any user: a bank registered its loan, or the bureau imported
     its list. The first registration with that code claims the record (its name, loans and listings stay as they
     are; the audit trail keeps the name typed at registration). A code whose enterprise already has users is
-    refused: the registrant is sent to a colleague's invitation or the password reset.
+    refused: the registrant is sent to a colleague's invitation, the password reset, or a dispute.
+
+    Issue 17: the account is unconfirmed (it may fill drafts, not submit) until the bureau confirms it
+    against the evidence the registrant files (`claim_file`); a signed link to `email` proves the address.
     """
     code = credit_code.strip().upper()
     reason = validate_credit_code(code)
@@ -118,6 +131,8 @@ def enterprise_register(
                 obj=enterprise,
                 data={"credit_code": code},
             )
+        if base_url:
+            email_verification_send(user=user, base_url=base_url)
     return user
 
 
@@ -130,7 +145,8 @@ def enterprise_invite(*, actor: User, email: str, display_name: str, base_url: s
     (the link expired or the mail was lost) sends a new link and kills the old one: the
     unusable password is drawn afresh, and the old token hashed the previous one.
     """
-    if actor.effective_role != Role.ENTERPRISE or not actor.enterprise_id:
+    enterprise = actor.enterprise
+    if actor.effective_role != Role.ENTERPRISE or enterprise is None:
         raise DomainError(_("Only an enterprise's users may invite colleagues."))
     email = email.strip().lower()
     with transaction.atomic():
@@ -177,19 +193,14 @@ def enterprise_invite(*, actor: User, email: str, display_name: str, base_url: s
                 obj=actor.enterprise,
                 data={"email": email},
             )
-        uid = urlsafe_base64_encode(force_bytes(user.pk))
-        link = base_url.rstrip("/") + reverse(
-            "password_reset_confirm", args=[uid, default_token_generator.make_token(user)]
-        )
-        subject = _("Invitation to Kedaitong for %(enterprise)s") % {
-            "enterprise": actor.enterprise.name
-        }
+        link = password_link(user, base_url)
+        subject = _("Invitation to Kedaitong for %(enterprise)s") % {"enterprise": enterprise.name}
         body = _(
             "%(inviter)s invites you to the Kedaitong portal account of %(enterprise)s.\n\n"
             "Set your password with this link (it works once):\n%(link)s\n\nYour user name is %(username)s."
         ) % {
             "inviter": actor.display_name or actor.username,
-            "enterprise": actor.enterprise.name,
+            "enterprise": enterprise.name,
             "link": link,
             "username": user.username,
         }
@@ -199,6 +210,478 @@ def enterprise_invite(*, actor: User, email: str, display_name: str, base_url: s
             )
         transaction.on_commit(
             lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
+        )
+    return user
+
+
+def password_link(user: User, base_url: str) -> str:
+    """A one-time link to set the password (Django's reset token: it dies once the password is set)."""
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    return base_url.rstrip("/") + reverse(
+        "password_reset_confirm", args=[uid, default_token_generator.make_token(user)]
+    )
+
+
+# --- Who an enterprise account really is (issue 17) --------------------------------------------------------------
+
+EMAIL_SALT = "kedaitong.email-verification"
+
+
+class NotAllowed(DomainError):
+    """The actor's role may not take this step (a view answers 403)."""
+
+
+class Conflict(DomainError):
+    """Someone else decided first, or the record moved on (a view answers 409)."""
+
+
+def _mail_on_commit(subject: str, body: str, recipients: list[str]) -> None:
+    recipients = sorted({r for r in recipients if r})
+    if recipients:
+        transaction.on_commit(
+            lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+        )
+
+
+def email_verification_token(user: User) -> str:
+    """Signed (SECRET_KEY, timestamped): the user and the address the link was sent to."""
+    return signing.dumps({"u": str(user.public_id), "e": user.email.lower()}, salt=EMAIL_SALT)
+
+
+def email_verification_send(*, user: User, base_url: str) -> None:
+    """Mail a signed link to the user's address; following it (and confirming) proves the address."""
+    if not user.email:
+        raise DomainError(_("The account has no e-mail address to verify."))
+    link = base_url.rstrip("/") + reverse(
+        "applications:verify-email", args=[email_verification_token(user)]
+    )
+    days = settings.EMAIL_VERIFICATION_DAYS
+    body = _(
+        "Confirm that this e-mail address belongs to the Kedaitong account %(username)s by opening this "
+        "link within %(days)d days:\n%(link)s\n\nIf you did not register, ignore this e-mail."
+    ) % {"username": user.username, "days": days, "link": link}
+    _mail_on_commit(_("Kedaitong: verify your e-mail address"), body, [user.email])
+
+
+def email_verify(*, token: str) -> User:
+    """The address is the user's: record when (once), and tell the bureau of a claim that was waiting for it."""
+    try:
+        data = signing.loads(
+            token, salt=EMAIL_SALT, max_age=dt.timedelta(days=settings.EMAIL_VERIFICATION_DAYS)
+        )
+    except signing.SignatureExpired:
+        raise DomainError(
+            _("This link has expired. Log in and ask for a new one on your account page.")
+        ) from None
+    except signing.BadSignature:
+        raise DomainError(_("This link is not valid.")) from None
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(public_id=data.get("u")).first()
+        if user is None or user.email.lower() != data.get("e"):
+            raise DomainError(_("This link is not valid."))
+        if user.email_verified_at is None:
+            user.email_verified_at = timezone.now()
+            user.save(update_fields=["email_verified_at"])
+            log_action(actor=user, action="applications.account.email_verified", obj=user)
+            for claim in AccountClaim.objects.waiting().filter(claimant=user):
+                _tell_bureau_of(claim)
+    return user
+
+
+def account_problems(*, enterprise: Enterprise, user: User | None = None) -> list[str]:
+    """Why this account may not submit yet (issue 17): the bureau has not confirmed it, or the address is unproven."""
+    problems = []
+    if enterprise.account_confirmed_at is None:
+        problems.append(
+            _(
+                "The bureau has not yet confirmed that this account speaks for %(enterprise)s. Upload the business "
+                "licence and the signed authorization letter on the account page; drafts are kept meanwhile."
+            )
+            % {"enterprise": enterprise.name}
+        )
+    if user is not None and user.email_verified_at is None:
+        problems.append(
+            _("Your e-mail address is not verified yet: open the link we sent to %(email)s.")
+            % {"email": user.email}
+        )
+    return problems
+
+
+def _store_evidence(
+    claim: AccountClaim, *, licence: UploadedFile, authorization: UploadedFile
+) -> None:
+    claim.licence_name = display_name(licence.name or "licence")
+    claim.authorization_name = display_name(authorization.name or "authorization")
+    claim.licence.save(licence.name or "licence", licence, save=False)
+    claim.authorization.save(authorization.name or "authorization", authorization, save=False)
+
+
+def _check_evidence(licence: UploadedFile, authorization: UploadedFile) -> None:
+    """Both files are required and judged by content (PDF, JPEG, PNG), before anything is saved."""
+    problems = []
+    for upload, label in (
+        (licence, _("Business licence")),
+        (authorization, _("Authorization letter")),
+    ):
+        if upload is None:
+            problems.append(_("%(field)s is missing.") % {"field": label})
+            continue
+        try:
+            check_upload(upload)
+        except ValidationError as exc:
+            problems += [f"{label}: {m}" for m in exc.messages]
+    if problems:
+        raise DomainError(problems)
+
+
+def _tell_bureau_of(claim: AccountClaim) -> None:
+    """A claim is in the bureau's queue: e-mail its staff and head at commit."""
+    bureau = User.objects.filter(
+        is_active=True, program=claim.program_id, role__in=[Role.BUREAU_STAFF, Role.BUREAU_HEAD]
+    )
+    subject = _("Kedaitong: %(kind)s for %(enterprise)s waits for the bureau") % {
+        "kind": claim.get_kind_display(),
+        "enterprise": claim.enterprise.name,
+    }
+    body = subject + "\n\n" + claim.statement
+    _mail_on_commit(subject, body, [u.email for u in bureau])
+
+
+def claim_file(
+    *,
+    actor: User,
+    program: Program,
+    licence: UploadedFile,
+    authorization: UploadedFile,
+    statement: str = "",
+) -> AccountClaim:
+    """The registrant asks the bureau of `program` to confirm that its account speaks for the enterprise.
+
+    1. only a user of an unconfirmed enterprise, with no claim of its own already waiting;
+    2. both files judged by content before anything is stored (all or nothing);
+    3. the claim, its audit row; the bureau is told at once if the address is verified, else on verification.
+    """
+    if actor.effective_role != Role.ENTERPRISE or not actor.enterprise_id:
+        raise NotAllowed(
+            _("Only a user of the enterprise may ask for its account to be confirmed.")
+        )
+    _check_evidence(licence, authorization)
+    with transaction.atomic():
+        enterprise = Enterprise.objects.select_for_update().get(pk=actor.enterprise_id)
+        if enterprise.account_confirmed_at is not None:
+            raise Conflict(_("This account is already confirmed."))
+        if AccountClaim.objects.filter(
+            enterprise=enterprise,
+            claimant__enterprise=enterprise,
+            state=AccountClaim.State.PENDING,
+        ).exists():  # the user's own, or a colleague's: one request waits at a time
+            raise Conflict(_("Your request is already waiting for the bureau."))
+        claim = AccountClaim(
+            kind=AccountClaim.Kind.REGISTRATION,
+            enterprise=enterprise,
+            claimant=actor,
+            program=program,
+            statement=statement.strip(),
+        )
+        _store_evidence(claim, licence=licence, authorization=authorization)
+        claim.save()
+        log_action(
+            actor=actor,
+            action="applications.account.claim_filed",
+            obj=claim,
+            to_state=claim.state,
+            data={
+                "kind": claim.kind,
+                "program": program.code,
+                "enterprise": enterprise.credit_code,
+            },
+        )
+        if actor.email_verified_at is not None:
+            _tell_bureau_of(claim)
+    return claim
+
+
+def dispute_file(
+    *,
+    credit_code: str,
+    username: str,
+    display_name: str,
+    email: str,
+    password: str,
+    program: Program,
+    licence: UploadedFile,
+    authorization: UploadedFile,
+    statement: str,
+    base_url: str = "",
+) -> AccountClaim:
+    """A company finds its credit code taken: an account without an enterprise and a dispute the bureau decides.
+
+    The new user holds no role until the bureau upholds the dispute; the enterprise's current account keeps
+    everything meanwhile. A signed link proves the address, and the bureau sees the dispute once it is proven.
+    """
+    code = credit_code.strip().upper()
+    reason = validate_credit_code(code)
+    if reason:
+        raise DomainError(reason)
+    if not statement.strip():
+        raise DomainError(_("Say why this enterprise is yours and the other account is not."))
+    _check_evidence(licence, authorization)
+    with transaction.atomic():
+        enterprise = Enterprise.objects.select_for_update().filter(credit_code=code).first()
+        if enterprise is None or not enterprise.members.exists():
+            raise DomainError(
+                _("No account holds this credit code: register the enterprise instead.")
+            )
+        if User.objects.filter(username=username).exists():
+            raise DomainError(_("This user name is taken; choose another."))
+        user = User(username=username, display_name=display_name, email=email)
+        user.set_password(password)
+        user.save()
+        claim = AccountClaim(
+            kind=AccountClaim.Kind.DISPUTE,
+            enterprise=enterprise,
+            claimant=user,
+            program=program,
+            statement=statement.strip(),
+        )
+        _store_evidence(claim, licence=licence, authorization=authorization)
+        claim.save()
+        log_action(
+            actor=user,
+            action="applications.account.dispute_filed",
+            obj=claim,
+            to_state=claim.state,
+            data={"program": program.code, "enterprise": code},
+        )
+        if base_url:
+            email_verification_send(user=user, base_url=base_url)
+    return claim
+
+
+def may_decide_claims(user: User, claim: AccountClaim | None = None) -> bool:
+    """Bureau staff and head of the claim's program decide (the administrator looks, as in the review)."""
+    if user.effective_role not in (Role.BUREAU_STAFF, Role.BUREAU_HEAD) or not user.program_id:
+        return False
+    return claim is None or claim.program_id == user.program_id
+
+
+def claim_decide(
+    *, actor: User, claim: AccountClaim, confirm: bool, reason: str = ""
+) -> AccountClaim:
+    """The bureau decides a claim against its evidence.
+
+    1. lock the claim (two clerks deciding at once: the second is told it is decided) and the enterprise;
+    2. refusing needs a reason; the claimant is told it;
+    3. confirming a registration confirms the enterprise's account;
+    4. upholding a dispute gives the enterprise to the claimant: every user of the losing account loses
+       access (it keeps its login, without a role), claims it stood on are superseded, its drafts stay
+       with the enterprise (kept, not deleted), and both sides are told.
+    """
+    if not may_decide_claims(actor, claim):
+        raise NotAllowed(_("Only the bureau of the claim's program decides it."))
+    reason = reason.strip()
+    if not confirm and not reason:
+        raise DomainError(_("Give the reason for the refusal; the claimant is told it."))
+    with transaction.atomic():
+        locked = (
+            AccountClaim.objects.select_for_update()
+            .select_related("claimant", "enterprise")
+            .get(pk=claim.pk)
+        )
+        if locked.state != AccountClaim.State.PENDING:
+            raise Conflict(
+                _("This claim was already decided (%(state)s) by %(who)s.")
+                % {"state": locked.get_state_display(), "who": locked.decided_by or _("the system")}
+            )
+        if locked.claimant.email_verified_at is None:
+            raise Conflict(_("The claimant has not verified the e-mail address yet."))
+        enterprise = Enterprise.objects.select_for_update().get(pk=locked.enterprise_id)
+        claimant = User.objects.select_for_update().get(pk=locked.claimant_id)
+        if not confirm:
+            locked.refuse(by=actor, reason=reason)
+            locked.save()
+            _log_claim(actor, locked, "refused")
+            _mail_on_commit(
+                _("Kedaitong: your claim for %(enterprise)s was refused")
+                % {"enterprise": enterprise.name},
+                _("The bureau refused your claim for %(enterprise)s:\n%(reason)s")
+                % {"enterprise": enterprise.name, "reason": reason},
+                [claimant.email],
+            )
+            return locked
+        if (
+            locked.kind == AccountClaim.Kind.REGISTRATION
+            and claimant.enterprise_id != enterprise.pk
+        ):
+            raise Conflict(_("The claimant no longer belongs to this enterprise's account."))
+        if locked.kind == AccountClaim.Kind.DISPUTE:
+            _hand_over(actor=actor, claim=locked, enterprise=enterprise, claimant=claimant)
+        locked.confirm(by=actor, reason=reason)
+        locked.save()
+        enterprise.account_confirmed_at = timezone.now()
+        enterprise.account_confirmed_by = actor
+        enterprise.save(update_fields=["account_confirmed_at", "account_confirmed_by"])
+        _log_claim(actor, locked, "confirmed")
+        _mail_on_commit(
+            _("Kedaitong: your account for %(enterprise)s is confirmed")
+            % {"enterprise": enterprise.name},
+            _(
+                "The bureau confirmed that your account speaks for %(enterprise)s; you may now submit applications."
+            )
+            % {"enterprise": enterprise.name},
+            [claimant.email],
+        )
+    return locked
+
+
+def _log_claim(actor: User, claim: AccountClaim, verb: str) -> None:
+    log_action(
+        actor=actor,
+        action=f"applications.account.claim_{verb}",
+        obj=claim,
+        from_state=AccountClaim.State.PENDING,
+        to_state=claim.state,
+        comment=claim.reason,
+        data={"kind": claim.kind, "enterprise": claim.enterprise.credit_code},
+    )
+
+
+def _hand_over(*, actor: User, claim: AccountClaim, enterprise: Enterprise, claimant: User) -> None:
+    """An upheld dispute: the losing account's users leave the enterprise, the claimant joins it."""
+    losers = list(
+        User.objects.select_for_update().filter(enterprise=enterprise).exclude(pk=claimant.pk)
+    )
+    for user in losers:
+        user.role, user.enterprise = "", None
+        user.save(update_fields=["role", "enterprise"])
+        log_action(
+            actor=actor,
+            action="applications.account.access_removed",
+            obj=enterprise,
+            data={"username": user.username, "dispute": str(claim.public_id)},
+        )
+    for other in (
+        AccountClaim.objects.select_for_update()
+        .filter(
+            enterprise=enterprise,
+            state__in=[AccountClaim.State.PENDING, AccountClaim.State.CONFIRMED],
+        )
+        .exclude(pk=claim.pk)
+    ):
+        other.supersede()
+        other.save()
+        _log_claim(actor, other, "superseded")
+    claimant.role, claimant.enterprise = Role.ENTERPRISE, enterprise
+    claimant.save(update_fields=["role", "enterprise"])
+    drafts = enterprise.applications.filter(state=Application.State.DRAFT).count()
+    log_action(
+        actor=actor,
+        action="applications.account.handed_over",
+        obj=enterprise,
+        comment=claim.reason,
+        data={
+            "to": claimant.username,
+            "from": [u.username for u in losers],
+            "drafts_kept": drafts,
+        },
+    )
+    _mail_on_commit(
+        _("Kedaitong: your access to %(enterprise)s was removed") % {"enterprise": enterprise.name},
+        _(
+            "The bureau upheld another party's claim to %(enterprise)s. Your account no longer has access "
+            "to it; the drafts stay with the enterprise. If this is wrong, contact the bureau."
+        )
+        % {"enterprise": enterprise.name},
+        [u.email for u in losers],
+    )
+
+
+def enterprise_invite_by_bank(
+    *,
+    actor: User,
+    program: Program,
+    credit_code: str,
+    name: str,
+    email: str,
+    display_name: str,
+    base_url: str,
+) -> User:
+    """A cooperating bank vouches for its customer: a confirmed account, and a link to set the password.
+
+    Only a bank with an agreement in force in `program`, and only for a code no account holds yet (an
+    account that is not the enterprise's is a matter for a dispute, which the bureau decides).
+    """
+    from loans.models import Bank  # loans imports applications
+
+    bank = actor.bank
+    if actor.effective_role != Role.BANK or bank is None:
+        raise NotAllowed(_("Only a cooperating bank's users may invite an enterprise."))
+    if not Bank.objects.cooperating_in(program).filter(pk=bank.pk).exists():
+        raise DomainError(
+            _("Your bank has no cooperation agreement in force in %(program)s.")
+            % {"program": program.name}
+        )
+    code = credit_code.strip().upper()
+    reason = validate_credit_code(code)
+    if reason:
+        raise DomainError(reason)
+    email = email.strip().lower()
+    with transaction.atomic():
+        enterprise = Enterprise.objects.select_for_update().filter(credit_code=code).first()
+        if enterprise is not None and enterprise.members.exists():
+            raise Conflict(
+                _(
+                    "%(enterprise)s already has an account. If that account is not the enterprise's, the "
+                    "enterprise files a dispute, which the bureau decides."
+                )
+                % {"enterprise": enterprise.name}
+            )
+        if User.objects.filter(Q(username__iexact=email) | Q(email__iexact=email)).exists():
+            raise DomainError(_("A user with this e-mail address already exists."))
+        if enterprise is None:
+            enterprise = Enterprise.objects.create(credit_code=code, name=name.strip())
+        user = User(
+            username=email,
+            email=email,
+            display_name=display_name,
+            role=Role.ENTERPRISE,
+            enterprise=enterprise,
+        )
+        user.set_unusable_password()
+        user.save()
+        claim = AccountClaim(
+            kind=AccountClaim.Kind.BANK_INVITATION,
+            enterprise=enterprise,
+            claimant=user,
+            program=program,
+            bank_id=actor.bank_id,
+        )
+        claim.confirm(by=actor)
+        claim.save()
+        enterprise.account_confirmed_at = timezone.now()
+        enterprise.account_confirmed_by = actor
+        enterprise.save(update_fields=["account_confirmed_at", "account_confirmed_by"])
+        log_action(
+            actor=actor,
+            action="applications.account.bank_invited",
+            obj=claim,
+            to_state=claim.state,
+            data={"enterprise": code, "email": email, "program": program.code},
+        )
+        body = _(
+            "%(bank)s invites %(enterprise)s to the Kedaitong portal, where it applies for %(program)s.\n\n"
+            "Set your password with this link (it works once):\n%(link)s\n\nYour user name is %(username)s."
+        ) % {
+            "bank": bank.name,
+            "enterprise": enterprise.name,
+            "program": program.name,
+            "link": password_link(user, base_url),
+            "username": user.username,
+        }
+        _mail_on_commit(
+            _("Invitation to Kedaitong for %(enterprise)s") % {"enterprise": enterprise.name},
+            body,
+            [email],
         )
     return user
 
@@ -400,6 +883,7 @@ def profile_problems(enterprise: Enterprise, kind: str, today: dt.date | None = 
     R&D expense of the last year, and sales revenue and profit of each of the last three years. A zero is an
     answer; only an empty field is a problem.
     """
+    groups: list[tuple[tuple[str, ...], Any]]
     if kind == Program.Kind.CHANGJIANG:
         groups = [
             (CHANGJIANG_ANNEX3_FIELDS, _("Changjiang annex 3")),
@@ -415,7 +899,7 @@ def profile_problems(enterprise: Enterprise, kind: str, today: dt.date | None = 
         for name in fields:
             value = getattr(enterprise, name)
             if value is None or (isinstance(value, str) and not value.strip()):
-                label = Enterprise._meta.get_field(name).verbose_name
+                label = getattr(Enterprise._meta.get_field(name), "verbose_name", name)
                 problems.append(
                     _("The profile lacks “%(field)s”, which %(annex)s prints.")
                     % {"field": label, "annex": annex_name}
@@ -460,7 +944,8 @@ def form_problems(application: Application) -> list[str]:
                 % {"number": material.number, "name": material.name}
             )
     if kind == Program.Kind.QUZHOU:
-        details = QuzhouDetails.objects.get_or_create(application=application)[0]
+        # Read only: the submit page (a GET) lists these problems and must not create the row.
+        details = QuzhouDetails.objects.filter(application=application).first() or QuzhouDetails()
         need(details.project_name.strip(), _("Project name"))
         need(details.company_intro.strip(), _("Company introduction"))
         need(details.project_intro.strip(), _("Project introduction"))
@@ -506,7 +991,9 @@ def application_submit(
         if not can_proceed(locked.submit):
             raise DomainError(_("This application has already been submitted."))
         checklist = eligibility_now(locked)
-        problems = form_problems(locked)
+        # Issue 17: an unconfirmed account fills drafts but does not submit.
+        problems = account_problems(enterprise=locked.enterprise, user=actor)
+        problems += form_problems(locked)
         problems += [f"{r.reason}（{r.article}）" for r in eligibility.problems(checklist)]
         if problems:
             raise DomainError(problems)

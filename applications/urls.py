@@ -5,6 +5,20 @@ from applications import views
 app_name = "applications"
 urlpatterns = [
     path("enterprise/register/", views.register, name="register"),
+    # Issue 17: who an enterprise account really is.
+    path("enterprise/account/", views.account, name="account"),
+    path("enterprise/account/verify/<str:token>/", views.verify_email, name="verify-email"),
+    path("enterprise/account/verify-again/", views.verify_email_resend, name="verify-email-resend"),
+    path("enterprise/dispute/", views.dispute, name="dispute"),
+    path("enterprise/bank-invitations/", views.bank_invite, name="bank-invite"),
+    path("enterprise-claims/", views.claim_list, name="claim-list"),
+    path("enterprise-claims/<uuid:public_id>/", views.claim_detail, name="claim-detail"),
+    path("enterprise-claims/<uuid:public_id>/decide/", views.claim_decide, name="claim-decide"),
+    path(
+        "enterprise-claims/<uuid:public_id>/files/<slug:which>/",
+        views.claim_file,
+        name="claim-file",
+    ),
     path("enterprise/profile/", views.profile, name="profile"),
     path("enterprise/colleagues/", views.colleagues, name="colleagues"),
     path("enterprise/qualifications/", views.qualifications, name="qualifications"),

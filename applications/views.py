@@ -7,12 +7,14 @@ action URLs answer GET with 405 or a confirmation page.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,7 +25,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from applications import documents, services
 from applications.forms import (
     AnnualFigureForm,
+    BankInviteForm,
     ChangjiangApplicationForm,
+    ClaimDecisionForm,
+    ClaimForm,
+    DisputeForm,
     EnterpriseForm,
     InviteForm,
     MaterialForm,
@@ -35,6 +41,7 @@ from applications.forms import (
     TeamMemberForm,
 )
 from applications.models import (
+    AccountClaim,
     AnnualFigure,
     Application,
     Enterprise,
@@ -51,6 +58,7 @@ from kedaitong.models import User
 from kedaitong.money import wan_to_yuan
 from kedaitong.permissions import get_visible_or_404, require_role, role_required
 from kedaitong.roles import Role
+from kedaitong.throttle import throttle
 from kedaitong.uploads import display_name, serve_upload
 from loans.models import Loan
 
@@ -87,6 +95,7 @@ def _refused(request: HttpRequest, exc: services.DomainError) -> None:
 
 
 @require_http_methods(["GET", "POST"])
+@throttle("register")
 def register(request: HttpRequest) -> HttpResponse:
     """Public: a new enterprise account (one per credit code)."""
     if request.user.is_authenticated:
@@ -103,6 +112,7 @@ def register(request: HttpRequest) -> HttpResponse:
                 display_name=data["display_name"],
                 email=data["email"],
                 password=data["password1"],
+                base_url=_base_url(request),
             )
         except services.DomainError as exc:
             code = data["credit_code"]
@@ -110,8 +120,15 @@ def register(request: HttpRequest) -> HttpResponse:
             existing = Enterprise.objects.filter(credit_code=code).first()
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, _("Your enterprise is registered. Complete its profile now."))
-            return redirect("applications:profile")
+            messages.success(
+                request,
+                _(
+                    "Your enterprise is registered. We sent a link to %(email)s to verify it; then upload "
+                    "the business licence and the authorization letter so that the bureau confirms the account."
+                )
+                % {"email": user.email},
+            )
+            return redirect("applications:account")
     return render(request, "applications/register.html", {"form": form, "existing": existing})
 
 
@@ -141,6 +158,297 @@ def colleagues(request: HttpRequest) -> HttpResponse:
         "applications/colleagues.html",
         {"enterprise": enterprise, "form": form, "users": users},
     )
+
+
+# --- Who an enterprise account really is (issue 17) ----------------------------------------------------------------
+
+
+def _base_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    """The account's standing: the e-mail address, the bureau's confirmation, the claims filed and their outcome.
+
+    A user of an unconfirmed enterprise files its evidence here; a claimant without an enterprise (a
+    dispute) follows its claim here. Other roles have no account of this kind (403).
+    """
+    user = request.user
+    role = user.effective_role
+    enterprise = user.enterprise if role == Role.ENTERPRISE else None
+    # The user's own claims, and those its colleagues filed for the same enterprise.
+    mine = Q(claimant=user)
+    if enterprise is not None:
+        mine |= Q(enterprise=enterprise, claimant__enterprise=enterprise)
+    claims = AccountClaim.objects.filter(mine).select_related("enterprise", "program", "claimant")
+    if role != Role.ENTERPRISE and not (role == "" and claims.exists()):
+        raise PermissionDenied
+    waiting = claims.filter(state=AccountClaim.State.PENDING).exists()
+    may_file = enterprise is not None and enterprise.account_confirmed_at is None and not waiting
+    form = ClaimForm(request.POST or None, request.FILES or None) if may_file else None
+    status = 200
+    if request.method == "POST":
+        if enterprise is None:
+            raise PermissionDenied  # a dispute's claimant files nothing more here
+        if form is None:
+            messages.error(
+                request,
+                _("This account is already confirmed.")
+                if enterprise.account_confirmed_at
+                else _("Your request is already waiting for the bureau."),
+            )
+            status = 409
+        elif form.is_valid():
+            try:
+                services.claim_file(actor=user, **form.cleaned_data)
+            except services.DomainError as exc:
+                form.add_error(None, exc.problems)
+            else:
+                messages.success(request, _("Your evidence is filed; the bureau will decide."))
+                return redirect("applications:account")
+            status = 400
+        else:
+            status = 400
+    return render(
+        request,
+        "applications/account.html",
+        {
+            "enterprise": enterprise,
+            "claims": claims,
+            "form": form,
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def verify_email(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in the verification e-mail. GET asks to confirm (mail scanners open links); POST verifies."""
+    if request.method == "POST":
+        try:
+            user = services.email_verify(token=token)
+        except services.DomainError as exc:
+            return render(
+                request, "applications/verify_email.html", {"error": exc.problems[0]}, status=400
+            )
+        messages.success(
+            request, _("Your e-mail address %(email)s is verified.") % {"email": user.email}
+        )
+        return redirect("applications:account" if request.user == user else "login")
+    return render(request, "applications/verify_email.html", {"token": token})
+
+
+@require_POST
+@login_required
+@throttle("email-verification", key="user")
+def verify_email_resend(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if user.effective_role != Role.ENTERPRISE and not user.account_claims.exists():
+        raise PermissionDenied  # only accounts that have the account page
+    if user.email_verified_at is not None:
+        messages.info(request, _("Your e-mail address is already verified."))
+    else:
+        services.email_verification_send(user=user, base_url=_base_url(request))
+        messages.success(request, _("A new link was sent to %(email)s.") % {"email": user.email})
+    return redirect("applications:account")
+
+
+@require_http_methods(["GET", "POST"])
+@throttle("dispute")
+def dispute(request: HttpRequest) -> HttpResponse:
+    """Public: a company that finds its credit code taken files a dispute with its own evidence."""
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = DisputeForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={"credit_code": request.GET.get("credit_code", "")[:18]},
+    )
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                claim = services.dispute_file(
+                    credit_code=data["credit_code"],
+                    username=data["username"],
+                    display_name=data["display_name"],
+                    email=data["email"],
+                    password=data["password1"],
+                    program=data["program"],
+                    licence=data["licence"],
+                    authorization=data["authorization"],
+                    statement=data["statement"],
+                    base_url=_base_url(request),
+                )
+            except services.DomainError as exc:
+                form.add_error(None, exc.problems)
+            else:
+                login(request, claim.claimant, backend="django.contrib.auth.backends.ModelBackend")
+                messages.success(
+                    request,
+                    _(
+                        "Your dispute is filed. Verify your e-mail address; then the bureau decides."
+                    ),
+                )
+                return redirect("applications:account")
+        return render(request, "applications/dispute.html", {"form": form}, status=400)
+    return render(request, "applications/dispute.html", {"form": form})
+
+
+@role_required(Role.BANK)
+@require_http_methods(["GET", "POST"])
+def bank_invite(request: HttpRequest) -> HttpResponse:
+    """A cooperating bank invites its customer: a confirmed account and a link to set the password."""
+    form = BankInviteForm(request.POST or None, bank=request.user.bank)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.enterprise_invite_by_bank(
+                    actor=request.user, base_url=_base_url(request), **form.cleaned_data
+                )
+            except services.Conflict as exc:
+                form.add_error("credit_code", exc.problems[0])
+                status = 409
+            except services.DomainError as exc:
+                form.add_error(None, exc.problems)
+                status = 400
+            else:
+                messages.success(
+                    request,
+                    _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]},
+                )
+                return redirect("applications:bank-invite")
+        else:
+            status = 400
+    invitations = AccountClaim.objects.filter(
+        kind=AccountClaim.Kind.BANK_INVITATION, bank=request.user.bank_id
+    ).select_related("enterprise", "claimant", "program", "decided_by")
+    return render(
+        request,
+        "applications/bank_invite.html",
+        {"form": form, "invitations": invitations},
+        status=status,
+    )
+
+
+CLAIM_READERS = (Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.ADMIN)
+
+
+@require_GET
+@role_required(*CLAIM_READERS)
+def claim_list(request: HttpRequest) -> HttpResponse:
+    """The bureau's queue of account claims: waiting first (oldest first), then the latest decided."""
+    scope = AccountClaim.objects.visible_to(request.user).select_related(
+        "enterprise", "claimant", "program", "decided_by", "bank"
+    )
+    if request.user.effective_role != Role.ADMIN:
+        scope = scope.filter(program=request.user.program_id)
+    return render(
+        request,
+        "applications/claim_list.html",
+        {
+            "waiting": scope.waiting().order_by("filed_at"),
+            "unverified": scope.filter(
+                state=AccountClaim.State.PENDING, claimant__email_verified_at__isnull=True
+            ),
+            "decided": scope.exclude(state=AccountClaim.State.PENDING)[:100],
+        },
+    )
+
+
+def _claim(request: HttpRequest, public_id: uuid.UUID) -> AccountClaim:
+    claim = get_visible_or_404(
+        AccountClaim.objects.visible_to(request.user).select_related(
+            "enterprise", "claimant", "program", "decided_by", "bank"
+        ),
+        public_id=public_id,
+    )
+    require_role(request.user, *CLAIM_READERS)
+    return claim
+
+
+def _claim_page(
+    request: HttpRequest,
+    claim: AccountClaim,
+    form: ClaimDecisionForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    enterprise = claim.enterprise
+    may_decide = services.may_decide_claims(request.user, claim)
+    return render(
+        request,
+        "applications/claim_detail.html",
+        {
+            "claim": claim,
+            "enterprise": enterprise,
+            "members": User.objects.filter(enterprise=enterprise).order_by("date_joined"),
+            "others": AccountClaim.objects.filter(enterprise=enterprise)
+            .exclude(pk=claim.pk)
+            .select_related("claimant", "program", "decided_by", "bank"),
+            "drafts": enterprise.applications.filter(state=Application.State.DRAFT).count(),
+            "submitted": enterprise.applications.exclude(state=Application.State.DRAFT).count(),
+            "form": (form or ClaimDecisionForm())
+            if may_decide and claim.state == AccountClaim.State.PENDING
+            else None,
+            "verified": claim.claimant.email_verified_at is not None,
+        },
+        status=status,
+    )
+
+
+@require_GET
+@login_required
+def claim_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    return _claim_page(request, _claim(request, public_id))
+
+
+@require_POST
+@login_required
+def claim_decide(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Confirm or refuse a claim; a dispute upheld hands the enterprise over (services.claim_decide)."""
+    claim = _claim(request, public_id)
+    if not services.may_decide_claims(request.user, claim):
+        raise PermissionDenied
+    form = ClaimDecisionForm(request.POST)
+    if not form.is_valid():
+        return _claim_page(request, claim, form, status=400)
+    try:
+        services.claim_decide(
+            actor=request.user,
+            claim=claim,
+            confirm=form.cleaned_data["decision"] == "confirm",
+            reason=form.cleaned_data["reason"],
+        )
+    except services.NotAllowed:
+        raise PermissionDenied from None
+    except services.Conflict as exc:
+        _refused(request, exc)
+        claim.refresh_from_db()
+        return _claim_page(request, claim, form, status=409)
+    except services.DomainError as exc:
+        form.add_error(None, exc.problems)
+        return _claim_page(request, claim, form, status=400)
+    messages.success(request, _("Decision recorded."))
+    return redirect("applications:claim-detail", claim.public_id)
+
+
+@require_GET
+@login_required
+def claim_file(request: HttpRequest, public_id: uuid.UUID, which: str) -> HttpResponse:
+    """The evidence, to the claimant and to the bureau that decides (and the administrator)."""
+    claim = get_visible_or_404(AccountClaim.objects.visible_to(request.user), public_id=public_id)
+    if claim.claimant_id != request.user.pk:
+        require_role(request.user, *CLAIM_READERS)
+    stored = {
+        "licence": (claim.licence, claim.licence_name),
+        "authorization": (claim.authorization, claim.authorization_name),
+    }.get(which)
+    if stored is None or not stored[0]:
+        raise Http404
+    return serve_upload(stored[0], filename=stored[1] or which)
 
 
 # --- Profile and qualifications ----------------------------------------------------------------------------------
@@ -402,10 +710,7 @@ def application_edit(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
     version = application.program_version
     kind = version.program.kind
     form = FORMS[kind](request.POST or None, instance=application, version=version)
-    details_form = None
-    if kind == Program.Kind.QUZHOU:
-        details = QuzhouDetails.objects.get_or_create(application=application)[0]
-        details_form = QuzhouDetailsForm(request.POST or None, instance=details, prefix="qz")
+    details_form = _details_form(application, request.POST or None)
     if request.method == "POST":
         valid = form.is_valid() and (details_form is None or details_form.is_valid())
         if valid:
@@ -437,6 +742,20 @@ def application_edit(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
     )
 
 
+def _details_form(application: Application, data: Any = None) -> QuzhouDetailsForm | None:
+    """Quzhou 附件1's second table and introductions, for a program that has them; None otherwise.
+
+    Reading never creates the row: an unsaved blank stands in until a valid form saves it
+    (issue 17: a page view or an invalid post writes nothing).
+    """
+    if application.program_version.program.kind != Program.Kind.QUZHOU:
+        return None
+    details = QuzhouDetails.objects.filter(application=application).first() or QuzhouDetails(
+        application=application
+    )
+    return QuzhouDetailsForm(data, instance=details, prefix="qz")
+
+
 def _edit_context(
     application: Application, form: object, details_form: object, **extra: object
 ) -> dict[str, object]:
@@ -451,7 +770,8 @@ def _edit_context(
         "material_types": program.material_types.all(),
         "team": application.team.all(),
         "checklist": eligibility_now(application),
-        "problems": services.form_problems(application),
+        "problems": services.account_problems(enterprise=application.enterprise)
+        + services.form_problems(application),
         "annexes": [
             (code, documents.ANNEX_TITLES[code]) for code in documents.ANNEXES.get(program.kind, {})
         ],
@@ -481,15 +801,10 @@ def material_add(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         )
     # Show the whole page again, everything typed kept, the upload's reason next to it.
     version = application.program_version
-    details_form = None
-    if version.program.kind == Program.Kind.QUZHOU:
-        details_form = QuzhouDetailsForm(
-            instance=QuzhouDetails.objects.get_or_create(application=application)[0], prefix="qz"
-        )
     context = _edit_context(
         application,
         FORMS[version.program.kind](instance=application, version=version),
-        details_form,
+        _details_form(application),
         material_form=form,
     )
     return render(request, "applications/application_edit.html", context, status=400)
@@ -543,13 +858,10 @@ def team_add(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         )
         return redirect("applications:application-detail", application.public_id)
     version = application.program_version
-    details_form = QuzhouDetailsForm(
-        instance=QuzhouDetails.objects.get_or_create(application=application)[0], prefix="qz"
-    )
     context = _edit_context(
         application,
         FORMS[version.program.kind](instance=application, version=version),
-        details_form,
+        _details_form(application),
         team_form=form,
     )
     return render(request, "applications/application_edit.html", context, status=400)
@@ -585,7 +897,10 @@ def application_submit(request: HttpRequest, public_id: uuid.UUID) -> HttpRespon
         return redirect("applications:application-detail", application.public_id)
     checklist = eligibility_now(application)
     problems = (
-        services.form_problems(application) if application.state in services.EDITABLE_STATES else []
+        services.account_problems(enterprise=application.enterprise, user=request.user)
+        + services.form_problems(application)
+        if application.state in services.EDITABLE_STATES
+        else []
     )
     return render(
         request,

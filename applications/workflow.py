@@ -63,7 +63,7 @@ def may_act(role: str) -> Any:
             return instance.bank_id is not None and instance.bank_id == user.bank_id
         return bool(user.program_id) and instance.program_version.program_id == user.program_id
 
-    check.role = role  # type: ignore[attr-defined]
+    check.role = role
     return check
 
 

@@ -34,6 +34,7 @@ def seed() -> None:
                 enterprise=enterprises[i % len(enterprises)],
                 bank=banks[i % len(banks)],
                 contract_no=f"HT{i:08d}",
+                contract_date=day,
                 disbursement_date=day,
                 maturity_date=day + dt.timedelta(days=365),
                 principal=Decimal(1000000 + i) / 100 * 100,

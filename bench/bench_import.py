@@ -38,6 +38,7 @@ def seed() -> None:
                 enterprise=enterprises[i % 1000],
                 bank=bank,
                 contract_no=f"HT{i:06d}",
+                contract_date=dt.date(2024, 1, 2),
                 disbursement_date=dt.date(2024, 1, 2),
                 maturity_date=dt.date(2026, 12, 31),
                 principal=Decimal("1000000.00"),
@@ -76,7 +77,7 @@ def interest_file(rows: int) -> bytes:
                 last + dt.timedelta(days=1),
                 first,
                 last,
-                Decimal(2000 + i % 997) + Decimal("0.25"),
+                Decimal(2000 + i % 497) + Decimal("0.25"),  # within 1,000,000 × 3% × 30 ÷ 360
                 "是" if i % 50 == 0 else "否",
             )
 

@@ -38,7 +38,7 @@ def setup() -> None:
     django.setup()
 
 
-def measure(client, url: str) -> tuple[float, int, int]:  # type: ignore[no-untyped-def]
+def measure(client, url: str) -> tuple[float, int, int]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

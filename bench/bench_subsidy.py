@@ -80,6 +80,7 @@ def main() -> int:
                     enterprise=enterprises[i % len(enterprises)],
                     bank=banks[i % len(banks)],
                     contract_no=f"BM-{i:07d}",
+                    contract_date=day,
                     disbursement_date=day,
                     maturity_date=day + dt.timedelta(days=365),
                     principal=Decimal(rng.randrange(100_000, 5_000_000)),

@@ -11,7 +11,7 @@ command -v wrk >/dev/null || bash scripts/sysdeps.sh wrk
 DB=$(cd bench && ../$PY -c "from seed import large_database; print(large_database())")
 COPY=$(mktemp -d)/load.sqlite3
 cp "$DB" "$COPY"
-export DATABASE_URL="sqlite:///$COPY" DEBUG=0 ALLOWED_HOSTS=127.0.0.1 JOBS_RUNNER=worker
+export DATABASE_URL="sqlite:///$COPY" DEBUG=0 ALLOWED_HOSTS=127.0.0.1
 # A session for a bureau clerk of Changjiang, made directly (no login form in the measured path).
 read -r SESSION < <($PY - <<'PYEOF'
 import django, os

@@ -133,6 +133,7 @@ def seed_large() -> None:
                     enterprise=enterprises[i % len(enterprises)],
                     bank=banks[(i % 10) * 2 + (1 if cj else 0)],
                     contract_no=f"HT-{i:07d}",
+                    contract_date=day,
                     disbursement_date=day,
                     maturity_date=day + dt.timedelta(days=365),
                     principal=Decimal(500_000 + (i % 9) * 500_000),
@@ -171,7 +172,7 @@ def seed_large() -> None:
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
-def _seed_publicity(program) -> None:  # type: ignore[no-untyped-def]
+def _seed_publicity(program) -> None:
     """A running publicity batch of 100 entries (around today) and 30 past batches of 20, for the public page."""
     from django.utils import timezone
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -14,7 +16,7 @@ DATE = forms.DateInput(attrs={"type": "date"})
 def money_field(label: str, required: bool = True) -> forms.CharField:
     return forms.CharField(
         label=label,
-        max_length=20,
+        max_length=40,  # longer text reaches the parser, which names the 14-digit limit
         required=required,
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
     )
@@ -33,7 +35,7 @@ class ClaimForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
     )
 
-    def __init__(self, *args, loans=(), **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args, loans=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["loan"].choices = [
             (str(loan.public_id), f"{loan.contract_no} · {loan.enterprise.name}") for loan in loans
@@ -134,7 +136,7 @@ class RecoveryForm(forms.Form):
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for kind, label in CostKind.choices:
             self.fields[f"{kind}_amount"] = money_field(
@@ -144,7 +146,7 @@ class RecoveryForm(forms.Form):
                 label=_("%(kind)s receipt") % {"kind": label}, required=False
             )
 
-    def clean(self):  # type: ignore[no-untyped-def]
+    def clean(self):
         data = super().clean()
         for kind, _label in CostKind.choices:
             if (data.get(f"{kind}_amount") or "").strip() and not data.get(f"{kind}_receipt"):
@@ -180,3 +182,20 @@ class BudgetForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class LedgerFilterForm(forms.Form):
+    """The query string of the claim list and the ledgers (bank, state, year of decision, search)."""
+
+    bank = forms.CharField(label=_("Bank"), required=False, max_length=30)
+    state = forms.ChoiceField(label=_("State"), required=False)
+    year = forms.IntegerField(
+        label=_("Year of decision"), required=False, min_value=2000, max_value=2100
+    )
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from compensation.models import ClaimState
+
+        super().__init__(*args, **kwargs)
+        self.fields["state"].choices = [("", ""), *ClaimState.choices]  # type: ignore[attr-defined]

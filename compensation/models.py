@@ -19,46 +19,23 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from kedaitong.fields import MONEY, UploadTo
 from kedaitong.roles import Role
-from kedaitong.uploads import upload_to
 
 if TYPE_CHECKING:
     from kedaitong.models import User
-
-MONEY = {"max_digits": 16, "decimal_places": 2}
-
-_material_path = upload_to("compensation/materials")
-_agreement_path = upload_to("compensation/agreements")
-_receipt_path = upload_to("compensation/receipts")
-_certificate_path = upload_to("compensation/writeoffs")
-
-
-def material_upload_to(instance: object, filename: str) -> str:
-    return _material_path(instance, filename)
-
-
-def agreement_upload_to(instance: object, filename: str) -> str:
-    return _agreement_path(instance, filename)
-
-
-def receipt_upload_to(instance: object, filename: str) -> str:
-    return _receipt_path(instance, filename)
-
-
-def certificate_upload_to(instance: object, filename: str) -> str:
-    return _certificate_path(instance, filename)
 
 
 class AppendOnlyError(Exception):
     """Code tried to edit or delete a money record (build item 8: corrections are new reversing entries)."""
 
 
-class AppendOnlyQuerySet(models.QuerySet):  # type: ignore[type-arg]
+class AppendOnlyQuerySet(models.QuerySet):
     """The same guard for the bulk paths that skip `save()` and `delete()`: `update()` and `bulk_update()` may touch
     only the running fields in `MUTABLE_FIELDS` (which the services change under a row lock); `delete()` is refused."""
 
     def _check(self, fields: object) -> None:
-        extra = set(fields) - self.model.MUTABLE_FIELDS  # type: ignore[call-overload, attr-defined]
+        extra = set(fields) - self.model.MUTABLE_FIELDS
         if extra:
             raise AppendOnlyError(
                 f"{self.model.__name__} is append-only: {', '.join(sorted(extra))} cannot be updated in bulk; record a reversing entry"
@@ -70,15 +47,15 @@ class AppendOnlyQuerySet(models.QuerySet):  # type: ignore[type-arg]
 
     def bulk_update(self, objs: object, fields: object, batch_size: int | None = None) -> int:
         self._check(fields)
-        return super().bulk_update(objs, fields, batch_size=batch_size)  # type: ignore[arg-type]
+        return super().bulk_update(objs, fields, batch_size=batch_size)
 
     def delete(self) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError(
             f"{self.model.__name__} is append-only: record a reversing entry instead"
         )
 
-    delete.alters_data = True  # type: ignore[attr-defined]
-    delete.queryset_only = True  # type: ignore[attr-defined]
+    delete.alters_data = True
+    delete.queryset_only = True
 
 
 class AppendOnly(models.Model):
@@ -96,11 +73,11 @@ class AppendOnly(models.Model):
     def save(self, *args: object, **kwargs: object) -> None:
         if not self._state.adding:
             fields = kwargs.get("update_fields")
-            if fields is None or not set(fields) <= self.MUTABLE_FIELDS:  # type: ignore[arg-type]
+            if fields is None or not set(fields) <= self.MUTABLE_FIELDS:
                 raise AppendOnlyError(
                     f"{type(self).__name__} is append-only: record a reversing entry instead"
                 )
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        super().save(*args, **kwargs)
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError(
@@ -473,7 +450,7 @@ class ClaimMaterial(models.Model):
         Claim, on_delete=models.PROTECT, related_name="materials", verbose_name=_("claim")
     )
     kind = models.CharField(_("material"), max_length=30, choices=MaterialKind.choices)
-    file = models.FileField(_("file"), upload_to=material_upload_to)
+    file = models.FileField(_("file"), upload_to=UploadTo("compensation/materials"))
     file_name = models.CharField(max_length=200, blank=True)
     uploaded_by = models.ForeignKey(
         "kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True
@@ -611,7 +588,7 @@ class RecoveryAgreement(models.Model):
 
     claim = models.OneToOneField(Claim, on_delete=models.PROTECT, related_name="agreement")
     signed_on = models.DateField(_("signed on"))
-    file = models.FileField(_("agreement"), upload_to=agreement_upload_to)
+    file = models.FileField(_("agreement"), upload_to=UploadTo("compensation/agreements"))
     file_name = models.CharField(max_length=200, blank=True)
     recorded_by = models.ForeignKey(
         "kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True
@@ -709,7 +686,7 @@ class LegalCost(AppendOnly):
     recovery = models.ForeignKey(Recovery, on_delete=models.PROTECT, related_name="legal_costs")
     kind = models.CharField(_("kind"), max_length=20, choices=CostKind.choices)
     amount = models.DecimalField(_("amount (yuan)"), **MONEY)
-    receipt = models.FileField(_("receipt"), upload_to=receipt_upload_to)
+    receipt = models.FileField(_("receipt"), upload_to=UploadTo("compensation/receipts"))
     receipt_name = models.CharField(max_length=200, blank=True)
 
     class Meta:
@@ -782,7 +759,7 @@ class WriteOff(models.Model):
         _("computed without the official calendar"), default=False
     )
     certificate = models.FileField(
-        _("write-off certificate"), upload_to=certificate_upload_to, blank=True
+        _("write-off certificate"), upload_to=UploadTo("compensation/writeoffs"), blank=True
     )
     certificate_name = models.CharField(max_length=200, blank=True)
     certificate_submitted_on = models.DateField(

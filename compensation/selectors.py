@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.db import models
 from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 
@@ -92,21 +93,37 @@ def totals_of(lines: Sequence[Any], names: Iterable[str]) -> Totals:
 
 @dataclass(frozen=True)
 class LedgerFilter:
+    """The filters of the claim list and the ledgers, read from the query string through a form.
+
+    A value the form refuses (a NUL byte, a year that is not one, an unknown
+    state) leaves `errors` set: the page says why and lists nothing.
+    """
+
     bank: str = ""
     state: str = ""
     year: int | None = None
     q: str = ""
+    errors: tuple[str, ...] = ()
 
     @classmethod
     def from_query(cls, query: Any) -> LedgerFilter:
-        year = query.get("year", "").strip()
+        from compensation.forms import LedgerFilterForm
+
+        form = LedgerFilterForm(query)
+        if not form.is_valid():
+            return cls(
+                errors=tuple(
+                    f"{form.fields[name].label}：{message}" if name in form.fields else str(message)
+                    for name, messages in form.errors.items()
+                    for message in messages
+                )
+            )
+        data = form.cleaned_data
         return cls(
-            bank=query.get("bank", "").strip(),
-            state=query.get("state", "").strip()
-            if query.get("state", "").strip() in ClaimState.values
-            else "",
-            year=int(year) if year.isdigit() else None,
-            q=query.get("q", "").strip(),
+            bank=data["bank"].strip(),
+            state=data["state"],
+            year=data["year"],
+            q=data["q"].strip(),
         )
 
     def as_query(self) -> str:
@@ -136,6 +153,8 @@ def ledger_claims(user: User, flt: LedgerFilter) -> Any:
         )
         .order_by("bank__code", "reference")
     )
+    if flt.errors:
+        return qs.none()
     if flt.bank:
         qs = qs.filter(bank__code=flt.bank)
     if flt.state:
@@ -151,9 +170,9 @@ def ledger_claims(user: User, flt: LedgerFilter) -> Any:
     return qs
 
 
-def _has(claim: Claim, name: str) -> Any:
+def _has(obj: models.Model, name: str) -> Any:
     try:
-        return getattr(claim, name)
+        return getattr(obj, name)
     except Exception:  # RelatedObjectDoesNotExist
         return None
 

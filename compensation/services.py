@@ -47,6 +47,7 @@ from kedaitong.roles import Role
 from kedaitong.uploads import display_name
 from kedaitong.workdays import add_workdays, unknown_years
 from loans.models import Loan
+from loans.selectors import overdue_spans_of
 from review.selectors import granted_credit
 
 WRITE_OFF_WORKDAYS = 5  # 第十一条 4: 核销后5个工作日内
@@ -69,6 +70,14 @@ def _money(value: Any, label: str, *, allow_zero: bool = False) -> Decimal:
         return parse_amount(value, allow_zero=allow_zero)
     except ValueError as exc:
         raise CompensationError(f"{label}：{exc}") from None
+
+
+def _payment(claim: Claim) -> Payment:
+    """The payment that stands; its absence in a state that needs one is refused, not assumed."""
+    payment = claim.payment
+    if payment is None:
+        raise CompensationError("该贷款尚无有效的补偿拨付记录")
+    return payment
 
 
 def _lock(claim: Claim) -> Claim:
@@ -169,7 +178,8 @@ def claim_problems(loan: Loan, *, on: dt.date) -> list[str]:
         application_enterprise_id=application.enterprise_id if application is not None else None,
         granted=granted,
     )
-    if not rules.overdue_long_enough(list(loan.overdueevents.all()), on):
+    # the bank's overdue events, and past maturity with principal outstanding (issue 16 item 1)
+    if not rules.overdue_long_enough(overdue_spans_of([loan], on)[loan.pk], on):
         problems.append("贷款逾期或欠息未超过1个月，尚不能申请风险补偿（第十一条第1款）")
     if (
         Claim.objects.filter(loan=loan)
@@ -214,7 +224,7 @@ def claim_create(
             raise CompensationError("；".join(problems))
         events = [
             e
-            for e in loan.overdueevents.all()
+            for e in overdue_spans_of([loan], day)[loan.pk]
             if e.started_on <= day and (e.cleared_on is None or e.cleared_on > day)
         ]
         claim = Claim(
@@ -277,7 +287,7 @@ def material_add(
 
 def missing_materials(claim: Claim) -> list[str]:
     present = set(claim.materials.values_list("kind", flat=True))
-    return [label for value, label in MaterialKind.choices if value not in present]
+    return [str(label) for value, label in MaterialKind.choices if value not in present]
 
 
 def claim_submit(
@@ -844,10 +854,9 @@ def agreement_record(
         claim = _lock(claim)
         if not can_proceed(claim.start_recovery):
             raise CompensationError(f"当前状态（{claim.get_state_display()}）不能登记追偿协议")
-        if signed_on < claim.payment.paid_on:
-            raise CompensationError(
-                f"追偿协议签署日期{signed_on}早于拨付日期{claim.payment.paid_on}"
-            )
+        paid_on = _payment(claim).paid_on
+        if signed_on < paid_on:
+            raise CompensationError(f"追偿协议签署日期{signed_on}早于拨付日期{paid_on}")
         agreement = RecoveryAgreement(
             claim=claim,
             signed_on=signed_on,
@@ -910,7 +919,7 @@ def recovery_record(
         claim = _lock(claim)
         if claim.state != ClaimState.RECOVERING:
             raise CompensationError("须先登记追偿协议，才能登记清收款（第十一条第2款(5)）")
-        payment = claim.payment
+        payment = _payment(claim)
         if received_on < payment.paid_on:
             raise CompensationError(f"清收日期{received_on}早于补偿拨付日期{payment.paid_on}")
         decision = claim.decision
@@ -1122,10 +1131,9 @@ def writeoff_record(
             raise CompensationError("只有已补偿的贷款才能登记核销")
         if WriteOff.objects.filter(claim=claim).exists():
             raise CompensationError("该笔贷款已登记核销")
-        if written_off_on < claim.payment.paid_on:
-            raise CompensationError(
-                f"核销日期{written_off_on}早于补偿拨付日期{claim.payment.paid_on}"
-            )
+        paid_on = _payment(claim).paid_on
+        if written_off_on < paid_on:
+            raise CompensationError(f"核销日期{written_off_on}早于补偿拨付日期{paid_on}")
         due, unknown = certificate_due(written_off_on)
         write_off = WriteOff.objects.create(
             claim=claim,

@@ -59,6 +59,7 @@ from kedaitong.permissions import get_visible_or_404, has_role, require_role
 from kedaitong.roles import PROGRAM_ROLES, Role
 from kedaitong.uploads import serve_upload
 from loans.models import Bank, Loan
+from operations.selectors import history_for, history_of, may_see_history
 
 BANK = (Role.BANK, Role.ADMIN)
 BUREAU = (Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.ADMIN)
@@ -127,6 +128,16 @@ def _claim(request: HttpRequest, public_id: Any) -> Claim:
     )
 
 
+def _exported(request: HttpRequest, action: str, rows: int) -> None:
+    """A ledger leaves the portal: one audit row with its filters and size (pages and PDFs are not audited)."""
+    log_action(
+        actor=request.user,
+        action=action,
+        data={"filters": request.GET.dict(), "rows": rows},
+        request=request,
+    )
+
+
 def _xlsx(filename: str, write: Callable[[Any], None]) -> HttpResponse:
     response = HttpResponse(content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -148,6 +159,8 @@ def claim_list(request: HttpRequest) -> HttpResponse:
         .filter(program=program)
         .order_by("-created_at")
     )
+    if flt.errors:
+        claims = claims.none()
     if flt.state:
         claims = claims.filter(state=flt.state)
     if flt.bank:
@@ -187,6 +200,7 @@ def claim_list(request: HttpRequest) -> HttpResponse:
             "late_only": late_only,
             "unknown_years": selectors.provisional_years(write_offs),
         },
+        status=400 if flt.errors else 200,
     )
 
 
@@ -286,6 +300,7 @@ def claim_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             "is_group": role in GROUP,
             "is_finance": role in FINANCE,
             "material_form": MaterialForm(),
+            "record_history": history_of(claim) if may_see_history(request.user) else None,
         },
     )
 
@@ -895,6 +910,10 @@ def claim_pdf(request: HttpRequest, public_id: Any) -> HttpResponse:
 # --- Ledgers, budgets, reconciliation ----------------------------------------------------------------
 
 
+def _filter_refused(errors: tuple[str, ...]) -> HttpResponse:
+    return HttpResponse("\n".join(errors), status=400, content_type="text/plain; charset=utf-8")
+
+
 def _ledger_context(request: HttpRequest) -> dict[str, Any]:
     compensation_program(request.user)
     flt = selectors.LedgerFilter.from_query(request.GET)
@@ -918,6 +937,7 @@ def ledger(request: HttpRequest) -> HttpResponse:
         request,
         "compensation/ledger.html",
         ctx | {"lines": lines, "totals": totals, "unknown_years": unknown},
+        status=400 if ctx["flt"].errors else 200,
     )
 
 
@@ -925,7 +945,10 @@ def ledger(request: HttpRequest) -> HttpResponse:
 @login_required
 def ledger_export(request: HttpRequest) -> HttpResponse:
     ctx = _ledger_context(request)
+    if ctx["flt"].errors:
+        return _filter_refused(ctx["flt"].errors)
     lines, _totals = selectors.ledger(request.user, ctx["flt"])
+    _exported(request, "compensation.ledger.exported", len(lines))
     return _xlsx("compensation-ledger.xlsx", lambda out: export.write_ledger(out, lines))
 
 
@@ -941,6 +964,7 @@ def recovery_list(request: HttpRequest) -> HttpResponse:
         request,
         "compensation/recoveries.html",
         ctx | {"lines": lines, "totals": totals, "pending": pending},
+        status=400 if ctx["flt"].errors else 200,
     )
 
 
@@ -948,7 +972,10 @@ def recovery_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def recovery_export(request: HttpRequest) -> HttpResponse:
     ctx = _ledger_context(request)
+    if ctx["flt"].errors:
+        return _filter_refused(ctx["flt"].errors)
     lines, _totals = selectors.recovery_lines(request.user, ctx["flt"])
+    _exported(request, "compensation.recoveries.exported", len(lines))
     return _xlsx("compensation-recoveries.xlsx", lambda out: export.write_recoveries(out, lines))
 
 
@@ -999,6 +1026,12 @@ def budget_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "can_set": can_set,
             "changes": changes[:200],
+            "record_history": history_for(
+                "compensation.compensationbudget",
+                CompensationBudget.objects.filter(program=program).values_list("pk", flat=True),
+            )
+            if may_see_history(request.user)
+            else None,
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -1034,14 +1067,9 @@ def reconciliation(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 @login_required
 def reconciliation_pdf(request: HttpRequest, code: str) -> HttpResponse:
+    # A read: printing the statement writes nothing (issue 17; its page and Excel copy do not either).
     rec = _reconciliation(request, code)
     program = compensation_program(request.user)
-    log_action(
-        actor=request.user,
-        action="compensation.reconciliation.printed",
-        obj=rec.bank,
-        request=request,
-    )
     response = HttpResponse(
         render_pdf(
             "pdf/compensation_reconciliation.html",

@@ -9,7 +9,9 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from kedaitong.models import AuditEntry, CalendarDay, CalendarYear, Job, User
+from kedaitong.models import AuditEntry, CalendarDay, CalendarYear, Job, ScheduledRun, User
+from kedaitong.reference_io import ReferenceAdmin
+from kedaitong.resources import CalendarDayResource, CalendarYearResource
 
 
 @admin.register(User)
@@ -30,9 +32,20 @@ class UserAdmin(BaseUserAdmin):
         *BaseUserAdmin.fieldsets,
         (
             _("Role and scope"),
-            {"fields": ("display_name", "phone", "role", "enterprise", "bank", "program")},
+            {
+                "fields": (
+                    "display_name",
+                    "phone",
+                    "role",
+                    "enterprise",
+                    "bank",
+                    "program",
+                    "email_verified_at",
+                )
+            },
         ),
     )
+    readonly_fields = ("email_verified_at",)
     add_fieldsets = (
         *BaseUserAdmin.add_fieldsets,
         (
@@ -70,12 +83,14 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(CalendarYear)
-class CalendarYearAdmin(admin.ModelAdmin):
+class CalendarYearAdmin(ReferenceAdmin):
+    resource_classes = [CalendarYearResource]
     list_display = ("year", "source")
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):
+class CalendarDayAdmin(ReferenceAdmin):
+    resource_classes = [CalendarDayResource]
     list_display = ("date", "kind", "name")
     list_filter = ("kind",)
     date_hierarchy = "date"
@@ -101,4 +116,20 @@ class JobAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in Job._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(ScheduledRun)
+class ScheduledRunAdmin(admin.ModelAdmin):
+    """What the daily work said each day (kedaitong.schedule); written by the workers only."""
+
+    list_display = ("day", "name", "enqueued_at", "started_at", "finished_at", "exit_status")
+    list_filter = ("name", "exit_status")
+    date_hierarchy = "day"
+    readonly_fields = [f.name for f in ScheduledRun._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -2,9 +2,11 @@
 
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django_tasks_db.apps import TasksAppConfig
 
 
 class KedaitongConfig(AppConfig):
+    default = True  # this module holds another app's config too (TaskResultsConfig)
     name = "kedaitong"
     verbose_name = _("Portal")
 
@@ -13,13 +15,12 @@ class KedaitongConfig(AppConfig):
 
         from kedaitong import checks  # noqa: F401  (registers the system checks)
 
-        # Each app's tasks.py registers its background job functions (kedaitong.jobs.register).
+        # Each app's tasks.py defines its background work (Tasks API, kedaitong.jobs.job_task)
+        # and adds its daily work to kedaitong.schedule.
         autodiscover_modules("tasks")
 
-        # A web process starts its job runner at its first request (thread mode), so a job left queued or stale
-        # by a restart is picked up without waiting for someone to queue another one.
-        from django.core.signals import request_started
 
-        from kedaitong import jobs
+class TaskResultsConfig(TasksAppConfig):
+    """django-tasks-db's app (the queue of background work) under a Chinese name in the admin."""
 
-        request_started.connect(jobs.on_first_request, dispatch_uid="kedaitong-jobs-first-request")
+    verbose_name = _("Background task queue")

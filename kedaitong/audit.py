@@ -11,6 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.http import HttpRequest
 
+from kedaitong.client import client_address, current_client_address
 from kedaitong.models import AuditEntry, User
 
 # What a change came through besides its actor (a bank's API token): every audit row written
@@ -33,9 +34,10 @@ def current_via() -> str:
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
+    """The client's address (kedaitong.client): of `request`, else of the request this thread is answering."""
     if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
+        return current_client_address()
+    return client_address(request)
 
 
 def log_action(

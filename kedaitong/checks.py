@@ -1,4 +1,4 @@
-"""Start-up checks: the system libraries that make PDFs correct and fast.
+"""Start-up checks: the system libraries that make PDFs correct and fast, and the secret key of a deployment.
 
 Without Debian's libharfbuzz-subset0, WeasyPrint falls back to fontTools and a
 one-page Chinese PDF takes about 19 s instead of 0.4 s; without a CJK font the
@@ -12,7 +12,10 @@ import shutil
 import subprocess
 from typing import Any
 
-from django.core.checks import Warning, register
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+
+from kedaitong.env import SECRET_KEY_HINT, secret_key_problem
 
 APT_LINE = "apt-get install -y fonts-noto-cjk libharfbuzz-subset0"
 
@@ -50,3 +53,12 @@ def pdf_libraries(app_configs: Any, **kwargs: Any) -> list[Warning]:
             )
         )
     return problems
+
+
+@register(Tags.security, deploy=True)
+def secret_key(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """`check --deploy`: the committed development key (or a short, plain one) must never sign in production."""
+    problem = secret_key_problem(settings.SECRET_KEY)
+    if problem is None:
+        return []
+    return [Error(problem, hint=SECRET_KEY_HINT, id="kedaitong.E010")]

@@ -149,6 +149,7 @@ def demo_load(*, path: Path = DEMO_FILE) -> DemoResult:
                 "program_version": version(row["program"], row["version"]),
                 "enterprise": enterprises[row["enterprise"]],
                 "application": applications.get(row.get("application", "")),
+                "contract_date": _date(row.get("contract_date") or row["disbursement_date"]),
                 "disbursement_date": _date(row["disbursement_date"]),
                 "maturity_date": _date(row["maturity_date"]),
                 "principal": Decimal(row["principal"]),

@@ -16,6 +16,26 @@ TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
 
 
+# The key the repository carries for laptops and tests. Anyone can read it, so anyone could
+# sign sessions, password-reset links and e-mail verification links with it: production refuses it.
+DEVELOPMENT_SECRET_KEY = "dev-only-insecure-key-kedaitong-not-for-production-0123456789abcdef"
+SECRET_KEY_MIN_LENGTH = 50  # as Django's own deploy check (security.W009)
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why `key` may not sign anything in production, or None: the committed key, too short, too plain."""
+    if key == DEVELOPMENT_SECRET_KEY:
+        return "SECRET_KEY is the development key committed to the repository"
+    if len(key) < SECRET_KEY_MIN_LENGTH:
+        return f"SECRET_KEY has {len(key)} characters, fewer than {SECRET_KEY_MIN_LENGTH}"
+    if len(set(key)) < 5 or key.startswith("django-insecure"):
+        return "SECRET_KEY is not a random key"
+    return None
+
+
+SECRET_KEY_HINT = "make one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+
+
 class EnvError(Exception):
     """A variable in the environment has a value the portal cannot use."""
 

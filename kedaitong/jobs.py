@@ -1,25 +1,31 @@
-"""Background jobs that survive restarts, with progress, on one machine or many.
+"""Background jobs: Django's Tasks API queues and runs them; this thin layer adds what the API lacks.
 
-1. `job_enqueue` stores a queued `Job`; after the commit it wakes the runner.
-2. A runner claims the oldest queued job with a compare-and-swap
-   (`filter(pk=..., state=queued).update(state=running)`): two runners never
-   take the same job.
-3. The job's function reports progress through `JobContext.progress` and leaves
-   its result with `JobContext.save_result` (a file) or `JobContext.set_link`
-   (a record's page). While it runs, a companion thread beats the job's
-   heartbeat every third of `JOBS_STALE_SECONDS`, however long a step takes.
-4. A running job whose heartbeat is older than `JOBS_STALE_SECONDS` lost its
-   worker (process killed, machine restarted): `requeue_stale` puts it back,
-   up to `JOBS_MAX_ATTEMPTS` tries, and the work starts again from scratch.
-   Job functions therefore write nothing but their result file (or work
-   inside one transaction), so a second run cannot double anything.
+The Tasks API (the django-tasks backport; `django.tasks` from Django 6) defines
+the work (`@task`), queues it (`.enqueue()`) and runs it on the backend that
+`settings.TASKS` names: django-tasks-db's database backend in deployments (no
+broker; `manage.py run_jobs` workers on any number of machines share the
+database), the immediate backend in tests. What the API does not have is kept
+here, on the `Job` row:
 
-Where they run (`JOBS_RUNNER`): `thread` (default) runs them in a daemon
-thread of the web process, no extra service (started at the process's first
-request, when a job is queued, and when a job page is viewed; it also looks
-for queued and stale jobs every 30 s); `worker` leaves them to
-`python manage.py run_jobs` processes on any number of machines sharing the
-database and the media storage; `inline` runs them at once (tests).
+1. the owner and a title: a job page only its owner opens (`kedaitong.views`);
+2. progress (`JobContext.progress`) for the page's progress bar;
+3. the result: a file (`JobContext.save_result`) or a record's page (`JobContext.set_link`);
+4. the re-queue of work whose worker died. While a job runs, a companion
+   thread beats its heartbeat every third of `JOBS_STALE_SECONDS`, however
+   long one step takes. A running job whose heartbeat is older than that lost
+   its worker (process killed, machine restarted, database gone): the workers'
+   `requeue_stale` enqueues it again, up to `JOBS_MAX_ATTEMPTS` tries, and the
+   work starts again from scratch. Job functions therefore write nothing but
+   their result (or work inside one transaction), so a second run cannot
+   double anything.
+
+A job function is `fn(ctx: JobContext, **params)` decorated with `@job_task(title=...)`,
+which makes it a Task of the Tasks API taking the job's id; `job_enqueue(owner=...,
+task=fn, params=...)` records the Job and enqueues the Task once the transaction commits.
+
+Moving to Django 6 changes the imports below (`django_tasks` → `django.tasks`),
+those in `kedaitong/schedule.py` and `kedaitong/worker.py`, and `TASKS` in settings
+(`django_tasks.backends.immediate` → `django.tasks.backends.immediate`); nothing else.
 """
 
 from __future__ import annotations
@@ -27,35 +33,43 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-import traceback
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import close_old_connections, transaction
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    close_old_connections,
+    transaction,
+)
+from django.db.models import F
 from django.utils import timezone
+from django.utils.module_loading import import_string
+from django_tasks import TaskContext, task
+from django_tasks.base import Task
 
 from kedaitong.models import Job, User
 
 log = logging.getLogger(__name__)
+
 JobFunction = Callable[..., None]
-_REGISTRY: dict[str, tuple[JobFunction, str]] = {}
-_wake = threading.Event()
-_stop = threading.Event()
-_thread: threading.Thread | None = None
-_thread_lock = threading.Lock()
+JobTask = Task[..., None]
+
+DIED = "工作进程多次中断，任务未能完成"
 
 
-def register(kind: str, *, title: str = "") -> Callable[[JobFunction], JobFunction]:
-    """Register a job function under `kind`; it is called as `fn(ctx, **params)`."""
+def stale_seconds() -> float:
+    return float(getattr(settings, "JOBS_STALE_SECONDS", 60))
 
-    def decorator(fn: JobFunction) -> JobFunction:
-        _REGISTRY[kind] = (fn, title or kind)
-        return fn
 
-    return decorator
+def max_attempts() -> int:
+    return int(getattr(settings, "JOBS_MAX_ATTEMPTS", 3))
 
 
 def _write_beside(write: Callable[[], Any]) -> None:
@@ -94,8 +108,10 @@ def _write_beside(write: Callable[[], Any]) -> None:
 
 @dataclass
 class JobContext:
+    """What a job function gets: its Job row, and the means to report progress and leave a result."""
+
     job: Job
-    _last_beat: float = 0.0
+    _last_write: float = field(default=0.0, repr=False)
 
     def progress(self, done: int, total: int | None = None, message: str = "") -> bool:
         """Record progress; written at most every half second so a tight loop stays fast.
@@ -105,16 +121,14 @@ class JobContext:
         reading (a ledger export iterating its rows), and its own connection cannot
         write once anyone else has written since that read began.
         """
-        import time
-
         now = time.monotonic()
         if total is not None:
             self.job.total = total
         self.job.done = min(done, self.job.total) if self.job.total else done
         if message:
             self.job.message = message[:300]
-        if now - self._last_beat >= 0.5 or (self.job.total and done >= self.job.total):
-            self._last_beat = now
+        if now - self._last_write >= 0.5 or (self.job.total and done >= self.job.total):
+            self._last_write = now
             fields = {
                 "done": self.job.done,
                 "total": self.job.total,
@@ -141,53 +155,93 @@ class JobContext:
         Job.objects.filter(pk=self.job.pk).update(result=self.job.result.name, result_name=filename)
 
 
+def job_task(*, title: str) -> Callable[[JobFunction], JobTask]:
+    """Make `fn(ctx, **params)` a background job: a Task (Tasks API) whose argument is the job's id.
+
+    The Task keeps the function's module and name, so the backend finds it again
+    by its path (`loans.tasks.import_upload`), which is also the `Job.kind`.
+    """
+
+    def decorator(fn: JobFunction) -> JobTask:
+        def run(context: TaskContext, job_id: int, **params: Any) -> None:
+            _run(fn, context, job_id, params)
+
+        # Not functools.wraps: its __wrapped__ would make the Tasks API read fn's signature,
+        # whose first argument is the job context, not the task context.
+        run.__module__, run.__name__, run.__qualname__ = fn.__module__, fn.__name__, fn.__qualname__
+        run.__doc__ = fn.__doc__
+        run.job_title = title
+        return task(takes_context=True)(run)
+
+    return decorator
+
+
 def job_enqueue(
-    *, owner: User, kind: str, params: dict[str, Any] | None = None, title: str = ""
+    *, owner: User, task: JobTask, params: dict[str, Any] | None = None, title: str = ""
 ) -> Job:
-    if kind not in _REGISTRY:
-        raise KeyError(f"unknown job kind {kind!r}")
+    """Record a queued Job for `owner` and enqueue its Task once the current transaction commits."""
     job = Job.objects.create(
-        owner=owner, kind=kind, params=params or {}, title=title or str(_REGISTRY[kind][1])
+        owner=owner,
+        kind=task.module_path,
+        params=params or {},
+        title=title or getattr(task.func, "job_title", task.name),
     )
-    mode = getattr(settings, "JOBS_RUNNER", "thread")
-    if mode == "inline":
-        transaction.on_commit(lambda: run_pending())
-    elif mode == "thread":
-        transaction.on_commit(_wake_thread)
+    transaction.on_commit(lambda: _enqueue(job))
     return job
 
 
-def requeue_stale(now: dt.datetime | None = None) -> int:
-    """Put back jobs whose worker stopped beating; fail those out of attempts."""
-    now = now or timezone.now()
-    cutoff = now - dt.timedelta(seconds=getattr(settings, "JOBS_STALE_SECONDS", 60))
-    max_attempts = getattr(settings, "JOBS_MAX_ATTEMPTS", 3)
-    stale = Job.objects.filter(state=Job.State.RUNNING, heartbeat_at__lt=cutoff)
-    failed = stale.filter(attempts__gte=max_attempts).update(
-        state=Job.State.FAILED, message="工作进程多次中断，任务未能完成", finished_at=now
+def _enqueue(job: Job) -> None:
+    """Hand the job to the Tasks API's backend and remember the id of its task result."""
+    job_task_obj: JobTask = import_string(job.kind)
+    result = job_task_obj.enqueue(job.pk, **job.params)
+    Job.objects.filter(pk=job.pk, task_id="").update(task_id=result.id)
+
+
+def job_claim(job_id: int, task_id: str) -> Job | None:
+    """Compare-and-swap queued → running: a job runs once, whoever else got its task."""
+    now = timezone.now()
+    taken = Job.objects.filter(pk=job_id, state=Job.State.QUEUED).update(
+        state=Job.State.RUNNING,
+        started_at=now,
+        heartbeat_at=now,
+        attempts=F("attempts") + 1,
+        task_id=task_id,
     )
-    requeued = stale.filter(attempts__lt=max_attempts).update(
-        state=Job.State.QUEUED, done=0, heartbeat_at=None
+    return Job.objects.select_related("owner").get(pk=job_id) if taken == 1 else None
+
+
+def _run(fn: JobFunction, context: TaskContext, job_id: int, params: dict[str, Any]) -> None:
+    job = job_claim(job_id, str(context.task_result.id))
+    if job is None:
+        log.warning("job %s is not queued (already taken or finished); task skipped", job_id)
+        return
+    finished = threading.Event()
+    beater = threading.Thread(
+        target=_beat_while_running, args=(job.pk, finished), name="kedaitong-job-beat", daemon=True
     )
-    return requeued + failed
+    beater.start()
+    try:
+        from operations.history import acting
 
-
-def claim_next() -> Job | None:
-    """Take the oldest queued job, or None; safe against other runners."""
-    for job_id in (
-        Job.objects.filter(state=Job.State.QUEUED)
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:5]
-    ):
-        now = timezone.now()
-        from django.db.models import F
-
-        taken = Job.objects.filter(pk=job_id, state=Job.State.QUEUED).update(
-            state=Job.State.RUNNING, started_at=now, heartbeat_at=now, attempts=F("attempts") + 1
+        # Changes to money rows name the job's owner.
+        with acting(user=job.owner, via=f"job:{job.kind}"):
+            fn(JobContext(job), **params)
+    except (OperationalError, InterfaceError):
+        # The database went away under the job: leave it running; once its heartbeat is stale a
+        # worker re-queues it (counted as an attempt), rather than telling its owner it failed.
+        raise
+    except Exception as exc:  # the job's error is shown to its owner
+        log.exception("job %s failed", job.public_id)
+        Job.objects.filter(pk=job.pk).update(
+            state=Job.State.FAILED, message=str(exc)[:300], finished_at=timezone.now()
         )
-        if taken == 1:
-            return Job.objects.get(pk=job_id)
-    return None
+        raise
+    finally:
+        finished.set()
+        beater.join()
+    Job.objects.filter(pk=job.pk, state=Job.State.RUNNING).update(
+        state=Job.State.DONE, finished_at=timezone.now(), heartbeat_at=timezone.now()
+    )
 
 
 def _beat_while_running(job_pk: int, finished: threading.Event) -> None:
@@ -197,115 +251,72 @@ def _beat_while_running(job_pk: int, finished: threading.Event) -> None:
     commit is one 25-second transaction without progress). The first beat is a
     third of the stale time after the start: a short job ends before it.
     """
-    interval = max(getattr(settings, "JOBS_STALE_SECONDS", 60) / 3, 0.2)
+    interval = max(stale_seconds() / 3, 0.2)
     try:
         while not finished.wait(interval):
             try:
                 Job.objects.filter(pk=job_pk, state=Job.State.RUNNING).update(
                     heartbeat_at=timezone.now()
                 )
-            except (
-                Exception
-            ):  # a locked database (SQLite, the job mid-transaction): beat again next time
-                log.warning("job %s: heartbeat missed", job_pk, exc_info=True)
+            except DatabaseError as exc:
+                # A locked database (SQLite, the job mid-transaction) or a lost connection:
+                # beat again next time, on a fresh connection if this one broke.
+                reason = (
+                    str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                )
+                log.warning("job %s: heartbeat missed (%s)", job_pk, reason)
+                close_old_connections()
     finally:
         close_old_connections()
 
 
-def run_job(job: Job) -> None:
-    fn, _title = _REGISTRY.get(job.kind, (None, ""))
-    finished = threading.Event()
-    beater = threading.Thread(
-        target=_beat_while_running, args=(job.pk, finished), name="kedaitong-job-beat", daemon=True
-    )
-    beater.start()
-    try:
-        if fn is None:
-            raise KeyError(f"unknown job kind {job.kind!r}")
-        fn(JobContext(job), **job.params)
-    except Exception as exc:  # the job's error is shown to its owner, not raised in the runner
-        log.error("job %s failed:\n%s", job.public_id, traceback.format_exc())
-        finished.set()
-        beater.join()
-        Job.objects.filter(pk=job.pk).update(
-            state=Job.State.FAILED, message=str(exc)[:300], finished_at=timezone.now()
-        )
-        return
-    finished.set()
-    beater.join()
-    Job.objects.filter(pk=job.pk, state=Job.State.RUNNING).update(
-        state=Job.State.DONE, finished_at=timezone.now(), heartbeat_at=timezone.now()
-    )
+def requeue_stale(now: dt.datetime | None = None) -> int:
+    """Enqueue again the running jobs whose worker stopped beating; fail those out of attempts.
 
-
-def run_pending(limit: int | None = None) -> int:
-    """Run queued jobs until none is left (or `limit`); returns how many ran."""
-    requeue_stale()
-    count = 0
-    while limit is None or count < limit:
-        job = claim_next()
-        if job is None:
-            break
-        run_job(job)
-        count += 1
-    return count
-
-
-def _thread_main() -> None:
-    while not _stop.is_set():
-        _wake.wait(timeout=30)
-        _wake.clear()
-        if _stop.is_set():
-            break
-        close_old_connections()
-        try:
-            run_pending()
-        except Exception:  # keep the runner alive; the next wake retries
-            log.exception("job runner")
-        finally:
-            close_old_connections()
-
-
-def ensure_runner() -> None:
-    """In thread mode, start this process's runner if it is not running, and wake it.
-
-    The runner otherwise starts only when a job is queued, so after a restart a
-    job left queued (or running when the process died) would wait for the next
-    one. Called at the process's first request and whenever a job page is viewed;
-    not in `AppConfig.ready`, which also runs for management commands and tests.
+    Also enqueues a job left queued without a task (its process died between the
+    commit and the enqueue). Each job is taken with a compare-and-swap, so several
+    workers sweeping at once re-queue it once. Returns how many jobs it touched.
     """
-    if getattr(settings, "JOBS_RUNNER", "thread") == "thread":
-        _wake_thread()
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(seconds=stale_seconds())
+    touched = Job.objects.filter(
+        state=Job.State.RUNNING, heartbeat_at__lt=cutoff, attempts__gte=max_attempts()
+    ).update(state=Job.State.FAILED, message=DIED, finished_at=now)
+    stale = Job.objects.filter(
+        state=Job.State.RUNNING, heartbeat_at__lt=cutoff, attempts__lt=max_attempts()
+    )
+    for job in stale.only("pk", "kind", "params", "task_id"):
+        put_back = Job.objects.filter(
+            pk=job.pk, state=Job.State.RUNNING, heartbeat_at__lt=cutoff
+        ).update(state=Job.State.QUEUED, done=0, heartbeat_at=None, task_id="")
+        if put_back == 1:
+            log.warning("job %s lost its worker; queued again", job.pk)
+            _forget_task(job.task_id)
+            _enqueue(job)
+            touched += 1
+    for job in Job.objects.filter(state=Job.State.QUEUED, task_id="", created_at__lt=cutoff):
+        log.warning("job %s was never handed to a worker; queued now", job.pk)
+        _enqueue(job)
+        touched += 1
+    return touched
 
 
-_first_request_seen = False
-
-
-def on_first_request(**kwargs: Any) -> None:
-    """`request_started` receiver: the first request a web process serves starts its runner."""
-    global _first_request_seen
-    if _first_request_seen:
+def _forget_task(task_id: str) -> None:
+    """Close the task result a dead worker left running (database backend only; others keep none)."""
+    if not task_id:
         return
-    _first_request_seen = True
-    ensure_runner()
+    from django.apps import apps
 
+    if not apps.is_installed("django_tasks_db"):
+        return
+    from django_tasks_db.models import DBTaskResult
 
-def stop_runner(timeout: float = 10) -> None:
-    """Stop this process's runner thread after its current job (tests; a web process just exits)."""
-    global _thread
-    with _thread_lock:
-        thread, _thread = _thread, None
-    if thread is not None and thread.is_alive():
-        _stop.set()
-        _wake.set()
-        thread.join(timeout)
-    _stop.clear()
-
-
-def _wake_thread() -> None:
-    global _thread
-    with _thread_lock:
-        if _thread is None or not _thread.is_alive():
-            _thread = threading.Thread(target=_thread_main, name="kedaitong-jobs", daemon=True)
-            _thread.start()
-    _wake.set()
+    try:
+        DBTaskResult.objects.filter(pk=task_id, status="RUNNING").update(
+            status="FAILED",
+            finished_at=timezone.now(),
+            exception_class_path="kedaitong.jobs.WorkerLost",
+            traceback=DIED,
+        )
+    except ValidationError:  # an id of another backend (not a UUID)
+        pass

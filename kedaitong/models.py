@@ -8,11 +8,12 @@ from typing import Any
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models
+from django.db import connections, models, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kedaitong import auditchain
 from kedaitong.roles import PROGRAM_ROLES, Role
 
 
@@ -47,6 +48,9 @@ class User(AbstractUser):
         on_delete=models.PROTECT,
         related_name="staff",
     )
+    # Set when the user follows a signed link sent to `email` (registration), or sets a first
+    # password through an invitation link sent there; empty means the address is unproven.
+    email_verified_at = models.DateTimeField(_("e-mail address verified at"), null=True, blank=True)
 
     objects = UserManager()
 
@@ -95,6 +99,16 @@ class User(AbstractUser):
 
 
 class AuditQuerySet(models.QuerySet["AuditEntry"]):
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[AuditEntry]:
+        """Append several rows at once, each chained to the one before (same lock as `save`)."""
+        objs = list(objs)
+        with transaction.atomic(using=self.db):
+            auditchain.serialize_appends(connections[self.db])
+            previous = _chain_head(self.db)
+            for obj in objs:
+                previous = obj._seal(previous)
+            return super().bulk_create(objs, *args, **kwargs)
+
     def update(self, **kwargs: Any) -> int:
         raise PermissionError("audit entries are append-only")
 
@@ -107,8 +121,22 @@ class AuditQuerySet(models.QuerySet["AuditEntry"]):
         ).select_related("actor")
 
 
+def _chain_head(using: str) -> str:
+    """The hash of the latest row, which the next row must carry (the chain starts from GENESIS)."""
+    head = (
+        AuditEntry.objects.using(using).order_by("-id").values_list("row_hash", flat=True).first()
+    )
+    return head or auditchain.GENESIS
+
+
 class AuditEntry(models.Model):
-    """One thing that happened: who, when, what, to which object, from and to which state."""
+    """One thing that happened: who, when, what, to which object, from and to which state.
+
+    Rows form a hash chain (`kedaitong.auditchain`): `prev_hash` is the hash of
+    the row before, `row_hash` the hash of this row's content with it. On
+    PostgreSQL a trigger refuses UPDATE and DELETE of this table; on SQLite the
+    chain shows any edit (`manage.py audit_verify`).
+    """
 
     at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -132,6 +160,8 @@ class AuditEntry(models.Model):
     comment = models.TextField(_("comment"), blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True, encoder=DjangoJSONEncoder)
     ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    prev_hash = models.CharField(_("hash of the previous row"), max_length=64, blank=True)
+    row_hash = models.CharField(_("hash of this row"), max_length=64, blank=True)
 
     objects = AuditQuerySet.as_manager()
 
@@ -147,7 +177,38 @@ class AuditEntry(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise PermissionError("audit entries are append-only")
-        super().save(*args, **kwargs)
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        # Appends are serialized until the transaction ends, so each row links to the row committed before it.
+        with transaction.atomic(using=using):
+            auditchain.serialize_appends(connections[using])
+            self._seal(_chain_head(using))
+            super().save(*args, **kwargs)
+
+    def _seal(self, previous: str) -> str:
+        """Link this new row to `previous` and compute its own hash; returns it."""
+        if timezone.is_naive(self.at):
+            self.at = timezone.make_aware(self.at)
+        self.prev_hash = previous
+        content_type = (
+            ContentType.objects.get_for_id(self.content_type_id) if self.content_type_id else None
+        )
+        self.row_hash = auditchain.digest(
+            at=self.at,
+            actor_id=self.actor_id,
+            actor_name=self.actor_name,
+            actor_role=self.actor_role,
+            action=self.action,
+            content_type=f"{content_type.app_label}.{content_type.model}" if content_type else None,
+            object_id=self.object_id,
+            object_repr=self.object_repr,
+            from_state=self.from_state,
+            to_state=self.to_state,
+            comment=self.comment,
+            data=self.data,
+            ip_address=self.ip_address,
+            prev_hash=previous,
+        )
+        return self.row_hash
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("audit entries are append-only")
@@ -195,9 +256,10 @@ class CalendarDay(models.Model):
 class Job(models.Model):
     """Long work run in the background (large exports and imports, subsidy runs, batch PDFs).
 
-    A job is claimed with a compare-and-swap on its state, reports progress,
-    and leaves its result as a file. A job whose worker stopped beating is put
-    back in the queue, so a restart loses nothing (`kedaitong.jobs`).
+    The Tasks API runs it (`task_id` names its current task result); this row
+    keeps what that API lacks: the owner, progress, the result file or link,
+    and the heartbeat by which a job whose worker died is queued again
+    (`kedaitong.jobs`). A job is claimed with a compare-and-swap on its state.
     """
 
     class State(models.TextChoices):
@@ -207,7 +269,8 @@ class Job(models.Model):
         FAILED = "failed", _("Failed")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    kind = models.CharField(_("kind"), max_length=60)
+    # The Task's path (`loans.tasks.import_upload`), by which it is enqueued again.
+    kind = models.CharField(_("kind"), max_length=200)
     title = models.CharField(_("title"), max_length=200)
     params = models.JSONField(_("parameters"), default=dict, blank=True, encoder=DjangoJSONEncoder)
     owner = models.ForeignKey(
@@ -229,6 +292,8 @@ class Job(models.Model):
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # The id of the task result (Tasks API) of the current attempt; empty until enqueued.
+    task_id = models.CharField(_("task"), max_length=64, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("background job")
@@ -313,3 +378,31 @@ class IssuedDocument(models.Model):
     @property
     def is_current(self) -> bool:
         return self.superseded_at is None
+
+
+class ScheduledRun(models.Model):
+    """One day's run of a piece of daily work (`kedaitong.schedule`): the row that makes it once a day.
+
+    Several workers may see the work due at the same moment; the unique
+    (name, day) lets exactly one of them enqueue it.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    day = models.DateField(_("bureau day"))
+    task_id = models.CharField(_("task"), max_length=64, blank=True)
+    enqueued_at = models.DateTimeField(_("enqueued at"), default=timezone.now)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    exit_status = models.SmallIntegerField(_("exit status"), null=True, blank=True)
+    output = models.TextField(_("output"), blank=True)
+
+    class Meta:
+        verbose_name = _("scheduled run")
+        verbose_name_plural = _("scheduled runs")
+        ordering = ["-day", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "day"], name="scheduled_run_once_a_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.day}"

@@ -9,16 +9,15 @@ Roundings used in the portal, all here:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 import cn2an
 
 FEN = Decimal("0.01")
 ZERO = Decimal("0.00")
 WAN = Decimal("10000")
-# DecimalField(max_digits=16, decimal_places=2): at most 14 digits before the point.
-MAX_AMOUNT = Decimal("99999999999999.99")
 
 
 def to_fen(value: Decimal | int | str) -> Decimal:
@@ -28,42 +27,67 @@ def to_fen(value: Decimal | int | str) -> Decimal:
     return Decimal(value).quantize(FEN, rounding=ROUND_HALF_UP)
 
 
-def floor_fen(value: Decimal) -> Decimal:
-    return value.quantize(FEN, rounding=ROUND_DOWN)
+MAX_INTEGER_DIGITS = 14  # DecimalField(max_digits=16, decimal_places=2): 14 digits before the point
+MAX_AMOUNT = Decimal("99999999999999.99")
+_AMOUNT_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_EXPONENT_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)[eE][+-]?\d+$")
+
+
+def check_amount_size(value: Decimal, shown: object) -> None:
+    """At most 14 integer digits, what every money column holds (the database would overflow, not round)."""
+    if value.is_finite() and value.copy_abs() > MAX_AMOUNT:
+        raise ValueError(
+            f"金额“{shown}”超过{MAX_INTEGER_DIGITS}位整数（最大{MAX_AMOUNT:,}元），请核对单位和位数"
+        )
 
 
 def parse_amount(text: str | int | Decimal, *, allow_zero: bool = False) -> Decimal:
-    """Parse an amount in yuan as typed or read from a file.
+    """Parse an amount in yuan as typed or read from a file: the one parser of amounts in the portal.
 
-    Accepts thousands separators and a leading ¥; refuses more than two
-    decimals (never rounds silently), negatives, and zero unless allowed.
-    Raises ValueError with a message in Chinese.
+    Accepts digits with thousands separators and a leading ¥; refuses anything
+    else (exponents such as 1e30, NaN, words), more than two decimals (never
+    rounds silently), more than 14 integer digits (what a money column holds),
+    negatives, and zero unless allowed. Raises ValueError with a message in
+    Chinese, never a decimal signal.
     """
     if isinstance(text, float):
         raise TypeError("money must not be a float")
-    raw = str(text).strip().replace(",", "").replace("，", "").replace("¥", "").replace("￥", "")
-    shown = (
-        raw if len(raw) <= 30 else f"{raw[:30]}…"
-    )  # a hostile 5,000-digit number is not echoed whole
-    try:
+    if isinstance(text, bool):
+        raise ValueError(f"“{text}”不是有效的金额")
+    if isinstance(text, Decimal | int):
+        value = Decimal(text)
+    else:
+        raw = (
+            str(text).strip().replace(",", "").replace("，", "").replace("¥", "").replace("￥", "")
+        )
+        if _EXPONENT_TEXT.match(raw):
+            raise ValueError(
+                f"“{_shown(text)}”是科学计数法，请填写完整的数字（最多{MAX_INTEGER_DIGITS}位整数、两位小数）"
+            )
+        if len(raw) > 60 or not _AMOUNT_TEXT.match(raw):
+            raise ValueError(f"“{_shown(text)}”不是有效的金额（请只填数字，可带千分位和两位小数）")
         value = Decimal(raw)
-    except InvalidOperation:
-        raise ValueError(f"“{shown}”不是有效的金额") from None
     if not value.is_finite():
-        raise ValueError(f"“{shown}”不是有效的金额")
+        raise ValueError(f"“{_shown(text)}”不是有效的金额")
+    check_amount_size(value, _shown(text))
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2:
-        raise ValueError(f"金额“{shown}”超过两位小数（精确到分），请核对后重填")
+        raise ValueError(f"金额“{_shown(text)}”超过两位小数（精确到分），请核对后重填")
     if value < 0 or (value == 0 and not allow_zero):
-        raise ValueError(f"金额“{shown}”必须大于零")
-    if value > MAX_AMOUNT:
-        raise ValueError(f"金额“{shown}”超过上限（整数部分最多14位）")
+        raise ValueError(f"金额“{_shown(text)}”必须大于零")
     return value.quantize(FEN)
+
+
+def _shown(text: object) -> str:
+    """The typed value as quoted back in a message: control characters dropped, cut to 30 characters."""
+    shown = "".join(ch for ch in str(text).strip() if ch.isprintable())
+    return shown if len(shown) <= 30 else shown[:30] + "…"
 
 
 def wan_to_yuan(wan: Decimal) -> Decimal:
     """万元 to 元, exact; more precision than the fen is refused."""
     yuan = wan * WAN
+    check_amount_size(yuan, f"{wan}万元")
     if yuan != yuan.quantize(FEN):
         raise ValueError("以万元填写的金额最多精确到分（小数点后六位）")
     return yuan.quantize(FEN)
@@ -88,15 +112,31 @@ def allocate(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
     Largest-remainder method: each share is rounded down to the fen, then the
     fens left over go one each to the shares with the largest remainders; ties
     go to the earlier weight, so callers order weights by their tie-break key.
+    The arithmetic is in whole numbers (fens, and weights scaled to integers),
+    so remainders compare exactly whatever the Decimal context's precision.
     """
     total = to_fen(total)
-    weight_sum = sum(weights, ZERO)
-    if weight_sum <= 0:
+    if any(w < 0 for w in weights):
+        raise ValueError("weights must not be negative")
+    scale = max((-_exponent(w) for w in weights), default=0)
+    units = [int(w.scaleb(max(scale, 0))) for w in weights]
+    unit_sum = sum(units)
+    if unit_sum <= 0:
         raise ValueError("weights must add up to more than zero")
-    exact = [total * w / weight_sum for w in weights]
-    shares = [floor_fen(e) for e in exact]
-    leftover = int((total - sum(shares, ZERO)) / FEN)
-    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - shares[i]), i))
-    for i in order[:leftover]:
-        shares[i] += FEN
-    return shares
+    fens = int(total / FEN)
+    floors, remainders = [], []
+    for u in units:
+        q, r = divmod(fens * u, unit_sum)
+        floors.append(q)
+        remainders.append(r)
+    leftover = fens - sum(floors)
+    for i in sorted(range(len(units)), key=lambda i: (-remainders[i], i))[:leftover]:
+        floors[i] += 1
+    return [(Decimal(f) * FEN).quantize(FEN) for f in floors]
+
+
+def _exponent(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    if not isinstance(exponent, int):
+        raise ValueError("weights must be finite")
+    return exponent

@@ -10,9 +10,20 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
-from kedaitong.env import EnvError, env_bool, env_database, env_int, env_list, env_str
+from kedaitong.env import (
+    DEVELOPMENT_SECRET_KEY,
+    SECRET_KEY_HINT,
+    EnvError,
+    env_bool,
+    env_database,
+    env_int,
+    env_list,
+    env_str,
+    secret_key_problem,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -26,11 +37,15 @@ if PRODUCTION and DEBUG:
     raise EnvError("DEBUG=true is not allowed with DJANGO_ENV=production")
 
 SECRET_KEY = env_str("SECRET_KEY")
-if not SECRET_KEY:
-    if PRODUCTION:
+if PRODUCTION:
+    if not SECRET_KEY:
         raise EnvError("SECRET_KEY must be set when DJANGO_ENV=production")
-    # A fixed key for laptops and tests only; production refuses to start without one.
-    SECRET_KEY = "dev-only-insecure-key-kedaitong-not-for-production-0123456789abcdef"
+    # Never the committed development key, nor a short or plain one (kedaitong/env.py).
+    if (problem := secret_key_problem(SECRET_KEY)) is not None:
+        raise EnvError(f"{problem}, which DJANGO_ENV=production refuses; {SECRET_KEY_HINT}")
+if not SECRET_KEY:
+    # A fixed key for laptops and tests only; production refuses it (and `check --deploy` flags it).
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY
 
 ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
@@ -50,6 +65,7 @@ INSTALLED_APPS = [
     "subsidy",
     "reports",
     "api",
+    "operations",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -62,23 +78,51 @@ INSTALLED_APPS = [
     "import_export",
     "axes",
     "ninja",  # the bank API's docs page uses its vendored Swagger UI (static files, no CDN)
+    "django_ratelimit",
+    "django_tasks",
+    "kedaitong.apps.TaskResultsConfig",  # django_tasks_db, named for the admin
+    "csp",
 ]
 
 MIDDLEWARE = [
+    # First: the client's address, worked out once (kedaitong/client.py) for everything after.
+    "kedaitong.client.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "kedaitong.middleware.ContentSecurityPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "kedaitong.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Changes to money rows are recorded with the request's user and page (operations.history).
+    "operations.middleware.HistoryContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "api.middleware.ApiCallAuditMiddleware",
+    # Turns a throttle's refusal into the Chinese 429 page (kedaitong/throttle.py).
+    "django_ratelimit.middleware.RatelimitMiddleware",
     # Last, as django-axes asks, so that it sees the authentication result.
     "axes.middleware.AxesMiddleware",
 ]
+
+# Content-Security-Policy (django-csp): scripts, styles, fonts and images from the portal only, so an
+# inline <script>, style="" or on*= handler never runs (tests/test_csp.py scans every template for
+# them). The admin ships inline scripts of its own and is left out; so are Django's debug pages.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/admin/"],
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 ROOT_URLCONF = "kedaitong.urls"
 WSGI_APPLICATION = "kedaitong.wsgi.application"
@@ -125,12 +169,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# A registration's e-mail verification link (a signed token) works this many days.
+EMAIL_VERIFICATION_DAYS = env_int("EMAIL_VERIFICATION_DAYS", 3)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Failed logins (django-axes): lock a username from one address after
-# AXES_FAILURE_LIMIT failures, for AXES_COOLOFF_MINUTES.
+# AXES_FAILURE_LIMIT failures, for AXES_COOLOFF_MINUTES. The address is the client's
+# (kedaitong/client.py), not the proxy's, so failures elsewhere never lock the user out here.
+AXES_CLIENT_IP_CALLABLE = "kedaitong.client.client_address"
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -172,26 +220,52 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "kedaitong@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Who hears of daily work that ended with a non-zero status (kedaitong/schedule.py), as cron would mail it.
+ADMINS = [(address, address) for address in env_list("ADMINS", [])]
+if any("@" not in address for address, _name in ADMINS):
+    raise EnvError("ADMINS must be comma-separated e-mail addresses")
 
-# Background jobs (kedaitong/jobs.py): "thread" runs them inside the web process,
-# "worker" leaves them to `manage.py run_jobs` processes (several machines).
-JOBS_RUNNER = env_str("JOBS_RUNNER", "thread")
-if JOBS_RUNNER not in ("thread", "worker", "inline"):
-    raise EnvError(f"JOBS_RUNNER={JOBS_RUNNER!r} must be thread, worker or inline")
+# Background work runs through Django's Tasks API (the django-tasks backport; kedaitong/jobs.py).
+# "database": django-tasks-db keeps the queue in the database and `manage.py run_jobs` workers
+# (any number, on any machine that reaches it) run it; `make run` starts one. "immediate": the
+# work runs inside the request that queues it, with no worker (tests; a quick look at the portal).
+TASKS_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+TASKS_BACKEND = env_str("TASKS_BACKEND", "database").strip().lower()
+if TASKS_BACKEND not in TASKS_BACKENDS:
+    raise EnvError(f"TASKS_BACKEND={TASKS_BACKEND!r} must be one of {', '.join(TASKS_BACKENDS)}")
+TASKS = {"default": {"BACKEND": TASKS_BACKENDS[TASKS_BACKEND]}}
+# A running job whose heartbeat is older than this lost its worker and is queued again,
+# at most JOBS_MAX_ATTEMPTS times in all.
 JOBS_STALE_SECONDS = env_int("JOBS_STALE_SECONDS", 60)
 JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 3)
+# Admin imports of reference lists (django-import-export, kedaitong/reference_io.py): each import in one
+# transaction; the file waits for its confirmation in MEDIA_ROOT/django-import-export/, which every app
+# server shares, so the preview and the confirmation may land on different machines.
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.MediaStorage"
 # Exports up to this many rows download at once; larger ones run as a job with progress.
 EXPORT_INLINE_MAX_ROWS = env_int("EXPORT_INLINE_MAX_ROWS", 5000)
 
-# Behind a reverse proxy: trust its X-Forwarded-Proto (production) and the address it
-# appends to X-Forwarded-For (the objection throttle); never otherwise, since clients can forge both.
+# Behind a reverse proxy: trust its X-Forwarded-Proto (production) and the addresses the
+# TRUSTED_PROXY_COUNT proxies append to X-Forwarded-For (kedaitong/client.py: the audit trail,
+# failed logins, throttles); never otherwise, since clients can forge both.
 BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1)
+if TRUSTED_PROXY_COUNT < 1:
+    raise EnvError(
+        f"TRUSTED_PROXY_COUNT={TRUSTED_PROXY_COUNT!r} must be 1 or more "
+        "(the proxies in front of the portal that append to X-Forwarded-For)"
+    )
 
 # The cache is shared by every web process (the public objection form's throttle counts
 # per address across all of them): the database by default, whose table a migration of
 # review/ creates; memcached or redis when CACHE_LOCATION names the server.
 CACHE_BACKENDS = {
-    "database": "django.core.cache.backends.db.DatabaseCache",
+    # Django's database cache with an atomic increment (kedaitong/cache.py), for the throttles.
+    "database": "kedaitong.cache.AtomicDatabaseCache",
     "memcached": "django.core.cache.backends.memcached.PyMemcacheCache",
     "redis": "django.core.cache.backends.redis.RedisCache",
     "locmem": "django.core.cache.backends.locmem.LocMemCache",  # one process only: development
@@ -227,6 +301,28 @@ if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", PUBLIC_URL):
     raise EnvError(
         f"PUBLIC_URL={PUBLIC_URL!r} must be the portal's address, e.g. https://kdt.example.gov.cn"
     )
+# Throttles (kedaitong/throttle.py, django-ratelimit): count in a cache every process shares,
+# keyed by the client's address (kedaitong/client.py). A one-process locmem cache would let
+# each process count alone, so with CACHE_BACKEND=locmem the throttles keep the database cache.
+RATELIMIT_USE_CACHE = "default"
+if CACHE_BACKEND == "locmem":
+    CACHES["throttle"] = {"BACKEND": CACHE_BACKENDS["database"], "LOCATION": "kedaitong_cache"}
+    RATELIMIT_USE_CACHE = "throttle"
+RATELIMIT_IP_META_KEY = "kedaitong.client.ratelimit_address"
+RATELIMIT_VIEW = "kedaitong.views.throttled"
+# django-ratelimit warns about every cache it has not listed; ours are memcached, Django's own
+# redis backend and the database cache with an atomic increment (kedaitong/cache.py, tested).
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+# "N/h": N requests an hour (s, m, h, d; "N/10m" ten minutes) per key (docs/security.md).
+THROTTLE_RATES = {
+    "login": "30/h",  # failed logins from one address, whatever the user names
+    "register": "10/h",  # registration forms posted from one address
+    "dispute": "10/h",  # dispute forms posted from one address
+    "password-reset": "10/h",  # reset forms posted from one address
+    "password-reset-email": "3/h",  # reset e-mails asked for one e-mail address
+    "objection": "5/h",  # public objection forms posted from one address
+    "email-verification": "5/h",  # verification e-mails resent for one user
+}
 
 # The daily `review_overdue` lists items waiting in a review state longer than this many days.
 REVIEW_OVERDUE_DAYS = env_int("REVIEW_OVERDUE_DAYS", 5)
@@ -241,6 +337,35 @@ if MATURITY_REMINDER_DAYS < 0:
     raise EnvError(
         f"MATURITY_REMINDER_DAYS={MATURITY_REMINDER_DAYS!r} must be a whole number of days, 0 or more"
     )
+
+# Backups (operations/backup.py, docs/operations.md): where the sets go, how many days of them stay.
+BACKUP_DIR = Path(env_str("BACKUP_DIR", str(BASE_DIR / "var" / "backups")))
+BACKUP_KEEP_DAYS = env_int("BACKUP_KEEP_DAYS", 14)
+if BACKUP_KEEP_DAYS < 1:
+    raise EnvError(
+        f"BACKUP_KEEP_DAYS={BACKUP_KEEP_DAYS!r} must be a whole number of days, 1 or more"
+    )
+# Several machines: an S3-compatible bucket through django-storages instead of the folder.
+BACKUP_S3_BUCKET = env_str("BACKUP_S3_BUCKET")
+if BACKUP_S3_BUCKET:
+    STORAGES["backups"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": BACKUP_S3_BUCKET,
+            "location": env_str("BACKUP_S3_PREFIX", "kedaitong-backups"),
+            "endpoint_url": env_str("BACKUP_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("BACKUP_S3_REGION") or None,
+            "access_key": env_str("BACKUP_S3_ACCESS_KEY") or None,
+            "secret_key": env_str("BACKUP_S3_SECRET_KEY") or None,
+            "default_acl": None,
+            "file_overwrite": False,
+        },
+    }
+else:
+    STORAGES["backups"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(BACKUP_DIR), "file_permissions_mode": 0o600},
+    }
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

@@ -8,7 +8,6 @@ extension of what the file really is.
 
 from __future__ import annotations
 
-import uuid
 from pathlib import PurePath
 from typing import Any
 
@@ -18,7 +17,6 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 SIGNATURES: list[tuple[bytes, str, str]] = [
@@ -110,25 +108,6 @@ def _verify_image(upload: UploadedFile) -> None:
         ) from None
     finally:
         upload.seek(0)
-
-
-def upload_to(prefix: str) -> Any:
-    """An `upload_to` callable: `<prefix>/<year>/<random><ext>`.
-
-    The extension follows the content: `check_upload` has already given the name the extension of the
-    sniffed type, and only the three accepted extensions are ever kept.
-    """
-
-    def path(instance: Any, filename: str) -> str:
-        ext = PurePath(filename).suffix.lower()
-        if ext == ".jpeg":
-            ext = ".jpg"
-        if ext not in EXTENSIONS:
-            ext = ""
-        return f"{prefix}/{timezone.localdate():%Y}/{uuid.uuid4().hex}{ext}"
-
-    path.__name__ = f"upload_to_{prefix.replace('/', '_')}"
-    return path
 
 
 # Direction controls let "invoice\u202excod.exe" show as "invoiceexe.docx"; a file name needs none.

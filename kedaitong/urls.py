@@ -6,16 +6,35 @@ from django.urls import include, path
 
 from api.v1 import api as bank_api
 from kedaitong import views
+from kedaitong.throttle import posted, throttle, throttle_failures
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz/", views.healthz, name="healthz"),
     # Printed as a QR code on every PDF the portal issues (kedaitong/verification.py).
     path("verify/<slug:code>/", views.verify_document, name="verify-document"),
+    # Failed logins: django-axes locks a user name from one address (AXES_*), and the "login"
+    # throttle refuses an address that keeps failing, whatever names it tries.
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        throttle_failures("login")(auth_views.LoginView.as_view(redirect_authenticated_user=True)),
         name="login",
+    ),
+    # One e-mail per reset asked: throttled per address and per e-mail address typed.
+    path(
+        "accounts/password_reset/",
+        throttle("password-reset")(
+            throttle("password-reset-email", key=posted("email"))(
+                auth_views.PasswordResetView.as_view()
+            )
+        ),
+        name="password_reset",
+    ),
+    # The reset link is also the invitation link; setting a password through it proves the e-mail address.
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        views.PasswordSetView.as_view(),
+        name="password_reset_confirm",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

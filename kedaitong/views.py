@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.db.models import Count, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from applications.models import Application, Enterprise
+from kedaitong.audit import log_action
 from kedaitong.db import MoneySum
 from kedaitong.models import Job
 from kedaitong.roles import Role
@@ -25,6 +29,8 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(request, "home/anonymous.html")
     role = user.effective_role
     if not role:
+        if user.account_claims.exists():  # a dispute's claimant follows its claim there
+            return redirect("applications:account")
         return render(request, "home/no_role.html", status=403)
     applications = Application.objects.visible_to(user).select_related(
         "enterprise", "bank", "program_version__program"
@@ -53,9 +59,22 @@ def home(request: HttpRequest) -> HttpResponse:
             "enterprises": Enterprise.objects.count(),
             "banks": Bank.objects.count(),
         }
+        from operations.models import AuditCheck, BackupRun
+
+        # The daily checks' last results (audit_verify, backup): what an administrator must see first.
+        context["audit_check"] = AuditCheck.objects.first()
+        context["backup_run"] = BackupRun.objects.first()
     else:
         context["program"] = user.program
-    return render(request, f"home/{role}.html", context)
+    return render(request, home_template(role), context)
+
+
+# The program's roles share one home page: its figures, charts and records; all but the auditor its review queue.
+GOVERNMENT_HOME = {Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR}
+
+
+def home_template(role: str) -> str:
+    return "home/government.html" if role in GOVERNMENT_HOME else f"home/{role}.html"
 
 
 def _by_state(applications: QuerySet[Application]) -> list[tuple[str, int]]:
@@ -63,6 +82,30 @@ def _by_state(applications: QuerySet[Application]) -> list[tuple[str, int]]:
     return [
         (label, counts[value]) for value, label in Application.State.choices if counts.get(value)
     ]
+
+
+class PasswordSetView(auth_views.PasswordResetConfirmView):
+    """Django's reset link, which is also the invitation link: setting a password through it proves the address."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        user = self.user
+        if user.email_verified_at is None:
+            user.email_verified_at = timezone.now()
+            user.save(update_fields=["email_verified_at"])
+            log_action(
+                actor=user,
+                action="applications.account.email_verified",
+                obj=user,
+                data={"via": "password link"},
+                request=self.request,
+            )
+        return response
+
+
+def throttled(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """A throttle's refusal (kedaitong/throttle.py, RATELIMIT_VIEW): the Chinese 429 page; nothing was done."""
+    return render(request, "429.html", status=429)
 
 
 @require_GET
@@ -81,10 +124,6 @@ def _own_job(request: HttpRequest, public_id: uuid.UUID) -> Job:
 @login_required
 def job_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     job = _own_job(request, public_id)
-    if job.state in (Job.State.QUEUED, Job.State.RUNNING):
-        from kedaitong.jobs import ensure_runner
-
-        ensure_runner()  # a job left from before a restart is taken up as soon as its owner looks at it
     if request.headers.get("Accept") == "application/json":
         return JsonResponse(
             {

@@ -61,17 +61,6 @@ def add_workdays(start_date: dt.date, n: int) -> dt.date:
     return day
 
 
-def workdays_between(start: dt.date, end: dt.date) -> int:
-    """Working days after start up to and including end."""
-    exceptions = _exceptions(start, end)
-    count, day = 0, start
-    while day < end:
-        day += dt.timedelta(days=1)
-        if exceptions.is_workday(day):
-            count += 1
-    return count
-
-
 def unknown_years(start: dt.date, end: dt.date) -> list[int]:
     """Years in [start, end] whose official holidays are not loaded yet."""
     years = set(range(start.year, end.year + 1))

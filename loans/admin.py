@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from kedaitong.reference_io import ReferenceAdmin
 from loans.models import (
     Bank,
     BankAgreement,
@@ -13,6 +14,7 @@ from loans.models import (
     Repayment,
     UploadedRecord,
 )
+from loans.resources import BankResource
 
 
 class BankAgreementInline(admin.TabularInline):
@@ -21,7 +23,8 @@ class BankAgreementInline(admin.TabularInline):
 
 
 @admin.register(Bank)
-class BankAdmin(admin.ModelAdmin):
+class BankAdmin(ReferenceAdmin):
+    resource_classes = [BankResource]
     list_display = ("code", "name", "contact_name", "contact_phone")
     search_fields = ("code", "name")
     inlines = [BankAgreementInline]
@@ -55,14 +58,51 @@ class LoanRecordAdmin(admin.ModelAdmin):
     search_fields = ("loan__contract_no",)
     raw_id_fields = ("loan", "created_by")
 
+    def get_form(self, request, obj=None, change=False, **kwargs):  # type: ignore[no-untyped-def]
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if self.model is InterestSettlement:
+            return plausible_interest_form(form)
+        return form
+
+
+def plausible_interest_form(form_class):  # type: ignore[no-untyped-def]
+    """The admin's interest form runs the checks of the upload and the bank's form (issue 16 item 3)."""
+    from loans.services import INTEREST_FIELDS, interest_facts, interest_problems
+
+    class PlausibleInterest(form_class):  # type: ignore[misc, valid-type]
+        def clean(self):  # type: ignore[no-untyped-def]
+            data = super().clean()
+            loan = data.get("loan")
+            needed = ("period_start", "period_end", "amount")
+            if loan is None or any(data.get(k) is None for k in needed):
+                return data
+            facts = interest_facts([loan.pk])[loan.pk]
+            if self.instance.pk:  # the row being edited is not "another period"
+                mine = (self.instance.period_start, self.instance.period_end)
+                for kind in (False, True):
+                    facts.periods[kind] = [p for p in facts.periods[kind] if p[:2] != mine]
+            for column, message in interest_problems(
+                loan=loan,
+                period_start=data["period_start"],
+                period_end=data["period_end"],
+                amount=data["amount"],
+                overdue=bool(data.get("is_overdue_interest")),
+                facts=facts,
+            ):
+                self.add_error(INTEREST_FIELDS.get(column) or None, message)
+            return data
+
+    PlausibleInterest.__name__ = f"Plausible{form_class.__name__}"
+    return PlausibleInterest
+
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Uploads and reports are records of what a bank handed in: shown, never edited here."""
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request, obj=None):
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request, obj=None):
         return False
 
 

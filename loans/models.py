@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.models import Q
+from django.dispatch import Signal
 from django.utils.translation import gettext_lazy as _
 
-from applications.models import MONEY, RATE, Enterprise, ProductType, Program, ProgramVersion
+from applications.models import Enterprise, ProductType, Program, ProgramVersion
+from kedaitong.fields import MONEY, RATE, UploadTo
 from kedaitong.roles import Role
-from kedaitong.uploads import upload_to
 from loans.delinquency import Bucket
 
 if TYPE_CHECKING:
@@ -91,7 +92,37 @@ class BankAgreement(models.Model):
         return f"{self.bank} · {self.program} ({self.starts_on} – {self.ends_on})"
 
 
-class LoanQuerySet(models.QuerySet["Loan"]):
+# Sent before a bulk write of loans or their records (bulk_create, bulk_update, update, delete), which
+# send no pre_save/pre_delete: receivers may refuse it by raising. `subsidy.guards` refuses writes to
+# the inputs of an audited subsidy run this way, so no write path (upload, form, admin, command,
+# service) gets past the freeze. Arguments: kind ("create", "bulk_update", "update", "delete"),
+# objs (create, bulk_update), fields (bulk_update), queryset and values (update, delete).
+bulk_write = Signal()
+
+
+class GuardedQuerySet(models.QuerySet[Any]):
+    """A queryset whose bulk writes announce themselves (`bulk_write`) before they happen."""
+
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        objs = list(objs)
+        bulk_write.send(sender=self.model, kind="create", objs=objs)
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs: Any, fields: Any, *args: Any, **kwargs: Any) -> int:
+        objs = list(objs)
+        bulk_write.send(sender=self.model, kind="bulk_update", objs=objs, fields=list(fields))
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+    def update(self, **kwargs: Any) -> int:
+        bulk_write.send(sender=self.model, kind="update", queryset=self, values=kwargs)
+        return super().update(**kwargs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        bulk_write.send(sender=self.model, kind="delete", queryset=self)
+        return super().delete()
+
+
+class LoanQuerySet(GuardedQuerySet):
     def visible_to(self, user: User) -> LoanQuerySet:
         role = user.effective_role if user.is_authenticated else ""
         if role == Role.ADMIN:
@@ -130,6 +161,8 @@ class Loan(models.Model):
         verbose_name=_("application"),
     )
     contract_no = models.CharField(_("contract number"), max_length=60)
+    # Quzhou 一(六) 同期同档次: the rate is set when the contract is signed, so the LPR is the one in force then.
+    contract_date = models.DateField(_("contract signing date"))
     disbursement_date = models.DateField(_("disbursement date"))
     maturity_date = models.DateField(_("maturity date"))
     principal = models.DecimalField(_("principal (yuan)"), **MONEY)
@@ -178,10 +211,18 @@ class Loan(models.Model):
                 condition=Q(maturity_date__gt=models.F("disbursement_date")),
                 name="loan_maturity_after_disbursement",
             ),
+            models.CheckConstraint(
+                condition=Q(contract_date__lte=models.F("disbursement_date")),
+                name="loan_contract_signed_by_disbursement",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.contract_no} {self.enterprise.name}"
+
+
+class LoanRecordQuerySet(GuardedQuerySet):
+    pass
 
 
 class LoanRecord(models.Model):
@@ -207,6 +248,8 @@ class LoanRecord(models.Model):
         related_name="%(class)ss",
         verbose_name=_("upload"),
     )
+
+    objects = LoanRecordQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -328,6 +371,7 @@ class RecordUpload(models.Model):
         SAVING = "saving", _("Being saved")
         SAVED = "saved", _("Saved")
         CANCELLED = "cancelled", _("Cancelled")
+        FAILED = "failed", _("Failed: an error while processing, nothing saved")
 
     class Source(models.TextChoices):
         WEB = "web", _("Web upload")
@@ -427,11 +471,6 @@ class UploadedRecord(models.Model):
         return f"{self.upload_id} {self.kind} {self.object_id}"
 
 
-def document_upload_to(instance: LoanDocument, filename: str) -> str:
-    """`loans/documents/<year>/<random><ext>`: the extension follows the content."""
-    return upload_to("loans/documents")(instance, filename)
-
-
 class LoanDocumentQuerySet(models.QuerySet["LoanDocument"]):
     def visible_to(self, user: User) -> LoanDocumentQuerySet:
         return self.filter(loan__in=Loan.objects.visible_to(user))
@@ -452,7 +491,7 @@ class LoanDocument(models.Model):
         Loan, on_delete=models.PROTECT, related_name="documents", verbose_name=_("loan")
     )
     kind = models.CharField(_("document"), max_length=24, choices=Kind.choices)
-    file = models.FileField(_("file"), upload_to=document_upload_to)
+    file = models.FileField(_("file"), upload_to=UploadTo("loans/documents"))
     original_name = models.CharField(_("file name"), max_length=200)
     checksum = models.CharField(_("SHA-256"), max_length=64)
     uploaded_by = models.ForeignKey(

@@ -38,11 +38,11 @@ def check_term(start: dt.date, end: dt.date, max_months: int | None) -> str | No
 
 
 def check_rate(rate: Decimal, lpr: Decimal | None, *, capped: bool, day: dt.date) -> str | None:
-    """Quzhou 一(六): the rate is at most the LPR of the same tier in force on the disbursement date."""
+    """Quzhou 一(六) 同期同档次: the rate is at most the LPR of the same tier in force when the contract was signed (`day`)."""
     if not capped or lpr is None:
         return None
     if rate > lpr:
-        return f"年利率{rate.normalize():f}%高于{day:%Y-%m-%d}同期同档次LPR {lpr.normalize():f}%（衢州方案一(六)）"
+        return f"年利率{rate.normalize():f}%高于合同签订日{day:%Y-%m-%d}同期同档次LPR {lpr.normalize():f}%（衢州方案一(六)）"
     return None
 
 
@@ -138,4 +138,147 @@ def check_report_quarter(
     first = dt.date(year, 3 * quarter - 2, 1)
     if (year, quarter) < (disbursed.year, (disbursed.month - 1) // 3 + 1) or first > maturity:
         return "该季度不在贷款期限内"
+    return None
+
+
+# ── interest settlements: plausible periods and amounts (issue 16 item 3) ─────────────────────────────
+
+# PBoC practice: 日利率 = 年利率 ÷ 360. The bound counts every day of the period, both ends included,
+# so it is at least what any bank's convention (actual/360, actual/365, one end excluded) gives.
+DAY_COUNT_BASIS = 360
+# Overdue-period (penalty) interest may be charged at up to 1.5 × the contract rate
+# (罚息: 在借款合同载明的贷款利率水平上加收30%-50%).
+PENALTY_FACTOR = Decimal("1.5")
+# Slack for the bank's own rounding and rate resets: 1% of the bound, and never less than 1 yuan.
+TOLERANCE_SHARE = Decimal("0.01")
+TOLERANCE_MIN = Decimal("1.00")
+
+
+def outstanding_by_day(
+    principal: Decimal,
+    repayments: Iterable[tuple[dt.date, Decimal]],
+    start: dt.date,
+    end: dt.date,
+) -> list[tuple[dt.date, dt.date, Decimal]]:
+    """(first day, last day, principal outstanding) segments covering `start`..`end`, both included.
+
+    A repayment lowers the balance from the day after it (the day itself keeps the
+    old balance: the lenient reading, which only raises the bound).
+    """
+    cuts = sorted((day, amount) for day, amount in repayments)
+    balance = principal - sum((a for d, a in cuts if d < start), Decimal("0"))
+    segments = []
+    day = start
+    for paid_on, amount in cuts:
+        if paid_on < start:
+            continue
+        if paid_on >= end:
+            break
+        segments.append((day, paid_on, balance))
+        balance -= amount
+        day = paid_on + dt.timedelta(days=1)
+    segments.append((day, end, balance))
+    return [(a, b, max(bal, Decimal("0"))) for a, b, bal in segments if a <= b]
+
+
+def interest_bound(
+    *,
+    principal: Decimal,
+    repayments: Iterable[tuple[dt.date, Decimal]],
+    annual_rate: Decimal,
+    start: dt.date,
+    end: dt.date,
+    overdue: bool,
+) -> Decimal:
+    """The most interest a period can carry: Σ outstanding principal × rate × days ÷ 360 (× 1.5 for penalty
+    interest), plus the tolerance; rounded up to the fen. Rates are in percent."""
+    from decimal import ROUND_CEILING
+
+    principal_days = sum(
+        (
+            balance * ((last - first).days + 1)
+            for first, last, balance in outstanding_by_day(principal, repayments, start, end)
+        ),
+        Decimal("0"),
+    )
+    bound = principal_days * annual_rate / Decimal(100) / DAY_COUNT_BASIS
+    if overdue:
+        bound *= PENALTY_FACTOR
+    if bound == 0:
+        return Decimal("0.00")
+    bound += max(bound * TOLERANCE_SHARE, TOLERANCE_MIN)
+    return bound.quantize(Decimal("0.01"), rounding=ROUND_CEILING)
+
+
+def check_interest_amount(
+    amount: Decimal,
+    *,
+    principal: Decimal,
+    repayments: Iterable[tuple[dt.date, Decimal]],
+    annual_rate: Decimal,
+    start: dt.date,
+    end: dt.date,
+    overdue: bool,
+) -> str | None:
+    """Quzhou 四(一) pays 30% of settled interest: an amount above what the loan can earn is refused, naming the bound."""
+    repayments = list(repayments)
+    bound = interest_bound(
+        principal=principal,
+        repayments=repayments,
+        annual_rate=annual_rate,
+        start=start,
+        end=end,
+        overdue=overdue,
+    )
+    if amount <= bound:
+        return None
+    days = (end - start).days + 1
+    if bound == 0:
+        return (
+            f"利息{format_yuan(amount)}元不合理：{start:%Y-%m-%d}至{end:%Y-%m-%d}期间贷款本金已全部归还，"
+            "不应再有利息"
+        )
+    rate = f"{annual_rate.normalize():f}%" + ("×1.5（罚息）" if overdue else "")
+    return (
+        f"利息{format_yuan(amount)}元超过该计息期可能的最高利息{format_yuan(bound)}元"
+        f"（未偿本金×年利率{rate}×{days}天÷{DAY_COUNT_BASIS}，另加1%且不少于1元的容差）"
+    )
+
+
+def check_interest_period(
+    *,
+    start: dt.date,
+    end: dt.date,
+    disbursement: dt.date,
+    maturity: dt.date,
+    overdue: bool,
+) -> str | None:
+    """An ordinary interest period lies within the loan's life (disbursement to maturity); overdue-period
+    (penalty) interest may run past maturity, while principal is unpaid, but not before disbursement."""
+    if start < disbursement:
+        return f"计息期早于放款日期{disbursement:%Y-%m-%d}，不在贷款期限内"
+    if not overdue and end > maturity:
+        return (
+            f"正常利息的计息期超出贷款到期日{maturity:%Y-%m-%d}；到期后未还本金的利息应填为逾期利息"
+        )
+    return None
+
+
+def check_interest_overlap(
+    start: dt.date,
+    end: dt.date,
+    others: Iterable[tuple[dt.date, dt.date, str]],
+    *,
+    overdue: bool,
+) -> str | None:
+    """One period of interest is settled once: a period may not overlap another of the same kind for the loan
+    (ordinary with ordinary, overdue-period with overdue-period; the two kinds may run side by side).
+    `others` are (start, end, where it is recorded)."""
+    for other_start, other_end, where in others:
+        if start <= other_end and other_start <= end:
+            kind = "逾期利息" if overdue else "正常利息"
+            return (
+                f"计息期{start:%Y-%m-%d}至{end:%Y-%m-%d}与{where}的{kind}计息期"
+                f"{other_start:%Y-%m-%d}至{other_end:%Y-%m-%d}重叠"
+            )
     return None

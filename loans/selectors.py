@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import DecimalField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from applications.models import Application
 from kedaitong.db import MoneySum
 from kedaitong.models import User
-from loans.delinquency import Bucket, bucket_for, days_past_due, overdue_more_than_months
-from loans.models import Loan, LoanDocument, PostLoanReport
+from loans.delinquency import (
+    Bucket,
+    Span,
+    bucket_for,
+    days_past_due,
+    overdue_more_than_months,
+    overdue_since,
+    overdue_spans,
+)
+from loans.models import Loan, LoanDocument, OverdueEvent, PostLoanReport, Repayment
 
 RECOMMENDED_STATES = (
     Application.State.BANK_REVIEW,
@@ -51,26 +61,84 @@ class LoanFigures:
     bucket: Bucket
     compensation_eligible: bool
     blacklist_due: bool
+    overdue_since: dt.date | None = None
+    past_maturity: Span | None = None  # the derived overdue period, shown beside the bank's events
+
+
+def overdue_spans_of(loans: Iterable[Loan], on: dt.date) -> dict[int, list[Span]]:
+    """Each loan's overdue periods as known on `on`: the bank's events and the period past maturity
+    with principal outstanding (repayments up to `on` count). Two queries per 900 loans."""
+    by_pk = {loan.pk: loan for loan in loans}
+    events: dict[int, list[OverdueEvent]] = {pk: [] for pk in by_pk}
+    repayments: dict[int, list[tuple[dt.date, Decimal]]] = {pk: [] for pk in by_pk}
+    ids = list(by_pk)
+    for start in range(0, len(ids), 900):
+        part = ids[start : start + 900]
+        for event in OverdueEvent.objects.filter(loan_id__in=part).only(
+            "loan_id", "started_on", "cleared_on"
+        ):
+            events[event.loan_id].append(event)
+        for loan_id, day, amount in Repayment.objects.filter(
+            loan_id__in=part, repaid_on__lte=on
+        ).values_list("loan_id", "repaid_on", "principal"):
+            repayments[loan_id].append((day, amount))
+    return {
+        pk: overdue_spans(
+            events[pk],
+            maturity=loan.maturity_date,
+            principal=loan.principal,
+            repayments=repayments[pk],
+        )
+        for pk, loan in by_pk.items()
+    }
+
+
+def overdue_candidates(on: dt.date) -> QuerySet[Loan]:
+    """Loans that may be overdue on `on`: with an overdue event, or past maturity with principal outstanding."""
+    repaid = (
+        Repayment.objects.filter(loan=OuterRef("pk"), repaid_on__lte=on)
+        .order_by()
+        .values("loan")
+        .annotate(s=MoneySum("principal"))
+        .values("s")
+    )
+    matured_unpaid = (
+        Loan.objects.filter(maturity_date__lt=on)
+        .annotate(
+            repaid_by=Coalesce(
+                Subquery(repaid, output_field=DecimalField()), Value(Decimal("0.00"))
+            )
+        )
+        .filter(repaid_by__lt=F("principal"))
+        .values("pk")
+    )
+    return Loan.objects.filter(
+        Q(pk__in=OverdueEvent.objects.values("loan_id")) | Q(pk__in=matured_unpaid)
+    )
 
 
 def loan_figures(loan: Loan, on: dt.date | None = None) -> LoanFigures:
-    """Derived figures of one loan on `on` (today): outstanding = principal − repayments to date."""
+    """Derived figures of one loan on `on` (today): outstanding = principal − repayments to date;
+    days past due from the oldest overdue period open on `on` (the bank's events or past maturity)."""
     on = on or timezone.localdate()
     repaid = loan.repayments.filter(repaid_on__lte=on).aggregate(t=MoneySum("principal"))[
         "t"
     ] or Decimal("0.00")
     interest = loan.interestsettlements.aggregate(t=MoneySum("amount"))["t"] or Decimal("0.00")
-    events = list(loan.overdueevents.all())
-    days = days_past_due(events, on)
+    spans = overdue_spans_of([loan], on)[loan.pk]
+    days = days_past_due(spans, on)
     changjiang = loan.program_version.risk_compensation
+    derived = next((s for s in spans if s.derived and s.started_on <= on), None)
     return LoanFigures(
         repaid=repaid,
         outstanding=loan.principal - repaid,
         interest_settled=interest,
         days_past_due=days,
         bucket=bucket_for(days),
-        compensation_eligible=changjiang and overdue_more_than_months(events, on, 1),
-        blacklist_due=changjiang and overdue_more_than_months(events, on, 6),
+        compensation_eligible=changjiang and overdue_more_than_months(spans, on, 1),
+        blacklist_due=changjiang and overdue_more_than_months(spans, on, 6),
+        overdue_since=overdue_since(spans, on),
+        past_maturity=derived,
     )
 
 
@@ -126,5 +194,5 @@ def with_documents(loans: QuerySet[Loan]) -> QuerySet[Loan]:
 def loans_missing_documents(loans: QuerySet[Loan]) -> QuerySet[Loan]:
     """Loans of programs where banks approve on their own still without the application form or the voucher (Quzhou 二)."""
     return with_documents(loans.filter(program_version__needs_recommendation=False)).exclude(
-        has_form=True, has_voucher=True
+        Q(has_form=True) & Q(has_voucher=True)
     )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -34,6 +36,7 @@ from loans import rules
 from loans.models import (
     Bank,
     BankAgreement,
+    InterestSettlement,
     Loan,
     LoanDocument,
     MaturityReminder,
@@ -112,15 +115,23 @@ def registration_problems(
     annual_rate: Decimal,
     application: Application | None = None,
     context: RegistrationContext | None = None,
+    contract_date: dt.date | None = None,
 ) -> tuple[list[str], Decimal | None]:
     """Every rule a new loan breaks (in Chinese), and the LPR in force at pricing.
 
+    Pricing is the signing of the contract (Quzhou 一(六) 同期同档次): the LPR is
+    the one in force on `contract_date` (the disbursement date when not given).
     `enterprise` may be None for a listed enterprise without a record yet (the
     importer creates it from the listing); `credit_code` names it either way.
     """
     version = program_version
     program = version.program
     problems: list[str] = []
+    contract_date = contract_date or disbursement_date
+    if contract_date > disbursement_date:
+        problems.append(
+            f"合同签订日期{contract_date:%Y-%m-%d}晚于放款日期{disbursement_date:%Y-%m-%d}，请核对"
+        )
     if maturity_date <= disbursement_date:
         problems.append("到期日期必须晚于放款日期")
     if principal <= 0:
@@ -144,7 +155,7 @@ def registration_problems(
     if maturity_date > disbursement_date:
         try:
             lpr = lpr_on(
-                disbursement_date,
+                contract_date,
                 rules.term_months(disbursement_date, maturity_date),
                 long_tier_above_months=version.lpr_long_tier_above_months,
             )
@@ -173,7 +184,7 @@ def registration_problems(
             rules.check_agreement(in_force, disbursement_date),
             rules.check_term(disbursement_date, maturity_date, version.max_term_months),
             rules.check_rate(
-                annual_rate, lpr, capped=version.rate_capped_by_lpr, day=disbursement_date
+                annual_rate, lpr, capped=version.rate_capped_by_lpr, day=contract_date
             ),
         ]
         problems.extend(p for p in found if p)
@@ -249,8 +260,12 @@ def loan_register(
     product_type: ProductType | None = None,
     purpose: str = "",
     request: HttpRequest | None = None,
+    contract_date: dt.date | None = None,
 ) -> Loan:
-    """Open a loan at disbursement, with the LPR in force on the disbursement date.
+    """Open a loan at disbursement, priced against the LPR in force on the contract's signing date.
+
+    `contract_date` (Quzhou 一(六) 同期同档次) defaults to the disbursement date
+    for callers that do not know it, so the keyword interface stays as it was.
 
     The registration rules of each program (Quzhou 一(二)–(六), Changjiang
     第一条, 第六条(二), 第八条, 第九条) are checked here and raise `LoanRefused`
@@ -269,6 +284,7 @@ def loan_register(
         principal=principal,
         annual_rate=annual_rate,
         application=application,
+        contract_date=contract_date,
     )
     if problems:
         raise LoanRefused(problems)
@@ -278,6 +294,7 @@ def loan_register(
         bank=bank,
         application=application,
         contract_no=contract_no,
+        contract_date=contract_date or disbursement_date,
         disbursement_date=disbursement_date,
         maturity_date=maturity_date,
         principal=principal,
@@ -339,7 +356,7 @@ def application_disbursement_take(
             "loan": loan.pk,
             "contract_no": loan.contract_no,
             "principal": str(loan.principal),
-            "upload": str(loan.upload.public_id) if loan.upload_id else "",
+            "upload": str(loan.upload.public_id) if loan.upload is not None else "",
         },
     )
     _notify(application, entry)
@@ -358,6 +375,7 @@ def loan_disbursement_report(
     annual_rate: Decimal,
     product_type: ProductType | None = None,
     purpose: str = "",
+    contract_date: dt.date | None = None,
 ) -> Loan:
     """Quzhou 二: a bank that approved a loan on its own reports one disbursement (the web form's one-row import).
 
@@ -374,6 +392,8 @@ def loan_disbursement_report(
         raise LoanRefused([problem])
     if disbursement_date > timezone.localdate():
         raise LoanRefused(["放款日期不能是将来的日期"])
+    if contract_date is not None and contract_date > timezone.localdate():
+        raise LoanRefused(["合同签订日期不能是将来的日期"])
     with transaction.atomic():
         Program.objects.select_for_update().filter(pk=program.pk).first()
         version = program.version_on(disbursement_date)
@@ -398,6 +418,7 @@ def loan_disbursement_report(
                 maturity_date=maturity_date,
                 principal=principal,
                 annual_rate=annual_rate,
+                contract_date=contract_date,
             )
             if problems:
                 raise LoanRefused(problems)
@@ -418,7 +439,185 @@ def loan_disbursement_report(
             annual_rate=annual_rate,
             product_type=product_type,
             purpose=purpose,
+            contract_date=contract_date,
         )
+
+
+# ── interest settlements: one set of checks for the upload and the form (issue 16 item 3) ──────────
+
+
+@dataclass
+class InterestFacts:
+    """What the plausibility checks of one loan's interest rows read: its repayments and the periods
+    already settled (per kind: False ordinary, True overdue-period), each with where it is recorded."""
+
+    repayments: list[tuple[dt.date, Decimal]] = field(default_factory=list)
+    periods: dict[bool, list[tuple[dt.date, dt.date, str]]] = field(
+        default_factory=lambda: {False: [], True: []}
+    )
+
+
+def interest_facts(loan_ids: list[int]) -> dict[int, InterestFacts]:
+    """The facts of many loans in a few queries (the importer calls this once per file)."""
+    from loans.models import InterestSettlement, Repayment
+
+    facts: dict[int, InterestFacts] = {pk: InterestFacts() for pk in loan_ids}
+    ids = list(facts)
+    for start in range(0, len(ids), 900):
+        part = ids[start : start + 900]
+        for loan_id, day, amount in Repayment.objects.filter(loan_id__in=part).values_list(
+            "loan_id", "repaid_on", "principal"
+        ):
+            facts[loan_id].repayments.append((day, amount))
+        for loan_id, first, last, overdue, settled in InterestSettlement.objects.filter(
+            loan_id__in=part
+        ).values_list("loan_id", "period_start", "period_end", "is_overdue_interest", "settled_on"):
+            facts[loan_id].periods[overdue].append(
+                (first, last, f"已登记的结息（{settled:%Y-%m-%d}结息）")
+            )
+    return facts
+
+
+def interest_problems(
+    *,
+    loan: Loan,
+    period_start: dt.date,
+    period_end: dt.date,
+    amount: Decimal,
+    overdue: bool,
+    facts: InterestFacts,
+) -> list[tuple[str, str]]:
+    """Every reason a new interest row is implausible, as (column of the template, message in Chinese).
+
+    The period lies within the loan's life, overlaps no other period of the same
+    kind, and the amount is at most outstanding principal × rate × days ÷ 360
+    (`loans.rules.interest_bound`). The upload and the web form both call this.
+    """
+    found: list[tuple[str, str]] = []
+    if problem := rules.check_interest_period(
+        start=period_start,
+        end=period_end,
+        disbursement=loan.disbursement_date,
+        maturity=loan.maturity_date,
+        overdue=overdue,
+    ):
+        column = "计息起始日" if period_start < loan.disbursement_date else "计息截止日"
+        found.append((column, problem))
+    if problem := rules.check_interest_overlap(
+        period_start, period_end, facts.periods[overdue], overdue=overdue
+    ):
+        found.append(("计息起始日", problem))
+    if problem := rules.check_interest_amount(
+        amount,
+        principal=loan.principal,
+        repayments=facts.repayments,
+        annual_rate=loan.annual_rate,
+        start=period_start,
+        end=period_end,
+        overdue=overdue,
+    ):
+        found.append(("利息金额（元）", problem))
+    return found
+
+
+class RecordRefused(Exception):
+    """A bank record typed on a form breaks a rule; `problems` are (form field or "", message in Chinese)."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("；".join(message for _field, message in problems))
+        self.problems = problems
+
+
+INTEREST_FIELDS = {
+    "结息日期": "settled_on",
+    "计息起始日": "period_start",
+    "计息截止日": "period_end",
+    "利息金额（元）": "amount",
+}
+
+
+def interest_settlement_record(
+    *,
+    actor: User,
+    loan: Loan,
+    settled_on: dt.date,
+    period_start: dt.date,
+    period_end: dt.date,
+    amount: Decimal,
+    is_overdue_interest: bool,
+    request: HttpRequest | None = None,
+) -> InterestSettlement:
+    """One interest settlement typed by the lending bank: the upload's checks, row for row.
+
+    Refused (`RecordRefused`, every problem at once): a date in the future, a period
+    out of order, the same period already recorded, a settlement an audited subsidy
+    run was computed from (`subsidy.guards`), and an implausible row
+    (`interest_problems`: outside the loan's life, overlapping, above the bound).
+    """
+    from subsidy.guards import frozen_loans, refusal
+
+    if actor.bank_id is None or actor.bank_id != loan.bank_id:
+        raise RecordRefused([("", "只有放款银行可以登记该贷款的结息")])
+    problems: list[tuple[str, str]] = []
+    if settled_on > timezone.localdate():
+        problems.append(("settled_on", f"{settled_on:%Y-%m-%d}是将来的日期"))
+    if period_end < period_start:
+        problems.append(("period_end", "计息截止日早于计息起始日"))
+    elif settled_on < period_start:
+        problems.append(("settled_on", "结息日期早于计息起始日"))
+    if problems:
+        raise RecordRefused(problems)
+    with transaction.atomic():
+        Loan.objects.select_for_update().filter(pk=loan.pk).first()
+        same = InterestSettlement.objects.filter(
+            loan=loan,
+            period_start=period_start,
+            period_end=period_end,
+            is_overdue_interest=is_overdue_interest,
+        ).first()
+        if same is not None:
+            raise RecordRefused(
+                [
+                    (
+                        "period_start",
+                        f"该计息期已登记结息{same.amount:,.2f}元（结息日期{same.settled_on:%Y-%m-%d}）",
+                    )
+                ]
+            )
+        if reason := refusal("interest", frozen_loans([loan.pk]).get(loan.pk), settled_on):
+            raise RecordRefused([("settled_on", reason)])
+        found = interest_problems(
+            loan=loan,
+            period_start=period_start,
+            period_end=period_end,
+            amount=amount,
+            overdue=is_overdue_interest,
+            facts=interest_facts([loan.pk])[loan.pk],
+        )
+        if found:
+            raise RecordRefused([(INTEREST_FIELDS.get(c, ""), m) for c, m in found])
+        settlement = InterestSettlement.objects.create(
+            loan=loan,
+            settled_on=settled_on,
+            period_start=period_start,
+            period_end=period_end,
+            amount=amount,
+            is_overdue_interest=is_overdue_interest,
+            created_by=actor,
+        )
+        log_action(
+            actor=actor,
+            action="loans.interest.recorded",
+            obj=settlement,
+            request=request,
+            data={
+                "loan": loan.contract_no,
+                "period": f"{period_start:%Y-%m-%d}..{period_end:%Y-%m-%d}",
+                "amount": str(amount),
+                "overdue_interest": is_overdue_interest,
+            },
+        )
+    return settlement
 
 
 # ── uploads of bank records (web) ─────────────────────────────────────────────
@@ -437,6 +636,7 @@ def upload_receive(
 ) -> RecordUpload:
     """Keep the file, then check every row: at once for a small file, in a background job for a large one."""
     from kedaitong.jobs import job_enqueue
+    from loans import tasks
     from loans.importer import context_for, store_upload
 
     context = context_for(kind=kind, program=program, actor=actor)
@@ -451,21 +651,53 @@ def upload_receive(
         if len(data) > INLINE_MAX_BYTES:
             upload.job = job_enqueue(
                 owner=actor,
-                kind="loans.import_check",
-                params={"upload": upload.pk},
+                task=tasks.import_upload,
+                params={"upload": upload.pk, "commit": False},
                 title=f"检查{upload.get_kind_display()}：{upload.original_name}",
             )
             upload.save(update_fields=["job"])
             return upload
-    upload_check(upload=upload)
+    try:
+        upload_process(upload=upload, commit=False)
+    except Exception as exc:  # a bug or an unforeseen value: the upload says so instead of a 500
+        upload_fail(upload=upload, exc=exc)
     upload.refresh_from_db()
     return upload
 
 
-def upload_check(
-    *, upload: RecordUpload, progress: Callable[[int, int], None] | None = None
+def upload_fail(*, upload: RecordUpload, exc: BaseException) -> None:
+    """An unexpected error while checking or saving: nothing was saved; the upload is failed, with the reason.
+
+    Without this an upload stayed "being checked" for ever. The error is logged
+    in full for the administrator; the uploader sees its type and text.
+    """
+    import logging
+
+    logging.getLogger("kedaitong.uploads").error(
+        "upload %s failed", upload.public_id, exc_info=(type(exc), exc, exc.__traceback__)
+    )
+    from loans.importer.engine import printable
+
+    reason = printable(
+        f"处理时发生意外错误，文件未保存（{type(exc).__name__}：{exc}）；请联系系统管理员"
+    )
+    RecordUpload.objects.filter(pk=upload.pk).exclude(state=RecordUpload.State.SAVED).update(
+        state=RecordUpload.State.FAILED,
+        errors=[{"row": 0, "column": "", "message": reason[:500]}],
+        error_count=0,
+    )
+    log_action(
+        actor=None,
+        action="loans.upload.failed",
+        obj=upload,
+        data={"error": reason[:500]},
+    )
+
+
+def upload_process(
+    *, upload: RecordUpload, commit: bool, progress: Callable[[int, int], None] | None = None
 ) -> None:
-    """Check every row of a kept upload without saving (the preview)."""
+    """Check every row of a kept upload; with `commit`, save them all in one transaction (else the preview)."""
     from loans.importer import context_for, run_import
 
     context = context_for(kind=upload.kind, program=upload.program, actor=upload.uploaded_by)
@@ -475,7 +707,7 @@ def upload_check(
         data=_read(upload),
         filename=upload.original_name,
         context=context,
-        commit=False,
+        commit=commit,
         source=upload.source,
         upload=upload,
     )
@@ -484,6 +716,7 @@ def upload_check(
 def upload_confirm(*, actor: User, upload: RecordUpload) -> RecordUpload:
     """Save a checked upload: every row is checked again against today's records, then all are saved or none."""
     from kedaitong.jobs import job_enqueue
+    from loans import tasks
 
     if upload.uploaded_by_id != actor.pk:
         raise UploadError("只有上传人可以确认保存")
@@ -496,42 +729,20 @@ def upload_confirm(*, actor: User, upload: RecordUpload) -> RecordUpload:
         with transaction.atomic():
             job = job_enqueue(
                 owner=actor,
-                kind="loans.import_save",
-                params={"upload": upload.pk},
+                task=tasks.import_upload,
+                params={"upload": upload.pk, "commit": True},
                 title=f"保存{upload.get_kind_display()}：{upload.original_name}",
             )
             RecordUpload.objects.filter(pk=upload.pk).update(job=job)
     else:
         upload.refresh_from_db()
         try:
-            upload_save(upload=upload)
+            upload_process(upload=upload, commit=True)
         except Exception as exc:
             # Nothing was saved (one transaction); the upload must not stay "being saved" for ever.
-            RecordUpload.objects.filter(pk=upload.pk, state=RecordUpload.State.SAVING).update(
-                state=RecordUpload.State.REFUSED,
-                errors=[{"row": 0, "column": "", "message": f"处理失败：{exc}"[:300]}],
-            )
-            raise
+            upload_fail(upload=upload, exc=exc)
     upload.refresh_from_db()
     return upload
-
-
-def upload_save(
-    *, upload: RecordUpload, progress: Callable[[int, int], None] | None = None
-) -> None:
-    from loans.importer import context_for, run_import
-
-    context = context_for(kind=upload.kind, program=upload.program, actor=upload.uploaded_by)
-    context.progress = progress
-    run_import(
-        kind=upload.kind,
-        data=_read(upload),
-        filename=upload.original_name,
-        context=context,
-        commit=True,
-        source=upload.source,
-        upload=upload,
-    )
 
 
 def upload_cancel(*, actor: User, upload: RecordUpload) -> None:
@@ -539,7 +750,12 @@ def upload_cancel(*, actor: User, upload: RecordUpload) -> None:
         raise UploadError("只有上传人可以撤销")
     if (
         RecordUpload.objects.filter(
-            pk=upload.pk, state__in=[RecordUpload.State.CHECKED, RecordUpload.State.REFUSED]
+            pk=upload.pk,
+            state__in=[
+                RecordUpload.State.CHECKED,
+                RecordUpload.State.REFUSED,
+                RecordUpload.State.FAILED,
+            ],
         ).update(state=RecordUpload.State.CANCELLED)
         != 1
     ):
@@ -558,29 +774,26 @@ def _read(upload: RecordUpload) -> bytes:
 def delinquency_refresh(*, on: dt.date) -> dict[str, int]:
     """Store each loan's days past due and bucket on `on`; propose blacklist entries past six months.
 
-    Only loans with overdue events or a stored non-current state are looked at.
-    Each loan is updated with a conditional update, so a second run the same
-    day changes nothing.
+    A loan's overdue periods are the bank's overdue events and, derived, the time
+    past its maturity with principal outstanding (`loans.delinquency.past_maturity`):
+    a loan matured unpaid is overdue from the next day even when the bank reported
+    nothing. Only loans that may be overdue (an event, or matured unpaid) or that
+    have a stored non-current state are looked at. Each loan is updated with a
+    conditional update, so a second run the same day changes nothing.
     """
     from loans.delinquency import bucket_for, days_past_due, overdue_more_than_months
-    from loans.models import OverdueEvent
+    from loans.selectors import overdue_candidates, overdue_spans_of
 
-    loan_ids = set(OverdueEvent.objects.values_list("loan_id", flat=True).distinct())
-    loan_ids |= set(
-        Loan.objects.exclude(days_past_due=0, compensation_eligible=False).values_list(
-            "pk", flat=True
-        )
+    loans = list(
+        Loan.objects.filter(
+            Q(pk__in=overdue_candidates(on).values("pk"))
+            | ~Q(days_past_due=0, compensation_eligible=False)
+        ).select_related("program_version", "enterprise", "bank")
     )
-    events: dict[int, list[OverdueEvent]] = {}
-    for event in OverdueEvent.objects.filter(loan_id__in=loan_ids).only(
-        "loan_id", "started_on", "cleared_on"
-    ):
-        events.setdefault(event.loan_id, []).append(event)
-    counts = {"loans": len(loan_ids), "changed": 0, "eligible": 0, "proposed": 0}
-    for loan in Loan.objects.filter(pk__in=loan_ids).select_related(
-        "program_version", "enterprise"
-    ):
-        spans = events.get(loan.pk, [])
+    spans_of = overdue_spans_of(loans, on)
+    counts = {"loans": len(loans), "changed": 0, "eligible": 0, "proposed": 0}
+    for loan in loans:
+        spans = spans_of[loan.pk]
         days = days_past_due(spans, on)
         bucket = bucket_for(days)
         changjiang = loan.program_version.risk_compensation
@@ -623,7 +836,7 @@ def delinquency_refresh(*, on: dt.date) -> dict[str, int]:
                         enterprise=loan.enterprise,
                         loan=loan,
                         reason=BlacklistEntry.Reason.OVERDUE_6_MONTHS,
-                        details=f"贷款{loan.contract_no}（{loan.bank}）截至{on:%Y-%m-%d}逾期{days}天，超过6个月未归还（系统自动提出）",
+                        details=_blacklist_details(loan, spans, on, days),
                     )
                     log_action(
                         actor=None,
@@ -640,6 +853,24 @@ def delinquency_refresh(*, on: dt.date) -> dict[str, int]:
                     )  # inbox + e-mail: the bureau confirms or dismisses it
                     counts["proposed"] += 1
     return counts
+
+
+def _blacklist_details(loan: Loan, spans: list[Any], on: dt.date, days: int) -> str:
+    """Why the proposal was made, in the bureau's words: since when, how long, and whether the loan is
+    past its maturity unpaid (derived) or reported overdue by the bank."""
+    from loans.delinquency import overdue_since
+
+    since = overdue_since(spans, on)
+    derived = any(s.derived and s.started_on == since for s in spans)
+    cause = (
+        f"到期日{loan.maturity_date:%Y-%m-%d}后本金未还清"
+        if derived
+        else f"银行报送自{since:%Y-%m-%d}起逾期"
+    )
+    return (
+        f"贷款{loan.contract_no}（{loan.bank}）{cause}，截至{on:%Y-%m-%d}逾期{days}天，"
+        "超过合同还款期限6个月未归还（第九条，系统自动提出）"
+    )
 
 
 # ── maturity reminders (Changjiang 第十条 到期提示催收) ─────────────────────────

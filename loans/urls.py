@@ -10,6 +10,7 @@ urlpatterns = [
     path("loans/new/", views.loan_create, name="loan-create"),
     path("loans/<uuid:public_id>/", views.loan_detail, name="loan-detail"),
     path("loans/<uuid:public_id>/reports/new/", views.report_create, name="report-create"),
+    path("loans/<uuid:public_id>/interest/new/", views.interest_create, name="interest-create"),
     path("loans/<uuid:public_id>/documents/new/", views.document_create, name="document-create"),
     path("loans/documents/<uuid:public_id>/file/", views.document_file, name="document-file"),
     path("loans/reports/", views.report_overview, name="report-overview"),

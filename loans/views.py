@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -20,8 +19,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from applications.models import ProductType, Program
+from kedaitong.audit import log_action
 from kedaitong.db import MoneySum
-from kedaitong.money import parse_amount
+from kedaitong.forms import AmountField
 from kedaitong.permissions import get_visible_or_404, require_role, role_required
 from kedaitong.roles import PROGRAM_ROLES, Role
 from kedaitong.uploads import EvidenceFileField, display_name, serve_upload
@@ -30,6 +30,7 @@ from loans.delinquency import Bucket
 from loans.importer import ImportNotAllowed, template_bytes
 from loans.importer.engine import kinds as importer_kinds
 from loans.models import Bank, Loan, LoanDocument, PostLoanReport, RecordUpload, UploadedRecord
+from operations.selectors import history_of, may_see_history
 
 
 @require_GET
@@ -63,17 +64,33 @@ def bank_detail(request: HttpRequest, code: str) -> HttpResponse:
 LOAN_VIEW_ROLES = (*PROGRAM_ROLES, Role.BANK, Role.ADMIN, Role.ENTERPRISE)
 
 
+class LoanFilterForm(forms.Form):
+    """The loan list's query string: search, bucket, documents. A refused value (a NUL byte) lists nothing."""
+
+    q = forms.CharField(label=_("Contract number or enterprise"), required=False, max_length=100)
+    bucket = forms.ChoiceField(
+        label=_("Past due"), required=False, choices=[("", ""), *Bucket.choices]
+    )
+    documents = forms.ChoiceField(
+        label=_("Loan documents"), required=False, choices=[("", ""), ("missing", "missing")]
+    )
+
+
 @require_GET
 @role_required(*LOAN_VIEW_ROLES)
 def loan_list(request: HttpRequest) -> HttpResponse:
     loans = selectors.loans_for(request.user)
-    bucket = request.GET.get("bucket", "")
-    if bucket in Bucket.values:
+    form = LoanFilterForm(request.GET)
+    bucket = query = documents = ""
+    if form.is_valid():
+        bucket, documents = form.cleaned_data["bucket"], form.cleaned_data["documents"]
+        query = form.cleaned_data["q"].strip()
+    else:
+        loans = loans.none()
+    if bucket:
         loans = loans.filter(bucket=bucket)
-    query = request.GET.get("q", "").strip()
     if query:
         loans = loans.filter(Q(contract_no__icontains=query) | Q(enterprise__name__icontains=query))
-    documents = request.GET.get("documents", "")
     if documents == "missing":
         loans = selectors.loans_missing_documents(loans)
     page = Paginator(loans, 50).get_page(request.GET.get("page"))
@@ -87,8 +104,10 @@ def loan_list(request: HttpRequest) -> HttpResponse:
             "bucket": bucket,
             "q": query,
             "documents": documents,
+            "filter_errors": [m for messages in form.errors.values() for m in messages],
             "totals": loans.aggregate(count=Count("id"), principal=MoneySum("principal")),
         },
+        status=400 if form.errors else 200,
     )
 
 
@@ -122,6 +141,7 @@ def loan_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             ),
             "documents_required": selectors.documents_required(loan),
             "documents_missing": selectors.documents_missing(loan),
+            "record_history": history_of(loan) if may_see_history(request.user) else None,
         },
     )
 
@@ -134,15 +154,19 @@ class DisbursementForm(forms.Form):
     )
     credit_code = forms.CharField(label=_("Unified social credit code"), max_length=18)
     contract_no = forms.CharField(label=_("Contract number"), max_length=60)
+    contract_date = forms.DateField(
+        label=_("Contract signing date"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("The rate is checked against the LPR in force on this day (Quzhou 一(六))."),
+    )
     disbursement_date = forms.DateField(
         label=_("Disbursement date"), widget=forms.DateInput(attrs={"type": "date"})
     )
     maturity_date = forms.DateField(
         label=_("Maturity date"), widget=forms.DateInput(attrs={"type": "date"})
     )
-    principal = forms.CharField(
+    principal = AmountField(
         label=_("Principal (yuan)"),
-        max_length=20,
         help_text=_("In yuan, at most two decimals; thousands separators allowed."),
     )
     annual_rate = forms.DecimalField(
@@ -155,15 +179,9 @@ class DisbursementForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["program"].queryset = Program.objects.filter(  # type: ignore[attr-defined]
+        self.fields["program"].queryset = Program.objects.filter(
             agreements__bank=user.bank_id, versions__needs_recommendation=False
         ).distinct()
-
-    def clean_principal(self) -> Decimal:
-        try:
-            return parse_amount(self.cleaned_data["principal"])
-        except ValueError as exc:
-            raise forms.ValidationError(str(exc)) from None
 
 
 @require_http_methods(["GET", "POST"])
@@ -235,6 +253,53 @@ def document_file(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         LoanDocument.objects.visible_to(request.user), public_id=public_id
     )
     return serve_upload(document.file, filename=document.original_name)
+
+
+class InterestSettlementForm(forms.Form):
+    """One interest settlement, typed: the same checks as a row of the interest upload."""
+
+    settled_on = forms.DateField(
+        label=_("Settlement date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    period_start = forms.DateField(
+        label=_("Interest period start"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    period_end = forms.DateField(
+        label=_("Interest period end"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    amount = AmountField(label=_("Interest (yuan)"))
+    is_overdue_interest = forms.BooleanField(
+        label=_("Overdue-period interest (not subsidized, Quzhou 四(一))"), required=False
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def interest_create(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The lending bank records one interest settlement (the upload's one-row form)."""
+    loan = get_visible_or_404(
+        Loan.objects.visible_to(request.user).select_related("enterprise", "bank"),
+        public_id=public_id,
+    )
+    require_role(request.user, Role.BANK)
+    form = InterestSettlementForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.interest_settlement_record(
+                actor=request.user, loan=loan, request=request, **form.cleaned_data
+            )
+        except services.RecordRefused as exc:
+            for field, message in exc.problems:
+                form.add_error(field or None, message)
+        else:
+            messages.success(request, _("The interest settlement was recorded."))
+            return redirect("loans:loan-detail", public_id=loan.public_id)
+    return render(
+        request,
+        "loans/interest_form.html",
+        {"loan": loan, "form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 # ── uploads ───────────────────────────────────────────────────────────────────
@@ -385,6 +450,8 @@ def upload_confirm(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
                 request,
                 _("Nothing was saved: the records changed since the check. See the rows below."),
             )
+        elif upload.state == RecordUpload.State.FAILED:
+            messages.error(request, _("Nothing was saved: an error occurred while saving."))
     return redirect("loans:upload-detail", public_id=upload.public_id)
 
 
@@ -522,6 +589,12 @@ def report_export(request: HttpRequest) -> HttpResponse:
         .filter(year=year, quarter=quarter)
         .select_related("loan__enterprise", "loan__bank", "filed_by")
         .order_by("loan__bank__code", "loan__contract_no")
+    )
+    log_action(
+        actor=request.user,
+        action="loans.post_loan_reports.exported",
+        data={"year": year, "quarter": quarter, "rows": reports.count()},
+        request=request,
     )
     wb = new_workbook()
     write_sheet(

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from applications.models import Application
 from kedaitong.db import MoneySum
 from kedaitong.models import User
-from loans.delinquency import Bucket, bucket_for, days_past_due
+from loans.delinquency import Bucket, Span, bucket_for, days_past_due
 from loans.models import Loan, OverdueEvent, Repayment
 
 ZERO = Decimal("0.00")
@@ -157,7 +157,9 @@ def delinquency(user: User, on: dt.date | None = None) -> tuple[Chart, Decimal |
     """Outstanding principal by bucket, and the non-performing ratio (over 90 days past due / outstanding).
 
     1. Outstanding = principal − repayments to date, summed in the database.
-    2. Only loans with arrears open on `on` (usually few) are bucketed one by one.
+    2. Only loans overdue on `on` (usually few) are bucketed one by one: with arrears
+       the bank reported still open, or past maturity with principal outstanding
+       (overdue from the day after maturity, `loans.delinquency.past_maturity`).
     3. Everything else outstanding is current.
     """
     on = on or timezone.localdate()
@@ -175,11 +177,14 @@ def delinquency(user: User, on: dt.date | None = None) -> tuple[Chart, Decimal |
         )
     ).filter(outstanding__gt=0)
     totals = outstanding.aggregate(n=Count("id"), amount=MoneySum("outstanding"))
-    open_events: dict[int, list[OverdueEvent]] = {}
+    open_events: dict[int, list[Any]] = {}
     for event in OverdueEvent.objects.filter(loan__in=loans, started_on__lte=on).filter(
         Q(cleared_on__isnull=True) | Q(cleared_on__gt=on)
     ):
         open_events.setdefault(event.loan_id, []).append(event)
+    # Outstanding on `on` and past maturity: overdue since the day after maturity.
+    for pk, maturity in outstanding.filter(maturity_date__lt=on).values_list("pk", "maturity_date"):
+        open_events.setdefault(pk, []).append(Span(maturity + dt.timedelta(days=1), None, True))
     by_bucket = {b: ZERO for b in Bucket}
     count = {b: 0 for b in Bucket}
     for pk, amount in outstanding.filter(pk__in=list(open_events)).values_list("pk", "outstanding"):

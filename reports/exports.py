@@ -11,7 +11,7 @@ from typing import Any
 from django.utils import timezone
 
 from kedaitong import excel
-from kedaitong.jobs import JobContext, register
+from kedaitong.jobs import JobContext, job_task
 from kedaitong.models import User
 from reports.ledgers import LEDGERS, Ledger, LedgerFilterForm
 
@@ -65,7 +65,7 @@ def write_ledger(
     return total
 
 
-@register("reports.ledger_export", title="导出台账")
+@job_task(title="导出台账")
 def ledger_export_job(ctx: JobContext, *, ledger: str, filters: dict[str, str]) -> None:
     definition = LEDGERS[ledger]
     user = ctx.job.owner

@@ -19,7 +19,7 @@ from django.db.models import Count, Q
 from kedaitong.db import MoneySum
 from kedaitong.excel import Column
 from kedaitong.models import User
-from loans.delinquency import days_past_due
+from loans.delinquency import Span, days_past_due
 from loans.models import InterestSettlement, Loan, OverdueEvent, Repayment
 
 ZERO = Decimal("0.00")
@@ -95,16 +95,28 @@ def bank_statistics(user: User, start: dt.date, end: dt.date) -> list[list[Any]]
         .annotate(principal=MoneySum("principal"))
     ):
         rows[key(r)][5] += r["principal"]
-    for pk, principal, *k in live.values_list(
-        "pk", "principal", "program_version__program__name", "bank__code", "bank__name"
-    ).filter(pk__in=list(repaid) + list(open_events)):
-        row = rows[tuple(k)]  # type: ignore[index]
+    for pk, principal, maturity, *k in live.values_list(
+        "pk",
+        "principal",
+        "maturity_date",
+        "program_version__program__name",
+        "bank__code",
+        "bank__name",
+    ).filter(Q(pk__in=list(repaid) + list(open_events)) | Q(maturity_date__lt=end)):
+        row = rows[tuple(k)]
         outstanding = principal - repaid.get(pk, ZERO)
         row[5] -= repaid.get(pk, ZERO)
-        if pk in open_events and outstanding > 0:
-            row[6] += sum((e.overdue_principal for e in open_events[pk]), ZERO)
-            if days_past_due(open_events[pk], end) > 90:
-                row[7] += outstanding
+        if outstanding <= 0:
+            continue
+        spans: list[Any] = list(open_events.get(pk, []))
+        if maturity < end:
+            # past maturity with principal outstanding: all of it is overdue, since the day after
+            spans.append(Span(maturity + dt.timedelta(days=1), None, True))
+            row[6] += outstanding
+        elif spans:
+            row[6] += min(sum((e.overdue_principal for e in spans), ZERO), outstanding)
+        if spans and days_past_due(spans, end) > 90:
+            row[7] += outstanding
     return [[*k, *v] for k, v in sorted(rows.items())]
 
 

@@ -18,8 +18,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kedaitong import excel
+from kedaitong.audit import log_action
 from kedaitong.jobs import job_enqueue
-from reports.exports import export_filename, filters_to_params, write_ledger
+from reports.exports import export_filename, filters_to_params, ledger_export_job, write_ledger
 from reports.ledgers import LEDGERS, Ledger, LedgerFilterForm, kept_elsewhere, ledgers_for
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -52,8 +53,11 @@ def ledger_index(request: HttpRequest) -> HttpResponse:
 def ledger_page(request: HttpRequest, code: str) -> HttpResponse:
     ledger = _ledger_for(request, code)
     form = LedgerFilterForm(request.GET or None, user=request.user)
-    filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    refused = form.is_bound and not form.is_valid()  # a refused filter (a NUL byte) lists nothing
+    filters = {} if refused or not form.is_bound else form.cleaned_data
     qs = ledger.queryset(request.user, filters)
+    if refused:
+        qs = qs.none()
     page = Paginator(qs.values_list(*ledger.fields), 50).get_page(request.GET.get("page"))
     kinds = [column.kind for column in ledger.columns]
     rows = [
@@ -71,6 +75,7 @@ def ledger_page(request: HttpRequest, code: str) -> HttpResponse:
             "totals": ledger.totals(qs),
             "export_params": filters_to_params(filters),
         },
+        status=400 if refused else 200,
     )
 
 
@@ -88,7 +93,15 @@ def ledger_export(request: HttpRequest, code: str) -> HttpResponse:
             status=400,
         )
     filters = form.cleaned_data
-    if ledger.queryset(request.user, filters).count() <= settings.EXPORT_INLINE_MAX_ROWS:
+    rows = ledger.queryset(request.user, filters).count()
+    # A bulk disclosure: who took which ledger, filtered how, how many rows (page views are not audited).
+    log_action(
+        actor=request.user,
+        action="reports.ledger.exported",
+        data={"ledger": ledger.code, "filters": filters_to_params(filters), "rows": rows},
+        request=request,
+    )
+    if rows <= settings.EXPORT_INLINE_MAX_ROWS:
         buffer = io.BytesIO()
         write_ledger(ledger, request.user, filters, buffer)
         response = HttpResponse(buffer.getvalue(), content_type=XLSX)
@@ -96,7 +109,7 @@ def ledger_export(request: HttpRequest, code: str) -> HttpResponse:
         return response
     job = job_enqueue(
         owner=request.user,
-        kind="reports.ledger_export",
+        task=ledger_export_job,
         params={"ledger": ledger.code, "filters": filters_to_params(filters)},
         title=f"导出{ledger.title}",
     )
@@ -183,7 +196,7 @@ def annex4_zip(request: HttpRequest, scope: str, public_id: Any) -> HttpResponse
     """Queue the zip of the 附件4 of a meeting's or a publicity batch's applications; 404 outside the user's scope."""
     from django.contrib import messages
 
-    from review.tasks import annex4_batch
+    from review.tasks import annex4_batch, annex4_zip_job
 
     batch = annex4_batch(request.user, scope, public_id)
     back = "review:meeting-detail" if scope == "meeting" else "review:publicity-batch"
@@ -192,7 +205,7 @@ def annex4_zip(request: HttpRequest, scope: str, public_id: Any) -> HttpResponse
         return redirect(back, public_id=public_id)
     job = job_enqueue(
         owner=request.user,
-        kind="review.annex4_zip",
+        task=annex4_zip_job,
         params={"scope": scope, "public_id": str(public_id)},
         title=batch.title,
     )

@@ -12,7 +12,7 @@ def transitions() -> list[tuple[str, list[str], str, str, list[str]]]:
     """(name, sources, target, role, conditions) for every transition, in declaration order."""
     field = Application._meta.get_field("state")
     found: dict[str, tuple[str, list[str], str, str, list[str]]] = {}
-    for t in field.get_all_transitions(Application):  # type: ignore[attr-defined]
+    for t in field.get_all_transitions(Application):
         role = t.custom.get("role", "")
         if t.name in ("submit", "withdraw"):
             role = Role.ENTERPRISE

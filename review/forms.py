@@ -11,24 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Application, MaterialType
-from kedaitong.money import parse_amount
+from kedaitong.forms import AmountField
 from kedaitong.uploads import EvidenceFileField
 from review.models import BlacklistEntry, LeadingGroupRole, Opinion
 
 
-class MoneyField(forms.CharField):
-    """Yuan with at most two decimals (`parse_amount`: a third decimal is refused, never rounded away)."""
-
-    def clean(self, value: Any) -> Decimal | None:  # type: ignore[override]
-        value = super().clean(value)
-        if value in ("", None):
-            return None
-        try:
-            return parse_amount(value)
-        except (ValueError, ArithmeticError) as exc:
-            raise forms.ValidationError(
-                _("Enter an amount in yuan with at most two decimals.")
-            ) from exc
+class MoneyField(AmountField):
+    """Yuan with at most two decimals and 14 integer digits (`kedaitong.forms.AmountField`)."""
 
 
 class QueueFilterForm(forms.Form):
@@ -175,6 +164,10 @@ class BankDecisionForm(forms.Form):
 
 class DisburseForm(forms.Form):
     contract_no = forms.CharField(label=_("Contract number"), max_length=50)
+    contract_date = forms.DateField(
+        label=_("Contract signing date"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
     disbursement_date = forms.DateField(
         label=_("Disbursement date"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

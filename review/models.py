@@ -11,36 +11,23 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from applications.models import Enterprise
-from kedaitong.uploads import upload_to
+from applications.models import Enterprise, Program
+from kedaitong.fields import MONEY, RATE, UploadTo
 from kedaitong.workdays import add_workdays
 
 # Changjiang 第八条 names no length; the program version carries it (docs/decisions.md, Foundation).
 DEFAULT_PUBLICITY_WORKDAYS = 5
 
 
-def publicity_end(program: object, start_date: dt.date) -> dt.date:
+def publicity_end(program: Program, start_date: dt.date) -> dt.date:
     """Changjiang 第八条 (period set by the program version): the last working day of a period starting on `start_date`.
 
     The start day counts when it is a working day: a 5-day period starting on
     a Monday without holidays ends that Friday.
     """
-    versions = program.versions  # type: ignore[attr-defined]
-    version = program.version_on(start_date) or versions.order_by("-effective_from").first()  # type: ignore[attr-defined]
+    version = program.version_on(start_date) or program.versions.order_by("-effective_from").first()
     days = (version.publicity_workdays if version else None) or DEFAULT_PUBLICITY_WORKDAYS
     return add_workdays(start_date - dt.timedelta(days=1), days)
-
-
-_blacklist_path = upload_to("review/blacklist")
-_objection_path = upload_to("review/objections")
-
-
-def blacklist_evidence_path(instance: object, filename: str) -> str:
-    return _blacklist_path(instance, filename)
-
-
-def objection_file_path(instance: object, filename: str) -> str:
-    return _objection_path(instance, filename)
 
 
 class BlacklistQuerySet(models.QuerySet["BlacklistEntry"]):
@@ -85,7 +72,7 @@ class BlacklistEntry(models.Model):
         related_name="+",
         verbose_name=_("loan"),
     )
-    evidence = models.FileField(_("evidence"), upload_to=blacklist_evidence_path, blank=True)
+    evidence = models.FileField(_("evidence"), upload_to=UploadTo("review/blacklist"), blank=True)
     evidence_name = models.CharField(_("evidence file name"), max_length=200, blank=True)
     force_majeure_note = models.TextField(_("force majeure (第九条 exception)"), blank=True)
     proposed_at = models.DateTimeField(_("proposed at"), auto_now_add=True)
@@ -133,10 +120,6 @@ class BlacklistEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enterprise.name} · {self.get_reason_display()} · {self.get_status_display()}"
-
-
-MONEY = {"max_digits": 16, "decimal_places": 2}
-RATE = {"max_digits": 7, "decimal_places": 4}
 
 
 class Opinion(models.Model):
@@ -427,7 +410,9 @@ class Objection(models.Model):
     name = models.CharField(_("your name"), max_length=50)
     contact = models.CharField(_("contact (phone or e-mail)"), max_length=100)
     reason = models.TextField(_("reason"), max_length=2000)
-    attachment = models.FileField(_("file (optional)"), upload_to=objection_file_path, blank=True)
+    attachment = models.FileField(
+        _("file (optional)"), upload_to=UploadTo("review/objections"), blank=True
+    )
     attachment_name = models.CharField(_("file name"), max_length=200, blank=True)
     ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
     submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from django.db.models import CharField, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 from django_fsm import Transition, get_available_user_FIELD_transitions
+from django_stubs_ext import WithAnnotations
 
 from applications.models import Application, Enterprise
 from applications.selectors import RuleResult, eligibility_at_submission, eligibility_now
@@ -164,7 +166,13 @@ QUEUE_STATES = {
 }
 
 
-def with_entered_state(qs: QuerySet[Application]) -> QuerySet[Application]:
+class EnteredState(TypedDict):
+    entered: dt.datetime
+
+
+def with_entered_state(
+    qs: QuerySet[Application],
+) -> QuerySet[WithAnnotations[Application, EnteredState]]:
     """Annotate `entered`: when each application entered its current state (the last transition into it).
 
     An application never moved by a logged transition (imported, or the cast of
@@ -328,7 +336,7 @@ def permitted_transitions(application: Application, user: User) -> list[Transiti
     """Review transitions from the current state whose role and scope fit `user`, conditions aside."""
     field_ = Application._meta.get_field("state")
     found = []
-    for t in field_.get_all_transitions(Application):  # type: ignore[attr-defined]
+    for t in field_.get_all_transitions(Application):
         sources = t.source if isinstance(t.source, list | tuple | set) else [t.source]
         if (
             t.name not in ("submit", "withdraw")
@@ -339,14 +347,40 @@ def permitted_transitions(application: Application, user: User) -> list[Transiti
     return found
 
 
-def priority_renewal() -> QuerySet[Enterprise]:
+def priority_renewal(on: dt.date | None = None) -> QuerySet[Enterprise]:
     """Changjiang 第九条: 诚信良好、按时履约的 enterprises, marked for priority renewal (优先续贷).
 
     On time = at least one repayment recorded, no overdue event and no
-    overdue-period interest on any of its loans, and not blacklisted.
+    overdue-period interest on any of its loans, no loan matured before `on`
+    (today) without its principal repaid in full by the maturity date (a loan
+    past maturity unpaid, or repaid late, is overdue: `loans.delinquency`), and
+    not blacklisted.
     """
-    from loans.models import InterestSettlement, OverdueEvent, Repayment
+    from django.db.models import DecimalField, F, OuterRef, Subquery, Value
+    from django.db.models.functions import Coalesce
 
+    from kedaitong.db import MoneySum
+    from loans.models import InterestSettlement, Loan, OverdueEvent, Repayment
+
+    on = on or timezone.localdate()
+    repaid_by_maturity = (
+        Repayment.objects.filter(loan=OuterRef("pk"), repaid_on__lte=OuterRef("maturity_date"))
+        .order_by()
+        .values("loan")
+        .annotate(s=MoneySum("principal"))
+        .values("s")
+    )
+    late = (
+        Loan.objects.filter(maturity_date__lt=on)
+        .annotate(
+            repaid_in_time=Coalesce(
+                Subquery(repaid_by_maturity, output_field=DecimalField()),
+                Value(Decimal("0.00")),
+            )
+        )
+        .filter(repaid_in_time__lt=F("principal"))
+        .values("enterprise")
+    )
     return (
         Enterprise.objects.filter(pk__in=Repayment.objects.values("loan__enterprise"))
         .exclude(pk__in=OverdueEvent.objects.values("loan__enterprise"))
@@ -355,6 +389,7 @@ def priority_renewal() -> QuerySet[Enterprise]:
                 "loan__enterprise"
             )
         )
+        .exclude(pk__in=late)
         .exclude(
             pk__in=BlacklistEntry.objects.filter(status=BlacklistEntry.Status.LISTED).values(
                 "enterprise"
@@ -379,4 +414,4 @@ def last_change(application: Application) -> AuditEntry | None:
 
 def transition_labels() -> dict[str, Any]:
     field_ = Application._meta.get_field("state")
-    return {t.name: t.custom.get("label", t.name) for t in field_.get_all_transitions(Application)}  # type: ignore[attr-defined]
+    return {t.name: t.custom.get("label", t.name) for t in field_.get_all_transitions(Application)}

@@ -197,7 +197,7 @@ def parties(application: Application) -> list[User]:
         Application.State.BUREAU_REVIEW,
     ):
         found += list(users.filter(role=Role.BANK, bank=application.bank_id))
-    next_role = NEXT_ROLE.get(application.state)  # type: ignore[call-overload]
+    next_role = NEXT_ROLE.get(application.state)
     if next_role:
         found += list(users.filter(role=next_role, program=application.program_version.program_id))
     return found
@@ -583,6 +583,7 @@ def application_disburse(
     annual_rate: Decimal,
     seen_state: str | None = None,
     request: HttpRequest | None = None,
+    contract_date: dt.date | None = None,
 ) -> Loan:
     """The bank disburses after publicity granted credit: the loan opens in `loans/` (raises `LoanRefused`)."""
     application = _lock(application, seen_state)
@@ -602,6 +603,8 @@ def application_disburse(
                 % {"amount": granted}
             ]
         )
+    if application.bank is None:
+        raise ReviewError(_("The application names no bank."))
     loan = loan_register(
         actor=actor,
         program_version=application.program_version,
@@ -616,6 +619,7 @@ def application_disburse(
         product_type=application.product_type,
         purpose=application.purpose,
         request=request,
+        contract_date=contract_date,
     )  # loan_register takes the `disburse` step, the same one an imported disbursement takes
     return loan
 
@@ -889,7 +893,7 @@ def blacklist_add(
 
 
 def _entry_program(entry: BlacklistEntry) -> int | None:
-    return entry.loan.program_version.program_id if entry.loan_id else None
+    return entry.loan.program_version.program_id if entry.loan is not None else None
 
 
 def blacklist_proposed(*, entry: BlacklistEntry) -> None:
@@ -977,11 +981,12 @@ def blacklist_decide(
     if decision == Status.EXEMPTED:
         entry.force_majeure_note = reason
     entry.save()
-    action = {
+    actions: dict[str, str] = {
         Status.LISTED: "confirmed",
         Status.EXEMPTED: "exempted",
         Status.DISMISSED: "dismissed",
-    }[decision]
+    }
+    action = actions[decision]
     log_action(
         actor=actor,
         action=f"review.blacklist.{action}",

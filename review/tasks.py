@@ -16,12 +16,16 @@ from dataclasses import dataclass
 from django.http import Http404
 
 from applications.models import Application, Program
-from kedaitong.jobs import JobContext, register
+from kedaitong import schedule
+from kedaitong.jobs import JobContext, job_task
 from kedaitong.models import User
 from kedaitong.roles import Role
 from review.models import Meeting, PublicityBatch
 
 # The roles that see meeting and publicity pages (review.views).
+# Each morning, the applications waiting in a review state longer than REVIEW_OVERDUE_DAYS.
+schedule.daily_command("review_overdue", at="08:00")
+
 BATCH_ROLES = (Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR, Role.ADMIN)
 SCOPES = ("meeting", "publicity")
 
@@ -70,7 +74,7 @@ def pdf_name(application: Application) -> str:
     return f"附件4-{application.reference}-{safe}.pdf"
 
 
-@register("review.annex4_zip", title="批量生成附件4")
+@job_task(title="批量生成附件4")
 def annex4_zip_job(ctx: JobContext, *, scope: str, public_id: str) -> None:
     from applications.documents import changjiang_annex4
 

@@ -7,14 +7,11 @@ may not act gets 403; GET on an action URL is 405.
 
 from __future__ import annotations
 
-import ipaddress
 import uuid
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -29,9 +26,10 @@ from applications.services import DomainError as SubmitRefused
 from applications.services import application_submit
 from applications.workflow import OPEN_STATES
 from kedaitong import excel
-from kedaitong.audit import client_ip
+from kedaitong.client import client_address
 from kedaitong.permissions import get_visible_or_404, has_role, role_required
 from kedaitong.roles import Role
+from kedaitong.throttle import throttle
 from kedaitong.uploads import serve_upload
 from loans.services import LoanRefused
 from review import forms, selectors, services
@@ -649,25 +647,6 @@ def objection_file(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
 # --- publicity (public, no login) ---------------------------------------------------------------
 
-OBJECTION_LIMIT = (
-    5  # per address per hour, counted in the shared cache (settings.CACHES); see docs/decisions.md
-)
-
-
-def _sender_address(request: HttpRequest) -> str | None:
-    """The sender's address: REMOTE_ADDR, or behind our proxy (BEHIND_PROXY) the address it appended to X-Forwarded-For.
-
-    Only the right-most entry is the proxy's own; those before it come from the
-    client and are not trusted. Without BEHIND_PROXY the header is ignored.
-    """
-    if settings.BEHIND_PROXY:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
-        try:
-            return str(ipaddress.ip_address(forwarded))
-        except ValueError:
-            pass
-    return client_ip(request)
-
 
 @require_GET
 def public_publicity(request: HttpRequest) -> HttpResponse:
@@ -698,6 +677,7 @@ def public_batch(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@throttle("objection")  # per client address (settings.THROTTLE_RATES); see docs/security.md
 def public_objection(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     entry = get_object_or_404(
         PublicityEntry.objects.select_related(
@@ -709,23 +689,10 @@ def public_objection(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
         raise Http404
     form = forms.ObjectionForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
-        key = f"review:objection:{_sender_address(request) or 'unknown'}"
-        cache.add(key, 0, timeout=3600)
-        try:
-            count = cache.incr(key)
-        except ValueError:
-            count = 1
-        if count > OBJECTION_LIMIT:
-            return render(
-                request,
-                "review/public_objection.html",
-                {"entry": entry, "form": form, "throttled": True},
-                status=429,
-            )
         if form.is_valid():
             try:
                 services.objection_submit(
-                    entry=entry, ip_address=_sender_address(request), **form.cleaned_data
+                    entry=entry, ip_address=client_address(request), **form.cleaned_data
                 )
             except services.ReviewError as exc:
                 messages.error(request, str(exc))

@@ -2,13 +2,15 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 
 from applications.models import Program, ProgramVersion
-from loans.models import InterestSettlement, Loan
+from kedaitong.reference_io import ReferenceAdmin
+from loans.models import InterestSettlement, Loan, OverdueEvent, Repayment
 from subsidy import guards
 from subsidy.models import (
     BankFiling,
     BankPayment,
     Complaint,
     FilingOpinion,
+    FlagMismatch,
     FraudRecord,
     LPRRate,
     SubsidizedSettlement,
@@ -16,32 +18,33 @@ from subsidy.models import (
     SubsidyLine,
     SubsidyRun,
 )
+from subsidy.resources import LPRResource
 
 
 class FrozenInputsAdmin:
     """Records an audited run was computed from (subsidy/guards.py): shown read-only, with the reason."""
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request, obj=None):
         if obj is not None and guards.frozen_reason(obj):
             return False
-        return super().has_change_permission(request, obj)  # type: ignore[misc]
+        return super().has_change_permission(request, obj)
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request, obj=None):
         if obj is not None and guards.frozen_reason(obj):
             return False
-        return super().has_delete_permission(request, obj)  # type: ignore[misc]
+        return super().has_delete_permission(request, obj)
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):  # type: ignore[no-untyped-def]
-        obj = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
         if obj is not None and (reason := guards.frozen_reason(obj)):
             messages.warning(request, reason)
-        return super().change_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
-def guarded_form(form_class):  # type: ignore[no-untyped-def]
+def guarded_form(form_class):
     """`form_class` whose validation runs the frozen-inputs check: a refused change is a form error, not a 500."""
 
-    class Guarded(form_class):  # type: ignore[misc, valid-type]
+    class Guarded(form_class):
         def _post_clean(self) -> None:
             super()._post_clean()
             if self.errors:
@@ -55,7 +58,7 @@ def guarded_form(form_class):  # type: ignore[no-untyped-def]
     return Guarded
 
 
-def freeze_admin(model) -> None:  # type: ignore[no-untyped-def]
+def freeze_admin(model) -> None:
     """Give the admin another app registered for `model` the read-only behaviour of frozen inputs.
 
     loans/admin.py is imported before this module (INSTALLED_APPS order), so the
@@ -81,11 +84,14 @@ def freeze_version_admin() -> None:
 
 freeze_admin(Loan)
 freeze_admin(InterestSettlement)
+freeze_admin(Repayment)
+freeze_admin(OverdueEvent)
 freeze_version_admin()
 
 
 @admin.register(LPRRate)
-class LPRRateAdmin(FrozenInputsAdmin, admin.ModelAdmin):
+class LPRRateAdmin(FrozenInputsAdmin, ReferenceAdmin):
+    resource_classes = [LPRResource]
     list_display = ("effective_date", "one_year", "five_year", "source")
     date_hierarchy = "effective_date"
 
@@ -96,13 +102,13 @@ LPRRateAdmin.form = guarded_form(LPRRateAdmin.form)
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Records made through the services (with their audit rows): visible here, never edited here."""
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request, obj=None):
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request, obj=None):
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request, obj=None):
         return False
 
 
@@ -127,6 +133,13 @@ class ComplaintAdmin(ReadOnlyAdmin):
     list_display = ("agreement", "received_on", "complainant")
 
 
-@admin.register(FilingOpinion, SubsidyLine, SubsidyExclusion, SubsidizedSettlement, BankPayment)
+@admin.register(
+    FilingOpinion,
+    SubsidyLine,
+    SubsidyExclusion,
+    SubsidizedSettlement,
+    FlagMismatch,
+    BankPayment,
+)
 class SubsidyRecordAdmin(ReadOnlyAdmin):
     """The lines, links, opinions and payments of runs and filings, for reading only."""

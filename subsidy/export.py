@@ -45,6 +45,21 @@ EXCLUDED = [
 ]
 
 
+MISMATCHES = [
+    Column("贷款合同编号", 22),
+    Column("银行代码", 14),
+    Column("结息日期", 12, "date"),
+    Column("计息起始日", 12, "date"),
+    Column("计息截止日", 12, "date"),
+    Column("利息金额（元）", 16, "money", total=True),
+    Column("是否逾期利息", 12),
+    Column("逾期天数", 10, "int"),
+    Column("计息天数", 10, "int"),
+    Column("不予贴息（元）", 16, "money", total=True),
+    Column("不一致之处", 60),
+]
+MISMATCH_SHEET = "逾期标记不一致"
+
 FIXED_SHEETS = ("贴息明细", "按银行汇总", "未予贴息")
 _UNSAFE = re.compile(r"[\[\]:*?/\\]")
 
@@ -87,8 +102,10 @@ def write_run(
     lines: Iterable[Any],
     totals: Iterable[Any],
     exclusions: Iterable[Any],
+    mismatches: Iterable[Any] = (),
 ) -> None:
-    """`lines`/`exclusions`: computed (`services.Line`) or stored (`SubsidyLine`) rows; both have these attributes."""
+    """`lines`/`exclusions`/`mismatches`: computed (`services.Line`, …) or stored (`SubsidyLine`, …) rows;
+    both have these attributes. The sheet of flag disagreements (四(一)) comes last."""
     wb = new_workbook()
     by_bank: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     detail = []
@@ -113,7 +130,7 @@ def write_run(
         EXCLUDED,
         ((x.contract_no, x.bank_code, x.enterprise_name, x.detail) for x in exclusions),
     )
-    taken = set(FIXED_SHEETS)
+    taken = set(FIXED_SHEETS) | {MISMATCH_SHEET}
     for t in totals:  # ordered by bank code; a bank's sheet ends with its total (合计)
         write_sheet(
             wb,
@@ -121,4 +138,28 @@ def write_run(
             DETAIL,
             by_bank.get(t.bank_code, []),
         )
+    write_sheet(wb, MISMATCH_SHEET, MISMATCHES, (_mismatch_row(m) for m in mismatches))
     save(wb, target)
+
+
+def _mismatch_row(m: Any) -> tuple[Any, ...]:
+    if m.flagged_overdue:
+        why = "标为逾期利息，但计息期内没有逾期记录：按银行标记不予贴息，请核对逾期记录"
+    else:
+        why = (
+            f"标为正常利息，但计息期{m.period_days}天中有{m.overdue_days}天在逾期期间："
+            "该部分按天数不予贴息（四(一)）"
+        )
+    return (
+        m.contract_no,
+        m.bank_code,
+        m.settled_on,
+        m.period_start,
+        m.period_end,
+        m.amount,
+        "是" if m.flagged_overdue else "否",
+        m.overdue_days,
+        m.period_days,
+        m.excluded,
+        why,
+    )

@@ -30,7 +30,7 @@ def _quzhou() -> Program:
     return program
 
 
-def _agreements_visible_to(user):  # type: ignore[no-untyped-def]
+def _agreements_visible_to(user):
     qs = BankAgreement.objects.filter(program__kind=Program.Kind.QUZHOU).select_related(
         "bank", "program"
     )

@@ -46,7 +46,7 @@ class OpinionForm(forms.Form):
         label=_("Opinion"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def __init__(self, *args, bodies=(), **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args, bodies=(), **kwargs):
         super().__init__(*args, **kwargs)
         from subsidy.models import ReviewBody
 

@@ -1,4 +1,4 @@
-"""Importing new LPR publications from .xlsx or .csv (a small reader; see the issue-7 report).
+"""Importing new LPR publications from .xlsx or .csv on the LPR page, read by the importer's hardened reader (the admin site imports them too: subsidy/resources.py).
 
 Columns, in order, with one header row: 生效日期 (YYYY-MM-DD), 1年期LPR（%）, 5年期以上LPR（%）[, 来源].
 Every row is checked (date valid and not already in the table or repeated in
@@ -9,9 +9,7 @@ nothing is saved and every problem is reported with its row number.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
@@ -40,26 +38,22 @@ class Publication:
 
 
 def read_rows(upload: IO[bytes], filename: str) -> list[list[Any]]:
-    """Raw rows (header included) of the first sheet of an .xlsx, or of a UTF-8 .csv."""
-    name = filename.lower()
-    data = upload.read()
-    if name.endswith(".xlsx"):
-        from python_calamine import CalamineWorkbook
+    """Raw rows (header included) of the first sheet of an .xlsx, or of a .csv in UTF-8 or GBK.
 
-        try:
-            wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
-            return [list(r) for r in wb.get_sheet_by_index(0).to_python(skip_empty_area=False)][
-                : MAX_ROWS + 1
-            ]
-        except Exception:
-            raise LPRImportError(["无法读取该Excel文件"]) from None
-    if name.endswith(".csv"):
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise LPRImportError(["CSV文件须为UTF-8编码"]) from None
-        return [row for row in csv.reader(io.StringIO(text))][: MAX_ROWS + 1]
-    raise LPRImportError(["只接受 .xlsx 或 .csv 文件"])
+    The file goes through the bank-records importer's hardened reader
+    (`loans.importer.reader.read_table`): size limit, type by content, zip-bomb
+    and DOCTYPE/ENTITY checks, formulas and merged cells refused, rows and
+    columns bounded. More than MAX_ROWS publications are refused, not cut off.
+    """
+    from loans.importer.reader import FileRefused, read_table
+
+    try:
+        table = read_table(upload.read(), filename)
+    except FileRefused as exc:
+        raise LPRImportError(exc.problems) from None
+    if len(table.rows) > MAX_ROWS:
+        raise LPRImportError([f"文件有{len(table.rows):,}行，超过{MAX_ROWS:,}行的上限，请分批导入"])
+    return [list(table.header), *table.rows]
 
 
 def _date(value: Any) -> dt.date:
@@ -73,8 +67,8 @@ def _date(value: Any) -> dt.date:
 def _rate(value: Any) -> Decimal:
     if isinstance(value, float):
         value = repr(value)  # calamine gives floats; their shortest repr is the typed number
-    rate = Decimal(str(value).strip().rstrip("%"))
-    if not rate.is_finite():
+    rate = Decimal(str(value).strip().rstrip("%").strip())
+    if not rate.is_finite() or rate >= 100:  # percent; a rate column holds at most 999.9999
         raise InvalidOperation
     return rate
 
@@ -102,7 +96,7 @@ def parse(rows: list[list[Any]]) -> list[Publication]:
             try:
                 rate = _rate(cell)
             except (InvalidOperation, ValueError, TypeError):
-                problems.append(f"第{number}行：{label}“{cell}”不是数字")
+                problems.append(f"第{number}行：{label}“{cell}”不是数字（百分数，小于100）")
                 continue
             exponent = rate.as_tuple().exponent
             if rate <= 0:

@@ -14,37 +14,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
+from kedaitong.fields import MONEY, RATE, UploadTo
 from kedaitong.roles import Role
-from kedaitong.uploads import upload_to
 
 if TYPE_CHECKING:
     from kedaitong.models import User
-
-RATE = {"max_digits": 7, "decimal_places": 4}
-
-_filing_path = upload_to("subsidy/filings")
-_complaint_path = upload_to("subsidy/complaints")
-_fraud_path = upload_to("subsidy/fraud")
-_audit_path = upload_to("subsidy/audit")
-
-
-def filing_upload_to(instance: object, filename: str) -> str:
-    return _filing_path(instance, filename)
-
-
-def complaint_upload_to(instance: object, filename: str) -> str:
-    return _complaint_path(instance, filename)
-
-
-def fraud_upload_to(instance: object, filename: str) -> str:
-    return _fraud_path(instance, filename)
-
-
-def audit_upload_to(instance: object, filename: str) -> str:
-    return _audit_path(instance, filename)
-
-
-MONEY = {"max_digits": 16, "decimal_places": 2}
 
 
 class LPRRate(models.Model):
@@ -187,7 +161,7 @@ class BankFiling(models.Model):
         related_name="+",
         verbose_name=_("program"),
     )
-    materials = models.FileField(_("filing materials"), upload_to=filing_upload_to)
+    materials = models.FileField(_("filing materials"), upload_to=UploadTo("subsidy/filings"))
     materials_name = models.CharField(max_length=200, blank=True)
     statement = models.TextField(_("statement"), blank=True)
     state = FSMField(
@@ -257,7 +231,7 @@ class Complaint(models.Model):
     received_on = models.DateField(_("received on"))
     complainant = models.CharField(_("complainant"), max_length=100)
     description = models.TextField(_("what the bank charged"))
-    evidence = models.FileField(_("evidence"), upload_to=complaint_upload_to)
+    evidence = models.FileField(_("evidence"), upload_to=UploadTo("subsidy/complaints"))
     evidence_name = models.CharField(max_length=200, blank=True)
     verified = models.BooleanField(_("verified"), default=True)
     recorded_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+")
@@ -299,7 +273,7 @@ class FraudRecord(models.Model):
     )
     found_on = models.DateField(_("found on"))
     description = models.TextField(_("what was found"))
-    evidence = models.FileField(_("evidence"), upload_to=fraud_upload_to)
+    evidence = models.FileField(_("evidence"), upload_to=UploadTo("subsidy/fraud"))
     evidence_name = models.CharField(max_length=200, blank=True)
     recorded_by = models.ForeignKey("kedaitong.User", on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
@@ -373,7 +347,7 @@ class SubsidyRun(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     audit_opinion = models.FileField(
-        _("accountant's opinion"), upload_to=audit_upload_to, blank=True
+        _("accountant's opinion"), upload_to=UploadTo("subsidy/audit"), blank=True
     )
     audit_opinion_name = models.CharField(max_length=200, blank=True)
     audited_at = models.DateTimeField(null=True, blank=True)
@@ -482,6 +456,40 @@ class SubsidyExclusion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract_no} {self.reason}"
+
+
+class FlagMismatch(models.Model):
+    """A settlement whose 是否逾期利息 flag disagrees with the loan's overdue records (四(一)), kept with the run.
+
+    Either flagged normal while part of its period lies in an overdue period (the
+    portal excluded that part all the same, `excluded`), or flagged overdue while no
+    day of its period does (excluded as the bank said; its overdue record is missing).
+    """
+
+    run = models.ForeignKey(SubsidyRun, on_delete=models.CASCADE, related_name="mismatches")
+    loan = models.ForeignKey("loans.Loan", on_delete=models.PROTECT, related_name="+")
+    settlement = models.ForeignKey(
+        "loans.InterestSettlement", on_delete=models.PROTECT, related_name="+"
+    )
+    bank_code = models.CharField(max_length=30)
+    contract_no = models.CharField(max_length=60)
+    settled_on = models.DateField()
+    period_start = models.DateField()
+    period_end = models.DateField()
+    amount = models.DecimalField(**MONEY)
+    flagged_overdue = models.BooleanField()
+    overdue_days = models.PositiveIntegerField()
+    period_days = models.PositiveIntegerField()
+    excluded = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["bank_code", "contract_no", "period_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "settlement"], name="flagmismatch_once_per_run")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract_no} {self.period_start}–{self.period_end}"
 
 
 class SubsidizedSettlement(models.Model):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -30,6 +31,7 @@ from subsidy.calculation import prorate, subsidy_line
 from subsidy.models import (
     BankPayment,
     Complaint,
+    FlagMismatch,
     FraudRecord,
     LPRMissing,
     RunState,
@@ -95,6 +97,24 @@ class Exclusion:
 
 
 @dataclass
+class Mismatch:
+    """A settlement whose 是否逾期利息 flag disagrees with the loan's overdue periods (四(一))."""
+
+    loan_id: int
+    settlement_id: int
+    bank_code: str
+    contract_no: str
+    settled_on: dt.date
+    period_start: dt.date
+    period_end: dt.date
+    amount: Decimal
+    flagged_overdue: bool
+    overdue_days: int
+    period_days: int
+    excluded: Decimal
+
+
+@dataclass
 class BankTotal:
     bank_id: int
     bank_code: str
@@ -113,6 +133,7 @@ class RunResult:
     cutoff: dt.date
     lines: list[Line] = field(default_factory=list)
     exclusions: list[Exclusion] = field(default_factory=list)
+    mismatches: list[Mismatch] = field(default_factory=list)
     computed_total: Decimal = ZERO
     total: Decimal = ZERO
     scaled: bool = False
@@ -221,12 +242,12 @@ def compute_run(
     if reproducing is not None:
         counted &= Q(**{f"{s}created_at__lte": reproducing.created_at})
     normal = counted & Q(**{f"{s}is_overdue_interest": False})
-    already = normal & Q(**{f"{s}id__in": subsidized})
+    subsidized_before = normal & Q(**{f"{s}id__in": subsidized})
     loans = list(
         loan_rows.annotate(
             settled=MoneySum(f"{s}amount", filter=normal),
             overdue=MoneySum(f"{s}amount", filter=counted & Q(**{f"{s}is_overdue_interest": True})),
-            already=MoneySum(f"{s}amount", filter=already),
+            already=MoneySum(f"{s}amount", filter=subsidized_before),
             eligible=MoneySum(f"{s}amount", filter=normal & ~Q(**{f"{s}id__in": subsidized})),
         )
         .order_by("bank__code", "contract_no")
@@ -238,6 +259,7 @@ def compute_run(
             "bank__name",
             "enterprise_id",
             "enterprise__name",
+            "contract_date",
             "disbursement_date",
             "maturity_date",
             "principal",
@@ -255,6 +277,12 @@ def compute_run(
     )
     if not loans:
         raise SubsidyInputError(f"{year_i}年没有{program.name}的放款记录，贴息为空，未生成批次")
+    adjusted, mismatches = _overdue_periods_apart(
+        loans, loan_rows, cutoff_d, reproducing=reproducing, subsidized=subsidized
+    )
+    for loan in loans:
+        if loan["id"] in adjusted:
+            loan.update(adjusted[loan["id"]])
 
     fraud_banks = set(fraud_rows.filter(bank__isnull=False).values_list("bank_id", flat=True))
     fraud_enterprises = set(
@@ -272,9 +300,10 @@ def compute_run(
     lookup = lpr_lookup()
 
     result = RunResult(program=program, year=year_i, budget=budget_d, cutoff=cutoff_d)
+    result.mismatches = mismatches
     for loan in loans:
 
-        def exclude(reason: str, detail: str, loan: dict[str, Any] = loan) -> None:
+        def exclude(reason: str, detail: str, loan: Mapping[str, Any] = loan) -> None:
             result.exclusions.append(
                 Exclusion(
                     loan["id"],
@@ -309,14 +338,14 @@ def compute_run(
         lpr = loan["lpr_at_pricing"]
         if lpr is None:
             try:
-                lpr = lookup(
-                    loan["disbursement_date"],
+                lpr = lookup(  # 一(六) 同期同档次: the LPR in force when the contract was signed
+                    loan["contract_date"],
                     term_months(loan["disbursement_date"], loan["maturity_date"]),
                     loan["program_version__lpr_long_tier_above_months"],
                 )
             except LPRMissing as exc:
                 raise SubsidyInputError(
-                    f"贷款合同{loan['contract_no']}的放款日{exc.day:%Y-%m-%d}没有适用的LPR报价（{exc}），"
+                    f"贷款合同{loan['contract_no']}的签订日{exc.day:%Y-%m-%d}没有适用的LPR报价（{exc}），"
                     "请先补录LPR后再计算"
                 ) from None
         if loan["program_version__rate_capped_by_lpr"] and loan["annual_rate"] > lpr:
@@ -375,6 +404,135 @@ def compute_run(
         result.scaled = prorated.scaled
     result.total = sum((line.amount for line in result.lines), ZERO)
     return result
+
+
+def _overdue_periods_apart(
+    loans: list[dict[str, Any]],
+    loan_rows: Any,
+    cutoff: dt.date,
+    *,
+    reproducing: SubsidyRun | None,
+    subsidized: Any,
+) -> tuple[dict[int, dict[str, Decimal]], list[Mismatch]]:
+    """四(一) 逾期贷款在逾期期间产生的利息不予贴息, whatever the bank's 是否逾期利息 flag says.
+
+    1. Each loan's overdue periods as known at the cutoff: the bank's overdue events
+       started by then (one cleared later counts as open) and, when the loan matured
+       before the cutoff without its principal repaid (repayments up to the cutoff),
+       the time from the day after maturity (`loans.delinquency.past_maturity`).
+    2. The normal-flagged settlements of those loans whose period reaches into an
+       overdue period are found; such a loan's four figures are computed again here,
+       settlement by settlement: the overdue part of a normal-flagged settlement
+       (`calculation.overdue_part`, by days, rounded half-up to the fen) moves from
+       `settled` to `overdue`. Every other loan keeps the database's sums.
+    3. Disagreements are listed: a normal-flagged settlement with overdue days, and
+       an overdue-flagged one with none (it stays excluded, as the bank flagged it).
+    `reproducing`: only records entered before that run was committed count.
+    """
+    from loans.delinquency import Span, past_maturity
+    from loans.models import OverdueEvent, Repayment
+    from subsidy.calculation import overdue_part
+
+    by_id = {loan["id"]: loan for loan in loans}
+    entered: dict[str, Any] = {}
+    if reproducing is not None:
+        entered = {"created_at__lte": reproducing.created_at}
+    spans: dict[int, list[Any]] = defaultdict(list)
+    for loan_id, started, cleared in OverdueEvent.objects.filter(
+        loan__in=loan_rows, started_on__lte=cutoff, **entered
+    ).values_list("loan_id", "started_on", "cleared_on"):
+        spans[loan_id].append(Span(started, cleared if cleared and cleared <= cutoff else None))
+    repaid: dict[int, list[tuple[dt.date, Decimal]]] = defaultdict(list)
+    for loan_id, day, amount in Repayment.objects.filter(
+        loan__in=loan_rows.filter(maturity_date__lt=cutoff), repaid_on__lte=cutoff, **entered
+    ).values_list("loan_id", "repaid_on", "principal"):
+        repaid[loan_id].append((day, amount))
+    for loan in loans:
+        if loan["maturity_date"] < cutoff:
+            span = past_maturity(loan["maturity_date"], loan["principal"], repaid[loan["id"]])
+            if span is not None:
+                spans[loan["id"]].append(span)
+
+    counted = {"settled_on__lte": cutoff, **entered}
+    # 2. which loans have a normal-flagged settlement reaching into an overdue period
+    reaching: set[int] = set()
+    ids = sorted(spans)
+    for start in range(0, len(ids), 900):
+        chunk = ids[start : start + 900]
+        earliest = min(s.started_on for pk in chunk for s in spans[pk])
+        for loan_id, first, last in InterestSettlement.objects.filter(
+            loan_id__in=chunk, is_overdue_interest=False, period_end__gte=earliest, **counted
+        ).values_list("loan_id", "period_start", "period_end"):
+            if (
+                loan_id not in reaching
+                and not overdue_part(Decimal("1.00"), first, last, spans[loan_id]).normal
+            ):
+                reaching.add(loan_id)
+    adjusted: dict[int, dict[str, Decimal]] = {}
+    mismatches: list[Mismatch] = []
+
+    def mismatch(loan: dict[str, Any], row: Any, flagged: bool, part: Any) -> None:
+        mismatches.append(
+            Mismatch(
+                loan["id"],
+                row.pk,
+                loan["bank__code"],
+                loan["contract_no"],
+                row.settled_on,
+                row.period_start,
+                row.period_end,
+                row.amount,
+                flagged,
+                part.overdue_days,
+                part.period_days,
+                part.excluded if not flagged else row.amount,
+            )
+        )
+
+    reaching_ids = sorted(reaching)
+    for start in range(0, len(reaching_ids), 900):
+        part_ids = reaching_ids[start : start + 900]
+        figures = {
+            pk: {"settled": ZERO, "overdue": ZERO, "already": ZERO, "eligible": ZERO}
+            for pk in part_ids
+        }
+        linked = set(
+            subsidized.filter(settlement__loan_id__in=part_ids).values_list(
+                "settlement_id", flat=True
+            )
+        )
+        for row in InterestSettlement.objects.filter(loan_id__in=part_ids, **counted).only(
+            "id",
+            "loan_id",
+            "settled_on",
+            "period_start",
+            "period_end",
+            "amount",
+            "is_overdue_interest",
+        ):
+            f = figures[row.loan_id]
+            if row.is_overdue_interest:
+                f["overdue"] += row.amount
+                continue  # flagged rows: listed below with every other loan's
+            part = overdue_part(row.amount, row.period_start, row.period_end, spans[row.loan_id])
+            normal = row.amount - part.excluded
+            f["overdue"] += part.excluded
+            f["settled"] += normal
+            f["already" if row.pk in linked else "eligible"] += normal
+            if not part.normal:
+                mismatch(by_id[row.loan_id], row, False, part)
+        adjusted.update(figures)
+    # 3. overdue-flagged settlements with no overdue day in their period
+    for row in InterestSettlement.objects.filter(
+        loan__in=loan_rows, is_overdue_interest=True, **counted
+    ).only("id", "loan_id", "settled_on", "period_start", "period_end", "amount"):
+        part = overdue_part(
+            row.amount, row.period_start, row.period_end, spans.get(row.loan_id, [])
+        )
+        if part.normal:
+            mismatch(by_id[row.loan_id], row, True, part)
+    mismatches.sort(key=lambda m: (m.bank_code, m.contract_no, m.period_start, m.flagged_overdue))
+    return adjusted, mismatches
 
 
 def run_recompute(run: SubsidyRun) -> RunResult:
@@ -476,6 +634,27 @@ def run_commit(
             ),
             batch_size=2000,
         )
+        FlagMismatch.objects.bulk_create(
+            (
+                FlagMismatch(
+                    run=run,
+                    loan_id=m.loan_id,
+                    settlement_id=m.settlement_id,
+                    bank_code=m.bank_code,
+                    contract_no=m.contract_no,
+                    settled_on=m.settled_on,
+                    period_start=m.period_start,
+                    period_end=m.period_end,
+                    amount=m.amount,
+                    flagged_overdue=m.flagged_overdue,
+                    overdue_days=m.overdue_days,
+                    period_days=m.period_days,
+                    excluded=m.excluded,
+                )
+                for m in result.mismatches
+            ),
+            batch_size=2000,
+        )
         _link_settlements(run)
         log_action(
             actor=actor,
@@ -490,6 +669,7 @@ def run_commit(
                 "total": str(run.total),
                 "lines": len(result.lines),
                 "excluded": len(result.exclusions),
+                "flag_mismatches": len(result.mismatches),
             },
         )
     return run

@@ -13,7 +13,7 @@ from typing import Any
 from django.urls import reverse
 
 from applications.models import Program
-from kedaitong.jobs import JobContext, register
+from kedaitong.jobs import JobContext, job_task
 from loans.models import Loan
 from subsidy import export, services
 from subsidy.models import RunState, SubsidyRun
@@ -35,7 +35,7 @@ def job_params(program: Program, form: Any) -> dict[str, object]:
     }
 
 
-@register("subsidy.run_commit", title="生成贴息批次")
+@job_task(title="生成贴息批次")
 def run_commit_job(
     ctx: JobContext, *, program: int, year: str, budget: str, cutoff: str = ""
 ) -> None:
@@ -69,7 +69,7 @@ def run_commit_job(
     ctx.progress(2, 2, message=f"已保存{run.year}年度贴息批次：{run.lines.count()}笔贷款")
 
 
-@register("subsidy.run_preview", title="试算贴息批次")
+@job_task(title="试算贴息批次")
 def run_preview_job(
     ctx: JobContext, *, program: int, year: str, budget: str, cutoff: str = ""
 ) -> None:
@@ -82,7 +82,11 @@ def run_preview_job(
     ctx.progress(1, 2, message=f"试算完成：{len(result.lines)}笔贷款予以贴息，正在写入工作簿")
     buffer = io.BytesIO()
     export.write_run(
-        buffer, lines=result.lines, totals=result.bank_totals(), exclusions=result.exclusions
+        buffer,
+        lines=result.lines,
+        totals=result.bank_totals(),
+        exclusions=result.exclusions,
+        mismatches=result.mismatches,
     )
     ctx.save_result(f"subsidy-preview-{program_obj.code}-{result.year}.xlsx", buffer.getvalue())
     ctx.progress(2, 2, message=f"试算完成：贴息合计{result.total}元（未保存）")

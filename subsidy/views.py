@@ -10,10 +10,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from applications.models import Program
+from kedaitong.audit import log_action
 from kedaitong.permissions import get_visible_or_404, require_role
 from kedaitong.roles import PROGRAM_ROLES, Role
 from kedaitong.uploads import serve_upload
 from loans.models import Bank
+from operations.selectors import history_of, may_see_history
 from subsidy import export, services, tasks
 from subsidy.forms import AuditForm, PaymentForm, RunForm
 from subsidy.models import BANK_VISIBLE_STATES, RunState, SubsidyRun
@@ -21,7 +23,7 @@ from subsidy.models import BANK_VISIBLE_STATES, RunState, SubsidyRun
 MAKER_ROLES = (Role.BUREAU_STAFF, Role.ADMIN)
 
 
-def subsidy_program(user) -> Program:  # type: ignore[no-untyped-def]
+def subsidy_program(user) -> Program:
     """The Quzhou program the user works on; anyone else is an outsider (404)."""
     role = user.effective_role
     if role == Role.ADMIN:
@@ -111,7 +113,7 @@ def run_create(request: HttpRequest) -> HttpResponse:
             preview = request.POST.get("action") == "preview"
             job = job_enqueue(
                 owner=request.user,
-                kind="subsidy.run_preview" if preview else "subsidy.run_commit",
+                task=tasks.run_preview_job if preview else tasks.run_commit_job,
                 params=tasks.job_params(program, form),
                 title=f"试算{year}年度贴息（不保存）" if preview else f"生成{year}年度贴息批次",
             )
@@ -150,12 +152,14 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "totals": totals,
             "exclusions": exclusions[:500],
             "exclusion_count": len(exclusions),
+            "mismatches": list(run.mismatches.all()),
             "role": role,
             "audit_form": AuditForm(),
             "S": RunState,
             "can_make": role in MAKER_ROLES,
             "can_audit": role in (Role.AUDITOR, Role.ADMIN),
             "can_approve": role in (Role.BUREAU_HEAD, Role.ADMIN),
+            "record_history": history_of(run) if may_see_history(request.user) else None,
         },
     )
 
@@ -165,13 +169,26 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def run_export(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_visible_or_404(SubsidyRun.objects.visible_to(request.user), pk=pk)
     lines, totals, exclusions = _stored(run)
+    log_action(
+        actor=request.user,
+        action="subsidy.run.exported",
+        obj=run,
+        data={"rows": len(lines)},
+        request=request,
+    )
     response = HttpResponse(
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
     response["Content-Disposition"] = (
         f'attachment; filename="subsidy-{run.program.code}-{run.year}.xlsx"'
     )
-    export.write_run(response, lines=lines, totals=totals, exclusions=exclusions)
+    export.write_run(
+        response,
+        lines=lines,
+        totals=totals,
+        exclusions=exclusions,
+        mismatches=run.mismatches.all(),
+    )
     return response
 
 
@@ -184,7 +201,7 @@ def run_opinion(request: HttpRequest, pk: int) -> HttpResponse:
     return serve_upload(run.audit_opinion, filename=run.audit_opinion_name)
 
 
-def _action(request: HttpRequest, pk: int, roles: tuple, title: str, call) -> HttpResponse:  # type: ignore[no-untyped-def]
+def _action(request: HttpRequest, pk: int, roles: tuple, title: str, call) -> HttpResponse:
     run = get_visible_or_404(SubsidyRun.objects.visible_to(request.user), pk=pk)
     require_role(request.user, *roles)
     if request.method == "GET":
@@ -328,7 +345,7 @@ def lpr_import(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _bank_runs(user) -> list[SubsidyRun]:  # type: ignore[no-untyped-def]
+def _bank_runs(user) -> list[SubsidyRun]:
     require_role(user, Role.BANK)
     return list(
         SubsidyRun.objects.filter(state__in=BANK_VISIBLE_STATES, lines__bank=user.bank_id)
@@ -383,5 +400,6 @@ def bank_subsidy_export(request: HttpRequest, pk: int) -> HttpResponse:
         lines=lines,
         totals=services.bank_totals(lines),
         exclusions=run.exclusions.filter(bank_code=bank.code),
+        mismatches=run.mismatches.filter(bank_code=bank.code),
     )
     return response

@@ -10,22 +10,23 @@ so one role's success never changes what the next role sees.
 
 Vocabulary (expect, LOGIN, Row ...) is in tests/access.py. tests/test_access_matrix.py
 runs the table and fails on a URL pattern without a name, or a name without both rows.
-Rows still found in a `tests/<app>/access_rows.py` (written before this table
-existed) are appended by `table()`; move them here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
-from importlib import import_module
-from pathlib import Path
+from typing import Any
 
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from applications.models import (
+    AccountClaim,
     AnnualFigure,
+    Enterprise,
     Material,
     MaterialType,
     Patent,
@@ -47,9 +48,10 @@ from tests.access import (
 )
 from tests.compensation import helpers
 from tests.conftest import Cast
+from tests.factories import UserFactory
 
 
-def get(name: str, url, expected: dict[str, int], program: str = "changjiang") -> Row:  # type: ignore[no-untyped-def]
+def get(name: str, url, expected: dict[str, int], program: str = "changjiang") -> Row:
     return Row(name, url, expected, program)
 
 
@@ -59,7 +61,7 @@ def post(
     expected: dict[str, int],
     program: str = "changjiang",
     data: dict[str, str] | None = None,
-) -> Row:  # type: ignore[no-untyped-def]
+) -> Row:
     return Row(name, url, expected, program, method="POST", data=data)
 
 
@@ -83,7 +85,10 @@ def proposed_entry(cast: Cast) -> str:
 
 def own_job(cast: Cast) -> str:
     job = Job.objects.create(
-        owner=cast.bureau_staff, kind="reports.ledger_export", title="t", state=Job.State.DONE
+        owner=cast.bureau_staff,
+        kind="reports.exports.ledger_export_job",
+        title="t",
+        state=Job.State.DONE,
     )
     job.result.save("t.xlsx", ContentFile(b"x"))
     return f"/jobs/{job.public_id}/"
@@ -383,7 +388,7 @@ def objection(cast: Cast) -> Objection:
     return Objection.objects.create(entry=entry(cast), name="张三", contact="x", reason="y")
 
 
-def review_url(tail: str = ""):  # type: ignore[no-untyped-def]
+def review_url(tail: str = ""):
     return lambda c: f"/review/applications/{c.application_a.public_id}/{tail}"
 
 
@@ -557,7 +562,7 @@ def loan_a_document(cast: Cast) -> LoanDocument:
     return document
 
 
-def upload_url(tail: str = ""):  # type: ignore[no-untyped-def]
+def upload_url(tail: str = ""):
     return lambda c: f"/loans/uploads/{bank_x_upload(c).public_id}/{tail}"
 
 
@@ -596,6 +601,16 @@ LOANS: list[Row] = [
     post(
         "loans:report-create",
         lambda c: f"/loans/{c.loan_a.public_id}/reports/new/",
+        expect(403, anonymous=LOGIN, enterprise_b=404, bank_x=400, bank_y=404),
+    ),
+    get(
+        "loans:interest-create",
+        lambda c: f"/loans/{c.loan_a.public_id}/interest/new/",
+        BANK_X_ON_LOAN_A,
+    ),
+    post(
+        "loans:interest-create",
+        lambda c: f"/loans/{c.loan_a.public_id}/interest/new/",
         expect(403, anonymous=LOGIN, enterprise_b=404, bank_x=400, bank_y=404),
     ),
     get(
@@ -680,7 +695,7 @@ GROUP = claim_action(leading_group=200, admin=200)
 FINANCE = claim_action(auditor=200, admin=200)
 
 
-def claim_url(stage, suffix: str = ""):  # type: ignore[no-untyped-def]
+def claim_url(stage, suffix: str = ""):
     return lambda c: f"/compensation/claims/{stage(c).public_id}/{suffix}"
 
 
@@ -1061,7 +1076,7 @@ def bank_x_agreement(cast: Cast) -> BankAgreement:
     return BankAgreement.objects.get(bank=cast.bank_x, program=cast.quzhou)
 
 
-def run_url(tail: str = ""):  # type: ignore[no-untyped-def]
+def run_url(tail: str = ""):
     return lambda c: f"/subsidy/runs/{subsidy_run(c).pk}/{tail}"
 
 
@@ -1408,12 +1423,228 @@ API: list[Row] = [
     ),
 ]
 
-TABLE: list[Row] = CORE + APPLICATIONS + REVIEW + LOANS + COMPENSATION + SUBSIDY + REPORTS + API
+
+# --- enterprise accounts (issue 17) --------------------------------------------------------------
+
+
+def dispute_over_a(cast: Cast) -> AccountClaim:
+    """Someone without a role claims enterprise A from its account: a dispute for the Changjiang bureau."""
+    claimant = UserFactory(username="claimant", role="", email="claimant@example.invalid")
+    claim = AccountClaim(
+        kind=AccountClaim.Kind.DISPUTE,
+        enterprise=cast.enterprise_a,
+        claimant=claimant,
+        program=cast.changjiang,
+        statement="该企业为我方所有。",
+        licence_name="licence.pdf",
+        authorization_name="letter.pdf",
+    )
+    claim.licence.save("licence.pdf", ContentFile(b"%PDF-1.4 licence"), save=False)
+    claim.authorization.save("letter.pdf", ContentFile(b"%PDF-1.4 letter"), save=False)
+    claim.save()
+    return claim
+
+
+def unconfirmed_a(cast: Cast) -> str:
+    """Enterprise A's account not yet confirmed, so that its user has evidence to file."""
+    Enterprise.objects.filter(pk=cast.enterprise_a.pk).update(account_confirmed_at=None)
+    return "/enterprise/account/"
+
+
+def claim_url(cast: Cast, tail: str = "") -> str:
+    return f"/enterprise-claims/{dispute_over_a(cast).public_id}/{tail}"
+
+
+def verify_url(cast: Cast) -> str:
+    from applications.services import email_verification_token
+
+    return f"/enterprise/account/verify/{email_verification_token(cast.applicant)}/"
+
+
+ENTERPRISE_ACCOUNT = expect(403, anonymous=LOGIN, enterprise_a=200, enterprise_b=200)
+CLAIM_BUREAU = expect(
+    404,
+    anonymous=LOGIN,
+    bureau_staff=200,
+    bureau_head=200,
+    leading_group=403,
+    auditor=403,
+    admin=200,
+)
+BANKS_ONLY = expect(403, anonymous=LOGIN, bank_x=200, bank_y=200)
+
+ACCOUNTS: list[Row] = [
+    get("applications:account", lambda c: "/enterprise/account/", ENTERPRISE_ACCOUNT),
+    post(
+        "applications:account",
+        unconfirmed_a,
+        expect(403, anonymous=LOGIN, enterprise_a=400, enterprise_b=409),
+    ),
+    get("applications:verify-email", verify_url, expect(200)),  # the link is the credential
+    post("applications:verify-email", verify_url, expect(302)),
+    get(
+        "applications:verify-email-resend",
+        lambda c: "/enterprise/account/verify-again/",
+        expect(405),
+    ),
+    post(
+        "applications:verify-email-resend",
+        lambda c: "/enterprise/account/verify-again/",
+        expect(403, anonymous=LOGIN, enterprise_a=302, enterprise_b=302),
+    ),
+    get("applications:dispute", lambda c: "/enterprise/dispute/", expect(302, anonymous=200)),
+    post("applications:dispute", lambda c: "/enterprise/dispute/", expect(302, anonymous=400)),
+    get("applications:bank-invite", lambda c: "/enterprise/bank-invitations/", BANKS_ONLY),
+    post(
+        "applications:bank-invite",
+        lambda c: "/enterprise/bank-invitations/",
+        expect(403, anonymous=LOGIN, bank_x=400, bank_y=400),
+    ),
+    get(
+        "applications:claim-list",
+        lambda c: "/enterprise-claims/",
+        expect(403, anonymous=LOGIN, bureau_staff=200, bureau_head=200, admin=200),
+    ),
+    post("applications:claim-list", lambda c: "/enterprise-claims/", GET_ONLY),
+    get("applications:claim-detail", lambda c: claim_url(c), CLAIM_BUREAU),
+    post("applications:claim-detail", lambda c: claim_url(c), GET_ONLY),
+    get("applications:claim-decide", lambda c: claim_url(c, "decide/"), expect(405)),
+    post(
+        "applications:claim-decide",
+        lambda c: claim_url(c, "decide/"),
+        CLAIM_BUREAU | {"bureau_staff": 400, "bureau_head": 400, "admin": 403},
+    ),
+    get("applications:claim-file", lambda c: claim_url(c, "files/licence/"), CLAIM_BUREAU),
+    post("applications:claim-file", lambda c: claim_url(c, "files/licence/"), GET_ONLY),
+]
+
+
+# The two actors issue 17 adds, asked of the pages that concern them (tests/test_access_matrix.py):
+# a user of enterprise C, registered but not confirmed, with a draft at bank X; and a person without
+# a role whose dispute over enterprise A waits for the bureau.
+ACCOUNT_ROLES = ("enterprise_unconfirmed", "claimant")
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    name: str
+    method: str
+    url: Callable[[Cast, dict[str, Any]], str]
+    expected: dict[str, int]  # enterprise_unconfirmed, claimant
+
+
+def account_actors(cast: Cast) -> dict[str, Any]:
+    from applications.models import Application
+    from tests.factories import ApplicationFactory, EnterpriseFactory
+
+    enterprise = EnterpriseFactory(name="丙待确认科技有限公司", account_confirmed_at=None)
+    user = UserFactory(username="c-new", role="enterprise", enterprise=enterprise)
+    draft = ApplicationFactory(
+        enterprise=enterprise, bank=cast.bank_x, state=Application.State.DRAFT
+    )
+    claim = dispute_over_a(cast)
+    return {
+        "enterprise_unconfirmed": user,
+        "claimant": claim.claimant,
+        "enterprise": enterprise,
+        "draft": draft,
+        "claim": claim,
+    }
+
+
+def both(unconfirmed: int, claimant: int) -> dict[str, int]:
+    return {"enterprise_unconfirmed": unconfirmed, "claimant": claimant}
+
+
+ACCOUNT_ROWS: list[AccountRow] = [
+    AccountRow("home", "GET", lambda c, a: "/", both(200, 302)),  # a claimant is led to its claim
+    AccountRow("applications:account", "GET", lambda c, a: "/enterprise/account/", both(200, 200)),
+    AccountRow("applications:account", "POST", lambda c, a: "/enterprise/account/", both(400, 403)),
+    AccountRow(
+        "applications:verify-email-resend",
+        "POST",
+        lambda c, a: "/enterprise/account/verify-again/",
+        both(302, 302),
+    ),
+    AccountRow("applications:dispute", "GET", lambda c, a: "/enterprise/dispute/", both(302, 302)),
+    AccountRow(
+        "applications:bank-invite",
+        "GET",
+        lambda c, a: "/enterprise/bank-invitations/",
+        both(403, 403),
+    ),
+    AccountRow(
+        "applications:claim-list", "GET", lambda c, a: "/enterprise-claims/", both(403, 403)
+    ),
+    AccountRow(
+        "applications:claim-detail",
+        "GET",
+        lambda c, a: f"/enterprise-claims/{a['claim'].public_id}/",
+        both(404, 403),  # the claimant follows its claim on the account page, not the bureau's
+    ),
+    AccountRow(
+        "applications:claim-decide",
+        "POST",
+        lambda c, a: f"/enterprise-claims/{a['claim'].public_id}/decide/",
+        both(404, 403),
+    ),
+    AccountRow(
+        "applications:claim-file",
+        "GET",
+        lambda c, a: f"/enterprise-claims/{a['claim'].public_id}/files/licence/",
+        both(404, 200),  # its own evidence
+    ),
+    AccountRow("applications:profile", "GET", lambda c, a: "/enterprise/profile/", both(200, 403)),
+    AccountRow(
+        "applications:enterprise-detail",
+        "GET",
+        lambda c, a: f"/enterprises/{a['enterprise'].public_id}/",
+        both(200, 404),
+    ),
+    AccountRow(
+        "applications:enterprise-detail",
+        "GET",
+        lambda c, a: f"/enterprises/{c.enterprise_a.public_id}/",
+        both(404, 404),  # a pending dispute shows the claimant nothing of the enterprise
+    ),
+    AccountRow(
+        "applications:application-create",
+        "GET",
+        lambda c, a: "/applications/new/changjiang/",
+        both(200, 403),
+    ),
+    AccountRow(
+        "applications:application-edit",
+        "GET",
+        lambda c, a: f"/applications/{a['draft'].public_id}/edit/",
+        both(200, 404),
+    ),
+    AccountRow(
+        "applications:application-submit",
+        "GET",
+        lambda c, a: f"/applications/{a['draft'].public_id}/submit/",
+        both(200, 404),
+    ),
+    # Submitting is refused with the reason (back to the submit page), the draft stays a draft.
+    AccountRow(
+        "applications:application-submit",
+        "POST",
+        lambda c, a: f"/applications/{a['draft'].public_id}/submit/",
+        both(302, 404),
+    ),
+    AccountRow(
+        "applications:application-detail",
+        "GET",
+        lambda c, a: f"/applications/{c.application_a.public_id}/",
+        both(404, 404),
+    ),
+]
+
+
+TABLE: list[Row] = (
+    CORE + APPLICATIONS + REVIEW + LOANS + COMPENSATION + SUBSIDY + REPORTS + ACCOUNTS + API
+)
 
 
 def table() -> list[Row]:
-    """TABLE, plus any rows still left in a tests/<app>/access_rows.py (to be moved into TABLE)."""
-    rows = list(TABLE)
-    for module in sorted(Path(__file__).parent.glob("*/access_rows.py")):
-        rows.extend(getattr(import_module(f"tests.{module.parent.name}.access_rows"), "ROWS", []))
-    return rows
+    return list(TABLE)

@@ -107,7 +107,7 @@ def add_assumed_lpr() -> None:
     assume_unchanged_through(dt.date(2026, 11, 20), source=TEST_LPR_SOURCE)
 
 
-def assume_lpr_through(day) -> None:  # type: ignore[no-untyped-def]
+def assume_lpr_through(day) -> None:
     """Tests that use today's date: the publications up to `day` too, assumed unchanged."""
     from subsidy.demo import assume_unchanged_through
 
@@ -120,12 +120,35 @@ def django_db_setup(django_db_setup, django_db_blocker):  # noqa: F811 - extends
         add_assumed_lpr()
 
 
+IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
 @pytest.fixture(autouse=True)
-def _jobs_inline(settings, request):
-    # Jobs run at commit in the test's own thread. In browser tests the live server only
-    # queues them (as web processes beside `run_jobs` workers do) and the test runs them
-    # to their end with tests.e2e.conftest.run_jobs(): no timer decides when a job runs.
-    settings.JOBS_RUNNER = "worker" if "live_server" in request.fixturenames else "inline"
+def _tasks_backend(settings, request):
+    """Background work runs on the Tasks API's immediate backend: at commit, in the test's own thread.
+
+    Browser tests use the database backend: the live server only queues jobs (as web
+    processes beside `run_jobs` workers do) and the test runs them to their end with
+    tests.e2e.conftest.run_jobs(): no timer decides when a job runs.
+    """
+    settings.TASKS = DATABASE_TASKS if "live_server" in request.fixturenames else IMMEDIATE_TASKS
+
+
+@pytest.fixture
+def task_worker(settings, transactional_db):
+    """A worker (kedaitong.worker, as `manage.py run_jobs` runs it) in a thread of the test process."""
+    import threading
+
+    from kedaitong.worker import Worker
+
+    settings.TASKS = DATABASE_TASKS
+    worker = Worker(interval=0.1, startup_delay=False, scheduler=False, housekeeping_seconds=0.5)
+    thread = threading.Thread(target=worker.run, name="kedaitong-test-worker", daemon=True)
+    thread.start()
+    yield worker
+    worker.running = False
+    thread.join(30)
 
 
 @dataclass

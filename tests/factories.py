@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import factory
+from django.utils import timezone
 
 from applications.credit_code import check_character
 from applications.models import Application, Enterprise, ProgramVersion
@@ -60,6 +61,9 @@ class EnterpriseFactory(factory.django.DjangoModelFactory):
     staff_rnd_recruited = 2
     high_tech_revenue = Decimal("6000000.00")
     rnd_expense = Decimal("800000.00")
+    # Issue 17: a factory enterprise's account is confirmed, so that it may submit; tests of
+    # unconfirmed accounts set None.
+    account_confirmed_at = factory.LazyFunction(timezone.now)
 
 
 class BankFactory(factory.django.DjangoModelFactory):
@@ -90,6 +94,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     display_name = factory.LazyAttribute(lambda o: o.username)
     email = factory.LazyAttribute(lambda o: f"{o.username}@example.invalid")
+    email_verified_at = factory.LazyFunction(timezone.now)
     role = Role.BUREAU_STAFF
 
     @factory.post_generation
@@ -121,6 +126,7 @@ class LoanFactory(factory.django.DjangoModelFactory):
     bank = factory.SubFactory(BankFactory)
     contract_no = factory.Sequence(lambda n: f"HT-{n:06d}")
     disbursement_date = dt.date(2026, 2, 10)
+    contract_date = factory.SelfAttribute("disbursement_date")
     maturity_date = dt.date(2027, 2, 9)
     principal = Decimal("1000000.00")
     annual_rate = Decimal("3.4500")

@@ -13,8 +13,9 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from kedaitong.models import AuditEntry
 from tests.access import ROLES, move_cast_to_quzhou
-from tests.access_matrix_table import table
+from tests.access_matrix_table import ACCOUNT_ROLES, ACCOUNT_ROWS, account_actors, table
 
 MATRIX = table()
 
@@ -25,7 +26,7 @@ NOT_IN_MATRIX_NAMESPACES = ("admin",)
 def url_patterns() -> list[tuple[str | None, str]]:
     """(full name or None, route) of every URL pattern outside the admin."""
 
-    def walk(patterns, namespace, prefix):  # type: ignore[no-untyped-def]
+    def walk(patterns, namespace, prefix):
         for pattern in patterns:
             if isinstance(pattern, URLResolver):
                 ns = pattern.namespace
@@ -70,7 +71,22 @@ def test_every_url_has_a_get_and_a_post_row():
         assert set(row.expected) == set(ROLES), row.name
 
 
-def statuses(row, cast) -> dict[str, int]:  # type: ignore[no-untyped-def]
+# Tables a GET may write: the session (language, login), failed-login records, the throttles' cache.
+NOT_COUNTED = {"django_session", "axes_accessattempt", "axes_accesslog", "axes_accessfailurelog"}
+
+
+def row_counts() -> dict[str, int]:
+    """Rows in every table of the portal's models."""
+    from django.apps import apps
+
+    return {
+        model._meta.db_table: model._base_manager.count()
+        for model in apps.get_models()
+        if model._meta.managed and model._meta.db_table not in NOT_COUNTED
+    }
+
+
+def statuses(row, cast) -> dict[str, int]:
     if row.program == "quzhou":
         move_cast_to_quzhou(cast)
     url = row.url(cast)
@@ -82,7 +98,15 @@ def statuses(row, cast) -> dict[str, int]:  # type: ignore[no-untyped-def]
         if role != "anonymous":
             client.force_login(users[role])
         if row.method == "GET":
+            before, last_entry = row_counts(), AuditEntry.objects.order_by("-pk").first()
             got[role] = client.get(url).status_code
+            # Reads write nothing (issue 17): no record, whoever asks; the only audit rows a GET
+            # leaves are those of a bulk disclosure, an export ("….exported").
+            written = AuditEntry.objects.filter(pk__gt=last_entry.pk if last_entry else 0)
+            assert all(a.endswith(".exported") for a in written.values_list("action", flat=True))
+            after = row_counts()
+            after[AuditEntry._meta.db_table] -= written.count()
+            assert after == before, (role, url)
             continue
         # As a browser's form would, the body carries the token field (the matrix client does not check it;
         # tests/test_csrf.py does), so a view's `Form(request.POST or None)` is bound and finds it invalid.
@@ -99,3 +123,27 @@ def statuses(row, cast) -> dict[str, int]:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("row", MATRIX, ids=[f"{row.method} {row.name}" for row in MATRIX])
 def test_each_role_gets_the_expected_status(row, cast):
     assert statuses(row, cast) == row.expected, row.url(cast)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "row", ACCOUNT_ROWS, ids=[f"{row.method} {row.name} {i}" for i, row in enumerate(ACCOUNT_ROWS)]
+)
+def test_an_unconfirmed_enterprise_and_a_claimant_get_the_expected_status(row, cast):
+    """Issue 17: the two actors of enterprise accounts, on the pages that concern them."""
+    from applications.models import Application
+
+    actors = account_actors(cast)
+    url = row.url(cast, actors)
+    got = {}
+    for role in ACCOUNT_ROLES:
+        client = Client()
+        client.force_login(actors[role])
+        with transaction.atomic():
+            if row.method == "GET":
+                got[role] = client.get(url).status_code
+            else:
+                got[role] = client.post(url, {"csrfmiddlewaretoken": "unchecked"}).status_code
+            transaction.set_rollback(True)
+    assert got == row.expected, url
+    assert Application.objects.get(pk=actors["draft"].pk).state == Application.State.DRAFT

@@ -1,7 +1,7 @@
 """Content-Security-Policy without inline scripts: every template, and the header and markup of pages per role.
 
-The policy (kedaitong/middleware.py) allows scripts and styles from the portal
-only, so an inline <script>, a style="" attribute, a <style> block, an on*=
+The policy (django-csp, `CONTENT_SECURITY_POLICY` in kedaitong/settings.py) allows
+scripts and styles from the portal only, so an inline <script>, a style="" attribute, a <style> block, an on*=
 handler or a javascript: URL would be blocked by the browser (or, if someone
 loosened the policy to let it run, would be the hole). The admin ships its own
 inline scripts and is outside the policy; templates/pdf/ (and the style they
@@ -167,3 +167,28 @@ def test_error_pages_carry_the_policy_too(client, cast, settings):
         assert response.status_code == status
         assert "script-src 'self'" in response["Content-Security-Policy"]
         assert not problems(response.content.decode())
+
+
+POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "font-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+
+@pytest.mark.django_db
+def test_the_policy_is_the_portals_whole_and_the_admin_is_left_out(client, cast):
+    """django-csp sends the same nine directives as the portal's own middleware did; the admin (inline scripts) gets none."""
+    page = client.get("/accounts/login/")
+    directives = dict(d.strip().split(" ", 1) for d in page["Content-Security-Policy"].split(";"))
+    assert directives == POLICY
+    assert "Content-Security-Policy-Report-Only" not in page
+    client.force_login(cast.admin)
+    admin = client.get("/admin/")
+    assert admin.status_code == 200 and "Content-Security-Policy" not in admin

@@ -10,7 +10,11 @@ One RuleBasedStateMachine drives, in random order:
   leading group's decision (sometimes above what the budget has left), payment,
   recovery by the bank, the pool's share returned (sometimes more than owed);
 - a Quzhou subsidy run (with a budget sometimes below the computed total, so it is
-  pro-rated), and its cancellation.
+  pro-rated), its audit and its cancellation;
+- hostile input (issue 16): amounts too large for a money column or not numbers
+  (1e30, 100000000000000000, NaN), a NUL byte in a cell, interest above what the
+  loan can earn, and interest dated before the cutoff of an audited run — each a
+  refused file that saves nothing.
 
 After every step:
 
@@ -22,7 +26,8 @@ After every step:
 - the cooperation-end statement of each bank (第十一条 5) adds up with the ledger and the loans;
 - a subsidy run's lines sum to its total, ≤ its budget, = the budget when pro-rated;
 - no loan is repaid beyond its principal;
-- a refused step saved nothing (the counts of every money table are unchanged).
+- a refused step saved nothing (the counts of every money table are unchanged);
+- an audited run computed again from its inputs gives its stored figures.
 
 Each example runs in a transaction rolled back at its end.
 """
@@ -89,7 +94,7 @@ budgets = st.integers(min_value=10_000_000, max_value=300_000_000).map(
 REACHED: Counter[str] = Counter()  # which steps the examples really took (checked at the end)
 
 
-def total(qs, name: str) -> Decimal:  # type: ignore[no-untyped-def]
+def total(qs, name: str) -> Decimal:
     return qs.aggregate(s=MoneySum(name))["s"] or ZERO
 
 
@@ -129,13 +134,13 @@ class MoneyMachine(RuleBasedStateMachine):
 
     # --- helpers -----------------------------------------------------------------------------------
 
-    def refused(self, call, *errors) -> None:  # type: ignore[no-untyped-def]
+    def refused(self, call, *errors) -> None:
         before = money_counts()
         with pytest.raises(errors or (compensation.CompensationError,)):
             call()
         assert money_counts() == before, "a refused step saved something"
 
-    def imported(self, kind: str, program, header, rows, *, ok: bool = True):  # type: ignore[no-untyped-def]
+    def imported(self, kind: str, program, header, rows, *, ok: bool = True):
         """One bank file through the importer, as bank X's clerk; a refused file saves no record."""
         before = money_counts()
         context = context_for(kind=kind, program=program, actor=self.cast.bank_x_user)
@@ -153,7 +158,7 @@ class MoneyMachine(RuleBasedStateMachine):
             assert money_counts() == before, "a refused file saved something"
         return result
 
-    def loans_in(self, ids: list[int], **filters) -> list[Loan]:  # type: ignore[no-untyped-def]
+    def loans_in(self, ids: list[int], **filters) -> list[Loan]:
         return list(Loan.objects.filter(pk__in=ids, **filters).order_by("pk"))
 
     def claims_in(self, *states: str) -> list[Claim]:
@@ -166,15 +171,24 @@ class MoneyMachine(RuleBasedStateMachine):
         budget=budgets,
         gross=st.integers(min_value=1000, max_value=2_000_000),
         back=percents,
-        interest=st.integers(min_value=100, max_value=50_000),
+        # fens: within a day's bound of 500,000 at 2.5%
+        interest=st.integers(min_value=1, max_value=3000),
+        audit=st.booleans(),
     )
     def programs(
-        self, data: st.DataObject, budget: Decimal, gross: int, back: int, interest: int
+        self,
+        data: st.DataObject,
+        budget: Decimal,
+        gross: int,
+        back: int,
+        interest: int,
+        audit: bool,
     ) -> None:
         """Every sequence starts with one loan of each program carried through every money step once."""
         cast = self.cast
         self.quzhou_staff = UserFactory(role=Role.BUREAU_STAFF, program=cast.quzhou)
         self.quzhou_head = UserFactory(role=Role.BUREAU_HEAD, program=cast.quzhou)
+        self.quzhou_auditor = UserFactory(role=Role.AUDITOR, program=cast.quzhou)
         BankAgreement.objects.create(
             bank=cast.bank_x,
             program=cast.quzhou,
@@ -189,8 +203,11 @@ class MoneyMachine(RuleBasedStateMachine):
         self.default(data, dt.date(2026, 9, 1), and_claim=False)
         self.claim(data, decide=True)
         self.recover(data, Decimal(gross), back)
-        self.interest(data, Decimal(interest), overdue=False)
+        self.interest(data, Decimal(interest) / 100, overdue=False)
         self.subsidy_run(data.draw(fens, label="subsidy budget"))
+        if audit and SubsidyRun.objects.filter(state=RunState.COMPUTED).exists():
+            self.audit_run()
+            self.interest_after_audit(data)
 
     # --- loans -------------------------------------------------------------------------------------
 
@@ -265,6 +282,7 @@ class MoneyMachine(RuleBasedStateMachine):
                     self.cast.bank_x.code,
                     enterprise.credit_code,
                     QZ_DISBURSED,
+                    QZ_DISBURSED,
                     QZ_MATURITY,
                     principal,
                     "2.50",
@@ -322,13 +340,28 @@ class MoneyMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.qz_loans)
     @rule(
         data=st.data(),
-        amount=st.integers(min_value=100, max_value=2_000_000).map(lambda n: Decimal(n) / 100),
+        amount=st.integers(min_value=1, max_value=20_000).map(lambda n: Decimal(n) / 100),
         overdue=st.booleans(),
     )
     def interest(self, data: st.DataObject, amount: Decimal, overdue: bool) -> None:
+        """One day's interest; above what the loan can earn that day it is refused (issue 16 item 3).
+
+        The bound, worked by hand from the rule: outstanding principal × 2.50% × 1 day ÷ 360
+        (× 1.5 for overdue-period interest), plus 1% of that and at least 1 yuan, rounded up to the fen.
+        """
         loan = data.draw(st.sampled_from(self.loans_in(self.qz_loans)))
         self.n += 1
         start = QZ_DISBURSED + dt.timedelta(days=self.n)
+        outstanding = loan.principal - total(
+            loan.repayments.filter(repaid_on__lt=start), "principal"
+        )
+        exact = outstanding * Decimal("0.025") / 360 * (Decimal("1.5") if overdue else 1)
+        bound = (exact + max(exact / 100, Decimal("1"))).quantize(
+            Decimal("0.01"), rounding="ROUND_CEILING"
+        )
+        frozen = self.frozen_run_of(loan)
+        if frozen is not None and start + dt.timedelta(days=1) <= frozen.cutoff:
+            return self.interest_after_audit(data)
         self.imported(
             "interest",
             self.cast.quzhou,
@@ -344,7 +377,75 @@ class MoneyMachine(RuleBasedStateMachine):
                     "是" if overdue else "否",
                 ]
             ],
+            ok=amount <= bound,
         )
+        REACHED["interest" if amount <= bound else "implausible interest refused"] += 1
+
+    @staticmethod
+    def frozen_run_of(loan: Loan) -> SubsidyRun | None:
+        from django.db.models import Q
+
+        from subsidy.guards import frozen_states
+
+        return (
+            SubsidyRun.objects.filter(state__in=frozen_states())
+            .filter(Q(lines__loan=loan) | Q(exclusions__loan=loan))
+            .distinct()
+            .first()
+        )
+
+    @precondition(lambda self: self.cj_loans or self.qz_loans)
+    @rule(
+        data=st.data(),
+        value=st.sampled_from(
+            ["1e30", "1E+30", "100000000000000000", "99999999999999999.99", "NaN", "-Infinity"]
+        ),
+        nul=st.booleans(),
+    )
+    def hostile_amount(self, data: st.DataObject, value: str, nul: bool) -> None:
+        """Issue 16 item 12: an amount too large for a money column or no number at all, or a NUL byte in a
+        cell, once a 500 that left the upload "being checked": now a refused file that saves nothing."""
+        loan = data.draw(st.sampled_from(self.loans_in(self.cj_loans + self.qz_loans)))
+        contract = loan.contract_no + ("\x00" if nul else "")
+        self.imported(
+            "repayments",
+            loan.program_version.program,
+            REPAYMENTS,
+            [[contract, loan.bank.code, loan.disbursement_date + dt.timedelta(days=40), value]],
+            ok=False,
+        )
+        REACHED["hostile amount refused"] += 1
+
+    @precondition(lambda self: SubsidyRun.objects.filter(state=RunState.COMPUTED).exists())
+    @rule()
+    def audit_run(self) -> None:
+        """The accountant's opinion: from here the run's inputs are frozen on every write path."""
+        run = SubsidyRun.objects.get(state=RunState.COMPUTED)
+        subsidy.run_audit(actor=self.quzhou_auditor, run=run, opinion=pdf("opinion.pdf"))
+        REACHED["audit"] += 1
+
+    @precondition(lambda self: SubsidyRun.objects.filter(state=RunState.AUDITED).exists())
+    @rule(data=st.data())
+    def interest_after_audit(self, data: st.DataObject) -> None:
+        """Issue 16 item 4: the bank's upload (bulk_create) once got past the freeze; now it is refused,
+        and the audited run computed again from its inputs still gives its stored figures."""
+        run = SubsidyRun.objects.get(state=RunState.AUDITED)
+        loans = list(
+            Loan.objects.filter(pk__in=run.lines.values("loan_id")).order_by("pk")
+        ) or list(Loan.objects.filter(pk__in=run.exclusions.values("loan_id")).order_by("pk"))
+        loan = data.draw(st.sampled_from(loans))
+        self.n += 1
+        start = QZ_DISBURSED + dt.timedelta(days=self.n % 300)
+        self.imported(
+            "interest",
+            self.cast.quzhou,
+            INTEREST,
+            [[loan.contract_no, loan.bank.code, start, start, start, "1.00", "否"]],
+            ok=False,
+        )
+        again = subsidy.run_recompute(run)
+        assert (again.total, again.computed_total) == (run.total, run.computed_total)
+        REACHED["upload after audit refused"] += 1
 
     # --- compensation ------------------------------------------------------------------------------
 
@@ -642,6 +743,10 @@ def test_money_invariants_hold_under_random_sequences_of_every_money_step(cast):
         "return",
         "subsidy run",
         "pro-rated run",
+        "implausible interest refused",
+        "hostile amount refused",
+        "audit",
+        "upload after audit refused",
     }
     assert steps <= set(REACHED), (
         f"the examples never took: {sorted(steps - set(REACHED))} ({dict(REACHED)})"

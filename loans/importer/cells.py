@@ -7,7 +7,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from kedaitong.money import parse_amount
+from kedaitong.money import check_amount_size, parse_amount
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -22,6 +22,8 @@ def text(value: Any, *, required: bool = True, max_length: int = 200) -> str:
             raise ValueError(f"“{value!r}”应为文本")
         value = int(value)
     result = str(value).strip()
+    if "\x00" in result:  # PostgreSQL refuses it in text; an .xlsx cell can still carry one
+        raise ValueError("含有空字符（NUL），请删除后重填")
     if required and not result:
         raise ValueError("必填，不能为空")
     if len(result) > max_length:
@@ -58,9 +60,14 @@ def amount(value: Any, *, allow_zero: bool = False) -> Decimal:
     if isinstance(value, bool):
         raise ValueError(f"“{value}”不是金额")
     if isinstance(value, float):
-        value = repr(value)  # calamine gives floats; their shortest repr is the number as typed
-        if "e" in value.lower():
-            raise ValueError(f"“{value}”不是有效的金额")
+        typed = repr(value)  # calamine gives floats; their shortest repr is the number as typed
+        number = Decimal(typed)
+        if not number.is_finite():
+            raise ValueError(f"“{typed}”不是有效的金额")
+        check_amount_size(number, f"{number:f}" if abs(number) < Decimal("1e40") else typed)
+        if "e" in typed.lower():
+            raise ValueError(f"“{typed}”不是有效的金额")
+        value = typed
     return parse_amount(value, allow_zero=allow_zero)
 
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -47,7 +48,17 @@ class RowError:
         return f"第{self.row}行 [{self.column}]：{self.message}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "message": self.message}
+        # A cell's text quoted in a message may carry control characters (a NUL, which
+        # PostgreSQL's jsonb refuses): they are dropped from what is stored and shown.
+        return {
+            "row": self.row,
+            "column": printable(self.column),
+            "message": printable(self.message),
+        }
+
+
+def printable(text: str) -> str:
+    return "".join(ch for ch in str(text) if ch.isprintable() or ch == " ")
 
 
 @dataclass
@@ -192,8 +203,15 @@ def run_import(
         result.errors = sorted(found, key=lambda e: (e.row, e.column))
         if result.errors or not commit:
             return _finish(result, data, filename, context, commit, source, upload)
-        record = upload or _new_upload(kind, data, filename, context, source)
-        created_ids = plan.saver(record) if plan.saver else {}
+        try:
+            with transaction.atomic():
+                record = upload or _new_upload(kind, data, filename, context, source)
+                created_ids = plan.saver(record) if plan.saver else {}
+        except ValidationError as exc:
+            # A guard refused the write itself (subsidy.guards: an audited run's inputs), which the row
+            # checks should have caught first; nothing of this file is saved and the reason is shown.
+            result.errors = [RowError(0, "", message) for message in exc.messages]
+            return _finish(result, data, filename, context, commit, source, upload)
         UploadedRecord.objects.bulk_create(
             (
                 UploadedRecord(upload=record, kind=name, object_id=pk)

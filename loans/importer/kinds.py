@@ -43,6 +43,7 @@ from loans.models import (
     Repayment,
 )
 from loans.rules import check_report_quarter
+from subsidy.guards import frozen_loans, refusal
 
 BANK_ROLES = (Role.BANK, Role.ADMIN)
 GOVERNMENT_ROLES = (Role.BUREAU_STAFF, Role.ADMIN)
@@ -280,6 +281,7 @@ def validate_enterprises(table: Table, context: ImportContext) -> Plan:
 # ── disbursements ────────────────────────────────────────────────────────────
 
 RULE_COLUMNS = (
+    ("合同签订日期", "合同签订日期"),
     ("已放款", "贷款合同编号"),
     ("LPR", "年利率（%）"),
     ("利率", "年利率（%）"),
@@ -312,6 +314,9 @@ def validate_disbursements(table: Table, context: ImportContext) -> Plan:
             "contract_no": rows.get(number, values, "贷款合同编号", cells.text, max_length=60),
             "bank_code": rows.get(number, values, "银行代码", cells.text, max_length=30),
             "credit_code": rows.get(number, values, "统一社会信用代码", cells.text, max_length=18),
+            "contract_date": rows.get(
+                number, values, "合同签订日期", cells.date, not_after=rows.today
+            ),
             "disbursement_date": rows.get(
                 number, values, "放款日期", cells.date, not_after=rows.today
             ),
@@ -366,6 +371,7 @@ def validate_disbursements(table: Table, context: ImportContext) -> Plan:
         if bank is None or None in (
             r["contract_no"],
             r["credit_code"],
+            r["contract_date"],
             r["disbursement_date"],
             r["maturity_date"],
             r["principal"],
@@ -380,6 +386,7 @@ def validate_disbursements(table: Table, context: ImportContext) -> Plan:
                 label
                 for label, old, new in (
                     ("统一社会信用代码", loan.enterprise.credit_code, r["credit_code"]),
+                    ("合同签订日期", loan.contract_date, r["contract_date"]),
                     ("放款日期", loan.disbursement_date, r["disbursement_date"]),
                     ("到期日期", loan.maturity_date, r["maturity_date"]),
                     ("放款金额（元）", loan.principal, r["principal"]),
@@ -440,6 +447,7 @@ def validate_disbursements(table: Table, context: ImportContext) -> Plan:
             annual_rate=r["annual_rate"],
             application=application,
             context=registration,
+            contract_date=r["contract_date"],
         )
         for problem in problems:
             rows.error(number, rule_column(problem), problem)
@@ -483,6 +491,7 @@ def validate_disbursements(table: Table, context: ImportContext) -> Plan:
                     bank=r["bank"],
                     application=r["application"],
                     contract_no=r["contract_no"],
+                    contract_date=r["contract_date"],
                     disbursement_date=r["disbursement_date"],
                     maturity_date=r["maturity_date"],
                     principal=r["principal"],
@@ -596,6 +605,7 @@ def validate_repayments(table: Table, context: ImportContext) -> Plan:
     repaid: dict[int, Decimal] = defaultdict(Decimal)
     for x in existing.values():
         repaid[x.loan_id] += x.principal
+    frozen = frozen_loans(loan_ids)
     seen: dict[Any, int] = {}
     new: list[Repayment] = []
     for number, r in parsed:
@@ -617,6 +627,9 @@ def validate_repayments(table: Table, context: ImportContext) -> Plan:
                 )
             else:
                 plan.unchanged += 1
+            continue
+        if reason := refusal("repayment", frozen.get(loan.pk), r["repaid_on"]):
+            rows.error(number, "还款日期", reason)
             continue
         if repaid[loan.pk] + r["principal"] > loan.principal:
             rows.error(
@@ -640,6 +653,8 @@ def validate_repayments(table: Table, context: ImportContext) -> Plan:
 
 
 def validate_interest(table: Table, context: ImportContext) -> Plan:
+    from loans.services import interest_facts, interest_problems
+
     plan = Plan()
     rows = Rows(table, context, plan)
     parsed = []
@@ -661,6 +676,8 @@ def validate_interest(table: Table, context: ImportContext) -> Plan:
             **date_range("period_start", (r["period_start"] for _, r in parsed)),
         )
     }
+    facts = interest_facts([loan.pk for loan in loans.values()])
+    frozen = frozen_loans(loan.pk for loan in loans.values())
     seen: dict[Any, int] = {}
     new: list[InterestSettlement] = []
     for number, r in parsed:
@@ -696,6 +713,24 @@ def validate_interest(table: Table, context: ImportContext) -> Plan:
             else:
                 plan.unchanged += 1
             continue
+        if reason := refusal("interest", frozen.get(loan.pk), r["settled_on"]):
+            rows.error(number, "结息日期", reason)
+            continue
+        problems = interest_problems(
+            loan=loan,
+            period_start=r["period_start"],
+            period_end=r["period_end"],
+            amount=r["amount"],
+            overdue=r["overdue"],
+            facts=facts[loan.pk],
+        )
+        for column, message in problems:
+            rows.error(number, column, message)
+        if problems:
+            continue
+        facts[loan.pk].periods[r["overdue"]].append(
+            (r["period_start"], r["period_end"], f"本文件第{number}行")
+        )
         new.append(
             InterestSettlement(
                 loan=loan,
@@ -735,6 +770,7 @@ def validate_overdue(table: Table, context: ImportContext) -> Plan:
             **date_range("started_on", (r["started_on"] for _, r in parsed)),
         )
     }
+    frozen = frozen_loans(loan.pk for loan in loans.values())
     seen: dict[Any, int] = {}
     new: list[OverdueEvent] = []
     clear: list[tuple[OverdueEvent, dt.date]] = []
@@ -762,6 +798,14 @@ def validate_overdue(table: Table, context: ImportContext) -> Plan:
             elif old.cleared_on == r["cleared_on"]:
                 plan.unchanged += 1
             elif old.cleared_on is None:
+                info = frozen.get(loan.pk)
+                if (
+                    info is not None
+                    and r["cleared_on"] <= info.run.cutoff
+                    and (reason := refusal("overdue", info, old.started_on))
+                ):
+                    rows.error(number, "结清日期", reason)
+                    continue
                 clear.append((old, r["cleared_on"]))
                 plan.updated += 1
             else:
@@ -770,6 +814,9 @@ def validate_overdue(table: Table, context: ImportContext) -> Plan:
                     "结清日期",
                     f"该逾期已登记于{old.cleared_on:%Y-%m-%d}结清，与文件不一致（不会覆盖）",
                 )
+            continue
+        if reason := refusal("overdue", frozen.get(loan.pk), r["started_on"]):
+            rows.error(number, "逾期起始日", reason)
             continue
         new.append(
             OverdueEvent(
@@ -997,6 +1044,7 @@ KINDS: dict[str, Kind] = {
                 "贷款合同编号",
                 "银行代码",
                 "统一社会信用代码",
+                "合同签订日期",
                 "放款日期",
                 "到期日期",
                 "放款金额（元）",
@@ -1008,6 +1056,7 @@ KINDS: dict[str, Kind] = {
                 "HT-2026-001",
                 "bank-code",
                 "91330800MA2XXXXXXX",
+                "2025-12-28",
                 "2026-01-05",
                 "2027-01-04",
                 "1,000,000.00",
@@ -1016,6 +1065,7 @@ KINDS: dict[str, Kind] = {
             (
                 "金额：元，最多两位小数，可带千分位",
                 "年利率：百分数，如3.1表示3.1%",
+                "合同签订日期：借款合同的签订日；利率按当日同期同档次LPR核定（衢州方案一(六)），不得晚于放款日期",
                 "放款日期不能是将来的日期",
             ),
             validate_disbursements,

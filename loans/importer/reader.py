@@ -74,8 +74,8 @@ def read_table(data: bytes, filename: str) -> Table:
 
 
 def _read_csv(data: bytes) -> Table:
-    if b"\x00" in data[:65536]:
-        raise FileRefused(["CSV文件含有二进制内容，不是文本表格"])
+    if b"\x00" in data:  # anywhere: a NUL past the first block would reach the database in a cell
+        raise FileRefused(["CSV文件含有二进制内容（空字符），不是文本表格"])
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = data.decode(encoding)

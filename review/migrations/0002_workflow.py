@@ -2,9 +2,9 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import review.models
 import uuid
 from django.conf import settings
+import kedaitong.fields
 from django.db import migrations, models
 
 
@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='blacklistentry',
             name='evidence',
-            field=models.FileField(blank=True, upload_to=review.models.blacklist_evidence_path, verbose_name='evidence'),
+            field=models.FileField(blank=True, upload_to=kedaitong.fields.UploadTo('review/blacklist'), verbose_name='evidence'),
         ),
         migrations.AddField(
             model_name='blacklistentry',
@@ -86,7 +86,7 @@ class Migration(migrations.Migration):
                 ('name', models.CharField(max_length=50, verbose_name='your name')),
                 ('contact', models.CharField(max_length=100, verbose_name='contact (phone or e-mail)')),
                 ('reason', models.TextField(max_length=2000, verbose_name='reason')),
-                ('attachment', models.FileField(blank=True, upload_to=review.models.objection_file_path, verbose_name='file (optional)')),
+                ('attachment', models.FileField(blank=True, upload_to=kedaitong.fields.UploadTo('review/objections'), verbose_name='file (optional)')),
                 ('attachment_name', models.CharField(blank=True, max_length=200, verbose_name='file name')),
                 ('ip_address', models.GenericIPAddressField(blank=True, null=True, verbose_name='address')),
                 ('submitted_at', models.DateTimeField(auto_now_add=True, verbose_name='submitted at')),

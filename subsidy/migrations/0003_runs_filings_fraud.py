@@ -2,8 +2,8 @@
 
 import django.db.models.deletion
 import django_fsm
-import subsidy.models
 from django.conf import settings
+import kedaitong.fields
 from django.db import migrations, models
 
 
@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
             name='BankFiling',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('materials', models.FileField(upload_to=subsidy.models.filing_upload_to, verbose_name='filing materials')),
+                ('materials', models.FileField(upload_to=kedaitong.fields.UploadTo('subsidy/filings'), verbose_name='filing materials')),
                 ('materials_name', models.CharField(blank=True, max_length=200)),
                 ('statement', models.TextField(blank=True, verbose_name='statement')),
                 ('state', django_fsm.FSMField(choices=[('submitted', 'Under joint review'), ('approved', 'On file'), ('rejected', 'Rejected')], default='submitted', max_length=12, protected=True, verbose_name='state')),
@@ -45,7 +45,7 @@ class Migration(migrations.Migration):
                 ('received_on', models.DateField(verbose_name='received on')),
                 ('complainant', models.CharField(max_length=100, verbose_name='complainant')),
                 ('description', models.TextField(verbose_name='what the bank charged')),
-                ('evidence', models.FileField(upload_to=subsidy.models.complaint_upload_to, verbose_name='evidence')),
+                ('evidence', models.FileField(upload_to=kedaitong.fields.UploadTo('subsidy/complaints'), verbose_name='evidence')),
                 ('evidence_name', models.CharField(blank=True, max_length=200)),
                 ('verified', models.BooleanField(default=True, verbose_name='verified')),
                 ('recorded_at', models.DateTimeField(auto_now_add=True)),
@@ -70,7 +70,7 @@ class Migration(migrations.Migration):
                 ('scaled', models.BooleanField(default=False, verbose_name='pro-rated to the budget')),
                 ('state', django_fsm.FSMField(choices=[('computed', 'Computed'), ('audited', 'Audited'), ('publicized', 'Publicized'), ('approved', 'Approved'), ('paid', 'Paid'), ('cancelled', 'Cancelled')], default='computed', max_length=12, protected=True, verbose_name='stage')),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('audit_opinion', models.FileField(blank=True, upload_to=subsidy.models.audit_upload_to, verbose_name="accountant's opinion")),
+                ('audit_opinion', models.FileField(blank=True, upload_to=kedaitong.fields.UploadTo('subsidy/audit'), verbose_name="accountant's opinion")),
                 ('audit_opinion_name', models.CharField(blank=True, max_length=200)),
                 ('audited_at', models.DateTimeField(blank=True, null=True)),
                 ('publicized_at', models.DateTimeField(blank=True, null=True)),
@@ -178,7 +178,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('found_on', models.DateField(verbose_name='found on')),
                 ('description', models.TextField(verbose_name='what was found')),
-                ('evidence', models.FileField(upload_to=subsidy.models.fraud_upload_to, verbose_name='evidence')),
+                ('evidence', models.FileField(upload_to=kedaitong.fields.UploadTo('subsidy/fraud'), verbose_name='evidence')),
                 ('evidence_name', models.CharField(blank=True, max_length=200)),
                 ('recorded_at', models.DateTimeField(auto_now_add=True)),
                 ('bank', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='loans.bank', verbose_name='bank')),

@@ -35,7 +35,7 @@ def test_a_registration_claims_an_enterprise_a_bank_put_on_record_without_users(
     on_record = EnterpriseFactory(credit_code=credit_code(901), name="丙新材料有限公司（银行登记）")
     loan = LoanFactory(enterprise=on_record, bank=cast.bank_x)
     response = Client().post("/enterprise/register/", registration(on_record.credit_code))
-    assert response.status_code == 302 and response["Location"] == "/enterprise/profile/"
+    assert response.status_code == 302 and response["Location"] == "/enterprise/account/"
     user = User.objects.get(username="new-user")
     assert user.enterprise_id == on_record.pk and user.role == "enterprise"
     assert Enterprise.objects.filter(credit_code=on_record.credit_code).count() == 1
@@ -102,7 +102,7 @@ def test_the_login_page_and_the_anonymous_home_link_to_registration(db):
 # --- Invitations ----------------------------------------------------------------------------------------------
 
 
-def invitation_link(message) -> str:  # type: ignore[no-untyped-def]
+def invitation_link(message) -> str:
     return re.search(r"http://testserver(/accounts/reset/\S+/)", message.body).group(1)
 
 

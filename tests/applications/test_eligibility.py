@@ -13,7 +13,7 @@ from applications.eligibility import ApplicationFacts, Facts, QualificationFact
 TODAY = dt.date(2026, 6, 1)
 
 
-def facts(**kw) -> Facts:  # type: ignore[no-untyped-def]
+def facts(**kw) -> Facts:
     base = {
         "today": TODAY,
         "registered_region": "江西省景德镇市昌江区",
@@ -25,7 +25,7 @@ def facts(**kw) -> Facts:  # type: ignore[no-untyped-def]
     return Facts(**(base | kw))
 
 
-def q(kind: str, **kw) -> QualificationFact:  # type: ignore[no-untyped-def]
+def q(kind: str, **kw) -> QualificationFact:
     return QualificationFact(kind=kind, **kw)
 
 
@@ -197,7 +197,7 @@ def test_quzhou_bank_on_file():
     )
 
 
-def _qz(amount: str, others=()):  # type: ignore[no-untyped-def]
+def _qz(amount: str, others=()):
     return ApplicationFacts(
         amount=Decimal(amount),
         max_amount=Decimal("5000000"),

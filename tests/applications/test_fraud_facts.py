@@ -15,7 +15,7 @@ from tests.applications.test_submit import quzhou_draft
 pytestmark = pytest.mark.django_db
 
 
-def record(cast, **who):  # type: ignore[no-untyped-def]
+def record(cast, **who):
     return FraudRecord.objects.create(
         program=cast.quzhou,
         found_on=dt.date(2025, 5, 1),

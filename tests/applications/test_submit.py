@@ -34,14 +34,14 @@ pytestmark = pytest.mark.django_db
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-def eligible(enterprise):  # type: ignore[no-untyped-def]
+def eligible(enterprise):
     Qualification.objects.create(
         enterprise=enterprise, kind="high_tech", number="GR2024", valid_until=dt.date(2099, 1, 1)
     )
     return enterprise
 
 
-def changjiang_draft(cast, **fields):  # type: ignore[no-untyped-def]
+def changjiang_draft(cast, **fields):
     eligible(cast.enterprise_a)
     values = {
         "enterprise": cast.enterprise_a,
@@ -144,7 +144,7 @@ def test_a_submitted_application_is_frozen_against_profile_changes(cast):
         )
 
 
-def quzhou_draft(cast, *, term=24, amount="3000000.00"):  # type: ignore[no-untyped-def]
+def quzhou_draft(cast, *, term=24, amount="3000000.00"):
     cast.application_a.delete()
     enterprise = cast.enterprise_a
     enterprise.registration_place = cast.quzhou.registration_places.get(code="shibenji")

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-def client_for(user) -> Client:  # type: ignore[no-untyped-def]
+def client_for(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
@@ -46,7 +46,7 @@ def test_a_cooperative_registers_with_a_code_starting_with_n(db):
     response = Client().post(
         "/enterprise/register/", registration(first17 + check_character(first17))
     )
-    assert response.status_code == 302 and response["Location"] == "/enterprise/profile/"
+    assert response.status_code == 302 and response["Location"] == "/enterprise/account/"
     user = User.objects.get(username="new-user")
     assert user.enterprise.credit_code.startswith("N2") and user.role == "enterprise"
 

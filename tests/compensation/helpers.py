@@ -113,7 +113,7 @@ def decided(
     return Claim.objects.get(pk=claim.pk)
 
 
-def paid(cast: Cast, loan: Loan | None = None, **kw) -> Claim:  # type: ignore[no-untyped-def]
+def paid(cast: Cast, loan: Loan | None = None, **kw) -> Claim:
     claim = decided(cast, loan, **kw)
     services.claim_pay(
         actor=cast.bureau_staff, claim=claim, paid_on=dt.date(2026, 11, 23), voucher_no="BF-001"
@@ -121,7 +121,7 @@ def paid(cast: Cast, loan: Loan | None = None, **kw) -> Claim:  # type: ignore[n
     return Claim.objects.get(pk=claim.pk)
 
 
-def recovering(cast: Cast, loan: Loan | None = None, **kw) -> Claim:  # type: ignore[no-untyped-def]
+def recovering(cast: Cast, loan: Loan | None = None, **kw) -> Claim:
     claim = paid(cast, loan, **kw)
     services.agreement_record(
         actor=cast.bureau_staff,

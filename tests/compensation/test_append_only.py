@@ -30,13 +30,13 @@ from tests.compensation import helpers
 pytestmark = pytest.mark.django_db
 
 
-def client(user) -> Client:  # type: ignore[no-untyped-def]
+def client(user) -> Client:
     c = Client()
     c.force_login(user)
     return c
 
 
-def budget_set(cast, amount: str, reason: str = ""):  # type: ignore[no-untyped-def]
+def budget_set(cast, amount: str, reason: str = ""):
     return services.budget_set(
         actor=cast.leading_group, program=cast.changjiang, year=2026, amount=amount, reason=reason
     )

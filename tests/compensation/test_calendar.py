@@ -20,7 +20,7 @@ WEEKENDS_ONLY = dt.date(2027, 2, 15)  # 9, 10, 11, 12, 15 February
 WITH_HOLIDAYS = dt.date(2027, 2, 17)  # 10 and 11 February holidays: 9, 12, 15, 16, 17
 
 
-def client(user) -> Client:  # type: ignore[no-untyped-def]
+def client(user) -> Client:
     c = Client()
     c.force_login(user)
     return c

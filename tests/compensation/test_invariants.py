@@ -66,7 +66,7 @@ def half_up_fen(value: Fraction) -> Decimal:
     return Decimal(floor(value * 100 + Fraction(1, 2))) / 100
 
 
-def total(qs, name: str) -> Decimal:  # type: ignore[no-untyped-def]
+def total(qs, name: str) -> Decimal:
     return qs.aggregate(s=MoneySum(name))["s"] or ZERO
 
 
@@ -99,7 +99,7 @@ class CompensationMachine(RuleBasedStateMachine):
             total(Recovery.objects.all(), "returned"),
         )
 
-    def refused(self, call) -> None:  # type: ignore[no-untyped-def]
+    def refused(self, call) -> None:
         before = self.counts()
         with pytest.raises(services.CompensationError):
             call()

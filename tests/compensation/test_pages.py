@@ -27,7 +27,7 @@ from tests.compensation import helpers
 pytestmark = pytest.mark.django_db
 
 
-def client(user) -> Client:  # type: ignore[no-untyped-def]
+def client(user) -> Client:
     c = Client()
     c.force_login(user)
     return c
@@ -332,7 +332,7 @@ def test_budget_is_set_by_the_group_only(cast):
     assert CompensationBudget.objects.get().amount == Decimal("5000000.00")
 
 
-def cells(response, sheet: str | None = None) -> list[list]:  # type: ignore[no-untyped-def]
+def cells(response, sheet: str | None = None) -> list[list]:
     wb = load_workbook(
         io.BytesIO(b"".join(response.streaming_content) if response.streaming else response.content)
     )
@@ -369,7 +369,7 @@ LEDGER_MONEY = [
 ]
 
 
-def two_banks_of_claims(cast):  # type: ignore[no-untyped-def]
+def two_banks_of_claims(cast):
     """Bank X: one claim recovering (two recoveries, costs, a confirmed and an open return) and one decided; bank Y: one paid."""
     recovery = helpers.with_recovery(
         cast, "100000.00", (("litigation", "5000.00"), ("enforcement", "1200.00"))

@@ -27,7 +27,7 @@ pytestmark = [
 THREADS = 40
 
 
-def claims_in_group_review(cast, n):  # type: ignore[no-untyped-def]
+def claims_in_group_review(cast, n):
     claims = []
     for i in range(n):
         loan = bad_loan(cast, contract=f"RACE-{i:03d}")
@@ -87,7 +87,7 @@ def test_forty_concurrent_decisions_spend_exactly_the_budget(cast):
     assert Claim.objects.filter(state=ClaimState.DECIDED).count() == 10
 
 
-def run_at_once(n: int, call) -> list[str]:  # type: ignore[no-untyped-def]
+def run_at_once(n: int, call) -> list[str]:
     barrier = threading.Barrier(n)
     outcomes: list[str] = []
 

@@ -41,13 +41,13 @@ D = Decimal
 DAY = dt.date(2026, 12, 15)
 
 
-def client_for(user) -> Client:  # type: ignore[no-untyped-def]
+def client_for(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
 
 
-def workbook(response) -> dict[str, list[list]]:  # type: ignore[no-untyped-def]
+def workbook(response) -> dict[str, list[list]]:
     wb = load_workbook(io.BytesIO(response.content))
     return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
 
@@ -59,7 +59,7 @@ def totals(rows: list[list]) -> dict[str, Decimal]:
     return {h: D(str(v)) for h, v in zip(header, last, strict=True) if "（元）" in h}
 
 
-def business(cast):  # type: ignore[no-untyped-def]
+def business(cast):
     recovery = helpers.with_recovery(cast, "100000.00", (("litigation", "5000.00"),))
     c1 = recovery.claim
     back = services.return_record(

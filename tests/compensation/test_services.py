@@ -38,7 +38,7 @@ from tests.factories import LoanFactory, version
 pytestmark = pytest.mark.django_db
 
 
-def create(cast, loan, on=ON, **kw):  # type: ignore[no-untyped-def]
+def create(cast, loan, on=ON, **kw):
     args = {
         "requested_amount": "400000.00",
         "loss_principal": "800000.00",

@@ -8,6 +8,7 @@ small files that claim or unpack to huge sizes.
 
 from __future__ import annotations
 
+import ast
 import io
 import struct
 import zipfile
@@ -265,6 +266,44 @@ def corpus() -> dict[str, bytes]:
     files["report\u202efdp.exe"] = b"MZ\x90\x00\x00"
     files["\u200f\u2066rtl-isolate.xlsx"] = b"PK\x03\x04broken"
     files["CON.csv"] = b"\x00"
+    # Content that reads as a table but must never reach the database as it is (issue 16 item 12).
+    interest_header = (
+        "贷款合同编号,银行代码,结息日期,计息起始日,计息截止日,利息金额（元）,是否逾期利息\r\n"
+    )
+    files["huge-amounts.csv"] = (
+        interest_header
+        + "HT-1,bank-x,2026-03-21,2026-01-05,2026-03-20,1e30,否\r\n"
+        + "HT-1,bank-x,2026-06-21,2026-03-21,2026-06-20,100000000000000000,否\r\n"
+        + "HT-1,bank-x,2026-09-21,2026-06-21,2026-09-20,NaN,否\r\n"
+        + "HT-1,bank-x,2026-12-21,2026-09-21,2026-12-20,-Infinity,否\r\n"
+    ).encode()
+    files["huge-amounts.xlsx"] = xlsx(
+        sheet(
+            "<row r='1'>"
+            + "".join(
+                f"<c r='{c}1' t='inlineStr'><is><t>{h}</t></is></c>"
+                for c, h in zip("ABCDEFG", interest_header.strip().split(","), strict=True)
+            )
+            + "</row><row r='2'><c r='A2' t='inlineStr'><is><t>HT-1</t></is></c>"
+            "<c r='B2' t='inlineStr'><is><t>bank-x</t></is></c>"
+            "<c r='C2' t='inlineStr'><is><t>2026-03-21</t></is></c>"
+            "<c r='D2' t='inlineStr'><is><t>2026-01-05</t></is></c>"
+            "<c r='E2' t='inlineStr'><is><t>2026-03-20</t></is></c>"
+            "<c r='F2'><v>1E+30</v></c><c r='G2' t='inlineStr'><is><t>否</t></is></c></row>",
+            dimension="A1:G2",
+        )
+    )
+    row = "HT-1,bank-x,2026-03-21,2026-01-05,2026-03-20,100.00,否\r\n"
+    files["nul-after-64k.csv"] = (
+        interest_header + row * (70_000 // len(row.encode())) + "HT-\x001,bank-x,2026-03-21,"
+    ).encode() + "2026-01-05,2026-03-20,100.00,否\r\n".encode()
+    files["nul-in-cell.xlsx"] = xlsx(
+        sheet(
+            "<row r='1'><c r='A1' t='inlineStr'><is><t>贷款合同编号</t></is></c></row>"
+            "<row r='2'><c r='A2' t='inlineStr'><is><t>HT-&#0;1</t></is></c></row>",
+            dimension="A1:A2",
+        )
+    )
     return files
 
 
@@ -278,16 +317,29 @@ def ods() -> bytes:
 
 
 def main() -> None:
+    """Write new files: names already in INDEX.tsv keep their stored file, new names are appended."""
     OUT.mkdir(exist_ok=True)
-    for old in OUT.iterdir():
-        old.unlink()
-    for i, (_name, data) in enumerate(sorted(corpus().items()), start=1):
+    index_path = OUT / "INDEX.tsv"
+    known: dict[str, str] = {}
+    if index_path.exists():
+        for line in index_path.read_text(encoding="utf-8").splitlines():
+            stored, name = line.split("\t", 1)
+            known[ast.literal_eval(name)] = stored
+    files = corpus()
+    entries = [(known[name], name) for name in files if name in known]
+    entries.sort()
+    number = max((int(stored[:3]) for stored, _ in entries), default=0)
+    for name in sorted(n for n in files if n not in known):
+        number += 1
+        entries.append((f"{number:03d}.bin", name))
+    for stored, name in entries:
         # The stored file name is safe; the hostile name the test uploads under is in the index.
-        (OUT / f"{i:03d}.bin").write_bytes(data)
-    index = "\n".join(
-        f"{i:03d}.bin\t{name!r}" for i, (name, _) in enumerate(sorted(corpus().items()), start=1)
+        # Files already written stay as they are (zip entries carry the time they were made).
+        if not (OUT / stored).exists():
+            (OUT / stored).write_bytes(files[name])
+    index_path.write_text(
+        "\n".join(f"{stored}\t{name!r}" for stored, name in entries) + "\n", encoding="utf-8"
     )
-    (OUT / "INDEX.tsv").write_text(index + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -142,7 +142,7 @@ def _bureau_clock(time_machine) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def new_page(browser, live_server, request) -> Iterator[Callable[..., Any]]:  # type: ignore[no-untyped-def]
+def new_page(browser, live_server, request) -> Iterator[Callable[..., Any]]:
     """Factory of browser pages, one context (one person) each; screenshots on failure, contexts always closed."""
     opened: list[tuple[str, Any]] = []
     name = _slug(request.node.name)
@@ -189,12 +189,12 @@ def new_page(browser, live_server, request) -> Iterator[Callable[..., Any]]:  # 
 
 
 @pytest.fixture
-def page(new_page):  # type: ignore[no-untyped-def]
+def page(new_page):
     """One anonymous page; tests that switch users on it log in with `login` (after clearing cookies)."""
     return new_page()
 
 
-def login(page, username: str, password: str = PASSWORD) -> None:  # type: ignore[no-untyped-def]
+def login(page, username: str, password: str = PASSWORD) -> None:
     """Log in through the real form."""
     page.goto("/accounts/login/")
     page.fill("input[name=username]", username)
@@ -209,13 +209,16 @@ RUN_PAGE = re.compile(r"/subsidy/runs/(\d+)/$")
 def run_jobs() -> int:
     """Run every queued background job to its end, here in the test's thread; returns how many ran.
 
-    Browser tests set JOBS_RUNNER=worker (tests/conftest.py): the live server only queues
-    jobs, as production web processes do beside `run_jobs` workers, and the test runs them
-    when it chooses, instead of a timer in a thread deciding when they happen.
+    Browser tests use the database backend (tests/conftest.py): the live server only
+    queues jobs, as production web processes do beside `run_jobs` workers, and the test
+    runs them when it chooses (a worker that stops when the queue is empty), instead of
+    a timer in a thread deciding when they happen.
     """
-    from kedaitong.jobs import run_pending
+    from kedaitong.worker import Worker
 
-    return run_pending()
+    worker = Worker(batch=True, interval=0, startup_delay=False, scheduler=False)
+    worker.run()
+    return worker._run_tasks
 
 
 def commit_and_open_run(page) -> int:  # type: ignore[no-untyped-def]
@@ -228,7 +231,7 @@ def commit_and_open_run(page) -> int:  # type: ignore[no-untyped-def]
         from kedaitong.models import Job
 
         assert run_jobs() == 1
-        job = Job.objects.get(kind="subsidy.run_commit", public_id=page.url.split("/")[4])
+        job = Job.objects.get(public_id=page.url.split("/")[4])
         assert job.state == Job.State.DONE, f"the subsidy commit failed: {job.message}"
         # The job page refreshes itself each second and goes on to the run once it is saved.
         expect(page).to_have_url(RUN_PAGE)

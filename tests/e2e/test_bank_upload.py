@@ -29,7 +29,7 @@ def test_upload_preview_fix_and_confirm(page, cast, tmp_path):
     page.goto("/loans/uploads/")
     page.select_option("select[name=kind]", "interest")
     page.select_option("select[name=program]", label=cast.changjiang.name)
-    page.set_input_files("input[name=file]", write("-8,912.50"))
+    page.set_input_files("input[name=file]", write("-8,812.50"))
     page.click("#upload-submit")
     page.wait_for_url("**/loans/uploads/*/")
     errors = page.locator("#upload-errors tbody tr")
@@ -39,7 +39,7 @@ def test_upload_preview_fix_and_confirm(page, cast, tmp_path):
 
     page.goto("/loans/uploads/")
     page.select_option("select[name=kind]", "interest")
-    page.set_input_files("input[name=file]", write("8,912.50"))
+    page.set_input_files("input[name=file]", write("8,812.50"))
     page.click("#upload-submit")
     page.wait_for_url("**/loans/uploads/*/")
     assert page.locator("#count-created").inner_text() == "2"
@@ -48,6 +48,6 @@ def test_upload_preview_fix_and_confirm(page, cast, tmp_path):
     assert page.locator("#upload-state").inner_text() == "已保存"
     assert sorted(InterestSettlement.objects.values_list("amount", flat=True)) == [
         Decimal("3450.00"),
-        Decimal("8912.50"),
+        Decimal("8812.50"),
     ]
     assert RecordUpload.objects.filter(state="saved").count() == 1

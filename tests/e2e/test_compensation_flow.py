@@ -17,12 +17,12 @@ from tests.e2e.conftest import login
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def switch(page, username):  # type: ignore[no-untyped-def]
+def switch(page, username):
     page.context.clear_cookies()
     login(page, username)
 
 
-def submit(page, selector="form.action-form button[type=submit]"):  # type: ignore[no-untyped-def]
+def submit(page, selector="form.action-form button[type=submit]"):
     page.click(selector)
     page.wait_for_load_state()
 

@@ -1,19 +1,22 @@
-"""Done when (issue 3): a new enterprise registers, fills its profile, sees its checklist change with a
-high-tech certificate, submits a Changjiang application with materials and downloads 附件3 and 附件4;
+"""Done when (issue 3): a new enterprise registers, verifies its e-mail address, has its account confirmed
+by the bureau (issue 17), fills its profile, sees its checklist change with a high-tech certificate, submits a Changjiang application with materials and downloads 附件3 and 附件4;
 the same for a Quzhou 附件1."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import subprocess
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 
 from applications.credit_code import check_character
 from applications.models import Application, Program, ProgramListing
+from kedaitong.roles import Role
 from tests.e2e.conftest import RESULTS
-from tests.factories import BankAgreementFactory, BankFactory
+from tests.factories import BankAgreementFactory, BankFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -25,18 +28,18 @@ def pdf_text(path: str) -> str:
     return "".join(text.split())
 
 
-def download(page, selector: str) -> str:  # type: ignore[no-untyped-def]
+def download(page, selector: str) -> str:
     with page.expect_download() as info:
         page.click(selector)
     return str(info.value.path())
 
 
-def submit_form(page, form: str) -> None:  # type: ignore[no-untyped-def]
+def submit_form(page, form: str) -> None:
     with page.expect_navigation():
         page.click(f"{form} button[type=submit]")
 
 
-def test_a_new_enterprise_applies_to_both_programs(page, tmp_path):
+def test_a_new_enterprise_applies_to_both_programs(page, new_page, tmp_path):
     changjiang = Program.objects.get(code="changjiang")
     quzhou = Program.objects.get(code="quzhou")
     bank = BankFactory(code="cj-bank", name="昌江测试银行")
@@ -71,7 +74,29 @@ def test_a_new_enterprise_applies_to_both_programs(page, tmp_path):
     }.items():
         page.fill(f"#id_{name}", value)
     submit_form(page, "form.register-form")
-    assert page.url.endswith("/enterprise/profile/")
+    assert page.url.endswith("/enterprise/account/")
+
+    # 1a. Issue 17: the e-mail address is verified and the Changjiang bureau confirms the account
+    # against the business licence and the authorization letter.
+    (verification,) = [m for m in mail.outbox if m.to == ["zhou@example.invalid"]]
+    link = re.search(r"(/enterprise/account/verify/\S+/)", verification.body).group(1)
+    page.goto(link)
+    submit_form(page, "form.verify-form")
+    page.goto("/enterprise/account/")
+    assert "已验证" in page.locator("main").inner_text()
+    page.select_option("#id_program", label=changjiang.name)
+    page.set_input_files("#id_licence", str(evidence))
+    page.set_input_files("#id_authorization", str(evidence))
+    submit_form(page, "form.claim-form")
+    assert "等待主管部门确认" in page.locator("main").inner_text()
+    UserFactory(username="e2e-staff", role=Role.BUREAU_STAFF, program=changjiang)
+    staff = new_page("e2e-staff")
+    staff.goto("/enterprise-claims/")
+    staff.click("text=注册账户确认")
+    staff.check("input[name=decision][value=confirm]")
+    submit_form(staff, "form.decide-form")
+    assert "已确认" in staff.locator("main").inner_text()
+    page.goto("/enterprise/profile/")
 
     # 2. Profile.
     for name, value in {

@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 ROWS = 20_000
 
 
-def seed_loans(bank) -> Decimal:  # type: ignore[no-untyped-def]
+def seed_loans(bank) -> Decimal:
     enterprise = Enterprise.objects.create(
         credit_code="91330800MA00000001", name="导出测试科技有限公司"
     )
@@ -31,6 +31,7 @@ def seed_loans(bank) -> Decimal:  # type: ignore[no-untyped-def]
             enterprise=enterprise,
             bank=bank,
             contract_no=f"E2E{i:06d}",
+            contract_date=dt.date(2025, 1, 1) + dt.timedelta(days=i % 300),
             disbursement_date=dt.date(2025, 1, 1) + dt.timedelta(days=i % 300),
             maturity_date=dt.date(2026, 12, 31),
             principal=Decimal("10000.01") + i,

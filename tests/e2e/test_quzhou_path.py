@@ -51,12 +51,12 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-def submit(page, selector: str) -> None:  # type: ignore[no-untyped-def]
+def submit(page, selector: str) -> None:
     with page.expect_navigation():
         page.click(selector)
 
 
-def upload_records(page, kind: str, program: str, path: str) -> str:  # type: ignore[no-untyped-def]
+def upload_records(page, kind: str, program: str, path: str) -> str:
     """A bank clerk uploads a records file, sees every row correct, confirms; returns the saved page's text."""
     page.goto("/loans/uploads/")
     page.select_option("select[name=kind]", kind)
@@ -160,6 +160,7 @@ def test_a_quzhou_loan_from_application_to_subsidy_payment(new_page, tmp_path):
     for name, value in {
         "credit_code": code_a,
         "contract_no": "QZ-A-001",
+        "contract_date": today.isoformat(),
         "disbursement_date": today.isoformat(),
         "maturity_date": maturity.isoformat(),
         "principal": "1,000,000.00",
@@ -220,6 +221,7 @@ def test_a_quzhou_loan_from_application_to_subsidy_payment(new_page, tmp_path):
                     "QZ-B-001",
                     "qz-b",
                     code_b,
+                    today.isoformat(),
                     today.isoformat(),
                     maturity.isoformat(),
                     "500,000.00",

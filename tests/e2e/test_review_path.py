@@ -42,7 +42,7 @@ def detail_url(application: Application) -> str:
     return f"/applications/{application.public_id}/"
 
 
-def act(page, action: str) -> None:  # type: ignore[no-untyped-def]
+def act(page, action: str) -> None:
     """Press one of the review page's action buttons and wait for the saved page."""
     with page.expect_navigation():
         page.click(f"button[name=action][value={action}]")
@@ -211,6 +211,7 @@ def test_an_application_goes_from_submission_to_disbursement(new_page, cast: Cas
     assert (
         bank.locator("input[name=disbursement_date]").input_value() == today.isoformat()
     )  # the form proposes today
+    bank.fill("input[name=contract_date]", today.isoformat())
     bank.fill("input[name=maturity_date]", months_later(today, 12).isoformat())
     act(bank, "disburse")
     assert state(application) == Application.State.DISBURSED

@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-def switch(page, username):  # type: ignore[no-untyped-def]
+def switch(page, username):
     page.context.clear_cookies()
     login(page, username)
 

@@ -11,6 +11,7 @@ from django.test import Client
 
 from kedaitong.models import User
 from kedaitong.roles import Role
+from kedaitong.views import home_template
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +57,7 @@ def test_it_prints_a_login_for_every_role_and_each_reaches_its_home_page():
         assert response.status_code == 302, user.username
         home = client.get("/")
         assert home.status_code == 200, user.username
-        assert f"home/{user.role}.html" in [t.name for t in home.templates]
+        assert home_template(user.role) in [t.name for t in home.templates]
 
 
 def test_demo_pages_show_records_for_each_side():

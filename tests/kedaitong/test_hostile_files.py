@@ -30,8 +30,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from kedaitong.fields import UploadTo
 from kedaitong.models import AuditEntry
-from kedaitong.uploads import EvidenceFileField, check_upload, display_name, upload_to
+from kedaitong.uploads import EvidenceFileField, check_upload, display_name
 from loans.importer import context_for, run_import
 from loans.importer.engine import check_headers, kinds
 from loans.importer.reader import FileRefused, read_table
@@ -86,7 +87,7 @@ def test_a_form_refuses_the_file_and_keeps_what_was_typed():
 
 @pytest.mark.parametrize("name", [n for _, n in INDEX])
 def test_hostile_names_never_reach_the_disk(name):
-    stored = upload_to("evidence")(None, name)
+    stored = UploadTo("evidence")(None, name)
     assert (
         stored.startswith("evidence/")
         and ".." not in stored
@@ -110,7 +111,7 @@ def _status_kb(field: str) -> int:
     raise LookupError(field)
 
 
-def in_child(fn, *args):  # type: ignore[no-untyped-def]
+def in_child(fn, *args):
     """Run fn(*args) in a forked child: (its picklable result, CPU seconds, bytes its resident set grew by).
 
     CPU seconds rather than wall time: the wall clock of a loaded machine measures the load.
@@ -316,3 +317,224 @@ def test_hostile_names_through_the_web_upload_of_evidence(client, cast):
             and q.evidence.name.endswith(".pdf")
             and "passwd" not in q.evidence.name
         )
+
+
+# --- issue 16: amounts, NUL bytes, and the LPR upload through the same reader -----------------------
+
+
+def _stored(name: str) -> bytes:
+    return next(path for path, n in INDEX if n == name).read_bytes()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "reasons"),
+    [
+        ("huge-amounts.csv", ["科学计数法", "超过14位整数", "不是有效的金额", "不是有效的金额"]),
+        ("huge-amounts.xlsx", ["超过14位整数"]),
+    ],
+)
+def test_amounts_too_large_are_row_errors_in_chinese_not_a_500(cast, name, reasons):
+    """`1e30` in an amount cell once raised a decimal signal (a 500, the upload left "being checked")."""
+    context = context_for(kind="interest", program=cast.changjiang, actor=cast.bank_x_user)
+    result = run_import(
+        kind="interest", data=_stored(name), filename=name, context=context, commit=True
+    )
+    amount_errors = [e.message for e in result.errors if e.column == "利息金额（元）"]
+    assert len(amount_errors) == len(reasons)
+    assert all(r in m for r, m in zip(reasons, amount_errors, strict=True)), amount_errors
+    assert not result.saved and not InterestSettlement.objects.exists()
+
+
+@pytest.mark.django_db
+def test_huge_amounts_through_the_web_upload_leave_a_refused_upload_with_its_rows(client, cast):
+    client.force_login(cast.bank_x_user)
+    response = client.post(
+        "/loans/uploads/new/",
+        {
+            "kind": "interest",
+            "program": cast.changjiang.pk,
+            "file": SimpleUploadedFile("huge-amounts.csv", _stored("huge-amounts.csv")),
+        },
+    )
+    assert response.status_code == 302
+    upload = RecordUpload.objects.get()
+    assert upload.state == RecordUpload.State.REFUSED  # not "being checked" for ever
+    page = client.get(response["Location"])
+    assert page.status_code == 200 and "超过14位整数" in page.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["nul-after-64k.csv", "nul-in-cell.xlsx"])
+def test_a_nul_byte_anywhere_in_a_table_never_reaches_the_database(cast, name):
+    """PostgreSQL refuses NUL in text (a 500); the reader or the cell refuses it with a reason."""
+    context = context_for(kind="interest", program=cast.changjiang, actor=cast.bank_x_user)
+    result = run_import(
+        kind="interest", data=_stored(name), filename=name, context=context, commit=True
+    )
+    assert not result.saved and result.errors
+    assert any("空字符" in e.message or "无法读取" in e.message for e in result.errors), [
+        e.message for e in result.errors
+    ][:3]
+    upload = RecordUpload.objects.get()
+    assert all("\x00" not in e["message"] for e in upload.errors)
+
+
+def through_the_lpr_import(data: bytes, name: str) -> tuple[str, list[str]]:
+    """The LPR upload's reading step (issue 16 item 13): the importer's reader, not a reader of its own."""
+    import io
+
+    from subsidy.lpr_import import LPRImportError, read_rows
+
+    try:
+        rows = read_rows(io.BytesIO(data), name)
+    except LPRImportError as exc:
+        return "refused", exc.problems
+    return "read", [str(len(rows))]
+
+
+@pytest.mark.parametrize(("path", "name"), INDEX, ids=[p.name for p in (p for p, _ in INDEX)])
+def test_the_lpr_upload_refuses_each_file_with_the_readers_reason_in_time_and_memory(
+    path, name, db
+):
+    import io
+
+    from subsidy.lpr_import import LPRImportError, import_lpr
+    from subsidy.models import LPRRate
+    from tests.factories import UserFactory
+
+    data = path.read_bytes()
+    (outcome, problems), elapsed, grown = in_child(through_the_lpr_import, data, name)
+    assert outcome in {"refused", "read"}, (name, outcome, problems)
+    assert elapsed < SECONDS and grown < MEMORY, (name, elapsed, grown // MB)
+    before = LPRRate.objects.count()
+    admin = UserFactory(username="lpr-admin", role="admin")
+    with pytest.raises(LPRImportError) as excinfo:
+        import_lpr(actor=admin, upload=io.BytesIO(data), filename=name)
+    assert excinfo.value.problems and all(excinfo.value.problems)
+    if outcome == "refused":
+        assert (
+            excinfo.value.problems == problems
+        )  # the reader's words, as the bank upload gives them
+    assert LPRRate.objects.count() == before
+
+
+@pytest.mark.django_db
+def test_the_lpr_upload_refuses_a_zip_bomb_and_a_doctype_as_the_bank_upload_does(client):
+    from tests.factories import UserFactory
+
+    admin = UserFactory(username="lpr-admin", role="admin")
+    client.force_login(admin)
+    for name, reason in (("zip-bomb.xlsx", "压缩"), ("entity-bomb.xlsx", "DOCTYPE")):
+        response = client.post(
+            "/subsidy/lpr/import/", {"file": SimpleUploadedFile(name, _stored(name))}
+        )
+        assert response.status_code == 400 and reason in response.content.decode(), name
+
+
+# --- issue 16: files that read well but would bend the money ------------------------------------------
+
+
+@pytest.fixture
+def quzhou_loan(db):  # type: ignore[no-untyped-def]
+    """A Quzhou loan of 1,000,000 yuan at 3.00% (2025-03-01 to 2026-03-01) at bank Q, and its clerk."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from applications.models import ProgramVersion
+    from kedaitong.roles import Role
+    from tests.factories import BankAgreementFactory, BankFactory, LoanFactory, UserFactory
+
+    version = ProgramVersion.objects.get(program__code="quzhou", code="2023")
+    bank = BankFactory(code="bank-q", name="Q银行")
+    BankAgreementFactory(
+        bank=bank,
+        program=version.program,
+        starts_on=dt.date(2024, 1, 1),
+        ends_on=dt.date(2026, 12, 31),
+    )
+    loan = LoanFactory(
+        program_version=version,
+        bank=bank,
+        contract_no="QZ-H-1",
+        disbursement_date=dt.date(2025, 3, 1),
+        maturity_date=dt.date(2026, 3, 1),
+        principal=Decimal("1000000.00"),
+        annual_rate=Decimal("3.0000"),
+        lpr_at_pricing=Decimal("3.1000"),
+    )
+    return loan, UserFactory(username="q-clerk", role=Role.BANK, bank=bank)
+
+
+def _upload_interest(client, loan, clerk, rows):  # type: ignore[no-untyped-def]
+    from tests.loans.sheets import INTEREST, csv_bytes
+
+    client.force_login(clerk)
+    response = client.post(
+        "/loans/uploads/new/",
+        {
+            "kind": "interest",
+            "program": loan.program_version.program_id,
+            "file": SimpleUploadedFile("结息.csv", csv_bytes(INTEREST, rows)),
+        },
+    )
+    assert response.status_code == 302
+    return RecordUpload.objects.order_by("-pk").first()
+
+
+def test_an_implausible_interest_file_is_refused_row_by_row(client, quzhou_loan):
+    """A 900,000 quarter on 1,000,000 at 3% (at most 7,659.17), and two overlapping periods."""
+    loan, clerk = quzhou_loan
+    upload = _upload_interest(
+        client,
+        loan,
+        clerk,
+        [
+            ["QZ-H-1", "bank-q", "2025-12-21", "2025-09-21", "2025-12-20", "900,000.00", "否"],
+            ["QZ-H-1", "bank-q", "2025-06-21", "2025-03-21", "2025-06-20", "7,000.00", "否"],
+            ["QZ-H-1", "bank-q", "2025-07-21", "2025-06-01", "2025-07-20", "2,000.00", "否"],
+        ],
+    )
+    assert upload.state == RecordUpload.State.REFUSED
+    assert [(e["row"], e["column"]) for e in upload.errors] == [
+        (2, "利息金额（元）"),
+        (4, "计息起始日"),
+    ]
+    assert "7,659.17" in upload.errors[0]["message"] and "重叠" in upload.errors[1]["message"]
+    assert not InterestSettlement.objects.exists()
+
+
+def test_an_upload_after_the_audit_cannot_reach_the_audited_inputs(client, quzhou_loan):
+    """The freeze was a pre_save signal the upload's bulk_create never sent."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from subsidy.services import run_audit, run_commit
+    from tests.factories import UserFactory
+
+    loan, clerk = quzhou_loan
+    InterestSettlement.objects.create(
+        loan=loan,
+        settled_on=dt.date(2025, 6, 21),
+        period_start=dt.date(2025, 3, 21),
+        period_end=dt.date(2025, 6, 20),
+        amount=Decimal("7000.00"),
+    )
+    program = loan.program_version.program
+    staff = UserFactory(username="qz-staff", role="bureau_staff", program=program)
+    auditor = UserFactory(username="qz-auditor", role="auditor", program=program)
+    run = run_commit(actor=staff, program=program, year=2025, budget="100000")
+    run_audit(
+        actor=auditor,
+        run=run,
+        opinion=SimpleUploadedFile("o.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"),
+    )
+    upload = _upload_interest(
+        client,
+        loan,
+        clerk,
+        [["QZ-H-1", "bank-q", "2025-09-21", "2025-06-21", "2025-09-20", "7,000.00", "否"]],
+    )
+    assert upload.state == RecordUpload.State.REFUSED
+    assert "已进入2025年贴息批次" in upload.errors[0]["message"]
+    assert InterestSettlement.objects.count() == 1

@@ -58,6 +58,7 @@ def seed() -> None:
                 enterprise=enterprise,
                 bank=bank,
                 contract_no=f"K{i:05d}",
+                contract_date=dt.date(2025, 1, 2) + dt.timedelta(days=i % 300),
                 disbursement_date=dt.date(2025, 1, 2) + dt.timedelta(days=i % 300),
                 maturity_date=dt.date(2026, 12, 1),
                 principal=Decimal("100000.00"),

@@ -20,7 +20,7 @@ def test_it_rounds_half_up_to_the_fen():
 
 def test_it_refuses_floats():
     with pytest.raises(TypeError):
-        to_fen(0.1)  # type: ignore[arg-type]
+        to_fen(0.1)
 
 
 @pytest.mark.parametrize(

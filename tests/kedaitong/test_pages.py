@@ -104,3 +104,21 @@ def test_an_english_browser_still_gets_chinese_until_the_user_switches(client, c
     assert "本企业申请" in client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     assert "Your applications" in client.get("/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_programs_roles_share_one_home_page_and_only_the_auditor_has_no_queue(client, cast):
+    for user, has_queue in [
+        (cast.bureau_staff, True),
+        (cast.bureau_head, True),
+        (cast.leading_group, True),
+        (cast.auditor, False),
+    ]:
+        client.force_login(user)
+        page = client.get("/")
+        body = page.content.decode()
+        assert page.status_code == 200 and "home/government.html" in [
+            t.name for t in page.templates
+        ]
+        assert cast.changjiang.name in body
+        assert ('href="/review/queue/"' in body and "待审队列" in body) == has_queue, user

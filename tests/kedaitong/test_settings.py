@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from kedaitong.env import EnvError, env_bool, env_database, env_int
+from kedaitong.env import DEVELOPMENT_SECRET_KEY, EnvError, env_bool, env_database, env_int
 
 ROOT = Path(__file__).resolve().parents[2]
 STRONG_KEY = "k3y-" + "x9Qz" * 15
@@ -80,6 +80,35 @@ def test_it_refuses_a_database_url_it_cannot_use(url):
         ({"DJANGO_ENV": "production", "ALLOWED_HOSTS": "kdt.example.org"}, "SECRET_KEY"),
         ({"DJANGO_ENV": "production", "SECRET_KEY": STRONG_KEY}, "ALLOWED_HOSTS"),
         ({"DJANGO_ENV": "staging"}, "DJANGO_ENV"),
+        # Issue 17 (4): the committed development key and short keys never reach production.
+        (
+            {
+                "DJANGO_ENV": "production",
+                "ALLOWED_HOSTS": "kdt.example.org",
+                "SECRET_KEY": DEVELOPMENT_SECRET_KEY,
+            },
+            "SECRET_KEY",
+        ),
+        (
+            {
+                "DJANGO_ENV": "production",
+                "ALLOWED_HOSTS": "kdt.example.org",
+                "SECRET_KEY": "x" * 49,
+            },
+            "SECRET_KEY",
+        ),
+        (
+            {
+                "DJANGO_ENV": "production",
+                "ALLOWED_HOSTS": "kdt.example.org",
+                "SECRET_KEY": "ab" * 40,
+            },
+            "SECRET_KEY",
+        ),
+        ({"TRUSTED_PROXY_COUNT": "0"}, "TRUSTED_PROXY_COUNT"),
+        ({"TRUSTED_PROXY_COUNT": "one"}, "TRUSTED_PROXY_COUNT"),
+        ({"TASKS_BACKEND": "celery"}, "TASKS_BACKEND"),
+        ({"ADMINS": "ops@example.gov.cn,nobody"}, "ADMINS"),
     ],
 )
 def test_a_bad_environment_stops_start_up_with_one_line_naming_the_variable(env, variable):
@@ -103,6 +132,26 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_the_deploy_check_flags_the_committed_development_key(tmp_path):
+    """Issue 17 (4): `check --deploy --fail-level WARNING` fails on the development key wherever it is found."""
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
+    )
+    assert result.returncode == 1
+    assert "kedaitong.E010" in result.stderr and "development key" in result.stderr
+    strong = run_manage(
+        "check",
+        "--deploy",
+        SECRET_KEY=STRONG_KEY,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
+    )
+    assert "kedaitong.E010" not in strong.stdout + strong.stderr
 
 
 def test_it_hashes_passwords_with_argon2_and_speaks_chinese_first():

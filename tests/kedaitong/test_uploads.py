@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from kedaitong.uploads import check_upload, display_name, upload_to
+from kedaitong.fields import UploadTo
+from kedaitong.uploads import check_upload, display_name
 
 
 def png_bytes() -> bytes:
@@ -47,7 +48,7 @@ def test_files_over_the_limit_are_refused(settings):
 
 
 def test_stored_names_are_random_and_user_names_lose_their_folders():
-    path = upload_to("materials")(None, "../../etc/passwd.PDF")
+    path = UploadTo("materials")(None, "../../etc/passwd.PDF")
     assert path.startswith("materials/") and path.endswith(".pdf") and "passwd" not in path
     assert display_name("C:\\Users\\x\\营业执照.pdf") == "营业执照.pdf"
     assert display_name("../../etc/passwd") == "passwd"
@@ -57,7 +58,7 @@ def test_a_file_takes_the_extension_of_its_content_not_of_its_name():
     mislabeled = SimpleUploadedFile("营业执照.pdf", png_bytes())
     assert check_upload(mislabeled) == "image/png"
     assert mislabeled.name == "营业执照.png"
-    assert upload_to("materials")(None, mislabeled.name).endswith(".png")
+    assert UploadTo("materials")(None, mislabeled.name).endswith(".png")
     honest = SimpleUploadedFile("photo.JPEG", jpeg_bytes())
     assert check_upload(honest) == "image/jpeg" and honest.name == "photo.JPEG"
     bare = SimpleUploadedFile("scan", b"%PDF-1.7\n%%EOF")

@@ -14,7 +14,7 @@ from tests.loans.test_loan_register import refusal, register
 pytestmark = pytest.mark.django_db
 
 
-def fraud(**who) -> FraudRecord:  # type: ignore[no-untyped-def]
+def fraud(**who) -> FraudRecord:
     return FraudRecord.objects.create(
         program=version("quzhou").program,
         found_on=dt.date(2025, 4, 8),

@@ -105,7 +105,7 @@ def interest_row(**kw):
         "s": dt.date(2025, 3, 21),
         "p0": dt.date(2025, 1, 6),
         "p1": dt.date(2025, 3, 20),
-        "a": 7250,
+        "a": 6150,  # within 1,000,000 × 3% × 74 days ÷ 360 = 6,166.67
         "o": "否",
     }
     row.update(kw)
@@ -123,7 +123,7 @@ def test_an_interest_file_is_saved_once_and_again_changes_nothing(world):
     first = run(world, "interest", data)
     assert first.saved and (first.created, first.unchanged) == (2, 0)
     amounts = sorted(InterestSettlement.objects.values_list("amount", flat=True))
-    assert amounts == [Decimal("7250.00"), Decimal("7412.50")]
+    assert amounts == [Decimal("6150.00"), Decimal("7412.50")]
     upload = first.upload
     assert (
         upload.state == RecordUpload.State.SAVED
@@ -144,16 +144,21 @@ def test_a_changed_value_under_an_existing_key_is_a_row_error_never_an_overwrite
     result = run(
         world,
         "interest",
-        xlsx(INTEREST, [interest_row(), interest_row(a="7250.01"), interest_row(p1="2025-03-19")]),
+        xlsx(
+            INTEREST,
+            [interest_row(), interest_row(a="6150.01"), interest_row(p1="2025-03-19", a="6,000")],
+        ),
     )
     assert not result.saved
     assert [(e.row, e.column) for e in result.errors] == [
-        (3, "计息起始日")
-    ]  # row 3 repeats row 2's key
-    result = run(world, "interest", xlsx(INTEREST, [interest_row(a="7250.01")]))
+        (3, "计息起始日"),  # row 3 repeats row 2's key
+        (4, "计息起始日"),  # row 4's period overlaps the one already recorded (issue 16 item 3)
+    ]
+    assert "重叠" in result.errors[1].message
+    result = run(world, "interest", xlsx(INTEREST, [interest_row(a="6150.01")]))
     assert [(e.row, e.column) for e in result.errors] == [(2, "利息金额（元）")]
     assert "不会覆盖" in result.errors[0].message
-    assert InterestSettlement.objects.get().amount == Decimal("7250.00")
+    assert InterestSettlement.objects.get().amount == Decimal("6150.00")
 
 
 def test_every_bad_row_is_reported_and_nothing_is_saved(world):
@@ -318,7 +323,8 @@ def disbursement(world, **kw):
         "r": "3.0",
     }
     row.update(kw)
-    return [row["c"], row["b"], row["code"], row["d"], row["m"], row["p"], row["r"]]
+    signed = row.get("s", row["d"])
+    return [row["c"], row["b"], row["code"], signed, row["d"], row["m"], row["p"], row["r"]]
 
 
 def test_disbursements_open_loans_priced_against_the_lpr(world):

@@ -1,6 +1,6 @@
 """A background worker killed while saving an upload leaves nothing saved; the job run again saves it whole.
 
-`manage.py run_jobs --once` takes the queued `loans.import_save` job of a
+`manage.py run_jobs --once` takes the queued `loans.tasks.import_upload` job (saving) of a
 10,000-row interest file in a child process against the test database and is
 killed with SIGKILL at moments spread over its run.
 """
@@ -19,11 +19,15 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.utils import timezone
 
 from applications.models import Enterprise
+from kedaitong.jobs import job_enqueue, requeue_stale
 from kedaitong.models import Job, User
 from kedaitong.roles import Role
 from loans.models import Bank, BankAgreement, InterestSettlement, Loan, RecordUpload
+from loans.tasks import import_upload
+from tests.conftest import DATABASE_TASKS
 from tests.factories import version
 from tests.kedaitong.test_killed_midway import database_url
 from tests.loans.sheets import INTEREST, xlsx
@@ -51,9 +55,10 @@ def seed() -> tuple[RecordUpload, Job]:
                 enterprise=enterprise,
                 bank=bank,
                 contract_no=f"K{i:05d}",
+                contract_date=dt.date(2025, 1, 2),
                 disbursement_date=dt.date(2025, 1, 2),
                 maturity_date=dt.date(2026, 12, 1),
-                principal=Decimal("100000.00"),
+                principal=Decimal("1000000.00"),  # 30 days at 3% bear up to 2,500 yuan
                 annual_rate=Decimal("3.0000"),
             )
             for i in range(LOANS)
@@ -79,8 +84,8 @@ def seed() -> tuple[RecordUpload, Job]:
     )
     upload.file.save("interest.xlsx", ContentFile(xlsx(INTEREST, rows)), save=False)
     upload.save()
-    job = Job.objects.create(
-        owner=user, kind="loans.import_save", title="保存", params={"upload": upload.pk}
+    job = job_enqueue(
+        owner=user, task=import_upload, params={"upload": upload.pk, "commit": True}, title="保存"
     )
     return upload, job
 
@@ -90,10 +95,10 @@ def start_worker() -> subprocess.Popen[bytes]:
     env |= {
         "DATABASE_URL": database_url(),
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-        "JOBS_RUNNER": "worker",
+        "TASKS_BACKEND": "database",
     }
     return subprocess.Popen(
-        [sys.executable, "manage.py", "run_jobs", "--once"],
+        [sys.executable, "manage.py", "run_jobs", "--once", "--no-schedule", "--no-startup-delay"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -102,11 +107,14 @@ def start_worker() -> subprocess.Popen[bytes]:
 
 
 def reset(upload: RecordUpload, job: Job) -> None:
+    """Back to before the save: the job as a killed worker leaves it, then queued again by the sweep."""
     InterestSettlement.objects.all().delete()
     RecordUpload.objects.filter(pk=upload.pk).update(
         state=RecordUpload.State.SAVING, created_count=0
     )
-    Job.objects.filter(pk=job.pk).update(state=Job.State.QUEUED, done=0)
+    long_ago = timezone.now() - dt.timedelta(hours=1)
+    Job.objects.filter(pk=job.pk).update(state=Job.State.RUNNING, attempts=0, heartbeat_at=long_ago)
+    assert requeue_stale() == 1
 
 
 def outcome(upload: RecordUpload) -> str:
@@ -121,7 +129,8 @@ def outcome(upload: RecordUpload) -> str:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_killed_while_saving_an_upload_saves_nothing():
+def test_a_worker_killed_while_saving_an_upload_saves_nothing(settings):
+    settings.TASKS = DATABASE_TASKS  # the job waits in the database for the worker process
     upload, job = seed()
     started = time.perf_counter()
     assert start_worker().wait(timeout=300) == 0

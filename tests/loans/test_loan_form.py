@@ -45,6 +45,7 @@ def form(program, **kw):
         "program": program.pk,
         "credit_code": CODE,
         "contract_no": "QZ-WEB-1",
+        "contract_date": "2025-06-03",
         "disbursement_date": "2025-06-03",
         "maturity_date": "2026-06-02",
         "principal": "1,000,000.00",

@@ -9,13 +9,21 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
 from applications.models import Application
 from kedaitong.models import AuditEntry
 from loans import services
-from loans.models import InterestSettlement, Loan, OverdueEvent, PostLoanReport, RecordUpload
+from loans.models import (
+    InterestSettlement,
+    Loan,
+    OverdueEvent,
+    PostLoanReport,
+    RecordUpload,
+    Repayment,
+)
 from review.models import BlacklistEntry
 from tests.clock import bureau
 from tests.factories import ApplicationFactory, UserFactory
@@ -40,7 +48,7 @@ def interest_file(cast, *, bad: bool) -> bytes:
             "2026-06-21",
             "2026-03-21",
             "2026-06-20",
-            "8,912.50" if not bad else "8,912.505",
+            "8,812.50" if not bad else "8,812.505",
             "否",
         ],
     ]
@@ -79,7 +87,7 @@ def test_a_bank_uploads_sees_the_bad_row_fixes_it_and_confirms(cast):
     assert second.state == RecordUpload.State.SAVED
     assert sorted(second.interestsettlements.values_list("amount", flat=True)) == [
         Decimal("3450.00"),
-        Decimal("8912.50"),
+        Decimal("8812.50"),
     ]
     assert AuditEntry.objects.filter(action="loans.upload.saved", object_id=str(second.pk)).exists()
     assert (
@@ -131,12 +139,39 @@ def quzhou_disbursements(cast, *, other_bank: bool = False) -> bytes:
         defaults={"name": e.name, "listed_on": dt.date(2025, 1, 1)},
     )
     rows = [
-        ["QZ-A1", "bank-x", e.credit_code, "2025-06-03", "2026-06-02", "1,200,000.00", "3.0"],
-        ["QZ-A2", "bank-x", e.credit_code, "2025-09-01", "2026-08-31", "800,000", "2.95"],
+        [
+            "QZ-A1",
+            "bank-x",
+            e.credit_code,
+            "2025-06-03",
+            "2025-06-03",
+            "2026-06-02",
+            "1,200,000.00",
+            "3.0",
+        ],
+        [
+            "QZ-A2",
+            "bank-x",
+            e.credit_code,
+            "2025-09-01",
+            "2025-09-01",
+            "2026-08-31",
+            "800,000",
+            "2.95",
+        ],
     ]
     if other_bank:
         rows.append(
-            ["QZ-Y1", "bank-y", e.credit_code, "2025-09-01", "2026-08-31", "800,000", "2.95"]
+            [
+                "QZ-Y1",
+                "bank-y",
+                e.credit_code,
+                "2025-09-01",
+                "2025-09-01",
+                "2026-08-31",
+                "800,000",
+                "2.95",
+            ]
         )
     return xlsx(DISBURSEMENTS, rows)
 
@@ -480,6 +515,12 @@ def test_refresh_delinquency_buckets_compensation_and_blacklist(cast):
     OverdueEvent.objects.update(cleared_on=dt.date(2027, 4, 22))
     call_command("refresh_delinquency", "--on", "2027-04-23", stdout=io.StringIO())
     loan.refresh_from_db()
+    # the bank's arrears are cleared, but the loan matured on 2027-02-09 with its principal unpaid:
+    # overdue from 2027-02-10 (issue 16 item 1), 2027-04-23 − 2027-02-10 = 72 days
+    assert (loan.days_past_due, loan.bucket, loan.compensation_eligible) == (72, "31-90", True)
+    Repayment.objects.create(loan=loan, repaid_on=dt.date(2027, 2, 9), principal=loan.principal)
+    call_command("refresh_delinquency", "--on", "2027-04-23", stdout=io.StringIO())
+    loan.refresh_from_db()
     assert (loan.days_past_due, loan.bucket, loan.compensation_eligible) == (0, "current", False)
 
 
@@ -508,12 +549,37 @@ def test_a_save_that_fails_unexpectedly_saves_nothing_and_does_not_hang(cast, mo
     upload(client_for(cast.bank_x_user), cast, interest_file(cast, bad=False))
     record = RecordUpload.objects.get()
 
-    def broken(table, context):  # type: ignore[no-untyped-def]
+    def broken(table, context):
         raise RuntimeError("disk full")
 
     monkeypatch.setitem(KINDS, "interest", dataclasses.replace(KINDS["interest"], validate=broken))
-    with pytest.raises(RuntimeError):
-        services.upload_confirm(actor=cast.bank_x_user, upload=record)
+    services.upload_confirm(actor=cast.bank_x_user, upload=record)
     record.refresh_from_db()
-    assert record.state == RecordUpload.State.REFUSED and "disk full" in record.errors[0]["message"]
+    assert record.state == RecordUpload.State.FAILED and "disk full" in record.errors[0]["message"]
+    assert not InterestSettlement.objects.exists()
+    assert AuditEntry.objects.filter(action="loans.upload.failed").count() == 1
+
+
+def test_a_check_that_fails_unexpectedly_marks_the_upload_failed_with_the_reason(cast, monkeypatch):
+    """Issue 16 item 12: `1e30` in a repayments row once raised a decimal signal in the check and the
+    upload stayed "being checked" for ever. Any unexpected error in the check (here a stand-in for that
+    bug) now fails the upload, with the reason, and the page answers."""
+    import dataclasses
+    from decimal import InvalidOperation
+
+    from loans.importer.kinds import KINDS
+
+    def broken(table, context):  # type: ignore[no-untyped-def]
+        raise InvalidOperation("[<class 'decimal.InvalidOperation'>]")
+
+    monkeypatch.setitem(KINDS, "interest", dataclasses.replace(KINDS["interest"], validate=broken))
+    client = client_for(cast.bank_x_user)
+    response = upload(client, cast, interest_file(cast, bad=False))
+    record = RecordUpload.objects.get()
+    assert record.state == RecordUpload.State.FAILED
+    assert "InvalidOperation" in record.errors[0]["message"]
+    page = client.get(reverse("loans:upload-detail", args=[record.public_id]))
+    assert page.status_code == 200
+    assert "处理时发生意外错误" in page.content.decode()
+    assert response.status_code == 302
     assert not InterestSettlement.objects.exists()

@@ -36,12 +36,12 @@ def year(qz):
     return qz, run, one, two
 
 
-def db(qs, field):  # type: ignore[no-untyped-def]
+def db(qs, field):
     """The exact sum of the stored values (Python Decimals: SQLite's SUM adds binary floats)."""
     return sum((v for v in qs.values_list(field, flat=True) if v is not None), Decimal("0.00"))
 
 
-def workbook(client, user, year_: str):  # type: ignore[no-untyped-def]
+def workbook(client, user, year_: str):
     client.force_login(user)
     response = client.post("/reports/statistics/annual/", {"year": year_})
     assert response.status_code == 200
@@ -51,7 +51,7 @@ def workbook(client, user, year_: str):  # type: ignore[no-untyped-def]
     return load_workbook(io.BytesIO(response.content))
 
 
-def by_header(ws):  # type: ignore[no-untyped-def]
+def by_header(ws):
     headers = [c.value for c in ws[1]]
     rows = [
         dict(zip(headers, (c.value for c in row), strict=True)) for row in ws.iter_rows(min_row=2)

@@ -1,15 +1,15 @@
-"""Long work as background jobs, through the web: subsidy runs (commit and a large preview), and a job left queued
-by a restart being taken up by the runner thread."""
+"""Long work as background jobs, through the web: subsidy runs (commit and a large preview), and jobs left queued
+or running by a restart being taken up by the next worker."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-import time
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from kedaitong import jobs
@@ -33,7 +33,7 @@ def test_saving_a_run_is_a_job_whose_page_links_to_the_run(
     assert (
         response.status_code == 302 and response["Location"] == f"/jobs/{job.public_id}/?follow=1"
     )
-    assert (job.kind, job.state, job.owner) == ("subsidy.run_commit", "queued", qz.staff)
+    assert (job.kind, job.state, job.owner) == ("subsidy.tasks.run_commit_job", "queued", qz.staff)
     assert not SubsidyRun.objects.exists()  # nothing is computed inside the request
     queued = client.get(response["Location"])
     assert "生成2025年度贴息批次" in queued.content.decode() and queued.context["active"]
@@ -107,7 +107,10 @@ def test_a_large_preview_is_a_job_that_leaves_a_workbook(
             reverse("subsidy:run-create"), {"year": "2025", "budget": "1000", "action": "preview"}
         )
     job = Job.objects.get()
-    assert response["Location"] == f"/jobs/{job.public_id}/" and job.kind == "subsidy.run_preview"
+    assert (
+        response["Location"] == f"/jobs/{job.public_id}/"
+        and job.kind == "subsidy.tasks.run_preview_job"
+    )
     assert not SubsidyRun.objects.exists()
     download = client.get(f"/jobs/{job.public_id}/download/")
     wb = load_workbook(io.BytesIO(b"".join(download.streaming_content)))
@@ -119,24 +122,18 @@ def test_a_large_preview_is_a_job_that_leaves_a_workbook(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_job_left_queued_before_a_restart_is_taken_up_when_its_page_is_viewed(
-    client, settings, cast, monkeypatch
-):
-    """Thread mode: no job is queued in this process, yet viewing the page of one left from before starts the runner."""
-    from tests.kedaitong.test_jobs import CALLS
+def test_jobs_left_by_a_restart_are_taken_up_when_a_worker_starts(cast, settings):
+    """One job still queued, one a dead worker left running: a worker starting later runs both."""
+    from tests.conftest import DATABASE_TASKS
+    from tests.kedaitong.job_tasks import CALLS, counting_job
 
-    monkeypatch.setattr(jobs, "_first_request_seen", True)  # only the job page may start it here
-
-    settings.JOBS_RUNNER = "thread"
-    jobs.stop_runner()
+    settings.TASKS = DATABASE_TASKS
     CALLS.clear()
-    left = Job.objects.create(
-        owner=cast.bureau_staff, kind="tests.count", params={"n": 3}, title="count"
-    )
+    left = jobs.job_enqueue(owner=cast.bureau_staff, task=counting_job, params={"n": 3})
     stale_since = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     stale = Job.objects.create(
         owner=cast.bureau_staff,
-        kind="tests.count",
+        kind=counting_job.module_path,
         params={"n": 2},
         title="count",
         state=Job.State.RUNNING,
@@ -144,54 +141,15 @@ def test_a_job_left_queued_before_a_restart_is_taken_up_when_its_page_is_viewed(
         started_at=stale_since,
         heartbeat_at=stale_since,
     )
-    assert jobs._thread is None or not jobs._thread.is_alive()
-    client.force_login(cast.bureau_staff)
-    try:
-        assert client.get(f"/jobs/{left.public_id}/").status_code == 200
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if Job.objects.filter(state=Job.State.DONE).count() == 2:
-                break
-            time.sleep(0.2)
-        left.refresh_from_db()
-        stale.refresh_from_db()
-        assert (left.state, stale.state, stale.attempts) == ("done", "done", 2)
-        assert sorted(CALLS) == [2, 3]
-    finally:
-        jobs.stop_runner()
+    left.refresh_from_db()
+    assert left.state == "queued" and left.task_id  # queued in the database, no worker yet
+    from kedaitong.worker import Worker
 
-
-@pytest.mark.django_db(transaction=True)
-def test_the_first_request_of_a_process_starts_the_runner(client, settings, cast, monkeypatch):
-    from tests.kedaitong.test_jobs import CALLS
-
-    settings.JOBS_RUNNER = "thread"
-    jobs.stop_runner()
-    CALLS.clear()
-    monkeypatch.setattr(jobs, "_first_request_seen", False)
-    left = Job.objects.create(owner=cast.admin, kind="tests.count", params={"n": 4}, title="count")
-    try:
-        assert client.get("/healthz").status_code in (200, 301)
-        deadline = time.monotonic() + 20
-        while (
-            time.monotonic() < deadline
-            and not Job.objects.filter(pk=left.pk, state=Job.State.DONE).exists()
-        ):
-            time.sleep(0.2)
-        left.refresh_from_db()
-        assert left.state == "done" and CALLS == [4]
-        assert jobs._first_request_seen
-    finally:
-        jobs.stop_runner()
-
-
-def test_management_commands_and_inline_mode_start_no_runner(settings, cast):
-    jobs.stop_runner()
-    jobs.ensure_runner()  # inline mode (the tests' setting): nothing starts
-    assert jobs._thread is None
-    settings.JOBS_RUNNER = "worker"
-    jobs.ensure_runner()
-    assert jobs._thread is None
+    Worker(interval=0, batch=True, startup_delay=False, scheduler=False).run()
+    left.refresh_from_db()
+    stale.refresh_from_db()
+    assert (left.state, stale.state, stale.attempts) == ("done", "done", 2)
+    assert sorted(CALLS) == [2, 3]
 
 
 def test_a_commit_rerun_after_its_worker_died_links_the_run_it_saved(
@@ -199,57 +157,42 @@ def test_a_commit_rerun_after_its_worker_died_links_the_run_it_saved(
 ):
     """The worker died after the commit but before marking the job done: the re-run links that run, saves no other."""
     from subsidy.services import run_commit
+    from subsidy.tasks import run_commit_job
 
     qz.interest(qz.loan(contract="A-1"), "100.00")
+    long_ago = timezone.now() - dt.timedelta(minutes=10)
+    params = {"program": qz.program.pk, "year": "2025", "budget": "1000", "cutoff": ""}
     job = Job.objects.create(
         owner=qz.staff,
-        kind="subsidy.run_commit",
+        kind=run_commit_job.module_path,
         title="t",
-        state=Job.State.QUEUED,
+        state=Job.State.RUNNING,
         attempts=1,
-        params={"program": qz.program.pk, "year": "2025", "budget": "1000", "cutoff": ""},
+        heartbeat_at=long_ago,
+        created_at=long_ago,
+        params=params,
     )
     run = run_commit(actor=qz.staff, program=qz.program, year=2025, budget="1000")
-    assert jobs.run_pending() == 1
+    assert jobs.requeue_stale() == 1
     job.refresh_from_db()
     assert (job.state, job.attempts, job.link) == ("done", 2, f"/subsidy/runs/{run.pk}/")
     assert SubsidyRun.objects.count() == 1
     # A first attempt that meets someone else's run is refused, not linked.
-    other = Job.objects.create(
-        owner=qz.staff,
-        kind="subsidy.run_commit",
-        title="t",
-        params={"program": qz.program.pk, "year": "2025", "budget": "1000", "cutoff": ""},
-    )
-    jobs.run_pending()
+    with django_capture_on_commit_callbacks(execute=True):
+        other = jobs.job_enqueue(owner=qz.staff, task=run_commit_job, params=params, title="t")
     other.refresh_from_db()
     assert other.state == "failed" and "已有未撤销的贴息批次" in other.message and not other.link
-
-
-SEEN: list[tuple[float, int]] = []
-
-
-@jobs.register("tests.quiet", title="quiet")
-def quiet_job(ctx: jobs.JobContext, *, seconds: float) -> None:
-    """One long step without progress (like a subsidy commit), then: is the job still fresh for other workers?"""
-    import time
-
-    started = Job.objects.get(pk=ctx.job.pk).heartbeat_at
-    time.sleep(seconds)
-    beat = Job.objects.get(pk=ctx.job.pk).heartbeat_at
-    SEEN.append(((beat - started).total_seconds(), jobs.requeue_stale()))
 
 
 # Transactional tests live here, after tests/kedaitong/test_sqlite_writers.py (serialized rollback), which a flush
 # by an earlier transactional test would break (content types re-created under new ids).
 @pytest.mark.django_db(transaction=True)
 def test_a_long_quiet_step_keeps_beating_so_no_other_worker_takes_the_job(cast, settings):
+    from tests.kedaitong.job_tasks import SEEN, quiet_job
+
     settings.JOBS_STALE_SECONDS = 1
     SEEN.clear()
-    job = Job.objects.create(
-        owner=cast.admin, kind="tests.quiet", params={"seconds": 2.5}, title="quiet"
-    )
-    assert jobs.run_pending() == 1
+    job = jobs.job_enqueue(owner=cast.admin, task=quiet_job, params={"seconds": 2.5})
     job.refresh_from_db()
     ((moved, requeued),) = SEEN
     assert moved > 1.5 and requeued == 0  # beaten during the step; nothing was stale

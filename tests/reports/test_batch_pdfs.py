@@ -84,7 +84,7 @@ def test_the_zip_holds_one_annex4_per_application(
     progress: list[tuple[int, int]] = []
     original = jobs.JobContext.progress
 
-    def spy(self, done, total=None, message=""):  # type: ignore[no-untyped-def]
+    def spy(self, done, total=None, message=""):
         original(self, done, total, message)
         progress.append((self.job.done, self.job.total))
 
@@ -94,7 +94,12 @@ def test_the_zip_holds_one_annex4_per_application(
     job = Job.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/jobs/{job.public_id}/"
     job.refresh_from_db()
-    assert (job.kind, job.state, job.done, job.total) == ("review.annex4_zip", "done", 2, 2)
+    assert (job.kind, job.state, job.done, job.total) == (
+        "review.tasks.annex4_zip_job",
+        "done",
+        2,
+        2,
+    )
     assert progress == [(0, 2), (1, 2), (2, 2)]  # one step per PDF
     archive = zip_of(client, job)
     assert sorted(archive.namelist()) == expected_names(cast)

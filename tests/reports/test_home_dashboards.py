@@ -39,7 +39,7 @@ def num(text: str) -> Decimal:
     return Decimal(text.replace(",", ""))
 
 
-def state_counts(qs) -> dict[str, Decimal]:  # type: ignore[no-untyped-def]
+def state_counts(qs) -> dict[str, Decimal]:
     counts = Counter(qs.values_list("state", flat=True))
     return {str(Application.State(s).label): Decimal(n) for s, n in counts.items()}
 
@@ -87,16 +87,16 @@ def data(cast):
     return cast
 
 
-def total(qs, field="principal") -> Decimal:  # type: ignore[no-untyped-def]
+def total(qs, field="principal") -> Decimal:
     """The exact sum of the stored values (Python Decimals: SQLite's SUM adds binary floats)."""
     return sum(qs.values_list(field, flat=True), Decimal("0"))
 
 
-def outstanding(loans) -> Decimal:  # type: ignore[no-untyped-def]
+def outstanding(loans) -> Decimal:
     return total(loans) - total(Repayment.objects.filter(loan__in=loans))
 
 
-def home(client, user) -> tuple[str, dict[str, dict[str, list[str]]]]:  # type: ignore[no-untyped-def]
+def home(client, user) -> tuple[str, dict[str, dict[str, list[str]]]]:
     client.force_login(user)
     response = client.get("/")
     assert response.status_code == 200

@@ -121,7 +121,7 @@ def to_bank_review(
     return application
 
 
-def to_publicity(cast: Cast, application: Application | None = None, bank_user=None) -> Application:  # type: ignore[no-untyped-def]
+def to_publicity(cast: Cast, application: Application | None = None, bank_user=None) -> Application:
     application = to_bank_review(cast, application)
     services.bank_decide(
         actor=bank_user or cast.bank_x_user,

@@ -21,7 +21,7 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 
-def proposal(cast) -> BlacklistEntry:  # type: ignore[no-untyped-def]
+def proposal(cast) -> BlacklistEntry:
     OverdueEvent.objects.create(
         loan=cast.loan_a, started_on=dt.date(2026, 10, 20), overdue_principal=Decimal("1000")
     )
@@ -171,18 +171,21 @@ def test_staff_of_another_program_may_not_decide_a_changjiang_loan(client, cast)
 
 def test_priority_renewal_is_for_enterprises_that_always_repaid_on_time(cast):
     """第九条: 诚信良好、按时履约的企业优先续贷."""
-    assert list(selectors.priority_renewal()) == []  # nothing repaid yet
+    assert list(selectors.priority_renewal(on=dt.date(2026, 12, 1))) == []  # nothing repaid yet
     Repayment.objects.create(
         loan=cast.loan_a, repaid_on=dt.date(2026, 6, 1), principal=Decimal("100000.00")
     )
     Repayment.objects.create(
         loan=cast.loan_b, repaid_on=dt.date(2026, 6, 1), principal=Decimal("100000.00")
     )
-    assert set(selectors.priority_renewal()) == {cast.enterprise_a, cast.enterprise_b}
+    assert set(selectors.priority_renewal(on=dt.date(2026, 12, 1))) == {
+        cast.enterprise_a,
+        cast.enterprise_b,
+    }
     OverdueEvent.objects.create(
         loan=cast.loan_b, started_on=dt.date(2026, 7, 1), overdue_principal=Decimal("1000")
     )
-    assert list(selectors.priority_renewal()) == [cast.enterprise_a]
+    assert list(selectors.priority_renewal(on=dt.date(2026, 12, 1))) == [cast.enterprise_a]
     InterestSettlement.objects.create(
         loan=cast.loan_a,
         settled_on=dt.date(2026, 6, 21),
@@ -191,7 +194,7 @@ def test_priority_renewal_is_for_enterprises_that_always_repaid_on_time(cast):
         amount=Decimal("10.00"),
         is_overdue_interest=True,
     )
-    assert list(selectors.priority_renewal()) == []
+    assert list(selectors.priority_renewal(on=dt.date(2026, 12, 1))) == []
     InterestSettlement.objects.all().delete()
     BlacklistEntry.objects.create(
         enterprise=cast.enterprise_a,
@@ -200,4 +203,4 @@ def test_priority_renewal_is_for_enterprises_that_always_repaid_on_time(cast):
         status="listed",
         listed_at=dt.datetime(2026, 8, 1, tzinfo=dt.UTC),
     )
-    assert list(selectors.priority_renewal()) == []
+    assert list(selectors.priority_renewal(on=dt.date(2026, 12, 1))) == []

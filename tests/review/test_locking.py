@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 S = Application.State
 
 
-def act(client, application, **data):  # type: ignore[no-untyped-def]
+def act(client, application, **data):
     return client.post(f"/review/applications/{application.public_id}/act/", data)
 
 

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def addresses(cast):  # type: ignore[no-untyped-def]
+def addresses(cast):
     """Every cast member with an e-mail address, and a Quzhou leading-group member who must hear nothing."""
     for user in cast.users().values():
         user.email = f"{user.username}@example.invalid"
@@ -45,7 +45,7 @@ def sent_to() -> set[str]:
     return {a for m in mail.outbox for a in m.to}
 
 
-def client_for(user) -> Client:  # type: ignore[no-untyped-def]
+def client_for(user) -> Client:
     client = Client()
     client.force_login(user)
     return client

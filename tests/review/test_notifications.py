@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def emails(cast):  # type: ignore[no-untyped-def]
+def emails(cast):
     for user, address in [
         (cast.bureau_staff, "staff@example.invalid"),
         (cast.bureau_head, "head@example.invalid"),

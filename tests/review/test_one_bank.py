@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 S = Application.State
 
 
-def client_for(user) -> Client:  # type: ignore[no-untyped-def]
+def client_for(user) -> Client:
     client = Client()
     client.force_login(user)
     return client

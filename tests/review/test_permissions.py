@@ -141,6 +141,7 @@ LOAN = {
 }
 LOAN_POST = {
     "contract_no": "CJ-P-001",
+    "contract_date": "2026-02-02",
     "disbursement_date": "2026-02-02",
     "maturity_date": "2027-02-01",
     "principal": "900000.00",

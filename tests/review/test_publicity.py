@@ -52,7 +52,7 @@ def test_a_batch_ending_before_it_starts_is_refused(cast):
     assert not PublicityBatch.objects.exists()
 
 
-def _batch(cast, start=None):  # type: ignore[no-untyped-def]
+def _batch(cast, start=None):
     to_publicity(cast)
     to_publicity(cast, cast.application_b, bank_user=cast.bank_y_user)
     return open_batch(cast, start or timezone.localdate())
@@ -106,7 +106,7 @@ def test_objections_only_while_the_period_runs(cast):
     assert not Objection.objects.exists()
 
 
-def _granted(cast) -> Application:  # type: ignore[no-untyped-def]
+def _granted(cast) -> Application:
     batch = _batch(cast, start=dt.date(2026, 1, 5))
     with on_day(dt.date(2026, 1, 12)):
         services.publicity_batch_close(actor=cast.bureau_staff, batch=batch)

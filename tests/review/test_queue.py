@@ -27,7 +27,7 @@ def days_ago(n: int) -> dt.datetime:
 
 
 @pytest.fixture
-def apps(cast):  # type: ignore[no-untyped-def]
+def apps(cast):
     """Four submitted applications of the Changjiang program (the cast's two are moved out of the queue)."""
     Application.objects.filter(pk__in=[cast.application_a.pk, cast.application_b.pk]).update(
         state=S.DRAFT
@@ -61,14 +61,14 @@ def entered(application: Application, state: str, at: dt.datetime) -> AuditEntry
     )
 
 
-def refs(response) -> list[str]:  # type: ignore[no-untyped-def]
+def refs(response) -> list[str]:
     assert response.status_code == 200
     return re.findall(
         r'/review/applications/[0-9a-f-]{36}/">([A-Z0-9-]+)</a>', response.content.decode()
     )
 
 
-def ages(response) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def ages(response) -> dict[str, str]:
     page = response.content.decode()
     return dict(
         re.findall(r'">([A-Z0-9-]+)</a></td>.*?<td class="num age">([^<]+)</td>', page, flags=re.S)

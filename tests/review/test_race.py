@@ -28,7 +28,7 @@ def test_two_clerks_at_once_one_wins_the_other_is_told(cast):
     barrier = threading.Barrier(2)
     outcomes: dict[str, object] = {}
 
-    def act(name: str, call) -> None:  # type: ignore[no-untyped-def]
+    def act(name: str, call) -> None:
         from django.db import connections
 
         try:
@@ -70,7 +70,7 @@ def test_two_clerks_at_once_one_wins_the_other_is_told(cast):
     winner = next(name for name, v in outcomes.items() if v == "won")
     loser = next(v for v in outcomes.values() if v != "won")
     assert application.state == {"accept": "bureau_review", "return": "returned"}[winner]
-    assert loser.change is not None and loser.change.to_state == application.state  # type: ignore[attr-defined]
+    assert loser.change is not None and loser.change.to_state == application.state
     # The loser left nothing behind: a return that lost wrote no reasons.
     assert Opinion.objects.filter(application=application).count() == (
         1 if winner == "return" else 0

@@ -17,7 +17,7 @@ from tests.review.helpers import PDF, submitted
 pytestmark = pytest.mark.django_db
 
 
-def page(client, application) -> str:  # type: ignore[no-untyped-def]
+def page(client, application) -> str:
     response = client.get(f"/review/applications/{application.public_id}/")
     assert response.status_code == 200
     return response.content.decode()

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def objection_url(cast):  # type: ignore[no-untyped-def]
+def objection_url(cast):
     cache.clear()
     to_publicity(cast)
     batch = services.publicity_batch_create(
@@ -40,7 +40,7 @@ def post(client: Client, url: str, i: int, **extra: str) -> int:
 
 
 def test_the_cache_is_the_database_shared_by_every_process():
-    assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
+    assert settings.CACHES["default"]["BACKEND"] == "kedaitong.cache.AtomicDatabaseCache"
     assert (
         settings.CACHES["default"]["LOCATION"] in connection.introspection.table_names()
     )  # made by a migration

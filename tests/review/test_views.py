@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 S = Application.State
 
 
-def act(client, application, **data):  # type: ignore[no-untyped-def]
+def act(client, application, **data):
     return client.post(f"/review/applications/{application.public_id}/act/", data)
 
 
@@ -226,7 +226,7 @@ def test_bank_rejects_with_reason_through_the_page(client, cast):
     assert Application.objects.get(pk=application.pk).state == S.REJECTED
 
 
-def _running_entry(cast) -> PublicityEntry:  # type: ignore[no-untyped-def]
+def _running_entry(cast) -> PublicityEntry:
     to_publicity(cast)
     batch = services.publicity_batch_create(
         actor=cast.bureau_staff, program=cast.changjiang, start_date=timezone.localdate()

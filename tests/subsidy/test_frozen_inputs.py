@@ -230,3 +230,138 @@ def test_the_lpr_import_refuses_a_publication_an_audited_run_may_have_read(qz):
     assert not LPRRate.objects.filter(effective_date=dt.date(2024, 6, 20)).exists()
     later = "生效日期,1年期,5年期\n2026-12-21,2.90,3.40\n".encode()
     assert len(import_lpr(actor=qz.staff, upload=io.BytesIO(later), filename="lpr.csv")) == 1
+
+
+# --- issue 16 item 4: every write path, the bank's upload first --------------------------------------
+
+
+def _upload(client, qz, kind, header, rows):  # type: ignore[no-untyped-def]
+    from tests.loans.sheets import xlsx
+
+    client.force_login(qz.bank_user)
+    return client.post(
+        "/loans/uploads/new/",
+        {
+            "kind": kind,
+            "program": qz.program.pk,
+            "file": SimpleUploadedFile(f"{kind}.xlsx", xlsx(header, rows)),
+        },
+    )
+
+
+def test_after_the_audit_the_banks_upload_cannot_add_a_settlement_before_the_cutoff(
+    client, qz, audited
+):
+    """The freeze was a pre_save signal and the upload saves with bulk_create: a settlement dated
+    2025-11-20, before the audited 2025 run's cutoff (2025-12-31), was accepted. Now it is a row
+    error naming the run, and nothing is saved; one dated after the cutoff goes through."""
+    from loans.models import RecordUpload
+    from tests.loans.sheets import INTEREST
+
+    run, loan, _settlement = audited
+    before = InterestSettlement.objects.count()
+    response = _upload(
+        client,
+        qz,
+        "interest",
+        INTEREST,
+        [["A-1", "qz-a", "2025-11-20", "2025-09-22", "2025-11-20", "1,000.00", "否"]],
+    )
+    upload = RecordUpload.objects.get()
+    page = client.get(response["Location"]).content.decode()
+    assert upload.state == RecordUpload.State.REFUSED
+    assert upload.errors[0]["column"] == "结息日期"
+    assert (
+        "2025-12-31截止日前的利息结算已进入2025年贴息批次（已审核）" in upload.errors[0]["message"]
+    )
+    assert "已进入2025年贴息批次" in page
+    assert InterestSettlement.objects.count() == before
+    # 2026 interest of the same loan is ordinary business
+    _upload(
+        client,
+        qz,
+        "interest",
+        INTEREST,
+        [["A-1", "qz-a", "2026-01-20", "2025-12-22", "2026-01-20", "2,000.00", "否"]],
+    )
+    later = RecordUpload.objects.order_by("-pk").first()
+    assert later.state == RecordUpload.State.CHECKED, later.errors
+    client.post(f"/loans/uploads/{later.public_id}/confirm/")
+    assert InterestSettlement.objects.count() == before + 1
+
+
+def test_bulk_writes_that_bypass_save_are_refused_too(qz, audited):
+    """The backstop under every path: bulk_create, update() and queryset delete() of frozen inputs."""
+    from loans.models import OverdueEvent
+
+    run, loan, settlement = audited
+    with (
+        pytest.raises(InputFrozen, match="截止日前的利息结算已进入2025年贴息批次"),
+        transaction.atomic(),
+    ):
+        InterestSettlement.objects.bulk_create(
+            [
+                InterestSettlement(
+                    loan=loan,
+                    settled_on=dt.date(2025, 11, 20),
+                    period_start=dt.date(2025, 9, 22),
+                    period_end=dt.date(2025, 11, 20),
+                    amount=D("1000.00"),
+                )
+            ]
+        )
+    with pytest.raises(InputFrozen), transaction.atomic():
+        InterestSettlement.objects.filter(pk=settlement.pk).update(amount=D("9.99"))
+    with pytest.raises(InputFrozen, match="逾期记录"), transaction.atomic():
+        OverdueEvent.objects.bulk_create(
+            [OverdueEvent(loan=loan, started_on=dt.date(2025, 7, 1), overdue_principal=D("1"))]
+        )
+    with pytest.raises(InputFrozen, match="贷款合同A-1"), transaction.atomic():
+        Loan.objects.filter(pk=loan.pk).update(principal=D("1.00"))
+    assert InterestSettlement.objects.get(pk=settlement.pk).amount == D("1000.00")
+    assert not OverdueEvent.objects.exists()
+    # what the run does not read stays writable in bulk
+    Loan.objects.filter(pk=loan.pk).update(days_past_due=3)
+    InterestSettlement.objects.bulk_create(
+        [
+            InterestSettlement(
+                loan=loan,
+                settled_on=dt.date(2026, 1, 20),
+                period_start=dt.date(2025, 12, 22),
+                period_end=dt.date(2026, 1, 20),
+                amount=D("10.00"),
+            )
+        ]
+    )
+    assert figures(run_recompute(run).lines) == figures(run.lines.all())
+
+
+def test_an_overdue_event_or_a_repayment_the_run_depends_on_is_frozen_in_the_upload(
+    client, qz, audited
+):
+    """Overdue periods exclude interest (四(一)), so the bank's overdue events before the cutoff, and the
+    repayments of a loan that matured before it, are inputs of the run as well."""
+    from loans.models import OverdueEvent, RecordUpload
+    from tests.loans.sheets import OVERDUE, REPAYMENTS
+
+    _upload(
+        client,
+        qz,
+        "overdue",
+        OVERDUE,
+        [["A-1", "qz-a", "2025-07-01", "100,000.00", "0", None]],
+    )
+    upload = RecordUpload.objects.order_by("-pk").first()
+    assert upload.state == RecordUpload.State.REFUSED
+    assert (
+        upload.errors[0]["column"] == "逾期起始日"
+        and "已进入2025年贴息批次" in upload.errors[0]["message"]
+    )
+    _upload(
+        client, qz, "overdue", OVERDUE, [["A-1", "qz-a", "2026-04-01", "100,000.00", "0", None]]
+    )
+    assert RecordUpload.objects.order_by("-pk").first().state == RecordUpload.State.CHECKED
+    # A-1 matures 2026-03-01, after the cutoff: its 2025 repayments change nothing the run read
+    _upload(client, qz, "repayments", REPAYMENTS, [["A-1", "qz-a", "2025-10-08", "100,000.00"]])
+    assert RecordUpload.objects.order_by("-pk").first().state == RecordUpload.State.CHECKED
+    assert not OverdueEvent.objects.exists()

@@ -82,7 +82,7 @@ def test_the_run_refuses_a_gap_naming_the_date_and_the_contract(qz):
     )
     qz.interest(qz.loan(contract="A-1", disbursed=dt.date(2025, 3, 3), lpr=None), "100.00")
     with pytest.raises(
-        SubsidyInputError, match="贷款合同A-1的放款日2025-03-03没有适用的LPR报价.*缺少2025年2月"
+        SubsidyInputError, match="贷款合同A-1的签订日2025-03-03没有适用的LPR报价.*缺少2025年2月"
     ):
         compute_run(program=qz.program, year=2025, budget="1000000")
 
@@ -91,7 +91,7 @@ def test_the_run_refuses_a_date_after_the_tables_end(qz):
     LPRRate.objects.filter(effective_date__gte=dt.date(2025, 9, 1)).delete()
     qz.interest(qz.loan(contract="B-9", disbursed=dt.date(2025, 10, 9), lpr=None), "100.00")
     with pytest.raises(
-        SubsidyInputError, match="贷款合同B-9的放款日2025-10-09.*只录入到2025-08-20"
+        SubsidyInputError, match="贷款合同B-9的签订日2025-10-09.*只录入到2025-08-20"
     ):
         compute_run(program=qz.program, year=2025, budget="1000000")
 

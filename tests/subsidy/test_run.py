@@ -253,6 +253,7 @@ def test_command_dry_run_exports_and_saves_nothing(qz, tmp_path):
         "未予贴息",
         "qz-a 衢州甲银行",
         "qz-b 衢州乙银行",
+        "逾期标记不一致",
     ]
     header = [c.value for c in wb["贴息明细"][1]]
     for name in [

@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from applications.models import Program
 from kedaitong.models import User
 from loans.importer import KIND_NAMES, ImportNotAllowed, context_for, run_import, template_bytes
+from operations.history import acting
 
 
 class Command(BaseCommand):
@@ -55,14 +56,15 @@ class Command(BaseCommand):
             context = context_for(kind=kind, program=program, actor=actor)
         except ImportNotAllowed as exc:
             raise CommandError(str(exc)) from None
-        result = run_import(
-            kind=kind,
-            data=path.read_bytes(),
-            filename=path.name,
-            context=context,
-            commit=not options["dry_run"],
-            source="command",
-        )
+        with acting(user=actor, via="command:import_records"):  # the history of the rows it saves
+            result = run_import(
+                kind=kind,
+                data=path.read_bytes(),
+                filename=path.name,
+                context=context,
+                commit=not options["dry_run"],
+                source="command",
+            )
         summary = (
             f"{result.rows}行：新增{result.created}，未变{result.unchanged}，更新{result.updated}"
         )

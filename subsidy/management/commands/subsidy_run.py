@@ -10,6 +10,7 @@ from applications.models import Program
 from kedaitong.models import User
 from kedaitong.money import format_yuan
 from kedaitong.roles import Role
+from operations.history import acting
 from subsidy import export
 from subsidy.services import StageRefused, SubsidyInputError, compute_run, run_commit
 
@@ -49,13 +50,14 @@ class Command(BaseCommand):
         try:
             if options["commit"]:
                 actor = self._actor(options["user"])
-                run = run_commit(
-                    actor=actor,
-                    program=program,
-                    year=options["year"],
-                    budget=options["budget"],
-                    cutoff=options["cutoff"],
-                )
+                with acting(user=actor, via="command:subsidy_run"):
+                    run = run_commit(
+                        actor=actor,
+                        program=program,
+                        year=options["year"],
+                        budget=options["budget"],
+                        cutoff=options["cutoff"],
+                    )
                 lines = list(run.lines.select_related("bank"))
                 for line in lines:
                     line.bank_name = line.bank.name
@@ -63,6 +65,7 @@ class Command(BaseCommand):
 
                 totals = bank_totals(lines)
                 exclusions = list(run.exclusions.all())
+                mismatches: list = list(run.mismatches.all())
                 year, total, computed_total, budget, scaled = (
                     run.year,
                     run.total,
@@ -78,15 +81,26 @@ class Command(BaseCommand):
                     cutoff=options["cutoff"],
                 )
                 lines, totals, exclusions = result.lines, result.bank_totals(), result.exclusions
+                mismatches = list(result.mismatches)
                 year, total, computed_total = result.year, result.total, result.computed_total
                 budget, scaled = result.budget, result.scaled
         except (SubsidyInputError, StageRefused) as exc:
             raise CommandError(str(exc)) from None
         if export_path:
-            export.write_run(export_path, lines=lines, totals=totals, exclusions=exclusions)
+            export.write_run(
+                export_path,
+                lines=lines,
+                totals=totals,
+                exclusions=exclusions,
+                mismatches=mismatches,
+            )
         out = self.stdout
         out.write(f"{program.name} {year}年度贷款贴息")
         out.write(f"  贴息贷款 {len(lines)} 笔，未予贴息 {len(exclusions)} 笔")
+        if mismatches:
+            out.write(
+                f"  逾期标记与逾期记录不一致的结息 {len(mismatches)} 笔（见导出的“逾期标记不一致”表）"
+            )
         out.write(
             f"  按30%计算贴息合计 {format_yuan(computed_total)} 元；年度预算 {format_yuan(budget)} 元"
         )
