@@ -37,11 +37,8 @@ def waiting_applications(
     qs = queue_for(user).select_related("program_version__program")
     if program:
         qs = qs.filter(program_version__program__code=program)
-    if date_from is not None:
-        qs = qs.filter(entered__date__gte=date_from)
-    if date_to is not None:
-        qs = qs.filter(entered__date__lte=date_to)
-    return qs.order_by("entered", "reference")
+    # `entered` is queue_for's annotation (the day the application entered its state).
+    return _dates(qs, "entered__date", date_from, date_to).order_by("entered", "reference")
 
 
 def bank_loans(
