@@ -50,6 +50,13 @@ FIELDS: dict[str, tuple[Field, ...]] = {
     "disbursements": (
         *COMMON,
         Field("credit_code", "统一社会信用代码", "string", True, "借款企业的统一社会信用代码"),
+        Field(
+            "contract_date",
+            "合同签订日期",
+            "date",
+            True,
+            "YYYY-MM-DD，借款合同的签订日，不得晚于放款日期；利率按当日同期同档次LPR核定（衢州方案一(六)）",
+        ),
         Field("disbursement_date", "放款日期", "date", True, "YYYY-MM-DD，不能是将来的日期"),
         Field("maturity_date", "到期日期", "date", True, "YYYY-MM-DD"),
         Field("principal", "放款金额（元）", "amount", True, "元，最多两位小数"),
