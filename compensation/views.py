@@ -1067,7 +1067,8 @@ def reconciliation(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 @login_required
 def reconciliation_pdf(request: HttpRequest, code: str) -> HttpResponse:
-    # A read: printing the statement writes nothing (issue 17; its page and Excel copy do not either).
+    # A read: printing the statement audits nothing (issue 17; its page and Excel copy do not either);
+    # its first print registers the issued document (issue 21), printing the same again writes nothing.
     rec = _reconciliation(request, code)
     program = compensation_program(request.user)
     response = HttpResponse(
