@@ -1,7 +1,8 @@
 """A throttle per API token: at most `settings.API_THROTTLE_RATE` calls ("120/m") in each fixed window.
 
-Counted in the shared cache (every web process sees the same count) with `add` then
-`incr`, keyed by the token and the window. The first refusal of a window leaves one
+Counted in the throttles' cache (`RATELIMIT_USE_CACHE`, the one the portal's other throttles
+use: every web process sees the same count, even when the default cache is a process's own
+locmem) with `add` then `incr`, keyed by the token and the window. The first refusal of a window leaves one
 audit row (`api.throttled`), so a runaway client shows in the trail without writing
 a row per refused call.
 """
@@ -12,7 +13,7 @@ import threading
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.http import HttpRequest
 from ninja.throttling import BaseThrottle
 
@@ -40,6 +41,7 @@ class TokenRateThrottle(BaseThrottle):
         now = time.time()
         start = int(now // window) * window
         key = f"api-throttle:{token.pk}:{window}:{start}"
+        cache = caches[settings.RATELIMIT_USE_CACHE]
         cache.add(key, 0, timeout=window + 5)
         try:
             count = cache.incr(key)
