@@ -63,5 +63,13 @@ def render_pdf(template_name: str, context: dict[str, Any], *, issue: Issue) -> 
     ).write_pdf()
 
 
+def render_uploaded_sample_pdf(template_name: str, context: dict[str, Any]) -> bytes:
+    """A PDF that stands for a file someone else gave the portal (the demo's fictional licence and letter,
+    uploaded as an enterprise's evidence): not issued by the portal, so it carries no issue number or QR code."""
+    html = render_to_string(template_name, context)
+    base_url = Path(settings.STATICFILES_DIRS[0]).resolve().as_uri() + "/"
+    return HTML(string=html, base_url=base_url, url_fetcher=StaticOnlyFetcher()).write_pdf()
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
