@@ -5,11 +5,23 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast test-clock setup sysdeps migrate demo lint audit check messages lock clean bench load backup
+.PHONY: run dev reset-demo test test-fast test-clock setup sysdeps migrate demo lint audit check messages lock clean bench load backup
 
+# The demo as it is served for real (DEBUG off: the portal's own error pages), with one background worker,
+# in the foreground; the logins are printed once the server answers.
 run: setup migrate demo
-	@echo "Serving on http://127.0.0.1:8000 with one background worker (one Ctrl-C stops both)"
+	@echo "Starting on http://127.0.0.1:8000 with one background worker (one Ctrl-C stops both) ..."
 	@PY=$(PY) bash scripts/run.sh
+
+# For development: the same with Django's debug pages (DEBUG on).
+dev: setup migrate demo
+	@PY=$(PY) RUN_DEBUG=1 bash scripts/run.sh
+
+# Start the demo again from scratch: deletes the local database and uploaded files (not the backups).
+reset-demo:
+	rm -f db.sqlite3 db.sqlite3-journal db.sqlite3-wal db.sqlite3-shm
+	rm -rf var/media
+	@echo "Deleted the local database and uploads; 'make run' creates them again with the demo data."
 
 # The whole suite: non-browser tests on every core (pytest-xdist, PYTEST_WORKERS=auto),
 # then the browser tests in their own pytest process (scripts/test.sh says why).
@@ -44,7 +56,7 @@ migrate: setup
 	$(PY) manage.py migrate --noinput
 
 demo: migrate
-	$(PY) manage.py load_demo
+	$(PY) manage.py load_demo --quiet-logins
 
 lint: setup
 	$(VENV)/bin/ruff check .
@@ -78,12 +90,12 @@ clean:
 
 # Benchmarks (not part of `make test`): each script prints rows of one table.
 bench: setup
-	@echo "| measure | result | target |"
-	@echo "| --- | --- | --- |"
+	@$(PY) bench/machine.py start
 	@$(PY) bench/bench_export.py
 	@$(PY) bench/bench_pages.py
 	@$(PY) bench/bench_subsidy.py --commit
 	@for script in $(filter-out bench/bench_export.py bench/bench_pages.py bench/bench_subsidy.py,$(wildcard bench/bench_*.py)); do $(PY) $$script || exit 1; done
+	@$(PY) bench/machine.py end
 
 # Bounded load test on loopback (gunicorn 2 workers, wrk); not part of `make test`.
 load: setup

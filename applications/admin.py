@@ -14,6 +14,7 @@ from applications.models import (
     ProgramVersion,
     Qualification,
     QuzhouDetails,
+    ReferenceCounter,
     RegistrationPlace,
     TeamMember,
     TechField,
@@ -29,8 +30,24 @@ class ProgramVersionInline(admin.StackedInline):
 
 @admin.register(Program)
 class ProgramAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "kind", "region")
+    list_display = ("code", "name", "kind", "region", "reference_prefix")
     inlines = [ProgramVersionInline]
+
+
+@admin.register(ReferenceCounter)
+class ReferenceCounterAdmin(admin.ModelAdmin):
+    """Read-only: the counters move only by submissions (a number changed by hand would leave a gap or repeat)."""
+
+    list_display = ("program", "year", "last")
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
 
 
 @admin.register(ProgramVersion)
@@ -91,6 +108,8 @@ class ApplicationAdmin(admin.ModelAdmin):
         "submitted_at",
     )
     list_filter = ("state", "program_version__program")
+    # A version prints its program's name: without this each row of the list costs one more query.
+    list_select_related = ("enterprise", "bank", "program_version__program")
     search_fields = ("reference", "enterprise__name", "enterprise__credit_code")
     readonly_fields = ("state", "amount", "submitted_pdf_sha256")
     autocomplete_fields = ("enterprise",)

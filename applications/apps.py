@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class ApplicationsConfig(AppConfig):
     name = "applications"
     verbose_name = _("Programs, enterprises and applications")
+
+    def ready(self) -> None:
+        from applications import signals  # noqa: F401  (a new program gets its kind's reference rows)

@@ -20,7 +20,6 @@ from applications.models import (
     Enterprise,
     MaterialType,
     ProductType,
-    Program,
     QuzhouDetails,
     TechField,
 )
@@ -159,10 +158,13 @@ def base_context(application: Application) -> dict[str, Any]:
 
 def annex_issue(application: Application, annex: str, actor: User | None) -> Issue:
     """The annex as an issued document of the program's bureau (kedaitong/verification.py)."""
+    from kedaitong import programs
+
     program = application.program_version.program
+    found = programs.spec(application).annex(annex)
     return Issue(
         kind=f"{program.kind}.{annex}",
-        title=ANNEX_TITLES[annex],
+        title=found.title if found is not None else annex,
         issuer=program.authority,
         subject=application,
         actor=actor,
@@ -194,12 +196,12 @@ def changjiang_annex3(application: Application, actor: User | None = None) -> by
     )
 
 
-def changjiang_annex4(application: Application, actor: User | None = None) -> bytes:
-    """附件4 昌江区“科贷通”贷款备案审核表, with the opinion boxes as the review has filled them."""
-    from review.selectors import annex4_boxes
-
+def changjiang_annex4(
+    application: Application, boxes: Any = None, actor: User | None = None
+) -> bytes:
+    """附件4 昌江区“科贷通”贷款备案审核表, with the opinion `boxes` as the review has filled them (empty without)."""
     context = base_context(application) | {
-        "boxes": annex4_boxes(application),
+        "boxes": boxes,
         "product_types": ProductType.objects.all(),
     }
     return render_pdf(
@@ -250,24 +252,12 @@ def quzhou_annex1(application: Application, actor: User | None = None) -> bytes:
     )
 
 
-ANNEXES = {
-    Program.Kind.CHANGJIANG: {
-        "annex2": changjiang_annex2,
-        "annex3": changjiang_annex3,
-        "annex4": changjiang_annex4,
-    },
-    Program.Kind.QUZHOU: {"annex1": quzhou_annex1},
-}
-ANNEX_TITLES = {
-    "annex1": "附件1 衢州市科技金融合作贷款申请表",
-    "annex2": "附件2 “科贷通”申请资料清单",
-    "annex3": "附件3 “科贷通”贷款申请报告",
-    "annex4": "附件4 昌江区“科贷通”贷款备案审核表",
-}
-
-
 def submission_pdf(application: Application, actor: User | None = None) -> bytes:
-    """The PDF kept at submission: the application report (Changjiang 附件3) or the application form (Quzhou 附件1)."""
-    if application.program_version.program.kind == Program.Kind.QUZHOU:
-        return quzhou_annex1(application, actor)
-    return changjiang_annex3(application, actor)
+    """The PDF kept at submission: the annex the application's kind names (Changjiang 附件3, Quzhou 附件1)."""
+    from kedaitong import programs
+
+    spec = programs.spec(application)
+    annex = spec.annex(spec.submission_annex)
+    if annex is None:
+        raise LookupError(f"kind {spec.kind} names no submission annex")
+    return annex.build(application, actor)

@@ -43,6 +43,11 @@ class RuleResult:
         return str(RULE_LABELS.get(self.code, self.code))
 
     @property
+    def optional(self) -> bool:
+        """One of several alternatives (Changjiang 第六条(一)2): it blocks nothing on its own."""
+        return self.code in OPTIONAL
+
+    @property
     def status_label(self) -> str:
         """Pass / fail / unknown in the user's language."""
         return str(STATUS_LABELS.get(self.status, self.status))
@@ -121,7 +126,7 @@ RULE_LABELS = {
     "quzhou.list": _("On the science bureau's list"),
     "quzhou.fraud": _("No fraud record"),
     "quzhou.amount": _("Loan amount limit"),
-    "quzhou.term": _("Term at most three years"),
+    "quzhou.term": _("Term within the maximum"),
     "quzhou.annual_cap": _("Annualized total per year"),
     "quzhou.bank": _("Bank on file"),
 }
@@ -366,16 +371,21 @@ def cj_tech_condition(options: Iterable[RuleResult]) -> RuleResult:
     )
 
 
-def blacklist(facts: Facts) -> RuleResult:
-    """Changjiang 第九条: a blacklisted enterprise gets no further financial support (every program)."""
+def blacklist(facts: Facts, article: str = "昌江细则第九条") -> RuleResult:
+    """Changjiang 第九条: a blacklisted enterprise gets no further financial support (every program).
+
+    `article` is what the checklist's own program cites for the line: Changjiang's article on its own checklist;
+    on another kind's checklist the bar applies too (DESIGN.md: no application in any program afterwards) and
+    the line cites nothing of a program the user does not work in.
+    """
     if facts.blacklisted:
         return RuleResult(
             "blacklist",
-            "昌江细则第九条",
+            article,
             FAIL,
             f"企业已被列入黑名单（{facts.blacklisted}），今后不得获得财政支持",
         )
-    return RuleResult("blacklist", "昌江细则第九条", PASS, "未列入黑名单")
+    return RuleResult("blacklist", article, PASS, "未列入黑名单")
 
 
 # --- Quzhou 一(一) ------------------------------------------------------------------------------------------
@@ -571,12 +581,18 @@ def qz_term(app: ApplicationFacts) -> RuleResult:
     article = "衢州方案一（二）"
     if app.term_months is None:
         return RuleResult("quzhou.term", article, UNKNOWN, "未填写贷款期限")
-    limit = app.max_term_months or 36
+    limit = app.max_term_months
+    if limit is None:
+        return RuleResult(
+            "quzhou.term", article, PASS, f"贷款期限{app.term_months}个月，本版本无期限上限"
+        )
     if app.term_months > limit:
         return RuleResult(
-            "quzhou.term", article, FAIL, f"贷款期限{app.term_months}个月，超过三年（{limit}个月）"
+            "quzhou.term", article, FAIL, f"贷款期限{app.term_months}个月，超过{limit}个月的上限"
         )
-    return RuleResult("quzhou.term", article, PASS, f"贷款期限{app.term_months}个月，不超过三年")
+    return RuleResult(
+        "quzhou.term", article, PASS, f"贷款期限{app.term_months}个月，不超过{limit}个月"
+    )
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -655,17 +671,11 @@ def quzhou_checklist(facts: Facts, app: ApplicationFacts | None = None) -> list[
         qz_provincial_tech_sme(facts),
         qz_on_bureau_list(facts),
         qz_fraud(facts),
-        blacklist(facts),
+        blacklist(facts, article=""),
     ]
     if app is not None:
         results += [qz_amount(app), qz_term(app), qz_annual_cap(app), qz_bank_on_file(app)]
     return results
-
-
-CHECKLISTS: dict[str, Callable[[Facts, ApplicationFacts | None], list[RuleResult]]] = {
-    "changjiang_kedaitong": changjiang_checklist,
-    "quzhou_coop_loan": quzhou_checklist,
-}
 
 
 def problems(results: Iterable[RuleResult]) -> list[RuleResult]:

@@ -31,7 +31,6 @@ from applications.services import COMPANY_INTRO_MAX, PROJECT_INTRO_MAX
 from kedaitong.models import User
 from kedaitong.money import WAN
 from kedaitong.uploads import EvidenceFileField
-from loans.models import Bank
 
 
 class DateInput(forms.DateInput):
@@ -157,11 +156,9 @@ class BankInviteForm(forms.Form):
     display_name = forms.CharField(label=_("Contact person"), max_length=50)
     email = forms.EmailField(label=_("Contact e-mail"))
 
-    def __init__(self, *args: Any, bank: Bank, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, programs: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["program"].queryset = Program.objects.filter(
-            pk__in=Bank.objects.filter(pk=bank.pk).values("agreements__program")
-        )
+        self.fields["program"].queryset = programs  # type: ignore[attr-defined]
 
 
 class InviteForm(forms.Form):
@@ -220,9 +217,12 @@ class EnterpriseForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["registration_place"].queryset = RegistrationPlace.objects.filter(
-            program__code="quzhou"
-        )
+        # The places every program's form offers (Quzhou 附件1 企业注册地); a second city adds its own rows.
+        places = RegistrationPlace.objects.select_related("program").order_by("program", "order")
+        field = self.fields["registration_place"]
+        field.queryset = places  # type: ignore[attr-defined]
+        if len({p.program_id for p in places}) > 1:
+            field.label_from_instance = lambda p: f"{p.program.name} · {p.name}"  # type: ignore[attr-defined]
 
 
 class QualificationForm(forms.ModelForm):
@@ -302,7 +302,8 @@ class ApplicationForm(forms.ModelForm):
     def __init__(self, *args: Any, version: ProgramVersion, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.version = version
-        self.fields["bank"].queryset = Bank.objects.cooperating_in(version.program)
+        banks = self.fields["bank"]
+        banks.queryset = banks.queryset.cooperating_in(version.program)  # type: ignore[attr-defined]
         self.fields["bank"].required = False
         if self.instance.pk:
             self.fields["amount_wan"].initial = f"{(self.instance.amount / WAN).normalize():f}"

@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from typing import TYPE_CHECKING
 
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -14,6 +15,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from applications.workflow import ApplicationWorkflow
 from kedaitong.fields import MONEY, RATE, UploadTo
+from kedaitong.programs import kind_choices
 from kedaitong.roles import Role
 
 if TYPE_CHECKING:
@@ -21,20 +23,30 @@ if TYPE_CHECKING:
 
 
 class Program(models.Model):
-    """One policy. Its rules live in a rule-set module named by `kind`; its numbers in its versions."""
-
-    class Kind(models.TextChoices):
-        CHANGJIANG = (
-            "changjiang_kedaitong",
-            _("Changjiang Kedaitong (recommendation and risk compensation)"),
-        )
-        QUZHOU = "quzhou_coop_loan", _("Quzhou cooperation loan (interest subsidy)")
+    """One policy of one place. Its rules are its kind's (a package under `programs/`, registered in
+    `kedaitong.programs`); its numbers are in its versions. A second district of a kind is another row."""
 
     code = models.SlugField(_("code"), max_length=30, unique=True)
     name = models.CharField(_("name"), max_length=100)
-    kind = models.CharField(_("rule set"), max_length=30, choices=Kind.choices)
+    kind = models.CharField(_("rule set"), max_length=30, choices=kind_choices)
     region = models.CharField(_("region"), max_length=50)
     authority = models.CharField(_("responsible bureau"), max_length=100)
+    # Application references read out on the phone: CJ-2026-0007. Each program has its own, so a second
+    # district of a kind numbers its applications apart from the first (浮梁 FL-2026-0001 beside 昌江 CJ-…).
+    reference_prefix = models.CharField(
+        _("reference prefix"),
+        max_length=8,
+        unique=True,
+        validators=[
+            RegexValidator(
+                r"^[A-Z]{2,8}$",
+                _("Two to eight capital Latin letters, e.g. CJ."),
+            )
+        ],
+        help_text=_(
+            "Application references are this prefix, the year of submission and a number: CJ-2026-0007."
+        ),
+    )
 
     class Meta:
         verbose_name = _("program")
@@ -226,22 +238,26 @@ class EnterpriseQuerySet(models.QuerySet["Enterprise"]):
         user's side confirmed (issue 17: a bank named in a draft, or any bureau role, could open
         the profile and download its certificates).
         """
-        from loans.models import Loan  # loans imports this module
+        # The bank side's model, reached through the relation (loans imports this module).
+        Loan = Enterprise._meta.get_field("loans").related_model
 
         role = user.effective_role if user.is_authenticated else ""
-        if role == Role.ADMIN:
-            return self.all()
         if role == Role.ENTERPRISE:
             return self.filter(pk=user.enterprise_id)
-        if role == Role.BANK or (
+        if role in (Role.ADMIN, Role.BANK) or (
             user.is_authenticated and user.is_program_scoped and user.program_id
         ):
-            confirmed = AccountClaim.objects.filter(state=AccountClaim.State.CONFIRMED)
-            confirmed = (
-                confirmed.filter(bank=user.bank_id)
-                if role == Role.BANK
-                else confirmed.filter(program=user.program_id)
+            from applications.scope import current_program_id
+
+            # Banks and the administrator work in one program at a time (applications/scope.py).
+            program = (
+                current_program_id(user) if role in (Role.ADMIN, Role.BANK) else user.program_id
             )
+            confirmed = AccountClaim.objects.filter(
+                state=AccountClaim.State.CONFIRMED, program=program
+            )
+            if role == Role.BANK:
+                confirmed = confirmed.filter(bank=user.bank_id)
             return self.filter(
                 Q(pk__in=Application.objects.visible_to(user).values("enterprise"))
                 | Q(pk__in=Loan.objects.visible_to(user).values("enterprise"))
@@ -373,14 +389,16 @@ class AccountClaimQuerySet(models.QuerySet["AccountClaim"]):
         if not user.is_authenticated:
             return self.none()
         role = user.effective_role
+        from applications.scope import program_filter
+
         if role == Role.ADMIN:
-            return self.all()
+            return self.filter(program_filter(user))  # the program the administrator works in
         own = Q(claimant=user)
         if user.is_program_scoped and user.program_id:
             enterprises = AccountClaim.objects.filter(program=user.program_id).values("enterprise")
             return self.filter(own | Q(program=user.program_id) | Q(enterprise__in=enterprises))
         if role == Role.BANK:
-            return self.filter(own | Q(bank=user.bank_id))
+            return self.filter(own | (Q(bank=user.bank_id) & program_filter(user)))
         return self.filter(own)
 
     def waiting(self) -> AccountClaimQuerySet:
@@ -497,12 +515,16 @@ class AccountClaim(FSMModelMixin, models.Model):
 class ApplicationQuerySet(models.QuerySet["Application"]):
     def visible_to(self, user: User) -> ApplicationQuerySet:
         role = user.effective_role if user.is_authenticated else ""
-        if role == Role.ADMIN:
-            return self.all()
         if role == Role.ENTERPRISE:
             return self.filter(enterprise=user.enterprise_id)
-        if role == Role.BANK:
-            return self.filter(bank=user.bank_id).exclude(
+        if role in (Role.ADMIN, Role.BANK):
+            from applications.scope import current_program_id
+
+            # Banks and the administrator see the program they work in (applications.scope).
+            in_program = self.filter(program_version__program=current_program_id(user))
+            if role == Role.ADMIN:
+                return in_program
+            return in_program.filter(bank=user.bank_id).exclude(
                 state__in=Application.State.enterprise_only()
             )
         if user.is_authenticated and user.is_program_scoped and user.program_id:
@@ -532,6 +554,9 @@ class Application(ApplicationWorkflow, models.Model):
         PUBLICITY = "publicity", _("Publicity")
         CREDIT_GRANTED = "credit_granted", _("Credit granted")
         DISBURSED = "disbursed", _("Disbursed")
+        REPORTED = "reported", _("Reported to the bureau")
+        CORRECTION_REQUESTED = "correction_requested", _("Correction requested by the bureau")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged by the bureau")
         REJECTED = "rejected", _("Rejected")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
@@ -540,7 +565,9 @@ class Application(ApplicationWorkflow, models.Model):
             return [cls.DRAFT, cls.WITHDRAWN]
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    reference = models.CharField(_("reference"), max_length=30, unique=True)
+    # Given at the first submission (`applications.services.reference_next`): PREFIX-YEAR-NNNN, gap-free per
+    # program and year. A draft has none. References given before (CJ-37DBF18E) are kept as they are.
+    reference = models.CharField(_("reference"), max_length=30, unique=True, null=True, blank=True)
     program_version = models.ForeignKey(
         ProgramVersion,
         on_delete=models.PROTECT,
@@ -618,11 +645,49 @@ class Application(ApplicationWorkflow, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.reference} {self.enterprise.name}"
+        return f"{self.display_reference} {self.enterprise.name}"
 
     @property
     def program(self) -> Program:
         return self.program_version.program
+
+    @property
+    def display_reference(self) -> str:
+        """The reference, or what a draft shows instead (it gets its number when submitted)."""
+        return self.reference or str(_("Draft (numbered at submission)"))
+
+    @property
+    def file_stem(self) -> str:
+        """The start of a download's file name: the reference, or 草稿-<8 hex> for a draft."""
+        if self.reference:
+            return self.reference
+        draft = str(_("Draft"))
+        return f"{draft}-{self.public_id.hex[:8]}"
+
+
+class ReferenceCounter(models.Model):
+    """The last reference number given in a program and year; locked by each submission (gap-free)."""
+
+    program = models.ForeignKey(
+        Program,
+        on_delete=models.PROTECT,
+        related_name="reference_counters",
+        verbose_name=_("program"),
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    last = models.PositiveIntegerField(_("last number given"), default=0)
+
+    class Meta:
+        verbose_name = _("reference counter")
+        verbose_name_plural = _("reference counters")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "year"], name="referencecounter_one_per_year"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program.reference_prefix}-{self.year}: {self.last}"
 
 
 class ProgramListing(models.Model):
@@ -844,7 +909,7 @@ class QuzhouDetails(models.Model):
         LICENSE = "license", "拥有5年以上的独占许可"
 
     application = models.OneToOneField(
-        Application, on_delete=models.CASCADE, related_name="quzhou", verbose_name=_("application")
+        Application, on_delete=models.CASCADE, related_name="details", verbose_name=_("application")
     )
     loan_card_no = models.CharField(_("loan card number"), max_length=40, blank=True)
     project_name = models.CharField(_("project name"), max_length=100, blank=True)
@@ -903,7 +968,7 @@ class QuzhouDetails(models.Model):
         verbose_name_plural = _("Quzhou application forms")
 
     def __str__(self) -> str:
-        return f"{self.application.reference} {self.project_name}"
+        return f"{self.application.display_reference} {self.project_name}"
 
 
 class TeamMember(models.Model):

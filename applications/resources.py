@@ -31,7 +31,9 @@ class PlaceWidget(io.CodeWidget):
 
     def get_queryset(self, value: Any, row: Any, *args: Any, **kwargs: Any) -> Any:
         code = (row or {}).get("项目代码")
-        return RegistrationPlace.objects.filter(program__code=str(code or "").strip())
+        return RegistrationPlace.objects.filter(
+            program__in=Program.objects.filter(code=str(code or "").strip())
+        )
 
 
 class RegistrationPlaceResource(io.ReferenceResource):

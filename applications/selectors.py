@@ -15,6 +15,7 @@ from applications import eligibility
 from applications.eligibility import ApplicationFacts, Facts, QualificationFact, RuleResult, Status
 from applications.models import Application, Enterprise, Program, ProgramListing
 from applications.workflow import OPEN_STATES
+from kedaitong import programs
 
 __all__ = [
     "RuleResult",
@@ -29,14 +30,13 @@ __all__ = [
 def enterprise_facts(
     enterprise: Enterprise, program: Program, today: dt.date | None = None
 ) -> Facts:
-    from review.models import BlacklistEntry
-    from subsidy.selectors import fraud_bar
-
     today = today or timezone.localdate()
-    entry = BlacklistEntry.objects.blocking(enterprise)
-    fraud = fraud_bar(enterprise=enterprise, program=program).first()
+    # Every kind's bars (the blacklist bars in any program, a fraud record in its own): kedaitong.programs.bars.
+    found = programs.bars(enterprise=enterprise, program=program)
+    blacklisted = "；".join(bar.reason for bar in found if bar.code == "blacklist")
+    fraud = next((bar.reason for bar in found if bar.code == "fraud"), "")
     listed: bool | None = None
-    if program.kind == Program.Kind.QUZHOU:
+    if programs.has_feature(program, programs.Feature.PROGRAM_LIST):
         listed = (
             ProgramListing.objects.filter(
                 program=program, credit_code=enterprise.credit_code, listed_on__lte=today
@@ -72,8 +72,8 @@ def enterprise_facts(
             for q in enterprise.qualifications.all()
         ),
         on_program_list=listed,
-        blacklisted=entry.get_reason_display() if entry is not None else "",
-        fraud=f"已被认定骗取贷款或贴息（{fraud.found_on:%Y-%m-%d}）" if fraud is not None else "",
+        blacklisted=blacklisted,
+        fraud=fraud,
     )
 
 
@@ -100,7 +100,9 @@ def banks_holding(
     """
     from kedaitong.db import MoneySum
     from kedaitong.money import format_yuan
-    from loans.models import Loan
+
+    # Loans are the bank side's records, reached through the application's relation (not imported).
+    Loan = Application._meta.get_field("loans").related_model
 
     found: dict[str, list[str]] = {}
     applications = (
@@ -118,7 +120,7 @@ def banks_holding(
         applications = applications.exclude(bank=exclude_bank_id)
     for other in applications:
         found.setdefault(other.bank.name, []).append(
-            f"申请{other.reference}，{other.get_state_display()}"
+            f"申请{other.display_reference}，{other.get_state_display()}"
         )
     loans = (
         Loan.objects.filter(enterprise__credit_code=credit_code, program_version__program=program)
@@ -139,8 +141,8 @@ def banks_holding(
 
 def application_facts(application: Application) -> ApplicationFacts:
     from applications.eligibility import add_months
-    from loans.models import Bank, Loan
 
+    # Loans and banks are the bank side's records, reached through the enterprise's and program's relations.
     version = application.program_version
     program = version.program
     bank_name = application.bank.name if application.bank is not None else ""
@@ -153,9 +155,9 @@ def application_facts(application: Application) -> ApplicationFacts:
         .exclude(pk=application.pk)
         .exclude(state=Application.State.DRAFT)
     )
-    loans = Loan.objects.filter(
-        enterprise=application.enterprise_id, program_version__program=program
-    ).select_related("bank")
+    loans = application.enterprise.loans.filter(program_version__program=program).select_related(
+        "bank"
+    )
     other_banks: set[str] = set()
     commitments: list[tuple[Decimal, dt.date, dt.date]] = []
     if version.one_bank_per_enterprise:
@@ -177,7 +179,8 @@ def application_facts(application: Application) -> ApplicationFacts:
                 commitments.append((other.amount, start, add_months(start, other.term_months)))
     on_file = True
     if application.bank_id:
-        on_file = Bank.objects.cooperating_in(program).filter(pk=application.bank_id).exists()
+        banks = Application._meta.get_field("bank").related_model.objects
+        on_file = banks.cooperating_in(program).filter(pk=application.bank_id).exists()
     return ApplicationFacts(
         amount=application.amount,
         max_amount=version.max_amount,
@@ -196,14 +199,19 @@ def enterprise_checklist(
     enterprise: Enterprise, program: Program, today: dt.date | None = None
 ) -> list[RuleResult]:
     """The checklist of `program` for `enterprise` before any application (home page)."""
-    return eligibility.CHECKLISTS[program.kind](enterprise_facts(enterprise, program, today), None)
+    checklist = programs.spec(program).checklist
+    return checklist(enterprise_facts(enterprise, program, today), None) if checklist else []
 
 
 def eligibility_now(application: Application) -> list[RuleResult]:
     """The application's eligibility checklist judged against the enterprise's records today."""
     program = application.program_version.program
-    facts = enterprise_facts(application.enterprise, program)
-    return eligibility.CHECKLISTS[program.kind](facts, application_facts(application))
+    checklist = programs.spec(program).checklist
+    if checklist is None:
+        return []
+    return checklist(
+        enterprise_facts(application.enterprise, program), application_facts(application)
+    )
 
 
 def eligibility_at_submission(application: Application) -> list[RuleResult] | None:

@@ -7,7 +7,6 @@ row; e-mails leave at commit. Views and commands call these functions.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -28,7 +27,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
-from applications import eligibility
+from applications import eligibility, lifecycle
 from applications.credit_code import validate as validate_credit_code
 from applications.models import (
     AccountClaim,
@@ -38,11 +37,13 @@ from applications.models import (
     MaterialType,
     Program,
     ProgramVersion,
-    QuzhouDetails,
+    ReferenceCounter,
     TeamMember,
 )
 from applications.selectors import eligibility_now
+from kedaitong import errors, programs
 from kedaitong.audit import log_action
+from kedaitong.errors import Refused
 from kedaitong.models import User
 from kedaitong.pdf import sha256
 from kedaitong.roles import Role
@@ -51,15 +52,22 @@ from kedaitong.uploads import check_upload, display_name
 EDITABLE_STATES = (Application.State.DRAFT, Application.State.RETURNED)
 COMPANY_INTRO_MAX = 500  # Quzhou 附件1 三、公司简介，限500字
 PROJECT_INTRO_MAX = 1000  # Quzhou 附件1 四、项目介绍，限1000字
-REFERENCE_PREFIX: dict[str, str] = {Program.Kind.CHANGJIANG: "CJ", Program.Kind.QUZHOU: "QZ"}
 
 
-class DomainError(Exception):
-    """An operation refused, with every reason (translated, for the user)."""
+class DomainError(Refused):
+    """An operation of the enterprise side refused, with every reason (translated, for the user)."""
 
-    def __init__(self, problems: list[str] | str) -> None:
-        self.problems = [problems] if isinstance(problems, str) else list(problems)
-        super().__init__("；".join(self.problems))
+
+class NotAllowed(DomainError, errors.NotAllowed):
+    """The actor's role may not take this step (a view answers 403)."""
+
+
+class Conflict(DomainError, errors.Conflict):
+    """Someone else decided first, or the record moved on (a view answers 409)."""
+
+
+class NotYours(NotAllowed):
+    """Only the enterprise's own users may do this."""
 
 
 # --- Registration and invitations ----------------------------------------------------------------------------
@@ -225,14 +233,6 @@ def password_link(user: User, base_url: str) -> str:
 # --- Who an enterprise account really is (issue 17) --------------------------------------------------------------
 
 EMAIL_SALT = "kedaitong.email-verification"
-
-
-class NotAllowed(DomainError):
-    """The actor's role may not take this step (a view answers 403)."""
-
-
-class Conflict(DomainError):
-    """Someone else decided first, or the record moved on (a view answers 409)."""
 
 
 def _mail_on_commit(subject: str, body: str, recipients: list[str]) -> None:
@@ -611,12 +611,11 @@ def enterprise_invite_by_bank(
     Only a bank with an agreement in force in `program`, and only for a code no account holds yet (an
     account that is not the enterprise's is a matter for a dispute, which the bureau decides).
     """
-    from loans.models import Bank  # loans imports applications
-
     bank = actor.bank
     if actor.effective_role != Role.BANK or bank is None:
         raise NotAllowed(_("Only a cooperating bank's users may invite an enterprise."))
-    if not Bank.objects.cooperating_in(program).filter(pk=bank.pk).exists():
+    banks = type(bank).objects  # the bank side's model, reached through the user (loans imports us)
+    if not banks.cooperating_in(program).filter(pk=bank.pk).exists():
         raise DomainError(
             _("Your bank has no cooperation agreement in force in %(program)s.")
             % {"program": program.name}
@@ -689,9 +688,45 @@ def enterprise_invite_by_bank(
 # --- Applications ----------------------------------------------------------------------------------------------
 
 
-def _new_reference(program: Program) -> str:
-    prefix = REFERENCE_PREFIX.get(program.kind, "AP")
-    return f"{prefix}-{uuid.uuid4().hex[:8].upper()}"
+def reference_next(*, program: Program, day: dt.date) -> str:
+    """The next reference of `program` in the year of `day`: PREFIX-YEAR-NNNN, gap-free, for a submission.
+
+    Call inside the submission's transaction: the year's counter row is locked (`select_for_update`) until
+    the submission commits, so two submissions at once get consecutive numbers, and a submission that fails
+    gives its number back with its rollback. A year's counter starts after the highest number already used
+    (demo data, references typed by an import), and a number found taken is passed over, never repeated.
+    """
+    year = day.year
+    prefix = program.reference_prefix
+    try:
+        with (
+            transaction.atomic()
+        ):  # a savepoint: another submission may create the year's row first
+            ReferenceCounter.objects.get_or_create(
+                program=program, year=year, defaults={"last": _highest_used(prefix, year)}
+            )
+    except IntegrityError:
+        pass
+    counter = ReferenceCounter.objects.select_for_update().get(program=program, year=year)
+    while True:
+        counter.last += 1
+        reference = f"{prefix}-{year}-{counter.last:04d}"
+        if not Application.objects.filter(reference=reference).exists():
+            break
+    counter.save(update_fields=["last"])
+    return reference
+
+
+def _highest_used(prefix: str, year: int) -> int:
+    start = f"{prefix}-{year}-"
+    numbers = [
+        int(ref[len(start) :])
+        for ref in Application.objects.filter(reference__startswith=start).values_list(
+            "reference", flat=True
+        )
+        if ref[len(start) :].isdigit()
+    ]
+    return max(numbers, default=0)
 
 
 def application_create(
@@ -716,16 +751,16 @@ def application_create(
         return found
     try:
         with transaction.atomic():
-            application = Application(
-                reference=_new_reference(version.program),
+            application = Application(  # a draft has no reference until it is submitted
                 program_version=version,
                 enterprise=enterprise,
                 amount=amount,
                 **fields,
             )
             application.save()
-            if version.program.kind == Program.Kind.QUZHOU:
-                QuzhouDetails.objects.create(application=application)
+            spec = programs.spec(version)
+            if spec.details_for is not None:
+                spec.details_for(application).save()  # the kind's own record (Quzhou 附件1 tables)
             log_action(
                 actor=actor,
                 action="applications.application.created",
@@ -738,6 +773,39 @@ def application_create(
             raise
         return found
     return application
+
+
+def application_delete(*, actor: User, application: Application) -> None:
+    """The enterprise deletes its own draft, with its materials and team (issue 18): nothing was submitted.
+
+    Only a draft: an application once submitted (returned ones too) is part of the record and is withdrawn
+    instead. The audit row keeps what was deleted.
+    """
+    with transaction.atomic():
+        locked = (
+            Application.objects.select_for_update()
+            .select_related("enterprise")
+            .filter(pk=application.pk)
+            .first()
+        )
+        if locked is None:
+            raise DomainError(_("This draft has already been deleted."))
+        if actor.effective_role != Role.ENTERPRISE or actor.enterprise_id != locked.enterprise_id:
+            raise NotYours(_("Only the enterprise's own users may delete its draft."))
+        if locked.state != Application.State.DRAFT:
+            raise DomainError(
+                _("Only a draft can be deleted; a submitted application is withdrawn instead.")
+            )
+        log_action(
+            actor=actor,
+            action="applications.application.deleted",
+            obj=locked,
+            data={
+                "amount": str(locked.amount),
+                "materials": [m.original_name for m in locked.materials.all()],
+            },
+        )
+        locked.delete()
 
 
 def ensure_editable(application: Application) -> None:
@@ -834,37 +902,6 @@ def missing_materials(application: Application) -> list[MaterialType]:
     ]
 
 
-# The profile fields each annex prints; an empty one would leave a blank on the signed form.
-# Changjiang 附件3: **公司位于…，成立于…，法人代表为…，联系电话…，主要经营…。公司注册资本…，实缴资本…，近一年销售额…，实现纳税….
-CHANGJIANG_ANNEX3_FIELDS = (
-    "address",
-    "founded_on",
-    "legal_representative",
-    "contact_phone",
-    "main_business",
-    "registered_capital",
-    "paid_in_capital",
-    "last_year_sales",
-    "last_year_tax",
-)
-# Changjiang 附件4 借款企业基本信息: 名称, 地址, 法定代表人 and 联系方式 (附件3's above), 联系人 and 联系方式 (the
-# contact person's: mobile, or the enterprise's phone when the contact has none).
-CHANGJIANG_ANNEX4_FIELDS = ("contact_name",)
-QUZHOU_ANNEX1_FIELDS = (
-    "ip_invention",
-    "ip_utility",
-    "ip_design",
-    "ip_software",
-    "ip_ic_layout",
-    "ip_plant_variety",
-    "ip_other",
-    "employees",
-    "staff_college_tech",
-    "staff_rnd",
-    "staff_rnd_recruited",
-    "high_tech_revenue",
-    "rnd_expense",
-)
 QUZHOU_FIGURE_YEARS = 3  # 附件1 近3年产品销售（技术服务）收入 / 近3年利润
 
 
@@ -874,55 +911,46 @@ def figure_years(today: dt.date | None = None) -> list[int]:
     return list(range(year - QUZHOU_FIGURE_YEARS, year))
 
 
-def profile_problems(enterprise: Enterprise, kind: str, today: dt.date | None = None) -> list[str]:
-    """The profile fields the program's annex prints and the enterprise has not filled (every one, naming the annex).
-
-    Changjiang 附件3 (申请报告): address, founding date, legal representative, contact phone (联系电话), main
-    business (主要经营), registered and paid-in capital, last year's sales and tax; 附件4 (备案审核表): the contact
-    person (联系人). Quzhou 附件1 (申请表): IP counts by kind, staff figures, high-tech revenue and
-    R&D expense of the last year, and sales revenue and profit of each of the last three years. A zero is an
-    answer; only an empty field is a problem.
-    """
-    groups: list[tuple[tuple[str, ...], Any]]
-    if kind == Program.Kind.CHANGJIANG:
-        groups = [
-            (CHANGJIANG_ANNEX3_FIELDS, _("Changjiang annex 3")),
-            (CHANGJIANG_ANNEX4_FIELDS, _("Changjiang annex 4")),
-        ]
-    elif kind == Program.Kind.QUZHOU:
-        groups = [(QUZHOU_ANNEX1_FIELDS, _("Quzhou annex 1"))]
-    else:
-        return []
-    annex = groups[0][1]
+def profile_field_problems(enterprise: Enterprise, fields: Any, annex: str) -> list[str]:
+    """The `fields` of the profile that `annex` prints and the enterprise has not filled (a zero is an answer)."""
     problems = []
-    for fields, annex_name in groups:
-        for name in fields:
-            value = getattr(enterprise, name)
-            if value is None or (isinstance(value, str) and not value.strip()):
-                label = getattr(Enterprise._meta.get_field(name), "verbose_name", name)
-                problems.append(
-                    _("The profile lacks “%(field)s”, which %(annex)s prints.")
-                    % {"field": label, "annex": annex_name}
-                )
-    if kind == Program.Kind.QUZHOU:
-        complete = {
-            f.year
-            for f in enterprise.annual_figures.filter(year__in=figure_years(today))
-            if f.revenue is not None and f.profit is not None
-        }
-        missing = [str(year) for year in figure_years(today) if year not in complete]
-        if missing:
+    for name in fields:
+        value = getattr(enterprise, name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            label = getattr(Enterprise._meta.get_field(name), "verbose_name", name)
             problems.append(
-                _(
-                    "The profile lacks the sales revenue and profit of %(years)s, which %(annex)s prints (近3年)."
-                )
-                % {"years": "、".join(missing), "annex": annex}
+                _("The profile lacks “%(field)s”, which %(annex)s prints.")
+                % {"field": label, "annex": annex}
             )
     return problems
 
 
+def figure_problems(enterprise: Enterprise, annex: str, today: dt.date | None = None) -> list[str]:
+    """附件1 近3年: the sales revenue and profit of each of the three years before the submission year."""
+    complete = {
+        f.year
+        for f in enterprise.annual_figures.filter(year__in=figure_years(today))
+        if f.revenue is not None and f.profit is not None
+    }
+    missing = [str(year) for year in figure_years(today) if year not in complete]
+    if not missing:
+        return []
+    return [
+        _(
+            "The profile lacks the sales revenue and profit of %(years)s, which %(annex)s prints (近3年)."
+        )
+        % {"years": "、".join(missing), "annex": annex}
+    ]
+
+
+def profile_problems(enterprise: Enterprise, kind: Any, today: dt.date | None = None) -> list[str]:
+    """The profile fields the annex of `kind` (a kind, a program ...) prints and the enterprise has not filled."""
+    spec = programs.spec(kind)
+    return spec.profile_problems(enterprise, today) if spec.profile_problems else []
+
+
 def form_problems(application: Application) -> list[str]:
-    """What the forms still lack for a submission (every problem, not the first)."""
+    """What the forms still lack for a submission (every problem, not the first): the kind's own fields too."""
     problems: list[str] = []
 
     def need(value: Any, label: str) -> None:
@@ -932,38 +960,10 @@ def form_problems(application: Application) -> list[str]:
     need(application.bank_id, _("Bank"))
     need(application.term_months, _("Term (months)"))
     need(application.planned_disbursement_on, _("Planned disbursement date"))
-    kind = application.program_version.program.kind
-    problems += profile_problems(application.enterprise, kind)
-    if kind == Program.Kind.CHANGJIANG:
-        need(application.purpose.strip(), _("Reason for the loan"))
-        need(application.annual_rate, _("Annual rate (%)"))
-        need(application.product_type_id, _("Product type"))
-        for material in missing_materials(application):
-            problems.append(
-                _("Material %(number)s “%(name)s” is not uploaded.")
-                % {"number": material.number, "name": material.name}
-            )
-    if kind == Program.Kind.QUZHOU:
-        # Read only: the submit page (a GET) lists these problems and must not create the row.
-        details = QuzhouDetails.objects.filter(application=application).first() or QuzhouDetails()
-        need(details.project_name.strip(), _("Project name"))
-        need(details.company_intro.strip(), _("Company introduction"))
-        need(details.project_intro.strip(), _("Project introduction"))
-        # 附件1 二: 联系人 and 联系电话 are blanks of the form (mobile and e-mail are alternatives to reach them).
-        need(details.contact_name.strip(), _("Contact person (Quzhou annex 1)"))
-        need(details.contact_phone.strip(), _("Contact phone (Quzhou annex 1)"))
-        if len(details.company_intro) > COMPANY_INTRO_MAX:
-            problems.append(
-                _("The company introduction has %(count)d characters; at most %(max)d (附件1).")
-                % {"count": len(details.company_intro), "max": COMPANY_INTRO_MAX}
-            )
-        if len(details.project_intro) > PROJECT_INTRO_MAX:
-            problems.append(
-                _("The project introduction has %(count)d characters; at most %(max)d (附件1).")
-                % {"count": len(details.project_intro), "max": PROJECT_INTRO_MAX}
-            )
-        if not application.team.exists():
-            problems.append(_("Add at least one main member of the project team."))
+    spec = programs.spec(application)
+    problems += profile_problems(application.enterprise, spec)
+    if spec.form_problems is not None:
+        problems += spec.form_problems(application)
     return problems
 
 
@@ -981,39 +981,43 @@ def application_submit(
     from applications import documents
 
     with transaction.atomic():
-        locked = (
-            Application.objects.select_for_update(of=("self",))
-            .select_related("enterprise", "bank", "program_version__program", "product_type")
-            .get(pk=application.pk)
-        )
+        locked = lifecycle.lock(application)
         if actor.effective_role != Role.ENTERPRISE or actor.enterprise_id != locked.enterprise_id:
-            raise DomainError(_("Only the enterprise's own users may submit its application."))
-        if not can_proceed(locked.submit):
+            raise NotYours(_("Only the enterprise's own users may submit its application."))
+        spec = programs.spec(locked)
+        if not can_proceed(getattr(locked, spec.workflow.submit)):
             raise DomainError(_("This application has already been submitted."))
         checklist = eligibility_now(locked)
         # Issue 17: an unconfirmed account fills drafts but does not submit.
         problems = account_problems(enterprise=locked.enterprise, user=actor)
         problems += form_problems(locked)
-        problems += [f"{r.reason}（{r.article}）" for r in eligibility.problems(checklist)]
+        problems += [
+            f"{r.reason}（{r.article}）" if r.article else r.reason
+            for r in eligibility.problems(checklist)
+        ]
         if problems:
             raise DomainError(problems)
-        from_state = locked.state
+        if not locked.reference:  # the first submission numbers it; a resubmission keeps its number
+            locked.reference = reference_next(
+                program=locked.program_version.program, day=timezone.localdate()
+            )
         locked.snapshot = documents.build_snapshot(locked)
         locked.eligibility_result = eligibility.to_json(checklist)
-        # The transition first: it sets submitted_at, the date the kept PDF is signed with, and the PDF
-        # then reads the snapshot just taken (a failure below rolls the whole submission back).
-        locked.submit()
-        pdf = documents.submission_pdf(locked, actor)
-        locked.submitted_pdf_sha256 = sha256(pdf)
-        locked.submitted_pdf.save(f"{locked.reference}.pdf", ContentFile(pdf), save=False)
-        locked.save()
-        log_action(
+
+        def keep_pdf(app: Application) -> dict[str, Any]:
+            # After the transition, which sets submitted_at, the date the kept PDF is signed with; the PDF
+            # reads the snapshot just taken (a failure rolls the whole submission back).
+            pdf = documents.submission_pdf(app, actor)
+            app.submitted_pdf_sha256 = sha256(pdf)
+            app.submitted_pdf.save(f"{app.reference}.pdf", ContentFile(pdf), save=False)
+            return {"sha256": app.submitted_pdf_sha256, "amount": app.amount}
+
+        lifecycle.step(
+            locked,
+            spec.workflow.submit,
             actor=actor,
-            action="applications.application.submitted",
-            obj=locked,
-            from_state=from_state,
-            to_state=locked.state,
-            data={"sha256": locked.submitted_pdf_sha256, "amount": locked.amount},
             request=request,
+            prepare=keep_pdf,
+            action="applications.application.submitted",
         )
     return locked

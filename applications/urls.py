@@ -4,6 +4,7 @@ from applications import views
 
 app_name = "applications"
 urlpatterns = [
+    path("program/switch/", views.program_switch, name="program-switch"),
     path("enterprise/register/", views.register, name="register"),
     # Issue 17: who an enterprise account really is.
     path("enterprise/account/", views.account, name="account"),
@@ -40,6 +41,9 @@ urlpatterns = [
     path("applications/new/<slug:program>/", views.application_create, name="application-create"),
     path("applications/<uuid:public_id>/", views.application_detail, name="application-detail"),
     path("applications/<uuid:public_id>/edit/", views.application_edit, name="application-edit"),
+    path(
+        "applications/<uuid:public_id>/delete/", views.application_delete, name="application-delete"
+    ),
     path(
         "applications/<uuid:public_id>/submit/", views.application_submit, name="application-submit"
     ),

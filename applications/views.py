@@ -19,14 +19,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from applications import documents, services
+from applications import scope, services
 from applications.forms import (
     AnnualFigureForm,
     BankInviteForm,
-    ChangjiangApplicationForm,
     ClaimDecisionForm,
     ClaimForm,
     DisputeForm,
@@ -35,8 +35,6 @@ from applications.forms import (
     MaterialForm,
     PatentForm,
     QualificationForm,
-    QuzhouApplicationForm,
-    QuzhouDetailsForm,
     RegistrationForm,
     TeamMemberForm,
 )
@@ -49,18 +47,17 @@ from applications.models import (
     Patent,
     Program,
     Qualification,
-    QuzhouDetails,
 )
 from applications.selectors import eligibility_at_submission, eligibility_now, enterprise_checklist
 from applications.sme import classify
+from kedaitong import programs
 from kedaitong.audit import log_action
-from kedaitong.models import User
+from kedaitong.models import AuditEntry, User
 from kedaitong.money import wan_to_yuan
 from kedaitong.permissions import get_visible_or_404, require_role, role_required
 from kedaitong.roles import Role
 from kedaitong.throttle import throttle
 from kedaitong.uploads import display_name, serve_upload
-from loans.models import Loan
 
 # --- Shared look-ups ---------------------------------------------------------------------------------------------
 
@@ -89,6 +86,21 @@ def _application(
 def _refused(request: HttpRequest, exc: services.DomainError) -> None:
     for problem in exc.problems:
         messages.error(request, problem)
+
+
+# --- The program switch --------------------------------------------------------------------------------------------
+
+
+@require_POST
+@login_required
+def program_switch(request: HttpRequest) -> HttpResponse:
+    """A bank in several programs, or the administrator, chooses the program to work in (kept in the session)."""
+    program = scope.choose(request, request.POST.get("program", ""))
+    if program is None:
+        raise Http404
+    messages.success(request, _("You are working in %(program)s.") % {"program": program.name})
+    # Home, not the page it came from: a record of the other program is not in this one.
+    return redirect("home")
 
 
 # --- Registration and colleagues ---------------------------------------------------------------------------------
@@ -301,7 +313,14 @@ def dispute(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def bank_invite(request: HttpRequest) -> HttpResponse:
     """A cooperating bank invites its customer: a confirmed account and a link to set the password."""
-    form = BankInviteForm(request.POST or None, bank=request.user.bank)
+    # The bank invites for the program it works in (the header's switch), where it has an agreement.
+    program = scope.current_program_id(request.user)
+    form = BankInviteForm(
+        request.POST or None,
+        programs=Program.objects.filter(
+            pk=program, agreements__bank=request.user.bank_id
+        ).distinct(),
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -324,7 +343,7 @@ def bank_invite(request: HttpRequest) -> HttpResponse:
         else:
             status = 400
     invitations = AccountClaim.objects.filter(
-        kind=AccountClaim.Kind.BANK_INVITATION, bank=request.user.bank_id
+        kind=AccountClaim.Kind.BANK_INVITATION, bank=request.user.bank_id, program=program
     ).select_related("enterprise", "claimant", "program", "decided_by")
     return render(
         request,
@@ -341,20 +360,20 @@ CLAIM_READERS = (Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.ADMIN)
 @role_required(*CLAIM_READERS)
 def claim_list(request: HttpRequest) -> HttpResponse:
     """The bureau's queue of account claims: waiting first (oldest first), then the latest decided."""
-    scope = AccountClaim.objects.visible_to(request.user).select_related(
+    claims = AccountClaim.objects.visible_to(request.user).select_related(
         "enterprise", "claimant", "program", "decided_by", "bank"
     )
     if request.user.effective_role != Role.ADMIN:
-        scope = scope.filter(program=request.user.program_id)
+        claims = claims.filter(program=request.user.program_id)
     return render(
         request,
         "applications/claim_list.html",
         {
-            "waiting": scope.waiting().order_by("filed_at"),
-            "unverified": scope.filter(
+            "waiting": claims.waiting().order_by("filed_at"),
+            "unverified": claims.filter(
                 state=AccountClaim.State.PENDING, claimant__email_verified_at__isnull=True
             ),
-            "decided": scope.exclude(state=AccountClaim.State.PENDING)[:100],
+            "decided": claims.exclude(state=AccountClaim.State.PENDING)[:100],
         },
     )
 
@@ -465,9 +484,7 @@ def enterprise_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpRespons
         .filter(enterprise=enterprise)
         .select_related("bank", "program_version__program")
     )
-    loans = (
-        Loan.objects.visible_to(request.user).filter(enterprise=enterprise).select_related("bank")
-    )
+    loans = enterprise.loans.visible_to(request.user).select_related("bank")
     return render(
         request,
         "applications/enterprise_detail.html",
@@ -665,10 +682,22 @@ def figure_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- Applications ------------------------------------------------------------------------------------------------
 
-FORMS = {
-    Program.Kind.CHANGJIANG: ChangjiangApplicationForm,
-    Program.Kind.QUZHOU: QuzhouApplicationForm,
-}
+
+def _form_class(program: Program) -> Any:
+    """The application form of the program's kind (Changjiang 附件3/附件4 fields, Quzhou 附件1)."""
+    return programs.spec(program).application_form
+
+
+def _details_form(application: Application, data: Any = None) -> Any:
+    """The form of the kind's own record (Quzhou 附件1's tables), or None where the kind has none."""
+    spec = programs.spec(application)
+    if spec.details_form is None or spec.details_for is None:
+        return None
+    return spec.details_form(data, instance=spec.details_for(application), prefix="qz")
+
+
+def _annexes(application: Application) -> list[tuple[str, str]]:
+    return [(annex.code, annex.title) for annex in programs.spec(application).annexes]
 
 
 @role_required(Role.ENTERPRISE)
@@ -679,7 +708,7 @@ def application_create(request: HttpRequest, program: str) -> HttpResponse:
     version = program_obj.version_on(timezone.localdate())
     if version is None:
         raise Http404
-    form = FORMS[program_obj.kind](request.POST or None, version=version)
+    form = _form_class(program_obj)(request.POST or None, version=version)
     if request.method == "POST" and form.is_valid():
         fields = {k: v for k, v in form.cleaned_data.items() if k != "amount_wan"}
         application = services.application_create(
@@ -708,8 +737,7 @@ def application_edit(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
         )
         return redirect("applications:application-detail", application.public_id)
     version = application.program_version
-    kind = version.program.kind
-    form = FORMS[kind](request.POST or None, instance=application, version=version)
+    form = _form_class(version.program)(request.POST or None, instance=application, version=version)
     details_form = _details_form(application, request.POST or None)
     if request.method == "POST":
         valid = form.is_valid() and (details_form is None or details_form.is_valid())
@@ -742,20 +770,6 @@ def application_edit(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
     )
 
 
-def _details_form(application: Application, data: Any = None) -> QuzhouDetailsForm | None:
-    """Quzhou 附件1's second table and introductions, for a program that has them; None otherwise.
-
-    Reading never creates the row: an unsaved blank stands in until a valid form saves it
-    (issue 17: a page view or an invalid post writes nothing).
-    """
-    if application.program_version.program.kind != Program.Kind.QUZHOU:
-        return None
-    details = QuzhouDetails.objects.filter(application=application).first() or QuzhouDetails(
-        application=application
-    )
-    return QuzhouDetailsForm(data, instance=details, prefix="qz")
-
-
 def _edit_context(
     application: Application, form: object, details_form: object, **extra: object
 ) -> dict[str, object]:
@@ -772,9 +786,8 @@ def _edit_context(
         "checklist": eligibility_now(application),
         "problems": services.account_problems(enterprise=application.enterprise)
         + services.form_problems(application),
-        "annexes": [
-            (code, documents.ANNEX_TITLES[code]) for code in documents.ANNEXES.get(program.kind, {})
-        ],
+        "annexes": _annexes(application),
+        "details_template": programs.spec(application).detail_template,
         **extra,
     }
 
@@ -803,7 +816,7 @@ def material_add(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     version = application.program_version
     context = _edit_context(
         application,
-        FORMS[version.program.kind](instance=application, version=version),
+        _form_class(version.program)(instance=application, version=version),
         _details_form(application),
         material_form=form,
     )
@@ -860,7 +873,7 @@ def team_add(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     version = application.program_version
     context = _edit_context(
         application,
-        FORMS[version.program.kind](instance=application, version=version),
+        _form_class(version.program)(instance=application, version=version),
         _details_form(application),
         team_form=form,
     )
@@ -909,6 +922,32 @@ def application_submit(request: HttpRequest, public_id: uuid.UUID) -> HttpRespon
     )
 
 
+@require_http_methods(["GET", "POST"])
+@login_required
+def application_delete(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The enterprise deletes its draft: GET restates what goes (and asks), POST deletes."""
+    application = _application(request, public_id, enterprise_only=True)
+    if request.method == "POST":
+        try:
+            services.application_delete(actor=request.user, application=application)
+        except services.NotAllowed as exc:
+            raise PermissionDenied from exc
+        except services.DomainError as exc:
+            _refused(request, exc)
+            return redirect("applications:application-detail", application.public_id)
+        messages.success(request, _("The draft is deleted."))
+        return redirect("home")
+    return render(
+        request,
+        "applications/application_delete.html",
+        {
+            "application": application,
+            "deletable": application.state == Application.State.DRAFT,
+            "materials": application.materials.select_related("material_type"),
+        },
+    )
+
+
 @require_GET
 @login_required
 def application_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
@@ -925,23 +964,75 @@ def application_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpRespon
             "team": application.team.all(),
             "checklist_now": eligibility_now(application),
             "checklist_submitted": eligibility_at_submission(application),
-            "annexes": [
-                (code, documents.ANNEX_TITLES[code])
-                for code in documents.ANNEXES.get(application.program_version.program.kind, {})
-            ],
+            "annexes": _annexes(application),
+            "details_template": programs.spec(application).detail_template,
+            "steps": _steps(application),
+            "next_role": _next_role(application),
+            "opinions": _opinions_for_enterprise(application),
+            "may_withdraw": is_own
+            and application.state != Application.State.DRAFT
+            and application.state in programs.spec(application).workflow.open_states,
+            "may_delete": is_own and application.state == Application.State.DRAFT,
         },
     )
+
+
+def _next_role(application: Application) -> str:
+    """Who acts next, in words (the kind's `next_role`); the enterprise itself for a draft or a return."""
+    if application.state in services.EDITABLE_STATES:
+        return str(Role.ENTERPRISE.label)
+    role = programs.spec(application).workflow.next_role.get(application.state)
+    return str(Role(role).label) if role else ""
+
+
+def _opinions_for_enterprise(application: Application) -> list[Any]:
+    """What the bureau said to the enterprise: every return with its reasons, and each signed opinion."""
+    return [
+        o
+        for o in application.opinions.select_related("handler", "head")  # type: ignore[attr-defined]
+        if o.kind == "return" or o.signed_at is not None
+    ]
+
+
+def _steps(application: Application) -> list[dict[str, Any]]:
+    """The kind's steps as the enterprise sees them: done, current, or to come.
+
+    A rejected or withdrawn application shows the steps it went through as done, and none as current.
+    """
+    workflow = programs.spec(application).workflow
+    current = workflow.step_index(application.state)
+    if current is None:  # draft, rejected, withdrawn: how far it got, from its history
+        visited = [
+            workflow.step_index(state)
+            for state in AuditEntry.objects.for_object(application)
+            .exclude(to_state="")
+            .values_list("to_state", flat=True)
+        ]
+        reached = max((n for n in visited if n is not None), default=-1)
+        return [
+            {"label": step.label, "status": "done" if n <= reached else "todo"}
+            for n, step in enumerate(workflow.steps)
+        ]
+    return [
+        {
+            "label": step.label,
+            "status": "done" if n < current else "current" if n == current else "todo",
+        }
+        for n, step in enumerate(workflow.steps)
+    ]
 
 
 @require_GET
 @login_required
 def annex_pdf(request: HttpRequest, public_id: uuid.UUID, annex: str) -> HttpResponse:
     application = _application(request, public_id)
-    builder = documents.ANNEXES.get(application.program_version.program.kind, {}).get(annex)
-    if builder is None:
+    found = programs.spec(application).annex(annex)
+    if found is None:
         raise Http404
-    response = HttpResponse(builder(application, request.user), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{application.reference}-{annex}.pdf"'
+    response = HttpResponse(found.build(application, request.user), content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"{application.file_stem}-{annex}.pdf"
+    )
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

@@ -1,18 +1,32 @@
-"""The application state machine (django-fsm-2). Transitions change state and timestamps only.
+"""The application state machine (django-fsm-2): every transition of every kind, each guarded by the kind's spec.
 
-Operations (checks, audit rows, notifications) live in the services that call
-these transitions (`applications/services.py` for submission, `review/services.py`
-for the Changjiang review); conditions here are pure guards that may read the
-review's records. Each review transition names the role that may take it
-(`permission=`) and carries `custom={"label", "role", "conditions"}` for the
-buttons of the review page and for the generated diagram (`manage.py
-review_diagram` writes docs/review-states.md from this class):
+One `Application` model serves every kind of program. Its transitions are declared here once, with their
+source and target states; which of them a kind uses, the role that takes each and its conditions are the
+kind's (`kedaitong.programs.WorkflowSpec`, registered by the kind's package under `programs/`). Every
+transition carries two generic checks that ask the registry:
 
+- `permission=acting_role(name)`: the user holds the role the kind names for this transition and the
+  application is in their scope (the enterprise its own, a bank its own, government roles their program);
+- `conditions=[kind_allows(name)]`: the transition belongs to the application's kind's workflow and the
+  kind's guards for it hold (a Changjiang approval needs the head's signature on a staff draft, a Quzhou
+  report needs the disbursement voucher ...).
+
+Transitions change state and timestamps only. Operations (lock, checks, audit row, notifications) are in
+`applications/lifecycle.py`, which every app calls. `manage.py review_diagram` draws each kind's workflow
+(docs/review-states.md). The two flows:
+
+    Changjiang (第一条, 第八条):
     draft ─submit→ submitted ─accept→ bureau_review ─approve→ group_review ─recommend→ bank_review
     submitted / bureau_review ─return_for_changes→ returned ─submit→ submitted
-    bureau_review / group_review / bank_review ─reject→ rejected
+    bureau_review ─bureau_reject / group_review ─group_reject / bank_review ─bank_reject→ rejected
     bank_review ─bank_approve→ publicity ─grant→ credit_granted ─disburse→ disbursed
     publicity ─objection_reject→ rejected
+
+    Quzhou (二):
+    draft ─submit_to_bank→ bank_review ─bank_accept→ credit_granted ─disburse→ disbursed ─report→ reported
+    bank_review ─bank_decline→ rejected
+    reported ─acknowledge→ acknowledged;  reported ─request_correction→ correction_requested ─report→ reported
+
     any open state ─withdraw→ withdrawn (enterprise)
 """
 
@@ -21,9 +35,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, transition
 
+from kedaitong import programs
 from kedaitong.roles import Role
 
 DRAFT = "draft"
@@ -35,8 +49,12 @@ BANK_REVIEW = "bank_review"
 PUBLICITY = "publicity"
 CREDIT_GRANTED = "credit_granted"
 DISBURSED = "disbursed"
+REPORTED = "reported"
+CORRECTION_REQUESTED = "correction_requested"
+ACKNOWLEDGED = "acknowledged"
 REJECTED = "rejected"
 WITHDRAWN = "withdrawn"
+# Every state from which some kind lets the enterprise withdraw; the kind's `open_states` narrow it.
 OPEN_STATES = [
     "draft",
     "submitted",
@@ -48,256 +66,153 @@ OPEN_STATES = [
 ]
 
 
-def may_act(role: str) -> Any:
-    """A django-fsm permission: the user holds `role` and the application is in their scope.
+def _spec_transition(instance: Any, name: str) -> programs.TransitionSpec | None:
+    try:
+        return programs.spec(instance).workflow.get(name)
+    except programs.UnknownKind:
+        return None
 
-    Government roles act on their own program's applications, a bank only on
-    applications recommended to it. Nobody else, not even the admin, takes a
-    review transition (the admin fixes data in the admin site, not decisions).
+
+def in_scope(instance: Any, user: Any, role: str) -> bool:
+    """The application is within the scope in which `user` acts as `role`."""
+    if role == Role.ENTERPRISE:
+        return bool(user.enterprise_id) and instance.enterprise_id == user.enterprise_id
+    if role == Role.BANK:
+        return instance.bank_id is not None and instance.bank_id == user.bank_id
+    return bool(user.program_id) and instance.program_version.program_id == user.program_id
+
+
+def acting_role(name: str) -> Any:
+    """A django-fsm permission: the user holds the role the application's kind names for `name`, within scope.
+
+    Nobody else, not even the admin, takes a step of an application (the admin fixes data in the admin
+    site, not decisions).
     """
 
     def check(instance: Any, user: Any) -> bool:
-        if not getattr(user, "is_authenticated", False) or user.effective_role != role:
+        spec = _spec_transition(instance, name)
+        if spec is None or not getattr(user, "is_authenticated", False):
             return False
-        if role == Role.BANK:
-            return instance.bank_id is not None and instance.bank_id == user.bank_id
-        return bool(user.program_id) and instance.program_version.program_id == user.program_id
+        return user.effective_role == spec.role and in_scope(instance, user, spec.role)
 
-    check.role = role
+    check.__name__ = f"acting_role_{name}"
     return check
 
 
-# Conditions read the review's own records (imported late: review.models imports applications).
-def eligibility_not_failed(instance: Any) -> bool:
-    """Changjiang 第六条: no rule of the checklist judged today fails (unknown is for the reviewer to weigh)."""
-    from applications.eligibility import OPTIONAL
-    from applications.selectors import eligibility_now
+def kind_allows(name: str) -> Any:
+    """A django-fsm condition: `name` belongs to the application's kind's workflow and the kind's guards hold."""
 
-    # The alternatives of 第六条(一)2 fail on their own by design; their aggregate line decides.
-    return all(
-        result.status != "fail"
-        for result in eligibility_now(instance)
-        if result.code not in OPTIONAL
+    def check(instance: Any) -> bool:
+        spec = _spec_transition(instance, name)
+        if spec is None:
+            return False
+        if (
+            name == "withdraw"
+            and instance.state not in programs.spec(instance).workflow.open_states
+        ):
+            return False
+        return all(guard(instance) for guard in spec.guards)
+
+    check.__name__ = f"kind_allows_{name}"
+    check.__doc__ = (
+        "The transition belongs to the application's kind, and the kind's conditions hold."
     )
+    return check
 
 
-def bureau_draft_recommends(instance: Any) -> bool:
-    """Maker-checker: the head signs only an approval that staff have drafted."""
-    from review.selectors import unsigned_bureau_draft
-
-    draft = unsigned_bureau_draft(instance)
-    return draft is not None and draft.recommendation == "approve"
-
-
-def bureau_draft_rejects(instance: Any) -> bool:
-    """Maker-checker: the head signs only a rejection that staff have drafted."""
-    from review.selectors import unsigned_bureau_draft
-
-    draft = unsigned_bureau_draft(instance)
-    return draft is not None and draft.recommendation == "reject"
-
-
-def group_recommended(instance: Any) -> bool:
-    """Changjiang 第一条, 第三条: a leading-group meeting recommended it, with an amount."""
-    from review.selectors import latest_group_decision
-
-    decision = latest_group_decision(instance)
-    return decision is not None and decision.recommended
-
-
-def group_declined(instance: Any) -> bool:
-    """A leading-group meeting declined to recommend it."""
-    from review.selectors import latest_group_decision
-
-    decision = latest_group_decision(instance)
-    return decision is not None and not decision.recommended
-
-
-def bank_approved(instance: Any) -> bool:
-    """Changjiang 第一条 (由合作银行独立审核): the bank recorded an approval with amount, rate and term."""
-    from review.selectors import latest_bank_decision
-
-    decision = latest_bank_decision(instance)
-    return decision is not None and decision.approved
-
-
-def bank_declined(instance: Any) -> bool:
-    """The bank recorded a rejection with its reason."""
-    from review.selectors import latest_bank_decision
-
-    decision = latest_bank_decision(instance)
-    return decision is not None and not decision.approved
-
-
-def publicity_over_without_upheld_objection(instance: Any) -> bool:
-    """Changjiang 第八条: credit only after the publicity period, with no upheld objection."""
-    from review.selectors import publicity_entry
-
-    entry = publicity_entry(instance)
-    return entry is not None and entry.batch.is_over() and not entry.has_upheld_objection()
-
-
-def objection_upheld(instance: Any) -> bool:
-    """Changjiang 第八条: 公示有不良影响的，不能获得“科贷通”贷款."""
-    from review.selectors import publicity_entry
-
-    entry = publicity_entry(instance)
-    return entry is not None and entry.has_upheld_objection()
-
-
-def loan_opened(instance: Any) -> bool:
-    """The bank's loan for this application is registered in loans/ (loan_register)."""
-    from loans.models import Loan
-
-    return Loan.objects.filter(application=instance).exists()
-
-
-def _custom(label: Any, role: str, *conditions: Any) -> dict[str, Any]:
-    return {
-        "label": label,
-        "role": role,
-        "conditions": [c.__doc__ or c.__name__ for c in conditions],
-    }
+def _t(name: str, source: Any, target: str) -> Any:
+    return transition(
+        field="state",
+        source=source,
+        target=target,
+        permission=acting_role(name),
+        conditions=[kind_allows(name)],
+    )
 
 
 class ApplicationWorkflow(ConcurrentTransitionMixin):
     """Mixed into `Application`; `ConcurrentTransitionMixin` makes a stale save raise `ConcurrentTransition`."""
 
-    @transition(field="state", source=[DRAFT, RETURNED], target=SUBMITTED)
+    # --- the enterprise ---
+
+    @_t("submit", [DRAFT, RETURNED], SUBMITTED)
     def submit(self) -> None:
         self.submitted_at = timezone.now()
 
-    @transition(field="state", source=OPEN_STATES, target=WITHDRAWN)
+    @_t("submit_to_bank", DRAFT, BANK_REVIEW)
+    def submit_to_bank(self) -> None:
+        self.submitted_at = timezone.now()
+
+    @_t("withdraw", OPEN_STATES, WITHDRAWN)
     def withdraw(self) -> None:
         pass
 
     # --- Changjiang review (第一条: 区科技局审核 → 领导专班研究同意推荐 → 合作银行独立审核 → 第八条 公示) ---
 
-    @transition(
-        field="state",
-        source=SUBMITTED,
-        target=BUREAU_REVIEW,
-        permission=may_act(Role.BUREAU_STAFF),
-        conditions=[eligibility_not_failed],
-        custom=_custom(_("Accept for review"), Role.BUREAU_STAFF, eligibility_not_failed),
-    )
+    @_t("accept", SUBMITTED, BUREAU_REVIEW)
     def accept(self) -> None:
         pass
 
-    @transition(
-        field="state",
-        source=[SUBMITTED, BUREAU_REVIEW],
-        target=RETURNED,
-        permission=may_act(Role.BUREAU_STAFF),
-        custom=_custom(_("Return for changes"), Role.BUREAU_STAFF),
-    )
+    @_t("return_for_changes", [SUBMITTED, BUREAU_REVIEW], RETURNED)
     def return_for_changes(self) -> None:
         pass
 
-    @transition(
-        field="state",
-        source=BUREAU_REVIEW,
-        target=GROUP_REVIEW,
-        permission=may_act(Role.BUREAU_HEAD),
-        conditions=[bureau_draft_recommends, eligibility_not_failed],
-        custom=_custom(
-            _("Sign: recommend to the leading group"),
-            Role.BUREAU_HEAD,
-            bureau_draft_recommends,
-            eligibility_not_failed,
-        ),
-    )
+    @_t("approve", BUREAU_REVIEW, GROUP_REVIEW)
     def approve(self) -> None:
         pass
 
-    @transition(
-        field="state",
-        source=BUREAU_REVIEW,
-        target=REJECTED,
-        permission=may_act(Role.BUREAU_HEAD),
-        conditions=[bureau_draft_rejects],
-        custom=_custom(_("Sign: reject"), Role.BUREAU_HEAD, bureau_draft_rejects),
-    )
+    @_t("bureau_reject", BUREAU_REVIEW, REJECTED)
     def bureau_reject(self) -> None:
         pass
 
-    @transition(
-        field="state",
-        source=GROUP_REVIEW,
-        target=BANK_REVIEW,
-        permission=may_act(Role.LEADING_GROUP),
-        conditions=[group_recommended],
-        custom=_custom(_("Recommend to the bank (meeting)"), Role.LEADING_GROUP, group_recommended),
-    )
+    @_t("recommend", GROUP_REVIEW, BANK_REVIEW)
     def recommend(self) -> None:
         pass
 
-    @transition(
-        field="state",
-        source=GROUP_REVIEW,
-        target=REJECTED,
-        permission=may_act(Role.LEADING_GROUP),
-        conditions=[group_declined],
-        custom=_custom(_("Decline (meeting)"), Role.LEADING_GROUP, group_declined),
-    )
+    @_t("group_reject", GROUP_REVIEW, REJECTED)
     def group_reject(self) -> None:
         pass
 
-    @transition(
-        field="state",
-        source=BANK_REVIEW,
-        target=PUBLICITY,
-        permission=may_act(Role.BANK),
-        conditions=[bank_approved],
-        custom=_custom(_("Approve credit"), Role.BANK, bank_approved),
-    )
+    @_t("bank_approve", BANK_REVIEW, PUBLICITY)
     def bank_approve(self) -> None:
         pass
 
-    @transition(
-        field="state",
-        source=BANK_REVIEW,
-        target=REJECTED,
-        permission=may_act(Role.BANK),
-        conditions=[bank_declined],
-        custom=_custom(_("Reject credit"), Role.BANK, bank_declined),
-    )
+    @_t("bank_reject", BANK_REVIEW, REJECTED)
     def bank_reject(self) -> None:
         pass
 
-    @transition(
-        field="state",
-        source=PUBLICITY,
-        target=CREDIT_GRANTED,
-        permission=may_act(Role.BUREAU_STAFF),
-        conditions=[publicity_over_without_upheld_objection],
-        custom=_custom(
-            _("Grant credit (publicity over)"),
-            Role.BUREAU_STAFF,
-            publicity_over_without_upheld_objection,
-        ),
-    )
+    @_t("grant", PUBLICITY, CREDIT_GRANTED)
     def grant(self) -> None:
         pass
 
-    @transition(
-        field="state",
-        source=PUBLICITY,
-        target=REJECTED,
-        permission=may_act(Role.BUREAU_STAFF),
-        conditions=[objection_upheld],
-        custom=_custom(_("Reject (objection upheld)"), Role.BUREAU_STAFF, objection_upheld),
-    )
+    @_t("objection_reject", PUBLICITY, REJECTED)
     def objection_reject(self) -> None:
         pass
 
-    @transition(
-        field="state",
-        source=CREDIT_GRANTED,
-        target=DISBURSED,
-        permission=may_act(Role.BANK),
-        conditions=[loan_opened],
-        custom=_custom(_("Disburse"), Role.BANK, loan_opened),
-    )
+    # --- Quzhou 二 (企业向备案银行申请 → 银行独立审核、同意放贷 → 放款凭证 → 报送市科技局) ---
+
+    @_t("bank_accept", BANK_REVIEW, CREDIT_GRANTED)
+    def bank_accept(self) -> None:
+        pass
+
+    @_t("bank_decline", BANK_REVIEW, REJECTED)
+    def bank_decline(self) -> None:
+        pass
+
+    @_t("report", [DISBURSED, CORRECTION_REQUESTED], REPORTED)
+    def report(self) -> None:
+        pass
+
+    @_t("acknowledge", REPORTED, ACKNOWLEDGED)
+    def acknowledge(self) -> None:
+        pass
+
+    @_t("request_correction", REPORTED, CORRECTION_REQUESTED)
+    def request_correction(self) -> None:
+        pass
+
+    # --- both ---
+
+    @_t("disburse", CREDIT_GRANTED, DISBURSED)
     def disburse(self) -> None:
         pass

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Bounded load test on loopback: gunicorn (2 workers) over the large bench
-# database, wrk for DURATION seconds per page, printing throughput, p95 and errors.
+# database, wrk for DURATION seconds per page, printing throughput, p95 and errors;
+# then the scale-out run on PostgreSQL (bench/load_scaleout.py: two instances behind
+# bench/balancer.py, two job workers, one instance and one worker killed), unless
+# LOAD_SCALEOUT=0. LOAD_DATABASE_URL names its database (the name must contain "bench").
 # Usage: bench/load.sh [DURATION]   (make load)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,3 +49,8 @@ for page in ${LOAD_PAGES:-/review/queue/ /publicity/}; do
   result=$(wrk -t2 -c8 -d"${DURATION}s" -s "$LUA" -H "Cookie: sessionid=$SESSION" "http://127.0.0.1:$PORT$page" | grep RESULT | sed 's/RESULT //')
   echo "| $page | $result |"
 done
+kill $GUNICORN 2>/dev/null; wait $GUNICORN 2>/dev/null || true
+if [ "${LOAD_SCALEOUT:-1}" != "0" ]; then
+  echo
+  $PY bench/load_scaleout.py --seconds "$DURATION"
+fi

@@ -182,10 +182,11 @@ CLAIM_FINISHED_WITHOUT_MONEY = [ClaimState.REJECTED, ClaimState.WITHDRAWN]
 class ClaimQuerySet(models.QuerySet["Claim"]):
     def visible_to(self, user: User) -> ClaimQuerySet:
         role = user.effective_role if user.is_authenticated else ""
-        if role == Role.ADMIN:
-            return self.all()
-        if role == Role.BANK and user.bank_id:
-            return self.filter(bank=user.bank_id)
+        if role == Role.ADMIN or (role == Role.BANK and user.bank_id):
+            from applications.scope import current_program_id
+
+            in_program = self.filter(program=current_program_id(user))
+            return in_program if role == Role.ADMIN else in_program.filter(bank=user.bank_id)
         if user.is_authenticated and user.is_program_scoped and user.program_id:
             # Drafts and withdrawn drafts are the bank's own.
             return self.filter(program=user.program_id).exclude(

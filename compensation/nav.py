@@ -1,23 +1,24 @@
-"""Navigation items of risk compensation (Changjiang program roles, banks and admins)."""
+"""Navigation items of risk compensation, where the user's current program runs it (Changjiang 第十一条)."""
 
 from __future__ import annotations
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from applications.scope import current_program
 from kedaitong.context_processors import NavItem
 from kedaitong.models import User
+from kedaitong.programs import Feature, has_feature
 from kedaitong.roles import PROGRAM_ROLES, Role
 
 
 def items(user: User) -> list[NavItem]:
     role = user.effective_role
-    changjiang = (
-        role in PROGRAM_ROLES and user.program_id and user.program.kind == "changjiang_kedaitong"
-    )
+    if not has_feature(current_program(user), Feature.COMPENSATION):
+        return []
     if role == Role.BANK and user.bank_id:
         return [NavItem(reverse("compensation:claim-list"), _("Compensation claims"))]
-    if role == Role.ADMIN or changjiang:
+    if role == Role.ADMIN or role in PROGRAM_ROLES:
         from compensation.models import Claim, ClaimState
 
         queue = {

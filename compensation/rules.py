@@ -11,7 +11,6 @@ from loans.delinquency import OverdueSpan, overdue_more_than_months
 
 # Application states in which the bank has granted the credit (第六条 lending went through the program).
 GRANTED_STATES = ("credit_granted", "disbursed")
-CHANGJIANG_KIND = "changjiang_kedaitong"
 
 
 def overdue_long_enough(events: Iterable[OverdueSpan], on: dt.date) -> bool:
@@ -21,7 +20,7 @@ def overdue_long_enough(events: Iterable[OverdueSpan], on: dt.date) -> bool:
 
 def lending_met_article_6(
     *,
-    program_kind: str,
+    program_has_pool: bool,
     loan_bank_id: int,
     loan_enterprise_id: int,
     loan_principal: Decimal,
@@ -32,13 +31,13 @@ def lending_met_article_6(
 ) -> list[str]:
     """Changjiang 第十一条 2(1): the loan met 第六条. Returns the problems (empty = met).
 
-    The loan is a Changjiang loan whose application went through the program to
+    The loan is one of a program with a risk compensation pool (Changjiang), whose application went through it to
     credit granted or disbursed, with the same bank and enterprise (第六条(二): one bank);
     when the granted credit is known, the loan does not exceed it.
     """
     problems = []
-    if program_kind != CHANGJIANG_KIND:
-        problems.append("该贷款不属于昌江区“科贷通”项目")
+    if not program_has_pool:
+        problems.append("该贷款所属项目不设风险补偿金（第十一条）")
     if application_state is None:
         problems.append("该贷款没有经“科贷通”审核推荐的申请记录")
     else:

@@ -39,8 +39,10 @@ from compensation.models import (
     ShareReturn,
     WriteOff,
 )
+from kedaitong import programs
 from kedaitong.audit import log_action
 from kedaitong.db import MoneySum
+from kedaitong.errors import Refused
 from kedaitong.models import User
 from kedaitong.money import ZERO, to_fen
 from kedaitong.roles import Role
@@ -48,12 +50,12 @@ from kedaitong.uploads import display_name
 from kedaitong.workdays import add_workdays, unknown_years
 from loans.models import Loan
 from loans.selectors import overdue_spans_of
-from review.selectors import granted_credit
+from loans.services import granted_credit
 
 WRITE_OFF_WORKDAYS = 5  # 第十一条 4: 核销后5个工作日内
 
 
-class CompensationError(ValueError):
+class CompensationError(Refused, ValueError):
     """A refused operation; nothing was saved."""
 
 
@@ -169,7 +171,7 @@ def claim_problems(loan: Loan, *, on: dt.date) -> list[str]:
     application = loan.application
     granted = granted_credit(application) if application is not None else None
     problems = rules.lending_met_article_6(
-        program_kind=loan.program_version.program.kind,
+        program_has_pool=programs.has_feature(loan.program_version, programs.Feature.COMPENSATION),
         loan_bank_id=loan.bank_id,
         loan_enterprise_id=loan.enterprise_id,
         loan_principal=loan.principal,
@@ -428,7 +430,7 @@ def claim_opinion_draft(
     form that showed another draft than the one waiting (`seen`: `StaleOpinion`, 409); store the draft as the
     claim's next version; audit; tell the program's bureau heads.
     """
-    from review.services import notify_program
+    from kedaitong.notifications import notify_program
 
     if recommendation not in ClaimOpinion.Recommendation.values:
         raise CompensationError("请选择审核建议（同意提交领导专班或不予补偿）")
@@ -499,7 +501,7 @@ def claim_opinion_sign(
     An approval sends the claim to the leading group with the amount proposed; a rejection rejects it. The
     head signs the draft they read (`seen`); the one who drafted it may not sign it.
     """
-    from review.services import notify_program, notify_users
+    from kedaitong.notifications import notify_program, notify_users
 
     with transaction.atomic():
         claim = _lock(claim)
@@ -560,7 +562,7 @@ def claim_opinion_send_back(
 
     The claim stays in bureau review; staff write the next version.
     """
-    from review.services import notify_users
+    from kedaitong.notifications import notify_users
 
     reason = (reason or "").strip()
     if not reason:

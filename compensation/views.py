@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from applications.models import Program
+from applications.scope import current_program
 from compensation import export, selectors, services
 from compensation.forms import (
     AgreementForm,
@@ -56,6 +57,7 @@ from kedaitong.audit import log_action
 from kedaitong.models import AuditEntry
 from kedaitong.pdf import Issue, render_pdf
 from kedaitong.permissions import get_visible_or_404, has_role, require_role
+from kedaitong.programs import Feature, has_feature
 from kedaitong.roles import PROGRAM_ROLES, Role
 from kedaitong.uploads import serve_upload
 from loans.models import Bank, Loan
@@ -109,14 +111,15 @@ def _files(request: HttpRequest) -> Any:
 
 
 def compensation_program(user: Any) -> Program:
-    """The Changjiang program the user works on; enterprises and other programs' users are outsiders (404)."""
+    """The user's current program, if it runs risk compensation (第十一条); anyone else is an outsider (404).
+
+    A Quzhou bank or bureau user, and an enterprise, get 404 on every compensation page.
+    """
     role = user.effective_role
     program = None
-    if role in (Role.ADMIN, Role.BANK):
-        program = Program.objects.filter(kind=Program.Kind.CHANGJIANG).order_by("pk").first()
-    elif role in PROGRAM_ROLES and user.program_id:
-        program = Program.objects.filter(pk=user.program_id, kind=Program.Kind.CHANGJIANG).first()
-    if program is None:
+    if role in (Role.ADMIN, Role.BANK) or (role in PROGRAM_ROLES and user.program_id):
+        program = current_program(user)
+    if program is None or not has_feature(program, Feature.COMPENSATION):
         raise Http404
     return program
 

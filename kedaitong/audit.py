@@ -51,7 +51,7 @@ def log_action(
     data: dict[str, Any] | None = None,
     request: HttpRequest | None = None,
 ) -> AuditEntry:
-    """Append one audit row. `action` is a namespaced code such as `review.application.approved`."""
+    """Append one audit row. `action` is a namespaced code such as `applications.application.approve`."""
     via = _via.get()
     if via:
         data = {**(data or {}), "via": via}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -119,12 +120,24 @@ def demo_load(*, path: Path = DEMO_FILE) -> DemoResult:
 
     applications: dict[str, Application] = {}
     for row in data["applications"]:
-        application = Application.objects.filter(reference=row["reference"]).first()
+        # A draft has no reference (it is numbered at submission): it is found by its creation token.
+        token = (
+            uuid.uuid5(uuid.NAMESPACE_URL, f"kedaitong-demo:{row['draft_key']}")
+            if row.get("draft_key")
+            else None
+        )
+        found = (
+            Application.objects.filter(creation_token=token)
+            if token
+            else Application.objects.filter(reference=row["reference"])
+        )
+        application = found.first()
         if application is None:
             # Demo rows are created directly in the state they illustrate; real
             # applications only move through the workflow's transitions.
             application = Application.objects.create(
                 reference=row["reference"],
+                creation_token=token,
                 program_version=version(row["program"], row["version"]),
                 enterprise=enterprises[row["enterprise"]],
                 bank=banks.get(row.get("bank", "")),
@@ -138,7 +151,7 @@ def demo_load(*, path: Path = DEMO_FILE) -> DemoResult:
                 else _aware(dt.datetime(2026, 1, 15, 10)),
             )
             result.created["applications"] += 1
-        applications[application.reference] = application
+        applications[row.get("reference") or row["draft_key"]] = application
 
     for row in data["loans"]:
         bank = banks[row["bank"]]

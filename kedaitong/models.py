@@ -380,6 +380,42 @@ class IssuedDocument(models.Model):
         return self.superseded_at is None
 
 
+class Notification(models.Model):
+    """The in-app inbox: one row per party told of something (a hand-over of an application, a proposal ...).
+
+    Written by `kedaitong.notifications.notify`, which also sends the e-mails at commit. The table keeps the
+    name it had when the review app owned the model.
+    """
+
+    user = models.ForeignKey(
+        User,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("user"),
+    )
+    application = models.ForeignKey(
+        "applications.Application",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("application"),
+    )
+    message = models.CharField(_("message"), max_length=300)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        db_table = "review_notification"
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_user_unread")]
+
+    def __str__(self) -> str:
+        return self.message
+
+
 class ScheduledRun(models.Model):
     """One day's run of a piece of daily work (`kedaitong.schedule`): the row that makes it once a day.
 

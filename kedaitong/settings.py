@@ -64,6 +64,9 @@ INSTALLED_APPS = [
     "compensation",
     "subsidy",
     "reports",
+    # One package per kind of program (kedaitong/programs.py, docs/architecture.md).
+    "programs.changjiang",
+    "programs.quzhou",
     "api",
     "operations",
     "django.contrib.admin",
@@ -95,6 +98,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "applications.scope.ProgramMiddleware",
     # Changes to money rows are recorded with the request's user and page (operations.history).
     "operations.middleware.HistoryContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -140,6 +144,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kedaitong.context_processors.navigation",
+                "applications.context_processors.program_switch",
             ],
         },
     },
@@ -341,6 +346,8 @@ if MATURITY_REMINDER_DAYS < 0:
 # Backups (operations/backup.py, docs/operations.md): where the sets go, how many days of them stay.
 BACKUP_DIR = Path(env_str("BACKUP_DIR", str(BASE_DIR / "var" / "backups")))
 BACKUP_KEEP_DAYS = env_int("BACKUP_KEEP_DAYS", 14)
+# How long a SQLite backup waits for a database locked by writers before it gives up.
+BACKUP_BUSY_SECONDS = env_int("BACKUP_BUSY_SECONDS", 300)
 if BACKUP_KEEP_DAYS < 1:
     raise EnvError(
         f"BACKUP_KEEP_DAYS={BACKUP_KEEP_DAYS!r} must be a whole number of days, 1 or more"

@@ -46,6 +46,7 @@ urlpatterns = [
     path("", include("compensation.urls")),
     path("", include("subsidy.urls")),
     path("", include("reports.urls")),
+    path("", include("programs.changjiang.urls")),
     path("", include("api.urls")),
     path("api/v1/", bank_api.urls),
     path("jobs/<uuid:public_id>/", views.job_detail, name="job-detail"),

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from applications.models import Application, Enterprise
+from applications.models import Application, Enterprise, Program
 from kedaitong.audit import log_action
 from kedaitong.db import MoneySum
 from kedaitong.models import Job
@@ -26,7 +26,7 @@ from loans.models import Bank, Loan
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.is_authenticated:
-        return render(request, "home/anonymous.html")
+        return render(request, "home/anonymous.html", {"programs": _programs_in_force()})
     role = user.effective_role
     if not role:
         if user.account_claims.exists():  # a dispute's claimant follows its claim there
@@ -75,6 +75,47 @@ GOVERNMENT_HOME = {Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role
 
 def home_template(role: str) -> str:
     return "home/government.html" if role in GOVERNMENT_HOME else f"home/{role}.html"
+
+
+def _programs_in_force() -> list[tuple[Program, list[str]]]:
+    """Each program with the figures of the version in force today (every figure from the version, none typed in)."""
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    from kedaitong.money import yuan_to_wan
+    from kedaitong.templatetags.money import share
+
+    found = []
+    for program in Program.objects.order_by("pk"):
+        version = program.version_on(timezone.localdate())
+        if version is None:
+            continue
+        terms = []
+        if version.max_amount is not None:
+            terms.append(
+                _("loans up to %(wan)s ten-thousand yuan")
+                % {"wan": f"{yuan_to_wan(version.max_amount).normalize():f}"}
+            )
+        if version.enterprise_annual_cap is not None:
+            terms.append(
+                _("at most %(wan)s ten-thousand yuan a year per enterprise, annualized")
+                % {"wan": f"{yuan_to_wan(version.enterprise_annual_cap).normalize():f}"}
+            )
+        if version.max_term_months is not None:
+            terms.append(_("a term of at most %(n)d months") % {"n": version.max_term_months})
+        if version.rate_capped_by_lpr:
+            terms.append(_("a rate at most the LPR"))
+        if version.needs_recommendation:
+            terms.append(_("reviewed by the science bureau and recommended to the bank"))
+        if version.risk_compensation:
+            terms.append(_("with a risk compensation pool"))
+        if version.subsidy_share is not None:
+            terms.append(
+                _("banks get %(share)s of the settled interest as subsidy")
+                % {"share": share(version.subsidy_share)}
+            )
+        found.append((program, terms))
+    return found
 
 
 def _by_state(applications: QuerySet[Application]) -> list[tuple[str, int]]:

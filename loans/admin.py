@@ -48,6 +48,7 @@ class LoanAdmin(admin.ModelAdmin):
         "annual_rate",
     )
     list_filter = ("bank", "program_version__program")
+    list_select_related = ("bank", "enterprise")
     search_fields = ("contract_no", "enterprise__name", "enterprise__credit_code")
     autocomplete_fields = ("enterprise",)
 

@@ -95,6 +95,30 @@ def extend(result: DemoResult) -> None:
             document.save()
             result.created["loan documents"] += 1
 
+    # Quzhou 二: the loan that followed QZ-2026-0001 was reported with its voucher; the bureau has yet to acknowledge.
+    reported = Loan.objects.filter(contract_no="QZA-2026-001").first()
+    clerk = User.objects.filter(username="qz-bank").first()
+    if (
+        reported is not None
+        and clerk is not None
+        and not LoanDocument.objects.filter(
+            loan=reported, kind=LoanDocument.Kind.DISBURSEMENT_VOUCHER
+        ).exists()
+    ):
+        from django.core.files.base import ContentFile
+
+        data = b"%PDF-1.4\n% demo disbursement voucher\n%%EOF\n"
+        document = LoanDocument(
+            loan=reported,
+            kind=LoanDocument.Kind.DISBURSEMENT_VOUCHER,
+            original_name="放款凭证.pdf",
+            checksum=hashlib.sha256(data).hexdigest(),
+            uploaded_by=clerk,
+        )
+        document.file.save("voucher.pdf", ContentFile(data), save=False)
+        document.save()
+        result.created["loan documents"] += 1
+
     changjiang_loan = Loan.objects.filter(contract_no="ICBC-KDT-2026-001").first()
     if changjiang_loan is not None:
         _, created = OverdueEvent.objects.get_or_create(

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.dispatch import Signal
 from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, FSMModelMixin, transition
 
 from applications.models import Enterprise, ProductType, Program, ProgramVersion
 from kedaitong.fields import MONEY, RATE, UploadTo
@@ -23,7 +24,14 @@ class BankQuerySet(models.QuerySet["Bank"]):
     def visible_to(self, user: User) -> BankQuerySet:
         role = user.effective_role if user.is_authenticated else ""
         if role == Role.ADMIN:
-            return self.all()
+            from applications.scope import current_program_id
+
+            program = current_program_id(
+                user
+            )  # the banks of the program the administrator works in
+            return self.filter(
+                Q(agreements__program=program) | Q(loans__program_version__program=program)
+            ).distinct()
         if role == Role.BANK:
             return self.filter(pk=user.bank_id)
         if user.is_authenticated and user.is_program_scoped and user.program_id:
@@ -125,12 +133,14 @@ class GuardedQuerySet(models.QuerySet[Any]):
 class LoanQuerySet(GuardedQuerySet):
     def visible_to(self, user: User) -> LoanQuerySet:
         role = user.effective_role if user.is_authenticated else ""
-        if role == Role.ADMIN:
-            return self.all()
         if role == Role.ENTERPRISE:
             return self.filter(enterprise=user.enterprise_id)
-        if role == Role.BANK:
-            return self.filter(bank=user.bank_id)
+        if role in (Role.ADMIN, Role.BANK):
+            from applications.scope import current_program_id
+
+            # Banks and the administrator see the program they work in (applications.scope).
+            in_program = self.filter(program_version__program=current_program_id(user))
+            return in_program if role == Role.ADMIN else in_program.filter(bank=user.bank_id)
         if user.is_authenticated and user.is_program_scoped and user.program_id:
             return self.filter(program_version__program=user.program_id)
         return self.none()
@@ -337,16 +347,17 @@ class OverdueEvent(LoanRecord):
 class RecordUploadQuerySet(models.QuerySet["RecordUpload"]):
     def visible_to(self, user: User) -> RecordUploadQuerySet:
         role = user.effective_role if user.is_authenticated else ""
-        if role == Role.ADMIN:
-            return self.all()
-        if role == Role.BANK:
-            return self.filter(bank=user.bank_id)
+        if role in (Role.ADMIN, Role.BANK):
+            from applications.scope import current_program_id
+
+            in_program = self.filter(program=current_program_id(user))
+            return in_program if role == Role.ADMIN else in_program.filter(bank=user.bank_id)
         if user.is_authenticated and user.is_program_scoped and user.program_id:
             return self.filter(program=user.program_id)
         return self.none()
 
 
-class RecordUpload(models.Model):
+class RecordUpload(FSMModelMixin, models.Model):
     """One file of bank records as uploaded (web) or imported (command line): kept with who, when and checksum.
 
     The loan records it created point back to it (`upload`); every other row it
@@ -414,8 +425,10 @@ class RecordUpload(models.Model):
         blank=True,
         help_text=_("For a batch sent to the API: the name of the bank's API token."),
     )
-    state = models.CharField(
-        _("state"), max_length=10, choices=State.choices, default=State.CHECKING
+    # Changed by the transitions below, or by a compare-and-swap update where two requests may race
+    # (confirm: checked → saving; cancel: checked/refused → cancelled; a dead worker: → refused).
+    state = FSMField(
+        _("state"), max_length=10, choices=State.choices, default=State.CHECKING, protected=True
     )
     job = models.ForeignKey(
         "kedaitong.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -438,6 +451,21 @@ class RecordUpload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.original_name}"
+
+    @transition(field=state, source=State.CHECKING, target=State.CHECKED)
+    def pass_check(self) -> None:
+        """Every row is valid: the uploader may confirm."""
+
+    @transition(field=state, source=[State.CHECKING, State.SAVING], target=State.REFUSED)
+    def refuse(self) -> None:
+        """Rows with errors (at the check, or at the save when the records changed since)."""
+
+    @transition(field=state, source=[State.CHECKING, State.SAVING], target=State.SAVED)
+    def mark_saved(self) -> None:
+        """Saved, all rows in one transaction (a command-line import saves without a separate check)."""
+        from django.utils import timezone
+
+        self.saved_at = timezone.now()
 
 
 class UploadedRecord(models.Model):

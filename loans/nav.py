@@ -1,12 +1,14 @@
-"""Navigation items of the bank side."""
+"""Navigation items of the bank side, for the user's current program (post-loan reports only where it has them)."""
 
 from __future__ import annotations
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from applications.scope import current_program
 from kedaitong.context_processors import NavItem
 from kedaitong.models import User
+from kedaitong.programs import Feature, has_feature
 from kedaitong.roles import PROGRAM_ROLES, Role
 
 
@@ -15,8 +17,9 @@ def items(user: User) -> list[NavItem]:
     records = [
         NavItem(reverse("loans:loan-list"), _("Loans")),
         NavItem(reverse("loans:upload-list"), _("Uploads")),
-        NavItem(reverse("loans:report-overview"), _("Post-loan reports")),
     ]
+    if has_feature(current_program(user), Feature.POST_LOAN_REPORTS):
+        records.append(NavItem(reverse("loans:report-overview"), _("Post-loan reports")))
     if role == Role.BANK and user.bank_id:
         return [
             NavItem(reverse("loans:bank-detail", args=[user.bank.code]), _("My bank")),

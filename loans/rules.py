@@ -97,6 +97,13 @@ def check_credit_granted(granted: Decimal | None, principal: Decimal) -> str | N
     return None
 
 
+def check_within_approval(approved: Decimal, principal: Decimal) -> str | None:
+    """Quzhou 二: the loan is disbursed within the amount of the bank's 同意放贷意见书."""
+    if principal > approved:
+        return f"放款金额{format_yuan(principal)}元超过同意放贷意见书的金额{format_yuan(approved)}元（衢州方案二）"
+    return None
+
+
 def check_not_disbursed(existing_contracts: Iterable[str]) -> str | None:
     """Changjiang 第八条: one credit granted after publicity opens one loan; a second disbursement is refused."""
     names = sorted(set(existing_contracts))
@@ -106,7 +113,7 @@ def check_not_disbursed(existing_contracts: Iterable[str]) -> str | None:
 
 
 def check_same_bank(application_bank_id: int | None, bank_id: int) -> str | None:
-    """Changjiang 第一条: the recommended application's bank is the bank that lends."""
+    """Changjiang 第一条, Quzhou 二: the application's bank is the bank that lends."""
     return None if application_bank_id == bank_id else "放款银行与申请推荐的合作银行不一致"
 
 
@@ -147,7 +154,7 @@ def check_report_quarter(
 # so it is at least what any bank's convention (actual/360, actual/365, one end excluded) gives.
 DAY_COUNT_BASIS = 360
 # Overdue-period (penalty) interest may be charged at up to 1.5 × the contract rate
-# (罚息: 在借款合同载明的贷款利率水平上加收30%-50%).
+# (罚息: 在借款合同载明的贷款利率水平上加收百分之三十至百分之五十).
 PENALTY_FACTOR = Decimal("1.5")
 # Slack for the bank's own rounding and rate resets: 1% of the bound, and never less than 1 yuan.
 TOLERANCE_SHARE = Decimal("0.01")
@@ -220,7 +227,7 @@ def check_interest_amount(
     end: dt.date,
     overdue: bool,
 ) -> str | None:
-    """Quzhou 四(一) pays 30% of settled interest: an amount above what the loan can earn is refused, naming the bound."""
+    """Quzhou 四(一) pays a share of settled interest: an amount above what the loan can earn is refused, naming the bound."""
     repayments = list(repayments)
     bound = interest_bound(
         principal=principal,

@@ -7,13 +7,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import DecimalField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    BooleanField,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from applications.models import Application
 from kedaitong.db import MoneySum
 from kedaitong.models import User
+from kedaitong.programs import Feature, has_feature
 from loans.delinquency import (
     Bucket,
     Span,
@@ -29,11 +41,12 @@ RECOMMENDED_STATES = (
     Application.State.BANK_REVIEW,
     Application.State.PUBLICITY,
     Application.State.CREDIT_GRANTED,
+    Application.State.CORRECTION_REQUESTED,
 )
 
 
 def recommended_applications(user: User) -> QuerySet[Application]:
-    """Applications recommended to the user's bank and not yet disbursed (read-only on the bank portal)."""
+    """Applications in the user's bank's hands (its review, publicity, credit granted, a correction asked)."""
     return (
         Application.objects.visible_to(user)
         .filter(state__in=RECOMMENDED_STATES)
@@ -127,7 +140,12 @@ def loan_figures(loan: Loan, on: dt.date | None = None) -> LoanFigures:
     interest = loan.interestsettlements.aggregate(t=MoneySum("amount"))["t"] or Decimal("0.00")
     spans = overdue_spans_of([loan], on)[loan.pk]
     days = days_past_due(spans, on)
-    changjiang = loan.program_version.risk_compensation
+    pool = (
+        loan.program_version.risk_compensation
+    )  # the version runs a risk compensation pool (第十一条)
+    blacklist = has_feature(
+        loan.program_version, Feature.BLACKLIST
+    )  # the kind keeps a blacklist (第九条)
     derived = next((s for s in spans if s.derived and s.started_on <= on), None)
     return LoanFigures(
         repaid=repaid,
@@ -135,8 +153,8 @@ def loan_figures(loan: Loan, on: dt.date | None = None) -> LoanFigures:
         interest_settled=interest,
         days_past_due=days,
         bucket=bucket_for(days),
-        compensation_eligible=changjiang and overdue_more_than_months(spans, on, 1),
-        blacklist_due=changjiang and overdue_more_than_months(spans, on, 6),
+        compensation_eligible=pool and overdue_more_than_months(spans, on, 1),
+        blacklist_due=blacklist and overdue_more_than_months(spans, on, 6),
         overdue_since=overdue_since(spans, on),
         past_maturity=derived,
     )
@@ -172,21 +190,37 @@ def documents_required(loan: Loan) -> bool:
 
 
 def documents_missing(loan: Loan) -> list[LoanDocument.Kind]:
-    """The Quzhou 二 documents a loan still lacks (none where they are not required)."""
+    """The Quzhou 二 documents a loan still lacks (none where they are not required).
+
+    A loan that followed an application in the portal has its form already: 附件1, kept at submission.
+    """
     if not documents_required(loan):
         return []
     filed = set(loan.documents.values_list("kind", flat=True))
+    if loan.application is not None and loan.application.submitted_pdf:
+        filed.add(LoanDocument.Kind.APPLICATION_FORM)
     return [kind for kind in LoanDocument.Kind if kind not in filed]
 
 
 def with_documents(loans: QuerySet[Loan]) -> QuerySet[Loan]:
-    """Annotate `has_form` and `has_voucher` (Quzhou 二)."""
+    """Annotate `has_form` and `has_voucher` (Quzhou 二); 附件1 kept at submission is the form of a linked loan."""
 
     def filed(kind: str) -> Exists:
         return Exists(LoanDocument.objects.filter(loan=OuterRef("pk"), kind=kind))
 
+    kept = Q(application__isnull=False) & ~Q(application__submitted_pdf="")
     return loans.annotate(
-        has_form=filed(LoanDocument.Kind.APPLICATION_FORM),
+        has_form=ExpressionWrapper(
+            Q(
+                Exists(
+                    LoanDocument.objects.filter(
+                        loan=OuterRef("pk"), kind=LoanDocument.Kind.APPLICATION_FORM
+                    )
+                )
+            )
+            | kept,
+            output_field=BooleanField(),
+        ),
         has_voucher=filed(LoanDocument.Kind.DISBURSEMENT_VOUCHER),
     )
 

@@ -15,8 +15,10 @@ from django.db.models import F, Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
+from applications import lifecycle
 from applications.models import (
     Application,
     Enterprise,
@@ -25,17 +27,17 @@ from applications.models import (
     ProgramListing,
     ProgramVersion,
 )
-from applications.selectors import banks_holding
+from kedaitong import programs
 from kedaitong.annualized import annualized_by_year
 from kedaitong.audit import log_action
 from kedaitong.db import MoneySum
+from kedaitong.errors import NotAllowed, Refused
 from kedaitong.models import User
 from kedaitong.money import format_yuan
 from kedaitong.roles import Role
 from loans import rules
 from loans.models import (
     Bank,
-    BankAgreement,
     InterestSettlement,
     Loan,
     LoanDocument,
@@ -43,18 +45,13 @@ from loans.models import (
     PostLoanReport,
     RecordUpload,
 )
-from review.models import BlacklistEntry
-from review.selectors import granted_credit
+
+# The LPR table is the subsidy app's (四(一) reads it most); registration reads it for every loan's pricing.
 from subsidy.models import LPRMissing, lpr_on
-from subsidy.selectors import fraud_bar
 
 
-class LoanRefused(Exception):
+class LoanRefused(Refused):
     """A loan breaks a registration rule; `problems` lists every reason, in Chinese."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("；".join(problems))
-        self.problems = problems
 
 
 class RegistrationContext:
@@ -138,19 +135,9 @@ def registration_problems(
         problems.append("放款金额必须大于零")
     if Loan.objects.filter(bank=bank, contract_no=contract_no).exists():
         problems.append(f"贷款合同编号“{contract_no}”在本行已存在")
-    if enterprise is not None:
-        for record in fraud_bar(bank=bank, enterprise=enterprise, program=program):
-            party = record.bank or record.enterprise
-            problems.append(
-                f"{party}已被认定骗取科技金融合作贷款或贴息（{record.found_on:%Y-%m-%d}），不得再参与（衢州方案六）"
-            )
-        if BlacklistEntry.objects.blocking(enterprise) is not None:
-            problems.append("该企业已列入黑名单，不得获得财政支持的贷款（昌江细则第九条）")
-    else:
-        for record in fraud_bar(bank=bank, program=program):
-            problems.append(
-                f"{record.bank}已被认定骗取科技金融合作贷款或贴息（{record.found_on:%Y-%m-%d}），不得再参与（衢州方案六）"
-            )
+    # Every kind's bars (Changjiang 第九条 blacklist in any program, Quzhou 六 fraud records in its own).
+    for bar in programs.bars(enterprise=enterprise, bank=bank, program=program):
+        problems.append(bar.message)
     lpr = None
     if maturity_date > disbursement_date:
         try:
@@ -166,81 +153,22 @@ def registration_problems(
         return problems, lpr
     if problem := rules.check_max_amount(principal, version.max_amount):
         problems.append(problem)
-    if program.kind == Program.Kind.QUZHOU:
-        listed = (
-            ProgramListing.objects.filter(program=program, credit_code=credit_code)
-            .filter(Q(delisted_on__isnull=True) | Q(delisted_on__gt=disbursement_date))
-            .exists()
-        )
-        in_force = BankAgreement.objects.filter(
+    kind_rules = programs.spec(program).registration_problems
+    if kind_rules is not None:
+        problems += kind_rules(
+            version=version,
+            enterprise=enterprise,
+            credit_code=credit_code,
             bank=bank,
-            program=program,
-            status=BankAgreement.Status.ACTIVE,
-            starts_on__lte=disbursement_date,
-            ends_on__gte=disbursement_date,
-        ).exists()
-        found = [
-            rules.check_on_list(listed),
-            rules.check_agreement(in_force, disbursement_date),
-            rules.check_term(disbursement_date, maturity_date, version.max_term_months),
-            rules.check_rate(
-                annual_rate, lpr, capped=version.rate_capped_by_lpr, day=contract_date
-            ),
-        ]
-        problems.extend(p for p in found if p)
-        new = annualized_by_year(principal, disbursement_date, maturity_date)
-        own = Loan.objects.filter(
-            program_version__program=program, enterprise__credit_code=credit_code
-        ).values_list("principal", "disbursement_date", "maturity_date")
-        pending = context.pending if context else []
-        own_totals = rules.annualized_totals(
-            [*own, *((p, s, e) for c, _b, _n, p, s, e in pending if c == credit_code)]
+            disbursement_date=disbursement_date,
+            maturity_date=maturity_date,
+            principal=principal,
+            annual_rate=annual_rate,
+            lpr=lpr,
+            application=application,
+            context=context,
+            contract_date=contract_date,
         )
-        problems += rules.check_annual_cap(
-            new, own_totals, version.enterprise_annual_cap, whose="该企业", article="一(五)"
-        )
-        program_totals = (context or RegistrationContext(program)).program_totals()
-        problems += rules.check_annual_cap(
-            new, program_totals, version.total_annual_cap, whose="所有合作银行", article="一(四)"
-        )
-    else:
-        if version.needs_recommendation:
-            if application is None:
-                problems.append("昌江科贷通贷款须对应一份经推荐并取得授信的申请")
-            else:
-                earlier = list(
-                    Loan.objects.filter(application=application).values_list(
-                        "contract_no", flat=True
-                    )
-                )
-                if context is not None and application.pk in context.disbursed:
-                    earlier.append(context.disbursed[application.pk])
-                found = [
-                    rules.check_not_disbursed(earlier),
-                    rules.check_credit_granted(granted_credit(application), principal),
-                    rules.check_same_bank(application.bank_id, bank.pk),
-                    None
-                    if application.enterprise.credit_code == credit_code
-                    else "放款企业与申请企业不一致",
-                ]
-                problems.extend(p for p in found if p)
-        if version.one_bank_per_enterprise:
-            # 第六条(二): any other bank the enterprise is at (an application from submission to credit
-            # granted, a loan not fully repaid, matured or not), and loans earlier in the same upload.
-            others = banks_holding(
-                program=program,
-                credit_code=credit_code,
-                exclude_bank_id=bank.pk,
-                exclude_application_id=application.pk if application is not None else None,
-            )
-            pending = context.pending if context else []
-            others += [
-                f"{n}（本次导入的贷款）"
-                for c, b, n, _p, _s, _e in pending
-                if c == credit_code and b != bank.pk
-            ]
-            if problem := rules.check_one_bank(others):
-                problems.append(problem)
     return problems, lpr
 
 
@@ -319,38 +247,31 @@ def loan_register(
 def application_disbursement_take(
     *, actor: User | None, application: Application, loan: Loan, request: HttpRequest | None = None
 ) -> Application:
-    """Changjiang 第八条: the loan of a credit granted after publicity has opened, so the application is disbursed.
+    """The loan of a granted credit has opened, so the application is disbursed (Changjiang 第八条, Quzhou 二).
 
     The one step after a disbursement, whether the bank typed it on the application's page
-    (`review.services.application_disburse`) or imported it (`import_records disbursements`): the
-    application is locked, must be credit-granted with this loan as its only one, takes the FSM
-    `disburse` transition and writes the review's audit row (`review.application.disburse`).
-    The caller holds the transaction (and has checked who may act).
+    (`application_disburse`), on the one-loan form, or imported it (`import_records disbursements`): the
+    application is locked, must have its credit granted with this loan as its only one, and takes the
+    `disburse` step of its kind's workflow (applications.lifecycle: audit row, notifications).
+    The caller holds the transaction and has checked who may act.
     """
-    from review.services import _notify
-
-    Application.objects.select_for_update().filter(pk=application.pk).first()
+    lifecycle.lock(application)
     application.refresh_from_db()  # the state under the lock (the caller's copy follows the transition)
+    locked = application
     others = list(
-        Loan.objects.filter(application=application)
+        Loan.objects.filter(application=locked)
         .exclude(pk=loan.pk)
         .values_list("contract_no", flat=True)
     )
     if problem := rules.check_not_disbursed(others):
         raise LoanRefused([problem])
-    if not can_proceed(application.disburse):
-        raise LoanRefused(
-            [f"该申请当前为“{application.get_state_display()}”，不能放款（须在公示后取得授信）"]
-        )
-    from_state = application.state
-    application.disburse()
-    application.save()
-    entry = log_action(
+    if not (lifecycle.possible(locked, "disburse") and can_proceed(locked.disburse)):
+        raise LoanRefused([f"该申请当前为“{locked.get_state_display()}”，尚未取得授信，不能放款"])
+    lifecycle.step(
+        locked,
+        "disburse",
         actor=actor,
-        action="review.application.disburse",
-        obj=application,
-        from_state=from_state,
-        to_state=application.state,
+        check_role=False,
         request=request,
         data={
             "loan": loan.pk,
@@ -359,8 +280,7 @@ def application_disbursement_take(
             "upload": str(loan.upload.public_id) if loan.upload is not None else "",
         },
     )
-    _notify(application, entry)
-    return application
+    return locked
 
 
 def loan_disbursement_report(
@@ -427,6 +347,17 @@ def loan_disbursement_report(
                 name=listing.name,
                 registration_place=listing.registration_place,
             )
+        # The enterprise's application at this bank whose credit waits for its loan (二), if it applied here.
+        application = (
+            Application.objects.filter(
+                program_version__program=program,
+                enterprise=enterprise,
+                bank=bank,
+                state=Application.State.CREDIT_GRANTED,
+            )
+            .order_by("-updated_at")
+            .first()
+        )
         return loan_register(
             actor=actor,
             program_version=version,
@@ -437,10 +368,131 @@ def loan_disbursement_report(
             maturity_date=maturity_date,
             principal=principal,
             annual_rate=annual_rate,
+            application=application,
             product_type=product_type,
             purpose=purpose,
             contract_date=contract_date,
         )
+
+
+@transaction.atomic
+def application_disburse(
+    *,
+    actor: User,
+    application: Application,
+    contract_no: str,
+    disbursement_date: dt.date,
+    maturity_date: dt.date,
+    principal: Decimal,
+    annual_rate: Decimal,
+    voucher: UploadedFile | None = None,
+    seen_state: str | None = None,
+    request: HttpRequest | None = None,
+    contract_date: dt.date | None = None,
+) -> Loan:
+    """The bank disburses the credit it granted: the loan opens, linked to the application, which is disbursed.
+
+    Changjiang 第八条: after publicity granted the credit. Quzhou 二: after the bank's 同意放贷意见书; the bank
+    issues the disbursement voucher (放款凭证) and reports 附件1 and the voucher to the city bureau, so the voucher
+    given here is filed with the loan and the report is made at once (`application_report`).
+    """
+    application = lifecycle.lock(application, seen_state)
+    if not lifecycle.possible(application, "disburse"):
+        raise lifecycle.StepRefused(
+            _("This step is not possible while the application is “%(state)s”.")
+            % {"state": application.get_state_display()}
+        )
+    if not lifecycle.permitted(application, "disburse", actor):
+        raise lifecycle.StepNotAllowed()
+    granted = granted_credit(application)
+    if granted is not None and principal > granted:
+        raise LoanRefused(
+            [
+                _("The principal exceeds the credit granted (%(amount)s yuan, %(source)s).")
+                % {
+                    "amount": format_yuan(granted),
+                    "source": programs.cite(application, "granted_credit"),
+                }
+            ]
+        )
+    if application.bank is None:
+        raise LoanRefused([_("The application names no bank.")])
+    loan = loan_register(
+        actor=actor,
+        program_version=application.program_version,
+        enterprise=application.enterprise,
+        bank=application.bank,
+        contract_no=contract_no,
+        disbursement_date=disbursement_date,
+        maturity_date=maturity_date,
+        principal=principal,
+        annual_rate=annual_rate,
+        application=application,
+        product_type=application.product_type,
+        purpose=application.purpose,
+        request=request,
+        contract_date=contract_date,
+    )  # loan_register takes the `disburse` step, the same one an imported disbursement takes
+    if voucher is not None:
+        application.refresh_from_db()
+        application_report(actor=actor, application=application, voucher=voucher, request=request)
+    return loan
+
+
+def granted_credit(application: Application) -> Decimal | None:
+    """The credit the bank granted, as the application's kind defines it; None before."""
+    hook = programs.spec(application).granted_credit
+    return hook(application) if hook is not None else None
+
+
+@transaction.atomic
+def application_report(
+    *,
+    actor: User,
+    application: Application,
+    voucher: UploadedFile | None = None,
+    note: str = "",
+    seen_state: str | None = None,
+    request: HttpRequest | None = None,
+) -> Application:
+    """Quzhou 二: the lending bank reports 附件1 (kept at submission) and the disbursement voucher to the city bureau.
+
+    The voucher is filed with the loan (kept, never replaced; the latest counts). After the bureau asked for a
+    correction the bank says what it corrected (`note`) and reports again.
+    """
+    application = lifecycle.lock(application, seen_state)
+    if not lifecycle.possible(application, "report"):
+        raise lifecycle.StepRefused(
+            _("This step is not possible while the application is “%(state)s”.")
+            % {"state": application.get_state_display()}
+        )
+    if not lifecycle.permitted(application, "report", actor):
+        raise lifecycle.StepNotAllowed()
+    note = note.strip()
+    if application.state == Application.State.CORRECTION_REQUESTED and not note:
+        raise LoanRefused([_("Say what was corrected before reporting again.")])
+    loan = Loan.objects.filter(application=application).first()
+    if loan is None:
+        raise LoanRefused([_("The application has no loan yet.")])
+    if voucher is not None:
+        loan_document_file(
+            actor=actor, loan=loan, kind=LoanDocument.Kind.DISBURSEMENT_VOUCHER, upload=voucher
+        )
+    if not LoanDocument.objects.filter(
+        loan=loan, kind=LoanDocument.Kind.DISBURSEMENT_VOUCHER
+    ).exists():
+        raise LoanRefused(
+            [_("Attach the disbursement voucher (放款凭证) to the report (Quzhou 二).")]
+        )
+    lifecycle.step(
+        application,
+        "report",
+        actor=actor,
+        comment=note,
+        data={"loan": loan.contract_no},
+        request=request,
+    )
+    return application
 
 
 # ── interest settlements: one set of checks for the upload and the form (issue 16 item 3) ──────────
@@ -520,12 +572,13 @@ def interest_problems(
     return found
 
 
-class RecordRefused(Exception):
+class RecordRefused(Refused):
     """A bank record typed on a form breaks a rule; `problems` are (form field or "", message in Chinese)."""
 
     def __init__(self, problems: list[tuple[str, str]]) -> None:
-        super().__init__("；".join(message for _field, message in problems))
-        self.problems = problems
+        super().__init__([message for _field, message in problems])
+        self.field_problems = problems
+        self.problems = problems  # type: ignore[assignment]
 
 
 INTEREST_FIELDS = {
@@ -627,7 +680,11 @@ INLINE_MAX_BYTES = (
 )  # smaller files are checked and saved during the request; larger ones by a job
 
 
-class UploadError(Exception):
+class UploadError(Refused):
+    pass
+
+
+class UploadNotAllowed(UploadError, NotAllowed):
     pass
 
 
@@ -719,7 +776,7 @@ def upload_confirm(*, actor: User, upload: RecordUpload) -> RecordUpload:
     from loans import tasks
 
     if upload.uploaded_by_id != actor.pk:
-        raise UploadError("只有上传人可以确认保存")
+        raise UploadNotAllowed("只有上传人可以确认保存")
     taken = RecordUpload.objects.filter(pk=upload.pk, state=RecordUpload.State.CHECKED).update(
         state=RecordUpload.State.SAVING
     )
@@ -747,7 +804,7 @@ def upload_confirm(*, actor: User, upload: RecordUpload) -> RecordUpload:
 
 def upload_cancel(*, actor: User, upload: RecordUpload) -> None:
     if upload.uploaded_by_id != actor.pk:
-        raise UploadError("只有上传人可以撤销")
+        raise UploadNotAllowed("只有上传人可以撤销")
     if (
         RecordUpload.objects.filter(
             pk=upload.pk,
@@ -788,7 +845,7 @@ def delinquency_refresh(*, on: dt.date) -> dict[str, int]:
         Loan.objects.filter(
             Q(pk__in=overdue_candidates(on).values("pk"))
             | ~Q(days_past_due=0, compensation_eligible=False)
-        ).select_related("program_version", "enterprise", "bank")
+        ).select_related("program_version__program", "enterprise", "bank")
     )
     spans_of = overdue_spans_of(loans, on)
     counts = {"loans": len(loans), "changed": 0, "eligible": 0, "proposed": 0}
@@ -796,8 +853,8 @@ def delinquency_refresh(*, on: dt.date) -> dict[str, int]:
         spans = spans_of[loan.pk]
         days = days_past_due(spans, on)
         bucket = bucket_for(days)
-        changjiang = loan.program_version.risk_compensation
-        eligible = changjiang and overdue_more_than_months(spans, on, 1)
+        pool = loan.program_version.risk_compensation  # the version runs a risk compensation pool
+        eligible = pool and overdue_more_than_months(spans, on, 1)
         counts["eligible"] += eligible
         changed = (
             Loan.objects.filter(pk=loan.pk)
@@ -819,43 +876,16 @@ def delinquency_refresh(*, on: dt.date) -> dict[str, int]:
                 to_state=bucket,
                 data={"days_past_due": days, "compensation_eligible": eligible, "on": on},
             )
-        if changjiang and overdue_more_than_months(spans, on, 6):
+        # A kind that keeps a blacklist proposes an entry past six months (Changjiang 第九条; review.services).
+        long_overdue = programs.spec(loan.program_version).long_overdue
+        if long_overdue is not None and overdue_more_than_months(spans, on, 6):
             with transaction.atomic():
-                exists = (
-                    BlacklistEntry.objects.filter(
-                        loan=loan, reason=BlacklistEntry.Reason.OVERDUE_6_MONTHS
-                    ).exists()
-                    or BlacklistEntry.objects.filter(
-                        enterprise=loan.enterprise,
-                        reason=BlacklistEntry.Reason.OVERDUE_6_MONTHS,
-                        status__in=[BlacklistEntry.Status.PROPOSED, BlacklistEntry.Status.LISTED],
-                    ).exists()
-                )
-                if not exists:
-                    entry = BlacklistEntry.objects.create(
-                        enterprise=loan.enterprise,
-                        loan=loan,
-                        reason=BlacklistEntry.Reason.OVERDUE_6_MONTHS,
-                        details=_blacklist_details(loan, spans, on, days),
-                    )
-                    log_action(
-                        actor=None,
-                        action="loans.blacklist.proposed",
-                        obj=entry,
-                        data={"loan": loan.contract_no},
-                    )
-                    from review.services import (
-                        blacklist_proposed,  # late: review.services imports this module
-                    )
-
-                    blacklist_proposed(
-                        entry=entry
-                    )  # inbox + e-mail: the bureau confirms or dismisses it
+                if long_overdue(loan=loan, days=days, on=on, spans=spans):
                     counts["proposed"] += 1
     return counts
 
 
-def _blacklist_details(loan: Loan, spans: list[Any], on: dt.date, days: int) -> str:
+def overdue_details(loan: Loan, spans: list[Any], on: dt.date, days: int) -> str:
     """Why the proposal was made, in the bureau's words: since when, how long, and whether the loan is
     past its maturity unpaid (derived) or reported overdue by the bank."""
     from loans.delinquency import overdue_since
@@ -869,7 +899,7 @@ def _blacklist_details(loan: Loan, spans: list[Any], on: dt.date, days: int) -> 
     )
     return (
         f"贷款{loan.contract_no}（{loan.bank}）{cause}，截至{on:%Y-%m-%d}逾期{days}天，"
-        "超过合同还款期限6个月未归还（第九条，系统自动提出）"
+        "超过合同还款期限6个月未归还"
     )
 
 
@@ -889,7 +919,7 @@ def maturity_reminders_send(*, on: dt.date, days: int) -> list[MaturityReminder]
     """
     from django.db import IntegrityError
 
-    from review.services import notify_users  # late: review.services imports this module
+    from kedaitong.notifications import notify_users
 
     if days < 0:
         raise ValueError("days must be 0 or more")
@@ -951,7 +981,11 @@ def maturity_reminders_send(*, on: dt.date, days: int) -> list[MaturityReminder]
 # ── post-loan reports (Changjiang 第十条) ─────────────────────────────────────
 
 
-class ReportRefused(Exception):
+class ReportRefused(Refused):
+    pass
+
+
+class ReportNotAllowed(ReportRefused, NotAllowed):
     pass
 
 
@@ -970,7 +1004,7 @@ def post_loan_report_file(
     from loans.rules import check_report_quarter
 
     if actor.bank_id != loan.bank_id:
-        raise ReportRefused("只有放款银行可以报送贷后管理情况")
+        raise ReportNotAllowed("只有放款银行可以报送贷后管理情况")
     problem = check_report_quarter(
         year=year,
         quarter=quarter,
@@ -1007,7 +1041,7 @@ def post_loan_report_file(
 def _post_loan_report_notify(report: PostLoanReport) -> None:
     """Changjiang 第十条: the bank's post-loan management is 及时通报领导专班、区科技局 — the bureau (staff and
     head, who report on to the provincial centre) and the leading group of the loan's program, inbox and e-mail."""
-    from review.services import notify_program  # late: review.services imports this module
+    from kedaitong.notifications import notify_program
 
     loan = report.loan
     message = gettext(
@@ -1065,7 +1099,11 @@ def post_loan_reports_notify(reports: list[PostLoanReport]) -> None:
 # ── loan documents (Quzhou 二) ────────────────────────────────────────────────
 
 
-class DocumentRefused(Exception):
+class DocumentRefused(Refused):
+    pass
+
+
+class DocumentNotAllowed(DocumentRefused, NotAllowed):
     pass
 
 
@@ -1079,7 +1117,7 @@ def loan_document_file(*, actor: User, loan: Loan, kind: str, upload: UploadedFi
     from kedaitong.uploads import check_upload, display_name
 
     if actor.bank_id is None or actor.bank_id != loan.bank_id:
-        raise DocumentRefused("只有放款银行可以报送贷款材料")
+        raise DocumentNotAllowed("只有放款银行可以报送贷款材料")
     if kind not in LoanDocument.Kind.values:
         raise DocumentRefused("未知的材料类型")
     try:

@@ -15,14 +15,17 @@ from django.db.models import Count, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from applications import scope
 from applications.models import ProductType, Program
 from kedaitong.audit import log_action
 from kedaitong.db import MoneySum
 from kedaitong.forms import AmountField
 from kedaitong.permissions import get_visible_or_404, require_role, role_required
+from kedaitong.programs import Feature, has_feature, loan_links
 from kedaitong.roles import PROGRAM_ROLES, Role
 from kedaitong.uploads import EvidenceFileField, display_name, serve_upload
 from loans import selectors, services
@@ -142,6 +145,7 @@ def loan_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             "documents_required": selectors.documents_required(loan),
             "documents_missing": selectors.documents_missing(loan),
             "record_history": history_of(loan) if may_see_history(request.user) else None,
+            "kind_links": loan_links(request.user, loan),
         },
     )
 
@@ -179,15 +183,24 @@ class DisbursementForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The program the bank works in (a bank in several switches program first), where loans are typed in.
         self.fields["program"].queryset = Program.objects.filter(
-            agreements__bank=user.bank_id, versions__needs_recommendation=False
+            pk=scope.current_program_id(user),
+            agreements__bank=user.bank_id,
+            versions__needs_recommendation=False,
         ).distinct()
 
 
 @require_http_methods(["GET", "POST"])
 @role_required(Role.BANK)
 def loan_create(request: HttpRequest) -> HttpResponse:
-    """Quzhou 二: the bank approved on its own and reports the disbursement; every registration rule applies."""
+    """Quzhou 二: the bank approved on its own and reports the disbursement; every registration rule applies.
+
+    Only where the current program takes disbursements on this form (its kind's `loan_form` feature): a Changjiang
+    bank's loans follow the recommended application (404 here).
+    """
+    if not has_feature(scope.current_program(request.user), Feature.LOAN_FORM):
+        raise Http404
     form = DisbursementForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -308,12 +321,8 @@ UPLOAD_ROLES = (Role.BANK, Role.BUREAU_STAFF, Role.ADMIN)
 
 
 def _programs_for(user: Any) -> QuerySet[Program]:
-    role = user.effective_role
-    if role == Role.ADMIN:
-        return Program.objects.all()
-    if role == Role.BANK:
-        return Program.objects.filter(agreements__bank=user.bank_id).distinct()
-    return Program.objects.filter(pk=user.program_id)
+    """The program the user uploads records for: the one they work in (a bank in several switches program)."""
+    return Program.objects.filter(pk=scope.current_program_id(user))
 
 
 class UploadForm(forms.Form):
@@ -491,7 +500,9 @@ def upload_template(request: HttpRequest, kind: str) -> HttpResponse:
         template_bytes(kind),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Content-Disposition"] = f'attachment; filename="{kind}-template.xlsx"'
+    # Named in the reader's language: 放款模板.xlsx, not disbursements-template.xlsx (issue 18 item 7).
+    label = str(importer_kinds()[kind].label)
+    response["Content-Disposition"] = content_disposition_header(True, f"{label}模板.xlsx")
     return response
 
 

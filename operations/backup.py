@@ -44,6 +44,7 @@ import sqlite3
 import subprocess
 import tarfile
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -170,8 +171,21 @@ def _snapshot_sqlite(alias: str, target: Path) -> Inventory:
     connection = connections[alias]
     connection.ensure_connection()
     copy = sqlite3.connect(target)
+    patience = float(getattr(settings, "BACKUP_BUSY_SECONDS", 300))
+    deadline = time.monotonic() + patience
+
+    def give_up_when_locked_too_long(status: int, remaining: int, total: int) -> None:
+        # sqlite3's backup retries a busy or locked source for ever (SQLITE_BUSY 5, SQLITE_LOCKED 6:
+        # another process writing, or this very connection inside a write transaction). A daily
+        # backup that never ends protects nothing and holds its worker: give up after a while.
+        if status in (5, 6) and time.monotonic() > deadline:
+            raise BackupError(
+                f"数据库持续被写入锁定超过 {patience:g} 秒，未能取得一致副本（BACKUP_BUSY_SECONDS）"
+            )
+
     try:
-        connection.connection.backup(copy)  # one consistent copy while the portal keeps running
+        # One consistent copy while the portal keeps running.
+        connection.connection.backup(copy, progress=give_up_when_locked_too_long)
     finally:
         copy.close()
     copy = sqlite3.connect(target)

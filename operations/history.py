@@ -177,6 +177,14 @@ def _pg_inject(execute: Any, sql: Any, params: Any, many: bool, context: dict[st
     return result
 
 
+def pg_send_context(cursor: Any) -> None:
+    """Set the context for the rest of the transaction, for a write the execute wrapper does not see (a COPY,
+    kedaitong.db.insert_many): without it, its rows would carry whatever context the transaction's last
+    INSERT, UPDATE or DELETE sent, or none."""
+    payload = json.dumps(_payload(sqlite=False), ensure_ascii=False)
+    cursor.execute(f"SELECT set_config('{SETTING}', %s, true)", [payload])
+
+
 def _transaction_failed(cursor: Any) -> bool:
     try:
         import psycopg

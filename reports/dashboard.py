@@ -284,16 +284,17 @@ def subsidy_budgets(user: User) -> Chart:
 
 def compensation_budgets(user: User) -> Chart:
     """Each year's risk-compensation budget against what the leading group has decided (Changjiang 第三条, 第十一条 2(3))."""
+    from applications.scope import current_program_id
     from compensation.models import CompensationBudget
     from kedaitong.roles import Role
 
     budgets = CompensationBudget.objects.select_related("program").order_by("program__code", "year")
-    if user.effective_role != Role.ADMIN:
-        budgets = (
-            budgets.filter(program=user.program_id)
-            if user.is_program_scoped and user.program_id
-            else budgets.none()
-        )
+    if user.effective_role == Role.ADMIN or (user.is_program_scoped and user.program_id):
+        budgets = budgets.filter(
+            program=current_program_id(user)
+        )  # the admin's: the switched-to program
+    else:
+        budgets = budgets.none()
     rows = list(budgets)
     several = len({b.program_id for b in rows}) > 1
     return Chart(
@@ -337,6 +338,19 @@ def enterprise_loans(user: User, on: dt.date | None = None) -> Chart:
     )
 
 
+def kind_charts(user: User) -> list[Chart]:
+    """The charts the current program's kind adds (KindSpec.charts: each builder returns a chart's fields, or None
+    where the user has nothing to see), e.g. Changjiang's credit plan against granted and disbursed (第五条)."""
+    from applications.scope import current_program
+    from kedaitong import programs
+
+    program = current_program(user)
+    if program is None:
+        return []
+    built = (build(user) for build in programs.spec(program).charts)
+    return [Chart(**fields) for fields in built if fields is not None]
+
+
 def charts_for(user: User) -> tuple[list[Chart], Decimal | None]:
     """The charts that answer "where do we stand" for the user's role, each scoped by visible_to, and the NPL ratio.
 
@@ -348,7 +362,8 @@ def charts_for(user: User) -> tuple[list[Chart], Decimal | None]:
 
     role = user.effective_role
     if role in PROGRAM_ROLES or role == Role.ADMIN:
-        from applications.models import Program
+        from applications.scope import current_program
+        from kedaitong.programs import Feature, has_feature
 
         buckets, ratio = delinquency(user)
         charts = [
@@ -359,13 +374,13 @@ def charts_for(user: User) -> tuple[list[Chart], Decimal | None]:
             principal_by_tech_field(user),
             buckets,
         ]
-        # Risk compensation is Changjiang's, interest subsidy Quzhou's: each program's staff see their own budget.
-        kind = user.program.kind if role != Role.ADMIN and user.program_id else None
-        if kind in (None, Program.Kind.CHANGJIANG):
+        # The money features the current program runs (its kind's): risk compensation or interest subsidy.
+        program = current_program(user)
+        if has_feature(program, Feature.COMPENSATION):
             charts.append(compensation_budgets(user))
-        if kind in (None, Program.Kind.QUZHOU):
+        if has_feature(program, Feature.SUBSIDY):
             charts.append(subsidy_budgets(user))
-        return charts, ratio
+        return charts + kind_charts(user), ratio
     if role == Role.BANK:
         buckets, ratio = delinquency(user)
         return [
@@ -373,6 +388,7 @@ def charts_for(user: User) -> tuple[list[Chart], Decimal | None]:
             applications_by_state(user),
             applications_by_month(user),
             principal_by_tech_field(user),
+            *kind_charts(user),
         ], ratio
     if role == Role.ENTERPRISE:
         return [applications_by_state(user), enterprise_loans(user)], None

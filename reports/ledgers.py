@@ -24,6 +24,7 @@ from applications.models import Application, Program
 from kedaitong.db import MoneySum
 from kedaitong.excel import Column
 from kedaitong.models import User
+from kedaitong.programs import Feature, has_feature
 from kedaitong.roles import PROGRAM_ROLES, Role
 from loans.delinquency import bucket_for, days_past_due
 from loans.models import Bank, InterestSettlement, Loan, OverdueEvent, Repayment
@@ -51,6 +52,12 @@ class LedgerFilterForm(forms.Form):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["bank"].queryset = Bank.objects.visible_to(user)
+        from applications.scope import current_program_id
+
+        # The program the user works in: a ledger shows one program (the switch shows another).
+        self.fields["program"].queryset = Program.objects.filter(  # type: ignore[attr-defined]
+            pk=current_program_id(user)
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -73,6 +80,9 @@ class Ledger:
     program_field: str
     order_by: Sequence[str]
     convert: Callable[[tuple[Any, ...]], Sequence[Any]] | None = None
+    feature: str = (
+        ""  # kept only where the user's current program runs this feature (kedaitong.programs)
+    )
 
     def queryset(self, user: User, filters: dict[str, Any]) -> QuerySet[Any]:
         qs = self.base(user)
@@ -376,7 +386,7 @@ _register(
             Column("状态", 10),
             Column("结算截止日", 12, DATE),
             Column("年度预算（元）", 18, MONEY, total=True),
-            Column("按30%计算（元）", 18, MONEY, total=True),
+            Column("按贴息比例计算（元）", 18, MONEY, total=True),
             Column("核定贴息（元）", 18, MONEY, total=True),
             Column("是否按预算同比例下降", 12),
         ],
@@ -397,12 +407,23 @@ _register(
         program_field="program",
         order_by=["-year", "program__code"],
         convert=_run_row,
+        feature=Feature.SUBSIDY,
     )
 )
 
 
 def ledgers_for(user: User) -> list[Ledger]:
-    return list(LEDGERS.values()) if user.effective_role in GOVERNMENT_AND_BANK else []
+    """The ledgers of the user's role, those of a money feature only where the current program runs it."""
+    from applications.scope import current_program
+
+    if user.effective_role not in GOVERNMENT_AND_BANK:
+        return []
+    program = current_program(user)
+    return [
+        ledger
+        for ledger in LEDGERS.values()
+        if not ledger.feature or has_feature(program, ledger.feature)
+    ]
 
 
 def kept_elsewhere(user: User) -> list[tuple[str, str]]:

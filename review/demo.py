@@ -1,7 +1,9 @@
-"""Demo records of the review side: a running publicity batch for the demo application in publicity.
+"""Demo records of the review side: a running publicity batch for the demo application in publicity (Changjiang);
+the banks' 同意放贷意见书 of the Quzhou applications they agreed to (二).
 
-Idempotent: the batch is created only while that application has no publicity entry.
-Its period starts on the day the demo is loaded, so the public page shows it running.
+Idempotent: the batch is created only while that application has no publicity entry, a bank decision only
+while the application has none. The batch's period starts on the day the demo is loaded, so the public page
+shows it running.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from django.utils import timezone
 from applications.models import Application
 from kedaitong.models import User
 from kedaitong.roles import Role
-from review.models import PublicityBatch, PublicityEntry
+from review.models import BankDecision, PublicityBatch, PublicityEntry
 from review.services import publicity_end
 
 if TYPE_CHECKING:
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
 
 
 def extend(result: DemoResult) -> None:
+    quzhou_decisions(result)
     waiting = list(
         Application.objects.filter(
             program_version__program__code="changjiang",
@@ -45,3 +48,33 @@ def extend(result: DemoResult) -> None:
             batch=batch, application=application, credit_amount=application.amount
         )
     result.created["publicity batches"] += 1
+
+
+def quzhou_decisions(result: DemoResult) -> None:
+    """Quzhou 二: the demo applications the bank agreed to carry its decision (the letter is printed from it)."""
+    from decimal import Decimal
+
+    agreed = Application.objects.filter(
+        program_version__program__code="quzhou",
+        state__in=[
+            Application.State.CREDIT_GRANTED,
+            Application.State.DISBURSED,
+            Application.State.REPORTED,
+        ],
+        bank_decisions__isnull=True,
+    ).select_related("bank")
+    for application in agreed:
+        clerk = User.objects.filter(role=Role.BANK, bank=application.bank_id).order_by("pk").first()
+        if clerk is None:
+            continue
+        BankDecision.objects.create(
+            application=application,
+            approved=True,
+            credit_amount=application.amount,
+            annual_rate=Decimal("3.0000"),
+            term_months=application.term_months or 12,
+            opinion="经本行独立审核，同意放贷。",
+            head_name="演示支行行长",
+            decided_by=clerk,
+        )
+        result.created["bank decisions"] += 1

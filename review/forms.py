@@ -181,6 +181,44 @@ class DisburseForm(forms.Form):
     )
 
 
+class LetterDecisionForm(BankDecisionForm):
+    """Quzhou 二: the bank's decision; an approval is its 同意放贷意见书 (the signed one, or printed by the portal)."""
+
+    letter = EvidenceFileField(
+        label=_("Signed approval letter (同意放贷意见书, optional)"),
+        required=False,
+        help_text=_("Without a file the portal prints the letter from this decision."),
+    )
+
+
+class VoucherDisburseForm(DisburseForm):
+    """Quzhou 二: the disbursement with its voucher (放款凭证); 附件1 and the voucher then reach the city bureau."""
+
+    voucher = EvidenceFileField(label=_("Disbursement voucher (放款凭证; PDF, JPEG or PNG)"))
+
+
+class ReportForm(forms.Form):
+    """Quzhou 二: the bank reports (again) to the city bureau: the voucher, and after a correction request what changed."""
+
+    voucher = EvidenceFileField(
+        label=_("Disbursement voucher (放款凭证; PDF, JPEG or PNG)"), required=False
+    )
+    note = forms.CharField(
+        label=_("What was corrected"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+    )
+
+
+class CorrectionForm(forms.Form):
+    reason = forms.CharField(
+        label=_("What the bank must correct"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+    )
+
+
 class MeetingForm(forms.Form):
     date = forms.DateField(
         label=_("Meeting date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -262,7 +300,14 @@ class RulingForm(forms.Form):
 
 class BlacklistForm(forms.Form):
     credit_code = forms.CharField(label=_("Unified social credit code"), max_length=18)
-    reason = forms.ChoiceField(label=_("Reason"), choices=BlacklistEntry.Reason.choices)
+    # 第九条's other ground (贷款用于非企业经营活动) is proposed on the loan's page with its evidence (BlacklistProposalForm).
+    reason = forms.ChoiceField(
+        label=_("Reason"),
+        choices=[c for c in BlacklistEntry.Reason.choices if c[0] != BlacklistEntry.Reason.MISUSE],
+        help_text=_(
+            "A loan used outside the business is proposed on the loan's page, with its evidence."
+        ),
+    )
     details = forms.CharField(
         label=_("Facts and evidence"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
     )
@@ -276,6 +321,21 @@ class BlacklistForm(forms.Form):
             "the entry is then recorded as exempted and does not block."
         ),
         max_length=2000,
+    )
+
+
+class BlacklistProposalForm(forms.Form):
+    """第九条 (贷款用于非企业经营活动的): the facts and the evidence of a loan used outside the business."""
+
+    details = forms.CharField(
+        label=_("How the loan was used outside the business"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=5000,
+        help_text=_("Amounts, dates, accounts and what the money paid for."),
+    )
+    evidence = EvidenceFileField(
+        label=_("Evidence (PDF, JPEG or PNG)"),
+        help_text=_("Bank statements, contracts, inspection records ..."),
     )
 
 

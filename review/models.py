@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import TYPE_CHECKING
 
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from applications.models import Enterprise, Program
 from kedaitong.fields import MONEY, RATE, UploadTo
+from kedaitong.models import Notification  # noqa: F401  (the inbox moved to the core; importable here as before)
+from kedaitong.roles import PROGRAM_ROLES, Role
 from kedaitong.workdays import add_workdays
 
 # Changjiang 第八条 names no length; the program version carries it (docs/decisions.md, Foundation).
@@ -30,16 +34,38 @@ def publicity_end(program: Program, start_date: dt.date) -> dt.date:
     return add_workdays(start_date - dt.timedelta(days=1), days)
 
 
+if TYPE_CHECKING:
+    from kedaitong.models import User
+
+
 class BlacklistQuerySet(models.QuerySet["BlacklistEntry"]):
     def in_force(self) -> BlacklistQuerySet:
         return self.filter(status=BlacklistEntry.Status.LISTED)
 
+    def visible_to(self, user: User) -> BlacklistQuerySet:
+        """The entries of the user's program: the blacklist is its program's, decided by its bureau (第九条).
+
+        Its effect reaches every program (`blocking`), but only that program's users see and manage it.
+        """
+        from applications.scope import current_program_id
+
+        role = user.effective_role if user.is_authenticated else ""
+        if role in (Role.ADMIN, Role.BANK) or role in PROGRAM_ROLES:
+            return self.filter(program=current_program_id(user))
+        return self.none()
+
     def blocking(self, enterprise: Enterprise) -> BlacklistEntry | None:
         """The entry that bars `enterprise` from every program, if any (第九条: 今后不得获得财政的支持)."""
-        return self.in_force().filter(enterprise=enterprise).order_by("listed_at").first()
+        return (
+            self.in_force()
+            .filter(enterprise=enterprise)
+            .select_related("program")
+            .order_by("listed_at")
+            .first()
+        )
 
 
-class BlacklistEntry(models.Model):
+class BlacklistEntry(ConcurrentTransitionMixin, models.Model):
     class Reason(models.TextChoices):
         OVERDUE_6_MONTHS = "overdue", _("More than 6 months past the contract's repayment date")
         MISUSE = "misuse", _("Loan used outside the enterprise's business")
@@ -53,6 +79,13 @@ class BlacklistEntry(models.Model):
         DISMISSED = "dismissed", _("Proposal dismissed")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # The program whose rule it applies (Changjiang 第九条) and whose bureau decides it.
+    program = models.ForeignKey(
+        "applications.Program",
+        on_delete=models.PROTECT,
+        related_name="blacklist_entries",
+        verbose_name=_("program"),
+    )
     enterprise = models.ForeignKey(
         Enterprise,
         on_delete=models.PROTECT,
@@ -60,8 +93,13 @@ class BlacklistEntry(models.Model):
         verbose_name=_("enterprise"),
     )
     reason = models.CharField(_("reason"), max_length=10, choices=Reason.choices)
-    status = models.CharField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.PROPOSED
+    # Changed only by the transitions below (django-fsm): proposed → listed / exempted / dismissed; listed → lifted.
+    status = FSMField(
+        _("status"),
+        max_length=10,
+        choices=Status.choices,
+        default=Status.PROPOSED,
+        protected=True,
     )
     details = models.TextField(_("details and evidence"), blank=True)
     loan = models.ForeignKey(
@@ -76,6 +114,15 @@ class BlacklistEntry(models.Model):
     evidence_name = models.CharField(_("evidence file name"), max_length=200, blank=True)
     force_majeure_note = models.TextField(_("force majeure (第九条 exception)"), blank=True)
     proposed_at = models.DateTimeField(_("proposed at"), auto_now_add=True)
+    # Who proposed it: a bank or the bureau (misuse of the loan); empty for the daily overdue proposal.
+    proposed_by = models.ForeignKey(
+        "kedaitong.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("proposed by"),
+    )
     listed_at = models.DateTimeField(_("listed at"), null=True, blank=True)
     listed_by = models.ForeignKey(
         "kedaitong.User",
@@ -120,6 +167,37 @@ class BlacklistEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enterprise.name} · {self.get_reason_display()} · {self.get_status_display()}"
+
+    @property
+    def ground(self) -> str:
+        """The ground as the notices cite it: the program's article and the reason (第九条 names two grounds)."""
+        from kedaitong import programs
+
+        article = programs.cite(self.program, "blacklist")
+        return (
+            f"{article}：{self.get_reason_display()}" if article else str(self.get_reason_display())
+        )
+
+    @transition(field=status, source=Status.PROPOSED, target=Status.LISTED)
+    def list_entry(self, *, by: User, at: dt.datetime) -> None:
+        """Listed: it bars the enterprise from financial support in every program (第九条)."""
+        self.listed_at, self.listed_by = at, by
+
+    @transition(field=status, source=Status.PROPOSED, target=Status.EXEMPTED)
+    def exempt(self, *, note: str) -> None:
+        """第九条: overdue because of force majeure (重大自然灾害、重大动植物疫病等不可抗力): recorded, never barring."""
+        self.force_majeure_note = note
+
+    @transition(field=status, source=Status.PROPOSED, target=Status.DISMISSED)
+    def dismiss(self) -> None:
+        pass
+
+    @transition(field=status, source=Status.LISTED, target=Status.LIFTED)
+    def lift(self) -> None:
+        pass
+
+    def record_decision(self, *, by: User, at: dt.datetime, note: str) -> None:
+        self.decided_at, self.decided_by, self.decision_note = at, by, note
 
 
 class Opinion(models.Model):
@@ -278,6 +356,11 @@ class BankDecision(models.Model):
     term_months = models.PositiveSmallIntegerField(_("term (months)"), null=True, blank=True)
     opinion = models.TextField(_("opinion or reason"))
     head_name = models.CharField(_("head (负责人)"), max_length=50, blank=True)
+    # Quzhou 二: the bank's 同意放贷意见书 as it signed it; without an upload the portal prints one from this row.
+    letter = models.FileField(
+        _("approval letter (同意放贷意见书)"), upload_to=UploadTo("review/letters"), blank=True
+    )
+    letter_name = models.CharField(_("approval letter file name"), max_length=200, blank=True)
     decided_by = models.ForeignKey(
         "kedaitong.User",
         on_delete=models.PROTECT,
@@ -437,34 +520,3 @@ class Objection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entry} · {self.name}"
-
-
-class Notification(models.Model):
-    """The in-app inbox: one row per party of a transition."""
-
-    user = models.ForeignKey(
-        "kedaitong.User",
-        on_delete=models.CASCADE,
-        related_name="notifications",
-        verbose_name=_("user"),
-    )
-    application = models.ForeignKey(
-        "applications.Application",
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("application"),
-    )
-    message = models.CharField(_("message"), max_length=300)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("notification")
-        verbose_name_plural = _("notifications")
-        ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["user", "read_at"], name="notification_user_unread")]
-
-    def __str__(self) -> str:
-        return self.message

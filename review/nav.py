@@ -1,28 +1,41 @@
-"""Navigation items of the review: the role's queue with its count, meetings, publicity, blacklist, inbox."""
+"""Navigation items of the review: the role's queue with its count, and the current program's review pages.
+
+Meetings, publicity and the blacklist appear only where the user's current program runs them (its kind's
+features, kedaitong.programs): a Quzhou user has none of them.
+"""
 
 from __future__ import annotations
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from applications.scope import current_program
 from kedaitong.context_processors import NavItem
-from kedaitong.models import User
+from kedaitong.models import Notification, User
+from kedaitong.programs import Feature, has_feature
 from kedaitong.roles import Role
-from review.models import Notification
-from review.selectors import QUEUE_ROLES, queue_count
+from review.selectors import QUEUE_ROLES, queue_count, queue_states
 
 GOVERNMENT = (Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR, Role.ADMIN)
+PAGES = (
+    (Feature.MEETINGS, "review:meeting-list", _("Meetings")),
+    (Feature.PUBLICITY, "review:publicity-manage", _("Publicity")),
+    (Feature.BLACKLIST, "review:blacklist", _("Blacklist")),
+)
 
 
 def items(user: User) -> list[NavItem]:
     role = user.effective_role
     found: list[NavItem] = []
-    if role in QUEUE_ROLES:
+    if role in QUEUE_ROLES and queue_states(user):
         found.append(NavItem(reverse("review:queue"), _("Review queue"), queue_count(user)))
     if role in GOVERNMENT:
-        found.append(NavItem(reverse("review:meeting-list"), _("Meetings")))
-        found.append(NavItem(reverse("review:publicity-manage"), _("Publicity")))
-        found.append(NavItem(reverse("review:blacklist"), _("Blacklist")))
+        program = current_program(user)
+        found += [
+            NavItem(reverse(url), label)
+            for feature, url, label in PAGES
+            if has_feature(program, feature)
+        ]
     unread = Notification.objects.filter(user=user, read_at__isnull=True).count()
     found.append(NavItem(reverse("review:inbox"), _("Inbox"), unread or None))
     return found

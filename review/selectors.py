@@ -7,13 +7,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypedDict
 
-from django.db.models import CharField, Exists, OuterRef, Q, QuerySet
+from django.db.models import CharField, OuterRef, QuerySet
 from django.utils import timezone
 from django_fsm import Transition, get_available_user_FIELD_transitions
 from django_stubs_ext import WithAnnotations
 
 from applications.models import Application, Enterprise
+from applications.scope import current_program
 from applications.selectors import RuleResult, eligibility_at_submission, eligibility_now
+from kedaitong import programs
 from kedaitong.models import AuditEntry, User
 from kedaitong.roles import Role
 from review.models import BankDecision, BlacklistEntry, MeetingDecision, Opinion, PublicityEntry
@@ -135,35 +137,23 @@ def annex4_boxes(application: Application) -> Annex4Boxes:
 
 
 def granted_credit(application: Application) -> Decimal | None:
-    """The credit amount the bank approved, once publicity has granted it; None before."""
-    if application.state not in (Application.State.CREDIT_GRANTED, Application.State.DISBURSED):
-        return None
-    entry = publicity_entry(application)
-    return entry.credit_amount if entry is not None else None
+    """The credit the bank granted, as the application's kind defines it (Changjiang: after publicity, 第八条;
+    Quzhou: the bank's 同意放贷意见书, 二); None before."""
+    hook = programs.spec(application).granted_credit
+    return hook(application) if hook is not None else None
 
 
 # --- queues -------------------------------------------------------------------------------------
 
-
-def _pending_draft() -> Exists:
-    return Exists(
-        Opinion.objects.filter(
-            application=OuterRef("pk"),
-            kind=Opinion.Kind.BUREAU,
-            signed_at__isnull=True,
-            created_at__gte=OuterRef("submitted_at"),
-        )
-    )
-
-
 QUEUE_ROLES = (Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.BANK)
-# The states each role's queue holds (the state filter of the queue page offers exactly these).
-QUEUE_STATES = {
-    Role.BUREAU_STAFF: [Application.State.SUBMITTED, Application.State.BUREAU_REVIEW],
-    Role.BUREAU_HEAD: [Application.State.BUREAU_REVIEW],
-    Role.LEADING_GROUP: [Application.State.GROUP_REVIEW],
-    Role.BANK: [Application.State.BANK_REVIEW, Application.State.CREDIT_GRANTED],
-}
+
+
+def queue_states(user: User) -> list[str]:
+    """The states the user's queue holds in their current program (the queue page's state filter offers these)."""
+    program = current_program(user)
+    if program is None:
+        return []
+    return list(programs.spec(program).workflow.queues.get(user.effective_role, ()))
 
 
 class EnteredState(TypedDict):
@@ -202,33 +192,22 @@ def age_in_days(entered: dt.datetime | None, today: dt.date) -> int | None:
 
 
 def queue_for(user: User) -> QuerySet[Application]:
-    """The applications waiting for `user`'s role, within their scope; empty for other roles.
+    """The applications waiting for `user`'s role in their current program, within their scope; empty otherwise.
 
-    Staff: submitted and resubmitted, and those under review without a draft awaiting
-    sign-off; head: awaiting sign-off; leading group: awaiting a meeting; bank:
-    recommended to this bank, and credit granted awaiting disbursement. Each row
-    carries `entered` (see `with_entered_state`).
+    Which states wait for which role is the program's kind's (`WorkflowSpec.queues`), narrowed by the kind's
+    `queue_filter` (Changjiang: staff see what waits for an opinion, the head what waits for a signature).
+    Each row carries `entered` (see `with_entered_state`).
     """
-    role = user.effective_role
-    qs = Application.objects.visible_to(user).annotate(
-        pending_draft=_pending_draft(),
-        resubmitted=Exists(
-            Opinion.objects.filter(application=OuterRef("pk"), kind=Opinion.Kind.RETURN)
-        ),
+    program = current_program(user)
+    states = queue_states(user)
+    if program is None or not states:
+        return with_entered_state(Application.objects.none())
+    qs = Application.objects.visible_to(user).filter(
+        program_version__program=program, state__in=states
     )
-    if role == Role.BUREAU_STAFF:
-        qs = qs.filter(
-            Q(state=Application.State.SUBMITTED)
-            | Q(state=Application.State.BUREAU_REVIEW, pending_draft=False)
-        )
-    elif role == Role.BUREAU_HEAD:
-        qs = qs.filter(state=Application.State.BUREAU_REVIEW, pending_draft=True)
-    elif role == Role.LEADING_GROUP:
-        qs = qs.filter(state=Application.State.GROUP_REVIEW)
-    elif role == Role.BANK:
-        qs = qs.filter(state__in=[Application.State.BANK_REVIEW, Application.State.CREDIT_GRANTED])
-    else:
-        return Application.objects.none()
+    narrow = programs.spec(program).workflow.queue_filter
+    if narrow is not None:
+        qs = narrow(user.effective_role, qs)
     return with_entered_state(qs).select_related("enterprise", "bank")
 
 
@@ -243,6 +222,9 @@ WAITING_STATES = [
     Application.State.BANK_REVIEW,
     Application.State.PUBLICITY,
     Application.State.CREDIT_GRANTED,
+    Application.State.DISBURSED,
+    Application.State.REPORTED,
+    Application.State.CORRECTION_REQUESTED,
 ]
 
 
@@ -321,25 +303,30 @@ def material_lines(application: Application) -> list[MaterialLine]:
     ]
 
 
+ENTERPRISE_STEPS = ("submit", "submit_to_bank", "withdraw")  # taken on the enterprise's own pages
+
+
 def available_transitions(application: Application, user: User) -> list[Transition]:
-    """The review transitions `user` may take now: right role, right scope, right state, conditions met."""
+    """The review transitions `user` may take now: the kind's, right role, scope and state, conditions met."""
     return [
         t
         for t in get_available_user_FIELD_transitions(
             application, user, Application._meta.get_field("state")
         )
-        if t.name not in ("submit", "withdraw")
+        if t.name not in ENTERPRISE_STEPS
     ]
 
 
 def permitted_transitions(application: Application, user: User) -> list[Transition]:
-    """Review transitions from the current state whose role and scope fit `user`, conditions aside."""
+    """The kind's review transitions from the current state whose role and scope fit `user`, conditions aside."""
+    workflow = programs.spec(application).workflow
     field_ = Application._meta.get_field("state")
     found = []
     for t in field_.get_all_transitions(Application):
         sources = t.source if isinstance(t.source, list | tuple | set) else [t.source]
         if (
-            t.name not in ("submit", "withdraw")
+            t.name not in ENTERPRISE_STEPS
+            and workflow.has(t.name)
             and application.state in sources
             and t.has_perm(application, user)
         ):
@@ -347,20 +334,22 @@ def permitted_transitions(application: Application, user: User) -> list[Transiti
     return found
 
 
-def priority_renewal(on: dt.date | None = None) -> QuerySet[Enterprise]:
-    """Changjiang 第九条: 诚信良好、按时履约的 enterprises, marked for priority renewal (优先续贷).
+def priority_renewal(program: Any = None, on: dt.date | None = None) -> QuerySet[Enterprise]:
+    """Changjiang 第九条: 诚信良好、按时履约的 enterprises of `program`, marked for priority renewal (优先续贷).
 
-    On time = at least one repayment recorded, no overdue event and no
-    overdue-period interest on any of its loans, no loan matured before `on`
-    (today) without its principal repaid in full by the maturity date (a loan
-    past maturity unpaid, or repaid late, is overdue: `loans.delinquency`), and
-    not blacklisted.
+    On time = at least one repayment recorded on the program's loans, no overdue event and no
+    overdue-period interest on any of its loans, no loan matured before `on` (today) without its
+    principal repaid in full by the maturity date (a loan past maturity unpaid, or repaid late, is
+    overdue: `loans.delinquency`), and not blacklisted. Without a program: every program's.
     """
     from django.db.models import DecimalField, F, OuterRef, Subquery, Value
     from django.db.models.functions import Coalesce
 
     from kedaitong.db import MoneySum
     from loans.models import InterestSettlement, Loan, OverdueEvent, Repayment
+
+    def of_program(qs: Any, path: str = "loan__program_version__program") -> Any:
+        return qs if program is None else qs.filter(**{path: program})
 
     on = on or timezone.localdate()
     repaid_by_maturity = (
@@ -371,7 +360,7 @@ def priority_renewal(on: dt.date | None = None) -> QuerySet[Enterprise]:
         .values("s")
     )
     late = (
-        Loan.objects.filter(maturity_date__lt=on)
+        of_program(Loan.objects.filter(maturity_date__lt=on), "program_version__program")
         .annotate(
             repaid_in_time=Coalesce(
                 Subquery(repaid_by_maturity, output_field=DecimalField()),
@@ -382,10 +371,10 @@ def priority_renewal(on: dt.date | None = None) -> QuerySet[Enterprise]:
         .values("enterprise")
     )
     return (
-        Enterprise.objects.filter(pk__in=Repayment.objects.values("loan__enterprise"))
-        .exclude(pk__in=OverdueEvent.objects.values("loan__enterprise"))
+        Enterprise.objects.filter(pk__in=of_program(Repayment.objects).values("loan__enterprise"))
+        .exclude(pk__in=of_program(OverdueEvent.objects).values("loan__enterprise"))
         .exclude(
-            pk__in=InterestSettlement.objects.filter(is_overdue_interest=True).values(
+            pk__in=of_program(InterestSettlement.objects.filter(is_overdue_interest=True)).values(
                 "loan__enterprise"
             )
         )
@@ -404,14 +393,11 @@ def history(application: Application) -> QuerySet[AuditEntry]:
 
 
 def last_change(application: Application) -> AuditEntry | None:
-    return (
-        AuditEntry.objects.for_object(application)
-        .exclude(to_state="")
-        .order_by("-at", "-pk")
-        .first()
-    )
+    from applications.lifecycle import last_change as last
+
+    return last(application)
 
 
-def transition_labels() -> dict[str, Any]:
-    field_ = Application._meta.get_field("state")
-    return {t.name: t.custom.get("label", t.name) for t in field_.get_all_transitions(Application)}
+def transition_labels(application: Application) -> dict[str, Any]:
+    """The button labels of the application's kind's transitions."""
+    return {t.name: t.label for t in programs.spec(application).workflow.transitions}

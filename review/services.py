@@ -1,10 +1,11 @@
-"""Operations of the Changjiang review. Views and commands call these; each one locks, checks, transitions, logs.
+"""Operations of the review: the bureau, leading group and bank steps of each kind, publicity, blacklist.
 
-Shape of every operation (CONVENTIONS.md): `transaction.atomic()` →
-`select_for_update()` the application → refuse a stale form (the state the
-user saw is not the state now: `StaleApplication` names who changed it) →
-`can_proceed` and the transition's role → transition → save → audit row →
-notifications (in-app now, e-mail on commit).
+Shape of every operation (CONVENTIONS.md): `transaction.atomic()` → lock the
+application (`applications.lifecycle.lock`; a stale form — the state the user
+saw is not the state now — raises `StaleApplication` naming who changed it) →
+the operation's own records → the step through the one lifecycle
+(`applications.lifecycle.step`: the kind's workflow, role and conditions,
+transition, save, audit row, notifications in-app now and e-mail on commit).
 """
 
 from __future__ import annotations
@@ -15,20 +16,24 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_fsm import can_proceed
 
+from applications import lifecycle
+from applications.lifecycle import StaleApplication, StepNotAllowed, StepRefused
 from applications.models import Application, Enterprise, Program
+from kedaitong import programs
 from kedaitong.audit import log_action
 from kedaitong.models import AuditEntry, User
+from kedaitong.notifications import notify_program, notify_users  # noqa: F401  (kept importable here)
 from kedaitong.roles import Role
 from loans.models import Loan
-from loans.services import LoanRefused, loan_register
+from loans.services import (
+    application_disburse,  # noqa: F401  (the disbursement is the bank side's operation)
+    overdue_details,
+)
 from review import selectors
 from review.models import (
     BankDecision,
@@ -36,7 +41,6 @@ from review.models import (
     LeadingGroupRole,
     Meeting,
     MeetingDecision,
-    Notification,
     Objection,
     Opinion,
     PublicityBatch,
@@ -44,42 +48,10 @@ from review.models import (
     publicity_end,
 )
 
-
-class ReviewError(Exception):
-    """A refused operation; the message is shown to the user as it is (translated)."""
-
-
-class StaleApplication(ReviewError):
-    """Someone else changed the application since this user loaded it."""
-
-    def __init__(self, application: Application, change: AuditEntry | None) -> None:
-        self.application = application
-        self.change = change
-        if change is not None:
-            who = change.actor_name or _("someone")
-            state_from = (
-                Application.State(change.from_state).label
-                if change.from_state in Application.State.values
-                else change.from_state
-            )
-            state_to = (
-                Application.State(change.to_state).label
-                if change.to_state in Application.State.values
-                else change.to_state
-            )
-            message = _(
-                "%(who)s changed this application from “%(from)s” to “%(to)s” at %(at)s. Nothing was saved; what you typed is kept below."
-            ) % {
-                "who": who,
-                "from": state_from,
-                "to": state_to,
-                "at": timezone.localtime(change.at).strftime("%Y-%m-%d %H:%M"),
-            }
-        else:
-            message = _(
-                "Someone else changed this application meanwhile. Nothing was saved; what you typed is kept below."
-            )
-        super().__init__(message)
+# The review's refusals are the lifecycle's (one hierarchy on kedaitong.errors): a refused step (400), a role or
+# scope that may not take it (NotAllowed, 403), a stale form (Conflict, 409).
+ReviewError = StepRefused
+ReviewNotAllowed = StepNotAllowed
 
 
 class StaleDraft(StaleApplication):
@@ -104,7 +76,7 @@ class StaleDraft(StaleApplication):
                 "text": draft.text[:200],
                 "at": timezone.localtime(draft.created_at).strftime("%Y-%m-%d %H:%M"),
             }
-        ReviewError.__init__(self, message)
+        StepRefused.__init__(self, message)
 
 
 # `seen_draft` of the opinion operations: the pk of the unsigned draft the user saw, NO_DRAFT when
@@ -121,21 +93,7 @@ def _check_draft(application: Application, seen_draft: int | None) -> Opinion | 
 
 
 def _lock(application: Application, seen_state: str | None) -> Application:
-    locked = (
-        Application.objects.select_for_update()
-        .select_related("program_version", "enterprise")
-        .get(pk=application.pk)
-    )
-    if seen_state is not None and locked.state != seen_state:
-        raise StaleApplication(locked, selectors.last_change(locked))
-    return locked
-
-
-def _permitted(method: Any, actor: User) -> bool:
-    """The transition's role and scope only (conditions are checked apart, with their own message)."""
-    meta = method._django_fsm
-    found = meta.get_transition(meta.field.get_state(method.__self__))
-    return found is not None and found.has_perm(method.__self__, actor)
+    return lifecycle.lock(application, seen_state)
 
 
 def _transition(
@@ -147,119 +105,14 @@ def _transition(
     data: dict[str, Any] | None = None,
     request: HttpRequest | None = None,
 ) -> AuditEntry:
-    """Take transition `name` (state only), save it, log it and tell the parties. The caller holds the lock."""
-    method = getattr(application, name)
-    if not can_proceed(method, check_conditions=False):
-        raise ReviewError(
-            _("This step is not possible while the application is “%(state)s”.")
-            % {"state": application.get_state_display()}
-        )
-    if actor is not None and not _permitted(method, actor):
-        raise ReviewError(_("Your role may not take this step on this application."))
-    if not can_proceed(method):
-        raise ReviewError(_("The conditions of this step are not met yet."))
-    from_state = application.state
-    method()
-    application.save()
-    entry = log_action(
-        actor=actor,
-        action=f"review.application.{name}",
-        obj=application,
-        from_state=from_state,
-        to_state=application.state,
-        comment=comment,
-        data=data,
-        request=request,
+    """Take transition `name` through the one lifecycle (applications/lifecycle.py). The caller holds the lock."""
+    return lifecycle.step(
+        application, name, actor=actor, comment=comment, data=data, request=request
     )
-    _notify(application, entry)
-    return entry
 
 
-# --- notifications ------------------------------------------------------------------------------
-
-# Whose queue an application joins when it reaches a state.
-NEXT_ROLE = {
-    Application.State.SUBMITTED: Role.BUREAU_STAFF,
-    Application.State.BUREAU_REVIEW: Role.BUREAU_HEAD,
-    Application.State.GROUP_REVIEW: Role.LEADING_GROUP,
-    Application.State.PUBLICITY: Role.BUREAU_STAFF,
-    Application.State.WITHDRAWN: Role.BUREAU_STAFF,  # the bureau learns that an application left its queue
-}
-
-
-def parties(application: Application) -> list[User]:
-    """The enterprise's users, the bank's users once it is involved, and the role whose queue it joins."""
-    users = User.objects.filter(is_active=True)
-    found = list(users.filter(role=Role.ENTERPRISE, enterprise=application.enterprise_id))
-    if application.bank_id and application.state not in (
-        Application.State.SUBMITTED,
-        Application.State.RETURNED,
-        Application.State.BUREAU_REVIEW,
-    ):
-        found += list(users.filter(role=Role.BANK, bank=application.bank_id))
-    next_role = NEXT_ROLE.get(application.state)
-    if next_role:
-        found += list(users.filter(role=next_role, program=application.program_version.program_id))
-    return found
-
-
-def _notify(application: Application, entry: AuditEntry) -> None:
-    message = _("%(reference)s %(enterprise)s: %(state)s (by %(who)s)") % {
-        "reference": application.reference,
-        "enterprise": application.enterprise.name,
-        "state": application.get_state_display(),
-        "who": entry.actor_name,
-    }
-    recipients = parties(application)
-    Notification.objects.bulk_create(
-        Notification(user=u, application=application, message=message[:300]) for u in recipients
-    )
-    emails = sorted({u.email for u in recipients if u.email})
-    if emails:
-        body = message + ("\n\n" + entry.comment if entry.comment else "")
-        transaction.on_commit(
-            lambda: send_mail(
-                message[:150], body, settings.DEFAULT_FROM_EMAIL, emails, fail_silently=True
-            )
-        )
-
-
-def notify_users(
-    recipients: Sequence[User],
-    *,
-    message: str,
-    body: str = "",
-    application: Application | None = None,
-) -> None:
-    """One inbox row per recipient now, and one e-mail to those with an address once the transaction commits."""
-    Notification.objects.bulk_create(
-        Notification(user=u, application=application, message=message[:300]) for u in recipients
-    )
-    emails = sorted({u.email for u in recipients if u.email})
-    if emails:
-        text = message + ("\n\n" + body if body else "")
-        transaction.on_commit(
-            lambda: send_mail(
-                message[:150], text, settings.DEFAULT_FROM_EMAIL, emails, fail_silently=True
-            )
-        )
-
-
-def notify_program(
-    *,
-    roles: Sequence[str],
-    program_id: int | None,
-    message: str,
-    body: str = "",
-    application: Application | None = None,
-) -> list[User]:
-    """Tell the users of `roles` in a program (every such user when no program): inbox now, e-mail on commit."""
-    users = User.objects.filter(is_active=True, role__in=list(roles))
-    if program_id is not None:
-        users = users.filter(program=program_id)
-    recipients = list(users)
-    notify_users(recipients, message=message, body=body, application=application)
-    return recipients
+def _refuse_role() -> None:
+    raise ReviewNotAllowed()
 
 
 def notify_bureau(
@@ -325,7 +178,7 @@ def application_withdraw(
     if not (
         actor.effective_role == Role.ENTERPRISE and actor.enterprise_id == application.enterprise_id
     ):
-        raise ReviewError(_("Your role may not take this step on this application."))
+        _refuse_role()
     _transition(application, "withdraw", actor=actor, comment=reason.strip(), request=request)
     return application
 
@@ -390,7 +243,7 @@ def opinion_draft(
         actor.effective_role == Role.BUREAU_STAFF
         and actor.program_id == application.program_version.program_id
     ):
-        raise ReviewError(_("Your role may not take this step on this application."))
+        _refuse_role()
     if application.state != Application.State.BUREAU_REVIEW:
         raise ReviewError(_("An opinion is drafted while the application is under bureau review."))
     if recommendation not in Opinion.Recommendation.values:
@@ -413,7 +266,7 @@ def opinion_draft(
         data={"recommendation": recommendation},
         request=request,
     )
-    _notify(application, entry)
+    lifecycle.tell_parties(application, entry)
     return opinion
 
 
@@ -470,7 +323,7 @@ def meeting_record(
 ) -> Meeting:
     """A leading-group meeting decides several applications at once (第三条); all of them, or none."""
     if actor.effective_role != Role.LEADING_GROUP or actor.program_id != program.pk:
-        raise ReviewError(_("Your role may not take this step on this application."))
+        _refuse_role()
     if not decisions:
         raise ReviewError(_("A meeting decides at least one application."))
     unknown = set(attendees) - set(LeadingGroupRole.values)
@@ -527,11 +380,31 @@ def bank_decide(
     annual_rate: Decimal | None = None,
     term_months: int | None = None,
     head_name: str = "",
+    letter: Any = None,
     seen_state: str | None = None,
     request: HttpRequest | None = None,
 ) -> BankDecision:
-    """The bank's own decision (第一条): approve with amount, rate and term, or reject with a reason."""
+    """The bank's own decision: approve with amount, rate and term, or reject with a reason.
+
+    Changjiang 第一条 (由合作银行独立审核): the approval goes to publicity. Quzhou 二 (独立进行贷款审核，审批通过后出具
+    同意放贷意见书): the approval is the bank's 同意放贷意见书 — the signed one uploaded as `letter`, or printed by the
+    portal from this decision — and the credit is granted at once. The kind names the two transitions.
+    """
     application = _lock(application, seen_state)
+    workflow = programs.spec(application).workflow
+    if workflow.bank_decision is None:
+        raise ReviewError(
+            _("This step is not possible while the application is “%(state)s”.")
+            % {"state": application.get_state_display()}
+        )
+    name = workflow.bank_decision[0 if approved else 1]
+    if not lifecycle.possible(application, name):
+        raise ReviewError(
+            _("This step is not possible while the application is “%(state)s”.")
+            % {"state": application.get_state_display()}
+        )
+    if not lifecycle.permitted(application, name, actor):
+        _refuse_role()
     if not opinion.strip():
         raise ReviewError(_("Give the bank's opinion or reason."))
     if approved:
@@ -539,14 +412,19 @@ def bank_decide(
             credit_amount and credit_amount > 0 and annual_rate and annual_rate > 0 and term_months
         ):
             raise ReviewError(_("An approval needs the credit amount, the rate and the term."))
-        cap = application.program_version.max_amount
+        version = application.program_version
+        cap = version.max_amount
         if cap is not None and credit_amount > cap:
             raise ReviewError(
-                _("The credit exceeds the program's maximum of %(cap)s yuan (第一条).")
-                % {"cap": cap}
+                _("The credit exceeds the program's maximum of %(cap)s yuan (%(article)s).")
+                % {"cap": cap, "article": programs.cite(application, "max_amount")}
             )
-    name = "bank_approve" if approved else "bank_reject"
-    decision = BankDecision.objects.create(
+        if version.max_term_months is not None and term_months > version.max_term_months:
+            raise ReviewError(
+                _("A single loan's term is at most %(limit)d months (%(article)s).")
+                % {"limit": version.max_term_months, "article": programs.cite(application, "term")}
+            )
+    decision = BankDecision(
         application=application,
         approved=approved,
         credit_amount=credit_amount if approved else None,
@@ -556,6 +434,13 @@ def bank_decide(
         head_name=head_name.strip(),
         decided_by=actor,
     )
+    if approved and letter is not None:
+        from kedaitong.uploads import check_upload, display_name
+
+        check_upload(letter)
+        decision.letter_name = display_name(letter.name or "letter")
+        decision.letter.save(letter.name or "letter", letter, save=False)
+    decision.save()
     _transition(
         application,
         name,
@@ -566,62 +451,47 @@ def bank_decide(
             "credit_amount": str(credit_amount) if approved else None,
             "annual_rate": str(annual_rate) if approved else None,
             "term_months": term_months if approved else None,
+            "letter": decision.letter_name,
         },
     )
     return decision
 
 
+# --- the city bureau receives the bank's report (Quzhou 二) --------------------------------------
+
+
 @transaction.atomic
-def application_disburse(
+def report_acknowledge(
     *,
     actor: User,
     application: Application,
-    contract_no: str,
-    disbursement_date: dt.date,
-    maturity_date: dt.date,
-    principal: Decimal,
-    annual_rate: Decimal,
+    comment: str = "",
     seen_state: str | None = None,
     request: HttpRequest | None = None,
-    contract_date: dt.date | None = None,
-) -> Loan:
-    """The bank disburses after publicity granted credit: the loan opens in `loans/` (raises `LoanRefused`)."""
+) -> Application:
+    """Quzhou 二: the city bureau has 附件1 and the disbursement voucher the bank reported, and acknowledges them."""
     application = _lock(application, seen_state)
-    method = application.disburse
-    if not can_proceed(method, check_conditions=False):
-        raise ReviewError(
-            _("This step is not possible while the application is “%(state)s”.")
-            % {"state": application.get_state_display()}
-        )
-    if not _permitted(method, actor):
-        raise ReviewError(_("Your role may not take this step on this application."))
-    granted = selectors.granted_credit(application)
-    if granted is not None and principal > granted:
-        raise LoanRefused(
-            [
-                _("The principal exceeds the credit granted after publicity (%(amount)s yuan).")
-                % {"amount": granted}
-            ]
-        )
-    if application.bank is None:
-        raise ReviewError(_("The application names no bank."))
-    loan = loan_register(
-        actor=actor,
-        program_version=application.program_version,
-        enterprise=application.enterprise,
-        bank=application.bank,
-        contract_no=contract_no,
-        disbursement_date=disbursement_date,
-        maturity_date=maturity_date,
-        principal=principal,
-        annual_rate=annual_rate,
-        application=application,
-        product_type=application.product_type,
-        purpose=application.purpose,
-        request=request,
-        contract_date=contract_date,
-    )  # loan_register takes the `disburse` step, the same one an imported disbursement takes
-    return loan
+    _transition(application, "acknowledge", actor=actor, comment=comment.strip(), request=request)
+    return application
+
+
+@transaction.atomic
+def report_correction_request(
+    *,
+    actor: User,
+    application: Application,
+    reason: str,
+    seen_state: str | None = None,
+    request: HttpRequest | None = None,
+) -> Application:
+    """Quzhou 二: the bureau asks the lending bank to correct its report (what is wrong, in `reason`)."""
+    application = _lock(application, seen_state)
+    if not reason.strip():
+        raise ReviewError(_("Say what the bank must correct."))
+    _transition(
+        application, "request_correction", actor=actor, comment=reason.strip(), request=request
+    )
+    return application
 
 
 # --- publicity (第八条) --------------------------------------------------------------------------
@@ -643,7 +513,7 @@ def publicity_batch_create(
     days counted from its start (`publicity_end`).
     """
     if actor.effective_role != Role.BUREAU_STAFF or actor.program_id != program.pk:
-        raise ReviewError(_("Your role may not take this step on this application."))
+        _refuse_role()
     today = timezone.localdate()
     if start_date < today:
         raise ReviewError(
@@ -774,7 +644,7 @@ def objection_rule(
         actor.effective_role == Role.BUREAU_STAFF
         and actor.program_id == application.program_version.program_id
     ):
-        raise ReviewError(_("Your role may not take this step on this application."))
+        _refuse_role()
     if objection.ruling != Objection.Ruling.PENDING:
         raise ReviewError(_("This objection has been ruled on already."))
     if not note.strip():
@@ -813,7 +683,7 @@ def publicity_batch_close(
     if actor is not None and not (
         actor.effective_role == Role.BUREAU_STAFF and actor.program_id == batch.program_id
     ):
-        raise ReviewError(_("Your role may not take this step on this application."))
+        _refuse_role()
     if batch.closed_at is not None:
         raise ReviewError(_("This publicity batch is closed already."))
     if not batch.is_over():
@@ -836,6 +706,14 @@ def publicity_batch_close(
 # --- blacklist (第九条) --------------------------------------------------------------------------
 
 
+def _blacklist_staff(actor: User, program: Any) -> None:
+    """Only bureau staff of the program whose blacklist it is (第九条: the program's bureau decides)."""
+    if actor.effective_role != Role.BUREAU_STAFF or actor.program_id != getattr(
+        program, "pk", program
+    ):
+        _refuse_role()
+
+
 @transaction.atomic
 def blacklist_add(
     *,
@@ -848,30 +726,43 @@ def blacklist_add(
     force_majeure_note: str = "",
     request: HttpRequest | None = None,
 ) -> BlacklistEntry:
-    """Changjiang 第九条: list an enterprise (overdue > 6 months, or money used outside the business).
+    """Changjiang 第九条: list an enterprise of the staff's program (overdue > 6 months, or money used outside the
+    business) on that program's blacklist.
 
-    An overdue caused by force majeure (重大自然灾害、重大动植物疫病等不可抗力) is
-    recorded as an exemption and does not block.
+    An overdue caused by force majeure (重大自然灾害、重大动植物疫病等不可抗力) is recorded as an exemption and does
+    not block. The enterprise must be one of the program's (an application or a loan there).
     """
-    if actor.effective_role != Role.BUREAU_STAFF:
-        raise ReviewError(_("Your role may not take this step on this application."))
+    if actor.effective_role != Role.BUREAU_STAFF or actor.program_id is None:
+        _refuse_role()
+    program = actor.program
+    if not programs.has_feature(program, programs.Feature.BLACKLIST):
+        _refuse_role()
+    if not Enterprise.objects.visible_to(actor).filter(pk=enterprise.pk).exists():
+        raise ReviewError(_("This enterprise has no application or loan in your program."))
     if reason not in BlacklistEntry.Reason.values:
         raise ReviewError(_("Choose a reason."))
     if not details.strip():
         raise ReviewError(_("Describe the facts and the evidence."))
+    if reason == BlacklistEntry.Reason.MISUSE:
+        # 第九条 贷款用于非企业经营活动: proposed on the loan with evidence, then decided as the overdue ground is.
+        raise ReviewError(
+            _(
+                "A loan used outside the business is proposed on the loan's page with its evidence, "
+                "then decided like an overdue proposal (第九条)."
+            )
+        )
     exempted = bool(force_majeure_note.strip())
     if exempted and reason != BlacklistEntry.Reason.OVERDUE_6_MONTHS:
         raise ReviewError(_("The force-majeure exception applies to overdue loans only (第九条)."))
     entry = BlacklistEntry(
-        enterprise=enterprise,
-        reason=reason,
-        details=details.strip(),
-        loan=loan,
-        force_majeure_note=force_majeure_note.strip(),
-        status=BlacklistEntry.Status.EXEMPTED if exempted else BlacklistEntry.Status.LISTED,
-        listed_at=None if exempted else timezone.now(),
-        listed_by=actor,
+        program=program, enterprise=enterprise, reason=reason, details=details.strip(), loan=loan
     )
+    now = timezone.now()
+    if exempted:
+        entry.exempt(note=force_majeure_note.strip())
+        entry.listed_by = actor
+    else:
+        entry.list_entry(by=actor, at=now)
     if evidence is not None:
         from kedaitong.uploads import display_name
 
@@ -882,57 +773,211 @@ def blacklist_add(
         actor=actor,
         action="review.blacklist." + ("exempted" if exempted else "listed"),
         obj=entry,
+        to_state=entry.status,
         comment=entry.details,
         data={"reason": reason, "enterprise": enterprise.credit_code},
         request=request,
     )
-    _report_decision(
-        entry, loan.program_version.program_id if loan else actor.program_id, entry.details
-    )
+    _report_decision(entry, entry.program_id, entry.details)
     return entry
 
 
-def _entry_program(entry: BlacklistEntry) -> int | None:
-    return entry.loan.program_version.program_id if entry.loan is not None else None
+def blacklist_propose_for_loan(*, loan: Loan, days: int, on: dt.date, spans: list[Any]) -> bool:
+    """Changjiang 第九条: a loan more than six months overdue is proposed for its program's blacklist, once.
+
+    Not while the enterprise already has a proposed or listed overdue entry. The program's bureau is told and
+    confirms, exempts (force majeure) or dismisses it (`blacklist_decide`). Called by the daily delinquency
+    refresh (loans.services.delinquency_refresh) through the kind's `long_overdue` hook.
+    """
+    overdue = BlacklistEntry.Reason.OVERDUE_6_MONTHS
+    if BlacklistEntry.objects.filter(loan=loan, reason=overdue).exists():
+        return False
+    if BlacklistEntry.objects.filter(
+        enterprise=loan.enterprise,
+        reason=overdue,
+        status__in=[BlacklistEntry.Status.PROPOSED, BlacklistEntry.Status.LISTED],
+    ).exists():
+        return False
+    entry = BlacklistEntry.objects.create(
+        program=loan.program_version.program,
+        enterprise=loan.enterprise,
+        loan=loan,
+        reason=overdue,
+        details=f"{overdue_details(loan, spans, on, days)}（{programs.cite(loan, 'blacklist')}，系统自动提出）",
+    )
+    log_action(
+        actor=None,
+        action="review.blacklist.proposed",
+        obj=entry,
+        to_state=entry.status,
+        data={"loan": loan.contract_no},
+    )
+    blacklist_proposed(entry=entry)
+    return True
+
+
+class BlacklistProposalRefused(ReviewError):
+    pass
+
+
+def may_propose_misuse(actor: User, loan: Loan) -> bool:
+    """第九条: the loan's bank, or the bureau (staff or head) of the loan's program, where the program keeps a
+    blacklist."""
+    if not programs.has_feature(loan.program_version, programs.Feature.BLACKLIST):
+        return False
+    role = actor.effective_role
+    if role == Role.BANK:
+        return actor.bank_id == loan.bank_id
+    return role in (Role.BUREAU_STAFF, Role.BUREAU_HEAD) and (
+        actor.program_id == loan.program_version.program_id
+    )
+
+
+@transaction.atomic
+def blacklist_propose(
+    *,
+    actor: User,
+    loan: Loan,
+    details: str,
+    evidence: Any,
+    request: HttpRequest | None = None,
+) -> BlacklistEntry:
+    """Changjiang 第九条 (贷款用于非企业经营活动的): the lending bank or the bureau proposes the loan's enterprise for
+    the program's blacklist on the ground that the loan was used outside its business, with the facts and an
+    evidence file (PDF, JPEG or PNG).
+
+    The proposal goes through the same decision as the overdue ground (`blacklist_decide`: the program's bureau
+    staff confirm or dismiss it; force majeure does not apply to this ground); the bureau and the leading group
+    are told now, citing the ground. One open proposal per loan on this ground.
+    """
+    from kedaitong.uploads import check_upload, display_name
+
+    if not may_propose_misuse(actor, loan):
+        _refuse_role()
+    problems = []
+    details = details.strip()
+    if not details:
+        problems.append(_("Describe how the loan was used outside the business."))
+    if evidence is None:
+        problems.append(_("Attach the evidence (第九条: a proposal rests on evidence)."))
+    else:
+        from django.core.exceptions import ValidationError
+
+        try:
+            check_upload(evidence)
+        except ValidationError as exc:
+            problems.append(" ".join(exc.messages))
+    if problems:
+        raise BlacklistProposalRefused(problems)
+    Loan.objects.select_for_update().get(pk=loan.pk)
+    misuse = BlacklistEntry.Reason.MISUSE
+    pending = BlacklistEntry.objects.filter(
+        enterprise=loan.enterprise,
+        reason=misuse,
+        status__in=[BlacklistEntry.Status.PROPOSED, BlacklistEntry.Status.LISTED],
+    ).first()
+    if pending is not None:
+        raise BlacklistProposalRefused(
+            _("%(enterprise)s is already %(status)s on this ground (第九条).")
+            % {"enterprise": loan.enterprise.name, "status": pending.get_status_display()}
+        )
+    entry = BlacklistEntry(
+        program=loan.program_version.program,
+        enterprise=loan.enterprise,
+        loan=loan,
+        reason=misuse,
+        details=details,
+        proposed_by=actor,
+        evidence_name=display_name(evidence.name or "evidence"),
+    )
+    entry.evidence = evidence
+    entry.save()
+    log_action(
+        actor=actor,
+        action="review.blacklist.proposed",
+        obj=entry,
+        to_state=entry.status,
+        comment=details,
+        data={
+            "reason": misuse,
+            "loan": loan.contract_no,
+            "enterprise": loan.enterprise.credit_code,
+            "evidence": entry.evidence_name,
+        },
+        request=request,
+    )
+    blacklist_proposed(entry=entry)
+    return entry
 
 
 def blacklist_proposed(*, entry: BlacklistEntry) -> None:
-    """A proposal was made (loans' `refresh_delinquency`, loans over six months overdue): the bureau decides it.
+    """A proposal was made (loans over six months overdue): the program's bureau decides it (inbox, e-mail).
 
     第九条 (纳入…黑名单并报领导专班): the leading group is told of the proposal too, and of the bureau's decision
     (`blacklist_decide`), so that a listing never reaches it late.
     """
+    proposer = (
+        _("Proposed by %(who)s.") % {"who": entry.proposed_by} if entry.proposed_by_id else ""
+    )
+    body = "\n".join(part for part in (entry.details, proposer) if part)
     notify_bureau(
-        program_id=_entry_program(entry),
+        program_id=entry.program_id,
         message=_("Blacklist proposal: %(enterprise)s (%(reason)s); confirm or dismiss it.")
-        % {"enterprise": entry.enterprise.name, "reason": entry.get_reason_display()},
-        body=entry.details,
+        % {"enterprise": entry.enterprise.name, "reason": entry.ground},
+        body=body,
     )
     notify_leading_group(
-        program_id=_entry_program(entry),
+        program_id=entry.program_id,
         message=_(
             "Reported to the leading group (第九条): blacklist proposal for %(enterprise)s (%(reason)s); "
             "the bureau confirms or dismisses it."
         )
-        % {"enterprise": entry.enterprise.name, "reason": entry.get_reason_display()},
-        body=entry.details,
+        % {"enterprise": entry.enterprise.name, "reason": entry.ground},
+        body=body,
     )
 
 
 def _report_decision(entry: BlacklistEntry, program_id: int | None, reason: str) -> None:
-    """第九条 并报领导专班: the leading group learns how a listing or proposal was decided."""
+    """第九条 并报领导专班: the leading group learns how a listing or proposal was decided; whoever proposed it (a
+    bank, the bureau) learns the decision, and a listed enterprise is given notice of the listing, each citing the
+    ground (the article and which of its two grounds)."""
+    values = {
+        "enterprise": entry.enterprise.name,
+        "status": entry.get_status_display(),
+        "reason": entry.ground,
+    }
     notify_leading_group(
         program_id=program_id,
         message=_(
             "Reported to the leading group (第九条): %(enterprise)s — blacklist %(status)s (%(reason)s)."
         )
-        % {
-            "enterprise": entry.enterprise.name,
-            "status": entry.get_status_display(),
-            "reason": entry.get_reason_display(),
-        },
+        % values,
         body=reason,
     )
+    proposer = entry.proposed_by
+    if proposer is not None and proposer.is_active and entry.status != "proposed":
+        notify_users(
+            [proposer],
+            message=_(
+                "Your blacklist proposal for %(enterprise)s was decided: %(status)s (%(reason)s)."
+            )
+            % values,
+            body=reason,
+        )
+    if entry.status == BlacklistEntry.Status.LISTED:
+        notify_users(
+            list(
+                User.objects.filter(
+                    is_active=True, role=Role.ENTERPRISE, enterprise=entry.enterprise_id
+                )
+            ),
+            message=_(
+                "Notice: %(enterprise)s is listed on the blacklist of %(program)s on the ground %(reason)s; "
+                "it gets no further financial support."
+            )
+            % (values | {"program": entry.program.name}),
+            body=reason,
+        )
 
 
 @transaction.atomic
@@ -944,21 +989,18 @@ def blacklist_decide(
     reason: str,
     request: HttpRequest | None = None,
 ) -> BlacklistEntry:
-    """The bureau decides a proposed entry (第九条): confirm (listed, it blocks), exempt (force majeure) or dismiss.
+    """The program's bureau decides a proposed entry (第九条): confirm (listed, it blocks), exempt (force majeure) or
+    dismiss.
 
     Each decision needs its reason and writes an audit row; an entry decided
     once is not decided again here (lifting a listing is a separate matter).
     """
     entry = (
         BlacklistEntry.objects.select_for_update(of=("self",))
-        .select_related("enterprise", "loan__program_version")
+        .select_related("enterprise", "program")
         .get(pk=entry.pk)
     )
-    program = _entry_program(entry)
-    if actor.effective_role != Role.BUREAU_STAFF or (
-        program is not None and actor.program_id != program
-    ):
-        raise ReviewError(_("Your role may not take this step on this application."))
+    _blacklist_staff(actor, entry.program_id)
     if entry.status != BlacklistEntry.Status.PROPOSED:
         raise ReviewError(
             _("This entry has been decided already (%(status)s).")
@@ -974,12 +1016,13 @@ def blacklist_decide(
         raise ReviewError(_("Choose a decision."))
     now = timezone.now()
     from_status = entry.status
-    entry.status = decision
-    entry.decided_at, entry.decided_by, entry.decision_note = now, actor, reason
     if decision == Status.LISTED:
-        entry.listed_at, entry.listed_by = now, actor
-    if decision == Status.EXEMPTED:
-        entry.force_majeure_note = reason
+        entry.list_entry(by=actor, at=now)
+    elif decision == Status.EXEMPTED:
+        entry.exempt(note=reason)
+    else:
+        entry.dismiss()
+    entry.record_decision(by=actor, at=now, note=reason)
     entry.save()
     actions: dict[str, str] = {
         Status.LISTED: "confirmed",
@@ -997,14 +1040,14 @@ def blacklist_decide(
         data={"enterprise": entry.enterprise.credit_code},
         request=request,
     )
-    _report_decision(entry, program if program is not None else actor.program_id, reason)
+    _report_decision(entry, entry.program_id, reason)
     return entry
 
 
 __all__ = [
     "NO_DRAFT",
-    "LoanRefused",
     "ReviewError",
+    "ReviewNotAllowed",
     "StaleApplication",
     "StaleDraft",
     "publicity_end",

@@ -15,10 +15,12 @@ from dataclasses import dataclass
 
 from django.http import Http404
 
-from applications.models import Application, Program
-from kedaitong import schedule
+from applications.models import Application
+from applications.scope import programs_of
+from kedaitong import programs, schedule
 from kedaitong.jobs import JobContext, job_task
 from kedaitong.models import User
+from kedaitong.programs import Feature
 from kedaitong.roles import Role
 from review.models import Meeting, PublicityBatch
 
@@ -41,15 +43,16 @@ def annex4_batch(user: User, scope: str, public_id: uuid.UUID | str) -> Batch:
     """The applications of a meeting or publicity batch the user may see; 404 when the user may not see the batch."""
     if scope not in SCOPES or user.effective_role not in BATCH_ROLES:
         raise Http404
+    feature = Feature.MEETINGS if scope == "meeting" else Feature.PUBLICITY
     model = Meeting if scope == "meeting" else PublicityBatch
-    owners = (
-        model.objects.all()
-        if user.effective_role == Role.ADMIN
-        else model.objects.filter(program=user.program_id)
-    )
-    obj = owners.filter(public_id=public_id, program__kind=Program.Kind.CHANGJIANG).first()
-    if obj is None:
+    obj = model.objects.filter(public_id=public_id).select_related("program").first()
+    # The batch's program must be one the user works in (a job runs without the page's program switch).
+    if obj is None or obj.program not in programs_of(user):
         raise Http404
+    if not programs.has_feature(obj.program, feature):
+        raise Http404
+    user.program_choice = obj.program.code  # its applications are read within that program
+    getattr(user, "_scope_cache", {}).pop("current", None)
     if scope == "meeting":
         ids = obj.decisions.values("application")
         label, day = "领导专班会议", obj.date
@@ -76,14 +79,15 @@ def pdf_name(application: Application) -> str:
 
 @job_task(title="批量生成附件4")
 def annex4_zip_job(ctx: JobContext, *, scope: str, public_id: str) -> None:
-    from applications.documents import changjiang_annex4
-
     batch = annex4_batch(ctx.job.owner, scope, public_id)
     total = len(batch.applications)
     ctx.progress(0, total, message=batch.title)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for n, application in enumerate(batch.applications, start=1):
-            archive.writestr(pdf_name(application), changjiang_annex4(application, ctx.job.owner))
+            annex = programs.spec(application).annex("annex4")
+            if annex is None:
+                continue
+            archive.writestr(pdf_name(application), annex.build(application, ctx.job.owner))
             ctx.progress(n, total, message=f"{application.reference}（{n}/{total}）")
     ctx.save_result(batch.filename, buffer.getvalue())

@@ -17,6 +17,11 @@ urlpatterns = [
         name="application-withdraw",
     ),
     path(
+        "review/applications/<uuid:public_id>/approval-letter/",
+        views.bank_letter,
+        name="bank-letter",
+    ),
+    path(
         "review/applications/<uuid:public_id>/history.xlsx",
         views.history_export,
         name="history-export",
@@ -30,6 +35,11 @@ urlpatterns = [
     path("review/objections/<uuid:public_id>/rule/", views.objection_rule, name="objection-rule"),
     path("review/objections/<uuid:public_id>/file/", views.objection_file, name="objection-file"),
     path("review/blacklist/", views.blacklist, name="blacklist"),
+    path(
+        "review/blacklist/propose/<uuid:public_id>/",
+        views.blacklist_propose,
+        name="blacklist-propose",
+    ),
     path(
         "review/blacklist/<uuid:public_id>/decide/", views.blacklist_decide, name="blacklist-decide"
     ),

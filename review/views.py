@@ -18,25 +18,28 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from applications.models import Application, Enterprise
-from applications.services import DomainError as SubmitRefused
+from applications import history, lifecycle
+from applications.models import Application, Enterprise, Program
+from applications.scope import current_program
 from applications.services import application_submit
-from applications.workflow import OPEN_STATES
-from kedaitong import excel
+from kedaitong import excel, programs
 from kedaitong.client import client_address
+from kedaitong.errors import Conflict, NotAllowed, Refused
+from kedaitong.models import Notification
 from kedaitong.permissions import get_visible_or_404, has_role, role_required
+from kedaitong.programs import Feature
 from kedaitong.roles import Role
 from kedaitong.throttle import throttle
 from kedaitong.uploads import serve_upload
-from loans.services import LoanRefused
+from loans import services as loan_services
 from review import forms, selectors, services
 from review.models import (
     BlacklistEntry,
     Meeting,
-    Notification,
     Objection,
     Opinion,
     PublicityBatch,
@@ -53,6 +56,19 @@ SORTS = {
 }
 
 
+def _program_with(request: HttpRequest, feature: str) -> Program:
+    """The user's current program, if it runs `feature` (meetings, publicity, blacklist ...); else a 404.
+
+    A Quzhou user has no leading-group meetings, publicity or blacklist pages; a user of a program that has
+    them sees their own program's only.
+    """
+    program = current_program(request.user)
+    if not programs.has_feature(program, feature):
+        raise Http404
+    assert program is not None
+    return program
+
+
 def _queue_banks(user: Any) -> list[tuple[str, str]] | None:
     """The banks of the user's program, for the queue's bank filter; None for a bank (its queue is its own)."""
     if has_role(user, Role.BANK):
@@ -66,9 +82,10 @@ def _queue_banks(user: Any) -> list[tuple[str, str]] | None:
 @role_required(Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.BANK)
 def queue(request: HttpRequest) -> HttpResponse:
     """What waits for this role, oldest first; the same handful of queries whatever the page size."""
-    role = request.user.effective_role
     form = forms.QueueFilterForm(
-        request.GET or None, states=selectors.QUEUE_STATES[role], banks=_queue_banks(request.user)
+        request.GET or None,
+        states=selectors.queue_states(request.user),
+        banks=_queue_banks(request.user),
     )
     applications = selectors.queue_for(request.user)
     sort, size = "age", 25
@@ -109,44 +126,72 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 def _review_context(request: HttpRequest, application: Application, **extra: Any) -> dict[str, Any]:
     user = request.user
+    spec = programs.spec(application)
     names = {t.name for t in selectors.available_transitions(application, user)}
     permitted = {t.name for t in _permitted_transitions(application, user)}
     post = request.POST if request.method == "POST" else None
+    files = request.FILES if request.method == "POST" else None
     action = request.POST.get("action") if post else None
 
-    def bound(name: str, form_class: Any, **kwargs: Any) -> Any:
-        return form_class(post if action in name.split("|") else None, **kwargs)
+    def bound(name: str, form_class: Any, with_files: bool = False, **kwargs: Any) -> Any:
+        chosen = action in name.split("|")
+        if with_files:
+            return form_class(post if chosen else None, files if chosen else None, **kwargs)
+        return form_class(post if chosen else None, **kwargs)
 
+    documents = spec.has(Feature.LOAN_DOCUMENTS)
+    bank_decision = selectors.latest_bank_decision(application)
+    loan = application.loans.select_related("bank").first()
+    decision_names = "|".join(spec.workflow.bank_decision or ())
     context: dict[str, Any] = {
         "application": application,
+        "kind_template": spec.review_template,
         "transitions": names,
         "permitted": permitted,
-        "labels": selectors.transition_labels(),
+        "labels": selectors.transition_labels(application),
+        "bank_decision_names": spec.workflow.bank_decision or (),
         "eligibility": selectors.eligibility_comparison(application),
         "materials": selectors.material_lines(application),
-        "history": selectors.history(application),
+        "history": history.lines(application, selectors.history(application)),
         "opinions": Opinion.objects.filter(application=application).select_related(
             "handler", "head"
         ),
         "draft": selectors.unsigned_bureau_draft(application),
         "boxes": selectors.annex4_boxes(application),
         "group_decision": selectors.latest_group_decision(application),
-        "bank_decision": selectors.latest_bank_decision(application),
+        "bank_decision": bank_decision,
         "entry": selectors.publicity_entry(application),
         "granted": selectors.granted_credit(application),
-        "comment_form": bound("accept", forms.CommentForm),
+        "loan": loan,
+        "vouchers": list(loan.documents.select_related("uploaded_by")) if loan else [],
+        "correction": selectors.history(application)
+        .filter(action="applications.application.request_correction")
+        .last()
+        if application.state == Application.State.CORRECTION_REQUESTED
+        else None,
+        "comment_form": bound("accept|acknowledge", forms.CommentForm),
         "return_form": bound("return_for_changes", forms.ReturnForm, application=application),
         "draft_form": bound("draft", forms.DraftForm),
-        "bank_form": bound("bank_approve|bank_reject", forms.BankDecisionForm),
-        "disburse_form": bound(
-            "disburse", forms.DisburseForm, initial=_disburse_initial(application)
+        "bank_form": bound(
+            decision_names,
+            forms.LetterDecisionForm if documents else forms.BankDecisionForm,
+            with_files=documents,
         ),
+        "disburse_form": bound(
+            "disburse",
+            forms.VoucherDisburseForm if documents else forms.DisburseForm,
+            with_files=documents,
+            initial=_disburse_initial(application),
+        ),
+        "report_form": bound("report", forms.ReportForm, with_files=True),
+        "correction_form": bound("request_correction", forms.CorrectionForm),
         "may_draft": has_role(user, Role.BUREAU_STAFF)
         and application.state == Application.State.BUREAU_REVIEW
         and "return_for_changes" in permitted,
-        "may_withdraw": has_role(user, Role.ENTERPRISE) and application.state in OPEN_STATES,
+        "may_withdraw": has_role(user, Role.ENTERPRISE)
+        and application.state in spec.workflow.open_states,
         "may_resubmit": has_role(user, Role.ENTERPRISE)
-        and application.state in (Application.State.RETURNED, Application.State.DRAFT),
+        and lifecycle.possible(application, spec.workflow.submit),
     }
     stale = extra.get("stale")
     if stale is not None and post is not None:
@@ -159,11 +204,16 @@ def _typed(post: Any, application: Application, action: str) -> list[tuple[str, 
     """What the user typed into a refused stale form, label and text, to show whatever the state is now."""
     form_class = {
         "accept": forms.CommentForm,
+        "acknowledge": forms.CommentForm,
         "return_for_changes": forms.ReturnForm,
         "draft": forms.DraftForm,
         "bank_approve": forms.BankDecisionForm,
         "bank_reject": forms.BankDecisionForm,
+        "bank_accept": forms.BankDecisionForm,
+        "bank_decline": forms.BankDecisionForm,
         "disburse": forms.DisburseForm,
+        "report": forms.ReportForm,
+        "request_correction": forms.CorrectionForm,
         "sign": forms.CommentForm,
     }.get(action)
     if form_class is None:
@@ -209,6 +259,17 @@ def _disburse_initial(application: Application) -> dict[str, Any]:
     }
 
 
+def _render_review(
+    request: HttpRequest, application: Application, status: int, **extra: Any
+) -> HttpResponse:
+    return render(
+        request,
+        "review/application_review.html",
+        _review_context(request, application, **extra),
+        status=status,
+    )
+
+
 def _scoped_application(request: HttpRequest, public_id: uuid.UUID) -> Application:
     return get_visible_or_404(
         Application.objects.visible_to(request.user).select_related(
@@ -227,7 +288,7 @@ def application_review(request: HttpRequest, public_id: uuid.UUID) -> HttpRespon
     return render(request, "review/application_review.html", _review_context(request, application))
 
 
-# Actions of the review page: name → (roles allowed to post it).
+# Actions of the review page: name → (roles allowed to post it). The kind's workflow decides which apply.
 ACTIONS = {
     "accept": (Role.BUREAU_STAFF,),
     "return_for_changes": (Role.BUREAU_STAFF,),
@@ -235,7 +296,12 @@ ACTIONS = {
     "sign": (Role.BUREAU_HEAD,),
     "bank_approve": (Role.BANK,),
     "bank_reject": (Role.BANK,),
+    "bank_accept": (Role.BANK,),
+    "bank_decline": (Role.BANK,),
     "disburse": (Role.BANK,),
+    "report": (Role.BANK,),
+    "acknowledge": (Role.BUREAU_STAFF,),
+    "request_correction": (Role.BUREAU_STAFF,),
     "resubmit": (Role.ENTERPRISE,),
 }
 
@@ -243,7 +309,10 @@ ACTIONS = {
 @require_POST
 @login_required
 def application_act(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    """One POST endpoint for the review page's buttons; a refused or stale action re-renders with what was typed."""
+    """One POST endpoint for the review page's buttons; a refused or stale action re-renders with what was typed.
+
+    Refusals are typed (kedaitong.errors): NotAllowed → 403, Conflict (a stale form) → 409, Refused → 400.
+    """
     application = _scoped_application(request, public_id)
     action = request.POST.get("action", "")
     if action not in ACTIONS or not has_role(request.user, *ACTIONS[action]):
@@ -252,41 +321,17 @@ def application_act(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     user = request.user
     try:
         done = _dispatch(request, application, action, seen, user)
-    except services.StaleApplication as exc:
+    except NotAllowed as exc:
+        raise PermissionDenied from exc
+    except Conflict as exc:
         messages.error(request, str(exc))
-        fresh = _scoped_application(request, public_id)
-        return render(
-            request,
-            "review/application_review.html",
-            _review_context(request, fresh, stale=exc),
-            status=409,
-        )
-    except services.ReviewError as exc:
-        if str(exc) == _("Your role may not take this step on this application."):
-            raise PermissionDenied from exc
-        messages.error(request, str(exc))
-        return render(
-            request,
-            "review/application_review.html",
-            _review_context(request, application),
-            status=400,
-        )
-    except (LoanRefused, SubmitRefused) as exc:
+        return _render_review(request, _scoped_application(request, public_id), 409, stale=exc)
+    except Refused as exc:
         for problem in exc.problems:
             messages.error(request, problem)
-        return render(
-            request,
-            "review/application_review.html",
-            _review_context(request, application),
-            status=400,
-        )
+        return _render_review(request, application, 400)
     if not done:
-        return render(
-            request,
-            "review/application_review.html",
-            _review_context(request, application),
-            status=400,
-        )
+        return _render_review(request, application, 400)
     messages.success(request, _("Saved."))
     return redirect("review:application-review", public_id=application.public_id)
 
@@ -295,6 +340,7 @@ def _dispatch(
     request: HttpRequest, application: Application, action: str, seen: str | None, user: Any
 ) -> bool:
     common = {"actor": user, "application": application, "seen_state": seen, "request": request}
+    documents = programs.has_feature(application, Feature.LOAN_DOCUMENTS)
     if action == "accept":
         form = forms.CommentForm(request.POST)
         if not form.is_valid():
@@ -325,25 +371,49 @@ def _dispatch(
             seen_draft=_seen_draft(request),
             **common,
         )
-    elif action in ("bank_approve", "bank_reject"):
-        bform = forms.BankDecisionForm(request.POST)
+    elif action in ("bank_approve", "bank_reject", "bank_accept", "bank_decline"):
+        if documents:
+            bform: Any = forms.LetterDecisionForm(request.POST, request.FILES)
+        else:
+            bform = forms.BankDecisionForm(request.POST)
         if not bform.is_valid():
             return False
         data = bform.cleaned_data
         services.bank_decide(
-            approved=action == "bank_approve",
+            approved=action in ("bank_approve", "bank_accept"),
             opinion=data["opinion"],
             credit_amount=data["credit_amount"],
             annual_rate=data["annual_rate"],
             term_months=data["term_months"],
             head_name=data["head_name"],
+            letter=data.get("letter") or None,
             **common,
         )
     elif action == "disburse":
-        fform = forms.DisburseForm(request.POST)
+        if documents:
+            fform: Any = forms.VoucherDisburseForm(request.POST, request.FILES)
+        else:
+            fform = forms.DisburseForm(request.POST)
         if not fform.is_valid():
             return False
-        services.application_disburse(**fform.cleaned_data, **common)
+        loan_services.application_disburse(**fform.cleaned_data, **common)
+    elif action == "report":
+        pform = forms.ReportForm(request.POST, request.FILES)
+        if not pform.is_valid():
+            return False
+        loan_services.application_report(
+            voucher=pform.cleaned_data["voucher"] or None, note=pform.cleaned_data["note"], **common
+        )
+    elif action == "acknowledge":
+        aform = forms.CommentForm(request.POST)
+        if not aform.is_valid():
+            return False
+        services.report_acknowledge(comment=aform.cleaned_data["comment"], **common)
+    elif action == "request_correction":
+        cform = forms.CorrectionForm(request.POST)
+        if not cform.is_valid():
+            return False
+        services.report_correction_request(reason=cform.cleaned_data["reason"], **common)
     elif action == "resubmit":
         _resubmit(**common)
     return True
@@ -354,7 +424,7 @@ def _resubmit(
 ) -> None:
     """Resubmission is the enterprise side's submit: it checks the form, the materials and the checklist again."""
     if seen_state and seen_state != application.state:
-        raise services.StaleApplication(application, selectors.last_change(application))
+        raise lifecycle.StaleApplication(application, selectors.last_change(application))
     application_submit(actor=actor, application=application, request=request)
 
 
@@ -376,24 +446,48 @@ def application_withdraw(request: HttpRequest, public_id: uuid.UUID) -> HttpResp
                 reason=form.cleaned_data["reason"],
                 seen_state=request.POST.get("seen_state") or None,
             )
-        except services.StaleApplication as exc:
+        except NotAllowed as exc:
+            raise PermissionDenied from exc
+        except Conflict as exc:
             messages.error(request, str(exc))
             application = _scoped_application(request, public_id)
             status = 409
-        except services.ReviewError as exc:
-            if str(exc) == _("Your role may not take this step on this application."):
-                raise PermissionDenied from exc
+        except Refused as exc:
             messages.error(request, str(exc))
             status = 400
         else:
             messages.success(request, _("The application is withdrawn."))
-            return redirect("review:application-review", public_id=application.public_id)
+            return redirect("applications:application-detail", public_id=application.public_id)
     return render(
         request,
         "review/withdraw_confirm.html",
-        {"application": application, "form": form, "open": application.state in OPEN_STATES},
+        {
+            "application": application,
+            "form": form,
+            "open": application.state in programs.spec(application).workflow.open_states,
+        },
         status=status,
     )
+
+
+@require_GET
+@login_required
+def bank_letter(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Quzhou 二: the bank's 同意放贷意见书 — the signed file it uploaded, or the portal's print of its decision."""
+    application = _scoped_application(request, public_id)
+    decision = selectors.latest_bank_decision(application)
+    if decision is None or not decision.approved:
+        raise Http404
+    if decision.letter:
+        return serve_upload(decision.letter, filename=decision.letter_name or "letter")
+    from review.documents import approval_letter
+
+    response = HttpResponse(approval_letter(decision), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{application.reference}-approval-letter.pdf"'
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @require_GET
@@ -414,31 +508,27 @@ def history_export(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         excel.Column(_("Opinion"), 50),
         excel.Column(_("Address"), 16),
     ]
-    labels = dict(Application.State.choices)
-    roles = dict(Role.choices)
-
-    def state(code: str) -> str:
-        return str(labels.get(code, code))
-
     # Excel has no time zones: the time is written as a real date-time in the portal's zone (Asia/Shanghai).
     rows = [
         [
-            timezone.localtime(e.at).replace(tzinfo=None, microsecond=0),
-            e.actor_name,
-            str(roles.get(e.actor_role, e.actor_role)),
-            e.action,
-            state(e.from_state),
-            state(e.to_state),
-            e.comment,
-            e.ip_address or "",
+            timezone.localtime(h.entry.at).replace(tzinfo=None, microsecond=0),
+            h.entry.actor_name,
+            h.role,
+            h.words,
+            h.from_state,
+            h.to_state,
+            h.entry.comment,
+            h.entry.ip_address or "",
         ]
-        for e in selectors.history(application)
+        for h in history.lines(application, selectors.history(application))
     ]
     excel.write_sheet(wb, _("History"), columns, rows)
     response = HttpResponse(
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    response["Content-Disposition"] = f'attachment; filename="{application.reference}-history.xlsx"'
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"{application.file_stem}-办理记录.xlsx"
+    )
     excel.save(wb, response)
     return response
 
@@ -449,11 +539,7 @@ def history_export(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 @require_GET
 @role_required(Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR, Role.ADMIN)
 def meeting_list(request: HttpRequest) -> HttpResponse:
-    meetings = (
-        Meeting.objects.all()
-        if has_role(request.user, Role.ADMIN)
-        else Meeting.objects.filter(program=request.user.program_id)
-    )
+    meetings = Meeting.objects.filter(program=_program_with(request, Feature.MEETINGS))
     return render(
         request,
         "review/meeting_list.html",
@@ -465,6 +551,7 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
 @role_required(Role.LEADING_GROUP)
 def meeting_new(request: HttpRequest) -> HttpResponse:
     """One meeting, several applications: each one recommended with an amount, declined, or left for later."""
+    _program_with(request, Feature.MEETINGS)
     waiting = list(selectors.queue_for(request.user).order_by("submitted_at", "pk"))
     post = request.POST if request.method == "POST" else None
     form = forms.MeetingForm(post, initial={"date": timezone.localdate()})
@@ -491,7 +578,7 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
                 decisions=decisions,
                 **form.cleaned_data,
             )
-        except services.ReviewError as exc:
+        except Refused as exc:
             messages.error(request, str(exc))
         else:
             messages.success(request, _("The meeting is recorded."))
@@ -507,11 +594,7 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
 @require_GET
 @role_required(Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR, Role.ADMIN)
 def meeting_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    meetings = (
-        Meeting.objects.all()
-        if has_role(request.user, Role.ADMIN)
-        else Meeting.objects.filter(program=request.user.program_id)
-    )
+    meetings = Meeting.objects.filter(program=_program_with(request, Feature.MEETINGS))
     meeting = get_object_or_404(meetings, public_id=public_id)
     decisions = meeting.decisions.select_related("application__enterprise")
     return render(
@@ -523,14 +606,13 @@ def meeting_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
 
 def _program_batches(request: HttpRequest) -> Any:
-    if has_role(request.user, Role.ADMIN):
-        return PublicityBatch.objects.all()
-    return PublicityBatch.objects.filter(program=request.user.program_id)
+    return PublicityBatch.objects.filter(program=_program_with(request, Feature.PUBLICITY))
 
 
 @require_http_methods(["GET", "POST"])
 @role_required(Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR, Role.ADMIN)
 def publicity_manage(request: HttpRequest) -> HttpResponse:
+    program = _program_with(request, Feature.PUBLICITY)
     form = forms.PublicityBatchForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if not has_role(request.user, Role.BUREAU_STAFF):
@@ -539,18 +621,22 @@ def publicity_manage(request: HttpRequest) -> HttpResponse:
             try:
                 batch = services.publicity_batch_create(
                     actor=request.user,
-                    program=request.user.program,
+                    program=program,
                     request=request,
                     **form.cleaned_data,
                 )
-            except services.ReviewError as exc:
+            except Refused as exc:
                 form.add_error(None, str(exc))  # 400, with the dates typed kept
             else:
                 messages.success(request, _("The publicity batch is open."))
                 return redirect("review:publicity-batch", public_id=batch.public_id)
     waiting = (
         Application.objects.visible_to(request.user)
-        .filter(state=Application.State.PUBLICITY, publicity_entry__isnull=True)
+        .filter(
+            program_version__program=program,
+            state=Application.State.PUBLICITY,
+            publicity_entry__isnull=True,
+        )
         .select_related("enterprise", "bank")
     )
     return render(
@@ -593,7 +679,7 @@ def publicity_close(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         raise PermissionDenied
     try:
         granted = services.publicity_batch_close(actor=request.user, batch=batch, request=request)
-    except services.ReviewError as exc:
+    except Refused as exc:
         messages.error(request, str(exc))
     else:
         messages.success(
@@ -606,10 +692,8 @@ def publicity_close(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 @require_POST
 @role_required(Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR, Role.ADMIN)
 def objection_rule(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    scope = (
-        Objection.objects.all()
-        if has_role(request.user, Role.ADMIN)
-        else Objection.objects.filter(entry__batch__program=request.user.program_id)
+    scope = Objection.objects.filter(
+        entry__batch__program=_program_with(request, Feature.PUBLICITY)
     )
     objection = get_object_or_404(scope.select_related("entry__batch"), public_id=public_id)
     if not has_role(request.user, Role.BUREAU_STAFF):
@@ -624,7 +708,7 @@ def objection_rule(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
                 upheld=form.cleaned_data["ruling"] == "upheld",
                 note=form.cleaned_data["note"],
             )
-        except services.ReviewError as exc:
+        except Refused as exc:
             messages.error(request, str(exc))
         else:
             messages.success(request, _("Ruling recorded."))
@@ -636,10 +720,8 @@ def objection_rule(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 @require_GET
 @role_required(Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR, Role.ADMIN)
 def objection_file(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    scope = (
-        Objection.objects.all()
-        if has_role(request.user, Role.ADMIN)
-        else Objection.objects.filter(entry__batch__program=request.user.program_id)
+    scope = Objection.objects.filter(
+        entry__batch__program=_program_with(request, Feature.PUBLICITY)
     )
     objection = get_object_or_404(scope.exclude(attachment=""), public_id=public_id)
     return serve_upload(objection.attachment, filename=objection.attachment_name or "file")
@@ -694,7 +776,7 @@ def public_objection(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
                 services.objection_submit(
                     entry=entry, ip_address=client_address(request), **form.cleaned_data
                 )
-            except services.ReviewError as exc:
+            except Refused as exc:
                 messages.error(request, str(exc))
             else:
                 return render(request, "review/public_objection_done.html", {"entry": entry})
@@ -717,8 +799,11 @@ def _blacklist_page(
     failed_form: Any = None,
     status: int = 200,
 ) -> HttpResponse:
+    program = _program_with(request, Feature.BLACKLIST)
     may_decide = has_role(request.user, Role.BUREAU_STAFF)
-    entries = BlacklistEntry.objects.select_related("enterprise", "listed_by", "decided_by", "loan")
+    entries = BlacklistEntry.objects.visible_to(request.user).select_related(
+        "enterprise", "listed_by", "decided_by", "loan", "proposed_by", "program"
+    )
     rows = [
         (
             e,
@@ -738,8 +823,9 @@ def _blacklist_page(
         {
             "form": form,
             "rows": rows,
-            "priority": selectors.priority_renewal(),
+            "priority": selectors.priority_renewal(program),
             "may_add": may_decide,
+            "article": programs.cite(program, "blacklist"),
         },
         status=status,
     )
@@ -748,29 +834,42 @@ def _blacklist_page(
 @require_http_methods(["GET", "POST"])
 @role_required(Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR, Role.ADMIN)
 def blacklist(request: HttpRequest) -> HttpResponse:
+    """第九条: the program's blacklist and priority-renewal list; its bureau staff list an enterprise of the program."""
+    _program_with(request, Feature.BLACKLIST)
     form = forms.BlacklistForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
         if not has_role(request.user, Role.BUREAU_STAFF):
             raise PermissionDenied
         if form.is_valid():
             data = form.cleaned_data
-            enterprise = Enterprise.objects.filter(
-                credit_code=data["credit_code"].strip().upper()
-            ).first()
+            # Only an enterprise of the staff's own program (an application or a loan there).
+            enterprise = (
+                Enterprise.objects.visible_to(request.user)
+                .filter(credit_code=data["credit_code"].strip().upper())
+                .first()
+            )
             if enterprise is None:
-                form.add_error("credit_code", _("No enterprise with this credit code."))
-            else:
-                entry = services.blacklist_add(
-                    actor=request.user,
-                    enterprise=enterprise,
-                    reason=data["reason"],
-                    details=data["details"],
-                    evidence=data["evidence"] or None,
-                    force_majeure_note=data["force_majeure_note"],
-                    request=request,
+                form.add_error(
+                    "credit_code", _("No enterprise of your program has this credit code.")
                 )
-                messages.success(request, _("Recorded: %(entry)s") % {"entry": entry})
-                return redirect("review:blacklist")
+            else:
+                try:
+                    entry = services.blacklist_add(
+                        actor=request.user,
+                        enterprise=enterprise,
+                        reason=data["reason"],
+                        details=data["details"],
+                        evidence=data["evidence"] or None,
+                        force_majeure_note=data["force_majeure_note"],
+                        request=request,
+                    )
+                except NotAllowed as exc:
+                    raise PermissionDenied from exc
+                except Refused as exc:
+                    form.add_error(None, str(exc))
+                else:
+                    messages.success(request, _("Recorded: %(entry)s") % {"entry": entry})
+                    return redirect("review:blacklist")
     return _blacklist_page(request, form, status=400 if form.errors else 200)
 
 
@@ -778,7 +877,8 @@ def blacklist(request: HttpRequest) -> HttpResponse:
 @role_required(Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR, Role.ADMIN)
 def blacklist_decide(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """The bureau confirms, exempts or dismisses a proposed entry, with a reason; a refusal keeps what was typed."""
-    entry = get_object_or_404(BlacklistEntry, public_id=public_id)
+    _program_with(request, Feature.BLACKLIST)
+    entry = get_object_or_404(BlacklistEntry.objects.visible_to(request.user), public_id=public_id)
     if not has_role(request.user, Role.BUREAU_STAFF):
         raise PermissionDenied
     form = forms.BlacklistDecisionForm(request.POST, prefix=f"e{entry.pk}")
@@ -791,9 +891,9 @@ def blacklist_decide(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
                 reason=form.cleaned_data["reason"],
                 request=request,
             )
-        except services.ReviewError as exc:
-            if str(exc) == _("Your role may not take this step on this application."):
-                raise PermissionDenied from exc
+        except NotAllowed as exc:
+            raise PermissionDenied from exc
+        except Refused as exc:
             messages.error(request, str(exc))
         else:
             messages.success(request, _("Decision recorded."))
@@ -803,10 +903,65 @@ def blacklist_decide(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
     )
 
 
+@require_http_methods(["GET", "POST"])
+@login_required
+def blacklist_propose(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """第九条 (贷款用于非企业经营活动的): the lending bank or the bureau proposes the loan's enterprise for the blacklist,
+    with the facts and the evidence; the bureau decides it on the blacklist page as it decides overdue proposals."""
+    from loans.models import Loan
+
+    loan = get_visible_or_404(
+        Loan.objects.visible_to(request.user).select_related(
+            "enterprise", "bank", "program_version__program"
+        ),
+        public_id=public_id,
+    )
+    if not programs.has_feature(loan.program_version, Feature.BLACKLIST):
+        raise Http404
+    if not services.may_propose_misuse(request.user, loan):
+        raise PermissionDenied
+    form = forms.BlacklistProposalForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.blacklist_propose(
+                actor=request.user,
+                loan=loan,
+                details=form.cleaned_data["details"],
+                evidence=form.cleaned_data["evidence"],
+                request=request,
+            )
+        except NotAllowed as exc:
+            raise PermissionDenied from exc
+        except Refused as exc:
+            for problem in exc.problems:
+                form.add_error(None, problem)
+        else:
+            messages.success(
+                request,
+                _("The proposal was sent to the bureau, which decides it (第九条)."),
+            )
+            return redirect("loans:loan-detail", public_id=loan.public_id)
+    proposals = BlacklistEntry.objects.filter(loan=loan).select_related("proposed_by", "decided_by")
+    return render(
+        request,
+        "review/blacklist_propose.html",
+        {
+            "loan": loan,
+            "form": form,
+            "proposals": proposals,
+            "article": programs.cite(loan.program_version, "blacklist"),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
 @require_GET
 @role_required(Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR, Role.ADMIN)
 def blacklist_evidence(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    entry = get_object_or_404(BlacklistEntry.objects.exclude(evidence=""), public_id=public_id)
+    _program_with(request, Feature.BLACKLIST)
+    entry = get_object_or_404(
+        BlacklistEntry.objects.visible_to(request.user).exclude(evidence=""), public_id=public_id
+    )
     return serve_upload(entry.evidence, filename=entry.evidence_name or "evidence")
 
 
@@ -816,7 +971,9 @@ def blacklist_evidence(request: HttpRequest, public_id: uuid.UUID) -> HttpRespon
 @require_http_methods(["GET", "POST"])
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    notifications = Notification.objects.filter(user=request.user).select_related("application")
+    notifications = Notification.objects.filter(user=request.user).select_related(
+        "application__program_version__program"
+    )
     if request.method == "POST":
         notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
         return redirect("review:inbox")

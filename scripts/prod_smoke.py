@@ -117,7 +117,7 @@ def main() -> int:
     from django.db import transaction
     from django.test import Client
 
-    from tests.access import move_cast_to_quzhou
+    from tests.access import ROW_PROGRAMS, move_cast_to_quzhou
     from tests.access_matrix_table import table
     from tests.conftest import Cast, build_cast
 
@@ -129,7 +129,7 @@ def main() -> int:
     #    builder that moves an application through review needs it untouched).
     def new_cast(prefix: str, program: str) -> Cast:
         cast = build_cast(prefix)
-        if program == "quzhou":
+        if program == ROW_PROGRAMS[1]:
             move_cast_to_quzhou(cast)
         return cast
 
@@ -137,7 +137,7 @@ def main() -> int:
         wanted = set(Path(args.in_process).read_text().split())
         return in_process([r for r in rows if r.name in wanted], new_cast, demo)
 
-    shared = {p: new_cast(f"smoke-{p}-", p) for p in ("changjiang", "quzhou")}
+    shared = {p: new_cast(f"smoke-{p}-", p) for p in ROW_PROGRAMS}
     pages: list[tuple[Cast, str, str]] = []  # (cast, row name, URL)
     unbuilt: list[str] = []
     for n, row in enumerate(rows):

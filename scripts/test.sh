@@ -42,12 +42,13 @@ if "$PY" -c 'import sys; v = sys.version_info[:3]; sys.exit(0 if (3, 11) <= v < 
   native=(--tb=native)
 fi
 
-"$PY" -m pytest -m "not e2e" "${xdist[@]}" "${native[@]}" "$@"
+# --durations: the slowest tests are printed with every run, so a slow one is seen where it landed.
+"$PY" -m pytest -m "not e2e" "${xdist[@]}" "${native[@]}" --durations=20 --durations-min=3 "$@"
 fast=$?
 if [ "$mode" = fast ]; then
   exit $fast
 fi
-"$PY" -m pytest -m e2e --tb=native "$@"
+"$PY" -m pytest -m e2e --tb=native --durations=10 --durations-min=3 "$@"
 browser=$?
 
 # 5 is pytest's "no tests collected".

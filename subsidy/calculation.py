@@ -84,7 +84,7 @@ def overdue_part(
 
 
 def subsidy_line(interest: Decimal, share: Decimal) -> Decimal:
-    """Quzhou 四(一): 已结算利息的30% (the version's share), rounded half-up to the fen."""
+    """Quzhou 四(一): the settled interest (已结算利息) × the version's share, rounded half-up to the fen."""
     if interest < 0:
         raise ValueError("interest must not be negative")
     return to_fen(interest * share)

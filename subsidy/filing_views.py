@@ -10,8 +10,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from applications.models import Program
+from applications.scope import current_program
 from kedaitong.pdf import Issue, render_pdf
 from kedaitong.permissions import get_visible_or_404, require_role
+from kedaitong.programs import Feature, has_feature, kinds_with
 from kedaitong.roles import Role
 from kedaitong.uploads import serve_upload
 from loans.models import BankAgreement
@@ -23,20 +25,41 @@ from subsidy.services import StageRefused
 BUREAU = (Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.ADMIN)
 
 
-def _quzhou() -> Program:
-    program = Program.objects.filter(kind=Program.Kind.QUZHOU).order_by("pk").first()
-    if program is None:
-        raise Http404
-    return program
+def _filing_programs() -> list[Program]:
+    """The programs that keep banks on file (一(三)), as their kinds register it."""
+    return [p for p in Program.objects.order_by("pk") if has_feature(p, Feature.BANK_FILING)]
 
 
-def _agreements_visible_to(user):
-    qs = BankAgreement.objects.filter(program__kind=Program.Kind.QUZHOU).select_related(
-        "bank", "program"
-    )
+def _filing_program(request: HttpRequest) -> Program:
+    """The program a bank files with: its current program, or — a bank in no program yet — the one it names.
+
+    A bank working in a program without banks on file (Changjiang) has no filing pages (404).
+    """
+    user = request.user
+    current = current_program(user)
+    if has_feature(current, Feature.BANK_FILING):
+        return current  # type: ignore[return-value]
+    if current is None and user.effective_role == Role.BANK:
+        candidates = _filing_programs()
+        chosen = request.POST.get("program") or request.GET.get("program")
+        found = next((p for p in candidates if p.code == chosen), None)
+        if found is None and len(candidates) == 1:
+            found = candidates[0]
+        if found is not None:
+            return found
+    raise Http404
+
+
+def _agreements_visible_to(user, program=None):
+    """Agreements of `program` (default: every program that keeps banks on file) within the user's scope."""
+    if program is not None:
+        qs = BankAgreement.objects.filter(program=program)
+    else:
+        qs = BankAgreement.objects.filter(program__kind__in=kinds_with(Feature.BANK_FILING))
+    qs = qs.select_related("bank", "program")
     role = user.effective_role
     if role == Role.ADMIN:
-        return qs
+        return qs.filter(program=current_program(user))
     if role == Role.BANK and user.bank_id:
         return qs.filter(bank=user.bank_id)
     if user.is_program_scoped and user.program_id:
@@ -52,10 +75,13 @@ def filing_list(request: HttpRequest) -> HttpResponse:
         request.user.is_program_scoped and request.user.program_id
     ):
         raise Http404
-    filings_qs = BankFiling.objects.visible_to(request.user).select_related(
-        "bank", "program", "agreement"
+    program = _filing_program(request)
+    filings_qs = (
+        BankFiling.objects.visible_to(request.user)
+        .filter(program=program)
+        .select_related("bank", "program", "agreement")
     )
-    agreements = _agreements_visible_to(request.user)
+    agreements = _agreements_visible_to(request.user, program)
     return render(
         request,
         "subsidy/filing_list.html",
@@ -63,6 +89,7 @@ def filing_list(request: HttpRequest) -> HttpResponse:
             "filings": filings_qs,
             "agreements": agreements,
             "form": FilingForm() if role == Role.BANK else None,
+            "filing_program": program,
         },
     )
 
@@ -71,12 +98,13 @@ def filing_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def filing_create(request: HttpRequest) -> HttpResponse:
     require_role(request.user, Role.BANK)
+    program = _filing_program(request)
     form = FilingForm(request.POST, request.FILES)
     if form.is_valid():
         try:
             filing = filings.filing_submit(
                 actor=request.user,
-                program=_quzhou(),
+                program=program,
                 materials=form.cleaned_data["materials"],
                 statement=form.cleaned_data["statement"],
                 request=request,
@@ -89,7 +117,7 @@ def filing_create(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "subsidy/filing_list.html",
-        {"filings": filings_qs, "agreements": [], "form": form},
+        {"filings": filings_qs, "agreements": [], "form": form, "filing_program": program},
         status=400,
     )
 
@@ -152,13 +180,19 @@ def filing_materials(request: HttpRequest, pk: int) -> HttpResponse:
 def agreement_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """附件2, filled: the parties, the term, the number."""
     agreement = get_visible_or_404(_agreements_visible_to(request.user), pk=pk)
+    program = agreement.program
+    # Every figure from the version in force when the agreement starts (附件2 三、四、六: caps, share).
+    version = (
+        program.version_on(agreement.starts_on)
+        or program.versions.order_by("-effective_from").first()
+    )
     pdf = render_pdf(
         "pdf/subsidy_agreement.html",
-        {"agreement": agreement, "bank": agreement.bank},
+        {"agreement": agreement, "bank": agreement.bank, "program": program, "version": version},
         issue=Issue(
             kind="subsidy.agreement",
             title="附件2 衢州市科技金融合作贷款合作协议",
-            issuer=agreement.program.authority,
+            issuer=program.authority,
             subject=agreement,
             actor=request.user,
         ),

@@ -1,33 +1,36 @@
-"""Navigation items of the interest subsidy (Quzhou program roles and admins)."""
+"""Navigation items of the interest subsidy and the banks on file, where the user's current program runs them."""
 
 from __future__ import annotations
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from applications.scope import current_program
 from kedaitong.context_processors import NavItem
 from kedaitong.models import User
+from kedaitong.programs import Feature, has_feature
 from kedaitong.roles import PROGRAM_ROLES, Role
 
 
 def items(user: User) -> list[NavItem]:
     role = user.effective_role
-    if role == Role.ADMIN:
-        return [
-            NavItem(reverse("subsidy:run-list"), _("Interest subsidy")),
-            NavItem(reverse("subsidy:filing-list"), _("Banks on file")),
-            NavItem(reverse("subsidy:fraud-list"), _("Fraud records")),
-            NavItem(reverse("subsidy:lpr-import"), _("LPR")),
-        ]
-    if role in PROGRAM_ROLES and user.program_id and user.program.kind == "quzhou_coop_loan":
-        return [
-            NavItem(reverse("subsidy:run-list"), _("Interest subsidy")),
-            NavItem(reverse("subsidy:filing-list"), _("Banks on file")),
-            NavItem(reverse("subsidy:fraud-list"), _("Fraud records")),
-        ]
-    if role == Role.BANK and user.bank_id:
-        return [
-            NavItem(reverse("subsidy:bank-subsidy"), _("Interest subsidy")),
-            NavItem(reverse("subsidy:filing-list"), _("Banks on file")),
-        ]
-    return []
+    program = current_program(user)
+    subsidy = has_feature(program, Feature.SUBSIDY)
+    filing = has_feature(program, Feature.BANK_FILING)
+    fraud = has_feature(program, Feature.FRAUD_RECORDS)
+    found: list[NavItem] = []
+    if role == Role.ADMIN or role in PROGRAM_ROLES:
+        if subsidy:
+            found.append(NavItem(reverse("subsidy:run-list"), _("Interest subsidy")))
+        if filing:
+            found.append(NavItem(reverse("subsidy:filing-list"), _("Banks on file")))
+        if fraud:
+            found.append(NavItem(reverse("subsidy:fraud-list"), _("Fraud records")))
+        if role == Role.ADMIN:
+            found.append(NavItem(reverse("subsidy:lpr-import"), _("LPR")))
+    elif role == Role.BANK and user.bank_id:
+        if subsidy:
+            found.append(NavItem(reverse("subsidy:bank-subsidy"), _("Interest subsidy")))
+        if filing:
+            found.append(NavItem(reverse("subsidy:filing-list"), _("Banks on file")))
+    return found

@@ -20,7 +20,8 @@ from django_fsm import can_proceed
 
 from applications.models import Program
 from kedaitong.audit import log_action
-from kedaitong.db import MoneySum
+from kedaitong.db import MoneySum, insert_many
+from kedaitong.errors import Refused
 from kedaitong.models import User
 from kedaitong.money import ZERO, to_fen
 from kedaitong.roles import Role
@@ -43,11 +44,11 @@ from subsidy.models import (
 )
 
 
-class SubsidyInputError(ValueError):
+class SubsidyInputError(Refused, ValueError):
     """Bad input for a run (budget, year, cutoff, LPR gap, a live run already committed)."""
 
 
-class StageRefused(ValueError):
+class StageRefused(Refused, ValueError):
     """A stage change that is not allowed now."""
 
 
@@ -594,7 +595,8 @@ def run_commit(
                 )
         except IntegrityError:
             raise SubsidyInputError(f"{year_i}年已有未撤销的贴息批次，请先撤销后再生成") from None
-        SubsidyLine.objects.bulk_create(
+        insert_many(
+            SubsidyLine,
             (
                 SubsidyLine(
                     run=run,
@@ -619,7 +621,8 @@ def run_commit(
             ),
             batch_size=2000,
         )
-        SubsidyExclusion.objects.bulk_create(
+        insert_many(
+            SubsidyExclusion,
             (
                 SubsidyExclusion(
                     run=run,

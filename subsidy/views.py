@@ -10,8 +10,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from applications.models import Program
+from applications.scope import current_program
 from kedaitong.audit import log_action
 from kedaitong.permissions import get_visible_or_404, require_role
+from kedaitong.programs import Feature, has_feature
 from kedaitong.roles import PROGRAM_ROLES, Role
 from kedaitong.uploads import serve_upload
 from loans.models import Bank
@@ -24,15 +26,10 @@ MAKER_ROLES = (Role.BUREAU_STAFF, Role.ADMIN)
 
 
 def subsidy_program(user) -> Program:
-    """The Quzhou program the user works on; anyone else is an outsider (404)."""
+    """The user's current program, if it runs the interest subsidy (四); anyone else is an outsider (404)."""
     role = user.effective_role
-    if role == Role.ADMIN:
-        program = Program.objects.filter(kind=Program.Kind.QUZHOU).order_by("pk").first()
-    elif role in PROGRAM_ROLES and user.program_id:
-        program = Program.objects.filter(pk=user.program_id, kind=Program.Kind.QUZHOU).first()
-    else:
-        program = None
-    if program is None:
+    program = current_program(user) if role == Role.ADMIN or role in PROGRAM_ROLES else None
+    if program is None or not has_feature(program, Feature.SUBSIDY):
         raise Http404
     return program
 
@@ -303,7 +300,7 @@ def public_notice(request: HttpRequest, program: str, year: int) -> HttpResponse
     """The publicity notice (四(一): 公示无异议后): no login, only publicized runs, bank totals and lines."""
     run = get_object_or_404(
         SubsidyRun.objects.select_related("program"),
-        program__code=program,
+        program=get_object_or_404(Program, code=program),
         year=year,
         state__in=PUBLIC_STATES,
     )
@@ -347,8 +344,13 @@ def lpr_import(request: HttpRequest) -> HttpResponse:
 
 def _bank_runs(user) -> list[SubsidyRun]:
     require_role(user, Role.BANK)
+    program = current_program(user)  # a bank's subsidy is its current program's, where it runs one
+    if not has_feature(program, Feature.SUBSIDY):
+        raise Http404
     return list(
-        SubsidyRun.objects.filter(state__in=BANK_VISIBLE_STATES, lines__bank=user.bank_id)
+        SubsidyRun.objects.filter(
+            program=program, state__in=BANK_VISIBLE_STATES, lines__bank=user.bank_id
+        )
         .select_related("program")
         .distinct()
         .order_by("-year", "-pk")

@@ -23,6 +23,8 @@ ROLES = (
     "admin",
 )
 LOGIN = 302  # anonymous visitors are sent to the login page
+# The two kinds a row's objects belong to (Row.program): the cast works in the first, or moves to the second.
+ROW_PROGRAMS = ("changjiang", "quzhou")
 
 
 def expect(default: int, **overrides: int) -> dict[str, int]:

@@ -78,7 +78,11 @@ def proposed_entry(cast: Cast) -> str:
     from review.models import BlacklistEntry
 
     entry = BlacklistEntry.objects.create(
-        enterprise=cast.enterprise_a, reason="overdue", details="逾期超过六个月", status="proposed"
+        program=cast.changjiang,
+        enterprise=cast.enterprise_a,
+        reason="overdue",
+        details="逾期超过六个月",
+        status="proposed",
     )
     return f"/review/blacklist/{entry.public_id}/decide/"
 
@@ -191,7 +195,34 @@ def team_member_of_a(cast: Cast) -> str:
     return app_url(cast, f"team/{member.pk}/delete/")
 
 
+def quzhou_agreed(cast: Cast) -> str:
+    """Enterprise A's Quzhou application that bank X agreed to: its 同意放贷意见书 (Quzhou 二)."""
+    from review.models import BankDecision
+    from tests.factories import ApplicationFactory
+
+    application = ApplicationFactory(
+        enterprise=cast.enterprise_a,
+        bank=cast.bank_x,
+        state="credit_granted",
+        program_version=cast.quzhou.versions.order_by("-effective_from").first(),
+    )
+    BankDecision.objects.create(
+        application=application,
+        approved=True,
+        credit_amount=Decimal("1000000.00"),
+        annual_rate=Decimal("3.0"),
+        term_months=12,
+        opinion="同意放贷",
+        decided_by=cast.bank_x_user,
+    )
+    return f"/review/applications/{application.public_id}/approval-letter/"
+
+
 APPLICATIONS: list[Row] = [
+    # The program switch (a bank in several programs, the administrator): POST only; without a program of the
+    # user's, 404 (tests/test_program_switch.py switches for real).
+    get("applications:program-switch", lambda c: "/program/switch/", GET_ONLY),
+    post("applications:program-switch", lambda c: "/program/switch/", expect(404, anonymous=LOGIN)),
     get("applications:register", lambda c: "/enterprise/register/", expect(302, anonymous=200)),
     post("applications:register", lambda c: "/enterprise/register/", expect(302, anonymous=200)),
     get("applications:profile", lambda c: "/enterprise/profile/", ENTERPRISES_ONLY),
@@ -279,6 +310,17 @@ APPLICATIONS: list[Row] = [
     post(
         "applications:application-edit",
         lambda c: app_url(c, "edit/"),
+        expect(403, anonymous=LOGIN, enterprise_a=302, enterprise_b=404, bank_y=404),
+    ),
+    # Deleting a draft: A is submitted, so its enterprise is told so (GET) and refused (POST, back to its page).
+    get(
+        "applications:application-delete",
+        lambda c: app_url(c, "delete/"),
+        OWN_ACTION | {"enterprise_a": 200},
+    ),
+    post(
+        "applications:application-delete",
+        lambda c: app_url(c, "delete/"),
         expect(403, anonymous=LOGIN, enterprise_a=302, enterprise_b=404, bank_y=404),
     ),
     get(
@@ -428,6 +470,13 @@ REVIEW: list[Row] = [
         review_url("withdraw/"),
         expect(403, anonymous=LOGIN, enterprise_a=302, enterprise_b=404, bank_y=404),
     ),
+    get(
+        "review:bank-letter",
+        quzhou_agreed,
+        expect(200, anonymous=LOGIN, enterprise_b=404, bank_y=404),
+        "quzhou",
+    ),
+    post("review:bank-letter", quzhou_agreed, GET_ONLY, "quzhou"),
     get("review:history-export", review_url("history.xlsx"), SEES_A),
     post("review:history-export", review_url("history.xlsx"), GET_ONLY),
     get("review:meeting-list", lambda c: "/review/meetings/", REVIEW_GOVERNMENT),
@@ -585,11 +634,13 @@ LOANS: list[Row] = [
         "loans:loan-create",
         lambda c: "/loans/new/",
         expect(403, anonymous=LOGIN, bank_x=200, bank_y=200),
+        "quzhou",  # the one-loan form is Quzhou's (二); a Changjiang bank has none (tests/loans/test_loan_form.py)
     ),
     post(
         "loans:loan-create",
         lambda c: "/loans/new/",
         expect(403, anonymous=LOGIN, bank_x=400, bank_y=400),
+        "quzhou",
     ),
     get("loans:loan-detail", lambda c: f"/loans/{c.loan_a.public_id}/", LOAN_A),
     post("loans:loan-detail", lambda c: f"/loans/{c.loan_a.public_id}/", GET_ONLY),
@@ -1096,7 +1147,9 @@ SUBSIDY_URLS = [
     ("run-pay", run_url("pay/")),
     (
         "public-notice",
-        lambda c: f"/subsidy/public/quzhou/{subsidy_run(c, 2024, state='publicized').year}/",
+        lambda c: (
+            f"/subsidy/public/{c.quzhou.code}/{subsidy_run(c, 2024, state='publicized').year}/"
+        ),
     ),
     ("filing-list", lambda c: "/subsidy/banks/"),
     ("filing-create", lambda c: "/subsidy/banks/filings/new/"),
@@ -1641,8 +1694,180 @@ ACCOUNT_ROWS: list[AccountRow] = [
 ]
 
 
+# --- Changjiang's own records (programs/changjiang): 第五条 plan, 第七条 recovery, 第九条 misuse, 第十条 province ----
+
+
+def recovery_case(cast: Cast):  # type: ignore[no-untyped-def]
+    from programs.changjiang.models import RecoveryCase
+
+    return RecoveryCase.objects.create(
+        program=cast.loan_a.program_version.program,
+        loan=cast.loan_a,
+        bank=cast.bank_x,
+        matured_on=cast.loan_a.maturity_date,
+        opened_on=cast.loan_a.maturity_date + dt.timedelta(days=1),
+        unpaid_principal=Decimal("1000000.00"),
+        unpaid_interest=Decimal("0.00"),
+    )
+
+
+def case_url(suffix: str = "") -> Callable[[Cast], str]:
+    return lambda c: f"/changjiang/recovery/{recovery_case(c).public_id}/{suffix}"
+
+
+def recovery_document(cast: Cast) -> str:
+    from programs.changjiang.models import RecoveryAction, RecoveryDocument
+
+    action = RecoveryAction.objects.create(
+        case=recovery_case(cast),
+        party="bank",
+        acted_on=cast.loan_a.maturity_date + dt.timedelta(days=2),
+        what="催收函",
+        result="待答复",
+        recorded_by=cast.bank_x_user,
+    )
+    document = RecoveryDocument(action=action, original_name="催收函.pdf", checksum="0" * 64)
+    document.file.save("催收函.pdf", ContentFile(b"%PDF-1.4 letter"), save=False)
+    document.save()
+    return f"/changjiang/recovery/documents/{document.public_id}/"
+
+
+def provincial_report(suffix: str) -> Callable[[Cast], str]:
+    def build(cast: Cast) -> str:
+        from programs.changjiang.models import ProvincialReport
+
+        report = ProvincialReport(
+            program=cast.loan_a.program_version.program,
+            year=2026,
+            quarter=3,
+            produced_at=timezone.now(),
+            produced_by=cast.bureau_staff,
+            pdf_sha256="0" * 64,
+            xlsx_sha256="0" * 64,
+        )
+        report.pdf.save("r.pdf", ContentFile(b"%PDF-1.4 report"), save=False)
+        report.xlsx.save("r.xlsx", ContentFile(b"PK xlsx"), save=False)
+        report.save()
+        return f"/changjiang/province/{report.public_id}/{suffix}"
+
+    return build
+
+
+# Every role of the program that works with loans sees the plan and the cases; enterprises have none (403).
+CHANGJIANG_SEEN = expect(200, anonymous=LOGIN, enterprise_a=403, enterprise_b=403)
+CHANGJIANG_BUREAU = expect(
+    403,
+    anonymous=LOGIN,
+    bureau_staff=200,
+    bureau_head=200,
+    leading_group=200,
+    auditor=200,
+    admin=200,
+)
+
+CHANGJIANG: list[Row] = [
+    get(
+        "review:blacklist-propose",
+        lambda c: f"/review/blacklist/propose/{c.loan_a.public_id}/",
+        expect(
+            403,
+            anonymous=LOGIN,
+            enterprise_b=404,
+            bank_y=404,
+            bureau_staff=200,
+            bureau_head=200,
+            bank_x=200,
+        ),
+    ),
+    post(
+        "review:blacklist-propose",
+        lambda c: f"/review/blacklist/propose/{c.loan_a.public_id}/",
+        expect(
+            403,
+            anonymous=LOGIN,
+            enterprise_b=404,
+            bank_y=404,
+            bureau_staff=400,
+            bureau_head=400,
+            bank_x=400,
+        ),
+    ),
+    get("changjiang:credit-plan", lambda c: "/changjiang/credit-plan/", CHANGJIANG_SEEN),
+    get(
+        "changjiang:credit-plan",
+        lambda c: "/changjiang/credit-plan/",
+        expect(404, anonymous=LOGIN, enterprise_a=403, enterprise_b=403),
+        "quzhou",
+    ),
+    post(
+        "changjiang:credit-plan",
+        lambda c: "/changjiang/credit-plan/",
+        expect(403, anonymous=LOGIN, leading_group=400),
+    ),
+    get(
+        "changjiang:credit-plan-export",
+        lambda c: "/changjiang/credit-plan/export/",
+        CHANGJIANG_SEEN,
+    ),
+    post("changjiang:credit-plan-export", lambda c: "/changjiang/credit-plan/export/", GET_ONLY),
+    get("changjiang:recovery-cases", lambda c: "/changjiang/recovery/", CHANGJIANG_SEEN),
+    post("changjiang:recovery-cases", lambda c: "/changjiang/recovery/", GET_ONLY),
+    get("changjiang:recovery-case", case_url(), CHANGJIANG_SEEN | {"bank_y": 404}),
+    post(
+        "changjiang:recovery-case",
+        case_url(),
+        expect(
+            400,
+            anonymous=LOGIN,
+            enterprise_a=403,
+            enterprise_b=403,
+            bank_y=404,
+            auditor=403,
+            admin=403,
+        ),
+    ),
+    get("changjiang:recovery-case-service-unit", case_url("service-unit/"), GET_ONLY),
+    post(
+        "changjiang:recovery-case-service-unit",
+        case_url("service-unit/"),
+        expect(403, anonymous=LOGIN, bureau_staff=302, bureau_head=302, leading_group=302),
+    ),
+    get("changjiang:recovery-case-close", case_url("close/"), GET_ONLY),
+    post(
+        "changjiang:recovery-case-close",
+        case_url("close/"),
+        expect(403, anonymous=LOGIN, leading_group=302, bank_x=302, bank_y=404),
+    ),
+    get("changjiang:recovery-document", recovery_document, CHANGJIANG_SEEN | {"bank_y": 404}),
+    post("changjiang:recovery-document", recovery_document, GET_ONLY),
+    get("changjiang:provincial-reports", lambda c: "/changjiang/province/", CHANGJIANG_BUREAU),
+    post(
+        "changjiang:provincial-reports",
+        lambda c: "/changjiang/province/",
+        expect(403, anonymous=LOGIN, bureau_staff=400),
+    ),
+    get("changjiang:provincial-report-file", provincial_report("pdf/"), CHANGJIANG_BUREAU),
+    post("changjiang:provincial-report-file", provincial_report("pdf/"), GET_ONLY),
+    get("changjiang:provincial-report-sent", provincial_report("sent/"), GET_ONLY),
+    post(
+        "changjiang:provincial-report-sent",
+        provincial_report("sent/"),
+        expect(403, anonymous=LOGIN, bureau_staff=302),
+    ),
+]
+
+
 TABLE: list[Row] = (
-    CORE + APPLICATIONS + REVIEW + LOANS + COMPENSATION + SUBSIDY + REPORTS + ACCOUNTS + API
+    CORE
+    + APPLICATIONS
+    + REVIEW
+    + LOANS
+    + COMPENSATION
+    + SUBSIDY
+    + REPORTS
+    + CHANGJIANG
+    + ACCOUNTS
+    + API
 )
 
 

@@ -187,15 +187,96 @@ class Cast:
         }
 
 
+def add_second_districts() -> tuple[Program, Program]:
+    """A second district of each kind, as data only (issue 15): programs, versions, the city's registration places.
+
+    浮梁县 follows the Changjiang rules (科贷通 细则) with its own budget figures; 丽水市 the Quzhou plan. Their material
+    lists come from their kind when the program is created (kedaitong.programs: setup_program); their bureaus,
+    banks, agreements and budgets are the tests' rows.
+    """
+    import datetime as dt
+    from decimal import Decimal
+
+    from applications.models import ProgramVersion, RegistrationPlace
+
+    kinds = {p.code: p.kind for p in Program.objects.filter(code__in=["changjiang", "quzhou"])}
+    fuliang, _ = Program.objects.get_or_create(
+        code="fuliang",
+        defaults={
+            "name": "浮梁县“科贷通”",
+            "kind": kinds["changjiang"],
+            "region": "江西省景德镇市浮梁县",
+            "authority": "浮梁县科学技术局",
+            "reference_prefix": "FL",
+        },
+    )
+    ProgramVersion.objects.get_or_create(
+        program=fuliang,
+        code="2026",
+        defaults={
+            "title": "浮梁县“科贷通”工作实施细则",
+            "effective_from": dt.date(2025, 1, 1),
+            "max_amount": Decimal("3000000.00"),
+            "one_bank_per_enterprise": True,
+            "needs_recommendation": True,
+            "publicity_workdays": 7,
+            "risk_compensation": True,
+        },
+    )
+    lishui, _ = Program.objects.get_or_create(
+        code="lishui",
+        defaults={
+            "name": "丽水市科技金融合作贷款",
+            "kind": kinds["quzhou"],
+            "region": "浙江省丽水市本级",
+            "authority": "丽水市科学技术局",
+            "reference_prefix": "LS",
+        },
+    )
+    ProgramVersion.objects.get_or_create(
+        program=lishui,
+        code="2025",
+        defaults={
+            "title": "丽水市科技金融合作贷款工作方案",
+            "effective_from": dt.date(2025, 1, 1),
+            "max_amount": Decimal("3000000.00"),
+            "max_term_months": 24,
+            "enterprise_annual_cap": Decimal("3000000.00"),
+            "total_annual_cap": Decimal("300000000.00"),
+            "rate_capped_by_lpr": True,
+            "subsidy_share": Decimal("0.2500"),
+        },
+    )
+    for order, (code, name) in enumerate([("shibenji", "市本级"), ("liandu", "莲都区")], start=1):
+        RegistrationPlace.objects.get_or_create(
+            program=lishui, code=code, defaults={"name": name, "order": order}
+        )
+    return fuliang, lishui
+
+
 @pytest.fixture
-def cast(db) -> Cast:
-    return build_cast()
+def district() -> str:
+    """Which district of each kind the cast works in: "first" (昌江, 衢州) or "second" (浮梁, 丽水; data only).
+
+    The access matrix runs over both, so over all four programs.
+    """
+    return "first"
 
 
-def build_cast(prefix: str = "") -> Cast:
-    """The cast's rows; `prefix` names a second cast in the same database (scripts/prod_smoke.py)."""
-    changjiang = Program.objects.get(code="changjiang")
-    quzhou = Program.objects.get(code="quzhou")
+@pytest.fixture
+def cast(db, district) -> Cast:
+    return build_cast(district=district)
+
+
+def build_cast(prefix: str = "", district: str = "first") -> Cast:
+    """The cast's rows; `prefix` names a second cast in the same database (scripts/prod_smoke.py), `district`
+    the programs it works in (the first districts of each kind, or the second ones, added as data)."""
+    if district == "second":
+        changjiang, quzhou = add_second_districts()
+    else:
+        changjiang = Program.objects.get(code="changjiang")
+        quzhou = Program.objects.get(code="quzhou")
+    cj_version = changjiang.versions.order_by("-effective_from").first()
     enterprise_a = EnterpriseFactory(name=f"{prefix}甲科技有限公司")
     enterprise_b = EnterpriseFactory(name=f"{prefix}乙科技有限公司")
     bank_x = BankFactory(code=f"{prefix}bank-x", name=f"{prefix}X银行")
@@ -222,8 +303,12 @@ def build_cast(prefix: str = "") -> Cast:
         bank_y_user=user("banky", Role.BANK, bank=bank_y),
         auditor=user("auditor", Role.AUDITOR, program=changjiang),
         admin=user("admin", Role.ADMIN, is_staff=True, is_superuser=True),
-        application_a=ApplicationFactory(enterprise=enterprise_a, bank=bank_x),
-        application_b=ApplicationFactory(enterprise=enterprise_b, bank=bank_y),
-        loan_a=LoanFactory(enterprise=enterprise_a, bank=bank_x),
-        loan_b=LoanFactory(enterprise=enterprise_b, bank=bank_y),
+        application_a=ApplicationFactory(
+            enterprise=enterprise_a, bank=bank_x, program_version=cj_version
+        ),
+        application_b=ApplicationFactory(
+            enterprise=enterprise_b, bank=bank_y, program_version=cj_version
+        ),
+        loan_a=LoanFactory(enterprise=enterprise_a, bank=bank_x, program_version=cj_version),
+        loan_b=LoanFactory(enterprise=enterprise_b, bank=bank_y, program_version=cj_version),
     )

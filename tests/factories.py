@@ -108,7 +108,10 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Application
 
-    reference = factory.Sequence(lambda n: f"T-{n:06d}")
+    # A draft has no reference, as in the portal (it is numbered at submission); the others get T-000001.
+    reference = factory.LazyAttributeSequence(
+        lambda o, n: None if o.state == Application.State.DRAFT else f"T-{n:06d}"
+    )
     program_version = factory.LazyFunction(lambda: version("changjiang"))
     enterprise = factory.SubFactory(EnterpriseFactory)
     bank = factory.SubFactory(BankFactory)
@@ -130,3 +133,25 @@ class LoanFactory(factory.django.DjangoModelFactory):
     maturity_date = dt.date(2027, 2, 9)
     principal = Decimal("1000000.00")
     annual_rate = Decimal("3.4500")
+
+
+def granted_after_publicity(application: Application, amount: Decimal) -> Application:
+    """Changjiang 第八条: `application` had its credit of `amount` publicized (a past, closed batch) and granted."""
+    from django.utils import timezone
+
+    from review.models import PublicityBatch, PublicityEntry
+
+    clerk = UserFactory(
+        username=f"publicity-{application.pk}",
+        role=Role.BUREAU_STAFF,
+        program=application.program_version.program,
+    )
+    batch = PublicityBatch.objects.create(
+        program=application.program_version.program,
+        start_date=dt.date(2025, 11, 3),
+        end_date=dt.date(2025, 11, 7),
+        created_by=clerk,
+        closed_at=timezone.now(),
+    )
+    PublicityEntry.objects.create(batch=batch, application=application, credit_amount=amount)
+    return application

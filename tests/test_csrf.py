@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.test import Client
 
+from applications.scope import SESSION_KEY
 from tests.access import ROLES, Row, move_cast_to_quzhou
 from tests.access_matrix_table import table
 from tests.conftest import Cast
@@ -48,11 +49,16 @@ def test_every_mutating_url_is_checked():
     assert len(MUTATING) >= 60
 
 
-def client_for(role: str, cast: Cast) -> tuple[Client, str]:
-    """A CSRF-enforcing client logged in as `role`, and the token the portal set in its cookie."""
+def client_for(role: str, cast: Cast, program: str = "changjiang") -> tuple[Client, str]:
+    """A CSRF-enforcing client logged in as `role` and working in `program`, and the token of its cookie."""
     client = Client(enforce_csrf_checks=True)
     if role != "anonymous":
         client.force_login(cast.users()[role])
+        session = client.session
+        session[SESSION_KEY] = (
+            program  # a bank in several programs works in the row's (as the switch stores it)
+        )
+        session.save()
     page = client.get("/accounts/login/" if role == "anonymous" else "/")
     assert page.status_code == 200
     return client, client.cookies[settings.CSRF_COOKIE_NAME].value
@@ -65,7 +71,8 @@ def test_a_post_without_the_token_is_refused_and_with_it_goes_through(row, cast)
         move_cast_to_quzhou(cast)
     url = row.url(cast)
     role = allowed_role(row)
-    client, token = client_for(role, cast)
+    program = cast.quzhou if row.program == "quzhou" else cast.changjiang
+    client, token = client_for(role, cast, program.code)
     data = dict(row.data or {})
     with transaction.atomic():
         refused = client.post(url, data)

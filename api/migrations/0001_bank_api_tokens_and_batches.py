@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('loans', '0009_upload_via_api_and_reports'),
+        ('loans', '0010_upload_via_api_and_reports'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -62,6 +62,12 @@ def load(apps, schema_editor):
     TechField = apps.get_model("applications", "TechField")
     MaterialType = apps.get_model("applications", "MaterialType")
     RegistrationPlace = apps.get_model("applications", "RegistrationPlace")
+    # The reference prefixes came later (0011); tests that flush the database load these rows again with
+    # today's models, where each program needs its own prefix.
+    later = {f.name for f in Program._meta.get_fields()}
+
+    def prefix(letters: str) -> dict[str, str]:
+        return {"reference_prefix": letters} if "reference_prefix" in later else {}
 
     changjiang, _ = Program.objects.get_or_create(
         code="changjiang",
@@ -70,7 +76,8 @@ def load(apps, schema_editor):
             "kind": "changjiang_kedaitong",
             "region": "江西省景德镇市昌江区",
             "authority": "昌江区科学技术局",
-        },
+        }
+        | prefix("CJ"),
     )
     ProgramVersion.objects.get_or_create(
         program=changjiang,
@@ -93,7 +100,8 @@ def load(apps, schema_editor):
             "kind": "quzhou_coop_loan",
             "region": "浙江省衢州市本级（含智造新城、智慧新城）",
             "authority": "衢州市科学技术局",
-        },
+        }
+        | prefix("QZ"),
     )
     ProgramVersion.objects.get_or_create(
         program=quzhou,

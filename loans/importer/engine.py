@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
 
 from applications.models import Program
 from kedaitong.audit import log_action
@@ -121,8 +120,16 @@ def kinds() -> dict[str, Any]:
 def context_for(
     *, kind: str, program: Program, actor: User | None, progress: Progress | None = None
 ) -> ImportContext:
-    """The scope of an import by `actor` (None: the command line as the system, every bank)."""
+    """The scope of an import by `actor` (None: the command line as the system, every bank).
+
+    The program's kind names the record kinds it takes (`KindSpec.upload_kinds`: the enterprise list is a
+    program-list kind's, Quzhou 一(一)).
+    """
+    from kedaitong import programs
+
     spec = kinds()[kind]
+    if kind not in programs.spec(program).upload_kinds:
+        raise ImportNotAllowed(f"{program.name}不接受{spec.label}")
     if actor is None:
         if Role.ADMIN not in spec.roles:  # post-loan reports are the lending bank's own (第十条)
             raise ImportNotAllowed(f"{spec.label}须以银行用户的名义导入（--user）")
@@ -172,7 +179,7 @@ def run_import(
     they refuse the batch like any row error, and the engine's own complaint about the same cell
     (empty, since the door left it out) is not repeated.
     """
-    from loans.models import RecordUpload, UploadedRecord
+    from loans.models import UploadedRecord
 
     spec = kinds()[kind]
     result = ImportResult(kind=kind)
@@ -220,8 +227,7 @@ def run_import(
             ),
             batch_size=2000,
         )
-        record.state = RecordUpload.State.SAVED
-        record.saved_at = timezone.now()
+        record.mark_saved()
         record.created_ids = {name: len(ids) for name, ids in created_ids.items() if ids}
         _counts(record, result)
         record.save()
@@ -253,10 +259,12 @@ def _finish(
     upload: RecordUpload | None,
 ) -> ImportResult:
     """A check without saving: a refused or previewed web upload keeps its record; a dry run keeps nothing."""
-    from loans.models import RecordUpload
 
     if upload is not None:
-        upload.state = RecordUpload.State.REFUSED if result.errors else RecordUpload.State.CHECKED
+        if result.errors:
+            upload.refuse()
+        else:
+            upload.pass_check()
         _counts(upload, result)
         upload.save()
         result.upload = upload
@@ -264,7 +272,7 @@ def _finish(
         # A refused command-line import is kept too (who tried what), in its own small transaction.
         with transaction.atomic():
             record = _new_upload(result.kind, data, filename, context, source)
-            record.state = RecordUpload.State.REFUSED
+            record.refuse()
             _counts(record, result)
             record.save()
             result.upload = record

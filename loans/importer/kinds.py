@@ -416,7 +416,9 @@ def validate_disbursements(table: Table, context: ImportContext) -> Plan:
             rows.error(number, "统一社会信用代码", "该企业未在系统中登记，也不在本计划的企业名单中")
             continue
         application = None
-        if version.needs_recommendation and enterprise is not None:
+        if enterprise is not None:
+            # The loan follows the enterprise's application at this bank whose credit was granted (Changjiang
+            # 第八条 after publicity, Quzhou 二 the bank's own approval), named by 申请编号 or found.
             applications = Application.objects.filter(
                 program_version__program=program, enterprise=enterprise, bank=bank
             ).select_related("enterprise")
@@ -426,15 +428,19 @@ def validate_disbursements(table: Table, context: ImportContext) -> Plan:
                     rows.error(number, "申请编号", f"找不到本行、本企业的申请“{r['reference']}”")
                     continue
             else:
-                # The credit waiting for its loan; failing that the one already disbursed, so the row error names its loan.
                 application = (
                     applications.filter(state=Application.State.CREDIT_GRANTED)
                     .order_by("-updated_at")
                     .first()
-                    or applications.filter(state=Application.State.DISBURSED)
-                    .order_by("-updated_at")
-                    .first()
                 )
+                if application is None and version.needs_recommendation:
+                    # Every loan of the version follows an application: the one already disbursed, so the
+                    # row error names its loan.
+                    application = (
+                        applications.filter(state=Application.State.DISBURSED)
+                        .order_by("-updated_at")
+                        .first()
+                    )
         problems, lpr = registration_problems(
             program_version=version,
             enterprise=enterprise,
@@ -1054,7 +1060,7 @@ KINDS: dict[str, Kind] = {
             BANK_ROLES,
             (
                 "HT-2026-001",
-                "bank-code",
+                "本行银行代码",
                 "91330800MA2XXXXXXX",
                 "2025-12-28",
                 "2026-01-05",
@@ -1076,7 +1082,7 @@ KINDS: dict[str, Kind] = {
             ("贷款合同编号", "银行代码", "还款日期", "归还本金（元）"),
             (),
             BANK_ROLES,
-            ("HT-2026-001", "bank-code", "2026-07-05", "200,000.00"),
+            ("HT-2026-001", "本行银行代码", "2026-07-05", "200,000.00"),
             ("同一贷款同一日只能有一条还款",),
             validate_repayments,
         ),
@@ -1096,7 +1102,7 @@ KINDS: dict[str, Kind] = {
             BANK_ROLES,
             (
                 "HT-2026-001",
-                "bank-code",
+                "本行银行代码",
                 "2026-03-21",
                 "2026-01-05",
                 "2026-03-20",
@@ -1119,7 +1125,7 @@ KINDS: dict[str, Kind] = {
             ),
             (),
             BANK_ROLES,
-            ("HT-2026-001", "bank-code", "2026-08-05", "100,000.00", "0", ""),
+            ("HT-2026-001", "本行银行代码", "2026-08-05", "100,000.00", "0", ""),
             ("结清日期：尚未结清的留空；结清后再次导入同一行并填上结清日期",),
             validate_overdue,
         ),

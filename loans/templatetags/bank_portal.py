@@ -7,6 +7,8 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
+from applications.scope import current_program
+from kedaitong.programs import Feature, has_feature
 from loans import selectors
 from loans.delinquency import Bucket
 from loans.models import RecordUpload
@@ -17,6 +19,7 @@ register = template.Library()
 @register.inclusion_tag("loans/_bank_portal.html", takes_context=True)
 def bank_portal(context: dict[str, Any]) -> dict[str, Any]:
     user = context["request"].user
+    program = current_program(user)
     year, quarter = selectors.previous_quarter(timezone.localdate())
     loans = selectors.loans_for(user)
     return {
@@ -30,4 +33,8 @@ def bank_portal(context: dict[str, Any]) -> dict[str, Any]:
         "documents_missing": selectors.loans_missing_documents(loans).count(),
         "year": year,
         "quarter": quarter,
+        # The current program's features decide which links the portal offers (kedaitong.programs).
+        "loan_form": has_feature(program, Feature.LOAN_FORM),
+        "loan_documents": has_feature(program, Feature.LOAN_DOCUMENTS),
+        "post_loan_reports": has_feature(program, Feature.POST_LOAN_REPORTS),
     }

@@ -115,6 +115,7 @@ def test_a_blacklisted_enterprise_cannot_submit(cast):
     cast.application_a.delete()
     application = changjiang_draft(cast)
     BlacklistEntry.objects.create(
+        program=cast.changjiang,
         enterprise=cast.enterprise_a,
         reason="overdue",
         status="listed",
@@ -188,9 +189,10 @@ def quzhou_draft(cast, *, term=24, amount="3000000.00"):
 
 
 def test_a_quzhou_application_is_submitted(cast):
+    """Quzhou 二: 附件1 goes to the one bank the enterprise chose; the bank reviews it on its own."""
     application = quzhou_draft(cast)
     submitted = services.application_submit(actor=cast.applicant, application=application)
-    assert submitted.state == Application.State.SUBMITTED and submitted.submitted_pdf_sha256
+    assert submitted.state == Application.State.BANK_REVIEW and submitted.submitted_pdf_sha256
     with pytest.raises(services.DomainError):  # the team is frozen with the rest
         services.team_member_add(
             actor=cast.applicant,
@@ -471,6 +473,7 @@ def test_quzhou_submit_is_refused_when_the_region_contradicts_the_place(cast):
 def test_a_blacklisted_enterprise_cannot_submit_to_quzhou_either(cast):
     application = quzhou_draft(cast)
     BlacklistEntry.objects.create(
+        program=cast.changjiang,
         enterprise=cast.enterprise_a,
         reason="overdue",
         status="listed",

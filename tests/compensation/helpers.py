@@ -34,13 +34,17 @@ def bad_loan(
     """A Changjiang loan granted through the program (第六条) and overdue since `overdue_since`."""
     bank = bank or cast.bank_x
     enterprise = enterprise or cast.enterprise_a
-    application = ApplicationFactory(enterprise=enterprise, bank=bank, state=state)
+    version = cast.changjiang.versions.order_by("-effective_from").first()  # the cast's district
+    application = ApplicationFactory(
+        enterprise=enterprise, bank=bank, state=state, program_version=version
+    )
     kw = {"contract_no": contract} if contract else {}
     loan = LoanFactory(
         enterprise=enterprise,
         bank=bank,
         application=application,
         principal=Decimal("1000000.00"),
+        program_version=version,
         **kw,
     )
     OverdueEvent.objects.create(

@@ -80,7 +80,7 @@ def test_decisions_never_exceed_the_budget(budget, amounts):
 
 def test_article_6_passes_for_a_granted_loan_of_the_same_bank():
     ok = dict(
-        program_kind=rules.CHANGJIANG_KIND,
+        program_has_pool=True,
         loan_bank_id=1,
         loan_enterprise_id=2,
         loan_principal=Decimal("100"),

@@ -98,7 +98,7 @@ def test_a_loan_outside_the_program_is_refused(cast):
     OverdueEvent.objects.create(
         loan=loan, started_on=dt.date(2026, 9, 1), overdue_principal=Decimal("1.00")
     )
-    with pytest.raises(CompensationError, match="不属于昌江区"):
+    with pytest.raises(CompensationError, match="不设风险补偿"):
         create(cast, loan)
 
 

@@ -210,7 +210,8 @@ def test_a_new_enterprise_applies_to_both_programs(page, new_page, tmp_path):
     quzhou_application = Application.objects.get(
         program_version__program=quzhou, enterprise__credit_code=code
     )
-    assert quzhou_application.state == Application.State.SUBMITTED
+    # Quzhou 二: the application goes to the chosen bank, which reviews it on its own.
+    assert quzhou_application.state == Application.State.BANK_REVIEW
     text = pdf_text(download(page, "a.annex-link[data-annex='annex1']"))
     assert "浏览器测试科技有限公司" in text and "叁佰万元整" in text and "智能检测装备研发" in text
     RESULTS.mkdir(exist_ok=True)

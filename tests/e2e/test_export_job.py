@@ -14,20 +14,19 @@ from kedaitong.jobs import JobContext
 from kedaitong.models import Job
 from loans.models import Loan
 from tests.e2e.conftest import login, run_jobs
-from tests.factories import version
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 ROWS = 20_000
 
 
-def seed_loans(bank) -> Decimal:
+def seed_loans(bank, program_version) -> Decimal:
+    """Loans of the program the bank works in on the page (its ledger shows that program only)."""
     enterprise = Enterprise.objects.create(
         credit_code="91330800MA00000001", name="导出测试科技有限公司"
     )
-    quzhou = version("quzhou")
     loans = [
         Loan(
-            program_version=quzhou,
+            program_version=program_version,
             enterprise=enterprise,
             bank=bank,
             contract_no=f"E2E{i:06d}",
@@ -50,13 +49,17 @@ def test_a_large_export_shows_progress_and_downloads(page, cast, tmp_path, monke
     progress it records is held until the page shows it, so the progress bar is seen
     between 0 and 100 however fast or loaded the machine is.
     """
-    expected_total = seed_loans(cast.bank_x) + cast.loan_a.principal
+    expected_total = seed_loans(cast.bank_x, cast.loan_a.program_version) + cast.loan_a.principal
     login(page, "bankx")
     page.goto("/reports/ledgers/loans/")
     page.click("#export-button")
     page.wait_for_url("**/jobs/**")
     job = Job.objects.get()
-    assert (job.kind, job.state, job.owner) == ("reports.ledger_export", "queued", cast.bank_x_user)
+    assert (job.kind, job.state, job.owner) == (
+        "reports.exports.ledger_export_job",
+        "queued",
+        cast.bank_x_user,
+    )
     progress = page.locator("#job-progress")
     expect(progress).to_have_attribute("value", "0")
 

@@ -148,7 +148,7 @@ def test_a_quzhou_loan_from_application_to_subsidy_payment(new_page, tmp_path):
     applicant.click("text=检查并提交")
     submit(applicant, "form.submit-form button[type=submit]")
     application = Application.objects.get(enterprise=enterprise, program_version__program=quzhou)
-    assert application.state == Application.State.SUBMITTED and application.bank == bank_a
+    assert application.state == Application.State.BANK_REVIEW and application.bank == bank_a
     assert application.amount == Decimal("1000000.00") and application.submitted_pdf_sha256
 
     # 2. Bank A sees the application, registers its disbursement on the one-loan form ...

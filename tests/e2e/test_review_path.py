@@ -320,14 +320,20 @@ def test_an_application_goes_from_submission_to_disbursement(new_page, cast: Cas
     ]
     assert trail == [
         ("applications.application.submitted", "draft", "submitted", "applicant", "127.0.0.1"),
-        ("review.application.return_for_changes", "submitted", "returned", "staff", "127.0.0.1"),
+        (
+            "applications.application.return_for_changes",
+            "submitted",
+            "returned",
+            "staff",
+            "127.0.0.1",
+        ),
         ("applications.application.submitted", "returned", "submitted", "applicant", "127.0.0.1"),
-        ("review.application.accept", "submitted", "bureau_review", "staff", "127.0.0.1"),
-        ("review.application.approve", "bureau_review", "group_review", "head", "127.0.0.1"),
-        ("review.application.recommend", "group_review", "bank_review", "group", "127.0.0.1"),
-        ("review.application.bank_approve", "bank_review", "publicity", "bankx", "127.0.0.1"),
-        ("review.application.grant", "publicity", "credit_granted", "staff", "127.0.0.1"),
-        ("review.application.disburse", "credit_granted", "disbursed", "bankx", "127.0.0.1"),
+        ("applications.application.accept", "submitted", "bureau_review", "staff", "127.0.0.1"),
+        ("applications.application.approve", "bureau_review", "group_review", "head", "127.0.0.1"),
+        ("applications.application.recommend", "group_review", "bank_review", "group", "127.0.0.1"),
+        ("applications.application.bank_approve", "bank_review", "publicity", "bankx", "127.0.0.1"),
+        ("applications.application.grant", "publicity", "credit_granted", "staff", "127.0.0.1"),
+        ("applications.application.disburse", "credit_granted", "disbursed", "bankx", "127.0.0.1"),
     ], trail
     second_trail = list(
         AuditEntry.objects.filter(
@@ -336,4 +342,4 @@ def test_an_application_goes_from_submission_to_disbursement(new_page, cast: Cas
             to_state=Application.State.REJECTED,
         ).values_list("action", "actor_name")
     )
-    assert second_trail == [("review.application.objection_reject", "staff")], second_trail
+    assert second_trail == [("applications.application.objection_reject", "staff")], second_trail

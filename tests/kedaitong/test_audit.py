@@ -14,7 +14,7 @@ def test_it_records_who_did_what_to_which_object(cast, rf):
     request = rf.post("/", REMOTE_ADDR="10.1.2.3")
     entry = log_action(
         actor=cast.bureau_staff,
-        action="review.application.approved",
+        action="applications.application.approved",
         obj=cast.application_a,
         from_state="bureau_review",
         to_state="group_review",

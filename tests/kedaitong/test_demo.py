@@ -34,7 +34,7 @@ def test_running_the_demo_loader_twice_changes_nothing():
     out = StringIO()
     call_command("load_demo", stdout=out)
     first = snapshot()
-    assert len(first["applications.Application"]) == 8
+    assert len(first["applications.Application"]) == 10
     out2 = StringIO()
     call_command("load_demo", stdout=out2)
     assert snapshot() == first

@@ -62,6 +62,7 @@ def test_a_huge_principal_on_the_loan_form_is_refused_in_chinese(cast, amount):
     )
     client = Client()
     client.force_login(cast.bank_x_user)
+    client.post("/program/switch/", {"program": "quzhou"})  # bank X lends in both programs
     response = client.post(
         "/loans/new/",
         {

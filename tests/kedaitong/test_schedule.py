@@ -28,6 +28,16 @@ def tick_at(text: str, capture) -> list[ScheduledRun]:
 
 
 @pytest.fixture
+def no_backup_in_ticks(monkeypatch):
+    """The ticks below run the project's daily commands inside the test's transaction; the backup and
+    the audit walk have tests of their own (tests/operations), and a SQLite backup cannot copy a
+    database its own connection is writing to."""
+    for name in ("backup", "audit_verify"):
+        if name in schedule.REGISTRY:
+            monkeypatch.delitem(schedule.REGISTRY, name)
+
+
+@pytest.fixture
 def extra_daily():
     """Daily entries a test adds, taken out again afterwards."""
     added: list[str] = []
@@ -49,10 +59,12 @@ def test_the_projects_daily_commands_are_registered():
         "compensation_late_certificates": dt.time(8, 0),
         "backup": dt.time(2, 0),
         "audit_verify": dt.time(3, 0),
+        "changjiang_daily": dt.time(1, 0),
     }.items() <= {name: entry.at for name, entry in schedule.REGISTRY.items()}.items()
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("no_backup_in_ticks")
 def test_daily_work_runs_once_a_bureau_day_from_its_time(django_capture_on_commit_callbacks):
     capture = django_capture_on_commit_callbacks
     # 2026-03-01 16:29 UTC is 00:29 on 2 March in Shanghai: refresh_delinquency (00:30) is not due yet.
@@ -67,6 +79,7 @@ def test_daily_work_runs_once_a_bureau_day_from_its_time(django_capture_on_commi
     # Later the same bureau day: refresh_delinquency is not run again; the 08:00 entries are due.
     later = tick_at("2026-03-02T01:00:00", capture)
     assert sorted(r.name for r in later) == [
+        "changjiang_daily",
         "compensation_late_certificates",
         "loan_maturity_reminders",
         "review_overdue",
@@ -81,6 +94,7 @@ def test_daily_work_runs_once_a_bureau_day_from_its_time(django_capture_on_commi
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("no_backup_in_ticks")
 def test_a_non_zero_exit_is_kept_and_mailed_to_the_admins(
     settings, extra_daily, django_capture_on_commit_callbacks
 ):
@@ -95,6 +109,7 @@ def test_a_non_zero_exit_is_kept_and_mailed_to_the_admins(
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("no_backup_in_ticks")
 def test_a_failing_daily_function_is_recorded(extra_daily, django_capture_on_commit_callbacks):
     def broken() -> tuple[int, str]:
         raise RuntimeError("磁盘已满")
@@ -106,6 +121,7 @@ def test_a_failing_daily_function_is_recorded(extra_daily, django_capture_on_com
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("no_backup_in_ticks")
 def test_a_run_whose_enqueue_was_lost_is_enqueued_by_the_next_tick(
     settings, django_capture_on_commit_callbacks
 ):
@@ -121,6 +137,7 @@ def test_a_run_whose_enqueue_was_lost_is_enqueued_by_the_next_tick(
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("no_backup_in_ticks")
 def test_workers_ticking_at_once_enqueue_each_entry_once(settings):
     """Eight workers see the 08:00 entries due at the same moment: one run and one task per entry."""
     settings.TASKS = DATABASE_TASKS

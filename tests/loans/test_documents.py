@@ -20,8 +20,10 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def client_for(user) -> Client:
+    """Logged in and working in Quzhou: bank X lends in Changjiang too (the cast), so it switches program."""
     client = Client()
     client.force_login(user)
+    client.post("/program/switch/", {"program": "quzhou"})
     return client
 
 

@@ -6,7 +6,6 @@ import datetime as dt
 import io
 from decimal import Decimal
 from pathlib import Path
-from unittest import mock
 
 import pytest
 from django.core.management import call_command
@@ -32,6 +31,7 @@ from tests.factories import (
     EnterpriseFactory,
     LoanFactory,
     UserFactory,
+    granted_after_publicity,
     version,
 )
 from tests.loans import sheets
@@ -398,11 +398,12 @@ def test_changjiang_disbursement_follows_the_granted_application(world):
     )
     world["program"] = changjiang.program
     row = disbursement(world, c="CJ-9", d=dt.date(2025, 11, 3), m=dt.date(2026, 11, 2), r="3.6")
-    with mock.patch("loans.services.granted_credit", return_value=None):
-        result = run(world, "disbursements", xlsx(DISBURSEMENTS, [row]))
-    assert "尚未" in result.errors[0].message
-    with mock.patch("loans.services.granted_credit", return_value=Decimal("1000000.00")):
-        result = run(world, "disbursements", xlsx(DISBURSEMENTS, [row]))
+    result = run(world, "disbursements", xlsx(DISBURSEMENTS, [row]))
+    assert (
+        "尚未" in result.errors[0].message
+    )  # credit not publicized: no granted amount yet (第八条)
+    granted_after_publicity(application, Decimal("1000000.00"))
+    result = run(world, "disbursements", xlsx(DISBURSEMENTS, [row]))
     assert result.saved, result.errors
     assert Loan.objects.get(contract_no="CJ-9").application == application
 
@@ -608,3 +609,26 @@ def test_banks_enterprises_and_cleared_events_are_linked_to_their_upload(world):
     assert list(
         UploadedRecord.objects.filter(upload=cleared.upload).values_list("kind", "object_id")
     ) == [("cleared", OverdueEvent.objects.get().pk)]
+
+
+@pytest.mark.django_db
+def test_templates_are_named_and_filled_in_chinese(cast, client):
+    """Issue 18 item 7: 放款模板.xlsx, not disbursements-template.xlsx, and no English placeholder (bank-code)."""
+    from urllib.parse import quote
+
+    from openpyxl import load_workbook
+
+    client.force_login(cast.bank_x_user)
+    response = client.get("/loans/uploads/templates/disbursements.xlsx")
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == "attachment; filename*=utf-8''" + quote(
+        "放款模板.xlsx"
+    )
+    book = load_workbook(io.BytesIO(response.content))
+    cells = [
+        str(v) for sheet in book for row in sheet.iter_rows(values_only=True) for v in row if v
+    ]
+    assert any("HT-2026-001，本行银行代码" in c for c in cells)  # the example row
+    assert not any("bank-code" in c for c in cells)
+    page = client.get("/loans/uploads/").content.decode()
+    assert "放款模板（Excel）" in page and "-template.xlsx" not in page

@@ -17,9 +17,11 @@ pytestmark = pytest.mark.django_db
 CODE = credit_code(7001, region="330800")
 
 
-def client_for(user) -> Client:
+def client_for(user, program: str = "quzhou") -> Client:
+    """Logged in, working in `program` (bank X lends in Changjiang and Quzhou: it switches)."""
     client = Client()
     client.force_login(user)
+    client.post("/program/switch/", {"program": program})
     return client
 
 
@@ -101,6 +103,13 @@ def test_a_broken_rule_is_shown_and_nothing_saved(cast, quzhou, change, reason):
 
 
 def test_changjiang_loans_come_through_their_applications(cast, quzhou):
+    """The one-loan form is Quzhou's (二): working in Changjiang the bank has none, and no Changjiang loan is made on it."""
+    in_changjiang = client_for(cast.bank_x_user, "changjiang")
+    assert in_changjiang.get("/loans/new/").status_code == 404
+    assert (
+        "/loans/new/" not in in_changjiang.get("/").content.decode()
+    )  # no 登记放款 button on its home
+    assert in_changjiang.post("/loans/new/", form(quzhou)).status_code == 404
     response = client_for(cast.bank_x_user).post("/loans/new/", form(cast.changjiang))
     assert response.status_code == 400 and not Loan.objects.filter(contract_no="QZ-WEB-1").exists()
 

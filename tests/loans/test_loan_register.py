@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from unittest import mock
 
 import pytest
 
-from applications.models import Application, ProgramListing
+from applications.models import Application, Program, ProgramListing
 from kedaitong.models import AuditEntry
 from loans.models import BankAgreement
 from loans.services import LoanRefused, loan_register
@@ -19,6 +18,7 @@ from tests.factories import (
     EnterpriseFactory,
     LoanFactory,
     UserFactory,
+    granted_after_publicity,
     version,
 )
 
@@ -192,19 +192,20 @@ def changjiang(enterprise, bank, granted):
     application = ApplicationFactory(
         enterprise=enterprise, bank=bank, state=Application.State.CREDIT_GRANTED
     )
-    with mock.patch("loans.services.granted_credit", return_value=granted):
-        return loan_register(
-            actor=None,
-            program_version=version("changjiang"),
-            enterprise=enterprise,
-            bank=bank,
-            contract_no="CJ-1",
-            disbursement_date=dt.date(2026, 1, 5),
-            maturity_date=dt.date(2027, 1, 4),
-            principal=Decimal("2000000.00"),
-            annual_rate=Decimal("3.5"),
-            application=application,
-        )
+    if granted is not None:
+        granted_after_publicity(application, granted)
+    return loan_register(
+        actor=None,
+        program_version=version("changjiang"),
+        enterprise=enterprise,
+        bank=bank,
+        contract_no="CJ-1",
+        disbursement_date=dt.date(2026, 1, 5),
+        maturity_date=dt.date(2027, 1, 4),
+        principal=Decimal("2000000.00"),
+        annual_rate=Decimal("3.5"),
+        application=application,
+    )
 
 
 def test_changjiang_needs_credit_granted_and_the_amount_within_it():
@@ -223,10 +224,8 @@ def test_changjiang_loan_must_come_from_the_recommended_bank():
     application = ApplicationFactory(
         enterprise=enterprise, bank=BankFactory(), state=Application.State.CREDIT_GRANTED
     )
-    with (
-        mock.patch("loans.services.granted_credit", return_value=Decimal("3000000")),
-        pytest.raises(LoanRefused) as excinfo,
-    ):
+    granted_after_publicity(application, Decimal("3000000"))
+    with pytest.raises(LoanRefused) as excinfo:
         loan_register(
             actor=None,
             program_version=version("changjiang"),
@@ -270,6 +269,10 @@ def test_a_blacklisted_enterprise_cannot_borrow():
 
     enterprise = EnterpriseFactory()
     BlacklistEntry.objects.create(
-        enterprise=enterprise, reason="overdue", status="listed", listed_at=timezone.now()
+        program=Program.objects.get(code="changjiang"),
+        enterprise=enterprise,
+        reason="overdue",
+        status="listed",
+        listed_at=timezone.now(),
     )
     assert any("黑名单" in p for p in refusal(enterprise=enterprise))

@@ -104,7 +104,7 @@ def test_an_imported_disbursement_takes_the_applications_disburse_step(granted):
     loan = Loan.objects.get(contract_no="CJ-1")
     assert loan.application == application and loan.upload == result.upload
     step = AuditEntry.objects.get(
-        action="review.application.disburse", object_id=str(application.pk)
+        action="applications.application.disburse", object_id=str(application.pk)
     )
     assert (step.from_state, step.to_state, step.actor_id) == (
         S.CREDIT_GRANTED,
@@ -151,7 +151,7 @@ def test_web_disbursement_then_an_import_is_refused_naming_the_loan(granted):
     assert Application.objects.get(pk=granted["application"].pk).state == S.DISBURSED
     assert (
         AuditEntry.objects.filter(
-            action="review.application.disburse", data__contract_no="CJ-WEB"
+            action="applications.application.disburse", data__contract_no="CJ-WEB"
         ).count()
         == 1
     )

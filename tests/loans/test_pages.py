@@ -216,6 +216,7 @@ def test_the_command_line_and_a_bank_users_upload_give_the_same_disbursements(ca
     )
     new.delete()
     client = client_for(cast.bank_x_user)
+    client.post("/program/switch/", {"program": "quzhou"})  # bank X lends in Changjiang too
     response = client.post(
         "/loans/uploads/new/",
         {
@@ -257,7 +258,9 @@ def test_the_command_line_and_a_bank_users_upload_refuse_another_banks_row_alike
             "bankx",
             stderr=err,
         )
-    client_for(cast.bank_x_user).post(
+    client = client_for(cast.bank_x_user)
+    client.post("/program/switch/", {"program": "quzhou"})  # bank X lends in Changjiang too
+    client.post(
         "/loans/uploads/new/",
         {
             "kind": "disbursements",

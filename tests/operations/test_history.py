@@ -153,10 +153,17 @@ def test_the_times_are_the_portals_clock(cast):
 # Models with yuan columns that are not ledgers of public money: applications and review records (their
 # history is the audit trail of the review), the bureau's opinion on a claim (a signed proposal; the decision
 # it leads to is tracked), a maturity reminder (a notice with the outstanding principal of its day), and a
-# program version's limits (admin reference data).
+# program version's limits (admin reference data); Changjiang's credit plan (planning figures whose every change
+# is its own row, CreditPlanChange, with who and why), its quarter-end alerts and a recovery case's amounts at
+# opening (snapshots of figures kept elsewhere).
 NOT_LEDGERS = {
+    "program_changjiang.creditplan",
+    "program_changjiang.creditplanchange",
+    "program_changjiang.creditplanalert",
+    "program_changjiang.recoverycase",
     "compensation.claimopinion",
     "loans.maturityreminder",
+    "subsidy.flagmismatch",  # a run's list of flag/record disagreements, rewritten with the run
     "applications.programversion",
     "applications.enterprise",
     "applications.application",

@@ -72,6 +72,9 @@ def test_the_ledger_index_links_the_ledgers_kept_by_their_apps(client, cast):
         and "/compensation/recoveries/" in body
         and "/subsidy/runs/" not in body
     )
-    client.force_login(cast.admin)
+    client.force_login(cast.admin)  # the administrator works in one program at a time (the switch)
     body = client.get("/reports/").content.decode()
-    assert "/compensation/budgets/" in body and "/subsidy/runs/" in body
+    assert "/compensation/budgets/" in body and "/subsidy/runs/" not in body
+    client.post("/program/switch/", {"program": "quzhou"})
+    body = client.get("/reports/").content.decode()
+    assert "/compensation/budgets/" not in body and "/subsidy/runs/" in body

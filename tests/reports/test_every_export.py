@@ -144,6 +144,9 @@ class Export:
         dict[str, str] | None
     )  # the page's filter that leaves fewer rows (None: the page has none)
     sheet: str | None = None  # main sheet (None: the first)
+    program: str = (
+        "changjiang"  # the program the administrator works in for it (the program switch)
+    )
 
 
 def ledger(code: str) -> Callable[[Any, World, dict[str, str]], Any]:
@@ -156,6 +159,12 @@ def get(url: str | Callable[[World], str]) -> Callable[[Any, World, dict[str, st
 
 def _filtered(qs: Any, filtered: bool, **where: Any) -> Any:
     return qs.filter(**where) if filtered else qs
+
+
+CJ = {"program_version__program__code": "changjiang"}  # exports show the program the user works in
+CJ_LOAN = {"loan__program_version__program__code": "changjiang"}
+QZ = {"program_version__program__code": "quzhou"}
+QZ_LOAN = {"loan__program_version__program__code": "quzhou"}
 
 
 def _claims(w: World, filtered: bool) -> Any:
@@ -172,7 +181,7 @@ EXPORTS = [
         ledger("applications"),
         lambda w, f: {
             "申请金额（元）": db_sum(
-                _filtered(Application.objects.all(), f, bank__code="bank-x"), "amount"
+                _filtered(Application.objects.filter(**CJ), f, bank__code="bank-x"), "amount"
             )
         },
         {"bank": "bank-x"},
@@ -182,7 +191,7 @@ EXPORTS = [
         ledger("loans"),
         lambda w, f: {
             "放款金额（元）": db_sum(
-                _filtered(Loan.objects.all(), f, bank__code="bank-x"), "principal"
+                _filtered(Loan.objects.filter(**CJ), f, bank__code="bank-x"), "principal"
             )
         },
         {"bank": "bank-x"},
@@ -192,7 +201,8 @@ EXPORTS = [
         ledger("repayments"),
         lambda w, f: {
             "归还本金（元）": db_sum(
-                _filtered(Repayment.objects.all(), f, loan__bank__code="bank-x"), "principal"
+                _filtered(Repayment.objects.filter(**CJ_LOAN), f, loan__bank__code="bank-x"),
+                "principal",
             )
         },
         {"bank": "bank-x"},
@@ -202,7 +212,10 @@ EXPORTS = [
         ledger("interest"),
         lambda w, f: {
             "利息金额（元）": db_sum(
-                _filtered(InterestSettlement.objects.all(), f, loan__bank__code="bank-x"), "amount"
+                _filtered(
+                    InterestSettlement.objects.filter(**CJ_LOAN), f, loan__bank__code="bank-x"
+                ),
+                "amount",
             )
         },
         {"bank": "bank-x"},
@@ -212,11 +225,15 @@ EXPORTS = [
         ledger("delinquency"),
         lambda w, f: {
             "逾期本金（元）": db_sum(
-                _filtered(OverdueEvent.objects.all(), f, started_on__gte=dt.date(2026, 2, 1)),
+                _filtered(
+                    OverdueEvent.objects.filter(**CJ_LOAN), f, started_on__gte=dt.date(2026, 2, 1)
+                ),
                 "overdue_principal",
             ),
             "逾期利息（元）": db_sum(
-                _filtered(OverdueEvent.objects.all(), f, started_on__gte=dt.date(2026, 2, 1)),
+                _filtered(
+                    OverdueEvent.objects.filter(**CJ_LOAN), f, started_on__gte=dt.date(2026, 2, 1)
+                ),
                 "overdue_interest",
             ),
         },
@@ -231,11 +248,12 @@ EXPORTS = [
             )
             for header, field in (
                 ("年度预算（元）", "budget"),
-                ("按30%计算（元）", "computed_total"),
+                ("按贴息比例计算（元）", "computed_total"),
                 ("核定贴息（元）", "total"),
             )
         },
         {"date_from": "2026-01-01"},
+        program="quzhou",
     ),
     Export(
         "compensation-ledger",
@@ -278,6 +296,7 @@ EXPORTS = [
         },
         None,
         sheet="贴息明细",
+        program="quzhou",
     ),
     Export(
         "post-loan-reports",
@@ -287,7 +306,8 @@ EXPORTS = [
         lambda w, f: {
             "放款金额（元）": db_sum(
                 Loan.objects.filter(
-                    Q(post_loan_reports__year=2026) & Q(post_loan_reports__quarter=2 if f else 1)
+                    Q(post_loan_reports__year=2026) & Q(post_loan_reports__quarter=2 if f else 1),
+                    **CJ,
                 ),
                 "principal",
             )
@@ -335,18 +355,21 @@ EXPORTS += [
         lambda w, f: {
             "期内放款金额（元）": db_sum(
                 Loan.objects.filter(
-                    disbursement_date__range=("2024-01-01", "2025-12-31" if f else "2026-12-31")
+                    disbursement_date__range=("2024-01-01", "2024-12-31" if f else "2026-12-31"),
+                    **QZ,
                 ),
                 "principal",
             ),
             "期内结算利息（元）": db_sum(
                 InterestSettlement.objects.filter(
-                    settled_on__range=("2024-01-01", "2025-12-31" if f else "2026-12-31")
+                    settled_on__range=("2024-01-01", "2024-12-31" if f else "2026-12-31"),
+                    **QZ_LOAN,
                 ),
                 "amount",
             ),
         },
-        {"date_from": "2024-01-01", "date_to": "2025-12-31"},
+        {"date_from": "2024-01-01", "date_to": "2024-12-31"},
+        program="quzhou",
     ),
     Export(
         "annual-statistics",
@@ -355,7 +378,7 @@ EXPORTS += [
         ),
         lambda w, f: {
             "放款金额（元）": db_sum(
-                Loan.objects.filter(disbursement_date__year=2024 if f else 2025), "principal"
+                Loan.objects.filter(disbursement_date__year=2024 if f else 2025, **QZ), "principal"
             ),
             "贴息金额（元）": db_sum(
                 SubsidyLine.objects.filter(run__year=2024 if f else 2025).exclude(
@@ -365,6 +388,7 @@ EXPORTS += [
             ),
         },
         {"year": "2024"},
+        program="quzhou",
     ),
 ]
 
@@ -422,6 +446,7 @@ def check_sheet(ws: Any) -> tuple[int, dict[str, Decimal]]:
 @pytest.mark.parametrize("export", EXPORTS, ids=[e.name for e in EXPORTS])
 def test_every_export_opens_typed_with_totals_equal_to_the_database(client, world, export):
     client.force_login(world.cast.admin)
+    client.post("/program/switch/", {"program": export.program})
     wb = open_workbook(export.fetch(client, world, {}))
     main = wb[export.sheet] if export.sheet else wb.worksheets[0]
     results = {ws.title: check_sheet(ws) for ws in wb.worksheets}

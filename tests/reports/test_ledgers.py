@@ -179,7 +179,7 @@ def test_the_applications_ledger_shows_when_each_stage_was_reached(client, cast)
     ]:
         AuditEntry.objects.create(
             at=when,
-            action="review.application.moved",
+            action="applications.application.moved",
             to_state=to_state,
             content_type=kind,
             object_id=str(cast.application_a.pk),

@@ -114,7 +114,7 @@ def test_stage_durations_come_from_the_audit_trail(cast):
         for days, to_state in steps:
             AuditEntry.objects.create(
                 at=start + dt.timedelta(days=days),
-                action="review.application.moved",
+                action="applications.application.moved",
                 to_state=to_state,
                 content_type=kind,
                 object_id=str(application.pk),

@@ -158,13 +158,14 @@ def test_only_staff_decide(client, cast, who, status):
 
 
 def test_staff_of_another_program_may_not_decide_a_changjiang_loan(client, cast):
+    """The blacklist is its program's: Quzhou staff are outsiders to it (404), they neither see nor decide it."""
     entry = proposal(cast)
     client.force_login(UserFactory(username="qz", role=Role.BUREAU_STAFF, program=cast.quzhou))
     assert (
         client.post(
             decide_url(entry), {f"e{entry.pk}-decision": "listed", f"e{entry.pk}-reason": "x"}
         ).status_code
-        == 403
+        == 404
     )
     assert BlacklistEntry.objects.get(pk=entry.pk).status == "proposed"
 
@@ -197,6 +198,7 @@ def test_priority_renewal_is_for_enterprises_that_always_repaid_on_time(cast):
     assert list(selectors.priority_renewal(on=dt.date(2026, 12, 1))) == []
     InterestSettlement.objects.all().delete()
     BlacklistEntry.objects.create(
+        program=cast.changjiang,
         enterprise=cast.enterprise_a,
         reason="misuse",
         details="挪用",

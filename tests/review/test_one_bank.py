@@ -63,7 +63,7 @@ def test_credit_granted_at_bank_x_blocks_an_application_to_bank_y_at_submission_
     )
     assert refused.status_code == 400
     assert Application.objects.get(pk=earlier.pk).state == S.SUBMITTED
-    assert not AuditEntry.objects.filter(action="review.application.accept").exists()
+    assert not AuditEntry.objects.filter(action="applications.application.accept").exists()
 
     # Once the credit at X银行 is drawn and repaid, or the application ends, Y银行 is open again.
     Application.objects.filter(pk=cast.application_a.pk).update(state=S.REJECTED)
@@ -104,6 +104,7 @@ def test_a_loan_matured_unpaid_at_bank_y_blocks_registration_at_bank_x_until_rep
         "action": "disburse",
         "seen_state": "credit_granted",
         "contract_no": "X-HT-2026-07",
+        "contract_date": "2026-02-01",
         "disbursement_date": "2026-02-02",
         "maturity_date": "2027-02-01",
         "principal": "900000.00",
@@ -138,11 +139,14 @@ def test_credit_granted_at_bank_y_blocks_registration_at_bank_x(cast):
     other = ApplicationFactory(
         enterprise=cast.enterprise_a, bank=cast.bank_y, state=S.CREDIT_GRANTED
     )
-    with pytest.raises(services.LoanRefused) as refused:
-        services.application_disburse(
+    from loans.services import LoanRefused, application_disburse
+
+    with pytest.raises(LoanRefused) as refused:
+        application_disburse(
             actor=cast.bank_x_user,
             application=Application.objects.get(pk=application.pk),
             contract_no="X-HT-2026-08",
+            contract_date=dt.date(2026, 2, 1),
             disbursement_date=dt.date(2026, 2, 2),
             maturity_date=dt.date(2027, 2, 1),
             principal=Decimal("900000.00"),

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from applications.models import Application
 from kedaitong.models import AuditEntry
+from loans import services as loan_services
 from loans.models import Loan
 from loans.services import LoanRefused
 from review import selectors, services
@@ -115,7 +116,7 @@ def _granted(cast) -> Application:
 
 def test_disbursement_opens_the_loan(cast):
     application = _granted(cast)
-    loan = services.application_disburse(
+    loan = loan_services.application_disburse(
         actor=cast.bank_x_user,
         application=application,
         contract_no="CJ-2026-001",
@@ -132,7 +133,7 @@ def test_disbursement_opens_the_loan(cast):
 def test_disbursement_over_the_granted_credit_is_refused(cast):
     application = _granted(cast)
     with pytest.raises(LoanRefused):
-        services.application_disburse(
+        loan_services.application_disburse(
             actor=cast.bank_x_user,
             application=application,
             contract_no="CJ-2026-002",
@@ -142,7 +143,7 @@ def test_disbursement_over_the_granted_credit_is_refused(cast):
             annual_rate=Decimal("3.4500"),
         )
     with pytest.raises(services.ReviewError):
-        services.application_disburse(
+        loan_services.application_disburse(
             actor=cast.bank_y_user,
             application=application,
             contract_no="CJ-2026-003",
@@ -198,7 +199,7 @@ def test_a_backdated_batch_is_refused_on_the_page_and_a_batch_from_today_runs_fi
     application.refresh_from_db()
     assert application.state == S.CREDIT_GRANTED
     assert selectors.granted_credit(application) == Decimal("900000.00")
-    grant = AuditEntry.objects.get(action="review.application.grant")
+    grant = AuditEntry.objects.get(action="applications.application.grant")
     assert timezone.localdate(grant.at) == dt.date(2026, 12, 10)
 
 

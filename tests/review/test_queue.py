@@ -52,7 +52,7 @@ def apps(cast):
 def entered(application: Application, state: str, at: dt.datetime) -> AuditEntry:
     return AuditEntry.objects.create(
         at=at,
-        action="review.application.test",
+        action="applications.application.test",
         content_type=ContentType.objects.get_for_model(Application),
         object_id=str(application.pk),
         object_repr=application.reference,

@@ -69,8 +69,9 @@ def test_eligibility_difference_since_submission_is_highlighted(client, cast, mo
     monkeypatch.setattr(app_selectors, "eligibility_now", lambda a: now)
     client.force_login(cast.bureau_staff)
     html = page(client, application)
+    start = html.index('class="striped eligibility"')
     rows = re.findall(
-        r"<tr( class=\"changed\")?>\s*<td>(\w+)", html[html.index('class="striped eligibility"') :]
+        r"<tr( class=\"changed\")?>\s*<td>(\w+)", html[start : html.index("</table>", start)]
     )
     assert rows == [(' class="changed"', "sme"), ("", "tax")]
     changed = html[html.index('<tr class="changed">') :]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from urllib.parse import quote
 
 import pytest
 from django.core.cache import cache
@@ -301,8 +302,9 @@ def test_blacklist_blocks_and_force_majeure_exempts_article_nine(client, cast):
         "/review/blacklist/",
         {
             "credit_code": cast.enterprise_a.credit_code,
-            "reason": "misuse",
-            "details": "贷款用于购房",
+            # 第九条's misuse ground is proposed on the loan's page (tests/changjiang/test_misuse.py)
+            "reason": "fraud",
+            "details": "骗取贷款",
         },
     )
     assert response.status_code == 302
@@ -311,7 +313,7 @@ def test_blacklist_blocks_and_force_majeure_exempts_article_nine(client, cast):
     assert (
         client.post(
             "/review/blacklist/",
-            {"credit_code": cast.enterprise_a.credit_code, "reason": "misuse", "details": "x"},
+            {"credit_code": cast.enterprise_a.credit_code, "reason": "fraud", "details": "x"},
         ).status_code
         == 403
     )
@@ -340,7 +342,10 @@ def test_history_exports_to_excel(client, cast):
     assert response.status_code == 200 and response["Content-Type"].startswith(
         "application/vnd.openxml"
     )
-    assert f"{application.reference}-history.xlsx" in response["Content-Disposition"]
+    # The file is named in Chinese (RFC 6266 filename*): T-000001-办理记录.xlsx
+    assert response["Content-Disposition"] == "attachment; filename*=utf-8''" + quote(
+        f"{application.reference}-办理记录.xlsx"
+    )
     sheet = load_workbook(BytesIO(response.content)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0] == ("时间", "操作人", "角色", "操作", "原状态", "新状态", "意见", "地址")
@@ -353,7 +358,7 @@ def test_history_exports_to_excel(client, cast):
     assert rows[1][1:7] == (
         "staff",
         "科技局经办人",
-        "review.application.accept",
+        "科技局经办人受理",
         "已提交",
         "科技局审核",
         "材料齐全，受理",
@@ -361,8 +366,13 @@ def test_history_exports_to_excel(client, cast):
     assert rows[2][1:7] == (
         "staff",
         "科技局经办人",
-        "review.application.return_for_changes",
+        "科技局经办人退回修改",
         "科技局审核",
         "已退回修改",
         "请补正",
     )
+    # The review page's 办理记录 reads the same words, never the audit codes.
+    page = client.get(f"/review/applications/{application.public_id}/").content.decode()
+    assert "科技局经办人受理" in page and "科技局经办人退回修改" in page
+    assert "已提交 → 科技局审核" in page
+    assert "applications.application" not in page and "return_for_changes" not in page

@@ -41,7 +41,9 @@ def test_the_enterprise_withdraws_an_open_application(client, cast, step):
     assert response.status_code == 302
     application.refresh_from_db()
     assert application.state == S.WITHDRAWN
-    entry = AuditEntry.objects.for_object(application).get(action="review.application.withdraw")
+    entry = AuditEntry.objects.for_object(application).get(
+        action="applications.application.withdraw"
+    )
     assert (entry.actor, entry.from_state, entry.to_state, entry.comment) == (
         cast.applicant,
         was,

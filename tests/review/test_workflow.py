@@ -35,7 +35,7 @@ def test_staff_accepts_a_submitted_application_and_the_trail_says_who(cast):
     services.application_accept(actor=cast.bureau_staff, application=application, comment="受理")
     application.refresh_from_db()
     assert application.state == S.BUREAU_REVIEW
-    entry = AuditEntry.objects.for_object(application).get(action="review.application.accept")
+    entry = AuditEntry.objects.for_object(application).get(action="applications.application.accept")
     assert (entry.actor, entry.from_state, entry.to_state, entry.comment) == (
         cast.bureau_staff,
         "submitted",
@@ -108,8 +108,8 @@ def test_return_needs_reasons_and_keeps_every_round(cast):
         if not a.startswith("applications.material.")
     ]
     assert actions[-3:] == [
-        "review.application.accept",
-        "review.application.return_for_changes",
+        "applications.application.accept",
+        "applications.application.return_for_changes",
         "applications.application.submitted",
     ]
     queue = {a.pk: a.resubmitted for a in selectors.queue_for(cast.bureau_staff)}

@@ -9,7 +9,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from applications.models import Program
 from kedaitong.models import User
 from kedaitong.money import format_yuan
+from kedaitong.programs import Feature, has_feature
 from kedaitong.roles import Role
+from kedaitong.templatetags.money import share
 from operations.history import acting
 from subsidy import export
 from subsidy.services import StageRefused, SubsidyInputError, compute_run, run_commit
@@ -42,8 +44,8 @@ class Command(BaseCommand):
         program = Program.objects.filter(code=options["program"]).first()
         if program is None:
             raise CommandError(f"没有代码为“{options['program']}”的项目")
-        if program.kind != Program.Kind.QUZHOU:
-            raise CommandError(f"项目“{program.name}”没有贴息（贴息仅适用于衢州科技金融合作贷款）")
+        if not has_feature(program, Feature.SUBSIDY):
+            raise CommandError(f"项目“{program.name}”没有贴息（贴息仅适用于设有贷款贴息的项目）")
         export_path = options["export"]
         if export_path and not export_path.lower().endswith(".xlsx"):
             raise CommandError("导出文件须为 .xlsx")
@@ -102,7 +104,7 @@ class Command(BaseCommand):
                 f"  逾期标记与逾期记录不一致的结息 {len(mismatches)} 笔（见导出的“逾期标记不一致”表）"
             )
         out.write(
-            f"  按30%计算贴息合计 {format_yuan(computed_total)} 元；年度预算 {format_yuan(budget)} 元"
+            f"  按{_share(program, year)}计算贴息合计 {format_yuan(computed_total)} 元；年度预算 {format_yuan(budget)} 元"
         )
         if scaled:
             out.write("  超出预算，已按预算金额同比例下降（四(一)）")
@@ -124,3 +126,11 @@ class Command(BaseCommand):
             return user
         # The command line is an administrator's tool: an unsaved system actor with the admin role.
         return User(username="system", role=Role.ADMIN)
+
+
+def _share(program: Program, year: int) -> str:
+    """The version's subsidy share, as printed (四(一)): the version in force at the year's end."""
+    import datetime as dt
+
+    version = program.version_on(dt.date(year, 12, 31))
+    return share(version.subsidy_share) if version is not None else "贴息比例"

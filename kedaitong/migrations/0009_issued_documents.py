@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('kedaitong', '0007_user_email_verified'),
+        ('kedaitong', '0008_notification_moved_to_core'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('loans', '0008_loan_contract_date'),
+        ('loans', '0009_record_upload_state_fsm'),
     ]
 
     operations = [

@@ -1,0 +1,22 @@
+"""Navigation items a kind registers for its own pages (KindSpec.menu), for the user's current program."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from applications.scope import current_program
+from kedaitong import programs
+from kedaitong.context_processors import NavItem
+from kedaitong.models import User
+
+
+def items(user: User) -> list[NavItem]:
+    program = current_program(user)
+    if program is None:
+        return []
+    role = user.effective_role
+    return [
+        NavItem(reverse(entry.url_name), entry.label, entry.count(user) if entry.count else None)
+        for entry in programs.spec(program).menu
+        if role in entry.roles
+    ]

@@ -1,0 +1,48 @@
+"""四(一) 已贴息不再贴息: the run's settlement links, written by one INSERT … SELECT without database
+foreign-key checks (issue 20), still name only the run's own lines and their loans' settlements, and
+Django's on_delete keeps them whole: a subsidized settlement cannot be deleted, a deleted run takes its
+links along."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db.models import F, ProtectedError
+
+from subsidy.models import SubsidizedSettlement, SubsidyLine, SubsidyRun
+from subsidy.services import run_commit
+
+
+def test_links_name_the_runs_own_lines_and_their_loans_settlements_once(qz):
+    a = qz.loan(contract="A-1")
+    b = qz.loan(contract="B-1", bank=qz.bank_b)
+    settled = [
+        qz.interest(a, "100.00"),
+        qz.interest(a, "50.00", settled=dt.date(2025, 9, 21)),
+        qz.interest(b, "70.00"),
+    ]
+    qz.interest(a, "30.00", overdue=True)  # 四(一): overdue interest is not subsidized, nor linked
+    qz.interest(b, "40.00", settled=dt.date(2026, 4, 1))  # after the cutoff
+    run = run_commit(
+        actor=qz.staff, program=qz.program, year=2025, budget="1000000", cutoff="2026-03-31"
+    )
+    links = SubsidizedSettlement.objects.filter(run=run)
+    assert sorted(links.values_list("settlement_id", flat=True)) == sorted(s.pk for s in settled)
+    # Every link's line is this run's, and its settlement is of that line's loan.
+    assert links.filter(line__run=run, settlement__loan=F("line__loan")).count() == 3
+    assert not SubsidizedSettlement.objects.exclude(run=run).exists()
+
+
+def test_a_subsidized_settlement_is_protected_and_a_deleted_run_takes_its_links(qz):
+    loan = qz.loan(contract="A-1")
+    settlement = qz.interest(loan, "100.00")
+    run = run_commit(actor=qz.staff, program=qz.program, year=2025, budget="1000000")
+    with pytest.raises(ProtectedError):
+        settlement.delete()
+    assert SubsidizedSettlement.objects.filter(settlement=settlement).count() == 1
+    SubsidyRun.objects.filter(pk=run.pk).delete()
+    assert not SubsidyLine.objects.exists()
+    assert not SubsidizedSettlement.objects.exists()
+    settlement.delete()  # nothing links it any more
+    assert not type(settlement).objects.filter(pk=settlement.pk).exists()

@@ -1,0 +1,104 @@
+"""Each user sees only their own programs' records, menus and citations (issue 15).
+
+The objects of every row of the access matrix belong to the cast's program (昌江, or 衢州 for the Quzhou rows).
+Users of the other programs — the government of 浮梁 (a second Changjiang-kind district, data only), of 衢州 or
+昌江 (the other kind), a bank on file only there, the administrator working there — open the same URLs: they get
+no page (403, 404, 405, or the login page), or a page that names none of the cast's records (enterprises, banks,
+references, contract numbers), and a Quzhou user's page names nothing of Changjiang (昌江) nor a Changjiang user's
+anything of Quzhou (衢州). Public pages (the publicity and the subsidy notice, open to anyone) are left out.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from applications.models import Program
+from applications.scope import SESSION_KEY
+from kedaitong.roles import Role
+from tests.access import move_cast_to_quzhou
+from tests.access_matrix_table import table
+from tests.conftest import Cast, add_second_districts
+from tests.factories import BankAgreementFactory, BankFactory, UserFactory
+
+ROWS = [row for row in table() if row.method == "GET" and row.expected["anonymous"] != 200]
+GOVERNMENT = (Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR)
+
+
+def foreign_users(cast: Cast, program: Program, kind_word: str) -> list[tuple[str, object, str]]:
+    """(label, user, program code to work in) of `program`'s government, a bank on file only there, the admin."""
+    users: list[tuple[str, object, str]] = []
+    for role in GOVERNMENT:
+        user = UserFactory(username=f"{program.code}-{role}", role=role, program=program)
+        users.append((f"{program.code} {role}", user, ""))
+    bank = BankFactory(code=f"bank-{program.code}", name=f"{kind_word}外地银行")
+    BankAgreementFactory(bank=bank, program=program)
+    users.append(
+        (
+            f"{program.code} bank",
+            UserFactory(username=f"{program.code}-bank", role=Role.BANK, bank=bank),
+            "",
+        )
+    )
+    users.append((f"admin in {program.code}", cast.admin, program.code))
+    return users
+
+
+def markers(cast: Cast) -> list[str]:
+    """What names the cast's records on a page."""
+    return [
+        cast.enterprise_a.name,
+        cast.enterprise_b.name,
+        cast.enterprise_a.credit_code,
+        cast.bank_x.name,
+        cast.bank_y.name,
+        cast.application_a.reference,
+        cast.loan_a.contract_no,
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("row", ROWS, ids=[row.name for row in ROWS])
+def test_users_of_other_programs_see_nothing_of_this_one(row, cast):
+    fuliang, _lishui = add_second_districts()
+    if row.program == "quzhou":
+        move_cast_to_quzhou(cast)
+        home, others = cast.quzhou, [(fuliang, "浮梁"), (cast.changjiang, "昌江")]
+        forbidden_word = "衢州"  # nothing of Quzhou for a Changjiang-kind user
+    else:
+        home, others = cast.changjiang, [(fuliang, "浮梁"), (cast.quzhou, "衢州")]
+        forbidden_word = "昌江"
+    url = row.url(cast)
+    found = markers(cast)
+    for program, word in others:
+        # Moved to Quzhou, banks X and Y keep their Changjiang agreements: in Changjiang they are that
+        # program's own cooperating banks (its credit plan lists them), not Quzhou's records.
+        shared_banks = {cast.bank_x.name, cast.bank_y.name} if program == cast.changjiang else set()
+        for label, user, work_in in foreign_users(cast, program, word):
+            cache.clear()
+            client = Client()
+            client.force_login(user)
+            if work_in:
+                session = client.session
+                session[SESSION_KEY] = work_in
+                session.save()
+            response = client.get(url)
+            if response.status_code != 200:
+                assert response.status_code in (302, 403, 404, 405), (label, url)
+                continue
+            body = (
+                response.content.decode(errors="replace")
+                if response.get("Content-Type", "").startswith("text/html")
+                else ""
+            )
+            # The program switch names the programs the administrator may work in, by design.
+            body = re.sub(r"<form[^>]*program-switch.*?</form>", "", body, flags=re.S)
+            leaked = [m for m in found if m in body and m not in shared_banks]
+            assert not leaked, (label, url, leaked)
+            other_kind = program.kind != home.kind
+            if other_kind:
+                assert forbidden_word not in body, (label, url, forbidden_word)
+            client.logout()
