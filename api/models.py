@@ -18,10 +18,13 @@ if TYPE_CHECKING:
 
 class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
     def visible_to(self, user: User) -> ApiTokenQuerySet:
-        """A bank's clerks see their bank's tokens; the administrator sees every bank's (to revoke one)."""
+        """A bank's clerks see their bank's tokens; the administrator those of the banks of the program it works in
+        (`Bank.objects.visible_to`, applications/scope.py), to revoke one."""
         role = user.effective_role if user.is_authenticated else ""
         if role == Role.ADMIN:
-            return self.all()
+            from loans.models import Bank
+
+            return self.filter(bank__in=Bank.objects.visible_to(user))
         if role == Role.BANK and user.bank_id:
             return self.filter(bank=user.bank_id)
         return self.none()

@@ -31,7 +31,6 @@ from api import batches, selectors
 from api.models import ApiToken
 from api.services import TokenInvalid, token_authenticate
 from api.throttle import TokenRateThrottle
-from applications.models import Program
 from kedaitong.audit import acting_via
 from loans.importer import ImportNotAllowed
 
@@ -107,6 +106,11 @@ def _import_not_allowed(request: HttpRequest, exc: ImportNotAllowed) -> HttpResp
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return _error(request, 404, "未找到：该记录不存在或不属于本行", "not_found")
+
+
+@api.exception_handler(selectors.ProgramNotFound)
+def _program_not_found(request: HttpRequest, exc: selectors.ProgramNotFound) -> HttpResponse:
+    return _error(request, 404, str(exc), "program_not_found")
 
 
 @api.exception_handler(Throttled)
@@ -533,9 +537,10 @@ def _submit(request: HttpRequest, kind: str, program: str, dry_run: bool) -> Any
     token = _token(request)
     if token.scope != ApiToken.Scope.WRITE:
         raise AuthorizationError(message="该令牌只读，不能写入；请使用读写令牌")
-    found = Program.objects.filter(code=program).first()
-    if found is None:
-        raise batches.BatchProblem(404, f"没有代码为“{program[:30]}”的计划", "program_not_found")
+    # A program the bank is on (404 otherwise, as another bank's record); the batch works in it, as the
+    # upload page does in the program the clerk has switched to (applications/scope.py).
+    found = selectors.bank_program(token.created_by, program)
+    selectors.work_in(token.created_by, found)
     key = request.headers.get("Idempotency-Key", "")
     if not dry_run and not KEY.match(key):
         raise batches.BatchProblem(

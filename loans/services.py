@@ -1071,7 +1071,7 @@ def post_loan_reports_notify(reports: list[PostLoanReport]) -> None:
     """第十条 for a batch (web, command line or API): one notice per program to the bureau and the
     leading group, counting the reports and naming every one that needs attention or is at risk,
     rather than one notice per report (a bank may send thousands at once)."""
-    from review.services import notify_program  # late: review.services imports this module
+    from kedaitong.notifications import notify_program
 
     by_program: dict[int, list[PostLoanReport]] = {}
     for report in reports:

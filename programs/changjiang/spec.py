@@ -356,7 +356,9 @@ def build() -> KindSpec:
         detail_template="applications/_changjiang_facts.html",
         registration_problems=registration.registration_problems,
         bars=bars,
-        upload_kinds=frozenset({"banks", "disbursements", "repayments", "interest", "overdue"}),
+        upload_kinds=frozenset(
+            {"banks", "disbursements", "repayments", "interest", "overdue", "reports"}
+        ),
         granted_credit=guards.granted_credit,
         long_overdue=long_overdue,
         setup_program=setup_program,

@@ -367,30 +367,54 @@ def test_repayments_and_overdue_events_and_their_clearing(world, bank):
 def test_post_loan_reports_go_through_the_importer_and_notify_once_per_batch(
     world, bank, mailoutbox, django_capture_on_commit_callbacks
 ):
+    """Changjiang 第十条: the lending bank's post-loan reports, in the program that has them (not Quzhou's)."""
     from review.models import Notification
 
+    changjiang = version("changjiang")
+    LoanFactory(
+        program_version=changjiang,
+        bank=world["bank_x"],
+        enterprise=world["enterprise"],
+        contract_no="CJ-1",
+        disbursement_date=dt.date(2025, 1, 6),
+        maturity_date=dt.date(2027, 1, 5),
+    )
     staff = UserFactory(
-        username="qz-staff", role=Role.BUREAU_STAFF, program=world["program"], email="s@example.cn"
+        username="cj-staff",
+        role=Role.BUREAU_STAFF,
+        program=changjiang.program,
+        email="s@example.cn",
+    )
+    quzhou_staff = UserFactory(
+        username="qz-staff", role=Role.BUREAU_STAFF, program=world["program"]
     )
     report = {
-        "contract_no": "QZ-1",
+        "contract_no": "CJ-1",
         "year": 2025,
         "quarter": 4,
         "assessment": "watch",
         "operations": "经营正常，订单下降",
         "risks": "应收账款增加，已加强催收",
     }
+    # Quzhou's plan has no post-loan reports: its kind takes no such batch (KindSpec.upload_kinds).
+    refused = bank.send("reports", [report | {"contract_no": "QZ-1"}], key="r-0")
+    assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
+    assert "贷后管理报告" in refused.json()["detail"]
     with django_capture_on_commit_callbacks(execute=True):
         answer = bank.send(
-            "reports", [report, report | {"quarter": 3, "assessment": "正常"}], key="r-1"
+            "reports",
+            [report, report | {"quarter": 3, "assessment": "正常"}],
+            key="r-1",
+            program="changjiang",
         )
     assert answer.status_code == 201, answer.content
-    # 第十条 通报: one notice for the batch, naming the report that needs attention.
+    # 第十条 通报: one notice for the batch, naming the report that needs attention, to Changjiang's bureau only.
     notice = Notification.objects.get(user=staff)
     assert "2" in notice.message and "X银行" in notice.message
+    assert not Notification.objects.filter(user=quzhou_staff).exists()
     assert (
         len(mailoutbox) == 1
-        and "QZ-1" in mailoutbox[0].body
+        and "CJ-1" in mailoutbox[0].body
         and "应收账款增加" in mailoutbox[0].body
     )
     assert list(
@@ -400,14 +424,18 @@ def test_post_loan_reports_go_through_the_importer_and_notify_once_per_batch(
         (4, "watch", world["clerk_x"].pk),
     ]
     assert AuditEntry.objects.filter(action="loans.post_loan_report.filed").count() == 2
-    future = bank.send("reports", [report | {"year": 2026, "quarter": 2}], key="r-2")
+    future = bank.send(
+        "reports", [report | {"year": 2026, "quarter": 2}], key="r-2", program="changjiang"
+    )
     assert future.json()["errors"][0] | {"row": 1} == {
         "row": 1,
         "column": "季度",
         "field": "quarter",
         "message": "不能报送将来季度的贷后管理情况",
     }
-    changed = bank.send("reports", [report | {"assessment": "risk"}], key="r-3")
+    changed = bank.send(
+        "reports", [report | {"assessment": "risk"}], key="r-3", program="changjiang"
+    )
     assert "不会覆盖" in changed.json()["errors"][0]["message"]
     assert PostLoanReport.objects.count() == 2
     assert Notification.objects.filter(user=staff).count() == 1

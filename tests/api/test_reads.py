@@ -86,6 +86,51 @@ def test_loans_page_by_page_and_by_disbursement_date(world, bank):
     ]
 
 
+def test_a_token_reads_its_banks_records_in_every_program_it_is_on_and_no_other(world, bank):
+    """Program scope (applications/scope.py): bank X lends in Quzhou and in Changjiang; its token reads both,
+    `program=` narrows to one as the page header's switch does; a program the bank is not on is a 404, and a
+    bank on Quzhou only never sees a Changjiang record."""
+    changjiang = version("changjiang")
+    LoanFactory(
+        program_version=changjiang,
+        bank=world["bank_x"],
+        enterprise=EnterpriseFactory(name="昌江甲科技有限公司"),
+        contract_no="CJ-X",
+        disbursement_date=dt.date(2025, 3, 1),
+        maturity_date=dt.date(2027, 3, 1),
+    )
+    every = bank.get("/loans").json()
+    assert [(x["contract_no"], x["program"]) for x in every["items"]] == [
+        ("QZ-1", "quzhou"),
+        ("CJ-X", "changjiang"),
+    ]
+    assert every["count"] == 2
+    only = bank.get("/loans", program="changjiang").json()
+    assert [x["contract_no"] for x in only["items"]] == ["CJ-X"]
+    assert [x["contract_no"] for x in bank.get("/loans", program="quzhou").json()["items"]] == [
+        "QZ-1"
+    ]
+    cj_loan = world["bank_x"].loans.get(contract_no="CJ-X")
+    assert bank.get(f"/loans/{cj_loan.public_id}").json()["contract_no"] == "CJ-X"
+    nowhere = bank.get("/loans", program="nowhere")
+    assert nowhere.status_code == 404 and nowhere.json() == {
+        "detail": "本行未参与代码为“nowhere”的计划",
+        "code": "program_not_found",
+    }
+    # Bank Y is on Quzhou only: Changjiang is not its program, and bank X's Changjiang loan is not its record.
+    bank_y = Bank(make_token(world["clerk_y"], scope="write"))
+    assert [x["contract_no"] for x in bank_y.get("/loans").json()["items"]] == ["QZ-Y"]
+    assert bank_y.get("/loans", program="changjiang").status_code == 404
+    assert bank_y.get(f"/loans/{cj_loan.public_id}").status_code == 404
+    refused = bank_y.send(
+        "repayments",
+        [{"contract_no": "CJ-X", "repaid_on": "2026-01-05", "principal": 1}],
+        program="changjiang",
+    )
+    assert refused.status_code == 404 and refused.json()["code"] == "program_not_found"
+    assert not cj_loan.repayments.exists()
+
+
 def test_subsidy_lines_once_publicized_and_only_the_banks_own(world, bank):
     staff = UserFactory(username="qz-staff", role=Role.BUREAU_STAFF, program=world["program"])
     for loan, amount in ((world["loan"], "1000.00"), (world["loan_y"], "2000.00")):

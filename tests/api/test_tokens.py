@@ -162,13 +162,22 @@ def test_only_a_bank_clerk_makes_tokens_and_the_rules_of_making_one(world):
     assert ApiToken.objects.count() == 1
 
 
-def test_the_administrator_sees_and_revokes_any_banks_token_and_another_bank_sees_nothing(world):
+def test_the_administrator_sees_and_revokes_the_tokens_of_its_programs_banks_and_another_bank_sees_nothing(
+    world,
+):
     make_token(world["clerk_x"], name="X系统")
     token = ApiToken.objects.get()
     admin = UserFactory(role=Role.ADMIN, is_staff=True, is_superuser=True)
     other_bank = logged_in(world["clerk_y"])
     assert "X系统" not in other_bank.get("/api-tokens/").content.decode()
     assert other_bank.post(f"/api-tokens/{token.public_id}/revoke/").status_code == 404
-    assert logged_in(admin).post(f"/api-tokens/{token.public_id}/revoke/").status_code == 302
+    # The administrator works in one program at a time (applications/scope.py): bank X is on Quzhou only,
+    # so in Changjiang its token is not there; switched to Quzhou, it is listed and revoked.
+    page = logged_in(admin)
+    in_changjiang = page.get("/api-tokens/?program=changjiang")
+    assert in_changjiang.status_code == 200 and "X系统" not in in_changjiang.content.decode()
+    assert page.post(f"/api-tokens/{token.public_id}/revoke/").status_code == 404
+    assert "X系统" in page.get("/api-tokens/?program=quzhou").content.decode()
+    assert page.post(f"/api-tokens/{token.public_id}/revoke/").status_code == 302
     token.refresh_from_db()
     assert token.revoked_by == admin
