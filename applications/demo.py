@@ -200,7 +200,7 @@ def _accounts(result: DemoResult) -> None:
     from applications.models import AccountClaim
     from kedaitong.demo import DEMO_FILE
     from kedaitong.models import User
-    from kedaitong.pdf import render_pdf
+    from kedaitong.pdf import render_uploaded_sample_pdf
     from kedaitong.roles import Role
 
     usernames = [row["username"] for row in json.loads(DEMO_FILE.read_text("utf-8"))["users"]]
@@ -249,7 +249,7 @@ def _accounts(result: DemoResult) -> None:
             authorization_name="授权委托书.pdf",
         )
         context = {"enterprise": enterprise, "today": timezone.localdate()}
-        licence = render_pdf(
+        licence = render_uploaded_sample_pdf(
             "pdf/demo_evidence.html",
             context
             | {
@@ -257,7 +257,7 @@ def _accounts(result: DemoResult) -> None:
                 "lines": [f"名称：{enterprise.name}", f"统一社会信用代码：{code}"],
             },
         )
-        letter = render_pdf(
+        letter = render_uploaded_sample_pdf(
             "pdf/demo_evidence.html",
             context
             | {

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
@@ -24,7 +24,10 @@ from applications.models import (
     TechField,
 )
 from kedaitong.money import rmb_capitals, yuan_to_wan
-from kedaitong.pdf import render_pdf
+from kedaitong.pdf import Issue, render_pdf
+
+if TYPE_CHECKING:
+    from kedaitong.models import User
 
 ENTERPRISE_FIELDS = [
     "name",
@@ -153,7 +156,22 @@ def base_context(application: Application) -> dict[str, Any]:
     }
 
 
-def changjiang_annex2(application: Application) -> bytes:
+def annex_issue(application: Application, annex: str, actor: User | None) -> Issue:
+    """The annex as an issued document of the program's bureau (kedaitong/verification.py)."""
+    from kedaitong import programs
+
+    program = application.program_version.program
+    found = programs.spec(application).annex(annex)
+    return Issue(
+        kind=f"{program.kind}.{annex}",
+        title=found.title if found is not None else annex,
+        issuer=program.authority,
+        subject=application,
+        actor=actor,
+    )
+
+
+def changjiang_annex2(application: Application, actor: User | None = None) -> bytes:
     """附件2 “科贷通”申请资料清单, each line marked with what was uploaded."""
     uploaded: dict[int, list[str]] = {}
     for material in application.materials.select_related("material_type"):
@@ -162,24 +180,36 @@ def changjiang_annex2(application: Application) -> bytes:
         {"type": m, "files": uploaded.get(m.pk, [])}
         for m in MaterialType.objects.filter(program=application.program_version.program_id)
     ]
-    return render_pdf("pdf/changjiang_annex2.html", base_context(application) | {"rows": rows})
+    return render_pdf(
+        "pdf/changjiang_annex2.html",
+        base_context(application) | {"rows": rows},
+        issue=annex_issue(application, "annex2", actor),
+    )
 
 
-def changjiang_annex3(application: Application) -> bytes:
+def changjiang_annex3(application: Application, actor: User | None = None) -> bytes:
     """附件3 “科贷通”贷款申请报告."""
-    return render_pdf("pdf/changjiang_annex3.html", base_context(application))
+    return render_pdf(
+        "pdf/changjiang_annex3.html",
+        base_context(application),
+        issue=annex_issue(application, "annex3", actor),
+    )
 
 
-def changjiang_annex4(application: Application, boxes: Any = None) -> bytes:
+def changjiang_annex4(
+    application: Application, boxes: Any = None, actor: User | None = None
+) -> bytes:
     """附件4 昌江区“科贷通”贷款备案审核表, with the opinion `boxes` as the review has filled them (empty without)."""
     context = base_context(application) | {
         "boxes": boxes,
         "product_types": ProductType.objects.all(),
     }
-    return render_pdf("pdf/changjiang_annex4.html", context)
+    return render_pdf(
+        "pdf/changjiang_annex4.html", context, issue=annex_issue(application, "annex4", actor)
+    )
 
 
-def quzhou_annex1(application: Application) -> bytes:
+def quzhou_annex1(application: Application, actor: User | None = None) -> bytes:
     """Quzhou 附件1 衢州市科技金融合作贷款申请表, both tables and the two introductions, with drawn check boxes."""
     details = (
         QuzhouDetails.objects.filter(application=application)
@@ -217,10 +247,12 @@ def quzhou_annex1(application: Application) -> bytes:
             "expected_profit_tax": _wan(details.expected_profit_tax),
         },
     }
-    return render_pdf("pdf/quzhou_annex1.html", context)
+    return render_pdf(
+        "pdf/quzhou_annex1.html", context, issue=annex_issue(application, "annex1", actor)
+    )
 
 
-def submission_pdf(application: Application) -> bytes:
+def submission_pdf(application: Application, actor: User | None = None) -> bytes:
     """The PDF kept at submission: the annex the application's kind names (Changjiang 附件3, Quzhou 附件1)."""
     from kedaitong import programs
 
@@ -228,4 +260,4 @@ def submission_pdf(application: Application) -> bytes:
     annex = spec.annex(spec.submission_annex)
     if annex is None:
         raise LookupError(f"kind {spec.kind} names no submission annex")
-    return annex.build(application)
+    return annex.build(application, actor)

@@ -1007,7 +1007,7 @@ def application_submit(
         def keep_pdf(app: Application) -> dict[str, Any]:
             # After the transition, which sets submitted_at, the date the kept PDF is signed with; the PDF
             # reads the snapshot just taken (a failure rolls the whole submission back).
-            pdf = documents.submission_pdf(app)
+            pdf = documents.submission_pdf(app, actor)
             app.submitted_pdf_sha256 = sha256(pdf)
             app.submitted_pdf.save(f"{app.reference}.pdf", ContentFile(pdf), save=False)
             return {"sha256": app.submitted_pdf_sha256, "amount": app.amount}

@@ -1029,7 +1029,7 @@ def annex_pdf(request: HttpRequest, public_id: uuid.UUID, annex: str) -> HttpRes
     found = programs.spec(application).annex(annex)
     if found is None:
         raise Http404
-    response = HttpResponse(found.build(application), content_type="application/pdf")
+    response = HttpResponse(found.build(application, request.user), content_type="application/pdf")
     response["Content-Disposition"] = content_disposition_header(
         True, f"{application.file_stem}-{annex}.pdf"
     )

@@ -64,6 +64,25 @@ def seed() -> None:
     )
 
 
+def interest_rows(rows: int):
+    """The interest settlements of the benchmark, one tuple a row in the template's column order
+    (bench_api.py sends the same rows as JSON)."""
+    start = dt.date(2024, 1, 2)
+    for i in range(rows):
+        loan, period = i % LOANS, i // LOANS
+        first = start + dt.timedelta(days=30 * period)
+        last = first + dt.timedelta(days=29)
+        yield (
+            f"HT{loan:06d}",
+            "bench-bank",
+            last + dt.timedelta(days=1),
+            first,
+            last,
+            Decimal(2000 + i % 497) + Decimal("0.25"),  # within 1,000,000 × 3% × 30 ÷ 360
+            "是" if i % 50 == 0 else "否",
+        )
+
+
 def interest_file(rows: int) -> bytes:
     from kedaitong.excel import Column, new_workbook, save, write_sheet
 
@@ -77,26 +96,12 @@ def interest_file(rows: int) -> bytes:
         "是否逾期利息",
     ]
     kinds = ["text", "text", "date", "date", "date", "money", "text"]
-    start = dt.date(2024, 1, 2)
-
-    def body():
-        for i in range(rows):
-            loan, period = i % LOANS, i // LOANS
-            first = start + dt.timedelta(days=30 * period)
-            last = first + dt.timedelta(days=29)
-            yield (
-                f"HT{loan:06d}",
-                "bench-bank",
-                last + dt.timedelta(days=1),
-                first,
-                last,
-                Decimal(2000 + i % 497) + Decimal("0.25"),  # within 1,000,000 × 3% × 30 ÷ 360
-                "是" if i % 50 == 0 else "否",
-            )
-
     wb = new_workbook()
     write_sheet(
-        wb, "导入数据", [Column(h, kind=k) for h, k in zip(headers, kinds, strict=True)], body()
+        wb,
+        "导入数据",
+        [Column(h, kind=k) for h, k in zip(headers, kinds, strict=True)],
+        interest_rows(rows),
     )
     out = io.BytesIO()
     save(wb, out)

@@ -55,7 +55,7 @@ from compensation.models import (
 )
 from kedaitong.audit import log_action
 from kedaitong.models import AuditEntry
-from kedaitong.pdf import render_pdf
+from kedaitong.pdf import Issue, render_pdf
 from kedaitong.permissions import get_visible_or_404, has_role, require_role
 from kedaitong.programs import Feature, has_feature
 from kedaitong.roles import PROGRAM_ROLES, Role
@@ -897,6 +897,13 @@ def claim_pdf(request: HttpRequest, public_id: Any) -> HttpResponse:
             "materials": claim.materials.all(),
             "today": timezone.localdate(),
         },
+        issue=Issue(
+            kind="compensation.claim",
+            title="科贷补偿金补偿申请表",
+            issuer=claim.program.authority,
+            subject=claim,
+            actor=request.user,
+        ),
     )
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="claim-{claim.reference}.pdf"'
@@ -1063,10 +1070,22 @@ def reconciliation(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 @login_required
 def reconciliation_pdf(request: HttpRequest, code: str) -> HttpResponse:
-    # A read: printing the statement writes nothing (issue 17; its page and Excel copy do not either).
+    # A read: printing the statement audits nothing (issue 17; its page and Excel copy do not either);
+    # its first print registers the issued document (issue 21), printing the same again writes nothing.
     rec = _reconciliation(request, code)
+    program = compensation_program(request.user)
     response = HttpResponse(
-        render_pdf("pdf/compensation_reconciliation.html", {"rec": rec}),
+        render_pdf(
+            "pdf/compensation_reconciliation.html",
+            {"rec": rec},
+            issue=Issue(
+                kind="compensation.reconciliation",
+                title="合作结束科贷补偿金核查表",
+                issuer=program.authority,
+                subject=f"compensation.reconciliation:{program.code}:{rec.bank.code}",
+                actor=request.user,
+            ),
+        ),
         content_type="application/pdf",
     )
     response["Content-Disposition"] = f'inline; filename="reconciliation-{rec.bank.code}.pdf"'

@@ -9,7 +9,15 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from kedaitong.models import AuditEntry, CalendarDay, CalendarYear, Job, ScheduledRun, User
+from kedaitong.models import (
+    AuditEntry,
+    CalendarDay,
+    CalendarYear,
+    IssuedDocument,
+    Job,
+    ScheduledRun,
+    User,
+)
 from kedaitong.reference_io import ReferenceAdmin
 from kedaitong.resources import CalendarDayResource, CalendarYearResource
 
@@ -132,4 +140,23 @@ class ScheduledRunAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(IssuedDocument)
+class IssuedDocumentAdmin(admin.ModelAdmin):
+    """The register of issued PDFs (issue 21): read only, as the documents it proves."""
+
+    list_display = ("number", "title", "issuer", "issued_at", "superseded_at")
+    list_filter = ("kind",)
+    search_fields = ("number", "code", "subject")
+    exclude = ("snapshot",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

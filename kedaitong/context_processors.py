@@ -14,7 +14,16 @@ from kedaitong.roles import Role
 
 # Apps asked for navigation items, in menu order. Each may have a `nav.py`
 # with `items(user) -> list[NavItem]`; `programs` adds the current program's kind's own entries.
-NAV_APPS = ["applications", "review", "loans", "compensation", "subsidy", "programs", "reports"]
+NAV_APPS = [
+    "applications",
+    "review",
+    "loans",
+    "compensation",
+    "subsidy",
+    "programs",
+    "reports",
+    "api",
+]
 
 
 @dataclass(frozen=True)

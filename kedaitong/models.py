@@ -315,6 +315,71 @@ class Job(models.Model):
         return int(self.done * 100 / self.total) if self.total else 0
 
 
+class IssuedDocument(models.Model):
+    """A PDF the portal issued: its number, the SHA-256 of the filled document it was made from, its QR code's code.
+
+    The same document (kind and record) with the same content keeps its number however
+    often it is printed; a changed content is a new issue, and the one before it is
+    superseded. The public page `/verify/<code>/` says what the document is, when and by
+    whom it was issued, and whether it is current (kedaitong/verification.py).
+    """
+
+    code = models.CharField(_("verification code"), max_length=20, unique=True, editable=False)
+    number = models.CharField(_("issue number"), max_length=30, unique=True, editable=False)
+    kind = models.CharField(_("document kind"), max_length=60)
+    title = models.CharField(_("document"), max_length=200)
+    issuer = models.CharField(_("issued by"), max_length=200)
+    subject = models.CharField(
+        _("record"), max_length=120, help_text=_("The record the document was made from.")
+    )
+    sha256 = models.CharField(_("SHA-256 of the record snapshot"), max_length=64)
+    snapshot = models.TextField(
+        _("record snapshot"),
+        help_text=_(
+            "The filled document (every value taken from the records) whose SHA-256 it carries."
+        ),
+    )
+    issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
+    issued_by = models.ForeignKey(
+        User,
+        verbose_name=_("printed first by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    superseded_at = models.DateTimeField(_("superseded at"), null=True, blank=True)
+    superseded_by = models.ForeignKey(
+        "self",
+        verbose_name=_("superseded by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("issued document")
+        verbose_name_plural = _("issued documents")
+        ordering = ["-issued_at", "-id"]
+        constraints = [
+            # At most one current issue of a document of one record.
+            models.UniqueConstraint(
+                fields=["kind", "subject"],
+                condition=Q(superseded_at__isnull=True),
+                name="issueddocument_one_current_per_record",
+            ),
+        ]
+        indexes = [models.Index(fields=["kind", "subject"])]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.superseded_at is None
+
+
 class Notification(models.Model):
     """The in-app inbox: one row per party told of something (a hand-over of an application, a proposal ...).
 

@@ -1,5 +1,9 @@
 """One renderer for every official form: HTML template → A4 PDF with CJK fonts embedded.
 
+Every PDF passes here and is issued (kedaitong/verification.py): it carries its issue
+number, the SHA-256 of the filled document it was made from, and a QR code of its
+public verification page.
+
 WeasyPrint may fetch nothing but the project's own static files: its default
 fetcher follows file:// and http:// URLs, and a `<link rel="attachment">` in
 user text would embed a local file into the PDF.
@@ -16,6 +20,11 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from kedaitong import verification
+from kedaitong.verification import Issue
+
+__all__ = ["Issue", "render_pdf", "sha256"]
 
 
 class FetchRefused(ValueError):
@@ -39,8 +48,24 @@ class StaticOnlyFetcher(URLFetcher):
         return URLFetcherResponse(url, path.read_bytes(), {})
 
 
-def render_pdf(template_name: str, context: dict[str, Any]) -> bytes:
-    """Render a template under templates/pdf/ to PDF bytes. User text is autoescaped by the template."""
+def render_pdf(template_name: str, context: dict[str, Any], *, issue: Issue) -> bytes:
+    """Render a template under templates/pdf/ to PDF bytes, issued as `issue` says (number, SHA-256, QR code).
+
+    User text is autoescaped by the template.
+    """
+    html = render_to_string(template_name, context)
+    document = verification.issue(issue, html)
+    base_url = Path(settings.STATICFILES_DIRS[0]).resolve().as_uri() + "/"
+    return HTML(
+        string=verification.with_footer(html, document),
+        base_url=base_url,
+        url_fetcher=StaticOnlyFetcher(),
+    ).write_pdf()
+
+
+def render_uploaded_sample_pdf(template_name: str, context: dict[str, Any]) -> bytes:
+    """A PDF that stands for a file someone else gave the portal (the demo's fictional licence and letter,
+    uploaded as an enterprise's evidence): not issued by the portal, so it carries no issue number or QR code."""
     html = render_to_string(template_name, context)
     base_url = Path(settings.STATICFILES_DIRS[0]).resolve().as_uri() + "/"
     return HTML(string=html, base_url=base_url, url_fetcher=StaticOnlyFetcher()).write_pdf()

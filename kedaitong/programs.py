@@ -123,11 +123,15 @@ class WorkflowSpec:
 
 @dataclass(frozen=True)
 class Annex:
-    """An official form of the kind, filled from the application's records (`build(application) -> PDF bytes`)."""
+    """An official form of the kind, filled from the application's records.
+
+    `build(application, actor=None) -> PDF bytes`; the actor, when given, is recorded as the one who printed the
+    issued document first (kedaitong/verification.py, issue 21).
+    """
 
     code: str
     title: str
-    build: Callable[[Any], bytes]
+    build: Callable[..., bytes]
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ on); `DJANGO_ENV=production` switches to production mode, in which
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from csp.constants import NONE, SELF
@@ -66,6 +67,7 @@ INSTALLED_APPS = [
     # One package per kind of program (kedaitong/programs.py, docs/architecture.md).
     "programs.changjiang",
     "programs.quzhou",
+    "api",
     "operations",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -78,6 +80,7 @@ INSTALLED_APPS = [
     "django_fsm",
     "import_export",
     "axes",
+    "ninja",  # the bank API's docs page uses its vendored Swagger UI (static files, no CDN)
     "django_ratelimit",
     "django_tasks",
     "kedaitong.apps.TaskResultsConfig",  # django_tasks_db, named for the admin
@@ -100,6 +103,7 @@ MIDDLEWARE = [
     "operations.middleware.HistoryContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "api.middleware.ApiCallAuditMiddleware",
     # Turns a throttle's refusal into the Chinese 429 page (kedaitong/throttle.py).
     "django_ratelimit.middleware.RatelimitMiddleware",
     # Last, as django-axes asks, so that it sees the authentication result.
@@ -279,6 +283,29 @@ if CACHE_BACKEND in ("memcached", "redis") and not CACHE_LOCATION:
     raise EnvError(f"CACHE_LOCATION must name the server when CACHE_BACKEND={CACHE_BACKEND}")
 CACHES = {"default": {"BACKEND": CACHE_BACKENDS[CACHE_BACKEND], "LOCATION": CACHE_LOCATION}}
 
+# The bank API (api/): calls per token and window ("120/m", "10/s", "5000/h"), rows per batch.
+API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "120/m").strip()
+if not re.fullmatch(r"[1-9][0-9]{0,6}/[smhd]", API_THROTTLE_RATE):
+    raise EnvError(
+        f"API_THROTTLE_RATE={API_THROTTLE_RATE!r} must be calls per s, m, h or d, e.g. 120/m"
+    )
+API_BATCH_MAX_ROWS = env_int("API_BATCH_MAX_ROWS", 10_000)
+if not 1 <= API_BATCH_MAX_ROWS <= 100_000:
+    raise EnvError(f"API_BATCH_MAX_ROWS={API_BATCH_MAX_ROWS!r} must be between 1 and 100000")
+# Verification links printed on every PDF (QR code): the portal's public address; in production
+# by default https:// and the first of ALLOWED_HOSTS.
+PUBLIC_URL = (
+    env_str(
+        "PUBLIC_URL",
+        f"https://{ALLOWED_HOSTS[0]}" if PRODUCTION else "http://127.0.0.1:8000",
+    )
+    .strip()
+    .rstrip("/")
+)
+if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", PUBLIC_URL):
+    raise EnvError(
+        f"PUBLIC_URL={PUBLIC_URL!r} must be the portal's address, e.g. https://kdt.example.gov.cn"
+    )
 # Throttles (kedaitong/throttle.py, django-ratelimit): count in a cache every process shares,
 # keyed by the client's address (kedaitong/client.py). A one-process locmem cache would let
 # each process count alone, so with CACHE_BACKEND=locmem the throttles keep the database cache.

@@ -4,12 +4,15 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from api.v1 import api as bank_api
 from kedaitong import views
 from kedaitong.throttle import posted, throttle, throttle_failures
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz/", views.healthz, name="healthz"),
+    # Printed as a QR code on every PDF the portal issues (kedaitong/verification.py).
+    path("verify/<slug:code>/", views.verify_document, name="verify-document"),
     # Failed logins: django-axes locks a user name from one address (AXES_*), and the "login"
     # throttle refuses an address that keeps failing, whatever names it tries.
     path(
@@ -44,6 +47,8 @@ urlpatterns = [
     path("", include("subsidy.urls")),
     path("", include("reports.urls")),
     path("", include("programs.changjiang.urls")),
+    path("", include("api.urls")),
+    path("api/v1/", bank_api.urls),
     path("jobs/<uuid:public_id>/", views.job_detail, name="job-detail"),
     path("jobs/<uuid:public_id>/download/", views.job_download, name="job-download"),
     path("admin/", admin.site.urls),

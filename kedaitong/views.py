@@ -198,3 +198,15 @@ def job_download(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     response = FileResponse(job.result.open("rb"), as_attachment=True, filename=job.result_name)
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@require_GET
+def verify_document(request: HttpRequest, code: str) -> HttpResponse:
+    """Public, no login: what an issued PDF is, when and by whom issued, and whether it is current — nothing more."""
+    from kedaitong.models import IssuedDocument
+
+    document = get_object_or_404(IssuedDocument.objects.select_related("superseded_by"), code=code)
+    response = render(request, "kedaitong/verify.html", {"document": document})
+    response["X-Robots-Tag"] = "noindex"
+    response["Referrer-Policy"] = "no-referrer"
+    return response

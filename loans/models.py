@@ -388,6 +388,7 @@ class RecordUpload(FSMModelMixin, models.Model):
         REPAYMENTS = "repayments", _("Repayments")
         INTEREST = "interest", _("Interest settlements")
         OVERDUE = "overdue", _("Overdue events")
+        REPORTS = "reports", _("Post-loan management reports")
 
     class State(models.TextChoices):
         CHECKING = "checking", _("Being checked")
@@ -401,6 +402,7 @@ class RecordUpload(FSMModelMixin, models.Model):
     class Source(models.TextChoices):
         WEB = "web", _("Web upload")
         COMMAND = "command", _("Command line")
+        API = "api", _("Bank API")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
@@ -432,6 +434,12 @@ class RecordUpload(FSMModelMixin, models.Model):
         verbose_name=_("uploaded by"),
     )
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    via = models.CharField(
+        _("sent through"),
+        max_length=120,
+        blank=True,
+        help_text=_("For a batch sent to the API: the name of the bank's API token."),
+    )
     # Changed by the transitions below, or by a compare-and-swap update where two requests may race
     # (confirm: checked → saving; cancel: checked/refused → cancelled; a dead worker: → refused).
     state = FSMField(
@@ -484,6 +492,7 @@ class UploadedRecord(models.Model):
         ENTERPRISE = "enterprises", _("Enterprise")
         LISTING = "listings", _("Program list entry")
         CLEARED = "cleared", _("Overdue event marked cleared")
+        REPORT = "reports", _("Post-loan report")
 
     upload = models.ForeignKey(
         RecordUpload, on_delete=models.PROTECT, related_name="records", verbose_name=_("upload")

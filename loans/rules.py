@@ -125,6 +125,29 @@ def check_one_bank(other_banks: Iterable[str]) -> str | None:
     return None
 
 
+def check_report_quarter(
+    *,
+    year: int,
+    quarter: int,
+    today: dt.date,
+    disbursed: dt.date,
+    maturity: dt.date,
+) -> str | None:
+    """Changjiang 第十条: a post-loan report is for a quarter of the loan's term that has begun.
+
+    One rule for the form (`loans.services.post_loan_report_file`) and the batch import
+    (kind `reports`: web, command line and API).
+    """
+    if not 1 <= quarter <= 4:
+        return "季度应为1至4"
+    if (year, quarter) > (today.year, (today.month - 1) // 3 + 1):
+        return "不能报送将来季度的贷后管理情况"
+    first = dt.date(year, 3 * quarter - 2, 1)
+    if (year, quarter) < (disbursed.year, (disbursed.month - 1) // 3 + 1) or first > maturity:
+        return "该季度不在贷款期限内"
+    return None
+
+
 # ── interest settlements: plausible periods and amounts (issue 16 item 3) ─────────────────────────────
 
 # PBoC practice: 日利率 = 年利率 ÷ 360. The bound counts every day of the period, both ends included,

@@ -1001,17 +1001,19 @@ def post_loan_report_file(
     risks: str = "",
 ) -> PostLoanReport:
     """Changjiang 第十条: the lending bank reports its post-loan management of one loan for one quarter."""
-    from loans.selectors import quarter_of
+    from loans.rules import check_report_quarter
 
     if actor.bank_id != loan.bank_id:
         raise ReportNotAllowed("只有放款银行可以报送贷后管理情况")
-    if not 1 <= quarter <= 4:
-        raise ReportRefused("季度应为1至4")
-    if (year, quarter) > quarter_of(timezone.localdate()):
-        raise ReportRefused("不能报送将来季度的贷后管理情况")
-    first = dt.date(year, 3 * quarter - 2, 1)
-    if (year, quarter) < quarter_of(loan.disbursement_date) or first > loan.maturity_date:
-        raise ReportRefused("该季度不在贷款期限内")
+    problem = check_report_quarter(
+        year=year,
+        quarter=quarter,
+        today=timezone.localdate(),
+        disbursed=loan.disbursement_date,
+        maturity=loan.maturity_date,
+    )
+    if problem:
+        raise ReportRefused(problem)
     with transaction.atomic():
         Loan.objects.select_for_update().get(pk=loan.pk)
         if PostLoanReport.objects.filter(loan=loan, year=year, quarter=quarter).exists():
@@ -1063,6 +1065,35 @@ def _post_loan_report_notify(report: PostLoanReport) -> None:
         body=body,
         application=loan.application,
     )
+
+
+def post_loan_reports_notify(reports: list[PostLoanReport]) -> None:
+    """第十条 for a batch (web, command line or API): one notice per program to the bureau and the
+    leading group, counting the reports and naming every one that needs attention or is at risk,
+    rather than one notice per report (a bank may send thousands at once)."""
+    from kedaitong.notifications import notify_program
+
+    by_program: dict[int, list[PostLoanReport]] = {}
+    for report in reports:
+        by_program.setdefault(report.loan.program_version.program_id, []).append(report)
+    for program_id, group in by_program.items():
+        worrying = [r for r in group if r.status != PostLoanReport.Status.NORMAL]
+        banks = "、".join(sorted({r.loan.bank.name for r in group}))
+        message = gettext(
+            "Post-loan reports (第十条): %(bank)s filed %(count)s reports, %(worrying)s of them "
+            "needing attention or at risk."
+        ) % {"bank": banks, "count": len(group), "worrying": len(worrying)}
+        body = "\n".join(
+            f"{r.loan.contract_no} {r.loan.enterprise.name} {r.year}Q{r.quarter} "
+            f"{r.get_status_display()}：{r.risks or r.operations}"
+            for r in worrying[:200]
+        )
+        notify_program(
+            roles=[Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP],
+            program_id=program_id,
+            message=message,
+            body=body,
+        )
 
 
 # ── loan documents (Quzhou 二) ────────────────────────────────────────────────

@@ -88,6 +88,6 @@ def annex4_zip_job(ctx: JobContext, *, scope: str, public_id: str) -> None:
             annex = programs.spec(application).annex("annex4")
             if annex is None:
                 continue
-            archive.writestr(pdf_name(application), annex.build(application))
+            archive.writestr(pdf_name(application), annex.build(application, ctx.job.owner))
             ctx.progress(n, total, message=f"{application.reference}（{n}/{total}）")
     ctx.save_result(batch.filename, buffer.getvalue())

@@ -482,7 +482,7 @@ def bank_letter(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         return serve_upload(decision.letter, filename=decision.letter_name or "letter")
     from review.documents import approval_letter
 
-    response = HttpResponse(approval_letter(decision), content_type="application/pdf")
+    response = HttpResponse(approval_letter(decision, request.user), content_type="application/pdf")
     response["Content-Disposition"] = (
         f'attachment; filename="{application.reference}-approval-letter.pdf"'
     )

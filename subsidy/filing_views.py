@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from applications.models import Program
 from applications.scope import current_program
-from kedaitong.pdf import render_pdf
+from kedaitong.pdf import Issue, render_pdf
 from kedaitong.permissions import get_visible_or_404, require_role
 from kedaitong.programs import Feature, has_feature, kinds_with
 from kedaitong.roles import Role
@@ -216,6 +216,13 @@ def agreement_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     pdf = render_pdf(
         "pdf/subsidy_agreement.html",
         {"agreement": agreement, "bank": agreement.bank, "program": program, "version": version},
+        issue=Issue(
+            kind="subsidy.agreement",
+            title="附件2 衢州市科技金融合作贷款合作协议",
+            issuer=program.authority,
+            subject=agreement,
+            actor=request.user,
+        ),
     )
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = (

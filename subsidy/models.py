@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, transition
 
 from kedaitong.fields import MONEY, RATE, UploadTo
@@ -342,6 +343,9 @@ STAGE_ORDER = (
 )
 # From the audit on, a run's inputs are frozen (subsidy/guards.py) and its figures are final.
 FROZEN_STATES = STAGE_ORDER[1:]
+# States from which a run's figures are public (四(一) 公示), and so shown to the banks (pages and API),
+# once its publicity has begun (`SubsidyRun.objects.public()`).
+BANK_VISIBLE_STATES = (RunState.PUBLICIZED, RunState.ISSUED, RunState.PAID)
 
 
 class SubsidyRunQuerySet(models.QuerySet["SubsidyRun"]):
@@ -440,7 +444,7 @@ class SubsidyRun(models.Model):
         _("funds document"), upload_to=UploadTo("subsidy/stages"), blank=True
     )
     document_file_name = models.CharField(max_length=200, blank=True)
-    issued_by = _user_fk(_("issued by"))
+    issued_by = _user_fk(pgettext_lazy("funds document", "issued by"))
     issued_at = models.DateTimeField(null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)

@@ -42,7 +42,7 @@ from subsidy.forms import (
     RulingForm,
     RunForm,
 )
-from subsidy.models import RunObjection, RunState, SubsidyRun
+from subsidy.models import BANK_VISIBLE_STATES, RunObjection, RunState, SubsidyRun
 
 MAKER_ROLES = (Role.BUREAU_STAFF,)
 
@@ -494,7 +494,7 @@ def objection_file(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
 
 # States whose figures are public (四(一) 公示) once the publicity has begun, and so shown to the banks.
-PUBLIC_STATES = (RunState.PUBLICIZED, RunState.ISSUED, RunState.PAID)
+PUBLIC_STATES = BANK_VISIBLE_STATES
 
 
 def _public_runs():  # type: ignore[no-untyped-def]

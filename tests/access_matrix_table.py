@@ -1366,6 +1366,120 @@ REPORTS: list[Row] = [
 ]
 
 
+# --- bank API (issue 21) -------------------------------------------------------------------------
+# A session is not a credential of /api/v1/: every role's browser gets 401 there (the token holders'
+# matrix is tests/api/test_access.py). The schema and its docs page are public.
+
+
+def bank_x_token(cast: Cast) -> str:
+    from api.models import ApiToken
+    from api.services import token_create
+
+    token = ApiToken.objects.filter(bank=cast.bank_x).first()
+    if token is None:
+        token = token_create(
+            actor=cast.bank_x_user,
+            name="X核心系统",
+            scope="write",
+            expires_on=timezone.localdate() + dt.timedelta(days=30),
+        ).token
+    return f"/api-tokens/{token.public_id}/revoke/"
+
+
+def api_batch(cast: Cast) -> str:
+    upload = RecordUpload.objects.create(
+        kind="interest",
+        program=cast.changjiang,
+        bank=cast.bank_x,
+        source="api",
+        file="imports/api.json",
+        original_name="api-interest.json",
+        checksum="0" * 64,
+        uploaded_by=cast.bank_x_user,
+    )
+    return f"/api/v1/batches/{upload.public_id}"
+
+
+API_KINDS = ("disbursements", "repayments", "interest", "overdue", "reports")
+API_READS = (
+    ("api-v1:token", lambda c: "/api/v1/token"),
+    ("api-v1:applications", lambda c: "/api/v1/applications"),
+    ("api-v1:loans", lambda c: "/api/v1/loans"),
+    ("api-v1:loan-detail", lambda c: f"/api/v1/loans/{c.loan_a.public_id}"),
+    ("api-v1:subsidy-lines", lambda c: "/api/v1/subsidy-lines"),
+    ("api-v1:compensation-claims", lambda c: "/api/v1/compensation-claims"),
+    ("api-v1:batch-detail", api_batch),
+)
+
+
+def issued_document(cast: Cast) -> str:
+    from kedaitong import verification
+
+    document = verification.issue(
+        verification.Issue(
+            kind="changjiang_kedaitong.annex3",
+            title="附件3 “科贷通”贷款申请报告",
+            issuer="昌江区科学技术局",
+            subject=cast.application_a,
+        ),
+        "<p>甲科技有限公司</p>",
+    )
+    return f"/verify/{document.code}/"
+
+
+API: list[Row] = [
+    # The page a printed QR code opens: public, read-only.
+    get("verify-document", issued_document, expect(200)),
+    post("verify-document", issued_document, expect(405)),
+    get("api-v1:openapi-json", lambda c: "/api/v1/openapi.json", expect(200)),
+    post("api-v1:openapi-json", lambda c: "/api/v1/openapi.json", expect(405)),
+    get("api-v1:openapi-view", lambda c: "/api/v1/docs", expect(200)),
+    post("api-v1:openapi-view", lambda c: "/api/v1/docs", expect(405)),
+    get("api-v1:api-root", lambda c: "/api/v1/", expect(404)),
+    post("api-v1:api-root", lambda c: "/api/v1/", expect(404)),
+    *[get(name, url, expect(401)) for name, url in API_READS],
+    *[post(name, url, expect(405)) for name, url in API_READS],
+    *[
+        get(
+            f"api-v1:batch-{kind}",
+            lambda c, k=kind: f"/api/v1/batches/{k}?program=changjiang",
+            expect(405),
+        )
+        for kind in API_KINDS
+    ],
+    *[
+        post(
+            f"api-v1:batch-{kind}",
+            lambda c, k=kind: f"/api/v1/batches/{k}?program=changjiang",
+            expect(401),
+        )
+        for kind in API_KINDS
+    ],
+    get(
+        "api-tokens:list",
+        lambda c: "/api-tokens/",
+        expect(403, anonymous=LOGIN, bank_x=200, bank_y=200, admin=200),
+    ),
+    post("api-tokens:list", lambda c: "/api-tokens/", expect(405)),
+    get("api-tokens:create", lambda c: "/api-tokens/new/", expect(405)),
+    post(
+        "api-tokens:create",
+        lambda c: "/api-tokens/new/",
+        expect(403, anonymous=LOGIN, bank_x=400, bank_y=400),
+    ),
+    get(
+        "api-tokens:revoke",
+        bank_x_token,
+        expect(403, anonymous=LOGIN, bank_x=200, bank_y=404, admin=200),
+    ),
+    post(
+        "api-tokens:revoke",
+        bank_x_token,
+        expect(403, anonymous=LOGIN, bank_x=302, bank_y=404, admin=302),
+    ),
+]
+
+
 # --- enterprise accounts (issue 17) --------------------------------------------------------------
 
 
@@ -1750,7 +1864,16 @@ CHANGJIANG: list[Row] = [
 
 
 TABLE: list[Row] = (
-    CORE + APPLICATIONS + REVIEW + LOANS + COMPENSATION + SUBSIDY + REPORTS + CHANGJIANG + ACCOUNTS
+    CORE
+    + APPLICATIONS
+    + REVIEW
+    + LOANS
+    + COMPENSATION
+    + SUBSIDY
+    + REPORTS
+    + CHANGJIANG
+    + ACCOUNTS
+    + API
 )
 
 

@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from applications.scope import SESSION_KEY
-from kedaitong.models import AuditEntry
+from kedaitong.models import AuditEntry, IssuedDocument
 from tests.access import ROLES, move_cast_to_quzhou
 from tests.access_matrix_table import ACCOUNT_ROLES, ACCOUNT_ROWS, account_actors, table
 
@@ -106,13 +106,22 @@ def statuses(row, cast) -> dict[str, int]:
                 session.save()
         if row.method == "GET":
             before, last_entry = row_counts(), AuditEntry.objects.order_by("-pk").first()
+            last_issue = IssuedDocument.objects.order_by("-pk").first()
             got[role] = client.get(url).status_code
             # Reads write nothing (issue 17): no record, whoever asks; the only audit rows a GET
             # leaves are those of a bulk disclosure, an export ("….exported").
             written = AuditEntry.objects.filter(pk__gt=last_entry.pk if last_entry else 0)
             assert all(a.endswith(".exported") for a in written.values_list("action", flat=True))
+            # A PDF is registered when first issued (issue 21): one IssuedDocument per content,
+            # so that its QR code's page can say what it is; printing it again writes nothing.
+            issued = IssuedDocument.objects.filter(pk__gt=last_issue.pk if last_issue else 0)
+            assert not issued.exists() or (got[role] == 200 and issued.count() == 1), (role, url)
             after = row_counts()
+            if issued.exists():
+                assert client.get(url).status_code == 200
+                assert row_counts() == after, (role, url, "printed again")
             after[AuditEntry._meta.db_table] -= written.count()
+            after[IssuedDocument._meta.db_table] -= issued.count()
             assert after == before, (role, url)
             continue
         # As a browser's form would, the body carries the token field (the matrix client does not check it;

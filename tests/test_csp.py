@@ -121,6 +121,10 @@ SAMPLE = {
     "subsidy:filing-list",
     "reports:dashboard",
     "reports:statistics",
+    "api-tokens:list",
+    "api-tokens:revoke",
+    "api-v1:openapi-view",
+    "verify-document",
 }
 SAMPLE_ROWS = [row for row in table() if row.method == "GET" and row.name in SAMPLE]
 

@@ -1,5 +1,5 @@
 """The apps' imports point one way (issue 15): core ← applications ← loans ← review, subsidy, compensation ← programs
-← reports and the site's pages, and no import cycle among them.
+← reports, the bank API and the site's pages, and no import cycle among them.
 
 Every `import` in the project's modules (at module level or inside a function, migrations, demo loaders and tests
 aside) is checked against the layers below: a module imports its own app and lower layers only, and the apps of
@@ -22,6 +22,8 @@ LAYERS = {
     "compensation": 3,
     "programs": 4,
     "reports": 5,
+    # The bank API (issue 21): another door onto the same services and selectors, at the top like the pages.
+    "api": 5,
 }
 # The site: the home page, the URL map and the demo loader read every app (the top of the stack); so do the
 # administration site's spreadsheet imports, which read every list with the bank importer's reader.

@@ -1,4 +1,4 @@
-"""Imports of bank records (six kinds), shared by the web upload and `manage.py import_records`."""
+"""Imports of bank records (seven kinds), shared by the web upload and `manage.py import_records`."""
 
 from __future__ import annotations
 
@@ -26,7 +26,15 @@ __all__ = [
     "template_bytes",
     "KIND_NAMES",
 ]
-KIND_NAMES = ("banks", "enterprises", "disbursements", "repayments", "interest", "overdue")
+KIND_NAMES = (
+    "banks",
+    "enterprises",
+    "disbursements",
+    "repayments",
+    "interest",
+    "overdue",
+    "reports",
+)
 
 
 def template_bytes(kind: str) -> bytes:

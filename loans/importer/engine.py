@@ -1,6 +1,8 @@
 """The one importer behind the web upload and `manage.py import_records`.
 
-1. Read the file safely (`reader.read_table`) and check the exact headers.
+1. Read the file safely (`reader.read_table`) and check the exact headers. A batch
+   sent to the API (`api/batches.py`) arrives as a `Table` already, with the same
+   column names, and enters here.
 2. Inside one transaction, with the program row locked: validate every row
    against the database and the earlier rows of the file (`kinds.*.validate`),
    collecting every problem with its row number and column.
@@ -98,6 +100,7 @@ class ImportContext:
     actor: User | None = None
     bank: Bank | None = None
     progress: Progress | None = None
+    via: str = ""  # an API batch: the token's name, kept on the upload record
 
     def tick(self, done: int, total: int) -> None:
         if self.progress is not None and (done % 1000 == 0 or done == total):
@@ -128,10 +131,14 @@ def context_for(
     if kind not in programs.spec(program).upload_kinds:
         raise ImportNotAllowed(f"{program.name}不接受{spec.label}")
     if actor is None:
+        if Role.ADMIN not in spec.roles:  # post-loan reports are the lending bank's own (第十条)
+            raise ImportNotAllowed(f"{spec.label}须以银行用户的名义导入（--user）")
         return ImportContext(program=program, progress=progress)
     role = actor.effective_role
     if role not in spec.roles:
         raise ImportNotAllowed(f"{actor}无权导入{spec.label}")
+    if role == Role.BANK and not actor.bank_id:
+        raise ImportNotAllowed(f"{actor}没有所属银行")
     if role == Role.BANK:
         return ImportContext(program=program, actor=actor, bank=actor.bank, progress=progress)
     if role != Role.ADMIN and actor.program_id != program.pk:
@@ -162,17 +169,26 @@ def run_import(
     commit: bool,
     source: str = "command",
     upload: RecordUpload | None = None,
+    table: Table | None = None,
+    problems: list[RowError] | None = None,
 ) -> ImportResult:
-    """Check (and with `commit`, save) one file. Saving happens only when every row is valid."""
+    """Check (and with `commit`, save) one file. Saving happens only when every row is valid.
+
+    `table`: the rows already read (an API batch); `data` is then what is kept as the upload's file.
+    `problems`: what the door found before the rows reached here (a JSON value of the wrong type);
+    they refuse the batch like any row error, and the engine's own complaint about the same cell
+    (empty, since the door left it out) is not repeated.
+    """
     from loans.models import UploadedRecord
 
     spec = kinds()[kind]
     result = ImportResult(kind=kind)
-    try:
-        table = read_table(data, filename)
-    except FileRefused as exc:
-        result.errors = [RowError(0, "", p) for p in exc.problems]
-        return _finish(result, data, filename, context, commit, source, upload)
+    if table is None:
+        try:
+            table = read_table(data, filename)
+        except FileRefused as exc:
+            result.errors = [RowError(0, "", p) for p in exc.problems]
+            return _finish(result, data, filename, context, commit, source, upload)
     result.rows = sum(1 for r in table.rows if any(c is not None for c in r))
     result.errors = check_headers(table, spec)
     if not result.errors and result.rows == 0:
@@ -188,7 +204,10 @@ def run_import(
             plan.unchanged,
             plan.updated,
         )
-        result.errors = sorted(plan.errors, key=lambda e: (e.row, e.column))
+        found = list(problems or [])
+        named = {(e.row, e.column) for e in found}
+        found += [e for e in plan.errors if (e.row, e.column) not in named]
+        result.errors = sorted(found, key=lambda e: (e.row, e.column))
         if result.errors or not commit:
             return _finish(result, data, filename, context, commit, source, upload)
         try:
@@ -284,10 +303,12 @@ def _new_upload(
         checksum=hashlib.sha256(data).hexdigest(),
         size=len(data),
         uploaded_by=context.actor,
+        via=context.via,
     )
-    record.file.save(
-        f"{kind}.{'xlsx' if data.startswith(b'PK') else 'csv'}", ContentFile(data), save=False
-    )
+    extension = (
+        "json" if source == "api" else "xlsx" if data.startswith(b"PK") else "csv"
+    )  # an API batch is kept as the JSON it was sent as
+    record.file.save(f"{kind}.{extension}", ContentFile(data), save=False)
     record.save()
     return record
 

@@ -1,4 +1,4 @@
-"""The six kinds of records a file can carry: headers, who may import them, how each row is checked and saved.
+"""The seven kinds of records a file can carry: headers, who may import them, how each row is checked and saved.
 
 Idempotence: every kind has a natural key. A row whose key exists with the
 same values is counted unchanged; with different values it is a row error
@@ -38,9 +38,11 @@ from loans.models import (
     InterestSettlement,
     Loan,
     OverdueEvent,
+    PostLoanReport,
     RecordUpload,
     Repayment,
 )
+from loans.rules import check_report_quarter
 from subsidy.guards import frozen_loans, refusal
 
 BANK_ROLES = (Role.BANK, Role.ADMIN)
@@ -572,11 +574,18 @@ def resolve_loan(
     return loan
 
 
-def existing_records(model: Any, loan_ids: Iterable[int]) -> list[Any]:
+def existing_records(model: Any, loan_ids: Iterable[int], **narrow: Any) -> list[Any]:
+    """The records of these loans; `narrow` (a date range of the file's keys) keeps a large history out of memory."""
     found = []
     for part in chunks(set(loan_ids)):
-        found.extend(model.objects.filter(loan_id__in=part))
+        found.extend(model.objects.filter(loan_id__in=part, **narrow))
     return found
+
+
+def date_range(field: str, days: Iterable[Any]) -> dict[str, Any]:
+    """`field` between the earliest and the latest of `days` (None when the file has none)."""
+    known = [d for d in days if d is not None]
+    return {f"{field}__range": (min(known), max(known))} if known else {}
 
 
 def common_columns(rows: Rows, number: int, values: dict[str, Any]) -> dict[str, Any]:
@@ -667,7 +676,11 @@ def validate_interest(table: Table, context: ImportContext) -> Plan:
     banks = banks_by_code(r["bank_code"] for _, r in parsed if r["bank_code"])
     existing = {
         (x.loan_id, x.period_start, x.period_end, x.is_overdue_interest): x
-        for x in existing_records(InterestSettlement, [loan.pk for loan in loans.values()])
+        for x in existing_records(
+            InterestSettlement,
+            [loan.pk for loan in loans.values()],
+            **date_range("period_start", (r["period_start"] for _, r in parsed)),
+        )
     }
     facts = interest_facts([loan.pk for loan in loans.values()])
     frozen = frozen_loans(loan.pk for loan in loans.values())
@@ -757,7 +770,11 @@ def validate_overdue(table: Table, context: ImportContext) -> Plan:
     banks = banks_by_code(r["bank_code"] for _, r in parsed if r["bank_code"])
     existing = {
         (x.loan_id, x.started_on): x
-        for x in existing_records(OverdueEvent, [loan.pk for loan in loans.values()])
+        for x in existing_records(
+            OverdueEvent,
+            [loan.pk for loan in loans.values()],
+            **date_range("started_on", (r["started_on"] for _, r in parsed)),
+        )
     }
     frozen = frozen_loans(loan.pk for loan in loans.values())
     seen: dict[Any, int] = {}
@@ -833,6 +850,159 @@ def validate_overdue(table: Table, context: ImportContext) -> Plan:
                 data={"cleared_on": cleared_on},
             )
         return result | {"cleared": [e.pk for e, _ in clear]}
+
+    plan.saver = save
+    return plan
+
+
+# ── post-loan reports (Changjiang 第十条) ─────────────────────────────────────
+
+REPORT_STATUS = {
+    "正常": PostLoanReport.Status.NORMAL,
+    "关注": PostLoanReport.Status.WATCH,
+    "有风险": PostLoanReport.Status.RISK,
+}
+
+
+def whole_number(value: Any, *, low: int, high: int) -> int:
+    """A year or a quarter: a whole number (an Excel number or text) between `low` and `high`."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValueError("必填，不能为空")
+    if isinstance(value, bool):
+        raise ValueError(f"“{value}”不是整数")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError(f"“{value!r}”不是整数")
+        value = int(value)
+    if isinstance(value, Decimal):
+        if value != value.to_integral_value():
+            raise ValueError(f"“{value}”不是整数")
+        value = int(value)
+    text = str(value).strip()
+    if not text.isdigit() or len(text) > 4:
+        raise ValueError(f"“{text[:20]}”不是整数")
+    number = int(text)
+    if not low <= number <= high:
+        raise ValueError(f"应在{low}至{high}之间")
+    return number
+
+
+def report_status(value: Any) -> str:
+    word = cells.text(value, max_length=10)
+    if word not in REPORT_STATUS:
+        raise ValueError(f"“{word}”应填“正常”“关注”或“有风险”")
+    return REPORT_STATUS[word]
+
+
+def validate_reports(table: Table, context: ImportContext) -> Plan:
+    """Changjiang 第十条: the lending bank's report on each loan for a quarter of its term, once per quarter.
+
+    The checks are those of the form (`loans.services.post_loan_report_file`): the bank's own
+    loan, quarter 1–4, not a future quarter, within the term; a quarter already reported with
+    the same text is unchanged, with other text a row error (never an overwrite).
+    """
+    plan = Plan()
+    rows = Rows(table, context, plan)
+    parsed = []
+    for number, values in rows:
+        r = common_columns(rows, number, values)
+        r["year"] = rows.get(number, values, "年度", whole_number, low=2000, high=2100)
+        r["quarter"] = rows.get(number, values, "季度", whole_number, low=1, high=4)
+        r["status"] = rows.get(number, values, "评估结论", report_status)
+        r["operations"] = rows.get(
+            number, values, "企业经营及贷款资金使用情况", cells.text, max_length=5000
+        )
+        r["repayment"] = (
+            rows.get(number, values, "还本付息情况", cells.text, required=False, max_length=5000)
+            or ""
+        )
+        r["risks"] = (
+            rows.get(
+                number,
+                values,
+                "发现的风险及采取的措施",
+                cells.text,
+                required=False,
+                max_length=5000,
+            )
+            or ""
+        )
+        parsed.append((number, r))
+    loans = loans_for(rows, parsed)
+    banks = banks_by_code(r["bank_code"] for _, r in parsed if r["bank_code"])
+    existing = {
+        (x.loan_id, x.year, x.quarter): x
+        for x in existing_records(PostLoanReport, [loan.pk for loan in loans.values()])
+    }
+    seen: dict[Any, int] = {}
+    new: list[PostLoanReport] = []
+    for number, r in parsed:
+        loan = resolve_loan(rows, number, r, loans, banks)
+        if loan is None or None in (r["year"], r["quarter"], r["status"], r["operations"]):
+            continue
+        problem = check_report_quarter(
+            year=r["year"],
+            quarter=r["quarter"],
+            today=rows.today,
+            disbursed=loan.disbursement_date,
+            maturity=loan.maturity_date,
+        )
+        if problem:
+            rows.error(number, "季度", problem)
+            continue
+        key = (loan.pk, r["year"], r["quarter"])
+        if seen_twice(rows, seen, key, number, "季度"):
+            continue
+        old = existing.get(key)
+        if old is not None:
+            if (old.status, old.operations, old.repayment, old.risks) != (
+                r["status"],
+                r["operations"],
+                r["repayment"],
+                r["risks"],
+            ):
+                rows.error(
+                    number,
+                    "评估结论",
+                    f"{r['year']}年第{r['quarter']}季度的贷后报告已报送，与文件不一致（不会覆盖）",
+                )
+            else:
+                plan.unchanged += 1
+            continue
+        new.append(
+            PostLoanReport(
+                loan=loan,
+                year=r["year"],
+                quarter=r["quarter"],
+                status=r["status"],
+                operations=r["operations"],
+                repayment=r["repayment"],
+                risks=r["risks"],
+                filed_by=context.actor,
+            )
+        )
+        plan.created += 1
+
+    def save(upload: RecordUpload | None) -> dict[str, list[int]]:
+        from loans.services import post_loan_reports_notify
+
+        # bulk_create returns the ids on PostgreSQL and SQLite ≥ 3.35, as Django documents.
+        PostLoanReport.objects.bulk_create(new, batch_size=2000)
+        for report in new:
+            log_action(
+                actor=context.actor,
+                action="loans.post_loan_report.filed",
+                obj=report,
+                data={
+                    "loan": report.loan.contract_no,
+                    "year": report.year,
+                    "quarter": report.quarter,
+                    "status": report.status,
+                    "upload": str(upload.public_id) if upload else "",
+                },
+            )
+        post_loan_reports_notify(new)
+        return {"reports": [report.pk for report in new]}
 
     plan.saver = save
     return plan
@@ -958,6 +1128,35 @@ KINDS: dict[str, Kind] = {
             ("HT-2026-001", "本行银行代码", "2026-08-05", "100,000.00", "0", ""),
             ("结清日期：尚未结清的留空；结清后再次导入同一行并填上结清日期",),
             validate_overdue,
+        ),
+        Kind(
+            "reports",
+            gettext_lazy("Post-loan management reports"),
+            (
+                "贷款合同编号",
+                "银行代码",
+                "年度",
+                "季度",
+                "评估结论",
+                "企业经营及贷款资金使用情况",
+            ),
+            ("还本付息情况", "发现的风险及采取的措施"),
+            (Role.BANK,),
+            (
+                "HT-2026-001",
+                "bank-code",
+                "2026",
+                "1",
+                "正常",
+                "经营正常，贷款用于研发投入",
+                "按期付息",
+                "",
+            ),
+            (
+                "评估结论：填“正常”“关注”或“有风险”（昌江细则第十条）",
+                "每笔贷款每季度一份；季度须已开始且在贷款期限内",
+            ),
+            validate_reports,
         ),
     )
 }

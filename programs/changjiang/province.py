@@ -14,7 +14,7 @@ from django.utils import timezone
 from applications.models import Program
 from kedaitong.excel import Column, new_workbook, save, write_sheet
 from kedaitong.models import User
-from kedaitong.pdf import render_pdf
+from kedaitong.pdf import Issue, render_pdf
 from loans.models import PostLoanReport
 from programs.changjiang import rules, selectors
 
@@ -85,7 +85,18 @@ def build(
         "outstanding": Decimal(found["outstanding"]),
         "overdue_principal": Decimal(found["overdue_principal"]),
     }
-    pdf = render_pdf("pdf/changjiang_provincial_report.html", context)
+    pdf = render_pdf(
+        "pdf/changjiang_provincial_report.html",
+        context,
+        # An issued document (issue 21): the quarter's report of the program, a new issue when its figures change.
+        issue=Issue(
+            kind="changjiang.provincial_report",
+            title=f"{found['program']}贷后管理情况报告（{year}年第{quarter}季度）",
+            issuer=program.authority,
+            subject=f"changjiang.provincial:{program.code}:{year}Q{quarter}",
+            actor=produced_by,
+        ),
+    )
     return Content(figures=found, pdf=pdf, xlsx=workbook(found, reports, missing))
 
 

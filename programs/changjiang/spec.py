@@ -214,12 +214,12 @@ def form_problems(application: Any) -> list[str]:
     return problems
 
 
-def annex4(application: Any) -> bytes:
+def annex4(application: Any, actor: Any = None) -> bytes:
     """附件4 with the opinion boxes as the review has filled them."""
     from applications import documents
     from review.selectors import annex4_boxes
 
-    return documents.changjiang_annex4(application, boxes=annex4_boxes(application))
+    return documents.changjiang_annex4(application, boxes=annex4_boxes(application), actor=actor)
 
 
 def bars(*, enterprise: Any = None, bank: Any = None, program: Any = None) -> list[Bar]:
@@ -356,7 +356,9 @@ def build() -> KindSpec:
         detail_template="applications/_changjiang_facts.html",
         registration_problems=registration.registration_problems,
         bars=bars,
-        upload_kinds=frozenset({"banks", "disbursements", "repayments", "interest", "overdue"}),
+        upload_kinds=frozenset(
+            {"banks", "disbursements", "repayments", "interest", "overdue", "reports"}
+        ),
         granted_credit=guards.granted_credit,
         long_overdue=long_overdue,
         setup_program=setup_program,

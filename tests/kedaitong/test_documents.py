@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from kedaitong import excel
-from kedaitong.pdf import StaticOnlyFetcher, render_pdf
+from kedaitong.pdf import Issue, StaticOnlyFetcher, render_pdf
 
 needs_pdftotext = pytest.mark.skipif(
     shutil.which("pdftotext") is None, reason="poppler-utils not installed"
@@ -38,22 +38,32 @@ def hostile_template(tmp_path, settings):
     return "hostile.html"
 
 
+# Every PDF is issued (kedaitong/verification.py); these test documents are issued as one of their own.
+ISSUE = Issue(kind="test.hostile", title="测试文件", issuer="测试机构", subject="test:1")
+
+
 @needs_pdftotext
+@pytest.mark.django_db
 def test_chinese_text_is_embedded(hostile_template):
     data = render_pdf(
-        hostile_template, {"text": "景德镇青瓷智造科技有限公司 壹佰万元整", "head": "", "body": ""}
+        hostile_template,
+        {"text": "景德镇青瓷智造科技有限公司 壹佰万元整", "head": "", "body": ""},
+        issue=ISSUE,
     )
     assert data.startswith(b"%PDF")
     assert "景德镇青瓷智造科技有限公司" in pdf_text(data)
 
 
+@pytest.mark.django_db
 def test_local_files_and_network_urls_named_in_user_text_are_not_fetched(hostile_template):
     attack = (
         '<link rel="attachment" href="file:///etc/passwd">'
         '<link rel="stylesheet" href="http://127.0.0.1:9/evil.css">'
     )
     data = render_pdf(
-        hostile_template, {"text": "x", "head": attack, "body": '<img src="file:///etc/hostname">'}
+        hostile_template,
+        {"text": "x", "head": attack, "body": '<img src="file:///etc/hostname">'},
+        issue=ISSUE,
     )
     assert b"root:" not in data
     assert b"/EmbeddedFile" not in data

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 
 from applications.models import Application, QuzhouDetails
-from kedaitong.models import AuditEntry
+from kedaitong.models import AuditEntry, IssuedDocument
 from tests.factories import ApplicationFactory, version
 
 pytestmark = pytest.mark.django_db
@@ -29,6 +29,9 @@ def test_a_scan_of_the_reconciliation_pdf_writes_no_audit_row(cast):
     assert {r.status_code for r in responses} == {200}
     assert responses[0]["Content-Type"] == "application/pdf"
     assert AuditEntry.objects.count() == 0
+    # Issued once (issue 21): the same statement keeps its number and QR code however often it is printed.
+    issued = IssuedDocument.objects.get()
+    assert (issued.kind, issued.is_current) == ("compensation.reconciliation", True)
 
 
 def test_an_invalid_team_row_on_a_changjiang_application_saves_nothing(cast):
