@@ -155,15 +155,17 @@ def test_applications_by_month_counts_in_shanghai_time(cast):
 
     # 2026-06-30 17:00 UTC is 2026-07-01 01:00 in Shanghai: a July application.
     Application.objects.filter(pk=cast.application_a.pk).update(
-        created_at=dt.datetime(2026, 6, 30, 17, 0, tzinfo=dt.UTC)
+        submitted_at=dt.datetime(2026, 6, 30, 17, 0, tzinfo=dt.UTC)
     )
     Application.objects.filter(pk=cast.application_b.pk).update(
-        created_at=dt.datetime(2026, 6, 30, 15, 0, tzinfo=dt.UTC)
+        submitted_at=dt.datetime(2026, 6, 30, 15, 0, tzinfo=dt.UTC)
     )
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(timezone, "localdate", lambda *a, **k: dt.date(2026, 7, 20))
         chart = applications_by_month(cast.bureau_staff)
-    assert dict(zip(chart.labels, chart.series[0][1], strict=True)) == {"2026-06": 1, "2026-07": 1}
+    counts = dict(zip(chart.labels, chart.series[0][1], strict=True))
+    assert chart.labels[0] == "2025-08" and chart.labels[-1] == "2026-07" and len(chart.labels) == 12
+    assert {m: n for m, n in counts.items() if n} == {"2026-06": 1, "2026-07": 1}
 
 
 def test_the_applications_ledger_shows_when_each_stage_was_reached(client, cast):
