@@ -344,13 +344,13 @@ def review_stage_days(user: User, filters: Filters | None = None) -> Chart:
 
 def subsidy_budgets(user: User, filters: Filters | None = None) -> Chart:
     """Each subsidy run's budget against what it pays (Quzhou 四: pro-rated when over budget), the runs of the
-    years the period touches."""
+    years up to the period's end (a year's run is made the next spring: the period's own year may have none)."""
     from subsidy.models import SubsidyRun
 
     filters = filters or default_filters()
     runs = (
         SubsidyRun.objects.visible_to(user)
-        .filter(year__gte=filters.start.year, year__lte=filters.end.year)
+        .filter(year__lte=filters.end.year)
         .exclude(state="cancelled")
         .order_by("year")
         .values_list("year", "budget", "total")
@@ -371,7 +371,7 @@ def subsidy_budgets(user: User, filters: Filters | None = None) -> Chart:
 
 def compensation_budgets(user: User, filters: Filters | None = None) -> Chart:
     """Each year's risk-compensation budget against what the leading group has decided (Changjiang 第三条,
-    第十一条 2(3)), the years the period touches."""
+    第十一条 2(3)), the years up to the period's end."""
     from applications.scope import current_program_id
     from compensation.models import CompensationBudget
     from kedaitong.roles import Role
@@ -379,7 +379,7 @@ def compensation_budgets(user: User, filters: Filters | None = None) -> Chart:
     filters = filters or default_filters()
     budgets = (
         CompensationBudget.objects.select_related("program")
-        .filter(year__gte=filters.start.year, year__lte=filters.end.year)
+        .filter(year__lte=filters.end.year)
         .order_by("program__code", "year")
     )
     if user.effective_role == Role.ADMIN or (user.is_program_scoped and user.program_id):
