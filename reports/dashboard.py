@@ -520,9 +520,7 @@ def empty_note(chart: Chart, f: Filters, *, no_program: bool) -> str:
     if chart.key in STOCK_CHARTS:
         return str(_("No loan outstanding on %(on)s.") % period)
     if chart.key in BUDGET_CHARTS:
-        return str(
-            _("No budget or plan recorded for the years from %(start)s to %(end)s.") % period
-        )
+        return str(_("No budget or plan recorded for the years up to %(end)s.") % period)
     if f.program is not None:
         period["program"] = f.program.name
         return str(_("No data for %(program)s between %(start)s and %(end)s.") % period)
