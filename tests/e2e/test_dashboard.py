@@ -23,7 +23,9 @@ def test_the_dashboard_ticks_counts_in_whole_numbers_and_filters_by_period(new_p
     page = new_page("staff")
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.goto("/reports/dashboard/?date_from=2026-09-01&date_to=2026-11-30")
-    page.wait_for_function("document.querySelector('canvas[data-chart=months]').chart !== undefined")
+    page.wait_for_function(
+        "document.querySelector('canvas[data-chart=months]').chart !== undefined"
+    )
     ticks = page.evaluate(
         """() => {
           const months = document.querySelector('canvas[data-chart=months]').chart;

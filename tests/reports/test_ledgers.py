@@ -164,7 +164,9 @@ def test_applications_by_month_counts_in_shanghai_time(cast):
         mp.setattr(timezone, "localdate", lambda *a, **k: dt.date(2026, 7, 20))
         chart = applications_by_month(cast.bureau_staff)
     counts = dict(zip(chart.labels, chart.series[0][1], strict=True))
-    assert chart.labels[0] == "2025-08" and chart.labels[-1] == "2026-07" and len(chart.labels) == 12
+    assert (
+        chart.labels[0] == "2025-08" and chart.labels[-1] == "2026-07" and len(chart.labels) == 12
+    )
     assert {m: n for m, n in counts.items() if n} == {"2026-06": 1, "2026-07": 1}
 
 
