@@ -586,6 +586,10 @@ class DashboardForm(forms.Form):
         self.fields["program"].error_messages["invalid_choice"] = _(
             "“%(value)s” is not a program you can see: choose one from the list."
         )
+        if (
+            len(self.programs) <= 1
+        ):  # nothing to choose: no select; a code in the URL changes nothing
+            del self.fields["program"]
         defaults = default_filters()
         self.fields["date_from"].initial = defaults.start
         self.fields["date_to"].initial = defaults.end

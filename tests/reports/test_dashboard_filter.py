@@ -79,16 +79,19 @@ def test_bad_dates_get_a_chinese_message_and_keep_what_was_typed(client, cast):
 
 
 def test_the_program_filter_offers_only_programs_the_user_may_see(client, cast):
-    """A government role sees its own program only; another program's code is refused, in Chinese."""
+    """A government role has one program: no select, and another program's code changes nothing; a bank of
+    two programs chooses among its own, and a code outside them is refused in Chinese."""
     client.force_login(cast.bureau_staff)
+    body = client.get("/reports/dashboard/", {"program": "quzhou"}).content.decode()
+    assert 'name="program"' not in body.split('class="chart-filter"', 1)[1].split("</form>")[0]
+    LoanFactory(enterprise=cast.enterprise_b, bank=cast.bank_y, program_version=version("quzhou"))
+    client.force_login(cast.bank_y_user)
     body = client.get("/reports/dashboard/").content.decode()
-    options = re.findall(
-        r'<option value="([^"]*)"', body[body.index('name="program"') :].split("</select>")[0]
-    )
-    assert options == ["changjiang"]
-    response = client.get("/reports/dashboard/", {"program": "quzhou"})
+    form = body.split('class="chart-filter"', 1)[1].split("</form>")[0]
+    assert re.findall(r'<option value="([^"]*)"', form) == ["changjiang", "quzhou"]
+    response = client.get("/reports/dashboard/", {"program": "nowhere"})
     assert response.status_code == 400
-    assert "“quzhou”不是您可查看的项目" in response.content.decode()
+    assert "“nowhere”不是您可查看的项目" in response.content.decode()
 
 
 def test_an_enterprise_filters_its_own_records_by_program(client, cast):
