@@ -23,7 +23,7 @@ from applications.models import (
     QuzhouDetails,
     TechField,
 )
-from kedaitong.money import rmb_capitals, yuan_to_wan
+from kedaitong.money import format_wan_text, format_yuan_text, rmb_capitals, yuan_to_wan
 from kedaitong.pdf import Issue, render_pdf
 
 if TYPE_CHECKING:
@@ -142,6 +142,24 @@ def _wan(value: Decimal | None) -> str:
     return "" if value is None else f"{yuan_to_wan(value):f}"
 
 
+def one_line_size(
+    text: str, *, width_mm: float, largest_pt: float, smallest_pt: float
+) -> float | None:
+    """The largest font size (pt, in half points, at most `largest_pt`) at which `text` fits on one line
+    `width_mm` wide, or None when even `smallest_pt` is too large (the text then wraps rather than become
+    unreadable). A CJK character is one em wide, any other about 0.55 em. Used so that a company's name on a
+    form is not broken across lines.
+    """
+    ems = sum(1.0 if ord(ch) > 0x2E7F else 0.55 for ch in text) or 1.0
+    fitting = int(width_mm / (ems * 25.4 / 72) * 2) / 2  # 1 pt = 25.4/72 mm
+    return min(largest_pt, fitting) if fitting >= smallest_pt else None
+
+
+def _pt(size: float | None) -> str:
+    """A font size for a style attribute, with a full stop whatever the locale prints (10.5, not 10,5)."""
+    return "" if size is None else f"{size:g}"
+
+
 def base_context(application: Application) -> dict[str, Any]:
     record = record_for(application)
     e = _typed_enterprise(record["enterprise"])
@@ -200,9 +218,17 @@ def changjiang_annex4(
     application: Application, boxes: Any = None, actor: User | None = None
 ) -> bytes:
     """附件4 昌江区“科贷通”贷款备案审核表, with the opinion `boxes` as the review has filled them (empty without)."""
-    context = base_context(application) | {
+    context = base_context(application)
+    context |= {
         "boxes": boxes,
         "product_types": ProductType.objects.all(),
+        # Amounts as money (issue 18 item 11): 300万元 and 3,000,000.00元, with the capitals.
+        "amount_wan_text": format_wan_text(application.amount),
+        "amount_yuan_text": format_yuan_text(application.amount),
+        # The name cell is 52 mm of text wide (its column, less padding): the name on one line.
+        "name_pt": _pt(
+            one_line_size(context["e"].name or "", width_mm=52, largest_pt=10.5, smallest_pt=6)
+        ),
     }
     return render_pdf(
         "pdf/changjiang_annex4.html", context, issue=annex_issue(application, "annex4", actor)

@@ -106,6 +106,17 @@ def format_yuan(amount: Decimal) -> str:
     return f"{to_fen(amount):,.2f}"
 
 
+def format_yuan_text(amount: Decimal) -> str:
+    """An amount as printed on a form, in yuan to the fen: 3000000 → 3,000,000.00元 (half-up to the fen)."""
+    return f"{format_yuan(amount)}元"
+
+
+def format_wan_text(amount: Decimal) -> str:
+    """An amount in 万元 as printed on a form, exact (no rounding: a yuan amount to the fen is at most six
+    decimals of 万元): 3000000 → 300万元, 1234567.89 → 123.456789万元."""
+    return f"{yuan_to_wan(to_fen(amount)):,f}万元"
+
+
 def allocate(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
     """Split `total` in proportion to `weights`, to the fen, summing to `total` exactly.
 

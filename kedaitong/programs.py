@@ -201,8 +201,8 @@ class KindSpec:
         frozenset()
     )  # bank record uploads the kind takes (loans/importer kinds)
     menu: tuple[MenuEntry, ...] = ()
-    # Dashboard chart builders (user → chart) the kind adds for government roles.
-    charts: tuple[Callable[[Any], Any], ...] = ()
+    # Dashboard chart builders (user, reports.dashboard.Filters → chart fields, or None) the kind adds.
+    charts: tuple[Callable[[Any, Any], Any], ...] = ()
     # (loan=, days=, on=) → whether the kind proposed something for a loan over six months overdue (a blacklist
     # entry, Changjiang 第九条); called by the daily delinquency refresh inside a transaction.
     long_overdue: Callable[..., bool] | None = None

@@ -46,9 +46,10 @@ def home(request: HttpRequest) -> HttpResponse:
         "recent_loans": loans[:10],
         "loan_totals": loans.aggregate(count=Count("id"), principal=MoneySum("principal")),
     }
-    from reports.dashboard import charts_for
+    from reports.dashboard import dashboard_context
 
-    context["charts"], context["npl_ratio"] = charts_for(user)
+    dashboard, status = dashboard_context(request)  # 400 when the charts' filter was refused
+    context |= dashboard
     context["show_npl"] = role != Role.ENTERPRISE
     if role == Role.ENTERPRISE:
         context["enterprise"] = user.enterprise
@@ -66,7 +67,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["backup_run"] = BackupRun.objects.first()
     else:
         context["program"] = user.program
-    return render(request, home_template(role), context)
+    return render(request, home_template(role), context, status=status)
 
 
 # The program's roles share one home page: its figures, charts and records; all but the auditor its review queue.

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django import forms
 from django.db.models import (
     CharField,
     Count,
@@ -42,6 +43,8 @@ class Chart:
     plot: int = 1  # how many series a bar chart draws; the table always shows all
     note: Any = ""
     rows: list[list[Any]] = field(default_factory=list)
+    # Why an empty chart is empty, set by `charts_for` (no data in the period, or no program to chart).
+    empty_note: Any = ""
 
     def __post_init__(self) -> None:
         self.rows = [
@@ -53,20 +56,78 @@ class Chart:
     def element_id(self) -> str:
         return f"chart-{self.key}"
 
+    @property
+    def is_empty(self) -> bool:
+        """Nothing to draw: no label, or every figure zero (a line of zeros says nothing a sentence cannot)."""
+        return not self.labels or all(not v for _name, values in self.series for v in values)
+
     def as_json(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
             "plot": self.plot,
             "labels": self.labels,
             "series": [
-                {"name": name, "values": [str(v) for v in values]} for name, values in self.series
+                {
+                    "name": name,
+                    "values": [str(v) for v in values],
+                    # Counts: the axis ticks whole numbers (no "0.5 applications").
+                    "integer": all(isinstance(v, int) for v in values),
+                }
+                for name, values in self.series
             ],
         }
 
 
-def applications_by_state(user: User) -> Chart:
+@dataclass(frozen=True)
+class Filters:
+    """What a dashboard shows: a period (Asia/Shanghai dates, both ends included) and a program.
+
+    Flows (applications, loans disbursed, time spent in review) are counted within the period; stocks
+    (outstanding principal, budgets, the credit plan) are read at its end (never later than today).
+    `program` narrows an enterprise's records (banks, administrators and government roles already see one
+    program: `visible_to` and the program switch, applications/scope.py); None: every program the user sees.
+    """
+
+    start: dt.date
+    end: dt.date
+    program: Any = None
+
+    @property
+    def on(self) -> dt.date:
+        return min(self.end, timezone.localdate())
+
+    def bounds(self) -> tuple[dt.datetime, dt.datetime]:
+        """The period as aware datetimes [start 00:00, the day after end 00:00), so indexed times compare."""
+        return (
+            timezone.make_aware(dt.datetime.combine(self.start, dt.time())),
+            timezone.make_aware(dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time())),
+        )
+
+    def of_program(self, qs: Any, path: str = "program_version__program") -> Any:
+        return qs.filter(**{path: self.program}) if self.program is not None else qs
+
+
+def default_filters() -> Filters:
+    """The last twelve months to date: from the first day of the month eleven months ago to today."""
+    today = timezone.localdate()
+    first = today.replace(day=1)
+    for _i in range(11):
+        first = (first - dt.timedelta(days=1)).replace(day=1)
+    return Filters(first, today)
+
+
+def applications_by_state(user: User, filters: Filters | None = None) -> Chart:
+    """Applications by their state now, of those submitted in the period (a draft: created in it)."""
+    filters = filters or default_filters()
+    start, end = filters.bounds()
+    entered = Coalesce("submitted_at", "created_at")
     counts = dict(
-        Application.objects.visible_to(user).order_by().values_list("state").annotate(n=Count("id"))
+        filters.of_program(Application.objects.visible_to(user))
+        .annotate(entered=entered)
+        .filter(entered__gte=start, entered__lt=end)
+        .order_by()
+        .values_list("state")
+        .annotate(n=Count("id"))
     )
     states = [(value, label) for value, label in Application.State.choices if counts.get(value)]
     return Chart(
@@ -77,34 +138,42 @@ def applications_by_state(user: User) -> Chart:
     )
 
 
-def applications_by_month(user: User, months: int = 12) -> Chart:
-    """Applications created in each of the last `months` months (Asia/Shanghai), one conditional aggregate.
+def applications_by_month(user: User, months: int = 12, filters: Filters | None = None) -> Chart:
+    """Applications SUBMITTED in each month of the period (Asia/Shanghai), one conditional aggregate.
 
-    Month boundaries are computed here as aware datetimes, so the database compares
-    indexed timestamps instead of converting every row's time zone.
+    An application counts in the month it was submitted (`submitted_at`), not the month its draft was
+    created; drafts never submitted are not counted. Every month of the period is a label, zeros included,
+    so the line does not skip a quiet month. Month boundaries are computed here as aware datetimes, so the
+    database compares indexed timestamps instead of converting every row's time zone. Without `filters`,
+    the last `months` months to date.
     """
-    first = timezone.localdate().replace(day=1)
-    starts = []
-    for _i in range(months):
-        starts.insert(0, first)
-        first = (first - dt.timedelta(days=1)).replace(day=1)
-    bounds = [timezone.make_aware(dt.datetime.combine(day, dt.time())) for day in starts]
-    next_month = (starts[-1] + dt.timedelta(days=32)).replace(day=1)
-    bounds.append(timezone.make_aware(dt.datetime.combine(next_month, dt.time())))
+    if filters is None:
+        first = timezone.localdate().replace(day=1)
+        for _i in range(months - 1):
+            first = (first - dt.timedelta(days=1)).replace(day=1)
+        filters = Filters(first, timezone.localdate())
+    starts = [filters.start.replace(day=1)]
+    while (nxt := (starts[-1] + dt.timedelta(days=32)).replace(day=1)) <= filters.end:
+        starts.append(nxt)
+    first_bound, last_bound = filters.bounds()
+    bounds = [
+        max(first_bound, timezone.make_aware(dt.datetime.combine(day, dt.time()))) for day in starts
+    ]
+    bounds.append(last_bound)
     aggregates = {}
-    for i in range(months):
-        window = Q(created_at__gte=bounds[i], created_at__lt=bounds[i + 1])
+    for i in range(len(starts)):
+        window = Q(submitted_at__gte=bounds[i], submitted_at__lt=bounds[i + 1])
         aggregates[f"n{i}"] = Count("id", filter=window)
         aggregates[f"a{i}"] = MoneySum("amount", filter=window)
     figures = (
-        Application.objects.visible_to(user)
-        .filter(created_at__gte=bounds[0])
+        filters.of_program(Application.objects.visible_to(user))
+        .filter(submitted_at__gte=bounds[0], submitted_at__lt=bounds[-1])
         .aggregate(**aggregates)
     )
-    shown = [i for i in range(months) if figures[f"n{i}"]]
+    shown = range(len(starts))
     return Chart(
         "months",
-        _("Applications by month"),
+        _("Applications by month of submission"),
         [f"{starts[i]:%Y-%m}" for i in shown],
         [
             (str(_("Applications")), [figures[f"n{i}"] for i in shown]),
@@ -114,10 +183,18 @@ def applications_by_month(user: User, months: int = 12) -> Chart:
     )
 
 
-def principal_by_tech_field(user: User) -> Chart:
-    """Loans by the enterprise's technology field (the profile's field; "not stated" when the profile leaves it empty)."""
+def _loans_in(user: User, filters: Filters | None) -> Any:
+    filters = filters or default_filters()
+    return filters.of_program(Loan.objects.visible_to(user)).filter(
+        disbursement_date__gte=filters.start, disbursement_date__lte=filters.end
+    )
+
+
+def principal_by_tech_field(user: User, filters: Filters | None = None) -> Chart:
+    """Loans disbursed in the period by the enterprise's technology field (the profile's field; "not stated" when
+    the profile leaves it empty)."""
     rows = (
-        Loan.objects.visible_to(user)
+        _loans_in(user, filters)
         .order_by()
         .values("enterprise__tech_field__name")
         .annotate(n=Count("id"), principal=MoneySum("principal"))
@@ -134,9 +211,10 @@ def principal_by_tech_field(user: User) -> Chart:
     )
 
 
-def principal_by_bank(user: User) -> Chart:
+def principal_by_bank(user: User, filters: Filters | None = None) -> Chart:
+    """Loans disbursed in the period, by bank."""
     rows = (
-        Loan.objects.visible_to(user)
+        _loans_in(user, filters)
         .order_by()
         .values("bank__name")
         .annotate(n=Count("id"), principal=MoneySum("principal"))
@@ -153,7 +231,9 @@ def principal_by_bank(user: User) -> Chart:
     )
 
 
-def delinquency(user: User, on: dt.date | None = None) -> tuple[Chart, Decimal | None]:
+def delinquency(
+    user: User, on: dt.date | None = None, filters: Filters | None = None
+) -> tuple[Chart, Decimal | None]:
     """Outstanding principal by bucket, and the non-performing ratio (over 90 days past due / outstanding).
 
     1. Outstanding = principal − repayments to date, summed in the database.
@@ -162,8 +242,10 @@ def delinquency(user: User, on: dt.date | None = None) -> tuple[Chart, Decimal |
        (overdue from the day after maturity, `loans.delinquency.past_maturity`).
     3. Everything else outstanding is current.
     """
-    on = on or timezone.localdate()
+    on = on or (filters.on if filters else timezone.localdate())
     loans = Loan.objects.visible_to(user).filter(disbursement_date__lte=on)
+    if filters is not None:
+        loans = filters.of_program(loans)
     repaid_sq = (
         Repayment.objects.filter(loan=OuterRef("pk"), repaid_on__lte=on)
         .order_by()
@@ -209,11 +291,11 @@ def delinquency(user: User, on: dt.date | None = None) -> tuple[Chart, Decimal |
     return chart, ratio
 
 
-def review_stage_days(user: User) -> Chart:
+def review_stage_days(user: User, filters: Filters | None = None) -> Chart:
     """Median days applications spent in each review stage, read from the audit trail's transitions.
 
     The time in a state is the gap between the transition that entered it and the
-    next transition of the same application.
+    next transition of the same application; a stage counts in the period it was entered in.
     """
     import statistics
 
@@ -223,8 +305,10 @@ def review_stage_days(user: User) -> Chart:
 
     # The audit trail keys objects by text: compare with the visible applications' ids as text, in SQL,
     # rather than sending every id over (slow over 100,000 applications).
+    filters = filters or default_filters()
+    start, end = filters.bounds()
     visible = (
-        Application.objects.visible_to(user)
+        filters.of_program(Application.objects.visible_to(user))
         .order_by()
         .annotate(key=Cast("pk", CharField()))
         .values("key")
@@ -240,7 +324,7 @@ def review_stage_days(user: User) -> Chart:
     spans: dict[str, list[float]] = {}
     previous: tuple[str, dt.datetime, str] | None = None
     for object_id, at, to_state in entries:
-        if previous is not None and previous[0] == object_id:
+        if previous is not None and previous[0] == object_id and start <= previous[1] < end:
             spans.setdefault(previous[2], []).append((at - previous[1]).total_seconds() / 86400)
         previous = (object_id, at, to_state)
     states = [(value, label) for value, label in Application.State.choices if value in spans]
@@ -258,12 +342,15 @@ def review_stage_days(user: User) -> Chart:
     )
 
 
-def subsidy_budgets(user: User) -> Chart:
-    """Each subsidy run's budget against what it pays (Quzhou 四: pro-rated when over budget)."""
+def subsidy_budgets(user: User, filters: Filters | None = None) -> Chart:
+    """Each subsidy run's budget against what it pays (Quzhou 四: pro-rated when over budget), the runs of the
+    years up to the period's end (a year's run is made the next spring: the period's own year may have none)."""
     from subsidy.models import SubsidyRun
 
+    filters = filters or default_filters()
     runs = (
         SubsidyRun.objects.visible_to(user)
+        .filter(year__lte=filters.end.year)
         .exclude(state="cancelled")
         .order_by("year")
         .values_list("year", "budget", "total")
@@ -282,13 +369,19 @@ def subsidy_budgets(user: User) -> Chart:
     )
 
 
-def compensation_budgets(user: User) -> Chart:
-    """Each year's risk-compensation budget against what the leading group has decided (Changjiang 第三条, 第十一条 2(3))."""
+def compensation_budgets(user: User, filters: Filters | None = None) -> Chart:
+    """Each year's risk-compensation budget against what the leading group has decided (Changjiang 第三条,
+    第十一条 2(3)), the years up to the period's end."""
     from applications.scope import current_program_id
     from compensation.models import CompensationBudget
     from kedaitong.roles import Role
 
-    budgets = CompensationBudget.objects.select_related("program").order_by("program__code", "year")
+    filters = filters or default_filters()
+    budgets = (
+        CompensationBudget.objects.select_related("program")
+        .filter(year__lte=filters.end.year)
+        .order_by("program__code", "year")
+    )
     if user.effective_role == Role.ADMIN or (user.is_program_scoped and user.program_id):
         budgets = budgets.filter(
             program=current_program_id(user)
@@ -310,11 +403,18 @@ def compensation_budgets(user: User) -> Chart:
     )
 
 
-def enterprise_loans(user: User, on: dt.date | None = None) -> Chart:
-    """Each of the user's loans: principal, repaid to date, outstanding (an enterprise's own; scoped by visible_to)."""
-    on = on or timezone.localdate()
+def enterprise_loans(
+    user: User, on: dt.date | None = None, filters: Filters | None = None
+) -> Chart:
+    """Each of the user's loans: principal, repaid, outstanding at the period's end (an enterprise's own; scoped
+    by visible_to; the program filter narrows them)."""
+    on = on or (filters.on if filters else timezone.localdate())
     loans = list(
-        Loan.objects.visible_to(user)
+        (
+            filters.of_program(Loan.objects.visible_to(user))
+            if filters
+            else Loan.objects.visible_to(user)
+        )
         .filter(disbursement_date__lte=on)
         .order_by("disbursement_date", "contract_no")
         .values_list("pk", "contract_no", "bank__name", "principal")
@@ -338,7 +438,7 @@ def enterprise_loans(user: User, on: dt.date | None = None) -> Chart:
     )
 
 
-def kind_charts(user: User) -> list[Chart]:
+def kind_charts(user: User, filters: Filters | None = None) -> list[Chart]:
     """The charts the current program's kind adds (KindSpec.charts: each builder returns a chart's fields, or None
     where the user has nothing to see), e.g. Changjiang's credit plan against granted and disbursed (第五条)."""
     from applications.scope import current_program
@@ -347,49 +447,189 @@ def kind_charts(user: User) -> list[Chart]:
     program = current_program(user)
     if program is None:
         return []
-    built = (build(user) for build in programs.spec(program).charts)
+    built = (build(user, filters or default_filters()) for build in programs.spec(program).charts)
     return [Chart(**fields) for fields in built if fields is not None]
 
 
-def charts_for(user: User) -> tuple[list[Chart], Decimal | None]:
+def charts_for(user: User, filters: Filters | None = None) -> tuple[list[Chart], Decimal | None]:
     """The charts that answer "where do we stand" for the user's role, each scoped by visible_to, and the NPL ratio.
 
     Government roles and admins: the whole program (applications, amounts, review time, delinquency, budgets).
     A bank: its own loans by days past due, its applications by state and month. An enterprise: its applications
-    and its loans. Anyone else: nothing.
+    and its loans. Anyone else: nothing. Each empty chart carries the reason (`Chart.empty_note`).
     """
+    from applications.scope import current_program
     from kedaitong.roles import PROGRAM_ROLES, Role
 
+    f = filters or default_filters()
     role = user.effective_role
     if role in PROGRAM_ROLES or role == Role.ADMIN:
-        from applications.scope import current_program
         from kedaitong.programs import Feature, has_feature
 
-        buckets, ratio = delinquency(user)
+        buckets, ratio = delinquency(user, filters=f)
         charts = [
-            applications_by_state(user),
-            applications_by_month(user),
-            review_stage_days(user),
-            principal_by_bank(user),
-            principal_by_tech_field(user),
+            applications_by_state(user, f),
+            applications_by_month(user, filters=f),
+            review_stage_days(user, f),
+            principal_by_bank(user, f),
+            principal_by_tech_field(user, f),
             buckets,
         ]
         # The money features the current program runs (its kind's): risk compensation or interest subsidy.
         program = current_program(user)
         if has_feature(program, Feature.COMPENSATION):
-            charts.append(compensation_budgets(user))
+            charts.append(compensation_budgets(user, f))
         if has_feature(program, Feature.SUBSIDY):
-            charts.append(subsidy_budgets(user))
-        return charts + kind_charts(user), ratio
-    if role == Role.BANK:
-        buckets, ratio = delinquency(user)
-        return [
+            charts.append(subsidy_budgets(user, f))
+        charts += kind_charts(user, f)
+    elif role == Role.BANK:
+        buckets, ratio = delinquency(user, filters=f)
+        charts = [
             buckets,
-            applications_by_state(user),
-            applications_by_month(user),
-            principal_by_tech_field(user),
-            *kind_charts(user),
-        ], ratio
-    if role == Role.ENTERPRISE:
-        return [applications_by_state(user), enterprise_loans(user)], None
-    return [], None
+            applications_by_state(user, f),
+            applications_by_month(user, filters=f),
+            principal_by_tech_field(user, f),
+            *kind_charts(user, f),
+        ]
+    elif role == Role.ENTERPRISE:
+        charts, ratio = [applications_by_state(user, f), enterprise_loans(user, filters=f)], None
+    else:
+        return [], None
+    no_program = role != Role.ENTERPRISE and current_program(user) is None
+    for chart in charts:
+        chart.empty_note = empty_note(chart, f, no_program=no_program)
+    return charts, ratio
+
+
+# Charts of a moment (the period's end) rather than of the whole period.
+STOCK_CHARTS = frozenset({"buckets", "my-loans"})
+BUDGET_CHARTS = frozenset({"compensation", "subsidy", "credit-plan"})
+
+
+def empty_note(chart: Chart, f: Filters, *, no_program: bool) -> str:
+    """Why `chart` has nothing to draw, in the user's words; "" when it has something."""
+    if not chart.is_empty:
+        return ""
+    if no_program:
+        return str(
+            _(
+                "You do not work in any program yet, so there is nothing to chart: ask the administrator."
+            )
+        )
+    period = {"start": f"{f.start:%Y-%m-%d}", "end": f"{f.end:%Y-%m-%d}", "on": f"{f.on:%Y-%m-%d}"}
+    if chart.key in STOCK_CHARTS:
+        return str(_("No loan outstanding on %(on)s.") % period)
+    if chart.key in BUDGET_CHARTS:
+        return str(_("No budget or plan recorded for the years up to %(end)s.") % period)
+    if f.program is not None:
+        period["program"] = f.program.name
+        return str(_("No data for %(program)s between %(start)s and %(end)s.") % period)
+    return str(_("No data between %(start)s and %(end)s.") % period)
+
+
+def dashboard_programs(user: User) -> list[Any]:
+    """The programs the dashboard's filter offers: the registry's scope (applications/scope.py) — a government
+    role's own program, a bank's or the administrator's programs (choosing one is the program switch) — and,
+    for an enterprise, which is not scoped, the programs of its own applications and loans."""
+    from applications.models import Program
+    from applications.scope import programs_of
+    from kedaitong.roles import Role
+
+    if user.effective_role != Role.ENTERPRISE:
+        return programs_of(user)
+    return list(
+        Program.objects.filter(
+            Q(versions__applications__in=Application.objects.visible_to(user))
+            | Q(versions__loans__in=Loan.objects.visible_to(user))
+        )
+        .distinct()
+        .order_by("pk")
+    )
+
+
+# A period longer than this would draw more months than a chart can show (and a query per month's aggregate).
+MAX_YEARS = 10
+
+
+class DashboardForm(forms.Form):
+    """The dashboard's filter: a program (among those the user may see) and a period; GET, kept as typed."""
+
+    program = forms.ChoiceField(label=_("Program"), required=False)
+    date_from = forms.DateField(
+        label=_("From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": _("Enter the start date as a date, such as 2026-01-01.")},
+    )
+    date_to = forms.DateField(
+        label=_("To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": _("Enter the end date as a date, such as 2026-12-31.")},
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from applications.scope import current_program
+        from kedaitong.roles import Role
+
+        self.user = user
+        self.programs = {p.code: p for p in dashboard_programs(user)}
+        choices = [(code, p.name) for code, p in self.programs.items()]
+        self.enterprise = user.effective_role == Role.ENTERPRISE
+        if self.enterprise:
+            choices.insert(0, ("", _("All my programs")))
+        else:
+            current = current_program(user)
+            self.fields["program"].initial = current.code if current else ""
+        self.fields["program"].choices = choices
+        self.fields["program"].error_messages["invalid_choice"] = _(
+            "“%(value)s” is not a program you can see: choose one from the list."
+        )
+        if (
+            len(self.programs) <= 1
+        ):  # nothing to choose: no select; a code in the URL changes nothing
+            del self.fields["program"]
+        defaults = default_filters()
+        self.fields["date_from"].initial = defaults.start
+        self.fields["date_to"].initial = defaults.end
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            raise forms.ValidationError(_("The end date is before the start date."))
+        if start and end and (end - start).days > MAX_YEARS * 366:
+            raise forms.ValidationError(
+                _("Choose a period of at most %(years)s years.") % {"years": MAX_YEARS}
+            )
+        return data
+
+    def filters(self) -> Filters:
+        """The valid form's filters; what was left empty takes the default (the last twelve months)."""
+        defaults = default_filters()
+        data = self.cleaned_data
+        start = data.get("date_from") or defaults.start
+        end = data.get("date_to") or (
+            max(defaults.end, start) if data.get("date_from") else defaults.end
+        )
+        if end < start:  # only one end typed, before the other's default
+            start = end.replace(day=1)
+        program = self.programs.get(data.get("program") or "") if self.enterprise else None
+        return Filters(start, end, program)
+
+
+def dashboard_context(request: Any) -> tuple[dict[str, Any], int]:
+    """The charts and the filter form for a dashboard page (home or /reports/dashboard/), and the status:
+    400 when the filter was refused (its errors shown, what was typed kept, no chart drawn)."""
+    form = DashboardForm(request.GET or None, user=request.user)
+    if form.is_bound and not form.is_valid():
+        return {"charts": [], "npl_ratio": None, "filter_form": form}, 400
+    filters = form.filters() if form.is_bound else default_filters()
+    charts, ratio = charts_for(request.user, filters)
+    return {
+        "charts": charts,
+        "npl_ratio": ratio,
+        "filter_form": form,
+        "period": filters,
+    }, 200

@@ -123,14 +123,10 @@ def ledger_export(request: HttpRequest, code: str) -> HttpResponse:
 def dashboard(request: HttpRequest) -> HttpResponse:
     if not ledgers_for(request.user):
         raise PermissionDenied
-    from reports.dashboard import charts_for
+    from reports.dashboard import dashboard_context
 
-    charts, npl_ratio = charts_for(request.user)
-    return render(
-        request,
-        "reports/dashboard.html",
-        {"charts": charts, "npl_ratio": npl_ratio, "show_npl": True},
-    )
+    context, status = dashboard_context(request)
+    return render(request, "reports/dashboard.html", context | {"show_npl": True}, status=status)
 
 
 class PeriodForm(forms.Form):

@@ -17,12 +17,13 @@ from loans.models import Bank
 from programs.changjiang import selectors
 
 
-def credit_plan_chart(user: Any) -> dict[str, Any] | None:
+def credit_plan_chart(user: Any, filters: Any = None) -> dict[str, Any] | None:
+    """The plan of the year the dashboard's period ends in, month by month up to that month (never past today)."""
     program = current_program(user)
     if not programs.has_feature(program, Feature.CREDIT_PLAN):
         return None
     assert program is not None
-    today = timezone.localdate()
+    today = min(filters.on, timezone.localdate()) if filters is not None else timezone.localdate()
     banks = Bank.objects.filter(agreements__program=program)
     if user.effective_role == Role.BANK:
         banks = banks.filter(pk=user.bank_id)

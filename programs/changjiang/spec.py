@@ -312,10 +312,10 @@ def setup_program(program: Any) -> None:
         )
 
 
-def credit_plan_chart(user: Any) -> Any:
+def credit_plan_chart(user: Any, filters: Any = None) -> Any:
     from programs.changjiang.charts import credit_plan_chart as chart
 
-    return chart(user)
+    return chart(user, filters)
 
 
 def build() -> KindSpec:

@@ -21,10 +21,12 @@
     });
     // Bar charts show their first series (or as many as data.plot says); the table has the others.
     if (data.kind === "bar") { datasets = datasets.slice(0, data.plot || 1); }
-    var scales = { y: { beginAtZero: true } };
-    datasets.slice(1).forEach(function (d) {
-      if (d.yAxisID !== "y") { scales[d.yAxisID] = { beginAtZero: true, position: "right", grid: { drawOnChartArea: false } }; }
+    // A count (applications, loans) is ticked in whole numbers: precision 0 rounds the step to an integer.
+    var ticks = function (i) { return data.series[i] && data.series[i].integer ? { precision: 0 } : {}; };
+    var scales = { y: { beginAtZero: true, ticks: ticks(0) } };
+    datasets.slice(1).forEach(function (d, j) {
+      if (d.yAxisID !== "y") { scales[d.yAxisID] = { beginAtZero: true, position: "right", grid: { drawOnChartArea: false }, ticks: ticks(j + 1) }; }
     });
-    new Chart(canvas, { type: data.kind, data: { labels: data.labels, datasets: datasets }, options: { animation: false, responsive: true, scales: scales } });
+    canvas.chart = new Chart(canvas, { type: data.kind, data: { labels: data.labels, datasets: datasets }, options: { animation: false, responsive: true, scales: scales } });
   });
 })();

@@ -507,3 +507,36 @@ def test_submission_requires_the_blanks_annexes_3_and_4_print_naming_each(cast):
     assert "联系电话0798-8123456，主要经营陶瓷检测仪器。" in text
     annex4 = pdf_text(client.get(f"/applications/{application.public_id}/pdf/annex4/").content)
     assert "联系人周八" in annex4
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "甲科技有限公司",
+        "衢州市柯城区智能制造新材料科技研发股份有限公司",  # 23 characters: shrunk to fit
+        "江西省景德镇市昌江区高新技术产业园智能陶瓷新材料研究院有限责任公司",  # 33: too long, wraps
+    ],
+)
+def test_annex_4_prints_the_amount_as_money_and_the_company_name_on_one_line(cast, name):
+    """Issue 18 item 11: 贷款金额 as 300万元 and 3,000,000.00元 with the capitals; a name that fits at 6 pt or more
+    is printed on one line, however long (the cell's font shrinks; a longer one wraps rather than overflow)."""
+    from applications.documents import one_line_size
+
+    Application.objects.filter(pk=cast.application_a.pk).update(
+        amount=Decimal("3000000.00"), snapshot=None
+    )
+    Enterprise.objects.filter(pk=cast.enterprise_a.pk).update(name=name)
+    data = (
+        client_for(cast.applicant)
+        .get(f"/applications/{cast.application_a.public_id}/pdf/annex4/")
+        .content
+    )
+    compact = pdf_text(data)
+    assert "300万元" in compact and "3,000,000.00元" in compact and "（叁佰万元整）" in compact
+    layout = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode()
+    fits = one_line_size(name, width_mm=52, largest_pt=10.5, smallest_pt=6)
+    on_one_line = any(name in line.replace(" ", "") for line in layout.splitlines())
+    assert on_one_line == (fits is not None), (fits, layout[:800])
+    assert name in compact  # printed whole either way

@@ -594,3 +594,31 @@ def test_the_finance_bureau_reads_but_changes_nothing(cast):
     assert auditor.get(url(claim)).status_code == 200
     for suffix in ("review/", "decide/", "pay/", "close/", "materials/", "submit/"):
         assert auditor.post(url(claim, suffix)).status_code == 403, suffix
+
+
+def test_the_claim_form_pdf_prints_the_bureau_s_recorded_opinion(cast):
+    """Issue 18 item 11: 区科技局审核意见 (第十一条 2(2)) on the form is the opinion the head signed, with the
+    amount proposed in capitals and figures and who made and signed it; a draft not yet signed is not printed."""
+    claim = helpers.submitted(cast)
+    services.claim_opinion_draft(
+        actor=cast.bureau_staff,
+        claim=claim,
+        recommendation="approve",
+        amount="400000.00",
+        text="材料齐全，同意提交领导专班",
+    )
+    unsigned = "".join(
+        pdf_text(client(cast.bureau_staff).get(url(claim, "form.pdf")).content).split()
+    )
+    assert "材料齐全" not in unsigned and "区科技局审核意见" in unsigned
+    services.claim_opinion_sign(actor=cast.bureau_head, claim=claim)
+    response = client(cast.bureau_staff).get(url(claim, "form.pdf"))
+    compact = "".join(pdf_text(response.content).split())
+    opinion = claim.opinions.get(signed_at__isnull=False)
+    assert opinion.amount == Decimal("400000.00") and opinion.head == cast.bureau_head
+    assert "审核结论：同意提交领导专班审议。材料齐全，同意提交领导专班" in compact
+    assert "建议补偿人民币（大写）肆拾万元整（￥400,000.00）。" in compact
+    assert cast.bureau_staff.get_full_name() in compact
+    assert cast.bureau_head.get_full_name() in compact
+    signed = opinion.signed_at.astimezone(dt.timezone(dt.timedelta(hours=8))).date()
+    assert f"（盖章）{signed.year}年{signed.month}月{signed.day}日" in compact

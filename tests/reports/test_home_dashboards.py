@@ -78,6 +78,10 @@ def data(cast):
             content_type=kind,
             object_id=str(cast.application_a.pk),
         )
+    # Submitted in March 2026 (counted in that month); the suite's clock is 2026-12-04, in the default period.
+    Application.objects.exclude(state="draft").update(
+        submitted_at=dt.datetime(2026, 3, 2, 2, tzinfo=dt.UTC)
+    )
     CompensationBudget.objects.create(
         program=cast.changjiang,
         year=2026,

@@ -155,15 +155,19 @@ def test_applications_by_month_counts_in_shanghai_time(cast):
 
     # 2026-06-30 17:00 UTC is 2026-07-01 01:00 in Shanghai: a July application.
     Application.objects.filter(pk=cast.application_a.pk).update(
-        created_at=dt.datetime(2026, 6, 30, 17, 0, tzinfo=dt.UTC)
+        submitted_at=dt.datetime(2026, 6, 30, 17, 0, tzinfo=dt.UTC)
     )
     Application.objects.filter(pk=cast.application_b.pk).update(
-        created_at=dt.datetime(2026, 6, 30, 15, 0, tzinfo=dt.UTC)
+        submitted_at=dt.datetime(2026, 6, 30, 15, 0, tzinfo=dt.UTC)
     )
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(timezone, "localdate", lambda *a, **k: dt.date(2026, 7, 20))
         chart = applications_by_month(cast.bureau_staff)
-    assert dict(zip(chart.labels, chart.series[0][1], strict=True)) == {"2026-06": 1, "2026-07": 1}
+    counts = dict(zip(chart.labels, chart.series[0][1], strict=True))
+    assert (
+        chart.labels[0] == "2025-08" and chart.labels[-1] == "2026-07" and len(chart.labels) == 12
+    )
+    assert {m: n for m, n in counts.items() if n} == {"2026-06": 1, "2026-07": 1}
 
 
 def test_the_applications_ledger_shows_when_each_stage_was_reached(client, cast):
@@ -193,3 +197,75 @@ def test_the_applications_ledger_shows_when_each_stage_was_reached(client, cast)
         2026, 3, 10
     )  # 17:00 UTC is the next day in Shanghai
     assert row["专班推荐日期"] is None
+
+
+def test_the_loans_export_has_principal_repaid_outstanding_and_days_overdue(client, cast):
+    """Issue 18 item 11: what the bank and the bureau reconcile against, as of the day of the export."""
+    import time_machine
+
+    from loans.models import Repayment
+
+    Repayment.objects.create(
+        loan=cast.loan_a, repaid_on=dt.date(2026, 3, 10), principal=Decimal("250000.01")
+    )
+    Repayment.objects.create(  # after the export's day: not yet repaid on that day
+        loan=cast.loan_a, repaid_on=dt.date(2026, 6, 1), principal=Decimal("1.00")
+    )
+    OverdueEvent.objects.create(
+        loan=cast.loan_a, started_on=dt.date(2026, 4, 1), overdue_principal=Decimal("10.00")
+    )
+    OverdueEvent.objects.create(  # cleared: not counted
+        loan=cast.loan_b,
+        started_on=dt.date(2026, 3, 1),
+        cleared_on=dt.date(2026, 3, 5),
+        overdue_principal=Decimal("10.00"),
+    )
+    client.force_login(cast.bureau_staff)
+    with time_machine.travel(dt.datetime(2026, 5, 1, 2, 0, tzinfo=dt.UTC), tick=False):
+        ws = sheet(client.post("/reports/ledgers/loans/export/", {}))
+        page = client.get("/reports/ledgers/loans/").content.decode()
+    header = [c.value for c in ws[1]]
+    assert header[9:13] == ["放款金额（元）", "已还本金（元）", "未还本金（元）", "逾期天数"]
+    rows = {
+        r[0].value: {h: c.value for h, c in zip(header, r, strict=True)}
+        for r in ws.iter_rows(min_row=2, max_row=ws.max_row - 1)
+    }
+    a, b = rows[cast.loan_a.contract_no], rows[cast.loan_b.contract_no]
+    assert Decimal(str(a["已还本金（元）"])) == Decimal("250000.01")
+    assert Decimal(str(a["未还本金（元）"])) == Decimal("749999.99")
+    assert a["逾期天数"] == 30  # overdue since 2026-04-01, on 2026-05-01
+    assert Decimal(str(b["已还本金（元）"])) == Decimal("0")
+    assert Decimal(str(b["未还本金（元）"])) == Decimal("1000000.00")
+    assert b["逾期天数"] == 0
+    totals = {h: c.value for h, c in zip(header, ws[ws.max_row], strict=True)}
+    assert Decimal(str(totals["已还本金（元）"])) == Decimal("250000.01")
+    assert Decimal(str(totals["未还本金（元）"])) == Decimal("1749999.99")
+    assert "已还本金（元）" in page and "749,999.99" in page and "1,749,999.99" in page
+
+
+def test_a_loan_past_maturity_with_principal_outstanding_is_overdue_in_the_export(client, cast):
+    """Changjiang 第九条 超过合同还款期限: overdue from the day after maturity while principal is outstanding."""
+    import time_machine
+
+    with time_machine.travel(dt.datetime(2027, 2, 19, 2, 0, tzinfo=dt.UTC), tick=False):
+        client.force_login(cast.bureau_staff)  # a session of the day
+        ws = sheet(client.post("/reports/ledgers/loans/export/", {"bank": "bank-x"}))
+    header = [c.value for c in ws[1]]
+    row = {h: c.value for h, c in zip(header, ws[2], strict=True)}
+    assert row["到期日期"].date() == dt.date(2027, 2, 9)
+    assert (
+        row["逾期天数"] == 9
+    )  # overdue since 2027-02-10, counted as the dashboard counts (on − start)
+
+
+def test_the_applications_export_names_the_bank(client, cast):
+    client.force_login(cast.bureau_staff)
+    ws = sheet(client.post("/reports/ledgers/applications/export/", {"bank": "bank-x"}))
+    header = [c.value for c in ws[1]]
+    assert header[4:6] == ["银行代码", "银行名称"]
+    row = {h: c.value for h, c in zip(header, ws[2], strict=True)}
+    assert row["银行名称"] == "X银行" and row["银行代码"] == "bank-x"
+    assert row["状态"] == str(cast.application_a.get_state_display())
+    assert Decimal(str(row["申请金额（元）"])) == cast.application_a.amount
+    page = client.get("/reports/ledgers/applications/", {"bank": "bank-x"}).content.decode()
+    assert "银行名称" in page and "X银行" in page
