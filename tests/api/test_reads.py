@@ -143,8 +143,10 @@ def test_subsidy_lines_once_publicized_and_only_the_banks_own(world, bank):
         )
     run = run_commit(actor=staff, program=world["program"], year=2025, budget="100000")
     assert bank.get("/subsidy-lines").json()["count"] == 0  # computed: not public yet
-    SubsidyRun.objects.filter(pk=run.pk).update(state=RunState.AUDITED)
-    run_publicize(actor=staff, run=SubsidyRun.objects.get(pk=run.pk))
+    # The stages before publicity (四(一): audit, review, the leading group's approval) are tests/subsidy's.
+    SubsidyRun.objects.filter(pk=run.pk).update(state=RunState.APPROVED)
+    assert bank.get("/subsidy-lines").json()["count"] == 0  # approved: not public yet
+    run_publicize(actor=staff, run=SubsidyRun.objects.get(pk=run.pk), start=timezone.localdate())
     lines = bank.get("/subsidy-lines", year=2025).json()
     assert lines["count"] == 1
     line = lines["items"][0]

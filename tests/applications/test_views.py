@@ -539,4 +539,9 @@ def test_annex_4_prints_the_amount_as_money_and_the_company_name_on_one_line(cas
     fits = one_line_size(name, width_mm=52, largest_pt=10.5, smallest_pt=6)
     on_one_line = any(name in line.replace(" ", "") for line in layout.splitlines())
     assert on_one_line == (fits is not None), (fits, layout[:800])
-    assert name in compact  # printed whole either way
+    if fits is not None:
+        assert name in compact
+    else:
+        # Printed whole, over two lines: pdftotext may read the next row's label (地址, its characters
+        # stacked in a narrow cell) between the two lines, so the labels' characters are left out here.
+        assert name in compact.replace("地", "").replace("址", "")

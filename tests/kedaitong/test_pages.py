@@ -35,10 +35,11 @@ def test_the_chinese_catalog_is_complete():
     assert po.percent_translated() == 100
     assert not po.fuzzy_entries()
     mo = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.mo"
-    compiled = {e.msgid: e.msgstr for e in polib.mofile(str(mo)) if not e.msgid_plural}
-    assert compiled == {e.msgid: e.msgstr for e in po if not e.msgid_plural and e.msgid}, (
-        "run `make messages`"
-    )
+    # Keyed by context too: one English word can need two Chinese ones ("issued by": 出具机构, 登记人).
+    compiled = {(e.msgctxt, e.msgid): e.msgstr for e in polib.mofile(str(mo)) if not e.msgid_plural}
+    assert compiled == {
+        (e.msgctxt, e.msgid): e.msgstr for e in po if not e.msgid_plural and e.msgid
+    }, "run `make messages`"
 
 
 def test_pages_carry_a_policy_without_inline_scripts(client):
