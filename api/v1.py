@@ -364,7 +364,7 @@ class SubsidyLineOut(Schema):
     settled_interest: Money = Field(..., description="已结算利息（元）")
     overdue_interest: Money = Field(..., description="其中逾期期间利息（元），不予贴息")
     eligible_interest: Money = Field(..., description="可贴息的利息（元）")
-    share: Rate = Field(..., description="贴息比例（0.3000即30%）")
+    share: Rate = Field(..., description="贴息比例（小数，如 0.3000）")
     computed: Money = Field(..., description="按比例计算的贴息（元）")
     amount: Money = Field(..., description="贴息（元）：超出年度预算时按预算同比例下降后")
 
