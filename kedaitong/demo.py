@@ -32,7 +32,7 @@ from kedaitong.models import User
 from loans.models import Bank, BankAgreement, Loan
 
 # Apps whose `demo.py` extends the demo after the rows of fixtures/demo.json, in this order.
-DEMO_APPS = ["applications", "review", "loans", "compensation", "subsidy"]
+DEMO_APPS = ["applications", "review", "loans", "compensation", "subsidy", "programs.changjiang"]
 
 DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
 

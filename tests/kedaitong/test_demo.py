@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -24,6 +25,8 @@ def snapshot() -> dict[str, list[tuple]]:
         "loans.BankAgreement",
         "loans.Loan",
         "kedaitong.User",
+        "program_changjiang.CreditPlan",
+        "program_changjiang.ProvincialReport",
     ]
     return {
         name: list(apps.get_model(name).objects.order_by("pk").values_list()) for name in models
@@ -39,6 +42,28 @@ def test_running_the_demo_loader_twice_changes_nothing():
     call_command("load_demo", stdout=out2)
     assert snapshot() == first
     assert "already loaded" in out2.getvalue() or "已" in out2.getvalue()
+
+
+def test_the_demo_fills_changjiangs_own_pages(time_machine):
+    """第五条 and 第十条 have demo records: this year's plan per cooperating bank, the last closed quarter's report."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from programs.changjiang.models import CreditPlan, ProvincialReport
+
+    time_machine.move_to(dt.datetime(2026, 12, 4, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+    call_command("load_demo", stdout=StringIO())
+    plans = CreditPlan.objects.filter(program__code="changjiang", year=2026)
+    banks = {b for b in plans.values_list("bank__code", flat=True)}
+    assert banks and len(banks) == plans.count()
+    assert {(p.amount, p.count) for p in plans} == {(Decimal("50000000.00"), 20)}
+    assert all(p.changes.count() == 1 for p in plans)
+    report = ProvincialReport.objects.get(program__code="changjiang")
+    assert (report.year, report.quarter) == (2026, 3)
+    office = Client()
+    office.force_login(User.objects.get(username="zhuanban"))
+    page = office.get("/changjiang/credit-plan/")
+    assert page.status_code == 200 and "50,000,000.00" in page.content.decode()
 
 
 def test_it_prints_a_login_for_every_role_and_each_reaches_its_home_page():
