@@ -48,6 +48,10 @@ def _fixed_clock(request):  # type: ignore[no-untyped-def]
 def _fast_hashing(settings):
     # Argon2 is the production hasher (tested in test_settings); tests use a fast one.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # WhiteNoise scans STATIC_ROOT whenever a test client builds its middleware (a Client per role
+    # in the access matrix) once `make run` has collected the static files there; with autorefresh
+    # it looks a file up when one is asked for, as on a fresh clone, where STATIC_ROOT is empty.
+    settings.WHITENOISE_AUTOREFRESH = True
 
 
 REFERENCE_MIGRATIONS = [
