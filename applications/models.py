@@ -366,6 +366,16 @@ class Enterprise(models.Model):
         verbose_name = _("enterprise")
         verbose_name_plural = _("enterprises")
         ordering = ["name"]
+        indexes = [
+            # Issue 18 (item 6): the bureau's directory lists by name and finds a credit code by its start
+            # (LIKE 'X%' uses a PostgreSQL index only with the pattern operator class; ignored elsewhere).
+            models.Index(fields=["name"], name="enterprise_name"),
+            models.Index(
+                fields=["credit_code"],
+                name="enterprise_code_prefix",
+                opclasses=["varchar_pattern_ops"],
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(revenue__isnull=True) | Q(revenue__gte=0),

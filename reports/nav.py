@@ -1,4 +1,4 @@
-"""Navigation item for the ledgers."""
+"""Navigation items for the ledgers and the bureau's enterprise directory."""
 
 from __future__ import annotations
 
@@ -7,8 +7,12 @@ from django.utils.translation import gettext_lazy as _
 
 from kedaitong.context_processors import NavItem
 from kedaitong.models import User
+from reports.directory import DIRECTORY_ROLES
 from reports.ledgers import ledgers_for
 
 
 def items(user: User) -> list[NavItem]:
-    return [NavItem(reverse("reports:index"), _("Ledgers"))] if ledgers_for(user) else []
+    found = [NavItem(reverse("reports:index"), _("Ledgers"))] if ledgers_for(user) else []
+    if user.effective_role in DIRECTORY_ROLES:
+        found.append(NavItem(reverse("reports:enterprise-list"), _("Enterprises")))
+    return found

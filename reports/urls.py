@@ -10,5 +10,10 @@ urlpatterns = [
     path("reports/statistics/annual/", views.annual_statistics_page, name="annual-statistics"),
     path("reports/ledgers/<slug:code>/", views.ledger_page, name="ledger"),
     path("reports/ledgers/<slug:code>/export/", views.ledger_export, name="ledger-export"),
+    # Issue 18 (item 6): the bureau's enterprise directory.
+    path("reports/enterprises/", views.enterprise_list, name="enterprise-list"),
+    path(
+        "reports/enterprises/<uuid:public_id>/", views.enterprise_page, name="enterprise-page"
+    ),
     path("reports/annex4/<slug:scope>/<uuid:public_id>/", views.annex4_zip, name="annex4-zip"),
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -17,9 +18,18 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from applications.models import Enterprise
 from kedaitong import excel
 from kedaitong.audit import log_action
 from kedaitong.jobs import job_enqueue
+from kedaitong.permissions import get_visible_or_404, role_required
+from reports.directory import (
+    DIRECTORY_ROLES,
+    PAGE_SIZE,
+    enterprise_file,
+    enterprise_search,
+    normalize_query,
+)
 from reports.exports import export_filename, filters_to_params, ledger_export_job, write_ledger
 from reports.ledgers import LEDGERS, Ledger, LedgerFilterForm, kept_elsewhere, ledgers_for
 
@@ -265,4 +275,31 @@ def annual_statistics_page(request: HttpRequest) -> HttpResponse:
         request,
         "reports/annual_statistics.html",
         {"form": form, "year": year, "sections": sections},
+    )
+
+
+@require_GET
+@role_required(*DIRECTORY_ROLES)
+def enterprise_list(request: HttpRequest) -> HttpResponse:
+    """The bureau's enterprise directory: search by name or credit code (issue 18, item 6)."""
+    query = normalize_query(request.GET.get("q", ""))
+    page = Paginator(enterprise_search(user=request.user, query=query), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "reports/enterprise_list.html",
+        {"query": query, "page": page, "enterprises": page.object_list},
+    )
+
+
+@require_GET
+@role_required(*DIRECTORY_ROLES)
+def enterprise_page(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """One enterprise's applications, loans, compensation claims and blacklist state in the user's program."""
+    enterprise = get_visible_or_404(Enterprise.objects.visible_to(request.user), public_id=public_id)
+    return render(
+        request,
+        "reports/enterprise_page.html",
+        {"enterprise": enterprise, "file": enterprise_file(user=request.user, enterprise=enterprise)},
     )
