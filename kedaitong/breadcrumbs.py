@@ -38,7 +38,6 @@ GOVERNMENT = frozenset(
 )
 BUREAU = frozenset({Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.ADMIN})
 NOT_ENTERPRISES = frozenset(set(Role) - {Role.ENTERPRISE})
-READERS = frozenset(NOT_ENTERPRISES - {Role.ADMIN})  # the ledgers and uploads: the admin reads the admin site
 SIGNED_IN = frozenset(Role)
 
 
@@ -46,8 +45,12 @@ SIGNED_IN = frozenset(Role)
 class Page:
     parent: Parent = HOME
     title: Title = None  # as a parent; the page itself shows its <title>
-    roles: frozenset[str] | None = None  # who may open it (None: anyone); a parent others may not open is skipped
-    feature: str | None = None  # the program feature it belongs to; skipped where the program does not run it
+    roles: frozenset[str] | None = (
+        None  # who may open it (None: anyone); a parent others may not open is skipped
+    )
+    feature: str | None = (
+        None  # the program feature it belongs to; skipped where the program does not run it
+    )
     args: Callable[[Mapping[str, Any]], list[Any]] | None = None
 
 
@@ -99,7 +102,7 @@ PAGES: dict[str, Page] = {
     "review:meeting-new": Page(parent="review:meeting-list"),
     "review:meeting-detail": Page(parent="review:meeting-list"),
     "review:publicity-manage": Page(
-        title=_("Publicity"), roles=GOVERNMENT, feature=Feature.PUBLICITY
+        title=_("Publicity management"), roles=GOVERNMENT, feature=Feature.PUBLICITY
     ),
     "review:publicity-batch": Page(parent="review:publicity-manage"),
     "review:blacklist": Page(title=_("Blacklist"), roles=GOVERNMENT, feature=Feature.BLACKLIST),
@@ -116,7 +119,7 @@ PAGES: dict[str, Page] = {
     "loans:report-create": Page(parent="loans:loan-detail"),
     "loans:interest-create": Page(parent="loans:loan-detail"),
     "loans:document-create": Page(parent="loans:loan-detail"),
-    "loans:upload-list": Page(title=_("Uploads"), roles=READERS),
+    "loans:upload-list": Page(title=_("Uploads"), roles=NOT_ENTERPRISES),
     "loans:upload-create": Page(parent=("loans:upload-list",)),
     "loans:upload-detail": Page(parent=("loans:upload-list",)),
     # Risk compensation (Changjiang 第十一条).
@@ -172,9 +175,9 @@ PAGES: dict[str, Page] = {
     "subsidy:agreement-renew": Page(parent="subsidy:filing-list"),
     "subsidy:agreement-terminate": Page(parent="subsidy:filing-list"),
     # Ledgers and statistics.
-    "reports:index": Page(title=_("Ledgers"), roles=READERS),
+    "reports:index": Page(title=_("Ledgers"), roles=NOT_ENTERPRISES),
     "reports:ledger": Page(parent=("reports:index",)),
-    "reports:statistics": Page(title=_("Statistics by bank"), roles=READERS),
+    "reports:statistics": Page(title=_("Statistics by bank"), roles=NOT_ENTERPRISES),
     "reports:annual-statistics": Page(parent=("reports:statistics",)),
     # Changjiang's own pages (programs/changjiang).
     "changjiang:recovery-cases": Page(
@@ -187,7 +190,7 @@ PAGES: dict[str, Page] = {
     "api-tokens:list": Page(title=_("API tokens"), roles=frozenset({Role.BANK, Role.ADMIN})),
     "api-tokens:create": Page(parent="api-tokens:list"),
     "api-tokens:revoke": Page(parent="api-tokens:list"),
-    "password_change": Page(title=_("Password"), roles=SIGNED_IN),
+    "password_change": Page(title=_("Change password"), roles=SIGNED_IN),
     "password_change_done": Page(parent="password_change"),
 }
 
@@ -233,7 +236,11 @@ def trail(
     while parent:
         candidates = (parent,) if isinstance(parent, str) else parent
         name = next(
-            (n for n in candidates if n not in seen and _opens(PAGES.get(n, Page()), role, program)),
+            (
+                n
+                for n in candidates
+                if n not in seen and _opens(PAGES.get(n, Page()), role, program)
+            ),
             None,
         )
         if name is None:

@@ -137,8 +137,6 @@ def enterprise_file(*, user: User, enterprise: Enterprise) -> EnterpriseFile:
         )
     if found.shows_fraud_records and program is not None:
         found.fraud_records = list(
-            FraudRecord.objects.filter(program=program, enterprise=enterprise).order_by(
-                "-found_on"
-            )
+            FraudRecord.objects.filter(program=program, enterprise=enterprise).order_by("-found_on")
         )
     return found

@@ -12,8 +12,6 @@ urlpatterns = [
     path("reports/ledgers/<slug:code>/export/", views.ledger_export, name="ledger-export"),
     # Issue 18 (item 6): the bureau's enterprise directory.
     path("reports/enterprises/", views.enterprise_list, name="enterprise-list"),
-    path(
-        "reports/enterprises/<uuid:public_id>/", views.enterprise_page, name="enterprise-page"
-    ),
+    path("reports/enterprises/<uuid:public_id>/", views.enterprise_page, name="enterprise-page"),
     path("reports/annex4/<slug:scope>/<uuid:public_id>/", views.annex4_zip, name="annex4-zip"),
 ]

@@ -297,9 +297,14 @@ def enterprise_list(request: HttpRequest) -> HttpResponse:
 @role_required(*DIRECTORY_ROLES)
 def enterprise_page(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """One enterprise's applications, loans, compensation claims and blacklist state in the user's program."""
-    enterprise = get_visible_or_404(Enterprise.objects.visible_to(request.user), public_id=public_id)
+    enterprise = get_visible_or_404(
+        Enterprise.objects.visible_to(request.user), public_id=public_id
+    )
     return render(
         request,
         "reports/enterprise_page.html",
-        {"enterprise": enterprise, "file": enterprise_file(user=request.user, enterprise=enterprise)},
+        {
+            "enterprise": enterprise,
+            "file": enterprise_file(user=request.user, enterprise=enterprise),
+        },
     )

@@ -1320,7 +1320,29 @@ def meeting_zip(cast: Cast) -> str:
     return f"/reports/annex4/meeting/{meeting.public_id}/"
 
 
+# Issue 18 (item 6): the enterprise directory is the bureau's (and the administrator's); others are refused.
+DIRECTORY = expect(403, anonymous=LOGIN, bureau_staff=200, bureau_head=200, admin=200)
+
 REPORTS: list[Row] = [
+    get("reports:enterprise-list", lambda c: "/reports/enterprises/", DIRECTORY),
+    post("reports:enterprise-list", lambda c: "/reports/enterprises/", GET_ONLY),
+    get(
+        "reports:enterprise-page",
+        lambda c: f"/reports/enterprises/{c.enterprise_a.public_id}/",
+        DIRECTORY,
+    ),
+    # Enterprise A's records are Changjiang's: to Quzhou's bureau it is an outsider.
+    get(
+        "reports:enterprise-page",
+        lambda c: f"/reports/enterprises/{c.enterprise_a.public_id}/",
+        DIRECTORY | {"bureau_staff": 404, "bureau_head": 404, "admin": 404},
+        program="quzhou",
+    ),
+    post(
+        "reports:enterprise-page",
+        lambda c: f"/reports/enterprises/{c.enterprise_a.public_id}/",
+        GET_ONLY,
+    ),
     get("reports:index", lambda c: "/reports/", for_government_and_banks()),
     post("reports:index", lambda c: "/reports/", GET_ONLY),
     get("reports:dashboard", lambda c: "/reports/dashboard/", for_government_and_banks()),
