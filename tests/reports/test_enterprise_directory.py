@@ -37,20 +37,21 @@ def test_staff_find_an_enterprise_by_a_part_of_its_name(client, cast):
     assert response.status_code == 200
     assert names(response) == [cast.enterprise_a.name]
     assert f'href="{page_of(cast.enterprise_a)}"' in response.content.decode()
-    assert "1 家企业符合“甲科技”" in response.content.decode() or response.context[
-        "page"
-    ].paginator.count == 1
+    assert (
+        "1 家企业符合“甲科技”" in response.content.decode()
+        or response.context["page"].paginator.count == 1
+    )
 
 
 def test_staff_find_an_enterprise_by_the_start_of_its_credit_code(client, cast):
     client.force_login(cast.bureau_head)
     code = cast.enterprise_b.credit_code
     # Typed with a Chinese IME in full-width characters and in lower case: the same search.
-    typed = "".join(chr(ord(c) + 0xFEE0) for c in code[:16].lower())
+    typed = "".join(chr(ord(c) + 0xFEE0) for c in code[:17].lower())
     response = client.get(LIST, {"q": f"  {typed} "})
     assert response.status_code == 200
     assert names(response) == [cast.enterprise_b.name]
-    assert response.context["query"] == code[:16].lower()
+    assert response.context["query"] == code[:17].lower()
     assert client.get(LIST, {"q": code}).context["enterprises"][0].pk == cast.enterprise_b.pk
     # A code's middle is not its start.
     assert names(client.get(LIST, {"q": code[4:12]})) == []
