@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from applications.models import Application, Enterprise
@@ -31,6 +31,8 @@ PAGE_SIZE = 50
 # A unified social credit code (GB 32100-2015) is 18 characters of digits and capital letters other than
 # I, O, S, V, Z; a search of 4 or more of them is read as the start of a code, anything else as a name.
 CREDIT_CODE_START = re.compile(r"^[0-9A-HJ-NP-RTUWXY]{4,18}$")
+# Past the type and region (8 characters) and into the organization code, a prefix names few enterprises.
+SELECTIVE_PREFIX = 14
 
 
 def normalize_query(raw: str) -> str:
@@ -54,23 +56,53 @@ def _count(queryset: QuerySet[Any]) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
-def enterprise_search(*, user: User, query: str = "") -> QuerySet[Enterprise]:
-    """The enterprises of the user's program matching `query`, by name, with their application and loan counts.
+def _in_scope(user: User) -> Q:
+    """`Enterprise.objects.visible_to(user)`'s rule as correlated EXISTS: cheap for a few candidate rows."""
+    from applications.models import AccountClaim
+    from applications.scope import current_program_id
 
-    A query that looks like the start of a credit code matches codes by prefix (the `credit_code` pattern
-    index serves it); any other query matches a part of the name.
+    confirmed = AccountClaim.objects.filter(
+        state=AccountClaim.State.CONFIRMED, program=current_program_id(user)
+    )
+    row = OuterRef("pk")
+    return Q(
+        Exists(Application.objects.visible_to(user).filter(enterprise=row))
+        | Exists(Loan.objects.visible_to(user).filter(enterprise=row))
+        | Exists(confirmed.filter(enterprise=row))
+    )
+
+
+def enterprise_search(*, user: User, query: str = "") -> QuerySet[Enterprise]:
+    """The enterprises of the user's program matching `query`, by name.
+
+    A query of 4 or more code characters with a digit is the start of a credit code: matched by prefix, on
+    the `credit_code` pattern index, and checked against the scope row by row (a handful of rows). Any other
+    query matches a part of the name. Counts of applications and loans are added per page (`with_counts`),
+    never for the rows a deep page skips.
     """
+    code = query.upper()
+    if query and CREDIT_CODE_START.match(code) and any(ch.isdigit() for ch in code):
+        by_code = Enterprise.objects.filter(credit_code__startswith=code)
+        if len(code) >= SELECTIVE_PREFIX:
+            return by_code.filter(_in_scope(user)).order_by("name", "pk")
+        # A short prefix (the region's 913602…) may match most of the program: scope as a set, once.
+        return by_code.filter(pk__in=Enterprise.objects.visible_to(user).values("pk")).order_by(
+            "name", "pk"
+        )
     found = Enterprise.objects.visible_to(user)
     if query:
-        code = query.upper()
-        if CREDIT_CODE_START.match(code):
-            found = found.filter(Q(credit_code__startswith=code) | Q(name__contains=query))
-        else:
-            found = found.filter(name__contains=query)
-    return found.annotate(
+        found = found.filter(name__contains=query)
+    return found.order_by("name", "pk")
+
+
+def with_counts(*, user: User, enterprises: list[Enterprise]) -> list[Enterprise]:
+    """The page's enterprises again, each with `application_count` and `loan_count` in the program (one query)."""
+    counted = Enterprise.objects.filter(pk__in=[e.pk for e in enterprises]).annotate(
         application_count=_count(Application.objects.visible_to(user)),
         loan_count=_count(Loan.objects.visible_to(user)),
-    ).order_by("name", "pk")
+    )
+    by_pk = {e.pk: e for e in counted}
+    return [by_pk[e.pk] for e in enterprises if e.pk in by_pk]
 
 
 @dataclass

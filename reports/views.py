@@ -29,6 +29,7 @@ from reports.directory import (
     enterprise_file,
     enterprise_search,
     normalize_query,
+    with_counts,
 )
 from reports.exports import export_filename, filters_to_params, ledger_export_job, write_ledger
 from reports.ledgers import LEDGERS, Ledger, LedgerFilterForm, kept_elsewhere, ledgers_for
@@ -283,13 +284,13 @@ def annual_statistics_page(request: HttpRequest) -> HttpResponse:
 def enterprise_list(request: HttpRequest) -> HttpResponse:
     """The bureau's enterprise directory: search by name or credit code (issue 18, item 6)."""
     query = normalize_query(request.GET.get("q", ""))
-    page = Paginator(enterprise_search(user=request.user, query=query), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    found = enterprise_search(user=request.user, query=query)
+    page = Paginator(found.order_by("name", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    enterprises = with_counts(user=request.user, enterprises=list(page.object_list))
     return render(
         request,
         "reports/enterprise_list.html",
-        {"query": query, "page": page, "enterprises": page.object_list},
+        {"query": query, "page": page, "enterprises": enterprises},
     )
 
 
