@@ -1331,13 +1331,6 @@ REPORTS: list[Row] = [
         lambda c: f"/reports/enterprises/{c.enterprise_a.public_id}/",
         DIRECTORY,
     ),
-    # Enterprise A's records are Changjiang's: to Quzhou's bureau it is an outsider.
-    get(
-        "reports:enterprise-page",
-        lambda c: f"/reports/enterprises/{c.enterprise_a.public_id}/",
-        DIRECTORY | {"bureau_staff": 404, "bureau_head": 404, "admin": 404},
-        program="quzhou",
-    ),
     post(
         "reports:enterprise-page",
         lambda c: f"/reports/enterprises/{c.enterprise_a.public_id}/",
