@@ -26,10 +26,11 @@ from applications import history, lifecycle
 from applications.models import Application, Enterprise, Program
 from applications.scope import current_program
 from applications.services import application_submit
-from kedaitong import excel, programs
+from kedaitong import confirm, excel, programs
 from kedaitong.client import client_address
 from kedaitong.errors import Conflict, NotAllowed, Refused
 from kedaitong.models import Notification
+from kedaitong.money import format_yuan_text
 from kedaitong.permissions import get_visible_or_404, has_role, role_required
 from kedaitong.programs import Feature
 from kedaitong.roles import Role
@@ -130,7 +131,7 @@ def _review_context(request: HttpRequest, application: Application, **extra: Any
     names = {t.name for t in selectors.available_transitions(application, user)}
     permitted = {t.name for t in _permitted_transitions(application, user)}
     post = request.POST if request.method == "POST" else None
-    files = request.FILES if request.method == "POST" else None
+    files = confirm.files(request)
     action = request.POST.get("action") if post else None
 
     def bound(name: str, form_class: Any, with_files: bool = False, **kwargs: Any) -> Any:
@@ -321,6 +322,8 @@ def application_act(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     user = request.user
     try:
         done = _dispatch(request, application, action, seen, user)
+        if isinstance(done, HttpResponse):  # the confirmation page, or the form again (返回修改)
+            return done
     except NotAllowed as exc:
         raise PermissionDenied from exc
     except Conflict as exc:
@@ -336,9 +339,65 @@ def application_act(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     return redirect("review:application-review", public_id=application.public_id)
 
 
+def _confirm_first(
+    request: HttpRequest, application: Application, action: str, data: dict[str, Any]
+) -> HttpResponse | None:
+    """签发 and 同意授信 cannot be undone: restate them first (kedaitong/confirm.py); None once confirmed."""
+    if confirm.confirmed(request):
+        return None
+    if confirm.going_back(request):
+        return _render_review(request, application, 200)
+    who = confirm.actor(request.user)
+    facts = [
+        (_("Enterprise"), application.enterprise.name),
+        (_("Application"), application.reference or str(application.public_id)),
+        (_("Bank"), application.bank.name if application.bank else "—"),
+    ]
+    if action == "sign":
+        draft = selectors.unsigned_bureau_draft(application)
+        verdict = draft.get_recommendation_display() if draft else _("(no draft)")
+        what = confirm.Restatement(
+            title=_("Confirm: sign the bureau's opinion"),
+            button=_("Confirm and sign"),
+            lines=[
+                _("%(who)s signs the bureau's opinion drafted by %(handler)s: %(verdict)s.")
+                % {"who": who, "handler": draft.handler if draft else "—", "verdict": verdict},
+                _("Once signed, the opinion goes to the next step and cannot be changed here."),
+            ],
+            facts=facts,
+            amounts=[(_("Amount applied for"), application.amount)],
+            article=_("Changjiang 第三条: the bureau reviews, the leading group recommends."),
+        )
+    else:  # bank_approve, bank_accept: 同意授信
+        what = confirm.Restatement(
+            title=_("Confirm: grant the credit"),
+            button=_("Confirm the credit"),
+            lines=[
+                _(
+                    "%(who)s records the bank's consent to lend to %(enterprise)s: %(amount)s, "
+                    "%(rate)s%% a year, %(term)s months."
+                )
+                % {
+                    "who": who,
+                    "enterprise": application.enterprise.name,
+                    "amount": format_yuan_text(data["credit_amount"] or application.amount),
+                    "rate": data["annual_rate"] if data["annual_rate"] is not None else "—",
+                    "term": data["term_months"] or "—",
+                },
+                _("The decision is recorded with your name and cannot be changed here."),
+            ],
+            facts=[*facts, (_("Opinion or reason"), data["opinion"])],
+            amounts=[(_("Credit amount"), data["credit_amount"] or application.amount)],
+            article=_(
+                "Changjiang 第八条: credit granted is made public; Quzhou 三: the bank decides."
+            ),
+        )
+    return confirm.ask(request, what)
+
+
 def _dispatch(
     request: HttpRequest, application: Application, action: str, seen: str | None, user: Any
-) -> bool:
+) -> bool | HttpResponse:
     common = {"actor": user, "application": application, "seen_state": seen, "request": request}
     documents = programs.has_feature(application, Feature.LOAN_DOCUMENTS)
     if action == "accept":
@@ -366,6 +425,8 @@ def _dispatch(
             **common,
         )
     elif action == "sign":
+        if (page := _confirm_first(request, application, action, {})) is not None:
+            return page
         services.opinion_sign(
             comment=request.POST.get("comment", "")[:2000],
             seen_draft=_seen_draft(request),
@@ -373,12 +434,16 @@ def _dispatch(
         )
     elif action in ("bank_approve", "bank_reject", "bank_accept", "bank_decline"):
         if documents:
-            bform: Any = forms.LetterDecisionForm(request.POST, request.FILES)
+            bform: Any = forms.LetterDecisionForm(request.POST, confirm.files(request))
         else:
             bform = forms.BankDecisionForm(request.POST)
         if not bform.is_valid():
             return False
         data = bform.cleaned_data
+        if action in ("bank_approve", "bank_accept") and (
+            page := _confirm_first(request, application, action, data)
+        ):
+            return page
         services.bank_decide(
             approved=action in ("bank_approve", "bank_accept"),
             opinion=data["opinion"],

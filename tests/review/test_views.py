@@ -15,6 +15,7 @@ from django.utils import timezone
 from applications.models import Application
 from review import services
 from review.models import BlacklistEntry, Objection, Opinion, PublicityBatch, PublicityEntry
+from tests.confirming import post_confirmed
 from tests.factories import ApplicationFactory
 from tests.review.helpers import (
     complete,
@@ -30,7 +31,7 @@ S = Application.State
 
 
 def act(client, application, **data):
-    return client.post(f"/review/applications/{application.public_id}/act/", data)
+    return post_confirmed(client, f"/review/applications/{application.public_id}/act/", data)
 
 
 def test_queue_shows_age_search_and_counts_in_nav(client, cast):
