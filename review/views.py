@@ -635,6 +635,10 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
             for a, f in items
             if f.cleaned_data["decision"]
         ]
+        if confirm.going_back(request):
+            return render(request, "review/meeting_new.html", {"form": form, "items": items})
+        if not confirm.confirmed(request):
+            return confirm.ask(request, _meeting_restatement(request, form.cleaned_data, decisions))
         try:
             meeting = services.meeting_record(
                 actor=request.user,
@@ -653,6 +657,33 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
         "review/meeting_new.html",
         {"form": form, "items": items},
         status=400 if post else 200,
+    )
+
+
+def _meeting_restatement(
+    request: HttpRequest, data: dict[str, Any], decisions: list[Any]
+) -> confirm.Restatement:
+    """记录会议及其决定: each application's outcome in words, each recommended amount in capitals."""
+    lines = [
+        _("%(who)s records the leading group's meeting of %(date)s with %(n)d decisions.")
+        % {"who": confirm.actor(request.user), "date": data["date"], "n": len(decisions)}
+    ]
+    amounts = []
+    for d in decisions:
+        name = d.application.enterprise.name
+        if d.recommended:
+            lines.append(_("Recommend %(enterprise)s.") % {"enterprise": name})
+            amounts.append((_("Recommended for %(enterprise)s") % {"enterprise": name}, d.amount))
+        else:
+            lines.append(_("Decline %(enterprise)s.") % {"enterprise": name})
+    if not decisions:
+        lines.append(_("No application is decided at this meeting."))
+    return confirm.Restatement(
+        title=_("Confirm: record the meeting and its decisions"),
+        button=_("Confirm and record the meeting"),
+        lines=lines,
+        amounts=amounts,
+        article=_("Changjiang 第三条: the leading group reviews and recommends."),
     )
 
 
@@ -682,7 +713,9 @@ def publicity_manage(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if not has_role(request.user, Role.BUREAU_STAFF):
             raise PermissionDenied
-        if form.is_valid():
+        if form.is_valid() and not confirm.going_back(request) and not confirm.confirmed(request):
+            return confirm.ask(request, _publicity_restatement(request, program, form.cleaned_data))
+        if form.is_valid() and not confirm.going_back(request):
             try:
                 batch = services.publicity_batch_create(
                     actor=request.user,
@@ -714,6 +747,46 @@ def publicity_manage(request: HttpRequest) -> HttpResponse:
             "may_open": has_role(request.user, Role.BUREAU_STAFF),
         },
         status=400 if form.errors else 200,
+    )
+
+
+def _credit(application: Application) -> Any:
+    decision = selectors.latest_bank_decision(application)
+    return decision.credit_amount if decision and decision.credit_amount else application.amount
+
+
+def _publicity_restatement(
+    request: HttpRequest, program: Program, data: dict[str, Any]
+) -> confirm.Restatement:
+    """开始公示: the period and every application that goes public with its credit amount."""
+    waiting = (
+        Application.objects.visible_to(request.user)
+        .filter(
+            program_version__program=program,
+            state=Application.State.PUBLICITY,
+            publicity_entry__isnull=True,
+        )
+        .select_related("enterprise")
+        .order_by("pk")
+    )
+    end = data.get("end_date") or _("the end of the period in working days")
+    return confirm.Restatement(
+        title=_("Confirm: start the publicity"),
+        button=_("Confirm and start the publicity"),
+        lines=[
+            _(
+                "%(who)s publishes %(n)d applications from %(start)s to %(end)s; "
+                "anyone may object during the period."
+            )
+            % {
+                "who": confirm.actor(request.user),
+                "n": len(waiting),
+                "start": data["start_date"],
+                "end": end,
+            }
+        ],
+        amounts=[(a.enterprise.name, _credit(a)) for a in waiting],
+        article=_("Changjiang 第八条: credit granted is made public before the loan."),
     )
 
 

@@ -167,7 +167,8 @@ def meeting(recommended: bool) -> tuple[Callable[..., Any], Callable[..., Any]]:
         )
 
     def web(cast: Any, client: Any, a: Application) -> Any:
-        return client.post(
+        return post_confirmed(
+            client,
             "/review/meetings/new/",
             {
                 "date": "2026-01-20",
