@@ -15,7 +15,7 @@ def post_confirmed(client: Any, url: str, data: dict[str, Any] | None = None, **
     page = confirmation(first)
     if page is None:
         return first
-    return client.post(url, confirm_data(first))
+    return client.post(url, confirm_data(first), **extra)
 
 
 def confirmation(response: Any) -> dict[str, Any] | None:
