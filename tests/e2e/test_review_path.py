@@ -24,7 +24,7 @@ from loans.delinquency import months_later
 from loans.models import Loan
 from review.models import BankDecision, MeetingDecision, Objection, Opinion, PublicityBatch
 from tests.conftest import Cast
-from tests.e2e.conftest import confirm_if_asked
+from tests.e2e.conftest import RESULTS, confirm_if_asked
 from tests.factories import ApplicationFactory
 from tests.review.helpers import PDF, complete, eligible, to_publicity
 
@@ -148,7 +148,14 @@ def test_an_application_goes_from_submission_to_disbursement(new_page, cast: Cas
     group.fill(f"input[name=a{application.pk}-opinion]", "同意推荐")
     with group.expect_navigation():
         group.click("[data-testid=record-meeting]")
-    # Issue 18 item 4: the meeting's decisions are restated, the amount in figures and capitals.
+    # Issue 18 item 4: the meeting's decisions are restated, the amount in figures and capitals;
+    # the page fits a phone (kept as artifacts in test-results/, not committed).
+    for width, height in ((1366, 768), (390, 844)):
+        group.set_viewport_size({"width": width, "height": height})
+        assert group.evaluate("document.documentElement.scrollWidth") <= width
+        RESULTS.mkdir(exist_ok=True)
+        group.screenshot(path=str(RESULTS / f"confirm-meeting-{width}.png"), full_page=True)
+    group.set_viewport_size({"width": 1366, "height": 768})
     assert confirm_if_asked(group, "900,000.00元", "玖拾万元整", "领导专班")
     group.wait_for_url(re.compile(r"/review/meetings/[0-9a-f-]{36}/$"))
     assert state(application) == Application.State.BANK_REVIEW
