@@ -75,10 +75,10 @@ def amount_lines(amounts: Sequence[tuple[str, Decimal]]) -> list[dict[str, str]]
 
 
 def actor(user: Any) -> str:
-    """Who acts, as the page says it: 局负责人 王某."""
+    """Who acts, as the page says it: 王某（局负责人）."""
     role = getattr(user, "effective_role", "") or ""
     name = (user.get_full_name() if hasattr(user, "get_full_name") else "") or str(user)
-    return f"{Role(role).label} {name}" if role else name
+    return f"{name}（{Role(role).label}）" if role else name
 
 
 def going_back(request: HttpRequest) -> bool:
