@@ -7,6 +7,7 @@ refused with nothing done; the confirmed POST does it; 返回修改 shows the fo
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -129,3 +130,131 @@ def test_a_compensation_payment_is_confirmed_first(cast):
     refuses_tampering(staff, url, first, Payment.objects.count, changed="voucher_no")
     assert staff.post(url, confirm_data(first)).status_code == 302
     assert Payment.objects.get().amount == Decimal("300000.00")
+
+
+def _share_return(cast):  # type: ignore[no-untyped-def]
+    from compensation import services
+
+    recovery = claims.with_recovery(cast, "80000.00", ())
+    return services.return_record(
+        actor=cast.bank_x_user,
+        recovery=recovery,
+        amount="500.00",
+        returned_on=dt.date(2026, 11, 25),
+        voucher_no="JH",
+    )
+
+
+@pytest.mark.parametrize(
+    ("who", "make", "path", "data", "shown"),
+    [
+        (
+            "leading_group",
+            lambda cast: (
+                claims.budget(cast, year=dt.date.today().year),
+                claims.in_group_review(cast),
+            )[1],
+            lambda o: f"/compensation/claims/{o.public_id}/decide/",
+            {"outcome": "decide", "amount": "300000.00", "covered_loss": "800000.00"},
+            ("叁拾万元整", "捌拾万元整"),
+        ),
+        (
+            "leading_group",
+            claims.decided,
+            lambda o: f"/compensation/claims/{o.public_id}/revoke/",
+            {"reason": "金额录错"},
+            ("叁拾万元整", "金额录错"),
+        ),
+        (
+            "bureau_head",
+            claims.paid,
+            lambda o: f"/compensation/claims/{o.public_id}/pay/reverse/",
+            {"reason": "重复登记"},
+            ("叁拾万元整", "重复登记"),
+        ),
+        (
+            "bank_x_user",
+            claims.recovering,
+            lambda o: f"/compensation/claims/{o.public_id}/recoveries/new/",
+            {"received_on": "2026-11-24", "gross": "100000.00"},
+            ("壹拾万元整", "100,000.00元"),
+        ),
+        (
+            "bank_x_user",
+            lambda cast: claims.with_recovery(cast),
+            lambda o: f"/compensation/recoveries/{o.pk}/reverse/",
+            {"reason": "录错"},
+            ("壹拾万元整",),
+        ),
+        (
+            "bank_x_user",
+            lambda cast: claims.with_recovery(cast),
+            lambda o: f"/compensation/recoveries/{o.pk}/returns/new/",
+            {"amount": "35625.00", "returned_on": "2026-11-25", "voucher_no": "JH"},
+            ("叁万伍仟陆佰贰拾伍元整",),
+        ),
+        (
+            "auditor",
+            _share_return,
+            lambda o: f"/compensation/returns/{o.pk}/confirm/",
+            {},
+            ("伍佰元整", "JH"),
+        ),
+        (
+            "auditor",
+            _share_return,
+            lambda o: f"/compensation/returns/{o.pk}/reverse/",
+            {"reason": "财政未收到"},
+            ("伍佰元整",),
+        ),
+    ],
+)
+def test_each_compensation_action_restates_before_it_acts(cast, who, make, path, data, shown):
+    from compensation.models import Decision, Recovery, ShareReturn
+
+    target = make(cast)
+    url = path(target)
+    client = client_for(getattr(cast, who))
+
+    def snapshot():  # type: ignore[no-untyped-def]
+        return (
+            [c.state for c in claims.Claim.objects.order_by("pk")],
+            Decision.objects.count(),
+            Payment.objects.count(),
+            Recovery.objects.count(),
+            ShareReturn.objects.count(),
+            list(ShareReturn.objects.values_list("confirmed_by", flat=True)),
+        )
+
+    first = asks_first(client, url, data, snapshot, *shown)
+    refuses_tampering(client, url, first, snapshot)
+    before = snapshot()
+    assert client.post(url, confirm_data(first)).status_code == 302
+    assert snapshot() != before
+
+
+def test_the_banks_credit_approval_restates_before_it_acts(cast):
+    from tests.review.helpers import to_bank_review
+
+    application = to_bank_review(cast)
+    url = f"/review/applications/{application.public_id}/act/"
+    bank = client_for(cast.bank_x_user)
+    data = {
+        "action": "bank_approve",
+        "seen_state": "bank_review",
+        "credit_amount": "900,000.00",
+        "annual_rate": "3.45",
+        "term_months": "12",
+        "opinion": "经审核同意授信",
+        "head_name": "李行长",
+    }
+
+    def snapshot():  # type: ignore[no-untyped-def]
+        return Application.objects.get(pk=application.pk).state
+
+    first = asks_first(bank, url, data, snapshot, "900,000.00元", "玖拾万元整", "经审核同意授信")
+    refuses_tampering(bank, url, first, snapshot, changed="credit_amount")
+    back = bank.post(url, confirm_data(first) | {"confirm_back": ["1"]})
+    assert back.status_code == 200 and "经审核同意授信" in back.content.decode()
+    assert bank.post(url, confirm_data(first)).status_code == 302
+    assert snapshot() == Application.State.PUBLICITY
