@@ -8,6 +8,7 @@ then the role is checked (403).
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -53,8 +54,10 @@ from compensation.models import (
     Recovery,
     ShareReturn,
 )
+from kedaitong import confirm
 from kedaitong.audit import log_action
 from kedaitong.models import AuditEntry
+from kedaitong.money import parse_amount
 from kedaitong.pdf import Issue, render_pdf
 from kedaitong.permissions import get_visible_or_404, has_role, require_role
 from kedaitong.programs import Feature, has_feature
@@ -107,7 +110,29 @@ def _post(request: HttpRequest) -> Any:
 
 
 def _files(request: HttpRequest) -> Any:
-    return request.FILES if request.method == "POST" else None
+    """The POST's files, or those a confirmation page kept (kedaitong/confirm.py)."""
+    return confirm.files(request)
+
+
+def _amount(text: Any) -> Decimal | None:
+    """A typed amount for a confirmation page; None when it does not parse (the service refuses it then)."""
+    try:
+        return parse_amount(text, allow_zero=True) if text not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _facts(claim: Claim) -> list[tuple[str, str]]:
+    return [
+        (_("Claim"), claim.reference),
+        (_("Bank"), claim.bank.name),
+        (_("Enterprise"), f"{claim.loan.enterprise.name} · {claim.loan.contract_no}"),
+    ]
+
+
+ARTICLE_11 = gettext_lazy(
+    "Changjiang 第十一条 2(4)(5), 4: compensation, recovery and the share returned."
+)
 
 
 def compensation_program(user: Any) -> Program:
@@ -320,10 +345,21 @@ def _action(
     button: str | None = None,
     multipart: bool = False,
     extra: dict[str, Any] | None = None,
+    restate: Callable[[Any], confirm.Restatement] | None = None,
 ) -> HttpResponse:
-    """GET: the form; POST: validate, call the service, report its refusal on the same form (what was typed is kept)."""
+    """GET: the form; POST: validate, call the service, report its refusal on the same form (what was typed is kept).
+
+    With `restate`, the action cannot be undone: a valid POST first gets the confirmation page
+    (kedaitong/confirm.py) and the service runs only on the confirmed POST; 返回修改 shows the form again.
+    """
     require_role(request.user, *roles)
-    if request.method == "POST" and form.is_valid():
+    status = 400 if request.method == "POST" else 200
+    if request.method == "POST" and form.is_valid() and restate is not None:
+        if confirm.going_back(request):
+            status = 200
+        elif not confirm.confirmed(request):
+            return confirm.ask(request, restate(form.cleaned_data))
+    if status == 400 and form.is_valid():
         try:
             perform(form.cleaned_data)
         except services.CompensationError as exc:
@@ -342,7 +378,7 @@ def _action(
             "multipart": multipart,
             **(extra or {}),
         },
-        status=400 if request.method == "POST" else 200,
+        status=status,
     )
 
 
@@ -583,6 +619,35 @@ def claim_decide(request: HttpRequest, public_id: Any) -> HttpResponse:
         done=_("Decision recorded."),
         button=_("Record the decision"),
         extra={"budget": budget, "proposal": proposal},
+        restate=lambda d: _decide_restatement(request, claim, d),
+    )
+
+
+def _decide_restatement(
+    request: HttpRequest, claim: Claim, d: dict[str, Any]
+) -> confirm.Restatement:
+    who = confirm.actor(request.user)
+    if d["outcome"] == "decide":
+        amounts = [
+            (_("Compensation"), _amount(d["amount"])),
+            (_("Loss it covers"), _amount(d["covered_loss"])),
+        ]
+        line = _(
+            "%(who)s decides to compensate %(bank)s for claim %(claim)s within the year's budget."
+        )
+    elif d["outcome"] == "reject":
+        amounts, line = [], _("%(who)s rejects claim %(claim)s of %(bank)s.")
+    else:
+        amounts, line = [], _("%(who)s returns claim %(claim)s to %(bank)s.")
+    return confirm.Restatement(
+        title=_("Confirm: the leading group's decision"),
+        button=_("Confirm the decision"),
+        lines=[line % {"who": who, "bank": claim.bank.name, "claim": claim.reference}],
+        facts=_facts(claim),
+        amounts=[(label, value) for label, value in amounts if value is not None],
+        article=_(
+            "Changjiang 第十一条 2(3)(4): the leading group decides within the year's budget."
+        ),
     )
 
 
@@ -601,6 +666,41 @@ def decision_revoke(request: HttpRequest, public_id: Any) -> HttpResponse:
         perform=lambda d: services.decision_revoke(
             actor=request.user, claim=claim, reason=d["reason"], request=request
         ),
+        restate=lambda d: _reversal(
+            request,
+            claim,
+            title=_("Confirm: revoke the decision"),
+            what=_("%(who)s revokes the decision on claim %(claim)s; the budget gets it back."),
+            amount=(
+                _("Compensation decided"),
+                getattr(selectors.live_decision(claim), "amount", None),
+            ),
+            reason=d["reason"],
+        ),
+    )
+
+
+def _reversal(
+    request: HttpRequest,
+    claim: Claim,
+    *,
+    title: str,
+    what: str,
+    amount: tuple[str, Decimal | None],
+    reason: str,
+) -> confirm.Restatement:
+    """A reversing entry in words: who, which claim, the amount that nets to zero, the reason."""
+    return confirm.Restatement(
+        title=title,
+        button=_("Confirm the correction"),
+        lines=[
+            what % {"who": confirm.actor(request.user), "claim": claim.reference},
+            _("Reason: %(reason)s") % {"reason": reason},
+            _("A reversing entry is added; nothing is deleted."),
+        ],
+        facts=_facts(claim),
+        amounts=[amount] if amount[1] is not None else [],
+        article=ARTICLE_11,
     )
 
 
@@ -622,6 +722,30 @@ def claim_pay(request: HttpRequest, public_id: Any) -> HttpResponse:
             voucher_no=d["voucher_no"],
             request=request,
         ),
+        restate=lambda d: confirm.Restatement(
+            title=_("Confirm: record the payment"),
+            button=_("Confirm the payment"),
+            lines=[
+                _(
+                    "%(who)s records that the compensation of claim %(claim)s was paid to %(bank)s "
+                    "on %(date)s, voucher %(voucher)s."
+                )
+                % {
+                    "who": confirm.actor(request.user),
+                    "claim": claim.reference,
+                    "bank": claim.bank.name,
+                    "date": d["paid_on"],
+                    "voucher": d["voucher_no"],
+                }
+            ],
+            facts=_facts(claim),
+            amounts=[
+                (_("Compensation paid"), decision.amount)
+                for decision in [selectors.live_decision(claim)]
+                if decision is not None
+            ],
+            article=_("Changjiang 第十一条 2(4): 按程序下达科贷补偿金."),
+        ),
     )
 
 
@@ -640,7 +764,22 @@ def payment_reverse(request: HttpRequest, public_id: Any) -> HttpResponse:
         perform=lambda d: services.payment_reverse(
             actor=request.user, claim=claim, reason=d["reason"], request=request
         ),
+        restate=lambda d: _reversal(
+            request,
+            claim,
+            title=_("Confirm: reverse the payment"),
+            what=_(
+                "%(who)s reverses the payment of claim %(claim)s; the claim goes back to decided."
+            ),
+            amount=(_("Payment reversed"), _last_payment(claim)),
+            reason=d["reason"],
+        ),
     )
+
+
+def _last_payment(claim: Claim) -> Decimal | None:
+    payment = claim.payments.filter(amount__gt=0).order_by("-pk").first()
+    return payment.amount if payment else None
 
 
 @require_http_methods(["GET", "POST"])
@@ -707,6 +846,38 @@ def recovery_create(request: HttpRequest, public_id: Any) -> HttpResponse:
         multipart=True,
         perform=perform,
         done=_("Recovery recorded."),
+        restate=lambda d: _recovery_restatement(request, claim, d),
+    )
+
+
+def _recovery_restatement(
+    request: HttpRequest, claim: Claim, d: dict[str, Any]
+) -> confirm.Restatement:
+    costs = [
+        (label, _amount(d.get(f"{kind}_amount")))
+        for kind, label in CostKind.choices
+        if _amount(d.get(f"{kind}_amount")) is not None
+    ]
+    gross = _amount(d["gross"])
+    net = gross - sum((c for _l, c in costs), Decimal("0")) if gross is not None else None
+    amounts = [(_("Gross recovery"), gross), *costs, (_("Net recovery"), net)]
+    return confirm.Restatement(
+        title=_("Confirm: record a recovery"),
+        button=_("Confirm the recovery"),
+        lines=[
+            _(
+                "%(who)s records money recovered on %(date)s for claim %(claim)s; "
+                "the pool's share of the net is then owed to the finance bureau."
+            )
+            % {
+                "who": confirm.actor(request.user),
+                "date": d["received_on"],
+                "claim": claim.reference,
+            }
+        ],
+        facts=_facts(claim),
+        amounts=[(label, value) for label, value in amounts if value is not None],
+        article=ARTICLE_11,
     )
 
 
@@ -733,6 +904,14 @@ def recovery_reverse(request: HttpRequest, pk: int) -> HttpResponse:
         extra={"recovery": recovery},
         perform=lambda d: services.recovery_reverse(
             actor=request.user, recovery=recovery, reason=d["reason"], request=request
+        ),
+        restate=lambda d: _reversal(
+            request,
+            recovery.claim,
+            title=_("Confirm: reverse a recovery"),
+            what=_("%(who)s reverses a recovery of claim %(claim)s."),
+            amount=(_("Gross recovery reversed"), recovery.gross),
+            reason=d["reason"],
         ),
     )
 
@@ -768,6 +947,32 @@ def return_create(request: HttpRequest, pk: int) -> HttpResponse:
             voucher_no=d["voucher_no"],
             request=request,
         ),
+        restate=lambda d: confirm.Restatement(
+            title=_("Confirm: record a return to the finance bureau"),
+            button=_("Confirm the return"),
+            lines=[
+                _(
+                    "%(who)s records that %(bank)s returned part of the pool's share to the finance "
+                    "bureau on %(date)s, voucher %(voucher)s."
+                )
+                % {
+                    "who": confirm.actor(request.user),
+                    "bank": recovery.claim.bank.name,
+                    "date": d["returned_on"],
+                    "voucher": d["voucher_no"],
+                }
+            ],
+            facts=_facts(recovery.claim),
+            amounts=[
+                (label, value)
+                for label, value in (
+                    (_("Amount returned"), _amount(d["amount"])),
+                    (_("Still owed before this return"), recovery.share - recovery.returned),
+                )
+                if value is not None
+            ],
+            article=ARTICLE_11,
+        ),
     )
 
 
@@ -792,6 +997,23 @@ def return_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         perform=lambda d: services.return_confirm(
             actor=request.user, share_return=share_return, request=request
         ),
+        restate=lambda d: confirm.Restatement(
+            title=_("Confirm: the returned share was received"),
+            button=_("Confirm the receipt"),
+            lines=[
+                _(
+                    "%(who)s confirms that the finance bureau received %(bank)s's return, voucher %(voucher)s."
+                )
+                % {
+                    "who": confirm.actor(request.user),
+                    "bank": claim.bank.name,
+                    "voucher": share_return.voucher_no,
+                }
+            ],
+            facts=_facts(claim),
+            amounts=[(_("Amount returned"), share_return.amount)],
+            article=ARTICLE_11,
+        ),
     )
 
 
@@ -815,6 +1037,14 @@ def return_reverse(request: HttpRequest, pk: int) -> HttpResponse:
         extra={"share_return": share_return},
         perform=lambda d: services.return_reverse(
             actor=request.user, share_return=share_return, reason=d["reason"], request=request
+        ),
+        restate=lambda d: _reversal(
+            request,
+            share_return.recovery.claim,
+            title=_("Confirm: reverse a return"),
+            what=_("%(who)s reverses a return recorded for claim %(claim)s."),
+            amount=(_("Amount returned"), share_return.amount),
+            reason=d["reason"],
         ),
     )
 

@@ -216,6 +216,8 @@ STORAGES = {
 UPLOAD_MAX_MB = env_int("UPLOAD_MAX_MB", 20)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# How long a confirmation page's token stays good (kedaitong/confirm.py), in seconds.
+CONFIRM_MAX_AGE = env_int("CONFIRM_MAX_AGE", 30 * 60)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")

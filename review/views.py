@@ -26,10 +26,11 @@ from applications import history, lifecycle
 from applications.models import Application, Enterprise, Program
 from applications.scope import current_program
 from applications.services import application_submit
-from kedaitong import excel, programs
+from kedaitong import confirm, excel, programs
 from kedaitong.client import client_address
 from kedaitong.errors import Conflict, NotAllowed, Refused
 from kedaitong.models import Notification
+from kedaitong.money import format_yuan_text
 from kedaitong.permissions import get_visible_or_404, has_role, role_required
 from kedaitong.programs import Feature
 from kedaitong.roles import Role
@@ -130,7 +131,7 @@ def _review_context(request: HttpRequest, application: Application, **extra: Any
     names = {t.name for t in selectors.available_transitions(application, user)}
     permitted = {t.name for t in _permitted_transitions(application, user)}
     post = request.POST if request.method == "POST" else None
-    files = request.FILES if request.method == "POST" else None
+    files = confirm.files(request)
     action = request.POST.get("action") if post else None
 
     def bound(name: str, form_class: Any, with_files: bool = False, **kwargs: Any) -> Any:
@@ -321,6 +322,8 @@ def application_act(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     user = request.user
     try:
         done = _dispatch(request, application, action, seen, user)
+        if isinstance(done, HttpResponse):  # the confirmation page, or the form again (返回修改)
+            return done
     except NotAllowed as exc:
         raise PermissionDenied from exc
     except Conflict as exc:
@@ -336,9 +339,65 @@ def application_act(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     return redirect("review:application-review", public_id=application.public_id)
 
 
+def _confirm_first(
+    request: HttpRequest, application: Application, action: str, data: dict[str, Any]
+) -> HttpResponse | None:
+    """签发 and 同意授信 cannot be undone: restate them first (kedaitong/confirm.py); None once confirmed."""
+    if confirm.confirmed(request):
+        return None
+    if confirm.going_back(request):
+        return _render_review(request, application, 200)
+    who = confirm.actor(request.user)
+    facts = [
+        (_("Enterprise"), application.enterprise.name),
+        (_("Application"), application.reference or str(application.public_id)),
+        (_("Bank"), application.bank.name if application.bank else "—"),
+    ]
+    if action == "sign":
+        draft = selectors.unsigned_bureau_draft(application)
+        verdict = draft.get_recommendation_display() if draft else _("(no draft)")
+        what = confirm.Restatement(
+            title=_("Confirm: sign the bureau's opinion"),
+            button=_("Confirm and sign"),
+            lines=[
+                _("%(who)s signs the bureau's opinion drafted by %(handler)s: %(verdict)s.")
+                % {"who": who, "handler": draft.handler if draft else "—", "verdict": verdict},
+                _("Once signed, the opinion goes to the next step and cannot be changed here."),
+            ],
+            facts=facts,
+            amounts=[(_("Amount applied for"), application.amount)],
+            article=_("Changjiang 第三条: the bureau reviews, the leading group recommends."),
+        )
+    else:  # bank_approve, bank_accept: 同意授信
+        what = confirm.Restatement(
+            title=_("Confirm: grant the credit"),
+            button=_("Confirm the credit"),
+            lines=[
+                _(
+                    "%(who)s records the bank's consent to lend to %(enterprise)s: %(amount)s, "
+                    "%(rate)s%% a year, %(term)s months."
+                )
+                % {
+                    "who": who,
+                    "enterprise": application.enterprise.name,
+                    "amount": format_yuan_text(data["credit_amount"] or application.amount),
+                    "rate": data["annual_rate"] if data["annual_rate"] is not None else "—",
+                    "term": data["term_months"] or "—",
+                },
+                _("The decision is recorded with your name and cannot be changed here."),
+            ],
+            facts=[*facts, (_("Opinion or reason"), data["opinion"])],
+            amounts=[(_("Credit amount"), data["credit_amount"] or application.amount)],
+            article=_(
+                "Changjiang 第八条: credit granted is made public; Quzhou 三: the bank decides."
+            ),
+        )
+    return confirm.ask(request, what)
+
+
 def _dispatch(
     request: HttpRequest, application: Application, action: str, seen: str | None, user: Any
-) -> bool:
+) -> bool | HttpResponse:
     common = {"actor": user, "application": application, "seen_state": seen, "request": request}
     documents = programs.has_feature(application, Feature.LOAN_DOCUMENTS)
     if action == "accept":
@@ -366,6 +425,8 @@ def _dispatch(
             **common,
         )
     elif action == "sign":
+        if (page := _confirm_first(request, application, action, {})) is not None:
+            return page
         services.opinion_sign(
             comment=request.POST.get("comment", "")[:2000],
             seen_draft=_seen_draft(request),
@@ -373,12 +434,16 @@ def _dispatch(
         )
     elif action in ("bank_approve", "bank_reject", "bank_accept", "bank_decline"):
         if documents:
-            bform: Any = forms.LetterDecisionForm(request.POST, request.FILES)
+            bform: Any = forms.LetterDecisionForm(request.POST, confirm.files(request))
         else:
             bform = forms.BankDecisionForm(request.POST)
         if not bform.is_valid():
             return False
         data = bform.cleaned_data
+        if action in ("bank_approve", "bank_accept") and (
+            page := _confirm_first(request, application, action, data)
+        ):
+            return page
         services.bank_decide(
             approved=action in ("bank_approve", "bank_accept"),
             opinion=data["opinion"],
@@ -570,6 +635,10 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
             for a, f in items
             if f.cleaned_data["decision"]
         ]
+        if confirm.going_back(request):
+            return render(request, "review/meeting_new.html", {"form": form, "items": items})
+        if not confirm.confirmed(request):
+            return confirm.ask(request, _meeting_restatement(request, form.cleaned_data, decisions))
         try:
             meeting = services.meeting_record(
                 actor=request.user,
@@ -588,6 +657,33 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
         "review/meeting_new.html",
         {"form": form, "items": items},
         status=400 if post else 200,
+    )
+
+
+def _meeting_restatement(
+    request: HttpRequest, data: dict[str, Any], decisions: list[Any]
+) -> confirm.Restatement:
+    """记录会议及其决定: each application's outcome in words, each recommended amount in capitals."""
+    lines = [
+        _("%(who)s records the leading group's meeting of %(date)s with %(n)d decisions.")
+        % {"who": confirm.actor(request.user), "date": data["date"], "n": len(decisions)}
+    ]
+    amounts = []
+    for d in decisions:
+        name = d.application.enterprise.name
+        if d.recommended:
+            lines.append(_("Recommend %(enterprise)s.") % {"enterprise": name})
+            amounts.append((_("Recommended for %(enterprise)s") % {"enterprise": name}, d.amount))
+        else:
+            lines.append(_("Decline %(enterprise)s.") % {"enterprise": name})
+    if not decisions:
+        lines.append(_("No application is decided at this meeting."))
+    return confirm.Restatement(
+        title=_("Confirm: record the meeting and its decisions"),
+        button=_("Confirm and record the meeting"),
+        lines=lines,
+        amounts=amounts,
+        article=_("Changjiang 第三条: the leading group reviews and recommends."),
     )
 
 
@@ -617,7 +713,9 @@ def publicity_manage(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if not has_role(request.user, Role.BUREAU_STAFF):
             raise PermissionDenied
-        if form.is_valid():
+        if form.is_valid() and not confirm.going_back(request) and not confirm.confirmed(request):
+            return confirm.ask(request, _publicity_restatement(request, program, form.cleaned_data))
+        if form.is_valid() and not confirm.going_back(request):
             try:
                 batch = services.publicity_batch_create(
                     actor=request.user,
@@ -649,6 +747,46 @@ def publicity_manage(request: HttpRequest) -> HttpResponse:
             "may_open": has_role(request.user, Role.BUREAU_STAFF),
         },
         status=400 if form.errors else 200,
+    )
+
+
+def _credit(application: Application) -> Any:
+    decision = selectors.latest_bank_decision(application)
+    return decision.credit_amount if decision and decision.credit_amount else application.amount
+
+
+def _publicity_restatement(
+    request: HttpRequest, program: Program, data: dict[str, Any]
+) -> confirm.Restatement:
+    """开始公示: the period and every application that goes public with its credit amount."""
+    waiting = (
+        Application.objects.visible_to(request.user)
+        .filter(
+            program_version__program=program,
+            state=Application.State.PUBLICITY,
+            publicity_entry__isnull=True,
+        )
+        .select_related("enterprise")
+        .order_by("pk")
+    )
+    end = data.get("end_date") or _("the end of the period in working days")
+    return confirm.Restatement(
+        title=_("Confirm: start the publicity"),
+        button=_("Confirm and start the publicity"),
+        lines=[
+            _(
+                "%(who)s publishes %(n)d applications from %(start)s to %(end)s; "
+                "anyone may object during the period."
+            )
+            % {
+                "who": confirm.actor(request.user),
+                "n": len(waiting),
+                "start": data["start_date"],
+                "end": end,
+            }
+        ],
+        amounts=[(a.enterprise.name, _credit(a)) for a in waiting],
+        article=_("Changjiang 第八条: credit granted is made public before the loan."),
     )
 
 

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from applications.models import Program
 from applications.scope import current_program
+from kedaitong import confirm
 from kedaitong.audit import log_action
 from kedaitong.client import client_address
 from kedaitong.permissions import get_visible_or_404, require_role
@@ -352,6 +353,64 @@ STAGE_VIEWS = {
 }
 
 
+# Stages that cannot be undone ask for confirmation first (issue 18 item 4, kedaitong/confirm.py).
+CONFIRMED_STEPS = ("approve", "publicize", "cancel")
+
+
+def _stage_restatement(
+    request: HttpRequest, run: SubsidyRun, step: str, data: dict
+) -> confirm.Restatement:
+    """审定, 开始公示, 撤销本批次 in words: who, which run, its total and each bank's amount."""
+    lines, totals, _exclusions = _stored(run)
+    who = confirm.actor(request.user)
+    the_run = _("the %(year)s interest subsidy of %(program)s") % {
+        "year": run.year,
+        "program": run.program.name,
+    }
+    amounts = [(_("Subsidy in total"), run.total)] + [(t.bank_name, t.amount) for t in totals]
+    facts = [(_("Loans"), str(len(lines))), (_("Banks"), str(len(totals)))]
+    if step == "approve":
+        return confirm.Restatement(
+            title=_("Confirm: the party-group meeting's approval"),
+            button=_("Confirm the approval"),
+            lines=[
+                _("%(who)s records that the party-group meeting of %(date)s approved %(run)s.")
+                % {"who": who, "run": the_run, "date": data["meeting_date"]},
+                _("The figures below are then fixed for the publicity."),
+            ],
+            facts=facts,
+            amounts=amounts,
+            article=_("Quzhou 四(一): 局党组会审定."),
+        )
+    if step == "publicize":
+        return confirm.Restatement(
+            title=_("Confirm: start the publicity"),
+            button=_("Confirm and start the publicity"),
+            lines=[
+                _(
+                    "%(who)s publishes %(run)s from %(start)s: every bank's name and amount and "
+                    "every enterprise's subsidy become public, and anyone may object."
+                )
+                % {"who": who, "run": the_run, "start": data["start"]},
+            ],
+            facts=facts,
+            amounts=amounts,
+            article=_("Quzhou 四(一): 公示."),
+        )
+    return confirm.Restatement(
+        title=_("Confirm: cancel this run"),
+        button=_("Confirm: cancel this run"),
+        lines=[
+            _("%(who)s cancels %(run)s. Its settlements become free for a new run.")
+            % {"who": who, "run": the_run},
+            _("Reason: %(reason)s") % {"reason": data["reason"]},
+        ],
+        facts=facts,
+        amounts=amounts,
+        article=_("Quzhou 四(一): a run is cancelled before any bank is paid."),
+    )
+
+
 def _stage(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     """GET: the stage's form; POST: the stage's service. Refusals by type: 403 role, 400 input, 409 order."""
     run = get_visible_or_404(
@@ -360,11 +419,15 @@ def _stage(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     if not _may(request.user, run, step):
         raise PermissionDenied
     form_class, call, title = STAGE_VIEWS[step]
-    form = form_class(request.POST or None, request.FILES or None, initial=_initial(step))
+    form = form_class(request.POST or None, confirm.files(request) or None, initial=_initial(step))
     status = 200
     if request.method == "POST":
         status = 400
-        if form.is_valid():
+        if form.is_valid() and confirm.going_back(request):
+            status = 200
+        elif form.is_valid() and step in CONFIRMED_STEPS and not confirm.confirmed(request):
+            return confirm.ask(request, _stage_restatement(request, run, step, form.cleaned_data))
+        elif form.is_valid():
             refusal = attempt(
                 form,
                 lambda: call(actor=request.user, run=run, request=request, **form.cleaned_data),
@@ -429,6 +492,37 @@ def run_pay(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Enter the payment's date and voucher number."))
         return redirect("subsidy:run-detail", pk=run.pk)
     bank = get_object_or_404(Bank, code=form.cleaned_data["bank"])
+    if confirm.going_back(request):
+        title = _("Record payment") + f" · {bank.name}"
+        return render(
+            request,
+            "subsidy/run_stage.html",
+            {"run": run, "form": form, "title": title, "step": "pay"},
+        )
+    if not confirm.confirmed(request):
+        total = next((t.amount for t in _stored(run)[1] if t.bank_id == bank.pk), None)
+        return confirm.ask(
+            request,
+            confirm.Restatement(
+                title=_("Confirm: record the payment"),
+                button=_("Confirm the payment"),
+                lines=[
+                    _(
+                        "%(who)s records that the subsidy of the %(year)s run was paid to %(bank)s "
+                        "on %(date)s, voucher %(voucher)s."
+                    )
+                    % {
+                        "who": confirm.actor(request.user),
+                        "year": run.year,
+                        "bank": bank.name,
+                        "date": form.cleaned_data["paid_on"],
+                        "voucher": form.cleaned_data["voucher_no"],
+                    }
+                ],
+                amounts=[(bank.name, total)] if total is not None else [],
+                article=_("Quzhou 四(一): 兑现 to the lending banks."),
+            ),
+        )
     try:
         services.run_record_payment(
             actor=request.user,

@@ -26,6 +26,7 @@ from compensation.models import (
 from compensation.services import CompensationError
 from kedaitong.models import AuditEntry
 from tests.compensation import helpers
+from tests.confirming import post_confirmed
 
 pytestmark = pytest.mark.django_db
 
@@ -197,10 +198,12 @@ def test_the_payment_reversal_page_is_the_bureau_heads(cast):
         .get(f"/compensation/claims/{claim.public_id}/")
         .content.decode()
     )
-    assert client(cast.bureau_staff).post(path, {"reason": "x"}).status_code == 403
-    assert client(cast.bank_y_user).post(path, {"reason": "x"}).status_code == 404
-    assert client(cast.bureau_head).post(path, {"reason": ""}).status_code == 400
-    assert client(cast.bureau_head).post(path, {"reason": "凭证号录错"}).status_code == 302
+    assert post_confirmed(client(cast.bureau_staff), path, {"reason": "x"}).status_code == 403
+    assert post_confirmed(client(cast.bank_y_user), path, {"reason": "x"}).status_code == 404
+    assert post_confirmed(client(cast.bureau_head), path, {"reason": ""}).status_code == 400
+    assert (
+        post_confirmed(client(cast.bureau_head), path, {"reason": "凭证号录错"}).status_code == 302
+    )
     page = (
         client(cast.bureau_staff).get(f"/compensation/claims/{claim.public_id}/").content.decode()
     )

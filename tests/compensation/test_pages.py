@@ -23,6 +23,7 @@ from compensation.models import (
 )
 from kedaitong.db import MoneySum
 from tests.compensation import helpers
+from tests.confirming import post_confirmed
 
 pytestmark = pytest.mark.django_db
 
@@ -132,19 +133,23 @@ def test_group_decides_within_budget_and_above_is_refused(cast):
     helpers.budget(cast, "100000.00", year=dt.date.today().year)
     group = client(cast.leading_group)
     assert (
-        client(cast.bureau_staff).post(url(claim, "decide/"), {"outcome": "decide"}).status_code
+        post_confirmed(
+            client(cast.bureau_staff), url(claim, "decide/"), {"outcome": "decide"}
+        ).status_code
         == 403
     )
     page = group.get(url(claim, "decide/"))
     assert "100,000.00" in page.content.decode()
-    response = group.post(
+    response = post_confirmed(
+        group,
         url(claim, "decide/"),
         {"outcome": "decide", "amount": "100000.01", "covered_loss": "800000"},
     )
     assert response.status_code == 400 and "预算余额100000.00元" in response.content.decode()
     assert not Decision.objects.exists()
     assert (
-        group.post(
+        post_confirmed(
+            group,
             url(claim, "decide/"),
             {"outcome": "decide", "amount": "100000.00", "covered_loss": "800000"},
         ).status_code
@@ -157,13 +162,17 @@ def test_payment_agreement_recovery_return_and_confirmation(cast):
     claim = helpers.decided(cast)
     staff = client(cast.bureau_staff)
     assert (
-        client(cast.auditor)
-        .post(url(claim, "pay/"), {"paid_on": "2026-11-23", "voucher_no": "BF-1"})
-        .status_code
+        post_confirmed(
+            client(cast.auditor),
+            url(claim, "pay/"),
+            {"paid_on": "2026-11-23", "voucher_no": "BF-1"},
+        ).status_code
         == 403
     )
     assert (
-        staff.post(url(claim, "pay/"), {"paid_on": "2026-11-23", "voucher_no": "BF-1"}).status_code
+        post_confirmed(
+            staff, url(claim, "pay/"), {"paid_on": "2026-11-23", "voucher_no": "BF-1"}
+        ).status_code
         == 302
     )
     assert Payment.objects.get().voucher_no == "BF-1"
@@ -174,12 +183,14 @@ def test_payment_agreement_recovery_return_and_confirmation(cast):
         == 302
     )
     bank = client(cast.bank_x_user)
-    no_receipt = bank.post(
+    no_receipt = post_confirmed(
+        bank,
         url(claim, "recoveries/new/"),
         {"received_on": "2026-11-24", "gross": "100000.00", "litigation_amount": "5000"},
     )
     assert no_receipt.status_code == 400 and not Recovery.objects.exists()
-    response = bank.post(
+    response = post_confirmed(
+        bank,
         url(claim, "recoveries/new/"),
         {
             "received_on": "2026-11-24",
@@ -197,14 +208,16 @@ def test_payment_agreement_recovery_return_and_confirmation(cast):
         Decimal("35250.00"),
     )  # 94000 × 300000/800000
     assert (
-        bank.post(
+        post_confirmed(
+            bank,
             f"/compensation/recoveries/{recovery.pk}/returns/new/",
             {"amount": "35250.01", "returned_on": "2026-11-25", "voucher_no": "JH"},
         ).status_code
         == 400
     )
     assert (
-        bank.post(
+        post_confirmed(
+            bank,
             f"/compensation/recoveries/{recovery.pk}/returns/new/",
             {"amount": "35250.00", "returned_on": "2026-11-25", "voucher_no": "JH"},
         ).status_code
@@ -212,13 +225,15 @@ def test_payment_agreement_recovery_return_and_confirmation(cast):
     )
     share_return = ShareReturn.objects.get()
     assert (
-        client(cast.bureau_staff)
-        .post(f"/compensation/returns/{share_return.pk}/confirm/")
-        .status_code
+        post_confirmed(
+            client(cast.bureau_staff), f"/compensation/returns/{share_return.pk}/confirm/"
+        ).status_code
         == 403
     )
     assert (
-        client(cast.auditor).post(f"/compensation/returns/{share_return.pk}/confirm/").status_code
+        post_confirmed(
+            client(cast.auditor), f"/compensation/returns/{share_return.pk}/confirm/"
+        ).status_code
         == 302
     )
     assert ShareReturn.objects.get().confirmed_by == cast.auditor
@@ -239,29 +254,31 @@ def test_a_mistaken_return_is_reversed_on_its_page(cast):
     )
     path = f"/compensation/returns/{share_return.pk}/reverse/"
     assert client(cast.auditor).get(path).status_code == 200
-    assert client(cast.bureau_staff).post(path, {"reason": "x"}).status_code == 403
-    assert client(cast.bank_y_user).post(path, {"reason": "x"}).status_code == 404
-    assert client(cast.auditor).post(path, {"reason": ""}).status_code == 400
+    assert post_confirmed(client(cast.bureau_staff), path, {"reason": "x"}).status_code == 403
+    assert post_confirmed(client(cast.bank_y_user), path, {"reason": "x"}).status_code == 404
+    assert post_confirmed(client(cast.auditor), path, {"reason": ""}).status_code == 400
     assert ShareReturn.objects.count() == 1
-    assert client(cast.auditor).post(path, {"reason": "财政未收到"}).status_code == 302
+    assert post_confirmed(client(cast.auditor), path, {"reason": "财政未收到"}).status_code == 302
     assert Recovery.objects.get(pk=recovery.pk).returned == Decimal("0.00")
     page = client(cast.bank_x_user).get(url(recovery.claim)).content.decode()
     assert "财政未收到" in page and "-500.00" in page.replace(",", "")
     assert (
         "冲销交回记录" in page and "compensation.return.reversed" not in page
     )  # the history reads as words, not codes
-    assert client(cast.auditor).post(path, {"reason": "again"}).status_code == 400
+    assert post_confirmed(client(cast.auditor), path, {"reason": "again"}).status_code == 400
 
 
 def test_the_group_revokes_a_decision_before_payment(cast):
     claim = helpers.decided(cast)
     path = url(claim, "revoke/")
     assert client(cast.leading_group).get(path).status_code == 200
-    assert client(cast.auditor).post(path, {"reason": "x"}).status_code == 403
-    assert client(cast.bureau_staff).post(path, {"reason": "x"}).status_code == 403
-    assert client(cast.bank_y_user).post(path, {"reason": "x"}).status_code == 404
-    assert client(cast.leading_group).post(path, {"reason": ""}).status_code == 400
-    assert client(cast.leading_group).post(path, {"reason": "金额录错"}).status_code == 302
+    assert post_confirmed(client(cast.auditor), path, {"reason": "x"}).status_code == 403
+    assert post_confirmed(client(cast.bureau_staff), path, {"reason": "x"}).status_code == 403
+    assert post_confirmed(client(cast.bank_y_user), path, {"reason": "x"}).status_code == 404
+    assert post_confirmed(client(cast.leading_group), path, {"reason": ""}).status_code == 400
+    assert (
+        post_confirmed(client(cast.leading_group), path, {"reason": "金额录错"}).status_code == 302
+    )
     assert CompensationBudget.objects.get().committed == Decimal("0.00")
     page = client(cast.bank_x_user).get(url(claim)).content.decode()
     assert "金额录错" in page and "-300,000.00" in page

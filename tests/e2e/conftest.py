@@ -238,3 +238,24 @@ def commit_and_open_run(page) -> int:  # type: ignore[no-untyped-def]
     match = RUN_PAGE.search(page.url)
     assert match, page.url
     return int(match.group(1))
+
+
+def confirm_if_asked(page, *shown: str) -> bool:  # type: ignore[no-untyped-def]
+    """Issue 18 item 4: an action that cannot be undone shows its confirmation page first.
+
+    Checks the page (the restatement, `shown` texts, amounts in capitals, both buttons), then presses
+    the confirm button and waits for the result. False when the page is not a confirmation.
+    """
+    if page.locator("#confirm-page").count() == 0:
+        assert not shown, f"expected a confirmation page: {page.url}"
+        return False
+    text = page.locator("#confirm-page").inner_text()
+    for expected in shown:
+        assert expected in text, (expected, text)
+    for capitals in page.locator(".amount-capitals").all_inner_texts():
+        assert capitals.endswith(("整", "分", "角")), capitals
+    assert page.locator("#confirm-back").is_visible()
+    with page.expect_navigation():
+        page.click("#confirm-button")
+    assert page.locator("#confirm-page").count() == 0, page.locator("main").inner_text()
+    return True

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from compensation.models import Claim, ClaimState, ShareReturn
 from tests.compensation.helpers import PDF, bad_loan
-from tests.e2e.conftest import login
+from tests.e2e.conftest import confirm_if_asked, login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -25,6 +25,7 @@ def switch(page, username):
 def submit(page, selector="form.action-form button[type=submit]"):
     page.click(selector)
     page.wait_for_load_state()
+    confirm_if_asked(page)  # what cannot be undone is restated first (issue 18 item 4)
 
 
 def test_a_claim_from_filing_to_the_returned_share(page, cast, tmp_path):

@@ -31,6 +31,7 @@ from kedaitong.roles import Role
 from loans.delinquency import months_later
 from loans.models import Loan, LoanDocument
 from tests.conftest import assume_lpr_through
+from tests.e2e.conftest import confirm_if_asked
 from tests.factories import (
     BankAgreementFactory,
     BankFactory,
@@ -47,6 +48,7 @@ PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 def submit(page, selector: str) -> None:  # type: ignore[no-untyped-def]
     with page.expect_navigation():
         page.click(selector)
+    confirm_if_asked(page)  # what cannot be undone is restated first (issue 18 item 4)
 
 
 def state_of(page) -> str:  # type: ignore[no-untyped-def]

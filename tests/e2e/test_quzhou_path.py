@@ -33,6 +33,7 @@ from loans.delinquency import months_later
 from loans.models import InterestSettlement, Loan, LoanDocument, RecordUpload
 from subsidy.models import SubsidyRun
 from tests.conftest import assume_lpr_through
+from tests.e2e.conftest import confirm_if_asked
 from tests.factories import (
     BankAgreementFactory,
     BankFactory,
@@ -50,6 +51,7 @@ PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 def submit(page, selector: str) -> None:
     with page.expect_navigation():
         page.click(selector)
+    confirm_if_asked(page)  # what cannot be undone is restated first (issue 18 item 4)
 
 
 def upload_records(page, kind: str, program: str, path: str) -> str:

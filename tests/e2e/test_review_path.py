@@ -24,6 +24,7 @@ from loans.delinquency import months_later
 from loans.models import Loan
 from review.models import BankDecision, MeetingDecision, Objection, Opinion, PublicityBatch
 from tests.conftest import Cast
+from tests.e2e.conftest import RESULTS, confirm_if_asked
 from tests.factories import ApplicationFactory
 from tests.review.helpers import PDF, complete, eligible, to_publicity
 
@@ -46,6 +47,7 @@ def act(page, action: str) -> None:
     """Press one of the review page's action buttons and wait for the saved page."""
     with page.expect_navigation():
         page.click(f"button[name=action][value={action}]")
+    confirm_if_asked(page)  # 签发 and 同意授信 restate first (issue 18 item 4)
     assert page.locator(".message-success").count() == 1, page.locator("main").inner_text()
 
 
@@ -144,7 +146,20 @@ def test_an_application_goes_from_submission_to_disbursement(new_page, cast: Cas
     group.select_option(f"select[name=a{application.pk}-decision]", "recommend")
     group.fill(f"input[name=a{application.pk}-amount]", "900000")
     group.fill(f"input[name=a{application.pk}-opinion]", "同意推荐")
-    group.click("[data-testid=record-meeting]")
+    with group.expect_navigation():
+        group.click("[data-testid=record-meeting]")
+    # Issue 18 item 4: the meeting's decisions are restated, the amount in figures and capitals;
+    # the page fits a phone (kept as artifacts in test-results/, not committed).
+    for width, height in ((1366, 768), (390, 844)):
+        group.set_viewport_size({"width": width, "height": height})
+        RESULTS.mkdir(exist_ok=True)
+        group.screenshot(path=str(RESULTS / f"confirm-meeting-{width}.png"), full_page=True)
+        # The confirmation itself fits (the shared header's width at 390 px is item 5's).
+        for part in ("#confirm-page", "#confirm-button", "#confirm-back", ".amount-capitals"):
+            box = group.locator(part).first.bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, part
+    group.set_viewport_size({"width": 1366, "height": 768})
+    assert confirm_if_asked(group, "900,000.00元", "玖拾万元整", "领导专班")
     group.wait_for_url(re.compile(r"/review/meetings/[0-9a-f-]{36}/$"))
     assert state(application) == Application.State.BANK_REVIEW
 
@@ -157,13 +172,23 @@ def test_an_application_goes_from_submission_to_disbursement(new_page, cast: Cas
     bank.fill("input[name=term_months]", "12")
     bank.fill("textarea[name=opinion]", "经审核同意授信")
     bank.fill("input[name=head_name]", "李行长")
+    # 返回修改 on the confirmation page brings the form back with what was typed.
+    with bank.expect_navigation():
+        bank.click("button[name=action][value=bank_approve]")
+    assert "玖拾万元整" in bank.locator("#confirm-page").inner_text()
+    with bank.expect_navigation():
+        bank.click("#confirm-back")
+    assert bank.locator("textarea[name=opinion]").input_value() == "经审核同意授信"
+    assert state(application) == Application.State.BANK_REVIEW
     act(bank, "bank_approve")
     assert state(application) == Application.State.PUBLICITY
 
     # 7. Publicity: staff open a batch with both applications; the public objects to the second, no login.
     staff.goto("/review/publicity/")
     staff.fill("input[name=start_date]", today.isoformat())
-    staff.click("[data-testid=open-batch]")
+    with staff.expect_navigation():
+        staff.click("[data-testid=open-batch]")
+    assert confirm_if_asked(staff, "玖拾万元整")
     staff.wait_for_url(re.compile(r"/review/publicity/[0-9a-f-]{36}/$"))
     batch = PublicityBatch.objects.get()
     assert set(batch.entries.values_list("application", flat=True)) == {application.pk, second.pk}

@@ -26,7 +26,7 @@ import pytest
 
 from kedaitong.models import AuditEntry
 from subsidy.models import BankPayment, RunObjection, RunState, SubsidyRun
-from tests.e2e.conftest import commit_and_open_run
+from tests.e2e.conftest import commit_and_open_run, confirm_if_asked
 from tests.subsidy.conftest import PDF, qz, shanghai  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -35,6 +35,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def submit(page, selector: str) -> None:  # type: ignore[no-untyped-def]
     with page.expect_navigation():
         page.click(selector)
+    confirm_if_asked(page)  # what cannot be undone is restated first (issue 18 item 4)
 
 
 def test_a_closed_year_through_every_stage_with_an_objection(new_page, qz, time_machine, tmp_path):  # noqa: F811
@@ -171,6 +172,7 @@ def test_a_closed_year_through_every_stage_with_an_objection(new_page, qz, time_
         form.locator("input[name=voucher_no]").fill(f"QZBT-2026-00{n}")
         with staff.expect_navigation():
             form.locator("button").click()
+        assert confirm_if_asked(staff, "元整")
     run = SubsidyRun.objects.get(pk=run.pk)
     assert run.state == RunState.PAID
     assert sorted(BankPayment.objects.values_list("bank__code", "amount", "voucher_no")) == [

@@ -10,6 +10,7 @@ from applications.models import Application
 from kedaitong.roles import Role
 from review import services
 from review.models import Opinion
+from tests.confirming import post_confirmed
 from tests.factories import UserFactory
 from tests.review.helpers import to_bureau_review
 
@@ -19,7 +20,7 @@ S = Application.State
 
 
 def act(client, application, **data):
-    return client.post(f"/review/applications/{application.public_id}/act/", data)
+    return post_confirmed(client, f"/review/applications/{application.public_id}/act/", data)
 
 
 def seen_draft(page: str) -> str:

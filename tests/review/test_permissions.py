@@ -27,6 +27,7 @@ from loans import services as loan_services
 from loans.services import LoanRefused
 from review import services
 from review.models import Objection, PublicityBatch
+from tests.confirming import post_confirmed
 from tests.factories import UserFactory
 from tests.review.helpers import (
     complete,
@@ -69,7 +70,7 @@ def users(cast: Any) -> dict[str, Any]:
 
 
 def act(client: Any, application: Application, **data: Any) -> Any:
-    return client.post(f"/review/applications/{application.public_id}/act/", data)
+    return post_confirmed(client, f"/review/applications/{application.public_id}/act/", data)
 
 
 # --- set-ups: the transition's source state with its conditions met -------------------------------
@@ -166,7 +167,8 @@ def meeting(recommended: bool) -> tuple[Callable[..., Any], Callable[..., Any]]:
         )
 
     def web(cast: Any, client: Any, a: Application) -> Any:
-        return client.post(
+        return post_confirmed(
+            client,
             "/review/meetings/new/",
             {
                 "date": "2026-01-20",

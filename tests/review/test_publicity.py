@@ -15,6 +15,7 @@ from loans.models import Loan
 from loans.services import LoanRefused
 from review import selectors, services
 from review.models import Objection, PublicityBatch, PublicityEntry
+from tests.confirming import post_confirmed
 from tests.review.helpers import on_day, open_batch, to_publicity
 
 pytestmark = pytest.mark.django_db
@@ -171,8 +172,8 @@ def test_a_backdated_batch_is_refused_on_the_page_and_a_batch_from_today_runs_fi
     application = to_publicity(cast)
     with on_day(dt.date(2026, 12, 3)):
         client.force_login(cast.bureau_staff)
-        refused = client.post(
-            "/review/publicity/", {"start_date": "2026-11-04", "end_date": "2026-11-10"}
+        refused = post_confirmed(
+            client, "/review/publicity/", {"start_date": "2026-11-04", "end_date": "2026-11-10"}
         )
         assert refused.status_code == 400
         page = refused.content.decode()
@@ -181,7 +182,7 @@ def test_a_backdated_batch_is_refused_on_the_page_and_a_batch_from_today_runs_fi
         assert not PublicityBatch.objects.exists()
         assert client.get("/review/publicity/").content.decode().count('min="2026-12-03"') == 2
 
-        opened = client.post("/review/publicity/", {"start_date": "2026-12-03"})
+        opened = post_confirmed(client, "/review/publicity/", {"start_date": "2026-12-03"})
         assert opened.status_code == 302
         batch = PublicityBatch.objects.get()
         assert (batch.start_date, batch.end_date) == (dt.date(2026, 12, 3), dt.date(2026, 12, 9))

@@ -30,6 +30,7 @@ from loans import services as loan_services
 from loans.models import Loan, LoanDocument
 from review import selectors, services
 from review.models import BankDecision
+from tests.confirming import post_confirmed
 from tests.factories import (
     ApplicationFactory,
     BankAgreementFactory,
@@ -184,7 +185,7 @@ def client_for(user) -> Client:  # type: ignore[no-untyped-def]
 
 
 def act(client: Client, application: Application, **data) -> object:  # type: ignore[no-untyped-def]
-    return client.post(f"/review/applications/{application.public_id}/act/", data)
+    return post_confirmed(client, f"/review/applications/{application.public_id}/act/", data)
 
 
 def actions(application: Application) -> list[str]:

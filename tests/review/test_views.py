@@ -15,6 +15,7 @@ from django.utils import timezone
 from applications.models import Application
 from review import services
 from review.models import BlacklistEntry, Objection, Opinion, PublicityBatch, PublicityEntry
+from tests.confirming import post_confirmed
 from tests.factories import ApplicationFactory
 from tests.review.helpers import (
     complete,
@@ -30,7 +31,7 @@ S = Application.State
 
 
 def act(client, application, **data):
-    return client.post(f"/review/applications/{application.public_id}/act/", data)
+    return post_confirmed(client, f"/review/applications/{application.public_id}/act/", data)
 
 
 def test_queue_shows_age_search_and_counts_in_nav(client, cast):
@@ -166,7 +167,8 @@ def test_meeting_page_decides_several(client, cast):
     first, second = to_group_review(cast), to_group_review(cast, cast.application_b)
     client.force_login(cast.leading_group)
     assert client.get("/review/meetings/new/").status_code == 200
-    response = client.post(
+    response = post_confirmed(
+        client,
         "/review/meetings/new/",
         {
             "date": "2026-01-20",
@@ -187,7 +189,8 @@ def test_meeting_page_decides_several(client, cast):
 def test_meeting_amount_with_three_decimals_is_refused_and_kept(client, cast):
     first = to_group_review(cast)
     client.force_login(cast.leading_group)
-    response = client.post(
+    response = post_confirmed(
+        client,
         "/review/meetings/new/",
         {
             "date": "2026-01-20",
@@ -258,13 +261,16 @@ def test_objection_form_is_throttled(client, cast):
 def test_batch_ending_before_start_is_refused_on_the_page(client, cast):
     to_publicity(cast)
     client.force_login(cast.bureau_staff)
-    response = client.post(
-        "/review/publicity/", {"start_date": "2026-03-02", "end_date": "2026-03-01"}
+    response = post_confirmed(
+        client, "/review/publicity/", {"start_date": "2026-03-02", "end_date": "2026-03-01"}
     )
     assert response.status_code == 400
     assert not PublicityBatch.objects.exists()
     client.force_login(cast.auditor)
-    assert client.post("/review/publicity/", {"start_date": "2026-03-02"}).status_code == 403
+    assert (
+        post_confirmed(client, "/review/publicity/", {"start_date": "2026-03-02"}).status_code
+        == 403
+    )
 
 
 def test_ruling_upheld_through_the_page_rejects(client, cast):

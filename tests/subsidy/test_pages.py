@@ -16,6 +16,7 @@ from applications.scope import SESSION_KEY
 from kedaitong.models import AuditEntry
 from subsidy.models import BankPayment, RunObjection, RunState, SubsidyRun
 from subsidy.services import run_commit
+from tests.confirming import post_confirmed
 from tests.factories import UserFactory
 from tests.subsidy.conftest import (
     DAYS,
@@ -129,7 +130,8 @@ def test_every_stage_through_its_page_in_order(client, qz, clock, run):
     # 3. The bureau head: the party-group meeting.
     clock.move_to(shanghai(DAYS["approve"]), tick=False)
     client.force_login(qz.head)
-    response = client.post(
+    response = post_confirmed(
+        client,
         url("run-approve", run),
         {"meeting_date": MEETING.isoformat(), "minutes": pdf("纪要.pdf"), "note": "审定通过"},
     )
@@ -139,10 +141,12 @@ def test_every_stage_through_its_page_in_order(client, qz, clock, run):
     clock.move_to(shanghai(DAYS["publicize"]), tick=False)
     client.force_login(qz.staff)
     assert 'value="2026-03-26"' in client.get(url("run-publicize", run)).content.decode()
-    response = client.post(url("run-publicize", run), {"start": "2026-03-25"})
+    response = post_confirmed(client, url("run-publicize", run), {"start": "2026-03-25"})
     assert response.status_code == 400 and "不能早于今天" in response.content.decode()
     assert 'value="2026-03-25"' in response.content.decode()  # what was typed is kept
-    response = client.post(url("run-publicize", run), {"start": PUBLICITY_START.isoformat()})
+    response = post_confirmed(
+        client, url("run-publicize", run), {"start": PUBLICITY_START.isoformat()}
+    )
     assert response.status_code == 302 and state(run) == RunState.PUBLICIZED
 
     # 5. After the publicity, the funds document (a new day, a new session).
@@ -164,7 +168,8 @@ def test_every_stage_through_its_page_in_order(client, qz, clock, run):
     page = client.get(detail).content.decode()
     assert page.count('class="pay-form"') == 2
     for bank, voucher in ((qz.bank_a, "PZ-1"), (qz.bank_b, "PZ-2")):
-        client.post(
+        post_confirmed(
+            client,
             url("run-pay", run),
             {"bank": bank.code, "paid_on": "2026-04-10", "voucher_no": voucher},
         )
@@ -191,12 +196,13 @@ def test_every_stage_through_its_page_in_order(client, qz, clock, run):
 def test_a_stage_out_of_order_is_409_with_the_article(client, qz, run, name, who, data):
     client.force_login(getattr(qz, who))
     files = {"minutes": pdf(), "document_file": pdf()}
-    response = client.post(url(name, run), data | files)
+    response = post_confirmed(client, url(name, run), data | files)
     assert response.status_code == 409
     assert "四(一)" in response.content.decode() and "已计算" in response.content.decode()
     assert state(run) == RunState.COMPUTED
     client.force_login(qz.staff)
-    response = client.post(
+    response = post_confirmed(
+        client,
         url("run-pay", run),
         {"bank": "qz-a", "paid_on": "2026-03-02", "voucher_no": "X"},
         follow=True,
@@ -238,9 +244,9 @@ def test_each_stage_page_is_its_roles_alone(client, qz, run, name, allowed, read
 
 def test_cancelling_asks_for_the_reason(client, qz, run):
     client.force_login(qz.head)
-    response = client.post(url("run-cancel", run), {"reason": ""})
+    response = post_confirmed(client, url("run-cancel", run), {"reason": ""})
     assert response.status_code == 400 and state(run) == RunState.COMPUTED
-    response = client.post(url("run-cancel", run), {"reason": "预算调整，重新计算"})
+    response = post_confirmed(client, url("run-cancel", run), {"reason": "预算调整，重新计算"})
     assert response.status_code == 302 and state(run) == RunState.CANCELLED
     assert "预算调整，重新计算" in client.get(url("run-detail", run)).content.decode()
 
