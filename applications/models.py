@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -650,6 +651,26 @@ class Application(ApplicationWorkflow, models.Model):
     @property
     def program(self) -> Program:
         return self.program_version.program
+
+    def get_state_display(self) -> str:
+        """The state in words; 公示中 only once the publicity has begun (Changjiang 第八条).
+
+        An application the bank approved stands in the `publicity` state until its batch closes, but before
+        its batch's period starts (no batch yet, or a batch starting later) it is not being publicized: it
+        shows 待公示. Only applications in that state look their batch up (one query each, where not
+        selected with `publicity_entry__batch`).
+        """
+        if self.state == self.State.PUBLICITY and not self.publicity_started():
+            return str(_("Awaiting publicity"))
+        return str(self.State(self.state).label) if self.state in self.State.values else self.state
+
+    def publicity_started(self, today: dt.date | None = None) -> bool:
+        """Whether the publicity of this application has begun: its batch's period has started (第八条)."""
+        try:
+            batch = self.publicity_entry.batch  # type: ignore[attr-defined]
+        except ObjectDoesNotExist:
+            return False
+        return batch.period_start <= (today or timezone.localdate())
 
     @property
     def display_reference(self) -> str:

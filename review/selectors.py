@@ -12,6 +12,7 @@ from django.utils import timezone
 from django_fsm import Transition, get_available_user_FIELD_transitions
 from django_stubs_ext import WithAnnotations
 
+from applications.eligibility import presented
 from applications.models import Application, Enterprise
 from applications.scope import current_program
 from applications.selectors import RuleResult, eligibility_at_submission, eligibility_now
@@ -258,8 +259,9 @@ class EligibilityLine:
 
 def eligibility_comparison(application: Application) -> list[EligibilityLine]:
     """Eligibility judged today beside the snapshot taken at submission, matched by rule code."""
-    now = {r.code: r for r in eligibility_now(application)}
-    then = {r.code: r for r in (eligibility_at_submission(application) or [])}
+    # 第六条(一): an alternative not needed shows 已满足其一 (`presented`), now and at submission alike.
+    now = {r.code: r for r in presented(eligibility_now(application))}
+    then = {r.code: r for r in presented(eligibility_at_submission(application) or [])}
     codes = list(now) + [code for code in then if code not in now]
     lines = []
     for code in codes:
