@@ -469,6 +469,11 @@ class MaterialForm(forms.Form):
     )
     file = EvidenceFileField(label=_("File (PDF, JPEG or PNG)"))
 
-    def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, program: Program, by_bank: bool = False, **kwargs: Any) -> None:
+        """`by_bank`: the bank's own materials (附件2 第11项), else the enterprise's (all the others)."""
         super().__init__(*args, **kwargs)
-        self.fields["material_type"].queryset = MaterialType.objects.filter(program=program)
+        self.fields["material_type"].queryset = MaterialType.objects.filter(
+            program=program, supplied_by_bank=by_bank
+        )
+        if by_bank:
+            self.fields["material_type"].empty_label = None  # usually one: preselected

@@ -166,6 +166,9 @@ class MaterialType(models.Model):
     name = models.CharField(_("name"), max_length=60)
     required = models.BooleanField(_("required at submission"), default=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
+    # Changjiang 附件2 第11项 “由合作银行出具，银行审核阶段补齐”: the application's bank uploads it at its review,
+    # not the enterprise (issue 18 item 9).
+    supplied_by_bank = models.BooleanField(_("supplied by the bank at its review"), default=False)
 
     class Meta:
         verbose_name = _("material type")

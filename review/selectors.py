@@ -282,6 +282,7 @@ class MaterialLine:
     name: str
     required: bool
     files: list[Any]
+    supplied_by_bank: bool = False  # 附件2 第11项: the bank adds it at its review
 
     @property
     def missing(self) -> bool:
@@ -297,7 +298,11 @@ def material_lines(application: Application) -> list[MaterialLine]:
         uploaded.setdefault(material.material_type_id, []).append(material)
     return [
         MaterialLine(
-            number=t.number, name=t.name, required=t.required, files=uploaded.get(t.pk, [])
+            number=t.number,
+            name=t.name,
+            required=t.required,
+            files=uploaded.get(t.pk, []),
+            supplied_by_bank=t.supplied_by_bank,
         )
         for t in MaterialType.objects.filter(
             program=application.program_version.program_id

@@ -156,7 +156,9 @@ def test_an_amount_over_the_limit_is_a_field_error_citing_the_article(cast):
     )
     assert response.status_code == 200
     # Typed in 万元, refused in 万元 (issue 18 item 8).
-    assert response.context["form"].errors["amount_wan"] == ["最高不超过500万元（昌江细则第一条）。"]
+    assert response.context["form"].errors["amount_wan"] == [
+        "最高不超过500万元（昌江细则第一条）。"
+    ]
     assert "最高不超过500万元（昌江细则第一条）。" in response.content.decode()
     assert "5,000,000" not in response.content.decode()
     assert 'value="500.01"' in response.content.decode()  # what was typed is kept
