@@ -6,7 +6,9 @@ programs/changjiang/reference.py SUPPLIED_BY_BANK).
 
 from django.db import migrations, models
 
-SUPPLIED_BY_BANK = {"changjiang": [11]}
+SUPPLIED_BY_BANK = {
+    "changjiang_kedaitong": [11]
+}  # the kind code (kedaitong.programs) → 附件2 numbers
 
 
 def load(apps, schema_editor):
