@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from applications.workflow import ApplicationWorkflow
@@ -555,7 +556,8 @@ class Application(ApplicationWorkflow, models.Model):
         BUREAU_REVIEW = "bureau_review", _("Bureau review")
         GROUP_REVIEW = "group_review", _("Leading group review")
         BANK_REVIEW = "bank_review", _("Bank review")
-        PUBLICITY = "publicity", _("Publicity")
+        # The state (公示中), apart from the word for publicity itself on menus and titles (公示).
+        PUBLICITY = "publicity", pgettext_lazy("application state", "Publicity")
         CREDIT_GRANTED = "credit_granted", _("Credit granted")
         DISBURSED = "disbursed", _("Disbursed")
         REPORTED = "reported", _("Reported to the bureau")
