@@ -234,8 +234,11 @@ def test_make_run_serves_with_one_worker_and_one_ctrl_c_stops_both(tmp_path):
     }
     log = (tmp_path / "run.log").open("w")
     # A session of its own, as a terminal's foreground job is a process group of its own.
+    # `env --default-signal`: a terminal's foreground job has Ctrl-C's SIGINT at its default; a suite
+    # started in the background of a script (`bash .ci/run &`) hands down SIGINT ignored, which bash
+    # cannot trap and Python does not turn into KeyboardInterrupt.
     pair = subprocess.Popen(
-        ["bash", "scripts/run.sh"],
+        ["env", "--default-signal=INT,QUIT", "bash", "scripts/run.sh"],
         cwd=ROOT,
         env=env,
         stdout=log,
