@@ -209,7 +209,8 @@ def queue_for(user: User) -> QuerySet[Application]:
     narrow = programs.spec(program).workflow.queue_filter
     if narrow is not None:
         qs = narrow(user.effective_role, qs)
-    return with_entered_state(qs).select_related("enterprise", "bank")
+    # publicity_entry__batch: a `publicity` row shows 公示中 or 待公示 by its batch (Application.get_state_display).
+    return with_entered_state(qs).select_related("enterprise", "bank", "publicity_entry__batch")
 
 
 def queue_count(user: User) -> int:
