@@ -12,7 +12,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Literal
 
@@ -22,10 +22,13 @@ from applications.sme import classify
 from kedaitong.annualized import annualized_by_year
 from kedaitong.money import format_yuan
 
-Status = Literal["pass", "fail", "unknown"]
+Status = Literal["pass", "fail", "unknown", "covered"]
 PASS: Status = "pass"
 FAIL: Status = "fail"
 UNKNOWN: Status = "unknown"
+# Shown only, never judged nor stored: an alternative of 第六条(一) that is not met while another one is
+# (`presented`), so a page says 已满足其一 instead of a red 不符合 for a condition nobody needs.
+COVERED: Status = "covered"
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,12 @@ class ApplicationFacts:
     other_banks: tuple[str, ...] = field(default_factory=tuple)  # Changjiang 第六条(二)
 
 
-STATUS_LABELS = {"pass": _("Pass"), "fail": _("Fail"), "unknown": _("Unknown")}
+STATUS_LABELS = {
+    "pass": _("Pass"),
+    "fail": _("Fail"),
+    "unknown": _("Unknown"),
+    "covered": _("One of the alternatives is met"),
+}
 RULE_LABELS = {
     "changjiang.jiangxi": _("Registered in Jiangxi"),
     "changjiang.provincial_system": _("Entered in the Jiangxi Kedaitong system"),
@@ -681,6 +689,22 @@ def quzhou_checklist(facts: Facts, app: ApplicationFacts | None = None) -> list[
 def problems(results: Iterable[RuleResult]) -> list[RuleResult]:
     """The lines that stop a submission: every non-optional line that did not pass."""
     return [r for r in results if r.code not in OPTIONAL and r.status != PASS]
+
+
+def presented(results: Iterable[RuleResult]) -> list[RuleResult]:
+    """Changjiang 第六条(一): 具备以下条件之一 — once one alternative passes, the others are not needed.
+
+    For pages only: the alternatives that did not pass are shown as `COVERED` (已满足其一) instead of failed
+    while another alternative passes; when none passes they stay failed (or unknown), as judged. The
+    judgement itself (`problems`, the snapshot kept at submission) never sees `COVERED`.
+    """
+    results = list(results)
+    if not any(r.code in OPTIONAL and r.status == PASS for r in results):
+        return results
+    return [
+        replace(r, status=COVERED) if r.code in OPTIONAL and r.status != PASS else r
+        for r in results
+    ]
 
 
 def passes(results: Iterable[RuleResult]) -> bool:

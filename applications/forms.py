@@ -29,7 +29,7 @@ from applications.models import (
 )
 from applications.services import COMPANY_INTRO_MAX, PROJECT_INTRO_MAX
 from kedaitong.models import User
-from kedaitong.money import WAN
+from kedaitong.money import WAN, yuan_to_wan
 from kedaitong.uploads import EvidenceFileField
 
 
@@ -283,6 +283,17 @@ class WanAmountField(forms.DecimalField):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(max_digits=14, decimal_places=6, min_value=Decimal("0.000001"), **kwargs)
+        # Every bound is stated in 万元, the unit the user typed (issue 18 item 8), not Django's bare numbers.
+        self.error_messages.update(
+            {
+                "min_value": _("An amount in 10,000 yuan must be greater than zero."),
+                "max_digits": _("At most 8 digits before the decimal point in 10,000 yuan."),
+                "max_whole_digits": _("At most 8 digits before the decimal point in 10,000 yuan."),
+                "max_decimal_places": _(
+                    "An amount in 10,000 yuan has at most six decimals (the fen)."
+                ),
+            }
+        )
 
 
 class ApplicationForm(forms.ModelForm):
@@ -319,9 +330,10 @@ class ApplicationForm(forms.ModelForm):
             raise ValidationError(_("An amount in 10,000 yuan has at most six decimals (the fen)."))
         limit = self.version.max_amount
         if limit is not None and yuan > limit:
+            # Typed in 万元, refused in 万元 (issue 18 item 8): 500万元, not 5,000,000.00元.
             raise ValidationError(
-                _("At most %(limit)s yuan (%(article)s)."),
-                params={"limit": f"{limit:,.2f}", "article": self.article_amount},
+                _("At most %(limit)s ten-thousand yuan (%(article)s)."),
+                params={"limit": f"{yuan_to_wan(limit):f}", "article": self.article_amount},
             )
         return wan
 
@@ -457,6 +469,11 @@ class MaterialForm(forms.Form):
     )
     file = EvidenceFileField(label=_("File (PDF, JPEG or PNG)"))
 
-    def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, program: Program, by_bank: bool = False, **kwargs: Any) -> None:
+        """`by_bank`: the bank's own materials (附件2 第11项), else the enterprise's (all the others)."""
         super().__init__(*args, **kwargs)
-        self.fields["material_type"].queryset = MaterialType.objects.filter(program=program)
+        self.fields["material_type"].queryset = MaterialType.objects.filter(
+            program=program, supplied_by_bank=by_bank
+        )
+        if by_bank:
+            self.fields["material_type"].empty_label = None  # usually one: preselected

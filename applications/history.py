@@ -29,6 +29,8 @@ ACTIONS: dict[str, Any] = {
     "applications.application.saved": _("saved the draft"),
     "applications.material.added": _("uploaded a material"),
     "applications.material.removed": _("removed a material"),
+    "applications.material.added_by_bank": _("added the bank's material (附件2 第11项)"),
+    "applications.material.replaced_by_bank": _("replaced the bank's material (附件2 第11项)"),
     "applications.team_member.added": _("added a team member"),
     "applications.team_member.removed": _("removed a team member"),
     "review.opinion.drafted": _("drafted an opinion"),

@@ -6,11 +6,13 @@ import datetime as dt
 import uuid
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from applications.workflow import ApplicationWorkflow
@@ -165,6 +167,9 @@ class MaterialType(models.Model):
     name = models.CharField(_("name"), max_length=60)
     required = models.BooleanField(_("required at submission"), default=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
+    # Changjiang 附件2 第11项 “由合作银行出具，银行审核阶段补齐”: the application's bank uploads it at its review,
+    # not the enterprise (issue 18 item 9).
+    supplied_by_bank = models.BooleanField(_("supplied by the bank at its review"), default=False)
 
     class Meta:
         verbose_name = _("material type")
@@ -561,7 +566,8 @@ class Application(ApplicationWorkflow, models.Model):
         BUREAU_REVIEW = "bureau_review", _("Bureau review")
         GROUP_REVIEW = "group_review", _("Leading group review")
         BANK_REVIEW = "bank_review", _("Bank review")
-        PUBLICITY = "publicity", _("Publicity")
+        # The state (公示中), apart from the word for publicity itself on menus and titles (公示).
+        PUBLICITY = "publicity", pgettext_lazy("application state", "Publicity")
         CREDIT_GRANTED = "credit_granted", _("Credit granted")
         DISBURSED = "disbursed", _("Disbursed")
         REPORTED = "reported", _("Reported to the bureau")
@@ -660,6 +666,26 @@ class Application(ApplicationWorkflow, models.Model):
     @property
     def program(self) -> Program:
         return self.program_version.program
+
+    def get_state_display(self) -> str:
+        """The state in words; 公示中 only once the publicity has begun (Changjiang 第八条).
+
+        An application the bank approved stands in the `publicity` state until its batch closes, but before
+        its batch's period starts (no batch yet, or a batch starting later) it is not being publicized: it
+        shows 待公示. Only applications in that state look their batch up (one query each, where not
+        selected with `publicity_entry__batch`).
+        """
+        if self.state == self.State.PUBLICITY and not self.publicity_started():
+            return str(_("Awaiting publicity"))
+        return str(self.State(self.state).label) if self.state in self.State.values else self.state
+
+    def publicity_started(self, today: dt.date | None = None) -> bool:
+        """Whether the publicity of this application has begun: its batch's period has started (第八条)."""
+        try:
+            batch = self.publicity_entry.batch  # type: ignore[attr-defined]
+        except ObjectDoesNotExist:
+            return False
+        return batch.period_start <= (today or timezone.localdate())
 
     @property
     def display_reference(self) -> str:

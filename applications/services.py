@@ -825,6 +825,14 @@ def material_add(
         ensure_editable(locked)
         if material_type.program_id != locked.program_version.program_id:
             raise DomainError(_("This material does not belong to the application's program."))
+        if material_type.supplied_by_bank:
+            raise DomainError(
+                _(
+                    "Material %(number)d is issued by the cooperating bank and added by the bank at its "
+                    "review (附件2: 由合作银行出具，银行审核阶段补齐)."
+                )
+                % {"number": material_type.number}
+            )
         material = Material(
             application=locked,
             material_type=material_type,
@@ -848,10 +856,88 @@ def material_add(
     return material
 
 
+def material_supply_by_bank(
+    *,
+    actor: User,
+    application: Application,
+    material_type: MaterialType,
+    upload: UploadedFile,
+    request: HttpRequest | None = None,
+) -> Material:
+    """Changjiang 附件2 第11项 “由合作银行出具，银行审核阶段补齐”: the application's bank adds it at its review.
+
+    1. The file is judged by content (PDF, JPEG, PNG) and size, as every upload (`check_upload`).
+    2. The application row is locked: only a user of the application's bank, while the application is at
+       the bank's review (before the bank's decision), for a material the program marks as the bank's.
+    3. A file already there for that material is replaced (one file each): the old row goes, the audit
+       entry names the file it replaced. The enterprise's 附件2 PDF lists the new file as provided.
+    """
+    try:
+        content_type = check_upload(upload)
+    except ValidationError as exc:
+        raise DomainError(exc.messages) from None
+    with transaction.atomic():
+        locked = (
+            Application.objects.select_for_update()
+            .select_related("program_version")
+            .get(pk=application.pk)
+        )
+        if not (
+            actor.effective_role == Role.BANK
+            and actor.bank_id is not None
+            and actor.bank_id == locked.bank_id
+        ):
+            raise NotAllowed(_("Only the application's bank adds the materials it issues."))
+        if not material_type.supplied_by_bank:
+            raise DomainError(_("This material is the enterprise's: the bank adds only its own."))
+        if material_type.program_id != locked.program_version.program_id:
+            raise DomainError(_("This material does not belong to the application's program."))
+        if locked.state != Application.State.BANK_REVIEW:
+            raise Conflict(
+                _(
+                    "The bank's materials are added or replaced during its review, before its "
+                    "decision; this application is now: %(state)s."
+                )
+                % {"state": locked.get_state_display()}
+            )
+        replaced = list(Material.objects.filter(application=locked, material_type=material_type))
+        for old in replaced:
+            old.delete()
+        material = Material(
+            application=locked,
+            material_type=material_type,
+            original_name=display_name(upload.name or "file"),
+            content_type=content_type,
+            size=upload.size or 0,
+            uploaded_by=actor,
+        )
+        material.file.save(upload.name or "file", upload, save=False)
+        material.save()
+        log_action(
+            actor=actor,
+            action="applications.material.replaced_by_bank"
+            if replaced
+            else "applications.material.added_by_bank",
+            obj=locked,
+            data={
+                "material": material_type.number,
+                "name": material.original_name,
+                "size": material.size,
+                "replaced": [old.original_name for old in replaced],
+            },
+            request=request,
+        )
+    return material
+
+
 def material_remove(*, actor: User, material: Material) -> None:
     with transaction.atomic():
         locked = Application.objects.select_for_update().get(pk=material.application_id)
         ensure_editable(locked)
+        if material.material_type.supplied_by_bank:
+            raise DomainError(
+                _("The bank's material (附件2 第11项) is replaced by the bank, not removed.")
+            )
         log_action(
             actor=actor,
             action="applications.material.removed",

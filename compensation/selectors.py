@@ -17,7 +17,14 @@ from django.db import models
 from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 
-from compensation.models import Claim, ClaimState, CompensationBudget, Recovery, ShareReturn
+from compensation.models import (
+    CLAIM_FINISHED_WITHOUT_MONEY,
+    Claim,
+    ClaimState,
+    CompensationBudget,
+    Recovery,
+    ShareReturn,
+)
 from kedaitong.db import MoneySum
 from kedaitong.models import User
 from kedaitong.money import ZERO, to_fen
@@ -85,6 +92,18 @@ class Totals:
             return self.__dict__["values"][name]
         except KeyError:
             raise AttributeError(name) from None
+
+
+def loans_with_open_claim(loans: Any) -> Any:
+    """The loans of `loans` that have a claim not rejected nor withdrawn: one claim per loan at a time."""
+    return loans.filter(
+        compensation_claims__in=Claim.objects.exclude(state__in=CLAIM_FINISHED_WITHOUT_MONEY)
+    ).distinct()
+
+
+def claimable_loans(loans: Any) -> Any:
+    """The loans a new claim may be filed for: those without an open claim (rejected and withdrawn claims end)."""
+    return loans.exclude(pk__in=loans_with_open_claim(loans).values("pk"))
 
 
 def totals_of(lines: Sequence[Any], names: Iterable[str]) -> Totals:

@@ -166,6 +166,10 @@ def budget_set(
 # --- Claims ------------------------------------------------------------------------------------------
 
 
+# One claim per loan at a time (the `claim_one_open_per_loan` constraint): a rejected or withdrawn claim ends.
+OPEN_CLAIM_MESSAGE = "该贷款已有一笔未结束的补偿申请，不能重复申请"
+
+
 def claim_problems(loan: Loan, *, on: dt.date) -> list[str]:
     """Why a claim for `loan` cannot be opened on `on` (第十一条 1, 第十一条 2(1) with 第六条); empty when it can."""
     application = loan.application
@@ -188,7 +192,7 @@ def claim_problems(loan: Loan, *, on: dt.date) -> list[str]:
         .exclude(state__in=[ClaimState.REJECTED, ClaimState.WITHDRAWN])
         .exists()
     ):
-        problems.append("该贷款已有一笔未结束的补偿申请，不能重复申请")
+        problems.append(OPEN_CLAIM_MESSAGE)
     return problems
 
 
@@ -246,7 +250,7 @@ def claim_create(
             with transaction.atomic():
                 claim.save()
         except IntegrityError:
-            raise CompensationError("该贷款已有一笔未结束的补偿申请，不能重复申请") from None
+            raise CompensationError(OPEN_CLAIM_MESSAGE) from None
         log_action(
             actor=actor,
             action="compensation.claim.created",

@@ -7,6 +7,7 @@ then the role is checked (403).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -243,8 +244,19 @@ def claim_create(request: HttpRequest) -> HttpResponse:
         .select_related("enterprise")
         .order_by("contract_no")
     )
-    form = ClaimForm(_post(request), loans=loans[:1000])
-    if request.method == "POST" and form.is_valid():
+    # Only loans without an open claim are offered (issue 18 item 8); the service refuses the others too.
+    offered = selectors.claimable_loans(loans)
+    form = ClaimForm(_post(request), loans=offered[:1000])
+    valid = request.method == "POST" and form.is_valid()
+    if request.method == "POST" and not valid and "loan" in form.errors:
+        # A loan that gained an open claim since the form was shown (another tab, a colleague): say so.
+        try:
+            posted = uuid.UUID(str(request.POST.get("loan", ""))[:40])
+        except ValueError:
+            posted = None
+        if posted and selectors.loans_with_open_claim(loans).filter(public_id=posted).exists():
+            form.errors["loan"] = form.error_class([services.OPEN_CLAIM_MESSAGE])
+    if valid:
         loan = get_object_or_404(loans, public_id=form.cleaned_data["loan"])
         try:
             claim = services.claim_create(
@@ -265,7 +277,7 @@ def claim_create(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "compensation/claim_form.html",
-        {"form": form},
+        {"form": form, "with_open_claim": selectors.loans_with_open_claim(loans).count()},
         status=400 if request.method == "POST" else 200,
     )
 

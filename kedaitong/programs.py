@@ -146,6 +146,7 @@ class Bar:
     reason: str
     message: str
     program_id: int | None = None  # the program whose record it is
+    on_bank: bool = False  # the record bars the bank (Quzhou 六), not the enterprise
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,43 @@ from kedaitong.annualized import annualized_by_year
 from kedaitong.money import format_yuan
 
 
+class Problem(str):
+    """A refusal in Chinese that names the field it concerns, so an import reports it under that column.
+
+    A `str` (every caller that joins, shows or compares messages keeps working); `field` is one of
+    `FIELDS`. The disbursement importer maps it to its column header (issue 18 item 8).
+    """
+
+    field: str
+
+    def __new__(cls, text: str, field: str) -> Problem:
+        if field not in FIELDS:
+            raise ValueError(f"unknown field {field!r}")
+        problem = super().__new__(cls, text)
+        problem.field = field
+        return problem
+
+
+FIELDS = frozenset(
+    {
+        "contract_no",
+        "bank",
+        "credit_code",
+        "contract_date",
+        "disbursement_date",
+        "maturity_date",
+        "principal",
+        "annual_rate",
+        "application",
+    }
+)
+
+
+def on(field: str, text: str | None) -> Problem | None:
+    """`text` as a Problem of `field`, or None when the rule passed."""
+    return None if text is None else Problem(text, field)
+
+
 def term_months(start: dt.date, end: dt.date) -> int:
     """Whole months from disbursement to maturity, a part month counting as one."""
     months = (end.year - start.year) * 12 + (end.month - start.month)

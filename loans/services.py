@@ -123,21 +123,24 @@ def registration_problems(
     """
     version = program_version
     program = version.program
-    problems: list[str] = []
+    problems: list[str] = []  # each a rules.Problem naming its field (the importer's column)
     contract_date = contract_date or disbursement_date
     if contract_date > disbursement_date:
         problems.append(
-            f"合同签订日期{contract_date:%Y-%m-%d}晚于放款日期{disbursement_date:%Y-%m-%d}，请核对"
+            rules.Problem(
+                f"合同签订日期{contract_date:%Y-%m-%d}晚于放款日期{disbursement_date:%Y-%m-%d}，请核对",
+                "contract_date",
+            )
         )
     if maturity_date <= disbursement_date:
-        problems.append("到期日期必须晚于放款日期")
+        problems.append(rules.Problem("到期日期必须晚于放款日期", "maturity_date"))
     if principal <= 0:
-        problems.append("放款金额必须大于零")
+        problems.append(rules.Problem("放款金额必须大于零", "principal"))
     if Loan.objects.filter(bank=bank, contract_no=contract_no).exists():
-        problems.append(f"贷款合同编号“{contract_no}”在本行已存在")
+        problems.append(rules.Problem(f"贷款合同编号“{contract_no}”在本行已存在", "contract_no"))
     # Every kind's bars (Changjiang 第九条 blacklist in any program, Quzhou 六 fraud records in its own).
     for bar in programs.bars(enterprise=enterprise, bank=bank, program=program):
-        problems.append(bar.message)
+        problems.append(rules.Problem(bar.message, "bank" if bar.on_bank else "credit_code"))
     lpr = None
     if maturity_date > disbursement_date:
         try:
@@ -148,10 +151,10 @@ def registration_problems(
             )
         except LPRMissing as exc:
             if version.rate_capped_by_lpr:
-                problems.append(str(exc))
+                problems.append(rules.Problem(str(exc), "annual_rate"))
     if problems:
         return problems, lpr
-    if problem := rules.check_max_amount(principal, version.max_amount):
+    if problem := rules.on("principal", rules.check_max_amount(principal, version.max_amount)):
         problems.append(problem)
     kind_rules = programs.spec(program).registration_problems
     if kind_rules is not None:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django_fsm import Transition, get_available_user_FIELD_transitions
 from django_stubs_ext import WithAnnotations
 
+from applications.eligibility import presented
 from applications.models import Application, Enterprise
 from applications.scope import current_program
 from applications.selectors import RuleResult, eligibility_at_submission, eligibility_now
@@ -208,7 +209,8 @@ def queue_for(user: User) -> QuerySet[Application]:
     narrow = programs.spec(program).workflow.queue_filter
     if narrow is not None:
         qs = narrow(user.effective_role, qs)
-    return with_entered_state(qs).select_related("enterprise", "bank")
+    # publicity_entry__batch: a `publicity` row shows 公示中 or 待公示 by its batch (Application.get_state_display).
+    return with_entered_state(qs).select_related("enterprise", "bank", "publicity_entry__batch")
 
 
 def queue_count(user: User) -> int:
@@ -258,8 +260,9 @@ class EligibilityLine:
 
 def eligibility_comparison(application: Application) -> list[EligibilityLine]:
     """Eligibility judged today beside the snapshot taken at submission, matched by rule code."""
-    now = {r.code: r for r in eligibility_now(application)}
-    then = {r.code: r for r in (eligibility_at_submission(application) or [])}
+    # 第六条(一): an alternative not needed shows 已满足其一 (`presented`), now and at submission alike.
+    now = {r.code: r for r in presented(eligibility_now(application))}
+    then = {r.code: r for r in presented(eligibility_at_submission(application) or [])}
     codes = list(now) + [code for code in then if code not in now]
     lines = []
     for code in codes:
@@ -280,6 +283,7 @@ class MaterialLine:
     name: str
     required: bool
     files: list[Any]
+    supplied_by_bank: bool = False  # 附件2 第11项: the bank adds it at its review
 
     @property
     def missing(self) -> bool:
@@ -295,7 +299,11 @@ def material_lines(application: Application) -> list[MaterialLine]:
         uploaded.setdefault(material.material_type_id, []).append(material)
     return [
         MaterialLine(
-            number=t.number, name=t.name, required=t.required, files=uploaded.get(t.pk, [])
+            number=t.number,
+            name=t.name,
+            required=t.required,
+            files=uploaded.get(t.pk, []),
+            supplied_by_bank=t.supplied_by_bank,
         )
         for t in MaterialType.objects.filter(
             program=application.program_version.program_id

@@ -688,7 +688,10 @@ def publicity_batch_close(
         raise ReviewError(_("This publicity batch is closed already."))
     if not batch.is_over():
         raise ReviewError(
-            _("The publicity period runs until %(end)s.") % {"end": batch.period_end.isoformat()}
+            _(
+                "The publicity period runs until %(end)s: the batch can be closed only after it (第八条)."
+            )
+            % {"end": batch.period_end.isoformat()}
         )
     if Objection.objects.filter(entry__batch=batch, ruling=Objection.Ruling.PENDING).exists():
         raise ReviewError(_("Rule on every objection before closing the batch."))

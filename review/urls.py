@@ -17,6 +17,11 @@ urlpatterns = [
         name="application-withdraw",
     ),
     path(
+        "review/applications/<uuid:public_id>/bank-material/",
+        views.bank_material,
+        name="bank-material",
+    ),
+    path(
         "review/applications/<uuid:public_id>/approval-letter/",
         views.bank_letter,
         name="bank-letter",

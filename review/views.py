@@ -17,12 +17,15 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from applications import history, lifecycle
+from applications import services as services_app
+from applications.forms import MaterialForm
 from applications.models import Application, Enterprise, Program
 from applications.scope import current_program
 from applications.services import application_submit
@@ -193,12 +196,25 @@ def _review_context(request: HttpRequest, application: Application, **extra: Any
         and application.state in spec.workflow.open_states,
         "may_resubmit": has_role(user, Role.ENTERPRISE)
         and lifecycle.possible(application, spec.workflow.submit),
+        "bank_material_form": _bank_material_form(application, user),
     }
     stale = extra.get("stale")
     if stale is not None and post is not None:
         context["typed"] = _typed(post, application, action or "")
     context.update(extra)
     return context
+
+
+def _bank_material_form(application: Application, user: Any, **kwargs: Any) -> Any:
+    """附件2 第11项: the form the application's bank adds its own material with, during its review; else None."""
+    if not (
+        has_role(user, Role.BANK)
+        and user.bank_id == application.bank_id
+        and application.state == Application.State.BANK_REVIEW
+    ):
+        return None
+    form = MaterialForm(program=application.program_version.program, by_bank=True, **kwargs)
+    return form if form.fields["material_type"].queryset.exists() else None
 
 
 def _typed(post: Any, application: Application, action: str) -> list[tuple[str, str]]:
@@ -287,6 +303,45 @@ def application_review(request: HttpRequest, public_id: uuid.UUID) -> HttpRespon
     if not request.user.effective_role:
         raise PermissionDenied
     return render(request, "review/application_review.html", _review_context(request, application))
+
+
+@require_POST
+@login_required
+def bank_material(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Changjiang 附件2 第11项 “由合作银行出具，银行审核阶段补齐”: the bank adds (or replaces) it at its review.
+
+    Outsider 404 (scope), another role 403, the application past the bank's review 409; a bad file re-renders
+    the review page with the reason (400), nothing stored.
+    """
+    application = _scoped_application(request, public_id)
+    if not has_role(request.user, Role.BANK):
+        raise PermissionDenied
+    form = MaterialForm(
+        request.POST, request.FILES, program=application.program_version.program, by_bank=True
+    )
+    if not form.is_valid():
+        return _render_review(request, application, 400, bank_material_form=form)
+    try:
+        services_app.material_supply_by_bank(
+            actor=request.user,
+            application=application,
+            material_type=form.cleaned_data["material_type"],
+            upload=form.cleaned_data["file"],
+            request=request,
+        )
+    except NotAllowed as exc:
+        raise PermissionDenied from exc
+    except Conflict as exc:
+        messages.error(request, str(exc))
+        return _render_review(request, application, 409)
+    except Refused as exc:
+        for problem in exc.problems:
+            form.add_error(None, problem)
+        return _render_review(request, application, 400, bank_material_form=form)
+    messages.success(request, _("The bank's material is on file; 附件2 lists it as provided."))
+    return redirect(
+        reverse("review:application-review", args=[application.public_id]) + "#materials"
+    )
 
 
 # Actions of the review page: name → (roles allowed to post it). The kind's workflow decides which apply.

@@ -473,6 +473,13 @@ REVIEW: list[Row] = [
         review_url("withdraw/"),
         expect(403, anonymous=LOGIN, enterprise_a=302, enterprise_b=404, bank_y=404),
     ),
+    get("review:bank-material", review_url("bank-material/"), expect(405)),
+    # 附件2 第11项: the application's bank adds it at its review (no file sent: the form's errors, 400).
+    post(
+        "review:bank-material",
+        review_url("bank-material/"),
+        expect(403, anonymous=LOGIN, enterprise_b=404, bank_y=404, bank_x=400),
+    ),
     get(
         "review:bank-letter",
         quzhou_agreed,

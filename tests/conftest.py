@@ -57,6 +57,7 @@ def _fast_hashing(settings):
 REFERENCE_MIGRATIONS = [
     "kedaitong.migrations.0002_official_calendar",
     "applications.migrations.0003_reference_data",
+    "applications.migrations.0013_materialtype_supplied_by_bank",  # 附件2 第11项 is the bank's
     "subsidy.migrations.0002_lpr_history",
     "subsidy.migrations.0007_run_stages_in_order",  # the subsidy's publicity period
 ]

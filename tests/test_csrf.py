@@ -44,6 +44,7 @@ def test_every_mutating_url_is_checked():
         "loans:upload-create",
         "loans:upload-confirm",
         "applications:application-submit",
+        "review:bank-material",
         "logout",
     } <= names
     assert len(MUTATING) >= 60

@@ -280,26 +280,24 @@ def validate_enterprises(table: Table, context: ImportContext) -> Plan:
 
 # ── disbursements ────────────────────────────────────────────────────────────
 
-RULE_COLUMNS = (
-    ("合同签订日期", "合同签订日期"),
-    ("已放款", "贷款合同编号"),
-    ("LPR", "年利率（%）"),
-    ("利率", "年利率（%）"),
-    ("期限", "到期日期"),
-    ("名单", "统一社会信用代码"),
-    ("黑名单", "统一社会信用代码"),
-    ("骗取", "统一社会信用代码"),
-    ("协议", "银行代码"),
-    ("一家银行", "银行代码"),
-    ("授信", "放款金额（元）"),
-    ("上限", "放款金额（元）"),
-    ("申请", "申请编号"),
-    ("合同编号", "贷款合同编号"),
-)
+# Each registration problem names its field (loans.rules.Problem); the upload reports it under that column
+# (issue 18 item 8: the credit-state error concerns 申请编号, not 放款金额).
+FIELD_COLUMNS = {
+    "contract_no": "贷款合同编号",
+    "bank": "银行代码",
+    "credit_code": "统一社会信用代码",
+    "contract_date": "合同签订日期",
+    "disbursement_date": "放款日期",
+    "maturity_date": "到期日期",
+    "principal": "放款金额（元）",
+    "annual_rate": "年利率（%）",
+    "application": "申请编号",
+}
 
 
 def rule_column(problem: str) -> str:
-    return next((column for word, column in RULE_COLUMNS if word in problem), "放款金额（元）")
+    """The column a registration problem concerns; one without a field is the row's contract number."""
+    return FIELD_COLUMNS.get(getattr(problem, "field", ""), "贷款合同编号")
 
 
 def validate_disbursements(table: Table, context: ImportContext) -> Plan:

@@ -22,3 +22,6 @@ MATERIALS = [
         "由合作银行出具，银行审核阶段补齐",
     ),
 ]
+
+# 附件2 第11项 is issued by the cooperating bank and added at its review (the bank uploads it, issue 18 item 9).
+SUPPLIED_BY_BANK = frozenset({11})

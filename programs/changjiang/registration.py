@@ -34,20 +34,27 @@ def registration_problems(
     program = version.program
     if version.needs_recommendation:
         if application is None:
-            problems.append("昌江科贷通贷款须对应一份经推荐并取得授信的申请")
+            problems.append(
+                rules.Problem("昌江科贷通贷款须对应一份经推荐并取得授信的申请", "application")
+            )
         else:
             earlier = list(
                 Loan.objects.filter(application=application).values_list("contract_no", flat=True)
             )
             if context is not None and application.pk in context.disbursed:
                 earlier.append(context.disbursed[application.pk])
+            granted = granted_credit(application)
             found = [
-                rules.check_not_disbursed(earlier),
-                rules.check_credit_granted(granted_credit(application), principal),
-                rules.check_same_bank(application.bank_id, bank.pk),
+                rules.on("contract_no", rules.check_not_disbursed(earlier)),
+                # Not granted yet concerns the application; more than granted, the amount.
+                rules.on(
+                    "application" if granted is None else "principal",
+                    rules.check_credit_granted(granted, principal),
+                ),
+                rules.on("bank", rules.check_same_bank(application.bank_id, bank.pk)),
                 None
                 if application.enterprise.credit_code == credit_code
-                else "放款企业与申请企业不一致",
+                else rules.Problem("放款企业与申请企业不一致", "credit_code"),
             ]
             problems.extend(p for p in found if p)
     if version.one_bank_per_enterprise:
@@ -65,6 +72,6 @@ def registration_problems(
             for c, b, n, _p, _s, _e in pending
             if c == credit_code and b != bank.pk
         ]
-        if problem := rules.check_one_bank(others):
+        if problem := rules.on("bank", rules.check_one_bank(others)):
             problems.append(problem)
     return problems

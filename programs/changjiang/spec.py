@@ -21,7 +21,7 @@ from kedaitong.programs import (
 from kedaitong.roles import Role
 from programs import common
 from programs.changjiang import KIND, guards, queues
-from programs.changjiang.reference import MATERIALS
+from programs.changjiang.reference import MATERIALS, SUPPLIED_BY_BANK
 
 # The profile fields each annex prints; an empty one would leave a blank on the signed form.
 # Changjiang 附件3: **公司位于…，成立于…，法人代表为…，联系电话…，主要经营…。公司注册资本…，实缴资本…，近一年销售额…，实现纳税….
@@ -307,7 +307,14 @@ def setup_program(program: Any) -> None:
 
     if not MaterialType.objects.filter(program=program).exists():
         MaterialType.objects.bulk_create(
-            MaterialType(program=program, number=n, name=name, required=required, note=note)
+            MaterialType(
+                program=program,
+                number=n,
+                name=name,
+                required=required,
+                note=note,
+                supplied_by_bank=n in SUPPLIED_BY_BANK,
+            )
             for n, name, required, note in MATERIALS
         )
 

@@ -49,10 +49,18 @@ def registration_problems(
         ends_on__gte=disbursement_date,
     ).exists()
     found = [
-        rules.check_on_list(listed),
-        rules.check_agreement(in_force, disbursement_date),
-        rules.check_term(disbursement_date, maturity_date, version.max_term_months),
-        rules.check_rate(annual_rate, lpr, capped=version.rate_capped_by_lpr, day=contract_date),
+        rules.on("credit_code", rules.check_on_list(listed)),
+        rules.on("bank", rules.check_agreement(in_force, disbursement_date)),
+        rules.on(
+            "maturity_date",
+            rules.check_term(disbursement_date, maturity_date, version.max_term_months),
+        ),
+        rules.on(
+            "annual_rate",
+            rules.check_rate(
+                annual_rate, lpr, capped=version.rate_capped_by_lpr, day=contract_date
+            ),
+        ),
     ]
     problems = [p for p in found if p]
     if application is not None:
@@ -65,13 +73,17 @@ def registration_problems(
             earlier.append(context.disbursed[application.pk])
         granted = granted_credit(application)
         found = [
-            rules.check_not_disbursed(earlier),
-            None if granted is not None else "该申请尚未经银行审批同意放贷（衢州方案二）",
-            rules.check_within_approval(granted, principal) if granted is not None else None,
-            rules.check_same_bank(application.bank_id, bank.pk),
+            rules.on("contract_no", rules.check_not_disbursed(earlier)),
+            None
+            if granted is not None
+            else rules.Problem("该申请尚未经银行审批同意放贷（衢州方案二）", "application"),
+            rules.on("principal", rules.check_within_approval(granted, principal))
+            if granted is not None
+            else None,
+            rules.on("bank", rules.check_same_bank(application.bank_id, bank.pk)),
             None
             if application.enterprise.credit_code == credit_code
-            else "放款企业与申请企业不一致",
+            else rules.Problem("放款企业与申请企业不一致", "credit_code"),
         ]
         problems.extend(p for p in found if p)
     new = annualized_by_year(principal, disbursement_date, maturity_date)
@@ -82,11 +94,17 @@ def registration_problems(
     own_totals = rules.annualized_totals(
         [*own, *((p, s, e) for c, _b, _n, p, s, e in pending if c == credit_code)]
     )
-    problems += rules.check_annual_cap(
-        new, own_totals, version.enterprise_annual_cap, whose="该企业", article="一(五)"
-    )
+    problems += [
+        rules.Problem(p, "principal")
+        for p in rules.check_annual_cap(
+            new, own_totals, version.enterprise_annual_cap, whose="该企业", article="一(五)"
+        )
+    ]
     program_totals = (context or RegistrationContext(program)).program_totals()
-    problems += rules.check_annual_cap(
-        new, program_totals, version.total_annual_cap, whose="所有合作银行", article="一(四)"
-    )
+    problems += [
+        rules.Problem(p, "principal")
+        for p in rules.check_annual_cap(
+            new, program_totals, version.total_annual_cap, whose="所有合作银行", article="一(四)"
+        )
+    ]
     return problems

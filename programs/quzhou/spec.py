@@ -190,6 +190,7 @@ def bars(*, enterprise: Any = None, bank: Any = None, program: Any = None) -> li
                 reason=f"已被认定骗取贷款或贴息（{record.found_on:%Y-%m-%d}）",
                 message=f"{party}已被认定骗取科技金融合作贷款或贴息（{record.found_on:%Y-%m-%d}），不得再参与（衢州方案六）",
                 program_id=record.program_id,
+                on_bank=record.bank_id is not None,
             )
         )
     return found

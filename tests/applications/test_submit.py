@@ -274,7 +274,7 @@ def test_a_returned_application_is_edited_and_resubmitted_with_a_new_snapshot(ca
     services.material_add(
         actor=cast.applicant,
         application=returned,
-        material_type=MaterialType.objects.get(program=cast.changjiang, number=11),
+        material_type=MaterialType.objects.get(program=cast.changjiang, number=10),
         upload=SimpleUploadedFile("bank.pdf", PDF),
     )
     resubmitted = services.application_submit(actor=cast.applicant, application=returned)

@@ -77,6 +77,41 @@ def test_a_bank_files_a_claim_and_a_refusal_keeps_what_was_typed(cast):
     )
 
 
+def test_the_new_claim_form_offers_only_loans_without_an_open_claim(cast):
+    """Issue 18 item 8: a loan with an open claim is not offered; the service refuses it with a message."""
+    taken = helpers.bad_loan(cast, contract="HT-TAKEN")
+    free = helpers.bad_loan(cast, contract="HT-FREE")
+    ended = helpers.bad_loan(cast, contract="HT-ENDED")
+    helpers.draft(cast, taken, materials=False)
+    withdrawn = helpers.draft(cast, ended, materials=False)
+    Claim.objects.filter(pk=withdrawn.pk).update(state=ClaimState.WITHDRAWN)  # ended: files again
+    bank = client(cast.bank_x_user)
+    page = bank.get("/compensation/claims/new/")
+    offered = [value for value, _label in page.context["form"].fields["loan"].choices]
+    assert str(free.public_id) in offered and str(ended.public_id) in offered
+    assert str(taken.public_id) not in offered
+    html = page.content.decode()
+    assert "HT-TAKEN" not in html and "HT-FREE" in html
+    assert "1笔贷款已有未结束的补偿申请，未列出" in html
+    # A form shown before the other claim was filed: the user is told why, nothing is saved.
+    form = {
+        "loan": str(taken.public_id),
+        "requested_amount": "400000.00",
+        "loss_principal": "800000.00",
+        "loss_interest": "",
+        "case_number": "(2026)赣0202民初10号",
+        "description": "停产",
+    }
+    response = bank.post("/compensation/claims/new/", form)
+    assert response.status_code == 400
+    assert "该贷款已有一笔未结束的补偿申请，不能重复申请" in response.content.decode()
+    assert "(2026)赣0202民初10号" in response.content.decode()  # what was typed is kept
+    assert Claim.objects.filter(loan=taken).count() == 1
+    with pytest.raises(services.CompensationError, match="未结束的补偿申请"):
+        helpers.draft(cast, taken, materials=False)
+    assert Claim.objects.filter(loan=taken).count() == 1
+
+
 def test_materials_upload_and_submit(cast):
     claim = helpers.draft(cast, materials=False)
     bank = client(cast.bank_x_user)

@@ -167,6 +167,16 @@ def test_an_application_goes_from_submission_to_disbursement(new_page, cast: Cas
     bank = new_page("bankx")
     bank.goto("/review/queue/")
     bank.click(f"text={REFERENCE}")
+    # 附件2 第11项 (issue 18 item 9): the bank adds its own statement at its review, before deciding.
+    bank.set_input_files(
+        "#bank-material input[type=file]",
+        files=[{"name": "受理情况说明.pdf", "mimeType": "application/pdf", "buffer": PDF}],
+    )
+    with bank.expect_navigation():
+        bank.click("#bank-material button[type=submit]")
+    assert bank.locator(".message-success").count() == 1
+    assert "受理情况说明.pdf" in bank.locator("table.materials").inner_text()
+    assert application.materials.get(material_type__number=11).uploaded_by.username == "bankx"
     bank.fill("input[name=credit_amount]", "900000")
     bank.fill("input[name=annual_rate]", "3.45")
     bank.fill("input[name=term_months]", "12")

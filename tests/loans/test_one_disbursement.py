@@ -231,3 +231,62 @@ def test_the_application_page_names_the_loan_already_made_for_the_credit(granted
     Loan.objects.all().delete()  # without that loan, the page's disbursement goes through and takes the step
     assert post_disburse(granted, "CJ-3").status_code == 302
     assert Application.objects.get(pk=granted["application"].pk).state == S.DISBURSED
+
+
+def test_a_credit_not_yet_granted_is_reported_under_the_application_column(granted, client):
+    """Issue 18 item 8: each import error sits under the column it concerns (not all under 放款金额)."""
+    application = granted["application"]
+    Application.objects.filter(pk=application.pk).update(
+        state=S.PUBLICITY, reference="CJ-2026-0001"
+    )
+    header = [*DISBURSEMENTS, "申请编号"]
+    pending = [*row(granted, "CJ-1"), "CJ-2026-0001"]
+    context = context_for(
+        kind="disbursements", program=granted["program"], actor=granted["bank_user"]
+    )
+    result = run_import(
+        kind="disbursements",
+        data=xlsx(header, [pending]),
+        filename="d.xlsx",
+        context=context,
+        commit=True,
+    )
+    assert not result.saved
+    assert [(e.row, e.column, e.message) for e in result.errors] == [
+        (2, "申请编号", "该申请尚未在公示后取得授信，不能放款（昌江细则第八条）")
+    ]
+    assert not Loan.objects.exists()
+    # What the bank sees on the upload's page: the error under 申请编号.
+    client.force_login(granted["bank_user"])
+    page = client.get(f"/loans/uploads/{result.upload.public_id}/").content.decode()
+    assert "<td>申请编号</td><td>该申请尚未在公示后取得授信" in page
+
+
+def test_an_amount_over_the_credit_stays_under_the_amount_column(granted):
+    result = run(granted, [row(granted, "CJ-1", "1,000,000.01")])
+    assert not result.saved
+    assert [(e.column, e.message) for e in result.errors] == [
+        ("放款金额（元）", "放款金额1,000,000.01元超过授信金额1,000,000.00元")
+    ]
+
+
+def test_every_registration_problem_names_its_column(granted):
+    """A contract signed after its disbursement, a loan of a bank the application never went to: own columns."""
+    BankFactory(code="bank-z", name="Z银行")
+    late = row(granted, "CJ-8")
+    late[3] = dt.date(2026, 2, 3)
+    elsewhere = row(granted, "CJ-9")
+    elsewhere[1] = "bank-z"
+    result = run(granted, [late, elsewhere], user=None)
+    assert not result.saved
+    assert [(e.row, e.column, e.message) for e in result.errors] == [
+        (2, "合同签订日期", "合同签订日期2026-02-03晚于放款日期2026-02-02，请核对"),
+        (3, "申请编号", "昌江科贷通贷款须对应一份经推荐并取得授信的申请"),
+        (
+            3,
+            "银行代码",
+            f"该企业在X银行（申请{granted['application'].reference}，已授信）已有未结清的科贷通申请或贷款，"
+            "只能接受一家银行的贷款（昌江细则第六条(二)）",
+        ),
+    ]
+    assert not Loan.objects.exists()

@@ -229,3 +229,48 @@ def test_a_batch_dated_before_its_publication_runs_its_period_from_publication(c
         )
     assert Objection.objects.count() == 1
     assert Application.objects.get(pk=application.pk).state == S.PUBLICITY
+
+
+def test_close_is_offered_only_once_the_period_is_over(cast, client):
+    """Issue 18 item 8: 结束本批次 appears after the period; before it the page says when, the service refuses."""
+    batch = _batch(cast, start=dt.date(2026, 1, 5))  # Mon 01-05 to Fri 01-09
+    page = f"/review/publicity/{batch.public_id}/"
+    with on_day(dt.date(2026, 1, 9)):
+        client.force_login(cast.bureau_staff)
+        html = client.get(page).content.decode()
+        assert 'id="close-batch"' not in html and "结束本批次：无成立异议的授信生效" not in html
+        assert "公示期满（2026-01-09之后）方可结束本批次（昌江细则第八条）" in html
+        refused = client.post(f"{page}close/", follow=True).content.decode()
+        assert "公示期至2026-01-09结束，期满后方可结束本批次（昌江细则第八条）" in refused
+    assert PublicityBatch.objects.get(pk=batch.pk).closed_at is None
+    assert Application.objects.get(pk=cast.application_a.pk).state == S.PUBLICITY
+    with on_day(dt.date(2026, 1, 10)):
+        client.force_login(cast.bureau_staff)
+        html = client.get(page).content.decode()
+        assert 'id="close-batch"' in html and 'id="close-later"' not in html
+
+
+def test_an_application_is_not_shown_in_publicity_before_its_batch_starts(cast, client):
+    """Issue 18 item 8: 待公示 until the batch's period starts, 公示中 while it runs."""
+    application = to_publicity(cast)
+    assert application.get_state_display() == "待公示"  # approved by the bank, no batch yet
+    with on_day(dt.date(2026, 3, 2)):  # published on Monday, starting next Monday
+        batch = services.publicity_batch_create(
+            actor=cast.bureau_staff, program=cast.changjiang, start_date=dt.date(2026, 3, 9)
+        )
+    assert batch.entries.filter(application=application).exists()
+    with on_day(dt.date(2026, 3, 4)):
+        assert Application.objects.get(pk=application.pk).state == S.PUBLICITY  # the state itself
+        client.force_login(cast.bureau_staff)
+        batch_page = client.get(f"/review/publicity/{batch.public_id}/").content.decode()
+        assert '<span class="state state-publicity">待公示</span>' in batch_page
+        assert "公示中" not in batch_page
+        client.force_login(cast.applicant)
+        own = client.get(f"/applications/{application.public_id}/").content.decode()
+        assert "待公示" in own
+        assert '<span class="state state-publicity">公示中</span>' not in own
+    with on_day(dt.date(2026, 3, 10)):
+        client.force_login(cast.bureau_staff)
+        batch_page = client.get(f"/review/publicity/{batch.public_id}/").content.decode()
+        assert '<span class="state state-publicity">公示中</span>' in batch_page
+        assert Application.objects.get(pk=application.pk).get_state_display() == "公示中"
