@@ -815,6 +815,28 @@ def ensure_editable(application: Application) -> None:
         )
 
 
+def _material_store(
+    *,
+    application: Application,
+    material_type: MaterialType,
+    upload: UploadedFile,
+    content_type: str,
+    actor: User,
+) -> Material:
+    """Save a checked upload as the application's material (the file under its display name's record)."""
+    material = Material(
+        application=application,
+        material_type=material_type,
+        original_name=display_name(upload.name or "file"),
+        content_type=content_type,
+        size=upload.size or 0,
+        uploaded_by=actor,
+    )
+    material.file.save(upload.name or "file", upload, save=False)
+    material.save()
+    return material
+
+
 def material_add(
     *, actor: User, application: Application, material_type: MaterialType, upload: UploadedFile
 ) -> Material:
@@ -833,16 +855,13 @@ def material_add(
                 )
                 % {"number": material_type.number}
             )
-        material = Material(
+        material = _material_store(
             application=locked,
             material_type=material_type,
-            original_name=display_name(upload.name or "file"),
+            upload=upload,
             content_type=content_type,
-            size=upload.size or 0,
-            uploaded_by=actor,
+            actor=actor,
         )
-        material.file.save(upload.name or "file", upload, save=False)
-        material.save()
         log_action(
             actor=actor,
             action="applications.material.added",
@@ -903,16 +922,13 @@ def material_supply_by_bank(
         replaced = list(Material.objects.filter(application=locked, material_type=material_type))
         for old in replaced:
             old.delete()
-        material = Material(
+        material = _material_store(
             application=locked,
             material_type=material_type,
-            original_name=display_name(upload.name or "file"),
+            upload=upload,
             content_type=content_type,
-            size=upload.size or 0,
-            uploaded_by=actor,
+            actor=actor,
         )
-        material.file.save(upload.name or "file", upload, save=False)
-        material.save()
         log_action(
             actor=actor,
             action="applications.material.replaced_by_bank"
