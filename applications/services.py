@@ -549,7 +549,10 @@ def _log_claim(actor: User, claim: AccountClaim, verb: str) -> None:
 def _hand_over(*, actor: User, claim: AccountClaim, enterprise: Enterprise, claimant: User) -> None:
     """An upheld dispute: the losing account's users leave the enterprise, the claimant joins it."""
     losers = list(
-        User.objects.select_for_update().filter(enterprise=enterprise).exclude(pk=claimant.pk)
+        User.objects.select_for_update()
+        .filter(enterprise=enterprise)
+        .exclude(pk=claimant.pk)
+        .order_by("pk")  # the audit entry names them in the order they joined
     )
     for user in losers:
         user.role, user.enterprise = "", None
@@ -567,6 +570,7 @@ def _hand_over(*, actor: User, claim: AccountClaim, enterprise: Enterprise, clai
             state__in=[AccountClaim.State.PENDING, AccountClaim.State.CONFIRMED],
         )
         .exclude(pk=claim.pk)
+        .order_by("pk")
     ):
         other.supersede()
         other.save()
