@@ -122,8 +122,23 @@ def assume_lpr_through(day) -> None:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):  # noqa: F811 - extends pytest-django's fixture
+def django_db_keepdb(request, django_db_modify_db_settings):  # noqa: ARG001 - the worker's name first
+    """A SQLite test database copied from the migrated template is kept, so that setup only checks it
+    (tests/dbtemplate.py); `--reuse-db` and `--create-db` mean what pytest-django says."""
+    if request.config.getvalue("reuse_db") or request.config.getvalue("create_db"):
+        return bool(request.config.getvalue("reuse_db"))
+    from tests import dbtemplate
+
+    return dbtemplate.restore()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker, django_db_keepdb):  # noqa: F811 - extends pytest-django's
     with django_db_blocker.unblock():
+        if not django_db_keepdb:
+            from tests import dbtemplate
+
+            dbtemplate.save()
         add_assumed_lpr()
 
 
