@@ -21,6 +21,12 @@ from tests.factories import (
 )
 
 
+def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
+    """The tests marked slow (5–60 s each) run first: started last, one of them kept a worker busy for a
+    minute after the other had finished (pytest-xdist hands out tests in this order; the sort is stable)."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(autouse=True)
 def _fixed_clock(request):  # type: ignore[no-untyped-def]
     """Every test runs at a fixed instant, never at the hour or on the date the suite happens to run.
