@@ -72,38 +72,48 @@ REFERENCE_MIGRATIONS = [
 _FLUSHED = {"pending": False}
 
 
+def _transactional(item) -> bool:  # type: ignore[no-untyped-def]
+    marker = item.get_closest_marker("django_db")
+    return bool(marker is not None and marker.kwargs.get("transaction")) or any(
+        name in getattr(item, "fixturenames", ()) for name in ("live_server", "transactional_db")
+    )
+
+
 @pytest.fixture(autouse=True)
 def _reference_data(request):
-    """Transactional tests flush every table when they end; put the migrated reference data back first.
+    """Transactional tests flush every table when they end; the migrated reference data is put back
+    right after the flush (`pytest_runtest_teardown` below), so every test, of either kind and in any
+    order, starts with it: the slow tests, transactional ones among them, run first (see
+    `pytest_collection_modifyitems`), before the ordinary tests that pytest-django would otherwise
+    have run ahead of every transactional one.
 
     (Django's serialized_rollback would do this, but its snapshot is lost once an
     ordinary transactional-rollback test has run in the same session.) A flush
     also recreates the content types, with new ids on PostgreSQL, whose sequences
-    run on: the next test, whatever its kind, starts with the cache of content
-    types emptied.
+    run on: the cache of content types is emptied with the reload.
     """
-    from django.contrib.contenttypes.models import ContentType
+    yield
+    if _transactional(request.node):
+        _FLUSHED["pending"] = True  # the flush itself runs after this teardown
 
-    if _FLUSHED["pending"]:
-        ContentType.objects.clear_cache()
-        _FLUSHED["pending"] = False
-    marker = request.node.get_closest_marker("django_db")
-    transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
-        name in request.fixturenames for name in ("live_server", "transactional_db")
-    )
-    if not transactional:
-        yield
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):  # type: ignore[no-untyped-def]
+    yield  # every fixture of the test is finalized: a transactional test's tables are flushed
+    if not _FLUSHED["pending"]:
         return
+    _FLUSHED["pending"] = False
     from importlib import import_module
 
     from django.apps import apps
+    from django.contrib.contenttypes.models import ContentType
+    from pytest_django.plugin import blocking_manager_key
 
-    request.getfixturevalue("transactional_db")
-    for module in REFERENCE_MIGRATIONS:
-        import_module(module).load(apps, None)
-    add_assumed_lpr()
-    yield
-    _FLUSHED["pending"] = True  # the flush itself runs after this teardown
+    with item.config.stash[blocking_manager_key].unblock():
+        ContentType.objects.clear_cache()
+        for module in REFERENCE_MIGRATIONS:
+            import_module(module).load(apps, None)
+        add_assumed_lpr()
 
 
 # The confirmed LPR table (subsidy/data/lpr.csv) ends with the 2026-04-20 publication;
@@ -125,6 +135,20 @@ def assume_lpr_through(day) -> None:
     from subsidy.demo import assume_unchanged_through
 
     assume_unchanged_through(day, source=TEST_LPR_SOURCE)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):  # noqa: ARG001
+    """On PostgreSQL the tests' sessions commit without waiting for the disk (`synchronous_commit=off`):
+    a test database need not survive a crash, and the transactional tests commit a flush and the
+    reference data each time."""
+    from django.db import connections
+
+    settings_dict = connections["default"].settings_dict
+    if settings_dict["ENGINE"].endswith("postgresql"):
+        options = settings_dict.setdefault("OPTIONS", {})
+        options["options"] = f"{options.get('options', '')} -c synchronous_commit=off".strip()
+        connections["default"].close()
 
 
 @pytest.fixture(scope="session")
