@@ -1,0 +1,223 @@
+"""Issue 18 item 7: a zh-Hans user reads Chinese on every page of the access matrix and of the admin site.
+
+For each role of the cast (one test per role), every GET row of the access matrix
+(tests/access_matrix_table.py, URLs built as tests/test_access_matrix.py builds them) that
+answers that role 200 with an HTML page is fetched with Django's test client in zh-hans. Its
+VISIBLE text is extracted: text nodes, the title, placeholder, aria-label and alt attributes,
+and the value of buttons; not <script>, <style>, other attribute values, and not what is
+legitimately Latin: <code> and <kbd> elements and elements marked `data-verbatim` (reference
+numbers, credit codes, user names, file names users uploaded), e-mail addresses and URLs. Any
+run of three or more ASCII letters that is not in ALLOWED below fails the test, naming the
+page, the role and the words. The admin site (its index and every changelist) is checked the
+same way as the administrator.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+from django.contrib import admin
+from django.db import transaction
+from django.test import Client
+from django.urls import reverse
+
+from tests.access import ROLES
+from tests.test_access_matrix import MATRIX, client_for, row_program
+
+# Latin a Chinese page legitimately shows: units, formats and names of standards people know by
+# these letters. Reviewed: add a word only if a Chinese reader would write it in Latin letters too.
+ALLOWED = frozenset(
+    {
+        "PDF",  # the document format
+        "Excel",
+        "XLSX",
+        "xlsx",
+        "CSV",
+        "csv",
+        "ZIP",
+        "zip",
+        "LPR",  # 贷款市场报价利率, written LPR in the PBoC's own notices
+        "API",
+        "JPEG",
+        "PNG",
+        "SHA",  # SHA-256, the fingerprint of an issued document
+        "Swagger",  # the bank API's documentation page is Swagger UI
+        "OpenAPI",
+    }
+)
+
+WORD = re.compile(r"[A-Za-z]{3,}")
+# Addresses are Latin by nature: an e-mail address, a web address.
+ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+|(https?://|/)[\w./?=&%#:-]+")
+
+# Elements whose content is not read as text, or is legitimately Latin.
+SKIPPED = {"script", "style", "code", "kbd", "template", "noscript", "svg"}
+VOID = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "track",
+    "wbr",
+}
+SHOWN_ATTRIBUTES = ("title", "placeholder", "aria-label", "alt")
+
+
+class VisibleText(HTMLParser):
+    """The text a reader sees (or hears from a screen reader) on an HTML page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping: list[str] = []  # open skipped elements, innermost last
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.skipping:
+            if tag not in VOID:
+                self.skipping.append(tag)
+            return
+        attributes = dict(attrs)
+        if tag in SKIPPED or "data-verbatim" in attributes:
+            if tag not in VOID:
+                self.skipping.append(tag)
+            return
+        self.parts.extend(attributes[name] or "" for name in SHOWN_ATTRIBUTES if name in attributes)
+        if (tag == "button" or attributes.get("type") in ("submit", "button", "reset")) and (
+            attributes.get("value")
+        ):
+            self.parts.append(attributes["value"] or "")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        # <br/>, <input .../>: never opens an element.
+        if self.skipping:
+            return
+        attributes = dict(attrs)
+        if "data-verbatim" in attributes:
+            return
+        self.parts.extend(attributes[name] or "" for name in SHOWN_ATTRIBUTES if name in attributes)
+        if attributes.get("type") in ("submit", "button", "reset") and attributes.get("value"):
+            self.parts.append(attributes["value"] or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.skipping:
+            # Close the innermost open element of that name (HTML lets some end tags be left out).
+            for i in range(len(self.skipping) - 1, -1, -1):
+                if self.skipping[i] == tag:
+                    del self.skipping[i:]
+                    break
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def visible_text(html: str) -> str:
+    parser = VisibleText()
+    parser.feed(html)
+    parser.close()
+    return " ".join(parser.parts)
+
+
+def english_words(html: str) -> list[str]:
+    """Each English word once, with the visible text around it (where to look for it)."""
+    text = " ".join(ADDRESS.sub(" ", visible_text(html)).split())
+    found: dict[str, str] = {}
+    for match in WORD.finditer(text):
+        word = match.group()
+        if word not in ALLOWED and word not in found:
+            found[word] = f"{word} «{text[max(0, match.start() - 12) : match.end() + 12]}»"
+    return sorted(found.values())
+
+
+def is_page(response) -> bool:
+    return response.status_code == 200 and response["Content-Type"].startswith("text/html")
+
+
+def test_the_reader_sees_through_what_is_legitimately_latin():
+    """The extraction itself: what is dropped, what is kept."""
+    html = """<html><head><title>Ledger 台账</title><style>.x{color:red}</style></head><body>
+      <script>var ignored = 1;</script>
+      <p class="hidden-class" data-x="attribute">申请 <code>CJ-2026-0007</code> <kbd>Enter</kbd></p>
+      <span data-verbatim>report-final.docx</span> 联系 someone@example.com，见 https://example.org/page
+      <input type="text" name="amount" placeholder="Amount"><img src="a.png" alt="Logo">
+      <button type="submit" value="save">保存</button><input type="submit" value="Submit"/>
+      <a href="/x/" aria-label="Back">返回</a> 单位 PDF、Excel、LPR
+    </body></html>"""
+    assert [found.split()[0] for found in english_words(html)] == [
+        "Amount",
+        "Back",
+        "Ledger",
+        "Logo",
+        "Submit",
+        "save",
+    ]
+
+
+# --- the portal's pages, one test per role -----------------------------------------------------
+
+GET_ROWS = [row for row in MATRIX if row.method == "GET"]
+
+
+def chinese_names(cast) -> None:
+    """The cast's people have Chinese names, as the portal's users do (their log-in names stay Latin)."""
+    from kedaitong.models import User
+
+    for role, user in cast.users().items():
+        User.objects.filter(pk=user.pk).update(display_name=f"测试{ROLES.index(role)}号")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_a_role_may_read_is_in_chinese(role, cast):
+    chinese_names(cast)
+    users = cast.users()
+    found: dict[str, list[str]] = {}
+    for row in GET_ROWS:
+        if row.expected[role] != 200:
+            continue
+        with transaction.atomic():
+            program = row_program(row, cast)
+            url = row.url(cast)
+            response = client_for(role, users, program).get(url)
+            transaction.set_rollback(True)
+        if not is_page(response):
+            continue  # a download (PDF, Excel, zip): its file names are checked in the apps' tests
+        words = english_words(response.content.decode())
+        if words:
+            found[f"{row.name} {url}"] = words
+    assert not found, f"English shown to {role} (zh-hans): " + "; ".join(
+        f"\n{page}: {', '.join(words)}" for page, words in found.items()
+    )
+
+
+# --- the admin site ----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_admin_site_is_in_chinese(cast):
+    chinese_names(cast)
+    client = Client()
+    client.force_login(cast.admin)
+    urls = [reverse("admin:index")] + [
+        reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        for model in admin.site._registry
+    ]
+    found: dict[str, list[str]] = {}
+    for url in urls:
+        response = client.get(url)
+        assert is_page(response), url
+        words = english_words(response.content.decode())
+        if words:
+            found[url] = words
+    assert not found, "English on the admin site (zh-hans): " + "; ".join(
+        f"\n{page}: {', '.join(words)}" for page, words in found.items()
+    )
