@@ -35,6 +35,7 @@ ALLOWED = frozenset(
         "XLSX",
         "xlsx",
         "CSV",
+        "GBK",  # the Chinese encoding of a .csv file
         "csv",
         "ZIP",
         "zip",
@@ -49,8 +50,16 @@ ALLOWED = frozenset(
 )
 
 WORD = re.compile(r"[A-Za-z]{3,}")
-# Addresses are Latin by nature: an e-mail address, a web address.
-ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+|(https?://|/)[\w./?=&%#:-]+")
+# Latin by nature, wherever it is shown: an e-mail address, a web address, a file's name (as its
+# owner uploaded it), and any code with a digit in it (reference and issue numbers, credit codes,
+# contract numbers, hashes, UTF-8).
+ADDRESS = re.compile(
+    r"[\w.+-]+@[\w-]+(\.[\w-]+)+"
+    r"|(https?://|/)[\w./?=&%#:-]+"
+    r"|[\w.-]+\.(pdf|xlsx|xls|csv|zip|png|jpe?g|docx?|txt)\b"
+    r"|[\w-]*\d[\w-]*",
+    re.IGNORECASE,
+)
 
 # Elements whose content is not read as text, or is legitimately Latin.
 SKIPPED = {"script", "style", "code", "kbd", "template", "noscript", "svg"}
@@ -91,10 +100,8 @@ class VisibleText(HTMLParser):
                 self.skipping.append(tag)
             return
         self.parts.extend(attributes[name] or "" for name in SHOWN_ATTRIBUTES if name in attributes)
-        if (tag == "button" or attributes.get("type") in ("submit", "button", "reset")) and (
-            attributes.get("value")
-        ):
-            self.parts.append(attributes["value"] or "")
+        if tag == "input" and attributes.get("type") in ("submit", "button", "reset"):
+            self.parts.append(attributes.get("value") or "")  # an input button shows its value
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         # <br/>, <input .../>: never opens an element.
@@ -104,8 +111,8 @@ class VisibleText(HTMLParser):
         if "data-verbatim" in attributes:
             return
         self.parts.extend(attributes[name] or "" for name in SHOWN_ATTRIBUTES if name in attributes)
-        if attributes.get("type") in ("submit", "button", "reset") and attributes.get("value"):
-            self.parts.append(attributes["value"] or "")
+        if tag == "input" and attributes.get("type") in ("submit", "button", "reset"):
+            self.parts.append(attributes.get("value") or "")
 
     def handle_endtag(self, tag: str) -> None:
         if self.skipping:
@@ -147,7 +154,7 @@ def test_the_reader_sees_through_what_is_legitimately_latin():
     html = """<html><head><title>Ledger 台账</title><style>.x{color:red}</style></head><body>
       <script>var ignored = 1;</script>
       <p class="hidden-class" data-x="attribute">申请 <code>CJ-2026-0007</code> <kbd>Enter</kbd></p>
-      <span data-verbatim>report-final.docx</span> 联系 someone@example.com，见 https://example.org/page
+      <span data-verbatim>bank-x</span> 附件 report-final.docx，哈希 3fa9c0de，编号 KDT-2026-000001，联系 someone@example.com，见 https://example.org/page
       <input type="text" name="amount" placeholder="Amount"><img src="a.png" alt="Logo">
       <button type="submit" value="save">保存</button><input type="submit" value="Submit"/>
       <a href="/x/" aria-label="Back">返回</a> 单位 PDF、Excel、LPR
@@ -158,21 +165,35 @@ def test_the_reader_sees_through_what_is_legitimately_latin():
         "Ledger",
         "Logo",
         "Submit",
-        "save",
     ]
 
 
 # --- the portal's pages, one test per role -----------------------------------------------------
 
 GET_ROWS = [row for row in MATRIX if row.method == "GET"]
+# Rows found to answer with a file (PDF, Excel, zip) rather than a page, by one role's test: the
+# other roles' tests in the same process skip them (a PDF takes long to render). Only time depends
+# on it: a file is never read for English here (file names are tested in the apps' tests).
+DOWNLOADS: set[str] = set()
 
 
 def chinese_names(cast) -> None:
     """The cast's people have Chinese names, as the portal's users do (their log-in names stay Latin)."""
+    for number, user in enumerate(cast.users().values(), start=1):
+        user.display_name = f"测试用户{number}"
+        user.save(update_fields=["display_name"])
+
+
+def name_the_newcomers() -> None:
+    """Users a row's objects brought along (a claimant, a colleague) get Chinese names too."""
+    from django.db.models import CharField, Value
+    from django.db.models.functions import Cast, Concat
+
     from kedaitong.models import User
 
-    for role, user in cast.users().items():
-        User.objects.filter(pk=user.pk).update(display_name=f"测试{ROLES.index(role)}号")
+    User.objects.exclude(display_name__startswith="测试").update(
+        display_name=Concat(Value("测试人员"), Cast("pk", CharField()))
+    )
 
 
 @pytest.mark.django_db
@@ -182,15 +203,17 @@ def test_every_page_a_role_may_read_is_in_chinese(role, cast):
     users = cast.users()
     found: dict[str, list[str]] = {}
     for row in GET_ROWS:
-        if row.expected[role] != 200:
+        if row.expected[role] != 200 or row.name in DOWNLOADS:
             continue
         with transaction.atomic():
             program = row_program(row, cast)
             url = row.url(cast)
+            name_the_newcomers()
             response = client_for(role, users, program).get(url)
             transaction.set_rollback(True)
         if not is_page(response):
-            continue  # a download (PDF, Excel, zip): its file names are checked in the apps' tests
+            DOWNLOADS.add(row.name)
+            continue
         words = english_words(response.content.decode())
         if words:
             found[f"{row.name} {url}"] = words
