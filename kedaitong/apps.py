@@ -1,5 +1,6 @@
 """The shared app: users and roles, audit trail, calendar, money and document helpers."""
 
+from axes.apps import AppConfig as AxesConfig
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 from django_tasks_db.apps import TasksAppConfig
@@ -27,3 +28,9 @@ class TaskResultsConfig(TasksAppConfig):
     """django-tasks-db's app (the queue of background work) under a Chinese name in the admin."""
 
     verbose_name = _("Background task queue")
+
+
+class FailedLoginsConfig(AxesConfig):
+    """django-axes (failed logins and lock-outs, docs/security.md) under a Chinese name in the admin."""
+
+    verbose_name = _("Failed logins")

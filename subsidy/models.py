@@ -602,6 +602,8 @@ class SubsidyLine(models.Model):
     amount = models.DecimalField(**MONEY)
 
     class Meta:
+        verbose_name = _("subsidy line")
+        verbose_name_plural = _("subsidy lines")
         ordering = ["bank_code", "contract_no"]
         constraints = [
             models.UniqueConstraint(fields=["run", "loan"], name="subsidyline_one_per_loan"),
@@ -627,6 +629,8 @@ class SubsidyExclusion(models.Model):
     detail = models.CharField(max_length=300)
 
     class Meta:
+        verbose_name = _("loan left out of a subsidy run")
+        verbose_name_plural = _("loans left out of subsidy runs")
         ordering = ["bank_code", "contract_no"]
         constraints = [
             models.UniqueConstraint(fields=["run", "loan"], name="subsidyexclusion_one_per_loan")
@@ -661,6 +665,8 @@ class FlagMismatch(models.Model):
     excluded = models.DecimalField(**MONEY)
 
     class Meta:
+        verbose_name = _("overdue flag mismatch")
+        verbose_name_plural = _("overdue flag mismatches")
         ordering = ["bank_code", "contract_no", "period_start"]
         constraints = [
             models.UniqueConstraint(fields=["run", "settlement"], name="flagmismatch_once_per_run")
@@ -697,6 +703,8 @@ class SubsidizedSettlement(models.Model):
     )
 
     class Meta:
+        verbose_name = _("subsidized interest settlement")
+        verbose_name_plural = _("subsidized interest settlements")
         constraints = [
             models.UniqueConstraint(
                 fields=["run", "settlement"], name="subsidizedsettlement_once_per_run"
@@ -721,6 +729,8 @@ class BankPayment(models.Model):
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("subsidy payment to a bank")
+        verbose_name_plural = _("subsidy payments to banks")
         ordering = ["bank__code"]
         constraints = [
             models.UniqueConstraint(fields=["run", "bank"], name="bankpayment_one_per_bank"),
