@@ -7,6 +7,7 @@ in locale/zh_Hans/LC_MESSAGES/django.po (`make messages`), where our catalogue a
 """
 
 from django.utils.translation import gettext_noop as _
+from django.utils.translation import pgettext_noop
 
 DJANGO_ADMIN = [
     _("Model name"),
@@ -45,6 +46,13 @@ AXES = [
     _("The time when access attempt expires and is no longer valid."),
     _("User Agent"),
     _("Username"),
+]
+
+DJANGO_TASKS = [
+    pgettext_noop("Task", "Ready"),
+    pgettext_noop("Task", "Running"),
+    pgettext_noop("Task", "Failed"),
+    pgettext_noop("Task", "Successful"),
 ]
 
 DJANGO_TASKS_DB = [
