@@ -15,9 +15,10 @@ class KedaitongConfig(AppConfig):
         from django.utils.module_loading import autodiscover_modules
 
         from kedaitong import checks  # noqa: F401  (registers the system checks)
-        from kedaitong.fsm import install_refresh_lock
+        from kedaitong.fsm import install_historical_models_fix, install_refresh_lock
 
         install_refresh_lock()  # django-fsm-2's refresh_from_db, one thread at a time (see kedaitong/fsm.py)
+        install_historical_models_fix()  # migrate's historical models collect no transitions (same file)
 
         # Each app's tasks.py defines its background work (Tasks API, kedaitong.jobs.job_task)
         # and adds its daily work to kedaitong.schedule.
