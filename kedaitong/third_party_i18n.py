@@ -7,7 +7,7 @@ in locale/zh_Hans/LC_MESSAGES/django.po (`make messages`), where our catalogue a
 """
 
 from django.utils.translation import gettext_noop as _
-from django.utils.translation import pgettext_noop
+from django.utils.translation import pgettext_lazy
 
 DJANGO_ADMIN = [
     _("Model name"),
@@ -49,10 +49,10 @@ AXES = [
 ]
 
 DJANGO_TASKS = [
-    pgettext_noop("Task", "Ready"),
-    pgettext_noop("Task", "Running"),
-    pgettext_noop("Task", "Failed"),
-    pgettext_noop("Task", "Successful"),
+    pgettext_lazy("Task", "Ready"),
+    pgettext_lazy("Task", "Running"),
+    pgettext_lazy("Task", "Failed"),
+    pgettext_lazy("Task", "Successful"),
 ]
 
 DJANGO_TASKS_DB = [
