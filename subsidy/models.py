@@ -177,14 +177,15 @@ class BankFiling(models.Model):
     submitted_by = models.ForeignKey(
         "kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True
     )
-    submitted_at = models.DateTimeField(auto_now_add=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     agreement = models.OneToOneField(
         "loans.BankAgreement",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="filing",
+        verbose_name=_("cooperation agreement"),
     )
 
     objects = BankFilingQuerySet.as_manager()
@@ -247,7 +248,10 @@ class Complaint(models.Model):
     """A borrower's complaint that the bank added charges (附件2 十一(二)); if verified, the agreement ends."""
 
     agreement = models.ForeignKey(
-        "loans.BankAgreement", on_delete=models.PROTECT, related_name="complaints"
+        "loans.BankAgreement",
+        on_delete=models.PROTECT,
+        related_name="complaints",
+        verbose_name=_("cooperation agreement"),
     )
     received_on = models.DateField(_("received on"))
     complainant = models.CharField(_("complainant"), max_length=100)
