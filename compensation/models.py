@@ -612,7 +612,9 @@ class Recovery(AppendOnly):
     `returned` is the running total of returns recorded against the share.
     """
 
-    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="recoveries")
+    claim = models.ForeignKey(
+        Claim, on_delete=models.PROTECT, related_name="recoveries", verbose_name=_("claim")
+    )
     received_on = models.DateField(_("received on"))
     gross = models.DecimalField(_("gross recovery (yuan)"), **MONEY)
     costs = models.DecimalField(_("legal costs (yuan)"), **MONEY)

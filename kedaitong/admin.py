@@ -160,3 +160,15 @@ class IssuedDocumentAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+def _name_other_packages_columns() -> None:
+    """Columns other packages' admins name after a method or property (shown as "Status", "Task name")."""
+    from axes.admin import AccessAttemptAdmin
+    from django_tasks_db.models import DBTaskResult
+
+    AccessAttemptAdmin.status.short_description = _("Attempts left")  # type: ignore[attr-defined]
+    DBTaskResult.task_name.fget.short_description = _("task")  # type: ignore[attr-defined]
+
+
+_name_other_packages_columns()

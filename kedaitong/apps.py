@@ -1,5 +1,6 @@
 """The shared app: users and roles, audit trail, calendar, money and document helpers."""
 
+from axes.apps import AppConfig as AxesConfig
 from django.apps import AppConfig
 from django.contrib.staticfiles.apps import StaticFilesConfig as BaseStaticFilesConfig
 from django.utils.translation import gettext_lazy as _
@@ -29,6 +30,49 @@ class TaskResultsConfig(TasksAppConfig):
     """django-tasks-db's app (the queue of background work) under a Chinese name in the admin."""
 
     verbose_name = _("Background task queue")
+
+
+class FailedLoginsConfig(AxesConfig):
+    """django-axes (failed logins and lock-outs, docs/security.md) under a Chinese name in the admin."""
+
+    verbose_name = _("Failed logins")
+
+    def ready(self) -> None:
+        super().ready()
+        # The admin names each row by str() (the changelist's checkbox label, the delete page):
+        # django-axes' own strings are English f-strings, so its three records get ours.
+        from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+        AccessAttempt.__str__ = _attempt_str  # type: ignore[method-assign]
+        AccessFailureLog.__str__ = _failure_str  # type: ignore[method-assign]
+        AccessLog.__str__ = _log_str  # type: ignore[method-assign]
+
+
+def _when(moment: object) -> str:
+    from django.utils import timezone
+
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S") if moment else "—"  # type: ignore[arg-type]
+
+
+def _attempt_str(self) -> str:  # type: ignore[no-untyped-def]
+    return str(_("Failed logins of %(user)s since %(at)s")) % {
+        "user": self.username or "—",
+        "at": _when(self.attempt_time),
+    }
+
+
+def _failure_str(self) -> str:  # type: ignore[no-untyped-def]
+    return str(_("Failed login of %(user)s at %(at)s")) % {
+        "user": self.username or "—",
+        "at": _when(self.attempt_time),
+    }
+
+
+def _log_str(self) -> str:  # type: ignore[no-untyped-def]
+    return str(_("Login of %(user)s at %(at)s")) % {
+        "user": self.username or "—",
+        "at": _when(self.attempt_time),
+    }
 
 
 class StaticFilesConfig(BaseStaticFilesConfig):

@@ -32,7 +32,9 @@ DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 class Column:
     header: str
     width: int = 14
-    kind: str = "text"  # text | money | date | datetime (naive, local) | int | percent
+    # text | money | date | datetime (naive, local) | int | percent | code (text that stays Latin:
+    # a bank code, a user name; pages mark its cells data-verbatim, tests/test_chinese_throughout.py)
+    kind: str = "text"
     total: bool = False
 
 

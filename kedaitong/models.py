@@ -81,6 +81,10 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.display_name or self.username
 
+    def get_short_name(self) -> str:
+        """What the admin site greets the user with (欢迎，…): the name people know, as everywhere else."""
+        return self.display_name or self.username
+
     @property
     def effective_role(self) -> str:
         """The role that decides access; a superuser without a role acts as admin.

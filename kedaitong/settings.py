@@ -79,7 +79,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_fsm",
     "import_export",
-    "axes",
+    "kedaitong.apps.FailedLoginsConfig",  # django-axes, named for the admin
     "ninja",  # the bank API's docs page uses its vendored Swagger UI (static files, no CDN)
     "django_ratelimit",
     "django_tasks",
@@ -168,7 +168,8 @@ PASSWORD_HASHERS = [
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        # Django's own, with a message its zh_Hans catalogue translates (kedaitong/passwords.py).
+        "NAME": "kedaitong.passwords.MinimumLengthValidator",
         "OPTIONS": {"min_length": 10},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},

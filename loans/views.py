@@ -15,7 +15,6 @@ from django.db.models import Count, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -23,6 +22,7 @@ from applications import scope
 from applications.models import ProductType, Program
 from kedaitong.audit import log_action
 from kedaitong.db import MoneySum
+from kedaitong.downloads import disposition
 from kedaitong.forms import AmountField
 from kedaitong.permissions import get_visible_or_404, require_role, role_required
 from kedaitong.programs import Feature, has_feature, loan_links
@@ -500,9 +500,10 @@ def upload_template(request: HttpRequest, kind: str) -> HttpResponse:
         template_bytes(kind),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    # Named in the reader's language: 放款模板.xlsx, not disbursements-template.xlsx (issue 18 item 7).
+    # Named in the reader's language: 放款模板.xlsx, not disbursements-template.xlsx (issue 18 item 7),
+    # with an ASCII name for a client that reads no UTF-8 name (kedaitong/downloads.py).
     label = str(importer_kinds()[kind].label)
-    response["Content-Disposition"] = content_disposition_header(True, f"{label}模板.xlsx")
+    response["Content-Disposition"] = disposition(f"{label}模板.xlsx", f"{kind}-template.xlsx")
     return response
 
 

@@ -241,7 +241,7 @@ _register(
             Column("统一社会信用代码", 22),
             Column("企业名称", 32),
             Column("项目", 24),
-            Column("银行代码", 16),
+            Column("银行代码", 16, "code"),
             Column("银行名称", 28),
             Column("申请金额（元）", 18, MONEY, total=True),
             Column("期限（月）", 10, INT),
@@ -279,7 +279,7 @@ _register(
         title=_("Loans"),
         columns=[
             Column("贷款合同编号", 22),
-            Column("银行代码", 16),
+            Column("银行代码", 16, "code"),
             Column("银行名称", 28),
             Column("统一社会信用代码", 22),
             Column("企业名称", 32),
@@ -326,7 +326,7 @@ _register(
         title=_("Repayments"),
         columns=[
             Column("贷款合同编号", 22),
-            Column("银行代码", 16),
+            Column("银行代码", 16, "code"),
             Column("企业名称", 32),
             Column("还款日期", 12, DATE),
             Column("归还本金（元）", 18, MONEY, total=True),
@@ -352,7 +352,7 @@ _register(
         title=_("Interest settlements"),
         columns=[
             Column("贷款合同编号", 22),
-            Column("银行代码", 16),
+            Column("银行代码", 16, "code"),
             Column("企业名称", 32),
             Column("结息日期", 12, DATE),
             Column("计息起始日", 12, DATE),
@@ -385,7 +385,7 @@ _register(
         title=_("Delinquency"),
         columns=[
             Column("贷款合同编号", 22),
-            Column("银行代码", 16),
+            Column("银行代码", 16, "code"),
             Column("统一社会信用代码", 22),
             Column("企业名称", 32),
             Column("项目", 24),

@@ -25,7 +25,7 @@ from loans.models import InterestSettlement, Loan, OverdueEvent, Repayment
 ZERO = Decimal("0.00")
 COLUMNS = [
     Column("项目", 24),
-    Column("银行代码", 16),
+    Column("银行代码", 16, "code"),
     Column("银行名称", 28),
     Column("期内放款笔数", 12, "int", total=False),
     Column("期内放款金额（元）", 18, "money", total=True),
@@ -124,7 +124,7 @@ def bank_statistics(user: User, start: dt.date, end: dt.date) -> list[list[Any]]
 
 ANNUAL_BANK_COLUMNS = [
     Column("项目", 24),
-    Column("银行代码", 16),
+    Column("银行代码", 16, "code"),
     Column("银行名称", 28),
     Column("放款笔数", 10, "int"),
     Column("放款金额（元）", 18, "money", total=True),

@@ -177,14 +177,15 @@ class BankFiling(models.Model):
     submitted_by = models.ForeignKey(
         "kedaitong.User", on_delete=models.PROTECT, related_name="+", null=True
     )
-    submitted_at = models.DateTimeField(auto_now_add=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     agreement = models.OneToOneField(
         "loans.BankAgreement",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="filing",
+        verbose_name=_("cooperation agreement"),
     )
 
     objects = BankFilingQuerySet.as_manager()
@@ -247,7 +248,10 @@ class Complaint(models.Model):
     """A borrower's complaint that the bank added charges (附件2 十一(二)); if verified, the agreement ends."""
 
     agreement = models.ForeignKey(
-        "loans.BankAgreement", on_delete=models.PROTECT, related_name="complaints"
+        "loans.BankAgreement",
+        on_delete=models.PROTECT,
+        related_name="complaints",
+        verbose_name=_("cooperation agreement"),
     )
     received_on = models.DateField(_("received on"))
     complainant = models.CharField(_("complainant"), max_length=100)
@@ -602,6 +606,8 @@ class SubsidyLine(models.Model):
     amount = models.DecimalField(**MONEY)
 
     class Meta:
+        verbose_name = _("subsidy line")
+        verbose_name_plural = _("subsidy lines")
         ordering = ["bank_code", "contract_no"]
         constraints = [
             models.UniqueConstraint(fields=["run", "loan"], name="subsidyline_one_per_loan"),
@@ -627,6 +633,8 @@ class SubsidyExclusion(models.Model):
     detail = models.CharField(max_length=300)
 
     class Meta:
+        verbose_name = _("loan left out of a subsidy run")
+        verbose_name_plural = _("loans left out of subsidy runs")
         ordering = ["bank_code", "contract_no"]
         constraints = [
             models.UniqueConstraint(fields=["run", "loan"], name="subsidyexclusion_one_per_loan")
@@ -661,6 +669,8 @@ class FlagMismatch(models.Model):
     excluded = models.DecimalField(**MONEY)
 
     class Meta:
+        verbose_name = _("overdue flag mismatch")
+        verbose_name_plural = _("overdue flag mismatches")
         ordering = ["bank_code", "contract_no", "period_start"]
         constraints = [
             models.UniqueConstraint(fields=["run", "settlement"], name="flagmismatch_once_per_run")
@@ -697,6 +707,8 @@ class SubsidizedSettlement(models.Model):
     )
 
     class Meta:
+        verbose_name = _("subsidized interest settlement")
+        verbose_name_plural = _("subsidized interest settlements")
         constraints = [
             models.UniqueConstraint(
                 fields=["run", "settlement"], name="subsidizedsettlement_once_per_run"
@@ -721,6 +733,8 @@ class BankPayment(models.Model):
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("subsidy payment to a bank")
+        verbose_name_plural = _("subsidy payments to banks")
         ordering = ["bank__code"]
         constraints = [
             models.UniqueConstraint(fields=["run", "bank"], name="bankpayment_one_per_bank"),

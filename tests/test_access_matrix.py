@@ -100,23 +100,34 @@ def row_counts() -> dict[str, int]:
         return {tables[i]: n for i, n in cursor.fetchall()}
 
 
-def statuses(row, cast) -> dict[str, int]:
+def client_for(role: str, users: dict, program) -> Client:
+    """A test client logged in as `role` (none for anonymous), working in `program` where a role chooses one."""
+    client = Client()
+    if role != "anonymous":
+        client.force_login(users[role])
+        if role in ("bank_x", "bank_y", "admin"):
+            # Banks and the administrator work in one program at a time: the row's (as the switch stores it).
+            session = client.session
+            session[SESSION_KEY] = program.code
+            session.save()
+    return client
+
+
+def row_program(row, cast):
+    """The program a row's objects belong to; a Quzhou row moves the cast's government users and banks there."""
     if row.program == "quzhou":
         move_cast_to_quzhou(cast)
-    program = cast.quzhou if row.program == "quzhou" else cast.changjiang
+    return cast.quzhou if row.program == "quzhou" else cast.changjiang
+
+
+def statuses(row, cast) -> dict[str, int]:
+    program = row_program(row, cast)
     url = row.url(cast)
     users = cast.users()
     got = {}
     for role in ROLES:
         cache.clear()  # throttles (the public objection form) count per address, not per role
-        client = Client()
-        if role != "anonymous":
-            client.force_login(users[role])
-            if role in ("bank_x", "bank_y", "admin"):
-                # Banks and the administrator work in one program at a time: the row's (as the switch stores it).
-                session = client.session
-                session[SESSION_KEY] = program.code
-                session.save()
+        client = client_for(role, users, program)
         if row.method == "GET":
             before, last_entry = row_counts(), AuditEntry.objects.order_by("-pk").first()
             last_issue = IssuedDocument.objects.order_by("-pk").first()

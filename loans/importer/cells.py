@@ -47,7 +47,7 @@ def date(value: Any, *, required: bool = True, not_after: dt.date | None = None)
         except ValueError:
             raise ValueError(f"“{value}”不是有效日期") from None
     else:
-        raise ValueError(f"“{value}”不是日期（请用Excel日期或YYYY-MM-DD格式）")
+        raise ValueError(f"“{value}”不是日期（请用Excel日期或“年-月-日”格式，如2026-03-15）")
     if not_after is not None and day > not_after:
         raise ValueError(f"{day:%Y-%m-%d}是将来的日期")
     return day

@@ -1028,7 +1028,7 @@ KINDS: dict[str, Kind] = {
             ("协议编号",),
             GOVERNMENT_ROLES,
             ("bank-icbc-xs", "中国工商银行西市区支行", "2025-01-01", "2027-12-31"),
-            ("银行代码：字母、数字、短横线", "日期：Excel日期或YYYY-MM-DD"),
+            ("银行代码：字母、数字、短横线", "日期：Excel日期或“年-月-日”文本，如2026-03-15"),
             validate_banks,
         ),
         Kind(
@@ -1142,7 +1142,7 @@ KINDS: dict[str, Kind] = {
             (Role.BANK,),
             (
                 "HT-2026-001",
-                "bank-code",
+                "本行银行代码",
                 "2026",
                 "1",
                 "正常",

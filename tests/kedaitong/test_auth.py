@@ -74,3 +74,30 @@ def test_a_forgotten_password_is_reset_by_e_mail(client, staff):
     assert response.status_code == 302
     staff.refresh_from_db()
     assert staff.check_password("fresh-password-77")
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        (
+            "Kd-7",
+            "密码太短：至少需要 10 个字符。",
+        ),  # ours: Django 5.2.19's wording lacks a zh_Hans entry
+        ("1234567890123", "密码只包含数字。"),
+        ("password123", "这个密码太常见了。"),
+        ("example.invalid", "太相似了。"),  # like the e-mail address clerk@example.invalid
+    ],
+)
+def test_a_weak_new_password_is_refused_in_chinese(client, staff, password, message):
+    """Issue 18 item 7: every password validator speaks Chinese, and the password is kept unchanged."""
+    client.force_login(staff)
+    response = client.post(
+        "/accounts/password_change/",
+        {"old_password": PASSWORD, "new_password1": password, "new_password2": password},
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert message in body
+    assert "This password" not in body and "too short" not in body
+    staff.refresh_from_db()
+    assert staff.check_password(PASSWORD)

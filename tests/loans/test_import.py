@@ -613,22 +613,37 @@ def test_banks_enterprises_and_cleared_events_are_linked_to_their_upload(world):
 
 @pytest.mark.django_db
 def test_templates_are_named_and_filled_in_chinese(cast, client):
-    """Issue 18 item 7: 放款模板.xlsx, not disbursements-template.xlsx, and no English placeholder (bank-code)."""
+    """Issue 18 item 7: 放款模板.xlsx, not disbursements-template.xlsx (an ASCII name only as the fallback of
+    a client that reads no UTF-8 name), and no English in any template's cells (no bank-code placeholder)."""
+    import re
     from urllib.parse import quote
 
     from openpyxl import load_workbook
 
+    from loans.importer.kinds import KINDS
+
+    client.force_login(cast.admin)
+    for kind, spec in KINDS.items():
+        response = client.get(f"/loans/uploads/templates/{kind}.xlsx")
+        assert response.status_code == 200
+        assert response["Content-Disposition"] == (
+            f"attachment; filename=\"{kind}-template.xlsx\"; filename*=UTF-8''"
+            + quote(f"{spec.label}模板.xlsx")
+        )
+        book = load_workbook(io.BytesIO(response.content))
+        cells = [
+            str(v) for sheet in book for row in sheet.iter_rows(values_only=True) for v in row if v
+        ]
+        # Latin only where it belongs: Excel, LPR, and codes with a digit or a hyphen (bank-icbc-xs,
+        # the credit code 91330800MA2XXXXXXX, HT-2026-001).
+        words = {
+            w
+            for c in cells
+            for w in re.findall(r"[A-Za-z]{3,}", re.sub(r"[\w]*[\d-][\w-]*", " ", c))
+        } - {"Excel", "LPR"}
+        assert not words, (kind, words)
+        if kind == "reports":
+            assert any("HT-2026-001，本行银行代码" in c for c in cells)  # the example row
     client.force_login(cast.bank_x_user)
-    response = client.get("/loans/uploads/templates/disbursements.xlsx")
-    assert response.status_code == 200
-    assert response["Content-Disposition"] == "attachment; filename*=utf-8''" + quote(
-        "放款模板.xlsx"
-    )
-    book = load_workbook(io.BytesIO(response.content))
-    cells = [
-        str(v) for sheet in book for row in sheet.iter_rows(values_only=True) for v in row if v
-    ]
-    assert any("HT-2026-001，本行银行代码" in c for c in cells)  # the example row
-    assert not any("bank-code" in c for c in cells)
     page = client.get("/loans/uploads/").content.decode()
     assert "放款模板（Excel）" in page and "-template.xlsx" not in page
