@@ -4,8 +4,8 @@
 pytest process (each xdist worker, then the browser tests, then the suite under faketime). The first
 process to migrate saves its database as `var/test-template-<key>.sqlite3`; a later process copies it
 to its own test database and only checks that nothing is left to apply. The key is a hash of what the
-migrated database depends on: every app's migrations and the data files they load, the modules they
-import, the locked requirements (third-party apps' migrations) and the Python and Django versions. A
+migrated database depends on: every app's migrations, the data files they load and the project's modules
+they import, the locked requirements (third-party apps' migrations) and the Python and Django versions. A
 change to any of them makes a new key, so a stale template is never used; `rm var/test-template-*`
 forgets them all. PostgreSQL test databases are created as before.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sqlite3
 import sys
 from pathlib import Path
@@ -24,8 +25,7 @@ from django.conf import settings
 from django.db import connection
 
 BASE = Path(settings.BASE_DIR)
-# Files outside the apps' migrations and data folders that a migration imports.
-ALSO_HASHED = ("kedaitong/auditchain.py", "requirements.lock")
+IMPORT = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import\s+([\w, ()]+)|import\s+([\w.]+))", re.M)
 
 
 def _sqlite_file() -> Path | None:
@@ -41,22 +41,39 @@ def _sqlite_file() -> Path | None:
 def template_key() -> str:
     digest = hashlib.sha256()
     digest.update(f"{sys.version_info[:3]} {django.__version__}".encode())
-    paths: list[Path] = [BASE / name for name in ALSO_HASHED]
+    paths: list[Path] = [BASE / "requirements.lock"]  # third-party apps' migrations
     for config in apps.get_app_configs():
         root = Path(config.path)
         if BASE not in root.parents:
             continue  # a third-party app: its version is in requirements.lock
         for folder in ("migrations", "data"):
             if (root / folder).is_dir():
-                paths += sorted(
+                found = sorted(
                     p
                     for p in (root / folder).rglob("*")
                     if p.is_file() and "__pycache__" not in p.parts
                 )
+                paths += found
+                if folder == "migrations":  # and the project's modules they import
+                    paths += [m for p in found if p.suffix == ".py" for m in _project_imports(p)]
     for path in sorted(set(paths)):
         digest.update(str(path.relative_to(BASE)).encode())
         digest.update(path.read_bytes() if path.exists() else b"-")
     return digest.hexdigest()[:16]
+
+
+def _project_imports(migration: Path) -> list[Path]:
+    """The project's own modules a migration imports (`from kedaitong import auditchain`)."""
+    found = []
+    for package, names, plain in IMPORT.findall(migration.read_text(encoding="utf-8")):
+        modules = [plain] if plain else [package]
+        modules += [f"{package}.{n.strip()}" for n in names.strip("()").split(",") if package]
+        for module in modules:
+            stem = BASE.joinpath(*module.split("."))
+            for candidate in (stem.with_suffix(".py"), stem / "__init__.py"):
+                if candidate.is_file():
+                    found.append(candidate)
+    return found
 
 
 def template_path() -> Path:
