@@ -100,6 +100,19 @@ def row_counts() -> dict[str, int]:
         return {tables[i]: n for i, n in cursor.fetchall()}
 
 
+def role_client(role: str, users: dict, program) -> Client:
+    """A client logged in as `role` (anonymous: not logged in), working in `program`."""
+    client = Client()
+    if role != "anonymous":
+        client.force_login(users[role])
+        if role in ("bank_x", "bank_y", "admin"):
+            # Banks and the administrator work in one program at a time: the row's (as the switch stores it).
+            session = client.session
+            session[SESSION_KEY] = program.code
+            session.save()
+    return client
+
+
 def statuses(row, cast) -> dict[str, int]:
     if row.program == "quzhou":
         move_cast_to_quzhou(cast)
@@ -109,14 +122,7 @@ def statuses(row, cast) -> dict[str, int]:
     got = {}
     for role in ROLES:
         cache.clear()  # throttles (the public objection form) count per address, not per role
-        client = Client()
-        if role != "anonymous":
-            client.force_login(users[role])
-            if role in ("bank_x", "bank_y", "admin"):
-                # Banks and the administrator work in one program at a time: the row's (as the switch stores it).
-                session = client.session
-                session[SESSION_KEY] = program.code
-                session.save()
+        client = role_client(role, users, program)
         if row.method == "GET":
             before, last_entry = row_counts(), AuditEntry.objects.order_by("-pk").first()
             last_issue = IssuedDocument.objects.order_by("-pk").first()
