@@ -54,9 +54,16 @@ OVERFLOWING = """
     return false;
   };
   const outside = (el) => el.getBoundingClientRect().right > limit + 0.5;
-  const name = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+  const own = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
     (typeof el.className === 'string' && el.className.trim()
       ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
+  // An element without id or class is named after its nearest ancestor that has one.
+  const name = (el) => {
+    let path = own(el);
+    for (let p = el.parentElement; p && p !== document.body && !/[#.]/.test(path.split(' > ')[0]);
+         p = p.parentElement) path = own(p) + ' > ' + path;
+    return path;
+  };
   const found = [];
   for (const el of document.body.querySelectorAll('*')) {
     if (!outside(el) || clipped(el)) continue;
