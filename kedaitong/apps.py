@@ -1,6 +1,7 @@
 """The shared app: users and roles, audit trail, calendar, money and document helpers."""
 
 from django.apps import AppConfig
+from django.contrib.staticfiles.apps import StaticFilesConfig as BaseStaticFilesConfig
 from django.utils.translation import gettext_lazy as _
 from django_tasks_db.apps import TasksAppConfig
 
@@ -14,9 +15,10 @@ class KedaitongConfig(AppConfig):
         from django.utils.module_loading import autodiscover_modules
 
         from kedaitong import checks  # noqa: F401  (registers the system checks)
-        from kedaitong.fsm import install_refresh_lock
+        from kedaitong.fsm import install_historical_models_fix, install_refresh_lock
 
         install_refresh_lock()  # django-fsm-2's refresh_from_db, one thread at a time (see kedaitong/fsm.py)
+        install_historical_models_fix()  # migrate's historical models collect no transitions (same file)
 
         # Each app's tasks.py defines its background work (Tasks API, kedaitong.jobs.job_task)
         # and adds its daily work to kedaitong.schedule.
@@ -27,3 +29,14 @@ class TaskResultsConfig(TasksAppConfig):
     """django-tasks-db's app (the queue of background work) under a Chinese name in the admin."""
 
     verbose_name = _("Background task queue")
+
+
+class StaticFilesConfig(BaseStaticFilesConfig):
+    """collectstatic leaves out django-ninja's ReDoc viewer (0.9 MB and a 3.3 MB source map): the API's
+    documentation page is Swagger UI (api/v1.py), so nothing names it."""
+
+    ignore_patterns = [
+        *BaseStaticFilesConfig.ignore_patterns,
+        "redoc.standalone.js",
+        "redoc.standalone.js.map",
+    ]

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import secrets
@@ -117,8 +118,12 @@ def verify_url(document: IssuedDocument) -> str:
     return settings.PUBLIC_URL + reverse("verify-document", args=[document.code])
 
 
+@functools.lru_cache(maxsize=256)
 def qr_svg(url: str) -> str:
-    """The QR code of `url` as an inline SVG (error correction M: a smudge or a fold still reads)."""
+    """The QR code of `url` as an inline SVG (error correction M: a smudge or a fold still reads).
+
+    Kept per URL (one per issued document): segno tries all eight masks in Python, about 100 ms a
+    code, and a document printed again has the same URL."""
     code = segno.make(url, error="m", micro=False)
     out = io.BytesIO()
     code.save(out, kind="svg", xmldecl=False, svgns=True, nl=False, border=2, omitsize=True)

@@ -4,7 +4,7 @@
 # 1. The non-browser tests spread over the cores with pytest-xdist (PYTEST_WORKERS,
 #    default `auto`); pytest-django gives each worker its own database
 #    (var/test.sqlite3_gw0, ... on SQLite; test_<name>_gw0, ... on PostgreSQL).
-# 2. The browser tests (marker e2e) run afterwards in a pytest process of their own,
+# 2. The browser tests (marker e2e) run afterwards in pytest processes of their own,
 #    with --tb=native: pytest's own traceback formatting parses source files, which
 #    CPython 3.11.7 can crash with "SystemError: AST constructor recursion depth
 #    mismatch" while the live server's and Playwright's threads run (docs/decisions.md).
@@ -48,7 +48,12 @@ fast=$?
 if [ "$mode" = fast ]; then
   exit $fast
 fi
-"$PY" -m pytest -m e2e --tb=native --durations=10 --durations-min=3 "$@"
+# The browser tests spread over the cores too (E2E_WORKERS, default as PYTEST_WORKERS): each worker has
+# its own live server, Chromium and database.
+e2e_workers=${E2E_WORKERS:-$workers}
+e2e_xdist=(-n "$e2e_workers")
+[ "$e2e_workers" = 0 ] && e2e_xdist=()
+"$PY" -m pytest -m e2e "${e2e_xdist[@]}" --tb=native --durations=10 --durations-min=3 "$@"
 browser=$?
 
 # 5 is pytest's "no tests collected".

@@ -21,6 +21,12 @@ from tests.factories import (
 )
 
 
+def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
+    """The tests marked slow (5–60 s each) run first: started last, one of them kept a worker busy for a
+    minute after the other had finished (pytest-xdist hands out tests in this order; the sort is stable)."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(autouse=True)
 def _fixed_clock(request):  # type: ignore[no-untyped-def]
     """Every test runs at a fixed instant, never at the hour or on the date the suite happens to run.
@@ -122,8 +128,23 @@ def assume_lpr_through(day) -> None:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):  # noqa: F811 - extends pytest-django's fixture
+def django_db_keepdb(request, django_db_modify_db_settings):  # noqa: ARG001 - the worker's name first
+    """A SQLite test database copied from the migrated template is kept, so that setup only checks it
+    (tests/dbtemplate.py); `--reuse-db` and `--create-db` mean what pytest-django says."""
+    if request.config.getvalue("reuse_db") or request.config.getvalue("create_db"):
+        return bool(request.config.getvalue("reuse_db"))
+    from tests import dbtemplate
+
+    return dbtemplate.restore()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker, django_db_keepdb):  # noqa: F811 - extends pytest-django's
     with django_db_blocker.unblock():
+        if not django_db_keepdb:
+            from tests import dbtemplate
+
+            dbtemplate.save()
         add_assumed_lpr()
 
 

@@ -734,6 +734,7 @@ class MoneyMachine(RuleBasedStateMachine):
             assert ZERO <= total(loan.repayments.all(), "principal") <= loan.principal
 
 
+@pytest.mark.slow
 def test_money_invariants_hold_under_random_sequences_of_every_money_step(cast):
     MoneyMachine.cast = cast
     REACHED.clear()

@@ -172,6 +172,7 @@ def test_row_errors_are_the_uploads_own_messages_and_columns(world, bank):
     assert fixed.status_code == 201 and InterestSettlement.objects.count() == 1
 
 
+@pytest.mark.slow
 def test_a_10000_row_batch_is_saved_whole_and_sent_again_duplicates_nothing(world, bank):
     quzhou = version("quzhou")
     LoanFactory.reset_sequence()

@@ -582,6 +582,7 @@ class CompensationMachine(RuleBasedStateMachine):
         assert rec_totals.owed == totals.owed
 
 
+@pytest.mark.slow
 def test_compensation_money_invariants_hold_under_random_sequences(cast):
     CompensationMachine.cast = cast
     run_state_machine_as_test(

@@ -59,6 +59,7 @@ def run_child(claim: Claim, hold: str) -> subprocess.Popen[bytes]:
     )
 
 
+@pytest.mark.slow
 def test_a_decision_killed_midway_is_wholly_undone_and_a_finished_one_wholly_done(
     cast, tmp_path: Path
 ):

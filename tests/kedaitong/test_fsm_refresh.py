@@ -45,3 +45,27 @@ def test_two_threads_refreshing_protected_state_at_once_both_succeed():
         pass
     else:
         raise AssertionError("the protected state could be assigned directly")
+
+
+def test_the_historical_models_of_migrations_add_no_transition_listeners():
+    """`migrate` renders thousands of historical models; their state fields must not stay connected to
+    `class_prepared` (each later model was sent to all of them), while the real models keep theirs."""
+    import weakref
+
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.models.signals import class_prepared
+
+    def fsm_listeners() -> int:
+        live = [
+            r() if isinstance(r, weakref.ReferenceType) else r
+            for _k, r, *_ in class_prepared.receivers
+        ]
+        return sum(1 for r in live if getattr(r, "__name__", "") == "_collect_transitions")
+
+    before = fsm_listeners()
+    state = MigrationLoader(None, ignore_no_migrations=True).project_state()
+    rendered = state.apps  # renders every historical model, RecordUpload's state field among them
+    assert rendered.get_model("loans", "RecordUpload")._meta.get_field("state")
+    assert fsm_listeners() == before
+    assert RecordUpload.get_all_state_transitions  # the real model still collected its transitions
+    assert {t.name for t in RecordUpload().get_all_state_transitions()}

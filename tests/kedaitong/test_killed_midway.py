@@ -129,6 +129,7 @@ def assert_all_or_nothing() -> str:
     return "done"
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_killed_subsidy_commit_is_all_or_nothing():
     seed()

@@ -22,6 +22,7 @@ def client_for(user) -> Client:  # type: ignore[no-untyped-def]
     return client
 
 
+@pytest.mark.slow
 def test_a_scan_of_the_reconciliation_pdf_writes_no_audit_row(cast):
     client = client_for(cast.bureau_staff)
     url = f"/compensation/reconciliation/{cast.bank_x.code}/reconciliation.pdf"

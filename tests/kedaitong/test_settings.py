@@ -134,6 +134,7 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
     assert "no issues" in result.stdout
 
 
+@pytest.mark.slow
 def test_the_deploy_check_flags_the_committed_development_key(tmp_path):
     """Issue 17 (4): `check --deploy --fail-level WARNING` fails on the development key wherever it is found."""
     result = run_manage(

@@ -37,3 +37,16 @@ def test_collectstatic_with_the_manifest_storage_hashes_the_vendored_files(setti
     for name in ("vendor/chartjs/chart.umd.min.js", "vendor/pico/pico.min.css", "js/dashboard.js"):
         hashed = manifest[name]
         assert hashed != name and (tmp_path / hashed).exists(), name
+    # django-ninja's ReDoc viewer is left out (the API's page is Swagger UI): nothing names it.
+    assert not [path for path in manifest if "redoc" in path]
+    assert "ninja/swagger-ui-bundle.js" in manifest
+
+
+def test_the_production_build_does_not_compress_source_maps(settings):
+    """Brotli on the source maps took half of the production build's time; a developer's tools fetch them as they are."""
+    from whitenoise.compress import Compressor
+
+    compressor = Compressor(extensions=settings.WHITENOISE_SKIP_COMPRESS_EXTENSIONS, quiet=True)
+    assert not compressor.should_compress("ninja/swagger-ui-bundle.js.map")
+    assert compressor.should_compress("ninja/swagger-ui-bundle.js")
+    assert not compressor.should_compress("img/logo.png")

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -155,6 +156,12 @@ def wait_for_state(cluster: Cluster, job_id: int, state: str, seconds: float) ->
     return seen
 
 
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+    reason="runs with the PostgreSQL suite (CI's last step): its own cluster, about 50 s",
+)
 def test_a_worker_survives_a_postgresql_restart_and_runs_the_next_job(cluster, tmp_path):
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput"],
@@ -214,6 +221,7 @@ def test_a_worker_survives_a_postgresql_restart_and_runs_the_next_job(cluster, t
         log.close()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_make_run_serves_with_one_worker_and_one_ctrl_c_stops_both(tmp_path):
     """scripts/run.sh (what `make run` ends with): the server answers, a worker runs; SIGINT to the group ends all."""

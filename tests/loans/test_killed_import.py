@@ -128,6 +128,7 @@ def outcome(upload: RecordUpload) -> str:
     return "done"
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_while_saving_an_upload_saves_nothing(settings):
     settings.TASKS = DATABASE_TASKS  # the job waits in the database for the worker process

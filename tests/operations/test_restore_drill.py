@@ -247,6 +247,7 @@ def more_money(w: Any) -> None:
         )
 
 
+@pytest.mark.slow
 def test_restore_drill_every_table_every_yuan_and_every_file_come_back(
     media,
     world,  # noqa: F811
@@ -418,6 +419,7 @@ def test_check_says_a_set_is_whole_without_touching_anything(one_set, target, tm
     assert nothing_restored(target, tmp_path)
 
 
+@pytest.mark.slow
 def test_replace_restores_over_a_portal_and_keeps_what_it_replaced(one_set, target, tmp_path):
     assert restore(one_set, target, tmp_path).returncode == 0
     again = restore(one_set, target, tmp_path)

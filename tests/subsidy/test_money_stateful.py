@@ -208,6 +208,7 @@ class SubsidyMachine(RuleBasedStateMachine):
             assert payment.amount == lines["total"]
 
 
+@pytest.mark.slow
 def test_subsidy_money_invariants_hold_under_random_sequences(qz, clock):
     SubsidyMachine.qz, SubsidyMachine.clock = qz, clock
     run_state_machine_as_test(
