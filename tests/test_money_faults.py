@@ -92,6 +92,8 @@ percents = st.integers(min_value=1, max_value=100)
 run_budgets = st.one_of(
     st.integers(min_value=1, max_value=100_000).map(lambda n: Decimal(n) / 100), fens
 )
+# Or a share of what the run computes before pro-rating (None: the absolute draw above).
+shares_of_computed = st.sampled_from([None, Decimal("0.5"), Decimal("0.93")])
 budgets = st.integers(min_value=10_000_000, max_value=300_000_000).map(
     lambda n: Decimal(n) / 100
 )  # 10万 to 300万 yuan
@@ -211,7 +213,9 @@ class MoneyMachine(RuleBasedStateMachine):
         self.claim(data, decide=True)
         self.recover(data, Decimal(gross), back)
         self.interest(data, Decimal(interest) / 100, overdue=False)
-        self.subsidy_run(data.draw(fens, label="subsidy budget"))
+        self.subsidy_run(
+            data.draw(fens, label="subsidy budget"), data.draw(shares_of_computed, label="share")
+        )
         if audit and SubsidyRun.objects.filter(state=RunState.COMPUTED).exists():
             self.audit_run()
             self.interest_after_audit(data)
@@ -610,9 +614,20 @@ class MoneyMachine(RuleBasedStateMachine):
 
     # --- subsidy -----------------------------------------------------------------------------------
 
-    @rule(budget=run_budgets)
-    def subsidy_run(self, budget: Decimal) -> None:
+    @rule(budget=run_budgets, share=shares_of_computed)
+    def subsidy_run(self, budget: Decimal, share: Decimal | None) -> None:
         before = money_counts()
+        if share is not None:
+            # A budget below what the year's interest earns, whatever the draws of interest were: pro-rating
+            # (四(一)) is then taken in about one example in three, not only when the absolute draw is lucky.
+            try:
+                computed = subsidy.compute_run(
+                    program=self.cast.quzhou, year=2025, budget=Decimal("1"), cutoff=None
+                ).computed_total
+            except subsidy.SubsidyInputError:
+                computed = None  # run_commit below refuses it the same way
+            if computed:
+                budget = max(Decimal("0.01"), (computed * share).quantize(Decimal("0.01")))
         try:
             run = subsidy.run_commit(
                 actor=self.quzhou_staff, program=self.cast.quzhou, year=2025, budget=budget
