@@ -71,7 +71,9 @@ def refs(response) -> list[str]:
 def ages(response) -> dict[str, str]:
     page = response.content.decode()
     return dict(
-        re.findall(r'">([A-Z0-9-]+)</a></td>.*?<td class="num age"[^>]*>([^<]+)</td>', page, flags=re.S)
+        re.findall(
+            r'">([A-Z0-9-]+)</a></td>.*?<td class="num age"[^>]*>([^<]+)</td>', page, flags=re.S
+        )
     )
 
 
