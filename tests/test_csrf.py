@@ -16,9 +16,10 @@ from django.db import transaction
 from django.test import Client
 
 from applications.scope import SESSION_KEY
-from tests.access import ROLES, Row, move_cast_to_quzhou
+from tests.access import ROLES, Row
 from tests.access_matrix_table import table
 from tests.conftest import Cast
+from tests.test_access_matrix import row_program
 
 ALLOWED = {200, 302, 400}
 
@@ -68,11 +69,9 @@ def client_for(role: str, cast: Cast, program: str = "changjiang") -> tuple[Clie
 @pytest.mark.django_db
 @pytest.mark.parametrize("row", MUTATING, ids=[row.name for row in MUTATING])
 def test_a_post_without_the_token_is_refused_and_with_it_goes_through(row, cast):
-    if row.program == "quzhou":
-        move_cast_to_quzhou(cast)
+    program = row_program(row, cast)
     url = row.url(cast)
     role = allowed_role(row)
-    program = cast.quzhou if row.program == "quzhou" else cast.changjiang
     client, token = client_for(role, cast, program.code)
     data = dict(row.data or {})
     with transaction.atomic():

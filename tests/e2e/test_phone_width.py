@@ -29,9 +29,9 @@ from django.contrib.staticfiles import finders
 from django.core.cache import cache
 from django.db import transaction
 
-from tests.access import ROLES, move_cast_to_quzhou
+from tests.access import ROLES
 from tests.access_matrix_table import table
-from tests.test_access_matrix import client_for
+from tests.test_access_matrix import client_for, row_program
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 
@@ -196,9 +196,7 @@ def test_no_page_is_wider_than_a_phone_for_any_role(browser, cast, half):
             if row.method != "GET" or 200 not in row.expected.values():
                 continue
             with transaction.atomic():
-                if row.program == "quzhou":
-                    move_cast_to_quzhou(cast)
-                program = cast.quzhou if row.program == "quzhou" else cast.changjiang
+                program = row_program(row, cast)
                 url = row.url(cast)
                 for role in roles:
                     if row.expected[role] != 200:

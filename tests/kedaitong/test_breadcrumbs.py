@@ -8,12 +8,10 @@ import re
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from applications.scope import SESSION_KEY
-from tests.access import move_cast_to_quzhou
 from tests.access_matrix_table import table
+from tests.test_access_matrix import client_for, row_program
 
 TRAIL = re.compile(r'<nav aria-label="[^"]*" class="breadcrumb"><ol>(.*?)</ol></nav>', re.S)
 LINK = re.compile(r'<li><a href="([^"]+)">(.*?)</a></li>')
@@ -40,23 +38,10 @@ def text(fragment: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", fragment)).strip()
 
 
-def client_for(role, users, program):
-    client = Client()
-    if role != "anonymous":
-        client.force_login(users[role])
-        if role in ("bank_x", "bank_y", "admin"):
-            session = client.session
-            session[SESSION_KEY] = program.code
-            session.save()
-    return client
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("row", PAGES, ids=[f"{row.name} {row.program}" for row in PAGES])
 def test_every_page_below_home_shows_a_trail_ending_at_its_title(row, cast):
-    if row.program == "quzhou":
-        move_cast_to_quzhou(cast)
-    program = cast.quzhou if row.program == "quzhou" else cast.changjiang
+    program = row_program(row, cast)
     url = row.url(cast)
     users = cast.users()
     for side in SIDES:
