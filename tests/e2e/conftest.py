@@ -3,8 +3,8 @@
 Use `pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]`
 in each e2e module: the live server runs in another thread, so data must be
 committed. The migrated reference data (programs, LPR, calendar) that a
-transactional test flushes is put back by the autouse `_reference_data`
-fixture in tests/conftest.py.
+transactional test flushes is put back right after the flush
+(`pytest_runtest_teardown` in tests/conftest.py).
 
 Every browser page comes from one factory, `new_page`: `new_page("staff")`
 opens a fresh context (its own cookies, so one person) and logs in;
