@@ -12,6 +12,7 @@ from pathlib import Path
 
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
+from whitenoise.compress import Compressor
 
 from kedaitong.env import (
     DEVELOPMENT_SECRET_KEY,
@@ -202,11 +203,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 # Source maps are fetched only by a developer's tools: served as they are, not compressed at build time
 # (brotli took about three quarters of the production collectstatic, half of it on the maps).
-WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [
-    *("jpg", "jpeg", "png", "gif", "webp", "zip", "gz", "tgz", "bz2", "tbz", "xz", "br"),
-    *("swf", "flv", "woff", "woff2", "3gp", "3gpp", "asf", "avi", "m4v", "mov", "mp4"),
-    *("mpeg", "mpg", "webm", "wmv", "map"),
-]
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
