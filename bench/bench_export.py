@@ -97,6 +97,8 @@ def main() -> None:
     from reports.ledgers import LEDGERS
 
     admin = User.objects.create(username="bench-admin", role=Role.ADMIN)
+    # The administrator works in one program at a time (applications/scope.py): the one seeded above.
+    admin.program_choice = "quzhou"
     ledger = LEDGERS["loans"]
     with tempfile.TemporaryDirectory() as folder:
         before = rss_mb()
