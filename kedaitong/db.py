@@ -10,6 +10,7 @@ Use it for every sum of yuan.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db.models import DecimalField, Func, Sum
@@ -76,5 +77,47 @@ def insert_many(model: Any, objs: Any, *, batch_size: int = 2000) -> int:
                 copy.write_row(
                     [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
                 )
+                count += 1
+    return count
+
+
+def insert_rows(model: Any, fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Insert rows given as tuples of database-ready values, one per name in `fields`; returns how many.
+
+    The fast path of `insert_many` for large inserts whose values are already what the database stores
+    (str, int, bool, date, Decimal at the column's scale, a foreign key as its id under the field's
+    attname, e.g. `run_id`): no model instance is built and no field prepares a value. `fields` must name
+    every concrete column but the primary key, since the COPY would leave an omitted one to the database's
+    default, which Django does not set. On PostgreSQL one COPY (in one transaction, the money history's
+    context sent first, as `insert_many`); elsewhere `bulk_create` of instances made from the tuples.
+    """
+    from django.db import connections, router, transaction
+
+    by_attname = {f.attname: f for f in model._meta.concrete_fields if not f.primary_key}
+    if set(fields) != set(by_attname) or len(fields) != len(by_attname):
+        raise ValueError(
+            f"insert_rows({model._meta.label}) needs every column but the key once: "
+            f"missing {sorted(set(by_attname) - set(fields))}, unknown {sorted(set(fields) - set(by_attname))}"
+        )
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        objs = [model(**dict(zip(fields, row, strict=True))) for row in rows]
+        return len(model.objects.using(alias).bulk_create(objs, batch_size=2000))
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(by_attname[name].column) for name in fields)
+    sql = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
+    count = 0
+    from operations.history import pg_send_context
+
+    with (
+        transaction.atomic(using=alias),
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+    ):
+        pg_send_context(cursor)
+        with cursor.cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
                 count += 1
     return count

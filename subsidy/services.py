@@ -38,7 +38,7 @@ from django_fsm import can_proceed
 
 from applications.models import Program
 from kedaitong.audit import log_action
-from kedaitong.db import MoneySum, insert_many
+from kedaitong.db import MoneySum, insert_rows
 from kedaitong.errors import Refused
 from kedaitong.models import User
 from kedaitong.money import ZERO, to_fen
@@ -711,6 +711,36 @@ def _finish(
     return run
 
 
+LINE_COLUMNS = (
+    "run_id",
+    "loan_id",
+    "bank_id",
+    "bank_code",
+    "contract_no",
+    "enterprise_name",
+    "version_code",
+    "disbursement_date",
+    "principal",
+    "annual_rate",
+    "lpr",
+    "settled_interest",
+    "overdue_interest",
+    "eligible_interest",
+    "share",
+    "computed",
+    "amount",
+)
+EXCLUSION_COLUMNS = (
+    "run_id",
+    "loan_id",
+    "bank_code",
+    "contract_no",
+    "enterprise_name",
+    "reason",
+    "detail",
+)
+
+
 def run_commit(
     *,
     actor: User,
@@ -753,47 +783,49 @@ def run_commit(
                 )
         except IntegrityError:
             raise SubsidyInputError(f"{year_i}年已有未撤销的贴息批次，请先撤销后再生成") from None
-        insert_many(
+        # Tuples straight into a COPY (kedaitong.db.insert_rows): the values are already what the columns
+        # store, so no model instance or field preparation per row (issue 20: 100,000 rows).
+        insert_rows(
             SubsidyLine,
+            LINE_COLUMNS,
             (
-                SubsidyLine(
-                    run=run,
-                    loan_id=x.loan_id,
-                    bank_id=x.bank_id,
-                    bank_code=x.bank_code,
-                    contract_no=x.contract_no,
-                    enterprise_name=x.enterprise_name,
-                    version_code=x.version_code,
-                    disbursement_date=x.disbursement_date,
-                    principal=x.principal,
-                    annual_rate=x.annual_rate,
-                    lpr=x.lpr,
-                    settled_interest=x.settled_interest,
-                    overdue_interest=x.overdue_interest,
-                    eligible_interest=x.eligible_interest,
-                    share=x.share,
-                    computed=x.computed,
-                    amount=x.amount,
+                (
+                    run.pk,
+                    x.loan_id,
+                    x.bank_id,
+                    x.bank_code,
+                    x.contract_no,
+                    x.enterprise_name,
+                    x.version_code,
+                    x.disbursement_date,
+                    x.principal,
+                    x.annual_rate,
+                    x.lpr,
+                    x.settled_interest,
+                    x.overdue_interest,
+                    x.eligible_interest,
+                    x.share,
+                    x.computed,
+                    x.amount,
                 )
                 for x in result.lines
             ),
-            batch_size=2000,
         )
-        insert_many(
+        insert_rows(
             SubsidyExclusion,
+            EXCLUSION_COLUMNS,
             (
-                SubsidyExclusion(
-                    run=run,
-                    loan_id=x.loan_id,
-                    bank_code=x.bank_code,
-                    contract_no=x.contract_no,
-                    enterprise_name=x.enterprise_name,
-                    reason=x.reason,
-                    detail=x.detail[:300],
+                (
+                    run.pk,
+                    x.loan_id,
+                    x.bank_code,
+                    x.contract_no,
+                    x.enterprise_name,
+                    x.reason,
+                    x.detail[:300],
                 )
                 for x in result.exclusions
             ),
-            batch_size=2000,
         )
         FlagMismatch.objects.bulk_create(
             (
@@ -852,7 +884,18 @@ def _link_settlements(run: SubsidyRun) -> None:
             WHERE x.settlement_id = s.id AND r.state <> %s AND r.id <> %s)
     """  # noqa: S608 (table names come from model metadata)
     with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.execute(sql, [run.pk, run.pk, run.cutoff, False, RunState.CANCELLED, run.pk])
+            return
+        # The lines were inserted in this transaction, so the planner's statistics know none of them and it
+        # picks nested loops: one index probe of the settlements per line and one of the links per
+        # settlement (3.1 s to select 667,092 links of 85,686 lines, issue 20). Hash joins take 0.6 s; the
+        # setting is put back right after, for the rest of the transaction.
+        cursor.execute("SELECT current_setting('enable_nestloop')")
+        (before,) = cursor.fetchone()
+        cursor.execute("SELECT set_config('enable_nestloop', 'off', true)")
         cursor.execute(sql, [run.pk, run.pk, run.cutoff, False, RunState.CANCELLED, run.pk])
+        cursor.execute("SELECT set_config('enable_nestloop', %s, true)", [before])
 
 
 def _locked(run: SubsidyRun) -> SubsidyRun:

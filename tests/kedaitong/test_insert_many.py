@@ -163,3 +163,98 @@ def test_rows_copied_in_keep_their_history_with_who_and_how(cast):
         str(run.pk),
     )
     assert Decimal(str(change.after["amount"])) == Decimal("0.30")
+
+
+def _line_values(run: SubsidyRun, loan, amount: str) -> dict:  # type: ignore[no-untyped-def]
+    return {
+        "run_id": run.pk,
+        "loan_id": loan.pk,
+        "bank_id": loan.bank_id,
+        "bank_code": loan.bank.code,
+        "contract_no": loan.contract_no,
+        "enterprise_name": "企业“甲”,\t含\\反斜杠\n与换行",
+        "version_code": "2023",
+        "disbursement_date": dt.date(2025, 1, 2),
+        "principal": Decimal("1000000.00"),
+        "annual_rate": Decimal("3.1000"),
+        "lpr": Decimal("3.4500"),
+        "settled_interest": Decimal("0.35"),
+        "overdue_interest": Decimal("0.00"),
+        "eligible_interest": Decimal("0.35"),
+        "share": Decimal("0.3000"),
+        "computed": Decimal("0.20"),
+        "amount": Decimal(amount),
+    }
+
+
+def test_rows_from_tuples_store_what_instances_store_with_the_same_history(cast):
+    """Issue 20: `insert_rows` (tuples, no instances) gives the same rows and history rows as `insert_many`."""
+    from kedaitong.db import insert_rows
+    from operations import history
+    from operations.models import RecordChange
+    from subsidy.services import LINE_COLUMNS
+
+    loans = LoanFactory.create_batch(3)
+    program = loans[0].program_version.program
+    by_instances = run_of(program)
+    by_tuples = SubsidyRun.objects.create(
+        program=program,
+        year=2024,
+        budget=Decimal("1000.00"),
+        cutoff=dt.date(2025, 3, 31),
+        computed_total=Decimal("0.30"),
+        total=Decimal("0.30"),
+    )
+    amounts = ["0.10", "0.11", "0.12"]
+    with history.acting(user=cast.bureau_staff, via="job:subsidy"):
+        insert_many(
+            SubsidyLine,
+            [
+                SubsidyLine(**_line_values(by_instances, loan, a))
+                for loan, a in zip(loans, amounts, strict=True)
+            ],
+        )
+        assert (
+            insert_rows(
+                SubsidyLine,
+                LINE_COLUMNS,
+                (
+                    tuple(_line_values(by_tuples, loan, a)[name] for name in LINE_COLUMNS)
+                    for loan, a in zip(loans, amounts, strict=True)
+                ),
+            )
+            == 3
+        )
+    fields = [name for name in LINE_COLUMNS if name != "run_id"]
+
+    def stored(run: SubsidyRun) -> list[tuple]:
+        return list(run.lines.order_by("id").values_list(*fields))
+
+    assert stored(by_tuples) == stored(by_instances)
+    assert len(stored(by_tuples)) == 3
+
+    def changes(run: SubsidyRun) -> list[tuple]:
+        rows = RecordChange.objects.filter(model="subsidy.subsidyline", parent_id=str(run.pk))
+        out = []
+        for change in rows.order_by("id"):
+            after = {k: v for k, v in change.after.items() if k not in ("id", "run_id")}
+            out.append((change.operation, change.actor_id, change.via, change.before, after))
+        return out
+
+    assert changes(by_tuples) == changes(by_instances)
+    # One history row per line, in the order the lines were inserted (their ids' order).
+    ids = list(
+        RecordChange.objects.filter(model="subsidy.subsidyline", parent_id=str(by_tuples.pk))
+        .order_by("id")
+        .values_list("object_id", flat=True)
+    )
+    assert ids == [str(pk) for pk in by_tuples.lines.order_by("id").values_list("id", flat=True)]
+
+
+def test_rows_from_tuples_must_name_every_column(cast):
+    """A COPY would leave an omitted column to a database default Django never sets: refused before writing."""
+    from kedaitong.db import insert_rows
+
+    with pytest.raises(ValueError, match="amount"):
+        insert_rows(SubsidyLine, ("run_id", "loan_id"), [])
+    assert not SubsidyLine.objects.exists()
