@@ -7,4 +7,4 @@ class ApplicationsConfig(AppConfig):
     verbose_name = _("Programs, enterprises and applications")
 
     def ready(self) -> None:
-        from applications import signals  # noqa: F401  (a new program gets its kind's reference rows)
+        from applications import signals  # noqa: F401  (a program's reference rows; the state's entry date)

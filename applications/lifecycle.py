@@ -150,6 +150,8 @@ def step(
         data=data,
         request=request,
     )
+    # The audit row dated the entry into the new state in the database (applications.signals); so here.
+    application.state_entered_at = entry.at
     tell_parties(application, entry)
     return entry
 

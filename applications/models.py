@@ -639,6 +639,13 @@ class Application(ApplicationWorkflow, models.Model):
         db_index=True,
     )
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    # When it entered its current state: the time of the latest audit row into that state, kept by
+    # applications.signals whenever such a row is written (every logged transition). None: never moved by a
+    # logged transition (imported, seeded); the queue's age then counts from `submitted_at`
+    # (review.selectors.with_entered_state), as it did when the age was read from the audit trail per row.
+    state_entered_at = models.DateTimeField(
+        _("entered its state at"), null=True, blank=True, editable=False
+    )
     # The new-application form's one-time token: a double click or a second tab posting it again finds this draft.
     creation_token = models.UUIDField(
         _("creation token"), null=True, blank=True, unique=True, editable=False
@@ -652,6 +659,18 @@ class Application(ApplicationWorkflow, models.Model):
         verbose_name = _("application")
         verbose_name_plural = _("applications")
         ordering = ["-created_at"]
+        indexes = [
+            # The review queues (review.selectors.queue_for): a program's versions and the role's states,
+            # with the age's columns, so the count and the oldest-first ids come from the index alone.
+            models.Index(
+                fields=["program_version", "state", "state_entered_at", "submitted_at"],
+                name="application_queue",
+            ),
+            # A bank's queue: its own applications in its states.
+            models.Index(fields=["bank", "state"], name="application_bank_queue"),
+            # review_overdue: what waits in a review state since before a date.
+            models.Index(fields=["state", "state_entered_at"], name="application_state_entered"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="application_amount_positive"),
             models.CheckConstraint(

@@ -25,8 +25,8 @@ def items(user: User) -> list[NavItem]:
     if role == Role.BANK:
         return [NavItem(reverse("applications:bank-invite"), _("Invite an enterprise"))]
     if role in (Role.BUREAU_STAFF, Role.BUREAU_HEAD) and user.program_id:
-        waiting = AccountClaim.objects.filter(program=user.program_id).waiting().count()
-        return [NavItem(reverse("applications:claim-list"), _("Account claims"), waiting)]
+        waiting = AccountClaim.objects.filter(program=user.program_id).waiting()
+        return [NavItem(reverse("applications:claim-list"), _("Account claims"), counting=waiting)]
     if role == Role.ADMIN:
         return [NavItem(reverse("applications:claim-list"), _("Account claims"))]
     return []

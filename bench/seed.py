@@ -150,11 +150,16 @@ def seed_large() -> None:
     enterprises = list(Enterprise.objects.order_by("pk"))
     states = [s for s, _ in Application.State.choices if s != "draft"]
     submitted_base = dt.datetime(2025, 1, 1, 9, tzinfo=dt.UTC)
+    # When each entered its state (Application.state_entered_at, which a logged transition sets): three days
+    # a step along the states' order after its submission.
+    entered_after = {state: dt.timedelta(days=3 * n) for n, state in enumerate(states)}
     with transaction.atomic():
         batch = []
         for i in range(APPLICATIONS):
             enterprise = enterprises[i % len(enterprises)]
             cj = i % 2 == 1
+            state = states[(i // 2) % len(states)]
+            submitted_at = submitted_base + dt.timedelta(minutes=7 * i)
             batch.append(
                 Application(
                     reference=f"B-{i:07d}",
@@ -166,9 +171,10 @@ def seed_large() -> None:
                     product_type=products[i % len(products)] if cj else None,
                     # Each program gets every state: even i are Quzhou's, odd i Changjiang's, so the state
                     # turns with i // 2 (with i, an even number of states left each program half of them).
-                    state=states[(i // 2) % len(states)],
+                    state=state,
                     purpose="基准测试",
-                    submitted_at=submitted_base + dt.timedelta(minutes=7 * i),
+                    submitted_at=submitted_at,
+                    state_entered_at=submitted_at + entered_after[state],
                 )
             )
             if len(batch) == BATCH:

@@ -26,9 +26,9 @@ def items(user: User) -> list[NavItem]:
             Role.BUREAU_HEAD: ClaimState.SUBMITTED,
             Role.LEADING_GROUP: ClaimState.GROUP_REVIEW,
         }.get(role)
-        count = Claim.objects.visible_to(user).filter(state=queue).count() if queue else None
+        waiting = Claim.objects.visible_to(user).filter(state=queue) if queue else None
         return [
-            NavItem(reverse("compensation:claim-list"), _("Compensation claims"), count or None),
+            NavItem(reverse("compensation:claim-list"), _("Compensation claims"), counting=waiting),
             NavItem(reverse("compensation:ledger"), _("Compensation ledger")),
             NavItem(reverse("compensation:budget-list"), _("Compensation budgets")),
         ]

@@ -156,7 +156,8 @@ class MenuEntry:
     url_name: str
     label: Any
     roles: frozenset[str]
-    count: Callable[[Any], int | None] | None = None  # user → the number shown beside it
+    # user → the number shown beside it, or the queryset whose rows it counts (counted with the menu's others)
+    count: Callable[[Any], Any] | None = None
 
 
 # --- The spec -----------------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django.urls import reverse
 
 from applications.scope import current_program
@@ -15,8 +16,15 @@ def items(user: User) -> list[NavItem]:
     if program is None:
         return []
     role = user.effective_role
-    return [
-        NavItem(reverse(entry.url_name), entry.label, entry.count(user) if entry.count else None)
-        for entry in programs.spec(program).menu
-        if role in entry.roles
-    ]
+    found = []
+    for entry in programs.spec(program).menu:
+        if role not in entry.roles:
+            continue
+        count = entry.count(user) if entry.count else None
+        # A queryset is counted with the menu's other counts (one query for all of them).
+        found.append(
+            NavItem(reverse(entry.url_name), entry.label, counting=count)
+            if isinstance(count, QuerySet)
+            else NavItem(reverse(entry.url_name), entry.label, count)
+        )
+    return found

@@ -14,7 +14,7 @@ from kedaitong.context_processors import NavItem
 from kedaitong.models import Notification, User
 from kedaitong.programs import Feature, has_feature
 from kedaitong.roles import Role
-from review.selectors import QUEUE_ROLES, queue_count, queue_states
+from review.selectors import QUEUE_ROLES, known_queue_count, queue_for, queue_states
 
 GOVERNMENT = (Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR, Role.ADMIN)
 PAGES = (
@@ -28,7 +28,13 @@ def items(user: User) -> list[NavItem]:
     role = user.effective_role
     found: list[NavItem] = []
     if role in QUEUE_ROLES and queue_states(user):
-        found.append(NavItem(reverse("review:queue"), _("Review queue"), queue_count(user)))
+        # Counted with the menu's other counts, unless the queue page counted it already.
+        known = known_queue_count(user)
+        found.append(
+            NavItem(reverse("review:queue"), _("Review queue"), known)
+            if known is not None
+            else NavItem(reverse("review:queue"), _("Review queue"), counting=queue_for(user))
+        )
     if role in GOVERNMENT:
         program = current_program(user)
         found += [
@@ -36,6 +42,6 @@ def items(user: User) -> list[NavItem]:
             for feature, url, label in PAGES
             if has_feature(program, feature)
         ]
-    unread = Notification.objects.filter(user=user, read_at__isnull=True).count()
-    found.append(NavItem(reverse("review:inbox"), _("Inbox"), unread or None))
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    found.append(NavItem(reverse("review:inbox"), _("Inbox"), counting=unread))
     return found

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypedDict
 
-from django.db.models import CharField, OuterRef, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_fsm import Transition, get_available_user_FIELD_transitions
 from django_stubs_ext import WithAnnotations
@@ -166,24 +167,13 @@ def with_entered_state(
 ) -> QuerySet[WithAnnotations[Application, EnteredState]]:
     """Annotate `entered`: when each application entered its current state (the last transition into it).
 
-    An application never moved by a logged transition (imported, or the cast of
-    the tests) counts from its submission. The queue's age and `review_overdue`
-    both read this, so they agree.
+    That is the stored `state_entered_at` (the latest audit row into the state, kept by applications.signals
+    on every logged transition). An application never moved by a logged transition (imported, or the cast of
+    the tests) counts from its submission. The queue's age and `review_overdue` both read this, so they agree.
     """
-    from django.contrib.contenttypes.models import ContentType
-    from django.db.models import Subquery
-    from django.db.models.functions import Cast, Coalesce
+    from django.db.models.functions import Coalesce
 
-    entered = (
-        AuditEntry.objects.filter(
-            content_type=ContentType.objects.get_for_model(Application),
-            object_id=Cast(OuterRef("pk"), output_field=CharField()),
-            to_state=OuterRef("state"),
-        )
-        .order_by("-at")
-        .values("at")[:1]
-    )
-    return qs.annotate(entered=Coalesce(Subquery(entered), "submitted_at"))
+    return qs.annotate(entered=Coalesce("state_entered_at", "submitted_at"))
 
 
 def age_in_days(entered: dt.datetime | None, today: dt.date) -> int | None:
@@ -214,7 +204,43 @@ def queue_for(user: User) -> QuerySet[Application]:
 
 
 def queue_count(user: User) -> int:
-    return queue_for(user).count() if user.effective_role in QUEUE_ROLES else 0
+    """How many applications wait in the user's queue; counted once a request (the menu and the queue page
+    share it)."""
+    # Per request: ProgramMiddleware gives the request's user an empty cache (applications.scope).
+    cache = getattr(user, "_scope_cache", None)
+    if cache is not None and "queue_count" in cache:
+        return int(cache["queue_count"])
+    count = queue_for(user).count() if user.effective_role in QUEUE_ROLES else 0
+    if cache is not None:
+        cache["queue_count"] = count
+    return count
+
+
+def known_queue_count(user: User) -> int | None:
+    """The queue's count if this request has counted it already (else None: the menu counts it with its others)."""
+    cache = getattr(user, "_scope_cache", None)
+    return cache.get("queue_count") if cache is not None else None
+
+
+class _Counted(Paginator):
+    """A paginator told its count (the queue's, counted once a request), so it does not count again."""
+
+    def __init__(self, object_list: Any, per_page: int, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self.__dict__["count"] = count  # Paginator.count is a cached_property
+
+
+def queue_page(qs: QuerySet[Any], size: int, number: Any, *, count: int | None = None) -> Page:
+    """One page of a sorted queue in three queries whatever its size and depth: the count (none if `count` is
+    given), the page's ids in order (only the sort's columns, from the queue's index where it has them), then
+    the page's rows with their relations and annotations; `page.object_list` holds the rows in order."""
+    ids_qs = qs.values_list("pk", flat=True)
+    paginator = Paginator(ids_qs, size) if count is None else _Counted(ids_qs, size, count)
+    page = paginator.get_page(number)
+    ids = list(page.object_list)
+    rows = {row.pk: row for row in qs.filter(pk__in=ids).order_by()} if ids else {}
+    page.object_list = [rows[pk] for pk in ids if pk in rows]
+    return page
 
 
 WAITING_STATES = [
@@ -234,11 +260,16 @@ def waiting_longer_than(
     age: dt.timedelta, *, now: dt.datetime
 ) -> list[tuple[Application, dt.datetime]]:
     """Applications in a review state that entered it longer than `age` ago, oldest first."""
+    before = now - age
     qs = (
         with_entered_state(Application.objects.filter(state__in=WAITING_STATES))
-        .filter(entered__lt=now - age)
+        # `entered` < before, spelled on the columns so that their indexes serve it.
+        .filter(
+            Q(state_entered_at__lt=before)
+            | Q(state_entered_at__isnull=True, submitted_at__lt=before)
+        )
         .select_related("enterprise")
-        .order_by("entered")
+        .order_by("entered", "pk")
     )
     return [(a, a.entered) for a in qs]
 

@@ -13,7 +13,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -91,7 +90,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         states=selectors.queue_states(request.user),
         banks=_queue_banks(request.user),
     )
-    applications = selectors.queue_for(request.user)
+    queue = applications = selectors.queue_for(request.user)
     sort, size = "age", 25
     if form.is_valid():
         data = form.cleaned_data
@@ -114,8 +113,11 @@ def queue(request: HttpRequest) -> HttpResponse:
             applications = applications.filter(amount__lte=data["amount_max"])
         sort = data["sort"] or "age"
         size = data["size"] or 25
-    applications = applications.order_by(*SORTS[sort])
-    page = Paginator(applications, size).get_page(request.GET.get("page"))
+    # Unfiltered, the page's count is the menu's: counted once (selectors.queue_count).
+    count = selectors.queue_count(request.user) if applications is queue else None
+    page = selectors.queue_page(
+        applications.order_by(*SORTS[sort]), size, request.GET.get("page"), count=count
+    )
     today = timezone.localdate()
     rows = [(a, selectors.age_in_days(a.entered, today)) for a in page]
     query = request.GET.copy()

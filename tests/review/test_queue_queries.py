@@ -1,0 +1,101 @@
+"""Issue 20 item 2: the queue page makes the same queries at any page size, depth, sort and filter; unfiltered, the
+page's count is the menu's (counted once)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from applications.models import Application
+from tests.factories import ApplicationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def refs(response) -> list[str]:
+    assert response.status_code == 200
+    return re.findall(
+        r'/review/applications/[0-9a-f-]{36}/">([A-Z0-9-]+)</a>', response.content.decode()
+    )
+
+
+@pytest.fixture
+def many(cast):
+    base = dt.datetime(2026, 2, 1, 9, tzinfo=dt.UTC)
+    return [
+        ApplicationFactory(
+            reference=f"M-{i:03d}",
+            enterprise=cast.enterprise_a,
+            bank=cast.bank_x if i % 2 else cast.bank_y,
+            submitted_at=base + dt.timedelta(hours=i),
+        )
+        for i in range(120)
+    ]
+
+
+PAGES = [
+    {"size": 10},
+    {"size": 50},
+    {"size": 100},
+    {"size": 10, "page": 12},
+    {"size": 50, "page": 3},
+    {"size": 100, "page": 2},
+    {"size": 10, "page": 99},  # past the end: the last page
+    {"sort": "-amount", "page": 4},
+    {"sort": "name", "size": 50, "page": 2},
+    {"bank": "bank-x", "size": 10, "page": 3},
+    {"bank": "bank-x", "size": 100},
+    {"q": "甲科技", "sort": "-age", "size": 50, "page": 2},
+    {"state": "submitted", "amount_min": "1", "size": 10, "page": 6},
+]
+
+
+def test_the_same_queries_at_every_size_depth_sort_and_filter(client, cast, many):
+    client.force_login(cast.bureau_staff)
+    client.get("/review/queue/")  # the session's first request does its own bookkeeping
+    counts = {}
+    for params in PAGES:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/review/queue/", params)
+        assert response.status_code == 200, params
+        counts[str(params)] = len(queries)
+    assert len(set(counts.values())) == 1, counts
+    assert next(iter(counts.values())) <= 15
+
+
+def test_the_pages_hold_the_right_rows_in_order(client, cast, many):
+    client.force_login(cast.bureau_staff)
+    oldest_first = [
+        a.reference for a in many
+    ]  # (the cast's two have no date: first or last, by database)
+    first = refs(client.get("/review/queue/", {"size": 10}))
+    third = refs(client.get("/review/queue/", {"size": 10, "page": 3}))
+    ordered = list(
+        Application.objects.filter(pk__in=[a.pk for a in many])
+        .order_by("submitted_at", "pk")
+        .values_list("reference", flat=True)
+    )
+    assert ordered == oldest_first
+    everything = []
+    for page in range(1, 14):
+        everything += refs(client.get("/review/queue/", {"size": 10, "page": page}))
+    assert len(everything) == len(set(everything)) == 122
+    assert [r for r in everything if r.startswith("M-")] == oldest_first
+    assert first == everything[:10] and third == everything[20:30]
+    by_amount = refs(client.get("/review/queue/", {"sort": "-amount", "size": 100}))
+    assert len(by_amount) == 100
+
+
+def test_unfiltered_the_queue_is_counted_once(client, cast, many):
+    client.force_login(cast.bureau_staff)
+    client.get("/review/queue/")
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/review/queue/").content.decode()
+    counting = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+    # the queue's count, then the menu's other counts in one query
+    assert len(counting) == 2, counting
+    assert re.search(r'href="/review/queue/"[^>]*>[^<]*<span class="nav-count">122</span>', page)
