@@ -170,16 +170,14 @@ def _delete_rows_that_exist(original):  # type: ignore[no-untyped-def]
                 triggered[alias] = {name for (name,) in cursor.fetchall()}
         if not filled:
             return original(self, style, tables, allow_cascade=allow_cascade)
-        sql = []
-        for table in filled:
-            if table in triggered[alias]:
-                sql += [
-                    f"ALTER TABLE {quote(table)} DISABLE TRIGGER USER;",
-                    f"DELETE FROM {quote(table)};",
-                    f"ALTER TABLE {quote(table)} ENABLE TRIGGER USER;",
-                ]
-            else:
-                sql.append(f"DELETE FROM {quote(table)};")
+        # ALTER TABLE is refused while deferred checks are pending: triggers off before any delete, the
+        # foreign keys checked (SET CONSTRAINTS ... IMMEDIATE) before they are on again.
+        off = [t for t in filled if t in triggered[alias]]
+        sql = [f"ALTER TABLE {quote(t)} DISABLE TRIGGER USER;" for t in off]
+        sql += [f"DELETE FROM {quote(t)};" for t in filled]
+        if off:
+            sql.append("SET CONSTRAINTS ALL IMMEDIATE;")
+            sql += [f"ALTER TABLE {quote(t)} ENABLE TRIGGER USER;" for t in off]
         return sql
 
     return sql_flush

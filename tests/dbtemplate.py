@@ -28,6 +28,7 @@ import django
 from django.apps import apps
 from django.conf import settings
 from django.db import DatabaseError, connection
+from django.db.backends.base.base import NO_DB_ALIAS
 
 BASE = Path(settings.BASE_DIR)
 IMPORT = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import\s+([\w, ()]+)|import\s+([\w.]+))", re.M)
@@ -139,9 +140,10 @@ def _pg_names() -> tuple[str, str, str]:
 
 def _pg_maintenance():  # type: ignore[no-untyped-def]
     """A connection to the server's `postgres` database, outside every test database (as Django's own)."""
-    return connection.__class__(
-        {**connection.settings_dict, "NAME": "postgres"}, alias="__dbtemplate__"
-    )
+    from django.db import connections
+
+    wrapper = connections["default"]
+    return wrapper.__class__({**wrapper.settings_dict, "NAME": "postgres"}, alias=NO_DB_ALIAS)
 
 
 def _pg_lock_id(template: str) -> int:
