@@ -60,6 +60,73 @@ def _fast_hashing(settings):
     settings.WHITENOISE_AUTOREFRESH = True
 
 
+def log_in(client, user, backend: str | None = None, **session_data: object) -> None:
+    """Log `client` in as `user` by writing its session directly, with `session_data` added (a program to work in).
+
+    What Django's `Client.force_login` leaves behind (a session naming the user, its backend and password hash,
+    and the cookie), in one INSERT, without `login()`'s `user_logged_in` signal: django-axes' receiver (an
+    access-log row and two deletes of failed attempts, 72 % of a forced login's time) and `update_last_login`,
+    which nothing in the portal reads. A session the client already has is carried over, as `login()` does,
+    unless it is another user's. Every test's `Client.force_login` is this (`_quick_logins`); the real login
+    path is tested where it is the subject, through the login form (tests/kedaitong/test_auth.py, the
+    throttles, the browser tests), and a test marked `full_login` keeps Django's force_login.
+    """
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.http import HttpRequest
+
+    backend = backend or _first_backend_with_get_user()
+    user.backend = backend
+    pk = user._meta.pk.value_to_string(user)
+    auth_hash = user.get_session_auth_hash()
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    data: dict[str, object] = {}
+    cookie = client.cookies.get(settings.SESSION_COOKIE_NAME)
+    if cookie is not None and cookie.value:
+        old = store(cookie.value)
+        data = dict(old.items())
+        if SESSION_KEY in data and (
+            data[SESSION_KEY] != pk or data.get(HASH_SESSION_KEY) != auth_hash
+        ):
+            data = {}  # another user's session: login() flushes it
+        old.delete()  # login() cycles the key
+    session = store()
+    session.update(
+        data | {SESSION_KEY: pk, BACKEND_SESSION_KEY: backend, HASH_SESSION_KEY: auth_hash}
+    )
+    session.update(session_data)
+    session.create()
+    request = HttpRequest()
+    request.session = session
+    client._set_login_cookies(request)
+
+
+_BACKEND: list[str] = []
+
+
+def _first_backend_with_get_user() -> str:
+    if not _BACKEND:
+        from django.test import Client
+
+        _BACKEND.append(Client()._get_backend())  # the one Client.force_login picks
+    return _BACKEND[0]
+
+
+def _quick_force_login(self, user, backend=None):  # type: ignore[no-untyped-def]
+    log_in(self, user, backend)
+
+
+@pytest.fixture(autouse=True)
+def _quick_logins(request, monkeypatch):  # type: ignore[no-untyped-def]
+    """`Client.force_login` writes the session directly (`log_in`), unless the test is marked `full_login`."""
+    if not request.node.get_closest_marker("full_login"):
+        from django.test.client import ClientMixin
+
+        monkeypatch.setattr(ClientMixin, "force_login", _quick_force_login)
+
+
 REFERENCE_MIGRATIONS = [
     "kedaitong.migrations.0002_official_calendar",
     "applications.migrations.0003_reference_data",
@@ -67,6 +134,69 @@ REFERENCE_MIGRATIONS = [
     "subsidy.migrations.0002_lpr_history",
     "subsidy.migrations.0007_run_stages_in_order",  # the subsidy's publicity period
 ]
+
+
+def _delete_rows_that_exist(original):  # type: ignore[no-untyped-def]
+    """PostgreSQL's flush for the tests: DELETE the rows of the tables that have any, instead of Django's
+    TRUNCATE of every table (about 150: each truncated table gets new files, with its indexes).
+
+    Django's foreign keys are deferred, so the deletes may run in any order within the flush's transaction.
+    Tables with triggers of their own (the append-only audit tables, which refuse DELETE but not TRUNCATE)
+    have them disabled for their delete. A flush that resets sequences is Django's own.
+    """
+    triggered: dict[str, set[str]] = {}
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):  # type: ignore[no-untyped-def]
+        if reset_sequences or not tables:
+            return original(
+                self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+            )
+        tables = sorted(tables)
+        quote = self.quote_name
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                " UNION ALL ".join(
+                    f"SELECT {i} WHERE EXISTS (SELECT 1 FROM {quote(t)})"
+                    for i, t in enumerate(tables)
+                )
+            )
+            filled = [tables[i] for (i,) in cursor.fetchall()]
+            alias = self.connection.alias
+            if alias not in triggered:
+                cursor.execute(
+                    "SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                    "WHERE NOT t.tgisinternal"
+                )
+                triggered[alias] = {name for (name,) in cursor.fetchall()}
+        if not filled:
+            return original(self, style, tables, allow_cascade=allow_cascade)
+        # ALTER TABLE is refused while deferred checks are pending: triggers off before any delete, the
+        # foreign keys checked (SET CONSTRAINTS ... IMMEDIATE) before they are on again.
+        off = [t for t in filled if t in triggered[alias]]
+        sql = [f"ALTER TABLE {quote(t)} DISABLE TRIGGER USER;" for t in off]
+        sql += [f"DELETE FROM {quote(t)};" for t in filled]
+        if off:
+            sql.append("SET CONSTRAINTS ALL IMMEDIATE;")
+            sql += [f"ALTER TABLE {quote(t)} ENABLE TRIGGER USER;" for t in off]
+        return sql
+
+    return sql_flush
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _postgres_flush():  # type: ignore[no-untyped-def]
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        yield
+        return
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            DatabaseOperations, "sql_flush", _delete_rows_that_exist(DatabaseOperations.sql_flush)
+        )
+        yield
 
 
 _FLUSHED = {"pending": False}
@@ -152,14 +282,15 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix): 
 
 
 @pytest.fixture(scope="session")
-def django_db_keepdb(request, django_db_modify_db_settings):  # noqa: ARG001 - the worker's name first
-    """A SQLite test database copied from the migrated template is kept, so that setup only checks it
-    (tests/dbtemplate.py); `--reuse-db` and `--create-db` mean what pytest-django says."""
+def django_db_keepdb(request, django_db_modify_db_settings, django_db_blocker):  # noqa: ARG001 - the worker's name first
+    """A test database copied from the migrated template (a SQLite file, or a PostgreSQL database) is kept, so
+    that setup only checks it (tests/dbtemplate.py); `--reuse-db` and `--create-db` mean what pytest-django says."""
     if request.config.getvalue("reuse_db") or request.config.getvalue("create_db"):
         return bool(request.config.getvalue("reuse_db"))
     from tests import dbtemplate
 
-    return dbtemplate.restore()
+    with django_db_blocker.unblock():
+        return dbtemplate.restore() or dbtemplate.pg_restore()
 
 
 @pytest.fixture(scope="session")
@@ -169,6 +300,7 @@ def django_db_setup(django_db_setup, django_db_blocker, django_db_keepdb):  # no
             from tests import dbtemplate
 
             dbtemplate.save()
+            dbtemplate.pg_save()
         add_assumed_lpr()
 
 

@@ -7,7 +7,12 @@ to its own test database and only checks that nothing is left to apply. The key 
 migrated database depends on: every app's migrations, the data files they load and the project's modules
 they import, the locked requirements (third-party apps' migrations) and the Python and Django versions. A
 change to any of them makes a new key, so a stale template is never used; `rm var/test-template-*`
-forgets them all. PostgreSQL test databases are created as before.
+forgets them all.
+
+On PostgreSQL the template is a database, `test_<name>_tpl_<key>`: the first worker to take the
+advisory lock migrates its own test database and copies it to the template (`CREATE DATABASE ...
+TEMPLATE ...`) before letting the others in; every other worker, and every later run with the same
+key, gets its test database as a copy of the template (a second or two) instead of migrating it.
 """
 
 from __future__ import annotations
@@ -22,7 +27,8 @@ from pathlib import Path
 import django
 from django.apps import apps
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
+from django.db.backends.base.base import NO_DB_ALIAS
 
 BASE = Path(settings.BASE_DIR)
 IMPORT = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import\s+([\w, ()]+)|import\s+([\w.]+))", re.M)
@@ -115,3 +121,81 @@ def save() -> None:
     with connection.cursor() as cursor:
         cursor.execute("VACUUM INTO %s", [str(partial)])
     os.replace(partial, template)
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------------
+
+
+def _postgres() -> bool:
+    return bool(settings.DATABASES["default"]["ENGINE"].endswith("postgresql"))
+
+
+def _pg_names() -> tuple[str, str, str]:
+    """This process's test database, the templates' prefix and this key's template: test_h3_gw1, test_h3_tpl_,
+    test_h3_tpl_0123456789abcdef."""
+    test_name = connection.creation._get_test_db_name()
+    prefix = f"{re.sub(r'_gw[0-9]+$', '', test_name)}_tpl_"
+    return test_name, prefix, prefix + template_key()
+
+
+def _pg_maintenance():  # type: ignore[no-untyped-def]
+    """A connection to the server's `postgres` database, outside every test database (as Django's own)."""
+    from django.db import connections
+
+    wrapper = connections["default"]
+    return wrapper.__class__({**wrapper.settings_dict, "NAME": "postgres"}, alias=NO_DB_ALIAS)
+
+
+def _pg_lock_id(template: str) -> int:
+    return int(hashlib.sha256(template.encode()).hexdigest()[:15], 16)
+
+
+# (maintenance connection holding the lock, test database, templates' prefix, template) until pg_save()
+_PG_LOCK_HELD: list[tuple] = []
+
+
+def pg_restore() -> bool:
+    """Copy the template to this process's test database (True), or, with no template yet, keep the lock and
+    return False: this process migrates, `pg_save()` makes the template and lets the others in."""
+    if not _postgres():
+        return False
+    target, _, template = _pg_names()
+    quote = connection.ops.quote_name
+    maintenance = _pg_maintenance()
+    with maintenance.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [_pg_lock_id(template)])
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [template])
+        if cursor.fetchone() is None:
+            _PG_LOCK_HELD.append((maintenance, *_pg_names()))
+            return False
+        cursor.execute(f"DROP DATABASE IF EXISTS {quote(target)} WITH (FORCE)")
+        cursor.execute(f"CREATE DATABASE {quote(target)} TEMPLATE {quote(template)}")
+        cursor.execute("SELECT pg_advisory_unlock(%s)", [_pg_lock_id(template)])
+    maintenance.close()
+    return True
+
+
+def pg_save() -> None:
+    """Copy this process's freshly migrated test database to the template, then release the lock."""
+    if not _PG_LOCK_HELD:
+        return
+    maintenance, source, prefix, template = (
+        _PG_LOCK_HELD.pop()
+    )  # named before the test settings were set
+    quote = connection.ops.quote_name
+    from django.db import connections
+
+    connections.close_all()  # a template's source may have no other session
+    with maintenance.cursor() as cursor:
+        cursor.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s AND datname <> %s",
+            [prefix.replace("_", r"\_") + "%", template],
+        )
+        for (old,) in cursor.fetchall():  # templates of other migrations
+            try:
+                cursor.execute(f"DROP DATABASE IF EXISTS {quote(old)}")
+            except DatabaseError:
+                pass  # being copied by another run: left for a later one
+        cursor.execute(f"CREATE DATABASE {quote(template)} TEMPLATE {quote(source)}")
+        cursor.execute("SELECT pg_advisory_unlock(%s)", [_pg_lock_id(template)])
+    maintenance.close()

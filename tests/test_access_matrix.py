@@ -17,6 +17,7 @@ from applications.scope import SESSION_KEY
 from kedaitong.models import AuditEntry, IssuedDocument
 from tests.access import ROLES, move_cast_to_quzhou
 from tests.access_matrix_table import ACCOUNT_ROLES, ACCOUNT_ROWS, account_actors, table
+from tests.conftest import log_in
 
 MATRIX = table()
 
@@ -104,12 +105,9 @@ def client_for(role: str, users: dict, program) -> Client:
     """A test client logged in as `role` (none for anonymous), working in `program` where a role chooses one."""
     client = Client()
     if role != "anonymous":
-        client.force_login(users[role])
-        if role in ("bank_x", "bank_y", "admin"):
-            # Banks and the administrator work in one program at a time: the row's (as the switch stores it).
-            session = client.session
-            session[SESSION_KEY] = program.code
-            session.save()
+        # Banks and the administrator work in one program at a time: the row's (as the switch stores it).
+        works_in = {SESSION_KEY: program.code} if role in ("bank_x", "bank_y", "admin") else {}
+        log_in(client, users[role], **works_in)
     return client
 
 

@@ -18,7 +18,7 @@ from django.test import Client
 from applications.scope import SESSION_KEY
 from tests.access import ROLES, Row
 from tests.access_matrix_table import table
-from tests.conftest import Cast
+from tests.conftest import Cast, log_in
 from tests.test_access_matrix import row_program
 
 ALLOWED = {200, 302, 400}
@@ -55,12 +55,8 @@ def client_for(role: str, cast: Cast, program: str = "changjiang") -> tuple[Clie
     """A CSRF-enforcing client logged in as `role` and working in `program`, and the token of its cookie."""
     client = Client(enforce_csrf_checks=True)
     if role != "anonymous":
-        client.force_login(cast.users()[role])
-        session = client.session
-        session[SESSION_KEY] = (
-            program  # a bank in several programs works in the row's (as the switch stores it)
-        )
-        session.save()
+        # A bank in several programs works in the row's (as the switch stores it).
+        log_in(client, cast.users()[role], **{SESSION_KEY: program})
     page = client.get("/accounts/login/" if role == "anonymous" else "/")
     assert page.status_code == 200
     return client, client.cookies[settings.CSRF_COOKIE_NAME].value

@@ -21,7 +21,7 @@ from applications.scope import SESSION_KEY
 from kedaitong.roles import Role
 from tests.access import move_cast_to_quzhou
 from tests.access_matrix_table import table
-from tests.conftest import Cast, add_second_districts
+from tests.conftest import Cast, add_second_districts, log_in
 from tests.factories import BankAgreementFactory, BankFactory, UserFactory
 
 ROWS = [row for row in table() if row.method == "GET" and row.expected["anonymous"] != 200]
@@ -101,11 +101,7 @@ def test_users_of_other_programs_see_nothing_of_this_one(row, cast):
                 # The bank API (issue 21) takes the bank's token, not a session: the foreign bank's system asks.
                 headers["Authorization"] = f"Bearer {api_token(user)}"
             else:
-                client.force_login(user)
-            if work_in:
-                session = client.session
-                session[SESSION_KEY] = work_in
-                session.save()
+                log_in(client, user, **({SESSION_KEY: work_in} if work_in else {}))
             response = client.get(url, headers=headers)
             if response.status_code != 200:
                 # 401: a session is no credential of the API (government users and the administrator hold no token).
@@ -125,4 +121,3 @@ def test_users_of_other_programs_see_nothing_of_this_one(row, cast):
             other_kind = program.kind != home.kind
             if other_kind:
                 assert forbidden_word not in body, (label, url, forbidden_word)
-            client.logout()
