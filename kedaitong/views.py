@@ -38,15 +38,20 @@ def home(request: HttpRequest) -> HttpResponse:
     loans = Loan.objects.visible_to(user).select_related(
         "enterprise", "bank", "program_version__program"
     )
+    from reports.dashboard import dashboard_context, tally_totals
+
     context = {
         "role": role,
         "recent_applications": applications[:10],
+        "recent_loans": loans[:10],
+    }
+    # A whole program's figures come from the tallies kept with every change (reports/tallies.py); a bank's
+    # or an enterprise's own records are counted directly.
+    context |= tally_totals(user) or {
         "application_count": applications.count(),
         "applications_by_state": _by_state(applications),
-        "recent_loans": loans[:10],
         "loan_totals": loans.aggregate(count=Count("id"), principal=MoneySum("principal")),
     }
-    from reports.dashboard import dashboard_context
 
     dashboard, status = dashboard_context(request)  # 400 when the charts' filter was refused
     context |= dashboard
