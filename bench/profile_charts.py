@@ -56,6 +56,8 @@ def main() -> None:
             ("principal_by_bank", lambda u=user: d.principal_by_bank(u, f)),
             ("principal_by_tech_field", lambda u=user: d.principal_by_tech_field(u, f)),
             ("delinquency", lambda u=user: d.delinquency(u, filters=f)),
+            ("kind_charts", lambda u=user: d.kind_charts(u, f)),
+            ("compensation_budgets", lambda u=user: d.compensation_budgets(u, f)),
             ("charts_for (all)", lambda u=user: d.charts_for(u, f)),
         ]:
             ms, queries = timed(fn)

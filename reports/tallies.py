@@ -189,12 +189,12 @@ def _loan_deleted(sender: Any, instance: Any, **kw: Any) -> None:
     apply_loans(_delta(getattr(instance, "_tally_old", None) or []))
 
 
-def _enterprise_before(sender: Any, instance: Any, **kw: Any) -> None:
+def _enterprise_before(sender: Any, instance: Any, update_fields: Any = None, **kw: Any) -> None:
     from applications.models import Enterprise
 
     instance._tally_field = (
         Enterprise.objects.filter(pk=instance.pk).values_list("tech_field", flat=True).first()
-        if instance.pk
+        if instance.pk and _touches(update_fields, frozenset({"tech_field"}))
         else None
     )
 
@@ -203,9 +203,11 @@ def _enterprise_after(sender: Any, instance: Any, created: bool = False, **kw: A
     """A changed technology field moves the enterprise's loans to the new field's tallies."""
     from loans.models import Loan
 
+    if created or not _touches(kw.get("update_fields"), frozenset({"tech_field"})):
+        return
     old_field = getattr(instance, "_tally_field", None) or 0
     new_field = instance.tech_field_id or 0
-    if created or old_field == new_field:
+    if old_field == new_field:
         return
     rows = list(
         Loan.objects.filter(enterprise=instance.pk)
