@@ -222,8 +222,8 @@ def _enterprise_after(sender: Any, instance: Any, created: bool = False, **kw: A
     )
 
 
-# Bulk writes of loans: the rows before (update, bulk_update), noted by the object the write passes to both
-# signals (its queryset, or its list of loans); a bulk delete sends each loan's pre/post_delete anyway.
+# Bulk writes of loans: the rows before an update(), noted by the queryset object the write passes to both
+# signals; a bulk delete sends each loan's pre/post_delete anyway.
 # The entry holds its object, so the id is not reused while noted (a write that failed leaves it behind).
 _noted: dict[int, tuple[Any, list[int], list[tuple[Any, ...]]]] = {}
 
@@ -243,17 +243,11 @@ def _take(token: Any) -> tuple[list[int], list[tuple[Any, ...]]] | None:
 def _bulk_before(sender: Any, kind: str, objs: Any = None, queryset: Any = None, **kw: Any) -> None:
     from loans.models import Loan
 
-    if sender is not Loan or kind not in ("update", "bulk_update"):
+    # bulk_update writes through update() on a queryset of its batch, which comes here as "update".
+    if sender is not Loan or kind != "update" or not _touches(kw["values"], LOAN_FIELDS):
         return
-    if not _touches(kw.get("values") or kw.get("fields") or [], LOAN_FIELDS):
-        return
-    if kind == "update":
-        pks = list(queryset.order_by().values_list("pk", flat=True))
-        token: Any = queryset
-    else:
-        pks = [o.pk for o in objs if o.pk]
-        token = objs
-    _note(token, pks, _loan_rows(pks))
+    pks = list(queryset.order_by().values_list("pk", flat=True))
+    _note(queryset, pks, _loan_rows(pks))
 
 
 def _bulk_after(sender: Any, kind: str, objs: Any = None, queryset: Any = None, **kw: Any) -> None:
@@ -263,8 +257,8 @@ def _bulk_after(sender: Any, kind: str, objs: Any = None, queryset: Any = None, 
         return
     if kind == "create":
         apply_loans(_delta([], _loan_rows([o.pk for o in objs if o.pk])))
-    elif kind in ("update", "bulk_update"):
-        noted = _take(queryset if kind == "update" else objs)
+    elif kind == "update":
+        noted = _take(queryset)
         if noted is not None:
             apply_loans(_delta(noted[1], _loan_rows(noted[0])))
 
