@@ -31,6 +31,6 @@ class ApplicationTallyAdmin(TallyAdmin):
 
 @admin.register(LoanTally)
 class LoanTallyAdmin(TallyAdmin):
-    list_display = ("program", "bank", "day", "tech_field", "count", "principal_fen")
+    list_display = ("program", "bank", "day", "tech_field", "maturity", "count", "principal_fen")
     list_filter = ("program", "bank")
     date_hierarchy = "day"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -10,13 +11,8 @@ from typing import Any
 from django import forms
 from django.db.models import (
     Count,
-    DecimalField,
-    ExpressionWrapper,
-    F,
     Min,
-    OuterRef,
     Q,
-    Subquery,
     Sum,
 )
 from django.db.models.functions import Coalesce
@@ -206,14 +202,15 @@ def applications_by_state(user: User, filters: Filters | None = None) -> Chart:
             .annotate(n=Sum("count"))
         )
     else:
+        # A bank's or an enterprise's own applications, counted here: a GROUP BY state made SQLite walk the
+        # state index over every application of every bank (issue 20).
         start, end = filters.bounds()
-        counts = dict(
+        counts = Counter(
             filters.of_program(Application.objects.visible_to(user))
             .annotate(entered=Coalesce("submitted_at", "created_at"))
             .filter(entered__gte=start, entered__lt=end)
             .order_by()
-            .values_list("state")
-            .annotate(n=Count("id"))
+            .values_list("state", flat=True)
         )
     states = [(value, label) for value, label in Application.State.choices if counts.get(value)]
     return Chart(
@@ -383,51 +380,84 @@ def delinquency(
     1. Outstanding = principal − repayments to date, in the database.
     2. Overdue on `on`: with arrears the bank reported still open, or past maturity with principal
        outstanding (overdue from the day after maturity, `loans.delinquency.past_maturity`); the days
-       past due count from the oldest. The loans are grouped in the database by maturity date and the
-       start of their oldest open arrears, and each group is bucketed here (issue 20: no loan by loan).
+       past due count from the oldest. The loans are grouped in the database by maturity date; those with
+       repayments or open arrears are moved one by one; each group is bucketed here (issue 20).
     3. Everything else outstanding is current.
     """
     on = on or (filters.on if filters else timezone.localdate())
     loans = Loan.objects.visible_to(user).filter(disbursement_date__lte=on)
     if filters is not None:
         loans = filters.of_program(loans)
-    repaid_sq = (
-        Repayment.objects.filter(loan=OuterRef("pk"), repaid_on__lte=on)
+    # Every loan as if untouched (outstanding = principal; overdue only past maturity): one GROUP BY by
+    # maturity date, no subquery per loan. Then the loans with repayments to date or arrears still open
+    # (fetched from those tables: few) are moved to what they are.
+    tallies = loan_tallies(user, filters)
+    if tallies is not None:  # a whole program, or a bank's loans: from the tallies, by maturity
+        by_maturity = {
+            maturity: [n, yuan(fen_total)]
+            for maturity, n, fen_total in tallies.filter(day__lte=on)
+            .order_by()
+            .values_list("maturity")
+            .annotate(n=Sum("count"), f=Sum("principal_fen"))
+        }
+        # The records' side first (repayments, arrears: far fewer rows than loans), narrowed to the loans seen.
+        from applications.scope import current_program_id
+        from kedaitong.roles import Role
+
+        records: dict[str, Any] = {"loan__disbursement_date__lte": on}
+        if user.effective_role == Role.BANK:
+            records |= {"loan__program_version__program": current_program_id(user)}
+            records |= {"loan__bank": user.bank_id}
+        else:
+            records |= {"loan__program_version__program": (tally_scope(user) or (None,))[0]}
+        if filters is not None and filters.program is not None:
+            records |= {"loan__program_version__program": filters.program.pk}
+    else:
+        by_maturity = {
+            maturity: [n, amount or ZERO]
+            for maturity, n, amount in loans.order_by()
+            .values_list("maturity_date")
+            .annotate(n=Count("id"), amount=MoneySum("principal"))
+        }
+        records = {"loan__in": loans.values("pk")}
+    repaid = dict(
+        Repayment.objects.filter(repaid_on__lte=on, **records)
         .order_by()
-        .values("loan")
+        .values_list("loan")
         .annotate(s=MoneySum("principal"))
-        .values("s")
     )
-    outstanding = loans.annotate(
-        outstanding=ExpressionWrapper(
-            F("principal") - Coalesce(Subquery(repaid_sq), ZERO), output_field=DecimalField()
-        )
-    ).filter(outstanding__gt=0)
-    # One GROUP BY: loans outstanding on `on` by maturity date and the start of their oldest open arrears
-    # (the bank's records; NULL for almost all), a few hundred rows however many loans; each row is
-    # bucketed here by the rules of loans.delinquency (past maturity: overdue from the day after).
-    open_since = (
-        OverdueEvent.objects.filter(loan=OuterRef("pk"), started_on__lte=on)
+    open_since = dict(
+        OverdueEvent.objects.filter(started_on__lte=on, **records)
         .filter(Q(cleared_on__isnull=True) | Q(cleared_on__gt=on))
         .order_by()
-        .values("loan")
+        .values_list("loan")
         .annotate(first=Min("started_on"))
-        .values("first")
     )
-    groups = (
-        outstanding.annotate(since=Subquery(open_since))
-        .order_by()
-        .values_list("maturity_date", "since")
-        .annotate(n=Count("id"), amount=MoneySum("outstanding"))
-    )
+    groups: dict[tuple[dt.date, dt.date | None], list[Any]] = {
+        (maturity, None): figures for maturity, figures in by_maturity.items()
+    }
+    touched = set(repaid) | set(open_since)
+    for pk, maturity, principal in loans.filter(pk__in=touched).values_list(
+        "pk", "maturity_date", "principal"
+    ):
+        untouched = groups.setdefault((maturity, None), [0, ZERO])
+        untouched[0] -= 1
+        untouched[1] -= principal
+        outstanding = principal - repaid.get(pk, ZERO)
+        if outstanding > 0:
+            figures = groups.setdefault((maturity, open_since.get(pk)), [0, ZERO])
+            figures[0] += 1
+            figures[1] += outstanding
     by_bucket = {b: ZERO for b in Bucket}
     count = {b: 0 for b in Bucket}
-    for maturity, since, n, amount in groups:
+    for (maturity, since), (n, amount) in groups.items():
+        if not n:
+            continue
         spans = [Span(since, None)] if since is not None else []
         if maturity < on:
             spans.append(Span(maturity + dt.timedelta(days=1), None, True))
         bucket = bucket_for(days_past_due(spans, on))
-        by_bucket[bucket] += amount or ZERO
+        by_bucket[bucket] += amount
         count[bucket] += n
     total = sum(by_bucket.values(), ZERO)
     npl = by_bucket[Bucket.DPD_91_180] + by_bucket[Bucket.DPD_OVER_180]

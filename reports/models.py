@@ -34,19 +34,21 @@ class ApplicationTally(models.Model):
 
 
 class LoanTally(models.Model):
-    """Loans of a program disbursed on a day, by bank and the enterprise's technology field (0: not stated)."""
+    """Loans of a program disbursed on a day, by bank, the enterprise's technology field (0: not stated) and
+    maturity date (the delinquency chart's bands past maturity)."""
 
     program = models.IntegerField()
     bank = models.IntegerField()
     day = models.DateField()
     tech_field = models.IntegerField()
+    maturity = models.DateField()
     count = models.IntegerField(default=0)
     principal_fen = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["program", "bank", "day", "tech_field"], name="loantally_key"
+                fields=["program", "bank", "day", "tech_field", "maturity"], name="loantally_key"
             )
         ]
 

@@ -24,7 +24,9 @@ from django.utils import timezone
 
 # The fields whose change moves a record between tallies.
 APPLICATION_FIELDS = frozenset({"program_version", "state", "submitted_at", "created_at", "amount"})
-LOAN_FIELDS = frozenset({"program_version", "bank", "disbursement_date", "enterprise", "principal"})
+LOAN_FIELDS = frozenset(
+    {"program_version", "bank", "disbursement_date", "maturity_date", "enterprise", "principal"}
+)
 
 Delta = dict[tuple[Any, ...], list[int]]  # key → [count, fen]
 
@@ -75,14 +77,17 @@ def _loan_rows(pks: Iterable[int]) -> list[tuple[Any, ...]]:
     rows = []
     for i in range(0, len(pks), 500):
         rows += [
-            ((program, bank, day, field or 0), principal)
-            for program, bank, day, field, principal in Loan.objects.filter(pk__in=pks[i : i + 500])
+            ((program, bank, day, field or 0, maturity), principal)
+            for program, bank, day, field, maturity, principal in Loan.objects.filter(
+                pk__in=pks[i : i + 500]
+            )
             .order_by()
             .values_list(
                 "program_version__program",
                 "bank_id",
                 "disbursement_date",
                 "enterprise__tech_field",
+                "maturity_date",
                 "principal",
             )
         ]
@@ -133,7 +138,7 @@ def apply_applications(delta: Delta) -> None:
 def apply_loans(delta: Delta) -> None:
     from reports.models import LoanTally
 
-    _apply(LoanTally, ("program", "bank", "day", "tech_field"), "principal_fen", delta)
+    _apply(LoanTally, ("program", "bank", "day", "tech_field", "maturity"), "principal_fen", delta)
 
 
 # --- the signals ---------------------------------------------------------------------------------
@@ -212,12 +217,14 @@ def _enterprise_after(sender: Any, instance: Any, created: bool = False, **kw: A
     rows = list(
         Loan.objects.filter(enterprise=instance.pk)
         .order_by()
-        .values_list("program_version__program", "bank_id", "disbursement_date", "principal")
+        .values_list(
+            "program_version__program", "bank_id", "disbursement_date", "maturity_date", "principal"
+        )
     )
     apply_loans(
         _delta(
-            [((p, b, d, old_field), a) for p, b, d, a in rows],
-            [((p, b, d, new_field), a) for p, b, d, a in rows],
+            [((p, b, d, old_field, m), a) for p, b, d, m, a in rows],
+            [((p, b, d, new_field, m), a) for p, b, d, m, a in rows],
         )
     )
 
@@ -337,18 +344,19 @@ def counted(application_model: Any = None, loan_model: Any = None) -> tuple[Delt
         row[0] += 1
         row[1] += fen(amount)
     loans: Delta = defaultdict(lambda: [0, 0])
-    for program, bank, day, field, principal in (
+    for program, bank, day, field, maturity, principal in (
         loan_model.objects.order_by()
         .values_list(
             "program_version__program",
             "bank_id",
             "disbursement_date",
             "enterprise__tech_field",
+            "maturity_date",
             "principal",
         )
         .iterator(chunk_size=5000)
     ):
-        row = loans[(program, bank, day, field or 0)]
+        row = loans[(program, bank, day, field or 0, maturity)]
         row[0] += 1
         row[1] += fen(principal)
     return dict(applications), dict(loans)
@@ -364,7 +372,7 @@ def kept() -> tuple[Delta, Delta]:
             for t in ApplicationTally.objects.all()
         },
         {
-            (t.program, t.bank, t.day, t.tech_field): [t.count, t.principal_fen]
+            (t.program, t.bank, t.day, t.tech_field, t.maturity): [t.count, t.principal_fen]
             for t in LoanTally.objects.all()
         },
     )
@@ -390,8 +398,10 @@ def rebuild(
         )
         loan_tally.objects.bulk_create(
             [
-                loan_tally(program=p, bank=b, day=d, tech_field=t, count=n, principal_fen=f)
-                for (p, b, d, t), (n, f) in loans.items()
+                loan_tally(
+                    program=p, bank=b, day=d, tech_field=t, maturity=m, count=n, principal_fen=f
+                )
+                for (p, b, d, t, m), (n, f) in loans.items()
             ],
             batch_size=2000,
         )

@@ -47,11 +47,12 @@ class Migration(migrations.Migration):
                 ('bank', models.IntegerField()),
                 ('day', models.DateField()),
                 ('tech_field', models.IntegerField()),
+                ('maturity', models.DateField()),
                 ('count', models.IntegerField(default=0)),
                 ('principal_fen', models.BigIntegerField(default=0)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('program', 'bank', 'day', 'tech_field'), name='loantally_key')],
+                'constraints': [models.UniqueConstraint(fields=('program', 'bank', 'day', 'tech_field', 'maturity'), name='loantally_key')],
             },
         ),
         migrations.RunPython(count_existing, migrations.RunPython.noop),
