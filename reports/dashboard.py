@@ -726,14 +726,11 @@ def dashboard_programs(user: User) -> list[Any]:
 
     if user.effective_role != Role.ENTERPRISE:
         return programs_of(user)
-    return list(
-        Program.objects.filter(
-            Q(versions__applications__in=Application.objects.visible_to(user))
-            | Q(versions__loans__in=Loan.objects.visible_to(user))
-        )
-        .distinct()
-        .order_by("pk")
-    )
+    # Two small id lists: one OR over both joins multiplied the program's applications by its loans.
+    versions = set(
+        Application.objects.visible_to(user).order_by().values_list("program_version", flat=True)
+    ) | set(Loan.objects.visible_to(user).order_by().values_list("program_version", flat=True))
+    return list(Program.objects.filter(versions__in=versions).distinct().order_by("pk"))
 
 
 # A period longer than this would draw more months than a chart can show (and a query per month's aggregate).
