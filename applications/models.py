@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -234,7 +235,24 @@ class Industry(models.TextChoices):
     )
 
 
-class EnterpriseQuerySet(models.QuerySet["Enterprise"]):
+# Sent before and after a queryset update() of enterprises or applications, which sends no pre_save/post_save
+# (the same queryset object to both): reports.tallies keeps the dashboards' counts with it. Arguments:
+# queryset, values.
+updating = Signal()
+updated = Signal()
+
+
+class AnnouncedUpdates(models.QuerySet[Any]):
+    """A queryset whose update() announces itself (`updating`, `updated`)."""
+
+    def update(self, **kwargs: Any) -> int:
+        updating.send(sender=self.model, queryset=self, values=kwargs)
+        done = super().update(**kwargs)
+        updated.send(sender=self.model, queryset=self, values=kwargs)
+        return done
+
+
+class EnterpriseQuerySet(AnnouncedUpdates):
     def visible_to(self, user: User) -> EnterpriseQuerySet:
         """An enterprise is its own business: a bank or a bureau sees it only through what it may see itself.
 
@@ -527,7 +545,7 @@ class AccountClaim(FSMModelMixin, models.Model):
         """The account this claim stood for lost the enterprise to an upheld dispute."""
 
 
-class ApplicationQuerySet(models.QuerySet["Application"]):
+class ApplicationQuerySet(AnnouncedUpdates):
     def visible_to(self, user: User) -> ApplicationQuerySet:
         role = user.effective_role if user.is_authenticated else ""
         if role == Role.ENTERPRISE:

@@ -135,6 +135,11 @@ def pages() -> list[tuple[str, str, Callable[[], str], str, str]]:
             TRIVIAL,
         ),
         ("Application page", "bench-clerk", first_application, "< 100 ms", TRIVIAL),
+        # Issue 20 item 1: every role's home page and the dashboard under 150 ms.
+        ("Home page, bank", "bench-bank", lambda: "/", "< 150 ms", TRIVIAL),
+        ("Dashboard, bank", "bench-bank", lambda: "/reports/dashboard/", "< 150 ms", TRIVIAL),
+        ("Home page, administrator", "bench-superuser", lambda: "/", "< 150 ms", TRIVIAL),
+        ("Home page, enterprise", "bench-enterprise", lambda: "/", "< 150 ms", TRIVIAL),
     ]
 
 
@@ -158,6 +163,12 @@ def main() -> None:
     )
     User.objects.get_or_create(
         username="bench-bank", defaults={"role": "bank", "bank": Bank.objects.get(code="bank-01")}
+    )
+    from applications.models import Enterprise
+
+    User.objects.get_or_create(
+        username="bench-enterprise",
+        defaults={"role": "enterprise", "enterprise": Enterprise.objects.order_by("pk").first()},
     )
     superuser, _ = User.objects.get_or_create(
         username="bench-superuser",

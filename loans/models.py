@@ -121,6 +121,9 @@ class BankAgreement(models.Model):
 # service) gets past the freeze. Arguments: kind ("create", "bulk_update", "update", "delete"),
 # objs (create, bulk_update), fields (bulk_update), queryset and values (update, delete).
 bulk_write = Signal()
+# Sent after such a bulk write succeeded, with the same arguments (and the same `objs` list or queryset
+# object, so a receiver may match it with what it noted before): reports.tallies recounts from it.
+bulk_written = Signal()
 
 
 class GuardedQuerySet(models.QuerySet[Any]):
@@ -129,16 +132,23 @@ class GuardedQuerySet(models.QuerySet[Any]):
     def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Any]:
         objs = list(objs)
         bulk_write.send(sender=self.model, kind="create", objs=objs)
-        return super().bulk_create(objs, *args, **kwargs)
+        created = super().bulk_create(objs, *args, **kwargs)
+        bulk_written.send(sender=self.model, kind="create", objs=objs)
+        return created
 
     def bulk_update(self, objs: Any, fields: Any, *args: Any, **kwargs: Any) -> int:
         objs = list(objs)
-        bulk_write.send(sender=self.model, kind="bulk_update", objs=objs, fields=list(fields))
-        return super().bulk_update(objs, fields, *args, **kwargs)
+        fields = list(fields)
+        bulk_write.send(sender=self.model, kind="bulk_update", objs=objs, fields=fields)
+        done = super().bulk_update(objs, fields, *args, **kwargs)
+        bulk_written.send(sender=self.model, kind="bulk_update", objs=objs, fields=fields)
+        return done
 
     def update(self, **kwargs: Any) -> int:
         bulk_write.send(sender=self.model, kind="update", queryset=self, values=kwargs)
-        return super().update(**kwargs)
+        done = super().update(**kwargs)
+        bulk_written.send(sender=self.model, kind="update", queryset=self, values=kwargs)
+        return done
 
     def delete(self) -> tuple[int, dict[str, int]]:
         bulk_write.send(sender=self.model, kind="delete", queryset=self)

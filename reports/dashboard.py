@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.db.models import (
-    CharField,
     Count,
-    DecimalField,
-    ExpressionWrapper,
-    F,
-    OuterRef,
+    Min,
     Q,
-    Subquery,
+    Sum,
 )
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +24,7 @@ from kedaitong.db import MoneySum
 from kedaitong.models import User
 from loans.delinquency import Bucket, Span, bucket_for, days_past_due
 from loans.models import Loan, OverdueEvent, Repayment
+from reports.tallies import yuan
 
 ZERO = Decimal("0.00")
 
@@ -116,19 +114,104 @@ def default_filters() -> Filters:
     return Filters(first, today)
 
 
+def tally_scope(user: User) -> tuple[int | None, bool] | None:
+    """(program, drafts too) when what the user sees of applications and loans is a whole program, so the
+    tallies answer (reports/tallies.py): a government role's program, the administrator's current one (with
+    the drafts). None for a bank or an enterprise, whose own records are few enough to count directly."""
+    from applications.scope import current_program_id
+    from kedaitong.roles import Role
+
+    role = user.effective_role if user.is_authenticated else ""
+    if role == Role.ADMIN:
+        return current_program_id(user), True
+    if role not in (Role.ENTERPRISE, Role.BANK) and user.is_program_scoped and user.program_id:
+        return user.program_id, False
+    return None
+
+
+def application_tallies(user: User, filters: Filters | None = None) -> Any:
+    """The ApplicationTally rows of what the user sees (as `Application.objects.visible_to`), or None when
+    the user's applications are counted from the records."""
+    from reports.models import ApplicationTally
+
+    scope = tally_scope(user)
+    if scope is None:
+        return None
+    program, drafts = scope
+    rows = ApplicationTally.objects.filter(program=program)
+    if filters is not None and filters.program is not None:
+        rows = rows.filter(program=filters.program.pk)
+    if not drafts:  # never submitted is never the bureau's
+        rows = rows.exclude(state=Application.State.DRAFT).exclude(
+            state=Application.State.WITHDRAWN, submitted=False
+        )
+    return rows
+
+
+def loan_tallies(user: User, filters: Filters | None = None) -> Any:
+    """The LoanTally rows of what the user sees (as `Loan.objects.visible_to`; a bank: its own), or None for
+    an enterprise, whose loans are counted from the records."""
+    from applications.scope import current_program_id
+    from kedaitong.roles import Role
+    from reports.models import LoanTally
+
+    role = user.effective_role if user.is_authenticated else ""
+    if role == Role.BANK:
+        rows = LoanTally.objects.filter(program=current_program_id(user), bank=user.bank_id)
+    else:
+        scope = tally_scope(user)
+        if scope is None:
+            return None
+        rows = LoanTally.objects.filter(program=scope[0])
+    if filters is not None and filters.program is not None:
+        rows = rows.filter(program=filters.program.pk)
+    return rows
+
+
+def tally_totals(user: User) -> dict[str, Any] | None:
+    """The home page's figures from the tallies: applications, by state, loans and principal (None: count the
+    records)."""
+    applications, loans = application_tallies(user), loan_tallies(user)
+    if applications is None or loans is None:
+        return None
+    counts = dict(applications.order_by().values_list("state").annotate(n=Sum("count")))
+    loan = loans.aggregate(n=Sum("count"), fen=Sum("principal_fen"))
+    return {
+        "application_count": sum(counts.values()),
+        "applications_by_state": [
+            (label, counts[value])
+            for value, label in Application.State.choices
+            if counts.get(value)
+        ],
+        "loan_totals": {
+            "count": loan["n"] or 0,
+            "principal": yuan(loan["fen"]) if loan["n"] else None,
+        },
+    }
+
+
 def applications_by_state(user: User, filters: Filters | None = None) -> Chart:
     """Applications by their state now, of those submitted in the period (a draft: created in it)."""
     filters = filters or default_filters()
-    start, end = filters.bounds()
-    entered = Coalesce("submitted_at", "created_at")
-    counts = dict(
-        filters.of_program(Application.objects.visible_to(user))
-        .annotate(entered=entered)
-        .filter(entered__gte=start, entered__lt=end)
-        .order_by()
-        .values_list("state")
-        .annotate(n=Count("id"))
-    )
+    tallies = application_tallies(user, filters)
+    if tallies is not None:
+        counts = dict(
+            tallies.filter(day__gte=filters.start, day__lte=filters.end)
+            .order_by()
+            .values_list("state")
+            .annotate(n=Sum("count"))
+        )
+    else:
+        # A bank's or an enterprise's own applications, counted here: a GROUP BY state made SQLite walk the
+        # state index over every application of every bank (issue 20).
+        start, end = filters.bounds()
+        counts = Counter(
+            filters.of_program(Application.objects.visible_to(user))
+            .annotate(entered=Coalesce("submitted_at", "created_at"))
+            .filter(entered__gte=start, entered__lt=end)
+            .order_by()
+            .values_list("state", flat=True)
+        )
     states = [(value, label) for value, label in Application.State.choices if counts.get(value)]
     return Chart(
         "states",
@@ -155,6 +238,21 @@ def applications_by_month(user: User, months: int = 12, filters: Filters | None 
     starts = [filters.start.replace(day=1)]
     while (nxt := (starts[-1] + dt.timedelta(days=32)).replace(day=1)) <= filters.end:
         starts.append(nxt)
+    tallies = application_tallies(user, filters)
+    if tallies is not None:
+        figures = {f"{k}{i}": 0 for i in range(len(starts)) for k in ("n", "f")}
+        index = {(day.year, day.month): i for i, day in enumerate(starts)}
+        for day, n, fen_total in (
+            tallies.filter(submitted=True, day__gte=filters.start, day__lte=filters.end)
+            .order_by()
+            .values_list("day")
+            .annotate(n=Sum("count"), f=Sum("amount_fen"))
+        ):
+            i = index[(day.year, day.month)]
+            figures[f"n{i}"] += n
+            figures[f"f{i}"] += fen_total
+        figures |= {f"a{i}": yuan(figures[f"f{i}"]) for i in range(len(starts))}
+        return _months_chart(starts, figures)
     first_bound, last_bound = filters.bounds()
     bounds = [
         max(first_bound, timezone.make_aware(dt.datetime.combine(day, dt.time()))) for day in starts
@@ -170,6 +268,10 @@ def applications_by_month(user: User, months: int = 12, filters: Filters | None 
         .filter(submitted_at__gte=bounds[0], submitted_at__lt=bounds[-1])
         .aggregate(**aggregates)
     )
+    return _months_chart(starts, figures)
+
+
+def _months_chart(starts: list[dt.date], figures: dict[str, Any]) -> Chart:
     shown = range(len(starts))
     return Chart(
         "months",
@@ -190,16 +292,46 @@ def _loans_in(user: User, filters: Filters | None) -> Any:
     )
 
 
+def _loan_tallies_in(user: User, filters: Filters | None) -> Any:
+    filters = filters or default_filters()
+    tallies = loan_tallies(user, filters)
+    if tallies is None:
+        return None
+    return tallies.filter(day__gte=filters.start, day__lte=filters.end)
+
+
+def _tallied(tallies: Any, key: str) -> list[dict[str, Any]]:
+    """Loans and principal by one key of the tallies, the largest principal first."""
+    rows = (
+        tallies.order_by()
+        .values_list(key)
+        .annotate(n=Sum("count"), f=Sum("principal_fen"))
+        .order_by("-f", key)
+    )
+    return [{"key": k, "n": n, "principal": yuan(f)} for k, n, f in rows]
+
+
 def principal_by_tech_field(user: User, filters: Filters | None = None) -> Chart:
     """Loans disbursed in the period by the enterprise's technology field (the profile's field; "not stated" when
     the profile leaves it empty)."""
-    rows = (
-        _loans_in(user, filters)
-        .order_by()
-        .values("enterprise__tech_field__name")
-        .annotate(n=Count("id"), principal=MoneySum("principal"))
-        .order_by("-principal")
-    )
+    tallies = _loan_tallies_in(user, filters)
+    if tallies is not None:
+        from applications.models import TechField
+
+        rows = _tallied(tallies, "tech_field")
+        names = dict(
+            TechField.objects.filter(pk__in=[r["key"] for r in rows]).values_list("pk", "name")
+        )
+        for r in rows:
+            r["enterprise__tech_field__name"] = names.get(r["key"])
+    else:
+        rows = list(
+            _loans_in(user, filters)
+            .order_by()
+            .values("enterprise__tech_field__name")
+            .annotate(n=Count("id"), principal=MoneySum("principal"))
+            .order_by("-principal")
+        )
     return Chart(
         "fields",
         _("Loans by technology field"),
@@ -213,13 +345,22 @@ def principal_by_tech_field(user: User, filters: Filters | None = None) -> Chart
 
 def principal_by_bank(user: User, filters: Filters | None = None) -> Chart:
     """Loans disbursed in the period, by bank."""
-    rows = (
-        _loans_in(user, filters)
-        .order_by()
-        .values("bank__name")
-        .annotate(n=Count("id"), principal=MoneySum("principal"))
-        .order_by("-principal")
-    )
+    tallies = _loan_tallies_in(user, filters)
+    if tallies is not None:
+        from loans.models import Bank
+
+        rows = _tallied(tallies, "bank")
+        names = dict(Bank.objects.filter(pk__in=[r["key"] for r in rows]).values_list("pk", "name"))
+        for r in rows:
+            r["bank__name"] = names.get(r["key"], "")
+    else:
+        rows = list(
+            _loans_in(user, filters)
+            .order_by()
+            .values("bank__name")
+            .annotate(n=Count("id"), principal=MoneySum("principal"))
+            .order_by("-principal")
+        )
     return Chart(
         "banks",
         _("Loans by bank"),
@@ -236,46 +377,89 @@ def delinquency(
 ) -> tuple[Chart, Decimal | None]:
     """Outstanding principal by bucket, and the non-performing ratio (over 90 days past due / outstanding).
 
-    1. Outstanding = principal − repayments to date, summed in the database.
-    2. Only loans overdue on `on` (usually few) are bucketed one by one: with arrears
-       the bank reported still open, or past maturity with principal outstanding
-       (overdue from the day after maturity, `loans.delinquency.past_maturity`).
+    1. Outstanding = principal − repayments to date, in the database.
+    2. Overdue on `on`: with arrears the bank reported still open, or past maturity with principal
+       outstanding (overdue from the day after maturity, `loans.delinquency.past_maturity`); the days
+       past due count from the oldest. The loans are grouped in the database by maturity date; those with
+       repayments or open arrears are moved one by one; each group is bucketed here (issue 20).
     3. Everything else outstanding is current.
     """
     on = on or (filters.on if filters else timezone.localdate())
     loans = Loan.objects.visible_to(user).filter(disbursement_date__lte=on)
     if filters is not None:
         loans = filters.of_program(loans)
-    repaid_sq = (
-        Repayment.objects.filter(loan=OuterRef("pk"), repaid_on__lte=on)
+    # Every loan as if untouched (outstanding = principal; overdue only past maturity): one GROUP BY by
+    # maturity date, no subquery per loan. Then the loans with repayments to date or arrears still open
+    # (fetched from those tables: few) are moved to what they are.
+    tallies = loan_tallies(user, filters)
+    if tallies is not None:  # a whole program, or a bank's loans: from the tallies, by maturity
+        by_maturity = {
+            maturity: [n, yuan(fen_total)]
+            for maturity, n, fen_total in tallies.filter(day__lte=on)
+            .order_by()
+            .values_list("maturity")
+            .annotate(n=Sum("count"), f=Sum("principal_fen"))
+        }
+        # The records' side first (repayments, arrears: far fewer rows than loans), narrowed to the loans seen.
+        from applications.scope import current_program_id
+        from kedaitong.roles import Role
+
+        records: dict[str, Any] = {"loan__disbursement_date__lte": on}
+        if user.effective_role == Role.BANK:
+            records |= {"loan__program_version__program": current_program_id(user)}
+            records |= {"loan__bank": user.bank_id}
+        else:
+            records |= {"loan__program_version__program": (tally_scope(user) or (None,))[0]}
+        if filters is not None and filters.program is not None:
+            records |= {"loan__program_version__program": filters.program.pk}
+    else:
+        by_maturity = {
+            maturity: [n, amount or ZERO]
+            for maturity, n, amount in loans.order_by()
+            .values_list("maturity_date")
+            .annotate(n=Count("id"), amount=MoneySum("principal"))
+        }
+        records = {"loan__in": loans.values("pk")}
+    repaid = dict(
+        Repayment.objects.filter(repaid_on__lte=on, **records)
         .order_by()
-        .values("loan")
+        .values_list("loan")
         .annotate(s=MoneySum("principal"))
-        .values("s")
     )
-    outstanding = loans.annotate(
-        outstanding=ExpressionWrapper(
-            F("principal") - Coalesce(Subquery(repaid_sq), ZERO), output_field=DecimalField()
-        )
-    ).filter(outstanding__gt=0)
-    totals = outstanding.aggregate(n=Count("id"), amount=MoneySum("outstanding"))
-    open_events: dict[int, list[Any]] = {}
-    for event in OverdueEvent.objects.filter(loan__in=loans, started_on__lte=on).filter(
-        Q(cleared_on__isnull=True) | Q(cleared_on__gt=on)
+    open_since = dict(
+        OverdueEvent.objects.filter(started_on__lte=on, **records)
+        .filter(Q(cleared_on__isnull=True) | Q(cleared_on__gt=on))
+        .order_by()
+        .values_list("loan")
+        .annotate(first=Min("started_on"))
+    )
+    groups: dict[tuple[dt.date, dt.date | None], list[Any]] = {
+        (maturity, None): figures for maturity, figures in by_maturity.items()
+    }
+    touched = set(repaid) | set(open_since)
+    for pk, maturity, principal in loans.filter(pk__in=touched).values_list(
+        "pk", "maturity_date", "principal"
     ):
-        open_events.setdefault(event.loan_id, []).append(event)
-    # Outstanding on `on` and past maturity: overdue since the day after maturity.
-    for pk, maturity in outstanding.filter(maturity_date__lt=on).values_list("pk", "maturity_date"):
-        open_events.setdefault(pk, []).append(Span(maturity + dt.timedelta(days=1), None, True))
+        untouched = groups.setdefault((maturity, None), [0, ZERO])
+        untouched[0] -= 1
+        untouched[1] -= principal
+        outstanding = principal - repaid.get(pk, ZERO)
+        if outstanding > 0:
+            figures = groups.setdefault((maturity, open_since.get(pk)), [0, ZERO])
+            figures[0] += 1
+            figures[1] += outstanding
     by_bucket = {b: ZERO for b in Bucket}
     count = {b: 0 for b in Bucket}
-    for pk, amount in outstanding.filter(pk__in=list(open_events)).values_list("pk", "outstanding"):
-        bucket = bucket_for(days_past_due(open_events[pk], on))
+    for (maturity, since), (n, amount) in groups.items():
+        if not n:
+            continue
+        spans = [Span(since, None)] if since is not None else []
+        if maturity < on:
+            spans.append(Span(maturity + dt.timedelta(days=1), None, True))
+        bucket = bucket_for(days_past_due(spans, on))
         by_bucket[bucket] += amount
-        count[bucket] += 1
-    total = totals["amount"] or ZERO
-    by_bucket[Bucket.CURRENT] += total - sum(by_bucket.values(), ZERO)
-    count[Bucket.CURRENT] += (totals["n"] or 0) - sum(count.values())
+        count[bucket] += n
+    total = sum(by_bucket.values(), ZERO)
     npl = by_bucket[Bucket.DPD_91_180] + by_bucket[Bucket.DPD_OVER_180]
     ratio = (npl / total * 100).quantize(Decimal("0.01")) if total else None
     chart = Chart(
@@ -303,27 +487,32 @@ def review_stage_days(user: User, filters: Filters | None = None) -> Chart:
 
     from kedaitong.models import AuditEntry
 
-    # The audit trail keys objects by text: compare with the visible applications' ids as text, in SQL,
-    # rather than sending every id over (slow over 100,000 applications).
+    # Start from the transitions made in the period (an indexed range of the audit trail), take each
+    # application's transitions from the period's start on (the one that ends a stage may come after
+    # its end), and keep the applications the user sees: never a pass over every visible application.
     filters = filters or default_filters()
     start, end = filters.bounds()
-    visible = (
-        filters.of_program(Application.objects.visible_to(user))
-        .order_by()
-        .annotate(key=Cast("pk", CharField()))
-        .values("key")
-    )
-    entries = (
-        AuditEntry.objects.filter(
-            content_type=ContentType.objects.get_for_model(Application), object_id__in=visible
-        )
-        .exclude(to_state="")
+    transitions = AuditEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Application)
+    ).exclude(to_state="")
+    in_period = transitions.filter(at__gte=start, at__lt=end).order_by().values("object_id")
+    entries = list(
+        transitions.filter(object_id__in=in_period, at__gte=start)
         .order_by("object_id", "at", "id")
         .values_list("object_id", "at", "to_state")
     )
+    ids = sorted({int(o) for o, _at, _s in entries if o.isdigit()})
+    seen = filters.of_program(Application.objects.visible_to(user)).order_by()
+    visible: set[str] = set()
+    for i in range(0, len(ids), 500):
+        visible |= {
+            str(pk) for pk in seen.filter(pk__in=ids[i : i + 500]).values_list("pk", flat=True)
+        }
     spans: dict[str, list[float]] = {}
     previous: tuple[str, dt.datetime, str] | None = None
     for object_id, at, to_state in entries:
+        if object_id not in visible:
+            continue
         if previous is not None and previous[0] == object_id and start <= previous[1] < end:
             spans.setdefault(previous[2], []).append((at - previous[1]).total_seconds() / 86400)
         previous = (object_id, at, to_state)
@@ -537,14 +726,11 @@ def dashboard_programs(user: User) -> list[Any]:
 
     if user.effective_role != Role.ENTERPRISE:
         return programs_of(user)
-    return list(
-        Program.objects.filter(
-            Q(versions__applications__in=Application.objects.visible_to(user))
-            | Q(versions__loans__in=Loan.objects.visible_to(user))
-        )
-        .distinct()
-        .order_by("pk")
-    )
+    # Two small id lists: one OR over both joins multiplied the program's applications by its loans.
+    versions = set(
+        Application.objects.visible_to(user).order_by().values_list("program_version", flat=True)
+    ) | set(Loan.objects.visible_to(user).order_by().values_list("program_version", flat=True))
+    return list(Program.objects.filter(versions__in=versions).distinct().order_by("pk"))
 
 
 # A period longer than this would draw more months than a chart can show (and a query per month's aggregate).
