@@ -233,6 +233,10 @@ def pytest_runtest_teardown(item, nextitem):  # type: ignore[no-untyped-def]
     if not _FLUSHED["pending"]:
         return
     _FLUSHED["pending"] = False
+    if nextitem is None:
+        # The session's last test: its databases were torn down with it (the connection names the
+        # real database again), and no test follows that needs the reference data.
+        return
     from importlib import import_module
 
     from django.apps import apps
