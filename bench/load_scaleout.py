@@ -163,7 +163,9 @@ class Clerk:
     name: str
     bank_code: str
     rows: int
-    contracts: list[str]
+    contracts: list[
+        tuple[str, dt.date]
+    ]  # each loan's contract number and first day no seeded settlement covers
     session: str
     program_pk: int
     uploads: list[dict[str, object]] = field(default_factory=list)
@@ -171,16 +173,17 @@ class Clerk:
     failures: list[str] = field(default_factory=list)
 
     def file(self, k: int) -> tuple[bytes, set[tuple[str, dt.date]]]:
-        """Upload k: `rows` loans, each with a one-day settlement period no other upload of this clerk uses."""
+        """Upload k: `rows` loans, each with a one-day settlement period no other upload of this clerk uses,
+        after the seeded periods (bench/seed.py: ten 30-day periods from disbursement) and before maturity."""
         per_day = len(self.contracts) // self.rows
-        day = dt.date(2026, 1, 1) + dt.timedelta(days=k // per_day)
         first = (k % per_day) * self.rows
         lines = ["贷款合同编号,银行代码,结息日期,计息起始日,计息截止日,利息金额（元）,是否逾期利息"]
         keys = set()
-        for contract in self.contracts[first : first + self.rows]:
+        for contract, free in self.contracts[first : first + self.rows]:
+            day = free + dt.timedelta(days=k // per_day)
             lines.append(
                 f"{contract},{self.bank_code},{day + dt.timedelta(days=1)},{day},{day},"
-                f"{Decimal(1000 + k % 97)}.25,否"
+                f"{Decimal(k % 97 + 1) / 100},否"  # under a yuan: within any loan's one-day interest ceiling
             )
             keys.add((contract, day))
         return ("\n".join(lines) + "\n").encode(), keys
@@ -199,8 +202,10 @@ def prepare(url: str, seconds: float) -> tuple[str, list[Clerk]]:
         contracts = list(
             Loan.objects.filter(bank=bank, program_version__program=quzhou)
             .order_by("contract_no")
-            .values_list("contract_no", flat=True)[:5000]
+            .values_list("contract_no", "disbursement_date")[:5000]
         )
+        # The seed's ten periods end 299 days after disbursement; each loan runs a year (seed.py).
+        contracts = [(no, disbursed + dt.timedelta(days=300)) for no, disbursed in contracts]
         session = session_for(f"load-bank-{name}", role="bank", bank=bank)
         clerks.append(Clerk(name, code, rows, contracts, session, quzhou.pk))
     return reader, clerks

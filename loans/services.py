@@ -700,6 +700,8 @@ def upload_receive(
     from loans.importer import context_for, store_upload
 
     context = context_for(kind=kind, program=program, actor=actor)
+    # A small file is kept and checked in one transaction: a process killed midway leaves no upload
+    # "being checked" for ever, and the clerk, whose request failed, sends the file again.
     with transaction.atomic():
         upload = store_upload(kind=kind, data=data, filename=filename, context=context)
         log_action(
@@ -717,10 +719,13 @@ def upload_receive(
             )
             upload.save(update_fields=["job"])
             return upload
-    try:
-        upload_process(upload=upload, commit=False)
-    except Exception as exc:  # a bug or an unforeseen value: the upload says so instead of a 500
-        upload_fail(upload=upload, exc=exc)
+        try:
+            with transaction.atomic():
+                upload_process(upload=upload, commit=False)
+        except (
+            Exception
+        ) as exc:  # a bug or an unforeseen value: the upload says so instead of a 500
+            upload_fail(upload=upload, exc=exc)
     upload.refresh_from_db()
     return upload
 
@@ -780,13 +785,17 @@ def upload_confirm(*, actor: User, upload: RecordUpload) -> RecordUpload:
 
     if upload.uploaded_by_id != actor.pk:
         raise UploadNotAllowed("只有上传人可以确认保存")
-    taken = RecordUpload.objects.filter(pk=upload.pk, state=RecordUpload.State.CHECKED).update(
-        state=RecordUpload.State.SAVING
-    )
-    if taken != 1:
-        raise UploadError("该文件当前不能保存（可能已保存、已被拒绝或正在处理）")
+
+    def take() -> None:
+        taken = RecordUpload.objects.filter(pk=upload.pk, state=RecordUpload.State.CHECKED).update(
+            state=RecordUpload.State.SAVING
+        )
+        if taken != 1:
+            raise UploadError("该文件当前不能保存（可能已保存、已被拒绝或正在处理）")
+
     if upload.size > INLINE_MAX_BYTES:
         with transaction.atomic():
+            take()
             job = job_enqueue(
                 owner=actor,
                 task=tasks.import_upload,
@@ -795,9 +804,15 @@ def upload_confirm(*, actor: User, upload: RecordUpload) -> RecordUpload:
             )
             RecordUpload.objects.filter(pk=upload.pk).update(job=job)
     else:
-        upload.refresh_from_db()
+        # Taken and saved in one transaction: a process killed midway leaves the upload checked, to be
+        # confirmed again, never "being saved" for ever (the scale-out run kills an instance mid-request).
         try:
-            upload_process(upload=upload, commit=True)
+            with transaction.atomic():
+                take()
+                upload.refresh_from_db()
+                upload_process(upload=upload, commit=True)
+        except UploadError:
+            raise
         except Exception as exc:
             # Nothing was saved (one transaction); the upload must not stay "being saved" for ever.
             upload_fail(upload=upload, exc=exc)

@@ -563,6 +563,49 @@ def test_a_save_that_fails_unexpectedly_saves_nothing_and_does_not_hang(cast, mo
     assert AuditEntry.objects.filter(action="loans.upload.failed").count() == 1
 
 
+class Killed(BaseException):
+    """The process dies mid-request (SIGKILL): no `except Exception` runs, only the transaction ends."""
+
+
+def test_a_save_killed_midway_leaves_the_upload_checked_to_confirm_again(cast, monkeypatch):
+    """Issue 20's scale-out run kills an instance mid-request: an upload being saved in the request then
+    stayed "being saved" for ever and could never be confirmed. The save and its state now share one
+    transaction."""
+    upload(client_for(cast.bank_x_user), cast, interest_file(cast, bad=False))
+    record = RecordUpload.objects.get()
+    real = services.upload_process
+
+    def dies(**kwargs):  # type: ignore[no-untyped-def]
+        real(**kwargs)
+        raise Killed
+
+    monkeypatch.setattr(services, "upload_process", dies)
+    with pytest.raises(Killed):
+        services.upload_confirm(actor=cast.bank_x_user, upload=record)
+    record.refresh_from_db()
+    assert record.state == RecordUpload.State.CHECKED
+    assert not InterestSettlement.objects.exists()
+    monkeypatch.setattr(services, "upload_process", real)
+    assert services.upload_confirm(actor=cast.bank_x_user, upload=record).state == "saved"
+    assert InterestSettlement.objects.count() == 2
+
+
+def test_a_check_killed_midway_leaves_no_upload_being_checked(cast, monkeypatch):
+    def dies(**kwargs):  # type: ignore[no-untyped-def]
+        raise Killed
+
+    monkeypatch.setattr(services, "upload_process", dies)
+    with pytest.raises(Killed):
+        services.upload_receive(
+            actor=cast.bank_x_user,
+            kind="interest",
+            program=cast.changjiang,
+            data=interest_file(cast, bad=False),
+            filename="interest.xlsx",
+        )
+    assert not RecordUpload.objects.exists()
+
+
 def test_a_check_that_fails_unexpectedly_marks_the_upload_failed_with_the_reason(cast, monkeypatch):
     """Issue 16 item 12: `1e30` in a repayments row once raised a decimal signal in the check and the
     upload stayed "being checked" for ever. Any unexpected error in the check (here a stand-in for that
