@@ -21,9 +21,10 @@ Each stage writes an audit row (actor, from, to) and tells the next actor (inbox
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -289,43 +290,47 @@ def compute_run(
         counted &= Q(**{f"{s}created_at__lte": reproducing.created_at})
     normal = counted & Q(**{f"{s}is_overdue_interest": False})
     subsidized_before = normal & Q(**{f"{s}id__in": subsidized})
-    loans = list(
-        loan_rows.annotate(
-            settled=MoneySum(f"{s}amount", filter=normal),
-            overdue=MoneySum(f"{s}amount", filter=counted & Q(**{f"{s}is_overdue_interest": True})),
-            already=MoneySum(f"{s}amount", filter=subsidized_before),
-            eligible=MoneySum(f"{s}amount", filter=normal & ~Q(**{f"{s}id__in": subsidized})),
+    # Both queries test each settlement against the live runs' links (`id IN (…)`): see `_links_in_memory`.
+    with transaction.atomic(), _links_in_memory():
+        loans = list(
+            loan_rows.annotate(
+                settled=MoneySum(f"{s}amount", filter=normal),
+                overdue=MoneySum(
+                    f"{s}amount", filter=counted & Q(**{f"{s}is_overdue_interest": True})
+                ),
+                already=MoneySum(f"{s}amount", filter=subsidized_before),
+                eligible=MoneySum(f"{s}amount", filter=normal & ~Q(**{f"{s}id__in": subsidized})),
+            )
+            .order_by("bank__code", "contract_no")
+            .values(
+                "id",
+                "contract_no",
+                "bank_id",
+                "bank__code",
+                "bank__name",
+                "enterprise_id",
+                "enterprise__name",
+                "contract_date",
+                "disbursement_date",
+                "maturity_date",
+                "principal",
+                "annual_rate",
+                "lpr_at_pricing",
+                "program_version__code",
+                "program_version__subsidy_share",
+                "program_version__rate_capped_by_lpr",
+                "program_version__lpr_long_tier_above_months",
+                "settled",
+                "overdue",
+                "already",
+                "eligible",
+            )
         )
-        .order_by("bank__code", "contract_no")
-        .values(
-            "id",
-            "contract_no",
-            "bank_id",
-            "bank__code",
-            "bank__name",
-            "enterprise_id",
-            "enterprise__name",
-            "contract_date",
-            "disbursement_date",
-            "maturity_date",
-            "principal",
-            "annual_rate",
-            "lpr_at_pricing",
-            "program_version__code",
-            "program_version__subsidy_share",
-            "program_version__rate_capped_by_lpr",
-            "program_version__lpr_long_tier_above_months",
-            "settled",
-            "overdue",
-            "already",
-            "eligible",
+        if not loans:
+            raise SubsidyInputError(f"{year_i}年没有{program.name}的放款记录，贴息为空，未生成批次")
+        adjusted, mismatches = _overdue_periods_apart(
+            loans, loan_rows, cutoff_d, reproducing=reproducing, subsidized=subsidized
         )
-    )
-    if not loans:
-        raise SubsidyInputError(f"{year_i}年没有{program.name}的放款记录，贴息为空，未生成批次")
-    adjusted, mismatches = _overdue_periods_apart(
-        loans, loan_rows, cutoff_d, reproducing=reproducing, subsidized=subsidized
-    )
     for loan in loans:
         if loan["id"] in adjusted:
             loan.update(adjusted[loan["id"]])
@@ -896,6 +901,26 @@ def _link_settlements(run: SubsidyRun) -> None:
         cursor.execute("SELECT set_config('enable_nestloop', 'off', true)")
         cursor.execute(sql, [run.pk, run.pk, run.cutoff, False, RunState.CANCELLED, run.pk])
         cursor.execute("SELECT set_config('enable_nestloop', %s, true)", [before])
+
+
+@contextlib.contextmanager
+def _links_in_memory() -> Iterator[None]:
+    """PostgreSQL tests `settlement IN (links of live runs)` with a hashed subplan only while the links fit in
+    `work_mem` (4 MB by default); past that (a live run of 667,092 links, issue 20) it walks every link for
+    each settlement, and computing another year beside such a run did not end in 9 minutes. The setting is
+    raised for these statements only (a million links hash in about 40 MB) and put back after them."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('work_mem')")
+        (before,) = cursor.fetchone()
+        cursor.execute("SELECT set_config('work_mem', '256MB', true)")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('work_mem', %s, true)", [before])
 
 
 def _locked(run: SubsidyRun) -> SubsidyRun:

@@ -49,3 +49,27 @@ def test_a_subsidized_settlement_is_protected_and_a_deleted_run_takes_its_links(
     assert not SubsidizedSettlement.objects.exists()
     settlement.delete()  # nothing links it any more
     assert not type(settlement).objects.filter(pk=settlement.pk).exists()
+
+
+@pytest.mark.django_db
+def test_computing_tests_settlements_against_the_links_in_memory_on_postgresql():
+    """Issue 20: past `work_mem`, PostgreSQL walked every live link for each settlement (a year computed
+    beside a live run of 667,092 links did not end in 9 minutes; 16 s with the setting raised)."""
+    from django.db import connection, transaction
+
+    from subsidy.services import _links_in_memory
+
+    if connection.vendor != "postgresql":
+        with _links_in_memory():  # nothing to set elsewhere
+            return
+
+    def work_mem() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW work_mem")
+            return cursor.fetchone()[0]
+
+    with transaction.atomic():
+        before = work_mem()
+        with _links_in_memory():
+            assert work_mem() == "256MB"
+        assert work_mem() == before
