@@ -18,9 +18,8 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Sum,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, ExtractMonth
 from django.utils import timezone
 
 from applications.models import Application, Program
@@ -117,28 +116,22 @@ def granted_by_month(
 def disbursed_by_month(
     program: Program, year: int, banks: list[int], until: dt.date | None = None
 ) -> dict[tuple[int, int], tuple[int, Decimal]]:
-    """(bank id, month) → (number, principal) of the program's loans disbursed in `year` (up to `until`), from
-    the loans' tallies (reports/tallies.py: kept with every loan written), by day."""
-    from reports.models import LoanTally
-    from reports.tallies import yuan
-
-    tallies = LoanTally.objects.filter(
-        program=program.pk,
+    """(bank id, month) → (number, principal) of the program's loans disbursed in `year` (up to `until`)."""
+    loans = Loan.objects.filter(
+        program_version__program=program,
         bank__in=banks,
-        day__gte=dt.date(year, 1, 1),
-        day__lte=dt.date(year, 12, 31),
+        disbursement_date__gte=dt.date(year, 1, 1),
+        disbursement_date__lte=dt.date(year, 12, 31),
     )
     if until is not None:
-        tallies = tallies.filter(day__lte=until)
-    found: dict[tuple[int, int], tuple[int, Decimal]] = {}
-    for bank, day, n, fen in (
-        tallies.order_by()
-        .values_list("bank", "day")
-        .annotate(n=Sum("count"), f=Sum("principal_fen"))
-    ):
-        count, amount = found.get((bank, day.month), (0, ZERO))
-        found[(bank, day.month)] = (count + n, amount + yuan(fen))
-    return found
+        loans = loans.filter(disbursement_date__lte=until)
+    rows = (
+        loans.order_by()
+        .annotate(month=ExtractMonth("disbursement_date"))
+        .values("bank_id", "month")
+        .annotate(n=Count("id"), amount=MoneySum("principal"))
+    )
+    return {(r["bank_id"], r["month"]): (r["n"], r["amount"] or ZERO) for r in rows}
 
 
 def plan_progress(
@@ -150,12 +143,12 @@ def plan_progress(
     them: a bank sees its own row). Two queries for the figures, whatever the number of banks.
     """
     plans = {p.bank_id: p for p in CreditPlan.objects.filter(program=program, year=year)}
-    from reports.models import LoanTally
-
-    # The banks with a loan that year, from the loans' tallies (one OR over joins to the loans made a row
-    # per loan before DISTINCT: 50,000 for a large program).
-    lent = LoanTally.objects.filter(
-        program=program.pk, day__gte=dt.date(year, 1, 1), day__lte=dt.date(year, 12, 31)
+    # The banks with a loan that year, as a subquery (one OR over joins to the loans made a row per loan
+    # before DISTINCT: 50,000 for a large program).
+    lent = Loan.objects.filter(
+        program_version__program=program,
+        disbursement_date__gte=dt.date(year, 1, 1),
+        disbursement_date__lte=dt.date(year, 12, 31),
     ).values("bank")
     candidates = Bank.objects.filter(
         Q(agreements__program=program) | Q(pk__in=list(plans)) | Q(pk__in=lent)
