@@ -20,6 +20,7 @@ from applications.models import (
     TechField,
 )
 from applications.resources import ProgramListingResource, RegistrationPlaceResource
+from kedaitong.admin_base import ReadOnlyAdmin
 from kedaitong.reference_io import ReferenceAdmin
 
 
@@ -35,19 +36,10 @@ class ProgramAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReferenceCounter)
-class ReferenceCounterAdmin(admin.ModelAdmin):
+class ReferenceCounterAdmin(ReadOnlyAdmin):
     """Read-only: the counters move only by submissions (a number changed by hand would leave a gap or repeat)."""
 
     list_display = ("program", "year", "last")
-
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
 
 
 @admin.register(ProgramVersion)

@@ -15,19 +15,7 @@ from compensation.models import (
     ShareReturn,
     WriteOff,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Money records and claims change only through the services (with their audit rows): visible here, never edited."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from kedaitong.admin_base import ReadOnlyAdmin
 
 
 @admin.register(Claim)

@@ -9,6 +9,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from kedaitong.admin_base import ReadOnlyAdmin
 from kedaitong.models import (
     AuditEntry,
     CalendarDay,
@@ -64,7 +65,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
     """The audit trail can be read and searched here, never edited or deleted."""
 
     list_display = (
@@ -79,15 +80,6 @@ class AuditEntryAdmin(admin.ModelAdmin):
     list_filter = ("action", "actor_role")
     search_fields = ("action", "object_repr", "actor_name", "comment")
     date_hierarchy = "at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(CalendarYear)
@@ -144,22 +136,13 @@ class ScheduledRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(IssuedDocument)
-class IssuedDocumentAdmin(admin.ModelAdmin):
+class IssuedDocumentAdmin(ReadOnlyAdmin):
     """The register of issued PDFs (issue 21): read only, as the documents it proves."""
 
     list_display = ("number", "title", "issuer", "issued_at", "superseded_at")
     list_filter = ("kind",)
     search_fields = ("number", "code", "subject")
     exclude = ("snapshot",)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 def _name_other_packages_columns() -> None:

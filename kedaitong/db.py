@@ -51,34 +51,19 @@ def insert_many(model: Any, objs: Any, *, batch_size: int = 2000) -> int:
     no signals and calls no `save()`; unlike it, the instances do not get their primary keys back.
     Every value goes through the field's `pre_save` and `get_db_prep_save`, as in an INSERT.
     """
-    from django.db import connections, router, transaction
+    from django.db import connections, router
 
     alias = router.db_for_write(model)
     connection = connections[alias]
     if connection.vendor != "postgresql":
         return len(model.objects.using(alias).bulk_create(objs, batch_size=batch_size))
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
-    sql = f"COPY {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) FROM STDIN"
-    count = 0
-    # The driver's own cursor; its errors are raised as Django's (IntegrityError…), as a query's would be.
-    # One transaction: all rows or none, and the money history's context (who, through what) set in it
-    # first, since the COPY does not pass through the wrapper that sends it with each write.
-    from operations.history import pg_send_context
-
-    with (
-        transaction.atomic(using=alias),
-        connection.cursor() as cursor,
-        connection.wrap_database_errors,
-    ):
-        pg_send_context(cursor)
-        with cursor.cursor.copy(sql) as copy:
-            for obj in objs:
-                copy.write_row(
-                    [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-                )
-                count += 1
-    return count
+    return _copy(
+        alias,
+        model,
+        fields,
+        ([f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields] for obj in objs),
+    )
 
 
 def insert_rows(model: Any, fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
@@ -91,7 +76,7 @@ def insert_rows(model: Any, fields: Sequence[str], rows: Iterable[Sequence[Any]]
     default, which Django does not set. On PostgreSQL one COPY (in one transaction, the money history's
     context sent first, as `insert_many`); elsewhere `bulk_create` of instances made from the tuples.
     """
-    from django.db import connections, router, transaction
+    from django.db import connections, router
 
     by_attname = {f.attname: f for f in model._meta.concrete_fields if not f.primary_key}
     if set(fields) != set(by_attname) or len(fields) != len(by_attname):
@@ -104,12 +89,23 @@ def insert_rows(model: Any, fields: Sequence[str], rows: Iterable[Sequence[Any]]
     if connection.vendor != "postgresql":
         objs = [model(**dict(zip(fields, row, strict=True))) for row in rows]
         return len(model.objects.using(alias).bulk_create(objs, batch_size=2000))
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(by_attname[name].column) for name in fields)
-    sql = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
-    count = 0
+    return _copy(alias, model, [by_attname[name] for name in fields], rows)
+
+
+def _copy(alias: str, model: Any, fields: Sequence[Any], rows: Iterable[Sequence[Any]]) -> int:
+    """One COPY of `rows` (database-ready values, in the order of `fields`) into `model`'s table on PostgreSQL."""
+    from django.db import connections, transaction
+
     from operations.history import pg_send_context
 
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    sql = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
+    count = 0
+    # The driver's own cursor; its errors are raised as Django's (IntegrityError…), as a query's would be.
+    # One transaction: all rows or none, and the money history's context (who, through what) set in it
+    # first, since the COPY does not pass through the wrapper that sends it with each write.
     with (
         transaction.atomic(using=alias),
         connection.cursor() as cursor,

@@ -9,18 +9,8 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from kedaitong.admin_base import ReadOnlyAdmin
 from operations.models import AuditCheck, BackupRun, RecordChange
-
-
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 def record_type_name(label: str) -> str:
@@ -44,7 +34,7 @@ class RecordTypeFilter(admin.SimpleListFilter):
 
 
 @admin.register(RecordChange)
-class RecordChangeAdmin(ReadOnly):
+class RecordChangeAdmin(ReadOnlyAdmin):
     list_display = (
         "at",
         "record_type",
@@ -65,12 +55,12 @@ class RecordChangeAdmin(ReadOnly):
 
 
 @admin.register(AuditCheck)
-class AuditCheckAdmin(ReadOnly):
+class AuditCheckAdmin(ReadOnlyAdmin):
     list_display = ("checked_at", "ok", "rows", "last_id", "first_bad_id", "seconds")
     list_filter = ("ok",)
 
 
 @admin.register(BackupRun)
-class BackupRunAdmin(ReadOnly):
+class BackupRunAdmin(ReadOnlyAdmin):
     list_display = ("started_at", "ok", "name", "size", "location")
     list_filter = ("ok",)

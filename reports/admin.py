@@ -3,28 +3,15 @@ recounts them)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from kedaitong.admin_base import ReadOnlyAdmin
 from reports.models import ApplicationTally, LoanTally
 
 
-class TallyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(ApplicationTally)
-class ApplicationTallyAdmin(TallyAdmin):
+class ApplicationTallyAdmin(ReadOnlyAdmin):
     list_display = ("program", "day", "state_label", "submitted", "count", "amount_fen")
 
     @admin.display(description=_("state"), ordering="state")
@@ -41,7 +28,7 @@ class ApplicationTallyAdmin(TallyAdmin):
 
 
 @admin.register(LoanTally)
-class LoanTallyAdmin(TallyAdmin):
+class LoanTallyAdmin(ReadOnlyAdmin):
     list_display = ("program", "bank", "day", "tech_field", "maturity", "count", "principal_fen")
     list_filter = ("program", "bank")
     date_hierarchy = "day"

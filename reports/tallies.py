@@ -148,50 +148,42 @@ def _touches(update_fields: Any, fields: frozenset[str]) -> bool:
     return update_fields is None or bool(fields & {f.removesuffix("_id") for f in update_fields})
 
 
-def _application_before(sender: Any, instance: Any, update_fields: Any = None, **kw: Any) -> None:
-    instance._tally_old = (
-        _application_rows([instance.pk])
-        if instance.pk and _touches(update_fields, APPLICATION_FIELDS)
-        else None
-    )
+class _Receivers:
+    """The four receivers that keep one model's tallies: the row as the database holds it is noted before a
+    save or delete, and the difference counted after (`rows` reads rows, `apply` adds a delta)."""
+
+    def __init__(self, rows: Any, apply: Any, fields: frozenset[str]) -> None:
+        self.rows, self.apply, self.fields = rows, apply, fields
+
+    def before_save(self, sender: Any, instance: Any, update_fields: Any = None, **kw: Any) -> None:
+        instance._tally_old = (
+            self.rows([instance.pk])
+            if instance.pk and _touches(update_fields, self.fields)
+            else None
+        )
+
+    def after_save(self, sender: Any, instance: Any, update_fields: Any = None, **kw: Any) -> None:
+        old = getattr(instance, "_tally_old", None)
+        instance._tally_old = None
+        if old is None and not kw.get("created") and not _touches(update_fields, self.fields):
+            return
+        self.apply(_delta(old or [], self.rows([instance.pk])))
+
+    def before_delete(self, sender: Any, instance: Any, **kw: Any) -> None:
+        instance._tally_old = self.rows([instance.pk])
+
+    def after_delete(self, sender: Any, instance: Any, **kw: Any) -> None:
+        self.apply(_delta(getattr(instance, "_tally_old", None) or []))
+
+    def connect(self, sender: Any, uid: str) -> None:
+        pre_save.connect(self.before_save, sender=sender, dispatch_uid=f"{uid}.1", weak=False)
+        post_save.connect(self.after_save, sender=sender, dispatch_uid=f"{uid}.2", weak=False)
+        pre_delete.connect(self.before_delete, sender=sender, dispatch_uid=f"{uid}.3", weak=False)
+        post_delete.connect(self.after_delete, sender=sender, dispatch_uid=f"{uid}.4", weak=False)
 
 
-def _application_after(sender: Any, instance: Any, update_fields: Any = None, **kw: Any) -> None:
-    old = getattr(instance, "_tally_old", None)
-    instance._tally_old = None
-    if old is None and not kw.get("created") and not _touches(update_fields, APPLICATION_FIELDS):
-        return
-    apply_applications(_delta(old or [], _application_rows([instance.pk])))
-
-
-def _application_deleted(sender: Any, instance: Any, **kw: Any) -> None:
-    apply_applications(_delta(getattr(instance, "_tally_old", None) or []))
-
-
-def _application_deleting(sender: Any, instance: Any, **kw: Any) -> None:
-    instance._tally_old = _application_rows([instance.pk])
-
-
-def _loan_before(sender: Any, instance: Any, update_fields: Any = None, **kw: Any) -> None:
-    instance._tally_old = (
-        _loan_rows([instance.pk]) if instance.pk and _touches(update_fields, LOAN_FIELDS) else None
-    )
-
-
-def _loan_after(sender: Any, instance: Any, update_fields: Any = None, **kw: Any) -> None:
-    old = getattr(instance, "_tally_old", None)
-    instance._tally_old = None
-    if old is None and not kw.get("created") and not _touches(update_fields, LOAN_FIELDS):
-        return
-    apply_loans(_delta(old or [], _loan_rows([instance.pk])))
-
-
-def _loan_deleting(sender: Any, instance: Any, **kw: Any) -> None:
-    instance._tally_old = _loan_rows([instance.pk])
-
-
-def _loan_deleted(sender: Any, instance: Any, **kw: Any) -> None:
-    apply_loans(_delta(getattr(instance, "_tally_old", None) or []))
+_applications = _Receivers(_application_rows, apply_applications, APPLICATION_FIELDS)
+_loans = _Receivers(_loan_rows, apply_loans, LOAN_FIELDS)
 
 
 def _enterprise_before(sender: Any, instance: Any, update_fields: Any = None, **kw: Any) -> None:
@@ -306,14 +298,8 @@ def connect() -> None:
     from loans.models import Loan, bulk_write, bulk_written
 
     uid = "reports.tallies"
-    pre_save.connect(_application_before, sender=Application, dispatch_uid=f"{uid}.a1")
-    post_save.connect(_application_after, sender=Application, dispatch_uid=f"{uid}.a2")
-    pre_delete.connect(_application_deleting, sender=Application, dispatch_uid=f"{uid}.a3")
-    post_delete.connect(_application_deleted, sender=Application, dispatch_uid=f"{uid}.a4")
-    pre_save.connect(_loan_before, sender=Loan, dispatch_uid=f"{uid}.l1")
-    post_save.connect(_loan_after, sender=Loan, dispatch_uid=f"{uid}.l2")
-    pre_delete.connect(_loan_deleting, sender=Loan, dispatch_uid=f"{uid}.l3")
-    post_delete.connect(_loan_deleted, sender=Loan, dispatch_uid=f"{uid}.l4")
+    _applications.connect(Application, f"{uid}.a")
+    _loans.connect(Loan, f"{uid}.l")
     pre_save.connect(_enterprise_before, sender=Enterprise, dispatch_uid=f"{uid}.e1")
     post_save.connect(_enterprise_after, sender=Enterprise, dispatch_uid=f"{uid}.e2")
     updating.connect(_updating, dispatch_uid=f"{uid}.u1", weak=False)

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from kedaitong.admin_base import ReadOnlyAdmin
 from review.models import (
     BankDecision,
     BlacklistEntry,
@@ -19,19 +20,6 @@ class BlacklistEntryAdmin(admin.ModelAdmin):
     list_filter = ("reason", "status")
     search_fields = ("enterprise__name", "enterprise__credit_code")
     raw_id_fields = ("enterprise", "loan", "listed_by")
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Decisions are made through the review pages (with their audit rows), never edited here."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Opinion)

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 
 from applications.models import Program, ProgramVersion
+from kedaitong.admin_base import ReadOnlyAdmin
 from kedaitong.reference_io import ReferenceAdmin
 from loans.models import InterestSettlement, Loan, OverdueEvent, Repayment
 from subsidy import guards
@@ -98,19 +99,6 @@ class LPRRateAdmin(FrozenInputsAdmin, ReferenceAdmin):
 
 
 LPRRateAdmin.form = guarded_form(LPRRateAdmin.form)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records made through the services (with their audit rows): visible here, never edited here."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(SubsidyRun)
