@@ -47,9 +47,13 @@ setup: sysdeps $(STAMP)
 sysdeps:
 	@bash scripts/sysdeps.sh $(EXTRA_SYSDEPS)
 
+# uv installs the locked wheels in about 6 s where pip takes about 80 s (a fresh clone, this machine);
+# pip does it when uv cannot be had or fails (an index uv does not read: it ignores pip.conf).
+UV_VERSION := 0.13.9
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -q -r requirements.lock
+	( $(PIP) install -q "uv==$(UV_VERSION)" && $(VENV)/bin/uv pip install -q --python $(PY) -r requirements.lock ) \
+	  || $(PIP) install -q -r requirements.lock
 	touch $(STAMP)
 
 migrate: setup
