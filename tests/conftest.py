@@ -127,15 +127,6 @@ def _quick_logins(request, monkeypatch):  # type: ignore[no-untyped-def]
         monkeypatch.setattr(ClientMixin, "force_login", _quick_force_login)
 
 
-REFERENCE_MIGRATIONS = [
-    "kedaitong.migrations.0002_official_calendar",
-    "applications.migrations.0003_reference_data",
-    "applications.migrations.0013_materialtype_supplied_by_bank",  # 附件2 第11项 is the bank's
-    "subsidy.migrations.0002_lpr_history",
-    "subsidy.migrations.0007_run_stages_in_order",  # the subsidy's publicity period
-]
-
-
 def _delete_rows_that_exist(original):  # type: ignore[no-untyped-def]
     """PostgreSQL's flush for the tests: DELETE the rows of the tables that have any, instead of Django's
     TRUNCATE of every table (about 150: each truncated table gets new files, with its indexes).
@@ -211,16 +202,14 @@ def _transactional(item) -> bool:  # type: ignore[no-untyped-def]
 
 @pytest.fixture(autouse=True)
 def _reference_data(request):
-    """Transactional tests flush every table when they end; the migrated reference data is put back
-    right after the flush (`pytest_runtest_teardown` below), so every test, of either kind and in any
-    order, starts with it: the slow tests, transactional ones among them, run first (see
-    `pytest_collection_modifyitems`), before the ordinary tests that pytest-django would otherwise
-    have run ahead of every transactional one.
+    """Transactional tests flush every table when they end; the database as the session began (the
+    migrated reference data, content types and permissions, the assumed LPR) is put back right after the
+    flush (`pytest_runtest_teardown` below), so every test, of either kind and in any order, starts with it:
+    the slow tests, transactional ones among them, run first (see `pytest_collection_modifyitems`), before
+    the ordinary tests that pytest-django would otherwise have run ahead of every transactional one.
 
-    (Django's serialized_rollback would do this, but its snapshot is lost once an
-    ordinary transactional-rollback test has run in the same session.) A flush
-    also recreates the content types, with new ids on PostgreSQL, whose sequences
-    run on: the cache of content types is emptied with the reload.
+    (Django's serialized_rollback would do this, but its snapshot is lost once an ordinary
+    transactional-rollback test has run in the same session.) See `snapshot_tables` for how.
     """
     yield
     if _transactional(request.node):
@@ -237,17 +226,84 @@ def pytest_runtest_teardown(item, nextitem):  # type: ignore[no-untyped-def]
         # The session's last test: its databases were torn down with it (the connection names the
         # real database again), and no test follows that needs the reference data.
         return
-    from importlib import import_module
-
-    from django.apps import apps
-    from django.contrib.contenttypes.models import ContentType
     from pytest_django.plugin import blocking_manager_key
 
     with item.config.stash[blocking_manager_key].unblock():
-        ContentType.objects.clear_cache()
-        for module in REFERENCE_MIGRATIONS:
-            import_module(module).load(apps, None)
-        add_assumed_lpr()
+        restore_tables()
+
+
+# Each filled table as the session began → the copy it is restored from (`kd_snap_<n>`, not a model's table,
+# so no flush touches it).
+_SNAPSHOT: dict[str, str] = {}
+
+
+def snapshot_tables() -> None:
+    """Copy every table that holds rows once the test database is ready into a table of its own.
+
+    After a transactional test's flush they are copied back (`restore_tables`): one INSERT ... SELECT
+    per table (about a dozen), where reloading the reference data through the migrations' loaders and the
+    flush's post_migrate signal (content types and permissions, created again) took 0.4 s on SQLite and
+    1.3 s on PostgreSQL after every transactional test. The flush therefore sends no post_migrate
+    (`_flush_without_post_migrate`); the rows come back with their ids, content types included.
+    """
+    from django.db import connection
+
+    quote = connection.ops.quote_name
+    tables = sorted(connection.introspection.django_table_names(only_existing=True))
+    _SNAPSHOT.clear()
+    with connection.cursor() as cursor:
+        for n, table in enumerate(tables):
+            cursor.execute(f"SELECT 1 FROM {quote(table)} LIMIT 1")
+            if cursor.fetchone() is None:
+                continue
+            copy = f"kd_snap_{n}"
+            cursor.execute(f"DROP TABLE IF EXISTS {quote(copy)}")
+            cursor.execute(f"CREATE TABLE {quote(copy)} AS SELECT * FROM {quote(table)}")
+            _SNAPSHOT[table] = copy
+
+
+def restore_tables() -> None:
+    """Put back the rows `snapshot_tables` copied (the tables are empty: a flush has just run)."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection, transaction
+
+    from operations import history
+
+    quote = connection.ops.quote_name
+    with transaction.atomic(), connection.cursor() as cursor:
+        for table, copy in _SNAPSHOT.items():
+            cursor.execute(f"INSERT INTO {quote(table)} SELECT * FROM {quote(copy)}")
+    ContentType.objects.clear_cache()
+    # What the flush's post_migrate also did: the money history's triggers, made again if a test removed them.
+    history.on_post_migrate(sender=None, using=connection.alias)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_without_post_migrate():  # type: ignore[no-untyped-def]
+    """The flush after a transactional test sends no post_migrate: `restore_tables` puts back what its
+    receivers would make (content types, permissions) as the session began. Other flushes are Django's own."""
+    from django.core.management.commands import flush
+    from django.test import TransactionTestCase
+
+    teardown = TransactionTestCase._fixture_teardown
+    emit = flush.emit_post_migrate_signal
+    in_teardown = {"on": False}
+
+    def fixture_teardown(self):  # type: ignore[no-untyped-def]
+        in_teardown["on"] = True
+        try:
+            return teardown(self)
+        finally:
+            in_teardown["on"] = False
+
+    def emit_unless_tests_flush(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if not in_teardown["on"]:
+            emit(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(TransactionTestCase, "_fixture_teardown", fixture_teardown)
+        patch.setattr(flush, "emit_post_migrate_signal", emit_unless_tests_flush)
+        yield
 
 
 # The confirmed LPR table (subsidy/data/lpr.csv) ends with the 2026-04-20 publication;
@@ -306,6 +362,7 @@ def django_db_setup(django_db_setup, django_db_blocker, django_db_keepdb):  # no
             dbtemplate.save()
             dbtemplate.pg_save()
         add_assumed_lpr()
+        snapshot_tables()
 
 
 IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -12,7 +12,7 @@ def load(apps, schema_editor):
     """Reference data: the publicity of a run lasts the version's `publicity_workdays`.
 
     四(一) names no length, so a version with a subsidy and no period gets 5 working days, as Changjiang's (an
-    admin may change it). The tests load this again after a flush (tests/conftest.py, REFERENCE_MIGRATIONS).
+    admin may change it). The tests put it back after a flush (tests/conftest.py, restore_tables).
     """
     ProgramVersion = apps.get_model("applications", "ProgramVersion")
     ProgramVersion.objects.filter(
