@@ -12,6 +12,8 @@ user text would embed a local file into the PDF.
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -56,11 +58,53 @@ def render_pdf(template_name: str, context: dict[str, Any], *, issue: Issue) -> 
     html = render_to_string(template_name, context)
     document = verification.issue(issue, html)
     base_url = Path(settings.STATICFILES_DIRS[0]).resolve().as_uri() + "/"
-    return HTML(
-        string=verification.with_footer(html, document),
-        base_url=base_url,
-        url_fetcher=StaticOnlyFetcher(),
-    ).write_pdf()
+    final = verification.with_footer(html, document)
+    return _rendered.get_or_make(
+        f"{base_url}\n{final}",
+        lambda: HTML(string=final, base_url=base_url, url_fetcher=StaticOnlyFetcher()).write_pdf(),
+    )
+
+
+class RenderedPDFs:
+    """The PDFs this process rendered last, by the SHA-256 of their final HTML, up to `limit` bytes in all.
+
+    The same HTML (the filled form with its issue number, hash and QR code) always gives the same PDF, and a
+    document printed again is issued again with the same number (kedaitong/verification.py), so asking for
+    it again costs no WeasyPrint run (0.2–0.6 s each): several officials open the same letter, a clerk
+    prints it twice. Least recently used first out; `PDF_CACHE_BYTES` = 0 turns it off.
+    """
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get_or_make(self, source: str, make: Any) -> bytes:
+        limit = settings.PDF_CACHE_BYTES
+        key = hashlib.sha256(source.encode()).hexdigest()
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found
+        data: bytes = make()
+        if 0 < len(data) <= limit:
+            with self._lock:
+                if key not in self._items:
+                    self._items[key] = data
+                    self._size += len(data)
+                while self._size > limit:
+                    _, dropped = self._items.popitem(last=False)
+                    self._size -= len(dropped)
+        return data
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._size = 0
+
+
+_rendered = RenderedPDFs()
 
 
 def render_uploaded_sample_pdf(template_name: str, context: dict[str, Any]) -> bytes:

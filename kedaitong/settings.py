@@ -299,6 +299,11 @@ if not re.fullmatch(r"[1-9][0-9]{0,6}/[smhd]", API_THROTTLE_RATE):
 API_BATCH_MAX_ROWS = env_int("API_BATCH_MAX_ROWS", 10_000)
 if not 1 <= API_BATCH_MAX_ROWS <= 100_000:
     raise EnvError(f"API_BATCH_MAX_ROWS={API_BATCH_MAX_ROWS!r} must be between 1 and 100000")
+# Issued PDFs kept in each process's memory, by the hash of their final HTML, up to this many bytes
+# (kedaitong/pdf.py RenderedPDFs): a document asked for again is not rendered again. 0: none kept.
+PDF_CACHE_BYTES = env_int("PDF_CACHE_BYTES", 32 * 1024 * 1024)
+if not 0 <= PDF_CACHE_BYTES <= 1024 * 1024 * 1024:
+    raise EnvError(f"PDF_CACHE_BYTES={PDF_CACHE_BYTES!r} must be between 0 and 1073741824")
 # Verification links printed on every PDF (QR code): the portal's public address; in production
 # by default https:// and the first of ALLOWED_HOSTS.
 PUBLIC_URL = (

@@ -152,3 +152,33 @@ def test_carriage_return_text_written_straight_into_a_response_comes_back_whole(
     excel.save(wb, response)
     ws = load_workbook(io.BytesIO(response.content))["台账"]
     assert [ws["A2"].value, ws["A3"].value] == ["\r=1+1", "甲\r\n乙"]
+
+
+def test_a_document_asked_for_again_is_not_rendered_again(monkeypatch):
+    """kedaitong.pdf.RenderedPDFs: the same final HTML gives the kept bytes; other HTML is rendered; the oldest
+    go first past the byte limit, and a limit of 0 keeps nothing."""
+    from kedaitong.pdf import RenderedPDFs
+
+    kept = RenderedPDFs()
+    made: list[str] = []
+
+    def make(text: str) -> object:
+        return lambda: made.append(text) or text.encode() * 100
+
+    from django.conf import settings
+
+    monkeypatch.setattr(settings, "PDF_CACHE_BYTES", 1000)
+    assert kept.get_or_make("a", make("a")) == b"a" * 100
+    assert kept.get_or_make("a", make("a")) == b"a" * 100
+    assert made == ["a"]
+    kept.get_or_make("b", make("b"))
+    assert made == ["a", "b"]
+    for name in "cdefghijk":  # 100 bytes each: "a" and "b" fall out past 1,000
+        kept.get_or_make(name, make(name))
+    kept.get_or_make("a", make("a"))
+    assert made.count("a") == 2
+    monkeypatch.setattr(settings, "PDF_CACHE_BYTES", 0)
+    off = RenderedPDFs()
+    off.get_or_make("z", make("z"))
+    off.get_or_make("z", make("z"))
+    assert made.count("z") == 2
