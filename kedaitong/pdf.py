@@ -112,7 +112,10 @@ def render_uploaded_sample_pdf(template_name: str, context: dict[str, Any]) -> b
     uploaded as an enterprise's evidence): not issued by the portal, so it carries no issue number or QR code."""
     html = render_to_string(template_name, context)
     base_url = Path(settings.STATICFILES_DIRS[0]).resolve().as_uri() + "/"
-    return HTML(string=html, base_url=base_url, url_fetcher=StaticOnlyFetcher()).write_pdf()
+    return _rendered.get_or_make(
+        f"{base_url}\n{html}",
+        lambda: HTML(string=html, base_url=base_url, url_fetcher=StaticOnlyFetcher()).write_pdf(),
+    )
 
 
 def sha256(data: bytes) -> str:
