@@ -16,6 +16,8 @@
 # Usage: scripts/test.sh all|fast [pytest args ...]
 set -u
 cd "$(dirname "$0")/.."
+# Byte-code caches are written, also when the script is run without make (the Makefile says why).
+unset PYTHONDONTWRITEBYTECODE
 mode=${1:?usage: scripts/test.sh all|fast [pytest args]}
 shift
 PY=${PY:-.venv/bin/python}
