@@ -12,6 +12,8 @@ user text would embed a local file into the PDF.
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -55,20 +57,39 @@ def render_pdf(template_name: str, context: dict[str, Any], *, issue: Issue) -> 
     """
     html = render_to_string(template_name, context)
     document = verification.issue(issue, html)
+    return _write_pdf(verification.with_footer(html, document))
+
+
+# A reprint of the same document (a statement printed again, the same form opened by several people) is the
+# same HTML, footer included (its number, time and QR code are the issued document's), as is the demo's sample
+# evidence on every load; WeasyPrint's bytes depend only on the HTML and the static files (it writes no date
+# and no random identifier of its own). Laying out CJK text takes about a second, hashing the HTML well under a
+# millisecond: the last few PDFs are kept by the SHA-256 of their HTML. Issuing (above) still runs every time.
+_KEPT_PDFS: OrderedDict[str, bytes] = OrderedDict()
+_KEPT_PDFS_MAX = 16
+_KEPT_PDFS_LOCK = threading.Lock()
+
+
+def _write_pdf(html: str) -> bytes:
     base_url = Path(settings.STATICFILES_DIRS[0]).resolve().as_uri() + "/"
-    return HTML(
-        string=verification.with_footer(html, document),
-        base_url=base_url,
-        url_fetcher=StaticOnlyFetcher(),
-    ).write_pdf()
+    key = sha256(f"{base_url}\0{html}".encode())
+    with _KEPT_PDFS_LOCK:
+        kept = _KEPT_PDFS.get(key)
+        if kept is not None:
+            _KEPT_PDFS.move_to_end(key)
+            return kept
+    data: bytes = HTML(string=html, base_url=base_url, url_fetcher=StaticOnlyFetcher()).write_pdf()
+    with _KEPT_PDFS_LOCK:
+        _KEPT_PDFS[key] = data
+        while len(_KEPT_PDFS) > _KEPT_PDFS_MAX:
+            _KEPT_PDFS.popitem(last=False)
+    return data
 
 
 def render_uploaded_sample_pdf(template_name: str, context: dict[str, Any]) -> bytes:
     """A PDF that stands for a file someone else gave the portal (the demo's fictional licence and letter,
     uploaded as an enterprise's evidence): not issued by the portal, so it carries no issue number or QR code."""
-    html = render_to_string(template_name, context)
-    base_url = Path(settings.STATICFILES_DIRS[0]).resolve().as_uri() + "/"
-    return HTML(string=html, base_url=base_url, url_fetcher=StaticOnlyFetcher()).write_pdf()
+    return _write_pdf(render_to_string(template_name, context))
 
 
 def sha256(data: bytes) -> str:
