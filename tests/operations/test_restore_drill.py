@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -318,13 +319,32 @@ def test_restore_drill_every_table_every_yuan_and_every_file_come_back(
 # --- Refusals -------------------------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def made_sets(tmp_path_factory) -> dict[str, Path]:
+    """Where the first refusal test of this process keeps the set it made (a backup is a Django process)."""
+    return {"folder": tmp_path_factory.mktemp("made-set")}
+
+
 @pytest.fixture
-def one_set(media, cast, tmp_path) -> Path:
-    helpers.draft(cast)  # a claim with its five materials: files to back up
+def one_set(media, cast, tmp_path, made_sets) -> Path:
+    """A backup set of a portal with a claim and its five materials, in this test's own folder.
+
+    The set is made once per process (the portal's `backup` command, as an operator runs it) and each test
+    gets a copy with its sidecar: the tests corrupt, rewrite or restore their copy, never the original.
+    The portal under test still holds the cast (a database that is not empty).
+    """
+    if "set" not in made_sets:
+        helpers.draft(cast)  # a claim with its five materials: files to back up
+        folder = made_sets["folder"]
+        made = manage("backup", database=connection.settings_dict, media=media, backups=folder)
+        assert made.returncode == 0, made.stderr
+        made_sets["set"] = next(folder.glob("kedaitong-*.tar"))
+    original = made_sets["set"]
     backups = tmp_path / "backups"
-    made = manage("backup", database=connection.settings_dict, media=media, backups=backups)
-    assert made.returncode == 0, made.stderr
-    return next(backups.glob("kedaitong-*.tar"))
+    backups.mkdir()
+    for part in (original, Path(f"{original}.sha256")):
+        shutil.copy2(part, backups / part.name)
+    return backups / original.name
 
 
 def rewrite(set_file: Path, change) -> None:  # type: ignore[no-untyped-def]
