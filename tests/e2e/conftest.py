@@ -7,8 +7,10 @@ transactional test flushes is put back right after the flush
 (`pytest_runtest_teardown` in tests/conftest.py).
 
 Every browser page comes from one factory, `new_page`: `new_page("staff")`
-opens a fresh context (its own cookies, so one person) and logs in;
-`new_page()` stays anonymous. The `page` fixture is `new_page()`. When a test
+opens a fresh context (its own cookies, so one person), logged in by a session
+written directly (`sign_in`), on a blank page until the test opens one;
+`new_page()` stays anonymous. The login form itself is driven by `login`, in
+the tests about logging in (test_smoke, test_chinese). The `page` fixture is `new_page()`. When a test
 fails, every page still open in any of its contexts leaves a full-page
 screenshot in test-results/ (`<test>-<n>-<who>.png`); every context is
 closed when the test ends, pass or fail.
@@ -47,6 +49,25 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Issue 14: the two halves of the phone-width walk (the longest browser tests, ~4 min each under load) on
+    different xdist workers.
+
+    The slow tests come first (tests/conftest.py), the phone-width halves ahead of them (pytest-django puts
+    non-transactional tests first), and xdist's load scheduling sends the first two tests to one worker and
+    the next two to the other: the second and third slow browser tests trade places, so each worker starts
+    with one half and one of the long paths (journey, review).
+    """
+    slow = [
+        i
+        for i, item in enumerate(items)
+        if item.get_closest_marker("e2e") and item.get_closest_marker("slow")
+    ]
+    if len(slow) >= 3:
+        items[slow[1]], items[slow[2]] = items[slow[2]], items[slow[1]]
 
 
 @pytest.fixture(scope="session")
@@ -141,16 +162,21 @@ def _bureau_clock(time_machine) -> None:  # type: ignore[no-untyped-def]
     time_machine.move_to(BUREAU_MORNING, tick=True)
 
 
+# The live server's address for `sign_in`'s cookie (a session fixture: the same for every test of the process).
+_LIVE_SERVER: dict[str, str] = {}
+
+
 @pytest.fixture
 def new_page(browser, live_server, request) -> Iterator[Callable[..., Any]]:
     """Factory of browser pages, one context (one person) each; screenshots on failure, contexts always closed."""
     opened: list[tuple[str, Any]] = []
+    _LIVE_SERVER["url"] = live_server.url
     name = _slug(request.node.name)
     if RESULTS.exists():
         for stale in RESULTS.glob(f"{name}-*.png"):
             stale.unlink()
 
-    def factory(username: str = "", password: str = PASSWORD) -> Any:
+    def factory(username: str = "") -> Any:
         context = browser.new_context(
             base_url=live_server.url, locale="zh-CN", viewport={"width": 1280, "height": 900}
         )
@@ -158,7 +184,7 @@ def new_page(browser, live_server, request) -> Iterator[Callable[..., Any]]:
         opened.append((username or "anonymous", context))
         page = context.new_page()
         if username:
-            login(page, username, password)
+            sign_in(page, username)
         return page
 
     yield factory
@@ -201,6 +227,41 @@ def login(page, username: str, password: str = PASSWORD) -> None:
     page.fill("input[name=password]", password)
     page.click("form button[type=submit]")
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+def sign_in(page, username: str) -> None:  # type: ignore[no-untyped-def]
+    """Log `page`'s context in as `username` by a session written directly, as the login form would leave it.
+
+    The session holds what `django.contrib.auth.login` stores (the user, the backend, the password hash), and
+    the browser gets its cookie; the page is not navigated. The form costs three requests (the form, the POST
+    with django-axes' records, the home page it lands on) for every person of every test; it is tested where
+    it is the subject, in the browser by test_smoke (every role) and test_chinese, and by tests/kedaitong.
+    """
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    from kedaitong.models import User
+    from tests.conftest import _first_backend_with_get_user
+
+    user = User.objects.get(username=username)
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
+    session[SESSION_KEY] = user._meta.pk.value_to_string(user)
+    session[BACKEND_SESSION_KEY] = _first_backend_with_get_user()
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": session.session_key,
+                "url": _LIVE_SERVER["url"],
+                "httpOnly": settings.SESSION_COOKIE_HTTPONLY,
+                "sameSite": settings.SESSION_COOKIE_SAMESITE,
+            }
+        ]
+    )
 
 
 RUN_PAGE = re.compile(r"/subsidy/runs/(\d+)/$")

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from loans.models import InterestSettlement, RecordUpload
-from tests.e2e.conftest import login
+from tests.e2e.conftest import sign_in
 from tests.loans.sheets import INTEREST, xlsx
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -25,7 +25,7 @@ def test_upload_preview_fix_and_confirm(page, cast, tmp_path):
         path.write_bytes(xlsx(INTEREST, rows))
         return str(path)
 
-    login(page, "bankx")
+    sign_in(page, "bankx")
     page.goto("/loans/uploads/")
     page.select_option("select[name=kind]", "interest")
     page.select_option("select[name=program]", label=cast.changjiang.name)

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from loans.models import PostLoanReport
 from programs.changjiang import services
 from programs.changjiang.models import CreditPlan, ProvincialReport, RecoveryAction, RecoveryCase
-from tests.e2e.conftest import login
+from tests.e2e.conftest import sign_in
 from tests.factories import LoanFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -24,7 +24,7 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 def switch(page, username):
     page.context.clear_cookies()
-    login(page, username)
+    sign_in(page, username)
 
 
 def test_plan_recovery_action_and_report_to_the_province(page, cast, tmp_path):

@@ -12,14 +12,14 @@ from openpyxl import load_workbook
 
 from compensation.models import Claim, ClaimState, ShareReturn
 from tests.compensation.helpers import PDF, bad_loan
-from tests.e2e.conftest import confirm_if_asked, login
+from tests.e2e.conftest import confirm_if_asked, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def switch(page, username):
     page.context.clear_cookies()
-    login(page, username)
+    sign_in(page, username)
 
 
 def submit(page, selector="form.action-form button[type=submit]"):

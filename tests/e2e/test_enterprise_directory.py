@@ -10,6 +10,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 def test_staff_find_an_enterprise_and_come_back_by_the_breadcrumbs(new_page, cast):
     page = new_page("staff")
+    page.goto("/")
     page.click("nav.main-nav >> text=企业")
     page.wait_for_url("**/reports/enterprises/")
     assert page.locator("nav.breadcrumb li").all_inner_texts() == ["首页", "企业名录"]

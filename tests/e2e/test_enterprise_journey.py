@@ -18,7 +18,8 @@ from kedaitong.roles import Role
 from tests.e2e.conftest import RESULTS
 from tests.factories import BankAgreementFactory, BankFactory, UserFactory
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+# slow: among the longest browser tests, started first (see tests/e2e/test_phone_width.py).
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

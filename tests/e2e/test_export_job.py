@@ -13,7 +13,7 @@ from applications.models import Enterprise
 from kedaitong.jobs import JobContext
 from kedaitong.models import Job
 from loans.models import Loan
-from tests.e2e.conftest import login, run_jobs
+from tests.e2e.conftest import run_jobs, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 ROWS = 4_000  # above the inline limit the test sets (1,000): the export runs as a job
@@ -53,7 +53,7 @@ def test_a_large_export_shows_progress_and_downloads(page, cast, tmp_path, monke
     """
     settings.EXPORT_INLINE_MAX_ROWS = 1_000
     expected_total = seed_loans(cast.bank_x, cast.loan_a.program_version) + cast.loan_a.principal
-    login(page, "bankx")
+    sign_in(page, "bankx")
     page.goto("/reports/ledgers/loans/")
     page.click("#export-button")
     page.wait_for_url("**/jobs/**")

@@ -33,7 +33,9 @@ from tests.access import ROLES
 from tests.access_matrix_table import table
 from tests.test_access_matrix import client_for, row_program
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
+# slow: the longest browser tests start first, this test's two halves on different xdist workers
+# (tests/e2e/conftest.py: pytest_collection_modifyitems).
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db, pytest.mark.slow]
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 768}

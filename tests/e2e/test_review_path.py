@@ -28,7 +28,8 @@ from tests.e2e.conftest import RESULTS, confirm_if_asked
 from tests.factories import ApplicationFactory
 from tests.review.helpers import PDF, complete, eligible, to_publicity
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+# slow: among the longest browser tests, started first (see tests/e2e/test_phone_width.py).
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 REFERENCE = "CJ-E2E-1"
 RETURN_REASON = "缺少2025年完税证明"
