@@ -71,6 +71,30 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
+def live_server(request):  # type: ignore[no-untyped-def]
+    """pytest-django's live server, its static files served from the apps' folders (Django's StaticFilesHandler).
+
+    pytest-django picks that handler only when "django.contrib.staticfiles" is spelled in INSTALLED_APPS; the
+    portal lists its own config of that app (kedaitong.apps.StaticFilesConfig), so the server would serve
+    STATIC_ROOT, which only `collectstatic` fills: the pages had no styles or scripts unless an earlier test
+    had run `make run` in the same checkout.
+    """
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from pytest_django.live_server_helper import LiveServer
+
+    addr = (
+        request.config.getvalue("liveserver")
+        or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS")
+        or "localhost"
+    )
+    server = LiveServer(addr, start=False)
+    server.thread.static_handler = StaticFilesHandler
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists():
         pytest.fail(
