@@ -28,13 +28,12 @@ REPEAT = int(os.environ.get("BENCH_REPEAT", "5"))
 
 def cast_and_pages() -> tuple[dict, list[tuple[str, str]]]:
     """The cast's users by role and the pages (label, url) every role asks for."""
+    # A fast hasher for the cast's passwords, as the tests use (tests/conftest.py `_fast_hashing`).
+    from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.urls import reverse
 
     from tests.conftest import build_cast
-
-    # A fast hasher for the cast's passwords, as the tests use (tests/conftest.py `_fast_hashing`).
-    from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     assert get_user_model().objects.count() == 0
