@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from kedaitong.context_processors import NavItem
+from kedaitong.context_processors import NavItem, nav_url
 from kedaitong.models import User
 from kedaitong.roles import Role
 
 
 def items(user: User) -> list[NavItem]:
     if user.effective_role in (Role.BANK, Role.ADMIN):
-        return [NavItem(reverse("api-tokens:list"), _("API tokens"))]
+        return [NavItem(nav_url("api-tokens:list"), _("API tokens"))]
     return []

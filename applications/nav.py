@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from kedaitong.context_processors import NavItem
+from kedaitong.context_processors import NavItem, nav_url
 from kedaitong.models import User
 from kedaitong.roles import Role
 
@@ -20,13 +20,13 @@ def items(user: User) -> list[NavItem]:
                 reverse("applications:enterprise-detail", args=[user.enterprise.public_id]),
                 _("My enterprise"),
             ),
-            NavItem(reverse("applications:account"), _("Account")),
+            NavItem(nav_url("applications:account"), _("Account")),
         ]
     if role == Role.BANK:
-        return [NavItem(reverse("applications:bank-invite"), _("Invite an enterprise"))]
+        return [NavItem(nav_url("applications:bank-invite"), _("Invite an enterprise"))]
     if role in (Role.BUREAU_STAFF, Role.BUREAU_HEAD) and user.program_id:
         waiting = AccountClaim.objects.filter(program=user.program_id).waiting()
-        return [NavItem(reverse("applications:claim-list"), _("Account claims"), counting=waiting)]
+        return [NavItem(nav_url("applications:claim-list"), _("Account claims"), counting=waiting)]
     if role == Role.ADMIN:
-        return [NavItem(reverse("applications:claim-list"), _("Account claims"))]
+        return [NavItem(nav_url("applications:claim-list"), _("Account claims"))]
     return []

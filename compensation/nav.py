@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from applications.scope import current_program
-from kedaitong.context_processors import NavItem
+from kedaitong.context_processors import NavItem, nav_url
 from kedaitong.models import User
 from kedaitong.programs import Feature, has_feature
 from kedaitong.roles import PROGRAM_ROLES, Role
@@ -17,7 +16,7 @@ def items(user: User) -> list[NavItem]:
     if not has_feature(current_program(user), Feature.COMPENSATION):
         return []
     if role == Role.BANK and user.bank_id:
-        return [NavItem(reverse("compensation:claim-list"), _("Compensation claims"))]
+        return [NavItem(nav_url("compensation:claim-list"), _("Compensation claims"))]
     if role == Role.ADMIN or role in PROGRAM_ROLES:
         from compensation.models import Claim, ClaimState
 
@@ -28,8 +27,8 @@ def items(user: User) -> list[NavItem]:
         }.get(role)
         waiting = Claim.objects.visible_to(user).filter(state=queue) if queue else None
         return [
-            NavItem(reverse("compensation:claim-list"), _("Compensation claims"), counting=waiting),
-            NavItem(reverse("compensation:ledger"), _("Compensation ledger")),
-            NavItem(reverse("compensation:budget-list"), _("Compensation budgets")),
+            NavItem(nav_url("compensation:claim-list"), _("Compensation claims"), counting=waiting),
+            NavItem(nav_url("compensation:ledger"), _("Compensation ledger")),
+            NavItem(nav_url("compensation:budget-list"), _("Compensation budgets")),
         ]
     return []

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from importlib import import_module
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
@@ -42,21 +43,48 @@ class NavItem:
     counting: QuerySet[Any] | None = dataclasses.field(default=None, compare=False, repr=False)
 
 
+# The URLs of the menu's argument-less pages, reversed once per URL configuration and script prefix: the same
+# fifteen-odd names were reversed on every page.
+_URLS: dict[tuple[str, str, Any], str] = {}
+
+
+def nav_url(name: str) -> str:
+    """`reverse(name)` for a URL name without arguments, remembered (the result depends only on the key)."""
+    key = (name, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+    url = _URLS.get(key)
+    if url is None:
+        url = _URLS[key] = reverse(name)
+    return url
+
+
+_NAV_MODULES: list[Any] | None = None
+
+
+def _nav_modules() -> list[Any]:
+    """The apps' `nav` modules in menu order, looked up once (an app without one is left out)."""
+    global _NAV_MODULES
+    if _NAV_MODULES is None:
+        found = []
+        for app in NAV_APPS:
+            try:
+                found.append(import_module(f"{app}.nav"))
+            except ModuleNotFoundError:
+                continue
+        _NAV_MODULES = found
+    return _NAV_MODULES
+
+
 def menu(user: Any) -> list[NavItem]:
     """The user's menu in order, every count taken (one query for all of them)."""
     from kedaitong.db import count_many
 
     role = user.effective_role
-    items: list[NavItem] = [NavItem(reverse("home"), _("Home"))]
+    items: list[NavItem] = [NavItem(nav_url("home"), _("Home"))]
     if role:
-        for app in NAV_APPS:
-            try:
-                module = import_module(f"{app}.nav")
-            except ModuleNotFoundError:
-                continue
+        for module in _nav_modules():
             items.extend(module.items(user))
     if role == Role.ADMIN and user.is_staff:
-        items.append(NavItem(reverse("admin:index"), _("Administration")))
+        items.append(NavItem(nav_url("admin:index"), _("Administration")))
     lazy = [i for i, item in enumerate(items) if item.counting is not None]
     counts = count_many([items[i].counting for i in lazy])
     for i, count in zip(lazy, counts, strict=True):

@@ -16,6 +16,10 @@ from django.utils.translation import gettext_lazy as _
 from kedaitong import auditchain
 from kedaitong.roles import PROGRAM_ROLES, Role
 
+# The role values as a set, made once: `Role.values` builds a new list on every access, and `effective_role`
+# is read about ten times a request.
+_ROLE_VALUES = frozenset(Role.values)
+
 
 class User(AbstractUser):
     """A person who logs in. Role and scope decide everything they may see."""
@@ -91,7 +95,7 @@ class User(AbstractUser):
 
         An unknown or empty role gives no access at all, never a broader one.
         """
-        if self.role in Role.values:
+        if self.role in _ROLE_VALUES:
             return self.role
         if self.is_superuser:
             return Role.ADMIN

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from django.urls import reverse
 
 from applications.scope import current_program
 from kedaitong import programs
-from kedaitong.context_processors import NavItem
+from kedaitong.context_processors import NavItem, nav_url
 from kedaitong.models import User
 
 
@@ -23,8 +22,8 @@ def items(user: User) -> list[NavItem]:
         count = entry.count(user) if entry.count else None
         # A queryset is counted with the menu's other counts (one query for all of them).
         found.append(
-            NavItem(reverse(entry.url_name), entry.label, counting=count)
+            NavItem(nav_url(entry.url_name), entry.label, counting=count)
             if isinstance(count, QuerySet)
-            else NavItem(reverse(entry.url_name), entry.label, count)
+            else NavItem(nav_url(entry.url_name), entry.label, count)
         )
     return found

@@ -6,11 +6,10 @@ features, kedaitong.programs): a Quzhou user has none of them.
 
 from __future__ import annotations
 
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from applications.scope import current_program
-from kedaitong.context_processors import NavItem
+from kedaitong.context_processors import NavItem, nav_url
 from kedaitong.models import Notification, User
 from kedaitong.programs import Feature, has_feature
 from kedaitong.roles import Role
@@ -31,17 +30,17 @@ def items(user: User) -> list[NavItem]:
         # Counted with the menu's other counts, unless the queue page counted it already.
         known = known_queue_count(user)
         found.append(
-            NavItem(reverse("review:queue"), _("Review queue"), known)
+            NavItem(nav_url("review:queue"), _("Review queue"), known)
             if known is not None
-            else NavItem(reverse("review:queue"), _("Review queue"), counting=queue_for(user))
+            else NavItem(nav_url("review:queue"), _("Review queue"), counting=queue_for(user))
         )
     if role in GOVERNMENT:
         program = current_program(user)
         found += [
-            NavItem(reverse(url), label)
+            NavItem(nav_url(url), label)
             for feature, url, label in PAGES
             if has_feature(program, feature)
         ]
     unread = Notification.objects.filter(user=user, read_at__isnull=True)
-    found.append(NavItem(reverse("review:inbox"), _("Inbox"), counting=unread))
+    found.append(NavItem(nav_url("review:inbox"), _("Inbox"), counting=unread))
     return found

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from applications.scope import current_program
-from kedaitong.context_processors import NavItem
+from kedaitong.context_processors import NavItem, nav_url
 from kedaitong.models import User
 from kedaitong.programs import Feature, has_feature
 from kedaitong.roles import PROGRAM_ROLES, Role
@@ -23,19 +22,19 @@ def items(user: User) -> list[NavItem]:
         role == Role.ACCOUNTANT
     ):  # the accounting firm audits its program's runs (四(一)), nothing else
         if subsidy:
-            found.append(NavItem(reverse("subsidy:run-list"), _("Interest subsidy")))
+            found.append(NavItem(nav_url("subsidy:run-list"), _("Interest subsidy")))
     elif role == Role.ADMIN or role in PROGRAM_ROLES:
         if subsidy:
-            found.append(NavItem(reverse("subsidy:run-list"), _("Interest subsidy")))
+            found.append(NavItem(nav_url("subsidy:run-list"), _("Interest subsidy")))
         if filing:
-            found.append(NavItem(reverse("subsidy:filing-list"), _("Banks on file")))
+            found.append(NavItem(nav_url("subsidy:filing-list"), _("Banks on file")))
         if fraud:
-            found.append(NavItem(reverse("subsidy:fraud-list"), _("Fraud records")))
+            found.append(NavItem(nav_url("subsidy:fraud-list"), _("Fraud records")))
         if role == Role.ADMIN:
-            found.append(NavItem(reverse("subsidy:lpr-import"), _("LPR")))
+            found.append(NavItem(nav_url("subsidy:lpr-import"), _("LPR")))
     elif role == Role.BANK and user.bank_id:
         if subsidy:
-            found.append(NavItem(reverse("subsidy:bank-subsidy"), _("Interest subsidy")))
+            found.append(NavItem(nav_url("subsidy:bank-subsidy"), _("Interest subsidy")))
         if filing:
-            found.append(NavItem(reverse("subsidy:filing-list"), _("Banks on file")))
+            found.append(NavItem(nav_url("subsidy:filing-list"), _("Banks on file")))
     return found
