@@ -7,6 +7,7 @@ gives a queryset to count (`NavItem.counting`), and all of them are counted in o
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from importlib import import_module
 from typing import Any
@@ -57,21 +58,16 @@ def nav_url(name: str) -> str:
     return url
 
 
-_NAV_MODULES: list[Any] | None = None
-
-
+@functools.cache
 def _nav_modules() -> list[Any]:
     """The apps' `nav` modules in menu order, looked up once (an app without one is left out)."""
-    global _NAV_MODULES
-    if _NAV_MODULES is None:
-        found = []
-        for app in NAV_APPS:
-            try:
-                found.append(import_module(f"{app}.nav"))
-            except ModuleNotFoundError:
-                continue
-        _NAV_MODULES = found
-    return _NAV_MODULES
+    found = []
+    for app in NAV_APPS:
+        try:
+            found.append(import_module(f"{app}.nav"))
+        except ModuleNotFoundError:
+            continue
+    return found
 
 
 def menu(user: Any) -> list[NavItem]:

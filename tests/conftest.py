@@ -74,7 +74,7 @@ def log_in(client, user, backend: str | None = None, **session_data: object) -> 
     from importlib import import_module
 
     from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
     from django.http import HttpRequest
 
     backend = backend or _first_backend_with_get_user()
@@ -92,15 +92,31 @@ def log_in(client, user, backend: str | None = None, **session_data: object) -> 
         ):
             data = {}  # another user's session: login() flushes it
         old.delete()  # login() cycles the key
-    session = store()
-    session.update(
-        data | {SESSION_KEY: pk, BACKEND_SESSION_KEY: backend, HASH_SESSION_KEY: auth_hash}
-    )
-    session.update(session_data)
-    session.create()
+    session = signed_in_session(user, backend, **(data | session_data))
     request = HttpRequest()
     request.session = session
     client._set_login_cookies(request)
+
+
+def signed_in_session(user, backend: str | None = None, **data: object):  # type: ignore[no-untyped-def]
+    """A new stored session as `django.contrib.auth.login` leaves it (the user, the backend, the password hash),
+    with `data` added: what `log_in` gives a test client and `sign_in` (tests/e2e) a browser."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
+    session.update(
+        data
+        | {
+            SESSION_KEY: user._meta.pk.value_to_string(user),
+            BACKEND_SESSION_KEY: backend or _first_backend_with_get_user(),
+            HASH_SESSION_KEY: user.get_session_auth_hash(),
+        }
+    )
+    session.create()
+    return session
 
 
 _BACKEND: list[str] = []

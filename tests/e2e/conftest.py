@@ -261,20 +261,12 @@ def sign_in(page, username: str) -> None:  # type: ignore[no-untyped-def]
     with django-axes' records, the home page it lands on) for every person of every test; it is tested where
     it is the subject, in the browser by test_smoke (every role) and test_chinese, and by tests/kedaitong.
     """
-    from importlib import import_module
-
     from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 
     from kedaitong.models import User
-    from tests.conftest import _first_backend_with_get_user
+    from tests.conftest import signed_in_session
 
-    user = User.objects.get(username=username)
-    session = import_module(settings.SESSION_ENGINE).SessionStore()
-    session[SESSION_KEY] = user._meta.pk.value_to_string(user)
-    session[BACKEND_SESSION_KEY] = _first_backend_with_get_user()
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
+    session = signed_in_session(User.objects.get(username=username))
     page.context.add_cookies(
         [
             {
