@@ -688,6 +688,9 @@ class Application(ApplicationWorkflow, models.Model):
             models.Index(fields=["bank", "state"], name="application_bank_queue"),
             # review_overdue: what waits in a review state since before a date.
             models.Index(fields=["state", "state_entered_at"], name="application_state_entered"),
+            # The home pages' latest applications (the model's order): read backwards until ten are found,
+            # instead of sorting every application of the program (issue 20: 38 ms → 0.1 ms at 100,000).
+            models.Index(fields=["created_at"], name="application_created"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="application_amount_positive"),

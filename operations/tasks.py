@@ -8,3 +8,5 @@ from kedaitong import schedule
 schedule.daily_command("backup", at="02:00")
 # Walk the audit trail's hash chain; its result shows on the admin's home page.
 schedule.daily_command("audit_verify", at="03:00")
+# The planner's statistics (SQLite has none until ANALYZE runs): the home pages' and ledgers' indexes are used.
+schedule.daily_command("analyze_database", at="03:30")

@@ -6,13 +6,18 @@ from typing import Any
 
 from django import template
 
-from review.selectors import queue_for
+from review.selectors import queue_count, queue_for, queue_page
 
 register = template.Library()
 
 
 @register.simple_tag
 def review_queue(user: Any, limit: int = 10) -> dict[str, Any]:
-    """The count and the oldest `limit` items waiting for `user`."""
-    queue = queue_for(user)
-    return {"count": queue.count(), "items": list(queue.order_by("submitted_at", "pk")[:limit])}
+    """The count (the menu's, counted once a request) and the oldest `limit` items waiting for `user`: their ids
+    sorted first, then those rows with their relations (sorting every waiting row with its annotations took
+    34 ms of a bureau's home page at 100,000 applications, issue 20)."""
+    count = queue_count(user)
+    if not count:
+        return {"count": 0, "items": []}
+    page = queue_page(queue_for(user).order_by("submitted_at", "pk"), limit, 1, count=count)
+    return {"count": count, "items": list(page.object_list)}

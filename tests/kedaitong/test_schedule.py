@@ -59,6 +59,7 @@ def test_the_projects_daily_commands_are_registered():
         "compensation_late_certificates": dt.time(8, 0),
         "backup": dt.time(2, 0),
         "audit_verify": dt.time(3, 0),
+        "analyze_database": dt.time(3, 30),
         "changjiang_daily": dt.time(1, 0),
     }.items() <= {name: entry.at for name, entry in schedule.REGISTRY.items()}.items()
 
@@ -79,6 +80,7 @@ def test_daily_work_runs_once_a_bureau_day_from_its_time(django_capture_on_commi
     # Later the same bureau day: refresh_delinquency is not run again; the 08:00 entries are due.
     later = tick_at("2026-03-02T01:00:00", capture)
     assert sorted(r.name for r in later) == [
+        "analyze_database",
         "changjiang_daily",
         "compensation_late_certificates",
         "loan_maturity_reminders",

@@ -99,3 +99,48 @@ def test_unfiltered_the_queue_is_counted_once(client, cast, many):
     # the queue's count, then the menu's other counts in one query
     assert len(counting) == 2, counting
     assert re.search(r'href="/review/queue/"[^>]*>[^<]*<span class="nav-count">122</span>', page)
+
+
+def test_the_home_page_shows_the_ten_oldest_waiting(client, cast, many):
+    """The bureau's home page: its queue section holds the ten oldest waiting, in order (their ids sorted first,
+    then those rows loaded), under the queue's count."""
+    client.force_login(cast.bureau_staff)
+    page = client.get("/").content.decode()
+    heading, section = (
+        page.split('href="/review/queue/"', 2)[2].split("</table>")[0].split("</h2>", 1)
+    )
+    assert '<span class="nav-count">122</span>' in heading
+    found = re.findall(r'/applications/[0-9a-f-]{36}/">([A-Z0-9-]+)</a>', section)
+    # the queue page's first ten, oldest first (the cast's waiting application among them)
+    oldest = refs(client.get("/review/queue/", {"size": 10}))
+    assert len(found) == 10 and found == oldest
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan is read here")
+@pytest.mark.parametrize(
+    "qs",
+    [
+        lambda: Application.objects.filter(program_version__program__code="changjiang")[:10],
+        lambda: __import__("loans.models").models.Loan.objects.filter(
+            program_version__program__code="changjiang"
+        )[:10],
+    ],
+    ids=["latest applications", "latest loans"],
+)
+def test_the_latest_records_are_read_from_an_index_not_sorted(qs, cast):
+    """Issue 20: a home page's latest applications and loans (each model's order) come from an index read
+    backwards, not from sorting every record of the program, once the daily `analyze_database` has given
+    SQLite its statistics (without them it sorts)."""
+    from django.core.management import call_command
+
+    from tests.factories import LoanFactory
+
+    for i in range(30):
+        ApplicationFactory(enterprise=cast.enterprise_a, bank=cast.bank_x)
+        LoanFactory(enterprise=cast.enterprise_a, bank=cast.bank_x, contract_no=f"IDX-{i:03d}")
+    call_command("analyze_database", stdout=__import__("io").StringIO())
+    sql, params = qs().values_list("pk", flat=True).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        plan = " / ".join(row[-1] for row in cursor.fetchall())
+    assert "TEMP B-TREE" not in plan, plan
