@@ -11,6 +11,7 @@ user text would embed a local file into the PDF.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from collections import OrderedDict
@@ -20,8 +21,6 @@ from urllib.parse import unquote, urlparse
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from kedaitong import verification
 from kedaitong.verification import Issue
@@ -33,21 +32,45 @@ class FetchRefused(ValueError):
     pass
 
 
-class StaticOnlyFetcher(URLFetcher):
-    """Deny by default: only files inside the project's static folders are served."""
+# WeasyPrint is imported when a PDF is first made, not with this module: its import (the font and text
+# libraries through cffi) takes about half a second and ~20 MB in every process that loads the apps, most of
+# which never print (the test workers, each manage.py command, each web worker until someone prints).
+def __getattr__(name: str) -> Any:
+    if name == "StaticOnlyFetcher":
+        return _static_only_fetcher()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-    def __init__(self) -> None:
-        super().__init__(allowed_protocols=["file"], allow_redirects=False)
-        self.roots = [Path(p).resolve() for p in settings.STATICFILES_DIRS]
 
-    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
-        parsed = urlparse(url)
-        if parsed.scheme != "file" or parsed.netloc not in ("", "localhost"):
-            raise FetchRefused(f"refused to fetch {url!r}")
-        path = Path(unquote(parsed.path)).resolve()
-        if not any(path.is_relative_to(root) for root in self.roots) or not path.is_file():
-            raise FetchRefused(f"refused to fetch {url!r}")
-        return URLFetcherResponse(url, path.read_bytes(), {})
+@functools.cache
+def _static_only_fetcher() -> type:
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class StaticOnlyFetcher(URLFetcher):  # type: ignore[misc]
+        """Deny by default: only files inside the project's static folders are served."""
+
+        def __init__(self) -> None:
+            super().__init__(allowed_protocols=["file"], allow_redirects=False)
+            self.roots = [Path(p).resolve() for p in settings.STATICFILES_DIRS]
+
+        def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+            parsed = urlparse(url)
+            if parsed.scheme != "file" or parsed.netloc not in ("", "localhost"):
+                raise FetchRefused(f"refused to fetch {url!r}")
+            path = Path(unquote(parsed.path)).resolve()
+            if not any(path.is_relative_to(root) for root in self.roots) or not path.is_file():
+                raise FetchRefused(f"refused to fetch {url!r}")
+            return URLFetcherResponse(url, path.read_bytes(), {})
+
+    return StaticOnlyFetcher
+
+
+def _write_pdf(html: str, base_url: str) -> bytes:
+    from weasyprint import HTML
+
+    pdf: bytes = HTML(
+        string=html, base_url=base_url, url_fetcher=_static_only_fetcher()()
+    ).write_pdf()
+    return pdf
 
 
 def render_pdf(template_name: str, context: dict[str, Any], *, issue: Issue) -> bytes:
@@ -61,7 +84,7 @@ def render_pdf(template_name: str, context: dict[str, Any], *, issue: Issue) -> 
     final = verification.with_footer(html, document)
     return _rendered.get_or_make(
         f"{base_url}\n{final}",
-        lambda: HTML(string=final, base_url=base_url, url_fetcher=StaticOnlyFetcher()).write_pdf(),
+        lambda: _write_pdf(final, base_url),
     )
 
 
@@ -114,7 +137,7 @@ def render_uploaded_sample_pdf(template_name: str, context: dict[str, Any]) -> b
     base_url = Path(settings.STATICFILES_DIRS[0]).resolve().as_uri() + "/"
     return _rendered.get_or_make(
         f"{base_url}\n{html}",
-        lambda: HTML(string=html, base_url=base_url, url_fetcher=StaticOnlyFetcher()).write_pdf(),
+        lambda: _write_pdf(html, base_url),
     )
 
 

@@ -51,7 +51,7 @@ echo "== prod_smoke: migrate, load_demo, collectstatic (DJANGO_ENV=production)"
 # same migrations left one, is copied first: migrate then only checks that nothing is left to apply (a fresh
 # migrate renders ~12,000 historical models, ~20 s; the migrations themselves are run by every fresh test
 # database and by `make run`'s test).
-template=$("$PY" -c 'import django; django.setup(); from tests.dbtemplate import template_path; print(template_path())' 2>/dev/null || true)
+template=$(DJANGO_SETTINGS_MODULE=kedaitong.settings "$PY" -c 'import django; django.setup(); from tests.dbtemplate import template_path; print(template_path())' 2>/dev/null || true)
 if [ -n "$template" ] && [ -f "$template" ]; then
   "$PY" -c 'import sqlite3, sys; sqlite3.connect(sys.argv[1]).backup(sqlite3.connect(sys.argv[2]))' \
     "$template" "$work/db.sqlite3"
