@@ -230,12 +230,6 @@ class Loan(models.Model):
         verbose_name = _("loan")
         verbose_name_plural = _("loans")
         ordering = ["-disbursement_date", "contract_no"]
-        indexes = [
-            # The model's order (the home pages' latest loans, the ledgers) read from the index, and a year's
-            # disbursements found by range (the credit plan's chart): issue 20, 21 ms and 48 ms → 0.1 ms at
-            # 100,000 loans.
-            models.Index(fields=["-disbursement_date", "contract_no"], name="loan_disbursed"),
-        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["bank", "contract_no"], name="loan_unique_contract_per_bank"
