@@ -29,7 +29,12 @@ import pytest
 
 from tests.clock import BUREAU_MORNING
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+# Debian's chromium-headless-shell when installed: the same engine without the browser's own layers, it takes
+# about half the CPU of `chromium --headless` for the same pages (60 visits: 7.2 s → 3.6 s of its processes).
+HEADLESS_SHELL = "/usr/bin/chromium-headless-shell"
+CHROMIUM = os.environ.get(
+    "CHROMIUM_PATH", HEADLESS_SHELL if Path(HEADLESS_SHELL).exists() else "/usr/bin/chromium"
+)
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -87,8 +92,20 @@ def live_server(request):  # type: ignore[no-untyped-def]
         or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS")
         or "localhost"
     )
+
+    class CachedStaticFilesHandler(StaticFilesHandler):
+        """Static files that each browser context keeps: without a freshness of their own, Chromium asked for
+        both style sheets again on every page (Last-Modified is the checkout's time, later than the Date the
+        test's clock gives, so no heuristic freshness), each a request through this server."""
+
+        def get_response(self, request):  # type: ignore[no-untyped-def]
+            response = super().get_response(request)
+            if response.status_code == 200:
+                response.headers["Cache-Control"] = "max-age=31536000, immutable"
+            return response
+
     server = LiveServer(addr, start=False)
-    server.thread.static_handler = StaticFilesHandler
+    server.thread.static_handler = CachedStaticFilesHandler
     server.start()
     yield server
     server.stop()

@@ -7,10 +7,11 @@ page itself may not. A failure names the page, the role and the elements that st
 
 Rows are taken as tests/test_access_matrix.py takes them: each builds its objects on the cast in a
 savepoint that is rolled back once every role has seen the page, so one row's objects never stop the
-next row's (two rows may each open "the 2025 subsidy run"). For that the pages are served in this
-thread, on this test's database connection: Chromium's requests are routed (Playwright's
-`context.route`) to Django's test client of the role, logged in and in the row's program as in the
-matrix. Chromium renders the real responses, styles and scripts; only the socket is left out.
+next row's (two rows may each open "the 2025 subsidy run"). For that the pages are served by Django
+in a thread of this process lent this test's database connection (`Server`), so they see the row's
+savepoint. One browser page visits as every role in turn: before each visit it gets the session cookie
+of the role's test client, logged in and in the row's program as in the matrix. Chromium renders the
+real responses and styles (scripts off); the style sheets come once, then from its cache.
 
 The same walk keeps the done-when screenshots (not committed: var/ is git-ignored): each role's home
 and enterprise A's application page, at 390×844 and at 1366×768, in var/artifacts/screenshots/.
@@ -18,16 +19,21 @@ and enterprise A's application page, at 390×844 and at 1366×768, in var/artifa
 
 from __future__ import annotations
 
-import contextvars
 import mimetypes
+import sys
+import threading
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.cache import cache
-from django.db import transaction
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.servers.basehttp import ThreadedWSGIServer
+from django.core.signals import got_request_exception, request_finished, request_started
+from django.db import close_old_connections, connections, transaction
+from django.test.testcases import QuietWSGIRequestHandler
 
 from tests.access import ROLES
 from tests.access_matrix_table import table
@@ -39,7 +45,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db, pytest.mark.slow]
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 768}
-ORIGIN = "http://testserver"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "artifacts" / "screenshots"
 # Pages whose screenshots are kept: (row name, role or None for every role).
 SHOT = {("home", None), ("applications:application-detail", "enterprise_a")}
@@ -80,57 +85,91 @@ OVERFLOWING = """
 
 
 class Server:
-    """Answers a browser context's requests with Django's test client in this thread."""
+    """Django in a thread of this process, on this test's database connection, for Chromium.
+
+    Chromium asks a real socket (no Playwright routing: that turned off its HTTP cache, so every page fetched
+    and parsed both style sheets again, and sent every body through Playwright's pipe twice, base64). Django
+    answers in a thread of this process that is lent this test's connections, so it sees the row's savepoint;
+    one request at a time, while the test waits in `page.goto`.
+    """
 
     def __init__(self) -> None:
-        self.client: Any = None
-        self.document: dict[str, str] = {}
+        self.document: dict[str, Any] = {}
         self.errors: list[str] = []
-        # Playwright calls a route's handler in a greenlet of its own, whose context variables start
-        # empty: Django would open a second database connection there, outside this test's transaction.
-        # The handler runs in this thread's context instead, on this test's connection.
-        self._context = contextvars.copy_context()
+        self._django = WSGIHandler()
+        self._lock = threading.Lock()
         self._static: dict[str, tuple[bytes, str]] = {}
-
-    def __call__(self, route: Any) -> None:
-        # An error is said in the test's failure, not lost in Playwright's dispatcher.
-        try:
-            self._context.copy().run(self._answer, route)
-        except BaseException as exc:
-            self.errors.append(f"{route.request.url}: {exc!r}")
-            route.fulfill(status=599, body=repr(exc))
-
-    def _answer(self, route: Any) -> None:
-        request = route.request
-        parts = urlsplit(request.url)
-        if parts.path.startswith("/static/"):
-            route.fulfill(**self._static_file(parts.path.removeprefix("/static/")))
-            return
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
-        response = self.client.generic(
-            request.method,
-            path,
-            request.post_data_buffer or b"",
-            content_type=request.headers.get("content-type", ""),
-            headers={"accept-language": request.headers.get("accept-language", "zh-CN")},
+        overrides = {alias: connections[alias] for alias in connections}
+        self._connections = list(overrides.values())
+        self._httpd = _TestConnectionsServer(
+            ("127.0.0.1", 0),
+            QuietWSGIRequestHandler,
+            allow_reuse_address=False,
+            connections_override=overrides,
         )
-        body = b"".join(response.streaming_content) if response.streaming else response.content
-        headers = dict(response.headers.items())
-        if request.resource_type == "document":
-            self.document = {
-                "type": headers.get("Content-Type", ""),
-                "status": response.status_code,
-            }
-            if response.status_code != 200 or not self.document["type"].startswith("text/html"):
-                # A file (PDF, spreadsheet, zip) would start a download, a redirect leave the routed
-                # origin: neither has a width to check. The test reads the status from `document`.
-                route.fulfill(
-                    status=200, content_type="text/plain", body=headers.get("Location", "")
-                )
-                return
-        route.fulfill(status=response.status_code, headers=headers, body=body)
+        self._httpd.set_app(self)
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
-    def _static_file(self, name: str) -> dict[str, Any]:
+    def __enter__(self) -> Server:
+        for connection in self._connections:
+            connection.inc_thread_sharing()
+        # As Django's test client does: a request's start and end must not close this test's connection
+        # (it is in the test's transaction, which such a close would end).
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
+        got_request_exception.connect(self._failed)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join()
+        got_request_exception.disconnect(self._failed)
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+        for connection in self._connections:
+            connection.dec_thread_sharing()
+
+    def _failed(self, sender: Any, request: Any = None, **kwargs: Any) -> None:
+        # An error is said in the test's failure, not only as a 500.
+        self.errors.append(f"{getattr(request, 'path', '?')}: {sys.exc_info()[1]!r}")
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/static/"):
+            return self._static_file(path.removeprefix("/static/"), start_response)
+        with self._lock:
+            got: dict[str, Any] = {}
+
+            def keep(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+                got.update(status=status, headers=headers)
+
+            result = self._django(environ, keep)
+            try:
+                body = b"".join(result)
+            finally:
+                result.close()  # request_finished
+        status, headers = got["status"], got["headers"]
+        if environ.get("HTTP_SEC_FETCH_DEST", "document") == "document":
+            named = {name.lower(): value for name, value in headers}
+            self.document = {
+                "type": named.get("content-type", ""),
+                "status": int(status.split()[0]),
+            }
+            if self.document["status"] != 200 or not self.document["type"].startswith("text/html"):
+                # A file (PDF, spreadsheet, zip) would start a download, a redirect lead elsewhere:
+                # neither has a width to check. The test reads the status from `document`.
+                body = named.get("location", "").encode()
+                start_response(
+                    "200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))]
+                )
+                return [body]
+        start_response(status, headers)
+        return [body]
+
+    def _static_file(self, name: str, start_response: Any) -> list[bytes]:
         if name not in self._static:
             found = finders.find(name)
             if found is None:
@@ -139,7 +178,43 @@ class Server:
                 kind = mimetypes.guess_type(found)[0] or "application/octet-stream"
                 self._static[name] = (Path(found).read_bytes(), kind)
         body, kind = self._static[name]
-        return {"status": 200 if kind else 404, "body": body, "content_type": kind or "text/plain"}
+        if not kind:
+            start_response(
+                "404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "0")]
+            )
+            return [b""]
+        # Kept by each context's cache for the walk: the style sheets are fetched and parsed once a role. A
+        # year, as the server's Date header is the test's clock (a day behind Chromium's): an hour would be
+        # stale on arrival.
+        headers = [
+            ("Content-Type", kind),
+            ("Content-Length", str(len(body))),
+            ("Cache-Control", "max-age=31536000, immutable"),
+        ]
+        start_response("200 OK", headers)
+        return [body]
+
+
+class _TestConnectionsServer(ThreadedWSGIServer):
+    """Django's threaded server, which closes no connection after a request: they are the test's own."""
+
+    def _close_connections(self) -> None:
+        pass
+
+
+def _sign_in(page: Any, url: str, client: Any, signed_in: list[str]) -> None:
+    """Give the page the session cookie of the role's test client for the row's program (none: anonymous)."""
+    cookie = client.cookies.get(settings.SESSION_COOKIE_NAME)
+    value = cookie.value if cookie is not None else ""
+    if signed_in[0] == value:
+        return
+    if value:
+        page.context.add_cookies(
+            [{"name": settings.SESSION_COOKIE_NAME, "value": value, "url": url}]
+        )
+    else:
+        page.context.clear_cookies(name=settings.SESSION_COOKIE_NAME)
+    signed_in[0] = value
 
 
 def _shoot(page: Any, name: str) -> None:
@@ -177,52 +252,57 @@ def test_no_page_is_wider_than_a_phone_for_any_role(browser, cast, half):
         for program in (cast.changjiang, cast.quzhou)
         for role in roles
     }
-    servers = {role: Server() for role in roles}
-    pages: dict[str, Any] = {}
+    # One page for every role, who is the session cookie set before each visit: a context of each role's own
+    # had Chromium start a new renderer process for nearly every visit (its spare process, made ready for
+    # the context used last, never fits the next role's).
+    signed_in = [""]  # the session cookie the page has now
     too_wide: list[str] = []
     visited = 0
-    contexts = []
-    try:
-        for role in roles:
-            context = browser.new_context(
-                base_url=ORIGIN,
-                locale="zh-CN",
-                viewport=PHONE,
-                accept_downloads=False,
-                java_script_enabled=False,
-            )
-            contexts.append(context)
-            context.route("**/*", servers[role])
-            pages[role] = context.new_page()
-        for row in table():
-            if row.method != "GET" or 200 not in row.expected.values():
-                continue
-            with transaction.atomic():
-                program = row_program(row, cast)
-                url = row.url(cast)
-                for role in roles:
-                    if row.expected[role] != 200:
-                        continue
-                    cache.clear()  # throttles count per address, not per role (as in the matrix)
-                    servers[role].client = clients[program.code, role]
-                    page = pages[role]
-                    # "load": the style sheets are applied (at DOMContentLoaded they may not be yet).
-                    response = page.goto(url, wait_until="load")
-                    document = servers[role].document
-                    assert not servers[role].errors, servers[role].errors
-                    assert response is not None and document["status"] == 200, (row.name, role, url)
-                    if not document["type"].startswith("text/html"):
-                        break  # a file (PDF, spreadsheet): a file for the other roles too
-                    visited += 1
-                    width = page.evaluate("document.documentElement.scrollWidth")
-                    if width > PHONE["width"]:
-                        culprits = page.evaluate(OVERFLOWING, PHONE["width"])
-                        too_wide.append(f"{row.name} as {role}: {width}px, {url}\n    {culprits}")
-                    if (row.name, None) in SHOT or (row.name, role) in SHOT:
-                        _shoot(page, f"{role}-{row.name.split(':')[-1]}")
-                transaction.set_rollback(True)
-    finally:
-        for context in contexts:
+    with Server() as server:
+        context = browser.new_context(
+            base_url=server.url,
+            locale="zh-CN",
+            viewport=PHONE,
+            accept_downloads=False,
+            java_script_enabled=False,
+        )
+        try:
+            page = context.new_page()
+            for row in table():
+                if row.method != "GET" or 200 not in row.expected.values():
+                    continue
+                with transaction.atomic():
+                    program = row_program(row, cast)
+                    url = row.url(cast)
+                    for role in roles:
+                        if row.expected[role] != 200:
+                            continue
+                        cache.clear()  # throttles count per address, not per role (as in the matrix)
+                        _sign_in(page, server.url, clients[program.code, role], signed_in)
+                        server.document = {}
+                        # "load": the style sheets are applied (at DOMContentLoaded they may not be yet).
+                        response = page.goto(url, wait_until="load")
+                        document = server.document
+                        assert not server.errors, server.errors
+                        assert response is not None and document.get("status") == 200, (
+                            row.name,
+                            role,
+                            url,
+                            document,
+                        )
+                        if not document["type"].startswith("text/html"):
+                            break  # a file (PDF, spreadsheet): a file for the other roles too
+                        visited += 1
+                        width = page.evaluate("document.documentElement.scrollWidth")
+                        if width > PHONE["width"]:
+                            culprits = page.evaluate(OVERFLOWING, PHONE["width"])
+                            too_wide.append(
+                                f"{row.name} as {role}: {width}px, {url}\n    {culprits}"
+                            )
+                        if (row.name, None) in SHOT or (row.name, role) in SHOT:
+                            _shoot(page, f"{role}-{row.name.split(':')[-1]}")
+                    transaction.set_rollback(True)
+        finally:
             context.close()
     assert not too_wide, f"{len(too_wide)} of {visited} pages are wider than 390 px:\n" + "\n".join(
         too_wide
