@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from kedaitong.models import User
 from loans.models import BankAgreement
-from tests.conftest import Cast
+from tests.conftest import FAST_HASHERS, Cast, build_cast, forget_kept_sessions, keep_session
 
 ROLES = (
     "anonymous",
@@ -107,3 +110,66 @@ def move_cast_to_quzhou(cast: Cast) -> None:
             starts_on=dt.date(2024, 1, 1),
             ends_on=dt.date(2026, 12, 31),
         )
+
+
+@dataclass
+class KeptCast:
+    """What `kept_cast` built: the cast, and what the module's `also` made beside it."""
+
+    built: Cast
+    also: Any = None
+
+    def fresh(self) -> Cast:
+        """A test's own copies of the cast's objects: what a test changes on them stays with the test."""
+        return copy.deepcopy(self.built)
+
+
+@contextmanager
+def kept_cast(
+    django_db_blocker: Any, district: str = "first", also: Callable[[Cast], Any] | None = None
+) -> Iterator[KeptCast]:
+    """The cast built once for a module's tests, in a transaction left open around them (a module's `cast`
+    fixture gives each test `fresh()` copies of its objects); `also(cast)`, when given, makes the module's
+    other common rows after it.
+
+    Every test's own transaction (pytest-django's) is then a savepoint inside this one, so whatever a test
+    writes, to the cast's rows too, is rolled back when it ends, and the next test finds the cast as built.
+    The cast's users' sessions are written once too (`keep_session`), for each program a client may be told
+    to work in, so that `log_in` hands a client its user's session instead of writing one per client (ten or
+    more a test). The rows are made at the suite's fixed instant (tests/clock.py), as a test's own cast is,
+    with the tests' fast password hasher (tests/conftest.py's `_fast_hashing` is a per-test fixture, not yet
+    in force here: Argon2 took 0.2 s a user).
+    """
+    import time_machine
+    from django.db import transaction
+    from django.test.utils import override_settings
+
+    from applications.scope import SESSION_KEY
+    from tests.clock import BUREAU_NEXT_DAY
+
+    outer = transaction.atomic()
+    with django_db_blocker.unblock():
+        outer.__enter__()
+        try:
+            with (
+                time_machine.travel(BUREAU_NEXT_DAY, tick=False),
+                override_settings(PASSWORD_HASHERS=FAST_HASHERS),
+            ):
+                cast = build_cast(district=district)
+                programs = ("", cast.changjiang.code, cast.quzhou.code)
+                for user in cast.users().values():
+                    for code in programs:
+                        keep_session(user, **({SESSION_KEY: code} if code else {}))
+                kept = KeptCast(cast, also(cast) if also is not None else None)
+        except BaseException:
+            forget_kept_sessions()
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    try:
+        yield kept
+    finally:
+        forget_kept_sessions()
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)

@@ -78,10 +78,13 @@ def _fixed_clock(request):  # type: ignore[no-untyped-def]
     yield
 
 
+# Argon2 is the production hasher (tested in test_settings); tests use a fast one.
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
 def _fast_hashing(settings):
-    # Argon2 is the production hasher (tested in test_settings); tests use a fast one.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_HASHERS
     # WhiteNoise scans STATIC_ROOT whenever a test client builds its middleware (a Client per role
     # in the access matrix) once `make run` has collected the static files there; with autorefresh
     # it looks a file up when one is asked for, as on a fresh clone, where STATIC_ROOT is empty.
@@ -112,6 +115,13 @@ def log_in(client, user, backend: str | None = None, **session_data: object) -> 
     store = import_module(settings.SESSION_ENGINE).SessionStore
     data: dict[str, object] = {}
     cookie = client.cookies.get(settings.SESSION_COOKIE_NAME)
+    if cookie is None or not cookie.value:
+        kept = kept_session(user, backend, session_data)
+        if kept is not None:
+            request = HttpRequest()
+            request.session = kept
+            client._set_login_cookies(request)
+            return
     if cookie is not None and cookie.value:
         old = store(cookie.value)
         data = dict(old.items())
@@ -145,6 +155,41 @@ def signed_in_session(user, backend: str | None = None, **data: object):  # type
     )
     session.create()
     return session
+
+
+# Sessions made once for the rows a module keeps for all its tests (`keep_session`, tests/access.py: the access
+# walks' cast): (user pk, password hash, backend, extra data) → the stored session and when it expires.
+_KEPT_SESSIONS: dict[tuple[object, ...], tuple[object, object]] = {}
+
+
+def _kept_key(user, backend: str, data: dict[str, object]) -> tuple[object, ...]:  # type: ignore[no-untyped-def]
+    return (user.pk, user.password, backend, tuple(sorted(data.items())))
+
+
+def keep_session(user, **data: object) -> None:  # type: ignore[no-untyped-def]
+    """Make `user`'s signed-in session (with `data`) now, for `log_in` to hand to every client of `user` with the
+    same data until `forget_kept_sessions`; the caller keeps the session's row for as long (an outer transaction
+    that each test's own is a savepoint of, so what a test does to the row is rolled back with the test)."""
+    backend = _first_backend_with_get_user()
+    session = signed_in_session(user, backend, **data)
+    _KEPT_SESSIONS[_kept_key(user, backend, data)] = (session, session.get_expiry_date())
+
+
+def kept_session(user, backend: str, data: dict[str, object]):  # type: ignore[no-untyped-def]
+    """The kept session `log_in` may hand over instead of writing a new one (None when there is none, or it has
+    expired on the test's clock): the same rows a new one would hold, under another key."""
+    if not _KEPT_SESSIONS:
+        return None
+    from django.utils import timezone
+
+    found = _KEPT_SESSIONS.get(_kept_key(user, backend, data))
+    if found is None or found[1] <= timezone.now():  # type: ignore[operator]
+        return None
+    return found[0]
+
+
+def forget_kept_sessions() -> None:
+    _KEPT_SESSIONS.clear()
 
 
 _BACKEND: list[str] = []

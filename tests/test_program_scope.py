@@ -10,6 +10,7 @@ anything of Quzhou (衢州). Public pages (the publicity and the subsidy notice,
 
 from __future__ import annotations
 
+import copy
 import re
 
 import pytest
@@ -19,13 +20,31 @@ from django.test import Client
 from applications.models import Program
 from applications.scope import SESSION_KEY
 from kedaitong.roles import Role
-from tests.access import move_cast_to_quzhou
+from tests.access import kept_cast, move_cast_to_quzhou
 from tests.access_matrix_table import table
-from tests.conftest import Cast, add_second_districts, log_in
+from tests.conftest import Cast, add_second_districts, keep_session, log_in
 from tests.factories import BankAgreementFactory, BankFactory, UserFactory
 
 ROWS = [row for row in table() if row.method == "GET" and row.expected["anonymous"] != 200]
 GOVERNMENT = (Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR)
+
+
+@pytest.fixture(scope="module")
+def kept(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]  # noqa: ARG001
+    """The cast, built once for this module's tests (tests/access.py: kept_cast), and 浮梁's users with it."""
+    with kept_cast(django_db_blocker, also=fuliang_and_its_users) as built:
+        yield built
+
+
+@pytest.fixture
+def cast(kept, db) -> Cast:  # type: ignore[no-untyped-def]  # noqa: ARG001 - db: the test's savepoint
+    return kept.fresh()
+
+
+@pytest.fixture
+def fuliang_kept(kept, cast) -> tuple[Program, list[tuple[str, object, str]]]:  # type: ignore[no-untyped-def]  # noqa: ARG001 - cast: the test's savepoint first
+    """浮梁 and its users (`foreign_users`), the test's own copies."""
+    return copy.deepcopy(kept.also)  # type: ignore[no-any-return]
 
 
 def foreign_users(cast: Cast, program: Program, kind_word: str) -> list[tuple[str, object, str]]:
@@ -45,6 +64,16 @@ def foreign_users(cast: Cast, program: Program, kind_word: str) -> list[tuple[st
     )
     users.append((f"admin in {program.code}", cast.admin, program.code))
     return users
+
+
+def fuliang_and_its_users(cast: Cast) -> tuple[Program, list[tuple[str, object, str]]]:
+    """浮梁 (a second Changjiang-kind district, data only) and its users, with their sessions kept: every test
+    visits as them, so the module makes them once, with the cast."""
+    fuliang, _lishui = add_second_districts()
+    users = foreign_users(cast, fuliang, "浮梁")
+    for _label, user, work_in in users:
+        keep_session(user, **({SESSION_KEY: work_in} if work_in else {}))
+    return fuliang, users
 
 
 def api_token(user: object) -> str:
@@ -77,8 +106,8 @@ def markers(cast: Cast) -> list[str]:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("row", ROWS, ids=[row.name for row in ROWS])
-def test_users_of_other_programs_see_nothing_of_this_one(row, cast):
-    fuliang, _lishui = add_second_districts()
+def test_users_of_other_programs_see_nothing_of_this_one(row, cast, fuliang_kept):
+    fuliang, fuliang_users = fuliang_kept
     if row.program == "quzhou":
         move_cast_to_quzhou(cast)
         home, others = cast.quzhou, [(fuliang, "浮梁"), (cast.changjiang, "昌江")]
@@ -93,7 +122,8 @@ def test_users_of_other_programs_see_nothing_of_this_one(row, cast):
         # Moved to Quzhou, banks X and Y keep their Changjiang agreements: in Changjiang they are that
         # program's own cooperating banks (its credit plan lists them), not Quzhou's records.
         shared_banks = {cast.bank_x.name, cast.bank_y.name} if program == cast.changjiang else set()
-        for label, user, work_in in foreign_users(cast, program, word):
+        users = fuliang_users if program == fuliang else foreign_users(cast, program, word)
+        for label, user, work_in in users:
             cache.clear()
             client = Client()
             headers = {}
