@@ -31,7 +31,7 @@ reset-demo:
 # The whole suite: non-browser tests on every core (pytest-xdist, PYTEST_WORKERS=auto),
 # then the browser tests in their own pytest process (scripts/test.sh says why).
 # PYTEST_ARGS go to both, e.g. `make test PYTEST_ARGS="tests/loans -x"`.
-test: EXTRA_SYSDEPS = chromium
+test: EXTRA_SYSDEPS = chromium chromium-headless-shell
 test: setup
 	bash scripts/test.sh all $(PYTEST_ARGS)
 
