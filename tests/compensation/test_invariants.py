@@ -26,7 +26,7 @@ from math import floor
 
 import pytest
 from django.db import transaction
-from hypothesis import HealthCheck, settings
+from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -50,6 +50,7 @@ from compensation.models import (
 )
 from kedaitong.db import MoneySum
 from tests.compensation.helpers import ON, bad_loan, bureau_approves, draft, pdf
+from tests.stateful import MONEY_SEQUENCES
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +69,11 @@ def half_up_fen(value: Fraction) -> Decimal:
 
 def total(qs, name: str) -> Decimal:
     return qs.aggregate(s=MoneySum(name))["s"] or ZERO
+
+
+def sums_by(qs, key: str, name: str) -> dict[int, Decimal]:
+    """Σ `name` of the rows of `qs` for each value of `key`, in one grouped query (absent: none)."""
+    return dict(qs.order_by().values_list(key).annotate(s=MoneySum(name)).values_list(key, "s"))
 
 
 class CompensationMachine(RuleBasedStateMachine):
@@ -526,29 +532,28 @@ class CompensationMachine(RuleBasedStateMachine):
         assert live.count() == Claim.objects.filter(state__in=paid_states).count()
         for reversal in Payment.objects.filter(reverses__isnull=False).select_related("reverses"):
             assert reversal.amount == -reversal.reverses.amount
+        # One grouped query each (these run after every step), not two queries per claim.
+        decided = dict(
+            Decision.objects.filter(claim__in=self.claims).values_list("claim", "amount")
+        )
+        paid = sums_by(Payment.objects.filter(claim__in=self.claims), "claim", "amount")
         for claim in Claim.objects.filter(pk__in=self.claims):
-            expected = (
-                Decision.objects.get(claim=claim).amount if claim.state in paid_states else ZERO
-            )
-            assert total(Payment.objects.filter(claim=claim), "amount") == expected
+            expected = decided[claim.pk] if claim.state in paid_states else ZERO
+            assert paid.get(claim.pk, ZERO) == expected
 
     @invariant()
     def shares_follow_the_rule_and_stay_within_what_was_paid(self) -> None:
         for recovery in Recovery.objects.all():
             assert recovery.share == self.expected_share[recovery.pk]
+        shares = sums_by(Recovery.objects.all(), "claim", "share")
         for payment in Payment.objects.filter(reverses__isnull=True, reversed_by__isnull=True):
-            assert (
-                ZERO
-                <= total(Recovery.objects.filter(claim=payment.claim_id), "share")
-                <= payment.amount
-            )
+            assert ZERO <= shares.get(payment.claim_id, ZERO) <= payment.amount
 
     @invariant()
     def returns_within_shares(self) -> None:
+        returned = sums_by(ShareReturn.objects.all(), "recovery", "amount")
         for recovery in Recovery.objects.all():
-            assert recovery.returned == total(
-                recovery.returns.all(), "amount"
-            )  # reversals count negative
+            assert recovery.returned == returned.get(recovery.pk, ZERO)  # reversals count negative
             assert ZERO <= recovery.returned <= max(recovery.share, ZERO)
         for share_return in ShareReturn.objects.filter(reverses__isnull=False):
             assert (
@@ -587,12 +592,7 @@ def test_compensation_money_invariants_hold_under_random_sequences(cast):
     CompensationMachine.cast = cast
     run_state_machine_as_test(
         CompensationMachine,
-        settings=settings(
-            max_examples=10,
-            stateful_step_count=12,
-            deadline=None,
-            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-        ),
+        settings=settings(MONEY_SEQUENCES, max_examples=10, stateful_step_count=12),
     )
 
 
