@@ -307,10 +307,14 @@ def _reference_data(request):
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item, nextitem):  # type: ignore[no-untyped-def]
-    yield  # every fixture of the test is finalized: a transactional test's tables are flushed
+    outcome = yield  # every fixture of the test is finalized: a transactional test's tables are flushed
     if not _FLUSHED["pending"]:
         return
     _FLUSHED["pending"] = False
+    if outcome.excinfo is not None:
+        # The teardown failed (the flush among it, perhaps): the tables are not known to be empty, and rows put
+        # back over them would fail on their keys and hide the teardown's own error, which is reported instead.
+        return
     if nextitem is None:
         # The session's last test: its databases were torn down with it (the connection names the
         # real database again), and no test follows that needs the reference data.

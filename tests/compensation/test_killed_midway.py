@@ -10,7 +10,6 @@ all three have changed together.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ import pytest
 from compensation import services
 from compensation.models import Claim, ClaimState, CompensationBudget, Decision
 from tests.compensation.helpers import ON, bad_loan
-from tests.kedaitong.test_killed_midway import ROOT, database_url
+from tests.kedaitong.test_killed_midway import ROOT, database_url, killed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -87,8 +86,7 @@ def test_a_decision_killed_midway_is_wholly_undone_and_a_finished_one_wholly_don
         assert child.poll() is None, child.stderr.read() if child.stderr else ""
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    child.send_signal(signal.SIGKILL)
-    child.wait(timeout=30)
+    killed(child)
     assert CompensationBudget.objects.get().committed == Decimal("0.00")
     assert not Decision.objects.exists()
     assert Claim.objects.get(pk=claim.pk).state == ClaimState.GROUP_REVIEW

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -29,7 +28,7 @@ from loans.models import Bank, BankAgreement, InterestSettlement, Loan, RecordUp
 from loans.tasks import import_upload
 from tests.conftest import DATABASE_TASKS
 from tests.factories import version
-from tests.kedaitong.test_killed_midway import database_url
+from tests.kedaitong.test_killed_midway import database_url, killed
 from tests.loans.sheets import INTEREST, xlsx
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -142,7 +141,6 @@ def test_a_worker_killed_while_saving_an_upload_saves_nothing(settings):
         reset(upload, job)
         process = start_worker()
         time.sleep(full * fraction)
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=60)
+        killed(process)
         outcomes.append(outcome(upload))
     assert "undone" in outcomes
