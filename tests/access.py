@@ -173,3 +173,21 @@ def kept_cast(
         with django_db_blocker.unblock():
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
+
+
+def kept_cast_fixtures() -> tuple[Any, Any]:
+    """The `kept` (module-scoped) and `cast` fixtures of a module whose tests share one kept cast, in the first
+    districts: `kept, cast = kept_cast_fixtures()` at a test module's top level."""
+    import pytest
+
+    @pytest.fixture(scope="module")
+    def kept(django_db_setup: Any, django_db_blocker: Any) -> Iterator[KeptCast]:  # noqa: ARG001
+        """The cast, built once for this module's tests (`kept_cast`)."""
+        with kept_cast(django_db_blocker) as built:
+            yield built
+
+    @pytest.fixture
+    def cast(kept: KeptCast, db: Any) -> Cast:  # noqa: ARG001 - db: the test's savepoint
+        return kept.fresh()
+
+    return kept, cast

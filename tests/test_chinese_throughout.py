@@ -24,8 +24,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
-from tests.access import ROLES, kept_cast
-from tests.conftest import Cast
+from tests.access import ROLES, kept_cast_fixtures
 from tests.test_access_matrix import MATRIX, client_for, row_program
 
 # Latin a Chinese page legitimately shows: units, formats and names of standards people know by
@@ -174,16 +173,7 @@ def test_the_reader_sees_through_what_is_legitimately_latin():
 # --- the portal's pages, one test per role -----------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def kept(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]  # noqa: ARG001
-    """The cast, built once for this module's tests (tests/access.py: kept_cast)."""
-    with kept_cast(django_db_blocker) as built:
-        yield built
-
-
-@pytest.fixture
-def cast(kept, db) -> Cast:  # type: ignore[no-untyped-def]  # noqa: ARG001 - db: the test's savepoint
-    return kept.fresh()
+kept, cast = kept_cast_fixtures()
 
 
 GET_ROWS = [row for row in MATRIX if row.method == "GET"]

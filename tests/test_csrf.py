@@ -16,7 +16,7 @@ from django.db import transaction
 from django.test import Client
 
 from applications.scope import SESSION_KEY
-from tests.access import ROLES, Row, kept_cast
+from tests.access import ROLES, Row, kept_cast_fixtures
 from tests.access_matrix_table import table
 from tests.conftest import Cast, log_in
 from tests.test_access_matrix import row_program
@@ -24,16 +24,7 @@ from tests.test_access_matrix import row_program
 ALLOWED = {200, 302, 400}
 
 
-@pytest.fixture(scope="module")
-def kept(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]  # noqa: ARG001
-    """The cast, built once for this module's tests (tests/access.py: kept_cast)."""
-    with kept_cast(django_db_blocker) as built:
-        yield built
-
-
-@pytest.fixture
-def cast(kept, db) -> Cast:  # type: ignore[no-untyped-def]  # noqa: ARG001 - db: the test's savepoint
-    return kept.fresh()
+kept, cast = kept_cast_fixtures()
 
 
 def allowed_role(row: Row) -> str | None:

@@ -10,9 +10,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.access import kept_cast
+from tests.access import kept_cast_fixtures
 from tests.access_matrix_table import table
-from tests.conftest import Cast
 from tests.test_access_matrix import client_for, row_program
 
 TRAIL = re.compile(r'<nav aria-label="[^"]*" class="breadcrumb"><ol>(.*?)</ol></nav>', re.S)
@@ -36,16 +35,7 @@ PAGES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def kept(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]  # noqa: ARG001
-    """The cast, built once for this module's tests (tests/access.py: kept_cast)."""
-    with kept_cast(django_db_blocker) as built:
-        yield built
-
-
-@pytest.fixture
-def cast(kept, db) -> Cast:  # type: ignore[no-untyped-def]  # noqa: ARG001 - db: the test's savepoint
-    return kept.fresh()
+kept, cast = kept_cast_fixtures()
 
 
 def text(fragment: str) -> str:
