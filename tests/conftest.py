@@ -311,10 +311,6 @@ def pytest_runtest_teardown(item, nextitem):  # type: ignore[no-untyped-def]
     if not _FLUSHED["pending"]:
         return
     _FLUSHED["pending"] = False
-    if outcome.excinfo is not None:
-        # The teardown failed (the flush among it, perhaps): the tables are not known to be empty, and rows put
-        # back over them would fail on their keys and hide the teardown's own error, which is reported instead.
-        return
     if nextitem is None:
         # The session's last test: its databases were torn down with it (the connection names the
         # real database again), and no test follows that needs the reference data.
@@ -322,7 +318,24 @@ def pytest_runtest_teardown(item, nextitem):  # type: ignore[no-untyped-def]
     from pytest_django.plugin import blocking_manager_key
 
     with item.config.stash[blocking_manager_key].unblock():
+        if outcome.excinfo is not None and not _flushed():
+            # The teardown failed before the flush emptied the tables: rows put back over them would fail on
+            # their keys and hide the teardown's own error, which is reported instead.
+            return
         restore_tables()
+
+
+def _flushed() -> bool:
+    """Whether the tables the session began with are empty (a flush has run)."""
+    from django.db import connection
+
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for table in _SNAPSHOT:
+            cursor.execute(f"SELECT 1 FROM {quote(table)} LIMIT 1")
+            if cursor.fetchone() is not None:
+                return False
+    return True
 
 
 # Each filled table as the session began → the copy it is restored from (`kd_snap_<n>`, not a model's table,
