@@ -77,7 +77,7 @@ from subsidy.models import RunState, SubsidyLine, SubsidyRun
 from tests.compensation.helpers import ON, bureau_approves, draft, pdf
 from tests.factories import ApplicationFactory, EnterpriseFactory, UserFactory
 from tests.loans.sheets import DISBURSEMENTS, INTEREST, OVERDUE, REPAYMENTS, csv_bytes
-from tests.stateful import MONEY_SEQUENCES
+from tests.stateful import MONEY_SEQUENCES, sums_by
 
 pytestmark = pytest.mark.django_db
 
@@ -105,11 +105,6 @@ REACHED: Counter[str] = Counter()  # which steps the examples really took (check
 
 def total(qs, name: str) -> Decimal:
     return qs.aggregate(s=MoneySum(name))["s"] or ZERO
-
-
-def sums_by(qs, key: str, name: str) -> dict[int, Decimal]:
-    """Σ `name` of the rows of `qs` for each value of `key`, in one grouped query (absent: none)."""
-    return dict(qs.order_by().values_list(key).annotate(s=MoneySum(name)).values_list(key, "s"))
 
 
 COUNTED = (

@@ -50,7 +50,7 @@ from compensation.models import (
 )
 from kedaitong.db import MoneySum
 from tests.compensation.helpers import ON, bad_loan, bureau_approves, draft, pdf
-from tests.stateful import MONEY_SEQUENCES
+from tests.stateful import MONEY_SEQUENCES, sums_by
 
 pytestmark = pytest.mark.django_db
 
@@ -69,11 +69,6 @@ def half_up_fen(value: Fraction) -> Decimal:
 
 def total(qs, name: str) -> Decimal:
     return qs.aggregate(s=MoneySum(name))["s"] or ZERO
-
-
-def sums_by(qs, key: str, name: str) -> dict[int, Decimal]:
-    """Σ `name` of the rows of `qs` for each value of `key`, in one grouped query (absent: none)."""
-    return dict(qs.order_by().values_list(key).annotate(s=MoneySum(name)).values_list(key, "s"))
 
 
 class CompensationMachine(RuleBasedStateMachine):

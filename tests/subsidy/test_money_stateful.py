@@ -48,7 +48,7 @@ from subsidy.services import (
     run_record_payment,
     run_review,
 )
-from tests.stateful import MONEY_SEQUENCES
+from tests.stateful import MONEY_SEQUENCES, sums_by
 from tests.subsidy.conftest import pdf, shanghai
 
 pytestmark = pytest.mark.django_db
@@ -57,16 +57,6 @@ fens = st.integers(min_value=1, max_value=2_000_000).map(lambda n: Decimal(n) / 
 interest_amounts = st.integers(min_value=100, max_value=2_000_000).map(lambda n: Decimal(n) / 100)
 days = st.integers(min_value=0, max_value=180)
 ZERO = Decimal("0")
-
-
-def sums_by(qs, key: str, name: str) -> dict:
-    """Σ `name` of the rows of `qs` for each value of `key` (a tuple of fields: a tuple key), in one query.
-
-    The invariants run after every step: one grouped query each instead of one query per run, loan or payment.
-    """
-    keys = (key,) if isinstance(key, str) else tuple(key)
-    rows = qs.order_by().values_list(*keys).annotate(s=MoneySum(name)).values_list(*keys, "s")
-    return {(row[0] if len(keys) == 1 else row[:-1]): row[-1] for row in rows}
 
 
 class SubsidyMachine(RuleBasedStateMachine):
