@@ -111,35 +111,26 @@ def live_server(request):  # type: ignore[no-untyped-def]
     server.stop()
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+@pytest.fixture
+def browser() -> Any:
+    """The worker's browser (tests/e2e/browsers.py): launched by the first browser test, kept for the next ones,
+    stopped before the worker runs a test of another kind and at the end of the session."""
     if shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists():
         pytest.fail(
             f"Chromium not found at {CHROMIUM}: run `apt-get install chromium` (make test does it as root)"
         )
-    from playwright.sync_api import expect, sync_playwright
+    from tests.e2e import browsers
 
-    expect.set_options(timeout=WAIT_MS)
+    return browsers.get(CHROMIUM, CHROMIUM_ARGS, WAIT_MS)
 
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls
-    # the tests make in between are still synchronous and safe.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        # Leaving the `with` stops the driver, which kills any browser still
-        # running: nothing outlives the session, even when a test errs.
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            try:
-                yield browser
-            finally:
-                browser.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-        _reap_descendants()
+
+@pytest.fixture(scope="session", autouse=True)
+def _browser_stopped_at_end() -> Iterator[None]:
+    """However the session ends (an error, Ctrl-C), the driver and every browser it started are gone."""
+    yield
+    from tests.e2e import browsers
+
+    browsers.stop()
 
 
 def _descendants(root: int) -> list[int]:
