@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/profile_pages.py bench-clerk /                     # SQL of each query, slowest first
     .venv/bin/python bench/profile_pages.py bench-clerk /review/queue/?size=10 --python   # and cProfile
+    .venv/bin/python bench/profile_pages.py --table     # every page of bench_pages: ms, SQL ms, queries, calls
 
 The page is requested warm through Django's test client (as bench/bench_pages.py does) on a copy of the cached
 large dataset (`BENCH_PAGES_DB` names a copy to use instead: migrated and analyzed, it is used as it is).
@@ -47,7 +48,61 @@ def setup() -> None:
     use_bench_urls()
 
 
+def table() -> None:
+    """bench_pages' pages, each: median ms, SQL ms (medians of the requests), queries and Python calls of one."""
+    from bench_pages import bench_users, pages
+    from common import TRIVIAL_URL
+    from django.db import connection
+    from django.test import Client
+
+    from kedaitong.models import User
+
+    bench_users()
+    current: list[float] = []  # the query times of the request being made
+
+    def timed(execute: Any, sql_text: str, params: Any, many: bool, context: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return execute(sql_text, params, many, context)
+        finally:
+            current.append(time.perf_counter() - started)
+
+    for label, username, url in [
+        ("trivial Django view (anchor)", "bench-clerk", lambda: TRIVIAL_URL)
+    ] + [(label, username, url) for label, username, url, _target, _anchor in pages()]:
+        client = Client()
+        if username:
+            client.force_login(User.objects.get(username=username))
+        address = url()
+        client.get(address)  # warm
+        times, sql = [], []
+        for _ in range(REPEAT):
+            current.clear()
+            with connection.execute_wrapper(timed):
+                started = time.perf_counter()
+                response = client.get(address)
+                times.append(time.perf_counter() - started)
+            sql.append(sum(current))
+        profile = cProfile.Profile()
+        profile.enable()
+        client.get(address)
+        profile.disable()
+        calls = pstats.Stats(profile).total_calls  # type: ignore[attr-defined]
+        print(
+            f"| {label} | {statistics.median(times) * 1000:.1f} | {statistics.median(sql) * 1000:.1f} | "
+            f"{len(current)} | {calls:,} | {response.status_code} |",
+            flush=True,
+        )
+
+
 def main() -> None:
+    if "--table" in sys.argv:
+        setup()
+        print(
+            "| page | ms | SQL ms | queries | Python calls | HTTP |\n| --- | --- | --- | --- | --- | --- |"
+        )
+        table()
+        return
     username, url = sys.argv[1], sys.argv[2]
     setup()
     from bench_pages import bench_users
