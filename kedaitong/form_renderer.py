@@ -9,7 +9,10 @@ context draws the same HTML, and any change of value, choice, label or language 
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
+import uuid
+from decimal import Decimal
 from typing import Any
 
 from django.forms.renderers import BaseRenderer, get_default_renderer
@@ -22,17 +25,24 @@ _drawn: dict[tuple[Any, ...], str] = {}
 _lock = threading.Lock()
 
 
+# Values that cannot change once made; their repr tells apart what compares equal but is written differently
+# (Decimal("1.0") and Decimal("1.00"), 1 and True).
+SCALARS = (str, int, float, Decimal, dt.date, dt.time, dt.timedelta, uuid.UUID, type(None))
+
+
 def _frozen(value: Any) -> Any:
-    """`value` as a hashable key: mappings and sequences as tuples, lazy text as the text it reads now.
-    Anything else must be hashable already (TypeError otherwise: that widget is drawn as usual)."""
+    """`value` as a key: mappings and sequences as tuples (in their order, which the HTML keeps), lazy text as the
+    text it reads now, immutable scalars by type and repr. Anything else raises TypeError: that widget is drawn
+    as usual, never kept."""
     if isinstance(value, dict):
-        return tuple((key, _frozen(item)) for key, item in value.items())
+        return tuple((_frozen(key), _frozen(item)) for key, item in value.items())
     if isinstance(value, list | tuple):
         return (type(value).__name__, *(_frozen(item) for item in value))
     if isinstance(value, Promise):
         return str(value)
-    hash(value)
-    return type(value).__name__, value
+    if isinstance(value, SCALARS):
+        return type(value).__name__, repr(value)
+    raise TypeError(type(value).__name__)
 
 
 class RememberingRenderer(BaseRenderer):

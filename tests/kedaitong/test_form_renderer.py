@@ -50,3 +50,12 @@ def test_a_change_of_value_or_language_draws_again():
         chinese = drawn(None)
     with translation.override("en"):
         assert drawn(None) != chinese
+
+
+def test_what_cannot_be_a_key_is_drawn_as_usual():
+    """A context holding something that is not plain data (here an object) is never kept."""
+    from kedaitong.form_renderer import _frozen
+
+    with pytest.raises(TypeError):
+        _frozen({"widget": {"value": object()}})
+    assert _frozen({"a": [1, True]}) != _frozen({"a": [True, 1]})
