@@ -34,6 +34,8 @@ def _frozen(value: Any) -> Any:
     """`value` as a key: mappings and sequences as tuples (in their order, which the HTML keeps), lazy text as the
     text it reads now, immutable scalars by type and repr. Anything else raises TypeError: that widget is drawn
     as usual, never kept."""
+    if type(value) is str:  # most of a context: as it is (every other scalar is a tuple)
+        return value
     if isinstance(value, dict):
         return tuple((_frozen(key), _frozen(item)) for key, item in value.items())
     if isinstance(value, list | tuple):
