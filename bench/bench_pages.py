@@ -17,6 +17,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from common import TRIVIAL_URL, Anchor, report, report_anchor, use_bench_urls
 from seed import (
@@ -143,20 +144,12 @@ def pages() -> list[tuple[str, str, Callable[[], str], str, str]]:
     ]
 
 
-def main() -> None:
-    setup()
-    from django.test import Client
-
-    from applications.models import Program
+def bench_users() -> Any:
+    """The pages' users (bureau clerk, bank, enterprise, administrator), made once; returns the administrator."""
+    from applications.models import Enterprise, Program
     from kedaitong.models import User
     from loans.models import Bank
 
-    report(
-        f"Seeding the large dataset ({ENTERPRISES:,} enterprises, {APPLICATIONS:,} applications, {LOANS:,} loans, "
-        f"{LOANS * SETTLEMENTS_PER_LOAN:,} interest settlements; SQLite, cached between runs)",
-        f"{seeding_seconds()} s",
-        "—",
-    )
     User.objects.get_or_create(
         username="bench-clerk",
         defaults={"role": "bureau_staff", "program": Program.objects.get(code="changjiang")},
@@ -164,8 +157,6 @@ def main() -> None:
     User.objects.get_or_create(
         username="bench-bank", defaults={"role": "bank", "bank": Bank.objects.get(code="bank-01")}
     )
-    from applications.models import Enterprise
-
     User.objects.get_or_create(
         username="bench-enterprise",
         defaults={"role": "enterprise", "enterprise": Enterprise.objects.order_by("pk").first()},
@@ -174,6 +165,22 @@ def main() -> None:
         username="bench-superuser",
         defaults={"role": "admin", "is_staff": True, "is_superuser": True},
     )
+    return superuser
+
+
+def main() -> None:
+    setup()
+    from django.test import Client
+
+    from kedaitong.models import User
+
+    report(
+        f"Seeding the large dataset ({ENTERPRISES:,} enterprises, {APPLICATIONS:,} applications, {LOANS:,} loans, "
+        f"{LOANS * SETTLEMENTS_PER_LOAN:,} interest settlements; SQLite, cached between runs)",
+        f"{seeding_seconds()} s",
+        "—",
+    )
+    superuser = bench_users()
     anchors = {}
     for key, label, username, url in [
         (TRIVIAL, "trivial Django view", "bench-clerk", TRIVIAL_URL),

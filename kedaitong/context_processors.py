@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import import_module
 from typing import Any
@@ -42,6 +43,10 @@ class NavItem:
     count: int | None = None
     # The rows whose number `count` shows, counted with the menu's other counts in one query (`menu`).
     counting: QuerySet[Any] | None = dataclasses.field(default=None, compare=False, repr=False)
+    # Told the number once counted, so a later part of the same page reuses it (the home page's review queue).
+    counted: Callable[[int], None] | None = dataclasses.field(
+        default=None, compare=False, repr=False
+    )
 
 
 # The URLs of the menu's argument-less pages, reversed once per URL configuration and script prefix: the same
@@ -84,7 +89,9 @@ def menu(user: Any) -> list[NavItem]:
     lazy = [i for i, item in enumerate(items) if item.counting is not None]
     counts = count_many([items[i].counting for i in lazy])
     for i, count in zip(lazy, counts, strict=True):
-        items[i] = dataclasses.replace(items[i], count=count or None, counting=None)
+        if items[i].counted is not None:
+            items[i].counted(count)
+        items[i] = dataclasses.replace(items[i], count=count or None, counting=None, counted=None)
     return items
 
 

@@ -34,7 +34,11 @@ def home(request: HttpRequest) -> HttpResponse:
             return redirect("applications:account")
         return render(request, "home/no_role.html", status=403)
     applications = Application.objects.visible_to(user).select_related(
-        "enterprise", "bank", "program_version__program"
+        # publicity_entry__batch: an application in publicity shows 公示中 or 待公示 by its batch
+        "enterprise",
+        "bank",
+        "program_version__program",
+        "publicity_entry__batch",
     )
     loans = Loan.objects.visible_to(user).select_related(
         "enterprise", "bank", "program_version__program"

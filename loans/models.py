@@ -230,6 +230,15 @@ class Loan(models.Model):
         verbose_name = _("loan")
         verbose_name_plural = _("loans")
         ordering = ["-disbursement_date", "contract_no"]
+        indexes = [
+            # The home pages' latest loans (the model's order) in a program: read from each of its versions'
+            # entries in order until ten are found, instead of sorting every loan of the program (issue 20: 42 ms
+            # → under 0.1 ms at 50,000 loans). Led by the version, so it serves only queries that name one (an
+            # index led by the date was read for the delinquency figures' "disbursed before today").
+            models.Index(
+                fields=["program_version", "-disbursement_date", "contract_no"], name="loan_latest"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["bank", "contract_no"], name="loan_unique_contract_per_bank"

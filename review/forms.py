@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Application, MaterialType
+from kedaitong.form_renderer import REMEMBERING
 from kedaitong.forms import AmountField
 from kedaitong.uploads import EvidenceFileField
 from review.models import BlacklistEntry, LeadingGroupRole, Opinion
@@ -21,6 +22,8 @@ class MoneyField(AmountField):
 
 
 class QueueFilterForm(forms.Form):
+    # Drawn on every queue page: its widgets' HTML is kept by their context (kedaitong/form_renderer.py).
+    default_renderer = REMEMBERING
     SORTS = [
         ("age", _("Oldest first")),
         ("-age", _("Newest first")),

@@ -13,7 +13,13 @@ from kedaitong.context_processors import NavItem, nav_url
 from kedaitong.models import Notification, User
 from kedaitong.programs import Feature, has_feature
 from kedaitong.roles import Role
-from review.selectors import QUEUE_ROLES, known_queue_count, queue_for, queue_states
+from review.selectors import (
+    QUEUE_ROLES,
+    known_queue_count,
+    queue_for,
+    queue_states,
+    remember_queue_count,
+)
 
 GOVERNMENT = (Role.BUREAU_STAFF, Role.BUREAU_HEAD, Role.LEADING_GROUP, Role.AUDITOR, Role.ADMIN)
 PAGES = (
@@ -32,7 +38,13 @@ def items(user: User) -> list[NavItem]:
         found.append(
             NavItem(nav_url("review:queue"), _("Review queue"), known)
             if known is not None
-            else NavItem(nav_url("review:queue"), _("Review queue"), counting=queue_for(user))
+            else NavItem(
+                nav_url("review:queue"),
+                _("Review queue"),
+                counting=queue_for(user),
+                # the home page's queue section, drawn after the menu, shows the same count
+                counted=lambda n: remember_queue_count(user, n),
+            )
         )
     if role in GOVERNMENT:
         program = current_program(user)

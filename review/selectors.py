@@ -190,6 +190,13 @@ def queue_for(user: User) -> QuerySet[Application]:
     Each row carries `entered` (see `with_entered_state`).
     """
     program = current_program(user)
+    # Built once a request (the page, its count and the menu ask for it) for this program and role: the
+    # per-request cache that ProgramMiddleware empties (applications.scope), never a long-lived one.
+    cache = getattr(user, "_scope_cache", None)
+    key = (program.pk if program is not None else None, user.effective_role)
+    built = cache.get("queue_for") if cache is not None else None
+    if built is not None and built[0] == key:
+        return built[1].all()
     states = queue_states(user)
     if program is None or not states:
         return with_entered_state(Application.objects.none())
@@ -200,7 +207,10 @@ def queue_for(user: User) -> QuerySet[Application]:
     if narrow is not None:
         qs = narrow(user.effective_role, qs)
     # publicity_entry__batch: a `publicity` row shows 公示中 or 待公示 by its batch (Application.get_state_display).
-    return with_entered_state(qs).select_related("enterprise", "bank", "publicity_entry__batch")
+    qs = with_entered_state(qs).select_related("enterprise", "bank", "publicity_entry__batch")
+    if cache is not None:
+        cache["queue_for"] = (key, qs)
+    return qs.all()
 
 
 def queue_count(user: User) -> int:
@@ -214,6 +224,13 @@ def queue_count(user: User) -> int:
     if cache is not None:
         cache["queue_count"] = count
     return count
+
+
+def remember_queue_count(user: User, count: int) -> None:
+    """Keep the queue's count for the rest of the request (the menu counted it with its other counts)."""
+    cache = getattr(user, "_scope_cache", None)
+    if cache is not None:
+        cache["queue_count"] = count
 
 
 def known_queue_count(user: User) -> int | None:

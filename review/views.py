@@ -119,7 +119,10 @@ def queue(request: HttpRequest) -> HttpResponse:
         applications.order_by(*SORTS[sort]), size, request.GET.get("page"), count=count
     )
     today = timezone.localdate()
-    rows = [(a, selectors.age_in_days(a.entered, today)) for a in page]
+    rows = [
+        (a, selectors.age_in_days(a.entered, today), url)
+        for a, url in zip(page, _review_urls(page), strict=True)
+    ]
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -128,6 +131,14 @@ def queue(request: HttpRequest) -> HttpResponse:
         {"form": form, "page": page, "rows": rows, "query": query.urlencode()},
         status=400 if form.errors else 200,
     )
+
+
+def _review_urls(applications: Any) -> list[str]:
+    """Each application's review page URL: reversed once with a placeholder id, then filled in (a reverse per
+    row was a tenth of a 100-row queue page's Python time)."""
+    placeholder = str(uuid.UUID(int=0))
+    pattern = reverse("review:application-review", args=[placeholder])
+    return [pattern.replace(placeholder, str(a.public_id)) for a in applications]
 
 
 def _review_context(request: HttpRequest, application: Application, **extra: Any) -> dict[str, Any]:

@@ -27,7 +27,14 @@ def credit_plan_chart(user: Any, filters: Any = None) -> dict[str, Any] | None:
     banks = Bank.objects.filter(agreements__program=program)
     if user.effective_role == Role.BANK:
         banks = banks.filter(pk=user.bank_id)
-    rows = selectors.plan_progress(program, today.year, banks)
+    # The dashboard's filters read the disbursements from its loan tallies (the same figures, without reading
+    # every loan of the program); without them the loans are counted.
+    reader = getattr(filters, "disbursed_by_month", None)
+    rows = (
+        selectors.plan_progress(program, today.year, banks, disbursed_from=reader)
+        if reader is not None
+        else selectors.plan_progress(program, today.year, banks)
+    )
     months = selectors.program_totals(rows)[: today.month]
     return {
         "key": "credit-plan",

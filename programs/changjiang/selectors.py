@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -135,12 +136,18 @@ def disbursed_by_month(
 
 
 def plan_progress(
-    program: Program, year: int, banks: QuerySet[Bank] | None = None
+    program: Program,
+    year: int,
+    banks: QuerySet[Bank] | None = None,
+    disbursed_from: Callable[
+        [Program, int, list[int]], dict[tuple[int, int], tuple[int, Decimal]]
+    ] = disbursed_by_month,
 ) -> list[BankProgress]:
     """Each bank's plan (if any) against what was granted and disbursed, month by month (第五条).
 
     The banks are the program's cooperating banks and any bank with a plan or a loan that year (`banks` narrows
-    them: a bank sees its own row). Two queries for the figures, whatever the number of banks.
+    them: a bank sees its own row). Two queries for the figures, whatever the number of banks. `disbursed_from`
+    gives the same figures as `disbursed_by_month` (the dashboard reads them from its loan tallies).
     """
     plans = {p.bank_id: p for p in CreditPlan.objects.filter(program=program, year=year)}
     # The banks with a loan that year, as a subquery (one OR over joins to the loans made a row per loan
@@ -158,7 +165,7 @@ def plan_progress(
     bank_list = list(candidates.order_by("code"))
     ids = [b.pk for b in bank_list]
     granted = granted_by_month(program, year, ids)
-    disbursed = disbursed_by_month(program, year, ids)
+    disbursed = disbursed_from(program, year, ids)
     result = []
     for bank in bank_list:
         plan = plans.get(bank.pk)

@@ -19,5 +19,7 @@ def review_queue(user: Any, limit: int = 10) -> dict[str, Any]:
     count = queue_count(user)
     if not count:
         return {"count": 0, "items": []}
-    page = queue_page(queue_for(user).order_by("submitted_at", "pk"), limit, 1, count=count)
+    # The home page's table names each row's program (applications/_application_table.html).
+    waiting = queue_for(user).select_related("program_version__program")
+    page = queue_page(waiting.order_by("submitted_at", "pk"), limit, 1, count=count)
     return {"count": count, "items": list(page.object_list)}

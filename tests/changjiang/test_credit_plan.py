@@ -277,3 +277,33 @@ def test_the_dashboard_shows_the_plan_against_granted_and_disbursed(client, cast
         assert f'"{disbursed}"' in chart
     client.force_login(UserFactory(username="qz", role="bureau_staff", program=cast.quzhou))
     assert "chart-credit-plan" not in client.get("/reports/dashboard/").content.decode()
+
+
+def test_the_dashboard_reads_the_same_disbursements_from_its_tallies(cast):
+    """Issue 20: the dashboard's chart reads the disbursements by bank and month from the loan tallies
+    (reports.dashboard.Filters.disbursed_by_month); they are the figures counted from the loans."""
+    from programs.changjiang.selectors import disbursed_by_month
+    from reports.dashboard import default_filters
+
+    version = ProgramVersion.objects.filter(program=cast.changjiang).first()
+    for bank, day, principal in [
+        (cast.bank_x, "2026-01-31", "100000.01"),
+        (cast.bank_x, "2026-01-02", "200000.10"),
+        (cast.bank_y, "2026-07-15", "300000.00"),
+        (cast.bank_x, "2025-12-31", "400000.00"),  # another year
+    ]:
+        LoanFactory(
+            enterprise=cast.enterprise_b,
+            bank=bank,
+            program_version=version,
+            disbursement_date=day,
+            principal=Decimal(principal),
+        )
+    banks = [cast.bank_x.pk, cast.bank_y.pk]
+    for year in (2025, 2026):
+        counted = disbursed_by_month(cast.changjiang, year, banks)
+        assert counted, year
+        assert default_filters().disbursed_by_month(cast.changjiang, year, banks) == counted
+    assert default_filters().disbursed_by_month(cast.changjiang, 2026, [cast.bank_y.pk]) == (
+        disbursed_by_month(cast.changjiang, 2026, [cast.bank_y.pk])
+    )

@@ -134,3 +134,55 @@ def test_the_latest_applications_are_read_from_an_index_not_sorted(cast):
         cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
         plan = " / ".join(row[-1] for row in cursor.fetchall())
     assert "application_created" in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_the_home_page_counts_the_queue_once_and_names_the_rows_programs_without_a_query_each(
+    client, cast, many
+):
+    """Issue 20: the menu's count (drawn first) is the queue section's; the section's rows come with their
+    program (it names it), not one query per row."""
+    client.force_login(cast.bureau_staff)
+    client.get("/")
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/").content.decode()
+    plain_counts = [
+        q["sql"] for q in queries if q["sql"].startswith('SELECT COUNT(*) AS "__count" FROM')
+    ]
+    assert not plain_counts, plain_counts
+    one_by_one = [
+        q["sql"]
+        for q in queries
+        if re.search(r'FROM "applications_program(version)?" WHERE "applications_program', q["sql"])
+    ]
+    assert len(one_by_one) <= 1, one_by_one  # the user's own program (the heading); not one a row
+    assert page.count('<span class="nav-count">122</span>') == 2  # the menu and the section
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan is read here")
+def test_the_latest_loans_are_read_from_an_index_and_the_records_first_for_delinquency(cast):
+    """Issue 20: a home page's latest loans (the model's order) in a program come from the `loan_latest` index
+    (by version, disbursement date, contract), not from reading every loan of the program; the delinquency
+    figures' repayments are still read from the records' side, not through that index."""
+    import io
+
+    from django.core.management import call_command
+
+    from loans.models import Loan, Repayment
+    from tests.factories import LoanFactory
+
+    for _ in range(30):
+        LoanFactory(enterprise=cast.enterprise_a, bank=cast.bank_x)
+    call_command("analyze_database", stdout=io.StringIO())
+
+    def plan(qs):
+        sql, params = qs.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            return " / ".join(row[-1] for row in cursor.fetchall())
+
+    latest = Loan.objects.filter(program_version__program=cast.changjiang)[:10]
+    assert "loan_latest" in plan(latest.values_list("pk", flat=True)), plan(latest)
+    repaid = Repayment.objects.filter(
+        repaid_on__lte="2026-12-01", loan__program_version__program=cast.changjiang
+    ).values_list("loan")
+    assert "loan_latest" not in plan(repaid), plan(repaid)
