@@ -390,7 +390,8 @@ def compute_run(
         if loan["enterprise_id"] in fraud_enterprises:
             exclude(Reason.FRAUD_ENTERPRISE, "借款企业有骗取贷款或贴息记录，不得再参与（六）")
             continue
-        if any(s <= loan["disbursement_date"] <= e for s, e in terminated.get(loan["bank_id"], [])):
+        ended = terminated.get(loan["bank_id"])  # most banks have no terminated agreement
+        if ended and any(s <= loan["disbursement_date"] <= e for s, e in ended):
             exclude(
                 Reason.AGREEMENT_TERMINATED,
                 "经办银行增加借款人负担遭投诉查实，协议终止，贷款不予贴息（附件2 十一(二)）",
