@@ -17,12 +17,14 @@ key, gets its test database as a copy of the template (a second or two) instead 
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
 import sqlite3
 import sys
 from pathlib import Path
+from typing import Any
 
 import django
 from django.apps import apps
@@ -86,14 +88,25 @@ def template_path() -> Path:
     return BASE / "var" / f"test-template-{template_key()}.sqlite3"
 
 
+# The lock file held while one process migrates and saves the SQLite template (until save()).
+_SQLITE_LOCK: list[Any] = []
+
+
 def restore() -> bool:
-    """Copy the template to this process's test database; False when there is none (or not SQLite)."""
+    """Copy the template to this process's test database (True); False when not SQLite, or when there is no
+    template yet: then this process keeps the lock, migrates, and `save()` lets the others in. Workers started
+    together would otherwise all migrate at once (three workers on two cores: about 28 s instead of 19 s)."""
     target = _sqlite_file()
     if target is None:
         return False
     template = template_path()
+    template.parent.mkdir(parents=True, exist_ok=True)
+    lock = open(template.parent / "test-template.lock", "a+")  # noqa: SIM115 - held past this function
+    fcntl.flock(lock, fcntl.LOCK_EX)
     if not template.exists():
+        _SQLITE_LOCK.append(lock)
         return False
+    lock.close()
     target.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{target}{suffix}").unlink(missing_ok=True)
@@ -110,6 +123,14 @@ def save() -> None:
     """Keep the freshly migrated test database as the template (written aside, then moved in place)."""
     if _sqlite_file() is None:
         return
+    try:
+        _save_sqlite()
+    finally:
+        while _SQLITE_LOCK:
+            _SQLITE_LOCK.pop().close()
+
+
+def _save_sqlite() -> None:
     template = template_path()
     if template.exists():
         return

@@ -111,6 +111,18 @@ def live_server(request):  # type: ignore[no-untyped-def]
     server.stop()
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """The browser is launched before any of the test's fixtures, with none of its transactions open, as the
+    session fixture it once was did: launched from the fixture, inside a test's open transaction, it left that
+    test's next write "database is locked" (a browser test after a non-browser one in the same worker)."""
+    if item.get_closest_marker("e2e") and "browser" in getattr(item, "fixturenames", ()):
+        from tests.e2e import browsers
+
+        if shutil.which(CHROMIUM) is not None or Path(CHROMIUM).exists():
+            browsers.get(CHROMIUM, CHROMIUM_ARGS, WAIT_MS)
+
+
 @pytest.fixture
 def browser() -> Any:
     """The worker's browser (tests/e2e/browsers.py): launched by the first browser test, kept for the next ones,
