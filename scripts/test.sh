@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Runs the test suite for `make test` (everything) and `make test-fast` (no browser).
 #
-# The tests spread over the cores with pytest-xdist; pytest-django gives each worker its own database
-# (var/test.sqlite3_gw0, ... on SQLite; test_<name>_gw0, ... on PostgreSQL).
-# - fast: every test but the browser tests (marker e2e), PYTEST_WORKERS workers (default `auto`, one a core).
-# - all: the browser tests in the same run (tests/e2e), one worker more than there are cores by default: a
-#   browser test's worker mostly waits for its Chromium and its live server, and the spare worker runs other
-#   tests meanwhile. A worker stops its browser before it runs a test of another kind (tests/e2e/browsers.py).
-# On the Python versions whose parser can crash with "SystemError: AST constructor recursion depth mismatch"
-# while other threads run (CPython 3.11.0-3.11.7, 3.12.0-3.12.1: the live server's and Playwright's threads,
-# a job's heartbeat), failures are reported with --tb=native, which parses no source: a failing test is
-# reported, never turned into an INTERNALERROR (docs/decisions.md).
-# Extra arguments go to pytest (e.g. a path or -k).
+# 1. The non-browser tests spread over the cores with pytest-xdist (PYTEST_WORKERS,
+#    default `auto`); pytest-django gives each worker its own database
+#    (var/test.sqlite3_gw0, ... on SQLite; test_<name>_gw0, ... on PostgreSQL).
+# 2. The browser tests (marker e2e) run afterwards in pytest processes of their own,
+#    with --tb=native: pytest's own traceback formatting parses source files, which
+#    CPython 3.11.7 can crash with "SystemError: AST constructor recursion depth
+#    mismatch" while the live server's and Playwright's threads run (docs/decisions.md).
+#    A failing browser test is then reported, never turned into an INTERNALERROR. On the
+#    Python versions with that bug the non-browser half gets --tb=native as well.
+# Extra arguments go to both pytest runs (e.g. a path or -k). A half that selects no
+# test is not a failure as long as the other half ran some; the exit status is the
+# first failing half's.
 # Usage: scripts/test.sh all|fast [pytest args ...]
 set -u
 cd "$(dirname "$0")/.."
@@ -32,9 +33,6 @@ if [ "$faketime_spec" != "${faketime_spec#@}" ] && [ -z "${FAKETIME_FMT:-}" ]; t
   export FAKETIME="@$epoch" FAKETIME_FMT=%s
 fi
 
-if [ "$mode" = all ] && [ -z "${PYTEST_WORKERS:-}" ]; then
-  workers=$(( $("$PY" -c 'import os; print(len(os.sched_getaffinity(0)))') + 1 ))
-fi
 xdist=(-n "$workers")
 [ "$workers" = 0 ] && xdist=()
 
@@ -47,10 +45,33 @@ if "$PY" -c 'import sys; v = sys.version_info[:3]; sys.exit(0 if (3, 11) <= v < 
 fi
 
 # --durations: the slowest tests are printed with every run, so a slow one is seen where it landed.
+# With no arguments each half collects only its own folder: the browser tests all live in tests/e2e (their
+# modules mark themselves e2e), and collecting the other ~3,000 tests only to deselect them cost each browser
+# worker seconds of start-up.
+own_half=(--ignore=tests/e2e)
+[ $# -gt 0 ] && own_half=()
+"$PY" -m pytest -m "not e2e" "${own_half[@]}" "${xdist[@]}" "${native[@]}" --durations=20 --durations-min=3 "$@"
+fast=$?
 if [ "$mode" = fast ]; then
-  # With no arguments only the non-browser folders are collected (the browser tests all live in tests/e2e).
-  own_half=(--ignore=tests/e2e)
-  [ $# -gt 0 ] && own_half=()
-  exec "$PY" -m pytest -m "not e2e" "${own_half[@]}" "${xdist[@]}" "${native[@]}" --durations=20 --durations-min=3 "$@"
+  exit $fast
 fi
-exec "$PY" -m pytest "${xdist[@]}" "${native[@]}" --durations=25 --durations-min=3 "$@"
+# The browser tests spread over the cores too (E2E_WORKERS, default as PYTEST_WORKERS): each worker has
+# its own live server, Chromium and database.
+e2e_workers=${E2E_WORKERS:-$workers}
+e2e_xdist=(-n "$e2e_workers")
+[ "$e2e_workers" = 0 ] && e2e_xdist=()
+e2e_only=(tests/e2e)
+[ $# -gt 0 ] && e2e_only=()
+"$PY" -m pytest -m e2e "${e2e_xdist[@]}" --tb=native --durations=10 --durations-min=3 "${e2e_only[@]}" "$@"
+browser=$?
+
+# 5 is pytest's "no tests collected".
+if [ $fast -eq 5 ] && [ $browser -eq 5 ]; then
+  exit 5
+fi
+for status in $fast $browser; do
+  if [ "$status" -ne 0 ] && [ "$status" -ne 5 ]; then
+    exit "$status"
+  fi
+done
+exit 0

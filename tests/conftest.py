@@ -308,10 +308,6 @@ def _reference_data(request):
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item, nextitem):  # type: ignore[no-untyped-def]
     outcome = yield  # every fixture of the test is finalized: a transactional test's tables are flushed
-    from tests.e2e import browsers
-
-    if nextitem is None or not nextitem.get_closest_marker("e2e"):
-        browsers.stop()  # the next test keeps Django's check against ORM calls inside an event loop
     if not _FLUSHED["pending"]:
         return
     _FLUSHED["pending"] = False

@@ -111,38 +111,35 @@ def live_server(request):  # type: ignore[no-untyped-def]
     server.stop()
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    """The browser is launched before any of the test's fixtures, with none of its transactions open, as the
-    session fixture it once was did: launched from the fixture, inside a test's open transaction, it left that
-    test's next write "database is locked" (a browser test after a non-browser one in the same worker)."""
-    if item.get_closest_marker("e2e") and "browser" in getattr(item, "fixturenames", ()):
-        from tests.e2e import browsers
-
-        if shutil.which(CHROMIUM) is not None or Path(CHROMIUM).exists():
-            browsers.get(CHROMIUM, CHROMIUM_ARGS, WAIT_MS)
-
-
-@pytest.fixture
-def browser() -> Any:
-    """The worker's browser (tests/e2e/browsers.py): launched by the first browser test, kept for the next ones,
-    stopped before the worker runs a test of another kind and at the end of the session."""
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
     if shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists():
         pytest.fail(
             f"Chromium not found at {CHROMIUM}: run `apt-get install chromium` (make test does it as root)"
         )
-    from tests.e2e import browsers
+    from playwright.sync_api import expect, sync_playwright
 
-    return browsers.get(CHROMIUM, CHROMIUM_ARGS, WAIT_MS)
+    expect.set_options(timeout=WAIT_MS)
 
-
-@pytest.fixture(scope="session", autouse=True)
-def _browser_stopped_at_end() -> Iterator[None]:
-    """However the session ends (an error, Ctrl-C), the driver and every browser it started are gone."""
-    yield
-    from tests.e2e import browsers
-
-    browsers.stop()
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls
+    # the tests make in between are still synchronous and safe.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        # Leaving the `with` stops the driver, which kills any browser still
+        # running: nothing outlives the session, even when a test errs.
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                yield browser
+            finally:
+                browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+        _reap_descendants()
 
 
 def _descendants(root: int) -> list[int]:
