@@ -629,3 +629,42 @@ def test_a_check_that_fails_unexpectedly_marks_the_upload_failed_with_the_reason
     assert "处理时发生意外错误" in page.content.decode()
     assert response.status_code == 302
     assert not InterestSettlement.objects.exists()
+
+
+def test_a_database_error_while_saving_leaves_the_upload_to_the_jobs_next_attempt(
+    cast, monkeypatch
+):
+    """Issue 20 (the scale-out run): a deadlock while a job saves an upload must not mark the upload failed; the
+    job is queued again (kedaitong.jobs) and its next attempt saves it. A file's own error still fails it."""
+    from django.db import OperationalError
+
+    from loans import services, tasks
+
+    record = RecordUpload.objects.create(
+        kind="interest",
+        program=cast.changjiang,
+        bank=cast.bank_x,
+        file="imports/big.xlsx",
+        original_name="big.xlsx",
+        checksum="0" * 64,
+        uploaded_by=cast.bank_x_user,
+        state=RecordUpload.State.SAVING,
+    )
+
+    def deadlocked(**kwargs):  # type: ignore[no-untyped-def]
+        raise OperationalError("deadlock detected")
+
+    monkeypatch.setattr(services, "upload_process", deadlocked)
+    with pytest.raises(OperationalError):
+        tasks.process_upload(record, commit=True)
+    record.refresh_from_db()
+    assert record.state == RecordUpload.State.SAVING
+
+    def broken(**kwargs):  # type: ignore[no-untyped-def]
+        raise ValueError("a bad cell")
+
+    monkeypatch.setattr(services, "upload_process", broken)
+    with pytest.raises(ValueError, match="a bad cell"):
+        tasks.process_upload(record, commit=True)
+    record.refresh_from_db()
+    assert record.state == RecordUpload.State.FAILED
