@@ -33,8 +33,12 @@ REPEAT = int(os.environ.get("BENCH_REPEAT", "15"))
 
 
 def setup() -> None:
-    copy = Path(tempfile.mkdtemp()) / "pages.sqlite3"
-    shutil.copy(large_database(), copy)
+    """Django on a copy of the cached large dataset, or on the database file BENCH_PAGES_DB names (used as it is:
+    bench/profile_pages.py on a copy made once)."""
+    copy = os.environ.get("BENCH_PAGES_DB")
+    if not copy:
+        copy = str(Path(tempfile.mkdtemp()) / "pages.sqlite3")
+        shutil.copy(large_database(), copy)
     os.environ["DATABASE_URL"] = f"sqlite:///{copy}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kedaitong.settings")
     os.environ["ALLOWED_HOSTS"] = "testserver"

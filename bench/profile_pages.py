@@ -16,36 +16,15 @@ from __future__ import annotations
 import cProfile
 import os
 import pstats
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
-from common import use_bench_urls
+from bench_pages import setup
 
 REPEAT = int(os.environ.get("BENCH_REPEAT", "5"))
-
-
-def setup() -> None:
-    given = os.environ.get("BENCH_PAGES_DB")
-    if given:
-        path = given
-    else:
-        from seed import large_database
-
-        path = str(Path(tempfile.mkdtemp()) / "pages.sqlite3")
-        shutil.copy(large_database(), path)
-    os.environ["DATABASE_URL"] = f"sqlite:///{path}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kedaitong.settings")
-    os.environ["ALLOWED_HOSTS"] = "testserver"
-    import django
-
-    django.setup()
-    use_bench_urls()
 
 
 def table() -> None:
