@@ -157,11 +157,16 @@ def assert_all_or_nothing() -> str:
 @pytest.mark.django_db(transaction=True)
 def test_a_killed_subsidy_commit_is_all_or_nothing():
     seed()
-    # How long a whole commit takes here, to spread the kills over it.
-    started = time.perf_counter()
-    assert start_commit().wait(timeout=300) == 0
-    full = time.perf_counter() - started
-    assert assert_all_or_nothing() == "done"
+    # How long a whole commit takes here, to spread the kills over it: the second of two, warm. The first one's
+    # time (a cold database and process) was five times the later ones' on PostgreSQL once the commit got
+    # faster (issue 20), and every kill then came after the commit.
+    full = 0.0
+    for _ in range(2):
+        _clear_runs()
+        started = time.perf_counter()
+        assert start_commit().wait(timeout=300) == 0
+        full = time.perf_counter() - started
+        assert assert_all_or_nothing() == "done"
     outcomes = []
     for fraction in (0.2, 0.5, 0.7, 0.85, 0.95):
         _clear_runs()
