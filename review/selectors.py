@@ -217,12 +217,11 @@ def queue_count(user: User) -> int:
     """How many applications wait in the user's queue; counted once a request (the menu and the queue page
     share it)."""
     # Per request: ProgramMiddleware gives the request's user an empty cache (applications.scope).
-    cache = getattr(user, "_scope_cache", None)
-    if cache is not None and "queue_count" in cache:
-        return int(cache["queue_count"])
+    known = known_queue_count(user)
+    if known is not None:
+        return int(known)
     count = queue_for(user).count() if user.effective_role in QUEUE_ROLES else 0
-    if cache is not None:
-        cache["queue_count"] = count
+    remember_queue_count(user, count)
     return count
 
 
