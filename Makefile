@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: run dev reset-demo test test-fast test-clock setup sysdeps migrate demo lint audit check messages lock clean bench load backup
+.PHONY: run dev reset-demo test test-fast test-clock test-db setup sysdeps migrate demo lint audit check messages lock clean bench load backup
 
 # The demo as it is served for real (DEBUG off: the portal's own error pages), with one background worker,
 # in the foreground; the logins are printed once the server answers.
@@ -46,6 +46,13 @@ CLOCK_AT ?= 2026-12-03 20:00:00
 test-clock: EXTRA_SYSDEPS = faketime
 test-clock: setup
 	TZ=UTC faketime -f "@$(CLOCK_AT)" bash scripts/test.sh fast $(PYTEST_ARGS)
+
+# The migrated test databases (tests/dbtemplate.py) built ahead of a suite, which then only copies them: SQLite,
+# or PostgreSQL when DATABASE_URL names a server. A suite builds them itself when they are missing; CI builds them
+# in the background while the static checks run (.ci/run).
+test-db: setup
+	$(PY) -m pytest -p no:cacheprovider -q -n 0 \
+	  tests/kedaitong/test_dbtemplate.py::test_the_test_database_has_every_migration_applied
 
 setup: sysdeps $(STAMP)
 

@@ -2,6 +2,10 @@
 
 from pathlib import Path
 
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
 from tests import dbtemplate
 
 
@@ -33,3 +37,14 @@ def test_the_key_changes_with_a_data_file_a_migration_loads(monkeypatch):
 
     monkeypatch.setattr(Path, "read_bytes", changed)
     assert dbtemplate.template_key() != before
+
+
+@pytest.mark.django_db
+def test_the_test_database_has_every_migration_applied():
+    """What a test database is made from (the template, or the migrations run afresh) leaves nothing to apply.
+
+    `make test-db` runs this test alone: it builds the templates (SQLite, and PostgreSQL when DATABASE_URL names
+    one) ahead of a suite, as CI does while the static checks run.
+    """
+    executor = MigrationExecutor(connection)
+    assert executor.migration_plan(executor.loader.graph.leaf_nodes()) == []
