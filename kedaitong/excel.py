@@ -128,7 +128,7 @@ class _RowWriter(WorksheetWriter):
         if out is None or LXML or ws.row_dimensions or ws.parent.iso_dates:
             super().write_row(
                 xf,
-                [ws.cell_for(v, i, row_idx) for i, v in enumerate(row, 1) if v is not None],
+                [ws.cell_for(v, i, row_idx) for i, v in enumerate(row, 1)],
                 row_idx,
             )
             return
