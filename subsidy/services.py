@@ -805,6 +805,22 @@ EXCLUSION_COLUMNS = (
     "detail",
 )
 
+MISMATCH_COLUMNS = (
+    "run_id",
+    "loan_id",
+    "settlement_id",
+    "bank_code",
+    "contract_no",
+    "settled_on",
+    "period_start",
+    "period_end",
+    "amount",
+    "flagged_overdue",
+    "overdue_days",
+    "period_days",
+    "excluded",
+)
+
 
 def run_commit(
     *,
@@ -893,26 +909,27 @@ def run_commit(
                 for x in result.exclusions
             ),
         )
-        FlagMismatch.objects.bulk_create(
+        insert_rows(
+            FlagMismatch,
+            MISMATCH_COLUMNS,
             (
-                FlagMismatch(
-                    run=run,
-                    loan_id=m.loan_id,
-                    settlement_id=m.settlement_id,
-                    bank_code=m.bank_code,
-                    contract_no=m.contract_no,
-                    settled_on=m.settled_on,
-                    period_start=m.period_start,
-                    period_end=m.period_end,
-                    amount=m.amount,
-                    flagged_overdue=m.flagged_overdue,
-                    overdue_days=m.overdue_days,
-                    period_days=m.period_days,
-                    excluded=m.excluded,
+                (
+                    run.pk,
+                    m.loan_id,
+                    m.settlement_id,
+                    m.bank_code,
+                    m.contract_no,
+                    m.settled_on,
+                    m.period_start,
+                    m.period_end,
+                    m.amount,
+                    m.flagged_overdue,
+                    m.overdue_days,
+                    m.period_days,
+                    m.excluded,
                 )
                 for m in result.mismatches
             ),
-            batch_size=2000,
         )
         _link_settlements(run)
         log_action(
