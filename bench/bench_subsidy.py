@@ -136,7 +136,8 @@ def main() -> int:
 
 
 def time_phases() -> dict[str, float]:
-    """Seconds run_commit spends computing, saving rows and linking settlements (the service's own helpers, timed)."""
+    """Seconds run_commit spends computing, saving rows (lines, exclusions, flag mismatches: `insert_rows`) and
+    linking settlements (the service's own helpers, timed)."""
     from subsidy import services
 
     phases = {"compute": 0.0, "rows": 0.0, "links": 0.0, "commit": 0.0}
@@ -217,7 +218,7 @@ def measure(args: argparse.Namespace, program, t0: float) -> int:  # type: ignor
         report(
             f"Subsidy run committed, {connection.vendor} (compute, save {len(result.lines):,} lines and "
             f"{len(result.exclusions):,} exclusions, link the settlements, commit)",
-            f"{t['seconds']:.2f} s (computing {phases['compute']:.2f} s, saving the lines and exclusions "
+            f"{t['seconds']:.2f} s (computing {phases['compute']:.2f} s, saving the lines, exclusions and flag mismatches "
             f"{phases['rows']:.2f} s, linking the settlements {phases['links']:.2f} s, the commit's checks "
             f"and flush {phases['commit']:.2f} s, the rest {rest:.2f} s)",
             "< 10 s on PostgreSQL" if connection.vendor == "postgresql" else "—",
