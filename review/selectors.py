@@ -183,6 +183,19 @@ def age_in_days(entered: dt.datetime | None, today: dt.date) -> int | None:
     return (today - timezone.localdate(entered)).days if entered else None
 
 
+def queue_key(user: User) -> tuple[Any, ...] | None:
+    """Everything `queue_for(user)` is built from (None for an empty queue): the program and its kind's states and
+    narrowing, the role, and what `visible_to` reads of a queue role (the user's own program; a bank's bank).
+    Nothing in it is read from the database or the clock, so the same key builds the same query."""
+    program = current_program(user)
+    states = queue_states(user)
+    if program is None or not states:
+        return None
+    narrow = programs.spec(program).workflow.queue_filter
+    key: tuple[Any, ...] = (program.pk, program.kind, tuple(states), narrow, user.effective_role)
+    return key + (user.program_id, user.bank_id)
+
+
 # Each queue's queryset, built once a process for what it is made of (see `queue_for`): building it (the scope,
 # the kind's narrowing with its two subqueries, the relations) cost a queue role's every page a tenth of its
 # Python time, since the menu counts the queue. Unevaluated querysets, handed out as clones (`.all()`).
@@ -197,18 +210,13 @@ def queue_for(user: User) -> QuerySet[Application]:
     `queue_filter` (Changjiang: staff see what waits for an opinion, the head what waits for a signature).
     Each row carries `entered` (see `with_entered_state`).
     """
-    program = current_program(user)
-    states = queue_states(user)
-    if program is None or not states:
+    key = queue_key(user)
+    if key is None:
         return with_entered_state(Application.objects.none())
-    narrow = programs.spec(program).workflow.queue_filter
-    # Everything the queryset is built from: the program and its kind's states and narrowing, the role, and what
-    # `visible_to` reads of a queue role (the user's own program; a bank's bank). Nothing in it is read from the
-    # database or the clock, so the same key builds the same query.
-    key: tuple[Any, ...] = (program.pk, program.kind, tuple(states), narrow, user.effective_role)
-    key += (user.program_id, user.bank_id)
     built = _QUEUES.get(key)
     if built is None:
+        program = current_program(user)
+        states, narrow = key[2], key[3]
         qs = Application.objects.visible_to(user).filter(
             program_version__program=program, state__in=states
         )
@@ -231,7 +239,12 @@ def queue_count(user: User) -> int:
     known = known_queue_count(user)
     if known is not None:
         return int(known)
-    count = queue_for(user).count() if user.effective_role in QUEUE_ROLES else 0
+    count = 0
+    if user.effective_role in QUEUE_ROLES:
+        from kedaitong.db import count_many
+
+        # Counted as the menu counts it, under the same key: its SQL compiled once a process.
+        count = count_many([queue_for(user)], keys=[("review.queue", queue_key(user))])[0]
     remember_queue_count(user, count)
     return count
 
