@@ -7,6 +7,7 @@ may not act gets 403; GET on an action URL is 405.
 
 from __future__ import annotations
 
+import html
 import uuid
 from typing import Any
 
@@ -18,7 +19,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.http import content_disposition_header
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -156,6 +156,12 @@ QUEUE_ROW = (
 )
 
 
+def _escape(value: Any) -> str:
+    """Django's `escape` (which is `html.escape` of the text) without its lazy-text wrapper: it is called a
+    dozen times a row."""
+    return html.escape(str(value))
+
+
 def _queue_rows(rows: list[dict[str, Any]]) -> SafeString:
     """The queue table's rows (`selectors.QUEUE_FIELDS` dicts) as HTML, every value escaped."""
     if not rows:
@@ -171,12 +177,18 @@ def _queue_rows(rows: list[dict[str, Any]]) -> SafeString:
         "l_submitted": _("Submitted at"),
         "l_age": _("Age (days)"),
     }
-    draft_word = _("Draft (numbered at submission)")
-    resubmitted = format_html(' <span class="state state-returned">{}</span>', _("resubmitted"))
-    awaiting = format_html(" · {}", _("awaiting sign-off"))
-    urls = _review_urls(rows)
+    # The column names escaped once into the row's pattern (a brace in a translation stays a brace).
+    pattern = QUEUE_ROW
+    for name, label in labels.items():
+        pattern = pattern.replace(
+            "{" + name + "}", _escape(label).replace("{", "{{").replace("}", "}}")
+        )
+    draft_word = _escape(_("Draft (numbered at submission)"))
+    resubmitted = f' <span class="state state-returned">{_escape(_("resubmitted"))}</span>'
+    awaiting = f" · {_escape(_('awaiting sign-off'))}"
+    shown: dict[tuple[str, Any], str] = {}  # each state's words, worked out once a page
     drawn = []
-    for row, url in zip(rows, urls, strict=True):
+    for row, url in zip(rows, _review_urls(rows), strict=True):
         submitted, age = row["submitted_at"], selectors.age_in_days(row["entered"], today)
         batch_start = row["publicity_entry__batch__start_date"]
         publicity_start = (
@@ -186,22 +198,26 @@ def _queue_rows(rows: list[dict[str, Any]]) -> SafeString:
                 batch_start, row["publicity_entry__batch__created_at"]
             )
         )
+        state = row["state"]
+        words = shown.get((state, publicity_start))
+        if words is None:
+            words = shown[state, publicity_start] = _escape(
+                Application.state_display(state, publicity_start, today)
+            )
         drawn.append(
-            format_html(
-                QUEUE_ROW,
-                url=url,
-                reference=row["reference"] or draft_word,
-                name=row["enterprise__name"],
+            pattern.format(
+                url=_escape(url),
+                reference=_escape(row["reference"]) if row["reference"] else draft_word,
+                name=_escape(row["enterprise__name"]),
                 resubmitted=resubmitted if row.get("resubmitted") else "",
-                code=row["enterprise__credit_code"],
-                bank=row["bank__name"] or "—",
+                code=_escape(row["enterprise__credit_code"]),
+                bank=_escape(row["bank__name"]) if row["bank__name"] else "—",
                 amount=format_yuan(row["amount"]) if row["amount"] is not None else "",
-                state=row["state"],
-                state_display=Application.state_display(row["state"], publicity_start, today),
+                state=_escape(state),
+                state_display=words,
                 draft=awaiting if row.get("pending_draft") else "",
                 submitted=timezone.localdate(submitted).isoformat() if submitted else "—",
                 age="—" if age is None else age,
-                **labels,
             )
         )
     return mark_safe("".join(drawn))
