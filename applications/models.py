@@ -679,9 +679,18 @@ class Application(ApplicationWorkflow, models.Model):
         ordering = ["-created_at"]
         indexes = [
             # The review queues (review.selectors.queue_for): a program's versions and the role's states,
-            # with the age's columns, so the count and the oldest-first ids come from the index alone.
+            # with the age's columns, so the count and the oldest-first ids come from the index alone; and
+            # the amount and the enterprise, so that sorting by amount or name reads no application row
+            # (issue 20: the ids of page 40 by amount 21.8 ms → 3.8 ms at 100,000 applications).
             models.Index(
-                fields=["program_version", "state", "state_entered_at", "submitted_at"],
+                fields=[
+                    "program_version",
+                    "state",
+                    "state_entered_at",
+                    "submitted_at",
+                    "amount",
+                    "enterprise",
+                ],
                 name="application_queue",
             ),
             # A bank's queue: its own applications in its states.
@@ -717,7 +726,26 @@ class Application(ApplicationWorkflow, models.Model):
         """
         if self.state == self.State.PUBLICITY and not self.publicity_started():
             return str(_("Awaiting publicity"))
-        return str(self.State(self.state).label) if self.state in self.State.values else self.state
+        return self.state_label(self.state)
+
+    @classmethod
+    def state_label(cls, state: str) -> str:
+        """A state's words in the active language (an unknown value as it is). The labels are looked up in a
+        dict made once: `State(state).label` and `State.values` rebuilt the choices on every row of a list."""
+        label = _STATE_LABELS.get(state)
+        return state if label is None else str(label)
+
+    @classmethod
+    def state_display(
+        cls, state: str, publicity_start: dt.date | None, today: dt.date | None = None
+    ) -> str:
+        """`get_state_display` from the columns alone (a list read as values, not model instances):
+        `publicity_start` is the period start of the application's publicity batch, None without one."""
+        if state == cls.State.PUBLICITY and not (
+            publicity_start is not None and publicity_start <= (today or timezone.localdate())
+        ):
+            return str(_("Awaiting publicity"))
+        return cls.state_label(state)
 
     def publicity_started(self, today: dt.date | None = None) -> bool:
         """Whether the publicity of this application has begun: its batch's period has started (第八条)."""
@@ -739,6 +767,10 @@ class Application(ApplicationWorkflow, models.Model):
             return self.reference
         draft = str(_("Draft"))
         return f"{draft}-{self.public_id.hex[:8]}"
+
+
+# value -> lazy label of every application state (Application.state_label).
+_STATE_LABELS: dict[str, Any] = dict(Application.State.choices)
 
 
 class ReferenceCounter(models.Model):

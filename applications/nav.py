@@ -26,7 +26,14 @@ def items(user: User) -> list[NavItem]:
         return [NavItem(nav_url("applications:bank-invite"), _("Invite an enterprise"))]
     if role in (Role.BUREAU_STAFF, Role.BUREAU_HEAD) and user.program_id:
         waiting = AccountClaim.objects.filter(program=user.program_id).waiting()
-        return [NavItem(nav_url("applications:claim-list"), _("Account claims"), counting=waiting)]
+        return [
+            NavItem(
+                nav_url("applications:claim-list"),
+                _("Account claims"),
+                counting=waiting,
+                counting_key=("applications.claims", user.program_id),
+            )
+        ]
     if role == Role.ADMIN:
         return [NavItem(nav_url("applications:claim-list"), _("Account claims"))]
     return []

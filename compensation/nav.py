@@ -27,7 +27,13 @@ def items(user: User) -> list[NavItem]:
         }.get(role)
         waiting = Claim.objects.visible_to(user).filter(state=queue) if queue else None
         return [
-            NavItem(nav_url("compensation:claim-list"), _("Compensation claims"), counting=waiting),
+            NavItem(
+                nav_url("compensation:claim-list"),
+                _("Compensation claims"),
+                counting=waiting,
+                # what `waiting` is built from: the role's state and visible_to's program
+                counting_key=("compensation.claims", role, user.program_id),
+            ),
             NavItem(nav_url("compensation:ledger"), _("Compensation ledger")),
             NavItem(nav_url("compensation:budget-list"), _("Compensation budgets")),
         ]

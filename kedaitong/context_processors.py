@@ -47,6 +47,9 @@ class NavItem:
     counted: Callable[[int], None] | None = dataclasses.field(
         default=None, compare=False, repr=False
     )
+    # What `counting` is made of, where the item can name it: its SQL is compiled once a process
+    # (`kedaitong.db.count_many`'s keys; the same key must always build the same query).
+    counting_key: Any = dataclasses.field(default=None, compare=False, repr=False)
 
 
 # The URLs of the menu's argument-less pages, reversed once per URL configuration and script prefix: the same
@@ -87,11 +90,15 @@ def menu(user: Any) -> list[NavItem]:
     if role == Role.ADMIN and user.is_staff:
         items.append(NavItem(nav_url("admin:index"), _("Administration")))
     lazy = [i for i, item in enumerate(items) if item.counting is not None]
-    counts = count_many([items[i].counting for i in lazy])
+    counts = count_many(
+        [items[i].counting for i in lazy], keys=[items[i].counting_key for i in lazy]
+    )
     for i, count in zip(lazy, counts, strict=True):
         if items[i].counted is not None:
             items[i].counted(count)
-        items[i] = dataclasses.replace(items[i], count=count or None, counting=None, counted=None)
+        items[i] = dataclasses.replace(
+            items[i], count=count or None, counting=None, counted=None, counting_key=None
+        )
     return items
 
 

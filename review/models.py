@@ -423,6 +423,12 @@ class PublicityBatch(models.Model):
         """第八条: a period runs from its start, never from before it was published."""
         return max(self.start_date, self.published_on)
 
+    @staticmethod
+    def period_start_of(start_date: dt.date, created_at: dt.datetime | None) -> dt.date:
+        """`period_start` from the two columns (a list read as values, the review queue)."""
+        published_on = timezone.localdate(created_at) if created_at else timezone.localdate()
+        return max(start_date, published_on)
+
     @cached_property
     def period_end(self) -> dt.date:
         """第八条: the last day of the period: its end date, but never fewer working days than the program's,

@@ -17,6 +17,7 @@ from review.selectors import (
     QUEUE_ROLES,
     known_queue_count,
     queue_for,
+    queue_key,
     queue_states,
     remember_queue_count,
 )
@@ -42,6 +43,7 @@ def items(user: User) -> list[NavItem]:
                 nav_url("review:queue"),
                 _("Review queue"),
                 counting=queue_for(user),
+                counting_key=("review.queue", queue_key(user)),
                 # the home page's queue section, drawn after the menu, shows the same count
                 counted=lambda n: remember_queue_count(user, n),
             )
@@ -54,5 +56,12 @@ def items(user: User) -> list[NavItem]:
             if has_feature(program, feature)
         ]
     unread = Notification.objects.filter(user=user, read_at__isnull=True)
-    found.append(NavItem(nav_url("review:inbox"), _("Inbox"), counting=unread))
+    found.append(
+        NavItem(
+            nav_url("review:inbox"),
+            _("Inbox"),
+            counting=unread,
+            counting_key=("review.inbox", user.pk),
+        )
+    )
     return found

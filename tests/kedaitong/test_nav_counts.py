@@ -93,3 +93,60 @@ def test_the_menu_is_worked_out_only_when_a_page_shows_it(cast):
     assert len(queries) == 0
     urls = [item.url for item in context["nav_items"]]
     assert urls[0] == "/" and "/review/queue/" in urls
+
+
+def test_the_menu_list_is_the_one_the_template_loop_drew():
+    """Issue 20: `{% nav_list %}` draws base.html's menu as its loop did, character for character: the current
+    page marked, counts beside their items, labels and URLs escaped."""
+    from django.template import engines
+    from django.utils.translation import gettext_lazy
+
+    from kedaitong.context_processors import NavItem
+
+    loop = (
+        "{% for item in nav_items %}\n"
+        '            <li><a href="{{ item.url }}"{% if request.path == item.url %} aria-current="page"{% endif %}>'
+        '{{ item.label }}{% if item.count %} <span class="nav-count">{{ item.count }}</span>{% endif %}</a></li>\n'
+        "          {% endfor %}"
+    )
+    items = [
+        NavItem("/", gettext_lazy("Home")),
+        NavItem("/review/queue/", gettext_lazy("Review queue"), 1234),
+        NavItem("/a?b=1&c=<2>", "<b>甲&乙</b>", 0),
+        NavItem("/review/inbox/", gettext_lazy("Inbox"), 7),
+    ]
+    engine = engines["django"]
+    drawn = {}
+    for path in ("/review/queue/", "/a?b=1&c=<2>", "/elsewhere/"):
+        request = RequestFactory().get("/")
+        request.path = path
+        context = {"nav_items": items, "request": request}
+        expected = engine.from_string(loop).render(context)
+        drawn[path] = engine.from_string("{% load navigation %}{% nav_list %}").render(context)
+        assert drawn[path] == expected
+    assert 'href="/review/queue/" aria-current="page">' in drawn["/review/queue/"]
+    assert "aria-current" not in drawn["/elsewhere/"]
+    assert "&lt;b&gt;甲&amp;乙&lt;/b&gt;" in drawn["/elsewhere/"]
+    assert '<span class="nav-count">1234</span>' in drawn["/elsewhere/"]
+
+
+def test_a_keyed_count_is_compiled_once_and_counts_the_rows_there_are_now(cast, monkeypatch):
+    """Issue 20: a count given a key (a nav item's `counting_key`) reuses its compiled SQL, and the count is
+    still taken from the rows of the moment."""
+    from kedaitong import db
+
+    compiled = []
+    real = db._compiled_count
+    monkeypatch.setattr(db, "_compiled_count", lambda *a: compiled.append(1) or real(*a))
+    staff = cast.bureau_staff
+    key = ("test.unread", staff.pk)
+
+    def unread() -> int:
+        qs = Notification.objects.filter(user=staff, read_at__isnull=True)
+        return count_many([qs, Notification.objects.none()], keys=[key, ("test.none",)])[0]
+
+    before = unread()
+    Notification.objects.create(user=staff, message="新消息")
+    assert unread() == before + 1
+    assert unread() == Notification.objects.filter(user=staff, read_at__isnull=True).count()
+    assert len(compiled) <= 2  # once for each key, whatever the number of counts

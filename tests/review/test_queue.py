@@ -228,3 +228,73 @@ def test_nav_counts_per_role(client, cast, apps):
         assert nav is not None, who
         assert int(nav.group(1) or 0) == count, who
         assert len(refs(client.get("/review/queue/"))) == count, who
+
+
+# The table's rows as review/queue.html drew them in a template loop before the view drew them itself
+# (review.views.QUEUE_ROW): the view's rows must be these, character for character.
+TEMPLATE_ROWS = """{% load i18n money %}{% translate "Reference" as l_reference %}{% translate "Enterprise" as l_enterprise %}{% translate "Credit code" as l_code %}{% translate "Bank" as l_bank %}{% translate "Amount (yuan)" as l_amount %}{% translate "State" as l_state %}{% translate "Submitted at" as l_submitted %}{% translate "Age (days)" as l_age %}<tbody>
+  {% for application, age, review_url in rows %}
+    <tr>
+      <td data-label="{{ l_reference }}"><a href="{{ review_url }}">{{ application.display_reference }}</a></td>
+      <td data-label="{{ l_enterprise }}">{{ application.enterprise.name }}{% if application.resubmitted %} <span class="state state-returned">{% translate "resubmitted" %}</span>{% endif %}</td>
+      <td data-label="{{ l_code }}">{{ application.enterprise.credit_code }}</td>
+      <td data-label="{{ l_bank }}">{{ application.bank.name|default:"—" }}</td>
+      <td class="num" data-label="{{ l_amount }}">{{ application.amount|yuan }}</td>
+      <td data-label="{{ l_state }}"><span class="state state-{{ application.state }}">{{ application.get_state_display }}</span>{% if application.pending_draft %} · {% translate "awaiting sign-off" %}{% endif %}</td>
+      <td data-label="{{ l_submitted }}">{{ application.submitted_at|date:"Y-m-d"|default:"—" }}</td>
+      <td class="num age" data-label="{{ l_age }}">{{ age|default_if_none:"—" }}</td>
+    </tr>
+  {% endfor %}
+  </tbody>"""
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_rows_are_those_the_template_loop_drew(client, cast, apps, language):
+    """Issue 20: the view draws the rows (review.views.QUEUE_ROW) as the template did: escaped names, the
+    resubmitted and awaiting-sign-off marks, a row without a bank, one without a submission date, both
+    languages."""
+    from django.template import engines
+    from django.urls import reverse
+    from django.utils import translation
+
+    from review import selectors
+
+    apps["Q-1"].enterprise.name = "<b>丙&电子</b>"
+    apps["Q-1"].enterprise.save()
+    Opinion.objects.create(
+        application=apps["Q-2"], kind=Opinion.Kind.RETURN, text="补正", handler=cast.bureau_staff
+    )
+    Application.objects.filter(pk=apps["Q-3"].pk).update(bank=None, submitted_at=None)
+    entered(apps["Q-4"], S.BUREAU_REVIEW, days_ago(3))
+    Application.objects.filter(pk=apps["Q-4"].pk).update(state=S.BUREAU_REVIEW)
+    Opinion.objects.create(
+        application=apps["Q-4"],
+        kind=Opinion.Kind.BUREAU,
+        recommendation="approve",
+        text="同意",
+        handler=cast.bureau_staff,
+    )
+    client.cookies["django_language"] = language
+    pages = []
+    for user in (cast.bureau_staff, cast.bureau_head):
+        client.force_login(user)
+        page = client.get("/review/queue/", {"sort": "name"}).content.decode()
+        drawn = page[page.index("<tbody>") : page.index("</tbody>") + len("</tbody>")]
+        with translation.override(language):
+            selectors_user = type(user).objects.get(pk=user.pk)
+            rows = [
+                (
+                    a,
+                    selectors.age_in_days(a.entered, timezone.localdate()),
+                    reverse("review:application-review", args=[a.public_id]),
+                )
+                for a in selectors.queue_for(selectors_user).order_by("enterprise__name", "pk")
+            ]
+            expected = engines["django"].from_string(TEMPLATE_ROWS).render({"rows": rows})
+        assert rows and drawn == expected
+        pages.append(drawn)
+    staff, head = pages
+    assert (
+        "&lt;b&gt;丙&amp;电子&lt;/b&gt;" in staff and 'state-returned">' in staff and "—" in staff
+    )
+    assert head.count("<tr>") == 1 and " · " in head
