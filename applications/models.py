@@ -724,9 +724,8 @@ class Application(ApplicationWorkflow, models.Model):
         shows 待公示. Only applications in that state look their batch up (one query each, where not
         selected with `publicity_entry__batch`).
         """
-        if self.state == self.State.PUBLICITY and not self.publicity_started():
-            return str(_("Awaiting publicity"))
-        return self.state_label(self.state)
+        start = self._publicity_start() if self.state == self.State.PUBLICITY else None
+        return self.state_display(self.state, start)
 
     @classmethod
     def state_label(cls, state: str) -> str:
@@ -741,19 +740,25 @@ class Application(ApplicationWorkflow, models.Model):
     ) -> str:
         """`get_state_display` from the columns alone (a list read as values, not model instances):
         `publicity_start` is the period start of the application's publicity batch, None without one."""
-        if state == cls.State.PUBLICITY and not (
-            publicity_start is not None and publicity_start <= (today or timezone.localdate())
-        ):
+        if state == cls.State.PUBLICITY and not cls._started(publicity_start, today):
             return str(_("Awaiting publicity"))
         return cls.state_label(state)
 
     def publicity_started(self, today: dt.date | None = None) -> bool:
         """Whether the publicity of this application has begun: its batch's period has started (第八条)."""
+        return self._started(self._publicity_start(), today)
+
+    @staticmethod
+    def _started(publicity_start: dt.date | None, today: dt.date | None) -> bool:
+        return publicity_start is not None and publicity_start <= (today or timezone.localdate())
+
+    def _publicity_start(self) -> dt.date | None:
+        """The period start of this application's publicity batch; None without one."""
         try:
             batch = self.publicity_entry.batch  # type: ignore[attr-defined]
         except ObjectDoesNotExist:
-            return False
-        return batch.period_start <= (today or timezone.localdate())
+            return None
+        return batch.period_start
 
     @property
     def display_reference(self) -> str:

@@ -135,7 +135,6 @@ def count_many(querysets: Sequence[QuerySet[Any]], keys: Sequence[Any] | None = 
     always builds the same SQL with the same parameters (nothing read from the clock or the database); its SQL
     is compiled once a process and reused.
     """
-    from django.core.exceptions import EmptyResultSet
     from django.db import connections
 
     counts = [0] * len(querysets)
@@ -145,7 +144,7 @@ def count_many(querysets: Sequence[QuerySet[Any]], keys: Sequence[Any] | None = 
         alias = qs.db
         compiled = _COMPILED.get((key, alias), False) if key is not None else False
         if compiled is False:
-            compiled = _compiled_count(qs, EmptyResultSet)
+            compiled = _compiled_count(qs)
             if key is not None:
                 if len(_COMPILED) >= _COMPILED_LIMIT:
                     _COMPILED.clear()
@@ -164,12 +163,14 @@ def count_many(querysets: Sequence[QuerySet[Any]], keys: Sequence[Any] | None = 
     return counts
 
 
-def _compiled_count(qs: QuerySet[Any], empty: type[Exception]) -> tuple[str, Sequence[Any]] | None:
+def _compiled_count(qs: QuerySet[Any]) -> tuple[str, Sequence[Any]] | None:
     """The SQL and parameters of `qs`'s primary keys, to be counted; None when it can match nothing."""
+    from django.core.exceptions import EmptyResultSet
+
     if qs.query.is_empty():
         return None
     inner = qs.order_by().values("pk")
     try:
         return inner.query.get_compiler(using=inner.db).as_sql()
-    except empty:
+    except EmptyResultSet:
         return None

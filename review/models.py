@@ -421,11 +421,12 @@ class PublicityBatch(models.Model):
     @property
     def period_start(self) -> dt.date:
         """第八条: a period runs from its start, never from before it was published."""
-        return max(self.start_date, self.published_on)
+        return self.period_start_of(self.start_date, self.created_at)
 
     @staticmethod
     def period_start_of(start_date: dt.date, created_at: dt.datetime | None) -> dt.date:
-        """`period_start` from the two columns (a list read as values, the review queue)."""
+        """`period_start` from the two columns (a list read as values, the review queue): the later of the start
+        and the bureau's date of publication (`published_on`)."""
         published_on = timezone.localdate(created_at) if created_at else timezone.localdate()
         return max(start_date, published_on)
 

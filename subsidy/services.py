@@ -444,11 +444,9 @@ def _compute_run(
             continue
         # The loan's sums: recomputed settlement by settlement when a period reaches an overdue one, else
         # the database's (a loan with no settlement has no row of sums).
-        sums = adjusted.get(loan["id"])
-        if sums is not None:
-            settled, overdue, already = sums["settled"], sums["overdue"], sums["already"]
-        else:
-            settled, overdue, already = figures.get(loan["id"], NO_SETTLEMENT)
+        settled, overdue, already = adjusted.get(loan["id"]) or figures.get(
+            loan["id"], NO_SETTLEMENT
+        )
         settled = settled or ZERO
         overdue = overdue or ZERO
         already = already or ZERO
@@ -519,7 +517,7 @@ def _overdue_periods_apart(
     *,
     reproducing: SubsidyRun | None,
     subsidized: Any,
-) -> tuple[dict[int, dict[str, Decimal]], list[Mismatch]]:
+) -> tuple[dict[int, tuple[Decimal, Decimal, Decimal]], list[Mismatch]]:
     """四(一) 逾期贷款在逾期期间产生的利息不予贴息, whatever the bank's 是否逾期利息 flag says.
 
     1. Each loan's overdue periods as known at the cutoff: the bank's overdue events
@@ -583,7 +581,7 @@ def _overdue_periods_apart(
             and not overdue_part(Decimal("1.00"), first, last, spans[loan_id]).normal
         ):
             reaching.add(loan_id)
-    adjusted: dict[int, dict[str, Decimal]] = {}
+    adjusted: dict[int, tuple[Decimal, Decimal, Decimal]] = {}
     mismatches: list[Mismatch] = []
 
     # The settlements are read as tuples (SETTLEMENT_FIELDS), not model instances: the overdue-flagged ones
@@ -632,7 +630,10 @@ def _overdue_periods_apart(
                 f["already"] += normal
             if not part.normal:
                 mismatch(by_id[loan_id], row, False, part)
-        adjusted.update(figures)
+        # As the database's sums are kept: (settled, overdue, already).
+        adjusted.update(
+            (pk, (f["settled"], f["overdue"], f["already"])) for pk, f in figures.items()
+        )
     # 3. overdue-flagged settlements with no overdue day in their period
     for row in InterestSettlement.objects.filter(
         loan__in=loan_rows, is_overdue_interest=True, **counted
