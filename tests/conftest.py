@@ -83,6 +83,18 @@ FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
+def _portal_language():
+    """Every test starts in the portal's language. The locale middleware (kedaitong.middleware) activates a
+    request's language in the thread and leaves it there, so a test that asked for an English page left the
+    next test of its worker in English: `pytest -n 2 tests/subsidy tests/review/test_queue.py
+    tests/review/test_publicity.py` on PostgreSQL failed on the words of three publicity tests."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _fast_hashing(settings):
     settings.PASSWORD_HASHERS = FAST_HASHERS
     # WhiteNoise scans STATIC_ROOT whenever a test client builds its middleware (a Client per role
