@@ -1,8 +1,9 @@
 """A process killed in the middle of committing money work leaves it wholly done or wholly undone.
 
 `manage.py subsidy_run --commit` runs in a child process against the test
-database and is killed with SIGKILL at moments spread over its run; after
-every kill the database holds either no run, or a complete one whose lines
+database and is killed with SIGKILL: once as soon as its transaction has
+written (so one kill surely lands before the commit), then at moments spread
+over the transaction; after every kill the database holds either no run, or a complete one whose lines
 add up to the budget.
 """
 
@@ -153,28 +154,82 @@ def assert_all_or_nothing() -> str:
     return "done"
 
 
+def writing() -> bool:
+    """Whether another connection holds an open write transaction on the test database: the commit's.
+
+    On PostgreSQL a transaction has an id (`backend_xid`) from its first write or row lock (the commit's
+    first statement locks its program's row); on SQLite the writer holds the database's write lock
+    (`transaction_mode` IMMEDIATE), which a second `BEGIN IMMEDIATE` that may not wait is refused.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL"
+            )
+            return bool(cursor.fetchone()[0])
+    import sqlite3
+
+    probe = sqlite3.connect(connection.settings_dict["NAME"], timeout=0, isolation_level=None)
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError:
+        return True
+    else:
+        probe.execute("ROLLBACK")
+        return False
+    finally:
+        probe.close()
+
+
+def until_writing(process: subprocess.Popen[bytes]) -> float | None:
+    """Seconds from now until `process`'s write transaction is open (polled every 5 ms), or None if the
+    process ended first."""
+    started = time.perf_counter()
+    while process.poll() is None:
+        if writing():
+            return time.perf_counter() - started
+        time.sleep(0.005)
+    return None
+
+
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_killed_subsidy_commit_is_all_or_nothing():
     seed()
-    # How long a whole commit takes here, to spread the kills over it: the second of two, warm. The first one's
-    # time (a cold database and process) was five times the later ones' on PostgreSQL once the commit got
-    # faster (issue 20), and every kill then came after the commit.
-    full = 0.0
+    # How long a whole commit takes here, and when its transaction starts writing: the second of two, warm.
+    # The first one's time (a cold database and process) was five times the later ones' on PostgreSQL.
+    opens = full = 0.0
     for _ in range(2):
         _clear_runs()
         started = time.perf_counter()
-        assert start_commit().wait(timeout=300) == 0
+        process = start_commit()
+        waited = until_writing(process)
+        assert process.wait(timeout=300) == 0
         full = time.perf_counter() - started
+        opens = waited if waited is not None else 0.0
         assert assert_all_or_nothing() == "done"
+    # One kill as soon as the transaction has written: certain to land before its commit, whatever the
+    # machine's load (kills timed from the calibration alone all landed after the commit once, on a busy CI).
     outcomes = []
+    for _ in range(3):
+        _clear_runs()
+        process = start_commit()
+        if until_writing(process) is None:  # ended between two polls: try again
+            process.wait(timeout=300)
+            continue
+        killed(process)
+        outcomes.append(assert_all_or_nothing())
+        break
+    assert outcomes == ["undone"]
+    # Then kills spread over the transaction, from its opening to the end of the whole run.
     for fraction in (0.2, 0.5, 0.7, 0.85, 0.95):
         _clear_runs()
         process = start_commit()
-        time.sleep(full * fraction)
+        if until_writing(process) is not None:
+            time.sleep((full - opens) * fraction)
         killed(process)
         outcomes.append(assert_all_or_nothing())
-    assert "undone" in outcomes  # at least one kill landed before the commit
 
 
 def _clear_runs() -> None:
