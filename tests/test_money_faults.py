@@ -77,7 +77,7 @@ from subsidy.models import RunState, SubsidyLine, SubsidyRun
 from tests.compensation.helpers import ON, bureau_approves, draft, pdf
 from tests.factories import ApplicationFactory, EnterpriseFactory, UserFactory
 from tests.loans.sheets import DISBURSEMENTS, INTEREST, OVERDUE, REPAYMENTS, csv_bytes
-from tests.stateful import MONEY_SEQUENCES, sums_by
+from tests.stateful import MONEY_SEQUENCES, after_a_write, sums_by
 
 pytestmark = pytest.mark.django_db
 
@@ -669,6 +669,7 @@ class MoneyMachine(RuleBasedStateMachine):
     # --- invariants --------------------------------------------------------------------------------
 
     @invariant()
+    @after_a_write
     def the_pool_never_pays_over_budget(self) -> None:
         for budget in CompensationBudget.objects.all():
             reversed_ = total(DecisionReversal.objects.filter(decision__budget=budget), "amount")
@@ -686,6 +687,7 @@ class MoneyMachine(RuleBasedStateMachine):
     # checks that need it, so the machine's time goes to the money steps, not to the same reads again.
 
     @invariant()
+    @after_a_write
     def clawback_never_exceeds_what_was_paid(self) -> None:
         shares = sums_by(Recovery.objects.all(), "claim", "share")
         for payment in Payment.objects.all():
@@ -693,6 +695,7 @@ class MoneyMachine(RuleBasedStateMachine):
         assert not Recovery.objects.exclude(claim__payments__isnull=False).exists()
 
     @invariant()
+    @after_a_write
     def returns_within_shares(self) -> None:
         returned = sums_by(ShareReturn.objects.all(), "recovery", "amount")
         for recovery in Recovery.objects.all():
@@ -700,6 +703,7 @@ class MoneyMachine(RuleBasedStateMachine):
             assert ZERO <= recovery.returned <= max(recovery.share, ZERO)
 
     @invariant()
+    @after_a_write
     def the_ledger_and_each_banks_cooperation_end_statement_add_up(self) -> None:
         """The ledger's totals are the sums of its lines and of the database's rows; 第十一条 5: per bank, the
         statement's figures are the ledger's and the loans', whole fens, nothing lost."""
@@ -749,6 +753,7 @@ class MoneyMachine(RuleBasedStateMachine):
             assert ZERO <= rec.exposure <= rec.loan_totals.outstanding
 
     @invariant()
+    @after_a_write
     def subsidy_lines_sum_to_the_run(self) -> None:
         sums = sums_by(SubsidyLine.objects.all(), "run", "amount")
         for run in SubsidyRun.objects.all():
@@ -759,6 +764,7 @@ class MoneyMachine(RuleBasedStateMachine):
             assert ZERO <= amount <= computed
 
     @invariant()
+    @after_a_write
     def no_loan_is_repaid_beyond_its_principal(self) -> None:
         ids = self.cj_loans + self.qz_loans
         repaid = sums_by(Repayment.objects.filter(loan__in=ids), "loan", "principal")

@@ -50,7 +50,7 @@ from compensation.models import (
 )
 from kedaitong.db import MoneySum
 from tests.compensation.helpers import ON, bad_loan, bureau_approves, draft, pdf
-from tests.stateful import MONEY_SEQUENCES, sums_by
+from tests.stateful import MONEY_SEQUENCES, after_a_write, sums_by
 
 pytestmark = pytest.mark.django_db
 
@@ -504,6 +504,7 @@ class CompensationMachine(RuleBasedStateMachine):
     # --- invariants --------------------------------------------------------------------------------
 
     @invariant()
+    @after_a_write
     def decisions_within_budget(self) -> None:
         for budget in CompensationBudget.objects.all():
             reversed_ = total(DecisionReversal.objects.filter(decision__budget=budget), "amount")
@@ -517,6 +518,7 @@ class CompensationMachine(RuleBasedStateMachine):
             )
 
     @invariant()
+    @after_a_write
     def no_claim_paid_twice(self) -> None:
         paid_states = (ClaimState.PAID, ClaimState.RECOVERING, ClaimState.CLOSED)
         live = Payment.objects.filter(
@@ -537,6 +539,7 @@ class CompensationMachine(RuleBasedStateMachine):
             assert paid.get(claim.pk, ZERO) == expected
 
     @invariant()
+    @after_a_write
     def shares_follow_the_rule_and_stay_within_what_was_paid(self) -> None:
         for recovery in Recovery.objects.all():
             assert recovery.share == self.expected_share[recovery.pk]
@@ -545,6 +548,7 @@ class CompensationMachine(RuleBasedStateMachine):
             assert ZERO <= shares.get(payment.claim_id, ZERO) <= payment.amount
 
     @invariant()
+    @after_a_write
     def returns_within_shares(self) -> None:
         returned = sums_by(ShareReturn.objects.all(), "recovery", "amount")
         for recovery in Recovery.objects.all():
@@ -557,6 +561,7 @@ class CompensationMachine(RuleBasedStateMachine):
             )
 
     @invariant()
+    @after_a_write
     def ledger_totals_are_the_sums(self) -> None:
         admin = self.cast.admin
         lines, totals = selectors.ledger(admin, selectors.LedgerFilter())

@@ -48,7 +48,7 @@ from subsidy.services import (
     run_record_payment,
     run_review,
 )
-from tests.stateful import MONEY_SEQUENCES, sums_by
+from tests.stateful import MONEY_SEQUENCES, after_a_write, sums_by
 from tests.subsidy.conftest import pdf, shanghai
 
 pytestmark = pytest.mark.django_db
@@ -172,6 +172,7 @@ class SubsidyMachine(RuleBasedStateMachine):
         assert run.state == (RunState.PAID if run.total > 0 else RunState.ISSUED)
 
     @invariant()
+    @after_a_write
     def runs_add_up_within_budget(self) -> None:
         sums = sums_by(SubsidyLine.objects.all(), "run", "amount")
         for run in SubsidyRun.objects.all():
@@ -183,12 +184,14 @@ class SubsidyMachine(RuleBasedStateMachine):
                 assert run.total == run.computed_total
 
     @invariant()
+    @after_a_write
     def each_line_is_thirty_percent_at_most(self) -> None:
         for line in SubsidyLine.objects.all():
             assert line.computed == to_fen(line.eligible_interest * line.share)
             assert Decimal("0") <= line.amount <= line.computed
 
     @invariant()
+    @after_a_write
     def no_interest_subsidized_twice(self) -> None:
         live = SubsidizedSettlement.objects.exclude(run__state=RunState.CANCELLED)
         assert not live.values("settlement_id").annotate(n=Count("id")).filter(n__gt=1).exists()
@@ -207,6 +210,7 @@ class SubsidyMachine(RuleBasedStateMachine):
             assert counted.get(pk, ZERO) <= settled.get(pk, ZERO)
 
     @invariant()
+    @after_a_write
     def payments_equal_bank_lines(self) -> None:
         lines = sums_by(SubsidyLine.objects.all(), ("run", "bank"), "amount")
         for payment in BankPayment.objects.all():
