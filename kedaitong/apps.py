@@ -15,7 +15,10 @@ class KedaitongConfig(AppConfig):
     def ready(self) -> None:
         from django.utils.module_loading import autodiscover_modules
 
-        from kedaitong import checks  # noqa: F401  (registers the system checks)
+        from kedaitong import (
+            checks,  # noqa: F401  (registers the system checks)
+            db,  # noqa: F401  (registers the `holds` lookup)
+        )
         from kedaitong.fsm import install_historical_models_fix, install_refresh_lock
 
         install_refresh_lock()  # django-fsm-2's refresh_from_db, one thread at a time (see kedaitong/fsm.py)

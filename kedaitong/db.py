@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.db.models import DecimalField, Func, QuerySet, Sum
+from django.db.models import CharField, DecimalField, Func, QuerySet, Sum
+from django.db.models.lookups import IContains
 
 
 class _FenSum(Sum):
@@ -41,6 +42,31 @@ class MoneySum(Func):
         return super().as_sql(
             compiler, connection, template="(%(expressions)s / 100.0)", **extra_context
         )
+
+
+@CharField.register_lookup
+class Holds(IContains):
+    """`name__holds=text`: `icontains`, searched on SQLite with INSTR when the text has no ASCII letter.
+
+    Django's SQLite `icontains` is `LIKE '%text%' ESCAPE '\\'`, which matches every row through SQLite's LIKE
+    function: about 5.7 ms over 20,000 enterprise names, against 1.8 ms for INSTR (the review queue's name
+    search, issue 20). LIKE folds ASCII letters only, so for a text without one (a Chinese name, a number) the two
+    match the same rows: INSTR takes `%` and `_` as they are, as the escaped pattern does, and a NULL matches
+    neither. A text with an ASCII letter, and other databases, keep `icontains`' SQL (LOWER for INSTR cost as
+    much as LIKE).
+    """
+
+    lookup_name = "holds"
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        # The backends' operators, casts and patterns are keyed by lookup name: `icontains`' own.
+        return IContains(self.lhs, self.rhs).as_sql(compiler, connection)  # type: ignore[no-any-return]
+
+    def as_sqlite(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        if not isinstance(self.rhs, str) or any(c.isascii() and c.isalpha() for c in self.rhs):
+            return self.as_sql(compiler, connection)
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"INSTR({lhs}, %s) > 0", [*lhs_params, self.rhs]
 
 
 def insert_many(model: Any, objs: Any, *, batch_size: int = 2000) -> int:

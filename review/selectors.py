@@ -277,6 +277,7 @@ def queue_page(
     *,
     count: int | None = None,
     fields: Sequence[str] | None = None,
+    rows_from: QuerySet[Any] | None = None,
 ) -> Page:
     """One page of a sorted queue in three queries whatever its size and depth: the count (none if `count` is
     given), the page's ids in order (only the sort's columns, from the queue's index where it has them), then
@@ -284,14 +285,18 @@ def queue_page(
 
     With `fields`, the rows are dicts of those values (and "pk"), not model instances: the queue page shows a
     dozen columns, and making an application with its enterprise, bank and publicity batch for each row was
-    most of a long page's Python time."""
+    most of a long page's Python time.
+
+    With `rows_from` (the queue `qs` was filtered from), the rows are read from it: the page's ids already met the
+    filters, and a name search's filter, matched again for the rows, scanned every enterprise's name a third
+    time."""
     ids_qs = qs.values_list("pk", flat=True)
     paginator = Paginator(ids_qs, size) if count is None else _Counted(ids_qs, size, count)
     page = paginator.get_page(number)
     ids = list(page.object_list)
     rows: dict[Any, Any] = {}
     if ids:
-        chosen = qs.filter(pk__in=ids).order_by()
+        chosen = (qs if rows_from is None else rows_from).filter(pk__in=ids).order_by()
         if fields is None:
             rows = {row.pk: row for row in chosen}
         else:

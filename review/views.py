@@ -98,8 +98,13 @@ def queue(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         q = data["q"].strip()
         if q:
+            # The enterprises named or of that code (two subqueries, each read from an index of its own), then
+            # their applications through the enterprise index; joined row by row, every row of the queue had
+            # its enterprise's name matched (issue 20).
+            enterprises = Enterprise.objects.values("pk")
             applications = applications.filter(
-                Q(enterprise__name__icontains=q) | Q(enterprise__credit_code=q.upper())
+                Q(enterprise__in=enterprises.filter(name__holds=q))
+                | Q(enterprise__in=enterprises.filter(credit_code=q.upper()))
             )
         if data["state"]:
             applications = applications.filter(state=data["state"])
@@ -123,6 +128,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         request.GET.get("page"),
         count=count,
         fields=selectors.queue_fields(applications),
+        rows_from=queue,
     )
     query = request.GET.copy()
     query.pop("page", None)

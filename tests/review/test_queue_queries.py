@@ -186,3 +186,32 @@ def test_the_latest_loans_are_read_from_an_index_and_the_records_first_for_delin
         repaid_on__lte="2026-12-01", loan__program_version__program=cast.changjiang
     ).values_list("loan")
     assert "loan_latest" not in plan(repaid), plan(repaid)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan is read here")
+def test_a_name_search_reads_the_names_index_and_the_applications_of_the_enterprises_found(
+    client, cast, many
+):
+    """Issue 20: the queue's search by name or credit code finds the enterprises first (the names' index, the
+    codes' index), then their applications through the enterprise index; matched row by row over a join, every
+    application of the queue had its enterprise's name read (58 ms at 100,000 applications)."""
+    import io
+
+    from django.core.management import call_command
+
+    call_command("analyze_database", stdout=io.StringIO())
+    client.force_login(cast.bureau_staff)
+    client.get("/review/queue/")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/review/queue/", {"q": "甲科技", "size": 10})
+    assert response.status_code == 200
+    assert len(refs(response)) == 10
+    searched = [q["sql"] for q in queries if "INSTR(" in q["sql"]]
+    assert len(searched) == 2, searched  # the count and the page's ids; the rows are read by id
+    for sql in searched:
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+            plan = " / ".join(row[-1] for row in cursor.fetchall())
+        assert "USING COVERING INDEX enterprise_name" in plan, plan
+        assert "SCAN applications_application" not in plan, plan
+        assert "SCAN applications_enterprise" not in plan, plan
