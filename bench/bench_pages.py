@@ -104,6 +104,13 @@ def pages() -> list[tuple[str, str, Callable[[], str], str, str]]:
             CHANGELIST,
         ),
         (
+            f"{queue}, search by a word every name holds",
+            "bench-clerk",
+            lambda: "/review/queue/?q=基准科技",
+            "< 25 ms, same queries",
+            CHANGELIST,
+        ),
+        (
             "Review queue page, bank",
             "bench-bank",
             lambda: "/review/queue/",

@@ -69,6 +69,21 @@ class Holds(IContains):
         return f"INSTR({lhs}, %s) > 0", [*lhs_params, self.rhs]
 
 
+class Unindexed(Func):
+    """A column that SQLite reads from the row, not through an index of its own (`+column`, SQLite's way to keep
+    the planner off an index); other databases get the column as it is.
+
+    `queue.alias(e=Unindexed("enterprise_id")).filter(e__in=few_or_many)`: the queue's own index drives the
+    query and each row's enterprise is looked up in the subquery's list, however long that list is; driven from
+    the list instead, a name most enterprises share had SQLite visit every application of every state.
+    """
+
+    template = "%(expressions)s"
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, Any]:
+        return super().as_sql(compiler, connection, template="+%(expressions)s", **extra_context)
+
+
 def insert_many(model: Any, objs: Any, *, batch_size: int = 2000) -> int:
     """Insert new rows of `model` (unsaved instances) as fast as the database takes them; returns how many.
 
