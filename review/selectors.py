@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any, TypedDict
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Window
 from django.utils import timezone
 from django_fsm import Transition, get_available_user_FIELD_transitions
 from django_stubs_ext import WithAnnotations
@@ -262,6 +262,28 @@ def known_queue_count(user: User) -> int | None:
     return cache.get("queue_count") if cache is not None else None
 
 
+def _counted_page(qs: QuerySet[Any], size: int, number: Any) -> Page | None:
+    """Page `number` of a filtered queue and the queue's count in one query (`COUNT(*) OVER ()` beside the
+    page's ids): counted apart, the filters (a name search's list of enterprises among them) were read twice.
+    None when the number (none: 1) is not a whole number from 1, or names no page (past the end, an empty queue):
+    then the paginator counts and gets the page as it always does (the last page, page 1)."""
+    try:
+        wanted = 1 if number in (None, "") else int(number)
+    except (TypeError, ValueError):
+        return None
+    if wanted < 1:
+        return None
+    start = (wanted - 1) * size
+    found = list(
+        qs.annotate(_total=Window(Count("pk"))).values_list("pk", "_total")[start : start + size]
+    )
+    if not found:
+        return None
+    page = _Counted(qs.values_list("pk", flat=True), size, found[0][1]).page(wanted)
+    page.object_list = [pk for pk, _total in found]
+    return page
+
+
 class _Counted(Paginator):
     """A paginator told its count (the queue's, counted once a request), so it does not count again."""
 
@@ -291,8 +313,10 @@ def queue_page(
     filters, and a name search's filter, matched again for the rows, scanned every enterprise's name a third
     time."""
     ids_qs = qs.values_list("pk", flat=True)
-    paginator = Paginator(ids_qs, size) if count is None else _Counted(ids_qs, size, count)
-    page = paginator.get_page(number)
+    page = _counted_page(qs, size, number) if count is None else None
+    if page is None:
+        paginator = Paginator(ids_qs, size) if count is None else _Counted(ids_qs, size, count)
+        page = paginator.get_page(number)
     ids = list(page.object_list)
     rows: dict[Any, Any] = {}
     if ids:
