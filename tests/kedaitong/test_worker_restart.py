@@ -57,6 +57,10 @@ class Cluster:
         options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
         self.pg_ctl("-o", options, "-l", str(self.folder / "server.log"), "start")
 
+    def client(self, program: str, *args: str) -> list[str]:
+        """A client program of the server's (createdb, psql) against this cluster, as its superuser `kd`."""
+        return [str(PG_BIN / program), "-h", "127.0.0.1", "-p", str(self.port), "-U", "kd", *args]
+
     def query(self, sql: str, *params: object) -> list[tuple[object, ...]]:
         import psycopg
 
@@ -90,19 +94,7 @@ def cluster() -> Iterator[Cluster]:
     )
     cluster.start()
     try:
-        subprocess.run(
-            [
-                str(PG_BIN / "createdb"),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(cluster.port),
-                "-U",
-                "kd",
-                "kd",
-            ],
-            check=True,
-        )
+        subprocess.run(cluster.client("createdb", "kd"), check=True)
         yield cluster
     finally:
         subprocess.run(
@@ -160,19 +152,7 @@ def migrated(cluster: Cluster) -> None:
         capture_output=True,
     ).stdout
     subprocess.run(
-        [
-            str(PG_BIN / "psql"),
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(cluster.port),
-            "-U",
-            "kd",
-            "kd",
-        ],
+        cluster.client("psql", "-q", "-v", "ON_ERROR_STOP=1", "kd"),
         input=dump,
         check=True,
         stdout=subprocess.DEVNULL,
