@@ -262,7 +262,7 @@ def known_queue_count(user: User) -> int | None:
     return cache.get("queue_count") if cache is not None else None
 
 
-def _counted_page(qs: QuerySet[Any], size: int, number: Any) -> Page | None:
+def _counted_page(qs: QuerySet[Any], ids_qs: QuerySet[Any], size: int, number: Any) -> Page | None:
     """Page `number` of a filtered queue and the queue's count in one query (`COUNT(*) OVER ()` beside the
     page's ids): counted apart, the filters (a name search's list of enterprises among them) were read twice.
     None when the number (none: 1) is not a whole number from 1, or names no page (past the end, an empty queue):
@@ -279,7 +279,7 @@ def _counted_page(qs: QuerySet[Any], size: int, number: Any) -> Page | None:
     )
     if not found:
         return None
-    page = _Counted(qs.values_list("pk", flat=True), size, found[0][1]).page(wanted)
+    page = _Counted(ids_qs, size, found[0][1]).page(wanted)
     page.object_list = [pk for pk, _total in found]
     return page
 
@@ -301,19 +301,20 @@ def queue_page(
     fields: Sequence[str] | None = None,
     rows_from: QuerySet[Any] | None = None,
 ) -> Page:
-    """One page of a sorted queue in three queries whatever its size and depth: the count (none if `count` is
-    given), the page's ids in order (only the sort's columns, from the queue's index where it has them), then
-    the page's rows with their relations and annotations; `page.object_list` holds the rows in order.
+    """One page of a sorted queue in the same queries whatever its size and depth: the page's ids in order (only
+    the sort's columns, from the queue's index where it has them), then the page's rows with their relations and
+    annotations; `page.object_list` holds the rows in order. With `count` given (the menu's count of the whole
+    queue) the ids are read alone; without it they are counted in the same query (`_counted_page`), and counted
+    apart only for a page past the end.
 
     With `fields`, the rows are dicts of those values (and "pk"), not model instances: the queue page shows a
     dozen columns, and making an application with its enterprise, bank and publicity batch for each row was
     most of a long page's Python time.
 
     With `rows_from` (the queue `qs` was filtered from), the rows are read from it: the page's ids already met the
-    filters, and a name search's filter, matched again for the rows, scanned every enterprise's name a third
-    time."""
+    filters, and a name search's filter, matched again for the rows, scanned every enterprise's name once more."""
     ids_qs = qs.values_list("pk", flat=True)
-    page = _counted_page(qs, size, number) if count is None else None
+    page = _counted_page(qs, ids_qs, size, number) if count is None else None
     if page is None:
         paginator = Paginator(ids_qs, size) if count is None else _Counted(ids_qs, size, count)
         page = paginator.get_page(number)

@@ -3,8 +3,8 @@
 `manage.py subsidy_run --commit` runs in a child process against the test
 database and is killed with SIGKILL: once as soon as its transaction has
 written (so one kill surely lands before the commit), then at moments spread
-over the transaction; after every kill the database holds either no run, or a complete one whose lines
-add up to the budget.
+over the transaction. After every kill the database holds either no run, or a
+complete one whose lines add up to the budget.
 """
 
 from __future__ import annotations
@@ -121,9 +121,8 @@ def seed() -> None:
 def start_commit() -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env["DATABASE_URL"] = database_url()
-    env["PGAPPNAME"] = (
-        APP  # libpq's default application name: its sessions are told apart in pg_stat_activity
-    )
+    # libpq's default application name: the commit's sessions are told apart in pg_stat_activity.
+    env["PGAPPNAME"] = APP
     return subprocess.Popen(
         [
             sys.executable,
