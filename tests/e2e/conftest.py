@@ -56,25 +56,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     setattr(item, f"rep_{report.when}", report)
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Issue 14: the two halves of the phone-width walk (the longest browser tests, ~4 min each under load) on
-    different xdist workers.
-
-    The slow tests come first (tests/conftest.py), the phone-width halves ahead of them (pytest-django puts
-    non-transactional tests first), and xdist's load scheduling sends the first two tests to one worker and
-    the next two to the other: the second and third slow browser tests trade places, so each worker starts
-    with one half and one of the long paths (journey, review).
-    """
-    slow = [
-        i
-        for i, item in enumerate(items)
-        if item.get_closest_marker("e2e") and item.get_closest_marker("slow")
-    ]
-    if len(slow) >= 3:
-        items[slow[1]], items[slow[2]] = items[slow[2]], items[slow[1]]
-
-
 @pytest.fixture(scope="session")
 def live_server(request):  # type: ignore[no-untyped-def]
     """pytest-django's live server, its static files served from the apps' folders (Django's StaticFilesHandler).
