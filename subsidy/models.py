@@ -589,11 +589,23 @@ class SubsidyLine(models.Model):
 
     # No index of its own: the unique (run, loan) index starts with the run and serves every lookup by run
     # (the run's pages, the cascade); a second one only cost each commit 85,686 more entries (issue 20).
+    # The run and the bank are not checked again by the database at commit (db_constraint=False), as the
+    # links' references are not: lines are written only by run_commit, in the transaction that creates
+    # their run, each with the bank of a loan it read, and the loan's own reference is checked (the loan
+    # may be deleted by another transaction meanwhile; its bank cannot, while a loan of it exists). The two
+    # checks were 0.9 s of a 100,000-loan commit (issue 20 item 3, docs/decisions.md). Deletes still go
+    # through Django's on_delete.
     run = models.ForeignKey(
-        SubsidyRun, on_delete=models.CASCADE, related_name="lines", db_index=False
+        SubsidyRun,
+        on_delete=models.CASCADE,
+        related_name="lines",
+        db_index=False,
+        db_constraint=False,
     )
     loan = models.ForeignKey("loans.Loan", on_delete=models.PROTECT, related_name="+")
-    bank = models.ForeignKey("loans.Bank", on_delete=models.PROTECT, related_name="+")
+    bank = models.ForeignKey(
+        "loans.Bank", on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     bank_code = models.CharField(max_length=30)
     contract_no = models.CharField(max_length=60)
     enterprise_name = models.CharField(max_length=100)
@@ -628,9 +640,14 @@ class SubsidyLine(models.Model):
 class SubsidyExclusion(models.Model):
     """A loan of the year that gets no subsidy in a run, and why."""
 
-    # No index of its own, as the lines': the unique (run, loan) index serves lookups by run.
+    # No index of its own, as the lines': the unique (run, loan) index serves lookups by run. The run is not
+    # checked again at commit, as the lines' (written with it by run_commit).
     run = models.ForeignKey(
-        SubsidyRun, on_delete=models.CASCADE, related_name="exclusions", db_index=False
+        SubsidyRun,
+        on_delete=models.CASCADE,
+        related_name="exclusions",
+        db_index=False,
+        db_constraint=False,
     )
     loan = models.ForeignKey("loans.Loan", on_delete=models.PROTECT, related_name="+")
     bank_code = models.CharField(max_length=30)
