@@ -15,7 +15,6 @@ from subsidy.models import (
     FraudRecord,
     LPRRate,
     RunObjection,
-    SubsidizedSettlement,
     SubsidyExclusion,
     SubsidyLine,
     SubsidyRun,
@@ -142,9 +141,9 @@ class ComplaintAdmin(ReadOnlyAdmin):
     FilingOpinion,
     SubsidyLine,
     SubsidyExclusion,
-    SubsidizedSettlement,
     FlagMismatch,
     BankPayment,
 )
 class SubsidyRecordAdmin(ReadOnlyAdmin):
-    """The lines, links, opinions and payments of runs and filings, for reading only."""
+    """The lines, opinions and payments of runs and filings, for reading only (the settlement links have a
+    composite key, which Django 5.2's admin cannot register)."""

@@ -712,11 +712,15 @@ class SubsidizedSettlement(models.Model):
     # by run_commit's one INSERT … SELECT, from the run's own lines and settlements that exist, in the same
     # transaction: every reference holds by construction, so the database does not check it again. Deletes
     # still go through Django's on_delete (a subsidized settlement is protected, a run takes its links along).
-    # One index besides the key (issue 20 item 3: every index of 667,092 rows costs about a second of the
-    # commit): the unique constraint, settlement first, answers what is read by settlement (is it subsidized
-    # already; Django's PROTECT when a settlement is deleted). Nothing in the portal reads the links of one
-    # run or one line: the computation tests every live link at once (a hash), and the rare cascade from a
-    # deleted run or line is one scan. (docs/decisions.md, issue 20 item 3)
+    # One index, the key (issue 20 item 3: every index of 667,092 rows costs about a second of the commit):
+    # (settlement, run), settlement first, answers what is read by settlement (is it subsidized already;
+    # Django's PROTECT when a settlement is deleted) and keeps a settlement to once per run. No surrogate id:
+    # its sequence and its own index were 0.8 s of inserting a run's links (0012). Nothing in the portal reads
+    # the links of one run or one line: the computation tests every live link at once (a hash), and the rare
+    # cascade from a deleted run or line is one scan. Django 5.2's admin cannot register a model with a
+    # composite key, so the links have no admin list (a run's are 667,092 rows of three numbers).
+    # (docs/decisions.md, issue 20 item 3)
+    pk = models.CompositePrimaryKey("settlement", "run")
     run = models.ForeignKey(
         SubsidyRun,
         on_delete=models.CASCADE,
@@ -742,11 +746,6 @@ class SubsidizedSettlement(models.Model):
     class Meta:
         verbose_name = _("subsidized interest settlement")
         verbose_name_plural = _("subsidized interest settlements")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["settlement", "run"], name="subsidizedsettlement_once_per_run"
-            )
-        ]
 
     def __str__(self) -> str:
         return f"{self.run_id}:{self.settlement_id}"

@@ -13,15 +13,25 @@ def portal_models():
     return [m for m in apps.get_models() if m._meta.app_label in PORTAL_APPS]
 
 
+def listable(model) -> bool:
+    """Django 5.2's admin refuses a model with a composite primary key (the subsidy's settlement links)."""
+    return not model._meta.is_composite_pk
+
+
 def test_every_model_is_in_the_admin():
-    missing = [m._meta.label for m in portal_models() if not admin.site.is_registered(m)]
+    missing = [
+        m._meta.label for m in portal_models() if listable(m) and not admin.site.is_registered(m)
+    ]
     assert not missing, f"register in the app's admin.py: {missing}"
+    assert [m._meta.label for m in portal_models() if not listable(m)] == [
+        "subsidy.SubsidizedSettlement"
+    ]
 
 
 @pytest.mark.django_db
 def test_every_admin_list_opens(client, cast):
     client.force_login(cast.admin)
-    for model in portal_models():
+    for model in filter(listable, portal_models()):
         url = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
         assert client.get(url).status_code == 200, url
 

@@ -194,7 +194,7 @@ class SubsidyMachine(RuleBasedStateMachine):
     @after_a_write
     def no_interest_subsidized_twice(self) -> None:
         live = SubsidizedSettlement.objects.exclude(run__state=RunState.CANCELLED)
-        assert not live.values("settlement_id").annotate(n=Count("id")).filter(n__gt=1).exists()
+        assert not live.values("settlement_id").annotate(n=Count("run")).filter(n__gt=1).exists()
         ids = [loan.pk for loan in self.loans]
         counted = sums_by(
             SubsidyLine.objects.filter(loan__in=ids).exclude(run__state=RunState.CANCELLED),
