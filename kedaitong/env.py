@@ -84,8 +84,16 @@ def env_database(
     """Parse DATABASE_URL; only SQLite and PostgreSQL are supported."""
     environ = os.environ if environ is None else environ
     url = environ.get(name) or default
+    # A process keeps its database connection between requests for DATABASE_CONN_MAX_AGE seconds, checked before
+    # each request reuses it (a server restarted meanwhile is reconnected to). Opening one per request cost
+    # 5.6 ms on SQLite (a new connection parses the schema: some 150 tables with their indexes and history
+    # triggers) and 9.1 ms on PostgreSQL, against a review queue page of about 16 ms (issue 20, docs/decisions.md).
+    # 0: one connection per request, Django's default.
+    max_age = env_int("DATABASE_CONN_MAX_AGE", 60, environ=environ)
+    if max_age < 0:
+        raise EnvError(f"DATABASE_CONN_MAX_AGE={max_age!r} must be 0 or more seconds")
     try:
-        config = dj_database_url.parse(url, conn_max_age=0)
+        config = dj_database_url.parse(url, conn_max_age=max_age, conn_health_checks=True)
     except Exception as exc:  # dj-database-url raises several kinds
         raise EnvError(f"{name}={url!r} does not parse as a database URL ({exc})") from None
     engine = config.get("ENGINE", "")

@@ -46,6 +46,7 @@ from django.db import (
     InterfaceError,
     OperationalError,
     close_old_connections,
+    connections,
     transaction,
 )
 from django.db.models import F
@@ -84,7 +85,7 @@ def _write_beside(write: Callable[[], Any]) -> None:
     working in one atomic block) the write stays on this connection, which
     already holds the lock and sees its own rows.
     """
-    from django.db import connection, connections
+    from django.db import connection
 
     if connection.vendor != "sqlite" or connection.in_atomic_block:
         write()
@@ -267,7 +268,8 @@ def _beat_while_running(job_pk: int, finished: threading.Event) -> None:
                 log.warning("job %s: heartbeat missed (%s)", job_pk, reason)
                 close_old_connections()
     finally:
-        close_old_connections()
+        # This thread's own connections, closed whatever DATABASE_CONN_MAX_AGE keeps: the thread ends here.
+        connections.close_all()
 
 
 def _finished_within(finished: threading.Event, seconds: float) -> bool:

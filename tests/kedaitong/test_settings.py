@@ -64,6 +64,29 @@ def test_it_parses_postgres_and_sqlite_urls():
     assert lite["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
     assert "journal_mode=WAL" in lite["OPTIONS"]["init_command"]
     assert lite["OPTIONS"]["timeout"] == 20
+    # Connections are kept between requests for a minute, checked before each reuse (docs/decisions.md).
+    assert (lite["CONN_MAX_AGE"], lite["CONN_HEALTH_CHECKS"]) == (60, True)
+    assert (pg["CONN_MAX_AGE"], pg["CONN_HEALTH_CHECKS"]) == (60, True)
+
+
+def test_it_keeps_connections_as_long_as_asked_and_refuses_a_negative_age():
+    url = {"DATABASE_URL": "sqlite:////tmp/x.sqlite3"}
+    assert (
+        env_database("DATABASE_URL", "", environ=url | {"DATABASE_CONN_MAX_AGE": "0"})[
+            "CONN_MAX_AGE"
+        ]
+        == 0
+    )
+    assert (
+        env_database("DATABASE_URL", "", environ=url | {"DATABASE_CONN_MAX_AGE": "300"})[
+            "CONN_MAX_AGE"
+        ]
+        == 300
+    )
+    with pytest.raises(EnvError, match="DATABASE_CONN_MAX_AGE"):
+        env_database("DATABASE_URL", "", environ=url | {"DATABASE_CONN_MAX_AGE": "-1"})
+    with pytest.raises(EnvError, match="DATABASE_CONN_MAX_AGE"):
+        env_database("DATABASE_URL", "", environ=url | {"DATABASE_CONN_MAX_AGE": "a minute"})
 
 
 @pytest.mark.parametrize("url", ["not a url", "mysql://u:p@h/db", "postgres//missing-colon"])
