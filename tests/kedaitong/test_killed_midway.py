@@ -33,7 +33,7 @@ from tests.factories import version
 ROOT = Path(__file__).resolve().parents[2]
 LOANS = 3000
 BUDGET = Decimal("100000.00")
-APP = "kd-killed-commit"  # the application name of the commit's database sessions (PostgreSQL)
+APP = "kd-killed-commit"  # the application name of a killed process's database sessions (PostgreSQL, PGAPPNAME)
 
 
 def database_url() -> str:
@@ -54,8 +54,10 @@ def killed(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
     process.wait(timeout=60)
     if connection.vendor != "postgresql":
         return
-    # The commit's own sessions (their application name): another session on the database, an autovacuum worker
-    # or one a test before this one left open, kept the wait at its minute (75 s for this test in CI, 15 s alone).
+    # The killed process's own sessions (their application name, APP: each process a test kills must be started
+    # with PGAPPNAME=APP, or this wait sees none and returns at once): another session on the database, an
+    # autovacuum worker or one a test before this one left open, kept the wait at its minute (75 s in CI, 15 s
+    # alone).
     others = (
         f"FROM pg_stat_activity WHERE datname = current_database() AND application_name = '{APP}'"
     )

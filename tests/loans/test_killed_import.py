@@ -28,7 +28,7 @@ from loans.models import Bank, BankAgreement, InterestSettlement, Loan, RecordUp
 from loans.tasks import import_upload
 from tests.conftest import DATABASE_TASKS
 from tests.factories import version
-from tests.kedaitong.test_killed_midway import database_url, killed
+from tests.kedaitong.test_killed_midway import APP, database_url, killed
 from tests.loans.sheets import INTEREST, xlsx
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,6 +95,8 @@ def start_worker() -> subprocess.Popen[bytes]:
         "DATABASE_URL": database_url(),
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "TASKS_BACKEND": "database",
+        # Its database sessions by name, for `killed` to wait until they have ended (PostgreSQL).
+        "PGAPPNAME": APP,
     }
     return subprocess.Popen(
         [sys.executable, "manage.py", "run_jobs", "--once", "--no-schedule", "--no-startup-delay"],
