@@ -44,9 +44,10 @@ def writes_so_far() -> int | None:
     """A number that grows with every row the test's connection inserts, updates or deletes, and with nothing else.
 
     SQLite counts them for the connection (`total_changes`, triggers' writes included); PostgreSQL for the
-    transaction, over the portal's tables (`pg_stat_get_xact_tuples_*`: each machine's example runs in one). Both count a statement whose
-    savepoint was rolled back as well: a refused step may look like a change, never the reverse. None outside a
-    transaction on PostgreSQL, where the count starts again with each statement.
+    transaction, over the portal's tables (`pg_stat_get_xact_tuples_*`: each machine's example runs in one).
+    Both count a statement whose savepoint was rolled back as well: a refused step may look like a change,
+    never the reverse. None outside a transaction on PostgreSQL, where the count starts again with each
+    statement.
     """
     if connection.vendor == "sqlite":
         connection.ensure_connection()

@@ -9,7 +9,6 @@ all three have changed together.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -21,7 +20,7 @@ import pytest
 from compensation import services
 from compensation.models import Claim, ClaimState, CompensationBudget, Decision
 from tests.compensation.helpers import ON, bad_loan
-from tests.kedaitong.test_killed_midway import APP, ROOT, database_url, killed
+from tests.kedaitong.test_killed_midway import ROOT, killable_env, killed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -47,13 +46,7 @@ services.claim_decide(actor=User.objects.get(username="group"), claim=claim, amo
 
 
 def run_child(claim: Claim, hold: str) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    # PGAPPNAME: its database sessions by name, for `killed` to wait until they have ended (PostgreSQL).
-    env |= {
-        "DATABASE_URL": database_url(),
-        "DJANGO_SETTINGS_MODULE": "kedaitong.settings",
-        "PGAPPNAME": APP,
-    }
+    env = killable_env(DJANGO_SETTINGS_MODULE="kedaitong.settings")
     return subprocess.Popen(
         [sys.executable, "-c", CHILD, str(claim.pk), hold],
         cwd=ROOT,

@@ -43,6 +43,13 @@ def database_url() -> str:
     return f"postgres://{s['USER']}:{s['PASSWORD']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
+def killable_env(**extra: str) -> dict[str, str]:
+    """The environment of a child process a test may kill: this one's, on the test database, its database sessions
+    named APP (libpq's PGAPPNAME) so that `killed` can tell them apart in pg_stat_activity and wait for them."""
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    return env | {"DATABASE_URL": database_url(), "PGAPPNAME": APP} | extra
+
+
 def killed(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
     """SIGKILL `process`, and wait until the database has let go of it.
 
@@ -54,10 +61,9 @@ def killed(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
     process.wait(timeout=60)
     if connection.vendor != "postgresql":
         return
-    # The killed process's own sessions (their application name, APP: each process a test kills must be started
-    # with PGAPPNAME=APP, or this wait sees none and returns at once): another session on the database, an
-    # autovacuum worker or one a test before this one left open, kept the wait at its minute (75 s in CI, 15 s
-    # alone).
+    # The killed process's own sessions (their application name, APP: started with `killable_env`): another
+    # session on the database, an autovacuum worker or one a test before this one left open, kept the wait at
+    # its minute (75 s in CI, 15 s alone).
     others = (
         f"FROM pg_stat_activity WHERE datname = current_database() AND application_name = '{APP}'"
     )
@@ -121,10 +127,6 @@ def seed() -> None:
 
 
 def start_commit() -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    env["DATABASE_URL"] = database_url()
-    # libpq's default application name: the commit's sessions are told apart in pg_stat_activity.
-    env["PGAPPNAME"] = APP
     return subprocess.Popen(
         [
             sys.executable,
@@ -141,7 +143,7 @@ def start_commit() -> subprocess.Popen[bytes]:
             "kill-staff",
         ],
         cwd=ROOT,
-        env=env,
+        env=killable_env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -8,7 +8,6 @@ killed with SIGKILL at moments spread over its run.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import subprocess
 import sys
 import time
@@ -28,7 +27,7 @@ from loans.models import Bank, BankAgreement, InterestSettlement, Loan, RecordUp
 from loans.tasks import import_upload
 from tests.conftest import DATABASE_TASKS
 from tests.factories import version
-from tests.kedaitong.test_killed_midway import APP, database_url, killed
+from tests.kedaitong.test_killed_midway import killable_env, killed
 from tests.loans.sheets import INTEREST, xlsx
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,14 +89,7 @@ def seed() -> tuple[RecordUpload, Job]:
 
 
 def start_worker() -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    env |= {
-        "DATABASE_URL": database_url(),
-        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-        "TASKS_BACKEND": "database",
-        # Its database sessions by name, for `killed` to wait until they have ended (PostgreSQL).
-        "PGAPPNAME": APP,
-    }
+    env = killable_env(MEDIA_ROOT=str(settings.MEDIA_ROOT), TASKS_BACKEND="database")
     return subprocess.Popen(
         [sys.executable, "manage.py", "run_jobs", "--once", "--no-schedule", "--no-startup-delay"],
         cwd=ROOT,
