@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
 # Runs the test suite for `make test` (everything) and `make test-fast` (no browser).
 #
-# 1. The non-browser tests spread over the cores with pytest-xdist (PYTEST_WORKERS,
-#    default `auto`); pytest-django gives each worker its own database
-#    (var/test.sqlite3_gw0, ... on SQLite; test_<name>_gw0, ... on PostgreSQL).
-# 2. The browser tests (marker e2e) run afterwards in pytest processes of their own,
-#    with --tb=native: pytest's own traceback formatting parses source files, which
-#    CPython 3.11.7 can crash with "SystemError: AST constructor recursion depth
-#    mismatch" while the live server's and Playwright's threads run (docs/decisions.md).
-#    A failing browser test is then reported, never turned into an INTERNALERROR. On the
-#    Python versions with that bug the non-browser half gets --tb=native as well.
-# Extra arguments go to both pytest runs (e.g. a path or -k). A half that selects no
-# test is not a failure as long as the other half ran some; the exit status is the
-# first failing half's.
+# `all`: one pytest session over every test, browser tests (marker e2e) included, spread over the cores with
+# pytest-xdist (PYTEST_WORKERS, default `auto`); pytest-django gives each worker its own database
+# (var/test.sqlite3_gw0, ... on SQLite; test_<name>_gw0, ... on PostgreSQL), and a worker that meets a browser
+# test starts its own live server and Chromium. The slow tests of both kinds start first (tests/conftest.py),
+# and the many short ones fill the cores behind them to the end: run as two sessions, the browser tests after
+# the others, each session started, collected and copied its databases apart and ended with one core idle
+# behind its last long test (docs/decisions.md).
+# `fast`: the same without the browser tests (their folder is not even collected).
+# On the CPython versions whose traceback formatting can crash with "SystemError: AST constructor recursion
+# depth mismatch" while other threads run (the live server's, Playwright's, a job's heartbeat), the tracebacks
+# are native (--tb=native): no source is parsed, and a failing test is reported, never an INTERNALERROR.
+# Extra arguments go to pytest (e.g. a path or -k).
 # Usage: scripts/test.sh all|fast [pytest args ...]
 set -u
 cd "$(dirname "$0")/.."
@@ -20,6 +20,7 @@ cd "$(dirname "$0")/.."
 unset PYTHONDONTWRITEBYTECODE
 mode=${1:?usage: scripts/test.sh all|fast [pytest args]}
 shift
+case $mode in all | fast) ;; *) echo "usage: scripts/test.sh all|fast [pytest args]" >&2; exit 2 ;; esac
 PY=${PY:-.venv/bin/python}
 workers=${PYTEST_WORKERS:-auto}
 
@@ -45,33 +46,11 @@ if "$PY" -c 'import sys; v = sys.version_info[:3]; sys.exit(0 if (3, 11) <= v < 
 fi
 
 # --durations: the slowest tests are printed with every run, so a slow one is seen where it landed.
-# With no arguments each half collects only its own folder: the browser tests all live in tests/e2e (their
-# modules mark themselves e2e), and collecting the other ~3,000 tests only to deselect them cost each browser
-# worker seconds of start-up.
-own_half=(--ignore=tests/e2e)
-[ $# -gt 0 ] && own_half=()
-"$PY" -m pytest -m "not e2e" "${own_half[@]}" "${xdist[@]}" "${native[@]}" --durations=20 --durations-min=3 "$@"
-fast=$?
+# `fast` with no arguments collects no browser test: they all live in tests/e2e (their modules mark themselves
+# e2e), and collecting them only to deselect them cost each worker seconds of start-up.
+select=()
 if [ "$mode" = fast ]; then
-  exit $fast
+  select=(-m "not e2e")
+  [ $# -eq 0 ] && select+=(--ignore=tests/e2e)
 fi
-# The browser tests spread over the cores too (E2E_WORKERS, default as PYTEST_WORKERS): each worker has
-# its own live server, Chromium and database.
-e2e_workers=${E2E_WORKERS:-$workers}
-e2e_xdist=(-n "$e2e_workers")
-[ "$e2e_workers" = 0 ] && e2e_xdist=()
-e2e_only=(tests/e2e)
-[ $# -gt 0 ] && e2e_only=()
-"$PY" -m pytest -m e2e "${e2e_xdist[@]}" --tb=native --durations=10 --durations-min=3 "${e2e_only[@]}" "$@"
-browser=$?
-
-# 5 is pytest's "no tests collected".
-if [ $fast -eq 5 ] && [ $browser -eq 5 ]; then
-  exit 5
-fi
-for status in $fast $browser; do
-  if [ "$status" -ne 0 ] && [ "$status" -ne 5 ]; then
-    exit "$status"
-  fi
-done
-exit 0
+exec "$PY" -m pytest "${select[@]}" "${xdist[@]}" "${native[@]}" --durations=20 --durations-min=3 "$@"

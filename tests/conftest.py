@@ -46,13 +46,20 @@ def _one_engine(item) -> bool:  # type: ignore[no-untyped-def]
 
 
 def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
-    """The tests marked slow (5–60 s each) run first: started last, one of them kept a worker busy for a
-    minute after the other had finished (pytest-xdist hands out tests in this order; the sort is stable).
+    """The tests marked slow (5–60 s each) run first, then the other browser tests (2–10 s each): started
+    last, one of them kept a worker busy for a minute after the other had finished (pytest-xdist hands out
+    tests in this order; the sort is stable). pytest-django puts the transactional tests, every browser test
+    among them, after the others, which made a whole run end with one worker driving Chromium alone.
     The engine-independent checks are marked `one_engine` (see ONE_ENGINE_FILES)."""
     for item in items:
         if _one_engine(item):
             item.add_marker(pytest.mark.one_engine)
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker("slow") is None,
+            item.get_closest_marker("e2e") is None,
+        )
+    )
 
 
 @pytest.fixture(autouse=True)
