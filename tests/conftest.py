@@ -62,6 +62,54 @@ def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def
     )
 
 
+def pytest_configure(config):  # type: ignore[no-untyped-def]
+    share_client_middleware()
+
+
+# Every test client's middleware chain, built once a process (`share_client_middleware`), by handler class.
+_CLIENT_CHAINS: dict[tuple[type, bool], tuple] = {}
+
+
+def share_client_middleware() -> None:
+    """Test clients share one middleware chain, built again after any setting changes.
+
+    Django's test `Client` builds its own chain (every middleware instantiated) on its first request: about
+    0.6 ms, paid by each of the access matrix's 8,500 clients, one per role and row. The chain holds no
+    request's state (the handler's `_get_response` reads only the middleware lists built with it), so one
+    serves every client of the same handler class. A changed setting (`settings` fixture, override_settings)
+    may change what a middleware read when it was made, so every change drops the kept chains.
+    """
+    from django.core.signals import setting_changed
+    from django.test.client import AsyncClientHandler, ClientHandler
+
+    def load_middleware(self, is_async=False):  # type: ignore[no-untyped-def]
+        key = (type(self), is_async)
+        kept = _CLIENT_CHAINS.get(key)
+        if kept is None:
+            original(self, is_async)
+            _CLIENT_CHAINS[key] = (
+                self._view_middleware,
+                self._template_response_middleware,
+                self._exception_middleware,
+                self._middleware_chain,
+            )
+            return
+        (
+            self._view_middleware,
+            self._template_response_middleware,
+            self._exception_middleware,
+            self._middleware_chain,
+        ) = kept
+
+    def forget(**kwargs):  # type: ignore[no-untyped-def]
+        _CLIENT_CHAINS.clear()
+
+    original = ClientHandler.load_middleware
+    for handler in (ClientHandler, AsyncClientHandler):
+        handler.load_middleware = load_middleware
+    setting_changed.connect(forget, weak=False, dispatch_uid="tests.share_client_middleware")
+
+
 @pytest.fixture(autouse=True)
 def _fixed_clock(request):  # type: ignore[no-untyped-def]
     """Every test runs at a fixed instant, never at the hour or on the date the suite happens to run.
