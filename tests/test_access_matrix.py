@@ -3,6 +3,10 @@
 The one table of expected statuses is tests/access_matrix_table.py. A URL pattern
 without a name, a name without a GET and a POST row, or a row naming no URL
 fails `test_every_url_has_a_get_and_a_post_row`.
+
+In the districts added as data (浮梁, 丽水) the same walk reads every page it gets (tests/pages.py): each page a
+role may read is in Chinese (issue 18 item 7) and shows a trail from home to its own title whose links open
+(item 6). One walk, since each of those checks opened the same pages as the same roles again.
 """
 
 from __future__ import annotations
@@ -19,6 +23,15 @@ from kedaitong.models import AuditEntry, IssuedDocument
 from tests.access import ROLES, kept_cast, move_cast_to_quzhou
 from tests.access_matrix_table import ACCOUNT_ROLES, ACCOUNT_ROWS, account_actors, table
 from tests.conftest import Cast, log_in
+from tests.pages import (
+    NOT_PAGES,
+    SIDES,
+    chinese_names,
+    english_words,
+    is_page,
+    name_the_newcomers,
+    trail_links,
+)
 
 MATRIX = table()
 
@@ -31,9 +44,16 @@ def district() -> str:
 
 @pytest.fixture(scope="module")
 def kept(django_db_setup, django_db_blocker, district):  # type: ignore[no-untyped-def]  # noqa: ARG001
-    """The cast, built once per module and district (tests/access.py: kept_cast)."""
-    with kept_cast(django_db_blocker, district) as built:
+    """The cast, built once per module and district (tests/access.py: kept_cast); in the districts whose pages
+    are read, its people have Chinese names, as the portal's users do."""
+    also = chinese_names if district == READ_IN else None
+    with kept_cast(django_db_blocker, district, also=also) as built:
         yield built
+
+
+# The districts whose pages the walk reads (tests/pages.py): those added as data, a run on SQLite only
+# (marker one_engine, tests/conftest.py), as the pages' language and trails do not depend on the engine.
+READ_IN = "second"
 
 
 @pytest.fixture
@@ -138,9 +158,13 @@ def row_program(row, cast):
     return cast.quzhou if row.program == "quzhou" else cast.changjiang
 
 
-def statuses(row, cast) -> dict[str, int]:
+def statuses(row, cast, pages: dict[str, tuple[Client, str]] | None = None) -> dict[str, int]:
+    """Each role's status for the row; with `pages`, each HTML page a role got 200 is kept there, with the
+    role's client, as role -> (client, page)."""
     program = row_program(row, cast)
     url = row.url(cast)
+    if pages is not None:
+        name_the_newcomers()  # users the row's objects brought along get Chinese names too
     users = cast.users()
     got = {}
     # The rows as the next GET finds them, and the last audit row and issued document: between one role's GET
@@ -156,7 +180,10 @@ def statuses(row, cast) -> dict[str, int]:
                 before = row_counts()
                 last_entry = AuditEntry.objects.aggregate(last=Max("pk"))["last"] or 0
                 last_issue = IssuedDocument.objects.aggregate(last=Max("pk"))["last"] or 0
-            got[role] = client.get(url).status_code
+            response = client.get(url)
+            got[role] = response.status_code
+            if pages is not None and is_page(response):
+                pages[role] = (client, response.content.decode())
             # Reads write nothing (issue 17): no record, whoever asks; the only audit rows a GET
             # leaves are those of a bulk disclosure, an export ("….exported").
             written = list(AuditEntry.objects.filter(pk__gt=last_entry).values_list("pk", "action"))
@@ -190,13 +217,58 @@ def statuses(row, cast) -> dict[str, int]:
     return got
 
 
+# Trail links already opened in this process, by role, program and address, of pages that name no object (home,
+# the lists): the same for every row, so each is opened once per role and program. A link that names an object
+# (a number in it) is opened for every row: ids come back after a row's savepoint is rolled back, so the same
+# address may be another object.
+OPENED: set[tuple[str, str, str]] = set()
+
+
+def check_pages(row, cast, pages: dict[str, tuple[Client, str]]) -> None:
+    """What every page must show (tests/pages.py), on the pages the roles got: Chinese to each role; below
+    home, a trail from home to the page's title, whose links open for one role of each side."""
+    english = {role: words for role, (_, page) in pages.items() if (words := english_words(page))}
+    assert not english, f"English shown (zh-hans) on {row.name}: " + "; ".join(
+        f"\n{role}: {', '.join(words)}" for role, words in english.items()
+    )
+    if row.name in NOT_PAGES:
+        return
+    program = (
+        cast.quzhou if row.program == "quzhou" else cast.changjiang
+    ).code  # as row_program chose
+    links = {}
+    for role, (_, page) in pages.items():
+        try:
+            links[role] = trail_links(row.name, page)
+        except AssertionError as problem:
+            raise AssertionError(f"{row.name} as {role}: {problem}") from None
+    for side in SIDES:
+        role = next((r for r in side if r in pages), None)
+        if role is None:
+            continue
+        client = pages[role][0]
+        for href, _title in links[role]:
+            key = (role, program, href)
+            if key in OPENED:
+                continue
+            assert client.get(href).status_code == 200, (row.name, role, href)
+            if not any(c.isdigit() for c in href):
+                OPENED.add(key)
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("district", ["first", "second"], scope="module")
 @pytest.mark.parametrize("row", MATRIX, ids=[f"{row.method} {row.name}" for row in MATRIX])
 def test_each_role_gets_the_expected_status(row, cast, district):
     """Every row in a program of its kind: the first districts (昌江, 衢州) and the second ones (浮梁, 丽水),
-    which exist as data only: the same statuses for the same roles."""
-    assert statuses(row, cast) == row.expected, row.url(cast)
+    which exist as data only: the same statuses for the same roles. In the second ones, what each page shows
+    is checked too (`check_pages`)."""
+    pages: dict[str, tuple[Client, str]] | None = (
+        {} if district == READ_IN and row.method == "GET" else None
+    )
+    assert statuses(row, cast, pages) == row.expected, row.url(cast)
+    if pages:
+        check_pages(row, cast, pages)
 
 
 @pytest.mark.django_db

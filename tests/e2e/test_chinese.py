@@ -1,7 +1,7 @@
 """Issue 18 item 7 in the browser: each role's home page, the admin site and a refused password, in Chinese.
 
 The page text is read as rendered by Chromium (page.content()), with the same reader and allow-list as
-tests/test_chinese_throughout.py, which checks every page of the access matrix with the test client.
+tests/pages.py, with which the access matrix's walk checks every page with the test client.
 """
 
 from __future__ import annotations
@@ -9,13 +9,13 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import PASSWORD, login
-from tests.test_chinese_throughout import english_words
+from tests.pages import english_words
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_each_role_reads_chinese_and_the_admin_too(page, cast):
-    from tests.test_chinese_throughout import chinese_names
+    from tests.pages import chinese_names
 
     chinese_names(cast)
     page.goto("/")

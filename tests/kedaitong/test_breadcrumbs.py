@@ -1,88 +1,20 @@
 """Breadcrumbs (issue 18, item 6): every page below home shows a trail that ends at its own title, and every
-link in it opens for the user who sees it (kedaitong/breadcrumbs.py, rendered by templates/base.html)."""
+link in it opens for the user who sees it (kedaitong/breadcrumbs.py, rendered by templates/base.html).
+
+Every page of the access matrix is checked so by its walk in the districts added as data
+(tests/test_access_matrix.py: `check_pages`, with tests/pages.py's `trail_links`); here, how a trail is made.
+"""
 
 from __future__ import annotations
-
-import html
-import re
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.access import kept_cast_fixtures
-from tests.access_matrix_table import table
-from tests.test_access_matrix import client_for, row_program
-
-TRAIL = re.compile(r'<nav aria-label="[^"]*" class="breadcrumb"><ol>(.*?)</ol></nav>', re.S)
-LINK = re.compile(r'<li><a href="([^"]+)">(.*?)</a></li>')
-CURRENT = re.compile(r'<li aria-current="page">(.*?)</li>', re.S)
-TITLE = re.compile(r"<title>(.*) · [^·<]*</title>", re.S)
-# Not pages of the portal's layout: a health probe, the API's schema and its documentation viewer.
-NOT_PAGES = {"healthz", "api-v1:openapi-json", "api-v1:openapi-view"}
-# One role of each side sees each page (a trail may differ by side, not within one).
-SIDES = (
-    ("anonymous",),
-    ("enterprise_a", "enterprise_b"),
-    ("bureau_staff", "bureau_head", "leading_group", "auditor", "accountant"),
-    ("bank_x", "bank_y"),
-    ("admin",),
-)
-PAGES = [
-    row
-    for row in table()
-    if row.method == "GET" and row.name not in NOT_PAGES and 200 in row.expected.values()
-]
-
+from tests.pages import CURRENT, LINK, TRAIL, text
 
 kept, cast = kept_cast_fixtures()
-
-# Trail links already opened in this process, by role and program, of pages that name no object (home, the
-# lists): the same for every row, so each is opened once per role and program. A link that names an object
-# (a number in it) is opened for every row: ids come back after a row's savepoint is rolled back, so the
-# same address may be another object. Of the 408 links the module meets, 105 are distinct; opening each
-# once took the module from 26.6 s to 14.5 s (one process).
-OPENED: set[tuple[str, str, str]] = set()
-
-
-def text(fragment: str) -> str:
-    return html.unescape(re.sub(r"<[^>]+>", "", fragment)).strip()
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("row", PAGES, ids=[f"{row.name} {row.program}" for row in PAGES])
-def test_every_page_below_home_shows_a_trail_ending_at_its_title(row, cast):
-    program = row_program(row, cast)
-    url = row.url(cast)
-    users = cast.users()
-    for side in SIDES:
-        role = next((r for r in side if row.expected[r] == 200), None)
-        if role is None:
-            continue
-        client = client_for(role, users, program)
-        response = client.get(url)
-        assert response.status_code == 200, (role, url)
-        if not response["Content-Type"].startswith("text/html"):
-            continue  # a download
-        page = response.content.decode()
-        found = TRAIL.search(page)
-        if row.name == "home":
-            assert found is None
-            continue
-        assert found, f"{row.name}: no breadcrumb trail for {role}"
-        links = LINK.findall(found.group(1))
-        own = text(CURRENT.search(found.group(1)).group(1))
-        assert own == text(TITLE.search(page).group(1)), (row.name, role)
-        assert links and links[0][0] == "/", (row.name, role, links)  # it starts at home
-        assert text(links[0][1]) == "首页"
-        for href, title in links:
-            assert text(title), (row.name, href)
-            key = (role, program.code, href)
-            if key in OPENED:
-                continue
-            assert client.get(html.unescape(href)).status_code == 200, (row.name, role, href)
-            if not any(c.isdigit() for c in href):
-                OPENED.add(key)
 
 
 @pytest.mark.django_db
