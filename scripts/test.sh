@@ -45,6 +45,22 @@ if "$PY" -c 'import sys; v = sys.version_info[:3]; sys.exit(0 if (3, 11) <= v < 
   native=(--tb=native)
 fi
 
+# A checkout without a migrated test database to copy (tests/dbtemplate.py: var/test-template-<key>.sqlite3)
+# has one built beside the workers' start-up: migrating takes about 20 s of one core, which a worker would
+# otherwise spend after its collection while the other waits for it. One pytest process migrates, the rest
+# copy (the template's lock); a template of other migrations is replaced by the first worker, as before. Only for
+# a whole run on workers: the builder's own test database is the one a run without workers would use.
+builder=
+database=${DATABASE_URL:-sqlite}
+if [ $# -eq 0 ] && [ "$workers" != 0 ] && [ "$database" != "${database#sqlite}" ] \
+  && ! compgen -G "var/test-template-*.sqlite3" > /dev/null; then
+  mkdir -p var
+  "$PY" -m pytest -p no:cacheprovider -q -n 0 \
+    tests/kedaitong/test_dbtemplate.py::test_the_test_database_has_every_migration_applied \
+    > var/test-template.log 2>&1 &
+  builder=$!
+fi
+
 # --durations: the slowest tests are printed with every run, so a slow one is seen where it landed.
 # `fast` with no arguments collects no browser test: they all live in tests/e2e (their modules mark themselves
 # e2e), and collecting them only to deselect them cost each worker seconds of start-up.
@@ -53,4 +69,8 @@ if [ "$mode" = fast ]; then
   select=(-m "not e2e")
   [ $# -eq 0 ] && select+=(--ignore=tests/e2e)
 fi
-exec "$PY" -m pytest "${select[@]}" "${xdist[@]}" "${native[@]}" --durations=20 --durations-min=3 "$@"
+"$PY" -m pytest "${select[@]}" "${xdist[@]}" "${native[@]}" --durations=20 --durations-min=3 "$@"
+status=$?
+# The builder is long done (the workers waited for its template); it never outlives the run.
+[ -n "$builder" ] && { kill "$builder" 2> /dev/null; wait "$builder" 2> /dev/null; }
+exit $status
