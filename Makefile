@@ -28,9 +28,9 @@ reset-demo:
 	rm -rf var/media
 	@echo "Deleted the local database and uploads; 'make run' creates them again with the demo data."
 
-# The whole suite: non-browser tests on every core (pytest-xdist, PYTEST_WORKERS=auto),
-# then the browser tests in their own pytest process (scripts/test.sh says why).
-# PYTEST_ARGS go to both, e.g. `make test PYTEST_ARGS="tests/loans -x"`.
+# The whole suite, browser tests included, in one pytest session on every core (pytest-xdist,
+# PYTEST_WORKERS=auto; scripts/test.sh says how). PYTEST_ARGS go to pytest, e.g.
+# `make test PYTEST_ARGS="tests/loans -x"`.
 test: EXTRA_SYSDEPS = chromium chromium-headless-shell
 test: setup
 	bash scripts/test.sh all $(PYTEST_ARGS)
