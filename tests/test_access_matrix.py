@@ -151,11 +151,16 @@ def client_for(role: str, users: dict, program) -> Client:
     return client
 
 
+def program_of(row, cast):
+    """The program a row's objects belong to."""
+    return cast.quzhou if row.program == "quzhou" else cast.changjiang
+
+
 def row_program(row, cast):
     """The program a row's objects belong to; a Quzhou row moves the cast's government users and banks there."""
     if row.program == "quzhou":
         move_cast_to_quzhou(cast)
-    return cast.quzhou if row.program == "quzhou" else cast.changjiang
+    return program_of(row, cast)
 
 
 def statuses(row, cast, pages: dict[str, tuple[Client, str]] | None = None) -> dict[str, int]:
@@ -233,9 +238,7 @@ def check_pages(row, cast, pages: dict[str, tuple[Client, str]]) -> None:
     )
     if row.name in NOT_PAGES:
         return
-    program = (
-        cast.quzhou if row.program == "quzhou" else cast.changjiang
-    ).code  # as row_program chose
+    program = program_of(row, cast).code  # the cast was moved there by `statuses`
     links = {}
     for role, (_, page) in pages.items():
         try:
