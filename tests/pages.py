@@ -181,9 +181,9 @@ def text(fragment: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", fragment)).strip()
 
 
-def trail_links(name: str, page: str) -> list[tuple[str, str]]:
-    """The (href, title) links of the trail on page `name` (URL name), which must start at home and end at the
-    page's own title; none on the home page. An AssertionError says what is wrong."""
+def trail_links(name: str, page: str) -> list[str]:
+    """The addresses the trail on page `name` (URL name) links to; it must start at home and end at the page's
+    own title, and every link has a title; none on the home page. An AssertionError says what is wrong."""
     found = TRAIL.search(page)
     if name == "home":
         assert found is None, "the home page shows a trail"
@@ -200,4 +200,4 @@ def trail_links(name: str, page: str) -> list[tuple[str, str]]:
     assert text(links[0][1]) == "首页", "the trail's first link is not 首页"
     for href, title_html in links:
         assert text(title_html), f"a link of the trail has no title: {href}"
-    return [(html.unescape(href), text(title_html)) for href, title_html in links]
+    return [html.unescape(href) for href, _title in links]

@@ -250,7 +250,7 @@ def check_pages(row, cast, pages: dict[str, tuple[Client, str]]) -> None:
         if role is None:
             continue
         client = pages[role][0]
-        for href, _title in links[role]:
+        for href in links[role]:
             key = (role, program, href)
             if key in OPENED:
                 continue
