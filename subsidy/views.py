@@ -24,7 +24,7 @@ from kedaitong import confirm
 from kedaitong.audit import log_action
 from kedaitong.client import client_address
 from kedaitong.permissions import get_visible_or_404, require_role
-from kedaitong.programs import Feature, has_feature
+from kedaitong.programs import Feature, has_feature, kinds_with
 from kedaitong.roles import PROGRAM_ROLES, Role
 from kedaitong.throttle import throttle
 from kedaitong.uploads import serve_upload
@@ -598,9 +598,13 @@ def _public_runs():  # type: ignore[no-untyped-def]
     )
 
 
-def _public_run(program: str, year: int) -> SubsidyRun:
+def _public_run(code: str, year: int) -> SubsidyRun:
+    """The public run of the program the address names: a program whose kind the registry gives subsidies."""
     return get_object_or_404(
-        _public_runs().select_related("program"), program__code=program, year=year
+        _public_runs().select_related("program"),
+        program__kind__in=kinds_with(Feature.SUBSIDY),
+        program__code=code,
+        year=year,
     )
 
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from applications.models import Program
 from subsidy.models import RunState, SubsidyRun
 from subsidy.services import run_commit
 
@@ -39,3 +40,14 @@ def test_the_public_notice_names_the_banks_not_their_codes(client, qz):
         "qz-a": Decimal("30.00"),
         "qz-b": Decimal("60.00"),
     }
+
+
+def test_a_program_whose_kind_gives_no_subsidy_has_no_public_notice(client, qz):
+    """The address names a program by its code; the registry says whether its kind has subsidy runs at all."""
+    qz.interest(qz.loan(contract="A-1"), "100.00")
+    run = run_commit(actor=qz.staff, program=qz.program, year=2025, budget="1000")
+    SubsidyRun.objects.filter(pk=run.pk).update(state=RunState.PUBLICIZED)
+    url = reverse("subsidy:public-notice", args=["quzhou", 2025])
+    assert client.get(url).status_code == 200
+    Program.objects.filter(pk=qz.program.pk).update(kind="changjiang")
+    assert client.get(url).status_code == 404
