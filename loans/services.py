@@ -700,9 +700,16 @@ def upload_receive(
     from loans.importer import context_for, store_upload
 
     context = context_for(kind=kind, program=program, actor=actor)
+    inline = len(data) <= INLINE_MAX_BYTES
     # A small file is kept and checked in one transaction: a process killed midway leaves no upload
     # "being checked" for ever, and the clerk, whose request failed, sends the file again.
     with transaction.atomic():
+        if inline:
+            # Locks in the importer's order: the program's row (the check takes it, run_import) before the audit
+            # chain's (the receipt's entry below; kedaitong/auditchain.py). Taken the other way round, a save of
+            # the same program, which holds the row and then logs, deadlocked with this receipt on PostgreSQL
+            # (the scale-out run of 2026-12-05; tests/loans/test_race.py).
+            Program.objects.select_for_update().filter(pk=program.pk).first()
         upload = store_upload(kind=kind, data=data, filename=filename, context=context)
         log_action(
             actor=actor,
@@ -710,7 +717,7 @@ def upload_receive(
             obj=upload,
             data={"kind": kind, "checksum": upload.checksum, "file": upload.original_name},
         )
-        if len(data) > INLINE_MAX_BYTES:
+        if not inline:
             upload.job = job_enqueue(
                 owner=actor,
                 task=tasks.import_upload,
