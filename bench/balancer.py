@@ -44,6 +44,14 @@ class Balancer:
         self.next = 0
         self.unplaced = 0  # connections no backend would take
         self.started = time.monotonic()
+        # The connections' tasks, held here: the event loop keeps only weak references to tasks, and a connection
+        # whose two ends went quiet was collected while pending ("Task was destroyed but it is pending!").
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def _hold(self, task: asyncio.Task[None]) -> asyncio.Task[None]:
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
     def _note(self, backend: Backend, event: str) -> None:
         backend.events.append(f"{time.monotonic() - self.started:.1f}s {event}")
@@ -74,6 +82,9 @@ class Balancer:
     async def handle(
         self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter
     ) -> None:
+        this = asyncio.current_task()
+        if this is not None:
+            self._hold(this)
         placed = await self._connect()
         if placed is None:
             self.unplaced += 1
@@ -98,8 +109,8 @@ class Balancer:
                 except (ConnectionError, OSError):
                     pass
 
-        upstream = asyncio.create_task(pipe(client_reader, writer, False))
-        downstream = asyncio.create_task(pipe(reader, client_writer, True))
+        upstream = self._hold(asyncio.create_task(pipe(client_reader, writer, False)))
+        downstream = self._hold(asyncio.create_task(pipe(reader, client_writer, True)))
         await downstream
         upstream.cancel()
         if asked.is_set() and not answered.is_set():

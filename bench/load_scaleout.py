@@ -420,7 +420,17 @@ def check(
         )
     )
     if set(jobs) - {"done"}:
-        failures.append(f"jobs not done: {jobs}")
+        unfinished = Job.objects.exclude(state="done").values_list(
+            "pk", "state", "attempts", "message"
+        )
+        failures.append(
+            f"jobs not done: {jobs} ("
+            + "; ".join(
+                f"job {pk} {state} after {n} attempt(s): {message or 'no message'}"
+                for pk, state, n, message in unfinished
+            )
+            + ")"
+        )
     if not any(pk in running for pk, *_ in rerun):
         failures.append("no job of the killed worker was run again (was it holding one?)")
     return lines, failures
