@@ -554,6 +554,17 @@ def _hand_over(*, actor: User, claim: AccountClaim, enterprise: Enterprise, clai
         .exclude(pk=claimant.pk)
         .order_by("pk")  # the audit entry names them in the order they joined
     )
+    # Every row this hand-over changes is locked before its first audit entry, which takes the chain's lock to
+    # commit (kedaitong/auditchain.py): a writer holding one of these claims and waiting to log would deadlock.
+    others = list(
+        AccountClaim.objects.select_for_update()
+        .filter(
+            enterprise=enterprise,
+            state__in=[AccountClaim.State.PENDING, AccountClaim.State.CONFIRMED],
+        )
+        .exclude(pk=claim.pk)
+        .order_by("pk")
+    )
     for user in losers:
         user.role, user.enterprise = "", None
         user.save(update_fields=["role", "enterprise"])
@@ -563,15 +574,7 @@ def _hand_over(*, actor: User, claim: AccountClaim, enterprise: Enterprise, clai
             obj=enterprise,
             data={"username": user.username, "dispute": str(claim.public_id)},
         )
-    for other in (
-        AccountClaim.objects.select_for_update()
-        .filter(
-            enterprise=enterprise,
-            state__in=[AccountClaim.State.PENDING, AccountClaim.State.CONFIRMED],
-        )
-        .exclude(pk=claim.pk)
-        .order_by("pk")
-    ):
+    for other in others:
         other.supersede()
         other.save()
         _log_claim(actor, other, "superseded")
