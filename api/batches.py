@@ -315,7 +315,7 @@ def batch_submit(
         with transaction.atomic():
             # The importer takes this lock too: batches of one program queue here, so the
             # key is looked up after any batch before it has committed.
-            Program.objects.select_for_update().filter(pk=program.pk).first()
+            Program.objects.select_for_update(no_key=True).filter(pk=program.pk).first()
             stored = ApiBatch.objects.filter(bank=token.bank_id, key=key).first()
             if stored is not None:
                 return _replay(stored, digest)

@@ -113,7 +113,7 @@ def token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
     if not (role == Role.ADMIN or (role == Role.BANK and actor.bank_id == token.bank_id)):
         raise TokenNotAllowed("只有本行用户或系统管理员可以撤销该令牌")
     with transaction.atomic():
-        locked = ApiToken.objects.select_for_update().get(pk=token.pk)
+        locked = ApiToken.objects.select_for_update(no_key=True).get(pk=token.pk)
         if locked.revoked_at is not None:
             raise TokenConflict(
                 f"该令牌已于{timezone.localtime(locked.revoked_at):%Y-%m-%d %H:%M}被{locked.revoked_by}撤销"

@@ -77,7 +77,7 @@ def last_change(application: Application) -> AuditEntry | None:
 def lock(application: Application, seen_state: str | None = None) -> Application:
     """The application under a row lock; `seen_state` (the state the user's page showed) must still hold."""
     locked = (
-        Application.objects.select_for_update(of=("self",))
+        Application.objects.select_for_update(no_key=True, of=("self",))
         .select_related("program_version__program", "enterprise", "bank")
         .get(pk=application.pk)
     )

@@ -102,7 +102,7 @@ def enterprise_register(
     )
     with transaction.atomic():
         # The row lock makes two registrations claiming the same record run one after the other.
-        enterprise = Enterprise.objects.select_for_update().filter(credit_code=code).first()
+        enterprise = Enterprise.objects.select_for_update(no_key=True).filter(credit_code=code).first()
         claimed = enterprise is not None
         if enterprise is not None and User.objects.filter(enterprise=enterprise).exists():
             raise DomainError(taken)
@@ -159,7 +159,7 @@ def enterprise_invite(*, actor: User, email: str, display_name: str, base_url: s
     email = email.strip().lower()
     with transaction.atomic():
         existing = list(
-            User.objects.select_for_update()
+            User.objects.select_for_update(no_key=True)
             .filter(Q(username__iexact=email) | Q(email__iexact=email))
             .order_by("pk")
         )
@@ -276,7 +276,7 @@ def email_verify(*, token: str) -> User:
     except signing.BadSignature:
         raise DomainError(_("This link is not valid.")) from None
     with transaction.atomic():
-        user = User.objects.select_for_update().filter(public_id=data.get("u")).first()
+        user = User.objects.select_for_update(no_key=True).filter(public_id=data.get("u")).first()
         if user is None or user.email.lower() != data.get("e"):
             raise DomainError(_("This link is not valid."))
         if user.email_verified_at is None:
@@ -367,7 +367,7 @@ def claim_file(
         )
     _check_evidence(licence, authorization)
     with transaction.atomic():
-        enterprise = Enterprise.objects.select_for_update().get(pk=actor.enterprise_id)
+        enterprise = Enterprise.objects.select_for_update(no_key=True).get(pk=actor.enterprise_id)
         if enterprise.account_confirmed_at is not None:
             raise Conflict(_("This account is already confirmed."))
         if AccountClaim.objects.filter(
@@ -427,7 +427,7 @@ def dispute_file(
         raise DomainError(_("Say why this enterprise is yours and the other account is not."))
     _check_evidence(licence, authorization)
     with transaction.atomic():
-        enterprise = Enterprise.objects.select_for_update().filter(credit_code=code).first()
+        enterprise = Enterprise.objects.select_for_update(no_key=True).filter(credit_code=code).first()
         if enterprise is None or not enterprise.members.exists():
             raise DomainError(
                 _("No account holds this credit code: register the enterprise instead.")
@@ -484,7 +484,7 @@ def claim_decide(
         raise DomainError(_("Give the reason for the refusal; the claimant is told it."))
     with transaction.atomic():
         locked = (
-            AccountClaim.objects.select_for_update()
+            AccountClaim.objects.select_for_update(no_key=True)
             .select_related("claimant", "enterprise")
             .get(pk=claim.pk)
         )
@@ -495,8 +495,8 @@ def claim_decide(
             )
         if locked.claimant.email_verified_at is None:
             raise Conflict(_("The claimant has not verified the e-mail address yet."))
-        enterprise = Enterprise.objects.select_for_update().get(pk=locked.enterprise_id)
-        claimant = User.objects.select_for_update().get(pk=locked.claimant_id)
+        enterprise = Enterprise.objects.select_for_update(no_key=True).get(pk=locked.enterprise_id)
+        claimant = User.objects.select_for_update(no_key=True).get(pk=locked.claimant_id)
         if not confirm:
             locked.refuse(by=actor, reason=reason)
             locked.save()
@@ -549,7 +549,7 @@ def _log_claim(actor: User, claim: AccountClaim, verb: str) -> None:
 def _hand_over(*, actor: User, claim: AccountClaim, enterprise: Enterprise, claimant: User) -> None:
     """An upheld dispute: the losing account's users leave the enterprise, the claimant joins it."""
     losers = list(
-        User.objects.select_for_update()
+        User.objects.select_for_update(no_key=True)
         .filter(enterprise=enterprise)
         .exclude(pk=claimant.pk)
         .order_by("pk")  # the audit entry names them in the order they joined
@@ -557,7 +557,7 @@ def _hand_over(*, actor: User, claim: AccountClaim, enterprise: Enterprise, clai
     # Every row this hand-over changes is locked before its first audit entry, which takes the chain's lock to
     # commit (kedaitong/auditchain.py): a writer holding one of these claims and waiting to log would deadlock.
     others = list(
-        AccountClaim.objects.select_for_update()
+        AccountClaim.objects.select_for_update(no_key=True)
         .filter(
             enterprise=enterprise,
             state__in=[AccountClaim.State.PENDING, AccountClaim.State.CONFIRMED],
@@ -633,7 +633,7 @@ def enterprise_invite_by_bank(
         raise DomainError(reason)
     email = email.strip().lower()
     with transaction.atomic():
-        enterprise = Enterprise.objects.select_for_update().filter(credit_code=code).first()
+        enterprise = Enterprise.objects.select_for_update(no_key=True).filter(credit_code=code).first()
         if enterprise is not None and enterprise.members.exists():
             raise Conflict(
                 _(
@@ -714,7 +714,7 @@ def reference_next(*, program: Program, day: dt.date) -> str:
             )
     except IntegrityError:
         pass
-    counter = ReferenceCounter.objects.select_for_update().get(program=program, year=year)
+    counter = ReferenceCounter.objects.select_for_update(no_key=True).get(program=program, year=year)
     while True:
         counter.last += 1
         reference = f"{prefix}-{year}-{counter.last:04d}"
@@ -790,7 +790,7 @@ def application_delete(*, actor: User, application: Application) -> None:
     """
     with transaction.atomic():
         locked = (
-            Application.objects.select_for_update()
+            Application.objects.select_for_update(no_key=True)
             .select_related("enterprise")
             .filter(pk=application.pk)
             .first()
@@ -850,7 +850,7 @@ def material_add(
     """Store one uploaded material, judged by content (PDF, JPEG, PNG) and size."""
     content_type = check_upload(upload)
     with transaction.atomic():
-        locked = Application.objects.select_for_update().get(pk=application.pk)
+        locked = Application.objects.select_for_update(no_key=True).get(pk=application.pk)
         ensure_editable(locked)
         if material_type.program_id != locked.program_version.program_id:
             raise DomainError(_("This material does not belong to the application's program."))
@@ -904,7 +904,7 @@ def material_supply_by_bank(
         raise DomainError(exc.messages) from None
     with transaction.atomic():
         locked = (
-            Application.objects.select_for_update()
+            Application.objects.select_for_update(no_key=True)
             .select_related("program_version")
             .get(pk=application.pk)
         )
@@ -955,7 +955,7 @@ def material_supply_by_bank(
 
 def material_remove(*, actor: User, material: Material) -> None:
     with transaction.atomic():
-        locked = Application.objects.select_for_update().get(pk=material.application_id)
+        locked = Application.objects.select_for_update(no_key=True).get(pk=material.application_id)
         ensure_editable(locked)
         if material.material_type.supplied_by_bank:
             raise DomainError(
@@ -973,7 +973,7 @@ def material_remove(*, actor: User, material: Material) -> None:
 def team_member_add(*, actor: User, application: Application, member: TeamMember) -> TeamMember:
     """Add a main member of the project team (Quzhou 附件1); the ID number is checked by the form."""
     with transaction.atomic():
-        locked = Application.objects.select_for_update().get(pk=application.pk)
+        locked = Application.objects.select_for_update(no_key=True).get(pk=application.pk)
         ensure_editable(locked)
         member.application = locked
         member.save()
@@ -988,7 +988,7 @@ def team_member_add(*, actor: User, application: Application, member: TeamMember
 
 def team_member_remove(*, actor: User, application: Application, member_id: int) -> None:
     with transaction.atomic():
-        locked = Application.objects.select_for_update().get(pk=application.pk)
+        locked = Application.objects.select_for_update(no_key=True).get(pk=application.pk)
         ensure_editable(locked)
         member = TeamMember.objects.filter(pk=member_id, application=locked).first()
         if member is None:

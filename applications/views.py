@@ -743,7 +743,7 @@ def application_edit(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
         valid = form.is_valid() and (details_form is None or details_form.is_valid())
         if valid:
             with transaction.atomic():
-                locked = Application.objects.select_for_update().get(pk=application.pk)
+                locked = Application.objects.select_for_update(no_key=True).get(pk=application.pk)
                 if locked.state not in services.EDITABLE_STATES:
                     messages.error(
                         request,

@@ -83,7 +83,7 @@ def _payment(claim: Claim) -> Payment:
 
 
 def _lock(claim: Claim) -> Claim:
-    return Claim.objects.select_for_update().get(pk=claim.pk)
+    return Claim.objects.select_for_update(no_key=True).get(pk=claim.pk)
 
 
 def _transition(claim: Claim, name: str, message: str) -> str:
@@ -119,7 +119,7 @@ def budget_set(
     reason = (reason or "").strip()
     with transaction.atomic():
         budget = (
-            CompensationBudget.objects.select_for_update()
+            CompensationBudget.objects.select_for_update(no_key=True)
             .filter(program=program, year=int(year))
             .first()
         )
@@ -221,7 +221,7 @@ def claim_create(
         raise CompensationError("请填写法院受理通知书或公安立案决定书的编号（第十一条第1款）")
     with transaction.atomic():
         loan = (
-            Loan.objects.select_for_update(of=("self",))
+            Loan.objects.select_for_update(no_key=True, of=("self",))
             .select_related("program_version__program", "application")
             .get(pk=loan.pk)
         )
@@ -667,7 +667,7 @@ def claim_decide(
         if value > claim.requested_amount:
             raise CompensationError(f"补偿金额{value}元超过银行申请的{claim.requested_amount}元")
         budget = (
-            CompensationBudget.objects.select_for_update()
+            CompensationBudget.objects.select_for_update(no_key=True)
             .filter(program=claim.program_id, year=day.year)
             .first()
         )
@@ -723,7 +723,7 @@ def decision_revoke(
                 f"当前状态（{claim.get_state_display()}）不能撤销补偿决定（已拨付的不能撤销）"
             )
         decision = Decision.objects.get(claim=claim)
-        budget = CompensationBudget.objects.select_for_update().get(pk=decision.budget_id)
+        budget = CompensationBudget.objects.select_for_update(no_key=True).get(pk=decision.budget_id)
         budget.committed = budget.committed - decision.amount
         budget.save(update_fields=["committed", "updated_at"])
         reversal = DecisionReversal.objects.create(
@@ -812,7 +812,7 @@ def payment_reverse(
         if WriteOff.objects.filter(claim=claim).exists():
             raise CompensationError("该贷款已登记核销，不能冲销拨付")
         original = (
-            Payment.objects.select_for_update(of=("self",))
+            Payment.objects.select_for_update(no_key=True, of=("self",))
             .filter(claim=claim, reverses__isnull=True, reversed_by__isnull=True)
             .get()
         )
@@ -978,7 +978,7 @@ def recovery_reverse(
         raise CompensationError("冲销须填写理由")
     with transaction.atomic():
         _lock(recovery.claim)
-        original = Recovery.objects.select_for_update().get(pk=recovery.pk)
+        original = Recovery.objects.select_for_update(no_key=True).get(pk=recovery.pk)
         if original.reverses_id is not None:
             raise CompensationError("冲销记录本身不能再冲销")
         if Recovery.objects.filter(reverses=original).exists():
@@ -1021,7 +1021,7 @@ def return_record(
     if not (voucher_no or "").strip():
         raise CompensationError("请填写交回凭证号")
     with transaction.atomic():
-        recovery = Recovery.objects.select_for_update().get(pk=recovery.pk)
+        recovery = Recovery.objects.select_for_update(no_key=True).get(pk=recovery.pk)
         if recovery.reverses_id is not None or Recovery.objects.filter(reverses=recovery).exists():
             raise CompensationError("已冲销的清收记录不能登记交回")
         owed = recovery.share - recovery.returned
@@ -1058,7 +1058,7 @@ def return_confirm(
 ) -> ShareReturn:
     """第十一条 2(5): the finance bureau confirms it received the returned share (区财政局按规定程序收回)."""
     with transaction.atomic():
-        share_return = ShareReturn.objects.select_for_update().get(pk=share_return.pk)
+        share_return = ShareReturn.objects.select_for_update(no_key=True).get(pk=share_return.pk)
         if share_return.confirmed_at is not None:
             raise CompensationError("该笔交回已确认")
         if (
@@ -1091,8 +1091,8 @@ def return_reverse(
     if not (reason or "").strip():
         raise CompensationError("冲销须填写理由")
     with transaction.atomic():
-        recovery = Recovery.objects.select_for_update().get(pk=share_return.recovery_id)
-        original = ShareReturn.objects.select_for_update().get(pk=share_return.pk)
+        recovery = Recovery.objects.select_for_update(no_key=True).get(pk=share_return.recovery_id)
+        original = ShareReturn.objects.select_for_update(no_key=True).get(pk=share_return.pk)
         if original.reverses_id is not None:
             raise CompensationError("冲销记录本身不能再冲销")
         if ShareReturn.objects.filter(reverses=original).exists():
@@ -1212,7 +1212,7 @@ def writeoff_certificate(
     day = _today(on)
     with transaction.atomic():
         claim = _lock(claim)
-        write_off = WriteOff.objects.select_for_update().filter(claim=claim).first()
+        write_off = WriteOff.objects.select_for_update(no_key=True).filter(claim=claim).first()
         if write_off is None:
             raise CompensationError("请先登记核销日期")
         if write_off.certificate:

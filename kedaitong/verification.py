@@ -79,7 +79,7 @@ def issue(spec: Issue, snapshot: str) -> IssuedDocument:
         try:
             with transaction.atomic():
                 current = (
-                    IssuedDocument.objects.select_for_update()
+                    IssuedDocument.objects.select_for_update(no_key=True)
                     .filter(kind=spec.kind, subject=key, superseded_at__isnull=True)
                     .first()
                 )

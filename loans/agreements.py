@@ -23,7 +23,7 @@ def agreements_expire(*, on: dt.date | None = None) -> list[BankAgreement]:
     due = BankAgreement.objects.filter(status=BankAgreement.Status.ACTIVE, ends_on__lt=on)
     for pk in due.values_list("pk", flat=True):
         with transaction.atomic():
-            agreement = BankAgreement.objects.select_for_update().get(pk=pk)
+            agreement = BankAgreement.objects.select_for_update(no_key=True).get(pk=pk)
             if agreement.ends_on >= on or not can_proceed(agreement.expire):
                 continue
             before = agreement.status

@@ -203,7 +203,7 @@ def loan_register(
     listing every problem. The program row is locked so that two banks
     registering at once cannot both pass the all-banks cap.
     """
-    Program.objects.select_for_update().filter(pk=program_version.program_id).first()
+    Program.objects.select_for_update(no_key=True).filter(pk=program_version.program_id).first()
     problems, lpr = registration_problems(
         program_version=program_version,
         enterprise=enterprise,
@@ -318,7 +318,7 @@ def loan_disbursement_report(
     if contract_date is not None and contract_date > timezone.localdate():
         raise LoanRefused(["合同签订日期不能是将来的日期"])
     with transaction.atomic():
-        Program.objects.select_for_update().filter(pk=program.pk).first()
+        Program.objects.select_for_update(no_key=True).filter(pk=program.pk).first()
         version = program.version_on(disbursement_date)
         if version is None:
             raise LoanRefused([f"{disbursement_date:%Y-%m-%d}不在本计划任何版本的施行期内"])
@@ -624,7 +624,7 @@ def interest_settlement_record(
     if problems:
         raise RecordRefused(problems)
     with transaction.atomic():
-        Loan.objects.select_for_update().filter(pk=loan.pk).first()
+        Loan.objects.select_for_update(no_key=True).filter(pk=loan.pk).first()
         same = InterestSettlement.objects.filter(
             loan=loan,
             period_start=period_start,
@@ -709,7 +709,7 @@ def upload_receive(
             # chain's (the receipt's entry below; kedaitong/auditchain.py). Taken the other way round, a save of
             # the same program, which holds the row and then logs, deadlocked with this receipt on PostgreSQL
             # (the scale-out run of 2026-12-05; tests/loans/test_race.py).
-            Program.objects.select_for_update().filter(pk=program.pk).first()
+            Program.objects.select_for_update(no_key=True).filter(pk=program.pk).first()
         upload = store_upload(kind=kind, data=data, filename=filename, context=context)
         log_action(
             actor=actor,
@@ -1040,7 +1040,7 @@ def post_loan_report_file(
     if problem:
         raise ReportRefused(problem)
     with transaction.atomic():
-        Loan.objects.select_for_update().get(pk=loan.pk)
+        Loan.objects.select_for_update(no_key=True).get(pk=loan.pk)
         if PostLoanReport.objects.filter(loan=loan, year=year, quarter=quarter).exists():
             raise ReportRefused(f"{year}年第{quarter}季度的贷后报告已报送")
         report = PostLoanReport.objects.create(
@@ -1154,7 +1154,7 @@ def loan_document_file(*, actor: User, loan: Loan, kind: str, upload: UploadedFi
         digest.update(chunk)
     upload.seek(0)
     with transaction.atomic():
-        Loan.objects.select_for_update().get(pk=loan.pk)
+        Loan.objects.select_for_update(no_key=True).get(pk=loan.pk)
         document = LoanDocument(
             loan=loan,
             kind=kind,

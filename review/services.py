@@ -534,7 +534,7 @@ def publicity_batch_create(
         )
     waiting = list(
         Application.objects.select_for_update(
-            of=("self",)
+            no_key=True, of=("self",)
         )  # the outer join to the entry cannot be locked
         .filter(
             program_version__program=program,
@@ -635,7 +635,7 @@ def objection_rule(
 ) -> Objection:
     """The bureau rules on an objection; upheld stops the credit at once (第八条: 公示有不良影响的，不能获得贷款)."""
     objection = (
-        Objection.objects.select_for_update()
+        Objection.objects.select_for_update(no_key=True)
         .select_related("entry__application")
         .get(pk=objection.pk)
     )
@@ -679,7 +679,7 @@ def publicity_batch_close(
     *, actor: User | None, batch: PublicityBatch, request: HttpRequest | None = None
 ) -> list[Application]:
     """After the period: each entry without an upheld objection gets its credit granted. Returns those granted."""
-    batch = PublicityBatch.objects.select_for_update().get(pk=batch.pk)
+    batch = PublicityBatch.objects.select_for_update(no_key=True).get(pk=batch.pk)
     if actor is not None and not (
         actor.effective_role == Role.BUREAU_STAFF and actor.program_id == batch.program_id
     ):
@@ -872,7 +872,7 @@ def blacklist_propose(
             problems.append(" ".join(exc.messages))
     if problems:
         raise BlacklistProposalRefused(problems)
-    Loan.objects.select_for_update().get(pk=loan.pk)
+    Loan.objects.select_for_update(no_key=True).get(pk=loan.pk)
     misuse = BlacklistEntry.Reason.MISUSE
     pending = BlacklistEntry.objects.filter(
         enterprise=loan.enterprise,
@@ -999,7 +999,7 @@ def blacklist_decide(
     once is not decided again here (lifting a listing is a separate matter).
     """
     entry = (
-        BlacklistEntry.objects.select_for_update(of=("self",))
+        BlacklistEntry.objects.select_for_update(no_key=True, of=("self",))
         .select_related("enterprise", "program")
         .get(pk=entry.pk)
     )

@@ -129,7 +129,7 @@ def filing_record_opinion(
     if signed_on > timezone.localdate():
         raise SubsidyInputError(f"签署日期{signed_on:%Y-%m-%d}晚于今天，请核对")
     with transaction.atomic():
-        locked = BankFiling.objects.select_for_update().get(pk=filing.pk)
+        locked = BankFiling.objects.select_for_update(no_key=True).get(pk=filing.pk)
         if locked.state not in BankFiling.OPEN_STATES:
             raise StageRefused(
                 f"该备案申请的联合审定已结束（{locked.get_state_display()}），不能再录入意见"
@@ -212,7 +212,7 @@ def agreement_renew(*, actor: User, agreement: BankAgreement, request: Any = Non
     """附件2 十一(二): 协议期满，双方如无异议，可重新签定合作协议，执行期限为三年."""
     _check_bureau(actor, agreement, "续签协议")
     with transaction.atomic():
-        locked = BankAgreement.objects.select_for_update().get(pk=agreement.pk)
+        locked = BankAgreement.objects.select_for_update(no_key=True).get(pk=agreement.pk)
         if locked.status == BankAgreement.Status.TERMINATED:
             raise StageRefused("协议已终止，不能续签")
         if BankAgreement.objects.filter(
@@ -251,7 +251,7 @@ def agreement_terminate(
     """附件2 十一(二): 乙方增加借款人负担且遭投诉，一经查实，甲方可终止协议，且对借款人的贷款不予财政贴息."""
     _check_bureau(actor, agreement, "终止协议")
     with transaction.atomic():
-        locked = BankAgreement.objects.select_for_update().get(pk=agreement.pk)
+        locked = BankAgreement.objects.select_for_update(no_key=True).get(pk=agreement.pk)
         if locked.status == BankAgreement.Status.TERMINATED:
             raise StageRefused("协议已终止")
         complaint = Complaint(

@@ -838,7 +838,7 @@ def run_commit(
     check_actor(actor, program, "commit")
     # The collector stays paused for the computation and the rows built for the COPY (see `_gc_paused`).
     with _gc_paused(), transaction.atomic():
-        Program.objects.select_for_update().get(pk=program.pk)
+        Program.objects.select_for_update(no_key=True).get(pk=program.pk)
         year_i, _b, _c = parse_inputs(year=year, budget=budget, cutoff=cutoff)
         if (
             SubsidyRun.objects.filter(program=program, year=year_i)
@@ -1002,7 +1002,7 @@ def _links_in_memory() -> Iterator[None]:
 
 
 def _locked(run: SubsidyRun) -> SubsidyRun:
-    return SubsidyRun.objects.select_for_update().get(pk=run.pk)
+    return SubsidyRun.objects.select_for_update(no_key=True).get(pk=run.pk)
 
 
 def run_audit(
@@ -1331,7 +1331,7 @@ def objection_rule(
         raise SubsidyInputError(_("Give the reason for the ruling."))
     with transaction.atomic():
         run = _locked(objection.run)
-        locked = RunObjection.objects.select_for_update().get(pk=objection.pk)
+        locked = RunObjection.objects.select_for_update(no_key=True).get(pk=objection.pk)
         if locked.ruling != RunObjection.Ruling.PENDING:
             raise StageRefused(_("This objection is already ruled on."))
         if run.state not in (RunState.PUBLICIZED, RunState.CANCELLED):

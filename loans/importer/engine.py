@@ -196,7 +196,7 @@ def run_import(
     if result.errors:
         return _finish(result, data, filename, context, commit, source, upload)
     with transaction.atomic():
-        Program.objects.select_for_update().filter(pk=context.program.pk).first()
+        Program.objects.select_for_update(no_key=True).filter(pk=context.program.pk).first()
         plan = spec.validate(table, context)
         result.rows, result.created, result.unchanged, result.updated = (
             plan.rows,

@@ -127,7 +127,7 @@ def credit_plan_set(
         raise ChangjiangRefused(problems)
     with transaction.atomic():
         plan = (
-            CreditPlan.objects.select_for_update()
+            CreditPlan.objects.select_for_update(no_key=True)
             .filter(program=program, bank=bank, year=year)
             .first()
         )
@@ -221,7 +221,7 @@ def credit_plan_alerts_send(*, on: dt.date) -> list[CreditPlanAlert]:
     for program in selectors.programs_with(Feature.CREDIT_PLAN):
         with transaction.atomic():
             plans = list(
-                CreditPlan.objects.select_for_update()
+                CreditPlan.objects.select_for_update(no_key=True)
                 .filter(program=program, year=year)
                 .exclude(alerts__quarter=quarter)
                 .select_related("bank")
@@ -322,7 +322,7 @@ def recovery_cases_open(*, on: dt.date) -> list[RecoveryCase]:
     opened = []
     for candidate in selectors.loans_unpaid_at_maturity(on)[:5000]:
         with transaction.atomic():
-            loan = Loan.objects.select_for_update().get(pk=candidate.pk)
+            loan = Loan.objects.select_for_update(no_key=True).get(pk=candidate.pk)
             if RecoveryCase.objects.filter(loan=loan).exists():
                 continue
             if not rules.unpaid_at_maturity(
@@ -406,7 +406,7 @@ def parties_for(actor: User, case: RecoveryCase) -> list[str]:
 
 def _lock_case(case: RecoveryCase) -> RecoveryCase:
     return (
-        RecoveryCase.objects.select_for_update(of=("self",))
+        RecoveryCase.objects.select_for_update(no_key=True, of=("self",))
         .select_related("loan__enterprise", "bank")
         .get(pk=case.pk)
     )
@@ -622,7 +622,7 @@ def provincial_report_produce(
     now = timezone.now()
     with transaction.atomic():
         report = (
-            ProvincialReport.objects.select_for_update()
+            ProvincialReport.objects.select_for_update(no_key=True)
             .filter(program=program, year=year, quarter=quarter)
             .first()
         )
@@ -695,7 +695,7 @@ def provincial_report_mark_sent(
         raise ChangjiangRefused(problems)
     with transaction.atomic():
         report = (
-            ProvincialReport.objects.select_for_update().select_related("program").get(pk=report.pk)
+            ProvincialReport.objects.select_for_update(no_key=True).select_related("program").get(pk=report.pk)
         )
         if not can_proceed(report.mark_sent):
             raise ChangjiangRefused(

@@ -177,101 +177,152 @@ def test_the_same_interest_file_confirmed_twice_at_once_is_saved_once():
     assert states == {RecordUpload.State.SAVED}
 
 
-def test_a_file_received_while_another_of_its_program_is_saved_waits_for_it():
-    """The scale-out run of 2026-12-05 19:04: a small file's receipt appended to the audit chain (its lock, held to
-    commit) and then, checking the rows, waited for the program's row; a save of that program held the row and then
-    waited for the chain's lock to log the save: PostgreSQL killed one of the two (deadlock detected). The program's
-    row is taken first by both, so the receipt waits for the save and both go through."""
-    from django.db import connection
+@dataclasses.dataclass
+class SaveBesideReceipt:
+    """A clerk's save of a checked file (upload_confirm) and another clerk's receipt of a new file (upload_receive)
+    in one program, at once, in the order the scale-out run of 2026-12-05 met them: the save holds the program's
+    row (its rows checked, not yet saved) until the receipt waits for a lock or has ended; then the save goes on."""
 
-    from kedaitong.roles import Role
-    from loans.models import InterestSettlement, RecordUpload
-    from loans.services import upload_confirm, upload_receive
-    from tests.factories import LoanFactory, UserFactory
+    saver: object
+    receiver: object
+    first: object
+    outcomes: dict = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def make(cls) -> SaveBesideReceipt:
+        from kedaitong.roles import Role
+        from loans.models import RecordUpload
+        from loans.services import upload_receive
+        from tests.factories import LoanFactory, UserFactory
+
+        quzhou = version("quzhou")
+        bank = BankFactory(code="bank-r")
+        LoanFactory(
+            program_version=quzhou,
+            bank=bank,
+            contract_no="RACE-1",
+            disbursement_date=dt.date(2025, 1, 6),
+            maturity_date=dt.date(2026, 1, 5),
+            annual_rate=Decimal("3.0"),
+        )
+        saver, receiver = (UserFactory(role=Role.BANK, bank=bank) for _ in range(2))
+        first = upload_receive(
+            actor=saver,
+            kind="interest",
+            program=quzhou.program,
+            data=interest_file(
+                dt.date(2025, 3, 21), dt.date(2025, 1, 6), dt.date(2025, 3, 20), "6150"
+            ),
+            filename="q1.xlsx",
+        )
+        assert first.state == RecordUpload.State.CHECKED
+        return cls(saver=saver, receiver=receiver, first=first)
+
+    def run(self, data: bytes) -> None:
+        from django.db import connection
+
+        from loans.services import upload_confirm, upload_receive
+
+        saving = threading.Event()  # the save holds the program's row
+        received = threading.Event()
+        receiver_pid: list[int] = []
+        spec = KINDS["interest"]
+
+        def validate_then_wait(table, context):
+            plan = spec.validate(table, context)
+            if threading.current_thread().name != "saver":
+                return plan
+            saving.set()
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and not received.is_set():
+                if receiver_pid:
+                    with connection.cursor() as cursor:
+                        cursor.execute(
+                            "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s",
+                            receiver_pid,
+                        )
+                        if cursor.fetchone() == ("Lock",):
+                            break
+                time.sleep(0.05)
+            return plan
+
+        def save() -> None:
+            try:
+                self.outcomes["save"] = upload_confirm(actor=self.saver, upload=self.first).state
+            except Exception as exc:  # reported by the caller's assertion
+                self.outcomes["save"] = exc
+            finally:
+                connections.close_all()
+
+        def receive() -> None:
+            try:
+                saving.wait(10)
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_backend_pid()")
+                    receiver_pid.append(cursor.fetchone()[0])
+                self.outcomes["receive"] = upload_receive(
+                    actor=self.receiver,
+                    kind="interest",
+                    program=self.first.program,
+                    data=data,
+                    filename="q2.xlsx",
+                )
+            except Exception as exc:
+                self.outcomes["receive"] = exc
+            finally:
+                received.set()
+                connections.close_all()
+
+        threads = [threading.Thread(target=save, name="saver"), threading.Thread(target=receive)]
+        with mock.patch.dict(
+            KINDS, {"interest": dataclasses.replace(spec, validate=validate_then_wait)}
+        ):
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+
+
+def interest_file(settled_on: dt.date, start: dt.date, end: dt.date, amount: str) -> bytes:
     from tests.loans.sheets import INTEREST, xlsx
 
-    quzhou = version("quzhou")
-    bank = BankFactory(code="bank-r")
-    LoanFactory(
-        program_version=quzhou,
-        bank=bank,
-        contract_no="RACE-1",
-        disbursement_date=dt.date(2025, 1, 6),
-        maturity_date=dt.date(2026, 1, 5),
-        annual_rate=Decimal("3.0"),
-    )
-    saver, receiver = (UserFactory(role=Role.BANK, bank=bank) for _ in range(2))
+    return xlsx(INTEREST, [["RACE-1", "bank-r", settled_on, start, end, amount, "否"]])
 
-    def file(settled_on: dt.date, start: dt.date, end: dt.date, amount: str) -> bytes:
-        return xlsx(INTEREST, [["RACE-1", "bank-r", settled_on, start, end, amount, "否"]])
 
-    first = upload_receive(
-        actor=saver,
-        kind="interest",
-        program=quzhou.program,
-        data=file(dt.date(2025, 3, 21), dt.date(2025, 1, 6), dt.date(2025, 3, 20), "6150"),
-        filename="q1.xlsx",
-    )
-    assert first.state == RecordUpload.State.CHECKED
-    second_file = file(dt.date(2025, 6, 21), dt.date(2025, 3, 21), dt.date(2025, 6, 20), "7412.50")
+SECOND = (dt.date(2025, 6, 21), dt.date(2025, 3, 21), dt.date(2025, 6, 20), "7412.50")
 
-    saving = threading.Event()  # the save holds the program's row
-    receiver_pid: list[int] = []
-    outcomes: dict[str, object] = {}
-    spec = KINDS["interest"]
 
-    def validate_then_wait(table, context):
-        plan = spec.validate(table, context)
-        if threading.current_thread().name != "saver":
-            return plan
-        saving.set()
-        # Hold the program's row until the receipt waits for a lock (or 5 s): the order the run met.
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            if receiver_pid:
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", receiver_pid
-                    )
-                    if cursor.fetchone() == ("Lock",):
-                        break
-            time.sleep(0.05)
-        return plan
+def test_a_small_file_received_while_another_of_its_program_is_saved_waits_for_it():
+    """A small file is checked in the request. Its receipt appended to the audit chain (whose lock is held to commit)
+    and its check then waited for the program's row, which the save held while it waited for the chain to log the
+    save: PostgreSQL killed one of the two ("deadlock detected"). Both now take the program's row first."""
+    from loans.models import InterestSettlement, RecordUpload
 
-    def save() -> None:
-        try:
-            outcomes["save"] = upload_confirm(actor=saver, upload=first).state
-        except Exception as exc:  # reported by the assertion below
-            outcomes["save"] = exc
-        finally:
-            connections.close_all()
-
-    def receive() -> None:
-        try:
-            saving.wait(10)
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_backend_pid()")
-                receiver_pid.append(cursor.fetchone()[0])
-            outcomes["receive"] = upload_receive(
-                actor=receiver,
-                kind="interest",
-                program=quzhou.program,
-                data=second_file,
-                filename="q2.xlsx",
-            ).state
-        except Exception as exc:
-            outcomes["receive"] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=save, name="saver"), threading.Thread(target=receive)]
-    with mock.patch.dict(
-        KINDS, {"interest": dataclasses.replace(spec, validate=validate_then_wait)}
-    ):
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    assert outcomes == {"save": RecordUpload.State.SAVED, "receive": RecordUpload.State.CHECKED}
+    race = SaveBesideReceipt.make()
+    race.run(interest_file(*SECOND))
+    assert {k: getattr(v, "state", v) for k, v in race.outcomes.items()} == {
+        "save": RecordUpload.State.SAVED,
+        "receive": RecordUpload.State.CHECKED,
+    }
     assert InterestSettlement.objects.count() == 1
     assert not RecordUpload.objects.filter(state=RecordUpload.State.FAILED).exists()
+
+
+def test_a_large_file_received_while_another_of_its_program_is_saved_commits():
+    """A large file is kept and left to a job. Its receipt inserts an upload naming the program and appends to the
+    audit chain; at its commit the upload's foreign key is checked (FOR KEY SHARE of the program's row), which the
+    save's FOR UPDATE of that row blocked while the save waited for the chain: the scale-out run of 2026-12-05 19:21
+    (an HTTP 500 on the upload). The portal's row locks are FOR NO KEY UPDATE, which a key check passes."""
+    from loans import services
+    from loans.models import InterestSettlement, RecordUpload
+
+    race = SaveBesideReceipt.make()
+    with mock.patch.object(
+        services, "INLINE_MAX_BYTES", 0
+    ):  # every file is large: kept, then a job checks it
+        race.run(interest_file(*SECOND))
+    assert not isinstance(race.outcomes["receive"], Exception), race.outcomes
+    assert race.outcomes["save"] == RecordUpload.State.SAVED, race.outcomes
+    assert InterestSettlement.objects.count() == 1
+    states = dict(RecordUpload.objects.values_list("original_name", "state"))
+    assert states == {"q1.xlsx": RecordUpload.State.SAVED, "q2.xlsx": RecordUpload.State.CHECKED}
