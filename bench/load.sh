@@ -33,7 +33,8 @@ PYEOF
 )
 .venv/bin/gunicorn kedaitong.wsgi --workers 2 --bind "127.0.0.1:$PORT" --log-level warning &
 GUNICORN=$!
-trap 'kill $GUNICORN 2>/dev/null; rm -rf "$(dirname "$COPY")"' EXIT
+# `|| true`: under `set -e` a failing command in the EXIT trap (the server already stopped below) made every run exit 1.
+trap 'kill $GUNICORN 2>/dev/null || true; rm -rf "$(dirname "$COPY")"' EXIT
 for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz/" && break; sleep 0.2; done
 LUA=$(mktemp)
 cat > "$LUA" <<'LUAEOF'
