@@ -7,7 +7,8 @@ Each client connection goes to the next backend in turn. A backend that refuses 
 is lost to a dead instance before it was sent; the refused backend is tried again after a second.
 A request already handed to an instance that then dies is lost with it: the client sees its connection
 closed without an answer (what any layer-4 balancer does; the load test counts these). On SIGTERM it
-prints, as one JSON line on stdout, how many connections each backend took and how many of them broke.
+prints, as one JSON line on stdout, how many connections each backend took, how many of them broke (the
+backend closed with a request unanswered) and how many the client abandoned (it closed first).
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ class Backend:
     refused: int = 0
     # Connections whose backend closed or failed before sending anything back: requests lost in flight.
     broken: int = 0
+    # Connections the client closed with a request unanswered (wrk stopping at the end of its run): not the
+    # backend's doing.
+    abandoned: int = 0
     events: list[str] = field(default_factory=list)
 
     @property
@@ -92,6 +96,7 @@ class Balancer:
             return
         backend, reader, writer = placed
         asked, answered = asyncio.Event(), asyncio.Event()
+        ended: list[str] = []  # which side's stream ended first: "client" or "backend"
 
         async def pipe(
             source: asyncio.StreamReader, sink: asyncio.StreamWriter, from_backend: bool
@@ -104,6 +109,7 @@ class Balancer:
             except (ConnectionError, OSError):
                 pass
             finally:
+                ended.append("backend" if from_backend else "client")
                 try:
                     sink.close()
                 except (ConnectionError, OSError):
@@ -114,7 +120,11 @@ class Balancer:
         await downstream
         upstream.cancel()
         if asked.is_set() and not answered.is_set():
-            backend.broken += 1
+            # The client's side ended first (it closed, and its pipe then closed the backend's): abandoned.
+            if ended[0] == "client":
+                backend.abandoned += 1
+            else:
+                backend.broken += 1
 
     def summary(self) -> dict[str, object]:
         return {
@@ -124,6 +134,7 @@ class Balancer:
                     "connections": b.connections,
                     "refused": b.refused,
                     "broken": b.broken,
+                    "abandoned": b.abandoned,
                     "events": b.events,
                 }
                 for b in self.backends

@@ -593,12 +593,17 @@ def main() -> int:
             raise SystemExit(f"wrk printed no result:\n{out}")
         requests, duration, p95, *errors = result.group(1).split()
         requests_n, errors_n = int(requests), sum(int(e) for e in errors)
-        broken = sum(b["broken"] for b in lb["backends"].values())
+        killed, kept = (lb["backends"][f"127.0.0.1:{p}"] for p in (port_b, port_a))
+        broken = killed["broken"]
         django_setup(url)
         lines, failures = check(clerks, settlements_before, running)
         if errors_n > broken:
             failures.append(
                 f"wrk saw {errors_n} errors, more than the {broken} requests cut off by the killed instance"
+            )
+        if kept["broken"]:
+            failures.append(
+                f"the instance that was not killed cut off {kept['broken']} request(s) before answering"
             )
         uploads_timed = [
             float(e["seconds"])  # type: ignore[arg-type]
@@ -618,9 +623,10 @@ def main() -> int:
             f"timeout {errors[3]}, HTTP ≥ 400 {errors[4]}) |"
         )
         print(
-            "| requests the killed instance held when it died (balancer) | "
+            "| requests cut off before an answer (balancer; abandoned: wrk stopping with requests in flight) | "
             + ", ".join(
-                f"{name}: {b['broken']} cut off of {b['connections']:,}, {b['refused']} refused and sent to the other"
+                f"{'B, killed' if b is killed else 'A'} ({name}): {b['broken']} cut off of {b['connections']:,}, "
+                f"{b.get('abandoned', 0)} abandoned, {b['refused']} refused and sent to the other"
                 for name, b in lb["backends"].items()
             )
             + " |"
