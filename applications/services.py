@@ -102,7 +102,9 @@ def enterprise_register(
     )
     with transaction.atomic():
         # The row lock makes two registrations claiming the same record run one after the other.
-        enterprise = Enterprise.objects.select_for_update(no_key=True).filter(credit_code=code).first()
+        enterprise = (
+            Enterprise.objects.select_for_update(no_key=True).filter(credit_code=code).first()
+        )
         claimed = enterprise is not None
         if enterprise is not None and User.objects.filter(enterprise=enterprise).exists():
             raise DomainError(taken)
@@ -427,7 +429,9 @@ def dispute_file(
         raise DomainError(_("Say why this enterprise is yours and the other account is not."))
     _check_evidence(licence, authorization)
     with transaction.atomic():
-        enterprise = Enterprise.objects.select_for_update(no_key=True).filter(credit_code=code).first()
+        enterprise = (
+            Enterprise.objects.select_for_update(no_key=True).filter(credit_code=code).first()
+        )
         if enterprise is None or not enterprise.members.exists():
             raise DomainError(
                 _("No account holds this credit code: register the enterprise instead.")
@@ -633,7 +637,9 @@ def enterprise_invite_by_bank(
         raise DomainError(reason)
     email = email.strip().lower()
     with transaction.atomic():
-        enterprise = Enterprise.objects.select_for_update(no_key=True).filter(credit_code=code).first()
+        enterprise = (
+            Enterprise.objects.select_for_update(no_key=True).filter(credit_code=code).first()
+        )
         if enterprise is not None and enterprise.members.exists():
             raise Conflict(
                 _(
@@ -714,7 +720,9 @@ def reference_next(*, program: Program, day: dt.date) -> str:
             )
     except IntegrityError:
         pass
-    counter = ReferenceCounter.objects.select_for_update(no_key=True).get(program=program, year=year)
+    counter = ReferenceCounter.objects.select_for_update(no_key=True).get(
+        program=program, year=year
+    )
     while True:
         counter.last += 1
         reference = f"{prefix}-{year}-{counter.last:04d}"

@@ -723,7 +723,9 @@ def decision_revoke(
                 f"当前状态（{claim.get_state_display()}）不能撤销补偿决定（已拨付的不能撤销）"
             )
         decision = Decision.objects.get(claim=claim)
-        budget = CompensationBudget.objects.select_for_update(no_key=True).get(pk=decision.budget_id)
+        budget = CompensationBudget.objects.select_for_update(no_key=True).get(
+            pk=decision.budget_id
+        )
         budget.committed = budget.committed - decision.amount
         budget.save(update_fields=["committed", "updated_at"])
         reversal = DecisionReversal.objects.create(

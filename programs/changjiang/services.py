@@ -695,7 +695,9 @@ def provincial_report_mark_sent(
         raise ChangjiangRefused(problems)
     with transaction.atomic():
         report = (
-            ProvincialReport.objects.select_for_update(no_key=True).select_related("program").get(pk=report.pk)
+            ProvincialReport.objects.select_for_update(no_key=True)
+            .select_related("program")
+            .get(pk=report.pk)
         )
         if not can_proceed(report.mark_sent):
             raise ChangjiangRefused(
