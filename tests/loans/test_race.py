@@ -93,13 +93,9 @@ def test_concurrent_registrations_respect_the_enterprise_cap():
     assert Loan.objects.count() == 1
 
 
-def test_the_same_interest_file_confirmed_twice_at_once_is_saved_once():
-    """Two clerks of one bank upload the same file and confirm at the same moment: one creates, the other finds it unchanged."""
-    from kedaitong.roles import Role
-    from loans.models import InterestSettlement, RecordUpload
-    from loans.services import upload_confirm, upload_receive
-    from tests.factories import LoanFactory, UserFactory
-    from tests.loans.sheets import INTEREST, xlsx
+def race_loan():  # type: ignore[no-untyped-def]
+    """Quzhou's version, bank "bank-r" and its loan RACE-1 (2025-01-06 to 2026-01-05 at 3%), which the files name."""
+    from tests.factories import LoanFactory
 
     quzhou = version("quzhou")
     bank = BankFactory(code="bank-r")
@@ -111,6 +107,18 @@ def test_the_same_interest_file_confirmed_twice_at_once_is_saved_once():
         maturity_date=dt.date(2026, 1, 5),
         annual_rate=Decimal("3.0"),
     )
+    return quzhou, bank, loan
+
+
+def test_the_same_interest_file_confirmed_twice_at_once_is_saved_once():
+    """Two clerks of one bank upload the same file and confirm at the same moment: one creates, the other finds it unchanged."""
+    from kedaitong.roles import Role
+    from loans.models import InterestSettlement, RecordUpload
+    from loans.services import upload_confirm, upload_receive
+    from tests.factories import UserFactory
+    from tests.loans.sheets import INTEREST, xlsx
+
+    quzhou, bank, loan = race_loan()
     clerks = [UserFactory(role=Role.BANK, bank=bank) for _ in range(2)]
     data = xlsx(
         INTEREST,
@@ -193,18 +201,9 @@ class SaveBesideReceipt:
         from kedaitong.roles import Role
         from loans.models import RecordUpload
         from loans.services import upload_receive
-        from tests.factories import LoanFactory, UserFactory
+        from tests.factories import UserFactory
 
-        quzhou = version("quzhou")
-        bank = BankFactory(code="bank-r")
-        LoanFactory(
-            program_version=quzhou,
-            bank=bank,
-            contract_no="RACE-1",
-            disbursement_date=dt.date(2025, 1, 6),
-            maturity_date=dt.date(2026, 1, 5),
-            annual_rate=Decimal("3.0"),
-        )
+        quzhou, bank, _loan = race_loan()
         saver, receiver = (UserFactory(role=Role.BANK, bank=bank) for _ in range(2))
         first = upload_receive(
             actor=saver,
