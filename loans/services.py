@@ -204,6 +204,10 @@ def loan_register(
     registering at once cannot both pass the all-banks cap.
     """
     Program.objects.select_for_update(no_key=True).filter(pk=program_version.program_id).first()
+    if application is not None:
+        # Locked before the entry below takes the audit chain's lock (kedaitong/auditchain.py), as every row this
+        # registration changes: the application then takes its `disburse` step.
+        lifecycle.lock(application)
     problems, lpr = registration_problems(
         program_version=program_version,
         enterprise=enterprise,
@@ -399,6 +403,11 @@ def application_disburse(
     issues the disbursement voucher (放款凭证) and reports 附件1 and the voucher to the city bureau, so the voucher
     given here is filed with the loan and the report is made at once (`application_report`).
     """
+    # The program's row before the application's, in the importer's order (a disbursements file holds its program
+    # and then locks the applications it disburses): the other order deadlocks with such a file.
+    Program.objects.select_for_update(no_key=True).filter(
+        pk=application.program_version.program_id
+    ).first()
     application = lifecycle.lock(application, seen_state)
     if not lifecycle.possible(application, "disburse"):
         raise lifecycle.StepRefused(
