@@ -19,6 +19,7 @@ from loans.importer.kinds import KINDS
 from loans.models import BankAgreement, Loan
 from loans.services import LoanRefused, loan_register
 from tests.factories import BankFactory, EnterpriseFactory, version
+from tests.loans.test_one_disbursement import granted  # noqa: F401 - the fixture
 
 pytestmark = [
     pytest.mark.postgres,
@@ -325,3 +326,73 @@ def test_a_large_file_received_while_another_of_its_program_is_saved_commits():
     assert InterestSettlement.objects.count() == 1
     states = dict(RecordUpload.objects.values_list("original_name", "state"))
     assert states == {"q1.xlsx": RecordUpload.State.SAVED, "q2.xlsx": RecordUpload.State.CHECKED}
+
+
+def test_a_disbursement_on_the_page_and_a_file_disbursing_the_same_application_do_not_deadlock(
+    granted,  # noqa: F811 - the fixture imported above
+):
+    """A disbursements file holds its program and then locks the applications it disburses; the bank's disbursement
+    on the application's page locked the application and then the program. Met at once, each waited for the other.
+    The page now takes the program first: it waits for the file, then finds the application disbursed."""
+    from django.db import connection
+
+    from applications.lifecycle import StepRefused
+    from applications.models import Application
+    from tests.loans.test_one_disbursement import row, run, web_disburse
+
+    holding = threading.Event()  # the file holds the program's row, its rows checked
+    page_pid: list[int] = []
+    page_done = threading.Event()
+    outcomes: dict[str, object] = {}
+    spec = KINDS["disbursements"]
+
+    def validate_then_wait(table, context):
+        plan = spec.validate(table, context)
+        holding.set()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not page_done.is_set():
+            if page_pid:
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", page_pid
+                    )
+                    if cursor.fetchone() == ("Lock",):
+                        break
+            time.sleep(0.05)
+        return plan
+
+    def file() -> None:
+        try:
+            outcomes["file"] = run(granted, [row(granted, "CJ-FILE")]).saved
+        except Exception as exc:  # reported by the assertion below
+            outcomes["file"] = exc
+        finally:
+            connections.close_all()
+
+    def page() -> None:
+        try:
+            holding.wait(10)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                page_pid.append(cursor.fetchone()[0])
+            outcomes["page"] = web_disburse(granted, "CJ-PAGE").contract_no
+        except (StepRefused, LoanRefused) as refused:
+            outcomes["page"] = "refused"
+            outcomes["why"] = str(refused)
+        except Exception as exc:
+            outcomes["page"] = exc
+        finally:
+            page_done.set()
+            connections.close_all()
+
+    threads = [threading.Thread(target=file), threading.Thread(target=page)]
+    with mock.patch.dict(
+        KINDS, {"disbursements": dataclasses.replace(spec, validate=validate_then_wait)}
+    ):
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert (outcomes["file"], outcomes["page"]) == (True, "refused"), outcomes
+    assert list(Loan.objects.values_list("contract_no", flat=True)) == ["CJ-FILE"]
+    assert Application.objects.get(pk=granted["application"].pk).state == "disbursed"
