@@ -186,97 +186,68 @@ def test_the_same_interest_file_confirmed_twice_at_once_is_saved_once():
     assert states == {RecordUpload.State.SAVED}
 
 
-@dataclasses.dataclass
-class SaveBesideReceipt:
-    """A clerk's save of a checked file (upload_confirm) and another clerk's receipt of a new file (upload_receive)
-    in one program, at once, in the order the scale-out run of 2026-12-05 met them: the save holds the program's
-    row (its rows checked, not yet saved) until the receipt waits for a lock or has ended; then the save goes on."""
+class Meeting:
+    """Two writers at once, in a chosen order. The first, once it holds its lock (`hold`, called from a hook inside
+    it), waits until the second's database session waits for a lock, or the second has ended (or 5 s); then it goes
+    on. Each writer's result, or the exception it raised, is kept in `outcomes` under its name."""
 
-    saver: object
-    receiver: object
-    first: object
-    outcomes: dict = dataclasses.field(default_factory=dict)
+    def __init__(self) -> None:
+        self.holding = threading.Event()
+        self.second_done = threading.Event()
+        self.second_pid: list[int] = []
+        self.outcomes: dict[str, object] = {}
 
-    @classmethod
-    def make(cls) -> SaveBesideReceipt:
-        from kedaitong.roles import Role
-        from loans.models import RecordUpload
-        from loans.services import upload_receive
-        from tests.factories import UserFactory
-
-        quzhou, bank, _loan = race_loan()
-        saver, receiver = (UserFactory(role=Role.BANK, bank=bank) for _ in range(2))
-        first = upload_receive(
-            actor=saver,
-            kind="interest",
-            program=quzhou.program,
-            data=interest_file(
-                dt.date(2025, 3, 21), dt.date(2025, 1, 6), dt.date(2025, 3, 20), "6150"
-            ),
-            filename="q1.xlsx",
-        )
-        assert first.state == RecordUpload.State.CHECKED
-        return cls(saver=saver, receiver=receiver, first=first)
-
-    def run(self, data: bytes) -> None:
+    def hold(self) -> None:
         from django.db import connection
 
-        from loans.services import upload_confirm, upload_receive
+        self.holding.set()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not self.second_done.is_set():
+            if self.second_pid:
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s",
+                        self.second_pid,
+                    )
+                    if cursor.fetchone() == ("Lock",):
+                        return
+            time.sleep(0.05)
 
-        saving = threading.Event()  # the save holds the program's row
-        received = threading.Event()
-        receiver_pid: list[int] = []
-        spec = KINDS["interest"]
+    def first(self, name: str, act) -> threading.Thread:  # type: ignore[no-untyped-def]
+        return threading.Thread(target=self._run, args=(name, act, False), name=name)
 
-        def validate_then_wait(table, context):
-            plan = spec.validate(table, context)
-            if threading.current_thread().name != "saver":
-                return plan
-            saving.set()
-            deadline = time.monotonic() + 5
-            while time.monotonic() < deadline and not received.is_set():
-                if receiver_pid:
-                    with connection.cursor() as cursor:
-                        cursor.execute(
-                            "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s",
-                            receiver_pid,
-                        )
-                        if cursor.fetchone() == ("Lock",):
-                            break
-                time.sleep(0.05)
-            return plan
+    def second(self, name: str, act) -> threading.Thread:  # type: ignore[no-untyped-def]
+        return threading.Thread(target=self._run, args=(name, act, True), name=name)
 
-        def save() -> None:
-            try:
-                self.outcomes["save"] = upload_confirm(actor=self.saver, upload=self.first).state
-            except Exception as exc:  # reported by the caller's assertion
-                self.outcomes["save"] = exc
-            finally:
-                connections.close_all()
+    def _run(self, name: str, act, second: bool) -> None:  # type: ignore[no-untyped-def]
+        from django.db import connection
 
-        def receive() -> None:
-            try:
-                saving.wait(10)
+        try:
+            if second:
+                self.holding.wait(10)
                 with connection.cursor() as cursor:
                     cursor.execute("SELECT pg_backend_pid()")
-                    receiver_pid.append(cursor.fetchone()[0])
-                self.outcomes["receive"] = upload_receive(
-                    actor=self.receiver,
-                    kind="interest",
-                    program=self.first.program,
-                    data=data,
-                    filename="q2.xlsx",
-                )
-            except Exception as exc:
-                self.outcomes["receive"] = exc
-            finally:
-                received.set()
-                connections.close_all()
+                    self.second_pid.append(cursor.fetchone()[0])
+            self.outcomes[name] = act()
+        except Exception as exc:  # reported by the test's assertion
+            self.outcomes[name] = exc
+        finally:
+            if second:
+                self.second_done.set()
+            connections.close_all()
 
-        threads = [threading.Thread(target=save, name="saver"), threading.Thread(target=receive)]
-        with mock.patch.dict(
-            KINDS, {"interest": dataclasses.replace(spec, validate=validate_then_wait)}
-        ):
+    def run(self, kind: str, *threads: threading.Thread) -> None:
+        """Run the threads with the importer's check of `kind` calling `hold` in the first writer's thread."""
+        spec = KINDS[kind]
+        first = threads[0].name
+
+        def validate_then_hold(table, context):
+            plan = spec.validate(table, context)
+            if threading.current_thread().name == first:
+                self.hold()
+            return plan
+
+        with mock.patch.dict(KINDS, {kind: dataclasses.replace(spec, validate=validate_then_hold)}):
             for t in threads:
                 t.start()
             for t in threads:
@@ -289,6 +260,46 @@ def interest_file(settled_on: dt.date, start: dt.date, end: dt.date, amount: str
     return xlsx(INTEREST, [["RACE-1", "bank-r", settled_on, start, end, amount, "否"]])
 
 
+def save_beside_receipt(second_file: bytes, *, large: bool = False) -> Meeting:
+    """A clerk's save of a checked file (upload_confirm) and another clerk's receipt of a new file (upload_receive)
+    in one program, in the order the scale-out run of 2026-12-05 met them: the save holds the program's row (its rows
+    checked, not yet saved) until the receipt waits for a lock or has ended; then the save goes on. `large`: the
+    second file is kept and left to a job, as a file over `INLINE_MAX_BYTES` is."""
+    from kedaitong.roles import Role
+    from loans.models import RecordUpload
+    from loans.services import upload_confirm, upload_receive
+    from tests.factories import UserFactory
+
+    quzhou, bank, _loan = race_loan()
+    saver, receiver = (UserFactory(role=Role.BANK, bank=bank) for _ in range(2))
+    first = upload_receive(
+        actor=saver,
+        kind="interest",
+        program=quzhou.program,
+        data=interest_file(dt.date(2025, 3, 21), dt.date(2025, 1, 6), dt.date(2025, 3, 20), "6150"),
+        filename="q1.xlsx",
+    )
+    assert first.state == RecordUpload.State.CHECKED
+    meeting = Meeting()
+    # `large`: every file is large, so the second is kept and a job checks it.
+    with mock.patch.object(services, "INLINE_MAX_BYTES", 0 if large else services.INLINE_MAX_BYTES):
+        meeting.run(
+            "interest",
+            meeting.first("save", lambda: upload_confirm(actor=saver, upload=first).state),
+            meeting.second(
+                "receive",
+                lambda: upload_receive(
+                    actor=receiver,
+                    kind="interest",
+                    program=quzhou.program,
+                    data=second_file,
+                    filename="q2.xlsx",
+                ),
+            ),
+        )
+    return meeting
+
+
 SECOND = (dt.date(2025, 6, 21), dt.date(2025, 3, 21), dt.date(2025, 6, 20), "7412.50")
 
 
@@ -298,9 +309,8 @@ def test_a_small_file_received_while_another_of_its_program_is_saved_waits_for_i
     save: PostgreSQL killed one of the two ("deadlock detected"). Both now take the program's row first."""
     from loans.models import InterestSettlement, RecordUpload
 
-    race = SaveBesideReceipt.make()
-    race.run(interest_file(*SECOND))
-    assert {k: getattr(v, "state", v) for k, v in race.outcomes.items()} == {
+    meeting = save_beside_receipt(interest_file(*SECOND))
+    assert {k: getattr(v, "state", v) for k, v in meeting.outcomes.items()} == {
         "save": RecordUpload.State.SAVED,
         "receive": RecordUpload.State.CHECKED,
     }
@@ -313,16 +323,11 @@ def test_a_large_file_received_while_another_of_its_program_is_saved_commits():
     audit chain; at its commit the upload's foreign key is checked (FOR KEY SHARE of the program's row), which the
     save's FOR UPDATE of that row blocked while the save waited for the chain: the scale-out run of 2026-12-05 19:21
     (an HTTP 500 on the upload). The portal's row locks are FOR NO KEY UPDATE, which a key check passes."""
-    from loans import services
     from loans.models import InterestSettlement, RecordUpload
 
-    race = SaveBesideReceipt.make()
-    with mock.patch.object(
-        services, "INLINE_MAX_BYTES", 0
-    ):  # every file is large: kept, then a job checks it
-        race.run(interest_file(*SECOND))
-    assert not isinstance(race.outcomes["receive"], Exception), race.outcomes
-    assert race.outcomes["save"] == RecordUpload.State.SAVED, race.outcomes
+    meeting = save_beside_receipt(interest_file(*SECOND), large=True)
+    assert not isinstance(meeting.outcomes["receive"], Exception), meeting.outcomes
+    assert meeting.outcomes["save"] == RecordUpload.State.SAVED, meeting.outcomes
     assert InterestSettlement.objects.count() == 1
     states = dict(RecordUpload.objects.values_list("original_name", "state"))
     assert states == {"q1.xlsx": RecordUpload.State.SAVED, "q2.xlsx": RecordUpload.State.CHECKED}
@@ -334,65 +339,22 @@ def test_a_disbursement_on_the_page_and_a_file_disbursing_the_same_application_d
     """A disbursements file holds its program and then locks the applications it disburses; the bank's disbursement
     on the application's page locked the application and then the program. Met at once, each waited for the other.
     The page now takes the program first: it waits for the file, then finds the application disbursed."""
-    from django.db import connection
-
     from applications.lifecycle import StepRefused
     from applications.models import Application
     from tests.loans.test_one_disbursement import row, run, web_disburse
 
-    holding = threading.Event()  # the file holds the program's row, its rows checked
-    page_pid: list[int] = []
-    page_done = threading.Event()
-    outcomes: dict[str, object] = {}
-    spec = KINDS["disbursements"]
-
-    def validate_then_wait(table, context):
-        plan = spec.validate(table, context)
-        holding.set()
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and not page_done.is_set():
-            if page_pid:
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", page_pid
-                    )
-                    if cursor.fetchone() == ("Lock",):
-                        break
-            time.sleep(0.05)
-        return plan
-
-    def file() -> None:
+    def page() -> str:
         try:
-            outcomes["file"] = run(granted, [row(granted, "CJ-FILE")]).saved
-        except Exception as exc:  # reported by the assertion below
-            outcomes["file"] = exc
-        finally:
-            connections.close_all()
+            return web_disburse(granted, "CJ-PAGE").contract_no
+        except (StepRefused, LoanRefused):
+            return "refused"
 
-    def page() -> None:
-        try:
-            holding.wait(10)
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_backend_pid()")
-                page_pid.append(cursor.fetchone()[0])
-            outcomes["page"] = web_disburse(granted, "CJ-PAGE").contract_no
-        except (StepRefused, LoanRefused) as refused:
-            outcomes["page"] = "refused"
-            outcomes["why"] = str(refused)
-        except Exception as exc:
-            outcomes["page"] = exc
-        finally:
-            page_done.set()
-            connections.close_all()
-
-    threads = [threading.Thread(target=file), threading.Thread(target=page)]
-    with mock.patch.dict(
-        KINDS, {"disbursements": dataclasses.replace(spec, validate=validate_then_wait)}
-    ):
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    assert (outcomes["file"], outcomes["page"]) == (True, "refused"), outcomes
+    meeting = Meeting()
+    meeting.run(
+        "disbursements",
+        meeting.first("file", lambda: run(granted, [row(granted, "CJ-FILE")]).saved),
+        meeting.second("page", page),
+    )
+    assert meeting.outcomes == {"file": True, "page": "refused"}, meeting.outcomes
     assert list(Loan.objects.values_list("contract_no", flat=True)) == ["CJ-FILE"]
     assert Application.objects.get(pk=granted["application"].pk).state == "disbursed"
