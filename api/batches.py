@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from api.models import ApiBatch, ApiToken
+from applications import lifecycle
 from applications.models import Program
 from loans.importer import context_for, run_import
 from loans.importer.engine import ImportResult, RowError
@@ -315,7 +316,7 @@ def batch_submit(
         with transaction.atomic():
             # The importer takes this lock too: batches of one program queue here, so the
             # key is looked up after any batch before it has committed.
-            Program.objects.select_for_update(no_key=True).filter(pk=program.pk).first()
+            lifecycle.lock_program(program.pk)
             stored = ApiBatch.objects.filter(bank=token.bank_id, key=key).first()
             if stored is not None:
                 return _replay(stored, digest)

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
-from applications.models import Application
+from applications.models import Application, Program
 from kedaitong import programs
 from kedaitong.audit import log_action
 from kedaitong.errors import Conflict, NotAllowed, Refused
@@ -72,6 +72,17 @@ def last_change(application: Application) -> AuditEntry | None:
         .order_by("-at", "-pk")
         .first()
     )
+
+
+def lock_program(program_id: int) -> None:
+    """The program's row under a lock (FOR NO KEY UPDATE, tests/kedaitong/test_row_locks.py): the writers that must
+    not overlap within one program queue here (its banks' files, API batches and disbursements, the all-banks cap,
+    a subsidy run).
+
+    The order of locks, which keeps PostgreSQL free of deadlocks (tests/loans/test_race.py): the program's row,
+    then the applications' (`lock`), then the audit chain's, which the transaction's first audit entry takes and
+    holds to commit (kedaitong/auditchain.py). A transaction that will need the program's row takes it first."""
+    Program.objects.select_for_update(no_key=True).filter(pk=program_id).first()
 
 
 def lock(application: Application, seen_state: str | None = None) -> Application:

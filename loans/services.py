@@ -203,10 +203,10 @@ def loan_register(
     listing every problem. The program row is locked so that two banks
     registering at once cannot both pass the all-banks cap.
     """
-    Program.objects.select_for_update(no_key=True).filter(pk=program_version.program_id).first()
+    lifecycle.lock_program(program_version.program_id)
     if application is not None:
-        # Locked before the entry below takes the audit chain's lock (kedaitong/auditchain.py), as every row this
-        # registration changes: the application then takes its `disburse` step.
+        # Locked before the entry below takes the audit chain's lock (`lifecycle.lock_program` gives the order):
+        # the application then takes its `disburse` step.
         lifecycle.lock(application)
     problems, lpr = registration_problems(
         program_version=program_version,
@@ -322,7 +322,7 @@ def loan_disbursement_report(
     if contract_date is not None and contract_date > timezone.localdate():
         raise LoanRefused(["合同签订日期不能是将来的日期"])
     with transaction.atomic():
-        Program.objects.select_for_update(no_key=True).filter(pk=program.pk).first()
+        lifecycle.lock_program(program.pk)
         version = program.version_on(disbursement_date)
         if version is None:
             raise LoanRefused([f"{disbursement_date:%Y-%m-%d}不在本计划任何版本的施行期内"])
@@ -403,11 +403,9 @@ def application_disburse(
     issues the disbursement voucher (放款凭证) and reports 附件1 and the voucher to the city bureau, so the voucher
     given here is filed with the loan and the report is made at once (`application_report`).
     """
-    # The program's row before the application's, in the importer's order (a disbursements file holds its program
-    # and then locks the applications it disburses): the other order deadlocks with such a file.
-    Program.objects.select_for_update(no_key=True).filter(
-        pk=application.program_version.program_id
-    ).first()
+    # The program's row before the application's (`lifecycle.lock_program`): a disbursements file holds its program
+    # and then locks the applications it disburses, and the other order deadlocked with such a file.
+    lifecycle.lock_program(application.program_version.program_id)
     application = lifecycle.lock(application, seen_state)
     if not lifecycle.possible(application, "disburse"):
         raise lifecycle.StepRefused(
@@ -714,11 +712,10 @@ def upload_receive(
     # "being checked" for ever, and the clerk, whose request failed, sends the file again.
     with transaction.atomic():
         if inline:
-            # Locks in the importer's order: the program's row (the check takes it, run_import) before the audit
-            # chain's (the receipt's entry below; kedaitong/auditchain.py). Taken the other way round, a save of
-            # the same program, which holds the row and then logs, deadlocked with this receipt on PostgreSQL
-            # (the scale-out run of 2026-12-05; tests/loans/test_race.py).
-            Program.objects.select_for_update(no_key=True).filter(pk=program.pk).first()
+            # The program's row (the check takes it, run_import) before the receipt's audit entry below, in the order
+            # `lifecycle.lock_program` gives: taken the other way round, a save of the same program, which holds the
+            # row and then logs, deadlocked with this receipt on PostgreSQL (the scale-out run of 2026-12-05).
+            lifecycle.lock_program(program.pk)
         upload = store_upload(kind=kind, data=data, filename=filename, context=context)
         log_action(
             actor=actor,

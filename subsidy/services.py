@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
 
+from applications import lifecycle
 from applications.models import Program
 from kedaitong.audit import log_action
 from kedaitong.db import MoneySum, insert_rows
@@ -838,7 +839,7 @@ def run_commit(
     check_actor(actor, program, "commit")
     # The collector stays paused for the computation and the rows built for the COPY (see `_gc_paused`).
     with _gc_paused(), transaction.atomic():
-        Program.objects.select_for_update(no_key=True).get(pk=program.pk)
+        lifecycle.lock_program(program.pk)
         year_i, _b, _c = parse_inputs(year=year, budget=budget, cutoff=cutoff)
         if (
             SubsidyRun.objects.filter(program=program, year=year_i)

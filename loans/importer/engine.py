@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 
+from applications import lifecycle
 from applications.models import Program
 from kedaitong.audit import log_action
 from kedaitong.roles import Role
@@ -196,7 +197,7 @@ def run_import(
     if result.errors:
         return _finish(result, data, filename, context, commit, source, upload)
     with transaction.atomic():
-        Program.objects.select_for_update(no_key=True).filter(pk=context.program.pk).first()
+        lifecycle.lock_program(context.program.pk)
         plan = spec.validate(table, context)
         result.rows, result.created, result.unchanged, result.updated = (
             plan.rows,

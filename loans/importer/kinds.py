@@ -481,8 +481,8 @@ def validate_disbursements(table: Table, context: ImportContext) -> Plan:
     def save(upload: RecordUpload | None) -> dict[str, list[int]]:
         from loans.services import application_disbursement_take
 
-        # The applications this file disburses are locked, in id order, before the first audit entry below takes the
-        # chain's lock to commit (kedaitong/auditchain.py): a clerk's step on one of them holds its row, then logs.
+        # The applications this file disburses are locked, in id order, before the first audit entry below (the
+        # order `lifecycle.lock_program` gives): a clerk's step on one of them holds its row, then logs.
         list(
             Application.objects.select_for_update(no_key=True)
             .filter(pk__in={r["application"].pk for r in to_create if r["application"] is not None})
